@@ -1,0 +1,1 @@
+"""Adapters behind the ports: ``memory`` (fakes, also the simplest adapter), ``local`` and ``aws``."""

@@ -1,0 +1,5 @@
+"""In-memory adapters: used by unit tests, and correct implementations of each port in their own right."""
+
+from consortium.adapters.memory.stores import InMemoryBlobStore, InMemoryRecordStore
+
+__all__ = ["InMemoryBlobStore", "InMemoryRecordStore"]

@@ -1,0 +1,76 @@
+"""In-memory record store and raw archive."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+
+from consortium.errors import NotFoundError
+from consortium.harvest.state import Checkpoint, PageCommit
+from consortium.models import QuarantinedRecord, Record
+
+__all__ = ["InMemoryBlobStore", "InMemoryRecordStore"]
+
+
+class InMemoryRecordStore:
+    def __init__(self) -> None:
+        self._records: dict[tuple[str, str], Record] = {}
+        self._quarantine: dict[tuple[str, str, str], QuarantinedRecord] = {}
+        self._checkpoints: dict[str, Checkpoint] = {}
+
+    def get(self, member: str, local_id: str) -> Record | None:
+        record = self._records.get((member, local_id))
+        return record.model_copy(deep=True) if record else None
+
+    def digests(self, member: str, local_ids: Iterable[str]) -> dict[str, str]:
+        found = {}
+        for local_id in local_ids:
+            record = self._records.get((member, local_id))
+            if record is not None:
+                found[local_id] = record.raw.digest
+        return found
+
+    def commit(self, page: PageCommit) -> None:
+        for change in page.changes:
+            if change.record is None:
+                self._records.pop((change.member, change.local_id), None)
+            else:
+                self._records[(change.member, change.local_id)] = change.record.model_copy(deep=True)
+        for item in page.quarantined:
+            self._quarantine[(item.source_id, item.position, item.raw.digest)] = item
+        self._checkpoints[page.checkpoint.source_id] = page.checkpoint.model_copy(deep=True)
+
+    def records(self, member: str | None = None) -> Iterator[Record]:
+        for key in sorted(self._records):
+            if member is None or key[0] == member:
+                yield self._records[key].model_copy(deep=True)
+
+    def count(self, member: str | None = None) -> int:
+        return sum(1 for key in self._records if member is None or key[0] == member)
+
+    def quarantined(self, member: str | None = None) -> list[QuarantinedRecord]:
+        items = [q for q in self._quarantine.values() if member is None or q.member == member]
+        return sorted(items, key=lambda q: (q.member, q.source_id, q.position))
+
+    def checkpoint(self, source_id: str) -> Checkpoint | None:
+        cp = self._checkpoints.get(source_id)
+        return cp.model_copy(deep=True) if cp else None
+
+
+class InMemoryBlobStore:
+    def __init__(self) -> None:
+        self._blobs: dict[str, bytes] = {}
+
+    def put(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        self._blobs.setdefault(digest, bytes(data))
+        return digest
+
+    def get(self, digest: str) -> bytes:
+        try:
+            return self._blobs[digest]
+        except KeyError:
+            raise NotFoundError(f"no raw record with digest {digest}", digest=digest) from None
+
+    def exists(self, digest: str) -> bool:
+        return digest in self._blobs

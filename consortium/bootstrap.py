@@ -1,0 +1,80 @@
+"""The composition root: the one place that picks adapters, from :class:`~consortium.config.Settings`.
+
+Nothing is built at import time; a Lambda keeps one :class:`Container` at module scope, built on first use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from consortium.config import Settings
+from consortium.harvest.oai_pmh import OaiPmhClient
+from consortium.harvest.service import HarvestService
+from consortium.members import MemberRegistry, load_registry
+from consortium.ports import BlobStore, RecordStore
+
+__all__ = ["Container", "bootstrap"]
+
+
+@dataclass
+class Container:
+    settings: Settings
+    _overrides: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def record_store(self) -> RecordStore:
+        if "record_store" in self._overrides:
+            store: RecordStore = self._overrides["record_store"]
+            return store
+        if self.settings.backend == "aws":
+            from consortium.adapters.aws import DynamoDbRecordStore
+
+            return DynamoDbRecordStore(self.settings.records_table, client=self._aws_client("dynamodb"))
+        from consortium.adapters.local import SqliteRecordStore
+
+        return SqliteRecordStore.open(self.settings.sqlite_path)
+
+    @cached_property
+    def archive(self) -> BlobStore:
+        if "archive" in self._overrides:
+            archive: BlobStore = self._overrides["archive"]
+            return archive
+        if self.settings.backend == "aws":
+            from consortium.adapters.aws import S3BlobStore
+
+            return S3BlobStore(self.settings.raw_bucket, client=self._aws_client("s3"))
+        from consortium.adapters.local import FolderBlobStore
+
+        return FolderBlobStore(self.settings.archive_dir)
+
+    @cached_property
+    def registry(self) -> MemberRegistry:
+        if "registry" in self._overrides:
+            registry: MemberRegistry = self._overrides["registry"]
+            return registry
+        return load_registry(self.settings.members_file)
+
+    @cached_property
+    def harvester(self) -> HarvestService:
+        settings = self.settings
+
+        def oai_client(url: str) -> OaiPmhClient:
+            return OaiPmhClient(url, timeout=settings.http_timeout, max_retries=settings.http_max_retries)
+
+        return HarvestService(
+            self.record_store, self.archive, page_size=settings.harvest_page_size, oai_client=oai_client
+        )
+
+    def _aws_client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(
+            service, region_name=self.settings.aws_region, endpoint_url=self.settings.aws_endpoint_url
+        )
+
+
+def bootstrap(settings: Settings | None = None, **overrides: Any) -> Container:
+    """Build the container; ``overrides`` replace adapters by name (``record_store=``, ``archive=``...)."""
+    return Container(settings or Settings(), dict(overrides))

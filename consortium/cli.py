@@ -1,0 +1,203 @@
+"""The ``consortium`` command, for operators and tests. Every subcommand takes ``--json``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from consortium.bootstrap import Container, bootstrap
+from consortium.errors import ConsortiumError
+from consortium.harvest.service import HarvestReport, Progress, import_source
+from consortium.harvest.state import HarvestCounts
+from consortium.members import Member, Source, SourceFormat
+
+__all__ = ["main"]
+
+
+def _emit(data: Any, as_json: bool, text: Callable[[], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        text()
+
+
+def _progress(label: str) -> Progress | None:
+    """A one-line progress display on a terminal; nothing when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(counts: HarvestCounts, fraction: float | None) -> None:
+        done = f"{fraction:6.1%} " if fraction is not None else ""
+        click.echo(
+            f"\r{label}: {done}{counts.seen} read, {counts.added} added, {counts.changed} changed, "
+            f"{counts.quarantined} quarantined",
+            err=True,
+            nl=False,
+        )
+
+    return show
+
+
+def _report_line(report: HarvestReport) -> str:
+    c = report.counts
+    state = "complete" if report.complete else "paused"
+    return (
+        f"{report.member}/{report.source}: {c.added} added, {c.changed} changed, {c.unchanged} unchanged, "
+        f"{c.deleted} deleted, {c.quarantined} quarantined ({state})"
+    )
+
+
+def _run_harvest(container: Container, member: Member, source: Source) -> HarvestReport:
+    progress = _progress(f"{member.id}/{source.id}")
+    report = container.harvester.harvest_source(member, source, progress=progress)
+    if progress is not None:
+        click.echo("", err=True)
+    return report
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log what the hub does (never personal data).")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
+    """The consortium hub: harvest member libraries into one deduplicated, personalized discovery service."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # pymarc warns on every odd indicator; the quarantine reasons already say what matters.
+    logging.getLogger("pymarc").setLevel(logging.ERROR)
+    ctx.obj = bootstrap()
+
+
+def _fail(exc: ConsortiumError) -> None:
+    raise click.ClickException(str(exc)) from exc
+
+
+@main.group()
+def members() -> None:
+    """The member registry."""
+
+
+@members.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def members_list(container: Container, as_json: bool) -> None:
+    """List member libraries and their sources."""
+    try:
+        registry = container.registry
+    except ConsortiumError as exc:
+        _fail(exc)
+        return
+
+    def text() -> None:
+        for member in registry.members:
+            name = f"{member.name} ({member.name_zh})" if member.name_zh else member.name
+            click.echo(f"{member.id}\t{name}")
+            for source in member.sources:
+                where = source.url or source.path
+                click.echo(f"  {source.id}\t{source.protocol} {source.format}\t{where}\t{source.schedule}")
+
+    _emit(registry.model_dump(mode="json")["members"], as_json, text)
+
+
+@main.command()
+@click.option("--member", "member_id", help="Harvest only this member.")
+@click.option("--source", "source_id", help="Harvest only this source of the member.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def harvest(container: Container, member_id: str | None, source_id: str | None, as_json: bool) -> None:
+    """Harvest member sources now (each resumes its unfinished run, or starts an incremental one)."""
+    try:
+        registry = container.registry
+        chosen = [registry.get(member_id)] if member_id else registry.members
+        reports = []
+        for member in chosen:
+            sources = [member.source(source_id)] if source_id else member.sources
+            for source in sources:
+                reports.append(_run_harvest(container, member, source))
+    except ConsortiumError as exc:
+        _fail(exc)
+        return
+    total = sum((r.counts for r in reports), HarvestCounts())
+    data = {"runs": [r.as_dict() for r in reports], "total": total.model_dump()}
+
+    def text() -> None:
+        for report in reports:
+            click.echo(_report_line(report))
+        click.echo(f"records stored: {container.record_store.count()}")
+
+    _emit(data, as_json, text)
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--member", "member_id", required=True, help="The member library the records belong to.")
+@click.option(
+    "--format", "fmt", required=True, type=click.Choice([f.value for f in SourceFormat if f is not SourceFormat.OAI_DC])
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def import_(container: Container, file: Path, member_id: str, fmt: str, as_json: bool) -> None:
+    """Load a MARC21, MARCXML, UNIMARC/CNMARC, KBART or saved OAI-PMH file for a member."""
+    try:
+        member = container.registry.get(member_id)
+        source = import_source(file.resolve(), SourceFormat(fmt))
+        report = _run_harvest(container, member, source)
+    except ConsortiumError as exc:
+        _fail(exc)
+        return
+    _emit(report.as_dict(), as_json, lambda: click.echo(_report_line(report)))
+
+
+@main.command()
+@click.option("--member", "member_id", help="Only this member's quarantined records.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def quarantine(container: Container, member_id: str | None, as_json: bool) -> None:
+    """List quarantined records with their reasons (raw bytes stay in the archive under their digest)."""
+    items = container.record_store.quarantined(member_id)
+
+    def text() -> None:
+        for item in items:
+            click.echo(f"{item.member}/{item.source_id}\t{item.position}\t{item.reason}\t{item.raw.digest[:12]}")
+        click.echo(f"{len(items)} quarantined")
+
+    _emit([i.model_dump(mode="json") for i in items], as_json, text)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def run(container: Container, as_json: bool) -> None:
+    """Run the hub on this machine: for now, harvest every member, then report what was harvested."""
+    try:
+        registry = container.registry
+        reports = [_run_harvest(container, m, s) for m in registry.members for s in m.sources]
+    except ConsortiumError as exc:
+        _fail(exc)
+        return
+    store = container.record_store
+    per_member = {m.id: store.count(m.id) for m in registry.members}
+    formats: dict[str, int] = {}
+    for record in store.records():
+        formats[record.format.value] = formats.get(record.format.value, 0) + 1
+    data = {
+        "runs": [r.as_dict() for r in reports],
+        "records_per_member": per_member,
+        "records_per_format": dict(sorted(formats.items())),
+        "quarantined": len(store.quarantined()),
+        "data_dir": str(container.settings.data_dir.resolve()),
+    }
+
+    def text() -> None:
+        for report in reports:
+            click.echo(_report_line(report))
+        click.echo("records per member: " + ", ".join(f"{k} {v}" for k, v in per_member.items()))
+        click.echo("records per format: " + ", ".join(f"{k} {v}" for k, v in data["records_per_format"].items()))
+        click.echo(f"quarantined: {data['quarantined']} (see: consortium quarantine)")
+        click.echo(f"state kept in {data['data_dir']}")
+
+    _emit(data, as_json, text)

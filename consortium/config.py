@@ -1,0 +1,57 @@
+"""Settings, read from ``CONSORTIUM_*`` environment variables, with embedded defaults for one machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every setting of the hub. Each one is read from the environment variable ``CONSORTIUM_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="CONSORTIUM_", extra="ignore")
+
+    backend: Literal["local", "aws"] = "local"
+    """Which adapter set to use: ``local`` (SQLite, a folder, a key file) or ``aws`` (DynamoDB, S3, KMS...)."""
+
+    data_dir: Path = Path("./var")
+    """Where all local state lives: the SQLite database and the raw archive."""
+
+    members_file: Path = Field(default=_REPO_ROOT / "members.toml")
+    """The member registry: member libraries, their sources and their data-sharing policies."""
+
+    harvest_page_size: int = Field(default=500, ge=1, le=10_000)
+    """How many file records make one checkpointed page (OAI-PMH pages are the server's own)."""
+
+    http_timeout: float = Field(default=60.0, gt=0)
+    """Seconds to wait for a member's server before the request counts as failed."""
+
+    http_max_retries: int = Field(default=5, ge=0)
+    """How often a transient HTTP failure (429, 5xx, connection errors) is retried, with backoff."""
+
+    aws_region: str = "us-east-1"
+    """The AWS region of every AWS adapter."""
+
+    aws_endpoint_url: str | None = None
+    """An endpoint for every AWS client (a local stand-in such as moto's server); unset on AWS itself."""
+
+    records_table: str = "consortium-records"
+    """The DynamoDB table holding normalized records, quarantine and harvest checkpoints."""
+
+    raw_bucket: str = "consortium-raw"
+    """The S3 bucket of the raw archive."""
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "consortium.sqlite3"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.data_dir / "raw"

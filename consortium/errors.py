@@ -1,0 +1,72 @@
+"""The error family of the hub.
+
+Every error the core raises derives from :class:`ConsortiumError`. Each branch says whether retrying the same
+call may succeed (``retryable``), which the batch and queue layers read. Only the handler layer maps them to HTTP
+status codes.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "ConflictError",
+    "ConsortiumError",
+    "NotFoundError",
+    "RecordError",
+    "StorageError",
+    "UpstreamError",
+    "ValidationError",
+]
+
+
+class ConsortiumError(Exception):
+    """Root of every error raised by the hub."""
+
+    retryable: bool = False
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationError(ConsortiumError):
+    """Input (a file, a body, a setting) is not what it must be; the message names what and why."""
+
+
+class ConfigError(ValidationError):
+    """A configuration or policy file is invalid; the message names the entry, the field and the reason."""
+
+
+class RecordError(ValidationError):
+    """One harvested record cannot be read or normalized; it is quarantined with this reason."""
+
+
+class NotFoundError(ConsortiumError):
+    """The thing asked for does not exist."""
+
+
+class ConflictError(ConsortiumError):
+    """The change conflicts with the current state."""
+
+
+class UpstreamError(ConsortiumError):
+    """A member's server failed or refused; retrying later may succeed.
+
+    ``retry_after`` is the number of seconds the server asked us to wait, when it said.
+    """
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **details: object) -> None:
+        super().__init__(message, **details)
+        self.retry_after = retry_after
+
+
+class StorageError(ConsortiumError):
+    """A store or archive failed to read or write."""
+
+    retryable = True

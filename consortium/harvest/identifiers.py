@@ -1,0 +1,104 @@
+"""Normalizing and validating standard identifiers.
+
+ISBNs become ISBN-13 without hyphens (a valid ISBN-10 is converted, check digit recomputed); ISSNs become
+``NNNN-NNNC``; OCLC numbers lose their prefixes; LCCNs follow the Library of Congress normalization; DOIs are
+lower-cased ``10.xxxx/...``. A value that looks like the identifier but fails its check digit raises
+:class:`InvalidIdentifierError`; text that holds no identifier at all gives ``None``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum import isbn as _isbn
+from stdnum import issn as _issn
+from stdnum.exceptions import ValidationError as _StdnumError
+
+from consortium.errors import RecordError
+from consortium.models import Identifier, IdentifierScheme
+
+__all__ = [
+    "InvalidIdentifierError",
+    "normalize_doi",
+    "normalize_isbn",
+    "normalize_issn",
+    "normalize_lccn",
+    "normalize_oclc",
+]
+
+
+class InvalidIdentifierError(RecordError):
+    """An identifier is malformed or fails its check digit."""
+
+
+_ISBN_TOKEN = re.compile(r"(?<![0-9Xx])(97[89][\d\- ]{9,14}[\dXx]|[\d][\d\- ]{7,11}[\dXx])(?![\dXx])")
+_ISSN_TOKEN = re.compile(r"(?<!\d)(\d{4})\s*-?\s*(\d{3}[\dXx])(?![\dXx])")
+_OCLC = re.compile(r"^\s*(?:\(OCoLC\)|\(OCLC\))?\s*(?:ocm|ocn|on)?\s*0*(\d{1,12})\s*$", re.IGNORECASE)
+_DOI = re.compile(r"(10\.\d{4,9}/\S+)", re.IGNORECASE)
+
+
+def normalize_isbn(text: str) -> Identifier | None:
+    """The ISBN-13 in ``text`` (``"0262033844 (hardcover)"`` gives ``9780262033848``)."""
+    match = _ISBN_TOKEN.search(text)
+    if match is None:
+        return None
+    candidate = re.sub(r"[\s-]", "", match.group(1)).upper()
+    if len(candidate) not in (10, 13):
+        raise InvalidIdentifierError(f"ISBN {candidate!r} has {len(candidate)} digits, not 10 or 13")
+    try:
+        value = _isbn.to_isbn13(_isbn.validate(candidate))
+    except _StdnumError as exc:
+        raise InvalidIdentifierError(f"ISBN {candidate!r}: {_reason(exc)}") from exc
+    return Identifier(scheme=IdentifierScheme.ISBN, value=str(value))
+
+
+def normalize_issn(text: str) -> Identifier | None:
+    """The ISSN in ``text`` as ``NNNN-NNNC``."""
+    match = _ISSN_TOKEN.search(text)
+    if match is None:
+        return None
+    candidate = (match.group(1) + match.group(2)).upper()
+    try:
+        value = _issn.validate(candidate)
+    except _StdnumError as exc:
+        raise InvalidIdentifierError(f"ISSN {candidate[:4]}-{candidate[4:]}: {_reason(exc)}") from exc
+    return Identifier(scheme=IdentifierScheme.ISSN, value=f"{value[:4]}-{value[4:]}")
+
+
+def normalize_oclc(text: str) -> Identifier | None:
+    """An OCLC number from ``(OCoLC)ocm01234567`` and its variants, without leading zeros."""
+    match = _OCLC.match(text)
+    if match is None:
+        return None
+    return Identifier(scheme=IdentifierScheme.OCLC, value=match.group(1))
+
+
+def normalize_lccn(text: str) -> Identifier | None:
+    """A Library of Congress Control Number, normalized as the LC specifies.
+
+    Blanks and anything after a slash are removed; a hyphen is removed and the part after it is left-padded
+    with zeros to six digits (``"n78-890351"`` gives ``n78890351``, ``"85-2 "`` gives ``85000002``).
+    """
+    value = re.sub(r"\s", "", text).split("/")[0].lower()
+    if "-" in value:
+        head, _, tail = value.partition("-")
+        if tail.isdigit() and len(tail) <= 6:
+            value = head + tail.zfill(6)
+    if not re.fullmatch(r"[a-z]{0,3}\d{8,10}", value):
+        return None
+    return Identifier(scheme=IdentifierScheme.LCCN, value=value)
+
+
+def normalize_doi(text: str) -> Identifier | None:
+    """A DOI from ``doi:10.1000/x``, ``https://doi.org/10.1000/x`` or a bare ``10.1000/x``, lower-cased."""
+    match = _DOI.search(text.strip())
+    if match is None:
+        return None
+    return Identifier(scheme=IdentifierScheme.DOI, value=match.group(1).rstrip(".,;").lower())
+
+
+def _reason(exc: _StdnumError) -> str:
+    message = str(exc).rstrip(".")
+    if "checksum" in message or "check digit" in message:
+        return "invalid check digit"
+    return message[:1].lower() + message[1:]

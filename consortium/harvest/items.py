@@ -1,0 +1,34 @@
+"""What a reader hands the harvest service: raw records, page by page, with where to go on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["RawPage", "RawRecord"]
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One record as read from a member, before normalization.
+
+    ``parsed`` is what the normalizer takes (a pymarc record, an XML element, a KBART row); ``error`` is set
+    instead when the record could not even be read, and the record goes to quarantine with it.
+    """
+
+    position: str
+    raw: bytes
+    media_type: str
+    local_id: str | None = None
+    parsed: Any = None
+    error: str | None = None
+    deleted: bool = False
+    datestamp: str | None = None
+
+
+@dataclass(slots=True)
+class RawPage:
+    """A page of records and the cursor to resume after it (``None``: the source is exhausted)."""
+
+    records: list[RawRecord] = field(default_factory=list)
+    cursor: dict[str, Any] | None = None

@@ -1,0 +1,211 @@
+"""Reading MARC files: binary ISO 2709 (MARC21, UNIMARC/CNMARC) and MARCXML, record by record.
+
+Reading is permissive, as pymarc's permissive mode: a record that cannot be read becomes a
+:class:`~consortium.harvest.items.RawRecord` with its raw bytes and the reason, and reading goes on with the
+next record. Binary files resume from a byte offset, MARCXML files from a record number.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import pymarc
+from lxml import etree
+
+from consortium.errors import RecordError
+from consortium.harvest.items import RawPage, RawRecord
+from consortium.harvest.normalize.marc21 import marc21_local_id
+from consortium.harvest.xml_safety import check_prolog
+
+__all__ = ["MARCXML_NS", "cursor_start", "diagnose_iso2709", "iter_iso2709", "iter_marcxml", "marcxml_to_pymarc", "parse_iso2709"]
+
+MARCXML_NS = "http://www.loc.gov/MARC21/slim"
+_TERMINATOR = 0x1D
+_MEDIA_ISO2709 = "application/marc"
+_MEDIA_MARCXML = "application/marcxml+xml"
+
+
+def diagnose_iso2709(chunk: bytes) -> str | None:
+    """What is structurally wrong with an ISO 2709 record (leader, base address, directory), if anything."""
+    if len(chunk) < 24:
+        return f"leader: the record is {len(chunk)} bytes, shorter than a leader"
+    base_text = chunk[12:17]
+    if not base_text.isdigit():
+        return f"leader/12-16: the base address of data {base_text.decode('latin-1')!r} is not a number"
+    base = int(base_text)
+    if base < 25 or base > len(chunk):
+        return f"leader/12-16: the base address of data {base} lies outside the record ({len(chunk)} bytes)"
+    directory = chunk[24 : base - 1]
+    if len(directory) % 12:
+        return f"directory: {len(directory)} bytes is not a whole number of 12-byte entries"
+    for number, i in enumerate(range(0, len(directory), 12), start=1):
+        entry = directory[i : i + 12]
+        if not entry[3:].isdigit():
+            return f"directory: entry {number} ({entry.decode('latin-1')!r}) has a non-numeric length or start"
+        length, start = int(entry[3:7]), int(entry[7:12])
+        if base + start + length > len(chunk):
+            tag = entry[:3].decode("latin-1")
+            return f"directory: the entry for tag {tag} points past the end of the record"
+    return None
+
+
+def parse_iso2709(chunk: bytes, *, force_utf8: bool) -> pymarc.Record:
+    """One ISO 2709 record; a broken leader or directory, or undecodable text, raises :class:`RecordError`."""
+    try:
+        return pymarc.Record(data=chunk, to_unicode=True, force_utf8=force_utf8, utf8_handling="strict")
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"invalid UTF-8 at byte {exc.start} of a field: {exc.reason}") from exc
+    except (pymarc.exceptions.PymarcException, ValueError, IndexError) as exc:
+        problem = diagnose_iso2709(chunk)
+        raise RecordError(problem or f"the record cannot be read: {type(exc).__name__}: {exc}") from exc
+
+
+def _split(data: bytes, start: int) -> Iterator[tuple[int, int, str | None]]:
+    """``(start, end, problem)`` of each record from byte ``start``, trusting the leader's length only when
+    the record terminator is where it says; otherwise the record ends at the next terminator."""
+    pos, size = start, len(data)
+    while pos < size:
+        if data[pos] in b"\r\n\t \x00\x1a":
+            pos += 1
+            continue
+        head = data[pos : pos + 5]
+        if head.isdigit():
+            length = int(head)
+            if length >= 24 and pos + length <= size and data[pos + length - 1] == _TERMINATOR:
+                yield pos, pos + length, None
+                pos += length
+                continue
+        terminator = data.find(bytes([_TERMINATOR]), pos)
+        end = size if terminator < 0 else terminator + 1
+        problem = f"leader/00-04: record length {head.decode('latin-1')!r} does not match the record"
+        if terminator < 0:
+            problem += " (no record terminator before the end of the file)"
+        yield pos, end, problem
+        pos = end
+
+
+def iter_iso2709(
+    data: bytes, *, name: str, start: int, page_size: int, force_utf8: bool
+) -> Iterator[RawPage]:
+    """Pages of records from binary MARC ``data``, resuming at byte offset ``start``."""
+    page = RawPage()
+    number = 0
+    for begin, end, problem in _split(data, start):
+        number += 1
+        chunk = data[begin:end]
+        position = f"{name}@{begin}"
+        try:
+            marc = parse_iso2709(chunk, force_utf8=force_utf8)
+        except RecordError as exc:
+            reason = f"{problem}; {exc}" if problem else str(exc)
+            page.records.append(RawRecord(position, chunk, _MEDIA_ISO2709, error=reason))
+        else:
+            deleted = str(marc.leader)[5:6] == "d"
+            page.records.append(
+                RawRecord(position, chunk, _MEDIA_ISO2709, local_id=marc21_local_id(marc), parsed=marc,
+                          deleted=deleted)
+            )
+        if len(page.records) >= page_size:
+            page.cursor = {"offset": end}
+            yield page
+            page = RawPage()
+    page.cursor = None
+    yield page
+
+
+def marcxml_to_pymarc(element: etree._Element) -> pymarc.Record:
+    """A MARCXML ``record`` element as a pymarc record; missing tags or codes raise :class:`RecordError`."""
+    record = pymarc.Record()
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        name = etree.QName(child).localname
+        if name == "leader":
+            text = child.text or ""
+            if len(text) != 24:
+                raise RecordError(f"leader: {len(text)} characters, not 24")
+            record.leader = pymarc.Leader(text)
+        elif name == "controlfield":
+            tag = child.get("tag")
+            if not tag:
+                raise RecordError("controlfield: no tag attribute")
+            record.add_field(pymarc.Field(tag=tag, data=child.text or ""))
+        elif name == "datafield":
+            tag = child.get("tag")
+            if not tag:
+                raise RecordError("datafield: no tag attribute")
+            subfields = []
+            for sub in child:
+                if isinstance(sub.tag, str) and etree.QName(sub).localname == "subfield":
+                    subfields.append(pymarc.Subfield(code=sub.get("code") or " ", value=sub.text or ""))
+            indicators = pymarc.Indicators(child.get("ind1") or " ", child.get("ind2") or " ")
+            record.add_field(pymarc.Field(tag=tag, indicators=indicators, subfields=subfields))
+    return record
+
+
+def _is_record(element: etree._Element) -> bool:
+    return isinstance(element.tag, str) and etree.QName(element).localname == "record"
+
+
+def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Iterator[RawPage]:
+    """Pages of records from a MARCXML file, resuming after record number ``start``.
+
+    A document with a DOCTYPE is refused whole; malformed XML ends the reading at the fault, with the records
+    before it kept and the file quarantined with the line and column of the fault.
+    """
+    page = RawPage()
+    try:
+        check_prolog(data)
+    except RecordError as exc:
+        page.records.append(RawRecord(f"{name}", data, _MEDIA_MARCXML, error=str(exc)))
+        yield page
+        return
+    number = 0
+    events = etree.iterparse(
+        io.BytesIO(data), events=("end",), resolve_entities=False, no_network=True, load_dtd=False,
+        huge_tree=False, remove_comments=True,
+    )
+    try:
+        for _, element in events:
+            if not _is_record(element):
+                continue
+            parent = element.getparent()
+            if parent is not None and _is_record(parent):
+                continue
+            number += 1
+            if number <= start:
+                element.clear()
+                continue
+            raw = etree.tostring(element, encoding="utf-8")
+            position = f"{name}#{number}"
+            try:
+                marc = marcxml_to_pymarc(element)
+            except RecordError as exc:
+                page.records.append(RawRecord(position, raw, _MEDIA_MARCXML, error=str(exc)))
+            else:
+                page.records.append(
+                    RawRecord(position, raw, _MEDIA_MARCXML, local_id=marc21_local_id(marc), parsed=marc,
+                              deleted=str(marc.leader)[5:6] == "d")
+                )
+            element.clear()
+            if len(page.records) >= page_size:
+                page.cursor = {"index": number}
+                yield page
+                page = RawPage()
+    except etree.XMLSyntaxError as exc:
+        reason = (
+            f"malformed XML at line {exc.lineno}, column {exc.offset}: {exc.msg}; "
+            f"the {number} record(s) before it were read"
+        )
+        page.records.append(RawRecord(f"{name}#{number + 1}", data, _MEDIA_MARCXML, error=reason))
+    page.cursor = None
+    yield page
+
+
+def cursor_start(cursor: dict[str, Any] | None, key: str) -> int:
+    if not cursor:
+        return 0
+    value = cursor.get(key, 0)
+    return int(value) if isinstance(value, int) else 0

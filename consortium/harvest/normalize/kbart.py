@@ -1,0 +1,94 @@
+"""KBART rows (NISO RP-9 title lists of e-journal and e-book packages) to :class:`~consortium.models.Record`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from consortium.errors import RecordError
+from consortium.harvest.identifiers import InvalidIdentifierError, normalize_isbn, normalize_issn
+from consortium.harvest.normalize.text import clean, first_year, unique
+from consortium.models import Availability, Holding, Identifier, RawPointer, Record, ResourceFormat
+
+__all__ = ["KBART_REQUIRED", "kbart_local_id", "normalize_kbart_row"]
+
+KBART_REQUIRED = ("publication_title", "title_url", "publication_type")
+
+
+def kbart_local_id(row: Mapping[str, str]) -> str | None:
+    for column in ("title_id", "online_identifier", "print_identifier", "title_url"):
+        value = (row.get(column) or "").strip()
+        if value:
+            return value
+    return None
+
+
+def _coverage(row: Mapping[str, str]) -> str | None:
+    def end(prefix: str) -> str:
+        parts = [
+            (row.get(f"date_{prefix}_issue_online") or "").strip(),
+            f"v.{v}" if (v := (row.get(f"num_{prefix}_vol_online") or "").strip()) else "",
+            f"no.{n}" if (n := (row.get(f"num_{prefix}_issue_online") or "").strip()) else "",
+        ]
+        return " ".join(p for p in parts if p)
+
+    first, last = end("first"), end("last")
+    if not first and not last:
+        return None
+    coverage = f"{first or '?'} - {last or 'present'}"
+    embargo = (row.get("embargo_info") or "").strip()
+    return f"{coverage} (embargo {embargo})" if embargo else coverage
+
+
+def normalize_kbart_row(
+    row: Mapping[str, str],
+    *,
+    member: str,
+    source_id: str,
+    raw: RawPointer,
+) -> Record:
+    """Normalize one KBART row (a mapping of column name to value)."""
+    title = clean(row.get("publication_title"))
+    if not title:
+        raise RecordError("publication_title: the row has no title")
+    local_id = kbart_local_id(row)
+    if not local_id:
+        raise RecordError("title_id: the row has no title_id, identifier or title_url to key it by")
+    kind = (row.get("publication_type") or "").strip().lower()
+    if kind not in ("serial", "monograph"):
+        raise RecordError(f"publication_type: {kind!r} is neither 'serial' nor 'monograph'")
+    serial = kind == "serial"
+    normalizer = normalize_issn if serial else normalize_isbn
+    identifiers: list[Identifier] = []
+    for column in ("print_identifier", "online_identifier"):
+        value = (row.get(column) or "").strip()
+        if not value:
+            continue
+        try:
+            identifier = normalizer(value)
+        except InvalidIdentifierError as exc:
+            raise RecordError(f"{column}: {exc}") from exc
+        if identifier is not None and identifier not in identifiers:
+            identifiers.append(identifier)
+    url = (row.get("title_url") or "").strip()
+    if not url.startswith(("http://", "https://")):
+        raise RecordError(f"title_url: {url!r} is not an http(s) URL")
+    if serial:
+        year = first_year(row.get("date_first_issue_online"))
+    else:
+        year = first_year(row.get("date_monograph_published_online"), row.get("date_monograph_published_print"))
+    return Record(
+        member=member,
+        local_id=local_id,
+        source_id=source_id,
+        format=ResourceFormat.EJOURNAL if serial else ResourceFormat.EBOOK,
+        title=title,
+        authors=unique([clean(row.get("first_author")), clean(row.get("first_editor"))]),
+        publisher=clean(row.get("publisher_name")),
+        year=year,
+        edition=clean(row.get("monograph_edition")),
+        identifiers=identifiers,
+        holdings=[
+            Holding(member=member, url=url, availability=Availability.ONLINE, coverage=_coverage(row)),
+        ],
+        raw=raw,
+    )

@@ -1,0 +1,222 @@
+"""MARC21 bibliographic records to :class:`~consortium.models.Record`.
+
+Field use: leader/06-07, 006-008 for the format; 245 $a $n $p title, $b subtitle; 100/110/111/700/710/711
+authors; 264 (second indicator 1) or 260 publisher and year, 008/07-10 year first; 008/35-37 or 041 language;
+250 edition; 300 extent; 020 ISBN ($z, cancelled, is ignored), 022 ISSN, 035 (OCoLC), 010 LCCN, 024 (doi) DOI;
+6xx subjects; 050/090 LCC, 082 DDC, 080 UDC, 084 with $2 clc CLC; 852 shelf holdings and 856 links.
+"""
+
+from __future__ import annotations
+
+from pymarc import Record as MarcRecord
+
+from consortium.errors import RecordError
+from consortium.harvest.identifiers import (
+    normalize_doi,
+    normalize_isbn,
+    normalize_issn,
+    normalize_lccn,
+    normalize_oclc,
+)
+from consortium.harvest.normalize.common import (
+    control,
+    identifiers_from,
+    joined,
+    subfield,
+    subfields,
+    tagged,
+)
+from consortium.harvest.normalize.text import clean, first_year, language_code, page_count, unique
+from consortium.models import (
+    Availability,
+    Classification,
+    ClassScheme,
+    Holding,
+    RawPointer,
+    Record,
+    ResourceFormat,
+)
+
+__all__ = ["marc21_format", "marc21_local_id", "normalize_marc21"]
+
+_ELECTRONIC_FORMS = {"o", "q", "s"}
+
+
+def marc21_local_id(marc: MarcRecord) -> str | None:
+    """The member's id of the record: 001, else the first 035 $a."""
+    value = control(marc, "001")
+    if value and value.strip():
+        return value.strip()
+    for field in tagged(marc, "035"):
+        system_number = subfield(field, "a")
+        if system_number and system_number.strip():
+            return system_number.strip()
+    return None
+
+
+def marc21_format(marc: MarcRecord) -> ResourceFormat:
+    leader = str(marc.leader)
+    kind, level = leader[6:7], leader[7:8]
+    f008 = control(marc, "008") or ""
+    f007 = control(marc, "007") or ""
+    online = f007[:1] == "c" or any(subfield(f, "u") for f in tagged(marc, "856") if f.indicator2 in "01")
+    if kind in ("a", "t"):
+        if level in ("s", "i", "b"):
+            nature = f008[21:22]
+            if nature == "d":
+                return ResourceFormat.DATABASE
+            if nature == "w":
+                return ResourceFormat.WEB
+            electronic = f008[23:24] in _ELECTRONIC_FORMS or online
+            return ResourceFormat.EJOURNAL if electronic else ResourceFormat.JOURNAL
+        if tagged(marc, "502"):
+            return ResourceFormat.THESIS
+        if kind == "t":
+            return ResourceFormat.MANUSCRIPT
+        return ResourceFormat.EBOOK if f008[23:24] in _ELECTRONIC_FORMS or f007[:1] == "c" else ResourceFormat.BOOK
+    if kind in ("c", "d"):
+        return ResourceFormat.SCORE
+    if kind in ("e", "f"):
+        return ResourceFormat.MAP
+    if kind == "g":
+        return ResourceFormat.VIDEO
+    if kind in ("i", "j"):
+        return ResourceFormat.AUDIO
+    if kind == "m":
+        file_type = f008[26:27]
+        if file_type == "e":
+            return ResourceFormat.DATABASE
+        if level == "i":
+            return ResourceFormat.WEB
+        return ResourceFormat.SOFTWARE
+    return ResourceFormat.OTHER
+
+
+def _title(marc: MarcRecord) -> tuple[str, str | None]:
+    """245 $a $n $p and $b; a 245 with only a form ($k, as archives write) or no 245 at all falls back to
+    the uniform title (240, 130) or a varying title (246)."""
+    for field in tagged(marc, "245"):
+        parts = [clean(p) for p in subfields(field, "anp")]
+        title = ". ".join(p for p in parts if p)
+        if title:
+            return title, clean(subfield(field, "b"))
+        form = clean(subfield(field, "k"))
+        if form:
+            return form, None
+    for field in tagged(marc, "240", "130", "246"):
+        parts = [clean(p) for p in subfields(field, "anp")]
+        title = ". ".join(p for p in parts if p)
+        if title:
+            return title, None
+    if tagged(marc, "245"):
+        raise RecordError("245$a: the record has no title")
+    raise RecordError("245: the record has no title field (nor 240, 130 or 246)")
+
+
+def _publication(marc: MarcRecord) -> tuple[str | None, str | None]:
+    """Publisher name and date statement: 264 with second indicator 1 first, then 260."""
+    for field in tagged(marc, "264"):
+        if field.indicator2 == "1":
+            return clean(subfield(field, "b")), subfield(field, "c")
+    for field in tagged(marc, "260"):
+        return clean(subfield(field, "b")), subfield(field, "c")
+    return None, None
+
+
+def _classifications(marc: MarcRecord) -> list[Classification]:
+    found: list[Classification] = []
+
+    def add(scheme: ClassScheme, code: str | None) -> None:
+        code = clean(code)
+        if code:
+            item = Classification(scheme=scheme, code=code.replace("/", "").replace("'", ""))
+            if item not in found:
+                found.append(item)
+
+    for field in tagged(marc, "050", "090"):
+        add(ClassScheme.LCC, subfield(field, "a"))
+    for field in tagged(marc, "082"):
+        add(ClassScheme.DDC, subfield(field, "a"))
+    for field in tagged(marc, "080"):
+        add(ClassScheme.UDC, subfield(field, "a"))
+    for field in tagged(marc, "084"):
+        scheme = (subfield(field, "2") or "").strip().lower()
+        if scheme in ("clc", "cl", "zhongguo tu shu guan fen lei fa"):
+            for code in subfields(field, "a"):
+                add(ClassScheme.CLC, code)
+    return found
+
+
+def _holdings(marc: MarcRecord, member: str, default_location: str | None, online: bool) -> list[Holding]:
+    holdings: list[Holding] = []
+    for field in tagged(marc, "852"):
+        call_number = " ".join(p.strip() for p in subfields(field, "hi") if p.strip()) or None
+        location = " ".join(p.strip() for p in subfields(field, "bc") if p.strip()) or default_location
+        holdings.append(Holding(member=member, location=location, call_number=call_number))
+    for field in tagged(marc, "856"):
+        url = subfield(field, "u")
+        if url and field.indicator2 in ("0", "1", " "):
+            holdings.append(Holding(member=member, url=url.strip(), availability=Availability.ONLINE))
+    if not holdings and not online:
+        call = next((" ".join(subfields(f, "ab")) for f in tagged(marc, "090", "050")), None)
+        holdings.append(Holding(member=member, location=default_location, call_number=clean(call)))
+    return holdings
+
+
+def normalize_marc21(
+    marc: MarcRecord,
+    *,
+    member: str,
+    source_id: str,
+    raw: RawPointer,
+    local_id: str | None = None,
+    default_location: str | None = None,
+) -> Record:
+    """Normalize one MARC21 record; ``local_id`` overrides 001 (an OAI-PMH identifier, say)."""
+    record_id = local_id or marc21_local_id(marc)
+    if not record_id:
+        raise RecordError("001: the record has no control number (and no 035 $a)")
+    title, subtitle = _title(marc)
+    publisher, date_statement = _publication(marc)
+    f008 = control(marc, "008") or ""
+    year = first_year(f008[7:11] if f008[7:11].isdigit() else None, date_statement)
+    language = language_code(f008[35:38] if len(f008) >= 38 else None)
+    if language is None:
+        language = next((language_code(subfield(f, "a")) for f in tagged(marc, "041")), None)
+    identifiers = identifiers_from(
+        marc,
+        [
+            ("020", "a", normalize_isbn),
+            ("022", "a", normalize_issn),
+            ("035", "a", normalize_oclc),
+            ("010", "a", normalize_lccn),
+        ],
+    )
+    for field in tagged(marc, "024"):
+        if (subfield(field, "2") or "").lower() == "doi":
+            doi = normalize_doi(subfield(field, "a") or "")
+            if doi and doi not in identifiers:
+                identifiers.append(doi)
+    resource_format = marc21_format(marc)
+    online = resource_format in (ResourceFormat.EBOOK, ResourceFormat.EJOURNAL, ResourceFormat.WEB)
+    authors = unique(clean(subfield(f, "a")) for f in tagged(marc, "100", "110", "111", "700", "710", "711"))
+    subjects = unique(joined(tagged(marc, "600", "610", "611", "630", "650", "651", "655"), "avxyz"))
+    return Record(
+        member=member,
+        local_id=record_id,
+        source_id=source_id,
+        format=resource_format,
+        title=title,
+        subtitle=subtitle,
+        authors=authors,
+        publisher=publisher,
+        year=year,
+        language=language,
+        edition=next((clean(subfield(f, "a")) for f in tagged(marc, "250")), None),
+        pages=next((page_count(subfield(f, "a")) for f in tagged(marc, "300")), None),
+        identifiers=identifiers,
+        subjects=subjects,
+        classifications=_classifications(marc),
+        holdings=_holdings(marc, member, default_location, online),
+        raw=raw,
+    )

@@ -1,0 +1,177 @@
+"""UNIMARC and CNMARC (the UNIMARC profile of Chinese libraries) records to :class:`~consortium.models.Record`.
+
+Field use: leader/06-07 format; 200 $a title (with $h $i part number and name), $e other title information;
+700/701/702 and 710/711/712 names ($a entry element, $b rest of name); 210 or 214 $c publisher, $d date, and
+100 $a/09-12 date first; 101 $a language; 205 $a edition; 215 $a extent; 010 ISBN ($z, invalid, ignored), 011
+ISSN; 600-608 subjects with their subdivisions; 690 and 686 ($2 clc) CLC, 676 DDC, 675 UDC, 680 LCC;
+905 CNMARC holdings ($a institution, $c location, $d class number, $e book number) and 852; 856 links.
+"""
+
+from __future__ import annotations
+
+from pymarc import Record as MarcRecord
+
+from consortium.errors import RecordError
+from consortium.harvest.identifiers import normalize_isbn, normalize_issn
+from consortium.harvest.normalize.common import (
+    control,
+    identifiers_from,
+    joined,
+    require_title,
+    subfield,
+    subfields,
+    tagged,
+)
+from consortium.harvest.normalize.text import clean, first_year, language_code, page_count, unique
+from consortium.models import (
+    Availability,
+    Classification,
+    ClassScheme,
+    Holding,
+    RawPointer,
+    Record,
+    ResourceFormat,
+)
+
+__all__ = ["normalize_unimarc", "unimarc_format"]
+
+
+def unimarc_format(marc: MarcRecord) -> ResourceFormat:
+    leader = str(marc.leader)
+    kind, level = leader[6:7], leader[7:8]
+    online = any(subfield(f, "u") for f in tagged(marc, "856"))
+    if kind in ("a", "b"):
+        if level == "s":
+            return ResourceFormat.EJOURNAL if online else ResourceFormat.JOURNAL
+        if level == "i":
+            return ResourceFormat.WEB if online else ResourceFormat.JOURNAL
+        if tagged(marc, "328"):
+            return ResourceFormat.THESIS
+        if kind == "b":
+            return ResourceFormat.MANUSCRIPT
+        return ResourceFormat.EBOOK if online and not tagged(marc, "905", "852") else ResourceFormat.BOOK
+    if kind in ("c", "d"):
+        return ResourceFormat.SCORE
+    if kind in ("e", "f"):
+        return ResourceFormat.MAP
+    if kind == "g":
+        return ResourceFormat.VIDEO
+    if kind in ("i", "j"):
+        return ResourceFormat.AUDIO
+    if kind == "l":
+        return ResourceFormat.DATABASE if level == "i" else ResourceFormat.SOFTWARE
+    return ResourceFormat.OTHER
+
+
+def _name(field_a: str | None, field_b: str | None) -> str | None:
+    entry = clean(field_a)
+    rest = clean(field_b)
+    if entry and rest:
+        return f"{entry}, {rest}"
+    return entry
+
+
+def _title(marc: MarcRecord) -> tuple[str, str | None]:
+    fields = tagged(marc, "200")
+    if not fields:
+        raise RecordError("200: the record has no title field")
+    field = fields[0]
+    parts = [clean(p) for p in subfields(field, "a")[:1] + subfields(field, "hi")]
+    title = require_title(". ".join(p for p in parts if p) or None, "200$a")
+    return title, clean(subfield(field, "e"))
+
+
+def _classifications(marc: MarcRecord) -> list[Classification]:
+    found: list[Classification] = []
+
+    def add(scheme: ClassScheme, code: str | None) -> None:
+        code = clean(code)
+        if code:
+            item = Classification(scheme=scheme, code=code)
+            if item not in found:
+                found.append(item)
+
+    for field in tagged(marc, "690"):
+        add(ClassScheme.CLC, subfield(field, "a"))
+    for field in tagged(marc, "686"):
+        if (subfield(field, "2") or "").strip().lower() in ("clc", "cl"):
+            add(ClassScheme.CLC, subfield(field, "a"))
+    for field in tagged(marc, "676"):
+        add(ClassScheme.DDC, subfield(field, "a"))
+    for field in tagged(marc, "675"):
+        add(ClassScheme.UDC, subfield(field, "a"))
+    for field in tagged(marc, "680"):
+        add(ClassScheme.LCC, subfield(field, "a"))
+    return found
+
+
+def _holdings(marc: MarcRecord, member: str, default_location: str | None, online: bool) -> list[Holding]:
+    holdings: list[Holding] = []
+    for field in tagged(marc, "905"):
+        class_number, book_number = clean(subfield(field, "d")), clean(subfield(field, "e"))
+        call_number = f"{class_number}/{book_number}" if class_number and book_number else class_number
+        location = clean(subfield(field, "c")) or default_location
+        holdings.append(Holding(member=member, location=location, call_number=call_number))
+    for field in tagged(marc, "852"):
+        call_number = " ".join(p.strip() for p in subfields(field, "hj") if p.strip()) or None
+        location = clean(subfield(field, "c")) or clean(subfield(field, "b")) or default_location
+        holdings.append(Holding(member=member, location=location, call_number=call_number))
+    for field in tagged(marc, "856"):
+        url = subfield(field, "u")
+        if url:
+            holdings.append(Holding(member=member, url=url.strip(), availability=Availability.ONLINE))
+    if not holdings and not online:
+        holdings.append(Holding(member=member, location=default_location))
+    return holdings
+
+
+def normalize_unimarc(
+    marc: MarcRecord,
+    *,
+    member: str,
+    source_id: str,
+    raw: RawPointer,
+    local_id: str | None = None,
+    default_location: str | None = None,
+) -> Record:
+    """Normalize one UNIMARC or CNMARC record; ``local_id`` overrides 001."""
+    record_id = local_id or (control(marc, "001") or "").strip()
+    if not record_id:
+        raise RecordError("001: the record has no record identifier")
+    title, subtitle = _title(marc)
+    publication = next(iter(tagged(marc, "210", "214")), None)
+    publisher = clean(subfield(publication, "c")) if publication else None
+    date_statement = subfield(publication, "d") if publication else None
+    general = next((subfield(f, "a") or "" for f in tagged(marc, "100")), "")
+    year = first_year(general[9:13] if general[9:13].isdigit() else None, date_statement)
+    language = next((language_code(subfield(f, "a")) for f in tagged(marc, "101")), None)
+    identifiers = identifiers_from(marc, [("010", "a", normalize_isbn), ("011", "a", normalize_issn)])
+    resource_format = unimarc_format(marc)
+    online = resource_format in (ResourceFormat.EBOOK, ResourceFormat.EJOURNAL, ResourceFormat.WEB)
+    authors = unique(
+        _name(subfield(f, "a"), subfield(f, "b"))
+        for f in tagged(marc, "700", "701", "710", "711", "702", "712")
+    )
+    subjects = unique(
+        joined(tagged(marc, "600", "601", "602", "604", "605", "606", "607", "608"), "axyzj")
+        + [clean(a) for f in tagged(marc, "610") for a in subfields(f, "a")]
+    )
+    return Record(
+        member=member,
+        local_id=record_id,
+        source_id=source_id,
+        format=resource_format,
+        title=title,
+        subtitle=subtitle,
+        authors=authors,
+        publisher=publisher,
+        year=year,
+        language=language,
+        edition=next((clean(subfield(f, "a")) for f in tagged(marc, "205")), None),
+        pages=next((page_count(subfield(f, "a")) for f in tagged(marc, "215")), None),
+        identifiers=identifiers,
+        subjects=subjects,
+        classifications=_classifications(marc),
+        holdings=_holdings(marc, member, default_location, online),
+        raw=raw,
+    )

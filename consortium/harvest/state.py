@@ -1,0 +1,83 @@
+"""Harvest state: per-run counts, the checkpoint of each source, and the batch one page commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from consortium.models import QuarantinedRecord, Record
+
+__all__ = ["Checkpoint", "HarvestCounts", "PageCommit", "RecordChange"]
+
+
+class HarvestCounts(BaseModel):
+    """What one run did. ``seen`` is every record read, including quarantined ones."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    quarantined: int = 0
+
+    def __add__(self, other: HarvestCounts) -> HarvestCounts:
+        return HarvestCounts(**{k: getattr(self, k) + getattr(other, k) for k in type(self).model_fields})
+
+    @property
+    def seen(self) -> int:
+        return self.added + self.changed + self.unchanged + self.deleted + self.quarantined
+
+
+class Checkpoint(BaseModel):
+    """Where a source's harvest stands.
+
+    While a run is under way, ``cursor`` says where to go on (an OAI-PMH resumption token, a file's record
+    number) and ``counts`` holds what the run did so far, so a run killed at any moment resumes where its last
+    committed page ended. When the run completes, ``cursor`` is cleared and ``high_water`` keeps the newest
+    datestamp seen, the ``from`` of the next incremental run.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    source_id: str
+    run_id: str
+    cursor: dict[str, Any] | None = None
+    run_from: str | None = None
+    """The ``from`` the running run started with (kept so a resumed run asks for the same range)."""
+    high_water: str | None = None
+    run_high_water: str | None = None
+    """The newest datestamp seen so far by the running run."""
+    counts: HarvestCounts = Field(default_factory=HarvestCounts)
+    started_at: datetime
+    finished_at: datetime | None = None
+
+    @property
+    def in_progress(self) -> bool:
+        return self.finished_at is None
+
+
+class RecordChange(BaseModel):
+    """One change a page makes to the store: an upsert (``record`` set) or a delete."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member: str
+    local_id: str
+    record: Record | None = None
+
+
+class PageCommit(BaseModel):
+    """Everything one harvested page writes, committed with the checkpoint that follows it.
+
+    Stores apply it so that a crash anywhere leaves either the whole page or a state from which re-applying the
+    page gives the same result: records are keyed by ``(member, local_id)`` and the checkpoint is written last.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    changes: list[RecordChange] = Field(default_factory=list)
+    quarantined: list[QuarantinedRecord] = Field(default_factory=list)
+    checkpoint: Checkpoint

@@ -1,0 +1,214 @@
+"""The member registry: member libraries, their sources and their data-sharing policies, from one TOML file.
+
+An invalid file is refused with a :class:`~consortium.errors.ConfigError` naming the member, the field and
+the reason. Relative paths of file sources are resolved against the registry file's folder.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from consortium.errors import ConfigError
+
+__all__ = ["Member", "MemberRegistry", "SharingPolicy", "Source", "SourceFormat", "SourceProtocol", "load_registry"]
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+class SourceProtocol(StrEnum):
+    OAI_PMH = "oai-pmh"
+    MARC_FILE = "marc-file"
+    KBART_FILE = "kbart-file"
+
+
+class SourceFormat(StrEnum):
+    """What the records of a source are written in."""
+
+    MARC21 = "marc21"
+    """Binary MARC21 (ISO 2709)."""
+    MARCXML = "marcxml"
+    UNIMARC = "unimarc"
+    """Binary UNIMARC, including CNMARC as Chinese libraries write it (ISO 2709)."""
+    OAI_DC = "oai_dc"
+    KBART = "kbart"
+    OAI_PMH = "oai-pmh"
+    """A saved OAI-PMH ``ListRecords`` response (MARCXML or Dublin Core metadata), loaded as a file."""
+
+
+class Source(BaseModel):
+    """One way to harvest a member: an OAI-PMH endpoint or a file it exports."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    """Unique within the member; the source's checkpoint is kept under ``<member>/<id>``."""
+    protocol: SourceProtocol
+    url: str | None = None
+    """The OAI-PMH base URL (``oai-pmh`` sources)."""
+    path: Path | None = None
+    """The file to load (``marc-file`` and ``kbart-file`` sources)."""
+    format: SourceFormat
+    metadata_prefix: str | None = None
+    """The OAI-PMH ``metadataPrefix``; defaults to ``marc21`` for MARCXML and ``oai_dc`` for Dublin Core."""
+    set: str | None = None
+    """An OAI-PMH ``set`` to harvest instead of the whole repository."""
+    schedule: str = "rate(1 day)"
+    """An EventBridge Scheduler expression (``rate(...)`` or ``cron(...)``) for when to harvest."""
+    location: str | None = None
+    """The default holding location for records that carry none."""
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError("must be lowercase letters, digits, '-' or '_' (at most 63)")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_schedule(cls, value: str) -> str:
+        if not re.match(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$", value):
+            raise ValueError("must be an EventBridge expression such as 'rate(1 day)' or 'cron(0 3 * * ? *)'")
+        return value
+
+    @model_validator(mode="after")
+    def _protocol_fits(self) -> Source:
+        if self.protocol is SourceProtocol.OAI_PMH:
+            if not self.url or not self.url.startswith(("http://", "https://")):
+                raise ValueError("an oai-pmh source needs 'url', an http(s) base URL")
+            if self.format not in (SourceFormat.MARCXML, SourceFormat.OAI_DC):
+                raise ValueError("an oai-pmh source has format 'marcxml' or 'oai_dc'")
+            if self.metadata_prefix is None:
+                self.metadata_prefix = "marc21" if self.format is SourceFormat.MARCXML else "oai_dc"
+        elif self.protocol is SourceProtocol.MARC_FILE:
+            if self.path is None:
+                raise ValueError("a marc-file source needs 'path'")
+            if self.format not in (
+                SourceFormat.MARC21, SourceFormat.MARCXML, SourceFormat.UNIMARC, SourceFormat.OAI_PMH
+            ):
+                raise ValueError("a marc-file source has format 'marc21', 'marcxml', 'unimarc' or 'oai-pmh'")
+        else:
+            if self.path is None:
+                raise ValueError("a kbart-file source needs 'path'")
+            if self.format is not SourceFormat.KBART:
+                raise ValueError("a kbart-file source has format 'kbart'")
+        return self
+
+
+class SharingPolicy(BaseModel):
+    """What the member lets the consortium do with its data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    share_holdings: bool = True
+    """Show this member's holdings to readers of other members."""
+    share_circulation: Literal["none", "aggregate"] = "aggregate"
+    """Whether its loans may feed consortium popularity, and only as aggregates."""
+    lend_to_members: list[str] = Field(default_factory=list)
+    """Members whose readers may borrow from it; empty means every member."""
+
+
+class Member(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str
+    name_zh: str | None = None
+    sources: list[Source] = Field(default_factory=list)
+    sharing: SharingPolicy = Field(default_factory=SharingPolicy)
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError("must be lowercase letters, digits, '-' or '_' (at most 63)")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_sources(self) -> Member:
+        seen: set[str] = set()
+        for source in self.sources:
+            if source.id in seen:
+                raise ValueError(f"source id {source.id!r} appears twice")
+            seen.add(source.id)
+        return self
+
+    def source(self, source_id: str) -> Source:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise ConfigError(f"member {self.id!r} has no source {source_id!r}")
+
+
+class MemberRegistry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    members: list[Member]
+
+    @model_validator(mode="after")
+    def _unique_members(self) -> MemberRegistry:
+        seen: set[str] = set()
+        for member in self.members:
+            if member.id in seen:
+                raise ValueError(f"member id {member.id!r} appears twice")
+            seen.add(member.id)
+        return self
+
+    def get(self, member_id: str) -> Member:
+        for member in self.members:
+            if member.id == member_id:
+                return member
+        known = ", ".join(m.id for m in self.members) or "none"
+        raise ConfigError(f"no member {member_id!r} in the registry (known: {known})")
+
+
+def _describe(error: pydantic.ValidationError, data: dict[str, object]) -> str:
+    lines = []
+    for item in error.errors():
+        loc = list(item["loc"])
+        where = ".".join(str(p) for p in loc)
+        # Name the member (and source) by id rather than by list position.
+        if len(loc) >= 2 and loc[0] == "members" and isinstance(loc[1], int):
+            members = data.get("members")
+            if isinstance(members, list) and loc[1] < len(members) and isinstance(members[loc[1]], dict):
+                member_id = members[loc[1]].get("id", f"#{loc[1] + 1}")
+                rest = loc[2:]
+                if len(rest) >= 2 and rest[0] == "sources" and isinstance(rest[1], int):
+                    sources = members[loc[1]].get("sources", [])
+                    source_id = sources[rest[1]].get("id", f"#{rest[1] + 1}") if rest[1] < len(sources) else "?"
+                    rest = rest[2:]
+                    where = f"member {member_id!r}, source {source_id!r}"
+                else:
+                    where = f"member {member_id!r}"
+                if rest:
+                    where += f", field {'.'.join(str(p) for p in rest)!r}"
+        lines.append(f"{where}: {item['msg']}")
+    return "; ".join(lines)
+
+
+def load_registry(path: Path) -> MemberRegistry:
+    """Read and validate the member registry at ``path``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the member registry {path}: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        registry = MemberRegistry.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise ConfigError(f"{path}: {_describe(exc, data)}") from exc
+    for member in registry.members:
+        for source in member.sources:
+            if source.path is not None and not source.path.is_absolute():
+                source.path = (path.parent / source.path).resolve()
+    return registry

@@ -1,0 +1,157 @@
+"""Domain models shared across the hub (pydantic v2).
+
+A :class:`Record` is one member library's description of one resource, normalized from whatever format the
+member speaks (MARC21, UNIMARC/CNMARC, Dublin Core, KBART). It is keyed by ``(member, local_id)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Availability",
+    "ClassScheme",
+    "Classification",
+    "Holding",
+    "Identifier",
+    "IdentifierScheme",
+    "QuarantinedRecord",
+    "RawPointer",
+    "Record",
+    "ResourceFormat",
+]
+
+
+class ResourceFormat(StrEnum):
+    """What kind of resource a record describes."""
+
+    BOOK = "book"
+    EBOOK = "ebook"
+    JOURNAL = "journal"
+    EJOURNAL = "ejournal"
+    DATABASE = "database"
+    AUDIO = "audio"
+    VIDEO = "video"
+    MAP = "map"
+    SCORE = "score"
+    WEB = "web"
+    THESIS = "thesis"
+    MANUSCRIPT = "manuscript"
+    SOFTWARE = "software"
+    OTHER = "other"
+
+
+class IdentifierScheme(StrEnum):
+    ISBN = "isbn"
+    ISSN = "issn"
+    OCLC = "oclc"
+    LCCN = "lccn"
+    DOI = "doi"
+
+
+class ClassScheme(StrEnum):
+    """Classification schemes: Chinese Library Classification (中图法), LCC, Dewey, UDC."""
+
+    CLC = "clc"
+    LCC = "lcc"
+    DDC = "ddc"
+    UDC = "udc"
+
+
+class Availability(StrEnum):
+    AVAILABLE = "available"
+    ON_LOAN = "on_loan"
+    UNAVAILABLE = "unavailable"
+    ONLINE = "online"
+    UNKNOWN = "unknown"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Identifier(_Frozen):
+    """A normalized, validated identifier: ISBN-13, ISSN ``NNNN-NNNC``, OCLC number, normalized LCCN, DOI."""
+
+    scheme: IdentifierScheme
+    value: str
+
+
+class Classification(_Frozen):
+    scheme: ClassScheme
+    code: str
+
+
+class Holding(_Frozen):
+    """Where a member has the resource: a shelf copy (location, call number) or an online URL."""
+
+    member: str
+    location: str | None = None
+    call_number: str | None = None
+    availability: Availability = Availability.UNKNOWN
+    url: str | None = None
+    coverage: str | None = None
+
+
+class RawPointer(_Frozen):
+    """Where the raw record, as harvested, is archived: its SHA-256 digest in the raw archive."""
+
+    digest: str
+    media_type: str
+
+    @staticmethod
+    def digest_of(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+
+class Record(BaseModel):
+    """One member's normalized description of one resource."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member: str
+    local_id: str
+    source_id: str
+    format: ResourceFormat = ResourceFormat.BOOK
+    title: str
+    subtitle: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    publisher: str | None = None
+    year: int | None = None
+    language: str | None = None
+    """ISO 639-2/B three-letter code, as MARC uses (``eng``, ``chi``)."""
+    edition: str | None = None
+    pages: int | None = None
+    identifiers: list[Identifier] = Field(default_factory=list)
+    subjects: list[str] = Field(default_factory=list)
+    classifications: list[Classification] = Field(default_factory=list)
+    holdings: list[Holding] = Field(default_factory=list)
+    raw: RawPointer
+    datestamp: datetime | None = None
+    """When the member last changed the record, where the source says (OAI-PMH header datestamp)."""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.member, self.local_id)
+
+    def identifier_values(self, scheme: IdentifierScheme) -> list[str]:
+        return [i.value for i in self.identifiers if i.scheme is scheme]
+
+
+class QuarantinedRecord(BaseModel):
+    """A record that could not be read or normalized, kept with its reason and its raw bytes (in the archive)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member: str
+    source_id: str
+    position: str
+    """Where it was found: the OAI identifier, or the file name and record number or byte offset."""
+    local_id: str | None = None
+    reason: str
+    raw: RawPointer
+    quarantined_at: datetime
