@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from consortium.config import Settings
 from consortium.harvest.oai_pmh import OaiPmhClient
 from consortium.harvest.service import HarvestService
 from consortium.members import MemberRegistry, load_registry
-from consortium.ports import BlobStore, RecordStore
+
+if TYPE_CHECKING:
+    from consortium.ports import BlobStore, RecordStore
 
 __all__ = ["Container", "bootstrap"]
 
@@ -70,9 +72,7 @@ class Container:
     def _aws_client(self, service: str) -> Any:
         import boto3
 
-        return boto3.client(
-            service, region_name=self.settings.aws_region, endpoint_url=self.settings.aws_endpoint_url
-        )
+        return boto3.client(service, region_name=self.settings.aws_region, endpoint_url=self.settings.aws_endpoint_url)
 
 
 def bootstrap(settings: Settings | None = None, **overrides: Any) -> Container:

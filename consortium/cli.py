@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +15,9 @@ from consortium.errors import ConsortiumError
 from consortium.harvest.service import HarvestReport, Progress, import_source
 from consortium.harvest.state import HarvestCounts
 from consortium.members import Member, Source, SourceFormat
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["main"]
 
@@ -66,7 +68,9 @@ def _run_harvest(container: Container, member: Member, source: Source) -> Harves
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:
     """The consortium hub: harvest member libraries into one deduplicated, personalized discovery service."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     # pymarc warns on every odd indicator; the quarantine reasons already say what matters.
     logging.getLogger("pymarc").setLevel(logging.ERROR)
     ctx.obj = bootstrap()
@@ -136,7 +140,10 @@ def harvest(container: Container, member_id: str | None, source_id: str | None, 
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--member", "member_id", required=True, help="The member library the records belong to.")
 @click.option(
-    "--format", "fmt", required=True, type=click.Choice([f.value for f in SourceFormat if f is not SourceFormat.OAI_DC])
+    "--format",
+    "fmt",
+    required=True,
+    type=click.Choice([f.value for f in SourceFormat if f is not SourceFormat.OAI_DC]),
 )
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -196,7 +203,7 @@ def run(container: Container, as_json: bool) -> None:
         for report in reports:
             click.echo(_report_line(report))
         click.echo("records per member: " + ", ".join(f"{k} {v}" for k, v in per_member.items()))
-        click.echo("records per format: " + ", ".join(f"{k} {v}" for k, v in data["records_per_format"].items()))
+        click.echo("records per format: " + ", ".join(f"{k} {v}" for k, v in sorted(formats.items())))
         click.echo(f"quarantined: {data['quarantined']} (see: consortium quarantine)")
         click.echo(f"state kept in {data['data_dir']}")
 

@@ -17,7 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from consortium.errors import ConfigError
 
-__all__ = ["Member", "MemberRegistry", "SharingPolicy", "Source", "SourceFormat", "SourceProtocol", "load_registry"]
+__all__ = [
+    "Member",
+    "MemberRegistry",
+    "SharingPolicy",
+    "Source",
+    "SourceFormat",
+    "SourceProtocol",
+    "load_registry",
+]
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -91,7 +99,10 @@ class Source(BaseModel):
             if self.path is None:
                 raise ValueError("a marc-file source needs 'path'")
             if self.format not in (
-                SourceFormat.MARC21, SourceFormat.MARCXML, SourceFormat.UNIMARC, SourceFormat.OAI_PMH
+                SourceFormat.MARC21,
+                SourceFormat.MARCXML,
+                SourceFormat.UNIMARC,
+                SourceFormat.OAI_PMH,
             ):
                 raise ValueError("a marc-file source has format 'marc21', 'marcxml', 'unimarc' or 'oai-pmh'")
         else:

@@ -3,11 +3,13 @@ contract suite in ``tests/contract`` that every adapter passes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from consortium.harvest.state import Checkpoint, PageCommit
-from consortium.models import QuarantinedRecord, Record
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from consortium.harvest.state import Checkpoint, PageCommit
+    from consortium.models import QuarantinedRecord, Record
 
 __all__ = ["BlobStore", "RecordStore"]
 
@@ -37,11 +39,9 @@ class RecordStore(Protocol):
         """Every stored record, or one member's, in ``(member, local_id)`` order."""
         ...
 
-    def count(self, member: str | None = None) -> int:
-        ...
+    def count(self, member: str | None = None) -> int: ...
 
-    def quarantined(self, member: str | None = None) -> list[QuarantinedRecord]:
-        ...
+    def quarantined(self, member: str | None = None) -> list[QuarantinedRecord]: ...
 
     def checkpoint(self, source_id: str) -> Checkpoint | None:
         """The source's last saved checkpoint."""
@@ -59,5 +59,4 @@ class BlobStore(Protocol):
         """The bytes stored under ``digest``; :class:`~consortium.errors.NotFoundError` if none."""
         ...
 
-    def exists(self, digest: str) -> bool:
-        ...
+    def exists(self, digest: str) -> bool: ...

@@ -26,7 +26,11 @@ def book(
         record.add_field(Field(tag="020", indicators=Indicators(" ", " "), subfields=[Subfield("a", isbn)]))
     if clc:
         record.add_field(
-            Field(tag="084", indicators=Indicators(" ", " "), subfields=[Subfield("a", clc), Subfield("2", "clc")])
+            Field(
+                tag="084",
+                indicators=Indicators(" ", " "),
+                subfields=[Subfield("a", clc), Subfield("2", "clc")],
+            )
         )
     if author:
         record.add_field(Field(tag="100", indicators=Indicators("1", " "), subfields=[Subfield("a", author + ",")]))
@@ -35,7 +39,11 @@ def book(
         Field(
             tag="264",
             indicators=Indicators(" ", "1"),
-            subfields=[Subfield("a", "Reading, Mass. :"), Subfield("b", "Addison-Wesley,"), Subfield("c", year)],
+            subfields=[
+                Subfield("a", "Reading, Mass. :"),
+                Subfield("b", "Addison-Wesley,"),
+                Subfield("c", year),
+            ],
         )
     )
     record.add_field(Field(tag="300", indicators=Indicators(" ", " "), subfields=[Subfield("a", "xix, 650 pages")]))
@@ -51,16 +59,45 @@ def unimarc_book(record_id: str, title: str, *, author: str, isbn: str, clc: str
     general = f"20080101d{year}    em y0chiy50      ea"
     record.add_field(Field(tag="100", indicators=Indicators(" ", " "), subfields=[Subfield("a", general)]))
     record.add_field(Field(tag="101", indicators=Indicators("0", " "), subfields=[Subfield("a", "chi")]))
-    record.add_field(Field(tag="200", indicators=Indicators("1", " "), subfields=[Subfield("a", title), Subfield("f", author)]))
     record.add_field(
-        Field(tag="210", indicators=Indicators(" ", " "), subfields=[Subfield("a", "重庆"), Subfield("c", "重庆出版社"), Subfield("d", year)])
+        Field(
+            tag="200",
+            indicators=Indicators("1", " "),
+            subfields=[Subfield("a", title), Subfield("f", author)],
+        )
+    )
+    record.add_field(
+        Field(
+            tag="210",
+            indicators=Indicators(" ", " "),
+            subfields=[Subfield("a", "重庆"), Subfield("c", "重庆出版社"), Subfield("d", year)],
+        )
     )
     record.add_field(Field(tag="215", indicators=Indicators(" ", " "), subfields=[Subfield("a", "302页")]))
-    record.add_field(Field(tag="606", indicators=Indicators("0", " "), subfields=[Subfield("a", "科学幻想小说"), Subfield("y", "中国"), Subfield("z", "当代")]))
-    record.add_field(Field(tag="690", indicators=Indicators(" ", " "), subfields=[Subfield("a", clc), Subfield("v", "5")]))
-    record.add_field(Field(tag="701", indicators=Indicators(" ", "0"), subfields=[Subfield("a", author), Subfield("4", "著")]))
     record.add_field(
-        Field(tag="905", indicators=Indicators(" ", " "), subfields=[Subfield("a", "EL"), Subfield("c", "中文书库"), Subfield("d", clc), Subfield("e", "123")])
+        Field(
+            tag="606",
+            indicators=Indicators("0", " "),
+            subfields=[Subfield("a", "科学幻想小说"), Subfield("y", "中国"), Subfield("z", "当代")],
+        )
+    )
+    record.add_field(
+        Field(tag="690", indicators=Indicators(" ", " "), subfields=[Subfield("a", clc), Subfield("v", "5")])
+    )
+    record.add_field(
+        Field(tag="701", indicators=Indicators(" ", "0"), subfields=[Subfield("a", author), Subfield("4", "著")])
+    )
+    record.add_field(
+        Field(
+            tag="905",
+            indicators=Indicators(" ", " "),
+            subfields=[
+                Subfield("a", "EL"),
+                Subfield("c", "中文书库"),
+                Subfield("d", clc),
+                Subfield("e", "123"),
+            ],
+        )
     )
     return record
 
@@ -69,4 +106,8 @@ def marcxml_collection(*records: Record) -> bytes:
     from pymarc import record_to_xml
 
     body = b"".join(record_to_xml(r, namespace=True) for r in records)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="http://www.loc.gov/MARC21/slim">' + body + b"</collection>"
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="http://www.loc.gov/MARC21/slim">'
+        + body
+        + b"</collection>"
+    )

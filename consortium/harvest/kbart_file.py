@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.kbart import KBART_REQUIRED, kbart_local_id
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 __all__ = ["iter_kbart"]
 

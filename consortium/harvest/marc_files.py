@@ -8,8 +8,7 @@ next record. Binary files resume from a byte offset, MARCXML files from a record
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pymarc
 from lxml import etree
@@ -19,7 +18,18 @@ from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.marc21 import marc21_local_id
 from consortium.harvest.xml_safety import check_prolog
 
-__all__ = ["MARCXML_NS", "cursor_start", "diagnose_iso2709", "iter_iso2709", "iter_marcxml", "marcxml_to_pymarc", "parse_iso2709"]
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+__all__ = [
+    "MARCXML_NS",
+    "cursor_start",
+    "diagnose_iso2709",
+    "iter_iso2709",
+    "iter_marcxml",
+    "marcxml_to_pymarc",
+    "parse_iso2709",
+]
 
 MARCXML_NS = "http://www.loc.gov/MARC21/slim"
 _TERMINATOR = 0x1D
@@ -86,9 +96,7 @@ def _split(data: bytes, start: int) -> Iterator[tuple[int, int, str | None]]:
         pos = end
 
 
-def iter_iso2709(
-    data: bytes, *, name: str, start: int, page_size: int, force_utf8: bool
-) -> Iterator[RawPage]:
+def iter_iso2709(data: bytes, *, name: str, start: int, page_size: int, force_utf8: bool) -> Iterator[RawPage]:
     """Pages of records from binary MARC ``data``, resuming at byte offset ``start``."""
     page = RawPage()
     number = 0
@@ -104,8 +112,14 @@ def iter_iso2709(
         else:
             deleted = str(marc.leader)[5:6] == "d"
             page.records.append(
-                RawRecord(position, chunk, _MEDIA_ISO2709, local_id=marc21_local_id(marc), parsed=marc,
-                          deleted=deleted)
+                RawRecord(
+                    position,
+                    chunk,
+                    _MEDIA_ISO2709,
+                    local_id=marc21_local_id(marc),
+                    parsed=marc,
+                    deleted=deleted,
+                )
             )
         if len(page.records) >= page_size:
             page.cursor = {"offset": end}
@@ -131,7 +145,7 @@ def marcxml_to_pymarc(element: etree._Element) -> pymarc.Record:
             tag = child.get("tag")
             if not tag:
                 raise RecordError("controlfield: no tag attribute")
-            record.add_field(pymarc.Field(tag=tag, data=child.text or ""))
+            record.add_field(pymarc.Field(tag=tag, data=child.text or ""))  # type: ignore[no-untyped-call]
         elif name == "datafield":
             tag = child.get("tag")
             if not tag:
@@ -141,7 +155,7 @@ def marcxml_to_pymarc(element: etree._Element) -> pymarc.Record:
                 if isinstance(sub.tag, str) and etree.QName(sub).localname == "subfield":
                     subfields.append(pymarc.Subfield(code=sub.get("code") or " ", value=sub.text or ""))
             indicators = pymarc.Indicators(child.get("ind1") or " ", child.get("ind2") or " ")
-            record.add_field(pymarc.Field(tag=tag, indicators=indicators, subfields=subfields))
+            record.add_field(pymarc.Field(tag=tag, indicators=indicators, subfields=subfields))  # type: ignore[no-untyped-call]
     return record
 
 
@@ -164,8 +178,13 @@ def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Itera
         return
     number = 0
     events = etree.iterparse(
-        io.BytesIO(data), events=("end",), resolve_entities=False, no_network=True, load_dtd=False,
-        huge_tree=False, remove_comments=True,
+        io.BytesIO(data),
+        events=("end",),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
     )
     try:
         for _, element in events:
@@ -186,8 +205,14 @@ def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Itera
                 page.records.append(RawRecord(position, raw, _MEDIA_MARCXML, error=str(exc)))
             else:
                 page.records.append(
-                    RawRecord(position, raw, _MEDIA_MARCXML, local_id=marc21_local_id(marc), parsed=marc,
-                              deleted=str(marc.leader)[5:6] == "d")
+                    RawRecord(
+                        position,
+                        raw,
+                        _MEDIA_MARCXML,
+                        local_id=marc21_local_id(marc),
+                        parsed=marc,
+                        deleted=str(marc.leader)[5:6] == "d",
+                    )
                 )
             element.clear()
             if len(page.records) >= page_size:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import email.utils
 import logging
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import requests
 from lxml import etree
@@ -20,6 +20,9 @@ from lxml import etree
 from consortium.errors import RecordError, UpstreamError
 from consortium.harvest.oai_errors import NoRecordsMatchError, oai_error
 from consortium.harvest.xml_safety import parse_document
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 __all__ = ["OAI_NS", "OaiPage", "OaiPmhClient", "OaiRecord"]
 

@@ -14,8 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pydantic
 from lxml import etree
@@ -24,19 +23,23 @@ from consortium.errors import ConfigError, RecordError
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.kbart_file import iter_kbart
 from consortium.harvest.marc_files import MARCXML_NS, iter_iso2709, iter_marcxml, marcxml_to_pymarc
-from consortium.harvest.normalize.dublin_core import OAI_DC_NS
 from consortium.harvest.normalize import (
     normalize_dublin_core,
     normalize_kbart_row,
     normalize_marc21,
     normalize_unimarc,
 )
+from consortium.harvest.normalize.dublin_core import OAI_DC_NS
 from consortium.harvest.oai_errors import BadResumptionTokenError
 from consortium.harvest.oai_pmh import OaiPage, OaiPmhClient
 from consortium.harvest.state import Checkpoint, HarvestCounts, PageCommit, RecordChange
 from consortium.members import Member, Source, SourceFormat, SourceProtocol
 from consortium.models import QuarantinedRecord, RawPointer, Record
-from consortium.ports import BlobStore, RecordStore
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from consortium.ports import BlobStore, RecordStore
 
 __all__ = ["HarvestReport", "HarvestService", "Progress", "import_source"]
 
@@ -331,9 +334,7 @@ class HarvestService:
             record = normalize_kbart_row(parsed, **common)
         elif isinstance(parsed, etree._Element) and etree.QName(parsed).namespace == OAI_DC_NS:
             assert item.local_id is not None
-            record = normalize_dublin_core(
-                parsed, local_id=item.local_id, default_location=source.location, **common
-            )
+            record = normalize_dublin_core(parsed, local_id=item.local_id, default_location=source.location, **common)
         else:
             if isinstance(parsed, etree._Element):
                 if etree.QName(parsed).namespace not in (MARCXML_NS, None):

@@ -21,7 +21,7 @@ _container: Container | None = None
 
 def container() -> Container:
     """The container, built on first use and kept for the life of the Lambda environment."""
-    global _container  # noqa: PLW0603
+    global _container
     if _container is None:
         _container = bootstrap()
     return _container

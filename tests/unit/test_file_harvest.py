@@ -41,10 +41,17 @@ def write_marc(path: Path, *records: object) -> Path:
     return path
 
 
-def test_marc21_file_is_normalized_and_stored(tmp_path: Path, service: HarvestService, store: InMemoryRecordStore) -> None:
+def test_marc21_file_is_normalized_and_stored(
+    tmp_path: Path, service: HarvestService, store: InMemoryRecordStore
+) -> None:
     path = write_marc(
         tmp_path / "books.mrc",
-        book("b1", "The art of computer programming", isbn="0201896834 (v. 1)", subjects=("Computer programming",)),
+        book(
+            "b1",
+            "The art of computer programming",
+            isbn="0201896834 (v. 1)",
+            subjects=("Computer programming",),
+        ),
         book("b2", "Concrete mathematics", author="Graham, Ronald L.", isbn="9780201558029", year="1994"),
         book("b3", "Digital typography", isbn="1575860104", year="1999"),
     )
@@ -84,7 +91,13 @@ def test_unchanged_records_are_a_no_op_and_changes_are_counted(
     service.harvest_source(MEMBER, src)
 
     again = service.harvest_source(MEMBER, src)
-    assert again.counts.model_dump() == {"added": 0, "changed": 0, "unchanged": 2, "deleted": 0, "quarantined": 0}
+    assert again.counts.model_dump() == {
+        "added": 0,
+        "changed": 0,
+        "unchanged": 2,
+        "deleted": 0,
+        "quarantined": 0,
+    }
 
     write_marc(path, book("b1", "Concrete mathematics: a foundation"), book("b2", "Digital typography", deleted=True))
     third = service.harvest_source(MEMBER, src)
@@ -113,7 +126,12 @@ def test_cnmarc_file(tmp_path: Path, service: HarvestService, store: InMemoryRec
     service.harvest_source(MEMBER, source_for(path, "unimarc"))
     record = store.get("riverside", "e1")
     assert record is not None
-    assert (record.title, record.authors, record.publisher, record.year) == ("三体", ["刘慈欣"], "重庆出版社", 2008)
+    assert (record.title, record.authors, record.publisher, record.year) == (
+        "三体",
+        ["刘慈欣"],
+        "重庆出版社",
+        2008,
+    )
     assert record.identifier_values(IdentifierScheme.ISBN) == ["9787536692930"]
     assert record.classifications[0].scheme is ClassScheme.CLC and record.classifications[0].code == "I247.55"
     assert record.subjects == ["科学幻想小说 -- 中国 -- 当代"]

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from consortium.errors import NotFoundError
-from consortium.harvest.state import Checkpoint, PageCommit
-from consortium.models import QuarantinedRecord, Record
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from consortium.harvest.state import Checkpoint, PageCommit
+    from consortium.models import QuarantinedRecord, Record
 
 __all__ = ["InMemoryBlobStore", "InMemoryRecordStore"]
 

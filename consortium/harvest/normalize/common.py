@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-
-from pymarc import Field
-from pymarc import Record as MarcRecord
+from typing import TYPE_CHECKING
 
 from consortium.errors import RecordError
 from consortium.harvest.identifiers import InvalidIdentifierError
-from consortium.models import Identifier
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+
+    from pymarc import Field
+    from pymarc import Record as MarcRecord
+
+    from consortium.models import Identifier
 
 __all__ = ["control", "identifiers_from", "joined", "require_title", "subfield", "subfields", "tagged"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from consortium.errors import RecordError
 from consortium.harvest.identifiers import (
@@ -13,6 +13,9 @@ from consortium.harvest.identifiers import (
 )
 from consortium.harvest.normalize.text import clean, first_year, language_code, page_count, unique
 from consortium.models import Availability, Holding, Identifier, RawPointer, Record, ResourceFormat
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 __all__ = ["DC_NS", "OAI_DC_NS", "normalize_dublin_core"]
 
@@ -39,7 +42,7 @@ _TYPES = {
 
 
 def _values(element: etree._Element, name: str) -> list[str]:
-    return [" ".join("".join(e.itertext()).split()) for e in element.iter(f"{{{DC_NS}}}{name}")]
+    return [" ".join("".join(str(t) for t in e.itertext()).split()) for e in element.iter(f"{{{DC_NS}}}{name}")]
 
 
 def _identifier(value: str) -> Identifier | None:

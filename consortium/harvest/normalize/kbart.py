@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from consortium.errors import RecordError
 from consortium.harvest.identifiers import InvalidIdentifierError, normalize_isbn, normalize_issn
 from consortium.harvest.normalize.text import clean, first_year, unique
 from consortium.models import Availability, Holding, Identifier, RawPointer, Record, ResourceFormat
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ["KBART_REQUIRED", "kbart_local_id", "normalize_kbart_row"]
 

@@ -8,7 +8,7 @@ authors; 264 (second indicator 1) or 260 publisher and year, 008/07-10 year firs
 
 from __future__ import annotations
 
-from pymarc import Record as MarcRecord
+from typing import TYPE_CHECKING
 
 from consortium.errors import RecordError
 from consortium.harvest.identifiers import (
@@ -36,6 +36,9 @@ from consortium.models import (
     Record,
     ResourceFormat,
 )
+
+if TYPE_CHECKING:
+    from pymarc import Record as MarcRecord
 
 __all__ = ["marc21_format", "marc21_local_id", "normalize_marc21"]
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = ["clean", "first_year", "language_code", "page_count", "unique"]
 
@@ -15,11 +18,33 @@ _NUMBER = re.compile(r"\d+")
 
 # ISO 639-1 codes that Dublin Core records often carry, to the ISO 639-2/B codes MARC uses.
 _ISO639_1 = {
-    "en": "eng", "zh": "chi", "fr": "fre", "de": "ger", "ja": "jpn", "ko": "kor", "es": "spa", "ru": "rus",
-    "it": "ita", "pt": "por", "ar": "ara", "he": "heb", "fi": "fin", "sv": "swe", "nl": "dut", "la": "lat",
+    "en": "eng",
+    "zh": "chi",
+    "fr": "fre",
+    "de": "ger",
+    "ja": "jpn",
+    "ko": "kor",
+    "es": "spa",
+    "ru": "rus",
+    "it": "ita",
+    "pt": "por",
+    "ar": "ara",
+    "he": "heb",
+    "fi": "fin",
+    "sv": "swe",
+    "nl": "dut",
+    "la": "lat",
 }
 # ISO 639-2/T codes that differ from the /B code MARC uses.
-_ISO639_2T = {"zho": "chi", "fra": "fre", "deu": "ger", "nld": "dut", "ces": "cze", "fas": "per", "ell": "gre"}
+_ISO639_2T = {
+    "zho": "chi",
+    "fra": "fre",
+    "deu": "ger",
+    "nld": "dut",
+    "ces": "cze",
+    "fas": "per",
+    "ell": "gre",
+}
 
 
 def clean(value: str | None) -> str | None:

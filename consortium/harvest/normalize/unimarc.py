@@ -9,7 +9,7 @@ ISSN; 600-608 subjects with their subdivisions; 690 and 686 ($2 clc) CLC, 676 DD
 
 from __future__ import annotations
 
-from pymarc import Record as MarcRecord
+from typing import TYPE_CHECKING
 
 from consortium.errors import RecordError
 from consortium.harvest.identifiers import normalize_isbn, normalize_issn
@@ -32,6 +32,9 @@ from consortium.models import (
     Record,
     ResourceFormat,
 )
+
+if TYPE_CHECKING:
+    from pymarc import Record as MarcRecord
 
 __all__ = ["normalize_unimarc", "unimarc_format"]
 
@@ -149,8 +152,7 @@ def normalize_unimarc(
     resource_format = unimarc_format(marc)
     online = resource_format in (ResourceFormat.EBOOK, ResourceFormat.EJOURNAL, ResourceFormat.WEB)
     authors = unique(
-        _name(subfield(f, "a"), subfield(f, "b"))
-        for f in tagged(marc, "700", "701", "710", "711", "702", "712")
+        _name(subfield(f, "a"), subfield(f, "b")) for f in tagged(marc, "700", "701", "710", "711", "702", "712")
     )
     subjects = unique(
         joined(tagged(marc, "600", "601", "602", "604", "605", "606", "607", "608"), "axyzj")

@@ -1,0 +1,271 @@
+"""The record store in one DynamoDB table (single-table design).
+
+=====================  ====================================  ==========================================
+item                   ``pk``                                ``sk``
+=====================  ====================================  ==========================================
+record                 ``REC#<member>``                      ``<local_id>``
+quarantined record     ``QUAR#<member>``                     ``<source_id>#<position>#<raw digest>``
+checkpoint             ``CP``                                ``<source_id>``
+member directory       ``MEMBERS``                           ``<member>``
+=====================  ====================================  ==========================================
+
+Record, quarantine and checkpoint items hold the model as JSON in ``body``; records also hold ``digest``. The
+member directory lists every member that ever had a record or a quarantined one, so that reading all records
+is one sorted Query per member. DynamoDB sorts ``sk`` by UTF-8 bytes, which is the code-point order Python
+sorts strings in, so records come out in ``(member, local_id)`` order.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from consortium.errors import StorageError
+from consortium.harvest.state import Checkpoint, PageCommit, RecordChange
+from consortium.models import QuarantinedRecord, Record
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+__all__ = ["DynamoDbRecordStore", "create_table"]
+
+_WRITE_BATCH = 25
+_GET_BATCH = 100
+_RETRIES = 8
+_BACKOFF = 0.05
+"""Seconds before the first retry of unprocessed items; doubled on each retry, up to two seconds."""
+
+_MEMBERS = "MEMBERS"
+_CHECKPOINT = "CP"
+
+
+def create_table(client: Any, table_name: str) -> None:
+    """Create the store's table (on-demand billing, string ``pk``/``sk`` keys) and wait until it is active.
+
+    A table that already exists is left as it is.
+    """
+    with _errors("create table"):
+        try:
+            client.create_table(
+                TableName=table_name,
+                AttributeDefinitions=[
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "S"},
+                ],
+                KeySchema=[
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                BillingMode="PAY_PER_REQUEST",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceInUseException":
+                raise
+        waiter = client.get_waiter("table_exists")
+        waiter.wait(TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+
+
+class DynamoDbRecordStore:
+    """A :class:`~consortium.ports.RecordStore` in a DynamoDB table.
+
+    A page is written with batched writes and its checkpoint is put last, so a crash part-way leaves the old
+    checkpoint and re-applying the page gives the same result. Reads are strongly consistent.
+
+    Parameters
+    ----------
+    table_name
+        The table, as made by :func:`create_table`.
+    client
+        A boto3 DynamoDB client; one is made from the default session when omitted.
+
+    Example
+    -------
+    >>> store = DynamoDbRecordStore("consortium-records", boto3.client("dynamodb"))
+    >>> store.commit(page)
+    """
+
+    def __init__(self, table_name: str, client: Any = None) -> None:
+        self.table_name = table_name
+        self._client: Any = client if client is not None else boto3.client("dynamodb")
+        self._known_members: set[str] = set()
+
+    # -- reads ---------------------------------------------------------------------------------------------
+
+    def get(self, member: str, local_id: str) -> Record | None:
+        """The record, or ``None`` when the member has no record with that id."""
+        with _errors("get record"):
+            item = self._client.get_item(
+                TableName=self.table_name, Key=_key(f"REC#{member}", local_id), ConsistentRead=True
+            ).get("Item")
+        return Record.model_validate_json(item["body"]["S"]) if item else None
+
+    def digests(self, member: str, local_ids: Iterable[str]) -> dict[str, str]:
+        """The raw digest of each of these records that is stored (absent ids are left out)."""
+        ids = list(dict.fromkeys(local_ids))
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), _GET_BATCH):
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [_key(f"REC#{member}", i) for i in ids[start : start + _GET_BATCH]],
+                    "ProjectionExpression": "#sk, #digest",
+                    "ExpressionAttributeNames": {"#sk": "sk", "#digest": "digest"},
+                    "ConsistentRead": True,
+                }
+            }
+            for attempt in range(_RETRIES + 1):
+                with _errors("read digests"):
+                    response = self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    found[item["sk"]["S"]] = item["digest"]["S"]
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                _backoff(attempt, "read digests")
+        return found
+
+    def records(self, member: str | None = None) -> Iterator[Record]:
+        """Every stored record, or one member's, in ``(member, local_id)`` order."""
+        for each in [member] if member is not None else self._members():
+            for item in self._query(f"REC#{each}"):
+                yield Record.model_validate_json(item["body"]["S"])
+
+    def count(self, member: str | None = None) -> int:
+        """How many records are stored, in all or for one member."""
+        members = [member] if member is not None else self._members()
+        return sum(self._query_count(f"REC#{each}") for each in members)
+
+    def quarantined(self, member: str | None = None) -> list[QuarantinedRecord]:
+        """The quarantined records, in ``(member, source_id, position)`` order."""
+        items = [
+            QuarantinedRecord.model_validate_json(item["body"]["S"])
+            for each in ([member] if member is not None else self._members())
+            for item in self._query(f"QUAR#{each}")
+        ]
+        return sorted(items, key=lambda q: (q.member, q.source_id, q.position))
+
+    def checkpoint(self, source_id: str) -> Checkpoint | None:
+        """The source's last saved checkpoint."""
+        with _errors("get checkpoint"):
+            item = self._client.get_item(
+                TableName=self.table_name, Key=_key(_CHECKPOINT, source_id), ConsistentRead=True
+            ).get("Item")
+        return Checkpoint.model_validate_json(item["body"]["S"]) if item else None
+
+    # -- writes --------------------------------------------------------------------------------------------
+
+    def commit(self, page: PageCommit) -> None:
+        """Write a page's upserts, deletes and quarantined records, then put its checkpoint.
+
+        When a page changes one key more than once, its last change wins, as if applied in order.
+        """
+        last: dict[tuple[str, str], RecordChange] = {}
+        for change in page.changes:
+            last[(change.member, change.local_id)] = change
+        quarantine = {(q.source_id, q.position, q.raw.digest): q for q in page.quarantined}
+
+        new_members = {c.member for c in last.values() if c.record is not None}
+        new_members |= {q.member for q in quarantine.values()}
+        new_members -= self._known_members
+        self._batch_write([_put(_key(_MEMBERS, m)) for m in sorted(new_members)])
+        self._known_members |= new_members
+
+        requests: list[dict[str, Any]] = []
+        for (member, local_id), change in last.items():
+            key = _key(f"REC#{member}", local_id)
+            if change.record is None:
+                requests.append({"DeleteRequest": {"Key": key}})
+            else:
+                body = change.record.model_dump_json()
+                requests.append(_put(key, digest=change.record.raw.digest, body=body))
+        for (source_id, position, digest), q in quarantine.items():
+            key = _key(f"QUAR#{q.member}", f"{source_id}#{position}#{digest}")
+            requests.append(_put(key, body=q.model_dump_json()))
+        self._batch_write(requests)
+
+        cp = page.checkpoint
+        item = _item(_key(_CHECKPOINT, cp.source_id), body=cp.model_dump_json())
+        with _errors("put checkpoint"):
+            self._client.put_item(TableName=self.table_name, Item=item)
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
+        for start in range(0, len(requests), _WRITE_BATCH):
+            pending: dict[str, Any] = {self.table_name: requests[start : start + _WRITE_BATCH]}
+            for attempt in range(_RETRIES + 1):
+                with _errors("write records"):
+                    response = self._client.batch_write_item(RequestItems=pending)
+                pending = response.get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                _backoff(attempt, "write records")
+
+    def _members(self) -> list[str]:
+        return [item["sk"]["S"] for item in self._query(_MEMBERS)]
+
+    def _query(self, pk: str) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": "pk"},
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ConsistentRead": True,
+        }
+        while True:
+            with _errors("query"):
+                response = self._client.query(**kwargs)
+            yield from response.get("Items", [])
+            if "LastEvaluatedKey" not in response:
+                return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _query_count(self, pk: str) -> int:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": "pk"},
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "Select": "COUNT",
+            "ConsistentRead": True,
+        }
+        total = 0
+        while True:
+            with _errors("count"):
+                response = self._client.query(**kwargs)
+            total += int(response.get("Count", 0))
+            if "LastEvaluatedKey" not in response:
+                return total
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def _item(key: dict[str, Any], **attributes: str) -> dict[str, Any]:
+    return key | {name: {"S": value} for name, value in attributes.items()}
+
+
+def _put(key: dict[str, Any], **attributes: str) -> dict[str, Any]:
+    return {"PutRequest": {"Item": _item(key, **attributes)}}
+
+
+def _backoff(attempt: int, action: str) -> None:
+    if attempt >= _RETRIES:
+        raise StorageError(f"DynamoDB could not {action}: items left unprocessed after {_RETRIES} retries")
+    time.sleep(min(_BACKOFF * 2**attempt, 2.0))
+
+
+@contextmanager
+def _errors(action: str) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        raise StorageError(f"DynamoDB could not {action}: {exc}", code=code) from exc
+    except BotoCoreError as exc:
+        raise StorageError(f"DynamoDB could not {action}: {exc}") from exc

@@ -1,0 +1,95 @@
+"""The raw archive in an S3 bucket: each blob under ``<prefix><sha256>``."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from consortium.errors import NotFoundError, StorageError
+
+__all__ = ["S3BlobStore"]
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+class S3BlobStore:
+    """A :class:`~consortium.ports.BlobStore` in S3.
+
+    ``put`` asks with HeadObject first and skips the upload when the object is there. On AWS the caller needs
+    ``s3:ListBucket`` on the bucket, or S3 answers HeadObject for a missing key with 403 instead of 404.
+
+    Parameters
+    ----------
+    bucket
+        The bucket.
+    client
+        A boto3 S3 client; one is made from the default session when omitted.
+    prefix
+        Put before each digest to make the object key.
+
+    Example
+    -------
+    >>> archive = S3BlobStore("consortium-raw", boto3.client("s3"))
+    >>> archive.get(archive.put(b"..."))
+    b'...'
+    """
+
+    def __init__(self, bucket: str, client: Any = None, prefix: str = "raw/") -> None:
+        self.bucket = bucket
+        self.prefix = prefix
+        self._client: Any = client if client is not None else boto3.client("s3")
+
+    def key_of(self, digest: str) -> str:
+        """The object key of the blob with this digest."""
+        return self.prefix + digest
+
+    def put(self, data: bytes) -> str:
+        """Store ``data`` and return its SHA-256 digest."""
+        digest = hashlib.sha256(data).hexdigest()
+        if self.exists(digest):
+            return digest
+        try:
+            self._client.put_object(
+                Bucket=self.bucket, Key=self.key_of(digest), Body=data, ContentType="application/octet-stream"
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"cannot write raw record {digest} to S3: {exc}", digest=digest) from exc
+        return digest
+
+    def get(self, digest: str) -> bytes:
+        """The bytes stored under ``digest``; :class:`~consortium.errors.NotFoundError` if none."""
+        if _DIGEST.fullmatch(digest) is None:
+            raise NotFoundError(f"no raw record with digest {digest}", digest=digest)
+        try:
+            response = self._client.get_object(Bucket=self.bucket, Key=self.key_of(digest))
+            data: bytes = response["Body"].read()
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                raise NotFoundError(f"no raw record with digest {digest}", digest=digest) from exc
+            raise StorageError(f"cannot read raw record {digest} from S3: {exc}", digest=digest) from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"cannot read raw record {digest} from S3: {exc}", digest=digest) from exc
+        return data
+
+    def exists(self, digest: str) -> bool:
+        """Whether a blob with this digest is stored."""
+        if _DIGEST.fullmatch(digest) is None:
+            return False
+        try:
+            self._client.head_object(Bucket=self.bucket, Key=self.key_of(digest))
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                return False
+            raise StorageError(f"cannot look up raw record {digest} in S3: {exc}", digest=digest) from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"cannot look up raw record {digest} in S3: {exc}", digest=digest) from exc
+        return True
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))

@@ -1,0 +1,247 @@
+"""The record store in one SQLite file.
+
+Records, quarantined records and checkpoints live in three tables. A page is committed in one transaction,
+checkpoint included, so a process killed at any moment leaves the page either fully applied or not at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from consortium.errors import StorageError
+from consortium.harvest.state import Checkpoint, PageCommit
+from consortium.models import QuarantinedRecord, Record
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from pathlib import Path
+
+    from consortium.harvest.state import RecordChange
+
+__all__ = ["SqliteRecordStore"]
+
+_SCHEMA_VERSION = 1
+_CHUNK = 500
+"""Ids per ``IN (...)`` lookup, and rows per page when iterating records."""
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS records (
+        member   TEXT NOT NULL,
+        local_id TEXT NOT NULL,
+        digest   TEXT NOT NULL,
+        body     TEXT NOT NULL,
+        PRIMARY KEY (member, local_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        seq       INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        position  TEXT NOT NULL,
+        digest    TEXT NOT NULL,
+        member    TEXT NOT NULL,
+        body      TEXT NOT NULL,
+        UNIQUE (source_id, position, digest)
+    )""",
+    "CREATE INDEX IF NOT EXISTS quarantine_member ON quarantine (member, source_id, position, seq)",
+    """CREATE TABLE IF NOT EXISTS checkpoints (
+        source_id TEXT PRIMARY KEY,
+        body      TEXT NOT NULL
+    )""",
+    f"PRAGMA user_version = {_SCHEMA_VERSION}",
+)
+
+_UPSERT_RECORD = (
+    "INSERT INTO records (member, local_id, digest, body) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (member, local_id) DO UPDATE SET digest = excluded.digest, body = excluded.body"
+)
+_DELETE_RECORD = "DELETE FROM records WHERE member = ? AND local_id = ?"
+_UPSERT_QUARANTINE = (
+    "INSERT INTO quarantine (source_id, position, digest, member, body) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (source_id, position, digest) DO UPDATE SET member = excluded.member, body = excluded.body"
+)
+_UPSERT_CHECKPOINT = (
+    "INSERT INTO checkpoints (source_id, body) VALUES (?, ?) ON CONFLICT (source_id) DO UPDATE SET body = excluded.body"
+)
+
+
+class SqliteRecordStore:
+    """A :class:`~consortium.ports.RecordStore` on a SQLite connection.
+
+    Parameters
+    ----------
+    connection
+        An open connection; the schema is created on it if missing. Prefer :meth:`open`, which also sets WAL
+        journal mode.
+
+    Example
+    -------
+    >>> store = SqliteRecordStore.open(settings.sqlite_path)
+    >>> store.commit(page)
+    """
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._conn = connection
+        with self._transaction() as conn:
+            for statement in _SCHEMA:
+                conn.execute(statement)
+
+    @classmethod
+    def open(cls, path: Path) -> SqliteRecordStore:
+        """Open (creating it and its parent folders if needed) the database file at ``path``."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"cannot open the record database {path}: {exc}", path=str(path)) from exc
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            return cls(conn)
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise StorageError(f"cannot open the record database {path}: {exc}", path=str(path)) from exc
+            raise
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._errors():
+            self._conn.close()
+
+    # -- reads ---------------------------------------------------------------------------------------------
+
+    def get(self, member: str, local_id: str) -> Record | None:
+        """The record, or ``None`` when the member has no record with that id."""
+        with self._errors():
+            row = self._conn.execute(
+                "SELECT body FROM records WHERE member = ? AND local_id = ?", (member, local_id)
+            ).fetchone()
+        return Record.model_validate_json(row[0]) if row else None
+
+    def digests(self, member: str, local_ids: Iterable[str]) -> dict[str, str]:
+        """The raw digest of each of these records that is stored (absent ids are left out)."""
+        ids = list(dict.fromkeys(local_ids))
+        found: dict[str, str] = {}
+        with self._errors():
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                rows = self._conn.execute(
+                    f"SELECT local_id, digest FROM records WHERE member = ? AND local_id IN ({marks})",
+                    (member, *chunk),
+                )
+                found.update(rows.fetchall())
+        return found
+
+    def records(self, member: str | None = None) -> Iterator[Record]:
+        """Every stored record, or one member's, in ``(member, local_id)`` order.
+
+        Rows are read in pages of a few hundred, so no statement stays open between the records yielded.
+        """
+        after: tuple[str, str] | None = None
+        while True:
+            with self._errors():
+                rows = self._conn.execute(*self._records_page(member, after)).fetchall()
+            for row in rows:
+                yield Record.model_validate_json(row[2])
+            if len(rows) < _CHUNK:
+                return
+            after = (rows[-1][0], rows[-1][1])
+
+    @staticmethod
+    def _records_page(member: str | None, after: tuple[str, str] | None) -> tuple[str, tuple[object, ...]]:
+        select = "SELECT member, local_id, body FROM records"
+        order = f"ORDER BY member, local_id LIMIT {_CHUNK}"
+        if member is not None:
+            if after is None:
+                return f"{select} WHERE member = ? {order}", (member,)
+            return f"{select} WHERE member = ? AND local_id > ? {order}", (member, after[1])
+        if after is None:
+            return f"{select} {order}", ()
+        return f"{select} WHERE (member, local_id) > (?, ?) {order}", after
+
+    def count(self, member: str | None = None) -> int:
+        """How many records are stored, in all or for one member."""
+        with self._errors():
+            if member is None:
+                row = self._conn.execute("SELECT COUNT(*) FROM records").fetchone()
+            else:
+                sql = "SELECT COUNT(*) FROM records WHERE member = ?"
+                row = self._conn.execute(sql, (member,)).fetchone()
+        return int(row[0])
+
+    def quarantined(self, member: str | None = None) -> list[QuarantinedRecord]:
+        """The quarantined records, in ``(member, source_id, position)`` order."""
+        select = "SELECT body FROM quarantine"
+        order = "ORDER BY member, source_id, position, seq"
+        with self._errors():
+            if member is None:
+                rows = self._conn.execute(f"{select} {order}").fetchall()
+            else:
+                rows = self._conn.execute(f"{select} WHERE member = ? {order}", (member,)).fetchall()
+        return [QuarantinedRecord.model_validate_json(row[0]) for row in rows]
+
+    def checkpoint(self, source_id: str) -> Checkpoint | None:
+        """The source's last saved checkpoint."""
+        with self._errors():
+            sql = "SELECT body FROM checkpoints WHERE source_id = ?"
+            row = self._conn.execute(sql, (source_id,)).fetchone()
+        return Checkpoint.model_validate_json(row[0]) if row else None
+
+    # -- writes --------------------------------------------------------------------------------------------
+
+    def commit(self, page: PageCommit) -> None:
+        """Apply a page's upserts, deletes and quarantine and save its checkpoint, in one transaction.
+
+        When a page changes one key more than once, its last change wins, as if applied in order.
+        """
+        last: dict[tuple[str, str], RecordChange] = {}
+        for change in page.changes:
+            last[(change.member, change.local_id)] = change
+        upserts = [
+            (c.member, c.local_id, c.record.raw.digest, c.record.model_dump_json())
+            for c in last.values()
+            if c.record is not None
+        ]
+        deletes = [(c.member, c.local_id) for c in last.values() if c.record is None]
+        quarantine = {
+            (q.source_id, q.position, q.raw.digest): (q.member, q.model_dump_json()) for q in page.quarantined
+        }
+        cp = page.checkpoint
+        with self._transaction() as conn:
+            if upserts:
+                conn.executemany(_UPSERT_RECORD, upserts)
+            if deletes:
+                conn.executemany(_DELETE_RECORD, deletes)
+            if quarantine:
+                conn.executemany(_UPSERT_QUARANTINE, [(*key, *val) for key, val in quarantine.items()])
+            conn.execute(_UPSERT_CHECKPOINT, (cp.source_id, cp.model_dump_json()))
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StorageError(f"record database failed: {exc}") from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed when the block ends, rolled back if it raises."""
+        conn = self._conn
+        try:
+            if not conn.in_transaction:
+                conn.execute("BEGIN IMMEDIATE")
+            yield conn
+            conn.commit()
+        except BaseException as exc:
+            try:
+                if conn.in_transaction:
+                    conn.rollback()
+            except sqlite3.Error:
+                pass  # the original error says more; the transaction is gone with the connection anyway
+            if isinstance(exc, sqlite3.Error):
+                raise StorageError(f"record database write failed: {exc}") from exc
+            raise

@@ -1,0 +1,60 @@
+"""Fixtures shared by every test suite.
+
+AWS
+    ``moto_server`` runs moto's server on 127.0.0.1 for the whole session (started only when a test asks for
+    it) with dummy credentials in the environment; ``aws_client`` makes boto3 clients pointed at it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+AWS_REGION = "us-east-1"
+_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": AWS_REGION,
+}
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """The endpoint URL of a moto server shared by the session (state persists: use fresh resource names)."""
+    from moto.server import ThreadedMotoServer
+
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in _AWS_ENV.items():
+            env.setenv(name, value)
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+            env.delenv(name, raising=False)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        try:
+            host, port = server.get_host_and_port()
+            yield f"http://{host}:{port}"
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def aws_client(moto_server: str) -> Callable[[str], Any]:
+    """Make a boto3 client for a service (``"dynamodb"``, ``"s3"``...) against the moto server."""
+    import boto3
+
+    def make(service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=moto_server,
+            region_name=AWS_REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    return make

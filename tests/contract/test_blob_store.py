@@ -1,0 +1,159 @@
+"""The BlobStore contract: every raw archive (memory, folder, S3 on moto) behaves the same."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from consortium.adapters.local import FolderBlobStore
+from consortium.adapters.memory import InMemoryBlobStore
+from consortium.errors import NotFoundError, StorageError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+    from consortium.ports import BlobStore
+
+MARC = "01234nam a2200289 i 4500 红楼梦 / 曹雪芹著".encode()
+
+
+@pytest.fixture
+def s3(aws_client: Callable[[str], Any]) -> Iterator[tuple[Any, str]]:
+    """An S3 client and a fresh bucket."""
+    client = aws_client("s3")
+    bucket = f"raw-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    yield client, bucket
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=obj["Key"])
+    client.delete_bucket(Bucket=bucket)
+
+
+@pytest.fixture(params=["memory", "folder", "s3"])
+def archive(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    if request.param == "memory":
+        return InMemoryBlobStore()
+    if request.param == "folder":
+        return FolderBlobStore(tmp_path / "raw")
+    from consortium.adapters.aws import S3BlobStore
+
+    client, bucket = request.getfixturevalue("s3")
+    return S3BlobStore(bucket, client)
+
+
+def test_put_then_get(archive: BlobStore) -> None:
+    digest = archive.put(MARC)
+    assert digest == hashlib.sha256(MARC).hexdigest()
+    assert archive.exists(digest)
+    assert archive.get(digest) == MARC
+
+
+def test_put_is_idempotent(archive: BlobStore) -> None:
+    first = archive.put(MARC)
+    assert archive.put(MARC) == first
+    assert archive.get(first) == MARC
+
+
+def test_blobs_are_kept_apart(archive: BlobStore) -> None:
+    blobs = [b"", b"a", b"b", bytes(range(256)), "题名".encode("gb18030"), b"\x00" * (2 * 1024 * 1024)]
+    digests = [archive.put(blob) for blob in blobs]
+    assert len(set(digests)) == len(blobs)
+    assert [archive.get(d) for d in digests] == blobs
+
+
+def test_missing_blob(archive: BlobStore) -> None:
+    missing = hashlib.sha256(b"never stored").hexdigest()
+    assert not archive.exists(missing)
+    with pytest.raises(NotFoundError):
+        archive.get(missing)
+
+
+@pytest.mark.parametrize("digest", ["", "abc", "../../etc/passwd", "UPPER"])
+def test_malformed_digest_is_not_found(archive: BlobStore, digest: str) -> None:
+    stored = archive.put(MARC)
+    if digest == "UPPER":
+        digest = stored.upper()
+    assert not archive.exists(digest)
+    with pytest.raises(NotFoundError):
+        archive.get(digest)
+
+
+# -- folder only -----------------------------------------------------------------------------------
+
+
+def test_folder_layout_and_no_temp_files_left(tmp_path: Path) -> None:
+    archive = FolderBlobStore(tmp_path / "raw")
+    digest = archive.put(MARC)
+    path = tmp_path / "raw" / digest[:2] / digest[2:4] / digest
+    assert archive.path_of(digest) == path
+    assert path.read_bytes() == MARC
+    assert [p for p in (tmp_path / "raw").rglob("*") if p.is_file()] == [path]
+
+
+def test_folder_put_skips_writing_an_existing_file(tmp_path: Path) -> None:
+    archive = FolderBlobStore(tmp_path, fsync=True)
+    path = archive.path_of(archive.put(MARC))
+    before = path.stat()
+    archive.put(MARC)
+    after = path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_folder_write_failure_is_a_storage_error(tmp_path: Path) -> None:
+    (tmp_path / "raw").write_text("a file where the folder should be")
+    with pytest.raises(StorageError):
+        FolderBlobStore(tmp_path / "raw").put(MARC)
+
+
+# -- S3 only ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", ["raw/", "archive/v1/", ""])
+def test_s3_key_is_prefix_and_digest(s3: tuple[Any, str], prefix: str) -> None:
+    from consortium.adapters.aws import S3BlobStore
+
+    client, bucket = s3
+    digest = S3BlobStore(bucket, client, prefix=prefix).put(MARC)
+    keys = [obj["Key"] for obj in client.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == [prefix + digest]
+
+
+def test_s3_put_skips_upload_when_present(s3: tuple[Any, str]) -> None:
+    from consortium.adapters.aws import S3BlobStore
+
+    client, bucket = s3
+    uploads: list[str] = []
+    client.meta.events.register(
+        "before-parameter-build.s3.PutObject", lambda params, **_: uploads.append(params["Key"])
+    )
+    archive = S3BlobStore(bucket, client)
+    archive.put(MARC)
+    archive.put(MARC)
+    assert len(uploads) == 1
+
+
+def test_s3_missing_bucket_is_a_storage_error(aws_client: Callable[[str], Any]) -> None:
+    from botocore.exceptions import ClientError
+
+    from consortium.adapters.aws import S3BlobStore
+
+    archive = S3BlobStore(f"missing-{uuid.uuid4().hex[:12]}", aws_client("s3"))
+    with pytest.raises(StorageError) as caught:
+        archive.put(MARC)
+    assert isinstance(caught.value.__cause__, ClientError)
+    with pytest.raises(StorageError):
+        archive.get(hashlib.sha256(MARC).hexdigest())
+
+
+def test_s3_default_client(s3: tuple[Any, str], moto_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from consortium.adapters.aws import S3BlobStore
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    _, bucket = s3
+    archive = S3BlobStore(bucket)
+    assert archive.get(archive.put(MARC)) == MARC

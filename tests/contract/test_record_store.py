@@ -1,0 +1,379 @@
+"""The RecordStore contract: every adapter (memory, SQLite, DynamoDB on moto) behaves the same."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from factories import (
+    T0,
+    HalfDoneDynamoDb,
+    delete,
+    make_checkpoint,
+    make_page,
+    make_quarantined,
+    make_record,
+    make_rich_record,
+)
+
+from consortium.adapters.local import SqliteRecordStore
+from consortium.adapters.memory import InMemoryRecordStore
+from consortium.errors import StorageError
+from consortium.harvest.state import HarvestCounts
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+    from consortium.ports import RecordStore
+
+BIG = 1030
+"""Records in the big page: over DynamoDB's 25 writes and 100 reads per batch, and SQLite's 500 per chunk."""
+
+
+@dataclass
+class Backing:
+    store: RecordStore
+    reopen: Callable[[], RecordStore]
+    """A new store on the same data (the same instance for memory)."""
+
+
+@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
+def backing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backing]:
+    if request.param == "memory":
+        memory = InMemoryRecordStore()
+        yield Backing(memory, lambda: memory)
+    elif request.param == "sqlite":
+        path = tmp_path / "var" / "consortium.sqlite3"
+        opened = [SqliteRecordStore.open(path)]
+
+        def reopen() -> RecordStore:
+            opened[-1].close()
+            opened.append(SqliteRecordStore.open(path))
+            return opened[-1]
+
+        yield Backing(opened[0], reopen)
+        opened[-1].close()
+    else:
+        from consortium.adapters.aws import DynamoDbRecordStore, create_table
+
+        make_client = request.getfixturevalue("aws_client")
+        client = make_client("dynamodb")
+        table = f"records-{uuid.uuid4().hex[:12]}"
+        create_table(client, table)
+        yield Backing(DynamoDbRecordStore(table, client), lambda: DynamoDbRecordStore(table, make_client("dynamodb")))
+        client.delete_table(TableName=table)
+
+
+@pytest.fixture
+def store(backing: Backing) -> RecordStore:
+    return backing.store
+
+
+# -- records ---------------------------------------------------------------------------------------
+
+
+def test_upsert_then_get(store: RecordStore) -> None:
+    record = make_record("m", "1", "Moby Dick", authors=["Melville, Herman"], year=1851)
+    assert store.get("m", "1") is None
+    store.commit(make_page(record))
+    assert store.get("m", "1") == record
+    assert store.get("m", "2") is None
+    assert store.get("other", "1") is None
+
+
+def test_chinese_text_round_trips(store: RecordStore) -> None:
+    record = make_rich_record("北大", "善本-001")
+    store.commit(make_page(record))
+    got = store.get("北大", "善本-001")
+    assert got == record
+    assert got is not None and got.datestamp is not None
+    assert got.datestamp.utcoffset() == timedelta(hours=8)
+    assert list(store.records("北大")) == [record]
+    assert store.digests("北大", ["善本-001"]) == {"善本-001": record.raw.digest}
+
+
+def test_stored_records_are_copies(store: RecordStore) -> None:
+    record = make_record(authors=["A"])
+    store.commit(make_page(record))
+    record.authors.append("changed after commit")
+    got = store.get("m", "1")
+    assert got is not None and got.authors == ["A"]
+    got.authors.append("changed after get")
+    assert store.get("m", "1") == make_record(authors=["A"])
+
+
+def test_upsert_replaces(store: RecordStore) -> None:
+    store.commit(make_page(make_record(title="Old")))
+    new = make_record(title="New")
+    store.commit(make_page(new))
+    assert store.get("m", "1") == new
+    assert store.digests("m", ["1"]) == {"1": new.raw.digest}
+    assert store.count() == 1
+
+
+def test_recommitting_a_page_is_idempotent(store: RecordStore) -> None:
+    page = make_page(
+        make_record("m", "1"),
+        make_record("m", "2"),
+        delete("m", "3"),
+        quarantined=[make_quarantined("m", "oai:m:9")],
+        checkpoint=make_checkpoint(cursor={"token": "t1"}, counts=HarvestCounts(added=2, quarantined=1)),
+    )
+    store.commit(page)
+    before = (list(store.records()), store.quarantined(), store.checkpoint("m-oai"))
+    store.commit(page)
+    assert (list(store.records()), store.quarantined(), store.checkpoint("m-oai")) == before
+    assert store.count() == 2
+
+
+def test_delete_removes(store: RecordStore) -> None:
+    store.commit(make_page(make_record("m", "1"), make_record("m", "2")))
+    store.commit(make_page(delete("m", "1"), delete("m", "never-stored")))
+    assert store.get("m", "1") is None
+    assert [r.local_id for r in store.records()] == ["2"]
+    assert store.digests("m", ["1", "2"]).keys() == {"2"}
+    assert store.count("m") == 1
+
+
+@pytest.mark.parametrize("last_is_delete", [True, False])
+def test_last_change_of_a_key_in_a_page_wins(store: RecordStore, last_is_delete: bool) -> None:
+    record = make_record(title="Kept")
+    changes = [make_record(title="First"), delete("m", "1"), record]
+    if last_is_delete:
+        changes.append(delete("m", "1"))
+    store.commit(make_page(*changes))
+    assert store.get("m", "1") == (None if last_is_delete else record)
+
+
+def test_digests_returns_only_present_ids(store: RecordStore) -> None:
+    one, two = make_record("m", "1"), make_record("m", "2")
+    store.commit(make_page(one, two, make_record("other", "3")))
+    asked = iter(["1", "2", "3", "2", "nope"])
+    assert store.digests("m", asked) == {"1": one.raw.digest, "2": two.raw.digest}
+    assert store.digests("m", []) == {}
+    assert store.digests("unknown", ["1"]) == {}
+
+
+def test_records_in_member_then_id_order(store: RecordStore) -> None:
+    keys = [("b", "2"), ("a", "10"), ("B", "1"), ("a", "9"), ("ab", "1"), ("a", "2")]
+    keys += [("中", "乙"), ("中", "甲")]
+    store.commit(make_page(*(make_record(m, i) for m, i in keys)))
+    assert [r.key for r in store.records()] == sorted(keys)
+    assert [r.key for r in store.records("a")] == [("a", "10"), ("a", "2"), ("a", "9")]
+    assert list(store.records("nobody")) == []
+
+
+def test_count(store: RecordStore) -> None:
+    assert store.count() == 0
+    store.commit(make_page(make_record("a", "1"), make_record("a", "2"), make_record("b", "1")))
+    assert (store.count(), store.count("a"), store.count("b"), store.count("c")) == (3, 2, 1, 0)
+
+
+def test_big_page_crosses_batch_limits(store: RecordStore) -> None:
+    records = [make_record("big", f"{n:05d}", f"Title {n}") for n in range(BIG)]
+    store.commit(make_page(*records, make_record("small", "1")))
+    assert store.count("big") == BIG
+    assert store.count() == BIG + 1
+    assert list(store.records("big")) == records
+    assert [r.key for r in store.records()] == [r.key for r in records] + [("small", "1")]
+    asked = [r.local_id for r in records] + ["missing-1", "missing-2"]
+    assert store.digests("big", asked) == {r.local_id: r.raw.digest for r in records}
+
+    store.commit(make_page(*(delete("big", r.local_id) for r in records)))
+    assert store.count() == 1
+    assert store.digests("big", asked) == {}
+
+
+def test_empty_page_saves_only_the_checkpoint(store: RecordStore) -> None:
+    checkpoint = make_checkpoint(cursor={"offset": 0})
+    store.commit(make_page(checkpoint=checkpoint))
+    assert store.checkpoint("m-oai") == checkpoint
+    assert store.count() == 0
+    assert store.quarantined() == []
+
+
+def test_data_visible_from_a_new_store_on_the_same_backing(backing: Backing) -> None:
+    records = [make_record("b", "1"), make_record("a", "1"), make_rich_record()]
+    quarantined = [make_quarantined("q-only", "oai:q:1")]
+    checkpoint = make_checkpoint(cursor={"token": "x"})
+    backing.store.commit(make_page(*records, quarantined=quarantined, checkpoint=checkpoint))
+
+    again = backing.reopen()
+    assert list(again.records()) == sorted(records, key=lambda r: r.key)
+    assert again.quarantined() == quarantined
+    assert again.checkpoint("m-oai") == checkpoint
+    assert again.count() == 3
+
+
+# -- quarantine ------------------------------------------------------------------------------------
+
+
+def test_quarantine_listing_is_sorted_and_filtered(store: RecordStore) -> None:
+    items = [
+        make_quarantined("b", "oai:b:1"),
+        make_quarantined("a", "file.mrc#2", source_id="a-file"),
+        make_quarantined("a", "oai:a:7"),
+        make_quarantined("a", "oai:a:10"),
+        make_quarantined(
+            "上图",
+            "中文书目.iso#12@40960",
+            reason="字段 245 缺失",
+            local_id="CN-0012",
+            quarantined_at=datetime(2025, 1, 2, 3, 4, 5, 678, tzinfo=timezone(timedelta(hours=8))),
+        ),
+    ]
+    store.commit(make_page(quarantined=items))
+    expected = sorted(items, key=lambda q: (q.member, q.source_id, q.position))
+    assert store.quarantined() == expected
+    assert store.quarantined("a") == [q for q in expected if q.member == "a"]
+    assert store.quarantined("c") == []
+    assert store.count() == 0
+    assert list(store.records()) == []
+
+
+def test_quarantine_deduplicates_on_source_position_and_raw(store: RecordStore) -> None:
+    first = make_quarantined(position="oai:m:1", reason="first reason", raw="junk")
+    again = make_quarantined(position="oai:m:1", reason="second reason", raw="junk")
+    changed_raw = make_quarantined(position="oai:m:1", reason="other bytes", raw="other junk")
+    store.commit(make_page(quarantined=[first, again]))
+    store.commit(make_page(quarantined=[again]))
+    assert store.quarantined() == [again]
+    store.commit(make_page(quarantined=[changed_raw]))
+    listed = store.quarantined("m")
+    assert len(listed) == 2
+    assert {q.raw.digest for q in listed} == {again.raw.digest, changed_raw.raw.digest}
+
+
+# -- checkpoints -----------------------------------------------------------------------------------
+
+
+def test_checkpoint_round_trips(store: RecordStore) -> None:
+    assert store.checkpoint("m-oai") is None
+    running = make_checkpoint(
+        cursor={"resumptionToken": "abc|1200|2025-03-01", "page": 12, "nested": {"ids": [1, 2], "ok": True}},
+        run_from="2025-02-01T00:00:00Z",
+        high_water="2025-01-31T23:59:59Z",
+        run_high_water="2025-02-28T12:00:00Z",
+        counts=HarvestCounts(added=500, changed=7, unchanged=3, deleted=2, quarantined=1),
+        started_at=datetime(2025, 3, 1, 9, 0, 0, 1, tzinfo=timezone(timedelta(hours=8))),
+    )
+    store.commit(make_page(checkpoint=running))
+    got = store.checkpoint("m-oai")
+    assert got == running
+    assert got is not None and got.in_progress
+    assert got.started_at.utcoffset() == timedelta(hours=8)
+    assert got.counts.seen == 513
+
+    finished = running.model_copy(update={"cursor": None, "finished_at": T0 + timedelta(hours=1)})
+    store.commit(make_page(checkpoint=finished))
+    got = store.checkpoint("m-oai")
+    assert got == finished
+    assert got is not None and not got.in_progress
+
+    other = make_checkpoint("other-oai", cursor={"n": 2})
+    store.commit(make_page(checkpoint=other))
+    assert store.checkpoint("other-oai") == other
+    assert store.checkpoint("m-oai") == finished
+
+
+# -- SQLite only -----------------------------------------------------------------------------------
+
+
+def test_sqlite_open_creates_folders_and_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "c.sqlite3"
+    store = SqliteRecordStore.open(path)
+    store.commit(make_page(make_record()))
+    store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+@pytest.mark.parametrize(
+    ("table", "when"), [("records", "NEW.local_id = 'boom'"), ("checkpoints", "1"), ("quarantine", "1")]
+)
+def test_sqlite_failed_commit_applies_nothing(tmp_path: Path, table: str, when: str) -> None:
+    path = tmp_path / "db.sqlite3"
+    store = SqliteRecordStore.open(path)
+    first = make_page(make_record("m", "0"), checkpoint=make_checkpoint(cursor={"n": 1}))
+    store.commit(first)
+
+    # Another connection adds a trigger that fails one insert part-way through the next page.
+    with sqlite3.connect(path) as other:
+        other.execute(
+            f"CREATE TRIGGER fail BEFORE INSERT ON {table} WHEN {when} BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+        )
+    second = make_page(
+        delete("m", "0"),
+        *(make_record("m", i) for i in ["1", "2", "boom", "3"]),
+        quarantined=[make_quarantined()],
+        checkpoint=make_checkpoint(cursor={"n": 2}),
+    )
+    with pytest.raises(StorageError, match="disk on fire") as caught:
+        store.commit(second)
+    assert isinstance(caught.value.__cause__, sqlite3.Error)
+
+    assert [r.local_id for r in store.records()] == ["0"]
+    assert store.quarantined() == []
+    assert store.checkpoint("m-oai") == first.checkpoint
+
+    with sqlite3.connect(path) as other:
+        other.execute("DROP TRIGGER fail")
+    store.commit(second)
+    assert [r.local_id for r in store.records()] == ["1", "2", "3", "boom"]
+    assert store.checkpoint("m-oai") == second.checkpoint
+    store.close()
+
+
+def test_sqlite_errors_are_storage_errors(tmp_path: Path) -> None:
+    store = SqliteRecordStore.open(tmp_path / "db.sqlite3")
+    store.close()
+    with pytest.raises(StorageError):
+        store.get("m", "1")
+    with pytest.raises(StorageError):
+        store.commit(make_page(make_record()))
+
+
+# -- DynamoDB only ---------------------------------------------------------------------------------
+
+
+def test_dynamodb_default_client_create_table_twice_and_missing_table(
+    aws_client: Callable[[str], object], moto_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from consortium.adapters.aws import DynamoDbRecordStore, create_table
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    table = f"records-{uuid.uuid4().hex[:12]}"
+    create_table(aws_client("dynamodb"), table)
+    create_table(aws_client("dynamodb"), table)
+    store = DynamoDbRecordStore(table)
+    store.commit(make_page(make_record()))
+    assert store.count() == 1
+
+    with pytest.raises(StorageError) as caught:
+        DynamoDbRecordStore(f"missing-{table}").get("m", "1")
+    assert isinstance(caught.value.__cause__, ClientError)
+
+
+def test_dynamodb_retries_unprocessed_items(aws_client: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from consortium.adapters.aws import DynamoDbRecordStore, create_table, dynamodb_store
+
+    monkeypatch.setattr(dynamodb_store, "_BACKOFF", 0.001)
+    table = f"records-{uuid.uuid4().hex[:12]}"
+    create_table(aws_client("dynamodb"), table)
+    records = [make_record("m", f"{n:03d}") for n in range(130)]
+    store = DynamoDbRecordStore(table, HalfDoneDynamoDb(aws_client("dynamodb")))
+    store.commit(make_page(*records))
+    assert list(store.records()) == records
+    assert store.digests("m", [r.local_id for r in records]) == {r.local_id: r.raw.digest for r in records}
+
+    stuck = HalfDoneDynamoDb(aws_client("dynamodb"), never=True)
+    with pytest.raises(StorageError, match="unprocessed"):
+        DynamoDbRecordStore(table, stuck).commit(make_page(make_record("m", "new")))
+    assert stuck.batches == 9

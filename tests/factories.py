@@ -1,0 +1,137 @@
+"""Builders of test objects: records, quarantined records, checkpoints, pages; and a flaky DynamoDB client."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from consortium.harvest.state import Checkpoint, PageCommit, RecordChange
+from consortium.models import (
+    Availability,
+    Classification,
+    ClassScheme,
+    Holding,
+    Identifier,
+    IdentifierScheme,
+    QuarantinedRecord,
+    RawPointer,
+    Record,
+)
+
+__all__ = [
+    "HalfDoneDynamoDb",
+    "delete",
+    "make_checkpoint",
+    "make_page",
+    "make_quarantined",
+    "make_record",
+    "make_rich_record",
+    "raw_of",
+    "upsert",
+]
+
+T0 = datetime(2025, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
+
+
+def raw_of(text: str) -> RawPointer:
+    """A pointer to the archived raw record ``text`` (MARC by default)."""
+    return RawPointer(digest=RawPointer.digest_of(text.encode()), media_type="application/marc")
+
+
+def make_record(member: str = "m", local_id: str = "1", title: str = "A title", **kw: Any) -> Record:
+    """A valid record; its raw digest depends on member, id and title unless ``raw`` is given."""
+    kw.setdefault("source_id", f"{member}-oai")
+    kw.setdefault("raw", raw_of(f"{member}/{local_id}/{title}"))
+    return Record(member=member, local_id=local_id, title=title, **kw)
+
+
+def make_rich_record(member: str = "pku", local_id: str = "b1") -> Record:
+    """A record with every field set, in Chinese (datestamp at UTC+8)."""
+    return make_record(
+        member,
+        local_id,
+        "红楼梦",
+        subtitle="脂砚斋重评石头记",
+        authors=["曹雪芹", "高鹗"],
+        publisher="人民文学出版社",
+        year=1982,
+        language="chi",
+        edition="第3版",
+        pages=1606,
+        identifiers=[Identifier(scheme=IdentifierScheme.ISBN, value="9787020002207")],
+        subjects=["章回小说 — 中国 — 清代"],
+        classifications=[Classification(scheme=ClassScheme.CLC, code="I242.4")],
+        holdings=[
+            Holding(
+                member=member,
+                location="古籍阅览室",
+                call_number="I242.4/5",
+                availability=Availability.ON_LOAN,
+            )
+        ],
+        datestamp=datetime(2024, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=8))),
+    )
+
+
+def make_quarantined(
+    member: str = "m",
+    position: str = "oai:m:1",
+    reason: str = "leader is not MARC21",
+    raw: str = "junk",
+    **kw: Any,
+) -> QuarantinedRecord:
+    """A quarantined record from ``<member>-oai`` at ``position`` whose raw bytes are ``raw``."""
+    kw.setdefault("source_id", f"{member}-oai")
+    kw.setdefault("quarantined_at", T0)
+    return QuarantinedRecord(member=member, position=position, reason=reason, raw=raw_of(raw), **kw)
+
+
+def make_checkpoint(source_id: str = "m-oai", run_id: str = "run-1", **kw: Any) -> Checkpoint:
+    kw.setdefault("started_at", T0)
+    return Checkpoint(source_id=source_id, run_id=run_id, **kw)
+
+
+def upsert(record: Record) -> RecordChange:
+    return RecordChange(member=record.member, local_id=record.local_id, record=record)
+
+
+def delete(member: str, local_id: str) -> RecordChange:
+    return RecordChange(member=member, local_id=local_id)
+
+
+def make_page(
+    *changes: Record | RecordChange,
+    quarantined: list[QuarantinedRecord] | None = None,
+    checkpoint: Checkpoint | None = None,
+) -> PageCommit:
+    """A page of changes (a bare record means an upsert of it), committed with ``checkpoint``."""
+    return PageCommit(
+        changes=[upsert(c) if isinstance(c, Record) else c for c in changes],
+        quarantined=quarantined or [],
+        checkpoint=checkpoint or make_checkpoint(),
+    )
+
+
+class HalfDoneDynamoDb:
+    """A DynamoDB client that leaves half of every batch unprocessed, as DynamoDB may under load."""
+
+    def __init__(self, client: Any, *, never: bool = False) -> None:
+        self.client, self.never, self.batches = client, never, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        ((table, items),) = RequestItems.items()
+        self.batches += 1
+        cut = 0 if self.never else (len(items) + 1) // 2
+        if cut:
+            self.client.batch_write_item(RequestItems={table: items[:cut]})
+        return {"UnprocessedItems": {table: items[cut:]} if items[cut:] else {}}
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        ((table, request),) = RequestItems.items()
+        keys, cut = request["Keys"], (len(request["Keys"]) + 1) // 2
+        response = self.client.batch_get_item(RequestItems={table: request | {"Keys": keys[:cut]}})
+        rest = {table: request | {"Keys": keys[cut:]}} if keys[cut:] else {}
+        return {"Responses": response["Responses"], "UnprocessedKeys": rest}

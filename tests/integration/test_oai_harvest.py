@@ -1,0 +1,170 @@
+"""Harvesting over HTTP from a real OAI-PMH server (oai-repo, written by others) on 127.0.0.1."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from oai_server import FixtureRepository, OaiTestServer, dc_record, marcxml_record
+
+from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore
+from consortium.errors import UpstreamError
+from consortium.harvest.oai_errors import CannotDisseminateFormatError
+from consortium.harvest.oai_pmh import OaiPmhClient
+from consortium.harvest.service import HarvestService
+from consortium.members import Member, Source
+from consortium.models import ClassScheme, IdentifierScheme, ResourceFormat
+
+MEMBER = Member(id="lakeside", name="Lakeside University Library")
+BOOKS = [
+    ("oai:lake:1", "The art of computer programming", "Knuth, Donald E.", "0201896834", "1997", "TP311"),
+    ("oai:lake:2", "三体", "刘慈欣", "9787536692930", "2008", "I247.55"),
+    ("oai:lake:3", "Concrete mathematics", "Graham, Ronald L.", "9780201558029", "1994", "O1"),
+    ("oai:lake:4", "Digital typography", "Knuth, Donald E.", "1575860104", "1999", "TS8"),
+    ("oai:lake:5", "活着", "余华", None, "1993", "I247.57"),
+    ("oai:lake:6", "围城", "钱钟书", None, "1947", "I246.57"),
+    (
+        "oai:lake:7",
+        "Structure and interpretation of computer programs",
+        "Abelson, Harold",
+        "0262011530",
+        "1996",
+        "TP311",
+    ),
+]
+
+
+def day(n: int) -> datetime:
+    return datetime(2026, 1, n, 9, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def repo() -> FixtureRepository:
+    repo = FixtureRepository()
+    for n, (identifier, title, author, isbn, year, clc) in enumerate(BOOKS, start=1):
+        repo.add(identifier, day(n), marcxml=marcxml_record(identifier, title, author, isbn, year, clc))
+    return repo
+
+
+def make_service(sleeps: list[float] | None = None) -> tuple[HarvestService, InMemoryRecordStore]:
+    store = InMemoryRecordStore()
+    recorded = sleeps if sleeps is not None else []
+
+    def client(url: str) -> OaiPmhClient:
+        return OaiPmhClient(url, timeout=5, max_retries=3, sleep=recorded.append)
+
+    return HarvestService(store, InMemoryBlobStore(), oai_client=client), store
+
+
+def source(url: str, fmt: str = "marcxml") -> Source:
+    return Source(id="oai", protocol="oai-pmh", url=url, format=fmt)  # type: ignore[arg-type]
+
+
+def test_full_harvest_follows_resumption_tokens(repo: FixtureRepository) -> None:
+    service, store = make_service()
+    with OaiTestServer(repo, page_size=3) as server:
+        report = service.harvest_source(MEMBER, source(server.base_url))
+        tokens = [r for r in server.requests if "resumptionToken" in r]
+    assert report.complete and report.counts.added == 7
+    assert len(tokens) == 2
+    record = store.get("lakeside", "oai:lake:2")
+    assert record is not None
+    assert (record.title, record.authors, record.year) == ("三体", ["刘慈欣"], 2008)
+    assert record.identifier_values(IdentifierScheme.ISBN) == ["9787536692930"]
+    assert record.classifications[0].scheme is ClassScheme.CLC
+    assert record.datestamp == day(2)
+
+
+def test_second_run_is_incremental_and_applies_changes_and_deletes(repo: FixtureRepository) -> None:
+    service, store = make_service()
+    with OaiTestServer(repo, page_size=3) as server:
+        service.harvest_source(MEMBER, source(server.base_url))
+        repo.update(
+            "oai:lake:3",
+            day(20),
+            marcxml=marcxml_record("oai:lake:3", "Concrete mathematics: a foundation for computer science"),
+        )
+        repo.delete("oai:lake:5", day(21))
+        repo.add("oai:lake:8", day(22), marcxml=marcxml_record("oai:lake:8", "算法导论", "Cormen, Thomas H."))
+        server.clear_requests()
+        report = service.harvest_source(MEMBER, source(server.base_url))
+        first = server.requests[0]
+    assert first["from"] == "2026-01-07T09:00:00Z"
+    # The boundary record (datestamp == from) comes again and is unchanged.
+    assert report.counts.model_dump() == {
+        "added": 1,
+        "changed": 1,
+        "unchanged": 1,
+        "deleted": 1,
+        "quarantined": 0,
+    }
+    assert store.get("lakeside", "oai:lake:5") is None
+    changed = store.get("lakeside", "oai:lake:3")
+    assert changed is not None and changed.title == "Concrete mathematics: a foundation for computer science"
+    assert store.count("lakeside") == 7
+
+
+def test_retry_after_is_honoured(repo: FixtureRepository) -> None:
+    sleeps: list[float] = []
+    service, store = make_service(sleeps)
+    with OaiTestServer(repo, page_size=3) as server:
+        server.fail_next(2, status=503, retry_after="7")
+        report = service.harvest_source(MEMBER, source(server.base_url))
+    assert report.complete and store.count() == 7
+    assert sleeps == [7.0, 7.0]
+
+
+def test_persistent_failure_is_an_upstream_error_and_the_run_resumes_later(repo: FixtureRepository) -> None:
+    service, store = make_service()
+    original = store.commit
+    with OaiTestServer(repo, page_size=3) as server:
+
+        def commit_then_break_the_server(page):  # type: ignore[no-untyped-def]
+            original(page)
+            server.fail_next(4, status=500, retry_after="0")
+
+        store.commit = commit_then_break_the_server  # type: ignore[method-assign]
+        with pytest.raises(UpstreamError, match="still failing after 4 tries"):
+            service.harvest_source(MEMBER, source(server.base_url))
+        assert store.count() == 3
+        cp = store.checkpoint("lakeside/oai")
+        assert cp is not None and cp.in_progress and cp.cursor and cp.cursor["token"]
+
+        store.commit = original  # type: ignore[method-assign]
+        server.clear_requests()
+        report = service.harvest_source(MEMBER, source(server.base_url))
+        assert "resumptionToken" in server.requests[0]
+    assert report.resumed and report.complete
+    assert report.counts.added == 7 and store.count() == 7
+
+
+def test_no_records_match_is_an_empty_result(repo: FixtureRepository) -> None:
+    service, _store = make_service()
+    with OaiTestServer(repo, page_size=3) as server:
+        service.harvest_source(MEMBER, source(server.base_url))
+        for identifier, *_ in BOOKS:
+            repo.remove(identifier)
+        repo.add("oai:lake:0", day(1), marcxml=marcxml_record("oai:lake:0", "Old"))
+        report = service.harvest_source(MEMBER, source(server.base_url))
+    assert report.complete and report.counts.seen == 0
+
+
+def test_unsupported_format_is_a_clear_error(repo: FixtureRepository) -> None:
+    service, _ = make_service()
+    with OaiTestServer(repo, page_size=3) as server:
+        bad = Source(id="oai", protocol="oai-pmh", url=server.base_url, format="marcxml", metadata_prefix="mods")  # type: ignore[arg-type]
+        with pytest.raises(CannotDisseminateFormatError, match="cannotDisseminateFormat"):
+            service.harvest_source(MEMBER, bad)
+
+
+def test_dublin_core_records() -> None:
+    repo = FixtureRepository()
+    repo.add("oai:ir:1", day(1), dc=dc_record("Open access thesis", "Li, Wei", "https://ir.example.edu/1", "2021"))
+    service, store = make_service()
+    with OaiTestServer(repo, page_size=3) as server:
+        service.harvest_source(MEMBER, source(server.base_url, "oai_dc"))
+    record = store.get("lakeside", "oai:ir:1")
+    assert record is not None
+    assert (record.title, record.authors, record.year) == ("Open access thesis", ["Li, Wei"], 2021)
+    assert record.format is ResourceFormat.EBOOK
+    assert record.holdings[0].url == "https://ir.example.edu/1"
