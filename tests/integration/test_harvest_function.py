@@ -1,0 +1,78 @@
+"""The harvest Lambda (Chalice), invoked through Chalice's test client over the local backend."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from marc_builders import book
+from oai_server import FixtureRepository, OaiTestServer, marcxml_record
+
+FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "harvest"
+
+
+def load_app() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("harvest_function_app", FUNCTION_DIR / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "members.toml"
+    monkeypatch.setenv("CONSORTIUM_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("CONSORTIUM_MEMBERS_FILE", str(path))
+    return path
+
+
+def invoke(app: ModuleType, payload: dict[str, Any]) -> dict[str, Any]:
+    with Client(app.app, stage_name="test", project_dir=str(FUNCTION_DIR)) as client:
+        response = client.lambda_.invoke("harvest_step", payload)
+    result: dict[str, Any] = response.payload
+    return result
+
+
+def test_one_oai_page_per_invocation(registry: Path) -> None:
+    repo = FixtureRepository()
+    for n in range(1, 6):
+        repo.add(f"oai:x:{n}", datetime(2026, 2, n, tzinfo=UTC), marcxml=marcxml_record(f"oai:x:{n}", f"Book {n}"))
+    with OaiTestServer(repo, page_size=2) as server:
+        registry.write_text(
+            f'[[members]]\nid = "lakeside"\nname = "Lakeside"\n[[members.sources]]\nid = "oai"\n'
+            f'protocol = "oai-pmh"\nurl = "{server.base_url}"\nformat = "marcxml"\n',
+            encoding="utf-8",
+        )
+        app = load_app()
+        steps = []
+        while True:
+            result = invoke(app, {"member": "lakeside", "source": "oai"})
+            assert result["ok"], result
+            steps.append(result["added"])
+            if not result["more"]:
+                break
+    assert steps == [2, 4, 5]
+    assert result["complete"] is True
+
+
+def test_one_file_per_invocation_and_errors(registry: Path, tmp_path: Path) -> None:
+    (tmp_path / "f.mrc").write_bytes(b"".join(book(f"b{i}", f"Book {i}").as_marc() for i in range(7)))
+    registry.write_text(
+        '[[members]]\nid = "riverside"\nname = "Riverside"\n[[members.sources]]\nid = "file"\n'
+        'protocol = "marc-file"\npath = "f.mrc"\nformat = "marc21"\n',
+        encoding="utf-8",
+    )
+    app = load_app()
+    result = invoke(app, {"member": "riverside", "source": "file"})
+    assert (result["ok"], result["more"], result["added"]) == (True, False, 7)
+    unknown = invoke(app, {"member": "riverside", "source": "nope"})
+    assert unknown == {"ok": False, "error": "member 'riverside' has no source 'nope'", "retryable": False}
+    assert invoke(app, {"member": 3})["ok"] is False
+    json.dumps(result)  # the answer is plain JSON
