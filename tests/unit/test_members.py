@@ -1,0 +1,79 @@
+"""The member registry: valid files load, invalid ones are refused naming member, field and reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from consortium.errors import ConfigError
+from consortium.members import load_registry
+
+VALID = """
+[[members]]
+id = "riverside"
+name = "Riverside University Library"
+
+[members.sharing]
+share_circulation = "none"
+
+[[members.sources]]
+id = "oai"
+protocol = "oai-pmh"
+url = "https://library.example.edu/oai"
+format = "marcxml"
+schedule = "cron(0 3 * * ? *)"
+
+[[members.sources]]
+id = "dump"
+protocol = "marc-file"
+path = "dump.mrc"
+format = "marc21"
+"""
+
+
+
+
+def test_valid_registry(tmp_path: Path) -> None:
+    registry = load_registry_text(tmp_path, VALID)
+    member = registry.get("riverside")
+    assert member.sharing.share_circulation == "none"
+    oai, dump = member.sources
+    assert oai.metadata_prefix == "marc21"
+    assert dump.path == (tmp_path / "dump.mrc").resolve()
+
+
+def load_registry_text(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
+    path = tmp_path / "members.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_registry(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('format = "marcxml"', 'format = "mods"'), "member 'riverside', source 'oai', field 'format'"),
+        (('url = "https://library.example.edu/oai"', 'url = "ftp://x"'), "member 'riverside', source 'oai': Value error, an oai-pmh source needs 'url'"),
+        (('schedule = "cron(0 3 * * ? *)"', 'schedule = "every day"'), "source 'oai', field 'schedule'"),
+        (('id = "riverside"', 'id = "River Side"'), "member 'River Side', field 'id'"),
+        (('share_circulation = "none"', 'share_circulation = "all"'), "member 'riverside', field 'sharing.share_circulation'"),
+        (('id = "dump"', 'id = "oai"'), "source id 'oai' appears twice"),
+        (('name = "Riverside University Library"', 'title = "x"'), "field 'name': Field required"),
+    ],
+)  # fmt: skip
+def test_invalid_registry_is_refused_with_a_clear_error(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_registry_text(tmp_path, VALID.replace(*change))
+    assert message in str(error.value)
+
+
+def test_not_toml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_registry_text(tmp_path, "[[members]\nid=")
+
+
+def test_unknown_member(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"no member 'nope' in the registry \(known: riverside\)"):
+        load_registry_text(tmp_path, VALID).get("nope")
