@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck bench clean
+.PHONY: install run test lint typecheck bench vendor clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
@@ -32,6 +32,13 @@ test: install lint typecheck
 
 bench: install
 	$(BIN)/python bench/harvest.py
+
+# Put the consortium core into each Chalice app's vendor/ folder, which Chalice packages as it is.
+vendor: install
+	for app in functions/*/app.py; do \
+		dir=$$(dirname $$app); rm -rf $$dir/vendor; \
+		$(BIN)/python -m pip install --quiet --no-deps --target $$dir/vendor . ; \
+	done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from consortium.errors import ConfigError
-from consortium.members import load_registry
+from consortium.members import MemberRegistry, load_registry
 
 VALID = """
 [[members]]
@@ -32,8 +32,6 @@ format = "marc21"
 """
 
 
-
-
 def test_valid_registry(tmp_path: Path) -> None:
     registry = load_registry_text(tmp_path, VALID)
     member = registry.get("riverside")
@@ -43,7 +41,7 @@ def test_valid_registry(tmp_path: Path) -> None:
     assert dump.path == (tmp_path / "dump.mrc").resolve()
 
 
-def load_registry_text(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
+def load_registry_text(tmp_path: Path, text: str) -> MemberRegistry:
     path = tmp_path / "members.toml"
     path.write_text(text, encoding="utf-8")
     return load_registry(path)
@@ -53,17 +51,17 @@ def load_registry_text(tmp_path: Path, text: str):  # type: ignore[no-untyped-de
     ("change", "message"),
     [
         (('format = "marcxml"', 'format = "mods"'), "member 'riverside', source 'oai', field 'format'"),
-        (('url = "https://library.example.edu/oai"', 'url = "ftp://x"'), "member 'riverside', source 'oai': Value error, an oai-pmh source needs 'url'"),
+        (('url = "https://library.example.edu/oai"', 'url = "ftp://x"'),
+         "member 'riverside', source 'oai': Value error, an oai-pmh source needs 'url'"),
         (('schedule = "cron(0 3 * * ? *)"', 'schedule = "every day"'), "source 'oai', field 'schedule'"),
         (('id = "riverside"', 'id = "River Side"'), "member 'River Side', field 'id'"),
-        (('share_circulation = "none"', 'share_circulation = "all"'), "member 'riverside', field 'sharing.share_circulation'"),
+        (('share_circulation = "none"', 'share_circulation = "all"'),
+         "member 'riverside', field 'sharing.share_circulation'"),
         (('id = "dump"', 'id = "oai"'), "source id 'oai' appears twice"),
         (('name = "Riverside University Library"', 'title = "x"'), "field 'name': Field required"),
     ],
 )  # fmt: skip
-def test_invalid_registry_is_refused_with_a_clear_error(
-    tmp_path: Path, change: tuple[str, str], message: str
-) -> None:
+def test_invalid_registry_is_refused_with_a_clear_error(tmp_path: Path, change: tuple[str, str], message: str) -> None:
     with pytest.raises(ConfigError) as error:
         load_registry_text(tmp_path, VALID.replace(*change))
     assert message in str(error.value)
