@@ -33,7 +33,8 @@ class InvalidIdentifierError(RecordError):
 
 _ISBN_TOKEN = re.compile(r"(?<![0-9Xx])(97[89][\d\- ]{9,14}[\dXx]|[\d][\d\- ]{7,11}[\dXx])(?![\dXx])")
 _ISSN_TOKEN = re.compile(r"(?<!\d)(\d{4})\s*-?\s*(\d{3}[\dXx])(?![\dXx])")
-_OCLC = re.compile(r"^\s*(?:\(OCoLC\)|\(OCLC\))?\s*(?:ocm|ocn|on)?\s*0*(\d{1,12})\s*$", re.IGNORECASE)
+# An OCLC number says so: the (OCoLC) prefix, or OCLC's own ocm/ocn/on; a bare number in 035 is another system's.
+_OCLC = re.compile(r"^\s*(?:(?:\(OCoLC\)|\(OCLC\))\s*(?:ocm|ocn|on)?|ocm|ocn|on)\s*0*(\d{1,12})\s*$", re.IGNORECASE)
 _DOI = re.compile(r"(10\.\d{4,9}/\S+)", re.IGNORECASE)
 
 
@@ -66,7 +67,8 @@ def normalize_issn(text: str) -> Identifier | None:
 
 
 def normalize_oclc(text: str) -> Identifier | None:
-    """An OCLC number from ``(OCoLC)ocm01234567`` and its variants, without leading zeros."""
+    """An OCLC number from ``(OCoLC)ocm01234567`` and its variants, without leading zeros; ``None`` for a number
+    without the (OCoLC) prefix or an ocm/ocn/on one (a local system number, as many 035 fields hold)."""
     match = _OCLC.match(text)
     if match is None:
         return None

@@ -3,12 +3,19 @@
 Reading is permissive, as pymarc's permissive mode: a record that cannot be read becomes a
 :class:`~consortium.harvest.items.RawRecord` with its raw bytes and the reason, and reading goes on with the
 next record. Binary files resume from a byte offset, MARCXML files from a record number.
+
+Binary records are read as exporters really write them: a directory whose lengths or offsets miss the field
+terminators (lengths counted in characters, not bytes, say) is rebuilt from the terminators when they give the
+directory's number of fields; text is UTF-8 when leader/09 says so, or when a record declared MARC-8 is valid
+UTF-8 (and holds no MARC-8 escape); MARC-8 is decoded strictly, so that a byte with no MARC-8 character (a
+record in another encoding) or a malformed escape sequence quarantines the record instead of becoming blanks.
 """
 
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Any
+import re
+from typing import TYPE_CHECKING, Any, cast
 
 import pymarc
 from lxml import etree
@@ -61,15 +68,119 @@ def diagnose_iso2709(chunk: bytes) -> str | None:
     return None
 
 
+def _reframe(chunk: bytes) -> bytes | None:
+    """The record with its directory rebuilt from the field terminators, when the directory's lengths, offsets
+    or base address miss them but the terminators delimit exactly its number of fields; otherwise ``None``."""
+    end_of_directory = chunk.find(b"\x1e", 24)
+    directory = chunk[24:end_of_directory]
+    if end_of_directory < 0 or not directory or len(directory) % 12:
+        return None
+    entries = [directory[i : i + 12] for i in range(0, len(directory), 12)]
+    if not all(e[3:].isdigit() for e in entries):
+        return None
+    base = end_of_directory + 1
+    fits = chunk[12:17] == b"%05d" % base and all(
+        base + int(e[7:12]) + int(e[3:7]) - 1 < len(chunk) and chunk[base + int(e[7:12]) + int(e[3:7]) - 1] == 0x1E
+        for e in entries
+    )
+    if fits:
+        return None
+    fields = chunk[base:].rstrip(b"\x1d").split(b"\x1e")
+    if fields[-1] == b"":
+        fields.pop()
+    if len(fields) != len(entries):
+        return None
+    rebuilt, offset = [], 0
+    for entry, data in zip(entries, fields, strict=True):
+        if len(data) + 1 > 9999 or offset > 99999:
+            return None
+        rebuilt.append(entry[:3] + b"%04d%05d" % (len(data) + 1, offset))
+        offset += len(data) + 1
+    body = b"".join(rebuilt) + b"\x1e" + b"".join(f + b"\x1e" for f in fields) + b"\x1d"
+    return b"%05d" % (24 + len(body)) + chunk[5:12] + b"%05d" % base + chunk[17:24] + body
+
+
+# Every MARC-8 escape sequence: designating a G0 or G1 set (single or multibyte), or technique 2 (ESC s, b, p, g).
+_MARC8_ESCAPE = re.compile(rb"\x1b(?:\$[,)\-]?|[(,)\-])[\x21-\x7e]|\x1b[bgps]")
+
+
+class _StrictMarc8(pymarc.MARC8ToUnicode):
+    """pymarc's MARC-8 decoder, noting a character it has no mapping for (which it writes as a blank).
+
+    pymarc reads ``quiet`` (to decide whether to complain on stderr) exactly when a character has no mapping.
+    """
+
+    unmapped = False
+
+    @property
+    def quiet(self) -> bool:
+        self.unmapped = True
+        return True
+
+    @quiet.setter
+    def quiet(self, value: bool) -> None:
+        pass
+
+
+def _marc8(value: bytes, where: str) -> str:
+    if value.isascii() and b"\x1b" not in value:
+        return value.decode("ascii")
+    if b"\x1b" in _MARC8_ESCAPE.sub(b"", value):
+        raise RecordError(f"{where}: invalid MARC-8: a malformed escape sequence")
+    converter = _StrictMarc8()
+    try:
+        text: str = converter.translate(value)  # type: ignore[no-untyped-call]
+    except (IndexError, TypeError, KeyError) as exc:
+        raise RecordError(f"{where}: invalid MARC-8: {type(exc).__name__}") from exc
+    if converter.unmapped:
+        raise RecordError(
+            f"{where}: invalid MARC-8: a byte with no MARC-8 character (is the record in another encoding?)"
+        )
+    return text
+
+
+def _decode_marc8(raw: pymarc.Record) -> pymarc.Record:
+    """A record read undecoded (``to_unicode=False``) with its MARC-8 text decoded strictly."""
+    fields: list[pymarc.Field] = []
+    for field in raw.fields:
+        # Undecoded, pymarc keeps bytes where its annotations say str.
+        if field.is_control_field():
+            data = cast("bytes", field.data or b"").decode("latin-1")
+            fields.append(pymarc.Field(tag=field.tag, data=data))
+            continue
+        subfields = [
+            pymarc.Subfield(code=s.code, value=_marc8(cast("bytes", s.value), f"{field.tag}${s.code}"))
+            for s in field.subfields
+        ]
+        fields.append(pymarc.Field(tag=field.tag, indicators=field.indicators, subfields=subfields))
+    record = pymarc.Record(leader=str(raw.leader))
+    record.fields = fields
+    return record
+
+
+def _is_utf8(chunk: bytes) -> bool:
+    """Text that is valid UTF-8, not ASCII, and without MARC-8 escapes (MARC-8 diacritics are not valid UTF-8)."""
+    if chunk.isascii() or b"\x1b" in chunk:
+        return False
+    try:
+        chunk.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def parse_iso2709(chunk: bytes, *, force_utf8: bool) -> pymarc.Record:
     """One ISO 2709 record; a broken leader or directory, or undecodable text, raises :class:`RecordError`."""
+    data = _reframe(chunk) or chunk
+    utf8 = force_utf8 or data[9:10] == b"a" or _is_utf8(data)
     try:
-        return pymarc.Record(data=chunk, to_unicode=True, force_utf8=force_utf8, utf8_handling="strict")
+        record = pymarc.Record(data=data, to_unicode=utf8, force_utf8=utf8, utf8_handling="strict")
     except UnicodeDecodeError as exc:
         raise RecordError(f"invalid UTF-8 at byte {exc.start} of a field: {exc.reason}") from exc
     except (pymarc.exceptions.PymarcException, ValueError, IndexError) as exc:
         problem = diagnose_iso2709(chunk)
         raise RecordError(problem or f"the record cannot be read: {type(exc).__name__}: {exc}") from exc
+    return record if utf8 else _decode_marc8(record)
 
 
 def _split(data: bytes, start: int) -> Iterator[tuple[int, int, str | None]]:
@@ -193,6 +304,11 @@ def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Itera
             parent = element.getparent()
             if parent is not None and _is_record(parent):
                 continue
+            namespace = etree.QName(element).namespace
+            foreign = namespace not in (MARCXML_NS, None)
+            if foreign and any(_is_record(inner) for inner in element.iterdescendants()):
+                element.clear()  # a wrapper (an OAI-PMH record, say) around a MARC record, read on its own
+                continue
             number += 1
             if number <= start:
                 element.clear()
@@ -200,6 +316,8 @@ def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Itera
             raw = etree.tostring(element, encoding="utf-8")
             position = f"{name}#{number}"
             try:
+                if foreign:
+                    raise RecordError(f"record: an element in namespace {namespace}, not a MARCXML record")
                 marc = marcxml_to_pymarc(element)
             except RecordError as exc:
                 page.records.append(RawRecord(position, raw, _MEDIA_MARCXML, error=str(exc)))

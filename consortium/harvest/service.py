@@ -29,7 +29,7 @@ from consortium.harvest.normalize import (
     normalize_marc21,
     normalize_unimarc,
 )
-from consortium.harvest.normalize.dublin_core import OAI_DC_NS
+from consortium.harvest.normalize.dublin_core import is_dublin_core
 from consortium.harvest.oai_errors import BadResumptionTokenError
 from consortium.harvest.oai_pmh import OaiPage, OaiPmhClient
 from consortium.harvest.state import Checkpoint, HarvestCounts, PageCommit, RecordChange
@@ -297,6 +297,8 @@ class HarvestService:
                     changes.append(RecordChange(member=member.id, local_id=item.local_id))
                     del known[item.local_id]
                     counts.deleted += 1
+                else:
+                    counts.unchanged += 1  # deleting what the store does not hold leaves it unchanged
                 continue
             previous = known.get(item.local_id)
             if previous == digest:
@@ -332,7 +334,7 @@ class HarvestService:
         oai = source.protocol is SourceProtocol.OAI_PMH or fmt is SourceFormat.OAI_PMH
         if fmt is SourceFormat.KBART:
             record = normalize_kbart_row(parsed, **common)
-        elif isinstance(parsed, etree._Element) and etree.QName(parsed).namespace == OAI_DC_NS:
+        elif isinstance(parsed, etree._Element) and is_dublin_core(parsed):
             assert item.local_id is not None
             record = normalize_dublin_core(parsed, local_id=item.local_id, default_location=source.location, **common)
         else:

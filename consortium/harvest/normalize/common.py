@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from consortium.errors import RecordError
 from consortium.harvest.identifiers import InvalidIdentifierError
+from consortium.harvest.normalize.text import clean
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -62,12 +63,14 @@ def identifiers_from(
     return found
 
 
-def joined(fields: Iterable[Field], codes: str, separator: str = " -- ") -> list[str]:
-    """For each field, its subfields ``codes`` joined (subject headings with their subdivisions)."""
+def joined(fields: Iterable[Field], codes: str, separator: str = " -- ", heading: str = "") -> list[str]:
+    """For each field, its subfields ``codes`` joined (subject headings with their subdivisions), ISBD
+    punctuation removed; the subfields ``heading`` (the parts of a name heading) first make one part together."""
     out = []
     for field in fields:
-        parts = [" ".join(str(p).split()).rstrip(".") for p in field.get_subfields(*codes)]
-        parts = [p for p in parts if p]
+        name = clean(" ".join(str(p) for p in field.get_subfields(*heading))) if heading else None
+        cleaned = [name, *(clean(str(p)) for p in field.get_subfields(*codes))]
+        parts = [p for p in cleaned if p]
         if parts:
             out.append(separator.join(parts))
     return out

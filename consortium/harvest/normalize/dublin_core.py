@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from lxml import etree
 
 from consortium.errors import RecordError
 from consortium.harvest.identifiers import (
@@ -14,10 +14,7 @@ from consortium.harvest.identifiers import (
 from consortium.harvest.normalize.text import clean, first_year, language_code, page_count, unique
 from consortium.models import Availability, Holding, Identifier, RawPointer, Record, ResourceFormat
 
-if TYPE_CHECKING:
-    from lxml import etree
-
-__all__ = ["DC_NS", "OAI_DC_NS", "normalize_dublin_core"]
+__all__ = ["DC_NS", "OAI_DC_NS", "is_dublin_core", "normalize_dublin_core"]
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -41,8 +38,16 @@ _TYPES = {
 }
 
 
+def is_dublin_core(element: etree._Element) -> bool:
+    """An ``oai_dc:dc`` element, or a ``dc`` element without a namespace (as some repositories answer)."""
+    name = etree.QName(element)
+    return name.localname == "dc" and name.namespace in (OAI_DC_NS, None)
+
+
 def _values(element: etree._Element, name: str) -> list[str]:
-    return [" ".join("".join(str(t) for t in e.itertext()).split()) for e in element.iter(f"{{{DC_NS}}}{name}")]
+    """The texts of the ``dc:<name>`` elements (or ``<name>`` ones in a Dublin Core record without namespaces)."""
+    tags = (f"{{{DC_NS}}}{name}", name) if etree.QName(element).namespace is None else (f"{{{DC_NS}}}{name}",)
+    return [" ".join("".join(str(t) for t in e.itertext()).split()) for e in element.iter(*tags)]
 
 
 def _identifier(value: str) -> Identifier | None:

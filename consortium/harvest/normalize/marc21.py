@@ -8,6 +8,7 @@ authors; 264 (second indicator 1) or 260 publisher and year, 008/07-10 year firs
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from consortium.errors import RecordError
@@ -26,7 +27,7 @@ from consortium.harvest.normalize.common import (
     subfields,
     tagged,
 )
-from consortium.harvest.normalize.text import clean, first_year, language_code, page_count, unique
+from consortium.harvest.normalize.text import clean, first_year, language_code, page_count, publisher_name, unique
 from consortium.models import (
     Availability,
     Classification,
@@ -43,6 +44,14 @@ if TYPE_CHECKING:
 __all__ = ["marc21_format", "marc21_local_id", "normalize_marc21"]
 
 _ELECTRONIC_FORMS = {"o", "q", "s"}
+# An LC class number begins with its one to three letter class (never I, O, W, X or Y first) and a number; other
+# values of 050/090 are shelf or accession numbers ("MLCS 96/3906", "Microfiche 90/61328", "(Alma)99...").
+_LCC = re.compile(r"^[A-HJ-NP-VZ][A-Z]{0,2} ?\d")
+_DDC = re.compile(r"^\d{3}(?:\.\d+)?")
+# The parts of a subject heading before its subdivisions ($v $x $y $z): a name with its numeration, titles and
+# dates, subordinate units, a uniform title and its parts; not relator terms ($e, $4) or control subfields.
+_HEADING = "abcdfgklmnopqrst"
+_SUBDIVISIONS = "vxyz"
 
 
 def marc21_local_id(marc: MarcRecord) -> str | None:
@@ -120,10 +129,18 @@ def _publication(marc: MarcRecord) -> tuple[str | None, str | None]:
     """Publisher name and date statement: 264 with second indicator 1 first, then 260."""
     for field in tagged(marc, "264"):
         if field.indicator2 == "1":
-            return clean(subfield(field, "b")), subfield(field, "c")
+            return publisher_name(subfield(field, "b")), subfield(field, "c")
     for field in tagged(marc, "260"):
-        return clean(subfield(field, "b")), subfield(field, "c")
+        return publisher_name(subfield(field, "b")), subfield(field, "c")
     return None, None
+
+
+def _year(f008: str, date_statement: str | None) -> int | None:
+    """008/07-10, else the date statement; for a reprint (008/06 ``r``) dated in the wrong order, 008/11-14."""
+    date1, date2 = f008[7:11], f008[11:15]
+    if f008[6:7] == "r" and date1.isdigit() and date2.isdigit() and date2 > date1:
+        date1 = date2
+    return first_year(date1 if date1.isdigit() else None, date_statement)
 
 
 def _classifications(marc: MarcRecord) -> list[Classification]:
@@ -132,14 +149,19 @@ def _classifications(marc: MarcRecord) -> list[Classification]:
     def add(scheme: ClassScheme, code: str | None) -> None:
         code = clean(code)
         if code:
-            item = Classification(scheme=scheme, code=code.replace("/", "").replace("'", ""))
+            item = Classification(scheme=scheme, code=code)
             if item not in found:
                 found.append(item)
 
     for field in tagged(marc, "050", "090"):
-        add(ClassScheme.LCC, subfield(field, "a"))
+        code = clean(subfield(field, "a"))
+        if code and _LCC.match(code):
+            add(ClassScheme.LCC, code)
     for field in tagged(marc, "082"):
-        add(ClassScheme.DDC, subfield(field, "a"))
+        # Segmentation marks (/ and ') go; so does what follows the number ("938.5 s": a number for a series).
+        code = (subfield(field, "a") or "").replace("/", "").replace("'", "").strip()
+        number = _DDC.match(code)
+        add(ClassScheme.DDC, number.group(0) if number else code)
     for field in tagged(marc, "080"):
         add(ClassScheme.UDC, subfield(field, "a"))
     for field in tagged(marc, "084"):
@@ -182,7 +204,7 @@ def normalize_marc21(
     title, subtitle = _title(marc)
     publisher, date_statement = _publication(marc)
     f008 = control(marc, "008") or ""
-    year = first_year(f008[7:11] if f008[7:11].isdigit() else None, date_statement)
+    year = _year(f008, date_statement)
     language = language_code(f008[35:38] if len(f008) >= 38 else None)
     if language is None:
         language = next((language_code(subfield(f, "a")) for f in tagged(marc, "041")), None)
@@ -202,8 +224,14 @@ def normalize_marc21(
                 identifiers.append(doi)
     resource_format = marc21_format(marc)
     online = resource_format in (ResourceFormat.EBOOK, ResourceFormat.EJOURNAL, ResourceFormat.WEB)
-    authors = unique(clean(subfield(f, "a")) for f in tagged(marc, "100", "110", "111", "700", "710", "711"))
-    subjects = unique(joined(tagged(marc, "600", "610", "611", "630", "650", "651", "655"), "avxyz"))
+    authors = unique(
+        # A corporate name is its entry element with its subordinate units ("United States. Congress. House").
+        clean(" ".join(subfields(f, "ab") if f.tag in ("110", "710") else subfields(f, "a")))
+        for f in tagged(marc, "100", "110", "111", "700", "710", "711")
+    )
+    subjects = unique(
+        joined(tagged(marc, "600", "610", "611", "630", "650", "651", "655"), _SUBDIVISIONS, heading=_HEADING)
+    )
     return Record(
         member=member,
         local_id=record_id,

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["clean", "first_year", "language_code", "page_count", "unique"]
+__all__ = ["clean", "first_year", "language_code", "page_count", "publisher_name", "unique"]
 
-_TRAILING = re.compile(r"[\s/:;,=.\]]+$")
-_LEADING = re.compile(r"^[\s\[]+")
+_TRAILING = re.compile(r"[\s/:;,=.]+$")
+_LEADING = re.compile(r"^[\s/:;,=]+")
+# C0 and C1 control characters: non-sorting marks (U+0088/U+0089, U+0098/U+009C), stray escapes.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_INITIAL = re.compile(r"(?:^|[\s.])[^\W\d_]\.$")
 _YEAR = re.compile(r"(?<!\d)(1[4-9]\d\d|20\d\d)(?!\d)")
-_PAGES = re.compile(r"(\d[\d,]*)\s*(?:p\b|pp\b|pages?\b|leaves\b|页|頁)", re.IGNORECASE)
-_NUMBER = re.compile(r"\d+")
+# A pagination sequence ("xv, 320, 11 p.", "1,312 pages"): numbers before the unit, comma and blank separated.
+_PAGES = re.compile(
+    r"(\d[\d,]*(?:,\s+\d[\d,]*)*)\s*(?:p\b|pp\b|pages?\b|leaves\b|sivua?\b|seiten\b|sidor\b|s\.|页|頁)", re.IGNORECASE
+)
+_BARE_NUMBER = re.compile(r"^\[?(\d+)\]?$")
+# "[s.n.]" (sine nomine) and its variants say that the publisher is unknown.
+_NO_PUBLISHER = re.compile(r"^(?:s\.?\s?n\.?|sine nomine|n\.?\s?p\.?|publisher not identified)$", re.IGNORECASE)
 
 # ISO 639-1 codes that Dublin Core records often carry, to the ISO 639-2/B codes MARC uses.
 _ISO639_1 = {
@@ -48,19 +57,41 @@ _ISO639_2T = {
 
 
 def clean(value: str | None) -> str | None:
-    """Strip ISBD punctuation (``" /"``, ``" :"``, a closing ``"."``) and blanks; ``None`` when empty.
+    """Strip ISBD punctuation (``" /"``, ``" :"``, a closing ``"."``), control characters and blanks, in Unicode
+    NFC (MARC-8 decodes composed, UTF-8 records often carry combining marks); ``None`` when empty.
 
-    A final period is kept after an initial or an abbreviation of one letter (``"Knuth, Donald E."``).
+    A final period is kept after an initial or an abbreviation of one letter (``"Knuth, Donald E."``). Brackets
+    around the whole value (information the cataloguer supplied) go; a bracketed part inside it stays whole.
     """
     if value is None:
         return None
-    text = " ".join(value.split())
-    text = _LEADING.sub("", text)
-    text = text.rstrip(" /:;,=]")
-    if text.endswith(".") and not re.search(r"(?:^|[\s.])\w\.$", text):
-        text = _TRAILING.sub("", text)
-    text = text.strip()
+    spaced = " ".join(unicodedata.normalize("NFC", value).split())  # blanks first: a tab is a blank, not a control
+    text = " ".join(_CONTROL.sub("", spaced).split())
+    previous = None
+    while text != previous:
+        previous = text
+        text = _LEADING.sub("", text).rstrip(" /:;,=")
+        if text.endswith(".") and not _INITIAL.search(text):
+            text = _TRAILING.sub("", text)
+        text = _unbracket(text)
     return text or None
+
+
+def _unbracket(text: str) -> str:
+    opening, closing = text.count("["), text.count("]")
+    if text.startswith("[") and text.endswith("]") and opening == closing == 1:
+        return text[1:-1].strip()
+    if text.startswith("[") and opening > closing:
+        return text[1:].strip()
+    if text.endswith("]") and closing > opening:
+        return text[:-1].strip()
+    return text
+
+
+def publisher_name(value: str | None) -> str | None:
+    """A publisher statement cleaned, or ``None`` when it says the publisher is unknown (``[s.n.]``)."""
+    text = clean(value)
+    return None if text is None or _NO_PUBLISHER.match(text) else text
 
 
 def first_year(*texts: str | None) -> int | None:
@@ -74,14 +105,22 @@ def first_year(*texts: str | None) -> int | None:
 
 
 def page_count(text: str | None) -> int | None:
-    """The page count of an extent statement: ``"xv, 1312 pages"`` gives 1312, ``"356页"`` gives 356."""
+    """The page count of an extent statement: ``"xv, 1312 pages"`` gives 1312, ``"356页"`` gives 356, ``"320, 11
+    p."`` gives 320, ``"543 sivua"`` 543; a bare number counts as pages, a number of anything else (``"2 v."``,
+    ``"1 map"``) does not."""
     if not text:
         return None
-    counts = [int(m.group(1).replace(",", "")) for m in _PAGES.finditer(text)]
+    counts = [
+        int(number.replace(",", ""))
+        for match in _PAGES.finditer(text)
+        for number in re.split(r",\s+", match.group(1))
+        if number.replace(",", "").isdigit()
+    ]
     if not counts:
-        counts = [int(n) for n in _NUMBER.findall(text)]
-        if len(counts) != 1:
-            return None
+        bare = _BARE_NUMBER.match(text.strip().rstrip(" .:;,"))
+        counts = [int(bare.group(1))] if bare else []
+    if not counts:
+        return None
     pages = max(counts)
     return pages if 0 < pages < 100_000 else None
 

@@ -22,7 +22,7 @@ from consortium.harvest.normalize.common import (
     subfields,
     tagged,
 )
-from consortium.harvest.normalize.text import clean, first_year, language_code, page_count, unique
+from consortium.harvest.normalize.text import clean, first_year, language_code, page_count, publisher_name, unique
 from consortium.models import (
     Availability,
     Classification,
@@ -143,7 +143,7 @@ def normalize_unimarc(
         raise RecordError("001: the record has no record identifier")
     title, subtitle = _title(marc)
     publication = next(iter(tagged(marc, "210", "214")), None)
-    publisher = clean(subfield(publication, "c")) if publication else None
+    publisher = publisher_name(subfield(publication, "c")) if publication else None
     date_statement = subfield(publication, "d") if publication else None
     general = next((subfield(f, "a") or "" for f in tagged(marc, "100")), "")
     year = first_year(general[9:13] if general[9:13].isdigit() else None, date_statement)
