@@ -1,0 +1,1 @@
+"""Deduplication across member libraries: match keys, the pair matcher, clustering and merged records."""

@@ -1,0 +1,99 @@
+"""Text normalization for matching: one form for the same words however a cataloguer typed them.
+
+Full-width forms become half-width (NFKC), case is folded, accents are removed, punctuation (Latin and CJK)
+becomes a space, traditional Chinese becomes simplified (OpenCC ``t2s``) and common variant characters are
+folded (锺 and 钟 in 钱锺书 / 钱钟书). Chinese text is compared character by character, Latin text word by word;
+both may mix in one title.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+__all__ = ["core_title", "is_cjk", "match_text", "name_words", "surname_key", "title_tokens"]
+
+_T2S = opencc.OpenCC("t2s.json")
+# Variant characters that catalogues use interchangeably after traditional-to-simplified conversion.
+_VARIANTS = str.maketrans({"锺": "钟", "於": "于", "裏": "里", "裡": "里", "妳": "你", "箇": "个", "麽": "么"})
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+_LEADING_ARTICLE = re.compile(r"^(?:the|a|an|le|la|les|l|der|die|das|el|los|las|il|lo|gli|i)\s+")
+
+
+def is_cjk(char: str) -> bool:
+    return bool(_CJK.match(char))
+
+
+@lru_cache(maxsize=65536)
+def match_text(text: str) -> str:
+    """The comparable form of ``text``: lower-case words separated by single spaces, Chinese simplified."""
+    value = unicodedata.normalize("NFKC", html.unescape(text)).casefold()
+    if _CJK.search(value):
+        value = _T2S.convert(value).translate(_VARIANTS)
+    value = "".join(c for c in unicodedata.normalize("NFD", value) if not unicodedata.combining(c))
+    value = value.replace("&", " and ")
+    value = _NON_WORD.sub(" ", value).replace("_", " ")
+    return " ".join(value.split())
+
+
+def title_tokens(title: str) -> list[str]:
+    """Words of a title for matching: Latin words, and each Chinese character as a word; no leading article."""
+    value = _LEADING_ARTICLE.sub("", match_text(title))
+    tokens: list[str] = []
+    for word in value.split():
+        if _CJK.search(word):
+            buffer = ""
+            for char in word:
+                if is_cjk(char):
+                    if buffer:
+                        tokens.append(buffer)
+                        buffer = ""
+                    tokens.append(char)
+                else:
+                    buffer += char
+            if buffer:
+                tokens.append(buffer)
+        else:
+            tokens.append(word)
+    return tokens
+
+
+def surname_key(name: str) -> str:
+    """The family name of a heading: ``"Knuth, Donald E."`` and ``"Donald E. Knuth"`` give ``knuth``; a Chinese
+    name (written surname first, no comma) gives its whole normalized form (钱钟书)."""
+    text = match_text(name)
+    if not text:
+        return ""
+    if _CJK.search(text):
+        return text.replace(" ", "")
+    if "," in name:
+        return match_text(name.split(",", 1)[0]).replace(" ", "")
+    words = text.split()
+    return words[-1] if words else ""
+
+
+_BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]|（[^）]*）")
+
+
+def core_title(title: str) -> str:
+    """The title without bracketed qualifiers (``"(panel abstract)"``, ``"[electronic resource]"``)."""
+    return match_text(_BRACKETED.sub(" ", html.unescape(title)))
+
+
+def name_words(name: str) -> tuple[str, ...]:
+    """A personal or corporate name as normalized words, given names first (``"Güntzer, Ulrich"`` gives
+    ``("ulrich", "guntzer")``); a Chinese name is one word. A lone letter split off by a stray character
+    reference (``"g &#252; ntzer"``) is joined back to its neighbours."""
+    text = match_text(name)
+    if _CJK.search(text):
+        return (text.replace(" ", ""),) if text else ()
+    if "," in name:
+        family, _, given = name.partition(",")
+        text = f"{match_text(given)} {match_text(family)}"
+    text = re.sub(r"(\w) ([^\x00-\x7f]) (\w)", r"\1\2\3", text)
+    return tuple(text.split())
