@@ -16,6 +16,7 @@ __all__ = [
     "Availability",
     "ClassScheme",
     "Classification",
+    "Cluster",
     "Holding",
     "Identifier",
     "IdentifierScheme",
@@ -155,3 +156,36 @@ class QuarantinedRecord(BaseModel):
     reason: str
     raw: RawPointer
     quarantined_at: datetime
+
+
+class Cluster(BaseModel):
+    """One work as the consortium has it: the member records that describe it, merged.
+
+    ``first_seen`` is when the consortium first had any of its records: that is "new" for push. The merged
+    fields follow the rule in :mod:`consortium.dedup.merge`; holdings are every member's.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    cluster_id: str
+    records: list[tuple[str, str]]
+    """The ``(member, local_id)`` of every record in the cluster, sorted."""
+    format: ResourceFormat
+    title: str
+    subtitle: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    publisher: str | None = None
+    year: int | None = None
+    language: str | None = None
+    edition: str | None = None
+    pages: int | None = None
+    identifiers: list[Identifier] = Field(default_factory=list)
+    subjects: list[str] = Field(default_factory=list)
+    classifications: list[Classification] = Field(default_factory=list)
+    holdings: list[Holding] = Field(default_factory=list)
+    first_seen: datetime
+    updated_at: datetime
+
+    @property
+    def members(self) -> list[str]:
+        return sorted({member for member, _ in self.records})

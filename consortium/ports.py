@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
+    from consortium.dedup.state import ClusterChange, RecordKey, RecordPlacement
     from consortium.harvest.state import Checkpoint, PageCommit
-    from consortium.models import QuarantinedRecord, Record
+    from consortium.models import Cluster, QuarantinedRecord, Record
 
-__all__ = ["BlobStore", "RecordStore"]
+__all__ = ["BlobStore", "ClusterStore", "RecordStore"]
 
 
 class RecordStore(Protocol):
@@ -60,3 +61,37 @@ class BlobStore(Protocol):
         ...
 
     def exists(self, digest: str) -> bool: ...
+
+
+class ClusterStore(Protocol):
+    """Clusters (works), each record's placement in one, and the blocking index of candidate keys.
+
+    Example
+    -------
+    >>> store.apply(ClusterChange(placements=[placement], saved=[cluster]))
+    >>> store.cluster_of(("riverside", "b1"))
+    """
+
+    def placement(self, key: RecordKey) -> RecordPlacement | None:
+        """The record's cluster, keys and first-seen time, or ``None`` for a record never clustered."""
+        ...
+
+    def lookup(self, keys: Iterable[str], limit: int = 100) -> dict[str, list[RecordKey]]:
+        """For each blocking key, the records that have it (at most ``limit`` each, in key order)."""
+        ...
+
+    def members_of(self, cluster_id: str) -> list[RecordKey]:
+        """The records placed in the cluster, sorted."""
+        ...
+
+    def get(self, cluster_id: str) -> Cluster | None: ...
+
+    def apply(self, change: ClusterChange) -> None:
+        """Apply the whole change, or nothing of it."""
+        ...
+
+    def clusters(self) -> Iterator[Cluster]:
+        """Every cluster, by id."""
+        ...
+
+    def count(self) -> int: ...

@@ -1,0 +1,95 @@
+"""Building a cluster's merged record from its member records.
+
+The rule: records are ranked by completeness (an ISBN or ISSN counts double; then each of subtitle, authors,
+publisher, year, language, pages, edition, subjects and classification counts one; then the number of
+identifiers), ties broken by the oldest ``first_seen`` and then by ``(member, local_id)``. Each descriptive field
+comes from the best-ranked record that has it. Identifiers, subjects and classification codes are the union in
+rank order; holdings are every member's, by member.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
+from consortium.dedup.text import match_text
+from consortium.models import Classification, Cluster, Holding, Identifier, IdentifierScheme, Record
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from datetime import datetime
+
+__all__ = ["completeness", "merge_cluster"]
+
+T = TypeVar("T")
+
+
+def completeness(record: Record) -> tuple[int, int]:
+    ids = {i.scheme for i in record.identifiers}
+    score = 2 * bool(ids & {IdentifierScheme.ISBN, IdentifierScheme.ISSN})
+    score += sum(
+        bool(v)
+        for v in (
+            record.subtitle,
+            record.authors,
+            record.publisher,
+            record.year,
+            record.language,
+            record.pages,
+            record.edition,
+            record.subjects,
+            record.classifications,
+        )
+    )
+    return score, len(record.identifiers)
+
+
+def merge_cluster(
+    cluster_id: str, records: Sequence[Record], first_seen: dict[tuple[str, str], datetime], now: datetime
+) -> Cluster:
+    """The merged cluster of ``records`` (at least one), ranked by the rule above."""
+    ranked = sorted(
+        records,
+        key=lambda r: (
+            tuple(-x for x in completeness(r)),
+            first_seen.get(r.key, now),
+            r.key,
+        ),
+    )
+
+    identifiers: list[Identifier] = []
+    subjects: list[str] = []
+    classifications: list[Classification] = []
+    for record in ranked:
+        identifiers += [i for i in record.identifiers if i not in identifiers]
+        subjects += [s for s in record.subjects if s not in subjects]
+        classifications += [c for c in record.classifications if c not in classifications]
+    holdings: list[Holding] = [h for r in sorted(records, key=lambda r: r.key) for h in r.holdings]
+    best = ranked[0]
+    same_title = [r for r in ranked if match_text(r.title) == match_text(best.title)]
+    return Cluster(
+        cluster_id=cluster_id,
+        records=sorted(r.key for r in records),
+        format=best.format,
+        title=best.title,
+        subtitle=_first(same_title, lambda r: r.subtitle),
+        authors=_first(ranked, lambda r: r.authors) or [],
+        publisher=_first(ranked, lambda r: r.publisher),
+        year=_first(ranked, lambda r: r.year),
+        language=_first(ranked, lambda r: r.language),
+        edition=_first(ranked, lambda r: r.edition),
+        pages=_first(ranked, lambda r: r.pages),
+        identifiers=identifiers,
+        subjects=subjects,
+        classifications=classifications,
+        holdings=holdings,
+        first_seen=min(first_seen.get(r.key, now) for r in records),
+        updated_at=now,
+    )
+
+
+def _first(ranked: Sequence[Record], get: Callable[[Record], T | None]) -> T | None:
+    for record in ranked:
+        value = get(record)
+        if value:
+            return value
+    return None

@@ -1,0 +1,124 @@
+"""Incremental clustering: records join, leave and split clusters; only touched clusters change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from factories import make_checkpoint, make_record
+
+from consortium.adapters.memory import InMemoryRecordStore
+from consortium.adapters.memory.clusters import InMemoryClusterStore
+from consortium.dedup.service import DedupService
+from consortium.harvest.state import PageCommit, RecordChange
+from consortium.models import Holding, Identifier, IdentifierScheme, Record
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(minutes=1)
+        return self.now
+
+
+def isbn(value: str) -> list[Identifier]:
+    return [Identifier(scheme=IdentifierScheme.ISBN, value=value)]
+
+
+def put(store: InMemoryRecordStore, *records: Record) -> None:
+    changes = [RecordChange(member=r.member, local_id=r.local_id, record=r) for r in records]
+    store.commit(PageCommit(changes=changes, checkpoint=make_checkpoint()))
+
+
+def remove(store: InMemoryRecordStore, member: str, local_id: str) -> None:
+    store.commit(PageCommit(changes=[RecordChange(member=member, local_id=local_id)], checkpoint=make_checkpoint()))
+
+
+def setup() -> tuple[InMemoryRecordStore, InMemoryClusterStore, DedupService]:
+    records, clusters = InMemoryRecordStore(), InMemoryClusterStore()
+    return records, clusters, DedupService(records, clusters, clock=Clock())
+
+
+def algorithms(member: str, local_id: str, **kw: object) -> Record:
+    kw.setdefault("identifiers", isbn("9780262033848"))
+    kw.setdefault("holdings", [Holding(member=member, call_number=f"QA76.6 .C662 ({member})")])
+    kw.setdefault("year", 2009)
+    return make_record(member, local_id, "Introduction to algorithms", authors=["Cormen, Thomas H."], **kw)
+
+
+def test_records_of_one_work_merge_with_every_holding() -> None:
+    records, clusters, service = setup()
+    put(
+        records,
+        algorithms("riverside", "r1"),
+        algorithms("lakeside", "l1", identifiers=[]),
+        algorithms("eastlake", "e1"),
+    )
+    update = service.apply([("riverside", "r1"), ("lakeside", "l1"), ("eastlake", "e1")])
+    assert clusters.count() == 1 and len(update.saved) == 1
+    [cluster] = clusters.clusters()
+    assert cluster.members == ["eastlake", "lakeside", "riverside"]
+    assert [h.member for h in cluster.holdings] == ["eastlake", "lakeside", "riverside"]
+    assert cluster.identifiers == isbn("9780262033848")
+
+
+def test_a_record_merged_later_does_not_make_the_cluster_new() -> None:
+    records, clusters, service = setup()
+    put(records, algorithms("riverside", "r1"))
+    service.apply([("riverside", "r1")])
+    [before] = clusters.clusters()
+    put(records, algorithms("lakeside", "l1"))
+    service.apply([("lakeside", "l1")])
+    [after] = clusters.clusters()
+    assert after.cluster_id == before.cluster_id and after.first_seen == before.first_seen
+    assert len(after.records) == 2
+
+
+def test_a_changed_record_leaves_its_cluster() -> None:
+    records, clusters, service = setup()
+    put(records, algorithms("riverside", "r1"), algorithms("lakeside", "l1"))
+    service.apply([("riverside", "r1"), ("lakeside", "l1")])
+    put(records, make_record("lakeside", "l1", "Concrete mathematics", authors=["Graham, Ronald L."], year=1994))
+    update = service.apply([("lakeside", "l1")])
+    assert clusters.count() == 2
+    assert len(update.saved) == 2 and not update.deleted
+    titles = sorted(c.title for c in clusters.clusters())
+    assert titles == ["Concrete mathematics", "Introduction to algorithms"]
+
+
+def test_deleting_a_bridge_splits_the_cluster() -> None:
+    records, clusters, service = setup()
+    # a and c only match through b (b shares a's ISBN and c's OCLC number).
+    oclc = Identifier(scheme=IdentifierScheme.OCLC, value="311310321")
+    a = algorithms("riverside", "a", year=2009)
+    b = algorithms("lakeside", "b", identifiers=[*isbn("9780262033848"), oclc])
+    c = make_record("eastlake", "c", "Intro. to algorithms (3rd ed.)", identifiers=[oclc], year=2010)
+    put(records, a, b, c)
+    service.apply([a.key, b.key, c.key])
+    assert clusters.count() == 1
+    first = next(clusters.clusters())
+    remove(records, "lakeside", "b")
+    update = service.apply([("lakeside", "b")])
+    assert clusters.count() == 2
+    assert clusters.placement(("lakeside", "b")) is None
+    assert clusters.placement(("riverside", "a")).cluster_id == first.cluster_id  # type: ignore[union-attr]
+    assert first.cluster_id in update.saved and len(update.saved) == 2
+
+
+def test_deleting_the_only_record_deletes_the_cluster() -> None:
+    records, clusters, service = setup()
+    put(records, algorithms("riverside", "r1"))
+    [cluster_id] = service.apply([("riverside", "r1")]).saved
+    remove(records, "riverside", "r1")
+    update = service.apply([("riverside", "r1")])
+    assert update.deleted == [cluster_id] and clusters.count() == 0
+
+
+def test_explain_names_keys_and_scores() -> None:
+    records, _, service = setup()
+    put(records, algorithms("riverside", "r1"), algorithms("lakeside", "l1", identifiers=[]))
+    service.apply([("riverside", "r1"), ("lakeside", "l1")])
+    _, _, shared, decision = service.explain(("riverside", "r1"), ("lakeside", "l1"))
+    assert shared == ["t:introduction to algorithms"]
+    assert decision.match and decision.scores["title"] == 1.0
