@@ -9,13 +9,18 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from consortium.catalogue import Catalogue
 from consortium.config import Settings
+from consortium.dedup.service import DedupService
+from consortium.errors import ConfigError
 from consortium.harvest.oai_pmh import OaiPmhClient
 from consortium.harvest.service import HarvestService
 from consortium.members import MemberRegistry, load_registry
 
 if TYPE_CHECKING:
-    from consortium.ports import BlobStore, RecordStore
+    from consortium.harvest.state import PageCommit
+    from consortium.ports import BlobStore, ClusterStore, RecordStore
+    from consortium.search.port import SearchIndex
 
 __all__ = ["Container", "bootstrap"]
 
@@ -47,9 +52,42 @@ class Container:
             from consortium.adapters.aws import S3BlobStore
 
             return S3BlobStore(self.settings.raw_bucket, client=self._aws_client("s3"))
-        from consortium.adapters.local import FolderBlobStore
+        from consortium.adapters.local import SqliteBlobStore
 
-        return FolderBlobStore(self.settings.archive_dir)
+        return SqliteBlobStore.open(self.settings.archive_path)
+
+    @cached_property
+    def cluster_store(self) -> ClusterStore:
+        if "cluster_store" in self._overrides:
+            store: ClusterStore = self._overrides["cluster_store"]
+            return store
+        if self.settings.backend == "aws":
+            from consortium.adapters.aws import DynamoDbClusterStore
+
+            return DynamoDbClusterStore(self.settings.clusters_table, client=self._aws_client("dynamodb"))
+        from consortium.adapters.local import SqliteClusterStore
+
+        return SqliteClusterStore.open(self.settings.sqlite_path)
+
+    @cached_property
+    def search_index(self) -> SearchIndex:
+        if "search_index" in self._overrides:
+            index: SearchIndex = self._overrides["search_index"]
+            return index
+        if self.settings.backend == "aws":
+            raise ConfigError("the OpenSearch index adapter is not built yet: search runs on the local backend")
+        from consortium.adapters.local import TantivySearchIndex
+
+        return TantivySearchIndex(self.settings.index_dir)
+
+    @cached_property
+    def dedup(self) -> DedupService:
+        return DedupService(self.record_store, self.cluster_store)
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        index = self.search_index if self.settings.backend == "local" or "search_index" in self._overrides else None
+        return Catalogue(self.record_store, self.cluster_store, index, self.dedup)
 
     @cached_property
     def registry(self) -> MemberRegistry:
@@ -66,8 +104,15 @@ class Container:
             return OaiPmhClient(url, timeout=settings.http_timeout, max_retries=settings.http_max_retries)
 
         return HarvestService(
-            self.record_store, self.archive, page_size=settings.harvest_page_size, oai_client=oai_client
+            self.record_store,
+            self.archive,
+            page_size=settings.harvest_page_size,
+            oai_client=oai_client,
+            on_commit=self._follow,
         )
+
+    def _follow(self, page: PageCommit) -> None:
+        self.catalogue.follow(page)
 
     def _aws_client(self, service: str) -> Any:
         import boto3

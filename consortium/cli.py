@@ -15,6 +15,7 @@ from consortium.errors import ConsortiumError
 from consortium.harvest.service import HarvestReport, Progress, import_source
 from consortium.harvest.state import HarvestCounts
 from consortium.members import Member, Source, SourceFormat
+from consortium.search.query import parse_query_string
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -176,10 +177,122 @@ def quarantine(container: Container, member_id: str | None, as_json: bool) -> No
 
 
 @main.command()
+@click.argument("query", nargs=-1)
+@click.option("--page", default=1, show_default=True, help="Page of results.")
+@click.option("--page-size", default=10, show_default=True, help="Results per page (at most 100).")
+@click.option("--member", "boost_member", help="The reader's own library: its holdings come first.")
+@click.option(
+    "--facet", "facets", multiple=True, help="Facet counts to show: member, format, language, year, class, subject."
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def search(
+    container: Container,
+    *,
+    query: tuple[str, ...],
+    page: int,
+    page_size: int,
+    boost_member: str | None,
+    facets: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Search the consortium's works: free words, and title:, author:, subject:, isbn:, member:, format:,
+    lang:, class:, year:2010-2017 (quote phrases)."""
+    try:
+        parsed = parse_query_string(
+            " ".join(query), page=page, page_size=page_size, boost_member=boost_member, facets=list(facets)
+        )
+        result = container.search_index.search(parsed)
+    except ConsortiumError as exc:
+        _fail(exc)
+        return
+
+    def text() -> None:
+        click.echo(f"{result.total} works")
+        for number, hit in enumerate(result.hits, start=(result.page - 1) * result.page_size + 1):
+            authors = "; ".join(hit.authors[:2])
+            click.echo(
+                f"{number:3}. {hit.title} / {authors} ({hit.year or 'n.d.'}) [{hit.format}] {', '.join(hit.members)}"
+            )
+        for name, counts in result.facets.items():
+            click.echo(f"{name}: " + ", ".join(f"{c.value} ({c.count})" for c in counts))
+
+    _emit(result.model_dump(mode="json"), as_json, text)
+
+
+def _record_key(value: str) -> tuple[str, str]:
+    member, sep, local_id = value.partition("/")
+    if not sep or not member or not local_id:
+        raise click.BadParameter(f"{value!r}: write a record as MEMBER/LOCAL_ID")
+    return member, local_id
+
+
+@main.group()
+def dedup() -> None:
+    """Deduplication across members."""
+
+
+@dedup.command("explain")
+@click.argument("first")
+@click.argument("second")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def dedup_explain(container: Container, first: str, second: str, as_json: bool) -> None:
+    """Why two records (MEMBER/LOCAL_ID each) are, or are not, one work: keys, scores, rejects."""
+    a, b = _record_key(first), _record_key(second)
+    try:
+        left, right, shared, decision = container.dedup.explain(a, b)
+    except ConsortiumError as exc:
+        _fail(exc)
+        return
+    placements = [container.cluster_store.placement(k) for k in (a, b)]
+    data = {
+        "records": [first, second],
+        "match": decision.match,
+        "score": decision.score,
+        "scores": decision.scores,
+        "reject": decision.reject,
+        "evidence": decision.evidence,
+        "shared_keys": shared,
+        "titles": [left.full_title, right.full_title],
+        "clusters": [p.cluster_id if p else None for p in placements],
+    }
+
+    def text() -> None:
+        click.echo(f"{first}: {left.full_title}")
+        click.echo(f"{second}: {right.full_title}")
+        click.echo(f"shared candidate keys: {', '.join(shared) or 'none'}")
+        click.echo(decision.explain())
+        same = (
+            placements[0] is not None
+            and placements[1] is not None
+            and placements[0].cluster_id == placements[1].cluster_id
+        )
+        click.echo(f"clustered together: {'yes' if same else 'no'}")
+
+    _emit(data, as_json, text)
+
+
+@dedup.command("rebuild")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def dedup_rebuild(container: Container, as_json: bool) -> None:
+    """Cluster every record again from scratch and rebuild the search index."""
+    try:
+        container.catalogue.rebuild()
+    except ConsortiumError as exc:
+        _fail(exc)
+        return
+    data = {"records": container.record_store.count(), "clusters": container.cluster_store.count()}
+    _emit(data, as_json, lambda: click.echo(f"{data['records']} records in {data['clusters']} clusters"))
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def run(container: Container, as_json: bool) -> None:
-    """Run the hub on this machine: for now, harvest every member, then report what was harvested."""
+    """Run the hub on this machine: for now, harvest every member (clustering and indexing as it goes), then
+    report what was harvested and how it deduplicated."""
     try:
         registry = container.registry
         reports = [_run_harvest(container, m, s) for m in registry.members for s in m.sources]
@@ -191,8 +304,12 @@ def run(container: Container, as_json: bool) -> None:
     formats: dict[str, int] = {}
     for record in store.records():
         formats[record.format.value] = formats.get(record.format.value, 0) + 1
+    clusters = list(container.cluster_store.clusters())
+    shared = [c for c in clusters if len(c.members) > 1]
     data = {
         "runs": [r.as_dict() for r in reports],
+        "clusters": len(clusters),
+        "clusters_held_by_several_members": len(shared),
         "records_per_member": per_member,
         "records_per_format": dict(sorted(formats.items())),
         "quarantined": len(store.quarantined()),
@@ -204,6 +321,9 @@ def run(container: Container, as_json: bool) -> None:
             click.echo(_report_line(report))
         click.echo("records per member: " + ", ".join(f"{k} {v}" for k, v in per_member.items()))
         click.echo("records per format: " + ", ".join(f"{k} {v}" for k, v in sorted(formats.items())))
+        click.echo(f"works (clusters): {len(clusters)}, held by several members: {len(shared)}")
+        for cluster in sorted(shared, key=lambda c: (-len(c.members), c.title))[:5]:
+            click.echo(f"  {cluster.title} ({cluster.year or 'n.d.'}): {', '.join(cluster.members)}")
         click.echo(f"quarantined: {data['quarantined']} (see: consortium quarantine)")
         click.echo(f"state kept in {data['data_dir']}")
 

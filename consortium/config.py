@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     records_table: str = "consortium-records"
     """The DynamoDB table holding normalized records, quarantine and harvest checkpoints."""
 
+    clusters_table: str = "consortium-clusters"
+    """The DynamoDB table holding clusters, record placements and the blocking index."""
+
     raw_bucket: str = "consortium-raw"
     """The S3 bucket of the raw archive."""
 
@@ -53,5 +56,10 @@ class Settings(BaseSettings):
         return self.data_dir / "consortium.sqlite3"
 
     @property
-    def archive_dir(self) -> Path:
-        return self.data_dir / "raw"
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def archive_path(self) -> Path:
+        """The raw archive's SQLite database (the local default archive)."""
+        return self.data_dir / "raw.sqlite3"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Sequence
 
     from consortium.dedup.state import ClusterChange, RecordKey, RecordPlacement
     from consortium.harvest.state import Checkpoint, PageCommit
@@ -54,6 +54,14 @@ class BlobStore(Protocol):
 
     def put(self, data: bytes) -> str:
         """Store ``data`` and return its digest."""
+        ...
+
+    def put_many(self, blobs: Sequence[bytes]) -> list[str]:
+        """Store every blob of ``blobs`` and return their digests, in order (one per blob, duplicates included).
+
+        Idempotent like :meth:`put`: a blob already stored is left as it is. When it returns, every blob is
+        stored; when it raises, some may be (an empty batch does nothing).
+        """
         ...
 
     def get(self, digest: str) -> bytes:

@@ -135,3 +135,48 @@ class HalfDoneDynamoDb:
         response = self.client.batch_get_item(RequestItems={table: request | {"Keys": keys[:cut]}})
         rest = {table: request | {"Keys": keys[cut:]}} if keys[cut:] else {}
         return {"Responses": response["Responses"], "UnprocessedKeys": rest}
+
+
+def make_test_cluster(
+    cluster_id: str = "c1", records: list[tuple[str, str]] | None = None, title: str = "A title", **kw: Any
+) -> Any:
+    """A valid :class:`~consortium.models.Cluster` (first seen and updated at ``T0`` unless given)."""
+    from consortium.models import Cluster
+
+    kw.setdefault("format", "book")
+    kw.setdefault("first_seen", T0)
+    kw.setdefault("updated_at", T0)
+    return Cluster(cluster_id=cluster_id, records=sorted(records or [("m", "1")]), title=title, **kw)
+
+
+def make_cluster(
+    cluster_id: str = "c1",
+    title: str = "A title",
+    members: tuple[str, ...] | list[str] = ("m",),
+    *,
+    isbn: str | None = None,
+    issn: str | None = None,
+    classes: tuple[str, ...] | list[str] = (),
+    **kw: Any,
+) -> Any:
+    """A :class:`~consortium.models.Cluster` held by ``members`` (one record and one holding each).
+
+    ``isbn`` (ISBN-13) and ``issn`` (``NNNN-NNNC``) become identifiers; ``classes`` are ``"scheme:code"``
+    (``"clc:TP181"``, ``"lcc:QA76.6"``); other keywords are Cluster fields (format defaults to book).
+    """
+    from consortium.models import Cluster
+
+    identifiers = [Identifier(scheme=IdentifierScheme.ISBN, value=isbn)] if isbn else []
+    if issn:
+        identifiers.append(Identifier(scheme=IdentifierScheme.ISSN, value=issn))
+    kw.setdefault("format", "book")
+    kw.setdefault("first_seen", T0)
+    kw.setdefault("updated_at", T0)
+    kw.setdefault("identifiers", identifiers)
+    kw.setdefault(
+        "classifications",
+        [Classification(scheme=ClassScheme(c.split(":", 1)[0]), code=c.split(":", 1)[1]) for c in classes],
+    )
+    kw.setdefault("holdings", [Holding(member=m, call_number=f"{cluster_id}/{m}") for m in members])
+    records = sorted((m, f"{cluster_id}-{m}") for m in members)
+    return Cluster(cluster_id=cluster_id, records=records, title=title, **kw)

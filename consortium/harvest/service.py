@@ -91,12 +91,15 @@ class HarvestService:
         page_size: int = 500,
         clock: Callable[[], datetime] = _utcnow,
         oai_client: Callable[[str], OaiPmhClient] = OaiPmhClient,
+        on_commit: Callable[[PageCommit], None] | None = None,
     ) -> None:
         self.store = store
         self.archive = archive
         self.page_size = page_size
         self.clock = clock
         self.oai_client = oai_client
+        self.on_commit = on_commit
+        """Called after each page is committed (clustering and indexing follow the store this way)."""
 
     # -- runs ------------------------------------------------------------------------------------------
 
@@ -137,6 +140,8 @@ class HarvestService:
             checkpoint = self._advance(checkpoint, page, counts, file_digest)
             commit.checkpoint = checkpoint
             self.store.commit(commit)
+            if self.on_commit is not None and commit.changes:
+                self.on_commit(commit)
             done += 1
             if progress is not None:
                 progress(checkpoint.counts, fraction)
@@ -267,9 +272,23 @@ class HarvestService:
         ids = {r.local_id for r in page.records if r.local_id and r.error is None}
         known = self.store.digests(member.id, ids) if ids else {}
         now = self.clock()
+        digests = [hashlib.sha256(item.raw).hexdigest() for item in page.records]
+        # The raw bytes of every record that may be stored or quarantined are archived in one batch, before any
+        # is normalized: those that cannot be read and those new or changed by what the store held before.
+        batch = [
+            item.raw
+            for item, digest in zip(page.records, digests, strict=True)
+            if item.error is not None or not item.local_id or (not item.deleted and known.get(item.local_id) != digest)
+        ]
+        archived = set(self.archive.put_many(batch)) if batch else set()
+
+        def archive(item: RawRecord, digest: str) -> None:
+            # Only when an earlier record of this page changed what the store holds under the same id.
+            if digest not in archived:
+                archived.update(self.archive.put_many([item.raw]))
 
         def quarantine(item: RawRecord, reason: str, digest: str) -> None:
-            self.archive.put(item.raw)
+            archive(item, digest)
             quarantined.append(
                 QuarantinedRecord(
                     member=member.id,
@@ -284,8 +303,7 @@ class HarvestService:
             counts.quarantined += 1
             log.info("quarantined %s/%s at %s: %s", member.id, source.id, item.position, reason)
 
-        for item in page.records:
-            digest = hashlib.sha256(item.raw).hexdigest()
+        for item, digest in zip(page.records, digests, strict=True):
             if item.error is not None:
                 quarantine(item, item.error, digest)
                 continue
@@ -304,7 +322,7 @@ class HarvestService:
             if previous == digest:
                 counts.unchanged += 1
                 continue
-            self.archive.put(item.raw)
+            archive(item, digest)
             pointer = RawPointer(digest=digest, media_type=item.media_type)
             try:
                 record = self.normalize(member, source, item, pointer)

@@ -17,10 +17,17 @@ from consortium.members import Member, Source
 
 def test_harvest_into_dynamodb_and_s3(tmp_path: Path, moto_server: str, aws_client: Callable[[str], Any]) -> None:
     table, bucket = f"records-{uuid.uuid4().hex[:8]}", f"raw-{uuid.uuid4().hex[:8]}"
+    clusters_table = f"clusters-{uuid.uuid4().hex[:8]}"
     create_table(aws_client("dynamodb"), table)
+    create_table(aws_client("dynamodb"), clusters_table)
     aws_client("s3").create_bucket(Bucket=bucket)
     settings = Settings(
-        backend="aws", aws_endpoint_url=moto_server, records_table=table, raw_bucket=bucket, harvest_page_size=3
+        backend="aws",
+        aws_endpoint_url=moto_server,
+        records_table=table,
+        clusters_table=clusters_table,
+        raw_bucket=bucket,
+        harvest_page_size=3,
     )
     hub = bootstrap(settings)
     assert isinstance(hub.record_store, DynamoDbRecordStore) and isinstance(hub.archive, S3BlobStore)
@@ -37,5 +44,9 @@ def test_harvest_into_dynamodb_and_s3(tmp_path: Path, moto_server: str, aws_clie
     stored = hub.record_store.get("eastlake", "e3")
     assert stored is not None and stored.title == "书名3"
     assert hub.archive.get(stored.raw.digest) == records[3].as_marc()
+    # Clustered as harvested: five records with one ISBN and one author are one work in DynamoDB.
+    assert hub.cluster_store.count() == 1
+    [cluster] = hub.cluster_store.clusters()
+    assert len(cluster.records) == 5
     again = hub.harvester.harvest_source(member, source)
     assert again.counts.unchanged == 5

@@ -1,6 +1,10 @@
-"""Local adapters: a SQLite record store and a content-addressed folder archive, for one machine."""
+"""Local adapters: a SQLite record store, a SQLite cluster store, content-addressed raw archives (a SQLite file,
+the default, or a folder of files) and an embedded tantivy search index."""
 
 from consortium.adapters.local.folder_archive import FolderBlobStore
+from consortium.adapters.local.sqlite_archive import SqliteBlobStore
+from consortium.adapters.local.sqlite_clusters import SqliteClusterStore
 from consortium.adapters.local.sqlite_store import SqliteRecordStore
+from consortium.adapters.local.tantivy_index import TantivySearchIndex
 
-__all__ = ["FolderBlobStore", "SqliteRecordStore"]
+__all__ = ["FolderBlobStore", "SqliteBlobStore", "SqliteClusterStore", "SqliteRecordStore", "TantivySearchIndex"]

@@ -1,5 +1,6 @@
 """In-memory adapters: used by unit tests, and correct implementations of each port in their own right."""
 
+from consortium.adapters.memory.search import InMemorySearchIndex
 from consortium.adapters.memory.stores import InMemoryBlobStore, InMemoryRecordStore
 
-__all__ = ["InMemoryBlobStore", "InMemoryRecordStore"]
+__all__ = ["InMemoryBlobStore", "InMemoryRecordStore", "InMemorySearchIndex"]

@@ -19,6 +19,7 @@ class InMemoryClusterStore:
         self._placements: dict[RecordKey, RecordPlacement] = {}
         self._index: dict[str, set[RecordKey]] = defaultdict(set)
         self._clusters: dict[str, Cluster] = {}
+        self._members: dict[str, set[RecordKey]] = defaultdict(set)
 
     def placement(self, key: RecordKey) -> RecordPlacement | None:
         found = self._placements.get(key)
@@ -28,7 +29,7 @@ class InMemoryClusterStore:
         return {key: sorted(self._index[key])[:limit] for key in keys if self._index.get(key)}
 
     def members_of(self, cluster_id: str) -> list[RecordKey]:
-        return sorted(k for k, p in self._placements.items() if p.cluster_id == cluster_id)
+        return sorted(self._members.get(cluster_id, ()))
 
     def get(self, cluster_id: str) -> Cluster | None:
         found = self._clusters.get(cluster_id)
@@ -41,6 +42,7 @@ class InMemoryClusterStore:
             key = (placement.member, placement.local_id)
             self._drop(key)
             self._placements[key] = placement.model_copy(deep=True)
+            self._members[placement.cluster_id].add(key)
             for index_key in placement.keys:
                 self._index[index_key].add(key)
         for cluster_id in change.deleted:
@@ -51,6 +53,9 @@ class InMemoryClusterStore:
     def _drop(self, key: RecordKey) -> None:
         old = self._placements.pop(key, None)
         if old is not None:
+            self._members[old.cluster_id].discard(key)
+            if not self._members[old.cluster_id]:
+                del self._members[old.cluster_id]
             for index_key in old.keys:
                 self._index[index_key].discard(key)
                 if not self._index[index_key]:

@@ -1,0 +1,235 @@
+"""The cluster store in SQLite: placements, the blocking index and clusters in three tables.
+
+The tables are named apart from the record store's, so both stores can live in the same database file (each
+on its own connection, or on one shared connection). A :class:`~consortium.dedup.state.ClusterChange` is
+applied in one transaction: a process killed at any moment leaves it either fully applied or not at all.
+
+=====================  ==================================================================================
+table                  holds
+=====================  ==================================================================================
+``dedup_placements``   one row per clustered record: ``(member, local_id)``, its ``cluster_id`` and the
+                       placement as JSON; indexed on ``(cluster_id, member, local_id)`` for ``members_of``
+``dedup_keys``         the blocking index: one row per ``(key, member, local_id)`` (the primary key, so
+                       ``lookup`` reads it in order), also indexed on ``(member, local_id)`` to drop a
+                       record's keys
+``clusters``           one row per cluster: ``cluster_id``, ``first_seen`` (ISO 8601) and the cluster as JSON
+=====================  ==================================================================================
+
+Text columns compare with SQLite's ``BINARY`` collation, which on UTF-8 is code-point order: the order
+Python sorts strings in, so results come out as the in-memory store sorts them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from consortium.dedup.state import RecordPlacement
+from consortium.errors import StorageError
+from consortium.models import Cluster
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from pathlib import Path
+
+    from consortium.dedup.state import ClusterChange, RecordKey
+
+__all__ = ["SqliteClusterStore"]
+
+_CHUNK = 500
+"""Rows per page when iterating clusters."""
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS dedup_placements (
+        member     TEXT NOT NULL,
+        local_id   TEXT NOT NULL,
+        cluster_id TEXT NOT NULL,
+        body       TEXT NOT NULL,
+        PRIMARY KEY (member, local_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS dedup_placements_cluster ON dedup_placements (cluster_id, member, local_id)",
+    """CREATE TABLE IF NOT EXISTS dedup_keys (
+        key      TEXT NOT NULL,
+        member   TEXT NOT NULL,
+        local_id TEXT NOT NULL,
+        PRIMARY KEY (key, member, local_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS dedup_keys_record ON dedup_keys (member, local_id)",
+    """CREATE TABLE IF NOT EXISTS clusters (
+        cluster_id TEXT PRIMARY KEY,
+        first_seen TEXT NOT NULL,
+        body       TEXT NOT NULL
+    )""",
+)
+
+_DELETE_PLACEMENT = "DELETE FROM dedup_placements WHERE member = ? AND local_id = ?"
+_DELETE_KEYS = "DELETE FROM dedup_keys WHERE member = ? AND local_id = ?"
+_INSERT_PLACEMENT = "INSERT INTO dedup_placements (member, local_id, cluster_id, body) VALUES (?, ?, ?, ?)"
+_INSERT_KEY = "INSERT OR IGNORE INTO dedup_keys (key, member, local_id) VALUES (?, ?, ?)"
+_DELETE_CLUSTER = "DELETE FROM clusters WHERE cluster_id = ?"
+_UPSERT_CLUSTER = (
+    "INSERT INTO clusters (cluster_id, first_seen, body) VALUES (?, ?, ?) "
+    "ON CONFLICT (cluster_id) DO UPDATE SET first_seen = excluded.first_seen, body = excluded.body"
+)
+
+
+class SqliteClusterStore:
+    """A :class:`~consortium.ports.ClusterStore` on a SQLite connection.
+
+    Parameters
+    ----------
+    connection
+        An open connection (``isolation_level=None``, as :meth:`open` makes it); the schema is created on it if
+        missing. It may be the connection of a :class:`~consortium.adapters.local.SqliteRecordStore`.
+
+    Example
+    -------
+    >>> store = SqliteClusterStore.open(settings.sqlite_path)
+    >>> store.apply(ClusterChange(placements=[placement], saved=[cluster]))
+    """
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._conn = connection
+        with self._transaction() as conn:
+            for statement in _SCHEMA:
+                conn.execute(statement)
+
+    @classmethod
+    def open(cls, path: Path) -> SqliteClusterStore:
+        """Open (creating it and its parent folders if needed) the database file at ``path``."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"cannot open the cluster database {path}: {exc}", path=str(path)) from exc
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            return cls(conn)
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise StorageError(f"cannot open the cluster database {path}: {exc}", path=str(path)) from exc
+            raise
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._errors():
+            self._conn.close()
+
+    # -- reads ---------------------------------------------------------------------------------------------
+
+    def placement(self, key: RecordKey) -> RecordPlacement | None:
+        """The record's cluster, keys and first-seen time, or ``None`` for a record never clustered."""
+        with self._errors():
+            row = self._conn.execute(
+                "SELECT body FROM dedup_placements WHERE member = ? AND local_id = ?", key
+            ).fetchone()
+        return RecordPlacement.model_validate_json(row[0]) if row else None
+
+    def lookup(self, keys: Iterable[str], limit: int = 100) -> dict[str, list[RecordKey]]:
+        """For each blocking key, the records that have it (at most ``limit`` each, in key order).
+
+        Keys no record has are left out.
+        """
+        fetch = limit if limit > 0 else (1 if limit == 0 else -1)  # -1: no LIMIT; then sliced as a list is
+        sql = "SELECT member, local_id FROM dedup_keys WHERE key = ? ORDER BY member, local_id LIMIT ?"
+        found: dict[str, list[RecordKey]] = {}
+        with self._errors():
+            for key in dict.fromkeys(keys):
+                rows = self._conn.execute(sql, (key, fetch)).fetchall()
+                if rows:
+                    found[key] = [(member, local_id) for member, local_id in rows][:limit]
+        return found
+
+    def members_of(self, cluster_id: str) -> list[RecordKey]:
+        """The records placed in the cluster, sorted."""
+        sql = "SELECT member, local_id FROM dedup_placements WHERE cluster_id = ? ORDER BY member, local_id"
+        with self._errors():
+            rows = self._conn.execute(sql, (cluster_id,)).fetchall()
+        return [(member, local_id) for member, local_id in rows]
+
+    def get(self, cluster_id: str) -> Cluster | None:
+        """The cluster, or ``None``."""
+        with self._errors():
+            row = self._conn.execute("SELECT body FROM clusters WHERE cluster_id = ?", (cluster_id,)).fetchone()
+        return Cluster.model_validate_json(row[0]) if row else None
+
+    def clusters(self) -> Iterator[Cluster]:
+        """Every cluster, by id, read in pages so no statement stays open between the clusters yielded."""
+        after: str | None = None
+        while True:
+            where, params = ("", ()) if after is None else ("WHERE cluster_id > ?", (after,))
+            sql = f"SELECT cluster_id, body FROM clusters {where} ORDER BY cluster_id LIMIT {_CHUNK}"
+            with self._errors():
+                rows = self._conn.execute(sql, params).fetchall()
+            for row in rows:
+                yield Cluster.model_validate_json(row[1])
+            if len(rows) < _CHUNK:
+                return
+            after = rows[-1][0]
+
+    def count(self) -> int:
+        """How many clusters are stored."""
+        with self._errors():
+            row = self._conn.execute("SELECT COUNT(*) FROM clusters").fetchone()
+        return int(row[0])
+
+    # -- writes --------------------------------------------------------------------------------------------
+
+    def apply(self, change: ClusterChange) -> None:
+        """Apply the whole change in one transaction, or nothing of it.
+
+        As the in-memory store does: records removed, then placements (each replacing the record's previous
+        placement and its blocking keys; of two placements of one record the last wins), then clusters
+        deleted, then clusters saved (so a cluster both deleted and saved is kept).
+        """
+        final: dict[RecordKey, RecordPlacement | None] = dict.fromkeys(change.removed)
+        for placement in change.placements:
+            final[(placement.member, placement.local_id)] = placement
+        placed = [p for p in final.values() if p is not None]
+        with self._transaction() as conn:
+            if final:
+                conn.executemany(_DELETE_PLACEMENT, list(final))
+                conn.executemany(_DELETE_KEYS, list(final))
+            if placed:
+                conn.executemany(
+                    _INSERT_PLACEMENT, [(p.member, p.local_id, p.cluster_id, p.model_dump_json()) for p in placed]
+                )
+                conn.executemany(_INSERT_KEY, [(key, p.member, p.local_id) for p in placed for key in p.keys])
+            if change.deleted:
+                conn.executemany(_DELETE_CLUSTER, [(cluster_id,) for cluster_id in change.deleted])
+            if change.saved:
+                conn.executemany(
+                    _UPSERT_CLUSTER,
+                    [(c.cluster_id, c.first_seen.isoformat(), c.model_dump_json()) for c in change.saved],
+                )
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StorageError(f"cluster database failed: {exc}") from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed when the block ends, rolled back if it raises."""
+        conn = self._conn
+        try:
+            if not conn.in_transaction:
+                conn.execute("BEGIN IMMEDIATE")
+            yield conn
+            conn.commit()
+        except BaseException as exc:
+            try:
+                if conn.in_transaction:
+                    conn.rollback()
+            except sqlite3.Error:
+                pass  # the original error says more; the transaction is gone with the connection anyway
+            if isinstance(exc, sqlite3.Error):
+                raise StorageError(f"cluster database write failed: {exc}") from exc
+            raise

@@ -1,0 +1,286 @@
+"""The embedded search index: tantivy (a Lucene-like engine in Rust, through its official Python bindings).
+
+Schema
+    ``cluster_id`` (stored, raw: the key upserts and deletes go by); the analyzed ``*_terms`` fields with
+    tantivy's ``whitespace`` tokenizer, since their text is already cut into terms by
+    :mod:`consortium.search.analysis` (tantivy's ``default`` and ``en_stem`` tokenizers keep a run of Chinese
+    characters as one term, and Porter stemming conflates ``computer`` with ``computation`` in every language;
+    our analysis is shared with the in-memory adapter and maps to OpenSearch's ``minimal_english``); keyword
+    fields with the ``raw`` tokenizer, fast for facets and filters; ``year`` and ``first_seen`` as fast
+    numeric and date fields; ``title_sort`` fast for sorting. Display fields are stored for the hit list.
+
+Queries are built from :func:`~consortium.search.plan.plan_query` with ``tantivy.Query`` constructors (term,
+term set, range, boolean, boost, constant score), not the query-string parser: the terms are analyzed already,
+and user text never reaches a parser. Filters score zero (``const_score_query``), so they narrow without
+reordering; the reader's library is a ``Should`` clause with a constant score. Facets are terms aggregations
+(``Searcher.aggregate``, the OpenSearch aggregation JSON).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from contextlib import contextmanager
+from datetime import datetime
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+import tantivy
+
+from consortium.errors import StorageError
+from consortium.search.document import TERM_FIELDS, index_document
+from consortium.search.plan import MEMBER_BOOST, facet_counts, hit_from_document, plan_query
+from consortium.search.query import SearchResult
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from pathlib import Path
+
+    from consortium.models import Cluster
+    from consortium.search.plan import Clause, QueryPlan
+    from consortium.search.query import SearchQuery
+
+__all__ = ["TantivySearchIndex"]
+
+log = logging.getLogger(__name__)
+
+_KEYWORD_FIELDS = ("members", "format", "language", "class_top", "subjects")
+"""Raw, fast: filters and facets."""
+_ID_FIELDS = ("isbns", "issns", "class_codes")
+_STORED = ("cluster_id", "title", "authors", "year", "format", "members")
+_SORTS = {
+    "year_desc": ("year", tantivy.Order.Desc),
+    "year_asc": ("year", tantivy.Order.Asc),
+    "title": ("title_sort", tantivy.Order.Asc),
+}
+_FACET_BUCKETS = 1000
+"""Buckets asked of each terms aggregation; the top ones are then ranked and cut as every adapter does."""
+_TANTIVY_FILE = re.compile(r"^(meta\.json|\.managed\.json|\.tantivy-.*\.lock|[0-9a-f]{32}(\.\d+)?\.\w+)$")
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("cluster_id", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("title", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("title_sort", fast=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("authors", stored=True, tokenizer_name="raw", index_option="basic")
+    for field in TERM_FIELDS:
+        builder.add_text_field(field, tokenizer_name="whitespace", index_option="freq")
+    for field in _KEYWORD_FIELDS:
+        builder.add_text_field(field, stored=field in _STORED, fast=True, tokenizer_name="raw", index_option="basic")
+    for field in _ID_FIELDS:
+        builder.add_text_field(field, tokenizer_name="raw", index_option="basic")
+    builder.add_integer_field("year", stored=True, indexed=True, fast=True)
+    builder.add_date_field("first_seen", indexed=True, fast=True)
+    return builder.build()
+
+
+class TantivySearchIndex:
+    """A :class:`~consortium.search.port.SearchIndex` in a tantivy index, in a folder or in RAM.
+
+    Parameters
+    ----------
+    path
+        The index folder (created if absent; it should hold nothing else), or ``None`` for an index in RAM.
+        An index written with another schema is replaced by an empty one, and :attr:`needs_rebuild` is set:
+        the index is derived data, rebuilt from the cluster store with :meth:`rebuild`.
+    batch_size
+        Clusters per commit in :meth:`upsert`.
+    writer_heap, writer_threads
+        The indexing memory budget (bytes, shared by the threads; at least 15 MB per thread) and threads.
+
+    Example
+    -------
+    >>> index = TantivySearchIndex(settings.data_dir / "search")
+    >>> if index.needs_rebuild:
+    ...     index.rebuild(cluster_store.clusters())
+    >>> index.search(SearchQuery(text="三体", boost_member="pku")).hits[0].title
+    '三体'
+    """
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        batch_size: int = 1000,
+        writer_heap: int = 64_000_000,
+        writer_threads: int = 1,
+    ) -> None:
+        self.path = path
+        self.batch_size = batch_size
+        self._writer_heap, self._writer_threads = writer_heap, writer_threads
+        self._schema = _schema()
+        self._write_lock = threading.Lock()
+        self.needs_rebuild = False
+        self._index = self._open()
+
+    def _open(self) -> tantivy.Index:
+        if self.path is None:
+            return tantivy.Index(self._schema)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            return tantivy.Index(self._schema, str(self.path), reuse=True)
+        except ValueError as exc:
+            if "schema does not match" not in str(exc):
+                raise StorageError(f"cannot open the search index in {self.path}: {exc}") from exc
+        except OSError as exc:
+            raise StorageError(f"cannot open the search index in {self.path}: {exc.strerror}") from exc
+        log.warning("the search index in %s has an older schema: replaced by an empty index", self.path)
+        for file in self.path.iterdir():
+            if file.is_file() and _TANTIVY_FILE.match(file.name):
+                file.unlink()
+        self.needs_rebuild = True
+        return tantivy.Index(self._schema, str(self.path), reuse=False)
+
+    # -- writes --------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _writer(self) -> Iterator[tantivy.IndexWriter]:
+        """The index's writer, released on exit; uncommitted changes are rolled back on an error."""
+        with self._write_lock:
+            try:
+                writer = self._index.writer(heap_size=self._writer_heap, num_threads=self._writer_threads)
+            except ValueError as exc:
+                raise StorageError(f"cannot write the search index: {exc}") from exc
+            try:
+                yield writer
+            except ValueError as exc:
+                writer.rollback()
+                raise StorageError(f"writing the search index failed: {exc}") from exc
+            except BaseException:
+                writer.rollback()
+                raise
+            finally:
+                writer.wait_merging_threads()
+                self._index.reload()
+
+    def _document(self, cluster: Cluster) -> tantivy.Document:
+        fields = index_document(cluster)
+        document = tantivy.Document()
+        for name in ("cluster_id", "title", "title_sort", *TERM_FIELDS, "language", "format"):
+            if fields[name]:
+                document.add_text(name, fields[name])
+        for name in ("authors", "members", "class_top", "subjects", *_ID_FIELDS):
+            for value in fields[name]:
+                document.add_text(name, value)
+        if fields["year"] is not None:
+            document.add_integer("year", fields["year"])
+        document.add_date("first_seen", datetime.fromisoformat(fields["first_seen"]))
+        return document
+
+    def upsert(self, clusters: Iterable[Cluster]) -> None:
+        """Index ``clusters``, replacing their earlier documents; one commit per :attr:`batch_size`."""
+        with self._writer() as writer:
+            pending = iter(clusters)
+            while batch := list(islice(pending, self.batch_size)):
+                for cluster in batch:
+                    writer.delete_documents_by_term("cluster_id", cluster.cluster_id)
+                    writer.add_document(self._document(cluster))
+                writer.commit()
+
+    def delete(self, cluster_ids: Iterable[str]) -> None:
+        with self._writer() as writer:
+            for cluster_id in cluster_ids:
+                writer.delete_documents_by_term("cluster_id", cluster_id)
+            writer.commit()
+
+    def clear(self) -> None:
+        with self._writer() as writer:
+            writer.delete_all_documents()
+            writer.commit()
+
+    def rebuild(self, clusters: Iterable[Cluster]) -> None:
+        """Replace the whole index by ``clusters`` in one commit: searches see the old index until the new
+        one is complete."""
+        with self._writer() as writer:
+            writer.delete_all_documents()
+            for cluster in clusters:
+                writer.delete_documents_by_term("cluster_id", cluster.cluster_id)
+                writer.add_document(self._document(cluster))
+            writer.commit()
+        self.needs_rebuild = False
+
+    # -- reads ---------------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return int(self._index.searcher().num_docs)
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        plan = plan_query(query)
+        compiled = self._compile(plan)
+        searcher = self._index.searcher()
+        order: dict[str, Any] = {}
+        if query.sort in _SORTS:
+            field, direction = _SORTS[query.sort]
+            order = {"order_by_field": field, "order": direction}
+        try:
+            found = searcher.search(compiled, limit=query.page_size, offset=query.offset, count=True, **order)
+            facets = self._facets(searcher, compiled, plan) if plan.facets else {}
+        except ValueError as exc:
+            raise StorageError(f"searching the index failed: {exc}") from exc
+        relevance = query.sort == "relevance"
+        hits = [
+            hit_from_document(self._stored(searcher.doc(address)), float(score) if relevance else None)
+            for score, address in found.hits
+        ]
+        # ``SearchResult.count`` is missing from tantivy's type stubs, though the object has it.
+        total = int(found.count)  # type: ignore[attr-defined]
+        return SearchResult(total=total, hits=hits, facets=facets, page=query.page, page_size=query.page_size)
+
+    def _compile(self, plan: QueryPlan) -> tantivy.Query:
+        Query, Occur = tantivy.Query, tantivy.Occur
+        parts: list[tuple[tantivy.Occur, tantivy.Query]] = [(Occur.Must, self._clause(c)) for c in plan.clauses]
+        if not parts:  # every document, scoring 1 (a bare all_query scores 0 beside a filter)
+            parts.append((Occur.Must, Query.const_score_query(Query.all_query(), 1.0)))
+        for keyword in plan.filters:
+            matching = Query.term_set_query(self._schema, keyword.field, list(keyword.values))
+            parts.append((Occur.Must, Query.const_score_query(matching, 0.0)))
+        if plan.year_from is not None or plan.year_to is not None:
+            years = Query.range_query(
+                self._schema, "year", tantivy.FieldType.Integer, lower_bound=plan.year_from, upper_bound=plan.year_to
+            )
+            parts.append((Occur.Must, Query.const_score_query(years, 0.0)))
+        if plan.boost_member is not None:
+            own = Query.term_query(self._schema, "members", plan.boost_member, index_option="basic")
+            parts.append((Occur.Should, Query.const_score_query(own, MEMBER_BOOST)))
+        return Query.boolean_query(parts)
+
+    def _clause(self, clause: Clause) -> tantivy.Query:
+        alternatives = [
+            tantivy.Query.boost_query(
+                tantivy.Query.term_query(
+                    self._schema, term.field, term.value, index_option="freq" if term.field in TERM_FIELDS else "basic"
+                ),
+                term.boost,
+            )
+            for term in clause.alternatives
+        ]
+        if len(alternatives) == 1:
+            return alternatives[0]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in alternatives])
+
+    def _facets(self, searcher: tantivy.Searcher, compiled: tantivy.Query, plan: QueryPlan) -> dict[str, Any]:
+        request = {name: {"terms": {"field": field, "size": _FACET_BUCKETS}} for name, field in plan.facets}
+        response = searcher.aggregate(compiled, request)
+        facets = {}
+        for name, _ in plan.facets:
+            buckets = response.get(name, {}).get("buckets", [])
+            counts = {_bucket_key(b["key"]): int(b["doc_count"]) for b in buckets}
+            facets[name] = facet_counts(counts)
+        return facets
+
+    @staticmethod
+    def _stored(document: tantivy.Document) -> dict[str, Any]:
+        values = document.to_dict()
+        stored: dict[str, Any] = {name: values.get(name, []) for name in _STORED}
+        for name in ("cluster_id", "title", "year", "format"):
+            stored[name] = stored[name][0] if stored[name] else None
+        return stored
+
+
+def _bucket_key(key: object) -> str:
+    """A bucket's key as a facet value: years come back as numbers (``2016`` or ``2016.0``)."""
+    if isinstance(key, float) and key.is_integer():
+        return str(int(key))
+    return str(key)

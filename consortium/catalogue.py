@@ -1,0 +1,61 @@
+"""Keeping clusters and the search index in step with the record store.
+
+The harvest service calls :meth:`Catalogue.follow` after each committed page: the page's records are clustered
+again and the clusters they touched are indexed (or removed from the index). :meth:`Catalogue.rebuild`
+recomputes every cluster and the whole index from the record store, for a new index version or after a crash
+between a page's commit and its clustering.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from consortium.dedup.state import ClusterChange
+
+if TYPE_CHECKING:
+    from consortium.dedup.service import ClusterUpdate, DedupService
+    from consortium.harvest.state import PageCommit
+    from consortium.ports import ClusterStore, RecordStore
+    from consortium.search.port import SearchIndex
+
+__all__ = ["Catalogue"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Catalogue:
+    records: RecordStore
+    clusters: ClusterStore
+    index: SearchIndex | None
+    """``None`` where no search index is available yet (the OpenSearch adapter on AWS)."""
+    dedup: DedupService
+
+    def follow(self, page: PageCommit) -> ClusterUpdate:
+        """Cluster the page's records again and index what changed."""
+        update = self.dedup.apply((c.member, c.local_id) for c in page.changes)
+        self._index(update)
+        return update
+
+    def _index(self, update: ClusterUpdate) -> None:
+        if self.index is None:
+            return
+        saved = [c for c in (self.clusters.get(i) for i in update.saved) if c is not None]
+        if saved:
+            self.index.upsert(saved)
+        if update.deleted:
+            self.index.delete(update.deleted)
+
+    def rebuild(self) -> ClusterUpdate:
+        """Every record clustered from scratch, and the index rebuilt from the clusters."""
+        stale = [c.cluster_id for c in self.clusters.clusters()]
+        removed = sorted({k for cid in stale for k in self.clusters.members_of(cid)})
+        self.clusters.apply(ClusterChange(removed=removed, deleted=stale))
+        update = self.dedup.apply(r.key for r in self.records.records())
+        if self.index is not None:
+            self.index.clear()
+            self.index.upsert(self.clusters.clusters())
+        log.info("rebuilt %d clusters from %d records", self.clusters.count(), self.records.count())
+        return update

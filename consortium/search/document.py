@@ -1,0 +1,134 @@
+"""The index document: the one flat shape every search adapter indexes a :class:`~consortium.models.Cluster` as.
+
+Display and keyword fields keep the cluster's values; the ``*_terms`` fields are the analyzed companions
+(:mod:`consortium.search.analysis`) that free text and fielded search match, term by term, with a whitespace
+tokenizer. Keyword fields (members, format, language, class_top, subjects) are what filters and facets use.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Final
+
+from stdnum import isbn as _isbn
+
+from consortium.dedup.text import title_tokens
+from consortium.models import ClassScheme, IdentifierScheme
+from consortium.search.analysis import analyze_name, analyze_text
+
+if TYPE_CHECKING:
+    from consortium.models import Classification, Cluster
+
+__all__ = [
+    "FACET_FIELDS",
+    "TERM_FIELDS",
+    "class_top",
+    "index_document",
+    "isbn_forms",
+    "title_sort_key",
+]
+
+TERM_FIELDS: Final[dict[str, float]] = {
+    "title_terms": 3.0,
+    "authors_terms": 2.0,
+    "subjects_terms": 1.0,
+    "publisher_terms": 1.0,
+}
+"""The analyzed fields free text is matched against, with the boost of a match in each."""
+
+FACET_FIELDS: Final[dict[str, str]] = {
+    "member": "members",
+    "format": "format",
+    "language": "language",
+    "year": "year",
+    "class": "class_top",
+    "subject": "subjects",
+}
+"""Facet name (as a :class:`~consortium.search.query.SearchQuery` names it) to document field."""
+
+_LCC_LETTERS = re.compile(r"[A-Z]{1,3}")
+
+
+def class_top(classification: Classification) -> str | None:
+    """The top class of a classification, with its scheme: ``clc:T`` for CLC ``TP312`` (the first letter),
+    ``lcc:QA`` for LCC ``QA76.73`` (the class letters), ``ddc:000`` for Dewey ``005.133`` (the hundreds),
+    ``udc:0`` for UDC ``004.42`` (the first digit); ``None`` when the code does not start as its scheme's do."""
+    code = classification.code.strip().upper()
+    scheme = classification.scheme
+    top: str | None = None
+    if scheme is ClassScheme.CLC and code[:1].isalpha() and code[:1].isascii():
+        top = code[0]
+    elif scheme is ClassScheme.LCC and (match := _LCC_LETTERS.match(code)):
+        top = match.group(0)
+    elif scheme is ClassScheme.DDC and code[:1].isdigit():
+        top = f"{code[0]}00"
+    elif scheme is ClassScheme.UDC and code[:1].isdigit():
+        top = code[0]
+    return f"{scheme.value}:{top}" if top else None
+
+
+def isbn_forms(isbn13: str) -> list[str]:
+    """The ISBN-13 and, for a ``978`` ISBN, its ISBN-10 form, so that a reader may type either."""
+    forms = [isbn13]
+    if isbn13.startswith("978") and len(isbn13) == 13:
+        forms.append(str(_isbn.to_isbn10(isbn13)))
+    return forms
+
+
+def title_sort_key(title: str) -> str:
+    """What titles sort by: the normalized title without a leading article (``The art of...`` under ``art``)."""
+    return " ".join(title_tokens(title)) or title.casefold()
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def index_document(cluster: Cluster) -> dict[str, Any]:
+    """The flat document for ``cluster``, as every adapter indexes it.
+
+    Fields: ``cluster_id``; ``title`` (title and subtitle, ISBD ``" : "`` between them), ``title_sort``;
+    ``authors``; ``subjects``; ``publisher``; ``isbns`` (ISBN-13 and ISBN-10 forms); ``issns``; ``year``;
+    ``language``; ``format``; ``members``; ``class_codes`` (``clc:TP312``); ``class_top`` (``clc:T``);
+    ``first_seen`` (ISO 8601); and the analyzed ``title_terms``, ``authors_terms``, ``subjects_terms``,
+    ``publisher_terms`` (space-separated terms). Absent values are ``None`` or empty lists.
+
+    Example
+    -------
+    >>> index_document(cluster)["title_terms"]
+    '深 深度 度 度学 学 学习 习'
+    """
+    title = cluster.title.strip()
+    if cluster.subtitle and cluster.subtitle.strip():
+        title = f"{title} : {cluster.subtitle.strip()}"
+    isbns: list[str] = []
+    issns: list[str] = []
+    for identifier in cluster.identifiers:
+        if identifier.scheme is IdentifierScheme.ISBN:
+            isbns.extend(isbn_forms(identifier.value))
+        elif identifier.scheme is IdentifierScheme.ISSN:
+            issns.append(identifier.value)
+    authors = _unique([a.strip() for a in cluster.authors])
+    subjects = _unique([s.strip() for s in cluster.subjects])
+    publisher = cluster.publisher.strip() if cluster.publisher else None
+    return {
+        "cluster_id": cluster.cluster_id,
+        "title": title,
+        "title_sort": title_sort_key(title),
+        "title_terms": " ".join(analyze_text(title, join_runs=True)),
+        "authors": authors,
+        "authors_terms": " ".join(term for a in authors for term in analyze_name(a, join_runs=True)),
+        "subjects": subjects,
+        "subjects_terms": " ".join(term for s in subjects for term in analyze_text(s, join_runs=True)),
+        "publisher": publisher,
+        "publisher_terms": " ".join(analyze_text(publisher, join_runs=True)) if publisher else "",
+        "isbns": _unique(isbns),
+        "issns": _unique(issns),
+        "year": cluster.year,
+        "language": cluster.language.strip().lower() if cluster.language else None,
+        "format": cluster.format.value,
+        "members": cluster.members,
+        "class_codes": _unique([f"{c.scheme.value}:{c.code.strip()}" for c in cluster.classifications]),
+        "class_top": _unique([top for c in cluster.classifications if (top := class_top(c))]),
+        "first_seen": cluster.first_seen.isoformat(),
+    }

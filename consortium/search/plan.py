@@ -1,0 +1,186 @@
+"""A :class:`~consortium.search.query.SearchQuery` in index-document terms, for adapters to carry out.
+
+The plan is what every adapter agrees on: which analyzed terms must match (each clause lists the
+field-and-term alternatives that satisfy it, with their boosts), which keyword filters apply, the year range,
+the member boost, and the facet fields. It is plain data, not any engine's query language: the in-memory
+adapter evaluates it directly, the tantivy adapter builds ``tantivy.Query`` objects from it, and an
+OpenSearch adapter would build a ``bool`` query.
+
+Matching: every clause must be satisfied (all words of a query, in any of the fields); a Chinese word is
+satisfied by its characters and character pairs (:mod:`consortium.search.analysis`). Scoring: each clause adds
+its matching alternatives' scores, times their boost; a document held by the reader's library gains
+:data:`MEMBER_BOOST`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from stdnum import isbn as _isbn
+from stdnum import issn as _issn
+
+from consortium.search.analysis import analyze_name, analyze_text
+from consortium.search.document import FACET_FIELDS, TERM_FIELDS
+from consortium.search.query import FacetCount, SearchHit
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from consortium.search.query import SearchQuery
+
+__all__ = [
+    "FACET_LIMIT",
+    "MEMBER_BOOST",
+    "Clause",
+    "KeywordFilter",
+    "QueryPlan",
+    "Term",
+    "facet_counts",
+    "hit_from_document",
+    "plan_query",
+]
+
+MEMBER_BOOST: Final = 1.5
+"""Added to the score of a match held by the reader's own library."""
+FACET_LIMIT: Final = 20
+"""The most values a facet lists (by count, then value)."""
+
+_ISBN_LIKE = re.compile(r"(?:97[89]-?)?\d[\d-]{7,15}[\dX]")
+_ISSN_LIKE = re.compile(r"\d{4}-?\d{3}[\dX]")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One analyzed term in one document field, and the boost of a match there."""
+
+    field: str
+    value: str
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A term the query requires: a document satisfies it by any of the alternatives."""
+
+    alternatives: tuple[Term, ...]
+
+
+@dataclass(frozen=True)
+class KeywordFilter:
+    """The document's keyword ``field`` must hold one of ``values`` (exactly)."""
+
+    field: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    clauses: tuple[Clause, ...]
+    """All must be satisfied; none means every document matches."""
+    filters: tuple[KeywordFilter, ...]
+    year_from: int | None
+    year_to: int | None
+    boost_member: str | None
+    facets: tuple[tuple[str, str], ...]
+    """``(facet name, document field)`` for each facet asked for."""
+
+
+def plan_query(query: SearchQuery) -> QueryPlan:
+    """The plan for ``query``.
+
+    Free text is read word by word: a word that is a valid ISBN (either form, hyphens allowed) or ISSN matches
+    that identifier; any other word gives its analyzed terms, each to be found in the title, authors, subjects
+    or publisher. Text with no searchable word in it (only punctuation) is treated as no text.
+
+    Example
+    -------
+    >>> plan_query(SearchQuery(text="深度", members=["pku"])).clauses[0].alternatives[0]
+    Term(field='title_terms', value='深', boost=3.0)
+    """
+    clauses: list[Clause] = []
+    for word in query.text.split():
+        clauses.extend(_free_word(word))
+    for value, field, analyzer in (
+        (query.title, "title_terms", analyze_text),
+        (query.author, "authors_terms", analyze_name),
+        (query.subject, "subjects_terms", analyze_text),
+    ):
+        if value:
+            clauses.extend(Clause((Term(field, term, TERM_FIELDS[field]),)) for term in analyzer(value))
+    if query.isbn:
+        clauses.append(Clause((Term("isbns", _normalized_isbn(query.isbn)),)))
+    filters = [
+        KeywordFilter(field, tuple(values))
+        for field, values in (
+            ("members", query.members),
+            ("format", [f.value for f in query.formats]),
+            ("language", query.languages),
+            ("class_top", query.classes),
+            ("subjects", query.subjects),
+        )
+        if values
+    ]
+    return QueryPlan(
+        clauses=tuple(dict.fromkeys(clauses)),
+        filters=tuple(filters),
+        year_from=query.year_from,
+        year_to=query.year_to,
+        boost_member=query.boost_member,
+        facets=tuple((name, FACET_FIELDS[name]) for name in query.facets),
+    )
+
+
+def _free_word(word: str) -> list[Clause]:
+    """The clauses of one word of free text: each of its terms in any text field, or the ISBN/ISSN it is."""
+    compact = unicodedata.normalize("NFKC", word).strip("\"'()[],.;").upper()
+    text_terms = analyze_text(word)
+    name_terms = analyze_name(word)
+    identifiers: list[Term] = []
+    if _ISBN_LIKE.fullmatch(compact) and _isbn.is_valid(compact):
+        identifiers.append(Term("isbns", _normalized_isbn(compact)))
+    elif _ISSN_LIKE.fullmatch(compact) and _issn.is_valid(compact):
+        digits = compact.replace("-", "")
+        identifiers.append(Term("issns", f"{digits[:4]}-{digits[4:]}"))
+    if identifiers:
+        # A number that is an identifier may also be a word of a title ("1984"): one clause for both.
+        if len(text_terms) == 1:
+            identifiers.extend(_text_alternatives(text_terms[0], name_terms[0]))
+        return [Clause(tuple(identifiers))]
+    return [Clause(_text_alternatives(t, n)) for t, n in zip(text_terms, name_terms, strict=True)]
+
+
+def _text_alternatives(text_term: str, name_term: str) -> tuple[Term, ...]:
+    return tuple(
+        Term(field, name_term if field == "authors_terms" else text_term, boost) for field, boost in TERM_FIELDS.items()
+    )
+
+
+def _normalized_isbn(value: str) -> str:
+    """The ISBN-13 of a valid ISBN, else the value without hyphens or spaces (which then matches nothing)."""
+    compact = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", value)).upper()
+    if _isbn.is_valid(compact):
+        return str(_isbn.to_isbn13(compact))
+    return compact
+
+
+def facet_counts(counts: Mapping[str, int]) -> list[FacetCount]:
+    """The facet values to show: the :data:`FACET_LIMIT` most frequent, ties by value."""
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [FacetCount(value=value, count=count) for value, count in ranked[:FACET_LIMIT] if count > 0]
+
+
+def hit_from_document(document: Mapping[str, Any], score: float | None) -> SearchHit:
+    """The result-list entry for an index document (as :func:`~consortium.search.document.index_document`
+    made it, or as an engine stored its fields)."""
+    return SearchHit(
+        cluster_id=document["cluster_id"],
+        score=score,
+        title=document["title"],
+        authors=list(document.get("authors") or []),
+        year=document.get("year"),
+        format=document["format"],
+        members=list(document.get("members") or []),
+    )

@@ -1,0 +1,458 @@
+"""The ClusterStore contract: every adapter (memory, SQLite, DynamoDB on moto) behaves the same."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from factories import T0, HalfDoneDynamoDb, make_test_cluster
+
+from consortium.adapters.local import SqliteClusterStore, SqliteRecordStore
+from consortium.adapters.memory.clusters import InMemoryClusterStore
+from consortium.dedup.state import ClusterChange, RecordPlacement
+from consortium.errors import StorageError
+from consortium.models import Holding
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+    from consortium.ports import ClusterStore
+
+BIG = 150
+"""Placements in the big change: over DynamoDB's 25 writes and 100 reads per batch."""
+
+CST = timezone(timedelta(hours=8))
+
+
+@dataclass
+class Backing:
+    store: ClusterStore
+    reopen: Callable[[], ClusterStore]
+    """A new store on the same data (the same instance for memory)."""
+
+
+@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
+def backing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backing]:
+    if request.param == "memory":
+        memory = InMemoryClusterStore()
+        yield Backing(memory, lambda: memory)
+    elif request.param == "sqlite":
+        path = tmp_path / "var" / "consortium.sqlite3"
+        opened = [SqliteClusterStore.open(path)]
+
+        def reopen() -> ClusterStore:
+            opened[-1].close()
+            opened.append(SqliteClusterStore.open(path))
+            return opened[-1]
+
+        yield Backing(opened[0], reopen)
+        opened[-1].close()
+    else:
+        from consortium.adapters.aws import DynamoDbClusterStore, create_table
+
+        make_client = request.getfixturevalue("aws_client")
+        client = make_client("dynamodb")
+        table = f"clusters-{uuid.uuid4().hex[:12]}"
+        create_table(client, table)
+        yield Backing(DynamoDbClusterStore(table, client), lambda: DynamoDbClusterStore(table, make_client("dynamodb")))
+        client.delete_table(TableName=table)
+
+
+@pytest.fixture
+def store(backing: Backing) -> ClusterStore:
+    return backing.store
+
+
+def place(
+    member: str, local_id: str, cluster_id: str, keys: list[str] | None = None, first_seen: datetime = T0
+) -> RecordPlacement:
+    return RecordPlacement(
+        member=member, local_id=local_id, cluster_id=cluster_id, keys=keys or [], first_seen=first_seen
+    )
+
+
+# -- placements ------------------------------------------------------------------------------------
+
+
+def test_placement_round_trips(store: ClusterStore) -> None:
+    assert store.placement(("m", "1")) is None
+    seen = datetime(2025, 1, 2, 3, 4, 5, 678, tzinfo=CST)
+    placement = place("m", "1", "c1", ["isbn:9787020002207", "t:moby dick"], seen)
+    store.apply(ClusterChange(placements=[placement]))
+    got = store.placement(("m", "1"))
+    assert got == placement
+    assert got is not None and got.first_seen == seen and got.first_seen.utcoffset() == timedelta(hours=8)
+    assert store.placement(("m", "2")) is None
+    assert store.placement(("other", "1")) is None
+    assert store.count() == 0  # placing records saves no cluster
+
+
+def test_stored_placements_are_copies(store: ClusterStore) -> None:
+    placement = place("m", "1", "c1", ["k"])
+    store.apply(ClusterChange(placements=[placement]))
+    placement.keys.append("changed after apply")
+    got = store.placement(("m", "1"))
+    assert got is not None and got.keys == ["k"]
+    got.keys.append("changed after get")
+    assert store.placement(("m", "1")) == place("m", "1", "c1", ["k"])
+
+
+def test_lookup_sorts_limits_and_leaves_out_unknown_keys(store: ClusterStore) -> None:
+    records = [("b", "2"), ("a", "10"), ("B", "1"), ("a", "9"), ("ab", "1"), ("a", "2"), ("中", "乙"), ("中", "甲")]
+    store.apply(ClusterChange(placements=[place(m, i, f"c-{m}-{i}", ["shared", f"own:{m}/{i}"]) for m, i in records]))
+    found = store.lookup(["shared", "own:a/9", "nobody has it", "shared"], limit=100)
+    assert found == {"shared": sorted(records), "own:a/9": [("a", "9")]}
+    assert list(found) == ["shared", "own:a/9"]
+    assert store.lookup(["shared"], limit=3) == {"shared": sorted(records)[:3]}
+    assert store.lookup(iter(["shared"]), limit=1) == {"shared": [("B", "1")]}
+    assert store.lookup(["shared"]) == {"shared": sorted(records)}
+    assert store.lookup([]) == {}
+    assert store.lookup(["nobody has it"]) == {}
+
+
+def test_lookup_limit_zero_names_the_keys_with_records(store: ClusterStore) -> None:
+    store.apply(ClusterChange(placements=[place("m", "1", "c1", ["k"])]))
+    assert store.lookup(["k", "none"], limit=0) == {"k": []}
+
+
+def test_moving_a_record_drops_its_old_keys_and_membership(store: ClusterStore) -> None:
+    store.apply(
+        ClusterChange(
+            placements=[place("m", "1", "c1", ["old", "kept"]), place("m", "2", "c1", ["old", "kept"])],
+            saved=[make_test_cluster("c1", [("m", "1"), ("m", "2")])],
+        )
+    )
+    moved = place("m", "1", "c2", ["kept", "new"], T0)
+    store.apply(ClusterChange(placements=[moved], saved=[make_test_cluster("c2", [("m", "1")])]))
+    assert store.placement(("m", "1")) == moved
+    assert store.lookup(["old", "kept", "new"]) == {
+        "old": [("m", "2")],
+        "kept": [("m", "1"), ("m", "2")],
+        "new": [("m", "1")],
+    }
+    assert store.members_of("c1") == [("m", "2")]
+    assert store.members_of("c2") == [("m", "1")]
+
+    # Re-placed in the same cluster with other keys: the membership stays, the keys follow.
+    again = moved.model_copy(update={"keys": ["newer"]})
+    store.apply(ClusterChange(placements=[again]))
+    assert store.lookup(["kept", "new", "newer"]) == {"kept": [("m", "2")], "newer": [("m", "1")]}
+    assert store.members_of("c2") == [("m", "1")]
+
+
+def test_last_placement_of_a_record_in_a_change_wins(store: ClusterStore) -> None:
+    last = place("m", "1", "c2", ["b"])
+    change = ClusterChange(removed=[("m", "1")], placements=[place("m", "1", "c1", ["a", "a"]), last])
+    store.apply(change)
+    assert store.placement(("m", "1")) == last
+    assert store.lookup(["a", "b"]) == {"b": [("m", "1")]}
+    assert (store.members_of("c1"), store.members_of("c2")) == ([], [("m", "1")])
+
+
+def test_removal(store: ClusterStore) -> None:
+    store.apply(ClusterChange(placements=[place("m", "1", "c1", ["k"]), place("m", "2", "c1", ["k"])]))
+    store.apply(ClusterChange(removed=[("m", "1"), ("m", "never-placed")]))
+    assert store.placement(("m", "1")) is None
+    assert store.lookup(["k"]) == {"k": [("m", "2")]}
+    assert store.members_of("c1") == [("m", "2")]
+    store.apply(ClusterChange(removed=[("m", "2")]))
+    assert store.lookup(["k"]) == {}
+    assert store.members_of("c1") == []
+
+
+def test_removed_then_placed_in_one_change_is_placed(store: ClusterStore) -> None:
+    store.apply(ClusterChange(placements=[place("m", "1", "c1", ["old"])]))
+    placement = place("m", "1", "c1", ["new"])
+    store.apply(ClusterChange(removed=[("m", "1")], placements=[placement]))
+    assert store.placement(("m", "1")) == placement
+    assert store.lookup(["old", "new"]) == {"new": [("m", "1")]}
+    assert store.members_of("c1") == [("m", "1")]
+
+
+def test_members_of_is_sorted(store: ClusterStore) -> None:
+    keys = [("b", "2"), ("a", "10"), ("B", "1"), ("a", "9"), ("ab", "1"), ("中", "甲")]
+    store.apply(ClusterChange(placements=[place(m, i, "c1") for m, i in keys] + [place("x", "1", "c2")]))
+    assert store.members_of("c1") == sorted(keys)
+    assert store.members_of("c2") == [("x", "1")]
+    assert store.members_of("nothing") == []
+
+
+def test_applying_a_change_twice_is_idempotent(store: ClusterStore) -> None:
+    store.apply(ClusterChange(placements=[place("m", "1", "c0", ["gone"])], saved=[make_test_cluster("c0")]))
+    change = ClusterChange(
+        placements=[place("m", "1", "c1", ["k"]), place("m", "2", "c1", ["k", "j"])],
+        removed=[("m", "3")],
+        saved=[make_test_cluster("c1", [("m", "1"), ("m", "2")])],
+        deleted=["c0"],
+    )
+    store.apply(change)
+    before = (store.lookup(["k", "j", "gone"]), store.members_of("c1"), list(store.clusters()))
+    store.apply(change)
+    assert (store.lookup(["k", "j", "gone"]), store.members_of("c1"), list(store.clusters())) == before
+    assert before[0] == {"k": [("m", "1"), ("m", "2")], "j": [("m", "2")]}
+
+
+# -- clusters --------------------------------------------------------------------------------------
+
+
+def test_saved_cluster_round_trips(store: ClusterStore) -> None:
+    assert store.get("c1") is None
+    cluster = make_test_cluster(
+        "c1",
+        [("a", "1"), ("b", "2")],
+        "Moby Dick",
+        authors=["Melville, Herman"],
+        year=1851,
+        holdings=[Holding(member="a", location="Stacks", call_number="PS2384 .M6")],
+        first_seen=datetime(2024, 12, 31, 23, 59, 59, 1, tzinfo=CST),
+        updated_at=T0,
+    )
+    store.apply(ClusterChange(saved=[cluster]))
+    got = store.get("c1")
+    assert got == cluster
+    assert got is not None and got.first_seen.utcoffset() == timedelta(hours=8)
+    assert store.count() == 1
+
+    changed = cluster.model_copy(update={"title": "Moby-Dick; or, The Whale", "updated_at": T0 + timedelta(days=1)})
+    store.apply(ClusterChange(saved=[changed]))
+    assert store.get("c1") == changed
+    assert store.count() == 1
+
+
+def test_deleted_clusters(store: ClusterStore) -> None:
+    store.apply(ClusterChange(saved=[make_test_cluster(c) for c in ["c1", "c2", "c3"]]))
+    store.apply(ClusterChange(deleted=["c1", "never-saved"]))
+    assert store.get("c1") is None
+    assert [c.cluster_id for c in store.clusters()] == ["c2", "c3"]
+    # Deleted and saved in one change: saved last, so kept.
+    kept = make_test_cluster("c2", title="Kept")
+    store.apply(ClusterChange(deleted=["c2", "c3"], saved=[kept]))
+    assert list(store.clusters()) == [kept]
+    assert store.count() == 1
+
+
+def test_clusters_in_id_order_and_count(store: ClusterStore) -> None:
+    assert list(store.clusters()) == []
+    assert store.count() == 0
+    ids = ["b", "a", "B", "aa", "a0", "中", "z", *(uuid.UUID(int=n * 7919).hex for n in range(40))]
+    store.apply(ClusterChange(saved=[make_test_cluster(c, title=f"Title {c}") for c in ids]))
+    assert [c.cluster_id for c in store.clusters()] == sorted(ids)
+    assert store.count() == len(ids)
+
+
+def test_chinese_text_round_trips(store: ClusterStore) -> None:
+    placement = place("北大", "善本-001", "簇-红楼梦", ["t:红楼梦 脂砚斋", "isbn:9787020002207"])
+    cluster = make_test_cluster(
+        "簇-红楼梦",
+        [("北大", "善本-001"), ("上图", "CN-0012")],
+        "红楼梦",
+        subtitle="脂砚斋重评石头记",
+        authors=["曹雪芹", "高鹗"],
+        publisher="人民文学出版社",
+        language="chi",
+        subjects=["章回小说 — 中国 — 清代"],
+        holdings=[Holding(member="北大", location="古籍阅览室", call_number="I242.4/5")],
+    )
+    store.apply(ClusterChange(placements=[placement], saved=[cluster]))
+    assert store.placement(("北大", "善本-001")) == placement
+    assert store.lookup(["t:红楼梦 脂砚斋"]) == {"t:红楼梦 脂砚斋": [("北大", "善本-001")]}
+    assert store.members_of("簇-红楼梦") == [("北大", "善本-001")]
+    assert store.get("簇-红楼梦") == cluster
+    assert list(store.clusters()) == [cluster]
+
+
+def test_big_change_crosses_batch_limits(store: ClusterStore) -> None:
+    placements = [place("big", f"{n:04d}", f"c{n % 3}", ["shared", f"own:{n}"]) for n in range(BIG)]
+    clusters = [make_test_cluster(f"c{n}", [(p.member, p.local_id) for p in placements[n::3]]) for n in range(3)]
+    store.apply(ClusterChange(placements=placements, saved=clusters))
+    keys = [(p.member, p.local_id) for p in placements]
+    assert store.lookup(["shared"], limit=BIG + 10) == {"shared": keys}
+    assert store.lookup(["shared"], limit=120) == {"shared": keys[:120]}
+    assert store.members_of("c1") == keys[1::3]
+    assert all(store.placement(k) == p for k, p in zip(keys, placements, strict=True))
+    assert list(store.clusters()) == clusters
+
+    # Every record moves to one cluster with new keys: every old key entry and membership goes.
+    moved = [p.model_copy(update={"cluster_id": "c-all", "keys": ["moved"]}) for p in placements]
+    store.apply(ClusterChange(placements=moved, deleted=["c0", "c1", "c2"], saved=[make_test_cluster("c-all", keys)]))
+    assert store.lookup(["shared", "own:0", f"own:{BIG - 1}", "moved"], limit=1000) == {"moved": keys}
+    assert store.members_of("c-all") == keys
+    assert [store.members_of(f"c{n}") for n in range(3)] == [[], [], []]
+    assert store.count() == 1
+
+    store.apply(ClusterChange(removed=keys, deleted=["c-all"]))
+    assert store.lookup(["moved"]) == {}
+    assert store.members_of("c-all") == []
+    assert store.count() == 0
+
+
+def test_data_visible_from_a_new_store_on_the_same_backing(backing: Backing) -> None:
+    placement = place("m", "1", "c1", ["k"], datetime(2025, 1, 2, tzinfo=CST))
+    cluster = make_test_cluster("c1", [("m", "1")])
+    backing.store.apply(ClusterChange(placements=[placement], saved=[cluster]))
+
+    again = backing.reopen()
+    assert again.placement(("m", "1")) == placement
+    assert again.lookup(["k"]) == {"k": [("m", "1")]}
+    assert again.members_of("c1") == [("m", "1")]
+    assert again.get("c1") == cluster
+    assert list(again.clusters()) == [cluster]
+    assert again.count() == 1
+
+
+# -- SQLite only -----------------------------------------------------------------------------------
+
+
+def test_sqlite_shares_a_database_file_with_the_record_store(tmp_path: Path) -> None:
+    from factories import make_page, make_record
+
+    path = tmp_path / "consortium.sqlite3"
+    records = SqliteRecordStore.open(path)
+    clusters = SqliteClusterStore.open(path)
+    records.commit(make_page(make_record()))
+    clusters.apply(ClusterChange(placements=[place("m", "1", "c1", ["k"])], saved=[make_test_cluster("c1")]))
+    records.close()
+    clusters.close()
+
+    records, clusters = SqliteRecordStore.open(path), SqliteClusterStore.open(path)
+    assert records.count() == 1
+    assert clusters.count() == 1 and clusters.members_of("c1") == [("m", "1")]
+    records.close()
+    clusters.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+@pytest.mark.parametrize(
+    ("table", "when"),
+    [("dedup_keys", "NEW.key = 'boom'"), ("dedup_placements", "NEW.local_id = 'boom'"), ("clusters", "1")],
+)
+def test_sqlite_failed_apply_applies_nothing(tmp_path: Path, table: str, when: str) -> None:
+    path = tmp_path / "db.sqlite3"
+    store = SqliteClusterStore.open(path)
+    first = place("m", "1", "c1", ["a"])
+    store.apply(ClusterChange(placements=[first], saved=[make_test_cluster("c1")]))
+
+    # Another connection adds a trigger that fails one insert part-way through the next change.
+    with sqlite3.connect(path) as other:
+        other.execute(
+            f"CREATE TRIGGER fail BEFORE INSERT ON {table} WHEN {when} BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+        )
+    second = ClusterChange(
+        placements=[place("m", "1", "c2", ["b"]), place("m", "boom", "c2", ["boom"])],
+        removed=[("m", "1")],
+        saved=[make_test_cluster("c2")],
+        deleted=["c1"],
+    )
+    with pytest.raises(StorageError, match="disk on fire") as caught:
+        store.apply(second)
+    assert isinstance(caught.value.__cause__, sqlite3.Error)
+    assert store.placement(("m", "1")) == first
+    assert store.placement(("m", "boom")) is None
+    assert store.lookup(["a", "b", "boom"]) == {"a": [("m", "1")]}
+    assert store.members_of("c1") == [("m", "1")]
+    assert [c.cluster_id for c in store.clusters()] == ["c1"]
+
+    with sqlite3.connect(path) as other:
+        other.execute("DROP TRIGGER fail")
+    store.apply(second)
+    assert store.lookup(["a", "b", "boom"]) == {"b": [("m", "1")], "boom": [("m", "boom")]}
+    assert [c.cluster_id for c in store.clusters()] == ["c2"]
+    store.close()
+
+
+def test_sqlite_errors_are_storage_errors(tmp_path: Path) -> None:
+    store = SqliteClusterStore.open(tmp_path / "db.sqlite3")
+    store.close()
+    with pytest.raises(StorageError):
+        store.placement(("m", "1"))
+    with pytest.raises(StorageError):
+        store.apply(ClusterChange(deleted=["c1"]))
+
+
+def test_sqlite_clusters_are_read_in_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from consortium.adapters.local import sqlite_clusters
+
+    monkeypatch.setattr(sqlite_clusters, "_CHUNK", 4)
+    store = SqliteClusterStore.open(tmp_path / "db.sqlite3")
+    ids = [f"c{n:02d}" for n in range(9)]
+    store.apply(ClusterChange(saved=[make_test_cluster(c) for c in reversed(ids)]))
+    assert [c.cluster_id for c in store.clusters()] == ids
+    store.close()
+
+
+# -- DynamoDB only ---------------------------------------------------------------------------------
+
+
+class StuckAfter(HalfDoneDynamoDb):
+    """A DynamoDB client whose batch writes go through ``through`` times, then never."""
+
+    def __init__(self, client: Any, through: int) -> None:
+        super().__init__(client, never=True)
+        self.through = through
+
+    def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        if self.through > 0:
+            self.through -= 1
+            return dict(self.client.batch_write_item(RequestItems=RequestItems))
+        return super().batch_write_item(RequestItems)
+
+
+def test_dynamodb_shares_the_record_store_table(aws_client: Callable[[str], Any]) -> None:
+    from factories import make_page, make_record
+
+    from consortium.adapters.aws import DynamoDbClusterStore, DynamoDbRecordStore, create_table
+
+    table = f"shared-{uuid.uuid4().hex[:12]}"
+    create_table(aws_client("dynamodb"), table)
+    records = DynamoDbRecordStore(table, aws_client("dynamodb"))
+    clusters = DynamoDbClusterStore(table, aws_client("dynamodb"))
+    records.commit(make_page(make_record("m", "1"), make_record("MEM", "x")))
+    clusters.apply(ClusterChange(placements=[place("m", "1", "c1", ["k"])], saved=[make_test_cluster("c1")]))
+    assert [r.key for r in records.records()] == [("MEM", "x"), ("m", "1")]
+    assert records.count() == 2
+    assert clusters.count() == 1 and [c.cluster_id for c in clusters.clusters()] == ["c1"]
+    assert clusters.members_of("c1") == [("m", "1")]
+
+
+def test_dynamodb_retries_unprocessed_items_and_failed_apply_converges(
+    aws_client: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from consortium.adapters.aws import DynamoDbClusterStore, create_table, dynamodb_store
+
+    monkeypatch.setattr(dynamodb_store, "_BACKOFF", 0.001)
+    table = f"clusters-{uuid.uuid4().hex[:12]}"
+    create_table(aws_client("dynamodb"), table)
+    placements = [place("m", f"{n:03d}", "c1", ["k", f"own:{n}"]) for n in range(130)]
+    store = DynamoDbClusterStore(table, HalfDoneDynamoDb(aws_client("dynamodb")))
+    store.apply(ClusterChange(placements=placements, saved=[make_test_cluster("c1")]))
+    keys = [(p.member, p.local_id) for p in placements]
+    assert store.lookup(["k"], limit=500) == {"k": keys}
+    assert store.members_of("c1") == keys
+
+    # A move that fails part-way through its second write stream, some placements written, leaves a partial
+    # state...
+    moved = ClusterChange(
+        placements=[p.model_copy(update={"cluster_id": "c2", "keys": ["j"]}) for p in placements],
+        saved=[make_test_cluster("c2")],
+        deleted=["c1"],
+    )
+    # Stale: 2 x 130 key entries and 130 memberships, 390 deletes in 16 calls; then 5 calls of the new items.
+    stuck = StuckAfter(aws_client("dynamodb"), through=16 + 5)
+    with pytest.raises(StorageError, match="unprocessed"):
+        DynamoDbClusterStore(table, stuck).apply(moved)
+    assert store.placement(keys[0]) == moved.placements[0]
+    assert store.placement(keys[-1]) == placements[-1]
+    assert store.lookup(["k"]) == {}
+
+    # ... and applying the same change again converges.
+    store.apply(moved)
+    assert store.lookup(["k", "j", "own:0"], limit=500) == {"j": keys}
+    assert store.members_of("c1") == []
+    assert store.members_of("c2") == keys
+    assert [c.cluster_id for c in store.clusters()] == ["c2"]

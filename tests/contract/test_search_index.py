@@ -1,0 +1,379 @@
+"""The SearchIndex contract: the in-memory reference and the embedded tantivy index find the same clusters.
+
+The corpus (``tests/search_corpus.py``) is 30 clusters of English and Chinese catalogue data held by five
+members. Each test asserts what a reader notices: what is found, in what order, how many, and the facet counts
+beside the list. The query model alone (parsing, validation, the document shape) is tested in
+``tests/unit/test_search_query.py``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from factories import make_cluster
+from search_corpus import corpus
+
+from consortium.adapters.local import TantivySearchIndex
+from consortium.adapters.memory import InMemorySearchIndex
+from consortium.search import SearchQuery, parse_query_string
+from consortium.search.document import title_sort_key
+from consortium.search.plan import FACET_LIMIT
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from consortium.search import SearchIndex, SearchResult
+
+
+CORPUS = corpus()
+BY_ID = {cluster.cluster_id: cluster for cluster in CORPUS}
+
+
+@pytest.fixture(params=["memory", "tantivy"])
+def index(request: pytest.FixtureRequest, tmp_path: Path) -> SearchIndex:
+    """An index holding the corpus (tantivy on disk, committing every 7 clusters to cross batch boundaries)."""
+    built: SearchIndex
+    if request.param == "memory":
+        built = InMemorySearchIndex()
+    else:
+        built = TantivySearchIndex(tmp_path / "search", batch_size=7)
+    built.upsert(iter(CORPUS))
+    return built
+
+
+def find(index: SearchIndex, text: str = "", **kw: Any) -> SearchResult:
+    kw.setdefault("page_size", 100)
+    return index.search(SearchQuery(text=text, **kw))
+
+
+def ids(result: SearchResult) -> list[str]:
+    return [hit.cluster_id for hit in result.hits]
+
+
+def facet(result: SearchResult, name: str) -> dict[str, int]:
+    return {f.value: f.count for f in result.facets[name]}
+
+
+# -- free text ---------------------------------------------------------------------------------------
+
+
+def test_every_cluster_is_indexed_once(index: SearchIndex) -> None:
+    assert index.count() == len(CORPUS) == 30
+    everything = find(index)
+    assert everything.total == 30
+    assert sorted(ids(everything)) == sorted(BY_ID)
+
+
+def test_free_text_finds_by_title_words(index: SearchIndex) -> None:
+    assert ids(find(index, "introduction algorithms")) == ["clrs-en"]
+    assert set(ids(find(index, "Deep Learning"))) == {"dl-en", "dl-python-en"}
+
+
+def test_every_word_must_match_somewhere(index: SearchIndex) -> None:
+    assert ids(find(index, "deep python")) == ["dl-python-en"]
+    assert ids(find(index, "deep learning goodfellow")) == ["dl-en"]  # title words and an author
+    assert find(index, "deep unicorns").total == 0
+
+
+def test_plurals_and_accents_are_folded(index: SearchIndex) -> None:
+    assert set(ids(find(index, "algorithm"))) == {"clrs-en", "sedgewick", "taocp"}
+    assert ids(find(index, "godel escher")) == ["geb"]
+    assert ids(find(index, "GÖDEL")) == ["geb"]
+    assert ids(find(index, "golden braid")) == ["geb"]  # the subtitle is searched with the title
+
+
+def test_a_title_match_outranks_a_subject_only_match(index: SearchIndex) -> None:
+    found = ids(find(index, "algorithms"))
+    assert set(found) == {"clrs-en", "sedgewick", "taocp"}
+    assert found[-1] == "taocp"  # "Computer algorithms" is only its subject heading
+
+
+def test_author_search(index: SearchIndex) -> None:
+    assert ids(find(index, author="Goodfellow")) == ["dl-en"]
+    assert ids(find(index, author="Liu Cixin")) == ["three-body-en"]
+    assert ids(find(index, author="刘慈欣")) == ["three-body-zh"]
+    assert ids(find(index, "knuth")) == ["taocp"]
+    assert set(ids(find(index, author="Silberschatz"))) == {"db-en", "os-pku", "os-thu"}
+
+
+def test_fielded_title_search_ignores_other_fields(index: SearchIndex) -> None:
+    assert ids(find(index, "machine")) == ["dl-en"]  # its subject heading
+    assert find(index, title="machine").total == 0
+    assert set(ids(find(index, title="learning"))) == {"dl-en", "dl-python-en"}
+    assert ids(find(index, subject="科学幻想小说")) == ["three-body-zh"]
+    assert ids(find(index, subject="science fiction")) == ["three-body-en"]
+
+
+def test_isbn_typed_in_either_form_finds_the_record(index: SearchIndex) -> None:
+    assert ids(find(index, "0262035618")) == ["dl-en"]  # ISBN-10 of 9780262035613
+    assert ids(find(index, "978-0-262-03561-3")) == ["dl-en"]
+    assert ids(find(index, isbn="0-262-03561-8")) == ["dl-en"]
+    assert ids(find(index, isbn="702000220x")) == ["hlm-zh"]  # check digit X, lower case
+    assert ids(find(index, "9787536692930")) == ["three-body-zh"]
+    assert find(index, isbn="0262035619").total == 0  # bad check digit
+
+
+def test_issn_finds_the_journal(index: SearchIndex) -> None:
+    assert ids(find(index, "0028-0836")) == ["nature"]
+    assert ids(find(index, "1674733x")) == ["sci-china"]
+
+
+# -- Chinese -----------------------------------------------------------------------------------------
+
+
+def test_chinese_word_finds_the_title_containing_it(index: SearchIndex) -> None:
+    assert set(ids(find(index, "深度"))) == {"dl-zh", "dl-python-zh"}
+    assert set(ids(find(index, "深度学习"))) == {"dl-zh", "dl-python-zh"}
+    assert ids(find(index, "三体")) == ["three-body-zh"]
+    assert ids(find(index, "算法")) == ["clrs-zh"]  # title 算法导论, subject 算法理论
+    assert ids(find(index, "石头记")) == ["hlm-zh"]  # a word of the subtitle
+
+
+def test_chinese_words_must_be_adjacent_characters(index: SearchIndex) -> None:
+    # 学 and 深 both occur in 深度学习, but not as 学深.
+    assert find(index, "学深").total == 0
+
+
+def test_traditional_and_simplified_characters_find_each_other(index: SearchIndex) -> None:
+    assert set(ids(find(index, "紅樓夢"))) == {"hlm-zh", "hlm-tw"}
+    assert set(ids(find(index, "红楼梦"))) == {"hlm-zh", "hlm-tw"}
+    assert ids(find(index, "時間簡史")) == ["hawking-zh"]
+    assert ids(find(index, author="钱钟书")) == ["weicheng"]  # 锺 and 钟 are one character for search
+
+
+def test_single_character_query(index: SearchIndex) -> None:
+    assert set(ids(find(index, "梦"))) == {"hlm-zh", "hlm-tw"}
+
+
+def test_mixed_chinese_and_latin(index: SearchIndex) -> None:
+    assert ids(find(index, "Python深度学习")) == ["dl-python-zh"]
+    assert ids(find(index, "python 深度")) == ["dl-python-zh"]
+    assert set(ids(find(index, "python"))) == {"dl-python-zh", "dl-python-en"}
+    assert ids(find(index, "刘慈欣 三体")) == ["three-body-zh"]  # an author and a title word
+
+
+# -- filters and facets ------------------------------------------------------------------------------
+
+
+def test_member_filter_narrows_and_facets_count_all_matches(index: SearchIndex) -> None:
+    result = find(index, members=["thu"], facets=["member", "format", "language"], page_size=3)
+    held = [c for c in CORPUS if "thu" in c.members]
+    assert result.total == len(held) == 10
+    assert len(result.hits) == 3
+    assert facet(result, "member") == dict(Counter(m for c in held for m in c.members))
+    assert facet(result, "member")["thu"] == 10
+    assert facet(result, "format") == dict(Counter(c.format.value for c in held))
+    assert facet(result, "language") == {"eng": 5, "chi": 5}
+
+
+def test_facet_values_are_ranked_by_count_then_value(index: SearchIndex) -> None:
+    result = find(index, facets=["member", "year"])
+    members = [(f.value, f.count) for f in result.facets["member"]]
+    assert members == [("mit", 11), ("thu", 10), ("pku", 9), ("fudan", 7), ("ntu", 2)]
+    assert [(f.value, f.count) for f in result.facets["year"][:3]] == [("2010", 3), ("2017", 3), ("2018", 3)]
+    assert len(result.facets["year"]) == 19
+    index.upsert(make_cluster(f"extra-{year}", "Extra", year=year) for year in range(1950, 1955))
+    assert len(find(index, facets=["year"]).facets["year"]) == FACET_LIMIT  # 24 years, cut to the limit
+
+
+def test_facets_of_a_chinese_query(index: SearchIndex) -> None:
+    result = find(index, "深度学习", facets=["member", "format", "language", "year", "class", "subject"])
+    assert facet(result, "member") == {"fudan": 1, "pku": 1, "thu": 1}
+    assert facet(result, "format") == {"book": 2}
+    assert facet(result, "language") == {"chi": 2}
+    assert facet(result, "year") == {"2017": 1, "2018": 1}
+    assert facet(result, "class") == {"clc:T": 2}
+    assert facet(result, "subject") == {"机器学习": 2, "Python语言 — 程序设计": 1}
+
+
+def test_format_and_language_filters(index: SearchIndex) -> None:
+    assert set(ids(find(index, formats=["journal", "ejournal"]))) == {"nature", "sci-china"}
+    assert ids(find(index, "deep learning", formats=["ebook"])) == ["dl-python-en"]
+    assert set(ids(find(index, "deep learning", languages=["eng"]))) == {"dl-en", "dl-python-en"}
+    assert find(index, "deep learning", languages=["chi"]).total == 0
+    both = find(index, languages=["chi", "ang"])
+    assert both.total == len([c for c in CORPUS if c.language in ("chi", "ang")])
+
+
+def test_year_range_filter(index: SearchIndex) -> None:
+    result = find(index, year_from=2010, year_to=2017, facets=["year"])
+    expected = {c.cluster_id for c in CORPUS if c.year is not None and 2010 <= c.year <= 2017}
+    assert set(ids(result)) == expected
+    assert all(2010 <= int(f.value) <= 2017 for f in result.facets["year"])
+    assert set(ids(find(index, year_to=1900))) == {"nature"}  # beowulf has no year: outside every range
+    assert set(ids(find(index, year_from=2018))) == {"dl-python-zh", "os-pku", "os-thu"}
+
+
+def test_class_filter_by_top_class(index: SearchIndex) -> None:
+    clc_t = find(index, classes=["clc:T"], facets=["class"])
+    assert set(ids(clc_t)) == {"dl-zh", "dl-python-zh", "clrs-zh", "sci-china", "db-zh"}
+    assert facet(clc_t, "class") == {"clc:T": 5}
+    fiction = {"three-body-zh", "hlm-zh", "hlm-tw", "weicheng", "huozhe", "austen-zh"}
+    assert set(ids(find(index, classes=["clc:I"]))) == fiction
+    assert set(ids(find(index, classes=["ddc:500"]))) == {"geb", "hawking-en"}
+    assert set(ids(find(index, "computer", classes=["lcc:QA"]))) == {"taocp", "sicp", "clrs-en"}
+    everything = facet(find(index, facets=["class"]), "class")
+    assert everything["lcc:QA"] == 9
+    assert everything["ddc:000"] == 2
+
+
+def test_filters_combine(index: SearchIndex) -> None:
+    result = find(index, members=["pku"], languages=["chi"], year_from=2000, classes=["clc:T"])
+    assert set(ids(result)) == {"dl-zh", "clrs-zh"}
+    assert find(index, members=["ntu"], formats=["book"], subjects=["机器学习"]).total == 0
+    assert set(ids(find(index, subjects=["机器学习"]))) == {"dl-zh", "dl-python-zh"}
+
+
+# -- sorting and paging ------------------------------------------------------------------------------
+
+
+def test_sort_by_year(index: SearchIndex) -> None:
+    newest = find(index, sort="year_desc")
+    years = [hit.year for hit in newest.hits]
+    assert years[-1] is None  # beowulf, undated, last
+    assert years[:-1] == sorted(years[:-1], reverse=True)  # type: ignore[type-var]
+    oldest = find(index, "computer", sort="year_asc")
+    assert [hit.year for hit in oldest.hits] == [1996, 1997, 2009]
+    assert all(hit.score is None for hit in oldest.hits)
+    undated_last = find(index, sort="year_asc")
+    assert undated_last.hits[0].cluster_id == "nature"
+    assert undated_last.hits[-1].cluster_id == "beowulf"
+
+
+def test_sort_by_title_ignores_leading_articles(index: SearchIndex) -> None:
+    result = find(index, languages=["eng"], sort="title")
+    keys = [title_sort_key(hit.title) for hit in result.hits]
+    assert keys == sorted(keys)
+    titles = [hit.title for hit in result.hits]
+    assert titles[:3] == ["Algorithms", "The art of computer programming", "A brief history of time"]
+
+
+def test_paging(index: SearchIndex) -> None:
+    pages = [index.search(SearchQuery(page=page, page_size=7)) for page in range(1, 6)]
+    assert {p.total for p in pages} == {30}
+    assert [len(p.hits) for p in pages] == [7, 7, 7, 7, 2]
+    assert pages[0].pages == 5
+    seen = [cluster_id for p in pages for cluster_id in ids(p)]
+    assert sorted(seen) == sorted(BY_ID)  # no cluster twice, none left out
+    beyond = index.search(SearchQuery(page=6, page_size=7))
+    assert beyond.total == 30
+    assert beyond.hits == []
+    by_title = [index.search(SearchQuery(sort="title", page=n, page_size=10)) for n in (1, 2, 3)]
+    titles = [title_sort_key(h.title) for p in by_title for h in p.hits]
+    assert titles == sorted(titles)
+    assert len(titles) == 30
+
+
+def test_the_readers_library_is_boosted(index: SearchIndex) -> None:
+    for own, other in (("pku", "thu"), ("thu", "pku")):
+        result = find(index, "operating system concepts", boost_member=own)
+        assert ids(result) == [f"os-{own}", f"os-{other}"]
+        assert result.hits[0].score is not None
+        assert result.hits[1].score is not None
+        assert result.hits[0].score > result.hits[1].score
+    # The boost reorders; it does not add matches.
+    assert find(index, "operating system", boost_member="mit").total == 2
+
+
+def test_a_hit_shows_what_the_result_list_needs(index: SearchIndex) -> None:
+    (hit,) = find(index, "9780262035613").hits
+    assert hit.cluster_id == "dl-en"
+    assert hit.title == "Deep learning"
+    assert hit.authors == ["Goodfellow, Ian", "Bengio, Yoshua", "Courville, Aaron"]
+    assert hit.year == 2016
+    assert hit.format == "book"
+    assert hit.members == ["mit", "pku"]
+    assert hit.score is not None
+    assert hit.score > 0
+    (subtitled,) = find(index, "石头记").hits
+    assert subtitled.title == "红楼梦 : 脂砚斋重评石头记"
+
+
+# -- writes ------------------------------------------------------------------------------------------
+
+
+def test_delete_removes(index: SearchIndex) -> None:
+    index.delete(["hlm-zh", "no-such-cluster"])
+    assert index.count() == 29
+    assert ids(find(index, "红楼梦")) == ["hlm-tw"]
+    index.delete([])
+    assert index.count() == 29
+
+
+def test_upsert_replaces_without_duplicates(index: SearchIndex) -> None:
+    second = make_cluster(
+        "dl-en",
+        "Deep learning",
+        ["mit"],
+        subtitle="2nd edition",
+        authors=["Goodfellow, Ian"],
+        year=2024,
+        language="eng",
+        isbn="9780262035613",
+    )
+    index.upsert([second])
+    assert index.count() == 30
+    result = find(index, "deep learning")
+    assert sorted(ids(result)) == ["dl-en", "dl-python-en"]
+    assert find(index, "deep learning", members=["pku"]).total == 0
+    (hit,) = find(index, "0262035618").hits
+    assert (hit.title, hit.year, hit.members) == ("Deep learning : 2nd edition", 2024, ["mit"])
+    assert find(index, author="Bengio").total == 0
+    # The same cluster twice in one call: the last one wins.
+    index.upsert([second.model_copy(update={"year": 2025}), second.model_copy(update={"year": 2026})])
+    assert index.count() == 30
+    assert [hit.year for hit in find(index, "0262035618").hits] == [2026]
+
+
+def test_clear(index: SearchIndex) -> None:
+    index.clear()
+    assert index.count() == 0
+    assert find(index).total == 0
+    index.upsert(CORPUS[:2])
+    assert index.count() == 2
+
+
+# -- the query model ---------------------------------------------------------------------------------
+
+
+def test_parsed_queries_search(index: SearchIndex) -> None:
+    assert ids(index.search(parse_query_string("author:Goodfellow deep"))) == ["dl-en"]
+    assert ids(index.search(parse_query_string("title:深度 lang:chi year:2018-"))) == ["dl-python-zh"]
+    assert ids(index.search(parse_query_string("isbn:0262033844"))) == ["clrs-en"]
+
+
+# -- the embedded index only: persistence and rebuild ------------------------------------------------
+
+
+def test_tantivy_index_persists_and_rebuilds(tmp_path: Path) -> None:
+    folder = tmp_path / "search"
+    TantivySearchIndex(folder).upsert(CORPUS)
+    reopened = TantivySearchIndex(folder)
+    assert reopened.count() == 30
+    assert not reopened.needs_rebuild
+    assert ids(reopened.search(SearchQuery(text="三体"))) == ["three-body-zh"]
+    reopened.rebuild(CORPUS[:3])
+    assert reopened.count() == 3
+    assert TantivySearchIndex(folder).count() == 3
+
+
+def test_tantivy_index_with_an_old_schema_is_replaced(tmp_path: Path) -> None:
+    import tantivy
+
+    folder = tmp_path / "search"
+    folder.mkdir()
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("cluster_id", stored=True, tokenizer_name="raw")
+    old = tantivy.Index(builder.build(), str(folder))
+    with old.writer(heap_size=15_000_000, num_threads=1) as writer:
+        writer.add_document(tantivy.Document(cluster_id="x"))
+    (folder / "notes.txt").write_text("not the index's")
+    index = TantivySearchIndex(folder)
+    assert index.needs_rebuild
+    assert index.count() == 0
+    assert (folder / "notes.txt").exists()
+    index.rebuild(CORPUS)
+    assert not index.needs_rebuild
+    assert index.search(SearchQuery(text="深度")).total == 2

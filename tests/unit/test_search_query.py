@@ -1,0 +1,98 @@
+"""The search query model on its own: the query-box parser, validation that names the field, the index
+document shape. (What an index finds for a query is the contract in ``tests/contract/test_search_index.py``.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from search_corpus import corpus
+
+from consortium.search import InvalidQueryError, SearchQuery, index_document, parse_query_string
+from consortium.search.analysis import analyze_text, minimal_english_stem
+
+BY_ID = {cluster.cluster_id: cluster for cluster in corpus()}
+
+
+def test_parse_query_string_reads_fields_filters_and_phrases() -> None:
+    query = parse_query_string(
+        'title:深度学习 author:Goodfellow isbn:978-0-262-03561-3 "neural nets" free words year:2010-2017 '
+        "format:book lang:CHI member:pku class:clc:t",
+        page_size=5,
+    )
+    assert query.title == "深度学习"
+    assert query.author == "Goodfellow"
+    assert query.isbn == "978-0-262-03561-3"
+    assert query.text == '"neural nets" free words'
+    assert (query.year_from, query.year_to) == (2010, 2017)
+    assert query.formats == ["book"]
+    assert query.languages == ["chi"]
+    assert query.members == ["pku"]
+    assert query.classes == ["clc:T"]
+    assert query.page_size == 5
+    quoted = parse_query_string('title:"deep learning" subject:“机器 学习” year:2016 C++: primer')
+    assert quoted.title == "deep learning"
+    assert quoted.subject == "机器 学习"
+    assert (quoted.year_from, quoted.year_to) == (2016, 2016)
+    assert quoted.text == "C++: primer"  # an unknown prefix stays in the text
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"page_size": 101}, "page_size"),
+        ({"page": 0}, "page"),
+        ({"page": 200, "page_size": 100}, "page"),
+        ({"year_from": 2017, "year_to": 2010}, "year_to"),
+        ({"languages": ["english"]}, "languages"),
+        ({"classes": ["clc:TP"]}, "classes"),
+        ({"classes": ["dewey:500"]}, "classes"),
+        ({"formats": ["scroll"]}, "formats.0"),
+        ({"facets": ["colour"]}, "facets.0"),
+        ({"sort": "random"}, "sort"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_invalid_queries_name_the_field(params: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidQueryError) as caught:
+        SearchQuery.from_params(params)
+    assert caught.value.details["field"] == field
+    assert field in str(caught.value)
+
+
+def test_parse_query_string_rejects_a_bad_year() -> None:
+    with pytest.raises(InvalidQueryError, match="year") as caught:
+        parse_query_string("year:soon deep")
+    assert caught.value.details["field"] == "year"
+    with pytest.raises(InvalidQueryError, match="formats"):
+        parse_query_string("format:scroll")
+
+
+def test_index_document_shape() -> None:
+    document = index_document(BY_ID["dl-en"])
+    assert document["isbns"] == ["9780262035613", "0262035618"]
+    assert document["class_codes"] == ["lcc:Q325.5", "ddc:006.31"]
+    assert document["class_top"] == ["lcc:Q", "ddc:000"]
+    assert document["members"] == ["mit", "pku"]
+    assert document["first_seen"] == "2025-03-01T08:30:15.123456+00:00"
+    chinese = index_document(BY_ID["dl-python-zh"])
+    assert chinese["title_terms"] == "python 深 深度 度 度学 学 学习 习"
+    assert chinese["class_top"] == ["clc:T"]
+    assert index_document(BY_ID["hlm-tw"])["title_terms"].startswith("红 红楼 楼 楼梦 梦")
+
+
+def test_analysis_of_chinese_and_latin_text() -> None:
+    assert analyze_text("Python深度学习") == ["python", "深", "深度", "度", "度学", "学", "学习", "习"]
+    assert analyze_text("紅樓夢") == ["红", "红楼", "楼", "楼梦", "梦"]
+    # Documents also pair characters across punctuation, so a query typed without it still matches.
+    assert "习方" in analyze_text("深度学习：方法", join_runs=True)
+    assert "习方" not in analyze_text("深度学习：方法")
+
+
+@pytest.mark.parametrize(
+    ("word", "stem"),
+    [("algorithms", "algorithm"), ("libraries", "library"), ("status", "status"), ("class", "class"),
+     ("heroes", "heroes"), ("is", "is"), ("2010s", "2010s")],
+)  # fmt: skip
+def test_minimal_english_stemming(word: str, stem: str) -> None:
+    assert minimal_english_stem(word) == stem
