@@ -1,6 +1,6 @@
 """Text normalization for matching: one form for the same words however a cataloguer typed them.
 
-Full-width forms become half-width (NFKC), case is folded, accents are removed, punctuation (Latin and CJK)
+Mojibake (UTF-8 once read as Latin-1) is repaired, full-width forms become half-width (NFKC), case is folded, accents are removed, punctuation (Latin and CJK)
 becomes a space, traditional Chinese becomes simplified (OpenCC ``t2s``) and common variant characters are
 folded (锺 and 钟 in 钱锺书 / 钱钟书). Chinese text is compared character by character, Latin text word by word;
 both may mix in one title.
@@ -13,6 +13,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import ftfy
 import opencc
 
 __all__ = ["core_title", "is_cjk", "match_text", "name_words", "surname_key", "title_tokens"]
@@ -20,6 +21,8 @@ __all__ = ["core_title", "is_cjk", "match_text", "name_words", "surname_key", "t
 _T2S = opencc.OpenCC("t2s.json")
 # Variant characters that catalogues use interchangeably after traditional-to-simplified conversion.
 _VARIANTS = str.maketrans({"锺": "钟", "於": "于", "裏": "里", "裡": "里", "妳": "你", "箇": "个", "麽": "么"})
+# UTF-8 read as Latin-1 or Windows-1252 ("rÃ¶mische" for "römische"): repaired with ftfy when it shows.
+_MOJIBAKE = re.compile("[ÃÂ][\u0080-\u00bf]|â€")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an|le|la|les|l|der|die|das|el|los|las|il|lo|gli|i)\s+")
@@ -32,6 +35,8 @@ def is_cjk(char: str) -> bool:
 @lru_cache(maxsize=65536)
 def match_text(text: str) -> str:
     """The comparable form of ``text``: lower-case words separated by single spaces, Chinese simplified."""
+    if _MOJIBAKE.search(text):
+        text = ftfy.fix_text(text)
     value = unicodedata.normalize("NFKC", html.unescape(text)).casefold()
     if _CJK.search(value):
         value = _T2S.convert(value).translate(_VARIANTS)
