@@ -1,9 +1,9 @@
 """Text normalization for matching: one form for the same words however a cataloguer typed them.
 
-Mojibake (UTF-8 once read as Latin-1) is repaired, full-width forms become half-width (NFKC), case is folded, accents are removed, punctuation (Latin and CJK)
-becomes a space, traditional Chinese becomes simplified (OpenCC ``t2s``) and common variant characters are
-folded (锺 and 钟 in 钱锺书 / 钱钟书). Chinese text is compared character by character, Latin text word by word;
-both may mix in one title.
+Mojibake (UTF-8 once read as Latin-1) is repaired, full-width forms become half-width (NFKC), case is folded,
+accents are removed, punctuation (Latin and CJK) becomes a space, traditional Chinese becomes simplified (OpenCC
+``t2s``) and common variant characters are folded (锺 and 钟 in 钱锺书 / 钱钟书).
+Chinese text is compared character by character, Latin text word by word; both may mix in one title.
 """
 
 from __future__ import annotations
