@@ -12,10 +12,12 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from consortium.dedup.bulk import cluster_bulk
+from consortium.dedup.service import ClusterUpdate
 from consortium.dedup.state import ClusterChange
 
 if TYPE_CHECKING:
-    from consortium.dedup.service import ClusterUpdate, DedupService
+    from consortium.dedup.service import DedupService
     from consortium.harvest.state import PageCommit
     from consortium.ports import ClusterStore, RecordStore
     from consortium.search.port import SearchIndex
@@ -49,11 +51,16 @@ class Catalogue:
             self.index.delete(update.deleted)
 
     def rebuild(self) -> ClusterUpdate:
-        """Every record clustered from scratch, and the index rebuilt from the clusters."""
+        """Every record clustered from scratch (the bulk path), and the index rebuilt from the clusters.
+
+        Records keep their ``first_seen``, so a rebuild makes no work "new"."""
         stale = [c.cluster_id for c in self.clusters.clusters()]
         removed = sorted({k for cid in stale for k in self.clusters.members_of(cid)})
+        first_seen = {k: p.first_seen for k in removed if (p := self.clusters.placement(k)) is not None}
+        change = cluster_bulk(self.records.records(), self.dedup.clock(), first_seen)
         self.clusters.apply(ClusterChange(removed=removed, deleted=stale))
-        update = self.dedup.apply(r.key for r in self.records.records())
+        self.clusters.apply(change)
+        update = ClusterUpdate(saved=[c.cluster_id for c in change.saved], deleted=stale)
         if self.index is not None:
             self.index.clear()
             self.index.upsert(self.clusters.clusters())

@@ -35,13 +35,20 @@ def is_cjk(char: str) -> bool:
 @lru_cache(maxsize=65536)
 def match_text(text: str) -> str:
     """The comparable form of ``text``: lower-case words separated by single spaces, Chinese simplified."""
+    if "&" in text:
+        text = html.unescape(text).replace("&", " and ")
+    if text.isascii():
+        # Plain ASCII needs none of the Unicode steps below (and most catalogue text is ASCII).
+        return " ".join(_NON_WORD.sub(" ", text.lower()).replace("_", " ").split())
     if _MOJIBAKE.search(text):
         text = ftfy.fix_text(text)
-    value = unicodedata.normalize("NFKC", html.unescape(text)).casefold()
+    value = unicodedata.normalize("NFKC", text).casefold()
     if _CJK.search(value):
         value = _T2S.convert(value).translate(_VARIANTS)
-    value = "".join(c for c in unicodedata.normalize("NFD", value) if not unicodedata.combining(c))
-    value = value.replace("&", " and ")
+    decomposed = unicodedata.normalize("NFD", value)
+    if not decomposed.isascii():
+        decomposed = "".join(c for c in decomposed if not unicodedata.combining(c))
+    value = decomposed
     value = _NON_WORD.sub(" ", value).replace("_", " ")
     return " ".join(value.split())
 

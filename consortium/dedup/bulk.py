@@ -1,0 +1,83 @@
+"""Clustering a whole collection at once (a first load, or a rebuild), by the same rule as the incremental path.
+
+Records are taken in order; each is compared with the earlier records sharing a blocking key (at most
+:data:`~consortium.dedup.service.CANDIDATES_PER_KEY` per key) and joins the cluster holding most of its matches
+(ties: the best score, then the older cluster), or starts one. As in the incremental path, a record matching two
+clusters does not merge them. Everything is kept in memory and written in one change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from consortium.dedup.features import match_view
+from consortium.dedup.keys import blocking_keys
+from consortium.dedup.matcher import decide
+from consortium.dedup.merge import merge_cluster
+from consortium.dedup.state import ClusterChange, RecordPlacement
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import datetime
+
+    from consortium.dedup.state import RecordKey
+    from consortium.models import Record
+
+__all__ = ["cluster_bulk"]
+
+CANDIDATES_PER_KEY = 100
+
+
+def cluster_bulk(
+    records: Iterable[Record], now: datetime, first_seen: dict[RecordKey, datetime] | None = None
+) -> ClusterChange:
+    """Placements and merged clusters for every record; ``first_seen`` keeps known records' times."""
+    known = first_seen or {}
+    items = list(records)
+    views = [match_view(r) for r in items]
+    keys = [blocking_keys(v) for v in views]
+    per_member_title = Counter((v.key[0], v.title) for v in views)
+    generic = {title for (_, title), count in per_member_title.items() if count > 1}
+    blocks: dict[str, list[int]] = {}
+    cluster_of: list[int] = []
+    for i, view in enumerate(views):
+        votes: Counter[int] = Counter()
+        best: dict[int, float] = {}
+        compared: set[int] = set()
+        for key in keys[i]:
+            block = blocks.setdefault(key, [])
+            for j in block[:CANDIDATES_PER_KEY]:
+                if j in compared:
+                    continue
+                compared.add(j)
+                decision = decide(view, views[j], generic_title=view.title in generic or views[j].title in generic)
+                if decision.match:
+                    target = cluster_of[j]
+                    votes[target] += 1
+                    best[target] = max(best.get(target, 0.0), decision.score)
+            block.append(i)
+        if votes:
+            cluster_of.append(min(votes, key=lambda c: (-votes[c], -best[c], c)))
+        else:
+            cluster_of.append(i)
+    groups: dict[int, list[int]] = {}
+    for i, root in enumerate(cluster_of):
+        groups.setdefault(root, []).append(i)
+    change = ClusterChange()
+    for members in groups.values():
+        cluster_id = uuid.uuid4().hex
+        times = {items[i].key: known.get(items[i].key, now) for i in members}
+        for i in members:
+            change.placements.append(
+                RecordPlacement(
+                    member=items[i].member,
+                    local_id=items[i].local_id,
+                    cluster_id=cluster_id,
+                    keys=keys[i],
+                    first_seen=times[items[i].key],
+                )
+            )
+        change.saved.append(merge_cluster(cluster_id, [items[i] for i in members], times, now))
+    return change
