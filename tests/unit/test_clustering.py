@@ -122,3 +122,24 @@ def test_explain_names_keys_and_scores() -> None:
     _, _, shared, decision = service.explain(("riverside", "r1"), ("lakeside", "l1"))
     assert shared == ["t:introduction to algorithms"]
     assert decision.match and decision.scores["title"] == 1.0
+
+
+def test_bulk_clustering_agrees_with_the_incremental_path() -> None:
+    from consortium.dedup.bulk import cluster_bulk
+
+    records, clusters, service = setup()
+    batch = [
+        algorithms("riverside", "r1"),
+        algorithms("lakeside", "l1", identifiers=[]),
+        algorithms("eastlake", "e1"),
+        make_record("riverside", "r2", "Concrete mathematics", authors=["Graham, Ronald L."], year=1994),
+        make_record("lakeside", "l2", "Concrete mathematics /", authors=["Ronald L. Graham"], year=1994),
+        make_record("eastlake", "e2", "算法导论", authors=["Cormen, Thomas H."], year=2013),
+    ]
+    put(records, *batch)
+    service.apply(r.key for r in batch)
+    incremental = sorted(sorted(c.records) for c in clusters.clusters())
+    change = cluster_bulk(batch, datetime(2026, 1, 1, tzinfo=UTC))
+    bulk = sorted(sorted(c.records) for c in change.saved)
+    assert bulk == incremental
+    assert len(bulk) == 3
