@@ -75,7 +75,11 @@ class Container:
             index: SearchIndex = self._overrides["search_index"]
             return index
         if self.settings.backend == "aws":
-            raise ConfigError("the OpenSearch index adapter is not built yet: search runs on the local backend")
+            if not self.settings.opensearch_endpoint:
+                raise ConfigError("CONSORTIUM_OPENSEARCH_ENDPOINT is not set: the aws backend searches OpenSearch")
+            from consortium.adapters.aws import OpenSearchIndex
+
+            return OpenSearchIndex.for_aws(self.settings.opensearch_endpoint, self.settings.aws_region)
         from consortium.adapters.local import TantivySearchIndex
 
         return TantivySearchIndex(self.settings.index_dir)
@@ -86,7 +90,9 @@ class Container:
 
     @cached_property
     def catalogue(self) -> Catalogue:
-        index = self.search_index if self.settings.backend == "local" or "search_index" in self._overrides else None
+        settings = self.settings
+        indexed = settings.backend == "local" or settings.opensearch_endpoint or "search_index" in self._overrides
+        index = self.search_index if indexed else None
         return Catalogue(self.record_store, self.cluster_store, index, self.dedup)
 
     @cached_property

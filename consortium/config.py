@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     clusters_table: str = "consortium-clusters"
     """The DynamoDB table holding clusters, record placements and the blocking index."""
 
+    opensearch_endpoint: str | None = None
+    """The Amazon OpenSearch Service domain endpoint (``https://...``) of the search index on AWS."""
+
     raw_bucket: str = "consortium-raw"
     """The S3 bucket of the raw archive."""
 

@@ -58,3 +58,31 @@ def aws_client(moto_server: str) -> Callable[[str], Any]:
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def opensearch_server() -> Iterator[str]:
+    """The URL of an osmem-server on 127.0.0.1 for the whole session: an in-memory server of the OpenSearch 3.x
+    REST API (a binary bundled in the ``osmem-server`` wheel, no JVM), on a port it picks free. It has neither
+    the smartcn nor the ICU analysis plugin. State persists across tests: use fresh index and alias names."""
+    import time
+    import urllib.request
+
+    from osmem_server import OsmemServer
+
+    server = OsmemServer.start(addr="127.0.0.1:0", japanese=False, startup_timeout=60)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(server.url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"osmem-server at {server.url} did not answer within 30 s")
+            time.sleep(0.05)
+        yield server.url
+    finally:
+        server.close()

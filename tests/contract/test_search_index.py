@@ -1,4 +1,5 @@
-"""The SearchIndex contract: the in-memory reference and the embedded tantivy index find the same clusters.
+"""The SearchIndex contract: the in-memory reference, the embedded tantivy index and the OpenSearch index (against
+osmem-server on 127.0.0.1, a fresh alias per test, without the smartcn analyzer it lacks) find the same clusters.
 
 The corpus (``tests/search_corpus.py``) is 30 clusters of English and Chinese catalogue data held by five
 members. Each test asserts what a reader notices: what is found, in what order, how many, and the facet counts
@@ -8,6 +9,9 @@ beside the list. The query model alone (parsing, validation, the document shape)
 
 from __future__ import annotations
 
+import threading
+import time
+import uuid
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -15,15 +19,21 @@ import pytest
 from factories import make_cluster
 from search_corpus import corpus
 
+from consortium.adapters.aws import OpenSearchIndex
 from consortium.adapters.local import TantivySearchIndex
 from consortium.adapters.memory import InMemorySearchIndex
+from consortium.errors import NotFoundError, StorageError
 from consortium.search import SearchQuery, parse_query_string
 from consortium.search.document import title_sort_key
 from consortium.search.plan import FACET_LIMIT
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
+    from opensearchpy import OpenSearch
+
+    from consortium.models import Cluster
     from consortium.search import SearchIndex, SearchResult
 
 
@@ -31,14 +41,34 @@ CORPUS = corpus()
 BY_ID = {cluster.cluster_id: cluster for cluster in CORPUS}
 
 
-@pytest.fixture(params=["memory", "tantivy"])
+@pytest.fixture
+def opensearch(opensearch_server: str) -> Iterator[OpenSearch]:
+    """A client of the session's osmem-server; the indices of the aliases handed out by :func:`fresh_alias` are
+    deleted afterwards."""
+    from opensearchpy import OpenSearch
+
+    client = OpenSearch(hosts=[opensearch_server], timeout=30)
+    yield client
+    client.indices.delete(index="contract-*", ignore_unavailable=True, expand_wildcards="all")
+    client.close()
+
+
+def fresh_alias() -> str:
+    return f"contract-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(params=["memory", "tantivy", "opensearch"])
 def index(request: pytest.FixtureRequest, tmp_path: Path) -> SearchIndex:
-    """An index holding the corpus (tantivy on disk, committing every 7 clusters to cross batch boundaries)."""
+    """An index holding the corpus (tantivy on disk and OpenSearch with 7 clusters a commit or bulk request, to
+    cross batch boundaries)."""
     built: SearchIndex
     if request.param == "memory":
         built = InMemorySearchIndex()
-    else:
+    elif request.param == "tantivy":
         built = TantivySearchIndex(tmp_path / "search", batch_size=7)
+    else:
+        client = request.getfixturevalue("opensearch")
+        built = OpenSearchIndex(client, alias=fresh_alias(), batch_size=7, chinese_analyzer=False)
     built.upsert(iter(CORPUS))
     return built
 
@@ -377,3 +407,159 @@ def test_tantivy_index_with_an_old_schema_is_replaced(tmp_path: Path) -> None:
     index.rebuild(CORPUS)
     assert not index.needs_rebuild
     assert index.search(SearchQuery(text="深度")).total == 2
+
+
+# -- the OpenSearch index only: the alias, rebuild without downtime, errors --------------------------
+
+
+def test_opensearch_reads_and_writes_through_the_alias(opensearch: OpenSearch) -> None:
+    alias = fresh_alias()
+    index = OpenSearchIndex(opensearch, alias=alias, chinese_analyzer=False)
+    index.upsert(CORPUS[:3])
+    assert index.concrete_indices() == [f"{alias}-v1-000001"]
+    assert not index.needs_rebuild
+    assert opensearch.count(index=f"{alias}-v1-000001")["count"] == 3
+    # A second adapter on the same alias (another process) finds the index and does not make another.
+    again = OpenSearchIndex(opensearch, alias=alias, chinese_analyzer=False)
+    assert again.count() == 3
+    assert again.concrete_indices() == [f"{alias}-v1-000001"]
+
+
+def test_opensearch_refresh_wait_for_makes_writes_searchable(opensearch: OpenSearch) -> None:
+    index = OpenSearchIndex(opensearch, alias=fresh_alias(), batch_size=4, chinese_analyzer=False, refresh="wait_for")
+    index.upsert(CORPUS)
+    assert ids(find(index, "三体")) == ["three-body-zh"]
+    assert index.count() == 30
+
+
+def test_opensearch_rebuild_swaps_the_alias_with_no_moment_where_searches_fail(opensearch: OpenSearch) -> None:
+    alias = fresh_alias()
+    index = OpenSearchIndex(opensearch, alias=alias, batch_size=5, chinese_analyzer=False)
+    index.upsert(CORPUS)
+    old = index.concrete_indices()
+    kept = [c for c in CORPUS if c.language == "chi"]  # 12 clusters, 三体 among them, Deep learning not
+    totals: list[int] = []
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def searched_five_more_times() -> bool:
+        seen = len(totals) + len(failures)
+        deadline = time.monotonic() + 10
+        while len(totals) + len(failures) < seen + 5 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        return len(totals) + len(failures) >= seen + 5
+
+    def search_all_the_time() -> None:
+        reader = OpenSearchIndex(opensearch, alias=alias, chinese_analyzer=False)
+        while not stop.is_set():
+            try:
+                totals.append(reader.search(SearchQuery(page_size=1)).total)
+            except BaseException as exc:
+                failures.append(exc)
+
+    def clusters_while_searching() -> Iterator[Cluster]:
+        for position, cluster in enumerate(kept):
+            if position == len(kept) - 1:
+                # Earlier batches are in the new index; the alias still points at the old, complete one.
+                assert opensearch.indices.exists(index=f"{alias}-v1-000002")
+                assert index.concrete_indices() == old
+                assert find(index).total == 30
+                assert ids(find(index, "deep learning", languages=["eng"])) == ["dl-en", "dl-python-en"]
+                assert searched_five_more_times()  # the other reader, meanwhile
+            yield cluster
+
+    reader = threading.Thread(target=search_all_the_time)
+    reader.start()
+    try:
+        index.rebuild(clusters_while_searching())
+        assert searched_five_more_times()  # and after the swap
+    finally:
+        stop.set()
+        reader.join(timeout=30)
+    assert failures == []
+    assert set(totals) == {30, len(kept)}
+    assert totals[-1] == len(kept)
+    assert totals == sorted(totals, reverse=True)  # old index until the swap, then only the new one
+    assert index.concrete_indices() == [f"{alias}-v1-000002"]
+    assert not opensearch.indices.exists(index=old[0])
+    assert index.count() == len(kept)
+    assert ids(find(index, "三体")) == ["three-body-zh"]
+    assert find(index, "deep learning").total == 0
+
+
+def test_opensearch_rebuild_moves_an_older_schema_version(opensearch: OpenSearch) -> None:
+    alias = fresh_alias()
+    opensearch.indices.create(index=f"{alias}-v0-000004", body={"aliases": {alias: {}}})
+    index = OpenSearchIndex(opensearch, alias=alias, chinese_analyzer=False)
+    assert index.count() == 0
+    assert index.needs_rebuild
+    index.rebuild(iter(CORPUS))
+    assert not index.needs_rebuild
+    assert index.concrete_indices() == [f"{alias}-v1-000005"]  # the counter goes on across versions
+    assert not opensearch.indices.exists(index=f"{alias}-v0-000004")
+    assert find(index, "深度学习", facets=["member"]).total == 2
+
+
+def test_opensearch_failed_rebuild_leaves_the_alias_as_it_was(opensearch: OpenSearch) -> None:
+    alias = fresh_alias()
+    index = OpenSearchIndex(opensearch, alias=alias, batch_size=5, chinese_analyzer=False)
+    index.upsert(CORPUS)
+
+    def broken() -> Iterator[Cluster]:
+        yield from CORPUS[:12]
+        raise RuntimeError("the cluster store went away")
+
+    with pytest.raises(RuntimeError, match="went away"):
+        index.rebuild(broken())
+    assert index.concrete_indices() == [f"{alias}-v1-000001"]
+    assert not opensearch.indices.exists(index=f"{alias}-v1-000002")  # the half-loaded index is gone
+    assert index.count() == 30
+
+
+def test_opensearch_errors_are_ours(opensearch: OpenSearch) -> None:
+    from opensearchpy import OpenSearch as Client
+
+    unreachable = Client(hosts=["http://127.0.0.1:9"], max_retries=0, timeout=2)
+    with pytest.raises(StorageError, match="cannot reach OpenSearch") as caught:
+        OpenSearchIndex(unreachable, alias=fresh_alias(), chinese_analyzer=False).count()
+    assert caught.value.retryable
+    index = OpenSearchIndex(opensearch, alias=fresh_alias(), chinese_analyzer=False)
+    index.upsert(CORPUS[:2])
+    opensearch.indices.delete(index=index.concrete_indices()[0])  # the index and its alias gone behind our back
+    with pytest.raises(NotFoundError):
+        index.search(SearchQuery(text="deep"))
+    # A document the index refuses: the bulk error names it, without carrying the document.
+    alias = fresh_alias()
+    opensearch.indices.create(
+        index=f"{alias}-v1-000001",
+        body={"mappings": {"properties": {"members": {"type": "integer"}}}, "aliases": {alias: {}}},
+    )
+    with pytest.raises(StorageError, match="2 document") as refused:
+        OpenSearchIndex(opensearch, alias=alias, chinese_analyzer=False).upsert(CORPUS[:2])
+    assert "members" in str(refused.value)
+    assert "data" not in refused.value.details["errors"][0]["index"]
+
+
+def test_opensearch_without_smartcn_refuses_the_full_template(opensearch: OpenSearch) -> None:
+    # osmem-server, like an OpenSearch without the Smart Chinese and ICU plugins, rejects the real template:
+    # the failure is loud, not a silently different analysis.
+    with pytest.raises(StorageError, match="400"):
+        OpenSearchIndex(opensearch, alias=fresh_alias()).count()
+
+
+def test_opensearch_template_installs_as_a_composable_template(opensearch: OpenSearch) -> None:
+    from consortium.adapters.aws.opensearch_index import load_template
+
+    template = load_template(1, chinese_analyzer=False)
+    name = f"consortium-bib-v1-contract-{uuid.uuid4().hex[:8]}"
+    opensearch.indices.put_index_template(name="consortium-bib-v1", body=template)
+    try:
+        opensearch.indices.create(index=name)  # matched by the template's index pattern
+        mapping = opensearch.indices.get_mapping(index=name)[name]["mappings"]
+        assert mapping["dynamic"] == "strict"
+        assert mapping["properties"]["title_terms"]["analyzer"] == "whitespace"
+        assert mapping["properties"]["subjects"]["fields"]["keyword"]["type"] == "keyword"
+        assert set(mapping["properties"]) == set(template["template"]["mappings"]["properties"])
+    finally:
+        opensearch.indices.delete(index=name, ignore_unavailable=True)
+        opensearch.indices.delete_index_template(name="consortium-bib-v1")

@@ -1,7 +1,9 @@
-"""AWS adapters: the record and cluster stores in DynamoDB and the raw archive in S3 (imports boto3)."""
+"""AWS adapters: the record and cluster stores in DynamoDB, the raw archive in S3, the search index in OpenSearch
+(imports boto3 and opensearch-py)."""
 
 from consortium.adapters.aws.dynamodb_clusters import DynamoDbClusterStore
 from consortium.adapters.aws.dynamodb_store import DynamoDbRecordStore, create_table
+from consortium.adapters.aws.opensearch_index import OpenSearchIndex
 from consortium.adapters.aws.s3_archive import S3BlobStore
 
-__all__ = ["DynamoDbClusterStore", "DynamoDbRecordStore", "S3BlobStore", "create_table"]
+__all__ = ["DynamoDbClusterStore", "DynamoDbRecordStore", "OpenSearchIndex", "S3BlobStore", "create_table"]
