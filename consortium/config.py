@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CONSORTIUM_", extra="ignore")
 
     backend: Literal["local", "aws"] = "local"
-    """Which adapter set to use: ``local`` (SQLite, a folder, a key file) or ``aws`` (DynamoDB, S3, KMS...)."""
+    """Which adapter set to use: ``local`` (SQLite, tantivy) or ``aws`` (DynamoDB, S3, OpenSearch)."""
 
     data_dir: Path = Path("./var")
     """Where all local state lives: the SQLite database and the raw archive."""

@@ -4,6 +4,11 @@ Reading is permissive, as pymarc's permissive mode: a record that cannot be read
 :class:`~consortium.harvest.items.RawRecord` with its raw bytes and the reason, and reading goes on with the
 next record. Binary files resume from a byte offset, MARCXML files from a record number.
 
+A binary record whose leader and directory are plainly well formed, and which is not a deletion, is not parsed
+while the file is read: its control number (001) is read from the directory, and the record is parsed (by
+:func:`parse_raw`, with :func:`parse_iso2709`) only when the harvest finds it new or changed. Any other binary
+record (no usable 001, a deletion, a length or directory that needs checking) is parsed as it is read.
+
 Binary records are read as exporters really write them: a directory whose lengths or offsets miss the field
 terminators (lengths counted in characters, not bytes, say) is rebuilt from the terminators when they give the
 directory's number of fields; text is UTF-8 when leader/09 says so, or when a record declared MARC-8 is valid
@@ -13,6 +18,7 @@ record in another encoding) or a malformed escape sequence quarantines the recor
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from typing import TYPE_CHECKING, Any, cast
@@ -36,12 +42,14 @@ __all__ = [
     "iter_marcxml",
     "marcxml_to_pymarc",
     "parse_iso2709",
+    "parse_raw",
 ]
 
 MARCXML_NS = "http://www.loc.gov/MARC21/slim"
 _TERMINATOR = 0x1D
 _MEDIA_ISO2709 = "application/marc"
 _MEDIA_MARCXML = "application/marcxml+xml"
+_CONTROL_NUMBER = re.compile(rb"[\x20-\x7e]+")
 
 
 def diagnose_iso2709(chunk: bytes) -> str | None:
@@ -68,9 +76,32 @@ def diagnose_iso2709(chunk: bytes) -> str | None:
     return None
 
 
+def _fitted_base(chunk: bytes) -> int | None:
+    """The base address of data when the directory ends at the first field terminator, the leader says so, and
+    every entry is numeric and its field ends on a field terminator; otherwise ``None`` (which says nothing).
+
+    This is exactly when :func:`_reframe` finds the directory fitting, checked without building its entries.
+    """
+    base = chunk.find(b"\x1e", 24) + 1
+    if base <= 25 or (base - 25) % 12 or chunk[12:17] != b"%05d" % base:
+        return None
+    size = len(chunk)
+    for i in range(27, base - 1, 12):  # each entry's length (4 digits) and start (5 digits)
+        digits = chunk[i : i + 9]
+        if not digits.isdigit():
+            return None
+        value = int(digits)
+        end = base + value // 100000 + value % 100000 - 1
+        if end >= size or chunk[end] != 0x1E:
+            return None
+    return base
+
+
 def _reframe(chunk: bytes) -> bytes | None:
     """The record with its directory rebuilt from the field terminators, when the directory's lengths, offsets
     or base address miss them but the terminators delimit exactly its number of fields; otherwise ``None``."""
+    if _fitted_base(chunk) is not None:
+        return None  # the common case, told quickly; what follows finds the same
     end_of_directory = chunk.find(b"\x1e", 24)
     directory = chunk[24:end_of_directory]
     if end_of_directory < 0 or not directory or len(directory) % 12:
@@ -183,6 +214,38 @@ def parse_iso2709(chunk: bytes, *, force_utf8: bool) -> pymarc.Record:
     return record if utf8 else _decode_marc8(record)
 
 
+def _peek_control_number(chunk: bytes) -> str | None:
+    """The record's id as :func:`~consortium.harvest.normalize.marc21.marc21_local_id` finds it in the parsed
+    record, read from the directory without parsing; ``None`` when the record must be parsed to tell.
+
+    Trusted only for a record that needs no reframing, with an ASCII leader and directory, that is not a deletion
+    (whether it can be deleted depends on whether it can be read), and whose first non-empty 001 is printable
+    ASCII and not blank; a record without one (the 035 $a fallback) or with anything else is parsed instead.
+    """
+    base = _fitted_base(chunk)
+    if base is None or chunk[5] == 0x64 or not chunk[:base].isascii():  # 0x64: leader/05 "d", deleted
+        return None
+    for i in range(24, base - 1, 12):
+        if chunk[i : i + 3] != b"001":
+            continue
+        length, start = int(chunk[i + 3 : i + 7]), int(chunk[i + 7 : i + 12])
+        value = chunk[base + start : base + start + length - 1]  # as pymarc slices a field's data
+        if not value:
+            continue  # an empty 001 does not count; a later one may
+        if _CONTROL_NUMBER.fullmatch(value) is None or not value.strip():
+            return None
+        return value.strip().decode("ascii")
+    return None
+
+
+def parse_raw(item: RawRecord, *, force_utf8: bool) -> RawRecord:
+    """The item with ``parsed`` set, for a binary record that :func:`iter_iso2709` left unparsed (parsed with
+    :func:`parse_iso2709`, whose :class:`RecordError` says why it cannot be); any other item as it is."""
+    if item.parsed is not None or item.error is not None or item.media_type != _MEDIA_ISO2709:
+        return item
+    return dataclasses.replace(item, parsed=parse_iso2709(item.raw, force_utf8=force_utf8))
+
+
 def _split(data: bytes, start: int) -> Iterator[tuple[int, int, str | None]]:
     """``(start, end, problem)`` of each record from byte ``start``, trusting the leader's length only when
     the record terminator is where it says; otherwise the record ends at the next terminator."""
@@ -208,36 +271,39 @@ def _split(data: bytes, start: int) -> Iterator[tuple[int, int, str | None]]:
 
 
 def iter_iso2709(data: bytes, *, name: str, start: int, page_size: int, force_utf8: bool) -> Iterator[RawPage]:
-    """Pages of records from binary MARC ``data``, resuming at byte offset ``start``."""
+    """Pages of records from binary MARC ``data``, resuming at byte offset ``start``.
+
+    A well-formed record with a plain 001 comes unparsed (``parsed`` is ``None``; see :func:`parse_raw`).
+    """
     page = RawPage()
-    number = 0
     for begin, end, problem in _split(data, start):
-        number += 1
         chunk = data[begin:end]
         position = f"{name}@{begin}"
-        try:
-            marc = parse_iso2709(chunk, force_utf8=force_utf8)
-        except RecordError as exc:
-            reason = f"{problem}; {exc}" if problem else str(exc)
-            page.records.append(RawRecord(position, chunk, _MEDIA_ISO2709, error=reason))
+        local_id = None if problem else _peek_control_number(chunk)
+        if local_id is not None:
+            page.records.append(RawRecord(position, chunk, _MEDIA_ISO2709, local_id=local_id))
         else:
-            deleted = str(marc.leader)[5:6] == "d"
-            page.records.append(
-                RawRecord(
-                    position,
-                    chunk,
-                    _MEDIA_ISO2709,
-                    local_id=marc21_local_id(marc),
-                    parsed=marc,
-                    deleted=deleted,
-                )
-            )
+            _parse_now(page, position, chunk, problem, force_utf8=force_utf8)
         if len(page.records) >= page_size:
             page.cursor = {"offset": end}
             yield page
             page = RawPage()
     page.cursor = None
     yield page
+
+
+def _parse_now(page: RawPage, position: str, chunk: bytes, problem: str | None, *, force_utf8: bool) -> None:
+    """Parse a binary record while reading, adding it to the page with its id, or with why it cannot be read."""
+    try:
+        marc = parse_iso2709(chunk, force_utf8=force_utf8)
+    except RecordError as exc:
+        reason = f"{problem}; {exc}" if problem else str(exc)
+        page.records.append(RawRecord(position, chunk, _MEDIA_ISO2709, error=reason))
+        return
+    deleted = str(marc.leader)[5:6] == "d"
+    page.records.append(
+        RawRecord(position, chunk, _MEDIA_ISO2709, local_id=marc21_local_id(marc), parsed=marc, deleted=deleted)
+    )
 
 
 def marcxml_to_pymarc(element: etree._Element) -> pymarc.Record:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from consortium.errors import RecordError
 from consortium.harvest.identifiers import InvalidIdentifierError
@@ -16,14 +16,60 @@ if TYPE_CHECKING:
 
     from consortium.models import Identifier
 
-__all__ = ["control", "identifiers_from", "joined", "require_title", "subfield", "subfields", "tagged"]
+__all__ = [
+    "FieldIndex",
+    "MarcFields",
+    "control",
+    "identifiers_from",
+    "joined",
+    "require_title",
+    "subfield",
+    "subfields",
+    "tagged",
+]
 
 
-def tagged(marc: MarcRecord, *tags: str) -> list[Field]:
+class FieldIndex:
+    """A pymarc record's fields by tag, gathered in one pass: :meth:`get_fields` answers as pymarc's does (the
+    fields with those tags, in the record's order) without going through every field on each call.
+
+    For a record that is not changed while it is read through the index (a normalizer reading it, say).
+    """
+
+    __slots__ = ("_by_tag", "_fields", "leader")
+
+    def __init__(self, marc: MarcRecord) -> None:
+        self.leader: Any = marc.leader
+        self._fields: list[Field] = marc.fields
+        by_tag: dict[str, list[Field]] = {}
+        for field in marc.fields:
+            if field.tag in by_tag:
+                by_tag[field.tag].append(field)
+            else:
+                by_tag[field.tag] = [field]
+        self._by_tag = by_tag
+
+    def get_fields(self, *tags: str) -> list[Field]:
+        if len(tags) == 1:
+            return list(self._by_tag.get(tags[0], ()))
+        if not tags:
+            return list(self._fields)
+        present = [tag for tag in set(tags) if tag in self._by_tag]
+        if len(present) <= 1:
+            return list(self._by_tag[present[0]]) if present else []
+        wanted = set(present)
+        return [field for field in self._fields if field.tag in wanted]  # several tags: in the record's order
+
+
+MarcFields: TypeAlias = "MarcRecord | FieldIndex"
+"""What the field readers below take: a pymarc record, or its :class:`FieldIndex`."""
+
+
+def tagged(marc: MarcFields, *tags: str) -> list[Field]:
     return list(marc.get_fields(*tags))
 
 
-def control(marc: MarcRecord, tag: str) -> str | None:
+def control(marc: MarcFields, tag: str) -> str | None:
     for field in marc.get_fields(tag):
         if field.is_control_field() and field.data:
             return str(field.data)
@@ -40,7 +86,7 @@ def subfields(field: Field, codes: str) -> list[str]:
 
 
 def identifiers_from(
-    marc: MarcRecord,
+    marc: MarcFields,
     wanted: Sequence[tuple[str, str, Callable[[str], Identifier | None]]],
 ) -> list[Identifier]:
     """Identifiers from ``(tag, subfield code, normalizer)`` triples, each failure naming its field.

@@ -20,6 +20,7 @@ from consortium.harvest.identifiers import (
     normalize_oclc,
 )
 from consortium.harvest.normalize.common import (
+    FieldIndex,
     control,
     identifiers_from,
     joined,
@@ -41,6 +42,8 @@ from consortium.models import (
 if TYPE_CHECKING:
     from pymarc import Record as MarcRecord
 
+    from consortium.harvest.normalize.common import MarcFields
+
 __all__ = ["marc21_format", "marc21_local_id", "normalize_marc21"]
 
 _ELECTRONIC_FORMS = {"o", "q", "s"}
@@ -54,7 +57,7 @@ _HEADING = "abcdfgklmnopqrst"
 _SUBDIVISIONS = "vxyz"
 
 
-def marc21_local_id(marc: MarcRecord) -> str | None:
+def marc21_local_id(marc: MarcFields) -> str | None:
     """The member's id of the record: 001, else the first 035 $a."""
     value = control(marc, "001")
     if value and value.strip():
@@ -66,7 +69,7 @@ def marc21_local_id(marc: MarcRecord) -> str | None:
     return None
 
 
-def marc21_format(marc: MarcRecord) -> ResourceFormat:
+def marc21_format(marc: MarcFields) -> ResourceFormat:
     leader = str(marc.leader)
     kind, level = leader[6:7], leader[7:8]
     f008 = control(marc, "008") or ""
@@ -104,7 +107,7 @@ def marc21_format(marc: MarcRecord) -> ResourceFormat:
     return ResourceFormat.OTHER
 
 
-def _title(marc: MarcRecord) -> tuple[str, str | None]:
+def _title(marc: MarcFields) -> tuple[str, str | None]:
     """245 $a $n $p and $b; a 245 with only a form ($k, as archives write) or no 245 at all falls back to
     the uniform title (240, 130) or a varying title (246)."""
     for field in tagged(marc, "245"):
@@ -125,7 +128,7 @@ def _title(marc: MarcRecord) -> tuple[str, str | None]:
     raise RecordError("245: the record has no title field (nor 240, 130 or 246)")
 
 
-def _publication(marc: MarcRecord) -> tuple[str | None, str | None]:
+def _publication(marc: MarcFields) -> tuple[str | None, str | None]:
     """Publisher name and date statement: 264 with second indicator 1 first, then 260."""
     for field in tagged(marc, "264"):
         if field.indicator2 == "1":
@@ -143,7 +146,7 @@ def _year(f008: str, date_statement: str | None) -> int | None:
     return first_year(date1 if date1.isdigit() else None, date_statement)
 
 
-def _classifications(marc: MarcRecord) -> list[Classification]:
+def _classifications(marc: MarcFields) -> list[Classification]:
     found: list[Classification] = []
 
     def add(scheme: ClassScheme, code: str | None) -> None:
@@ -172,7 +175,7 @@ def _classifications(marc: MarcRecord) -> list[Classification]:
     return found
 
 
-def _holdings(marc: MarcRecord, member: str, default_location: str | None, online: bool) -> list[Holding]:
+def _holdings(marc: MarcFields, member: str, default_location: str | None, online: bool) -> list[Holding]:
     holdings: list[Holding] = []
     for field in tagged(marc, "852"):
         call_number = " ".join(p.strip() for p in subfields(field, "hi") if p.strip()) or None
@@ -198,18 +201,19 @@ def normalize_marc21(
     default_location: str | None = None,
 ) -> Record:
     """Normalize one MARC21 record; ``local_id`` overrides 001 (an OAI-PMH identifier, say)."""
-    record_id = local_id or marc21_local_id(marc)
+    fields = FieldIndex(marc)  # read by tag a score of times below
+    record_id = local_id or marc21_local_id(fields)
     if not record_id:
         raise RecordError("001: the record has no control number (and no 035 $a)")
-    title, subtitle = _title(marc)
-    publisher, date_statement = _publication(marc)
-    f008 = control(marc, "008") or ""
+    title, subtitle = _title(fields)
+    publisher, date_statement = _publication(fields)
+    f008 = control(fields, "008") or ""
     year = _year(f008, date_statement)
     language = language_code(f008[35:38] if len(f008) >= 38 else None)
     if language is None:
-        language = next((language_code(subfield(f, "a")) for f in tagged(marc, "041")), None)
+        language = next((language_code(subfield(f, "a")) for f in tagged(fields, "041")), None)
     identifiers = identifiers_from(
-        marc,
+        fields,
         [
             ("020", "a", normalize_isbn),
             ("022", "a", normalize_issn),
@@ -217,20 +221,20 @@ def normalize_marc21(
             ("010", "a", normalize_lccn),
         ],
     )
-    for field in tagged(marc, "024"):
+    for field in tagged(fields, "024"):
         if (subfield(field, "2") or "").lower() == "doi":
             doi = normalize_doi(subfield(field, "a") or "")
             if doi and doi not in identifiers:
                 identifiers.append(doi)
-    resource_format = marc21_format(marc)
+    resource_format = marc21_format(fields)
     online = resource_format in (ResourceFormat.EBOOK, ResourceFormat.EJOURNAL, ResourceFormat.WEB)
     authors = unique(
         # A corporate name is its entry element with its subordinate units ("United States. Congress. House").
         clean(" ".join(subfields(f, "ab") if f.tag in ("110", "710") else subfields(f, "a")))
-        for f in tagged(marc, "100", "110", "111", "700", "710", "711")
+        for f in tagged(fields, "100", "110", "111", "700", "710", "711")
     )
     subjects = unique(
-        joined(tagged(marc, "600", "610", "611", "630", "650", "651", "655"), _SUBDIVISIONS, heading=_HEADING)
+        joined(tagged(fields, "600", "610", "611", "630", "650", "651", "655"), _SUBDIVISIONS, heading=_HEADING)
     )
     return Record(
         member=member,
@@ -243,11 +247,11 @@ def normalize_marc21(
         publisher=publisher,
         year=year,
         language=language,
-        edition=next((clean(subfield(f, "a")) for f in tagged(marc, "250")), None),
-        pages=next((page_count(subfield(f, "a")) for f in tagged(marc, "300")), None),
+        edition=next((clean(subfield(f, "a")) for f in tagged(fields, "250")), None),
+        pages=next((page_count(subfield(f, "a")) for f in tagged(fields, "300")), None),
         identifiers=identifiers,
         subjects=subjects,
-        classifications=_classifications(marc),
-        holdings=_holdings(marc, member, default_location, online),
+        classifications=_classifications(fields),
+        holdings=_holdings(fields, member, default_location, online),
         raw=raw,
     )

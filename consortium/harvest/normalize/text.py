@@ -15,6 +15,9 @@ _TRAILING = re.compile(r"[\s/:;,=.]+$")
 _LEADING = re.compile(r"^[\s/:;,=]+")
 # C0 and C1 control characters: non-sorting marks (U+0088/U+0089, U+0098/U+009C), stray escapes.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A printable ASCII value that starts and ends with none of these (and has no double blank) is already clean.
+_ASIS_FIRST = frozenset(" /:;,=[")
+_ASIS_LAST = frozenset(" /:;,=.]")
 _INITIAL = re.compile(r"(?:^|[\s.])[^\W\d_]\.$")
 _YEAR = re.compile(r"(?<!\d)(1[4-9]\d\d|20\d\d)(?!\d)")
 # A pagination sequence ("xv, 320, 11 p.", "1,312 pages"): numbers before the unit, comma and blank separated.
@@ -65,6 +68,15 @@ def clean(value: str | None) -> str | None:
     """
     if value is None:
         return None
+    if (
+        value
+        and value.isascii()
+        and value.isprintable()
+        and value[0] not in _ASIS_FIRST
+        and value[-1] not in _ASIS_LAST
+        and "  " not in value
+    ):
+        return value  # plain ASCII, single-spaced, no punctuation or bracket at either end: nothing to do
     spaced = " ".join(unicodedata.normalize("NFC", value).split())  # blanks first: a tab is a blank, not a control
     text = " ".join(_CONTROL.sub("", spaced).split())
     previous = None
