@@ -62,7 +62,6 @@ class Catalogue:
         self.clusters.apply(change)
         update = ClusterUpdate(saved=[c.cluster_id for c in change.saved], deleted=stale)
         if self.index is not None:
-            self.index.clear()
-            self.index.upsert(self.clusters.clusters())
+            self.index.rebuild(self.clusters.clusters())
         log.info("rebuilt %d clusters from %d records", self.clusters.count(), self.records.count())
         return update

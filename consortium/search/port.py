@@ -47,6 +47,10 @@ class SearchIndex(Protocol):
         """How many clusters are indexed."""
         ...
 
+    def rebuild(self, clusters: Iterable[Cluster]) -> None:
+        """Replace the whole index by ``clusters``; searches see the old index until the new one is complete."""
+        ...
+
     def clear(self) -> None:
         """Remove every document."""
         ...

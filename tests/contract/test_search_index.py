@@ -332,6 +332,14 @@ def test_delete_removes(index: SearchIndex) -> None:
     assert index.count() == 29
 
 
+def test_rebuild_replaces_everything(index: SearchIndex) -> None:
+    only = make_cluster("only", "Deep learning", ["mit"], authors=["Goodfellow, Ian"], year=2016, language="eng")
+    index.rebuild([only, only])
+    assert index.count() == 1
+    assert ids(find(index, "deep learning")) == ["only"]
+    assert ids(find(index, "红楼梦")) == []
+
+
 def test_upsert_replaces_without_duplicates(index: SearchIndex) -> None:
     second = make_cluster(
         "dl-en",

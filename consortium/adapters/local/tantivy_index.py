@@ -193,10 +193,15 @@ class TantivySearchIndex:
     def rebuild(self, clusters: Iterable[Cluster]) -> None:
         """Replace the whole index by ``clusters`` in one commit: searches see the old index until the new
         one is complete."""
+        seen: set[str] = set()
         with self._writer() as writer:
             writer.delete_all_documents()
             for cluster in clusters:
-                writer.delete_documents_by_term("cluster_id", cluster.cluster_id)
+                # A queued delete per document would be held until the commit (about 1 KB each): only a
+                # cluster id given twice needs one.
+                if cluster.cluster_id in seen:
+                    writer.delete_documents_by_term("cluster_id", cluster.cluster_id)
+                seen.add(cluster.cluster_id)
                 writer.add_document(self._document(cluster))
             writer.commit()
         self.needs_rebuild = False

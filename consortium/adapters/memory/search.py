@@ -72,6 +72,11 @@ class InMemorySearchIndex:
     def count(self) -> int:
         return len(self._documents)
 
+    def rebuild(self, clusters: Iterable[Cluster]) -> None:
+        fresh = InMemorySearchIndex()
+        fresh.upsert(clusters)
+        self.__dict__.update(fresh.__dict__)
+
     def clear(self) -> None:
         self._documents.clear()
 
