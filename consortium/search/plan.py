@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 from stdnum import isbn as _isbn
 from stdnum import issn as _issn
 
+from consortium.dedup.text import is_cjk
 from consortium.search.analysis import analyze_name, analyze_text
 from consortium.search.document import FACET_FIELDS, TERM_FIELDS
 from consortium.search.query import FacetCount, SearchHit
@@ -98,7 +99,7 @@ def plan_query(query: SearchQuery) -> QueryPlan:
     Example
     -------
     >>> plan_query(SearchQuery(text="深度", members=["pku"])).clauses[0].alternatives[0]
-    Term(field='title_terms', value='深', boost=3.0)
+    Term(field='title_terms', value='深度', boost=3.0)
     """
     clauses: list[Clause] = []
     for word in query.text.split():
@@ -109,7 +110,8 @@ def plan_query(query: SearchQuery) -> QueryPlan:
         (query.subject, "subjects_terms", analyze_text),
     ):
         if value:
-            clauses.extend(Clause((Term(field, term, TERM_FIELDS[field]),)) for term in analyzer(value))
+            terms, _ = _query_terms(analyzer(value), [])
+            clauses.extend(Clause((Term(field, term, TERM_FIELDS[field]),)) for term in terms)
     if query.isbn:
         clauses.append(Clause((Term("isbns", _normalized_isbn(query.isbn)),)))
     filters = [
@@ -136,8 +138,7 @@ def plan_query(query: SearchQuery) -> QueryPlan:
 def _free_word(word: str) -> list[Clause]:
     """The clauses of one word of free text: each of its terms in any text field, or the ISBN/ISSN it is."""
     compact = unicodedata.normalize("NFKC", word).strip("\"'()[],.;").upper()
-    text_terms = analyze_text(word)
-    name_terms = analyze_name(word)
+    text_terms, name_terms = _query_terms(analyze_text(word), analyze_name(word))
     identifiers: list[Term] = []
     if _ISBN_LIKE.fullmatch(compact) and _isbn.is_valid(compact):
         identifiers.append(Term("isbns", _normalized_isbn(compact)))
@@ -150,6 +151,14 @@ def _free_word(word: str) -> list[Clause]:
             identifiers.extend(_text_alternatives(text_terms[0], name_terms[0]))
         return [Clause(tuple(identifiers))]
     return [Clause(_text_alternatives(t, n)) for t, n in zip(text_terms, name_terms, strict=True)]
+
+
+def _query_terms(terms: list[str], parallel: list[str]) -> tuple[list[str], list[str]]:
+    """Query terms without the single Chinese characters that a character pair of the query already requires
+    (a document holding 深度 in a field holds 深 there too): fewer clauses, the same matches."""
+    covered = {char for term in terms if len(term) == 2 and all(is_cjk(c) for c in term) for char in term}
+    keep = [not (len(term) == 1 and term in covered) for term in terms]
+    return [t for t, k in zip(terms, keep, strict=True) if k], [t for t, k in zip(parallel, keep, strict=False) if k]
 
 
 def _text_alternatives(text_term: str, name_term: str) -> tuple[Term, ...]:
