@@ -13,10 +13,11 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from consortium.dedup.features import match_view
-from consortium.dedup.keys import blocking_keys
+from consortium.dedup.keys import record_keys
 from consortium.dedup.matcher import decide
 from consortium.dedup.merge import merge_cluster
 from consortium.dedup.state import ClusterChange, RecordPlacement
+from consortium.gc_tuning import fewer_collections
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -34,15 +35,27 @@ def cluster_bulk(
     records: Iterable[Record], now: datetime, first_seen: dict[RecordKey, datetime] | None = None
 ) -> ClusterChange:
     """Placements and merged clusters for every record; ``first_seen`` keeps known records' times."""
+    with fewer_collections():
+        return _cluster_bulk(records, now, first_seen)
+
+
+def _cluster_bulk(
+    records: Iterable[Record], now: datetime, first_seen: dict[RecordKey, datetime] | None
+) -> ClusterChange:
     known = first_seen or {}
     items = list(records)
-    views = [match_view(r) for r in items]
-    keys = [blocking_keys(v) for v in views]
-    per_member_title = Counter((v.key[0], v.title) for v in views)
+    keys = [record_keys(r) for r in items]
+    shared = Counter(k for ks in keys for k in ks)
+    # Only records sharing a key with another are ever compared: only they need the whole match view.
+    views = [match_view(r) if any(shared[k] > 1 for k in ks) else None for r, ks in zip(items, keys, strict=True)]
+    per_member_title = Counter((v.key[0], v.title) for v in views if v is not None)
     generic = {title for (_, title), count in per_member_title.items() if count > 1}
     blocks: dict[str, list[int]] = {}
     cluster_of: list[int] = []
     for i, view in enumerate(views):
+        if view is None:
+            cluster_of.append(i)
+            continue
         votes: Counter[int] = Counter()
         best: dict[int, float] = {}
         compared: set[int] = set()
@@ -52,7 +65,9 @@ def cluster_bulk(
                 if j in compared:
                     continue
                 compared.add(j)
-                decision = decide(view, views[j], generic_title=view.title in generic or views[j].title in generic)
+                other = views[j]
+                assert other is not None
+                decision = decide(view, other, generic_title=view.title in generic or other.title in generic)
                 if decision.match:
                     target = cluster_of[j]
                     votes[target] += 1
@@ -71,7 +86,7 @@ def cluster_bulk(
         times = {items[i].key: known.get(items[i].key, now) for i in members}
         for i in members:
             change.placements.append(
-                RecordPlacement(
+                RecordPlacement.model_construct(
                     member=items[i].member,
                     local_id=items[i].local_id,
                     cluster_id=cluster_id,

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from consortium.dedup.text import title_tokens
+from consortium.models import IdentifierScheme
+
 if TYPE_CHECKING:
     from consortium.dedup.features import MatchView
+    from consortium.models import Record
 
-__all__ = ["TITLE_KEY_TOKENS", "blocking_keys", "title_key"]
+_STRONG = (IdentifierScheme.OCLC, IdentifierScheme.LCCN, IdentifierScheme.DOI)
+
+__all__ = ["TITLE_KEY_TOKENS", "blocking_keys", "record_keys", "title_key"]
 
 TITLE_KEY_TOKENS = 4
 
@@ -24,4 +30,17 @@ def blocking_keys(view: MatchView) -> list[str]:
     keys += sorted(view.strong_ids)
     if view.tokens:
         keys.append(title_key(view))
+    return keys
+
+
+def record_keys(record: Record) -> list[str]:
+    """The same keys as ``blocking_keys(match_view(record))``, without building the whole view (cheaper, for
+    bulk clustering, where most records share no key with any other and are never compared)."""
+    isbns = sorted({i.value for i in record.identifiers if i.scheme is IdentifierScheme.ISBN})
+    issns = sorted({i.value for i in record.identifiers if i.scheme is IdentifierScheme.ISSN})
+    keys = [f"isbn:{v}" for v in isbns] + [f"issn:{v}" for v in issns]
+    keys += sorted({f"{i.scheme.value}:{i.value}" for i in record.identifiers if i.scheme in _STRONG})
+    tokens = title_tokens(record.title)
+    if tokens:
+        keys.append("t:" + " ".join(tokens[:TITLE_KEY_TOKENS]))
     return keys

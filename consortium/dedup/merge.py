@@ -47,6 +47,14 @@ def merge_cluster(
     cluster_id: str, records: Sequence[Record], first_seen: dict[tuple[str, str], datetime], now: datetime
 ) -> Cluster:
     """The merged cluster of ``records`` (at least one), ranked by the rule above."""
+    if len(records) == 1:
+        return _single(cluster_id, records[0], first_seen.get(records[0].key, now), now)
+    return _general(cluster_id, records, first_seen, now)
+
+
+def _general(
+    cluster_id: str, records: Sequence[Record], first_seen: dict[tuple[str, str], datetime], now: datetime
+) -> Cluster:
     ranked = sorted(
         records,
         key=lambda r: (
@@ -60,9 +68,14 @@ def merge_cluster(
     subjects: list[str] = []
     classifications: list[Classification] = []
     for record in ranked:
-        identifiers += [i for i in record.identifiers if i not in identifiers]
-        subjects += [s for s in record.subjects if s not in subjects]
-        classifications += [c for c in record.classifications if c not in classifications]
+        identifiers.extend(record.identifiers)
+        subjects.extend(record.subjects)
+        classifications.extend(record.classifications)
+    identifiers, subjects, classifications = (
+        list(dict.fromkeys(identifiers)),
+        list(dict.fromkeys(subjects)),
+        list(dict.fromkeys(classifications)),
+    )
     holdings: list[Holding] = [h for r in sorted(records, key=lambda r: r.key) for h in r.holdings]
     best = ranked[0]
     same_title = [r for r in ranked if match_text(r.title) == match_text(best.title)]
@@ -93,3 +106,27 @@ def _first(ranked: Sequence[Record], get: Callable[[Record], T | None]) -> T | N
         if value:
             return value
     return None
+
+
+def _single(cluster_id: str, record: Record, first_seen: datetime, now: datetime) -> Cluster:
+    """A cluster of one record: its own fields (already validated), with the same result as the general rule
+    but without ranking or validating again (most works of a consortium are held once)."""
+    return Cluster.model_construct(
+        cluster_id=cluster_id,
+        records=[record.key],
+        format=record.format,
+        title=record.title,
+        subtitle=record.subtitle or None,
+        authors=list(record.authors),
+        publisher=record.publisher or None,
+        year=record.year or None,
+        language=record.language or None,
+        edition=record.edition or None,
+        pages=record.pages or None,
+        identifiers=list(dict.fromkeys(record.identifiers)),
+        subjects=list(dict.fromkeys(record.subjects)),
+        classifications=list(dict.fromkeys(record.classifications)),
+        holdings=list(record.holdings),
+        first_seen=first_seen,
+        updated_at=now,
+    )

@@ -22,6 +22,7 @@ from consortium.dedup.matcher import MatchDecision, decide
 from consortium.dedup.merge import merge_cluster
 from consortium.dedup.state import ClusterChange, RecordKey, RecordPlacement
 from consortium.errors import NotFoundError
+from consortium.gc_tuning import fewer_collections
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -104,9 +105,10 @@ class DedupService:
     def apply(self, keys: Iterable[RecordKey]) -> ClusterUpdate:
         """Bring the clusters of these records (new, changed or deleted in the record store) up to date."""
         update = ClusterUpdate()
-        for key in dict.fromkeys(keys):
-            self._views.pop(key, None)
-            self._apply_one(key, update)
+        with fewer_collections():
+            for key in dict.fromkeys(keys):
+                self._views.pop(key, None)
+                self._apply_one(key, update)
         self._views.clear()
         update.saved = sorted(set(update.saved) - set(update.deleted))
         return update

@@ -11,13 +11,10 @@ at any moment resumes after its last committed page.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import hashlib
 import logging
-import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -26,6 +23,7 @@ import pydantic
 from lxml import etree
 
 from consortium.errors import ConfigError, RecordError
+from consortium.gc_tuning import fewer_collections
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.kbart_file import iter_kbart
 from consortium.harvest.marc_files import MARCXML_NS, iter_iso2709, iter_marcxml, marcxml_to_pymarc, parse_raw
@@ -57,44 +55,6 @@ Progress = Callable[[HarvestCounts, float | None], None]
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-_GC_THRESHOLD = (50_000, 50, 1000)
-"""The cyclic collector's thresholds while pages are harvested (Python's default is (700, 10, 10))."""
-
-
-class _GcSetting:
-    """The collector's thresholds as they were before the first harvest under way, and how many are."""
-
-    lock = threading.Lock()
-    users = 0
-    saved: tuple[int, int, int] | None = None
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector less often, restoring its thresholds after.
-
-    A harvest makes millions of short-lived objects (parsed fields, normalized records), nearly all freed by
-    reference counting; at the default thresholds the collector runs thousands of times over the ones still
-    alive (a page's normalized records waiting for the commit) and finds little, a tenth of a harvest's time.
-    Harvests running at once share one setting: the first sets it and the last restores the thresholds it found.
-    """
-    state = _GcSetting
-    with state.lock:
-        if state.users == 0:
-            state.saved = gc.get_threshold()
-            if state.saved[0] != 0:  # a threshold of 0 turns automatic collection off: left so
-                gc.set_threshold(*(max(now, more) for now, more in zip(state.saved, _GC_THRESHOLD, strict=True)))
-        state.users += 1
-    try:
-        yield
-    finally:
-        with state.lock:
-            state.users -= 1
-            if state.users == 0 and state.saved is not None:
-                gc.set_threshold(*state.saved)
-                state.saved = None
 
 
 @dataclass(frozen=True)
@@ -179,7 +139,7 @@ class HarvestService:
         log.info("harvest %s: run %s (%s)", key, checkpoint.run_id, "resumed" if resumed else "new")
         pages = self._pages(source, checkpoint, file_data, file_digest)
         done = 0
-        with _fewer_collections():
+        with fewer_collections():
             for page, fraction in pages:
                 counts, commit = self._process(member, source, page)
                 checkpoint = self._advance(checkpoint, page, counts, file_digest)

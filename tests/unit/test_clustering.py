@@ -143,3 +143,26 @@ def test_bulk_clustering_agrees_with_the_incremental_path() -> None:
     bulk = sorted(sorted(c.records) for c in change.saved)
     assert bulk == incremental
     assert len(bulk) == 3
+
+
+def test_record_keys_are_the_view_keys() -> None:
+    from consortium.dedup.features import match_view
+    from consortium.dedup.keys import blocking_keys, record_keys
+
+    oclc = Identifier(scheme=IdentifierScheme.OCLC, value="311310321")
+    for record in (
+        algorithms("riverside", "r1", identifiers=[*isbn("9780262033848"), oclc]),
+        make_record("eastlake", "e2", "《算法导论》", authors=["Cormen, Thomas H."], year=2013),
+        make_record("x", "y", "The art of computer programming. Vol. 2"),
+    ):
+        assert record_keys(record) == blocking_keys(match_view(record))
+
+
+def test_a_single_record_cluster_is_what_the_general_rule_gives() -> None:
+    from consortium.dedup.merge import _general, merge_cluster
+
+    record = algorithms("riverside", "r1", subjects=["Algorithms", "Algorithms"], subtitle="")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    fast = merge_cluster("c", [record], {}, now)
+    assert fast.model_dump() == _general("c", [record], {}, now).model_dump()
+    assert fast.subjects == ["Algorithms"]
