@@ -18,7 +18,6 @@ from consortium.harvest.service import HarvestService
 from consortium.members import MemberRegistry, load_registry
 
 if TYPE_CHECKING:
-    from consortium.harvest.state import PageCommit
     from consortium.ports import BlobStore, ClusterStore, RecordStore
     from consortium.search.port import SearchIndex
 
@@ -117,8 +116,8 @@ class Container:
             on_commit=self._follow,
         )
 
-    def _follow(self, page: PageCommit) -> None:
-        self.catalogue.follow(page)
+    def _follow(self, keys: list[tuple[str, str]]) -> None:
+        self.catalogue.follow(keys)
 
     def _aws_client(self, service: str) -> Any:
         import boto3

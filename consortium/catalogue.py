@@ -17,8 +17,9 @@ from consortium.dedup.service import ClusterUpdate
 from consortium.dedup.state import ClusterChange
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from consortium.dedup.service import DedupService
-    from consortium.harvest.state import PageCommit
     from consortium.ports import ClusterStore, RecordStore
     from consortium.search.port import SearchIndex
 
@@ -35,9 +36,9 @@ class Catalogue:
     """``None`` where no search index is available yet (the OpenSearch adapter on AWS)."""
     dedup: DedupService
 
-    def follow(self, page: PageCommit) -> ClusterUpdate:
-        """Cluster the page's records again and index what changed."""
-        update = self.dedup.apply((c.member, c.local_id) for c in page.changes)
+    def follow(self, keys: Iterable[tuple[str, str]]) -> ClusterUpdate:
+        """Cluster these changed records again and index what changed (idempotent)."""
+        update = self.dedup.apply(keys)
         self._index(update)
         return update
 

@@ -95,7 +95,7 @@ class HarvestService:
         page_size: int = 500,
         clock: Callable[[], datetime] = _utcnow,
         oai_client: Callable[[str], OaiPmhClient] = OaiPmhClient,
-        on_commit: Callable[[PageCommit], None] | None = None,
+        on_commit: Callable[[list[tuple[str, str]]], None] | None = None,
     ) -> None:
         self.store = store
         self.archive = archive
@@ -103,7 +103,10 @@ class HarvestService:
         self.clock = clock
         self.oai_client = oai_client
         self.on_commit = on_commit
-        """Called after each page is committed (clustering and indexing follow the store this way)."""
+        """Called with the ``(member, local_id)`` of the records each committed page changed: clustering and
+        indexing follow the store this way. The page's checkpoint names them until the next page replaces it,
+        so that a run that died between a commit and this call makes it again when the source is next
+        harvested (the call must be idempotent)."""
 
     # -- runs ------------------------------------------------------------------------------------------
 
@@ -137,16 +140,22 @@ class HarvestService:
                 started_at=self.clock(),
             )
         log.info("harvest %s: run %s (%s)", key, checkpoint.run_id, "resumed" if resumed else "new")
+        if previous is not None and previous.unfollowed and self.on_commit is not None:
+            self.on_commit([(m, i) for m, i in previous.unfollowed])
+        checkpoint = checkpoint.model_copy(update={"unfollowed": []})
         pages = self._pages(source, checkpoint, file_data, file_digest)
         done = 0
         with fewer_collections():
             for page, fraction in pages:
                 counts, commit = self._process(member, source, page)
                 checkpoint = self._advance(checkpoint, page, counts, file_digest)
+                changed = [(c.member, c.local_id) for c in commit.changes]
+                if self.on_commit is not None:
+                    checkpoint = checkpoint.model_copy(update={"unfollowed": changed})
                 commit.checkpoint = checkpoint
                 self.store.commit(commit)
-                if self.on_commit is not None and commit.changes:
-                    self.on_commit(commit)
+                if self.on_commit is not None and changed:
+                    self.on_commit(changed)
                 done += 1
                 if progress is not None:
                     progress(checkpoint.counts, fraction)

@@ -51,6 +51,8 @@ class Checkpoint(BaseModel):
     run_high_water: str | None = None
     """The newest datestamp seen so far by the running run."""
     counts: HarvestCounts = Field(default_factory=HarvestCounts)
+    unfollowed: list[tuple[str, str]] = Field(default_factory=list)
+    """The records the last committed page changed, until clustering and indexing are known to have followed."""
     started_at: datetime
     finished_at: datetime | None = None
 
