@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from consortium.harvest.state import Checkpoint, PageCommit
     from consortium.models import Cluster, QuarantinedRecord, Record
 
-__all__ = ["BlobStore", "ClusterStore", "RecordStore"]
+__all__ = ["BlobStore", "ClusterStore", "KeyService", "RecordStore"]
 
 
 class RecordStore(Protocol):
@@ -103,3 +103,36 @@ class ClusterStore(Protocol):
         ...
 
     def count(self) -> int: ...
+
+
+class KeyService(Protocol):
+    """Wraps each reader's data key under a key-encryption key (KMS, or the local key file).
+
+    ``context`` is an encryption context: the same mapping must be given to unwrap or rewrap as was given when
+    the key was made, or the call fails with :class:`~consortium.profiles.crypto.DecryptionError`. Failures of
+    the service itself raise :class:`~consortium.profiles.crypto.KeyServiceError`. Implementations never log
+    keys, only key ids.
+
+    Example
+    -------
+    >>> plaintext, wrapped = keys.generate_data_key({"reader": "r1"})
+    >>> keys.unwrap(wrapped, {"reader": "r1"}) == plaintext
+    True
+    """
+
+    def generate_data_key(self, context: dict[str, str]) -> tuple[bytes, bytes]:
+        """A fresh 256-bit data key: ``(plaintext key, wrapped key)``. Store only the wrapped one."""
+        ...
+
+    def unwrap(self, wrapped: bytes, context: dict[str, str]) -> bytes:
+        """The plaintext data key inside ``wrapped``."""
+        ...
+
+    def rewrap(self, wrapped: bytes, context: dict[str, str]) -> bytes:
+        """``wrapped`` re-wrapped under the current key-encryption key (after a rotation); the data key, and
+        so every payload encrypted under it, stays the same."""
+        ...
+
+    def key_id(self) -> str:
+        """The id of the key-encryption key that new data keys are wrapped under."""
+        ...

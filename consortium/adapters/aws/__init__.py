@@ -3,7 +3,15 @@
 
 from consortium.adapters.aws.dynamodb_clusters import DynamoDbClusterStore
 from consortium.adapters.aws.dynamodb_store import DynamoDbRecordStore, create_table
+from consortium.adapters.aws.kms_keys import KmsKeyService
 from consortium.adapters.aws.opensearch_index import OpenSearchIndex
 from consortium.adapters.aws.s3_archive import S3BlobStore
 
-__all__ = ["DynamoDbClusterStore", "DynamoDbRecordStore", "OpenSearchIndex", "S3BlobStore", "create_table"]
+__all__ = [
+    "DynamoDbClusterStore",
+    "DynamoDbRecordStore",
+    "KmsKeyService",
+    "OpenSearchIndex",
+    "S3BlobStore",
+    "create_table",
+]

@@ -2,9 +2,19 @@
 the default, or a folder of files) and an embedded tantivy search index."""
 
 from consortium.adapters.local.folder_archive import FolderBlobStore
+from consortium.adapters.local.key_file import LocalKeyFileService
 from consortium.adapters.local.sqlite_archive import SqliteBlobStore
 from consortium.adapters.local.sqlite_clusters import SqliteClusterStore
+from consortium.adapters.local.sqlite_consent import SqliteConsentLedger
 from consortium.adapters.local.sqlite_store import SqliteRecordStore
 from consortium.adapters.local.tantivy_index import TantivySearchIndex
 
-__all__ = ["FolderBlobStore", "SqliteBlobStore", "SqliteClusterStore", "SqliteRecordStore", "TantivySearchIndex"]
+__all__ = [
+    "FolderBlobStore",
+    "LocalKeyFileService",
+    "SqliteBlobStore",
+    "SqliteClusterStore",
+    "SqliteConsentLedger",
+    "SqliteRecordStore",
+    "TantivySearchIndex",
+]

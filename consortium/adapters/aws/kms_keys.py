@@ -1,0 +1,108 @@
+"""The AWS :class:`~consortium.ports.KeyService`: readers' data keys made and wrapped by a KMS key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from consortium.profiles.crypto import DecryptionError, KeyServiceError
+
+__all__ = ["KmsKeyService"]
+
+_UNREADABLE = frozenset({"InvalidCiphertextException", "IncorrectKeyException"})
+"""KMS refused the ciphertext itself: wrong encryption context, changed bytes, or another key's ciphertext."""
+_RETRYABLE = frozenset(
+    {
+        "DependencyTimeoutException",
+        "KMSInternalException",
+        "KeyUnavailableException",
+        "LimitExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+    }
+)
+
+
+class KmsKeyService:
+    """A :class:`~consortium.ports.KeyService` over one symmetric KMS key (customer managed).
+
+    Data keys come from GenerateDataKey (``AES_256``) with the encryption context; unwrapping is Decrypt with
+    the same context; :meth:`rewrap` is ReEncrypt to ``key_id``, which never shows the data key to the caller.
+    KMS rotates the key material of a key by itself (old ciphertexts keep working); to move to another KMS key,
+    point ``key_id`` (best an alias) at it and rewrap every stored data key. Decrypt is called without a KeyId
+    (a symmetric ciphertext names its key), so keys wrapped under the previous KMS key still open until
+    rewrapped. The caller needs ``kms:GenerateDataKey``, ``kms:Decrypt`` and ``kms:ReEncrypt*`` on the keys.
+
+    Parameters
+    ----------
+    key_id
+        The key id, key ARN, alias name (``alias/...``) or alias ARN of the KMS key new data keys are wrapped
+        under.
+    client
+        A boto3 KMS client; one is made from the default session when omitted.
+
+    Example
+    -------
+    >>> keys = KmsKeyService("alias/consortium-readers", boto3.client("kms"))
+    >>> plaintext, wrapped = keys.generate_data_key({"consortium:reader": "r1"})
+    """
+
+    def __init__(self, key_id: str, client: Any = None) -> None:
+        self._key_id = key_id
+        self._client: Any = client if client is not None else boto3.client("kms")
+
+    def __repr__(self) -> str:
+        return f"KmsKeyService({self._key_id!r})"
+
+    def generate_data_key(self, context: dict[str, str]) -> tuple[bytes, bytes]:
+        """A fresh 256-bit data key and its wrapped form (the KMS ciphertext blob)."""
+        try:
+            response = self._client.generate_data_key(KeyId=self._key_id, KeySpec="AES_256", EncryptionContext=context)
+        except (ClientError, BotoCoreError) as exc:
+            raise _error("generate a data key", self._key_id, exc) from exc
+        return bytes(response["Plaintext"]), bytes(response["CiphertextBlob"])
+
+    def unwrap(self, wrapped: bytes, context: dict[str, str]) -> bytes:
+        """The data key inside ``wrapped``; :class:`DecryptionError` when KMS refuses the ciphertext."""
+        try:
+            response = self._client.decrypt(CiphertextBlob=wrapped, EncryptionContext=context)
+        except (ClientError, BotoCoreError) as exc:
+            raise _error("unwrap a data key", self._key_id, exc) from exc
+        return bytes(response["Plaintext"])
+
+    def rewrap(self, wrapped: bytes, context: dict[str, str]) -> bytes:
+        """``wrapped`` re-encrypted under ``key_id`` by KMS (ReEncrypt), with the same context."""
+        try:
+            response = self._client.re_encrypt(
+                CiphertextBlob=wrapped,
+                SourceEncryptionContext=context,
+                DestinationKeyId=self._key_id,
+                DestinationEncryptionContext=context,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _error("rewrap a data key", self._key_id, exc) from exc
+        return bytes(response["CiphertextBlob"])
+
+    def key_id(self) -> str:
+        """The KMS key (id, ARN or alias, as given) that new data keys are wrapped under."""
+        return self._key_id
+
+
+def _error(action: str, key_id: str, exc: ClientError | BotoCoreError) -> DecryptionError | KeyServiceError:
+    if isinstance(exc, BotoCoreError):
+        return KeyServiceError(f"cannot {action} with KMS key {key_id}: {exc}", key_id=key_id)
+    code = str(exc.response.get("Error", {}).get("Code", ""))
+    if code in _UNREADABLE:
+        return DecryptionError(
+            f"KMS cannot {action}: the ciphertext is not readable with this encryption context ({code})",
+            key_id=key_id,
+            code=code,
+        )
+    return KeyServiceError(
+        f"KMS refused to {action} with key {key_id}: {code or exc}",
+        retryable=code in _RETRYABLE,
+        key_id=key_id,
+        code=code,
+    )

@@ -1,0 +1,153 @@
+"""The consent ledger in SQLite, append-only by construction and enforced by the database.
+
+Events go into one table. The code has no UPDATE statement for it, and a trigger makes SQLite refuse any UPDATE
+of an event, whoever issues it. The only DELETE removes a reader's whole history (the right to erasure).
+Times are stored in UTC with microseconds in a fixed-width ISO form, so text order is time order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from consortium.errors import StorageError
+from consortium.profiles.consent import ConsentEvent, Purpose, current_from
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+__all__ = ["SqliteConsentLedger"]
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS consent_events (
+        seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+        reader_id      TEXT NOT NULL,
+        purpose        TEXT NOT NULL,
+        granted        INTEGER NOT NULL CHECK (granted IN (0, 1)),
+        policy_version TEXT NOT NULL,
+        at             TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS consent_events_reader ON consent_events (reader_id, at, seq)",
+    """CREATE TRIGGER IF NOT EXISTS consent_events_append_only
+        BEFORE UPDATE ON consent_events
+        BEGIN
+            SELECT RAISE(ABORT, 'consent events are append-only');
+        END""",
+)
+
+_INSERT = "INSERT INTO consent_events (reader_id, purpose, granted, policy_version, at) VALUES (?, ?, ?, ?, ?)"
+_HISTORY = (
+    "SELECT reader_id, purpose, granted, policy_version, at FROM consent_events WHERE reader_id = ? ORDER BY at, seq"
+)
+_ERASE = "DELETE FROM consent_events WHERE reader_id = ?"
+
+
+def _stamp(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+class SqliteConsentLedger:
+    """A :class:`~consortium.profiles.consent.ConsentLedger` on a SQLite connection.
+
+    Parameters
+    ----------
+    connection
+        An open connection in autocommit mode (``isolation_level=None``); the table and its trigger are created
+        on it if missing. Prefer :meth:`open`, which also sets WAL journal mode.
+
+    Example
+    -------
+    >>> ledger = SqliteConsentLedger.open(settings.sqlite_path)
+    >>> ledger.append(event)
+    >>> ledger.current(event.reader_id)[event.purpose]
+    """
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._conn = connection
+        with self._transaction() as conn:
+            for statement in _SCHEMA:
+                conn.execute(statement)
+
+    @classmethod
+    def open(cls, path: Path) -> SqliteConsentLedger:
+        """Open (creating it and its parent folders if needed) the database file at ``path``."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"cannot open the consent database {path}: {exc}", path=str(path)) from exc
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            return cls(conn)
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise StorageError(f"cannot open the consent database {path}: {exc}", path=str(path)) from exc
+            raise
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._errors():
+            self._conn.close()
+
+    def append(self, event: ConsentEvent) -> None:
+        """Record a grant or a withdrawal."""
+        row = (event.reader_id, event.purpose.value, int(event.granted), event.policy_version, _stamp(event.at))
+        with self._transaction() as conn:
+            conn.execute(_INSERT, row)
+
+    def history(self, reader_id: str) -> list[ConsentEvent]:
+        """The reader's events in time order (events at the same moment in the order they were appended)."""
+        with self._errors():
+            rows = self._conn.execute(_HISTORY, (reader_id,)).fetchall()
+        return [
+            ConsentEvent(
+                reader_id=row[0],
+                purpose=Purpose(row[1]),
+                granted=bool(row[2]),
+                policy_version=row[3],
+                at=dt.datetime.fromisoformat(row[4]),
+            )
+            for row in rows
+        ]
+
+    def current(self, reader_id: str) -> dict[Purpose, bool]:
+        """Whether each purpose is granted now: its latest event decides, and no event means not granted."""
+        return current_from(self.history(reader_id))
+
+    def erase(self, reader_id: str) -> None:
+        """Remove the reader's whole history."""
+        with self._transaction() as conn:
+            conn.execute(_ERASE, (reader_id,))
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StorageError(f"consent database failed: {exc}") from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed when the block ends, rolled back if it raises."""
+        conn = self._conn
+        try:
+            if not conn.in_transaction:
+                conn.execute("BEGIN IMMEDIATE")
+            yield conn
+            conn.commit()
+        except BaseException as exc:
+            try:
+                if conn.in_transaction:
+                    conn.rollback()
+            except sqlite3.Error:
+                pass  # the original error says more; the transaction is gone with the connection anyway
+            if isinstance(exc, sqlite3.Error):
+                raise StorageError(f"consent database write failed: {exc}") from exc
+            raise

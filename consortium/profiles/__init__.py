@@ -1,0 +1,1 @@
+"""Readers' personal data: envelope encryption, consent, events, interests, export and erase."""
