@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from consortium.profiles.store import ProfileStore
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
@@ -12,7 +14,7 @@ if TYPE_CHECKING:
     from consortium.harvest.state import Checkpoint, PageCommit
     from consortium.models import Cluster, QuarantinedRecord, Record
 
-__all__ = ["BlobStore", "ClusterStore", "KeyService", "RecordStore"]
+__all__ = ["BlobStore", "ClusterStore", "KeyService", "ProfileStore", "RecordStore"]
 
 
 class RecordStore(Protocol):

@@ -5,11 +5,20 @@ first use with mode 0600. :meth:`LocalKeyFileService.rotate` adds a new current 
 rewrap` moves a wrapped data key to it; once every wrapped key has moved, :meth:`~LocalKeyFileService.retire`
 removes the old KEK.
 
-A wrapped data key (format version 1)::
+A wrapped data key (format version 2)::
 
-    b"LK1" | length of the KEK id (1 byte) | KEK id (ASCII) | nonce (12 bytes) | AES-256-GCM(data key) and tag
+    b"LK2" | length of the KEK id (1 byte) | KEK id (ASCII) | nonce (12 bytes) | AES-256-GCM(data key) and tag
 
-with the KEK id and the canonical JSON of the encryption context as associated data.
+with the format tag, the KEK id and the canonical JSON of the encryption context as associated data. The AES key
+is not the KEK itself but HMAC-SHA256(context secret, ``b"LK2"`` | KEK): each encryption context (each reader)
+also has a random 32-byte *context secret* of its own, one 0600 file in the folder ``<key file>.contexts/``
+named by the SHA-256 of the context. :meth:`LocalKeyFileService.destroy` deletes that file, after which no copy
+of a data key wrapped for that context (a copy of the database, a backup) can be unwrapped any more, even though
+the KEK stays. Format version 1 (``b"LK1"``, the KEK alone, no context secret) is still unwrapped; :meth:`rewrap`
+moves such keys to version 2.
+
+The guarantee covers copies of wrapped keys and ciphertexts: keep the key file and its ``.contexts`` folder out
+of the backups of the data (as a KMS key is), or a backup of both taken before :meth:`destroy` still opens.
 """
 
 from __future__ import annotations
@@ -17,6 +26,8 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -39,6 +50,7 @@ __all__ = ["InsecureKeyFileError", "LocalKeyFileService"]
 logger = logging.getLogger(__name__)
 
 _MAGIC = b"LK1"
+_MAGIC2 = b"LK2"
 _NONCE_BYTES = 12
 _KEK_BYTES = 32
 
@@ -56,6 +68,25 @@ def _context_bytes(context: dict[str, str]) -> bytes:
 
 def _new_kek_id() -> str:
     return "kek-" + secrets.token_hex(8)
+
+
+def _derive(secret: bytes, kek: bytes) -> bytes:
+    """The AES key that wraps data keys of one context under one KEK (format version 2)."""
+    return hmac.new(secret, _MAGIC2 + kek, hashlib.sha256).digest()
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a file's creation or removal in ``path`` durable (best effort where directories cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 class LocalKeyFileService:
@@ -78,6 +109,8 @@ class LocalKeyFileService:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.contexts_dir = path.with_name(path.name + ".contexts")
+        """The folder of per-context secrets (see the module notes); :meth:`destroy` deletes one."""
         self._lock = threading.RLock()
         self._current: str | None = None
         self._keks: dict[str, bytes] = {}
@@ -94,11 +127,19 @@ class LocalKeyFileService:
 
     def unwrap(self, wrapped: bytes, context: dict[str, str]) -> bytes:
         """The data key inside ``wrapped``; :class:`DecryptionError` if the context differs, the bytes were
-        changed or the KEK is no longer in the file."""
-        kek_id, nonce, body = self._parse(wrapped)
+        changed, the KEK is no longer in the file or the context's secret was destroyed."""
+        magic, kek_id, nonce, body = self._parse(wrapped)
         kek = self._kek(kek_id)
+        if magic == _MAGIC2:
+            secret = self._context_secret(context, create=False)
+            if secret is None:
+                raise DecryptionError(
+                    "wrapped data key does not open: the secret of its encryption context was destroyed (erased)",
+                    kek_id=kek_id,
+                )
+            kek = _derive(secret, kek)
         try:
-            return AESGCM(kek).decrypt(nonce, body, self._associated_data(kek_id, context))
+            return AESGCM(kek).decrypt(nonce, body, self._associated_data(magic, kek_id, context))
         except InvalidTag as exc:
             raise DecryptionError(
                 f"wrapped data key does not open under KEK {kek_id}: its encryption context differs or it was changed",
@@ -108,7 +149,8 @@ class LocalKeyFileService:
     def rewrap(self, wrapped: bytes, context: dict[str, str]) -> bytes:
         """``wrapped`` under the current KEK (unchanged when it already is); the data key stays the same."""
         plaintext = self.unwrap(wrapped, context)
-        if self._parse(wrapped)[0] == self.key_id():
+        magic, kek_id, _, _ = self._parse(wrapped)
+        if magic == _MAGIC2 and kek_id == self.key_id():
             return wrapped
         return self._wrap(plaintext, context)
 
@@ -129,7 +171,21 @@ class LocalKeyFileService:
 
     def kek_of(self, wrapped: bytes) -> str:
         """The id of the KEK that ``wrapped`` is wrapped under."""
-        return self._parse(wrapped)[0]
+        return self._parse(wrapped)[1]
+
+    def destroy(self, context: dict[str, str]) -> None:
+        """Destroy the secret of ``context``: every data key wrapped for it, every copy included, can no longer be
+        unwrapped (crypto-shredding, for erasing a reader). Nothing happens when there is none."""
+        path = self._context_path(context)
+        with self._lock:
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                return
+            except OSError as exc:
+                raise KeyServiceError(f"cannot destroy a context secret in {self.contexts_dir}: {exc}") from exc
+            _fsync_dir(self.contexts_dir)
+        logger.info("destroyed a context secret in %s", self.contexts_dir)
 
     def rotate(self) -> str:
         """Add a new KEK and make it current; return its id. Older KEKs stay until :meth:`retire`."""
@@ -161,19 +217,62 @@ class LocalKeyFileService:
 
     def _wrap(self, plaintext: bytes, context: dict[str, str]) -> bytes:
         kek_id = self.key_id()
-        kek = self._kek(kek_id)
+        secret = self._context_secret(context, create=True)
+        assert secret is not None
+        key = _derive(secret, self._kek(kek_id))
         nonce = os.urandom(_NONCE_BYTES)
-        header = _MAGIC + bytes([len(kek_id)]) + kek_id.encode("ascii")
-        return header + nonce + AESGCM(kek).encrypt(nonce, plaintext, self._associated_data(kek_id, context))
+        header = _MAGIC2 + bytes([len(kek_id)]) + kek_id.encode("ascii")
+        return header + nonce + AESGCM(key).encrypt(nonce, plaintext, self._associated_data(_MAGIC2, kek_id, context))
+
+    def _context_path(self, context: dict[str, str]) -> Path:
+        return self.contexts_dir / hashlib.sha256(_context_bytes(context)).hexdigest()
+
+    def _context_secret(self, context: dict[str, str], *, create: bool) -> bytes | None:
+        """The context's secret; made (0600, its folder 0700) when ``create`` and missing, else ``None``."""
+        path = self._context_path(context)
+        with self._lock:
+            if create:
+                self.contexts_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+                try:
+                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                except FileExistsError:
+                    pass  # made before (or by another process at the same time): use it
+                except OSError as exc:
+                    raise KeyServiceError(f"cannot write a context secret in {self.contexts_dir}: {exc}") from exc
+                else:
+                    with os.fdopen(fd, "wb") as handle:
+                        handle.write(os.urandom(_KEK_BYTES))
+                        handle.flush()
+                        os.fsync(handle.fileno())
+                    _fsync_dir(self.contexts_dir)
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                return None
+            except OSError as exc:
+                raise KeyServiceError(f"cannot read a context secret in {self.contexts_dir}: {exc}") from exc
+            with os.fdopen(fd, "rb") as handle:
+                mode = os.fstat(handle.fileno()).st_mode
+                if mode & (stat.S_IRWXG | stat.S_IRWXO):
+                    raise InsecureKeyFileError(
+                        f"a context secret in {self.contexts_dir} has mode {stat.S_IMODE(mode):04o}: the group or "
+                        f"others may use it; run `chmod -R go= {self.contexts_dir}`",
+                        path=str(self.contexts_dir),
+                    )
+                secret = handle.read()
+        if len(secret) != _KEK_BYTES:
+            raise KeyServiceError(f"a context secret in {self.contexts_dir} is not {_KEK_BYTES} bytes", retryable=False)
+        return secret
 
     @staticmethod
-    def _associated_data(kek_id: str, context: dict[str, str]) -> bytes:
-        return _MAGIC + kek_id.encode("ascii") + b"\x00" + _context_bytes(context)
+    def _associated_data(magic: bytes, kek_id: str, context: dict[str, str]) -> bytes:
+        return magic + kek_id.encode("ascii") + b"\x00" + _context_bytes(context)
 
     @staticmethod
-    def _parse(wrapped: bytes) -> tuple[str, bytes, bytes]:
-        if not wrapped.startswith(_MAGIC) or len(wrapped) < len(_MAGIC) + 1:
-            raise DecryptionError(f"not a wrapped data key of format {_MAGIC.decode()}")
+    def _parse(wrapped: bytes) -> tuple[bytes, str, bytes, bytes]:
+        magic = wrapped[: len(_MAGIC)]
+        if magic not in (_MAGIC, _MAGIC2) or len(wrapped) < len(_MAGIC) + 1:
+            raise DecryptionError(f"not a wrapped data key of format {_MAGIC.decode()} or {_MAGIC2.decode()}")
         start = len(_MAGIC) + 1
         end = start + wrapped[len(_MAGIC)]
         if len(wrapped) < end + _NONCE_BYTES + 16:
@@ -182,7 +281,7 @@ class LocalKeyFileService:
             kek_id = wrapped[start:end].decode("ascii")
         except UnicodeDecodeError as exc:
             raise DecryptionError("wrapped data key names no valid KEK id") from exc
-        return kek_id, wrapped[end : end + _NONCE_BYTES], wrapped[end + _NONCE_BYTES :]
+        return magic, kek_id, wrapped[end : end + _NONCE_BYTES], wrapped[end + _NONCE_BYTES :]
 
     def _kek(self, kek_id: str) -> bytes:
         with self._lock:

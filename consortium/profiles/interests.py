@@ -1,0 +1,462 @@
+"""A reader's interests: what they told us (declared) and what their activity shows (learned).
+
+The paper this hub answers (seed paper, 2.1-2.4) finds that library personalization keeps only the one top
+class a reader ticked at registration, never notices when their interests change, and never lets them edit
+what is pushed to them. So a profile here keeps two things strictly apart:
+
+* **declared** interests, given and edited by the reader (:func:`declare`, :func:`remove`); they never decay;
+* **learned** interests, built from borrows, holds, ratings, views, searches and "not interested" feedback
+  (:func:`apply_event`). Each key has two exponentially decaying accumulators: a *fast* one (half-life
+  :data:`FAST_HALF_LIFE`, 30 days: "what they are reading now") and a *slow* one (:data:`SLOW_HALF_LIFE`,
+  365 days: "what they read"). :mod:`consortium.profiles.drift` compares the two to notice a change of interest.
+
+Interest keys are strings: ``class:<scheme>:<code>`` (``class:clc:TP312``), ``subject:<normalized heading>``
+and ``author:<normalized name>``. A class also counts for its broader classes (:func:`class_ancestors`), at
+:data:`ANCESTOR_FACTOR` (one half) per level up, so a TP312 borrow counts fully for TP312 and a little for T.
+
+Everything here is pure: functions return new profiles and never touch storage. Decay is lazy: each
+accumulator stores its value as of its own ``updated_at`` and is decayed only when read or updated, so
+:func:`apply_event` costs one dict update per key.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from consortium.dedup.text import match_text, name_words
+from consortium.errors import ValidationError
+from consortium.models import ClassScheme
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from consortium.models import Cluster
+    from consortium.search.query import SearchQuery
+
+__all__ = [
+    "ANCESTOR_FACTOR",
+    "DECLARED_WEIGHT",
+    "EVENT_WEIGHTS",
+    "FAST_HALF_LIFE",
+    "RECENT_EVENTS_KEPT",
+    "SLOW_HALF_LIFE",
+    "DriftQuiet",
+    "EventKind",
+    "InterestProfile",
+    "InvalidInterestKeyError",
+    "KeyKind",
+    "LearnedInterest",
+    "apply_event",
+    "author_key",
+    "class_ancestors",
+    "class_key",
+    "decayed",
+    "declare",
+    "from_dict",
+    "key_kind",
+    "keys_for_cluster",
+    "keys_for_search",
+    "rating_weight",
+    "remove",
+    "subject_key",
+    "to_dict",
+    "top_interests",
+]
+
+FAST_HALF_LIFE = timedelta(days=30)
+"""Half-life of the fast accumulator: a month of reading dominates it."""
+SLOW_HALF_LIFE = timedelta(days=365)
+"""Half-life of the slow accumulator (the learned score): a borrow two years old counts a quarter."""
+ANCESTOR_FACTOR = 0.5
+"""What an event counts for each broader class, per level up."""
+DECLARED_WEIGHT = 5.0
+"""Default weight of a declared interest: about two fresh borrows, so it shows but learned activity can pass it."""
+RECENT_EVENTS_KEPT = 32
+"""How many of the latest event times a profile keeps (drift detection counts recent evidence from them)."""
+MAX_DECLARED_WEIGHT = 100.0
+_NEGLIGIBLE = 1e-9
+
+KeyKind = Literal["class", "subject", "author"]
+
+
+class EventKind(StrEnum):
+    """What a reader did that tells us about their interests."""
+
+    BORROW = "borrow"
+    HOLD = "hold"
+    RATING = "rating"
+    VIEW = "view"
+    SEARCH = "search"
+    NOT_INTERESTED = "not_interested"
+
+
+EVENT_WEIGHTS: dict[EventKind, float] = {
+    EventKind.BORROW: 3.0,
+    EventKind.HOLD: 2.0,
+    EventKind.VIEW: 1.0,
+    EventKind.SEARCH: 0.5,
+    EventKind.NOT_INTERESTED: -4.0,
+}
+"""Default weights; a rating's weight comes from its stars (:func:`rating_weight`). "Not interested" outweighs a
+borrow, so one click undoes one borrow."""
+
+
+class InvalidInterestKeyError(ValidationError):
+    """An interest key is not ``class:<scheme>:<code>``, ``subject:<heading>`` or ``author:<name>``."""
+
+
+def rating_weight(stars: int) -> float:
+    """A rating's weight: 5 stars counts like a borrow (3.0), 3 stars a little, 1-2 stars negative."""
+    if not 1 <= stars <= 5:
+        raise ValidationError("a rating has 1 to 5 stars", stars=stars)
+    return (stars - 2.5) * 1.2
+
+
+# --- keys ---------------------------------------------------------------------------------------------------
+
+_CLC = re.compile(r"([A-Z]{1,2})([0-9.]*)([A-Z]*)")
+_CLC_AUXILIARY = re.compile(r"[-=(<\"':/+\[].*")
+_LCC = re.compile(r"([A-Z]{1,3})(?:([0-9]+)(?:\.([0-9]+))?)?")
+_DDC = re.compile(r"([0-9]{3})(?:\.([0-9]+))?")
+_UDC = re.compile(r"[0-9][0-9.]*")
+
+
+def _dotted(digits: str) -> str:
+    """CLC digits with a dot after every three (``24755`` gives ``247.55``)."""
+    return ".".join(digits[i : i + 3] for i in range(0, len(digits), 3))
+
+
+def _clc_chain(code: str) -> list[str] | None:
+    match = _CLC.fullmatch(_CLC_AUXILIARY.sub("", code))
+    if not match:
+        return None
+    letters, digits, suffix = match[1], match[2].replace(".", ""), match[3]
+    chain = [letters + _dotted(digits) + suffix] if suffix else []
+    chain += [letters + _dotted(digits[:i]) for i in range(len(digits), 0, -1)]
+    chain += [letters[:i] for i in range(len(letters), 0, -1)]
+    return chain
+
+
+def _lcc_chain(code: str) -> list[str] | None:
+    match = _LCC.match(code)
+    if not match:
+        return None
+    letters, number, decimal = match[1], match[2], match[3]
+    chain = [f"{letters}{number}.{decimal}"] if decimal else []
+    return [*chain, f"{letters}{number}", letters] if number else [letters]
+
+
+def _ddc_chain(code: str) -> list[str] | None:
+    match = _DDC.match(code.replace("/", "").replace("'", ""))
+    if not match:
+        return None
+    base, decimals = match[1], match[2] or ""
+    chain = [f"{base}.{decimals[:i]}" for i in range(len(decimals), 0, -1)]
+    for broader in (base, base[:2] + "0", base[0] + "00"):
+        if not chain or chain[-1] != broader:
+            chain.append(broader)
+    return chain
+
+
+def _udc_chain(code: str) -> list[str] | None:
+    match = _UDC.match(code)
+    if not match:
+        return None
+    value = match[0].rstrip(".")
+    chain = []
+    while value:
+        chain.append(value)
+        value = value[:-1].rstrip(".")
+    return chain
+
+
+_CHAINS = {ClassScheme.CLC: _clc_chain, ClassScheme.LCC: _lcc_chain, ClassScheme.DDC: _ddc_chain}
+
+
+def _chain(scheme: ClassScheme | str, code: str) -> list[str]:
+    """``code`` normalized, then its broader classes, nearest first."""
+    scheme = ClassScheme(scheme)
+    cleaned = re.sub(r"\s+", "", code).upper()
+    chain = _CHAINS.get(scheme, _udc_chain)(cleaned)
+    if not chain:
+        raise InvalidInterestKeyError("not a class code of its scheme", scheme=scheme.value, code=code)
+    return chain
+
+
+def class_ancestors(scheme: ClassScheme | str, code: str) -> list[str]:
+    """The broader classes of ``code``, nearest first, up to the scheme's top class (what search facets use).
+
+    * CLC: one digit per level, two-letter classes under their letter, auxiliary tables (``-43``, ``=``,
+      ``(…)``) dropped, language suffixes under their class: TP312 → TP31 → TP3 → TP → T; I247.55 → I247.5
+      → I247 → I24 → I2 → I; O13 → O1 → O; TP312JA → TP312 → …
+    * LCC: decimal, then whole number, then class letters; cutters and years dropped: QA76.73 → QA76 → QA.
+    * DDC: one decimal per level, then the division and main class: 005.133 → 005.13 → 005.1 → 005 → 000.
+    * UDC: prefix truncation, auxiliaries dropped: 004.43 → 004.4 → 004 → 00 → 0.
+
+    A code that doesn't parse raises :class:`InvalidInterestKeyError`.
+    """
+    return _chain(scheme, code)[1:]
+
+
+def class_key(scheme: ClassScheme | str, code: str) -> str:
+    """``class:<scheme>:<normalized code>``, e.g. ``class:clc:TP312``."""
+    return f"class:{ClassScheme(scheme).value}:{_chain(scheme, code)[0]}"
+
+
+def subject_key(heading: str) -> str:
+    """``subject:<heading>``, normalized as for matching, subdivisions kept apart.
+
+    ``"Computer programming -- Python"`` gives ``subject:computer programming -- python``.
+    """
+    parts = [match_text(part) for part in heading.split("--")]
+    value = " -- ".join(part for part in parts if part)
+    if not value:
+        raise InvalidInterestKeyError("a subject heading is empty", heading=heading)
+    return f"subject:{value}"
+
+
+def author_key(name: str) -> str:
+    """``author:<name>``, given names first and normalized (``"Knuth, Donald E."`` gives ``author:donald e knuth``)."""
+    value = " ".join(name_words(name))
+    if not value:
+        raise InvalidInterestKeyError("an author name is empty", name=name)
+    return f"author:{value}"
+
+
+def key_kind(key: str) -> KeyKind:
+    """The kind of an interest key; raises :class:`InvalidInterestKeyError` for anything else."""
+    kind, _, rest = key.partition(":")
+    if kind == "class":
+        scheme, _, code = rest.partition(":")
+        if scheme in {s.value for s in ClassScheme} and code:
+            return "class"
+    elif kind in ("subject", "author") and rest:
+        return kind  # type: ignore[return-value]
+    raise InvalidInterestKeyError("not an interest key", key=key)
+
+
+def _expand(key: str) -> list[tuple[str, float]]:
+    """``key`` with factor 1, and for a class its broader classes at decreasing factors."""
+    if key_kind(key) != "class":
+        return [(key, 1.0)]
+    _, scheme, code = key.split(":", 2)
+    chain = _chain(scheme, code)
+    return [(f"class:{scheme}:{c}", ANCESTOR_FACTOR**level) for level, c in enumerate(chain)]
+
+
+def keys_for_cluster(cluster: Cluster) -> list[str]:
+    """The interest keys a work carries: its classes (with scheme), subjects and authors, without repeats."""
+    keys: list[str] = []
+    for classification in cluster.classifications:
+        try:
+            keys.append(class_key(classification.scheme, classification.code))
+        except InvalidInterestKeyError:
+            continue  # a malformed code in one member's record names no interest
+    keys += [subject_key(s) for s in cluster.subjects if match_text(s.replace("--", " "))]
+    keys += [author_key(a) for a in cluster.authors if name_words(a)]
+    return list(dict.fromkeys(keys))
+
+
+def keys_for_search(query: SearchQuery) -> list[str]:
+    """The interest keys a search's filters and fielded terms name: class filters, subjects, author."""
+    keys = [class_key(*c.split(":", 1)) for c in query.classes]
+    subjects = [*query.subjects, *([query.subject] if query.subject else [])]
+    keys += [subject_key(s) for s in subjects if match_text(s.replace("--", " "))]
+    if query.author and name_words(query.author):
+        keys.append(author_key(query.author))
+    return list(dict.fromkeys(keys))
+
+
+# --- the profile --------------------------------------------------------------------------------------------
+
+
+def decayed(value: float, since: datetime, at: datetime, half_life: timedelta) -> float:
+    """``value`` as it was at ``since``, decayed to ``at``; a time before ``since`` reads the value at ``since``
+    (never grown back, which could overflow)."""
+    return value * math.exp2(-max(0.0, (at - since) / half_life))
+
+
+class LearnedInterest(BaseModel):
+    """One learned key: both accumulators as of ``updated_at``, and how many events fed it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fast: float = 0.0
+    slow: float = 0.0
+    updated_at: AwareDatetime
+    events: int = 0
+
+    def fast_at(self, at: datetime) -> float:
+        return decayed(self.fast, self.updated_at, at, FAST_HALF_LIFE)
+
+    def slow_at(self, at: datetime) -> float:
+        return decayed(self.slow, self.updated_at, at, SLOW_HALF_LIFE)
+
+
+class DriftQuiet(BaseModel):
+    """A drift prompt the reader answered: no prompt sharing its keys is raised again before ``until``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    prompt_id: str
+    outcome: Literal["accepted", "dismissed"]
+    rising: list[str]
+    fading: list[str]
+    until: AwareDatetime
+
+
+class InterestProfile(BaseModel):
+    """A reader's interests. Treat as immutable: every function here returns a new profile."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Literal[1] = 1
+    declared: dict[str, float] = Field(default_factory=dict)
+    """Key → weight, as the reader gave them; never decayed."""
+    learned: dict[str, LearnedInterest] = Field(default_factory=dict)
+    recent_events: list[AwareDatetime] = Field(default_factory=list)
+    """The times of the latest :data:`RECENT_EVENTS_KEPT` events, oldest first."""
+    event_count: int = 0
+    drift_quiet: list[DriftQuiet] = Field(default_factory=list)
+
+
+def _aware(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValidationError("interest times must carry a time zone", at=at.isoformat())
+    return at
+
+
+def apply_event(
+    profile: InterestProfile,
+    event_kind: EventKind | str,
+    keys: Iterable[str],
+    at: datetime,
+    weight: float | None = None,
+    *,
+    stars: int | None = None,
+) -> InterestProfile:
+    """The profile after one reader event touching ``keys`` (a work's keys, or a search's filter keys).
+
+    ``weight`` overrides the kind's default (:data:`EVENT_WEIGHTS`); a rating without ``weight`` takes it from
+    ``stars``. Each class key also counts for its broader classes (:data:`ANCESTOR_FACTOR` per level); a key
+    reached twice counts once, at its larger factor. Events may arrive out of order.
+
+    Example
+    -------
+    >>> profile = apply_event(InterestProfile(), "borrow", ["class:clc:TP312"], at)
+    """
+    at = _aware(at)
+    kind = EventKind(event_kind)
+    if weight is None:
+        if kind is EventKind.RATING:
+            if stars is None:
+                raise ValidationError("a rating event needs its stars or a weight")
+            weight = rating_weight(stars)
+        else:
+            weight = EVENT_WEIGHTS[kind]
+    if not math.isfinite(weight):
+        raise ValidationError("an event weight must be finite", weight=weight)
+    factors: dict[str, float] = {}
+    for key in keys:
+        for expanded, factor in _expand(key):
+            factors[expanded] = max(factor, factors.get(expanded, 0.0))
+    learned = dict(profile.learned)
+    for key, factor in factors.items():
+        amount = weight * factor
+        old = learned.get(key)
+        if old is None:
+            learned[key] = LearnedInterest(fast=amount, slow=amount, updated_at=at, events=1)
+        elif at >= old.updated_at:
+            learned[key] = LearnedInterest(
+                fast=old.fast_at(at) + amount, slow=old.slow_at(at) + amount, updated_at=at, events=old.events + 1
+            )
+        else:  # a late event: add it decayed to the stored time
+            learned[key] = old.model_copy(
+                update={
+                    "fast": old.fast + decayed(amount, at, old.updated_at, FAST_HALF_LIFE),
+                    "slow": old.slow + decayed(amount, at, old.updated_at, SLOW_HALF_LIFE),
+                    "events": old.events + 1,
+                }
+            )
+    recent = sorted([*profile.recent_events, at])[-RECENT_EVENTS_KEPT:]
+    return profile.model_copy(
+        update={"learned": learned, "recent_events": recent, "event_count": profile.event_count + 1}
+    )
+
+
+def declare(profile: InterestProfile, key: str, weight: float = DECLARED_WEIGHT) -> InterestProfile:
+    """The profile with ``key`` declared by the reader at ``weight`` (replacing any earlier weight)."""
+    key_kind(key)
+    if not (math.isfinite(weight) and 0 < weight <= MAX_DECLARED_WEIGHT):
+        raise ValidationError(f"a declared weight is above 0 and at most {MAX_DECLARED_WEIGHT:g}", weight=weight)
+    return profile.model_copy(update={"declared": {**profile.declared, key: weight}})
+
+
+def _narrower_or_same(key: str, root: str) -> bool:
+    """Whether ``key`` is ``root`` or, for class keys, one of its narrower classes."""
+    if key == root:
+        return True
+    if not (key.startswith("class:") and root.startswith("class:")):
+        return False
+    return root in {expanded for expanded, _ in _expand(key)}
+
+
+def remove(profile: InterestProfile, key: str) -> InterestProfile:
+    """The profile without ``key``, declared or learned (what the reader deletes from their interests).
+
+    For a class this drops the whole branch: the class, its narrower classes, and what the class passed up to
+    its broader classes (they keep only what other classes gave them; one left at nothing is dropped).
+    """
+    key_kind(key)
+    declared = {k: w for k, w in profile.declared.items() if not _narrower_or_same(k, key)}
+    learned = {k: v for k, v in profile.learned.items() if not _narrower_or_same(k, key)}
+    gone = profile.learned.get(key)
+    if gone is not None:
+        for broader, factor in _expand(key)[1:]:
+            old = learned.get(broader)
+            if old is None:
+                continue
+            fast = old.fast - factor * decayed(gone.fast, gone.updated_at, old.updated_at, FAST_HALF_LIFE)
+            slow = old.slow - factor * decayed(gone.slow, gone.updated_at, old.updated_at, SLOW_HALF_LIFE)
+            if old.slow > 0 and slow <= _NEGLIGIBLE:
+                del learned[broader]
+            else:
+                learned[broader] = old.model_copy(update={"fast": fast, "slow": slow})
+    return profile.model_copy(update={"declared": declared, "learned": learned})
+
+
+def top_interests(
+    profile: InterestProfile, at: datetime, n: int = 10, kind: KeyKind | None = None
+) -> list[tuple[str, float, bool]]:
+    """The reader's ``n`` strongest interests at ``at``: ``(key, score, declared)``, highest score first.
+
+    The score is the learned slow accumulator decayed to ``at`` plus any declared weight. Keys scoring zero or
+    less (only ever disliked) are left out.
+    """
+    at = _aware(at)
+    scores = {k: v.slow_at(at) for k, v in profile.learned.items()}
+    for key, weight in profile.declared.items():
+        scores[key] = scores.get(key, 0.0) + weight
+    ranked = [
+        (key, score, key in profile.declared)
+        for key, score in scores.items()
+        if score > 0 and (kind is None or key_kind(key) == kind)
+    ]
+    ranked.sort(key=lambda item: (-item[1], item[0]))
+    return ranked[:n]
+
+
+def to_dict(profile: InterestProfile) -> dict[str, Any]:
+    """A JSON-able dict of the profile (what gets encrypted and stored)."""
+    return profile.model_dump(mode="json")
+
+
+def from_dict(data: dict[str, Any]) -> InterestProfile:
+    """The profile :func:`to_dict` gave."""
+    return InterestProfile.model_validate(data)

@@ -1,0 +1,143 @@
+"""The ProfileStore contract: the memory, SQLite and DynamoDB (on moto) profile stores behave the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from consortium.adapters.local.sqlite_profiles import SqliteProfileStore
+from consortium.adapters.memory.profiles import InMemoryProfileStore
+from consortium.profiles.consent import Purpose
+from consortium.profiles.models import AuditEntry, Processing, StoredItem
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+    from consortium.profiles.store import ProfileStore
+
+T0 = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
+
+
+def reader() -> str:
+    return f"reader-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ProfileStore]:
+    if request.param == "memory":
+        yield InMemoryProfileStore()
+    elif request.param == "sqlite":
+        sqlite = SqliteProfileStore.open(tmp_path / "data" / "hub.sqlite3")
+        yield sqlite
+        sqlite.close()
+    else:
+        from consortium.adapters.aws.dynamodb_profiles import DynamoDbProfileStore, create_table
+
+        make: Callable[[str], Any] = request.getfixturevalue("aws_client")
+        client = make("dynamodb")
+        table = f"profiles-{uuid.uuid4().hex[:12]}"
+        create_table(client, table)
+        yield DynamoDbProfileStore(table, client=client)
+
+
+def test_keys_put_get_replace_delete(store: ProfileStore) -> None:
+    rid = reader()
+    assert store.get_key(rid) is None
+    store.put_key(rid, b"wrapped-1")
+    assert store.get_key(rid) == b"wrapped-1"
+    store.put_key(rid, b"wrapped-2")
+    assert store.get_key(rid) == b"wrapped-2"
+    store.delete_key(rid)
+    assert store.get_key(rid) is None
+    store.delete_key(rid)  # no error when absent
+
+
+def test_items_put_get_replace(store: ProfileStore) -> None:
+    rid = reader()
+    assert store.get(rid, "profile", "1") is None
+    store.put(rid, "profile", "1", b"\x00sealed\xff", 1)
+    assert store.get(rid, "profile", "1") == StoredItem(
+        reader_id=rid, kind="profile", item_id="1", ciphertext=b"\x00sealed\xff", version=1
+    )
+    store.put(rid, "profile", "1", b"sealed-2", 2)
+    item = store.get(rid, "profile", "1")
+    assert item is not None
+    assert (item.ciphertext, item.version) == (b"sealed-2", 2)
+
+
+def test_items_by_kind_in_order_and_per_reader(store: ProfileStore) -> None:
+    rid, other = reader(), reader()
+    store.put(rid, "event", "e2", b"b", 1)
+    store.put(rid, "event", "e1", b"a", 1)
+    store.put(rid, "profile", "1", b"p", 1)
+    store.put(rid, "eventual", "x", b"x", 1)  # a kind that starts like another must not leak into it
+    store.put(other, "event", "e9", b"z", 1)
+    assert [(i.kind, i.item_id) for i in store.items(rid)] == [
+        ("event", "e1"),
+        ("event", "e2"),
+        ("eventual", "x"),
+        ("profile", "1"),
+    ]
+    assert [i.item_id for i in store.items(rid, "event")] == ["e1", "e2"]
+    assert store.items(rid, "interests") == []
+    assert [i.item_id for i in store.items(other)] == ["e9"]
+
+
+def test_delete_item_and_reader(store: ProfileStore) -> None:
+    rid, other = reader(), reader()
+    store.put_key(rid, b"k")
+    for n in range(30):  # more than one DynamoDB batch
+        store.put(rid, "event", f"e{n:02d}", b"c", 1)
+    store.put(other, "event", "e1", b"c", 1)
+    store.delete(rid, "event", "e00")
+    store.delete(rid, "event", "absent")
+    assert len(store.items(rid, "event")) == 29
+    store.delete_reader(rid)
+    assert store.items(rid) == []
+    assert store.get_key(rid) == b"k"  # the key is deleted on its own (erase deletes it first)
+    assert [i.item_id for i in store.items(other)] == ["e1"]
+
+
+def test_readers_lists_readers_with_a_key_or_items(store: ProfileStore) -> None:
+    with_key, with_items = reader(), reader()
+    store.put_key(with_key, b"k")
+    store.put(with_items, "event", "e1", b"c", 1)
+    assert {with_key, with_items} <= set(store.readers())
+    assert store.readers() == sorted(store.readers())
+    store.delete_key(with_key)
+    store.delete_reader(with_items)
+    assert not {with_key, with_items} & set(store.readers())
+
+
+def test_audit_log_per_reader_in_time_order(store: ProfileStore) -> None:
+    rid, other = reader(), reader()
+    later = AuditEntry(
+        reader_id=rid,
+        actor_id="job-purge",
+        actor_role="job",
+        kind="event",
+        action="erase",
+        purpose=Processing.RETENTION,
+        at=T0 + dt.timedelta(minutes=5),
+    )
+    earlier = AuditEntry(
+        reader_id=rid,
+        actor_id="staff-7",
+        actor_role="member_staff",
+        kind="profile",
+        action="read",
+        purpose=Purpose.CONSORTIUM_SHARING,
+        at=T0,
+    )
+    store.audit(later)
+    store.audit(earlier)
+    store.audit(earlier.model_copy(update={"reader_id": other}))
+    assert store.audit_log(rid) == [earlier, later]
+    assert store.audit_log(reader()) == []
+    store.delete_reader(rid)
+    store.delete_key(rid)
+    assert store.audit_log(rid) == [earlier, later]  # the audit log outlives the data it describes
