@@ -16,9 +16,13 @@ from consortium.errors import ConfigError
 from consortium.harvest.oai_pmh import OaiPmhClient
 from consortium.harvest.service import HarvestService
 from consortium.members import MemberRegistry, load_registry
+from consortium.profiles.consent import ConsentLedger, ConsentPolicy, load_consent_policy
+from consortium.profiles.crypto import EnvelopeCipher
+from consortium.profiles.service import ProfileService
 
 if TYPE_CHECKING:
-    from consortium.ports import BlobStore, ClusterStore, RecordStore
+    from consortium.ports import BlobStore, ClusterStore, KeyService, RecordStore
+    from consortium.profiles.store import ProfileStore
     from consortium.search.port import SearchIndex
 
 __all__ = ["Container", "bootstrap"]
@@ -114,6 +118,67 @@ class Container:
             page_size=settings.harvest_page_size,
             oai_client=oai_client,
             on_commit=self._follow,
+        )
+
+    @cached_property
+    def key_service(self) -> KeyService:
+        if "key_service" in self._overrides:
+            keys: KeyService = self._overrides["key_service"]
+            return keys
+        if self.settings.backend == "aws":
+            if not self.settings.kms_key_id:
+                raise ConfigError("CONSORTIUM_KMS_KEY_ID is not set: the aws backend wraps readers' keys with KMS")
+            from consortium.adapters.aws import KmsKeyService
+
+            return KmsKeyService(self.settings.kms_key_id, client=self._aws_client("kms"))
+        from consortium.adapters.local import LocalKeyFileService
+
+        return LocalKeyFileService(self.settings.key_file)
+
+    @cached_property
+    def profile_store(self) -> ProfileStore:
+        if "profile_store" in self._overrides:
+            store: ProfileStore = self._overrides["profile_store"]
+            return store
+        if self.settings.backend == "aws":
+            from consortium.adapters.aws.dynamodb_profiles import DynamoDbProfileStore
+
+            return DynamoDbProfileStore(self.settings.profiles_table, client=self._aws_client("dynamodb"))
+        from consortium.adapters.local.sqlite_profiles import SqliteProfileStore
+
+        return SqliteProfileStore.open(self.settings.profiles_path)
+
+    @cached_property
+    def consent_ledger(self) -> ConsentLedger:
+        if "consent_ledger" in self._overrides:
+            ledger: ConsentLedger = self._overrides["consent_ledger"]
+            return ledger
+        if self.settings.backend == "aws":
+            raise ConfigError(
+                "the aws backend has no consent ledger yet: a DynamoDB consent ledger is not built "
+                "(pass consent_ledger= to bootstrap)"
+            )
+        from consortium.adapters.local import SqliteConsentLedger
+
+        return SqliteConsentLedger.open(self.settings.profiles_path)
+
+    @cached_property
+    def consent_policy(self) -> ConsentPolicy:
+        if "consent_policy" in self._overrides:
+            policy: ConsentPolicy = self._overrides["consent_policy"]
+            return policy
+        return load_consent_policy(self.settings.consent_policy_file)
+
+    @cached_property
+    def profiles(self) -> ProfileService:
+        keys = self.key_service
+        return ProfileService(
+            self.profile_store,
+            EnvelopeCipher(keys),
+            self.consent_ledger,
+            self.consent_policy,
+            keys=keys,
+            cluster_lookup=self.cluster_store.get,
         )
 
     def _follow(self, keys: list[tuple[str, str]]) -> None:

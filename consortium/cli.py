@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+import secrets
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+import pydantic
 
 from consortium.bootstrap import Container, bootstrap
 from consortium.errors import ConsortiumError
 from consortium.harvest.service import HarvestReport, Progress, import_source
 from consortium.harvest.state import HarvestCounts
 from consortium.members import Member, Source, SourceFormat
+from consortium.profiles.consent import Purpose
+from consortium.profiles.models import Actor, ActorRole, EventType, ReaderEvent
+from consortium.profiles.service import EventOutcome, Interest
 from consortium.search.query import parse_query_string
 
 if TYPE_CHECKING:
@@ -326,5 +332,242 @@ def run(container: Container, as_json: bool) -> None:
             click.echo(f"  {cluster.title} ({cluster.year or 'n.d.'}): {', '.join(cluster.members)}")
         click.echo(f"quarantined: {data['quarantined']} (see: consortium quarantine)")
         click.echo(f"state kept in {data['data_dir']}")
+
+    _emit(data, as_json, text)
+
+
+# -- readers
+
+LIBRARIAN = Actor(actor_id="librarian", role=ActorRole.MEMBER_STAFF)
+"""Who acts in ``consortium reader`` commands: a member library's staff, at the reader's request."""
+
+
+def _purposes(values: tuple[str, ...]) -> list[Purpose]:
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    try:
+        return [Purpose(name) for name in names]
+    except ValueError as exc:
+        known = ", ".join(p.value for p in Purpose)
+        raise click.BadParameter(f"{exc}; purposes are {known}") from exc
+
+
+def _interest_line(interest: Interest) -> str:
+    how = "+".join(w for w, on in (("declared", interest.declared), ("learned", interest.learned)) if on)
+    return f"  {interest.key}\t{interest.score:.2f}\t{how}"
+
+
+@main.group()
+def reader() -> None:
+    """Readers' personal data: accounts, consent, events, interests, drift prompts, export and erasure. Every
+    command acts as a member library's staff ("librarian")."""
+
+
+@reader.command("create")
+@click.argument("reader_id")
+@click.option("--member", required=True, help="The reader's home member library.")
+@click.option("--consent", "consents", multiple=True, help="Purposes granted, comma-separated (personalization,...).")
+@click.option("--declare", "declared", multiple=True, help="An interest the reader declares (class:clc:TP312...).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def reader_create(
+    container: Container,
+    *,
+    reader_id: str,
+    member: str,
+    consents: tuple[str, ...],
+    declared: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Create a reader with the consents they grant and the interests they declare."""
+    purposes = _purposes(consents)
+    try:
+        container.registry.get(member)
+        service = container.profiles
+        created = service.create_reader(reader_id, member, purposes, actor=LIBRARIAN)
+        for key in declared:
+            service.declare_interest(reader_id, key, LIBRARIAN)
+    except ConsortiumError as exc:
+        _fail(exc)
+        return
+    data = {
+        "reader_id": created.reader_id,
+        "member": created.member,
+        "consents": [p.value for p in dict.fromkeys(purposes)],
+        "declared": list(dict.fromkeys(declared)),
+    }
+    _emit(data, as_json, lambda: click.echo(f"created reader {reader_id} of {member}"))
+
+
+@reader.command("event")
+@click.argument("reader_id")
+@click.option("--type", "event_type", required=True, type=click.Choice([t.value for t in EventType]))
+@click.option("--query", help="The search terms (search).")
+@click.option("--cluster", "cluster_id", help="The work the event is about (view, borrow, return, hold, rating).")
+@click.option("--rating", type=int, help="1 to 5 stars (rating).")
+@click.option("--feedback", help='Free text (feedback); "not interested" counts against the work.')
+@click.option("--event-id", help="Unique per reader; a random one when omitted.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def reader_event(
+    container: Container,
+    *,
+    reader_id: str,
+    event_type: str,
+    query: str | None,
+    cluster_id: str | None,
+    rating: int | None,
+    feedback: str | None,
+    event_id: str | None,
+    as_json: bool,
+) -> None:
+    """Record something the reader did; prints stored, dropped (no personalization consent) or duplicate."""
+    try:
+        event = ReaderEvent(
+            event_id=event_id or f"cli-{secrets.token_hex(8)}",
+            type=EventType(event_type),
+            at=dt.datetime.now(dt.UTC),
+            query=query,
+            cluster_id=cluster_id,
+            rating=rating,
+            feedback=feedback,
+        )
+    except pydantic.ValidationError as exc:
+        raise click.BadParameter("; ".join(str(e["msg"]) for e in exc.errors())) from exc
+    try:
+        outcome = container.profiles.record_event(reader_id, event, LIBRARIAN)
+    except ConsortiumError as exc:
+        _fail(exc)
+        return
+    word = {
+        EventOutcome.STORED: "stored",
+        EventOutcome.DROPPED_NO_CONSENT: "dropped",
+        EventOutcome.DUPLICATE: "duplicate",
+    }[outcome]
+    data = {"reader_id": reader_id, "event_id": event.event_id, "outcome": word}
+    _emit(data, as_json, lambda: click.echo(word))
+
+
+@reader.command("show")
+@click.argument("reader_id")
+@click.option("--top", default=10, show_default=True, help="How many interests to show.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def reader_show(container: Container, reader_id: str, top: int, as_json: bool) -> None:
+    """The reader's consents, top interests (declared and learned) and open drift prompts."""
+    try:
+        service = container.profiles
+        found = service.get_reader(reader_id, LIBRARIAN)
+        consents = service.consents(reader_id)
+        interests = service.interests(reader_id, LIBRARIAN, top)
+        prompts = service.prompts(reader_id, LIBRARIAN)
+    except ConsortiumError as exc:
+        _fail(exc)
+        return
+    data = {
+        "reader_id": found.reader_id,
+        "member": found.member,
+        "created_at": found.created_at.isoformat(),
+        "consents": {p.value: granted for p, granted in consents.items()},
+        "interests": [i.model_dump(mode="json") for i in interests],
+        "prompts": [p.model_dump(mode="json") for p in prompts],
+    }
+
+    def text() -> None:
+        click.echo(f"reader {found.reader_id} of {found.member}, since {found.created_at:%Y-%m-%d}")
+        granted = [p.value for p, on in consents.items() if on]
+        click.echo(f"consents: {', '.join(granted) or 'none'}")
+        click.echo("interests:" if interests else "interests: none")
+        for interest in interests:
+            click.echo(_interest_line(interest))
+        for prompt in prompts:
+            click.echo(f"prompt {prompt.prompt_id}: {prompt.text_en}")
+
+    _emit(data, as_json, text)
+
+
+@reader.command("export")
+@click.argument("reader_id")
+@click.option("--json", "as_json", is_flag=True, help="Accepted for symmetry: the export is always JSON.")
+@click.pass_obj
+def reader_export(container: Container, reader_id: str, as_json: bool) -> None:
+    """Everything the hub keeps about the reader, decrypted, as one JSON document."""
+    try:
+        exported = container.profiles.export(reader_id, LIBRARIAN)
+    except ConsortiumError as exc:
+        _fail(exc)
+        return
+    click.echo(json.dumps(exported, ensure_ascii=False, indent=2, default=str))
+
+
+@reader.command("erase")
+@click.argument("reader_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def reader_erase(container: Container, reader_id: str, as_json: bool) -> None:
+    """Erase the reader at once (no confirmation): their key, every encrypted item and their consent history."""
+    try:
+        service = container.profiles
+        counts = service.item_counts(reader_id)
+        consents = len(service.consent_history(reader_id))
+        service.erase(reader_id, LIBRARIAN)
+    except ConsortiumError as exc:
+        _fail(exc)
+        return
+    data = {"reader_id": reader_id, "erased": {"key": 1, **counts, "consent_events": consents}}
+
+    def text() -> None:
+        items = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        click.echo(f"erased reader {reader_id}: data key, {items or 'no items'}, {consents} consent events")
+
+    _emit(data, as_json, text)
+
+
+@reader.command("consent")
+@click.argument("reader_id")
+@click.option("--grant", "granted", help="Purpose the reader grants.")
+@click.option("--withdraw", "withdrawn", help="Purpose the reader withdraws.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def reader_consent(
+    container: Container, reader_id: str, granted: str | None, withdrawn: str | None, as_json: bool
+) -> None:
+    """Grant or withdraw one purpose (withdrawing personalization deletes what it learned)."""
+    if (granted is None) == (withdrawn is None):
+        raise click.UsageError("give exactly one of --grant or --withdraw")
+    [purpose] = _purposes((granted or withdrawn or "",))
+    try:
+        service = container.profiles
+        if granted is not None:
+            service.grant(reader_id, purpose, LIBRARIAN)
+        else:
+            service.withdraw(reader_id, purpose, LIBRARIAN)
+        consents = service.consents(reader_id)
+    except ConsortiumError as exc:
+        _fail(exc)
+        return
+    action = "granted" if granted is not None else "withdrew"
+    data = {"reader_id": reader_id, "consents": {p.value: on for p, on in consents.items()}}
+    _emit(data, as_json, lambda: click.echo(f"{reader_id} {action} {purpose.value}"))
+
+
+@reader.command("prompt")
+@click.argument("reader_id")
+@click.argument("prompt_id")
+@click.option("--accept/--dismiss", required=True, help="Follow the change, or keep the interests as they are.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def reader_prompt(container: Container, reader_id: str, prompt_id: str, accept: bool, as_json: bool) -> None:
+    """Answer a drift prompt."""
+    try:
+        interests = container.profiles.answer_prompt(reader_id, prompt_id, accept, LIBRARIAN)
+    except ConsortiumError as exc:
+        _fail(exc)
+        return
+    data = {"prompt_id": prompt_id, "accepted": accept, "interests": [i.model_dump(mode="json") for i in interests]}
+
+    def text() -> None:
+        click.echo(f"{'accepted' if accept else 'dismissed'} {prompt_id}")
+        for interest in interests:
+            click.echo(_interest_line(interest))
 
     _emit(data, as_json, text)

@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     raw_bucket: str = "consortium-raw"
     """The S3 bucket of the raw archive."""
 
+    consent_policy_file: Path = Field(default=_REPO_ROOT / "policies" / "consent.toml")
+    """The consent policy: the purposes readers are asked for, the data each uses and how long it is kept."""
+
+    kms_key_id: str | None = None
+    """The KMS key (id, ARN or ``alias/...``) that wraps readers' data keys on AWS; required by the aws backend
+    for anything touching readers."""
+
+    profiles_table: str = "consortium-profiles"
+    """The DynamoDB table holding readers' wrapped keys, encrypted items and audit log."""
+
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "consortium.sqlite3"
@@ -61,6 +71,16 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def profiles_path(self) -> Path:
+        """The local profile store's SQLite database (readers' wrapped keys, ciphertexts, audit log)."""
+        return self.data_dir / "profiles.sqlite3"
+
+    @property
+    def key_file(self) -> Path:
+        """The local key file (key-encryption keys); its per-reader secrets live in ``kek.json.contexts/``."""
+        return self.data_dir / "keys" / "kek.json"
 
     @property
     def archive_path(self) -> Path:

@@ -24,14 +24,41 @@ import logging
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from consortium.errors import ConflictError, NotFoundError
+import pydantic
+from pydantic import BaseModel, ConfigDict
+
+from consortium.errors import ConflictError, ConsortiumError, NotFoundError
+from consortium.profiles import drift
 from consortium.profiles.consent import ConsentEvent, DataKind, Purpose, require
 from consortium.profiles.crypto import reader_context
-from consortium.profiles.models import Actor, ActorRole, AuditAction, AuditEntry, Processing, Reader, ReaderEvent
+from consortium.profiles.interests import (
+    EventKind,
+    InterestProfile,
+    apply_event,
+    declare,
+    from_dict,
+    keys_for_cluster,
+    keys_for_search,
+    remove,
+    to_dict,
+    top_interests,
+)
+from consortium.profiles.models import (
+    Actor,
+    ActorRole,
+    AuditAction,
+    AuditEntry,
+    EventType,
+    Processing,
+    Reader,
+    ReaderEvent,
+)
+from consortium.search.query import SearchQuery, parse_query_string
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from consortium.models import Cluster
     from consortium.ports import KeyService
     from consortium.profiles.consent import ConsentLedger, ConsentPolicy
     from consortium.profiles.crypto import EnvelopeCipher
@@ -42,11 +69,14 @@ __all__ = [
     "EVENT",
     "INTERESTS",
     "LEARNED_KINDS",
+    "NOT_INTERESTED",
     "PROFILE",
+    "PROMPT",
     "READER",
     "SYSTEM",
     "DestroyableKeyService",
     "EventOutcome",
+    "Interest",
     "ProfileService",
 ]
 
@@ -59,15 +89,51 @@ PROFILE = "profile"
 EVENT = "event"
 """Kind of the items holding the reader's events, one per event id."""
 INTERESTS = "interests"
-"""Kind of the item holding the interests learned from the events (an opaque JSON payload)."""
-LEARNED_KINDS = (EVENT, INTERESTS)
-"""What personalization learned: deleted when the reader withdraws it."""
+"""Kind of the item holding the reader's :class:`~consortium.profiles.interests.InterestProfile` (declared and
+learned interests, :func:`~consortium.profiles.interests.to_dict`)."""
+PROMPT = "prompt"
+"""Kind of the items holding drift prompts (:class:`~consortium.profiles.drift.DriftPrompt`), one per prompt id."""
+LEARNED_KINDS = (EVENT, PROMPT)
+"""Items personalization learned, deleted whole when the reader withdraws it (the learned part of the interests
+item goes too; what the reader declared stays)."""
+NOT_INTERESTED = "not interested"
+"""The feedback text (case and surrounding spaces ignored) that counts against the event's work."""
+
+_CLUSTER_EVENTS = {
+    EventType.VIEW: EventKind.VIEW,
+    EventType.BORROW: EventKind.BORROW,
+    EventType.RETURN: EventKind.BORROW,
+    EventType.HOLD: EventKind.HOLD,
+    EventType.RATING: EventKind.RATING,
+}
+"""How a work's event counts for its interest keys. A return counts like a borrow: finishing a book is as much
+evidence as starting it (a reader who returns unread says so with "not interested" feedback)."""
+_SEARCH_FILTERS = {
+    "class": "classes",
+    "classes": "classes",
+    "subject": "subjects",
+    "subjects": "subjects",
+    "author": "author",
+}
+"""Event filter names that name interests, and the :class:`~consortium.search.query.SearchQuery` field each fills."""
 
 SYSTEM = Actor(actor_id="consortium", role=ActorRole.JOB)
 """The actor of steps the hub takes by itself (and the default where a caller names none)."""
 
 _ONE = "1"
 """The item id of single items (reader, profile, interests)."""
+
+
+class Interest(BaseModel):
+    """One of the reader's top interests: its key, its score now, and whether the reader declared it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str
+    score: float
+    declared: bool
+    learned: bool
+    """Whether activity fed it (a key may be both declared and learned)."""
 
 
 class EventOutcome(StrEnum):
@@ -112,6 +178,9 @@ class ProfileService:
     keys
         The cipher's key service. When it can destroy a context (:class:`DestroyableKeyService`, like the local
         key file), :meth:`erase` destroys the reader's, so pre-erasure copies of the store stop opening.
+    cluster_lookup
+        Finds a work by cluster id (``ClusterStore.get``). With it, stored events about a work teach the
+        reader's learned interests (its classes, subjects and authors); without it only searches do.
 
     Example
     -------
@@ -130,6 +199,7 @@ class ProfileService:
         clock: Callable[[], dt.datetime] = _utcnow,
         *,
         keys: KeyService | None = None,
+        cluster_lookup: Callable[[str], Cluster | None] | None = None,
     ) -> None:
         self._store = store
         self._cipher = cipher
@@ -137,6 +207,7 @@ class ProfileService:
         self._policy = policy
         self._clock = clock
         self._keys = keys
+        self._cluster_lookup = cluster_lookup
 
     # -- readers
 
@@ -173,7 +244,9 @@ class ProfileService:
     def record_event(self, reader_id: str, event: ReaderEvent, actor: Actor) -> EventOutcome:
         """Store the event, encrypted, if the reader has granted personalization; otherwise drop it.
 
-        An event id already stored is ignored (:attr:`EventOutcome.DUPLICATE`).
+        A stored event updates the learned interests (:meth:`_learn`), then drift is checked: a new
+        :class:`~consortium.profiles.drift.DriftPrompt` is stored unless one is still open. An event id already
+        stored is ignored (:attr:`EventOutcome.DUPLICATE`).
         """
         wrapped = self._wrapped(reader_id)
         if not self._consents.current(reader_id).get(Purpose.PERSONALIZATION, False):
@@ -183,6 +256,7 @@ class ProfileService:
             return EventOutcome.DUPLICATE
         self._seal(reader_id, wrapped, EVENT, event.event_id, event.model_dump(mode="json"), version=1)
         self._audit(reader_id, actor, EVENT, AuditAction.WRITE, Purpose.PERSONALIZATION)
+        self._learn(reader_id, wrapped, event, actor)
         return EventOutcome.STORED
 
     def events(
@@ -204,8 +278,8 @@ class ProfileService:
 
     def withdraw(self, reader_id: str, purpose: Purpose, actor: Actor = SYSTEM) -> None:
         """Record that the reader withdraws ``purpose``. Withdrawing personalization also deletes what it
-        learned: every event and the learned interests."""
-        self._wrapped(reader_id)
+        learned: every event, every drift prompt and the learned interests (declared interests are kept)."""
+        wrapped = self._wrapped(reader_id)
         self._append_consent(reader_id, Purpose(purpose), granted=False, at=self._clock())
         if Purpose(purpose) is Purpose.PERSONALIZATION:
             for kind in LEARNED_KINDS:
@@ -214,6 +288,26 @@ class ProfileService:
                     self._store.delete(reader_id, item.kind, item.item_id)
                 if items:
                     self._audit(reader_id, actor, kind, AuditAction.ERASE, Processing.RETENTION)
+            self._forget_learned_interests(reader_id, wrapped, actor)
+
+    def consents(self, reader_id: str) -> dict[Purpose, bool]:
+        """Which purposes the reader grants now (every purpose of the policy, ungranted ones ``False``)."""
+        self._wrapped(reader_id)
+        current = self._consents.current(reader_id)
+        return {purpose: current.get(purpose, False) for purpose in Purpose}
+
+    def consent_history(self, reader_id: str) -> list[ConsentEvent]:
+        """Every grant and withdrawal of the reader, oldest first."""
+        self._wrapped(reader_id)
+        return self._consents.history(reader_id)
+
+    def item_counts(self, reader_id: str) -> dict[str, int]:
+        """How many encrypted items the reader has, by kind (no data is opened)."""
+        self._wrapped(reader_id)
+        counts: dict[str, int] = {}
+        for item in self._store.items(reader_id):
+            counts[item.kind] = counts.get(item.kind, 0) + 1
+        return dict(sorted(counts.items()))
 
     # -- profile and interests
 
@@ -247,19 +341,79 @@ class ProfileService:
         """Replace the learned interests payload; needs personalization consent."""
         self._write_one(reader_id, INTERESTS, payload, actor, Purpose.PERSONALIZATION)
 
+    def interests(
+        self, reader_id: str, actor: Actor, n: int = 10, purpose: AuditPurpose = Processing.READER_REQUEST
+    ) -> list[Interest]:
+        """The reader's ``n`` strongest interests now, strongest first, each marked declared and/or learned.
+
+        Declared interests are the reader's own data and show under any purpose; learned ones only while the
+        reader grants personalization (they are deleted on withdrawal anyway)."""
+        self._check(reader_id, purpose)
+        profile = self._profile(reader_id, self._wrapped(reader_id))
+        self._audit(reader_id, actor, INTERESTS, AuditAction.READ, purpose)
+        return [
+            Interest(key=key, score=round(score, 6), declared=declared, learned=key in profile.learned)
+            for key, score, declared in top_interests(profile, self._clock(), n)
+        ]
+
+    def declare_interest(self, reader_id: str, key: str, actor: Actor, weight: float | None = None) -> None:
+        """Add (or reweigh) an interest the reader declares (``class:clc:TP312``, ``subject:...``,
+        ``author:...``); :class:`~consortium.profiles.interests.InvalidInterestKeyError` for a malformed key."""
+        wrapped = self._wrapped(reader_id)
+        profile = self._profile(reader_id, wrapped)
+        profile = declare(profile, key) if weight is None else declare(profile, key, weight)
+        self._save_profile(reader_id, wrapped, profile, actor, Processing.READER_REQUEST)
+
+    def remove_interest(self, reader_id: str, key: str, actor: Actor) -> None:
+        """Remove an interest, declared or learned (a class with its narrower classes)."""
+        wrapped = self._wrapped(reader_id)
+        profile = remove(self._profile(reader_id, wrapped), key)
+        self._save_profile(reader_id, wrapped, profile, actor, Processing.READER_REQUEST)
+
+    # -- drift prompts
+
+    def prompts(
+        self, reader_id: str, actor: Actor, purpose: AuditPurpose = Processing.READER_REQUEST
+    ) -> list[drift.DriftPrompt]:
+        """The reader's open (unanswered) drift prompts, oldest first."""
+        self._check(reader_id, purpose)
+        wrapped = self._wrapped(reader_id)
+        found = self._open_prompts(reader_id, wrapped)
+        self._audit(reader_id, actor, PROMPT, AuditAction.READ, purpose)
+        return found
+
+    def answer_prompt(self, reader_id: str, prompt_id: str, accept: bool, actor: Actor) -> list[Interest]:
+        """Accept (follow the rising keys, drop the fading ones) or dismiss a drift prompt; the prompt is closed
+        and the reader's top interests afterwards are returned. :class:`NotFoundError` for an unknown prompt."""
+        wrapped = self._wrapped(reader_id)
+        item = self._store.get(reader_id, PROMPT, prompt_id)
+        if item is None:
+            raise NotFoundError("the reader has no such prompt", prompt_id=prompt_id)
+        prompt = drift.DriftPrompt.model_validate(self._open(wrapped, item))
+        profile = self._profile(reader_id, wrapped)
+        profile = drift.accept(profile, prompt) if accept else drift.dismiss(profile, prompt)
+        self._save_profile(reader_id, wrapped, profile, actor, Processing.READER_REQUEST)
+        self._store.delete(reader_id, PROMPT, prompt_id)
+        self._audit(reader_id, actor, PROMPT, AuditAction.ERASE, Processing.READER_REQUEST)
+        return self.interests(reader_id, actor)
+
     # -- the reader's rights
 
     def export(self, reader_id: str, actor: Actor = SYSTEM) -> dict[str, Any]:
         """Everything the hub keeps about the reader, decrypted, in one JSON-serializable dict: the reader, every
-        item by kind, the consent history and the audit log (this export included)."""
+        item by kind (the interests, declared and learned, included), the events, the open drift prompts, the
+        consent history and the audit log (this export included)."""
         wrapped = self._wrapped(reader_id)
         self._audit(reader_id, actor, "*", AuditAction.EXPORT, Processing.READER_REQUEST)
         data: dict[str, Any] = {}
         events: list[dict[str, Any]] = []
+        prompts: list[dict[str, Any]] = []
         for item in self._store.items(reader_id):
             payload = self._open(wrapped, item)
             if item.kind == EVENT:
                 events.append(payload)
+            elif item.kind == PROMPT:
+                prompts.append(payload)
             elif item.item_id == _ONE and item.kind in (READER, PROFILE, INTERESTS):
                 data[item.kind] = payload
             else:
@@ -270,6 +424,9 @@ class ProfileService:
             "exported_at": self._clock().isoformat(),
             **data,
             "events": events,
+            "prompts": sorted(
+                prompts, key=lambda prompt: (str(prompt.get("created_at")), str(prompt.get("prompt_id")))
+            ),
             "consents": [event.model_dump(mode="json") for event in self._consents.history(reader_id)],
             "audit": [entry.model_dump(mode="json") for entry in self._store.audit_log(reader_id)],
         }
@@ -320,6 +477,80 @@ class ProfileService:
             deleted += len(expired)
         logger.info("retention purge deleted %d events", deleted)
         return deleted
+
+    # -- learning
+
+    def _learn(self, reader_id: str, wrapped: bytes, event: ReaderEvent, actor: Actor) -> None:
+        """Feed a stored event to the learned interests, then check for drift."""
+        learned = self._event_keys(event)
+        if learned is None:
+            return
+        kind, keys, stars = learned
+        profile = self._profile(reader_id, wrapped)
+        try:
+            profile = apply_event(profile, kind, keys, event.at, stars=stars)
+        except ConsortiumError as exc:  # a work with an odd class code teaches nothing
+            logger.debug("an event of reader %s taught nothing: %s", _pseudonym(reader_id), exc)
+            return
+        self._save_profile(reader_id, wrapped, profile, actor, Purpose.PERSONALIZATION)
+        if self._open_prompts(reader_id, wrapped):
+            return
+        prompt = drift.detect_drift(profile, max(event.at, self._clock()))
+        if prompt is not None and self._store.get(reader_id, PROMPT, prompt.prompt_id) is None:
+            self._seal(reader_id, wrapped, PROMPT, prompt.prompt_id, prompt.model_dump(mode="json"), version=1)
+            self._audit(reader_id, actor, PROMPT, AuditAction.WRITE, Purpose.PERSONALIZATION)
+
+    def _event_keys(self, event: ReaderEvent) -> tuple[EventKind, list[str], int | None] | None:
+        """How an event counts: its kind, the interest keys it touches and a rating's stars; ``None`` when it
+        names nothing to learn (an unknown work, a search naming no class, subject or author)."""
+        if event.type is EventType.SEARCH:
+            keys = keys_for_search(_search_query(event))
+            return (EventKind.SEARCH, keys, None) if keys else None
+        if event.cluster_id is None or self._cluster_lookup is None:
+            return None
+        if event.type is EventType.FEEDBACK:
+            if (event.feedback or "").strip().casefold() != NOT_INTERESTED:
+                return None
+            kind = EventKind.NOT_INTERESTED
+        else:
+            kind = _CLUSTER_EVENTS[event.type]
+        cluster = self._cluster_lookup(event.cluster_id)
+        if cluster is None:
+            return None
+        keys = keys_for_cluster(cluster)
+        return (kind, keys, event.rating) if keys else None
+
+    def _profile(self, reader_id: str, wrapped: bytes) -> InterestProfile:
+        item = self._store.get(reader_id, INTERESTS, _ONE)
+        return InterestProfile() if item is None else from_dict(self._open(wrapped, item))
+
+    def _save_profile(
+        self, reader_id: str, wrapped: bytes, profile: InterestProfile, actor: Actor, purpose: AuditPurpose
+    ) -> None:
+        old = self._store.get(reader_id, INTERESTS, _ONE)
+        self._seal(reader_id, wrapped, INTERESTS, _ONE, to_dict(profile), version=1 if old is None else old.version + 1)
+        self._audit(reader_id, actor, INTERESTS, AuditAction.WRITE, purpose)
+
+    def _forget_learned_interests(self, reader_id: str, wrapped: bytes, actor: Actor) -> None:
+        """Keep only the declared part of the interests item; delete it when nothing was declared (or when it
+        holds a payload that is no interest profile)."""
+        old = self._store.get(reader_id, INTERESTS, _ONE)
+        if old is None:
+            return
+        try:
+            declared = from_dict(self._open(wrapped, old)).declared
+        except pydantic.ValidationError:
+            declared = {}
+        if declared:
+            kept = InterestProfile(declared=declared)
+            self._seal(reader_id, wrapped, INTERESTS, _ONE, to_dict(kept), version=old.version + 1)
+        else:
+            self._store.delete(reader_id, INTERESTS, _ONE)
+        self._audit(reader_id, actor, INTERESTS, AuditAction.ERASE, Processing.RETENTION)
+
+    def _open_prompts(self, reader_id: str, wrapped: bytes) -> list[drift.DriftPrompt]:
+        found = [drift.DriftPrompt.model_validate(self._open(wrapped, i)) for i in self._store.items(reader_id, PROMPT)]
+        return sorted(found, key=lambda prompt: (prompt.created_at, prompt.prompt_id))
 
     # -- inside
 
@@ -380,3 +611,28 @@ class ProfileService:
 
     def _audit(self, reader_id: str, actor: Actor, kind: str, action: AuditAction, purpose: AuditPurpose) -> None:
         self._store.audit(AuditEntry.of(reader_id, actor, kind=kind, action=action, purpose=purpose, at=self._clock()))
+
+
+def _search_query(event: ReaderEvent) -> SearchQuery:
+    """The search an event records: its query string parsed as the query box reads it, plus the filters that
+    name interests (``class``, ``subject``, ``author``). Values that don't parse are left out."""
+    try:
+        query = parse_query_string(event.query or "")
+    except ConsortiumError:
+        query = SearchQuery()
+    fields: dict[str, Any] = {}
+    for name, value in event.filters.items():
+        target = _SEARCH_FILTERS.get(name)
+        if target is None:
+            continue
+        values = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        if target == "author":
+            fields["author"] = values[0] if values else None
+        else:
+            fields[target] = [*fields.get(target, getattr(query, target)), *values]
+    if not fields:
+        return query
+    try:
+        return SearchQuery.model_validate({**query.model_dump(), **fields})
+    except ValueError:
+        return query

@@ -1,0 +1,254 @@
+"""The reader-profile API (Chalice): readers, their profile, consents and events, export and erasure.
+
+Each route parses the body into its pydantic model, calls one :class:`~consortium.profiles.service.ProfileService`
+method and maps errors to HTTP statuses (one table, :data:`_STATUS`). The core package reaches the function
+through ``vendor/`` at build time, as for the harvest function.
+
+Authentication (Cognito user pools for readers, API keys for member libraries) is configured at deploy time by
+the CDK stack, not here. The app trusts the identity the authorizer puts in ``app.current_request.context`` when
+there is one (a reader may then only act on their own id); without an authorizer (local runs, tests) the reader
+id in the path is the caller.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import pydantic
+from chalice.app import (
+    BadRequestError,
+    Chalice,
+    ChaliceViewError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    Response,
+)
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from consortium import errors
+from consortium.bootstrap import Container, bootstrap
+from consortium.profiles.consent import ConsentError, Purpose
+from consortium.profiles.models import Actor, ActorRole, EventType, ReaderEvent
+from consortium.profiles.service import EventOutcome, ProfileService
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from consortium.profiles.consent import ConsentLedger
+
+app = Chalice(app_name="consortium-profile")
+
+T = TypeVar("T")
+
+
+MEMBER_EVENTS = frozenset({EventType.BORROW, EventType.RETURN, EventType.HOLD})
+"""Events member libraries send; readers send the others (search, view, rating, feedback)."""
+
+_hub: Container | None = None
+
+_Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class NewReader(BaseModel):
+    """The body of ``POST /readers``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reader_id: _Id
+    member: _Id
+    consents: list[Purpose] = Field(default_factory=list)
+    declared: dict[str, Any] = Field(default_factory=dict)
+
+
+class ConsentChange(BaseModel):
+    """The body of ``POST /readers/{reader_id}/consents``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: Purpose
+    granted: bool
+
+
+class PromptAnswer(BaseModel):
+    """The body of ``POST /readers/{reader_id}/prompts/{prompt_id}``: follow the drift (true) or dismiss it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accept: bool
+
+
+class ProfileBody(pydantic.RootModel[dict[str, Any]]):
+    """The body of ``PUT /readers/{reader_id}/profile``: any JSON object."""
+
+
+def _container() -> Container:
+    """The container, built on first use and kept for the life of the Lambda environment."""
+    global _hub
+    if _hub is None:
+        _hub = bootstrap()
+    return _hub
+
+
+def service() -> ProfileService:
+    """The profile service of the container."""
+    return _container().profiles
+
+
+def ledger() -> ConsentLedger:
+    """The consent ledger the service writes to."""
+    return _container().consent_ledger
+
+
+# -- errors
+
+
+def _field_errors(exc: pydantic.ValidationError) -> str:
+    clauses = []
+    for item in exc.errors():
+        msg = item["msg"].removeprefix("Value error, ")
+        loc = ".".join(str(part) for part in item["loc"])
+        clauses.append(f"field {loc!r}: {msg}" if loc else msg)
+    return "; ".join(clauses)
+
+
+_STATUS: dict[type[Exception], Callable[[str], ChaliceViewError]] = {
+    pydantic.ValidationError: BadRequestError,
+    errors.ValidationError: BadRequestError,
+    errors.NotFoundError: NotFoundError,
+    ConsentError: ForbiddenError,
+    errors.ConflictError: ConflictError,
+}
+"""Which error becomes which HTTP error (the first base class found, in this order)."""
+
+
+def _call(step: Callable[[], T]) -> T:
+    try:
+        return step()
+    except tuple(_STATUS) as exc:
+        message = _field_errors(exc) if isinstance(exc, pydantic.ValidationError) else str(exc)
+        for kind, http_error in _STATUS.items():
+            if isinstance(exc, kind):
+                raise http_error(message) from exc
+        raise
+
+
+def _body() -> Any:
+    request = app.current_request
+    assert request is not None
+    body = request.json_body
+    return {} if body is None else body
+
+
+def _identity() -> str | None:
+    """The caller's identity from the authorizer (Cognito ``sub``, or a custom authorizer's principal)."""
+    request = app.current_request
+    context = (request.context if request is not None else None) or {}
+    authorizer = context.get("authorizer") or {}
+    claims = authorizer.get("claims") or {}
+    identity = claims.get("sub") or authorizer.get("principalId")
+    return str(identity) if identity else None
+
+
+def _actor(reader_id: str, role: ActorRole = ActorRole.READER) -> Actor:
+    identity = _identity()
+    if role is ActorRole.READER and identity is not None and identity != reader_id:
+        raise ForbiddenError("a reader may only act on their own data")
+    if identity is None:
+        identity = reader_id if role is ActorRole.READER else "member-library"
+    return Actor(actor_id=identity, role=role)
+
+
+# -- routes
+
+
+@app.route("/readers", methods=["POST"])
+def create_reader() -> Response:
+    new = _call(lambda: NewReader.model_validate(_body()))
+    actor = _actor(new.reader_id)
+    reader = _call(lambda: service().create_reader(new.reader_id, new.member, new.consents, new.declared, actor))
+    return Response(body=reader.model_dump(mode="json"), status_code=201)
+
+
+@app.route("/readers/{reader_id}/profile", methods=["GET"])
+def get_profile(reader_id: str) -> dict[str, Any]:
+    actor = _actor(reader_id)
+    return {"reader_id": reader_id, "profile": _call(lambda: service().get_profile(reader_id, actor))}
+
+
+@app.route("/readers/{reader_id}/profile", methods=["PUT"])
+def put_profile(reader_id: str) -> dict[str, Any]:
+    payload = _call(lambda: ProfileBody.model_validate(_body())).root
+    actor = _actor(reader_id)
+    _call(lambda: service().put_profile(reader_id, payload, actor))
+    return {"reader_id": reader_id, "profile": payload}
+
+
+@app.route("/readers/{reader_id}/consents", methods=["POST"])
+def change_consent(reader_id: str) -> dict[str, Any]:
+    change = _call(lambda: ConsentChange.model_validate(_body()))
+    actor = _actor(reader_id)
+    step = service().grant if change.granted else service().withdraw
+    _call(lambda: step(reader_id, change.purpose, actor))
+    return {"reader_id": reader_id, "purpose": change.purpose.value, "granted": change.granted}
+
+
+@app.route("/readers/{reader_id}/consents", methods=["GET"])
+def get_consents(reader_id: str) -> dict[str, Any]:
+    actor = _actor(reader_id)
+    _call(lambda: service().get_reader(reader_id, actor))  # 404 for unknown or erased readers
+    consents = ledger()
+    return {
+        "reader_id": reader_id,
+        "current": {purpose.value: granted for purpose, granted in consents.current(reader_id).items()},
+        "history": [event.model_dump(mode="json") for event in consents.history(reader_id)],
+    }
+
+
+@app.route("/readers/{reader_id}/events", methods=["POST"])
+def record_event(reader_id: str) -> dict[str, Any]:
+    event = _call(lambda: ReaderEvent.model_validate(_body()))
+    role = ActorRole.MEMBER_STAFF if event.type in MEMBER_EVENTS else ActorRole.READER
+    actor = _actor(reader_id, role)
+    outcome = _call(lambda: service().record_event(reader_id, event, actor))
+    return {
+        "reader_id": reader_id,
+        "event_id": event.event_id,
+        "outcome": outcome.value,
+        "dropped": outcome is EventOutcome.DROPPED_NO_CONSENT,
+    }
+
+
+@app.route("/readers/{reader_id}/interests", methods=["GET"])
+def get_interests(reader_id: str) -> dict[str, Any]:
+    actor = _actor(reader_id)
+    found = _call(lambda: service().interests(reader_id, actor))
+    return {"reader_id": reader_id, "interests": [interest.model_dump(mode="json") for interest in found]}
+
+
+@app.route("/readers/{reader_id}/prompts", methods=["GET"])
+def get_prompts(reader_id: str) -> dict[str, Any]:
+    actor = _actor(reader_id)
+    found = _call(lambda: service().prompts(reader_id, actor))
+    return {"reader_id": reader_id, "prompts": [prompt.model_dump(mode="json") for prompt in found]}
+
+
+@app.route("/readers/{reader_id}/prompts/{prompt_id}", methods=["POST"])
+def answer_prompt(reader_id: str, prompt_id: str) -> dict[str, Any]:
+    answer = _call(lambda: PromptAnswer.model_validate(_body()))
+    actor = _actor(reader_id)
+    found = _call(lambda: service().answer_prompt(reader_id, prompt_id, answer.accept, actor))
+    return {"reader_id": reader_id, "interests": [interest.model_dump(mode="json") for interest in found]}
+
+
+@app.route("/readers/{reader_id}/export", methods=["GET"])
+def export(reader_id: str) -> dict[str, Any]:
+    actor = _actor(reader_id)
+    return _call(lambda: service().export(reader_id, actor))
+
+
+@app.route("/readers/{reader_id}", methods=["DELETE"])
+def erase(reader_id: str) -> Response:
+    actor = _actor(reader_id)
+    _call(lambda: service().erase(reader_id, actor))
+    return Response(body="", status_code=204)

@@ -1,0 +1,116 @@
+"""``consortium reader``, run as a user runs it: a real process over the sample members' catalogue, with the
+reader's data encrypted in the data folder and gone after erasure."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+SECRET_TERMS = ("zebrafish-genome-2026", "黛玉葬花")
+"""What the reader searches for: it must never reach the data folder unencrypted."""
+BOOKS = ("设计模式", "代码大全")
+
+
+def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSORTIUM_")}
+    return subprocess.run(
+        [sys.executable, "-m", "consortium", *args],
+        capture_output=True,
+        text=True,
+        env={**env, "CONSORTIUM_DATA_DIR": str(data_dir)},
+        timeout=300,
+        check=False,
+    )
+
+
+def ok(data_dir: Path, *args: str) -> Any:
+    done = cli(data_dir, *args, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def files_containing(root: Path, needle: bytes) -> list[Path]:
+    return [path for path in root.rglob("*") if path.is_file() and needle in path.read_bytes()]
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with the sample members harvested (clustered and indexed)."""
+    data_dir = tmp_path_factory.mktemp("reader-hub") / "var"
+    ok(data_dir, "harvest")
+    return data_dir
+
+
+def test_a_reader_lives_and_is_erased(hub: Path) -> None:
+    # Two software-engineering books of the samples (CLC TP311.5) with no subject in common.
+    hits = [ok(hub, "search", f"title:{title}", "class:clc:T")["hits"][0] for title in BOOKS]
+
+    created = ok(hub, "reader", "create", "r-alice", "--member", "riverside", "--consent", "personalization")
+    assert created["consents"] == ["personalization"]
+    for number, hit in enumerate(hits):
+        event = ok(hub, "reader", "event", "r-alice", "--type", "borrow", "--cluster", hit["cluster_id"],
+                   "--event-id", f"b{number}")  # fmt: skip
+        assert event["outcome"] == "stored"
+    query = " ".join(SECRET_TERMS)
+    assert (
+        ok(hub, "reader", "event", "r-alice", "--type", "search", "--query", query, "--event-id", "s1")["outcome"]
+        == "stored"
+    )
+    again = ok(hub, "reader", "event", "r-alice", "--type", "search", "--query", query, "--event-id", "s1")
+    assert again["outcome"] == "duplicate"
+
+    shown = ok(hub, "reader", "show", "r-alice")
+    assert shown["consents"]["personalization"] is True
+    top = shown["interests"][0]
+    assert top["key"].startswith("class:clc:TP"), shown["interests"][:3]
+    assert top["learned"] and not top["declared"]
+    text = cli(hub, "reader", "show", "r-alice").stdout
+    assert "consents: personalization" in text and top["key"] in text
+
+    exported = ok(hub, "reader", "export", "r-alice")
+    assert [e["event_id"] for e in sorted(exported["events"], key=lambda e: e["event_id"])] == [
+        *sorted(f"b{n}" for n in range(len(hits))),
+        "s1",
+    ]
+    assert any(e.get("query") == query for e in exported["events"])
+    assert exported["reader"]["member"] == "riverside"
+    for term in SECRET_TERMS:
+        assert files_containing(hub, term.encode()) == [], "a search term reached the disk unencrypted"
+
+    erased = ok(hub, "reader", "erase", "r-alice")
+    assert erased["erased"]["event"] == len(hits) + 1
+
+    gone = cli(hub, "reader", "show", "r-alice")
+    assert gone.returncode != 0
+    assert "no such reader" in gone.stderr
+    assert cli(hub, "reader", "export", "r-alice").returncode != 0
+    for term in SECRET_TERMS:
+        assert files_containing(hub, term.encode()) == []
+
+
+def test_consent_withdrawal_and_prompt_errors(hub: Path) -> None:
+    ok(hub, "reader", "create", "r-bob", "--member", "lakeside", "--declare", "subject:poetry")
+    cluster_id = ok(hub, "search", "subject:机器学习")["hits"][0]["cluster_id"]
+    assert ok(hub, "reader", "event", "r-bob", "--type", "view", "--cluster", cluster_id)["outcome"] == "dropped"
+    assert ok(hub, "reader", "consent", "r-bob", "--grant", "personalization")["consents"]["personalization"]
+    assert ok(hub, "reader", "event", "r-bob", "--type", "view", "--cluster", cluster_id)["outcome"] == "stored"
+    assert any(i["learned"] for i in ok(hub, "reader", "show", "r-bob")["interests"])
+
+    ok(hub, "reader", "consent", "r-bob", "--withdraw", "personalization")
+
+    interests = ok(hub, "reader", "show", "r-bob")["interests"]
+    assert [(i["key"], i["declared"], i["learned"]) for i in interests] == [("subject:poetry", True, False)]
+    missing = cli(hub, "reader", "prompt", "r-bob", "drift-unknown", "--dismiss")
+    assert missing.returncode != 0 and "no such prompt" in missing.stderr
+    unknown_member = cli(hub, "reader", "create", "r-carol", "--member", "nowhere")
+    assert unknown_member.returncode != 0
+    twice = cli(hub, "reader", "create", "r-bob", "--member", "lakeside")
+    assert twice.returncode != 0 and "exists already" in twice.stderr
