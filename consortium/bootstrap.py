@@ -154,10 +154,9 @@ class Container:
             ledger: ConsentLedger = self._overrides["consent_ledger"]
             return ledger
         if self.settings.backend == "aws":
-            raise ConfigError(
-                "the aws backend has no consent ledger yet: a DynamoDB consent ledger is not built "
-                "(pass consent_ledger= to bootstrap)"
-            )
+            from consortium.adapters.aws import DynamoDbConsentLedger
+
+            return DynamoDbConsentLedger(self.settings.profiles_table, client=self._aws_client("dynamodb"))
         from consortium.adapters.local import SqliteConsentLedger
 
         return SqliteConsentLedger.open(self.settings.profiles_path)

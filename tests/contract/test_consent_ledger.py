@@ -1,4 +1,5 @@
-"""The ConsentLedger contract: the memory and SQLite ledgers behave the same, and stay append-only."""
+"""The ConsentLedger contract: the memory, SQLite and DynamoDB (on moto) ledgers behave the same, and stay
+append-only."""
 
 from __future__ import annotations
 
@@ -39,10 +40,17 @@ def event(reader_id: str, purpose: Purpose, granted: bool, minutes: int, version
     )
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
 def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ConsentLedger]:
     if request.param == "memory":
         yield InMemoryConsentLedger()
+    elif request.param == "dynamodb":
+        from consortium.adapters.aws import DynamoDbConsentLedger, create_table
+
+        client = request.getfixturevalue("aws_client")("dynamodb")
+        table = f"consent-{uuid.uuid4().hex[:12]}"
+        create_table(client, table)
+        yield DynamoDbConsentLedger(table, client=client)
     else:
         store = SqliteConsentLedger.open(tmp_path / "data" / "hub.sqlite3")
         yield store

@@ -1,7 +1,8 @@
-"""AWS adapters: the record and cluster stores in DynamoDB, the raw archive in S3, the search index in OpenSearch
-(imports boto3 and opensearch-py)."""
+"""AWS adapters: the record and cluster stores and the consent ledger in DynamoDB, the raw archive in S3, the
+search index in OpenSearch (imports boto3 and opensearch-py)."""
 
 from consortium.adapters.aws.dynamodb_clusters import DynamoDbClusterStore
+from consortium.adapters.aws.dynamodb_consent import DynamoDbConsentLedger
 from consortium.adapters.aws.dynamodb_store import DynamoDbRecordStore, create_table
 from consortium.adapters.aws.kms_keys import KmsKeyService
 from consortium.adapters.aws.opensearch_index import OpenSearchIndex
@@ -9,6 +10,7 @@ from consortium.adapters.aws.s3_archive import S3BlobStore
 
 __all__ = [
     "DynamoDbClusterStore",
+    "DynamoDbConsentLedger",
     "DynamoDbRecordStore",
     "KmsKeyService",
     "OpenSearchIndex",
