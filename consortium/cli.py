@@ -522,6 +522,64 @@ def reader_erase(container: Container, reader_id: str, as_json: bool) -> None:
     _emit(data, as_json, text)
 
 
+@reader.command("interest")
+@click.argument("reader_id")
+@click.option(
+    "--declare", "declared", help="An interest the reader declares (class:clc:TP312, subject:..., author:...)."
+)
+@click.option("--weight", type=float, help="The declared interest's weight (default 5, at most 100).")
+@click.option(
+    "--remove", "removed", help="An interest to remove, declared or learned (a class with its narrower ones)."
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def reader_interest(
+    container: Container,
+    *,
+    reader_id: str,
+    declared: str | None,
+    weight: float | None,
+    removed: str | None,
+    as_json: bool,
+) -> None:
+    """Declare or remove one interest; prints the reader's top interests afterwards."""
+    if (declared is None) == (removed is None):
+        raise click.UsageError("give exactly one of --declare or --remove")
+    if weight is not None and declared is None:
+        raise click.UsageError("--weight goes with --declare")
+    try:
+        service = container.profiles
+        if declared is not None:
+            service.declare_interest(reader_id, declared, LIBRARIAN, weight)
+        else:
+            service.remove_interest(reader_id, removed or "", LIBRARIAN)
+        interests = service.interests(reader_id, LIBRARIAN)
+    except ConsortiumError as exc:
+        _fail(exc)
+        return
+    data = {"reader_id": reader_id, "interests": [i.model_dump(mode="json") for i in interests]}
+
+    def text() -> None:
+        click.echo(f"{'declared' if declared is not None else 'removed'} {declared or removed}")
+        for interest in interests:
+            click.echo(_interest_line(interest))
+
+    _emit(data, as_json, text)
+
+
+@reader.command("purge")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def reader_purge(container: Container, as_json: bool) -> None:
+    """Apply the retention policy now, for every reader: delete the events kept longer than it allows."""
+    try:
+        deleted = container.profiles.purge_expired()
+    except ConsortiumError as exc:
+        _fail(exc)
+        return
+    _emit({"purged": {"event": deleted}}, as_json, lambda: click.echo(f"purged {deleted} expired events"))
+
+
 @reader.command("consent")
 @click.argument("reader_id")
 @click.option("--grant", "granted", help="Purpose the reader grants.")

@@ -1,4 +1,5 @@
-"""The reader-profile API (Chalice): readers, their profile, consents and events, export and erasure.
+"""The reader-profile API (Chalice): readers, their profile, consents, events and interests, export and erasure,
+plus the daily retention purge (:func:`purge_expired`).
 
 Each route parses the body into its pydantic model, calls one :class:`~consortium.profiles.service.ProfileService`
 method and maps errors to HTTP statuses (one table, :data:`_STATUS`). The core package reaches the function
@@ -12,6 +13,7 @@ id in the path is the caller.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import pydantic
@@ -22,22 +24,27 @@ from chalice.app import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
+    Rate,
     Response,
 )
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from consortium import errors
 from consortium.bootstrap import Container, bootstrap
 from consortium.profiles.consent import ConsentError, Purpose
+from consortium.profiles.interests import MAX_DECLARED_WEIGHT, class_ancestors, key_kind
 from consortium.profiles.models import Actor, ActorRole, EventType, ReaderEvent
 from consortium.profiles.service import EventOutcome, ProfileService
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from chalice.app import CloudWatchEvent
+
     from consortium.profiles.consent import ConsentLedger
 
 app = Chalice(app_name="consortium-profile")
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -76,6 +83,38 @@ class PromptAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     accept: bool
+
+
+def _interest_key(key: str) -> str:
+    """``key`` when it is an interest key (a class key's code must parse in its scheme); ``ValueError`` if not."""
+    try:
+        if key_kind(key) == "class":
+            _, scheme, code = key.split(":", 2)
+            class_ancestors(scheme, code)
+    except errors.ValidationError as exc:
+        raise ValueError(f"{exc} (class:<scheme>:<code>, subject:<heading> or author:<name>)") from exc
+    return key
+
+
+class InterestDeclaration(BaseModel):
+    """The body of ``PUT /readers/{reader_id}/interests``: an interest the reader declares, and its weight."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str
+    weight: Annotated[float, Field(gt=0, le=MAX_DECLARED_WEIGHT, allow_inf_nan=False)] | None = None
+
+    _key = field_validator("key")(_interest_key)
+
+
+class InterestRemoval(BaseModel):
+    """The body (or the ``key`` query parameter) of ``DELETE /readers/{reader_id}/interests``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str
+
+    _key = field_validator("key")(_interest_key)
 
 
 class ProfileBody(pydantic.RootModel[dict[str, Any]]):
@@ -221,9 +260,31 @@ def record_event(reader_id: str) -> dict[str, Any]:
 
 @app.route("/readers/{reader_id}/interests", methods=["GET"])
 def get_interests(reader_id: str) -> dict[str, Any]:
-    actor = _actor(reader_id)
+    return _interests(reader_id, _actor(reader_id))
+
+
+def _interests(reader_id: str, actor: Actor) -> dict[str, Any]:
     found = _call(lambda: service().interests(reader_id, actor))
     return {"reader_id": reader_id, "interests": [interest.model_dump(mode="json") for interest in found]}
+
+
+@app.route("/readers/{reader_id}/interests", methods=["PUT"])
+def declare_interest(reader_id: str) -> dict[str, Any]:
+    declared = _call(lambda: InterestDeclaration.model_validate(_body()))
+    actor = _actor(reader_id)
+    _call(lambda: service().declare_interest(reader_id, declared.key, actor, declared.weight))
+    return _interests(reader_id, actor)
+
+
+@app.route("/readers/{reader_id}/interests", methods=["DELETE"])
+def remove_interest(reader_id: str) -> dict[str, Any]:
+    request = app.current_request
+    assert request is not None
+    query = request.query_params or {}
+    removal = _call(lambda: InterestRemoval.model_validate(_body() or dict(query)))
+    actor = _actor(reader_id)
+    _call(lambda: service().remove_interest(reader_id, removal.key, actor))
+    return _interests(reader_id, actor)
 
 
 @app.route("/readers/{reader_id}/prompts", methods=["GET"])
@@ -252,3 +313,14 @@ def erase(reader_id: str) -> Response:
     actor = _actor(reader_id)
     _call(lambda: service().erase(reader_id, actor))
     return Response(body="", status_code=204)
+
+
+# -- scheduled
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS))
+def purge_expired(event: CloudWatchEvent) -> dict[str, int]:
+    """Once a day: delete every reader's events older than their retention allows (logs only the count)."""
+    deleted = service().purge_expired()
+    logger.info("retention purge: %d events deleted", deleted)
+    return {"events_deleted": deleted}

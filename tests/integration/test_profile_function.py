@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import json
+import logging
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -145,3 +147,60 @@ def test_an_authorized_reader_acts_only_on_their_own_id(api: Api, monkeypatch: p
     assert api.call("get", "/readers/r1/profile")[0] == 200
     status, error = api.call("get", "/readers/r2/profile")
     assert status == 403 and "own data" in error["Message"]
+
+
+def test_declare_and_remove_interests(api: Api) -> None:
+    create(api)
+    status, declared = api.call("put", "/readers/r1/interests", {"key": "class:clc:TP312", "weight": 5})
+    assert status == 200
+    assert api.call("get", "/readers/r1/interests")[1]["interests"] == declared["interests"]
+    [interest] = declared["interests"]
+    assert (interest["key"], interest["declared"], interest["learned"]) == ("class:clc:TP312", True, False)
+    api.call("put", "/readers/r1/interests", {"key": "subject:poetry"})
+    assert {i["key"] for i in api.call("get", "/readers/r1/interests")[1]["interests"]} == {
+        "class:clc:TP312",
+        "subject:poetry",
+    }
+
+    status, left = api.call("delete", "/readers/r1/interests", {"key": "class:clc:TP312"})
+    assert status == 200 and [i["key"] for i in left["interests"]] == ["subject:poetry"]
+    response = api.client.http.delete("/readers/r1/interests?key=subject:poetry")
+    assert response.status_code == 200 and json.loads(response.body)["interests"] == []
+    assert api.call("get", "/readers/r1/interests")[1]["interests"] == []
+
+
+def test_bad_interests_are_400_naming_the_field(api: Api) -> None:
+    create(api)
+    for body in ({"key": "genre:poetry"}, {"key": "class:clc:"}, {"key": "class:nope:TP312"}, {}):
+        status, error = api.call("put", "/readers/r1/interests", body)
+        assert status == 400 and "'key'" in error["Message"], body
+    status, error = api.call("put", "/readers/r1/interests", {"key": "subject:poetry", "weight": 0})
+    assert status == 400 and "'weight'" in error["Message"]
+    status, error = api.call("delete", "/readers/r1/interests", {"key": "nonsense"})
+    assert status == 400 and "'key'" in error["Message"]
+    assert api.call("put", "/readers/nobody/interests", {"key": "subject:poetry"})[0] == 404
+    assert api.call("get", "/readers/r1/interests")[1]["interests"] == []
+
+
+def scheduled_purge(api: Api) -> Any:
+    """Run the daily ``purge_expired`` handler as the EventBridge schedule would."""
+    event = api.client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+    )
+    return api.client.lambda_.invoke("purge_expired", event).payload
+
+
+def test_the_daily_purge_deletes_expired_events(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    create(api, consents=["personalization"])  # personalization keeps events 365 days
+    now = api.module.service()._clock()
+    old = {"event_id": "old", "type": "search", "at": (now - dt.timedelta(days=400)).isoformat(), "query": "秘密"}
+    new = {"event_id": "new", "type": "search", "at": (now - dt.timedelta(days=10)).isoformat(), "query": "秘密"}
+    for event in (old, new):
+        assert api.call("post", "/readers/r1/events", event)[1]["outcome"] == "stored"
+
+    with caplog.at_level(logging.INFO):
+        assert scheduled_purge(api) == {"events_deleted": 1}
+    assert [e["event_id"] for e in api.call("get", "/readers/r1/export")[1]["events"]] == ["new"]
+    assert "retention purge" in caplog.text
+    assert "r1" not in caplog.text and "秘密" not in caplog.text
+    assert scheduled_purge(api) == {"events_deleted": 0}

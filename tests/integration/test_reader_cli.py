@@ -3,6 +3,7 @@ reader's data encrypted in the data folder and gone after erasure."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -10,6 +11,10 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from consortium.bootstrap import bootstrap
+from consortium.profiles.models import EventType, ReaderEvent
+from consortium.profiles.service import SYSTEM, EventOutcome
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -114,3 +119,43 @@ def test_consent_withdrawal_and_prompt_errors(hub: Path) -> None:
     assert unknown_member.returncode != 0
     twice = cli(hub, "reader", "create", "r-bob", "--member", "lakeside")
     assert twice.returncode != 0 and "exists already" in twice.stderr
+
+
+def test_interests_declared_and_removed(hub: Path) -> None:
+    ok(hub, "reader", "create", "r-dan", "--member", "riverside")
+    declared = ok(hub, "reader", "interest", "r-dan", "--declare", "class:clc:TP312", "--weight", "7")
+    assert [(i["key"], i["declared"]) for i in declared["interests"]] == [("class:clc:TP312", True)]
+    ok(hub, "reader", "interest", "r-dan", "--declare", "author:donald knuth")
+    assert {i["key"] for i in ok(hub, "reader", "show", "r-dan")["interests"]} == {
+        "class:clc:TP312",
+        "author:donald knuth",
+    }
+    removed = ok(hub, "reader", "interest", "r-dan", "--remove", "class:clc:TP")  # the branch goes
+    assert [i["key"] for i in removed["interests"]] == ["author:donald knuth"]
+    text = cli(hub, "reader", "interest", "r-dan", "--remove", "author:donald knuth").stdout
+    assert "removed author:donald knuth" in text
+    assert ok(hub, "reader", "show", "r-dan")["interests"] == []
+
+    bad = cli(hub, "reader", "interest", "r-dan", "--declare", "genre:poetry")
+    assert bad.returncode != 0 and "not an interest key" in bad.stderr
+    both = cli(hub, "reader", "interest", "r-dan", "--declare", "subject:x", "--remove", "subject:x")
+    assert both.returncode != 0 and "exactly one" in both.stderr
+    assert cli(hub, "reader", "interest", "nobody", "--declare", "subject:x").returncode != 0
+
+
+def test_purge_deletes_expired_events(hub: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ok(hub, "reader", "create", "r-eve", "--member", "riverside", "--consent", "personalization")
+    ok(hub, "reader", "event", "r-eve", "--type", "search", "--query", "recent", "--event-id", "new")
+    # An event from before the retention period (personalization keeps events 365 days), written in-process.
+    for name in [name for name in os.environ if name.startswith("CONSORTIUM_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("CONSORTIUM_DATA_DIR", str(hub))
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
+    old = ReaderEvent(event_id="old", type=EventType.SEARCH, at=at, query="long ago")
+    assert bootstrap().profiles.record_event("r-eve", old, SYSTEM) is EventOutcome.STORED
+
+    purged = ok(hub, "reader", "purge")
+    assert purged["purged"]["event"] >= 1
+    assert [e["event_id"] for e in ok(hub, "reader", "export", "r-eve")["events"]] == ["new"]
+    assert ok(hub, "reader", "purge") == {"purged": {"event": 0}}
+    assert cli(hub, "reader", "purge").stdout.strip() == "purged 0 expired events"
