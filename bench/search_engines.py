@@ -183,7 +183,8 @@ class Fts5SearchIndex:
             elif keyword.field == "class_top":
                 where.append(f"EXISTS (SELECT 1 FROM doc_classes WHERE class_top IN ({marks}) AND doc = {rowid})")
             else:
-                raise NotImplementedError(keyword.field)
+                # The query mix (bench/search.py make_queries) filters on format, language, members, class only.
+                raise ValueError(f"the FTS5 side of this comparison has no {keyword.field!r} filter")
             args.extend(keyword.values)
         if plan.year_from is not None:
             where.append("k.year >= ?")
