@@ -22,15 +22,16 @@ Python sorts strings in, so results come out as the in-memory store sorts them.
 from __future__ import annotations
 
 import sqlite3
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from consortium.adapters.local.sqlite_common import storage_errors, write_transaction
 from consortium.dedup.state import RecordPlacement
 from consortium.errors import StorageError
 from consortium.models import Cluster
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
+    from contextlib import AbstractContextManager
     from pathlib import Path
 
     from consortium.dedup.state import ClusterChange, RecordKey
@@ -208,28 +209,9 @@ class SqliteClusterStore:
 
     # -- helpers -------------------------------------------------------------------------------------------
 
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise StorageError(f"cluster database failed: {exc}") from exc
+    def _errors(self) -> AbstractContextManager[None]:
+        return storage_errors("cluster database")
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction: committed when the block ends, rolled back if it raises."""
-        conn = self._conn
-        try:
-            if not conn.in_transaction:
-                conn.execute("BEGIN IMMEDIATE")
-            yield conn
-            conn.commit()
-        except BaseException as exc:
-            try:
-                if conn.in_transaction:
-                    conn.rollback()
-            except sqlite3.Error:
-                pass  # the original error says more; the transaction is gone with the connection anyway
-            if isinstance(exc, sqlite3.Error):
-                raise StorageError(f"cluster database write failed: {exc}") from exc
-            raise
+        return write_transaction(self._conn, "cluster database")

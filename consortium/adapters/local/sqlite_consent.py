@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from consortium.adapters.local.sqlite_common import storage_errors, write_transaction
 from consortium.errors import StorageError
 from consortium.profiles.consent import ConsentEvent, Purpose, current_from
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from contextlib import AbstractContextManager
     from pathlib import Path
 
 __all__ = ["SqliteConsentLedger"]
@@ -126,28 +126,9 @@ class SqliteConsentLedger:
 
     # -- helpers -------------------------------------------------------------------------------------------
 
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise StorageError(f"consent database failed: {exc}") from exc
+    def _errors(self) -> AbstractContextManager[None]:
+        return storage_errors("consent database")
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction: committed when the block ends, rolled back if it raises."""
-        conn = self._conn
-        try:
-            if not conn.in_transaction:
-                conn.execute("BEGIN IMMEDIATE")
-            yield conn
-            conn.commit()
-        except BaseException as exc:
-            try:
-                if conn.in_transaction:
-                    conn.rollback()
-            except sqlite3.Error:
-                pass  # the original error says more; the transaction is gone with the connection anyway
-            if isinstance(exc, sqlite3.Error):
-                raise StorageError(f"consent database write failed: {exc}") from exc
-            raise
+        return write_transaction(self._conn, "consent database")
