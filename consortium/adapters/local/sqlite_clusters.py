@@ -21,15 +21,14 @@ Python sorts strings in, so results come out as the in-memory store sorts them.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import TYPE_CHECKING
 
-from consortium.adapters.local.sqlite_common import storage_errors, write_transaction
+from consortium.adapters.local.sqlite_common import open_database, storage_errors, write_transaction
 from consortium.dedup.state import RecordPlacement
-from consortium.errors import StorageError
 from consortium.models import Cluster
 
 if TYPE_CHECKING:
+    import sqlite3
     from collections.abc import Iterable, Iterator
     from contextlib import AbstractContextManager
     from pathlib import Path
@@ -99,20 +98,7 @@ class SqliteClusterStore:
     @classmethod
     def open(cls, path: Path) -> SqliteClusterStore:
         """Open (creating it and its parent folders if needed) the database file at ``path``."""
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise StorageError(f"cannot open the cluster database {path}: {exc}", path=str(path)) from exc
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            return cls(conn)
-        except BaseException as exc:
-            conn.close()
-            if isinstance(exc, sqlite3.Error):
-                raise StorageError(f"cannot open the cluster database {path}: {exc}", path=str(path)) from exc
-            raise
+        return open_database(path, "cluster database", cls)
 
     def close(self) -> None:
         """Close the connection."""

@@ -8,14 +8,13 @@ Times are stored in UTC with microseconds in a fixed-width ISO form, so text ord
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from typing import TYPE_CHECKING
 
-from consortium.adapters.local.sqlite_common import storage_errors, write_transaction
-from consortium.errors import StorageError
+from consortium.adapters.local.sqlite_common import open_database, storage_errors, write_transaction
 from consortium.profiles.consent import ConsentEvent, Purpose, current_from
 
 if TYPE_CHECKING:
+    import sqlite3
     from contextlib import AbstractContextManager
     from pathlib import Path
 
@@ -74,20 +73,7 @@ class SqliteConsentLedger:
     @classmethod
     def open(cls, path: Path) -> SqliteConsentLedger:
         """Open (creating it and its parent folders if needed) the database file at ``path``."""
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise StorageError(f"cannot open the consent database {path}: {exc}", path=str(path)) from exc
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            return cls(conn)
-        except BaseException as exc:
-            conn.close()
-            if isinstance(exc, sqlite3.Error):
-                raise StorageError(f"cannot open the consent database {path}: {exc}", path=str(path)) from exc
-            raise
+        return open_database(path, "consent database", cls)
 
     def close(self) -> None:
         """Close the connection."""

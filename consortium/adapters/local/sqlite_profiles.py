@@ -8,14 +8,13 @@ so text order is time order.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from typing import TYPE_CHECKING
 
-from consortium.adapters.local.sqlite_common import storage_errors, write_transaction
-from consortium.errors import StorageError
+from consortium.adapters.local.sqlite_common import open_database, storage_errors, write_transaction
 from consortium.profiles.models import AuditEntry, StoredItem
 
 if TYPE_CHECKING:
+    import sqlite3
     from contextlib import AbstractContextManager
     from pathlib import Path
 
@@ -78,20 +77,7 @@ class SqliteProfileStore:
     @classmethod
     def open(cls, path: Path) -> SqliteProfileStore:
         """Open (creating it and its parent folders if needed) the database file at ``path``."""
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        except (OSError, sqlite3.Error) as exc:
-            raise StorageError(f"cannot open the profile database {path}: {exc}", path=str(path)) from exc
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            return cls(conn)
-        except BaseException as exc:
-            conn.close()
-            if isinstance(exc, sqlite3.Error):
-                raise StorageError(f"cannot open the profile database {path}: {exc}", path=str(path)) from exc
-            raise
+        return open_database(path, "profile database", cls, check_same_thread=False)
 
     def close(self) -> None:
         """Close the connection (after checkpointing the write-ahead log into the database file)."""

@@ -6,15 +6,14 @@ checkpoint included, so a process killed at any moment leaves the page either fu
 
 from __future__ import annotations
 
-import sqlite3
 from typing import TYPE_CHECKING
 
-from consortium.adapters.local.sqlite_common import storage_errors, write_transaction
-from consortium.errors import StorageError
+from consortium.adapters.local.sqlite_common import open_database, storage_errors, write_transaction
 from consortium.harvest.state import Checkpoint, PageCommit
 from consortium.models import QuarantinedRecord, Record
 
 if TYPE_CHECKING:
+    import sqlite3
     from collections.abc import Iterable, Iterator
     from contextlib import AbstractContextManager
     from pathlib import Path
@@ -90,20 +89,7 @@ class SqliteRecordStore:
     @classmethod
     def open(cls, path: Path) -> SqliteRecordStore:
         """Open (creating it and its parent folders if needed) the database file at ``path``."""
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise StorageError(f"cannot open the record database {path}: {exc}", path=str(path)) from exc
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            return cls(conn)
-        except BaseException as exc:
-            conn.close()
-            if isinstance(exc, sqlite3.Error):
-                raise StorageError(f"cannot open the record database {path}: {exc}", path=str(path)) from exc
-            raise
+        return open_database(path, "record database", cls)
 
     def close(self) -> None:
         """Close the connection."""
