@@ -43,7 +43,17 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from consortium.adapters.aws.dynamodb_store import _GET_BATCH, _RETRIES, _WRITE_BATCH, _backoff, _errors, _key, _put
+from consortium.adapters.aws.dynamodb_store import (
+    _GET_BATCH,
+    _RETRIES,
+    _WRITE_BATCH,
+    _backoff,
+    _errors,
+    _key,
+    _put,
+    count_partition,
+    query_partition,
+)
 from consortium.dedup.state import RecordPlacement
 from consortium.models import Cluster
 
@@ -223,45 +233,10 @@ class DynamoDbClusterStore:
                 _backoff(attempt, "write clusters")
 
     def _query(self, pk: str, limit: int | None = None) -> Iterator[dict[str, Any]]:
-        """The partition's items in ``sk`` order, at most ``limit`` of them."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": "pk"},
-            "ExpressionAttributeValues": {":pk": {"S": pk}},
-            "ConsistentRead": True,
-        }
-        left = limit
-        while left is None or left > 0:
-            if left is not None:
-                kwargs["Limit"] = left
-            with _errors("query"):
-                response = self._client.query(**kwargs)
-            items = response.get("Items", [])
-            yield from items
-            if left is not None:
-                left -= len(items)
-            if "LastEvaluatedKey" not in response:
-                return
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return query_partition(self._client, self.table_name, pk, limit)
 
     def _query_count(self, pk: str) -> int:
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": "pk"},
-            "ExpressionAttributeValues": {":pk": {"S": pk}},
-            "Select": "COUNT",
-            "ConsistentRead": True,
-        }
-        total = 0
-        while True:
-            with _errors("count"):
-                response = self._client.query(**kwargs)
-            total += int(response.get("Count", 0))
-            if "LastEvaluatedKey" not in response:
-                return total
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return count_partition(self._client, self.table_name, pk)
 
 
 def _delete(pk: str, sk: str) -> dict[str, Any]:

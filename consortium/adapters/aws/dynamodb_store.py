@@ -208,38 +208,54 @@ class DynamoDbRecordStore:
         return [item["sk"]["S"] for item in self._query(_MEMBERS)]
 
     def _query(self, pk: str) -> Iterator[dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": "pk"},
-            "ExpressionAttributeValues": {":pk": {"S": pk}},
-            "ConsistentRead": True,
-        }
-        while True:
-            with _errors("query"):
-                response = self._client.query(**kwargs)
-            yield from response.get("Items", [])
-            if "LastEvaluatedKey" not in response:
-                return
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return query_partition(self._client, self.table_name, pk)
 
     def _query_count(self, pk: str) -> int:
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": "pk"},
-            "ExpressionAttributeValues": {":pk": {"S": pk}},
-            "Select": "COUNT",
-            "ConsistentRead": True,
-        }
-        total = 0
-        while True:
-            with _errors("count"):
-                response = self._client.query(**kwargs)
-            total += int(response.get("Count", 0))
-            if "LastEvaluatedKey" not in response:
-                return total
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return count_partition(self._client, self.table_name, pk)
+
+
+def query_partition(client: Any, table_name: str, pk: str, limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """The partition's items in ``sk`` order, at most ``limit`` of them."""
+    kwargs: dict[str, Any] = {
+        "TableName": table_name,
+        "KeyConditionExpression": "#pk = :pk",
+        "ExpressionAttributeNames": {"#pk": "pk"},
+        "ExpressionAttributeValues": {":pk": {"S": pk}},
+        "ConsistentRead": True,
+    }
+    left = limit
+    while left is None or left > 0:
+        if left is not None:
+            kwargs["Limit"] = left
+        with _errors("query"):
+            response = client.query(**kwargs)
+        items = response.get("Items", [])
+        yield from items
+        if left is not None:
+            left -= len(items)
+        if "LastEvaluatedKey" not in response:
+            return
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def count_partition(client: Any, table_name: str, pk: str) -> int:
+    """How many items the partition holds."""
+    kwargs: dict[str, Any] = {
+        "TableName": table_name,
+        "KeyConditionExpression": "#pk = :pk",
+        "ExpressionAttributeNames": {"#pk": "pk"},
+        "ExpressionAttributeValues": {":pk": {"S": pk}},
+        "Select": "COUNT",
+        "ConsistentRead": True,
+    }
+    total = 0
+    while True:
+        with _errors("count"):
+            response = client.query(**kwargs)
+        total += int(response.get("Count", 0))
+        if "LastEvaluatedKey" not in response:
+            return total
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 def _key(pk: str, sk: str) -> dict[str, Any]:
