@@ -126,6 +126,10 @@ class Record(BaseModel):
     language: str | None = None
     """ISO 639-2/B three-letter code, as MARC uses (``eng``, ``chi``)."""
     edition: str | None = None
+    series: str | None = None
+    """The title of the series the resource is part of, as catalogued, without its volume number."""
+    series_number: str | None = None
+    """The resource's volume designation in its series, as catalogued (``"v. 3"``, ``"第3卷"``)."""
     pages: int | None = None
     identifiers: list[Identifier] = Field(default_factory=list)
     subjects: list[str] = Field(default_factory=list)
@@ -178,6 +182,10 @@ class Cluster(BaseModel):
     year: int | None = None
     language: str | None = None
     edition: str | None = None
+    series: str | None = None
+    """The series title of the work (without its volume number), as :class:`Record` has it."""
+    series_number: str | None = None
+    """The work's volume designation in its series (``"v. 3"``, ``"第3卷"``)."""
     pages: int | None = None
     identifiers: list[Identifier] = Field(default_factory=list)
     subjects: list[str] = Field(default_factory=list)

@@ -18,7 +18,10 @@ def book(
     clc: str | None = None,
     deleted: bool = False,
     language: str = "eng",
+    series: str | None = None,
+    series_number: str | None = None,
 ) -> Record:
+    """A MARC21 book; ``series`` (with ``series_number``) is transcribed in an untraced 490, ISBD punctuated."""
     record = Record(leader=Leader(f"00000{'d' if deleted else 'n'}am a2200000 a 4500"), force_utf8=True)
     record.add_field(Field(tag="001", data=control_number))
     record.add_field(Field(tag="008", data=f"970101s{year}    mau           001 0 {language} d"))
@@ -47,12 +50,28 @@ def book(
         )
     )
     record.add_field(Field(tag="300", indicators=Indicators(" ", " "), subfields=[Subfield("a", "xix, 650 pages")]))
+    if series:
+        statement = [Subfield("a", series + " ;" if series_number else series)]
+        if series_number:
+            statement.append(Subfield("v", series_number))
+        record.add_field(Field(tag="490", indicators=Indicators("0", " "), subfields=statement))
     for subject in subjects:
         record.add_field(Field(tag="650", indicators=Indicators(" ", "0"), subfields=[Subfield("a", subject + ".")]))
     return record
 
 
-def unimarc_book(record_id: str, title: str, *, author: str, isbn: str, clc: str, year: str) -> Record:
+def unimarc_book(
+    record_id: str,
+    title: str,
+    *,
+    author: str,
+    isbn: str,
+    clc: str,
+    year: str,
+    series: str | None = None,
+    series_number: str | None = None,
+) -> Record:
+    """A CNMARC book; ``series`` (with ``series_number``) goes in 225 (the authorized form)."""
     record = Record(leader=Leader("00000nam0 2200000   450 "), force_utf8=True)
     record.add_field(Field(tag="001", data=record_id))
     record.add_field(Field(tag="010", indicators=Indicators(" ", " "), subfields=[Subfield("a", isbn)]))
@@ -74,6 +93,11 @@ def unimarc_book(record_id: str, title: str, *, author: str, isbn: str, clc: str
         )
     )
     record.add_field(Field(tag="215", indicators=Indicators(" ", " "), subfields=[Subfield("a", "302页")]))
+    if series:
+        statement = [Subfield("a", series)]
+        if series_number:
+            statement.append(Subfield("v", series_number))
+        record.add_field(Field(tag="225", indicators=Indicators("2", " "), subfields=statement))
     record.add_field(
         Field(
             tag="606",

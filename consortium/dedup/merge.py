@@ -3,8 +3,9 @@
 The rule: records are ranked by completeness (an ISBN or ISSN counts double; then each of subtitle, authors,
 publisher, year, language, pages, edition, subjects and classification counts one; then the number of
 identifiers), ties broken by the oldest ``first_seen`` and then by ``(member, local_id)``. Each descriptive field
-comes from the best-ranked record that has it. Identifiers, subjects and classification codes are the union in
-rank order; holdings are every member's, by member.
+comes from the best-ranked record that has it (the series too; its number from the best-ranked record of that
+same series, so that one record's series never gets another series' volume). Identifiers, subjects and
+classification codes are the union in rank order; holdings are every member's, by member.
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ def _general(
     holdings: list[Holding] = [h for r in sorted(records, key=lambda r: r.key) for h in r.holdings]
     best = ranked[0]
     same_title = [r for r in ranked if match_text(r.title) == match_text(best.title)]
+    series = _first(ranked, lambda r: r.series)
+    same_series = [r for r in ranked if r.series and match_text(r.series) == match_text(series)] if series else []
     return Cluster(
         cluster_id=cluster_id,
         records=sorted(r.key for r in records),
@@ -90,6 +93,8 @@ def _general(
         year=_first(ranked, lambda r: r.year),
         language=_first(ranked, lambda r: r.language),
         edition=_first(ranked, lambda r: r.edition),
+        series=series,
+        series_number=_first(same_series, lambda r: r.series_number),
         pages=_first(ranked, lambda r: r.pages),
         identifiers=identifiers,
         subjects=subjects,
@@ -122,6 +127,8 @@ def _single(cluster_id: str, record: Record, first_seen: datetime, now: datetime
         year=record.year or None,
         language=record.language or None,
         edition=record.edition or None,
+        series=record.series or None,
+        series_number=(record.series_number or None) if record.series else None,
         pages=record.pages or None,
         identifiers=list(dict.fromkeys(record.identifiers)),
         subjects=list(dict.fromkeys(record.subjects)),

@@ -166,3 +166,26 @@ def test_a_single_record_cluster_is_what_the_general_rule_gives() -> None:
     fast = merge_cluster("c", [record], {}, now)
     assert fast.model_dump() == _general("c", [record], {}, now).model_dump()
     assert fast.subjects == ["Algorithms"]
+
+
+def test_the_series_comes_from_the_best_record_and_its_number_from_that_same_series() -> None:
+    from consortium.dedup.merge import merge_cluster
+
+    series = "MIT electrical engineering and computer science series"
+    best = algorithms("riverside", "r1", publisher="MIT Press", series=series)
+    other_series = algorithms("eastlake", "e1", series="Foundations of computing", series_number="v. 9")
+    same_series = algorithms(
+        "lakeside",
+        "l1",
+        identifiers=[],
+        series="MIT Electrical Engineering and Computer Science Series",
+        series_number="v. 2",
+    )
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    cluster = merge_cluster("c", [other_series, same_series, best], {}, now)
+    assert (cluster.series, cluster.series_number) == (series, "v. 2")
+
+    single = merge_cluster("c", [other_series], {}, now)
+    assert (single.series, single.series_number) == ("Foundations of computing", "v. 9")
+    assert merge_cluster("c", [algorithms("x", "1")], {}, now).series is None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from marc_builders import book, marcxml_collection, unimarc_book
+from pymarc import Field, Indicators, Subfield
 
 from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore
 from consortium.harvest.service import HarvestService
@@ -137,6 +138,70 @@ def test_cnmarc_file(tmp_path: Path, service: HarvestService, store: InMemoryRec
     assert record.subjects == ["科学幻想小说 -- 中国 -- 当代"]
     assert record.pages == 302 and record.language == "chi"
     assert record.holdings[0].call_number == "I247.55/123" and record.holdings[0].location == "中文书库"
+
+
+def test_marc21_series_is_read_without_isbd_punctuation(
+    tmp_path: Path, service: HarvestService, store: InMemoryRecordStore
+) -> None:
+    traced = book("s1", "Fundamental algorithms", series="The art of computer programming", series_number="v. 1.")
+    traced.add_field(
+        Field(
+            tag="830",
+            indicators=Indicators(" ", "0"),
+            subfields=[Subfield("a", "Art of computer programming (Series) ;"), Subfield("v", "v. 1.")],
+        )
+    )
+    path = write_marc(
+        tmp_path / "series.mrc",
+        book("s0", "Seminumerical algorithms", series="The art of computer programming", series_number="v. 2"),
+        traced,
+        book("s2", "Concrete mathematics"),
+    )
+    service.harvest_source(MEMBER, source_for(path, "marc21"))
+    transcribed, controlled, alone = (store.get("riverside", i) for i in ("s0", "s1", "s2"))
+    assert transcribed is not None and controlled is not None and alone is not None
+    assert (transcribed.series, transcribed.series_number) == ("The art of computer programming", "v. 2")
+    # 830 (the controlled form) is preferred over the 490 transcribed from the piece.
+    assert (controlled.series, controlled.series_number) == ("Art of computer programming (Series)", "v. 1")
+    assert (alone.series, alone.series_number) == (None, None)
+
+
+def test_marcxml_series(tmp_path: Path, service: HarvestService, store: InMemoryRecordStore) -> None:
+    path = tmp_path / "series.xml"
+    path.write_bytes(
+        marcxml_collection(book("x2", "许三观卖血记", author="余华", series="余华作品", series_number="第3卷"))
+    )
+    service.harvest_source(MEMBER, source_for(path, "marcxml"))
+    record = store.get("riverside", "x2")
+    assert record is not None and (record.series, record.series_number) == ("余华作品", "第3卷")
+
+
+def test_cnmarc_series_from_225_else_410(tmp_path: Path, service: HarvestService, store: InMemoryRecordStore) -> None:
+    linked = unimarc_book("e3", "死神永生", author="刘慈欣", isbn="978-7-5366-9293-0", clc="I247.55", year="2010")
+    linked.add_field(
+        Field(
+            tag="410", indicators=Indicators(" ", "0"), subfields=[Subfield("t", "地球往事三部曲."), Subfield("v", "3")]
+        )
+    )
+    path = write_marc(
+        tmp_path / "series.iso",
+        unimarc_book(
+            "e2",
+            "黑暗森林",
+            author="刘慈欣",
+            isbn="978-7-5366-9293-0",
+            clc="I247.55",
+            year="2008",
+            series="中国科幻基石丛书 ;",
+            series_number="第2卷.",
+        ),
+        linked,
+    )
+    service.harvest_source(MEMBER, source_for(path, "unimarc"))
+    statement, link = store.get("riverside", "e2"), store.get("riverside", "e3")
+    assert statement is not None and link is not None
+    assert (statement.series, statement.series_number) == ("中国科幻基石丛书", "第2卷")
+    assert (link.series, link.series_number) == ("地球往事三部曲", "3")
 
 
 KBART_HEADER = (

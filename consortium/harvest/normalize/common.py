@@ -23,6 +23,7 @@ __all__ = [
     "identifiers_from",
     "joined",
     "require_title",
+    "series_statement",
     "subfield",
     "subfields",
     "tagged",
@@ -126,3 +127,18 @@ def require_title(title: str | None, tag: str) -> str:
     if not title:
         raise RecordError(f"{tag}: the record has no title")
     return title
+
+
+def series_statement(marc: MarcFields, *sources: tuple[str, str]) -> tuple[str | None, str | None]:
+    """The series title and volume designation of the first field that has a title, from ``(tag, title
+    subfield code)`` pairs in order of preference; the number is that field's ``$v``. ISBD punctuation goes
+    (``"Lecture notes in computer science ;"``, ``"v. 3."``); ``(None, None)`` when no field names a series.
+    """
+    for tag, code in sources:
+        for field in marc.get_fields(tag):
+            if field.is_control_field():
+                continue
+            title = clean(subfield(field, code))
+            if title:
+                return title, clean(subfield(field, "v"))
+    return None, None

@@ -2,8 +2,9 @@
 
 Field use: leader/06-07, 006-008 for the format; 245 $a $n $p title, $b subtitle; 100/110/111/700/710/711
 authors; 264 (second indicator 1) or 260 publisher and year, 008/07-10 year first; 008/35-37 or 041 language;
-250 edition; 300 extent; 020 ISBN ($z, cancelled, is ignored), 022 ISSN, 035 (OCoLC), 010 LCCN, 024 (doi) DOI;
-6xx subjects; 050/090 LCC, 082 DDC, 080 UDC, 084 with $2 clc CLC; 852 shelf holdings and 856 links.
+250 edition; 830 $a (the controlled form), else 440 $a (obsolete), else 490 $a series, that field's $v its
+volume; 300 extent; 020 ISBN ($z, cancelled, is ignored), 022 ISSN, 035 (OCoLC), 010 LCCN, 024 (doi) DOI; 6xx
+subjects; 050/090 LCC, 082 DDC, 080 UDC, 084 with $2 clc CLC; 852 shelf holdings and 856 links.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from consortium.harvest.normalize.common import (
     control,
     identifiers_from,
     joined,
+    series_statement,
     subfield,
     subfields,
     tagged,
@@ -233,6 +235,7 @@ def normalize_marc21(
         clean(" ".join(subfields(f, "ab") if f.tag in ("110", "710") else subfields(f, "a")))
         for f in tagged(fields, "100", "110", "111", "700", "710", "711")
     )
+    series, series_number = series_statement(fields, ("830", "a"), ("440", "a"), ("490", "a"))
     subjects = unique(
         joined(tagged(fields, "600", "610", "611", "630", "650", "651", "655"), _SUBDIVISIONS, heading=_HEADING)
     )
@@ -248,6 +251,8 @@ def normalize_marc21(
         year=year,
         language=language,
         edition=next((clean(subfield(f, "a")) for f in tagged(fields, "250")), None),
+        series=series,
+        series_number=series_number,
         pages=next((page_count(subfield(f, "a")) for f in tagged(fields, "300")), None),
         identifiers=identifiers,
         subjects=subjects,

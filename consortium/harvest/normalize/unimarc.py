@@ -2,9 +2,10 @@
 
 Field use: leader/06-07 format; 200 $a title (with $h $i part number and name), $e other title information;
 700/701/702 and 710/711/712 names ($a entry element, $b rest of name); 210 or 214 $c publisher, $d date, and
-100 $a/09-12 date first; 101 $a language; 205 $a edition; 215 $a extent; 010 ISBN ($z, invalid, ignored), 011
-ISSN; 600-608 subjects with their subdivisions; 690 and 686 ($2 clc) CLC, 676 DDC, 675 UDC, 680 LCC;
-905 CNMARC holdings ($a institution, $c location, $d class number, $e book number) and 852; 856 links.
+100 $a/09-12 date first; 101 $a language; 205 $a edition; 225 $a else 410 $t series, that field's $v its
+volume; 215 $a extent; 010 ISBN ($z, invalid, ignored), 011 ISSN; 600-608 subjects with their subdivisions; 690
+and 686 ($2 clc) CLC, 676 DDC, 675 UDC, 680 LCC; 905 CNMARC holdings ($a institution, $c location, $d class
+number, $e book number) and 852; 856 links.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from consortium.harvest.normalize.common import (
     identifiers_from,
     joined,
     require_title,
+    series_statement,
     subfield,
     subfields,
     tagged,
@@ -154,6 +156,7 @@ def normalize_unimarc(
     authors = unique(
         _name(subfield(f, "a"), subfield(f, "b")) for f in tagged(marc, "700", "701", "710", "711", "702", "712")
     )
+    series, series_number = series_statement(marc, ("225", "a"), ("410", "t"))
     subjects = unique(
         joined(tagged(marc, "600", "601", "602", "604", "605", "606", "607", "608"), "axyzj")
         + [clean(a) for f in tagged(marc, "610") for a in subfields(f, "a")]
@@ -170,6 +173,8 @@ def normalize_unimarc(
         year=year,
         language=language,
         edition=next((clean(subfield(f, "a")) for f in tagged(marc, "205")), None),
+        series=series,
+        series_number=series_number,
         pages=next((page_count(subfield(f, "a")) for f in tagged(marc, "215")), None),
         identifiers=identifiers,
         subjects=subjects,
