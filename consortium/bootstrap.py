@@ -128,9 +128,10 @@ class Container:
         if self.settings.backend == "aws":
             if not self.settings.kms_key_id:
                 raise ConfigError("CONSORTIUM_KMS_KEY_ID is not set: the aws backend wraps readers' keys with KMS")
-            from consortium.adapters.aws import KmsKeyService
+            from consortium.adapters.aws import DynamoDbContextSecrets, ShreddingKmsKeyService
 
-            return KmsKeyService(self.settings.kms_key_id, client=self._aws_client("kms"))
+            secrets = DynamoDbContextSecrets(self.settings.reader_secrets_table, client=self._aws_client("dynamodb"))
+            return ShreddingKmsKeyService(self.settings.kms_key_id, secrets, client=self._aws_client("kms"))
         from consortium.adapters.local import LocalKeyFileService
 
         return LocalKeyFileService(self.settings.key_file)

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     profiles_table: str = "consortium-profiles"
     """The DynamoDB table holding readers' wrapped keys, encrypted items and audit log."""
 
+    reader_secrets_table: str = "consortium-reader-secrets"
+    """The DynamoDB table of per-reader secrets that erasure destroys (crypto-shredding); it must have no
+    point-in-time recovery and no backups, so that erasing a reader also makes backups of the profile table
+    unreadable (see :mod:`consortium.adapters.aws.reader_secrets`)."""
+
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "consortium.sqlite3"

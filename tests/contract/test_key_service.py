@@ -43,11 +43,12 @@ def _local(path: Path) -> Keys:
     return Keys(service, rotate, service.key_id, service.kek_of)
 
 
-def _kms(client: Any) -> Keys:
+def _kms(client: Any, secrets: Any = None) -> Keys:
+    """KMS on moto; with ``secrets`` (a DynamoDB secrets table) the shredding variant."""
     alias = f"alias/readers-{uuid.uuid4().hex[:12]}"
     client.create_alias(AliasName=alias, TargetKeyId=client.create_key()["KeyMetadata"]["KeyId"])
 
-    from consortium.adapters.aws.kms_keys import KmsKeyService
+    from consortium.adapters.aws.kms_keys import KmsKeyService, ShreddingKmsKeyService
 
     def rotate() -> None:
         client.update_alias(AliasName=alias, TargetKeyId=client.create_key()["KeyMetadata"]["KeyId"])
@@ -57,18 +58,64 @@ def _kms(client: Any) -> Keys:
 
     def kek_of(wrapped: bytes) -> str:
         # Test-only: ask KMS which key a blob is under (the service never needs to).
-        response = client.decrypt(CiphertextBlob=wrapped, EncryptionContext=reader_context(READER))
+        blob = wrapped.removeprefix(b"KS1") if secrets is not None else wrapped
+        response = client.decrypt(CiphertextBlob=blob, EncryptionContext=reader_context(READER))
         return str(response["KeyId"])
 
-    return Keys(KmsKeyService(alias, client), rotate, current_kek, kek_of)
+    service = KmsKeyService(alias, client) if secrets is None else ShreddingKmsKeyService(alias, secrets, client)
+    return Keys(service, rotate, current_kek, kek_of)
 
 
-@pytest.fixture(params=["local", "kms"])
-def keys(request: pytest.FixtureRequest, tmp_path: Path) -> Keys:
+def _secrets_table(aws_client: Callable[[str], Any]) -> Any:
+    from consortium.adapters.aws.reader_secrets import DynamoDbContextSecrets, create_secrets_table
+
+    table = f"reader-secrets-{uuid.uuid4().hex[:8]}"
+    create_secrets_table(aws_client("dynamodb"), table)
+    return DynamoDbContextSecrets(table, aws_client("dynamodb"))
+
+
+def _make(request: pytest.FixtureRequest, tmp_path: Path) -> Keys:
     if request.param == "local":
         return _local(tmp_path / "var" / "keys.json")
     aws_client: Callable[[str], Any] = request.getfixturevalue("aws_client")
-    return _kms(aws_client("kms"))
+    if request.param == "kms":
+        return _kms(aws_client("kms"))
+    return _kms(aws_client("kms"), _secrets_table(aws_client))
+
+
+@pytest.fixture(params=["local", "kms", "kms-shredding"])
+def keys(request: pytest.FixtureRequest, tmp_path: Path) -> Keys:
+    return _make(request, tmp_path)
+
+
+@pytest.fixture(params=["local", "kms-shredding"])
+def shredding(request: pytest.FixtureRequest, tmp_path: Path) -> Keys:
+    """The key services that can destroy a reader's secret (crypto-shredding)."""
+    return _make(request, tmp_path)
+
+
+def test_destroying_a_context_secret_shreds_every_copy(shredding: Keys) -> None:
+    from consortium.profiles.service import DestroyableKeyService
+
+    service = shredding.service
+    assert isinstance(service, DestroyableKeyService)
+    cipher = EnvelopeCipher(service)
+    mine, other = cipher.new_reader_key(READER), cipher.new_reader_key(OTHER)
+    sealed = cipher.encrypt(mine, READER, "profile", 1, PROFILE)
+    copy_of_wrapped, copy_of_sealed = bytes(mine), bytes(sealed)  # what a backup of the store holds
+
+    service.destroy(reader_context(READER))
+    service.destroy(reader_context(READER))  # twice does no harm
+
+    with pytest.raises(DecryptionError, match="destroyed"):
+        service.unwrap(copy_of_wrapped, reader_context(READER))
+    with pytest.raises(DecryptionError):
+        EnvelopeCipher(service).decrypt(copy_of_wrapped, READER, "profile", 1, copy_of_sealed)
+    # Another reader is untouched, and a new key for the erased reader's id is a new secret, not the old one.
+    assert EnvelopeCipher(service).decrypt(other, OTHER, "p", 1, cipher.encrypt(other, OTHER, "p", 1, b"x")) == b"x"
+    fresh = EnvelopeCipher(service).new_reader_key(READER)
+    with pytest.raises(DecryptionError):
+        EnvelopeCipher(service).decrypt(fresh, READER, "profile", 1, copy_of_sealed)
 
 
 READER = "reader-1"

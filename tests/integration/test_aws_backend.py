@@ -1,18 +1,30 @@
-"""The whole harvest path on the AWS adapter set (DynamoDB and S3 on moto's server on 127.0.0.1)."""
+"""The whole harvest path, and reader erasure, on the AWS adapter set (DynamoDB, S3 and KMS on moto's server on
+127.0.0.1)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from marc_builders import book, unimarc_book
 
-from consortium.adapters.aws import DynamoDbRecordStore, S3BlobStore, create_table
+from consortium.adapters.aws import (
+    DynamoDbRecordStore,
+    S3BlobStore,
+    ShreddingKmsKeyService,
+    create_secrets_table,
+    create_table,
+)
 from consortium.bootstrap import bootstrap
 from consortium.config import Settings
 from consortium.members import Member, Source
+from consortium.profiles.consent import Purpose
+from consortium.profiles.crypto import DecryptionError
+from consortium.profiles.models import Actor, ActorRole, ReaderEvent
 
 
 def test_harvest_into_dynamodb_and_s3(tmp_path: Path, moto_server: str, aws_client: Callable[[str], Any]) -> None:
@@ -50,3 +62,49 @@ def test_harvest_into_dynamodb_and_s3(tmp_path: Path, moto_server: str, aws_clie
     assert len(cluster.records) == 5
     again = hub.harvester.harvest_source(member, source)
     assert again.counts.unchanged == 5
+
+
+def test_erased_reader_stays_unreadable_in_a_backup_of_the_profile_table(
+    moto_server: str, aws_client: Callable[[str], Any]
+) -> None:
+    """Point-in-time recovery keeps the profile table for up to 35 days; erasure must reach that copy too."""
+    dynamodb = aws_client("dynamodb")
+    profiles, secrets = f"profiles-{uuid.uuid4().hex[:8]}", f"secrets-{uuid.uuid4().hex[:8]}"
+    create_table(dynamodb, profiles)
+    create_secrets_table(dynamodb, secrets)
+    backups = dynamodb.describe_continuous_backups(TableName=secrets)["ContinuousBackupsDescription"]
+    assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"
+    key_id = aws_client("kms").create_key()["KeyMetadata"]["KeyId"]
+    settings = Settings(
+        backend="aws",
+        aws_endpoint_url=moto_server,
+        profiles_table=profiles,
+        reader_secrets_table=secrets,
+        kms_key_id=key_id,
+    )
+    hub = bootstrap(settings)
+    assert isinstance(hub.key_service, ShreddingKmsKeyService)
+    me = Actor(actor_id="r1", role=ActorRole.READER)
+    hub.profiles.create_reader("r1", "riverside", [Purpose.PERSONALIZATION], {"subjects": ["poetry"]})
+    hub.profiles.create_reader("r2", "lakeside", [Purpose.PERSONALIZATION])
+    now = dt.datetime.now(dt.UTC)
+    event = ReaderEvent(event_id="e1", type="search", at=now, query="dream of the red chamber")
+    hub.profiles.record_event("r1", event, me)
+
+    def scan() -> list[dict[str, Any]]:
+        return list(dynamodb.scan(TableName=profiles, ConsistentRead=True)["Items"])
+
+    backup = scan()  # what a restore from point-in-time recovery would bring back
+    assert any(item["pk"]["S"] == "READER#r1" and item["sk"]["S"] == "KEY" for item in backup)
+
+    hub.profiles.erase("r1")
+    assert not [item for item in scan() if item["pk"]["S"] == "READER#r1"]
+
+    for item in backup:  # restore the whole backup over the table
+        dynamodb.put_item(TableName=profiles, Item=item)
+    restored = bootstrap(settings)  # a fresh process: nothing cached
+    with pytest.raises(DecryptionError, match="destroyed"):
+        restored.profiles.get_profile("r1", me)
+    with pytest.raises(DecryptionError):
+        restored.profiles.events("r1", me)
+    assert restored.profiles.get_reader("r2", Actor(actor_id="r2", role=ActorRole.READER)).member == "lakeside"

@@ -4,16 +4,20 @@ search index in OpenSearch (imports boto3 and opensearch-py)."""
 from consortium.adapters.aws.dynamodb_clusters import DynamoDbClusterStore
 from consortium.adapters.aws.dynamodb_consent import DynamoDbConsentLedger
 from consortium.adapters.aws.dynamodb_store import DynamoDbRecordStore, create_table
-from consortium.adapters.aws.kms_keys import KmsKeyService
+from consortium.adapters.aws.kms_keys import KmsKeyService, ShreddingKmsKeyService
 from consortium.adapters.aws.opensearch_index import OpenSearchIndex
+from consortium.adapters.aws.reader_secrets import DynamoDbContextSecrets, create_secrets_table
 from consortium.adapters.aws.s3_archive import S3BlobStore
 
 __all__ = [
     "DynamoDbClusterStore",
     "DynamoDbConsentLedger",
+    "DynamoDbContextSecrets",
     "DynamoDbRecordStore",
     "KmsKeyService",
     "OpenSearchIndex",
     "S3BlobStore",
+    "ShreddingKmsKeyService",
+    "create_secrets_table",
     "create_table",
 ]

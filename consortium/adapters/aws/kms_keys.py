@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import hmac
+from typing import Any, Protocol
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from consortium.profiles.crypto import DecryptionError, KeyServiceError
 
-__all__ = ["KmsKeyService"]
+__all__ = ["ContextSecrets", "KmsKeyService", "ShreddingKmsKeyService"]
 
 _UNREADABLE = frozenset({"InvalidCiphertextException", "IncorrectKeyException"})
 """KMS refused the ciphertext itself: wrong encryption context, changed bytes, or another key's ciphertext."""
@@ -106,3 +108,71 @@ def _error(action: str, key_id: str, exc: ClientError | BotoCoreError) -> Decryp
         key_id=key_id,
         code=code,
     )
+
+
+_SHREDDABLE = b"KS1"
+"""The prefix of a wrapped key whose data key also needs the context's secret (:class:`ShreddingKmsKeyService`).
+A KMS ciphertext blob never starts with it (its first byte is a format version, 0x01 or 0x02)."""
+
+
+class ContextSecrets(Protocol):
+    """Where :class:`ShreddingKmsKeyService` keeps a random secret per encryption context, out of every backup."""
+
+    def get(self, context: dict[str, str], *, create: bool) -> bytes | None: ...
+
+    def destroy(self, context: dict[str, str]) -> None: ...
+
+
+class ShreddingKmsKeyService(KmsKeyService):
+    """:class:`KmsKeyService` whose data keys can be destroyed one reader at a time, backups included.
+
+    The data key is HMAC-SHA256(context secret, ``b"KS1"`` | the KMS data key): KMS still wraps, rotates and
+    rewraps the KMS part, and the random per-context secret lives in ``secrets`` (a table without backups,
+    :class:`~consortium.adapters.aws.reader_secrets.DynamoDbContextSecrets`). :meth:`destroy` deletes the secret:
+    a wrapped key restored from a point-in-time backup of the profile table still unwraps at KMS, but the data
+    key it gives is useless without the secret. The wrapped form is ``b"KS1"`` | KMS ciphertext blob; keys
+    wrapped by a plain :class:`KmsKeyService` (no prefix) still unwrap, without that protection.
+
+    Example
+    -------
+    >>> keys = ShreddingKmsKeyService("alias/consortium-readers", DynamoDbContextSecrets("reader-secrets"))
+    >>> keys.destroy({"consortium:reader": "r1"})  # r1's data keys, every copy, no longer open
+    """
+
+    def __init__(self, key_id: str, secrets: ContextSecrets, client: Any = None) -> None:
+        super().__init__(key_id, client)
+        self._secrets = secrets
+
+    def __repr__(self) -> str:
+        return f"ShreddingKmsKeyService({self.key_id()!r}, {self._secrets!r})"
+
+    def generate_data_key(self, context: dict[str, str]) -> tuple[bytes, bytes]:
+        secret = self._secrets.get(context, create=True)
+        assert secret is not None
+        material, blob = super().generate_data_key(context)
+        return _derive(secret, material), _SHREDDABLE + blob
+
+    def unwrap(self, wrapped: bytes, context: dict[str, str]) -> bytes:
+        if not wrapped.startswith(_SHREDDABLE):
+            return super().unwrap(wrapped, context)
+        secret = self._secrets.get(context, create=False)
+        if secret is None:
+            raise DecryptionError(
+                "wrapped data key does not open: the secret of its encryption context was destroyed (erased)",
+                key_id=self.key_id(),
+            )
+        return _derive(secret, super().unwrap(wrapped[len(_SHREDDABLE) :], context))
+
+    def rewrap(self, wrapped: bytes, context: dict[str, str]) -> bytes:
+        """``wrapped`` with its KMS part re-encrypted under ``key_id``; the secret, and so the data key, stay."""
+        if not wrapped.startswith(_SHREDDABLE):
+            return super().rewrap(wrapped, context)
+        return _SHREDDABLE + super().rewrap(wrapped[len(_SHREDDABLE) :], context)
+
+    def destroy(self, context: dict[str, str]) -> None:
+        """Destroy the context's secret: no data key wrapped for it, in any copy, opens again."""
+        self._secrets.destroy(context)
+
+
+def _derive(secret: bytes, material: bytes) -> bytes:
+    return hmac.new(secret, _SHREDDABLE + material, hashlib.sha256).digest()
