@@ -8,7 +8,7 @@ import logging
 import secrets
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 import pydantic
@@ -406,6 +406,12 @@ def reader_create(
 @click.option("--rating", type=int, help="1 to 5 stars (rating).")
 @click.option("--feedback", help='Free text (feedback); "not interested" counts against the work.')
 @click.option("--event-id", help="Unique per reader; a random one when omitted.")
+@click.option(
+    "--at",
+    "at_text",
+    metavar="TIME",
+    help="When it happened (ISO 8601 with a UTC offset, e.g. 2026-03-01T10:00:00+08:00); now when omitted.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def reader_event(
@@ -418,6 +424,7 @@ def reader_event(
     rating: int | None,
     feedback: str | None,
     event_id: str | None,
+    at_text: str | None,
     as_json: bool,
 ) -> None:
     """Record something the reader did; prints stored, dropped (no personalization consent) or duplicate."""
@@ -425,7 +432,7 @@ def reader_event(
         event = ReaderEvent(
             event_id=event_id or f"cli-{secrets.token_hex(8)}",
             type=EventType(event_type),
-            at=dt.datetime.now(dt.UTC),
+            at=at_text or dt.datetime.now(dt.UTC),
             query=query,
             cluster_id=cluster_id,
             rating=rating,
@@ -445,6 +452,50 @@ def reader_event(
     }[outcome]
     data = {"reader_id": reader_id, "event_id": event.event_id, "outcome": word}
     _emit(data, as_json, lambda: click.echo(word))
+
+
+@reader.command("events")
+@click.argument("reader_id")
+@click.argument("events_file", type=click.File("r", encoding="utf-8"))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def reader_events(container: Container, *, reader_id: str, events_file: IO[str], as_json: bool) -> None:
+    """Record a file of the reader's events: JSON Lines, one event per line (the fields of `reader event`:
+    event_id, type, at, query, filters, cluster_id, rating, feedback), e.g. a loan history a member library
+    sends. Lines are recorded in order; a line that is not a valid event is reported with its number and reason
+    and the rest go on (the exit status is then 1). A repeated event id is recorded once, as always."""
+    counts = {"stored": 0, "dropped": 0, "duplicate": 0}
+    invalid: list[dict[str, Any]] = []
+    words = {
+        EventOutcome.STORED: "stored",
+        EventOutcome.DROPPED_NO_CONSENT: "dropped",
+        EventOutcome.DUPLICATE: "duplicate",
+    }
+    for number, line in enumerate(events_file, start=1):
+        if not line.strip():
+            continue
+        try:
+            event = ReaderEvent.model_validate_json(line)
+        except pydantic.ValidationError as exc:
+            reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'line'}: {e['msg']}" for e in exc.errors())
+            invalid.append({"line": number, "reason": reasons})
+            continue
+        try:
+            outcome = container.profiles.record_event(reader_id, event, LIBRARIAN)
+        except ConsortiumError as exc:
+            _fail(exc)
+            return
+        counts[words[outcome]] += 1
+    data = {"reader_id": reader_id, **counts, "invalid": invalid}
+
+    def text() -> None:
+        click.echo(", ".join(f"{count} {word}" for word, count in counts.items()) + f", {len(invalid)} invalid")
+        for bad in invalid:
+            click.echo(f"line {bad['line']}: {bad['reason']}", err=True)
+
+    _emit(data, as_json, text)
+    if invalid:
+        sys.exit(1)
 
 
 @reader.command("show")

@@ -159,3 +159,45 @@ def test_purge_deletes_expired_events(hub: Path, monkeypatch: pytest.MonkeyPatch
     assert [e["event_id"] for e in ok(hub, "reader", "export", "r-eve")["events"]] == ["new"]
     assert ok(hub, "reader", "purge") == {"purged": {"event": 0}}
     assert cli(hub, "reader", "purge").stdout.strip() == "purged 0 expired events"
+
+
+def test_a_loan_history_that_shifts_raises_a_drift_prompt(hub: Path, tmp_path: Path) -> None:
+    """A member library sends a reader's loans as a file: a year of literature, then two months of programming.
+    The reader is asked whether to follow the new interest; accepting it makes it declared."""
+    literature = [hit["cluster_id"] for hit in ok(hub, "search", "class:clc:I", "--page-size", "2")["hits"]]
+    books = [ok(hub, "search", f"title:{title}", "class:clc:T")["hits"][0]["cluster_id"] for title in BOOKS]
+    programming = [books[0], books[1], books[0]]  # CLC TP311.5
+    assert len(literature) == 2
+    now = dt.datetime.now(dt.UTC)
+    start = now - dt.timedelta(weeks=61)
+    lines = []
+    for week in range(52):
+        for day, cluster_id in zip((0, 3), literature, strict=True):
+            at = start + dt.timedelta(weeks=week, days=day)
+            lines.append(
+                {"event_id": f"l{week}-{day}", "type": "borrow", "at": at.isoformat(), "cluster_id": cluster_id}
+            )
+    for week in range(9):
+        for day, cluster_id in zip((0, 2, 4), programming, strict=True):
+            at = now - dt.timedelta(weeks=9 - week, days=-day)
+            lines.append(
+                {"event_id": f"p{week}-{day}", "type": "borrow", "at": at.isoformat(), "cluster_id": cluster_id}
+            )
+    lines.append({"event_id": "bad", "type": "borrow", "at": now.isoformat()})  # no cluster: reported, skipped
+    history = tmp_path / "loans.jsonl"
+    history.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+
+    ok(hub, "reader", "create", "r-erin", "--member", "riverside", "--consent", "personalization")
+    done = cli(hub, "reader", "events", "r-erin", str(history), "--json")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert report["stored"] == len(lines) - 1
+    assert [bad["line"] for bad in report["invalid"]] == [len(lines)]
+    assert "cluster_id" in report["invalid"][0]["reason"]
+
+    [prompt] = ok(hub, "reader", "show", "r-erin")["prompts"]
+    assert any(key.startswith("class:clc:TP") for key in prompt["rising"]), prompt
+    accepted = ok(hub, "reader", "prompt", "r-erin", prompt["prompt_id"], "--accept")
+    declared = {i["key"] for i in accepted["interests"] if i["declared"]}
+    assert set(prompt["rising"]) <= declared
+    assert ok(hub, "reader", "show", "r-erin")["prompts"] == []
