@@ -1,0 +1,1 @@
+"""Scheduled personalized push (selective dissemination of information): services, planning, delivery."""
