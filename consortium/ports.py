@@ -9,6 +9,7 @@ from consortium.profiles.store import ProfileStore
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
+    from datetime import datetime
 
     from consortium.dedup.state import ClusterChange, RecordKey, RecordPlacement
     from consortium.harvest.state import Checkpoint, PageCommit
@@ -102,6 +103,16 @@ class ClusterStore(Protocol):
 
     def clusters(self) -> Iterator[Cluster]:
         """Every cluster, by id."""
+        ...
+
+    def new_since(self, since: datetime, until: datetime | None = None) -> Iterator[Cluster]:
+        """Clusters whose first_seen is in [since, until) (until=None: no upper bound), oldest first (ties by
+        cluster_id).
+
+        Read through an index on ``first_seen``, not by scanning every cluster. Times are compared as instants
+        (a naive datetime counts as UTC). A deleted cluster is never returned; a cluster saved again appears
+        once, under its current ``first_seen``.
+        """
         ...
 
     def count(self) -> int: ...

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,7 +19,7 @@ from consortium.errors import StorageError
 from consortium.models import Holding
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from pathlib import Path
 
     from consortium.ports import ClusterStore
@@ -305,6 +306,112 @@ def test_data_visible_from_a_new_store_on_the_same_backing(backing: Backing) -> 
     assert again.count() == 1
 
 
+# -- new_since -------------------------------------------------------------------------------------
+
+SINCE = T0
+UNTIL = T0 + timedelta(days=3)
+
+
+def seen_at(cluster_id: str, first_seen: datetime, records: list[tuple[str, str]] | None = None) -> Any:
+    return make_test_cluster(cluster_id, records or [("m", cluster_id)], f"Title {cluster_id}", first_seen=first_seen)
+
+
+def ids(clusters: Iterable[Any]) -> list[str]:
+    return [c.cluster_id for c in clusters]
+
+
+def test_new_since_returns_exactly_the_window_oldest_first(backing: Backing) -> None:
+    store = backing.store
+    assert list(store.new_since(SINCE)) == []
+    tie = T0 + timedelta(days=1)
+    clusters = [
+        seen_at("long-before", T0 - timedelta(days=10)),
+        seen_at("just-before", T0 - timedelta(microseconds=1)),
+        seen_at("at-since", T0.astimezone(CST)),  # the same instant as SINCE, written at UTC+8: included
+        seen_at("tie-b", tie),
+        seen_at("tie-a", tie.astimezone(CST)),  # ties by id, whatever the offset
+        # 20:00 UTC on 2 March is 04:00 on 3 March at UTC+8: bucketed and ordered by the instant, not the date.
+        seen_at("evening", datetime(2025, 3, 2, 20, tzinfo=UTC).astimezone(CST)),
+        seen_at("just-before-until", UNTIL - timedelta(microseconds=1)),
+        seen_at("at-until", UNTIL),  # excluded: the window is [since, until)
+        seen_at("after", UNTIL + timedelta(days=5)),
+        seen_at("far-future", datetime(2100, 1, 1, tzinfo=UTC)),
+    ]
+    store.apply(ClusterChange(saved=clusters[::2]))
+    store.apply(ClusterChange(saved=clusters[1::2]))
+    by_id = {c.cluster_id: c for c in clusters}
+    inside = ["at-since", "tie-a", "tie-b", "evening", "just-before-until"]
+
+    for reopened in (False, True):
+        reader = backing.reopen() if reopened else store
+        got = list(reader.new_since(SINCE, UNTIL))
+        assert ids(got) == inside
+        assert got == [by_id[i] for i in inside]  # whole clusters, first_seen with its offset
+        assert ids(reader.new_since(SINCE)) == [*inside, "at-until", "after", "far-future"]
+        assert ids(reader.new_since(SINCE.astimezone(CST), UNTIL.astimezone(CST))) == inside
+        assert ids(reader.new_since(datetime(2000, 1, 1, tzinfo=UTC), T0)) == ["long-before", "just-before"]
+        assert ids(reader.new_since(tie, tie + timedelta(microseconds=1))) == ["tie-a", "tie-b"]
+        assert list(reader.new_since(UNTIL, UNTIL)) == []
+        assert list(reader.new_since(UNTIL, SINCE)) == []
+
+
+def test_new_since_pages_through_many_clusters(store: ClusterStore) -> None:
+    # Over DynamoDB's 100 keys per BatchGetItem; half of them tie on one instant.
+    clusters = [seen_at(f"c{n:03d}", T0 + timedelta(seconds=n if n % 2 else 0)) for n in range(BIG)]
+    store.apply(ClusterChange(saved=clusters))
+    expected = sorted(clusters, key=lambda c: (c.first_seen, c.cluster_id))
+    assert list(store.new_since(T0)) == expected
+    assert list(store.new_since(T0 + timedelta(microseconds=1))) == [c for c in expected if c.first_seen > T0]
+
+
+def test_deleted_clusters_are_gone_from_new_since(store: ClusterStore) -> None:
+    store.apply(ClusterChange(saved=[seen_at(f"c{n}", T0 + timedelta(hours=n)) for n in range(1, 5)]))
+    store.apply(ClusterChange(deleted=["c1", "never-saved"]))
+    assert ids(store.new_since(SINCE)) == ["c2", "c3", "c4"]
+
+    # c3 merged into c2 (c2 keeps the older first_seen): c3 deleted, c2 saved with both records, in one change.
+    merged = seen_at("c2", T0 + timedelta(hours=2), [("m", "c2"), ("m", "c3")])
+    store.apply(
+        ClusterChange(
+            placements=[place("m", "c3", "c2")], deleted=["c3"], saved=[merged.model_copy(update={"title": "Merged"})]
+        )
+    )
+    assert ids(store.new_since(SINCE)) == ["c2", "c4"]
+    assert [c.title for c in store.new_since(SINCE)] == ["Merged", "Title c4"]
+
+    # Deleted and saved in one change: kept, once.
+    store.apply(ClusterChange(deleted=["c4"], saved=[seen_at("c4", T0 + timedelta(hours=4))]))
+    store.apply(ClusterChange(deleted=["c2"]))
+    store.apply(ClusterChange(deleted=["c2"]))
+    assert ids(store.new_since(SINCE)) == ["c4"]
+    store.apply(ClusterChange(deleted=["c4"]))
+    assert list(store.new_since(datetime(2000, 1, 1, tzinfo=UTC))) == []
+
+
+def test_a_cluster_saved_again_appears_once(backing: Backing) -> None:
+    store = backing.store
+    store.apply(ClusterChange(saved=[seen_at("c1", T0), seen_at("c2", T0 + timedelta(hours=1))]))
+    grown = seen_at("c1", T0, [("m", "c1"), ("n", "2")]).model_copy(update={"updated_at": T0 + timedelta(days=1)})
+    store.apply(ClusterChange(saved=[grown]))
+    store.apply(ClusterChange(saved=[grown]))
+    assert list(store.new_since(SINCE)) == [grown, seen_at("c2", T0 + timedelta(hours=1))]
+
+    # Its first_seen moves (an older record joined): it moves in the index, to another day, and appears once.
+    older = grown.model_copy(update={"first_seen": T0 - timedelta(days=3), "records": [*grown.records, ("o", "3")]})
+    store.apply(ClusterChange(saved=[older]))
+    assert ids(store.new_since(SINCE)) == ["c2"]
+    assert list(store.new_since(T0 - timedelta(days=4), SINCE)) == [older]
+    assert ids(store.new_since(T0 - timedelta(days=4))) == ["c1", "c2"]
+
+    # ... and back to a later time, given at another offset.
+    later = older.model_copy(update={"first_seen": (T0 + timedelta(hours=2)).astimezone(CST)})
+    store.apply(ClusterChange(saved=[later]))
+    for reopened in (False, True):
+        reader = backing.reopen() if reopened else store
+        assert list(reader.new_since(T0 - timedelta(days=4), SINCE)) == []
+        assert list(reader.new_since(T0 - timedelta(days=4))) == [seen_at("c2", T0 + timedelta(hours=1)), later]
+
+
 # -- SQLite only -----------------------------------------------------------------------------------
 
 
@@ -386,6 +493,72 @@ def test_sqlite_clusters_are_read_in_pages(tmp_path: Path, monkeypatch: pytest.M
     store.close()
 
 
+def test_sqlite_new_since_reads_the_index_in_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from consortium.adapters.local import sqlite_clusters
+
+    monkeypatch.setattr(sqlite_clusters, "_CHUNK", 4)
+    store = SqliteClusterStore.open(tmp_path / "db.sqlite3")
+    # Ties on one instant across page boundaries: pages continue after (first_seen, cluster_id).
+    clusters = [seen_at(f"c{n:02d}", T0 + timedelta(seconds=n // 3)) for n in range(11)]
+    store.apply(ClusterChange(saved=clusters[::-1]))
+    assert list(store.new_since(T0)) == clusters
+    assert ids(store.new_since(T0 + timedelta(seconds=1), T0 + timedelta(seconds=3))) == [
+        f"c{n:02d}" for n in range(3, 9)
+    ]
+    plan = " ".join(
+        str(row[-1])
+        for row in store._conn.execute(
+            "EXPLAIN QUERY PLAN SELECT body FROM clusters WHERE first_seen_key >= ? AND first_seen_key < ? "
+            "AND (first_seen_key, cluster_id) > (?, ?) ORDER BY first_seen_key, cluster_id LIMIT 4",
+            ("a", "b", "a", "c"),
+        )
+    )
+    assert "clusters_first_seen" in plan and "TEMP B-TREE" not in plan
+    store.close()
+
+
+_OLD_CLUSTERS_TABLE = """CREATE TABLE clusters (
+    cluster_id TEXT PRIMARY KEY,
+    first_seen TEXT NOT NULL,
+    body       TEXT NOT NULL
+)"""
+"""The ``clusters`` table as it was before ``new_since``."""
+
+
+def test_sqlite_database_made_before_new_since_opens_and_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "consortium.sqlite3"
+    records = SqliteRecordStore.open(path)  # the record store owns PRAGMA user_version in the shared file
+    records.close()
+    old = [
+        seen_at("old-b", (T0 + timedelta(hours=1)).astimezone(CST)),
+        seen_at("old-a", T0 + timedelta(hours=1)),
+        seen_at("old-before", T0 - timedelta(days=1)),
+    ]
+    with sqlite3.connect(path) as conn:
+        conn.execute(_OLD_CLUSTERS_TABLE)
+        conn.executemany(
+            "INSERT INTO clusters (cluster_id, first_seen, body) VALUES (?, ?, ?)",
+            [(c.cluster_id, c.first_seen.isoformat(), c.model_dump_json()) for c in old],
+        )
+    conn.close()
+
+    store = SqliteClusterStore.open(path)
+    assert ids(store.new_since(SINCE)) == ["old-a", "old-b"]
+    assert store.count() == 3 and store.get("old-b") == old[0]
+    store.apply(ClusterChange(saved=[seen_at("new", T0)], deleted=["old-a"]))
+    assert ids(store.new_since(SINCE)) == ["new", "old-b"]
+    store.close()
+
+    again = SqliteClusterStore.open(path)  # opening a migrated database migrates nothing again
+    assert ids(again.new_since(T0 - timedelta(days=2))) == ["old-before", "new", "old-b"]
+    indexes = {row[1] for row in again._conn.execute("PRAGMA index_list(clusters)")}
+    assert "clusters_first_seen" in indexes
+    again.close()
+    records = SqliteRecordStore.open(path)
+    assert records.count() == 0
+    records.close()
+
+
 # -- DynamoDB only ---------------------------------------------------------------------------------
 
 
@@ -456,3 +629,81 @@ def test_dynamodb_retries_unprocessed_items_and_failed_apply_converges(
     assert store.members_of("c1") == []
     assert store.members_of("c2") == keys
     assert [c.cluster_id for c in store.clusters()] == ["c2"]
+
+    # The first-seen index converged too: the deleted cluster is gone, the saved one there once.
+    assert ids(store.new_since(T0 - timedelta(days=1))) == ["c2"]
+
+
+class NoScan:
+    """A DynamoDB client that refuses Scan."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "scan":
+            raise AssertionError("new_since must not Scan")
+        return getattr(self.client, name)
+
+
+def test_dynamodb_new_since_keeps_one_index_entry_per_cluster(aws_client: Callable[[str], Any]) -> None:
+    from consortium.adapters.aws import DynamoDbClusterStore, create_table
+
+    client = aws_client("dynamodb")
+    table = f"clusters-{uuid.uuid4().hex[:12]}"
+    create_table(client, table)
+    store = DynamoDbClusterStore(table, NoScan(client))
+
+    def entries() -> list[str]:
+        """Every first-seen entry's sort key, read straight from the table."""
+        days = [i["sk"]["S"] for i in client.query(**partition(table, "NEWDAYS"))["Items"]]
+        return [i["sk"]["S"] for day in days for i in client.query(**partition(table, f"NEW#{day}"))["Items"]]
+
+    store.apply(ClusterChange(saved=[seen_at("c1", T0), seen_at("c2", T0 + timedelta(days=1))]))
+    assert entries() == ["2025-03-01T08:30:15.123456#c1", "2025-03-02T08:30:15.123456#c2"]
+    store.apply(ClusterChange(saved=[seen_at("c1", T0 - timedelta(days=2)), seen_at("c2", T0 + timedelta(days=1))]))
+    assert entries() == ["2025-02-27T08:30:15.123456#c1", "2025-03-02T08:30:15.123456#c2"]
+    store.apply(ClusterChange(deleted=["c2"]))
+    assert entries() == ["2025-02-27T08:30:15.123456#c1"]
+    assert ids(store.new_since(T0 - timedelta(days=7))) == ["c1"]
+
+    # A stale entry (as a failed apply may leave) names the cluster under a time it no longer has: skipped.
+    stale = {"pk": {"S": "NEW#2025-02-27"}, "sk": {"S": "2025-02-27T09:00:00.000000#c1"}, "cluster_id": {"S": "c1"}}
+    client.put_item(TableName=table, Item=stale)
+    assert ids(store.new_since(T0 - timedelta(days=7))) == ["c1"]
+    assert list(store.new_since(datetime(2025, 2, 27, 9, tzinfo=UTC))) == []
+
+
+def test_dynamodb_index_first_seen_indexes_clusters_saved_before_the_index(aws_client: Callable[[str], Any]) -> None:
+    from consortium.adapters.aws import DynamoDbClusterStore, create_table
+
+    client = aws_client("dynamodb")
+    table = f"clusters-{uuid.uuid4().hex[:12]}"
+    create_table(client, table)
+    store = DynamoDbClusterStore(table, NoScan(client))
+    legacy = [seen_at(f"c{n}", T0 + timedelta(days=n)) for n in range(3)]
+    for cluster in legacy:  # cluster items as the store wrote them before the first-seen index
+        pk = f"CL#{hashlib.sha256(cluster.cluster_id.encode()).hexdigest()[0]}"
+        item = {"pk": {"S": pk}, "sk": {"S": cluster.cluster_id}, "body": {"S": cluster.model_dump_json()}}
+        client.put_item(TableName=table, Item=item)
+    assert list(store.new_since(T0)) == []
+    assert store.index_first_seen() == 3
+    assert store.index_first_seen() == 3
+    assert list(store.new_since(T0)) == legacy
+
+    # A legacy cluster item (no first_seen_sk) whose first_seen moves: its old entry, found from its body, goes.
+    store.apply(ClusterChange(saved=[seen_at("c1", T0 - timedelta(days=1))], deleted=["c2"]))
+    assert ids(store.new_since(T0 - timedelta(days=7))) == ["c1", "c0"]
+    days = [i["sk"]["S"] for i in client.query(**partition(table, "NEWDAYS"))["Items"]]
+    left = [i["sk"]["S"] for day in days for i in client.query(**partition(table, f"NEW#{day}"))["Items"]]
+    assert left == ["2025-02-28T08:30:15.123456#c1", "2025-03-01T08:30:15.123456#c0"]
+
+
+def partition(table: str, pk: str) -> dict[str, Any]:
+    """Query arguments for one partition of ``table``."""
+    return {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": pk}},
+        "ConsistentRead": True,
+    }

@@ -189,3 +189,53 @@ def test_the_series_comes_from_the_best_record_and_its_number_from_that_same_ser
     single = merge_cluster("c", [other_series], {}, now)
     assert (single.series, single.series_number) == ("Foundations of computing", "v. 9")
     assert merge_cluster("c", [algorithms("x", "1")], {}, now).series is None
+
+
+def test_a_record_joining_later_keeps_the_cluster_out_of_later_new_since_windows() -> None:
+    records, clusters, service = setup()
+    put(records, algorithms("riverside", "r1"))
+    service.apply([("riverside", "r1")])
+    [old] = clusters.clusters()
+    window = service.clock()  # the push job's window opens after the cluster was first seen
+    put(records, algorithms("lakeside", "l1"), make_record("eastlake", "e1", "Concrete mathematics", year=1994))
+    service.apply([("lakeside", "l1"), ("eastlake", "e1")])
+    [joined] = [c for c in clusters.clusters() if c.cluster_id == old.cluster_id]
+    assert joined.records == [("lakeside", "l1"), ("riverside", "r1")] and joined.first_seen == old.first_seen
+    assert [c.title for c in clusters.new_since(window)] == ["Concrete mathematics"]
+    assert [c.cluster_id for c in clusters.new_since(old.first_seen, window)] == [old.cluster_id]
+
+
+def test_a_record_moving_in_brings_its_older_first_seen() -> None:
+    records, clusters, service = setup()
+    put(records, make_record("lakeside", "l1", "Concrete mathematics", authors=["Graham, Ronald L."], year=1994))
+    service.apply([("lakeside", "l1")])
+    older = clusters.placement(("lakeside", "l1"))
+    window = service.clock()
+    put(records, algorithms("riverside", "r1"))
+    [newer_id] = service.apply([("riverside", "r1")]).saved
+    assert [c.cluster_id for c in clusters.new_since(window)] == [newer_id]
+    # l1 is corrected to the same work: its cluster empties and the work it joins is as old as l1.
+    put(records, algorithms("lakeside", "l1"))
+    update = service.apply([("lakeside", "l1")])
+    assert older is not None and len(update.deleted) == 1 and clusters.count() == 1
+    [work] = clusters.clusters()
+    assert work.first_seen == older.first_seen
+    assert list(clusters.new_since(window)) == []
+
+
+def test_a_split_keeps_each_parts_earliest_first_seen() -> None:
+    records, clusters, service = setup()
+    oclc = Identifier(scheme=IdentifierScheme.OCLC, value="311310321")
+    a = algorithms("riverside", "a", year=2009)
+    b = algorithms("lakeside", "b", identifiers=[*isbn("9780262033848"), oclc])
+    c = make_record("eastlake", "c", "Intro. to algorithms (3rd ed.)", identifiers=[oclc], year=2010)
+    put(records, a, b, c)
+    service.apply([a.key, b.key, c.key])
+    seen = {k: p.first_seen for k in (a.key, b.key, c.key) if (p := clusters.placement(k)) is not None}
+    assert seen[a.key] < seen[b.key] < seen[c.key]
+    window = service.clock()
+    remove(records, "lakeside", "b")
+    service.apply([b.key])
+    parts = {c.records[0]: c for c in clusters.clusters()}
+    assert parts[a.key].first_seen == seen[a.key] and parts[c.key].first_seen == seen[c.key]
+    assert list(clusters.new_since(window)) == []  # the part split off under a new id is not new

@@ -7,11 +7,36 @@ placement              ``PLC#<member>``                      ``<local_id>``
 blocking key entry     ``KEY#<key>``                         ``<member>\\x1f<local_id>``
 cluster membership     ``MEM#<cluster_id>``                  ``<member>\\x1f<local_id>``
 cluster                ``CL#<shard>``                        ``<cluster_id>``
+first-seen entry       ``NEW#<YYYY-MM-DD>``                  ``<first_seen>#<cluster_id>``
+first-seen day         ``NEWDAYS``                           ``<YYYY-MM-DD>``
 =====================  ====================================  ==========================================
 
 Placements and clusters hold the model as JSON in ``body``; key entries and memberships hold ``member`` and
 ``local_id`` (read back from there, never parsed out of ``sk``). The prefixes differ from the record store's,
 so the two stores may share a table made by :func:`~consortium.adapters.aws.dynamodb_store.create_table`.
+
+``new_since`` without a Scan: a time-bucketed index kept in the table itself. A global secondary index was
+not chosen: ``create_table`` (in the record store's module, shared by both stores) makes no GSI, existing
+tables would need one added, and a GSI on ``first_seen`` alone would put every cluster in one index partition
+or need the same day bucketing anyway. Each cluster has one *first-seen entry*: partition ``NEW#`` and the
+UTC day of its ``first_seen``, sort key its ``first_seen`` in UTC as fixed-width ISO 8601 without offset
+(``2025-03-01T08:30:15.123456``, so text order is time order), ``#`` and the cluster id (ties by id), and
+the ``cluster_id`` as an attribute. The cluster item carries that sort key in ``first_seen_sk``. Every UTC
+day that has ever had an entry has a *day* item under ``NEWDAYS`` (never deleted: a day left empty costs one
+empty Query). ``new_since`` Queries the day items between ``since`` and ``until`` (no upper bound when
+``until`` is ``None``, so no day is guessed and none is left out), then each day's entries with
+``sk BETWEEN <since> AND <until>`` (an entry at exactly ``until`` sorts after it, so the window is
+``[since, until)``), and reads the clusters with BatchGetItem, 100 at a time. A cluster is yielded only if it
+still exists and its ``first_seen`` is the entry's: so an entry made stale by a failed ``apply`` never yields
+a deleted cluster, nor a cluster twice.
+
+Tables made before the index existed: :meth:`DynamoDbClusterStore.index_first_seen` writes the entries and
+days of every cluster (Queries over the cluster shards, no Scan); a legacy cluster item without
+``first_seen_sk`` also gets its entry on its next save.
+
+One day's entries share a partition key, so saving clusters first seen on one day is held to one
+partition's write rate (1,000 writes a second, before DynamoDB splits a hot partition); each entry is one
+small write.
 
 ``lookup`` is one Query per key (``Limit``-ed), ``members_of`` one Query. Clusters are spread over
 16 partition keys ``CL#0`` … ``CL#f`` (the first hex digit of the SHA-256 of the id), so that
@@ -31,6 +56,14 @@ only overwritten after the stale entries it names are gone, and every new entry 
 is there already, so re-applying the same change after a failure converges to the state a single successful
 apply gives. Until then, readers may see part of the change; apply it again before any other change.
 
+The first-seen index follows the same rule. ``apply`` first reads the ``first_seen_sk`` of the clusters it
+saves or deletes (one BatchGetItem per 100). The first stream then deletes the entries of deleted clusters
+and the old entries of clusters whose ``first_seen`` moved, and puts the entry of every saved cluster (and
+the day item of each new day); the cluster items, with their new ``first_seen_sk``, come in the second. So a
+cluster item never names an entry that was not written, and re-applying converges here too. BatchWriteItem
+is not atomic, so writing an entry "in the same batch" as its cluster item would promise nothing more; the
+order and the check ``new_since`` makes on read are what keep it right.
+
 Limits DynamoDB sets that the other stores do not: a cluster's JSON must fit in an item (400 KB); ids, member
 codes and cluster ids must not be empty (key attributes); a blocking key must fit in a partition key (2 KB).
 """
@@ -39,6 +72,8 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+from datetime import UTC
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -59,6 +94,7 @@ from consortium.models import Cluster
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
+    from datetime import datetime
 
     from consortium.dedup.state import ClusterChange, RecordKey
 
@@ -67,10 +103,30 @@ __all__ = ["DynamoDbClusterStore"]
 _SHARDS = [f"CL#{digit}" for digit in "0123456789abcdef"]
 """The clusters' partition keys: ``CL#`` and the first hex digit of the SHA-256 of the cluster id."""
 _SEP = "\x1f"
+_DAYS = "NEWDAYS"
+"""The partition of the day items: one per UTC day that has had a first-seen entry."""
+_SEEN_SK = "first_seen_sk"
+"""The cluster item's attribute naming its first-seen entry's sort key."""
 
 
 def _cluster_pk(cluster_id: str) -> str:
     return f"CL#{hashlib.sha256(cluster_id.encode()).hexdigest()[0]}"
+
+
+def _first_seen_text(moment: datetime) -> str:
+    """``moment`` in UTC as fixed-width ISO 8601 text (a naive time counts as UTC): sorts as the instants do."""
+    utc = moment.astimezone(UTC) if moment.tzinfo is not None else moment
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+def _entry_sk(cluster: Cluster) -> str:
+    """The sort key of the cluster's first-seen entry."""
+    return f"{_first_seen_text(cluster.first_seen)}#{cluster.cluster_id}"
+
+
+def _entry_pk(entry_sk: str) -> str:
+    """The partition of a first-seen entry: ``NEW#`` and its UTC day (the sort key's first ten characters)."""
+    return f"NEW#{entry_sk[:10]}"
 
 
 def _record_sk(key: RecordKey) -> str:
@@ -142,9 +198,43 @@ class DynamoDbClusterStore:
         for item in heapq.merge(*shards, key=lambda i: str(i["sk"]["S"])):
             yield Cluster.model_validate_json(item["body"]["S"])
 
+    def new_since(self, since: datetime, until: datetime | None = None) -> Iterator[Cluster]:
+        """Clusters whose ``first_seen`` is in ``[since, until)`` (``until=None``: no upper bound), oldest
+        first, ties by id: the day items, then each day's first-seen entries, then the clusters (see the
+        module)."""
+        low = _first_seen_text(since)
+        high = _first_seen_text(until) if until is not None else None
+        if high is not None and high <= low:
+            return
+        days = [item["sk"]["S"] for item in self._query_range(_DAYS, low[:10], high[:10] if high else None)]
+        for day in days:
+            entries = self._query_range(f"NEW#{day}", low, high)
+            while page := list(islice(entries, _GET_BATCH)):
+                found = self._clusters_by_id(list(dict.fromkeys(entry["cluster_id"]["S"] for entry in page)))
+                for entry in page:
+                    cluster = found.get(entry["cluster_id"]["S"])
+                    if cluster is not None and _entry_sk(cluster) == entry["sk"]["S"]:
+                        yield cluster
+
     def count(self) -> int:
         """How many clusters are stored."""
         return sum(self._query_count(pk) for pk in _SHARDS)
+
+    def index_first_seen(self) -> int:
+        """Write the first-seen entry and day of every cluster (for a table made before the index existed);
+        return how many clusters there are. Idempotent; Queries the cluster shards, no Scan. Run it while no
+        ``apply`` runs."""
+        count = 0
+        for pk in _SHARDS:
+            requests: dict[tuple[str, str], dict[str, Any]] = {}
+            for item in self._query(pk):
+                cluster = Cluster.model_validate_json(item["body"]["S"])
+                entry = _entry_sk(cluster)
+                requests[(_DAYS, entry[:10])] = _put(_key(_DAYS, entry[:10]))
+                requests[(_entry_pk(entry), entry)] = _put(_key(_entry_pk(entry), entry), cluster_id=cluster.cluster_id)
+                count += 1
+            self._batch_write(list(requests.values()))
+        return count
 
     # -- writes --------------------------------------------------------------------------------------------
 
@@ -185,12 +275,23 @@ class DynamoDbClusterStore:
             )
 
         saved = {cluster.cluster_id: cluster for cluster in change.saved}
-        for cluster_id in change.deleted:
-            if cluster_id not in saved:
-                fresh[(_cluster_pk(cluster_id), cluster_id)] = _delete(_cluster_pk(cluster_id), cluster_id)
-        for cluster_id, cluster in saved.items():
+        gone = [cluster_id for cluster_id in dict.fromkeys(change.deleted) if cluster_id not in saved]
+        indexed = self._entries_of([*saved, *gone])
+        for cluster_id in gone:
             pk = _cluster_pk(cluster_id)
-            fresh[(pk, cluster_id)] = _put(_key(pk, cluster_id), body=cluster.model_dump_json())
+            fresh[(pk, cluster_id)] = _delete(pk, cluster_id)
+            if (old_entry := indexed.get(cluster_id)) is not None:
+                stale[(_entry_pk(old_entry), old_entry)] = _delete(_entry_pk(old_entry), old_entry)
+        for cluster_id, cluster in saved.items():
+            entry = _entry_sk(cluster)
+            old_entry = indexed.get(cluster_id)
+            if old_entry is not None and old_entry != entry:
+                stale[(_entry_pk(old_entry), old_entry)] = _delete(_entry_pk(old_entry), old_entry)
+            if old_entry != entry:
+                stale[(_DAYS, entry[:10])] = _put(_key(_DAYS, entry[:10]))
+            stale[(_entry_pk(entry), entry)] = _put(_key(_entry_pk(entry), entry), cluster_id=cluster_id)
+            pk = _cluster_pk(cluster_id)
+            fresh[(pk, cluster_id)] = _put(_key(pk, cluster_id), body=cluster.model_dump_json(), **{_SEEN_SK: entry})
 
         self._batch_write(list(stale.values()))
         self._batch_write(list(fresh.values()))
@@ -200,26 +301,76 @@ class DynamoDbClusterStore:
     def _placements(self, keys: list[RecordKey]) -> dict[RecordKey, RecordPlacement]:
         """The current placements of these (distinct) records, read in batches of 100."""
         found: dict[RecordKey, RecordPlacement] = {}
+        for item in self._batch_get([_key(f"PLC#{m}", i) for m, i in keys], ["body"], "read placements"):
+            placement = RecordPlacement.model_validate_json(item["body"]["S"])
+            found[(placement.member, placement.local_id)] = placement
+        return found
+
+    def _clusters_by_id(self, cluster_ids: list[str]) -> dict[str, Cluster]:
+        """The stored clusters among these (distinct) ids."""
+        keys = [_key(_cluster_pk(cluster_id), cluster_id) for cluster_id in cluster_ids]
+        clusters = (
+            Cluster.model_validate_json(i["body"]["S"]) for i in self._batch_get(keys, ["body"], "read clusters")
+        )
+        return {cluster.cluster_id: cluster for cluster in clusters}
+
+    def _entries_of(self, cluster_ids: list[str]) -> dict[str, str]:
+        """The first-seen entry (its sort key) of each of these (distinct) clusters that is stored.
+
+        Read from ``first_seen_sk``; a cluster item written before the index existed has none, so its entry
+        (if :meth:`index_first_seen` made one) is worked out from its body.
+        """
+        keys = [_key(_cluster_pk(cluster_id), cluster_id) for cluster_id in cluster_ids]
+        entries: dict[str, str] = {}
+        legacy: list[str] = []
+        for item in self._batch_get(keys, ["sk", _SEEN_SK], "read clusters"):
+            if _SEEN_SK in item:
+                entries[item["sk"]["S"]] = item[_SEEN_SK]["S"]
+            else:
+                legacy.append(item["sk"]["S"])
+        entries.update((cluster_id, _entry_sk(cluster)) for cluster_id, cluster in self._clusters_by_id(legacy).items())
+        return entries
+
+    def _batch_get(self, keys: list[dict[str, Any]], names: list[str], action: str) -> Iterator[dict[str, Any]]:
+        """The items under these (distinct) keys that exist, with the attributes ``names``; 100 keys a call."""
+        projection = {f"#a{n}": name for n, name in enumerate(names)}
         for start in range(0, len(keys), _GET_BATCH):
             request: dict[str, Any] = {
                 self.table_name: {
-                    "Keys": [_key(f"PLC#{m}", i) for m, i in keys[start : start + _GET_BATCH]],
-                    "ProjectionExpression": "#body",
-                    "ExpressionAttributeNames": {"#body": "body"},
+                    "Keys": keys[start : start + _GET_BATCH],
+                    "ProjectionExpression": ", ".join(projection),
+                    "ExpressionAttributeNames": projection,
                     "ConsistentRead": True,
                 }
             }
             for attempt in range(_RETRIES + 1):
-                with _errors("read placements"):
+                with _errors(action):
                     response = self._client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table_name, []):
-                    placement = RecordPlacement.model_validate_json(item["body"]["S"])
-                    found[(placement.member, placement.local_id)] = placement
+                yield from response.get("Responses", {}).get(self.table_name, [])
                 request = response.get("UnprocessedKeys") or {}
                 if not request:
                     break
-                _backoff(attempt, "read placements")
-        return found
+                _backoff(attempt, action)
+
+    def _query_range(self, pk: str, low: str, high: str | None) -> Iterator[dict[str, Any]]:
+        """The partition's items whose ``sk`` is at least ``low`` and at most ``high`` (no bound if ``None``),
+        in ``sk`` order."""
+        condition = "#pk = :pk AND " + ("#sk >= :low" if high is None else "#sk BETWEEN :low AND :high")
+        values = {":pk": {"S": pk}, ":low": {"S": low}} | ({} if high is None else {":high": {"S": high}})
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk"},
+            "ExpressionAttributeValues": values,
+            "ConsistentRead": True,
+        }
+        while True:
+            with _errors("query"):
+                response = self._client.query(**kwargs)
+            yield from response.get("Items", [])
+            if "LastEvaluatedKey" not in response:
+                return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _batch_write(self, requests: list[dict[str, Any]]) -> None:
         for start in range(0, len(requests), _WRITE_BATCH):

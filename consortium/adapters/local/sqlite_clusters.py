@@ -12,8 +12,16 @@ table                  holds
 ``dedup_keys``         the blocking index: one row per ``(key, member, local_id)`` (the primary key, so
                        ``lookup`` reads it in order), also indexed on ``(member, local_id)`` to drop a
                        record's keys
-``clusters``           one row per cluster: ``cluster_id``, ``first_seen`` (ISO 8601) and the cluster as JSON
+``clusters``           one row per cluster: ``cluster_id``, ``first_seen`` (ISO 8601 as given),
+                       ``first_seen_key`` (``first_seen`` in UTC, fixed-width ISO 8601 without offset, so
+                       text order is time order) and the cluster as JSON; indexed on
+                       ``(first_seen_key, cluster_id)`` for ``new_since``
 =====================  ==================================================================================
+
+Migration: this store has no schema version of its own (``PRAGMA user_version`` belongs to the record store,
+which may share the file), so it looks at the table itself. A ``clusters`` table made before ``new_since``
+existed lacks ``first_seen_key``: opening the store adds the column, fills it from ``first_seen`` and creates
+the index, in the same transaction that creates the schema, so an old database keeps opening.
 
 Text columns compare with SQLite's ``BINARY`` collation, which on UTF-8 is code-point order: the order
 Python sorts strings in, so results come out as the in-memory store sorts them.
@@ -21,6 +29,7 @@ Python sorts strings in, so results come out as the in-memory store sorts them.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from consortium.adapters.local.sqlite_common import open_database, storage_errors, write_transaction
@@ -57,11 +66,13 @@ _SCHEMA = (
     ) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS dedup_keys_record ON dedup_keys (member, local_id)",
     """CREATE TABLE IF NOT EXISTS clusters (
-        cluster_id TEXT PRIMARY KEY,
-        first_seen TEXT NOT NULL,
-        body       TEXT NOT NULL
+        cluster_id     TEXT PRIMARY KEY,
+        first_seen     TEXT NOT NULL,
+        body           TEXT NOT NULL,
+        first_seen_key TEXT
     )""",
 )
+_INDEX_FIRST_SEEN = "CREATE INDEX IF NOT EXISTS clusters_first_seen ON clusters (first_seen_key, cluster_id)"
 
 _DELETE_PLACEMENT = "DELETE FROM dedup_placements WHERE member = ? AND local_id = ?"
 _DELETE_KEYS = "DELETE FROM dedup_keys WHERE member = ? AND local_id = ?"
@@ -69,8 +80,9 @@ _INSERT_PLACEMENT = "INSERT INTO dedup_placements (member, local_id, cluster_id,
 _INSERT_KEY = "INSERT OR IGNORE INTO dedup_keys (key, member, local_id) VALUES (?, ?, ?)"
 _DELETE_CLUSTER = "DELETE FROM clusters WHERE cluster_id = ?"
 _UPSERT_CLUSTER = (
-    "INSERT INTO clusters (cluster_id, first_seen, body) VALUES (?, ?, ?) "
-    "ON CONFLICT (cluster_id) DO UPDATE SET first_seen = excluded.first_seen, body = excluded.body"
+    "INSERT INTO clusters (cluster_id, first_seen, body, first_seen_key) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (cluster_id) DO UPDATE SET "
+    "first_seen = excluded.first_seen, body = excluded.body, first_seen_key = excluded.first_seen_key"
 )
 
 
@@ -94,6 +106,8 @@ class SqliteClusterStore:
         with self._transaction() as conn:
             for statement in _SCHEMA:
                 conn.execute(statement)
+            _add_first_seen_key(conn)
+            conn.execute(_INDEX_FIRST_SEEN)
 
     @classmethod
     def open(cls, path: Path) -> SqliteClusterStore:
@@ -157,6 +171,29 @@ class SqliteClusterStore:
                 return
             after = rows[-1][0]
 
+    def new_since(self, since: datetime, until: datetime | None = None) -> Iterator[Cluster]:
+        """Clusters whose ``first_seen`` is in ``[since, until)`` (``until=None``: no upper bound), oldest
+        first, ties by id; read from the ``first_seen`` index in pages, as :meth:`clusters` reads."""
+        bounds = ["first_seen_key >= ?"]
+        params: list[str] = [_first_seen_key(since)]
+        if until is not None:
+            bounds.append("first_seen_key < ?")
+            params.append(_first_seen_key(until))
+        after: tuple[str, str] | None = None
+        while True:
+            where = " AND ".join(bounds if after is None else [*bounds, "(first_seen_key, cluster_id) > (?, ?)"])
+            sql = (
+                f"SELECT first_seen_key, cluster_id, body FROM clusters WHERE {where} "
+                f"ORDER BY first_seen_key, cluster_id LIMIT {_CHUNK}"
+            )
+            with self._errors():
+                rows = self._conn.execute(sql, params if after is None else [*params, *after]).fetchall()
+            for row in rows:
+                yield Cluster.model_validate_json(row[2])
+            if len(rows) < _CHUNK:
+                return
+            after = (rows[-1][0], rows[-1][1])
+
     def count(self) -> int:
         """How many clusters are stored."""
         with self._errors():
@@ -190,7 +227,10 @@ class SqliteClusterStore:
             if change.saved:
                 conn.executemany(
                     _UPSERT_CLUSTER,
-                    [(c.cluster_id, c.first_seen.isoformat(), c.model_dump_json()) for c in change.saved],
+                    [
+                        (c.cluster_id, c.first_seen.isoformat(), c.model_dump_json(), _first_seen_key(c.first_seen))
+                        for c in change.saved
+                    ],
                 )
 
     # -- helpers -------------------------------------------------------------------------------------------
@@ -201,3 +241,22 @@ class SqliteClusterStore:
     def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction: committed when the block ends, rolled back if it raises."""
         return write_transaction(self._conn, "cluster database")
+
+
+def _first_seen_key(moment: datetime) -> str:
+    """``moment`` in UTC as fixed-width ISO 8601 text (a naive time counts as UTC): sorts as the instants do."""
+    utc = moment.astimezone(UTC) if moment.tzinfo is not None else moment
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+def _add_first_seen_key(conn: sqlite3.Connection) -> None:
+    """Migrate a ``clusters`` table made before ``first_seen_key`` existed: add the column and fill it."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(clusters)")}
+    if "first_seen_key" in columns:
+        return
+    conn.execute("ALTER TABLE clusters ADD COLUMN first_seen_key TEXT")
+    rows = conn.execute("SELECT cluster_id, first_seen FROM clusters").fetchall()
+    conn.executemany(
+        "UPDATE clusters SET first_seen_key = ? WHERE cluster_id = ?",
+        [(_first_seen_key(datetime.fromisoformat(first_seen)), cluster_id) for cluster_id, first_seen in rows],
+    )

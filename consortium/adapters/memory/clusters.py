@@ -1,12 +1,19 @@
-"""In-memory cluster store."""
+"""In-memory cluster store.
+
+``new_since`` reads a sorted list of ``(first_seen as UTC text, cluster_id)``, kept in step with every save and
+delete, so it finds the window by bisection instead of sorting every cluster.
+"""
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
+from datetime import UTC
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
+    from datetime import datetime
 
     from consortium.dedup.state import ClusterChange, RecordKey, RecordPlacement
     from consortium.models import Cluster
@@ -20,6 +27,8 @@ class InMemoryClusterStore:
         self._index: dict[str, set[RecordKey]] = defaultdict(set)
         self._clusters: dict[str, Cluster] = {}
         self._members: dict[str, set[RecordKey]] = defaultdict(set)
+        self._by_first_seen: list[tuple[str, str]] = []
+        """``(first-seen key, cluster_id)`` of every cluster, sorted."""
 
     def placement(self, key: RecordKey) -> RecordPlacement | None:
         found = self._placements.get(key)
@@ -46,9 +55,18 @@ class InMemoryClusterStore:
             for index_key in placement.keys:
                 self._index[index_key].add(key)
         for cluster_id in change.deleted:
-            self._clusters.pop(cluster_id, None)
+            self._unindex(self._clusters.pop(cluster_id, None))
         for cluster in change.saved:
+            self._unindex(self._clusters.get(cluster.cluster_id))
             self._clusters[cluster.cluster_id] = cluster.model_copy(deep=True)
+            bisect.insort(self._by_first_seen, (_first_seen_key(cluster.first_seen), cluster.cluster_id))
+
+    def _unindex(self, cluster: Cluster | None) -> None:
+        if cluster is not None:
+            entry = (_first_seen_key(cluster.first_seen), cluster.cluster_id)
+            at = bisect.bisect_left(self._by_first_seen, entry)
+            if at < len(self._by_first_seen) and self._by_first_seen[at] == entry:
+                del self._by_first_seen[at]
 
     def _drop(self, key: RecordKey) -> None:
         old = self._placements.pop(key, None)
@@ -65,5 +83,23 @@ class InMemoryClusterStore:
         for cluster_id in sorted(self._clusters):
             yield self._clusters[cluster_id].model_copy(deep=True)
 
+    def new_since(self, since: datetime, until: datetime | None = None) -> Iterator[Cluster]:
+        low = bisect.bisect_left(self._by_first_seen, (_first_seen_key(since), ""))
+        high = (
+            bisect.bisect_left(self._by_first_seen, (_first_seen_key(until), ""))
+            if until is not None
+            else len(self._by_first_seen)
+        )
+        for _, cluster_id in self._by_first_seen[low:high]:
+            found = self._clusters.get(cluster_id)
+            if found is not None:
+                yield found.model_copy(deep=True)
+
     def count(self) -> int:
         return len(self._clusters)
+
+
+def _first_seen_key(moment: datetime) -> str:
+    """``moment`` in UTC as fixed-width ISO 8601 text (a naive time counts as UTC): sorts as the instants do."""
+    utc = moment.astimezone(UTC) if moment.tzinfo is not None else moment
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds")
