@@ -12,17 +12,19 @@ from typing import TYPE_CHECKING, Any
 from consortium.catalogue import Catalogue
 from consortium.config import Settings
 from consortium.dedup.service import DedupService
-from consortium.errors import ConfigError
+from consortium.errors import ConfigError, ConsortiumError
 from consortium.harvest.oai_pmh import OaiPmhClient
 from consortium.harvest.service import HarvestService
 from consortium.members import MemberRegistry, load_registry
 from consortium.profiles.consent import ConsentLedger, ConsentPolicy, load_consent_policy
 from consortium.profiles.crypto import EnvelopeCipher
 from consortium.profiles.service import ProfileService
+from consortium.push.service import PushService
 
 if TYPE_CHECKING:
     from consortium.ports import BlobStore, ClusterStore, KeyService, RecordStore
     from consortium.profiles.store import ProfileStore
+    from consortium.push.channels import Mailer
     from consortium.search.port import SearchIndex
 
 __all__ = ["Container", "bootstrap"]
@@ -179,6 +181,45 @@ class Container:
             self.consent_policy,
             keys=keys,
             cluster_lookup=self.cluster_store.get,
+        )
+
+    @cached_property
+    def mailer(self) -> Mailer | None:
+        """What sends digest email: SES on AWS, SMTP when a server is configured locally, else nothing."""
+        if "mailer" in self._overrides:
+            mailer: Mailer | None = self._overrides["mailer"]
+            return mailer
+        settings = self.settings
+        if settings.backend == "aws":
+            from consortium.adapters.aws.ses_mailer import SesMailer
+
+            return SesMailer(self._aws_client("sesv2"))
+        if settings.smtp_host:
+            from consortium.adapters.local.smtp_mailer import SmtpMailer
+
+            password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+            return SmtpMailer(
+                settings.smtp_host,
+                settings.smtp_port,
+                starttls=settings.smtp_starttls,
+                username=settings.smtp_username,
+                password=password,
+            )
+        return None
+
+    @cached_property
+    def push(self) -> PushService:
+        try:
+            names = {member.id: member.name for member in self.registry.members}
+        except ConsortiumError:
+            names = {}
+        return PushService(
+            self.profiles,
+            self.cluster_store,
+            mailer=self.mailer,
+            public_url=self.settings.public_url,
+            sender=self.settings.mail_sender,
+            member_names=names,
         )
 
     def _follow(self, keys: list[tuple[str, str]]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -68,6 +68,20 @@ class Settings(BaseSettings):
     """The DynamoDB table of per-reader secrets that erasure destroys (crypto-shredding); it must have no
     point-in-time recovery and no backups, so that erasing a reader also makes backups of the profile table
     unreadable (see :mod:`consortium.adapters.aws.reader_secrets`)."""
+
+    public_url: str = "http://127.0.0.1:8000"
+    """The hub's public base URL: Atom feeds, one-click unsubscribe links and work pages hang under it."""
+
+    mail_sender: str = "Consortium hub <no-reply@consortium.invalid>"
+    """The From of digest email (an address SES has verified, on AWS)."""
+
+    smtp_host: str | None = None
+    """The SMTP server for digest email on the local backend; without one, email digests wait."""
+
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
 
     @property
     def sqlite_path(self) -> Path:

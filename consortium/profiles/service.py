@@ -56,7 +56,7 @@ from consortium.profiles.models import (
 from consortium.search.query import SearchQuery, parse_query_string
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable, Mapping
 
     from consortium.models import Cluster
     from consortium.ports import KeyService
@@ -94,6 +94,11 @@ learned interests, :func:`~consortium.profiles.interests.to_dict`)."""
 PROMPT = "prompt"
 """Kind of the items holding drift prompts (:class:`~consortium.profiles.drift.DriftPrompt`), one per prompt id."""
 LEARNED_KINDS = (EVENT, PROMPT)
+PUSH_KINDS = ("subscription", "sent", "mute", "inbox", "digest")
+"""The kinds of item the push service keeps (:mod:`consortium.push.service`); withdrawing the ``push`` purpose
+deletes them all."""
+PUSH_HISTORY_KINDS = ("sent", "inbox", "digest")
+"""Push kinds whose payload has an ``at`` time, kept for the ``push`` purpose's retention."""
 """Items personalization learned, deleted whole when the reader withdraws it (the learned part of the interests
 item goes too; what the reader declared stays)."""
 NOT_INTERESTED = "not interested"
@@ -278,7 +283,8 @@ class ProfileService:
 
     def withdraw(self, reader_id: str, purpose: Purpose, actor: Actor = SYSTEM) -> None:
         """Record that the reader withdraws ``purpose``. Withdrawing personalization also deletes what it
-        learned: every event, every drift prompt and the learned interests (declared interests are kept)."""
+        learned: every event, every drift prompt and the learned interests (declared interests are kept).
+        Withdrawing push deletes the subscriptions, what was sent, the inbox and the mutes."""
         wrapped = self._wrapped(reader_id)
         self._append_consent(reader_id, Purpose(purpose), granted=False, at=self._clock())
         if Purpose(purpose) is Purpose.PERSONALIZATION:
@@ -289,6 +295,13 @@ class ProfileService:
                 if items:
                     self._audit(reader_id, actor, kind, AuditAction.ERASE, Processing.RETENTION)
             self._forget_learned_interests(reader_id, wrapped, actor)
+        if Purpose(purpose) is Purpose.PUSH:
+            for kind in PUSH_KINDS:
+                items = self._store.items(reader_id, kind)
+                for item in items:
+                    self._store.delete(reader_id, item.kind, item.item_id)
+                if items:
+                    self._audit(reader_id, actor, kind, AuditAction.ERASE, Processing.RETENTION)
 
     def consents(self, reader_id: str) -> dict[Purpose, bool]:
         """Which purposes the reader grants now (every purpose of the policy, ungranted ones ``False``)."""
@@ -370,6 +383,67 @@ class ProfileService:
         profile = remove(self._profile(reader_id, wrapped), key)
         self._save_profile(reader_id, wrapped, profile, actor, Processing.READER_REQUEST)
 
+    def interest_profile(self, reader_id: str, actor: Actor, purpose: AuditPurpose) -> InterestProfile:
+        """The reader's whole interest profile (declared and learned), for a processing step such as push
+        ranking; needs ``purpose``."""
+        self._check(reader_id, purpose)
+        profile = self._profile(reader_id, self._wrapped(reader_id))
+        self._audit(reader_id, actor, INTERESTS, AuditAction.READ, purpose)
+        return profile
+
+    # -- items of other services (push)
+
+    def read_items(self, reader_id: str, kind: str, actor: Actor, purpose: AuditPurpose) -> dict[str, Any]:
+        """Every item of ``kind`` the reader has, decrypted: item id → payload; needs ``purpose``."""
+        self._check(reader_id, purpose)
+        wrapped = self._wrapped(reader_id)
+        found = {item.item_id: self._open(wrapped, item) for item in self._store.items(reader_id, kind)}
+        self._audit(reader_id, actor, kind, AuditAction.READ, purpose)
+        return found
+
+    def read_item(self, reader_id: str, kind: str, item_id: str, actor: Actor, purpose: AuditPurpose) -> Any:
+        """One item, decrypted, or ``None``; needs ``purpose``."""
+        self._check(reader_id, purpose)
+        wrapped = self._wrapped(reader_id)
+        item = self._store.get(reader_id, kind, item_id)
+        self._audit(reader_id, actor, kind, AuditAction.READ, purpose)
+        return None if item is None else self._open(wrapped, item)
+
+    def write_items(
+        self, reader_id: str, kind: str, payloads: Mapping[str, Any], actor: Actor, purpose: AuditPurpose
+    ) -> None:
+        """Encrypt and store (or replace) items of ``kind``: item id → JSON-able payload; needs ``purpose``."""
+        self._check(reader_id, purpose)
+        wrapped = self._wrapped(reader_id)
+        for item_id, payload in payloads.items():
+            old = self._store.get(reader_id, kind, item_id)
+            self._seal(reader_id, wrapped, kind, item_id, payload, version=1 if old is None else old.version + 1)
+        if payloads:
+            self._audit(reader_id, actor, kind, AuditAction.WRITE, purpose)
+
+    def delete_items(
+        self, reader_id: str, kind: str, item_ids: Iterable[str], actor: Actor, purpose: AuditPurpose
+    ) -> None:
+        """Delete items of ``kind`` (absent ones are ignored). Deleting needs no consent: it is always allowed."""
+        self._wrapped(reader_id)
+        ids = list(item_ids)
+        for item_id in ids:
+            self._store.delete(reader_id, kind, item_id)
+        if ids:
+            self._audit(reader_id, actor, kind, AuditAction.ERASE, purpose)
+
+    def member_of(self, reader_id: str) -> str:
+        """The reader's home library (no personal payload is returned, but the reader item is opened)."""
+        wrapped = self._wrapped(reader_id)
+        item = self._store.get(reader_id, READER, _ONE)
+        if item is None:
+            raise NotFoundError("no such reader (never created, or erased)", reader_id=reader_id)
+        return str(self._open(wrapped, item)["member"])
+
+    def reader_ids(self) -> list[str]:
+        """Every reader with a key, sorted (for jobs that go through all readers)."""
+        return [reader_id for reader_id in self._store.readers() if self._store.get_key(reader_id) is not None]
+
     # -- drift prompts
 
     def prompts(
@@ -449,33 +523,39 @@ class ProfileService:
     # -- retention
 
     def purge_expired(self, now: dt.datetime | None = None) -> int:
-        """Delete every event older than its retention allows; return how many were deleted.
+        """Delete every item older than its retention allows; return how many were deleted.
 
         An event is kept for the longest ``retention_days`` among the purposes the reader grants now that use
-        events; with none granted, every event goes. Items of readers with no key (unreadable) are deleted too.
+        events; with none granted, every event goes. What push sent (the sent ledger, the inbox, the digest
+        ledger) is kept for the ``push`` purpose's retention. Items of readers with no key (unreadable) are
+        deleted too.
         """
         now = now if now is not None else self._clock()
+        push_policy = self._policy.purposes.get(Purpose.PUSH)
+        push_days = push_policy.retention_days if push_policy is not None else None
         deleted = 0
         for reader_id in self._store.readers():
-            items = self._store.items(reader_id, EVENT)
-            if not items:
-                continue
             wrapped = self._store.get_key(reader_id)
             keep_days = self._event_retention_days(reader_id)
-            expired: list[StoredItem] = []
-            for item in items:
-                if wrapped is None or keep_days is None:
-                    expired.append(item)
+            for kind in (EVENT, *PUSH_HISTORY_KINDS):
+                items = self._store.items(reader_id, kind)
+                if not items:
                     continue
-                event = ReaderEvent.model_validate(self._open(wrapped, item))
-                if event.at < now - dt.timedelta(days=keep_days):
-                    expired.append(item)
-            for item in expired:
-                self._store.delete(reader_id, item.kind, item.item_id)
-            if expired:
-                self._audit(reader_id, SYSTEM, EVENT, AuditAction.ERASE, Processing.RETENTION)
-            deleted += len(expired)
-        logger.info("retention purge deleted %d events", deleted)
+                days = keep_days if kind == EVENT else push_days
+                expired: list[StoredItem] = []
+                for item in items:
+                    if wrapped is None or days is None:
+                        expired.append(item)
+                        continue
+                    at = dt.datetime.fromisoformat(str(self._open(wrapped, item)["at"]))
+                    if at < now - dt.timedelta(days=days):
+                        expired.append(item)
+                for item in expired:
+                    self._store.delete(reader_id, item.kind, item.item_id)
+                if expired:
+                    self._audit(reader_id, SYSTEM, kind, AuditAction.ERASE, Processing.RETENTION)
+                deleted += len(expired)
+        logger.info("retention purge deleted %d items", deleted)
         return deleted
 
     # -- learning

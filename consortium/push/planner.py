@@ -1,0 +1,139 @@
+"""Planning a push run: pure, from what each reader wants and what is new, to the digests to deliver.
+
+Nothing here reads or writes a store: :class:`~consortium.push.service.PushService` loads the readers
+(:class:`ReaderPlan`) and the new works (:class:`~consortium.push.index.NewWorks`), :func:`plan` returns the
+digests, and the service delivers them. Planning the same input twice gives the same digests (same ids).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from consortium.push.models import Digest, DigestItem, Mute, ServiceId, Subscription, digest_id
+from consortium.push.ranking import Scored, Taste, digest_item, diversified, muted, rank, rank_in_classes
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+    from consortium.push.index import NewWorks
+
+__all__ = ["MAX_LOOKBACK", "PLANNED_SERVICES", "ReaderPlan", "plan", "window_start"]
+
+MAX_LOOKBACK = timedelta(days=62)
+"""The oldest a digest's window reaches back, however long ago the last one was (a reader back from a year
+away gets the last two months, not a year)."""
+
+PLANNED_SERVICES = (ServiceId.NEW_IN_CLASS, ServiceId.INTERESTED_NEW, ServiceId.SAVED_SEARCH)
+"""The services planned, in this order: a work one service pushes is not pushed again by a later one."""
+
+
+@dataclass(frozen=True)
+class ReaderPlan:
+    """One reader as the planner needs them."""
+
+    reader_id: str
+    member: str
+    taste: Taste
+    subscriptions: tuple[Subscription, ...]
+    sent: frozenset[str] = frozenset()
+    """Every work ever pushed to the reader (deleted and "not interested" ones included): never again."""
+    mutes: tuple[Mute, ...] = ()
+
+
+def window_start(subscription: Subscription, now: datetime) -> datetime:
+    """Where the subscription's next digest starts: its last digest, at most :data:`MAX_LOOKBACK` ago."""
+    return max(subscription.last_digest_at, now - MAX_LOOKBACK)
+
+
+def _saved_search_items(
+    reader: ReaderPlan,
+    works: NewWorks,
+    hits: list[str],
+    *,
+    subscription: Subscription,
+    since: datetime,
+    exclude: frozenset[str],
+) -> list[DigestItem]:
+    scored = []
+    for rank_number, cluster_id in enumerate(hits):
+        number = works.by_id.get(cluster_id)
+        if number is None:
+            continue
+        work = works.works[number]
+        if work.first_seen < since or cluster_id in exclude or muted(work, reader.mutes):
+            continue
+        reason = f'matches your saved search "{subscription.query}"'
+        scored.append(Scored(number, 1.0 / (1 + rank_number), reason))
+    chosen = diversified(works, scored, subscription.max_items, threshold=0.0)
+    return [digest_item(works.works[s.number], s, reader.member) for s in chosen]
+
+
+def plan(
+    readers: Iterable[ReaderPlan],
+    works: NewWorks,
+    now: datetime,
+    *,
+    members_total: int,
+    services: Iterable[ServiceId] | None = None,
+    force: bool = False,
+    search: Callable[[str], list[str]] | None = None,
+) -> Iterator[Digest]:
+    """The digests due at ``now``: one per reader and due subscription (``force``: every active one), its
+    items first seen in the subscription's window, never sent before, not muted, ranked, capped.
+
+    A digest may be empty (nothing new matched): delivering it sends nothing but closes the window.
+    ``search`` runs a saved query over the new works and returns cluster ids, best first; without it saved
+    searches are not planned.
+    """
+    wanted = set(services) if services is not None else set(PLANNED_SERVICES)
+    for reader in readers:
+        taken: set[str] = set()
+        by_service = {s.service: s for s in reader.subscriptions if s.active}
+        for service in PLANNED_SERVICES:
+            subscription = by_service.get(service)
+            if service not in wanted or subscription is None or not (force or subscription.due(now)):
+                continue
+            if service is ServiceId.SAVED_SEARCH and search is None:
+                continue
+            since = window_start(subscription, now)
+            exclude = reader.sent | taken
+            if service is ServiceId.NEW_IN_CLASS:
+                items = rank_in_classes(
+                    reader.taste,
+                    works,
+                    member=reader.member,
+                    cap=subscription.max_items,
+                    since=since,
+                    exclude=exclude,
+                    mutes=reader.mutes,
+                )
+            elif service is ServiceId.INTERESTED_NEW:
+                items = rank(
+                    reader.taste,
+                    works,
+                    member=reader.member,
+                    members_total=members_total,
+                    cap=subscription.max_items,
+                    since=since,
+                    exclude=exclude,
+                    mutes=reader.mutes,
+                )
+            else:
+                assert search is not None and subscription.query is not None
+                items = _saved_search_items(
+                    reader, works, search(subscription.query), subscription=subscription, since=since, exclude=exclude
+                )
+            taken.update(item.cluster_id for item in items)
+            yield Digest(
+                digest_id=digest_id(reader.reader_id, service, now),
+                reader_id=reader.reader_id,
+                member=reader.member,
+                service=service,
+                channel=subscription.channel,
+                email=subscription.email,
+                window_start=since,
+                window_end=now,
+                items=items,
+            )

@@ -1,0 +1,65 @@
+"""The catalogue of push services a reader can subscribe to, described in English and Chinese."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from consortium.push.models import Frequency, ServiceId
+
+__all__ = ["CATALOGUE", "PushServiceInfo"]
+
+
+@dataclass(frozen=True)
+class PushServiceInfo:
+    """One service of the catalogue."""
+
+    service: ServiceId
+    name_en: str
+    name_zh: str
+    description_en: str
+    description_zh: str
+    default_frequency: Frequency
+    available: bool = True
+    """False for a service whose content comes with a later release (subscribing to it is refused)."""
+
+
+CATALOGUE: dict[ServiceId, PushServiceInfo] = {
+    info.service: info
+    for info in (
+        PushServiceInfo(
+            ServiceId.NEW_IN_CLASS,
+            "New books in my classes",
+            "我的分类新书",
+            "Every new work in the fine-grained classes you follow (your declared classes and the ones you read "
+            "most in), newest first.",
+            "您关注的细分类目（您声明的和最常阅读的分类）中新到的每一种文献，按到馆先后排列。",
+            Frequency.WEEKLY,
+        ),
+        PushServiceInfo(
+            ServiceId.INTERESTED_NEW,
+            "New books you may like",
+            "您可能感兴趣的新书",
+            "New works ranked by your whole profile (classes, subjects, authors, what you borrowed), each with "
+            "the reason it was chosen, at most as many as you ask for.",
+            "根据您的完整兴趣档案（分类、主题、作者和借阅）排序的新书，每条附推荐理由，数量不超过您设定的上限。",
+            Frequency.WEEKLY,
+        ),
+        PushServiceInfo(
+            ServiceId.LIBRARIAN_LISTS,
+            "Subject librarians' lists",
+            "学科馆员推荐书单",
+            "Lists curated by the consortium's subject librarians (coming with the librarians' tools).",
+            "联盟学科馆员编制的推荐书单（随馆员工具一同上线）。",
+            Frequency.MONTHLY,
+            available=False,
+        ),
+        PushServiceInfo(
+            ServiceId.SAVED_SEARCH,
+            "Saved search alerts",
+            "保存检索提醒",
+            "A search you saved, run again over the new works.",
+            "对新到文献重新执行您保存的检索式。",
+            Frequency.WEEKLY,
+        ),
+    )
+}

@@ -1,0 +1,412 @@
+"""The push service over in-memory stores: subscriptions under consent, digests of new works only, ranked and
+explained, delivered once, and the reader's controls (delete, not interested, mute, unsubscribe, feeds)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from factories import make_cluster
+from lxml import etree
+
+from consortium.adapters.local.key_file import LocalKeyFileService
+from consortium.adapters.memory.clusters import InMemoryClusterStore
+from consortium.adapters.memory.consent import InMemoryConsentLedger
+from consortium.adapters.memory.profiles import InMemoryProfileStore
+from consortium.dedup.state import ClusterChange
+from consortium.errors import NotFoundError, ValidationError
+from consortium.profiles.consent import ConsentError, Purpose, load_consent_policy
+from consortium.profiles.crypto import EnvelopeCipher
+from consortium.profiles.models import Actor, ReaderEvent
+from consortium.profiles.service import ProfileService
+from consortium.push.channels import DeliveryError
+from consortium.push.models import Channel, Frequency, ItemAction, MuteKind, ServiceId
+from consortium.push.service import PushService
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+    from consortium.models import Cluster
+
+POLICY = load_consent_policy(Path(__file__).resolve().parents[2] / "policies" / "consent.toml")
+T0 = dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.UTC)
+READER = Actor(actor_id="r1", role="reader")
+WEEK = dt.timedelta(days=7)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@dataclass
+class FakeMailer:
+    """An in-memory mailer; ``fail`` makes the next sends raise."""
+
+    sent: list[tuple[str, EmailMessage]] = field(default_factory=list)
+    fail: DeliveryError | None = None
+
+    def send(self, message: EmailMessage, recipient: str) -> None:
+        if self.fail is not None:
+            raise self.fail
+        self.sent.append((recipient, message))
+
+
+@dataclass
+class Hub:
+    profiles: ProfileService
+    clusters: InMemoryClusterStore
+    push: PushService
+    clock: Clock
+    mailer: FakeMailer
+
+    def add(self, *clusters: Cluster) -> None:
+        self.clusters.apply(ClusterChange(saved=list(clusters)))
+
+    def borrow(self, reader_id: str, cluster_id: str, number: int) -> None:
+        event = ReaderEvent(event_id=f"b{number}", type="borrow", at=self.clock.now, cluster_id=cluster_id)
+        self.profiles.record_event(reader_id, event, READER)
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Hub:
+    keys = LocalKeyFileService(tmp_path / "keys" / "kek.json")
+    clusters = InMemoryClusterStore()
+    clock = Clock()
+    profiles = ProfileService(
+        InMemoryProfileStore(),
+        EnvelopeCipher(keys),
+        InMemoryConsentLedger(),
+        POLICY,
+        clock,
+        keys=keys,
+        cluster_lookup=clusters.get,
+    )
+    mailer = FakeMailer()
+    push = PushService(
+        profiles,
+        clusters,
+        mailer=mailer,
+        public_url="https://hub.example",
+        sender="Riverside Library <news@riverside.example>",
+        member_names={"riverside": "Riverside University Library"},
+        clock=clock,
+    )
+    return Hub(profiles, clusters, push, clock, mailer)
+
+
+def old(cluster_id: str, title: str, classes: tuple[str, ...], **kw: object) -> Cluster:
+    """A work the consortium has had for a year."""
+    return make_cluster(cluster_id, title, classes=classes, first_seen=T0 - dt.timedelta(days=365), **kw)
+
+
+def new(cluster_id: str, title: str, classes: tuple[str, ...], days: float = 3, **kw: object) -> Cluster:
+    """A work first seen ``days`` after T0."""
+    at = T0 + dt.timedelta(days=days)
+    return make_cluster(cluster_id, title, classes=classes, first_seen=at, updated_at=at, **kw)
+
+
+def programmer(hub: Hub, *, consents: tuple[Purpose, ...] = (Purpose.PERSONALIZATION, Purpose.PUSH)) -> None:
+    """Reader r1 of riverside, who borrowed three programming books (CLC TP312) a year ago."""
+    hub.add(
+        old("p1", "Programming in C", ("clc:TP312",), authors=["Kernighan, Brian"]),
+        old("p2", "Python from scratch", ("clc:TP312",)),
+        old("p3", "Java basics", ("clc:TP312",)),
+    )
+    hub.profiles.create_reader("r1", "riverside", list(consents))
+    for number, cluster_id in enumerate(("p1", "p2", "p3")):
+        hub.borrow("r1", cluster_id, number)
+
+
+def run_a_week_later(hub: Hub, **kw: object) -> object:
+    hub.clock.now = T0 + WEEK
+    return hub.push.run(**kw)  # type: ignore[arg-type]
+
+
+# -- consent and subscriptions
+
+
+def test_nothing_is_pushed_without_the_push_consent(hub: Hub) -> None:
+    programmer(hub, consents=(Purpose.PERSONALIZATION,))
+    with pytest.raises(ConsentError):
+        hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.INBOX, actor=READER)
+    hub.add(new("n1", "Programming in Rust", ("clc:TP312",)))
+    report = run_a_week_later(hub)
+    assert report.planned == 0  # type: ignore[attr-defined]
+    assert hub.push.history("r1", READER) == []
+
+
+def test_subscriptions_are_validated_and_librarian_lists_are_not_offered_yet(hub: Hub) -> None:
+    programmer(hub)
+    with pytest.raises(ValidationError, match="email"):
+        hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.EMAIL, actor=READER)
+    with pytest.raises(ValidationError, match="query"):
+        hub.push.subscribe("r1", ServiceId.SAVED_SEARCH, Channel.INBOX, actor=READER)
+    with pytest.raises(ValidationError, match="not available"):
+        hub.push.subscribe("r1", ServiceId.LIBRARIAN_LISTS, Channel.INBOX, actor=READER)
+    with pytest.raises(ValidationError, match="max_items"):
+        hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.INBOX, actor=READER, max_items=500)
+    subscription, token = hub.push.subscribe(
+        "r1", ServiceId.NEW_IN_CLASS, Channel.ATOM, actor=READER, frequency=Frequency.DAILY
+    )
+    assert subscription.frequency is Frequency.DAILY and token
+    assert [s.service for s in hub.push.subscriptions("r1", READER)] == [ServiceId.NEW_IN_CLASS]
+
+
+# -- what is new, what is chosen
+
+
+def test_interested_new_books_are_new_ranked_explained_and_capped(hub: Hub) -> None:
+    programmer(hub)
+    hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.INBOX, actor=READER, max_items=3)
+    hub.add(
+        new("rust", "Programming in Rust", ("clc:TP312",), members=("riverside",)),
+        new("go", "The Go programming language", ("clc:TP312",), members=("lakeside",)),
+        new("db", "Database systems", ("clc:TP311.13",)),
+        new("ml", "Machine learning", ("clc:TP181",)),
+        new("poems", "Tang poems", ("clc:I222.742",)),  # nothing to do with the reader
+        new("k2", "The C programming language, 3rd ed.", ("clc:TP312",), authors=["Kernighan, Brian"]),
+        old("old", "Old programming book", ("clc:TP312",)),  # not new
+        new("before", "Came before the subscription", ("clc:TP312",), days=-1),
+    )
+
+    report = run_a_week_later(hub)
+
+    [entry] = hub.push.inbox("r1", READER)
+    items = entry["digest"]["items"]
+    ids = [item["cluster_id"] for item in items]
+    assert len(ids) == 3, ids
+    assert set(ids) <= {"rust", "go", "k2", "db"}
+    assert "poems" not in ids and "old" not in ids and "before" not in ids
+    assert "rust" in ids  # held at the reader's own library
+    reasons = {item["cluster_id"]: item["reason"] for item in items}
+    assert "at your library" in reasons["rust"]
+    assert all(reason for reason in reasons.values())
+    assert report.delivered == {"inbox": 1}  # type: ignore[attr-defined]
+    assert [i.cluster_id for i in hub.push.history("r1", READER)] and len(hub.push.history("r1", READER)) == 3
+
+
+def test_reasons_name_the_class_followed_or_the_book_borrowed(hub: Hub) -> None:
+    programmer(hub)
+    hub.profiles.declare_interest("r1", "class:clc:O13", READER)
+    hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.INBOX, actor=READER)
+    hub.add(
+        new("calc", "Calculus", ("clc:O13",)),
+        new("c2", "Programming in C, second volume", ("clc:TP312",), authors=["Kernighan, Brian"]),
+    )
+    run_a_week_later(hub)
+    [entry] = hub.push.inbox("r1", READER)
+    reasons = {item["cluster_id"]: item["reason"] for item in entry["digest"]["items"]}
+    assert reasons["calc"].startswith("you follow O13")
+    assert "Kernighan" in reasons["c2"] or "because you borrowed" in reasons["c2"] or "TP312" in reasons["c2"]
+
+
+def test_new_books_in_my_classes_are_fine_grained_per_reader(hub: Hub) -> None:
+    programmer(hub)
+    hub.profiles.create_reader("r2", "riverside", [Purpose.PUSH])
+    hub.profiles.declare_interest("r2", "class:clc:I24", READER)
+    for reader_id in ("r1", "r2"):
+        hub.push.subscribe(reader_id, ServiceId.NEW_IN_CLASS, Channel.INBOX, actor=READER)
+    hub.add(
+        new("rust", "Programming in Rust", ("clc:TP312",)),
+        new("net", "Computer networks", ("clc:TP393",)),  # same top class T, another fine class
+        new("novel", "A new novel", ("clc:I247.5",)),
+        new("poem", "Poems", ("clc:I22",)),  # same top class I, not under I24
+    )
+    run_a_week_later(hub)
+    first = [i["cluster_id"] for i in hub.push.inbox("r1", READER)[0]["digest"]["items"]]
+    second = [i["cluster_id"] for i in hub.push.inbox("r2", READER)[0]["digest"]["items"]]
+    assert first == ["rust"]
+    assert second == ["novel"]
+    assert hub.push.inbox("r2", READER)[0]["digest"]["items"][0]["reason"] == "new in I24, which you follow"
+
+
+def test_a_digest_holds_at_most_two_volumes_of_one_series(hub: Hub) -> None:
+    programmer(hub)
+    hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.INBOX, actor=READER, max_items=10)
+    volumes = [
+        new(f"v{n}", f"Programming pearls, vol. {n}", ("clc:TP312",), series="Programming pearls") for n in range(1, 9)
+    ]
+    hub.add(*volumes, new("other", "Refactoring", ("clc:TP312",)))
+    run_a_week_later(hub)
+    ids = [i["cluster_id"] for i in hub.push.inbox("r1", READER)[0]["digest"]["items"]]
+    assert sum(1 for i in ids if i.startswith("v")) == 2
+    assert "other" in ids
+
+
+def test_a_record_joining_an_old_work_does_not_make_it_new(hub: Hub) -> None:
+    programmer(hub)
+    hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.INBOX, actor=READER)
+    grown = old(
+        "p1", "Programming in C", ("clc:TP312",), members=("m", "lakeside"), updated_at=T0 + dt.timedelta(days=2)
+    )
+    hub.add(grown)  # a new member's record merged into a work the consortium had: same first_seen
+    report = run_a_week_later(hub)
+    assert report.planned == 1 and report.empty == 1  # type: ignore[attr-defined]
+    assert hub.push.inbox("r1", READER) == []
+
+
+def test_saved_search_alerts_run_the_query_over_new_works(hub: Hub) -> None:
+    programmer(hub)
+    hub.push.subscribe("r1", ServiceId.SAVED_SEARCH, Channel.INBOX, actor=READER, query="title:rust")
+    hub.add(new("rust", "Programming in Rust", ("clc:TP312",)), new("go", "Go in action", ("clc:TP312",)))
+    run_a_week_later(hub)
+    [item] = hub.push.inbox("r1", READER)[0]["digest"]["items"]
+    assert item["cluster_id"] == "rust"
+    assert item["reason"] == 'matches your saved search "title:rust"'
+
+
+# -- delivery once
+
+
+def test_running_again_never_sends_twice_and_windows_move_on(hub: Hub) -> None:
+    programmer(hub)
+    hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.EMAIL, actor=READER, email="r1@example.org")
+    hub.add(new("rust", "Programming in Rust", ("clc:TP312",)))
+    first = run_a_week_later(hub)
+    again = hub.push.run(force=True)  # the same moment: the same digest id, already in the ledger
+    assert first.delivered == {"email": 1}  # type: ignore[attr-defined]
+    assert again.skipped == 1 and not again.delivered  # type: ignore[attr-defined]
+    [(recipient, message)] = hub.mailer.sent
+    assert recipient == "r1@example.org"
+    assert "Programming in Rust" in message.as_string()
+    assert message["List-Unsubscribe"].startswith("<https://hub.example/push/unsubscribe/")
+
+    # A week on, a new book arrives; the old one is not sent again even with the window forced open.
+    hub.add(new("go", "Go programming", ("clc:TP312",), days=10))
+    hub.clock.now = T0 + 2 * WEEK
+    hub.push.run()
+    assert len(hub.mailer.sent) == 2
+    assert "Programming in Rust" not in hub.mailer.sent[1][1].as_string()
+    assert "Go programming" in hub.mailer.sent[1][1].as_string()
+
+
+def test_a_crash_after_sending_does_not_send_again(hub: Hub) -> None:
+    programmer(hub)
+    hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.EMAIL, actor=READER, email="r1@example.org")
+    hub.add(new("rust", "Programming in Rust", ("clc:TP312",)))
+    hub.clock.now = T0 + WEEK
+    [digest] = hub.push.run(dry_run=True).digests
+
+    class Crash(Exception):
+        pass
+
+    def crash_after_send(message: EmailMessage, recipient: str) -> None:
+        hub.mailer.sent.append((recipient, message))
+        raise Crash
+
+    hub.mailer.send = crash_after_send  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        hub.push.execute(digest, hub.push.run(dry_run=True))
+    del hub.mailer.send  # back to the real method
+
+    hub.clock.now = T0 + WEEK + dt.timedelta(hours=1)  # the retry plans a new window
+    retry = hub.push.run(force=True)
+    assert len(hub.mailer.sent) == 1
+    assert retry.items == 0  # type: ignore[attr-defined]
+
+
+def test_a_temporary_failure_is_retried_and_a_permanent_one_is_not(hub: Hub) -> None:
+    programmer(hub)
+    hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.EMAIL, actor=READER, email="r1@example.org")
+    hub.add(new("rust", "Programming in Rust", ("clc:TP312",)))
+    hub.mailer.fail = DeliveryError("421 try later", retryable=True)
+    first = run_a_week_later(hub)
+    assert first.retry_later == 1 and hub.push.history("r1", READER) == []  # type: ignore[attr-defined]
+
+    hub.mailer.fail = None
+    hub.clock.now += dt.timedelta(hours=1)
+    second = hub.push.run()
+    assert second.delivered == {"email": 1}  # type: ignore[attr-defined]
+
+    hub.add(new("go", "Go programming", ("clc:TP312",), days=10))
+    hub.mailer.fail = DeliveryError("550 no such user", retryable=False)
+    hub.clock.now = T0 + 2 * WEEK
+    assert hub.push.run().failed == 1
+    hub.mailer.fail = None
+    hub.clock.now = T0 + 3 * WEEK
+    hub.push.run()
+    assert len(hub.mailer.sent) == 1  # the refused work is not retried
+
+
+# -- the reader in control
+
+
+def test_deleted_muted_and_not_interested_items_are_never_pushed_again(hub: Hub) -> None:
+    programmer(hub)
+    hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.INBOX, actor=READER)
+    hub.add(new("rust", "Programming in Rust", ("clc:TP312",)), new("go", "Go programming", ("clc:TP312",)))
+    run_a_week_later(hub)
+    hub.push.act("r1", "rust", ItemAction.DELETE, READER)
+    hub.push.act("r1", "go", ItemAction.NOT_INTERESTED, READER)
+    assert [i.cluster_id for i in hub.push.history("r1", READER)] == ["go"]
+    assert hub.push.history("r1", READER)[0].not_interested
+    exported = hub.profiles.export("r1")
+    assert any(e.get("feedback") == "not interested" for e in exported["events"])
+
+    hub.push.mute("r1", MuteKind.CLASS, "class:clc:TP31", READER)
+    hub.push.mute("r1", MuteKind.SERIES, "Head First", READER)
+    hub.add(
+        new("java", "Java again", ("clc:TP312",), days=9),  # under the muted TP31
+        new("hf", "Head first statistics", ("clc:O21",), days=9, series="Head First"),
+        new("ml", "Machine learning", ("clc:TP181",), days=9),
+    )
+    hub.clock.now = T0 + 2 * WEEK
+    hub.push.run(force=True)
+    pushed = {i.cluster_id for i in hub.push.history("r1", READER, include_deleted=True)}
+    assert pushed.isdisjoint({"java", "hf"})
+    assert [m.key for m in hub.push.mutes("r1", READER)] == ["class:clc:TP31", "Head First"]
+    with pytest.raises(ValidationError):
+        hub.push.mute("r1", MuteKind.CLASS, "TP31", READER)
+
+
+def test_feeds_and_unsubscribe_links_work_by_token_and_are_revocable(hub: Hub) -> None:
+    programmer(hub)
+    _, token = hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.ATOM, actor=READER)
+    hub.add(new("rust", "Programming in Rust", ("clc:TP312",)))
+    run_a_week_later(hub)
+
+    feed = etree.fromstring(hub.push.feed(token))
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    assert feed.findtext("a:entry/a:title", namespaces=ns) == "Programming in Rust"
+    with pytest.raises(NotFoundError):
+        hub.push.feed(token[:-2] + "xx")
+
+    _, rotated = hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.ATOM, actor=READER)
+    with pytest.raises(NotFoundError):
+        hub.push.feed(token)
+    assert hub.push.unsubscribe_by_token(rotated) is ServiceId.INTERESTED_NEW
+    with pytest.raises(NotFoundError):
+        hub.push.feed(rotated)
+    assert not hub.push.subscriptions("r1", READER)[0].active
+
+
+def test_withdrawing_push_deletes_everything_push_kept(hub: Hub) -> None:
+    programmer(hub)
+    hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.INBOX, actor=READER)
+    hub.add(new("rust", "Programming in Rust", ("clc:TP312",)))
+    run_a_week_later(hub)
+    hub.push.mute("r1", MuteKind.AUTHOR, "author:brian kernighan", READER)
+    assert hub.profiles.item_counts("r1").get("sent") == 1
+
+    hub.profiles.withdraw("r1", Purpose.PUSH, READER)
+
+    counts = hub.profiles.item_counts("r1")
+    assert not {"subscription", "sent", "inbox", "digest", "mute"} & set(counts)
+    assert hub.push.run(force=True).planned == 0
+
+
+def test_push_history_is_purged_after_its_retention(hub: Hub) -> None:
+    programmer(hub)
+    hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.INBOX, actor=READER)
+    hub.add(new("rust", "Programming in Rust", ("clc:TP312",)))
+    run_a_week_later(hub)
+    assert hub.profiles.purge_expired(T0 + dt.timedelta(days=100)) == 0
+    assert hub.profiles.purge_expired(T0 + dt.timedelta(days=200)) >= 3  # sent, digest and inbox
+    assert hub.push.history("r1", READER) == [] and hub.push.inbox("r1", READER) == []
