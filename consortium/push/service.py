@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     from consortium.profiles.service import ProfileService
     from consortium.push.channels import Mailer
 
-__all__ = ["PUSH_JOB", "PushService", "RunReport"]
+__all__ = ["PUSH_JOB", "PushService", "RunReport", "shard_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +98,13 @@ def _token_owner(token: str) -> str:
         return base64.urlsafe_b64decode(owner + "=" * (-len(owner) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError) as exc:
         raise NotFoundError("no such feed or link (the token is malformed)") from exc
+
+
+def shard_of(reader_id: str, shards: int) -> int:
+    """The reader's shard of ``shards`` (stable: SHA-256 of the id)."""
+    if shards < 1:
+        raise ValueError("the number of shards is at least 1")
+    return int.from_bytes(hashlib.sha256(reader_id.encode()).digest()[:8], "big") % shards
 
 
 def _mute_id(kind: MuteKind, key: str) -> str:
@@ -380,10 +387,14 @@ class PushService:
         services: Iterable[ServiceId] | None = None,
         dry_run: bool = False,
         force: bool = False,
+        shard: tuple[int, int] | None = None,
     ) -> RunReport:
-        """Plan every due digest (``force``: every active subscription) and, unless ``dry_run``, deliver them."""
+        """Plan every due digest (``force``: every active subscription) and, unless ``dry_run``, deliver them.
+
+        ``shard=(k, n)`` plans only the readers of shard ``k`` of ``n`` (:func:`shard_of`): the fan-out on AWS
+        runs one shard per message, each through this same code."""
         now = now or self._clock()
-        readers = list(self.reader_plans(now))
+        readers = list(self.reader_plans(now, shard=shard))
         works = NewWorks.build(self._clusters.new_since(now - MAX_LOOKBACK, now))
         report = RunReport(now=now, dry_run=dry_run, readers=len(readers), works=len(works))
         members = {m for w in works.works for m in w.cluster.members} | set(self._member_names)
@@ -417,9 +428,11 @@ class PushService:
         )
         return report
 
-    def reader_plans(self, now: dt.datetime) -> Iterator[ReaderPlan]:
-        """Every reader who grants ``push`` and has an active subscription, loaded for planning."""
+    def reader_plans(self, now: dt.datetime, shard: tuple[int, int] | None = None) -> Iterator[ReaderPlan]:
+        """Every reader (of the shard) who grants ``push`` and has an active subscription, loaded for planning."""
         for reader_id in self._profiles.reader_ids():
+            if shard is not None and shard_of(reader_id, shard[1]) != shard[0]:
+                continue
             consents = self._profiles.consents(reader_id)
             if not consents.get(Purpose.PUSH):
                 continue

@@ -410,3 +410,18 @@ def test_push_history_is_purged_after_its_retention(hub: Hub) -> None:
     assert hub.profiles.purge_expired(T0 + dt.timedelta(days=100)) == 0
     assert hub.profiles.purge_expired(T0 + dt.timedelta(days=200)) >= 3  # sent, digest and inbox
     assert hub.push.history("r1", READER) == [] and hub.push.inbox("r1", READER) == []
+
+
+def test_shards_split_the_readers_and_together_cover_them(hub: Hub) -> None:
+    programmer(hub)
+    for number in range(2, 12):
+        hub.profiles.create_reader(f"r{number}", "riverside", [Purpose.PUSH])
+        hub.profiles.declare_interest(f"r{number}", "class:clc:TP312", READER)
+    for number in range(1, 12):
+        hub.push.subscribe(f"r{number}", ServiceId.NEW_IN_CLASS, Channel.INBOX, actor=READER)
+    hub.add(new("rust", "Programming in Rust", ("clc:TP312",)))
+    hub.clock.now = T0 + WEEK
+    reports = [hub.push.run(shard=(k, 3)) for k in range(3)]
+    assert sum(r.readers for r in reports) == 11
+    assert all(r.readers < 11 for r in reports)
+    assert sum(r.delivered.get("inbox", 0) for r in reports) == 11
