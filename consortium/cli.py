@@ -6,34 +6,29 @@ import datetime as dt
 import json
 import logging
 import secrets
+import signal
 import sys
+import threading
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import click
 import pydantic
 
 from consortium.bootstrap import Container, bootstrap
+from consortium.cli_push import push
+from consortium.cli_support import LIBRARIAN, emit, fail
 from consortium.errors import ConsortiumError
 from consortium.harvest.service import HarvestReport, Progress, import_source
 from consortium.harvest.state import HarvestCounts
 from consortium.members import Member, Source, SourceFormat
 from consortium.profiles.consent import Purpose
-from consortium.profiles.models import Actor, ActorRole, EventType, ReaderEvent
+from consortium.profiles.models import EventType, ReaderEvent
 from consortium.profiles.service import EventOutcome, Interest
+from consortium.scheduler import Job, JobResult, LocalScheduler
 from consortium.search.query import parse_query_string
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
 __all__ = ["main"]
-
-
-def _emit(data: Any, as_json: bool, text: Callable[[], None]) -> None:
-    if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-    else:
-        text()
 
 
 def _progress(label: str) -> Progress | None:
@@ -83,10 +78,6 @@ def main(ctx: click.Context, verbose: bool) -> None:
     ctx.obj = bootstrap()
 
 
-def _fail(exc: ConsortiumError) -> None:
-    raise click.ClickException(str(exc)) from exc
-
-
 @main.group()
 def members() -> None:
     """The member registry."""
@@ -100,7 +91,7 @@ def members_list(container: Container, as_json: bool) -> None:
     try:
         registry = container.registry
     except ConsortiumError as exc:
-        _fail(exc)
+        fail(exc)
         return
 
     def text() -> None:
@@ -111,7 +102,7 @@ def members_list(container: Container, as_json: bool) -> None:
                 where = source.url or source.path
                 click.echo(f"  {source.id}\t{source.protocol} {source.format}\t{where}\t{source.schedule}")
 
-    _emit(registry.model_dump(mode="json")["members"], as_json, text)
+    emit(registry.model_dump(mode="json")["members"], as_json, text)
 
 
 @main.command()
@@ -130,7 +121,7 @@ def harvest(container: Container, member_id: str | None, source_id: str | None, 
             for source in sources:
                 reports.append(_run_harvest(container, member, source))
     except ConsortiumError as exc:
-        _fail(exc)
+        fail(exc)
         return
     total = sum((r.counts for r in reports), HarvestCounts())
     data = {"runs": [r.as_dict() for r in reports], "total": total.model_dump()}
@@ -140,7 +131,7 @@ def harvest(container: Container, member_id: str | None, source_id: str | None, 
             click.echo(_report_line(report))
         click.echo(f"records stored: {container.record_store.count()}")
 
-    _emit(data, as_json, text)
+    emit(data, as_json, text)
 
 
 @main.command("import")
@@ -161,9 +152,9 @@ def import_(container: Container, file: Path, member_id: str, fmt: str, as_json:
         source = import_source(file.resolve(), SourceFormat(fmt))
         report = _run_harvest(container, member, source)
     except ConsortiumError as exc:
-        _fail(exc)
+        fail(exc)
         return
-    _emit(report.as_dict(), as_json, lambda: click.echo(_report_line(report)))
+    emit(report.as_dict(), as_json, lambda: click.echo(_report_line(report)))
 
 
 @main.command()
@@ -179,7 +170,7 @@ def quarantine(container: Container, member_id: str | None, as_json: bool) -> No
             click.echo(f"{item.member}/{item.source_id}\t{item.position}\t{item.reason}\t{item.raw.digest[:12]}")
         click.echo(f"{len(items)} quarantined")
 
-    _emit([i.model_dump(mode="json") for i in items], as_json, text)
+    emit([i.model_dump(mode="json") for i in items], as_json, text)
 
 
 @main.command()
@@ -210,7 +201,7 @@ def search(
         )
         result = container.search_index.search(parsed)
     except ConsortiumError as exc:
-        _fail(exc)
+        fail(exc)
         return
 
     def text() -> None:
@@ -223,7 +214,7 @@ def search(
         for name, counts in result.facets.items():
             click.echo(f"{name}: " + ", ".join(f"{c.value} ({c.count})" for c in counts))
 
-    _emit(result.model_dump(mode="json"), as_json, text)
+    emit(result.model_dump(mode="json"), as_json, text)
 
 
 def _record_key(value: str) -> tuple[str, str]:
@@ -249,7 +240,7 @@ def dedup_explain(container: Container, first: str, second: str, as_json: bool) 
     try:
         left, right, shared, decision = container.dedup.explain(a, b)
     except ConsortiumError as exc:
-        _fail(exc)
+        fail(exc)
         return
     placements = [container.cluster_store.placement(k) for k in (a, b)]
     data = {
@@ -276,7 +267,7 @@ def dedup_explain(container: Container, first: str, second: str, as_json: bool) 
         )
         click.echo(f"clustered together: {'yes' if same else 'no'}")
 
-    _emit(data, as_json, text)
+    emit(data, as_json, text)
 
 
 @dedup.command("rebuild")
@@ -287,23 +278,30 @@ def dedup_rebuild(container: Container, as_json: bool) -> None:
     try:
         container.catalogue.rebuild()
     except ConsortiumError as exc:
-        _fail(exc)
+        fail(exc)
         return
     data = {"records": container.record_store.count(), "clusters": container.cluster_store.count()}
-    _emit(data, as_json, lambda: click.echo(f"{data['records']} records in {data['clusters']} clusters"))
+    emit(data, as_json, lambda: click.echo(f"{data['records']} records in {data['clusters']} clusters"))
+
+
+HARVEST_EVERY = dt.timedelta(hours=6)
+PUSH_EVERY = dt.timedelta(hours=1)
+PURGE_EVERY = dt.timedelta(days=1)
 
 
 @main.command()
+@click.option("--once", is_flag=True, help="Harvest and report, then stop (no scheduled jobs).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def run(container: Container, as_json: bool) -> None:
-    """Run the hub on this machine: for now, harvest every member (clustering and indexing as it goes), then
-    report what was harvested and how it deduplicated."""
+def run(container: Container, once: bool, as_json: bool) -> None:
+    """Run the hub on this machine: harvest every member (clustering and indexing as it goes) and report what
+    was harvested and how it deduplicated; then, unless --once, keep running the scheduled jobs (harvest every
+    6 hours, the push job every hour, the retention purge every day) until interrupted."""
     try:
         registry = container.registry
         reports = [_run_harvest(container, m, s) for m in registry.members for s in m.sources]
     except ConsortiumError as exc:
-        _fail(exc)
+        fail(exc)
         return
     store = container.record_store
     per_member = {m.id: store.count(m.id) for m in registry.members}
@@ -333,13 +331,52 @@ def run(container: Container, as_json: bool) -> None:
         click.echo(f"quarantined: {data['quarantined']} (see: consortium quarantine)")
         click.echo(f"state kept in {data['data_dir']}")
 
-    _emit(data, as_json, text)
+    emit(data, as_json, text)
+    if not once:
+        _run_scheduled(container, as_json)
+
+
+def _run_scheduled(container: Container, as_json: bool) -> None:
+    """The local scheduler, until Ctrl-C or SIGTERM."""
+
+    def harvest(now: dt.datetime) -> str:
+        reports = [_run_harvest(container, m, s) for m in container.registry.members for s in m.sources]
+        added = sum(r.counts.added + r.counts.changed for r in reports)
+        return f"{len(reports)} sources, {added} records added or changed"
+
+    def push_job(now: dt.datetime) -> str:
+        data = container.push.run(now=now).as_dict()
+        return f"{data['digests_planned']} digests planned, {sum(data['delivered'].values())} delivered"
+
+    def purge(now: dt.datetime) -> str:
+        return f"{container.profiles.purge_expired(now)} expired items deleted"
+
+    scheduler = LocalScheduler(
+        [Job("harvest", HARVEST_EVERY, harvest), Job("push", PUSH_EVERY, push_job), Job("purge", PURGE_EVERY, purge)],
+        container.settings.data_dir / "schedule.json",
+    )
+    scheduler.mark("harvest", dt.datetime.now(dt.UTC))  # it just ran
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def report(result: JobResult) -> None:
+        if as_json:
+            line = {"job": result.job, "at": result.at.isoformat(), "ok": result.ok, "summary": result.summary}
+            click.echo(json.dumps(line, ensure_ascii=False))
+        else:
+            click.echo(f"{result.at:%Y-%m-%d %H:%M} {result.job}: {result.summary}")
+
+    if not as_json:
+        click.echo("scheduler running: harvest every 6 hours, push every hour, retention purge daily (Ctrl-C stops)")
+    try:
+        scheduler.run_forever(stop, report)
+    except KeyboardInterrupt:
+        pass
+    if not as_json:
+        click.echo("stopped")
 
 
 # -- readers
-
-LIBRARIAN = Actor(actor_id="librarian", role=ActorRole.MEMBER_STAFF)
-"""Who acts in ``consortium reader`` commands: a member library's staff, at the reader's request."""
 
 
 def _purposes(values: tuple[str, ...]) -> list[Purpose]:
@@ -387,7 +424,7 @@ def reader_create(
         for key in declared:
             service.declare_interest(reader_id, key, LIBRARIAN)
     except ConsortiumError as exc:
-        _fail(exc)
+        fail(exc)
         return
     data = {
         "reader_id": created.reader_id,
@@ -395,7 +432,7 @@ def reader_create(
         "consents": [p.value for p in dict.fromkeys(purposes)],
         "declared": list(dict.fromkeys(declared)),
     }
-    _emit(data, as_json, lambda: click.echo(f"created reader {reader_id} of {member}"))
+    emit(data, as_json, lambda: click.echo(f"created reader {reader_id} of {member}"))
 
 
 @reader.command("event")
@@ -443,7 +480,7 @@ def reader_event(
     try:
         outcome = container.profiles.record_event(reader_id, event, LIBRARIAN)
     except ConsortiumError as exc:
-        _fail(exc)
+        fail(exc)
         return
     word = {
         EventOutcome.STORED: "stored",
@@ -451,7 +488,7 @@ def reader_event(
         EventOutcome.DUPLICATE: "duplicate",
     }[outcome]
     data = {"reader_id": reader_id, "event_id": event.event_id, "outcome": word}
-    _emit(data, as_json, lambda: click.echo(word))
+    emit(data, as_json, lambda: click.echo(word))
 
 
 @reader.command("events")
@@ -483,7 +520,7 @@ def reader_events(container: Container, *, reader_id: str, events_file: IO[str],
         try:
             outcome = container.profiles.record_event(reader_id, event, LIBRARIAN)
         except ConsortiumError as exc:
-            _fail(exc)
+            fail(exc)
             return
         counts[words[outcome]] += 1
     data = {"reader_id": reader_id, **counts, "invalid": invalid}
@@ -493,7 +530,7 @@ def reader_events(container: Container, *, reader_id: str, events_file: IO[str],
         for bad in invalid:
             click.echo(f"line {bad['line']}: {bad['reason']}", err=True)
 
-    _emit(data, as_json, text)
+    emit(data, as_json, text)
     if invalid:
         sys.exit(1)
 
@@ -512,7 +549,7 @@ def reader_show(container: Container, reader_id: str, top: int, as_json: bool) -
         interests = service.interests(reader_id, LIBRARIAN, top)
         prompts = service.prompts(reader_id, LIBRARIAN)
     except ConsortiumError as exc:
-        _fail(exc)
+        fail(exc)
         return
     data = {
         "reader_id": found.reader_id,
@@ -533,7 +570,7 @@ def reader_show(container: Container, reader_id: str, top: int, as_json: bool) -
         for prompt in prompts:
             click.echo(f"prompt {prompt.prompt_id}: {prompt.text_en}")
 
-    _emit(data, as_json, text)
+    emit(data, as_json, text)
 
 
 @reader.command("export")
@@ -545,7 +582,7 @@ def reader_export(container: Container, reader_id: str, as_json: bool) -> None:
     try:
         exported = container.profiles.export(reader_id, LIBRARIAN)
     except ConsortiumError as exc:
-        _fail(exc)
+        fail(exc)
         return
     click.echo(json.dumps(exported, ensure_ascii=False, indent=2, default=str))
 
@@ -562,7 +599,7 @@ def reader_erase(container: Container, reader_id: str, as_json: bool) -> None:
         consents = len(service.consent_history(reader_id))
         service.erase(reader_id, LIBRARIAN)
     except ConsortiumError as exc:
-        _fail(exc)
+        fail(exc)
         return
     data = {"reader_id": reader_id, "erased": {"key": 1, **counts, "consent_events": consents}}
 
@@ -570,7 +607,7 @@ def reader_erase(container: Container, reader_id: str, as_json: bool) -> None:
         items = ", ".join(f"{n} {kind}" for kind, n in counts.items())
         click.echo(f"erased reader {reader_id}: data key, {items or 'no items'}, {consents} consent events")
 
-    _emit(data, as_json, text)
+    emit(data, as_json, text)
 
 
 @reader.command("interest")
@@ -606,7 +643,7 @@ def reader_interest(
             service.remove_interest(reader_id, removed or "", LIBRARIAN)
         interests = service.interests(reader_id, LIBRARIAN)
     except ConsortiumError as exc:
-        _fail(exc)
+        fail(exc)
         return
     data = {"reader_id": reader_id, "interests": [i.model_dump(mode="json") for i in interests]}
 
@@ -615,7 +652,7 @@ def reader_interest(
         for interest in interests:
             click.echo(_interest_line(interest))
 
-    _emit(data, as_json, text)
+    emit(data, as_json, text)
 
 
 @reader.command("purge")
@@ -626,9 +663,9 @@ def reader_purge(container: Container, as_json: bool) -> None:
     try:
         deleted = container.profiles.purge_expired()
     except ConsortiumError as exc:
-        _fail(exc)
+        fail(exc)
         return
-    _emit({"purged": {"event": deleted}}, as_json, lambda: click.echo(f"purged {deleted} expired events"))
+    emit({"purged": {"event": deleted}}, as_json, lambda: click.echo(f"purged {deleted} expired events"))
 
 
 @reader.command("consent")
@@ -652,11 +689,11 @@ def reader_consent(
             service.withdraw(reader_id, purpose, LIBRARIAN)
         consents = service.consents(reader_id)
     except ConsortiumError as exc:
-        _fail(exc)
+        fail(exc)
         return
     action = "granted" if granted is not None else "withdrew"
     data = {"reader_id": reader_id, "consents": {p.value: on for p, on in consents.items()}}
-    _emit(data, as_json, lambda: click.echo(f"{reader_id} {action} {purpose.value}"))
+    emit(data, as_json, lambda: click.echo(f"{reader_id} {action} {purpose.value}"))
 
 
 @reader.command("prompt")
@@ -670,7 +707,7 @@ def reader_prompt(container: Container, reader_id: str, prompt_id: str, accept: 
     try:
         interests = container.profiles.answer_prompt(reader_id, prompt_id, accept, LIBRARIAN)
     except ConsortiumError as exc:
-        _fail(exc)
+        fail(exc)
         return
     data = {"prompt_id": prompt_id, "accepted": accept, "interests": [i.model_dump(mode="json") for i in interests]}
 
@@ -679,4 +716,7 @@ def reader_prompt(container: Container, reader_id: str, prompt_id: str, accept: 
         for interest in interests:
             click.echo(_interest_line(interest))
 
-    _emit(data, as_json, text)
+    emit(data, as_json, text)
+
+
+main.add_command(push)

@@ -18,7 +18,11 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env = {**os.environ, "CONSORTIUM_DATA_DIR": str(tmp_path_factory.mktemp("var")),
            "CONSORTIUM_MEMBERS_FILE": str(ROOT / "members.toml")}  # fmt: skip
     result = subprocess.run(
-        [sys.executable, "-m", "consortium", "run", "--json"], env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "consortium", "run", "--once", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     env["RUN_REPORT"] = result.stdout

@@ -1,0 +1,302 @@
+"""``consortium push``: the push services, readers' subscriptions and controls, and the push job by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from consortium.cli_support import LIBRARIAN, emit, fail
+from consortium.errors import ConsortiumError
+from consortium.push.models import Channel, Frequency, ItemAction, MuteKind, ServiceId
+from consortium.push.services import CATALOGUE
+
+if TYPE_CHECKING:
+    from consortium.bootstrap import Container
+    from consortium.push.models import Subscription
+    from consortium.push.service import PushService
+
+__all__ = ["push"]
+
+_SERVICES = click.Choice([s.value for s in ServiceId])
+
+
+@click.group()
+def push() -> None:
+    """Push services (selective dissemination): subscriptions, what readers were sent, and the push job."""
+
+
+def _service(container: Container) -> PushService:
+    return container.push
+
+
+def _subscription_data(container: Container, subscription: Subscription) -> dict[str, Any]:
+    data = subscription.model_dump(mode="json", exclude={"token"})
+    if subscription.token:
+        data["unsubscribe_url"] = container.push.unsubscribe_url(subscription.token)
+        if subscription.channel is Channel.ATOM:
+            data["feed_url"] = container.push.feed_url(subscription.token)
+    return data
+
+
+@push.command("services")
+@click.option("--json", "as_json", is_flag=True)
+def push_services(as_json: bool) -> None:
+    """The catalogue of push services, in English and Chinese."""
+    data = [
+        {
+            "service": info.service.value,
+            "name_en": info.name_en,
+            "name_zh": info.name_zh,
+            "description_en": info.description_en,
+            "description_zh": info.description_zh,
+            "default_frequency": info.default_frequency.value,
+            "available": info.available,
+        }
+        for info in CATALOGUE.values()
+    ]
+
+    def text() -> None:
+        for entry in data:
+            note = "" if entry["available"] else " (not available yet)"
+            click.echo(f"{entry['service']}: {entry['name_en']} / {entry['name_zh']}{note}")
+            click.echo(f"  {entry['description_en']}")
+
+    emit(data, as_json, text)
+
+
+@push.command("subscribe")
+@click.argument("reader_id")
+@click.argument("service", type=_SERVICES)
+@click.option("--channel", required=True, type=click.Choice([c.value for c in Channel]))
+@click.option("--frequency", type=click.Choice([f.value for f in Frequency]), help="The service's default if omitted.")
+@click.option("--max-items", default=10, show_default=True, help="The most items per digest (1 to 50).")
+@click.option("--query", help="The saved search (saved_search only), as typed in the search box.")
+@click.option("--email", help="Where email digests go (email channel only).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def push_subscribe(
+    container: Container,
+    *,
+    reader_id: str,
+    service: str,
+    channel: str,
+    frequency: str | None,
+    max_items: int,
+    query: str | None,
+    email: str | None,
+    as_json: bool,
+) -> None:
+    """Subscribe a reader to a service (needs the push consent); prints the feed URL of an atom subscription
+    and the unsubscribe link. Subscribing again changes the subscription and revokes the old links."""
+    try:
+        subscription, _ = _service(container).subscribe(
+            reader_id,
+            ServiceId(service),
+            Channel(channel),
+            actor=LIBRARIAN,
+            frequency=Frequency(frequency) if frequency else None,
+            max_items=max_items,
+            query=query,
+            email=email,
+        )
+    except ConsortiumError as exc:
+        fail(exc)
+    data = _subscription_data(container, subscription)
+
+    def text() -> None:
+        click.echo(f"{reader_id} subscribed to {service} by {channel}, {data['frequency']}, at most {max_items} items")
+        if "feed_url" in data:
+            click.echo(f"feed: {data['feed_url']}")
+        click.echo(f"unsubscribe: {data['unsubscribe_url']}")
+
+    emit(data, as_json, text)
+
+
+@push.command("unsubscribe")
+@click.argument("reader_id")
+@click.argument("service", type=_SERVICES)
+@click.pass_obj
+def push_unsubscribe(container: Container, reader_id: str, service: str) -> None:
+    """End a reader's subscription (its feed and links stop working)."""
+    try:
+        _service(container).unsubscribe(reader_id, ServiceId(service), LIBRARIAN)
+    except ConsortiumError as exc:
+        fail(exc)
+    click.echo(f"{reader_id} unsubscribed from {service}")
+
+
+@push.command("subscriptions")
+@click.argument("reader_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def push_subscriptions(container: Container, reader_id: str, as_json: bool) -> None:
+    """A reader's subscriptions, active and ended."""
+    try:
+        found = _service(container).subscriptions(reader_id, LIBRARIAN)
+    except ConsortiumError as exc:
+        fail(exc)
+    data = [_subscription_data(container, s) for s in found]
+
+    def text() -> None:
+        for entry in data:
+            state = "active" if entry["active"] else "ended"
+            click.echo(
+                f"{entry['service']}: {entry['channel']}, {entry['frequency']}, at most {entry['max_items']} "
+                f"({state}; last digest {entry['last_digest_at']})"
+            )
+
+    emit(data, as_json, text)
+
+
+@push.command("run")
+@click.option("--service", "services", multiple=True, type=_SERVICES, help="Only this service (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Plan and show the digests; deliver nothing, record nothing.")
+@click.option("--force", is_flag=True, help="Plan every active subscription, due or not.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def push_run(container: Container, services: tuple[str, ...], dry_run: bool, force: bool, as_json: bool) -> None:
+    """Run the push job now: plan the due digests, then deliver them (email, feed, inbox)."""
+    try:
+        report = _service(container).run(
+            services=[ServiceId(s) for s in services] or None, dry_run=dry_run, force=force
+        )
+    except ConsortiumError as exc:
+        fail(exc)
+    data = report.as_dict()
+
+    def text() -> None:
+        click.echo(
+            f"{data['readers']} readers subscribed, {data['new_works']} new works: {data['digests_planned']} digests "
+            f"planned ({data['digests_empty']} empty)"
+        )
+        if dry_run:
+            for digest in report.digests:
+                if digest.items:
+                    click.echo(f"  {digest.reader_id} · {digest.service.value} · {digest.channel.value}:")
+                    for item in digest.items:
+                        click.echo(f"    {item.title} — {item.reason}")
+            return
+        delivered = ", ".join(f"{n} by {channel}" for channel, n in data["delivered"].items()) or "none"
+        click.echo(
+            f"delivered: {delivered}; {data['items']} items; {data['skipped']} already sent; "
+            f"{data['retry_later']} to retry; {data['failed']} failed"
+        )
+
+    emit(data, as_json, text)
+
+
+@push.command("history")
+@click.argument("reader_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def push_history(container: Container, reader_id: str, as_json: bool) -> None:
+    """What was pushed to a reader, newest first."""
+    try:
+        found = _service(container).history(reader_id, LIBRARIAN)
+    except ConsortiumError as exc:
+        fail(exc)
+    data = [item.model_dump(mode="json") for item in found]
+
+    def text() -> None:
+        for item in found:
+            flag = " (not interested)" if item.not_interested else ""
+            click.echo(f"{item.at:%Y-%m-%d} {item.service.value}: {item.title} [{item.cluster_id}]{flag}")
+            click.echo(f"  {item.reason}")
+
+    emit(data, as_json, text)
+
+
+@push.command("item")
+@click.argument("reader_id")
+@click.argument("cluster_id")
+@click.option("--delete", "action", flag_value=ItemAction.DELETE.value, help="Delete it from the history.")
+@click.option("--not-interested", "action", flag_value=ItemAction.NOT_INTERESTED.value, help="Counts against it.")
+@click.pass_obj
+def push_item(container: Container, reader_id: str, cluster_id: str, action: str | None) -> None:
+    """Act on an item a reader was sent: delete it, or mark it "not interested"."""
+    if action is None:
+        raise click.UsageError("give --delete or --not-interested")
+    try:
+        _service(container).act(reader_id, cluster_id, ItemAction(action), LIBRARIAN)
+    except ConsortiumError as exc:
+        fail(exc)
+    click.echo(f"{cluster_id}: {action.replace('_', ' ')}")
+
+
+@push.command("mute")
+@click.argument("reader_id")
+@click.option("--class", "class_key", help="A class key, e.g. class:clc:TP3 (and everything under it).")
+@click.option("--author", "author_key", help="An author key, e.g. 'author:liu cixin'.")
+@click.option("--series", help="A series title.")
+@click.option("--undo", is_flag=True, help="Remove the mute instead.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def push_mute(
+    container: Container,
+    *,
+    reader_id: str,
+    class_key: str | None,
+    author_key: str | None,
+    series: str | None,
+    undo: bool,
+    as_json: bool,
+) -> None:
+    """Mute a class, an author or a series for a reader (or --undo it); with none given, list the mutes."""
+    given = [(MuteKind.CLASS, class_key), (MuteKind.AUTHOR, author_key), (MuteKind.SERIES, series)]
+    chosen = [(kind, key) for kind, key in given if key]
+    if len(chosen) > 1:
+        raise click.UsageError("give one of --class, --author, --series")
+    service = _service(container)
+    try:
+        if chosen:
+            kind, key = chosen[0]
+            if undo:
+                service.unmute(reader_id, kind, key, LIBRARIAN)
+            else:
+                service.mute(reader_id, kind, key, LIBRARIAN)
+        found = service.mutes(reader_id, LIBRARIAN)
+    except ConsortiumError as exc:
+        fail(exc)
+    data = [mute.model_dump(mode="json") for mute in found]
+
+    def text() -> None:
+        for mute in found:
+            click.echo(f"{mute.kind.value}: {mute.key}")
+
+    emit(data, as_json, text)
+
+
+@push.command("inbox")
+@click.argument("reader_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def push_inbox(container: Container, reader_id: str, as_json: bool) -> None:
+    """The digests in a reader's portal inbox, newest first."""
+    try:
+        entries = _service(container).inbox(reader_id, LIBRARIAN)
+    except ConsortiumError as exc:
+        fail(exc)
+
+    def text() -> None:
+        for entry in entries:
+            digest = entry["digest"]
+            when = dt.datetime.fromisoformat(digest["window_end"])
+            state = "" if entry.get("read") else " (unread)"
+            click.echo(f"{when:%Y-%m-%d} {digest['service']}: {len(digest['items'])} items{state}")
+            for item in digest["items"]:
+                click.echo(f"  {item['title']} — {item['reason']}")
+
+    emit(entries, as_json, text)
+
+
+@push.command("feed")
+@click.argument("token")
+@click.pass_obj
+def push_feed(container: Container, token: str) -> None:
+    """Print the Atom feed a token opens (what GET /push/feeds/TOKEN serves)."""
+    try:
+        click.echo(_service(container).feed(token).decode())
+    except ConsortiumError as exc:
+        fail(exc)
