@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     smtp_host: str | None = None
     """The SMTP server for digest email on the local backend; without one, email digests wait."""
 
+    push_queue_url: str | None = None
+    """The SQS queue the scheduled push run fans out to, one message per reader shard (``functions/push``);
+    without one the run goes in-process."""
+
     smtp_port: int = 25
     smtp_starttls: bool = False
     smtp_username: str | None = None

@@ -9,20 +9,25 @@ readers times works.
 
 from __future__ import annotations
 
+import functools
+import heapq
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from datetime import datetime  # noqa: TC003 (a dataclass field)
+from typing import TYPE_CHECKING, Any
 
 from consortium.dedup.text import match_text
 from consortium.profiles.interests import ANCESTOR_FACTOR, InvalidInterestKeyError, class_ancestors, keys_for_cluster
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-    from datetime import datetime
+    from collections.abc import Callable, Iterable, Mapping
 
     from consortium.models import Cluster
 
 __all__ = ["TOP_LEVELS_IGNORED", "NewWork", "NewWorks"]
+
+_SLOTS = {"c": 0, "s": 2, "a": 4}
+"""Where :meth:`NewWorks.best` keeps each kind of key (by the key's first letter: class, subject, author)."""
 
 TOP_LEVELS_IGNORED = 1
 """How many of a scheme's broadest levels post nothing (CLC ``T``): a match there says nothing about a reader."""
@@ -40,14 +45,24 @@ class NewWork:
     digest is diversified."""
     authors: tuple[str, ...]
     """Its ``author:`` keys, in order."""
-
-    @property
-    def cluster_id(self) -> str:
-        return self.cluster.cluster_id
-
-    @property
-    def first_seen(self) -> datetime:
-        return self.cluster.first_seen
+    expanded: frozenset[str]
+    """Its keys with each class's broader classes (not the broadest level): what overlaps are measured on."""
+    topic: str | None
+    """Its first class key as catalogued: what "the same class" means when a digest is diversified."""
+    cluster_id: str
+    first_seen: datetime
+    members: frozenset[str]
+    """The member libraries that hold it."""
+    number: int
+    """Its place in :attr:`NewWorks.works`."""
+    factors: dict[str, float]
+    """Every key it posts under, with its factor (1 for its own keys, less for broader classes)."""
+    classes: list[str]
+    """Its own class keys, sorted."""
+    member_list: list[str]
+    """:attr:`members`, sorted."""
+    seen_at: float
+    """``first_seen`` as a POSIX timestamp."""
 
 
 _VOLUME = re.compile(
@@ -67,6 +82,7 @@ def _series_of(cluster: Cluster) -> str | None:
     return match_text(stem) or match_text(cluster.title) or None
 
 
+@functools.lru_cache(maxsize=65536)
 def _posting_keys(key: str) -> list[tuple[str, float]]:
     """A work's key with factor 1 and, for a class, its broader classes at decreasing factors, leaving out the
     scheme's broadest level."""
@@ -96,6 +112,7 @@ class NewWorks:
     works: list[NewWork] = field(default_factory=list)
     postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
     by_id: dict[str, int] = field(default_factory=dict)
+    _groups: dict[str, list[tuple[float, list[int]]]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, clusters: Iterable[Cluster]) -> NewWorks:
@@ -109,25 +126,145 @@ class NewWorks:
             return
         number = len(self.works)
         keys = keys_for_cluster(cluster)
+        members = frozenset(cluster.members) | {h.member for h in cluster.holdings}
+        factors: dict[str, float] = {}
+        for key in keys:
+            for posting, factor in _posting_keys(key):
+                factors[posting] = max(factor, factors.get(posting, 0.0))
         work = NewWork(
             cluster=cluster,
             keys=frozenset(keys),
             series=_series_of(cluster),
             authors=tuple(key for key in keys if key.startswith("author:")),
+            expanded=frozenset(factors),
+            topic=next((key for key in keys if key.startswith("class:")), None),
+            cluster_id=cluster.cluster_id,
+            first_seen=cluster.first_seen,
+            members=members,
+            number=number,
+            factors=factors,
+            classes=sorted(key for key in keys if key.startswith("class:")),
+            member_list=sorted(members),
+            seen_at=cluster.first_seen.timestamp(),
         )
         self.works.append(work)
         self.by_id[cluster.cluster_id] = number
-        factors: dict[str, float] = {}
-        for key in keys:
-            for posting, factor in _posting_keys(key):
-                factors[posting] = max(factor, factors.get(posting, 0.0))
         for posting, factor in factors.items():
             self.postings.setdefault(posting, []).append((number, factor))
+            self._groups.pop(posting, None)
 
     def __len__(self) -> int:
         return len(self.works)
 
-    def matches(self, weights: dict[str, float]) -> dict[int, dict[str, float]]:
+    def groups(self, key: str) -> list[tuple[float, list[int]]]:
+        """The postings of ``key`` grouped by factor, largest factor first: ``[(factor, [work index...])]``."""
+        grouped = self._groups.get(key)
+        if grouped is None:
+            by_factor: dict[float, list[int]] = {}
+            for number, factor in self.postings.get(key, ()):
+                by_factor.setdefault(factor, []).append(number)
+            grouped = sorted(by_factor.items(), reverse=True)
+            self._groups[key] = grouped
+        return grouped
+
+    def evaluate(
+        self, work: NewWork, weights: Mapping[str, float], kind_weights: Mapping[str, float]
+    ) -> tuple[float, list[Any]]:
+        """The work's match with a reader's keys: ``(sum over kinds of kind weight × best value, best)``, with
+        ``best`` as in :meth:`best`."""
+        entry: list[Any] = [0.0, "", 0.0, "", 0.0, ""]
+        for key, factor in work.factors.items():
+            weight = weights.get(key)
+            if weight is None:
+                continue
+            slot = _SLOTS[key[0]]
+            value = weight * factor
+            if value > entry[slot]:
+                entry[slot] = value
+                entry[slot + 1] = key
+        total = kind_weights.get("c", 0.0) * entry[0] + kind_weights.get("s", 0.0) * entry[2]
+        return total + kind_weights.get("a", 0.0) * entry[4], entry
+
+    def top(
+        self,
+        weights: Mapping[str, float],
+        kind_weights: Mapping[str, float],
+        k: int,
+        *,
+        floor: float = float("-inf"),
+        exclude: frozenset[str] = frozenset(),
+        reject: Callable[[NewWork], bool] | None = None,
+        slack: float = 0.0,
+    ) -> list[tuple[float, int, list[Any]]]:
+        """The ``k`` works matching a reader's keys best, by :meth:`evaluate`, best first: only works first
+        seen at or after ``floor`` (a POSIX time), not in ``exclude`` and not refused by ``reject``.
+
+        The threshold algorithm: posting groups are read in order of their value (kind weight × reader weight
+        × factor), each work met is evaluated whole, and reading stops once no unread work can beat the k-th
+        best: its score is at most the sum, over kinds, of the best value still unread of that kind. ``slack``
+        is added to that bound for callers that add a small tie-break to the score.
+        """
+        groups = sorted(
+            (
+                (kind_weights.get(key[0], 0.0) * weight * factor, key[0], numbers, key)
+                for key, weight in weights.items()
+                for factor, numbers in self.groups(key)
+            ),
+            key=lambda group: -group[0],
+        )
+        # What each kind can still add, from group i on (the groups are in decreasing value).
+        remaining = [0.0] * (len(groups) + 1)
+        best_left = {"c": 0.0, "s": 0.0, "a": 0.0}
+        for i in range(len(groups) - 1, -1, -1):
+            value, kind, _, _ = groups[i]
+            best_left[kind] = max(best_left[kind], value)
+            remaining[i] = best_left["c"] + best_left["s"] + best_left["a"]
+        heap: list[tuple[float, int, list[Any]]] = []
+        seen: set[int] = set()
+        single = len([w for w in kind_weights.values() if w]) == 1
+        for i, (value, kind, numbers, key) in enumerate(groups):
+            if len(heap) >= k and remaining[i] + slack < heap[0][0]:
+                break
+            for number in numbers:
+                if number in seen:
+                    continue
+                seen.add(number)
+                work = self.works[number]
+                if work.seen_at < floor or work.cluster_id in exclude or (reject is not None and reject(work)):
+                    continue
+                if single:  # one kind of key: the first group a work is met in holds its best value
+                    total, entry = value, [0.0, "", 0.0, "", 0.0, ""]
+                    slot = _SLOTS[kind]
+                    entry[slot], entry[slot + 1] = value / kind_weights[kind], key
+                else:
+                    total, entry = self.evaluate(work, weights, kind_weights)
+                candidate = (total, -number, entry)
+                if len(heap) < k:
+                    heapq.heappush(heap, candidate)
+                elif candidate[:2] > heap[0][:2]:
+                    heapq.heapreplace(heap, candidate)
+        return [(total, -negative, entry) for total, negative, entry in sorted(heap, key=lambda c: c[:2], reverse=True)]
+
+    def best(self, weights: Mapping[str, float]) -> dict[int, list[Any]]:
+        """For a reader's key weights, every work reached, with its best match of each kind: work index →
+        ``[class value, class key, subject value, subject key, author value, author key]`` (value = reader
+        weight × the work's factor for the key; 0.0 and ``""`` where no key of the kind matched)."""
+        found: dict[int, list[Any]] = {}
+        postings = self.postings
+        for key, weight in weights.items():
+            slot = _SLOTS[key[0]]
+            for number, factor in postings.get(key, ()):
+                value = weight * factor
+                entry = found.get(number)
+                if entry is None:
+                    entry = [0.0, "", 0.0, "", 0.0, ""]
+                    found[number] = entry
+                if value > entry[slot]:
+                    entry[slot] = value
+                    entry[slot + 1] = key
+        return found
+
+    def matches(self, weights: Mapping[str, float]) -> dict[int, dict[str, float]]:
         """For a reader's key weights, every work reached: work index → {reader key: weight × factor}."""
         found: dict[int, dict[str, float]] = {}
         for key, weight in weights.items():

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from consortium.push.models import Digest, DigestItem, Mute, ServiceId, Subscription, digest_id
+from consortium.push.models import Digest, DigestItem, Frequency, Mute, ServiceId, Subscription, digest_id
 from consortium.push.ranking import Scored, Taste, digest_item, diversified, muted, rank, rank_in_classes
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def _saved_search_items(
         reason = f'matches your saved search "{subscription.query}"'
         scored.append(Scored(number, 1.0 / (1 + rank_number), reason))
     chosen = diversified(works, scored, subscription.max_items, threshold=0.0)
-    return [digest_item(works.works[s.number], s, reader.member) for s in chosen]
+    return [digest_item(works.works[s.number], s.score, s.reason, reader.member) for s in chosen]
 
 
 def plan(
@@ -77,23 +77,29 @@ def plan(
     *,
     members_total: int,
     services: Iterable[ServiceId] | None = None,
+    frequencies: Iterable[Frequency] | None = None,
     force: bool = False,
     search: Callable[[str], list[str]] | None = None,
 ) -> Iterator[Digest]:
     """The digests due at ``now``: one per reader and due subscription (``force``: every active one), its
     items first seen in the subscription's window, never sent before, not muted, ranked, capped.
 
+    ``services`` and ``frequencies`` restrict the run (a weekly schedule plans the weekly subscriptions, so
+    that schedules firing at the same moment never plan one subscription twice).
     A digest may be empty (nothing new matched): delivering it sends nothing but closes the window.
     ``search`` runs a saved query over the new works and returns cluster ids, best first; without it saved
     searches are not planned.
     """
     wanted = set(services) if services is not None else set(PLANNED_SERVICES)
+    cadences = set(frequencies) if frequencies is not None else set(Frequency)
     for reader in readers:
         taken: set[str] = set()
         by_service = {s.service: s for s in reader.subscriptions if s.active}
         for service in PLANNED_SERVICES:
             subscription = by_service.get(service)
-            if service not in wanted or subscription is None or not (force or subscription.due(now)):
+            if service not in wanted or subscription is None or subscription.frequency not in cadences:
+                continue
+            if not (force or subscription.due(now)):
                 continue
             if service is ServiceId.SAVED_SEARCH and search is None:
                 continue

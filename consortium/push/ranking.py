@@ -26,13 +26,13 @@ the same first author, already chosen; a series gives at most :data:`MAX_PER_SER
 
 from __future__ import annotations
 
-import heapq
+import functools
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from consortium.dedup.text import match_text
-from consortium.profiles.interests import class_ancestors, key_kind
+from consortium.profiles.interests import ANCESTOR_FACTOR, class_ancestors, key_kind
 from consortium.push.index import TOP_LEVELS_IGNORED, NewWork, NewWorks
 from consortium.push.models import DigestItem, Mute, MuteKind
 
@@ -57,16 +57,21 @@ __all__ = [
     "rank_in_classes",
 ]
 
-WEIGHTS = {"class": 0.40, "subject": 0.20, "author": 0.25, "borrowed": 0.25, "popularity": 0.05, "home": 0.10}
+WEIGHTS = {"class": 0.40, "subject": 0.20, "author": 0.25, "borrowed": 0.25, "popularity": 0.15, "home": 0.10}
 DISLIKE_WEIGHT = 0.40
 RELEVANCE_THRESHOLD = 0.12
 """Works scoring below this are not pushed, however few the others."""
 MAX_PER_SERIES = 2
 DIVERSITY_DECAY = 0.5
+"""A work's score is multiplied by this for every work of its series, and by its first author, already chosen."""
+TOPIC_DECAY = 0.9
+"""... and by this for every work of its class already chosen, so a reader's second interest gets room."""
 MIN_WEIGHT = 0.02
 """Reader keys weighing less than this (of the strongest) are not looked up: noise, and cost."""
 MAX_KEYS = 60
-"""The most reader keys looked up in the index."""
+"""The most reader keys kept (and scored against)."""
+MAX_LOOKUP = 24
+"""The most reader keys looked up in the index, strongest first."""
 FOLLOWED_CLASSES = 8
 """For "new books in my classes": the reader's declared classes and this many strongest learned ones."""
 
@@ -115,36 +120,83 @@ class Taste:
     borrowed: tuple[Borrowed, ...] = ()
     classes: Mapping[str, float] = field(default_factory=dict)
     """The classes the reader follows (declared classes, and the strongest fine-grained learned ones)."""
+    lookup: Mapping[str, float] = field(default_factory=dict)
+    """The keys looked up in the index: :attr:`weights` without the broader classes that learning only added
+    as echoes of a narrower one (a reader of TP312 alone does not look up TP31 and TP3; one who reads TP311 and
+    TP312 does look up TP31), nor a scheme's two broadest levels."""
+    borrowed_share: Mapping[str, float] = field(default_factory=dict)
+    """Expanded key → the share of :attr:`borrowed` works that carry it."""
 
     @classmethod
     def of(cls, profile: InterestProfile, at: datetime, borrowed: Iterable[Borrowed] = ()) -> Taste:
+        borrowed = tuple(borrowed)
+        share: dict[str, float] = {}
+        for work in borrowed:
+            for key in work.keys:
+                share[key] = share.get(key, 0.0) + 1.0 / len(borrowed)
         scores = {key: interest.slow_at(at) for key, interest in profile.learned.items()}
         for key, weight in profile.declared.items():
             scores[key] = scores.get(key, 0.0) + weight
         top = max((score for score in scores.values() if score > 0), default=0.0)
         if top <= 0:
-            return cls(weights={}, declared=frozenset(profile.declared), borrowed=tuple(borrowed))
+            return cls(weights={}, declared=frozenset(profile.declared), borrowed=borrowed, borrowed_share=share)
         ranked = sorted(((s / top, k) for k, s in scores.items() if s / top >= MIN_WEIGHT), reverse=True)
-        weights = {key: share for share, key in ranked[:MAX_KEYS]}
+        weights = {key: value for value, key in ranked[:MAX_KEYS]}
         disliked = {key: min(1.0, -score / top) for key, score in scores.items() if score < 0}
         declared_classes = {k: weights.get(k, 1.0) for k in profile.declared if key_kind(k) == "class"}
         classes = dict(declared_classes)
         covered = {broader for key in classes for broader in expanded_keys([key])}
-        for share, key in ranked:  # the strongest learned classes, not the broader ones learning added
+        for value, key in ranked:  # the strongest learned classes, not the broader ones learning added
             if len(classes) >= len(declared_classes) + FOLLOWED_CLASSES:
                 break
             if key.startswith("class:") and key not in covered and _depth(key) >= 2:
-                classes[key] = share
+                classes[key] = value
                 covered |= expanded_keys([key])
         return cls(
             weights=weights,
             declared=frozenset(profile.declared),
             disliked=disliked,
-            borrowed=tuple(borrowed),
+            borrowed=borrowed,
             classes=classes,
+            lookup=_lookup(weights, frozenset(profile.declared)),
+            borrowed_share=share,
         )
 
 
+ECHO_MARGIN = 1.25
+"""A learned broader class is looked up only when it weighs more than this times the echo of its strongest
+narrower class (:data:`~consortium.profiles.interests.ANCESTOR_FACTOR` of it): evidence of its own."""
+
+
+def _lookup(weights: Mapping[str, float], declared: frozenset[str]) -> dict[str, float]:
+    strongest_child: dict[str, float] = {}
+    for key, weight in weights.items():
+        if key.startswith("class:"):
+            parent = _parent(key)
+            if parent is not None and weight > strongest_child.get(parent, 0.0):
+                strongest_child[parent] = weight
+    lookup = {}
+    for key, weight in weights.items():  # strongest first
+        if key.startswith("class:") and key not in declared:
+            if _depth(key) < 2 or weight <= ECHO_MARGIN * ANCESTOR_FACTOR * strongest_child.get(key, 0.0):
+                continue
+        lookup[key] = weight
+        if len(lookup) >= MAX_LOOKUP:
+            break
+    return lookup
+
+
+@functools.lru_cache(maxsize=65536)
+def _parent(class_key: str) -> str | None:
+    _, scheme, code = class_key.split(":", 2)
+    try:
+        ancestors = class_ancestors(scheme, code)
+    except ValueError:
+        return None
+    return f"class:{scheme}:{ancestors[0]}" if ancestors else None
+
+
+@functools.lru_cache(maxsize=65536)
 def _depth(class_key: str) -> int:
     """How many levels a class key has below its scheme's root (CLC TP312: 4, T: 0)."""
     _, scheme, code = class_key.split(":", 2)
@@ -166,20 +218,20 @@ def muted(work: NewWork, mutes: Iterable[Mute]) -> bool:
             return True
         if mute.kind is MuteKind.SERIES and work.series and match_text(mute.key) == work.series:
             return True
-        if mute.kind is MuteKind.CLASS and mute.key in expanded_keys(k for k in work.keys if k.startswith("class:")):
-            return True
-        if mute.kind is MuteKind.CLASS and mute.key in work.keys:
+        if mute.kind is MuteKind.CLASS and (mute.key in work.expanded or mute.key in work.keys):
             return True
     return False
 
 
 @dataclass(frozen=True, slots=True)
 class Scored:
-    """A work (by its number in :class:`NewWorks`) with its score and reason."""
+    """A work (by its number in :class:`NewWorks`) with its score and its reason (or what the reason will
+    name, ``why``: the key or ``"borrowed"``, until the work is chosen)."""
 
     number: int
     score: float
-    reason: str
+    reason: str = ""
+    why: str = ""
 
 
 def _label(cluster: Cluster, key: str) -> str:
@@ -200,105 +252,118 @@ def _label(cluster: Cluster, key: str) -> str:
     return subject
 
 
-def _score(
-    work: NewWork,
-    matched: Mapping[str, float],
-    taste: Taste,
-    *,
-    member: str,
-    members_total: int,
-    expanded: frozenset[str],
-) -> Scored | None:
-    best: dict[str, tuple[float, str]] = {}
-    for key, value in matched.items():
-        kind = key_kind(key)
-        if value > best.get(kind, (0.0, ""))[0]:
-            best[kind] = (value, key)
-    borrowed_value, borrowed_title = 0.0, ""
-    for borrowed in taste.borrowed:
-        union = len(expanded | borrowed.keys)
-        if union and borrowed.cluster_id != work.cluster_id:
-            overlap = len(expanded & borrowed.keys) / union
-            if overlap > borrowed_value:
-                borrowed_value, borrowed_title = overlap, borrowed.title
-    cluster = work.cluster
-    parts = {
-        "class": WEIGHTS["class"] * best.get("class", (0.0, ""))[0],
-        "subject": WEIGHTS["subject"] * best.get("subject", (0.0, ""))[0],
-        "author": WEIGHTS["author"] * best.get("author", (0.0, ""))[0],
-        "borrowed": WEIGHTS["borrowed"] * borrowed_value,
-    }
-    relevance = sum(parts.values())
-    if relevance <= 0:
-        return None
-    holders = len({h.member for h in cluster.holdings} | set(cluster.members))
-    popularity = math.log1p(holders) / math.log1p(max(members_total, 1))
-    at_home = member in cluster.members
-    dislike = max((taste.disliked.get(key, 0.0) for key in expanded), default=0.0)
-    score = (
-        relevance
-        + WEIGHTS["popularity"] * min(1.0, popularity)
-        + (WEIGHTS["home"] if at_home else 0.0)
-        - DISLIKE_WEIGHT * dislike
+_KINDS = {"c": "class", "s": "subject", "a": "author"}
+
+
+def _score(work: NewWork, best: list[Any], taste: Taste, *, member: str, log_total: float) -> Scored:
+    """The work's score for the reader from its best matches (:meth:`NewWorks.best`); the reason is only
+    noted (``why``), and written for chosen works."""
+    share = taste.borrowed_share
+    expanded = work.expanded
+    borrowed = sum(share.get(key, 0.0) for key in expanded) / len(expanded) if share and expanded else 0.0
+    parts = (
+        (WEIGHTS["class"] * best[0], best[1]),
+        (WEIGHTS["subject"] * best[2], best[3]),
+        (WEIGHTS["author"] * best[4], best[5]),
+        (WEIGHTS["borrowed"] * borrowed, "borrowed"),
     )
-    top = max(parts, key=lambda name: parts[name])
-    if top == "borrowed":
-        reason = f"because you borrowed {borrowed_title}"
+    score = parts[0][0] + parts[1][0] + parts[2][0] + parts[3][0]
+    score += WEIGHTS["popularity"] * min(1.0, math.log1p(len(work.members)) / log_total)
+    if member in work.members:
+        score += WEIGHTS["home"]
+    if taste.disliked:
+        score -= DISLIKE_WEIGHT * max((taste.disliked.get(key, 0.0) for key in expanded), default=0.0)
+    return Scored(work.number, score, why=max(parts)[1])
+
+
+def _reason(work: NewWork, scored: Scored, taste: Taste, member: str) -> str:
+    """The one line saying why the work was chosen, from the feature that weighed most."""
+    if scored.why == "borrowed":
+        best, title = 0.0, ""
+        for borrowed in taste.borrowed:
+            union = len(work.expanded | borrowed.keys)
+            overlap = len(work.expanded & borrowed.keys) / union if union else 0.0
+            if overlap > best and borrowed.cluster_id != work.cluster_id:
+                best, title = overlap, borrowed.title
+        reason = f"because you borrowed {title}" if title else "like what you borrowed"
     else:
-        key = best[top][1]
-        verb = "follow" if key in taste.declared else {"author": "read", "class": "read in"}.get(top, "read about")
-        label = _label(cluster, key)
-        reason = f"you {verb} {label}" if top != "author" else f"by {label}, whom you {verb}"
-    if at_home:
+        key = scored.why
+        kind = _KINDS[key[0]]
+        verb = "follow" if key in taste.declared else {"author": "read", "class": "read in"}.get(kind, "read about")
+        label = _label(work.cluster, key)
+        reason = f"by {label}, whom you {verb}" if kind == "author" else f"you {verb} {label}"
+    if member in work.members:
         reason += " · at your library"
-    return Scored(number=-1, score=score, reason=reason)
+    return reason
 
 
-def digest_item(work: NewWork, scored: Scored, member: str) -> DigestItem:
+def digest_item(work: NewWork, score: float, reason: str, member: str) -> DigestItem:
+    """The digest line of a chosen work."""
     cluster = work.cluster
     return DigestItem(
-        cluster_id=cluster.cluster_id,
+        cluster_id=work.cluster_id,
         title=cluster.title,
         authors=list(cluster.authors),
         year=cluster.year,
-        classes=sorted(k for k in work.keys if k.startswith("class:")),
+        classes=work.classes,
         series=cluster.series,
-        members=list(cluster.members),
-        at_home=member in cluster.members,
-        score=round(scored.score, 6),
-        reason=scored.reason,
+        members=work.member_list,
+        at_home=member in work.members,
+        score=score,
+        reason=reason,
     )
 
 
 def diversified(works: NewWorks, scored: list[Scored], cap: int, threshold: float) -> list[Scored]:
-    """Greedy selection with lazily applied penalties (a penalty only grows, so a popped entry whose score is
-    still current is the best left)."""
-    heap = [(-s.score, s.number, 0, s) for s in scored if s.score >= threshold]
-    heapq.heapify(heap)
+    """Greedy selection: each turn takes the work whose score, multiplied by :data:`DIVERSITY_DECAY` for each
+    chosen work of its series or by its first author and by :data:`TOPIC_DECAY` for each chosen work of its
+    class, is highest; a series gives at most :data:`MAX_PER_SERIES`; nothing under ``threshold``. A penalty
+    only lowers a score, so each turn stops reading the list (best first) at the first score that cannot win."""
+    remaining = sorted((s for s in scored if s.score >= threshold), key=lambda s: (-s.score, s.number))
     per_series: dict[str, int] = {}
     per_author: dict[str, int] = {}
+    per_topic: dict[str, int] = {}
     chosen: list[Scored] = []
-    while heap and len(chosen) < cap:
-        _, number, seen, entry = heapq.heappop(heap)
-        work = works.works[number]
-        in_series = per_series.get(work.series, 0) if work.series else 0
-        first_author = work.authors[0] if work.authors else None
-        by_author = per_author.get(first_author, 0) if first_author else 0
-        if in_series >= MAX_PER_SERIES:
-            continue
-        penalties = in_series + by_author
-        if penalties != seen:
-            adjusted = entry.score * DIVERSITY_DECAY ** (penalties - seen)
-            if adjusted >= threshold:
-                entry = Scored(entry.number, adjusted, entry.reason)
-                heapq.heappush(heap, (-adjusted, number, penalties, entry))
-            continue
-        chosen.append(entry)
+    while remaining and len(chosen) < cap:
+        best_at, best_score = -1, threshold
+        for at, entry in enumerate(remaining):
+            if entry.score < best_score or (best_at >= 0 and entry.score == best_score):
+                break
+            work = works.works[entry.number]
+            series = per_series.get(work.series, 0) if work.series else 0
+            if series >= MAX_PER_SERIES:
+                continue
+            author = per_author.get(work.authors[0], 0) if work.authors else 0
+            topic = per_topic.get(work.topic, 0) if work.topic else 0
+            adjusted = entry.score * DIVERSITY_DECAY ** (series + author) * TOPIC_DECAY**topic
+            if adjusted > best_score or (best_at < 0 and adjusted >= best_score):
+                best_at, best_score = at, adjusted
+        if best_at < 0:
+            break
+        entry = remaining.pop(best_at)
+        chosen.append(Scored(entry.number, best_score, entry.reason, entry.why))
+        work = works.works[entry.number]
         if work.series:
-            per_series[work.series] = in_series + 1
-        if first_author:
-            per_author[first_author] = by_author + 1
+            per_series[work.series] = per_series.get(work.series, 0) + 1
+        if work.authors:
+            per_author[work.authors[0]] = per_author.get(work.authors[0], 0) + 1
+        if work.topic:
+            per_topic[work.topic] = per_topic.get(work.topic, 0) + 1
     return chosen
+
+
+def _filters(since: datetime | None, exclude: frozenset[str], mutes: tuple[Mute, ...]) -> dict[str, Any]:
+    """What :meth:`NewWorks.top` keeps out: works first seen before ``since``, sent before, or muted."""
+    return {
+        "floor": since.timestamp() if since is not None else float("-inf"),
+        "exclude": exclude,
+        "reject": (lambda work: muted(work, mutes)) if mutes else None,
+    }
+
+
+SHORTLIST_PER_ITEM = 3
+"""How many works per digest slot are scored fully: the best by key match alone (the rest of the score,
+borrowings, popularity and the own library, can move a work up by at most 0.5)."""
 
 
 def rank(
@@ -314,18 +379,17 @@ def rank(
     threshold: float = RELEVANCE_THRESHOLD,
 ) -> list[DigestItem]:
     """The reader's "interested new books": works reached by the reader's keys, first seen at or after
-    ``since``, not in ``exclude`` (sent before) and not muted, scored, explained, diversified, then capped."""
-    scored: list[Scored] = []
-    for number, matched in works.matches(dict(taste.weights)).items():
-        work = works.works[number]
-        if (since is not None and work.first_seen < since) or work.cluster_id in exclude or muted(work, mutes):
-            continue
-        expanded = expanded_keys(work.keys)
-        found = _score(work, matched, taste, member=member, members_total=members_total, expanded=expanded)
-        if found is not None:
-            scored.append(Scored(number, found.score, found.reason))
+    ``since``, not in ``exclude`` (sent before) and not muted; the best by key match are scored fully, then
+    diversified, thresholded, capped and explained."""
+    kinds = {"c": WEIGHTS["class"], "s": WEIGHTS["subject"], "a": WEIGHTS["author"]}
+    shortlist = works.top(taste.lookup, kinds, max(cap * SHORTLIST_PER_ITEM, 12), **_filters(since, exclude, mutes))
+    log_total = math.log1p(max(members_total, 1))
+    scored = [_score(works.works[n], best, taste, member=member, log_total=log_total) for _, n, best in shortlist]
     chosen = diversified(works, scored, cap, threshold)
-    return [digest_item(works.works[s.number], s, member) for s in chosen]
+    return [
+        digest_item(works.works[s.number], s.score, _reason(works.works[s.number], s, taste, member), member)
+        for s in chosen
+    ]
 
 
 def rank_in_classes(
@@ -340,17 +404,20 @@ def rank_in_classes(
 ) -> list[DigestItem]:
     """ "New books in my classes": every new work in (or under) a class the reader follows, closest class
     first, newest first; the reason names the class. Diversified like :func:`rank`, no threshold."""
-    scored: list[Scored] = []
-    for number, matched in works.matches(dict(taste.classes)).items():
+    top = works.top(taste.classes, {"c": 1.0}, max(cap * SHORTLIST_PER_ITEM, 12), **_filters(since, exclude, mutes))
+    shortlist = []
+    for value, number, best in top:
         work = works.works[number]
-        if (since is not None and work.first_seen < since) or work.cluster_id in exclude or muted(work, mutes):
-            continue
-        key, value = max(matched.items(), key=lambda kv: (kv[1], kv[0]))
-        reason = f"new in {_code(key)}, which you follow"
-        if member in work.cluster.members:
+        # Closest class first, then the reader's own library, then newest (a tie-break under 0.01).
+        home = 0.005 if member in work.members else 0.0
+        shortlist.append(Scored(number, value + home + work.seen_at / 1e12, why=best[1]))
+    shortlist.sort(key=lambda s: (-s.score, s.number))
+    chosen = diversified(works, shortlist, cap, threshold=0.0)
+    items = []
+    for s in chosen:
+        work = works.works[s.number]
+        reason = f"new in {_code(s.why)}, which you follow"
+        if member in work.members:
             reason += " · at your library"
-        score = value + (0.01 if member in work.cluster.members else 0.0)
-        scored.append(Scored(number, score, reason))
-    scored.sort(key=lambda s: (-s.score, -works.works[s.number].first_seen.timestamp(), s.number))
-    chosen = diversified(works, scored, cap, threshold=0.0)
-    return [digest_item(works.works[s.number], s, member) for s in chosen]
+        items.append(digest_item(work, s.score, reason, member))
+    return items

@@ -256,7 +256,7 @@ class PushService:
 
     def unsubscribe_by_token(self, token: str) -> ServiceId:
         """The one-click unsubscribe link: ends the subscription the token belongs to."""
-        reader_id, subscription = self._by_token(token)
+        reader_id, subscription = self.by_token(token)
         self.unsubscribe(reader_id, subscription.service, Actor(actor_id=reader_id, role=ActorRole.READER))
         return subscription.service
 
@@ -349,7 +349,7 @@ class PushService:
 
     def feed(self, token: str) -> bytes:
         """The Atom feed of the subscription the token belongs to: what was pushed through it, newest first."""
-        reader_id, subscription = self._by_token(token)
+        reader_id, subscription = self.by_token(token)
         if subscription.channel is not Channel.ATOM:
             raise NotFoundError("no such feed (this subscription is not delivered as a feed)")
         reader = Actor(actor_id=reader_id, role=ActorRole.READER)
@@ -385,6 +385,7 @@ class PushService:
         *,
         now: dt.datetime | None = None,
         services: Iterable[ServiceId] | None = None,
+        frequencies: Iterable[Frequency] | None = None,
         dry_run: bool = False,
         force: bool = False,
         shard: tuple[int, int] | None = None,
@@ -405,6 +406,7 @@ class PushService:
                 now,
                 members_total=max(len(members), 1),
                 services=services,
+                frequencies=frequencies,
                 force=force,
                 search=self._searcher(works),
             )
@@ -537,7 +539,9 @@ class PushService:
         payload = self._profiles.read_item(reader_id, SUBSCRIPTION, service.value, actor, purpose)
         return None if payload is None else Subscription.model_validate(payload)
 
-    def _by_token(self, token: str) -> tuple[str, Subscription]:
+    def by_token(self, token: str) -> tuple[str, Subscription]:
+        """The reader and the active subscription a private token belongs to; :class:`NotFoundError` for a
+        malformed, revoked or unknown token."""
         reader_id = _token_owner(token)
         actor = Actor(actor_id=reader_id, role=ActorRole.READER)
         try:

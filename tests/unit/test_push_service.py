@@ -425,3 +425,17 @@ def test_shards_split_the_readers_and_together_cover_them(hub: Hub) -> None:
     assert sum(r.readers for r in reports) == 11
     assert all(r.readers < 11 for r in reports)
     assert sum(r.delivered.get("inbox", 0) for r in reports) == 11
+
+
+def test_a_run_for_one_frequency_plans_only_its_subscriptions(hub: Hub) -> None:
+    programmer(hub)
+    hub.push.subscribe("r1", ServiceId.NEW_IN_CLASS, Channel.INBOX, actor=READER, frequency=Frequency.DAILY)
+    hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.INBOX, actor=READER, frequency=Frequency.WEEKLY)
+    hub.add(new("rust", "Programming in Rust", ("clc:TP312",)), new("go", "Go programming", ("clc:TP312",)))
+    hub.clock.now = T0 + WEEK
+    daily = hub.push.run(frequencies=[Frequency.DAILY])
+    assert [d.service for d in hub.push.run(dry_run=True, force=True, frequencies=[Frequency.WEEKLY]).digests] == [
+        ServiceId.INTERESTED_NEW
+    ]
+    assert daily.planned == 1
+    assert {e["digest"]["service"] for e in hub.push.inbox("r1", READER)} == {"new_in_class"}

@@ -1,0 +1,314 @@
+"""The push API and job (Chalice), called through Chalice's test client over the local adapters; the fan-out to SQS
+against moto's server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+import logging
+import sys
+import time
+import uuid
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from chalice.test import Client
+from factories import make_cluster
+
+from consortium.dedup.state import ClusterChange
+from consortium.profiles.consent import Purpose
+from consortium.profiles.models import Actor, ActorRole
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from consortium.bootstrap import Container
+
+FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "push"
+READER = Actor(actor_id="r1", role=ActorRole.READER)
+
+
+def load_app() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("push_function_app", FUNCTION_DIR / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # pydantic resolves the models' annotations through it
+    spec.loader.exec_module(module)
+    return module
+
+
+class Api:
+    def __init__(self, module: ModuleType, client: Client) -> None:
+        self.module = module
+        self.client = client
+
+    @property
+    def hub(self) -> Container:
+        hub: Container = self.module._container()
+        return hub
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        kwargs: dict[str, Any] = {}
+        if body is not None:
+            kwargs = {"headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+        response = getattr(self.client.http, method)(path, **kwargs)
+        return response.status_code, (json.loads(response.body) if response.body else None)
+
+    def raw(self, method: str, path: str, body: str | None = None, content_type: str | None = None) -> Any:
+        kwargs: dict[str, Any] = {}
+        if body is not None:
+            kwargs = {"headers": {"Content-Type": content_type or "application/json"}, "body": body}
+        return getattr(self.client.http, method)(path, **kwargs)
+
+    def reader(self, reader_id: str, consents: tuple[Purpose, ...] = (Purpose.PUSH,)) -> None:
+        self.hub.profiles.create_reader(reader_id, "riverside", list(consents))
+
+
+def text(response: Any) -> str:
+    body = response.body
+    return body.decode() if isinstance(body, bytes) else str(body)
+
+
+@pytest.fixture
+def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("CONSORTIUM_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("CONSORTIUM_PUSH_QUEUE_URL", raising=False)
+    app = load_app()
+    with Client(app.app, stage_name="test", project_dir=str(FUNCTION_DIR)) as client:
+        yield Api(app, client)
+
+
+def add_new_works(api: Api, at: dt.datetime) -> None:
+    """A programming book and a book of poems, first seen at ``at``."""
+    api.hub.cluster_store.apply(
+        ClusterChange(
+            saved=[
+                make_cluster("rust", "Programming in Rust", ("riverside",), classes=("clc:TP312",), first_seen=at),
+                make_cluster("poems", "Tang poems", ("lakeside",), classes=("clc:I222.742",), first_seen=at),
+            ]
+        )
+    )
+
+
+def test_the_catalogue_in_two_languages(api: Api) -> None:
+    status, found = api.call("get", "/push/services")
+    assert status == 200
+    services = {s["service"]: s for s in found["services"]}
+    assert set(services) == {"new_in_class", "interested_new", "librarian_lists", "saved_search"}
+    assert services["new_in_class"]["name_zh"] == "我的分类新书"
+    assert services["librarian_lists"]["available"] is False
+    assert services["interested_new"]["default_frequency"] == "weekly"
+
+
+def test_subscribe_run_the_schedule_and_use_history_inbox_mutes_and_feed(api: Api) -> None:
+    api.reader("r1")
+    api.hub.profiles.declare_interest("r1", "class:clc:TP312", READER)
+    status, inbox_sub = api.call(
+        "put", "/readers/r1/subscriptions/new_in_class", {"channel": "inbox", "frequency": "daily"}
+    )
+    assert status == 200 and inbox_sub["channel"] == "inbox" and inbox_sub["active"] is True
+    assert "feed_url" not in inbox_sub and inbox_sub["unsubscribe_url"].endswith(inbox_sub["token"])
+    status, feed_sub = api.call(
+        "put",
+        "/readers/r1/subscriptions/saved_search",
+        {"channel": "atom", "frequency": "daily", "query": "title:poems", "max_items": 5},
+    )
+    assert status == 200
+    token = feed_sub["token"]
+    assert feed_sub["feed_url"].endswith(f"/push/feeds/{token}")
+
+    # Listing never shows a token again (nor the links that carry it).
+    status, listed = api.call("get", "/readers/r1/subscriptions")
+    assert status == 200 and [s["service"] for s in listed["subscriptions"]] == ["new_in_class", "saved_search"]
+    assert token not in json.dumps(listed) and inbox_sub["token"] not in json.dumps(listed)
+    status, one = api.call("get", "/readers/r1/subscriptions/saved_search")
+    assert status == 200 and one["query"] == "title:poems" and "token" not in one
+
+    subscribed = dt.datetime.now(dt.UTC)
+    add_new_works(api, subscribed + dt.timedelta(hours=1))
+    later = subscribed + dt.timedelta(days=2)
+
+    result = api.client.lambda_.invoke("push_schedule", {"shards": 1, "now": later.isoformat()}).payload
+    assert result["ok"] is True and result["mode"] == "in_process"
+    assert result["delivered"] == {"atom": 1, "inbox": 1} and result["items"] == 2
+
+    status, pushed = api.call("get", "/readers/r1/push/history")
+    assert status == 200 and {i["cluster_id"] for i in pushed["items"]} == {"rust", "poems"}
+    assert {i["reason"] for i in pushed["items"]} >= {'matches your saved search "title:poems"'}
+
+    status, box = api.call("get", "/readers/r1/push/inbox")
+    [entry] = box["digests"]
+    assert status == 200 and entry["read"] is False
+    assert [i["cluster_id"] for i in entry["digest"]["items"]] == ["rust"]
+    digest_id = entry["digest"]["digest_id"]
+    assert api.call("post", f"/readers/r1/push/inbox/{digest_id}/read")[0] == 200
+    assert api.call("get", "/readers/r1/push/inbox")[1]["digests"][0]["read"] is True
+    assert api.call("post", "/readers/r1/push/inbox/nope/read")[0] == 404
+    assert api.call("delete", f"/readers/r1/push/inbox/{digest_id}")[0] == 204
+    assert api.call("get", "/readers/r1/push/inbox")[1]["digests"] == []
+
+    feed = api.raw("get", f"/push/feeds/{token}")
+    assert feed.status_code == 200 and feed.headers["Content-Type"].startswith("application/atom+xml")
+    assert "Tang poems" in text(feed)
+    assert api.raw("get", f"/push/feeds/{inbox_sub['token']}").status_code == 404  # not a feed subscription
+    assert api.raw("get", "/push/feeds/not-a-token").status_code == 404
+
+    status, acted = api.call("post", "/readers/r1/push/items/rust", {"action": "not_interested"})
+    assert status == 200 and acted["item"]["not_interested"] is True
+    status, acted = api.call("post", "/readers/r1/push/items/poems", {"action": "delete"})
+    assert status == 200 and acted["item"]["deleted"] is True
+    assert [i["cluster_id"] for i in api.call("get", "/readers/r1/push/history")[1]["items"]] == ["rust"]
+    assert api.call("post", "/readers/r1/push/items/never-sent", {"action": "delete"})[0] == 404
+    status, error = api.call("post", "/readers/r1/push/items/rust", {"action": "burn"})
+    assert status == 400 and "'action'" in error["Message"]
+
+    status, mutes = api.call("put", "/readers/r1/push/mutes", {"kind": "class", "key": "class:clc:TP3"})
+    assert status == 200 and [(m["kind"], m["key"]) for m in mutes["mutes"]] == [("class", "class:clc:TP3")]
+    status, mutes = api.call("put", "/readers/r1/push/mutes", {"kind": "series", "key": "Programming pearls"})
+    assert status == 200 and len(mutes["mutes"]) == 2
+    assert len(api.call("get", "/readers/r1/push/mutes")[1]["mutes"]) == 2
+    status, error = api.call("put", "/readers/r1/push/mutes", {"kind": "class", "key": "TP3"})
+    assert status == 400 and "class key" in error["Message"]
+    status, mutes = api.call("delete", "/readers/r1/push/mutes", {"kind": "class", "key": "class:clc:TP3"})
+    assert status == 200 and [m["kind"] for m in mutes["mutes"]] == ["series"]
+
+    assert api.call("delete", "/readers/r1/subscriptions/new_in_class")[0] == 204
+    status, ended = api.call("get", "/readers/r1/subscriptions/new_in_class")
+    assert status == 200 and ended["active"] is False
+    assert api.call("delete", "/readers/r1/subscriptions/interested_new")[0] == 404
+
+
+def test_get_unsubscribe_only_asks_and_post_one_click_unsubscribes(api: Api) -> None:
+    api.reader("r1")
+    _, created = api.call("put", "/readers/r1/subscriptions/interested_new", {"channel": "atom"})
+    token = created["token"]
+
+    page = api.raw("get", f"/push/unsubscribe/{token}")
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert '<form method="post">' in text(page) and 'name="List-Unsubscribe" value="One-Click"' in text(page)
+    assert page.headers["Cache-Control"] == "no-store"
+    assert api.call("get", "/readers/r1/subscriptions/interested_new")[1]["active"] is True  # GET changed nothing
+    assert api.raw("get", f"/push/feeds/{token}").status_code == 200
+
+    form = "application/x-www-form-urlencoded"
+    wrong = api.raw("post", f"/push/unsubscribe/{token}", "List-Unsubscribe=Yes", form)
+    assert wrong.status_code == 400 and "List-Unsubscribe" in json.loads(wrong.body)["Message"]
+    assert api.call("get", "/readers/r1/subscriptions/interested_new")[1]["active"] is True
+
+    done = api.raw("post", f"/push/unsubscribe/{token}", "List-Unsubscribe=One-Click", form)
+    assert done.status_code == 200
+    assert "New books you may like" in text(done)
+    assert api.call("get", "/readers/r1/subscriptions/interested_new")[1]["active"] is False
+    assert api.raw("get", f"/push/feeds/{token}").status_code == 404  # the token is revoked
+    assert api.raw("post", f"/push/unsubscribe/{token}", "List-Unsubscribe=One-Click", form).status_code == 404
+
+
+def test_without_the_push_consent_subscribing_is_403(api: Api) -> None:
+    api.reader("r2", consents=(Purpose.PERSONALIZATION,))
+    status, error = api.call("put", "/readers/r2/subscriptions/interested_new", {"channel": "inbox"})
+    assert status == 403 and "'push'" in error["Message"]
+    assert api.call("get", "/readers/r2/subscriptions")[1]["subscriptions"] == []
+
+
+def test_bad_bodies_name_the_field(api: Api) -> None:
+    api.reader("r1")
+    status, error = api.call("put", "/readers/r1/subscriptions/interested_new", {"channel": "pigeon"})
+    assert status == 400 and "'channel'" in error["Message"]
+    status, error = api.call("put", "/readers/r1/subscriptions/interested_new", {"channel": "inbox", "max_items": 500})
+    assert status == 400 and "'max_items'" in error["Message"]
+    status, error = api.call("put", "/readers/r1/subscriptions/interested_new", {"channel": "email"})
+    assert status == 400 and "'email'" in error["Message"]
+    status, error = api.call("put", "/readers/r1/subscriptions/saved_search", {"channel": "inbox"})
+    assert status == 400 and "'query'" in error["Message"]
+    status, error = api.call("put", "/readers/r1/subscriptions/librarian_lists", {"channel": "inbox"})
+    assert status == 400 and "not available" in error["Message"]
+    status, error = api.call("put", "/readers/r1/push/mutes", {"kind": "colour", "key": "red"})
+    assert status == 400 and "'kind'" in error["Message"]
+    assert api.call("put", "/readers/r1/subscriptions/horoscopes", {"channel": "inbox"})[0] == 404
+    assert api.call("get", "/readers/nobody/subscriptions")[0] == 404
+    assert api.call("get", "/readers/nobody/push/history")[0] == 404
+
+
+def test_an_authorized_reader_acts_only_on_their_own_id(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    api.reader("r1")
+    api.reader("r2")
+    monkeypatch.setattr(api.module, "_identity", lambda: "r1")
+    assert api.call("get", "/readers/r1/subscriptions")[0] == 200
+    status, error = api.call("put", "/readers/r2/subscriptions/interested_new", {"channel": "inbox"})
+    assert status == 403 and "own data" in error["Message"]
+    assert api.call("get", "/readers/r2/push/inbox")[0] == 403
+
+
+def test_a_bad_schedule_event_is_answered_not_raised(api: Api) -> None:
+    result = api.client.lambda_.invoke("push_schedule", {"shards": 0}).payload
+    assert result["ok"] is False and "'shards'" in result["error"]
+
+
+def sqs_event(api: Api, bodies: dict[str, str]) -> dict[str, Any]:
+    event = api.client.events.generate_sqs_event(message_bodies=list(bodies.values()), queue_name="consortium-push")
+    for record, message_id in zip(event["Records"], bodies, strict=True):
+        record["messageId"] = message_id  # the generator gives every record the same id
+    return event
+
+
+def test_the_shard_handler_reports_only_the_failed_messages(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    api.reader("r1")
+    api.hub.profiles.declare_interest("r1", "class:clc:TP312", READER)
+    api.call("put", "/readers/r1/subscriptions/new_in_class", {"channel": "inbox", "frequency": "daily"})
+    subscribed = dt.datetime.now(dt.UTC)
+    add_new_works(api, subscribed + dt.timedelta(hours=1))
+    later = (subscribed + dt.timedelta(days=2)).isoformat()
+    secret = "r1@example.org reads poems"
+    bodies = {
+        "m-0": json.dumps({"shard": 0, "shards": 2, "now": later, "services": None}),
+        "m-bad": json.dumps({"shard": 5, "shards": 2, "now": later, "note": secret}),
+        "m-1": json.dumps({"shard": 1, "shards": 2, "now": later, "services": ["new_in_class"]}),
+    }
+
+    with caplog.at_level(logging.INFO):
+        result = api.client.lambda_.invoke("push_shard", sqs_event(api, bodies)).payload
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m-bad"}]}
+    assert "m-bad" in caplog.text and secret not in caplog.text
+    [entry] = api.hub.push.inbox("r1", READER)  # r1's shard ran, once
+    assert [i["cluster_id"] for i in entry["digest"]["items"]] == ["rust"]
+
+    not_json = api.client.lambda_.invoke("push_shard", sqs_event(api, {"m-x": "{not json", "m-y": ""})).payload
+    assert not_json == {"batchItemFailures": [{"itemIdentifier": "m-x"}, {"itemIdentifier": "m-y"}]}
+    assert api.client.lambda_.invoke("push_shard", {"Records": []}).payload == {"batchItemFailures": []}
+
+
+def test_the_schedule_fans_out_one_message_per_shard(
+    api: Api, monkeypatch: pytest.MonkeyPatch, moto_server: str, aws_client: Callable[[str], Any]
+) -> None:
+    sqs = aws_client("sqs")
+    queue_url = sqs.create_queue(QueueName=f"consortium-push-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    monkeypatch.setenv("CONSORTIUM_PUSH_QUEUE_URL", queue_url)
+    monkeypatch.setenv("CONSORTIUM_AWS_ENDPOINT_URL", moto_server)
+    monkeypatch.setenv("CONSORTIUM_AWS_REGION", "us-east-1")
+    monkeypatch.setattr(api.module, "_hub", None)  # a new Lambda environment: settings read again
+
+    result = api.client.lambda_.invoke("push_schedule", {"shards": 4, "frequency": "weekly"}).payload
+
+    assert result["ok"] is True and result["mode"] == "queued" and result["messages"] == 4
+    bodies: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 10
+    while len(bodies) < 4 and time.monotonic() < deadline:
+        got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        bodies.extend(json.loads(m["Body"]) for m in got.get("Messages", []))
+    assert sorted(b["shard"] for b in bodies) == [0, 1, 2, 3]
+    assert {(b["shards"], b["now"], b["services"], b["frequency"]) for b in bodies} == {
+        (4, result["now"], None, "weekly")
+    }
+    # Each message is what the shard handler takes.
+    [message] = [api.module.ShardMessage.model_validate(b) for b in bodies if b["shard"] == 2]
+    assert message.shards == 4
+
+    # One shard (or no queue): the whole job runs in the invoked Lambda.
+    assert api.client.lambda_.invoke("push_schedule", {"shards": 1}).payload["mode"] == "in_process"
+    monkeypatch.delenv("CONSORTIUM_PUSH_QUEUE_URL")
+    monkeypatch.setattr(api.module, "_hub", None)
+    assert api.client.lambda_.invoke("push_schedule", {"shards": 4}).payload["mode"] == "in_process"
