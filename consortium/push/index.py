@@ -244,30 +244,3 @@ class NewWorks:
                 elif candidate[:2] > heap[0][:2]:
                     heapq.heapreplace(heap, candidate)
         return [(total, -negative, entry) for total, negative, entry in sorted(heap, key=lambda c: c[:2], reverse=True)]
-
-    def best(self, weights: Mapping[str, float]) -> dict[int, list[Any]]:
-        """For a reader's key weights, every work reached, with its best match of each kind: work index →
-        ``[class value, class key, subject value, subject key, author value, author key]`` (value = reader
-        weight × the work's factor for the key; 0.0 and ``""`` where no key of the kind matched)."""
-        found: dict[int, list[Any]] = {}
-        postings = self.postings
-        for key, weight in weights.items():
-            slot = _SLOTS[key[0]]
-            for number, factor in postings.get(key, ()):
-                value = weight * factor
-                entry = found.get(number)
-                if entry is None:
-                    entry = [0.0, "", 0.0, "", 0.0, ""]
-                    found[number] = entry
-                if value > entry[slot]:
-                    entry[slot] = value
-                    entry[slot + 1] = key
-        return found
-
-    def matches(self, weights: Mapping[str, float]) -> dict[int, dict[str, float]]:
-        """For a reader's key weights, every work reached: work index → {reader key: weight × factor}."""
-        found: dict[int, dict[str, float]] = {}
-        for key, weight in weights.items():
-            for number, factor in self.postings.get(key, ()):
-                found.setdefault(number, {})[key] = weight * factor
-        return found
