@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import socket
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -190,10 +188,17 @@ def verified_sender(aws_client: Callable[[str], Any]) -> str:
 
 
 def raw_messages_sent(moto_server: str) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(f"{moto_server}/moto-api/data.json", timeout=10) as response:
-        data: dict[str, Any] = json.load(response)
-    messages: list[dict[str, Any]] = data["ses"]["RawMessage"]
-    return messages
+    """What moto's SES recorded. The server runs in this process (``ThreadedMotoServer``), so its backend is read
+    directly: ``/moto-api/data.json`` fails whenever any other service holds state it cannot serialize."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import RawMessage, ses_backends
+
+    backend = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]  # the region the aws_client fixture uses
+    return [
+        {"source": m.source, "destinations": list(m.destinations), "raw_data": m.raw_data}
+        for m in backend.sent_messages
+        if isinstance(m, RawMessage)
+    ]
 
 
 def test_ses_sends_the_raw_message(moto_server: str, aws_client: Callable[[str], Any]) -> None:
