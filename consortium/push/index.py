@@ -17,6 +17,7 @@ from datetime import datetime  # noqa: TC003 (a dataclass field)
 from typing import TYPE_CHECKING, Any
 
 from consortium.dedup.text import match_text
+from consortium.models import Availability
 from consortium.profiles.interests import ANCESTOR_FACTOR, InvalidInterestKeyError, class_ancestors, keys_for_cluster
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ class NewWork:
     """Its own class keys, sorted."""
     member_list: list[str]
     """:attr:`members`, sorted."""
+    available_at: frozenset[str]
+    """The members with a copy on the shelf now, or online (holdings that say so)."""
     seen_at: float
     """``first_seen`` as a POSIX timestamp."""
 
@@ -145,6 +148,9 @@ class NewWorks:
             factors=factors,
             classes=sorted(key for key in keys if key.startswith("class:")),
             member_list=sorted(members),
+            available_at=frozenset(
+                h.member for h in cluster.holdings if h.availability in (Availability.AVAILABLE, Availability.ONLINE)
+            ),
             seen_at=cluster.first_seen.timestamp(),
         )
         self.works.append(work)

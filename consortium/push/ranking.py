@@ -12,7 +12,8 @@ authors             0.25    the best matched author weight
 borrowed            0.25    the best overlap (Jaccard over classes with their broader levels, subjects and
                             authors) with one of the works the reader borrowed lately
 popularity          0.05    how many member libraries hold it (log-scaled over the consortium's size)
-own library         0.10    1 when the reader's own library holds it
+own library         0.10    1 when the reader's own library holds it, 1.5 when it says a copy is on the shelf
+                            (or online) now
 disliked keys       -0.40   the worst matched key the reader marked "not interested" (negative learned weight)
 ==================  ======  ==================================================================================
 
@@ -270,7 +271,7 @@ def _score(work: NewWork, best: list[Any], taste: Taste, *, member: str, log_tot
     score = parts[0][0] + parts[1][0] + parts[2][0] + parts[3][0]
     score += WEIGHTS["popularity"] * min(1.0, math.log1p(len(work.members)) / log_total)
     if member in work.members:
-        score += WEIGHTS["home"]
+        score += WEIGHTS["home"] * (1.5 if member in work.available_at else 1.0)
     if taste.disliked:
         score -= DISLIKE_WEIGHT * max((taste.disliked.get(key, 0.0) for key in expanded), default=0.0)
     return Scored(work.number, score, why=max(parts)[1])
@@ -292,7 +293,9 @@ def _reason(work: NewWork, scored: Scored, taste: Taste, member: str) -> str:
         verb = "follow" if key in taste.declared else {"author": "read", "class": "read in"}.get(kind, "read about")
         label = _label(work.cluster, key)
         reason = f"by {label}, whom you {verb}" if kind == "author" else f"you {verb} {label}"
-    if member in work.members:
+    if member in work.available_at:
+        reason += " · on the shelf at your library"
+    elif member in work.members:
         reason += " · at your library"
     return reason
 

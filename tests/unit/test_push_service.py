@@ -18,6 +18,7 @@ from consortium.adapters.memory.consent import InMemoryConsentLedger
 from consortium.adapters.memory.profiles import InMemoryProfileStore
 from consortium.dedup.state import ClusterChange
 from consortium.errors import NotFoundError, ValidationError
+from consortium.models import Availability, Holding
 from consortium.profiles.consent import ConsentError, Purpose, load_consent_policy
 from consortium.profiles.crypto import EnvelopeCipher
 from consortium.profiles.models import Actor, ReaderEvent
@@ -439,3 +440,19 @@ def test_a_run_for_one_frequency_plans_only_its_subscriptions(hub: Hub) -> None:
     ]
     assert daily.planned == 1
     assert {e["digest"]["service"] for e in hub.push.inbox("r1", READER)} == {"new_in_class"}
+
+
+def test_a_copy_on_the_shelf_at_the_readers_library_ranks_first_and_says_so(hub: Hub) -> None:
+    programmer(hub)
+    hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.INBOX, actor=READER, max_items=3)
+    shelf = [Holding(member="riverside", availability=Availability.AVAILABLE)]
+    hub.add(
+        new("away", "Programming in Go", ("clc:TP312",), members=("lakeside",)),
+        new("loaned", "Programming in Zig", ("clc:TP312",), members=("riverside",)),
+        new("shelf", "Programming in Rust", ("clc:TP312",), members=("riverside",), holdings=shelf),
+    )
+    run_a_week_later(hub)
+    items = hub.push.inbox("r1", READER)[0]["digest"]["items"]
+    assert [i["cluster_id"] for i in items] == ["shelf", "loaned", "away"]
+    assert items[0]["reason"].endswith("· on the shelf at your library")
+    assert items[1]["reason"].endswith("· at your library")
