@@ -1,4 +1,4 @@
-"""The whole harvest path, and reader erasure, on the AWS adapter set (DynamoDB, S3 and KMS on moto's server on
+"""The whole harvest path, reader erasure and a push run on the AWS adapter set (DynamoDB, S3 and KMS on moto's server on
 127.0.0.1)."""
 
 from __future__ import annotations
@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import make_cluster
 from marc_builders import book, unimarc_book
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import RawMessage, ses_backends
 
 from consortium.adapters.aws import (
     DynamoDbRecordStore,
@@ -21,10 +24,12 @@ from consortium.adapters.aws import (
 )
 from consortium.bootstrap import bootstrap
 from consortium.config import Settings
+from consortium.dedup.state import ClusterChange
 from consortium.members import Member, Source
 from consortium.profiles.consent import Purpose
 from consortium.profiles.crypto import DecryptionError
 from consortium.profiles.models import Actor, ActorRole, ReaderEvent
+from consortium.push.models import Channel, ServiceId
 
 
 def test_harvest_into_dynamodb_and_s3(tmp_path: Path, moto_server: str, aws_client: Callable[[str], Any]) -> None:
@@ -108,3 +113,58 @@ def test_erased_reader_stays_unreadable_in_a_backup_of_the_profile_table(
     with pytest.raises(DecryptionError):
         restored.profiles.events("r1", me)
     assert restored.profiles.get_reader("r2", Actor(actor_id="r2", role=ActorRole.READER)).member == "lakeside"
+
+
+def test_a_push_run_on_aws_sends_new_books_through_ses_once(moto_server: str, aws_client: Callable[[str], Any]) -> None:
+    """The push job on the AWS adapter set: works and their first-seen index in DynamoDB, the reader's
+    subscription and ledgers encrypted under KMS in DynamoDB, the digest sent by SES (all on moto)."""
+    dynamodb = aws_client("dynamodb")
+    names = {n: f"{n}-{uuid.uuid4().hex[:8]}" for n in ("records", "clusters", "profiles", "secrets")}
+    for name in ("records", "clusters", "profiles"):
+        create_table(dynamodb, names[name])
+    create_secrets_table(dynamodb, names["secrets"])
+    domain = f"lib-{uuid.uuid4().hex[:8]}.example"
+    aws_client("sesv2").create_email_identity(EmailIdentity=domain)
+    settings = Settings(
+        backend="aws",
+        aws_endpoint_url=moto_server,
+        records_table=names["records"],
+        clusters_table=names["clusters"],
+        profiles_table=names["profiles"],
+        reader_secrets_table=names["secrets"],
+        kms_key_id=aws_client("kms").create_key()["KeyMetadata"]["KeyId"],
+        mail_sender=f"Riverside Library <news@{domain}>",
+        public_url="https://hub.example",
+    )
+    hub = bootstrap(settings)
+    me = Actor(actor_id="r1", role=ActorRole.READER)
+    hub.profiles.create_reader("r1", "riverside", [Purpose.PUSH])
+    hub.profiles.declare_interest("r1", "class:clc:TP31", me)
+    hub.push.subscribe("r1", ServiceId.NEW_IN_CLASS, Channel.EMAIL, actor=me, email="r1@example.org")
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    hub.cluster_store.apply(
+        ClusterChange(
+            saved=[
+                make_cluster("rust", "Programming in Rust", ("riverside",), classes=("clc:TP312",), first_seen=soon),
+                make_cluster("poems", "Tang poems", ("lakeside",), classes=("clc:I222.742",), first_seen=soon),
+            ]
+        )
+    )
+
+    later = soon + dt.timedelta(days=8)
+    first = hub.push.run(now=later)
+    again = hub.push.run(now=later + dt.timedelta(hours=1), force=True)
+
+    assert first.delivered == {"email": 1} and first.items == 1
+    assert again.items == 0
+    sent = [
+        m
+        for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+        if isinstance(m, RawMessage) and domain in m.source
+    ]
+    assert len(sent) == 1 and "Programming in Rust" in sent[0].raw_data and "Tang poems" not in sent[0].raw_data
+    history = hub.push.history("r1", me)
+    assert [(h.cluster_id, h.reason) for h in history] == [("rust", "new in TP31, which you follow · at your library")]
+    # In DynamoDB the history is ciphertext only.
+    items = dynamodb.scan(TableName=names["profiles"])["Items"]
+    assert not any(b"Programming in Rust" in bytes(i.get("ciphertext", {}).get("B", b"")) for i in items)
