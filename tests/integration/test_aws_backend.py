@@ -1,5 +1,5 @@
-"""The whole harvest path, reader erasure and a push run on the AWS adapter set (DynamoDB, S3 and KMS on moto's server on
-127.0.0.1)."""
+"""The whole harvest path, reader erasure and a push run on the AWS adapter set (DynamoDB, S3, KMS and SES on
+moto's server on 127.0.0.1)."""
 
 from __future__ import annotations
 
