@@ -14,11 +14,12 @@ kind                item id             payload
 ==================  ==================  =====================================================================
 
 A run is plan, then execute. Planning (:func:`~consortium.push.planner.plan`) is pure. Executing a digest
-first writes the sent ledger and the digest ledger (status ``sending``), then delivers, then marks the digest
-``delivered`` and moves the subscription's window on. Whatever is in the sent ledger is never planned again, so
-rerunning a job, or retrying after a crash part-way through delivery, never sends a work to a reader twice. A
-delivery refused for a temporary reason (SMTP 4xx, SES throttling) rolls its ledger lines back, so the next run
-tries again; a permanent refusal keeps them (``failed``), so nothing is retried against a bad address.
+first writes the digest ledger (status ``sending``) and the sent ledger, then delivers, then marks the digest
+``delivered`` and moves the subscription's window on; an empty digest only moves the window. Whatever is in the
+sent ledger is never planned again, so rerunning a job, or retrying after a crash part-way through delivery,
+never sends a work to a reader twice. A delivery refused for a temporary reason (SMTP 4xx, SES throttling) rolls
+its ledger lines back, so the next run tries again; a permanent refusal keeps them (``failed``), so nothing is
+retried against a bad address.
 """
 
 from __future__ import annotations
@@ -447,8 +448,12 @@ class PushService:
             )
 
     def execute(self, digest: Digest, report: RunReport) -> None:
-        """Deliver one planned digest (see the module notes for the order of writes)."""
+        """Deliver one planned digest (see the module notes for the order of writes). An empty digest only moves
+        the subscription's window on."""
         reader_id = digest.reader_id
+        if not digest.items:
+            self._close_window(digest)
+            return
         if self._profiles.read_item(reader_id, DIGEST, digest.digest_id, PUSH_JOB, Purpose.PUSH) is not None:
             report.skipped += 1
             return
@@ -456,7 +461,7 @@ class PushService:
             "at": digest.window_end.isoformat(),
             "service": digest.service.value,
             "channel": digest.channel.value,
-            "status": "sending" if digest.items else "empty",
+            "status": "sending",
             "items": [item.cluster_id for item in digest.items],
             "items_full": {item.cluster_id: item.model_dump(mode="json") for item in digest.items},
         }
@@ -472,27 +477,28 @@ class PushService:
             ).model_dump(mode="json")
             for item in digest.items
         }
-        self._profiles.write_items(reader_id, SENT, sent, PUSH_JOB, Purpose.PUSH)
+        # The digest ledger first: a crash before the sent ledger is written leaves the works unsent and plannable
+        # again; after it, they are never planned again (at most once).
         self._profiles.write_items(reader_id, DIGEST, {digest.digest_id: ledger}, PUSH_JOB, Purpose.PUSH)
-        if digest.items:
-            try:
-                self._deliver(digest)
-            except DeliveryError as exc:
-                if exc.retryable:
-                    self._profiles.delete_items(reader_id, SENT, list(sent), PUSH_JOB, Purpose.PUSH)
-                    self._profiles.delete_items(reader_id, DIGEST, [digest.digest_id], PUSH_JOB, Purpose.PUSH)
-                    report.retry_later += 1
-                else:
-                    self._profiles.write_items(
-                        reader_id, DIGEST, {digest.digest_id: {**ledger, "status": "failed"}}, PUSH_JOB, Purpose.PUSH
-                    )
-                    report.failed += 1
-                logger.warning("digest %s not delivered: %s", digest.digest_id, exc)
-                return
-            ledger["status"] = "delivered"
-            self._profiles.write_items(reader_id, DIGEST, {digest.digest_id: ledger}, PUSH_JOB, Purpose.PUSH)
-            report.delivered[digest.channel.value] = report.delivered.get(digest.channel.value, 0) + 1
-            report.items += len(digest.items)
+        self._profiles.write_items(reader_id, SENT, sent, PUSH_JOB, Purpose.PUSH)
+        try:
+            self._deliver(digest)
+        except DeliveryError as exc:
+            if exc.retryable:
+                self._profiles.delete_items(reader_id, SENT, list(sent), PUSH_JOB, Purpose.PUSH)
+                self._profiles.delete_items(reader_id, DIGEST, [digest.digest_id], PUSH_JOB, Purpose.PUSH)
+                report.retry_later += 1
+            else:
+                self._profiles.write_items(
+                    reader_id, DIGEST, {digest.digest_id: {**ledger, "status": "failed"}}, PUSH_JOB, Purpose.PUSH
+                )
+                report.failed += 1
+            logger.warning("digest %s not delivered: %s", digest.digest_id, exc)
+            return
+        ledger["status"] = "delivered"
+        self._profiles.write_items(reader_id, DIGEST, {digest.digest_id: ledger}, PUSH_JOB, Purpose.PUSH)
+        report.delivered[digest.channel.value] = report.delivered.get(digest.channel.value, 0) + 1
+        report.items += len(digest.items)
         self._close_window(digest)
 
     # -- inside
