@@ -94,13 +94,15 @@ learned interests, :func:`~consortium.profiles.interests.to_dict`)."""
 PROMPT = "prompt"
 """Kind of the items holding drift prompts (:class:`~consortium.profiles.drift.DriftPrompt`), one per prompt id."""
 LEARNED_KINDS = (EVENT, PROMPT)
+"""Items personalization learned, deleted whole when the reader withdraws it (the learned part of the interests
+item goes too; what the reader declared stays)."""
 PUSH_KINDS = ("subscription", "sent", "mute", "inbox", "digest")
 """The kinds of item the push service keeps (:mod:`consortium.push.service`); withdrawing the ``push`` purpose
 deletes them all."""
 PUSH_HISTORY_KINDS = ("sent", "inbox", "digest")
 """Push kinds whose payload has an ``at`` time, kept for the ``push`` purpose's retention."""
-"""Items personalization learned, deleted whole when the reader withdraws it (the learned part of the interests
-item goes too; what the reader declared stays)."""
+_DELETED_ON_WITHDRAWAL = {Purpose.PERSONALIZATION: LEARNED_KINDS, Purpose.PUSH: PUSH_KINDS}
+"""What withdrawing a purpose deletes (personalization also forgets the learned interests)."""
 NOT_INTERESTED = "not interested"
 """The feedback text (case and surrounding spaces ignored) that counts against the event's work."""
 
@@ -287,21 +289,14 @@ class ProfileService:
         Withdrawing push deletes the subscriptions, what was sent, the inbox and the mutes."""
         wrapped = self._wrapped(reader_id)
         self._append_consent(reader_id, Purpose(purpose), granted=False, at=self._clock())
+        for kind in _DELETED_ON_WITHDRAWAL.get(Purpose(purpose), ()):
+            items = self._store.items(reader_id, kind)
+            for item in items:
+                self._store.delete(reader_id, item.kind, item.item_id)
+            if items:
+                self._audit(reader_id, actor, kind, AuditAction.ERASE, Processing.RETENTION)
         if Purpose(purpose) is Purpose.PERSONALIZATION:
-            for kind in LEARNED_KINDS:
-                items = self._store.items(reader_id, kind)
-                for item in items:
-                    self._store.delete(reader_id, item.kind, item.item_id)
-                if items:
-                    self._audit(reader_id, actor, kind, AuditAction.ERASE, Processing.RETENTION)
             self._forget_learned_interests(reader_id, wrapped, actor)
-        if Purpose(purpose) is Purpose.PUSH:
-            for kind in PUSH_KINDS:
-                items = self._store.items(reader_id, kind)
-                for item in items:
-                    self._store.delete(reader_id, item.kind, item.item_id)
-                if items:
-                    self._audit(reader_id, actor, kind, AuditAction.ERASE, Processing.RETENTION)
 
     def consents(self, reader_id: str) -> dict[Purpose, bool]:
         """Which purposes the reader grants now (every purpose of the policy, ungranted ones ``False``)."""

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from consortium.models import Cluster
 
-__all__ = ["TOP_LEVELS_IGNORED", "NewWork", "NewWorks"]
+__all__ = ["TOP_LEVELS_IGNORED", "NewWork", "NewWorks", "expanded_keys"]
 
 _SLOTS = {"c": 0, "s": 2, "a": 4}
 """Where :meth:`NewWorks.best` keeps each kind of key (by the key's first letter: class, subject, author)."""
@@ -99,6 +99,12 @@ def _posting_keys(key: str) -> list[tuple[str, float]]:
     chain = [code, *ancestors]
     kept = chain[: max(1, len(chain) - TOP_LEVELS_IGNORED)]
     return [(f"class:{scheme}:{c}", ANCESTOR_FACTOR**level) for level, c in enumerate(kept)]
+
+
+def expanded_keys(keys: Iterable[str]) -> frozenset[str]:
+    """Keys with each class's broader classes added (not the scheme's broadest level): what a work posts
+    under, and what two works' overlap is measured on."""
+    return frozenset(posting for key in keys for posting, _ in _posting_keys(key))
 
 
 @dataclass

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from consortium.dedup.text import match_text
 from consortium.profiles.interests import ANCESTOR_FACTOR, class_ancestors, key_kind
-from consortium.push.index import TOP_LEVELS_IGNORED, NewWork, NewWorks
+from consortium.push.index import NewWork, NewWorks, expanded_keys
 from consortium.push.models import DigestItem, Mute, MuteKind
 
 if TYPE_CHECKING:
@@ -75,22 +75,6 @@ MAX_LOOKUP = 24
 """The most reader keys looked up in the index, strongest first."""
 FOLLOWED_CLASSES = 8
 """For "new books in my classes": the reader's declared classes and this many strongest learned ones."""
-
-
-def expanded_keys(keys: Iterable[str]) -> frozenset[str]:
-    """Keys with each class's broader classes added (not the scheme's broadest level): what two works'
-    overlap is measured on."""
-    out: set[str] = set()
-    for key in keys:
-        out.add(key)
-        if key.startswith("class:"):
-            _, scheme, code = key.split(":", 2)
-            try:
-                chain = class_ancestors(scheme, code)
-            except ValueError:
-                continue
-            out.update(f"class:{scheme}:{c}" for c in chain[: max(0, len(chain) - TOP_LEVELS_IGNORED)])
-    return frozenset(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +203,7 @@ def muted(work: NewWork, mutes: Iterable[Mute]) -> bool:
             return True
         if mute.kind is MuteKind.SERIES and work.series and match_text(mute.key) == work.series:
             return True
-        if mute.kind is MuteKind.CLASS and (mute.key in work.expanded or mute.key in work.keys):
+        if mute.kind is MuteKind.CLASS and mute.key in work.expanded:
             return True
     return False
 

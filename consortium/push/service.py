@@ -39,7 +39,7 @@ from consortium.errors import ConsortiumError, NotFoundError, ValidationError
 from consortium.profiles.consent import Purpose
 from consortium.profiles.interests import key_kind, keys_for_cluster
 from consortium.profiles.models import Actor, ActorRole, EventType, Processing, ReaderEvent
-from consortium.profiles.service import NOT_INTERESTED
+from consortium.profiles.service import NOT_INTERESTED, PUSH_KINDS
 from consortium.push.atom import FeedEntry, atom_feed
 from consortium.push.channels import DeliveryError
 from consortium.push.index import NewWorks
@@ -75,7 +75,7 @@ logger = logging.getLogger(__name__)
 PUSH_JOB = Actor(actor_id="push-job", role=ActorRole.JOB)
 """Who acts when the scheduled job reads and writes readers' push data."""
 
-SUBSCRIPTION, SENT, DIGEST, INBOX, MUTE = "subscription", "sent", "digest", "inbox", "mute"
+SUBSCRIPTION, SENT, MUTE, INBOX, DIGEST = PUSH_KINDS
 BORROWS_USED = 20
 """The most recent borrowings that "because you borrowed ..." compares new works with."""
 
@@ -518,7 +518,7 @@ class PushService:
             links = DigestLinks(
                 unsubscribe_url=self.unsubscribe_url(subscription.token),
                 portal_url=f"{self._public_url}/push",
-                item_url_template=f"{self._public_url}/works/{{cluster_id}}",
+                item_url_template=self._work_url("{cluster_id}"),
             )
             library = self._member_names.get(digest.member, digest.member)
             message = email_message(digest, links, self._sender, library)

@@ -14,16 +14,12 @@ id in the path is the caller.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pydantic
 from chalice.app import (
-    BadRequestError,
     Chalice,
-    ChaliceViewError,
-    ConflictError,
     ForbiddenError,
-    NotFoundError,
     Rate,
     Response,
 )
@@ -31,22 +27,20 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from consortium import errors
 from consortium.bootstrap import Container, bootstrap
-from consortium.profiles.consent import ConsentError, Purpose
+from consortium.http_api import call as _call
+from consortium.http_api import caller_identity, json_body
+from consortium.profiles.consent import Purpose
 from consortium.profiles.interests import MAX_DECLARED_WEIGHT, class_ancestors, key_kind
 from consortium.profiles.models import Actor, ActorRole, EventType, ReaderEvent
 from consortium.profiles.service import EventOutcome, ProfileService
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from chalice.app import CloudWatchEvent
 
     from consortium.profiles.consent import ConsentLedger
 
 app = Chalice(app_name="consortium-profile")
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 MEMBER_EVENTS = frozenset({EventType.BORROW, EventType.RETURN, EventType.HOLD})
@@ -142,51 +136,8 @@ def ledger() -> ConsentLedger:
 # -- errors
 
 
-def _field_errors(exc: pydantic.ValidationError) -> str:
-    clauses = []
-    for item in exc.errors():
-        msg = item["msg"].removeprefix("Value error, ")
-        loc = ".".join(str(part) for part in item["loc"])
-        clauses.append(f"field {loc!r}: {msg}" if loc else msg)
-    return "; ".join(clauses)
-
-
-_STATUS: dict[type[Exception], Callable[[str], ChaliceViewError]] = {
-    pydantic.ValidationError: BadRequestError,
-    errors.ValidationError: BadRequestError,
-    errors.NotFoundError: NotFoundError,
-    ConsentError: ForbiddenError,
-    errors.ConflictError: ConflictError,
-}
-"""Which error becomes which HTTP error (the first base class found, in this order)."""
-
-
-def _call(step: Callable[[], T]) -> T:
-    try:
-        return step()
-    except tuple(_STATUS) as exc:
-        message = _field_errors(exc) if isinstance(exc, pydantic.ValidationError) else str(exc)
-        for kind, http_error in _STATUS.items():
-            if isinstance(exc, kind):
-                raise http_error(message) from exc
-        raise
-
-
-def _body() -> Any:
-    request = app.current_request
-    assert request is not None
-    body = request.json_body
-    return {} if body is None else body
-
-
 def _identity() -> str | None:
-    """The caller's identity from the authorizer (Cognito ``sub``, or a custom authorizer's principal)."""
-    request = app.current_request
-    context = (request.context if request is not None else None) or {}
-    authorizer = context.get("authorizer") or {}
-    claims = authorizer.get("claims") or {}
-    identity = claims.get("sub") or authorizer.get("principalId")
-    return str(identity) if identity else None
+    return caller_identity(app)
 
 
 def _actor(reader_id: str, role: ActorRole = ActorRole.READER) -> Actor:
@@ -203,7 +154,7 @@ def _actor(reader_id: str, role: ActorRole = ActorRole.READER) -> Actor:
 
 @app.route("/readers", methods=["POST"])
 def create_reader() -> Response:
-    new = _call(lambda: NewReader.model_validate(_body()))
+    new = _call(lambda: NewReader.model_validate(json_body(app)))
     actor = _actor(new.reader_id)
     reader = _call(lambda: service().create_reader(new.reader_id, new.member, new.consents, new.declared, actor))
     return Response(body=reader.model_dump(mode="json"), status_code=201)
@@ -217,7 +168,7 @@ def get_profile(reader_id: str) -> dict[str, Any]:
 
 @app.route("/readers/{reader_id}/profile", methods=["PUT"])
 def put_profile(reader_id: str) -> dict[str, Any]:
-    payload = _call(lambda: ProfileBody.model_validate(_body())).root
+    payload = _call(lambda: ProfileBody.model_validate(json_body(app))).root
     actor = _actor(reader_id)
     _call(lambda: service().put_profile(reader_id, payload, actor))
     return {"reader_id": reader_id, "profile": payload}
@@ -225,7 +176,7 @@ def put_profile(reader_id: str) -> dict[str, Any]:
 
 @app.route("/readers/{reader_id}/consents", methods=["POST"])
 def change_consent(reader_id: str) -> dict[str, Any]:
-    change = _call(lambda: ConsentChange.model_validate(_body()))
+    change = _call(lambda: ConsentChange.model_validate(json_body(app)))
     actor = _actor(reader_id)
     step = service().grant if change.granted else service().withdraw
     _call(lambda: step(reader_id, change.purpose, actor))
@@ -246,7 +197,7 @@ def get_consents(reader_id: str) -> dict[str, Any]:
 
 @app.route("/readers/{reader_id}/events", methods=["POST"])
 def record_event(reader_id: str) -> dict[str, Any]:
-    event = _call(lambda: ReaderEvent.model_validate(_body()))
+    event = _call(lambda: ReaderEvent.model_validate(json_body(app)))
     role = ActorRole.MEMBER_STAFF if event.type in MEMBER_EVENTS else ActorRole.READER
     actor = _actor(reader_id, role)
     outcome = _call(lambda: service().record_event(reader_id, event, actor))
@@ -270,7 +221,7 @@ def _interests(reader_id: str, actor: Actor) -> dict[str, Any]:
 
 @app.route("/readers/{reader_id}/interests", methods=["PUT"])
 def declare_interest(reader_id: str) -> dict[str, Any]:
-    declared = _call(lambda: InterestDeclaration.model_validate(_body()))
+    declared = _call(lambda: InterestDeclaration.model_validate(json_body(app)))
     actor = _actor(reader_id)
     _call(lambda: service().declare_interest(reader_id, declared.key, actor, declared.weight))
     return _interests(reader_id, actor)
@@ -281,7 +232,7 @@ def remove_interest(reader_id: str) -> dict[str, Any]:
     request = app.current_request
     assert request is not None
     query = request.query_params or {}
-    removal = _call(lambda: InterestRemoval.model_validate(_body() or dict(query)))
+    removal = _call(lambda: InterestRemoval.model_validate(json_body(app) or dict(query)))
     actor = _actor(reader_id)
     _call(lambda: service().remove_interest(reader_id, removal.key, actor))
     return _interests(reader_id, actor)
@@ -296,7 +247,7 @@ def get_prompts(reader_id: str) -> dict[str, Any]:
 
 @app.route("/readers/{reader_id}/prompts/{prompt_id}", methods=["POST"])
 def answer_prompt(reader_id: str, prompt_id: str) -> dict[str, Any]:
-    answer = _call(lambda: PromptAnswer.model_validate(_body()))
+    answer = _call(lambda: PromptAnswer.model_validate(json_body(app)))
     actor = _actor(reader_id)
     found = _call(lambda: service().answer_prompt(reader_id, prompt_id, answer.accept, actor))
     return {"reader_id": reader_id, "interests": [interest.model_dump(mode="json") for interest in found]}

@@ -27,38 +27,33 @@ import datetime as dt
 import html
 import json
 import logging
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qs
 
 import pydantic
 from chalice.app import (
     BadRequestError,
     Chalice,
-    ChaliceViewError,
-    ConflictError,
     ForbiddenError,
     NotFoundError,
     Response,
 )
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from consortium import errors
 from consortium.bootstrap import Container, bootstrap
-from consortium.profiles.consent import ConsentError
+from consortium.http_api import call as _call
+from consortium.http_api import caller_identity, field_errors, json_body
 from consortium.profiles.models import Actor, ActorRole
 from consortium.push.models import MAX_ITEMS_LIMIT, Channel, Frequency, ItemAction, MuteKind, ServiceId
 from consortium.push.services import CATALOGUE
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from consortium.push.models import Subscription
     from consortium.push.service import PushService
 
 app = Chalice(app_name="consortium-push")
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 """The SQS queue the job's shard messages go to; unset: the whole job runs in the invoked Lambda."""
 MAX_SHARDS = 1000
@@ -153,51 +148,8 @@ def service() -> PushService:
 # -- errors
 
 
-def _field_errors(exc: pydantic.ValidationError) -> str:
-    clauses = []
-    for item in exc.errors():
-        msg = item["msg"].removeprefix("Value error, ")
-        loc = ".".join(str(part) for part in item["loc"])
-        clauses.append(f"field {loc!r}: {msg}" if loc else msg)
-    return "; ".join(clauses)
-
-
-_STATUS: dict[type[Exception], Callable[[str], ChaliceViewError]] = {
-    pydantic.ValidationError: BadRequestError,
-    errors.ValidationError: BadRequestError,
-    errors.NotFoundError: NotFoundError,
-    ConsentError: ForbiddenError,
-    errors.ConflictError: ConflictError,
-}
-"""Which error becomes which HTTP error (the first base class found, in this order)."""
-
-
-def _call(step: Callable[[], T]) -> T:
-    try:
-        return step()
-    except tuple(_STATUS) as exc:
-        message = _field_errors(exc) if isinstance(exc, pydantic.ValidationError) else str(exc)
-        for kind, http_error in _STATUS.items():
-            if isinstance(exc, kind):
-                raise http_error(message) from exc
-        raise
-
-
-def _body() -> Any:
-    request = app.current_request
-    assert request is not None
-    body = request.json_body
-    return {} if body is None else body
-
-
 def _identity() -> str | None:
-    """The caller's identity from the authorizer (Cognito ``sub``, or a custom authorizer's principal)."""
-    request = app.current_request
-    context = (request.context if request is not None else None) or {}
-    authorizer = context.get("authorizer") or {}
-    claims = authorizer.get("claims") or {}
-    identity = claims.get("sub") or authorizer.get("principalId")
-    return str(identity) if identity else None
+    return caller_identity(app)
 
 
 def _actor(reader_id: str) -> Actor:
@@ -269,7 +221,7 @@ def get_subscription(reader_id: str, service_name: str) -> dict[str, Any]:
 @app.route("/readers/{reader_id}/subscriptions/{service_name}", methods=["PUT"])
 def subscribe(reader_id: str, service_name: str) -> dict[str, Any]:
     wanted = _service_id(service_name)
-    body = _call(lambda: SubscriptionBody.model_validate(_body()))
+    body = _call(lambda: SubscriptionBody.model_validate(json_body(app)))
     actor = _actor(reader_id)
     subscription, token = _call(
         lambda: service().subscribe(
@@ -306,7 +258,7 @@ def history(reader_id: str) -> dict[str, Any]:
 
 @app.route("/readers/{reader_id}/push/items/{cluster_id}", methods=["POST"])
 def act_on_item(reader_id: str, cluster_id: str) -> dict[str, Any]:
-    body = _call(lambda: ItemActionBody.model_validate(_body()))
+    body = _call(lambda: ItemActionBody.model_validate(json_body(app)))
     actor = _actor(reader_id)
     item = _call(lambda: service().act(reader_id, cluster_id, body.action, actor))
     return {"reader_id": reader_id, "item": item.model_dump(mode="json")}
@@ -324,7 +276,7 @@ def get_mutes(reader_id: str) -> dict[str, Any]:
 
 @app.route("/readers/{reader_id}/push/mutes", methods=["PUT"])
 def add_mute(reader_id: str) -> dict[str, Any]:
-    body = _call(lambda: MuteBody.model_validate(_body()))
+    body = _call(lambda: MuteBody.model_validate(json_body(app)))
     actor = _actor(reader_id)
     _call(lambda: service().mute(reader_id, body.kind, body.key, actor))
     return _mutes(reader_id, actor)
@@ -334,7 +286,7 @@ def add_mute(reader_id: str) -> dict[str, Any]:
 def remove_mute(reader_id: str) -> dict[str, Any]:
     request = app.current_request
     assert request is not None
-    body = _call(lambda: MuteBody.model_validate(_body() or dict(request.query_params or {})))
+    body = _call(lambda: MuteBody.model_validate(json_body(app) or dict(request.query_params or {})))
     actor = _actor(reader_id)
     _call(lambda: service().unmute(reader_id, body.kind, body.key, actor))
     return _mutes(reader_id, actor)
@@ -460,8 +412,8 @@ def push_schedule(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         request = JobRequest.model_validate(event or {})
     except pydantic.ValidationError as exc:
-        logger.error("push_schedule: a bad event: %s", _field_errors(exc))
-        return {"ok": False, "error": _field_errors(exc)}
+        logger.error("push_schedule: a bad event: %s", field_errors(exc))
+        return {"ok": False, "error": field_errors(exc)}
     now = request.now or dt.datetime.now(dt.UTC)
     queue_url = _container().settings.push_queue_url
     frequencies = None if request.frequency is None else [request.frequency]
