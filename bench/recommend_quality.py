@@ -81,11 +81,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from consortium.dedup.text import name_words
 from consortium.models import Classification, ClassScheme, Cluster, Holding, ResourceFormat
 from consortium.profiles.interests import InterestProfile, apply_event, keys_for_cluster
 from consortium.push.index import NewWorks
 from consortium.push.ranking import RELEVANCE_THRESHOLD, Borrowed, Taste, rank
+from consortium.text import name_words
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

@@ -16,16 +16,17 @@ from consortium.errors import ConfigError, ConsortiumError
 from consortium.harvest.oai_pmh import OaiPmhClient
 from consortium.harvest.service import HarvestService
 from consortium.members import MemberRegistry, load_registry
-from consortium.profiles.consent import ConsentLedger, ConsentPolicy, load_consent_policy
+from consortium.profiles.consent import ConsentPolicy, load_consent_policy
 from consortium.profiles.crypto import EnvelopeCipher
 from consortium.profiles.service import ProfileService
 from consortium.push.service import PushService
 
 if TYPE_CHECKING:
-    from consortium.ports import BlobStore, ClusterStore, KeyService, RecordStore
-    from consortium.profiles.store import ProfileStore
-    from consortium.push.channels import Mailer
-    from consortium.search.port import SearchIndex
+    from consortium.dedup.ports import ClusterStore
+    from consortium.harvest.ports import BlobStore, RecordStore
+    from consortium.profiles.ports import ConsentLedger, KeyService, ProfileStore
+    from consortium.push.ports import Mailer
+    from consortium.search.ports import SearchIndex
 
 __all__ = ["Container", "bootstrap"]
 

@@ -19,9 +19,10 @@ from consortium.dedup.state import ClusterChange
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from consortium.dedup.ports import ClusterStore
     from consortium.dedup.service import DedupService
-    from consortium.ports import ClusterStore, RecordStore
-    from consortium.search.port import SearchIndex
+    from consortium.harvest.ports import RecordStore
+    from consortium.search.ports import SearchIndex
 
 __all__ = ["Catalogue"]
 

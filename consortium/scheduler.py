@@ -14,6 +14,8 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from consortium.ports import Clock, system_clock
+
 if TYPE_CHECKING:
     import threading
     from collections.abc import Callable, Sequence
@@ -22,10 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["Job", "JobResult", "LocalScheduler"]
 
 logger = logging.getLogger(__name__)
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ class LocalScheduler:
         self,
         jobs: Sequence[Job],
         state_file: Path,
-        clock: Callable[[], dt.datetime] = _utcnow,
+        clock: Clock = system_clock,
     ) -> None:
         names = [job.name for job in jobs]
         if len(set(names)) != len(names):

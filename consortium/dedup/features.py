@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from consortium.dedup.text import core_title, match_text, name_words, surname_key, title_tokens
 from consortium.models import IdentifierScheme, Record, ResourceFormat
+from consortium.text import core_title, match_text, name_words, surname_key, title_tokens
 
 __all__ = ["FORMAT_FAMILY", "MatchView", "edition_number", "match_view", "part_numbers"]
 

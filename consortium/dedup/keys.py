@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from consortium.dedup.text import title_tokens
 from consortium.models import IdentifierScheme
+from consortium.text import title_tokens
 
 if TYPE_CHECKING:
     from consortium.dedup.features import MatchView

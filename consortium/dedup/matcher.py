@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
-from consortium.dedup.text import is_cjk
+from consortium.text import is_cjk
 
 if TYPE_CHECKING:
     from consortium.dedup.features import MatchView

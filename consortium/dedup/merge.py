@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
-from consortium.dedup.text import match_text
 from consortium.models import Classification, Cluster, Holding, Identifier, IdentifierScheme, Record
+from consortium.text import match_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence

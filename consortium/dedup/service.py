@@ -23,12 +23,14 @@ from consortium.dedup.merge import merge_cluster
 from consortium.dedup.state import ClusterChange, RecordKey, RecordPlacement
 from consortium.errors import NotFoundError
 from consortium.gc_tuning import fewer_collections
+from consortium.ports import Clock, system_clock
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
+    from consortium.dedup.ports import ClusterStore
+    from consortium.harvest.ports import RecordStore
     from consortium.models import Record
-    from consortium.ports import ClusterStore, RecordStore
 
 __all__ = ["ClusterUpdate", "DedupService"]
 
@@ -37,10 +39,6 @@ CANDIDATES_PER_KEY = 100
 """At most this many records are compared under one blocking key (a very common title says little)."""
 FULL_CHECK_LIMIT = 60
 """Clusters up to this size are checked pair by pair after a change; larger ones only around the change."""
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -61,9 +59,7 @@ class DedupService:
     >>> update.saved
     """
 
-    def __init__(
-        self, records: RecordStore, clusters: ClusterStore, *, clock: Callable[[], datetime] = _utcnow
-    ) -> None:
+    def __init__(self, records: RecordStore, clusters: ClusterStore, *, clock: Clock = system_clock) -> None:
         self.records = records
         self.clusters = clusters
         self.clock = clock

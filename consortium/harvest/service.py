@@ -39,11 +39,12 @@ from consortium.harvest.oai_pmh import OaiPage, OaiPmhClient
 from consortium.harvest.state import Checkpoint, HarvestCounts, PageCommit, RecordChange
 from consortium.members import Member, Source, SourceFormat, SourceProtocol
 from consortium.models import QuarantinedRecord, RawPointer, Record
+from consortium.ports import Clock, system_clock
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from consortium.ports import BlobStore, RecordStore
+    from consortium.harvest.ports import BlobStore, RecordStore
 
 __all__ = ["HarvestReport", "HarvestService", "Progress", "import_source"]
 
@@ -51,10 +52,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[HarvestCounts, float | None], None]
 """Called after each committed page with the run's counts so far and the fraction done, when known."""
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -93,7 +90,7 @@ class HarvestService:
         archive: BlobStore,
         *,
         page_size: int = 500,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Clock = system_clock,
         oai_client: Callable[[str], OaiPmhClient] = OaiPmhClient,
         on_commit: Callable[[list[tuple[str, str]]], None] | None = None,
     ) -> None:

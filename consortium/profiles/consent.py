@@ -17,7 +17,7 @@ import re
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Protocol
+from typing import TYPE_CHECKING, Annotated
 
 import pydantic
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -28,10 +28,11 @@ from consortium.errors import ConfigError, ConsortiumError
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from consortium.profiles.ports import ConsentLedger
+
 __all__ = [
     "ConsentError",
     "ConsentEvent",
-    "ConsentLedger",
     "ConsentPolicy",
     "DataKind",
     "Purpose",
@@ -219,37 +220,6 @@ class ConsentEvent(BaseModel):
     """The :attr:`ConsentPolicy.policy_version` the reader was shown."""
     at: AwareDatetime
     """When the reader decided (timezone-aware)."""
-
-
-class ConsentLedger(Protocol):
-    """The append-only record of every reader's consent decisions.
-
-    Granting and withdrawing are the same call. No single event is ever updated or deleted; :meth:`erase`
-    removes a reader's whole history, for the right to erasure.
-
-    Example
-    -------
-    >>> ledger.append(ConsentEvent(reader_id="r1", purpose=Purpose.PUSH, granted=True,
-    ...                            policy_version=policy.version, at=now))
-    >>> ledger.current("r1")[Purpose.PUSH]
-    True
-    """
-
-    def append(self, event: ConsentEvent) -> None:
-        """Record a grant or a withdrawal."""
-        ...
-
-    def history(self, reader_id: str) -> list[ConsentEvent]:
-        """The reader's events in time order (events at the same moment in the order they were appended)."""
-        ...
-
-    def current(self, reader_id: str) -> dict[Purpose, bool]:
-        """Whether each purpose is granted now: its latest event decides, and no event means not granted."""
-        ...
-
-    def erase(self, reader_id: str) -> None:
-        """Remove the reader's whole history (nothing happens for a reader with none)."""
-        ...
 
 
 class ConsentError(ConsortiumError):

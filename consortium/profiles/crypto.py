@@ -27,15 +27,11 @@ from collections import OrderedDict
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from consortium.errors import ConsortiumError, StorageError
-from consortium.ports import KeyService
+from consortium.profiles.ports import DecryptionError, KeyService, KeyServiceError
 
 __all__ = [
     "DATA_KEY_BYTES",
-    "DecryptionError",
     "EnvelopeCipher",
-    "KeyService",
-    "KeyServiceError",
     "reader_context",
 ]
 
@@ -47,24 +43,6 @@ DATA_KEY_BYTES = 32
 _MAGIC = b"CE1"
 _NONCE_BYTES = 12
 _TAG_BYTES = 16
-
-
-class DecryptionError(ConsortiumError):
-    """A ciphertext or a wrapped key does not open: it was tampered with, it belongs to another reader or kind
-    of record, its encryption context differs, or the key it needs is gone (erased reader, retired KEK).
-    Retrying cannot help."""
-
-
-class KeyServiceError(StorageError):
-    """The key service (KMS, the local key file) failed or refused a request.
-
-    ``retryable`` is true for transient failures (throttling, the network) and false for lasting ones (a key
-    disabled or deleted, an unsafe or corrupt key file).
-    """
-
-    def __init__(self, message: str, *, retryable: bool = True, **details: object) -> None:
-        super().__init__(message, **details)
-        self.retryable = retryable
 
 
 def reader_context(reader_id: str) -> dict[str, str]:

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from consortium.classification import class_ancestors
 from consortium.profiles.interests import (
     DECLARED_WEIGHT,
     DriftQuiet,
     InterestProfile,
-    class_ancestors,
     remove,
 )
 

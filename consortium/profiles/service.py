@@ -22,12 +22,13 @@ import hashlib
 import json
 import logging
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 import pydantic
 from pydantic import BaseModel, ConfigDict
 
 from consortium.errors import ConflictError, ConsortiumError, NotFoundError
+from consortium.ports import Clock, system_clock
 from consortium.profiles import drift
 from consortium.profiles.consent import ConsentEvent, DataKind, Purpose, require
 from consortium.profiles.crypto import reader_context
@@ -53,17 +54,17 @@ from consortium.profiles.models import (
     Reader,
     ReaderEvent,
 )
+from consortium.profiles.ports import DestroyableKeyService
 from consortium.search.query import SearchQuery, parse_query_string
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
     from consortium.models import Cluster
-    from consortium.ports import KeyService
-    from consortium.profiles.consent import ConsentLedger, ConsentPolicy
+    from consortium.profiles.consent import ConsentPolicy
     from consortium.profiles.crypto import EnvelopeCipher
     from consortium.profiles.models import AuditPurpose, StoredItem
-    from consortium.profiles.store import ProfileStore
+    from consortium.profiles.ports import ConsentLedger, KeyService, ProfileStore
 
 __all__ = [
     "EVENT",
@@ -74,7 +75,6 @@ __all__ = [
     "PROMPT",
     "READER",
     "SYSTEM",
-    "DestroyableKeyService",
     "EventOutcome",
     "Interest",
     "ProfileService",
@@ -153,19 +153,8 @@ class EventOutcome(StrEnum):
     """An event with this id was already stored: it was kept as it was."""
 
 
-@runtime_checkable
-class DestroyableKeyService(Protocol):
-    """A key service that can destroy what it holds for one encryption context (crypto-shredding)."""
-
-    def destroy(self, context: dict[str, str]) -> None: ...
-
-
 def _pseudonym(reader_id: str) -> str:
     return hashlib.sha256(reader_id.encode()).hexdigest()[:12]
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _aad_kind(kind: str, item_id: str) -> str:
@@ -203,7 +192,7 @@ class ProfileService:
         cipher: EnvelopeCipher,
         consents: ConsentLedger,
         policy: ConsentPolicy,
-        clock: Callable[[], dt.datetime] = _utcnow,
+        clock: Clock = system_clock,
         *,
         keys: KeyService | None = None,
         cluster_lookup: Callable[[str], Cluster | None] | None = None,

@@ -1,51 +1,17 @@
-"""How a digest leaves the hub: the :class:`Mailer` port and its error.
-
-The adapters are :class:`~consortium.adapters.local.smtp_mailer.SmtpMailer` (any SMTP server; aiosmtpd in the
-tests) and :class:`~consortium.adapters.aws.ses_mailer.SesMailer` (Amazon SES v2). A mailer never logs an
-address or a message's content (personal data): at most the ``Message-ID``, which names only the digest.
-"""
+"""What every :class:`~consortium.push.ports.Mailer` reads off a message: its sender and its ``Message-ID``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from consortium.errors import ConsortiumError
+from consortium.push.ports import DeliveryError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from email.headerregistry import Address
     from email.message import EmailMessage
 
-__all__ = ["DeliveryError", "Mailer", "message_id_of", "sender_of"]
-
-
-class DeliveryError(ConsortiumError):
-    """A mailer could not hand a message over.
-
-    ``retryable`` is True for a temporary failure (an SMTP 4xx reply, a refused or dropped connection, SES
-    throttling): sending the same message later may succeed. It is False for a permanent one (an SMTP 5xx reply,
-    SES ``MessageRejected`` or an unverified sender): the message or the configuration must change first. The
-    message and details never hold an address or the message's content.
-    """
-
-    def __init__(self, message: str, *, retryable: bool, **details: object) -> None:
-        super().__init__(message, **details)
-        self.retryable = retryable
-
-
-class Mailer(Protocol):
-    """Sends one email to one recipient.
-
-    Example
-    -------
-    >>> message = email_message(digest, links, "push@riverside.example", "Riverside University Library")
-    >>> mailer.send(message, "reader@example.org")  # doctest: +SKIP
-    """
-
-    def send(self, message: EmailMessage, recipient: str) -> None:
-        """Hand ``message`` over for delivery to ``recipient`` (the envelope recipient; the message's own
-        headers name no recipient). :class:`DeliveryError` when it cannot, with ``retryable`` set."""
-        ...
+__all__ = ["message_id_of", "sender_of"]
 
 
 def sender_of(message: EmailMessage) -> str:

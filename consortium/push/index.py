@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime  # noqa: TC003 (a dataclass field)
 from typing import TYPE_CHECKING, Any
 
-from consortium.dedup.text import match_text
+from consortium.classification import InvalidClassCodeError, class_ancestors
 from consortium.models import Availability
-from consortium.profiles.interests import ANCESTOR_FACTOR, InvalidInterestKeyError, class_ancestors, keys_for_cluster
+from consortium.profiles.interests import ANCESTOR_FACTOR, keys_for_cluster
+from consortium.text import match_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -94,7 +95,7 @@ def _posting_keys(key: str) -> list[tuple[str, float]]:
     _, scheme, code = key.split(":", 2)
     try:
         ancestors = class_ancestors(scheme, code)
-    except InvalidInterestKeyError:
+    except InvalidClassCodeError:
         return [(key, 1.0)]
     chain = [code, *ancestors]
     kept = chain[: max(1, len(chain) - TOP_LEVELS_IGNORED)]

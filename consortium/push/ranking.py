@@ -32,10 +32,11 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from consortium.dedup.text import match_text
-from consortium.profiles.interests import ANCESTOR_FACTOR, class_ancestors, key_kind
+from consortium.classification import class_ancestors
+from consortium.profiles.interests import ANCESTOR_FACTOR, key_kind
 from consortium.push.index import NewWork, NewWorks, expanded_keys
 from consortium.push.models import DigestItem, Mute, MuteKind
+from consortium.text import match_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping

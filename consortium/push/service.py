@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import hashlib
 import hmac
 import logging
@@ -36,12 +35,12 @@ from typing import TYPE_CHECKING, Any
 
 from consortium.adapters.memory.search import InMemorySearchIndex
 from consortium.errors import ConsortiumError, NotFoundError, ValidationError
+from consortium.ports import Clock, system_clock
 from consortium.profiles.consent import Purpose
 from consortium.profiles.interests import key_kind, keys_for_cluster
 from consortium.profiles.models import Actor, ActorRole, EventType, Processing, ReaderEvent
 from consortium.profiles.service import NOT_INTERESTED, PUSH_KINDS
 from consortium.push.atom import FeedEntry, atom_feed
-from consortium.push.channels import DeliveryError
 from consortium.push.index import NewWorks
 from consortium.push.models import (
     Channel,
@@ -56,17 +55,19 @@ from consortium.push.models import (
     Subscription,
 )
 from consortium.push.planner import MAX_LOOKBACK, ReaderPlan, plan
+from consortium.push.ports import DeliveryError
 from consortium.push.ranking import Borrowed, Taste
 from consortium.push.render import SERVICE_NAMES, DigestLinks, email_message
 from consortium.push.services import CATALOGUE
 from consortium.search.query import parse_query_string
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Callable, Iterable, Iterator
 
-    from consortium.ports import ClusterStore
+    from consortium.dedup.ports import ClusterStore
     from consortium.profiles.service import ProfileService
-    from consortium.push.channels import Mailer
+    from consortium.push.ports import Mailer
 
 __all__ = ["PUSH_JOB", "PushService", "RunReport", "shard_of"]
 
@@ -78,10 +79,6 @@ PUSH_JOB = Actor(actor_id="push-job", role=ActorRole.JOB)
 SUBSCRIPTION, SENT, MUTE, INBOX, DIGEST = PUSH_KINDS
 BORROWS_USED = 20
 """The most recent borrowings that "because you borrowed ..." compares new works with."""
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _new_token(reader_id: str) -> str:
@@ -186,7 +183,7 @@ class PushService:
         public_url: str = "http://127.0.0.1:8000",
         sender: str = "Consortium hub <no-reply@consortium.invalid>",
         member_names: dict[str, str] | None = None,
-        clock: Callable[[], dt.datetime] = _utcnow,
+        clock: Clock = system_clock,
     ) -> None:
         self._profiles = profiles
         self._clusters = clusters

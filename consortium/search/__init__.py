@@ -5,7 +5,7 @@ Adapters: :class:`~consortium.adapters.memory.InMemorySearchIndex` (the referenc
 """
 
 from consortium.search.document import index_document
-from consortium.search.port import SearchIndex
+from consortium.search.ports import SearchIndex
 from consortium.search.query import (
     FacetCount,
     InvalidQueryError,

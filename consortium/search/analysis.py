@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from consortium.dedup.text import match_text
+from consortium.text import match_text
 
 __all__ = ["analyze", "analyze_name", "analyze_text", "minimal_english_stem"]
 

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from stdnum import isbn as _isbn
 
-from consortium.dedup.text import title_tokens
 from consortium.models import ClassScheme, IdentifierScheme
 from consortium.search.analysis import analyze_name, analyze_text
+from consortium.text import title_tokens
 
 if TYPE_CHECKING:
     from consortium.models import Classification, Cluster

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any, Final
 from stdnum import isbn as _isbn
 from stdnum import issn as _issn
 
-from consortium.dedup.text import is_cjk
 from consortium.search.analysis import analyze_name, analyze_text
 from consortium.search.document import FACET_FIELDS, TERM_FIELDS
 from consortium.search.query import FacetCount, SearchHit
+from consortium.text import is_cjk
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -27,17 +27,18 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from consortium import errors
 from consortium.bootstrap import Container, bootstrap
+from consortium.classification import class_ancestors
 from consortium.http_api import call as _call
 from consortium.http_api import caller_identity, json_body
 from consortium.profiles.consent import Purpose
-from consortium.profiles.interests import MAX_DECLARED_WEIGHT, class_ancestors, key_kind
+from consortium.profiles.interests import MAX_DECLARED_WEIGHT, key_kind
 from consortium.profiles.models import Actor, ActorRole, EventType, ReaderEvent
 from consortium.profiles.service import EventOutcome, ProfileService
 
 if TYPE_CHECKING:
     from chalice.app import CloudWatchEvent
 
-    from consortium.profiles.consent import ConsentLedger
+    from consortium.profiles.ports import ConsentLedger
 
 app = Chalice(app_name="consortium-profile")
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
-    from consortium.ports import BlobStore
+    from consortium.harvest.ports import BlobStore
 
 MARC = "01234nam a2200289 i 4500 红楼梦 / 曹雪芹著".encode()
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
     from pathlib import Path
 
-    from consortium.ports import ClusterStore
+    from consortium.dedup.ports import ClusterStore
 
 BIG = 150
 """Placements in the big change: over DynamoDB's 25 writes and 100 reads per batch."""

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from consortium.profiles.consent import ConsentLedger
+    from consortium.profiles.ports import ConsentLedger
 
 VERSION = "2026-11-25"
 T0 = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)

@@ -12,13 +12,14 @@ import pytest
 
 from consortium.adapters.local.key_file import InsecureKeyFileError, LocalKeyFileService
 from consortium.errors import ConflictError, StorageError
-from consortium.profiles.crypto import DecryptionError, EnvelopeCipher, KeyServiceError, reader_context
+from consortium.profiles.crypto import EnvelopeCipher, reader_context
+from consortium.profiles.ports import DecryptionError, KeyServiceError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from consortium.ports import KeyService
+    from consortium.profiles.ports import KeyService
 
 PROFILE = '{"name": "林黛玉", "email": "daiyu@example.org", "interests": ["红楼梦"]}'.encode()
 
@@ -95,7 +96,7 @@ def shredding(request: pytest.FixtureRequest, tmp_path: Path) -> Keys:
 
 
 def test_destroying_a_context_secret_shreds_every_copy(shredding: Keys) -> None:
-    from consortium.profiles.service import DestroyableKeyService
+    from consortium.profiles.ports import DestroyableKeyService
 
     service = shredding.service
     assert isinstance(service, DestroyableKeyService)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
-    from consortium.ports import RecordStore
+    from consortium.harvest.ports import RecordStore
 
 BIG = 1030
 """Records in the big page: over DynamoDB's 25 writes and 100 reads per batch, and SQLite's 500 per chunk."""

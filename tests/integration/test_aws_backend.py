@@ -27,8 +27,8 @@ from consortium.config import Settings
 from consortium.dedup.state import ClusterChange
 from consortium.members import Member, Source
 from consortium.profiles.consent import Purpose
-from consortium.profiles.crypto import DecryptionError
 from consortium.profiles.models import Actor, ActorRole, ReaderEvent
+from consortium.profiles.ports import DecryptionError
 from consortium.push.models import Channel, ServiceId
 
 

@@ -19,8 +19,8 @@ from botocore.exceptions import ClientError
 
 from consortium.adapters.aws.ses_mailer import SesMailer
 from consortium.adapters.local.smtp_mailer import SmtpMailer
-from consortium.push.channels import DeliveryError, Mailer
 from consortium.push.models import Channel, Digest, DigestItem, ServiceId
+from consortium.push.ports import DeliveryError, Mailer
 from consortium.push.render import DigestLinks, email_message
 
 T0 = datetime(2025, 3, 8, 6, 0, tzinfo=UTC)

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from consortium.classification import class_ancestors
 from consortium.errors import ValidationError
 from consortium.models import Classification, ClassScheme, Cluster, ResourceFormat
 from consortium.profiles.interests import (
@@ -17,7 +18,6 @@ from consortium.profiles.interests import (
     InvalidInterestKeyError,
     apply_event,
     author_key,
-    class_ancestors,
     class_key,
     declare,
     from_dict,

@@ -6,8 +6,8 @@ from factories import make_record
 
 from consortium.dedup.features import match_view
 from consortium.dedup.matcher import decide
-from consortium.dedup.text import match_text, surname_key
 from consortium.models import Identifier, IdentifierScheme, Record, ResourceFormat
+from consortium.text import match_text, surname_key
 
 
 def isbn(value: str) -> list[Identifier]:

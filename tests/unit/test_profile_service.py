@@ -16,8 +16,9 @@ from consortium.adapters.memory.consent import InMemoryConsentLedger
 from consortium.adapters.memory.profiles import InMemoryProfileStore
 from consortium.errors import NotFoundError
 from consortium.profiles.consent import ConsentError, Purpose, load_consent_policy
-from consortium.profiles.crypto import DecryptionError, EnvelopeCipher
+from consortium.profiles.crypto import EnvelopeCipher
 from consortium.profiles.models import Actor, AuditAction, Processing, ReaderEvent
+from consortium.profiles.ports import DecryptionError
 from consortium.profiles.service import EVENT, INTERESTS, EventOutcome, ProfileService
 
 POLICY = load_consent_policy(Path(__file__).resolve().parents[2] / "policies" / "consent.toml")

@@ -23,8 +23,8 @@ from consortium.profiles.consent import ConsentError, Purpose, load_consent_poli
 from consortium.profiles.crypto import EnvelopeCipher
 from consortium.profiles.models import Actor, ReaderEvent
 from consortium.profiles.service import ProfileService
-from consortium.push.channels import DeliveryError
 from consortium.push.models import Channel, Frequency, ItemAction, MuteKind, ServiceId
+from consortium.push.ports import DeliveryError
 from consortium.push.service import PushService
 
 if TYPE_CHECKING:

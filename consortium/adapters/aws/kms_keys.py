@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from consortium.profiles.crypto import DecryptionError, KeyServiceError
+from consortium.profiles.ports import DecryptionError, KeyServiceError
 
-__all__ = ["ContextSecrets", "KmsKeyService", "ShreddingKmsKeyService"]
+if TYPE_CHECKING:
+    from consortium.profiles.ports import ContextSecrets
+
+__all__ = ["KmsKeyService", "ShreddingKmsKeyService"]
 
 _UNREADABLE = frozenset({"InvalidCiphertextException", "IncorrectKeyException"})
 """KMS refused the ciphertext itself: wrong encryption context, changed bytes, or another key's ciphertext."""
@@ -113,14 +116,6 @@ def _error(action: str, key_id: str, exc: ClientError | BotoCoreError) -> Decryp
 _SHREDDABLE = b"KS1"
 """The prefix of a wrapped key whose data key also needs the context's secret (:class:`ShreddingKmsKeyService`).
 A KMS ciphertext blob never starts with it (its first byte is a format version, 0x01 or 0x02)."""
-
-
-class ContextSecrets(Protocol):
-    """Where :class:`ShreddingKmsKeyService` keeps a random secret per encryption context, out of every backup."""
-
-    def get(self, context: dict[str, str], *, create: bool) -> bytes | None: ...
-
-    def destroy(self, context: dict[str, str]) -> None: ...
 
 
 class ShreddingKmsKeyService(KmsKeyService):

@@ -31,7 +31,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from consortium.adapters.aws.dynamodb_store import _errors
-from consortium.profiles.crypto import KeyServiceError
+from consortium.profiles.ports import KeyServiceError
 
 __all__ = ["DynamoDbContextSecrets", "create_secrets_table"]
 

@@ -14,7 +14,8 @@ from botocore.exceptions import (
     ParamValidationError,
 )
 
-from consortium.push.channels import DeliveryError, message_id_of, sender_of
+from consortium.push.channels import message_id_of, sender_of
+from consortium.push.ports import DeliveryError
 
 if TYPE_CHECKING:
     from email.message import EmailMessage

@@ -40,7 +40,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from consortium.errors import ConflictError
-from consortium.profiles.crypto import DATA_KEY_BYTES, DecryptionError, KeyServiceError
+from consortium.profiles.crypto import DATA_KEY_BYTES
+from consortium.profiles.ports import DecryptionError, KeyServiceError
 
 if TYPE_CHECKING:
     from pathlib import Path

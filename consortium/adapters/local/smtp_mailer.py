@@ -8,7 +8,8 @@ import smtplib
 import ssl
 from typing import TYPE_CHECKING
 
-from consortium.push.channels import DeliveryError, message_id_of, sender_of
+from consortium.push.channels import message_id_of, sender_of
+from consortium.push.ports import DeliveryError
 
 if TYPE_CHECKING:
     from email.message import EmailMessage

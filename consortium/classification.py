@@ -1,0 +1,106 @@
+"""Classification schemes: a class code's normalized form and its broader classes, for CLC (中图法), LCC, DDC
+and UDC.
+
+Search facets, interest keys (:mod:`consortium.profiles.interests`) and push matching all walk a class up its
+hierarchy through :func:`class_chain`, so they agree on what "under TP3" means.
+"""
+
+from __future__ import annotations
+
+import re
+
+from consortium.errors import ValidationError
+from consortium.models import ClassScheme
+
+__all__ = ["InvalidClassCodeError", "class_ancestors", "class_chain"]
+
+
+class InvalidClassCodeError(ValidationError):
+    """A class code does not parse in its scheme."""
+
+
+_CLC = re.compile(r"([A-Z]{1,2})([0-9.]*)([A-Z]*)")
+_CLC_AUXILIARY = re.compile(r"[-=(<\"':/+\[].*")
+_LCC = re.compile(r"([A-Z]{1,3})(?:([0-9]+)(?:\.([0-9]+))?)?")
+_DDC = re.compile(r"([0-9]{3})(?:\.([0-9]+))?")
+_UDC = re.compile(r"[0-9][0-9.]*")
+
+
+def _dotted(digits: str) -> str:
+    """CLC digits with a dot after every three (``24755`` gives ``247.55``)."""
+    return ".".join(digits[i : i + 3] for i in range(0, len(digits), 3))
+
+
+def _clc_chain(code: str) -> list[str] | None:
+    match = _CLC.fullmatch(_CLC_AUXILIARY.sub("", code))
+    if not match:
+        return None
+    letters, digits, suffix = match[1], match[2].replace(".", ""), match[3]
+    chain = [letters + _dotted(digits) + suffix] if suffix else []
+    chain += [letters + _dotted(digits[:i]) for i in range(len(digits), 0, -1)]
+    chain += [letters[:i] for i in range(len(letters), 0, -1)]
+    return chain
+
+
+def _lcc_chain(code: str) -> list[str] | None:
+    match = _LCC.match(code)
+    if not match:
+        return None
+    letters, number, decimal = match[1], match[2], match[3]
+    chain = [f"{letters}{number}.{decimal}"] if decimal else []
+    return [*chain, f"{letters}{number}", letters] if number else [letters]
+
+
+def _ddc_chain(code: str) -> list[str] | None:
+    match = _DDC.match(code.replace("/", "").replace("'", ""))
+    if not match:
+        return None
+    base, decimals = match[1], match[2] or ""
+    chain = [f"{base}.{decimals[:i]}" for i in range(len(decimals), 0, -1)]
+    for broader in (base, base[:2] + "0", base[0] + "00"):
+        if not chain or chain[-1] != broader:
+            chain.append(broader)
+    return chain
+
+
+def _udc_chain(code: str) -> list[str] | None:
+    match = _UDC.match(code)
+    if not match:
+        return None
+    value = match[0].rstrip(".")
+    chain = []
+    while value:
+        chain.append(value)
+        value = value[:-1].rstrip(".")
+    return chain
+
+
+_CHAINS = {ClassScheme.CLC: _clc_chain, ClassScheme.LCC: _lcc_chain, ClassScheme.DDC: _ddc_chain}
+
+
+def class_chain(scheme: ClassScheme | str, code: str) -> list[str]:
+    """``code`` normalized, then its broader classes, nearest first (see :func:`class_ancestors`).
+
+    A code that doesn't parse raises :class:`InvalidClassCodeError`.
+    """
+    scheme = ClassScheme(scheme)
+    cleaned = re.sub(r"\s+", "", code).upper()
+    chain = _CHAINS.get(scheme, _udc_chain)(cleaned)
+    if not chain:
+        raise InvalidClassCodeError("not a class code of its scheme", scheme=scheme.value, code=code)
+    return chain
+
+
+def class_ancestors(scheme: ClassScheme | str, code: str) -> list[str]:
+    """The broader classes of ``code``, nearest first, up to the scheme's top class (what search facets use).
+
+    * CLC: one digit per level, two-letter classes under their letter, auxiliary tables (``-43``, ``=``,
+      ``(…)``) dropped, language suffixes under their class: TP312 → TP31 → TP3 → TP → T; I247.55 → I247.5
+      → I247 → I24 → I2 → I; O13 → O1 → O; TP312JA → TP312 → …
+    * LCC: decimal, then whole number, then class letters; cutters and years dropped: QA76.73 → QA76 → QA.
+    * DDC: one decimal per level, then the division and main class: 005.133 → 005.13 → 005.1 → 005 → 000.
+    * UDC: prefix truncation, auxiliaries dropped: 004.43 → 004.4 → 004 → 00 → 0.
+
+    A code that doesn't parse raises :class:`InvalidClassCodeError`.
+    """
+    return class_chain(scheme, code)[1:]

@@ -1,0 +1,61 @@
+"""The dedup feature's port: the :class:`ClusterStore` (works, each record's placement, the blocking index).
+
+Adapters: memory, SQLite and DynamoDB; one contract suite, ``tests/contract/test_cluster_store.py``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from datetime import datetime
+
+    from consortium.dedup.state import ClusterChange, RecordKey, RecordPlacement
+    from consortium.models import Cluster
+
+__all__ = ["ClusterStore"]
+
+
+class ClusterStore(Protocol):
+    """Clusters (works), each record's placement in one, and the blocking index of candidate keys.
+
+    Example
+    -------
+    >>> store.apply(ClusterChange(placements=[placement], saved=[cluster]))
+    >>> store.cluster_of(("riverside", "b1"))
+    """
+
+    def placement(self, key: RecordKey) -> RecordPlacement | None:
+        """The record's cluster, keys and first-seen time, or ``None`` for a record never clustered."""
+        ...
+
+    def lookup(self, keys: Iterable[str], limit: int = 100) -> dict[str, list[RecordKey]]:
+        """For each blocking key, the records that have it (at most ``limit`` each, in key order)."""
+        ...
+
+    def members_of(self, cluster_id: str) -> list[RecordKey]:
+        """The records placed in the cluster, sorted."""
+        ...
+
+    def get(self, cluster_id: str) -> Cluster | None: ...
+
+    def apply(self, change: ClusterChange) -> None:
+        """Apply the whole change, or nothing of it."""
+        ...
+
+    def clusters(self) -> Iterator[Cluster]:
+        """Every cluster, by id."""
+        ...
+
+    def new_since(self, since: datetime, until: datetime | None = None) -> Iterator[Cluster]:
+        """Clusters whose first_seen is in [since, until) (until=None: no upper bound), oldest first (ties by
+        cluster_id).
+
+        Read through an index on ``first_seen``, not by scanning every cluster. Times are compared as instants
+        (a naive datetime counts as UTC). A deleted cluster is never returned; a cluster saved again appears
+        once, under its current ``first_seen``.
+        """
+        ...
+
+    def count(self) -> int: ...

@@ -1,0 +1,75 @@
+"""The harvest feature's ports: the record store (normalized records, quarantine, checkpoints) and the raw
+archive (:class:`BlobStore`).
+
+Adapters: memory (:mod:`consortium.adapters.memory.stores`), SQLite and folder (:mod:`consortium.adapters.local`),
+DynamoDB and S3 (:mod:`consortium.adapters.aws`); contract suites ``tests/contract/test_record_store.py`` and
+``tests/contract/test_blob_store.py``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Sequence
+
+    from consortium.harvest.state import Checkpoint, PageCommit
+    from consortium.models import QuarantinedRecord, Record
+
+__all__ = ["BlobStore", "RecordStore"]
+
+
+class RecordStore(Protocol):
+    """Normalized records keyed by ``(member, local_id)``, the quarantine, and harvest checkpoints.
+
+    Example
+    -------
+    >>> store.commit(PageCommit(changes=[RecordChange(member="m", local_id="1", record=rec)], checkpoint=cp))
+    >>> store.get("m", "1").title
+    """
+
+    def get(self, member: str, local_id: str) -> Record | None:
+        """The record, or ``None`` when the member has no record with that id."""
+        ...
+
+    def digests(self, member: str, local_ids: Iterable[str]) -> dict[str, str]:
+        """The raw digest of each of these records that is stored (absent ids are left out)."""
+        ...
+
+    def commit(self, page: PageCommit) -> None:
+        """Apply a page's upserts, deletes and quarantined records, then save its checkpoint."""
+        ...
+
+    def records(self, member: str | None = None) -> Iterator[Record]:
+        """Every stored record, or one member's, in ``(member, local_id)`` order."""
+        ...
+
+    def count(self, member: str | None = None) -> int: ...
+
+    def quarantined(self, member: str | None = None) -> list[QuarantinedRecord]: ...
+
+    def checkpoint(self, source_id: str) -> Checkpoint | None:
+        """The source's last saved checkpoint."""
+        ...
+
+
+class BlobStore(Protocol):
+    """The raw archive: bytes stored under their SHA-256 digest (content-addressed, so writes are idempotent)."""
+
+    def put(self, data: bytes) -> str:
+        """Store ``data`` and return its digest."""
+        ...
+
+    def put_many(self, blobs: Sequence[bytes]) -> list[str]:
+        """Store every blob of ``blobs`` and return their digests, in order (one per blob, duplicates included).
+
+        Idempotent like :meth:`put`: a blob already stored is left as it is. When it returns, every blob is
+        stored; when it raises, some may be (an empty batch does nothing).
+        """
+        ...
+
+    def get(self, digest: str) -> bytes:
+        """The bytes stored under ``digest``; :class:`~consortium.errors.NotFoundError` if none."""
+        ...
+
+    def exists(self, digest: str) -> bool: ...
