@@ -33,8 +33,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from consortium.adapters.memory.search import InMemorySearchIndex
-from consortium.errors import ConsortiumError, NotFoundError, ValidationError
+from consortium.errors import NotFoundError, ValidationError
 from consortium.ports import Clock, system_clock
 from consortium.profiles.consent import Purpose
 from consortium.profiles.interests import key_kind, keys_for_cluster
@@ -59,11 +58,12 @@ from consortium.push.ports import DeliveryError
 from consortium.push.ranking import Borrowed, Taste
 from consortium.push.render import SERVICE_NAMES, DigestLinks, email_message
 from consortium.push.services import CATALOGUE
+from consortium.search.matching import SavedSearches
 from consortium.search.query import parse_query_string
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Iterable, Iterator
 
     from consortium.dedup.ports import ClusterStore
     from consortium.profiles.service import ProfileService
@@ -406,7 +406,7 @@ class PushService:
                 services=services,
                 frequencies=frequencies,
                 force=force,
-                search=self._searcher(works),
+                search=SavedSearches(w.cluster for w in works.works),
             )
         )
         report.planned = len(digests)
@@ -583,26 +583,6 @@ class PushService:
             sent=frozenset(sent),
             mutes=tuple(Mute.model_validate(p) for p in mutes.values()),
         )
-
-    def _searcher(self, works: NewWorks) -> Callable[[str], list[str]]:
-        index: InMemorySearchIndex | None = None
-        cache: dict[str, list[str]] = {}
-
-        def search(text: str) -> list[str]:
-            nonlocal index
-            if text not in cache:
-                if index is None:
-                    index = InMemorySearchIndex()
-                    index.upsert(w.cluster for w in works.works)
-                try:
-                    query = parse_query_string(text).model_copy(update={"page_size": 100})
-                    cache[text] = [hit.cluster_id for hit in index.search(query).hits]
-                except ConsortiumError as exc:
-                    logger.warning("a saved search does not run: %s", exc)
-                    cache[text] = []
-            return cache[text]
-
-        return search
 
     def _work_url(self, cluster_id: str) -> str:
         return f"{self._public_url}/works/{cluster_id}"
