@@ -1,4 +1,5 @@
-"""The KeyService contract and envelope encryption: the local key file and KMS (on moto) behave the same."""
+"""The KeyService contract and envelope encryption: the in-memory service, the local key file and KMS (on moto)
+behave the same."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from consortium.adapters.local.key_file import InsecureKeyFileError, LocalKeyFileService
+from consortium.adapters.memory.keys import InMemoryKeyService
 from consortium.errors import ConflictError, StorageError
 from consortium.profiles.crypto import EnvelopeCipher, reader_context
 from consortium.profiles.ports import DecryptionError, KeyServiceError
@@ -35,8 +37,8 @@ class Keys:
     kek_of: Callable[[bytes], str]
 
 
-def _local(path: Path) -> Keys:
-    service = LocalKeyFileService(path)
+def _local(path: Path | None) -> Keys:
+    service: LocalKeyFileService | InMemoryKeyService = LocalKeyFileService(path) if path else InMemoryKeyService()
 
     def rotate() -> None:
         service.rotate()
@@ -78,18 +80,20 @@ def _secrets_table(aws_client: Callable[[str], Any]) -> Any:
 def _make(request: pytest.FixtureRequest, tmp_path: Path) -> Keys:
     if request.param == "local":
         return _local(tmp_path / "var" / "keys.json")
+    if request.param == "memory":
+        return _local(None)
     aws_client: Callable[[str], Any] = request.getfixturevalue("aws_client")
     if request.param == "kms":
         return _kms(aws_client("kms"))
     return _kms(aws_client("kms"), _secrets_table(aws_client))
 
 
-@pytest.fixture(params=["local", "kms", "kms-shredding"])
+@pytest.fixture(params=["memory", "local", "kms", "kms-shredding"])
 def keys(request: pytest.FixtureRequest, tmp_path: Path) -> Keys:
     return _make(request, tmp_path)
 
 
-@pytest.fixture(params=["local", "kms-shredding"])
+@pytest.fixture(params=["memory", "local", "kms-shredding"])
 def shredding(request: pytest.FixtureRequest, tmp_path: Path) -> Keys:
     """The key services that can destroy a reader's secret (crypto-shredding)."""
     return _make(request, tmp_path)

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import pytest
 from factories import make_cluster
 
-from consortium.adapters.local.key_file import LocalKeyFileService
 from consortium.adapters.memory.consent import InMemoryConsentLedger
+from consortium.adapters.memory.keys import InMemoryKeyService
 from consortium.adapters.memory.profiles import InMemoryProfileStore
 from consortium.errors import NotFoundError
 from consortium.profiles.consent import Purpose, load_consent_policy
@@ -44,7 +44,7 @@ class Clock:
 
 
 def make(tmp_path: Path) -> tuple[ProfileService, InMemoryProfileStore, Clock]:
-    keys = LocalKeyFileService(tmp_path / "keys" / "kek.json")
+    keys = InMemoryKeyService()
     store = InMemoryProfileStore()
     clock = Clock()
     service = ProfileService(

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from consortium.adapters.local.key_file import LocalKeyFileService
 from consortium.adapters.local.sqlite_profiles import SqliteProfileStore
 from consortium.adapters.memory.consent import InMemoryConsentLedger
+from consortium.adapters.memory.keys import InMemoryKeyService
 from consortium.adapters.memory.profiles import InMemoryProfileStore
 from consortium.errors import NotFoundError
 from consortium.profiles.consent import ConsentError, Purpose, load_consent_policy
@@ -40,8 +40,10 @@ def search(event_id: str, at: dt.datetime = T0, query: str = SECRET_QUERY) -> Re
     return ReaderEvent(event_id=event_id, type="search", at=at, query=query, filters={"language": "chi"})
 
 
-def make(tmp_path: Path, store: object | None = None) -> tuple[ProfileService, object, Clock]:
-    keys = LocalKeyFileService(tmp_path / "keys" / "keys.json")
+def make(
+    tmp_path: Path, store: object | None = None, keys: InMemoryKeyService | None = None
+) -> tuple[ProfileService, object, Clock]:
+    keys = keys or InMemoryKeyService()
     clock = Clock()
     store = store if store is not None else InMemoryProfileStore()
     service = ProfileService(
@@ -167,7 +169,8 @@ def test_export_returns_everything_in_one_json_document(tmp_path: Path) -> None:
 def test_erase_makes_a_copy_taken_before_unreadable(tmp_path: Path) -> None:
     db = tmp_path / "var" / "hub.sqlite3"
     store = SqliteProfileStore.open(db)
-    service, _, _ = make(tmp_path, store)
+    keys = InMemoryKeyService()
+    service, _, _ = make(tmp_path, store, keys)
     service.create_reader("r1", "riverside", [Purpose.PERSONALIZATION], {"subjects": ["poetry"]})
     service.create_reader("r2", "riverside", [Purpose.PERSONALIZATION])
     service.record_event("r1", search("e1"), READER)
@@ -176,7 +179,7 @@ def test_erase_makes_a_copy_taken_before_unreadable(tmp_path: Path) -> None:
     shutil.copyfile(db, backup)
 
     store = SqliteProfileStore.open(db)
-    service, _, _ = make(tmp_path, store)
+    service, _, _ = make(tmp_path, store, keys)
     assert service.get_profile("r1", READER) == {"subjects": ["poetry"]}  # the backup is good before erasure
     service.erase("r1")
 
@@ -189,7 +192,7 @@ def test_erase_makes_a_copy_taken_before_unreadable(tmp_path: Path) -> None:
 
     # The copy still holds r1's wrapped key and ciphertexts, but the key no longer unwraps: nothing opens.
     copy = SqliteProfileStore.open(backup)
-    restored, _, _ = make(tmp_path, copy)  # a fresh cipher: no cached keys
+    restored, _, _ = make(tmp_path, copy, keys)  # a fresh cipher: no cached keys
     assert copy.get_key("r1") is not None
     with pytest.raises(DecryptionError, match="destroyed"):
         restored.get_profile("r1", READER)
@@ -245,7 +248,7 @@ def test_purge_reads_retention_from_the_policy(tmp_path: Path) -> None:
     doc = POLICY.model_dump(mode="json")
     doc["purposes"]["personalization"]["retention_days"] = 30
     short = type(POLICY).model_validate(doc)
-    keys = LocalKeyFileService(tmp_path / "keys.json")
+    keys = InMemoryKeyService()
     service = ProfileService(InMemoryProfileStore(), EnvelopeCipher(keys), InMemoryConsentLedger(), short, Clock())
     service.create_reader("r1", "riverside", [Purpose.PERSONALIZATION])
     service.create_reader("r2", "riverside", [Purpose.PERSONALIZATION, Purpose.ANALYTICS])

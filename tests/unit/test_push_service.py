@@ -12,9 +12,9 @@ import pytest
 from factories import make_cluster
 from lxml import etree
 
-from consortium.adapters.local.key_file import LocalKeyFileService
 from consortium.adapters.memory.clusters import InMemoryClusterStore
 from consortium.adapters.memory.consent import InMemoryConsentLedger
+from consortium.adapters.memory.keys import InMemoryKeyService
 from consortium.adapters.memory.profiles import InMemoryProfileStore
 from consortium.dedup.state import ClusterChange
 from consortium.errors import NotFoundError, ValidationError
@@ -77,7 +77,7 @@ class Hub:
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Hub:
-    keys = LocalKeyFileService(tmp_path / "keys" / "kek.json")
+    keys = InMemoryKeyService()
     clusters = InMemoryClusterStore()
     clock = Clock()
     profiles = ProfileService(

@@ -5,17 +5,11 @@ first use with mode 0600. :meth:`LocalKeyFileService.rotate` adds a new current 
 rewrap` moves a wrapped data key to it; once every wrapped key has moved, :meth:`~LocalKeyFileService.retire`
 removes the old KEK.
 
-A wrapped data key (format version 2)::
-
-    b"LK2" | length of the KEK id (1 byte) | KEK id (ASCII) | nonce (12 bytes) | AES-256-GCM(data key) and tag
-
-with the format tag, the KEK id and the canonical JSON of the encryption context as associated data. The AES key
-is not the KEK itself but HMAC-SHA256(context secret, ``b"LK2"`` | KEK): each encryption context (each reader)
-also has a random 32-byte *context secret* of its own, one 0600 file in the folder ``<key file>.contexts/``
+Data keys are wrapped in the format of :mod:`consortium.adapters.kek_wrapping`: each encryption context (each
+reader) has a random 32-byte *context secret* of its own, one 0600 file in the folder ``<key file>.contexts/``
 named by the SHA-256 of the context. :meth:`LocalKeyFileService.destroy` deletes that file, after which no copy
 of a data key wrapped for that context (a copy of the database, a backup) can be unwrapped any more, even though
-the KEK stays. Format version 1 (``b"LK1"``, the KEK alone, no context secret) is still unwrapped; :meth:`rewrap`
-moves such keys to version 2.
+the KEK stays.
 
 The guarantee covers copies of wrapped keys and ciphertexts: keep the key file and its ``.contexts`` folder out
 of the backups of the data (as a KMS key is), or a backup of both taken before :meth:`destroy` still opens.
@@ -27,7 +21,6 @@ import base64
 import binascii
 import contextlib
 import hashlib
-import hmac
 import json
 import logging
 import os
@@ -36,11 +29,8 @@ import stat
 import threading
 from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
+from consortium.adapters.kek_wrapping import KEK_BYTES, KekWrappingKeyService, context_bytes, new_kek_id
 from consortium.errors import ConflictError
-from consortium.profiles.crypto import DATA_KEY_BYTES
 from consortium.profiles.ports import DecryptionError, KeyServiceError
 
 if TYPE_CHECKING:
@@ -50,30 +40,12 @@ __all__ = ["InsecureKeyFileError", "LocalKeyFileService"]
 
 logger = logging.getLogger(__name__)
 
-_MAGIC = b"LK1"
-_MAGIC2 = b"LK2"
-_NONCE_BYTES = 12
-_KEK_BYTES = 32
-
 
 class InsecureKeyFileError(KeyServiceError):
     """The key file can be read or written by the group or by others; fix it with ``chmod 600``."""
 
     def __init__(self, message: str, **details: object) -> None:
         super().__init__(message, retryable=False, **details)
-
-
-def _context_bytes(context: dict[str, str]) -> bytes:
-    return json.dumps(context, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _new_kek_id() -> str:
-    return "kek-" + secrets.token_hex(8)
-
-
-def _derive(secret: bytes, kek: bytes) -> bytes:
-    """The AES key that wraps data keys of one context under one KEK (format version 2)."""
-    return hmac.new(secret, _MAGIC2 + kek, hashlib.sha256).digest()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -90,7 +62,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class LocalKeyFileService:
+class LocalKeyFileService(KekWrappingKeyService):
     """KEKs in a local file; each data key is wrapped with AES-256-GCM under the current KEK.
 
     Parameters
@@ -119,41 +91,7 @@ class LocalKeyFileService:
     def __repr__(self) -> str:
         return f"LocalKeyFileService({str(self.path)!r})"
 
-    # -- the port
-
-    def generate_data_key(self, context: dict[str, str]) -> tuple[bytes, bytes]:
-        """A fresh 256-bit data key and its wrapped form under the current KEK."""
-        plaintext = os.urandom(DATA_KEY_BYTES)
-        return plaintext, self._wrap(plaintext, context)
-
-    def unwrap(self, wrapped: bytes, context: dict[str, str]) -> bytes:
-        """The data key inside ``wrapped``; :class:`DecryptionError` if the context differs, the bytes were
-        changed, the KEK is no longer in the file or the context's secret was destroyed."""
-        magic, kek_id, nonce, body = self._parse(wrapped)
-        kek = self._kek(kek_id)
-        if magic == _MAGIC2:
-            secret = self._context_secret(context, create=False)
-            if secret is None:
-                raise DecryptionError(
-                    "wrapped data key does not open: the secret of its encryption context was destroyed (erased)",
-                    kek_id=kek_id,
-                )
-            kek = _derive(secret, kek)
-        try:
-            return AESGCM(kek).decrypt(nonce, body, self._associated_data(magic, kek_id, context))
-        except InvalidTag as exc:
-            raise DecryptionError(
-                f"wrapped data key does not open under KEK {kek_id}: its encryption context differs or it was changed",
-                kek_id=kek_id,
-            ) from exc
-
-    def rewrap(self, wrapped: bytes, context: dict[str, str]) -> bytes:
-        """``wrapped`` under the current KEK (unchanged when it already is); the data key stays the same."""
-        plaintext = self.unwrap(wrapped, context)
-        magic, kek_id, _, _ = self._parse(wrapped)
-        if magic == _MAGIC2 and kek_id == self.key_id():
-            return wrapped
-        return self._wrap(plaintext, context)
+    # -- the port: KekWrappingKeyService, over this file
 
     def key_id(self) -> str:
         """The id of the current KEK."""
@@ -169,10 +107,6 @@ class LocalKeyFileService:
         with self._lock:
             self._load()
             return sorted(self._keks)
-
-    def kek_of(self, wrapped: bytes) -> str:
-        """The id of the KEK that ``wrapped`` is wrapped under."""
-        return self._parse(wrapped)[1]
 
     def destroy(self, context: dict[str, str]) -> None:
         """Destroy the secret of ``context``: every data key wrapped for it, every copy included, can no longer be
@@ -192,8 +126,8 @@ class LocalKeyFileService:
         """Add a new KEK and make it current; return its id. Older KEKs stay until :meth:`retire`."""
         with self._lock:
             self._load()
-            kek_id = _new_kek_id()
-            keks = {**self._keks, kek_id: os.urandom(_KEK_BYTES)}
+            kek_id = new_kek_id()
+            keks = {**self._keks, kek_id: os.urandom(KEK_BYTES)}
             self._write(kek_id, keks)
             self._current, self._keks = kek_id, keks
         logger.info("rotated the key file %s: current KEK is now %s", self.path, kek_id)
@@ -216,17 +150,8 @@ class LocalKeyFileService:
 
     # -- inside
 
-    def _wrap(self, plaintext: bytes, context: dict[str, str]) -> bytes:
-        kek_id = self.key_id()
-        secret = self._context_secret(context, create=True)
-        assert secret is not None
-        key = _derive(secret, self._kek(kek_id))
-        nonce = os.urandom(_NONCE_BYTES)
-        header = _MAGIC2 + bytes([len(kek_id)]) + kek_id.encode("ascii")
-        return header + nonce + AESGCM(key).encrypt(nonce, plaintext, self._associated_data(_MAGIC2, kek_id, context))
-
     def _context_path(self, context: dict[str, str]) -> Path:
-        return self.contexts_dir / hashlib.sha256(_context_bytes(context)).hexdigest()
+        return self.contexts_dir / hashlib.sha256(context_bytes(context)).hexdigest()
 
     def _context_secret(self, context: dict[str, str], *, create: bool) -> bytes | None:
         """The context's secret; made (0600, its folder 0700) when ``create`` and missing, else ``None``."""
@@ -242,7 +167,7 @@ class LocalKeyFileService:
                     raise KeyServiceError(f"cannot write a context secret in {self.contexts_dir}: {exc}") from exc
                 else:
                     with os.fdopen(fd, "wb") as handle:
-                        handle.write(os.urandom(_KEK_BYTES))
+                        handle.write(os.urandom(KEK_BYTES))
                         handle.flush()
                         os.fsync(handle.fileno())
                     _fsync_dir(self.contexts_dir)
@@ -261,28 +186,9 @@ class LocalKeyFileService:
                         path=str(self.contexts_dir),
                     )
                 secret = handle.read()
-        if len(secret) != _KEK_BYTES:
-            raise KeyServiceError(f"a context secret in {self.contexts_dir} is not {_KEK_BYTES} bytes", retryable=False)
+        if len(secret) != KEK_BYTES:
+            raise KeyServiceError(f"a context secret in {self.contexts_dir} is not {KEK_BYTES} bytes", retryable=False)
         return secret
-
-    @staticmethod
-    def _associated_data(magic: bytes, kek_id: str, context: dict[str, str]) -> bytes:
-        return magic + kek_id.encode("ascii") + b"\x00" + _context_bytes(context)
-
-    @staticmethod
-    def _parse(wrapped: bytes) -> tuple[bytes, str, bytes, bytes]:
-        magic = wrapped[: len(_MAGIC)]
-        if magic not in (_MAGIC, _MAGIC2) or len(wrapped) < len(_MAGIC) + 1:
-            raise DecryptionError(f"not a wrapped data key of format {_MAGIC.decode()} or {_MAGIC2.decode()}")
-        start = len(_MAGIC) + 1
-        end = start + wrapped[len(_MAGIC)]
-        if len(wrapped) < end + _NONCE_BYTES + 16:
-            raise DecryptionError("wrapped data key is truncated")
-        try:
-            kek_id = wrapped[start:end].decode("ascii")
-        except UnicodeDecodeError as exc:
-            raise DecryptionError("wrapped data key names no valid KEK id") from exc
-        return magic, kek_id, wrapped[end : end + _NONCE_BYTES], wrapped[end + _NONCE_BYTES :]
 
     def _kek(self, kek_id: str) -> bytes:
         with self._lock:
@@ -326,19 +232,19 @@ class LocalKeyFileService:
             keks = {str(k): base64.b64decode(v, validate=True) for k, v in doc["keys"].items()}
         except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as exc:
             raise KeyServiceError(broken, retryable=False) from exc
-        if current not in keks or any(len(v) != _KEK_BYTES for v in keks.values()):
-            raise KeyServiceError(f"{broken}: no current KEK, or a KEK is not {_KEK_BYTES} bytes", retryable=False)
+        if current not in keks or any(len(v) != KEK_BYTES for v in keks.values()):
+            raise KeyServiceError(f"{broken}: no current KEK, or a KEK is not {KEK_BYTES} bytes", retryable=False)
         return current, keks
 
     def _create(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        kek_id = _new_kek_id()
+        kek_id = new_kek_id()
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             return  # another process made it first: use theirs
         with os.fdopen(fd, "wb") as handle:
-            handle.write(self._encode(kek_id, {kek_id: os.urandom(_KEK_BYTES)}))
+            handle.write(self._encode(kek_id, {kek_id: os.urandom(KEK_BYTES)}))
             handle.flush()
             os.fsync(handle.fileno())
         logger.info("created the key file %s with KEK %s", self.path, kek_id)
