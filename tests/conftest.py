@@ -3,6 +3,10 @@
 AWS
     ``moto_server`` runs moto's server on 127.0.0.1 for the whole session (started only when a test asks for
     it) with dummy credentials in the environment; ``aws_client`` makes boto3 clients pointed at it.
+
+Mail
+    ``smtp_server`` starts an aiosmtpd server on 127.0.0.1 with a :class:`mail_peers.Recorder` handler and returns
+    an :class:`~consortium.adapters.local.smtp_mailer.SmtpMailer` pointed at it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,10 @@ import pytest
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+
+    from mail_peers import Recorder
+
+    from consortium.adapters.local.smtp_mailer import SmtpMailer
 
 AWS_REGION = "us-east-1"
 _AWS_ENV = {
@@ -86,3 +94,25 @@ def opensearch_server() -> Iterator[str]:
         yield server.url
     finally:
         server.close()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Callable[[Recorder], SmtpMailer]]:
+    """Start an aiosmtpd server on 127.0.0.1 with a handler; returns a mailer pointed at it."""
+    controllers: list[Any] = []
+
+    from aiosmtpd.controller import Controller
+    from mail_peers import free_port
+
+    from consortium.adapters.local.smtp_mailer import SmtpMailer
+
+    def start(handler: Recorder) -> SmtpMailer:
+        port = free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port)
+        controller.start()
+        controllers.append(controller)
+        return SmtpMailer("127.0.0.1", port, timeout=5.0)
+
+    yield start
+    for controller in controllers:
+        controller.stop()

@@ -4,7 +4,7 @@ explained, delivered once, and the reader's controls (delete, not interested, mu
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,7 @@ from lxml import etree
 from consortium.adapters.memory.clusters import InMemoryClusterStore
 from consortium.adapters.memory.consent import InMemoryConsentLedger
 from consortium.adapters.memory.keys import InMemoryKeyService
+from consortium.adapters.memory.outbox import InMemoryOutbox
 from consortium.adapters.memory.profiles import InMemoryProfileStore
 from consortium.dedup.state import ClusterChange
 from consortium.errors import NotFoundError, ValidationError
@@ -47,25 +48,12 @@ class Clock:
 
 
 @dataclass
-class FakeMailer:
-    """An in-memory mailer; ``fail`` makes the next sends raise."""
-
-    sent: list[tuple[str, EmailMessage]] = field(default_factory=list)
-    fail: DeliveryError | None = None
-
-    def send(self, message: EmailMessage, recipient: str) -> None:
-        if self.fail is not None:
-            raise self.fail
-        self.sent.append((recipient, message))
-
-
-@dataclass
 class Hub:
     profiles: ProfileService
     clusters: InMemoryClusterStore
     push: PushService
     clock: Clock
-    mailer: FakeMailer
+    mailer: InMemoryOutbox
 
     def add(self, *clusters: Cluster) -> None:
         self.clusters.apply(ClusterChange(saved=list(clusters)))
@@ -89,7 +77,7 @@ def hub(tmp_path: Path) -> Hub:
         keys=keys,
         cluster_lookup=clusters.get,
     )
-    mailer = FakeMailer()
+    mailer = InMemoryOutbox()
     push = PushService(
         profiles,
         clusters,
