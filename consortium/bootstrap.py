@@ -24,6 +24,7 @@ from consortium.push.service import PushService
 if TYPE_CHECKING:
     from consortium.dedup.ports import ClusterStore
     from consortium.harvest.ports import BlobStore, RecordStore
+    from consortium.ports import Queue
     from consortium.profiles.ports import ConsentLedger, KeyService, ProfileStore
     from consortium.push.ports import Mailer
     from consortium.search.ports import SearchIndex
@@ -206,6 +207,19 @@ class Container:
                 username=settings.smtp_username,
                 password=password,
             )
+        return None
+
+    @cached_property
+    def push_queue(self) -> Queue | None:
+        """Where a push run fans out, one message per shard of readers: SQS when ``push_queue_url`` is set,
+        else nothing (the run goes in-process)."""
+        if "push_queue" in self._overrides:
+            queue: Queue | None = self._overrides["push_queue"]
+            return queue
+        if self.settings.push_queue_url:
+            from consortium.adapters.aws.sqs_queue import SqsQueue
+
+            return SqsQueue(self.settings.push_queue_url, self._aws_client("sqs"))
         return None
 
     @cached_property

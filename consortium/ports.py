@@ -9,12 +9,15 @@ imports only the models and errors below it, never a feature's services nor an a
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import TYPE_CHECKING, Protocol
+
+from consortium.errors import ValidationError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["Clock", "Queue", "system_clock"]
+__all__ = ["Clock", "Queue", "message_body", "system_clock"]
 
 
 class Clock(Protocol):
@@ -54,5 +57,18 @@ class Queue(Protocol):
 
     def send(self, messages: Sequence[dict[str, object]]) -> int:
         """Enqueue every message (in batches, as the backend allows); return how many were accepted. Raises
-        :class:`~consortium.errors.UpstreamError` when some could not be: none of them is lost silently."""
+        :class:`~consortium.errors.UpstreamError` when some could not be: none of them is lost silently. A message
+        that is not a JSON object is a :class:`~consortium.errors.ValidationError` (:func:`message_body`), before
+        any is sent."""
         ...
+
+
+def message_body(message: dict[str, object], number: int) -> str:
+    """The JSON body of message ``number`` of a send; :class:`ValidationError` naming it when it is not a JSON
+    object (every adapter refuses the same messages, before sending any)."""
+    if not isinstance(message, dict):
+        raise ValidationError(f"message {number} is not a JSON object", position=number)
+    try:
+        return json.dumps(message, separators=(",", ":"), sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"message {number} is not JSON: {exc}", position=number) from exc

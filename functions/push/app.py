@@ -23,9 +23,7 @@ The job
 
 from __future__ import annotations
 
-import datetime as dt
 import html
-import json
 import logging
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qs
@@ -38,12 +36,14 @@ from chalice.app import (
     NotFoundError,
     Response,
 )
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from consortium.bootstrap import Container, bootstrap
 from consortium.http_api import call as _call
 from consortium.http_api import caller_identity, field_errors, json_body
+from consortium.ports import system_clock
 from consortium.profiles.models import Actor, ActorRole
+from consortium.push.fanout import JobRequest, run_shards, start_run
 from consortium.push.models import MAX_ITEMS_LIMIT, Channel, Frequency, ItemAction, MuteKind, ServiceId
 from consortium.push.services import CATALOGUE
 
@@ -54,9 +54,6 @@ if TYPE_CHECKING:
 app = Chalice(app_name="consortium-push")
 logger = logging.getLogger(__name__)
 
-
-"""The SQS queue the job's shard messages go to; unset: the whole job runs in the invoked Lambda."""
-MAX_SHARDS = 1000
 ONE_CLICK = "One-Click"
 
 _hub: Container | None = None
@@ -95,38 +92,6 @@ class MuteBody(BaseModel):
 
     kind: MuteKind
     key: _Text
-
-
-class JobRequest(BaseModel):
-    """The event of :func:`push_schedule` (the Input of its EventBridge Scheduler schedules)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    services: list[ServiceId] | None = None
-    """The services to plan; all of them when null or absent."""
-    shards: int = Field(default=1, ge=1, le=MAX_SHARDS)
-    frequency: Frequency | None = None
-    """Which schedule fired (logged and passed on; the job plans whatever is due, whatever fired)."""
-    now: AwareDatetime | None = None
-    """The moment the run is for (the end of its digests' windows); the current time when absent."""
-
-
-class ShardMessage(BaseModel):
-    """The body of one SQS message of a run: shard ``shard`` of ``shards`` at ``now``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    shard: int = Field(ge=0)
-    shards: int = Field(ge=1, le=MAX_SHARDS)
-    now: AwareDatetime
-    services: list[ServiceId] | None = None
-    frequency: Frequency | None = None
-
-    @model_validator(mode="after")
-    def _shard_in_range(self) -> ShardMessage:
-        if self.shard >= self.shards:
-            raise ValueError(f"the field 'shard' ({self.shard}) must be below 'shards' ({self.shards})")
-        return self
 
 
 # -- the container
@@ -392,80 +357,31 @@ def unsubscribe_one_click(token: str) -> Response:
 # -- the job
 
 
-def _sqs_client() -> Any:
-    import boto3  # noqa: PLC0415 -- only with a queue: the local path never needs boto3
-
-    settings = _container().settings
-    return boto3.client("sqs", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
-
-
 @app.lambda_function(name="push_schedule")
 def push_schedule(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Start a push run: ``{"services": [...] | null, "shards": N, "frequency": F, "now": ISO}`` (all optional).
-    With ``frequency`` only the subscriptions of that frequency are planned (the daily, weekly and monthly
-    schedules may fire at the same moment; each plans its own subscriptions, never another's).
-
-    With a queue (``CONSORTIUM_PUSH_QUEUE_URL``) and ``shards`` above 1, sends one message per shard (``{"shard":
-    k, "shards": N, "now": ..., "services": ...}``) and returns; otherwise runs the whole job here and returns its
-    report. A bad event is answered ``{"ok": false, "error": ...}`` (retrying it would not help).
+    """Start a push run: ``{"services": [...] | null, "shards": N, "frequency": F, "now": ISO}`` (all optional,
+    :class:`~consortium.push.fanout.JobRequest`). With a queue (``CONSORTIUM_PUSH_QUEUE_URL``) and ``shards``
+    above 1, sends one message per shard and returns; otherwise runs the whole job here and returns its report
+    (:func:`~consortium.push.fanout.start_run`). A bad event is answered ``{"ok": false, "error": ...}``
+    (retrying it would not help).
     """
     try:
         request = JobRequest.model_validate(event or {})
     except pydantic.ValidationError as exc:
         logger.error("push_schedule: a bad event: %s", field_errors(exc))
         return {"ok": False, "error": field_errors(exc)}
-    now = request.now or dt.datetime.now(dt.UTC)
-    queue_url = _container().settings.push_queue_url
-    frequencies = None if request.frequency is None else [request.frequency]
-    if request.shards == 1 or not queue_url:
-        report = service().run(now=now, services=request.services, frequencies=frequencies)
-        return {"ok": True, "mode": "in_process", **report.as_dict()}
-
-    from consortium.adapters.aws.push_schedules import send_shard_messages  # noqa: PLC0415 -- boto3, as above
-
-    services = None if request.services is None else [s.value for s in request.services]
-    frequency = None if request.frequency is None else request.frequency.value
-    messages = [
-        {"shard": k, "shards": request.shards, "now": now.isoformat(), "services": services, "frequency": frequency}
-        for k in range(request.shards)
-    ]
-    sent = send_shard_messages(_sqs_client(), queue_url, messages)
-    logger.info("push run at %s (%s): %d shard messages queued", now.isoformat(), request.frequency or "manual", sent)
-    return {"ok": True, "mode": "queued", "now": now.isoformat(), "shards": request.shards, "messages": sent}
+    return {"ok": True, **start_run(service(), _container().push_queue, request, system_clock)}
 
 
 @app.lambda_function(name="push_shard")
 def push_shard(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
-    """Run the shards of an SQS batch (the raw SQS event); answer the SQS partial batch response.
-
-    Each message runs its shard (``hub.push.run(now=, services=, shard=(k, n))``); a message whose body is not a
-    shard message, or whose run fails, is listed in ``batchItemFailures`` so SQS delivers it again (and, after the
-    queue's ``maxReceiveCount``, to its dead-letter queue); the others are done. Logs name the message id and the
-    error's type only: never a body or an error text (either could carry a reader's data).
-    """
-    failures: list[dict[str, str]] = []
+    """Run the shards of an SQS batch (the raw SQS event); answer the SQS partial batch response: the messages
+    whose shard failed (:func:`~consortium.push.fanout.run_shards`) are listed in ``batchItemFailures``, so SQS
+    delivers them again (and, after the queue's ``maxReceiveCount``, to its dead-letter queue)."""
+    messages: list[tuple[str, str]] = []
     for record in event.get("Records") or []:
         message_id = record.get("messageId")
         if not message_id:
             raise ValueError("an SQS record without a messageId: the whole batch is retried")
-        try:
-            message = ShardMessage.model_validate_json(record.get("body") or "")
-            report = service().run(
-                now=message.now,
-                services=message.services,
-                frequencies=None if message.frequency is None else [message.frequency],
-                shard=(message.shard, message.shards),
-            )
-        except Exception as exc:  # one shard's failure must not fail the others
-            logger.error("push shard message %s failed: %s", message_id, type(exc).__name__)
-            failures.append({"itemIdentifier": str(message_id)})
-            continue
-        logger.info(
-            "push shard %d/%d at %s (message %s): %s",
-            message.shard,
-            message.shards,
-            message.now.isoformat(),
-            message_id,
-            json.dumps({k: v for k, v in report.as_dict().items() if k != "digests"}),
-        )
-    return {"batchItemFailures": failures}
+        messages.append((str(message_id), record.get("body") or ""))
+    return {"batchItemFailures": [{"itemIdentifier": failed} for failed in run_shards(service(), messages)]}

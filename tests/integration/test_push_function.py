@@ -21,6 +21,7 @@ from factories import make_cluster
 from consortium.dedup.state import ClusterChange
 from consortium.profiles.consent import Purpose
 from consortium.profiles.models import Actor, ActorRole
+from consortium.push.fanout import ShardMessage
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -304,7 +305,7 @@ def test_the_schedule_fans_out_one_message_per_shard(
         (4, result["now"], None, "weekly")
     }
     # Each message is what the shard handler takes.
-    [message] = [api.module.ShardMessage.model_validate(b) for b in bodies if b["shard"] == 2]
+    [message] = [ShardMessage.model_validate(b) for b in bodies if b["shard"] == 2]
     assert message.shards == 4
 
     # One shard (or no queue): the whole job runs in the invoked Lambda.

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from consortium.adapters.aws.push_schedules import ensure_push_schedules, send_shard_messages
+from consortium.adapters.aws.push_schedules import ensure_push_schedules
+from consortium.adapters.aws.sqs_queue import SqsQueue
 from consortium.errors import UpstreamError
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def test_shard_messages_go_in_batches_of_ten(aws_client: Callable[[str], Any]) -
     queue_url = sqs.create_queue(QueueName=f"push-fanout-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     messages = [{"shard": k, "shards": 23} for k in range(23)]
 
-    assert send_shard_messages(sqs, queue_url, messages) == 23
+    assert SqsQueue(queue_url, sqs).send(messages) == 23
 
     received: list[int] = []
     for _ in range(20):
@@ -85,7 +86,7 @@ class RefusingSqs:
 
 def test_refused_messages_are_an_upstream_error_after_every_batch_was_tried() -> None:
     client = RefusingSqs()
-    with pytest.raises(UpstreamError, match="refused 3 of 25 push messages: InternalError") as raised:
-        send_shard_messages(client, "https://sqs.example/queue", [{"shard": k} for k in range(25)])
+    with pytest.raises(UpstreamError, match="refused 3 of 25 messages: InternalError") as raised:
+        SqsQueue("https://sqs.example/queue", client).send([{"shard": k} for k in range(25)])
     assert raised.value.retryable
     assert client.calls == [10, 10, 5]

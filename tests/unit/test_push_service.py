@@ -4,6 +4,7 @@ explained, delivered once, and the reader's controls (delete, not interested, mu
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from consortium.adapters.memory.consent import InMemoryConsentLedger
 from consortium.adapters.memory.keys import InMemoryKeyService
 from consortium.adapters.memory.outbox import InMemoryOutbox
 from consortium.adapters.memory.profiles import InMemoryProfileStore
+from consortium.adapters.memory.queue import InMemoryQueue
 from consortium.dedup.state import ClusterChange
 from consortium.errors import NotFoundError, ValidationError
 from consortium.models import Availability, Holding
@@ -24,6 +26,7 @@ from consortium.profiles.consent import ConsentError, Purpose, load_consent_poli
 from consortium.profiles.crypto import EnvelopeCipher
 from consortium.profiles.models import Actor, ReaderEvent
 from consortium.profiles.service import ProfileService
+from consortium.push.fanout import JobRequest, run_shards, start_run
 from consortium.push.models import Channel, Frequency, ItemAction, MuteKind, ServiceId
 from consortium.push.ports import DeliveryError
 from consortium.push.service import PushService
@@ -414,6 +417,26 @@ def test_shards_split_the_readers_and_together_cover_them(hub: Hub) -> None:
     assert sum(r.readers for r in reports) == 11
     assert all(r.readers < 11 for r in reports)
     assert sum(r.delivered.get("inbox", 0) for r in reports) == 11
+
+
+def test_a_run_fanned_out_over_a_queue_reaches_every_reader_once(hub: Hub) -> None:
+    for number in range(1, 8):
+        hub.profiles.create_reader(f"r{number}", "riverside", [Purpose.PUSH])
+        hub.profiles.declare_interest(f"r{number}", "class:clc:TP312", READER)
+        hub.push.subscribe(f"r{number}", ServiceId.NEW_IN_CLASS, Channel.INBOX, actor=READER)
+    hub.add(new("rust", "Programming in Rust", ("clc:TP312",)))
+    hub.clock.now = T0 + WEEK
+    queue = InMemoryQueue()
+
+    started = start_run(hub.push, queue, JobRequest(shards=3), hub.clock)
+
+    assert started["mode"] == "queued" and started["messages"] == 3
+    bodies = [(f"m{k}", json.dumps(message)) for k, message in enumerate(queue.receive())]
+    assert run_shards(hub.push, [*bodies, ("m-bad", '{"shard": 5, "shards": 3}')]) == ["m-bad"]
+    assert all(len(hub.push.inbox(f"r{number}", READER)) == 1 for number in range(1, 8))
+    assert run_shards(hub.push, bodies) == []  # delivered twice: nothing is sent twice
+    assert all(len(hub.push.inbox(f"r{number}", READER)) == 1 for number in range(1, 8))
+    assert start_run(hub.push, None, JobRequest(shards=3), hub.clock)["mode"] == "in_process"
 
 
 def test_a_run_for_one_frequency_plans_only_its_subscriptions(hub: Hub) -> None:

@@ -1,4 +1,4 @@
-"""The push job's AWS plumbing: its EventBridge Scheduler schedules, and the fan-out of one run into SQS messages.
+"""The push job's EventBridge Scheduler schedules.
 
 Schedules
     :func:`ensure_push_schedules` keeps one schedule per :class:`~consortium.push.models.Frequency` in a schedule
@@ -9,26 +9,22 @@ Schedules
     frequency, and the daily one alone would serve every subscription; the weekly and monthly ones say when
     those digests are expected, and keep them going if the daily one is ever paused.
 
-Fan-out
-    :func:`send_shard_messages` sends the messages of one run (one per shard of readers) to the push queue with
-    ``SendMessageBatch``, ten at a time.
+The fan-out of one run into one message per shard of readers is :mod:`consortium.push.fanout`, over the
+:class:`~consortium.ports.Queue` port (SQS: :class:`~consortium.adapters.aws.sqs_queue.SqsQueue`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from consortium.errors import UpstreamError
 from consortium.push.models import Frequency
 
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-__all__ = ["PUSH_CRON", "SQS_BATCH", "ensure_push_schedules", "schedule_name", "send_shard_messages"]
+__all__ = ["PUSH_CRON", "ensure_push_schedules", "schedule_name"]
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +35,6 @@ PUSH_CRON: dict[Frequency, str] = {
 }
 """When each frequency's schedule fires, in the schedules' time zone (EventBridge Scheduler cron fields:
 minutes, hours, day of month, month, day of week, year)."""
-
-SQS_BATCH = 10
-"""The most entries one ``SendMessageBatch`` call takes."""
 
 
 def schedule_name(frequency: Frequency) -> str:
@@ -135,33 +128,3 @@ def ensure_push_schedules(
             log.info("updated the schedule %s/%s", group, name)
         names.append(name)
     return names
-
-
-def send_shard_messages(client: Any, queue_url: str, messages: Sequence[dict[str, Any]]) -> int:
-    """Send each message (a JSON object) to the queue, in batches of :data:`SQS_BATCH`; returns how many went.
-
-    Raises :class:`~consortium.errors.UpstreamError` (retryable) when SQS refuses any entry, after trying every
-    batch (a call that fails outright stops there). Sending the run again is safe: a shard run again plans
-    nothing that is already in a reader's sent ledger.
-    """
-    sent = 0
-    refused: list[str] = []
-    for start in range(0, len(messages), SQS_BATCH):
-        chunk = messages[start : start + SQS_BATCH]
-        entries = [
-            {"Id": str(start + number), "MessageBody": json.dumps(body, separators=(",", ":"))}
-            for number, body in enumerate(chunk)
-        ]
-        try:
-            response = client.send_message_batch(QueueUrl=queue_url, Entries=entries)
-        except ClientError as exc:
-            raise UpstreamError(f"SQS refused the push messages: {_code(exc)}") from exc
-        except BotoCoreError as exc:
-            raise UpstreamError(f"cannot reach SQS: {type(exc).__name__}") from exc
-        failed = response.get("Failed") or []
-        sent += len(entries) - len(failed)
-        refused.extend(str(entry.get("Code", "Unknown")) for entry in failed)
-    if refused:
-        codes = ", ".join(sorted(set(refused)))
-        raise UpstreamError(f"SQS refused {len(refused)} of {len(messages)} push messages: {codes}")
-    return sent

@@ -1,0 +1,94 @@
+"""The Queue contract: the in-memory queue, the in-process queue and SQS (moto's server) accept the same messages,
+deliver each one, and refuse a message that is not a JSON object before sending anything."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from consortium.adapters.memory.queue import InMemoryQueue, InProcessQueue
+from consortium.errors import ValidationError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from consortium.ports import Queue
+
+
+@dataclass
+class Backend:
+    queue: Queue
+    delivered: Callable[[int], list[dict[str, Any]]]
+    """Every message delivered so far (waiting for up to ``n`` of them where delivery takes time)."""
+
+
+def _memory() -> Backend:
+    queue = InMemoryQueue()
+    taken: list[dict[str, Any]] = []
+
+    def delivered(_: int) -> list[dict[str, Any]]:
+        taken.extend(queue.receive())
+        return taken
+
+    return Backend(queue, delivered)
+
+
+def _in_process() -> Backend:
+    handled: list[dict[str, Any]] = []
+    return Backend(InProcessQueue(handled.append), lambda _: handled)
+
+
+def _sqs(aws_client: Callable[[str], Any]) -> Backend:
+    from consortium.adapters.aws.sqs_queue import SqsQueue
+
+    sqs = aws_client("sqs")
+    url = sqs.create_queue(QueueName=f"contract-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    received: list[dict[str, Any]] = []
+
+    def delivered(expected: int) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + 10
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            for message in got.get("Messages", []):
+                received.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            if len(received) >= expected or time.monotonic() > deadline or not got.get("Messages"):
+                return received
+
+    return Backend(SqsQueue(url, sqs), delivered)
+
+
+@pytest.fixture(params=["memory", "in_process", "sqs"])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    if request.param == "memory":
+        return _memory()
+    if request.param == "in_process":
+        return _in_process()
+    return _sqs(request.getfixturevalue("aws_client"))
+
+
+def test_every_message_is_delivered_once_as_sent(backend: Backend) -> None:
+    messages: list[dict[str, object]] = [
+        {"shard": k, "shards": 23, "now": "2026-12-01T07:00:00+00:00"} for k in range(23)
+    ]
+    messages[5]["services"] = ["interested_new", "新书"]
+    assert backend.queue.send(messages) == 23
+    delivered = backend.delivered(23)
+    assert sorted(delivered, key=lambda m: int(m["shard"])) == messages
+
+
+def test_sending_nothing_sends_nothing(backend: Backend) -> None:
+    assert backend.queue.send([]) == 0
+    assert backend.delivered(0) == []
+
+
+@pytest.mark.parametrize("bad", [float("nan"), {1, 2}, object()])
+def test_a_message_that_is_not_json_is_refused_before_any_is_sent(backend: Backend, bad: object) -> None:
+    with pytest.raises(ValidationError, match="message 1 is not JSON"):
+        backend.queue.send([{"shard": 0}, {"shard": 1, "bad": bad}])
+    assert backend.delivered(0) == []
