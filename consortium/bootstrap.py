@@ -19,6 +19,7 @@ from consortium.members import MemberRegistry, load_registry
 from consortium.profiles.consent import ConsentPolicy, load_consent_policy
 from consortium.profiles.crypto import EnvelopeCipher
 from consortium.profiles.service import ProfileService
+from consortium.push.ledgers import PUSH_KINDS
 from consortium.push.service import PushService
 
 if TYPE_CHECKING:
@@ -175,8 +176,10 @@ class Container:
 
     @cached_property
     def profiles(self) -> ProfileService:
+        """Readers' personal data. Every feature's kinds of reader item are registered here, whichever entry
+        point runs: withdrawing consent through the profile API deletes what push kept, too."""
         keys = self.key_service
-        return ProfileService(
+        service = ProfileService(
             self.profile_store,
             EnvelopeCipher(keys),
             self.consent_ledger,
@@ -184,6 +187,8 @@ class Container:
             keys=keys,
             cluster_lookup=self.cluster_store.get,
         )
+        service.vault.register(*PUSH_KINDS)
+        return service
 
     @cached_property
     def mailer(self) -> Mailer | None:

@@ -64,6 +64,8 @@ class DataKind(StrEnum):
 
     PROFILE = "profile"
     DECLARED_INTERESTS = "declared_interests"
+    LEARNED_INTERESTS = "learned_interests"
+    """What the hub learned of the reader's interests from their activity (and the works they borrowed)."""
     EVENTS = "events"
     """Searches, views and other activity in the portal."""
     PUSH_HISTORY = "push_history"

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
+import pydantic
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from consortium.classification import InvalidClassCodeError, class_chain
@@ -45,8 +46,10 @@ __all__ = [
     "DECLARED_WEIGHT",
     "EVENT_WEIGHTS",
     "FAST_HALF_LIFE",
+    "RECENT_BORROWS_KEPT",
     "RECENT_EVENTS_KEPT",
     "SLOW_HALF_LIFE",
+    "Borrow",
     "DriftQuiet",
     "EventKind",
     "InterestProfile",
@@ -59,9 +62,11 @@ __all__ = [
     "decayed",
     "declare",
     "from_dict",
+    "keep_declared",
     "key_kind",
     "keys_for_cluster",
     "keys_for_search",
+    "note_borrow",
     "rating_weight",
     "remove",
     "subject_key",
@@ -79,6 +84,8 @@ DECLARED_WEIGHT = 5.0
 """Default weight of a declared interest: about two fresh borrows, so it shows but learned activity can pass it."""
 RECENT_EVENTS_KEPT = 32
 """How many of the latest event times a profile keeps (drift detection counts recent evidence from them)."""
+RECENT_BORROWS_KEPT = 20
+"""How many of the latest borrowed works a profile keeps (push compares new works with them)."""
 MAX_DECLARED_WEIGHT = 100.0
 _NEGLIGIBLE = 1e-9
 
@@ -237,6 +244,15 @@ class DriftQuiet(BaseModel):
     until: AwareDatetime
 
 
+class Borrow(BaseModel):
+    """A work the reader borrowed, and when."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cluster_id: str
+    at: AwareDatetime
+
+
 class InterestProfile(BaseModel):
     """A reader's interests. Treat as immutable: every function here returns a new profile."""
 
@@ -250,6 +266,19 @@ class InterestProfile(BaseModel):
     """The times of the latest :data:`RECENT_EVENTS_KEPT` events, oldest first."""
     event_count: int = 0
     drift_quiet: list[DriftQuiet] = Field(default_factory=list)
+    borrowed: list[Borrow] = Field(default_factory=list)
+    """The latest :data:`RECENT_BORROWS_KEPT` works borrowed, oldest first, each once (its latest borrow): push's
+    "because you borrowed ..." reads them without opening the reader's events."""
+
+
+def note_borrow(profile: InterestProfile, cluster_id: str, at: datetime) -> InterestProfile:
+    """The profile with ``cluster_id`` among its recent borrowings (at its latest borrow time); events may
+    arrive out of order."""
+    at = _aware(at)
+    latest = max([at, *(b.at for b in profile.borrowed if b.cluster_id == cluster_id)])
+    kept = [b for b in profile.borrowed if b.cluster_id != cluster_id] + [Borrow(cluster_id=cluster_id, at=latest)]
+    kept.sort(key=lambda borrow: (borrow.at, borrow.cluster_id))
+    return profile.model_copy(update={"borrowed": kept[-RECENT_BORROWS_KEPT:]})
 
 
 def _aware(at: datetime) -> datetime:
@@ -386,3 +415,13 @@ def to_dict(profile: InterestProfile) -> dict[str, Any]:
 def from_dict(data: dict[str, Any]) -> InterestProfile:
     """The profile :func:`to_dict` gave."""
     return InterestProfile.model_validate(data)
+
+
+def keep_declared(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """What of a stored profile survives the withdrawal of personalization: the declared part only (``None``
+    when nothing was declared, or the payload is no interest profile)."""
+    try:
+        declared = from_dict(payload).declared
+    except pydantic.ValidationError:
+        return None
+    return to_dict(InterestProfile(declared=declared)) if declared else None

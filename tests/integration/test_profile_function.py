@@ -192,7 +192,7 @@ def scheduled_purge(api: Api) -> Any:
 
 def test_the_daily_purge_deletes_expired_events(api: Api, caplog: pytest.LogCaptureFixture) -> None:
     create(api, consents=["personalization"])  # personalization keeps events 365 days
-    now = api.module.service()._clock()
+    now = api.module.service().vault.clock()
     old = {"event_id": "old", "type": "search", "at": (now - dt.timedelta(days=400)).isoformat(), "query": "秘密"}
     new = {"event_id": "new", "type": "search", "at": (now - dt.timedelta(days=10)).isoformat(), "query": "秘密"}
     for event in (old, new):

@@ -16,8 +16,9 @@ from consortium.adapters.memory.profiles import InMemoryProfileStore
 from consortium.errors import NotFoundError
 from consortium.profiles.consent import Purpose, load_consent_policy
 from consortium.profiles.crypto import EnvelopeCipher
+from consortium.profiles.kinds import INTERESTS, PROMPT
 from consortium.profiles.models import Actor, ReaderEvent
-from consortium.profiles.service import INTERESTS, PROMPT, EventOutcome, ProfileService
+from consortium.profiles.service import EventOutcome, ProfileService
 
 if TYPE_CHECKING:
     from consortium.models import Cluster

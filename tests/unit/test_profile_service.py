@@ -17,9 +17,10 @@ from consortium.adapters.memory.profiles import InMemoryProfileStore
 from consortium.errors import NotFoundError
 from consortium.profiles.consent import ConsentError, Purpose, load_consent_policy
 from consortium.profiles.crypto import EnvelopeCipher
+from consortium.profiles.kinds import EVENT, INTERESTS
 from consortium.profiles.models import Actor, AuditAction, Processing, ReaderEvent
 from consortium.profiles.ports import DecryptionError
-from consortium.profiles.service import EVENT, INTERESTS, EventOutcome, ProfileService
+from consortium.profiles.service import EventOutcome, ProfileService
 
 POLICY = load_consent_policy(Path(__file__).resolve().parents[2] / "policies" / "consent.toml")
 T0 = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)

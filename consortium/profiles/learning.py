@@ -1,0 +1,276 @@
+"""Learning from readers: events → interests → drift prompts, and the reader's view and edits of their interests.
+
+A stored event (under the ``personalization`` consent) feeds the learned interests
+(:func:`~consortium.profiles.interests.apply_event`), and a borrowing joins the profile's recent borrowings (push
+reads them without opening every event); then drift is checked and a
+:class:`~consortium.profiles.drift.DriftPrompt` stored unless one is still open.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+
+from consortium.errors import ConsortiumError, NotFoundError
+from consortium.profiles import drift
+from consortium.profiles.consent import Purpose
+from consortium.profiles.interests import (
+    EventKind,
+    InterestProfile,
+    apply_event,
+    declare,
+    from_dict,
+    keys_for_cluster,
+    keys_for_search,
+    note_borrow,
+    remove,
+    to_dict,
+    top_interests,
+)
+from consortium.profiles.kinds import EVENT, INTERESTS, PROMPT
+from consortium.profiles.models import AuditAction, EventType, Processing, ReaderEvent
+from consortium.profiles.vault import ONE, pseudonym
+from consortium.search.query import SearchQuery, parse_query_string
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from consortium.models import Cluster
+    from consortium.profiles.models import Actor, AuditPurpose
+    from consortium.profiles.vault import Vault
+
+__all__ = ["NOT_INTERESTED", "EventOutcome", "Interest", "Learning"]
+
+logger = logging.getLogger(__name__)
+
+NOT_INTERESTED = "not interested"
+"""The feedback text (case and surrounding spaces ignored) that counts against the event's work."""
+
+_CLUSTER_EVENTS = {
+    EventType.VIEW: EventKind.VIEW,
+    EventType.BORROW: EventKind.BORROW,
+    EventType.RETURN: EventKind.BORROW,
+    EventType.HOLD: EventKind.HOLD,
+    EventType.RATING: EventKind.RATING,
+}
+"""How a work's event counts for its interest keys. A return counts like a borrow: finishing a book is as much
+evidence as starting it (a reader who returns unread says so with "not interested" feedback)."""
+_SEARCH_FILTERS = {
+    "class": "classes",
+    "classes": "classes",
+    "subject": "subjects",
+    "subjects": "subjects",
+    "author": "author",
+}
+"""Event filter names that name interests, and the :class:`~consortium.search.query.SearchQuery` field each fills."""
+
+
+class Interest(BaseModel):
+    """One of the reader's top interests: its key, its score now, and whether the reader declared it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str
+    score: float
+    declared: bool
+    learned: bool
+    """Whether activity fed it (a key may be both declared and learned)."""
+
+
+class EventOutcome(StrEnum):
+    """What :meth:`Learning.record_event` did with an event."""
+
+    STORED = "stored"
+    DROPPED_NO_CONSENT = "dropped_no_consent"
+    """The reader has not granted personalization: the event was not stored."""
+    DUPLICATE = "duplicate"
+    """An event with this id was already stored: it was kept as it was."""
+
+
+class Learning:
+    """Events, interests and drift prompts of readers, in the vault.
+
+    ``cluster_lookup`` finds a work by cluster id (``ClusterStore.get``): with it, events about a work teach the
+    reader's learned interests (its classes, subjects and authors); without it only searches do.
+    """
+
+    _vault: Vault
+    _cluster_lookup: Callable[[str], Cluster | None] | None
+
+    # -- events
+
+    def record_event(self, reader_id: str, event: ReaderEvent, actor: Actor) -> EventOutcome:
+        """Store the event, encrypted, if the reader has granted personalization; otherwise drop it. A stored
+        event updates the learned interests, then drift is checked. An event id already stored is ignored
+        (:attr:`EventOutcome.DUPLICATE`)."""
+        vault = self._vault
+        vault.wrapped(reader_id)
+        if not vault.granted(reader_id)[Purpose.PERSONALIZATION]:
+            logger.debug("dropped an event of reader %s: no personalization consent", pseudonym(reader_id))
+            return EventOutcome.DROPPED_NO_CONSENT
+        if vault.store.get(reader_id, EVENT, event.event_id) is not None:
+            return EventOutcome.DUPLICATE
+        vault.write(reader_id, EVENT, {event.event_id: event.model_dump(mode="json")}, actor, Purpose.PERSONALIZATION)
+        self._learn(reader_id, event, actor)
+        return EventOutcome.STORED
+
+    def events(
+        self, reader_id: str, actor: Actor, purpose: AuditPurpose = Purpose.PERSONALIZATION
+    ) -> list[ReaderEvent]:
+        """The reader's stored events, oldest first."""
+        found = [ReaderEvent.model_validate(p) for p in self._vault.read(reader_id, EVENT, actor, purpose).values()]
+        return sorted(found, key=lambda event: (event.at, event.event_id))
+
+    # -- interests
+
+    def get_interests(
+        self, reader_id: str, actor: Actor, purpose: AuditPurpose = Purpose.PERSONALIZATION
+    ) -> dict[str, Any] | None:
+        """The learned interests payload, or ``None`` when nothing was learned (yet, or since a withdrawal)."""
+        found = self._vault.read_one(reader_id, INTERESTS, ONE, actor, purpose)
+        return None if found is None else dict(found)
+
+    def put_interests(self, reader_id: str, payload: dict[str, Any], actor: Actor) -> None:
+        """Replace the learned interests payload; needs personalization consent."""
+        self._vault.write(reader_id, INTERESTS, {ONE: payload}, actor, Purpose.PERSONALIZATION)
+
+    def interests(
+        self, reader_id: str, actor: Actor, n: int = 10, purpose: AuditPurpose = Processing.READER_REQUEST
+    ) -> list[Interest]:
+        """The reader's ``n`` strongest interests now, strongest first, each marked declared and/or learned.
+
+        Declared interests are the reader's own data and show under any purpose; learned ones only while the
+        reader grants personalization (they are deleted on withdrawal anyway)."""
+        profile = self.interest_profile(reader_id, actor, purpose)
+        return [
+            Interest(key=key, score=round(score, 6), declared=declared, learned=key in profile.learned)
+            for key, score, declared in top_interests(profile, self._vault.clock(), n)
+        ]
+
+    def declare_interest(self, reader_id: str, key: str, actor: Actor, weight: float | None = None) -> None:
+        """Add (or reweigh) an interest the reader declares (``class:clc:TP312``, ``subject:...``,
+        ``author:...``); :class:`~consortium.profiles.interests.InvalidInterestKeyError` for a malformed key."""
+        profile = self._profile(reader_id)
+        profile = declare(profile, key) if weight is None else declare(profile, key, weight)
+        self._save_profile(reader_id, profile, actor, Processing.READER_REQUEST)
+
+    def remove_interest(self, reader_id: str, key: str, actor: Actor) -> None:
+        """Remove an interest, declared or learned (a class with its narrower classes)."""
+        profile = remove(self._profile(reader_id), key)
+        self._save_profile(reader_id, profile, actor, Processing.READER_REQUEST)
+
+    def interest_profile(self, reader_id: str, actor: Actor, purpose: AuditPurpose) -> InterestProfile:
+        """The reader's whole interest profile (declared, learned, recent borrowings), for a processing step such
+        as push ranking; needs ``purpose``."""
+        self._vault.check(reader_id, purpose)
+        profile = self._profile(reader_id)
+        self._vault.audit(reader_id, actor, INTERESTS, AuditAction.READ, purpose)
+        return profile
+
+    # -- drift prompts
+
+    def prompts(
+        self, reader_id: str, actor: Actor, purpose: AuditPurpose = Processing.READER_REQUEST
+    ) -> list[drift.DriftPrompt]:
+        """The reader's open (unanswered) drift prompts, oldest first."""
+        self._vault.check(reader_id, purpose)
+        found = self._open_prompts(reader_id)
+        self._vault.audit(reader_id, actor, PROMPT, AuditAction.READ, purpose)
+        return found
+
+    def answer_prompt(self, reader_id: str, prompt_id: str, accept: bool, actor: Actor) -> list[Interest]:
+        """Accept (follow the rising keys, drop the fading ones) or dismiss a drift prompt; the prompt is closed
+        and the reader's top interests afterwards are returned. :class:`NotFoundError` for an unknown prompt."""
+        payload = self._vault.load(reader_id, PROMPT, prompt_id)
+        if payload is None:
+            raise NotFoundError("the reader has no such prompt", prompt_id=prompt_id)
+        prompt = drift.DriftPrompt.model_validate(payload)
+        profile = self._profile(reader_id)
+        profile = drift.accept(profile, prompt) if accept else drift.dismiss(profile, prompt)
+        self._save_profile(reader_id, profile, actor, Processing.READER_REQUEST)
+        self._vault.delete(reader_id, PROMPT, [prompt_id], actor, Processing.READER_REQUEST)
+        return self.interests(reader_id, actor)
+
+    # -- inside
+
+    def _learn(self, reader_id: str, event: ReaderEvent, actor: Actor) -> None:
+        """Feed a stored event to the learned interests and the recent borrowings, then check for drift."""
+        learned = self._event_keys(event)
+        if learned is None:
+            return
+        kind, keys, stars = learned
+        profile = self._profile(reader_id)
+        try:
+            profile = apply_event(profile, kind, keys, event.at, stars=stars)
+        except ConsortiumError as exc:  # a work with an odd class code teaches nothing
+            logger.debug("an event of reader %s taught nothing: %s", pseudonym(reader_id), exc)
+            return
+        if event.type is EventType.BORROW and event.cluster_id is not None:
+            profile = note_borrow(profile, event.cluster_id, event.at)
+        self._save_profile(reader_id, profile, actor, Purpose.PERSONALIZATION)
+        if self._open_prompts(reader_id):
+            return
+        prompt = drift.detect_drift(profile, max(event.at, self._vault.clock()))
+        if prompt is not None and self._vault.store.get(reader_id, PROMPT, prompt.prompt_id) is None:
+            payload = {prompt.prompt_id: prompt.model_dump(mode="json")}
+            self._vault.write(reader_id, PROMPT, payload, actor, Purpose.PERSONALIZATION)
+
+    def _event_keys(self, event: ReaderEvent) -> tuple[EventKind, list[str], int | None] | None:
+        """How an event counts: its kind, the interest keys it touches and a rating's stars; ``None`` when it
+        names nothing to learn (an unknown work, a search naming no class, subject or author)."""
+        if event.type is EventType.SEARCH:
+            keys = keys_for_search(_search_query(event))
+            return (EventKind.SEARCH, keys, None) if keys else None
+        if event.cluster_id is None or self._cluster_lookup is None:
+            return None
+        if event.type is EventType.FEEDBACK:
+            if (event.feedback or "").strip().casefold() != NOT_INTERESTED:
+                return None
+            kind = EventKind.NOT_INTERESTED
+        else:
+            kind = _CLUSTER_EVENTS[event.type]
+        cluster = self._cluster_lookup(event.cluster_id)
+        if cluster is None:
+            return None
+        keys = keys_for_cluster(cluster)
+        return (kind, keys, event.rating) if keys else None
+
+    def _profile(self, reader_id: str) -> InterestProfile:
+        payload = self._vault.load(reader_id, INTERESTS, ONE)
+        return InterestProfile() if payload is None else from_dict(payload)
+
+    def _save_profile(self, reader_id: str, profile: InterestProfile, actor: Actor, purpose: AuditPurpose) -> None:
+        self._vault.save(reader_id, INTERESTS, ONE, to_dict(profile))
+        self._vault.audit(reader_id, actor, INTERESTS, AuditAction.WRITE, purpose)
+
+    def _open_prompts(self, reader_id: str) -> list[drift.DriftPrompt]:
+        found = [drift.DriftPrompt.model_validate(p) for _, p in self._vault.load_all(reader_id, PROMPT)]
+        return sorted(found, key=lambda prompt: (prompt.created_at, prompt.prompt_id))
+
+
+def _search_query(event: ReaderEvent) -> SearchQuery:
+    """The search an event records: its query string parsed as the query box reads it, plus the filters that
+    name interests (``class``, ``subject``, ``author``). Values that don't parse are left out."""
+    try:
+        query = parse_query_string(event.query or "")
+    except ConsortiumError:
+        query = SearchQuery()
+    fields: dict[str, Any] = {}
+    for name, value in event.filters.items():
+        target = _SEARCH_FILTERS.get(name)
+        if target is None:
+            continue
+        values = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        if target == "author":
+            fields["author"] = values[0] if values else None
+        else:
+            fields[target] = [*fields.get(target, getattr(query, target)), *values]
+    if not fields:
+        return query
+    try:
+        return SearchQuery.model_validate({**query.model_dump(), **fields})
+    except ValueError:
+        return query

@@ -1,0 +1,169 @@
+"""Readers' accounts and rights: creation, consent, the profile they declare, export, erasure and retention.
+
+Erasure (:meth:`Readers.erase`) deletes the wrapped data key first, then has the key service destroy what it
+holds for the reader (the local key file's per-reader context secret, see :mod:`consortium.adapters.local.key_file`),
+then deletes the ciphertexts and the consent history and drops the unwrapped key from the cipher's cache: a copy
+of the store taken before erasure no longer opens afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from consortium.errors import ConflictError, NotFoundError
+from consortium.profiles.consent import ConsentEvent, Purpose
+from consortium.profiles.kinds import EVENT, PROFILE, PROMPT, READER
+from consortium.profiles.models import AuditAction, Processing, Reader
+from consortium.profiles.vault import ONE, SYSTEM, pseudonym
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from consortium.profiles.models import Actor, AuditPurpose
+    from consortium.profiles.vault import Vault
+
+__all__ = ["Readers"]
+
+logger = logging.getLogger(__name__)
+
+
+class Readers:
+    """Readers' accounts, consents and rights, in the vault."""
+
+    _vault: Vault
+
+    @property
+    def vault(self) -> Vault:
+        """The personal-data vault every feature keeps its reader items in."""
+        return self._vault
+
+    def create_reader(
+        self,
+        reader_id: str,
+        member: str,
+        consents: list[Purpose],
+        declared: dict[str, Any] | None = None,
+        actor: Actor = SYSTEM,
+    ) -> Reader:
+        """Make the reader: a new wrapped data key, a consent grant per purpose in ``consents``, and the
+        encrypted reader and profile items. :class:`ConflictError` when the reader exists."""
+        vault = self._vault
+        if vault.exists(reader_id):
+            raise ConflictError("the reader exists already", reader_id=reader_id)
+        reader = Reader(reader_id=reader_id, member=member, created_at=vault.clock())
+        vault.create(reader_id)
+        for purpose in dict.fromkeys(consents):
+            vault.record_consent(reader_id, Purpose(purpose), granted=True)
+        vault.save(reader_id, READER, ONE, reader.model_dump(mode="json"))
+        vault.save(reader_id, PROFILE, ONE, dict(declared or {}))
+        vault.audit(reader_id, actor, "*", AuditAction.WRITE, Processing.ACCOUNT)
+        logger.info("created reader %s", pseudonym(reader_id))
+        return reader
+
+    def get_reader(self, reader_id: str, actor: Actor, purpose: AuditPurpose = Processing.READER_REQUEST) -> Reader:
+        """The reader's :class:`Reader`; :class:`NotFoundError` for an unknown or erased reader."""
+        return Reader.model_validate(self._read_single(reader_id, READER, actor, purpose))
+
+    def member_of(self, reader_id: str) -> str:
+        """The reader's home library (no personal payload is returned, but the reader item is opened)."""
+        payload = self._vault.load(reader_id, READER, ONE)
+        if payload is None:
+            raise NotFoundError("no such reader (never created, or erased)", reader_id=reader_id)
+        return str(payload["member"])
+
+    def reader_ids(self) -> list[str]:
+        """Every reader with a key, sorted (for jobs that go through all readers)."""
+        store = self._vault.store
+        return [reader_id for reader_id in store.readers() if store.get_key(reader_id) is not None]
+
+    # -- consent
+
+    def grant(self, reader_id: str, purpose: Purpose, actor: Actor = SYSTEM) -> None:
+        """Record that the reader grants ``purpose``."""
+        self._vault.wrapped(reader_id)
+        self._vault.record_consent(reader_id, Purpose(purpose), granted=True)
+
+    def withdraw(self, reader_id: str, purpose: Purpose, actor: Actor = SYSTEM) -> None:
+        """Record that the reader withdraws ``purpose`` and delete what is kept for it (see
+        :meth:`~consortium.profiles.vault.Vault.withdraw`): withdrawing personalization deletes what it learned
+        (declared interests stay), withdrawing push what push kept."""
+        self._vault.withdraw(reader_id, Purpose(purpose), actor)
+
+    def consents(self, reader_id: str) -> dict[Purpose, bool]:
+        """Which purposes the reader grants now (every purpose of the policy, ungranted ones ``False``)."""
+        self._vault.wrapped(reader_id)
+        return self._vault.granted(reader_id)
+
+    def consent_history(self, reader_id: str) -> list[ConsentEvent]:
+        """Every grant and withdrawal of the reader, oldest first."""
+        self._vault.wrapped(reader_id)
+        return self._vault.consent_history(reader_id)
+
+    def item_counts(self, reader_id: str) -> dict[str, int]:
+        """How many encrypted items the reader has, by kind (no data is opened)."""
+        return self._vault.counts(reader_id)
+
+    # -- the profile they declare
+
+    def get_profile(
+        self, reader_id: str, actor: Actor, purpose: AuditPurpose = Processing.READER_REQUEST
+    ) -> dict[str, Any]:
+        """The reader's profile payload."""
+        return dict(self._read_single(reader_id, PROFILE, actor, purpose))
+
+    def put_profile(
+        self,
+        reader_id: str,
+        payload: dict[str, Any],
+        actor: Actor,
+        purpose: AuditPurpose = Processing.READER_REQUEST,
+    ) -> None:
+        """Replace the reader's profile payload (any JSON-able dict)."""
+        self._vault.write(reader_id, PROFILE, {ONE: payload}, actor, purpose)
+
+    # -- the reader's rights
+
+    def export(self, reader_id: str, actor: Actor = SYSTEM) -> dict[str, Any]:
+        """Everything the hub keeps about the reader, decrypted, in one JSON-serializable dict: the reader, every
+        item by kind (the interests, declared and learned, included), the events, the open drift prompts, the
+        consent history and the audit log (this export included)."""
+        vault = self._vault
+        vault.wrapped(reader_id)
+        vault.audit(reader_id, actor, "*", AuditAction.EXPORT, Processing.READER_REQUEST)
+        data: dict[str, Any] = {}
+        listed: dict[str, list[dict[str, Any]]] = {EVENT: [], PROMPT: []}
+        for item, payload in vault.load_all(reader_id):
+            kind = vault.kind(item.kind)
+            if item.kind in listed:
+                listed[item.kind].append(payload)
+            elif kind is not None and kind.single and item.item_id == ONE:
+                data[item.kind] = payload
+            else:
+                data.setdefault(item.kind, {})[item.item_id] = payload
+        return {
+            "reader_id": reader_id,
+            "exported_at": vault.clock().isoformat(),
+            **data,
+            "events": sorted(listed[EVENT], key=lambda e: (str(e.get("at")), str(e.get("event_id")))),
+            "prompts": sorted(listed[PROMPT], key=lambda p: (str(p.get("created_at")), str(p.get("prompt_id")))),
+            "consents": [event.model_dump(mode="json") for event in vault.consent_history(reader_id)],
+            "audit": [entry.model_dump(mode="json") for entry in vault.store.audit_log(reader_id)],
+        }
+
+    def erase(self, reader_id: str, actor: Actor = SYSTEM) -> None:
+        """Erase the reader (see the module notes). Erasing an unknown reader does no harm."""
+        self._vault.erase(reader_id, actor)
+
+    def purge_expired(self, now: dt.datetime | None = None) -> int:
+        """Delete every item older than its retention allows; return how many were deleted (see
+        :meth:`~consortium.profiles.vault.Vault.purge_expired`)."""
+        return self._vault.purge_expired(now)
+
+    # -- inside
+
+    def _read_single(self, reader_id: str, kind: str, actor: Actor, purpose: AuditPurpose) -> dict[str, Any]:
+        payload = self._vault.read_one(reader_id, kind, ONE, actor, purpose)
+        if payload is None:
+            raise NotFoundError(f"the reader has no {kind}", reader_id=reader_id, kind=kind)
+        return dict(payload)

@@ -1,0 +1,94 @@
+"""What a reader does with what was pushed: the history, deleting an item or marking it "not interested",
+muting a class, author or series, and the portal inbox."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from consortium.errors import NotFoundError, ValidationError
+from consortium.profiles.interests import key_kind
+from consortium.profiles.learning import NOT_INTERESTED
+from consortium.profiles.models import EventType, Processing, ReaderEvent
+from consortium.push.ledgers import INBOX, MUTE, mute_id
+from consortium.push.models import ItemAction, Mute, MuteKind, SentItem
+
+if TYPE_CHECKING:
+    from consortium.ports import Clock
+    from consortium.profiles.models import Actor
+    from consortium.profiles.service import ProfileService
+    from consortium.push.ledgers import PushLedgers
+
+__all__ = ["ReaderControls"]
+
+
+class ReaderControls:
+    """The reader's controls over what push sent them (none needs a consent: they are the reader's requests)."""
+
+    _ledgers: PushLedgers
+    _profiles: ProfileService
+    _clock: Clock
+
+    def history(self, reader_id: str, actor: Actor, *, include_deleted: bool = False) -> list[SentItem]:
+        """What was pushed to the reader, newest first (items the reader deleted left out)."""
+        items = self._ledgers.sent(reader_id, actor, Processing.READER_REQUEST).values()
+        return sorted(
+            (i for i in items if include_deleted or not i.deleted), key=lambda i: (i.at, i.cluster_id), reverse=True
+        )
+
+    def act(self, reader_id: str, cluster_id: str, action: ItemAction, actor: Actor) -> SentItem:
+        """Delete a pushed item from the history, or mark it "not interested" (also negative evidence for the
+        profile, when the reader grants personalization). Either way it is never pushed again."""
+        item = self._ledgers.sent_item(reader_id, cluster_id, actor, Processing.READER_REQUEST)
+        if item is None:
+            raise NotFoundError("nothing with this id was pushed to the reader", cluster_id=cluster_id)
+        if ItemAction(action) is ItemAction.DELETE:
+            item = item.model_copy(update={"deleted": True})
+        else:
+            item = item.model_copy(update={"not_interested": True})
+            event = ReaderEvent(
+                event_id=f"push-not-interested-{cluster_id}",
+                type=EventType.FEEDBACK,
+                at=self._clock(),
+                cluster_id=cluster_id,
+                feedback=NOT_INTERESTED,
+            )
+            self._profiles.record_event(reader_id, event, actor)  # dropped unless personalization is granted
+        self._ledgers.save_sent(reader_id, [item], actor, Processing.READER_REQUEST)
+        return item
+
+    def mute(self, reader_id: str, kind: MuteKind, key: str, actor: Actor) -> Mute:
+        """Never push works of this class (and the classes under it), author or series again."""
+        kind = MuteKind(kind)
+        key = key.strip()
+        if kind is MuteKind.CLASS and (not key.startswith("class:") or key_kind(key) != "class"):
+            raise ValidationError("a class mute takes a class key such as class:clc:TP3", key=key)
+        if kind is MuteKind.AUTHOR and (not key.startswith("author:") or key_kind(key) != "author"):
+            raise ValidationError("an author mute takes an author key such as 'author:liu cixin'", key=key)
+        try:
+            mute = Mute(kind=kind, key=key, at=self._clock())
+        except ValueError as exc:
+            raise ValidationError(f"invalid mute: {exc}", kind=kind.value) from exc
+        self._ledgers.save_mute(reader_id, mute, actor, Processing.READER_REQUEST)
+        return mute
+
+    def unmute(self, reader_id: str, kind: MuteKind, key: str, actor: Actor) -> None:
+        self._ledgers.delete(reader_id, MUTE, [mute_id(MuteKind(kind), key.strip())], actor, Processing.READER_REQUEST)
+
+    def mutes(self, reader_id: str, actor: Actor) -> list[Mute]:
+        return self._ledgers.mutes(reader_id, actor, Processing.READER_REQUEST)
+
+    def inbox(self, reader_id: str, actor: Actor) -> list[dict[str, Any]]:
+        """The digests delivered to the portal inbox, newest first: ``{"at", "digest", "read"}`` as JSON."""
+        entries = self._ledgers.inbox(reader_id, actor, Processing.READER_REQUEST).values()
+        ordered = sorted(entries, key=lambda entry: entry.digest.window_end, reverse=True)
+        return [entry.model_dump(mode="json") for entry in ordered]
+
+    def mark_read(self, reader_id: str, digest_id: str, actor: Actor) -> None:
+        entry = self._ledgers.inbox_entry(reader_id, digest_id, actor, Processing.READER_REQUEST)
+        if entry is None:
+            raise NotFoundError("no such digest in the reader's inbox", digest_id=digest_id)
+        read = entry.model_copy(update={"read": True})
+        self._ledgers.save_inbox_entry(reader_id, digest_id, read, actor, Processing.READER_REQUEST)
+
+    def delete_from_inbox(self, reader_id: str, digest_id: str, actor: Actor) -> None:
+        self._ledgers.delete(reader_id, INBOX, [digest_id], actor, Processing.READER_REQUEST)

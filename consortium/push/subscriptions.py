@@ -1,0 +1,173 @@
+"""Readers' subscriptions to push services, their private tokens (feed URL, one-click unsubscribe) and the Atom
+feed a token opens."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import logging
+import secrets
+from typing import TYPE_CHECKING
+
+from consortium.errors import NotFoundError, ValidationError
+from consortium.profiles.consent import Purpose
+from consortium.profiles.models import Actor, ActorRole, Processing
+from consortium.push.atom import FeedEntry, atom_feed
+from consortium.push.models import Channel, Frequency, ServiceId, Subscription
+from consortium.push.render import SERVICE_NAMES
+from consortium.push.services import CATALOGUE
+from consortium.search.query import parse_query_string
+
+if TYPE_CHECKING:
+    from consortium.ports import Clock
+    from consortium.push.ledgers import PushLedgers
+    from consortium.push.urls import HubUrls
+
+__all__ = ["Subscriptions"]
+
+logger = logging.getLogger(__name__)
+
+FEED_ENTRIES = 100
+"""The most entries a feed shows (the newest)."""
+
+
+def _new_token(reader_id: str) -> str:
+    """``<reader id, base64url>.<32 random bytes, base64url>``: the first part finds the reader, the whole is
+    compared with the token kept (encrypted) in the reader's subscription."""
+    owner = base64.urlsafe_b64encode(reader_id.encode()).decode().rstrip("=")
+    return f"{owner}.{secrets.token_urlsafe(32)}"
+
+
+def _token_owner(token: str) -> str:
+    owner, dot, secret = token.partition(".")
+    if not dot or not owner or len(secret) < 32:
+        raise NotFoundError("no such feed or link (the token is malformed)")
+    try:
+        return base64.urlsafe_b64decode(owner + "=" * (-len(owner) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise NotFoundError("no such feed or link (the token is malformed)") from exc
+
+
+class Subscriptions:
+    """Subscribing, unsubscribing (also by token) and feeds."""
+
+    _ledgers: PushLedgers
+    _clock: Clock
+    _urls: HubUrls
+
+    def subscribe(
+        self,
+        reader_id: str,
+        service: ServiceId,
+        channel: Channel,
+        *,
+        actor: Actor,
+        frequency: Frequency | None = None,
+        max_items: int = 10,
+        query: str | None = None,
+        email: str | None = None,
+    ) -> tuple[Subscription, str]:
+        """Subscribe (or change a subscription): returns it and its new private token (feed URL, unsubscribe
+        link; an earlier token stops working). Needs the ``push`` consent."""
+        service = ServiceId(service)
+        info = CATALOGUE[service]
+        if not info.available:
+            raise ValidationError(f"the service {service.value} is not available yet: {info.description_en}")
+        if query is not None:
+            parse_query_string(query)  # a saved search that does not parse is refused now, not at every run
+        now = self._clock()
+        old = self._ledgers.subscription(reader_id, service, actor, Purpose.PUSH)
+        token = _new_token(reader_id)
+        try:
+            subscription = Subscription(
+                service=service,
+                channel=channel,
+                frequency=frequency or info.default_frequency,
+                max_items=max_items,
+                query=query,
+                email=email,
+                created_at=old.created_at if old else now,
+                last_digest_at=old.last_digest_at if old and old.active else now,
+                token=token,
+            )
+        except ValueError as exc:
+            raise ValidationError(f"invalid subscription to {service.value}: {exc}", service=service.value) from exc
+        self._ledgers.save_subscription(reader_id, subscription, actor, Purpose.PUSH)
+        logger.info("a reader subscribed to %s by %s", service.value, channel.value)
+        return subscription, token
+
+    def unsubscribe(self, reader_id: str, service: ServiceId, actor: Actor) -> None:
+        """End the subscription (kept inactive, its token revoked). Needs no consent."""
+        old = self._ledgers.subscription(reader_id, ServiceId(service), actor, Processing.READER_REQUEST)
+        if old is None:
+            raise NotFoundError("the reader has no such subscription", service=ServiceId(service).value)
+        ended = old.model_copy(update={"active": False, "token": None})
+        self._ledgers.save_subscription(reader_id, ended, actor, Processing.READER_REQUEST)
+
+    def unsubscribe_by_token(self, token: str) -> ServiceId:
+        """The one-click unsubscribe link: ends the subscription the token belongs to."""
+        reader_id, subscription = self.by_token(token)
+        self.unsubscribe(reader_id, subscription.service, Actor(actor_id=reader_id, role=ActorRole.READER))
+        return subscription.service
+
+    def subscriptions(self, reader_id: str, actor: Actor) -> list[Subscription]:
+        """The reader's subscriptions, active and ended, by service."""
+        return self._ledgers.subscriptions(reader_id, actor, Processing.READER_REQUEST)
+
+    def by_token(self, token: str) -> tuple[str, Subscription]:
+        """The reader and the active subscription a private token belongs to; :class:`NotFoundError` for a
+        malformed, revoked or unknown token."""
+        reader_id = _token_owner(token)
+        actor = Actor(actor_id=reader_id, role=ActorRole.READER)
+        try:
+            subscriptions = self.subscriptions(reader_id, actor)
+        except NotFoundError as exc:
+            raise NotFoundError("no such feed or link") from exc
+        for subscription in subscriptions:
+            if subscription.token and hmac.compare_digest(subscription.token.encode(), token.encode()):
+                if not subscription.active:
+                    break
+                return reader_id, subscription
+        raise NotFoundError("no such feed or link (revoked, or never made)")
+
+    def feed_url(self, token: str) -> str:
+        return self._urls.feed(token)
+
+    def unsubscribe_url(self, token: str) -> str:
+        return self._urls.unsubscribe(token)
+
+    def feed(self, token: str) -> bytes:
+        """The Atom feed of the subscription the token belongs to: what was pushed through it, newest first."""
+        reader_id, subscription = self.by_token(token)
+        if subscription.channel is not Channel.ATOM:
+            raise NotFoundError("no such feed (this subscription is not delivered as a feed)")
+        reader = Actor(actor_id=reader_id, role=ActorRole.READER)
+        sent = sorted(
+            (
+                item
+                for item in self._ledgers.sent(reader_id, reader, Processing.READER_REQUEST).values()
+                if not item.deleted and item.service is subscription.service and item.channel is Channel.ATOM
+            ),
+            key=lambda item: (item.at, item.cluster_id),
+            reverse=True,
+        )
+        digests = self._ledgers.digests(reader_id, reader, Processing.READER_REQUEST)
+        entries = []
+        for item in sent[:FEED_ENTRIES]:
+            record = digests.get(item.digest_id)
+            if record is None or record.status != "delivered":
+                continue
+            full = record.items_full[item.cluster_id]
+            entries.append(
+                FeedEntry(item=full, sent_at=item.at, digest_id=item.digest_id, link=self._urls.work(item.cluster_id))
+            )
+        updated = entries[0].sent_at if entries else subscription.created_at
+        name = SERVICE_NAMES.get(subscription.service, subscription.service.value)
+        return atom_feed(
+            entries,
+            feed_id=f"{reader_id}/{subscription.service.value}/{subscription.created_at.isoformat()}",
+            title=name,
+            self_url=self.feed_url(token),
+            updated=updated,
+        )
