@@ -12,10 +12,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from chalice.app import ForbiddenError
 from chalice.test import Client
 
-from consortium.profiles.consent import ConsentError
+from consortium.http import identity
 
 FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "profile"
 NOW = "2026-03-01T10:00:00+00:00"
@@ -130,20 +129,10 @@ def test_interests_and_prompts(api: Api) -> None:
     assert api.call("get", "/readers/nobody/interests")[0] == 404
 
 
-def test_a_missing_consent_is_403(api: Api) -> None:
-    # No reader route needs a consent purpose today (the reader's own access is a right, events without
-    # personalization are dropped): check the error table itself.
-    def refused() -> None:
-        raise ConsentError("consent for purpose 'push' has not been granted", purpose="push")
-
-    with pytest.raises(ForbiddenError, match="'push'"):
-        api.module._call(refused)
-
-
 def test_an_authorized_reader_acts_only_on_their_own_id(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     create(api, "r1")
     create(api, "r2")
-    monkeypatch.setattr(api.module, "_identity", lambda: "r1")
+    monkeypatch.setattr(identity, "caller_identity", lambda app: "r1")  # as an authorizer would
     assert api.call("get", "/readers/r1/profile")[0] == 200
     status, error = api.call("get", "/readers/r2/profile")
     assert status == 403 and "own data" in error["Message"]

@@ -19,6 +19,7 @@ from chalice.test import Client
 from factories import make_cluster
 
 from consortium.dedup.state import ClusterChange
+from consortium.http import identity
 from consortium.profiles.consent import Purpose
 from consortium.profiles.models import Actor, ActorRole
 
@@ -47,7 +48,7 @@ class Api:
 
     @property
     def hub(self) -> Container:
-        hub: Container = self.module._container()
+        hub: Container = self.module.container()
         return hub
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
@@ -235,7 +236,7 @@ def test_bad_bodies_name_the_field(api: Api) -> None:
 def test_an_authorized_reader_acts_only_on_their_own_id(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     api.reader("r1")
     api.reader("r2")
-    monkeypatch.setattr(api.module, "_identity", lambda: "r1")
+    monkeypatch.setattr(identity, "caller_identity", lambda app: "r1")  # as an authorizer would
     assert api.call("get", "/readers/r1/subscriptions")[0] == 200
     status, error = api.call("put", "/readers/r2/subscriptions/interested_new", {"channel": "inbox"})
     assert status == 403 and "own data" in error["Message"]
@@ -289,7 +290,7 @@ def test_the_schedule_fans_out_one_message_per_shard(
     monkeypatch.setenv("CONSORTIUM_PUSH_QUEUE_URL", queue_url)
     monkeypatch.setenv("CONSORTIUM_AWS_ENDPOINT_URL", moto_server)
     monkeypatch.setenv("CONSORTIUM_AWS_REGION", "us-east-1")
-    monkeypatch.setattr(api.module, "_hub", None)  # a new Lambda environment: settings read again
+    api.module.container.reset()  # a new Lambda environment: settings read again
 
     result = api.client.lambda_.invoke("push_schedule", {"shards": 4, "frequency": "weekly"}).payload
 
@@ -310,5 +311,5 @@ def test_the_schedule_fans_out_one_message_per_shard(
     # One shard (or no queue): the whole job runs in the invoked Lambda.
     assert api.client.lambda_.invoke("push_schedule", {"shards": 1}).payload["mode"] == "in_process"
     monkeypatch.delenv("CONSORTIUM_PUSH_QUEUE_URL")
-    monkeypatch.setattr(api.module, "_hub", None)
+    api.module.container.reset()
     assert api.client.lambda_.invoke("push_schedule", {"shards": 4}).payload["mode"] == "in_process"
