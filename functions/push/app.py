@@ -30,19 +30,20 @@ import html
 import json
 import logging
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 import pydantic
 from chalice.app import BadRequestError, Chalice, NotFoundError, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from consortium.http import (
+    ONE_CLICK,
     LambdaContainer,
     RequestBody,
     Text,
     caller_actor,
     field_errors,
     http_errors,
+    one_click,
     parse_body,
     private_page,
     private_response,
@@ -61,7 +62,6 @@ container = LambdaContainer()
 
 MAX_SHARDS = 1000
 """The most shards one run may fan out to."""
-ONE_CLICK = "One-Click"
 
 
 # -- bodies and events
@@ -297,20 +297,6 @@ def unsubscribe_page(token: str) -> Response:
     return private_page("Unsubscribe · 退订", content)
 
 
-def _one_click() -> bool:
-    """Whether the current request's body is the RFC 8058 ``List-Unsubscribe=One-Click`` (form-encoded, or the
-    multipart form some mail clients send)."""
-    request = app.current_request
-    if request is None:
-        return False
-    raw_body = request.raw_body
-    raw = raw_body.decode("utf-8", "replace") if isinstance(raw_body, bytes) else raw_body
-    content_type = str(request.headers.get("content-type", "")).lower()
-    if content_type.startswith("multipart/form-data"):
-        return 'name="List-Unsubscribe"' in raw and ONE_CLICK in raw
-    return parse_qs(raw).get("List-Unsubscribe") == [ONE_CLICK]
-
-
 @app.route(
     "/push/unsubscribe/{token}",
     methods=["POST"],
@@ -320,7 +306,7 @@ def _one_click() -> bool:
 def unsubscribe_one_click(token: str) -> Response:
     """RFC 8058 one-click unsubscribe: a POST whose body is ``List-Unsubscribe=One-Click`` (the mail client's,
     or the confirmation page's form)."""
-    if not _one_click():
+    if not one_click(app):
         raise BadRequestError(f"field 'List-Unsubscribe': the body must be List-Unsubscribe={ONE_CLICK} (RFC 8058)")
     info = CATALOGUE[service().unsubscribe_by_token(token)]
     content = (

@@ -10,7 +10,16 @@ from chalice.app import AuthRequest, AuthResponse, Chalice
 from chalice.test import Client
 
 from consortium import errors
-from consortium.http import LambdaContainer, RequestBody, Text, caller_actor, http_errors, identity, parse_body
+from consortium.http import (
+    LambdaContainer,
+    RequestBody,
+    Text,
+    caller_actor,
+    http_errors,
+    identity,
+    one_click,
+    parse_body,
+)
 from consortium.profiles.consent import ConsentError
 from consortium.profiles.models import ActorRole
 
@@ -21,6 +30,10 @@ FAILURES: dict[str, Exception] = {
     "invalid": errors.ValidationError("bad scheme 'nope'"),
     "bug": RuntimeError("a bug"),
 }
+
+
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
 
 
 class Note(RequestBody):
@@ -52,6 +65,10 @@ def make_app() -> Chalice:
         body = parse_body(app, Note, or_query=request is not None and request.method == "DELETE")
         actor = caller_actor(app, reader_id, ActorRole.MEMBER_STAFF if body.pinned else ActorRole.READER)
         return {"note": body.model_dump(), "actor": actor.model_dump(mode="json")}
+
+    @app.route("/unsubscribe", methods=["POST"], content_types=[FORM, MULTIPART])
+    def unsubscribe() -> dict[str, bool]:
+        return {"one_click": one_click(app)}
 
     return app
 
@@ -121,3 +138,19 @@ def test_the_container_is_built_once_until_reset() -> None:
     assert container() is container() is built[0]
     container.reset()
     assert container() is built[1] and len(built) == 2
+
+
+def test_one_click_unsubscribe_is_the_rfc_8058_body_only() -> None:
+    def posted(body: str, content_type: str) -> bool:
+        with Client(make_app()) as client:
+            response = client.http.post("/unsubscribe", headers={"Content-Type": content_type}, body=body)
+        answer: bool = json.loads(response.body)["one_click"]
+        return answer
+
+    part = '--b\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n--b--\r\n'
+    multipart = f"{MULTIPART}; boundary=b"
+    assert posted("List-Unsubscribe=One-Click", FORM) is True
+    assert posted("List-Unsubscribe=Yes", FORM) is False
+    assert posted("", FORM) is False
+    assert posted(part.format(name="List-Unsubscribe", value="One-Click"), multipart) is True
+    assert posted(part.format(name="Other", value="x"), multipart) is False
