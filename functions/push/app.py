@@ -123,7 +123,7 @@ class ShardMessage(BaseModel):
         return self
 
 
-# -- the container
+# -- the service, path parameters and views
 
 
 def service() -> PushService:
