@@ -24,6 +24,7 @@ lint: install
 	$(BIN)/ruff check consortium functions tests bench infra
 	$(BIN)/ruff format --check consortium functions tests bench infra
 
+# mypy strict over consortium/, functions/ (each app.py as functions.<name>.app) and bench/: see [tool.mypy].
 typecheck: install
 	$(BIN)/mypy
 

@@ -402,15 +402,15 @@ def simulate(books: Path = DEFAULT_BOOKS, readers: int = 2000, seed: int = 7) ->
                     pool = everything[era]
                 else:
                     pool = pools.get((era, rng.choice(interests))) or everything[era]
-                item = pool.draw(rng, home, taken) or everything[era].draw(rng, home, taken)
-                if item is None:
+                drawn = pool.draw(rng, home, taken) or everything[era].draw(rng, home, taken)
+                if drawn is None:
                     continue
-                taken.add(item.item_id)
+                taken.add(drawn.item_id)
                 if era == "old":
                     at = SPLIT_AT - timedelta(seconds=rng.randrange(1, span))
                 else:
-                    at = item.arrived + timedelta(days=rng.randint(1, 60))
-                interactions.append(Interaction(reader, item.item_id, at, home))
+                    at = drawn.arrived + timedelta(days=rng.randint(1, 60))
+                interactions.append(Interaction(reader, drawn.item_id, at, home))
     interactions.sort(key=lambda row: (row.at, row.reader, row.item))
     description = f"simulated: {readers:,} readers over {len(items):,} goodbooks-10k books (seed {seed})"
     return Dataset(items, interactions, SPLIT_AT, description)

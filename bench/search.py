@@ -235,7 +235,7 @@ class Corpus:
             identifiers = []
         year = 2025 - min(75, int(rng.expovariate(1 / 18)))
         copies = rng.choices([1, 2, 3, 4, 5], weights=[60, 25, 10, 4, 1])[0]
-        members = set()
+        members: set[str] = set()
         while len(members) < copies:
             members.add(rng.choices(MEMBERS, weights=MEMBER_WEIGHTS)[0])
         seen = T0 + timedelta(minutes=n)

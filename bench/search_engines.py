@@ -94,7 +94,11 @@ class Fts5SearchIndex:
         db.execute("BEGIN")
         fts_sql = f"INSERT INTO fts(rowid, {', '.join(FTS_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)"
         docs_sql = "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        fts_rows, doc_rows, key_rows, member_rows, class_rows = [], [], [], [], []
+        fts_rows: list[tuple[Any, ...]] = []
+        doc_rows: list[tuple[Any, ...]] = []
+        key_rows: list[tuple[Any, ...]] = []
+        member_rows: list[tuple[str, int]] = []
+        class_rows: list[tuple[str, int]] = []
 
         def flush() -> None:
             db.executemany(fts_sql, fts_rows)

@@ -8,23 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Chalice
+from chalice.app import Chalice
 
-from consortium.bootstrap import Container, bootstrap
 from consortium.errors import ConsortiumError
+from consortium.http import LambdaContainer
 from consortium.members import SourceProtocol
 
 app = Chalice(app_name="consortium-harvest")
-
-_container: Container | None = None
-
-
-def container() -> Container:
-    """The container, built on first use and kept for the life of the Lambda environment."""
-    global _container
-    if _container is None:
-        _container = bootstrap()
-    return _container
+container = LambdaContainer()
 
 
 @app.lambda_function(name="harvest_step")

@@ -3,13 +3,14 @@ interested", mutes, the portal inbox), private Atom feeds and one-click unsubscr
 that plans and delivers digests, fanned out over SQS by shard of readers.
 
 Each route parses the body into its pydantic model, calls one :class:`~consortium.push.service.PushService`
-method and maps errors to HTTP statuses (one table, :data:`_STATUS`). The core package reaches the function
-through ``vendor/`` at build time, as for the other functions.
+method and answers; what every app shares (the container, the caller, bodies, the error table, private pages) is
+in :mod:`consortium.http`. The core package reaches the function through ``vendor/`` at build time, as for the
+other functions.
 
-Authentication is configured at deploy time by the CDK stack, not here. The reader routes trust the identity the
-authorizer puts in ``app.current_request.context`` when there is one (a reader may then only act on their own
-id); without an authorizer (local runs, tests) the reader id in the path is the caller. The token routes
-(``/push/feeds/{token}``, ``/push/unsubscribe/{token}``) need no login: the token is the credential.
+Authentication is configured at deploy time by the CDK stack, not here. The reader routes act as the caller
+:func:`~consortium.http.identity.caller_actor` names (a reader authorized by API Gateway acts only on their own id).
+The token routes (``/push/feeds/{token}``, ``/push/unsubscribe/{token}``) need no login: the token is the
+credential.
 
 The job
     :func:`push_schedule` is what EventBridge Scheduler invokes (see
@@ -23,105 +24,76 @@ The job
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
-from typing import TYPE_CHECKING, Annotated, Any
-from urllib.parse import parse_qs
+from typing import TYPE_CHECKING, Any
 
 import pydantic
-from chalice.app import (
-    BadRequestError,
-    Chalice,
-    ForbiddenError,
-    NotFoundError,
-    Response,
-)
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from chalice.app import BadRequestError, Chalice, NotFoundError, Response
+from pydantic import Field
 
-from consortium.bootstrap import Container, bootstrap
-from consortium.http_api import call as _call
-from consortium.http_api import caller_identity, field_errors, json_body
+from consortium.http import (
+    ONE_CLICK,
+    LambdaContainer,
+    RequestBody,
+    Text,
+    caller_actor,
+    field_errors,
+    http_errors,
+    one_click,
+    parse_body,
+    private_page,
+    private_response,
+)
 from consortium.ports import system_clock
-from consortium.profiles.models import Actor, ActorRole
 from consortium.push.fanout import JobRequest, run_shards, start_run
 from consortium.push.models import MAX_ITEMS_LIMIT, Channel, Frequency, ItemAction, MuteKind, ServiceId
 from consortium.push.services import CATALOGUE
 
 if TYPE_CHECKING:
+    from consortium.profiles.models import Actor
     from consortium.push.models import Subscription
     from consortium.push.service import PushService
 
 app = Chalice(app_name="consortium-push")
 logger = logging.getLogger(__name__)
-
-ONE_CLICK = "One-Click"
-
-_hub: Container | None = None
-
-_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+container = LambdaContainer()
 
 
 # -- bodies and events
 
 
-class SubscriptionBody(BaseModel):
+class SubscriptionBody(RequestBody):
     """The body of ``PUT /readers/{reader_id}/subscriptions/{service}``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     channel: Channel
     frequency: Frequency | None = None
     """The service's default frequency when omitted."""
     max_items: int = Field(default=10, ge=1, le=MAX_ITEMS_LIMIT)
-    query: _Text | None = None
-    email: _Text | None = None
+    query: Text | None = None
+    email: Text | None = None
 
 
-class ItemActionBody(BaseModel):
+class ItemActionBody(RequestBody):
     """The body of ``POST /readers/{reader_id}/push/items/{cluster_id}``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     action: ItemAction
 
 
-class MuteBody(BaseModel):
+class MuteBody(RequestBody):
     """The body of ``PUT`` and ``DELETE /readers/{reader_id}/push/mutes``."""
 
-    model_config = ConfigDict(extra="forbid")
-
     kind: MuteKind
-    key: _Text
+    key: Text
 
 
-# -- the container
-
-
-def _container() -> Container:
-    """The container, built on first use and kept for the life of the Lambda environment."""
-    global _hub
-    if _hub is None:
-        _hub = bootstrap()
-    return _hub
+# -- the service, path parameters and views
 
 
 def service() -> PushService:
     """The push service of the container."""
-    return _container().push
-
-
-# -- errors
-
-
-def _identity() -> str | None:
-    return caller_identity(app)
-
-
-def _actor(reader_id: str) -> Actor:
-    identity = _identity()
-    if identity is not None and identity != reader_id:
-        raise ForbiddenError("a reader may only act on their own data")
-    return Actor(actor_id=identity or reader_id, role=ActorRole.READER)
+    return container().push
 
 
 def _service_id(service_name: str) -> ServiceId:
@@ -150,64 +122,49 @@ def _subscription_view(subscription: Subscription, token: str | None = None) -> 
 
 @app.route("/push/services", methods=["GET"])
 def list_services() -> dict[str, Any]:
-    return {
-        "services": [
-            {
-                "service": info.service.value,
-                "name_en": info.name_en,
-                "name_zh": info.name_zh,
-                "description_en": info.description_en,
-                "description_zh": info.description_zh,
-                "default_frequency": info.default_frequency.value,
-                "available": info.available,
-            }
-            for info in CATALOGUE.values()
-        ]
-    }
+    return {"services": [dataclasses.asdict(info) for info in CATALOGUE.values()]}
 
 
 @app.route("/readers/{reader_id}/subscriptions", methods=["GET"])
+@http_errors
 def list_subscriptions(reader_id: str) -> dict[str, Any]:
-    actor = _actor(reader_id)
-    found = _call(lambda: service().subscriptions(reader_id, actor))
+    found = service().subscriptions(reader_id, caller_actor(app, reader_id))
     return {"reader_id": reader_id, "subscriptions": [_subscription_view(s) for s in found]}
 
 
 @app.route("/readers/{reader_id}/subscriptions/{service_name}", methods=["GET"])
+@http_errors
 def get_subscription(reader_id: str, service_name: str) -> dict[str, Any]:
     wanted = _service_id(service_name)
-    actor = _actor(reader_id)
-    for subscription in _call(lambda: service().subscriptions(reader_id, actor)):
+    for subscription in service().subscriptions(reader_id, caller_actor(app, reader_id)):
         if subscription.service is wanted:
             return {"reader_id": reader_id, **_subscription_view(subscription)}
     raise NotFoundError(f"the reader has no subscription to {wanted.value}")
 
 
 @app.route("/readers/{reader_id}/subscriptions/{service_name}", methods=["PUT"])
+@http_errors
 def subscribe(reader_id: str, service_name: str) -> dict[str, Any]:
     wanted = _service_id(service_name)
-    body = _call(lambda: SubscriptionBody.model_validate(json_body(app)))
-    actor = _actor(reader_id)
-    subscription, token = _call(
-        lambda: service().subscribe(
-            reader_id,
-            wanted,
-            body.channel,
-            actor=actor,
-            frequency=body.frequency,
-            max_items=body.max_items,
-            query=body.query,
-            email=body.email,
-        )
+    body = parse_body(app, SubscriptionBody)
+    subscription, token = service().subscribe(
+        reader_id,
+        wanted,
+        body.channel,
+        actor=caller_actor(app, reader_id),
+        frequency=body.frequency,
+        max_items=body.max_items,
+        query=body.query,
+        email=body.email,
     )
     return {"reader_id": reader_id, **_subscription_view(subscription, token)}
 
 
 @app.route("/readers/{reader_id}/subscriptions/{service_name}", methods=["DELETE"])
+@http_errors
 def unsubscribe(reader_id: str, service_name: str) -> Response:
     wanted = _service_id(service_name)
-    actor = _actor(reader_id)
-    _call(lambda: service().unsubscribe(reader_id, wanted, actor))
+    service().unsubscribe(reader_id, wanted, caller_actor(app, reader_id))
     return Response(body="", status_code=204)
 
 
@@ -215,106 +172,84 @@ def unsubscribe(reader_id: str, service_name: str) -> Response:
 
 
 @app.route("/readers/{reader_id}/push/history", methods=["GET"])
+@http_errors
 def history(reader_id: str) -> dict[str, Any]:
-    actor = _actor(reader_id)
-    found = _call(lambda: service().history(reader_id, actor))
+    found = service().history(reader_id, caller_actor(app, reader_id))
     return {"reader_id": reader_id, "items": [item.model_dump(mode="json") for item in found]}
 
 
 @app.route("/readers/{reader_id}/push/items/{cluster_id}", methods=["POST"])
+@http_errors
 def act_on_item(reader_id: str, cluster_id: str) -> dict[str, Any]:
-    body = _call(lambda: ItemActionBody.model_validate(json_body(app)))
-    actor = _actor(reader_id)
-    item = _call(lambda: service().act(reader_id, cluster_id, body.action, actor))
+    body = parse_body(app, ItemActionBody)
+    item = service().act(reader_id, cluster_id, body.action, caller_actor(app, reader_id))
     return {"reader_id": reader_id, "item": item.model_dump(mode="json")}
 
 
 def _mutes(reader_id: str, actor: Actor) -> dict[str, Any]:
-    found = _call(lambda: service().mutes(reader_id, actor))
+    found = service().mutes(reader_id, actor)
     return {"reader_id": reader_id, "mutes": [mute.model_dump(mode="json") for mute in found]}
 
 
 @app.route("/readers/{reader_id}/push/mutes", methods=["GET"])
+@http_errors
 def get_mutes(reader_id: str) -> dict[str, Any]:
-    return _mutes(reader_id, _actor(reader_id))
+    return _mutes(reader_id, caller_actor(app, reader_id))
 
 
 @app.route("/readers/{reader_id}/push/mutes", methods=["PUT"])
+@http_errors
 def add_mute(reader_id: str) -> dict[str, Any]:
-    body = _call(lambda: MuteBody.model_validate(json_body(app)))
-    actor = _actor(reader_id)
-    _call(lambda: service().mute(reader_id, body.kind, body.key, actor))
+    body = parse_body(app, MuteBody)
+    actor = caller_actor(app, reader_id)
+    service().mute(reader_id, body.kind, body.key, actor)
     return _mutes(reader_id, actor)
 
 
 @app.route("/readers/{reader_id}/push/mutes", methods=["DELETE"])
+@http_errors
 def remove_mute(reader_id: str) -> dict[str, Any]:
-    request = app.current_request
-    assert request is not None
-    body = _call(lambda: MuteBody.model_validate(json_body(app) or dict(request.query_params or {})))
-    actor = _actor(reader_id)
-    _call(lambda: service().unmute(reader_id, body.kind, body.key, actor))
+    body = parse_body(app, MuteBody, or_query=True)
+    actor = caller_actor(app, reader_id)
+    service().unmute(reader_id, body.kind, body.key, actor)
     return _mutes(reader_id, actor)
 
 
 @app.route("/readers/{reader_id}/push/inbox", methods=["GET"])
+@http_errors
 def inbox(reader_id: str) -> dict[str, Any]:
-    actor = _actor(reader_id)
-    return {"reader_id": reader_id, "digests": _call(lambda: service().inbox(reader_id, actor))}
+    return {"reader_id": reader_id, "digests": service().inbox(reader_id, caller_actor(app, reader_id))}
 
 
 @app.route("/readers/{reader_id}/push/inbox/{digest_id}/read", methods=["POST"])
+@http_errors
 def mark_read(reader_id: str, digest_id: str) -> dict[str, Any]:
-    actor = _actor(reader_id)
-    _call(lambda: service().mark_read(reader_id, digest_id, actor))
+    service().mark_read(reader_id, digest_id, caller_actor(app, reader_id))
     return {"reader_id": reader_id, "digest_id": digest_id, "read": True}
 
 
 @app.route("/readers/{reader_id}/push/inbox/{digest_id}", methods=["DELETE"])
+@http_errors
 def delete_from_inbox(reader_id: str, digest_id: str) -> Response:
-    actor = _actor(reader_id)
-    _call(lambda: service().delete_from_inbox(reader_id, digest_id, actor))
+    service().delete_from_inbox(reader_id, digest_id, caller_actor(app, reader_id))
     return Response(body="", status_code=204)
 
 
 # -- by token, no login
 
 
-_PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
-"""Headers of every token page: the URL is a credential, so keep it out of caches, referrers and indexes."""
-
-_PAGE = """<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>{title}</title></head>
-<body>
-<main>
-<h1>{title}</h1>
-{content}
-</main>
-</body>
-</html>
-"""
-
-
-def _page(title: str, content: str, status: int = 200) -> Response:
-    body = _PAGE.format(title=html.escape(title), content=content)
-    headers = {"Content-Type": "text/html; charset=utf-8", **_PRIVATE}
-    return Response(body=body, status_code=status, headers=headers)
-
-
 @app.route("/push/feeds/{token}", methods=["GET"])
+@http_errors
 def feed(token: str) -> Response:
-    xml = _call(lambda: service().feed(token))
-    headers = {"Content-Type": "application/atom+xml; charset=utf-8", **_PRIVATE}
-    return Response(body=xml.decode("utf-8"), status_code=200, headers=headers)
+    return private_response(service().feed(token).decode("utf-8"), "application/atom+xml; charset=utf-8")
 
 
 @app.route("/push/unsubscribe/{token}", methods=["GET"])
+@http_errors
 def unsubscribe_page(token: str) -> Response:
     """A confirmation page with a form that POSTs back here. Opening the link changes nothing: mail scanners and
     link previews follow links, and must not unsubscribe anyone. A revoked or unknown token is a 404."""
-    _, subscription = _call(lambda: service().by_token(token))
+    _, subscription = service().by_token(token)
     info = CATALOGUE[subscription.service]
     content = (
         f"<p>Stop receiving “{html.escape(info.name_en)}”? You can subscribe again at any time in the portal.</p>\n"
@@ -324,7 +259,7 @@ def unsubscribe_page(token: str) -> Response:
         '<button type="submit">Unsubscribe · 退订</button>\n'
         "</form>"
     )
-    return _page("Unsubscribe · 退订", content)
+    return private_page("Unsubscribe · 退订", content)
 
 
 @app.route(
@@ -332,26 +267,18 @@ def unsubscribe_page(token: str) -> Response:
     methods=["POST"],
     content_types=["application/x-www-form-urlencoded", "multipart/form-data"],
 )
+@http_errors
 def unsubscribe_one_click(token: str) -> Response:
     """RFC 8058 one-click unsubscribe: a POST whose body is ``List-Unsubscribe=One-Click`` (the mail client's,
     or the confirmation page's form)."""
-    request = app.current_request
-    assert request is not None
-    raw = (request.raw_body or b"").decode("utf-8", "replace")
-    content_type = (request.headers or {}).get("content-type", "").lower()
-    if content_type.startswith("multipart/form-data"):
-        one_click = 'name="List-Unsubscribe"' in raw and ONE_CLICK in raw
-    else:
-        one_click = parse_qs(raw).get("List-Unsubscribe") == [ONE_CLICK]
-    if not one_click:
+    if not one_click(app):
         raise BadRequestError(f"field 'List-Unsubscribe': the body must be List-Unsubscribe={ONE_CLICK} (RFC 8058)")
-    ended = _call(lambda: service().unsubscribe_by_token(token))
-    info = CATALOGUE[ended]
+    info = CATALOGUE[service().unsubscribe_by_token(token)]
     content = (
         f"<p>You will no longer receive “{html.escape(info.name_en)}”.</p>\n"
         f'<p lang="zh">您将不再收到“{html.escape(info.name_zh)}”。</p>'
     )
-    return _page("Unsubscribed · 已退订", content)
+    return private_page("Unsubscribed · 已退订", content)
 
 
 # -- the job
@@ -370,7 +297,7 @@ def push_schedule(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except pydantic.ValidationError as exc:
         logger.error("push_schedule: a bad event: %s", field_errors(exc))
         return {"ok": False, "error": field_errors(exc)}
-    return {"ok": True, **start_run(service(), _container().push_queue, request, system_clock)}
+    return {"ok": True, **start_run(service(), container().push_queue, request, system_clock)}
 
 
 @app.lambda_function(name="push_shard")

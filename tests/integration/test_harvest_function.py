@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from datetime import UTC, datetime
-from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from chalice.test import Client
+from function_apps import Api, serve
 from marc_builders import book
 from oai_server import FixtureRepository, OaiTestServer, marcxml_record
 
-FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "harvest"
-
-
-def load_app() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("harvest_function_app", FUNCTION_DIR / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.fixture
@@ -33,10 +23,8 @@ def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def invoke(app: ModuleType, payload: dict[str, Any]) -> dict[str, Any]:
-    with Client(app.app, stage_name="test", project_dir=str(FUNCTION_DIR)) as client:
-        response = client.lambda_.invoke("harvest_step", payload)
-    result: dict[str, Any] = response.payload
+def invoke(api: Api, payload: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = api.client.lambda_.invoke("harvest_step", payload).payload
     return result
 
 
@@ -50,14 +38,14 @@ def test_one_oai_page_per_invocation(registry: Path) -> None:
             f'protocol = "oai-pmh"\nurl = "{server.base_url}"\nformat = "marcxml"\n',
             encoding="utf-8",
         )
-        app = load_app()
         steps = []
-        while True:
-            result = invoke(app, {"member": "lakeside", "source": "oai"})
-            assert result["ok"], result
-            steps.append(result["added"])
-            if not result["more"]:
-                break
+        with serve("harvest", Api) as api:
+            while True:
+                result = invoke(api, {"member": "lakeside", "source": "oai"})
+                assert result["ok"], result
+                steps.append(result["added"])
+                if not result["more"]:
+                    break
     assert steps == [2, 4, 5]
     assert result["complete"] is True
 
@@ -69,10 +57,10 @@ def test_one_file_per_invocation_and_errors(registry: Path, tmp_path: Path) -> N
         'protocol = "marc-file"\npath = "f.mrc"\nformat = "marc21"\n',
         encoding="utf-8",
     )
-    app = load_app()
-    result = invoke(app, {"member": "riverside", "source": "file"})
-    assert (result["ok"], result["more"], result["added"]) == (True, False, 7)
-    unknown = invoke(app, {"member": "riverside", "source": "nope"})
-    assert unknown == {"ok": False, "error": "member 'riverside' has no source 'nope'", "retryable": False}
-    assert invoke(app, {"member": 3})["ok"] is False
+    with serve("harvest", Api) as api:
+        result = invoke(api, {"member": "riverside", "source": "file"})
+        assert (result["ok"], result["more"], result["added"]) == (True, False, 7)
+        unknown = invoke(api, {"member": "riverside", "source": "nope"})
+        assert unknown == {"ok": False, "error": "member 'riverside' has no source 'nope'", "retryable": False}
+        assert invoke(api, {"member": 3})["ok"] is False
     json.dumps(result)  # the answer is plain JSON

@@ -3,52 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import logging
-import sys
-from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from chalice.app import ForbiddenError
-from chalice.test import Client
+from function_apps import Api, serve
 
-from consortium.profiles.consent import ConsentError
+from consortium.http import identity
 
-FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "profile"
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
 NOW = "2026-03-01T10:00:00+00:00"
 
 
-def load_app() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("profile_function_app", FUNCTION_DIR / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # pydantic resolves the models' annotations through it
-    spec.loader.exec_module(module)
-    return module
-
-
-class Api:
-    def __init__(self, module: ModuleType, client: Client) -> None:
-        self.module = module
-        self.client = client
-
-    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        kwargs: dict[str, Any] = {}
-        if body is not None:
-            kwargs = {"headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
-        response = getattr(self.client.http, method)(path, **kwargs)
-        return response.status_code, (json.loads(response.body) if response.body else None)
-
-
 @pytest.fixture
-def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     monkeypatch.setenv("CONSORTIUM_DATA_DIR", str(tmp_path / "var"))
-    app = load_app()
-    with Client(app.app, stage_name="test", project_dir=str(FUNCTION_DIR)) as client:
-        yield Api(app, client)
+    with serve("profile", Api) as api:
+        yield api
 
 
 def create(api: Api, reader_id: str = "r1", consents: list[str] | None = None) -> tuple[int, Any]:
@@ -130,20 +105,10 @@ def test_interests_and_prompts(api: Api) -> None:
     assert api.call("get", "/readers/nobody/interests")[0] == 404
 
 
-def test_a_missing_consent_is_403(api: Api) -> None:
-    # No reader route needs a consent purpose today (the reader's own access is a right, events without
-    # personalization are dropped): check the error table itself.
-    def refused() -> None:
-        raise ConsentError("consent for purpose 'push' has not been granted", purpose="push")
-
-    with pytest.raises(ForbiddenError, match="'push'"):
-        api.module._call(refused)
-
-
 def test_an_authorized_reader_acts_only_on_their_own_id(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     create(api, "r1")
     create(api, "r2")
-    monkeypatch.setattr(api.module, "_identity", lambda: "r1")
+    monkeypatch.setattr(identity, "caller_identity", lambda app: "r1")  # as an authorizer would
     assert api.call("get", "/readers/r1/profile")[0] == 200
     status, error = api.call("get", "/readers/r2/profile")
     assert status == 403 and "own data" in error["Message"]

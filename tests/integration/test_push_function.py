@@ -4,65 +4,36 @@ against moto's server."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import logging
-import sys
 import time
 import uuid
-from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from chalice.test import Client
 from factories import make_cluster
+from function_apps import Api, serve
 
 from consortium.dedup.state import ClusterChange
+from consortium.http import identity
 from consortium.profiles.consent import Purpose
 from consortium.profiles.models import Actor, ActorRole
 from consortium.push.fanout import ShardMessage
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
 
     from consortium.bootstrap import Container
 
-FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "push"
 READER = Actor(actor_id="r1", role=ActorRole.READER)
 
 
-def load_app() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("push_function_app", FUNCTION_DIR / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # pydantic resolves the models' annotations through it
-    spec.loader.exec_module(module)
-    return module
-
-
-class Api:
-    def __init__(self, module: ModuleType, client: Client) -> None:
-        self.module = module
-        self.client = client
-
+class PushApi(Api):
     @property
     def hub(self) -> Container:
-        hub: Container = self.module._container()
+        hub: Container = self.module.container()
         return hub
-
-    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        kwargs: dict[str, Any] = {}
-        if body is not None:
-            kwargs = {"headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
-        response = getattr(self.client.http, method)(path, **kwargs)
-        return response.status_code, (json.loads(response.body) if response.body else None)
-
-    def raw(self, method: str, path: str, body: str | None = None, content_type: str | None = None) -> Any:
-        kwargs: dict[str, Any] = {}
-        if body is not None:
-            kwargs = {"headers": {"Content-Type": content_type or "application/json"}, "body": body}
-        return getattr(self.client.http, method)(path, **kwargs)
 
     def reader(self, reader_id: str, consents: tuple[Purpose, ...] = (Purpose.PUSH,)) -> None:
         self.hub.profiles.create_reader(reader_id, "riverside", list(consents))
@@ -74,15 +45,14 @@ def text(response: Any) -> str:
 
 
 @pytest.fixture
-def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PushApi]:
     monkeypatch.setenv("CONSORTIUM_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.delenv("CONSORTIUM_PUSH_QUEUE_URL", raising=False)
-    app = load_app()
-    with Client(app.app, stage_name="test", project_dir=str(FUNCTION_DIR)) as client:
-        yield Api(app, client)
+    with serve("push", PushApi) as api:
+        yield api
 
 
-def add_new_works(api: Api, at: dt.datetime) -> None:
+def add_new_works(api: PushApi, at: dt.datetime) -> None:
     """A programming book and a book of poems, first seen at ``at``."""
     api.hub.cluster_store.apply(
         ClusterChange(
@@ -94,7 +64,7 @@ def add_new_works(api: Api, at: dt.datetime) -> None:
     )
 
 
-def test_the_catalogue_in_two_languages(api: Api) -> None:
+def test_the_catalogue_in_two_languages(api: PushApi) -> None:
     status, found = api.call("get", "/push/services")
     assert status == 200
     services = {s["service"]: s for s in found["services"]}
@@ -104,7 +74,7 @@ def test_the_catalogue_in_two_languages(api: Api) -> None:
     assert services["interested_new"]["default_frequency"] == "weekly"
 
 
-def test_subscribe_run_the_schedule_and_use_history_inbox_mutes_and_feed(api: Api) -> None:
+def test_subscribe_run_the_schedule_and_use_history_inbox_mutes_and_feed(api: PushApi) -> None:
     api.reader("r1")
     api.hub.profiles.declare_interest("r1", "class:clc:TP312", READER)
     status, inbox_sub = api.call(
@@ -182,7 +152,7 @@ def test_subscribe_run_the_schedule_and_use_history_inbox_mutes_and_feed(api: Ap
     assert api.call("delete", "/readers/r1/subscriptions/interested_new")[0] == 404
 
 
-def test_get_unsubscribe_only_asks_and_post_one_click_unsubscribes(api: Api) -> None:
+def test_get_unsubscribe_only_asks_and_post_one_click_unsubscribes(api: PushApi) -> None:
     api.reader("r1")
     _, created = api.call("put", "/readers/r1/subscriptions/interested_new", {"channel": "atom"})
     token = created["token"]
@@ -207,14 +177,14 @@ def test_get_unsubscribe_only_asks_and_post_one_click_unsubscribes(api: Api) -> 
     assert api.raw("post", f"/push/unsubscribe/{token}", "List-Unsubscribe=One-Click", form).status_code == 404
 
 
-def test_without_the_push_consent_subscribing_is_403(api: Api) -> None:
+def test_without_the_push_consent_subscribing_is_403(api: PushApi) -> None:
     api.reader("r2", consents=(Purpose.PERSONALIZATION,))
     status, error = api.call("put", "/readers/r2/subscriptions/interested_new", {"channel": "inbox"})
     assert status == 403 and "'push'" in error["Message"]
     assert api.call("get", "/readers/r2/subscriptions")[1]["subscriptions"] == []
 
 
-def test_bad_bodies_name_the_field(api: Api) -> None:
+def test_bad_bodies_name_the_field(api: PushApi) -> None:
     api.reader("r1")
     status, error = api.call("put", "/readers/r1/subscriptions/interested_new", {"channel": "pigeon"})
     assert status == 400 and "'channel'" in error["Message"]
@@ -233,29 +203,29 @@ def test_bad_bodies_name_the_field(api: Api) -> None:
     assert api.call("get", "/readers/nobody/push/history")[0] == 404
 
 
-def test_an_authorized_reader_acts_only_on_their_own_id(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_authorized_reader_acts_only_on_their_own_id(api: PushApi, monkeypatch: pytest.MonkeyPatch) -> None:
     api.reader("r1")
     api.reader("r2")
-    monkeypatch.setattr(api.module, "_identity", lambda: "r1")
+    monkeypatch.setattr(identity, "caller_identity", lambda app: "r1")  # as an authorizer would
     assert api.call("get", "/readers/r1/subscriptions")[0] == 200
     status, error = api.call("put", "/readers/r2/subscriptions/interested_new", {"channel": "inbox"})
     assert status == 403 and "own data" in error["Message"]
     assert api.call("get", "/readers/r2/push/inbox")[0] == 403
 
 
-def test_a_bad_schedule_event_is_answered_not_raised(api: Api) -> None:
+def test_a_bad_schedule_event_is_answered_not_raised(api: PushApi) -> None:
     result = api.client.lambda_.invoke("push_schedule", {"shards": 0}).payload
     assert result["ok"] is False and "'shards'" in result["error"]
 
 
-def sqs_event(api: Api, bodies: dict[str, str]) -> dict[str, Any]:
+def sqs_event(api: PushApi, bodies: dict[str, str]) -> dict[str, Any]:
     event = api.client.events.generate_sqs_event(message_bodies=list(bodies.values()), queue_name="consortium-push")
     for record, message_id in zip(event["Records"], bodies, strict=True):
         record["messageId"] = message_id  # the generator gives every record the same id
     return event
 
 
-def test_the_shard_handler_reports_only_the_failed_messages(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+def test_the_shard_handler_reports_only_the_failed_messages(api: PushApi, caplog: pytest.LogCaptureFixture) -> None:
     api.reader("r1")
     api.hub.profiles.declare_interest("r1", "class:clc:TP312", READER)
     api.call("put", "/readers/r1/subscriptions/new_in_class", {"channel": "inbox", "frequency": "daily"})
@@ -283,14 +253,14 @@ def test_the_shard_handler_reports_only_the_failed_messages(api: Api, caplog: py
 
 
 def test_the_schedule_fans_out_one_message_per_shard(
-    api: Api, monkeypatch: pytest.MonkeyPatch, moto_server: str, aws_client: Callable[[str], Any]
+    api: PushApi, monkeypatch: pytest.MonkeyPatch, moto_server: str, aws_client: Callable[[str], Any]
 ) -> None:
     sqs = aws_client("sqs")
     queue_url = sqs.create_queue(QueueName=f"consortium-push-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     monkeypatch.setenv("CONSORTIUM_PUSH_QUEUE_URL", queue_url)
     monkeypatch.setenv("CONSORTIUM_AWS_ENDPOINT_URL", moto_server)
     monkeypatch.setenv("CONSORTIUM_AWS_REGION", "us-east-1")
-    monkeypatch.setattr(api.module, "_hub", None)  # a new Lambda environment: settings read again
+    api.module.container.reset()  # a new Lambda environment: settings read again
 
     result = api.client.lambda_.invoke("push_schedule", {"shards": 4, "frequency": "weekly"}).payload
 
@@ -311,5 +281,5 @@ def test_the_schedule_fans_out_one_message_per_shard(
     # One shard (or no queue): the whole job runs in the invoked Lambda.
     assert api.client.lambda_.invoke("push_schedule", {"shards": 1}).payload["mode"] == "in_process"
     monkeypatch.delenv("CONSORTIUM_PUSH_QUEUE_URL")
-    monkeypatch.setattr(api.module, "_hub", None)
+    api.module.container.reset()
     assert api.client.lambda_.invoke("push_schedule", {"shards": 4}).payload["mode"] == "in_process"

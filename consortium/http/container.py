@@ -1,0 +1,47 @@
+"""The container of one Lambda environment: built by :func:`~consortium.bootstrap.bootstrap` on first use, then
+kept at module scope for every later invocation (Chalice's client-getter pattern), so importing an app builds
+nothing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from consortium.bootstrap import bootstrap
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from consortium.bootstrap import Container
+
+__all__ = ["LambdaContainer"]
+
+
+class LambdaContainer:
+    """A lazily built, cached :class:`~consortium.bootstrap.Container`; call it to get the container.
+
+    Parameters
+    ----------
+    build
+        What builds the container (``bootstrap``, reading the ``CONSORTIUM_*`` settings, unless given).
+
+    Examples
+    --------
+    >>> container = LambdaContainer()          # at module scope of a function's app.py: builds nothing yet
+    >>> def service() -> ProfileService:
+    ...     return container().profiles        # the first call builds, the later ones reuse
+    """
+
+    def __init__(self, build: Callable[[], Container] = bootstrap) -> None:
+        self._build = build
+        self._container: Container | None = None
+
+    def __call__(self) -> Container:
+        """The container, built on the first call and kept for the life of the Lambda environment."""
+        if self._container is None:
+            self._container = self._build()
+        return self._container
+
+    def reset(self) -> None:
+        """Forget the container: the next call builds a new one, reading the settings again (as a new Lambda
+        environment would)."""
+        self._container = None

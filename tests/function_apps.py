@@ -1,0 +1,63 @@
+"""The Chalice apps under ``functions/`` as the tests load and call them: a fresh module per test (a new Lambda
+environment), and a JSON client over Chalice's test client."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from chalice.test import Client
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+FUNCTIONS = Path(__file__).resolve().parents[1] / "functions"
+
+
+def load_function(name: str) -> ModuleType:
+    """A fresh import of ``functions/<name>/app.py`` (each call is a new Lambda environment)."""
+    spec = importlib.util.spec_from_file_location(f"{name}_function_app", FUNCTIONS / name / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # pydantic resolves the models' annotations through it
+    spec.loader.exec_module(module)
+    return module
+
+
+class Api:
+    """An app's module and its test client, with JSON in and out."""
+
+    def __init__(self, module: ModuleType, client: Client) -> None:
+        self.module = module
+        self.client = client
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """The status and the decoded JSON body (``None`` when empty) of one request with a JSON body."""
+        kwargs: dict[str, Any] = {}
+        if body is not None:
+            kwargs = {"headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+        response = getattr(self.client.http, method)(path, **kwargs)
+        return response.status_code, (json.loads(response.body) if response.body else None)
+
+    def raw(self, method: str, path: str, body: str | None = None, content_type: str | None = None) -> Any:
+        """The response of one request with a raw body of ``content_type`` (JSON by default)."""
+        kwargs: dict[str, Any] = {}
+        if body is not None:
+            kwargs = {"headers": {"Content-Type": content_type or "application/json"}, "body": body}
+        return getattr(self.client.http, method)(path, **kwargs)
+
+
+A = TypeVar("A", bound=Api)
+
+
+@contextmanager
+def serve(name: str, api: type[A]) -> Iterator[A]:
+    """A fresh ``functions/<name>`` app behind Chalice's test client (environment read now), as ``api``."""
+    module = load_function(name)
+    with Client(module.app, stage_name="test", project_dir=str(FUNCTIONS / name)) as client:
+        yield api(module, client)
