@@ -18,39 +18,40 @@ if TYPE_CHECKING:
     from consortium.bootstrap import Container
     from consortium.harvest.service import HarvestReport
 
-__all__ = ["HARVEST_EVERY", "PURGE_EVERY", "PUSH_EVERY", "run"]
+__all__ = ["HARVEST_EVERY", "PURGE_EVERY", "PUSH_EVERY", "SHOWN_SHARED", "run"]
 
 HARVEST_EVERY = dt.timedelta(hours=6)
 PUSH_EVERY = dt.timedelta(hours=1)
 PURGE_EVERY = dt.timedelta(days=1)
 
 
+SHOWN_SHARED = 5
+"""How many of the works held by the most members the text summary names."""
+
+
 def _summary(container: Container, reports: list[HarvestReport]) -> tuple[dict[str, Any], list[str]]:
-    """What ``run`` reports after harvesting, as JSON data and as lines of text."""
-    store = container.record_store
-    per_member = {m.id: store.count(m.id) for m in container.registry.members}
-    formats: dict[str, int] = {}
-    for record in store.records():
-        formats[record.format.value] = formats.get(record.format.value, 0) + 1
-    clusters = list(container.cluster_store.clusters())
-    shared = [c for c in clusters if len(c.members) > 1]
+    """What ``run`` reports after harvesting, as JSON data and as lines of text: every figure is a count the
+    stores keep (no record or cluster is read, but the few shared works the text names)."""
+    records, clusters = container.record_store, container.cluster_store
+    per_member = {m.id: records.count(m.id) for m in container.registry.members}
+    formats = {fmt.value: count for fmt, count in sorted(records.count_by_format().items())}
     data = {
         "runs": [r.as_dict() for r in reports],
-        "clusters": len(clusters),
-        "clusters_held_by_several_members": len(shared),
+        "clusters": clusters.count(),
+        "clusters_held_by_several_members": clusters.count_shared(),
         "records_per_member": per_member,
-        "records_per_format": dict(sorted(formats.items())),
-        "quarantined": len(store.quarantined()),
+        "records_per_format": formats,
+        "quarantined": records.count_quarantined(),
         "data_dir": str(container.settings.data_dir.resolve()),
     }
     lines = [
         *(report_line(report) for report in reports),
         "records per member: " + ", ".join(f"{k} {v}" for k, v in per_member.items()),
-        "records per format: " + ", ".join(f"{k} {v}" for k, v in sorted(formats.items())),
-        f"works (clusters): {len(clusters)}, held by several members: {len(shared)}",
+        "records per format: " + ", ".join(f"{k} {v}" for k, v in formats.items()),
+        f"works (clusters): {data['clusters']}, held by several members: {data['clusters_held_by_several_members']}",
         *(
             f"  {cluster.title} ({cluster.year or 'n.d.'}): {', '.join(cluster.members)}"
-            for cluster in sorted(shared, key=lambda c: (-len(c.members), c.title))[:5]
+            for cluster in clusters.most_shared(SHOWN_SHARED)
         ),
         f"quarantined: {data['quarantined']} (see: consortium quarantine)",
         f"state kept in {data['data_dir']}",
