@@ -20,6 +20,7 @@ from consortium.models import (
 
 __all__ = [
     "HalfDoneDynamoDb",
+    "NoScan",
     "delete",
     "make_checkpoint",
     "make_page",
@@ -110,6 +111,18 @@ def make_page(
         quarantined=quarantined or [],
         checkpoint=checkpoint or make_checkpoint(),
     )
+
+
+class NoScan:
+    """A DynamoDB client that refuses Scan: what reads through an index or a count must never need."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "scan":
+            raise AssertionError("a Scan where a Query should do")
+        return getattr(self.client, name)
 
 
 class HalfDoneDynamoDb:

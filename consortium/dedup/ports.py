@@ -59,3 +59,16 @@ class ClusterStore(Protocol):
         ...
 
     def count(self) -> int: ...
+
+    def count_shared(self) -> int:
+        """How many clusters hold records of more than one member (their ``records``).
+
+        Answered by the store without handing every cluster to the caller: from an index it keeps, or in one
+        statement of its database.
+        """
+        ...
+
+    def most_shared(self, limit: int) -> list[Cluster]:
+        """At most ``limit`` of the clusters holding records of more than one member: those of the most members
+        first, then by title, then by id. As :meth:`count_shared`, ranked by the store; only these are read."""
+        ...

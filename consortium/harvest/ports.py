@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
     from consortium.harvest.state import Checkpoint, PageCommit
-    from consortium.models import QuarantinedRecord, Record
+    from consortium.models import QuarantinedRecord, Record, ResourceFormat
 
 __all__ = ["BlobStore", "RecordStore"]
 
@@ -46,7 +46,18 @@ class RecordStore(Protocol):
 
     def count(self, member: str | None = None) -> int: ...
 
+    def count_by_format(self, member: str | None = None) -> dict[ResourceFormat, int]:
+        """How many records of each format are stored, in all or for one member (formats with none left out).
+
+        Read from counts or an index the store keeps, never by reading every record.
+        """
+        ...
+
     def quarantined(self, member: str | None = None) -> list[QuarantinedRecord]: ...
+
+    def count_quarantined(self, member: str | None = None) -> int:
+        """How many quarantined records are kept, in all or for one member (without reading them)."""
+        ...
 
     def checkpoint(self, source_id: str) -> Checkpoint | None:
         """The source's last saved checkpoint."""

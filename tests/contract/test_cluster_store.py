@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from factories import T0, HalfDoneDynamoDb, make_test_cluster
+from factories import T0, HalfDoneDynamoDb, NoScan, make_test_cluster
 
 from consortium.adapters.local import SqliteClusterStore, SqliteRecordStore
 from consortium.adapters.memory.clusters import InMemoryClusterStore
@@ -244,6 +244,34 @@ def test_clusters_in_id_order_and_count(store: ClusterStore) -> None:
     store.apply(ClusterChange(saved=[make_test_cluster(c, title=f"Title {c}") for c in ids]))
     assert [c.cluster_id for c in store.clusters()] == sorted(ids)
     assert store.count() == len(ids)
+
+
+def test_shared_clusters_are_counted_and_ranked(backing: Backing) -> None:
+    store = backing.store
+    assert (store.count_shared(), store.most_shared(5)) == (0, [])
+    held = {
+        "c1": [("a", "1")],
+        "c2": [("a", "2"), ("a", "3")],  # two records, one member: not shared
+        "c3": [("a", "4"), ("b", "1")],
+        "c4": [("a", "5"), ("b", "2"), ("c", "1")],
+        "c5": [("b", "3"), ("c", "2")],
+        "c6": [("c", "3"), ("d", "1")],
+    }
+    titles = {"c3": "Moby Dick", "c5": "Emma", "c6": "Emma"}
+    store.apply(ClusterChange(saved=[make_test_cluster(c, r, titles.get(c, f"T {c}")) for c, r in held.items()]))
+    assert store.count_shared() == 4
+    # The most members first, then by title, then by id.
+    assert ids(store.most_shared(10)) == ["c4", "c5", "c6", "c3"]
+    assert ids(store.most_shared(2)) == ["c4", "c5"]
+    assert store.most_shared(1) == [make_test_cluster("c4", held["c4"], "T c4")]
+    assert store.most_shared(0) == []
+
+    # A cluster left with one member, and a deleted one, are no longer shared; one newly shared is.
+    unshared, newly_shared = make_test_cluster("c4", [("a", "5")]), make_test_cluster("c1", held["c3"])
+    store.apply(ClusterChange(saved=[unshared, newly_shared], deleted=["c5"]))
+    again = backing.reopen()
+    assert again.count_shared() == 3
+    assert ids(again.most_shared(10)) == ["c1", "c6", "c3"]
 
 
 def test_chinese_text_round_trips(store: ClusterStore) -> None:
@@ -634,18 +662,6 @@ def test_dynamodb_retries_unprocessed_items_and_failed_apply_converges(
     assert ids(store.new_since(T0 - timedelta(days=1))) == ["c2"]
 
 
-class NoScan:
-    """A DynamoDB client that refuses Scan."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "scan":
-            raise AssertionError("new_since must not Scan")
-        return getattr(self.client, name)
-
-
 def test_dynamodb_new_since_keeps_one_index_entry_per_cluster(aws_client: Callable[[str], Any]) -> None:
     from consortium.adapters.aws import DynamoDbClusterStore, create_table
 
@@ -682,14 +698,16 @@ def test_dynamodb_index_first_seen_indexes_clusters_saved_before_the_index(aws_c
     create_table(client, table)
     store = DynamoDbClusterStore(table, NoScan(client))
     legacy = [seen_at(f"c{n}", T0 + timedelta(days=n)) for n in range(3)]
-    for cluster in legacy:  # cluster items as the store wrote them before the first-seen index
+    legacy[0] = seen_at("c0", T0, [("a", "1"), ("b", "1")])  # held by two members
+    for cluster in legacy:  # cluster items as the store wrote them before the first-seen and shared indexes
         pk = f"CL#{hashlib.sha256(cluster.cluster_id.encode()).hexdigest()[0]}"
         item = {"pk": {"S": pk}, "sk": {"S": cluster.cluster_id}, "body": {"S": cluster.model_dump_json()}}
         client.put_item(TableName=table, Item=item)
-    assert list(store.new_since(T0)) == []
+    assert (list(store.new_since(T0)), store.count_shared()) == ([], 0)
     assert store.index_first_seen() == 3
     assert store.index_first_seen() == 3
     assert list(store.new_since(T0)) == legacy
+    assert (store.count_shared(), store.most_shared(5)) == (1, legacy[:1])
 
     # A legacy cluster item (no first_seen_sk) whose first_seen moves: its old entry, found from its body, goes.
     store.apply(ClusterChange(saved=[seen_at("c1", T0 - timedelta(days=1))], deleted=["c2"]))

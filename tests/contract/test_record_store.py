@@ -12,6 +12,7 @@ import pytest
 from factories import (
     T0,
     HalfDoneDynamoDb,
+    NoScan,
     delete,
     make_checkpoint,
     make_page,
@@ -24,6 +25,7 @@ from consortium.adapters.local import SqliteRecordStore
 from consortium.adapters.memory import InMemoryRecordStore
 from consortium.errors import StorageError
 from consortium.harvest.state import HarvestCounts
+from consortium.models import ResourceFormat
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -174,11 +176,52 @@ def test_count(store: RecordStore) -> None:
     assert (store.count(), store.count("a"), store.count("b"), store.count("c")) == (3, 2, 1, 0)
 
 
+def test_count_by_format_follows_adds_format_changes_and_deletes(backing: Backing) -> None:
+    store = backing.store
+    assert store.count_by_format() == {}
+    store.commit(
+        make_page(
+            make_record("a", "1"),
+            make_record("a", "2", format=ResourceFormat.EBOOK),
+            make_record("a", "3", format=ResourceFormat.EBOOK),
+            make_record("b", "1", format=ResourceFormat.MAP),
+        )
+    )
+    assert store.count_by_format() == {ResourceFormat.BOOK: 1, ResourceFormat.EBOOK: 2, ResourceFormat.MAP: 1}
+    assert store.count_by_format("a") == {ResourceFormat.BOOK: 1, ResourceFormat.EBOOK: 2}
+    assert store.count_by_format("nobody") == {}
+
+    # A record changes format, one is deleted, one is re-sent unchanged; a page applied twice counts once.
+    page = make_page(
+        make_record("a", "1", title="Now an ebook", format=ResourceFormat.EBOOK),
+        delete("a", "3"),
+        make_record("b", "1", format=ResourceFormat.MAP),
+        make_record("b", "2", format=ResourceFormat.SCORE),
+    )
+    store.commit(page)
+    store.commit(page)
+    expected = {ResourceFormat.EBOOK: 2, ResourceFormat.MAP: 1, ResourceFormat.SCORE: 1}
+    assert store.count_by_format() == expected
+    assert store.count_by_format("b") == {ResourceFormat.MAP: 1, ResourceFormat.SCORE: 1}
+
+    store.commit(make_page(delete("b", "1")))
+    assert backing.reopen().count_by_format() == {ResourceFormat.EBOOK: 2, ResourceFormat.SCORE: 1}
+
+
+def test_count_quarantined(store: RecordStore) -> None:
+    assert store.count_quarantined() == 0
+    items = [make_quarantined("a", "oai:a:1"), make_quarantined("a", "oai:a:2"), make_quarantined("b", "oai:b:1")]
+    store.commit(make_page(quarantined=items))
+    store.commit(make_page(quarantined=items[:1]))  # the same record quarantined again is kept once
+    assert (store.count_quarantined(), store.count_quarantined("a"), store.count_quarantined("c")) == (3, 2, 0)
+
+
 def test_big_page_crosses_batch_limits(store: RecordStore) -> None:
     records = [make_record("big", f"{n:05d}", f"Title {n}") for n in range(BIG)]
     store.commit(make_page(*records, make_record("small", "1")))
     assert store.count("big") == BIG
     assert store.count() == BIG + 1
+    assert store.count_by_format() == {ResourceFormat.BOOK: BIG + 1}
     assert list(store.records("big")) == records
     assert [r.key for r in store.records()] == [r.key for r in records] + [("small", "1")]
     asked = [r.local_id for r in records] + ["missing-1", "missing-2"]
@@ -186,6 +229,7 @@ def test_big_page_crosses_batch_limits(store: RecordStore) -> None:
 
     store.commit(make_page(*(delete("big", r.local_id) for r in records)))
     assert store.count() == 1
+    assert store.count_by_format() == {ResourceFormat.BOOK: 1}
     assert store.digests("big", asked) == {}
 
 
@@ -377,3 +421,29 @@ def test_dynamodb_retries_unprocessed_items(aws_client: Callable[[str], Any], mo
     with pytest.raises(StorageError, match="unprocessed"):
         DynamoDbRecordStore(table, stuck).commit(make_page(make_record("m", "new")))
     assert stuck.batches == 9
+
+
+def test_dynamodb_index_formats_counts_records_stored_before_the_format_index(
+    aws_client: Callable[[str], Any],
+) -> None:
+    from consortium.adapters.aws import DynamoDbRecordStore, create_table
+
+    client = aws_client("dynamodb")
+    table = f"records-{uuid.uuid4().hex[:12]}"
+    create_table(client, table)
+    store = DynamoDbRecordStore(table, NoScan(client))
+    legacy = [make_record("a", "1"), make_record("a", "2", format=ResourceFormat.MAP), make_record("b", "1")]
+    for record in legacy:  # record items as the store wrote them before the format index
+        key = {"pk": {"S": f"REC#{record.member}"}, "sk": {"S": record.local_id}}
+        body = {"digest": {"S": record.raw.digest}, "body": {"S": record.model_dump_json()}}
+        client.put_item(TableName=table, Item=key | body)
+        client.put_item(TableName=table, Item={"pk": {"S": "MEMBERS"}, "sk": {"S": record.member}})
+    assert store.count_by_format() == {}
+    assert store.index_formats() == 3
+    assert store.index_formats() == 3
+    assert store.count_by_format() == {ResourceFormat.BOOK: 2, ResourceFormat.MAP: 1}
+    assert list(store.records()) == legacy
+
+    # An indexed legacy record that changes format leaves its old format's count.
+    store.commit(make_page(make_record("a", "2", format=ResourceFormat.SCORE)))
+    assert store.count_by_format("a") == {ResourceFormat.BOOK: 1, ResourceFormat.SCORE: 1}

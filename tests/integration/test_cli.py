@@ -105,7 +105,9 @@ def test_import_and_quarantine(hub: Path) -> None:
         ("x2", "020$a: ISBN '0201896835': invalid check digit")
     ]
     unknown = cli(hub, "import", str(path), "--member", "nowhere", "--format", "marc21")
-    assert unknown.returncode != 0 and "no member 'nowhere'" in unknown.stderr
+    # A hub error is one line on stderr naming the thing, and exit status 1 (no traceback).
+    assert unknown.returncode == 1
+    assert unknown.stderr.splitlines() == ["Error: no member 'nowhere' in the registry (known: riverside, eastlake)"]
 
 
 def test_killed_harvest_resumes_to_the_same_store(tmp_path: Path) -> None:

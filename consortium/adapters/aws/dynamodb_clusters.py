@@ -9,6 +9,7 @@ cluster membership     ``MEM#<cluster_id>``                  ``<member>\\x1f<loc
 cluster                ``CL#<shard>``                        ``<cluster_id>``
 first-seen entry       ``NEW#<YYYY-MM-DD>``                  ``<first_seen>#<cluster_id>``
 first-seen day         ``NEWDAYS``                           ``<YYYY-MM-DD>``
+shared entry           ``SHR#<shard>``                       ``<cluster_id>``
 =====================  ====================================  ==========================================
 
 Placements and clusters hold the model as JSON in ``body``; key entries and memberships hold ``member`` and
@@ -33,6 +34,14 @@ a deleted cluster, nor a cluster twice.
 Tables made before the index existed: :meth:`DynamoDbClusterStore.index_first_seen` writes the entries and
 days of every cluster (Queries over the cluster shards, no Scan); a legacy cluster item without
 ``first_seen_sk`` also gets its entry on its next save.
+
+Clusters held by several members, without a Scan: a cluster whose records come from more than one member has
+a *shared entry* under the shard of its cluster item (``SHR#`` and the same hex digit), holding its number of
+members (zero-padded) and its title. ``apply`` puts it with every save of such a cluster and deletes it with
+every save of another cluster and every deletion (its key is known, so nothing is read first: one more write
+per saved cluster). ``count_shared`` adds up the shards' ``Select=COUNT`` Queries; ``most_shared`` reads the
+shared entries (small items, one per shared cluster, not the clusters) and then only the clusters it returns.
+:meth:`DynamoDbClusterStore.index_first_seen` also writes the shared entries of a table made before them.
 
 One day's entries share a partition key, so saving clusters first seen on one day is held to one
 partition's write rate (1,000 writes a second, before DynamoDB splits a hot partition); each entry is one
@@ -80,12 +89,11 @@ import boto3
 
 from consortium.adapters.aws.dynamodb_store import (
     _GET_BATCH,
-    _RETRIES,
-    _WRITE_BATCH,
-    _backoff,
     _errors,
     _key,
     _put,
+    batch_get_items,
+    batch_write_items,
     count_partition,
     query_partition,
 )
@@ -105,6 +113,8 @@ _SHARDS = [f"CL#{digit}" for digit in "0123456789abcdef"]
 _SEP = "\x1f"
 _DAYS = "NEWDAYS"
 """The partition of the day items: one per UTC day that has had a first-seen entry."""
+_SHARED = "SHR#"
+"""The shared entries' partition key prefix (then the cluster's shard digit)."""
 _SEEN_SK = "first_seen_sk"
 """The cluster item's attribute naming its first-seen entry's sort key."""
 
@@ -117,6 +127,19 @@ def _first_seen_text(moment: datetime) -> str:
     """``moment`` in UTC as fixed-width ISO 8601 text (a naive time counts as UTC): sorts as the instants do."""
     utc = moment.astimezone(UTC) if moment.tzinfo is not None else moment
     return utc.replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+def _shared_pk(shard_pk: str) -> str:
+    """The partition of the shared entries of the clusters in the shard ``shard_pk`` (``CL#<digit>``)."""
+    return _SHARED + shard_pk.removeprefix("CL#")
+
+
+def _shared_request(cluster: Cluster) -> dict[str, Any]:
+    """The write that keeps the cluster's shared entry right: put if it has several members, else delete."""
+    pk = _shared_pk(_cluster_pk(cluster.cluster_id))
+    if len(cluster.members) < 2:
+        return _delete(pk, cluster.cluster_id)
+    return _put(_key(pk, cluster.cluster_id), members=f"{len(cluster.members):06d}", title=cluster.title)
 
 
 def _entry_sk(cluster: Cluster) -> str:
@@ -220,10 +243,24 @@ class DynamoDbClusterStore:
         """How many clusters are stored."""
         return sum(self._query_count(pk) for pk in _SHARDS)
 
+    def count_shared(self) -> int:
+        """How many clusters hold records of more than one member (counts of the shared entries' shards)."""
+        return sum(self._query_count(_shared_pk(pk)) for pk in _SHARDS)
+
+    def most_shared(self, limit: int) -> list[Cluster]:
+        """At most ``limit`` clusters holding records of more than one member: most members first, then by
+        title, then by id (the shared entries ranked, then those clusters read)."""
+        entries = (item for pk in _SHARDS for item in self._query(_shared_pk(pk)))
+        ranked = heapq.nsmallest(
+            max(limit, 0), entries, key=lambda i: (-int(i["members"]["S"]), i["title"]["S"], i["sk"]["S"])
+        )
+        found = self._clusters_by_id([item["sk"]["S"] for item in ranked])
+        return [found[item["sk"]["S"]] for item in ranked if item["sk"]["S"] in found]
+
     def index_first_seen(self) -> int:
-        """Write the first-seen entry and day of every cluster (for a table made before the index existed);
-        return how many clusters there are. Idempotent; Queries the cluster shards, no Scan. Run it while no
-        ``apply`` runs."""
+        """Write the first-seen entry and day, and the shared entry, of every cluster (for a table made before
+        those indexes existed); return how many clusters there are. Idempotent; Queries the cluster shards, no
+        Scan. Run it while no ``apply`` runs."""
         count = 0
         for pk in _SHARDS:
             requests: dict[tuple[str, str], dict[str, Any]] = {}
@@ -232,6 +269,7 @@ class DynamoDbClusterStore:
                 entry = _entry_sk(cluster)
                 requests[(_DAYS, entry[:10])] = _put(_key(_DAYS, entry[:10]))
                 requests[(_entry_pk(entry), entry)] = _put(_key(_entry_pk(entry), entry), cluster_id=cluster.cluster_id)
+                requests[(_shared_pk(pk), cluster.cluster_id)] = _shared_request(cluster)
                 count += 1
             self._batch_write(list(requests.values()))
         return count
@@ -280,6 +318,8 @@ class DynamoDbClusterStore:
         for cluster_id in gone:
             pk = _cluster_pk(cluster_id)
             fresh[(pk, cluster_id)] = _delete(pk, cluster_id)
+            shared_pk = _shared_pk(pk)
+            fresh[(shared_pk, cluster_id)] = _delete(shared_pk, cluster_id)
             if (old_entry := indexed.get(cluster_id)) is not None:
                 stale[(_entry_pk(old_entry), old_entry)] = _delete(_entry_pk(old_entry), old_entry)
         for cluster_id, cluster in saved.items():
@@ -292,6 +332,7 @@ class DynamoDbClusterStore:
             stale[(_entry_pk(entry), entry)] = _put(_key(_entry_pk(entry), entry), cluster_id=cluster_id)
             pk = _cluster_pk(cluster_id)
             fresh[(pk, cluster_id)] = _put(_key(pk, cluster_id), body=cluster.model_dump_json(), **{_SEEN_SK: entry})
+            fresh[(_shared_pk(pk), cluster_id)] = _shared_request(cluster)
 
         self._batch_write(list(stale.values()))
         self._batch_write(list(fresh.values()))
@@ -333,24 +374,7 @@ class DynamoDbClusterStore:
 
     def _batch_get(self, keys: list[dict[str, Any]], names: list[str], action: str) -> Iterator[dict[str, Any]]:
         """The items under these (distinct) keys that exist, with the attributes ``names``; 100 keys a call."""
-        projection = {f"#a{n}": name for n, name in enumerate(names)}
-        for start in range(0, len(keys), _GET_BATCH):
-            request: dict[str, Any] = {
-                self.table_name: {
-                    "Keys": keys[start : start + _GET_BATCH],
-                    "ProjectionExpression": ", ".join(projection),
-                    "ExpressionAttributeNames": projection,
-                    "ConsistentRead": True,
-                }
-            }
-            for attempt in range(_RETRIES + 1):
-                with _errors(action):
-                    response = self._client.batch_get_item(RequestItems=request)
-                yield from response.get("Responses", {}).get(self.table_name, [])
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                _backoff(attempt, action)
+        return batch_get_items(self._client, self.table_name, keys, names, action)
 
     def _query_range(self, pk: str, low: str, high: str | None) -> Iterator[dict[str, Any]]:
         """The partition's items whose ``sk`` is at least ``low`` and at most ``high`` (no bound if ``None``),
@@ -373,15 +397,7 @@ class DynamoDbClusterStore:
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _batch_write(self, requests: list[dict[str, Any]]) -> None:
-        for start in range(0, len(requests), _WRITE_BATCH):
-            pending: dict[str, Any] = {self.table_name: requests[start : start + _WRITE_BATCH]}
-            for attempt in range(_RETRIES + 1):
-                with _errors("write clusters"):
-                    response = self._client.batch_write_item(RequestItems=pending)
-                pending = response.get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                _backoff(attempt, "write clusters")
+        batch_write_items(self._client, self.table_name, requests, "write clusters")
 
     def _query(self, pk: str, limit: int | None = None) -> Iterator[dict[str, Any]]:
         return query_partition(self._client, self.table_name, pk, limit)

@@ -7,17 +7,35 @@ record                 ``REC#<member>``                      ``<local_id>``
 quarantined record     ``QUAR#<member>``                     ``<source_id>#<position>#<raw digest>``
 checkpoint             ``CP``                                ``<source_id>``
 member directory       ``MEMBERS``                           ``<member>``
+format entry           ``FMT#<member>#<format>``             ``<local_id>``
+format directory       ``FORMATS``                           ``<member>#<format>``
 =====================  ====================================  ==========================================
 
-Record, quarantine and checkpoint items hold the model as JSON in ``body``; records also hold ``digest``. The
-member directory lists every member that ever had a record or a quarantined one, so that reading all records
-is one sorted Query per member. DynamoDB sorts ``sk`` by UTF-8 bytes, which is the code-point order Python
-sorts strings in, so records come out in ``(member, local_id)`` order.
+Record, quarantine and checkpoint items hold the model as JSON in ``body``; records also hold ``digest`` and
+``format``. The member directory lists every member that ever had a record or a quarantined one, so that
+reading all records is one sorted Query per member, and counting them or the quarantined ones one Query with
+``Select=COUNT`` per member.
+
+Records per format, without a Scan: each record has one *format entry* in the partition of its member and
+format, counted with ``Select=COUNT``; the *format directory* lists every (member, format) pair that ever had
+an entry (never deleted), so :meth:`DynamoDbRecordStore.count_by_format` knows which partitions to count.
+Before a page's records are written, ``commit`` reads their stored ``format`` (BatchGetItem) and writes the
+entries that change: put in the new format's partition and deleted from the old one when a record is added,
+changes format or is deleted; a record whose format stays costs no write. They are written before the records,
+so the same page applied again after a failure (as a resumed harvest does) reads the old formats again and
+converges. The cost: a page's records are read once more (their whole size counts towards read capacity,
+whatever the projection), and each added or deleted record costs one more write. A table made before the
+index: :meth:`DynamoDbRecordStore.index_formats` writes the entries and ``format`` of every record (Queries,
+no Scan); run it while no harvest runs.
+
+DynamoDB sorts ``sk`` by UTF-8 bytes, which is the code-point order Python sorts strings in, so records come
+out in ``(member, local_id)`` order.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +44,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from consortium.errors import StorageError
 from consortium.harvest.state import Checkpoint, PageCommit, RecordChange
-from consortium.models import QuarantinedRecord, Record
+from consortium.models import QuarantinedRecord, Record, ResourceFormat
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -41,6 +59,11 @@ _BACKOFF = 0.05
 
 _MEMBERS = "MEMBERS"
 _CHECKPOINT = "CP"
+_FORMATS = "FORMATS"
+
+
+def _format_pk(member: str, fmt: str) -> str:
+    return f"FMT#{member}#{fmt}"
 
 
 def create_table(client: Any, table_name: str) -> None:
@@ -92,6 +115,8 @@ class DynamoDbRecordStore:
         self.table_name = table_name
         self._client: Any = client if client is not None else boto3.client("dynamodb")
         self._known_members: set[str] = set()
+        self._known_formats: set[tuple[str, str]] = set()
+        """The (member, format) pairs this store knows to be in the format directory."""
 
     # -- reads ---------------------------------------------------------------------------------------------
 
@@ -105,27 +130,9 @@ class DynamoDbRecordStore:
 
     def digests(self, member: str, local_ids: Iterable[str]) -> dict[str, str]:
         """The raw digest of each of these records that is stored (absent ids are left out)."""
-        ids = list(dict.fromkeys(local_ids))
-        found: dict[str, str] = {}
-        for start in range(0, len(ids), _GET_BATCH):
-            request: dict[str, Any] = {
-                self.table_name: {
-                    "Keys": [_key(f"REC#{member}", i) for i in ids[start : start + _GET_BATCH]],
-                    "ProjectionExpression": "#sk, #digest",
-                    "ExpressionAttributeNames": {"#sk": "sk", "#digest": "digest"},
-                    "ConsistentRead": True,
-                }
-            }
-            for attempt in range(_RETRIES + 1):
-                with _errors("read digests"):
-                    response = self._client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table_name, []):
-                    found[item["sk"]["S"]] = item["digest"]["S"]
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                _backoff(attempt, "read digests")
-        return found
+        keys = [_key(f"REC#{member}", local_id) for local_id in dict.fromkeys(local_ids)]
+        rows = batch_get_items(self._client, self.table_name, keys, ["sk", "digest"], "read digests")
+        return {row["sk"]["S"]: row["digest"]["S"] for row in rows}
 
     def records(self, member: str | None = None) -> Iterator[Record]:
         """Every stored record, or one member's, in ``(member, local_id)`` order."""
@@ -137,6 +144,21 @@ class DynamoDbRecordStore:
         """How many records are stored, in all or for one member."""
         members = [member] if member is not None else self._members()
         return sum(self._query_count(f"REC#{each}") for each in members)
+
+    def count_by_format(self, member: str | None = None) -> dict[ResourceFormat, int]:
+        """How many records of each format are stored, in all or for one member (formats with none left out):
+        one Query of the format directory, then one count per (member, format) partition."""
+        counts: Counter[ResourceFormat] = Counter()
+        for row in self._query(_FORMATS):
+            each, _, fmt = row["sk"]["S"].rpartition("#")
+            if member is None or each == member:
+                counts[ResourceFormat(fmt)] += self._query_count(_format_pk(each, fmt))
+        return {fmt: count for fmt, count in counts.items() if count}
+
+    def count_quarantined(self, member: str | None = None) -> int:
+        """How many quarantined records are kept, in all or for one member (a count per member partition)."""
+        members = [member] if member is not None else self._members()
+        return sum(self._query_count(f"QUAR#{each}") for each in members)
 
     def quarantined(self, member: str | None = None) -> list[QuarantinedRecord]:
         """The quarantined records, in ``(member, source_id, position)`` order."""
@@ -172,6 +194,7 @@ class DynamoDbRecordStore:
         new_members -= self._known_members
         self._batch_write([_put(_key(_MEMBERS, m)) for m in sorted(new_members)])
         self._known_members |= new_members
+        self._update_formats(last)
 
         requests: list[dict[str, Any]] = []
         for (member, local_id), change in last.items():
@@ -180,7 +203,9 @@ class DynamoDbRecordStore:
                 requests.append({"DeleteRequest": {"Key": key}})
             else:
                 body = change.record.model_dump_json()
-                requests.append(_put(key, digest=change.record.raw.digest, body=body))
+                requests.append(
+                    _put(key, digest=change.record.raw.digest, format=change.record.format.value, body=body)
+                )
         for (source_id, position, digest), q in quarantine.items():
             key = _key(f"QUAR#{q.member}", f"{source_id}#{position}#{digest}")
             requests.append(_put(key, body=q.model_dump_json()))
@@ -191,18 +216,50 @@ class DynamoDbRecordStore:
         with _errors("put checkpoint"):
             self._client.put_item(TableName=self.table_name, Item=item)
 
+    def index_formats(self) -> int:
+        """Write the format entry and ``format`` of every record (for a table made before the format index);
+        return how many records there are. Idempotent; Queries per member, no Scan. Run it while no harvest
+        runs."""
+        count = 0
+        for member in self._members():
+            rows = list(self._query(f"REC#{member}"))
+            formats = {row["sk"]["S"]: Record.model_validate_json(row["body"]["S"]).format.value for row in rows}
+            self._write_format_entries(member, formats)
+            self._batch_write(
+                [{"PutRequest": {"Item": row | _item({}, format=formats[row["sk"]["S"]])}} for row in rows]
+            )
+            count += len(rows)
+        return count
+
     # -- helpers -------------------------------------------------------------------------------------------
 
+    def _update_formats(self, last: dict[tuple[str, str], RecordChange]) -> None:
+        """Bring the format index in line with a page's last change of each record (see the module)."""
+        keys = [_key(f"REC#{member}", local_id) for member, local_id in last]
+        rows = batch_get_items(self._client, self.table_name, keys, ["pk", "sk", "format"], "read record formats")
+        stored = {(r["pk"]["S"].removeprefix("REC#"), r["sk"]["S"]): r["format"]["S"] for r in rows if "format" in r}
+        stale: list[dict[str, Any]] = []
+        fresh: dict[str, dict[str, str]] = {}
+        for (member, local_id), change in last.items():
+            old = stored.get((member, local_id))
+            new = change.record.format.value if change.record is not None else None
+            if old is not None and old != new:
+                stale.append({"DeleteRequest": {"Key": _key(_format_pk(member, old), local_id)}})
+            if new is not None and old != new:
+                fresh.setdefault(member, {})[local_id] = new
+        for member, formats in fresh.items():
+            self._write_format_entries(member, formats)
+        self._batch_write(stale)
+
+    def _write_format_entries(self, member: str, formats: dict[str, str]) -> None:
+        """Put the format entries of a member's records (local id → format), after the directory items."""
+        pairs = {(member, fmt) for fmt in formats.values()} - self._known_formats
+        self._batch_write([_put(_key(_FORMATS, f"{m}#{fmt}")) for m, fmt in sorted(pairs)])
+        self._known_formats |= pairs
+        self._batch_write([_put(_key(_format_pk(member, fmt), local_id)) for local_id, fmt in formats.items()])
+
     def _batch_write(self, requests: list[dict[str, Any]]) -> None:
-        for start in range(0, len(requests), _WRITE_BATCH):
-            pending: dict[str, Any] = {self.table_name: requests[start : start + _WRITE_BATCH]}
-            for attempt in range(_RETRIES + 1):
-                with _errors("write records"):
-                    response = self._client.batch_write_item(RequestItems=pending)
-                pending = response.get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                _backoff(attempt, "write records")
+        batch_write_items(self._client, self.table_name, requests, "write records")
 
     def _members(self) -> list[str]:
         return [item["sk"]["S"] for item in self._query(_MEMBERS)]
@@ -236,6 +293,44 @@ def query_partition(client: Any, table_name: str, pk: str, limit: int | None = N
         if "LastEvaluatedKey" not in response:
             return
         kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def batch_get_items(
+    client: Any, table_name: str, keys: list[dict[str, Any]], attributes: list[str], action: str
+) -> Iterator[dict[str, Any]]:
+    """The items under these (distinct) keys that exist, with ``attributes`` only (strongly consistent); 100 keys
+    a call, unprocessed keys asked again with backoff. Items come in no particular order."""
+    projection = {f"#a{n}": name for n, name in enumerate(attributes)}
+    for start in range(0, len(keys), _GET_BATCH):
+        request: dict[str, Any] = {
+            table_name: {
+                "Keys": keys[start : start + _GET_BATCH],
+                "ProjectionExpression": ", ".join(projection),
+                "ExpressionAttributeNames": projection,
+                "ConsistentRead": True,
+            }
+        }
+        for attempt in range(_RETRIES + 1):
+            with _errors(action):
+                response = client.batch_get_item(RequestItems=request)
+            yield from response.get("Responses", {}).get(table_name, [])
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            _backoff(attempt, action)
+
+
+def batch_write_items(client: Any, table_name: str, requests: list[dict[str, Any]], action: str) -> None:
+    """Send these put and delete requests, 25 a call, retrying unprocessed ones with backoff."""
+    for start in range(0, len(requests), _WRITE_BATCH):
+        pending: dict[str, Any] = {table_name: requests[start : start + _WRITE_BATCH]}
+        for attempt in range(_RETRIES + 1):
+            with _errors(action):
+                response = client.batch_write_item(RequestItems=pending)
+            pending = response.get("UnprocessedItems") or {}
+            if not pending:
+                break
+            _backoff(attempt, action)
 
 
 def count_partition(client: Any, table_name: str, pk: str) -> int:

@@ -74,6 +74,12 @@ _SCHEMA = (
 )
 _INDEX_FIRST_SEEN = "CREATE INDEX IF NOT EXISTS clusters_first_seen ON clusters (first_seen_key, cluster_id)"
 
+_MEMBER_COUNT = (
+    "(SELECT COUNT(DISTINCT json_extract(record.value, '$[0]')) FROM json_each(clusters.body, '$.records') AS record)"
+)
+"""How many members a cluster's records come from, worked out from its JSON (``records`` holds
+``[member, local_id]`` pairs)."""
+
 _DELETE_PLACEMENT = "DELETE FROM dedup_placements WHERE member = ? AND local_id = ?"
 _DELETE_KEYS = "DELETE FROM dedup_keys WHERE member = ? AND local_id = ?"
 _INSERT_PLACEMENT = "INSERT INTO dedup_placements (member, local_id, cluster_id, body) VALUES (?, ?, ?, ?)"
@@ -199,6 +205,23 @@ class SqliteClusterStore:
         with self._errors():
             row = self._conn.execute("SELECT COUNT(*) FROM clusters").fetchone()
         return int(row[0])
+
+    def count_shared(self) -> int:
+        """How many clusters hold records of more than one member (their JSON read by SQLite, not Python)."""
+        with self._errors():
+            row = self._conn.execute(f"SELECT COUNT(*) FROM clusters WHERE {_MEMBER_COUNT} > 1").fetchone()
+        return int(row[0])
+
+    def most_shared(self, limit: int) -> list[Cluster]:
+        """At most ``limit`` clusters holding records of more than one member: most members first, then by
+        title, then by id (ordered by SQLite; only those returned are decoded)."""
+        sql = (
+            f"SELECT body FROM (SELECT cluster_id, body, {_MEMBER_COUNT} AS members FROM clusters) "
+            "WHERE members > 1 ORDER BY members DESC, json_extract(body, '$.title'), cluster_id LIMIT ?"
+        )
+        with self._errors():
+            rows = self._conn.execute(sql, (max(limit, 0),)).fetchall()
+        return [Cluster.model_validate_json(row[0]) for row in rows]
 
     # -- writes --------------------------------------------------------------------------------------------
 

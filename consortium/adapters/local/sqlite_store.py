@@ -2,15 +2,18 @@
 
 Records, quarantined records and checkpoints live in three tables. A page is committed in one transaction,
 checkpoint included, so a process killed at any moment leaves the page either fully applied or not at all.
+An index on each record's member and format (``records_format``, an expression on its JSON) lets
+``count_by_format`` count without reading a record; ``count_quarantined`` reads the ``quarantine_member`` index.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from consortium.adapters.local.sqlite_common import open_database, storage_errors, write_transaction
 from consortium.harvest.state import Checkpoint, PageCommit
-from consortium.models import QuarantinedRecord, Record
+from consortium.models import QuarantinedRecord, Record, ResourceFormat
 
 if TYPE_CHECKING:
     import sqlite3
@@ -25,6 +28,9 @@ __all__ = ["SqliteRecordStore"]
 _SCHEMA_VERSION = 1
 _CHUNK = 500
 """Ids per ``IN (...)`` lookup, and rows per page when iterating records."""
+
+_FORMAT = "json_extract(body, '$.format')"
+"""A record's format, as the ``records_format`` index has it (``count_by_format`` reads only that index)."""
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS records (
@@ -44,6 +50,7 @@ _SCHEMA = (
         UNIQUE (source_id, position, digest)
     )""",
     "CREATE INDEX IF NOT EXISTS quarantine_member ON quarantine (member, source_id, position, seq)",
+    f"CREATE INDEX IF NOT EXISTS records_format ON records (member, {_FORMAT})",
     """CREATE TABLE IF NOT EXISTS checkpoints (
         source_id TEXT PRIMARY KEY,
         body      TEXT NOT NULL
@@ -156,6 +163,27 @@ class SqliteRecordStore:
             else:
                 sql = "SELECT COUNT(*) FROM records WHERE member = ?"
                 row = self._conn.execute(sql, (member,)).fetchone()
+        return int(row[0])
+
+    def count_by_format(self, member: str | None = None) -> dict[ResourceFormat, int]:
+        """How many records of each format are stored, in all or for one member (formats with none left out).
+
+        Read from the ``records_format`` index alone (grouped by member, then summed), not from the records.
+        """
+        where, params = ("", ()) if member is None else ("WHERE member = ?", (member,))
+        sql = f"SELECT {_FORMAT} AS format, COUNT(*) FROM records {where} GROUP BY member, format"
+        with self._errors():
+            rows = self._conn.execute(sql, params).fetchall()
+        counts: Counter[ResourceFormat] = Counter()
+        for fmt, count in rows:
+            counts[ResourceFormat(fmt)] += count
+        return dict(counts)
+
+    def count_quarantined(self, member: str | None = None) -> int:
+        """How many quarantined records are kept, in all or for one member."""
+        where, params = ("", ()) if member is None else ("WHERE member = ?", (member,))
+        with self._errors():
+            row = self._conn.execute(f"SELECT COUNT(*) FROM quarantine {where}", params).fetchone()
         return int(row[0])
 
     def quarantined(self, member: str | None = None) -> list[QuarantinedRecord]:

@@ -7,6 +7,7 @@ delete, so it finds the window by bisection instead of sorting every cluster.
 from __future__ import annotations
 
 import bisect
+import heapq
 from collections import defaultdict
 from datetime import UTC
 from typing import TYPE_CHECKING
@@ -97,6 +98,14 @@ class InMemoryClusterStore:
 
     def count(self) -> int:
         return len(self._clusters)
+
+    def count_shared(self) -> int:
+        return sum(1 for cluster in self._clusters.values() if len(cluster.members) > 1)
+
+    def most_shared(self, limit: int) -> list[Cluster]:
+        shared = (c for c in self._clusters.values() if len(c.members) > 1)
+        ranked = heapq.nsmallest(max(limit, 0), shared, key=lambda c: (-len(c.members), c.title, c.cluster_id))
+        return [cluster.model_copy(deep=True) for cluster in ranked]
 
 
 def _first_seen_key(moment: datetime) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from consortium.errors import NotFoundError
@@ -11,7 +12,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
     from consortium.harvest.state import Checkpoint, PageCommit
-    from consortium.models import QuarantinedRecord, Record
+    from consortium.models import QuarantinedRecord, Record, ResourceFormat
 
 __all__ = ["InMemoryBlobStore", "InMemoryRecordStore"]
 
@@ -51,6 +52,12 @@ class InMemoryRecordStore:
 
     def count(self, member: str | None = None) -> int:
         return sum(1 for key in self._records if member is None or key[0] == member)
+
+    def count_by_format(self, member: str | None = None) -> dict[ResourceFormat, int]:
+        return dict(Counter(r.format for (m, _), r in self._records.items() if member is None or m == member))
+
+    def count_quarantined(self, member: str | None = None) -> int:
+        return sum(1 for q in self._quarantine.values() if member is None or q.member == member)
 
     def quarantined(self, member: str | None = None) -> list[QuarantinedRecord]:
         items = [q for q in self._quarantine.values() if member is None or q.member == member]

@@ -7,15 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from consortium.cli_support import LIBRARIAN, emit, fail
-from consortium.errors import ConsortiumError
+from consortium.cli.common import LIBRARIAN, emit, json_option
 from consortium.push.models import Channel, Frequency, ItemAction, MuteKind, ServiceId
 from consortium.push.services import CATALOGUE
 
 if TYPE_CHECKING:
     from consortium.bootstrap import Container
     from consortium.push.models import Subscription
-    from consortium.push.service import PushService
 
 __all__ = ["push"]
 
@@ -25,10 +23,6 @@ _SERVICES = click.Choice([s.value for s in ServiceId])
 @click.group()
 def push() -> None:
     """Push services (selective dissemination): subscriptions, what readers were sent, and the push job."""
-
-
-def _service(container: Container) -> PushService:
-    return container.push
 
 
 def _subscription_data(container: Container, subscription: Subscription) -> dict[str, Any]:
@@ -41,7 +35,7 @@ def _subscription_data(container: Container, subscription: Subscription) -> dict
 
 
 @push.command("services")
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 def push_services(as_json: bool) -> None:
     """The catalogue of push services, in English and Chinese."""
     data = [
@@ -74,7 +68,7 @@ def push_services(as_json: bool) -> None:
 @click.option("--max-items", default=10, show_default=True, help="The most items per digest (1 to 50).")
 @click.option("--query", help="The saved search (saved_search only), as typed in the search box.")
 @click.option("--email", help="Where email digests go (email channel only).")
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @click.pass_obj
 def push_subscribe(
     container: Container,
@@ -90,19 +84,16 @@ def push_subscribe(
 ) -> None:
     """Subscribe a reader to a service (needs the push consent); prints the feed URL of an atom subscription
     and the unsubscribe link. Subscribing again changes the subscription and revokes the old links."""
-    try:
-        subscription, _ = _service(container).subscribe(
-            reader_id,
-            ServiceId(service),
-            Channel(channel),
-            actor=LIBRARIAN,
-            frequency=Frequency(frequency) if frequency else None,
-            max_items=max_items,
-            query=query,
-            email=email,
-        )
-    except ConsortiumError as exc:
-        fail(exc)
+    subscription, _ = container.push.subscribe(
+        reader_id,
+        ServiceId(service),
+        Channel(channel),
+        actor=LIBRARIAN,
+        frequency=Frequency(frequency) if frequency else None,
+        max_items=max_items,
+        query=query,
+        email=email,
+    )
     data = _subscription_data(container, subscription)
 
     def text() -> None:
@@ -120,23 +111,17 @@ def push_subscribe(
 @click.pass_obj
 def push_unsubscribe(container: Container, reader_id: str, service: str) -> None:
     """End a reader's subscription (its feed and links stop working)."""
-    try:
-        _service(container).unsubscribe(reader_id, ServiceId(service), LIBRARIAN)
-    except ConsortiumError as exc:
-        fail(exc)
+    container.push.unsubscribe(reader_id, ServiceId(service), LIBRARIAN)
     click.echo(f"{reader_id} unsubscribed from {service}")
 
 
 @push.command("subscriptions")
 @click.argument("reader_id")
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @click.pass_obj
 def push_subscriptions(container: Container, reader_id: str, as_json: bool) -> None:
     """A reader's subscriptions, active and ended."""
-    try:
-        found = _service(container).subscriptions(reader_id, LIBRARIAN)
-    except ConsortiumError as exc:
-        fail(exc)
+    found = container.push.subscriptions(reader_id, LIBRARIAN)
     data = [_subscription_data(container, s) for s in found]
 
     def text() -> None:
@@ -154,16 +139,11 @@ def push_subscriptions(container: Container, reader_id: str, as_json: bool) -> N
 @click.option("--service", "services", multiple=True, type=_SERVICES, help="Only this service (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Plan and show the digests; deliver nothing, record nothing.")
 @click.option("--force", is_flag=True, help="Plan every active subscription, due or not.")
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @click.pass_obj
 def push_run(container: Container, services: tuple[str, ...], dry_run: bool, force: bool, as_json: bool) -> None:
     """Run the push job now: plan the due digests, then deliver them (email, feed, inbox)."""
-    try:
-        report = _service(container).run(
-            services=[ServiceId(s) for s in services] or None, dry_run=dry_run, force=force
-        )
-    except ConsortiumError as exc:
-        fail(exc)
+    report = container.push.run(services=[ServiceId(s) for s in services] or None, dry_run=dry_run, force=force)
     data = report.as_dict()
 
     def text() -> None:
@@ -189,14 +169,11 @@ def push_run(container: Container, services: tuple[str, ...], dry_run: bool, for
 
 @push.command("history")
 @click.argument("reader_id")
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @click.pass_obj
 def push_history(container: Container, reader_id: str, as_json: bool) -> None:
     """What was pushed to a reader, newest first."""
-    try:
-        found = _service(container).history(reader_id, LIBRARIAN)
-    except ConsortiumError as exc:
-        fail(exc)
+    found = container.push.history(reader_id, LIBRARIAN)
     data = [item.model_dump(mode="json") for item in found]
 
     def text() -> None:
@@ -218,10 +195,7 @@ def push_item(container: Container, reader_id: str, cluster_id: str, action: str
     """Act on an item a reader was sent: delete it, or mark it "not interested"."""
     if action is None:
         raise click.UsageError("give --delete or --not-interested")
-    try:
-        _service(container).act(reader_id, cluster_id, ItemAction(action), LIBRARIAN)
-    except ConsortiumError as exc:
-        fail(exc)
+    container.push.act(reader_id, cluster_id, ItemAction(action), LIBRARIAN)
     click.echo(f"{cluster_id}: {action.replace('_', ' ')}")
 
 
@@ -231,7 +205,7 @@ def push_item(container: Container, reader_id: str, cluster_id: str, action: str
 @click.option("--author", "author_key", help="An author key, e.g. 'author:liu cixin'.")
 @click.option("--series", help="A series title.")
 @click.option("--undo", is_flag=True, help="Remove the mute instead.")
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @click.pass_obj
 def push_mute(
     container: Container,
@@ -248,17 +222,14 @@ def push_mute(
     chosen = [(kind, key) for kind, key in given if key]
     if len(chosen) > 1:
         raise click.UsageError("give one of --class, --author, --series")
-    service = _service(container)
-    try:
-        if chosen:
-            kind, key = chosen[0]
-            if undo:
-                service.unmute(reader_id, kind, key, LIBRARIAN)
-            else:
-                service.mute(reader_id, kind, key, LIBRARIAN)
-        found = service.mutes(reader_id, LIBRARIAN)
-    except ConsortiumError as exc:
-        fail(exc)
+    service = container.push
+    if chosen:
+        kind, key = chosen[0]
+        if undo:
+            service.unmute(reader_id, kind, key, LIBRARIAN)
+        else:
+            service.mute(reader_id, kind, key, LIBRARIAN)
+    found = service.mutes(reader_id, LIBRARIAN)
     data = [mute.model_dump(mode="json") for mute in found]
 
     def text() -> None:
@@ -270,14 +241,11 @@ def push_mute(
 
 @push.command("inbox")
 @click.argument("reader_id")
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @click.pass_obj
 def push_inbox(container: Container, reader_id: str, as_json: bool) -> None:
     """The digests in a reader's portal inbox, newest first."""
-    try:
-        entries = _service(container).inbox(reader_id, LIBRARIAN)
-    except ConsortiumError as exc:
-        fail(exc)
+    entries = container.push.inbox(reader_id, LIBRARIAN)
 
     def text() -> None:
         for entry in entries:
@@ -296,7 +264,4 @@ def push_inbox(container: Container, reader_id: str, as_json: bool) -> None:
 @click.pass_obj
 def push_feed(container: Container, token: str) -> None:
     """Print the Atom feed a token opens (what GET /push/feeds/TOKEN serves)."""
-    try:
-        click.echo(_service(container).feed(token).decode())
-    except ConsortiumError as exc:
-        fail(exc)
+    click.echo(container.push.feed(token).decode())

@@ -1,0 +1,42 @@
+"""The ``consortium`` command, for operators and tests. Every subcommand takes ``--json``.
+
+One module per command group: :mod:`~consortium.cli.members`, :mod:`~consortium.cli.harvest` (``harvest``,
+``import``, ``quarantine``), :mod:`~consortium.cli.search`, :mod:`~consortium.cli.dedup`,
+:mod:`~consortium.cli.run`, :mod:`~consortium.cli.reader` and :mod:`~consortium.cli.push`; what they share
+(the one error mapping, ``--json`` output) is in :mod:`~consortium.cli.common`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from consortium.bootstrap import bootstrap
+from consortium.cli.common import HubGroup
+from consortium.cli.dedup import dedup
+from consortium.cli.harvest import harvest, import_, quarantine
+from consortium.cli.members import members
+from consortium.cli.push import push
+from consortium.cli.reader import reader
+from consortium.cli.run import run
+from consortium.cli.search import search
+
+__all__ = ["main"]
+
+
+@click.group(cls=HubGroup)
+@click.option("-v", "--verbose", is_flag=True, help="Log what the hub does (never personal data).")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
+    """The consortium hub: harvest member libraries into one deduplicated, personalized discovery service."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    # pymarc warns on every odd indicator; the quarantine reasons already say what matters.
+    logging.getLogger("pymarc").setLevel(logging.ERROR)
+    ctx.obj = bootstrap()
+
+
+for _command in (members, harvest, import_, quarantine, search, dedup, run, reader, push):
+    main.add_command(_command)

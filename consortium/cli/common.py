@@ -1,0 +1,68 @@
+"""What every command group of the command line shares: the error mapping, output as text or JSON, the
+``--json`` option, and the acting librarian."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from consortium.errors import ConsortiumError
+from consortium.profiles.models import Actor, ActorRole
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["LIBRARIAN", "HubGroup", "emit", "json_option"]
+
+F = TypeVar("F", bound="Callable[..., Any]")
+
+LIBRARIAN = Actor(actor_id="librarian", role=ActorRole.MEMBER_STAFF)
+"""Who acts in ``consortium reader`` and ``consortium push`` commands: a member library's staff, at the
+reader's request."""
+
+
+class HubGroup(click.Group):
+    """The top command group: a :class:`~consortium.errors.ConsortiumError` raised by any command below it
+    stops the command with the error's message as one line on stderr (``Error: ...``) and exit status 1.
+
+    It is the one place errors are mapped: commands let the hub's errors propagate.
+
+    Example
+    -------
+    >>> @click.group(cls=HubGroup)
+    ... def main() -> None: ...
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the group and the command chosen, turning the hub's errors into a usage-free click error."""
+        try:
+            return super().invoke(ctx)
+        except ConsortiumError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+def json_option(help_text: str | None = None) -> Callable[[F], F]:
+    """The ``--json`` flag every command takes, passed to it as ``as_json``.
+
+    Parameters
+    ----------
+    help_text
+        The option's help, when it says more than the default.
+
+    Example
+    -------
+    >>> @click.command()
+    ... @json_option()
+    ... def status(as_json: bool) -> None: ...
+    """
+    return click.option("--json", "as_json", is_flag=True, help=help_text or "Print the result as JSON.")
+
+
+def emit(data: Any, as_json: bool, text: Callable[[], None]) -> None:
+    """Print ``data`` as JSON with ``--json``, else run ``text`` (which prints it for people)."""
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        text()

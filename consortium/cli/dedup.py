@@ -1,0 +1,70 @@
+"""``consortium dedup``: why two records are, or are not, one work; and clustering everything again."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from consortium.cli.common import emit, json_option
+
+if TYPE_CHECKING:
+    from consortium.bootstrap import Container
+
+__all__ = ["dedup"]
+
+
+def _record_key(value: str) -> tuple[str, str]:
+    member, sep, local_id = value.partition("/")
+    if not sep or not member or not local_id:
+        raise click.BadParameter(f"{value!r}: write a record as MEMBER/LOCAL_ID")
+    return member, local_id
+
+
+@click.group()
+def dedup() -> None:
+    """Deduplication across members."""
+
+
+@dedup.command("explain")
+@click.argument("first")
+@click.argument("second")
+@json_option()
+@click.pass_obj
+def dedup_explain(container: Container, first: str, second: str, as_json: bool) -> None:
+    """Why two records (MEMBER/LOCAL_ID each) are, or are not, one work: keys, scores, rejects."""
+    a, b = _record_key(first), _record_key(second)
+    left, right, shared, decision = container.dedup.explain(a, b)
+    placements = [container.cluster_store.placement(k) for k in (a, b)]
+    clusters = [p.cluster_id if p else None for p in placements]
+    data = {
+        "records": [first, second],
+        "match": decision.match,
+        "score": decision.score,
+        "scores": decision.scores,
+        "reject": decision.reject,
+        "evidence": decision.evidence,
+        "shared_keys": shared,
+        "titles": [left.full_title, right.full_title],
+        "clusters": clusters,
+    }
+
+    def text() -> None:
+        click.echo(f"{first}: {left.full_title}")
+        click.echo(f"{second}: {right.full_title}")
+        click.echo(f"shared candidate keys: {', '.join(shared) or 'none'}")
+        click.echo(decision.explain())
+        same = clusters[0] is not None and clusters[0] == clusters[1]
+        click.echo(f"clustered together: {'yes' if same else 'no'}")
+
+    emit(data, as_json, text)
+
+
+@dedup.command("rebuild")
+@json_option()
+@click.pass_obj
+def dedup_rebuild(container: Container, as_json: bool) -> None:
+    """Cluster every record again from scratch and rebuild the search index."""
+    container.catalogue.rebuild()
+    data = {"records": container.record_store.count(), "clusters": container.cluster_store.count()}
+    emit(data, as_json, lambda: click.echo(f"{data['records']} records in {data['clusters']} clusters"))

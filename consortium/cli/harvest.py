@@ -1,0 +1,122 @@
+"""``consortium harvest``, ``consortium import`` and ``consortium quarantine``: records in, and what was
+refused."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from consortium.cli.common import emit, json_option
+from consortium.harvest.service import import_source
+from consortium.harvest.state import HarvestCounts
+from consortium.members import SourceFormat
+
+if TYPE_CHECKING:
+    from consortium.bootstrap import Container
+    from consortium.harvest.service import HarvestReport, Progress
+    from consortium.members import Member, Source
+
+__all__ = ["harvest", "harvest_all", "import_", "quarantine", "report_line", "run_harvest"]
+
+
+def _progress(label: str) -> Progress | None:
+    """A one-line progress display on a terminal; nothing when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(counts: HarvestCounts, fraction: float | None) -> None:
+        done = f"{fraction:6.1%} " if fraction is not None else ""
+        click.echo(
+            f"\r{label}: {done}{counts.seen} read, {counts.added} added, {counts.changed} changed, "
+            f"{counts.quarantined} quarantined",
+            err=True,
+            nl=False,
+        )
+
+    return show
+
+
+def report_line(report: HarvestReport) -> str:
+    """One source's harvest as one line: its counts and whether the run completed or paused."""
+    c = report.counts
+    state = "complete" if report.complete else "paused"
+    return (
+        f"{report.member}/{report.source}: {c.added} added, {c.changed} changed, {c.unchanged} unchanged, "
+        f"{c.deleted} deleted, {c.quarantined} quarantined ({state})"
+    )
+
+
+def run_harvest(container: Container, member: Member, source: Source) -> HarvestReport:
+    """Harvest one source, showing progress on a terminal."""
+    progress = _progress(f"{member.id}/{source.id}")
+    report = container.harvester.harvest_source(member, source, progress=progress)
+    if progress is not None:
+        click.echo("", err=True)
+    return report
+
+
+def harvest_all(container: Container) -> list[HarvestReport]:
+    """Harvest every source of every member, in registry order."""
+    return [run_harvest(container, m, s) for m in container.registry.members for s in m.sources]
+
+
+@click.command()
+@click.option("--member", "member_id", help="Harvest only this member.")
+@click.option("--source", "source_id", help="Harvest only this source of the member.")
+@json_option()
+@click.pass_obj
+def harvest(container: Container, member_id: str | None, source_id: str | None, as_json: bool) -> None:
+    """Harvest member sources now (each resumes its unfinished run, or starts an incremental one)."""
+    registry = container.registry
+    chosen = [registry.get(member_id)] if member_id else registry.members
+    reports = [
+        run_harvest(container, member, source)
+        for member in chosen
+        for source in ([member.source(source_id)] if source_id else member.sources)
+    ]
+    total = sum((r.counts for r in reports), HarvestCounts())
+    data = {"runs": [r.as_dict() for r in reports], "total": total.model_dump()}
+
+    def text() -> None:
+        for report in reports:
+            click.echo(report_line(report))
+        click.echo(f"records stored: {container.record_store.count()}")
+
+    emit(data, as_json, text)
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--member", "member_id", required=True, help="The member library the records belong to.")
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    type=click.Choice([f.value for f in SourceFormat if f is not SourceFormat.OAI_DC]),
+)
+@json_option()
+@click.pass_obj
+def import_(container: Container, file: Path, member_id: str, fmt: str, as_json: bool) -> None:
+    """Load a MARC21, MARCXML, UNIMARC/CNMARC, KBART or saved OAI-PMH file for a member."""
+    member = container.registry.get(member_id)
+    report = run_harvest(container, member, import_source(file.resolve(), SourceFormat(fmt)))
+    emit(report.as_dict(), as_json, lambda: click.echo(report_line(report)))
+
+
+@click.command()
+@click.option("--member", "member_id", help="Only this member's quarantined records.")
+@json_option()
+@click.pass_obj
+def quarantine(container: Container, member_id: str | None, as_json: bool) -> None:
+    """List quarantined records with their reasons (raw bytes stay in the archive under their digest)."""
+    items = container.record_store.quarantined(member_id)
+
+    def text() -> None:
+        for item in items:
+            click.echo(f"{item.member}/{item.source_id}\t{item.position}\t{item.reason}\t{item.raw.digest[:12]}")
+        click.echo(f"{len(items)} quarantined")
+
+    emit([i.model_dump(mode="json") for i in items], as_json, text)

@@ -1,0 +1,37 @@
+"""``consortium members``: the member registry."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from consortium.cli.common import emit, json_option
+
+if TYPE_CHECKING:
+    from consortium.bootstrap import Container
+
+__all__ = ["members"]
+
+
+@click.group()
+def members() -> None:
+    """The member registry."""
+
+
+@members.command("list")
+@json_option()
+@click.pass_obj
+def members_list(container: Container, as_json: bool) -> None:
+    """List member libraries and their sources."""
+    registry = container.registry
+
+    def text() -> None:
+        for member in registry.members:
+            name = f"{member.name} ({member.name_zh})" if member.name_zh else member.name
+            click.echo(f"{member.id}\t{name}")
+            for source in member.sources:
+                where = source.url or source.path
+                click.echo(f"  {source.id}\t{source.protocol} {source.format}\t{where}\t{source.schedule}")
+
+    emit(registry.model_dump(mode="json")["members"], as_json, text)

@@ -1,0 +1,115 @@
+"""``consortium run``: the whole hub on one machine, a harvest and its summary, then the scheduled jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import signal
+import threading
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from consortium.cli.common import emit, json_option
+from consortium.cli.harvest import harvest_all, report_line
+from consortium.scheduler import Job, JobResult, LocalScheduler
+
+if TYPE_CHECKING:
+    from consortium.bootstrap import Container
+    from consortium.harvest.service import HarvestReport
+
+__all__ = ["HARVEST_EVERY", "PURGE_EVERY", "PUSH_EVERY", "SHOWN_SHARED", "run"]
+
+HARVEST_EVERY = dt.timedelta(hours=6)
+PUSH_EVERY = dt.timedelta(hours=1)
+PURGE_EVERY = dt.timedelta(days=1)
+
+
+SHOWN_SHARED = 5
+"""How many of the works held by the most members the text summary names."""
+
+
+def _summary(container: Container, reports: list[HarvestReport]) -> tuple[dict[str, Any], list[str]]:
+    """What ``run`` reports after harvesting, as JSON data and as lines of text: every figure is a count the
+    stores keep (no record or cluster is read, but the few shared works the text names)."""
+    records, clusters = container.record_store, container.cluster_store
+    per_member = {m.id: records.count(m.id) for m in container.registry.members}
+    formats = {fmt.value: count for fmt, count in sorted(records.count_by_format().items())}
+    data = {
+        "runs": [r.as_dict() for r in reports],
+        "clusters": clusters.count(),
+        "clusters_held_by_several_members": clusters.count_shared(),
+        "records_per_member": per_member,
+        "records_per_format": formats,
+        "quarantined": records.count_quarantined(),
+        "data_dir": str(container.settings.data_dir.resolve()),
+    }
+    lines = [
+        *(report_line(report) for report in reports),
+        "records per member: " + ", ".join(f"{k} {v}" for k, v in per_member.items()),
+        "records per format: " + ", ".join(f"{k} {v}" for k, v in formats.items()),
+        f"works (clusters): {data['clusters']}, held by several members: {data['clusters_held_by_several_members']}",
+        *(
+            f"  {cluster.title} ({cluster.year or 'n.d.'}): {', '.join(cluster.members)}"
+            for cluster in clusters.most_shared(SHOWN_SHARED)
+        ),
+        f"quarantined: {data['quarantined']} (see: consortium quarantine)",
+        f"state kept in {data['data_dir']}",
+    ]
+    return data, lines
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Harvest and report, then stop (no scheduled jobs).")
+@json_option()
+@click.pass_obj
+def run(container: Container, once: bool, as_json: bool) -> None:
+    """Run the hub on this machine: harvest every member (clustering and indexing as it goes) and report what
+    was harvested and how it deduplicated; then, unless --once, keep running the scheduled jobs (harvest every
+    6 hours, the push job every hour, the retention purge every day) until interrupted."""
+    data, lines = _summary(container, harvest_all(container))
+    emit(data, as_json, lambda: click.echo("\n".join(lines)))
+    if not once:
+        _run_scheduled(container, as_json)
+
+
+def _jobs(container: Container) -> list[Job]:
+    """The scheduled jobs: harvest, push and the retention purge, each returning a one-line summary."""
+
+    def harvest(now: dt.datetime) -> str:
+        reports = harvest_all(container)
+        added = sum(r.counts.added + r.counts.changed for r in reports)
+        return f"{len(reports)} sources, {added} records added or changed"
+
+    def push_job(now: dt.datetime) -> str:
+        data = container.push.run(now=now).as_dict()
+        return f"{data['digests_planned']} digests planned, {sum(data['delivered'].values())} delivered"
+
+    def purge(now: dt.datetime) -> str:
+        return f"{container.profiles.purge_expired(now)} expired items deleted"
+
+    return [Job("harvest", HARVEST_EVERY, harvest), Job("push", PUSH_EVERY, push_job), Job("purge", PURGE_EVERY, purge)]
+
+
+def _run_scheduled(container: Container, as_json: bool) -> None:
+    """The local scheduler, until Ctrl-C or SIGTERM."""
+    scheduler = LocalScheduler(_jobs(container), container.settings.data_dir / "schedule.json")
+    scheduler.mark("harvest", dt.datetime.now(dt.UTC))  # it just ran
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def report(result: JobResult) -> None:
+        if as_json:
+            line = {"job": result.job, "at": result.at.isoformat(), "ok": result.ok, "summary": result.summary}
+            click.echo(json.dumps(line, ensure_ascii=False))
+        else:
+            click.echo(f"{result.at:%Y-%m-%d %H:%M} {result.job}: {result.summary}")
+
+    if not as_json:
+        click.echo("scheduler running: harvest every 6 hours, push every hour, retention purge daily (Ctrl-C stops)")
+    try:
+        scheduler.run_forever(stop, report)
+    except KeyboardInterrupt:
+        pass
+    if not as_json:
+        click.echo("stopped")

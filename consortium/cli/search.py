@@ -1,0 +1,55 @@
+"""``consortium search``: the consortium's works, as the discovery portal searches them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from consortium.cli.common import emit, json_option
+from consortium.search.query import parse_query_string
+
+if TYPE_CHECKING:
+    from consortium.bootstrap import Container
+
+__all__ = ["search"]
+
+
+@click.command()
+@click.argument("query", nargs=-1)
+@click.option("--page", default=1, show_default=True, help="Page of results.")
+@click.option("--page-size", default=10, show_default=True, help="Results per page (at most 100).")
+@click.option("--member", "boost_member", help="The reader's own library: its holdings come first.")
+@click.option(
+    "--facet", "facets", multiple=True, help="Facet counts to show: member, format, language, year, class, subject."
+)
+@json_option()
+@click.pass_obj
+def search(
+    container: Container,
+    *,
+    query: tuple[str, ...],
+    page: int,
+    page_size: int,
+    boost_member: str | None,
+    facets: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Search the consortium's works: free words, and title:, author:, subject:, isbn:, member:, format:,
+    lang:, class:, year:2010-2017 (quote phrases)."""
+    parsed = parse_query_string(
+        " ".join(query), page=page, page_size=page_size, boost_member=boost_member, facets=list(facets)
+    )
+    result = container.search_index.search(parsed)
+
+    def text() -> None:
+        click.echo(f"{result.total} works")
+        for number, hit in enumerate(result.hits, start=(result.page - 1) * result.page_size + 1):
+            authors = "; ".join(hit.authors[:2])
+            click.echo(
+                f"{number:3}. {hit.title} / {authors} ({hit.year or 'n.d.'}) [{hit.format}] {', '.join(hit.members)}"
+            )
+        for name, counts in result.facets.items():
+            click.echo(f"{name}: " + ", ".join(f"{c.value} ({c.count})" for c in counts))
+
+    emit(result.model_dump(mode="json"), as_json, text)
