@@ -23,16 +23,8 @@ from consortium.adapters.local import LocalKeyFileService, SqliteConsentLedger
 from consortium.adapters.local.sqlite_profiles import SqliteProfileStore
 from consortium.profiles.consent import Purpose, load_consent_policy
 from consortium.profiles.crypto import EnvelopeCipher
-from consortium.profiles.interests import (
-    InterestProfile,
-    apply_event,
-    author_key,
-    class_key,
-    declare,
-    from_dict,
-    subject_key,
-    to_dict,
-)
+from consortium.profiles.interest_keys import author_key, class_key, subject_key
+from consortium.profiles.interests import InterestProfile, apply_event, declare, from_dict, to_dict
 from consortium.profiles.models import Actor, ActorRole
 from consortium.profiles.service import ProfileService
 

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from consortium.models import Classification, ClassScheme, Cluster, Holding, ResourceFormat
-from consortium.profiles.interests import InterestProfile, apply_event, author_key, class_key, declare, subject_key
+from consortium.profiles.interest_keys import author_key, class_key, subject_key
+from consortium.profiles.interests import InterestProfile, apply_event, declare
 from consortium.push.index import NewWorks
 from consortium.push.models import Channel, Digest, Frequency, Mute, MuteKind, ServiceId, Subscription
 from consortium.push.planner import ReaderPlan, plan

@@ -82,7 +82,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from consortium.models import Classification, ClassScheme, Cluster, Holding, ResourceFormat
-from consortium.profiles.interests import InterestProfile, apply_event, keys_for_cluster
+from consortium.profiles.interest_keys import keys_for_cluster
+from consortium.profiles.interests import InterestProfile, apply_event
 from consortium.push.index import NewWorks
 from consortium.push.ranking import RELEVANCE_THRESHOLD, Borrowed, Taste, rank
 from consortium.text import name_words

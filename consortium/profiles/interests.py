@@ -10,10 +10,8 @@ what is pushed to them. So a profile here keeps two things strictly apart:
   :data:`FAST_HALF_LIFE`, 30 days: "what they are reading now") and a *slow* one (:data:`SLOW_HALF_LIFE`,
   365 days: "what they read"). :mod:`consortium.profiles.drift` compares the two to notice a change of interest.
 
-Interest keys are strings: ``class:<scheme>:<code>`` (``class:clc:TP312``), ``subject:<normalized heading>``
-and ``author:<normalized name>``. A class also counts for its broader classes
-(:func:`~consortium.classification.class_ancestors`), at :data:`ANCESTOR_FACTOR` (one half) per level up, so a
-TP312 borrow counts fully for TP312 and a little for T.
+Interests are keyed by :mod:`consortium.profiles.interest_keys` (``class:clc:TP312``, ``subject:...``,
+``author:...``); a class also counts for its broader classes.
 
 Everything here is pure: functions return new profiles and never touch storage. Decay is lazy: each
 accumulator stores its value as of its own ``updated_at`` and is decayed only when read or updated, so
@@ -30,19 +28,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import pydantic
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from consortium.classification import InvalidClassCodeError, class_chain
 from consortium.errors import ValidationError
-from consortium.models import ClassScheme
-from consortium.text import match_text, name_words
+from consortium.profiles.interest_keys import KeyKind, expand, key_kind
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from consortium.models import Cluster
-    from consortium.search.query import SearchQuery
 
 __all__ = [
-    "ANCESTOR_FACTOR",
     "DECLARED_WEIGHT",
     "EVENT_WEIGHTS",
     "FAST_HALF_LIFE",
@@ -53,23 +46,15 @@ __all__ = [
     "DriftQuiet",
     "EventKind",
     "InterestProfile",
-    "InvalidInterestKeyError",
-    "KeyKind",
     "LearnedInterest",
     "apply_event",
-    "author_key",
-    "class_key",
     "decayed",
     "declare",
     "from_dict",
     "keep_declared",
-    "key_kind",
-    "keys_for_cluster",
-    "keys_for_search",
     "note_borrow",
     "rating_weight",
     "remove",
-    "subject_key",
     "to_dict",
     "top_interests",
 ]
@@ -78,8 +63,6 @@ FAST_HALF_LIFE = timedelta(days=30)
 """Half-life of the fast accumulator: a month of reading dominates it."""
 SLOW_HALF_LIFE = timedelta(days=365)
 """Half-life of the slow accumulator (the learned score): a borrow two years old counts a quarter."""
-ANCESTOR_FACTOR = 0.5
-"""What an event counts for each broader class, per level up."""
 DECLARED_WEIGHT = 5.0
 """Default weight of a declared interest: about two fresh borrows, so it shows but learned activity can pass it."""
 RECENT_EVENTS_KEPT = 32
@@ -88,8 +71,6 @@ RECENT_BORROWS_KEPT = 20
 """How many of the latest borrowed works a profile keeps (push compares new works with them)."""
 MAX_DECLARED_WEIGHT = 100.0
 _NEGLIGIBLE = 1e-9
-
-KeyKind = Literal["class", "subject", "author"]
 
 
 class EventKind(StrEnum):
@@ -114,96 +95,11 @@ EVENT_WEIGHTS: dict[EventKind, float] = {
 borrow, so one click undoes one borrow."""
 
 
-class InvalidInterestKeyError(ValidationError):
-    """An interest key is not ``class:<scheme>:<code>``, ``subject:<heading>`` or ``author:<name>``."""
-
-
 def rating_weight(stars: int) -> float:
     """A rating's weight: 5 stars counts like a borrow (3.0), 3 stars a little, 1-2 stars negative."""
     if not 1 <= stars <= 5:
         raise ValidationError("a rating has 1 to 5 stars", stars=stars)
     return (stars - 2.5) * 1.2
-
-
-# --- keys ---------------------------------------------------------------------------------------------------
-
-
-def _chain(scheme: ClassScheme | str, code: str) -> list[str]:
-    """``code`` normalized, then its broader classes (:func:`~consortium.classification.class_chain`); a code
-    that doesn't parse is an :class:`InvalidInterestKeyError`."""
-    try:
-        return class_chain(scheme, code)
-    except InvalidClassCodeError as exc:
-        raise InvalidInterestKeyError(exc.message, **exc.details) from exc
-
-
-def class_key(scheme: ClassScheme | str, code: str) -> str:
-    """``class:<scheme>:<normalized code>``, e.g. ``class:clc:TP312``."""
-    return f"class:{ClassScheme(scheme).value}:{_chain(scheme, code)[0]}"
-
-
-def subject_key(heading: str) -> str:
-    """``subject:<heading>``, normalized as for matching, subdivisions kept apart.
-
-    ``"Computer programming -- Python"`` gives ``subject:computer programming -- python``.
-    """
-    parts = [match_text(part) for part in heading.split("--")]
-    value = " -- ".join(part for part in parts if part)
-    if not value:
-        raise InvalidInterestKeyError("a subject heading is empty", heading=heading)
-    return f"subject:{value}"
-
-
-def author_key(name: str) -> str:
-    """``author:<name>``, given names first and normalized (``"Knuth, Donald E."`` gives ``author:donald e knuth``)."""
-    value = " ".join(name_words(name))
-    if not value:
-        raise InvalidInterestKeyError("an author name is empty", name=name)
-    return f"author:{value}"
-
-
-def key_kind(key: str) -> KeyKind:
-    """The kind of an interest key; raises :class:`InvalidInterestKeyError` for anything else."""
-    kind, _, rest = key.partition(":")
-    if kind == "class":
-        scheme, _, code = rest.partition(":")
-        if scheme in {s.value for s in ClassScheme} and code:
-            return "class"
-    elif kind in ("subject", "author") and rest:
-        return kind  # type: ignore[return-value]
-    raise InvalidInterestKeyError("not an interest key", key=key)
-
-
-def _expand(key: str) -> list[tuple[str, float]]:
-    """``key`` with factor 1, and for a class its broader classes at decreasing factors."""
-    if key_kind(key) != "class":
-        return [(key, 1.0)]
-    _, scheme, code = key.split(":", 2)
-    chain = _chain(scheme, code)
-    return [(f"class:{scheme}:{c}", ANCESTOR_FACTOR**level) for level, c in enumerate(chain)]
-
-
-def keys_for_cluster(cluster: Cluster) -> list[str]:
-    """The interest keys a work carries: its classes (with scheme), subjects and authors, without repeats."""
-    keys: list[str] = []
-    for classification in cluster.classifications:
-        try:
-            keys.append(class_key(classification.scheme, classification.code))
-        except InvalidInterestKeyError:
-            continue  # a malformed code in one member's record names no interest
-    keys += [subject_key(s) for s in cluster.subjects if match_text(s.replace("--", " "))]
-    keys += [author_key(a) for a in cluster.authors if name_words(a)]
-    return list(dict.fromkeys(keys))
-
-
-def keys_for_search(query: SearchQuery) -> list[str]:
-    """The interest keys a search's filters and fielded terms name: class filters, subjects, author."""
-    keys = [class_key(*c.split(":", 1)) for c in query.classes]
-    subjects = [*query.subjects, *([query.subject] if query.subject else [])]
-    keys += [subject_key(s) for s in subjects if match_text(s.replace("--", " "))]
-    if query.author and name_words(query.author):
-        keys.append(author_key(query.author))
-    return list(dict.fromkeys(keys))
 
 
 # --- the profile --------------------------------------------------------------------------------------------
@@ -319,7 +215,7 @@ def apply_event(
         raise ValidationError("an event weight must be finite", weight=weight)
     factors: dict[str, float] = {}
     for key in keys:
-        for expanded, factor in _expand(key):
+        for expanded, factor in expand(key):
             factors[expanded] = max(factor, factors.get(expanded, 0.0))
     learned = dict(profile.learned)
     for key, factor in factors.items():
@@ -359,7 +255,7 @@ def _narrower_or_same(key: str, root: str) -> bool:
         return True
     if not (key.startswith("class:") and root.startswith("class:")):
         return False
-    return root in {expanded for expanded, _ in _expand(key)}
+    return root in {expanded for expanded, _ in expand(key)}
 
 
 def remove(profile: InterestProfile, key: str) -> InterestProfile:
@@ -373,7 +269,7 @@ def remove(profile: InterestProfile, key: str) -> InterestProfile:
     learned = {k: v for k, v in profile.learned.items() if not _narrower_or_same(k, key)}
     gone = profile.learned.get(key)
     if gone is not None:
-        for broader, factor in _expand(key)[1:]:
+        for broader, factor in expand(key)[1:]:
             old = learned.get(broader)
             if old is None:
                 continue

@@ -17,14 +17,13 @@ from pydantic import BaseModel, ConfigDict
 from consortium.errors import ConsortiumError, NotFoundError
 from consortium.profiles import drift
 from consortium.profiles.consent import Purpose
+from consortium.profiles.interest_keys import keys_for_cluster, keys_for_search
 from consortium.profiles.interests import (
     EventKind,
     InterestProfile,
     apply_event,
     declare,
     from_dict,
-    keys_for_cluster,
-    keys_for_search,
     note_borrow,
     remove,
     to_dict,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from consortium.errors import NotFoundError, ValidationError
-from consortium.profiles.interests import key_kind
+from consortium.profiles.interest_keys import key_kind
 from consortium.profiles.learning import NOT_INTERESTED
 from consortium.profiles.models import EventType, Processing, ReaderEvent
 from consortium.push.ledgers import INBOX, MUTE, mute_id

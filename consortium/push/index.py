@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from consortium.classification import InvalidClassCodeError, class_ancestors
 from consortium.models import Availability
-from consortium.profiles.interests import ANCESTOR_FACTOR, keys_for_cluster
+from consortium.profiles.interest_keys import ANCESTOR_FACTOR, keys_for_cluster
 from consortium.text import match_text
 
 if TYPE_CHECKING:

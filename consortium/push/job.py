@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from consortium.profiles.consent import Purpose
-from consortium.profiles.interests import keys_for_cluster
+from consortium.profiles.interest_keys import keys_for_cluster
 from consortium.profiles.models import Actor, ActorRole
 from consortium.push.index import NewWorks
 from consortium.push.ledgers import DIGEST, SENT, DigestRecord, InboxEntry

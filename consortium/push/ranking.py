@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from consortium.classification import class_ancestors
-from consortium.profiles.interests import ANCESTOR_FACTOR, key_kind
+from consortium.profiles.interest_keys import ANCESTOR_FACTOR, key_kind
 from consortium.push.index import NewWork, NewWorks, expanded_keys
 from consortium.push.models import DigestItem, Mute, MuteKind
 from consortium.text import match_text

@@ -23,7 +23,8 @@ from consortium import errors
 from consortium.classification import class_ancestors
 from consortium.http import Identifier, LambdaContainer, RequestBody, caller_actor, http_errors, parse_body
 from consortium.profiles.consent import Purpose
-from consortium.profiles.interests import MAX_DECLARED_WEIGHT, key_kind
+from consortium.profiles.interest_keys import key_kind
+from consortium.profiles.interests import MAX_DECLARED_WEIGHT
 from consortium.profiles.models import ActorRole, EventType, ReaderEvent
 from consortium.profiles.service import EventOutcome
 

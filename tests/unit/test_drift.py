@@ -15,7 +15,8 @@ from consortium.profiles.drift import (
     divergence,
     jensen_shannon,
 )
-from consortium.profiles.interests import InterestProfile, apply_event, class_key, top_interests
+from consortium.profiles.interest_keys import class_key
+from consortium.profiles.interests import InterestProfile, apply_event, top_interests
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 LITERATURE = ["I247.5", "I246", "I247.55", "I242", "I247"]

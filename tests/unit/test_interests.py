@@ -13,18 +13,20 @@ from hypothesis import strategies as st
 from consortium.classification import class_ancestors
 from consortium.errors import ValidationError
 from consortium.models import Classification, ClassScheme, Cluster, ResourceFormat
-from consortium.profiles.interests import (
-    InterestProfile,
+from consortium.profiles.interest_keys import (
     InvalidInterestKeyError,
-    apply_event,
     author_key,
     class_key,
-    declare,
-    from_dict,
     keys_for_cluster,
     keys_for_search,
-    remove,
     subject_key,
+)
+from consortium.profiles.interests import (
+    InterestProfile,
+    apply_event,
+    declare,
+    from_dict,
+    remove,
     to_dict,
     top_interests,
 )

@@ -1,0 +1,119 @@
+"""Interest keys: what a reader's interests are keyed by, and the keys a work or a search carries.
+
+Keys are strings: ``class:<scheme>:<code>`` (``class:clc:TP312``), ``subject:<normalized heading>`` and
+``author:<normalized name>``. A class also counts for its broader classes
+(:func:`~consortium.classification.class_ancestors`), at :data:`ANCESTOR_FACTOR` (one half) per level up.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from consortium.classification import InvalidClassCodeError, class_chain
+from consortium.errors import ValidationError
+from consortium.models import ClassScheme
+from consortium.text import match_text, name_words
+
+if TYPE_CHECKING:
+    from consortium.models import Cluster
+    from consortium.search.query import SearchQuery
+
+__all__ = [
+    "ANCESTOR_FACTOR",
+    "InvalidInterestKeyError",
+    "KeyKind",
+    "author_key",
+    "class_key",
+    "expand",
+    "key_kind",
+    "keys_for_cluster",
+    "keys_for_search",
+    "subject_key",
+]
+
+ANCESTOR_FACTOR = 0.5
+"""What an event counts for each broader class, per level up."""
+
+KeyKind = Literal["class", "subject", "author"]
+
+
+class InvalidInterestKeyError(ValidationError):
+    """An interest key is not ``class:<scheme>:<code>``, ``subject:<heading>`` or ``author:<name>``."""
+
+
+def _chain(scheme: ClassScheme | str, code: str) -> list[str]:
+    """``code`` normalized, then its broader classes (:func:`~consortium.classification.class_chain`); a code
+    that doesn't parse is an :class:`InvalidInterestKeyError`."""
+    try:
+        return class_chain(scheme, code)
+    except InvalidClassCodeError as exc:
+        raise InvalidInterestKeyError(exc.message, **exc.details) from exc
+
+
+def class_key(scheme: ClassScheme | str, code: str) -> str:
+    """``class:<scheme>:<normalized code>``, e.g. ``class:clc:TP312``."""
+    return f"class:{ClassScheme(scheme).value}:{_chain(scheme, code)[0]}"
+
+
+def subject_key(heading: str) -> str:
+    """``subject:<heading>``, normalized as for matching, subdivisions kept apart.
+
+    ``"Computer programming -- Python"`` gives ``subject:computer programming -- python``.
+    """
+    parts = [match_text(part) for part in heading.split("--")]
+    value = " -- ".join(part for part in parts if part)
+    if not value:
+        raise InvalidInterestKeyError("a subject heading is empty", heading=heading)
+    return f"subject:{value}"
+
+
+def author_key(name: str) -> str:
+    """``author:<name>``, given names first and normalized (``"Knuth, Donald E."`` gives ``author:donald e knuth``)."""
+    value = " ".join(name_words(name))
+    if not value:
+        raise InvalidInterestKeyError("an author name is empty", name=name)
+    return f"author:{value}"
+
+
+def key_kind(key: str) -> KeyKind:
+    """The kind of an interest key; raises :class:`InvalidInterestKeyError` for anything else."""
+    kind, _, rest = key.partition(":")
+    if kind == "class":
+        scheme, _, code = rest.partition(":")
+        if scheme in {s.value for s in ClassScheme} and code:
+            return "class"
+    elif kind in ("subject", "author") and rest:
+        return kind  # type: ignore[return-value]
+    raise InvalidInterestKeyError("not an interest key", key=key)
+
+
+def expand(key: str) -> list[tuple[str, float]]:
+    """``key`` with factor 1, and for a class its broader classes at decreasing factors."""
+    if key_kind(key) != "class":
+        return [(key, 1.0)]
+    _, scheme, code = key.split(":", 2)
+    chain = _chain(scheme, code)
+    return [(f"class:{scheme}:{c}", ANCESTOR_FACTOR**level) for level, c in enumerate(chain)]
+
+
+def keys_for_cluster(cluster: Cluster) -> list[str]:
+    """The interest keys a work carries: its classes (with scheme), subjects and authors, without repeats."""
+    keys: list[str] = []
+    for classification in cluster.classifications:
+        try:
+            keys.append(class_key(classification.scheme, classification.code))
+        except InvalidInterestKeyError:
+            continue  # a malformed code in one member's record names no interest
+    keys += [subject_key(s) for s in cluster.subjects if match_text(s.replace("--", " "))]
+    keys += [author_key(a) for a in cluster.authors if name_words(a)]
+    return list(dict.fromkeys(keys))
+
+
+def keys_for_search(query: SearchQuery) -> list[str]:
+    """The interest keys a search's filters and fielded terms name: class filters, subjects, author."""
+    keys = [class_key(*c.split(":", 1)) for c in query.classes]
+    subjects = [*query.subjects, *([query.subject] if query.subject else [])]
+    keys += [subject_key(s) for s in subjects if match_text(s.replace("--", " "))]
+    if query.author and name_words(query.author):
+        keys.append(author_key(query.author))
+    return list(dict.fromkeys(keys))
