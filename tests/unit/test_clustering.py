@@ -7,19 +7,13 @@ from datetime import UTC, datetime, timedelta
 from factories import make_checkpoint, make_record
 
 from consortium.adapters.memory import InMemoryRecordStore
+from consortium.adapters.memory.clock import ManualClock
 from consortium.adapters.memory.clusters import InMemoryClusterStore
 from consortium.dedup.service import DedupService
 from consortium.harvest.state import PageCommit, RecordChange
 from consortium.models import Holding, Identifier, IdentifierScheme, Record
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 1, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(minutes=1)
-        return self.now
+T_START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def isbn(value: str) -> list[Identifier]:
@@ -37,7 +31,11 @@ def remove(store: InMemoryRecordStore, member: str, local_id: str) -> None:
 
 def setup() -> tuple[InMemoryRecordStore, InMemoryClusterStore, DedupService]:
     records, clusters = InMemoryRecordStore(), InMemoryClusterStore()
-    return records, clusters, DedupService(records, clusters, clock=Clock())
+    return (
+        records,
+        clusters,
+        DedupService(records, clusters, clock=ManualClock(T_START, tick=timedelta(minutes=1))),
+    )
 
 
 def algorithms(member: str, local_id: str, **kw: object) -> Record:

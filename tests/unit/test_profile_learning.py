@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from factories import make_cluster
 
+from consortium.adapters.memory.clock import ManualClock
 from consortium.adapters.memory.consent import InMemoryConsentLedger
 from consortium.adapters.memory.keys import InMemoryKeyService
 from consortium.adapters.memory.profiles import InMemoryProfileStore
@@ -36,18 +37,10 @@ CLUSTERS: dict[str, Cluster] = {
 }
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
-def make(tmp_path: Path) -> tuple[ProfileService, InMemoryProfileStore, Clock]:
+def make(tmp_path: Path) -> tuple[ProfileService, InMemoryProfileStore, ManualClock]:
     keys = InMemoryKeyService()
     store = InMemoryProfileStore()
-    clock = Clock()
+    clock = ManualClock(T0)
     service = ProfileService(
         store, EnvelopeCipher(keys), InMemoryConsentLedger(), POLICY, clock, keys=keys, cluster_lookup=CLUSTERS.get
     )
@@ -119,7 +112,7 @@ def test_declared_and_learned_interests_are_told_apart(tmp_path: Path) -> None:
     assert "subject:poetry" not in {i.key for i in service.interests("r1", READER)}
 
 
-def _shift_reading(service: ProfileService, clock: Clock) -> dt.datetime:
+def _shift_reading(service: ProfileService, clock: ManualClock) -> dt.datetime:
     """A year of literature (two borrows a week), then two months of programming (three a week)."""
     at = T0
     number = 0

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from consortium.adapters.local.sqlite_profiles import SqliteProfileStore
+from consortium.adapters.memory.clock import ManualClock
 from consortium.adapters.memory.consent import InMemoryConsentLedger
 from consortium.adapters.memory.keys import InMemoryKeyService
 from consortium.adapters.memory.profiles import InMemoryProfileStore
@@ -29,23 +30,15 @@ STAFF = Actor(actor_id="staff-7", role="member_staff")
 SECRET_QUERY = "黛玉葬花 zebrafish-genome-2026"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
 def search(event_id: str, at: dt.datetime = T0, query: str = SECRET_QUERY) -> ReaderEvent:
     return ReaderEvent(event_id=event_id, type="search", at=at, query=query, filters={"language": "chi"})
 
 
 def make(
     tmp_path: Path, store: object | None = None, keys: InMemoryKeyService | None = None
-) -> tuple[ProfileService, object, Clock]:
+) -> tuple[ProfileService, object, ManualClock]:
     keys = keys or InMemoryKeyService()
-    clock = Clock()
+    clock = ManualClock(T0)
     store = store if store is not None else InMemoryProfileStore()
     service = ProfileService(
         store,  # type: ignore[arg-type]
@@ -250,7 +243,9 @@ def test_purge_reads_retention_from_the_policy(tmp_path: Path) -> None:
     doc["purposes"]["personalization"]["retention_days"] = 30
     short = type(POLICY).model_validate(doc)
     keys = InMemoryKeyService()
-    service = ProfileService(InMemoryProfileStore(), EnvelopeCipher(keys), InMemoryConsentLedger(), short, Clock())
+    service = ProfileService(
+        InMemoryProfileStore(), EnvelopeCipher(keys), InMemoryConsentLedger(), short, ManualClock(T0)
+    )
     service.create_reader("r1", "riverside", [Purpose.PERSONALIZATION])
     service.create_reader("r2", "riverside", [Purpose.PERSONALIZATION, Purpose.ANALYTICS])
     for rid in ("r1", "r2"):

@@ -13,6 +13,7 @@ import pytest
 from factories import make_cluster
 from lxml import etree
 
+from consortium.adapters.memory.clock import ManualClock
 from consortium.adapters.memory.clusters import InMemoryClusterStore
 from consortium.adapters.memory.consent import InMemoryConsentLedger
 from consortium.adapters.memory.keys import InMemoryKeyService
@@ -42,20 +43,12 @@ READER = Actor(actor_id="r1", role="reader")
 WEEK = dt.timedelta(days=7)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
 @dataclass
 class Hub:
     profiles: ProfileService
     clusters: InMemoryClusterStore
     push: PushService
-    clock: Clock
+    clock: ManualClock
     mailer: InMemoryOutbox
 
     def add(self, *clusters: Cluster) -> None:
@@ -70,7 +63,7 @@ class Hub:
 def hub(tmp_path: Path) -> Hub:
     keys = InMemoryKeyService()
     clusters = InMemoryClusterStore()
-    clock = Clock()
+    clock = ManualClock(T0)
     profiles = ProfileService(
         InMemoryProfileStore(),
         EnvelopeCipher(keys),

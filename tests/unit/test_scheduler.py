@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 from typing import TYPE_CHECKING
 
+from consortium.adapters.memory.clock import ManualClock
 from consortium.scheduler import Job, LocalScheduler
 
 if TYPE_CHECKING:
@@ -14,16 +15,8 @@ if TYPE_CHECKING:
 T0 = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
 def test_jobs_run_when_due_and_remember_across_restarts(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = ManualClock(T0)
     ran: list[tuple[str, dt.datetime]] = []
 
     def job(name: str, every: dt.timedelta) -> Job:
@@ -55,7 +48,7 @@ def test_a_failing_job_is_reported_and_the_others_run(tmp_path: Path) -> None:
     scheduler = LocalScheduler(
         [Job("push", dt.timedelta(hours=1), broken), Job("purge", dt.timedelta(days=1), lambda now: "ok")],
         tmp_path / "schedule.json",
-        Clock(),
+        ManualClock(T0),
     )
     results = scheduler.run_pending()
     assert [(r.job, r.ok) for r in results] == [("push", False), ("purge", True)]
@@ -65,7 +58,7 @@ def test_a_failing_job_is_reported_and_the_others_run(tmp_path: Path) -> None:
 def test_an_unreadable_state_file_counts_as_never_run(tmp_path: Path) -> None:
     state = tmp_path / "schedule.json"
     state.write_text("{not json", encoding="utf-8")
-    scheduler = LocalScheduler([Job("push", dt.timedelta(hours=1), lambda now: "ok")], state, Clock())
+    scheduler = LocalScheduler([Job("push", dt.timedelta(hours=1), lambda now: "ok")], state, ManualClock(T0))
     assert [r.job for r in scheduler.run_pending()] == ["push"]
     assert scheduler.last_runs() == {"push": T0}
 
