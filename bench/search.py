@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from search_corpus import Corpus
+from search_clusters import Corpus
 from search_queries import describe, make_queries
 
 __all__ = ["Corpus", "describe", "folder_size", "latency_summary", "main", "make_queries", "peak_rss_mb", "percentile"]

@@ -1,6 +1,6 @@
 """The search benchmarks' query load: free text, fielded, ISBN look-ups, filters, boosts and facets.
 
-Queries are drawn from a sample of the clusters in the index (:class:`~search_corpus.Corpus`) and from the
+Queries are drawn from a sample of the clusters in the index (:class:`~search_clusters.Corpus`) and from the
 corpus vocabularies: free text (1-3 English words, 2-4 Chinese characters), fielded ``title:``/``author:``,
 ISBN look-ups (ISBN-13 or hyphenated ISBN-10), sometimes with filters (language, format, years, member,
 class), sometimes with the reader's library boosted, pages 1-3, and always the facets :data:`FACETS`.
@@ -12,7 +12,7 @@ import json
 import random
 from typing import TYPE_CHECKING, Any
 
-from search_corpus import EN_WORDS, MEMBERS, ZH_WORDS, zipf_weights
+from search_clusters import EN_WORDS, MEMBERS, ZH_WORDS, zipf_weights
 
 from consortium.models import IdentifierScheme
 from consortium.search import SearchQuery
