@@ -25,342 +25,22 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import random
 import resource
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from consortium.models import Classification, ClassScheme, Cluster, Identifier, IdentifierScheme, ResourceFormat
-from consortium.search import SearchQuery
-from consortium.search.document import class_top
+from search_clusters import Corpus
+from search_queries import describe, make_queries
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-# -- vocabularies ------------------------------------------------------------------------------------------
-
-EN_WORDS = (
-    "data systems theory practice history modern introduction advanced principles design analysis learning "
-    "networks computing science art music law economics politics society culture language china world war "
-    "peace river mountain city life death love time space energy health medicine biology chemistry physics "
-    "mathematics statistics algorithms programming software engineering management finance markets logic "
-    "education psychology philosophy religion literature poetry novel stories letters essays studies review "
-    "handbook guide manual dictionary encyclopedia atlas survey report proceedings conference journal "
-    "development environment climate ocean forest agriculture food water population urban rural industry "
-    "trade policy reform revolution empire dynasty republic democracy state power identity gender family "
-    "children women youth memory nature evolution genetics cells brain mind cognition behavior language "
-    "grammar translation communication media film theatre painting architecture sculpture design photography "
-    "machine intelligence robots computer database security cryptography quantum relativity particles stars "
-    "galaxies universe planets earth geology minerals metals materials polymers chemical reactions catalysis "
-    "electrical circuits signals control optimization probability inference regression bayesian models methods "
-    "applications foundations elements topics problems solutions perspectives approaches frameworks questions "
-    "ancient medieval early late century western eastern asian european american african global international "
-    "national local regional comparative critical practical applied general special new old great small"
-).split()
-EN_STOP = ["the", "of", "and", "in", "to", "for", "on", "a"]
-ZH_WORDS = (
-    "中国 历史 经济 社会 文化 研究 发展 理论 实践 技术 管理 教育 科学 计算机 程序 设计 数据 分析 系统 网络 "
-    "人工智能 机器学习 深度学习 算法 数学 物理 化学 生物 医学 法律 政治 哲学 文学 小说 诗歌 散文 艺术 音乐 "
-    "建筑 城市 农村 农业 工业 金融 市场 企业 改革 开放 现代 古代 近代 当代 传统 思想 语言 汉语 英语 翻译 "
-    "教程 导论 概论 原理 方法 基础 应用 实验 手册 词典 史 论 集 选 全集 文集 新编 简明 高等 大学 中学 儿童 "
-    "青年 女性 家庭 生活 健康 心理 环境 生态 气候 能源 交通 旅游 地理 地质 海洋 天文 宇宙 量子 材料 电子 "
-    "通信 信息 软件 数据库 操作系统 编译 网络安全 大数据 云计算 区块链 统计 概率 线性代数 微积分 力学 "
-    "电路 信号 控制 自动化 机械 工程 土木 水利 电力 新能源 汽车 航空 航天 军事 战争 和平 国际 关系 外交 "
-    "民族 宗教 佛教 道教 儒家 红楼梦 三国 水浒 西游 唐诗 宋词 元曲 明清 民国 北京 上海 长江 黄河 丝绸之路 "
-    "故事 人物 传记 回忆录 评论 考古 博物馆 图书馆 档案 出版 新闻 传播 电影 戏剧 书法 绘画 摄影 设计 服装 "
-    "饮食 中医 药学 护理 体育 足球 围棋 问题 对策 战略 政策 制度 创新 创业 营销 会计 审计 税收 保险 银行"
-).split()
-ZH_SURNAMES = (
-    "王 李 张 刘 陈 杨 黄 赵 吴 周 徐 孙 马 朱 胡 郭 何 高 林 罗 郑 梁 谢 宋 唐 许 韩 冯 邓 曹 钱 欧阳 司马".split()
-)
-ZH_GIVEN = (
-    "伟 芳 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 涛 明 超 秀 华 平 刚 桂 文 辉 建 国 红 鹏 晓 志 海 春 云 锺 书".split()
-)
-EN_SURNAMES = (
-    "smith johnson williams brown jones miller davis wilson anderson taylor thomas moore martin jackson white "
-    "harris clark lewis robinson walker young allen king wright scott green baker adams nelson hill campbell "
-    "mitchell roberts carter phillips evans turner parker collins edwards stewart morris murphy cook rogers "
-    "morgan cooper peterson bailey reed kelly howard knuth cormen hawking austen kahneman wang li zhang liu chen "
-    "müller schmidt schneider fischer weber dubois martin bernard petit ivanov petrov tanaka suzuki watanabe"
-).split()
-EN_GIVEN = (
-    "john mary james patricia robert jennifer michael linda william elizabeth david barbara richard susan joseph "
-    "jessica thomas sarah charles karen daniel nancy anna peter laura wei jun ming hans klaus marie pierre olga"
-).split()
-EN_PUBLISHERS = [
-    "MIT Press", "Springer", "Wiley", "Oxford University Press", "Cambridge University Press", "Elsevier",
-    "Routledge", "Penguin", "Pearson", "O'Reilly Media", "Princeton University Press", "Harvard University Press",
-]  # fmt: skip
-ZH_PUBLISHERS = [
-    "人民出版社", "商务印书馆", "中华书局", "人民文学出版社", "科学出版社", "清华大学出版社", "北京大学出版社",
-    "高等教育出版社", "机械工业出版社", "人民邮电出版社", "电子工业出版社", "上海古籍出版社", "三联书店",
-]  # fmt: skip
-EN_SUBJECTS = [
-    "Computer science", "Machine learning", "Artificial intelligence", "Computer programming", "Data structures",
-    "Mathematics", "Statistics", "Physics", "Chemistry", "Biology", "Medicine", "Economics", "Finance", "History",
-    "China -- History", "World politics", "Philosophy", "Psychology", "Education", "Linguistics", "English fiction",
-    "American literature", "Chinese literature", "Art", "Music", "Architecture", "Law", "Sociology",
-    "Environmental sciences", "Climatic changes", "Engineering", "Electrical engineering", "Quantum theory",
-]  # fmt: skip
-ZH_SUBJECTS = [
-    "计算机科学", "机器学习", "人工智能", "程序设计", "数据结构", "高等数学", "统计学", "物理学", "化学", "生物学",
-    "中医学", "经济学", "金融", "中国历史", "中国 — 历史 — 明清时代", "国际政治", "哲学", "心理学", "教育学",
-    "汉语 — 语法", "长篇小说 — 中国 — 当代", "古典小说 — 中国", "唐诗 — 诗歌研究", "艺术", "音乐", "建筑学",
-    "法律", "社会学", "环境科学", "经济改革 — 研究 — 中国", "电子技术", "量子力学", "科学幻想小说 — 中国",
-]  # fmt: skip
-CLC_CLASSES = "A B C D F G H I J K N O P Q R S TB TD TG TH TM TN TP TQ TU U V X Z".split()
-LCC_CLASSES = "B BF BL D DS E G H HB HC HD HF HG J K KNQ L M N P PL PN PR PS Q QA QB QC QD QH R S T TA TK U Z".split()
-MEMBERS = ["pku", "thu", "fudan", "mit", "ntu"]
-MEMBER_WEIGHTS = [0.3, 0.25, 0.2, 0.15, 0.1]
-LANGUAGES = [("chi", 0.52), ("eng", 0.33), ("ger", 0.04), ("fre", 0.04), ("jpn", 0.04), ("rus", 0.03)]
-FORMATS = [
-    (ResourceFormat.BOOK, 0.74), (ResourceFormat.EBOOK, 0.12), (ResourceFormat.JOURNAL, 0.03),
-    (ResourceFormat.EJOURNAL, 0.03), (ResourceFormat.THESIS, 0.03), (ResourceFormat.AUDIO, 0.01),
-    (ResourceFormat.VIDEO, 0.01), (ResourceFormat.MAP, 0.01), (ResourceFormat.SCORE, 0.01),
-    (ResourceFormat.DATABASE, 0.01),
-]  # fmt: skip
-FACETS: list[Any] = ["member", "format", "language", "class"]
-T0 = datetime(2024, 1, 1, tzinfo=UTC)
-
-
-def zipf_weights(count: int, exponent: float = 1.0) -> list[float]:
-    return [1 / (rank + 1) ** exponent for rank in range(count)]
-
-
-def check_digit13(body: str) -> str:
-    return str((10 - sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(body)) % 10) % 10)
-
-
-def isbn13(n: int, rng: random.Random) -> str:
-    """A valid ISBN-13: 978-7 (Chinese), 978-0/1 (English) or, rarely, 979-1/8 (no ISBN-10 form)."""
-    prefix = rng.choices(["9787", "9780", "9781", "9783", "9791"], weights=[50, 25, 15, 7, 3])[0]
-    body = f"{prefix}{n % 10**8:08d}"
-    return body + check_digit13(body)
-
-
-def issn(n: int) -> str:
-    digits = f"{n % 10**7:07d}"
-    total = sum(int(d) * (8 - i) for i, d in enumerate(digits))
-    check = (11 - total % 11) % 11
-    return f"{digits[:4]}-{digits[4:]}{'X' if check == 10 else check}"
-
-
-class Corpus:
-    """Generates clusters deterministically, and keeps a sample of what was generated for the queries."""
-
-    def __init__(self, count: int, seed: int = 11, sample_size: int = 5000) -> None:
-        self.count = count
-        self.seed = seed
-        self.sample_size = sample_size
-        self.sample: list[Cluster] = []
-        self.seconds = 0.0
-        """Time spent generating (to leave out of the build rate)."""
-        self._en_weights = zipf_weights(len(EN_WORDS), 0.9)
-        self._zh_weights = zipf_weights(len(ZH_WORDS), 0.9)
-        self._en_surname_weights = zipf_weights(len(EN_SURNAMES), 0.7)
-
-    def clusters(self) -> Iterator[Cluster]:
-        rng = random.Random(self.seed)
-        sample_rng = random.Random(self.seed + 1)
-        self.sample = []
-        self.seconds = 0.0
-        for n in range(self.count):
-            started = time.perf_counter()
-            cluster = self._cluster(n, rng)
-            # Reservoir sample: queries are built from clusters that are in the index.
-            if len(self.sample) < self.sample_size:
-                self.sample.append(cluster)
-            elif (slot := sample_rng.randrange(n + 1)) < self.sample_size:
-                self.sample[slot] = cluster
-            self.seconds += time.perf_counter() - started
-            yield cluster
-
-    def _en_title(self, rng: random.Random) -> str:
-        words = rng.choices(EN_WORDS, weights=self._en_weights, k=rng.randint(2, 6))
-        if len(words) > 2 and rng.random() < 0.5:
-            words.insert(rng.randint(1, len(words) - 1), rng.choice(EN_STOP))
-        if rng.random() < 0.2:
-            words.insert(0, "the")
-        return " ".join(words).capitalize()
-
-    def _zh_title(self, rng: random.Random) -> str:
-        return "".join(
-            rng.choices(ZH_WORDS, weights=self._zh_weights, k=rng.choices([1, 2, 3, 4], [15, 45, 30, 10])[0])
-        )
-
-    def _cluster(self, n: int, rng: random.Random) -> Cluster:
-        language = rng.choices([lang for lang, _ in LANGUAGES], weights=[w for _, w in LANGUAGES])[0]
-        chinese = language == "chi"
-        fmt = rng.choices([f for f, _ in FORMATS], weights=[w for _, w in FORMATS])[0]
-        if chinese:
-            title = self._zh_title(rng)
-            subtitle = self._zh_title(rng) if rng.random() < 0.3 else None
-            authors = [
-                rng.choice(ZH_SURNAMES) + "".join(rng.choices(ZH_GIVEN, k=rng.randint(1, 2)))
-                for _ in range(rng.choices([0, 1, 2, 3], [5, 70, 18, 7])[0])
-            ]
-            publisher = rng.choice(ZH_PUBLISHERS)
-            subjects = rng.sample(ZH_SUBJECTS, rng.choices([0, 1, 2, 3], [20, 50, 22, 8])[0])
-            classes = [Classification(scheme=ClassScheme.CLC, code=f"{rng.choice(CLC_CLASSES)}{rng.randint(1, 999)}")]
-        else:
-            title = self._en_title(rng)
-            subtitle = self._en_title(rng).lower() if rng.random() < 0.35 else None
-            authors = [
-                f"{rng.choices(EN_SURNAMES, weights=self._en_surname_weights)[0].title()}, "
-                f"{rng.choice(EN_GIVEN).title()}"
-                for _ in range(rng.choices([0, 1, 2, 3], [5, 65, 22, 8])[0])
-            ]
-            publisher = rng.choice(EN_PUBLISHERS)
-            subjects = rng.sample(EN_SUBJECTS, rng.choices([0, 1, 2, 3], [20, 50, 22, 8])[0])
-            classes = []
-            if rng.random() < 0.8:
-                top = rng.choice(LCC_CLASSES)
-                classes.append(Classification(scheme=ClassScheme.LCC, code=f"{top}{rng.randint(1, 9999)}.{n % 97}"))
-            if rng.random() < 0.5:
-                classes.append(Classification(scheme=ClassScheme.DDC, code=f"{rng.randint(0, 999):03d}.{n % 1000}"))
-        if fmt in (ResourceFormat.JOURNAL, ResourceFormat.EJOURNAL):
-            identifiers = [Identifier(scheme=IdentifierScheme.ISSN, value=issn(n))]
-            authors = []
-        elif rng.random() < 0.85:
-            identifiers = [Identifier(scheme=IdentifierScheme.ISBN, value=isbn13(n, rng))]
-            if rng.random() < 0.15:  # a second edition or binding
-                identifiers.append(Identifier(scheme=IdentifierScheme.ISBN, value=isbn13(n + 5 * 10**7, rng)))
-        else:
-            identifiers = []
-        year = 2025 - min(75, int(rng.expovariate(1 / 18)))
-        copies = rng.choices([1, 2, 3, 4, 5], weights=[60, 25, 10, 4, 1])[0]
-        members: set[str] = set()
-        while len(members) < copies:
-            members.add(rng.choices(MEMBERS, weights=MEMBER_WEIGHTS)[0])
-        seen = T0 + timedelta(minutes=n)
-        return Cluster.model_construct(
-            cluster_id=f"c{n:08d}",
-            records=sorted((m, f"{m}-{n}") for m in members),
-            format=fmt,
-            title=title,
-            subtitle=subtitle,
-            authors=authors,
-            publisher=publisher,
-            year=year,
-            language=language,
-            edition=None,
-            pages=None,
-            identifiers=identifiers,
-            subjects=subjects,
-            classifications=classes,
-            holdings=[],
-            first_seen=seen,
-            updated_at=seen,
-        )
-
-
-# -- queries -----------------------------------------------------------------------------------------------
-
-
-def isbn10(isbn: str) -> str | None:
-    """The hyphenated ISBN-10 of a 978 ISBN-13 (as a reader might type it), or ``None``."""
-    if not isbn.startswith("978"):
-        return None
-    body = isbn[3:12]
-    total = sum(int(d) * (10 - i) for i, d in enumerate(body))
-    check = (11 - total % 11) % 11
-    digit = "X" if check == 10 else str(check)
-    return f"{body[0]}-{body[1:4]}-{body[4:9]}-{digit}"
-
-
-def make_queries(sample: list[Cluster], count: int, seed: int = 5) -> list[SearchQuery]:
-    """A mixed query load (see the module notes); ``sample`` are clusters that are in the index.
-
-    Filters are drawn from the cluster a query was taken from (its language, format, a range of years around
-    its year, a library that holds it, its class), or for vocabulary queries from the script typed, as a reader
-    narrowing a search would choose them; ISBN look-ups have none.
-    """
-    rng = random.Random(seed)
-    en_weights = zipf_weights(len(EN_WORDS), 0.9)
-    zh_chars = [c for word in ZH_WORDS for c in word]
-    chinese = [c for c in sample if c.language == "chi"]
-    other = [c for c in sample if c.language != "chi"]
-    with_isbn = [c for c in sample if any(i.scheme is IdentifierScheme.ISBN for i in c.identifiers)]
-    queries: list[SearchQuery] = []
-    kinds = ["en", "zh", "title", "author", "isbn", "en_title"]
-    while len(queries) < count:
-        kind = rng.choices(kinds, weights=[28, 27, 15, 12, 10, 8])[0]
-        source: Cluster | None = None
-        params: dict[str, Any] = {}
-        if kind == "en":
-            if rng.random() < 0.6:  # words from the vocabulary, as readers type them
-                params["text"] = " ".join(rng.choices(EN_WORDS, weights=en_weights, k=rng.choice([1, 1, 2, 2, 3])))
-            else:  # words of a title that is there
-                source = rng.choice(other)
-                words = source.title.lower().split()
-                start = rng.randrange(len(words))
-                params["text"] = " ".join(words[start : start + rng.randint(1, 3)])
-        elif kind == "zh":
-            if rng.random() < 0.5:  # 2-4 characters of a Chinese title that is there
-                source = rng.choice(chinese)
-                length = min(len(source.title), rng.randint(2, 4))
-                start = rng.randrange(len(source.title) - length + 1)
-                params["text"] = source.title[start : start + length]
-            else:  # a word of the vocabulary, or characters put together
-                word = rng.choice(ZH_WORDS)
-                params["text"] = word if len(word) >= 2 else word + rng.choice(zh_chars)
-        elif kind == "title":
-            source = rng.choice(sample)
-            if source.language == "chi":
-                cut = rng.randint(min(2, len(source.title)), len(source.title))
-                params["title"] = source.title[:cut]
-            else:
-                words = source.title.split()
-                params["title"] = " ".join(words[: rng.randint(1, len(words))])
-        elif kind == "author":
-            source = rng.choice([c for c in sample[:1000] if c.authors])
-            author = rng.choice(source.authors)
-            params["author"] = author.split(",")[0] if "," in author and rng.random() < 0.6 else author
-        elif kind == "isbn":
-            holder = rng.choice(with_isbn)
-            value = next(i.value for i in holder.identifiers if i.scheme is IdentifierScheme.ISBN)
-            ten = isbn10(value)
-            typed = ten if ten and rng.random() < 0.3 else value
-            params["isbn" if rng.random() < 0.5 else "text"] = typed
-        else:  # fielded title and a free word
-            params["title"] = rng.choices(EN_WORDS, weights=en_weights)[0]
-            params["text"] = rng.choices(EN_WORDS, weights=en_weights)[0]
-        if kind != "isbn" and rng.random() < 0.35:  # a filter
-            zh = source.language == "chi" if source else kind == "zh"
-            choice = rng.randrange(5)
-            if choice == 0:
-                params["languages"] = [source.language if source else ("chi" if zh else "eng")]
-            elif choice == 1:
-                params["formats"] = [source.format.value if source else rng.choice(["book", "ebook"])]
-            elif choice == 2:
-                year = source.year if source and source.year else rng.randint(1960, 2025)
-                params["year_from"], params["year_to"] = year - rng.randint(0, 10), year + rng.randint(0, 10)
-            elif choice == 3:
-                params["members"] = [rng.choice(source.members) if source else rng.choice(MEMBERS)]
-            elif source and (tops := [t for c in source.classifications if (t := class_top(c))]):
-                params["classes"] = [rng.choice(tops)]
-            else:
-                params["classes"] = [rng.choice(["clc:T", "clc:I", "clc:F"] if zh else ["lcc:QA", "ddc:000"])]
-        if rng.random() < 0.4:
-            params["boost_member"] = rng.choice(MEMBERS)
-        params["page"] = rng.choices([1, 2, 3], weights=[70, 20, 10])[0]
-        params["facets"] = FACETS
-        queries.append(SearchQuery.from_params(params))
-    return queries
-
-
-def describe(query: SearchQuery) -> str:
-    fields = query.model_dump(exclude_defaults=True, exclude={"facets"})
-    return json.dumps(fields, ensure_ascii=False, default=str)
+__all__ = ["Corpus", "describe", "folder_size", "latency_summary", "main", "make_queries", "peak_rss_mb", "percentile"]
 
 
 def percentile(values: list[float], fraction: float) -> float:
+    """The ``fraction`` percentile of ``values``, interpolated between the two nearest ranks."""
     ordered = sorted(values)
     rank = fraction * (len(ordered) - 1)
     low = int(rank)
@@ -369,6 +49,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def latency_summary(latencies_ms: list[float]) -> dict[str, float]:
+    """p50, p95, p99, mean and max of the latencies, in ms rounded to 2 decimals."""
     return {
         "p50_ms": round(percentile(latencies_ms, 0.50), 2),
         "p95_ms": round(percentile(latencies_ms, 0.95), 2),
@@ -379,10 +60,12 @@ def latency_summary(latencies_ms: list[float]) -> dict[str, float]:
 
 
 def folder_size(path: Path) -> int:
+    """Bytes in the files under ``path``."""
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident set size (``ru_maxrss``), in MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

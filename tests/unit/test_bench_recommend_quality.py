@@ -3,7 +3,7 @@ ahead of random where interests are clear, the CSV loader round-trips, the thres
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import random
 import sys
 from datetime import UTC, datetime, timedelta
@@ -20,16 +20,16 @@ SPLIT = datetime(2024, 1, 1, tzinfo=UTC)
 CODES = ("TP312", "I561.45", "K825.6", "B84", "O13", "F830.9")
 
 
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_recommend_quality", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
-    spec.loader.exec_module(module)
-    return module
+def _load(name: str) -> ModuleType:
+    """A module of bench/, imported as ``python bench/recommend_quality.py`` imports its siblings."""
+    if str(BENCH.parent) not in sys.path:
+        sys.path.append(str(BENCH.parent))
+    return importlib.import_module(name)
 
 
-bench = _load()
+bench = _load("recommend_quality")
+methods = _load("recommend_methods")
+sim = _load("recommend_sim")
 
 
 def _dataset(readers: int = 30, seed: int = 3) -> object:
@@ -108,7 +108,7 @@ def test_threshold_lists_are_prefixes_of_the_threshold_0_list() -> None:
     dataset = _dataset()
     split = bench.split_dataset(dataset, SPLIT)
     lists, _ = bench.rank_project(dataset, split, thresholds=(0.0, 0.3, RELEVANCE_THRESHOLD))
-    ranker = bench._ProjectRanker(dataset, split)
+    ranker = methods._ProjectRanker(dataset, split)
     for reader in sorted(split.hidden):
         for threshold in (0.3, RELEVANCE_THRESHOLD):
             direct = rank(
@@ -140,5 +140,5 @@ def test_simulation_over_goodbooks_is_deterministic() -> None:
     assert {len(item.members) for item in first.items.values()} == {1, 2, 3, 4}
     assert len({item.classes for item in first.items.values()}) == len(bench.CLASSES)
     split = bench.split_dataset(first)
-    assert split.at == bench.SPLIT_AT and len(split.hidden) == 30
+    assert split.at == sim.SPLIT_AT and len(split.hidden) == 30
     assert all(first.items[i].arrived >= split.at for items in split.hidden.values() for i in items)

@@ -10,19 +10,14 @@ Index and alias
 
 Matching
     Documents are :func:`~consortium.search.document.index_document`; queries are
-    :func:`~consortium.search.plan.plan_query` turned into a ``bool`` query: every clause a ``must`` (term
-    queries on the pre-analyzed ``*_terms`` fields, whitespace analyzer, with the boosts of
-    :data:`~consortium.search.document.TERM_FIELDS`), keyword filters and the year range in ``filter`` (no
-    score), the reader's library a ``should`` with a constant score of
-    :data:`~consortium.search.plan.MEMBER_BOOST`. So OpenSearch finds exactly the clusters the other adapters
-    find; scores are OpenSearch's BM25. Facets are ``terms`` aggregations over every match.
+    :func:`~consortium.search.plan.plan_query` turned into a ``bool`` query of term queries and filters
+    (:mod:`~consortium.adapters.aws.opensearch_query`), so OpenSearch finds exactly the clusters the other
+    adapters find; scores are OpenSearch's BM25. Facets are ``terms`` aggregations over every match.
 
 Chinese
-    The template also gives ``title``, ``authors``, ``subjects`` and ``publisher`` a ``zh`` subfield analyzed
-    by smartcn (word segmentation) with ICU normalization, traditional-to-simplified transform and folding,
-    and ``en`` subfields with minimal English stemming. Amazon OpenSearch Service ships both plugins
-    (Smart Chinese Analysis, ICU Analysis); a test stand-in without them takes ``chinese_analyzer=False``,
-    which leaves out the smartcn analyzer and the fields that use it (see :func:`load_template`).
+    The template (:mod:`~consortium.adapters.aws.opensearch_template`) also gives the text fields subfields
+    analyzed by smartcn and ICU and by English stemming; a test stand-in without those plugins takes
+    ``chinese_analyzer=False`` (see :func:`~consortium.adapters.aws.opensearch_template.load_template`).
 
 Refresh
     A write returns once a search can see it (the port's promise). With ``refresh="true"`` (the default, and
@@ -34,11 +29,9 @@ Refresh
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import re
 from contextlib import contextmanager
-from importlib import resources
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import urlparse
@@ -48,17 +41,17 @@ from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth, Urllib3HttpConnecti
 from opensearchpy import exceptions as os_errors
 from opensearchpy.helpers import BulkIndexError, bulk
 
+from consortium.adapters.aws.opensearch_query import search_body, search_result
+from consortium.adapters.aws.opensearch_template import load_template
 from consortium.errors import ConfigError, NotFoundError, StorageError
 from consortium.search.document import index_document
-from consortium.search.plan import MEMBER_BOOST, facet_counts, hit_from_document, plan_query
-from consortium.search.query import SearchResult
+from consortium.search.plan import plan_query
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     from consortium.models import Cluster
-    from consortium.search.plan import Clause, QueryPlan
-    from consortium.search.query import SearchQuery
+    from consortium.search.query import SearchQuery, SearchResult
 
 __all__ = ["OpenSearchIndex", "load_template"]
 
@@ -66,85 +59,8 @@ log = logging.getLogger(__name__)
 
 Refresh = Literal["true", "wait_for"]
 
-_KEYWORD_FIELD: Final = {"subjects": "subjects.keyword"}
-"""Index-document fields whose exact (keyword) values live in a subfield: filters and facets use it."""
-_SOURCE: Final = ["cluster_id", "title", "authors", "year", "format", "members"]
-_SORTS: Final[dict[str, list[dict[str, Any]]]] = {
-    "relevance": [{"_score": {"order": "desc"}}],
-    "year_desc": [{"year": {"order": "desc", "missing": "_last"}}],
-    "year_asc": [{"year": {"order": "asc", "missing": "_last"}}],
-    "title": [{"title_sort": {"order": "asc"}}],
-}
-_FACET_BUCKETS: Final = 1000
-"""Buckets asked of each terms aggregation; the top ones are then ranked and cut as every adapter does."""
 _MAX_CHUNK_BYTES: Final = 9 * 1024 * 1024
 """A bulk request stays under 10 MiB, the smallest HTTP payload limit of OpenSearch Service instance types."""
-_CHINESE_TOKENIZERS: Final = ("smartcn_tokenizer", "smartcn_sentence")
-
-
-def load_template(version: int = 1, *, chinese_analyzer: bool = True) -> dict[str, Any]:
-    """The index template ``consortium/search/mappings/bib-v<version>.json``, as a dict.
-
-    Parameters
-    ----------
-    version
-        The schema version; the file must declare the same ``version``.
-    chinese_analyzer
-        ``False`` leaves out every analyzer built on smartcn (and so the ICU parts only they use) and every
-        field and subfield analyzed by one: for an OpenSearch without the Smart Chinese and ICU plugins.
-        Nothing that :class:`OpenSearchIndex` queries changes.
-
-    Raises
-    ------
-    ConfigError
-        No such version, or the file is not a valid template of that version.
-
-    Example
-    -------
-    >>> load_template(1)["template"]["mappings"]["properties"]["title"]["fields"]["zh"]["analyzer"]
-    'consortium_chinese'
-    """
-    name = f"bib-v{version}.json"
-    try:
-        text = resources.files("consortium.search").joinpath("mappings", name).read_text(encoding="utf-8")
-        template = json.loads(text)
-    except FileNotFoundError as exc:
-        raise ConfigError(f"no search index template {name} in consortium/search/mappings", version=version) from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"the search index template {name} is not valid JSON: {exc}", version=version) from exc
-    if template.get("version") != version or "mappings" not in template.get("template", {}):
-        raise ConfigError(f"{name} does not declare version {version} with template mappings", version=version)
-    if not chinese_analyzer:
-        _drop_chinese(template["template"])
-    return dict(template)
-
-
-def _drop_chinese(body: dict[str, Any]) -> None:
-    """Remove the smartcn analyzers, the fields they analyze, and the filters left unused, in place."""
-    analysis = body.get("settings", {}).get("analysis", {})
-    analyzers: dict[str, Any] = analysis.get("analyzer", {})
-    chinese = {
-        name
-        for name, spec in analyzers.items()
-        if spec.get("type") == "smartcn" or spec.get("tokenizer") in _CHINESE_TOKENIZERS
-    }
-    for name in chinese:
-        del analyzers[name]
-
-    def prune(properties: dict[str, Any]) -> None:
-        for field, spec in list(properties.items()):
-            if spec.get("analyzer") in chinese or spec.get("search_analyzer") in chinese:
-                del properties[field]
-                continue
-            for nested in ("fields", "properties"):
-                if nested in spec:
-                    prune(spec[nested])
-
-    prune(body["mappings"].get("properties", {}))
-    used = {part for spec in analyzers.values() for key in ("filter", "char_filter") for part in spec.get(key, [])}
-    for kind in ("filter", "char_filter"):
-        for name in [n for n in analysis.get(kind, {}) if n not in used]:
-            del analysis[kind][name]
 
 
 @contextmanager
@@ -454,57 +370,7 @@ class OpenSearchIndex:
     def search(self, query: SearchQuery) -> SearchResult:
         self.ensure()
         plan = plan_query(query)
-        body: dict[str, Any] = {
-            "query": self._compile(plan),
-            "sort": [*_SORTS[query.sort], {"cluster_id": {"order": "asc"}}],
-            "from": query.offset,
-            "size": query.page_size,
-            "track_total_hits": True,
-            "_source": _SOURCE,
-        }
-        if plan.facets:
-            body["aggs"] = {
-                name: {"terms": {"field": _KEYWORD_FIELD.get(field, field), "size": _FACET_BUCKETS}}
-                for name, field in plan.facets
-            }
+        body = search_body(query, plan)
         with _errors(f"searching {self.alias}"):
             response = self.client.search(index=self.alias, body=body)
-        relevance = query.sort == "relevance"
-        hits = [
-            hit_from_document(hit["_source"], float(hit["_score"]) if relevance else None)
-            for hit in response["hits"]["hits"]
-        ]
-        facets = {}
-        for name, _ in plan.facets:
-            buckets = response.get("aggregations", {}).get(name, {}).get("buckets", [])
-            facets[name] = facet_counts({str(b["key"]): int(b["doc_count"]) for b in buckets})
-        return SearchResult(
-            total=int(response["hits"]["total"]["value"]),
-            hits=hits,
-            facets=facets,
-            page=query.page,
-            page_size=query.page_size,
-        )
-
-    @staticmethod
-    def _compile(plan: QueryPlan) -> dict[str, Any]:
-        must = [_clause(clause) for clause in plan.clauses] or [{"match_all": {}}]
-        filters: list[dict[str, Any]] = [
-            {"terms": {_KEYWORD_FIELD.get(k.field, k.field): list(k.values)}} for k in plan.filters
-        ]
-        if plan.year_from is not None or plan.year_to is not None:
-            years = {"gte": plan.year_from, "lte": plan.year_to}
-            filters.append({"range": {"year": {k: v for k, v in years.items() if v is not None}}})
-        should = []
-        if plan.boost_member is not None:
-            own = {"term": {"members": plan.boost_member}}
-            should.append({"constant_score": {"filter": own, "boost": MEMBER_BOOST}})
-        return {"bool": {"must": must, "filter": filters, "should": should, "minimum_should_match": 0}}
-
-
-def _clause(clause: Clause) -> dict[str, Any]:
-    """A clause as a term query, or a ``bool`` of ``should`` term queries when it has alternatives."""
-    terms = [{"term": {t.field: {"value": t.value, "boost": t.boost}}} for t in clause.alternatives]
-    if len(terms) == 1:
-        return terms[0]
-    return {"bool": {"should": terms, "minimum_should_match": 1}}
+        return search_result(query, plan, response)

@@ -1,0 +1,108 @@
+"""Query translation for OpenSearch: a :class:`~consortium.search.plan.QueryPlan` as a search request body, and
+the response as a :class:`~consortium.search.query.SearchResult`.
+
+Queries are :func:`~consortium.search.plan.plan_query` turned into a ``bool`` query: every clause a ``must``
+(term queries on the pre-analyzed ``*_terms`` fields, whitespace analyzer, with the boosts of
+:data:`~consortium.search.document.TERM_FIELDS`), keyword filters and the year range in ``filter`` (no score),
+the reader's library a ``should`` with a constant score of :data:`~consortium.search.plan.MEMBER_BOOST`. So
+OpenSearch finds exactly the clusters the other adapters find; scores are OpenSearch's BM25. Facets are
+``terms`` aggregations over every match.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+from consortium.search.plan import MEMBER_BOOST, facet_counts, hit_from_document
+from consortium.search.query import SearchResult
+
+if TYPE_CHECKING:
+    from consortium.search.plan import Clause, QueryPlan
+    from consortium.search.query import SearchQuery
+
+__all__ = ["compile_plan", "search_body", "search_result"]
+
+_KEYWORD_FIELD: Final = {"subjects": "subjects.keyword"}
+"""Index-document fields whose exact (keyword) values live in a subfield: filters and facets use it."""
+_SOURCE: Final = ["cluster_id", "title", "authors", "year", "format", "members"]
+_SORTS: Final[dict[str, list[dict[str, Any]]]] = {
+    "relevance": [{"_score": {"order": "desc"}}],
+    "year_desc": [{"year": {"order": "desc", "missing": "_last"}}],
+    "year_asc": [{"year": {"order": "asc", "missing": "_last"}}],
+    "title": [{"title_sort": {"order": "asc"}}],
+}
+_FACET_BUCKETS: Final = 1000
+"""Buckets asked of each terms aggregation; the top ones are then ranked and cut as every adapter does."""
+
+
+def search_body(query: SearchQuery, plan: QueryPlan) -> dict[str, Any]:
+    """The body of the ``_search`` request for ``query`` (planned as ``plan``): the compiled query, the sort
+    (ties broken by ``cluster_id``), the page, exact total hits, the fields a hit shows and one ``terms``
+    aggregation per facet.
+
+    Example
+    -------
+    >>> query = SearchQuery(text="三体")
+    >>> search_body(query, plan_query(query))["sort"]
+    [{'_score': {'order': 'desc'}}, {'cluster_id': {'order': 'asc'}}]
+    """
+    body: dict[str, Any] = {
+        "query": compile_plan(plan),
+        "sort": [*_SORTS[query.sort], {"cluster_id": {"order": "asc"}}],
+        "from": query.offset,
+        "size": query.page_size,
+        "track_total_hits": True,
+        "_source": _SOURCE,
+    }
+    if plan.facets:
+        body["aggs"] = {
+            name: {"terms": {"field": _KEYWORD_FIELD.get(field, field), "size": _FACET_BUCKETS}}
+            for name, field in plan.facets
+        }
+    return body
+
+
+def search_result(query: SearchQuery, plan: QueryPlan, response: dict[str, Any]) -> SearchResult:
+    """OpenSearch's answer to :func:`search_body` as the port's result: hits (scored when sorted by relevance),
+    total, and the facet counts ranked and cut as every adapter does."""
+    relevance = query.sort == "relevance"
+    hits = [
+        hit_from_document(hit["_source"], float(hit["_score"]) if relevance else None)
+        for hit in response["hits"]["hits"]
+    ]
+    facets = {}
+    for name, _ in plan.facets:
+        buckets = response.get("aggregations", {}).get(name, {}).get("buckets", [])
+        facets[name] = facet_counts({str(b["key"]): int(b["doc_count"]) for b in buckets})
+    return SearchResult(
+        total=int(response["hits"]["total"]["value"]),
+        hits=hits,
+        facets=facets,
+        page=query.page,
+        page_size=query.page_size,
+    )
+
+
+def compile_plan(plan: QueryPlan) -> dict[str, Any]:
+    """The plan as a ``bool`` query: clauses in ``must``, filters and years in ``filter``, the boosted library
+    in ``should``."""
+    must = [_clause(clause) for clause in plan.clauses] or [{"match_all": {}}]
+    filters: list[dict[str, Any]] = [
+        {"terms": {_KEYWORD_FIELD.get(k.field, k.field): list(k.values)}} for k in plan.filters
+    ]
+    if plan.year_from is not None or plan.year_to is not None:
+        years = {"gte": plan.year_from, "lte": plan.year_to}
+        filters.append({"range": {"year": {k: v for k, v in years.items() if v is not None}}})
+    should = []
+    if plan.boost_member is not None:
+        own = {"term": {"members": plan.boost_member}}
+        should.append({"constant_score": {"filter": own, "boost": MEMBER_BOOST}})
+    return {"bool": {"must": must, "filter": filters, "should": should, "minimum_should_match": 0}}
+
+
+def _clause(clause: Clause) -> dict[str, Any]:
+    """A clause as a term query, or a ``bool`` of ``should`` term queries when it has alternatives."""
+    terms = [{"term": {t.field: {"value": t.value, "boost": t.boost}}} for t in clause.alternatives]
+    if len(terms) == 1:
+        return terms[0]
+    return {"bool": {"should": terms, "minimum_should_match": 1}}
