@@ -21,8 +21,8 @@ run: install
 	$(BIN)/consortium run
 
 lint: install
-	$(BIN)/ruff check consortium functions tests bench infra
-	$(BIN)/ruff format --check consortium functions tests bench infra
+	$(BIN)/ruff check consortium functions tests bench infra samples
+	$(BIN)/ruff format --check consortium functions tests bench infra samples
 
 # mypy strict over consortium/, functions/ (each app.py as functions.<name>.app) and bench/: see [tool.mypy].
 typecheck: install
