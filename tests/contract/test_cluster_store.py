@@ -593,16 +593,13 @@ def test_dynamodb_shares_the_record_store_table(aws_client: Callable[[str], Any]
     assert clusters.members_of("c1") == [("m", "1")]
 
 
-def test_dynamodb_retries_unprocessed_items_and_failed_apply_converges(
-    aws_client: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from consortium.adapters.aws import DynamoDbClusterStore, create_table, dynamodb_store
+def test_dynamodb_retries_unprocessed_items_and_failed_apply_converges(aws_client: Callable[[str], Any]) -> None:
+    from consortium.adapters.aws import DynamoDbClusterStore, create_table
 
-    monkeypatch.setattr(dynamodb_store, "_BACKOFF", 0.001)
     table = f"clusters-{uuid.uuid4().hex[:12]}"
     create_table(aws_client("dynamodb"), table)
     placements = [place("m", f"{n:03d}", "c1", ["k", f"own:{n}"]) for n in range(130)]
-    store = DynamoDbClusterStore(table, HalfDoneDynamoDb(aws_client("dynamodb")))
+    store = DynamoDbClusterStore(table, HalfDoneDynamoDb(aws_client("dynamodb")), sleep=lambda _: None)
     store.apply(ClusterChange(placements=placements, saved=[make_test_cluster("c1")]))
     keys = [(p.member, p.local_id) for p in placements]
     assert store.lookup(["k"], limit=500) == {"k": keys}
@@ -618,7 +615,7 @@ def test_dynamodb_retries_unprocessed_items_and_failed_apply_converges(
     # Stale: 2 x 130 key entries and 130 memberships, 390 deletes in 16 calls; then 5 calls of the new items.
     stuck = StuckAfter(aws_client("dynamodb"), through=16 + 5)
     with pytest.raises(StorageError, match="unprocessed"):
-        DynamoDbClusterStore(table, stuck).apply(moved)
+        DynamoDbClusterStore(table, stuck, sleep=lambda _: None).apply(moved)
     assert store.placement(keys[0]) == moved.placements[0]
     assert store.placement(keys[-1]) == placements[-1]
     assert store.lookup(["k"]) == {}

@@ -35,7 +35,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ProfileSto
         yield sqlite
         sqlite.close()
     else:
-        from consortium.adapters.aws.dynamodb_profiles import DynamoDbProfileStore, create_table
+        from consortium.adapters.aws import DynamoDbProfileStore, create_table
 
         make: Callable[[str], Any] = request.getfixturevalue("aws_client")
         client = make("dynamodb")

@@ -361,19 +361,23 @@ def test_dynamodb_default_client_create_table_twice_and_missing_table(
     assert isinstance(caught.value.__cause__, ClientError)
 
 
-def test_dynamodb_retries_unprocessed_items(aws_client: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    from consortium.adapters.aws import DynamoDbRecordStore, create_table, dynamodb_store
+def test_dynamodb_retries_unprocessed_items(aws_client: Callable[[str], Any]) -> None:
+    from consortium.adapters.aws import DynamoDbRecordStore, create_table
 
-    monkeypatch.setattr(dynamodb_store, "_BACKOFF", 0.001)
     table = f"records-{uuid.uuid4().hex[:12]}"
     create_table(aws_client("dynamodb"), table)
     records = [make_record("m", f"{n:03d}") for n in range(130)]
-    store = DynamoDbRecordStore(table, HalfDoneDynamoDb(aws_client("dynamodb")))
+    slept: list[float] = []
+    store = DynamoDbRecordStore(table, HalfDoneDynamoDb(aws_client("dynamodb")), sleep=slept.append)
     store.commit(make_page(*records))
     assert list(store.records()) == records
     assert store.digests("m", [r.local_id for r in records]) == {r.local_id: r.raw.digest for r in records}
+    assert slept and slept[:3] == [0.05, 0.1, 0.2]
 
     stuck = HalfDoneDynamoDb(aws_client("dynamodb"), never=True)
-    with pytest.raises(StorageError, match="unprocessed"):
-        DynamoDbRecordStore(table, stuck).commit(make_page(make_record("m", "new")))
+    slept.clear()
+    with pytest.raises(StorageError, match="unprocessed") as caught:
+        DynamoDbRecordStore(table, stuck, sleep=slept.append).commit(make_page(make_record("m", "new")))
+    assert table in str(caught.value) and "unprocessed after 8 retries" in str(caught.value)
     assert stuck.batches == 9
+    assert slept == [0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 2.0, 2.0]  # doubled each time, at most two seconds

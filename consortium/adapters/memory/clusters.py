@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from datetime import UTC
 from typing import TYPE_CHECKING
+
+from consortium.adapters.timestamps import utc_sort_key
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -59,11 +60,11 @@ class InMemoryClusterStore:
         for cluster in change.saved:
             self._unindex(self._clusters.get(cluster.cluster_id))
             self._clusters[cluster.cluster_id] = cluster.model_copy(deep=True)
-            bisect.insort(self._by_first_seen, (_first_seen_key(cluster.first_seen), cluster.cluster_id))
+            bisect.insort(self._by_first_seen, (utc_sort_key(cluster.first_seen), cluster.cluster_id))
 
     def _unindex(self, cluster: Cluster | None) -> None:
         if cluster is not None:
-            entry = (_first_seen_key(cluster.first_seen), cluster.cluster_id)
+            entry = (utc_sort_key(cluster.first_seen), cluster.cluster_id)
             at = bisect.bisect_left(self._by_first_seen, entry)
             if at < len(self._by_first_seen) and self._by_first_seen[at] == entry:
                 del self._by_first_seen[at]
@@ -84,9 +85,9 @@ class InMemoryClusterStore:
             yield self._clusters[cluster_id].model_copy(deep=True)
 
     def new_since(self, since: datetime, until: datetime | None = None) -> Iterator[Cluster]:
-        low = bisect.bisect_left(self._by_first_seen, (_first_seen_key(since), ""))
+        low = bisect.bisect_left(self._by_first_seen, (utc_sort_key(since), ""))
         high = (
-            bisect.bisect_left(self._by_first_seen, (_first_seen_key(until), ""))
+            bisect.bisect_left(self._by_first_seen, (utc_sort_key(until), ""))
             if until is not None
             else len(self._by_first_seen)
         )
@@ -97,9 +98,3 @@ class InMemoryClusterStore:
 
     def count(self) -> int:
         return len(self._clusters)
-
-
-def _first_seen_key(moment: datetime) -> str:
-    """``moment`` in UTC as fixed-width ISO 8601 text (a naive time counts as UTC): sorts as the instants do."""
-    utc = moment.astimezone(UTC) if moment.tzinfo is not None else moment
-    return utc.replace(tzinfo=None).isoformat(timespec="microseconds")
