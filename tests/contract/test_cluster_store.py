@@ -526,8 +526,10 @@ _OLD_CLUSTERS_TABLE = """CREATE TABLE clusters (
 
 
 def test_sqlite_database_made_before_new_since_opens_and_is_migrated(tmp_path: Path) -> None:
+    from consortium.adapters.local.sqlite_common import schema_version
+
     path = tmp_path / "consortium.sqlite3"
-    records = SqliteRecordStore.open(path)  # the record store owns PRAGMA user_version in the shared file
+    records = SqliteRecordStore.open(path)  # another store's schema in the same file
     records.close()
     old = [
         seen_at("old-b", (T0 + timedelta(hours=1)).astimezone(CST)),
@@ -553,6 +555,7 @@ def test_sqlite_database_made_before_new_since_opens_and_is_migrated(tmp_path: P
     assert ids(again.new_since(T0 - timedelta(days=2))) == ["old-before", "new", "old-b"]
     indexes = {row[1] for row in again._conn.execute("PRAGMA index_list(clusters)")}
     assert "clusters_first_seen" in indexes
+    assert schema_version(again._conn, "clusters") == 2
     again.close()
     records = SqliteRecordStore.open(path)
     assert records.count() == 0

@@ -119,7 +119,7 @@ def _record_sk(key: RecordKey) -> str:
 
 
 class DynamoDbClusterStore:
-    """A :class:`~consortium.ports.ClusterStore` in a DynamoDB table.
+    """A :class:`~consortium.dedup.ports.ClusterStore` in a DynamoDB table.
 
     Reads are strongly consistent. See the module notes on ordering and on why :meth:`apply` converges when
     repeated rather than being atomic.

@@ -42,7 +42,7 @@ def _pk(reader_id: str) -> str:
 
 
 class DynamoDbConsentLedger:
-    """A :class:`~consortium.profiles.consent.ConsentLedger` in a DynamoDB table.
+    """A :class:`~consortium.profiles.ports.ConsentLedger` in a DynamoDB table.
 
     Reads are strongly consistent. See the module notes on the key layout and why events are never changed.
 

@@ -45,7 +45,7 @@ def _item_sk(kind: str, item_id: str) -> str:
 
 
 class DynamoDbProfileStore:
-    """A :class:`~consortium.profiles.store.ProfileStore` in a DynamoDB table. Reads are strongly consistent.
+    """A :class:`~consortium.profiles.ports.ProfileStore` in a DynamoDB table. Reads are strongly consistent.
 
     Parameters
     ----------

@@ -44,7 +44,7 @@ class _Indexed:
 
 
 class InMemorySearchIndex:
-    """A :class:`~consortium.search.port.SearchIndex` held in a dict, searched by scanning every document.
+    """A :class:`~consortium.search.ports.SearchIndex` held in a dict, searched by scanning every document.
 
     Scoring is plain term frequency: a clause scores the sum, over its matching alternatives, of how often
     the term occurs in the field times the field's boost (title x3, authors x2); a document held by the
