@@ -1,4 +1,4 @@
-"""In-memory cluster store.
+"""The cluster store in memory: for unit tests, and a correct :class:`~consortium.dedup.ports.ClusterStore`.
 
 ``new_since`` reads a sorted list of ``(first_seen as UTC text, cluster_id)``, kept in step with every save and
 delete, so it finds the window by bisection instead of sorting every cluster.
@@ -23,6 +23,16 @@ __all__ = ["InMemoryClusterStore"]
 
 
 class InMemoryClusterStore:
+    """A :class:`~consortium.dedup.ports.ClusterStore` in dicts; placements and clusters go in and out as copies.
+
+    Example
+    -------
+    >>> store = InMemoryClusterStore()
+    >>> store.apply(ClusterChange(placements=[placement], saved=[cluster]))
+    >>> store.members_of(cluster.cluster_id)
+    [('riverside', 'b1')]
+    """
+
     def __init__(self) -> None:
         self._placements: dict[RecordKey, RecordPlacement] = {}
         self._index: dict[str, set[RecordKey]] = defaultdict(set)
