@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from backings import Backing, dynamodb_table, reopening
 from factories import T0, HalfDoneDynamoDb, make_test_cluster
 
 from consortium.adapters.local import SqliteClusterStore, SqliteRecordStore
@@ -30,42 +30,21 @@ BIG = 150
 CST = timezone(timedelta(hours=8))
 
 
-@dataclass
-class Backing:
-    store: ClusterStore
-    reopen: Callable[[], ClusterStore]
-    """A new store on the same data (the same instance for memory)."""
-
-
 @pytest.fixture(params=["memory", "sqlite", "dynamodb"])
-def backing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backing]:
+def backing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backing[ClusterStore]]:
     if request.param == "memory":
-        memory = InMemoryClusterStore()
-        yield Backing(memory, lambda: memory)
+        yield Backing.same(InMemoryClusterStore())
     elif request.param == "sqlite":
-        path = tmp_path / "var" / "consortium.sqlite3"
-        opened = [SqliteClusterStore.open(path)]
-
-        def reopen() -> ClusterStore:
-            opened[-1].close()
-            opened.append(SqliteClusterStore.open(path))
-            return opened[-1]
-
-        yield Backing(opened[0], reopen)
-        opened[-1].close()
+        yield from reopening(lambda: SqliteClusterStore.open(tmp_path / "var" / "consortium.sqlite3"))
     else:
-        from consortium.adapters.aws import DynamoDbClusterStore, create_table
+        from consortium.adapters.aws import DynamoDbClusterStore
 
-        make_client = request.getfixturevalue("aws_client")
-        client = make_client("dynamodb")
-        table = f"clusters-{uuid.uuid4().hex[:12]}"
-        create_table(client, table)
-        yield Backing(DynamoDbClusterStore(table, client), lambda: DynamoDbClusterStore(table, make_client("dynamodb")))
-        client.delete_table(TableName=table)
+        with dynamodb_table(request, "clusters") as (make_client, table):
+            yield Backing.fresh(lambda: DynamoDbClusterStore(table, make_client("dynamodb")))
 
 
 @pytest.fixture
-def store(backing: Backing) -> ClusterStore:
+def store(backing: Backing[ClusterStore]) -> ClusterStore:
     return backing.store
 
 
@@ -292,7 +271,7 @@ def test_big_change_crosses_batch_limits(store: ClusterStore) -> None:
     assert store.count() == 0
 
 
-def test_data_visible_from_a_new_store_on_the_same_backing(backing: Backing) -> None:
+def test_data_visible_from_a_new_store_on_the_same_backing(backing: Backing[ClusterStore]) -> None:
     placement = place("m", "1", "c1", ["k"], datetime(2025, 1, 2, tzinfo=CST))
     cluster = make_test_cluster("c1", [("m", "1")])
     backing.store.apply(ClusterChange(placements=[placement], saved=[cluster]))
@@ -320,7 +299,7 @@ def ids(clusters: Iterable[Any]) -> list[str]:
     return [c.cluster_id for c in clusters]
 
 
-def test_new_since_returns_exactly_the_window_oldest_first(backing: Backing) -> None:
+def test_new_since_returns_exactly_the_window_oldest_first(backing: Backing[ClusterStore]) -> None:
     store = backing.store
     assert list(store.new_since(SINCE)) == []
     tie = T0 + timedelta(days=1)
@@ -388,7 +367,7 @@ def test_deleted_clusters_are_gone_from_new_since(store: ClusterStore) -> None:
     assert list(store.new_since(datetime(2000, 1, 1, tzinfo=UTC))) == []
 
 
-def test_a_cluster_saved_again_appears_once(backing: Backing) -> None:
+def test_a_cluster_saved_again_appears_once(backing: Backing[ClusterStore]) -> None:
     store = backing.store
     store.apply(ClusterChange(saved=[seen_at("c1", T0), seen_at("c2", T0 + timedelta(hours=1))]))
     grown = seen_at("c1", T0, [("m", "c1"), ("n", "2")]).model_copy(update={"updated_at": T0 + timedelta(days=1)})

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from backings import Backing, dynamodb_table, reopening
 from factories import (
     T0,
     HalfDoneDynamoDb,
@@ -35,42 +35,21 @@ BIG = 1030
 """Records in the big page: over DynamoDB's 25 writes and 100 reads per batch, and SQLite's 500 per chunk."""
 
 
-@dataclass
-class Backing:
-    store: RecordStore
-    reopen: Callable[[], RecordStore]
-    """A new store on the same data (the same instance for memory)."""
-
-
 @pytest.fixture(params=["memory", "sqlite", "dynamodb"])
-def backing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backing]:
+def backing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backing[RecordStore]]:
     if request.param == "memory":
-        memory = InMemoryRecordStore()
-        yield Backing(memory, lambda: memory)
+        yield Backing.same(InMemoryRecordStore())
     elif request.param == "sqlite":
-        path = tmp_path / "var" / "consortium.sqlite3"
-        opened = [SqliteRecordStore.open(path)]
-
-        def reopen() -> RecordStore:
-            opened[-1].close()
-            opened.append(SqliteRecordStore.open(path))
-            return opened[-1]
-
-        yield Backing(opened[0], reopen)
-        opened[-1].close()
+        yield from reopening(lambda: SqliteRecordStore.open(tmp_path / "var" / "consortium.sqlite3"))
     else:
-        from consortium.adapters.aws import DynamoDbRecordStore, create_table
+        from consortium.adapters.aws import DynamoDbRecordStore
 
-        make_client = request.getfixturevalue("aws_client")
-        client = make_client("dynamodb")
-        table = f"records-{uuid.uuid4().hex[:12]}"
-        create_table(client, table)
-        yield Backing(DynamoDbRecordStore(table, client), lambda: DynamoDbRecordStore(table, make_client("dynamodb")))
-        client.delete_table(TableName=table)
+        with dynamodb_table(request, "records") as (make_client, table):
+            yield Backing.fresh(lambda: DynamoDbRecordStore(table, make_client("dynamodb")))
 
 
 @pytest.fixture
-def store(backing: Backing) -> RecordStore:
+def store(backing: Backing[RecordStore]) -> RecordStore:
     return backing.store
 
 
@@ -197,7 +176,7 @@ def test_empty_page_saves_only_the_checkpoint(store: RecordStore) -> None:
     assert store.quarantined() == []
 
 
-def test_data_visible_from_a_new_store_on_the_same_backing(backing: Backing) -> None:
+def test_data_visible_from_a_new_store_on_the_same_backing(backing: Backing[RecordStore]) -> None:
     records = [make_record("b", "1"), make_record("a", "1"), make_rich_record()]
     quarantined = [make_quarantined("q-only", "oai:q:1")]
     checkpoint = make_checkpoint(cursor={"token": "x"})
@@ -356,9 +335,10 @@ def test_dynamodb_default_client_create_table_twice_and_missing_table(
     store.commit(make_page(make_record()))
     assert store.count() == 1
 
-    with pytest.raises(StorageError) as caught:
+    with pytest.raises(StorageError, match=f"could not get record in table missing-{table}") as caught:
         DynamoDbRecordStore(f"missing-{table}").get("m", "1")
     assert isinstance(caught.value.__cause__, ClientError)
+    assert caught.value.details == {"table": f"missing-{table}", "code": "ResourceNotFoundException"}
 
 
 def test_dynamodb_retries_unprocessed_items(aws_client: Callable[[str], Any]) -> None:
