@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import pytest
@@ -183,3 +184,37 @@ def test_a_data_folder_of_the_previous_release_opens_with_its_data(tmp_path: Pat
     conn = connect(raw)
     assert schema_version(conn, "raw_archive") == 1
     conn.close()
+
+
+def test_processes_opening_a_new_file_at_once_run_each_step_once(tmp_path: Path) -> None:
+    path, ran = tmp_path / "db.sqlite3", []
+
+    def counted(conn: sqlite3.Connection) -> None:
+        ran.append(1)
+        conn.execute("CREATE TABLE notes (id TEXT PRIMARY KEY)")
+
+    def open_and_migrate(_: int) -> int:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+        try:
+            return migrate(conn, Schema("notes", steps=(counted, ("CREATE INDEX notes_id ON notes (id)",))), "db")
+        finally:
+            conn.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(open_and_migrate, range(8))) == [2] * 8
+    assert ran == [1]
+
+
+def test_opening_an_up_to_date_database_waits_for_no_writer(tmp_path: Path) -> None:
+    path = tmp_path / "hub.sqlite3"
+    SqliteRecordStore.open(path).close()
+    writer = connect(path)
+    writer.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
+    writer.execute("INSERT INTO checkpoints VALUES ('s', '{}')")
+    try:
+        store = SqliteRecordStore.open(path)
+        assert store.count() == 0
+        store.close()
+    finally:
+        writer.rollback()
+        writer.close()

@@ -87,8 +87,24 @@ _CREATE_RECORD = "CREATE TABLE IF NOT EXISTS schema_migrations (schema TEXT PRIM
 def migrate(conn: sqlite3.Connection, schema: Schema, what: str) -> int:
     """Bring ``schema`` up to date on ``conn`` (an autocommit connection, ``isolation_level=None``): run each step
     the database has not had, each in one transaction with its record. Return the schema's version (its number
-    of steps). Raises :class:`StorageError` naming ``what``, the schema and the step that failed (earlier steps
-    stay done), or when the database is newer than the code."""
+    of steps). A database already up to date is only read. Raises :class:`StorageError` naming ``what``, the
+    schema and the step that failed (earlier steps stay done), or when the database is newer than the code."""
+    version = schema_version(conn, schema.name)
+    if version is None or version < len(schema.steps):
+        _run_pending(conn, schema, what)
+        version = schema_version(conn, schema.name) or 0
+    if version > len(schema.steps):
+        raise StorageError(
+            f"{what}: schema {schema.name!r} is at version {version}, newer than this code knows "
+            f"({len(schema.steps)}); open it with a newer release",
+            schema=schema.name,
+        )
+    return version
+
+
+def _run_pending(conn: sqlite3.Connection, schema: Schema, what: str) -> None:
+    """Record the schema (a legacy database at the version its probe finds), then run each step not yet done.
+    Each transaction reads the version again, so two processes opening one file at once run each step once."""
     with write_transaction(conn, what):
         conn.execute(_CREATE_RECORD)
         if schema_version(conn, schema.name) is None:
@@ -98,8 +114,7 @@ def migrate(conn: sqlite3.Connection, schema: Schema, what: str) -> int:
     for number, step in enumerate(schema.steps, start=1):
         try:
             with write_transaction(conn, what):
-                done = schema_version(conn, schema.name) or 0
-                if done >= number:
+                if (schema_version(conn, schema.name) or 0) >= number:
                     continue
                 if callable(step):
                     step(conn)
@@ -113,14 +128,6 @@ def migrate(conn: sqlite3.Connection, schema: Schema, what: str) -> int:
                 schema=schema.name,
                 step=number,
             ) from exc
-    version = schema_version(conn, schema.name) or 0
-    if version > len(schema.steps):
-        raise StorageError(
-            f"{what}: schema {schema.name!r} is at version {version}, newer than this code knows "
-            f"({len(schema.steps)}); open it with a newer release",
-            schema=schema.name,
-        )
-    return version
 
 
 def schema_version(conn: sqlite3.Connection, name: str) -> int | None:
