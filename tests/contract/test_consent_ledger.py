@@ -170,7 +170,7 @@ def test_require(ledger: ConsentLedger) -> None:
 
 def test_ledger_has_no_way_to_change_one_event(ledger: ConsentLedger) -> None:
     public = {name for name in dir(ledger) if not name.startswith("_")}
-    assert public <= {"append", "history", "current", "erase", "open", "close"}
+    assert public <= {"append", "history", "current", "erase", "open", "close", "table_name"}  # table_name: read-only
 
 
 def test_sqlite_refuses_update(tmp_path: Path) -> None:

@@ -72,19 +72,16 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import time
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-import boto3
-
-from consortium.adapters.aws.dynamodb_common import GET_BATCH, DynamoDbTable, delete_request, key_of, put_request
+from consortium.adapters.aws.dynamodb_common import GET_BATCH, DynamoDbStore, delete_request, key_of, put_request
 from consortium.adapters.timestamps import utc_sort_key
 from consortium.dedup.state import RecordPlacement
 from consortium.models import Cluster
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Iterable, Iterator
     from datetime import datetime
 
     from consortium.dedup.state import ClusterChange, RecordKey
@@ -118,31 +115,20 @@ def _record_sk(key: RecordKey) -> str:
     return f"{key[0]}{_SEP}{key[1]}"
 
 
-class DynamoDbClusterStore:
+class DynamoDbClusterStore(DynamoDbStore):
     """A :class:`~consortium.dedup.ports.ClusterStore` in a DynamoDB table.
 
     Reads are strongly consistent. See the module notes on ordering and on why :meth:`apply` converges when
     repeated rather than being atomic.
 
-    Parameters
-    ----------
-    table_name
-        The table, as made by :func:`~consortium.adapters.aws.dynamodb_common.create_table` (it may be the
-        record store's).
-    client
-        A boto3 DynamoDB client; one is made from the default session when omitted.
-    sleep
-        Waits between retries of unprocessed batch items (see :mod:`~consortium.adapters.aws.dynamodb_common`).
+    Made as :class:`~consortium.adapters.aws.dynamodb_common.DynamoDbStore` is: ``table_name``, ``client``,
+    ``sleep``.
 
     Example
     -------
     >>> store = DynamoDbClusterStore("consortium-records", boto3.client("dynamodb"))
     >>> store.apply(ClusterChange(placements=[placement], saved=[cluster]))
     """
-
-    def __init__(self, table_name: str, client: Any = None, *, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.table_name = table_name
-        self._table = DynamoDbTable(client if client is not None else boto3.client("dynamodb"), table_name, sleep=sleep)
 
     # -- reads ---------------------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from consortium.errors import StorageError
@@ -32,6 +33,7 @@ __all__ = [
     "RETRIES",
     "TRANSIENT_CODES",
     "WRITE_BATCH",
+    "DynamoDbStore",
     "DynamoDbTable",
     "create_table",
     "delete_request",
@@ -294,6 +296,28 @@ class DynamoDbTable:
                 "",
             )
         self._sleep(min(BACKOFF * 2**attempt, MAX_BACKOFF))
+
+
+class DynamoDbStore:
+    """The base of the DynamoDB stores: the one :class:`DynamoDbTable` each reads and writes through.
+
+    Parameters
+    ----------
+    table_name
+        The table, as made by :func:`create_table` (the stores may share one: their partition keys differ).
+    client
+        A boto3 DynamoDB client; one is made from the default session when omitted.
+    sleep
+        Waits between retries of unprocessed batch items (see the module).
+    """
+
+    def __init__(self, table_name: str, client: Any = None, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._table = DynamoDbTable(client if client is not None else boto3.client("dynamodb"), table_name, sleep=sleep)
+
+    @property
+    def table_name(self) -> str:
+        """The table the store is in."""
+        return self._table.name
 
 
 @contextmanager

@@ -22,17 +22,11 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
 
-import boto3
-
-from consortium.adapters.aws.dynamodb_common import DynamoDbTable, delete_request, item, key_of
+from consortium.adapters.aws.dynamodb_common import DynamoDbStore, delete_request, item, key_of
 from consortium.adapters.timestamps import utc_stamp
 from consortium.errors import StorageError
 from consortium.profiles.consent import ConsentEvent, Purpose, current_from
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 __all__ = ["DynamoDbConsentLedger"]
 
@@ -41,18 +35,13 @@ def _pk(reader_id: str) -> str:
     return f"CONSENT#{reader_id}"
 
 
-class DynamoDbConsentLedger:
+class DynamoDbConsentLedger(DynamoDbStore):
     """A :class:`~consortium.profiles.ports.ConsentLedger` in a DynamoDB table.
 
     Reads are strongly consistent. See the module notes on the key layout and why events are never changed.
 
-    Parameters
-    ----------
-    table_name
-        The table, as made by :func:`~consortium.adapters.aws.dynamodb_common.create_table` (it may be shared
-        with the other stores).
-    client
-        A boto3 DynamoDB client; one is made from the default session when omitted.
+    Made as :class:`~consortium.adapters.aws.dynamodb_common.DynamoDbStore` is: ``table_name``, ``client``,
+    ``sleep``.
 
     Example
     -------
@@ -61,9 +50,8 @@ class DynamoDbConsentLedger:
     >>> ledger.current(event.reader_id)[event.purpose]
     """
 
-    def __init__(self, table_name: str, client: Any = None, *, sleep: Callable[[float], None] = time.sleep) -> None:
-        self._table = DynamoDbTable(client if client is not None else boto3.client("dynamodb"), table_name, sleep=sleep)
-        self._last_ns = 0
+    _last_ns = 0
+    """The append stamp of the last event this ledger wrote (nanoseconds since the epoch)."""
 
     def append(self, event: ConsentEvent) -> None:
         """Record a grant or a withdrawal."""

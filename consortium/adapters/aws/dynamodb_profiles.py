@@ -18,17 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import time
 from typing import TYPE_CHECKING, Any
 
-import boto3
-
-from consortium.adapters.aws.dynamodb_common import DynamoDbTable, delete_request, key_of
+from consortium.adapters.aws.dynamodb_common import DynamoDbStore, delete_request, key_of
 from consortium.adapters.timestamps import utc_stamp
 from consortium.profiles.models import AuditEntry, StoredItem
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Iterator, Sequence
 
 __all__ = ["DynamoDbProfileStore"]
 
@@ -44,28 +41,17 @@ def _item_sk(kind: str, item_id: str) -> str:
     return f"ITEM#{kind}#{item_id}"
 
 
-class DynamoDbProfileStore:
+class DynamoDbProfileStore(DynamoDbStore):
     """A :class:`~consortium.profiles.ports.ProfileStore` in a DynamoDB table. Reads are strongly consistent.
 
-    Parameters
-    ----------
-    table_name
-        The table (string ``pk`` and ``sk``); make it with
-        :func:`~consortium.adapters.aws.dynamodb_common.create_table`.
-    client
-        A boto3 DynamoDB client; a default one is made when omitted.
-    sleep
-        Waits between retries of unprocessed batch items (see :mod:`~consortium.adapters.aws.dynamodb_common`).
+    Made as :class:`~consortium.adapters.aws.dynamodb_common.DynamoDbStore` is: ``table_name``, ``client``,
+    ``sleep``.
 
     Example
     -------
     >>> store = DynamoDbProfileStore("consortium-profiles", boto3.client("dynamodb"))
     >>> store.put_key("r1", wrapped)
     """
-
-    def __init__(self, table_name: str, client: Any = None, *, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.table_name = table_name
-        self._table = DynamoDbTable(client if client is not None else boto3.client("dynamodb"), table_name, sleep=sleep)
 
     # -- keys
 

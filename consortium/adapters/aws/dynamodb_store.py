@@ -20,9 +20,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-import boto3
-
-from consortium.adapters.aws.dynamodb_common import DynamoDbTable, delete_request, item, key_of, put_request
+from consortium.adapters.aws.dynamodb_common import DynamoDbStore, delete_request, item, key_of, put_request
 from consortium.harvest.state import Checkpoint, PageCommit, RecordChange
 from consortium.models import QuarantinedRecord, Record
 
@@ -35,20 +33,14 @@ _MEMBERS = "MEMBERS"
 _CHECKPOINT = "CP"
 
 
-class DynamoDbRecordStore:
+class DynamoDbRecordStore(DynamoDbStore):
     """A :class:`~consortium.harvest.ports.RecordStore` in a DynamoDB table.
 
     A page is written with batched writes and its checkpoint is put last, so a crash part-way leaves the old
     checkpoint and re-applying the page gives the same result. Reads are strongly consistent.
 
-    Parameters
-    ----------
-    table_name
-        The table, as made by :func:`~consortium.adapters.aws.dynamodb_common.create_table`.
-    client
-        A boto3 DynamoDB client; one is made from the default session when omitted.
-    sleep
-        Waits between retries of unprocessed batch items (see :mod:`~consortium.adapters.aws.dynamodb_common`).
+    Made as :class:`~consortium.adapters.aws.dynamodb_common.DynamoDbStore` is: ``table_name``, ``client``,
+    ``sleep``.
 
     Example
     -------
@@ -57,8 +49,7 @@ class DynamoDbRecordStore:
     """
 
     def __init__(self, table_name: str, client: Any = None, *, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.table_name = table_name
-        self._table = DynamoDbTable(client if client is not None else boto3.client("dynamodb"), table_name, sleep=sleep)
+        super().__init__(table_name, client, sleep=sleep)
         self._known_members: set[str] = set()
 
     # -- reads ---------------------------------------------------------------------------------------------

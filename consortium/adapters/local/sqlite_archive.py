@@ -41,11 +41,8 @@ class SqliteBlobStore(SqliteAdapter):
     Writing a blob that is already there does nothing. The connection may be used from several threads; one
     call runs at a time.
 
-    Parameters
-    ----------
-    connection
-        An open connection (``isolation_level=None``); its schema is created or migrated. Prefer :meth:`open`,
-        which also sets WAL journal mode.
+    Made as :class:`~consortium.adapters.local.sqlite_common.SqliteAdapter` is, from a ``connection``; prefer
+    :meth:`open`.
 
     Example
     -------

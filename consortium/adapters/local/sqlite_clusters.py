@@ -117,11 +117,8 @@ _UPSERT_CLUSTER = (
 class SqliteClusterStore(SqliteAdapter):
     """A :class:`~consortium.dedup.ports.ClusterStore` on a SQLite connection.
 
-    Parameters
-    ----------
-    connection
-        An open connection (``isolation_level=None``, as :meth:`open` makes it); its schema is created or
-        migrated. It may be the connection of a :class:`~consortium.adapters.local.SqliteRecordStore`.
+    Made as :class:`~consortium.adapters.local.sqlite_common.SqliteAdapter` is, from a ``connection``; prefer
+    :meth:`open`.
 
     Example
     -------

@@ -53,11 +53,8 @@ _ERASE = "DELETE FROM consent_events WHERE reader_id = ?"
 class SqliteConsentLedger(SqliteAdapter):
     """A :class:`~consortium.profiles.ports.ConsentLedger` on a SQLite connection.
 
-    Parameters
-    ----------
-    connection
-        An open connection in autocommit mode (``isolation_level=None``); its schema (the table and its
-        trigger) is created or migrated. Prefer :meth:`open`, which also sets WAL journal mode.
+    Made as :class:`~consortium.adapters.local.sqlite_common.SqliteAdapter` is, from a ``connection``; prefer
+    :meth:`open`.
 
     Example
     -------

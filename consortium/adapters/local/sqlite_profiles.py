@@ -61,11 +61,8 @@ _SCHEMA = Schema(
 class SqliteProfileStore(SqliteAdapter):
     """A :class:`~consortium.profiles.ports.ProfileStore` on a SQLite connection.
 
-    Parameters
-    ----------
-    connection
-        An open connection in autocommit mode (``isolation_level=None``); its schema is created or
-        migrated. Prefer :meth:`open`.
+    Made as :class:`~consortium.adapters.local.sqlite_common.SqliteAdapter` is, from a ``connection``; prefer
+    :meth:`open`.
 
     Example
     -------

@@ -74,11 +74,8 @@ _UPSERT_CHECKPOINT = (
 class SqliteRecordStore(SqliteAdapter):
     """A :class:`~consortium.harvest.ports.RecordStore` on a SQLite connection.
 
-    Parameters
-    ----------
-    connection
-        An open connection (``isolation_level=None``); its schema is created or migrated. Prefer :meth:`open`,
-        which also sets WAL journal mode.
+    Made as :class:`~consortium.adapters.local.sqlite_common.SqliteAdapter` is, from a ``connection``; prefer
+    :meth:`open`.
 
     Example
     -------
