@@ -92,7 +92,9 @@ def create_table(client: Any, table_name: str, *, sort_key: bool = True) -> None
     >>> create_table(boto3.client("dynamodb"), "consortium-records")
     """
     kinds = {"pk": "HASH", "sk": "RANGE"} if sort_key else {"pk": "HASH"}
-    with _mapped(f"create table {table_name}", lambda message, code: StorageError(message, code=code)):
+    with _mapped(
+        f"create table {table_name}", lambda message, code: StorageError(message, table=table_name, code=code)
+    ):
         try:
             client.create_table(
                 TableName=table_name,
