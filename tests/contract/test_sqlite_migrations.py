@@ -10,11 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import pytest
+from cluster_data import CST, SINCE, ids, seen_at
 from factories import T0, make_page, make_record, make_test_cluster
 
 from consortium.adapters.local import SqliteBlobStore, SqliteClusterStore, SqliteConsentLedger, SqliteRecordStore
 from consortium.adapters.local.sqlite_common import Schema, migrate, schema_version
 from consortium.adapters.local.sqlite_profiles import SqliteProfileStore
+from consortium.dedup.state import ClusterChange
 from consortium.errors import StorageError
 from consortium.profiles.consent import ConsentEvent, Purpose
 
@@ -218,3 +220,46 @@ def test_opening_an_up_to_date_database_waits_for_no_writer(tmp_path: Path) -> N
     finally:
         writer.rollback()
         writer.close()
+
+
+_OLD_CLUSTERS_TABLE = """CREATE TABLE clusters (
+    cluster_id TEXT PRIMARY KEY,
+    first_seen TEXT NOT NULL,
+    body       TEXT NOT NULL
+)"""
+"""The ``clusters`` table as it was before ``new_since``."""
+
+
+def test_sqlite_database_made_before_new_since_opens_and_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "consortium.sqlite3"
+    records = SqliteRecordStore.open(path)  # another store's schema in the same file
+    records.close()
+    old = [
+        seen_at("old-b", (T0 + dt.timedelta(hours=1)).astimezone(CST)),
+        seen_at("old-a", T0 + dt.timedelta(hours=1)),
+        seen_at("old-before", T0 - dt.timedelta(days=1)),
+    ]
+    with sqlite3.connect(path) as conn:
+        conn.execute(_OLD_CLUSTERS_TABLE)
+        conn.executemany(
+            "INSERT INTO clusters (cluster_id, first_seen, body) VALUES (?, ?, ?)",
+            [(c.cluster_id, c.first_seen.isoformat(), c.model_dump_json()) for c in old],
+        )
+    conn.close()
+
+    store = SqliteClusterStore.open(path)
+    assert ids(store.new_since(SINCE)) == ["old-a", "old-b"]
+    assert store.count() == 3 and store.get("old-b") == old[0]
+    store.apply(ClusterChange(saved=[seen_at("new", T0)], deleted=["old-a"]))
+    assert ids(store.new_since(SINCE)) == ["new", "old-b"]
+    store.close()
+
+    again = SqliteClusterStore.open(path)  # opening a migrated database migrates nothing again
+    assert ids(again.new_since(T0 - dt.timedelta(days=2))) == ["old-before", "new", "old-b"]
+    indexes = {row[1] for row in again._conn.execute("PRAGMA index_list(clusters)")}
+    assert "clusters_first_seen" in indexes
+    assert schema_version(again._conn, "clusters") == 2
+    again.close()
+    records = SqliteRecordStore.open(path)
+    assert records.count() == 0
+    records.close()
