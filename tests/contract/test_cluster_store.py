@@ -1,25 +1,27 @@
-"""The ClusterStore contract: every adapter (memory, SQLite, DynamoDB on moto) behaves the same."""
+"""The ClusterStore contract: every adapter (memory, SQLite, DynamoDB on moto) behaves the same.
+
+What only one adapter has is tested beside it: ``test_cluster_store_sqlite.py``, ``test_cluster_store_dynamodb.py``;
+the migration of an old cluster table in ``test_sqlite_migrations.py``.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import sqlite3
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
-from factories import T0, HalfDoneDynamoDb, NoScan, make_test_cluster
+from backings import Backing, dynamodb_table, reopening
+from cluster_data import CST, SINCE, UNTIL, ids, place, seen_at
+from factories import T0, make_test_cluster
 
-from consortium.adapters.local import SqliteClusterStore, SqliteRecordStore
+from consortium.adapters.local import SqliteClusterStore
 from consortium.adapters.memory.clusters import InMemoryClusterStore
-from consortium.dedup.state import ClusterChange, RecordPlacement
-from consortium.errors import StorageError
+from consortium.dedup.state import ClusterChange
 from consortium.models import Holding
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Iterator
     from pathlib import Path
 
     from consortium.dedup.ports import ClusterStore
@@ -27,54 +29,23 @@ if TYPE_CHECKING:
 BIG = 150
 """Placements in the big change: over DynamoDB's 25 writes and 100 reads per batch."""
 
-CST = timezone(timedelta(hours=8))
-
-
-@dataclass
-class Backing:
-    store: ClusterStore
-    reopen: Callable[[], ClusterStore]
-    """A new store on the same data (the same instance for memory)."""
-
 
 @pytest.fixture(params=["memory", "sqlite", "dynamodb"])
-def backing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backing]:
+def backing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backing[ClusterStore]]:
     if request.param == "memory":
-        memory = InMemoryClusterStore()
-        yield Backing(memory, lambda: memory)
+        yield Backing.same(InMemoryClusterStore())
     elif request.param == "sqlite":
-        path = tmp_path / "var" / "consortium.sqlite3"
-        opened = [SqliteClusterStore.open(path)]
-
-        def reopen() -> ClusterStore:
-            opened[-1].close()
-            opened.append(SqliteClusterStore.open(path))
-            return opened[-1]
-
-        yield Backing(opened[0], reopen)
-        opened[-1].close()
+        yield from reopening(lambda: SqliteClusterStore.open(tmp_path / "var" / "consortium.sqlite3"))
     else:
-        from consortium.adapters.aws import DynamoDbClusterStore, create_table
+        from consortium.adapters.aws import DynamoDbClusterStore
 
-        make_client = request.getfixturevalue("aws_client")
-        client = make_client("dynamodb")
-        table = f"clusters-{uuid.uuid4().hex[:12]}"
-        create_table(client, table)
-        yield Backing(DynamoDbClusterStore(table, client), lambda: DynamoDbClusterStore(table, make_client("dynamodb")))
-        client.delete_table(TableName=table)
+        with dynamodb_table(request, "clusters") as (make_client, table):
+            yield Backing.fresh(lambda: DynamoDbClusterStore(table, make_client("dynamodb")))
 
 
 @pytest.fixture
-def store(backing: Backing) -> ClusterStore:
+def store(backing: Backing[ClusterStore]) -> ClusterStore:
     return backing.store
-
-
-def place(
-    member: str, local_id: str, cluster_id: str, keys: list[str] | None = None, first_seen: datetime = T0
-) -> RecordPlacement:
-    return RecordPlacement(
-        member=member, local_id=local_id, cluster_id=cluster_id, keys=keys or [], first_seen=first_seen
-    )
 
 
 # -- placements ------------------------------------------------------------------------------------
@@ -246,7 +217,7 @@ def test_clusters_in_id_order_and_count(store: ClusterStore) -> None:
     assert store.count() == len(ids)
 
 
-def test_shared_clusters_are_counted_and_ranked(backing: Backing) -> None:
+def test_shared_clusters_are_counted_and_ranked(backing: Backing[ClusterStore]) -> None:
     store = backing.store
     assert (store.count_shared(), store.most_shared(5)) == (0, [])
     held = {
@@ -320,7 +291,7 @@ def test_big_change_crosses_batch_limits(store: ClusterStore) -> None:
     assert store.count() == 0
 
 
-def test_data_visible_from_a_new_store_on_the_same_backing(backing: Backing) -> None:
+def test_data_visible_from_a_new_store_on_the_same_backing(backing: Backing[ClusterStore]) -> None:
     placement = place("m", "1", "c1", ["k"], datetime(2025, 1, 2, tzinfo=CST))
     cluster = make_test_cluster("c1", [("m", "1")])
     backing.store.apply(ClusterChange(placements=[placement], saved=[cluster]))
@@ -336,19 +307,8 @@ def test_data_visible_from_a_new_store_on_the_same_backing(backing: Backing) -> 
 
 # -- new_since -------------------------------------------------------------------------------------
 
-SINCE = T0
-UNTIL = T0 + timedelta(days=3)
 
-
-def seen_at(cluster_id: str, first_seen: datetime, records: list[tuple[str, str]] | None = None) -> Any:
-    return make_test_cluster(cluster_id, records or [("m", cluster_id)], f"Title {cluster_id}", first_seen=first_seen)
-
-
-def ids(clusters: Iterable[Any]) -> list[str]:
-    return [c.cluster_id for c in clusters]
-
-
-def test_new_since_returns_exactly_the_window_oldest_first(backing: Backing) -> None:
+def test_new_since_returns_exactly_the_window_oldest_first(backing: Backing[ClusterStore]) -> None:
     store = backing.store
     assert list(store.new_since(SINCE)) == []
     tie = T0 + timedelta(days=1)
@@ -416,7 +376,7 @@ def test_deleted_clusters_are_gone_from_new_since(store: ClusterStore) -> None:
     assert list(store.new_since(datetime(2000, 1, 1, tzinfo=UTC))) == []
 
 
-def test_a_cluster_saved_again_appears_once(backing: Backing) -> None:
+def test_a_cluster_saved_again_appears_once(backing: Backing[ClusterStore]) -> None:
     store = backing.store
     store.apply(ClusterChange(saved=[seen_at("c1", T0), seen_at("c2", T0 + timedelta(hours=1))]))
     grown = seen_at("c1", T0, [("m", "c1"), ("n", "2")]).model_copy(update={"updated_at": T0 + timedelta(days=1)})
@@ -438,290 +398,3 @@ def test_a_cluster_saved_again_appears_once(backing: Backing) -> None:
         reader = backing.reopen() if reopened else store
         assert list(reader.new_since(T0 - timedelta(days=4), SINCE)) == []
         assert list(reader.new_since(T0 - timedelta(days=4))) == [seen_at("c2", T0 + timedelta(hours=1)), later]
-
-
-# -- SQLite only -----------------------------------------------------------------------------------
-
-
-def test_sqlite_shares_a_database_file_with_the_record_store(tmp_path: Path) -> None:
-    from factories import make_page, make_record
-
-    path = tmp_path / "consortium.sqlite3"
-    records = SqliteRecordStore.open(path)
-    clusters = SqliteClusterStore.open(path)
-    records.commit(make_page(make_record()))
-    clusters.apply(ClusterChange(placements=[place("m", "1", "c1", ["k"])], saved=[make_test_cluster("c1")]))
-    records.close()
-    clusters.close()
-
-    records, clusters = SqliteRecordStore.open(path), SqliteClusterStore.open(path)
-    assert records.count() == 1
-    assert clusters.count() == 1 and clusters.members_of("c1") == [("m", "1")]
-    records.close()
-    clusters.close()
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-
-
-@pytest.mark.parametrize(
-    ("table", "when"),
-    [("dedup_keys", "NEW.key = 'boom'"), ("dedup_placements", "NEW.local_id = 'boom'"), ("clusters", "1")],
-)
-def test_sqlite_failed_apply_applies_nothing(tmp_path: Path, table: str, when: str) -> None:
-    path = tmp_path / "db.sqlite3"
-    store = SqliteClusterStore.open(path)
-    first = place("m", "1", "c1", ["a"])
-    store.apply(ClusterChange(placements=[first], saved=[make_test_cluster("c1")]))
-
-    # Another connection adds a trigger that fails one insert part-way through the next change.
-    with sqlite3.connect(path) as other:
-        other.execute(
-            f"CREATE TRIGGER fail BEFORE INSERT ON {table} WHEN {when} BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
-        )
-    second = ClusterChange(
-        placements=[place("m", "1", "c2", ["b"]), place("m", "boom", "c2", ["boom"])],
-        removed=[("m", "1")],
-        saved=[make_test_cluster("c2")],
-        deleted=["c1"],
-    )
-    with pytest.raises(StorageError, match="disk on fire") as caught:
-        store.apply(second)
-    assert isinstance(caught.value.__cause__, sqlite3.Error)
-    assert store.placement(("m", "1")) == first
-    assert store.placement(("m", "boom")) is None
-    assert store.lookup(["a", "b", "boom"]) == {"a": [("m", "1")]}
-    assert store.members_of("c1") == [("m", "1")]
-    assert [c.cluster_id for c in store.clusters()] == ["c1"]
-
-    with sqlite3.connect(path) as other:
-        other.execute("DROP TRIGGER fail")
-    store.apply(second)
-    assert store.lookup(["a", "b", "boom"]) == {"b": [("m", "1")], "boom": [("m", "boom")]}
-    assert [c.cluster_id for c in store.clusters()] == ["c2"]
-    store.close()
-
-
-def test_sqlite_errors_are_storage_errors(tmp_path: Path) -> None:
-    store = SqliteClusterStore.open(tmp_path / "db.sqlite3")
-    store.close()
-    with pytest.raises(StorageError):
-        store.placement(("m", "1"))
-    with pytest.raises(StorageError):
-        store.apply(ClusterChange(deleted=["c1"]))
-
-
-def test_sqlite_clusters_are_read_in_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from consortium.adapters.local import sqlite_clusters
-
-    monkeypatch.setattr(sqlite_clusters, "_CHUNK", 4)
-    store = SqliteClusterStore.open(tmp_path / "db.sqlite3")
-    ids = [f"c{n:02d}" for n in range(9)]
-    store.apply(ClusterChange(saved=[make_test_cluster(c) for c in reversed(ids)]))
-    assert [c.cluster_id for c in store.clusters()] == ids
-    store.close()
-
-
-def test_sqlite_new_since_reads_the_index_in_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from consortium.adapters.local import sqlite_clusters
-
-    monkeypatch.setattr(sqlite_clusters, "_CHUNK", 4)
-    store = SqliteClusterStore.open(tmp_path / "db.sqlite3")
-    # Ties on one instant across page boundaries: pages continue after (first_seen, cluster_id).
-    clusters = [seen_at(f"c{n:02d}", T0 + timedelta(seconds=n // 3)) for n in range(11)]
-    store.apply(ClusterChange(saved=clusters[::-1]))
-    assert list(store.new_since(T0)) == clusters
-    assert ids(store.new_since(T0 + timedelta(seconds=1), T0 + timedelta(seconds=3))) == [
-        f"c{n:02d}" for n in range(3, 9)
-    ]
-    plan = " ".join(
-        str(row[-1])
-        for row in store._conn.execute(
-            "EXPLAIN QUERY PLAN SELECT body FROM clusters WHERE first_seen_key >= ? AND first_seen_key < ? "
-            "AND (first_seen_key, cluster_id) > (?, ?) ORDER BY first_seen_key, cluster_id LIMIT 4",
-            ("a", "b", "a", "c"),
-        )
-    )
-    assert "clusters_first_seen" in plan and "TEMP B-TREE" not in plan
-    store.close()
-
-
-_OLD_CLUSTERS_TABLE = """CREATE TABLE clusters (
-    cluster_id TEXT PRIMARY KEY,
-    first_seen TEXT NOT NULL,
-    body       TEXT NOT NULL
-)"""
-"""The ``clusters`` table as it was before ``new_since``."""
-
-
-def test_sqlite_database_made_before_new_since_opens_and_is_migrated(tmp_path: Path) -> None:
-    path = tmp_path / "consortium.sqlite3"
-    records = SqliteRecordStore.open(path)  # the record store owns PRAGMA user_version in the shared file
-    records.close()
-    old = [
-        seen_at("old-b", (T0 + timedelta(hours=1)).astimezone(CST)),
-        seen_at("old-a", T0 + timedelta(hours=1)),
-        seen_at("old-before", T0 - timedelta(days=1)),
-    ]
-    with sqlite3.connect(path) as conn:
-        conn.execute(_OLD_CLUSTERS_TABLE)
-        conn.executemany(
-            "INSERT INTO clusters (cluster_id, first_seen, body) VALUES (?, ?, ?)",
-            [(c.cluster_id, c.first_seen.isoformat(), c.model_dump_json()) for c in old],
-        )
-    conn.close()
-
-    store = SqliteClusterStore.open(path)
-    assert ids(store.new_since(SINCE)) == ["old-a", "old-b"]
-    assert store.count() == 3 and store.get("old-b") == old[0]
-    store.apply(ClusterChange(saved=[seen_at("new", T0)], deleted=["old-a"]))
-    assert ids(store.new_since(SINCE)) == ["new", "old-b"]
-    store.close()
-
-    again = SqliteClusterStore.open(path)  # opening a migrated database migrates nothing again
-    assert ids(again.new_since(T0 - timedelta(days=2))) == ["old-before", "new", "old-b"]
-    indexes = {row[1] for row in again._conn.execute("PRAGMA index_list(clusters)")}
-    assert "clusters_first_seen" in indexes
-    again.close()
-    records = SqliteRecordStore.open(path)
-    assert records.count() == 0
-    records.close()
-
-
-# -- DynamoDB only ---------------------------------------------------------------------------------
-
-
-class StuckAfter(HalfDoneDynamoDb):
-    """A DynamoDB client whose batch writes go through ``through`` times, then never."""
-
-    def __init__(self, client: Any, through: int) -> None:
-        super().__init__(client, never=True)
-        self.through = through
-
-    def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
-        if self.through > 0:
-            self.through -= 1
-            return dict(self.client.batch_write_item(RequestItems=RequestItems))
-        return super().batch_write_item(RequestItems)
-
-
-def test_dynamodb_shares_the_record_store_table(aws_client: Callable[[str], Any]) -> None:
-    from factories import make_page, make_record
-
-    from consortium.adapters.aws import DynamoDbClusterStore, DynamoDbRecordStore, create_table
-
-    table = f"shared-{uuid.uuid4().hex[:12]}"
-    create_table(aws_client("dynamodb"), table)
-    records = DynamoDbRecordStore(table, aws_client("dynamodb"))
-    clusters = DynamoDbClusterStore(table, aws_client("dynamodb"))
-    records.commit(make_page(make_record("m", "1"), make_record("MEM", "x")))
-    clusters.apply(ClusterChange(placements=[place("m", "1", "c1", ["k"])], saved=[make_test_cluster("c1")]))
-    assert [r.key for r in records.records()] == [("MEM", "x"), ("m", "1")]
-    assert records.count() == 2
-    assert clusters.count() == 1 and [c.cluster_id for c in clusters.clusters()] == ["c1"]
-    assert clusters.members_of("c1") == [("m", "1")]
-
-
-def test_dynamodb_retries_unprocessed_items_and_failed_apply_converges(
-    aws_client: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from consortium.adapters.aws import DynamoDbClusterStore, create_table, dynamodb_store
-
-    monkeypatch.setattr(dynamodb_store, "_BACKOFF", 0.001)
-    table = f"clusters-{uuid.uuid4().hex[:12]}"
-    create_table(aws_client("dynamodb"), table)
-    placements = [place("m", f"{n:03d}", "c1", ["k", f"own:{n}"]) for n in range(130)]
-    store = DynamoDbClusterStore(table, HalfDoneDynamoDb(aws_client("dynamodb")))
-    store.apply(ClusterChange(placements=placements, saved=[make_test_cluster("c1")]))
-    keys = [(p.member, p.local_id) for p in placements]
-    assert store.lookup(["k"], limit=500) == {"k": keys}
-    assert store.members_of("c1") == keys
-
-    # A move that fails part-way through its second write stream, some placements written, leaves a partial
-    # state...
-    moved = ClusterChange(
-        placements=[p.model_copy(update={"cluster_id": "c2", "keys": ["j"]}) for p in placements],
-        saved=[make_test_cluster("c2")],
-        deleted=["c1"],
-    )
-    # Stale: 2 x 130 key entries and 130 memberships, 390 deletes in 16 calls; then 5 calls of the new items.
-    stuck = StuckAfter(aws_client("dynamodb"), through=16 + 5)
-    with pytest.raises(StorageError, match="unprocessed"):
-        DynamoDbClusterStore(table, stuck).apply(moved)
-    assert store.placement(keys[0]) == moved.placements[0]
-    assert store.placement(keys[-1]) == placements[-1]
-    assert store.lookup(["k"]) == {}
-
-    # ... and applying the same change again converges.
-    store.apply(moved)
-    assert store.lookup(["k", "j", "own:0"], limit=500) == {"j": keys}
-    assert store.members_of("c1") == []
-    assert store.members_of("c2") == keys
-    assert [c.cluster_id for c in store.clusters()] == ["c2"]
-
-    # The first-seen index converged too: the deleted cluster is gone, the saved one there once.
-    assert ids(store.new_since(T0 - timedelta(days=1))) == ["c2"]
-
-
-def test_dynamodb_new_since_keeps_one_index_entry_per_cluster(aws_client: Callable[[str], Any]) -> None:
-    from consortium.adapters.aws import DynamoDbClusterStore, create_table
-
-    client = aws_client("dynamodb")
-    table = f"clusters-{uuid.uuid4().hex[:12]}"
-    create_table(client, table)
-    store = DynamoDbClusterStore(table, NoScan(client))
-
-    def entries() -> list[str]:
-        """Every first-seen entry's sort key, read straight from the table."""
-        days = [i["sk"]["S"] for i in client.query(**partition(table, "NEWDAYS"))["Items"]]
-        return [i["sk"]["S"] for day in days for i in client.query(**partition(table, f"NEW#{day}"))["Items"]]
-
-    store.apply(ClusterChange(saved=[seen_at("c1", T0), seen_at("c2", T0 + timedelta(days=1))]))
-    assert entries() == ["2025-03-01T08:30:15.123456#c1", "2025-03-02T08:30:15.123456#c2"]
-    store.apply(ClusterChange(saved=[seen_at("c1", T0 - timedelta(days=2)), seen_at("c2", T0 + timedelta(days=1))]))
-    assert entries() == ["2025-02-27T08:30:15.123456#c1", "2025-03-02T08:30:15.123456#c2"]
-    store.apply(ClusterChange(deleted=["c2"]))
-    assert entries() == ["2025-02-27T08:30:15.123456#c1"]
-    assert ids(store.new_since(T0 - timedelta(days=7))) == ["c1"]
-
-    # A stale entry (as a failed apply may leave) names the cluster under a time it no longer has: skipped.
-    stale = {"pk": {"S": "NEW#2025-02-27"}, "sk": {"S": "2025-02-27T09:00:00.000000#c1"}, "cluster_id": {"S": "c1"}}
-    client.put_item(TableName=table, Item=stale)
-    assert ids(store.new_since(T0 - timedelta(days=7))) == ["c1"]
-    assert list(store.new_since(datetime(2025, 2, 27, 9, tzinfo=UTC))) == []
-
-
-def test_dynamodb_index_first_seen_indexes_clusters_saved_before_the_index(aws_client: Callable[[str], Any]) -> None:
-    from consortium.adapters.aws import DynamoDbClusterStore, create_table
-
-    client = aws_client("dynamodb")
-    table = f"clusters-{uuid.uuid4().hex[:12]}"
-    create_table(client, table)
-    store = DynamoDbClusterStore(table, NoScan(client))
-    legacy = [seen_at(f"c{n}", T0 + timedelta(days=n)) for n in range(3)]
-    legacy[0] = seen_at("c0", T0, [("a", "1"), ("b", "1")])  # held by two members
-    for cluster in legacy:  # cluster items as the store wrote them before the first-seen and shared indexes
-        pk = f"CL#{hashlib.sha256(cluster.cluster_id.encode()).hexdigest()[0]}"
-        item = {"pk": {"S": pk}, "sk": {"S": cluster.cluster_id}, "body": {"S": cluster.model_dump_json()}}
-        client.put_item(TableName=table, Item=item)
-    assert (list(store.new_since(T0)), store.count_shared()) == ([], 0)
-    assert store.index_first_seen() == 3
-    assert store.index_first_seen() == 3
-    assert list(store.new_since(T0)) == legacy
-    assert (store.count_shared(), store.most_shared(5)) == (1, legacy[:1])
-
-    # A legacy cluster item (no first_seen_sk) whose first_seen moves: its old entry, found from its body, goes.
-    store.apply(ClusterChange(saved=[seen_at("c1", T0 - timedelta(days=1))], deleted=["c2"]))
-    assert ids(store.new_since(T0 - timedelta(days=7))) == ["c1", "c0"]
-    days = [i["sk"]["S"] for i in client.query(**partition(table, "NEWDAYS"))["Items"]]
-    left = [i["sk"]["S"] for day in days for i in client.query(**partition(table, f"NEW#{day}"))["Items"]]
-    assert left == ["2025-02-28T08:30:15.123456#c1", "2025-03-01T08:30:15.123456#c0"]
-
-
-def partition(table: str, pk: str) -> dict[str, Any]:
-    """Query arguments for one partition of ``table``."""
-    return {
-        "TableName": table,
-        "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": pk}},
-        "ConsistentRead": True,
-    }

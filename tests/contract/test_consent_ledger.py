@@ -9,6 +9,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 import pytest
+from backings import dynamodb_table
 
 from consortium.adapters.local.sqlite_consent import SqliteConsentLedger
 from consortium.adapters.memory.consent import InMemoryConsentLedger
@@ -44,17 +45,15 @@ def event(reader_id: str, purpose: Purpose, granted: bool, minutes: int, version
 def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ConsentLedger]:
     if request.param == "memory":
         yield InMemoryConsentLedger()
-    elif request.param == "dynamodb":
-        from consortium.adapters.aws import DynamoDbConsentLedger, create_table
-
-        client = request.getfixturevalue("aws_client")("dynamodb")
-        table = f"consent-{uuid.uuid4().hex[:12]}"
-        create_table(client, table)
-        yield DynamoDbConsentLedger(table, client=client)
-    else:
+    elif request.param == "sqlite":
         store = SqliteConsentLedger.open(tmp_path / "data" / "hub.sqlite3")
         yield store
         store.close()
+    else:
+        from consortium.adapters.aws import DynamoDbConsentLedger
+
+        with dynamodb_table(request, "consent") as (make_client, table):
+            yield DynamoDbConsentLedger(table, client=make_client("dynamodb"))
 
 
 def test_no_events_means_nothing_granted(ledger: ConsentLedger) -> None:
@@ -171,7 +170,7 @@ def test_require(ledger: ConsentLedger) -> None:
 
 def test_ledger_has_no_way_to_change_one_event(ledger: ConsentLedger) -> None:
     public = {name for name in dir(ledger) if not name.startswith("_")}
-    assert public <= {"append", "history", "current", "erase", "open", "close"}
+    assert public <= {"append", "history", "current", "erase", "open", "close", "table_name"}  # table_name: read-only
 
 
 def test_sqlite_refuses_update(tmp_path: Path) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
+from backings import dynamodb_table
 
 from consortium.adapters.local.sqlite_profiles import SqliteProfileStore
 from consortium.adapters.memory.profiles import InMemoryProfileStore
@@ -14,7 +15,7 @@ from consortium.profiles.consent import Purpose
 from consortium.profiles.models import AuditEntry, Processing, StoredItem
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
     from pathlib import Path
 
     from consortium.profiles.ports import ProfileStore
@@ -35,13 +36,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ProfileSto
         yield sqlite
         sqlite.close()
     else:
-        from consortium.adapters.aws.dynamodb_profiles import DynamoDbProfileStore, create_table
+        from consortium.adapters.aws import DynamoDbProfileStore
 
-        make: Callable[[str], Any] = request.getfixturevalue("aws_client")
-        client = make("dynamodb")
-        table = f"profiles-{uuid.uuid4().hex[:12]}"
-        create_table(client, table)
-        yield DynamoDbProfileStore(table, client=client)
+        with dynamodb_table(request, "profiles") as (make_client, table):
+            yield DynamoDbProfileStore(table, client=make_client("dynamodb"))
 
 
 def test_keys_put_get_replace_delete(store: ProfileStore) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from backings import Backing, dynamodb_table, reopening
 from factories import (
     T0,
     HalfDoneDynamoDb,
@@ -37,42 +37,21 @@ BIG = 1030
 """Records in the big page: over DynamoDB's 25 writes and 100 reads per batch, and SQLite's 500 per chunk."""
 
 
-@dataclass
-class Backing:
-    store: RecordStore
-    reopen: Callable[[], RecordStore]
-    """A new store on the same data (the same instance for memory)."""
-
-
 @pytest.fixture(params=["memory", "sqlite", "dynamodb"])
-def backing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backing]:
+def backing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backing[RecordStore]]:
     if request.param == "memory":
-        memory = InMemoryRecordStore()
-        yield Backing(memory, lambda: memory)
+        yield Backing.same(InMemoryRecordStore())
     elif request.param == "sqlite":
-        path = tmp_path / "var" / "consortium.sqlite3"
-        opened = [SqliteRecordStore.open(path)]
-
-        def reopen() -> RecordStore:
-            opened[-1].close()
-            opened.append(SqliteRecordStore.open(path))
-            return opened[-1]
-
-        yield Backing(opened[0], reopen)
-        opened[-1].close()
+        yield from reopening(lambda: SqliteRecordStore.open(tmp_path / "var" / "consortium.sqlite3"))
     else:
-        from consortium.adapters.aws import DynamoDbRecordStore, create_table
+        from consortium.adapters.aws import DynamoDbRecordStore
 
-        make_client = request.getfixturevalue("aws_client")
-        client = make_client("dynamodb")
-        table = f"records-{uuid.uuid4().hex[:12]}"
-        create_table(client, table)
-        yield Backing(DynamoDbRecordStore(table, client), lambda: DynamoDbRecordStore(table, make_client("dynamodb")))
-        client.delete_table(TableName=table)
+        with dynamodb_table(request, "records") as (make_client, table):
+            yield Backing.fresh(lambda: DynamoDbRecordStore(table, make_client("dynamodb")))
 
 
 @pytest.fixture
-def store(backing: Backing) -> RecordStore:
+def store(backing: Backing[RecordStore]) -> RecordStore:
     return backing.store
 
 
@@ -176,7 +155,7 @@ def test_count(store: RecordStore) -> None:
     assert (store.count(), store.count("a"), store.count("b"), store.count("c")) == (3, 2, 1, 0)
 
 
-def test_count_by_format_follows_adds_format_changes_and_deletes(backing: Backing) -> None:
+def test_count_by_format_follows_adds_format_changes_and_deletes(backing: Backing[RecordStore]) -> None:
     store = backing.store
     assert store.count_by_format() == {}
     store.commit(
@@ -241,7 +220,7 @@ def test_empty_page_saves_only_the_checkpoint(store: RecordStore) -> None:
     assert store.quarantined() == []
 
 
-def test_data_visible_from_a_new_store_on_the_same_backing(backing: Backing) -> None:
+def test_data_visible_from_a_new_store_on_the_same_backing(backing: Backing[RecordStore]) -> None:
     records = [make_record("b", "1"), make_record("a", "1"), make_rich_record()]
     quarantined = [make_quarantined("q-only", "oai:q:1")]
     checkpoint = make_checkpoint(cursor={"token": "x"})
@@ -400,27 +379,32 @@ def test_dynamodb_default_client_create_table_twice_and_missing_table(
     store.commit(make_page(make_record()))
     assert store.count() == 1
 
-    with pytest.raises(StorageError) as caught:
+    with pytest.raises(StorageError, match=f"could not get record in table missing-{table}") as caught:
         DynamoDbRecordStore(f"missing-{table}").get("m", "1")
     assert isinstance(caught.value.__cause__, ClientError)
+    assert caught.value.details == {"table": f"missing-{table}", "code": "ResourceNotFoundException"}
 
 
-def test_dynamodb_retries_unprocessed_items(aws_client: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    from consortium.adapters.aws import DynamoDbRecordStore, create_table, dynamodb_store
+def test_dynamodb_retries_unprocessed_items(aws_client: Callable[[str], Any]) -> None:
+    from consortium.adapters.aws import DynamoDbRecordStore, create_table
 
-    monkeypatch.setattr(dynamodb_store, "_BACKOFF", 0.001)
     table = f"records-{uuid.uuid4().hex[:12]}"
     create_table(aws_client("dynamodb"), table)
     records = [make_record("m", f"{n:03d}") for n in range(130)]
-    store = DynamoDbRecordStore(table, HalfDoneDynamoDb(aws_client("dynamodb")))
+    slept: list[float] = []
+    store = DynamoDbRecordStore(table, HalfDoneDynamoDb(aws_client("dynamodb")), sleep=slept.append)
     store.commit(make_page(*records))
     assert list(store.records()) == records
     assert store.digests("m", [r.local_id for r in records]) == {r.local_id: r.raw.digest for r in records}
+    assert slept and slept[:3] == [0.05, 0.1, 0.2]
 
     stuck = HalfDoneDynamoDb(aws_client("dynamodb"), never=True)
-    with pytest.raises(StorageError, match="unprocessed"):
-        DynamoDbRecordStore(table, stuck).commit(make_page(make_record("m", "new")))
+    slept.clear()
+    with pytest.raises(StorageError, match="unprocessed") as caught:
+        DynamoDbRecordStore(table, stuck, sleep=slept.append).commit(make_page(make_record("m", "new")))
+    assert table in str(caught.value) and "unprocessed after 8 retries" in str(caught.value)
     assert stuck.batches == 9
+    assert slept == [0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 2.0, 2.0]  # doubled each time, at most two seconds
 
 
 def test_dynamodb_index_formats_counts_records_stored_before_the_format_index(

@@ -1,9 +1,12 @@
-"""AWS adapters: the record and cluster stores and the consent ledger in DynamoDB, the raw archive in S3, the
+"""AWS adapters: the record, cluster and profile stores, the consent ledger and the reader secrets in DynamoDB
+(all through :mod:`~consortium.adapters.aws.dynamodb_common`), readers' keys in KMS, the raw archive in S3, the
 search index in OpenSearch (imports boto3 and opensearch-py)."""
 
 from consortium.adapters.aws.dynamodb_clusters import DynamoDbClusterStore
+from consortium.adapters.aws.dynamodb_common import create_table
 from consortium.adapters.aws.dynamodb_consent import DynamoDbConsentLedger
-from consortium.adapters.aws.dynamodb_store import DynamoDbRecordStore, create_table
+from consortium.adapters.aws.dynamodb_profiles import DynamoDbProfileStore
+from consortium.adapters.aws.dynamodb_store import DynamoDbRecordStore
 from consortium.adapters.aws.kms_keys import KmsKeyService, ShreddingKmsKeyService
 from consortium.adapters.aws.opensearch_index import OpenSearchIndex
 from consortium.adapters.aws.reader_secrets import DynamoDbContextSecrets, create_secrets_table
@@ -13,6 +16,7 @@ __all__ = [
     "DynamoDbClusterStore",
     "DynamoDbConsentLedger",
     "DynamoDbContextSecrets",
+    "DynamoDbProfileStore",
     "DynamoDbRecordStore",
     "KmsKeyService",
     "OpenSearchIndex",

@@ -14,10 +14,10 @@ shared entry           ``SHR#<shard>``                       ``<cluster_id>``
 
 Placements and clusters hold the model as JSON in ``body``; key entries and memberships hold ``member`` and
 ``local_id`` (read back from there, never parsed out of ``sk``). The prefixes differ from the record store's,
-so the two stores may share a table made by :func:`~consortium.adapters.aws.dynamodb_store.create_table`.
+so the two stores may share a table made by :func:`~consortium.adapters.aws.dynamodb_common.create_table`.
 
 ``new_since`` without a Scan: a time-bucketed index kept in the table itself. A global secondary index was
-not chosen: ``create_table`` (in the record store's module, shared by both stores) makes no GSI, existing
+not chosen: ``create_table`` (shared by every store) makes no GSI, existing
 tables would need one added, and a GSI on ``first_seen`` alone would put every cluster in one index partition
 or need the same day bucketing anyway. Each cluster has one *first-seen entry*: partition ``NEW#`` and the
 UTC day of its ``first_seen``, sort key its ``first_seen`` in UTC as fixed-width ISO 8601 without offset
@@ -81,22 +81,11 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-from datetime import UTC
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-import boto3
-
-from consortium.adapters.aws.dynamodb_store import (
-    _GET_BATCH,
-    _errors,
-    _key,
-    _put,
-    batch_get_items,
-    batch_write_items,
-    count_partition,
-    query_partition,
-)
+from consortium.adapters.aws.dynamodb_common import GET_BATCH, DynamoDbStore, delete_request, key_of, put_request
+from consortium.adapters.timestamps import utc_sort_key
 from consortium.dedup.state import RecordPlacement
 from consortium.models import Cluster
 
@@ -123,12 +112,6 @@ def _cluster_pk(cluster_id: str) -> str:
     return f"CL#{hashlib.sha256(cluster_id.encode()).hexdigest()[0]}"
 
 
-def _first_seen_text(moment: datetime) -> str:
-    """``moment`` in UTC as fixed-width ISO 8601 text (a naive time counts as UTC): sorts as the instants do."""
-    utc = moment.astimezone(UTC) if moment.tzinfo is not None else moment
-    return utc.replace(tzinfo=None).isoformat(timespec="microseconds")
-
-
 def _shared_pk(shard_pk: str) -> str:
     """The partition of the shared entries of the clusters in the shard ``shard_pk`` (``CL#<digit>``)."""
     return _SHARED + shard_pk.removeprefix("CL#")
@@ -138,13 +121,13 @@ def _shared_request(cluster: Cluster) -> dict[str, Any]:
     """The write that keeps the cluster's shared entry right: put if it has several members, else delete."""
     pk = _shared_pk(_cluster_pk(cluster.cluster_id))
     if len(cluster.members) < 2:
-        return _delete(pk, cluster.cluster_id)
-    return _put(_key(pk, cluster.cluster_id), members=f"{len(cluster.members):06d}", title=cluster.title)
+        return delete_request(pk, cluster.cluster_id)
+    return put_request(key_of(pk, cluster.cluster_id), members=f"{len(cluster.members):06d}", title=cluster.title)
 
 
 def _entry_sk(cluster: Cluster) -> str:
     """The sort key of the cluster's first-seen entry."""
-    return f"{_first_seen_text(cluster.first_seen)}#{cluster.cluster_id}"
+    return f"{utc_sort_key(cluster.first_seen)}#{cluster.cluster_id}"
 
 
 def _entry_pk(entry_sk: str) -> str:
@@ -156,19 +139,14 @@ def _record_sk(key: RecordKey) -> str:
     return f"{key[0]}{_SEP}{key[1]}"
 
 
-class DynamoDbClusterStore:
-    """A :class:`~consortium.ports.ClusterStore` in a DynamoDB table.
+class DynamoDbClusterStore(DynamoDbStore):
+    """A :class:`~consortium.dedup.ports.ClusterStore` in a DynamoDB table.
 
     Reads are strongly consistent. See the module notes on ordering and on why :meth:`apply` converges when
     repeated rather than being atomic.
 
-    Parameters
-    ----------
-    table_name
-        The table, as made by :func:`~consortium.adapters.aws.dynamodb_store.create_table` (it may be the
-        record store's).
-    client
-        A boto3 DynamoDB client; one is made from the default session when omitted.
+    Made as :class:`~consortium.adapters.aws.dynamodb_common.DynamoDbStore` is: ``table_name``, ``client``,
+    ``sleep``.
 
     Example
     -------
@@ -176,19 +154,12 @@ class DynamoDbClusterStore:
     >>> store.apply(ClusterChange(placements=[placement], saved=[cluster]))
     """
 
-    def __init__(self, table_name: str, client: Any = None) -> None:
-        self.table_name = table_name
-        self._client: Any = client if client is not None else boto3.client("dynamodb")
-
     # -- reads ---------------------------------------------------------------------------------------------
 
     def placement(self, key: RecordKey) -> RecordPlacement | None:
         """The record's cluster, keys and first-seen time, or ``None`` for a record never clustered."""
-        with _errors("get placement"):
-            item = self._client.get_item(
-                TableName=self.table_name, Key=_key(f"PLC#{key[0]}", key[1]), ConsistentRead=True
-            ).get("Item")
-        return RecordPlacement.model_validate_json(item["body"]["S"]) if item else None
+        found = self._table.get(key_of(f"PLC#{key[0]}", key[1]), "get placement")
+        return RecordPlacement.model_validate_json(found["body"]["S"]) if found else None
 
     def lookup(self, keys: Iterable[str], limit: int = 100) -> dict[str, list[RecordKey]]:
         """For each blocking key, the records that have it (at most ``limit`` each, in key order).
@@ -198,26 +169,29 @@ class DynamoDbClusterStore:
         fetch = limit if limit > 0 else (1 if limit == 0 else None)  # None: all, then sliced as a list is
         found: dict[str, list[RecordKey]] = {}
         for key in dict.fromkeys(keys):
-            records = [(i["member"]["S"], i["local_id"]["S"]) for i in self._query(f"KEY#{key}", fetch)]
+            records = [
+                (i["member"]["S"], i["local_id"]["S"])
+                for i in self._table.query(f"KEY#{key}", limit=fetch, action="look up keys")
+            ]
             if records:
                 found[key] = records[:limit]
         return found
 
     def members_of(self, cluster_id: str) -> list[RecordKey]:
         """The records placed in the cluster, sorted."""
-        return sorted((i["member"]["S"], i["local_id"]["S"]) for i in self._query(f"MEM#{cluster_id}"))
+        return sorted(
+            (i["member"]["S"], i["local_id"]["S"])
+            for i in self._table.query(f"MEM#{cluster_id}", action="read members")
+        )
 
     def get(self, cluster_id: str) -> Cluster | None:
         """The cluster, or ``None``."""
-        with _errors("get cluster"):
-            item = self._client.get_item(
-                TableName=self.table_name, Key=_key(_cluster_pk(cluster_id), cluster_id), ConsistentRead=True
-            ).get("Item")
-        return Cluster.model_validate_json(item["body"]["S"]) if item else None
+        found = self._table.get(key_of(_cluster_pk(cluster_id), cluster_id), "get cluster")
+        return Cluster.model_validate_json(found["body"]["S"]) if found else None
 
     def clusters(self) -> Iterator[Cluster]:
         """Every cluster, by id (the shards' sorted Queries merged)."""
-        shards = [self._query(pk) for pk in _SHARDS]
+        shards = [self._table.query(pk, action="read clusters") for pk in _SHARDS]
         for item in heapq.merge(*shards, key=lambda i: str(i["sk"]["S"])):
             yield Cluster.model_validate_json(item["body"]["S"])
 
@@ -225,14 +199,19 @@ class DynamoDbClusterStore:
         """Clusters whose ``first_seen`` is in ``[since, until)`` (``until=None``: no upper bound), oldest
         first, ties by id: the day items, then each day's first-seen entries, then the clusters (see the
         module)."""
-        low = _first_seen_text(since)
-        high = _first_seen_text(until) if until is not None else None
+        low = utc_sort_key(since)
+        high = utc_sort_key(until) if until is not None else None
         if high is not None and high <= low:
             return
-        days = [item["sk"]["S"] for item in self._query_range(_DAYS, low[:10], high[:10] if high else None)]
+        days = [
+            item["sk"]["S"]
+            for item in self._table.query(
+                _DAYS, low=low[:10], high=high[:10] if high else None, action="read first-seen days"
+            )
+        ]
         for day in days:
-            entries = self._query_range(f"NEW#{day}", low, high)
-            while page := list(islice(entries, _GET_BATCH)):
+            entries = self._table.query(f"NEW#{day}", low=low, high=high, action="read first-seen entries")
+            while page := list(islice(entries, GET_BATCH)):
                 found = self._clusters_by_id(list(dict.fromkeys(entry["cluster_id"]["S"] for entry in page)))
                 for entry in page:
                     cluster = found.get(entry["cluster_id"]["S"])
@@ -241,16 +220,16 @@ class DynamoDbClusterStore:
 
     def count(self) -> int:
         """How many clusters are stored."""
-        return sum(self._query_count(pk) for pk in _SHARDS)
+        return sum(self._table.count(pk, action="count clusters") for pk in _SHARDS)
 
     def count_shared(self) -> int:
         """How many clusters hold records of more than one member (counts of the shared entries' shards)."""
-        return sum(self._query_count(_shared_pk(pk)) for pk in _SHARDS)
+        return sum(self._table.count(_shared_pk(pk), action="count shared clusters") for pk in _SHARDS)
 
     def most_shared(self, limit: int) -> list[Cluster]:
         """At most ``limit`` clusters holding records of more than one member: most members first, then by
         title, then by id (the shared entries ranked, then those clusters read)."""
-        entries = (item for pk in _SHARDS for item in self._query(_shared_pk(pk)))
+        entries = (item for pk in _SHARDS for item in self._table.query(_shared_pk(pk), action="read shared clusters"))
         ranked = heapq.nsmallest(
             max(limit, 0), entries, key=lambda i: (-int(i["members"]["S"]), i["title"]["S"], i["sk"]["S"])
         )
@@ -264,14 +243,16 @@ class DynamoDbClusterStore:
         count = 0
         for pk in _SHARDS:
             requests: dict[tuple[str, str], dict[str, Any]] = {}
-            for item in self._query(pk):
+            for item in self._table.query(pk, action="read clusters"):
                 cluster = Cluster.model_validate_json(item["body"]["S"])
                 entry = _entry_sk(cluster)
-                requests[(_DAYS, entry[:10])] = _put(_key(_DAYS, entry[:10]))
-                requests[(_entry_pk(entry), entry)] = _put(_key(_entry_pk(entry), entry), cluster_id=cluster.cluster_id)
+                requests[(_DAYS, entry[:10])] = put_request(key_of(_DAYS, entry[:10]))
+                requests[(_entry_pk(entry), entry)] = put_request(
+                    key_of(_entry_pk(entry), entry), cluster_id=cluster.cluster_id
+                )
                 requests[(_shared_pk(pk), cluster.cluster_id)] = _shared_request(cluster)
                 count += 1
-            self._batch_write(list(requests.values()))
+            self._table.batch_write(list(requests.values()), "index first-seen times")
         return count
 
     # -- writes --------------------------------------------------------------------------------------------
@@ -297,19 +278,21 @@ class DynamoDbClusterStore:
             previous = old.get(key)
             if previous is not None:
                 for index_key in sorted(set(previous.keys) - new_keys):
-                    stale[(f"KEY#{index_key}", record_sk)] = _delete(f"KEY#{index_key}", record_sk)
+                    stale[(f"KEY#{index_key}", record_sk)] = delete_request(f"KEY#{index_key}", record_sk)
                 if new is None or new.cluster_id != previous.cluster_id:
                     pk = f"MEM#{previous.cluster_id}"
-                    stale[(pk, record_sk)] = _delete(pk, record_sk)
+                    stale[(pk, record_sk)] = delete_request(pk, record_sk)
             placement_pk = f"PLC#{key[0]}"
             if new is None:
-                fresh[(placement_pk, key[1])] = _delete(placement_pk, key[1])
+                fresh[(placement_pk, key[1])] = delete_request(placement_pk, key[1])
                 continue
             for index_key in new.keys:
-                fresh[(f"KEY#{index_key}", record_sk)] = _put(_key(f"KEY#{index_key}", record_sk), **names)
-            fresh[(f"MEM#{new.cluster_id}", record_sk)] = _put(_key(f"MEM#{new.cluster_id}", record_sk), **names)
-            fresh[(placement_pk, key[1])] = _put(
-                _key(placement_pk, key[1]), cluster_id=new.cluster_id, body=new.model_dump_json()
+                fresh[(f"KEY#{index_key}", record_sk)] = put_request(key_of(f"KEY#{index_key}", record_sk), **names)
+            fresh[(f"MEM#{new.cluster_id}", record_sk)] = put_request(
+                key_of(f"MEM#{new.cluster_id}", record_sk), **names
+            )
+            fresh[(placement_pk, key[1])] = put_request(
+                key_of(placement_pk, key[1]), cluster_id=new.cluster_id, body=new.model_dump_json()
             )
 
         saved = {cluster.cluster_id: cluster for cluster in change.saved}
@@ -317,41 +300,43 @@ class DynamoDbClusterStore:
         indexed = self._entries_of([*saved, *gone])
         for cluster_id in gone:
             pk = _cluster_pk(cluster_id)
-            fresh[(pk, cluster_id)] = _delete(pk, cluster_id)
+            fresh[(pk, cluster_id)] = delete_request(pk, cluster_id)
             shared_pk = _shared_pk(pk)
-            fresh[(shared_pk, cluster_id)] = _delete(shared_pk, cluster_id)
+            fresh[(shared_pk, cluster_id)] = delete_request(shared_pk, cluster_id)
             if (old_entry := indexed.get(cluster_id)) is not None:
-                stale[(_entry_pk(old_entry), old_entry)] = _delete(_entry_pk(old_entry), old_entry)
+                stale[(_entry_pk(old_entry), old_entry)] = delete_request(_entry_pk(old_entry), old_entry)
         for cluster_id, cluster in saved.items():
             entry = _entry_sk(cluster)
             old_entry = indexed.get(cluster_id)
             if old_entry is not None and old_entry != entry:
-                stale[(_entry_pk(old_entry), old_entry)] = _delete(_entry_pk(old_entry), old_entry)
+                stale[(_entry_pk(old_entry), old_entry)] = delete_request(_entry_pk(old_entry), old_entry)
             if old_entry != entry:
-                stale[(_DAYS, entry[:10])] = _put(_key(_DAYS, entry[:10]))
-            stale[(_entry_pk(entry), entry)] = _put(_key(_entry_pk(entry), entry), cluster_id=cluster_id)
+                stale[(_DAYS, entry[:10])] = put_request(key_of(_DAYS, entry[:10]))
+            stale[(_entry_pk(entry), entry)] = put_request(key_of(_entry_pk(entry), entry), cluster_id=cluster_id)
             pk = _cluster_pk(cluster_id)
-            fresh[(pk, cluster_id)] = _put(_key(pk, cluster_id), body=cluster.model_dump_json(), **{_SEEN_SK: entry})
+            fresh[(pk, cluster_id)] = put_request(
+                key_of(pk, cluster_id), body=cluster.model_dump_json(), **{_SEEN_SK: entry}
+            )
             fresh[(_shared_pk(pk), cluster_id)] = _shared_request(cluster)
 
-        self._batch_write(list(stale.values()))
-        self._batch_write(list(fresh.values()))
+        self._table.batch_write(list(stale.values()), "write clusters")
+        self._table.batch_write(list(fresh.values()), "write clusters")
 
     # -- helpers -------------------------------------------------------------------------------------------
 
     def _placements(self, keys: list[RecordKey]) -> dict[RecordKey, RecordPlacement]:
         """The current placements of these (distinct) records, read in batches of 100."""
         found: dict[RecordKey, RecordPlacement] = {}
-        for item in self._batch_get([_key(f"PLC#{m}", i) for m, i in keys], ["body"], "read placements"):
+        for item in self._table.batch_get([key_of(f"PLC#{m}", i) for m, i in keys], ["body"], "read placements"):
             placement = RecordPlacement.model_validate_json(item["body"]["S"])
             found[(placement.member, placement.local_id)] = placement
         return found
 
     def _clusters_by_id(self, cluster_ids: list[str]) -> dict[str, Cluster]:
         """The stored clusters among these (distinct) ids."""
-        keys = [_key(_cluster_pk(cluster_id), cluster_id) for cluster_id in cluster_ids]
+        keys = [key_of(_cluster_pk(cluster_id), cluster_id) for cluster_id in cluster_ids]
         clusters = (
-            Cluster.model_validate_json(i["body"]["S"]) for i in self._batch_get(keys, ["body"], "read clusters")
+            Cluster.model_validate_json(i["body"]["S"]) for i in self._table.batch_get(keys, ["body"], "read clusters")
         )
         return {cluster.cluster_id: cluster for cluster in clusters}
 
@@ -361,50 +346,13 @@ class DynamoDbClusterStore:
         Read from ``first_seen_sk``; a cluster item written before the index existed has none, so its entry
         (if :meth:`index_first_seen` made one) is worked out from its body.
         """
-        keys = [_key(_cluster_pk(cluster_id), cluster_id) for cluster_id in cluster_ids]
+        keys = [key_of(_cluster_pk(cluster_id), cluster_id) for cluster_id in cluster_ids]
         entries: dict[str, str] = {}
         legacy: list[str] = []
-        for item in self._batch_get(keys, ["sk", _SEEN_SK], "read clusters"):
+        for item in self._table.batch_get(keys, ["sk", _SEEN_SK], "read clusters"):
             if _SEEN_SK in item:
                 entries[item["sk"]["S"]] = item[_SEEN_SK]["S"]
             else:
                 legacy.append(item["sk"]["S"])
         entries.update((cluster_id, _entry_sk(cluster)) for cluster_id, cluster in self._clusters_by_id(legacy).items())
         return entries
-
-    def _batch_get(self, keys: list[dict[str, Any]], names: list[str], action: str) -> Iterator[dict[str, Any]]:
-        """The items under these (distinct) keys that exist, with the attributes ``names``; 100 keys a call."""
-        return batch_get_items(self._client, self.table_name, keys, names, action)
-
-    def _query_range(self, pk: str, low: str, high: str | None) -> Iterator[dict[str, Any]]:
-        """The partition's items whose ``sk`` is at least ``low`` and at most ``high`` (no bound if ``None``),
-        in ``sk`` order."""
-        condition = "#pk = :pk AND " + ("#sk >= :low" if high is None else "#sk BETWEEN :low AND :high")
-        values = {":pk": {"S": pk}, ":low": {"S": low}} | ({} if high is None else {":high": {"S": high}})
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk"},
-            "ExpressionAttributeValues": values,
-            "ConsistentRead": True,
-        }
-        while True:
-            with _errors("query"):
-                response = self._client.query(**kwargs)
-            yield from response.get("Items", [])
-            if "LastEvaluatedKey" not in response:
-                return
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
-        batch_write_items(self._client, self.table_name, requests, "write clusters")
-
-    def _query(self, pk: str, limit: int | None = None) -> Iterator[dict[str, Any]]:
-        return query_partition(self._client, self.table_name, pk, limit)
-
-    def _query_count(self, pk: str) -> int:
-        return count_partition(self._client, self.table_name, pk)
-
-
-def _delete(pk: str, sk: str) -> dict[str, Any]:
-    return {"DeleteRequest": {"Key": _key(pk, sk)}}

@@ -20,19 +20,17 @@ import datetime as dt
 import secrets
 from typing import TYPE_CHECKING, Any
 
-import boto3
-
-from consortium.adapters.aws.dynamodb_store import _errors, _key, create_table
+from consortium.adapters.aws.dynamodb_common import DynamoDbStore, delete_request, key_of
+from consortium.adapters.timestamps import utc_stamp
 from consortium.profiles.models import AuditEntry, StoredItem
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
-__all__ = ["DynamoDbProfileStore", "create_table"]
+__all__ = ["DynamoDbProfileStore"]
 
 _READERS = "READERS"
 _KEY_SK = "KEY"
-_WRITE_BATCH = 25
 
 
 def _reader_pk(reader_id: str) -> str:
@@ -43,45 +41,42 @@ def _item_sk(kind: str, item_id: str) -> str:
     return f"ITEM#{kind}#{item_id}"
 
 
-def _stamp(at: dt.datetime) -> str:
-    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+class DynamoDbProfileStore(DynamoDbStore):
+    """A :class:`~consortium.profiles.ports.ProfileStore` in a DynamoDB table. Reads are strongly consistent.
 
+    Made as :class:`~consortium.adapters.aws.dynamodb_common.DynamoDbStore` is: ``table_name``, ``client``,
+    ``sleep``.
 
-class DynamoDbProfileStore:
-    """A :class:`~consortium.profiles.store.ProfileStore` in a DynamoDB table. Reads are strongly consistent.
-
-    Parameters
-    ----------
-    table_name
-        The table (string ``pk`` and ``sk``); make it with :func:`create_table`.
-    client
-        A boto3 DynamoDB client; a default one is made when omitted.
+    Example
+    -------
+    >>> store = DynamoDbProfileStore("consortium-profiles", boto3.client("dynamodb"))
+    >>> store.put_key("r1", wrapped)
     """
-
-    def __init__(self, table_name: str, client: Any = None) -> None:
-        self.table_name = table_name
-        self._client = client if client is not None else boto3.client("dynamodb")
 
     # -- keys
 
     def put_key(self, reader_id: str, wrapped_key: bytes) -> None:
-        self._put(_key(_reader_pk(reader_id), _KEY_SK) | {"wrapped_key": {"B": bytes(wrapped_key)}})
-        self._put(_key(_READERS, reader_id))
+        """Store (or replace) the reader's wrapped data key, and list the reader."""
+        self._put(key_of(_reader_pk(reader_id), _KEY_SK) | {"wrapped_key": {"B": bytes(wrapped_key)}})
+        self._put(key_of(_READERS, reader_id))
 
     def get_key(self, reader_id: str) -> bytes | None:
-        item = self._get(_key(_reader_pk(reader_id), _KEY_SK))
+        """The reader's wrapped data key, or ``None``."""
+        item = self._get(key_of(_reader_pk(reader_id), _KEY_SK))
         return None if item is None else bytes(item["wrapped_key"]["B"])
 
     def delete_key(self, reader_id: str) -> None:
-        self._delete(_key(_reader_pk(reader_id), _KEY_SK))
+        """Delete the reader's wrapped data key (the reader leaves the list once nothing of theirs is left)."""
+        self._delete(key_of(_reader_pk(reader_id), _KEY_SK))
         self._forget_if_empty(reader_id)
 
     # -- items
 
     def put(self, reader_id: str, kind: str, item_id: str, ciphertext: bytes, version: int) -> None:
+        """Store (or replace) one encrypted item, and list the reader."""
         item = StoredItem(reader_id=reader_id, kind=kind, item_id=item_id, ciphertext=ciphertext, version=version)
         self._put(
-            _key(_reader_pk(reader_id), _item_sk(item.kind, item.item_id))
+            key_of(_reader_pk(reader_id), _item_sk(item.kind, item.item_id))
             | {
                 "kind": {"S": item.kind},
                 "item_id": {"S": item.item_id},
@@ -89,13 +84,15 @@ class DynamoDbProfileStore:
                 "ciphertext": {"B": item.ciphertext},
             }
         )
-        self._put(_key(_READERS, reader_id))
+        self._put(key_of(_READERS, reader_id))
 
     def get(self, reader_id: str, kind: str, item_id: str) -> StoredItem | None:
-        item = self._get(_key(_reader_pk(reader_id), _item_sk(kind, item_id)))
+        """One item, or ``None``."""
+        item = self._get(key_of(_reader_pk(reader_id), _item_sk(kind, item_id)))
         return None if item is None else _stored(reader_id, item)
 
     def items(self, reader_id: str, kind: str | None = None) -> list[StoredItem]:
+        """The reader's items (of one kind, or all), in ``(kind, item_id)`` order: one Query on the prefix."""
         prefix = "ITEM#" if kind is None else f"ITEM#{kind}#"
         found = [_stored(reader_id, item) for item in self._query(_reader_pk(reader_id), prefix)]
         if kind is not None:
@@ -103,40 +100,38 @@ class DynamoDbProfileStore:
         return sorted(found, key=lambda item: (item.kind, item.item_id))
 
     def delete(self, reader_id: str, kind: str, item_id: str) -> None:
-        self._delete(_key(_reader_pk(reader_id), _item_sk(kind, item_id)))
+        """Delete one item (nothing happens when it is absent)."""
+        self._delete(key_of(_reader_pk(reader_id), _item_sk(kind, item_id)))
         self._forget_if_empty(reader_id)
 
     def delete_reader(self, reader_id: str) -> None:
-        keys = [_key(item["pk"]["S"], item["sk"]["S"]) for item in self._query(_reader_pk(reader_id), "ITEM#")]
-        for start in range(0, len(keys), _WRITE_BATCH):
-            pending: dict[str, Any] = {
-                self.table_name: [{"DeleteRequest": {"Key": key}} for key in keys[start : start + _WRITE_BATCH]]
-            }
-            while pending:
-                with _errors("delete reader items"):
-                    response = self._client.batch_write_item(RequestItems=pending)
-                pending = response.get("UnprocessedItems") or {}
+        """Delete every item of the reader (a Query for the keys, then batched deletes), not the key or the log."""
+        rows = self._query(_reader_pk(reader_id), "ITEM#", attributes=["pk", "sk"])
+        self._table.batch_write([delete_request(row["pk"]["S"], row["sk"]["S"]) for row in rows], "delete reader items")
         self._forget_if_empty(reader_id)
 
     def readers(self) -> list[str]:
+        """The ids of every reader with a wrapped key or an item, sorted (one Query of the directory)."""
         return sorted(item["sk"]["S"] for item in self._query(_READERS, ""))
 
     # -- audit
 
     def audit(self, entry: AuditEntry) -> None:
+        """Append one entry to the audit log (its fields as attributes, never data)."""
         self._put(
-            _key(f"AUDIT#{entry.reader_id}", f"{_stamp(entry.at)}#{secrets.token_hex(8)}")
+            key_of(f"AUDIT#{entry.reader_id}", f"{utc_stamp(entry.at)}#{secrets.token_hex(8)}")
             | {
                 "actor_id": {"S": entry.actor_id},
                 "actor_role": {"S": entry.actor_role.value},
                 "kind": {"S": entry.kind},
                 "action": {"S": entry.action.value},
                 "purpose": {"S": entry.purpose.value},
-                "at": {"S": _stamp(entry.at)},
+                "at": {"S": utc_stamp(entry.at)},
             }
         )
 
     def audit_log(self, reader_id: str) -> list[AuditEntry]:
+        """The entries about the reader, in time order."""
         # Same-moment entries share the timestamp prefix; the random suffix then decides, not the append order.
         return [
             AuditEntry.model_validate(
@@ -157,44 +152,21 @@ class DynamoDbProfileStore:
 
     def _forget_if_empty(self, reader_id: str) -> None:
         if not any(True for _ in self._query(_reader_pk(reader_id), "", limit=1)):
-            self._delete(_key(_READERS, reader_id))
+            self._delete(key_of(_READERS, reader_id))
 
-    def _put(self, item: dict[str, Any]) -> None:
-        with _errors("put a profile item"):
-            self._client.put_item(TableName=self.table_name, Item=item)
+    def _put(self, row: dict[str, Any]) -> None:
+        self._table.put(row, "put a profile item")
 
-    def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
-        with _errors("get a profile item"):
-            response = self._client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
-        item: dict[str, Any] | None = response.get("Item")
-        return item
+    def _get(self, row_key: dict[str, Any]) -> dict[str, Any] | None:
+        return self._table.get(row_key, "get a profile item")
 
-    def _delete(self, key: dict[str, Any]) -> None:
-        with _errors("delete a profile item"):
-            self._client.delete_item(TableName=self.table_name, Key=key)
+    def _delete(self, row_key: dict[str, Any]) -> None:
+        self._table.delete(row_key, "delete a profile item")
 
-    def _query(self, pk: str, sk_prefix: str, limit: int | None = None) -> Iterator[dict[str, Any]]:
-        condition = "#pk = :pk"
-        values: dict[str, Any] = {":pk": {"S": pk}}
-        if sk_prefix:
-            condition += " AND begins_with(#sk, :prefix)"
-            values[":prefix"] = {"S": sk_prefix}
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": {"#pk": "pk", **({"#sk": "sk"} if sk_prefix else {})},
-            "ExpressionAttributeValues": values,
-            "ConsistentRead": True,
-        }
-        if limit is not None:
-            kwargs["Limit"] = limit
-        while True:
-            with _errors("query profiles"):
-                response = self._client.query(**kwargs)
-            yield from response.get("Items", [])
-            if limit is not None or "LastEvaluatedKey" not in response:
-                return
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    def _query(
+        self, pk: str, prefix: str, limit: int | None = None, attributes: Sequence[str] = ()
+    ) -> Iterator[dict[str, Any]]:
+        return self._table.query(pk, prefix=prefix, limit=limit, attributes=attributes, action="query profiles")
 
 
 def _stored(reader_id: str, item: dict[str, Any]) -> StoredItem:

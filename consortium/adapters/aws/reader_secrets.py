@@ -28,9 +28,8 @@ import os
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
 
-from consortium.adapters.aws.dynamodb_store import _errors
+from consortium.adapters.aws.dynamodb_common import TRANSIENT_CODES, DynamoDbTable, create_table
 from consortium.profiles.ports import KeyServiceError
 
 __all__ = ["DynamoDbContextSecrets", "create_secrets_table"]
@@ -43,21 +42,16 @@ def _context_hash(context: dict[str, str]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _failure(message: str, code: str) -> KeyServiceError:
+    """A failed call as :class:`KeyServiceError`, retryable when DynamoDB says the failure is transient."""
+    return KeyServiceError(message, retryable=code in TRANSIENT_CODES or not code, code=code)
+
+
 def create_secrets_table(client: Any, table_name: str) -> None:
     """Create the secrets table (on-demand, string ``pk``, no sort key) and wait until it is active. Point-in-time
     recovery is left off, and turned off if it was on. A table that already exists is kept."""
-    with _errors("create the reader secrets table"):
-        try:
-            client.create_table(
-                TableName=table_name,
-                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ResourceInUseException":
-                raise
-        client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    create_table(client, table_name, sort_key=False)
+    with DynamoDbTable(client, table_name).errors("turn point-in-time recovery off"):
         client.update_continuous_backups(
             TableName=table_name,
             PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False},
@@ -67,17 +61,27 @@ def create_secrets_table(client: Any, table_name: str) -> None:
 class DynamoDbContextSecrets:
     """Random secrets per encryption context in a DynamoDB table without backups (see the module notes).
 
+    A :class:`~consortium.profiles.ports.ContextSecrets`; every failure is a
+    :class:`~consortium.profiles.ports.KeyServiceError`.
+
     Parameters
     ----------
     table_name
         The table, as made by :func:`create_secrets_table`.
     client
         A boto3 DynamoDB client; a default one is made when omitted.
+
+    Example
+    -------
+    >>> secrets = DynamoDbContextSecrets("consortium-reader-secrets", boto3.client("dynamodb"))
+    >>> secret = secrets.get({"consortium:reader": "r1"}, create=True)
+    >>> secrets.destroy({"consortium:reader": "r1"})
     """
 
     def __init__(self, table_name: str, client: Any = None) -> None:
         self.table_name = table_name
-        self._client = client if client is not None else boto3.client("dynamodb")
+        client = client if client is not None else boto3.client("dynamodb")
+        self._table = DynamoDbTable(client, table_name, error=_failure)
 
     def __repr__(self) -> str:
         return f"DynamoDbContextSecrets({self.table_name!r})"
@@ -87,37 +91,15 @@ class DynamoDbContextSecrets:
         ``None`` when there is none (never made, or destroyed)."""
         key = {"pk": {"S": _context_hash(context)}}
         if create:
-            try:
-                self._client.put_item(
-                    TableName=self.table_name,
-                    Item=key | {"secret": {"B": os.urandom(SECRET_BYTES)}},
-                    ConditionExpression="attribute_not_exists(pk)",
-                )
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                    raise _failure("write", exc) from exc
-        try:
-            item = self._client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
-        except ClientError as exc:
-            raise _failure("read", exc) from exc
-        if item is None:
+            self._table.put(key | {"secret": {"B": os.urandom(SECRET_BYTES)}}, "write a reader secret", if_absent=True)
+        found = self._table.get(key, "read a reader secret")
+        if found is None:
             return None
-        secret = bytes(item["secret"]["B"])
+        secret = bytes(found["secret"]["B"])
         if len(secret) != SECRET_BYTES:
             raise KeyServiceError(f"a context secret in {self.table_name} is not {SECRET_BYTES} bytes", retryable=False)
         return secret
 
     def destroy(self, context: dict[str, str]) -> None:
         """Delete the context's secret (nothing happens when there is none)."""
-        try:
-            self._client.delete_item(TableName=self.table_name, Key={"pk": {"S": _context_hash(context)}})
-        except ClientError as exc:
-            raise _failure("delete", exc) from exc
-
-
-def _failure(action: str, exc: ClientError) -> KeyServiceError:
-    code = str(exc.response.get("Error", {}).get("Code", ""))
-    retryable = code in {"ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError"}
-    return KeyServiceError(
-        f"cannot {action} a reader secret in DynamoDB: {code or exc}", retryable=retryable, code=code
-    )
+        self._table.delete({"pk": {"S": _context_hash(context)}}, "delete a reader secret")

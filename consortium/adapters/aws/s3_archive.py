@@ -24,7 +24,7 @@ _UPLOADS = 8
 
 
 class S3BlobStore:
-    """A :class:`~consortium.ports.BlobStore` in S3.
+    """A :class:`~consortium.harvest.ports.BlobStore` in S3.
 
     ``put`` asks with HeadObject first and skips the upload when the object is there. On AWS the caller needs
     ``s3:ListBucket`` on the bucket, or S3 answers HeadObject for a missing key with 403 instead of 404.

@@ -1,11 +1,14 @@
-"""Local adapters: a SQLite record store, a SQLite cluster store, content-addressed raw archives (a SQLite file,
-the default, or a folder of files) and an embedded tantivy search index."""
+"""Local adapters: the SQLite record, cluster and profile stores and consent ledger (each opened and migrated
+through :mod:`~consortium.adapters.local.sqlite_common`, all able to share one file), content-addressed raw
+archives (a SQLite file, the default, or a folder of files), the local key file and an embedded tantivy search
+index."""
 
 from consortium.adapters.local.folder_archive import FolderBlobStore
 from consortium.adapters.local.key_file import LocalKeyFileService
 from consortium.adapters.local.sqlite_archive import SqliteBlobStore
 from consortium.adapters.local.sqlite_clusters import SqliteClusterStore
 from consortium.adapters.local.sqlite_consent import SqliteConsentLedger
+from consortium.adapters.local.sqlite_profiles import SqliteProfileStore
 from consortium.adapters.local.sqlite_store import SqliteRecordStore
 from consortium.adapters.local.tantivy_index import TantivySearchIndex
 
@@ -15,6 +18,7 @@ __all__ = [
     "SqliteBlobStore",
     "SqliteClusterStore",
     "SqliteConsentLedger",
+    "SqliteProfileStore",
     "SqliteRecordStore",
     "TantivySearchIndex",
 ]

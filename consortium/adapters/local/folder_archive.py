@@ -23,7 +23,7 @@ _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | ge
 
 
 class FolderBlobStore:
-    """A :class:`~consortium.ports.BlobStore` in a folder.
+    """A :class:`~consortium.harvest.ports.BlobStore` in a folder.
 
     Each blob is written to a temporary file beside its final place and renamed into it, so a reader never
     sees a partial file and a killed writer leaves at most a stray ``.tmp`` file. Writing a blob that is

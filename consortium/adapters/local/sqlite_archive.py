@@ -9,39 +9,40 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sqlite3
 import threading
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from consortium.errors import NotFoundError, StorageError
+from consortium.adapters.local.sqlite_common import Schema, SqliteAdapter, legacy_table, open_database
+from consortium.errors import NotFoundError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    import sqlite3
+    from collections.abc import Sequence
     from pathlib import Path
 
 __all__ = ["SqliteBlobStore"]
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
-_SCHEMA_VERSION = 1
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS raw (digest TEXT PRIMARY KEY, data BLOB NOT NULL)",
-    f"PRAGMA user_version = {_SCHEMA_VERSION}",
+_SCHEMA = Schema(
+    "raw_archive",
+    steps=(("CREATE TABLE raw (digest TEXT PRIMARY KEY, data BLOB NOT NULL)",),),
+    legacy=legacy_table("raw"),
 )
+"""One row per blob (see :mod:`~consortium.adapters.local.sqlite_common`)."""
 _INSERT = "INSERT OR IGNORE INTO raw (digest, data) VALUES (?, ?)"
+_PAGE_SIZE = 16384
+"""Raw records of a few kB fit a 16 kB page several at a time: a page's batch is written in about a third less
+time than with 4 kB pages. Set on a new file only, before its first table."""
 
 
-class SqliteBlobStore:
-    """A :class:`~consortium.ports.BlobStore` in a SQLite database (table ``raw(digest, data)``).
+class SqliteBlobStore(SqliteAdapter):
+    """A :class:`~consortium.harvest.ports.BlobStore` in a SQLite database (table ``raw(digest, data)``).
 
     Writing a blob that is already there does nothing. The connection may be used from several threads; one
     call runs at a time.
 
-    Parameters
-    ----------
-    connection
-        An open connection; the table is created on it if missing. Prefer :meth:`open`, which also sets WAL
-        journal mode.
+    Made as :class:`~consortium.adapters.local.sqlite_common.SqliteAdapter` is, from a ``connection``; prefer
+    :meth:`open`.
 
     Example
     -------
@@ -50,12 +51,13 @@ class SqliteBlobStore:
     b'...'
     """
 
+    _schema = _SCHEMA
+    _what = "raw archive"
+    _threads = True
+
     def __init__(self, connection: sqlite3.Connection) -> None:
-        self._conn = connection
+        super().__init__(connection)
         self._lock = threading.Lock()
-        with self._transaction() as conn:
-            for statement in _SCHEMA:
-                conn.execute(statement)
 
     @classmethod
     def open(cls, path: Path, *, fsync: bool = False) -> SqliteBlobStore:
@@ -64,28 +66,12 @@ class SqliteBlobStore:
         ``fsync`` makes every write transaction durable on its own (``synchronous = FULL``), so it survives a
         power cut; without it (``NORMAL``) the database stays consistent but the last transactions may be lost.
         """
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        except (OSError, sqlite3.Error) as exc:
-            raise StorageError(f"cannot open the raw archive {path}: {exc}", path=str(path)) from exc
-        try:
-            # Set before the file's first table (no effect later): raw records of a few kB fit a 16 kB page
-            # several at a time, and a page's batch is written in about a third less time than with 4 kB pages.
-            conn.execute("PRAGMA page_size = 16384")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute(f"PRAGMA synchronous = {'FULL' if fsync else 'NORMAL'}")
-            return cls(conn)
-        except BaseException as exc:
-            conn.close()
-            if isinstance(exc, sqlite3.Error):
-                raise StorageError(f"cannot open the raw archive {path}: {exc}", path=str(path)) from exc
-            raise
+        return open_database(path, cls._what, cls, check_same_thread=False, fsync=fsync, page_size=_PAGE_SIZE)
 
     def close(self) -> None:
         """Close the connection."""
-        with self._lock, self._errors("close"):
-            self._conn.close()
+        with self._lock:
+            super().close()
 
     def put(self, data: bytes) -> str:
         """Store ``data`` and return its SHA-256 digest."""
@@ -95,7 +81,7 @@ class SqliteBlobStore:
         """Store every blob and return their SHA-256 digests, in order, in one transaction."""
         digests = [hashlib.sha256(data).hexdigest() for data in blobs]
         if digests:
-            with self._transaction() as conn:
+            with self._lock, self._transaction() as conn:
                 conn.executemany(_INSERT, zip(digests, blobs, strict=True))
         return digests
 
@@ -110,37 +96,9 @@ class SqliteBlobStore:
         """Whether a blob with this digest is stored."""
         return self._row("SELECT 1 FROM raw WHERE digest = ?", digest) is not None
 
-    # -- helpers -------------------------------------------------------------------------------------------
-
     def _row(self, sql: str, digest: str) -> tuple[bytes] | None:
         if _DIGEST.fullmatch(digest) is None:
             return None
-        with self._lock, self._errors("read"):
+        with self._lock, self._errors():
             row: tuple[bytes] | None = self._conn.execute(sql, (digest,)).fetchone()
         return row
-
-    @contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise StorageError(f"raw archive {what} failed: {exc}") from exc
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
-        with self._lock:
-            conn = self._conn
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                yield conn
-                conn.commit()
-            except BaseException as exc:
-                try:
-                    if conn.in_transaction:
-                        conn.rollback()
-                except sqlite3.Error:
-                    pass  # the original error says more
-                if isinstance(exc, sqlite3.Error):
-                    raise StorageError(f"raw archive write failed: {exc}") from exc
-                raise

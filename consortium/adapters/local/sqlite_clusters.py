@@ -18,10 +18,10 @@ table                  holds
                        ``(first_seen_key, cluster_id)`` for ``new_since``
 =====================  ==================================================================================
 
-Migration: this store has no schema version of its own (``PRAGMA user_version`` belongs to the record store,
-which may share the file), so it looks at the table itself. A ``clusters`` table made before ``new_since``
-existed lacks ``first_seen_key``: opening the store adds the column, fills it from ``first_seen`` and creates
-the index, in the same transaction that creates the schema, so an old database keeps opening.
+Migrations (schema ``clusters``, run by :func:`~consortium.adapters.local.sqlite_common.migrate`): step 1 makes
+the three tables as they first were; step 2, for ``new_since``, adds ``first_seen_key``, fills it from
+``first_seen`` and makes its index. A database made before migrations were recorded is at step 2 when its
+``clusters`` table has ``first_seen_key``, else at step 1 when it has the table.
 
 Text columns compare with SQLite's ``BINARY`` collation, which on UTF-8 is code-point order: the order
 Python sorts strings in, so results come out as the in-memory store sorts them.
@@ -29,18 +29,22 @@ Python sorts strings in, so results come out as the in-memory store sorts them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from consortium.adapters.local.sqlite_common import open_database, storage_errors, write_transaction
+from consortium.adapters.local.sqlite_common import (
+    Schema,
+    SqliteAdapter,
+    has_column,
+    has_table,
+)
+from consortium.adapters.timestamps import utc_sort_key
 from consortium.dedup.state import RecordPlacement
 from consortium.models import Cluster
 
 if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Iterable, Iterator
-    from contextlib import AbstractContextManager
-    from pathlib import Path
 
     from consortium.dedup.state import ClusterChange, RecordKey
 
@@ -49,30 +53,54 @@ __all__ = ["SqliteClusterStore"]
 _CHUNK = 500
 """Rows per page when iterating clusters."""
 
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS dedup_placements (
-        member     TEXT NOT NULL,
-        local_id   TEXT NOT NULL,
-        cluster_id TEXT NOT NULL,
-        body       TEXT NOT NULL,
-        PRIMARY KEY (member, local_id)
-    )""",
-    "CREATE INDEX IF NOT EXISTS dedup_placements_cluster ON dedup_placements (cluster_id, member, local_id)",
-    """CREATE TABLE IF NOT EXISTS dedup_keys (
-        key      TEXT NOT NULL,
-        member   TEXT NOT NULL,
-        local_id TEXT NOT NULL,
-        PRIMARY KEY (key, member, local_id)
-    ) WITHOUT ROWID""",
-    "CREATE INDEX IF NOT EXISTS dedup_keys_record ON dedup_keys (member, local_id)",
-    """CREATE TABLE IF NOT EXISTS clusters (
-        cluster_id     TEXT PRIMARY KEY,
-        first_seen     TEXT NOT NULL,
-        body           TEXT NOT NULL,
-        first_seen_key TEXT
-    )""",
+
+def _add_first_seen_key(conn: sqlite3.Connection) -> None:
+    """Step 2: ``first_seen_key`` (filled from ``first_seen``) and its index, for ``new_since``."""
+    conn.execute("ALTER TABLE clusters ADD COLUMN first_seen_key TEXT")
+    rows = conn.execute("SELECT cluster_id, first_seen FROM clusters").fetchall()
+    conn.executemany(
+        "UPDATE clusters SET first_seen_key = ? WHERE cluster_id = ?",
+        [(utc_sort_key(datetime.fromisoformat(first_seen)), cluster_id) for cluster_id, first_seen in rows],
+    )
+    conn.execute("CREATE INDEX clusters_first_seen ON clusters (first_seen_key, cluster_id)")
+
+
+def _legacy(conn: sqlite3.Connection) -> int:
+    """The step a database made before migrations were recorded is at (see the module)."""
+    if has_column(conn, "clusters", "first_seen_key"):
+        return 2
+    return 1 if has_table(conn, "clusters") else 0
+
+
+_SCHEMA = Schema(
+    "clusters",
+    steps=(
+        (
+            """CREATE TABLE dedup_placements (
+                member     TEXT NOT NULL,
+                local_id   TEXT NOT NULL,
+                cluster_id TEXT NOT NULL,
+                body       TEXT NOT NULL,
+                PRIMARY KEY (member, local_id)
+            )""",
+            "CREATE INDEX dedup_placements_cluster ON dedup_placements (cluster_id, member, local_id)",
+            """CREATE TABLE dedup_keys (
+                key      TEXT NOT NULL,
+                member   TEXT NOT NULL,
+                local_id TEXT NOT NULL,
+                PRIMARY KEY (key, member, local_id)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX dedup_keys_record ON dedup_keys (member, local_id)",
+            """CREATE TABLE clusters (
+                cluster_id TEXT PRIMARY KEY,
+                first_seen TEXT NOT NULL,
+                body       TEXT NOT NULL
+            )""",
+        ),
+        _add_first_seen_key,
+    ),
+    legacy=_legacy,
 )
-_INDEX_FIRST_SEEN = "CREATE INDEX IF NOT EXISTS clusters_first_seen ON clusters (first_seen_key, cluster_id)"
 
 _MEMBER_COUNT = (
     "(SELECT COUNT(DISTINCT json_extract(record.value, '$[0]')) FROM json_each(clusters.body, '$.records') AS record)"
@@ -92,14 +120,11 @@ _UPSERT_CLUSTER = (
 )
 
 
-class SqliteClusterStore:
-    """A :class:`~consortium.ports.ClusterStore` on a SQLite connection.
+class SqliteClusterStore(SqliteAdapter):
+    """A :class:`~consortium.dedup.ports.ClusterStore` on a SQLite connection.
 
-    Parameters
-    ----------
-    connection
-        An open connection (``isolation_level=None``, as :meth:`open` makes it); the schema is created on it if
-        missing. It may be the connection of a :class:`~consortium.adapters.local.SqliteRecordStore`.
+    Made as :class:`~consortium.adapters.local.sqlite_common.SqliteAdapter` is, from a ``connection``; prefer
+    :meth:`open`.
 
     Example
     -------
@@ -107,23 +132,8 @@ class SqliteClusterStore:
     >>> store.apply(ClusterChange(placements=[placement], saved=[cluster]))
     """
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._conn = connection
-        with self._transaction() as conn:
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            _add_first_seen_key(conn)
-            conn.execute(_INDEX_FIRST_SEEN)
-
-    @classmethod
-    def open(cls, path: Path) -> SqliteClusterStore:
-        """Open (creating it and its parent folders if needed) the database file at ``path``."""
-        return open_database(path, "cluster database", cls)
-
-    def close(self) -> None:
-        """Close the connection."""
-        with self._errors():
-            self._conn.close()
+    _schema = _SCHEMA
+    _what = "cluster database"
 
     # -- reads ---------------------------------------------------------------------------------------------
 
@@ -181,10 +191,10 @@ class SqliteClusterStore:
         """Clusters whose ``first_seen`` is in ``[since, until)`` (``until=None``: no upper bound), oldest
         first, ties by id; read from the ``first_seen`` index in pages, as :meth:`clusters` reads."""
         bounds = ["first_seen_key >= ?"]
-        params: list[str] = [_first_seen_key(since)]
+        params: list[str] = [utc_sort_key(since)]
         if until is not None:
             bounds.append("first_seen_key < ?")
-            params.append(_first_seen_key(until))
+            params.append(utc_sort_key(until))
         after: tuple[str, str] | None = None
         while True:
             where = " AND ".join(bounds if after is None else [*bounds, "(first_seen_key, cluster_id) > (?, ?)"])
@@ -251,35 +261,9 @@ class SqliteClusterStore:
                 conn.executemany(
                     _UPSERT_CLUSTER,
                     [
-                        (c.cluster_id, c.first_seen.isoformat(), c.model_dump_json(), _first_seen_key(c.first_seen))
+                        (c.cluster_id, c.first_seen.isoformat(), c.model_dump_json(), utc_sort_key(c.first_seen))
                         for c in change.saved
                     ],
                 )
 
     # -- helpers -------------------------------------------------------------------------------------------
-
-    def _errors(self) -> AbstractContextManager[None]:
-        return storage_errors("cluster database")
-
-    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
-        return write_transaction(self._conn, "cluster database")
-
-
-def _first_seen_key(moment: datetime) -> str:
-    """``moment`` in UTC as fixed-width ISO 8601 text (a naive time counts as UTC): sorts as the instants do."""
-    utc = moment.astimezone(UTC) if moment.tzinfo is not None else moment
-    return utc.replace(tzinfo=None).isoformat(timespec="microseconds")
-
-
-def _add_first_seen_key(conn: sqlite3.Connection) -> None:
-    """Migrate a ``clusters`` table made before ``first_seen_key`` existed: add the column and fill it."""
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(clusters)")}
-    if "first_seen_key" in columns:
-        return
-    conn.execute("ALTER TABLE clusters ADD COLUMN first_seen_key TEXT")
-    rows = conn.execute("SELECT cluster_id, first_seen FROM clusters").fetchall()
-    conn.executemany(
-        "UPDATE clusters SET first_seen_key = ? WHERE cluster_id = ?",
-        [(_first_seen_key(datetime.fromisoformat(first_seen)), cluster_id) for cluster_id, first_seen in rows],
-    )

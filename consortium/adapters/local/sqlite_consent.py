@@ -8,34 +8,40 @@ Times are stored in UTC with microseconds in a fixed-width ISO form, so text ord
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
-from consortium.adapters.local.sqlite_common import open_database, storage_errors, write_transaction
+from consortium.adapters.local.sqlite_common import (
+    Schema,
+    SqliteAdapter,
+    legacy_table,
+)
+from consortium.adapters.timestamps import utc_stamp
 from consortium.profiles.consent import ConsentEvent, Purpose, current_from
-
-if TYPE_CHECKING:
-    import sqlite3
-    from contextlib import AbstractContextManager
-    from pathlib import Path
 
 __all__ = ["SqliteConsentLedger"]
 
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS consent_events (
-        seq            INTEGER PRIMARY KEY AUTOINCREMENT,
-        reader_id      TEXT NOT NULL,
-        purpose        TEXT NOT NULL,
-        granted        INTEGER NOT NULL CHECK (granted IN (0, 1)),
-        policy_version TEXT NOT NULL,
-        at             TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS consent_events_reader ON consent_events (reader_id, at, seq)",
-    """CREATE TRIGGER IF NOT EXISTS consent_events_append_only
-        BEFORE UPDATE ON consent_events
-        BEGIN
-            SELECT RAISE(ABORT, 'consent events are append-only');
-        END""",
+_SCHEMA = Schema(
+    "consent",
+    steps=(
+        (
+            """CREATE TABLE consent_events (
+                seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+                reader_id      TEXT NOT NULL,
+                purpose        TEXT NOT NULL,
+                granted        INTEGER NOT NULL CHECK (granted IN (0, 1)),
+                policy_version TEXT NOT NULL,
+                at             TEXT NOT NULL
+            )""",
+            "CREATE INDEX consent_events_reader ON consent_events (reader_id, at, seq)",
+            """CREATE TRIGGER consent_events_append_only
+                BEFORE UPDATE ON consent_events
+                BEGIN
+                    SELECT RAISE(ABORT, 'consent events are append-only');
+                END""",
+        ),
+    ),
+    legacy=legacy_table("consent_events"),
 )
+"""The events and the trigger refusing updates (see :mod:`~consortium.adapters.local.sqlite_common`)."""
 
 _INSERT = "INSERT INTO consent_events (reader_id, purpose, granted, policy_version, at) VALUES (?, ?, ?, ?, ?)"
 _HISTORY = (
@@ -44,18 +50,11 @@ _HISTORY = (
 _ERASE = "DELETE FROM consent_events WHERE reader_id = ?"
 
 
-def _stamp(at: dt.datetime) -> str:
-    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+class SqliteConsentLedger(SqliteAdapter):
+    """A :class:`~consortium.profiles.ports.ConsentLedger` on a SQLite connection.
 
-
-class SqliteConsentLedger:
-    """A :class:`~consortium.profiles.consent.ConsentLedger` on a SQLite connection.
-
-    Parameters
-    ----------
-    connection
-        An open connection in autocommit mode (``isolation_level=None``); the table and its trigger are created
-        on it if missing. Prefer :meth:`open`, which also sets WAL journal mode.
+    Made as :class:`~consortium.adapters.local.sqlite_common.SqliteAdapter` is, from a ``connection``; prefer
+    :meth:`open`.
 
     Example
     -------
@@ -64,25 +63,12 @@ class SqliteConsentLedger:
     >>> ledger.current(event.reader_id)[event.purpose]
     """
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._conn = connection
-        with self._transaction() as conn:
-            for statement in _SCHEMA:
-                conn.execute(statement)
-
-    @classmethod
-    def open(cls, path: Path) -> SqliteConsentLedger:
-        """Open (creating it and its parent folders if needed) the database file at ``path``."""
-        return open_database(path, "consent database", cls)
-
-    def close(self) -> None:
-        """Close the connection."""
-        with self._errors():
-            self._conn.close()
+    _schema = _SCHEMA
+    _what = "consent database"
 
     def append(self, event: ConsentEvent) -> None:
         """Record a grant or a withdrawal."""
-        row = (event.reader_id, event.purpose.value, int(event.granted), event.policy_version, _stamp(event.at))
+        row = (event.reader_id, event.purpose.value, int(event.granted), event.policy_version, utc_stamp(event.at))
         with self._transaction() as conn:
             conn.execute(_INSERT, row)
 
@@ -111,10 +97,3 @@ class SqliteConsentLedger:
             conn.execute(_ERASE, (reader_id,))
 
     # -- helpers -------------------------------------------------------------------------------------------
-
-    def _errors(self) -> AbstractContextManager[None]:
-        return storage_errors("consent database")
-
-    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
-        return write_transaction(self._conn, "consent database")

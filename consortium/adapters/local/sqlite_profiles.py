@@ -10,55 +10,59 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from consortium.adapters.local.sqlite_common import open_database, storage_errors, write_transaction
+from consortium.adapters.local.sqlite_common import (
+    Schema,
+    SqliteAdapter,
+    legacy_table,
+    storage_errors,
+)
+from consortium.adapters.timestamps import utc_stamp
 from consortium.profiles.models import AuditEntry, StoredItem
 
 if TYPE_CHECKING:
     import sqlite3
-    from contextlib import AbstractContextManager
-    from pathlib import Path
 
 __all__ = ["SqliteProfileStore"]
 
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS reader_keys (
-        reader_id   TEXT PRIMARY KEY,
-        wrapped_key BLOB NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS reader_items (
-        reader_id  TEXT NOT NULL,
-        kind       TEXT NOT NULL,
-        item_id    TEXT NOT NULL,
-        version    INTEGER NOT NULL,
-        ciphertext BLOB NOT NULL,
-        PRIMARY KEY (reader_id, kind, item_id)
-    )""",
-    """CREATE TABLE IF NOT EXISTS reader_audit (
-        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
-        reader_id  TEXT NOT NULL,
-        actor_id   TEXT NOT NULL,
-        actor_role TEXT NOT NULL,
-        kind       TEXT NOT NULL,
-        action     TEXT NOT NULL,
-        purpose    TEXT NOT NULL,
-        at         TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS reader_audit_reader ON reader_audit (reader_id, at, seq)",
+_SCHEMA = Schema(
+    "profiles",
+    steps=(
+        (
+            """CREATE TABLE reader_keys (
+                reader_id   TEXT PRIMARY KEY,
+                wrapped_key BLOB NOT NULL
+            )""",
+            """CREATE TABLE reader_items (
+                reader_id  TEXT NOT NULL,
+                kind       TEXT NOT NULL,
+                item_id    TEXT NOT NULL,
+                version    INTEGER NOT NULL,
+                ciphertext BLOB NOT NULL,
+                PRIMARY KEY (reader_id, kind, item_id)
+            )""",
+            """CREATE TABLE reader_audit (
+                seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+                reader_id  TEXT NOT NULL,
+                actor_id   TEXT NOT NULL,
+                actor_role TEXT NOT NULL,
+                kind       TEXT NOT NULL,
+                action     TEXT NOT NULL,
+                purpose    TEXT NOT NULL,
+                at         TEXT NOT NULL
+            )""",
+            "CREATE INDEX reader_audit_reader ON reader_audit (reader_id, at, seq)",
+        ),
+    ),
+    legacy=legacy_table("reader_keys"),
 )
+"""Wrapped keys, encrypted items and the audit log (see :mod:`~consortium.adapters.local.sqlite_common`)."""
 
 
-def _stamp(at: dt.datetime) -> str:
-    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+class SqliteProfileStore(SqliteAdapter):
+    """A :class:`~consortium.profiles.ports.ProfileStore` on a SQLite connection.
 
-
-class SqliteProfileStore:
-    """A :class:`~consortium.profiles.store.ProfileStore` on a SQLite connection.
-
-    Parameters
-    ----------
-    connection
-        An open connection in autocommit mode (``isolation_level=None``); the tables are created on it if
-        missing. Prefer :meth:`open`.
+    Made as :class:`~consortium.adapters.local.sqlite_common.SqliteAdapter` is, from a ``connection``; prefer
+    :meth:`open`.
 
     Example
     -------
@@ -66,18 +70,14 @@ class SqliteProfileStore:
     >>> store.put_key("r1", wrapped)
     """
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._conn = connection
-        with self._errors():
-            self._conn.execute("PRAGMA secure_delete = ON")
-        with self._transaction() as conn:
-            for statement in _SCHEMA:
-                conn.execute(statement)
+    _schema = _SCHEMA
+    _what = "profile database"
+    _threads = True
 
-    @classmethod
-    def open(cls, path: Path) -> SqliteProfileStore:
-        """Open (creating it and its parent folders if needed) the database file at ``path``."""
-        return open_database(path, "profile database", cls, check_same_thread=False)
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        with storage_errors(self._what):
+            connection.execute("PRAGMA secure_delete = ON")
+        super().__init__(connection)
 
     def close(self) -> None:
         """Close the connection (after checkpointing the write-ahead log into the database file)."""
@@ -88,6 +88,7 @@ class SqliteProfileStore:
     # -- keys
 
     def put_key(self, reader_id: str, wrapped_key: bytes) -> None:
+        """Store (or replace) the reader's wrapped data key."""
         with self._transaction() as conn:
             conn.execute(
                 "INSERT INTO reader_keys (reader_id, wrapped_key) VALUES (?, ?) "
@@ -96,17 +97,20 @@ class SqliteProfileStore:
             )
 
     def get_key(self, reader_id: str) -> bytes | None:
+        """The reader's wrapped data key, or ``None``."""
         with self._errors():
             row = self._conn.execute("SELECT wrapped_key FROM reader_keys WHERE reader_id = ?", (reader_id,)).fetchone()
         return None if row is None else bytes(row[0])
 
     def delete_key(self, reader_id: str) -> None:
+        """Delete the reader's wrapped data key (its row is overwritten: ``secure_delete``)."""
         with self._transaction() as conn:
             conn.execute("DELETE FROM reader_keys WHERE reader_id = ?", (reader_id,))
 
     # -- items
 
     def put(self, reader_id: str, kind: str, item_id: str, ciphertext: bytes, version: int) -> None:
+        """Store (or replace) one encrypted item."""
         item = StoredItem(reader_id=reader_id, kind=kind, item_id=item_id, ciphertext=ciphertext, version=version)
         with self._transaction() as conn:
             conn.execute(
@@ -117,6 +121,7 @@ class SqliteProfileStore:
             )
 
     def get(self, reader_id: str, kind: str, item_id: str) -> StoredItem | None:
+        """One item, or ``None``."""
         with self._errors():
             row = self._conn.execute(
                 "SELECT reader_id, kind, item_id, version, ciphertext FROM reader_items "
@@ -126,6 +131,7 @@ class SqliteProfileStore:
         return None if row is None else _item(row)
 
     def items(self, reader_id: str, kind: str | None = None) -> list[StoredItem]:
+        """The reader's items (of one kind, or all), in ``(kind, item_id)`` order."""
         sql = "SELECT reader_id, kind, item_id, version, ciphertext FROM reader_items WHERE reader_id = ?"
         params: tuple[str, ...] = (reader_id,)
         if kind is not None:
@@ -136,16 +142,19 @@ class SqliteProfileStore:
         return [_item(row) for row in rows]
 
     def delete(self, reader_id: str, kind: str, item_id: str) -> None:
+        """Delete one item (nothing happens when it is absent)."""
         with self._transaction() as conn:
             conn.execute(
                 "DELETE FROM reader_items WHERE reader_id = ? AND kind = ? AND item_id = ?", (reader_id, kind, item_id)
             )
 
     def delete_reader(self, reader_id: str) -> None:
+        """Delete every item of the reader (not the wrapped key, not the audit log)."""
         with self._transaction() as conn:
             conn.execute("DELETE FROM reader_items WHERE reader_id = ?", (reader_id,))
 
     def readers(self) -> list[str]:
+        """The ids of every reader with a wrapped key or an item, sorted."""
         with self._errors():
             rows = self._conn.execute(
                 "SELECT reader_id FROM reader_keys UNION SELECT reader_id FROM reader_items ORDER BY reader_id"
@@ -155,6 +164,7 @@ class SqliteProfileStore:
     # -- audit
 
     def audit(self, entry: AuditEntry) -> None:
+        """Append one entry to the audit log."""
         with self._transaction() as conn:
             conn.execute(
                 "INSERT INTO reader_audit (reader_id, actor_id, actor_role, kind, action, purpose, at) "
@@ -166,11 +176,12 @@ class SqliteProfileStore:
                     entry.kind,
                     entry.action.value,
                     entry.purpose.value,
-                    _stamp(entry.at),
+                    utc_stamp(entry.at),
                 ),
             )
 
     def audit_log(self, reader_id: str) -> list[AuditEntry]:
+        """The entries about the reader, in time order (same-moment entries in the order appended)."""
         with self._errors():
             rows = self._conn.execute(
                 "SELECT reader_id, actor_id, actor_role, kind, action, purpose, at FROM reader_audit "
@@ -193,13 +204,6 @@ class SqliteProfileStore:
         ]
 
     # -- helpers
-
-    def _errors(self) -> AbstractContextManager[None]:
-        return storage_errors("profile database")
-
-    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
-        return write_transaction(self._conn, "profile database")
 
 
 def _item(row: tuple[str, str, str, int, bytes]) -> StoredItem:

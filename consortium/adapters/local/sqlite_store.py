@@ -11,52 +11,59 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from consortium.adapters.local.sqlite_common import open_database, storage_errors, write_transaction
+from consortium.adapters.local.sqlite_common import (
+    Schema,
+    SqliteAdapter,
+    legacy_table,
+)
 from consortium.harvest.state import Checkpoint, PageCommit
 from consortium.models import QuarantinedRecord, Record, ResourceFormat
 
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Iterable, Iterator
-    from contextlib import AbstractContextManager
-    from pathlib import Path
 
     from consortium.harvest.state import RecordChange
 
 __all__ = ["SqliteRecordStore"]
 
-_SCHEMA_VERSION = 1
 _CHUNK = 500
 """Ids per ``IN (...)`` lookup, and rows per page when iterating records."""
 
 _FORMAT = "json_extract(body, '$.format')"
 """A record's format, as the ``records_format`` index has it (``count_by_format`` reads only that index)."""
 
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS records (
-        member   TEXT NOT NULL,
-        local_id TEXT NOT NULL,
-        digest   TEXT NOT NULL,
-        body     TEXT NOT NULL,
-        PRIMARY KEY (member, local_id)
-    )""",
-    """CREATE TABLE IF NOT EXISTS quarantine (
-        seq       INTEGER PRIMARY KEY,
-        source_id TEXT NOT NULL,
-        position  TEXT NOT NULL,
-        digest    TEXT NOT NULL,
-        member    TEXT NOT NULL,
-        body      TEXT NOT NULL,
-        UNIQUE (source_id, position, digest)
-    )""",
-    "CREATE INDEX IF NOT EXISTS quarantine_member ON quarantine (member, source_id, position, seq)",
-    f"CREATE INDEX IF NOT EXISTS records_format ON records (member, {_FORMAT})",
-    """CREATE TABLE IF NOT EXISTS checkpoints (
-        source_id TEXT PRIMARY KEY,
-        body      TEXT NOT NULL
-    )""",
-    f"PRAGMA user_version = {_SCHEMA_VERSION}",
+_SCHEMA = Schema(
+    "records",
+    steps=(
+        (
+            """CREATE TABLE records (
+                member   TEXT NOT NULL,
+                local_id TEXT NOT NULL,
+                digest   TEXT NOT NULL,
+                body     TEXT NOT NULL,
+                PRIMARY KEY (member, local_id)
+            )""",
+            """CREATE TABLE quarantine (
+                seq       INTEGER PRIMARY KEY,
+                source_id TEXT NOT NULL,
+                position  TEXT NOT NULL,
+                digest    TEXT NOT NULL,
+                member    TEXT NOT NULL,
+                body      TEXT NOT NULL,
+                UNIQUE (source_id, position, digest)
+            )""",
+            "CREATE INDEX quarantine_member ON quarantine (member, source_id, position, seq)",
+            """CREATE TABLE checkpoints (
+                source_id TEXT PRIMARY KEY,
+                body      TEXT NOT NULL
+            )""",
+        ),
+        # A format index for count_by_format ("IF NOT EXISTS": files made just before the runner have it).
+        (f"CREATE INDEX IF NOT EXISTS records_format ON records (member, {_FORMAT})",),
+    ),
+    legacy=legacy_table("records"),
 )
+"""Records, quarantined records and checkpoints (see :mod:`~consortium.adapters.local.sqlite_common`)."""
 
 _UPSERT_RECORD = (
     "INSERT INTO records (member, local_id, digest, body) VALUES (?, ?, ?, ?) "
@@ -72,14 +79,11 @@ _UPSERT_CHECKPOINT = (
 )
 
 
-class SqliteRecordStore:
-    """A :class:`~consortium.ports.RecordStore` on a SQLite connection.
+class SqliteRecordStore(SqliteAdapter):
+    """A :class:`~consortium.harvest.ports.RecordStore` on a SQLite connection.
 
-    Parameters
-    ----------
-    connection
-        An open connection; the schema is created on it if missing. Prefer :meth:`open`, which also sets WAL
-        journal mode.
+    Made as :class:`~consortium.adapters.local.sqlite_common.SqliteAdapter` is, from a ``connection``; prefer
+    :meth:`open`.
 
     Example
     -------
@@ -87,21 +91,8 @@ class SqliteRecordStore:
     >>> store.commit(page)
     """
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._conn = connection
-        with self._transaction() as conn:
-            for statement in _SCHEMA:
-                conn.execute(statement)
-
-    @classmethod
-    def open(cls, path: Path) -> SqliteRecordStore:
-        """Open (creating it and its parent folders if needed) the database file at ``path``."""
-        return open_database(path, "record database", cls)
-
-    def close(self) -> None:
-        """Close the connection."""
-        with self._errors():
-            self._conn.close()
+    _schema = _SCHEMA
+    _what = "record database"
 
     # -- reads ---------------------------------------------------------------------------------------------
 
@@ -234,10 +225,3 @@ class SqliteRecordStore:
             conn.execute(_UPSERT_CHECKPOINT, (cp.source_id, cp.model_dump_json()))
 
     # -- helpers -------------------------------------------------------------------------------------------
-
-    def _errors(self) -> AbstractContextManager[None]:
-        return storage_errors("record database")
-
-    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
-        return write_transaction(self._conn, "record database")

@@ -1,7 +1,27 @@
 """In-memory adapters: used by unit tests, and correct implementations of each port in their own right."""
 
+from consortium.adapters.memory.clock import ManualClock
+from consortium.adapters.memory.clusters import InMemoryClusterStore
 from consortium.adapters.memory.consent import InMemoryConsentLedger
+from consortium.adapters.memory.keys import InMemoryKeyService
+from consortium.adapters.memory.outbox import InMemoryOutbox
+from consortium.adapters.memory.profiles import InMemoryProfileStore
+from consortium.adapters.memory.queue import InMemoryQueue, InProcessQueue
 from consortium.adapters.memory.search import InMemorySearchIndex
+from consortium.adapters.memory.secrets import InMemoryContextSecrets
 from consortium.adapters.memory.stores import InMemoryBlobStore, InMemoryRecordStore
 
-__all__ = ["InMemoryBlobStore", "InMemoryConsentLedger", "InMemoryRecordStore", "InMemorySearchIndex"]
+__all__ = [
+    "InMemoryBlobStore",
+    "InMemoryClusterStore",
+    "InMemoryConsentLedger",
+    "InMemoryContextSecrets",
+    "InMemoryKeyService",
+    "InMemoryOutbox",
+    "InMemoryProfileStore",
+    "InMemoryQueue",
+    "InMemoryRecordStore",
+    "InMemorySearchIndex",
+    "InProcessQueue",
+    "ManualClock",
+]

@@ -1,4 +1,4 @@
-"""In-memory cluster store.
+"""The cluster store in memory: for unit tests, and a correct :class:`~consortium.dedup.ports.ClusterStore`.
 
 ``new_since`` reads a sorted list of ``(first_seen as UTC text, cluster_id)``, kept in step with every save and
 delete, so it finds the window by bisection instead of sorting every cluster.
@@ -9,8 +9,9 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections import defaultdict
-from datetime import UTC
 from typing import TYPE_CHECKING
+
+from consortium.adapters.timestamps import utc_sort_key
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -23,6 +24,16 @@ __all__ = ["InMemoryClusterStore"]
 
 
 class InMemoryClusterStore:
+    """A :class:`~consortium.dedup.ports.ClusterStore` in dicts; placements and clusters go in and out as copies.
+
+    Example
+    -------
+    >>> store = InMemoryClusterStore()
+    >>> store.apply(ClusterChange(placements=[placement], saved=[cluster]))
+    >>> store.members_of(cluster.cluster_id)
+    [('riverside', 'b1')]
+    """
+
     def __init__(self) -> None:
         self._placements: dict[RecordKey, RecordPlacement] = {}
         self._index: dict[str, set[RecordKey]] = defaultdict(set)
@@ -60,11 +71,11 @@ class InMemoryClusterStore:
         for cluster in change.saved:
             self._unindex(self._clusters.get(cluster.cluster_id))
             self._clusters[cluster.cluster_id] = cluster.model_copy(deep=True)
-            bisect.insort(self._by_first_seen, (_first_seen_key(cluster.first_seen), cluster.cluster_id))
+            bisect.insort(self._by_first_seen, (utc_sort_key(cluster.first_seen), cluster.cluster_id))
 
     def _unindex(self, cluster: Cluster | None) -> None:
         if cluster is not None:
-            entry = (_first_seen_key(cluster.first_seen), cluster.cluster_id)
+            entry = (utc_sort_key(cluster.first_seen), cluster.cluster_id)
             at = bisect.bisect_left(self._by_first_seen, entry)
             if at < len(self._by_first_seen) and self._by_first_seen[at] == entry:
                 del self._by_first_seen[at]
@@ -85,9 +96,9 @@ class InMemoryClusterStore:
             yield self._clusters[cluster_id].model_copy(deep=True)
 
     def new_since(self, since: datetime, until: datetime | None = None) -> Iterator[Cluster]:
-        low = bisect.bisect_left(self._by_first_seen, (_first_seen_key(since), ""))
+        low = bisect.bisect_left(self._by_first_seen, (utc_sort_key(since), ""))
         high = (
-            bisect.bisect_left(self._by_first_seen, (_first_seen_key(until), ""))
+            bisect.bisect_left(self._by_first_seen, (utc_sort_key(until), ""))
             if until is not None
             else len(self._by_first_seen)
         )
@@ -106,9 +117,3 @@ class InMemoryClusterStore:
         shared = (c for c in self._clusters.values() if len(c.members) > 1)
         ranked = heapq.nsmallest(max(limit, 0), shared, key=lambda c: (-len(c.members), c.title, c.cluster_id))
         return [cluster.model_copy(deep=True) for cluster in ranked]
-
-
-def _first_seen_key(moment: datetime) -> str:
-    """``moment`` in UTC as fixed-width ISO 8601 text (a naive time counts as UTC): sorts as the instants do."""
-    utc = moment.astimezone(UTC) if moment.tzinfo is not None else moment
-    return utc.replace(tzinfo=None).isoformat(timespec="microseconds")

@@ -1,4 +1,4 @@
-"""The consent ledger in memory: for unit tests, and a correct :class:`~consortium.profiles.consent.ConsentLedger`."""
+"""The consent ledger in memory: for unit tests, and a correct :class:`~consortium.profiles.ports.ConsentLedger`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ __all__ = ["InMemoryConsentLedger"]
 
 
 class InMemoryConsentLedger:
-    """A :class:`~consortium.profiles.consent.ConsentLedger` held in a dict of per-reader event lists.
+    """A :class:`~consortium.profiles.ports.ConsentLedger` held in a dict of per-reader event lists.
 
     Example
     -------

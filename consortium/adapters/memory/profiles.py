@@ -1,4 +1,4 @@
-"""The profile store in memory: for unit tests, and a correct :class:`~consortium.profiles.store.ProfileStore`."""
+"""The profile store in memory: for unit tests, and a correct :class:`~consortium.profiles.ports.ProfileStore`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ __all__ = ["InMemoryProfileStore"]
 
 
 class InMemoryProfileStore:
-    """A :class:`~consortium.profiles.store.ProfileStore` in dicts.
+    """A :class:`~consortium.profiles.ports.ProfileStore` in dicts.
 
     Example
     -------

@@ -1,4 +1,5 @@
-"""In-memory record store and raw archive."""
+"""The record store and the raw archive in memory: for unit tests, and correct
+:class:`~consortium.harvest.ports.RecordStore` and :class:`~consortium.harvest.ports.BlobStore` adapters."""
 
 from __future__ import annotations
 
@@ -18,6 +19,16 @@ __all__ = ["InMemoryBlobStore", "InMemoryRecordStore"]
 
 
 class InMemoryRecordStore:
+    """A :class:`~consortium.harvest.ports.RecordStore` in dicts; records and checkpoints go in and out as copies.
+
+    Example
+    -------
+    >>> store = InMemoryRecordStore()
+    >>> store.commit(PageCommit(changes=[RecordChange(member="m", local_id="1", record=record)], checkpoint=cp))
+    >>> store.get("m", "1") == record
+    True
+    """
+
     def __init__(self) -> None:
         self._records: dict[tuple[str, str], Record] = {}
         self._quarantine: dict[tuple[str, str, str], QuarantinedRecord] = {}
@@ -69,6 +80,15 @@ class InMemoryRecordStore:
 
 
 class InMemoryBlobStore:
+    """A :class:`~consortium.harvest.ports.BlobStore` in a dict keyed by SHA-256 digest.
+
+    Example
+    -------
+    >>> archive = InMemoryBlobStore()
+    >>> archive.get(archive.put(b"..."))
+    b'...'
+    """
+
     def __init__(self) -> None:
         self._blobs: dict[str, bytes] = {}
 

@@ -1,0 +1,151 @@
+"""The DynamoDB cluster store beyond the contract: sharing the record store's table, retried batches that
+converge, the first-seen index kept without a Scan."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from cluster_data import ids, place, seen_at
+from factories import T0, HalfDoneDynamoDb, NoScan, make_page, make_record, make_test_cluster
+
+from consortium.dedup.state import ClusterChange
+from consortium.errors import StorageError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+class StuckAfter(HalfDoneDynamoDb):
+    """A DynamoDB client whose batch writes go through ``through`` times, then never."""
+
+    def __init__(self, client: Any, through: int) -> None:
+        super().__init__(client, never=True)
+        self.through = through
+
+    def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        if self.through > 0:
+            self.through -= 1
+            return dict(self.client.batch_write_item(RequestItems=RequestItems))
+        return super().batch_write_item(RequestItems)
+
+
+def test_dynamodb_shares_the_record_store_table(aws_client: Callable[[str], Any]) -> None:
+    from consortium.adapters.aws import DynamoDbClusterStore, DynamoDbRecordStore, create_table
+
+    table = f"shared-{uuid.uuid4().hex[:12]}"
+    create_table(aws_client("dynamodb"), table)
+    records = DynamoDbRecordStore(table, aws_client("dynamodb"))
+    clusters = DynamoDbClusterStore(table, aws_client("dynamodb"))
+    records.commit(make_page(make_record("m", "1"), make_record("MEM", "x")))
+    clusters.apply(ClusterChange(placements=[place("m", "1", "c1", ["k"])], saved=[make_test_cluster("c1")]))
+    assert [r.key for r in records.records()] == [("MEM", "x"), ("m", "1")]
+    assert records.count() == 2
+    assert clusters.count() == 1 and [c.cluster_id for c in clusters.clusters()] == ["c1"]
+    assert clusters.members_of("c1") == [("m", "1")]
+
+
+def test_dynamodb_retries_unprocessed_items_and_failed_apply_converges(aws_client: Callable[[str], Any]) -> None:
+    from consortium.adapters.aws import DynamoDbClusterStore, create_table
+
+    table = f"clusters-{uuid.uuid4().hex[:12]}"
+    create_table(aws_client("dynamodb"), table)
+    placements = [place("m", f"{n:03d}", "c1", ["k", f"own:{n}"]) for n in range(130)]
+    store = DynamoDbClusterStore(table, HalfDoneDynamoDb(aws_client("dynamodb")), sleep=lambda _: None)
+    store.apply(ClusterChange(placements=placements, saved=[make_test_cluster("c1")]))
+    keys = [(p.member, p.local_id) for p in placements]
+    assert store.lookup(["k"], limit=500) == {"k": keys}
+    assert store.members_of("c1") == keys
+
+    # A move that fails part-way through its second write stream, some placements written, leaves a partial
+    # state...
+    moved = ClusterChange(
+        placements=[p.model_copy(update={"cluster_id": "c2", "keys": ["j"]}) for p in placements],
+        saved=[make_test_cluster("c2")],
+        deleted=["c1"],
+    )
+    # Stale: 2 x 130 key entries and 130 memberships, 390 deletes in 16 calls; then 5 calls of the new items.
+    stuck = StuckAfter(aws_client("dynamodb"), through=16 + 5)
+    with pytest.raises(StorageError, match="unprocessed"):
+        DynamoDbClusterStore(table, stuck, sleep=lambda _: None).apply(moved)
+    assert store.placement(keys[0]) == moved.placements[0]
+    assert store.placement(keys[-1]) == placements[-1]
+    assert store.lookup(["k"]) == {}
+
+    # ... and applying the same change again converges.
+    store.apply(moved)
+    assert store.lookup(["k", "j", "own:0"], limit=500) == {"j": keys}
+    assert store.members_of("c1") == []
+    assert store.members_of("c2") == keys
+    assert [c.cluster_id for c in store.clusters()] == ["c2"]
+
+    # The first-seen index converged too: the deleted cluster is gone, the saved one there once.
+    assert ids(store.new_since(T0 - timedelta(days=1))) == ["c2"]
+
+
+def test_dynamodb_new_since_keeps_one_index_entry_per_cluster(aws_client: Callable[[str], Any]) -> None:
+    from consortium.adapters.aws import DynamoDbClusterStore, create_table
+
+    client = aws_client("dynamodb")
+    table = f"clusters-{uuid.uuid4().hex[:12]}"
+    create_table(client, table)
+    store = DynamoDbClusterStore(table, NoScan(client))
+
+    def entries() -> list[str]:
+        """Every first-seen entry's sort key, read straight from the table."""
+        days = [i["sk"]["S"] for i in client.query(**partition(table, "NEWDAYS"))["Items"]]
+        return [i["sk"]["S"] for day in days for i in client.query(**partition(table, f"NEW#{day}"))["Items"]]
+
+    store.apply(ClusterChange(saved=[seen_at("c1", T0), seen_at("c2", T0 + timedelta(days=1))]))
+    assert entries() == ["2025-03-01T08:30:15.123456#c1", "2025-03-02T08:30:15.123456#c2"]
+    store.apply(ClusterChange(saved=[seen_at("c1", T0 - timedelta(days=2)), seen_at("c2", T0 + timedelta(days=1))]))
+    assert entries() == ["2025-02-27T08:30:15.123456#c1", "2025-03-02T08:30:15.123456#c2"]
+    store.apply(ClusterChange(deleted=["c2"]))
+    assert entries() == ["2025-02-27T08:30:15.123456#c1"]
+    assert ids(store.new_since(T0 - timedelta(days=7))) == ["c1"]
+
+    # A stale entry (as a failed apply may leave) names the cluster under a time it no longer has: skipped.
+    stale = {"pk": {"S": "NEW#2025-02-27"}, "sk": {"S": "2025-02-27T09:00:00.000000#c1"}, "cluster_id": {"S": "c1"}}
+    client.put_item(TableName=table, Item=stale)
+    assert ids(store.new_since(T0 - timedelta(days=7))) == ["c1"]
+    assert list(store.new_since(datetime(2025, 2, 27, 9, tzinfo=UTC))) == []
+
+
+def test_dynamodb_index_first_seen_indexes_clusters_saved_before_the_index(aws_client: Callable[[str], Any]) -> None:
+    from consortium.adapters.aws import DynamoDbClusterStore, create_table
+
+    client = aws_client("dynamodb")
+    table = f"clusters-{uuid.uuid4().hex[:12]}"
+    create_table(client, table)
+    store = DynamoDbClusterStore(table, NoScan(client))
+    legacy = [seen_at(f"c{n}", T0 + timedelta(days=n)) for n in range(3)]
+    legacy[0] = seen_at("c0", T0, [("a", "1"), ("b", "1")])  # held by two members
+    for cluster in legacy:  # cluster items as the store wrote them before the first-seen and shared indexes
+        pk = f"CL#{hashlib.sha256(cluster.cluster_id.encode()).hexdigest()[0]}"
+        item = {"pk": {"S": pk}, "sk": {"S": cluster.cluster_id}, "body": {"S": cluster.model_dump_json()}}
+        client.put_item(TableName=table, Item=item)
+    assert (list(store.new_since(T0)), store.count_shared()) == ([], 0)
+    assert store.index_first_seen() == 3
+    assert store.index_first_seen() == 3
+    assert list(store.new_since(T0)) == legacy
+    assert (store.count_shared(), store.most_shared(5)) == (1, legacy[:1])
+
+    # A legacy cluster item (no first_seen_sk) whose first_seen moves: its old entry, found from its body, goes.
+    store.apply(ClusterChange(saved=[seen_at("c1", T0 - timedelta(days=1))], deleted=["c2"]))
+    assert ids(store.new_since(T0 - timedelta(days=7))) == ["c1", "c0"]
+    days = [i["sk"]["S"] for i in client.query(**partition(table, "NEWDAYS"))["Items"]]
+    left = [i["sk"]["S"] for day in days for i in client.query(**partition(table, f"NEW#{day}"))["Items"]]
+    assert left == ["2025-02-28T08:30:15.123456#c1", "2025-03-01T08:30:15.123456#c0"]
+
+
+def partition(table: str, pk: str) -> dict[str, Any]:
+    """Query arguments for one partition of ``table``."""
+    return {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": pk}},
+        "ConsistentRead": True,
+    }
