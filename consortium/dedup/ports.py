@@ -23,7 +23,7 @@ class ClusterStore(Protocol):
     Example
     -------
     >>> store.apply(ClusterChange(placements=[placement], saved=[cluster]))
-    >>> store.cluster_of(("riverside", "b1"))
+    >>> store.placement(("riverside", "b1")).cluster_id
     """
 
     def placement(self, key: RecordKey) -> RecordPlacement | None:

@@ -75,7 +75,7 @@ class HarvestReport:
 
 
 class HarvestService:
-    """Harvests member sources into a :class:`~consortium.ports.RecordStore`.
+    """Harvests member sources into a :class:`~consortium.harvest.ports.RecordStore`.
 
     Example
     -------

@@ -2,7 +2,7 @@
 
 A :class:`ReaderEvent` is validated per type: each type names the fields it needs (a search needs its ``query``,
 a rating its ``cluster_id`` and ``rating``...), and a missing one is refused with a message naming the field.
-:class:`StoredItem` is what a :class:`~consortium.profiles.store.ProfileStore` holds: opaque ids and ciphertext,
+:class:`StoredItem` is what a :class:`~consortium.profiles.ports.ProfileStore` holds: opaque ids and ciphertext,
 never plaintext. :class:`AuditEntry` records who touched whose data, what kind, how and why, never the data.
 """
 

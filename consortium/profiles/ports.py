@@ -8,7 +8,7 @@ holds only ciphertext and the version bound into it. The audit log says who touc
 when and for which purpose, never the data.
 
 Each port has a memory, a local and an AWS adapter and one contract suite in ``tests/contract/``
-(``test_profile_store.py``, ``test_key_service.py``, ``test_consent_ledger.py``).
+(``test_profile_store.py``, ``test_key_service.py``, ``test_consent_ledger.py``, ``test_context_secrets.py``).
 """
 
 from __future__ import annotations
@@ -149,9 +149,14 @@ class DestroyableKeyService(Protocol):
 class ContextSecrets(Protocol):
     """Where :class:`ShreddingKmsKeyService` keeps a random secret per encryption context, out of every backup."""
 
-    def get(self, context: dict[str, str], *, create: bool) -> bytes | None: ...
+    def get(self, context: dict[str, str], *, create: bool) -> bytes | None:
+        """The context's secret; made first when ``create`` and there is none, else ``None`` when there is none."""
+        ...
 
-    def destroy(self, context: dict[str, str]) -> None: ...
+    def destroy(self, context: dict[str, str]) -> None:
+        """Delete the context's secret (nothing happens when there is none): data keys that need it no longer
+        open, in any copy."""
+        ...
 
 
 class ConsentLedger(Protocol):

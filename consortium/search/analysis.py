@@ -1,6 +1,6 @@
 """Text analysis for search: the same words for a document and for a query, whichever adapter indexes them.
 
-Text is first put in the form :func:`~consortium.dedup.text.match_text` gives (NFKC, case folded, accents and
+Text is first put in the form :func:`~consortium.text.match_text` gives (NFKC, case folded, accents and
 punctuation removed, traditional Chinese converted to simplified), then cut into terms:
 
 - a run of Chinese (or Japanese, Korean) characters gives every character (unigrams) and every pair of

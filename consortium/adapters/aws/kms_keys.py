@@ -1,4 +1,4 @@
-"""The AWS :class:`~consortium.ports.KeyService`: readers' data keys made and wrapped by a KMS key."""
+"""The AWS :class:`~consortium.profiles.ports.KeyService`: readers' data keys made and wrapped by a KMS key."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ _RETRYABLE = frozenset(
 
 
 class KmsKeyService:
-    """A :class:`~consortium.ports.KeyService` over one symmetric KMS key (customer managed).
+    """A :class:`~consortium.profiles.ports.KeyService` over one symmetric KMS key (customer managed).
 
     Data keys come from GenerateDataKey (``AES_256``) with the encryption context; unwrapping is Decrypt with
     the same context; :meth:`rewrap` is ReEncrypt to ``key_id``, which never shows the data key to the caller.

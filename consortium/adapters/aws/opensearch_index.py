@@ -102,7 +102,7 @@ def _info(exc: os_errors.TransportError) -> str:
 
 
 class OpenSearchIndex:
-    """A :class:`~consortium.search.port.SearchIndex` in OpenSearch, read and written through an alias.
+    """A :class:`~consortium.search.ports.SearchIndex` in OpenSearch, read and written through an alias.
 
     Nothing is sent to the cluster until the first call; then the alias is looked up and, when missing, the
     first concrete index is made with it (:meth:`ensure`).

@@ -1,4 +1,4 @@
-"""A :class:`~consortium.push.channels.Mailer` on Amazon SES (the v2 API's ``SendEmail`` with raw content)."""
+"""A :class:`~consortium.push.ports.Mailer` on Amazon SES (the v2 API's ``SendEmail`` with raw content)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ class SesMailer:
     """Sends each message with SES v2 ``SendEmail`` as raw MIME (``Content={"Raw": {"Data": ...}}``), so the
     one-click unsubscribe headers and both alternatives reach the reader as rendered.
 
-    Errors map to :class:`~consortium.push.channels.DeliveryError`: throttling (``TooManyRequestsException``),
+    Errors map to :class:`~consortium.push.ports.DeliveryError`: throttling (``TooManyRequestsException``),
     ``SendingPausedException``, 5xx and connection failures are ``retryable``; ``MessageRejected`` (an unverified
     sender among others), ``MailFromDomainNotVerifiedException``, ``AccountSuspendedException`` and other 4xx
     are not. SES may put its own ``Message-ID`` on the wire; the SES message id it returns is logged, never an

@@ -1,4 +1,4 @@
-"""The local :class:`~consortium.ports.KeyService`: key-encryption keys (KEKs) in a file only its owner reads.
+"""The local :class:`~consortium.profiles.ports.KeyService`: key-encryption keys (KEKs) in a file only its owner reads.
 
 The file is JSON, ``{"current": "<kek id>", "keys": {"<kek id>": "<base64 of 32 bytes>", ...}}``, created on
 first use with mode 0600. :meth:`LocalKeyFileService.rotate` adds a new current KEK; :meth:`~LocalKeyFileService.

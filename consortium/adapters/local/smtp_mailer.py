@@ -1,4 +1,4 @@
-"""A :class:`~consortium.push.channels.Mailer` that talks SMTP to a mail server (smtplib)."""
+"""A :class:`~consortium.push.ports.Mailer` that talks SMTP to a mail server (smtplib)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _enhanced_status(reply: bytes | str) -> str | None:
 class SmtpMailer:
     """Sends each message in its own SMTP session (a digest run sends few enough that a pool is not worth it).
 
-    Replies map to :class:`~consortium.push.channels.DeliveryError`: a 4xx reply, a refused, dropped or timed-out
+    Replies map to :class:`~consortium.push.ports.DeliveryError`: a 4xx reply, a refused, dropped or timed-out
     connection are ``retryable``; a 5xx reply, a server without STARTTLS when it is asked for, and a TLS
     certificate that does not verify are not.
 

@@ -77,7 +77,7 @@ def _schema() -> tantivy.Schema:
 
 
 class TantivySearchIndex:
-    """A :class:`~consortium.search.port.SearchIndex` in a tantivy index, in a folder or in RAM.
+    """A :class:`~consortium.search.ports.SearchIndex` in a tantivy index, in a folder or in RAM.
 
     Parameters
     ----------
