@@ -3,7 +3,6 @@ and erasure), for librarians and tests."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import secrets
 import sys
@@ -13,6 +12,7 @@ import click
 import pydantic
 
 from consortium.cli.common import LIBRARIAN, emit, json_option
+from consortium.ports import system_clock
 from consortium.profiles.consent import Purpose
 from consortium.profiles.models import EventType, ReaderEvent
 from consortium.profiles.service import EventOutcome
@@ -117,7 +117,7 @@ def reader_event(
         event = ReaderEvent(
             event_id=event_id or f"cli-{secrets.token_hex(8)}",
             type=EventType(event_type),
-            at=at_text or dt.datetime.now(dt.UTC),
+            at=at_text or system_clock(),
             query=query,
             cluster_id=cluster_id,
             rating=rating,

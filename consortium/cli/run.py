@@ -12,6 +12,7 @@ import click
 
 from consortium.cli.common import emit, json_option
 from consortium.cli.harvest import harvest_all, report_line
+from consortium.ports import system_clock
 from consortium.scheduler import Job, JobResult, LocalScheduler
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ def _jobs(container: Container) -> list[Job]:
 def _run_scheduled(container: Container, as_json: bool) -> None:
     """The local scheduler, until Ctrl-C or SIGTERM."""
     scheduler = LocalScheduler(_jobs(container), container.settings.data_dir / "schedule.json")
-    scheduler.mark("harvest", dt.datetime.now(dt.UTC))  # it just ran
+    scheduler.mark("harvest", system_clock())  # it just ran
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
