@@ -102,7 +102,7 @@ def load_templates(data_dir: Path) -> tuple[list[bytes], int, int]:
     import pymarc
 
     from consortium.errors import RecordError
-    from consortium.harvest.marc_files import parse_iso2709
+    from consortium.harvest.formats.iso2709 import parse_iso2709
     from consortium.harvest.normalize.marc21 import normalize_marc21
     from consortium.models import RawPointer
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from consortium.errors import RecordError
 from consortium.harvest.identifiers import InvalidIdentifierError
@@ -14,11 +14,12 @@ if TYPE_CHECKING:
     from pymarc import Field
     from pymarc import Record as MarcRecord
 
-    from consortium.models import Identifier
+    from consortium.models import Identifier, RawPointer, Record
 
 __all__ = [
     "FieldIndex",
     "MarcFields",
+    "MarcNormalizer",
     "control",
     "identifiers_from",
     "joined",
@@ -64,6 +65,22 @@ class FieldIndex:
 
 MarcFields: TypeAlias = "MarcRecord | FieldIndex"
 """What the field readers below take: a pymarc record, or its :class:`FieldIndex`."""
+
+
+class MarcNormalizer(Protocol):
+    """What the MARC21 and UNIMARC normalizers are: one parsed record to a :class:`~consortium.models.Record`;
+    ``local_id`` overrides the record's own id (an OAI-PMH identifier, say)."""
+
+    def __call__(
+        self,
+        marc: MarcRecord,
+        *,
+        member: str,
+        source_id: str,
+        raw: RawPointer,
+        local_id: str | None = None,
+        default_location: str | None = None,
+    ) -> Record: ...
 
 
 def tagged(marc: MarcFields, *tags: str) -> list[Field]:
