@@ -27,13 +27,14 @@ import pymarc
 from consortium.errors import RecordError
 from consortium.harvest.formats.base import FormatReader
 from consortium.harvest.items import RawPage, RawRecord
+from consortium.harvest.normalize.common import FieldIndex, MarcField
 from consortium.harvest.normalize.marc21 import marc21_local_id
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
     from consortium.harvest.formats.base import FilePage
-    from consortium.harvest.normalize.common import MarcNormalizer
+    from consortium.harvest.normalize.common import MarcFieldLike, MarcFields, MarcNormalizer
     from consortium.members import Source
     from consortium.models import RawPointer, Record
 
@@ -192,8 +193,52 @@ def _is_utf8(chunk: bytes) -> bool:
     return True
 
 
-def parse_iso2709(chunk: bytes, *, force_utf8: bool) -> pymarc.Record:
-    """One ISO 2709 record; a broken leader or directory, or undecodable text, raises :class:`RecordError`."""
+def _read_plain(chunk: bytes, *, force_utf8: bool) -> FieldIndex | None:
+    """The record read straight into a :class:`FieldIndex`, when it is plainly well formed UTF-8 (its directory
+    fits, ASCII leader and directory, two ASCII indicators and ASCII codes, valid UTF-8 text); else ``None``.
+
+    What it reads is what pymarc reads from the same bytes (pymarc reads every other record, and says why one
+    cannot be read): the same tags, indicators, subfields and text, without building pymarc's objects.
+    """
+    base = _fitted_base(chunk)
+    declared = chunk[:5]
+    if base is None or not chunk[:base].isascii() or not declared.isdigit() or len(chunk) < int(declared):
+        return None
+    if not (force_utf8 or chunk[9] == 0x61 or _is_utf8(chunk)):  # 0x61: leader/09 "a", UTF-8
+        return None
+    fields: list[MarcFieldLike] = []
+    try:
+        for i in range(24, base - 1, 12):
+            tag = chunk[i : i + 3].decode("ascii")
+            start = base + int(chunk[i + 7 : i + 12])
+            data = chunk[start : start + int(chunk[i + 3 : i + 7]) - 1]
+            if tag < "010" and tag.isdigit():
+                fields.append(MarcField(tag, data=data.decode("utf-8")))
+                continue
+            indicators, *parts = data.split(b"\x1f")
+            if len(indicators) != 2:
+                return None  # pymarc reads it, blanking or dropping indicators (and logs it)
+            subfields = []
+            for part in parts:
+                if not part:
+                    continue
+                if part[0] > 0x7F:
+                    return None  # a code that is not ASCII: pymarc reads it (and warns)
+                subfields.append((chr(part[0]), part[1:].decode("utf-8")))
+            fields.append(MarcField(tag, indicators=indicators.decode("ascii"), subfields=subfields))
+    except UnicodeDecodeError:
+        return None  # pymarc says where
+    return FieldIndex(chunk[:24].decode("ascii"), fields)
+
+
+def parse_iso2709(chunk: bytes, *, force_utf8: bool) -> MarcFields:
+    """One ISO 2709 record; a broken leader or directory, or undecodable text, raises :class:`RecordError`.
+
+    A plainly well formed UTF-8 record is read directly (:func:`_read_plain`); any other by pymarc.
+    """
+    plain = _read_plain(chunk, force_utf8=force_utf8)
+    if plain is not None:
+        return plain
     data = _reframe(chunk) or chunk
     utf8 = force_utf8 or data[9:10] == b"a" or _is_utf8(data)
     try:

@@ -42,8 +42,6 @@ from consortium.models import (
 )
 
 if TYPE_CHECKING:
-    from pymarc import Record as MarcRecord
-
     from consortium.harvest.normalize.common import MarcFields
 
 __all__ = ["marc21_format", "marc21_local_id", "normalize_marc21"]
@@ -194,7 +192,7 @@ def _holdings(marc: MarcFields, member: str, default_location: str | None, onlin
 
 
 def normalize_marc21(
-    marc: MarcRecord,
+    marc: MarcFields,
     *,
     member: str,
     source_id: str,
@@ -203,7 +201,7 @@ def normalize_marc21(
     default_location: str | None = None,
 ) -> Record:
     """Normalize one MARC21 record; ``local_id`` overrides 001 (an OAI-PMH identifier, say)."""
-    fields = FieldIndex(marc)  # read by tag a score of times below
+    fields = FieldIndex.of(marc)  # read by tag a score of times below
     record_id = local_id or marc21_local_id(fields)
     if not record_id:
         raise RecordError("001: the record has no control number (and no 035 $a)")

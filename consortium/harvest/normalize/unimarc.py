@@ -36,12 +36,12 @@ from consortium.models import (
 )
 
 if TYPE_CHECKING:
-    from pymarc import Record as MarcRecord
+    from consortium.harvest.normalize.common import MarcFields
 
 __all__ = ["normalize_unimarc", "unimarc_format"]
 
 
-def unimarc_format(marc: MarcRecord) -> ResourceFormat:
+def unimarc_format(marc: MarcFields) -> ResourceFormat:
     leader = str(marc.leader)
     kind, level = leader[6:7], leader[7:8]
     online = any(subfield(f, "u") for f in tagged(marc, "856"))
@@ -76,7 +76,7 @@ def _name(field_a: str | None, field_b: str | None) -> str | None:
     return entry
 
 
-def _title(marc: MarcRecord) -> tuple[str, str | None]:
+def _title(marc: MarcFields) -> tuple[str, str | None]:
     fields = tagged(marc, "200")
     if not fields:
         raise RecordError("200: the record has no title field")
@@ -86,7 +86,7 @@ def _title(marc: MarcRecord) -> tuple[str, str | None]:
     return title, clean(subfield(field, "e"))
 
 
-def _classifications(marc: MarcRecord) -> list[Classification]:
+def _classifications(marc: MarcFields) -> list[Classification]:
     found: list[Classification] = []
 
     def add(scheme: ClassScheme, code: str | None) -> None:
@@ -110,7 +110,7 @@ def _classifications(marc: MarcRecord) -> list[Classification]:
     return found
 
 
-def _holdings(marc: MarcRecord, member: str, default_location: str | None, online: bool) -> list[Holding]:
+def _holdings(marc: MarcFields, member: str, default_location: str | None, online: bool) -> list[Holding]:
     holdings: list[Holding] = []
     for field in tagged(marc, "905"):
         class_number, book_number = clean(subfield(field, "d")), clean(subfield(field, "e"))
@@ -131,7 +131,7 @@ def _holdings(marc: MarcRecord, member: str, default_location: str | None, onlin
 
 
 def normalize_unimarc(
-    marc: MarcRecord,
+    marc: MarcFields,
     *,
     member: str,
     source_id: str,
