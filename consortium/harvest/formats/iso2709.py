@@ -194,38 +194,48 @@ def _is_utf8(chunk: bytes) -> bool:
 
 
 def _read_plain(chunk: bytes, *, force_utf8: bool) -> FieldIndex | None:
-    """The record read straight into a :class:`FieldIndex`, when it is plainly well formed UTF-8 (its directory
-    fits, ASCII leader and directory, two ASCII indicators and ASCII codes, valid UTF-8 text); else ``None``.
+    """The record read straight into a :class:`FieldIndex`, when it is plainly well formed UTF-8 (a directory
+    that fits as :func:`_fitted_base` says, ASCII leader and directory, two ASCII indicators and ASCII codes,
+    valid UTF-8 text); else ``None``.
 
     What it reads is what pymarc reads from the same bytes (pymarc reads every other record, and says why one
-    cannot be read): the same tags, indicators, subfields and text, without building pymarc's objects.
+    cannot be read): the same tags, indicators, subfields and text, without building pymarc's objects. The
+    directory is checked as it is read, in the one pass.
     """
-    base = _fitted_base(chunk)
+    base = chunk.find(b"\x1e", 24) + 1
     declared = chunk[:5]
-    if base is None or not chunk[:base].isascii() or not declared.isdigit() or len(chunk) < int(declared):
+    size = len(chunk)
+    if base <= 25 or (base - 25) % 12 or chunk[12:17] != b"%05d" % base or not chunk[:base].isascii():
+        return None
+    if not declared.isdigit() or size < int(declared):
         return None
     if not (force_utf8 or chunk[9] == 0x61 or _is_utf8(chunk)):  # 0x61: leader/09 "a", UTF-8
         return None
     fields: list[MarcFieldLike] = []
     try:
         for i in range(24, base - 1, 12):
+            digits = chunk[i + 3 : i + 12]  # the field's length (4 digits) and start (5 digits)
+            if not digits.isdigit():
+                return None
+            length, start = divmod(int(digits), 100000)
+            end = base + start + length - 1
+            if end >= size or chunk[end] != 0x1E:
+                return None
             tag = chunk[i : i + 3].decode("ascii")
-            start = base + int(chunk[i + 7 : i + 12])
-            data = chunk[start : start + int(chunk[i + 3 : i + 7]) - 1]
+            text = chunk[base + start : end].decode("utf-8")
             if tag < "010" and tag.isdigit():
-                fields.append(MarcField(tag, data=data.decode("utf-8")))
+                fields.append(MarcField(tag, text))
                 continue
-            indicators, *parts = data.split(b"\x1f")
-            if len(indicators) != 2:
+            indicators, *parts = text.split("\x1f")
+            if len(indicators) != 2 or not indicators.isascii():
                 return None  # pymarc reads it, blanking or dropping indicators (and logs it)
             subfields = []
             for part in parts:
-                if not part:
-                    continue
-                if part[0] > 0x7F:
-                    return None  # a code that is not ASCII: pymarc reads it (and warns)
-                subfields.append((chr(part[0]), part[1:].decode("utf-8")))
-            fields.append(MarcField(tag, indicators=indicators.decode("ascii"), subfields=subfields))
+                if part:
+                    if part[0] > "\x7f":
+                        return None  # a code that is not ASCII: pymarc reads it (and warns)
+                    subfields.append((part[0], part[1:]))
+            fields.append(MarcField(tag, None, indicators, subfields))
     except UnicodeDecodeError:
         return None  # pymarc says where
     return FieldIndex(chunk[:24].decode("ascii"), fields)

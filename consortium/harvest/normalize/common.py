@@ -59,13 +59,13 @@ class MarcField:
     __slots__ = ("data", "indicator1", "indicator2", "subfields", "tag")
 
     def __init__(
-        self, tag: str, *, data: str | None = None, indicators: str = "", subfields: list[tuple[str, str]] | None = None
+        self, tag: str, data: str | None = None, indicators: str = "", subfields: list[tuple[str, str]] | None = None
     ) -> None:
         self.tag = tag
         self.data = data
         self.indicator1 = indicators[:1]
         self.indicator2 = indicators[1:2]
-        self.subfields = subfields or []
+        self.subfields = subfields if subfields is not None else []
 
     def is_control_field(self) -> bool:
         return self.data is not None
@@ -106,6 +106,7 @@ class FieldIndex:
         return cls(str(marc.leader), marc.fields)
 
     def get_fields(self, *tags: str) -> list[MarcFieldLike]:
+        """The fields with these tags (every field without one), in the record's order: a new list."""
         if len(tags) == 1:
             return list(self._by_tag.get(tags[0], ()))
         if not tags:
@@ -138,8 +139,9 @@ class MarcNormalizer(Protocol):
     ) -> Record: ...
 
 
-def tagged(marc: MarcFields, *tags: str) -> list[MarcFieldLike]:
-    return list(marc.get_fields(*tags))
+def tagged(marc: MarcFields, *tags: str) -> Sequence[MarcFieldLike]:
+    """The fields with these tags, in the record's order."""
+    return marc.get_fields(*tags)
 
 
 def control(marc: MarcFields, tag: str) -> str | None:
