@@ -12,15 +12,15 @@ from consortium.harvest.formats.iso2709 import Iso2709Format
 from consortium.harvest.formats.kbart import KbartFormat
 from consortium.harvest.formats.marcxml import MarcXmlFormat
 from consortium.harvest.formats.oai import OaiMetadataFormat, SavedOaiFormat
-from consortium.harvest.normalize.marc21 import normalize_marc21
-from consortium.harvest.normalize.unimarc import normalize_unimarc
+from consortium.harvest.normalize.marc21 import MARC21
+from consortium.harvest.normalize.unimarc import UNIMARC
 from consortium.members import SourceFormat
 
 __all__ = ["FORMATS", "FilePage", "FormatReader", "reader_for"]
 
 FORMATS: dict[SourceFormat, FormatReader] = {
-    SourceFormat.MARC21: Iso2709Format("marc21", normalize_marc21, force_utf8=False),
-    SourceFormat.UNIMARC: Iso2709Format("unimarc", normalize_unimarc, force_utf8=True),
+    SourceFormat.MARC21: Iso2709Format("marc21", MARC21, force_utf8=False),
+    SourceFormat.UNIMARC: Iso2709Format("unimarc", UNIMARC, force_utf8=True),
     SourceFormat.MARCXML: MarcXmlFormat("marcxml"),
     SourceFormat.OAI_DC: OaiMetadataFormat("oai_dc"),
     SourceFormat.OAI_PMH: SavedOaiFormat("oai-pmh"),

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
     from consortium.harvest.formats.base import FilePage
-    from consortium.harvest.normalize.common import MarcFieldLike, MarcFields, MarcNormalizer
+    from consortium.harvest.normalize.assembly import MarcDialect
+    from consortium.harvest.normalize.common import MarcFieldLike, MarcFields
     from consortium.members import Source
     from consortium.models import RawPointer, Record
 
@@ -346,12 +347,12 @@ def _parse_now(page: RawPage, position: str, chunk: bytes, problem: str | None, 
 
 
 class Iso2709Format(FormatReader):
-    """Binary MARC files, normalized by ``normalizer`` (MARC21 or UNIMARC); ``force_utf8`` reads every record as
-    UTF-8 whatever leader/09 says (CNMARC exporters leave it blank)."""
+    """Binary MARC files in ``dialect`` (MARC21 or UNIMARC); ``force_utf8`` reads every record as UTF-8 whatever
+    leader/09 says (CNMARC exporters leave it blank)."""
 
-    def __init__(self, name: str, normalizer: MarcNormalizer, *, force_utf8: bool) -> None:
+    def __init__(self, name: str, dialect: MarcDialect, *, force_utf8: bool) -> None:
         self.name = name
-        self.normalizer = normalizer
+        self.dialect = dialect
         self.force_utf8 = force_utf8
 
     def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
@@ -368,6 +369,6 @@ class Iso2709Format(FormatReader):
         return dataclasses.replace(item, parsed=parse_iso2709(item.raw, force_utf8=self.force_utf8))
 
     def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
-        return self.normalizer(
+        return self.dialect.normalize(
             item.parsed, member=member, source_id=source.id, raw=raw, default_location=source.location
         )

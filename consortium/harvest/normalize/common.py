@@ -13,14 +13,13 @@ if TYPE_CHECKING:
 
     from pymarc import Record as MarcRecord
 
-    from consortium.models import Identifier, RawPointer, Record
+    from consortium.models import Identifier
 
 __all__ = [
     "FieldIndex",
     "MarcField",
     "MarcFieldLike",
     "MarcFields",
-    "MarcNormalizer",
     "control",
     "identifiers_from",
     "joined",
@@ -121,22 +120,6 @@ class FieldIndex:
 MarcFields: TypeAlias = "MarcRecord | FieldIndex"
 """What the field readers below take: a pymarc record, or a :class:`FieldIndex` (of one, or of bytes read
 directly)."""
-
-
-class MarcNormalizer(Protocol):
-    """What the MARC21 and UNIMARC normalizers are: one parsed record to a :class:`~consortium.models.Record`;
-    ``local_id`` overrides the record's own id (an OAI-PMH identifier, say)."""
-
-    def __call__(
-        self,
-        marc: MarcFields,
-        *,
-        member: str,
-        source_id: str,
-        raw: RawPointer,
-        local_id: str | None = None,
-        default_location: str | None = None,
-    ) -> Record: ...
 
 
 def tagged(marc: MarcFields, *tags: str) -> Sequence[MarcFieldLike]:
