@@ -44,6 +44,7 @@ __all__ = ["Iso2709Format", "diagnose_iso2709", "iter_iso2709", "parse_iso2709"]
 _TERMINATOR = 0x1D
 _MEDIA_ISO2709 = "application/marc"
 _CONTROL_NUMBER = re.compile(rb"[\x20-\x7e]+")
+_NON_ASCII_CODE = re.compile(rb"\x1f[\x80-\xff]")
 
 
 def diagnose_iso2709(chunk: bytes) -> str | None:
@@ -195,50 +196,55 @@ def _is_utf8(chunk: bytes) -> bool:
 
 
 def _read_plain(chunk: bytes, *, force_utf8: bool) -> FieldIndex | None:
-    """The record read straight into a :class:`FieldIndex`, when it is plainly well formed UTF-8 (a directory
-    that fits as :func:`_fitted_base` says, ASCII leader and directory, two ASCII indicators and ASCII codes,
-    valid UTF-8 text); else ``None``.
+    """The record read straight into a :class:`FieldIndex`, when it is plainly well formed UTF-8; else ``None``.
 
-    What it reads is what pymarc reads from the same bytes (pymarc reads every other record, and says why one
+    Plainly well formed: a directory that fits as :func:`_fitted_base` says, each field starting after a field
+    terminator; ASCII leader and directory; two ASCII indicators and ASCII subfield codes; valid UTF-8 text. Then
+    what it reads is what pymarc reads from the same bytes (pymarc reads every other record, and says why one
     cannot be read): the same tags, indicators, subfields and text, without building pymarc's objects. The
-    directory is checked as it is read, in the one pass.
+    record is checked whole, and a data field's subfields are split only if a normalizer reads them.
     """
     base = chunk.find(b"\x1e", 24) + 1
-    declared = chunk[:5]
     size = len(chunk)
+    declared = chunk[:5]
     if base <= 25 or (base - 25) % 12 or chunk[12:17] != b"%05d" % base or not chunk[:base].isascii():
         return None
     if not declared.isdigit() or size < int(declared):
         return None
     if not (force_utf8 or chunk[9] == 0x61 or _is_utf8(chunk)):  # 0x61: leader/09 "a", UTF-8
         return None
+    text = chunk[base:]
+    if not text.isascii():
+        if _NON_ASCII_CODE.search(text):
+            return None  # pymarc reads a code that is not ASCII (and warns)
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError:
+            return None  # pymarc says where, if a field holds it
+    directory = chunk[24 : base - 1].decode("ascii")
     fields: list[MarcFieldLike] = []
-    try:
-        for i in range(24, base - 1, 12):
-            digits = chunk[i + 3 : i + 12]  # the field's length (4 digits) and start (5 digits)
-            if not digits.isdigit():
-                return None
-            length, start = divmod(int(digits), 100000)
-            end = base + start + length - 1
-            if end >= size or chunk[end] != 0x1E:
-                return None
-            tag = chunk[i : i + 3].decode("ascii")
-            text = chunk[base + start : end].decode("utf-8")
-            if tag < "010" and tag.isdigit():
-                fields.append(MarcField(tag, text))
-                continue
-            indicators, *parts = text.split("\x1f")
-            if len(indicators) != 2 or not indicators.isascii():
-                return None  # pymarc reads it, blanking or dropping indicators (and logs it)
-            subfields = []
-            for part in parts:
-                if part:
-                    if part[0] > "\x7f":
-                        return None  # a code that is not ASCII: pymarc reads it (and warns)
-                    subfields.append((part[0], part[1:]))
-            fields.append(MarcField(tag, None, indicators, subfields))
-    except UnicodeDecodeError:
-        return None  # pymarc says where
+    for i in range(0, base - 25, 12):
+        digits = directory[i + 3 : i + 12]  # the field's length (4 digits) and start (5 digits)
+        if not digits.isdigit():
+            return None
+        length, start = divmod(int(digits), 100000)
+        begin = base + start
+        end = begin + length - 1
+        if end >= size or chunk[end] != 0x1E or chunk[begin - 1] != 0x1E:
+            return None
+        tag = directory[i : i + 3]
+        if tag < "010" and tag.isdigit():
+            fields.append(MarcField(tag, chunk[begin:end].decode("utf-8")))
+        else:
+            indicators = chunk[begin : begin + 2]
+            if (
+                length < 3
+                or not indicators.isascii()
+                or 0x1F in indicators
+                or (length > 3 and chunk[begin + 2] != 0x1F)
+            ):
+                return None  # not two ASCII indicators: pymarc reads it, blanking or dropping them (and logs it)
+            fields.append(MarcField(tag, None, indicators.decode("ascii"), body=chunk[begin + 3 : end]))
     return FieldIndex(chunk[:24].decode("ascii"), fields)
 
 

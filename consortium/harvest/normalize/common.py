@@ -52,19 +52,35 @@ class MarcField:
     """A field read straight from ISO 2709 bytes, for normalizing: what a pymarc ``Field`` answers, and no more.
 
     A control field (tag 001-009) has ``data``, blank indicators (``""``) and no subfields; a data field has two
-    indicators and ``(code, value)`` subfields in order.
+    indicators and ``(code, value)`` subfields in order. A data field made from ``body`` (its subfields as valid
+    UTF-8 bytes, each a ``0x1F`` delimiter, an ASCII code and the value) splits it only when first read.
     """
 
-    __slots__ = ("data", "indicator1", "indicator2", "subfields", "tag")
+    __slots__ = ("_body", "_subfields", "data", "indicator1", "indicator2", "tag")
 
     def __init__(
-        self, tag: str, data: str | None = None, indicators: str = "", subfields: list[tuple[str, str]] | None = None
+        self,
+        tag: str,
+        data: str | None = None,
+        indicators: str = "",
+        subfields: list[tuple[str, str]] | None = None,
+        *,
+        body: bytes = b"",
     ) -> None:
         self.tag = tag
         self.data = data
         self.indicator1 = indicators[:1]
         self.indicator2 = indicators[1:2]
-        self.subfields = subfields if subfields is not None else []
+        self._subfields = subfields
+        self._body = body
+
+    @property
+    def subfields(self) -> list[tuple[str, str]]:
+        """The ``(code, value)`` pairs, in the field's order."""
+        if self._subfields is None:
+            parts = self._body.decode("utf-8").split("\x1f") if self._body else []
+            self._subfields = [(part[0], part[1:]) for part in parts if part]
+        return self._subfields
 
     def is_control_field(self) -> bool:
         return self.data is not None
