@@ -88,3 +88,10 @@ def test_a_marc8_record_is_read_by_pymarc() -> None:
     parsed = parse_iso2709(marc8, force_utf8=False)
     assert isinstance(parsed, pymarc.Record)
     assert _fields(parsed) == _fields(parse_iso2709(chunk, force_utf8=False))
+
+
+def test_a_record_whose_indicator_is_a_delimiter_reads_as_pymarc_reads_it() -> None:
+    chunk = book("b1", "Deep rivers").as_marc().replace(b"\x1e10\x1fa", b"\x1e\x1f0\x1fa", 1)  # 245's first indicator
+    parsed = parse_iso2709(chunk, force_utf8=False)
+    assert isinstance(parsed, pymarc.Record)
+    assert _fields(parsed) == _fields(pymarc.Record(data=chunk, to_unicode=True, force_utf8=True))
