@@ -72,30 +72,22 @@ def diagnose_iso2709(chunk: bytes) -> str | None:
     return None
 
 
-def _directory(chunk: bytes) -> tuple[int, list[tuple[bytes, bytes, bytes]]] | None:
-    """The base address of data and the directory's entries (tag, length, start), when the directory ends at the
-    first field terminator, the leader says so, and every entry is numeric; otherwise ``None``."""
-    base = chunk.find(b"\x1e", 24) + 1
-    if base <= 25 or (base - 25) % 12 or chunk[12:17] != b"%05d" % base:
-        return None
-    # Entries of 12 bytes, numeric after the tag: as many as fill the directory exactly when every one is.
-    entries = _ENTRY.findall(chunk, 24, base - 1)
-    return (base, entries) if len(entries) * 12 == base - 25 else None
-
-
 def _fitted_base(chunk: bytes) -> int | None:
-    """The base address of data when the :func:`_directory` is readable and every entry's field ends on a field
-    terminator; otherwise ``None`` (which says nothing).
+    """The base address of data when the directory ends at the first field terminator, the leader says so, and
+    every entry is numeric and its field ends on a field terminator; otherwise ``None`` (which says nothing).
 
     This is exactly when :func:`_reframe` finds the directory fitting, checked without building its entries.
     """
-    directory = _directory(chunk)
-    if directory is None:
+    base = chunk.find(b"\x1e", 24) + 1
+    if base <= 25 or (base - 25) % 12 or chunk[12:17] != b"%05d" % base:
         return None
-    base, entries = directory
     size = len(chunk)
-    for _, length, start in entries:
-        end = base + int(start) + int(length) - 1
+    for i in range(27, base - 1, 12):  # each entry's length (4 digits) and start (5 digits)
+        digits = chunk[i : i + 9]
+        if not digits.isdigit():
+            return None
+        value = int(digits)
+        end = base + value // 100000 + value % 100000 - 1
         if end >= size or chunk[end] != 0x1E:
             return None
     return base
@@ -213,13 +205,14 @@ def _read_plain(chunk: bytes, *, force_utf8: bool) -> FieldIndex | None:
     cannot be read): the same tags, indicators, subfields and text, without building pymarc's objects. The
     record is checked whole, and a data field's subfields are split only if a normalizer reads them.
     """
-    directory = _directory(chunk)
-    declared = chunk[:5]
-    if directory is None or not declared.isdigit() or len(chunk) < int(declared):
-        return None
-    base, entries = directory
+    base = chunk.find(b"\x1e", 24) + 1
     size = len(chunk)
-    if not chunk[:base].isascii() or not (force_utf8 or chunk[9] == 0x61 or _is_utf8(chunk)):  # 0x61: "a", UTF-8
+    declared = chunk[:5]
+    if base <= 25 or (base - 25) % 12 or chunk[12:17] != b"%05d" % base or not chunk[:base].isascii():
+        return None
+    if not declared.isdigit() or size < int(declared):
+        return None
+    if not (force_utf8 or chunk[9] == 0x61 or _is_utf8(chunk)):  # 0x61: leader/09 "a", UTF-8
         return None
     text = chunk[base:]
     if not text.isascii():
@@ -229,6 +222,10 @@ def _read_plain(chunk: bytes, *, force_utf8: bool) -> FieldIndex | None:
             text.decode("utf-8")
         except UnicodeDecodeError:
             return None  # pymarc says where, if a field holds it
+    # Each entry: tag, length (4 digits), start (5 digits); as many as fill the directory when all are numeric.
+    entries = _ENTRY.findall(chunk, 24, base - 1)
+    if len(entries) * 12 != base - 25:
+        return None
     fields: list[MarcFieldLike] = []
     for tag_bytes, length_digits, start_digits in entries:
         length = int(length_digits)
