@@ -45,7 +45,6 @@ _TERMINATOR = 0x1D
 _MEDIA_ISO2709 = "application/marc"
 _CONTROL_NUMBER = re.compile(rb"[\x20-\x7e]+")
 _NON_ASCII_CODE = re.compile(rb"\x1f[\x80-\xff]")
-_ENTRY = re.compile(rb"(...)(\d{4})(\d{5})", re.DOTALL)
 
 
 def diagnose_iso2709(chunk: bytes) -> str | None:
@@ -222,18 +221,18 @@ def _read_plain(chunk: bytes, *, force_utf8: bool) -> FieldIndex | None:
             text.decode("utf-8")
         except UnicodeDecodeError:
             return None  # pymarc says where, if a field holds it
-    # Each entry: tag, length (4 digits), start (5 digits); as many as fill the directory when all are numeric.
-    entries = _ENTRY.findall(chunk, 24, base - 1)
-    if len(entries) * 12 != base - 25:
-        return None
+    directory = chunk[24 : base - 1].decode("ascii")
     fields: list[MarcFieldLike] = []
-    for tag_bytes, length_digits, start_digits in entries:
-        length = int(length_digits)
-        begin = base + int(start_digits)
+    for i in range(0, base - 25, 12):
+        digits = directory[i + 3 : i + 12]  # the field's length (4 digits) and start (5 digits)
+        if not digits.isdigit():
+            return None
+        length, start = divmod(int(digits), 100000)
+        begin = base + start
         end = begin + length - 1
         if end >= size or chunk[end] != 0x1E or chunk[begin - 1] != 0x1E:
             return None
-        tag = tag_bytes.decode("ascii")
+        tag = directory[i : i + 3]
         if tag < "010" and tag.isdigit():
             fields.append(MarcField(tag, chunk[begin:end].decode("utf-8")))
             continue
