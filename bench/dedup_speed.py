@@ -106,7 +106,7 @@ def main() -> int:
     store.commit(PageCommit(changes=page, checkpoint=checkpoint))
     service = DedupService(store, InMemoryClusterStore())
     started = time.perf_counter()
-    service.apply(r.key for r in sample)
+    service.apply_records((r.key, r) for r in sample)  # as harvesting does: the records in hand
     incremental_rate = len(sample) / (time.perf_counter() - started)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {

@@ -1,7 +1,7 @@
 """Benchmark: harvesting a binary MARC21 file, whole path against raw pymarc parsing.
 
-Prints figures only (no pass/fail). The goal stated in the issue is a whole-path rate of at least 0.4 of raw
-pymarc's parsing rate.
+Prints figures only (no pass/fail). The goal stated in the issues is a whole-path rate of at least 0.6 of raw
+pymarc's parsing rate (0.4 first, 0.6 since issue 9).
 
 Data
 ----
@@ -68,6 +68,8 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 MARC_GLOBS = ("marc/traject/*.marc", "marc/traject/*.mrc", "marc/openlibrary/bin_input/*.mrc")
 
+GOAL_RATIO = 0.6
+"""The whole path's rate as a fraction of raw pymarc's that the issue asks for."""
 _ID_WIDTH = 12
 _PLACEHOLDER = "~" * _ID_WIDTH  # a 001 value that no real record field contains
 
@@ -102,7 +104,7 @@ def load_templates(data_dir: Path) -> tuple[list[bytes], int, int]:
     import pymarc
 
     from consortium.errors import RecordError
-    from consortium.harvest.marc_files import parse_iso2709
+    from consortium.harvest.formats.iso2709 import parse_iso2709
     from consortium.harvest.normalize.marc21 import normalize_marc21
     from consortium.models import RawPointer
 
@@ -286,7 +288,7 @@ def main() -> int:
                 f"compare    first, folder archive     {folder_rate:>10,.0f} records/s   "
                 f"ratio {folder_rate / ref_rate:.3f}"
             )
-        print("goal (issue): whole path >= 0.4 of raw pymarc's rate")
+        print(f"goal (issue 9): whole path >= {GOAL_RATIO} of raw pymarc's rate")
 
         if args.profile:
             import cProfile
@@ -313,7 +315,7 @@ def main() -> int:
             "first_harvest_ratio": round(first_rate / ref_rate, 4),
             "second_harvest_ratio": round(second_rate / ref_rate, 4),
             "archive": "sqlite",
-            "goal_ratio": 0.4,
+            "goal_ratio": GOAL_RATIO,
         }
         if folder_times:
             figures["folder_first_harvest_ratio"] = round(args.records / min(folder_times) / ref_rate, 4)

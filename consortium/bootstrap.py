@@ -25,6 +25,7 @@ from consortium.push.service import PushService
 if TYPE_CHECKING:
     from consortium.dedup.ports import ClusterStore
     from consortium.harvest.ports import BlobStore, RecordStore
+    from consortium.harvest.state import RecordChange
     from consortium.ports import Queue
     from consortium.profiles.ports import ConsentLedger, KeyService, ProfileStore
     from consortium.push.ports import Mailer
@@ -242,8 +243,8 @@ class Container:
             member_names=names,
         )
 
-    def _follow(self, keys: list[tuple[str, str]]) -> None:
-        self.catalogue.follow(keys)
+    def _follow(self, changes: list[RecordChange]) -> None:
+        self.catalogue.follow(changes)
 
     def _aws_client(self, service: str) -> Any:
         import boto3

@@ -1,7 +1,8 @@
 """Keeping clusters and the search index in step with the record store.
 
-The harvest service calls :meth:`Catalogue.follow` after each committed page: the page's records are clustered
-again and the clusters they touched are indexed (or removed from the index). :meth:`Catalogue.rebuild`
+The harvest service calls :meth:`Catalogue.follow` after each committed page, with the page's changes: its records
+(in hand, not read back) are clustered again and the clusters they touched, as saved, are indexed (or removed
+from the index). :meth:`Catalogue.rebuild`
 recomputes every cluster and the whole index from the record store, for a new index version or after a crash
 between a page's commit and its clustering.
 """
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from consortium.dedup.ports import ClusterStore
     from consortium.dedup.service import DedupService
     from consortium.harvest.ports import RecordStore
+    from consortium.harvest.state import RecordChange
     from consortium.search.ports import SearchIndex
 
 __all__ = ["Catalogue"]
@@ -37,18 +39,17 @@ class Catalogue:
     """``None`` where no search index is available yet (the OpenSearch adapter on AWS)."""
     dedup: DedupService
 
-    def follow(self, keys: Iterable[tuple[str, str]]) -> ClusterUpdate:
-        """Cluster these changed records again and index what changed (idempotent)."""
-        update = self.dedup.apply(keys)
+    def follow(self, changes: Iterable[RecordChange]) -> ClusterUpdate:
+        """Cluster these changed records (upserted or deleted) again and index what changed (idempotent)."""
+        update = self.dedup.apply_records(((c.member, c.local_id), c.record) for c in changes)
         self._index(update)
         return update
 
     def _index(self, update: ClusterUpdate) -> None:
         if self.index is None:
             return
-        saved = [c for c in (self.clusters.get(i) for i in update.saved) if c is not None]
-        if saved:
-            self.index.upsert(saved)
+        if update.saved:
+            self.index.upsert(update.saved)
         if update.deleted:
             self.index.delete(update.deleted)
 
@@ -62,7 +63,7 @@ class Catalogue:
         change = cluster_bulk(self.records.records(), self.dedup.clock(), first_seen)
         self.clusters.apply(ClusterChange(removed=removed, deleted=stale))
         self.clusters.apply(change)
-        update = ClusterUpdate(saved=[c.cluster_id for c in change.saved], deleted=stale)
+        update = ClusterUpdate(saved=sorted(change.saved, key=lambda c: c.cluster_id), deleted=stale)
         if self.index is not None:
             self.index.rebuild(self.clusters.clusters())
         log.info("rebuilt %d clusters from %d records", self.clusters.count(), self.records.count())

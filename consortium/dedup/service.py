@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from consortium.dedup.ports import ClusterStore
     from consortium.harvest.ports import RecordStore
-    from consortium.models import Record
+    from consortium.models import Cluster, Record
 
 __all__ = ["ClusterUpdate", "DedupService"]
 
@@ -43,10 +43,15 @@ FULL_CHECK_LIMIT = 60
 
 @dataclass
 class ClusterUpdate:
-    """Clusters saved (new or changed) and deleted by one call, for the search index to follow."""
+    """Clusters saved (new or changed, as saved) and deleted by one call, for the search index to follow."""
 
-    saved: list[str] = field(default_factory=list)
+    saved: list[Cluster] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+
+    @property
+    def saved_ids(self) -> list[str]:
+        """The ids of the saved clusters, sorted."""
+        return [cluster.cluster_id for cluster in self.saved]
 
 
 class DedupService:
@@ -55,20 +60,23 @@ class DedupService:
     Example
     -------
     >>> service = DedupService(records, clusters)
-    >>> update = service.apply([("riverside", "b1"), ("lakeside", "x9")])
-    >>> update.saved
+    >>> update = service.apply_records([(("riverside", "b1"), record), (("lakeside", "x9"), None)])
+    >>> [cluster.title for cluster in update.saved]
     """
 
     def __init__(self, records: RecordStore, clusters: ClusterStore, *, clock: Clock = system_clock) -> None:
         self.records = records
         self.clusters = clusters
         self.clock = clock
+        self._records: dict[RecordKey, Record | None] = {}
         self._views: dict[RecordKey, MatchView | None] = {}
 
     # -- reading ---------------------------------------------------------------------------------------
 
     def _record(self, key: RecordKey) -> Record | None:
-        return self.records.get(*key)
+        if key not in self._records:
+            self._records[key] = self.records.get(*key)
+        return self._records[key]
 
     def _view(self, key: RecordKey) -> MatchView | None:
         if key not in self._views:
@@ -99,25 +107,39 @@ class DedupService:
     # -- clustering ------------------------------------------------------------------------------------
 
     def apply(self, keys: Iterable[RecordKey]) -> ClusterUpdate:
-        """Bring the clusters of these records (new, changed or deleted in the record store) up to date."""
-        update = ClusterUpdate()
-        with fewer_collections():
-            for key in dict.fromkeys(keys):
-                self._views.pop(key, None)
-                self._apply_one(key, update)
-        self._views.clear()
-        update.saved = sorted(set(update.saved) - set(update.deleted))
-        return update
+        """Bring the clusters of these records (new, changed or deleted in the record store) up to date, reading
+        each record from the record store (see :meth:`apply_records` when they are in hand)."""
+        return self.apply_records((key, self.records.get(*key)) for key in dict.fromkeys(keys))
 
-    def _apply_one(self, key: RecordKey, update: ClusterUpdate) -> None:
+    def apply_records(self, changes: Iterable[tuple[RecordKey, Record | None]]) -> ClusterUpdate:
+        """Bring the clusters of these records up to date, each given as the record store now holds it
+        (``None``: deleted); when a key comes twice, the last counts. One cluster store write per record."""
+        pending = _Pending()
+        self._records.clear()
+        self._views.clear()
+        try:
+            with fewer_collections():
+                for key, record in dict(changes).items():
+                    self._records[key] = record
+                    self._views.pop(key, None)
+                    self._apply_one(key, pending)
+        finally:
+            self._records.clear()
+            self._views.clear()
+        gone = set(pending.deleted)
+        saved = [pending.saved[c] for c in sorted(pending.saved) if c not in gone]
+        return ClusterUpdate(saved=saved, deleted=pending.deleted)
+
+    def _apply_one(self, key: RecordKey, pending: _Pending) -> None:
         now = self.clock()
         previous = self.clusters.placement(key)
         view = self._view(key)
         if view is None:
             if previous is not None:
+                left = [k for k in self.clusters.members_of(previous.cluster_id) if k != key]
                 change = ClusterChange(removed=[key])
+                self._settle({previous.cluster_id: left}, {}, now, change=change, pending=pending)
                 self.clusters.apply(change)
-                self._settle([previous.cluster_id], now, update)
             return
         own_keys = blocking_keys(view)
         looked_up = self.clusters.lookup(own_keys, CANDIDATES_PER_KEY)
@@ -134,9 +156,10 @@ class DedupService:
             if decision.match:
                 votes[placement.cluster_id] += 1
                 best[placement.cluster_id] = max(best.get(placement.cluster_id, 0.0), decision.score)
+        before = self.clusters.members_of(previous.cluster_id) if previous is not None else []
         if votes:
             target = min(votes, key=lambda c: (-votes[c], -best[c], self._cluster_age(c), c))
-        elif previous is not None and len(self.clusters.members_of(previous.cluster_id)) == 1:
+        elif previous is not None and len(before) == 1:
             target = previous.cluster_id
         else:
             target = uuid.uuid4().hex
@@ -144,42 +167,55 @@ class DedupService:
         placement = RecordPlacement(
             member=key[0], local_id=key[1], cluster_id=target, keys=own_keys, first_seen=first_seen
         )
-        self.clusters.apply(ClusterChange(placements=[placement]))
-        touched = [target] + ([previous.cluster_id] if previous and previous.cluster_id != target else [])
-        self._settle(touched, now, update, changed=key)
+        joined = before if previous is not None and previous.cluster_id == target else self.clusters.members_of(target)
+        members = {target: sorted({*joined, key})}
+        if previous is not None and previous.cluster_id != target:
+            members[previous.cluster_id] = [k for k in before if k != key]
+        change = ClusterChange()
+        self._settle(members, {key: placement}, now, change=change, pending=pending, changed=key)
+        self.clusters.apply(change)
 
     def _cluster_age(self, cluster_id: str) -> datetime:
         cluster = self.clusters.get(cluster_id)
         return cluster.first_seen if cluster else datetime.max.replace(tzinfo=UTC)
 
     def _settle(
-        self, cluster_ids: list[str], now: datetime, update: ClusterUpdate, changed: RecordKey | None = None
+        self,
+        members: dict[str, list[RecordKey]],
+        placed: dict[RecordKey, RecordPlacement],
+        now: datetime,
+        *,
+        change: ClusterChange,
+        pending: _Pending,
+        changed: RecordKey | None = None,
     ) -> None:
-        """Check each touched cluster hangs together (splitting it if not), then merge and save it."""
-        for cluster_id in dict.fromkeys(cluster_ids):
-            members = self.clusters.members_of(cluster_id)
-            if not members:
-                self.clusters.apply(ClusterChange(deleted=[cluster_id]))
-                update.deleted.append(cluster_id)
+        """Into ``change``: each touched cluster (its ``members`` once the change is applied) checked to hang
+        together (split if not), then merged and saved, or deleted when no record is left in it; with the
+        ``placed`` records' new placements and those of records moved by a split."""
+        moves = dict(placed)
+        for cluster_id, keys in members.items():
+            if not keys:
+                change.deleted.append(cluster_id)
+                pending.deleted.append(cluster_id)
                 continue
-            parts = self._components(members, changed)
-            placements = {key: self.clusters.placement(key) for key in members}
+            parts = self._components(keys, changed)
+            placements = {key: placed.get(key) or self.clusters.placement(key) for key in keys}
             parts.sort(key=lambda part: min((placements[k].first_seen, k) for k in part))  # type: ignore[union-attr]
-            change = ClusterChange()
+            first_seen = {k: p.first_seen for k, p in placements.items() if p is not None}
             for number, part in enumerate(parts):
                 part_id = cluster_id if number == 0 else uuid.uuid4().hex
                 records = [r for r in (self._record(k) for k in part) if r is not None]
-                first_seen = {k: p.first_seen for k, p in placements.items() if p is not None}
                 if number > 0:
                     for k in part:
                         old = placements[k]
                         assert old is not None
-                        change.placements.append(old.model_copy(update={"cluster_id": part_id}))
-                change.saved.append(merge_cluster(part_id, records, first_seen, now))
-                update.saved.append(part_id)
+                        moves[k] = old.model_copy(update={"cluster_id": part_id})
+                cluster = merge_cluster(part_id, records, first_seen, now)
+                change.saved.append(cluster)
+                pending.saved[part_id] = cluster
             if len(parts) > 1:
                 log.info("cluster %s split into %d", cluster_id, len(parts))
-            self.clusters.apply(change)
+        change.placements.extend(moves.values())
 
     def _components(self, members: list[RecordKey], changed: RecordKey | None) -> list[list[RecordKey]]:
         """The parts of a cluster whose records are linked through matching pairs."""
@@ -212,3 +248,11 @@ class DedupService:
         for k in present:
             groups.setdefault(find(k), []).append(k)
         return list(groups.values())
+
+
+@dataclass
+class _Pending:
+    """What one :meth:`DedupService.apply_records` call saved (the last version of each cluster) and deleted."""
+
+    saved: dict[str, Cluster] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)

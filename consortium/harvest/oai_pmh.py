@@ -24,7 +24,7 @@ from consortium.harvest.xml_safety import parse_document
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-__all__ = ["OAI_NS", "OaiPage", "OaiPmhClient", "OaiRecord"]
+__all__ = ["OAI_NS", "OaiPage", "OaiPmhClient", "OaiRecord", "parse_list_records"]
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 _RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -145,40 +145,49 @@ class OaiPmhClient:
                 return
 
     def parse_page(self, data: bytes) -> OaiPage:
-        """One ``ListRecords`` response; an OAI error raises, ``noRecordsMatch`` gives an empty page."""
-        root = parse_document(data, f"OAI-PMH response from {self.base_url}")
-        # Some repositories answer without the OAI namespace; read them the same way.
-        ns = etree.QName(root).namespace
-        if etree.QName(root).localname != "OAI-PMH" or ns not in (OAI_NS, None):
-            raise RecordError(f"OAI-PMH response from {self.base_url}: the root element is {root.tag!r}")
+        """One ``ListRecords`` response from this server (see :func:`parse_list_records`)."""
+        return parse_list_records(data, f"OAI-PMH response from {self.base_url}", self.base_url)
 
-        def _q(name: str) -> str:
-            return f"{{{ns}}}{name}" if ns else name
 
-        error = root.find(_q("error"))
-        if error is not None:
-            exc = oai_error(error.get("code", "unknown"), (error.text or "").strip(), self.base_url)
-            if isinstance(exc, NoRecordsMatchError):
-                return OaiPage(raw=data)
-            raise exc
-        page = OaiPage(raw=data)
-        list_records = root.find(_q("ListRecords"))
-        if list_records is None:
-            raise RecordError(f"OAI-PMH response from {self.base_url} has no ListRecords element")
-        for element in list_records.iterfind(_q("record")):
-            header = element.find(_q("header"))
-            if header is None:
-                raise RecordError("OAI-PMH record without a header")
-            identifier = (header.findtext(_q("identifier")) or "").strip()
-            datestamp = (header.findtext(_q("datestamp")) or "").strip()
-            deleted = header.get("status") == "deleted"
-            metadata_wrapper = element.find(_q("metadata"))
-            metadata = None
-            if metadata_wrapper is not None:
-                metadata = next((c for c in metadata_wrapper if isinstance(c.tag, str)), None)
-            page.records.append(
-                OaiRecord(identifier, datestamp, deleted, metadata, etree.tostring(element, encoding="utf-8"))
-            )
-        token = list_records.find(_q("resumptionToken"))
-        page.resumption_token = (token.text or "").strip() or None if token is not None else None
-        return page
+def parse_list_records(data: bytes, origin: str, url: str = "") -> OaiPage:
+    """One ``ListRecords`` response; an OAI error raises, ``noRecordsMatch`` gives an empty page.
+
+    ``origin`` names the response in errors (``"OAI-PMH response from <url>"``, a file name); ``url`` is the
+    server's base URL, if the response came from one (the OAI errors carry it).
+    """
+    root = parse_document(data, origin)
+    # Some repositories answer without the OAI namespace; read them the same way.
+    ns = etree.QName(root).namespace
+    if etree.QName(root).localname != "OAI-PMH" or ns not in (OAI_NS, None):
+        raise RecordError(f"{origin}: the root element is {root.tag!r}")
+
+    def _q(name: str) -> str:
+        return f"{{{ns}}}{name}" if ns else name
+
+    error = root.find(_q("error"))
+    if error is not None:
+        exc = oai_error(error.get("code", "unknown"), (error.text or "").strip(), url)
+        if isinstance(exc, NoRecordsMatchError):
+            return OaiPage(raw=data)
+        raise exc
+    page = OaiPage(raw=data)
+    list_records = root.find(_q("ListRecords"))
+    if list_records is None:
+        raise RecordError(f"{origin} has no ListRecords element")
+    for element in list_records.iterfind(_q("record")):
+        header = element.find(_q("header"))
+        if header is None:
+            raise RecordError("OAI-PMH record without a header")
+        identifier = (header.findtext(_q("identifier")) or "").strip()
+        datestamp = (header.findtext(_q("datestamp")) or "").strip()
+        deleted = header.get("status") == "deleted"
+        metadata_wrapper = element.find(_q("metadata"))
+        metadata = None
+        if metadata_wrapper is not None:
+            metadata = next((c for c in metadata_wrapper if isinstance(c.tag, str)), None)
+        page.records.append(
+            OaiRecord(identifier, datestamp, deleted, metadata, etree.tostring(element, encoding="utf-8"))
+        )
+    token = list_records.find(_q("resumptionToken"))
+    page.resumption_token = (token.text or "").strip() or None if token is not None else None
+    return page

@@ -20,22 +20,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pydantic
-from lxml import etree
 
 from consortium.errors import ConfigError, RecordError
 from consortium.gc_tuning import fewer_collections
-from consortium.harvest.items import RawPage, RawRecord
-from consortium.harvest.kbart_file import iter_kbart
-from consortium.harvest.marc_files import MARCXML_NS, iter_iso2709, iter_marcxml, marcxml_to_pymarc, parse_raw
-from consortium.harvest.normalize import (
-    normalize_dublin_core,
-    normalize_kbart_row,
-    normalize_marc21,
-    normalize_unimarc,
-)
-from consortium.harvest.normalize.dublin_core import is_dublin_core
-from consortium.harvest.oai_errors import BadResumptionTokenError
-from consortium.harvest.oai_pmh import OaiPage, OaiPmhClient
+from consortium.harvest.formats import reader_for
+from consortium.harvest.oai_pmh import OaiPmhClient
 from consortium.harvest.state import Checkpoint, HarvestCounts, PageCommit, RecordChange
 from consortium.members import Member, Source, SourceFormat, SourceProtocol
 from consortium.models import QuarantinedRecord, RawPointer, Record
@@ -44,6 +33,7 @@ from consortium.ports import Clock, system_clock
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from consortium.harvest.items import RawPage, RawRecord
     from consortium.harvest.ports import BlobStore, RecordStore
 
 __all__ = ["HarvestReport", "HarvestService", "Progress", "import_source"]
@@ -92,7 +82,7 @@ class HarvestService:
         page_size: int = 500,
         clock: Clock = system_clock,
         oai_client: Callable[[str], OaiPmhClient] = OaiPmhClient,
-        on_commit: Callable[[list[tuple[str, str]]], None] | None = None,
+        on_commit: Callable[[list[RecordChange]], None] | None = None,
     ) -> None:
         self.store = store
         self.archive = archive
@@ -100,10 +90,10 @@ class HarvestService:
         self.clock = clock
         self.oai_client = oai_client
         self.on_commit = on_commit
-        """Called with the ``(member, local_id)`` of the records each committed page changed: clustering and
-        indexing follow the store this way. The page's checkpoint names them until the next page replaces it,
-        so that a run that died between a commit and this call makes it again when the source is next
-        harvested (the call must be idempotent)."""
+        """Called with the changes each committed page made (the records themselves, or deletes): clustering
+        and indexing follow the store this way. The page's checkpoint names them until the next page replaces
+        it, so that a run that died between a commit and this call makes it again (with the records as the store
+        then holds them) when the source is next harvested (the call must be idempotent)."""
 
     # -- runs ------------------------------------------------------------------------------------------
 
@@ -138,9 +128,12 @@ class HarvestService:
             )
         log.info("harvest %s: run %s (%s)", key, checkpoint.run_id, "resumed" if resumed else "new")
         if previous is not None and previous.unfollowed and self.on_commit is not None:
-            self.on_commit([(m, i) for m, i in previous.unfollowed])
+            # Their records as the store holds them now (the process died before they were followed).
+            self.on_commit(
+                [RecordChange(member=m, local_id=i, record=self.store.get(m, i)) for m, i in previous.unfollowed]
+            )
         checkpoint = checkpoint.model_copy(update={"unfollowed": []})
-        pages = self._pages(source, checkpoint, file_data, file_digest)
+        pages = self._pages(source, checkpoint, file_data)
         done = 0
         with fewer_collections():
             for page, fraction in pages:
@@ -152,7 +145,7 @@ class HarvestService:
                 commit.checkpoint = checkpoint
                 self.store.commit(commit)
                 if self.on_commit is not None and changed:
-                    self.on_commit(changed)
+                    self.on_commit(commit.changes)
                 done += 1
                 if progress is not None:
                     progress(checkpoint.counts, fraction)
@@ -195,88 +188,22 @@ class HarvestService:
     # -- reading ---------------------------------------------------------------------------------------
 
     def _pages(
-        self, source: Source, checkpoint: Checkpoint, data: bytes | None, file_digest: str | None
+        self, source: Source, checkpoint: Checkpoint, data: bytes | None
     ) -> Iterator[tuple[RawPage, float | None]]:
-        cursor = checkpoint.cursor or {}
+        reader = reader_for(source.format)
         if source.protocol is SourceProtocol.OAI_PMH:
-            yield from ((page, None) for page in self._oai_pages(source, checkpoint))
+            assert source.url is not None
+            pages = reader.server_pages(self.oai_client(source.url), source, checkpoint)
+            yield from ((page, None) for page in pages)
             return
         assert data is not None and source.path is not None
-        name = source.path.name
-        if source.format in (SourceFormat.MARC21, SourceFormat.UNIMARC):
-            for page in iter_iso2709(
-                data,
-                name=name,
-                start=int(cursor.get("offset", 0)),
-                page_size=self.page_size,
-                force_utf8=source.format is SourceFormat.UNIMARC,
-            ):
-                offset = page.cursor["offset"] if page.cursor else len(data)
-                yield page, offset / len(data) if data else 1.0
-        elif source.format is SourceFormat.MARCXML:
-            for page in iter_marcxml(data, name=name, start=int(cursor.get("index", 0)), page_size=self.page_size):
-                yield page, None
-        elif source.format is SourceFormat.KBART:
-            for page in iter_kbart(data, name=name, start=int(cursor.get("row", 0)), page_size=self.page_size):
-                yield page, None
-        elif source.format is SourceFormat.OAI_PMH:
-            try:
-                oai_page = OaiPmhClient(str(source.path)).parse_page(data)
-            except RecordError as exc:
-                yield RawPage(records=[RawRecord(name, data, "application/xml", error=str(exc))]), 1.0
-                return
-            page = self._oai_raw_page(oai_page)
-            page.cursor = None
-            yield page, 1.0
-        else:
-            raise ConfigError(f"source {source.id!r}: format {source.format} needs the oai-pmh protocol")
-
-    def _oai_pages(self, source: Source, checkpoint: Checkpoint) -> Iterator[RawPage]:
-        assert source.url is not None and source.metadata_prefix is not None
-        client = self.oai_client(source.url)
-        token = (checkpoint.cursor or {}).get("token")
-        listing = client.list_records(
-            source.metadata_prefix, from_=checkpoint.run_from, set_=source.set, resumption_token=token
-        )
-        try:
-            for page in listing:
-                yield self._oai_raw_page(page)
-        except BadResumptionTokenError:
-            if not token:
-                raise
-            # The saved token expired (the server restarted or changed): list the run's range again;
-            # records already stored are unchanged and cost nothing.
-            log.warning("harvest %s: resumption token refused; listing the run's range again", source.id)
-            for page in client.list_records(source.metadata_prefix, from_=checkpoint.run_from, set_=source.set):
-                yield self._oai_raw_page(page)
-
-    @staticmethod
-    def _oai_raw_page(page: OaiPage) -> RawPage:
-        records = []
-        for item in page.records:
-            media = "application/xml"
-            error = None
-            if not item.identifier:
-                error = "header: the record has no OAI identifier"
-            elif item.metadata is None and not item.deleted:
-                error = "metadata: the record is not deleted but has no metadata"
-            records.append(
-                RawRecord(
-                    position=item.identifier or "(no identifier)",
-                    raw=item.raw,
-                    media_type=media,
-                    local_id=item.identifier or None,
-                    parsed=item.metadata,
-                    error=error,
-                    deleted=item.deleted,
-                    datestamp=item.datestamp or None,
-                )
-            )
-        return RawPage(records=records, cursor={"token": page.resumption_token} if page.resumption_token else None)
+        cursor = checkpoint.cursor or {}
+        yield from reader.file_pages(data, name=source.path.name, cursor=cursor, page_size=self.page_size)
 
     # -- one page --------------------------------------------------------------------------------------
 
     def _process(self, member: Member, source: Source, page: RawPage) -> tuple[HarvestCounts, PageCommit]:
+        reader = reader_for(source.format)
         counts = HarvestCounts()
         changes: list[RecordChange] = []
         quarantined: list[QuarantinedRecord] = []
@@ -335,7 +262,7 @@ class HarvestService:
                 continue
             archive(item, digest)
             try:
-                readable = parse_raw(item, force_utf8=source.format is SourceFormat.UNIMARC)
+                readable = reader.read(item)
             except RecordError as exc:
                 # Read lazily (only now that it is new or changed), quarantined as if it had failed when read.
                 quarantine(dataclasses.replace(item, local_id=None), str(exc), digest)
@@ -362,26 +289,9 @@ class HarvestService:
 
     def normalize(self, member: Member, source: Source, item: RawRecord, raw: RawPointer) -> Record:
         """Normalize one raw record by the source's format (also used to normalize archived records again)."""
-        fmt = source.format
-        common: dict[str, Any] = {"member": member.id, "source_id": source.id, "raw": raw}
-        item = parse_raw(item, force_utf8=fmt is SourceFormat.UNIMARC)  # a binary record read without parsing
+        reader = reader_for(source.format)
+        record = reader.normalize(reader.read(item), source=source, member=member.id, raw=raw)
         datestamp = _parse_datestamp(item.datestamp)
-        parsed = item.parsed
-        oai = source.protocol is SourceProtocol.OAI_PMH or fmt is SourceFormat.OAI_PMH
-        if fmt is SourceFormat.KBART:
-            record = normalize_kbart_row(parsed, **common)
-        elif isinstance(parsed, etree._Element) and is_dublin_core(parsed):
-            assert item.local_id is not None
-            record = normalize_dublin_core(parsed, local_id=item.local_id, default_location=source.location, **common)
-        else:
-            if isinstance(parsed, etree._Element):
-                if etree.QName(parsed).namespace not in (MARCXML_NS, None):
-                    raise RecordError(f"metadata: expected MARCXML or Dublin Core, found {parsed.tag!r}")
-                parsed = marcxml_to_pymarc(parsed)
-            normalizer = normalize_unimarc if fmt is SourceFormat.UNIMARC else normalize_marc21
-            record = normalizer(
-                parsed, local_id=item.local_id if oai else None, default_location=source.location, **common
-            )
         if datestamp is not None:
             record.datestamp = datestamp
         return record

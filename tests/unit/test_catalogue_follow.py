@@ -11,8 +11,11 @@ from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore, I
 from consortium.adapters.memory.clusters import InMemoryClusterStore
 from consortium.catalogue import Catalogue
 from consortium.dedup.service import DedupService
+from consortium.dedup.state import ClusterChange
 from consortium.harvest.service import HarvestService
+from consortium.harvest.state import RecordChange
 from consortium.members import Member, Source
+from consortium.models import Record
 from consortium.search.query import SearchQuery
 
 MEMBER = Member(id="riverside", name="Riverside")
@@ -30,11 +33,11 @@ def test_a_page_committed_but_never_clustered_is_clustered_on_the_next_run(tmp_p
     source = Source.model_validate({"id": "f", "protocol": "marc-file", "path": path, "format": "marc21"})
     calls = {"n": 0}
 
-    def follow(keys: list[tuple[str, str]]) -> None:
+    def follow(changes: list[RecordChange]) -> None:
         calls["n"] += 1
         if calls["n"] == 2:
             raise Died  # after the second page's commit, before its clustering
-        catalogue.follow(keys)
+        catalogue.follow(changes)
 
     harvester = HarvestService(records, InMemoryBlobStore(), page_size=2, on_commit=follow)
     with pytest.raises(Died):
@@ -45,3 +48,60 @@ def test_a_page_committed_but_never_clustered_is_clustered_on_the_next_run(tmp_p
     assert report.complete and report.resumed
     assert clusters.count() == 5
     assert index.search(SearchQuery(text="book number 3")).total == 1
+
+
+class CountingRecords(InMemoryRecordStore):
+    """The record store, counting the records read back one by one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def get(self, member: str, local_id: str) -> Record | None:
+        self.reads += 1
+        return super().get(member, local_id)
+
+
+class CountingClusters(InMemoryClusterStore):
+    """The cluster store, counting its writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def apply(self, change: ClusterChange) -> None:
+        self.writes += 1
+        super().apply(change)
+
+
+def test_a_page_is_clustered_and_indexed_from_the_records_in_hand(tmp_path: Path) -> None:
+    records, clusters, index = CountingRecords(), CountingClusters(), InMemorySearchIndex()
+    catalogue = Catalogue(records, clusters, index, DedupService(records, clusters))
+    path = tmp_path / "f.mrc"
+    titles = ["Deep rivers", "Mountain paths", "City lights"]
+    path.write_bytes(b"".join(book(f"b{i}", title).as_marc() for i, title in enumerate(titles)))
+    source = Source.model_validate({"id": "f", "protocol": "marc-file", "path": path, "format": "marc21"})
+    HarvestService(records, InMemoryBlobStore(), page_size=10, on_commit=catalogue.follow).harvest_source(
+        MEMBER, source
+    )
+    assert records.reads == 0  # neither the page's records nor their clusters were read back
+    assert clusters.writes == 3  # one atomic write per record
+    assert clusters.count() == 3
+    assert index.search(SearchQuery(text="deep rivers")).total == 1
+    assert index.search(SearchQuery(text="city lights")).total == 1
+
+
+def test_a_deleted_record_leaves_its_cluster_in_one_write(tmp_path: Path) -> None:
+    records, clusters, index = CountingRecords(), CountingClusters(), InMemorySearchIndex()
+    catalogue = Catalogue(records, clusters, index, DedupService(records, clusters))
+    path = tmp_path / "f.mrc"
+    path.write_bytes(book("b1", "Deep rivers").as_marc())
+    source = Source.model_validate({"id": "f", "protocol": "marc-file", "path": path, "format": "marc21"})
+    HarvestService(records, InMemoryBlobStore(), on_commit=catalogue.follow).harvest_source(MEMBER, source)
+    assert index.search(SearchQuery(text="deep rivers")).total == 1
+    writes = clusters.writes
+
+    update = catalogue.follow([RecordChange(member=MEMBER.id, local_id="b1")])  # a delete, as a page carries it
+    assert clusters.writes == writes + 1 and records.reads == 0
+    assert clusters.count() == 0 and len(update.deleted) == 1 and not update.saved
+    assert index.search(SearchQuery(text="deep rivers")).total == 0

@@ -101,13 +101,13 @@ def test_deleting_a_bridge_splits_the_cluster() -> None:
     assert clusters.count() == 2
     assert clusters.placement(("lakeside", "b")) is None
     assert clusters.placement(("riverside", "a")).cluster_id == first.cluster_id  # type: ignore[union-attr]
-    assert first.cluster_id in update.saved and len(update.saved) == 2
+    assert first.cluster_id in update.saved_ids and len(update.saved) == 2
 
 
 def test_deleting_the_only_record_deletes_the_cluster() -> None:
     records, clusters, service = setup()
     put(records, algorithms("riverside", "r1"))
-    [cluster_id] = service.apply([("riverside", "r1")]).saved
+    [cluster_id] = service.apply([("riverside", "r1")]).saved_ids
     remove(records, "riverside", "r1")
     update = service.apply([("riverside", "r1")])
     assert update.deleted == [cluster_id] and clusters.count() == 0
@@ -210,7 +210,7 @@ def test_a_record_moving_in_brings_its_older_first_seen() -> None:
     older = clusters.placement(("lakeside", "l1"))
     window = service.clock()
     put(records, algorithms("riverside", "r1"))
-    [newer_id] = service.apply([("riverside", "r1")]).saved
+    [newer_id] = service.apply([("riverside", "r1")]).saved_ids
     assert [c.cluster_id for c in clusters.new_since(window)] == [newer_id]
     # l1 is corrected to the same work: its cluster empties and the work it joins is as old as l1.
     put(records, algorithms("lakeside", "l1"))

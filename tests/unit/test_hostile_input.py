@@ -10,7 +10,7 @@ from marc_builders import book, marcxml_collection
 
 from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore
 from consortium.errors import RecordError
-from consortium.harvest.oai_pmh import OaiPmhClient
+from consortium.harvest.oai_pmh import parse_list_records
 from consortium.harvest.service import HarvestService
 from consortium.members import Member, Source
 
@@ -75,7 +75,7 @@ def test_oai_response_with_entities_is_refused() -> None:
         b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><ListRecords>&x;</ListRecords></OAI-PMH>'
     )
     with pytest.raises(RecordError, match="never resolved"):
-        OaiPmhClient("http://127.0.0.1:9/oai").parse_page(page)
+        parse_list_records(page, "a test page")
 
 
 def test_broken_leader_is_quarantined_and_the_next_record_read(tmp_path: Path) -> None:

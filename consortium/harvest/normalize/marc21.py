@@ -20,33 +20,29 @@ from consortium.harvest.identifiers import (
     normalize_lccn,
     normalize_oclc,
 )
+from consortium.harvest.normalize.assembly import MarcDialect, add_classification
 from consortium.harvest.normalize.common import (
-    FieldIndex,
     control,
     identifiers_from,
     joined,
-    series_statement,
     subfield,
     subfields,
     tagged,
 )
-from consortium.harvest.normalize.text import clean, first_year, language_code, page_count, publisher_name, unique
+from consortium.harvest.normalize.text import clean, first_year, language_code, publisher_name, unique
 from consortium.models import (
     Availability,
     Classification,
     ClassScheme,
     Holding,
-    RawPointer,
-    Record,
     ResourceFormat,
 )
 
 if TYPE_CHECKING:
-    from pymarc import Record as MarcRecord
-
     from consortium.harvest.normalize.common import MarcFields
+    from consortium.models import Identifier
 
-__all__ = ["marc21_format", "marc21_local_id", "normalize_marc21"]
+__all__ = ["MARC21", "Marc21", "marc21_format", "marc21_local_id", "normalize_marc21"]
 
 _ELECTRONIC_FORMS = {"o", "q", "s"}
 # An LC class number begins with its one to three letter class (never I, O, W, X or Y first) and a number; other
@@ -152,11 +148,7 @@ def _classifications(marc: MarcFields) -> list[Classification]:
     found: list[Classification] = []
 
     def add(scheme: ClassScheme, code: str | None) -> None:
-        code = clean(code)
-        if code:
-            item = Classification(scheme=scheme, code=code)
-            if item not in found:
-                found.append(item)
+        add_classification(found, scheme, code)
 
     for field in tagged(marc, "050", "090"):
         code = clean(subfield(field, "a"))
@@ -193,70 +185,71 @@ def _holdings(marc: MarcFields, member: str, default_location: str | None, onlin
     return holdings
 
 
-def normalize_marc21(
-    marc: MarcRecord,
-    *,
-    member: str,
-    source_id: str,
-    raw: RawPointer,
-    local_id: str | None = None,
-    default_location: str | None = None,
-) -> Record:
-    """Normalize one MARC21 record; ``local_id`` overrides 001 (an OAI-PMH identifier, say)."""
-    fields = FieldIndex(marc)  # read by tag a score of times below
-    record_id = local_id or marc21_local_id(fields)
-    if not record_id:
-        raise RecordError("001: the record has no control number (and no 035 $a)")
-    title, subtitle = _title(fields)
-    publisher, date_statement = _publication(fields)
-    f008 = control(fields, "008") or ""
-    year = _year(f008, date_statement)
-    language = language_code(f008[35:38] if len(f008) >= 38 else None)
-    if language is None:
-        language = next((language_code(subfield(f, "a")) for f in tagged(fields, "041")), None)
-    identifiers = identifiers_from(
-        fields,
-        [
-            ("020", "a", normalize_isbn),
-            ("022", "a", normalize_issn),
-            ("035", "a", normalize_oclc),
-            ("010", "a", normalize_lccn),
-        ],
-    )
-    for field in tagged(fields, "024"):
-        if (subfield(field, "2") or "").lower() == "doi":
-            doi = normalize_doi(subfield(field, "a") or "")
-            if doi and doi not in identifiers:
-                identifiers.append(doi)
-    resource_format = marc21_format(fields)
-    online = resource_format in (ResourceFormat.EBOOK, ResourceFormat.EJOURNAL, ResourceFormat.WEB)
-    authors = unique(
-        # A corporate name is its entry element with its subordinate units ("United States. Congress. House").
-        clean(" ".join(subfields(f, "ab") if f.tag in ("110", "710") else subfields(f, "a")))
-        for f in tagged(fields, "100", "110", "111", "700", "710", "711")
-    )
-    series, series_number = series_statement(fields, ("830", "a"), ("440", "a"), ("490", "a"))
-    subjects = unique(
-        joined(tagged(fields, "600", "610", "611", "630", "650", "651", "655"), _SUBDIVISIONS, heading=_HEADING)
-    )
-    return Record(
-        member=member,
-        local_id=record_id,
-        source_id=source_id,
-        format=resource_format,
-        title=title,
-        subtitle=subtitle,
-        authors=authors,
-        publisher=publisher,
-        year=year,
-        language=language,
-        edition=next((clean(subfield(f, "a")) for f in tagged(fields, "250")), None),
-        series=series,
-        series_number=series_number,
-        pages=next((page_count(subfield(f, "a")) for f in tagged(fields, "300")), None),
-        identifiers=identifiers,
-        subjects=subjects,
-        classifications=_classifications(fields),
-        holdings=_holdings(fields, member, default_location, online),
-        raw=raw,
-    )
+class Marc21(MarcDialect):
+    """MARC21 bibliographic records (see the module's field use)."""
+
+    missing_id = "001: the record has no control number (and no 035 $a)"
+    edition_tag = "250"
+    extent_tag = "300"
+    series_fields = (("830", "a"), ("440", "a"), ("490", "a"))
+
+    def local_id(self, marc: MarcFields) -> str | None:
+        return marc21_local_id(marc)
+
+    def title(self, marc: MarcFields) -> tuple[str, str | None]:
+        return _title(marc)
+
+    def publication(self, marc: MarcFields) -> tuple[str | None, str | None]:
+        return _publication(marc)
+
+    def year(self, marc: MarcFields, date_statement: str | None) -> int | None:
+        return _year(control(marc, "008") or "", date_statement)
+
+    def language(self, marc: MarcFields) -> str | None:
+        f008 = control(marc, "008") or ""
+        language = language_code(f008[35:38] if len(f008) >= 38 else None)
+        if language is None:
+            language = next((language_code(subfield(f, "a")) for f in tagged(marc, "041")), None)
+        return language
+
+    def identifiers(self, marc: MarcFields) -> list[Identifier]:
+        identifiers = identifiers_from(
+            marc,
+            [
+                ("020", "a", normalize_isbn),
+                ("022", "a", normalize_issn),
+                ("035", "a", normalize_oclc),
+                ("010", "a", normalize_lccn),
+            ],
+        )
+        for field in tagged(marc, "024"):
+            if (subfield(field, "2") or "").lower() == "doi":
+                doi = normalize_doi(subfield(field, "a") or "")
+                if doi and doi not in identifiers:
+                    identifiers.append(doi)
+        return identifiers
+
+    def resource_format(self, marc: MarcFields) -> ResourceFormat:
+        return marc21_format(marc)
+
+    def authors(self, marc: MarcFields) -> list[str]:
+        return unique(
+            # A corporate name is its entry element with its subordinate units ("United States. Congress. House").
+            clean(" ".join(subfields(f, "ab") if f.tag in ("110", "710") else subfields(f, "a")))
+            for f in tagged(marc, "100", "110", "111", "700", "710", "711")
+        )
+
+    def subjects(self, marc: MarcFields) -> list[str]:
+        headings = tagged(marc, "600", "610", "611", "630", "650", "651", "655")
+        return unique(joined(headings, _SUBDIVISIONS, heading=_HEADING))
+
+    def classifications(self, marc: MarcFields) -> list[Classification]:
+        return _classifications(marc)
+
+    def holdings(self, marc: MarcFields, member: str, default_location: str | None, online: bool) -> list[Holding]:
+        return _holdings(marc, member, default_location, online)
+
+
+MARC21 = Marc21()
+normalize_marc21 = MARC21.normalize
+"""Normalize one MARC21 record; ``local_id`` overrides 001 (an OAI-PMH identifier, say)."""

@@ -78,7 +78,8 @@ def clean(value: str | None) -> str | None:
     ):
         return value  # plain ASCII, single-spaced, no punctuation or bracket at either end: nothing to do
     spaced = " ".join(unicodedata.normalize("NFC", value).split())  # blanks first: a tab is a blank, not a control
-    text = " ".join(_CONTROL.sub("", spaced).split())
+    # Controls (C0, C1) are never printable: a printable value has none to remove.
+    text = spaced if spaced.isprintable() else " ".join(_CONTROL.sub("", spaced).split())
     previous = None
     while text != previous:
         previous = text

@@ -14,34 +14,33 @@ from typing import TYPE_CHECKING
 
 from consortium.errors import RecordError
 from consortium.harvest.identifiers import normalize_isbn, normalize_issn
+from consortium.harvest.normalize.assembly import MarcDialect, add_classification
 from consortium.harvest.normalize.common import (
     control,
     identifiers_from,
     joined,
     require_title,
-    series_statement,
     subfield,
     subfields,
     tagged,
 )
-from consortium.harvest.normalize.text import clean, first_year, language_code, page_count, publisher_name, unique
+from consortium.harvest.normalize.text import clean, first_year, language_code, publisher_name, unique
 from consortium.models import (
     Availability,
     Classification,
     ClassScheme,
     Holding,
-    RawPointer,
-    Record,
     ResourceFormat,
 )
 
 if TYPE_CHECKING:
-    from pymarc import Record as MarcRecord
+    from consortium.harvest.normalize.common import MarcFields
+    from consortium.models import Identifier
 
-__all__ = ["normalize_unimarc", "unimarc_format"]
+__all__ = ["UNIMARC", "Unimarc", "normalize_unimarc", "unimarc_format"]
 
 
-def unimarc_format(marc: MarcRecord) -> ResourceFormat:
+def unimarc_format(marc: MarcFields) -> ResourceFormat:
     leader = str(marc.leader)
     kind, level = leader[6:7], leader[7:8]
     online = any(subfield(f, "u") for f in tagged(marc, "856"))
@@ -76,7 +75,7 @@ def _name(field_a: str | None, field_b: str | None) -> str | None:
     return entry
 
 
-def _title(marc: MarcRecord) -> tuple[str, str | None]:
+def _title(marc: MarcFields) -> tuple[str, str | None]:
     fields = tagged(marc, "200")
     if not fields:
         raise RecordError("200: the record has no title field")
@@ -86,15 +85,11 @@ def _title(marc: MarcRecord) -> tuple[str, str | None]:
     return title, clean(subfield(field, "e"))
 
 
-def _classifications(marc: MarcRecord) -> list[Classification]:
+def _classifications(marc: MarcFields) -> list[Classification]:
     found: list[Classification] = []
 
     def add(scheme: ClassScheme, code: str | None) -> None:
-        code = clean(code)
-        if code:
-            item = Classification(scheme=scheme, code=code)
-            if item not in found:
-                found.append(item)
+        add_classification(found, scheme, code)
 
     for field in tagged(marc, "690"):
         add(ClassScheme.CLC, subfield(field, "a"))
@@ -110,7 +105,7 @@ def _classifications(marc: MarcRecord) -> list[Classification]:
     return found
 
 
-def _holdings(marc: MarcRecord, member: str, default_location: str | None, online: bool) -> list[Holding]:
+def _holdings(marc: MarcFields, member: str, default_location: str | None, online: bool) -> list[Holding]:
     holdings: list[Holding] = []
     for field in tagged(marc, "905"):
         class_number, book_number = clean(subfield(field, "d")), clean(subfield(field, "e"))
@@ -130,55 +125,56 @@ def _holdings(marc: MarcRecord, member: str, default_location: str | None, onlin
     return holdings
 
 
-def normalize_unimarc(
-    marc: MarcRecord,
-    *,
-    member: str,
-    source_id: str,
-    raw: RawPointer,
-    local_id: str | None = None,
-    default_location: str | None = None,
-) -> Record:
-    """Normalize one UNIMARC or CNMARC record; ``local_id`` overrides 001."""
-    record_id = local_id or (control(marc, "001") or "").strip()
-    if not record_id:
-        raise RecordError("001: the record has no record identifier")
-    title, subtitle = _title(marc)
-    publication = next(iter(tagged(marc, "210", "214")), None)
-    publisher = publisher_name(subfield(publication, "c")) if publication else None
-    date_statement = subfield(publication, "d") if publication else None
-    general = next((subfield(f, "a") or "" for f in tagged(marc, "100")), "")
-    year = first_year(general[9:13] if general[9:13].isdigit() else None, date_statement)
-    language = next((language_code(subfield(f, "a")) for f in tagged(marc, "101")), None)
-    identifiers = identifiers_from(marc, [("010", "a", normalize_isbn), ("011", "a", normalize_issn)])
-    resource_format = unimarc_format(marc)
-    online = resource_format in (ResourceFormat.EBOOK, ResourceFormat.EJOURNAL, ResourceFormat.WEB)
-    authors = unique(
-        _name(subfield(f, "a"), subfield(f, "b")) for f in tagged(marc, "700", "701", "710", "711", "702", "712")
-    )
-    series, series_number = series_statement(marc, ("225", "a"), ("410", "t"))
-    subjects = unique(
-        joined(tagged(marc, "600", "601", "602", "604", "605", "606", "607", "608"), "axyzj")
-        + [clean(a) for f in tagged(marc, "610") for a in subfields(f, "a")]
-    )
-    return Record(
-        member=member,
-        local_id=record_id,
-        source_id=source_id,
-        format=resource_format,
-        title=title,
-        subtitle=subtitle,
-        authors=authors,
-        publisher=publisher,
-        year=year,
-        language=language,
-        edition=next((clean(subfield(f, "a")) for f in tagged(marc, "205")), None),
-        series=series,
-        series_number=series_number,
-        pages=next((page_count(subfield(f, "a")) for f in tagged(marc, "215")), None),
-        identifiers=identifiers,
-        subjects=subjects,
-        classifications=_classifications(marc),
-        holdings=_holdings(marc, member, default_location, online),
-        raw=raw,
-    )
+class Unimarc(MarcDialect):
+    """UNIMARC and CNMARC bibliographic records (see the module's field use)."""
+
+    missing_id = "001: the record has no record identifier"
+    edition_tag = "205"
+    extent_tag = "215"
+    series_fields = (("225", "a"), ("410", "t"))
+
+    def local_id(self, marc: MarcFields) -> str | None:
+        return (control(marc, "001") or "").strip() or None
+
+    def title(self, marc: MarcFields) -> tuple[str, str | None]:
+        return _title(marc)
+
+    def publication(self, marc: MarcFields) -> tuple[str | None, str | None]:
+        publication = next(iter(tagged(marc, "210", "214")), None)
+        if publication is None:
+            return None, None
+        return publisher_name(subfield(publication, "c")), subfield(publication, "d")
+
+    def year(self, marc: MarcFields, date_statement: str | None) -> int | None:
+        general = next((subfield(f, "a") or "" for f in tagged(marc, "100")), "")
+        return first_year(general[9:13] if general[9:13].isdigit() else None, date_statement)
+
+    def language(self, marc: MarcFields) -> str | None:
+        return next((language_code(subfield(f, "a")) for f in tagged(marc, "101")), None)
+
+    def identifiers(self, marc: MarcFields) -> list[Identifier]:
+        return identifiers_from(marc, [("010", "a", normalize_isbn), ("011", "a", normalize_issn)])
+
+    def resource_format(self, marc: MarcFields) -> ResourceFormat:
+        return unimarc_format(marc)
+
+    def authors(self, marc: MarcFields) -> list[str]:
+        names = tagged(marc, "700", "701", "710", "711", "702", "712")
+        return unique(_name(subfield(f, "a"), subfield(f, "b")) for f in names)
+
+    def subjects(self, marc: MarcFields) -> list[str]:
+        return unique(
+            joined(tagged(marc, "600", "601", "602", "604", "605", "606", "607", "608"), "axyzj")
+            + [clean(a) for f in tagged(marc, "610") for a in subfields(f, "a")]
+        )
+
+    def classifications(self, marc: MarcFields) -> list[Classification]:
+        return _classifications(marc)
+
+    def holdings(self, marc: MarcFields, member: str, default_location: str | None, online: bool) -> list[Holding]:
+        return _holdings(marc, member, default_location, online)
+
+
+UNIMARC = Unimarc()
+normalize_unimarc = UNIMARC.normalize
+"""Normalize one UNIMARC or CNMARC record; ``local_id`` overrides 001."""

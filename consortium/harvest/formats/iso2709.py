@@ -1,13 +1,13 @@
-"""Reading MARC files: binary ISO 2709 (MARC21, UNIMARC/CNMARC) and MARCXML, record by record.
+"""Binary MARC (ISO 2709: MARC21, UNIMARC/CNMARC) as a harvest format: reading a file record by record.
 
 Reading is permissive, as pymarc's permissive mode: a record that cannot be read becomes a
 :class:`~consortium.harvest.items.RawRecord` with its raw bytes and the reason, and reading goes on with the
-next record. Binary files resume from a byte offset, MARCXML files from a record number.
+next record. A file resumes from a byte offset.
 
 A binary record whose leader and directory are plainly well formed, and which is not a deletion, is not parsed
 while the file is read: its control number (001) is read from the directory, and the record is parsed (by
-:func:`parse_raw`, with :func:`parse_iso2709`) only when the harvest finds it new or changed. Any other binary
-record (no usable 001, a deletion, a length or directory that needs checking) is parsed as it is read.
+:meth:`Iso2709Format.read`, with :func:`parse_iso2709`) only when the harvest finds it new or changed. Any other
+binary record (no usable 001, a deletion, a length or directory that needs checking) is parsed as it is read.
 
 Binary records are read as exporters really write them: a directory whose lengths or offsets miss the field
 terminators (lengths counted in characters, not bytes, say) is rebuilt from the terminators when they give the
@@ -19,37 +19,32 @@ record in another encoding) or a malformed escape sequence quarantines the recor
 from __future__ import annotations
 
 import dataclasses
-import io
 import re
 from typing import TYPE_CHECKING, Any, cast
 
 import pymarc
-from lxml import etree
 
 from consortium.errors import RecordError
+from consortium.harvest.formats.base import FormatReader
 from consortium.harvest.items import RawPage, RawRecord
+from consortium.harvest.normalize.common import FieldIndex, MarcField
 from consortium.harvest.normalize.marc21 import marc21_local_id
-from consortium.harvest.xml_safety import check_prolog
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
 
-__all__ = [
-    "MARCXML_NS",
-    "cursor_start",
-    "diagnose_iso2709",
-    "iter_iso2709",
-    "iter_marcxml",
-    "marcxml_to_pymarc",
-    "parse_iso2709",
-    "parse_raw",
-]
+    from consortium.harvest.formats.base import FilePage
+    from consortium.harvest.normalize.assembly import MarcDialect
+    from consortium.harvest.normalize.common import MarcFieldLike, MarcFields
+    from consortium.members import Source
+    from consortium.models import RawPointer, Record
 
-MARCXML_NS = "http://www.loc.gov/MARC21/slim"
+__all__ = ["Iso2709Format", "diagnose_iso2709", "iter_iso2709", "parse_iso2709"]
+
 _TERMINATOR = 0x1D
 _MEDIA_ISO2709 = "application/marc"
-_MEDIA_MARCXML = "application/marcxml+xml"
 _CONTROL_NUMBER = re.compile(rb"[\x20-\x7e]+")
+_NON_ASCII_CODE = re.compile(rb"\x1f[\x80-\xff]")
 
 
 def diagnose_iso2709(chunk: bytes) -> str | None:
@@ -200,8 +195,62 @@ def _is_utf8(chunk: bytes) -> bool:
     return True
 
 
-def parse_iso2709(chunk: bytes, *, force_utf8: bool) -> pymarc.Record:
-    """One ISO 2709 record; a broken leader or directory, or undecodable text, raises :class:`RecordError`."""
+def _read_plain(chunk: bytes, *, force_utf8: bool) -> FieldIndex | None:
+    """The record read straight into a :class:`FieldIndex`, when it is plainly well formed UTF-8; else ``None``.
+
+    Plainly well formed: a directory that fits as :func:`_fitted_base` says, each field starting after a field
+    terminator; ASCII leader and directory; two ASCII indicators and ASCII subfield codes; valid UTF-8 text. Then
+    what it reads is what pymarc reads from the same bytes (pymarc reads every other record, and says why one
+    cannot be read): the same tags, indicators, subfields and text, without building pymarc's objects. The
+    record is checked whole, and a data field's subfields are split only if a normalizer reads them.
+    """
+    base = chunk.find(b"\x1e", 24) + 1
+    size = len(chunk)
+    declared = chunk[:5]
+    if base <= 25 or (base - 25) % 12 or chunk[12:17] != b"%05d" % base or not chunk[:base].isascii():
+        return None
+    if not declared.isdigit() or size < int(declared):
+        return None
+    if not (force_utf8 or chunk[9] == 0x61 or _is_utf8(chunk)):  # 0x61: leader/09 "a", UTF-8
+        return None
+    text = chunk[base:]
+    if not text.isascii():
+        if _NON_ASCII_CODE.search(text):
+            return None  # pymarc reads a code that is not ASCII (and warns)
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError:
+            return None  # pymarc says where, if a field holds it
+    directory = chunk[24 : base - 1].decode("ascii")
+    fields: list[MarcFieldLike] = []
+    for i in range(0, base - 25, 12):
+        digits = directory[i + 3 : i + 12]  # the field's length (4 digits) and start (5 digits)
+        if not digits.isdigit():
+            return None
+        length, start = divmod(int(digits), 100000)
+        begin = base + start
+        end = begin + length - 1
+        if end >= size or chunk[end] != 0x1E or chunk[begin - 1] != 0x1E:
+            return None
+        tag = directory[i : i + 3]
+        if tag < "010" and tag.isdigit():
+            fields.append(MarcField(tag, chunk[begin:end].decode("utf-8")))
+            continue
+        indicators = chunk[begin : begin + 2]
+        if length < 3 or not indicators.isascii() or 0x1F in indicators or (length > 3 and chunk[begin + 2] != 0x1F):
+            return None  # not two ASCII indicators: pymarc reads it, blanking or dropping them (and logs it)
+        fields.append(MarcField(tag, None, indicators.decode("ascii"), body=chunk[begin + 3 : end]))
+    return FieldIndex(chunk[:24].decode("ascii"), fields)
+
+
+def parse_iso2709(chunk: bytes, *, force_utf8: bool) -> MarcFields:
+    """One ISO 2709 record; a broken leader or directory, or undecodable text, raises :class:`RecordError`.
+
+    A plainly well formed UTF-8 record is read directly (:func:`_read_plain`); any other by pymarc.
+    """
+    plain = _read_plain(chunk, force_utf8=force_utf8)
+    if plain is not None:
+        return plain
     data = _reframe(chunk) or chunk
     utf8 = force_utf8 or data[9:10] == b"a" or _is_utf8(data)
     try:
@@ -238,14 +287,6 @@ def _peek_control_number(chunk: bytes) -> str | None:
     return None
 
 
-def parse_raw(item: RawRecord, *, force_utf8: bool) -> RawRecord:
-    """The item with ``parsed`` set, for a binary record that :func:`iter_iso2709` left unparsed (parsed with
-    :func:`parse_iso2709`, whose :class:`RecordError` says why it cannot be); any other item as it is."""
-    if item.parsed is not None or item.error is not None or item.media_type != _MEDIA_ISO2709:
-        return item
-    return dataclasses.replace(item, parsed=parse_iso2709(item.raw, force_utf8=force_utf8))
-
-
 def _split(data: bytes, start: int) -> Iterator[tuple[int, int, str | None]]:
     """``(start, end, problem)`` of each record from byte ``start``, trusting the leader's length only when
     the record terminator is where it says; otherwise the record ends at the next terminator."""
@@ -273,7 +314,7 @@ def _split(data: bytes, start: int) -> Iterator[tuple[int, int, str | None]]:
 def iter_iso2709(data: bytes, *, name: str, start: int, page_size: int, force_utf8: bool) -> Iterator[RawPage]:
     """Pages of records from binary MARC ``data``, resuming at byte offset ``start``.
 
-    A well-formed record with a plain 001 comes unparsed (``parsed`` is ``None``; see :func:`parse_raw`).
+    A well-formed record with a plain 001 comes unparsed (``parsed`` is ``None``; see :meth:`Iso2709Format.read`).
     """
     page = RawPage()
     for begin, end, problem in _split(data, start):
@@ -306,115 +347,29 @@ def _parse_now(page: RawPage, position: str, chunk: bytes, problem: str | None, 
     )
 
 
-def marcxml_to_pymarc(element: etree._Element) -> pymarc.Record:
-    """A MARCXML ``record`` element as a pymarc record; missing tags or codes raise :class:`RecordError`."""
-    record = pymarc.Record()
-    for child in element:
-        if not isinstance(child.tag, str):
-            continue
-        name = etree.QName(child).localname
-        if name == "leader":
-            text = child.text or ""
-            if len(text) != 24:
-                raise RecordError(f"leader: {len(text)} characters, not 24")
-            record.leader = pymarc.Leader(text)
-        elif name == "controlfield":
-            tag = child.get("tag")
-            if not tag:
-                raise RecordError("controlfield: no tag attribute")
-            record.add_field(pymarc.Field(tag=tag, data=child.text or ""))  # type: ignore[no-untyped-call]
-        elif name == "datafield":
-            tag = child.get("tag")
-            if not tag:
-                raise RecordError("datafield: no tag attribute")
-            subfields = []
-            for sub in child:
-                if isinstance(sub.tag, str) and etree.QName(sub).localname == "subfield":
-                    subfields.append(pymarc.Subfield(code=sub.get("code") or " ", value=sub.text or ""))
-            indicators = pymarc.Indicators(child.get("ind1") or " ", child.get("ind2") or " ")
-            record.add_field(pymarc.Field(tag=tag, indicators=indicators, subfields=subfields))  # type: ignore[no-untyped-call]
-    return record
+class Iso2709Format(FormatReader):
+    """Binary MARC files in ``dialect`` (MARC21 or UNIMARC); ``force_utf8`` reads every record as UTF-8 whatever
+    leader/09 says (CNMARC exporters leave it blank)."""
 
+    def __init__(self, name: str, dialect: MarcDialect, *, force_utf8: bool) -> None:
+        self.name = name
+        self.dialect = dialect
+        self.force_utf8 = force_utf8
 
-def _is_record(element: etree._Element) -> bool:
-    return isinstance(element.tag, str) and etree.QName(element).localname == "record"
+    def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
+        start = int(cursor.get("offset", 0))
+        for page in iter_iso2709(data, name=name, start=start, page_size=page_size, force_utf8=self.force_utf8):
+            offset = page.cursor["offset"] if page.cursor else len(data)
+            yield page, offset / len(data) if data else 1.0
 
+    def read(self, item: RawRecord) -> RawRecord:
+        """The item with ``parsed`` set, for a record that :func:`iter_iso2709` left unparsed (parsed with
+        :func:`parse_iso2709`, whose :class:`RecordError` says why it cannot be); any other item as it is."""
+        if item.parsed is not None or item.error is not None or item.media_type != _MEDIA_ISO2709:
+            return item
+        return dataclasses.replace(item, parsed=parse_iso2709(item.raw, force_utf8=self.force_utf8))
 
-def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Iterator[RawPage]:
-    """Pages of records from a MARCXML file, resuming after record number ``start``.
-
-    A document with a DOCTYPE is refused whole; malformed XML ends the reading at the fault, with the records
-    before it kept and the file quarantined with the line and column of the fault.
-    """
-    page = RawPage()
-    try:
-        check_prolog(data)
-    except RecordError as exc:
-        page.records.append(RawRecord(f"{name}", data, _MEDIA_MARCXML, error=str(exc)))
-        yield page
-        return
-    number = 0
-    events = etree.iterparse(
-        io.BytesIO(data),
-        events=("end",),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-    )
-    try:
-        for _, element in events:
-            if not _is_record(element):
-                continue
-            parent = element.getparent()
-            if parent is not None and _is_record(parent):
-                continue
-            namespace = etree.QName(element).namespace
-            foreign = namespace not in (MARCXML_NS, None)
-            if foreign and any(_is_record(inner) for inner in element.iterdescendants()):
-                element.clear()  # a wrapper (an OAI-PMH record, say) around a MARC record, read on its own
-                continue
-            number += 1
-            if number <= start:
-                element.clear()
-                continue
-            raw = etree.tostring(element, encoding="utf-8")
-            position = f"{name}#{number}"
-            try:
-                if foreign:
-                    raise RecordError(f"record: an element in namespace {namespace}, not a MARCXML record")
-                marc = marcxml_to_pymarc(element)
-            except RecordError as exc:
-                page.records.append(RawRecord(position, raw, _MEDIA_MARCXML, error=str(exc)))
-            else:
-                page.records.append(
-                    RawRecord(
-                        position,
-                        raw,
-                        _MEDIA_MARCXML,
-                        local_id=marc21_local_id(marc),
-                        parsed=marc,
-                        deleted=str(marc.leader)[5:6] == "d",
-                    )
-                )
-            element.clear()
-            if len(page.records) >= page_size:
-                page.cursor = {"index": number}
-                yield page
-                page = RawPage()
-    except etree.XMLSyntaxError as exc:
-        reason = (
-            f"malformed XML at line {exc.lineno}, column {exc.offset}: {exc.msg}; "
-            f"the {number} record(s) before it were read"
+    def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
+        return self.dialect.normalize(
+            item.parsed, member=member, source_id=source.id, raw=raw, default_location=source.location
         )
-        page.records.append(RawRecord(f"{name}#{number + 1}", data, _MEDIA_MARCXML, error=reason))
-    page.cursor = None
-    yield page
-
-
-def cursor_start(cursor: dict[str, Any] | None, key: str) -> int:
-    if not cursor:
-        return 0
-    value = cursor.get(key, 0)
-    return int(value) if isinstance(value, int) else 0

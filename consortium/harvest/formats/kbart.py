@@ -1,17 +1,23 @@
-"""Reading KBART files (tab-separated, a header row, one title a row), row by row, resuming at a row number."""
+"""KBART as a harvest format: files (tab-separated, a header row, one title a row) read row by row, resuming at
+a row number."""
 
 from __future__ import annotations
 
 import csv
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from consortium.harvest.formats.base import FormatReader
 from consortium.harvest.items import RawPage, RawRecord
-from consortium.harvest.normalize.kbart import KBART_REQUIRED, kbart_local_id
+from consortium.harvest.normalize.kbart import KBART_REQUIRED, kbart_local_id, normalize_kbart_row
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
 
-__all__ = ["iter_kbart"]
+    from consortium.harvest.formats.base import FilePage
+    from consortium.members import Source
+    from consortium.models import RawPointer, Record
+
+__all__ = ["KbartFormat", "iter_kbart"]
 
 _MEDIA = "text/tab-separated-values"
 
@@ -60,3 +66,16 @@ def iter_kbart(data: bytes, *, name: str, start: int, page_size: int) -> Iterato
             yield page
             page = RawPage()
     yield page
+
+
+class KbartFormat(FormatReader):
+    """KBART title lists: each row a record keyed by its title id (or identifier, or URL)."""
+
+    name = "kbart"
+
+    def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
+        for page in iter_kbart(data, name=name, start=int(cursor.get("row", 0)), page_size=page_size):
+            yield page, None
+
+    def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
+        return normalize_kbart_row(item.parsed, member=member, source_id=source.id, raw=raw)

@@ -1,0 +1,65 @@
+"""What a harvest format plugin is: a reader of raw records, page by page, and the normalizer of what it reads.
+
+Each :class:`~consortium.members.SourceFormat` has one :class:`FormatReader`, registered in
+:data:`consortium.harvest.formats.FORMATS`. The harvest service asks it for pages (from a file's bytes, or from
+an OAI-PMH server), to finish reading a record it left unparsed, and to normalize a record to a
+:class:`~consortium.models.Record`. It knows nothing about storage, archiving or checkpoints.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any
+
+from consortium.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from consortium.harvest.items import RawPage, RawRecord
+    from consortium.harvest.oai_pmh import OaiPmhClient
+    from consortium.harvest.state import Checkpoint
+    from consortium.members import Source
+    from consortium.models import RawPointer, Record
+
+__all__ = ["FilePage", "FormatReader"]
+
+FilePage = tuple["RawPage", "float | None"]
+"""A page read from a file and the fraction of the file read so far, when the reader can tell."""
+
+
+class FormatReader(ABC):
+    """One source format: how its raw records are read, page by page, and normalized.
+
+    A format read from files overrides :meth:`file_pages`; one listed by an OAI-PMH server overrides
+    :meth:`server_pages`. A reader that leaves some records unparsed while paging (to skip unchanged ones
+    cheaply) parses them in :meth:`read`.
+
+    Example
+    -------
+    >>> reader = FORMATS[SourceFormat.MARC21]
+    >>> for page, fraction in reader.file_pages(data, name="export.mrc", cursor={}, page_size=500):
+    ...     records = [reader.normalize(reader.read(item), source=source, member="m", raw=pointer)
+    ...                for item in page.records if item.error is None]
+    """
+
+    name: str = ""
+    """The format's name, as sources spell it (``marc21``)."""
+
+    def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
+        """Pages of raw records from a file's bytes, resuming at ``cursor`` (the last page's, or empty)."""
+        raise ConfigError(f"format {self.name!r} is harvested over OAI-PMH, not read from a file")
+
+    def server_pages(self, client: OaiPmhClient, source: Source, checkpoint: Checkpoint) -> Iterator[RawPage]:
+        """Pages of raw records listed by an OAI-PMH server, resuming at the checkpoint's cursor."""
+        raise ConfigError(f"source {source.id!r}: format {self.name!r} needs the marc-file or kbart-file protocol")
+
+    def read(self, item: RawRecord) -> RawRecord:
+        """The item ready to normalize: one left unparsed while paging is parsed now (``RecordError`` if it
+        cannot be); any other comes back as it is."""
+        return item
+
+    @abstractmethod
+    def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
+        """The item (as :meth:`read` gives it) as a :class:`~consortium.models.Record`; ``RecordError`` (or a
+        pydantic ``ValidationError``) when it cannot be normalized."""

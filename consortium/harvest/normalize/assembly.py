@@ -1,0 +1,135 @@
+"""One builder of :class:`~consortium.models.Record` for every MARC format: the format says where each part is.
+
+A :class:`MarcDialect` (MARC21, UNIMARC) answers for one record what its id, title, publication, year, language,
+identifiers, resource format, authors, subjects, classifications and holdings are; :meth:`MarcDialect.normalize`
+reads them in that order (so that the first problem found names its field) and assembles the record.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+from consortium.errors import RecordError
+from consortium.harvest.normalize.common import FieldIndex, series_statement, subfield, tagged
+from consortium.harvest.normalize.text import clean, page_count
+from consortium.models import Classification, Record, ResourceFormat
+
+if TYPE_CHECKING:
+    from consortium.harvest.normalize.common import MarcFields
+    from consortium.models import ClassScheme, Holding, Identifier, RawPointer
+
+__all__ = ["MarcDialect", "add_classification"]
+
+_ONLINE = (ResourceFormat.EBOOK, ResourceFormat.EJOURNAL, ResourceFormat.WEB)
+
+
+def add_classification(found: list[Classification], scheme: ClassScheme, code: str | None) -> None:
+    """Add the class number, cleaned, unless it is empty or already there."""
+    code = clean(code)
+    if code:
+        item = Classification(scheme=scheme, code=code)
+        if item not in found:
+            found.append(item)
+
+
+class MarcDialect(ABC):
+    """Where one MARC format keeps each part of a bibliographic record.
+
+    Example
+    -------
+    >>> record = MARC21.normalize(marc, member="riverside", source_id="catalogue", raw=pointer)
+    """
+
+    missing_id: str
+    """The error when the record has no id of its own (and none is given)."""
+    edition_tag: str
+    """The edition statement's field ($a)."""
+    extent_tag: str
+    """The physical description's field ($a, the page count read from it)."""
+    series_fields: tuple[tuple[str, str], ...]
+    """``(tag, title subfield code)`` of the series statements, in order of preference."""
+
+    @abstractmethod
+    def local_id(self, marc: MarcFields) -> str | None:
+        """The member's id of the record, if it has one."""
+
+    @abstractmethod
+    def title(self, marc: MarcFields) -> tuple[str, str | None]:
+        """Title and subtitle; :class:`RecordError` naming the field when there is none."""
+
+    @abstractmethod
+    def publication(self, marc: MarcFields) -> tuple[str | None, str | None]:
+        """Publisher name and date statement."""
+
+    @abstractmethod
+    def year(self, marc: MarcFields, date_statement: str | None) -> int | None:
+        """The publication year, from coded data first, else the date statement."""
+
+    @abstractmethod
+    def language(self, marc: MarcFields) -> str | None: ...
+
+    @abstractmethod
+    def identifiers(self, marc: MarcFields) -> list[Identifier]: ...
+
+    @abstractmethod
+    def resource_format(self, marc: MarcFields) -> ResourceFormat: ...
+
+    @abstractmethod
+    def authors(self, marc: MarcFields) -> list[str]: ...
+
+    @abstractmethod
+    def subjects(self, marc: MarcFields) -> list[str]: ...
+
+    @abstractmethod
+    def classifications(self, marc: MarcFields) -> list[Classification]: ...
+
+    @abstractmethod
+    def holdings(self, marc: MarcFields, member: str, default_location: str | None, online: bool) -> list[Holding]:
+        """The member's holdings; ``online`` says the resource is electronic (no shelf holding is made up)."""
+
+    def normalize(
+        self,
+        marc: MarcFields,
+        *,
+        member: str,
+        source_id: str,
+        raw: RawPointer,
+        local_id: str | None = None,
+        default_location: str | None = None,
+    ) -> Record:
+        """Normalize one record; ``local_id`` overrides the record's own id (an OAI-PMH identifier, say)."""
+        fields = FieldIndex.of(marc)  # read by tag a score of times below
+        record_id = local_id or self.local_id(fields)
+        if not record_id:
+            raise RecordError(self.missing_id)
+        title, subtitle = self.title(fields)
+        publisher, date_statement = self.publication(fields)
+        year = self.year(fields, date_statement)
+        language = self.language(fields)
+        identifiers = self.identifiers(fields)
+        resource_format = self.resource_format(fields)
+        authors = self.authors(fields)
+        series, series_number = series_statement(fields, *self.series_fields)
+        subjects = self.subjects(fields)
+        return Record(
+            member=member,
+            local_id=record_id,
+            source_id=source_id,
+            format=resource_format,
+            title=title,
+            subtitle=subtitle,
+            authors=authors,
+            publisher=publisher,
+            year=year,
+            language=language,
+            edition=next((clean(subfield(f, "a")) for f in tagged(fields, self.edition_tag)), None),
+            series=series,
+            series_number=series_number,
+            pages=next((page_count(subfield(f, "a")) for f in tagged(fields, self.extent_tag)), None),
+            identifiers=identifiers,
+            subjects=subjects,
+            classifications=self.classifications(fields),
+            holdings=self.holdings(fields, member, default_location, resource_format in _ONLINE),
+            raw=raw,
+        )
