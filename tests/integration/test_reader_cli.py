@@ -121,6 +121,16 @@ def test_consent_withdrawal_and_prompt_errors(hub: Path) -> None:
     assert twice.returncode != 0 and "exists already" in twice.stderr
 
 
+def test_an_email_subscription_refuses_what_is_not_one_address(hub: Path) -> None:
+    ok(hub, "reader", "create", "r-fay", "--member", "riverside", "--consent", "push")
+    for address in ("fay@example.org, gus@example.net", "fay@example.org\r\nBcc: everyone@example.org"):
+        done = cli(hub, "push", "subscribe", "r-fay", "interested_new", "--channel", "email", "--email", address)
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        [line] = done.stderr.splitlines()
+        assert line.startswith("Error: invalid subscription to interested_new: field 'email': not one email address")
+    assert ok(hub, "push", "subscriptions", "r-fay") == []
+
+
 def test_interests_declared_and_removed(hub: Path) -> None:
     ok(hub, "reader", "create", "r-dan", "--member", "riverside")
     declared = ok(hub, "reader", "interest", "r-dan", "--declare", "class:clc:TP312", "--weight", "7")
