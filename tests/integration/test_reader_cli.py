@@ -131,6 +131,16 @@ def test_an_email_subscription_refuses_what_is_not_one_address(hub: Path) -> Non
     assert ok(hub, "push", "subscriptions", "r-fay") == []
 
 
+def test_an_event_in_the_future_is_refused_in_one_line(hub: Path) -> None:
+    ok(hub, "reader", "create", "r-hal", "--member", "riverside", "--consent", "personalization")
+    args = ("reader", "event", "r-hal", "--type", "search", "--query", "poetry", "--at", "2999-01-01T00:00:00+00:00")
+    done = cli(hub, *args)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("Error: ") and "in the future" in line
+    assert ok(hub, "reader", "export", "r-hal")["events"] == []
+
+
 def test_interests_declared_and_removed(hub: Path) -> None:
     ok(hub, "reader", "create", "r-dan", "--member", "riverside")
     declared = ok(hub, "reader", "interest", "r-dan", "--declare", "class:clc:TP312", "--weight", "7")

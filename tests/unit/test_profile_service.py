@@ -15,11 +15,11 @@ from consortium.adapters.memory.clock import ManualClock
 from consortium.adapters.memory.consent import InMemoryConsentLedger
 from consortium.adapters.memory.keys import InMemoryKeyService
 from consortium.adapters.memory.profiles import InMemoryProfileStore
-from consortium.errors import NotFoundError
+from consortium.errors import NotFoundError, ValidationError
 from consortium.profiles.consent import ConsentError, Purpose, load_consent_policy
 from consortium.profiles.crypto import EnvelopeCipher
 from consortium.profiles.kinds import EVENT, INTERESTS
-from consortium.profiles.models import Actor, AuditAction, Processing, ReaderEvent
+from consortium.profiles.models import MAX_CLOCK_SKEW, Actor, AuditAction, Processing, ReaderEvent
 from consortium.profiles.ports import DecryptionError
 from consortium.profiles.service import EventOutcome, ProfileService
 
@@ -74,6 +74,24 @@ def test_events_without_personalization_consent_are_dropped(tmp_path: Path) -> N
     service.grant("r1", Purpose.PERSONALIZATION)
     assert service.record_event("r1", search("e1"), READER) is EventOutcome.STORED
     assert [e.event_id for e in service.events("r1", READER)] == ["e1"]
+
+
+def test_an_event_dated_in_the_future_is_refused_beyond_the_clock_skew(tmp_path: Path) -> None:
+    service, store, clock = make(tmp_path)
+    service.create_reader("r1", "riverside", [Purpose.PERSONALIZATION])
+    far = search("far", at=dt.datetime(2999, 1, 1, tzinfo=dt.UTC), query="class:clc:TP312")
+    with pytest.raises(ValidationError, match=r"field 'at'.* in the future.* 5 minutes"):
+        service.record_event("r1", far, READER)
+    just_over = search("over", at=T0 + MAX_CLOCK_SKEW + dt.timedelta(seconds=1))
+    with pytest.raises(ValidationError, match="in the future"):
+        service.record_event("r1", just_over, READER)
+    assert store.items("r1", EVENT) == []  # type: ignore[attr-defined]
+    assert service.get_interests("r1", READER) is None  # nothing learned from it either
+
+    within = search("skewed", at=T0 + MAX_CLOCK_SKEW)  # a device clock a little ahead
+    assert service.record_event("r1", within, READER) is EventOutcome.STORED
+    clock.now = dt.datetime(2999, 1, 1, tzinfo=dt.UTC)
+    assert service.record_event("r1", far, READER) is EventOutcome.STORED  # once it is no longer the future
 
 
 def test_repeated_event_id_is_ignored(tmp_path: Path) -> None:
