@@ -141,6 +141,39 @@ def test_an_event_in_the_future_is_refused_in_one_line(hub: Path) -> None:
     assert ok(hub, "reader", "export", "r-hal")["events"] == []
 
 
+def test_an_events_file_reports_bad_lines_by_number_and_records_the_rest(hub: Path, tmp_path: Path) -> None:
+    ok(hub, "reader", "create", "r-ida", "--member", "riverside", "--consent", "personalization")
+    now = dt.datetime.now(dt.UTC)
+
+    def line(event_id: str, query: str = "poetry", at: dt.datetime = now) -> bytes:
+        return json.dumps({"event_id": event_id, "type": "search", "at": at.isoformat(), "query": query}).encode()
+
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(
+        b"\n".join(
+            [
+                line("e1"),
+                line("e2", "caf\u00e9").replace(b"\\u00e9", b"\xe9"),  # Latin-1, not UTF-8
+                line("e3"),
+                line("e4", at=dt.datetime(2999, 1, 1, tzinfo=dt.UTC)),
+                line("e5", "红楼梦"),
+            ]
+        )
+        + b"\n"
+    )
+    done = cli(hub, "reader", "events", "r-ida", str(events), "--json")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    report = json.loads(done.stdout)
+    assert report["stored"] == 3
+    assert [bad["line"] for bad in report["invalid"]] == [2, 4]
+    assert "UTF-8" in report["invalid"][0]["reason"] and "in the future" in report["invalid"][1]["reason"]
+    assert sorted(e["event_id"] for e in ok(hub, "reader", "export", "r-ida")["events"]) == ["e1", "e3", "e5"]
+
+    text = cli(hub, "reader", "events", "r-ida", str(events))
+    assert text.stdout.strip() == "0 stored, 0 dropped, 3 duplicate, 2 invalid"
+    assert [row.split(":")[0] for row in text.stderr.splitlines()] == ["line 2", "line 4"]
+
+
 def test_interests_declared_and_removed(hub: Path) -> None:
     ok(hub, "reader", "create", "r-dan", "--member", "riverside")
     declared = ok(hub, "reader", "interest", "r-dan", "--declare", "class:clc:TP312", "--weight", "7")
