@@ -227,16 +227,23 @@ def reader_export(container: Container, reader_id: str, as_json: bool) -> None:
 @json_option()
 @click.pass_obj
 def reader_erase(container: Container, reader_id: str, as_json: bool) -> None:
-    """Erase the reader at once (no confirmation): their key, every encrypted item and their consent history."""
+    """Erase the reader at once (no confirmation): their key, every encrypted item and their consent history. The
+    audit trail (no data in it) is kept under a random pseudonym, printed: a new reader given the same id starts
+    with an empty one."""
     service = container.profiles
     counts = service.item_counts(reader_id)
     consents = len(service.consent_history(reader_id))
-    service.erase(reader_id, LIBRARIAN)
-    data = {"reader_id": reader_id, "erased": {"key": 1, **counts, "consent_events": consents}}
+    kept_as = service.erase(reader_id, LIBRARIAN)
+    data = {
+        "reader_id": reader_id,
+        "erased": {"key": 1, **counts, "consent_events": consents},
+        "audit_kept_as": kept_as,
+    }
 
     def text() -> None:
         items = ", ".join(f"{n} {kind}" for kind, n in counts.items())
         click.echo(f"erased reader {reader_id}: data key, {items or 'no items'}, {consents} consent events")
+        click.echo(f"the audit trail is kept under the pseudonym {kept_as} (note it with the erasure request)")
 
     emit(data, as_json, text)
 

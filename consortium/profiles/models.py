@@ -179,6 +179,12 @@ class AuditEntry(BaseModel):
     purpose: AuditPurpose
     at: AwareDatetime
 
+    def detached(self, pseudonym: str) -> AuditEntry:
+        """This entry under ``pseudonym``: the reader id replaced, and the actor id too where the reader acted
+        (what :meth:`~consortium.profiles.ports.ProfileStore.detach_audit` keeps of an erased reader's trail)."""
+        actor_id = pseudonym if self.actor_id == self.reader_id else self.actor_id
+        return self.model_copy(update={"reader_id": pseudonym, "actor_id": actor_id})
+
     @classmethod
     def of(
         cls,

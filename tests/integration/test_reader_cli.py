@@ -92,6 +92,7 @@ def test_a_reader_lives_and_is_erased(hub: Path) -> None:
 
     erased = ok(hub, "reader", "erase", "r-alice")
     assert erased["erased"]["event"] == len(hits) + 1
+    assert erased["audit_kept_as"].startswith("erased-")
 
     gone = cli(hub, "reader", "show", "r-alice")
     assert gone.returncode != 0
@@ -99,6 +100,14 @@ def test_a_reader_lives_and_is_erased(hub: Path) -> None:
     assert cli(hub, "reader", "export", "r-alice").returncode != 0
     for term in SECRET_TERMS:
         assert files_containing(hub, term.encode()) == []
+
+    # Someone new is given the same id: they see their own audit trail only, not the erased reader's.
+    ok(hub, "reader", "create", "r-alice", "--member", "lakeside")
+    audit = ok(hub, "reader", "export", "r-alice")["audit"]
+    assert [(entry["action"], entry["purpose"]) for entry in audit] == [
+        ("write", "account"),
+        ("export", "reader_request"),
+    ]
 
 
 def test_consent_withdrawal_and_prompt_errors(hub: Path) -> None:
