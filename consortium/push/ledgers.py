@@ -106,12 +106,12 @@ class PushLedgers:
         self, reader_id: str, service: ServiceId, actor: Actor, purpose: AuditPurpose
     ) -> Subscription | None:
         payload = self.vault.read_one(reader_id, SUBSCRIPTION, service.value, actor, purpose)
-        return None if payload is None else Subscription.model_validate(payload)
+        return None if payload is None else Subscription.from_stored(payload)
 
     def subscriptions(self, reader_id: str, actor: Actor, purpose: AuditPurpose) -> list[Subscription]:
         """The reader's subscriptions, active and ended, by service."""
         found = self.vault.read(reader_id, SUBSCRIPTION, actor, purpose)
-        return sorted((Subscription.model_validate(p) for p in found.values()), key=lambda s: s.service.value)
+        return sorted((Subscription.from_stored(p) for p in found.values()), key=lambda s: s.service.value)
 
     def save_subscription(
         self, reader_id: str, subscription: Subscription, actor: Actor, purpose: AuditPurpose
