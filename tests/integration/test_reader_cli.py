@@ -150,6 +150,12 @@ def test_an_event_in_the_future_is_refused_in_one_line(hub: Path) -> None:
     assert ok(hub, "reader", "export", "r-hal")["events"] == []
 
 
+def test_a_value_the_models_refuse_is_one_line_naming_the_field(hub: Path) -> None:
+    done = cli(hub, "reader", "create", "", "--member", "riverside")
+    assert done.returncode == 1 and "Traceback" not in done.stderr and "pydantic.dev" not in done.stderr
+    assert done.stderr.splitlines() == ["Error: Reader: field 'reader_id': String should have at least 1 character"]
+
+
 def test_an_events_file_reports_bad_lines_by_number_and_records_the_rest(hub: Path, tmp_path: Path) -> None:
     ok(hub, "reader", "create", "r-ida", "--member", "riverside", "--consent", "personalization")
     now = dt.datetime.now(dt.UTC)
