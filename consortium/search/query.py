@@ -141,7 +141,7 @@ class SearchQuery(BaseModel):
     def _year_order(cls, value: int | None, info: ValidationInfo) -> int | None:
         first = info.data.get("year_from")
         if value is not None and first is not None and first > value:
-            raise ValueError(f"year_to {value} is before year_from {first}")
+            raise ValueError(f"{value} is before year_from {first}")
         return value
 
     @field_validator("page", mode="after")
@@ -173,12 +173,19 @@ class SearchQuery(BaseModel):
 
 
 def _invalid(exc: pydantic.ValidationError) -> InvalidQueryError:
+    """The error naming each bad parameter as a client sends it (``formats``, not pydantic's ``formats.0``), with
+    the position of a bad value in a list (``formats value 2``)."""
     problems = []
+    described = []
     for error in exc.errors():
-        field = ".".join(str(part) for part in error["loc"]) or "query"
-        problems.append((field, error["msg"].removeprefix("Value error, ")))
-    message = "; ".join(f"{field}: {msg}" for field, msg in problems)
-    return InvalidQueryError(f"invalid search: {message}", field=problems[0][0], problems=problems)
+        names = [str(part) for part in error["loc"] if not isinstance(part, int)]
+        positions = [part for part in error["loc"] if isinstance(part, int)]
+        field = ".".join(names) or "query"
+        where = field + "".join(f" value {position + 1}" for position in positions)
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append((field, message))
+        described.append(f"{where}: {message}")
+    return InvalidQueryError(f"invalid search: {'; '.join(described)}", field=problems[0][0], problems=problems)
 
 
 class SearchHit(BaseModel):

@@ -47,8 +47,8 @@ def test_parse_query_string_reads_fields_filters_and_phrases() -> None:
         ({"languages": ["english"]}, "languages"),
         ({"classes": ["clc:TP"]}, "classes"),
         ({"classes": ["dewey:500"]}, "classes"),
-        ({"formats": ["scroll"]}, "formats.0"),
-        ({"facets": ["colour"]}, "facets.0"),
+        ({"formats": ["book", "scroll"]}, "formats"),
+        ({"facets": ["colour"]}, "facets"),
         ({"sort": "random"}, "sort"),
         ({"colour": "red"}, "colour"),
     ],
@@ -58,6 +58,15 @@ def test_invalid_queries_name_the_field(params: dict[str, Any], field: str) -> N
         SearchQuery.from_params(params)
     assert caught.value.details["field"] == field
     assert field in str(caught.value)
+
+
+def test_invalid_queries_say_it_in_the_clients_terms() -> None:
+    with pytest.raises(InvalidQueryError) as caught:
+        SearchQuery.from_params({"formats": ["book", "scroll"], "year_from": 2017, "year_to": 2010})
+    message = str(caught.value)
+    assert "formats value 2: Input should be 'book'" in message
+    assert "year_to: 2010 is before year_from 2017" in message
+    assert "formats.1" not in message and "year_to: year_to" not in message
 
 
 def test_parse_query_string_rejects_a_bad_year() -> None:
