@@ -68,6 +68,7 @@ def run(container: Container, once: bool, as_json: bool) -> None:
     """Run the hub on this machine: harvest every member (clustering and indexing as it goes) and report what
     was harvested and how it deduplicated; then, unless --once, keep running the scheduled jobs (harvest every
     6 hours, the push job every hour, the retention purge every day) until interrupted."""
+    container.check_key_location()  # a refusal comes before any work, not at the first reader an hour later
     data, lines = _summary(container, harvest_all(container))
     emit(data, as_json, lambda: click.echo("\n".join(lines)))
     if not once:

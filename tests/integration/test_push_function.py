@@ -47,6 +47,7 @@ def text(response: Any) -> str:
 @pytest.fixture
 def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PushApi]:
     monkeypatch.setenv("CONSORTIUM_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("CONSORTIUM_KEY_DIR", str(tmp_path / "keys"))
     monkeypatch.delenv("CONSORTIUM_PUSH_QUEUE_URL", raising=False)
     with serve("push", PushApi) as api:
         yield api
