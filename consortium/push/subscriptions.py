@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import logging
 import secrets
 from typing import TYPE_CHECKING
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
     from consortium.push.ledgers import PushLedgers
     from consortium.push.urls import HubUrls
 
-__all__ = ["Subscriptions"]
+__all__ = ["UNKNOWN_TOKEN", "Subscriptions", "UnknownTokenError"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +38,27 @@ def _new_token(reader_id: str) -> str:
     return f"{owner}.{secrets.token_urlsafe(32)}"
 
 
+class UnknownTokenError(NotFoundError):
+    """A private token that opens nothing: malformed, revoked, never made, of an unknown reader, or (for a feed)
+    of a subscription not delivered as a feed. Every such token gets the same message, so that an answer never
+    tells whether a reader exists."""
+
+    def __init__(self) -> None:
+        super().__init__(UNKNOWN_TOKEN)
+
+
+UNKNOWN_TOKEN = "no such feed or link"
+"""The one message of :class:`UnknownTokenError`."""
+
+
 def _token_owner(token: str) -> str:
     owner, dot, secret = token.partition(".")
     if not dot or not owner or len(secret) < 32:
-        raise NotFoundError("no such feed or link (the token is malformed)")
+        raise UnknownTokenError
     try:
         return base64.urlsafe_b64decode(owner + "=" * (-len(owner) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError) as exc:
-        raise NotFoundError("no such feed or link (the token is malformed)") from exc
+        raise UnknownTokenError from exc
 
 
 class Subscriptions:
@@ -115,21 +127,16 @@ class Subscriptions:
         """The reader's subscriptions, active and ended, by service."""
         return self._ledgers.subscriptions(reader_id, actor, Processing.READER_REQUEST)
 
-    def by_token(self, token: str) -> tuple[str, Subscription]:
-        """The reader and the active subscription a private token belongs to; :class:`NotFoundError` for a
-        malformed, revoked or unknown token."""
+    def by_token(self, token: str, channel: Channel | None = None) -> tuple[str, Subscription]:
+        """The reader and the active subscription (delivered by ``channel``, when given) a private token belongs
+        to; :class:`UnknownTokenError` for a malformed, revoked or unknown token (one message for all, and no
+        audit entry: only a match is audited)."""
         reader_id = _token_owner(token)
-        actor = Actor(actor_id=reader_id, role=ActorRole.READER)
-        try:
-            subscriptions = self.subscriptions(reader_id, actor)
-        except NotFoundError as exc:
-            raise NotFoundError("no such feed or link") from exc
-        for subscription in subscriptions:
-            if subscription.token and hmac.compare_digest(subscription.token.encode(), token.encode()):
-                if not subscription.active:
-                    break
-                return reader_id, subscription
-        raise NotFoundError("no such feed or link (revoked, or never made)")
+        reader = Actor(actor_id=reader_id, role=ActorRole.READER)
+        subscription = self._ledgers.subscription_with_token(reader_id, token, reader, channel)
+        if subscription is None:
+            raise UnknownTokenError
+        return reader_id, subscription
 
     def feed_url(self, token: str) -> str:
         return self._urls.feed(token)
@@ -139,9 +146,7 @@ class Subscriptions:
 
     def feed(self, token: str) -> bytes:
         """The Atom feed of the subscription the token belongs to: what was pushed through it, newest first."""
-        reader_id, subscription = self.by_token(token)
-        if subscription.channel is not Channel.ATOM:
-            raise NotFoundError("no such feed (this subscription is not delivered as a feed)")
+        reader_id, subscription = self.by_token(token, Channel.ATOM)
         reader = Actor(actor_id=reader_id, role=ActorRole.READER)
         sent = sorted(
             (

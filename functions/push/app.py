@@ -10,7 +10,9 @@ other functions.
 Authentication is configured at deploy time by the CDK stack, not here. The reader routes act as the caller
 :func:`~consortium.http.identity.caller_actor` names (a reader authorized by API Gateway acts only on their own id).
 The token routes (``/push/feeds/{token}``, ``/push/unsubscribe/{token}``) need no login: the token is the
-credential.
+credential. Every token that opens nothing gets the same 404 (``no such feed or link``) and writes nothing in any
+reader's audit log; :data:`TOKEN_LOOKUPS` answers 429 with ``Retry-After`` to an address after too many of them
+(its state lives in this Lambda container's memory: see :mod:`consortium.http.limits`).
 
 The job
     :func:`push_schedule` is what EventBridge Scheduler invokes (see
@@ -35,12 +37,14 @@ from pydantic import Field
 
 from consortium.http import (
     ONE_CLICK,
+    FailedLookupLimit,
     LambdaContainer,
     RequestBody,
     Text,
     caller_actor,
     field_errors,
     http_errors,
+    limit_failed_lookups,
     one_click,
     parse_body,
     private_page,
@@ -59,6 +63,9 @@ if TYPE_CHECKING:
 app = Chalice(app_name="consortium-push")
 logger = logging.getLogger(__name__)
 container = LambdaContainer()
+TOKEN_LOOKUPS = FailedLookupLimit()
+"""Failed token lookups, per client address and overall, in this container (the defaults of
+:class:`~consortium.http.limits.FailedLookupLimit`)."""
 
 
 # -- bodies and events
@@ -240,15 +247,18 @@ def delete_from_inbox(reader_id: str, digest_id: str) -> Response:
 
 @app.route("/push/feeds/{token}", methods=["GET"])
 @http_errors
+@limit_failed_lookups(app, TOKEN_LOOKUPS)
 def feed(token: str) -> Response:
     return private_response(service().feed(token).decode("utf-8"), "application/atom+xml; charset=utf-8")
 
 
 @app.route("/push/unsubscribe/{token}", methods=["GET"])
 @http_errors
+@limit_failed_lookups(app, TOKEN_LOOKUPS)
 def unsubscribe_page(token: str) -> Response:
     """A confirmation page with a form that POSTs back here. Opening the link changes nothing: mail scanners and
-    link previews follow links, and must not unsubscribe anyone. A revoked or unknown token is a 404."""
+        link previews follow links, and must not unsubscribe anyone. A revoked or unknown token is a 404 (the same
+    for every token that opens nothing)."""
     _, subscription = service().by_token(token)
     info = CATALOGUE[subscription.service]
     content = (
@@ -268,6 +278,7 @@ def unsubscribe_page(token: str) -> Response:
     content_types=["application/x-www-form-urlencoded", "multipart/form-data"],
 )
 @http_errors
+@limit_failed_lookups(app, TOKEN_LOOKUPS)
 def unsubscribe_one_click(token: str) -> Response:
     """RFC 8058 one-click unsubscribe: a POST whose body is ``List-Unsubscribe=One-Click`` (the mail client's,
     or the confirmation page's form)."""

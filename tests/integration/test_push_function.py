@@ -178,6 +178,32 @@ def test_get_unsubscribe_only_asks_and_post_one_click_unsubscribes(api: PushApi)
     assert api.raw("post", f"/push/unsubscribe/{token}", "List-Unsubscribe=One-Click", form).status_code == 404
 
 
+def test_junk_tokens_get_one_answer_write_no_audit_and_are_limited(api: PushApi) -> None:
+    api.reader("r1")
+    _, created = api.call("put", "/readers/r1/subscriptions/interested_new", {"channel": "atom"})
+    owner, _, secret = created["token"].partition(".")
+    logged = len(api.hub.profiles.export("r1", READER)["audit"])
+    form = "application/x-www-form-urlencoded"
+
+    answers = set()
+    for junk in (f"{owner}.{'x' * 43}", f"bm9ib2R5.{secret}", "junk"):  # r1's id, then "nobody", then no id at all
+        for response in (
+            api.raw("get", f"/push/feeds/{junk}"),
+            api.raw("get", f"/push/unsubscribe/{junk}"),
+            api.raw("post", f"/push/unsubscribe/{junk}", "List-Unsubscribe=One-Click", form),
+        ):
+            assert response.status_code == 404
+            answers.add(json.loads(response.body)["Message"])
+    assert answers == {"no such feed or link"}
+    audit = api.hub.profiles.export("r1", READER)["audit"]
+    assert len(audit) == logged + 1  # the export itself, nothing for the junk
+
+    statuses = [api.raw("get", f"/push/feeds/{owner}.{n:043}").status_code for n in range(30)]
+    assert 429 in statuses and set(statuses) == {404, 429}
+    limited = api.raw("get", f"/push/feeds/{created['token']}")
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+
+
 def test_without_the_push_consent_subscribing_is_403(api: PushApi) -> None:
     api.reader("r2", consents=(Purpose.PERSONALIZATION,))
     status, error = api.call("put", "/readers/r2/subscriptions/interested_new", {"channel": "inbox"})
