@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import logging
 import secrets
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from consortium.profiles.consent import Purpose
 from consortium.profiles.models import Actor, ActorRole, Processing
 from consortium.push.atom import FeedEntry, atom_feed
 from consortium.push.models import Channel, Frequency, ServiceId, Subscription
+from consortium.push.planner import MAX_LOOKBACK
 from consortium.push.render import SERVICE_NAMES
 from consortium.push.services import CATALOGUE
 from consortium.search.query import parse_query_string
@@ -79,18 +81,33 @@ class Subscriptions:
         max_items: int = 10,
         query: str | None = None,
         email: str | None = None,
+        since: dt.timedelta | None = None,
     ) -> tuple[Subscription, str]:
         """Subscribe (or change a subscription): returns it and its new private token (feed URL, unsubscribe
-        link; an earlier token stops working). Needs the ``push`` consent."""
+        link; an earlier token stops working). Needs the ``push`` consent.
+
+        A new subscription's window starts now: its first digest holds only works new from now on. With
+        ``since`` (at most :data:`~consortium.push.planner.MAX_LOOKBACK`) the window starts that long ago
+        instead, so the first digest, due at once when ``since`` spans a period of the frequency, brings the
+        recent works; works already pushed to the reader are never pushed again."""
         service = ServiceId(service)
         info = CATALOGUE[service]
         if not info.available:
             raise ValidationError(f"the service {service.value} is not available yet: {info.description_en}")
         if query is not None:
             parse_query_string(query)  # a saved search that does not parse is refused now, not at every run
+        if since is not None and not dt.timedelta(0) < since <= MAX_LOOKBACK:
+            raise ValidationError(
+                f"a first window reaches back more than nothing and at most {MAX_LOOKBACK.days} days",
+                since=str(since),
+            )
         now = self._clock()
         old = self._ledgers.subscription(reader_id, service, actor, Purpose.PUSH)
         token = _new_token(reader_id)
+        if since is not None:
+            window_start = now - since
+        else:
+            window_start = old.last_digest_at if old and old.active else now
         try:
             subscription = Subscription(
                 service=service,
@@ -100,7 +117,7 @@ class Subscriptions:
                 query=query,
                 email=email,
                 created_at=old.created_at if old else now,
-                last_digest_at=old.last_digest_at if old and old.active else now,
+                last_digest_at=window_start,
                 token=token,
             )
         except ValueError as exc:

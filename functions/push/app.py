@@ -27,6 +27,7 @@ The job
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import html
 import logging
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,7 @@ from consortium.http import (
 from consortium.ports import system_clock
 from consortium.push.fanout import JobRequest, run_shards, start_run
 from consortium.push.models import MAX_ITEMS_LIMIT, Channel, Frequency, ItemAction, MuteKind, ServiceId
+from consortium.push.planner import MAX_LOOKBACK
 from consortium.push.services import CATALOGUE
 
 if TYPE_CHECKING:
@@ -80,6 +82,9 @@ class SubscriptionBody(RequestBody):
     max_items: int = Field(default=10, ge=1, le=MAX_ITEMS_LIMIT)
     query: Text | None = None
     email: Text | None = None
+    first_window_days: int | None = Field(default=None, ge=1, le=MAX_LOOKBACK.days)
+    """Start the first digest's window this many days ago (its first digest then brings the recent works);
+    omitted: it starts now."""
 
 
 class ItemActionBody(RequestBody):
@@ -163,6 +168,7 @@ def subscribe(reader_id: str, service_name: str) -> dict[str, Any]:
         max_items=body.max_items,
         query=body.query,
         email=body.email,
+        since=dt.timedelta(days=body.first_window_days) if body.first_window_days else None,
     )
     return {"reader_id": reader_id, **_subscription_view(subscription, token)}
 

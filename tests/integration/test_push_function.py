@@ -204,6 +204,23 @@ def test_junk_tokens_get_one_answer_write_no_audit_and_are_limited(api: PushApi)
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
 
 
+def test_a_new_subscription_may_start_with_the_recent_works(api: PushApi) -> None:
+    api.reader("r1")
+    api.hub.profiles.declare_interest("r1", "class:clc:TP312", READER)
+    add_new_works(api, dt.datetime.now(dt.UTC) - dt.timedelta(days=10))
+    status, created = api.call(
+        "put", "/readers/r1/subscriptions/new_in_class", {"channel": "inbox", "first_window_days": 30}
+    )
+    assert status == 200, created
+    assert api.hub.push.run().as_dict()["digests_planned"] == 1  # due at once, not in a week
+    status, inbox = api.call("get", "/readers/r1/push/inbox")
+    assert [item["title"] for item in inbox["digests"][0]["digest"]["items"]] == ["Programming in Rust"]
+    status, error = api.call(
+        "put", "/readers/r1/subscriptions/new_in_class", {"channel": "inbox", "first_window_days": 400}
+    )
+    assert status == 400 and "first_window_days" in error["Message"]
+
+
 def test_without_the_push_consent_subscribing_is_403(api: PushApi) -> None:
     api.reader("r2", consents=(Purpose.PERSONALIZATION,))
     status, error = api.call("put", "/readers/r2/subscriptions/interested_new", {"channel": "inbox"})
