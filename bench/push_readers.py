@@ -76,7 +76,7 @@ def run(readers: int, events: int) -> dict[str, float | int]:
             profiles.create_reader(reader_id, "riverside", [Purpose.PERSONALIZATION, Purpose.PUSH])
             push.subscribe(reader_id, ServiceId.INTERESTED_NEW, Channel.INBOX, actor=READER)
             for e in range(events):
-                at = START + dt.timedelta(hours=e)
+                at = START - dt.timedelta(hours=events - e)  # the past: the hub refuses future events
                 kind = EventType.BORROW if e % 3 == 0 else EventType.VIEW
                 event = ReaderEvent(event_id=f"e{e}", type=kind, at=at, cluster_id=f"w{(r * 7 + e) % WORKS:05d}")
                 profiles.record_event(reader_id, event, READER)

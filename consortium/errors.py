@@ -7,6 +7,11 @@ status codes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pydantic
+
 __all__ = [
     "ConfigError",
     "ConflictError",
@@ -16,6 +21,7 @@ __all__ = [
     "StorageError",
     "UpstreamError",
     "ValidationError",
+    "field_errors",
 ]
 
 
@@ -70,3 +76,19 @@ class StorageError(ConsortiumError):
     """A store or archive failed to read or write."""
 
     retryable = True
+
+
+def field_errors(exc: pydantic.ValidationError) -> str:
+    """``field 'a.b': reason; ...`` for every error of a model that did not validate, on one line.
+
+    Examples
+    --------
+    >>> field_errors(exc)  # a body {"accept": "maybe"} for a model with ``accept: bool``
+    "field 'accept': Input should be a valid boolean, unable to interpret input"
+    """
+    clauses = []
+    for item in exc.errors():
+        msg = item["msg"].removeprefix("Value error, ")
+        loc = ".".join(str(part) for part in item["loc"])
+        clauses.append(f"field {loc!r}: {msg}" if loc else msg)
+    return "; ".join(clauses)

@@ -200,7 +200,8 @@ def _describe(error: pydantic.ValidationError, data: dict[str, object]) -> str:
                     where = f"member {member_id!r}"
                 if rest:
                     where += f", field {'.'.join(str(p) for p in rest)!r}"
-        lines.append(f"{where}: {item['msg']}")
+        msg = item["msg"].removeprefix("Value error, ")
+        lines.append(f"{where}: {msg}" if where else msg)
     return "; ".join(lines)
 
 

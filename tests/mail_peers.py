@@ -13,7 +13,11 @@ from consortium.push.models import Channel, Digest, DigestItem, ServiceId
 from consortium.push.render import DigestLinks, email_message
 
 T0 = datetime(2025, 3, 8, 6, 0, tzinfo=UTC)
-UNSUBSCRIBE = "https://portal.example/unsubscribe/tok-123"
+UNSUBSCRIBE = (
+    "https://hub.riverside-consortium.example/push/unsubscribe/"
+    "cmVhZGVyLTIwMjYtMDAwNDI.Zk3q9Xw1tR7mB2yLc8HvN0sPaD4gUe6jK5oQiWzAbYx"
+)
+"""A one-click unsubscribe link as the hub makes them: the reader's id and a 43-character secret (32 bytes)."""
 LINKS = DigestLinks(UNSUBSCRIBE, None, "https://portal.example/works/{cluster_id}")
 SENDER = "push@riverside.example"
 RECIPIENT = "reader@example.org"

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+import pydantic
 
-from consortium.errors import ConsortiumError
+from consortium.errors import ConsortiumError, field_errors
 from consortium.profiles.models import Actor, ActorRole
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ reader's request."""
 
 class HubGroup(click.Group):
     """The top command group: a :class:`~consortium.errors.ConsortiumError` raised by any command below it
-    stops the command with the error's message as one line on stderr (``Error: ...``) and exit status 1.
+    stops the command with the error's message as one line on stderr (``Error: ...``) and exit status 1; so does
+    a value one of the hub's models refuses (its fields named, :func:`~consortium.errors.field_errors`).
 
     It is the one place errors are mapped: commands let the hub's errors propagate.
 
@@ -44,6 +46,8 @@ class HubGroup(click.Group):
             return super().invoke(ctx)
         except ConsortiumError as exc:
             raise click.ClickException(str(exc)) from exc
+        except pydantic.ValidationError as exc:  # a value the hub's models refuse: name the field, not a dump
+            raise click.ClickException(f"{exc.title}: {field_errors(exc)}") from exc
 
 
 def json_option(help_text: str | None = None) -> Callable[[F], F]:

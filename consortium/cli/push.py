@@ -200,7 +200,7 @@ def push_run(container: Container, services: tuple[str, ...], dry_run: bool, for
         delivered = ", ".join(f"{n} by {channel}" for channel, n in data["delivered"].items()) or "none"
         click.echo(
             f"delivered: {delivered}; {data['items']} items; {data['skipped']} already sent; "
-            f"{data['retry_later']} to retry; {data['failed']} failed"
+            f"{data['retry_later']} to retry; {data['failed']} failed; {data['errors']} errors"
         )
 
     emit(data, as_json, text)

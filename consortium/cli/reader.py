@@ -12,6 +12,7 @@ import click
 import pydantic
 
 from consortium.cli.common import LIBRARIAN, emit, json_option
+from consortium.errors import ValidationError, field_errors
 from consortium.ports import system_clock
 from consortium.profiles.consent import Purpose
 from consortium.profiles.models import EventType, ReaderEvent
@@ -133,26 +134,37 @@ def reader_event(
 
 @reader.command("events")
 @click.argument("reader_id")
-@click.argument("events_file", type=click.File("r", encoding="utf-8"))
+@click.argument("events_file", type=click.File("rb"))
 @json_option()
 @click.pass_obj
-def reader_events(container: Container, *, reader_id: str, events_file: IO[str], as_json: bool) -> None:
-    """Record a file of the reader's events: JSON Lines, one event per line (the fields of `reader event`:
+def reader_events(container: Container, *, reader_id: str, events_file: IO[bytes], as_json: bool) -> None:
+    """Record a file of the reader's events: JSON Lines in UTF-8, one event per line (the fields of `reader event`:
     event_id, type, at, query, filters, cluster_id, rating, feedback), e.g. a loan history a member library
-    sends. Lines are recorded in order; a line that is not a valid event is reported with its number and reason
-    and the rest go on (the exit status is then 1). A repeated event id is recorded once, as always."""
+    sends. Lines are recorded in order; a line that is not a valid event (not UTF-8, not JSON, a field missing or
+    wrong, a time in the future) is reported with its number and reason and the rest go on (the exit status is
+    then 1). A repeated event id is recorded once, as always."""
+    service = container.profiles
+    service.vault.wrapped(reader_id)  # an unknown or erased reader stops here, before any line
     counts = dict.fromkeys(_OUTCOME_WORDS.values(), 0)
     invalid: list[dict[str, Any]] = []
-    for number, line in enumerate(events_file, start=1):
+    for number, raw in enumerate(events_file, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            invalid.append({"line": number, "reason": f"not UTF-8: byte 0x{raw[exc.start]:02x} at {exc.start + 1}"})
+            continue
+        if number == 1:
+            line = line.removeprefix("\ufeff")  # a byte order mark some editors write
         if not line.strip():
             continue
         try:
-            event = ReaderEvent.model_validate_json(line)
+            outcome = service.record_event(reader_id, ReaderEvent.model_validate_json(line), LIBRARIAN)
         except pydantic.ValidationError as exc:
-            reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'line'}: {e['msg']}" for e in exc.errors())
-            invalid.append({"line": number, "reason": reasons})
+            invalid.append({"line": number, "reason": field_errors(exc)})
             continue
-        outcome = container.profiles.record_event(reader_id, event, LIBRARIAN)
+        except ValidationError as exc:
+            invalid.append({"line": number, "reason": str(exc)})
+            continue
         counts[_OUTCOME_WORDS[outcome]] += 1
     data = {"reader_id": reader_id, **counts, "invalid": invalid}
 
@@ -215,16 +227,23 @@ def reader_export(container: Container, reader_id: str, as_json: bool) -> None:
 @json_option()
 @click.pass_obj
 def reader_erase(container: Container, reader_id: str, as_json: bool) -> None:
-    """Erase the reader at once (no confirmation): their key, every encrypted item and their consent history."""
+    """Erase the reader at once (no confirmation): their key, every encrypted item and their consent history. The
+    audit trail (no data in it) is kept under a random pseudonym, printed: a new reader given the same id starts
+    with an empty one."""
     service = container.profiles
     counts = service.item_counts(reader_id)
     consents = len(service.consent_history(reader_id))
-    service.erase(reader_id, LIBRARIAN)
-    data = {"reader_id": reader_id, "erased": {"key": 1, **counts, "consent_events": consents}}
+    kept_as = service.erase(reader_id, LIBRARIAN)
+    data = {
+        "reader_id": reader_id,
+        "erased": {"key": 1, **counts, "consent_events": consents},
+        "audit_kept_as": kept_as,
+    }
 
     def text() -> None:
         items = ", ".join(f"{n} {kind}" for kind, n in counts.items())
         click.echo(f"erased reader {reader_id}: data key, {items or 'no items'}, {consents} consent events")
+        click.echo(f"the audit trail is kept under the pseudonym {kept_as} (note it with the erasure request)")
 
     emit(data, as_json, text)
 

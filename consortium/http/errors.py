@@ -13,6 +13,7 @@ import pydantic
 from chalice.app import BadRequestError, ChaliceViewError, ConflictError, ForbiddenError, NotFoundError
 
 from consortium import errors
+from consortium.errors import field_errors
 from consortium.profiles.consent import ConsentError
 
 if TYPE_CHECKING:
@@ -31,22 +32,6 @@ STATUS: dict[type[Exception], Callable[[str], ChaliceViewError]] = {
     errors.ConflictError: ConflictError,
 }
 """Which error becomes which HTTP error (the first base class found, in this order); any other error is a 500."""
-
-
-def field_errors(exc: pydantic.ValidationError) -> str:
-    """``field 'a.b': reason; ...`` for every error of a body or event that did not validate.
-
-    Examples
-    --------
-    >>> field_errors(exc)  # a body {"accept": "maybe"} for a model with ``accept: bool``
-    "field 'accept': Input should be a valid boolean, unable to interpret input"
-    """
-    clauses = []
-    for item in exc.errors():
-        msg = item["msg"].removeprefix("Value error, ")
-        loc = ".".join(str(part) for part in item["loc"])
-        clauses.append(f"field {loc!r}: {msg}" if loc else msg)
-    return "; ".join(clauses)
 
 
 def as_http_error(exc: Exception) -> ChaliceViewError:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from consortium.errors import ConsortiumError, NotFoundError
+from consortium.errors import ConsortiumError, NotFoundError, ValidationError
 from consortium.profiles import drift
 from consortium.profiles.consent import Purpose
 from consortium.profiles.interest_keys import keys_for_cluster, keys_for_search
@@ -30,7 +30,7 @@ from consortium.profiles.interests import (
     top_interests,
 )
 from consortium.profiles.kinds import EVENT, INTERESTS, PROMPT
-from consortium.profiles.models import AuditAction, EventType, Processing, ReaderEvent
+from consortium.profiles.models import MAX_CLOCK_SKEW, AuditAction, EventType, Processing, ReaderEvent
 from consortium.profiles.vault import ONE, pseudonym
 from consortium.search.query import SearchQuery, parse_query_string
 
@@ -104,9 +104,18 @@ class Learning:
     def record_event(self, reader_id: str, event: ReaderEvent, actor: Actor) -> EventOutcome:
         """Store the event, encrypted, if the reader has granted personalization; otherwise drop it. A stored
         event updates the learned interests, then drift is checked. An event id already stored is ignored
-        (:attr:`EventOutcome.DUPLICATE`)."""
+        (:attr:`EventOutcome.DUPLICATE`). :class:`~consortium.errors.ValidationError` for an event dated more than
+        :data:`~consortium.profiles.models.MAX_CLOCK_SKEW` ahead of the hub's clock."""
         vault = self._vault
         vault.wrapped(reader_id)
+        now = vault.clock()
+        if event.at > now + MAX_CLOCK_SKEW:
+            minutes = int(MAX_CLOCK_SKEW.total_seconds() // 60)
+            raise ValidationError(
+                f"field 'at': {event.at.isoformat()} is in the future (the hub's clock says {now.isoformat()}; "
+                f"at most {minutes} minutes ahead is accepted)",
+                field="at",
+            )
         if not vault.granted(reader_id)[Purpose.PERSONALIZATION]:
             logger.debug("dropped an event of reader %s: no personalization consent", pseudonym(reader_id))
             return EventOutcome.DROPPED_NO_CONSENT

@@ -8,6 +8,7 @@ never plaintext. :class:`AuditEntry` records who touched whose data, what kind, 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -16,6 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from consortium.profiles.consent import Purpose
 
 __all__ = [
+    "MAX_CLOCK_SKEW",
     "Actor",
     "ActorRole",
     "AuditAction",
@@ -27,6 +29,10 @@ __all__ = [
     "ReaderEvent",
     "StoredItem",
 ]
+
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+"""How far ahead of the hub's clock an event's time may be (a device or library system whose clock runs a little
+fast); an event dated later is refused, since a future time would outweigh every real event until it passed."""
 
 _Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 _Kind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
@@ -172,6 +178,12 @@ class AuditEntry(BaseModel):
     action: AuditAction
     purpose: AuditPurpose
     at: AwareDatetime
+
+    def detached(self, pseudonym: str) -> AuditEntry:
+        """This entry under ``pseudonym``: the reader id replaced, and the actor id too where the reader acted
+        (what :meth:`~consortium.profiles.ports.ProfileStore.detach_audit` keeps of an erased reader's trail)."""
+        actor_id = pseudonym if self.actor_id == self.reader_id else self.actor_id
+        return self.model_copy(update={"reader_id": pseudonym, "actor_id": actor_id})
 
     @classmethod
     def of(

@@ -105,6 +105,14 @@ class ProfileStore(Protocol):
         """The entries about the reader, in time order (same-moment entries in the order appended)."""
         ...
 
+    def detach_audit(self, reader_id: str, pseudonym: str) -> None:
+        """Move every entry about the reader under ``pseudonym`` (:meth:`AuditEntry.detached
+        <consortium.profiles.models.AuditEntry.detached>`: the reader id, and the actor id where the reader acted).
+        Afterwards ``audit_log(reader_id)`` is empty, so a new reader given the same id starts a log of their
+        own, and ``audit_log(pseudonym)`` holds the entries in their order. Moving again moves nothing; a move
+        cut short is finished by calling it again."""
+        ...
+
 
 class KeyService(Protocol):
     """Wraps each reader's data key under a key-encryption key (KMS, or the local key file).

@@ -151,9 +151,10 @@ class Readers:
             "audit": [entry.model_dump(mode="json") for entry in vault.store.audit_log(reader_id)],
         }
 
-    def erase(self, reader_id: str, actor: Actor = SYSTEM) -> None:
-        """Erase the reader (see the module notes). Erasing an unknown reader does no harm."""
-        self._vault.erase(reader_id, actor)
+    def erase(self, reader_id: str, actor: Actor = SYSTEM) -> str:
+        """Erase the reader (see the module notes); returns the pseudonym their audit trail is kept under (see
+        :meth:`~consortium.profiles.vault.Vault.erase`). Erasing an unknown reader does no harm."""
+        return self._vault.erase(reader_id, actor)
 
     def purge_expired(self, now: dt.datetime | None = None) -> int:
         """Delete every item older than its retention allows; return how many were deleted (see

@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,12 +38,15 @@ if TYPE_CHECKING:
     from consortium.profiles.models import AuditPurpose, StoredItem
     from consortium.profiles.ports import ConsentLedger, KeyService, ProfileStore
 
-__all__ = ["ONE", "SYSTEM", "ItemKind", "Vault", "pseudonym"]
+__all__ = ["ERASED_PREFIX", "ONE", "SYSTEM", "ItemKind", "Vault", "pseudonym"]
 
 logger = logging.getLogger(__name__)
 
 ONE = "1"
 """The item id of a kind that holds one item per reader."""
+
+ERASED_PREFIX = "erased-"
+"""How the pseudonym an erased reader's audit trail is kept under begins (then 16 random hex digits)."""
 
 SYSTEM = Actor(actor_id="consortium", role=ActorRole.JOB)
 """The actor of steps the hub takes by itself (and the default where a caller names none)."""
@@ -77,6 +81,10 @@ class ItemKind:
 def pseudonym(reader_id: str) -> str:
     """A short hash of the reader id: what logs name a reader by."""
     return hashlib.sha256(reader_id.encode()).hexdigest()[:12]
+
+
+def _erased_pseudonym() -> str:
+    return f"{ERASED_PREFIX}{secrets.token_hex(8)}"
 
 
 def _aad_kind(kind: str, item_id: str) -> str:
@@ -140,7 +148,10 @@ class Vault:
     # -- keys and consent
 
     def create(self, reader_id: str) -> bytes:
-        """A new wrapped data key for the reader, stored."""
+        """A new wrapped data key for the reader, stored. An audit trail already under the id (an earlier holder's,
+        erased before trails were detached, or by an erasure cut short) is detached first, as :meth:`erase` does."""
+        if self.store.audit_log(reader_id):
+            self.store.detach_audit(reader_id, _erased_pseudonym())
         wrapped = self._cipher.new_reader_key(reader_id)
         self.store.put_key(reader_id, wrapped)
         return wrapped
@@ -269,10 +280,13 @@ class Vault:
             if items:
                 self.audit(reader_id, actor, kind.name, AuditAction.ERASE, Processing.RETENTION)
 
-    def erase(self, reader_id: str, actor: Actor = SYSTEM) -> None:
+    def erase(self, reader_id: str, actor: Actor = SYSTEM) -> str:
         """Erase the reader: delete the wrapped key first, destroy the key service's secret for the reader (when
         it has one), then delete the ciphertexts and the consent history and forget the cached key. The audit
-        log keeps (and gains) entries with no data in them. Erasing an unknown reader does no harm."""
+        log, which holds no data, gains the erasure and is then detached from the reader id
+        (:meth:`~consortium.profiles.ports.ProfileStore.detach_audit`) under a random pseudonym, returned: the
+        trail is kept as the law requires, and a new reader given the same id never sees it. Erasing an unknown
+        reader does no harm."""
         wrapped = self.store.get_key(reader_id)
         self.store.delete_key(reader_id)
         if isinstance(self._keys, DestroyableKeyService):
@@ -282,7 +296,10 @@ class Vault:
         if wrapped is not None:
             self._cipher.forget(wrapped)
         self.audit(reader_id, actor, "*", AuditAction.ERASE, Processing.READER_REQUEST)
-        logger.info("erased reader %s", pseudonym(reader_id))
+        kept_as = _erased_pseudonym()
+        self.store.detach_audit(reader_id, kept_as)
+        logger.info("erased reader %s", pseudonym(reader_id))  # never with kept_as: that would link the two
+        return kept_as
 
     def purge_expired(self, now: dt.datetime | None = None) -> int:
         """Delete every dated item older than its retention allows; return how many were deleted.

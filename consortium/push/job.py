@@ -6,7 +6,11 @@ marks the digest ``delivered`` and moves the subscription's window on; an empty 
 Whatever is in the sent ledger is never planned again, so rerunning a job, or retrying after a crash part-way
 through delivery, never sends a work to a reader twice. A delivery refused for a temporary reason (SMTP 4xx, SES
 throttling) rolls its ledger lines back, so the next run tries again; a permanent refusal keeps them
-(``failed``), so nothing is retried against a bad address.
+(``failed``), so nothing is retried against a bad address. Any other error of one digest's delivery (a fault of
+the hub, or a mailer breaking its contract) rolls its lines back too, is counted (``errors``) and logged by its
+type, and the run goes on with the other digests. An email digest whose address is not one valid mailbox (stored
+before addresses were checked) is not attempted: nothing is written, it counts as ``failed``, and its works stay
+plannable for when the reader gives a valid address.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from consortium.profiles.consent import Purpose
 from consortium.profiles.interest_keys import keys_for_cluster
 from consortium.profiles.models import Actor, ActorRole
+from consortium.push.addresses import ascii_mailbox
 from consortium.push.index import NewWorks
 from consortium.push.ledgers import DIGEST, SENT, DigestRecord, InboxEntry
 from consortium.push.models import Channel, Digest, Frequency, SentItem, ServiceId
@@ -71,6 +76,8 @@ class RunReport:
     """Digests already in the digest ledger (a rerun of the same window)."""
     retry_later: int = 0
     failed: int = 0
+    errors: int = 0
+    """Digests whose delivery raised an unexpected error: rolled back, tried again next run."""
     digests: list[Digest] = field(default_factory=list)
     """The digests planned (kept for a dry run, so they can be shown)."""
 
@@ -87,6 +94,7 @@ class RunReport:
             "skipped": self.skipped,
             "retry_later": self.retry_later,
             "failed": self.failed,
+            "errors": self.errors,
         }
         if self.dry_run:
             data["digests"] = [d.model_dump(mode="json") for d in self.digests if d.items]
@@ -144,7 +152,8 @@ class PushJob:
         for digest in digests:
             self.execute(digest, report)
         logger.info(
-            "push run: %d readers, %d new works, %d digests (%d empty), %d delivered, %d to retry, %d failed",
+            "push run: %d readers, %d new works, %d digests (%d empty), %d delivered, %d to retry, %d failed, "
+            "%d errors",
             report.readers,
             report.works,
             report.planned,
@@ -152,6 +161,7 @@ class PushJob:
             sum(report.delivered.values()),
             report.retry_later,
             report.failed,
+            report.errors,
         )
         return report
 
@@ -181,6 +191,14 @@ class PushJob:
         if self._ledgers.digest(reader_id, digest.digest_id, PUSH_JOB, Purpose.PUSH) is not None:
             report.skipped += 1
             return
+        recipient = None
+        if digest.channel is Channel.EMAIL:
+            try:
+                recipient = ascii_mailbox(digest.email or "")
+            except ValueError:
+                report.failed += 1
+                logger.warning("digest %s not delivered: its subscription has no valid address", digest.digest_id)
+                return
         record = DigestRecord(
             at=digest.window_end,
             service=digest.service,
@@ -206,17 +224,22 @@ class PushJob:
         self._ledgers.save_digest(reader_id, digest.digest_id, record, PUSH_JOB, Purpose.PUSH)
         self._ledgers.save_sent(reader_id, sent, PUSH_JOB, Purpose.PUSH)
         try:
-            self._deliver(digest)
+            self._deliver(digest, recipient)
         except DeliveryError as exc:
             if exc.retryable:
-                self._ledgers.delete(reader_id, SENT, [s.cluster_id for s in sent], PUSH_JOB, Purpose.PUSH)
-                self._ledgers.delete(reader_id, DIGEST, [digest.digest_id], PUSH_JOB, Purpose.PUSH)
+                self._roll_back(digest)
                 report.retry_later += 1
             else:
                 failed = record.model_copy(update={"status": "failed"})
                 self._ledgers.save_digest(reader_id, digest.digest_id, failed, PUSH_JOB, Purpose.PUSH)
                 report.failed += 1
             logger.warning("digest %s not delivered: %s", digest.digest_id, exc)
+            return
+        except Exception as exc:  # one digest's fault must neither stop the run nor leave its works marked sent
+            self._roll_back(digest)
+            report.errors += 1
+            # The type only: an error's text may carry the reader's data.
+            logger.error("digest %s not delivered: unexpected %s; rolled back", digest.digest_id, type(exc).__name__)
             return
         delivered = record.model_copy(update={"status": "delivered"})
         self._ledgers.save_digest(reader_id, digest.digest_id, delivered, PUSH_JOB, Purpose.PUSH)
@@ -226,14 +249,21 @@ class PushJob:
 
     # -- inside
 
-    def _deliver(self, digest: Digest) -> None:
+    def _roll_back(self, digest: Digest) -> None:
+        """Delete the digest's ledger lines: its works are plannable again."""
+        reader_id = digest.reader_id
+        self._ledgers.delete(reader_id, SENT, [item.cluster_id for item in digest.items], PUSH_JOB, Purpose.PUSH)
+        self._ledgers.delete(reader_id, DIGEST, [digest.digest_id], PUSH_JOB, Purpose.PUSH)
+
+    def _deliver(self, digest: Digest, recipient: str | None) -> None:
+        """Hand the digest over; ``recipient`` is the address on the wire (email only)."""
         if digest.channel is Channel.INBOX:
             entry = InboxEntry(at=digest.window_end, digest=digest)
             self._ledgers.save_inbox_entry(digest.reader_id, digest.digest_id, entry, PUSH_JOB, Purpose.PUSH)
         elif digest.channel is Channel.EMAIL:
             if self._mailer is None:
                 raise DeliveryError("no mail server is configured (CONSORTIUM_SMTP_HOST)", retryable=True)
-            if not digest.email:
+            if recipient is None:
                 raise DeliveryError("the subscription has no email address", retryable=False)
             subscription = self._ledgers.subscription(digest.reader_id, digest.service, PUSH_JOB, Purpose.PUSH)
             if subscription is None or not subscription.token:
@@ -245,8 +275,8 @@ class PushJob:
             )
             library = self._member_names.get(digest.member, digest.member)
             message = email_message(digest, links, self._sender, library)
-            message["To"] = digest.email
-            self._mailer.send(message, digest.email)
+            message["To"] = recipient
+            self._mailer.send(message, recipient)
         # Atom: the feed is read from the sent and digest ledgers; nothing more to do.
 
     def _close_window(self, digest: Digest) -> None:

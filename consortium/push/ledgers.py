@@ -109,12 +109,12 @@ class PushLedgers:
         self, reader_id: str, service: ServiceId, actor: Actor, purpose: AuditPurpose
     ) -> Subscription | None:
         payload = self.vault.read_one(reader_id, SUBSCRIPTION, service.value, actor, purpose)
-        return None if payload is None else Subscription.model_validate(payload)
+        return None if payload is None else Subscription.from_stored(payload)
 
     def subscriptions(self, reader_id: str, actor: Actor, purpose: AuditPurpose) -> list[Subscription]:
         """The reader's subscriptions, active and ended, by service."""
         found = self.vault.read(reader_id, SUBSCRIPTION, actor, purpose)
-        return sorted((Subscription.model_validate(p) for p in found.values()), key=lambda s: s.service.value)
+        return sorted((Subscription.from_stored(p) for p in found.values()), key=lambda s: s.service.value)
 
     def subscription_with_token(
         self, reader_id: str, token: str, actor: Actor, channel: Channel | None = None
@@ -127,7 +127,7 @@ class PushLedgers:
         except NotFoundError:
             return None
         for _, payload in found:
-            subscription = Subscription.model_validate(payload)
+            subscription = Subscription.from_stored(payload)
             kept = subscription.token
             wanted = subscription.active and channel in (None, subscription.channel)
             if kept and hmac.compare_digest(kept.encode(), token.encode()) and wanted:

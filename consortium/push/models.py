@@ -12,7 +12,18 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from consortium.push.addresses import mailbox
 
 __all__ = [
     "Channel",
@@ -29,6 +40,9 @@ __all__ = [
 ]
 
 _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+_STORED = "stored"
+"""The validation context key of data read back from storage (:meth:`Subscription.from_stored`)."""
 
 MAX_ITEMS_LIMIT = 50
 """The most items a reader may ask for in one digest."""
@@ -86,7 +100,8 @@ class Subscription(BaseModel):
     query: _Text | None = None
     """The saved query (``saved_search`` only)."""
     email: _Text | None = None
-    """Where email digests go (``email`` channel only)."""
+    """Where email digests go (``email`` channel only): one mailbox (:func:`~consortium.push.addresses.mailbox`),
+    kept normalized."""
     created_at: AwareDatetime
     last_digest_at: AwareDatetime
     active: bool = True
@@ -94,6 +109,20 @@ class Subscription(BaseModel):
     token: str | None = None
     """The subscription's private token (kept encrypted, like the rest): its Atom feed URL and its one-click
     unsubscribe link. Subscribing again makes a new one and revokes the old; unsubscribing revokes it."""
+
+    @classmethod
+    def from_stored(cls, payload: object) -> Subscription:
+        """A subscription read back from the vault. Its address is not checked again: one stored before addresses
+        were checked must not stop the reader's other data from loading (the push job refuses to deliver to it,
+        and subscribing again replaces it)."""
+        return cls.model_validate(payload, context={_STORED: True})
+
+    @field_validator("email")
+    @classmethod
+    def _one_mailbox(cls, email: str | None, info: ValidationInfo) -> str | None:
+        if email is None or (info.context or {}).get(_STORED):
+            return email
+        return mailbox(email)
 
     @model_validator(mode="after")
     def _fields_of_the_kind(self) -> Subscription:

@@ -9,24 +9,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
 from consortium.push.models import ServiceId
 
 if TYPE_CHECKING:
     from datetime import datetime
+    from email.policy import Policy
 
     from consortium.push.models import Digest, DigestItem
 
 __all__ = [
+    "MESSAGE_POLICY",
     "SERVICE_NAMES",
     "DigestLinks",
+    "UriListHeader",
     "email_message",
     "message_id",
     "one_line",
@@ -211,6 +214,56 @@ def render_html(digest: Digest, links: DigestLinks, library_name: str) -> str:
     return "\n".join(parts) + "\n"
 
 
+_URI_ENTRY = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+>")  # printable ASCII but "<" and ">", in angle brackets
+_URI_LIST = re.compile(rf"\s*{_URI_ENTRY.pattern}(?:\s*,\s*{_URI_ENTRY.pattern})*\s*")
+_MAX_LINE = 998
+"""The longest line RFC 5322 allows (without its CRLF)."""
+
+
+class UriListHeader(UnstructuredHeader, BaseHeader):
+    """A header holding angle-bracketed URIs separated by commas, as RFC 2369 defines ``List-Unsubscribe``.
+
+    Mail clients read such a header raw to find the one-click link (RFC 8058), so it is written as it is: each
+    URI whole on its line, lines folded only between URIs, never an RFC 2047 encoded word (which the default
+    folding makes of any word longer than a line). :class:`ValueError` when the value is not such a list of
+    printable ASCII URIs, or one would not fit on a line.
+
+    Example
+    -------
+    >>> message = EmailMessage(policy=MESSAGE_POLICY)
+    >>> message["List-Unsubscribe"] = "<https://hub.example/push/unsubscribe/" + "t" * 80 + ">"
+    >>> message.as_bytes().count(b"=?")
+    0
+    """
+
+    max_count: ClassVar[Literal[1]] = 1
+    """A message has one ``List-Unsubscribe``."""
+
+    @classmethod
+    def parse(cls, value: str, kwds: dict[str, Any]) -> None:
+        """Parse as an unstructured header, then check the value is a list of URIs that fits the line limit."""
+        super().parse(value, kwds)
+        if not _URI_LIST.fullmatch(value):
+            raise ValueError(f"a URI list header holds <URI>, <URI>... in printable ASCII, not {value!r}")
+        if any(len(f"List-Unsubscribe: {entry},") > _MAX_LINE for entry in _URI_ENTRY.findall(value)):
+            raise ValueError(f"a URI in {value!r} is too long for one line ({_MAX_LINE} characters)")
+
+    def fold(self, *, policy: Policy) -> str:
+        """The header as written: on one line when it fits the policy's line length, else one URI a line."""
+        entries = _URI_ENTRY.findall(str(self))
+        line = f"{self.name}: {', '.join(entries)}"
+        if len(line) <= (policy.max_line_length or _MAX_LINE) or len(entries) == 1:
+            return line + policy.linesep
+        return f"{self.name}: " + ("," + policy.linesep + " ").join(entries) + policy.linesep
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("list-unsubscribe", UriListHeader)
+MESSAGE_POLICY = SMTP.clone(header_factory=_HEADERS)
+"""The policy of digest emails: :data:`email.policy.SMTP` (CRLF, 7-bit headers), with ``List-Unsubscribe`` a
+:class:`UriListHeader`."""
+
+
 def _sender_address(sender: str) -> Address:
     name, addr = parseaddr(sender)
     if "@" not in addr:
@@ -259,7 +312,7 @@ def email_message(
         from_address = Address(
             display_name=one_line(library_name), username=from_address.username, domain=from_address.domain
         )
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=MESSAGE_POLICY)
     message["Subject"] = subject(digest)
     message["From"] = from_address
     message["Date"] = format_datetime(date if date is not None else digest.window_end)

@@ -10,7 +10,9 @@ import logging
 import secrets
 from typing import TYPE_CHECKING
 
-from consortium.errors import NotFoundError, ValidationError
+import pydantic
+
+from consortium.errors import NotFoundError, ValidationError, field_errors
 from consortium.profiles.consent import Purpose
 from consortium.profiles.models import Actor, ActorRole, Processing
 from consortium.push.atom import FeedEntry, atom_feed
@@ -120,8 +122,10 @@ class Subscriptions:
                 last_digest_at=window_start,
                 token=token,
             )
-        except ValueError as exc:
-            raise ValidationError(f"invalid subscription to {service.value}: {exc}", service=service.value) from exc
+        except pydantic.ValidationError as exc:
+            raise ValidationError(
+                f"invalid subscription to {service.value}: {field_errors(exc)}", service=service.value
+            ) from exc
         self._ledgers.save_subscription(reader_id, subscription, actor, Purpose.PUSH)
         logger.info("a reader subscribed to %s by %s", service.value, channel.value)
         return subscription, token

@@ -83,6 +83,32 @@ def test_the_message_reaches_the_recipient_as_rendered(backend: Backend) -> None
     assert text is not None and "三体" in text.get_content()
 
 
+def _raw_header(data: bytes, name: bytes) -> bytes:
+    """The header ``name`` exactly as it is on the wire: its value and any folded continuation lines."""
+    head = data.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    lines = head.replace(b"\r\n", b"\n").split(b"\n")
+    for number, line in enumerate(lines):
+        if line.lower().startswith(name.lower() + b":"):
+            value = [line[len(name) + 1 :]]
+            for more in lines[number + 1 :]:
+                if more[:1] not in (b" ", b"\t"):
+                    break
+                value.append(more)
+            return b"\n".join(value)
+    raise AssertionError(f"no {name!r} header")
+
+
+def test_the_one_click_unsubscribe_link_is_plain_on_the_wire(backend: Backend) -> None:
+    """Mail clients read ``List-Unsubscribe`` raw (RFC 2369, RFC 8058): the link in angle brackets, on one line,
+    never an RFC 2047 encoded word, however long it is."""
+    assert len(UNSUBSCRIBE.rpartition(".")[2]) == 43
+    backend.mailer.send(make_message(backend.sender, uuid.uuid4().hex[:16]), RECIPIENT)
+
+    [(_, _, data)] = backend.received()
+    assert _raw_header(data, b"List-Unsubscribe") == f" <{UNSUBSCRIBE}>".encode()
+    assert _raw_header(data, b"List-Unsubscribe-Post") == b" List-Unsubscribe=One-Click"
+
+
 def test_each_send_is_one_message(backend: Backend) -> None:
     backend.mailer.send(make_message(backend.sender, uuid.uuid4().hex[:16]), RECIPIENT)
     backend.mailer.send(make_message(backend.sender, uuid.uuid4().hex[:16]), "other.reader@example.org")

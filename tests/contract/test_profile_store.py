@@ -12,7 +12,7 @@ from backings import dynamodb_table
 from consortium.adapters.local.sqlite_profiles import SqliteProfileStore
 from consortium.adapters.memory.profiles import InMemoryProfileStore
 from consortium.profiles.consent import Purpose
-from consortium.profiles.models import AuditEntry, Processing, StoredItem
+from consortium.profiles.models import ActorRole, AuditAction, AuditEntry, Processing, StoredItem
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from consortium.profiles.ports import ProfileStore
 
 T0 = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
+MINUTE, HOUR = dt.timedelta(minutes=1), dt.timedelta(hours=1)
 
 
 def reader() -> str:
@@ -139,3 +140,42 @@ def test_audit_log_per_reader_in_time_order(store: ProfileStore) -> None:
     store.delete_reader(rid)
     store.delete_key(rid)
     assert store.audit_log(rid) == [earlier, later]  # the audit log outlives the data it describes
+
+
+def test_a_detached_audit_log_moves_under_a_pseudonym_and_the_id_starts_afresh(store: ProfileStore) -> None:
+    rid, other = reader(), reader()
+    by_reader = AuditEntry(
+        reader_id=rid,
+        actor_id=rid,
+        actor_role="reader",
+        kind="profile",
+        action="read",
+        purpose=Processing.READER_REQUEST,
+        at=T0,
+    )
+    staff = {"actor_id": "staff-7", "actor_role": ActorRole.MEMBER_STAFF}
+    by_staff = by_reader.model_copy(update=staff | {"at": T0 + MINUTE})
+    erased = by_reader.model_copy(update={"kind": "*", "action": AuditAction.ERASE, "at": T0 + 2 * MINUTE})
+    for entry in (by_reader, by_staff, erased):
+        store.audit(entry)
+    store.audit(by_staff.model_copy(update={"reader_id": other}))
+
+    alias = f"erased-{uuid.uuid4().hex[:16]}"
+    store.detach_audit(rid, alias)
+    assert store.audit_log(rid) == []
+    kept = store.audit_log(alias)
+    assert [(e.kind, e.action.value, e.actor_id) for e in kept] == [
+        ("profile", "read", alias),  # where the reader acted, the actor is the pseudonym too
+        ("profile", "read", "staff-7"),
+        ("*", "erase", alias),
+    ]
+    assert all(e.reader_id == alias for e in kept) and [e.at for e in kept] == [
+        e.at for e in (by_reader, by_staff, erased)
+    ]
+    store.detach_audit(rid, alias)  # again: nothing is left to move
+    assert len(store.audit_log(alias)) == 3
+
+    fresh = by_reader.model_copy(update={"at": T0 + HOUR})  # a new reader given the same id
+    store.audit(fresh)
+    assert store.audit_log(rid) == [fresh]
+    assert [e.actor_id for e in store.audit_log(other)] == ["staff-7"]

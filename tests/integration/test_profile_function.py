@@ -88,6 +88,10 @@ def test_bad_bodies_name_the_field(api: Api) -> None:
     assert status == 400 and "'cluster_id'" in error["Message"]
     status, error = api.call("post", "/readers/r1/events", {"event_id": "e1", "type": "search", "query": "x"})
     assert status == 400 and "'at'" in error["Message"]
+    api.call("post", "/readers/r1/consents", {"purpose": "personalization", "granted": True})
+    future = {"event_id": "e2", "type": "view", "at": "2999-01-01T00:00:00+00:00", "cluster_id": "c1"}
+    status, error = api.call("post", "/readers/r1/events", future)
+    assert status == 400 and "field 'at'" in error["Message"] and "in the future" in error["Message"]
     status, error = api.call("post", "/readers/r1/consents", {"purpose": "personalization"})
     assert status == 400 and "'granted'" in error["Message"]
     status, error = api.call("put", "/readers/r1/profile", ["not", "an", "object"])

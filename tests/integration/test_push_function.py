@@ -236,6 +236,10 @@ def test_bad_bodies_name_the_field(api: PushApi) -> None:
     assert status == 400 and "'max_items'" in error["Message"]
     status, error = api.call("put", "/readers/r1/subscriptions/interested_new", {"channel": "email"})
     assert status == 400 and "'email'" in error["Message"]
+    for address in ("r1@example.org, r2@example.net", "r1@example.org\r\nBcc: everyone@example.org"):
+        body = {"channel": "email", "email": address}
+        status, error = api.call("put", "/readers/r1/subscriptions/interested_new", body)
+        assert status == 400 and "field 'email': not one email address" in error["Message"]
     status, error = api.call("put", "/readers/r1/subscriptions/saved_search", {"channel": "inbox"})
     assert status == 400 and "'query'" in error["Message"]
     status, error = api.call("put", "/readers/r1/subscriptions/librarian_lists", {"channel": "inbox"})

@@ -97,6 +97,7 @@ def test_a_reader_lives_and_is_erased(hub: Path) -> None:
 
     erased = ok(hub, "reader", "erase", "r-alice")
     assert erased["erased"]["event"] == len(hits) + 1
+    assert erased["audit_kept_as"].startswith("erased-")
 
     gone = cli(hub, "reader", "show", "r-alice")
     assert gone.returncode != 0
@@ -104,6 +105,14 @@ def test_a_reader_lives_and_is_erased(hub: Path) -> None:
     assert cli(hub, "reader", "export", "r-alice").returncode != 0
     for term in SECRET_TERMS:
         assert files_containing(hub, term.encode()) == []
+
+    # Someone new is given the same id: they see their own audit trail only, not the erased reader's.
+    ok(hub, "reader", "create", "r-alice", "--member", "lakeside")
+    audit = ok(hub, "reader", "export", "r-alice")["audit"]
+    assert [(entry["action"], entry["purpose"]) for entry in audit] == [
+        ("write", "account"),
+        ("export", "reader_request"),
+    ]
 
 
 def test_consent_withdrawal_and_prompt_errors(hub: Path) -> None:
@@ -124,6 +133,65 @@ def test_consent_withdrawal_and_prompt_errors(hub: Path) -> None:
     assert unknown_member.returncode != 0
     twice = cli(hub, "reader", "create", "r-bob", "--member", "lakeside")
     assert twice.returncode != 0 and "exists already" in twice.stderr
+
+
+def test_an_email_subscription_refuses_what_is_not_one_address(hub: Path) -> None:
+    ok(hub, "reader", "create", "r-fay", "--member", "riverside", "--consent", "push")
+    for address in ("fay@example.org, gus@example.net", "fay@example.org\r\nBcc: everyone@example.org"):
+        done = cli(hub, "push", "subscribe", "r-fay", "interested_new", "--channel", "email", "--email", address)
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        [line] = done.stderr.splitlines()
+        assert line.startswith("Error: invalid subscription to interested_new: field 'email': not one email address")
+    assert ok(hub, "push", "subscriptions", "r-fay") == []
+
+
+def test_an_event_in_the_future_is_refused_in_one_line(hub: Path) -> None:
+    ok(hub, "reader", "create", "r-hal", "--member", "riverside", "--consent", "personalization")
+    args = ("reader", "event", "r-hal", "--type", "search", "--query", "poetry", "--at", "2999-01-01T00:00:00+00:00")
+    done = cli(hub, *args)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("Error: ") and "in the future" in line
+    assert ok(hub, "reader", "export", "r-hal")["events"] == []
+
+
+def test_a_value_the_models_refuse_is_one_line_naming_the_field(hub: Path) -> None:
+    done = cli(hub, "reader", "create", "", "--member", "riverside")
+    assert done.returncode == 1 and "Traceback" not in done.stderr and "pydantic.dev" not in done.stderr
+    assert done.stderr.splitlines() == ["Error: Reader: field 'reader_id': String should have at least 1 character"]
+
+
+def test_an_events_file_reports_bad_lines_by_number_and_records_the_rest(hub: Path, tmp_path: Path) -> None:
+    ok(hub, "reader", "create", "r-ida", "--member", "riverside", "--consent", "personalization")
+    now = dt.datetime.now(dt.UTC)
+
+    def line(event_id: str, query: str = "poetry", at: dt.datetime = now) -> bytes:
+        return json.dumps({"event_id": event_id, "type": "search", "at": at.isoformat(), "query": query}).encode()
+
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(
+        b"\n".join(
+            [
+                line("e1"),
+                line("e2", "caf\u00e9").replace(b"\\u00e9", b"\xe9"),  # Latin-1, not UTF-8
+                line("e3"),
+                line("e4", at=dt.datetime(2999, 1, 1, tzinfo=dt.UTC)),
+                line("e5", "红楼梦"),
+            ]
+        )
+        + b"\n"
+    )
+    done = cli(hub, "reader", "events", "r-ida", str(events), "--json")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    report = json.loads(done.stdout)
+    assert report["stored"] == 3
+    assert [bad["line"] for bad in report["invalid"]] == [2, 4]
+    assert "UTF-8" in report["invalid"][0]["reason"] and "in the future" in report["invalid"][1]["reason"]
+    assert sorted(e["event_id"] for e in ok(hub, "reader", "export", "r-ida")["events"]) == ["e1", "e3", "e5"]
+
+    text = cli(hub, "reader", "events", "r-ida", str(events))
+    assert text.stdout.strip() == "0 stored, 0 dropped, 3 duplicate, 2 invalid"
+    assert [row.split(":")[0] for row in text.stderr.splitlines()] == ["line 2", "line 4"]
 
 
 def test_interests_declared_and_removed(hub: Path) -> None:

@@ -52,7 +52,7 @@ def load_registry_text(tmp_path: Path, text: str) -> MemberRegistry:
     [
         (('format = "marcxml"', 'format = "mods"'), "member 'riverside', source 'oai', field 'format'"),
         (('url = "https://library.example.edu/oai"', 'url = "ftp://x"'),
-         "member 'riverside', source 'oai': Value error, an oai-pmh source needs 'url'"),
+         "member 'riverside', source 'oai': an oai-pmh source needs 'url'"),
         (('schedule = "cron(0 3 * * ? *)"', 'schedule = "every day"'), "source 'oai', field 'schedule'"),
         (('id = "riverside"', 'id = "River Side"'), "member 'River Side', field 'id'"),
         (('share_circulation = "none"', 'share_circulation = "all"'),
@@ -65,6 +65,13 @@ def test_invalid_registry_is_refused_with_a_clear_error(tmp_path: Path, change: 
     with pytest.raises(ConfigError) as error:
         load_registry_text(tmp_path, VALID.replace(*change))
     assert message in str(error.value)
+
+
+def test_a_member_id_given_twice_is_named_without_pydantic_words(tmp_path: Path) -> None:
+    second = VALID[VALID.index("[[members]]") :]
+    with pytest.raises(ConfigError) as error:
+        load_registry_text(tmp_path, VALID + "\n" + second)
+    assert str(error.value) == f"{tmp_path / 'members.toml'}: member id 'riverside' appears twice"
 
 
 def test_not_toml(tmp_path: Path) -> None:

@@ -15,11 +15,11 @@ from consortium.adapters.memory.clock import ManualClock
 from consortium.adapters.memory.consent import InMemoryConsentLedger
 from consortium.adapters.memory.keys import InMemoryKeyService
 from consortium.adapters.memory.profiles import InMemoryProfileStore
-from consortium.errors import NotFoundError
+from consortium.errors import NotFoundError, ValidationError
 from consortium.profiles.consent import ConsentError, Purpose, load_consent_policy
 from consortium.profiles.crypto import EnvelopeCipher
 from consortium.profiles.kinds import EVENT, INTERESTS
-from consortium.profiles.models import Actor, AuditAction, Processing, ReaderEvent
+from consortium.profiles.models import MAX_CLOCK_SKEW, Actor, AuditAction, AuditEntry, Processing, ReaderEvent
 from consortium.profiles.ports import DecryptionError
 from consortium.profiles.service import EventOutcome, ProfileService
 
@@ -74,6 +74,24 @@ def test_events_without_personalization_consent_are_dropped(tmp_path: Path) -> N
     service.grant("r1", Purpose.PERSONALIZATION)
     assert service.record_event("r1", search("e1"), READER) is EventOutcome.STORED
     assert [e.event_id for e in service.events("r1", READER)] == ["e1"]
+
+
+def test_an_event_dated_in_the_future_is_refused_beyond_the_clock_skew(tmp_path: Path) -> None:
+    service, store, clock = make(tmp_path)
+    service.create_reader("r1", "riverside", [Purpose.PERSONALIZATION])
+    far = search("far", at=dt.datetime(2999, 1, 1, tzinfo=dt.UTC), query="class:clc:TP312")
+    with pytest.raises(ValidationError, match=r"field 'at'.* in the future.* 5 minutes"):
+        service.record_event("r1", far, READER)
+    just_over = search("over", at=T0 + MAX_CLOCK_SKEW + dt.timedelta(seconds=1))
+    with pytest.raises(ValidationError, match="in the future"):
+        service.record_event("r1", just_over, READER)
+    assert store.items("r1", EVENT) == []  # type: ignore[attr-defined]
+    assert service.get_interests("r1", READER) is None  # nothing learned from it either
+
+    within = search("skewed", at=T0 + MAX_CLOCK_SKEW)  # a device clock a little ahead
+    assert service.record_event("r1", within, READER) is EventOutcome.STORED
+    clock.now = dt.datetime(2999, 1, 1, tzinfo=dt.UTC)
+    assert service.record_event("r1", far, READER) is EventOutcome.STORED  # once it is no longer the future
 
 
 def test_repeated_event_id_is_ignored(tmp_path: Path) -> None:
@@ -182,7 +200,7 @@ def test_erase_makes_a_copy_taken_before_unreadable(tmp_path: Path) -> None:
     assert store.items("r1") == []
     assert store.get_key("r1") is None
     assert "r1" not in store.readers()
-    assert [a.action for a in store.audit_log("r1")][-1] is AuditAction.ERASE
+    assert store.audit_log("r1") == []  # type: ignore[attr-defined]
 
     # The copy still holds r1's wrapped key and ciphertexts, but the key no longer unwraps: nothing opens.
     copy = SqliteProfileStore.open(backup)
@@ -278,6 +296,39 @@ def test_audit_entries_record_purpose_and_never_data(tmp_path: Path) -> None:
     dumped = json.dumps([a.model_dump(mode="json") for a in log], ensure_ascii=False)
     for secret in ("林黛玉", "zebrafish", "chi", "riverside"):
         assert secret not in dumped
+
+
+def test_a_new_reader_given_an_erased_readers_id_sees_none_of_their_audit_trail(tmp_path: Path) -> None:
+    service, store, clock = make(tmp_path)
+    service.create_reader("r1", "riverside", [Purpose.PERSONALIZATION, Purpose.CONSORTIUM_SHARING])
+    service.record_event("r1", search("e1"), READER)
+    service.get_profile("r1", STAFF, Purpose.CONSORTIUM_SHARING)
+    kept_as = service.erase("r1", READER)
+
+    clock.now = T0 + dt.timedelta(days=30)
+    service.create_reader("r1", "lakeside", [])
+    audit = service.export("r1", READER)["audit"]
+    assert [(a["kind"], a["action"], a["purpose"]) for a in audit] == [
+        ("*", "write", "account"),
+        ("*", "export", "reader_request"),
+    ]
+
+    # What the law asks to keep is kept, under a pseudonym that names neither the reader nor their id.
+    old = store.audit_log(kept_as)  # type: ignore[attr-defined]
+    assert (old[0].kind, old[0].action) == ("*", AuditAction.WRITE)
+    assert any(a.actor_id == "staff-7" and a.action is AuditAction.READ for a in old)
+    assert old[-1].action is AuditAction.ERASE and old[-1].actor_id == kept_as != "r1"
+    assert "r1" not in json.dumps([a.model_dump(mode="json") for a in old])
+
+
+def test_a_trail_left_under_an_id_by_an_earlier_erasure_is_detached_when_the_id_is_given_again(
+    tmp_path: Path,
+) -> None:
+    service, store, _ = make(tmp_path)
+    left = AuditEntry.of("r1", STAFF, kind="*", action="erase", purpose=Processing.READER_REQUEST, at=T0)
+    store.audit(left)  # type: ignore[attr-defined]  # as erasures before trails were detached left them
+    service.create_reader("r1", "riverside", [])
+    assert [entry.action for entry in store.audit_log("r1")] == [AuditAction.WRITE]  # type: ignore[attr-defined]
 
 
 def test_logs_hold_no_reader_ids_or_data(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -16,7 +16,15 @@ from lxml import etree
 
 from consortium.push.atom import ATOM_NS, FeedEntry, atom_feed
 from consortium.push.models import Channel, Digest, DigestItem, ServiceId
-from consortium.push.render import DigestLinks, email_message, one_line, render_html, render_text, subject
+from consortium.push.render import (
+    MESSAGE_POLICY,
+    DigestLinks,
+    email_message,
+    one_line,
+    render_html,
+    render_text,
+    subject,
+)
 
 T0 = datetime(2025, 3, 8, 6, 0, tzinfo=UTC)
 UNSUBSCRIBE = "https://portal.example/unsubscribe/tok-123"
@@ -264,3 +272,16 @@ def test_feed_dates_are_utc_and_must_be_aware() -> None:
 def test_any_title_makes_a_well_formed_feed(title: str) -> None:
     feed = etree.fromstring(feed_of(make_digest(make_item("c1", title or "x", authors=[title]))))
     check_rfc4287(feed)
+
+
+def test_list_unsubscribe_takes_only_angle_bracketed_uris_and_folds_between_them() -> None:
+    message = EmailMessage(policy=MESSAGE_POLICY)
+    for bad in ("https://hub.example/u/tok", "<https://hub.example/u/tok> x", "<https://bücher.example/u>"):
+        with pytest.raises(ValueError, match="URI list"):
+            message["List-Unsubscribe"] = bad
+    long_link = "<https://hub.example/push/unsubscribe/" + "t" * 70 + ">"
+    message["List-Unsubscribe"] = f"<mailto:leave@hub.example>, {long_link}"
+    assert message.as_bytes().split(b"\r\n")[:2] == [
+        b"List-Unsubscribe: <mailto:leave@hub.example>,",
+        b" " + long_link.encode(),
+    ]

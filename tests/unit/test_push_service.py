@@ -280,7 +280,7 @@ def test_a_crash_after_sending_does_not_send_again(hub: Hub) -> None:
     hub.clock.now = T0 + WEEK
     [digest] = hub.push.run(dry_run=True).digests
 
-    class Crash(Exception):
+    class Crash(BaseException):  # the process dies here: no handler of the job runs
         pass
 
     def crash_after_send(message: EmailMessage, recipient: str) -> None:
@@ -296,6 +296,86 @@ def test_a_crash_after_sending_does_not_send_again(hub: Hub) -> None:
     retry = hub.push.run(force=True)
     assert len(hub.mailer.sent) == 1
     assert retry.items == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "r1@example.org\r\nBcc: everyone@example.org",
+        "r1@example.org, r2@example.net",
+        "Reader One <r1@example.org>",
+        "r1.example.org",
+        "r1@localhost",
+    ],
+)
+def test_an_email_subscription_takes_one_valid_mailbox(hub: Hub, address: str) -> None:
+    programmer(hub)
+    with pytest.raises(ValidationError, match="field 'email'"):
+        hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.EMAIL, actor=READER, email=address)
+    assert hub.push.subscriptions("r1", READER) == []
+
+
+def test_an_address_at_an_internationalized_domain_is_delivered_in_ascii(hub: Hub) -> None:
+    programmer(hub)
+    subscription, _ = hub.push.subscribe(
+        "r1", ServiceId.INTERESTED_NEW, Channel.EMAIL, actor=READER, email="Leser@Bücherei.Example"
+    )
+    assert subscription.email == "Leser@bücherei.example"
+    hub.add(new("rust", "Programming in Rust", ("clc:TP312",)))
+    run_a_week_later(hub)
+    [(recipient, message)] = hub.mailer.sent
+    assert recipient == message["To"] == "Leser@xn--bcherei-n2a.example"
+
+
+def two_readers_by_email(hub: Hub) -> None:
+    """Readers r1 and r2, both programmers, each subscribed to interested_new by email."""
+    programmer(hub)
+    hub.profiles.create_reader("r2", "riverside", [Purpose.PERSONALIZATION, Purpose.PUSH])
+    for number, cluster_id in enumerate(("p1", "p2", "p3")):
+        hub.borrow("r2", cluster_id, number)
+    for reader_id in ("r1", "r2"):
+        actor = Actor(actor_id=reader_id, role="reader")
+        hub.push.subscribe(
+            reader_id, ServiceId.INTERESTED_NEW, Channel.EMAIL, actor=actor, email=f"{reader_id}@example.org"
+        )
+    hub.add(new("rust", "Programming in Rust", ("clc:TP312",)))
+
+
+def test_an_unexpected_failure_for_one_reader_neither_stops_the_others_nor_counts_as_sent(hub: Hub) -> None:
+    two_readers_by_email(hub)
+    deliver = hub.mailer.send
+
+    def broken_for_r1(message: EmailMessage, recipient: str) -> None:
+        if recipient.startswith("r1@"):
+            raise RuntimeError("a fault no mailer should raise")
+        deliver(message, recipient)
+
+    hub.mailer.send = broken_for_r1  # type: ignore[method-assign]
+    report = run_a_week_later(hub)
+    assert [recipient for recipient, _ in hub.mailer.sent] == ["r2@example.org"]
+    assert report.delivered == {"email": 1} and report.errors == 1  # type: ignore[attr-defined]
+    assert report.as_dict()["errors"] == 1  # type: ignore[attr-defined]
+    assert hub.push.history("r1", READER) == []  # not recorded as sent: the next run tries again
+
+    del hub.mailer.send  # mended
+    hub.clock.now += dt.timedelta(hours=1)
+    assert hub.push.run().delivered == {"email": 1}
+    assert sorted(recipient for recipient, _ in hub.mailer.sent) == ["r1@example.org", "r2@example.org"]
+
+
+def test_an_address_stored_before_addresses_were_checked_fails_alone(hub: Hub) -> None:
+    two_readers_by_email(hub)
+    [subscription] = hub.push.subscriptions("r1", READER)
+    stored = subscription.model_dump(mode="json") | {"email": "r1@example.org\r\nBcc: everyone@example.org"}
+    hub.profiles.vault.write("r1", "subscription", {"interested_new": stored}, READER, Purpose.PUSH)
+
+    report = run_a_week_later(hub)
+    assert [recipient for recipient, _ in hub.mailer.sent] == ["r2@example.org"]
+    assert report.failed == 1  # type: ignore[attr-defined]
+    assert hub.push.history("r1", READER) == []  # nothing recorded: a new address gets it
+    hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.EMAIL, actor=READER, email="r1@example.org")
+    hub.push.run(force=True)
+    assert sorted(recipient for recipient, _ in hub.mailer.sent) == ["r1@example.org", "r2@example.org"]
 
 
 def test_a_temporary_failure_is_retried_and_a_permanent_one_is_not(hub: Hub) -> None:

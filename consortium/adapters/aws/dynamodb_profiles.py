@@ -6,6 +6,7 @@ item                   ``pk``                      ``sk``
 wrapped data key       ``READER#<reader_id>``      ``KEY``
 encrypted item         ``READER#<reader_id>``      ``ITEM#<kind>#<item_id>``
 audit entry            ``AUDIT#<reader_id>``       ``<at, UTC ISO>#<random>``
+detached audit entry   ``AUDIT#<pseudonym>``       the same as before
 reader directory       ``READERS``                 ``<reader_id>``
 =====================  ==========================  ===============================================
 
@@ -147,6 +148,20 @@ class DynamoDbProfileStore(DynamoDbStore):
             )
             for item in self._query(f"AUDIT#{reader_id}", "")
         ]
+
+    def detach_audit(self, reader_id: str, pseudonym: str) -> None:
+        """Move the reader's entries under ``pseudonym``: each is put under ``AUDIT#<pseudonym>`` with the same sort
+        key, then the originals are deleted (batched). Not atomic: an interrupted move is finished by calling it
+        again (the puts are idempotent)."""
+        rows = list(self._query(f"AUDIT#{reader_id}", ""))
+        moved = [
+            row
+            | key_of(f"AUDIT#{pseudonym}", row["sk"]["S"])
+            | {"actor_id": {"S": pseudonym if row["actor_id"]["S"] == reader_id else row["actor_id"]["S"]}}
+            for row in rows
+        ]
+        self._table.batch_write([{"PutRequest": {"Item": row}} for row in moved], "detach an audit log")
+        self._table.batch_write([delete_request(row["pk"]["S"], row["sk"]["S"]) for row in rows], "detach an audit log")
 
     # -- helpers
 

@@ -203,7 +203,14 @@ class SqliteProfileStore(SqliteAdapter):
             for row in rows
         ]
 
-    # -- helpers
+    def detach_audit(self, reader_id: str, pseudonym: str) -> None:
+        """Move the reader's entries under ``pseudonym`` (one UPDATE: all or nothing)."""
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE reader_audit SET actor_id = CASE WHEN actor_id = reader_id THEN ? ELSE actor_id END, "
+                "reader_id = ? WHERE reader_id = ?",
+                (pseudonym, pseudonym, reader_id),
+            )
 
 
 def _item(row: tuple[str, str, str, int, bytes]) -> StoredItem:

@@ -75,3 +75,9 @@ class InMemoryProfileStore:
         with self._lock:
             found = [entry for entry in self._audit if entry.reader_id == reader_id]
         return sorted(found, key=lambda entry: entry.at)
+
+    def detach_audit(self, reader_id: str, pseudonym: str) -> None:
+        with self._lock:
+            self._audit = [
+                entry.detached(pseudonym) if entry.reader_id == reader_id else entry for entry in self._audit
+            ]
