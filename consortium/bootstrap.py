@@ -140,7 +140,16 @@ class Container:
             return ShreddingKmsKeyService(self.settings.kms_key_id, secrets, client=self._aws_client("kms"))
         from consortium.adapters.local import LocalKeyFileService
 
+        self.check_key_location()
         return LocalKeyFileService(self.settings.key_file)
+
+    def check_key_location(self) -> None:
+        """Refuse, before any work, a local key file inside the data folder or keys left in the old place
+        (:func:`~consortium.adapters.local.key_location.check_key_location`); nothing to check on AWS (KMS)."""
+        if self.settings.backend == "local" and "key_service" not in self._overrides:
+            from consortium.adapters.local.key_location import check_key_location
+
+            check_key_location(self.settings)
 
     @cached_property
     def profile_store(self) -> ProfileStore:

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "default_key_dir"]
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_key_dir(data_dir: Path) -> Path:
+    """The key folder of ``data_dir`` when ``CONSORTIUM_KEY_DIR`` is not set: per user, outside every data folder
+    (``$XDG_DATA_HOME/consortium/keys``, else ``~/.local/share/consortium/keys``), one subfolder per data folder
+    (its name and a hash of its absolute path), so that erasing a reader of one hub never shreds the key of the
+    same reader id in another."""
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "consortium" / "keys"
+    where = data_dir.resolve()
+    return base / f"{where.name or 'data'}-{hashlib.sha256(str(where).encode()).hexdigest()[:12]}"
 
 
 class Settings(BaseSettings):
@@ -23,6 +35,14 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("./var")
     """Where all local state lives: the SQLite database and the raw archive."""
+
+    key_dir: Path | None = None
+    """The folder of the local key file (key-encryption keys and readers' context secrets). Keep it out of the
+    data folder and out of its backups: a backup holding both the data and the keys undoes erasure. Unset: a
+    per-user folder outside the data folder (:func:`default_key_dir`)."""
+
+    allow_keys_in_data_dir: bool = False
+    """Allow ``key_dir`` inside ``data_dir`` (a throwaway demo); otherwise the hub refuses to start with it."""
 
     members_file: Path = Field(default=_REPO_ROOT / "members.toml")
     """The member registry: member libraries, their sources and their data-sharing policies."""
@@ -102,7 +122,13 @@ class Settings(BaseSettings):
 
     @property
     def key_file(self) -> Path:
-        """The local key file (key-encryption keys); its per-reader secrets live in ``kek.json.contexts/``."""
+        """The local key file (key-encryption keys) in ``key_dir``; its per-reader secrets live in
+        ``kek.json.contexts/`` beside it."""
+        return (self.key_dir or default_key_dir(self.data_dir)) / "kek.json"
+
+    @property
+    def legacy_key_file(self) -> Path:
+        """Where the key file was before ``key_dir``: inside the data folder."""
         return self.data_dir / "keys" / "kek.json"
 
     @property

@@ -1,5 +1,10 @@
 """Fixtures shared by every test suite.
 
+Keys
+    ``keys_never_in_home`` (every test, automatically) points ``CONSORTIUM_KEY_DIR`` and ``XDG_DATA_HOME`` at a
+    folder of the session, so no test writes a key into the real home directory, whatever it forgets to set.
+    A test that sets ``CONSORTIUM_DATA_DIR`` sets ``CONSORTIUM_KEY_DIR`` beside it too (its own keys).
+
 AWS
     ``moto_server`` runs moto's server on 127.0.0.1 for the whole session (started only when a test asks for
     it) with dummy credentials in the environment; ``aws_client`` makes boto3 clients pointed at it.
@@ -30,6 +35,18 @@ _AWS_ENV = {
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": AWS_REGION,
 }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def keys_never_in_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Key settings of the session's own (see the module notes); the process environment, so the ``consortium``
+    processes tests start inherit them."""
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("XDG_DATA_HOME", str(home / "data"))
+        env.setenv("CONSORTIUM_KEY_DIR", str(home / "keys"))
+        env.delenv("CONSORTIUM_ALLOW_KEYS_IN_DATA_DIR", raising=False)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,9 @@
 
 One module per command group: :mod:`~consortium.cli.members`, :mod:`~consortium.cli.harvest` (``harvest``,
 ``import``, ``quarantine``), :mod:`~consortium.cli.search`, :mod:`~consortium.cli.dedup`,
-:mod:`~consortium.cli.run`, :mod:`~consortium.cli.reader` and :mod:`~consortium.cli.push`; what they share
-(the one error mapping, ``--json`` output) is in :mod:`~consortium.cli.common`.
+:mod:`~consortium.cli.run`, :mod:`~consortium.cli.reader`, :mod:`~consortium.cli.push` and
+:mod:`~consortium.cli.keys`; what they share (the one error mapping, ``--json`` output) is in
+:mod:`~consortium.cli.common`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from consortium.bootstrap import bootstrap
 from consortium.cli.common import HubGroup
 from consortium.cli.dedup import dedup
 from consortium.cli.harvest import harvest, import_, quarantine
+from consortium.cli.keys import keys
 from consortium.cli.members import members
 from consortium.cli.push import push
 from consortium.cli.reader import reader
@@ -38,5 +40,5 @@ def main(ctx: click.Context, verbose: bool) -> None:
     ctx.obj = bootstrap()
 
 
-for _command in (members, harvest, import_, quarantine, search, dedup, run, reader, push):
+for _command in (members, harvest, import_, quarantine, search, dedup, run, reader, push, keys):
     main.add_command(_command)

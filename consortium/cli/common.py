@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -15,7 +18,7 @@ from consortium.profiles.models import Actor, ActorRole
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["LIBRARIAN", "HubGroup", "emit", "json_option"]
+__all__ = ["LIBRARIAN", "HubGroup", "command_name", "emit", "json_option"]
 
 F = TypeVar("F", bound="Callable[..., Any]")
 
@@ -70,3 +73,22 @@ def emit(data: Any, as_json: bool, text: Callable[[], None]) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     else:
         text()
+
+
+def command_name() -> str:
+    """How to type this command again, as it was started: ``consortium`` when that is on ``PATH`` (the same
+    script), else the path it was started by (``.venv/bin/consortium`` under ``make run``), or
+    ``python -m consortium``.
+
+    Example
+    -------
+    >>> command_name()  # started as .venv/bin/consortium, the virtualenv not activated
+    '.venv/bin/consortium'
+    """
+    started = Path(sys.argv[0])
+    if started.name != "consortium":
+        return "python -m consortium"
+    on_path = shutil.which("consortium")
+    if on_path is not None and Path(on_path).resolve() == started.resolve():
+        return "consortium"
+    return str(started)

@@ -1,4 +1,5 @@
-"""``consortium dedup``: why two records are, or are not, one work; and clustering everything again."""
+"""``consortium dedup``: a work's member records, why two records are, or are not, one work; and clustering
+everything again."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from consortium.cli.common import emit, json_option
+from consortium.errors import NotFoundError
 
 if TYPE_CHECKING:
     from consortium.bootstrap import Container
@@ -56,6 +58,34 @@ def dedup_explain(container: Container, first: str, second: str, as_json: bool) 
         click.echo(decision.explain())
         same = clusters[0] is not None and clusters[0] == clusters[1]
         click.echo(f"clustered together: {'yes' if same else 'no'}")
+
+    emit(data, as_json, text)
+
+
+@dedup.command("records")
+@click.argument("work")
+@json_option()
+@click.pass_obj
+def dedup_records(container: Container, work: str, as_json: bool) -> None:
+    """A work's member records (MEMBER/LOCAL_ID each, what `dedup explain` takes); WORK is the id `search`
+    shows."""
+    cluster = container.cluster_store.get(work)
+    if cluster is None:
+        raise NotFoundError(f"no work {work!r} (the ids are those `consortium search` shows)")
+    records = []
+    for member, local_id in cluster.records:
+        record = container.record_store.get(member, local_id)
+        found = {"title": record.title, "year": record.year, "edition": record.edition} if record else {}
+        records.append({"record": f"{member}/{local_id}", "title": None, "year": None, "edition": None, **found})
+    data = {"work": work, "title": cluster.title, "records": records}
+
+    def text() -> None:
+        click.echo(f"{cluster.title} ({cluster.year or 'n.d.'}): {len(records)} member records")
+        for entry in records:
+            details = ", ".join(str(v) for v in (entry["year"] or "n.d.", entry["edition"]) if v)
+            click.echo(f"  {entry['record']}  {entry['title'] or '(not in the record store)'} ({details})")
+        if len(records) > 1:
+            click.echo(f"why they are one work: consortium dedup explain {records[0]['record']} {records[1]['record']}")
 
     emit(data, as_json, text)
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from consortium.cli.common import LIBRARIAN, emit, json_option
+from consortium.cli.common import LIBRARIAN, command_name, emit, json_option
+from consortium.ports import system_clock
 from consortium.push.models import Channel, Frequency, ItemAction, MuteKind, ServiceId
 from consortium.push.services import CATALOGUE
 
@@ -60,6 +61,28 @@ def push_services(as_json: bool) -> None:
     emit(data, as_json, text)
 
 
+def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.timedelta | None:
+    """``30d``, ``2w`` or ``30`` (days) as a period."""
+    if value is None:
+        return None
+    number, unit = (value[:-1], value[-1].lower()) if value[-1:].isalpha() else (value, "d")
+    if unit not in ("d", "w") or not number.isdigit():
+        raise click.BadParameter(f"{value!r}: write days as 30d (or weeks as 2w)")
+    return dt.timedelta(days=int(number) * (7 if unit == "w" else 1))
+
+
+def _first_digest(subscription: Subscription, since: dt.timedelta | None, now: dt.datetime) -> str:
+    """What the first digest of a new subscription will hold, and when."""
+    start = f"{subscription.last_digest_at:%Y-%m-%d %H:%M} UTC"
+    if since is None:
+        return (
+            f"first digest: works new from now on ({start}), once a {subscription.frequency.value} period has "
+            "passed; add --since 30d for a first digest of the works new in the last 30 days"
+        )
+    when = f"due now: `{command_name()} push run` sends it" if subscription.due(now) else "at its first due push run"
+    return f"first digest: works new since {start} (the last {since.days} days), {when}"
+
+
 @push.command("subscribe")
 @click.argument("reader_id")
 @click.argument("service", type=_SERVICES)
@@ -68,6 +91,11 @@ def push_services(as_json: bool) -> None:
 @click.option("--max-items", default=10, show_default=True, help="The most items per digest (1 to 50).")
 @click.option("--query", help="The saved search (saved_search only), as typed in the search box.")
 @click.option("--email", help="Where email digests go (email channel only).")
+@click.option(
+    "--since",
+    callback=_since,
+    help="Start the first digest's window this long ago (30d, 2w; at most 62 days) instead of now.",
+)
 @json_option()
 @click.pass_obj
 def push_subscribe(
@@ -80,10 +108,12 @@ def push_subscribe(
     max_items: int,
     query: str | None,
     email: str | None,
+    since: dt.timedelta | None,
     as_json: bool,
 ) -> None:
     """Subscribe a reader to a service (needs the push consent); prints the feed URL of an atom subscription
-    and the unsubscribe link. Subscribing again changes the subscription and revokes the old links."""
+    and the unsubscribe link. Subscribing again changes the subscription and revokes the old links. A new
+    subscription's first digest holds the works new from now on; with --since 30d, those of the last 30 days."""
     subscription, _ = container.push.subscribe(
         reader_id,
         ServiceId(service),
@@ -93,11 +123,13 @@ def push_subscribe(
         max_items=max_items,
         query=query,
         email=email,
+        since=since,
     )
     data = _subscription_data(container, subscription)
 
     def text() -> None:
         click.echo(f"{reader_id} subscribed to {service} by {channel}, {data['frequency']}, at most {max_items} items")
+        click.echo(_first_digest(subscription, since, system_clock()))
         if "feed_url" in data:
             click.echo(f"feed: {data['feed_url']}")
         click.echo(f"unsubscribe: {data['unsubscribe_url']}")
@@ -125,6 +157,8 @@ def push_subscriptions(container: Container, reader_id: str, as_json: bool) -> N
     data = [_subscription_data(container, s) for s in found]
 
     def text() -> None:
+        if not data:
+            click.echo(f"{reader_id} has no subscriptions (see: consortium push subscribe)")
         for entry in data:
             state = "active" if entry["active"] else "ended"
             click.echo(
@@ -151,6 +185,11 @@ def push_run(container: Container, services: tuple[str, ...], dry_run: bool, for
             f"{data['readers']} readers subscribed, {data['new_works']} new works: {data['digests_planned']} digests "
             f"planned ({data['digests_empty']} empty)"
         )
+        if data["digests_empty"]:
+            click.echo(
+                "  an empty digest found no new work in its window; a new subscription's window starts when it is "
+                "made (subscribe with --since 30d for the recent works)"
+            )
         if dry_run:
             for digest in report.digests:
                 if digest.items:
@@ -177,6 +216,8 @@ def push_history(container: Container, reader_id: str, as_json: bool) -> None:
     data = [item.model_dump(mode="json") for item in found]
 
     def text() -> None:
+        if not found:
+            click.echo(f"nothing pushed to {reader_id} yet")
         for item in found:
             flag = " (not interested)" if item.not_interested else ""
             click.echo(f"{item.at:%Y-%m-%d} {item.service.value}: {item.title} [{item.cluster_id}]{flag}")
@@ -233,6 +274,8 @@ def push_mute(
     data = [mute.model_dump(mode="json") for mute in found]
 
     def text() -> None:
+        if not found:
+            click.echo(f"{reader_id} has muted nothing")
         for mute in found:
             click.echo(f"{mute.kind.value}: {mute.key}")
 
@@ -248,6 +291,8 @@ def push_inbox(container: Container, reader_id: str, as_json: bool) -> None:
     entries = container.push.inbox(reader_id, LIBRARIAN)
 
     def text() -> None:
+        if not entries:
+            click.echo(f"{reader_id}'s inbox is empty")
         for entry in entries:
             digest = entry["digest"]
             when = dt.datetime.fromisoformat(digest["window_end"])

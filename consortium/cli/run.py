@@ -12,6 +12,7 @@ import click
 
 from consortium.cli.common import emit, json_option
 from consortium.cli.harvest import harvest_all, report_line
+from consortium.cli.next_steps import next_steps
 from consortium.ports import system_clock
 from consortium.scheduler import Job, JobResult, LocalScheduler
 
@@ -68,8 +69,9 @@ def run(container: Container, once: bool, as_json: bool) -> None:
     """Run the hub on this machine: harvest every member (clustering and indexing as it goes) and report what
     was harvested and how it deduplicated; then, unless --once, keep running the scheduled jobs (harvest every
     6 hours, the push job every hour, the retention purge every day) until interrupted."""
+    container.check_key_location()  # a refusal comes before any work, not at the first reader an hour later
     data, lines = _summary(container, harvest_all(container))
-    emit(data, as_json, lambda: click.echo("\n".join(lines)))
+    emit(data, as_json, lambda: click.echo("\n".join([*lines, *next_steps(container)])))
     if not once:
         _run_scheduled(container, as_json)
 

@@ -36,7 +36,8 @@ def search(
     as_json: bool,
 ) -> None:
     """Search the consortium's works: free words, and title:, author:, subject:, isbn:, member:, format:,
-    lang:, class:, year:2010-2017 (quote phrases)."""
+    lang:, class:, year:2010-2017 (quote phrases). Each work shows its id (what `dedup records` and
+    `reader event --cluster` take)."""
     parsed = parse_query_string(
         " ".join(query), page=page, page_size=page_size, boost_member=boost_member, facets=list(facets)
     )
@@ -49,7 +50,10 @@ def search(
             click.echo(
                 f"{number:3}. {hit.title} / {authors} ({hit.year or 'n.d.'}) [{hit.format}] {', '.join(hit.members)}"
             )
+            click.echo(f"     work {hit.cluster_id}")
         for name, counts in result.facets.items():
             click.echo(f"{name}: " + ", ".join(f"{c.value} ({c.count})" for c in counts))
+        if result.hits:
+            click.echo("a work's member records: consortium dedup records WORK; a reader's event: --cluster WORK")
 
     emit(result.model_dump(mode="json"), as_json, text)

@@ -17,7 +17,7 @@ from consortium.profiles.models import Actor, ActorRole
 if TYPE_CHECKING:
     from chalice.app import Chalice
 
-__all__ = ["MEMBER_CALLER", "caller_actor", "caller_identity"]
+__all__ = ["MEMBER_CALLER", "caller_actor", "caller_identity", "client_address"]
 
 MEMBER_CALLER = "member-library"
 """The actor id of a member library's call when no authorizer named the caller."""
@@ -32,6 +32,15 @@ def caller_identity(app: Chalice) -> str | None:
     claims = authorizer.get("claims") or {}
     identity = claims.get("sub") or authorizer.get("principalId")
     return str(identity) if identity else None
+
+
+def client_address(app: Chalice) -> str:
+    """The address the current request came from (API Gateway's ``identity.sourceIp``, the peer of the TCP
+    connection, not a header a client can set); ``"unknown"`` when there is none."""
+    request = app.current_request
+    context = (request.context if request is not None else None) or {}
+    address = (context.get("identity") or {}).get("sourceIp")
+    return str(address) if address else "unknown"
 
 
 def caller_actor(app: Chalice, reader_id: str, role: ActorRole = ActorRole.READER) -> Actor:

@@ -18,11 +18,14 @@ dated and kept for the ``push_history`` retention of the consent policy.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from consortium.errors import NotFoundError
 from consortium.profiles.consent import DataKind, Purpose
+from consortium.profiles.models import AuditAction, Processing
 from consortium.profiles.vault import ItemKind
 from consortium.push.models import Channel, Digest, DigestItem, Mute, MuteKind, SentItem, ServiceId, Subscription
 
@@ -112,6 +115,25 @@ class PushLedgers:
         """The reader's subscriptions, active and ended, by service."""
         found = self.vault.read(reader_id, SUBSCRIPTION, actor, purpose)
         return sorted((Subscription.from_stored(p) for p in found.values()), key=lambda s: s.service.value)
+
+    def subscription_with_token(
+        self, reader_id: str, token: str, actor: Actor, channel: Channel | None = None
+    ) -> Subscription | None:
+        """The reader's active subscription whose private token is ``token`` (delivered by ``channel``, when
+        given), or ``None`` (an unknown or erased reader too). Only a match is audited, as a read at the reader's
+        request: a junk token writes nothing in a reader's audit log."""
+        try:
+            found = self.vault.load_all(reader_id, SUBSCRIPTION)
+        except NotFoundError:
+            return None
+        for _, payload in found:
+            subscription = Subscription.from_stored(payload)
+            kept = subscription.token
+            wanted = subscription.active and channel in (None, subscription.channel)
+            if kept and hmac.compare_digest(kept.encode(), token.encode()) and wanted:
+                self.vault.audit(reader_id, actor, SUBSCRIPTION, AuditAction.READ, Processing.READER_REQUEST)
+                return subscription
+        return None
 
     def save_subscription(
         self, reader_id: str, subscription: Subscription, actor: Actor, purpose: AuditPurpose

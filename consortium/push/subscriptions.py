@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
+import datetime as dt
 import logging
 import secrets
 from typing import TYPE_CHECKING
@@ -17,6 +17,7 @@ from consortium.profiles.consent import Purpose
 from consortium.profiles.models import Actor, ActorRole, Processing
 from consortium.push.atom import FeedEntry, atom_feed
 from consortium.push.models import Channel, Frequency, ServiceId, Subscription
+from consortium.push.planner import MAX_LOOKBACK
 from consortium.push.render import SERVICE_NAMES
 from consortium.push.services import CATALOGUE
 from consortium.search.query import parse_query_string
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from consortium.push.ledgers import PushLedgers
     from consortium.push.urls import HubUrls
 
-__all__ = ["Subscriptions"]
+__all__ = ["UNKNOWN_TOKEN", "Subscriptions", "UnknownTokenError"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,14 +42,27 @@ def _new_token(reader_id: str) -> str:
     return f"{owner}.{secrets.token_urlsafe(32)}"
 
 
+class UnknownTokenError(NotFoundError):
+    """A private token that opens nothing: malformed, revoked, never made, of an unknown reader, or (for a feed)
+    of a subscription not delivered as a feed. Every such token gets the same message, so that an answer never
+    tells whether a reader exists."""
+
+    def __init__(self) -> None:
+        super().__init__(UNKNOWN_TOKEN)
+
+
+UNKNOWN_TOKEN = "no such feed or link"
+"""The one message of :class:`UnknownTokenError`."""
+
+
 def _token_owner(token: str) -> str:
     owner, dot, secret = token.partition(".")
     if not dot or not owner or len(secret) < 32:
-        raise NotFoundError("no such feed or link (the token is malformed)")
+        raise UnknownTokenError
     try:
         return base64.urlsafe_b64decode(owner + "=" * (-len(owner) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError) as exc:
-        raise NotFoundError("no such feed or link (the token is malformed)") from exc
+        raise UnknownTokenError from exc
 
 
 class Subscriptions:
@@ -69,18 +83,33 @@ class Subscriptions:
         max_items: int = 10,
         query: str | None = None,
         email: str | None = None,
+        since: dt.timedelta | None = None,
     ) -> tuple[Subscription, str]:
         """Subscribe (or change a subscription): returns it and its new private token (feed URL, unsubscribe
-        link; an earlier token stops working). Needs the ``push`` consent."""
+        link; an earlier token stops working). Needs the ``push`` consent.
+
+        A new subscription's window starts now: its first digest holds only works new from now on. With
+        ``since`` (at most :data:`~consortium.push.planner.MAX_LOOKBACK`) the window starts that long ago
+        instead, so the first digest, due at once when ``since`` spans a period of the frequency, brings the
+        recent works; works already pushed to the reader are never pushed again."""
         service = ServiceId(service)
         info = CATALOGUE[service]
         if not info.available:
             raise ValidationError(f"the service {service.value} is not available yet: {info.description_en}")
         if query is not None:
             parse_query_string(query)  # a saved search that does not parse is refused now, not at every run
+        if since is not None and not dt.timedelta(0) < since <= MAX_LOOKBACK:
+            raise ValidationError(
+                f"a first window reaches back more than nothing and at most {MAX_LOOKBACK.days} days",
+                since=str(since),
+            )
         now = self._clock()
         old = self._ledgers.subscription(reader_id, service, actor, Purpose.PUSH)
         token = _new_token(reader_id)
+        if since is not None:
+            window_start = now - since
+        else:
+            window_start = old.last_digest_at if old and old.active else now
         try:
             subscription = Subscription(
                 service=service,
@@ -90,7 +119,7 @@ class Subscriptions:
                 query=query,
                 email=email,
                 created_at=old.created_at if old else now,
-                last_digest_at=old.last_digest_at if old and old.active else now,
+                last_digest_at=window_start,
                 token=token,
             )
         except pydantic.ValidationError as exc:
@@ -119,21 +148,16 @@ class Subscriptions:
         """The reader's subscriptions, active and ended, by service."""
         return self._ledgers.subscriptions(reader_id, actor, Processing.READER_REQUEST)
 
-    def by_token(self, token: str) -> tuple[str, Subscription]:
-        """The reader and the active subscription a private token belongs to; :class:`NotFoundError` for a
-        malformed, revoked or unknown token."""
+    def by_token(self, token: str, channel: Channel | None = None) -> tuple[str, Subscription]:
+        """The reader and the active subscription (delivered by ``channel``, when given) a private token belongs
+        to; :class:`UnknownTokenError` for a malformed, revoked or unknown token (one message for all, and no
+        audit entry: only a match is audited)."""
         reader_id = _token_owner(token)
-        actor = Actor(actor_id=reader_id, role=ActorRole.READER)
-        try:
-            subscriptions = self.subscriptions(reader_id, actor)
-        except NotFoundError as exc:
-            raise NotFoundError("no such feed or link") from exc
-        for subscription in subscriptions:
-            if subscription.token and hmac.compare_digest(subscription.token.encode(), token.encode()):
-                if not subscription.active:
-                    break
-                return reader_id, subscription
-        raise NotFoundError("no such feed or link (revoked, or never made)")
+        reader = Actor(actor_id=reader_id, role=ActorRole.READER)
+        subscription = self._ledgers.subscription_with_token(reader_id, token, reader, channel)
+        if subscription is None:
+            raise UnknownTokenError
+        return reader_id, subscription
 
     def feed_url(self, token: str) -> str:
         return self._urls.feed(token)
@@ -143,9 +167,7 @@ class Subscriptions:
 
     def feed(self, token: str) -> bytes:
         """The Atom feed of the subscription the token belongs to: what was pushed through it, newest first."""
-        reader_id, subscription = self.by_token(token)
-        if subscription.channel is not Channel.ATOM:
-            raise NotFoundError("no such feed (this subscription is not delivered as a feed)")
+        reader_id, subscription = self.by_token(token, Channel.ATOM)
         reader = Actor(actor_id=reader_id, role=ActorRole.READER)
         sent = sorted(
             (

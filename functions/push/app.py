@@ -10,7 +10,9 @@ other functions.
 Authentication is configured at deploy time by the CDK stack, not here. The reader routes act as the caller
 :func:`~consortium.http.identity.caller_actor` names (a reader authorized by API Gateway acts only on their own id).
 The token routes (``/push/feeds/{token}``, ``/push/unsubscribe/{token}``) need no login: the token is the
-credential.
+credential. Every token that opens nothing gets the same 404 (``no such feed or link``) and writes nothing in any
+reader's audit log; :data:`TOKEN_LOOKUPS` answers 429 with ``Retry-After`` to an address after too many of them
+(its state lives in this Lambda container's memory: see :mod:`consortium.http.limits`).
 
 The job
     :func:`push_schedule` is what EventBridge Scheduler invokes (see
@@ -25,6 +27,7 @@ The job
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import html
 import logging
 from typing import TYPE_CHECKING, Any
@@ -35,12 +38,14 @@ from pydantic import Field
 
 from consortium.http import (
     ONE_CLICK,
+    FailedLookupLimit,
     LambdaContainer,
     RequestBody,
     Text,
     caller_actor,
     field_errors,
     http_errors,
+    limit_failed_lookups,
     one_click,
     parse_body,
     private_page,
@@ -49,6 +54,7 @@ from consortium.http import (
 from consortium.ports import system_clock
 from consortium.push.fanout import JobRequest, run_shards, start_run
 from consortium.push.models import MAX_ITEMS_LIMIT, Channel, Frequency, ItemAction, MuteKind, ServiceId
+from consortium.push.planner import MAX_LOOKBACK
 from consortium.push.services import CATALOGUE
 
 if TYPE_CHECKING:
@@ -59,6 +65,9 @@ if TYPE_CHECKING:
 app = Chalice(app_name="consortium-push")
 logger = logging.getLogger(__name__)
 container = LambdaContainer()
+TOKEN_LOOKUPS = FailedLookupLimit()
+"""Failed token lookups, per client address and overall, in this container (the defaults of
+:class:`~consortium.http.limits.FailedLookupLimit`)."""
 
 
 # -- bodies and events
@@ -73,6 +82,9 @@ class SubscriptionBody(RequestBody):
     max_items: int = Field(default=10, ge=1, le=MAX_ITEMS_LIMIT)
     query: Text | None = None
     email: Text | None = None
+    first_window_days: int | None = Field(default=None, ge=1, le=MAX_LOOKBACK.days)
+    """Start the first digest's window this many days ago (its first digest then brings the recent works);
+    omitted: it starts now."""
 
 
 class ItemActionBody(RequestBody):
@@ -156,6 +168,7 @@ def subscribe(reader_id: str, service_name: str) -> dict[str, Any]:
         max_items=body.max_items,
         query=body.query,
         email=body.email,
+        since=dt.timedelta(days=body.first_window_days) if body.first_window_days else None,
     )
     return {"reader_id": reader_id, **_subscription_view(subscription, token)}
 
@@ -240,15 +253,18 @@ def delete_from_inbox(reader_id: str, digest_id: str) -> Response:
 
 @app.route("/push/feeds/{token}", methods=["GET"])
 @http_errors
+@limit_failed_lookups(app, TOKEN_LOOKUPS)
 def feed(token: str) -> Response:
     return private_response(service().feed(token).decode("utf-8"), "application/atom+xml; charset=utf-8")
 
 
 @app.route("/push/unsubscribe/{token}", methods=["GET"])
 @http_errors
+@limit_failed_lookups(app, TOKEN_LOOKUPS)
 def unsubscribe_page(token: str) -> Response:
     """A confirmation page with a form that POSTs back here. Opening the link changes nothing: mail scanners and
-    link previews follow links, and must not unsubscribe anyone. A revoked or unknown token is a 404."""
+        link previews follow links, and must not unsubscribe anyone. A revoked or unknown token is a 404 (the same
+    for every token that opens nothing)."""
     _, subscription = service().by_token(token)
     info = CATALOGUE[subscription.service]
     content = (
@@ -268,6 +284,7 @@ def unsubscribe_page(token: str) -> Response:
     content_types=["application/x-www-form-urlencoded", "multipart/form-data"],
 )
 @http_errors
+@limit_failed_lookups(app, TOKEN_LOOKUPS)
 def unsubscribe_one_click(token: str) -> Response:
     """RFC 8058 one-click unsubscribe: a POST whose body is ``List-Unsubscribe=One-Click`` (the mail client's,
     or the confirmation page's form)."""

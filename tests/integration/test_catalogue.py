@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env = {**os.environ, "CONSORTIUM_DATA_DIR": str(tmp_path_factory.mktemp("var")),
+           "CONSORTIUM_KEY_DIR": str(tmp_path_factory.mktemp("keys")),
            "CONSORTIUM_MEMBERS_FILE": str(ROOT / "members.toml")}  # fmt: skip
     result = subprocess.run(
         [sys.executable, "-m", "consortium", "run", "--once", "--json"],

@@ -48,6 +48,7 @@ def cli(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subpro
 def environment(tmp_path: Path) -> dict[str, str]:
     return {
         "CONSORTIUM_DATA_DIR": str(tmp_path / "var"),
+        "CONSORTIUM_KEY_DIR": str(tmp_path / "keys"),
         "CONSORTIUM_MEMBERS_FILE": str(tmp_path / "members.toml"),
     }
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "members.toml"
     monkeypatch.setenv("CONSORTIUM_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("CONSORTIUM_KEY_DIR", str(tmp_path / "keys"))
     monkeypatch.setenv("CONSORTIUM_MEMBERS_FILE", str(path))
     return path
 

@@ -22,6 +22,7 @@ NOW = "2026-03-01T10:00:00+00:00"
 @pytest.fixture
 def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     monkeypatch.setenv("CONSORTIUM_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("CONSORTIUM_KEY_DIR", str(tmp_path / "keys"))
     with serve("profile", Api) as api:
         yield api
 

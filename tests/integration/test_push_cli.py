@@ -51,6 +51,7 @@ def smtp() -> Iterator[tuple[int, Inbox]]:
 def environment(data_dir: Path, smtp_port: int | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONSORTIUM_")}
     env |= {"CONSORTIUM_DATA_DIR": str(data_dir), "CONSORTIUM_PUBLIC_URL": "https://hub.example"}
+    env |= {"CONSORTIUM_KEY_DIR": str(data_dir.with_name(data_dir.name + "-keys"))}
     if smtp_port is not None:
         env |= {"CONSORTIUM_SMTP_HOST": "127.0.0.1", "CONSORTIUM_SMTP_PORT": str(smtp_port)}
     return env

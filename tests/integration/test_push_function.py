@@ -47,6 +47,7 @@ def text(response: Any) -> str:
 @pytest.fixture
 def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PushApi]:
     monkeypatch.setenv("CONSORTIUM_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("CONSORTIUM_KEY_DIR", str(tmp_path / "keys"))
     monkeypatch.delenv("CONSORTIUM_PUSH_QUEUE_URL", raising=False)
     with serve("push", PushApi) as api:
         yield api
@@ -175,6 +176,49 @@ def test_get_unsubscribe_only_asks_and_post_one_click_unsubscribes(api: PushApi)
     assert api.call("get", "/readers/r1/subscriptions/interested_new")[1]["active"] is False
     assert api.raw("get", f"/push/feeds/{token}").status_code == 404  # the token is revoked
     assert api.raw("post", f"/push/unsubscribe/{token}", "List-Unsubscribe=One-Click", form).status_code == 404
+
+
+def test_junk_tokens_get_one_answer_write_no_audit_and_are_limited(api: PushApi) -> None:
+    api.reader("r1")
+    _, created = api.call("put", "/readers/r1/subscriptions/interested_new", {"channel": "atom"})
+    owner, _, secret = created["token"].partition(".")
+    logged = len(api.hub.profiles.export("r1", READER)["audit"])
+    form = "application/x-www-form-urlencoded"
+
+    answers = set()
+    for junk in (f"{owner}.{'x' * 43}", f"bm9ib2R5.{secret}", "junk"):  # r1's id, then "nobody", then no id at all
+        for response in (
+            api.raw("get", f"/push/feeds/{junk}"),
+            api.raw("get", f"/push/unsubscribe/{junk}"),
+            api.raw("post", f"/push/unsubscribe/{junk}", "List-Unsubscribe=One-Click", form),
+        ):
+            assert response.status_code == 404
+            answers.add(json.loads(response.body)["Message"])
+    assert answers == {"no such feed or link"}
+    audit = api.hub.profiles.export("r1", READER)["audit"]
+    assert len(audit) == logged + 1  # the export itself, nothing for the junk
+
+    statuses = [api.raw("get", f"/push/feeds/{owner}.{n:043}").status_code for n in range(30)]
+    assert 429 in statuses and set(statuses) == {404, 429}
+    limited = api.raw("get", f"/push/feeds/{created['token']}")
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+
+
+def test_a_new_subscription_may_start_with_the_recent_works(api: PushApi) -> None:
+    api.reader("r1")
+    api.hub.profiles.declare_interest("r1", "class:clc:TP312", READER)
+    add_new_works(api, dt.datetime.now(dt.UTC) - dt.timedelta(days=10))
+    status, created = api.call(
+        "put", "/readers/r1/subscriptions/new_in_class", {"channel": "inbox", "first_window_days": 30}
+    )
+    assert status == 200, created
+    assert api.hub.push.run().as_dict()["digests_planned"] == 1  # due at once, not in a week
+    status, inbox = api.call("get", "/readers/r1/push/inbox")
+    assert [item["title"] for item in inbox["digests"][0]["digest"]["items"]] == ["Programming in Rust"]
+    status, error = api.call(
+        "put", "/readers/r1/subscriptions/new_in_class", {"channel": "inbox", "first_window_days": 400}
+    )
+    assert status == 400 and "first_window_days" in error["Message"]
 
 
 def test_without_the_push_consent_subscribing_is_403(api: PushApi) -> None:

@@ -24,13 +24,18 @@ SECRET_TERMS = ("zebrafish-genome-2026", "黛玉葬花")
 BOOKS = ("设计模式", "代码大全")
 
 
+def key_dir(data_dir: Path) -> Path:
+    """The data folder's key folder: beside it, outside it."""
+    return data_dir.with_name(data_dir.name + "-keys")
+
+
 def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONSORTIUM_")}
     return subprocess.run(
         [sys.executable, "-m", "consortium", *args],
         capture_output=True,
         text=True,
-        env={**env, "CONSORTIUM_DATA_DIR": str(data_dir)},
+        env={**env, "CONSORTIUM_DATA_DIR": str(data_dir), "CONSORTIUM_KEY_DIR": str(key_dir(data_dir))},
         timeout=300,
         check=False,
     )
@@ -218,6 +223,7 @@ def test_purge_deletes_expired_events(hub: Path, monkeypatch: pytest.MonkeyPatch
     for name in [name for name in os.environ if name.startswith("CONSORTIUM_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("CONSORTIUM_DATA_DIR", str(hub))
+    monkeypatch.setenv("CONSORTIUM_KEY_DIR", str(key_dir(hub)))
     at = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
     old = ReaderEvent(event_id="old", type=EventType.SEARCH, at=at, query="long ago")
     assert bootstrap().profiles.record_event("r-eve", old, SYSTEM) is EventOutcome.STORED

@@ -3,6 +3,7 @@ explained, delivered once, and the reader's controls (delete, not interested, mu
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -450,6 +451,36 @@ def test_feeds_and_unsubscribe_links_work_by_token_and_are_revocable(hub: Hub) -
     with pytest.raises(NotFoundError):
         hub.push.feed(rotated)
     assert not hub.push.subscriptions("r1", READER)[0].active
+
+
+def test_every_bad_token_gets_one_answer_and_no_audit_entry(hub: Hub) -> None:
+    """A junk token must tell nothing (does the reader exist? was there a token?) and write nothing in the
+    reader's audit log: otherwise anyone can probe reader ids and fill a reader's log."""
+    programmer(hub)
+    hub.profiles.create_reader("r2", "riverside", [Purpose.PUSH])
+    _, token = hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.ATOM, actor=READER)
+    _, email_token = hub.push.subscribe("r2", ServiceId.NEW_IN_CLASS, Channel.EMAIL, actor=READER, email="a@b.c")
+    _, revoked = hub.push.subscribe("r2", ServiceId.INTERESTED_NEW, Channel.ATOM, actor=READER)
+    hub.push.unsubscribe("r2", ServiceId.INTERESTED_NEW, READER)
+    owner, _, secret = token.partition(".")
+    nobody = f"{base64.urlsafe_b64encode(b'nobody').decode().rstrip('=')}.{secret}"
+    bad = [token[:-2] + "xx", revoked, nobody, "junk", f"{owner}.short", f"{owner}.{'!' * 43}", email_token]
+    logs = {r: len(hub.profiles.vault.store.audit_log(r)) for r in ("r1", "r2")}
+
+    answers = set()
+    for junk in bad:
+        with pytest.raises(NotFoundError) as failed:
+            hub.push.feed(junk)
+        answers.add(str(failed.value))
+        if junk is not email_token:
+            with pytest.raises(NotFoundError) as failed:
+                hub.push.unsubscribe_by_token(junk)
+            answers.add(str(failed.value))
+    assert answers == {"no such feed or link"}
+    assert {r: len(hub.profiles.vault.store.audit_log(r)) for r in ("r1", "r2")} == logs
+
+    hub.push.feed(token)  # a good token is still audited
+    assert len(hub.profiles.vault.store.audit_log("r1")) > logs["r1"]
 
 
 def test_withdrawing_push_deletes_everything_push_kept(hub: Hub) -> None:

@@ -1,0 +1,135 @@
+"""A newcomer's path through the ``consortium`` command, run as a user runs it (a real process): where the keys
+live and how old ones move, the ids a search shows, a work's member records, a first digest, empty listings."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT_ENV = {k: v for k, v in os.environ.items() if not k.startswith("CONSORTIUM_")}
+
+
+def cli(hub: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    """``consortium ARGS`` over the data folder ``hub/var``, keys in ``hub/keys`` unless ``settings`` say more."""
+    env = {**ROOT_ENV, "CONSORTIUM_DATA_DIR": str(hub / "var"), "CONSORTIUM_KEY_DIR": str(hub / "keys")}
+    env |= {f"CONSORTIUM_{name.upper()}": value for name, value in settings.items()}
+    return subprocess.run(
+        [sys.executable, "-m", "consortium", *args], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+
+
+def ok(hub: Path, *args: str, **settings: str) -> Any:
+    done = cli(hub, *args, "--json", **settings)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture
+def old_hub(tmp_path: Path) -> Path:
+    """A data folder made before the key setting: its keys in ``var/keys``, one reader with a declared interest."""
+    old = {"key_dir": str(tmp_path / "var" / "keys"), "allow_keys_in_data_dir": "true"}
+    ok(tmp_path, "reader", "create", "r1", "--member", "riverside", "--declare", "class:clc:TP312", **old)
+    return tmp_path
+
+
+def test_keys_in_the_old_place_stop_every_command_until_moved(old_hub: Path) -> None:
+    refused = cli(old_hub, "reader", "show", "r1")
+    assert refused.returncode == 1
+    assert refused.stderr.count("\n") == 1 and "consortium keys move" in refused.stderr
+    assert not (old_hub / "keys").exists()  # no new key beside the old data
+
+    started = cli(old_hub, "run", "--once")
+    assert started.returncode == 1 and "consortium keys move" in started.stderr
+    assert "records per member" not in started.stdout  # refused before harvesting anything
+
+    moved = cli(old_hub, "keys", "move")
+    assert moved.returncode == 0, moved.stderr
+    assert str(old_hub / "keys") in moved.stdout
+    assert not (old_hub / "var" / "keys").exists()
+    shown = ok(old_hub, "reader", "show", "r1")
+    assert "class:clc:TP312" in json.dumps(shown)
+
+
+def test_a_key_folder_inside_the_data_folder_is_refused(tmp_path: Path) -> None:
+    refused = cli(tmp_path, "reader", "create", "r1", "--member", "riverside", key_dir=str(tmp_path / "var" / "k"))
+    assert refused.returncode == 1
+    assert "CONSORTIUM_KEY_DIR" in refused.stderr and "CONSORTIUM_ALLOW_KEYS_IN_DATA_DIR" in refused.stderr
+
+
+@pytest.fixture(scope="module")
+def sample_hub(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample members harvested once (``consortium run --once``), as ``make run`` does first."""
+    hub = tmp_path_factory.mktemp("sample-hub")
+    ok(hub, "run", "--once")
+    return hub
+
+
+def test_run_says_what_to_try_next_with_the_command_as_installed(sample_hub: Path) -> None:
+    script = Path(sys.executable).with_name("consortium")  # what `make run` starts: .venv/bin/consortium
+    env = {**ROOT_ENV, "CONSORTIUM_DATA_DIR": str(sample_hub / "var"), "CONSORTIUM_KEY_DIR": str(sample_hub / "keys")}
+    env["PATH"] = "/usr/bin:/bin"  # the virtualenv is not on PATH
+    done = subprocess.run([str(script), "run", "--once"], capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    after = done.stdout.partition("try next")[2]
+    assert f"{script} search" in after and f"{script} push subscribe" in after
+    assert "activate" in after  # how to have it on PATH
+
+
+def test_search_shows_the_work_ids_that_the_other_commands_take(sample_hub: Path) -> None:
+    found = ok(sample_hub, "search", "introduction", "to", "algorithms")
+    work = found["hits"][0]["cluster_id"]
+    assert work in cli(sample_hub, "search", "introduction", "to", "algorithms").stdout
+
+    records = ok(sample_hub, "dedup", "records", work)
+    keys = [record["record"] for record in records["records"]]
+    assert len(keys) == 4 and all("/" in key for key in keys)  # held by all four members
+    text = cli(sample_hub, "dedup", "records", work).stdout
+    assert keys[0] in text and "consortium dedup explain" in text
+    explained = ok(sample_hub, "dedup", "explain", keys[0], keys[1])
+    assert explained["match"] is True
+
+    unknown = cli(sample_hub, "dedup", "records", "no-such-work")
+    assert unknown.returncode == 1 and "no-such-work" in unknown.stderr
+
+
+def test_a_new_subscription_can_start_with_a_digest_of_recent_works(sample_hub: Path) -> None:
+    work = ok(sample_hub, "search", "introduction", "to", "algorithms")["hits"][0]["cluster_id"]
+    for reader in ("fresh", "eager"):
+        ok(sample_hub, "reader", "create", reader, "--member", "riverside", "--consent", "personalization,push")
+        ok(sample_hub, "reader", "event", reader, "--type", "borrow", "--cluster", work)
+
+    plain = cli(sample_hub, "push", "subscribe", "fresh", "interested_new", "--channel", "inbox")
+    assert plain.returncode == 0, plain.stderr
+    assert "from now on" in plain.stdout and "--since 30d" in plain.stdout
+
+    eager = cli(sample_hub, "push", "subscribe", "eager", "interested_new", "--channel", "inbox", "--since", "30d")
+    assert eager.returncode == 0, eager.stderr
+    assert "the last 30 days" in eager.stdout and "push run" in eager.stdout
+    too_far = cli(sample_hub, "push", "subscribe", "eager", "interested_new", "--channel", "inbox", "--since", "400d")
+    assert too_far.returncode != 0 and "62 days" in too_far.stderr
+
+    report = ok(sample_hub, "push", "run")
+    assert report["digests_planned"] == 1 and report["digests_empty"] == 0
+    inbox = ok(sample_hub, "push", "inbox", "eager")
+    assert inbox and inbox[0]["digest"]["items"]
+
+
+def test_empty_listings_say_so(sample_hub: Path) -> None:
+    ok(sample_hub, "reader", "create", "quiet", "--member", "riverside", "--consent", "push")
+    said = {
+        "history": cli(sample_hub, "push", "history", "quiet").stdout,
+        "inbox": cli(sample_hub, "push", "inbox", "quiet").stdout,
+        "mute": cli(sample_hub, "push", "mute", "quiet").stdout,
+        "subscriptions": cli(sample_hub, "push", "subscriptions", "quiet").stdout,
+    }
+    assert "nothing pushed to quiet yet" in said["history"]
+    assert "quiet's inbox is empty" in said["inbox"]
+    assert "quiet has muted nothing" in said["mute"]
+    assert "quiet has no subscriptions" in said["subscriptions"]
+    assert ok(sample_hub, "push", "history", "quiet") == []  # JSON stays a plain empty list
