@@ -45,7 +45,7 @@ def _progress(label: str) -> Progress | None:
 def report_line(report: HarvestReport) -> str:
     """One source's harvest as one line: its counts and whether the run completed or paused."""
     c = report.counts
-    state = "complete" if report.complete else "paused"
+    state = "complete" if report.complete else f"incomplete: {report.stopped}" if report.stopped else "paused"
     return (
         f"{report.member}/{report.source}: {c.added} added, {c.changed} changed, {c.unchanged} unchanged, "
         f"{c.deleted} deleted, {c.quarantined} quarantined ({state})"

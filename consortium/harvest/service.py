@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic
 
-from consortium.errors import ConfigError, RecordError
+from consortium.errors import ConfigError, RecordError, ValidationError
 from consortium.gc_tuning import fewer_collections
 from consortium.harvest.formats import reader_for
 from consortium.harvest.oai_pmh import OaiPmhClient
@@ -51,7 +51,10 @@ class HarvestReport:
     run_id: str
     counts: HarvestCounts
     complete: bool
+    """The whole source was read (every record stored, unchanged or quarantined)."""
     resumed: bool
+    stopped: str | None = None
+    """Why reading gave up before the end of the source, if it did (then the run is not complete)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +63,7 @@ class HarvestReport:
             "run_id": self.run_id,
             "complete": self.complete,
             "resumed": self.resumed,
+            "stopped": self.stopped,
             **self.counts.model_dump(),
         }
 
@@ -156,16 +160,21 @@ class HarvestService:
             source=source.id,
             run_id=checkpoint.run_id,
             counts=checkpoint.counts,
-            complete=checkpoint.finished_at is not None,
+            complete=checkpoint.finished_at is not None and checkpoint.stopped is None,
             resumed=resumed,
+            stopped=checkpoint.stopped,
         )
 
     def _read_file(self, source: Source) -> bytes:
         assert source.path is not None
         try:
-            return source.path.read_bytes()
+            data = source.path.read_bytes()
         except OSError as exc:
             raise ConfigError(f"source {source.id!r}: cannot read {source.path}: {exc.strerror}") from exc
+        if not data.strip():
+            what = "empty (0 bytes)" if not data else "blank (only white space)"
+            raise ValidationError(f"source {source.id!r}: {source.path} is {what}: there is nothing to harvest")
+        return data
 
     def _advance(
         self, checkpoint: Checkpoint, page: RawPage, counts: HarvestCounts, file_digest: str | None
@@ -180,6 +189,9 @@ class HarvestService:
             "counts": checkpoint.counts + counts,
             "run_high_water": run_high,
         }
+        if page.stopped is not None:
+            update["stopped"] = page.stopped
+            log.warning("harvest %s stopped before the end of the source: %s", checkpoint.source_id, page.stopped)
         if page.cursor is None:
             update["finished_at"] = self.clock()
             update["high_water"] = max(checkpoint.high_water or "", run_high or "") or None
