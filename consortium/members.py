@@ -170,6 +170,13 @@ class MemberRegistry(BaseModel):
             if member.id in seen:
                 raise ValueError(f"member id {member.id!r} appears twice")
             seen.add(member.id)
+        for member in self.members:
+            for lender in member.sharing.lend_to_members:
+                if lender not in seen:
+                    raise ValueError(
+                        f"member {member.id!r}, field 'sharing.lend_to_members': lend_to_members names {lender!r}, "
+                        f"not a member of the registry (known: {', '.join(sorted(seen))})"
+                    )
         return self
 
     def get(self, member_id: str) -> Member:
@@ -200,7 +207,7 @@ def _describe(error: pydantic.ValidationError, data: dict[str, object]) -> str:
                     where = f"member {member_id!r}"
                 if rest:
                     where += f", field {'.'.join(str(p) for p in rest)!r}"
-        lines.append(f"{where}: {item['msg']}")
+        lines.append(f"{where}: {item['msg']}" if where else item["msg"].removeprefix("Value error, "))
     return "; ".join(lines)
 
 
