@@ -4,17 +4,21 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from consortium.adapters.local.writer_lock import DataFolderLock
 from consortium.errors import ConsortiumError
 from consortium.profiles.models import Actor, ActorRole
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
-__all__ = ["LIBRARIAN", "HubGroup", "emit", "json_option"]
+    from consortium.bootstrap import Container
+
+__all__ = ["LIBRARIAN", "HubGroup", "emit", "json_option", "writing"]
 
 F = TypeVar("F", bound="Callable[..., Any]")
 
@@ -66,3 +70,27 @@ def emit(data: Any, as_json: bool, text: Callable[[], None]) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     else:
         text()
+
+
+@contextmanager
+def writing(container: Container) -> Iterator[None]:
+    """Around a command that harvests or imports: on the local backend, wait for any other process writing to
+    the data folder (saying so on stderr), then let the search index catch up with what the store committed
+    but a process that died did not index, before the command writes.
+
+    Example
+    -------
+    >>> with writing(container):
+    ...     container.harvester.harvest_source(member, source)
+    """
+    if container.settings.backend != "local":
+        yield
+        return
+    folder = container.settings.data_dir
+
+    def waiting(holder: str) -> None:
+        click.echo(f"waiting: another process ({holder}) is writing to {folder}; going on when it is done", err=True)
+
+    with DataFolderLock(folder / "writer.lock", on_wait=waiting):
+        container.harvester.catch_up()
+        yield

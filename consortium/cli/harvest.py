@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from consortium.cli.common import emit, json_option
+from consortium.cli.common import emit, json_option, writing
 from consortium.harvest.service import import_source
 from consortium.harvest.state import HarvestCounts
 from consortium.harvest.sweep import FailureLog, harvest_sources
@@ -87,7 +87,8 @@ def harvest(container: Container, member_id: str | None, source_id: str | None, 
     registry = container.registry
     chosen = [registry.get(member_id)] if member_id else registry.members
     pairs = [(m, s) for m in chosen for s in ([m.source(source_id)] if source_id else m.sources)]
-    reports, failed = harvest_all(container, pairs)
+    with writing(container):
+        reports, failed = harvest_all(container, pairs)
     total = sum((r.counts for r in reports), HarvestCounts())
     data = {
         "runs": [r.as_dict() for r in reports],
@@ -121,7 +122,9 @@ def harvest(container: Container, member_id: str | None, source_id: str | None, 
 def import_(container: Container, file: Path, member_id: str, fmt: str, as_json: bool) -> None:
     """Load a MARC21, MARCXML, UNIMARC/CNMARC, KBART or saved OAI-PMH file for a member."""
     member = container.registry.get(member_id)
-    report = run_harvest(container, member, import_source(file.resolve(), SourceFormat(fmt)))
+    source = import_source(file.resolve(), SourceFormat(fmt))
+    with writing(container):
+        report = run_harvest(container, member, source)
     emit(report.as_dict(), as_json, lambda: click.echo(report_line(report)))
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from consortium.cli.common import emit, json_option
+from consortium.cli.common import emit, json_option, writing
 from consortium.cli.harvest import harvest_all, report_line
 from consortium.ports import system_clock
 from consortium.scheduler import Job, JobResult, LocalScheduler
@@ -77,7 +77,9 @@ def run(container: Container, once: bool, as_json: bool) -> None:
 
     A source that fails is reported (member, source, error) and the others run; the scheduled harvest retries
     it with backoff. With --once, the exit status is 1 when a source failed."""
-    data, lines = _summary(container, *harvest_all(container))
+    with writing(container):
+        reports, failed = harvest_all(container)
+    data, lines = _summary(container, reports, failed)
     emit(data, as_json, lambda: click.echo("\n".join(lines)))
     if not once:
         _run_scheduled(container, as_json)
@@ -89,7 +91,8 @@ def _jobs(container: Container) -> list[Job]:
     """The scheduled jobs: harvest, push and the retention purge, each returning a one-line summary."""
 
     def harvest(now: dt.datetime) -> str:
-        reports, failed = harvest_all(container, honour_backoff=True)
+        with writing(container):
+            reports, failed = harvest_all(container, honour_backoff=True)
         added = sum(r.counts.added + r.counts.changed for r in reports)
         summary = f"{len(reports)} sources, {added} records added or changed"
         tried = [f for f in failed if not f.skipped]

@@ -131,11 +131,8 @@ class HarvestService:
                 started_at=self.clock(),
             )
         log.info("harvest %s: run %s (%s)", key, checkpoint.run_id, "resumed" if resumed else "new")
-        if previous is not None and previous.unfollowed and self.on_commit is not None:
-            # Their records as the store holds them now (the process died before they were followed).
-            self.on_commit(
-                [RecordChange(member=m, local_id=i, record=self.store.get(m, i)) for m, i in previous.unfollowed]
-            )
+        if previous is not None:
+            self._follow_unfollowed(previous)
         checkpoint = checkpoint.model_copy(update={"unfollowed": []})
         pages = self._pages(source, checkpoint, file_data)
         done = 0
@@ -164,6 +161,32 @@ class HarvestService:
             resumed=resumed,
             stopped=checkpoint.stopped,
         )
+
+    def catch_up(self) -> int:
+        """Follow (cluster and index) the pages a process committed but died before following, for every
+        source: the index catches up with the store. Returns how many records were followed again.
+
+        Run it when a writer starts (with no other writer at work): each such checkpoint is saved again
+        without its unfollowed records.
+        """
+        followed = 0
+        for checkpoint in self.store.checkpoints():
+            if checkpoint.unfollowed and self.on_commit is not None:
+                followed += self._follow_unfollowed(checkpoint)
+                self.store.commit(PageCommit(checkpoint=checkpoint.model_copy(update={"unfollowed": []})))
+        if followed:
+            log.warning("caught up: %d record(s) committed but not yet indexed were followed", followed)
+        return followed
+
+    def _follow_unfollowed(self, checkpoint: Checkpoint) -> int:
+        """Follow the records the checkpoint's page changed, as the store holds them now (the process that
+        committed it died before following it); return how many."""
+        if not checkpoint.unfollowed or self.on_commit is None:
+            return 0
+        self.on_commit(
+            [RecordChange(member=m, local_id=i, record=self.store.get(m, i)) for m, i in checkpoint.unfollowed]
+        )
+        return len(checkpoint.unfollowed)
 
     def _read_file(self, source: Source) -> bytes:
         assert source.path is not None
