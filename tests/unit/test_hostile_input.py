@@ -167,3 +167,17 @@ def test_stray_markup_between_records_is_quarantined_and_the_rest_read(tmp_path:
     assert [r.local_id for r in store.records()] == ["y1", "y2"]
     [item] = store.quarantined()
     assert "between records" in item.reason
+
+
+def test_a_marcxml_file_of_malformed_records_stops_early() -> None:
+    from consortium.harvest.formats.base import MOST_UNREADABLE_IN_A_ROW
+    from consortium.harvest.formats.marcxml import iter_marcxml
+
+    records = [_prefixed_record(f"w{i}", f"Title {i} & more") for i in range(MOST_UNREADABLE_IN_A_ROW + 10)]
+    pages = list(iter_marcxml(_prefixed(*records), name="f.xml", start=0, page_size=500))
+    read = [r for p in pages for r in p.records]
+    assert len(read) == MOST_UNREADABLE_IN_A_ROW and all(r.error for r in read)
+    assert (
+        pages[-1].stopped
+        == f"not a MARCXML file: {MOST_UNREADABLE_IN_A_ROW} records in a row are malformed; reading stopped"
+    )

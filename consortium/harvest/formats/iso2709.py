@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pymarc
 
 from consortium.errors import RecordError
-from consortium.harvest.formats.base import FormatReader
+from consortium.harvest.formats.base import MOST_UNREADABLE_IN_A_ROW, FormatReader
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.common import FieldIndex, MarcField
 from consortium.harvest.normalize.marc21 import marc21_local_id
@@ -40,11 +40,6 @@ if TYPE_CHECKING:
     from consortium.models import RawPointer, Record
 
 __all__ = ["MOST_UNREADABLE_IN_A_ROW", "Iso2709Format", "diagnose_iso2709", "iter_iso2709", "parse_iso2709"]
-
-MOST_UNREADABLE_IN_A_ROW = 20
-"""Reading stops after this many records in a row could not be read: what follows is not MARC (random bytes, a
-file of another format), and quarantining every stretch between two stray record terminators would fill the
-quarantine and the archive with noise."""
 
 _TERMINATOR = 0x1D
 _MEDIA_ISO2709 = "application/marc"

@@ -14,8 +14,9 @@ import pymarc
 from lxml import etree
 
 from consortium.errors import RecordError
+from consortium.harvest.formats.base import MOST_UNREADABLE_IN_A_ROW
 from consortium.harvest.formats.oai import OaiMetadataFormat
-from consortium.harvest.formats.xml_faults import locate_fault, remainder
+from consortium.harvest.formats.xml_faults import Declarations, locate_fault, remainder
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.marc21 import marc21_local_id, normalize_marc21
 from consortium.harvest.normalize.marcxml import MARCXML_NS, marcxml_to_pymarc
@@ -80,7 +81,8 @@ def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Itera
 
     A document with a DOCTYPE is refused whole. Malformed XML quarantines the record it lies in (see
     :mod:`consortium.harvest.formats.xml_faults`), and reading goes on with the next record; a file that ends
-    inside a record is read up to it, and the run is not complete.
+    inside a record is read up to it, and the run is not complete; so is one with
+    :data:`~consortium.harvest.formats.base.MOST_UNREADABLE_IN_A_ROW` malformed records in a row.
     """
     page = RawPage()
     try:
@@ -91,9 +93,12 @@ def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Itera
         return
     number = 0
     document, offset = data, 0
+    declared = Declarations()
+    in_a_row = 0
     while True:
         try:
             for element in _records(document):
+                in_a_row = 0
                 number += 1
                 if number > start:
                     page.records.append(_raw_record(element, f"{name}#{number}"))
@@ -111,11 +116,14 @@ def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Itera
                 begin, end = fault.span
                 reason = f"{fault.reason}; the {number - 1} record(s) before it were read"
                 page.records.append(RawRecord(f"{name}#{number}", data[begin:end], _MEDIA_MARCXML, error=reason))
+            in_a_row += 1
         if fault.stopped is not None:
             page.stopped = fault.stopped.format(number=number)
-        if fault.resume is None or fault.stopped is not None:
+        elif in_a_row >= MOST_UNREADABLE_IN_A_ROW:
+            page.stopped = f"not a MARCXML file: {in_a_row} records in a row are malformed; reading stopped"
+        if fault.resume is None or page.stopped is not None:
             break
-        document, offset = remainder(data, fault.resume)
+        document, offset = remainder(data, fault.resume, declared)
     page.cursor = None
     yield page
 
