@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from marc_builders import book
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
-__all__ = ["cli", "environment", "three_members", "write_books"]
+__all__ = ["cli", "environment", "running", "three_members", "write_books"]
 
 
 def environment(tmp_path: Path) -> dict[str, str]:
@@ -52,3 +54,21 @@ def three_members(tmp_path: Path, count: int) -> None:
             'format = "marc21"\n'
         )
     (tmp_path / "members.toml").write_text("\n".join(entries), encoding="utf-8")
+
+
+@contextmanager
+def running(tmp_path: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
+    """``consortium ARGS`` running in the background (stdout and stderr piped), killed if still running after."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "consortium", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(tmp_path),
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from typing import TYPE_CHECKING, Any
 
 from fault_table import Outcome, record
-from hub_cli import environment, three_members
+from hub_cli import running, three_members
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -19,14 +17,7 @@ if TYPE_CHECKING:
 def test_a_missing_file_fails_its_source_only_and_the_scheduler_starts(tmp_path: Path) -> None:
     three_members(tmp_path, 20)
     (tmp_path / "riverside.mrc").unlink()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "consortium", "run", "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment(tmp_path),
-    )
-    try:
+    with running(tmp_path, "run", "--json") as process:
         assert process.stdout is not None
         summary_lines: list[str] = []
         jobs: dict[str, dict[str, Any]] = {}
@@ -39,14 +30,10 @@ def test_a_missing_file_fails_its_source_only_and_the_scheduler_starts(tmp_path:
                 jobs[json.loads(line)["job"]] = json.loads(line)
             elif not jobs:
                 summary_lines.append(line)
-        summary = json.loads("".join(summary_lines))
-        assert "push" in jobs, f"the scheduler did not start: {process.stderr.read() if process.poll() else ''}"
+        assert "push" in jobs, "the scheduler did not start"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    summary = json.loads("".join(summary_lines))
     assert summary["records_per_member"] == {"riverside": 0, "lakeside": 20, "eastlake": 20}
     assert [(r["member"], r["source"], r["complete"]) for r in summary["runs"]] == [
         ("lakeside", "catalogue", True),

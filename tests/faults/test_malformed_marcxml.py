@@ -12,15 +12,31 @@ from hub_cli import cli
 from marc_builders import book, marcxml_collection
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 COUNT = 2000
 BROKEN = 1001
 
+
+def _replace(good: bytes, bad: bytes) -> Callable[[bytes], bytes]:
+    def broken(data: bytes) -> bytes:
+        assert data.count(good) == 1
+        return data.replace(good, bad)
+
+    return broken
+
+
+def _without_end_tag(data: bytes) -> bytes:
+    end = data.index(b"</record>", data.index(b"xb01001 book"))
+    return data[:end] + data[end + len(b"</record>") :]
+
+
 BREAKS = {
-    "a bare ampersand": (b'<subfield code="a">xb01001 book', b'<subfield code="a">xb01001 & book'),
-    "an unclosed subfield": (b"xb01001 book 1001 /</subfield>", b"xb01001 book 1001 /"),
-    "a control character": (b"xb01001 book", b"xb01001\x0b book"),
+    "a bare ampersand": _replace(b'<subfield code="a">xb01001 book', b'<subfield code="a">xb01001 & book'),
+    "an unclosed subfield": _replace(b"xb01001 book 1001 /</subfield>", b"xb01001 book 1001 /"),
+    "a control character": _replace(b"xb01001 book", b"xb01001\x0b book"),
+    "a missing </record>": _without_end_tag,
 }
 
 
@@ -38,10 +54,7 @@ def _collection() -> bytes:
 
 @pytest.mark.parametrize("fault", list(BREAKS))
 def test_one_malformed_record_is_quarantined_alone(hub: Path, fault: str) -> None:
-    data = _collection()
-    good, bad = BREAKS[fault]
-    assert data.count(good) == 1
-    (hub / "books.xml").write_bytes(data.replace(good, bad))
+    (hub / "books.xml").write_bytes(BREAKS[fault](_collection()))
     result = cli(hub, "import", str(hub / "books.xml"), "--member", "riverside", "--format", "marcxml", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)

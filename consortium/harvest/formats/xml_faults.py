@@ -75,12 +75,39 @@ def locate_fault(data: bytes, document: bytes, offset: int, exc: etree.XMLSyntax
             return Fault(reason, (last_start, len(data)), None, stopped)
         following = _START.search(data, close.end())
         return Fault(reason, (last_start, close.end()), following.start() if following else None)
+    unclosed = _unclosed(data, offset, at)
+    if unclosed is not None:  # a record whose end tag is missing: the records after it were read as inside it
+        following = _START.search(data, unclosed + 1)
+        end = following.start() if following else len(data)
+        return Fault(
+            f"{reason} (a record without its end tag)", (unclosed, end), following.start() if following else None
+        )
     begin = max(last_end, offset)
     following = _START.search(data, at)
     end = following.start() if following else len(data)
     if _ONLY_CLOSING.fullmatch(data, begin, end) or _ONLY_CLOSING.fullmatch(data, at, end):
         return Fault(reason, None, following.start() if following else None)
     return Fault(f"{reason} (between records)", (begin, end), following.start() if following else None)
+
+
+def _unclosed(data: bytes, offset: int, at: int) -> int | None:
+    """The first record start tag between ``offset`` and ``at`` that no end tag closes before ``at``, if any."""
+    tags = sorted(
+        [(m.start(), True) for m in _START.finditer(data, offset, at) if not _self_closing(data, m.end())]
+        + [(m.start(), False) for m in _END.finditer(data, offset, at)]
+    )
+    open_starts: list[int] = []
+    for position, is_start in tags:
+        if is_start:
+            open_starts.append(position)
+        elif open_starts:
+            open_starts.pop()
+    return open_starts[0] if open_starts else None
+
+
+def _self_closing(data: bytes, after_name: int) -> bool:
+    close = data.find(b">", after_name)
+    return close > 0 and data[close - 1 : close] == b"/"
 
 
 @dataclass
