@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from consortium.harvest.service import HarvestReport, Progress
     from consortium.harvest.sweep import SourceFailure
     from consortium.members import Member, Source
+    from consortium.ports import Clock
 
 __all__ = ["harvest", "harvest_all", "import_", "quarantine", "report_line", "run_harvest"]
 
@@ -62,17 +63,22 @@ def run_harvest(container: Container, member: Member, source: Source) -> Harvest
 
 
 def harvest_all(
-    container: Container, sources: list[tuple[Member, Source]] | None = None, *, honour_backoff: bool = False
+    container: Container,
+    sources: list[tuple[Member, Source]] | None = None,
+    *,
+    honour_backoff: bool = False,
+    clock: Clock = system_clock,
 ) -> tuple[list[HarvestReport], list[SourceFailure]]:
     """Harvest these sources (by default every source of every member, in registry order): one that fails is
-    reported with its member and source, and the others run (see :mod:`consortium.harvest.sweep`)."""
+    reported with its member and source, and the others run (see :mod:`consortium.harvest.sweep`); ``clock``
+    dates the failures and the backoff."""
     chosen = sources if sources is not None else [(m, s) for m in container.registry.members for s in m.sources]
     failures = FailureLog(container.settings.data_dir / "harvest_failures.json")
     return harvest_sources(
         chosen,
         lambda member, source: run_harvest(container, member, source),
         failures,
-        system_clock,
+        clock,
         honour_backoff=honour_backoff,
     )
 

@@ -92,7 +92,7 @@ def _jobs(container: Container) -> list[Job]:
 
     def harvest(now: dt.datetime) -> str:
         with writing(container):
-            reports, failed = harvest_all(container, honour_backoff=True)
+            reports, failed = harvest_all(container, honour_backoff=True, clock=lambda: now)
         added = sum(r.counts.added + r.counts.changed for r in reports)
         summary = f"{len(reports)} sources, {added} records added or changed"
         tried = [f for f in failed if not f.skipped]
