@@ -64,3 +64,12 @@ def test_one_broken_binary_record_mid_file_is_quarantined_alone(hub: Path) -> No
     found = json.loads(cli(hub, "search", "r", "book", "--json").stdout)["total"]
     assert found == 999
     record(Outcome("binary MARC: record 501 of 1,000 broken", 999, found, 999 - found, 1, "complete"))
+
+
+def test_random_bytes_as_marcxml_are_not_complete(hub: Path) -> None:
+    (hub / "noise.xml").write_bytes(b"<" + random.Random(8).randbytes(1_000_000))
+    result = cli(hub, "import", str(hub / "noise.xml"), "--member", "riverside", "--format", "marcxml", "--json")
+    report = json.loads(result.stdout)
+    assert (report["added"], report["quarantined"], report["complete"]) == (0, 1, False)
+    assert report["stopped"].startswith("the file cannot be read as MARCXML from record 1 on: malformed XML at line 1")
+    record(Outcome("1 MB of random bytes as marcxml", 0, 0, 0, 1, "incomplete: cannot be read as MARCXML"))

@@ -87,7 +87,10 @@ def locate_fault(data: bytes, document: bytes, offset: int, exc: etree.XMLSyntax
     end = following.start() if following else len(data)
     if _ONLY_CLOSING.fullmatch(data, begin, end) or _ONLY_CLOSING.fullmatch(data, at, end):
         return Fault(reason, None, following.start() if following else None)
-    return Fault(f"{reason} (between records)", (begin, end), following.start() if following else None)
+    if following is None:  # what is left of the file is neither a record nor closing tags
+        stopped = "the file cannot be read as MARCXML from record {number} on: " + reason
+        return Fault(f"{reason} (after the last record)", (begin, end), None, stopped)
+    return Fault(f"{reason} (between records)", (begin, end), following.start())
 
 
 def _unclosed(data: bytes, offset: int, at: int) -> int | None:
