@@ -170,6 +170,13 @@ class MemberRegistry(BaseModel):
             if member.id in seen:
                 raise ValueError(f"member id {member.id!r} appears twice")
             seen.add(member.id)
+        for member in self.members:
+            for lender in member.sharing.lend_to_members:
+                if lender not in seen:
+                    raise ValueError(
+                        f"member {member.id!r}, field 'sharing.lend_to_members': lend_to_members names {lender!r}, "
+                        f"not a member of the registry (known: {', '.join(sorted(seen))})"
+                    )
         return self
 
     def get(self, member_id: str) -> Member:

@@ -133,3 +133,13 @@ def smtp_server() -> Iterator[Callable[[Recorder], SmtpMailer]]:
     yield start
     for controller in controllers:
         controller.stop()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """After a run that included the fault-injection suite, print its outcome table (kept/lost per fault)."""
+    import sys
+
+    module = sys.modules.get("fault_table")
+    if module is not None and module.ROWS:
+        terminalreporter.write_sep("-", "fault matrix: kept / lost per injected fault")
+        terminalreporter.write_line(module.table())

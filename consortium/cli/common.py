@@ -6,19 +6,23 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import pydantic
 
+from consortium.adapters.local.writer_lock import DataFolderLock
 from consortium.errors import ConsortiumError, field_errors
 from consortium.profiles.models import Actor, ActorRole
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
-__all__ = ["LIBRARIAN", "HubGroup", "command_name", "emit", "json_option"]
+    from consortium.bootstrap import Container
+
+__all__ = ["LIBRARIAN", "HubGroup", "command_name", "emit", "json_option", "writing"]
 
 F = TypeVar("F", bound="Callable[..., Any]")
 
@@ -92,3 +96,27 @@ def command_name() -> str:
     if on_path is not None and Path(on_path).resolve() == started.resolve():
         return "consortium"
     return str(started)
+
+
+@contextmanager
+def writing(container: Container) -> Iterator[None]:
+    """Around a command that harvests or imports: on the local backend, wait for any other process writing to
+    the data folder (saying so on stderr), then let the search index catch up with what the store committed
+    but a process that died did not index, before the command writes.
+
+    Example
+    -------
+    >>> with writing(container):
+    ...     container.harvester.harvest_source(member, source)
+    """
+    if container.settings.backend != "local":
+        yield
+        return
+    folder = container.settings.data_dir
+
+    def waiting(holder: str) -> None:
+        click.echo(f"waiting: another process ({holder}) is writing to {folder}; going on when it is done", err=True)
+
+    with DataFolderLock(folder / "writer.lock", on_wait=waiting):
+        container.harvester.catch_up()
+        yield

@@ -9,15 +9,19 @@ from typing import TYPE_CHECKING
 
 import click
 
-from consortium.cli.common import emit, json_option
+from consortium.cli.common import emit, json_option, writing
 from consortium.harvest.service import import_source
 from consortium.harvest.state import HarvestCounts
+from consortium.harvest.sweep import FailureLog, harvest_sources
 from consortium.members import SourceFormat
+from consortium.ports import system_clock
 
 if TYPE_CHECKING:
     from consortium.bootstrap import Container
     from consortium.harvest.service import HarvestReport, Progress
+    from consortium.harvest.sweep import SourceFailure
     from consortium.members import Member, Source
+    from consortium.ports import Clock
 
 __all__ = ["harvest", "harvest_all", "import_", "quarantine", "report_line", "run_harvest"]
 
@@ -42,7 +46,7 @@ def _progress(label: str) -> Progress | None:
 def report_line(report: HarvestReport) -> str:
     """One source's harvest as one line: its counts and whether the run completed or paused."""
     c = report.counts
-    state = "complete" if report.complete else "paused"
+    state = "complete" if report.complete else f"incomplete: {report.stopped}" if report.stopped else "paused"
     return (
         f"{report.member}/{report.source}: {c.added} added, {c.changed} changed, {c.unchanged} unchanged, "
         f"{c.deleted} deleted, {c.quarantined} quarantined ({state})"
@@ -58,9 +62,25 @@ def run_harvest(container: Container, member: Member, source: Source) -> Harvest
     return report
 
 
-def harvest_all(container: Container) -> list[HarvestReport]:
-    """Harvest every source of every member, in registry order."""
-    return [run_harvest(container, m, s) for m in container.registry.members for s in m.sources]
+def harvest_all(
+    container: Container,
+    sources: list[tuple[Member, Source]] | None = None,
+    *,
+    honour_backoff: bool = False,
+    clock: Clock = system_clock,
+) -> tuple[list[HarvestReport], list[SourceFailure]]:
+    """Harvest these sources (by default every source of every member, in registry order): one that fails is
+    reported with its member and source, and the others run (see :mod:`consortium.harvest.sweep`); ``clock``
+    dates the failures and the backoff."""
+    chosen = sources if sources is not None else [(m, s) for m in container.registry.members for s in m.sources]
+    failures = FailureLog(container.settings.data_dir / "harvest_failures.json")
+    return harvest_sources(
+        chosen,
+        lambda member, source: run_harvest(container, member, source),
+        failures,
+        clock,
+        honour_backoff=honour_backoff,
+    )
 
 
 @click.command()
@@ -72,20 +92,26 @@ def harvest(container: Container, member_id: str | None, source_id: str | None, 
     """Harvest member sources now (each resumes its unfinished run, or starts an incremental one)."""
     registry = container.registry
     chosen = [registry.get(member_id)] if member_id else registry.members
-    reports = [
-        run_harvest(container, member, source)
-        for member in chosen
-        for source in ([member.source(source_id)] if source_id else member.sources)
-    ]
+    pairs = [(m, s) for m in chosen for s in ([m.source(source_id)] if source_id else m.sources)]
+    with writing(container):
+        reports, failed = harvest_all(container, pairs)
     total = sum((r.counts for r in reports), HarvestCounts())
-    data = {"runs": [r.as_dict() for r in reports], "total": total.model_dump()}
+    data = {
+        "runs": [r.as_dict() for r in reports],
+        "failed": [f.as_dict() for f in failed],
+        "total": total.model_dump(),
+    }
 
     def text() -> None:
         for report in reports:
             click.echo(report_line(report))
+        for failure in failed:
+            click.echo(failure.line())
         click.echo(f"records stored: {container.record_store.count()}")
 
     emit(data, as_json, text)
+    if failed:
+        raise click.exceptions.Exit(1)
 
 
 @click.command("import")
@@ -102,7 +128,9 @@ def harvest(container: Container, member_id: str | None, source_id: str | None, 
 def import_(container: Container, file: Path, member_id: str, fmt: str, as_json: bool) -> None:
     """Load a MARC21, MARCXML, UNIMARC/CNMARC, KBART or saved OAI-PMH file for a member."""
     member = container.registry.get(member_id)
-    report = run_harvest(container, member, import_source(file.resolve(), SourceFormat(fmt)))
+    source = import_source(file.resolve(), SourceFormat(fmt))
+    with writing(container):
+        report = run_harvest(container, member, source)
     emit(report.as_dict(), as_json, lambda: click.echo(report_line(report)))
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from consortium.cli.common import emit, json_option
+from consortium.cli.common import emit, json_option, writing
 from consortium.cli.harvest import harvest_all, report_line
 from consortium.cli.next_steps import next_steps
 from consortium.ports import system_clock
@@ -19,6 +19,7 @@ from consortium.scheduler import Job, JobResult, LocalScheduler
 if TYPE_CHECKING:
     from consortium.bootstrap import Container
     from consortium.harvest.service import HarvestReport
+    from consortium.harvest.sweep import SourceFailure
 
 __all__ = ["HARVEST_EVERY", "PURGE_EVERY", "PUSH_EVERY", "SHOWN_SHARED", "run"]
 
@@ -31,14 +32,18 @@ SHOWN_SHARED = 5
 """How many of the works held by the most members the text summary names."""
 
 
-def _summary(container: Container, reports: list[HarvestReport]) -> tuple[dict[str, Any], list[str]]:
+def _summary(
+    container: Container, reports: list[HarvestReport], failed: list[SourceFailure]
+) -> tuple[dict[str, Any], list[str]]:
     """What ``run`` reports after harvesting, as JSON data and as lines of text: every figure is a count the
-    stores keep (no record or cluster is read, but the few shared works the text names)."""
+    stores keep (no record or cluster is read, but the few shared works the text names). Sources that failed
+    are listed with their member, source and error."""
     records, clusters = container.record_store, container.cluster_store
     per_member = {m.id: records.count(m.id) for m in container.registry.members}
     formats = {fmt.value: count for fmt, count in sorted(records.count_by_format().items())}
     data = {
         "runs": [r.as_dict() for r in reports],
+        "failed": [f.as_dict() for f in failed],
         "clusters": clusters.count(),
         "clusters_held_by_several_members": clusters.count_shared(),
         "records_per_member": per_member,
@@ -48,6 +53,7 @@ def _summary(container: Container, reports: list[HarvestReport]) -> tuple[dict[s
     }
     lines = [
         *(report_line(report) for report in reports),
+        *(failure.line() for failure in failed),
         "records per member: " + ", ".join(f"{k} {v}" for k, v in per_member.items()),
         "records per format: " + ", ".join(f"{k} {v}" for k, v in formats.items()),
         f"works (clusters): {data['clusters']}, held by several members: {data['clusters_held_by_several_members']}",
@@ -68,21 +74,36 @@ def _summary(container: Container, reports: list[HarvestReport]) -> tuple[dict[s
 def run(container: Container, once: bool, as_json: bool) -> None:
     """Run the hub on this machine: harvest every member (clustering and indexing as it goes) and report what
     was harvested and how it deduplicated; then, unless --once, keep running the scheduled jobs (harvest every
-    6 hours, the push job every hour, the retention purge every day) until interrupted."""
+    6 hours, the push job every hour, the retention purge every day) until interrupted.
+
+    A source that fails is reported (member, source, error) and the others run; the scheduled harvest retries
+    it with backoff. With --once, the exit status is 1 when a source failed."""
     container.check_key_location()  # a refusal comes before any work, not at the first reader an hour later
-    data, lines = _summary(container, harvest_all(container))
+    with writing(container):
+        reports, failed = harvest_all(container)
+    data, lines = _summary(container, reports, failed)
     emit(data, as_json, lambda: click.echo("\n".join([*lines, *next_steps(container)])))
     if not once:
         _run_scheduled(container, as_json)
+    elif data["failed"]:
+        raise click.exceptions.Exit(1)
 
 
 def _jobs(container: Container) -> list[Job]:
     """The scheduled jobs: harvest, push and the retention purge, each returning a one-line summary."""
 
     def harvest(now: dt.datetime) -> str:
-        reports = harvest_all(container)
+        with writing(container):
+            reports, failed = harvest_all(container, honour_backoff=True, clock=lambda: now)
         added = sum(r.counts.added + r.counts.changed for r in reports)
-        return f"{len(reports)} sources, {added} records added or changed"
+        summary = f"{len(reports)} sources, {added} records added or changed"
+        tried = [f for f in failed if not f.skipped]
+        waiting = [f for f in failed if f.skipped]
+        if tried:
+            summary += "; failed: " + "; ".join(f"{f.member}/{f.source}: {f.error}" for f in tried)
+        if waiting:
+            summary += "; waiting to retry: " + ", ".join(f"{f.member}/{f.source}" for f in waiting)
+        return summary
 
     def push_job(now: dt.datetime) -> str:
         data = container.push.run(now=now).as_dict()

@@ -28,7 +28,12 @@ class RawRecord:
 
 @dataclass(slots=True)
 class RawPage:
-    """A page of records and the cursor to resume after it (``None``: the source is exhausted)."""
+    """A page of records and the cursor to resume after it (``None``: the source is exhausted).
+
+    ``stopped`` says why reading gave up before the end of the source (a file that is not what its format says,
+    one that ends inside a record): the page is then the last, and the run is not complete.
+    """
 
     records: list[RawRecord] = field(default_factory=list)
     cursor: dict[str, Any] | None = None
+    stopped: str | None = None

@@ -63,6 +63,10 @@ class RecordStore(Protocol):
         """The source's last saved checkpoint."""
         ...
 
+    def checkpoints(self) -> list[Checkpoint]:
+        """Every source's last saved checkpoint, in source id order (one per source ever harvested)."""
+        ...
+
 
 class BlobStore(Protocol):
     """The raw archive: bytes stored under their SHA-256 digest (content-addressed, so writes are idempotent)."""

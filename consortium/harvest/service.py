@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic
 
-from consortium.errors import ConfigError, RecordError
+from consortium.errors import ConfigError, RecordError, ValidationError
 from consortium.gc_tuning import fewer_collections
 from consortium.harvest.formats import reader_for
 from consortium.harvest.oai_pmh import OaiPmhClient
@@ -51,7 +51,10 @@ class HarvestReport:
     run_id: str
     counts: HarvestCounts
     complete: bool
+    """The whole source was read (every record stored, unchanged or quarantined)."""
     resumed: bool
+    stopped: str | None = None
+    """Why reading gave up before the end of the source, if it did (then the run is not complete)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +63,7 @@ class HarvestReport:
             "run_id": self.run_id,
             "complete": self.complete,
             "resumed": self.resumed,
+            "stopped": self.stopped,
             **self.counts.model_dump(),
         }
 
@@ -127,11 +131,8 @@ class HarvestService:
                 started_at=self.clock(),
             )
         log.info("harvest %s: run %s (%s)", key, checkpoint.run_id, "resumed" if resumed else "new")
-        if previous is not None and previous.unfollowed and self.on_commit is not None:
-            # Their records as the store holds them now (the process died before they were followed).
-            self.on_commit(
-                [RecordChange(member=m, local_id=i, record=self.store.get(m, i)) for m, i in previous.unfollowed]
-            )
+        if previous is not None:
+            self._follow_unfollowed(previous)
         checkpoint = checkpoint.model_copy(update={"unfollowed": []})
         pages = self._pages(source, checkpoint, file_data)
         done = 0
@@ -156,16 +157,47 @@ class HarvestService:
             source=source.id,
             run_id=checkpoint.run_id,
             counts=checkpoint.counts,
-            complete=checkpoint.finished_at is not None,
+            complete=checkpoint.finished_at is not None and checkpoint.stopped is None,
             resumed=resumed,
+            stopped=checkpoint.stopped,
         )
+
+    def catch_up(self) -> int:
+        """Follow (cluster and index) the pages a process committed but died before following, for every
+        source: the index catches up with the store. Returns how many records were followed again.
+
+        Run it when a writer starts (with no other writer at work): each such checkpoint is saved again
+        without its unfollowed records.
+        """
+        followed = 0
+        for checkpoint in self.store.checkpoints():
+            if checkpoint.unfollowed and self.on_commit is not None:
+                followed += self._follow_unfollowed(checkpoint)
+                self.store.commit(PageCommit(checkpoint=checkpoint.model_copy(update={"unfollowed": []})))
+        if followed:
+            log.warning("caught up: %d record(s) committed but not yet indexed were followed", followed)
+        return followed
+
+    def _follow_unfollowed(self, checkpoint: Checkpoint) -> int:
+        """Follow the records the checkpoint's page changed, as the store holds them now (the process that
+        committed it died before following it); return how many."""
+        if not checkpoint.unfollowed or self.on_commit is None:
+            return 0
+        self.on_commit(
+            [RecordChange(member=m, local_id=i, record=self.store.get(m, i)) for m, i in checkpoint.unfollowed]
+        )
+        return len(checkpoint.unfollowed)
 
     def _read_file(self, source: Source) -> bytes:
         assert source.path is not None
         try:
-            return source.path.read_bytes()
+            data = source.path.read_bytes()
         except OSError as exc:
             raise ConfigError(f"source {source.id!r}: cannot read {source.path}: {exc.strerror}") from exc
+        if not data.strip():
+            what = "empty (0 bytes)" if not data else "blank (only white space)"
+            raise ValidationError(f"source {source.id!r}: {source.path} is {what}: there is nothing to harvest")
+        return data
 
     def _advance(
         self, checkpoint: Checkpoint, page: RawPage, counts: HarvestCounts, file_digest: str | None
@@ -180,6 +212,9 @@ class HarvestService:
             "counts": checkpoint.counts + counts,
             "run_high_water": run_high,
         }
+        if page.stopped is not None:
+            update["stopped"] = page.stopped
+            log.warning("harvest %s stopped before the end of the source: %s", checkpoint.source_id, page.stopped)
         if page.cursor is None:
             update["finished_at"] = self.clock()
             update["high_water"] = max(checkpoint.high_water or "", run_high or "") or None

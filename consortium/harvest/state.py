@@ -55,6 +55,9 @@ class Checkpoint(BaseModel):
     """The records the last committed page changed, until clustering and indexing are known to have followed."""
     started_at: datetime
     finished_at: datetime | None = None
+    stopped: str | None = None
+    """Why the run gave up before the end of its source (the rest of a file could not be read); a run that
+    stopped is finished but not complete."""
 
     @property
     def in_progress(self) -> bool:

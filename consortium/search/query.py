@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from consortium.errors import ValidationError
 from consortium.models import ClassScheme, ResourceFormat
+from consortium.search.analysis import analyze_name, analyze_text
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -99,6 +100,14 @@ class SearchQuery(BaseModel):
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
+
+    @field_validator("text", "title", "author", "subject", mode="after")
+    @classmethod
+    def _searchable(cls, value: str | None) -> str | None:
+        """Text that gives no term (only punctuation, a backslash) would match every work: it is refused."""
+        if value and not analyze_text(value) and not analyze_name(value):
+            raise ValueError(f"{value!r} has no word to search for (only punctuation)")
+        return value
 
     @field_validator("members", "subjects", mode="after")
     @classmethod

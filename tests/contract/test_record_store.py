@@ -302,6 +302,7 @@ def test_checkpoint_round_trips(store: RecordStore) -> None:
     store.commit(make_page(checkpoint=other))
     assert store.checkpoint("other-oai") == other
     assert store.checkpoint("m-oai") == finished
+    assert store.checkpoints() == [finished, other]
 
 
 # -- SQLite only -----------------------------------------------------------------------------------

@@ -29,16 +29,17 @@ def good(n: int) -> bytes:
     return book(f"g{n}", f"Good record {n}").as_marc()
 
 
-def test_malformed_xml_keeps_the_records_before_the_fault(tmp_path: Path) -> None:
+def test_malformed_xml_quarantines_only_the_broken_record(tmp_path: Path) -> None:
     data = marcxml_collection(book("a", "First"), book("b", "Second"))
-    broken = data.replace(b"</collection>", b"<record><leader>oops</record></collection>")
+    third = marcxml_collection(book("c", "Third")).removesuffix(b"</collection>").split(b"<record", 1)[1]
+    broken = data.replace(b"</collection>", b"<record><leader>oops</record><record" + third + b"</collection>")
     (tmp_path / "f.xml").write_bytes(broken)
     store, archive = harvest(tmp_path / "f.xml", "marcxml")
-    assert [r.local_id for r in store.records()] == ["a", "b"]
+    assert [r.local_id for r in store.records()] == ["a", "b", "c"]
     [item] = store.quarantined()
-    assert item.reason.startswith("malformed XML at line 2, column")
+    assert item.reason.startswith("malformed XML at line 2: Opening and ending tag mismatch")
     assert "the 2 record(s) before it were read" in item.reason
-    assert archive.get(item.raw.digest) == broken
+    assert archive.get(item.raw.digest) == b"<record><leader>oops</record>"
 
 
 def test_external_entity_is_never_resolved(tmp_path: Path) -> None:
@@ -132,3 +133,51 @@ def test_kbart_without_required_columns_names_them(tmp_path: Path) -> None:
     (tmp_path / "k.txt").write_bytes(b"title\turl\nX\thttps://e.org\n")
     store, _ = harvest(tmp_path / "k.txt", "kbart")
     assert "missing KBART column(s) publication_title, title_url, publication_type" in store.quarantined()[0].reason
+
+
+def _prefixed(*records: bytes) -> bytes:
+    """A MARCXML collection with the ``marc:`` prefix declared on the root, all on one line."""
+    root = b'<marc:collection xmlns:marc="http://www.loc.gov/MARC21/slim">'
+    return b'<?xml version="1.0" encoding="UTF-8"?>' + root + b"".join(records) + b"</marc:collection>"
+
+
+def _prefixed_record(local_id: str, title: str) -> bytes:
+    return (
+        "<marc:record><marc:leader>00000nam a2200000 a 4500</marc:leader>"
+        f'<marc:controlfield tag="001">{local_id}</marc:controlfield>'
+        f'<marc:datafield tag="245" ind1="0" ind2="0"><marc:subfield code="a">{title}</marc:subfield>'
+        "</marc:datafield></marc:record>"
+    ).encode()
+
+
+def test_a_fault_after_chinese_text_on_one_line_quarantines_the_right_record(tmp_path: Path) -> None:
+    records = [_prefixed_record(f"z{i}", "深度学习" * 20 + str(i)) for i in range(5)]
+    records[3] = records[3].replace(b"\xe4\xb9\xa03<", b"\xe4\xb9\xa03 & <")  # a bare ampersand in record 4
+    (tmp_path / "f.xml").write_bytes(_prefixed(*records))
+    store, _ = harvest(tmp_path / "f.xml", "marcxml")
+    assert [r.local_id for r in store.records()] == ["z0", "z1", "z2", "z4"]
+    [item] = store.quarantined()
+    assert item.position == "f.xml#4"
+
+
+def test_stray_markup_between_records_is_quarantined_and_the_rest_read(tmp_path: Path) -> None:
+    records = [_prefixed_record("y1", "One"), b"<marc:junk <<", _prefixed_record("y2", "Two")]
+    (tmp_path / "f.xml").write_bytes(_prefixed(*records))
+    store, _ = harvest(tmp_path / "f.xml", "marcxml")
+    assert [r.local_id for r in store.records()] == ["y1", "y2"]
+    [item] = store.quarantined()
+    assert "between records" in item.reason
+
+
+def test_a_marcxml_file_of_malformed_records_stops_early() -> None:
+    from consortium.harvest.formats.base import MOST_UNREADABLE_IN_A_ROW
+    from consortium.harvest.formats.marcxml import iter_marcxml
+
+    records = [_prefixed_record(f"w{i}", f"Title {i} & more") for i in range(MOST_UNREADABLE_IN_A_ROW + 10)]
+    pages = list(iter_marcxml(_prefixed(*records), name="f.xml", start=0, page_size=500))
+    read = [r for p in pages for r in p.records]
+    assert len(read) == MOST_UNREADABLE_IN_A_ROW and all(r.error for r in read)
+    assert (
+        pages[-1].stopped
+        == f"not a MARCXML file: {MOST_UNREADABLE_IN_A_ROW} records in a row are malformed; reading stopped"
+    )

@@ -131,6 +131,11 @@ class DynamoDbRecordStore(DynamoDbStore):
         found = self._table.get(key_of(_CHECKPOINT, source_id), "get checkpoint")
         return Checkpoint.model_validate_json(found["body"]["S"]) if found else None
 
+    def checkpoints(self) -> list[Checkpoint]:
+        """Every source's last saved checkpoint, in source id order (one Query of their partition)."""
+        rows = self._table.query(_CHECKPOINT, action="read checkpoints")
+        return [Checkpoint.model_validate_json(row["body"]["S"]) for row in rows]
+
     # -- writes --------------------------------------------------------------------------------------------
 
     def commit(self, page: PageCommit) -> None:

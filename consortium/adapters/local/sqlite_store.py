@@ -195,6 +195,12 @@ class SqliteRecordStore(SqliteAdapter):
             row = self._conn.execute(sql, (source_id,)).fetchone()
         return Checkpoint.model_validate_json(row[0]) if row else None
 
+    def checkpoints(self) -> list[Checkpoint]:
+        """Every source's last saved checkpoint, in source id order."""
+        with self._errors():
+            rows = self._conn.execute("SELECT body FROM checkpoints ORDER BY source_id").fetchall()
+        return [Checkpoint.model_validate_json(row[0]) for row in rows]
+
     # -- writes --------------------------------------------------------------------------------------------
 
     def commit(self, page: PageCommit) -> None:

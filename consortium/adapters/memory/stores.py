@@ -78,6 +78,9 @@ class InMemoryRecordStore:
         cp = self._checkpoints.get(source_id)
         return cp.model_copy(deep=True) if cp else None
 
+    def checkpoints(self) -> list[Checkpoint]:
+        return [self._checkpoints[key].model_copy(deep=True) for key in sorted(self._checkpoints)]
+
 
 class InMemoryBlobStore:
     """A :class:`~consortium.harvest.ports.BlobStore` in a dict keyed by SHA-256 digest.

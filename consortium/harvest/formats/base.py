@@ -22,7 +22,12 @@ if TYPE_CHECKING:
     from consortium.members import Source
     from consortium.models import RawPointer, Record
 
-__all__ = ["FilePage", "FormatReader"]
+__all__ = ["MOST_UNREADABLE_IN_A_ROW", "FilePage", "FormatReader"]
+
+MOST_UNREADABLE_IN_A_ROW = 20
+"""A file reader stops after this many records in a row could not be read: what follows is not its format
+(random bytes, a file of another format), and quarantining every stretch of it would fill the quarantine and the
+archive with noise."""
 
 FilePage = tuple["RawPage", "float | None"]
 """A page read from a file and the fraction of the file read so far, when the reader can tell."""

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pymarc
 
 from consortium.errors import RecordError
-from consortium.harvest.formats.base import FormatReader
+from consortium.harvest.formats.base import MOST_UNREADABLE_IN_A_ROW, FormatReader
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.common import FieldIndex, MarcField
 from consortium.harvest.normalize.marc21 import marc21_local_id
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from consortium.members import Source
     from consortium.models import RawPointer, Record
 
-__all__ = ["Iso2709Format", "diagnose_iso2709", "iter_iso2709", "parse_iso2709"]
+__all__ = ["MOST_UNREADABLE_IN_A_ROW", "Iso2709Format", "diagnose_iso2709", "iter_iso2709", "parse_iso2709"]
 
 _TERMINATOR = 0x1D
 _MEDIA_ISO2709 = "application/marc"
@@ -315,8 +315,10 @@ def iter_iso2709(data: bytes, *, name: str, start: int, page_size: int, force_ut
     """Pages of records from binary MARC ``data``, resuming at byte offset ``start``.
 
     A well-formed record with a plain 001 comes unparsed (``parsed`` is ``None``; see :meth:`Iso2709Format.read`).
+    After :data:`MOST_UNREADABLE_IN_A_ROW` unreadable records in a row, reading stops (``RawPage.stopped``).
     """
     page = RawPage()
+    unreadable = 0
     for begin, end, problem in _split(data, start):
         chunk = data[begin:end]
         position = f"{name}@{begin}"
@@ -325,6 +327,13 @@ def iter_iso2709(data: bytes, *, name: str, start: int, page_size: int, force_ut
             page.records.append(RawRecord(position, chunk, _MEDIA_ISO2709, local_id=local_id))
         else:
             _parse_now(page, position, chunk, problem, force_utf8=force_utf8)
+        unreadable = unreadable + 1 if page.records[-1].error is not None else 0
+        if unreadable >= MOST_UNREADABLE_IN_A_ROW:
+            page.stopped = (
+                f"not a MARC file: {unreadable} records in a row cannot be read; reading stopped at byte {end} "
+                f"of {len(data)}"
+            )
+            break
         if len(page.records) >= page_size:
             page.cursor = {"offset": end}
             yield page

@@ -1,8 +1,8 @@
 """MARCXML as a harvest format: files read record by record (resuming at a record number), and the metadata of
 OAI-PMH records listed with ``metadataPrefix=marc21``.
 
-A document with a DOCTYPE is refused whole; malformed XML ends the reading at the fault, with the records
-before it kept and the file quarantined with the line and column of the fault.
+A document with a DOCTYPE is refused whole; malformed XML quarantines only the record it lies in, and the
+records after it are read (:mod:`~consortium.harvest.formats.xml_faults`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import pymarc
 from lxml import etree
 
 from consortium.errors import RecordError
+from consortium.harvest.formats.base import MOST_UNREADABLE_IN_A_ROW
 from consortium.harvest.formats.oai import OaiMetadataFormat
+from consortium.harvest.formats.xml_faults import Declarations, locate_fault, remainder
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.marc21 import marc21_local_id, normalize_marc21
 from consortium.harvest.normalize.marcxml import MARCXML_NS, marcxml_to_pymarc
@@ -36,11 +38,51 @@ def _is_record(element: etree._Element) -> bool:
     return isinstance(element.tag, str) and etree.QName(element).localname == "record"
 
 
+def _records(document: bytes) -> Iterator[etree._Element]:
+    """The MARC records of a document (and foreign records, which are refused when read), as they end."""
+    events = etree.iterparse(
+        io.BytesIO(document),
+        events=("end",),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+    )
+    for _, element in events:
+        if not _is_record(element):
+            continue
+        parent = element.getparent()
+        if parent is not None and _is_record(parent):
+            continue
+        if etree.QName(element).namespace not in (MARCXML_NS, None) and any(
+            _is_record(inner) for inner in element.iterdescendants()
+        ):
+            element.clear()  # a wrapper (an OAI-PMH record, say) around a MARC record, read on its own
+            continue
+        yield element
+
+
+def _raw_record(element: etree._Element, position: str) -> RawRecord:
+    raw = etree.tostring(element, encoding="utf-8")
+    namespace = etree.QName(element).namespace
+    try:
+        if namespace not in (MARCXML_NS, None):
+            raise RecordError(f"record: an element in namespace {namespace}, not a MARCXML record")
+        marc = marcxml_to_pymarc(element)
+    except RecordError as exc:
+        return RawRecord(position, raw, _MEDIA_MARCXML, error=str(exc))
+    deleted = str(marc.leader)[5:6] == "d"
+    return RawRecord(position, raw, _MEDIA_MARCXML, local_id=marc21_local_id(marc), parsed=marc, deleted=deleted)
+
+
 def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Iterator[RawPage]:
     """Pages of records from a MARCXML file, resuming after record number ``start``.
 
-    A document with a DOCTYPE is refused whole; malformed XML ends the reading at the fault, with the records
-    before it kept and the file quarantined with the line and column of the fault.
+    A document with a DOCTYPE is refused whole. Malformed XML quarantines the record it lies in (see
+    :mod:`consortium.harvest.formats.xml_faults`), and reading goes on with the next record; a file that ends
+    inside a record is read up to it, and the run is not complete; so is one with
+    :data:`~consortium.harvest.formats.base.MOST_UNREADABLE_IN_A_ROW` malformed records in a row.
     """
     page = RawPage()
     try:
@@ -50,61 +92,38 @@ def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Itera
         yield page
         return
     number = 0
-    events = etree.iterparse(
-        io.BytesIO(data),
-        events=("end",),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-    )
-    try:
-        for _, element in events:
-            if not _is_record(element):
-                continue
-            parent = element.getparent()
-            if parent is not None and _is_record(parent):
-                continue
-            namespace = etree.QName(element).namespace
-            foreign = namespace not in (MARCXML_NS, None)
-            if foreign and any(_is_record(inner) for inner in element.iterdescendants()):
-                element.clear()  # a wrapper (an OAI-PMH record, say) around a MARC record, read on its own
-                continue
-            number += 1
-            if number <= start:
+    document, offset = data, 0
+    declared = Declarations()
+    in_a_row = 0
+    while True:
+        try:
+            for element in _records(document):
+                in_a_row = 0
+                number += 1
+                if number > start:
+                    page.records.append(_raw_record(element, f"{name}#{number}"))
                 element.clear()
-                continue
-            raw = etree.tostring(element, encoding="utf-8")
-            position = f"{name}#{number}"
-            try:
-                if foreign:
-                    raise RecordError(f"record: an element in namespace {namespace}, not a MARCXML record")
-                marc = marcxml_to_pymarc(element)
-            except RecordError as exc:
-                page.records.append(RawRecord(position, raw, _MEDIA_MARCXML, error=str(exc)))
-            else:
-                page.records.append(
-                    RawRecord(
-                        position,
-                        raw,
-                        _MEDIA_MARCXML,
-                        local_id=marc21_local_id(marc),
-                        parsed=marc,
-                        deleted=str(marc.leader)[5:6] == "d",
-                    )
-                )
-            element.clear()
-            if len(page.records) >= page_size:
-                page.cursor = {"index": number}
-                yield page
-                page = RawPage()
-    except etree.XMLSyntaxError as exc:
-        reason = (
-            f"malformed XML at line {exc.lineno}, column {exc.offset}: {exc.msg}; "
-            f"the {number} record(s) before it were read"
-        )
-        page.records.append(RawRecord(f"{name}#{number + 1}", data, _MEDIA_MARCXML, error=reason))
+                if len(page.records) >= page_size:
+                    page.cursor = {"index": number}
+                    yield page
+                    page = RawPage()
+            break
+        except etree.XMLSyntaxError as exc:
+            fault = locate_fault(data, document, offset, exc)
+        if fault.span is not None:
+            number += 1
+            if number > start:
+                begin, end = fault.span
+                reason = f"{fault.reason}; the {number - 1} record(s) before it were read"
+                page.records.append(RawRecord(f"{name}#{number}", data[begin:end], _MEDIA_MARCXML, error=reason))
+            in_a_row += 1
+        if fault.stopped is not None:
+            page.stopped = fault.stopped.format(number=number)
+        elif in_a_row >= MOST_UNREADABLE_IN_A_ROW:
+            page.stopped = f"not a MARCXML file: {in_a_row} records in a row are malformed; reading stopped"
+        if fault.resume is None or page.stopped is not None:
+            break
+        document, offset = remainder(data, fault.resume, declared)
     page.cursor = None
     yield page
 
