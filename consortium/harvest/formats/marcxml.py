@@ -20,7 +20,7 @@ from consortium.harvest.formats.xml_faults import Declarations, locate_fault, re
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.marc21 import marc21_local_id, normalize_marc21
 from consortium.harvest.normalize.marcxml import MARCXML_NS, marcxml_to_pymarc
-from consortium.harvest.xml_safety import check_prolog
+from consortium.harvest.xml_safety import check_prolog, entity_references
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -69,6 +69,10 @@ def _raw_record(element: etree._Element, position: str) -> RawRecord:
     try:
         if namespace not in (MARCXML_NS, None):
             raise RecordError(f"record: an element in namespace {namespace}, not a MARCXML record")
+        lost = entity_references(element)
+        if lost:  # its text would be cut where each stands: quarantined, never read short
+            names = ", ".join(f"&{name};" for name in lost)
+            raise RecordError(f"record: refers to entities that are never resolved ({names})")
         marc = marcxml_to_pymarc(element)
     except RecordError as exc:
         return RawRecord(position, raw, _MEDIA_MARCXML, error=str(exc))
