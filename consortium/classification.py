@@ -87,7 +87,9 @@ def class_chain(scheme: ClassScheme | str, code: str) -> list[str]:
     cleaned = re.sub(r"\s+", "", code).upper()
     chain = _CHAINS.get(scheme, _udc_chain)(cleaned)
     if not chain:
-        raise InvalidClassCodeError("not a class code of its scheme", scheme=scheme.value, code=code)
+        raise InvalidClassCodeError(
+            f"{code!r} is not a class code of {scheme.value.upper()}", scheme=scheme.value, code=code
+        )
     return chain
 
 

@@ -258,9 +258,10 @@ def push_mute(
     undo: bool,
     as_json: bool,
 ) -> None:
-    """Mute a class, an author or a series for a reader (or --undo it); with none given, list the mutes."""
+    """Mute a class, an author or a series for a reader (or --undo it); with none given, list the mutes. An empty
+    key is refused, not taken for "none given"."""
     given = [(MuteKind.CLASS, class_key), (MuteKind.AUTHOR, author_key), (MuteKind.SERIES, series)]
-    chosen = [(kind, key) for kind, key in given if key]
+    chosen = [(kind, key) for kind, key in given if key is not None]
     if len(chosen) > 1:
         raise click.UsageError("give one of --class, --author, --series")
     service = container.push

@@ -15,6 +15,7 @@ from consortium.cli.common import LIBRARIAN, emit, json_option
 from consortium.errors import ValidationError, field_errors
 from consortium.ports import system_clock
 from consortium.profiles.consent import Purpose
+from consortium.profiles.interests import check_declarable
 from consortium.profiles.models import EventType, ReaderEvent
 from consortium.profiles.service import EventOutcome
 
@@ -71,6 +72,8 @@ def reader_create(
     """Create a reader with the consents they grant and the interests they declare."""
     purposes = _purposes(consents)
     container.registry.get(member)
+    for key in declared:
+        check_declarable(key)  # refused before the reader is made, not half-way
     service = container.profiles
     created = service.create_reader(reader_id, member, purposes, actor=LIBRARIAN)
     for key in declared:

@@ -48,6 +48,7 @@ __all__ = [
     "InterestProfile",
     "LearnedInterest",
     "apply_event",
+    "check_declarable",
     "decayed",
     "declare",
     "from_dict",
@@ -241,9 +242,17 @@ def apply_event(
     )
 
 
+def check_declarable(key: str) -> None:
+    """:class:`InvalidInterestKeyError` unless ``key`` is an interest key a reader may declare: a class key must
+    name a class of its scheme (``class:clc:ZZZ999`` is refused, as no work could ever match it)."""
+    if key_kind(key) == "class":
+        expand(key)  # parses the code in its scheme
+
+
 def declare(profile: InterestProfile, key: str, weight: float = DECLARED_WEIGHT) -> InterestProfile:
-    """The profile with ``key`` declared by the reader at ``weight`` (replacing any earlier weight)."""
-    key_kind(key)
+    """The profile with ``key`` declared by the reader at ``weight`` (replacing any earlier weight); the key is
+    checked by :func:`check_declarable`."""
+    check_declarable(key)
     if not (math.isfinite(weight) and 0 < weight <= MAX_DECLARED_WEIGHT):
         raise ValidationError(f"a declared weight is above 0 and at most {MAX_DECLARED_WEIGHT:g}", weight=weight)
     return profile.model_copy(update={"declared": {**profile.declared, key: weight}})

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from consortium.profiles.models import Actor, AuditPurpose
     from consortium.profiles.vault import Vault
 
-__all__ = ["NOT_INTERESTED", "EventOutcome", "Interest", "Learning"]
+__all__ = ["NOT_INTERESTED", "EventOutcome", "Interest", "Learning", "UnknownWorkError"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,10 @@ _SEARCH_FILTERS = {
     "author": "author",
 }
 """Event filter names that name interests, and the :class:`~consortium.search.query.SearchQuery` field each fills."""
+
+
+class UnknownWorkError(ValidationError):
+    """An event names a work (``cluster_id``) that is not in the catalogue."""
 
 
 class Interest(BaseModel):
@@ -105,7 +109,8 @@ class Learning:
         """Store the event, encrypted, if the reader has granted personalization; otherwise drop it. A stored
         event updates the learned interests, then drift is checked. An event id already stored is ignored
         (:attr:`EventOutcome.DUPLICATE`). :class:`~consortium.errors.ValidationError` for an event dated more than
-        :data:`~consortium.profiles.models.MAX_CLOCK_SKEW` ahead of the hub's clock."""
+        :data:`~consortium.profiles.models.MAX_CLOCK_SKEW` ahead of the hub's clock, and :class:`UnknownWorkError`
+        for an event about a work the catalogue does not have (when the service can look works up)."""
         vault = self._vault
         vault.wrapped(reader_id)
         now = vault.clock()
@@ -116,6 +121,11 @@ class Learning:
                 f"at most {minutes} minutes ahead is accepted)",
                 field="at",
             )
+        if event.cluster_id is not None and self._cluster_lookup is not None:
+            if self._cluster_lookup(event.cluster_id) is None:
+                raise UnknownWorkError(
+                    f"field 'cluster_id': no work {event.cluster_id!r} in the catalogue", field="cluster_id"
+                )
         if not vault.granted(reader_id)[Purpose.PERSONALIZATION]:
             logger.debug("dropped an event of reader %s: no personalization consent", pseudonym(reader_id))
             return EventOutcome.DROPPED_NO_CONSENT

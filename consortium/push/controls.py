@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from consortium.errors import NotFoundError, ValidationError
 from consortium.profiles.interest_keys import key_kind
-from consortium.profiles.learning import NOT_INTERESTED
+from consortium.profiles.learning import NOT_INTERESTED, UnknownWorkError
 from consortium.profiles.models import EventType, Processing, ReaderEvent
 from consortium.push.ledgers import INBOX, MUTE, mute_id
 from consortium.push.models import ItemAction, Mute, MuteKind, SentItem
@@ -52,7 +52,10 @@ class ReaderControls:
                 cluster_id=cluster_id,
                 feedback=NOT_INTERESTED,
             )
-            self._profiles.record_event(reader_id, event, actor)  # dropped unless personalization is granted
+            try:
+                self._profiles.record_event(reader_id, event, actor)  # dropped unless personalization is granted
+            except UnknownWorkError:
+                pass  # the work has left the catalogue since: the item is still marked, nothing is learned
         self._ledgers.save_sent(reader_id, [item], actor, Processing.READER_REQUEST)
         return item
 
@@ -60,6 +63,8 @@ class ReaderControls:
         """Never push works of this class (and the classes under it), author or series again."""
         kind = MuteKind(kind)
         key = key.strip()
+        if not key:
+            raise ValidationError(f"a mute of {kind.value} needs a key: it is empty", kind=kind.value)
         if kind is MuteKind.CLASS and (not key.startswith("class:") or key_kind(key) != "class"):
             raise ValidationError("a class mute takes a class key such as class:clc:TP3", key=key)
         if kind is MuteKind.AUTHOR and (not key.startswith("author:") or key_kind(key) != "author"):

@@ -8,8 +8,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from factories import make_cluster
 from function_apps import Api, serve
 
+from consortium.dedup.state import ClusterChange
 from consortium.http import identity
 
 if TYPE_CHECKING:
@@ -54,6 +56,9 @@ def test_create_profile_consent_events_export_erase(api: Api) -> None:
     assert api.call("post", "/readers/r1/events", search)[1]["outcome"] == "stored"
     assert api.call("post", "/readers/r1/events", search)[1]["outcome"] == "duplicate"
     borrow = {"event_id": "e2", "type": "borrow", "at": NOW, "cluster_id": "c1"}
+    status, error = api.call("post", "/readers/r1/events", borrow)
+    assert status == 400 and error["Message"] == "field 'cluster_id': no work 'c1' in the catalogue"
+    api.module.container().cluster_store.apply(ClusterChange(saved=[make_cluster("c1", "A borrowed book")]))
     assert api.call("post", "/readers/r1/events", borrow)[1] == {
         "reader_id": "r1",
         "event_id": "e2",

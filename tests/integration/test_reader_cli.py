@@ -161,6 +161,27 @@ def test_a_value_the_models_refuse_is_one_line_naming_the_field(hub: Path) -> No
     assert done.stderr.splitlines() == ["Error: Reader: field 'reader_id': String should have at least 1 character"]
 
 
+def error_line(hub: Path, *args: str) -> str:
+    """The one line a refused command says (exit 1, no traceback)."""
+    done = cli(hub, *args)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    [line] = done.stderr.splitlines()
+    return line
+
+
+def test_input_that_can_never_mean_anything_is_refused_with_its_reason(hub: Path) -> None:
+    line = error_line(hub, "reader", "create", "r-zed", "--member", "riverside", "--declare", "class:clc:ZZZ999")
+    assert line == "Error: 'ZZZ999' is not a class code of CLC"
+    ok(hub, "reader", "create", "r-zed", "--member", "riverside", "--consent", "personalization", "--consent", "push")
+    line = error_line(hub, "reader", "event", "r-zed", "--type", "view", "--cluster", "no-such-work")
+    assert line == "Error: field 'cluster_id': no work 'no-such-work' in the catalogue"
+    assert ok(hub, "reader", "export", "r-zed")["events"] == []
+    assert (
+        error_line(hub, "push", "mute", "r-zed", "--author", "") == "Error: a mute of author needs a key: it is empty"
+    )
+    assert ok(hub, "push", "mute", "r-zed") == []
+
+
 def test_an_events_file_reports_bad_lines_by_number_and_records_the_rest(hub: Path, tmp_path: Path) -> None:
     ok(hub, "reader", "create", "r-ida", "--member", "riverside", "--consent", "personalization")
     now = dt.datetime.now(dt.UTC)
