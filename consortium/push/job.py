@@ -304,5 +304,6 @@ class PushJob:
             taste=Taste.of(profile, now, borrowed),
             subscriptions=subscriptions,
             sent=frozenset(self._ledgers.sent(reader_id, PUSH_JOB, Purpose.PUSH)),
+            borrowed=frozenset(borrow.cluster_id for borrow in profile.borrowed),
             mutes=tuple(self._ledgers.mutes(reader_id, PUSH_JOB, Purpose.PUSH)),
         )

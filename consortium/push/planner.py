@@ -40,6 +40,8 @@ class ReaderPlan:
     sent: frozenset[str] = frozenset()
     """Every work ever pushed to the reader (deleted and "not interested" ones included): never again."""
     mutes: tuple[Mute, ...] = ()
+    borrowed: frozenset[str] = frozenset()
+    """Works the reader borrowed lately: they have them already, so they are never pushed either."""
 
 
 def window_start(subscription: Subscription, now: datetime) -> datetime:
@@ -104,7 +106,7 @@ def plan(
             if service is ServiceId.SAVED_SEARCH and search is None:
                 continue
             since = window_start(subscription, now)
-            exclude = reader.sent | taken
+            exclude = reader.sent | reader.borrowed | taken
             if service is ServiceId.NEW_IN_CLASS:
                 items = rank_in_classes(
                     reader.taste,

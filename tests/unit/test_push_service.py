@@ -193,6 +193,17 @@ def test_reasons_name_the_class_followed_or_the_book_borrowed(hub: Hub) -> None:
     assert "Kernighan" in reasons["c2"] or "because you borrowed" in reasons["c2"] or "TP312" in reasons["c2"]
 
 
+def test_a_new_work_the_reader_already_borrowed_is_not_pushed_to_them(hub: Hub) -> None:
+    programmer(hub)
+    hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.INBOX, actor=READER)
+    hub.add(new("rust", "Programming in Rust", ("clc:TP312",)), new("go", "Go programming", ("clc:TP312",)))
+    hub.clock.now = T0 + dt.timedelta(days=4)
+    hub.borrow("r1", "rust", 99)  # borrowed as soon as it arrived
+    run_a_week_later(hub)
+    [entry] = hub.push.inbox("r1", READER)
+    assert [item["cluster_id"] for item in entry["digest"]["items"]] == ["go"]
+
+
 def test_new_books_in_my_classes_are_fine_grained_per_reader(hub: Hub) -> None:
     programmer(hub)
     hub.profiles.create_reader("r2", "riverside", [Purpose.PUSH])
