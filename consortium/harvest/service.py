@@ -281,7 +281,7 @@ class HarvestService:
                 quarantine(item, item.error, digest)
                 continue
             if not item.local_id:
-                quarantine(item, "001: the record has no control number (and no 035 $a)", digest)
+                quarantine(item, reader.missing_id, digest)
                 continue
             if item.deleted:
                 if item.local_id in known:

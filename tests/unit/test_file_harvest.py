@@ -234,6 +234,20 @@ def test_kbart_rows_become_electronic_resources(
     assert bad.position == "package.txt:3" and "print_identifier" in bad.reason and "check digit" in bad.reason
 
 
+def test_a_kbart_row_with_nothing_to_know_it_by_is_quarantined_in_kbart_terms(
+    tmp_path: Path, service: HarvestService, store: InMemoryRecordStore
+) -> None:
+    path = tmp_path / "package.txt"
+    path.write_text(
+        KBART_HEADER + "A journal without ids" + "\t" * 3 + "2000" + "\t" * 10 + "fulltext\t\tX\tserial\n",
+        encoding="utf-8",
+    )
+    report = service.harvest_source(MEMBER, source_for(path, "kbart"))
+    assert report.counts.quarantined == 1
+    [row] = store.quarantined()
+    assert row.reason == "the row has no title_id, online_identifier, print_identifier or title_url to know it by"
+
+
 def test_report_counts_every_outcome(tmp_path: Path, service: HarvestService, store: InMemoryRecordStore) -> None:
     path = write_marc(
         tmp_path / "mixed.mrc",

@@ -50,6 +50,8 @@ class FormatReader(ABC):
 
     name: str = ""
     """The format's name, as sources spell it (``marc21``)."""
+    missing_id: str = "001: the record has no control number (and no 035 $a)"
+    """Why a record that names no local id is quarantined, in the format's own terms."""
 
     def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
         """Pages of raw records from a file's bytes, resuming at ``cursor`` (the last page's, or empty)."""

@@ -72,6 +72,7 @@ class KbartFormat(FormatReader):
     """KBART title lists: each row a record keyed by its title id (or identifier, or URL)."""
 
     name = "kbart"
+    missing_id = "the row has no title_id, online_identifier, print_identifier or title_url to know it by"
 
     def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
         for page in iter_kbart(data, name=name, start=int(cursor.get("row", 0)), page_size=page_size):
