@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     from consortium.models import Cluster
     from consortium.profiles.models import Actor, AuditPurpose
-    from consortium.profiles.vault import Vault
+    from consortium.profiles.vault import ReaderItems, Vault
 
 __all__ = ["NOT_INTERESTED", "EventOutcome", "Interest", "Learning", "UnknownWorkError"]
 
@@ -112,7 +112,7 @@ class Learning:
         :data:`~consortium.profiles.models.MAX_CLOCK_SKEW` ahead of the hub's clock, and :class:`UnknownWorkError`
         for an event about a work the catalogue does not have (when the service can look works up)."""
         vault = self._vault
-        vault.wrapped(reader_id)
+        items = vault.items_of(reader_id)
         now = vault.clock()
         if event.at > now + MAX_CLOCK_SKEW:
             minutes = int(MAX_CLOCK_SKEW.total_seconds() // 60)
@@ -121,18 +121,15 @@ class Learning:
                 f"at most {minutes} minutes ahead is accepted)",
                 field="at",
             )
-        if event.cluster_id is not None and self._cluster_lookup is not None:
-            if self._cluster_lookup(event.cluster_id) is None:
-                raise UnknownWorkError(
-                    f"field 'cluster_id': no work {event.cluster_id!r} in the catalogue", field="cluster_id"
-                )
+        work = self._work(event)
         if not vault.granted(reader_id)[Purpose.PERSONALIZATION]:
             logger.debug("dropped an event of reader %s: no personalization consent", pseudonym(reader_id))
             return EventOutcome.DROPPED_NO_CONSENT
         if vault.store.get(reader_id, EVENT, event.event_id) is not None:
             return EventOutcome.DUPLICATE
-        vault.write(reader_id, EVENT, {event.event_id: event.model_dump(mode="json")}, actor, Purpose.PERSONALIZATION)
-        self._learn(reader_id, event, actor)
+        items.save(EVENT, event.event_id, event.model_dump(mode="json"))
+        vault.audit(reader_id, actor, EVENT, AuditAction.WRITE, Purpose.PERSONALIZATION)
+        self._learn(items, event, work, actor)
         return EventOutcome.STORED
 
     def events(
@@ -171,20 +168,21 @@ class Learning:
     def declare_interest(self, reader_id: str, key: str, actor: Actor, weight: float | None = None) -> None:
         """Add (or reweigh) an interest the reader declares (``class:clc:TP312``, ``subject:...``,
         ``author:...``); :class:`~consortium.profiles.interests.InvalidInterestKeyError` for a malformed key."""
-        profile = self._profile(reader_id)
+        items = self._vault.items_of(reader_id)
+        profile = self._profile(items)
         profile = declare(profile, key) if weight is None else declare(profile, key, weight)
-        self._save_profile(reader_id, profile, actor, Processing.READER_REQUEST)
+        self._save_profile(items, profile, actor, Processing.READER_REQUEST)
 
     def remove_interest(self, reader_id: str, key: str, actor: Actor) -> None:
         """Remove an interest, declared or learned (a class with its narrower classes)."""
-        profile = remove(self._profile(reader_id), key)
-        self._save_profile(reader_id, profile, actor, Processing.READER_REQUEST)
+        items = self._vault.items_of(reader_id)
+        self._save_profile(items, remove(self._profile(items), key), actor, Processing.READER_REQUEST)
 
     def interest_profile(self, reader_id: str, actor: Actor, purpose: AuditPurpose) -> InterestProfile:
         """The reader's whole interest profile (declared, learned, recent borrowings), for a processing step such
         as push ranking; needs ``purpose``."""
         self._vault.check(reader_id, purpose)
-        profile = self._profile(reader_id)
+        profile = self._profile(self._vault.items_of(reader_id))
         self._vault.audit(reader_id, actor, INTERESTS, AuditAction.READ, purpose)
         return profile
 
@@ -195,32 +193,35 @@ class Learning:
     ) -> list[drift.DriftPrompt]:
         """The reader's open (unanswered) drift prompts, oldest first."""
         self._vault.check(reader_id, purpose)
-        found = self._open_prompts(reader_id)
+        found = self._open_prompts(self._vault.items_of(reader_id))
         self._vault.audit(reader_id, actor, PROMPT, AuditAction.READ, purpose)
         return found
 
     def answer_prompt(self, reader_id: str, prompt_id: str, accept: bool, actor: Actor) -> list[Interest]:
         """Accept (follow the rising keys, drop the fading ones) or dismiss a drift prompt; the prompt is closed
         and the reader's top interests afterwards are returned. :class:`NotFoundError` for an unknown prompt."""
-        payload = self._vault.load(reader_id, PROMPT, prompt_id)
+        items = self._vault.items_of(reader_id)
+        payload = items.load(PROMPT, prompt_id)
         if payload is None:
             raise NotFoundError("the reader has no such prompt", prompt_id=prompt_id)
         prompt = drift.DriftPrompt.model_validate(payload)
-        profile = self._profile(reader_id)
+        profile = self._profile(items)
         profile = drift.accept(profile, prompt) if accept else drift.dismiss(profile, prompt)
-        self._save_profile(reader_id, profile, actor, Processing.READER_REQUEST)
+        self._save_profile(items, profile, actor, Processing.READER_REQUEST)
         self._vault.delete(reader_id, PROMPT, [prompt_id], actor, Processing.READER_REQUEST)
         return self.interests(reader_id, actor)
 
     # -- inside
 
-    def _learn(self, reader_id: str, event: ReaderEvent, actor: Actor) -> None:
-        """Feed a stored event to the learned interests and the recent borrowings, then check for drift."""
-        learned = self._event_keys(event)
+    def _learn(self, items: ReaderItems, event: ReaderEvent, work: Cluster | None, actor: Actor) -> None:
+        """Feed a stored event (about ``work``, when it names one) to the learned interests and the recent
+        borrowings, then check for drift."""
+        reader_id = items.reader_id
+        learned = _event_keys(event, work)
         if learned is None:
             return
         kind, keys, stars = learned
-        profile = self._profile(reader_id)
+        profile = self._profile(items)
         try:
             profile = apply_event(profile, kind, keys, event.at, stars=stars)
         except ConsortiumError as exc:  # a work with an odd class code teaches nothing
@@ -228,45 +229,57 @@ class Learning:
             return
         if event.type is EventType.BORROW and event.cluster_id is not None:
             profile = note_borrow(profile, event.cluster_id, event.at)
-        self._save_profile(reader_id, profile, actor, Purpose.PERSONALIZATION)
-        if self._open_prompts(reader_id):
+        self._save_profile(items, profile, actor, Purpose.PERSONALIZATION)
+        if self._open_prompts(items):
             return
         prompt = drift.detect_drift(profile, max(event.at, self._vault.clock()))
-        if prompt is not None and self._vault.store.get(reader_id, PROMPT, prompt.prompt_id) is None:
-            payload = {prompt.prompt_id: prompt.model_dump(mode="json")}
-            self._vault.write(reader_id, PROMPT, payload, actor, Purpose.PERSONALIZATION)
+        if prompt is not None and items.load(PROMPT, prompt.prompt_id) is None:
+            items.save(PROMPT, prompt.prompt_id, prompt.model_dump(mode="json"))
+            self._vault.audit(reader_id, actor, PROMPT, AuditAction.WRITE, Purpose.PERSONALIZATION)
 
-    def _event_keys(self, event: ReaderEvent) -> tuple[EventKind, list[str], int | None] | None:
-        """How an event counts: its kind, the interest keys it touches and a rating's stars; ``None`` when it
-        names nothing to learn (an unknown work, a search naming no class, subject or author)."""
-        if event.type is EventType.SEARCH:
-            keys = keys_for_search(_search_query(event))
-            return (EventKind.SEARCH, keys, None) if keys else None
+    def _work(self, event: ReaderEvent) -> Cluster | None:
+        """The work the event is about (``None`` for an event naming none, or when the service cannot look works
+        up); :class:`UnknownWorkError` when the catalogue does not have it."""
         if event.cluster_id is None or self._cluster_lookup is None:
             return None
-        if event.type is EventType.FEEDBACK:
-            if (event.feedback or "").strip().casefold() != NOT_INTERESTED:
-                return None
-            kind = EventKind.NOT_INTERESTED
-        else:
-            kind = _CLUSTER_EVENTS[event.type]
-        cluster = self._cluster_lookup(event.cluster_id)
-        if cluster is None:
-            return None
-        keys = keys_for_cluster(cluster)
-        return (kind, keys, event.rating) if keys else None
+        work = self._cluster_lookup(event.cluster_id)
+        if work is None:
+            raise UnknownWorkError(
+                f"field 'cluster_id': no work {event.cluster_id!r} in the catalogue", field="cluster_id"
+            )
+        return work
 
-    def _profile(self, reader_id: str) -> InterestProfile:
-        payload = self._vault.load(reader_id, INTERESTS, ONE)
+    @staticmethod
+    def _profile(items: ReaderItems) -> InterestProfile:
+        payload = items.load(INTERESTS, ONE)
         return InterestProfile() if payload is None else from_dict(payload)
 
-    def _save_profile(self, reader_id: str, profile: InterestProfile, actor: Actor, purpose: AuditPurpose) -> None:
-        self._vault.save(reader_id, INTERESTS, ONE, to_dict(profile))
-        self._vault.audit(reader_id, actor, INTERESTS, AuditAction.WRITE, purpose)
+    def _save_profile(self, items: ReaderItems, profile: InterestProfile, actor: Actor, purpose: AuditPurpose) -> None:
+        items.save(INTERESTS, ONE, to_dict(profile))
+        self._vault.audit(items.reader_id, actor, INTERESTS, AuditAction.WRITE, purpose)
 
-    def _open_prompts(self, reader_id: str) -> list[drift.DriftPrompt]:
-        found = [drift.DriftPrompt.model_validate(p) for _, p in self._vault.load_all(reader_id, PROMPT)]
+    @staticmethod
+    def _open_prompts(items: ReaderItems) -> list[drift.DriftPrompt]:
+        found = [drift.DriftPrompt.model_validate(p) for _, p in items.load_all(PROMPT)]
         return sorted(found, key=lambda prompt: (prompt.created_at, prompt.prompt_id))
+
+
+def _event_keys(event: ReaderEvent, work: Cluster | None) -> tuple[EventKind, list[str], int | None] | None:
+    """How an event counts: its kind, the interest keys it touches and a rating's stars; ``None`` when it names
+    nothing to learn (a search naming no class, subject or author; no work to learn from)."""
+    if event.type is EventType.SEARCH:
+        keys = keys_for_search(_search_query(event))
+        return (EventKind.SEARCH, keys, None) if keys else None
+    if work is None:
+        return None
+    if event.type is EventType.FEEDBACK:
+        if (event.feedback or "").strip().casefold() != NOT_INTERESTED:
+            return None
+        kind = EventKind.NOT_INTERESTED
+    else:
+        kind = _CLUSTER_EVENTS[event.type]
+    keys = keys_for_cluster(work)
+    return (kind, keys, event.rating) if keys else None
 
 
 def _search_query(event: ReaderEvent) -> SearchQuery:

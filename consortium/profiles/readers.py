@@ -55,8 +55,9 @@ class Readers:
         vault.create(reader_id)
         for purpose in dict.fromkeys(consents):
             vault.record_consent(reader_id, Purpose(purpose), granted=True)
-        vault.save(reader_id, READER, ONE, reader.model_dump(mode="json"))
-        vault.save(reader_id, PROFILE, ONE, dict(declared or {}))
+        items = vault.items_of(reader_id)
+        items.save(READER, ONE, reader.model_dump(mode="json"))
+        items.save(PROFILE, ONE, dict(declared or {}))
         vault.audit(reader_id, actor, "*", AuditAction.WRITE, Processing.ACCOUNT)
         logger.info("created reader %s", pseudonym(reader_id))
         return reader
@@ -129,11 +130,11 @@ class Readers:
         item by kind (the interests, declared and learned, included), the events, the open drift prompts, the
         consent history and the audit log (this export included)."""
         vault = self._vault
-        vault.wrapped(reader_id)
+        items = vault.items_of(reader_id)
         vault.audit(reader_id, actor, "*", AuditAction.EXPORT, Processing.READER_REQUEST)
         data: dict[str, Any] = {}
         listed: dict[str, list[dict[str, Any]]] = {EVENT: [], PROMPT: []}
-        for item, payload in vault.load_all(reader_id):
+        for item, payload in items.load_all():
             kind = vault.kind(item.kind)
             if item.kind in listed:
                 listed[item.kind].append(payload)

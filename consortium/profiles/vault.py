@@ -87,6 +87,11 @@ def _erased_pseudonym() -> str:
     return f"{ERASED_PREFIX}{secrets.token_hex(8)}"
 
 
+def _dated(payload: Any) -> dt.datetime:
+    """When a dated item's payload says it happened (its ``at``)."""
+    return dt.datetime.fromisoformat(str(payload["at"]))
+
+
 def _aad_kind(kind: str, item_id: str) -> str:
     # The cipher binds "kind" into the associated data: bind the item id too.
     return json.dumps([kind, item_id], ensure_ascii=False, separators=(",", ":"))
@@ -196,8 +201,7 @@ class Vault:
     def read(self, reader_id: str, kind: str, actor: Actor, purpose: AuditPurpose) -> dict[str, Any]:
         """Every item of ``kind``, decrypted: item id → payload; needs ``purpose``."""
         self.check(reader_id, purpose)
-        wrapped = self.wrapped(reader_id)
-        found = {item.item_id: self._open(wrapped, item) for item in self.store.items(reader_id, kind)}
+        found = {item.item_id: payload for item, payload in self.load_all(reader_id, kind)}
         self.audit(reader_id, actor, kind, AuditAction.READ, purpose)
         return found
 
@@ -213,8 +217,9 @@ class Vault:
     ) -> None:
         """Seal and store (or replace) items of ``kind``: item id → JSON-able payload; needs ``purpose``."""
         self.check(reader_id, purpose)
+        items = self.items_of(reader_id)
         for item_id, payload in payloads.items():
-            self.save(reader_id, kind, item_id, payload)
+            items.save(kind, item_id, payload)
         if payloads:
             self.audit(reader_id, actor, kind, AuditAction.WRITE, purpose)
 
@@ -240,25 +245,22 @@ class Vault:
 
     # -- items, inside an operation that is audited as a whole
 
+    def items_of(self, reader_id: str) -> ReaderItems:
+        """The reader's items with their data key looked up once, for the steps of one operation;
+        :class:`NotFoundError` for an unknown or erased reader."""
+        return ReaderItems(self, reader_id, self.wrapped(reader_id))
+
     def load(self, reader_id: str, kind: str, item_id: str) -> Any:
         """One item, decrypted, or ``None`` (no consent check, no audit entry: for a step of an audited call)."""
-        wrapped = self.wrapped(reader_id)
-        item = self.store.get(reader_id, kind, item_id)
-        return None if item is None else self._open(wrapped, item)
+        return self.items_of(reader_id).load(kind, item_id)
 
     def load_all(self, reader_id: str, kind: str | None = None) -> list[tuple[StoredItem, Any]]:
         """Every item (of ``kind``), with its payload decrypted (no consent check, no audit entry)."""
-        wrapped = self.wrapped(reader_id)
-        return [(item, self._open(wrapped, item)) for item in self.store.items(reader_id, kind)]
+        return self.items_of(reader_id).load_all(kind)
 
     def save(self, reader_id: str, kind: str, item_id: str, payload: Any) -> None:
         """Seal and store one item under the next version (no consent check, no audit entry)."""
-        wrapped = self.wrapped(reader_id)
-        old = self.store.get(reader_id, kind, item_id)
-        version = 1 if old is None else old.version + 1
-        plaintext = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-        sealed = self._cipher.encrypt(wrapped, reader_id, _aad_kind(kind, item_id), version, plaintext)
-        self.store.put(reader_id, kind, item_id, sealed, version)
+        self.items_of(reader_id).save(kind, item_id, payload)
 
     # -- the reader's lifecycle
 
@@ -272,11 +274,12 @@ class Vault:
                 continue
             items = self.store.items(reader_id, kind.name)
             for item in items:
-                kept = None if kind.keep_on_withdrawal is None else kind.keep_on_withdrawal(self._open(wrapped, item))
+                keep = kind.keep_on_withdrawal
+                kept = None if keep is None else keep(self.open_item(wrapped, item))
                 if kept is None:
                     self.store.delete(reader_id, item.kind, item.item_id)
                 else:
-                    self.save(reader_id, item.kind, item.item_id, kept)
+                    self.seal_item(wrapped, reader_id, item.kind, item.item_id, kept)
             if items:
                 self.audit(reader_id, actor, kind.name, AuditAction.ERASE, Processing.RETENTION)
 
@@ -324,7 +327,7 @@ class Vault:
                     for item in items
                     if wrapped is None
                     or days is None
-                    or dt.datetime.fromisoformat(str(self._open(wrapped, item)["at"])) < now - dt.timedelta(days=days)
+                    or _dated(self.open_item(wrapped, item)) < now - dt.timedelta(days=days)
                 ]
                 for item in expired:
                     self.store.delete(reader_id, item.kind, item.item_id)
@@ -344,8 +347,42 @@ class Vault:
         ]
         return max(days) if days else None
 
-    def _open(self, wrapped: bytes, item: StoredItem) -> Any:
+    def seal_item(self, wrapped: bytes, reader_id: str, kind: str, item_id: str, payload: Any) -> None:
+        """Seal ``payload`` under ``wrapped`` and store it as the item's next version."""
+        old = self.store.get(reader_id, kind, item_id)
+        version = 1 if old is None else old.version + 1
+        plaintext = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+        sealed = self._cipher.encrypt(wrapped, reader_id, _aad_kind(kind, item_id), version, plaintext)
+        self.store.put(reader_id, kind, item_id, sealed, version)
+
+    def open_item(self, wrapped: bytes, item: StoredItem) -> Any:
+        """The item's payload, decrypted under ``wrapped``."""
         plaintext = self._cipher.decrypt(
             wrapped, item.reader_id, _aad_kind(item.kind, item.item_id), item.version, item.ciphertext
         )
         return json.loads(plaintext)
+
+
+@dataclass(frozen=True)
+class ReaderItems:
+    """One reader's sealed items, their wrapped data key in hand (:meth:`Vault.items_of`): the steps of one
+    operation (load, change, save) look the key up once, not once a step. No consent check, no audit entry:
+    the operation that holds it does both."""
+
+    vault: Vault
+    reader_id: str
+    wrapped: bytes
+
+    def load(self, kind: str, item_id: str) -> Any:
+        """One item, decrypted, or ``None``."""
+        item = self.vault.store.get(self.reader_id, kind, item_id)
+        return None if item is None else self.vault.open_item(self.wrapped, item)
+
+    def load_all(self, kind: str | None = None) -> list[tuple[StoredItem, Any]]:
+        """Every item (of ``kind``), with its payload decrypted."""
+        stored = self.vault.store.items(self.reader_id, kind)
+        return [(item, self.vault.open_item(self.wrapped, item)) for item in stored]
+
+    def save(self, kind: str, item_id: str, payload: Any) -> None:
+        """Seal and store one item under the next version."""
+        self.vault.seal_item(self.wrapped, self.reader_id, kind, item_id, payload)
