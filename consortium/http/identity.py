@@ -23,14 +23,23 @@ MEMBER_CALLER = "member-library"
 """The actor id of a member library's call when no authorizer named the caller."""
 
 
+def _authorizer(app: Chalice) -> dict[str, object]:
+    request = app.current_request
+    context = (request.context if request is not None else None) or {}
+    found = context.get("authorizer") or {}
+    return found if isinstance(found, dict) else {}
+
+
+def _reader_claims(app: Chalice) -> dict[str, object]:
+    """The claims of a reader signed in through the user pool (Cognito): what only a reader's token carries."""
+    claims = _authorizer(app).get("claims") or {}
+    return claims if isinstance(claims, dict) else {}
+
+
 def caller_identity(app: Chalice) -> str | None:
     """The caller's identity from the authorizer (Cognito ``sub``, or a custom authorizer's principal); ``None``
     without an authorizer."""
-    request = app.current_request
-    context = (request.context if request is not None else None) or {}
-    authorizer = context.get("authorizer") or {}
-    claims = authorizer.get("claims") or {}
-    identity = claims.get("sub") or authorizer.get("principalId")
+    identity = _reader_claims(app).get("sub") or _authorizer(app).get("principalId")
     return str(identity) if identity else None
 
 
@@ -50,13 +59,16 @@ def caller_actor(app: Chalice, reader_id: str, role: ActorRole = ActorRole.READE
     Raises
     ------
     chalice.app.ForbiddenError
-        When a reader named by the authorizer acts on another reader's id.
+        When a reader named by the authorizer acts on another reader's id, or a reader signed in through the user
+        pool asks for another role (library staff): a reader's token never acts as a library.
 
     Examples
     --------
     >>> caller_actor(app, "r1")  # no authorizer
     Actor(actor_id='r1', role=<ActorRole.READER: 'reader'>)
     """
+    if role is not ActorRole.READER and _reader_claims(app).get("sub"):
+        raise ForbiddenError("a reader may not act as library staff")
     identity = caller_identity(app)
     if role is ActorRole.READER and identity is not None and identity != reader_id:
         raise ForbiddenError("a reader may only act on their own data")

@@ -126,6 +126,12 @@ def test_an_authorized_reader_acts_only_on_their_own_id() -> None:
     assert staff == {"actor_id": "member-key-3", "role": "member_staff"}
 
 
+def test_a_readers_token_never_acts_as_library_staff() -> None:
+    for reader_id in ("r2", "r1"):  # another reader's data, or their own
+        status, body = call("put", f"/signed/notes/{reader_id}", {"text": "x", "pinned": True}, "Cognito r1")
+        assert status == 403 and body["Message"] == "a reader may not act as library staff"
+
+
 def test_the_container_is_built_once_until_reset() -> None:
     built: list[object] = []
 
