@@ -45,8 +45,8 @@ class Queue(Protocol):
     """Messages for a worker, each a small JSON object, delivered at least once.
 
     Adapters: :class:`~consortium.adapters.memory.queue.InMemoryQueue` (kept until a worker takes them),
-    :class:`~consortium.adapters.memory.queue.InProcessQueue` (handled at once, by a function in this process:
-    the embedded default) and :class:`~consortium.adapters.aws.sqs_queue.SqsQueue` (Amazon SQS; a Lambda
+    :class:`~consortium.adapters.memory.queue.InProcessQueue` (handled at once, by a function in this process)
+    and :class:`~consortium.adapters.aws.sqs_queue.SqsQueue` (Amazon SQS; a Lambda
     consumes it). One contract suite, ``tests/contract/test_queue.py``.
 
     Example

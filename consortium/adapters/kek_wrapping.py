@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from consortium.profiles.crypto import DATA_KEY_BYTES
 from consortium.profiles.ports import DecryptionError
 
-__all__ = ["KEK_BYTES", "KekWrappingKeyService", "context_bytes", "new_kek_id"]
+__all__ = ["KEK_BYTES", "KekWrappingKeyService", "context_bytes", "context_name", "new_kek_id"]
 
 _MAGIC = b"LK1"
 _MAGIC2 = b"LK2"
@@ -36,7 +36,13 @@ KEK_BYTES = 32
 
 
 def context_bytes(context: dict[str, str]) -> bytes:
+    """The canonical JSON of an encryption context (key order does not matter)."""
     return json.dumps(context, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def context_name(context: dict[str, str]) -> str:
+    """The name a context's secret is kept under: the SHA-256 of its canonical JSON (never the reader id)."""
+    return hashlib.sha256(context_bytes(context)).hexdigest()
 
 
 def new_kek_id() -> str:

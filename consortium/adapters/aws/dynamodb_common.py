@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from consortium.adapters.aws.client_errors import error_code
 from consortium.errors import StorageError
 
 if TYPE_CHECKING:
@@ -76,11 +77,6 @@ def put_request(item_key: dict[str, Any], **attributes: str) -> dict[str, Any]:
 def delete_request(pk: str, sk: str) -> dict[str, Any]:
     """A BatchWriteItem request deleting the item ``(pk, sk)``."""
     return {"DeleteRequest": {"Key": key_of(pk, sk)}}
-
-
-def error_code(exc: ClientError) -> str:
-    """The DynamoDB error code of ``exc`` (``""`` when it has none)."""
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def create_table(client: Any, table_name: str, *, sort_key: bool = True) -> None:

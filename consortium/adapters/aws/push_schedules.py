@@ -21,6 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from consortium.adapters.aws.client_errors import error_code
 from consortium.errors import UpstreamError
 from consortium.push.models import Frequency
 
@@ -42,23 +43,19 @@ def schedule_name(frequency: Frequency) -> str:
     return f"push-{frequency.value}"
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", "Unknown"))
-
-
 def _ensure_group(client: Any, group: str) -> None:
     try:
         client.get_schedule_group(Name=group)
         return
     except ClientError as exc:
-        if _code(exc) != "ResourceNotFoundException":
-            raise UpstreamError(f"cannot read the schedule group {group!r}: {_code(exc)}") from exc
+        if error_code(exc, "Unknown") != "ResourceNotFoundException":
+            raise UpstreamError(f"cannot read the schedule group {group!r}: {error_code(exc, 'Unknown')}") from exc
     try:
         client.create_schedule_group(Name=group)
         log.info("created the schedule group %s", group)
     except ClientError as exc:
-        if _code(exc) != "ConflictException":  # made meanwhile by another deployment: fine
-            raise UpstreamError(f"cannot create the schedule group {group!r}: {_code(exc)}") from exc
+        if error_code(exc, "Unknown") != "ConflictException":  # made meanwhile by another deployment: fine
+            raise UpstreamError(f"cannot create the schedule group {group!r}: {error_code(exc, 'Unknown')}") from exc
 
 
 def ensure_push_schedules(
@@ -119,12 +116,14 @@ def ensure_push_schedules(
             client.create_schedule(**settings)
             log.info("created the schedule %s/%s", group, name)
         except ClientError as exc:
-            if _code(exc) != "ConflictException":
-                raise UpstreamError(f"cannot create the schedule {group}/{name}: {_code(exc)}") from exc
+            if error_code(exc, "Unknown") != "ConflictException":
+                raise UpstreamError(f"cannot create the schedule {group}/{name}: {error_code(exc, 'Unknown')}") from exc
             try:
                 client.update_schedule(**settings)
             except ClientError as update_exc:
-                raise UpstreamError(f"cannot update the schedule {group}/{name}: {_code(update_exc)}") from update_exc
+                raise UpstreamError(
+                    f"cannot update the schedule {group}/{name}: {error_code(update_exc, 'Unknown')}"
+                ) from update_exc
             log.info("updated the schedule %s/%s", group, name)
         names.append(name)
     return names

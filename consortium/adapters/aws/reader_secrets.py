@@ -22,24 +22,16 @@ The reader's id is never stored here in clear.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from typing import Any
 
 import boto3
 
 from consortium.adapters.aws.dynamodb_common import TRANSIENT_CODES, DynamoDbTable, create_table
+from consortium.adapters.kek_wrapping import KEK_BYTES, context_name
 from consortium.profiles.ports import KeyServiceError
 
 __all__ = ["DynamoDbContextSecrets", "create_secrets_table"]
-
-SECRET_BYTES = 32
-
-
-def _context_hash(context: dict[str, str]) -> str:
-    canonical = json.dumps(context, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _failure(message: str, code: str) -> KeyServiceError:
@@ -89,17 +81,17 @@ class DynamoDbContextSecrets:
     def get(self, context: dict[str, str], *, create: bool) -> bytes | None:
         """The context's secret; made when ``create`` and missing (two callers racing get the same one), else
         ``None`` when there is none (never made, or destroyed)."""
-        key = {"pk": {"S": _context_hash(context)}}
+        key = {"pk": {"S": context_name(context)}}
         if create:
-            self._table.put(key | {"secret": {"B": os.urandom(SECRET_BYTES)}}, "write a reader secret", if_absent=True)
+            self._table.put(key | {"secret": {"B": os.urandom(KEK_BYTES)}}, "write a reader secret", if_absent=True)
         found = self._table.get(key, "read a reader secret")
         if found is None:
             return None
         secret = bytes(found["secret"]["B"])
-        if len(secret) != SECRET_BYTES:
-            raise KeyServiceError(f"a context secret in {self.table_name} is not {SECRET_BYTES} bytes", retryable=False)
+        if len(secret) != KEK_BYTES:
+            raise KeyServiceError(f"a context secret in {self.table_name} is not {KEK_BYTES} bytes", retryable=False)
         return secret
 
     def destroy(self, context: dict[str, str]) -> None:
         """Delete the context's secret (nothing happens when there is none)."""
-        self._table.delete({"pk": {"S": _context_hash(context)}}, "delete a reader secret")
+        self._table.delete({"pk": {"S": context_name(context)}}, "delete a reader secret")

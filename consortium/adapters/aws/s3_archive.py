@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from consortium.adapters.aws.client_errors import error_code
 from consortium.errors import NotFoundError, StorageError
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class S3BlobStore:
             response = self._client.get_object(Bucket=self.bucket, Key=self.key_of(digest))
             data: bytes = response["Body"].read()
         except ClientError as exc:
-            if _code(exc) in _MISSING:
+            if error_code(exc) in _MISSING:
                 raise NotFoundError(f"no raw record with digest {digest}", digest=digest) from exc
             raise StorageError(f"cannot read raw record {digest} from S3: {exc}", digest=digest) from exc
         except BotoCoreError as exc:
@@ -111,13 +112,9 @@ class S3BlobStore:
         try:
             self._client.head_object(Bucket=self.bucket, Key=self.key_of(digest))
         except ClientError as exc:
-            if _code(exc) in _MISSING:
+            if error_code(exc) in _MISSING:
                 return False
             raise StorageError(f"cannot look up raw record {digest} in S3: {exc}", digest=digest) from exc
         except BotoCoreError as exc:
             raise StorageError(f"cannot look up raw record {digest} in S3: {exc}", digest=digest) from exc
         return True
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))

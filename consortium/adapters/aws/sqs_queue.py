@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from consortium.adapters.aws.client_errors import error_code
 from consortium.errors import UpstreamError
 from consortium.ports import message_body
 
@@ -49,7 +50,7 @@ class SqsQueue:
             try:
                 response = self._client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
             except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code", "Unknown")
+                code = error_code(exc, "Unknown")
                 raise UpstreamError(f"SQS refused the messages: {code}", queue=self.queue_url) from exc
             except BotoCoreError as exc:
                 raise UpstreamError(f"cannot reach SQS: {type(exc).__name__}", queue=self.queue_url) from exc

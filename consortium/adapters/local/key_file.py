@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -29,7 +28,7 @@ import stat
 import threading
 from typing import TYPE_CHECKING
 
-from consortium.adapters.kek_wrapping import KEK_BYTES, KekWrappingKeyService, context_bytes, new_kek_id
+from consortium.adapters.kek_wrapping import KEK_BYTES, KekWrappingKeyService, context_name, new_kek_id
 from consortium.errors import ConflictError
 from consortium.profiles.ports import DecryptionError, KeyServiceError
 
@@ -151,7 +150,7 @@ class LocalKeyFileService(KekWrappingKeyService):
     # -- inside
 
     def _context_path(self, context: dict[str, str]) -> Path:
-        return self.contexts_dir / hashlib.sha256(context_bytes(context)).hexdigest()
+        return self.contexts_dir / context_name(context)
 
     def _context_secret(self, context: dict[str, str], *, create: bool) -> bytes | None:
         """The context's secret; made (0600, its folder 0700) when ``create`` and missing, else ``None``."""

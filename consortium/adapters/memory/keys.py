@@ -4,11 +4,11 @@ crypto-shredding as the local key file."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 
-from consortium.adapters.kek_wrapping import KEK_BYTES, KekWrappingKeyService, context_bytes, new_kek_id
+from consortium.adapters.kek_wrapping import KEK_BYTES, KekWrappingKeyService, new_kek_id
+from consortium.adapters.memory.secrets import InMemoryContextSecrets
 from consortium.errors import ConflictError
 from consortium.profiles.ports import DecryptionError
 
@@ -29,7 +29,7 @@ class InMemoryKeyService(KekWrappingKeyService):
         self._lock = threading.Lock()
         self._current = new_kek_id()
         self._keks = {self._current: os.urandom(KEK_BYTES)}
-        self._secrets: dict[str, bytes] = {}
+        self._secrets = InMemoryContextSecrets()
 
     def __repr__(self) -> str:
         return f"InMemoryKeyService(current={self._current!r})"
@@ -56,8 +56,7 @@ class InMemoryKeyService(KekWrappingKeyService):
 
     def destroy(self, context: dict[str, str]) -> None:
         """Forget the context's secret (crypto-shredding)."""
-        with self._lock:
-            self._secrets.pop(_name(context), None)
+        self._secrets.destroy(context)
 
     def _kek(self, kek_id: str) -> bytes:
         kek = self._keks.get(kek_id)
@@ -66,12 +65,4 @@ class InMemoryKeyService(KekWrappingKeyService):
         return kek
 
     def _context_secret(self, context: dict[str, str], *, create: bool) -> bytes | None:
-        with self._lock:
-            name = _name(context)
-            if create and name not in self._secrets:
-                self._secrets[name] = os.urandom(KEK_BYTES)
-            return self._secrets.get(name)
-
-
-def _name(context: dict[str, str]) -> str:
-    return hashlib.sha256(context_bytes(context)).hexdigest()
+        return self._secrets.get(context, create=create)

@@ -1,6 +1,7 @@
 """In-memory :class:`~consortium.ports.Queue` adapters: one that keeps messages until a worker takes them (tests,
-and the simplest adapter of the port), and one that hands each message at once to a function in this process
-(the embedded default: the work fanned out runs where it was sent from)."""
+and the simplest adapter of the port), and one that hands each message at once to a function in this process.
+(The embedded default needs neither: without a queue a push run goes in-process whole,
+:func:`~consortium.push.fanout.start_run`.)"""
 
 from __future__ import annotations
 

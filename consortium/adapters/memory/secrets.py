@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import threading
 
-__all__ = ["SECRET_BYTES", "InMemoryContextSecrets"]
+from consortium.adapters.kek_wrapping import KEK_BYTES
 
-SECRET_BYTES = 32
-"""The length of every secret, as in the DynamoDB table and the local key file."""
+__all__ = ["InMemoryContextSecrets"]
 
 
 class InMemoryContextSecrets:
@@ -40,7 +39,7 @@ class InMemoryContextSecrets:
         key = frozenset(context.items())
         with self._lock:
             if create and key not in self._secrets:
-                self._secrets[key] = os.urandom(SECRET_BYTES)
+                self._secrets[key] = os.urandom(KEK_BYTES)
             return self._secrets.get(key)
 
     def destroy(self, context: dict[str, str]) -> None:
