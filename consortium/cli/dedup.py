@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from consortium.cli.common import emit, json_option
+from consortium.cli.common import emit, json_option, writing
 from consortium.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ def dedup_records(container: Container, work: str, as_json: bool) -> None:
 @click.pass_obj
 def dedup_rebuild(container: Container, as_json: bool) -> None:
     """Cluster every record again from scratch and rebuild the search index."""
-    container.catalogue.rebuild()
+    with writing(container):  # one writer at a time: a rebuild beside a harvest would fight over the index
+        container.catalogue.rebuild()
     data = {"records": container.record_store.count(), "clusters": container.cluster_store.count()}
     emit(data, as_json, lambda: click.echo(f"{data['records']} records in {data['clusters']} clusters"))

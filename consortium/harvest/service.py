@@ -152,6 +152,9 @@ class HarvestService:
                     progress(checkpoint.counts, fraction)
                 if checkpoint.finished_at is None and max_pages is not None and done >= max_pages:
                     break
+        if checkpoint.unfollowed:  # the last page was followed too: no later page will say so
+            checkpoint = checkpoint.model_copy(update={"unfollowed": []})
+            self.store.commit(PageCommit(checkpoint=checkpoint))
         return HarvestReport(
             member=member.id,
             source=source.id,
@@ -194,7 +197,7 @@ class HarvestService:
             data = source.path.read_bytes()
         except OSError as exc:
             raise ConfigError(f"source {source.id!r}: cannot read {source.path}: {exc.strerror}") from exc
-        if not data.strip():
+        if not data or data.isspace():
             what = "empty (0 bytes)" if not data else "blank (only white space)"
             raise ValidationError(f"source {source.id!r}: {source.path} is {what}: there is nothing to harvest")
         return data
@@ -214,7 +217,7 @@ class HarvestService:
         }
         if page.stopped is not None:
             update["stopped"] = page.stopped
-            log.warning("harvest %s stopped before the end of the source: %s", checkpoint.source_id, page.stopped)
+            log.info("harvest %s stopped before the end of the source: %s", checkpoint.source_id, page.stopped)
         if page.cursor is None:
             update["finished_at"] = self.clock()
             update["high_water"] = max(checkpoint.high_water or "", run_high or "") or None

@@ -20,8 +20,12 @@ from consortium.errors import RecordError
 
 __all__ = ["UnsafeXmlError", "check_prolog", "entity_references", "parse_document", "safe_parser"]
 
-_FIRST_ELEMENT = re.compile(r"<[^\W\d]", re.UNICODE)
-_COMMENT_OR_PI = re.compile(r"<!--.*?(?:-->|\Z)|<\?.*?(?:\?>|\Z)", re.DOTALL)
+_PROLOG_TOKEN = re.compile(
+    r"<!--.*?(?:-->|\Z)|<\?.*?(?:\?>|\Z)|(?P<declaration><!(?:DOCTYPE|ENTITY))|(?P<element><[^\W\d])",
+    re.DOTALL | re.IGNORECASE,
+)
+"""What a prolog holds, in order: a comment or processing instruction (skipped whole, whatever is inside), a
+DTD declaration, or the root element's start."""
 _DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -65,14 +69,15 @@ def _prolog_text(data: bytes) -> str:
 
 def check_prolog(data: bytes) -> None:
     """Refuse a document whose prolog (before the root element) holds a DOCTYPE or an ENTITY declaration, in
-    whatever encoding it is written and whatever comments or processing instructions come before it."""
-    text = _COMMENT_OR_PI.sub(" ", _prolog_text(data))
-    match = _FIRST_ELEMENT.search(text)
-    prolog = (text[: match.start()] if match else text).upper()
-    if "<!DOCTYPE" in prolog or "<!ENTITY" in prolog:
-        raise UnsafeXmlError(
-            "the XML declares a document type (DOCTYPE/ENTITY); entities are never resolved, so it is refused"
-        )
+    whatever encoding it is written and whatever comments or processing instructions come before it. The prolog
+    is read token by token and no further than the root element's start."""
+    for token in _PROLOG_TOKEN.finditer(_prolog_text(data)):
+        if token.lastgroup == "element":
+            return
+        if token.lastgroup == "declaration":
+            raise UnsafeXmlError(
+                "the XML declares a document type (DOCTYPE/ENTITY); entities are never resolved, so it is refused"
+            )
 
 
 def entity_references(element: etree._Element) -> list[str]:

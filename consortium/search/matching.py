@@ -54,9 +54,12 @@ class MatchDocument:
         return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-def matches(query: SearchQuery, documents: Iterable[MatchDocument]) -> list[tuple[float, MatchDocument]]:
-    """Every document that matches ``query`` with its score, in the order ``query.sort`` asks for."""
-    plan = plan_query(query)
+def matches(
+    query: SearchQuery, documents: Iterable[MatchDocument], plan: QueryPlan | None = None
+) -> list[tuple[float, MatchDocument]]:
+    """Every document that matches ``query`` with its score, in the order ``query.sort`` asks for (``plan``:
+    the query's plan when the caller has made it already)."""
+    plan = plan if plan is not None else plan_query(query)
     found: list[tuple[float, MatchDocument]] = []
     for document in documents:
         value = score(plan, document)

@@ -56,7 +56,7 @@ class InMemorySearchIndex:
 
     def search(self, query: SearchQuery) -> SearchResult:
         plan = plan_query(query)
-        found = matches(query, self._documents.values())
+        found = matches(query, self._documents.values(), plan)
         page = found[query.offset : query.offset + query.page_size]
         relevance = query.sort == "relevance"
         facets = {}

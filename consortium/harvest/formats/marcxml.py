@@ -122,7 +122,7 @@ def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Itera
                 page.records.append(RawRecord(f"{name}#{number}", data[begin:end], _MEDIA_MARCXML, error=reason))
             in_a_row += 1
         if fault.stopped is not None:
-            page.stopped = fault.stopped.format(number=number)
+            page.stopped = fault.stopped.replace("{number}", str(number))  # the reason may hold braces itself
         elif in_a_row >= MOST_UNREADABLE_IN_A_ROW:
             page.stopped = f"not a MARCXML file: {in_a_row} records in a row are malformed; reading stopped"
         if fault.resume is None or page.stopped is not None:
