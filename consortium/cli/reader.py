@@ -33,13 +33,13 @@ _OUTCOME_WORDS = {
 """How ``reader event`` and ``reader events`` name what became of an event."""
 
 
-def _purposes(values: tuple[str, ...]) -> list[Purpose]:
+def _purposes(values: tuple[str, ...], option: str = "--consent") -> list[Purpose]:
     names = [name.strip() for value in values for name in value.split(",") if name.strip()]
-    try:
-        return [Purpose(name) for name in names]
-    except ValueError as exc:
-        known = ", ".join(p.value for p in Purpose)
-        raise click.BadParameter(f"{exc}; purposes are {known}") from exc
+    known = ", ".join(p.value for p in Purpose)
+    unknown = [name for name in names if name not in {p.value for p in Purpose}]
+    if unknown:
+        raise click.BadParameter(f"{unknown[0]!r} is not a purpose (purposes: {known})", param_hint=option)
+    return [Purpose(name) for name in names]
 
 
 def _interest_line(interest: Interest) -> str:
@@ -310,7 +310,7 @@ def reader_consent(
     """Grant or withdraw one purpose (withdrawing personalization deletes what it learned)."""
     if (granted is None) == (withdrawn is None):
         raise click.UsageError("give exactly one of --grant or --withdraw")
-    [purpose] = _purposes((granted or withdrawn or "",))
+    [purpose] = _purposes((granted or withdrawn or "",), "--grant" if granted else "--withdraw")
     service = container.profiles
     if granted is not None:
         service.grant(reader_id, purpose, LIBRARIAN)

@@ -180,6 +180,8 @@ def test_input_that_can_never_mean_anything_is_refused_with_its_reason(hub: Path
         error_line(hub, "push", "mute", "r-zed", "--author", "") == "Error: a mute of author needs a key: it is empty"
     )
     assert ok(hub, "push", "mute", "r-zed") == []
+    done = cli(hub, "reader", "create", "r-why", "--member", "riverside", "--consent", "bogus")
+    assert done.returncode == 2 and "Invalid value for --consent: 'bogus' is not a purpose" in done.stderr
 
 
 def test_an_events_file_reports_bad_lines_by_number_and_records_the_rest(hub: Path, tmp_path: Path) -> None:
