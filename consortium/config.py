@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     """Allow ``key_dir`` inside ``data_dir`` (a throwaway demo); otherwise the hub refuses to start with it."""
 
     members_file: Path = Field(default=_REPO_ROOT / "members.toml")
+    functions_dir: Path = Field(default=_REPO_ROOT / "functions")
+    """The Chalice apps ``consortium run`` serves (one folder each, with its ``app.py``)."""
     """The member registry: member libraries, their sources and their data-sharing policies."""
 
     harvest_page_size: int = Field(default=500, ge=1, le=10_000)
@@ -102,6 +104,12 @@ class Settings(BaseSettings):
     """The SQS queue the scheduled push run fans out to, one message per reader shard (``functions/push``);
     without one the run goes in-process."""
 
+    cognito_user_pool_id: str | None = None
+    """The Cognito user pool whose ID tokens readers and staff log in with (aws backend: required)."""
+
+    cognito_client_id: str | None = None
+    """The user pool's app client: the ``aud`` its ID tokens must carry."""
+
     smtp_port: int = 25
     smtp_starttls: bool = False
     smtp_username: str | None = None
@@ -125,6 +133,11 @@ class Settings(BaseSettings):
         """The local key file (key-encryption keys) in ``key_dir``; its per-reader secrets live in
         ``kek.json.contexts/`` beside it."""
         return (self.key_dir or default_key_dir(self.data_dir)) / "kek.json"
+
+    @property
+    def signing_key_file(self) -> Path:
+        """The local backend's token signing key (Ed25519, PEM) in ``key_dir``, beside the key file."""
+        return (self.key_dir or default_key_dir(self.data_dir)) / "api-signing-key.pem"
 
     @property
     def legacy_key_file(self) -> Path:

@@ -13,10 +13,12 @@ if TYPE_CHECKING:
     import pydantic
 
 __all__ = [
+    "AuthenticationError",
     "ConfigError",
     "ConflictError",
     "ConsortiumError",
     "NotFoundError",
+    "PermissionDeniedError",
     "RecordError",
     "StorageError",
     "UpstreamError",
@@ -57,6 +59,16 @@ class NotFoundError(ConsortiumError):
 
 class ConflictError(ConsortiumError):
     """The change conflicts with the current state."""
+
+
+class AuthenticationError(ConsortiumError):
+    """The credentials presented (a token, an API key) are not valid: forged, expired, revoked or malformed.
+    The message says which, never echoing the credential."""
+
+
+class PermissionDeniedError(ConsortiumError):
+    """The caller is known but may not do this (a reader on another reader's data, a member on another
+    member's sources)."""
 
 
 class UpstreamError(ConsortiumError):

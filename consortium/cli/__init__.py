@@ -3,7 +3,8 @@
 One module per command group: :mod:`~consortium.cli.members`, :mod:`~consortium.cli.harvest` (``harvest``,
 ``import``, ``quarantine``), :mod:`~consortium.cli.search`, :mod:`~consortium.cli.dedup`,
 :mod:`~consortium.cli.run`, :mod:`~consortium.cli.reader`, :mod:`~consortium.cli.push` and
-:mod:`~consortium.cli.keys`; what they share (the one error mapping, ``--json`` output) is in
+:mod:`~consortium.cli.keys`, :mod:`~consortium.cli.login` and :mod:`~consortium.cli.api` (``openapi``, and
+the API server of ``run``); what they share (the one error mapping, ``--json`` output) is in
 :mod:`~consortium.cli.common`.
 """
 
@@ -14,10 +15,12 @@ import logging
 import click
 
 from consortium.bootstrap import bootstrap
+from consortium.cli.api import openapi
 from consortium.cli.common import HubGroup
 from consortium.cli.dedup import dedup
 from consortium.cli.harvest import harvest, import_, quarantine
 from consortium.cli.keys import keys
+from consortium.cli.login import login
 from consortium.cli.members import members
 from consortium.cli.push import push
 from consortium.cli.reader import reader
@@ -40,5 +43,5 @@ def main(ctx: click.Context, verbose: bool) -> None:
     ctx.obj = bootstrap()
 
 
-for _command in (members, harvest, import_, quarantine, search, dedup, run, reader, push, keys):
+for _command in (members, harvest, import_, quarantine, search, dedup, run, reader, push, keys, login, openapi):
     main.add_command(_command)

@@ -35,3 +35,63 @@ def members_list(container: Container, as_json: bool) -> None:
                 click.echo(f"  {source.id}\t{source.protocol} {source.format}\t{where}\t{source.schedule}")
 
     emit(registry.model_dump(mode="json")["members"], as_json, text)
+
+
+@members.group("key")
+def members_key() -> None:
+    """A member system's API keys: only a hash of each is kept; the whole key is shown once, when made."""
+
+
+def _known_member(container: Container, member: str) -> str:
+    container.registry.get(member)  # a NotFoundError naming the member, through HubGroup
+    return member
+
+
+@members_key.command("create")
+@click.argument("member")
+@click.option("--label", required=True, help="What the key is for (e.g. 'ILS loan feed').")
+@json_option()
+@click.pass_obj
+def key_create(container: Container, member: str, label: str, as_json: bool) -> None:
+    """Make an API key for MEMBER; it is printed once and cannot be shown again."""
+    issued = container.api_keys.create(_known_member(container, member), label)
+    data = {**issued.key.public(), "key": issued.secret}
+
+    def text() -> None:
+        click.echo(issued.secret)
+        click.echo(
+            f"key {issued.key.key_id} of {member} ({issued.key.label}); keep it secret: it cannot be shown again. "
+            "Send it as the X-Api-Key header.",
+            err=True,
+        )
+
+    emit(data, as_json, text)
+
+
+@members_key.command("list")
+@click.argument("member")
+@json_option()
+@click.pass_obj
+def key_list(container: Container, member: str, as_json: bool) -> None:
+    """List MEMBER's API keys (ids and labels; revoked ones too)."""
+    found = container.api_keys.list(_known_member(container, member))
+
+    def text() -> None:
+        for key in found:
+            state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+            click.echo(f"{key.key_id}\t{key.created_at:%Y-%m-%d %H:%M}\t{state}\t{key.label}")
+        if not found:
+            click.echo(f"{member} has no API keys (make one: consortium members key create {member} --label ...)")
+
+    emit([key.public() for key in found], as_json, text)
+
+
+@members_key.command("revoke")
+@click.argument("member")
+@click.argument("key_id")
+@json_option()
+@click.pass_obj
+def key_revoke(container: Container, member: str, key_id: str, as_json: bool) -> None:
+    """Revoke MEMBER's key KEY_ID: it opens nothing from now on."""
+    key = container.api_keys.revoke(_known_member(container, member), key_id)
+    emit(key.public(), as_json, lambda: click.echo(f"key {key.key_id} of {member} revoked"))

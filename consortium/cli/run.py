@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from consortium.cli.api import start_server
 from consortium.cli.common import emit, json_option, writing
 from consortium.cli.harvest import harvest_all, report_line
 from consortium.cli.next_steps import next_steps
@@ -68,12 +69,15 @@ def _summary(
 
 
 @click.command()
-@click.option("--once", is_flag=True, help="Harvest and report, then stop (no scheduled jobs).")
+@click.option("--once", is_flag=True, help="Harvest and report, then stop (no API server, no scheduled jobs).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Where the API listens.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="The API's port.")
 @json_option()
 @click.pass_obj
-def run(container: Container, once: bool, as_json: bool) -> None:
+def run(container: Container, once: bool, host: str, port: int, as_json: bool) -> None:
     """Run the hub on this machine: harvest every member (clustering and indexing as it goes) and report what
-    was harvested and how it deduplicated; then, unless --once, keep running the scheduled jobs (harvest every
+    was harvested and how it deduplicated; then, unless --once, serve the API on http://HOST:PORT (the same
+    Chalice apps as on AWS; its description at /docs) and keep running the scheduled jobs (harvest every
     6 hours, the push job every hour, the retention purge every day) until interrupted.
 
     A source that fails is reported (member, source, error) and the others run; the scheduled harvest retries
@@ -84,7 +88,16 @@ def run(container: Container, once: bool, as_json: bool) -> None:
     data, lines = _summary(container, reports, failed)
     emit(data, as_json, lambda: click.echo("\n".join([*lines, *next_steps(container)])))
     if not once:
-        _run_scheduled(container, as_json)
+        server, _ = start_server(container, host, port)
+        address = f"http://{host}:{server.effective_port}"
+        if as_json:
+            click.echo(json.dumps({"api": address, "docs": f"{address}/docs"}))
+        else:
+            click.echo(f"API on {address} (reference: {address}/docs; a token: consortium login READER --member M)")
+        try:
+            _run_scheduled(container, as_json)
+        finally:
+            server.close()
     elif data["failed"]:
         raise click.exceptions.Exit(1)
 

@@ -7,13 +7,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from consortium.bootstrap import bootstrap
+from consortium.http.access import RouteTable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from chalice.app import Chalice
+
     from consortium.bootstrap import Container
 
-__all__ = ["LambdaContainer"]
+__all__ = ["LambdaContainer", "route_table"]
 
 
 class LambdaContainer:
@@ -45,3 +48,14 @@ class LambdaContainer:
         """Forget the container: the next call builds a new one, reading the settings again (as a new Lambda
         environment would)."""
         self._container = None
+
+
+def route_table(app: Chalice, container: LambdaContainer, tag: str) -> RouteTable:
+    """The route table of ``app``, checking callers with ``container``'s authenticator and finding a reader's
+    home library through its profile service."""
+    return RouteTable(
+        app,
+        authenticator=lambda: container().authenticator,  # built on first use, not at import
+        reader_member=lambda reader_id: container().profiles.member_of(reader_id),  # noqa: PLW0108 (lazy)
+        tag=tag,
+    )

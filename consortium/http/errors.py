@@ -10,7 +10,14 @@ import functools
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import pydantic
-from chalice.app import BadRequestError, ChaliceViewError, ConflictError, ForbiddenError, NotFoundError
+from chalice.app import (
+    BadRequestError,
+    ChaliceViewError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    UnauthorizedError,
+)
 
 from consortium import errors
 from consortium.errors import field_errors
@@ -19,7 +26,7 @@ from consortium.profiles.consent import ConsentError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["STATUS", "as_http_error", "field_errors", "http_errors"]
+__all__ = ["STATUS", "as_http_error", "error_body", "field_errors", "http_errors"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -30,8 +37,15 @@ STATUS: dict[type[Exception], Callable[[str], ChaliceViewError]] = {
     errors.NotFoundError: NotFoundError,
     ConsentError: ForbiddenError,
     errors.ConflictError: ConflictError,
+    errors.AuthenticationError: UnauthorizedError,
+    errors.PermissionDeniedError: ForbiddenError,
 }
 """Which error becomes which HTTP error (the first base class found, in this order); any other error is a 500."""
+
+
+def error_body(code: str, message: str) -> dict[str, str]:
+    """The JSON body of every error answer, Chalice's own shape: ``{"Code": ..., "Message": ...}``."""
+    return {"Code": code, "Message": message}
 
 
 def as_http_error(exc: Exception) -> ChaliceViewError:

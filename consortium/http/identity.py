@@ -1,46 +1,23 @@
-"""Who calls: the identity the API Gateway authorizer puts in the request context, and the
-:class:`~consortium.profiles.models.Actor` a route acts as.
+"""The :class:`~consortium.profiles.models.Actor` a route acts as on a reader's data, from the caller the route
+table checked (:func:`~consortium.http.access.current_caller`), and the address a request came from.
 
-Authentication (Cognito user pools for readers, API keys for member libraries) is configured at deploy time by
-the CDK stack. The apps trust the authorizer's identity when there is one: a reader may then only act on their own
-id. Without an authorizer (local runs, tests) the reader id in the path is the caller.
+The route table has already made sure a reader reaches only their own ``{reader_id}`` and a library only its own
+readers; what is left here is the role a body implies (a borrow is the library's, a search is the reader's).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalice.app import ForbiddenError
-
+from consortium.auth.callers import CallerKind
+from consortium.errors import PermissionDeniedError
+from consortium.http.access import current_caller
 from consortium.profiles.models import Actor, ActorRole
 
 if TYPE_CHECKING:
     from chalice.app import Chalice
 
-__all__ = ["MEMBER_CALLER", "caller_actor", "caller_identity", "client_address"]
-
-MEMBER_CALLER = "member-library"
-"""The actor id of a member library's call when no authorizer named the caller."""
-
-
-def _authorizer(app: Chalice) -> dict[str, object]:
-    request = app.current_request
-    context = (request.context if request is not None else None) or {}
-    found = context.get("authorizer") or {}
-    return found if isinstance(found, dict) else {}
-
-
-def _reader_claims(app: Chalice) -> dict[str, object]:
-    """The claims of a reader signed in through the user pool (Cognito): what only a reader's token carries."""
-    claims = _authorizer(app).get("claims") or {}
-    return claims if isinstance(claims, dict) else {}
-
-
-def caller_identity(app: Chalice) -> str | None:
-    """The caller's identity from the authorizer (Cognito ``sub``, or a custom authorizer's principal); ``None``
-    without an authorizer."""
-    identity = _reader_claims(app).get("sub") or _authorizer(app).get("principalId")
-    return str(identity) if identity else None
+__all__ = ["caller_actor", "client_address"]
 
 
 def client_address(app: Chalice) -> str:
@@ -52,26 +29,30 @@ def client_address(app: Chalice) -> str:
     return str(address) if address else "unknown"
 
 
-def caller_actor(app: Chalice, reader_id: str, role: ActorRole = ActorRole.READER) -> Actor:
-    """The actor of a call on ``reader_id``'s data: the authorizer's identity, else the reader (or, for another
-    role, :data:`MEMBER_CALLER`).
+def caller_actor(reader_id: str, role: ActorRole = ActorRole.READER) -> Actor:
+    """The actor of the current call on ``reader_id``'s data, in ``role``.
 
     Raises
     ------
-    chalice.app.ForbiddenError
-        When a reader named by the authorizer acts on another reader's id, or a reader signed in through the user
-        pool asks for another role (library staff): a reader's token never acts as a library.
+    consortium.errors.PermissionDeniedError
+        When the reader role is asked by anyone but that reader (a library does not search or rate for its
+        readers), or the staff role by a reader (a reader's token never acts as a library) or by a caller who
+        does not act for a member.
 
     Examples
     --------
-    >>> caller_actor(app, "r1")  # no authorizer
-    Actor(actor_id='r1', role=<ActorRole.READER: 'reader'>)
+    >>> caller_actor("alice")  # alice's own token
+    Actor(actor_id='alice', role=<ActorRole.READER: 'reader'>)
+    >>> caller_actor("alice", ActorRole.MEMBER_STAFF)  # riverside's API key 0123456789abcdef
+    Actor(actor_id='riverside/key:0123456789abcdef', role=<ActorRole.MEMBER_STAFF: 'member_staff'>)
     """
-    if role is not ActorRole.READER and _reader_claims(app).get("sub"):
-        raise ForbiddenError("a reader may not act as library staff")
-    identity = caller_identity(app)
-    if role is ActorRole.READER and identity is not None and identity != reader_id:
-        raise ForbiddenError("a reader may only act on their own data")
-    if identity is None:
-        identity = reader_id if role is ActorRole.READER else MEMBER_CALLER
-    return Actor(actor_id=identity, role=role)
+    caller = current_caller()
+    if role is ActorRole.READER:
+        if not caller.is_reader(reader_id):
+            raise PermissionDeniedError("only the reader may do this with their data")
+        return caller.actor()
+    if caller.kind is CallerKind.READER:
+        raise PermissionDeniedError("a reader may not act as library staff")
+    if not caller.acts_for_member:
+        raise PermissionDeniedError(f"{caller.describe()} may not act for a library")
+    return caller.actor()

@@ -6,8 +6,8 @@ method and answers; what every app shares (the container, the caller, bodies, th
 :mod:`consortium.http`. The core package reaches the function through ``vendor/`` at build time, as for the harvest
 function.
 
-Authentication (Cognito user pools for readers, API keys for member libraries) is configured at deploy time by
-the CDK stack, not here: see :mod:`consortium.http.identity` for the caller each route acts as.
+Each route declares who may call it in the route table (:mod:`consortium.http.access`): a reader's routes are
+theirs alone (their token), a borrow, return or hold is posted by their library (its API key or staff).
 """
 
 from __future__ import annotations
@@ -20,12 +20,24 @@ from chalice.app import Chalice, Rate, Response
 from pydantic import Field, field_validator
 
 from consortium import errors
+from consortium.auth.callers import CallerKind
 from consortium.classification import class_ancestors
-from consortium.http import Identifier, LambdaContainer, RequestBody, caller_actor, http_errors, parse_body
-from consortium.profiles.consent import Purpose
+from consortium.http import (
+    READER,
+    READER_OR_LIBRARY,
+    Identifier,
+    LambdaContainer,
+    RequestBody,
+    caller_actor,
+    current_caller,
+    route_table,
+)
+from consortium.profiles.consent import ConsentEvent, Purpose
+from consortium.profiles.drift import DriftPrompt
 from consortium.profiles.interest_keys import key_kind
 from consortium.profiles.interests import MAX_DECLARED_WEIGHT
-from consortium.profiles.models import ActorRole, EventType, ReaderEvent
+from consortium.profiles.learning import Interest
+from consortium.profiles.models import ActorRole, EventType, Reader, ReaderEvent
 from consortium.profiles.service import EventOutcome
 
 if TYPE_CHECKING:
@@ -37,6 +49,7 @@ if TYPE_CHECKING:
 app = Chalice(app_name="consortium-profile")
 logger = logging.getLogger(__name__)
 container = LambdaContainer()
+routes = route_table(app, container, "readers")
 
 
 MEMBER_EVENTS = frozenset({EventType.BORROW, EventType.RETURN, EventType.HOLD})
@@ -106,47 +119,101 @@ class ProfileBody(pydantic.RootModel[dict[str, Any]]):
     """The body of ``PUT /readers/{reader_id}/profile``: any JSON object."""
 
 
+# -- answers
+
+
+class ProfileAnswer(pydantic.BaseModel):
+    """A reader's declared profile."""
+
+    reader_id: str
+    profile: dict[str, Any]
+
+
+class ConsentAnswer(pydantic.BaseModel):
+    """A consent just granted or withdrawn."""
+
+    reader_id: str
+    purpose: Purpose
+    granted: bool
+
+
+class ConsentsAnswer(pydantic.BaseModel):
+    """Whether each purpose is granted now, and every grant and withdrawal."""
+
+    reader_id: str
+    current: dict[str, bool]
+    history: list[ConsentEvent]
+
+
+class EventAnswer(pydantic.BaseModel):
+    """What became of an event."""
+
+    reader_id: str
+    event_id: str
+    outcome: EventOutcome
+    dropped: bool
+
+
+class InterestsAnswer(pydantic.BaseModel):
+    """The reader's interests, strongest first."""
+
+    reader_id: str
+    interests: list[Interest]
+
+
+class PromptsAnswer(pydantic.BaseModel):
+    """The reader's open drift prompts."""
+
+    reader_id: str
+    prompts: list[DriftPrompt]
+
+
+class ExportAnswer(pydantic.RootModel[dict[str, Any]]):
+    """Everything the hub keeps about the reader (profile, events, interests, push history, consents, audit)."""
+
+
 # -- routes
 
 
-@app.route("/readers", methods=["POST"])
-@http_errors
-def create_reader() -> Response:
-    new = parse_body(app, NewReader)
-    actor = caller_actor(app, new.reader_id)
-    reader = service().create_reader(new.reader_id, new.member, new.consents, new.declared, actor)
+@routes.route("POST", "/readers", READER_OR_LIBRARY, body=NewReader, answer=Reader, status=201)
+def create_reader(body: NewReader) -> Response:
+    """Create a reader: the reader themself (their token's id), or their home library."""
+    caller = current_caller()
+    if caller.kind is CallerKind.READER:
+        if body.reader_id != caller.subject or (caller.member and caller.member != body.member):
+            raise errors.PermissionDeniedError("a reader may only create their own profile, at their own library")
+    elif body.member != caller.member:
+        raise errors.PermissionDeniedError(f"{caller.describe()} may not create a reader of {body.member}")
+    reader = service().create_reader(body.reader_id, body.member, body.consents, body.declared, caller.actor())
     return Response(body=reader.model_dump(mode="json"), status_code=201)
 
 
-@app.route("/readers/{reader_id}/profile", methods=["GET"])
-@http_errors
+@routes.route("GET", "/readers/{reader_id}/profile", READER, answer=ProfileAnswer)
 def get_profile(reader_id: str) -> dict[str, Any]:
-    actor = caller_actor(app, reader_id)
-    return {"reader_id": reader_id, "profile": service().get_profile(reader_id, actor)}
+    """The reader's declared profile."""
+    return {"reader_id": reader_id, "profile": service().get_profile(reader_id, caller_actor(reader_id))}
 
 
-@app.route("/readers/{reader_id}/profile", methods=["PUT"])
-@http_errors
-def put_profile(reader_id: str) -> dict[str, Any]:
-    payload = parse_body(app, ProfileBody).root
-    service().put_profile(reader_id, payload, caller_actor(app, reader_id))
-    return {"reader_id": reader_id, "profile": payload}
+@routes.route("PUT", "/readers/{reader_id}/profile", READER, body=ProfileBody, answer=ProfileAnswer)
+def put_profile(reader_id: str, body: ProfileBody) -> dict[str, Any]:
+    """Replace the reader's declared profile."""
+    service().put_profile(reader_id, body.root, caller_actor(reader_id))
+    return {"reader_id": reader_id, "profile": body.root}
 
 
-@app.route("/readers/{reader_id}/consents", methods=["POST"])
-@http_errors
-def change_consent(reader_id: str) -> dict[str, Any]:
-    change = parse_body(app, ConsentChange)
-    actor = caller_actor(app, reader_id)
-    step = service().grant if change.granted else service().withdraw
-    step(reader_id, change.purpose, actor)
-    return {"reader_id": reader_id, "purpose": change.purpose.value, "granted": change.granted}
+@routes.route("POST", "/readers/{reader_id}/consents", READER, body=ConsentChange, answer=ConsentAnswer)
+def change_consent(reader_id: str, body: ConsentChange) -> dict[str, Any]:
+    """Grant or withdraw a purpose."""
+    actor = caller_actor(reader_id)
+    step = service().grant if body.granted else service().withdraw
+    step(reader_id, body.purpose, actor)
+    return {"reader_id": reader_id, "purpose": body.purpose.value, "granted": body.granted}
 
 
-@app.route("/readers/{reader_id}/consents", methods=["GET"])
-@http_errors
+@routes.route("GET", "/readers/{reader_id}/consents", READER, answer=ConsentsAnswer)
 def get_consents(reader_id: str) -> dict[str, Any]:
-    service().get_reader(reader_id, caller_actor(app, reader_id))  # 404 for unknown or erased readers
+    """The reader's consents now and their history."""
+    service().get_reader(reader_id, caller_actor(reader_id))  # 404 for unknown or erased readers
     consents = container().consent_ledger
     return {
         "reader_id": reader_id,
@@ -155,15 +222,15 @@ def get_consents(reader_id: str) -> dict[str, Any]:
     }
 
 
-@app.route("/readers/{reader_id}/events", methods=["POST"])
-@http_errors
-def record_event(reader_id: str) -> dict[str, Any]:
-    event = parse_body(app, ReaderEvent)
-    role = ActorRole.MEMBER_STAFF if event.type in MEMBER_EVENTS else ActorRole.READER
-    outcome = service().record_event(reader_id, event, caller_actor(app, reader_id, role))
+@routes.route("POST", "/readers/{reader_id}/events", READER_OR_LIBRARY, body=ReaderEvent, answer=EventAnswer)
+def record_event(reader_id: str, body: ReaderEvent) -> dict[str, Any]:
+    """Record an event: a search, view, rating or feedback by the reader; a borrow, return or hold by their
+    library."""
+    role = ActorRole.MEMBER_STAFF if body.type in MEMBER_EVENTS else ActorRole.READER
+    outcome = service().record_event(reader_id, body, caller_actor(reader_id, role))
     return {
         "reader_id": reader_id,
-        "event_id": event.event_id,
+        "event_id": body.event_id,
         "outcome": outcome.value,
         "dropped": outcome is EventOutcome.DROPPED_NO_CONSENT,
     }
@@ -174,55 +241,52 @@ def _interests(reader_id: str, actor: Actor) -> dict[str, Any]:
     return {"reader_id": reader_id, "interests": [interest.model_dump(mode="json") for interest in found]}
 
 
-@app.route("/readers/{reader_id}/interests", methods=["GET"])
-@http_errors
+@routes.route("GET", "/readers/{reader_id}/interests", READER, answer=InterestsAnswer)
 def get_interests(reader_id: str) -> dict[str, Any]:
-    return _interests(reader_id, caller_actor(app, reader_id))
+    """The reader's interests (learned and declared)."""
+    return _interests(reader_id, caller_actor(reader_id))
 
 
-@app.route("/readers/{reader_id}/interests", methods=["PUT"])
-@http_errors
-def declare_interest(reader_id: str) -> dict[str, Any]:
-    declared = parse_body(app, InterestDeclaration)
-    actor = caller_actor(app, reader_id)
-    service().declare_interest(reader_id, declared.key, actor, declared.weight)
+@routes.route("PUT", "/readers/{reader_id}/interests", READER, body=InterestDeclaration, answer=InterestsAnswer)
+def declare_interest(reader_id: str, body: InterestDeclaration) -> dict[str, Any]:
+    """Declare an interest (or change its weight)."""
+    actor = caller_actor(reader_id)
+    service().declare_interest(reader_id, body.key, actor, body.weight)
     return _interests(reader_id, actor)
 
 
-@app.route("/readers/{reader_id}/interests", methods=["DELETE"])
-@http_errors
-def remove_interest(reader_id: str) -> dict[str, Any]:
-    removal = parse_body(app, InterestRemoval, or_query=True)
-    actor = caller_actor(app, reader_id)
-    service().remove_interest(reader_id, removal.key, actor)
+@routes.route("DELETE", "/readers/{reader_id}/interests", READER, query=InterestRemoval, answer=InterestsAnswer)
+def remove_interest(reader_id: str, query: InterestRemoval) -> dict[str, Any]:
+    """Remove an interest (``?key=``)."""
+    actor = caller_actor(reader_id)
+    service().remove_interest(reader_id, query.key, actor)
     return _interests(reader_id, actor)
 
 
-@app.route("/readers/{reader_id}/prompts", methods=["GET"])
-@http_errors
+@routes.route("GET", "/readers/{reader_id}/prompts", READER, answer=PromptsAnswer)
 def get_prompts(reader_id: str) -> dict[str, Any]:
-    found = service().prompts(reader_id, caller_actor(app, reader_id))
+    """The reader's open prompts to review drifting interests."""
+    found = service().prompts(reader_id, caller_actor(reader_id))
     return {"reader_id": reader_id, "prompts": [prompt.model_dump(mode="json") for prompt in found]}
 
 
-@app.route("/readers/{reader_id}/prompts/{prompt_id}", methods=["POST"])
-@http_errors
-def answer_prompt(reader_id: str, prompt_id: str) -> dict[str, Any]:
-    answer = parse_body(app, PromptAnswer)
-    found = service().answer_prompt(reader_id, prompt_id, answer.accept, caller_actor(app, reader_id))
+@routes.route("POST", "/readers/{reader_id}/prompts/{prompt_id}", READER, body=PromptAnswer, answer=InterestsAnswer)
+def answer_prompt(reader_id: str, prompt_id: str, body: PromptAnswer) -> dict[str, Any]:
+    """Follow a drift (accept) or dismiss it."""
+    found = service().answer_prompt(reader_id, prompt_id, body.accept, caller_actor(reader_id))
     return {"reader_id": reader_id, "interests": [interest.model_dump(mode="json") for interest in found]}
 
 
-@app.route("/readers/{reader_id}/export", methods=["GET"])
-@http_errors
+@routes.route("GET", "/readers/{reader_id}/export", READER, answer=ExportAnswer)
 def export(reader_id: str) -> dict[str, Any]:
-    return service().export(reader_id, caller_actor(app, reader_id))
+    """Everything the hub keeps about the reader, as JSON."""
+    return service().export(reader_id, caller_actor(reader_id))
 
 
-@app.route("/readers/{reader_id}", methods=["DELETE"])
-@http_errors
+@routes.route("DELETE", "/readers/{reader_id}", READER, status=204)
 def erase(reader_id: str) -> Response:
-    service().erase(reader_id, caller_actor(app, reader_id))
+    """Erase the reader: their data key is destroyed, so every copy becomes unreadable."""
+    service().erase(reader_id, caller_actor(reader_id))
     return Response(body="", status_code=204)
 
 

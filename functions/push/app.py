@@ -7,12 +7,11 @@ method and answers; what every app shares (the container, the caller, bodies, th
 in :mod:`consortium.http`. The core package reaches the function through ``vendor/`` at build time, as for the
 other functions.
 
-Authentication is configured at deploy time by the CDK stack, not here. The reader routes act as the caller
-:func:`~consortium.http.identity.caller_actor` names (a reader authorized by API Gateway acts only on their own id).
-The token routes (``/push/feeds/{token}``, ``/push/unsubscribe/{token}``) need no login: the token is the
-credential. Every token that opens nothing gets the same 404 (``no such feed or link``) and writes nothing in any
-reader's audit log; :data:`TOKEN_LOOKUPS` answers 429 with ``Retry-After`` to an address after too many of them
-(its state lives in this Lambda container's memory: see :mod:`consortium.http.limits`).
+Each route declares who may call it in the route table (:mod:`consortium.http.access`): the reader routes are the
+reader's alone (their token). The token routes (``/push/feeds/{token}``, ``/push/unsubscribe/{token}``) need no
+login: the token is the credential. Every token that opens nothing gets the same 404 (``no such feed or link``)
+and writes nothing in any reader's audit log; :data:`TOKEN_LOOKUPS` answers 429 with ``Retry-After`` to an address
+after too many of them (its state lives in this Lambda container's memory: see :mod:`consortium.http.limits`).
 
 The job
     :func:`push_schedule` is what EventBridge Scheduler invokes (see
@@ -30,26 +29,27 @@ import dataclasses
 import datetime as dt
 import html
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pydantic
-from chalice.app import BadRequestError, Chalice, NotFoundError, Response
+from chalice.app import Chalice, NotFoundError, Response
 from pydantic import Field
 
 from consortium.http import (
+    ANYONE,
     ONE_CLICK,
+    READER,
+    TOKEN_URL,
     FailedLookupLimit,
     LambdaContainer,
     RequestBody,
     Text,
     caller_actor,
     field_errors,
-    http_errors,
     limit_failed_lookups,
-    one_click,
-    parse_body,
     private_page,
     private_response,
+    route_table,
 )
 from consortium.ports import system_clock
 from consortium.push.fanout import JobRequest, run_shards, start_run
@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 app = Chalice(app_name="consortium-push")
 logger = logging.getLogger(__name__)
 container = LambdaContainer()
+routes = route_table(app, container, "push")
 TOKEN_LOOKUPS = FailedLookupLimit()
 """Failed token lookups, per client address and overall, in this container (the defaults of
 :class:`~consortium.http.limits.FailedLookupLimit`)."""
@@ -93,11 +94,80 @@ class ItemActionBody(RequestBody):
     action: ItemAction
 
 
+class OneClick(RequestBody):
+    """The body of ``POST /push/unsubscribe/{token}``: RFC 8058's ``List-Unsubscribe=One-Click`` (form-encoded, as
+    mail clients post it, or the confirmation page's form)."""
+
+    list_unsubscribe: Literal["One-Click"] = Field(alias="List-Unsubscribe")
+
+
 class MuteBody(RequestBody):
     """The body of ``PUT`` and ``DELETE /readers/{reader_id}/push/mutes``."""
 
     kind: MuteKind
     key: Text
+
+
+# -- answers
+
+
+class ServicesAnswer(pydantic.BaseModel):
+    """The service catalogue."""
+
+    services: list[dict[str, Any]]
+
+
+class SubscriptionAnswer(pydantic.BaseModel):
+    """A subscription (with its token and links only when just made)."""
+
+    model_config = pydantic.ConfigDict(extra="allow")
+
+    reader_id: str
+    service: ServiceId
+    channel: Channel
+
+
+class SubscriptionsAnswer(pydantic.BaseModel):
+    """The reader's subscriptions."""
+
+    reader_id: str
+    subscriptions: list[dict[str, Any]]
+
+
+class HistoryAnswer(pydantic.BaseModel):
+    """The works the reader was sent."""
+
+    reader_id: str
+    items: list[dict[str, Any]]
+
+
+class ItemAnswer(pydantic.BaseModel):
+    """A sent work after the reader's action."""
+
+    reader_id: str
+    item: dict[str, Any]
+
+
+class MutesAnswer(pydantic.BaseModel):
+    """The reader's mutes."""
+
+    reader_id: str
+    mutes: list[dict[str, Any]]
+
+
+class InboxAnswer(pydantic.BaseModel):
+    """The reader's portal inbox."""
+
+    reader_id: str
+    digests: list[dict[str, Any]]
+
+
+class ReadAnswer(pydantic.BaseModel):
+    """A digest marked read."""
+
+    reader_id: str
+    digest_id: str
+    read: bool
 
 
 # -- the service, path parameters and views
@@ -132,38 +202,40 @@ def _subscription_view(subscription: Subscription, token: str | None = None) -> 
 # -- the catalogue and subscriptions
 
 
-@app.route("/push/services", methods=["GET"])
+@routes.route("GET", "/push/services", ANYONE, answer=ServicesAnswer)
 def list_services() -> dict[str, Any]:
+    """The push services a reader may subscribe to."""
     return {"services": [dataclasses.asdict(info) for info in CATALOGUE.values()]}
 
 
-@app.route("/readers/{reader_id}/subscriptions", methods=["GET"])
-@http_errors
+@routes.route("GET", "/readers/{reader_id}/subscriptions", READER, answer=SubscriptionsAnswer)
 def list_subscriptions(reader_id: str) -> dict[str, Any]:
-    found = service().subscriptions(reader_id, caller_actor(app, reader_id))
+    """The reader's subscriptions."""
+    found = service().subscriptions(reader_id, caller_actor(reader_id))
     return {"reader_id": reader_id, "subscriptions": [_subscription_view(s) for s in found]}
 
 
-@app.route("/readers/{reader_id}/subscriptions/{service_name}", methods=["GET"])
-@http_errors
+@routes.route("GET", "/readers/{reader_id}/subscriptions/{service_name}", READER, answer=SubscriptionAnswer)
 def get_subscription(reader_id: str, service_name: str) -> dict[str, Any]:
+    """One of the reader's subscriptions."""
     wanted = _service_id(service_name)
-    for subscription in service().subscriptions(reader_id, caller_actor(app, reader_id)):
+    for subscription in service().subscriptions(reader_id, caller_actor(reader_id)):
         if subscription.service is wanted:
             return {"reader_id": reader_id, **_subscription_view(subscription)}
     raise NotFoundError(f"the reader has no subscription to {wanted.value}")
 
 
-@app.route("/readers/{reader_id}/subscriptions/{service_name}", methods=["PUT"])
-@http_errors
-def subscribe(reader_id: str, service_name: str) -> dict[str, Any]:
+@routes.route(
+    "PUT", "/readers/{reader_id}/subscriptions/{service_name}", READER, body=SubscriptionBody, answer=SubscriptionAnswer
+)
+def subscribe(reader_id: str, service_name: str, body: SubscriptionBody) -> dict[str, Any]:
+    """Subscribe to a service (or change the subscription): its channel, frequency and cap."""
     wanted = _service_id(service_name)
-    body = parse_body(app, SubscriptionBody)
     subscription, token = service().subscribe(
         reader_id,
         wanted,
         body.channel,
-        actor=caller_actor(app, reader_id),
+        actor=caller_actor(reader_id),
         frequency=body.frequency,
         max_items=body.max_items,
         query=body.query,
@@ -173,29 +245,28 @@ def subscribe(reader_id: str, service_name: str) -> dict[str, Any]:
     return {"reader_id": reader_id, **_subscription_view(subscription, token)}
 
 
-@app.route("/readers/{reader_id}/subscriptions/{service_name}", methods=["DELETE"])
-@http_errors
+@routes.route("DELETE", "/readers/{reader_id}/subscriptions/{service_name}", READER, status=204)
 def unsubscribe(reader_id: str, service_name: str) -> Response:
+    """Unsubscribe from a service."""
     wanted = _service_id(service_name)
-    service().unsubscribe(reader_id, wanted, caller_actor(app, reader_id))
+    service().unsubscribe(reader_id, wanted, caller_actor(reader_id))
     return Response(body="", status_code=204)
 
 
 # -- what the reader got, and their controls
 
 
-@app.route("/readers/{reader_id}/push/history", methods=["GET"])
-@http_errors
+@routes.route("GET", "/readers/{reader_id}/push/history", READER, answer=HistoryAnswer)
 def history(reader_id: str) -> dict[str, Any]:
-    found = service().history(reader_id, caller_actor(app, reader_id))
+    """Every work the reader was sent, and what they did with it."""
+    found = service().history(reader_id, caller_actor(reader_id))
     return {"reader_id": reader_id, "items": [item.model_dump(mode="json") for item in found]}
 
 
-@app.route("/readers/{reader_id}/push/items/{cluster_id}", methods=["POST"])
-@http_errors
-def act_on_item(reader_id: str, cluster_id: str) -> dict[str, Any]:
-    body = parse_body(app, ItemActionBody)
-    item = service().act(reader_id, cluster_id, body.action, caller_actor(app, reader_id))
+@routes.route("POST", "/readers/{reader_id}/push/items/{cluster_id}", READER, body=ItemActionBody, answer=ItemAnswer)
+def act_on_item(reader_id: str, cluster_id: str, body: ItemActionBody) -> dict[str, Any]:
+    """Act on a work sent: not interested, delete, or keep."""
+    item = service().act(reader_id, cluster_id, body.action, caller_actor(reader_id))
     return {"reader_id": reader_id, "item": item.model_dump(mode="json")}
 
 
@@ -204,65 +275,64 @@ def _mutes(reader_id: str, actor: Actor) -> dict[str, Any]:
     return {"reader_id": reader_id, "mutes": [mute.model_dump(mode="json") for mute in found]}
 
 
-@app.route("/readers/{reader_id}/push/mutes", methods=["GET"])
-@http_errors
+@routes.route("GET", "/readers/{reader_id}/push/mutes", READER, answer=MutesAnswer)
 def get_mutes(reader_id: str) -> dict[str, Any]:
-    return _mutes(reader_id, caller_actor(app, reader_id))
+    """The reader's mutes (authors, subjects, classes they hear nothing of)."""
+    return _mutes(reader_id, caller_actor(reader_id))
 
 
-@app.route("/readers/{reader_id}/push/mutes", methods=["PUT"])
-@http_errors
-def add_mute(reader_id: str) -> dict[str, Any]:
-    body = parse_body(app, MuteBody)
-    actor = caller_actor(app, reader_id)
+@routes.route("PUT", "/readers/{reader_id}/push/mutes", READER, body=MuteBody, answer=MutesAnswer)
+def add_mute(reader_id: str, body: MuteBody) -> dict[str, Any]:
+    """Mute an author, subject or class."""
+    actor = caller_actor(reader_id)
     service().mute(reader_id, body.kind, body.key, actor)
     return _mutes(reader_id, actor)
 
 
-@app.route("/readers/{reader_id}/push/mutes", methods=["DELETE"])
-@http_errors
-def remove_mute(reader_id: str) -> dict[str, Any]:
-    body = parse_body(app, MuteBody, or_query=True)
-    actor = caller_actor(app, reader_id)
-    service().unmute(reader_id, body.kind, body.key, actor)
+@routes.route("DELETE", "/readers/{reader_id}/push/mutes", READER, query=MuteBody, answer=MutesAnswer)
+def remove_mute(reader_id: str, query: MuteBody) -> dict[str, Any]:
+    """Remove a mute (``?kind=&key=``)."""
+    actor = caller_actor(reader_id)
+    service().unmute(reader_id, query.kind, query.key, actor)
     return _mutes(reader_id, actor)
 
 
-@app.route("/readers/{reader_id}/push/inbox", methods=["GET"])
-@http_errors
+@routes.route("GET", "/readers/{reader_id}/push/inbox", READER, answer=InboxAnswer)
 def inbox(reader_id: str) -> dict[str, Any]:
-    return {"reader_id": reader_id, "digests": service().inbox(reader_id, caller_actor(app, reader_id))}
+    """The digests in the reader's portal inbox."""
+    return {"reader_id": reader_id, "digests": service().inbox(reader_id, caller_actor(reader_id))}
 
 
-@app.route("/readers/{reader_id}/push/inbox/{digest_id}/read", methods=["POST"])
-@http_errors
+@routes.route("POST", "/readers/{reader_id}/push/inbox/{digest_id}/read", READER, answer=ReadAnswer)
 def mark_read(reader_id: str, digest_id: str) -> dict[str, Any]:
-    service().mark_read(reader_id, digest_id, caller_actor(app, reader_id))
+    """Mark a digest read."""
+    service().mark_read(reader_id, digest_id, caller_actor(reader_id))
     return {"reader_id": reader_id, "digest_id": digest_id, "read": True}
 
 
-@app.route("/readers/{reader_id}/push/inbox/{digest_id}", methods=["DELETE"])
-@http_errors
+@routes.route("DELETE", "/readers/{reader_id}/push/inbox/{digest_id}", READER, status=204)
 def delete_from_inbox(reader_id: str, digest_id: str) -> Response:
-    service().delete_from_inbox(reader_id, digest_id, caller_actor(app, reader_id))
+    """Delete a digest from the inbox."""
+    service().delete_from_inbox(reader_id, digest_id, caller_actor(reader_id))
     return Response(body="", status_code=204)
 
 
 # -- by token, no login
 
 
-@app.route("/push/feeds/{token}", methods=["GET"])
-@http_errors
+@routes.route("GET", "/push/feeds/{token}", TOKEN_URL, answer_type="application/atom+xml")
 @limit_failed_lookups(app, TOKEN_LOOKUPS)
 def feed(token: str) -> Response:
+    """A private Atom feed of the reader's digests (the token in the URL is the key)."""
     return private_response(service().feed(token).decode("utf-8"), "application/atom+xml; charset=utf-8")
 
 
-@app.route("/push/unsubscribe/{token}", methods=["GET"])
-@http_errors
+@routes.route("GET", "/push/unsubscribe/{token}", TOKEN_URL, answer_type="text/html")
 @limit_failed_lookups(app, TOKEN_LOOKUPS)
 def unsubscribe_page(token: str) -> Response:
-    """A confirmation page with a form that POSTs back here. Opening the link changes nothing: mail scanners and
+    """The unsubscribe link's confirmation page.
+
+    A confirmation page with a form that POSTs back here. Opening the link changes nothing: mail scanners and
         link previews follow links, and must not unsubscribe anyone. A revoked or unknown token is a 404 (the same
     for every token that opens nothing)."""
     _, subscription = service().by_token(token)
@@ -278,18 +348,20 @@ def unsubscribe_page(token: str) -> Response:
     return private_page("Unsubscribe · 退订", content)
 
 
-@app.route(
+@routes.route(
+    "POST",
     "/push/unsubscribe/{token}",
-    methods=["POST"],
-    content_types=["application/x-www-form-urlencoded", "multipart/form-data"],
+    TOKEN_URL,
+    body=OneClick,
+    content_types=("application/x-www-form-urlencoded", "multipart/form-data"),
+    answer_type="text/html",
 )
-@http_errors
 @limit_failed_lookups(app, TOKEN_LOOKUPS)
-def unsubscribe_one_click(token: str) -> Response:
-    """RFC 8058 one-click unsubscribe: a POST whose body is ``List-Unsubscribe=One-Click`` (the mail client's,
+def unsubscribe_one_click(token: str, body: OneClick) -> Response:
+    """One-click unsubscribe (RFC 8058).
+
+    RFC 8058 one-click unsubscribe: a POST whose body is ``List-Unsubscribe=One-Click`` (the mail client's,
     or the confirmation page's form)."""
-    if not one_click(app):
-        raise BadRequestError(f"field 'List-Unsubscribe': the body must be List-Unsubscribe={ONE_CLICK} (RFC 8058)")
     info = CATALOGUE[service().unsubscribe_by_token(token)]
     content = (
         f"<p>You will no longer receive “{html.escape(info.name_en)}”.</p>\n"

@@ -156,3 +156,49 @@ def test_killed_harvest_resumes_to_the_same_store(tmp_path: Path) -> None:
         return [r.model_dump_json() for r in store.records()]
 
     assert contents(killed) == contents(tmp_path / "whole")
+
+
+def test_run_serves_the_api_and_keys_and_logins_open_it(tmp_path: Path) -> None:
+    """A systems librarian's first steps: make a key, log a reader in, start the hub, call the API over HTTP."""
+    import requests
+
+    (tmp_path / "members.toml").write_text(REGISTRY, encoding="utf-8")
+    write_books(tmp_path / "books.mrc", 5)
+    made = cli(tmp_path, "members", "key", "create", "riverside", "--label", "ILS loan feed", "--json")
+    assert made.returncode == 0, made.stderr
+    key = json.loads(made.stdout)
+    assert key["key"].startswith(f"ck_{key['key_id']}_") and "secret_hash" not in key
+    listed = json.loads(cli(tmp_path, "members", "key", "list", "riverside", "--json").stdout)
+    assert [(k["key_id"], k["revoked_at"]) for k in listed] == [(key["key_id"], None)]
+    assert "no member 'nowhere'" in cli(tmp_path, "members", "key", "list", "nowhere").stderr
+    token = cli(tmp_path, "login", "alice", "--member", "riverside").stdout.strip()
+    assert "staff token needs --member" in cli(tmp_path, "login", "desk", "--role", "member-admin").stderr
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "consortium", "run", "--port", "0", "--json"],
+        env={**os.environ, **environment(tmp_path)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        address = None
+        for line in process.stdout:
+            if line.startswith('{"api"'):
+                address = json.loads(line)["api"]
+                break
+        assert address is not None
+        assert requests.get(f"{address}/search", params={"q": "Book"}, timeout=30).json()["total"] == 5
+        library = {"X-Api-Key": key["key"]}
+        body = {"reader_id": "alice", "member": "riverside"}
+        assert requests.post(f"{address}/readers", json=body, headers=library, timeout=30).status_code == 201
+        alice = {"Authorization": f"Bearer {token}"}
+        assert requests.get(f"{address}/readers/alice/export", headers=alice, timeout=30).status_code == 200
+        assert requests.get(f"{address}/readers/alice/export", headers=library, timeout=30).status_code == 401
+        revoked = cli(tmp_path, "members", "key", "revoke", "riverside", key["key_id"])
+        assert revoked.returncode == 0, revoked.stderr
+        assert requests.get(f"{address}/members/riverside/keys", headers=library, timeout=30).status_code == 401
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)

@@ -122,7 +122,7 @@ def test_a_reader_gets_new_books_by_email_feed_and_inbox_once(tmp_path: Path, sm
 def test_consortium_run_keeps_running_the_scheduled_jobs_until_stopped(tmp_path: Path) -> None:
     env = environment(tmp_path / "var")
     process = subprocess.Popen(
-        [sys.executable, "-m", "consortium", "run", "--json"],
+        [sys.executable, "-m", "consortium", "run", "--json", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

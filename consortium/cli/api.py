@@ -1,0 +1,72 @@
+"""``consortium openapi``, and the API server ``consortium run`` starts: the apps under ``functions/`` served on
+127.0.0.1 (:mod:`consortium.http.server`), and their OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from consortium import __version__
+from consortium.http.openapi import build_document
+from consortium.http.server import APPS, LocalGateway, load_app, load_module, serve
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from consortium.bootstrap import Container
+
+__all__ = ["api_document", "openapi", "start_server"]
+
+LOCAL_URL = "http://127.0.0.1:8000"
+"""The server the kept document names (``consortium run``'s default address)."""
+
+DOCUMENT_PATH = ("discovery", "openapi.json")
+"""Where the document is kept, under ``functions/``: the discovery function serves it."""
+
+
+def api_document(functions_dir: Path) -> dict[str, Any]:
+    """The OpenAPI document of every app under ``functions_dir`` (their ``routes`` tables), for the local
+    server's address."""
+    tables = [load_module(functions_dir, name).routes for name in APPS]
+    return build_document(tables, title="Consortium hub API", version=__version__, servers=[LOCAL_URL])
+
+
+def document_text(document: dict[str, Any]) -> str:
+    """The document as kept in the file: sorted keys, two-space indent, a final newline."""
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+@click.command()
+@click.option("--check", is_flag=True, help="Only say whether the kept document is current (exit 1 if not).")
+@click.pass_obj
+def openapi(container: Container, check: bool) -> None:
+    """Write the API's OpenAPI 3.1 document (functions/discovery/openapi.json), made from every app's routes."""
+    functions_dir = container.settings.functions_dir
+    path = functions_dir.joinpath(*DOCUMENT_PATH)
+    text = document_text(api_document(functions_dir))
+    if check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != text:
+            raise click.ClickException(f"{path} is out of date: run consortium openapi")
+        click.echo(f"{path} is current")
+        return
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {path}")
+
+
+def start_server(container: Container, host: str, port: int) -> tuple[Any, threading.Thread]:
+    """The API server on ``host``:``port``, running in a daemon thread; ``close()`` the server to stop it."""
+    functions_dir = container.settings.functions_dir
+    gateway = LocalGateway(lambda name: load_app(functions_dir, name), APPS)
+    try:
+        server = serve(gateway, host, port)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot serve the API on {host}:{port}: {exc.strerror or exc} (choose another with --port)"
+        ) from exc
+    thread = threading.Thread(target=server.run, name="api-server", daemon=True)
+    thread.start()
+    return server, thread

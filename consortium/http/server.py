@@ -1,0 +1,281 @@
+"""The local HTTP server: the Chalice apps under ``functions/`` served on 127.0.0.1 as API Gateway's REST proxy
+integration serves them on AWS.
+
+:class:`LocalGateway` is a WSGI application: it matches the request path against the apps' own route tables (no
+second table), builds the proxy event (``resource``, ``pathParameters``, ``multiValueQueryStringParameters``,
+``requestContext.identity.sourceIp``...), calls the app object as Lambda would, and writes its answer back.
+waitress (a threaded pure-Python WSGI server) does the HTTP.
+
+Each waitress worker thread has its own import of every app, hence its own container: like Lambda, where one
+execution environment serves one invocation at a time. Chalice keeps the current request on the app object and
+the SQLite adapters keep one connection per store, so neither is shared between threads.
+
+A path no route has is a 404 and a known path with another method a 405 (with ``Allow``), both as JSON in the
+apps' error shape. Bodies over :data:`MAX_REQUEST_BODY` are refused by waitress before they are read whole; each
+route's own limit (smaller) is the route table's.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import itertools
+import json
+import re
+import sys
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import parse_qsl, unquote
+
+from waitress.server import create_server
+
+from consortium.errors import ConfigError
+from consortium.http.errors import error_body
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from pathlib import Path
+    from types import ModuleType
+
+    from chalice.app import Chalice
+
+__all__ = ["APPS", "MAX_REQUEST_BODY", "LocalGateway", "load_app", "load_module", "serve"]
+
+APPS: Final = ("discovery", "members", "profile", "push")
+"""The apps ``consortium run`` serves, by folder name under ``functions/``."""
+
+MAX_REQUEST_BODY: Final = 20 * 1024 * 1024
+"""The largest request body the server reads (bytes); a route's own limit is smaller."""
+
+_HOP_BY_HOP: Final = frozenset({"connection", "keep-alive", "transfer-encoding", "upgrade"})
+_REASONS: Final = {
+    200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 301: "Moved Permanently", 302: "Found",
+    304: "Not Modified", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+    405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large", 415: "Unsupported Media Type",
+    422: "Unprocessable Content", 429: "Too Many Requests", 500: "Internal Server Error",
+    502: "Bad Gateway", 503: "Service Unavailable",
+}  # fmt: skip
+_counter = itertools.count()
+
+
+def load_app(functions_dir: Path, name: str) -> Chalice:
+    """The ``app`` object of a new import of ``functions/<name>/app.py`` (see :func:`load_module`)."""
+    app: Chalice = load_module(functions_dir, name).app
+    return app
+
+
+def load_module(functions_dir: Path, name: str) -> ModuleType:
+    """A new import of ``functions/<name>/app.py``: a new Lambda environment, with its own container. Each app
+    module has ``app`` (the Chalice app) and ``routes`` (its route table).
+
+    Raises
+    ------
+    ConfigError
+        When the folder has no such app (the hub was installed without its ``functions/`` folder).
+    """
+    path = functions_dir / name / "app.py"
+    if not path.is_file():
+        raise ConfigError(f"no app {path}: consortium run serves the apps under functions/ (CONSORTIUM_FUNCTIONS_DIR)")
+    module_name = f"consortium_local_{name}_{next(_counter)}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # pydantic resolves the models' annotations through it
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass(frozen=True)
+class _Route:
+    """A route pattern of one app: its regex, its parameters, its methods."""
+
+    app: str
+    pattern: str
+    regex: re.Pattern[str]
+    params: tuple[str, ...]
+    methods: frozenset[str]
+    literal_segments: int
+
+
+def _compile(app_name: str, pattern: str, methods: Iterable[str]) -> _Route:
+    parts = pattern.strip("/").split("/") if pattern != "/" else []
+    regex, params, literal = "", [], 0
+    for part in parts:
+        found = re.fullmatch(r"\{(\w+)(\+?)\}", part)
+        if found:
+            params.append(found.group(1))
+            regex += "/(?P<{}>{})".format(found.group(1), ".+" if found.group(2) else "[^/]+")
+        else:
+            literal += 1
+            regex += "/" + re.escape(part)
+    return _Route(app_name, pattern, re.compile((regex or "/") + r"\Z"), tuple(params), frozenset(methods), literal)
+
+
+class LocalGateway:
+    """A WSGI application serving the Chalice apps (see the module notes).
+
+    Parameters
+    ----------
+    load
+        Makes a new app object by name (a new import of its module); called once per app per worker thread.
+    names
+        The apps to serve.
+
+    Example
+    -------
+    >>> gateway = LocalGateway(lambda name: load_app(Path("functions"), name), APPS)
+    >>> serve(gateway, "127.0.0.1", 8000)
+    """
+
+    def __init__(self, load: Callable[[str], Chalice], names: Sequence[str]) -> None:
+        self._load = load
+        self._names = tuple(names)
+        self._local = threading.local()
+        first = self._apps()
+        routes: list[_Route] = []
+        owner: dict[tuple[str, str], str] = {}
+        for name, app in first.items():
+            for pattern, methods in app.routes.items():
+                for method in methods:
+                    if (method, pattern) in owner:
+                        raise ConfigError(f"{method} {pattern} is a route of both {owner[method, pattern]} and {name}")
+                    owner[method, pattern] = name
+                routes.append(_compile(name, pattern, methods))
+        # API Gateway prefers the most literal match: /readers/{reader_id}/export before /readers/{reader_id}/{x}
+        self.routes = sorted(routes, key=lambda route: (-route.literal_segments, route.pattern))
+
+    def _apps(self) -> dict[str, Chalice]:
+        apps: dict[str, Chalice] | None = getattr(self._local, "apps", None)
+        if apps is None:
+            apps = {name: self._load(name) for name in self._names}
+            self._local.apps = apps
+        return apps
+
+    def app(self, name: str) -> Chalice:
+        """This thread's object of app ``name``."""
+        return self._apps()[name]
+
+    def match(self, method: str, path: str) -> tuple[_Route, dict[str, str]] | tuple[None, list[str]]:
+        """The route and path parameters for ``method`` on ``path``; else ``None`` and the methods the path has
+        (empty: no route has the path)."""
+        allowed: list[str] = []
+        for route in self.routes:
+            found = route.regex.match(path)
+            if found is None:
+                continue
+            if method in route.methods:
+                return route, {name: unquote(value) for name, value in found.groupdict().items()}
+            allowed.extend(route.methods)
+        return None, sorted(set(allowed))
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        raw_path = environ.get("PATH_INFO") or "/"
+        path = raw_path.encode("latin-1").decode("utf-8", "replace") if isinstance(raw_path, str) else "/"
+        route, found = self.match("GET" if method == "HEAD" else method, path)
+        if route is None:
+            if found:
+                return _answer(start_response, 405, error_body("MethodNotAllowedError", f"{method} is not allowed on "
+                               f"{path}"), {"Allow": ", ".join(found)})  # fmt: skip
+            return _answer(start_response, 404, error_body("NotFoundError", f"no route {path}"))
+        assert isinstance(found, dict)
+        event = _event(environ, method, path, route, found)
+        context = _Context(route.app)
+        answer = self.app(route.app)(event, context)
+        body = answer.get("body") or ""
+        data = base64.b64decode(body) if answer.get("isBase64Encoded") else str(body).encode("utf-8")
+        headers: list[tuple[str, str]] = []
+        for name, values in (answer.get("multiValueHeaders") or {}).items():
+            headers.extend((name, str(value)) for value in values)
+        for name, value in (answer.get("headers") or {}).items():
+            if not any(h[0].lower() == name.lower() for h in headers):
+                headers.append((name, str(value)))
+        headers = [h for h in headers if h[0].lower() not in _HOP_BY_HOP and h[0].lower() != "content-length"]
+        if data and not any(h[0].lower() == "content-type" for h in headers):
+            headers.append(("Content-Type", "application/json"))  # API Gateway's default for a proxy answer
+        headers.append(("Content-Length", str(len(data))))
+        status = int(answer.get("statusCode", 200))
+        start_response(f"{status} {_REASONS.get(status, 'Status')}", headers)
+        return [b""] if method == "HEAD" else [data]
+
+
+class _Context:
+    """The Lambda context an app is called with."""
+
+    def __init__(self, function_name: str) -> None:
+        self.function_name = function_name
+        self.aws_request_id = str(uuid.uuid4())
+        self.memory_limit_in_mb = 1024
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def _event(environ: dict[str, Any], method: str, path: str, route: _Route, params: dict[str, str]) -> dict[str, Any]:
+    """The REST proxy event API Gateway would send for this request."""
+    headers: dict[str, list[str]] = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            headers.setdefault(key[5:].replace("_", "-").title(), []).append(str(value))
+    for key, name in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
+        if environ.get(key):
+            headers[name] = [str(environ[key])]
+    query: dict[str, list[str]] = {}
+    for name, value in parse_qsl(str(environ.get("QUERY_STRING", "")), keep_blank_values=True):
+        query.setdefault(name, []).append(value)
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    raw = environ["wsgi.input"].read(length) if length > 0 else b""
+    try:
+        body, encoded = raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        body, encoded = base64.b64encode(raw).decode("ascii"), True
+    return {
+        "resource": route.pattern,
+        "path": path,
+        "httpMethod": "GET" if method == "HEAD" else method,
+        "headers": {name: values[-1] for name, values in headers.items()},
+        "multiValueHeaders": headers,
+        "queryStringParameters": {name: values[-1] for name, values in query.items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": params or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": route.pattern,
+            "httpMethod": "GET" if method == "HEAD" else method,
+            "path": path,
+            "stage": "local",
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": str(environ.get("REMOTE_ADDR", "unknown"))},
+        },
+        "body": body if raw else None,
+        "isBase64Encoded": encoded,
+    }
+
+
+def _answer(
+    start_response: Callable[..., Any], status: int, body: dict[str, str], headers: dict[str, str] | None = None
+) -> list[bytes]:
+    data = json.dumps(body).encode("utf-8")
+    fields = [("Content-Type", "application/json"), ("Content-Length", str(len(data))), *(headers or {}).items()]
+    start_response(f"{status} {_REASONS.get(status, 'Status')}", fields)
+    return [data]
+
+
+def serve(gateway: LocalGateway, host: str, port: int, *, threads: int = 4) -> Any:
+    """A waitress server for ``gateway`` on ``host``:``port`` (0: any free port), not yet running: call its
+    ``run()`` (blocks) or run it in a thread, and ``close()`` to stop."""
+    return create_server(
+        gateway,
+        host=host,
+        port=port,
+        threads=threads,
+        max_request_body_size=MAX_REQUEST_BODY,
+        ident="consortium",
+        clear_untrusted_proxy_headers=True,
+    )

@@ -1,0 +1,260 @@
+"""The discovery API (Chalice): what anyone may read without logging in — search, a work's page with every
+member's holdings, the new-books list by class and period (the seed paper's 新书通报), the member libraries — and
+the API's own description (``/openapi.json`` and a page for people, ``/docs``).
+
+Each route parses its query into a pydantic model, calls the search index or the cluster store and answers; the
+route table (:mod:`consortium.http.access`) declares every route open to anyone. A signed-in reader's token is
+still checked when sent (a bad one is a 401), and their home library ranks first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import pydantic
+from chalice.app import Chalice, Response
+from pydantic import Field
+
+from consortium import errors
+from consortium.classification import class_chain
+from consortium.http import ANYONE, LambdaContainer, RequestBody, current_caller, route_table
+from consortium.http.openapi import docs_page
+from consortium.models import ClassScheme, Cluster, Holding
+from consortium.ports import system_clock
+from consortium.search.query import FacetName, SearchResult, SortOrder, parse_query_string
+
+if TYPE_CHECKING:
+    from consortium.bootstrap import Container
+
+app = Chalice(app_name="consortium-discovery")
+container = LambdaContainer()
+routes = route_table(app, container, "discovery")
+
+OPENAPI = Path(__file__).with_name("openapi.json")
+"""The API's OpenAPI 3.1 document, generated from every app's route table (``consortium openapi``; a test keeps
+it current) and packaged with this function."""
+
+CLASS_PATTERN = (
+    r"^(clc:[A-Za-z]{1,2}([0-9]+(\.[0-9]+)*)?|lcc:[A-Za-z]{1,3}([0-9]+(\.[0-9]+)?)?"
+    r"|ddc:[0-9]{3}(\.[0-9]+)?|udc:[0-9]+(\.[0-9]+)*)$"
+)
+"""A class filter: a scheme and a code of it, at any depth (``clc:TP312``, ``lcc:QA76.73``, ``ddc:005.133``,
+``udc:004.4``)."""
+
+MAX_NEW_BOOKS_DAYS = 366
+"""The longest period the new-books list covers."""
+
+
+def hub() -> Container:
+    """The container."""
+    return container()
+
+
+# -- queries
+
+
+class SearchParams(RequestBody):
+    """The query of ``GET /search``."""
+
+    q: str = Field(default="", max_length=1000)
+    """What a reader types: words, and title:, author:, subject:, isbn:, member:, format:, lang:, class:,
+    year:2010-2017 (quote phrases)."""
+    page: Annotated[int, Field(ge=1, le=500)] = 1
+    page_size: Annotated[int, Field(ge=1, le=100)] = 20
+    facet: list[FacetName] = Field(default_factory=list, max_length=6)
+    sort: SortOrder = "relevance"
+    member: str | None = Field(default=None, max_length=200)
+    """The library to rank first; by default the signed-in reader's own."""
+
+
+class WorkParams(RequestBody):
+    """The query of ``GET /works/{cluster_id}``."""
+
+    member: str | None = Field(default=None, max_length=200)
+    """The library whose holdings come first; by default the signed-in reader's own."""
+
+
+class NewBooksParams(RequestBody):
+    """The query of ``GET /new-books``."""
+
+    class_: str | None = Field(default=None, alias="class", max_length=50, pattern=CLASS_PATTERN)
+    """A class of any depth with its scheme (``clc:TP312``, ``ddc:005.13``, ``lcc:QA76``); none: every class."""
+    days: Annotated[int, Field(ge=1, le=MAX_NEW_BOOKS_DAYS)] = 30
+    """The period: works the consortium first had in the last this many days."""
+    member: str | None = Field(default=None, max_length=200)
+    """Only works this library holds."""
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+
+    model_config = pydantic.ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# -- answers
+
+
+class MemberView(pydantic.BaseModel):
+    """A member library as anyone may see it."""
+
+    id: str
+    name: str
+    name_zh: str | None = None
+
+
+class MembersAnswer(pydantic.BaseModel):
+    """The member libraries."""
+
+    members: list[MemberView]
+
+
+class WorkAnswer(pydantic.BaseModel):
+    """A work's page: the merged record, and every member's holdings, the chosen library's first."""
+
+    work: Cluster
+    holdings: list[Holding]
+    members: list[MemberView]
+
+
+class NewBook(pydantic.BaseModel):
+    """A work in the new-books list."""
+
+    cluster_id: str
+    title: str
+    authors: list[str]
+    year: int | None
+    first_seen: dt.datetime
+    classes: list[str]
+    members: list[str]
+
+
+class NewBooksAnswer(pydantic.BaseModel):
+    """New works of a class in a period, newest first."""
+
+    class_: str | None = Field(alias="class")
+    since: dt.datetime
+    works: list[NewBook]
+    more: bool
+    """Whether more works matched than ``limit``."""
+
+
+class OpenApiAnswer(pydantic.RootModel[dict[str, Any]]):
+    """The OpenAPI 3.1 document."""
+
+
+# -- helpers
+
+
+def _member_views(ids: list[str] | None = None) -> list[MemberView]:
+    registry = hub().registry
+    found = registry.members if ids is None else [m for m in registry.members if m.id in set(ids)]
+    return [MemberView(id=m.id, name=m.name, name_zh=m.name_zh) for m in found]
+
+
+def _first_library(asked: str | None) -> str | None:
+    return asked or current_caller().member
+
+
+def _class_filter(value: str) -> tuple[ClassScheme, str]:
+    scheme_name, _, code = value.partition(":")
+    try:
+        scheme = ClassScheme(scheme_name.strip().lower())
+    except ValueError:
+        known = ", ".join(s.value for s in ClassScheme)
+        raise errors.ValidationError(f"field 'class': {value!r} does not start with a scheme ({known})") from None
+    try:
+        return scheme, class_chain(scheme, code)[0]
+    except errors.ValidationError as exc:
+        raise errors.ValidationError(f"field 'class': {exc}") from exc
+
+
+def _in_class(cluster: Cluster, scheme: ClassScheme, code: str) -> bool:
+    for found in cluster.classifications:
+        if found.scheme is scheme:
+            try:
+                if code in class_chain(scheme, found.code):
+                    return True
+            except errors.ValidationError:
+                continue  # a member's odd code does not stop the list
+    return False
+
+
+# -- routes
+
+
+@routes.route("GET", "/search", ANYONE, query=SearchParams, answer=SearchResult)
+def search(query: SearchParams) -> dict[str, Any]:
+    """Search the consortium's works (no login): the query language of ``consortium search``, facets, paging
+    and sort."""
+    parsed = parse_query_string(
+        query.q,
+        page=query.page,
+        page_size=query.page_size,
+        boost_member=_first_library(query.member),
+        facets=list(query.facet),
+        sort=query.sort,
+    )
+    return hub().search_index.search(parsed).model_dump(mode="json")
+
+
+@routes.route("GET", "/works/{cluster_id}", ANYONE, query=WorkParams, answer=WorkAnswer)
+def work(cluster_id: str, query: WorkParams) -> dict[str, Any]:
+    """A work's page: its merged record and every member's holdings (the reader's own library first)."""
+    found = hub().cluster_store.get(cluster_id)
+    if found is None:
+        raise errors.NotFoundError(f"no work {cluster_id!r} (it may have merged into another: search again)")
+    first = _first_library(query.member)
+    holdings = sorted(found.holdings, key=lambda h: (h.member != first, h.member))
+    return {
+        "work": found.model_dump(mode="json"),
+        "holdings": [h.model_dump(mode="json") for h in holdings],
+        "members": [m.model_dump() for m in _member_views(found.members)],
+    }
+
+
+@routes.route("GET", "/new-books", ANYONE, query=NewBooksParams, answer=NewBooksAnswer)
+def new_books(query: NewBooksParams) -> dict[str, Any]:
+    """New books (新书通报): the works the consortium first had in the last ``days``, of a class at any depth,
+    newest first."""
+    wanted = _class_filter(query.class_) if query.class_ else None
+    since = system_clock() - dt.timedelta(days=query.days)
+    matched: list[Cluster] = []
+    for cluster in hub().cluster_store.new_since(since):
+        if wanted is not None and not _in_class(cluster, *wanted):
+            continue
+        if query.member and query.member not in cluster.members:
+            continue
+        matched.append(cluster)
+    matched.sort(key=lambda c: (c.first_seen, c.cluster_id), reverse=True)
+    works = [
+        NewBook(
+            cluster_id=c.cluster_id,
+            title=c.title,
+            authors=c.authors,
+            year=c.year,
+            first_seen=c.first_seen,
+            classes=[f"{k.scheme.value}:{k.code}" for k in c.classifications],
+            members=c.members,
+        ).model_dump(mode="json")
+        for c in matched[: query.limit]
+    ]
+    return {"class": query.class_, "since": since.isoformat(), "works": works, "more": len(matched) > query.limit}
+
+
+@routes.route("GET", "/members", ANYONE, answer=MembersAnswer)
+def list_members() -> dict[str, Any]:
+    """The member libraries."""
+    return {"members": [m.model_dump() for m in _member_views()]}
+
+
+@routes.route("GET", "/openapi.json", ANYONE, answer=OpenApiAnswer)
+def openapi() -> Response:
+    """This API's OpenAPI 3.1 document."""
+    return Response(body=OPENAPI.read_text(encoding="utf-8"), headers={"Content-Type": "application/json"})
+
+
+@routes.route("GET", "/docs", ANYONE, answer_type="text/html")
+def docs() -> Response:
+    """The API's reference, for people."""
+    document = json.loads(OPENAPI.read_text(encoding="utf-8"))
+    return Response(body=docs_page(document), headers={"Content-Type": "text/html; charset=utf-8"})

@@ -1,0 +1,230 @@
+"""Who may do what, every route × every caller, with the exact status.
+
+Each row is a route of the apps; each column a caller: anonymous, reader A (alice, of riverside, whose data the
+paths name), reader B (bob, also of riverside), riverside's member administrator, riverside's API key,
+lakeside's API key, an expired token, a forged token (signed by another key), a revoked key. A fresh hub serves
+each row; its callers go in this order, so a row may show the effect of an earlier caller (a second create is a
+409, a used one-click link is a 404).
+
+The test fails when a route has no row, when a row names no route, and when an app has a route outside its
+route table: adding a route means deciding who may call it, here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from chalice.test import Client
+from factories import make_cluster
+from function_apps import FUNCTIONS, load_function
+
+from consortium.auth import LocalTokenIssuer, StaffRole
+from consortium.dedup.state import ClusterChange
+from consortium.http.server import APPS
+from consortium.models import Classification, ClassScheme
+from consortium.profiles.consent import Purpose
+from consortium.profiles.models import Actor, ActorRole
+from consortium.push.models import Channel, ServiceId
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+    from types import ModuleType
+
+CALLERS = ("anonymous", "reader A", "reader B", "staff X", "key X", "key Y", "expired", "forged", "revoked")
+
+PUBLIC = "200 200 200 200 200 200 401 401 401"
+"""A route anyone may call: bad credentials are still refused."""
+OWN = "401 {} 403 403 401 401 401 401 401"
+"""A reader's own route: only reader A, with the status given; an API key is not the credential it takes (401)."""
+
+MATRIX: dict[str, str] = {
+    # discovery: anyone
+    "GET /search?q=poems&facet=member": PUBLIC,
+    "GET /works/{cluster_id}": PUBLIC,
+    "GET /new-books?class=clc:TP3": PUBLIC,
+    "GET /members": PUBLIC,
+    "GET /openapi.json": PUBLIC,
+    "GET /docs": PUBLIC,
+    "GET /push/services": PUBLIC,
+    # members: their own member only; keys are managed by an administrator, not by a key
+    "GET /members/{member_id}/keys": "401 403 403 200 200 403 401 401 401",
+    "POST /members/{member_id}/keys": "401 403 403 201 401 401 401 401 401",
+    "DELETE /members/{member_id}/keys/{key_id}": "401 403 403 200 401 401 401 401 401",
+    # readers: the reader; a reader of their library made by that library (a second time: it exists)
+    "POST /readers": "401 403 403 201 409 403 401 401 401",
+    "GET /readers/{reader_id}/profile": OWN.format(200),
+    "PUT /readers/{reader_id}/profile": OWN.format(200),
+    "POST /readers/{reader_id}/consents": OWN.format(200),
+    "GET /readers/{reader_id}/consents": OWN.format(200),
+    # a borrow is posted by the reader's library, never by a reader nor another member (404: no such reader)
+    "POST /readers/{reader_id}/events": "401 403 403 200 200 404 401 401 401",
+    "GET /readers/{reader_id}/interests": OWN.format(200),
+    "PUT /readers/{reader_id}/interests": OWN.format(200),
+    "DELETE /readers/{reader_id}/interests?key=subject:poetry": OWN.format(200),
+    "GET /readers/{reader_id}/prompts": OWN.format(200),
+    "POST /readers/{reader_id}/prompts/{prompt_id}": OWN.format(404),
+    "GET /readers/{reader_id}/export": OWN.format(200),
+    "DELETE /readers/{reader_id}": OWN.format(204),
+    "GET /readers/{reader_id}/subscriptions": OWN.format(200),
+    "GET /readers/{reader_id}/subscriptions/{service_name}": OWN.format(200),
+    "PUT /readers/{reader_id}/subscriptions/{service_name}": OWN.format(200),
+    "DELETE /readers/{reader_id}/subscriptions/{service_name}": OWN.format(204),
+    "GET /readers/{reader_id}/push/history": OWN.format(200),
+    "POST /readers/{reader_id}/push/items/{cluster_id}": OWN.format(404),
+    "GET /readers/{reader_id}/push/mutes": OWN.format(200),
+    "PUT /readers/{reader_id}/push/mutes": OWN.format(200),
+    "DELETE /readers/{reader_id}/push/mutes?kind=author&key=author:li+bai": OWN.format(200),
+    "GET /readers/{reader_id}/push/inbox": OWN.format(200),
+    "POST /readers/{reader_id}/push/inbox/{digest_id}/read": OWN.format(404),
+    "DELETE /readers/{reader_id}/push/inbox/{digest_id}": OWN.format(204),  # deleting what is gone is done
+    # by token: the URL is the key, for anyone holding it; one click unsubscribes, the next finds nothing
+    "GET /push/feeds/{token}": PUBLIC,
+    "GET /push/unsubscribe/{token}": PUBLIC,
+    "POST /push/unsubscribe/{token}": "200 404 404 404 404 404 401 401 401",
+}
+
+BODIES: dict[str, Any] = {
+    "POST /members/{member_id}/keys": {"label": "ILS loan feed"},
+    "POST /readers": {"reader_id": "carol", "member": "riverside"},
+    "PUT /readers/{reader_id}/profile": {"lang": "chi"},
+    "POST /readers/{reader_id}/consents": {"purpose": "analytics", "granted": True},
+    "POST /readers/{reader_id}/events": {
+        "event_id": "loan-1",
+        "type": "borrow",
+        "at": "2026-03-01T10:00:00+00:00",
+        "cluster_id": "w1",
+    },
+    "PUT /readers/{reader_id}/interests": {"key": "subject:poetry"},
+    "POST /readers/{reader_id}/prompts/{prompt_id}": {"accept": True},
+    "PUT /readers/{reader_id}/subscriptions/{service_name}": {"channel": "inbox"},
+    "POST /readers/{reader_id}/push/items/{cluster_id}": {"action": "not_interested"},
+    "PUT /readers/{reader_id}/push/mutes": {"kind": "author", "key": "author:li bai"},
+    "POST /push/unsubscribe/{token}": "List-Unsubscribe=One-Click",
+}
+
+
+class Hub:
+    """Every app over one data folder, with alice and bob of riverside, a work, and alice's feed."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.modules = {name: load_function(name) for name in APPS}
+        self.apps = {name: module.app for name, module in self.modules.items()}
+        hub = self.modules["profile"].container()
+        work = make_cluster("w1", "Poems", ("riverside", "lakeside"))
+        work = work.model_copy(update={"classifications": [Classification(scheme=ClassScheme.CLC, code="TP312")]})
+        hub.cluster_store.apply(ClusterChange(saved=[work]))
+        staff = Actor(actor_id="riverside/desk", role=ActorRole.MEMBER_STAFF)
+        for reader_id in ("alice", "bob"):
+            hub.profiles.create_reader(reader_id, "riverside", [Purpose.PERSONALIZATION, Purpose.PUSH], actor=staff)
+        alice = Actor(actor_id="alice", role=ActorRole.READER)
+        _, self.token = hub.push.subscribe("alice", ServiceId.NEW_IN_CLASS, Channel.ATOM, actor=alice)
+        hub.push.subscribe("alice", ServiceId.INTERESTED_NEW, Channel.INBOX, actor=alice)
+        self.revoked_key = hub.api_keys.create("riverside", "old")
+        hub.api_keys.revoke("riverside", self.revoked_key.key.key_id)
+        self.spare_key = hub.api_keys.create("riverside", "spare")
+        issuer = hub.token_issuer
+        forger = LocalTokenIssuer(tmp / "forger.pem", issuer=issuer.issuer)
+        bearer = "Bearer {}".format
+        self.headers: dict[str, dict[str, str]] = {
+            "anonymous": {},
+            "reader A": {"Authorization": bearer(issuer.issue("alice", member="riverside"))},
+            "reader B": {"Authorization": bearer(issuer.issue("bob", member="riverside"))},
+            "staff X": {
+                "Authorization": bearer(issuer.issue("desk", member="riverside", roles=[StaffRole.MEMBER_ADMIN]))
+            },
+            "key X": {"X-Api-Key": hub.api_keys.create("riverside", "ils").secret},
+            "key Y": {"X-Api-Key": hub.api_keys.create("lakeside", "ils").secret},
+            "expired": {
+                "Authorization": bearer(issuer.issue("alice", member="riverside", lifetime=dt.timedelta(minutes=-5)))
+            },
+            "forged": {"Authorization": bearer(forger.issue("alice", member="riverside"))},
+            "revoked": {"X-Api-Key": self.revoked_key.secret},
+        }
+
+    def path(self, route: str) -> str:
+        return route.format(
+            reader_id="alice",
+            member_id="riverside",
+            cluster_id="w1",
+            key_id=self.spare_key.key.key_id,
+            service_name="interested_new",
+            prompt_id="p-none",
+            digest_id="d-none",
+            token=self.token,
+        )
+
+    def app_of(self, method: str, pattern: str) -> ModuleType:
+        for module in self.modules.values():
+            if (method, pattern) in module.routes.specs:
+                return module
+        raise AssertionError(f"no app has {method} {pattern}")
+
+
+@pytest.fixture
+def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("CONSORTIUM_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("CONSORTIUM_KEY_DIR", str(tmp_path / "keys"))
+    yield tmp_path
+
+
+def _routes() -> set[str]:
+    found: set[str] = set()
+    for name in APPS:
+        module = load_function(name)
+        declared = set(module.routes.specs)
+        served = {(method, path) for path, methods in module.app.routes.items() for method in methods}
+        assert served == declared, f"{name}: routes outside the route table: {sorted(served - declared)}"
+        found |= {f"{method} {path}" for method, path in declared}
+    return found
+
+
+def test_every_route_has_a_row_and_every_row_a_route(environment: Path) -> None:
+    rows = {row.split("?")[0] for row in MATRIX}
+    routes = _routes()
+    assert not routes - rows, f"routes without a row in MATRIX: {sorted(routes - rows)}"
+    assert not rows - routes, f"rows naming no route: {sorted(rows - routes)}"
+
+
+@pytest.mark.parametrize("row", sorted(MATRIX))
+def test_route_by_caller(row: str, environment: Path) -> None:
+    hub = Hub(environment)
+    method, target = row.split(" ", 1)
+    pattern = target.split("?")[0]
+    module = hub.app_of(method, pattern)
+    body = BODIES.get(row)
+    got: list[str] = []
+    with Client(module.app, stage_name="test", project_dir=str(FUNCTIONS / module.__name__.split("_")[0])) as client:
+        for caller in CALLERS:
+            headers = dict(hub.headers[caller])
+            kwargs: dict[str, Any] = {"headers": headers}
+            if isinstance(body, str):
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+                kwargs["body"] = body
+            elif body is not None:
+                headers["Content-Type"] = "application/json"
+                kwargs["body"] = json.dumps(body)
+            response = getattr(client.http, method.lower())(hub.path(target), **kwargs)
+            got.append(str(response.status_code))
+    expected = MATRIX[row].split()
+    assert got == expected, "\n".join(
+        f"{caller:10} expected {want} got {have}" for caller, want, have in zip(CALLERS, expected, got, strict=True)
+    )
+
+
+def test_what_a_library_does_to_a_readers_data_is_in_the_readers_audit(environment: Path) -> None:
+    hub = Hub(environment)
+    module = hub.app_of("POST", "/readers/{reader_id}/events")
+    key_id = hub.headers["key X"]["X-Api-Key"].split("_")[1]
+    with Client(module.app, stage_name="test") as client:
+        headers = {**hub.headers["key X"], "Content-Type": "application/json"}
+        body = json.dumps(BODIES["POST /readers/{reader_id}/events"])
+        assert client.http.post("/readers/alice/events", headers=headers, body=body).status_code == 200
+        export = client.http.get("/readers/alice/export", headers=hub.headers["reader A"])
+    audit = json.loads(export.body)["audit"]
+    by_library = [entry for entry in audit if entry["actor_id"] == f"riverside/key:{key_id}"]
+    assert by_library and {entry["actor_role"] for entry in by_library} == {"member_staff"}
