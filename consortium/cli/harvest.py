@@ -45,6 +45,8 @@ def _progress(label: str) -> Progress | None:
 
 def report_line(report: HarvestReport) -> str:
     """One source's harvest as one line: its counts and whether the run completed or paused."""
+    if report.paused is not None:
+        return f"{report.member}/{report.source}: not harvested ({report.paused})"
     c = report.counts
     state = "complete" if report.complete else f"incomplete: {report.stopped}" if report.stopped else "paused"
     return (

@@ -32,6 +32,8 @@ def members_list(container: Container, as_json: bool) -> None:
             click.echo(f"{member.id}\t{name}")
             for source in member.sources:
                 where = source.url or source.path
-                click.echo(f"  {source.id}\t{source.protocol} {source.format}\t{where}\t{source.schedule}")
+                reason = f": {source.paused_reason}" if source.paused_reason else ""
+                state = f"\tpaused{reason}" if source.paused else ""
+                click.echo(f"  {source.id}\t{source.protocol} {source.format}\t{where}\t{source.schedule}{state}")
 
     emit(registry.model_dump(mode="json")["members"], as_json, text)
