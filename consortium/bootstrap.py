@@ -21,6 +21,7 @@ from consortium.profiles.crypto import EnvelopeCipher
 from consortium.profiles.service import ProfileService
 from consortium.push.ledgers import PUSH_KINDS
 from consortium.push.service import PushService
+from consortium.registry.service import MemberSources
 
 if TYPE_CHECKING:
     from consortium.dedup.ports import ClusterStore
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from consortium.ports import Queue
     from consortium.profiles.ports import ConsentLedger, KeyService, ProfileStore
     from consortium.push.ports import Mailer
+    from consortium.registry.ports import SourceOverrideStore
     from consortium.search.ports import SearchIndex
 
 __all__ = ["Container", "bootstrap"]
@@ -104,12 +106,49 @@ class Container:
         index = self.search_index if indexed else None
         return Catalogue(self.record_store, self.cluster_store, index, self.dedup)
 
-    @cached_property
+    @property
     def registry(self) -> MemberRegistry:
+        """The member registry as it is now: members.toml (or the ``registry`` override) with the changes members
+        made to their sources through the member API on top, read again on every use (see
+        :mod:`consortium.registry.service`), so a long-running hub harvests what members set a moment ago."""
+        return self.member_sources.registry()
+
+    @cached_property
+    def source_overrides(self) -> SourceOverrideStore:
+        """Where members' changes to their sources are kept: DynamoDB (the records table) on AWS, the hub's
+        SQLite file locally."""
+        if "source_overrides" in self._overrides:
+            store: SourceOverrideStore = self._overrides["source_overrides"]
+            return store
+        if self.settings.backend == "aws":
+            from consortium.adapters.aws import DynamoDbSourceOverrideStore
+
+            return DynamoDbSourceOverrideStore(self.settings.records_table, client=self._aws_client("dynamodb"))
+        from consortium.adapters.local import SqliteSourceOverrideStore
+
+        return SqliteSourceOverrideStore.open(self.settings.sqlite_path)
+
+    @cached_property
+    def member_sources(self) -> MemberSources:
+        """Members' sources: list, add, change, pause, resume (the member API's), and the registry harvests read."""
         if "registry" in self._overrides:
-            registry: MemberRegistry = self._overrides["registry"]
-            return registry
-        return load_registry(self.settings.members_file)
+            fixed: MemberRegistry = self._overrides["registry"]
+
+            def load_file() -> MemberRegistry:
+                return fixed
+        else:
+            path = self.settings.members_file
+
+            def load_file() -> MemberRegistry:
+                return load_registry(path)
+
+        local = self.settings.backend == "local"
+        return MemberSources(
+            load_file,
+            self.source_overrides,
+            files_root=self.settings.member_files_dir if local else None,
+            allow_private_urls=self.settings.allow_private_source_urls,
+        )
 
     @cached_property
     def harvester(self) -> HarvestService:

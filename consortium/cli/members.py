@@ -1,4 +1,4 @@
-"""``consortium members``: the member registry."""
+"""``consortium members``: the member registry (members.toml, with the changes members made through the API)."""
 
 from __future__ import annotations
 
@@ -37,3 +37,14 @@ def members_list(container: Container, as_json: bool) -> None:
                 click.echo(f"  {source.id}\t{source.protocol} {source.format}\t{where}\t{source.schedule}{state}")
 
     emit(registry.model_dump(mode="json")["members"], as_json, text)
+
+
+@members.command("revert")
+@click.argument("member_id")
+@click.argument("source_id")
+@click.pass_obj
+def members_revert(container: Container, member_id: str, source_id: str) -> None:
+    """Drop what a member set for one of its sources through the member API: the source is members.toml's again
+    (or gone, if the member added it)."""
+    container.member_sources.revert(member_id, source_id)
+    click.echo(f"{member_id}/{source_id}: the member's changes are dropped; members.toml's settings apply")

@@ -6,6 +6,7 @@ from consortium.adapters.aws.dynamodb_clusters import DynamoDbClusterStore
 from consortium.adapters.aws.dynamodb_common import create_table
 from consortium.adapters.aws.dynamodb_consent import DynamoDbConsentLedger
 from consortium.adapters.aws.dynamodb_profiles import DynamoDbProfileStore
+from consortium.adapters.aws.dynamodb_registry import DynamoDbSourceOverrideStore
 from consortium.adapters.aws.dynamodb_store import DynamoDbRecordStore
 from consortium.adapters.aws.kms_keys import KmsKeyService, ShreddingKmsKeyService
 from consortium.adapters.aws.opensearch_index import OpenSearchIndex
@@ -18,6 +19,7 @@ __all__ = [
     "DynamoDbContextSecrets",
     "DynamoDbProfileStore",
     "DynamoDbRecordStore",
+    "DynamoDbSourceOverrideStore",
     "KmsKeyService",
     "OpenSearchIndex",
     "S3BlobStore",

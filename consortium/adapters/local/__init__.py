@@ -9,6 +9,7 @@ from consortium.adapters.local.sqlite_archive import SqliteBlobStore
 from consortium.adapters.local.sqlite_clusters import SqliteClusterStore
 from consortium.adapters.local.sqlite_consent import SqliteConsentLedger
 from consortium.adapters.local.sqlite_profiles import SqliteProfileStore
+from consortium.adapters.local.sqlite_registry import SqliteSourceOverrideStore
 from consortium.adapters.local.sqlite_store import SqliteRecordStore
 from consortium.adapters.local.tantivy_index import TantivySearchIndex
 
@@ -20,5 +21,6 @@ __all__ = [
     "SqliteConsentLedger",
     "SqliteProfileStore",
     "SqliteRecordStore",
+    "SqliteSourceOverrideStore",
     "TantivySearchIndex",
 ]

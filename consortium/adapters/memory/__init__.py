@@ -7,6 +7,7 @@ from consortium.adapters.memory.keys import InMemoryKeyService
 from consortium.adapters.memory.outbox import InMemoryOutbox
 from consortium.adapters.memory.profiles import InMemoryProfileStore
 from consortium.adapters.memory.queue import InMemoryQueue, InProcessQueue
+from consortium.adapters.memory.registry import InMemorySourceOverrideStore
 from consortium.adapters.memory.search import InMemorySearchIndex
 from consortium.adapters.memory.secrets import InMemoryContextSecrets
 from consortium.adapters.memory.stores import InMemoryBlobStore, InMemoryRecordStore
@@ -22,6 +23,7 @@ __all__ = [
     "InMemoryQueue",
     "InMemoryRecordStore",
     "InMemorySearchIndex",
+    "InMemorySourceOverrideStore",
     "InProcessQueue",
     "ManualClock",
 ]
