@@ -5,8 +5,12 @@ Nothing is built at import time; a Lambda keeps one :class:`Container` at module
 
 from __future__ import annotations
 
+import logging
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from consortium.catalogue import Catalogue
@@ -14,7 +18,9 @@ from consortium.config import Settings
 from consortium.dedup.service import DedupService
 from consortium.errors import ConfigError, ConsortiumError
 from consortium.harvest.oai_pmh import OaiPmhClient
+from consortium.harvest.runner import HarvestRuns
 from consortium.harvest.service import HarvestService
+from consortium.harvest.sweep import FailureLog
 from consortium.members import MemberRegistry, load_registry
 from consortium.profiles.consent import ConsentPolicy, load_consent_policy
 from consortium.profiles.crypto import EnvelopeCipher
@@ -24,8 +30,10 @@ from consortium.push.service import PushService
 from consortium.registry.service import MemberSources
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from consortium.dedup.ports import ClusterStore
-    from consortium.harvest.ports import BlobStore, RecordStore
+    from consortium.harvest.ports import BlobStore, HarvestRunStore, RecordStore
     from consortium.harvest.state import RecordChange
     from consortium.ports import Queue
     from consortium.profiles.ports import ConsentLedger, KeyService, ProfileStore
@@ -34,6 +42,8 @@ if TYPE_CHECKING:
     from consortium.search.ports import SearchIndex
 
 __all__ = ["Container", "bootstrap"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -164,6 +174,81 @@ class Container:
             oai_client=oai_client,
             on_commit=self._follow,
         )
+
+    @cached_property
+    def harvest_run_store(self) -> HarvestRunStore:
+        """Members' harvest runs: DynamoDB (the records table) on AWS, the hub's SQLite file locally."""
+        if "harvest_run_store" in self._overrides:
+            store: HarvestRunStore = self._overrides["harvest_run_store"]
+            return store
+        if self.settings.backend == "aws":
+            from consortium.adapters.aws import DynamoDbHarvestRunStore
+
+            return DynamoDbHarvestRunStore(self.settings.records_table, client=self._aws_client("dynamodb"))
+        from consortium.adapters.local import SqliteHarvestRunStore
+
+        return SqliteHarvestRunStore.open(self.settings.sqlite_path)
+
+    @cached_property
+    def harvest_failures(self) -> FailureLog:
+        """The sources' recent failures, for the backoff of scheduled harvests (a file in the data folder; in the
+        temporary folder on AWS, where a Lambda has no other)."""
+        if self.settings.backend == "aws":
+            return FailureLog(Path(tempfile.gettempdir()) / "consortium-harvest-failures.json")
+        return FailureLog(self.settings.data_dir / "harvest_failures.json")
+
+    @cached_property
+    def harvest_queue(self) -> Queue | None:
+        """Where a harvest a member asks for goes: SQS when ``harvest_queue_url`` is set; locally a worker thread
+        of this process (one run at a time, each taking the data folder's writer lock); else nowhere (the run
+        goes at once, in the call)."""
+        if "harvest_queue" in self._overrides:
+            queue: Queue | None = self._overrides["harvest_queue"]
+            return queue
+        if self.settings.harvest_queue_url:
+            from consortium.adapters.aws.sqs_queue import SqsQueue
+
+            return SqsQueue(self.settings.harvest_queue_url, self._aws_client("sqs"))
+        if self.settings.backend == "aws":
+            return None
+        from consortium.adapters.memory import BackgroundQueue
+
+        return BackgroundQueue(self._run_queued_harvest, name="consortium-harvest")
+
+    @cached_property
+    def harvest_runs(self) -> HarvestRuns:
+        """Members' harvest runs: start one (the member API), list them, follow one; the schedule's and the
+        command's harvests are kept as runs too (:meth:`HarvestRuns.sweep`)."""
+        return HarvestRuns(
+            self.harvest_run_store,
+            self.harvester,
+            self.member_sources.member,
+            failures=self.harvest_failures,
+            queue=self.harvest_queue,
+        )
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Around a harvest on the local backend: wait for any other writer of the data folder (its writer lock),
+        then let the index catch up with what a writer that died committed (as ``consortium harvest`` does)."""
+        if self.settings.backend != "local":
+            yield
+            return
+        from consortium.adapters.local.writer_lock import DataFolderLock
+
+        def waiting(holder: str) -> None:
+            log.info("harvest waits: another process (%s) is writing to the data folder", holder)
+
+        with DataFolderLock(self.settings.data_dir / "writer.lock", on_wait=waiting):
+            self.harvester.catch_up()
+            yield
+
+    def _run_queued_harvest(self, message: dict[str, object]) -> None:
+        """The local harvest worker: a queued run, in a container of its own (its own SQLite connections, in the
+        worker's thread) sharing only the overrides, under the data folder's writer lock."""
+        worker = Container(self.settings, {k: v for k, v in self._overrides.items() if k != "harvest_queue"})
+        with worker.writing():
+            worker.harvest_runs.handle(dict(message))
 
     @cached_property
     def key_service(self) -> KeyService:

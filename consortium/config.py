@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     """The SQS queue the scheduled push run fans out to, one message per reader shard (``functions/push``);
     without one the run goes in-process."""
 
+    harvest_queue_url: str | None = None
+    """The SQS queue a harvest a member asks for through the member API is sent to (a harvest Lambda runs it);
+    without one, the local hub runs it in a worker thread of its process, and the aws backend at once, in the
+    call."""
+
     smtp_port: int = 25
     smtp_starttls: bool = False
     smtp_username: str | None = None

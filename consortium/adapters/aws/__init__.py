@@ -7,6 +7,7 @@ from consortium.adapters.aws.dynamodb_common import create_table
 from consortium.adapters.aws.dynamodb_consent import DynamoDbConsentLedger
 from consortium.adapters.aws.dynamodb_profiles import DynamoDbProfileStore
 from consortium.adapters.aws.dynamodb_registry import DynamoDbSourceOverrideStore
+from consortium.adapters.aws.dynamodb_runs import DynamoDbHarvestRunStore
 from consortium.adapters.aws.dynamodb_store import DynamoDbRecordStore
 from consortium.adapters.aws.kms_keys import KmsKeyService, ShreddingKmsKeyService
 from consortium.adapters.aws.opensearch_index import OpenSearchIndex
@@ -17,6 +18,7 @@ __all__ = [
     "DynamoDbClusterStore",
     "DynamoDbConsentLedger",
     "DynamoDbContextSecrets",
+    "DynamoDbHarvestRunStore",
     "DynamoDbProfileStore",
     "DynamoDbRecordStore",
     "DynamoDbSourceOverrideStore",
