@@ -22,6 +22,7 @@ from consortium.harvest.runner import HarvestRuns
 from consortium.harvest.service import HarvestService
 from consortium.harvest.sweep import FailureLog
 from consortium.members import MemberRegistry, load_registry
+from consortium.membership import MemberQuarantine
 from consortium.profiles.consent import ConsentPolicy, load_consent_policy
 from consortium.profiles.crypto import EnvelopeCipher
 from consortium.profiles.service import ProfileService
@@ -226,6 +227,11 @@ class Container:
             failures=self.harvest_failures,
             queue=self.harvest_queue,
         )
+
+    @cached_property
+    def member_quarantine(self) -> MemberQuarantine:
+        """A member's quarantined records, with reasons and raw bytes (the member API's)."""
+        return MemberQuarantine(self.record_store, self.archive, self.member_sources.member)
 
     @contextmanager
     def writing(self) -> Iterator[None]:

@@ -60,6 +60,22 @@ class RecordStore(Protocol):
         """How many quarantined records are kept, in all or for one member (without reading them)."""
         ...
 
+    def quarantine_page(
+        self, member: str, *, after: tuple[str, str, str] | None = None, limit: int = 50
+    ) -> list[QuarantinedRecord]:
+        """At most ``limit`` of the member's quarantined records, by source and position, those after the one
+        whose :attr:`~consortium.models.QuarantinedRecord.key` is ``after`` (the last of the page before).
+
+        Read a page at a time from an index of the member's, never the whole quarantine; paging with each page's
+        last key gives every one of the member's records once.
+        """
+        ...
+
+    def quarantined_record(self, member: str, key: tuple[str, str, str]) -> QuarantinedRecord | None:
+        """The member's quarantined record under ``key`` (``(source_id, position, raw digest)``), or ``None``
+        (another member's is not the member's)."""
+        ...
+
     def checkpoint(self, source_id: str) -> Checkpoint | None:
         """The source's last saved checkpoint."""
         ...
