@@ -5,6 +5,27 @@ holds (:mod:`~consortium.membership.events`), and statistics of its contribution
 :class:`~consortium.registry.MemberSources` and :class:`~consortium.harvest.runner.HarvestRuns` (below this layer:
 the harvest command and the scheduler use them too)."""
 
+from consortium.membership.events import (
+    EventUpload,
+    LineOutcome,
+    LineStatus,
+    UploadedEvent,
+    UploadReport,
+    UploadTooLargeError,
+    member_staff,
+)
 from consortium.membership.quarantine import MemberQuarantine, QuarantineItem, QuarantinePage, RawBytes
 
-__all__ = ["MemberQuarantine", "QuarantineItem", "QuarantinePage", "RawBytes"]
+__all__ = [
+    "EventUpload",
+    "LineOutcome",
+    "LineStatus",
+    "MemberQuarantine",
+    "QuarantineItem",
+    "QuarantinePage",
+    "RawBytes",
+    "UploadReport",
+    "UploadTooLargeError",
+    "UploadedEvent",
+    "member_staff",
+]
