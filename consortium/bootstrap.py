@@ -22,7 +22,7 @@ from consortium.harvest.runner import HarvestRuns
 from consortium.harvest.service import HarvestService
 from consortium.harvest.sweep import FailureLog
 from consortium.members import MemberRegistry, load_registry
-from consortium.membership import EventUpload, MemberQuarantine
+from consortium.membership import EventUpload, MemberQuarantine, MemberStatistics
 from consortium.profiles.consent import ConsentPolicy, load_consent_policy
 from consortium.profiles.crypto import EnvelopeCipher
 from consortium.profiles.service import ProfileService
@@ -237,6 +237,11 @@ class Container:
     def member_events(self) -> EventUpload:
         """Bulk upload of a member's readers' loans, returns and holds (the member API's)."""
         return EventUpload(self.profiles, self.member_sources.member)
+
+    @cached_property
+    def member_statistics(self) -> MemberStatistics:
+        """Statistics of a member's own contribution (the member API's), from counts the stores keep."""
+        return MemberStatistics(self.record_store, self.cluster_store, self.member_sources.member)
 
     @contextmanager
     def writing(self) -> Iterator[None]:

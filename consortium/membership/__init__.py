@@ -15,15 +15,19 @@ from consortium.membership.events import (
     member_staff,
 )
 from consortium.membership.quarantine import MemberQuarantine, QuarantineItem, QuarantinePage, RawBytes
+from consortium.membership.statistics import Contribution, MemberStatistics, SharedWorks
 
 __all__ = [
+    "Contribution",
     "EventUpload",
     "LineOutcome",
     "LineStatus",
     "MemberQuarantine",
+    "MemberStatistics",
     "QuarantineItem",
     "QuarantinePage",
     "RawBytes",
+    "SharedWorks",
     "UploadReport",
     "UploadTooLargeError",
     "UploadedEvent",
