@@ -8,6 +8,7 @@ hierarchy through :func:`class_chain`, so they agree on what "under TP3" means.
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from consortium.errors import ValidationError
 from consortium.models import ClassScheme
@@ -73,6 +74,21 @@ def _udc_chain(code: str) -> list[str] | None:
         chain.append(value)
         value = value[:-1].rstrip(".")
     return chain
+
+
+CODE_PATTERNS: Final[dict[ClassScheme, str]] = {
+    ClassScheme.CLC: r"[A-Za-z]{1,2}([0-9]+(\.[0-9]+)*)?",
+    ClassScheme.LCC: r"[A-Za-z]{1,3}([0-9]+(\.[0-9]+)?)?",
+    ClassScheme.DDC: r"[0-9]{3}(\.[0-9]+)?",
+    ClassScheme.UDC: r"[0-9]+(\.[0-9]+)*",
+}
+"""Codes of each scheme that :func:`class_chain` reads, as regular expressions for a JSON Schema (a subset: the
+auxiliaries a catalogue may carry, ``-43`` or ``(…)``, are read too but not written here)."""
+
+
+def class_pattern(prefix: str = "") -> str:
+    """A regular expression (JSON Schema's ``pattern``) for ``<prefix><scheme>:<code>`` of any scheme."""
+    return "^(" + "|".join(f"{prefix}{scheme.value}:{code}" for scheme, code in CODE_PATTERNS.items()) + ")$"
 
 
 _CHAINS = {ClassScheme.CLC: _clc_chain, ClassScheme.LCC: _lcc_chain, ClassScheme.DDC: _ddc_chain}

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     """The Chalice apps ``consortium run`` serves (one folder each, with its ``app.py``)."""
     """The member registry: member libraries, their sources and their data-sharing policies."""
 
+    allow_private_source_urls: bool = False
+    """Let a member set, through the member API, an OAI-PMH source on this machine or a private network
+    (``127.0.0.1``, ``10.x``, ``localhost``...); off by default, so a member cannot point the hub's harvester at
+    the hub's own network. members.toml, the operator's file, is not held to this."""
+
     harvest_page_size: int = Field(default=500, ge=1, le=10_000)
     """How many file records make one checkpointed page (OAI-PMH pages are the server's own)."""
 
@@ -65,7 +70,8 @@ class Settings(BaseSettings):
     """An endpoint for every AWS client (a local stand-in such as moto's server); unset on AWS itself."""
 
     records_table: str = "consortium-records"
-    """The DynamoDB table holding normalized records, quarantine and harvest checkpoints."""
+    """The DynamoDB table holding normalized records, quarantine, harvest checkpoints and runs, and members'
+    changes to their sources."""
 
     clusters_table: str = "consortium-clusters"
     """The DynamoDB table holding clusters, record placements and the blocking index."""
@@ -110,6 +116,11 @@ class Settings(BaseSettings):
     cognito_client_id: str | None = None
     """The user pool's app client: the ``aud`` its ID tokens must carry."""
 
+    harvest_queue_url: str | None = None
+    """The SQS queue a harvest a member asks for through the member API is sent to (a harvest Lambda runs it);
+    without one, the local hub runs it in a worker thread of its process, and the aws backend at once, in the
+    call."""
+
     smtp_port: int = 25
     smtp_starttls: bool = False
     smtp_username: str | None = None
@@ -143,6 +154,12 @@ class Settings(BaseSettings):
     def legacy_key_file(self) -> Path:
         """Where the key file was before ``key_dir``: inside the data folder."""
         return self.data_dir / "keys" / "kek.json"
+
+    @property
+    def member_files_dir(self) -> Path:
+        """The folder with one folder per member (``<member>/``) holding the files the file sources a member sets
+        through the member API load (the API names a file inside it, never a path elsewhere)."""
+        return self.data_dir / "member-files"
 
     @property
     def archive_path(self) -> Path:

@@ -21,6 +21,7 @@ __all__ = [
     "PermissionDeniedError",
     "RecordError",
     "StorageError",
+    "TooLargeError",
     "UpstreamError",
     "ValidationError",
     "field_errors",
@@ -43,6 +44,10 @@ class ConsortiumError(Exception):
 
 class ValidationError(ConsortiumError):
     """Input (a file, a body, a setting) is not what it must be; the message names what and why."""
+
+
+class TooLargeError(ValidationError):
+    """Input over a size limit (an upload's bytes or lines); nothing of it was taken. The message says the limit."""
 
 
 class ConfigError(ValidationError):

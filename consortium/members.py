@@ -71,6 +71,11 @@ class Source(BaseModel):
     """An EventBridge Scheduler expression (``rate(...)`` or ``cron(...)``) for when to harvest."""
     location: str | None = None
     """The default holding location for records that carry none."""
+    paused: bool = False
+    """A paused source is left alone by every harvest (scheduled, ``consortium harvest``, a member's own through
+    the API), which says it skipped it, until the source is resumed."""
+    paused_reason: str | None = Field(default=None, max_length=500)
+    """Why the source is paused, in the words of whoever paused it (the harvest repeats it when it skips it)."""
 
     @field_validator("id")
     @classmethod

@@ -161,6 +161,11 @@ class QuarantinedRecord(BaseModel):
     raw: RawPointer
     quarantined_at: datetime
 
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What the quarantine keeps it under: ``(source_id, position, raw digest)`` (a member's pages go by it)."""
+        return (self.source_id, self.position, self.raw.digest)
+
 
 class Cluster(BaseModel):
     """One work as the consortium has it: the member records that describe it, merged.

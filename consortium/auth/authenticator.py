@@ -41,13 +41,14 @@ class Authenticator:
         Raises
         ------
         AuthenticationError
-            When both are sent, the Authorization scheme is not Bearer, or the credential does not verify.
+            When both are sent, the Authorization scheme is not Bearer, or the credential does not verify (an
+            empty header is a credential that does not verify, never the same as none).
         """
-        if authorization and api_key:
+        if authorization is not None and api_key is not None:
             raise AuthenticationError("send either a bearer token or an API key, not both")
-        if api_key:
+        if api_key is not None:  # present, even empty: a credential that must verify
             return self.api_keys.verify(api_key)
-        if authorization:
+        if authorization is not None:
             scheme, _, token = authorization.strip().partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise AuthenticationError("the Authorization header must be 'Bearer <token>'")

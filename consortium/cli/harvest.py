@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import click
 
 from consortium.cli.common import emit, json_option, writing
+from consortium.harvest.runs import RunTrigger
 from consortium.harvest.service import import_source
 from consortium.harvest.state import HarvestCounts
-from consortium.harvest.sweep import FailureLog, harvest_sources
 from consortium.members import SourceFormat
 from consortium.ports import system_clock
 
@@ -45,6 +45,8 @@ def _progress(label: str) -> Progress | None:
 
 def report_line(report: HarvestReport) -> str:
     """One source's harvest as one line: its counts and whether the run completed or paused."""
+    if report.paused is not None:
+        return f"{report.member}/{report.source}: not harvested ({report.paused})"
     c = report.counts
     state = "complete" if report.complete else f"incomplete: {report.stopped}" if report.stopped else "paused"
     return (
@@ -53,11 +55,17 @@ def report_line(report: HarvestReport) -> str:
     )
 
 
-def run_harvest(container: Container, member: Member, source: Source) -> HarvestReport:
-    """Harvest one source, showing progress on a terminal."""
-    progress = _progress(f"{member.id}/{source.id}")
-    report = container.harvester.harvest_source(member, source, progress=progress)
-    if progress is not None:
+def run_harvest(container: Container, member: Member, source: Source, also: Progress | None = None) -> HarvestReport:
+    """Harvest one source, showing progress on a terminal (and telling ``also`` of each page)."""
+    shown = _progress(f"{member.id}/{source.id}")
+    calls = [call for call in (shown, also) if call is not None]
+
+    def progress(counts: HarvestCounts, fraction: float | None) -> None:
+        for call in calls:
+            call(counts, fraction)
+
+    report = container.harvester.harvest_source(member, source, progress=progress if calls else None)
+    if shown is not None:
         click.echo("", err=True)
     return report
 
@@ -71,15 +79,15 @@ def harvest_all(
 ) -> tuple[list[HarvestReport], list[SourceFailure]]:
     """Harvest these sources (by default every source of every member, in registry order): one that fails is
     reported with its member and source, and the others run (see :mod:`consortium.harvest.sweep`); ``clock``
-    dates the failures and the backoff."""
+    dates the failures and the backoff. Each member's harvest is kept as a run its librarians see through the
+    member API (triggered by the schedule when ``honour_backoff``, else by the command)."""
     chosen = sources if sources is not None else [(m, s) for m in container.registry.members for s in m.sources]
-    failures = FailureLog(container.settings.data_dir / "harvest_failures.json")
-    return harvest_sources(
+    return container.harvest_runs.sweep(
         chosen,
-        lambda member, source: run_harvest(container, member, source),
-        failures,
-        clock,
+        trigger=RunTrigger.SCHEDULE if honour_backoff else RunTrigger.COMMAND,
         honour_backoff=honour_backoff,
+        harvest=lambda member, source, progress: run_harvest(container, member, source, also=progress),
+        clock=clock,
     )
 
 

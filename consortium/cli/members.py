@@ -1,4 +1,4 @@
-"""``consortium members``: the member registry."""
+"""``consortium members``: the member registry (members.toml, with the changes members made through the API)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,9 @@ def members_list(container: Container, as_json: bool) -> None:
             click.echo(f"{member.id}\t{name}")
             for source in member.sources:
                 where = source.url or source.path
-                click.echo(f"  {source.id}\t{source.protocol} {source.format}\t{where}\t{source.schedule}")
+                reason = f": {source.paused_reason}" if source.paused_reason else ""
+                state = f"\tpaused{reason}" if source.paused else ""
+                click.echo(f"  {source.id}\t{source.protocol} {source.format}\t{where}\t{source.schedule}{state}")
 
     emit(registry.model_dump(mode="json")["members"], as_json, text)
 
@@ -95,3 +97,14 @@ def key_revoke(container: Container, member: str, key_id: str, as_json: bool) ->
     """Revoke MEMBER's key KEY_ID: it opens nothing from now on."""
     key = container.api_keys.revoke(_known_member(container, member), key_id)
     emit(key.public(), as_json, lambda: click.echo(f"key {key.key_id} of {member} revoked"))
+
+
+@members.command("revert")
+@click.argument("member_id")
+@click.argument("source_id")
+@click.pass_obj
+def members_revert(container: Container, member_id: str, source_id: str) -> None:
+    """Drop what a member set for one of its sources through the member API: the source is members.toml's again
+    (or gone, if the member added it)."""
+    container.member_sources.revert(member_id, source_id)
+    click.echo(f"{member_id}/{source_id}: the member's changes are dropped; members.toml's settings apply")

@@ -68,6 +68,15 @@ class ClusterStore(Protocol):
         """
         ...
 
+    def sharing_counts(self, member: str) -> dict[int, int]:
+        """For the clusters holding records of ``member``: how many are held by how many members,
+        ``{members: clusters}`` (``1``: the member's alone; counts of none left out).
+
+        Answered from an index the store keeps of each cluster's members (a member's entries counted), never by
+        reading every cluster.
+        """
+        ...
+
     def most_shared(self, limit: int) -> list[Cluster]:
         """At most ``limit`` of the clusters holding records of more than one member: those of the most members
         first, then by title, then by id. As :meth:`count_shared`, ranked by the store; only these are read."""

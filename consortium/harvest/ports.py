@@ -1,9 +1,9 @@
-"""The harvest feature's ports: the record store (normalized records, quarantine, checkpoints) and the raw
-archive (:class:`BlobStore`).
+"""The harvest feature's ports: the record store (normalized records, quarantine, checkpoints), the raw
+archive (:class:`BlobStore`) and the members' harvest runs (:class:`HarvestRunStore`).
 
 Adapters: memory (:mod:`consortium.adapters.memory.stores`), SQLite and folder (:mod:`consortium.adapters.local`),
-DynamoDB and S3 (:mod:`consortium.adapters.aws`); contract suites ``tests/contract/test_record_store.py`` and
-``tests/contract/test_blob_store.py``.
+DynamoDB and S3 (:mod:`consortium.adapters.aws`); contract suites ``tests/contract/test_record_store.py``,
+``tests/contract/test_blob_store.py`` and ``tests/contract/test_harvest_runs.py``.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
+    from consortium.harvest.runs import HarvestRun
     from consortium.harvest.state import Checkpoint, PageCommit
     from consortium.models import QuarantinedRecord, Record, ResourceFormat
 
-__all__ = ["BlobStore", "RecordStore"]
+__all__ = ["BlobStore", "HarvestRunStore", "RecordStore"]
 
 
 class RecordStore(Protocol):
@@ -59,6 +60,22 @@ class RecordStore(Protocol):
         """How many quarantined records are kept, in all or for one member (without reading them)."""
         ...
 
+    def quarantine_page(
+        self, member: str, *, after: tuple[str, str, str] | None = None, limit: int = 50
+    ) -> list[QuarantinedRecord]:
+        """At most ``limit`` of the member's quarantined records, by source and position, those after the one
+        whose :attr:`~consortium.models.QuarantinedRecord.key` is ``after`` (the last of the page before).
+
+        Read a page at a time from an index of the member's, never the whole quarantine; paging with each page's
+        last key gives every one of the member's records once.
+        """
+        ...
+
+    def quarantined_record(self, member: str, key: tuple[str, str, str]) -> QuarantinedRecord | None:
+        """The member's quarantined record under ``key`` (``(source_id, position, raw digest)``), or ``None``
+        (another member's is not the member's)."""
+        ...
+
     def checkpoint(self, source_id: str) -> Checkpoint | None:
         """The source's last saved checkpoint."""
         ...
@@ -88,3 +105,31 @@ class BlobStore(Protocol):
         ...
 
     def exists(self, digest: str) -> bool: ...
+
+
+class HarvestRunStore(Protocol):
+    """Members' harvest runs (:class:`~consortium.harvest.runs.HarvestRun`), keyed by ``(member, run_id)``.
+
+    Example
+    -------
+    >>> store.add(run)
+    >>> store.runs("riverside", limit=20)[0].run_id == run.run_id
+    True
+    """
+
+    def add(self, run: HarvestRun) -> None:
+        """Keep a new run; :class:`~consortium.errors.ConflictError` when the member has a run with its id."""
+        ...
+
+    def save(self, run: HarvestRun) -> None:
+        """Keep the run as it is now (replacing what was kept under its id)."""
+        ...
+
+    def get(self, member: str, run_id: str) -> HarvestRun | None:
+        """The member's run, or ``None`` (another member's run with that id is not the member's)."""
+        ...
+
+    def runs(self, member: str, *, limit: int = 20, before: str | None = None) -> list[HarvestRun]:
+        """The member's runs, newest first (by run id, descending): at most ``limit``, and only those whose id
+        sorts before ``before`` when given (the next page after a run id)."""
+        ...

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from consortium.harvest.items import RawPage, RawRecord
     from consortium.harvest.ports import BlobStore, RecordStore
 
-__all__ = ["HarvestReport", "HarvestService", "Progress", "import_source"]
+__all__ = ["HarvestReport", "HarvestService", "Progress", "import_source", "paused_report"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,9 @@ class HarvestReport:
     resumed: bool
     stopped: str | None = None
     """Why reading gave up before the end of the source, if it did (then the run is not complete)."""
+    paused: str | None = None
+    """Set when the source was not harvested at all because it is paused: ``"paused"``, with its reason when it
+    has one (see :func:`paused_report`)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -64,8 +67,15 @@ class HarvestReport:
             "complete": self.complete,
             "resumed": self.resumed,
             "stopped": self.stopped,
+            "paused": self.paused,
             **self.counts.model_dump(),
         }
+
+
+def paused_report(member: Member, source: Source) -> HarvestReport:
+    """What a harvest says of a paused source it skipped: nothing read, and why (``run_id`` empty: no run)."""
+    why = f"paused: {source.paused_reason}" if source.paused_reason else "paused"
+    return HarvestReport(member.id, source.id, "", HarvestCounts(), complete=False, resumed=False, paused=why)
 
 
 class HarvestService:

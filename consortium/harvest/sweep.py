@@ -2,8 +2,11 @@
 
 :func:`harvest_sources` runs each source in turn; a source that fails (its file missing or empty, its server
 unreachable, a store error) is reported as a :class:`SourceFailure` naming its member and source, and the next
-source runs. Failures are remembered in a :class:`FailureLog` (a small JSON file in the data folder), so that a
-scheduled harvest retries a failing source with backoff: after the ``n``-th failure in a row it is left alone for
+source runs. A paused source (:attr:`~consortium.members.Source.paused`) is not tried: it comes back as a report
+saying so (:func:`~consortium.harvest.service.paused_report`), neither harvested nor failed.
+
+Failures are remembered in a :class:`FailureLog` (a small JSON file in the data folder), so that a scheduled
+harvest retries a failing source with backoff: after the ``n``-th failure in a row it is left alone for
 :func:`backoff` (``n``) (1 hour, then 2, 4, 8... at most a day); a success forgets its failures.
 """
 
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from consortium.errors import ConsortiumError
+from consortium.harvest.service import paused_report
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -138,7 +142,8 @@ def harvest_sources(
     """Harvest each ``(member, source)`` with ``harvest``; a source that raises a hub error (or an ``OSError``)
     is recorded as failed and the next one runs.
 
-    With ``honour_backoff`` (scheduled harvests), a source still inside the backoff of its last failure is not
+    A paused source is skipped, with a report saying so (``report.paused``), whatever ``honour_backoff``. With
+    ``honour_backoff`` (scheduled harvests), a source still inside the backoff of its last failure is not
     tried, and comes back as a skipped :class:`SourceFailure`.
 
     Example
@@ -150,6 +155,10 @@ def harvest_sources(
     reports: list[HarvestReport] = []
     failed: list[SourceFailure] = []
     for member, source in sources:
+        if source.paused:
+            log.info("harvest %s/%s skipped: the source is paused", member.id, source.id)
+            reports.append(paused_report(member, source))
+            continue
         count, retry_at, error = failures.retry_at(member.id, source.id)
         if honour_backoff and retry_at is not None and retry_at > now():
             failed.append(SourceFailure(member.id, source.id, error, count, retry_at, skipped=True))

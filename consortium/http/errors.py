@@ -31,7 +31,15 @@ __all__ = ["STATUS", "as_http_error", "error_body", "field_errors", "http_errors
 P = ParamSpec("P")
 T = TypeVar("T")
 
+
+class RequestEntityTooLargeError(ChaliceViewError):
+    """413: a body over a limit."""
+
+    STATUS_CODE = 413
+
+
 STATUS: dict[type[Exception], Callable[[str], ChaliceViewError]] = {
+    errors.TooLargeError: RequestEntityTooLargeError,
     pydantic.ValidationError: BadRequestError,
     errors.ValidationError: BadRequestError,
     errors.NotFoundError: NotFoundError,

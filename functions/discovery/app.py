@@ -19,7 +19,7 @@ from chalice.app import Chalice, Response
 from pydantic import Field
 
 from consortium import errors
-from consortium.classification import class_chain
+from consortium.classification import class_chain, class_pattern
 from consortium.http import ANYONE, LambdaContainer, RequestBody, current_caller, route_table
 from consortium.http.openapi import docs_page
 from consortium.models import ClassScheme, Cluster, Holding
@@ -37,10 +37,7 @@ OPENAPI = Path(__file__).with_name("openapi.json")
 """The API's OpenAPI 3.1 document, generated from every app's route table (``consortium openapi``; a test keeps
 it current) and packaged with this function."""
 
-CLASS_PATTERN = (
-    r"^(clc:[A-Za-z]{1,2}([0-9]+(\.[0-9]+)*)?|lcc:[A-Za-z]{1,3}([0-9]+(\.[0-9]+)?)?"
-    r"|ddc:[0-9]{3}(\.[0-9]+)?|udc:[0-9]+(\.[0-9]+)*)$"
-)
+CLASS_PATTERN = class_pattern()
 """A class filter: a scheme and a code of it, at any depth (``clc:TP312``, ``lcc:QA76.73``, ``ddc:005.133``,
 ``udc:004.4``)."""
 
@@ -80,7 +77,7 @@ class WorkParams(RequestBody):
 class NewBooksParams(RequestBody):
     """The query of ``GET /new-books``."""
 
-    class_: str | None = Field(default=None, alias="class", max_length=50, pattern=CLASS_PATTERN)
+    class_: str | None = Field(default=None, alias="class", max_length=50, json_schema_extra={"pattern": CLASS_PATTERN})
     """A class of any depth with its scheme (``clc:TP312``, ``ddc:005.13``, ``lcc:QA76``); none: every class."""
     days: Annotated[int, Field(ge=1, le=MAX_NEW_BOOKS_DAYS)] = 30
     """The period: works the consortium first had in the last this many days."""
@@ -216,7 +213,7 @@ def work(cluster_id: str, query: WorkParams) -> dict[str, Any]:
 def new_books(query: NewBooksParams) -> dict[str, Any]:
     """New books (新书通报): the works the consortium first had in the last ``days``, of a class at any depth,
     newest first."""
-    wanted = _class_filter(query.class_) if query.class_ else None
+    wanted = _class_filter(query.class_) if query.class_ is not None else None
     since = system_clock() - dt.timedelta(days=query.days)
     matched: list[Cluster] = []
     for cluster in hub().cluster_store.new_since(since):

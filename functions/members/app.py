@@ -1,5 +1,7 @@
 """The member API (Chalice): what a member library's systems and administrators do for their own member only —
-its API keys today; its sources, harvests, quarantine, loans and statistics as they are added.
+its sources (list, add, change, pause, resume), harvests it starts and follows, its quarantined records with
+their reasons and raw bytes, bulk uploads of its readers' loans, returns and holds (JSON Lines), statistics of its
+contribution, and its API keys.
 
 Every route has ``{member_id}`` in its path and the route table (:mod:`consortium.http.access`) lets through only
 that member's API key or staff: a member never reaches another's. Keys are managed by a member administrator
@@ -15,9 +17,16 @@ import pydantic
 from chalice.app import Chalice, Response
 
 from consortium.auth.api_keys import Label
-from consortium.http import LIBRARY, MEMBER_ADMIN, LambdaContainer, RequestBody, route_table
+from consortium.harvest.runs import HarvestRun, HarvestRunPage
+from consortium.http import LIBRARY, MEMBER_ADMIN, LambdaContainer, RequestBody, current_caller, route_table
+from consortium.members import Source
+from consortium.membership.events import MAX_UPLOAD_BYTES, UploadReport
+from consortium.membership.quarantine import QuarantineItem, QuarantinePage
+from consortium.membership.statistics import Contribution
+from consortium.registry.models import RegisteredSource, SourceChange
 
 app = Chalice(app_name="consortium-members")
+app.api.binary_types.append("application/octet-stream")
 container = LambdaContainer()
 routes = route_table(app, container, "members")
 
@@ -60,7 +69,183 @@ def _known(member_id: str) -> str:
     return member_id
 
 
-# -- routes
+class SourcesAnswer(pydantic.BaseModel):
+    """The member's sources: members.toml's, with the member's own changes on top."""
+
+    member: str
+    sources: list[RegisteredSource]
+
+
+class VersionParams(RequestBody):
+    """The query of a change: the ``version`` the caller read (a 409 when the source changed since)."""
+
+    version: int | None = pydantic.Field(default=None, ge=0)
+
+
+class PauseBody(RequestBody):
+    """The body of ``POST .../pause``: why (shown in the registry and in every harvest that skips it)."""
+
+    reason: str | None = pydantic.Field(default=None, max_length=500)
+
+
+class HarvestBody(RequestBody):
+    """The body of ``POST /members/{member_id}/harvests``: one source, or every one of the member's."""
+
+    source_id: str | None = pydantic.Field(default=None, max_length=200)
+
+
+class RunsParams(RequestBody):
+    """The query of ``GET /members/{member_id}/harvests``: a page of runs, newest first."""
+
+    limit: int = pydantic.Field(default=20, ge=1, le=100)
+    before: str | None = pydantic.Field(default=None, max_length=200)
+
+
+class QuarantineParams(RequestBody):
+    """The query of ``GET /members/{member_id}/quarantine``."""
+
+    cursor: str | None = pydantic.Field(default=None, max_length=2000)
+    limit: int = pydantic.Field(default=50, ge=1, le=200)
+    include_raw: bool = False
+
+
+def _acting() -> str:
+    return current_caller().actor().actor_id
+
+
+# -- sources
+
+
+@routes.route("GET", "/members/{member_id}/sources", LIBRARY, answer=SourcesAnswer)
+def list_sources(member_id: str) -> dict[str, Any]:
+    """The member's sources (paused ones marked)."""
+    found = container().member_sources.sources(member_id)
+    return {"member": member_id, "sources": [source.model_dump(mode="json") for source in found]}
+
+
+@routes.route("POST", "/members/{member_id}/sources", LIBRARY, body=Source, answer=RegisteredSource, status=201)
+def add_source(member_id: str, body: Source) -> Response:
+    """Add a source, validated as members.toml is."""
+    added = container().member_sources.add(member_id, body, actor_id=_acting())
+    return Response(body=added.model_dump(mode="json"), status_code=201)
+
+
+@routes.route("GET", "/members/{member_id}/sources/{source_id}", LIBRARY, answer=RegisteredSource)
+def get_source(member_id: str, source_id: str) -> dict[str, Any]:
+    """One of the member's sources."""
+    return container().member_sources.source(member_id, source_id).model_dump(mode="json")
+
+
+@routes.route(
+    "PATCH",
+    "/members/{member_id}/sources/{source_id}",
+    LIBRARY,
+    body=SourceChange,
+    query=VersionParams,
+    answer=RegisteredSource,
+)
+def change_source(member_id: str, source_id: str, body: SourceChange, query: VersionParams) -> dict[str, Any]:
+    """Change a source: the fields given replace its own (the whole is validated as members.toml is)."""
+    changed = container().member_sources.change(
+        member_id, source_id, body, actor_id=_acting(), expected_version=query.version
+    )
+    return changed.model_dump(mode="json")
+
+
+@routes.route(
+    "POST", "/members/{member_id}/sources/{source_id}/pause", LIBRARY, body=PauseBody, answer=RegisteredSource
+)
+def pause_source(member_id: str, source_id: str, body: PauseBody) -> dict[str, Any]:
+    """Pause a source: every harvest leaves it alone, and says so, until it is resumed."""
+    paused = container().member_sources.pause(member_id, source_id, actor_id=_acting(), reason=body.reason)
+    return paused.model_dump(mode="json")
+
+
+@routes.route("POST", "/members/{member_id}/sources/{source_id}/resume", LIBRARY, answer=RegisteredSource)
+def resume_source(member_id: str, source_id: str) -> dict[str, Any]:
+    """Resume a paused source: the next harvest takes it up where its last run stopped."""
+    return container().member_sources.resume(member_id, source_id, actor_id=_acting()).model_dump(mode="json")
+
+
+# -- harvests
+
+
+@routes.route("POST", "/members/{member_id}/harvests", LIBRARY, body=HarvestBody, answer=HarvestRun, status=202)
+def start_harvest(member_id: str, body: HarvestBody) -> Response:
+    """Start a harvest of one source or all of the member's: 202 with the run to follow."""
+    run = container().harvest_runs.start(member_id, body.source_id, requested_by=_acting())
+    return Response(body=run.model_dump(mode="json"), status_code=202)
+
+
+@routes.route("GET", "/members/{member_id}/harvests", LIBRARY, query=RunsParams, answer=HarvestRunPage)
+def list_harvests(member_id: str, query: RunsParams) -> dict[str, Any]:
+    """The member's harvest runs, newest first."""
+    return container().harvest_runs.runs(member_id, limit=query.limit, before=query.before).model_dump(mode="json")
+
+
+@routes.route("GET", "/members/{member_id}/harvests/{run_id}", LIBRARY, answer=HarvestRun)
+def get_harvest(member_id: str, run_id: str) -> dict[str, Any]:
+    """One harvest run and its progress."""
+    return container().harvest_runs.get(member_id, run_id).model_dump(mode="json")
+
+
+# -- quarantine
+
+
+@routes.route("GET", "/members/{member_id}/quarantine", LIBRARY, query=QuarantineParams, answer=QuarantinePage)
+def quarantine(member_id: str, query: QuarantineParams) -> dict[str, Any]:
+    """The member's quarantined records and why (a page; with ``include_raw`` their bytes in base64)."""
+    found = container().member_quarantine.page(
+        member_id, cursor=query.cursor, limit=query.limit, include_raw=query.include_raw
+    )
+    return found.model_dump(mode="json")
+
+
+@routes.route("GET", "/members/{member_id}/quarantine/{item_id}", LIBRARY, answer=QuarantineItem)
+def quarantined(member_id: str, item_id: str) -> dict[str, Any]:
+    """One quarantined record, its reason and its raw bytes (base64)."""
+    return container().member_quarantine.item(member_id, item_id).model_dump(mode="json")
+
+
+@routes.route("GET", "/members/{member_id}/quarantine/{item_id}/raw", LIBRARY, answer_type="application/octet-stream")
+def quarantined_raw(member_id: str, item_id: str) -> Response:
+    """The raw bytes of a quarantined record, as harvested."""
+    raw = container().member_quarantine.raw(member_id, item_id)
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "application/octet-stream",
+        "Content-Disposition": f'attachment; filename="{raw.filename}"',
+        "X-Media-Type": raw.media_type,
+    }
+    return Response(body=raw.data, headers=headers)
+
+
+# -- loans and statistics
+
+
+@routes.route(
+    "POST",
+    "/members/{member_id}/events",
+    LIBRARY,
+    answer=UploadReport,
+    content_types=("application/x-ndjson", "application/jsonl", "application/json-lines", "text/plain"),
+    max_body=MAX_UPLOAD_BYTES,
+)
+def upload_events(member_id: str) -> dict[str, Any]:
+    """Upload the member's readers' loans, returns and holds: JSON Lines, one event with its ``reader_id`` a
+    line; each line is accepted or rejected with its number and reason."""
+    request = app.current_request
+    body = (request.raw_body if request is not None else b"") or b""
+    report = container().member_events.upload(member_id, body, current_caller().actor())
+    return report.model_dump(mode="json")
+
+
+@routes.route("GET", "/members/{member_id}/statistics", LIBRARY, answer=Contribution)
+def statistics(member_id: str) -> dict[str, Any]:
+    """The member's contribution: records by format, works it alone holds, works it shares."""
+    return container().member_statistics.contribution(member_id).model_dump(mode="json")
+
+
+# -- API keys
 
 
 @routes.route("GET", "/members/{member_id}/keys", LIBRARY, answer=KeysAnswer)

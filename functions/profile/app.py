@@ -21,7 +21,7 @@ from pydantic import Field, field_validator
 
 from consortium import errors
 from consortium.auth.callers import CallerKind
-from consortium.classification import class_ancestors
+from consortium.classification import class_ancestors, class_pattern
 from consortium.http import (
     READER,
     READER_OR_LIBRARY,
@@ -97,10 +97,15 @@ def _interest_key(key: str) -> str:
     return key
 
 
+INTEREST_KEY = class_pattern("class:")[:-2] + r"|(subject|author):.+)$"
+"""An interest key: ``class:<scheme>:<code>``, ``subject:<heading>`` or ``author:<name>``."""
+
+
 class _InterestKey(RequestBody):
     """A body naming one interest key, checked by :func:`_interest_key`."""
 
-    key: str
+    key: str = Field(max_length=500, json_schema_extra={"pattern": INTEREST_KEY})
+    """Checked by :func:`_interest_key` (whose message says what a key is); the pattern tells clients."""
 
     _key = field_validator("key")(_interest_key)
 

@@ -245,6 +245,40 @@ def test_shared_clusters_are_counted_and_ranked(backing: Backing[ClusterStore]) 
     assert ids(again.most_shared(10)) == ["c1", "c6", "c3"]
 
 
+def test_sharing_counts_per_member(backing: Backing[ClusterStore]) -> None:
+    store = backing.store
+    assert store.sharing_counts("a") == {}
+    held = {
+        "c1": [("a", "1")],
+        "c2": [("a", "2"), ("a", "3")],  # two records, one member: the member's alone
+        "c3": [("a", "4"), ("b", "1")],
+        "c4": [("a", "5"), ("b", "2"), ("c", "1")],
+        "c5": [("b", "3"), ("c", "2")],
+        "c6": [("ab", "1")],  # a member whose id starts with another's
+    }
+    change = ClusterChange(saved=[make_test_cluster(c, r) for c, r in held.items()])
+    store.apply(change)
+    store.apply(change)  # applied twice: counted once
+    assert store.sharing_counts("a") == {1: 2, 2: 1, 3: 1}
+    assert store.sharing_counts("b") == {2: 2, 3: 1}
+    assert store.sharing_counts("c") == {2: 1, 3: 1}
+    assert store.sharing_counts("ab") == {1: 1}
+    assert store.sharing_counts("nobody") == {}
+
+    # c4 loses c, c1 gains b, c5 is deleted, c2 is deleted and saved again in one change (kept).
+    store.apply(
+        ClusterChange(
+            saved=[make_test_cluster("c4", [("a", "5"), ("b", "2")]), make_test_cluster("c1", [("a", "1"), ("b", "9")]),
+                   make_test_cluster("c2", held["c2"])],
+            deleted=["c5", "c2"],
+        )
+    )  # fmt: skip
+    again = backing.reopen()
+    assert again.sharing_counts("a") == {1: 1, 2: 3}
+    assert again.sharing_counts("b") == {2: 3}
+    assert again.sharing_counts("c") == {}
+
+
 def test_chinese_text_round_trips(store: ClusterStore) -> None:
     placement = place("北大", "善本-001", "簇-红楼梦", ["t:红楼梦 脂砚斋", "isbn:9787020002207"])
     cluster = make_test_cluster(

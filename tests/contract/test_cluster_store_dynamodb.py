@@ -132,6 +132,10 @@ def test_dynamodb_index_first_seen_indexes_clusters_saved_before_the_index(aws_c
     assert store.index_first_seen() == 3
     assert list(store.new_since(T0)) == legacy
     assert (store.count_shared(), store.most_shared(5)) == (1, legacy[:1])
+    assert (store.sharing_counts("a"), store.sharing_counts("b"), store.sharing_counts("m")) == ({2: 1}, {2: 1}, {1: 2})
+    # A legacy cluster item (no holders) saved with other members: its old holder entries, from its body, go.
+    store.apply(ClusterChange(saved=[seen_at("c0", T0, [("a", "1")])]))
+    assert (store.sharing_counts("a"), store.sharing_counts("b")) == ({1: 1}, {})
 
     # A legacy cluster item (no first_seen_sk) whose first_seen moves: its old entry, found from its body, goes.
     store.apply(ClusterChange(saved=[seen_at("c1", T0 - timedelta(days=1))], deleted=["c2"]))

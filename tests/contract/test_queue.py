@@ -1,5 +1,6 @@
-"""The Queue contract: the in-memory queue, the in-process queue and SQS (moto's server) accept the same messages,
-deliver each one, and refuse a message that is not a JSON object before sending anything."""
+"""The Queue contract: the in-memory queue, the in-process queue, the background (worker thread) queue and SQS
+(moto's server) accept the same messages, deliver each one, and refuse a message that is not a JSON object before
+sending anything."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from consortium.adapters.memory.queue import InMemoryQueue, InProcessQueue
+from consortium.adapters.memory.queue import BackgroundQueue, InMemoryQueue, InProcessQueue
 from consortium.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -43,6 +44,17 @@ def _in_process() -> Backend:
     return Backend(InProcessQueue(handled.append), lambda _: handled)
 
 
+def _background() -> Backend:
+    handled: list[dict[str, Any]] = []
+    queue = BackgroundQueue(handled.append)
+
+    def delivered(_: int) -> list[dict[str, Any]]:
+        assert queue.join(timeout=10)
+        return handled
+
+    return Backend(queue, delivered)
+
+
 def _sqs(aws_client: Callable[[str], Any]) -> Backend:
     from consortium.adapters.aws.sqs_queue import SqsQueue
 
@@ -63,12 +75,14 @@ def _sqs(aws_client: Callable[[str], Any]) -> Backend:
     return Backend(SqsQueue(url, sqs), delivered)
 
 
-@pytest.fixture(params=["memory", "in_process", "sqs"])
+@pytest.fixture(params=["memory", "in_process", "background", "sqs"])
 def backend(request: pytest.FixtureRequest) -> Backend:
     if request.param == "memory":
         return _memory()
     if request.param == "in_process":
         return _in_process()
+    if request.param == "background":
+        return _background()
     return _sqs(request.getfixturevalue("aws_client"))
 
 

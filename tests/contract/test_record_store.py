@@ -272,6 +272,43 @@ def test_quarantine_deduplicates_on_source_position_and_raw(store: RecordStore) 
     assert {q.raw.digest for q in listed} == {again.raw.digest, changed_raw.raw.digest}
 
 
+def test_a_members_quarantine_in_pages(store: RecordStore) -> None:
+    mine = [
+        make_quarantined("a", f"file.mrc#{n}", source_id="a-file", raw=f"bad {n}", reason=f"reason {n}")
+        for n in range(1, 13)
+    ]
+    mine += [
+        make_quarantined("a", "oai:a:1", raw="one"),
+        make_quarantined("a", "oai:a:1", raw="one, changed"),  # quarantined again with other bytes: both kept
+        make_quarantined("a", "中文 书目#3 x", source_id="a-file", raw="cn"),
+        make_quarantined("a", "file.mrc#1 ", source_id="a-file", raw="a space after"),
+    ]
+    theirs = [make_quarantined("b", "oai:b:1"), make_quarantined("ab", "oai:ab:1")]
+    store.commit(make_page(quarantined=[*theirs, *mine]))
+    pages: list[list[str]] = []
+    after = None
+    while page := store.quarantine_page("a", after=after, limit=5):
+        assert len(page) <= 5
+        pages.append([q.position for q in page])
+        after = page[-1].key
+    seen = [position for page in pages for position in page]
+    assert len(seen) == len(mine) and len(pages) == 4
+    assert sorted(q.key for q in store.quarantine_page("a", limit=100)) == sorted(q.key for q in mine)
+    by_source = [q.source_id for q in store.quarantine_page("a", limit=100)]
+    assert by_source == sorted(by_source)  # by source, then position
+    assert store.quarantine_page("a", limit=0) == []
+    assert store.quarantine_page("c") == []
+    assert [q.member for q in store.quarantine_page("b")] == ["b"]
+
+
+def test_one_quarantined_record_by_key_only_for_its_member(store: RecordStore) -> None:
+    item = make_quarantined("a", "oai:a:1", raw="bad bytes", reason="leader is not MARC21", local_id="x1")
+    store.commit(make_page(quarantined=[item, make_quarantined("b", "oai:b:1")]))
+    assert store.quarantined_record("a", item.key) == item
+    assert store.quarantined_record("b", item.key) is None
+    assert store.quarantined_record("a", ("a-oai", "oai:a:1", "0" * 64)) is None
+
+
 # -- checkpoints -----------------------------------------------------------------------------------
 
 

@@ -87,7 +87,7 @@ def test_schemas_sharing_a_file_keep_their_own_versions(tmp_path: Path) -> None:
     SqliteConsentLedger.open(path).close()
     conn = connect(path)
     versions = dict(conn.execute("SELECT schema, version FROM schema_migrations").fetchall())
-    assert versions == {"records": 2, "clusters": 2, "profiles": 1, "consent": 1}
+    assert versions == {"records": 2, "clusters": 3, "profiles": 1, "consent": 1}
     conn.close()
 
 
@@ -170,6 +170,7 @@ def test_a_data_folder_of_the_previous_release_opens_with_its_data(tmp_path: Pat
         archive = SqliteBlobStore.open(raw)
         assert records.get("m", "1") == record
         assert list(clusters.new_since(T0 - dt.timedelta(days=1))) == [cluster]
+        assert clusters.sharing_counts("m") == {1: 1}  # step 3 indexed the clusters it found
         assert profiles.get_key("r1") == b"\x00\xff"
         assert consent.history("r1") == [event]
         assert archive.get(digest) == b"MARC!"
@@ -181,7 +182,7 @@ def test_a_data_folder_of_the_previous_release_opens_with_its_data(tmp_path: Pat
 
     conn = connect(hub)
     versions = dict(conn.execute("SELECT schema, version FROM schema_migrations").fetchall())
-    assert versions == {"records": 2, "clusters": 2, "profiles": 1, "consent": 1}
+    assert versions == {"records": 2, "clusters": 3, "profiles": 1, "consent": 1}
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute("UPDATE consent_events SET granted = 0")
     conn.close()
@@ -260,7 +261,7 @@ def test_sqlite_database_made_before_new_since_opens_and_is_migrated(tmp_path: P
     assert ids(again.new_since(T0 - dt.timedelta(days=2))) == ["old-before", "new", "old-b"]
     indexes = {row[1] for row in again._conn.execute("PRAGMA index_list(clusters)")}
     assert "clusters_first_seen" in indexes
-    assert schema_version(again._conn, "clusters") == 2
+    assert schema_version(again._conn, "clusters") == 3
     again.close()
     records = SqliteRecordStore.open(path)
     assert records.count() == 0

@@ -24,10 +24,19 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 SCHEMA = schemathesis.openapi.from_path(str(FUNCTIONS / "discovery" / "openapi.json"))
-GRAMMAR = {("GET", "/search")}
-"""Operations whose parameters carry a grammar a JSON Schema cannot state (the query language's ``year:abc``, a
-query of punctuation alone, ``page`` times ``page_size`` within 10,000): a 400 naming the field is their answer
-to such input, so the check that every schema-valid request is accepted is left out for them alone."""
+GRAMMAR = {
+    ("GET", "/search"),  # the query language: year:abc, a query of punctuation alone, page x page_size <= 10,000
+    ("GET", "/members/{member_id}/quarantine"),  # an opaque cursor the hub gave, or none
+    ("GET", "/members/{member_id}/harvests"),  # the same
+    ("POST", "/members/{member_id}/sources"),  # a protocol's format and its url or path, as members.toml
+    ("PATCH", "/members/{member_id}/sources/{source_id}"),  # the same, on the source once changed
+    ("POST", "/readers/{reader_id}/events"),  # the fields each type of event needs (a rating its rating)
+    ("POST", "/members/{member_id}/events"),  # JSON Lines: one event a line, at least one
+    ("PUT", "/readers/{reader_id}/push/mutes"),  # the key a kind of mute takes (a class mute a class key)
+}
+"""Operations whose input has rules a JSON Schema does not state (each named above, and each in the document's
+descriptions): a 400 naming the field is their answer to input that breaks them, so the check that every
+schema-valid request is accepted is left out for these alone; every other check runs on them."""
 
 EXAMPLES = int(os.environ.get("CONSORTIUM_SCHEMATHESIS_EXAMPLES", "15"))
 """Cases per operation and caller (more: set the variable; the default keeps the suite's time bounded)."""
@@ -65,5 +74,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 @SCHEMA.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_keeps_its_document(case: schemathesis.Case, caller: str, server: dict[str, Any]) -> None:
+    own = {"reader": ("reader_id", "alice"), "library": ("member_id", "riverside")}.get(caller)
+    if own and case.path_parameters and own[0] in case.path_parameters:
+        case.path_parameters[own[0]] = own[1]  # the caller's own reader or member: past the guard, into the route
     excluded = [checks.positive_data_acceptance] if (case.method, case.path) in GRAMMAR else []
     case.call_and_validate(base_url=server["base_url"], headers=server["callers"][caller], excluded_checks=excluded)

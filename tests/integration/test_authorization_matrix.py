@@ -41,6 +41,9 @@ PUBLIC = "200 200 200 200 200 200 401 401 401"
 OWN = "401 {} 403 403 401 401 401 401 401"
 """A reader's own route: only reader A, with the status given; an API key is not the credential it takes (401)."""
 
+LIB = "401 403 403 {} {} 403 401 401 401"
+"""A member's route: its administrator and its key, with the statuses given; readers and other members not."""
+
 MATRIX: dict[str, str] = {
     # discovery: anyone
     "GET /search?q=poems&facet=member": PUBLIC,
@@ -54,6 +57,20 @@ MATRIX: dict[str, str] = {
     "GET /members/{member_id}/keys": "401 403 403 200 200 403 401 401 401",
     "POST /members/{member_id}/keys": "401 403 403 201 401 401 401 401 401",
     "DELETE /members/{member_id}/keys/{key_id}": "401 403 403 200 401 401 401 401 401",
+    "GET /members/{member_id}/sources": LIB.format(200, 200),
+    "POST /members/{member_id}/sources": LIB.format(201, 409),  # the second time: the source exists
+    "GET /members/{member_id}/sources/{source_id}": LIB.format(200, 200),
+    "PATCH /members/{member_id}/sources/{source_id}": LIB.format(200, 200),
+    "POST /members/{member_id}/sources/{source_id}/pause": LIB.format(200, 200),
+    "POST /members/{member_id}/sources/{source_id}/resume": LIB.format(200, 200),
+    "POST /members/{member_id}/harvests": LIB.format(202, 409),  # one run at a time
+    "GET /members/{member_id}/harvests": LIB.format(200, 200),
+    "GET /members/{member_id}/harvests/{run_id}": LIB.format(404, 404),
+    "GET /members/{member_id}/quarantine": LIB.format(200, 200),
+    "GET /members/{member_id}/quarantine/{item_id}": LIB.format(404, 404),
+    "GET /members/{member_id}/quarantine/{item_id}/raw": LIB.format(404, 404),
+    "POST /members/{member_id}/events": LIB.format(200, 200),
+    "GET /members/{member_id}/statistics": LIB.format(200, 200),
     # readers: the reader; a reader of their library made by that library (a second time: it exists)
     "POST /readers": "401 403 403 201 409 403 401 401 401",
     "GET /readers/{reader_id}/profile": OWN.format(200),
@@ -87,7 +104,23 @@ MATRIX: dict[str, str] = {
     "POST /push/unsubscribe/{token}": "200 404 404 404 404 404 401 401 401",
 }
 
+NDJSON = "application/x-ndjson"
+LOAN = (
+    '{"reader_id": "alice", "event_id": "up-1", "type": "borrow", "at": "2026-03-01T10:00:00+00:00", '
+    '"cluster_id": "w1"}'
+)
+
 BODIES: dict[str, Any] = {
+    "POST /members/{member_id}/sources": {
+        "id": "union",
+        "protocol": "oai-pmh",
+        "url": "https://catalogue.example.org/oai",
+        "format": "marcxml",
+    },
+    "PATCH /members/{member_id}/sources/{source_id}": {"schedule": "rate(2 days)"},
+    "POST /members/{member_id}/sources/{source_id}/pause": {"reason": "moving to a new ILS"},
+    "POST /members/{member_id}/harvests": {"source_id": "catalogue"},
+    "POST /members/{member_id}/events": (NDJSON, LOAN + "\n" + LOAN.replace("up-1", "up-2")),
     "POST /members/{member_id}/keys": {"label": "ILS loan feed"},
     "POST /readers": {"reader_id": "carol", "member": "riverside"},
     "PUT /readers/{reader_id}/profile": {"lang": "chi"},
@@ -156,6 +189,9 @@ class Hub:
             prompt_id="p-none",
             digest_id="d-none",
             token=self.token,
+            source_id="catalogue",
+            run_id="run-none",
+            item_id="q-none",
         )
 
     def app_of(self, method: str, pattern: str) -> ModuleType:
@@ -202,7 +238,9 @@ def test_route_by_caller(row: str, environment: Path) -> None:
         for caller in CALLERS:
             headers = dict(hub.headers[caller])
             kwargs: dict[str, Any] = {"headers": headers}
-            if isinstance(body, str):
+            if isinstance(body, tuple):
+                headers["Content-Type"], kwargs["body"] = body
+            elif isinstance(body, str):
                 headers["Content-Type"] = "application/x-www-form-urlencoded"
                 kwargs["body"] = body
             elif body is not None:

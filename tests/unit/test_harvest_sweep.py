@@ -7,6 +7,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from consortium.adapters.memory.clock import ManualClock
+from consortium.cli.harvest import report_line
 from consortium.errors import ConfigError
 from consortium.harvest.sweep import FailureLog, harvest_sources
 from consortium.members import Member, Source
@@ -54,4 +55,24 @@ def test_a_failing_source_is_named_and_retried_with_backoff(tmp_path: Path) -> N
     clock.now += dt.timedelta(hours=6)
     reports, failed = harvest_sources(_pairs(), harvest, log, clock, honour_backoff=True)  # type: ignore[arg-type]
     assert reports == ["riverside", "lakeside", "eastlake"] and failed == []
+    assert log.entries() == {}
+
+
+def test_a_paused_source_is_skipped_and_says_so(tmp_path: Path) -> None:
+    source = Source(id="catalogue", protocol="marc-file", path="x.mrc", format="marc21")
+    paused = source.model_copy(update={"paused": True, "paused_reason": "moving to a new ILS"})
+    member = Member(id="riverside", name="Riverside", sources=[paused])
+    tried: list[str] = []
+
+    def harvest(member: Member, source: Source) -> str:
+        tried.append(source.id)
+        return source.id
+
+    log = FailureLog(tmp_path / "harvest_failures.json")
+    reports, failed = harvest_sources([(member, paused)], harvest, log, ManualClock(T0))  # type: ignore[arg-type]
+    assert tried == [] and failed == []
+    [report] = reports
+    assert report.paused == "paused: moving to a new ILS" and report.counts.seen == 0 and not report.complete
+    assert report_line(report) == "riverside/catalogue: not harvested (paused: moving to a new ILS)"
+    assert report.as_dict()["paused"] == "paused: moving to a new ILS"
     assert log.entries() == {}

@@ -39,6 +39,13 @@ def test_valid_registry(tmp_path: Path) -> None:
     oai, dump = member.sources
     assert oai.metadata_prefix == "marc21"
     assert dump.path == (tmp_path / "dump.mrc").resolve()
+    assert not oai.paused and oai.paused_reason is None
+
+
+def test_a_source_may_be_paused_in_the_file(tmp_path: Path) -> None:
+    text = VALID.replace('format = "marc21"', 'format = "marc21"\npaused = true\npaused_reason = "new ILS"')
+    dump = load_registry_text(tmp_path, text).get("riverside").source("dump")
+    assert dump.paused and dump.paused_reason == "new ILS"
 
 
 def load_registry_text(tmp_path: Path, text: str) -> MemberRegistry:

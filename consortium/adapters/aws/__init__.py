@@ -6,6 +6,8 @@ from consortium.adapters.aws.dynamodb_clusters import DynamoDbClusterStore
 from consortium.adapters.aws.dynamodb_common import create_table
 from consortium.adapters.aws.dynamodb_consent import DynamoDbConsentLedger
 from consortium.adapters.aws.dynamodb_profiles import DynamoDbProfileStore
+from consortium.adapters.aws.dynamodb_registry import DynamoDbSourceOverrideStore
+from consortium.adapters.aws.dynamodb_runs import DynamoDbHarvestRunStore
 from consortium.adapters.aws.dynamodb_store import DynamoDbRecordStore
 from consortium.adapters.aws.kms_keys import KmsKeyService, ShreddingKmsKeyService
 from consortium.adapters.aws.opensearch_index import OpenSearchIndex
@@ -16,8 +18,10 @@ __all__ = [
     "DynamoDbClusterStore",
     "DynamoDbConsentLedger",
     "DynamoDbContextSecrets",
+    "DynamoDbHarvestRunStore",
     "DynamoDbProfileStore",
     "DynamoDbRecordStore",
+    "DynamoDbSourceOverrideStore",
     "KmsKeyService",
     "OpenSearchIndex",
     "S3BlobStore",

@@ -35,6 +35,10 @@ Tables made before the index existed: :meth:`DynamoDbClusterStore.index_first_se
 days of every cluster (Queries over the cluster shards, no Scan); a legacy cluster item without
 ``first_seen_sk`` also gets its entry on its next save.
 
+Each member's clusters by how many members hold them, without a Scan: the holder entries of
+:mod:`~consortium.adapters.aws.dynamodb_holders` (written in ``apply``'s first stream, from the ``holders`` the
+cluster item keeps).
+
 Clusters held by several members, without a Scan: a cluster whose records come from more than one member has
 a *shared entry* under the shard of its cluster item (``SHR#`` and the same hex digit), holding its number of
 members (zero-padded) and its title. ``apply`` puts it with every save of such a cluster and deletes it with
@@ -81,16 +85,24 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import time
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from consortium.adapters.aws.dynamodb_common import GET_BATCH, DynamoDbStore, delete_request, key_of, put_request
+from consortium.adapters.aws.dynamodb_holders import (
+    HOLDERS,
+    directory_writes,
+    holder_writes,
+    holders_of,
+    sharing_counts,
+)
 from consortium.adapters.timestamps import utc_sort_key
 from consortium.dedup.state import RecordPlacement
 from consortium.models import Cluster
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from datetime import datetime
 
     from consortium.dedup.state import ClusterChange, RecordKey
@@ -153,6 +165,11 @@ class DynamoDbClusterStore(DynamoDbStore):
     >>> store = DynamoDbClusterStore("consortium-records", boto3.client("dynamodb"))
     >>> store.apply(ClusterChange(placements=[placement], saved=[cluster]))
     """
+
+    def __init__(self, table_name: str, client: Any = None, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__(table_name, client, sleep=sleep)
+        self._known_holders: set[tuple[str, int]] = set()
+        """The (member, count) partitions this store knows to be in the holder directory."""
 
     # -- reads ---------------------------------------------------------------------------------------------
 
@@ -226,6 +243,11 @@ class DynamoDbClusterStore(DynamoDbStore):
         """How many clusters hold records of more than one member (counts of the shared entries' shards)."""
         return sum(self._table.count(_shared_pk(pk), action="count shared clusters") for pk in _SHARDS)
 
+    def sharing_counts(self, member: str) -> dict[int, int]:
+        """For the clusters holding the member's records, how many are held by how many members (the holder
+        directory, then a count per partition: see :mod:`~consortium.adapters.aws.dynamodb_holders`)."""
+        return sharing_counts(self._table, member)
+
     def most_shared(self, limit: int) -> list[Cluster]:
         """At most ``limit`` clusters holding records of more than one member: most members first, then by
         title, then by id (the shared entries ranked, then those clusters read)."""
@@ -237,9 +259,9 @@ class DynamoDbClusterStore(DynamoDbStore):
         return [found[item["sk"]["S"]] for item in ranked if item["sk"]["S"] in found]
 
     def index_first_seen(self) -> int:
-        """Write the first-seen entry and day, and the shared entry, of every cluster (for a table made before
-        those indexes existed); return how many clusters there are. Idempotent; Queries the cluster shards, no
-        Scan. Run it while no ``apply`` runs."""
+        """Write the first-seen entry and day, the shared entry and the holder entries of every cluster (for a
+        table made before those indexes existed); return how many clusters there are. Idempotent; Queries the
+        cluster shards, no Scan. Run it while no ``apply`` runs."""
         count = 0
         for pk in _SHARDS:
             requests: dict[tuple[str, str], dict[str, Any]] = {}
@@ -251,6 +273,7 @@ class DynamoDbClusterStore(DynamoDbStore):
                     key_of(_entry_pk(entry), entry), cluster_id=cluster.cluster_id
                 )
                 requests[(_shared_pk(pk), cluster.cluster_id)] = _shared_request(cluster)
+                directory_writes(holder_writes(cluster.cluster_id, None, cluster, requests), requests)
                 count += 1
             self._table.batch_write(list(requests.values()), "index first-seen times")
         return count
@@ -298,16 +321,20 @@ class DynamoDbClusterStore(DynamoDbStore):
         saved = {cluster.cluster_id: cluster for cluster in change.saved}
         gone = [cluster_id for cluster_id in dict.fromkeys(change.deleted) if cluster_id not in saved]
         indexed = self._entries_of([*saved, *gone])
+        holders: set[tuple[str, int]] = set()
         for cluster_id in gone:
             pk = _cluster_pk(cluster_id)
             fresh[(pk, cluster_id)] = delete_request(pk, cluster_id)
             shared_pk = _shared_pk(pk)
             fresh[(shared_pk, cluster_id)] = delete_request(shared_pk, cluster_id)
-            if (old_entry := indexed.get(cluster_id)) is not None:
+            old_entry, old_holders = indexed.get(cluster_id, (None, None))
+            holder_writes(cluster_id, old_holders, None, stale)
+            if old_entry is not None:
                 stale[(_entry_pk(old_entry), old_entry)] = delete_request(_entry_pk(old_entry), old_entry)
         for cluster_id, cluster in saved.items():
             entry = _entry_sk(cluster)
-            old_entry = indexed.get(cluster_id)
+            old_entry, old_holders = indexed.get(cluster_id, (None, None))
+            holders |= holder_writes(cluster_id, old_holders, cluster, stale)
             if old_entry is not None and old_entry != entry:
                 stale[(_entry_pk(old_entry), old_entry)] = delete_request(_entry_pk(old_entry), old_entry)
             if old_entry != entry:
@@ -315,11 +342,15 @@ class DynamoDbClusterStore(DynamoDbStore):
             stale[(_entry_pk(entry), entry)] = put_request(key_of(_entry_pk(entry), entry), cluster_id=cluster_id)
             pk = _cluster_pk(cluster_id)
             fresh[(pk, cluster_id)] = put_request(
-                key_of(pk, cluster_id), body=cluster.model_dump_json(), **{_SEEN_SK: entry}
+                key_of(pk, cluster_id),
+                body=cluster.model_dump_json(),
+                **{_SEEN_SK: entry, HOLDERS: holders_of(cluster)},
             )
             fresh[(_shared_pk(pk), cluster_id)] = _shared_request(cluster)
 
+        directory_writes(holders - self._known_holders, stale)
         self._table.batch_write(list(stale.values()), "write clusters")
+        self._known_holders |= holders
         self._table.batch_write(list(fresh.values()), "write clusters")
 
     # -- helpers -------------------------------------------------------------------------------------------
@@ -340,19 +371,23 @@ class DynamoDbClusterStore(DynamoDbStore):
         )
         return {cluster.cluster_id: cluster for cluster in clusters}
 
-    def _entries_of(self, cluster_ids: list[str]) -> dict[str, str]:
-        """The first-seen entry (its sort key) of each of these (distinct) clusters that is stored.
+    def _entries_of(self, cluster_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """The first-seen entry (its sort key) and the ``holders`` of each of these (distinct) clusters that is
+        stored.
 
-        Read from ``first_seen_sk``; a cluster item written before the index existed has none, so its entry
-        (if :meth:`index_first_seen` made one) is worked out from its body.
+        Read from ``first_seen_sk`` and ``holders``; a cluster item written before those indexes existed lacks
+        them, so they are worked out from its body.
         """
         keys = [key_of(_cluster_pk(cluster_id), cluster_id) for cluster_id in cluster_ids]
-        entries: dict[str, str] = {}
+        entries: dict[str, tuple[str, str]] = {}
         legacy: list[str] = []
-        for item in self._table.batch_get(keys, ["sk", _SEEN_SK], "read clusters"):
-            if _SEEN_SK in item:
-                entries[item["sk"]["S"]] = item[_SEEN_SK]["S"]
+        for item in self._table.batch_get(keys, ["sk", _SEEN_SK, HOLDERS], "read clusters"):
+            if _SEEN_SK in item and HOLDERS in item:
+                entries[item["sk"]["S"]] = (item[_SEEN_SK]["S"], item[HOLDERS]["S"])
             else:
                 legacy.append(item["sk"]["S"])
-        entries.update((cluster_id, _entry_sk(cluster)) for cluster_id, cluster in self._clusters_by_id(legacy).items())
+        entries.update(
+            (cluster_id, (_entry_sk(cluster), holders_of(cluster)))
+            for cluster_id, cluster in self._clusters_by_id(legacy).items()
+        )
         return entries

@@ -189,12 +189,15 @@ class DynamoDbTable:
         high: str | None = None,
         limit: int | None = None,
         attributes: Sequence[str] = (),
+        descending: bool = False,
         action: str = "query",
     ) -> Iterator[dict[str, Any]]:
-        """The partition's items in ``sk`` order, every page of them: those whose ``sk`` starts with ``prefix``,
-        or lies between ``low`` and ``high`` (both included; ``None``: no bound), at most ``limit`` of them,
-        with only ``attributes`` when given."""
+        """The partition's items in ``sk`` order (``descending``: highest first), every page of them: those whose
+        ``sk`` starts with ``prefix``, or lies between ``low`` and ``high`` (both included; ``None``: no bound),
+        at most ``limit`` of them, with only ``attributes`` when given."""
         kwargs = self._key_condition(pk, prefix, low, high)
+        if descending:
+            kwargs["ScanIndexForward"] = False
         if attributes:
             projection = {f"#a{n}": name for n, name in enumerate(attributes)}
             kwargs["ProjectionExpression"] = ", ".join(projection)

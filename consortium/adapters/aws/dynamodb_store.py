@@ -56,6 +56,10 @@ def _format_pk(member: str, fmt: str) -> str:
     return f"FMT#{member}#{fmt}"
 
 
+def _quarantine_sk(source_id: str, position: str, digest: str) -> str:
+    return f"{source_id}#{position}#{digest}"
+
+
 class DynamoDbRecordStore(DynamoDbStore):
     """A :class:`~consortium.harvest.ports.RecordStore` in a DynamoDB table.
 
@@ -126,6 +130,25 @@ class DynamoDbRecordStore(DynamoDbStore):
         ]
         return sorted(items, key=lambda q: (q.member, q.source_id, q.position))
 
+    def quarantine_page(
+        self, member: str, *, after: tuple[str, str, str] | None = None, limit: int = 50
+    ) -> list[QuarantinedRecord]:
+        """A page of the member's quarantined records in ``sk`` order: one Query of its partition from
+        ``after``'s sort key (the item at it skipped)."""
+        if limit <= 0:
+            return []
+        low = _quarantine_sk(*after) if after is not None else None
+        rows = self._table.query(
+            f"QUAR#{member}", low=low, limit=limit + (low is not None), action="read quarantine page"
+        )
+        found = [QuarantinedRecord.model_validate_json(row["body"]["S"]) for row in rows if row["sk"]["S"] != low]
+        return found[:limit]
+
+    def quarantined_record(self, member: str, key: tuple[str, str, str]) -> QuarantinedRecord | None:
+        """The member's quarantined record under ``key`` (its item in the member's partition), or ``None``."""
+        found = self._table.get(key_of(f"QUAR#{member}", _quarantine_sk(*key)), "get quarantined record")
+        return QuarantinedRecord.model_validate_json(found["body"]["S"]) if found else None
+
     def checkpoint(self, source_id: str) -> Checkpoint | None:
         """The source's last saved checkpoint."""
         found = self._table.get(key_of(_CHECKPOINT, source_id), "get checkpoint")
@@ -171,7 +194,9 @@ class DynamoDbRecordStore(DynamoDbStore):
                 )
         for (source_id, position, digest), q in quarantine.items():
             requests.append(
-                put_request(key_of(f"QUAR#{q.member}", f"{source_id}#{position}#{digest}"), body=q.model_dump_json())
+                put_request(
+                    key_of(f"QUAR#{q.member}", _quarantine_sk(source_id, position, digest)), body=q.model_dump_json()
+                )
             )
         self._table.batch_write(requests, "write records")
 

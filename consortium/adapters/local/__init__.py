@@ -9,6 +9,8 @@ from consortium.adapters.local.sqlite_archive import SqliteBlobStore
 from consortium.adapters.local.sqlite_clusters import SqliteClusterStore
 from consortium.adapters.local.sqlite_consent import SqliteConsentLedger
 from consortium.adapters.local.sqlite_profiles import SqliteProfileStore
+from consortium.adapters.local.sqlite_registry import SqliteSourceOverrideStore
+from consortium.adapters.local.sqlite_runs import SqliteHarvestRunStore
 from consortium.adapters.local.sqlite_store import SqliteRecordStore
 from consortium.adapters.local.tantivy_index import TantivySearchIndex
 
@@ -18,7 +20,9 @@ __all__ = [
     "SqliteBlobStore",
     "SqliteClusterStore",
     "SqliteConsentLedger",
+    "SqliteHarvestRunStore",
     "SqliteProfileStore",
     "SqliteRecordStore",
+    "SqliteSourceOverrideStore",
     "TantivySearchIndex",
 ]

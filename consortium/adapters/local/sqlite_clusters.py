@@ -16,11 +16,16 @@ table                  holds
                        ``first_seen_key`` (``first_seen`` in UTC, fixed-width ISO 8601 without offset, so
                        text order is time order) and the cluster as JSON; indexed on
                        ``(first_seen_key, cluster_id)`` for ``new_since``
+``dedup_holders``      one row per (member, cluster) the member holds records of: ``member``, ``members`` (how
+                       many members the cluster's records come from) and ``cluster_id``; its primary key
+                       ``(member, members, cluster_id)`` answers ``sharing_counts`` from the index alone, and
+                       it is indexed on ``cluster_id`` to replace a cluster's rows when it is saved
 =====================  ==================================================================================
 
 Migrations (schema ``clusters``, run by :func:`~consortium.adapters.local.sqlite_common.migrate`): step 1 makes
 the three tables as they first were; step 2, for ``new_since``, adds ``first_seen_key``, fills it from
-``first_seen`` and makes its index. A database made before migrations were recorded is at step 2 when its
+``first_seen`` and makes its index; step 3, for ``sharing_counts``, makes ``dedup_holders`` and fills it from the
+clusters. A database made before migrations were recorded is at step 2 when its
 ``clusters`` table has ``first_seen_key``, else at step 1 when it has the table.
 
 Text columns compare with SQLite's ``BINARY`` collation, which on UTF-8 is code-point order: the order
@@ -72,6 +77,18 @@ def _legacy(conn: sqlite3.Connection) -> int:
     return 1 if has_table(conn, "clusters") else 0
 
 
+_MEMBER_COUNT = (
+    "(SELECT COUNT(DISTINCT json_extract(record.value, '$[0]')) FROM json_each(clusters.body, '$.records') AS record)"
+)
+"""How many members a cluster's records come from, worked out from its JSON (``records`` holds
+``[member, local_id]`` pairs)."""
+
+_HOLDERS_OF = (
+    f"SELECT DISTINCT json_extract(holder.value, '$[0]'), {_MEMBER_COUNT}, clusters.cluster_id "
+    "FROM clusters, json_each(clusters.body, '$.records') AS holder"
+)
+"""Every (member, its cluster's member count, cluster) of the clusters selected (add a WHERE)."""
+
 _SCHEMA = Schema(
     "clusters",
     steps=(
@@ -98,21 +115,26 @@ _SCHEMA = Schema(
             )""",
         ),
         _add_first_seen_key,
+        (
+            """CREATE TABLE dedup_holders (
+                member     TEXT NOT NULL,
+                members    INTEGER NOT NULL,
+                cluster_id TEXT NOT NULL,
+                PRIMARY KEY (member, members, cluster_id)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX dedup_holders_cluster ON dedup_holders (cluster_id)",
+            f"INSERT OR IGNORE INTO dedup_holders (member, members, cluster_id) {_HOLDERS_OF}",
+        ),
     ),
     legacy=_legacy,
 )
-
-_MEMBER_COUNT = (
-    "(SELECT COUNT(DISTINCT json_extract(record.value, '$[0]')) FROM json_each(clusters.body, '$.records') AS record)"
-)
-"""How many members a cluster's records come from, worked out from its JSON (``records`` holds
-``[member, local_id]`` pairs)."""
 
 _DELETE_PLACEMENT = "DELETE FROM dedup_placements WHERE member = ? AND local_id = ?"
 _DELETE_KEYS = "DELETE FROM dedup_keys WHERE member = ? AND local_id = ?"
 _INSERT_PLACEMENT = "INSERT INTO dedup_placements (member, local_id, cluster_id, body) VALUES (?, ?, ?, ?)"
 _INSERT_KEY = "INSERT OR IGNORE INTO dedup_keys (key, member, local_id) VALUES (?, ?, ?)"
 _DELETE_CLUSTER = "DELETE FROM clusters WHERE cluster_id = ?"
+_INSERT_HOLDER = "INSERT OR IGNORE INTO dedup_holders (member, members, cluster_id) VALUES (?, ?, ?)"
 _UPSERT_CLUSTER = (
     "INSERT INTO clusters (cluster_id, first_seen, body, first_seen_key) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (cluster_id) DO UPDATE SET "
@@ -222,6 +244,14 @@ class SqliteClusterStore(SqliteAdapter):
             row = self._conn.execute(f"SELECT COUNT(*) FROM clusters WHERE {_MEMBER_COUNT} > 1").fetchone()
         return int(row[0])
 
+    def sharing_counts(self, member: str) -> dict[int, int]:
+        """For the clusters holding the member's records, how many are held by how many members (the
+        ``dedup_holders`` primary key's index alone)."""
+        sql = "SELECT members, COUNT(*) FROM dedup_holders WHERE member = ? GROUP BY members"
+        with self._errors():
+            rows = self._conn.execute(sql, (member,)).fetchall()
+        return {int(members): int(count) for members, count in rows}
+
     def most_shared(self, limit: int) -> list[Cluster]:
         """At most ``limit`` clusters holding records of more than one member: most members first, then by
         title, then by id (ordered by SQLite; only those returned are decoded)."""
@@ -265,5 +295,16 @@ class SqliteClusterStore(SqliteAdapter):
                         for c in change.saved
                     ],
                 )
+            touched = [
+                (cluster_id,) for cluster_id in dict.fromkeys([*change.deleted, *(c.cluster_id for c in change.saved)])
+            ]
+            if touched:
+                conn.executemany("DELETE FROM dedup_holders WHERE cluster_id = ?", touched)
+                holders = [
+                    (member, len(c.members), c.cluster_id)
+                    for c in {c.cluster_id: c for c in change.saved}.values()
+                    for member in c.members
+                ]
+                conn.executemany(_INSERT_HOLDER, holders)
 
     # -- helpers -------------------------------------------------------------------------------------------

@@ -188,6 +188,31 @@ class SqliteRecordStore(SqliteAdapter):
                 rows = self._conn.execute(f"{select} WHERE member = ? {order}", (member,)).fetchall()
         return [QuarantinedRecord.model_validate_json(row[0]) for row in rows]
 
+    def quarantine_page(
+        self, member: str, *, after: tuple[str, str, str] | None = None, limit: int = 50
+    ) -> list[QuarantinedRecord]:
+        """A page of the member's quarantined records by ``(source_id, position, digest)``, read from the
+        ``quarantine_member`` index (a range after ``after``)."""
+        where, params = (
+            ("member = ?", (member,))
+            if after is None
+            else (
+                "member = ? AND (source_id, position, digest) > (?, ?, ?)",
+                (member, *after),
+            )
+        )
+        sql = f"SELECT body FROM quarantine WHERE {where} ORDER BY source_id, position, digest LIMIT ?"
+        with self._errors():
+            rows = self._conn.execute(sql, (*params, max(limit, 0))).fetchall()
+        return [QuarantinedRecord.model_validate_json(row[0]) for row in rows]
+
+    def quarantined_record(self, member: str, key: tuple[str, str, str]) -> QuarantinedRecord | None:
+        """The member's quarantined record under ``key`` (the table's unique key), or ``None``."""
+        sql = "SELECT body FROM quarantine WHERE source_id = ? AND position = ? AND digest = ? AND member = ?"
+        with self._errors():
+            row = self._conn.execute(sql, (*key, member)).fetchone()
+        return QuarantinedRecord.model_validate_json(row[0]) if row else None
+
     def checkpoint(self, source_id: str) -> Checkpoint | None:
         """The source's last saved checkpoint."""
         with self._errors():

@@ -6,22 +6,27 @@ from consortium.adapters.memory.consent import InMemoryConsentLedger
 from consortium.adapters.memory.keys import InMemoryKeyService
 from consortium.adapters.memory.outbox import InMemoryOutbox
 from consortium.adapters.memory.profiles import InMemoryProfileStore
-from consortium.adapters.memory.queue import InMemoryQueue, InProcessQueue
+from consortium.adapters.memory.queue import BackgroundQueue, InMemoryQueue, InProcessQueue
+from consortium.adapters.memory.registry import InMemorySourceOverrideStore
+from consortium.adapters.memory.runs import InMemoryHarvestRunStore
 from consortium.adapters.memory.search import InMemorySearchIndex
 from consortium.adapters.memory.secrets import InMemoryContextSecrets
 from consortium.adapters.memory.stores import InMemoryBlobStore, InMemoryRecordStore
 
 __all__ = [
+    "BackgroundQueue",
     "InMemoryBlobStore",
     "InMemoryClusterStore",
     "InMemoryConsentLedger",
     "InMemoryContextSecrets",
+    "InMemoryHarvestRunStore",
     "InMemoryKeyService",
     "InMemoryOutbox",
     "InMemoryProfileStore",
     "InMemoryQueue",
     "InMemoryRecordStore",
     "InMemorySearchIndex",
+    "InMemorySourceOverrideStore",
     "InProcessQueue",
     "ManualClock",
 ]

@@ -113,6 +113,14 @@ class InMemoryClusterStore:
     def count_shared(self) -> int:
         return sum(1 for cluster in self._clusters.values() if len(cluster.members) > 1)
 
+    def sharing_counts(self, member: str) -> dict[int, int]:
+        counts: dict[int, int] = defaultdict(int)
+        for cluster in self._clusters.values():
+            members = cluster.members
+            if member in members:
+                counts[len(members)] += 1
+        return dict(counts)
+
     def most_shared(self, limit: int) -> list[Cluster]:
         shared = (c for c in self._clusters.values() if len(c.members) > 1)
         ranked = heapq.nsmallest(max(limit, 0), shared, key=lambda c: (-len(c.members), c.title, c.cluster_id))

@@ -1,11 +1,15 @@
 """In-memory :class:`~consortium.ports.Queue` adapters: one that keeps messages until a worker takes them (tests,
-and the simplest adapter of the port), and one that hands each message at once to a function in this process.
+and the simplest adapter of the port), one that hands each message at once to a function in this process, and one
+that hands them to a function in a worker thread of this process (the local hub's harvest runs).
 (The embedded default needs neither: without a queue a push run goes in-process whole,
 :func:`~consortium.push.fanout.start_run`.)"""
 
 from __future__ import annotations
 
 import json
+import logging
+import queue
+import threading
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -14,7 +18,9 @@ from consortium.ports import message_body
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-__all__ = ["InMemoryQueue", "InProcessQueue"]
+__all__ = ["BackgroundQueue", "InMemoryQueue", "InProcessQueue"]
+
+log = logging.getLogger(__name__)
 
 
 class InMemoryQueue:
@@ -61,3 +67,57 @@ class InProcessQueue:
         for body in bodies:
             self._handler(json.loads(body))
         return len(bodies)
+
+
+class BackgroundQueue:
+    """Hands every message to ``handler`` in one worker thread of this process, in the order sent; :meth:`send`
+    returns at once. A message the handler fails on is logged and the next one is handled. The thread is started
+    with the first message and is a daemon: messages not yet handled when the process ends are lost (a harvest
+    run left queued is found interrupted later, and its sources' checkpoints resume).
+
+    Example
+    -------
+    >>> queue = BackgroundQueue(runs.handle)
+    >>> queue.send([{"harvest_run": run_id, "member": "riverside"}])
+    1
+    >>> queue.join(timeout=60)
+    True
+    """
+
+    def __init__(self, handler: Callable[[dict[str, object]], object], *, name: str = "consortium-worker") -> None:
+        self._handler = handler
+        self._name = name
+        self._bodies: queue.Queue[str] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def send(self, messages: Sequence[dict[str, object]]) -> int:
+        bodies = [message_body(message, number) for number, message in enumerate(messages)]
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name=self._name, daemon=True)
+                self._thread.start()
+            for body in bodies:
+                self._bodies.put(body)
+        return len(bodies)
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until every message sent so far is handled (at most ``timeout`` seconds); whether they are."""
+        done = threading.Event()
+
+        def wait() -> None:
+            self._bodies.join()
+            done.set()
+
+        threading.Thread(target=wait, daemon=True).start()
+        return done.wait(timeout)
+
+    def _work(self) -> None:
+        while True:
+            body = self._bodies.get()
+            try:
+                self._handler(json.loads(body))
+            except Exception:  # one failing message must not stop the worker
+                log.exception("a queued message failed in %s", self._name)
+            finally:
+                self._bodies.task_done()

@@ -74,6 +74,16 @@ class InMemoryRecordStore:
         items = [q for q in self._quarantine.values() if member is None or q.member == member]
         return sorted(items, key=lambda q: (q.member, q.source_id, q.position))
 
+    def quarantine_page(
+        self, member: str, *, after: tuple[str, str, str] | None = None, limit: int = 50
+    ) -> list[QuarantinedRecord]:
+        keys = sorted(k for k, q in self._quarantine.items() if q.member == member and (after is None or k > after))
+        return [self._quarantine[key].model_copy(deep=True) for key in keys[: max(limit, 0)]]
+
+    def quarantined_record(self, member: str, key: tuple[str, str, str]) -> QuarantinedRecord | None:
+        found = self._quarantine.get(key)
+        return found.model_copy(deep=True) if found is not None and found.member == member else None
+
     def checkpoint(self, source_id: str) -> Checkpoint | None:
         cp = self._checkpoints.get(source_id)
         return cp.model_copy(deep=True) if cp else None

@@ -1,0 +1,88 @@
+"""The API's part of the container: member API keys, and the tokens readers and staff log in with."""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from consortium.auth.api_keys import ApiKeys
+from consortium.auth.authenticator import Authenticator
+from consortium.bootstrap.base import Parts
+from consortium.errors import ConfigError
+
+if TYPE_CHECKING:
+    from consortium.auth.ports import ApiKeyStore
+    from consortium.auth.tokens import LocalTokenIssuer, TokenVerifier
+
+__all__ = ["AccessParts"]
+
+log = logging.getLogger(__name__)
+
+
+class AccessParts(Parts):
+    """API keys, tokens and the authenticator."""
+
+    @cached_property
+    def api_key_store(self) -> ApiKeyStore:
+        if "api_key_store" in self._overrides:
+            store: ApiKeyStore = self._overrides["api_key_store"]
+            return store
+        if self.settings.backend == "aws":
+            from consortium.adapters.aws.dynamodb_api_keys import DynamoDbApiKeyStore
+
+            return DynamoDbApiKeyStore(self.settings.records_table, client=self._aws_client("dynamodb"))
+        from consortium.adapters.local.sqlite_api_keys import SqliteApiKeyStore
+
+        return SqliteApiKeyStore.open(self.settings.sqlite_path)
+
+    @cached_property
+    def api_keys(self) -> ApiKeys:
+        """Member API keys (only their hashes are kept)."""
+        return ApiKeys(self.api_key_store)
+
+    @cached_property
+    def token_issuer(self) -> LocalTokenIssuer:
+        """The local backend's signer of reader and staff tokens (demo and test logins); none on AWS, where
+        Cognito issues them.
+
+        Raises
+        ------
+        ConfigError
+            On the aws backend.
+        """
+        if self.settings.backend == "aws":
+            raise ConfigError("on the aws backend readers and staff log in through Cognito; no local tokens")
+        from consortium.auth.tokens import LocalTokenIssuer
+
+        return LocalTokenIssuer(self.settings.signing_key_file, issuer=self.settings.public_url)
+
+    @cached_property
+    def token_verifier(self) -> TokenVerifier:
+        """The verifier of bearer tokens: the Cognito user pool's on AWS (its JWKS), the local issuer's here.
+
+        Raises
+        ------
+        ConfigError
+            On the aws backend without ``CONSORTIUM_COGNITO_USER_POOL_ID`` and ``CONSORTIUM_COGNITO_CLIENT_ID``:
+            a deployed API never runs without an authority for its tokens.
+        """
+        if "token_verifier" in self._overrides:
+            verifier: TokenVerifier = self._overrides["token_verifier"]
+            return verifier
+        settings = self.settings
+        if settings.backend == "aws":
+            if not (settings.cognito_user_pool_id and settings.cognito_client_id):
+                raise ConfigError(
+                    "CONSORTIUM_COGNITO_USER_POOL_ID and CONSORTIUM_COGNITO_CLIENT_ID must be set: the aws backend "
+                    "verifies readers' and staff's tokens against the user pool"
+                )
+            from consortium.auth.tokens import cognito_verifier
+
+            return cognito_verifier(settings.aws_region, settings.cognito_user_pool_id, settings.cognito_client_id)
+        return self.token_issuer.verifier()
+
+    @cached_property
+    def authenticator(self) -> Authenticator:
+        """What checks a request's bearer token or API key."""
+        return Authenticator(self.token_verifier, self.api_keys)

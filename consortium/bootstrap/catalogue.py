@@ -1,0 +1,260 @@
+"""The catalogue's part of the container: records, the raw archive, clusters, search, the member registry and
+what members do (their sources, harvest runs, quarantine, loans, statistics)."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from consortium.bootstrap.base import Parts
+from consortium.catalogue import Catalogue
+from consortium.dedup.service import DedupService
+from consortium.errors import ConfigError
+from consortium.harvest.oai_pmh import OaiPmhClient
+from consortium.harvest.runner import HarvestRuns
+from consortium.harvest.service import HarvestService
+from consortium.harvest.sweep import FailureLog
+from consortium.members import MemberRegistry, load_registry
+from consortium.membership import EventUpload, MemberQuarantine, MemberStatistics
+from consortium.registry.service import MemberSources
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from consortium.dedup.ports import ClusterStore
+    from consortium.harvest.ports import BlobStore, HarvestRunStore, RecordStore
+    from consortium.harvest.state import RecordChange
+    from consortium.ports import Queue
+    from consortium.registry.ports import SourceOverrideStore
+    from consortium.search.ports import SearchIndex
+
+__all__ = ["CatalogueParts"]
+
+log = logging.getLogger(__name__)
+
+
+class CatalogueParts(Parts):
+    """Records, clusters, search, members and their harvests."""
+
+    @cached_property
+    def record_store(self) -> RecordStore:
+        if "record_store" in self._overrides:
+            store: RecordStore = self._overrides["record_store"]
+            return store
+        if self.settings.backend == "aws":
+            from consortium.adapters.aws import DynamoDbRecordStore
+
+            return DynamoDbRecordStore(self.settings.records_table, client=self._aws_client("dynamodb"))
+        from consortium.adapters.local import SqliteRecordStore
+
+        return SqliteRecordStore.open(self.settings.sqlite_path)
+
+    @cached_property
+    def archive(self) -> BlobStore:
+        if "archive" in self._overrides:
+            archive: BlobStore = self._overrides["archive"]
+            return archive
+        if self.settings.backend == "aws":
+            from consortium.adapters.aws import S3BlobStore
+
+            return S3BlobStore(self.settings.raw_bucket, client=self._aws_client("s3"))
+        from consortium.adapters.local import SqliteBlobStore
+
+        return SqliteBlobStore.open(self.settings.archive_path)
+
+    @cached_property
+    def cluster_store(self) -> ClusterStore:
+        if "cluster_store" in self._overrides:
+            store: ClusterStore = self._overrides["cluster_store"]
+            return store
+        if self.settings.backend == "aws":
+            from consortium.adapters.aws import DynamoDbClusterStore
+
+            return DynamoDbClusterStore(self.settings.clusters_table, client=self._aws_client("dynamodb"))
+        from consortium.adapters.local import SqliteClusterStore
+
+        return SqliteClusterStore.open(self.settings.sqlite_path)
+
+    @cached_property
+    def search_index(self) -> SearchIndex:
+        if "search_index" in self._overrides:
+            index: SearchIndex = self._overrides["search_index"]
+            return index
+        if self.settings.backend == "aws":
+            if not self.settings.opensearch_endpoint:
+                raise ConfigError("CONSORTIUM_OPENSEARCH_ENDPOINT is not set: the aws backend searches OpenSearch")
+            from consortium.adapters.aws import OpenSearchIndex
+
+            return OpenSearchIndex.for_aws(self.settings.opensearch_endpoint, self.settings.aws_region)
+        from consortium.adapters.local import TantivySearchIndex
+
+        return TantivySearchIndex(self.settings.index_dir)
+
+    @cached_property
+    def dedup(self) -> DedupService:
+        return DedupService(self.record_store, self.cluster_store)
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        settings = self.settings
+        indexed = settings.backend == "local" or settings.opensearch_endpoint or "search_index" in self._overrides
+        index = self.search_index if indexed else None
+        return Catalogue(self.record_store, self.cluster_store, index, self.dedup)
+
+    @property
+    def registry(self) -> MemberRegistry:
+        """The member registry as it is now: members.toml (or the ``registry`` override) with the changes members
+        made to their sources through the member API on top, read again on every use (see
+        :mod:`consortium.registry.service`), so a long-running hub harvests what members set a moment ago."""
+        return self.member_sources.registry()
+
+    @cached_property
+    def source_overrides(self) -> SourceOverrideStore:
+        """Where members' changes to their sources are kept: DynamoDB (the records table) on AWS, the hub's
+        SQLite file locally."""
+        if "source_overrides" in self._overrides:
+            store: SourceOverrideStore = self._overrides["source_overrides"]
+            return store
+        if self.settings.backend == "aws":
+            from consortium.adapters.aws import DynamoDbSourceOverrideStore
+
+            return DynamoDbSourceOverrideStore(self.settings.records_table, client=self._aws_client("dynamodb"))
+        from consortium.adapters.local import SqliteSourceOverrideStore
+
+        return SqliteSourceOverrideStore.open(self.settings.sqlite_path)
+
+    @cached_property
+    def member_sources(self) -> MemberSources:
+        """Members' sources: list, add, change, pause, resume (the member API's), and the registry harvests read."""
+        if "registry" in self._overrides:
+            fixed: MemberRegistry = self._overrides["registry"]
+
+            def load_file() -> MemberRegistry:
+                return fixed
+        else:
+            path = self.settings.members_file
+
+            def load_file() -> MemberRegistry:
+                return load_registry(path)
+
+        local = self.settings.backend == "local"
+        return MemberSources(
+            load_file,
+            self.source_overrides,
+            files_root=self.settings.member_files_dir if local else None,
+            allow_private_urls=self.settings.allow_private_source_urls,
+        )
+
+    @cached_property
+    def harvester(self) -> HarvestService:
+        settings = self.settings
+
+        def oai_client(url: str) -> OaiPmhClient:
+            return OaiPmhClient(url, timeout=settings.http_timeout, max_retries=settings.http_max_retries)
+
+        return HarvestService(
+            self.record_store,
+            self.archive,
+            page_size=settings.harvest_page_size,
+            oai_client=oai_client,
+            on_commit=self._follow,
+        )
+
+    @cached_property
+    def harvest_run_store(self) -> HarvestRunStore:
+        """Members' harvest runs: DynamoDB (the records table) on AWS, the hub's SQLite file locally."""
+        if "harvest_run_store" in self._overrides:
+            store: HarvestRunStore = self._overrides["harvest_run_store"]
+            return store
+        if self.settings.backend == "aws":
+            from consortium.adapters.aws import DynamoDbHarvestRunStore
+
+            return DynamoDbHarvestRunStore(self.settings.records_table, client=self._aws_client("dynamodb"))
+        from consortium.adapters.local import SqliteHarvestRunStore
+
+        return SqliteHarvestRunStore.open(self.settings.sqlite_path)
+
+    @cached_property
+    def harvest_failures(self) -> FailureLog:
+        """The sources' recent failures, for the backoff of scheduled harvests (a file in the data folder; in the
+        temporary folder on AWS, where a Lambda has no other)."""
+        if self.settings.backend == "aws":
+            return FailureLog(Path(tempfile.gettempdir()) / "consortium-harvest-failures.json")
+        return FailureLog(self.settings.data_dir / "harvest_failures.json")
+
+    @cached_property
+    def harvest_queue(self) -> Queue | None:
+        """Where a harvest a member asks for goes: SQS when ``harvest_queue_url`` is set; locally a worker thread
+        of this process (one run at a time, each taking the data folder's writer lock); else nowhere (the run
+        goes at once, in the call)."""
+        if "harvest_queue" in self._overrides:
+            queue: Queue | None = self._overrides["harvest_queue"]
+            return queue
+        if self.settings.harvest_queue_url:
+            from consortium.adapters.aws.sqs_queue import SqsQueue
+
+            return SqsQueue(self.settings.harvest_queue_url, self._aws_client("sqs"))
+        if self.settings.backend == "aws":
+            return None
+        from consortium.adapters.memory import BackgroundQueue
+
+        return BackgroundQueue(self._run_queued_harvest, name="consortium-harvest")
+
+    @cached_property
+    def harvest_runs(self) -> HarvestRuns:
+        """Members' harvest runs: start one (the member API), list them, follow one; the schedule's and the
+        command's harvests are kept as runs too (:meth:`HarvestRuns.sweep`)."""
+        return HarvestRuns(
+            self.harvest_run_store,
+            self.harvester,
+            self.member_sources.member,
+            failures=self.harvest_failures,
+            queue=self.harvest_queue,
+        )
+
+    @cached_property
+    def member_quarantine(self) -> MemberQuarantine:
+        """A member's quarantined records, with reasons and raw bytes (the member API's)."""
+        return MemberQuarantine(self.record_store, self.archive, self.member_sources.member)
+
+    @cached_property
+    def member_events(self) -> EventUpload:
+        """Bulk upload of a member's readers' loans, returns and holds (the member API's)."""
+        return EventUpload(self.profiles, self.member_sources.member)
+
+    @cached_property
+    def member_statistics(self) -> MemberStatistics:
+        """Statistics of a member's own contribution (the member API's), from counts the stores keep."""
+        return MemberStatistics(self.record_store, self.cluster_store, self.member_sources.member)
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Around a harvest on the local backend: wait for any other writer of the data folder (its writer lock),
+        then let the index catch up with what a writer that died committed (as ``consortium harvest`` does)."""
+        if self.settings.backend != "local":
+            yield
+            return
+        from consortium.adapters.local.writer_lock import DataFolderLock
+
+        def waiting(holder: str) -> None:
+            log.info("harvest waits: another process (%s) is writing to the data folder", holder)
+
+        with DataFolderLock(self.settings.data_dir / "writer.lock", on_wait=waiting):
+            self.harvester.catch_up()
+            yield
+
+    def _run_queued_harvest(self, message: dict[str, object]) -> None:
+        """The local harvest worker: a queued run, in a container of its own (its own SQLite connections, in the
+        worker's thread) sharing only the overrides, under the data folder's writer lock."""
+        from consortium.bootstrap import Container
+
+        worker = Container(self.settings, {k: v for k, v in self._overrides.items() if k != "harvest_queue"})
+        with worker.writing():
+            worker.harvest_runs.handle(dict(message))
+
+    def _follow(self, changes: list[RecordChange]) -> None:
+        self.catalogue.follow(changes)

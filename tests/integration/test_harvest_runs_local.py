@@ -1,0 +1,46 @@
+"""Harvest runs on the local backend: a member's run goes to the hub's worker thread, takes the data folder's
+writer lock, and is kept in SQLite, where a restarted hub still finds it; ``consortium harvest`` (another
+process) keeps its harvests as runs too."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from test_cli import REGISTRY, cli, write_books
+
+from consortium.adapters.local.writer_lock import DataFolderLock
+from consortium.adapters.memory import BackgroundQueue
+from consortium.bootstrap import bootstrap
+from consortium.config import Settings
+from consortium.harvest.runs import RunState, RunTrigger
+
+
+def test_a_members_run_goes_in_the_background_and_survives_restart(tmp_path: Path) -> None:
+    (tmp_path / "members.toml").write_text(REGISTRY, encoding="utf-8")
+    write_books(tmp_path / "books.mrc", 30)
+    settings = Settings(data_dir=tmp_path / "var", members_file=tmp_path / "members.toml")
+    hub = bootstrap(settings)
+    queue = hub.harvest_queue
+    assert isinstance(queue, BackgroundQueue)
+
+    with DataFolderLock(settings.data_dir / "writer.lock"):  # another writer at work: the run waits for it
+        run = hub.harvest_runs.start("riverside", requested_by="key-1")
+        assert run.state is RunState.QUEUED
+        time.sleep(0.3)
+        assert hub.harvest_runs.get("riverside", run.run_id).state is RunState.QUEUED
+    assert queue.join(timeout=60)
+    done = hub.harvest_runs.get("riverside", run.run_id)
+    assert (done.state, done.counts.added, done.records) == (RunState.SUCCEEDED, 30, 30)
+
+    restarted = bootstrap(settings)
+    assert restarted.harvest_runs.runs("riverside").runs == [done]
+    assert restarted.record_store.count("riverside") == 30
+    assert restarted.search_index.count() > 0  # the worker's harvest was clustered and indexed as it went
+
+    result = cli(tmp_path, "harvest", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["total"]["unchanged"] == 30
+    newest = restarted.harvest_runs.runs("riverside").runs[0]
+    assert (newest.trigger, newest.state, newest.counts.unchanged) == (RunTrigger.COMMAND, RunState.SUCCEEDED, 30)
