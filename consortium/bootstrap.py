@@ -254,6 +254,7 @@ class Container:
             public_url=self.settings.public_url,
             sender=self.settings.mail_sender,
             member_names=names,
+            token_key=self.settings.push_token_key,
         )
 
     @cached_property
