@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     """The hub's public base URL: Atom feeds, one-click unsubscribe links and work pages hang under it."""
 
+    push_token_key: str = "1"
+    """The generation of the key that new push tokens (feed URLs, unsubscribe links) are sealed under: 1 to 16
+    lowercase letters or digits. Set a new one to rotate; tokens sealed under earlier generations keep working
+    (see :mod:`consortium.push.tokens`)."""
+
     mail_sender: str = "Consortium hub <no-reply@consortium.invalid>"
     """The From of digest email (an address SES has verified, on AWS)."""
 

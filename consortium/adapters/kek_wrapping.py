@@ -9,6 +9,9 @@ with the format tag, the KEK id and the canonical JSON of the encryption context
 is HMAC-SHA256(context secret, ``b"LK2"`` | KEK): destroying a context's secret makes every copy of a data key
 wrapped for it useless, while the KEK stays. Format version 1 (``b"LK1"``, the KEK alone) is still unwrapped;
 :meth:`~KekWrappingKeyService.rewrap` moves such keys to version 2.
+
+Hub-wide secrets (:class:`~consortium.profiles.ports.HubSecrets`) are context secrets too, under
+:func:`~consortium.profiles.crypto.hub_secret_context`: kept, made and destroyed by the same hooks.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from abc import ABC, abstractmethod
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from consortium.profiles.crypto import DATA_KEY_BYTES
+from consortium.profiles.crypto import DATA_KEY_BYTES, hub_secret_context
 from consortium.profiles.ports import DecryptionError
 
 __all__ = ["KEK_BYTES", "KekWrappingKeyService", "context_bytes", "context_name", "new_kek_id"]
@@ -94,6 +97,14 @@ class KekWrappingKeyService(ABC):
             return wrapped
         return self._wrap(plaintext, context)
 
+    def hub_secret(self, name: str, *, create: bool) -> bytes | None:
+        """The hub-wide secret called ``name``, kept as a context secret (see the module notes)."""
+        return self._context_secret(hub_secret_context(name), create=create)
+
+    def destroy_hub_secret(self, name: str) -> None:
+        """Destroy the hub-wide secret called ``name`` (nothing happens when there is none)."""
+        self.destroy(hub_secret_context(name))
+
     def kek_of(self, wrapped: bytes) -> str:
         """The id of the KEK that ``wrapped`` is wrapped under."""
         return self._parse(wrapped)[1]
@@ -101,6 +112,10 @@ class KekWrappingKeyService(ABC):
     @abstractmethod
     def key_id(self) -> str:
         """The id of the current KEK."""
+
+    @abstractmethod
+    def destroy(self, context: dict[str, str]) -> None:
+        """Destroy the context's secret (crypto-shredding); nothing happens when there is none."""
 
     @abstractmethod
     def _kek(self, kek_id: str) -> bytes:

@@ -151,4 +151,5 @@ class ReaderParts(Parts):
             public_url=self.settings.public_url,
             sender=self.settings.mail_sender,
             member_names=names,
+            token_key=self.settings.push_token_key,
         )

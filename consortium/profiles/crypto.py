@@ -32,6 +32,7 @@ from consortium.profiles.ports import DecryptionError, KeyService, KeyServiceErr
 __all__ = [
     "DATA_KEY_BYTES",
     "EnvelopeCipher",
+    "hub_secret_context",
     "reader_context",
 ]
 
@@ -48,6 +49,12 @@ _TAG_BYTES = 16
 def reader_context(reader_id: str) -> dict[str, str]:
     """The encryption context that a reader's data key is wrapped with."""
     return {"consortium:reader": reader_id}
+
+
+def hub_secret_context(name: str) -> dict[str, str]:
+    """The encryption context a hub-wide secret (:class:`~consortium.profiles.ports.HubSecrets`) is kept under:
+    its key differs from :func:`reader_context`'s, so no reader id can name it."""
+    return {"consortium:hub-secret": name}
 
 
 def _associated_data(reader_id: str, kind: str, version: int) -> bytes:

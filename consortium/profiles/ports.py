@@ -1,7 +1,7 @@
 """The profiles feature's ports: the :class:`ProfileStore` (wrapped keys, encrypted items, audit log), the
 :class:`KeyService` that wraps each reader's data key, its crypto-shredding extension
-(:class:`DestroyableKeyService`, :class:`ContextSecrets`) and the :class:`ConsentLedger`, with the errors their
-contracts name.
+(:class:`DestroyableKeyService`, :class:`ContextSecrets`), the hub-wide secrets some key services keep beside the
+readers' (:class:`HubSecrets`) and the :class:`ConsentLedger`, with the errors their contracts name.
 
 A profile store never sees plaintext. Reader ids are opaque; an item is addressed by ``(reader_id, kind, item_id)`` and
 holds only ciphertext and the version bound into it. The audit log says who touched whose data, what kind, how,
@@ -26,6 +26,7 @@ __all__ = [
     "ContextSecrets",
     "DecryptionError",
     "DestroyableKeyService",
+    "HubSecrets",
     "KeyService",
     "KeyServiceError",
     "ProfileStore",
@@ -152,6 +153,32 @@ class DestroyableKeyService(Protocol):
     """A key service that can destroy what it holds for one encryption context (crypto-shredding)."""
 
     def destroy(self, context: dict[str, str]) -> None: ...
+
+
+@runtime_checkable
+class HubSecrets(Protocol):
+    """A key service that also keeps named hub-wide secrets: random 32-byte secrets that belong to no reader
+    (the key of push tokens, :mod:`consortium.push.tokens`), kept where the readers' context secrets are (the
+    in-memory service, the local key folder, the AWS secrets table without backups), under an encryption context
+    no reader's can equal (:func:`~consortium.profiles.crypto.hub_secret_context`). Erasing a reader never
+    touches them.
+
+    Example
+    -------
+    >>> secret = keys.hub_secret("push-token-key:1", create=True)
+    >>> keys.hub_secret("push-token-key:1", create=False) == secret
+    True
+    >>> keys.destroy_hub_secret("push-token-key:1")
+    """
+
+    def hub_secret(self, name: str, *, create: bool) -> bytes | None:
+        """The secret called ``name`` (32 bytes): made first when ``create`` and there is none (two callers
+        racing get the same one), else ``None`` when there is none (never made, or destroyed)."""
+        ...
+
+    def destroy_hub_secret(self, name: str) -> None:
+        """Delete the secret called ``name`` (nothing happens when there is none)."""
+        ...
 
 
 class ContextSecrets(Protocol):

@@ -129,6 +129,11 @@ class Vault:
         self._keys = keys
         self._kinds: dict[str, ItemKind] = {}
 
+    @property
+    def keys(self) -> KeyService | None:
+        """The cipher's key service, as given (``None`` when none was)."""
+        return self._keys
+
     # -- kinds
 
     def register(self, *kinds: ItemKind) -> None:

@@ -12,6 +12,7 @@ from consortium.push.controls import ReaderControls
 from consortium.push.job import PUSH_JOB, PushJob, RunReport, shard_of
 from consortium.push.ledgers import PushLedgers
 from consortium.push.subscriptions import Subscriptions
+from consortium.push.tokens import DEFAULT_GENERATION, PushTokens
 from consortium.push.urls import HubUrls
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ class PushService(Subscriptions, ReaderControls, PushJob):
         Member id → the library's name, for the email.
     clock
         The current time (timezone-aware).
+    token_key
+        The generation of the token key that new feed and unsubscribe tokens are sealed under
+        (:mod:`consortium.push.tokens`; the secret behind it comes from the profiles' key service).
 
     Example
     -------
@@ -60,6 +64,7 @@ class PushService(Subscriptions, ReaderControls, PushJob):
         sender: str = "Consortium hub <no-reply@consortium.invalid>",
         member_names: dict[str, str] | None = None,
         clock: Clock = system_clock,
+        token_key: str = DEFAULT_GENERATION,
     ) -> None:
         self._profiles = profiles
         self._ledgers = PushLedgers(profiles.vault)
@@ -69,3 +74,4 @@ class PushService(Subscriptions, ReaderControls, PushJob):
         self._sender = sender
         self._member_names = dict(member_names or {})
         self._clock = clock
+        self._tokens = PushTokens(profiles.vault.keys, token_key)

@@ -1,13 +1,10 @@
-"""Readers' subscriptions to push services, their private tokens (feed URL, one-click unsubscribe) and the Atom
-feed a token opens."""
+"""Readers' subscriptions to push services, their private tokens (feed URL, one-click unsubscribe: made and read
+by :mod:`consortium.push.tokens`) and the Atom feed a token opens."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import logging
-import secrets
 from typing import TYPE_CHECKING
 
 import pydantic
@@ -20,11 +17,13 @@ from consortium.push.models import Channel, Frequency, ServiceId, Subscription
 from consortium.push.planner import MAX_LOOKBACK
 from consortium.push.render import SERVICE_NAMES
 from consortium.push.services import CATALOGUE
+from consortium.push.tokens import UNKNOWN_TOKEN, UnknownTokenError
 from consortium.search.query import parse_query_string
 
 if TYPE_CHECKING:
     from consortium.ports import Clock
     from consortium.push.ledgers import PushLedgers
+    from consortium.push.tokens import PushTokens
     from consortium.push.urls import HubUrls
 
 __all__ = ["UNKNOWN_TOKEN", "Subscriptions", "UnknownTokenError"]
@@ -35,42 +34,13 @@ FEED_ENTRIES = 100
 """The most entries a feed shows (the newest)."""
 
 
-def _new_token(reader_id: str) -> str:
-    """``<reader id, base64url>.<32 random bytes, base64url>``: the first part finds the reader, the whole is
-    compared with the token kept (encrypted) in the reader's subscription."""
-    owner = base64.urlsafe_b64encode(reader_id.encode()).decode().rstrip("=")
-    return f"{owner}.{secrets.token_urlsafe(32)}"
-
-
-class UnknownTokenError(NotFoundError):
-    """A private token that opens nothing: malformed, revoked, never made, of an unknown reader, or (for a feed)
-    of a subscription not delivered as a feed. Every such token gets the same message, so that an answer never
-    tells whether a reader exists."""
-
-    def __init__(self) -> None:
-        super().__init__(UNKNOWN_TOKEN)
-
-
-UNKNOWN_TOKEN = "no such feed or link"
-"""The one message of :class:`UnknownTokenError`."""
-
-
-def _token_owner(token: str) -> str:
-    owner, dot, secret = token.partition(".")
-    if not dot or not owner or len(secret) < 32:
-        raise UnknownTokenError
-    try:
-        return base64.urlsafe_b64decode(owner + "=" * (-len(owner) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise UnknownTokenError from exc
-
-
 class Subscriptions:
     """Subscribing, unsubscribing (also by token) and feeds."""
 
     _ledgers: PushLedgers
     _clock: Clock
     _urls: HubUrls
+    _tokens: PushTokens
 
     def subscribe(
         self,
@@ -105,7 +75,7 @@ class Subscriptions:
             )
         now = self._clock()
         old = self._ledgers.subscription(reader_id, service, actor, Purpose.PUSH)
-        token = _new_token(reader_id)
+        token = self._tokens.issue(reader_id)
         if since is not None:
             window_start = now - since
         else:
@@ -150,14 +120,21 @@ class Subscriptions:
 
     def by_token(self, token: str, channel: Channel | None = None) -> tuple[str, Subscription]:
         """The reader and the active subscription (delivered by ``channel``, when given) a private token belongs
-        to; :class:`UnknownTokenError` for a malformed, revoked or unknown token (one message for all, and no
-        audit entry: only a match is audited)."""
-        reader_id = _token_owner(token)
+        to; :class:`UnknownTokenError` for a malformed, changed, revoked or unknown token (one message for all,
+        and no audit entry: only a match is audited). The token names the one reader to look up
+        (:meth:`~consortium.push.tokens.PushTokens.owner`; a legacy token too), and must equal the token that
+        reader's subscription keeps."""
+        reader_id = self._tokens.owner(token)
         reader = Actor(actor_id=reader_id, role=ActorRole.READER)
         subscription = self._ledgers.subscription_with_token(reader_id, token, reader, channel)
         if subscription is None:
             raise UnknownTokenError
         return reader_id, subscription
+
+    def retire_token_key(self, generation: str) -> None:
+        """Retire an old token key generation: every token sealed under it opens nothing any more
+        (:meth:`~consortium.push.tokens.PushTokens.retire`)."""
+        self._tokens.retire(generation)
 
     def feed_url(self, token: str) -> str:
         return self._urls.feed(token)

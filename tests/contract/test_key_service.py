@@ -1,11 +1,12 @@
 """The KeyService contract and envelope encryption: the in-memory service, the local key file and KMS (on moto)
-behave the same."""
+behave the same; so do the hub-wide secrets (HubSecrets) of those that keep them."""
 
 from __future__ import annotations
 
 import os
 import stat
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,13 +16,13 @@ from consortium.adapters.local.key_file import InsecureKeyFileError, LocalKeyFil
 from consortium.adapters.memory.keys import InMemoryKeyService
 from consortium.errors import ConflictError, StorageError
 from consortium.profiles.crypto import EnvelopeCipher, reader_context
-from consortium.profiles.ports import DecryptionError, KeyServiceError
+from consortium.profiles.ports import DecryptionError, HubSecrets, KeyServiceError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from consortium.profiles.ports import KeyService
+    from consortium.profiles.ports import ContextSecrets, KeyService
 
 PROFILE = '{"name": "林黛玉", "email": "daiyu@example.org", "interests": ["红楼梦"]}'.encode()
 
@@ -35,6 +36,8 @@ class Keys:
     rotate: Callable[[], None]
     current_kek: Callable[[], str]
     kek_of: Callable[[bytes], str]
+    reopen: Callable[[], KeyService]
+    """Another service over the same keys and secrets (another process's; the same object for memory)."""
 
 
 def _local(path: Path | None) -> Keys:
@@ -43,11 +46,14 @@ def _local(path: Path | None) -> Keys:
     def rotate() -> None:
         service.rotate()
 
-    return Keys(service, rotate, service.key_id, service.kek_of)
+    def reopen() -> KeyService:
+        return LocalKeyFileService(path) if path else service
+
+    return Keys(service, rotate, service.key_id, service.kek_of, reopen)
 
 
-def _kms(client: Any, secrets: Any = None) -> Keys:
-    """KMS on moto; with ``secrets`` (a DynamoDB secrets table) the shredding variant."""
+def _kms(client: Any, secrets: Callable[[], ContextSecrets] | None = None) -> Keys:
+    """KMS on moto; with ``secrets`` (making adapters of one DynamoDB secrets table) the shredding variant."""
     alias = f"alias/readers-{uuid.uuid4().hex[:12]}"
     client.create_alias(AliasName=alias, TargetKeyId=client.create_key()["KeyMetadata"]["KeyId"])
 
@@ -65,16 +71,19 @@ def _kms(client: Any, secrets: Any = None) -> Keys:
         response = client.decrypt(CiphertextBlob=blob, EncryptionContext=reader_context(READER))
         return str(response["KeyId"])
 
-    service = KmsKeyService(alias, client) if secrets is None else ShreddingKmsKeyService(alias, secrets, client)
-    return Keys(service, rotate, current_kek, kek_of)
+    def make() -> KeyService:
+        return KmsKeyService(alias, client) if secrets is None else ShreddingKmsKeyService(alias, secrets(), client)
+
+    return Keys(make(), rotate, current_kek, kek_of, make)
 
 
-def _secrets_table(aws_client: Callable[[str], Any]) -> Any:
+def _secrets_table(aws_client: Callable[[str], Any]) -> Callable[[], ContextSecrets]:
+    """A fresh secrets table on moto, and a maker of adapters over it."""
     from consortium.adapters.aws.reader_secrets import DynamoDbContextSecrets, create_secrets_table
 
     table = f"reader-secrets-{uuid.uuid4().hex[:8]}"
     create_secrets_table(aws_client("dynamodb"), table)
-    return DynamoDbContextSecrets(table, aws_client("dynamodb"))
+    return lambda: DynamoDbContextSecrets(table, aws_client("dynamodb"))
 
 
 def _make(request: pytest.FixtureRequest, tmp_path: Path) -> Keys:
@@ -121,6 +130,72 @@ def test_destroying_a_context_secret_shreds_every_copy(shredding: Keys) -> None:
     fresh = EnvelopeCipher(service).new_reader_key(READER)
     with pytest.raises(DecryptionError):
         EnvelopeCipher(service).decrypt(fresh, READER, "profile", 1, copy_of_sealed)
+
+
+# -- hub-wide secrets (HubSecrets): kept by every key service that keeps context secrets
+
+
+def test_a_plain_kms_key_service_keeps_no_hub_secrets(keys: Keys) -> None:
+    from consortium.adapters.aws.kms_keys import KmsKeyService, ShreddingKmsKeyService
+
+    plain = isinstance(keys.service, KmsKeyService) and not isinstance(keys.service, ShreddingKmsKeyService)
+    assert isinstance(keys.service, HubSecrets) is not plain
+
+
+def test_no_hub_secret_until_one_is_made_and_it_outlives_the_service(shredding: Keys) -> None:
+    service = shredding.service
+    assert isinstance(service, HubSecrets)
+    name = f"push-token-key:{uuid.uuid4().hex[:8]}"
+    assert service.hub_secret(name, create=False) is None
+    made = service.hub_secret(name, create=True)
+    assert made is not None and len(made) == 32
+    assert service.hub_secret(name, create=True) == made  # asking to create again keeps the first
+    elsewhere = shredding.reopen()
+    assert isinstance(elsewhere, HubSecrets)
+    assert elsewhere.hub_secret(name, create=False) == made  # another process sees the same secret
+    assert service.hub_secret(name + "x", create=True) not in (None, made)
+
+
+def test_hub_secrets_and_readers_secrets_are_apart(shredding: Keys) -> None:
+    """A reader whose id is a hub secret's name shares nothing with it: erasing them leaves the hub secret, and
+    destroying the hub secret leaves their data key."""
+    from consortium.profiles.ports import DestroyableKeyService
+
+    service = shredding.service
+    assert isinstance(service, HubSecrets) and isinstance(service, DestroyableKeyService)
+    name = "push-token-key:1"
+    secret = service.hub_secret(name, create=True)
+    cipher = EnvelopeCipher(service, cache_size=0)
+    wrapped = cipher.new_reader_key(name)
+    sealed = cipher.encrypt(wrapped, name, "profile", 1, PROFILE)
+
+    service.destroy_hub_secret(name)
+    service.destroy_hub_secret(name)  # twice does no harm
+    service.destroy_hub_secret("never-made")  # nor destroying what was never made
+    assert service.hub_secret(name, create=False) is None
+    assert cipher.decrypt(wrapped, name, "profile", 1, sealed) == PROFILE
+
+    again = service.hub_secret(name, create=True)
+    assert again not in (None, secret)  # a destroyed secret never comes back
+    service.destroy(reader_context(name))
+    assert service.hub_secret(name, create=False) == again
+    with pytest.raises(DecryptionError):
+        cipher.decrypt(wrapped, name, "profile", 1, sealed)
+
+
+def test_racing_makers_of_a_hub_secret_get_the_same_one(shredding: Keys) -> None:
+    makers = [shredding.reopen() for _ in range(4)]
+    assert all(isinstance(maker, HubSecrets) for maker in makers)
+    name = f"race-{uuid.uuid4().hex[:8]}"
+
+    def make(n: int) -> bytes | None:
+        maker = makers[n % len(makers)]
+        assert isinstance(maker, HubSecrets)
+        return maker.hub_secret(name, create=True)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        made = list(pool.map(make, range(8)))
+    assert made[0] is not None and made == [made[0]] * 8
 
 
 READER = "reader-1"

@@ -3,6 +3,7 @@ against moto's server."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import logging
@@ -18,6 +19,8 @@ from consortium.dedup.state import ClusterChange
 from consortium.profiles.consent import Purpose
 from consortium.profiles.models import Actor, ActorRole
 from consortium.push.fanout import ShardMessage
+from consortium.push.ledgers import PushLedgers
+from consortium.push.models import Channel, ServiceId
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -181,6 +184,37 @@ def test_get_unsubscribe_only_asks_and_post_one_click_unsubscribes(api: PushApi)
     assert api.as_reader("r1").call("get", "/readers/r1/subscriptions/interested_new")[1]["active"] is False
     assert api.raw("get", f"/push/feeds/{token}").status_code == 404  # the token is revoked
     assert api.raw("post", f"/push/unsubscribe/{token}", "List-Unsubscribe=One-Click", form).status_code == 404
+
+
+def test_a_legacy_link_already_mailed_still_unsubscribes_and_an_erased_reader_s_links_open_nothing(
+    api: PushApi,
+) -> None:
+    """A token of the old format (``<reader id, base64url>.<secret>``), kept by a subscription made before the
+    sealed format, still works through the routes (RFC 8058 one-click); a new token never shows the reader id."""
+    api.reader("daiyu-0042")
+    reader = Actor(actor_id="daiyu-0042", role=ActorRole.READER)
+    owner = base64.urlsafe_b64encode(b"daiyu-0042").decode().rstrip("=")
+    legacy = f"{owner}.{base64.urlsafe_b64encode(bytes(32)).decode().rstrip('=')}"
+    subscription, token = api.hub.push.subscribe("daiyu-0042", ServiceId.NEW_IN_CLASS, Channel.EMAIL,
+                                                 actor=reader, email="daiyu@example.org")  # fmt: skip
+    assert "daiyu" not in token and owner not in token
+    ledgers = PushLedgers(api.hub.profiles.vault)
+    ledgers.save_subscription("daiyu-0042", subscription.model_copy(update={"token": legacy}), reader, Purpose.PUSH)
+
+    form = "application/x-www-form-urlencoded"
+    assert api.raw("get", f"/push/unsubscribe/{token}").status_code == 404  # replaced by the legacy one
+    assert api.raw("get", f"/push/unsubscribe/{legacy}").status_code == 200
+    assert api.raw("post", f"/push/unsubscribe/{legacy}", "List-Unsubscribe=One-Click", form).status_code == 200
+    assert api.raw("post", f"/push/unsubscribe/{legacy}", "List-Unsubscribe=One-Click", form).status_code == 404
+
+    _, created = api.as_reader("daiyu-0042").call(
+        "put", "/readers/daiyu-0042/subscriptions/interested_new", {"channel": "atom"}
+    )
+    assert api.raw("get", f"/push/feeds/{created['token']}").status_code == 200
+    api.hub.profiles.erase("daiyu-0042")
+    for path in (f"/push/feeds/{created['token']}", f"/push/unsubscribe/{created['token']}"):
+        gone = api.raw("get", path)
+        assert gone.status_code == 404 and json.loads(gone.body)["Message"] == "no such feed or link"
 
 
 def test_junk_tokens_get_one_answer_write_no_audit_and_are_limited(api: PushApi) -> None:

@@ -29,6 +29,7 @@ from consortium.profiles.crypto import EnvelopeCipher
 from consortium.profiles.models import Actor, ReaderEvent
 from consortium.profiles.service import ProfileService
 from consortium.push.fanout import JobRequest, run_shards, start_run
+from consortium.push.ledgers import PushLedgers
 from consortium.push.models import Channel, Frequency, ItemAction, MuteKind, ServiceId
 from consortium.push.ports import DeliveryError
 from consortium.push.service import PushService
@@ -473,9 +474,19 @@ def test_every_bad_token_gets_one_answer_and_no_audit_entry(hub: Hub) -> None:
     _, email_token = hub.push.subscribe("r2", ServiceId.NEW_IN_CLASS, Channel.EMAIL, actor=READER, email="a@b.c")
     _, revoked = hub.push.subscribe("r2", ServiceId.INTERESTED_NEW, Channel.ATOM, actor=READER)
     hub.push.unsubscribe("r2", ServiceId.INTERESTED_NEW, READER)
-    owner, _, secret = token.partition(".")
-    nobody = f"{base64.urlsafe_b64encode(b'nobody').decode().rstrip('=')}.{secret}"
-    bad = [token[:-2] + "xx", revoked, nobody, "junk", f"{owner}.short", f"{owner}.{'!' * 43}", email_token]
+    generation, sealed, secret = token.split(".")
+    r1, nobody = (base64.urlsafe_b64encode(name).decode().rstrip("=") for name in (b"r1", b"nobody"))
+    bad = [
+        token[:-2] + "xx",
+        f"{generation}.{sealed[:-2]}xx.{secret}",  # the opaque part changed
+        revoked,
+        f"{r1}.{secret}",  # legacy tokens naming r1 and nobody, neither of them kept
+        f"{nobody}.{secret}",
+        "junk",
+        f"{r1}.short",
+        f"{r1}.{'!' * 43}",
+        email_token,
+    ]
     logs = {r: len(hub.profiles.vault.store.audit_log(r)) for r in ("r1", "r2")}
 
     answers = set()
@@ -492,6 +503,75 @@ def test_every_bad_token_gets_one_answer_and_no_audit_entry(hub: Hub) -> None:
 
     hub.push.feed(token)  # a good token is still audited
     assert len(hub.profiles.vault.store.audit_log("r1")) > logs["r1"]
+
+
+def test_tokens_are_sealed_and_hide_the_reader_id(hub: Hub) -> None:
+    reader_id = "林黛玉.daiyu@riverside"
+    hub.profiles.create_reader(reader_id, "riverside", [Purpose.PUSH])
+    actor = Actor(actor_id=reader_id, role="reader")
+    _, token = hub.push.subscribe(reader_id, ServiceId.INTERESTED_NEW, Channel.ATOM, actor=actor)
+    assert len(token.split(".")) == 3  # format 2; a legacy token is never issued
+    encoded = base64.urlsafe_b64encode(reader_id.encode()).decode().rstrip("=")
+    for url in (hub.push.feed_url(token), hub.push.unsubscribe_url(token)):
+        assert reader_id not in url and encoded not in url and "daiyu" not in url
+    assert hub.push.by_token(token)[0] == reader_id
+
+
+def test_erasing_the_reader_makes_their_tokens_open_nothing(hub: Hub) -> None:
+    programmer(hub)
+    _, token = hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.ATOM, actor=READER)
+    _, email_token = hub.push.subscribe("r1", ServiceId.NEW_IN_CLASS, Channel.EMAIL, actor=READER, email="a@b.c")
+    hub.push.feed(token)
+    hub.profiles.erase("r1")
+    for gone in (token, email_token):
+        with pytest.raises(NotFoundError, match="no such feed or link"):
+            hub.push.by_token(gone)
+    assert hub.profiles.vault.store.audit_log("r1") == []  # and the failed lookups wrote nothing
+
+    # A new reader given the same id: the erased reader's tokens still open nothing, theirs work.
+    programmer(hub)
+    _, fresh = hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.ATOM, actor=READER)
+    with pytest.raises(NotFoundError, match="no such feed or link"):
+        hub.push.feed(token)
+    hub.push.feed(fresh)
+
+
+def test_legacy_tokens_still_open_until_the_reader_subscribes_again(hub: Hub) -> None:
+    """Tokens issued before the sealed format (``<reader id, base64url>.<secret>``) are in mail already sent:
+    their one-click unsubscribe (RFC 8058) and feed keep working while the subscription keeps them."""
+    programmer(hub)
+    ledgers = PushLedgers(hub.profiles.vault)
+    secret = base64.urlsafe_b64encode(bytes(range(32))).decode().rstrip("=")
+    legacy = {
+        service: f"{base64.urlsafe_b64encode(b'r1').decode().rstrip('=')}.{secret}{n}"
+        for n, service in enumerate((ServiceId.INTERESTED_NEW, ServiceId.NEW_IN_CLASS))
+    }
+    for service, token in legacy.items():
+        subscription, _ = hub.push.subscribe("r1", service, Channel.ATOM, actor=READER)
+        ledgers.save_subscription("r1", subscription.model_copy(update={"token": token}), READER, Purpose.PUSH)
+
+    hub.push.feed(legacy[ServiceId.INTERESTED_NEW])
+    assert hub.push.unsubscribe_by_token(legacy[ServiceId.NEW_IN_CLASS]) is ServiceId.NEW_IN_CLASS
+    with pytest.raises(NotFoundError, match="no such feed or link"):
+        hub.push.feed(legacy[ServiceId.NEW_IN_CLASS])  # unsubscribing revoked it
+
+    _, rotated = hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.ATOM, actor=READER)
+    with pytest.raises(NotFoundError, match="no such feed or link"):
+        hub.push.feed(legacy[ServiceId.INTERESTED_NEW])  # subscribing again replaced it
+    assert len(rotated.split(".")) == 3
+    hub.push.feed(rotated)
+
+
+def test_a_retired_token_key_opens_nothing(hub: Hub) -> None:
+    programmer(hub)
+    _, old = hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.ATOM, actor=READER)
+    rotated = PushService(hub.profiles, hub.clusters, clock=hub.clock, token_key="k2")
+    _, new = rotated.subscribe("r1", ServiceId.NEW_IN_CLASS, Channel.ATOM, actor=READER)
+    rotated.feed(old)  # the earlier generation's tokens still open
+    rotated.retire_token_key("1")
+    with pytest.raises(NotFoundError, match="no such feed or link"):
+        rotated.feed(old)
+    rotated.feed(new)
 
 
 def test_withdrawing_push_deletes_everything_push_kept(hub: Hub) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from consortium.profiles.crypto import hub_secret_context
 from consortium.profiles.ports import DecryptionError, KeyServiceError
 
 if TYPE_CHECKING:
@@ -128,6 +129,10 @@ class ShreddingKmsKeyService(KmsKeyService):
     key it gives is useless without the secret. The wrapped form is ``b"KS1"`` | KMS ciphertext blob; keys
     wrapped by a plain :class:`KmsKeyService` (no prefix) still unwrap, without that protection.
 
+    It also keeps hub-wide secrets (:class:`~consortium.profiles.ports.HubSecrets`, the key of push tokens) in
+    the same table, under :func:`~consortium.profiles.crypto.hub_secret_context`; a plain :class:`KmsKeyService`
+    keeps none.
+
     Example
     -------
     >>> keys = ShreddingKmsKeyService("alias/consortium-readers", DynamoDbContextSecrets("reader-secrets"))
@@ -167,6 +172,14 @@ class ShreddingKmsKeyService(KmsKeyService):
     def destroy(self, context: dict[str, str]) -> None:
         """Destroy the context's secret: no data key wrapped for it, in any copy, opens again."""
         self._secrets.destroy(context)
+
+    def hub_secret(self, name: str, *, create: bool) -> bytes | None:
+        """The hub-wide secret called ``name``, kept in the secrets table like a reader's."""
+        return self._secrets.get(hub_secret_context(name), create=create)
+
+    def destroy_hub_secret(self, name: str) -> None:
+        """Delete the hub-wide secret called ``name`` (nothing happens when there is none)."""
+        self._secrets.destroy(hub_secret_context(name))
 
 
 def _derive(secret: bytes, material: bytes) -> bytes:

@@ -26,6 +26,7 @@ import os
 import secrets
 import stat
 import threading
+import uuid
 from typing import TYPE_CHECKING
 
 from consortium.adapters.kek_wrapping import KEK_BYTES, KekWrappingKeyService, context_name, new_kek_id
@@ -158,18 +159,8 @@ class LocalKeyFileService(KekWrappingKeyService):
         with self._lock:
             if create:
                 self.contexts_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-                try:
-                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                except FileExistsError:
-                    pass  # made before (or by another process at the same time): use it
-                except OSError as exc:
-                    raise KeyServiceError(f"cannot write a context secret in {self.contexts_dir}: {exc}") from exc
-                else:
-                    with os.fdopen(fd, "wb") as handle:
-                        handle.write(os.urandom(KEK_BYTES))
-                        handle.flush()
-                        os.fsync(handle.fileno())
-                    _fsync_dir(self.contexts_dir)
+                if not path.exists():
+                    self._publish_secret(path)
             try:
                 fd = os.open(path, os.O_RDONLY)
             except FileNotFoundError:
@@ -188,6 +179,27 @@ class LocalKeyFileService(KekWrappingKeyService):
         if len(secret) != KEK_BYTES:
             raise KeyServiceError(f"a context secret in {self.contexts_dir} is not {KEK_BYTES} bytes", retryable=False)
         return secret
+
+    def _publish_secret(self, path: Path) -> None:
+        """Write a new secret whole in a temporary file, then link it at ``path``: a reader never sees a part of
+        it, and when another process links its own first, that one is kept (the link fails; ours is dropped)."""
+        partial = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.partial")
+        try:
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(os.urandom(KEK_BYTES))
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(partial, path)
+            except FileExistsError:
+                pass  # made by another process at the same time: use theirs
+            else:
+                _fsync_dir(self.contexts_dir)
+        except OSError as exc:
+            raise KeyServiceError(f"cannot write a context secret in {self.contexts_dir}: {exc}") from exc
+        finally:
+            partial.unlink(missing_ok=True)
 
     def _kek(self, kek_id: str) -> bytes:
         with self._lock:
