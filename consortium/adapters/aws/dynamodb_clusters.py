@@ -73,6 +73,10 @@ cluster item never names an entry that was not written, and re-applying converge
 is not atomic, so writing an entry "in the same batch" as its cluster item would promise nothing more; the
 order and the check ``new_since`` makes on read are what keep it right.
 
+The change index (``changed``, ``count_changed``, ``version``, and the tombstones deleted clusters leave) is in
+the same table, described in :mod:`~consortium.adapters.aws.dynamodb_changes`; ``apply`` writes it in the same
+two streams.
+
 Limits DynamoDB sets that the other stores do not: a cluster's JSON must fit in an item (400 KB); ids, member
 codes and cluster ids must not be empty (key attributes); a blocking key must fit in a partition key (2 KB).
 """
@@ -84,16 +88,17 @@ import heapq
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from consortium.adapters.aws.dynamodb_changes import INDEXED, ChangeEntry, ChangeIndex, tombstone_pk, version_of
 from consortium.adapters.aws.dynamodb_common import GET_BATCH, DynamoDbStore, delete_request, key_of, put_request
 from consortium.adapters.timestamps import utc_sort_key
-from consortium.dedup.state import RecordPlacement
+from consortium.dedup.state import ClusterVersion, RecordPlacement
 from consortium.models import Cluster
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from datetime import datetime
 
-    from consortium.dedup.state import ClusterChange, RecordKey
+    from consortium.dedup.state import ChangeCursor, ClusterChange, RecordKey
 
 __all__ = ["DynamoDbClusterStore"]
 
@@ -153,6 +158,10 @@ class DynamoDbClusterStore(DynamoDbStore):
     >>> store = DynamoDbClusterStore("consortium-records", boto3.client("dynamodb"))
     >>> store.apply(ClusterChange(placements=[placement], saved=[cluster]))
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._changes = ChangeIndex(self._table)
 
     # -- reads ---------------------------------------------------------------------------------------------
 
@@ -218,6 +227,33 @@ class DynamoDbClusterStore(DynamoDbStore):
                     if cluster is not None and _entry_sk(cluster) == entry["sk"]["S"]:
                         yield cluster
 
+    def changed(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        member: str | None = None,
+        after: ChangeCursor | None = None,
+        limit: int = 100,
+    ) -> list[ClusterVersion]:
+        """One page of the change index: the days, then their entries, then the clusters and tombstones they
+        name (see :mod:`~consortium.adapters.aws.dynamodb_changes`)."""
+        return self._changes.changed(since, until, member=member, after=after, limit=limit, cluster_pk=_cluster_pk)
+
+    def count_changed(
+        self, since: datetime | None = None, until: datetime | None = None, *, member: str | None = None
+    ) -> int:
+        """How many entries the change index holds in the window (``Select=COUNT`` per day)."""
+        return self._changes.count(since, until, member)
+
+    def version(self, cluster_id: str) -> ClusterVersion | None:
+        """The cluster's entry in the change index: the stored cluster, its tombstone, or ``None``."""
+        cluster = self.get(cluster_id)
+        if cluster is not None:
+            return ClusterVersion.of(cluster)
+        found = self._table.get(key_of(tombstone_pk(_cluster_pk(cluster_id)), cluster_id), "get tombstone")
+        return version_of(found, deleted=True) if found else None
+
     def count(self) -> int:
         """How many clusters are stored."""
         return sum(self._table.count(pk, action="count clusters") for pk in _SHARDS)
@@ -237,9 +273,9 @@ class DynamoDbClusterStore(DynamoDbStore):
         return [found[item["sk"]["S"]] for item in ranked if item["sk"]["S"] in found]
 
     def index_first_seen(self) -> int:
-        """Write the first-seen entry and day, and the shared entry, of every cluster (for a table made before
-        those indexes existed); return how many clusters there are. Idempotent; Queries the cluster shards, no
-        Scan. Run it while no ``apply`` runs."""
+        """Write the first-seen entry and day, the shared entry and the change entries and days of every
+        cluster (for a table made before those indexes existed); return how many clusters there are.
+        Idempotent; Queries the cluster shards, no Scan. Run it while no ``apply`` runs."""
         count = 0
         for pk in _SHARDS:
             requests: dict[tuple[str, str], dict[str, Any]] = {}
@@ -251,6 +287,10 @@ class DynamoDbClusterStore(DynamoDbStore):
                     key_of(_entry_pk(entry), entry), cluster_id=cluster.cluster_id
                 )
                 requests[(_shared_pk(pk), cluster.cluster_id)] = _shared_request(cluster)
+                change = ChangeEntry.from_item(item) or ChangeEntry.of(
+                    cluster.updated_at, cluster.cluster_id, cluster.members
+                )
+                requests |= self._changes.writes(cluster.cluster_id, [], change, deleted=False)[0]
                 count += 1
             self._table.batch_write(list(requests.values()), "index first-seen times")
         return count
@@ -297,7 +337,12 @@ class DynamoDbClusterStore(DynamoDbStore):
 
         saved = {cluster.cluster_id: cluster for cluster in change.saved}
         gone = [cluster_id for cluster_id in dict.fromkeys(change.deleted) if cluster_id not in saved]
-        indexed = self._entries_of([*saved, *gone])
+        indexed, changes, tombstones = self._indexed([*saved, *gone], list(saved))
+        writes = self._changes.apply_writes(
+            change.at, saved=saved, gone=gone, changes=changes, tombstones=tombstones, cluster_pk=_cluster_pk
+        )
+        stale |= writes.stale
+        fresh |= writes.fresh
         for cluster_id in gone:
             pk = _cluster_pk(cluster_id)
             fresh[(pk, cluster_id)] = delete_request(pk, cluster_id)
@@ -314,12 +359,12 @@ class DynamoDbClusterStore(DynamoDbStore):
                 stale[(_DAYS, entry[:10])] = put_request(key_of(_DAYS, entry[:10]))
             stale[(_entry_pk(entry), entry)] = put_request(key_of(_entry_pk(entry), entry), cluster_id=cluster_id)
             pk = _cluster_pk(cluster_id)
-            fresh[(pk, cluster_id)] = put_request(
-                key_of(pk, cluster_id), body=cluster.model_dump_json(), **{_SEEN_SK: entry}
-            )
+            attributes = {_SEEN_SK: entry, **writes.attributes[cluster_id]}
+            fresh[(pk, cluster_id)] = put_request(key_of(pk, cluster_id), body=cluster.model_dump_json(), **attributes)
             fresh[(_shared_pk(pk), cluster_id)] = _shared_request(cluster)
 
         self._table.batch_write(list(stale.values()), "write clusters")
+        self._changes.remember(writes.days)
         self._table.batch_write(list(fresh.values()), "write clusters")
 
     # -- helpers -------------------------------------------------------------------------------------------
@@ -340,19 +385,32 @@ class DynamoDbClusterStore(DynamoDbStore):
         )
         return {cluster.cluster_id: cluster for cluster in clusters}
 
-    def _entries_of(self, cluster_ids: list[str]) -> dict[str, str]:
-        """The first-seen entry (its sort key) of each of these (distinct) clusters that is stored.
+    def _indexed(
+        self, cluster_ids: list[str], resaved: list[str]
+    ) -> tuple[dict[str, str], dict[str, ChangeEntry], dict[str, ChangeEntry]]:
+        """For these (distinct) clusters that are stored: their first-seen entry (its sort key) and their change
+        entry; and the change entry of the tombstones of the ``resaved`` ones. One BatchGetItem per 100 keys.
 
-        Read from ``first_seen_sk``; a cluster item written before the index existed has none, so its entry
-        (if :meth:`index_first_seen` made one) is worked out from its body.
+        A cluster item written before an index existed names no entry of it, so its entries (if
+        :meth:`index_first_seen` made them) are worked out from its body.
         """
-        keys = [key_of(_cluster_pk(cluster_id), cluster_id) for cluster_id in cluster_ids]
+        keys = [key_of(_cluster_pk(c), c) for c in cluster_ids]
+        keys += [key_of(tombstone_pk(_cluster_pk(c)), c) for c in resaved]
+        attributes = ["pk", "sk", _SEEN_SK, *INDEXED]
         entries: dict[str, str] = {}
+        changes: dict[str, ChangeEntry] = {}
+        tombstones: dict[str, ChangeEntry] = {}
         legacy: list[str] = []
-        for item in self._table.batch_get(keys, ["sk", _SEEN_SK], "read clusters"):
-            if _SEEN_SK in item:
-                entries[item["sk"]["S"]] = item[_SEEN_SK]["S"]
+        for item in self._table.batch_get(keys, attributes, "read clusters"):
+            cluster_id, change = item["sk"]["S"], ChangeEntry.from_item(item)
+            if item["pk"]["S"].startswith("TMB#"):
+                if change is not None:
+                    tombstones[cluster_id] = change
+            elif _SEEN_SK in item and change is not None:
+                entries[cluster_id], changes[cluster_id] = item[_SEEN_SK]["S"], change
             else:
-                legacy.append(item["sk"]["S"])
-        entries.update((cluster_id, _entry_sk(cluster)) for cluster_id, cluster in self._clusters_by_id(legacy).items())
-        return entries
+                legacy.append(cluster_id)
+        for cluster_id, cluster in self._clusters_by_id(legacy).items():
+            entries[cluster_id] = _entry_sk(cluster)
+            changes[cluster_id] = ChangeEntry.of(cluster.updated_at, cluster_id, cluster.members)
+        return entries, changes, tombstones

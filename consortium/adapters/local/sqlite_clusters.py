@@ -18,10 +18,15 @@ table                  holds
                        ``(first_seen_key, cluster_id)`` for ``new_since``
 =====================  ==================================================================================
 
+The change index (``changed``, ``count_changed``, ``version``: clusters by the time they last changed, deleted
+ones as tombstones, and the same per member) is in two more tables, described in
+:mod:`~consortium.adapters.local.sqlite_changes`.
+
 Migrations (schema ``clusters``, run by :func:`~consortium.adapters.local.sqlite_common.migrate`): step 1 makes
 the three tables as they first were; step 2, for ``new_since``, adds ``first_seen_key``, fills it from
-``first_seen`` and makes its index. A database made before migrations were recorded is at step 2 when its
-``clusters`` table has ``first_seen_key``, else at step 1 when it has the table.
+``first_seen`` and makes its index; step 3 makes the change index and fills it from the stored clusters. A
+database made before migrations were recorded is at step 2 when its ``clusters`` table has ``first_seen_key``,
+else at step 1 when it has the table.
 
 Text columns compare with SQLite's ``BINARY`` collation, which on UTF-8 is code-point order: the order
 Python sorts strings in, so results come out as the in-memory store sorts them.
@@ -32,6 +37,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from consortium.adapters.local import sqlite_changes
 from consortium.adapters.local.sqlite_common import (
     Schema,
     SqliteAdapter,
@@ -46,7 +52,7 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Iterable, Iterator
 
-    from consortium.dedup.state import ClusterChange, RecordKey
+    from consortium.dedup.state import ChangeCursor, ClusterChange, ClusterVersion, RecordKey
 
 __all__ = ["SqliteClusterStore"]
 
@@ -98,6 +104,7 @@ _SCHEMA = Schema(
             )""",
         ),
         _add_first_seen_key,
+        sqlite_changes.add_change_index,
     ),
     legacy=_legacy,
 )
@@ -210,6 +217,32 @@ class SqliteClusterStore(SqliteAdapter):
                 return
             after = (rows[-1][0], rows[-1][1])
 
+    def changed(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        member: str | None = None,
+        after: ChangeCursor | None = None,
+        limit: int = 100,
+    ) -> list[ClusterVersion]:
+        """One page of the change index, read from its index on the change time (the member's, with
+        ``member``)."""
+        with self._errors():
+            return sqlite_changes.read_changed(self._conn, since, until, member=member, after=after, limit=limit)
+
+    def count_changed(
+        self, since: datetime | None = None, until: datetime | None = None, *, member: str | None = None
+    ) -> int:
+        """How many entries :meth:`changed` would list over the window (one COUNT on the index)."""
+        with self._errors():
+            return sqlite_changes.count_changed(self._conn, since, until, member)
+
+    def version(self, cluster_id: str) -> ClusterVersion | None:
+        """The cluster's entry in the change index: the stored cluster, its tombstone, or ``None``."""
+        with self._errors():
+            return sqlite_changes.read_version(self._conn, cluster_id)
+
     def count(self) -> int:
         """How many clusters are stored."""
         with self._errors():
@@ -240,7 +273,8 @@ class SqliteClusterStore(SqliteAdapter):
 
         As the in-memory store does: records removed, then placements (each replacing the record's previous
         placement and its blocking keys; of two placements of one record the last wins), then clusters
-        deleted, then clusters saved (so a cluster both deleted and saved is kept).
+        deleted (each stored one leaving a tombstone dated ``change.at``), then clusters saved (so a cluster both
+        deleted and saved is kept, without a tombstone).
         """
         final: dict[RecordKey, RecordPlacement | None] = dict.fromkeys(change.removed)
         for placement in change.placements:
@@ -256,6 +290,7 @@ class SqliteClusterStore(SqliteAdapter):
                 )
                 conn.executemany(_INSERT_KEY, [(key, p.member, p.local_id) for p in placed for key in p.keys])
             if change.deleted:
+                sqlite_changes.tombstone(conn, change.deleted, change.at)
                 conn.executemany(_DELETE_CLUSTER, [(cluster_id,) for cluster_id in change.deleted])
             if change.saved:
                 conn.executemany(
@@ -265,5 +300,6 @@ class SqliteClusterStore(SqliteAdapter):
                         for c in change.saved
                     ],
                 )
+                sqlite_changes.index_saved(conn, change.saved)
 
     # -- helpers -------------------------------------------------------------------------------------------
