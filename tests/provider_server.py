@@ -70,6 +70,8 @@ class ProviderServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        # Closed from the server's own loop thread (a trigger thunk), so no socket is closed under a poll; the
+        # loop ends when nothing is left in its map.
         self._server.task_dispatcher.shutdown()
-        close_all(self._server._map)
+        self._server.trigger.pull_trigger(lambda: close_all(self._server._map))
         self._thread.join(timeout=10)
