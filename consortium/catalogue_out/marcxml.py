@@ -19,7 +19,10 @@ leader   06 type and 07 level from the format (``a``/``m`` a book, ``a``/``s`` a
 245      $a title $b subtitle; 250 edition; 264 _1 $b publisher $c year; 300 pages; 490 0_ $a series $v number
 502      ``Thesis`` (theses); 650 _4 $a each subject heading as the hub has it (subdivisions joined by " — ")
 852      one per shelf holding: $a the member's id, $b location, $h call number, $z availability
-856 40   one per online holding: $u the URL, $3 coverage, $z the member's id
+856      one per online holding: $u the URL, $3 coverage, $z the member's id; indicators ``40`` (the resource
+         itself) for an online resource, ``4`` and blank for the online copy of a print one (a print journal some
+         member also has online stays a journal: a MARC21 reader takes ``40``/``41`` links as the resource
+         being electronic)
 =======  ===================================================================================================
 
 Holdings of members that do not share them are left out (:meth:`PublishedCatalogue.holdings`).
@@ -104,9 +107,10 @@ def cluster_ids(cluster: Cluster, scheme: IdentifierScheme) -> list[str]:
     return [identifier.value for identifier in cluster.identifiers if identifier.scheme is scheme]
 
 
-def _holding(holding: Holding) -> str:
+def _holding(holding: Holding, online: bool) -> str:
     if holding.url:
-        return _data("856", "40", ("u", holding.url), ("3", holding.coverage), ("z", holding.member))
+        indicators = "40" if online else "4 "
+        return _data("856", indicators, ("u", holding.url), ("3", holding.coverage), ("z", holding.member))
     return _data(
         "852",
         "  ",
@@ -152,7 +156,8 @@ def marcxml(version: ClusterVersion, holdings: list[Holding]) -> str:
         parts.append(_data("502", "  ", ("a", "Thesis")))
     parts += [_data("650", " 4", ("a", subject)) for subject in cluster.subjects]
     parts += [_data("700", "1 ", ("a", author)) for author in cluster.authors[1:]]
-    parts += [_holding(holding) for holding in holdings if not holding.url]
-    parts += [_holding(holding) for holding in holdings if holding.url]
+    online = cluster.format in _ONLINE
+    parts += [_holding(holding, online) for holding in holdings if not holding.url]
+    parts += [_holding(holding, online) for holding in holdings if holding.url]
     parts.append("</record>")
     return "".join(parts)

@@ -128,6 +128,14 @@ def test_holdings_fields_name_the_member() -> None:
     )
 
 
+def test_a_print_journal_held_online_too_stays_a_journal() -> None:
+    journal = rich(ResourceFormat.JOURNAL).model_copy(update={"holdings": HOLDINGS + ONLINE})
+    marc, record = read_marc(journal)
+    assert record.format is ResourceFormat.JOURNAL  # type: ignore[attr-defined]
+    assert [h.url for h in record.holdings] == [None, None, "https://ebooks.example/42"]  # type: ignore[attr-defined]
+    assert tuple(marc["856"].indicators) == ("4", " ")
+
+
 def test_a_sparse_record_in_chinese() -> None:
     cluster = Cluster(
         cluster_id="簇1",
