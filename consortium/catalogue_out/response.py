@@ -33,6 +33,7 @@ MAX_VALUE: Final = 4096
 XML_TYPE: Final = "text/xml; charset=utf-8"
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_SPECIAL = re.compile('[&<>"]|[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]')
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 
 RequestArgs = dict[str, list[str]]
@@ -59,7 +60,10 @@ class BadRequestArgumentsError(ValueError):
 
 def esc(value: object) -> str:
     """``value`` as XML text or attribute content: characters XML cannot carry dropped, ``&<>"`` escaped."""
-    return _NOT_XML.sub("", str(value)).translate(_ESCAPES)
+    text = str(value)
+    if _SPECIAL.search(text) is None:  # the usual case: nothing to do
+        return text
+    return _NOT_XML.sub("", text).translate(_ESCAPES)
 
 
 def read_args(raw: RawArgs) -> RequestArgs:
