@@ -218,6 +218,7 @@ def test_withdrawn_and_merged_works_are_deleted_records(hub: Hub) -> None:
     assert header is not None and [s.text for s in header.iterfind("o:setSpec", NS)] == ["member:riverside"]
     gone = oai(hub, verb="GetRecord", identifier=moby, metadataPrefix="marc21")
     assert deleted(gone) == [moby] and gone.find(".//o:metadata", NS) is None
+    assert gone.findtext(".//o:datestamp", namespaces=NS) == "2026-03-02T09:00:02Z"  # when dedup deleted it
     # A record that joins another work: its old work disappears (deleted), the work it joins changes.
     hub.add(book("eastlake", "e9", "Introduction to algorithms, third edition"))
     lone = oai_id(hub, "eastlake", "e9")
@@ -323,3 +324,13 @@ def test_a_big_catalogue_is_listed_a_page_at_a_time() -> None:
     assert len(identifiers(root)) == 50 and counting.read == 51
     assert token(root).get("completeListSize") == "400"  # type: ignore[union-attr]
     assert START < hub.clock()
+
+
+def test_a_rebuild_lists_the_old_works_as_deleted_and_the_new_ones(hub: Hub) -> None:
+    """``consortium dedup rebuild`` gives works new ids: a harvester sees every old id deleted, every new one."""
+    before = set(harvest(hub)[0])
+    hub.clock.advance(timedelta(minutes=1))
+    hub.catalogue.rebuild()
+    found, pages = harvest(hub, **{"from": "2026-03-02T09:01:00Z"})
+    gone = {identifier for page in pages for identifier in deleted(page)}
+    assert gone == before and len(set(found) - before) == hub.clusters.count() == 10
