@@ -15,7 +15,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# yaz-client (Debian's yaz) is the SRU client of tests/integration/test_sru_yaz.py; checked on every install.
 install: $(STAMP)
+	@command -v yaz-client >/dev/null 2>&1 || { \
+		echo "installing yaz (Debian): yaz-client, the SRU client of the tests"; \
+		apt-get update -qq && apt-get install -y -qq yaz; }
 
 run: install
 	$(BIN)/consortium run

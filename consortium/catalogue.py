@@ -56,12 +56,14 @@ class Catalogue:
     def rebuild(self) -> ClusterUpdate:
         """Every record clustered from scratch (the bulk path), and the index rebuilt from the clusters.
 
-        Records keep their ``first_seen``, so a rebuild makes no work "new"."""
+        Records keep their ``first_seen``, so a rebuild makes no work "new". Works get new ids: the old ones
+        are tombstones in the cluster store's change index (the OAI-PMH provider lists them as deleted)."""
         stale = [c.cluster_id for c in self.clusters.clusters()]
         removed = sorted({k for cid in stale for k in self.clusters.members_of(cid)})
         first_seen = {k: p.first_seen for k in removed if (p := self.clusters.placement(k)) is not None}
-        change = cluster_bulk(self.records.records(), self.dedup.clock(), first_seen)
-        self.clusters.apply(ClusterChange(removed=removed, deleted=stale))
+        now = self.dedup.clock()
+        change = cluster_bulk(self.records.records(), now, first_seen)
+        self.clusters.apply(ClusterChange(removed=removed, deleted=stale, at=now))
         self.clusters.apply(change)
         update = ClusterUpdate(saved=sorted(change.saved, key=lambda c: c.cluster_id), deleted=stale)
         if self.index is not None:

@@ -8,7 +8,9 @@ if TYPE_CHECKING:
     from consortium.config import Settings
     from consortium.dedup.ports import ClusterStore
     from consortium.members import MemberRegistry
+    from consortium.profiles.ports import KeyService
     from consortium.profiles.service import ProfileService
+    from consortium.search.ports import SearchIndex
 
 __all__ = ["Parts"]
 
@@ -29,6 +31,12 @@ class Parts:
 
         @property
         def profiles(self) -> ProfileService: ...
+
+        @property
+        def key_service(self) -> KeyService: ...
+
+        @property
+        def search_index(self) -> SearchIndex: ...
 
     def _aws_client(self, service: str) -> Any:
         import boto3

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from consortium.bootstrap.base import Parts
 from consortium.catalogue import Catalogue
@@ -25,6 +26,7 @@ from consortium.registry.service import MemberSources
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from consortium.catalogue_out.published import PublishedCatalogue
     from consortium.dedup.ports import ClusterStore
     from consortium.harvest.ports import BlobStore, HarvestRunStore, RecordStore
     from consortium.harvest.state import RecordChange
@@ -255,6 +257,27 @@ class CatalogueParts(Parts):
         worker = Container(self.settings, {k: v for k, v in self._overrides.items() if k != "harvest_queue"})
         with worker.writing():
             worker.harvest_runs.handle(dict(message))
+
+    @cached_property
+    def published_catalogue(self) -> PublishedCatalogue:
+        """The works as the OAI-PMH provider and SRU serve them: every member's set and holdings as its sharing
+        policy allows, resumption tokens signed with a hub-wide secret the key service keeps (the same for every
+        instance of the hub, in any process)."""
+        from consortium.catalogue_out.published import PublishedCatalogue
+        from consortium.profiles.ports import HubSecrets
+
+        keys = self.key_service
+        if not isinstance(keys, HubSecrets):
+            raise ConfigError("the key service keeps no hub-wide secrets: OAI-PMH resumption tokens need one")
+        secret = keys.hub_secret("oai-resumption-token-key:1", create=True)
+        assert secret is not None
+        return PublishedCatalogue.from_registry(
+            self.registry,
+            self.cluster_store,
+            secret,
+            index=self.search_index,
+            repository_identifier=urlsplit(self.settings.public_url).hostname or "consortium.local",
+        )
 
     def _follow(self, changes: list[RecordChange]) -> None:
         self.catalogue.follow(changes)

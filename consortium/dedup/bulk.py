@@ -80,7 +80,7 @@ def _cluster_bulk(
     groups: dict[int, list[int]] = {}
     for i, root in enumerate(cluster_of):
         groups.setdefault(root, []).append(i)
-    change = ClusterChange()
+    change = ClusterChange(at=now)
     for members in groups.values():
         cluster_id = uuid.uuid4().hex
         times = {items[i].key: known.get(items[i].key, now) for i in members}

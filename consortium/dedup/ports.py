@@ -1,4 +1,6 @@
-"""The dedup feature's port: the :class:`ClusterStore` (works, each record's placement, the blocking index).
+"""The dedup feature's port: the :class:`ClusterStore` (works, each record's placement, the blocking index, and
+the change index the OAI-PMH provider lists: every cluster by the time it last changed, deleted ones as
+tombstones).
 
 Adapters: memory, SQLite and DynamoDB; one contract suite, ``tests/contract/test_cluster_store.py``.
 """
@@ -11,7 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from datetime import datetime
 
-    from consortium.dedup.state import ClusterChange, RecordKey, RecordPlacement
+    from consortium.dedup.state import ChangeCursor, ClusterChange, ClusterVersion, RecordKey, RecordPlacement
     from consortium.models import Cluster
 
 __all__ = ["ClusterStore"]
@@ -41,7 +43,13 @@ class ClusterStore(Protocol):
     def get(self, cluster_id: str) -> Cluster | None: ...
 
     def apply(self, change: ClusterChange) -> None:
-        """Apply the whole change, or nothing of it."""
+        """Apply the whole change, or nothing of it.
+
+        A deleted cluster that was stored leaves a tombstone dated ``change.at`` holding the members it had
+        (kept for good: the provider's ``deletedRecord`` is ``persistent``); saving a cluster with that id again
+        replaces the tombstone. Deleting an id that is not stored changes nothing (an existing tombstone keeps
+        its date).
+        """
         ...
 
     def clusters(self) -> Iterator[Cluster]:
@@ -56,6 +64,37 @@ class ClusterStore(Protocol):
         (a naive datetime counts as UTC). A deleted cluster is never returned; a cluster saved again appears
         once, under its current ``first_seen``.
         """
+        ...
+
+    def changed(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        member: str | None = None,
+        after: ChangeCursor | None = None,
+        limit: int = 100,
+    ) -> list[ClusterVersion]:
+        """At most ``limit`` entries of the change index whose ``changed_at`` is in ``[since, until)`` (``None``:
+        no bound), ordered by ``(changed_at, cluster_id)``, those after ``after`` only; with ``member``, only
+        clusters (and tombstones) holding that member's records.
+
+        Every stored cluster has one entry (at its ``updated_at``) and every deleted one its tombstone, so a
+        cluster saved again moves to its new time and appears once. Times compare as instants (a naive datetime
+        counts as UTC). Read through an index on the change time (one per member too), a page at a time: never
+        by reading every cluster.
+        """
+        ...
+
+    def count_changed(
+        self, since: datetime | None = None, until: datetime | None = None, *, member: str | None = None
+    ) -> int:
+        """How many entries :meth:`changed` would list over the whole window (counted by the store)."""
+        ...
+
+    def version(self, cluster_id: str) -> ClusterVersion | None:
+        """The cluster's entry in the change index: the stored cluster, its tombstone, or ``None`` (never
+        stored)."""
         ...
 
     def count(self) -> int: ...

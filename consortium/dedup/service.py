@@ -137,7 +137,7 @@ class DedupService:
         if view is None:
             if previous is not None:
                 left = [k for k in self.clusters.members_of(previous.cluster_id) if k != key]
-                change = ClusterChange(removed=[key])
+                change = ClusterChange(removed=[key], at=now)
                 self._settle({previous.cluster_id: left}, {}, now, change=change, pending=pending)
                 self.clusters.apply(change)
             return
@@ -171,7 +171,7 @@ class DedupService:
         members = {target: sorted({*joined, key})}
         if previous is not None and previous.cluster_id != target:
             members[previous.cluster_id] = [k for k in before if k != key]
-        change = ClusterChange()
+        change = ClusterChange(at=now)
         self._settle(members, {key: placement}, now, change=change, pending=pending, changed=key)
         self.clusters.apply(change)
 

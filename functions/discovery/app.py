@@ -1,6 +1,7 @@
 """The discovery API (Chalice): what anyone may read without logging in — search, a work's page with every
-member's holdings, the new-books list by class and period (the seed paper's 新书通报), the member libraries — and
-the API's own description (``/openapi.json`` and a page for people, ``/docs``).
+member's holdings, the new-books list by class and period (the seed paper's 新书通报), the member libraries, the
+catalogue for other systems (an OAI-PMH 2.0 provider at ``/oai``, SRU 2.0 at ``/sru``) — and the API's own
+description (``/openapi.json`` and a page for people, ``/docs``).
 
 Each route parses its query into a pydantic model, calls the search index or the cluster store and answers; the
 route table (:mod:`consortium.http.access`) declares every route open to anyone. A signed-in reader's token is
@@ -19,6 +20,7 @@ from chalice.app import Chalice, Response
 from pydantic import Field
 
 from consortium import errors
+from consortium.catalogue_out import ProviderResponse, handle_oai, handle_sru
 from consortium.classification import class_chain, class_pattern
 from consortium.http import ANYONE, LambdaContainer, RequestBody, current_caller, route_table
 from consortium.http.openapi import docs_page
@@ -236,6 +238,43 @@ def new_books(query: NewBooksParams) -> dict[str, Any]:
         for c in matched[: query.limit]
     ]
     return {"class": query.class_, "since": since.isoformat(), "works": works, "more": len(matched) > query.limit}
+
+
+def _provider_params() -> dict[str, list[str]]:
+    request = app.current_request
+    params = request.query_params if request is not None else None
+    return {name: params.getlist(name) for name in params} if params else {}
+
+
+def _provider_answer(found: ProviderResponse) -> Response:
+    return Response(
+        body=found.body.decode("utf-8"), status_code=found.status, headers={"Content-Type": found.content_type}
+    )
+
+
+@routes.route("GET", "/oai", ANYONE, answer_type="text/xml")
+def oai() -> Response:
+    """The catalogue as an OAI-PMH 2.0 repository (``verb=Identify``, ``ListRecords``...): the deduplicated works
+    in ``marc21`` (with every member's holdings its policy shows) and ``oai_dc``, a set per member, deletions."""
+    return _provider_answer(handle_oai(_provider_params(), f"{_public_url()}/oai", hub().published_catalogue))
+
+
+@routes.route("POST", "/oai", ANYONE, content_types=("application/x-www-form-urlencoded",), answer_type="text/xml")
+def oai_post() -> Response:
+    """OAI-PMH by POST (the arguments form-encoded in the body), as the protocol allows."""
+    request = app.current_request
+    body = (request.raw_body if request is not None else b"") or b""
+    return _provider_answer(handle_oai(body, f"{_public_url()}/oai", hub().published_catalogue))
+
+
+@routes.route("GET", "/sru", ANYONE, answer_type="text/xml")
+def sru() -> Response:
+    """SRU 2.0 ``searchRetrieve`` (and ``explain``) with CQL: title, author, subject, isbn, any; and, or, not."""
+    return _provider_answer(handle_sru(_provider_params(), f"{_public_url()}/sru", hub().published_catalogue))
+
+
+def _public_url() -> str:
+    return hub().settings.public_url.rstrip("/")
 
 
 @routes.route("GET", "/members", ANYONE, answer=MembersAnswer)

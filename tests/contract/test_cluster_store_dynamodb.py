@@ -84,6 +84,9 @@ def test_dynamodb_retries_unprocessed_items_and_failed_apply_converges(aws_clien
 
     # The first-seen index converged too: the deleted cluster is gone, the saved one there once.
     assert ids(store.new_since(T0 - timedelta(days=1))) == ["c2"]
+    # So did the change index: the saved cluster once, the deleted one as its tombstone, once.
+    assert [(v.cluster_id, v.deleted) for v in store.changed()] == [("c2", False), ("c1", True)]
+    assert store.count_changed(member="m") == 2
 
 
 def test_dynamodb_new_since_keeps_one_index_entry_per_cluster(aws_client: Callable[[str], Any]) -> None:
@@ -143,6 +146,64 @@ def test_dynamodb_index_first_seen_indexes_clusters_saved_before_the_index(aws_c
     days = [i["sk"]["S"] for i in client.query(**partition(table, "NEWDAYS"))["Items"]]
     left = [i["sk"]["S"] for day in days for i in client.query(**partition(table, f"NEW#{day}"))["Items"]]
     assert left == ["2025-02-28T08:30:15.123456#c1", "2025-03-01T08:30:15.123456#c0"]
+
+
+def test_dynamodb_change_index_keeps_one_entry_per_cluster_and_scope(aws_client: Callable[[str], Any]) -> None:
+    from consortium.adapters.aws import DynamoDbClusterStore, create_table
+
+    client = aws_client("dynamodb")
+    table = f"clusters-{uuid.uuid4().hex[:12]}"
+    create_table(client, table)
+    store = DynamoDbClusterStore(table, NoScan(client))
+
+    def entries(days_pk: str = "CHGDAYS", prefix: str = "CHG#") -> list[str]:
+        """Every change entry's sort key in one scope, read straight from the table."""
+        days = [i["sk"]["S"] for i in client.query(**partition(table, days_pk))["Items"]]
+        return [i["sk"]["S"] for day in days for i in client.query(**partition(table, f"{prefix}{day}"))["Items"]]
+
+    def held(cluster_id: str, when: datetime, *members: str) -> Any:
+        return make_test_cluster(cluster_id, [(m, cluster_id) for m in members], updated_at=when)
+
+    store.apply(ClusterChange(saved=[held("c1", T0, "a", "b"), held("c2", T0 + timedelta(days=1), "b")]))
+    assert entries() == ["2025-03-01T08:30:15.123456#c1", "2025-03-02T08:30:15.123456#c2"]
+    assert entries("CHGMDAYS#b", "CHGM#b#") == entries()
+    store.apply(ClusterChange(saved=[held("c1", T0 + timedelta(days=2), "a")]))
+    assert entries() == ["2025-03-02T08:30:15.123456#c2", "2025-03-03T08:30:15.123456#c1"]
+    assert entries("CHGMDAYS#a", "CHGM#a#") == ["2025-03-03T08:30:15.123456#c1"]
+    assert entries("CHGMDAYS#b", "CHGM#b#") == ["2025-03-02T08:30:15.123456#c2"]
+    store.apply(ClusterChange(deleted=["c2"], at=T0 + timedelta(days=3)))
+    assert entries() == ["2025-03-03T08:30:15.123456#c1", "2025-03-04T08:30:15.123456#c2"]
+    assert [(v.cluster_id, v.deleted) for v in store.changed(member="b")] == [("c2", True)]
+
+    # A stale entry (as a failed apply may leave) names a cluster under a time it no longer has: skipped, and a
+    # page still fills up past it.
+    stale = {"pk": {"S": "CHG#2025-03-01"}, "sk": {"S": "2025-03-01T09:00:00.000000#c1"}, "cluster_id": {"S": "c1"}}
+    client.put_item(TableName=table, Item=stale)
+    assert [v.cluster_id for v in store.changed(limit=2)] == ["c1", "c2"]
+    assert [v.cluster_id for v in store.changed(until=T0 + timedelta(days=2))] == []
+
+
+def test_dynamodb_index_first_seen_indexes_changes_of_clusters_saved_before(aws_client: Callable[[str], Any]) -> None:
+    from consortium.adapters.aws import DynamoDbClusterStore, create_table
+
+    client = aws_client("dynamodb")
+    table = f"clusters-{uuid.uuid4().hex[:12]}"
+    create_table(client, table)
+    store = DynamoDbClusterStore(table, NoScan(client))
+    legacy = [make_test_cluster(f"c{n}", [("a", f"{n}")], updated_at=T0 + timedelta(hours=n)) for n in range(3)]
+    for cluster in legacy:  # cluster items as the store wrote them before the change index
+        pk = f"CL#{hashlib.sha256(cluster.cluster_id.encode()).hexdigest()[0]}"
+        item = {"pk": {"S": pk}, "sk": {"S": cluster.cluster_id}, "body": {"S": cluster.model_dump_json()}}
+        client.put_item(TableName=table, Item=item)
+    assert store.changed() == [] and store.version("c1") is not None
+    assert store.index_first_seen() == 3
+    assert [v.cluster for v in store.changed(member="a")] == legacy
+
+    # A legacy cluster saved again and another deleted: their old entries, found from their bodies, go.
+    moved = legacy[0].model_copy(update={"updated_at": T0 + timedelta(days=1)})
+    store.apply(ClusterChange(saved=[moved], deleted=["c1"], at=T0 + timedelta(days=2)))
+    assert [(v.cluster_id, v.deleted) for v in store.changed()] == [("c2", False), ("c0", False), ("c1", True)]
+    assert store.count_changed(member="a") == 3
 
 
 def partition(table: str, pk: str) -> dict[str, Any]:

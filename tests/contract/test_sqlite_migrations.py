@@ -87,7 +87,7 @@ def test_schemas_sharing_a_file_keep_their_own_versions(tmp_path: Path) -> None:
     SqliteConsentLedger.open(path).close()
     conn = connect(path)
     versions = dict(conn.execute("SELECT schema, version FROM schema_migrations").fetchall())
-    assert versions == {"records": 2, "clusters": 3, "profiles": 1, "consent": 1}
+    assert versions == {"records": 2, "clusters": 4, "profiles": 1, "consent": 1}
     conn.close()
 
 
@@ -182,7 +182,7 @@ def test_a_data_folder_of_the_previous_release_opens_with_its_data(tmp_path: Pat
 
     conn = connect(hub)
     versions = dict(conn.execute("SELECT schema, version FROM schema_migrations").fetchall())
-    assert versions == {"records": 2, "clusters": 3, "profiles": 1, "consent": 1}
+    assert versions == {"records": 2, "clusters": 4, "profiles": 1, "consent": 1}
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute("UPDATE consent_events SET granted = 0")
     conn.close()
@@ -261,7 +261,16 @@ def test_sqlite_database_made_before_new_since_opens_and_is_migrated(tmp_path: P
     assert ids(again.new_since(T0 - dt.timedelta(days=2))) == ["old-before", "new", "old-b"]
     indexes = {row[1] for row in again._conn.execute("PRAGMA index_list(clusters)")}
     assert "clusters_first_seen" in indexes
-    assert schema_version(again._conn, "clusters") == 3
+    # Step 4 indexed the old clusters by their change time (updated_at); the deleted one left a tombstone.
+    assert [(v.cluster_id, v.deleted) for v in again.changed()] == [
+        ("new", False),
+        ("old-b", False),
+        ("old-before", False),
+        ("old-a", True),
+    ]
+    assert [v.cluster_id for v in again.changed(member="m")] == ["new", "old-b", "old-before", "old-a"]
+    assert again.count_changed(until=T0 + dt.timedelta(seconds=1)) == 3
+    assert schema_version(again._conn, "clusters") == 4
     again.close()
     records = SqliteRecordStore.open(path)
     assert records.count() == 0

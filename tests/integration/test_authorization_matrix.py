@@ -53,6 +53,9 @@ MATRIX: dict[str, str] = {
     "GET /openapi.json": PUBLIC,
     "GET /docs": PUBLIC,
     "GET /push/services": PUBLIC,
+    "GET /oai?verb=Identify": PUBLIC,
+    "POST /oai": PUBLIC,
+    "GET /sru?operation=explain": PUBLIC,
     # members: their own member only; keys are managed by an administrator, not by a key
     "GET /members/{member_id}/keys": "401 403 403 200 200 403 401 401 401",
     "POST /members/{member_id}/keys": "401 403 403 201 401 401 401 401 401",
@@ -111,6 +114,7 @@ LOAN = (
 )
 
 BODIES: dict[str, Any] = {
+    "POST /oai": "verb=Identify",
     "POST /members/{member_id}/sources": {
         "id": "union",
         "protocol": "oai-pmh",

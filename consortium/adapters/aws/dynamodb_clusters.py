@@ -77,6 +77,10 @@ cluster item never names an entry that was not written, and re-applying converge
 is not atomic, so writing an entry "in the same batch" as its cluster item would promise nothing more; the
 order and the check ``new_since`` makes on read are what keep it right.
 
+The change index (``changed``, ``count_changed``, ``version``, and the tombstones deleted clusters leave) is in
+the same table, described in :mod:`~consortium.adapters.aws.dynamodb_changes`; ``apply`` writes it in the same
+two streams.
+
 Limits DynamoDB sets that the other stores do not: a cluster's JSON must fit in an item (400 KB); ids, member
 codes and cluster ids must not be empty (key attributes); a blocking key must fit in a partition key (2 KB).
 """
@@ -89,6 +93,7 @@ import time
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from consortium.adapters.aws.dynamodb_changes import INDEXED, ChangeEntry, ChangeIndex, tombstone_pk, version_of
 from consortium.adapters.aws.dynamodb_common import GET_BATCH, DynamoDbStore, delete_request, key_of, put_request
 from consortium.adapters.aws.dynamodb_holders import (
     HOLDERS,
@@ -97,15 +102,16 @@ from consortium.adapters.aws.dynamodb_holders import (
     holders_of,
     sharing_counts,
 )
+from consortium.adapters.aws.dynamodb_placements import placement_writes
 from consortium.adapters.timestamps import utc_sort_key
-from consortium.dedup.state import RecordPlacement
+from consortium.dedup.state import ClusterVersion, RecordPlacement
 from consortium.models import Cluster
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
     from datetime import datetime
 
-    from consortium.dedup.state import ClusterChange, RecordKey
+    from consortium.dedup.state import ChangeCursor, ClusterChange, RecordKey
 
 __all__ = ["DynamoDbClusterStore"]
 
@@ -147,10 +153,6 @@ def _entry_pk(entry_sk: str) -> str:
     return f"NEW#{entry_sk[:10]}"
 
 
-def _record_sk(key: RecordKey) -> str:
-    return f"{key[0]}{_SEP}{key[1]}"
-
-
 class DynamoDbClusterStore(DynamoDbStore):
     """A :class:`~consortium.dedup.ports.ClusterStore` in a DynamoDB table.
 
@@ -170,6 +172,7 @@ class DynamoDbClusterStore(DynamoDbStore):
         super().__init__(table_name, client, sleep=sleep)
         self._known_holders: set[tuple[str, int]] = set()
         """The (member, count) partitions this store knows to be in the holder directory."""
+        self._changes = ChangeIndex(self._table)
 
     # -- reads ---------------------------------------------------------------------------------------------
 
@@ -235,6 +238,33 @@ class DynamoDbClusterStore(DynamoDbStore):
                     if cluster is not None and _entry_sk(cluster) == entry["sk"]["S"]:
                         yield cluster
 
+    def changed(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        member: str | None = None,
+        after: ChangeCursor | None = None,
+        limit: int = 100,
+    ) -> list[ClusterVersion]:
+        """One page of the change index: the days, then their entries, then the clusters and tombstones they
+        name (see :mod:`~consortium.adapters.aws.dynamodb_changes`)."""
+        return self._changes.changed(since, until, member=member, after=after, limit=limit, cluster_pk=_cluster_pk)
+
+    def count_changed(
+        self, since: datetime | None = None, until: datetime | None = None, *, member: str | None = None
+    ) -> int:
+        """How many entries the change index holds in the window (``Select=COUNT`` per day)."""
+        return self._changes.count(since, until, member)
+
+    def version(self, cluster_id: str) -> ClusterVersion | None:
+        """The cluster's entry in the change index: the stored cluster, its tombstone, or ``None``."""
+        cluster = self.get(cluster_id)
+        if cluster is not None:
+            return ClusterVersion.of(cluster)
+        found = self._table.get(key_of(tombstone_pk(_cluster_pk(cluster_id)), cluster_id), "get tombstone")
+        return version_of(found, deleted=True) if found else None
+
     def count(self) -> int:
         """How many clusters are stored."""
         return sum(self._table.count(pk, action="count clusters") for pk in _SHARDS)
@@ -259,9 +289,9 @@ class DynamoDbClusterStore(DynamoDbStore):
         return [found[item["sk"]["S"]] for item in ranked if item["sk"]["S"] in found]
 
     def index_first_seen(self) -> int:
-        """Write the first-seen entry and day, the shared entry and the holder entries of every cluster (for a
-        table made before those indexes existed); return how many clusters there are. Idempotent; Queries the
-        cluster shards, no Scan. Run it while no ``apply`` runs."""
+        """Write the first-seen entry and day, the shared entry, the holder entries and the change entries and
+        days of every cluster (for a table made before those indexes existed); return how many clusters there are.
+        Idempotent; Queries the cluster shards, no Scan. Run it while no ``apply`` runs."""
         count = 0
         for pk in _SHARDS:
             requests: dict[tuple[str, str], dict[str, Any]] = {}
@@ -274,6 +304,10 @@ class DynamoDbClusterStore(DynamoDbStore):
                 )
                 requests[(_shared_pk(pk), cluster.cluster_id)] = _shared_request(cluster)
                 directory_writes(holder_writes(cluster.cluster_id, None, cluster, requests), requests)
+                change = ChangeEntry.from_item(item) or ChangeEntry.of(
+                    cluster.updated_at, cluster.cluster_id, cluster.members
+                )
+                requests |= self._changes.writes(cluster.cluster_id, [], change, deleted=False)[0]
                 count += 1
             self._table.batch_write(list(requests.values()), "index first-seen times")
         return count
@@ -292,35 +326,16 @@ class DynamoDbClusterStore(DynamoDbStore):
             final[(placement.member, placement.local_id)] = placement
         old = self._placements(list(final))
 
-        stale: dict[tuple[str, str], dict[str, Any]] = {}
-        fresh: dict[tuple[str, str], dict[str, Any]] = {}
-        for key, new in final.items():
-            record_sk = _record_sk(key)
-            names = {"member": key[0], "local_id": key[1]}
-            new_keys = set(new.keys) if new is not None else set()
-            previous = old.get(key)
-            if previous is not None:
-                for index_key in sorted(set(previous.keys) - new_keys):
-                    stale[(f"KEY#{index_key}", record_sk)] = delete_request(f"KEY#{index_key}", record_sk)
-                if new is None or new.cluster_id != previous.cluster_id:
-                    pk = f"MEM#{previous.cluster_id}"
-                    stale[(pk, record_sk)] = delete_request(pk, record_sk)
-            placement_pk = f"PLC#{key[0]}"
-            if new is None:
-                fresh[(placement_pk, key[1])] = delete_request(placement_pk, key[1])
-                continue
-            for index_key in new.keys:
-                fresh[(f"KEY#{index_key}", record_sk)] = put_request(key_of(f"KEY#{index_key}", record_sk), **names)
-            fresh[(f"MEM#{new.cluster_id}", record_sk)] = put_request(
-                key_of(f"MEM#{new.cluster_id}", record_sk), **names
-            )
-            fresh[(placement_pk, key[1])] = put_request(
-                key_of(placement_pk, key[1]), cluster_id=new.cluster_id, body=new.model_dump_json()
-            )
+        stale, fresh = placement_writes(final, old)
 
         saved = {cluster.cluster_id: cluster for cluster in change.saved}
         gone = [cluster_id for cluster_id in dict.fromkeys(change.deleted) if cluster_id not in saved]
-        indexed = self._entries_of([*saved, *gone])
+        indexed, changes, tombstones = self._indexed([*saved, *gone], list(saved))
+        writes = self._changes.apply_writes(
+            change.at, saved=saved, gone=gone, changes=changes, tombstones=tombstones, cluster_pk=_cluster_pk
+        )
+        stale |= writes.stale
+        fresh |= writes.fresh
         holders: set[tuple[str, int]] = set()
         for cluster_id in gone:
             pk = _cluster_pk(cluster_id)
@@ -341,16 +356,14 @@ class DynamoDbClusterStore(DynamoDbStore):
                 stale[(_DAYS, entry[:10])] = put_request(key_of(_DAYS, entry[:10]))
             stale[(_entry_pk(entry), entry)] = put_request(key_of(_entry_pk(entry), entry), cluster_id=cluster_id)
             pk = _cluster_pk(cluster_id)
-            fresh[(pk, cluster_id)] = put_request(
-                key_of(pk, cluster_id),
-                body=cluster.model_dump_json(),
-                **{_SEEN_SK: entry, HOLDERS: holders_of(cluster)},
-            )
+            attributes = {_SEEN_SK: entry, HOLDERS: holders_of(cluster), **writes.attributes[cluster_id]}
+            fresh[(pk, cluster_id)] = put_request(key_of(pk, cluster_id), body=cluster.model_dump_json(), **attributes)
             fresh[(_shared_pk(pk), cluster_id)] = _shared_request(cluster)
 
         directory_writes(holders - self._known_holders, stale)
         self._table.batch_write(list(stale.values()), "write clusters")
         self._known_holders |= holders
+        self._changes.remember(writes.days)
         self._table.batch_write(list(fresh.values()), "write clusters")
 
     # -- helpers -------------------------------------------------------------------------------------------
@@ -371,23 +384,34 @@ class DynamoDbClusterStore(DynamoDbStore):
         )
         return {cluster.cluster_id: cluster for cluster in clusters}
 
-    def _entries_of(self, cluster_ids: list[str]) -> dict[str, tuple[str, str]]:
-        """The first-seen entry (its sort key) and the ``holders`` of each of these (distinct) clusters that is
-        stored.
+    def _indexed(
+        self, cluster_ids: list[str], resaved: list[str]
+    ) -> tuple[dict[str, tuple[str, str]], dict[str, ChangeEntry], dict[str, ChangeEntry]]:
+        """For these (distinct) clusters that are stored: their first-seen entry (its sort key) with their
+        ``holders``, and their change entry; and the change entry of the tombstones of the ``resaved`` ones. One
+        BatchGetItem per 100 keys.
 
-        Read from ``first_seen_sk`` and ``holders``; a cluster item written before those indexes existed lacks
-        them, so they are worked out from its body.
+        A cluster item written before an index existed names no entry of it, so its entries (if
+        :meth:`index_first_seen` made them) are worked out from its body.
         """
-        keys = [key_of(_cluster_pk(cluster_id), cluster_id) for cluster_id in cluster_ids]
+        keys = [key_of(_cluster_pk(c), c) for c in cluster_ids]
+        keys += [key_of(tombstone_pk(_cluster_pk(c)), c) for c in resaved]
+        attributes = ["pk", "sk", _SEEN_SK, HOLDERS, *INDEXED]
         entries: dict[str, tuple[str, str]] = {}
+        changes: dict[str, ChangeEntry] = {}
+        tombstones: dict[str, ChangeEntry] = {}
         legacy: list[str] = []
-        for item in self._table.batch_get(keys, ["sk", _SEEN_SK, HOLDERS], "read clusters"):
-            if _SEEN_SK in item and HOLDERS in item:
-                entries[item["sk"]["S"]] = (item[_SEEN_SK]["S"], item[HOLDERS]["S"])
+        for item in self._table.batch_get(keys, attributes, "read clusters"):
+            cluster_id, change = item["sk"]["S"], ChangeEntry.from_item(item)
+            if item["pk"]["S"].startswith("TMB#"):
+                if change is not None:
+                    tombstones[cluster_id] = change
+            elif _SEEN_SK in item and HOLDERS in item and change is not None:
+                entries[cluster_id] = (item[_SEEN_SK]["S"], item[HOLDERS]["S"])
+                changes[cluster_id] = change
             else:
-                legacy.append(item["sk"]["S"])
-        entries.update(
-            (cluster_id, (_entry_sk(cluster), holders_of(cluster)))
-            for cluster_id, cluster in self._clusters_by_id(legacy).items()
-        )
-        return entries
+                legacy.append(cluster_id)
+        for cluster_id, cluster in self._clusters_by_id(legacy).items():
+            entries[cluster_id] = (_entry_sk(cluster), holders_of(cluster))
+            changes[cluster_id] = ChangeEntry.of(cluster.updated_at, cluster_id, cluster.members)
+        return entries, changes, tombstones

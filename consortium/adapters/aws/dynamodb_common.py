@@ -216,9 +216,10 @@ class DynamoDbTable:
                 return
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def count(self, pk: str, *, action: str = "count") -> int:
-        """How many items the partition holds (Query with ``Select=COUNT``, every page)."""
-        kwargs = self._key_condition(pk, "", None, None) | {"Select": "COUNT"}
+    def count(self, pk: str, *, low: str | None = None, high: str | None = None, action: str = "count") -> int:
+        """How many items the partition holds, or those whose ``sk`` lies between ``low`` and ``high`` (both
+        included; ``None``: no bound): Query with ``Select=COUNT``, every page."""
+        kwargs = self._key_condition(pk, "", low, high) | {"Select": "COUNT"}
         total = 0
         while True:
             with self.errors(action):

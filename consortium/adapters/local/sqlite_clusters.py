@@ -22,11 +22,16 @@ table                  holds
                        it is indexed on ``cluster_id`` to replace a cluster's rows when it is saved
 =====================  ==================================================================================
 
+The change index (``changed``, ``count_changed``, ``version``: clusters by the time they last changed, deleted
+ones as tombstones, and the same per member) is in two more tables, described in
+:mod:`~consortium.adapters.local.sqlite_changes`.
+
 Migrations (schema ``clusters``, run by :func:`~consortium.adapters.local.sqlite_common.migrate`): step 1 makes
 the three tables as they first were; step 2, for ``new_since``, adds ``first_seen_key``, fills it from
 ``first_seen`` and makes its index; step 3, for ``sharing_counts``, makes ``dedup_holders`` and fills it from the
-clusters. A database made before migrations were recorded is at step 2 when its
-``clusters`` table has ``first_seen_key``, else at step 1 when it has the table.
+clusters; step 4 makes the change index and fills it from the stored clusters. A database made before migrations
+were recorded is at step 2 when its ``clusters`` table has ``first_seen_key``, else at step 1 when it has the
+table.
 
 Text columns compare with SQLite's ``BINARY`` collation, which on UTF-8 is code-point order: the order
 Python sorts strings in, so results come out as the in-memory store sorts them.
@@ -37,6 +42,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from consortium.adapters.local import sqlite_changes
 from consortium.adapters.local.sqlite_common import (
     Schema,
     SqliteAdapter,
@@ -51,7 +57,7 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Iterable, Iterator
 
-    from consortium.dedup.state import ClusterChange, RecordKey
+    from consortium.dedup.state import ChangeCursor, ClusterChange, ClusterVersion, RecordKey
 
 __all__ = ["SqliteClusterStore"]
 
@@ -125,6 +131,7 @@ _SCHEMA = Schema(
             "CREATE INDEX dedup_holders_cluster ON dedup_holders (cluster_id)",
             f"INSERT OR IGNORE INTO dedup_holders (member, members, cluster_id) {_HOLDERS_OF}",
         ),
+        sqlite_changes.add_change_index,
     ),
     legacy=_legacy,
 )
@@ -232,6 +239,32 @@ class SqliteClusterStore(SqliteAdapter):
                 return
             after = (rows[-1][0], rows[-1][1])
 
+    def changed(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        member: str | None = None,
+        after: ChangeCursor | None = None,
+        limit: int = 100,
+    ) -> list[ClusterVersion]:
+        """One page of the change index, read from its index on the change time (the member's, with
+        ``member``)."""
+        with self._errors():
+            return sqlite_changes.read_changed(self._conn, since, until, member=member, after=after, limit=limit)
+
+    def count_changed(
+        self, since: datetime | None = None, until: datetime | None = None, *, member: str | None = None
+    ) -> int:
+        """How many entries :meth:`changed` would list over the window (one COUNT on the index)."""
+        with self._errors():
+            return sqlite_changes.count_changed(self._conn, since, until, member)
+
+    def version(self, cluster_id: str) -> ClusterVersion | None:
+        """The cluster's entry in the change index: the stored cluster, its tombstone, or ``None``."""
+        with self._errors():
+            return sqlite_changes.read_version(self._conn, cluster_id)
+
     def count(self) -> int:
         """How many clusters are stored."""
         with self._errors():
@@ -270,7 +303,8 @@ class SqliteClusterStore(SqliteAdapter):
 
         As the in-memory store does: records removed, then placements (each replacing the record's previous
         placement and its blocking keys; of two placements of one record the last wins), then clusters
-        deleted, then clusters saved (so a cluster both deleted and saved is kept).
+        deleted (each stored one leaving a tombstone dated ``change.at``), then clusters saved (so a cluster both
+        deleted and saved is kept, without a tombstone).
         """
         final: dict[RecordKey, RecordPlacement | None] = dict.fromkeys(change.removed)
         for placement in change.placements:
@@ -286,6 +320,7 @@ class SqliteClusterStore(SqliteAdapter):
                 )
                 conn.executemany(_INSERT_KEY, [(key, p.member, p.local_id) for p in placed for key in p.keys])
             if change.deleted:
+                sqlite_changes.tombstone(conn, change.deleted, change.at)
                 conn.executemany(_DELETE_CLUSTER, [(cluster_id,) for cluster_id in change.deleted])
             if change.saved:
                 conn.executemany(
@@ -295,6 +330,7 @@ class SqliteClusterStore(SqliteAdapter):
                         for c in change.saved
                     ],
                 )
+                sqlite_changes.index_saved(conn, change.saved)
             touched = [
                 (cluster_id,) for cluster_id in dict.fromkeys([*change.deleted, *(c.cluster_id for c in change.saved)])
             ]

@@ -17,7 +17,7 @@ from consortium.harvest.formats.base import FormatReader
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.dublin_core import is_dublin_core, normalize_dublin_core
 from consortium.harvest.normalize.marc21 import normalize_marc21
-from consortium.harvest.normalize.marcxml import MARCXML_NS, marcxml_to_pymarc
+from consortium.harvest.normalize.marcxml import MARCXML_NS, marcxml_fields
 from consortium.harvest.oai_errors import BadResumptionTokenError
 from consortium.harvest.oai_pmh import parse_list_records
 
@@ -100,7 +100,7 @@ class OaiMetadataFormat(FormatReader):
         if etree.QName(element).namespace not in (MARCXML_NS, None):
             raise RecordError(f"metadata: expected MARCXML or Dublin Core, found {element.tag!r}")
         return normalize_marc21(
-            marcxml_to_pymarc(element),
+            marcxml_fields(element),
             member=member,
             source_id=source.id,
             raw=raw,
