@@ -48,6 +48,7 @@ MATRIX: dict[str, str] = {
     # discovery: anyone
     "GET /search?q=poems&facet=member": PUBLIC,
     "GET /works/{cluster_id}": PUBLIC,
+    "GET /works/{cluster_id}/editions": PUBLIC,
     "GET /new-books?class=clc:TP3": PUBLIC,
     "GET /members": PUBLIC,
     "GET /openapi.json": PUBLIC,

@@ -1,0 +1,91 @@
+"""The discovery API (functions/discovery) for anyone: search with the query language, a work's page with the
+reader's own library first, the other editions of a work, and new books by class at any depth and period."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import pytest
+from factories import make_cluster
+from function_apps import Api, serve
+
+from consortium.dedup.state import ClusterChange
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+NOW = dt.datetime.now(dt.UTC)
+
+
+@pytest.fixture
+def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    monkeypatch.setenv("CONSORTIUM_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("CONSORTIUM_KEY_DIR", str(tmp_path / "keys"))
+    with serve("discovery", Api) as api:
+        hub = api.module.container()
+        works = [
+            make_cluster("taocp-1", "The art of computer programming", ["riverside"], authors=["Knuth, Donald E."],
+                         year=1968, edition="1st ed.", classes=["lcc:QA76.6"], first_seen=NOW - dt.timedelta(days=400)),
+            make_cluster("taocp-3", "Art of computer programming [electronic resource]", ["lakeside", "riverside"],
+                         authors=["Donald E. Knuth"], year=1997, edition="3rd ed.", classes=["lcc:QA76.6"],
+                         first_seen=NOW - dt.timedelta(days=3)),
+            make_cluster("other-art", "The art of computer programming", ["eastlake"], authors=["Someone, Else"],
+                         year=2001, first_seen=NOW - dt.timedelta(days=2)),
+            make_cluster("dl", "深度学习", ["riverside"], authors=["周志华"], year=2016, classes=["clc:TP181"],
+                         first_seen=NOW - dt.timedelta(days=1)),
+            make_cluster("ml", "机器学习", ["lakeside"], authors=["周志华"], year=2016, classes=["clc:TP18"],
+                         first_seen=NOW - dt.timedelta(days=5)),
+            make_cluster("poems", "唐诗三百首", ["lakeside"], year=1980, classes=["clc:I222"],
+                         first_seen=NOW - dt.timedelta(days=1)),
+        ]  # fmt: skip
+        hub.cluster_store.apply(ClusterChange(saved=works))
+        hub.search_index.upsert(works)
+        yield api
+
+
+def test_search_takes_the_query_language_facets_and_paging(api: Api) -> None:
+    status, found = api.call("get", "/search?q=author:knuth&facet=member&facet=year&page_size=1")
+    assert status == 200 and found["total"] == 2 and len(found["hits"]) == 1
+    assert {f["value"] for f in found["facets"]["member"]} == {"riverside", "lakeside"}
+    status, error = api.call("get", "/search?q=year:abc")
+    assert status == 400 and "year" in error["Message"]
+    assert api.call("get", "/search?facet=colour")[0] == 400
+
+
+def test_a_work_page_puts_the_readers_own_library_first(api: Api) -> None:
+    status, page = api.call("get", "/works/taocp-3?member=riverside")
+    assert status == 200 and [h["member"] for h in page["holdings"]] == ["riverside", "lakeside"]
+    lakeside_reader = api.as_reader("r9", member="lakeside")
+    assert [h["member"] for h in lakeside_reader.call("get", "/works/taocp-3")[1]["holdings"]] == [
+        "lakeside",
+        "riverside",
+    ]
+    assert {m["id"] for m in page["members"]} == {"riverside", "lakeside"}
+    assert api.call("get", "/works/nothing")[0] == 404
+
+
+def test_other_editions_are_the_same_title_and_author_not_the_same_title_alone(api: Api) -> None:
+    status, found = api.call("get", "/works/taocp-1/editions")
+    assert status == 200 and [e["cluster_id"] for e in found["editions"]] == ["taocp-3"]
+    assert found["editions"][0]["edition"] == "3rd ed."
+    assert [e["cluster_id"] for e in api.call("get", "/works/other-art/editions")[1]["editions"]] == []
+    assert api.call("get", "/works/dl/editions")[1]["editions"] == []  # same author, another work
+
+
+def test_new_books_by_class_at_any_depth_and_period(api: Api) -> None:
+    status, found = api.call("get", "/new-books?class=clc:TP18&days=30")
+    assert status == 200 and [w["cluster_id"] for w in found["works"]] == ["dl", "ml"]  # TP181 is under TP18
+    assert [w["cluster_id"] for w in api.call("get", "/new-books?class=clc:TP181&days=30")[1]["works"]] == ["dl"]
+    assert [w["cluster_id"] for w in api.call("get", "/new-books?class=clc:T&days=2")[1]["works"]] == ["dl"]
+    everything = api.call("get", "/new-books?days=30&limit=2")[1]
+    assert len(everything["works"]) == 2 and everything["more"] is True
+    assert [w["cluster_id"] for w in api.call("get", "/new-books?days=30&member=lakeside")[1]["works"]] == [
+        "poems",
+        "taocp-3",
+        "ml",
+    ]
+    status, error = api.call("get", "/new-books?class=dewey:500")
+    assert status == 400 and "field 'class'" in error["Message"]
+    assert api.call("get", "/new-books?days=400")[0] == 400
