@@ -9,6 +9,8 @@ beside the list. The query model alone (parsing, validation, the document shape)
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -415,6 +417,26 @@ def test_tantivy_index_with_an_old_schema_is_replaced(tmp_path: Path) -> None:
     index.rebuild(CORPUS)
     assert not index.needs_rebuild
     assert index.search(SearchQuery(text="深度")).total == 2
+
+
+def test_tantivy_search_sees_a_commit_by_another_process_at_once(tmp_path: Path) -> None:
+    folder = tmp_path / "search"
+    index = TantivySearchIndex(folder)
+    index.upsert(CORPUS)
+    landing = SearchQuery(facets=["member", "language"])
+    assert "hill" not in facet(index.search(landing), "member")  # counted, and kept for this generation
+    newcomer = make_cluster("newcomer", "Neue Bücher", ["hill"], language="ger")
+    writer = (
+        "import sys; from pathlib import Path; from consortium.adapters.local import TantivySearchIndex; "
+        "from consortium.models import Cluster; "
+        "TantivySearchIndex(Path(sys.argv[1])).upsert([Cluster.model_validate_json(sys.stdin.read())])"
+    )
+    subprocess.run([sys.executable, "-c", writer, str(folder)], input=newcomer.model_dump_json(), text=True, check=True)
+    # No waiting: the next search compares the commit on disk with the one it has loaded.
+    assert index.count() == 31
+    after = index.search(landing)
+    assert (after.total, facet(after, "member")["hill"], facet(after, "language")["ger"]) == (31, 1, 1)
+    assert ids(index.search(SearchQuery(text="neue bucher"))) == ["newcomer"]
 
 
 # -- the OpenSearch index only: the alias, rebuild without downtime, errors --------------------------

@@ -14,6 +14,10 @@ term set, range, boolean, boost, constant score), not the query-string parser: t
 and user text never reaches a parser. Filters score zero (``const_score_query``), so they narrow without
 reordering; the reader's library is a ``Should`` clause with a constant score. Facets are terms aggregations
 (``Searcher.aggregate``, the OpenSearch aggregation JSON).
+
+Searches read the index's latest commit, by this process or another: the reader reloads only when told (tantivy's
+``manual`` policy), and each search first compares the index's ``meta.json`` (which every commit rewrites) with
+the one it last loaded, reloading when they differ. Each reload starts a new *generation*.
 """
 
 from __future__ import annotations
@@ -112,8 +116,12 @@ class TantivySearchIndex:
         self._writer_heap, self._writer_threads = writer_heap, writer_threads
         self._schema = _schema()
         self._write_lock = threading.Lock()
+        self._read_lock = threading.Lock()
         self.needs_rebuild = False
         self._index = self._open()
+        self._index.config_reader(reload_policy="manual")
+        self._commit = self._read_commit()
+        self._generation = 0
 
     def _open(self) -> tantivy.Index:
         if self.path is None:
@@ -153,7 +161,8 @@ class TantivySearchIndex:
                 raise
             finally:
                 writer.wait_merging_threads()
-                self._index.reload()
+                with self._read_lock:
+                    self._reload()
 
     def _document(self, cluster: Cluster) -> tantivy.Document:
         fields = index_document(cluster)
@@ -208,13 +217,36 @@ class TantivySearchIndex:
 
     # -- reads ---------------------------------------------------------------------------------------
 
+    def _read_commit(self) -> bytes | None:
+        """The index's ``meta.json`` as it is now: every commit (by any process) writes a new one."""
+        if self.path is None:
+            return None
+        try:
+            return (self.path / "meta.json").read_bytes()
+        except OSError:
+            return None
+
+    def _reload(self) -> None:
+        """Load the latest commit and start a new generation; under :attr:`_read_lock`."""
+        # meta.json first: a commit landing before the reload is then loaded now and reloaded once more next time.
+        self._commit = self._read_commit()
+        self._index.reload()
+        self._generation += 1
+
+    def _searcher(self) -> tuple[int, tantivy.Searcher]:
+        """A searcher on the latest commit, and its generation."""
+        with self._read_lock:
+            if self.path is not None and self._read_commit() != self._commit:
+                self._reload()
+            return self._generation, self._index.searcher()
+
     def count(self) -> int:
-        return int(self._index.searcher().num_docs)
+        return int(self._searcher()[1].num_docs)
 
     def search(self, query: SearchQuery) -> SearchResult:
         plan = plan_query(query)
         compiled = self._compile(plan)
-        searcher = self._index.searcher()
+        _, searcher = self._searcher()
         order: dict[str, Any] = {}
         if query.sort in _SORTS:
             field, direction = _SORTS[query.sort]
