@@ -439,6 +439,30 @@ def test_tantivy_search_sees_a_commit_by_another_process_at_once(tmp_path: Path)
     assert ids(index.search(SearchQuery(text="neue bucher"))) == ["newcomer"]
 
 
+def test_tantivy_facets_with_more_keys_than_asked_are_counted_over_the_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A document's members (classes, ...) are counted from one key naming them all (here from the first match on;
+    by default from many); with more distinct keys among the matches than the aggregation returns, the facet is
+    counted over the multi-valued field itself."""
+    from consortium.adapters.local import tantivy_facets
+
+    reference = InMemorySearchIndex()
+    reference.upsert(CORPUS)
+    queries = [
+        SearchQuery(facets=["member", "format", "language", "class", "year", "subject"], page_size=100),
+        SearchQuery(text="深度学习", facets=["member", "class", "language"]),
+        SearchQuery(members=["thu"], facets=["member", "format"]),
+    ]
+    expected = [reference.search(query).facets for query in queries]
+    monkeypatch.setattr(tantivy_facets, "KEYED_FROM", 1)
+    for buckets in (2, tantivy_facets.KEY_BUCKETS):
+        monkeypatch.setattr(tantivy_facets, "KEY_BUCKETS", buckets)
+        index = TantivySearchIndex(tmp_path / f"search-{buckets}", batch_size=7)
+        index.upsert(CORPUS)
+        assert [index.search(query).facets for query in queries] == expected
+
+
 # -- the OpenSearch index only: the alias, rebuild without downtime, errors --------------------------
 
 

@@ -13,7 +13,8 @@ Queries are built from :func:`~consortium.search.plan.plan_query` with ``tantivy
 term set, range, boolean, boost, constant score), not the query-string parser: the terms are analyzed already,
 and user text never reaches a parser. Filters score zero (``const_score_query``), so they narrow without
 reordering; the reader's library is a ``Should`` clause with a constant score. Facets are terms aggregations
-(``Searcher.aggregate``, the OpenSearch aggregation JSON).
+(``Searcher.aggregate``, the OpenSearch aggregation JSON) over single-valued keys where a field may hold several
+values (:mod:`~consortium.adapters.local.tantivy_facets`).
 
 Searches read the index's latest commit, by this process or another: the reader reloads only when told (tantivy's
 ``manual`` policy), and each search first compares the index's ``meta.json`` (which every commit rewrites) with
@@ -32,9 +33,10 @@ from typing import TYPE_CHECKING, Any
 
 import tantivy
 
+from consortium.adapters.local.tantivy_facets import KEYED, count_facets, facet_key
 from consortium.errors import StorageError
 from consortium.search.document import TERM_FIELDS, index_document
-from consortium.search.plan import MEMBER_BOOST, facet_counts, hit_from_document, plan_query
+from consortium.search.plan import MEMBER_BOOST, hit_from_document, plan_query
 from consortium.search.query import SearchResult
 
 if TYPE_CHECKING:
@@ -58,8 +60,6 @@ _SORTS = {
     "year_asc": ("year", tantivy.Order.Asc),
     "title": ("title_sort", tantivy.Order.Asc),
 }
-_FACET_BUCKETS = 1000
-"""Buckets asked of each terms aggregation; the top ones are then ranked and cut as every adapter does."""
 _TANTIVY_FILE = re.compile(r"^(meta\.json|\.managed\.json|\.tantivy-.*\.lock|[0-9a-f]{32}(\.\d+)?\.\w+)$")
 
 
@@ -75,6 +75,8 @@ def _schema() -> tantivy.Schema:
         builder.add_text_field(field, stored=field in _STORED, fast=True, tokenizer_name="raw", index_option="basic")
     for field in _ID_FIELDS:
         builder.add_text_field(field, tokenizer_name="raw", index_option="basic")
+    for key in KEYED.values():
+        builder.add_text_field(key, fast=True, tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("year", stored=True, indexed=True, fast=True)
     builder.add_date_field("first_seen", indexed=True, fast=True)
     return builder.build()
@@ -173,6 +175,9 @@ class TantivySearchIndex:
         for name in ("authors", "members", "class_top", "subjects", *_ID_FIELDS):
             for value in fields[name]:
                 document.add_text(name, value)
+        for name, key in KEYED.items():  # the values added above, as one key
+            values = [fields[name]] if isinstance(fields[name], str) else fields[name]
+            document.add_text(key, facet_key(value for value in values or () if value))
         if fields["year"] is not None:
             document.add_integer("year", fields["year"])
         document.add_date("first_seen", datetime.fromisoformat(fields["first_seen"]))
@@ -253,7 +258,9 @@ class TantivySearchIndex:
             order = {"order_by_field": field, "order": direction}
         try:
             found = searcher.search(compiled, limit=query.page_size, offset=query.offset, count=True, **order)
-            facets = self._facets(searcher, compiled, plan) if plan.facets else {}
+            # ``SearchResult.count`` is missing from tantivy's type stubs, though the object has it.
+            total = int(found.count)  # type: ignore[attr-defined]
+            facets = count_facets(searcher, compiled, plan.facets, total) if plan.facets else {}
         except ValueError as exc:
             raise StorageError(f"searching the index failed: {exc}") from exc
         relevance = query.sort == "relevance"
@@ -261,8 +268,6 @@ class TantivySearchIndex:
             hit_from_document(self._stored(searcher.doc(address)), float(score) if relevance else None)
             for score, address in found.hits
         ]
-        # ``SearchResult.count`` is missing from tantivy's type stubs, though the object has it.
-        total = int(found.count)  # type: ignore[attr-defined]
         return SearchResult(total=total, hits=hits, facets=facets, page=query.page, page_size=query.page_size)
 
     def _compile(self, plan: QueryPlan) -> tantivy.Query:
@@ -297,16 +302,6 @@ class TantivySearchIndex:
             return alternatives[0]
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in alternatives])
 
-    def _facets(self, searcher: tantivy.Searcher, compiled: tantivy.Query, plan: QueryPlan) -> dict[str, Any]:
-        request = {name: {"terms": {"field": field, "size": _FACET_BUCKETS}} for name, field in plan.facets}
-        response = searcher.aggregate(compiled, request)
-        facets = {}
-        for name, _ in plan.facets:
-            buckets = response.get(name, {}).get("buckets", [])
-            counts = {_bucket_key(b["key"]): int(b["doc_count"]) for b in buckets}
-            facets[name] = facet_counts(counts)
-        return facets
-
     @staticmethod
     def _stored(document: tantivy.Document) -> dict[str, Any]:
         values = document.to_dict()
@@ -314,10 +309,3 @@ class TantivySearchIndex:
         for name in ("cluster_id", "title", "year", "format"):
             stored[name] = stored[name][0] if stored[name] else None
         return stored
-
-
-def _bucket_key(key: object) -> str:
-    """A bucket's key as a facet value: years come back as numbers (``2016`` or ``2016.0``)."""
-    if isinstance(key, float) and key.is_integer():
-        return str(int(key))
-    return str(key)
