@@ -375,6 +375,47 @@ def test_clear(index: SearchIndex) -> None:
     assert index.count() == 2
 
 
+def test_facets_follow_every_write(index: SearchIndex) -> None:
+    """The same query asked again after each kind of write counts what the index holds then (an adapter that
+    keeps facet counts must not serve them across a write)."""
+    landing = {"facets": ["member", "format", "class"], "page_size": 5}
+    deep = {"text": "deep learning", "facets": ["member", "language"], "page_size": 1, "boost_member": "mit"}
+    before = find(index, **landing)
+    assert facet(before, "member") == dict(Counter(m for c in CORPUS for m in c.members))
+    assert facet(find(index, **deep), "member") == {"mit": 2, "pku": 1}
+    assert facet(find(index, page=2, **deep), "language") == {"eng": 2}  # the next page: the same counts
+
+    newcomer = make_cluster("newcomer", "Deep learning again", ["hill", "mit"], year=2026, language="ger")
+    index.upsert([newcomer])
+    after = find(index, **landing)
+    assert after.total == 31
+    assert facet(after, "member") == {**facet(before, "member"), "hill": 1, "mit": 12}
+    assert facet(after, "format")["book"] == facet(before, "format")["book"] + 1
+    assert facet(find(index, **deep), "member") == {"hill": 1, "mit": 3, "pku": 1}
+    assert facet(find(index, page=2, **deep), "language") == {"eng": 2, "ger": 1}
+
+    changed = make_cluster("newcomer", "Deep learning again", ["hill"], year=2026, format="ebook")
+    index.upsert([changed])  # the same cluster, now held by one member, another format, no language
+    assert facet(find(index, **landing), "member") == {**facet(before, "member"), "hill": 1}
+    assert facet(find(index, **landing), "format")["book"] == facet(before, "format")["book"]
+    assert facet(find(index, **deep), "language") == {"eng": 2}
+
+    index.delete(["newcomer", "dl-en"])
+    deleted = find(index, **landing)
+    assert deleted.total == 29
+    assert "hill" not in facet(deleted, "member")
+    assert facet(deleted, "member")["mit"] == 10
+    assert facet(find(index, **deep), "member") == {"mit": 1}
+
+    index.rebuild([newcomer])
+    assert facet(find(index, **landing), "member") == {"hill": 1, "mit": 1}
+    assert facet(find(index, **deep), "language") == {"ger": 1}
+
+    index.clear()
+    emptied = find(index, **landing)
+    assert (emptied.total, emptied.facets) == (0, {"member": [], "format": [], "class": []})
+
+
 # -- the query model ---------------------------------------------------------------------------------
 
 

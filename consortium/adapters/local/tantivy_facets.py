@@ -1,4 +1,5 @@
-"""Facet counts for the tantivy index: a single-valued key per document for the multi-valued facets.
+"""Facet counts for the tantivy index: a single-valued key per document for the multi-valued facets, and a cache
+of counts per searcher generation.
 
 Keys
     tantivy's terms aggregation costs about 1 ns a match over a fast field with exactly one value in every
@@ -15,25 +16,31 @@ Keys
     7 ms at 100,000).
     Year and subject facets are always counted over their plain fields (a subject key would be nearly as
     rare as a document).
+
+Cache
+    :class:`FacetCache` keeps the facets of recent queries for one searcher generation (see
+    :meth:`~consortium.adapters.local.TantivySearchIndex.search`): the portal's landing page, the empty query
+    with facets, counts every document, and paging through a result list asks for the same counts again.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from typing import TYPE_CHECKING, Any, Final
 
 from consortium.search.plan import facet_counts
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Hashable, Iterable, Mapping
 
     import tantivy
 
     from consortium.search.query import FacetCount
 
-__all__ = ["KEYED", "KEYED_FROM", "KEY_BUCKETS", "PLAIN_BUCKETS", "count_facets", "facet_key"]
+__all__ = ["KEYED", "KEYED_FROM", "KEY_BUCKETS", "PLAIN_BUCKETS", "FacetCache", "count_facets", "facet_key"]
 
 KEYED: Final[dict[str, str]] = {
     "members": "members_key",
@@ -111,3 +118,46 @@ def _bucket_key(key: object) -> str:
     if isinstance(key, float) and key.is_integer():
         return str(int(key))
     return str(key)
+
+
+class FacetCache:
+    """The facets of the last ``size`` queries asked of one searcher generation, least recently used first out.
+
+    Entries belong to the generation they were computed in: a lookup or a store with a newer generation
+    empties the cache, and a store with an older one (a search that began before a write) is dropped, so a
+    count from before a write is never served after it.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._generation = -1
+        self._entries: OrderedDict[Hashable, dict[str, tuple[FacetCount, ...]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, generation: int, key: Hashable) -> Facets | None:
+        with self._lock:
+            self._advance(generation)
+            if generation != self._generation or (entry := self._entries.get(key)) is None:
+                return None
+            self._entries.move_to_end(key)
+        return {name: list(values) for name, values in entry.items()}
+
+    def put(self, generation: int, key: Hashable, facets: Mapping[str, list[FacetCount]]) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._advance(generation)
+            if generation != self._generation:
+                return
+            self._entries[key] = {name: tuple(values) for name, values in facets.items()}
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _advance(self, generation: int) -> None:
+        if generation > self._generation:
+            self._generation = generation
+            self._entries.clear()

@@ -18,7 +18,8 @@ values (:mod:`~consortium.adapters.local.tantivy_facets`).
 
 Searches read the index's latest commit, by this process or another: the reader reloads only when told (tantivy's
 ``manual`` policy), and each search first compares the index's ``meta.json`` (which every commit rewrites) with
-the one it last loaded, reloading when they differ. Each reload starts a new *generation*.
+the one it last loaded, reloading when they differ. Each reload starts a new *generation*; facet counts are
+cached per generation, so none counted before a write is served after it.
 """
 
 from __future__ import annotations
@@ -33,19 +34,19 @@ from typing import TYPE_CHECKING, Any
 
 import tantivy
 
-from consortium.adapters.local.tantivy_facets import KEYED, count_facets, facet_key
+from consortium.adapters.local.tantivy_facets import KEYED, FacetCache, count_facets, facet_key
 from consortium.errors import StorageError
 from consortium.search.document import TERM_FIELDS, index_document
 from consortium.search.plan import MEMBER_BOOST, hit_from_document, plan_query
 from consortium.search.query import SearchResult
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Hashable, Iterable, Iterator
     from pathlib import Path
 
     from consortium.models import Cluster
     from consortium.search.plan import Clause, QueryPlan
-    from consortium.search.query import SearchQuery
+    from consortium.search.query import FacetCount, SearchQuery
 
 __all__ = ["TantivySearchIndex"]
 
@@ -95,6 +96,8 @@ class TantivySearchIndex:
         Clusters per commit in :meth:`upsert`.
     writer_heap, writer_threads
         The indexing memory budget (bytes, shared by the threads; at least 15 MB per thread) and threads.
+    facet_cache_size
+        How many queries' facet counts are kept for the current generation (0: none).
 
     Example
     -------
@@ -112,6 +115,7 @@ class TantivySearchIndex:
         batch_size: int = 1000,
         writer_heap: int = 64_000_000,
         writer_threads: int = 1,
+        facet_cache_size: int = 256,
     ) -> None:
         self.path = path
         self.batch_size = batch_size
@@ -120,6 +124,7 @@ class TantivySearchIndex:
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
         self.needs_rebuild = False
+        self._facets = FacetCache(facet_cache_size)
         self._index = self._open()
         self._index.config_reader(reload_policy="manual")
         self._commit = self._read_commit()
@@ -251,7 +256,7 @@ class TantivySearchIndex:
     def search(self, query: SearchQuery) -> SearchResult:
         plan = plan_query(query)
         compiled = self._compile(plan)
-        _, searcher = self._searcher()
+        generation, searcher = self._searcher()
         order: dict[str, Any] = {}
         if query.sort in _SORTS:
             field, direction = _SORTS[query.sort]
@@ -260,7 +265,7 @@ class TantivySearchIndex:
             found = searcher.search(compiled, limit=query.page_size, offset=query.offset, count=True, **order)
             # ``SearchResult.count`` is missing from tantivy's type stubs, though the object has it.
             total = int(found.count)  # type: ignore[attr-defined]
-            facets = count_facets(searcher, compiled, plan.facets, total) if plan.facets else {}
+            facets = self._facet_counts(generation, searcher, compiled, plan, total) if plan.facets else {}
         except ValueError as exc:
             raise StorageError(f"searching the index failed: {exc}") from exc
         relevance = query.sort == "relevance"
@@ -302,6 +307,17 @@ class TantivySearchIndex:
             return alternatives[0]
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in alternatives])
 
+    def _facet_counts(
+        self, generation: int, searcher: tantivy.Searcher, compiled: tantivy.Query, plan: QueryPlan, total: int
+    ) -> dict[str, list[FacetCount]]:
+        """The facets of the plan's matches, from the cache when this generation has counted them already."""
+        key = _matching(plan)
+        if (cached := self._facets.get(generation, key)) is not None:
+            return cached
+        facets = count_facets(searcher, compiled, plan.facets, total)
+        self._facets.put(generation, key, facets)
+        return facets
+
     @staticmethod
     def _stored(document: tantivy.Document) -> dict[str, Any]:
         values = document.to_dict()
@@ -309,3 +325,8 @@ class TantivySearchIndex:
         for name in ("cluster_id", "title", "year", "format"):
             stored[name] = stored[name][0] if stored[name] else None
         return stored
+
+
+def _matching(plan: QueryPlan) -> Hashable:
+    """What decides a plan's matches and facets (not the boost, which only reorders, nor the page or sort)."""
+    return (plan.clauses, plan.filters, plan.year_from, plan.year_to, plan.facets)
