@@ -261,10 +261,11 @@ class TantivySearchIndex:
         if query.sort in _SORTS:
             field, direction = _SORTS[query.sort]
             order = {"order_by_field": field, "order": direction}
+        everything = not _restricts(plan)  # the total is the number of documents: nothing to count
         try:
-            found = searcher.search(compiled, limit=query.page_size, offset=query.offset, count=True, **order)
+            found = searcher.search(compiled, limit=query.page_size, offset=query.offset, count=not everything, **order)
             # ``SearchResult.count`` is missing from tantivy's type stubs, though the object has it.
-            total = int(found.count)  # type: ignore[attr-defined]
+            total = int(searcher.num_docs if everything else found.count)  # type: ignore[attr-defined]
             facets = self._facet_counts(generation, searcher, compiled, plan, total) if plan.facets else {}
         except ValueError as exc:
             raise StorageError(f"searching the index failed: {exc}") from exc
@@ -277,6 +278,8 @@ class TantivySearchIndex:
 
     def _compile(self, plan: QueryPlan) -> tantivy.Query:
         Query, Occur = tantivy.Query, tantivy.Occur
+        if not _restricts(plan) and plan.boost_member is None:
+            return Query.all_query()  # scores 1, as below, and spares the boolean query's scorer (about 2 ms at 1M)
         parts: list[tuple[tantivy.Occur, tantivy.Query]] = [(Occur.Must, self._clause(c)) for c in plan.clauses]
         if not parts:  # every document, scoring 1 (a bare all_query scores 0 beside a filter)
             parts.append((Occur.Must, Query.const_score_query(Query.all_query(), 1.0)))
@@ -325,6 +328,11 @@ class TantivySearchIndex:
         for name in ("cluster_id", "title", "year", "format"):
             stored[name] = stored[name][0] if stored[name] else None
         return stored
+
+
+def _restricts(plan: QueryPlan) -> bool:
+    """Whether the plan leaves out any document (without clauses, filters or years it matches every one)."""
+    return bool(plan.clauses or plan.filters) or plan.year_from is not None or plan.year_to is not None
 
 
 def _matching(plan: QueryPlan) -> Hashable:
