@@ -65,7 +65,13 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def facet_key(values: Iterable[str]) -> str:
-    """The key of a document holding ``values`` in a field of :data:`KEYED`."""
+    """The key of a document holding ``values`` (empty ones left out) in a field of :data:`KEYED`."""
+    return _key(tuple(filter(None, values)))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _key(values: tuple[str, ...]) -> str:
+    # Made once per combination of values: a corpus has few (at 1M works 31 of members, 439 of classes).
     return _encode(sorted(set(values)))
 
 

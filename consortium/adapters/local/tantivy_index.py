@@ -181,8 +181,8 @@ class TantivySearchIndex:
             for value in fields[name]:
                 document.add_text(name, value)
         for name, key in KEYED.items():  # the values added above, as one key
-            values = [fields[name]] if isinstance(fields[name], str) else fields[name]
-            document.add_text(key, facet_key(value for value in values or () if value))
+            value = fields[name]
+            document.add_text(key, facet_key((value,) if isinstance(value, str) else value or ()))
         if fields["year"] is not None:
             document.add_integer("year", fields["year"])
         document.add_date("first_seen", datetime.fromisoformat(fields["first_seen"]))
