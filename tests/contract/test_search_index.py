@@ -9,6 +9,8 @@ beside the list. The query model alone (parsing, validation, the document shape)
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -373,6 +375,47 @@ def test_clear(index: SearchIndex) -> None:
     assert index.count() == 2
 
 
+def test_facets_follow_every_write(index: SearchIndex) -> None:
+    """The same query asked again after each kind of write counts what the index holds then (an adapter that
+    keeps facet counts must not serve them across a write)."""
+    landing = {"facets": ["member", "format", "class"], "page_size": 5}
+    deep = {"text": "deep learning", "facets": ["member", "language"], "page_size": 1, "boost_member": "mit"}
+    before = find(index, **landing)
+    assert facet(before, "member") == dict(Counter(m for c in CORPUS for m in c.members))
+    assert facet(find(index, **deep), "member") == {"mit": 2, "pku": 1}
+    assert facet(find(index, page=2, **deep), "language") == {"eng": 2}  # the next page: the same counts
+
+    newcomer = make_cluster("newcomer", "Deep learning again", ["hill", "mit"], year=2026, language="ger")
+    index.upsert([newcomer])
+    after = find(index, **landing)
+    assert after.total == 31
+    assert facet(after, "member") == {**facet(before, "member"), "hill": 1, "mit": 12}
+    assert facet(after, "format")["book"] == facet(before, "format")["book"] + 1
+    assert facet(find(index, **deep), "member") == {"hill": 1, "mit": 3, "pku": 1}
+    assert facet(find(index, page=2, **deep), "language") == {"eng": 2, "ger": 1}
+
+    changed = make_cluster("newcomer", "Deep learning again", ["hill"], year=2026, format="ebook")
+    index.upsert([changed])  # the same cluster, now held by one member, another format, no language
+    assert facet(find(index, **landing), "member") == {**facet(before, "member"), "hill": 1}
+    assert facet(find(index, **landing), "format")["book"] == facet(before, "format")["book"]
+    assert facet(find(index, **deep), "language") == {"eng": 2}
+
+    index.delete(["newcomer", "dl-en"])
+    deleted = find(index, **landing)
+    assert deleted.total == 29
+    assert "hill" not in facet(deleted, "member")
+    assert facet(deleted, "member")["mit"] == 10
+    assert facet(find(index, **deep), "member") == {"mit": 1}
+
+    index.rebuild([newcomer])
+    assert facet(find(index, **landing), "member") == {"hill": 1, "mit": 1}
+    assert facet(find(index, **deep), "language") == {"ger": 1}
+
+    index.clear()
+    emptied = find(index, **landing)
+    assert (emptied.total, emptied.facets) == (0, {"member": [], "format": [], "class": []})
+
+
 # -- the query model ---------------------------------------------------------------------------------
 
 
@@ -415,6 +458,50 @@ def test_tantivy_index_with_an_old_schema_is_replaced(tmp_path: Path) -> None:
     index.rebuild(CORPUS)
     assert not index.needs_rebuild
     assert index.search(SearchQuery(text="深度")).total == 2
+
+
+def test_tantivy_search_sees_a_commit_by_another_process_at_once(tmp_path: Path) -> None:
+    folder = tmp_path / "search"
+    index = TantivySearchIndex(folder)
+    index.upsert(CORPUS)
+    landing = SearchQuery(facets=["member", "language"])
+    assert "hill" not in facet(index.search(landing), "member")  # counted, and kept for this generation
+    newcomer = make_cluster("newcomer", "Neue Bücher", ["hill"], language="ger")
+    writer = (
+        "import sys; from pathlib import Path; from consortium.adapters.local import TantivySearchIndex; "
+        "from consortium.models import Cluster; "
+        "TantivySearchIndex(Path(sys.argv[1])).upsert([Cluster.model_validate_json(sys.stdin.read())])"
+    )
+    subprocess.run([sys.executable, "-c", writer, str(folder)], input=newcomer.model_dump_json(), text=True, check=True)
+    # No waiting: the next search compares the commit on disk with the one it has loaded.
+    assert index.count() == 31
+    after = index.search(landing)
+    assert (after.total, facet(after, "member")["hill"], facet(after, "language")["ger"]) == (31, 1, 1)
+    assert ids(index.search(SearchQuery(text="neue bucher"))) == ["newcomer"]
+
+
+def test_tantivy_facets_with_more_keys_than_asked_are_counted_over_the_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A document's members (classes, ...) are counted from one key naming them all (here from the first match on;
+    by default from many); with more distinct keys among the matches than the aggregation returns, the facet is
+    counted over the multi-valued field itself."""
+    from consortium.adapters.local import tantivy_facets
+
+    reference = InMemorySearchIndex()
+    reference.upsert(CORPUS)
+    queries = [
+        SearchQuery(facets=["member", "format", "language", "class", "year", "subject"], page_size=100),
+        SearchQuery(text="深度学习", facets=["member", "class", "language"]),
+        SearchQuery(members=["thu"], facets=["member", "format"]),
+    ]
+    expected = [reference.search(query).facets for query in queries]
+    monkeypatch.setattr(tantivy_facets, "KEYED_FROM", 1)
+    for buckets in (2, tantivy_facets.KEY_BUCKETS):
+        monkeypatch.setattr(tantivy_facets, "KEY_BUCKETS", buckets)
+        index = TantivySearchIndex(tmp_path / f"search-{buckets}", batch_size=7)
+        index.upsert(CORPUS)
+        assert [index.search(query).facets for query in queries] == expected
 
 
 # -- the OpenSearch index only: the alias, rebuild without downtime, errors --------------------------
