@@ -53,6 +53,17 @@ class Catalogue:
         if update.deleted:
             self.index.delete(update.deleted)
 
+    def reindex_if_needed(self) -> int:
+        """Rebuild the search index from the stored clusters when the index asks for it (it was written by an
+        older release, in another layout, and opened empty: it is derived data). Works keep their ids; nothing is
+        clustered again. Returns how many works were indexed (0: nothing needed)."""
+        if self.index is None or not getattr(self.index, "needs_rebuild", False):
+            return 0
+        self.index.rebuild(self.clusters.clusters())
+        count = self.clusters.count()
+        log.warning("the search index was in an older layout: rebuilt from the %d stored works", count)
+        return count
+
     def rebuild(self) -> ClusterUpdate:
         """Every record clustered from scratch (the bulk path), and the index rebuilt from the clusters.
 

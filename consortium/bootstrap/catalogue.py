@@ -236,7 +236,8 @@ class CatalogueParts(Parts):
     @contextmanager
     def writing(self) -> Iterator[None]:
         """Around a harvest on the local backend: wait for any other writer of the data folder (its writer lock),
-        then let the index catch up with what a writer that died committed (as ``consortium harvest`` does)."""
+        then rebuild the search index if it was in an older layout (from the stored works, keeping their ids), and
+        let it catch up with what a writer that died committed (as ``consortium harvest`` does)."""
         if self.settings.backend != "local":
             yield
             return
@@ -246,6 +247,7 @@ class CatalogueParts(Parts):
             log.info("harvest waits: another process (%s) is writing to the data folder", holder)
 
         with DataFolderLock(self.settings.data_dir / "writer.lock", on_wait=waiting):
+            self.catalogue.reindex_if_needed()
             self.harvester.catch_up()
             yield
 

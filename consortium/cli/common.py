@@ -101,7 +101,8 @@ def command_name() -> str:
 @contextmanager
 def writing(container: Container) -> Iterator[None]:
     """Around a command that harvests or imports: on the local backend, wait for any other process writing to
-    the data folder (saying so on stderr), then let the search index catch up with what the store committed
+    the data folder (saying so on stderr), then rebuild the search index if an older release wrote it in
+    another layout (from the stored works, keeping their ids), and let it catch up with what the store committed
     but a process that died did not index, before the command writes.
 
     Example
@@ -118,5 +119,7 @@ def writing(container: Container) -> Iterator[None]:
         click.echo(f"waiting: another process ({holder}) is writing to {folder}; going on when it is done", err=True)
 
     with DataFolderLock(folder / "writer.lock", on_wait=waiting):
+        if container.catalogue.reindex_if_needed():
+            click.echo("the search index was in an older layout: rebuilt from the stored works", err=True)
         container.harvester.catch_up()
         yield

@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from factories import make_cluster
 from marc_builders import book
 
 from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore, InMemorySearchIndex
 from consortium.adapters.memory.clusters import InMemoryClusterStore
+from consortium.bootstrap import bootstrap
 from consortium.catalogue import Catalogue
+from consortium.config import Settings
 from consortium.dedup.service import DedupService
 from consortium.dedup.state import ClusterChange
 from consortium.harvest.service import HarvestService
@@ -105,3 +108,17 @@ def test_a_deleted_record_leaves_its_cluster_in_one_write(tmp_path: Path) -> Non
     assert clusters.writes == writes + 1 and records.reads == 0
     assert clusters.count() == 0 and len(update.deleted) == 1 and not update.saved
     assert index.search(SearchQuery(text="deep rivers")).total == 0
+
+
+def test_an_index_in_an_older_layout_is_rebuilt_from_the_stored_works_keeping_their_ids(tmp_path: Path) -> None:
+    from consortium.adapters.local.tantivy_index import TantivySearchIndex
+
+    hub = bootstrap(Settings(data_dir=tmp_path / "var", key_dir=tmp_path / "keys"))
+    works = [make_cluster("w1", "Poems of the sea"), make_cluster("w2", "Letters")]
+    hub.cluster_store.apply(ClusterChange(saved=works))
+    index = TantivySearchIndex(tmp_path / "index")
+    index.needs_rebuild = True  # as opening an index of an older layout leaves it: empty
+    catalogue = Catalogue(hub.record_store, hub.cluster_store, index, hub.dedup)
+    assert catalogue.reindex_if_needed() == 2
+    assert [h.cluster_id for h in index.search(SearchQuery(text="poems")).hits] == ["w1"]
+    assert not index.needs_rebuild and catalogue.reindex_if_needed() == 0
