@@ -51,6 +51,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from search import latency_summary
 
 ROOT = Path(__file__).resolve().parents[1]
+THREADS = int(os.environ.get("API_LOAD_THREADS", "8"))
+"""The hub's API worker threads (``consortium run --threads``)."""
 MEMBERS = ("riverside", "lakeside", "eastlake", "westfield")
 MIX = (
     ("search", 45),
@@ -66,7 +68,7 @@ def start_hub(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
     """``consortium run`` on the samples; the API's address once it serves."""
     env = {**os.environ, "CONSORTIUM_DATA_DIR": str(data_dir / "var"), "CONSORTIUM_KEY_DIR": str(data_dir / "keys")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "consortium", "run", "--json", "--port", "0"],
+        [sys.executable, "-m", "consortium", "run", "--json", "--port", "0", "--threads", str(THREADS)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -57,12 +57,12 @@ def openapi(container: Container, check: bool) -> None:
     click.echo(f"wrote {path}")
 
 
-def start_server(container: Container, host: str, port: int) -> tuple[Any, threading.Thread]:
+def start_server(container: Container, host: str, port: int, *, threads: int = 8) -> tuple[Any, threading.Thread]:
     """The API server on ``host``:``port``, running in a daemon thread; ``close()`` the server to stop it."""
     functions_dir = container.settings.functions_dir
     gateway = LocalGateway(lambda name: load_app(functions_dir, name), APPS)
     try:
-        server = serve(gateway, host, port)
+        server = serve(gateway, host, port, threads=threads)
     except OSError as exc:
         raise click.ClickException(
             f"cannot serve the API on {host}:{port}: {exc.strerror or exc} (choose another with --port)"

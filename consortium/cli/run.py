@@ -72,9 +72,16 @@ def _summary(
 @click.option("--once", is_flag=True, help="Harvest and report, then stop (no API server, no scheduled jobs).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Where the API listens.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="The API's port.")
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="The API's worker threads (each with its own import of the apps, like a Lambda environment).",
+)
 @json_option()
 @click.pass_obj
-def run(container: Container, once: bool, host: str, port: int, as_json: bool) -> None:
+def run(container: Container, *, once: bool, host: str, port: int, threads: int, as_json: bool) -> None:
     """Run the hub on this machine: harvest every member (clustering and indexing as it goes) and report what
     was harvested and how it deduplicated; then, unless --once, serve the API on http://HOST:PORT (the same
     Chalice apps as on AWS; its description at /docs) and keep running the scheduled jobs (harvest every
@@ -88,7 +95,7 @@ def run(container: Container, once: bool, host: str, port: int, as_json: bool) -
     data, lines = _summary(container, reports, failed)
     emit(data, as_json, lambda: click.echo("\n".join([*lines, *next_steps(container)])))
     if not once:
-        server, _ = start_server(container, host, port)
+        server, _ = start_server(container, host, port, threads=threads)
         address = f"http://{host}:{server.effective_port}"
         if as_json:
             click.echo(json.dumps({"api": address, "docs": f"{address}/docs"}))

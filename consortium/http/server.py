@@ -267,7 +267,7 @@ def _answer(
     return [data]
 
 
-def serve(gateway: LocalGateway, host: str, port: int, *, threads: int = 4) -> Any:
+def serve(gateway: LocalGateway, host: str, port: int, *, threads: int = 8) -> Any:
     """A waitress server for ``gateway`` on ``host``:``port`` (0: any free port), not yet running: call its
     ``run()`` (blocks) or run it in a thread, and ``close()`` to stop."""
     return create_server(
