@@ -4,7 +4,7 @@ A :class:`SearchQuery` holds free text, fielded text (title, author, subject, IS
 formats, languages, a year range, top classes, classes at any depth, subject headings, a period of first-seen
 times), the facets wanted, the sort order, the page, and the reader's own library, whose holdings are boosted.
 :func:`parse_query_string` reads the query box:
-``title:深度学习 author:Goodfellow isbn:978-0-262-03561-3 "free phrase" words``.
+``title:深度学习 author:Goodfellow isbn:978-0-262-03561-3 class:clc:TP18 "free phrase" words``.
 """
 
 from __future__ import annotations
@@ -295,9 +295,12 @@ def parse_query_string(text: str, **params: object) -> SearchQuery:
 
     ``title:``, ``author:``, ``subject:`` and ``isbn:`` search one field; ``member:``, ``format:``,
     ``language:`` (or ``lang:``) and ``class:`` filter; ``year:2016`` or ``year:2010-2017`` (either end may be
-    left open) limits the years. A value with spaces is quoted (``title:"deep learning"``); quoted phrases
-    and other words are free text. A prefix we do not know (``C++:``) stays in the free text. ``params``
-    set the other fields (page, sort, facets...).
+    left open) limits the years. ``class:`` takes a class at any depth (``class:clc:TP312``, ``class:ddc:005.1``):
+    when every ``class:`` value is a top class (``class:clc:T``) they filter :attr:`SearchQuery.classes`, as they
+    always have; when one is deeper, all of them filter :attr:`SearchQuery.class_codes` (a top class finds the same
+    works there), so several ``class:`` values stay alternatives. A value with spaces is quoted
+    (``title:"deep learning"``); quoted phrases and other words are free text. A prefix we do not know (``C++:``)
+    stays in the free text. ``params`` set the other fields (page, sort, facets...).
 
     Raises
     ------
@@ -325,10 +328,22 @@ def parse_query_string(text: str, **params: object) -> SearchQuery:
             free.append(f'"{word}"' if " " in word else word)
     data: dict[str, object] = {"text": " ".join(free), **params}
     data.update({field: " ".join(values) for field, values in fielded.items()})
+    if any(_deeper_class(value) for value in listed.get("classes", [])):
+        listed["class_codes"] = listed.pop("classes")
     for field, values in listed.items():
         existing = data.get(field)
         data[field] = [*(existing if isinstance(existing, list) else []), *values]
     return SearchQuery.from_params(data)
+
+
+def _deeper_class(value: str) -> bool:
+    """Whether ``value`` names a class of a known scheme below its top class (``clc:TP3``, not ``clc:T``)."""
+    scheme_name, _, code = value.strip().partition(":")
+    try:
+        scheme = ClassScheme(scheme_name.lower())
+    except ValueError:
+        return False
+    return not _CLASS_TOP[scheme].fullmatch(code.strip().upper())
 
 
 def _split(text: str) -> list[str]:

@@ -283,6 +283,7 @@ def test_class_filter_at_any_depth(index: SearchIndex) -> None:
     deep = find(index, class_codes=["clc:TP3"], members=["thu"], facets=["class", "member"])
     assert set(ids(deep)) == {"clrs-zh", "db-zh"}
     assert facet(deep, "class") == {"clc:T": 2}
+    assert ids(index.search(parse_query_string("class:clc:TP31 member:fudan"))) == ["dl-python-zh"]
 
 
 T1 = dt.datetime(2026, 1, 10, 12, 0, tzinfo=dt.UTC)

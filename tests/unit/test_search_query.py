@@ -92,6 +92,21 @@ def test_class_codes_are_normalized_at_any_depth() -> None:
     assert query.class_codes == ["clc:TP312.1", "lcc:QA76.73", "ddc:005.1", "udc:004.4", "clc:T"]
 
 
+def test_parse_query_string_reads_classes_at_any_depth() -> None:
+    # Top classes only: the top-class filter, as before.
+    tops = parse_query_string("class:clc:t class:lcc:QA")
+    assert (tops.classes, tops.class_codes) == (["clc:T", "lcc:QA"], [])
+    # One deeper class: every class: value filters at any depth, and they stay alternatives.
+    deep = parse_query_string("class:clc:TP312 class:clc:I deep")
+    assert (deep.classes, deep.class_codes, deep.text) == ([], ["clc:TP312", "clc:I"], "deep")
+    assert parse_query_string("class:ddc:005.13").class_codes == ["ddc:005.13"]
+    with pytest.raises(InvalidQueryError, match="class_codes") as caught:
+        parse_query_string("class:clc:TP3 class:ddc:05")
+    assert caught.value.details["field"] == "class_codes"
+    with pytest.raises(InvalidQueryError, match="classes"):
+        parse_query_string("class:dewey:500")  # no scheme of that name: as before
+
+
 def test_first_seen_period_is_half_open_and_in_instants() -> None:
     query = SearchQuery.from_params(
         {"first_seen_from": "2026-01-10T20:00:00+08:00", "first_seen_before": "2026-01-10T12:00:00.000001Z"}
