@@ -17,7 +17,10 @@ apart and left out. Then 50 warm-up queries and ``--queries`` timed ones, each t
 ``title:``/``author:``, ISBN look-ups (ISBN-13 or hyphenated ISBN-10), sometimes with filters (language,
 format, years, member, class), sometimes with the reader's library boosted, pages 1-3, and always the facets
 member, format, language and class. Then the portal's landing page: the empty query with those 4 facets,
-``--landing`` times.
+``--landing`` times. Then the new-books list (``GET /new-books``): ``--new-books`` searches each of a class three
+levels down (``clc:TP3``, ``clc:I24``, ``ddc:005``) first seen in the last 30 days, newest first, a page of 50
+(the generated works are first seen a minute apart, so 30 days hold 43,200 of them); the same over 366 days; the
+last 30 days of every class; and a fresh hub's case, where every work is in the period.
 
 Each query is searched three ways on the same index, in turn (the first way rotating): as the adapter runs by
 default (facet counts kept per index generation: a query asked again before the next write is not counted
@@ -39,11 +42,12 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from search_clusters import Corpus
-from search_queries import FACETS, describe, make_queries
+from search_queries import FACETS, describe, make_queries, new_books_queries
 
 from consortium.search import SearchQuery
 
@@ -142,6 +146,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--landing", type=int, default=200, help="times the empty query with facets is timed")
+    parser.add_argument("--new-books", type=int, default=200, help="new-books searches timed, of each kind")
     parser.add_argument("--index-dir", type=Path, help="build here and keep it (default: a temporary folder)")
     parser.add_argument("--slowest", type=int, default=5, help="print the N slowest queries")
     args = parser.parse_args()
@@ -208,6 +213,28 @@ def main() -> int:
         print(line("every facet counted (no cache)", landing_counted))
         print(line("facets counted as before (plain fields, no cache)", landing_previous))
 
+        newest = corpus.latest_first_seen + timedelta(minutes=1)  # "now": a minute after the last work came
+        kinds = {
+            "class at depth 3, last 30 days": new_books_queries(corpus.sample, args.new_books, newest - timedelta(30)),
+            "class at depth 3, last 366 days": new_books_queries(
+                corpus.sample, args.new_books, newest - timedelta(366)
+            ),
+            "every class, last 30 days": new_books_queries(
+                corpus.sample, args.new_books, newest - timedelta(30), with_class=False
+            ),
+            "class at depth 3, every work in the period (a fresh hub)": new_books_queries(
+                corpus.sample, args.new_books, corpus.first_first_seen
+            ),
+        }
+        new_books: dict[str, dict[str, float]] = {}
+        for kind, searches in kinds.items():
+            for query in searches[: args.warmup]:
+                index.search(query)
+            (timings,) = time_ways([index.search], searches)
+            totals = [index.search(query).total for query in searches]
+            new_books[kind] = {**latency_summary(timings), "mean_matches": round(statistics.fmean(totals), 1)}
+            print(line(f"new books, {kind} ({statistics.fmean(totals):,.0f} matches on average)", new_books[kind]))
+
         peak = peak_rss_mb()
         goals = {
             "p95 < 10 ms with 4 facets": summary["p95_ms"] < 10,
@@ -230,6 +257,7 @@ def main() -> int:
             "landing": {**landing_summary, "first_ms": round(first, 2)},
             "landing_no_cache": landing_counted,
             "landing_previous_facets": landing_previous,
+            "new_books": new_books,
             "peak_rss_mb": round(peak),
         }
         print(json.dumps(result_json))

@@ -151,9 +151,16 @@ class Corpus:
         self.sample: list[Cluster] = []
         self.seconds = 0.0
         """Time spent generating (to leave out of the build rate)."""
+        self.first_first_seen = T0
+        """When the first generated work was first seen (work ``n`` came ``n`` minutes later)."""
         self._en_weights = zipf_weights(len(EN_WORDS), 0.9)
         self._zh_weights = zipf_weights(len(ZH_WORDS), 0.9)
         self._en_surname_weights = zipf_weights(len(EN_SURNAMES), 0.7)
+
+    @property
+    def latest_first_seen(self) -> datetime:
+        """When the last of the :attr:`count` works was first seen."""
+        return T0 + timedelta(minutes=max(self.count - 1, 0))
 
     def clusters(self) -> Iterator[Cluster]:
         """The :attr:`count` clusters, the same for one seed; refills :attr:`sample` and :attr:`seconds`."""

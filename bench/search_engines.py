@@ -190,14 +190,17 @@ class Fts5SearchIndex:
                 # The query mix (bench/search.py make_queries) filters on format, language, members, class only.
                 raise ValueError(f"the FTS5 side of this comparison has no {keyword.field!r} filter")
             args.extend(keyword.values)
-        if plan.year_from is not None:
-            where.append("k.year >= ?")
-            args.append(plan.year_from)
-        if plan.year_to is not None:
-            where.append("k.year <= ?")
-            args.append(plan.year_to)
-        if (plan.year_from is not None or plan.year_to is not None) and plan.clauses:
-            joins_keys = True
+        for bounds in plan.ranges:
+            if bounds.field != "year":
+                raise ValueError(f"the FTS5 side of this comparison has no {bounds.field!r} range")
+            if bounds.lower is not None:
+                where.append("k.year >= ?")
+                args.append(bounds.lower)
+            if bounds.upper is not None:
+                where.append("k.year <= ?")
+                args.append(bounds.upper)
+            if plan.clauses:
+                joins_keys = True
         if joins_keys and plan.clauses:
             source += " CROSS JOIN keys k ON k.id = fts.rowid"
         boost_args: list[Any] = []

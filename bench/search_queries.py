@@ -14,14 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from search_clusters import EN_WORDS, MEMBERS, ZH_WORDS, zipf_weights
 
+from consortium.classification import InvalidClassCodeError, class_chain
 from consortium.models import IdentifierScheme
 from consortium.search import SearchQuery
 from consortium.search.document import class_top
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from consortium.models import Cluster
 
-__all__ = ["FACETS", "describe", "isbn10", "make_queries"]
+__all__ = ["FACETS", "describe", "isbn10", "make_queries", "new_books_queries"]
 
 FACETS: list[Any] = ["member", "format", "language", "class"]
 """The facets every query asks for."""
@@ -117,6 +120,33 @@ def make_queries(sample: list[Cluster], count: int, seed: int = 5) -> list[Searc
         params["facets"] = FACETS
         queries.append(SearchQuery.from_params(params))
     return queries
+
+
+def new_books_queries(
+    sample: list[Cluster], count: int, since: datetime, *, with_class: bool = True, seed: int = 7
+) -> list[SearchQuery]:
+    """``GET /new-books`` as it searches: a class three levels down (CLC ``TP3`` under ``TP`` under ``T``,
+    ``I24``; Dewey ``005`` under ``000``; LCC codes have two levels and are left out) of a sampled work, the
+    works first seen from ``since``, newest first, a page of 50; ``with_class=False``: every class."""
+    rng = random.Random(seed)
+    depth3 = []
+    for cluster in sample:
+        for classification in cluster.classifications:
+            try:
+                chain = class_chain(classification.scheme, classification.code)
+            except InvalidClassCodeError:
+                continue
+            if len(chain) >= 3 and classification.scheme.value != "lcc":
+                depth3.append(f"{classification.scheme.value}:{chain[-3]}")
+    return [
+        SearchQuery(
+            class_codes=[rng.choice(depth3)] if with_class else [],
+            first_seen_from=since,
+            sort="newest",
+            page_size=50,
+        )
+        for _ in range(count)
+    ]
 
 
 def describe(query: SearchQuery) -> str:

@@ -110,8 +110,9 @@ def keys_for_cluster(cluster: Cluster) -> list[str]:
 
 
 def keys_for_search(query: SearchQuery) -> list[str]:
-    """The interest keys a search's filters and fielded terms name: class filters, subjects, author."""
-    keys = [class_key(*c.split(":", 1)) for c in query.classes]
+    """The interest keys a search's filters and fielded terms name: class filters (top classes, and classes at any
+    depth), subjects, author."""
+    keys = [class_key(*c.split(":", 1)) for c in [*query.classes, *query.class_codes]]
     subjects = [*query.subjects, *([query.subject] if query.subject else [])]
     keys += [subject_key(s) for s in subjects if match_text(s.replace("--", " "))]
     if query.author and name_words(query.author):

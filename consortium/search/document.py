@@ -2,27 +2,36 @@
 
 Display and keyword fields keep the cluster's values; the ``*_terms`` fields are the analyzed companions
 (:mod:`consortium.search.analysis`) that free text and fielded search match, term by term, with a whitespace
-tokenizer. Keyword fields (members, format, language, class_top, subjects) are what filters and facets use.
+tokenizer. Keyword fields (members, format, language, class_top, class_chain, subjects) are what filters and facets
+use; ``first_seen_us`` (an integer, exact to the microsecond in every engine) is what the first-seen range and the
+``newest`` sort use.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from stdnum import isbn as _isbn
 
+from consortium.classification import InvalidClassCodeError, class_chain
 from consortium.models import ClassScheme, IdentifierScheme
 from consortium.search.analysis import analyze_name, analyze_text
 from consortium.text import title_tokens
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from consortium.models import Classification, Cluster
 
 __all__ = [
     "FACET_FIELDS",
     "TERM_FIELDS",
+    "class_chains",
     "class_top",
+    "epoch_microseconds",
+    "from_epoch_microseconds",
     "index_document",
     "isbn_forms",
     "title_sort_key",
@@ -67,6 +76,44 @@ def class_top(classification: Classification) -> str | None:
     return f"{scheme.value}:{top}" if top else None
 
 
+def class_chains(classifications: Iterable[Classification]) -> list[str]:
+    """Every class the work is in, at every depth, with its scheme: each code's chain (:func:`class_chain`:
+    ``clc:TP312``, ``clc:TP31``, ``clc:TP3``, ``clc:TP``, ``clc:T``) and its :func:`class_top`. A filter on any of
+    these finds the work. A code that doesn't parse in its scheme gives its top class only (as the facet has it).
+
+    Example
+    -------
+    >>> class_chains([Classification(scheme=ClassScheme.DDC, code="005.13")])
+    ['ddc:005.13', 'ddc:005.1', 'ddc:005', 'ddc:000']
+    """
+    found: list[str] = []
+    for classification in classifications:
+        scheme = classification.scheme.value
+        try:
+            found.extend(f"{scheme}:{code}" for code in class_chain(classification.scheme, classification.code))
+        except InvalidClassCodeError:
+            pass  # one member's odd code: the work is still under its top class
+        if top := class_top(classification):
+            found.append(top)
+    return _unique(found)
+
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
+
+
+def epoch_microseconds(moment: datetime) -> int:
+    """``moment`` as whole microseconds since 1970-01-01 UTC (a naive time counts as UTC), computed exactly (no
+    float): what ranges and the ``newest`` sort compare, alike in every engine."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return (aware - _EPOCH) // _MICROSECOND
+
+
+def from_epoch_microseconds(value: int) -> datetime:
+    """The UTC instant :func:`epoch_microseconds` gave ``value`` for."""
+    return _EPOCH + value * _MICROSECOND
+
+
 def isbn_forms(isbn13: str) -> list[str]:
     """The ISBN-13 and, for a ``978`` ISBN, its ISBN-10 form, so that a reader may type either."""
     forms = [isbn13]
@@ -89,9 +136,11 @@ def index_document(cluster: Cluster) -> dict[str, Any]:
 
     Fields: ``cluster_id``; ``title`` (title and subtitle, ISBD ``" : "`` between them), ``title_sort``;
     ``authors``; ``subjects``; ``publisher``; ``isbns`` (ISBN-13 and ISBN-10 forms); ``issns``; ``year``;
-    ``language``; ``format``; ``members``; ``class_codes`` (``clc:TP312``); ``class_top`` (``clc:T``);
-    ``first_seen`` (ISO 8601); and the analyzed ``title_terms``, ``authors_terms``, ``subjects_terms``,
-    ``publisher_terms`` (space-separated terms). Absent values are ``None`` or empty lists.
+    ``language``; ``format``; ``members``; ``class_codes`` (``clc:TP312``, as catalogued); ``class_top``
+    (``clc:T``); ``class_chain`` (every class the work is in, at every depth: :func:`class_chains`); ``first_seen``
+    (ISO 8601) and ``first_seen_us`` (:func:`epoch_microseconds`); and the analyzed ``title_terms``,
+    ``authors_terms``, ``subjects_terms``, ``publisher_terms`` (space-separated terms). Absent values are ``None``
+    or empty lists.
 
     Example
     -------
@@ -130,5 +179,7 @@ def index_document(cluster: Cluster) -> dict[str, Any]:
         "members": cluster.members,
         "class_codes": _unique([f"{c.scheme.value}:{c.code.strip()}" for c in cluster.classifications]),
         "class_top": _unique([top for c in cluster.classifications if (top := class_top(c))]),
+        "class_chain": class_chains(cluster.classifications),
         "first_seen": cluster.first_seen.isoformat(),
+        "first_seen_us": epoch_microseconds(cluster.first_seen),
     }

@@ -106,11 +106,11 @@ def score(plan: QueryPlan, indexed: MatchDocument) -> float | None:
     for keyword in plan.filters:
         if not set(keyword.values) & set(indexed.values(keyword.field)):
             return None
-    if plan.year_from is not None or plan.year_to is not None:
-        year = indexed.document.get("year")
-        if year is None:
+    for bounds in plan.ranges:
+        value = indexed.document.get(bounds.field)
+        if value is None:
             return None
-        if (plan.year_from is not None and year < plan.year_from) or (plan.year_to is not None and year > plan.year_to):
+        if (bounds.lower is not None and value < bounds.lower) or (bounds.upper is not None and value > bounds.upper):
             return None
     score = 0.0 if plan.clauses else 1.0
     for clause in plan.clauses:
@@ -134,10 +134,15 @@ def sort_key(sort: str) -> Any:
     def title(match: tuple[float, MatchDocument]) -> tuple[Any, ...]:
         return (match[1].document["title_sort"], match[1].document["cluster_id"])
 
+    def newest(match: tuple[float, MatchDocument]) -> tuple[Any, ...]:
+        return (-match[1].document["first_seen_us"], match[1].document["cluster_id"])
+
     if sort == "year_desc":
         return lambda match: year(match, -1)
     if sort == "year_asc":
         return lambda match: year(match, 1)
     if sort == "title":
         return title
+    if sort == "newest":
+        return newest
     return relevance

@@ -1,10 +1,11 @@
 """A :class:`~consortium.search.query.SearchQuery` in index-document terms, for adapters to carry out.
 
 The plan is what every adapter agrees on: which analyzed terms must match (each clause lists the
-field-and-term alternatives that satisfy it, with their boosts), which keyword filters apply, the year range,
-the member boost, and the facet fields. It is plain data, not any engine's query language: the in-memory
-adapter evaluates it directly, the tantivy adapter builds ``tantivy.Query`` objects from it, and an
-OpenSearch adapter would build a ``bool`` query.
+field-and-term alternatives that satisfy it, with their boosts), which keyword filters apply (a class at any depth
+is the keyword ``class_chain``), the integer ranges (years; first-seen times in microseconds, the half-open period
+made inclusive), the member boost, and the facet fields. It is plain data, not any engine's query language: the
+in-memory adapter evaluates it directly, the tantivy adapter builds ``tantivy.Query`` objects from it, and the
+OpenSearch adapter builds a ``bool`` query.
 
 Matching: every clause must be satisfied (all words of a query, in any of the fields); a Chinese word is
 satisfied by its characters and character pairs (:mod:`consortium.search.analysis`). Scoring: each clause adds
@@ -23,7 +24,7 @@ from stdnum import isbn as _isbn
 from stdnum import issn as _issn
 
 from consortium.search.analysis import analyze_name, analyze_text
-from consortium.search.document import FACET_FIELDS, TERM_FIELDS
+from consortium.search.document import FACET_FIELDS, TERM_FIELDS, epoch_microseconds, from_epoch_microseconds
 from consortium.search.query import FacetCount, SearchHit
 from consortium.text import is_cjk
 
@@ -38,6 +39,7 @@ __all__ = [
     "Clause",
     "KeywordFilter",
     "QueryPlan",
+    "RangeFilter",
     "Term",
     "facet_counts",
     "hit_from_document",
@@ -78,12 +80,22 @@ class KeywordFilter:
 
 
 @dataclass(frozen=True)
+class RangeFilter:
+    """The document's integer ``field`` must lie between ``lower`` and ``upper``, both included (``None``: that end
+    is open); a document without the field is outside every range."""
+
+    field: str
+    lower: int | None
+    upper: int | None
+
+
+@dataclass(frozen=True)
 class QueryPlan:
     clauses: tuple[Clause, ...]
     """All must be satisfied; none means every document matches."""
     filters: tuple[KeywordFilter, ...]
-    year_from: int | None
-    year_to: int | None
+    ranges: tuple[RangeFilter, ...]
+    """``year``, ``first_seen_us``: each one present must hold."""
     boost_member: str | None
     facets: tuple[tuple[str, str], ...]
     """``(facet name, document field)`` for each facet asked for."""
@@ -121,15 +133,27 @@ def plan_query(query: SearchQuery) -> QueryPlan:
             ("format", [f.value for f in query.formats]),
             ("language", query.languages),
             ("class_top", query.classes),
+            ("class_chain", query.class_codes),
             ("subjects", query.subjects),
         )
         if values
     ]
+    ranges = []
+    if query.year_from is not None or query.year_to is not None:
+        ranges.append(RangeFilter("year", query.year_from, query.year_to))
+    if query.first_seen_from is not None or query.first_seen_before is not None:
+        before = query.first_seen_before
+        ranges.append(
+            RangeFilter(
+                "first_seen_us",
+                epoch_microseconds(query.first_seen_from) if query.first_seen_from is not None else None,
+                epoch_microseconds(before) - 1 if before is not None else None,
+            )
+        )
     return QueryPlan(
         clauses=tuple(dict.fromkeys(clauses)),
         filters=tuple(filters),
-        year_from=query.year_from,
-        year_to=query.year_to,
+        ranges=tuple(ranges),
         boost_member=query.boost_member,
         facets=tuple((name, FACET_FIELDS[name]) for name in query.facets),
     )
@@ -184,6 +208,7 @@ def facet_counts(counts: Mapping[str, int]) -> list[FacetCount]:
 def hit_from_document(document: Mapping[str, Any], score: float | None) -> SearchHit:
     """The result-list entry for an index document (as :func:`~consortium.search.document.index_document`
     made it, or as an engine stored its fields)."""
+    first_seen = document.get("first_seen_us")
     return SearchHit(
         cluster_id=document["cluster_id"],
         score=score,
@@ -192,4 +217,6 @@ def hit_from_document(document: Mapping[str, Any], score: float | None) -> Searc
         year=document.get("year"),
         format=document["format"],
         members=list(document.get("members") or []),
+        first_seen=from_epoch_microseconds(first_seen) if first_seen is not None else None,
+        classes=list(document.get("class_codes") or []),
     )

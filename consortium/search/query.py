@@ -1,9 +1,10 @@
 """What a reader asks of the search index, and what comes back: no backend's query language, only ours.
 
 A :class:`SearchQuery` holds free text, fielded text (title, author, subject, ISBN), filters (members,
-formats, languages, a year range, top classes, subject headings), the facets wanted, the sort order, the page,
-and the reader's own library, whose holdings are boosted. :func:`parse_query_string` reads the query box:
-``title:深度学习 author:Goodfellow isbn:978-0-262-03561-3 "free phrase" words``.
+formats, languages, a year range, top classes, classes at any depth, subject headings, a period of first-seen
+times), the facets wanted, the sort order, the page, and the reader's own library, whose holdings are boosted.
+:func:`parse_query_string` reads the query box:
+``title:深度学习 author:Goodfellow isbn:978-0-262-03561-3 class:clc:TP18 "free phrase" words``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import shlex
 from typing import TYPE_CHECKING, Literal
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from consortium.classification import class_chain
 from consortium.errors import ValidationError
 from consortium.models import ClassScheme, ResourceFormat
 from consortium.search.analysis import analyze_name, analyze_text
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 __all__ = [
+    "MAX_PAGE_SIZE",
     "MAX_RESULT_WINDOW",
     "FacetCount",
     "FacetName",
@@ -35,8 +38,12 @@ __all__ = [
 ]
 
 FacetName = Literal["member", "format", "language", "year", "class", "subject"]
-SortOrder = Literal["relevance", "year_desc", "year_asc", "title"]
+SortOrder = Literal["relevance", "year_desc", "year_asc", "title", "newest"]
+"""``newest``: the works the consortium had last first (``first_seen`` descending); every sort but relevance
+breaks ties by ``cluster_id``."""
 
+MAX_PAGE_SIZE = 100
+"""The most hits one page holds."""
 MAX_RESULT_WINDOW = 10_000
 """How deep paging may go (``page * page_size``), as OpenSearch's default ``index.max_result_window``."""
 
@@ -81,11 +88,22 @@ class SearchQuery(BaseModel):
     classes: list[str] = Field(default_factory=list)
     """Top classes with their scheme: ``clc:T`` (CLC first letter), ``lcc:QA`` (LCC class letters), ``ddc:500``
     (Dewey hundreds), ``udc:5`` (UDC first digit)."""
+    class_codes: list[str] = Field(default_factory=list, max_length=20)
+    """Classes at any depth with their scheme (``clc:TP3``, ``lcc:QA76``, ``ddc:005.1``, ``udc:004.4``, or a top
+    class): a work is found when one of its classes is that class or under it (CLC TP312 is under TP31, TP3, TP
+    and T; see :func:`~consortium.classification.class_chain`). Codes are normalized (``clc:tp3121`` is
+    ``clc:TP312.1``)."""
     subjects: list[str] = Field(default_factory=list)
     """Subject headings, exactly as the facet shows them."""
+    first_seen_from: AwareDatetime | None = None
+    """Only works the consortium first had at or after this instant."""
+    first_seen_before: AwareDatetime | None = None
+    """Only works the consortium first had before this instant (exclusive: ``first_seen_from`` and
+    ``first_seen_before`` make a half-open period, so consecutive periods neither overlap nor leave a gap).
+    Instants compare to the microsecond."""
     facets: list[FacetName] = Field(default_factory=list)
     sort: SortOrder = "relevance"
-    page_size: int = Field(default=20, ge=1, le=100)
+    page_size: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE)
     page: int = Field(default=1, ge=1)
     """1-based."""
     boost_member: str | None = None
@@ -139,6 +157,31 @@ class SearchQuery(BaseModel):
                 raise ValueError(f"{value!r} is not a top class of {scheme.value.upper()}")
             tops.append(f"{scheme.value}:{top}")
         return list(dict.fromkeys(tops))
+
+    @field_validator("class_codes", mode="after")
+    @classmethod
+    def _class_codes(cls, values: list[str]) -> list[str]:
+        codes = []
+        for value in values:
+            scheme_name, _, code = value.strip().partition(":")
+            try:
+                scheme = ClassScheme(scheme_name.lower())
+            except ValueError:
+                known = ", ".join(s.value for s in ClassScheme)
+                raise ValueError(f"{value!r} does not start with a scheme ({known}) and a colon") from None
+            try:
+                codes.append(f"{scheme.value}:{class_chain(scheme, code)[0]}")
+            except ValidationError:
+                raise ValueError(f"{value!r} is not a class code of {scheme.value.upper()}") from None
+        return list(dict.fromkeys(codes))
+
+    @field_validator("first_seen_before", mode="after")
+    @classmethod
+    def _period_order(cls, value: AwareDatetime | None, info: ValidationInfo) -> AwareDatetime | None:
+        first = info.data.get("first_seen_from")
+        if value is not None and first is not None and value <= first:
+            raise ValueError(f"{value.isoformat()} is not after first_seen_from {first.isoformat()}")
+        return value
 
     @field_validator("facets", mode="after")
     @classmethod
@@ -210,6 +253,10 @@ class SearchHit(BaseModel):
     year: int | None = None
     format: ResourceFormat
     members: list[str] = Field(default_factory=list)
+    first_seen: AwareDatetime | None = None
+    """When the consortium first had the work (in UTC)."""
+    classes: list[str] = Field(default_factory=list)
+    """The work's classes as catalogued, with their scheme (``clc:TP312``)."""
 
 
 class FacetCount(BaseModel):
@@ -248,9 +295,12 @@ def parse_query_string(text: str, **params: object) -> SearchQuery:
 
     ``title:``, ``author:``, ``subject:`` and ``isbn:`` search one field; ``member:``, ``format:``,
     ``language:`` (or ``lang:``) and ``class:`` filter; ``year:2016`` or ``year:2010-2017`` (either end may be
-    left open) limits the years. A value with spaces is quoted (``title:"deep learning"``); quoted phrases
-    and other words are free text. A prefix we do not know (``C++:``) stays in the free text. ``params``
-    set the other fields (page, sort, facets...).
+    left open) limits the years. ``class:`` takes a class at any depth (``class:clc:TP312``, ``class:ddc:005.1``):
+    when every ``class:`` value is a top class (``class:clc:T``) they filter :attr:`SearchQuery.classes`, as they
+    always have; when one is deeper, all of them filter :attr:`SearchQuery.class_codes` (a top class finds the same
+    works there), so several ``class:`` values stay alternatives. A value with spaces is quoted
+    (``title:"deep learning"``); quoted phrases and other words are free text. A prefix we do not know (``C++:``)
+    stays in the free text. ``params`` set the other fields (page, sort, facets...).
 
     Raises
     ------
@@ -278,10 +328,22 @@ def parse_query_string(text: str, **params: object) -> SearchQuery:
             free.append(f'"{word}"' if " " in word else word)
     data: dict[str, object] = {"text": " ".join(free), **params}
     data.update({field: " ".join(values) for field, values in fielded.items()})
+    if any(_deeper_class(value) for value in listed.get("classes", [])):
+        listed["class_codes"] = listed.pop("classes")
     for field, values in listed.items():
         existing = data.get(field)
         data[field] = [*(existing if isinstance(existing, list) else []), *values]
     return SearchQuery.from_params(data)
+
+
+def _deeper_class(value: str) -> bool:
+    """Whether ``value`` names a class of a known scheme below its top class (``clc:TP3``, not ``clc:T``)."""
+    scheme_name, _, code = value.strip().partition(":")
+    try:
+        scheme = ClassScheme(scheme_name.lower())
+    except ValueError:
+        return False
+    return not _CLASS_TOP[scheme].fullmatch(code.strip().upper())
 
 
 def _split(text: str) -> list[str]:

@@ -21,13 +21,20 @@ from pydantic import Field
 
 from consortium import errors
 from consortium.catalogue_out import ProviderResponse, handle_oai, handle_sru
-from consortium.classification import class_chain, class_pattern
+from consortium.classification import class_pattern
 from consortium.dedup.work_groups import cluster_work_key
 from consortium.http import ANYONE, LambdaContainer, RequestBody, current_caller, route_table
 from consortium.http.openapi import docs_page
-from consortium.models import ClassScheme, Cluster, Holding
+from consortium.models import Cluster, Holding
 from consortium.ports import system_clock
-from consortium.search.query import FacetName, SearchQuery, SearchResult, SortOrder, parse_query_string
+from consortium.search.query import (
+    MAX_PAGE_SIZE,
+    FacetName,
+    SearchQuery,
+    SearchResult,
+    SortOrder,
+    parse_query_string,
+)
 from consortium.text import core_title, title_tokens
 
 if TYPE_CHECKING:
@@ -87,7 +94,8 @@ class NewBooksParams(RequestBody):
     """The period: works the consortium first had in the last this many days."""
     member: str | None = Field(default=None, max_length=200)
     """Only works this library holds."""
-    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    limit: Annotated[int, Field(ge=1, le=2 * MAX_PAGE_SIZE)] = 50
+    """The most works listed (two pages of the search at most)."""
 
     model_config = pydantic.ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -177,28 +185,19 @@ def _first_library(asked: str | None) -> str | None:
     return asked or current_caller().member
 
 
-def _class_filter(value: str) -> tuple[ClassScheme, str]:
-    scheme_name, _, code = value.partition(":")
+def _new_books_query(query: NewBooksParams, since: dt.datetime) -> SearchQuery:
+    """The search for a new-books list: its first page (of at most :data:`MAX_PAGE_SIZE` works)."""
     try:
-        scheme = ClassScheme(scheme_name.strip().lower())
-    except ValueError:
-        known = ", ".join(s.value for s in ClassScheme)
-        raise errors.ValidationError(f"field 'class': {value!r} does not start with a scheme ({known})") from None
-    try:
-        return scheme, class_chain(scheme, code)[0]
-    except errors.ValidationError as exc:
-        raise errors.ValidationError(f"field 'class': {exc}") from exc
-
-
-def _in_class(cluster: Cluster, scheme: ClassScheme, code: str) -> bool:
-    for found in cluster.classifications:
-        if found.scheme is scheme:
-            try:
-                if code in class_chain(scheme, found.code):
-                    return True
-            except errors.ValidationError:
-                continue  # a member's odd code does not stop the list
-    return False
+        return SearchQuery(
+            class_codes=[query.class_] if query.class_ is not None else [],
+            members=[query.member] if query.member else [],
+            first_seen_from=since,
+            sort="newest",
+            page_size=min(query.limit, MAX_PAGE_SIZE),
+        )
+    except pydantic.ValidationError as exc:
+        reason = "; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())
+        raise errors.ValidationError(f"field 'class': {reason}") from exc
 
 
 # -- routes
@@ -270,30 +269,32 @@ def editions(cluster_id: str) -> dict[str, Any]:
 @routes.route("GET", "/new-books", ANYONE, query=NewBooksParams, answer=NewBooksAnswer)
 def new_books(query: NewBooksParams) -> dict[str, Any]:
     """New books (新书通报): the works the consortium first had in the last ``days``, of a class at any depth,
-    newest first."""
-    wanted = _class_filter(query.class_) if query.class_ is not None else None
+    newest first (ties by work id).
+
+    One search of the index (a class at any depth, a first-seen period, the newest first): the cost follows the
+    page, not how many works are new. A ``limit`` above the search's page size (100) is read as two pages.
+    """
     since = system_clock() - dt.timedelta(days=query.days)
-    matched: list[Cluster] = []
-    for cluster in hub().cluster_store.new_since(since):
-        if wanted is not None and not _in_class(cluster, *wanted):
-            continue
-        if query.member and query.member not in cluster.members:
-            continue
-        matched.append(cluster)
-    matched.sort(key=lambda c: (c.first_seen, c.cluster_id), reverse=True)
+    search = _new_books_query(query, since)
+    first = hub().search_index.search(search)
+    hits = {hit.cluster_id: hit for hit in first.hits}
+    if query.limit > search.page_size and first.total > search.page_size:
+        for hit in hub().search_index.search(search.model_copy(update={"page": 2})).hits:
+            hits.setdefault(hit.cluster_id, hit)  # a work indexed between the two pages is not listed twice
     works = [
         NewBook(
-            cluster_id=c.cluster_id,
-            title=c.title,
-            authors=c.authors,
-            year=c.year,
-            first_seen=c.first_seen,
-            classes=[f"{k.scheme.value}:{k.code}" for k in c.classifications],
-            members=c.members,
+            cluster_id=hit.cluster_id,
+            title=hit.title,
+            authors=hit.authors,
+            year=hit.year,
+            first_seen=hit.first_seen,
+            classes=hit.classes,
+            members=hit.members,
         ).model_dump(mode="json")
-        for c in matched[: query.limit]
+        for hit in list(hits.values())[: query.limit]
+        if hit.first_seen is not None  # always: the period filters on it
     ]
-    return {"class": query.class_, "since": since.isoformat(), "works": works, "more": len(matched) > query.limit}
+    return {"class": query.class_, "since": since.isoformat(), "works": works, "more": first.total > query.limit}
 
 
 def _provider_params() -> dict[str, list[str]]:

@@ -9,6 +9,7 @@ beside the list. The query model alone (parsing, validation, the document shape)
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 import threading
@@ -18,7 +19,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from factories import make_cluster
+from factories import T0, make_cluster
 from search_corpus import corpus
 
 from consortium.adapters.aws import OpenSearchIndex
@@ -256,6 +257,113 @@ def test_filters_combine(index: SearchIndex) -> None:
     assert set(ids(result)) == {"dl-zh", "clrs-zh"}
     assert find(index, members=["ntu"], formats=["book"], subjects=["机器学习"]).total == 0
     assert set(ids(find(index, subjects=["机器学习"]))) == {"dl-zh", "dl-python-zh"}
+
+
+# -- classes at any depth, first-seen periods, newest first (the new-books list) ----------------------
+
+
+def test_class_filter_at_any_depth(index: SearchIndex) -> None:
+    assert set(ids(find(index, class_codes=["clc:TP3"]))) == {"dl-python-zh", "clrs-zh", "db-zh"}
+    assert set(ids(find(index, class_codes=["clc:TP31"]))) == {"dl-python-zh", "db-zh"}  # not TP301.6
+    assert ids(find(index, class_codes=["clc:TP311.5"])) == ["dl-python-zh"]  # TP311.561, three levels down
+    assert ids(find(index, class_codes=["clc:tp3115"])) == ["dl-python-zh"]  # normalized as catalogues write it
+    assert ids(find(index, class_codes=["clc:TP311.561"])) == ["dl-python-zh"]  # the class itself
+    assert set(ids(find(index, class_codes=["lcc:QA76.73"]))) == {"dl-python-en", "kr-c"}  # QA76.73.P98, .C15
+    assert find(index, class_codes=["lcc:QA76"]).total == 9
+    assert find(index, class_codes=["lcc:QA7"]).total == 0  # the hierarchy, not a string prefix
+    assert ids(find(index, class_codes=["ddc:005"])) == ["clrs-en"]
+    assert ids(find(index, class_codes=["ddc:153.4"])) == ["kahneman"]
+    assert ids(find(index, class_codes=["ddc:520"])) == ["hawking-en"]
+    # Values are alternatives; a top class finds what the top-class filter finds.
+    assert set(ids(find(index, class_codes=["clc:TP18", "lcc:QA76.73"]))) == {"dl-zh", "dl-python-en", "kr-c"}
+    for top in ("clc:T", "clc:I", "lcc:QA", "ddc:500", "ddc:000"):
+        assert sorted(ids(find(index, class_codes=[top]))) == sorted(ids(find(index, classes=[top]))), top
+    # With text, members and the facets (still of top classes).
+    assert ids(find(index, "算法", class_codes=["clc:TP3"])) == ["clrs-zh"]
+    deep = find(index, class_codes=["clc:TP3"], members=["thu"], facets=["class", "member"])
+    assert set(ids(deep)) == {"clrs-zh", "db-zh"}
+    assert facet(deep, "class") == {"clc:T": 2}
+    assert ids(index.search(parse_query_string("class:clc:TP31 member:fudan"))) == ["dl-python-zh"]
+
+
+T1 = dt.datetime(2026, 1, 10, 12, 0, tzinfo=dt.UTC)
+T2 = dt.datetime(2026, 1, 20, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))  # 00:00 UTC
+MICRO = dt.timedelta(microseconds=1)
+
+
+def new_books() -> list[Cluster]:
+    """Works first seen after the corpus (whose works were all first seen at ``T0``), one microsecond apart at
+    ``T1``, two at the same instant ``T2`` (given in another zone, and the later id indexed first)."""
+    return [
+        make_cluster("nb-tie-z", "Rust in action", ["thu"], classes=["clc:TP312"], first_seen=T2, language="eng"),
+        make_cluster("nb-tie-a", "Go in action", ["pku"], classes=["clc:TP312"], first_seen=T2, language="eng"),
+        make_cluster("nb-at", "深度强化学习", ["pku", "thu"], classes=["clc:TP181"], first_seen=T1),
+        make_cluster("nb-after", "唐诗选", ["fudan"], classes=["clc:I222.742"], first_seen=T1 + MICRO),
+        make_cluster("nb-before", "宋词选", ["pku"], classes=["clc:I222.844"], first_seen=T1 - MICRO),
+    ]
+
+
+def test_first_seen_period_edges(index: SearchIndex) -> None:
+    index.upsert(new_books())
+    assert set(ids(find(index, first_seen_from=T1))) == {"nb-at", "nb-after", "nb-tie-a", "nb-tie-z"}
+    assert set(ids(find(index, first_seen_from=T1 + MICRO))) == {"nb-after", "nb-tie-a", "nb-tie-z"}
+    before_t1 = find(index, first_seen_before=T1)
+    assert before_t1.total == 31 and "nb-before" in ids(before_t1)  # the corpus and the microsecond before
+    assert ids(find(index, first_seen_from=T1, first_seen_before=T1 + MICRO)) == ["nb-at"]  # half open
+    assert ids(find(index, first_seen_from=T1 - MICRO, first_seen_before=T1)) == ["nb-before"]
+    # Instants, whatever the zone they are given in.
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    at_t2 = find(index, first_seen_from=T2.astimezone(dt.UTC), first_seen_before=T2 + MICRO)
+    assert set(ids(at_t2)) == {"nb-tie-a", "nb-tie-z"}
+    assert find(index, first_seen_from=T1.astimezone(beijing)).total == 4
+    assert find(index, first_seen_from=T2 + MICRO).total == 0
+    assert find(index, first_seen_before=T0).total == 0
+    assert find(index, first_seen_from=T0, first_seen_before=T0 + MICRO).total == 30
+
+
+def test_newest_first_breaks_ties_by_id_and_pages(index: SearchIndex) -> None:
+    index.upsert(new_books())
+    newest = find(index, first_seen_from=T1 - MICRO, sort="newest")
+    assert ids(newest) == ["nb-tie-a", "nb-tie-z", "nb-after", "nb-at", "nb-before"]
+    assert all(hit.score is None for hit in newest.hits)
+    assert [hit.first_seen for hit in newest.hits] == [T2, T2, T1 + MICRO, T1, T1 - MICRO]
+    assert newest.hits[0].classes == ["clc:TP312"]
+    everything = find(index, sort="newest")
+    assert ids(everything)[:5] == ids(newest)
+    assert ids(everything)[5:] == sorted(BY_ID)  # the corpus, all first seen at T0: by id
+    paged = [index.search(SearchQuery(sort="newest", page=n, page_size=4)) for n in range(1, 10)]
+    assert [cluster_id for page in paged for cluster_id in ids(page)] == ids(everything)
+
+
+def test_new_books_of_a_class_in_a_period(index: SearchIndex) -> None:
+    """What ``GET /new-books`` asks: a class at any depth, a period, a member, newest first; with text too."""
+    index.upsert(new_books())
+    tp = find(index, class_codes=["clc:TP3"], first_seen_from=T1, sort="newest", facets=["member"])
+    assert ids(tp) == ["nb-tie-a", "nb-tie-z"]  # TP312 is under TP3; TP181 (nb-at) is not
+    assert facet(tp, "member") == {"pku": 1, "thu": 1}
+    assert ids(find(index, class_codes=["clc:TP"], first_seen_from=T1, sort="newest")) == [
+        "nb-tie-a",
+        "nb-tie-z",
+        "nb-at",
+    ]
+    assert ids(find(index, class_codes=["clc:TP"], members=["thu"], first_seen_from=T1, sort="newest")) == [
+        "nb-tie-z",
+        "nb-at",
+    ]
+    assert ids(find(index, "action", class_codes=["clc:TP31"], first_seen_from=T1, sort="newest")) == [
+        "nb-tie-a",
+        "nb-tie-z",
+    ]
+    assert ids(find(index, "学习", class_codes=["clc:T"], first_seen_from=T1)) == ["nb-at"]
+    assert set(ids(find(index, class_codes=["clc:I222"], first_seen_from=T1 - MICRO))) == {"nb-after", "nb-before"}
+    assert ids(find(index, class_codes=["clc:I222.7"], first_seen_before=T1 + MICRO)) == []
+    # The facets of one period are not served for another (an adapter keeping counts keys them by the period).
+    assert facet(find(index, first_seen_from=T1, facets=["member"]), "member") == {"pku": 2, "thu": 2, "fudan": 1}
+    assert facet(find(index, first_seen_from=T1 + MICRO, facets=["member"]), "member") == {
+        "pku": 1,
+        "thu": 1,
+        "fudan": 1,
+    }
 
 
 # -- sorting and paging ------------------------------------------------------------------------------
@@ -511,13 +619,13 @@ def test_opensearch_reads_and_writes_through_the_alias(opensearch: OpenSearch) -
     alias = fresh_alias()
     index = OpenSearchIndex(opensearch, alias=alias, chinese_analyzer=False)
     index.upsert(CORPUS[:3])
-    assert index.concrete_indices() == [f"{alias}-v1-000001"]
+    assert index.concrete_indices() == [f"{alias}-v2-000001"]
     assert not index.needs_rebuild
-    assert opensearch.count(index=f"{alias}-v1-000001")["count"] == 3
+    assert opensearch.count(index=f"{alias}-v2-000001")["count"] == 3
     # A second adapter on the same alias (another process) finds the index and does not make another.
     again = OpenSearchIndex(opensearch, alias=alias, chinese_analyzer=False)
     assert again.count() == 3
-    assert again.concrete_indices() == [f"{alias}-v1-000001"]
+    assert again.concrete_indices() == [f"{alias}-v2-000001"]
 
 
 def test_opensearch_refresh_wait_for_makes_writes_searchable(opensearch: OpenSearch) -> None:
@@ -556,7 +664,7 @@ def test_opensearch_rebuild_swaps_the_alias_with_no_moment_where_searches_fail(o
         for position, cluster in enumerate(kept):
             if position == len(kept) - 1:
                 # Earlier batches are in the new index; the alias still points at the old, complete one.
-                assert opensearch.indices.exists(index=f"{alias}-v1-000002")
+                assert opensearch.indices.exists(index=f"{alias}-v2-000002")
                 assert index.concrete_indices() == old
                 assert find(index).total == 30
                 assert ids(find(index, "deep learning", languages=["eng"])) == ["dl-en", "dl-python-en"]
@@ -575,7 +683,7 @@ def test_opensearch_rebuild_swaps_the_alias_with_no_moment_where_searches_fail(o
     assert set(totals) == {30, len(kept)}
     assert totals[-1] == len(kept)
     assert totals == sorted(totals, reverse=True)  # old index until the swap, then only the new one
-    assert index.concrete_indices() == [f"{alias}-v1-000002"]
+    assert index.concrete_indices() == [f"{alias}-v2-000002"]
     assert not opensearch.indices.exists(index=old[0])
     assert index.count() == len(kept)
     assert ids(find(index, "三体")) == ["three-body-zh"]
@@ -590,9 +698,34 @@ def test_opensearch_rebuild_moves_an_older_schema_version(opensearch: OpenSearch
     assert index.needs_rebuild
     index.rebuild(iter(CORPUS))
     assert not index.needs_rebuild
-    assert index.concrete_indices() == [f"{alias}-v1-000005"]  # the counter goes on across versions
+    assert index.concrete_indices() == [f"{alias}-v2-000005"]  # the counter goes on across versions
     assert not opensearch.indices.exists(index=f"{alias}-v0-000004")
     assert find(index, "深度学习", facets=["member"]).total == 2
+
+
+def test_opensearch_index_of_the_first_layout_is_rebuilt_as_version_2(opensearch: OpenSearch) -> None:
+    """An alias on a version-1 index (no ``class_chain`` nor ``first_seen_us``; strict mapping, so it refuses the
+    documents of version 2): the adapter asks for a rebuild, and after it classes at any depth and periods work."""
+    from consortium.adapters.aws.opensearch_index import load_template
+    from consortium.search.document import index_document
+
+    alias = fresh_alias()
+    body = load_template(2, chinese_analyzer=False)["template"]
+    added = ("class_chain", "first_seen_us")
+    for field in added:
+        del body["mappings"]["properties"][field]
+    opensearch.indices.create(index=f"{alias}-v1-000001", body={**body, "aliases": {alias: {}}})
+    old_document = {k: v for k, v in index_document(BY_ID["db-zh"]).items() if k not in added}
+    opensearch.index(index=alias, id="db-zh", body=old_document, refresh=True)
+    index = OpenSearchIndex(opensearch, alias=alias, chinese_analyzer=False)
+    assert index.count() == 1
+    assert index.needs_rebuild
+    with pytest.raises(StorageError, match=r"class_chain|first_seen_us"):
+        index.upsert(CORPUS[:1])
+    index.rebuild(iter(CORPUS))
+    assert not index.needs_rebuild
+    assert index.concrete_indices() == [f"{alias}-v2-000002"]
+    assert set(ids(find(index, class_codes=["clc:TP31"], first_seen_from=T0))) == {"dl-python-zh", "db-zh"}
 
 
 def test_opensearch_failed_rebuild_leaves_the_alias_as_it_was(opensearch: OpenSearch) -> None:
@@ -606,8 +739,8 @@ def test_opensearch_failed_rebuild_leaves_the_alias_as_it_was(opensearch: OpenSe
 
     with pytest.raises(RuntimeError, match="went away"):
         index.rebuild(broken())
-    assert index.concrete_indices() == [f"{alias}-v1-000001"]
-    assert not opensearch.indices.exists(index=f"{alias}-v1-000002")  # the half-loaded index is gone
+    assert index.concrete_indices() == [f"{alias}-v2-000001"]
+    assert not opensearch.indices.exists(index=f"{alias}-v2-000002")  # the half-loaded index is gone
     assert index.count() == 30
 
 
@@ -626,7 +759,7 @@ def test_opensearch_errors_are_ours(opensearch: OpenSearch) -> None:
     # A document the index refuses: the bulk error names it, without carrying the document.
     alias = fresh_alias()
     opensearch.indices.create(
-        index=f"{alias}-v1-000001",
+        index=f"{alias}-v2-000001",
         body={"mappings": {"properties": {"members": {"type": "integer"}}}, "aliases": {alias: {}}},
     )
     with pytest.raises(StorageError, match="2 document") as refused:
@@ -645,9 +778,9 @@ def test_opensearch_without_smartcn_refuses_the_full_template(opensearch: OpenSe
 def test_opensearch_template_installs_as_a_composable_template(opensearch: OpenSearch) -> None:
     from consortium.adapters.aws.opensearch_index import load_template
 
-    template = load_template(1, chinese_analyzer=False)
-    name = f"consortium-bib-v1-contract-{uuid.uuid4().hex[:8]}"
-    opensearch.indices.put_index_template(name="consortium-bib-v1", body=template)
+    template = load_template(2, chinese_analyzer=False)
+    name = f"consortium-bib-v2-contract-{uuid.uuid4().hex[:8]}"
+    opensearch.indices.put_index_template(name="consortium-bib-v2", body=template)
     try:
         opensearch.indices.create(index=name)  # matched by the template's index pattern
         mapping = opensearch.indices.get_mapping(index=name)[name]["mappings"]
@@ -657,4 +790,4 @@ def test_opensearch_template_installs_as_a_composable_template(opensearch: OpenS
         assert set(mapping["properties"]) == set(template["template"]["mappings"]["properties"])
     finally:
         opensearch.indices.delete(index=name, ignore_unavailable=True)
-        opensearch.indices.delete_index_template(name="consortium-bib-v1")
+        opensearch.indices.delete_index_template(name="consortium-bib-v2")

@@ -88,4 +88,39 @@ def test_new_books_by_class_at_any_depth_and_period(api: Api) -> None:
     ]
     status, error = api.call("get", "/new-books?class=dewey:500")
     assert status == 400 and "field 'class'" in error["Message"]
+    status, error = api.call("get", "/new-books?class=ddc:05")
+    assert status == 400 and "field 'class'" in error["Message"] and "not a class code of DDC" in error["Message"]
     assert api.call("get", "/new-books?days=400")[0] == 400
+
+
+def test_new_books_show_when_each_work_came_and_its_classes(api: Api) -> None:
+    status, found = api.call("get", "/new-books?class=clc:tp18&days=30")  # a code as a catalogue may write it
+    assert status == 200 and found["class"] == "clc:tp18"
+    dl, ml = found["works"]
+    assert (dl["cluster_id"], dl["classes"], dl["members"], dl["authors"]) == (
+        "dl",
+        ["clc:TP181"],
+        ["riverside"],
+        ["周志华"],
+    )
+    assert dt.datetime.fromisoformat(dl["first_seen"]) == NOW - dt.timedelta(days=1)
+    assert dt.datetime.fromisoformat(ml["first_seen"]) == NOW - dt.timedelta(days=5)
+    assert dt.datetime.fromisoformat(found["since"]) <= NOW - dt.timedelta(days=30) + dt.timedelta(minutes=5)
+    assert found["more"] is False
+
+
+def test_a_long_new_books_list_is_read_from_the_index_in_two_pages(api: Api) -> None:
+    hub = api.module.container()
+    batch = [
+        make_cluster(f"new-{n:03d}", f"Programming {n}", ["eastlake"], classes=["clc:TP312"],
+                     first_seen=NOW - dt.timedelta(hours=1, seconds=n))
+        for n in range(130)
+    ]  # fmt: skip
+    hub.search_index.upsert(batch)  # the list is the index's answer: the cluster store is not read
+    found = api.call("get", "/new-books?class=clc:TP3&days=1&limit=150")[1]
+    assert [w["cluster_id"] for w in found["works"]] == [c.cluster_id for c in batch]  # newest first
+    assert found["more"] is False
+    cut = api.call("get", "/new-books?class=clc:TP31&days=1&limit=120")[1]
+    assert [w["cluster_id"] for w in cut["works"]] == [c.cluster_id for c in batch[:120]]
+    assert cut["more"] is True
+    assert len(api.call("get", "/new-books?days=30&limit=200")[1]["works"]) == 130 + 5  # and the fixture's

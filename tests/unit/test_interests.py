@@ -30,7 +30,7 @@ from consortium.profiles.interests import (
     to_dict,
     top_interests,
 )
-from consortium.search.query import SearchQuery
+from consortium.search.query import SearchQuery, parse_query_string
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -97,6 +97,10 @@ def test_keys_for_cluster_and_search() -> None:
     ]
     query = SearchQuery(text="x", classes=["clc:T"], subjects=["Machine learning"], author="Ng, Andrew")
     assert keys_for_search(query) == ["class:clc:T", "subject:machine learning", "author:andrew ng"]
+    assert keys_for_search(parse_query_string("class:clc:TP312 class:ddc:005.1")) == [
+        "class:clc:TP312",
+        "class:ddc:005.1",
+    ]
 
 
 def test_a_borrow_raises_the_class_most_and_its_broader_classes_less() -> None:

@@ -1,4 +1,4 @@
-"""The OpenSearch index template (``consortium/search/mappings/bib-v1.json``) and the AWS wiring of the adapter.
+"""The OpenSearch index template (``consortium/search/mappings/bib-v2.json``) and the AWS wiring of the adapter.
 
 osmem-server, the contract suite's stand-in, has neither the Smart Chinese nor the ICU analysis plugin, so the
 parts of the template that need them are checked here, on the file itself; the rest of the template is also
@@ -18,12 +18,12 @@ from factories import make_cluster
 from search_corpus import corpus
 
 from consortium.adapters.aws import OpenSearchIndex
-from consortium.adapters.aws.opensearch_index import load_template
+from consortium.adapters.aws.opensearch_index import SCHEMA_VERSION, load_template
 from consortium.errors import ConfigError
 from consortium.search.document import FACET_FIELDS, TERM_FIELDS, index_document
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE_FILE = ROOT / "consortium" / "search" / "mappings" / "bib-v1.json"
+TEMPLATE_FILE = ROOT / "consortium" / "search" / "mappings" / "bib-v2.json"
 CHINESE_SUBFIELDS = {"title", "authors", "subjects", "publisher"}
 
 
@@ -56,14 +56,14 @@ def fields_using(template: dict[str, Any], analyzer: str) -> set[str]:
 
 
 def test_the_template_is_a_versioned_composable_template(template: dict[str, Any]) -> None:
-    assert template["version"] == 1
-    assert template["index_patterns"] == ["consortium-bib-v1-*"]
-    assert all("-v1-" in pattern for pattern in template["index_patterns"])
-    assert template["_meta"]["schema_version"] == 1
-    assert template["template"]["mappings"]["_meta"]["schema_version"] == 1
+    assert template["version"] == SCHEMA_VERSION == 2
+    assert template["index_patterns"] == ["consortium-bib-v2-*"]
+    assert all("-v2-" in pattern for pattern in template["index_patterns"])
+    assert template["_meta"]["schema_version"] == 2
+    assert template["template"]["mappings"]["_meta"]["schema_version"] == 2
     assert set(template["template"]) == {"settings", "mappings"}  # the alias is the adapter's to move
     assert template["template"]["mappings"]["dynamic"] == "strict"
-    assert load_template(1) == template
+    assert load_template() == load_template(2) == template
 
 
 def test_smartcn_is_declared_with_icu_normalization(template: dict[str, Any]) -> None:
@@ -107,13 +107,24 @@ def test_field_types_match_what_the_adapter_asks_of_them(template: dict[str, Any
     props = properties(template)
     for field in TERM_FIELDS:  # the project's own analysis, split on spaces only: every adapter matches alike
         assert props[field] == {"type": "text", "analyzer": "whitespace", "index_options": "freqs"}
-    for field in ("cluster_id", "title_sort", "isbns", "issns", "language", "format", "members", "class_codes"):
+    for field in (
+        "cluster_id",
+        "title_sort",
+        "isbns",
+        "issns",
+        "language",
+        "format",
+        "members",
+        "class_codes",
+        "class_chain",
+    ):
         assert props[field]["type"] == "keyword", field
     assert props["class_top"]["type"] == "keyword"
     assert props["subjects"]["fields"]["keyword"]["type"] == "keyword"
     assert props["authors"]["fields"]["keyword"]["type"] == "keyword"
     assert props["year"]["type"] == "integer"
     assert props["first_seen"]["type"] == "date"
+    assert props["first_seen_us"]["type"] == "long"  # microseconds: ranges and the newest sort, exact
     # Facets and filters go to keyword (or numeric) fields.
     for field in FACET_FIELDS.values():
         spec = props[field]["fields"]["keyword"] if props[field]["type"] == "text" else props[field]
@@ -121,7 +132,7 @@ def test_field_types_match_what_the_adapter_asks_of_them(template: dict[str, Any
 
 
 def test_without_the_chinese_analyzer_no_plugin_is_needed(template: dict[str, Any]) -> None:
-    plain = load_template(1, chinese_analyzer=False)
+    plain = load_template(2, chinese_analyzer=False)
     text = json.dumps(plain["template"])  # what is sent to the cluster
     assert "smartcn" not in text
     assert "icu_" not in text
@@ -137,12 +148,12 @@ def test_without_the_chinese_analyzer_no_plugin_is_needed(template: dict[str, An
             {**spec, "fields": {k: v for k, v in spec["fields"].items() if k != "zh"}} if "fields" in spec else spec
         )
         assert properties(plain)[name] == expected
-    assert load_template(1)["template"]["settings"]["analysis"]["analyzer"]["consortium_chinese"]  # not mutated
+    assert load_template(2)["template"]["settings"]["analysis"]["analyzer"]["consortium_chinese"]  # not mutated
 
 
 def test_an_unknown_version_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match=r"bib-v2\.json"):
-        load_template(2)
+    with pytest.raises(ConfigError, match=r"bib-v1\.json"):
+        load_template(1)  # the first layout is no longer shipped: an index of it is rebuilt as version 2
 
 
 def test_the_template_ships_in_the_package() -> None:

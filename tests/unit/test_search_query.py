@@ -10,6 +10,8 @@ from search_corpus import corpus
 
 from consortium.search import InvalidQueryError, SearchQuery, index_document, parse_query_string
 from consortium.search.analysis import analyze_text, minimal_english_stem
+from consortium.search.document import epoch_microseconds, from_epoch_microseconds
+from consortium.search.plan import KeywordFilter, RangeFilter, plan_query
 
 BY_ID = {cluster.cluster_id: cluster for cluster in corpus()}
 
@@ -47,6 +49,14 @@ def test_parse_query_string_reads_fields_filters_and_phrases() -> None:
         ({"languages": ["english"]}, "languages"),
         ({"classes": ["clc:TP"]}, "classes"),
         ({"classes": ["dewey:500"]}, "classes"),
+        ({"class_codes": ["dewey:500"]}, "class_codes"),
+        ({"class_codes": ["clc:T", "ddc:05"]}, "class_codes"),  # Dewey has three digits
+        ({"class_codes": ["clc:"]}, "class_codes"),
+        ({"first_seen_from": "2026-01-10T12:00:00"}, "first_seen_from"),  # no zone: which instant?
+        (
+            {"first_seen_from": "2026-01-10T12:00:00Z", "first_seen_before": "2026-01-10T20:00:00+08:00"},
+            "first_seen_before",
+        ),
         ({"formats": ["book", "scroll"]}, "formats"),
         ({"facets": ["colour"]}, "facets"),
         ({"sort": "random"}, "sort"),
@@ -77,6 +87,39 @@ def test_parse_query_string_rejects_a_bad_year() -> None:
         parse_query_string("format:scroll")
 
 
+def test_class_codes_are_normalized_at_any_depth() -> None:
+    query = SearchQuery(class_codes=[" clc:tp3121 ", "CLC:TP312.1", "lcc:qa76.73", "ddc:005.1", "udc:004.4", "clc:T"])
+    assert query.class_codes == ["clc:TP312.1", "lcc:QA76.73", "ddc:005.1", "udc:004.4", "clc:T"]
+
+
+def test_parse_query_string_reads_classes_at_any_depth() -> None:
+    # Top classes only: the top-class filter, as before.
+    tops = parse_query_string("class:clc:t class:lcc:QA")
+    assert (tops.classes, tops.class_codes) == (["clc:T", "lcc:QA"], [])
+    # One deeper class: every class: value filters at any depth, and they stay alternatives.
+    deep = parse_query_string("class:clc:TP312 class:clc:I deep")
+    assert (deep.classes, deep.class_codes, deep.text) == ([], ["clc:TP312", "clc:I"], "deep")
+    assert parse_query_string("class:ddc:005.13").class_codes == ["ddc:005.13"]
+    with pytest.raises(InvalidQueryError, match="class_codes") as caught:
+        parse_query_string("class:clc:TP3 class:ddc:05")
+    assert caught.value.details["field"] == "class_codes"
+    with pytest.raises(InvalidQueryError, match="classes"):
+        parse_query_string("class:dewey:500")  # no scheme of that name: as before
+
+
+def test_first_seen_period_is_half_open_and_in_instants() -> None:
+    query = SearchQuery.from_params(
+        {"first_seen_from": "2026-01-10T20:00:00+08:00", "first_seen_before": "2026-01-10T12:00:00.000001Z"}
+    )
+    plan = plan_query(query)
+    (period,) = plan.ranges
+    assert period.field == "first_seen_us"
+    assert query.first_seen_from is not None
+    assert (period.lower, period.upper) == (epoch_microseconds(query.first_seen_from), period.lower)
+    assert plan_query(SearchQuery(year_from=2010)).ranges == (RangeFilter("year", 2010, None),)
+    assert plan_query(SearchQuery(class_codes=["clc:TP3"])).filters == (KeywordFilter("class_chain", ("clc:TP3",)),)
+
+
 def test_index_document_shape() -> None:
     document = index_document(BY_ID["dl-en"])
     assert document["isbns"] == ["9780262035613", "0262035618"]
@@ -84,6 +127,20 @@ def test_index_document_shape() -> None:
     assert document["class_top"] == ["lcc:Q", "ddc:000"]
     assert document["members"] == ["mit", "pku"]
     assert document["first_seen"] == "2025-03-01T08:30:15.123456+00:00"
+    assert document["first_seen_us"] == 1_740_817_815_123_456
+    assert from_epoch_microseconds(document["first_seen_us"]) == BY_ID["dl-en"].first_seen
+    assert document["class_chain"] == [
+        "lcc:Q325.5",
+        "lcc:Q325",
+        "lcc:Q",
+        "ddc:006.31",
+        "ddc:006.3",
+        "ddc:006",
+        "ddc:000",
+    ]
+    assert index_document(BY_ID["dl-python-zh"])["class_chain"] == [
+        "clc:TP311.561", "clc:TP311.56", "clc:TP311.5", "clc:TP311", "clc:TP31", "clc:TP3", "clc:TP", "clc:T"
+    ]  # fmt: skip
     chinese = index_document(BY_ID["dl-python-zh"])
     assert chinese["title_terms"] == "python 深 深度 度 度学 学 学习 习"
     assert chinese["class_top"] == ["clc:T"]

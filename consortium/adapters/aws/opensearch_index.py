@@ -2,7 +2,7 @@
 
 Index and alias
     Readers and writers only ever name the alias (``consortium-bib``). It points at one concrete index,
-    ``<alias>-v<schema version>-<counter>`` (``consortium-bib-v1-000001``), made from the versioned template
+    ``<alias>-v<schema version>-<counter>`` (``consortium-bib-v2-000001``), made from the versioned template
     ``consortium/search/mappings/bib-v<version>.json``: its settings (analyzers) and mappings. The first
     index is made with the alias on first use; :meth:`OpenSearchIndex.rebuild` makes the next one, loads it,
     swaps the alias in one ``update_aliases`` call (remove + add: atomic) and deletes the old index, so a
@@ -42,7 +42,7 @@ from opensearchpy import exceptions as os_errors
 from opensearchpy.helpers import BulkIndexError, bulk
 
 from consortium.adapters.aws.opensearch_query import search_body, search_result
-from consortium.adapters.aws.opensearch_template import load_template
+from consortium.adapters.aws.opensearch_template import SCHEMA_VERSION, load_template
 from consortium.errors import ConfigError, NotFoundError, StorageError
 from consortium.search.document import index_document
 from consortium.search.plan import plan_query
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from consortium.models import Cluster
     from consortium.search.query import SearchQuery, SearchResult
 
-__all__ = ["OpenSearchIndex", "load_template"]
+__all__ = ["SCHEMA_VERSION", "OpenSearchIndex", "load_template"]
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ class OpenSearchIndex:
         client: OpenSearch,
         *,
         alias: str = "consortium-bib",
-        version: int = 1,
+        version: int = SCHEMA_VERSION,
         batch_size: int = 500,
         chinese_analyzer: bool = True,
         refresh: Refresh = "true",

@@ -3,7 +3,8 @@ the response as a :class:`~consortium.search.query.SearchResult`.
 
 Queries are :func:`~consortium.search.plan.plan_query` turned into a ``bool`` query: every clause a ``must``
 (term queries on the pre-analyzed ``*_terms`` fields, whitespace analyzer, with the boosts of
-:data:`~consortium.search.document.TERM_FIELDS`), keyword filters and the year range in ``filter`` (no score),
+:data:`~consortium.search.document.TERM_FIELDS`), keyword filters (``class_chain`` for classes at any depth) and
+the ranges (``year``, ``first_seen_us``) in ``filter`` (no score),
 the reader's library a ``should`` with a constant score of :data:`~consortium.search.plan.MEMBER_BOOST`. So
 OpenSearch finds exactly the clusters the other adapters find; scores are OpenSearch's BM25. Facets are
 ``terms`` aggregations over every match.
@@ -24,12 +25,13 @@ __all__ = ["compile_plan", "search_body", "search_result"]
 
 _KEYWORD_FIELD: Final = {"subjects": "subjects.keyword"}
 """Index-document fields whose exact (keyword) values live in a subfield: filters and facets use it."""
-_SOURCE: Final = ["cluster_id", "title", "authors", "year", "format", "members"]
+_SOURCE: Final = ["cluster_id", "title", "authors", "year", "format", "members", "first_seen_us", "class_codes"]
 _SORTS: Final[dict[str, list[dict[str, Any]]]] = {
     "relevance": [{"_score": {"order": "desc"}}],
     "year_desc": [{"year": {"order": "desc", "missing": "_last"}}],
     "year_asc": [{"year": {"order": "asc", "missing": "_last"}}],
     "title": [{"title_sort": {"order": "asc"}}],
+    "newest": [{"first_seen_us": {"order": "desc"}}],
 }
 _FACET_BUCKETS: Final = 1000
 """Buckets asked of each terms aggregation; the top ones are then ranked and cut as every adapter does."""
@@ -84,15 +86,15 @@ def search_result(query: SearchQuery, plan: QueryPlan, response: dict[str, Any])
 
 
 def compile_plan(plan: QueryPlan) -> dict[str, Any]:
-    """The plan as a ``bool`` query: clauses in ``must``, filters and years in ``filter``, the boosted library
+    """The plan as a ``bool`` query: clauses in ``must``, filters and ranges in ``filter``, the boosted library
     in ``should``."""
     must = [_clause(clause) for clause in plan.clauses] or [{"match_all": {}}]
     filters: list[dict[str, Any]] = [
         {"terms": {_KEYWORD_FIELD.get(k.field, k.field): list(k.values)}} for k in plan.filters
     ]
-    if plan.year_from is not None or plan.year_to is not None:
-        years = {"gte": plan.year_from, "lte": plan.year_to}
-        filters.append({"range": {"year": {k: v for k, v in years.items() if v is not None}}})
+    for bounds in plan.ranges:
+        limits = {"gte": bounds.lower, "lte": bounds.upper}
+        filters.append({"range": {bounds.field: {k: v for k, v in limits.items() if v is not None}}})
     should = []
     if plan.boost_member is not None:
         own = {"term": {"members": plan.boost_member}}

@@ -16,12 +16,18 @@ from typing import Any, Final
 
 from consortium.errors import ConfigError
 
-__all__ = ["load_template"]
+__all__ = ["SCHEMA_VERSION", "load_template"]
+
+SCHEMA_VERSION: Final = 2
+"""The template this release indexes into: version 2 added ``class_chain`` and ``first_seen_us`` to version 1. An
+alias pointing at an index of an older version sets
+:attr:`~consortium.adapters.aws.opensearch_index.OpenSearchIndex.needs_rebuild`, and
+:meth:`~consortium.catalogue.Catalogue.reindex_if_needed` rebuilds it from the stored works."""
 
 _CHINESE_TOKENIZERS: Final = ("smartcn_tokenizer", "smartcn_sentence")
 
 
-def load_template(version: int = 1, *, chinese_analyzer: bool = True) -> dict[str, Any]:
+def load_template(version: int = SCHEMA_VERSION, *, chinese_analyzer: bool = True) -> dict[str, Any]:
     """The index template ``consortium/search/mappings/bib-v<version>.json``, as a dict.
 
     Parameters
@@ -40,7 +46,7 @@ def load_template(version: int = 1, *, chinese_analyzer: bool = True) -> dict[st
 
     Example
     -------
-    >>> load_template(1)["template"]["mappings"]["properties"]["title"]["fields"]["zh"]["analyzer"]
+    >>> load_template(2)["template"]["mappings"]["properties"]["title"]["fields"]["zh"]["analyzer"]
     'consortium_chinese'
     """
     name = f"bib-v{version}.json"

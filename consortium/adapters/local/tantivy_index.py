@@ -6,8 +6,15 @@ Schema
     :mod:`consortium.search.analysis` (tantivy's ``default`` and ``en_stem`` tokenizers keep a run of Chinese
     characters as one term, and Porter stemming conflates ``computer`` with ``computation`` in every language;
     our analysis is shared with the in-memory adapter and maps to OpenSearch's ``minimal_english``); keyword
-    fields with the ``raw`` tokenizer, fast for facets and filters; ``year`` and ``first_seen`` as fast
-    numeric and date fields; ``title_sort`` fast for sorting. Display fields are stored for the hit list.
+    fields with the ``raw`` tokenizer, fast for facets and filters (``class_chain``, every class of a work at every
+    depth, is indexed only: it filters); ``year`` and ``first_seen_us`` as fast integer fields (tantivy's date
+    fields keep whole seconds in their fast columns; the ranges are to the microsecond); ``title_sort`` and
+    ``newest_sort`` fast for sorting. Display fields are stored for the hit list.
+
+    A sort on a fast field breaks ties by the document's place in the index, not by ``cluster_id`` as the other
+    adapters do; so ``newest`` sorts by ``newest_sort``, a text key that puts the later ``first_seen`` first and
+    then the lower ``cluster_id`` (:func:`newest_key`). An index of an older schema is replaced by an empty one and
+    rebuilt from the stored works (:attr:`TantivySearchIndex.needs_rebuild`).
 
 Queries are built from :func:`~consortium.search.plan.plan_query` with ``tantivy.Query`` constructors (term,
 term set, range, boolean, boost, constant score), not the query-string parser: the terms are analyzed already,
@@ -28,7 +35,6 @@ import logging
 import re
 import threading
 from contextlib import contextmanager
-from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -48,19 +54,24 @@ if TYPE_CHECKING:
     from consortium.search.plan import Clause, QueryPlan
     from consortium.search.query import FacetCount, SearchQuery
 
-__all__ = ["TantivySearchIndex"]
+__all__ = ["TantivySearchIndex", "newest_key"]
 
 log = logging.getLogger(__name__)
 
 _KEYWORD_FIELDS = ("members", "format", "language", "class_top", "subjects")
 """Raw, fast: filters and facets."""
-_ID_FIELDS = ("isbns", "issns", "class_codes")
-_STORED = ("cluster_id", "title", "authors", "year", "format", "members")
+_ID_FIELDS = ("isbns", "issns", "class_chain")
+"""Raw, indexed only: looked up by term."""
+_STORED = ("cluster_id", "title", "authors", "year", "format", "members", "first_seen_us", "class_codes")
 _SORTS = {
     "year_desc": ("year", tantivy.Order.Desc),
     "year_asc": ("year", tantivy.Order.Asc),
     "title": ("title_sort", tantivy.Order.Asc),
+    "newest": ("newest_sort", tantivy.Order.Asc),
 }
+_NEWEST_FROM = 10**18
+""":func:`newest_key` counts microseconds back from here (in the year 33658): any ``first_seen`` from year 1 to
+9999 gives a positive number of at most 19 digits, padded to 20."""
 _TANTIVY_FILE = re.compile(r"^(meta\.json|\.managed\.json|\.tantivy-.*\.lock|[0-9a-f]{32}(\.\d+)?\.\w+)$")
 
 
@@ -69,7 +80,9 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("cluster_id", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("title", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("title_sort", fast=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("newest_sort", fast=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("authors", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("class_codes", stored=True, tokenizer_name="raw", index_option="basic")
     for field in TERM_FIELDS:
         builder.add_text_field(field, tokenizer_name="whitespace", index_option="freq")
     for field in _KEYWORD_FIELDS:
@@ -79,8 +92,19 @@ def _schema() -> tantivy.Schema:
     for key in KEYED.values():
         builder.add_text_field(key, fast=True, tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("year", stored=True, indexed=True, fast=True)
-    builder.add_date_field("first_seen", indexed=True, fast=True)
+    builder.add_integer_field("first_seen_us", stored=True, indexed=True, fast=True)
     return builder.build()
+
+
+def newest_key(first_seen_us: int, cluster_id: str) -> str:
+    """The ``newest_sort`` key: ascending keys put the later ``first_seen`` first, then the lower ``cluster_id``.
+
+    Example
+    -------
+    >>> newest_key(1_700_000_000_000_000, "c1") < newest_key(1_600_000_000_000_000, "c0")
+    True
+    """
+    return f"{_NEWEST_FROM - first_seen_us:020d} {cluster_id}"
 
 
 class TantivySearchIndex:
@@ -177,7 +201,7 @@ class TantivySearchIndex:
         for name in ("cluster_id", "title", "title_sort", *TERM_FIELDS, "language", "format"):
             if fields[name]:
                 document.add_text(name, fields[name])
-        for name in ("authors", "members", "class_top", "subjects", *_ID_FIELDS):
+        for name in ("authors", "members", "class_top", "class_codes", "subjects", *_ID_FIELDS):
             for value in fields[name]:
                 document.add_text(name, value)
         for name, key in KEYED.items():  # the values added above, as one key
@@ -185,7 +209,8 @@ class TantivySearchIndex:
             document.add_text(key, facet_key((value,) if isinstance(value, str) else value or ()))
         if fields["year"] is not None:
             document.add_integer("year", fields["year"])
-        document.add_date("first_seen", datetime.fromisoformat(fields["first_seen"]))
+        document.add_integer("first_seen_us", fields["first_seen_us"])
+        document.add_text("newest_sort", newest_key(fields["first_seen_us"], fields["cluster_id"]))
         return document
 
     def upsert(self, clusters: Iterable[Cluster]) -> None:
@@ -286,11 +311,15 @@ class TantivySearchIndex:
         for keyword in plan.filters:
             matching = Query.term_set_query(self._schema, keyword.field, list(keyword.values))
             parts.append((Occur.Must, Query.const_score_query(matching, 0.0)))
-        if plan.year_from is not None or plan.year_to is not None:
-            years = Query.range_query(
-                self._schema, "year", tantivy.FieldType.Integer, lower_bound=plan.year_from, upper_bound=plan.year_to
+        for bounds in plan.ranges:
+            within = Query.range_query(
+                self._schema,
+                bounds.field,
+                tantivy.FieldType.Integer,
+                lower_bound=bounds.lower,
+                upper_bound=bounds.upper,
             )
-            parts.append((Occur.Must, Query.const_score_query(years, 0.0)))
+            parts.append((Occur.Must, Query.const_score_query(within, 0.0)))
         if plan.boost_member is not None:
             own = Query.term_query(self._schema, "members", plan.boost_member, index_option="basic")
             parts.append((Occur.Should, Query.const_score_query(own, MEMBER_BOOST)))
@@ -325,16 +354,18 @@ class TantivySearchIndex:
     def _stored(document: tantivy.Document) -> dict[str, Any]:
         values = document.to_dict()
         stored: dict[str, Any] = {name: values.get(name, []) for name in _STORED}
-        for name in ("cluster_id", "title", "year", "format"):
+        for name in ("cluster_id", "title", "year", "format", "first_seen_us"):
             stored[name] = stored[name][0] if stored[name] else None
         return stored
 
 
 def _restricts(plan: QueryPlan) -> bool:
-    """Whether the plan leaves out any document (without clauses, filters or years it matches every one)."""
-    return bool(plan.clauses or plan.filters) or plan.year_from is not None or plan.year_to is not None
+    """Whether the plan leaves out any document (without clauses, filters or ranges it matches every one)."""
+    return bool(plan.clauses or plan.filters or plan.ranges)
 
 
 def _matching(plan: QueryPlan) -> Hashable:
-    """What decides a plan's matches and facets (not the boost, which only reorders, nor the page or sort)."""
-    return (plan.clauses, plan.filters, plan.year_from, plan.year_to, plan.facets)
+    """What decides a plan's matches and facets (not the boost, which only reorders, nor the page or sort): the
+    clauses, the keyword filters (classes at any depth among them), the ranges (years, first-seen period) and the
+    facets asked for."""
+    return (plan.clauses, plan.filters, plan.ranges, plan.facets)
