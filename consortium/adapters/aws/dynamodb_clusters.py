@@ -181,6 +181,10 @@ class DynamoDbClusterStore(DynamoDbStore):
         found = self._table.get(key_of(f"PLC#{key[0]}", key[1]), "get placement")
         return RecordPlacement.model_validate_json(found["body"]["S"]) if found else None
 
+    def placements(self, keys: Iterable[RecordKey]) -> dict[RecordKey, RecordPlacement]:
+        """The placements of these records that exist, read with BatchGetItem (100 keys a request)."""
+        return self._placements(list(dict.fromkeys(keys)))
+
     def lookup(self, keys: Iterable[str], limit: int = 100) -> dict[str, list[RecordKey]]:
         """For each blocking key, the records that have it (at most ``limit`` each, in key order).
 
