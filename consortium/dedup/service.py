@@ -194,12 +194,15 @@ class DedupService:
         ``placed`` records' new placements and those of records moved by a split."""
         moves = dict(placed)
         for cluster_id, keys in members.items():
-            if not keys:
+            # A record the store no longer holds still stands here until its own turn in the page takes it out.
+            live = [key for key in keys if self._record(key) is not None]
+            if not live:
                 change.deleted.append(cluster_id)
-                pending.deleted.append(cluster_id)
+                if cluster_id not in pending.deleted:
+                    pending.deleted.append(cluster_id)
                 continue
-            parts = self._components(keys, changed)
-            placements = {key: placed.get(key) or self.clusters.placement(key) for key in keys}
+            parts = self._components(live, changed)
+            placements = {key: placed.get(key) or self.clusters.placement(key) for key in live}
             parts.sort(key=lambda part: min((placements[k].first_seen, k) for k in part))  # type: ignore[union-attr]
             first_seen = {k: p.first_seen for k, p in placements.items() if p is not None}
             for number, part in enumerate(parts):
