@@ -5,6 +5,10 @@ pair; the record joins the cluster holding most of its matches (ties: the best s
 or starts a new one. Every cluster the record left or joined is checked again: if its records no longer hang
 together (each linked to the others through matching pairs), it splits into the connected parts, the part
 holding the oldest record keeping the cluster's id. Then the touched clusters are merged again.
+
+A page of records is clustered one record after the other, each seeing the changes of those before it, and
+written to the cluster store in one change (:class:`~consortium.dedup.page.PageClusters`): the clusters are those
+of clustering the records one call each, in the same order.
 """
 
 from __future__ import annotations
@@ -20,13 +24,14 @@ from consortium.dedup.features import MatchView, match_view
 from consortium.dedup.keys import blocking_keys
 from consortium.dedup.matcher import MatchDecision, decide
 from consortium.dedup.merge import merge_cluster
+from consortium.dedup.page import PageClusters
 from consortium.dedup.state import ClusterChange, RecordKey, RecordPlacement
 from consortium.errors import NotFoundError
 from consortium.gc_tuning import fewer_collections
 from consortium.ports import Clock, system_clock
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from consortium.dedup.ports import ClusterStore
     from consortium.harvest.ports import RecordStore
@@ -39,6 +44,11 @@ CANDIDATES_PER_KEY = 100
 """At most this many records are compared under one blocking key (a very common title says little)."""
 FULL_CHECK_LIMIT = 60
 """Clusters up to this size are checked pair by pair after a change; larger ones only around the change."""
+
+
+def random_cluster_id() -> str:
+    """A new cluster's id: 32 random hex digits."""
+    return uuid.uuid4().hex
 
 
 @dataclass
@@ -64,10 +74,19 @@ class DedupService:
     >>> [cluster.title for cluster in update.saved]
     """
 
-    def __init__(self, records: RecordStore, clusters: ClusterStore, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        records: RecordStore,
+        clusters: ClusterStore,
+        *,
+        clock: Clock = system_clock,
+        new_id: Callable[[], str] = random_cluster_id,
+    ) -> None:
         self.records = records
         self.clusters = clusters
         self.clock = clock
+        self.new_id = new_id
+        """Gives each new cluster (and each part split off) its id."""
         self._records: dict[RecordKey, Record | None] = {}
         self._views: dict[RecordKey, MatchView | None] = {}
 
@@ -113,16 +132,27 @@ class DedupService:
 
     def apply_records(self, changes: Iterable[tuple[RecordKey, Record | None]]) -> ClusterUpdate:
         """Bring the clusters of these records up to date, each given as the record store now holds it
-        (``None``: deleted); when a key comes twice, the last counts. One cluster store write per record."""
+        (``None``: deleted); when a key comes twice, the last counts.
+
+        The records are clustered in the order given, and the whole result is written in one cluster store
+        change (so all of it or none of it): the same clusters as one call per record would make.
+        """
+        page = dict(changes)
         pending = _Pending()
+        work = PageClusters(self.clusters)
         self._records.clear()
         self._views.clear()
         try:
             with fewer_collections():
-                for key, record in dict(changes).items():
-                    self._records[key] = record
-                    self._views.pop(key, None)
-                    self._apply_one(key, pending)
+                self._records.update(page)
+                work.prefetch(page)
+                work.reserve_for(page)
+                self._prefetch_candidates(page, work)
+                for key in page:
+                    self._apply_one(key, work, pending)
+                change = work.change()
+                if change is not None:
+                    self.clusters.apply(change)
         finally:
             self._records.clear()
             self._views.clear()
@@ -130,54 +160,55 @@ class DedupService:
         saved = [pending.saved[c] for c in sorted(pending.saved) if c not in gone]
         return ClusterUpdate(saved=saved, deleted=pending.deleted)
 
-    def _apply_one(self, key: RecordKey, pending: _Pending) -> None:
+    def _prefetch_candidates(self, page: dict[RecordKey, Record | None], work: PageClusters) -> None:
+        """Look up the page's blocking keys in one batch."""
+        keys = [k for view in (self._view(key) for key in page) if view is not None for k in blocking_keys(view)]
+        work.lookup(keys, CANDIDATES_PER_KEY)
+
+    def _apply_one(self, key: RecordKey, work: PageClusters, pending: _Pending) -> None:
         now = self.clock()
-        previous = self.clusters.placement(key)
+        previous = work.placement(key)
         view = self._view(key)
         if view is None:
             if previous is not None:
-                left = [k for k in self.clusters.members_of(previous.cluster_id) if k != key]
+                left = [k for k in work.members_of(previous.cluster_id) if k != key]
                 change = ClusterChange(removed=[key], at=now)
-                self._settle({previous.cluster_id: left}, {}, now, change=change, pending=pending)
-                self.clusters.apply(change)
+                self._settle({previous.cluster_id: left}, {}, now, work=work, change=change, pending=pending)
+                work.apply(change)
             return
         own_keys = blocking_keys(view)
-        looked_up = self.clusters.lookup(own_keys, CANDIDATES_PER_KEY)
+        looked_up = work.lookup(own_keys, CANDIDATES_PER_KEY)
         candidates = sorted({k for ks in looked_up.values() for k in ks if k != key})
         generic = self._generic(view, candidates)
         votes: Counter[str] = Counter()
         best: dict[str, float] = {}
         for other in candidates:
             other_view = self._view(other)
-            placement = self.clusters.placement(other)
-            if other_view is None or placement is None:
+            if other_view is None:
                 continue
             decision = decide(view, other_view, generic_title=generic)
-            if decision.match:
+            # Only a match's cluster counts, so only a match's placement is read.
+            if decision.match and (placement := work.placement(other)) is not None:
                 votes[placement.cluster_id] += 1
                 best[placement.cluster_id] = max(best.get(placement.cluster_id, 0.0), decision.score)
-        before = self.clusters.members_of(previous.cluster_id) if previous is not None else []
+        before = work.members_of(previous.cluster_id) if previous is not None else []
         if votes:
-            target = min(votes, key=lambda c: (-votes[c], -best[c], self._cluster_age(c), c))
+            target = min(votes, key=lambda c: (-votes[c], -best[c], _age(work, c), c))
         elif previous is not None and len(before) == 1:
             target = previous.cluster_id
         else:
-            target = uuid.uuid4().hex
+            target = self.new_id()
         first_seen = previous.first_seen if previous else now
         placement = RecordPlacement(
             member=key[0], local_id=key[1], cluster_id=target, keys=own_keys, first_seen=first_seen
         )
-        joined = before if previous is not None and previous.cluster_id == target else self.clusters.members_of(target)
+        joined = before if previous is not None and previous.cluster_id == target else work.members_of(target)
         members = {target: sorted({*joined, key})}
         if previous is not None and previous.cluster_id != target:
             members[previous.cluster_id] = [k for k in before if k != key]
         change = ClusterChange(at=now)
-        self._settle(members, {key: placement}, now, change=change, pending=pending, changed=key)
-        self.clusters.apply(change)
-
-    def _cluster_age(self, cluster_id: str) -> datetime:
-        cluster = self.clusters.get(cluster_id)
-        return cluster.first_seen if cluster else datetime.max.replace(tzinfo=UTC)
+        self._settle(members, {key: placement}, now, work=work, change=change, pending=pending, changed=key)
+        work.apply(change)
 
     def _settle(
         self,
@@ -185,6 +216,7 @@ class DedupService:
         placed: dict[RecordKey, RecordPlacement],
         now: datetime,
         *,
+        work: PageClusters,
         change: ClusterChange,
         pending: _Pending,
         changed: RecordKey | None = None,
@@ -202,11 +234,11 @@ class DedupService:
                     pending.deleted.append(cluster_id)
                 continue
             parts = self._components(live, changed)
-            placements = {key: placed.get(key) or self.clusters.placement(key) for key in live}
+            placements = {key: placed.get(key) or work.placement(key) for key in live}
             parts.sort(key=lambda part: min((placements[k].first_seen, k) for k in part))  # type: ignore[union-attr]
             first_seen = {k: p.first_seen for k, p in placements.items() if p is not None}
             for number, part in enumerate(parts):
-                part_id = cluster_id if number == 0 else uuid.uuid4().hex
+                part_id = cluster_id if number == 0 else self.new_id()
                 records = [r for r in (self._record(k) for k in part) if r is not None]
                 if number > 0:
                     for k in part:
@@ -251,6 +283,11 @@ class DedupService:
         for k in present:
             groups.setdefault(find(k), []).append(k)
         return list(groups.values())
+
+
+def _age(work: PageClusters, cluster_id: str) -> datetime:
+    """When the cluster was first seen (one that has none sorts last)."""
+    return work.first_seen(cluster_id) or datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass
