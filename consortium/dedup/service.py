@@ -26,6 +26,7 @@ from consortium.dedup.matcher import MatchDecision, decide
 from consortium.dedup.merge import merge_cluster
 from consortium.dedup.page import PageClusters
 from consortium.dedup.state import ClusterChange, RecordKey, RecordPlacement
+from consortium.dedup.views import ViewCache
 from consortium.errors import NotFoundError
 from consortium.gc_tuning import fewer_collections
 from consortium.ports import Clock, system_clock
@@ -89,6 +90,9 @@ class DedupService:
         """Gives each new cluster (and each part split off) its id."""
         self._records: dict[RecordKey, Record | None] = {}
         self._views: dict[RecordKey, MatchView | None] = {}
+        self._kept = ViewCache()
+        """Views of records clustered or compared lately, used again when the record store gives the same
+        digest."""
 
     # -- reading ---------------------------------------------------------------------------------------
 
@@ -100,8 +104,31 @@ class DedupService:
     def _view(self, key: RecordKey) -> MatchView | None:
         if key not in self._views:
             record = self._record(key)
-            self._views[key] = match_view(record) if record else None
+            view = match_view(record) if record else None
+            self._views[key] = view
+            if record is not None and view is not None:
+                self._kept.put(key, record.raw.digest, view)
+            else:
+                self._kept.drop(key)
         return self._views[key]
+
+    def _reuse_views(self, keys: Iterable[RecordKey]) -> None:
+        """Take the kept views of these records (not in the page: read from the store) that the record store
+        still has in the same version (one digest batch a member); a record it no longer holds is known absent."""
+        by_member: dict[str, list[str]] = {}
+        for member, local_id in keys:
+            if (member, local_id) not in self._views:
+                by_member.setdefault(member, []).append(local_id)
+        for member, ids in by_member.items():
+            digests = self.records.digests(member, ids)
+            for local_id in ids:
+                key = (member, local_id)
+                digest = digests.get(local_id)
+                if digest is None:
+                    self._records[key] = self._views[key] = None
+                    self._kept.drop(key)
+                elif (view := self._kept.get(key, digest)) is not None:
+                    self._views[key] = view
 
     def _generic(self, view: MatchView, candidates: Iterable[RecordKey]) -> bool:
         """One member holds two or more records with this exact title: it names no single work there."""
@@ -161,9 +188,11 @@ class DedupService:
         return ClusterUpdate(saved=saved, deleted=pending.deleted)
 
     def _prefetch_candidates(self, page: dict[RecordKey, Record | None], work: PageClusters) -> None:
-        """Look up the page's blocking keys in one batch."""
+        """Look up the page's blocking keys in one batch, and take the views of the records found that were
+        kept from earlier pages, if the records are unchanged."""
         keys = [k for view in (self._view(key) for key in page) if view is not None for k in blocking_keys(view)]
-        work.lookup(keys, CANDIDATES_PER_KEY)
+        found = work.lookup(keys, CANDIDATES_PER_KEY)
+        self._reuse_views(dict.fromkeys(k for records in found.values() for k in records))
 
     def _apply_one(self, key: RecordKey, work: PageClusters, pending: _Pending) -> None:
         now = self.clock()
