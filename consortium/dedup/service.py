@@ -9,15 +9,22 @@ holding the oldest record keeping the cluster's id. Then the touched clusters ar
 A page of records is clustered one record after the other, each seeing the changes of those before it, and
 written to the cluster store in one change (:class:`~consortium.dedup.page.PageClusters`): the clusters are those
 of clustering the records one call each, in the same order.
+
+A page's changes are dated when it is written, not while it is clustered: the clock is read once, just before
+the write, and the page's records take that time plus a microsecond each in the order given (clustering runs on
+provisional instants in the same order, later than any real time). So a work's ``updated_at`` (its OAI-PMH
+datestamp) is never older than its write by more than the write itself takes, however long the page took to
+cluster: a harvester listing changes up to "now" cannot miss a work committed just after with an older date.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from consortium.dedup.features import MatchView, match_view
@@ -45,6 +52,9 @@ CANDIDATES_PER_KEY = 100
 """At most this many records are compared under one blocking key (a very common title says little)."""
 FULL_CHECK_LIMIT = 60
 """Clusters up to this size are checked pair by pair after a change; larger ones only around the change."""
+PROVISIONAL = datetime(9999, 1, 1, tzinfo=UTC)
+"""The first of the instants a page is clustered on (one a microsecond, in order), later than any real time;
+each becomes the page's write time plus as many microseconds when it is written."""
 
 
 def random_cluster_id() -> str:
@@ -90,6 +100,8 @@ class DedupService:
         """Gives each new cluster (and each part split off) its id."""
         self._records: dict[RecordKey, Record | None] = {}
         self._views: dict[RecordKey, MatchView | None] = {}
+        self._next_date: datetime | None = None
+        """The earliest time the next page may be dated (each page's dates come after the last one's)."""
         self._kept = ViewCache()
         """Views of records clustered or compared lately, used again when the record store gives the same
         digest."""
@@ -162,11 +174,13 @@ class DedupService:
         (``None``: deleted); when a key comes twice, the last counts.
 
         The records are clustered in the order given, and the whole result is written in one cluster store
-        change (so all of it or none of it): the same clusters as one call per record would make.
+        change (so all of it or none of it): the same clusters as one call per record would make. Its times are
+        those of the write (see the module).
         """
         page = dict(changes)
         pending = _Pending()
         work = PageClusters(self.clusters)
+        instants = (PROVISIONAL + timedelta(microseconds=n) for n in itertools.count())
         self._records.clear()
         self._views.clear()
         try:
@@ -176,16 +190,20 @@ class DedupService:
                 work.reserve_for(page)
                 self._prefetch_candidates(page, work)
                 for key in page:
-                    self._apply_one(key, work, pending)
+                    self._apply_one(key, next(instants), work, pending)
                 change = work.change()
-                if change is not None:
-                    self.clusters.apply(change)
+                if change is None:
+                    return ClusterUpdate(deleted=pending.deleted)
+                written = self.clock()
+                if self._next_date is not None and written < self._next_date:
+                    written = self._next_date
+                change = _dated(change, written)
+                self.clusters.apply(change)
+                self._next_date = written + timedelta(microseconds=len(page))
         finally:
             self._records.clear()
             self._views.clear()
-        gone = set(pending.deleted)
-        saved = [pending.saved[c] for c in sorted(pending.saved) if c not in gone]
-        return ClusterUpdate(saved=saved, deleted=pending.deleted)
+        return ClusterUpdate(saved=change.saved, deleted=pending.deleted)
 
     def _prefetch_candidates(self, page: dict[RecordKey, Record | None], work: PageClusters) -> None:
         """Look up the page's blocking keys in one batch, and take the views of the records found that were
@@ -194,8 +212,7 @@ class DedupService:
         found = work.lookup(keys, CANDIDATES_PER_KEY)
         self._reuse_views(dict.fromkeys(k for records in found.values() for k in records))
 
-    def _apply_one(self, key: RecordKey, work: PageClusters, pending: _Pending) -> None:
-        now = self.clock()
+    def _apply_one(self, key: RecordKey, now: datetime, work: PageClusters, pending: _Pending) -> None:
         previous = work.placement(key)
         view = self._view(key)
         if view is None:
@@ -274,9 +291,7 @@ class DedupService:
                         old = placements[k]
                         assert old is not None
                         moves[k] = old.model_copy(update={"cluster_id": part_id})
-                cluster = merge_cluster(part_id, records, first_seen, now)
-                change.saved.append(cluster)
-                pending.saved[part_id] = cluster
+                change.saved.append(merge_cluster(part_id, records, first_seen, now))
             if len(parts) > 1:
                 log.info("cluster %s split into %d", cluster_id, len(parts))
         change.placements.extend(moves.values())
@@ -314,6 +329,23 @@ class DedupService:
         return list(groups.values())
 
 
+def _dated(change: ClusterChange, written: datetime) -> ClusterChange:
+    """The page's change with its provisional instants turned into times from ``written`` on."""
+
+    def real(at: datetime) -> datetime:
+        return written + (at - PROVISIONAL) if at >= PROVISIONAL else at
+
+    saved = [
+        cluster.model_copy(update={"first_seen": real(cluster.first_seen), "updated_at": real(cluster.updated_at)})
+        for cluster in change.saved
+    ]
+    placements = [
+        p.model_copy(update={"first_seen": real(p.first_seen)}) if p.first_seen >= PROVISIONAL else p
+        for p in change.placements
+    ]
+    return change.model_copy(update={"saved": saved, "placements": placements, "at": real(change.at)})
+
+
 def _age(work: PageClusters, cluster_id: str) -> datetime:
     """When the cluster was first seen (one that has none sorts last)."""
     return work.first_seen(cluster_id) or datetime.max.replace(tzinfo=UTC)
@@ -321,7 +353,7 @@ def _age(work: PageClusters, cluster_id: str) -> datetime:
 
 @dataclass
 class _Pending:
-    """What one :meth:`DedupService.apply_records` call saved (the last version of each cluster) and deleted."""
+    """The clusters one :meth:`DedupService.apply_records` call deleted (for the search index, those made and
+    deleted within the page too)."""
 
-    saved: dict[str, Cluster] = field(default_factory=dict)
     deleted: list[str] = field(default_factory=list)

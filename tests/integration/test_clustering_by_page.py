@@ -2,9 +2,11 @@
 
 The sample members' records (``members.toml``) are clustered in harvest order and in shuffled orders, once a
 record at a time (one ``apply_records`` call, so one cluster store write, each) and once a page at a time, with
-the same clock and the same cluster ids handed out; then a page of edits and deletes follows the same way. The
-works (ids, records, every merged field, times), every record's placement and the change index's live entries
-must be the same, on the in-memory and the SQLite cluster store.
+the same cluster ids handed out; then a page of edits and deletes follows the same way. The works (ids, records,
+every merged field), every record's placement and the change index's live entries must be the same, on the
+in-memory and the SQLite cluster store. Times differ (a page is dated when it is written, each record in its own
+microsecond), but not their order: the works sorted by ``first_seen`` or by ``updated_at``, and the records by
+``first_seen``, come in the same order.
 """
 
 from __future__ import annotations
@@ -80,14 +82,20 @@ class Run:
             self.service.apply_records(batch[start : start + size])
 
     def state(self, keys: list[RecordKey]) -> dict[str, Any]:
+        clusters = list(self.clusters.clusters())
+        placements = {k: p for k in keys if (p := self.clusters.placement(k)) is not None}
         return {
-            "clusters": [c.model_dump() for c in self.clusters.clusters()],
-            "placements": {k: p.model_dump() if (p := self.clusters.placement(k)) else None for k in keys},
+            "clusters": [c.model_dump(exclude={"first_seen", "updated_at"}) for c in clusters],
+            "placements": {k: p.model_dump(exclude={"first_seen"}) for k, p in placements.items()},
+            "works by first seen": [c.cluster_id for c in sorted(clusters, key=lambda c: (c.first_seen, c.cluster_id))],
+            "works by change": [c.cluster_id for c in sorted(clusters, key=lambda c: (c.updated_at, c.cluster_id))],
+            "records by first seen": sorted(placements, key=lambda k: (placements[k].first_seen, k)),
             "live changes": [
-                (v.cluster_id, v.changed_at, v.members)
-                for v in self.clusters.changed(limit=10_000)
-                if v.cluster is not None
+                (v.cluster_id, v.members) for v in self.clusters.changed(limit=10_000) if v.cluster is not None
             ],
+            "first seen is the oldest record's": all(
+                c.first_seen == min(placements[k].first_seen for k in c.records) for c in clusters
+            ),
         }
 
 
