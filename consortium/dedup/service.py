@@ -248,7 +248,10 @@ class DedupService:
         placement = RecordPlacement(
             member=key[0], local_id=key[1], cluster_id=target, keys=own_keys, first_seen=first_seen
         )
-        joined = before if previous is not None and previous.cluster_id == target else work.members_of(target)
+        if previous is not None and previous.cluster_id == target:
+            joined = before
+        else:  # a new cluster has no members yet (nothing to read)
+            joined = work.members_of(target) if votes else []
         members = {target: sorted({*joined, key})}
         if previous is not None and previous.cluster_id != target:
             members[previous.cluster_id] = [k for k in before if k != key]
