@@ -197,7 +197,7 @@ class DedupService:
                 written = self.clock()
                 if self._next_date is not None and written < self._next_date:
                     written = self._next_date
-                change = _dated(change, written)
+                _date(change, written)
                 self.clusters.apply(change)
                 self._next_date = written + timedelta(microseconds=len(page))
         finally:
@@ -332,21 +332,18 @@ class DedupService:
         return list(groups.values())
 
 
-def _dated(change: ClusterChange, written: datetime) -> ClusterChange:
-    """The page's change with its provisional instants turned into times from ``written`` on."""
+def _date(change: ClusterChange, written: datetime) -> None:
+    """Turn the page's provisional instants in its change into times from ``written`` on (in place: the clusters
+    and placements that carry them were all made by this page)."""
 
     def real(at: datetime) -> datetime:
         return written + (at - PROVISIONAL) if at >= PROVISIONAL else at
 
-    saved = [
-        cluster.model_copy(update={"first_seen": real(cluster.first_seen), "updated_at": real(cluster.updated_at)})
-        for cluster in change.saved
-    ]
-    placements = [
-        p.model_copy(update={"first_seen": real(p.first_seen)}) if p.first_seen >= PROVISIONAL else p
-        for p in change.placements
-    ]
-    return change.model_copy(update={"saved": saved, "placements": placements, "at": real(change.at)})
+    for cluster in change.saved:
+        cluster.first_seen, cluster.updated_at = real(cluster.first_seen), real(cluster.updated_at)
+    for placement in change.placements:
+        placement.first_seen = real(placement.first_seen)
+    change.at = real(change.at)
 
 
 def _age(work: PageClusters, cluster_id: str) -> datetime:
