@@ -153,25 +153,31 @@ class HarvestService:
         checkpoint = checkpoint.model_copy(update={"unfollowed": []})
         pages = self._pages(source, checkpoint, file_data)
         done = 0
-        held: list[RecordChange] = []  # committed since on_commit was last called
+        held: list[RecordChange] = []  # committed, not handed to on_commit yet
         with fewer_collections():
-            for page, fraction in pages:
-                counts, commit = self._process(member, source, page)
-                checkpoint = self._advance(checkpoint, page, counts, file_digest)
-                if self.on_commit is not None:
-                    held.extend(commit.changes)
-                    unfollowed = list(dict.fromkeys((c.member, c.local_id) for c in held))
-                    checkpoint = checkpoint.model_copy(update={"unfollowed": unfollowed})
-                commit.checkpoint = checkpoint
-                self.store.commit(commit)
-                if self.on_commit is not None and len(held) >= self.follow_every:
-                    following, held = held, []
-                    self.on_commit(following)
-                done += 1
-                if progress is not None:
-                    progress(checkpoint.counts, fraction)
-                if checkpoint.finished_at is None and max_pages is not None and done >= max_pages:
-                    break
+            try:
+                for page, fraction in pages:
+                    counts, commit = self._process(member, source, page)
+                    checkpoint = self._advance(checkpoint, page, counts, file_digest)
+                    if self.on_commit is not None:
+                        waiting = (*held, *commit.changes)
+                        unfollowed = list(dict.fromkeys((c.member, c.local_id) for c in waiting))
+                        checkpoint = checkpoint.model_copy(update={"unfollowed": unfollowed})
+                    commit.checkpoint = checkpoint
+                    self.store.commit(commit)
+                    if self.on_commit is not None:
+                        held.extend(commit.changes)
+                        if len(held) >= self.follow_every:
+                            following, held = held, []
+                            self.on_commit(following)
+                    done += 1
+                    if progress is not None:
+                        progress(checkpoint.counts, fraction)
+                    if checkpoint.finished_at is None and max_pages is not None and done >= max_pages:
+                        break
+            except Exception:
+                self._follow_before_failing(key, held)
+                raise
             if self.on_commit is not None and held:
                 self.on_commit(held)
         if checkpoint.unfollowed:  # the last changes were followed too: no later page will say so
@@ -202,6 +208,16 @@ class HarvestService:
         if followed:
             log.warning("caught up: %d record(s) committed but not yet indexed were followed", followed)
         return followed
+
+    def _follow_before_failing(self, key: str, held: list[RecordChange]) -> None:
+        """A run is failing: follow what it committed and had not handed over yet (the checkpoint still names
+        those records, so the next run follows them again if this fails too)."""
+        if self.on_commit is None or not held:
+            return
+        try:
+            self.on_commit(held)
+        except Exception:
+            log.exception("harvest %s: %d committed record(s) left for the next run to cluster", key, len(held))
 
     def _follow_unfollowed(self, checkpoint: Checkpoint) -> int:
         """Follow the records the checkpoint's page changed, as the store holds them now (the process that

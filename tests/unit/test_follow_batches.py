@@ -12,7 +12,9 @@ from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore, I
 from consortium.adapters.memory.clusters import InMemoryClusterStore
 from consortium.catalogue import Catalogue
 from consortium.dedup.service import DedupService
+from consortium.errors import StorageError
 from consortium.harvest.service import HarvestService
+from consortium.harvest.state import PageCommit
 from consortium.members import Member, Source
 from consortium.search.query import SearchQuery
 
@@ -75,3 +77,32 @@ def test_a_run_that_dies_before_a_batch_is_followed_follows_all_of_it_next_time(
     report = harvester.harvest_source(MEMBER, source)
     assert report.complete and report.resumed
     assert clusters.count() == 11 and index.search(SearchQuery(text="book number 6")).total == 1
+
+
+def test_a_run_that_fails_follows_what_it_committed_before_the_error_goes_on(tmp_path: Path) -> None:
+    class FailingStore(InMemoryRecordStore):
+        """Refuses the fourth page."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.commits = 0
+
+        def commit(self, page: PageCommit) -> None:
+            self.commits += 1
+            if self.commits == 4:
+                raise StorageError("the disk is full")
+            super().commit(page)
+
+    records, clusters, index = FailingStore(), InMemoryClusterStore(), InMemorySearchIndex()
+    catalogue = Catalogue(records, clusters, index, DedupService(records, clusters))
+    batches: list[int] = []
+
+    def follow(changes: list[RecordChange]) -> None:
+        batches.append(len(changes))
+        catalogue.follow(changes)
+
+    harvester = HarvestService(records, InMemoryBlobStore(), page_size=2, on_commit=follow, follow_every=4)
+    with pytest.raises(StorageError):
+        harvester.harvest_source(MEMBER, source_of(tmp_path, 11))
+    assert batches == [4, 2]  # the third page, committed, is followed; the fourth, refused, is not
+    assert records.count() == clusters.count() == index.search(SearchQuery()).total == 6
