@@ -19,8 +19,10 @@ Figures, each the best of ``--runs`` (default 2), in one process
       archive, as ``bench/harvest.py`` measures a file harvest) harvesting A: fetch, parse, archive, normalize
       the MARCXML, store every record, checkpoint each page;
     - whole hub: the same through ``consortium.bootstrap`` (a hub B in a fresh folder), which also clusters
-      (dedup, SQLite cluster store) and indexes (tantivy) every page as it commits, as ``consortium harvest``
-      does.
+      (dedup, SQLite cluster store) and indexes (tantivy) the committed pages, ``--follow-every`` records at a
+      time (default: the hub's setting, 1,000; 1: every page), as ``consortium harvest`` does. Its time is
+      split into clustering (``DedupService.apply_records``), indexing (the search index's writes) and the rest
+      (the harvest itself, and waiting for hub A, which serves from this same process).
 
 The ratios printed are harvest path / sickle alone and whole hub / sickle alone. The last line is one JSON object
 with the figures and ``revision``, the commit measured (``+dirty`` when ``consortium/`` has uncommitted
@@ -28,7 +30,7 @@ changes).
 
 Run from the repository root::
 
-    .venv/bin/python bench/oai_provider.py [--records N] [--page-size P] [--runs R] [--profile]
+    .venv/bin/python bench/oai_provider.py [--records N] [--page-size P] [--runs R] [--follow-every F] [--profile]
 """
 
 from __future__ import annotations
@@ -186,9 +188,23 @@ def harvest_path(url: str, work: Path) -> tuple[float, int]:
     return elapsed, report.counts.added
 
 
-def whole_hub(url: str, work: Path) -> tuple[float, int, Any]:
+def timed(obj: Any, name: str, spent: dict[str, float], what: str) -> None:
+    """Count the seconds spent in ``obj.name`` under ``spent[what]`` (the method replaced on the instance)."""
+    method = getattr(obj, name)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            spent[what] = spent.get(what, 0.0) + time.perf_counter() - start
+
+    setattr(obj, name, wrapper)
+
+
+def whole_hub(url: str, work: Path, follow_every: int | None = None) -> tuple[float, int, Any, dict[str, float]]:
     """Hub B, fresh in ``work``, harvesting A, clustering and indexing as it goes: seconds, records added, its
-    container."""
+    container, and the seconds spent clustering and indexing."""
     from consortium.bootstrap import bootstrap
     from consortium.config import Settings
 
@@ -199,13 +215,20 @@ def whole_hub(url: str, work: Path) -> tuple[float, int, Any]:
         f'url = "{url}"\nformat = "marcxml"\n'
     )
     start = time.perf_counter()
-    hub = bootstrap(Settings(data_dir=work / "var", members_file=registry, key_dir=work / "keys"))
+    settings = Settings(data_dir=work / "var", members_file=registry, key_dir=work / "keys")
+    if follow_every is not None:
+        settings = settings.model_copy(update={"harvest_follow_every": follow_every})
+    hub = bootstrap(settings)
+    spent: dict[str, float] = {}
+    timed(hub.catalogue.dedup, "apply_records", spent, "clustering")
+    for name in ("upsert", "delete"):
+        timed(hub.search_index, name, spent, "indexing")
     member = hub.registry.members[0]
     report = hub.harvester.harvest_source(member, member.sources[0])
     elapsed = time.perf_counter() - start
     if not report.complete:
         print(f"warning: hub B's harvest did not complete: {report.as_dict()}", file=sys.stderr)
-    return elapsed, report.counts.added, hub
+    return elapsed, report.counts.added, hub, spent
 
 
 def main() -> int:
@@ -213,6 +236,9 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=20_000, help="works hub A serves (default 20000)")
     parser.add_argument("--page-size", type=int, default=200, help="records per OAI-PMH page (default 200)")
     parser.add_argument("--runs", type=int, default=2, help="runs of each measurement; the best counts (default 2)")
+    parser.add_argument(
+        "--follow-every", type=int, default=None, help="records a batch of clustering and indexing (default: the hub's)"
+    )
     parser.add_argument("--profile", action="store_true", help="also profile one whole-path run with cProfile")
     args = parser.parse_args()
     if args.records < 1 or args.runs < 1 or not 1 <= args.page_size <= 1000:
@@ -246,6 +272,7 @@ def main() -> int:
         print(f"hub A: {args.records} works in SQLite, built in {time.perf_counter() - built:.1f} s (not measured)")
         url, stop = serve(catalogue)
         times: dict[str, list[float]] = {"provider": [], "sickle": [], "harvest": [], "hub": []}
+        splits: list[dict[str, float]] = []
         try:
             for run in range(args.runs):
                 gc.collect()
@@ -257,15 +284,17 @@ def main() -> int:
                 elapsed, harvested = harvest_path(url, tmp / f"harvest{run}")
                 times["harvest"].append(elapsed)
                 gc.collect()
-                elapsed, added, hub = whole_hub(url, tmp / f"hub{run}")
+                elapsed, added, hub, spent = whole_hub(url, tmp / f"hub{run}", args.follow_every)
                 times["hub"].append(elapsed)
+                splits.append(spent)
                 if not n == n_sickle == harvested == added == args.records:
                     print(f"warning: records {n}, {n_sickle}, {harvested}, {added}", file=sys.stderr)
                 rates = {name: args.records / values[-1] for name, values in times.items()}
                 print(
                     f"run {run + 1}: provider alone {rates['provider']:,.0f}/s, sickle alone {rates['sickle']:,.0f}/s, "
                     f"harvest path {rates['harvest']:,.0f}/s, whole hub {rates['hub']:,.0f}/s "
-                    f"(hub B: {hub.cluster_store.count()} works, {hub.search_index.count()} indexed)"
+                    f"(hub B: {hub.cluster_store.count()} works, {hub.search_index.count()} indexed; clustering "
+                    f"{spent.get('clustering', 0):.2f} s, indexing {spent.get('indexing', 0):.2f} s of {elapsed:.2f} s)"
                 )
             if args.profile:
                 import cProfile
@@ -273,7 +302,7 @@ def main() -> int:
 
                 profiler = cProfile.Profile()
                 profiler.enable()
-                whole_hub(url, tmp / "profile")
+                whole_hub(url, tmp / "profile", args.follow_every)
                 profiler.disable()
                 pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
         finally:
@@ -287,6 +316,12 @@ def main() -> int:
           f"ratio {best['harvest'] / sickle:.3f}")  # fmt: skip
     print(f"compare    whole hub (+ clustering and indexing)   {best['hub']:>9,.0f} records/s   "
           f"ratio {best['hub'] / sickle:.3f}")  # fmt: skip
+    fastest = splits[times["hub"].index(min(times["hub"]))]
+    per_record = {k: 1000 * fastest.get(k, 0.0) / args.records for k in ("clustering", "indexing")}
+    rest = 1000 * min(times["hub"]) / args.records - sum(per_record.values())
+    print(f"whole hub per record: clustering {per_record['clustering']:.3f} ms, indexing "
+          f"{per_record['indexing']:.3f} ms, the rest {rest:.3f} ms (following every "
+          f"{args.follow_every or 'hub default'})")  # fmt: skip
     print(f"goal (issue 11): >= {GOAL:,} records/s")
     figures = {
         "revision": revision,
@@ -297,6 +332,10 @@ def main() -> int:
         "sickle_records_per_s": round(sickle, 1),
         "harvest_path_records_per_s": round(best["harvest"], 1),
         "whole_hub_records_per_s": round(best["hub"], 1),
+        "whole_hub_worst_records_per_s": round(args.records / max(times["hub"]), 1),
+        "whole_hub_clustering_ms_per_record": round(per_record["clustering"], 4),
+        "whole_hub_indexing_ms_per_record": round(per_record["indexing"], 4),
+        "follow_every": args.follow_every,
         "ratio_harvest_path_to_sickle": round(best["harvest"] / sickle, 4),
         "ratio_whole_hub_to_sickle": round(best["hub"] / sickle, 4),
         "goal_records_per_s": GOAL,

@@ -1,10 +1,11 @@
 """Keeping clusters and the search index in step with the record store.
 
-The harvest service calls :meth:`Catalogue.follow` after each committed page, with the page's changes: its records
-(in hand, not read back) are clustered again and the clusters they touched, as saved, are indexed (or removed
-from the index). :meth:`Catalogue.rebuild`
-recomputes every cluster and the whole index from the record store, for a new index version or after a crash
-between a page's commit and its clustering.
+The harvest service calls :meth:`Catalogue.follow` with the changes of committed pages, a batch of them at a time
+(``HarvestService.follow_every``): the records (in hand, not read back) are clustered again in one cluster store
+write and the clusters they touched, as saved, are indexed in one index write (and removed from the index in
+one more, if any went).
+:meth:`Catalogue.rebuild` recomputes every cluster and the whole index from the record store, for a new index
+version or after a crash between a page's commit and its clustering.
 """
 
 from __future__ import annotations

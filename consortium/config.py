@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     harvest_page_size: int = Field(default=500, ge=1, le=10_000)
     """How many file records make one checkpointed page (OAI-PMH pages are the server's own)."""
 
+    harvest_follow_every: int = Field(default=1000, ge=1, le=10_000)
+    """How many records a harvest commits before clustering and indexing follow them in one batch (and at the
+    end of each run): one cluster store transaction and one search index commit a batch."""
+
     http_timeout: float = Field(default=60.0, gt=0)
     """Seconds to wait for a member's server before the request counts as failed."""
 

@@ -164,6 +164,7 @@ class CatalogueParts(Parts):
             page_size=settings.harvest_page_size,
             oai_client=oai_client,
             on_commit=self._follow,
+            follow_every=settings.harvest_follow_every,
         )
 
     @cached_property

@@ -32,6 +32,13 @@ class ClusterStore(Protocol):
         """The record's cluster, keys and first-seen time, or ``None`` for a record never clustered."""
         ...
 
+    def placements(self, keys: Iterable[RecordKey]) -> dict[RecordKey, RecordPlacement]:
+        """The placements of these records that exist, read in batches (records never clustered are left out).
+
+        What :meth:`placement` gives each, for a page of records at once.
+        """
+        ...
+
     def lookup(self, keys: Iterable[str], limit: int = 100) -> dict[str, list[RecordKey]]:
         """For each blocking key, the records that have it (at most ``limit`` each, in key order)."""
         ...

@@ -5,28 +5,41 @@ pair; the record joins the cluster holding most of its matches (ties: the best s
 or starts a new one. Every cluster the record left or joined is checked again: if its records no longer hang
 together (each linked to the others through matching pairs), it splits into the connected parts, the part
 holding the oldest record keeping the cluster's id. Then the touched clusters are merged again.
+
+A page of records is clustered one record after the other, each seeing the changes of those before it, and
+written to the cluster store in one change (:class:`~consortium.dedup.page.PageClusters`): the clusters are those
+of clustering the records one call each, in the same order.
+
+A page's changes are dated when it is written, not while it is clustered: the clock is read once, just before
+the write, and the page's records take that time plus a microsecond each in the order given (clustering runs on
+provisional instants in the same order, later than any real time). So a work's ``updated_at`` (its OAI-PMH
+datestamp) is never older than its write by more than the write itself takes, however long the page took to
+cluster: a harvester listing changes up to "now" cannot miss a work committed just after with an older date.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from consortium.dedup.features import MatchView, match_view
 from consortium.dedup.keys import blocking_keys
 from consortium.dedup.matcher import MatchDecision, decide
 from consortium.dedup.merge import merge_cluster
+from consortium.dedup.page import PageClusters
 from consortium.dedup.state import ClusterChange, RecordKey, RecordPlacement
+from consortium.dedup.views import ViewCache
 from consortium.errors import NotFoundError
 from consortium.gc_tuning import fewer_collections
 from consortium.ports import Clock, system_clock
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from consortium.dedup.ports import ClusterStore
     from consortium.harvest.ports import RecordStore
@@ -39,6 +52,14 @@ CANDIDATES_PER_KEY = 100
 """At most this many records are compared under one blocking key (a very common title says little)."""
 FULL_CHECK_LIMIT = 60
 """Clusters up to this size are checked pair by pair after a change; larger ones only around the change."""
+PROVISIONAL = datetime(9999, 1, 1, tzinfo=UTC)
+"""The first of the instants a page is clustered on (one a microsecond, in order), later than any real time;
+each becomes the page's write time plus as many microseconds when it is written."""
+
+
+def random_cluster_id() -> str:
+    """A new cluster's id: 32 random hex digits."""
+    return uuid.uuid4().hex
 
 
 @dataclass
@@ -64,12 +85,26 @@ class DedupService:
     >>> [cluster.title for cluster in update.saved]
     """
 
-    def __init__(self, records: RecordStore, clusters: ClusterStore, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        records: RecordStore,
+        clusters: ClusterStore,
+        *,
+        clock: Clock = system_clock,
+        new_id: Callable[[], str] = random_cluster_id,
+    ) -> None:
         self.records = records
         self.clusters = clusters
         self.clock = clock
+        self.new_id = new_id
+        """Gives each new cluster (and each part split off) its id."""
         self._records: dict[RecordKey, Record | None] = {}
         self._views: dict[RecordKey, MatchView | None] = {}
+        self._next_date: datetime | None = None
+        """The earliest time the next page may be dated (each page's dates come after the last one's)."""
+        self._kept = ViewCache()
+        """Views of records clustered or compared lately, used again when the record store gives the same
+        digest."""
 
     # -- reading ---------------------------------------------------------------------------------------
 
@@ -81,8 +116,31 @@ class DedupService:
     def _view(self, key: RecordKey) -> MatchView | None:
         if key not in self._views:
             record = self._record(key)
-            self._views[key] = match_view(record) if record else None
+            view = match_view(record) if record else None
+            self._views[key] = view
+            if record is not None and view is not None:
+                self._kept.put(key, record.raw.digest, view)
+            else:
+                self._kept.drop(key)
         return self._views[key]
+
+    def _reuse_views(self, keys: Iterable[RecordKey]) -> None:
+        """Take the kept views of these records (not in the page: read from the store) that the record store
+        still has in the same version (one digest batch a member); a record it no longer holds is known absent."""
+        by_member: dict[str, list[str]] = {}
+        for member, local_id in keys:
+            if (member, local_id) not in self._views:
+                by_member.setdefault(member, []).append(local_id)
+        for member, ids in by_member.items():
+            digests = self.records.digests(member, ids)
+            for local_id in ids:
+                key = (member, local_id)
+                digest = digests.get(local_id)
+                if digest is None:
+                    self._records[key] = self._views[key] = None
+                    self._kept.drop(key)
+                elif (view := self._kept.get(key, digest)) is not None:
+                    self._views[key] = view
 
     def _generic(self, view: MatchView, candidates: Iterable[RecordKey]) -> bool:
         """One member holds two or more records with this exact title: it names no single work there."""
@@ -113,71 +171,93 @@ class DedupService:
 
     def apply_records(self, changes: Iterable[tuple[RecordKey, Record | None]]) -> ClusterUpdate:
         """Bring the clusters of these records up to date, each given as the record store now holds it
-        (``None``: deleted); when a key comes twice, the last counts. One cluster store write per record."""
+        (``None``: deleted); when a key comes twice, the last counts.
+
+        The records are clustered in the order given, and the whole result is written in one cluster store
+        change (so all of it or none of it): the same clusters as one call per record would make. Its times are
+        those of the write (see the module).
+        """
+        page = dict(changes)
         pending = _Pending()
+        work = PageClusters(self.clusters)
+        instants = (PROVISIONAL + timedelta(microseconds=n) for n in itertools.count())
         self._records.clear()
         self._views.clear()
         try:
             with fewer_collections():
-                for key, record in dict(changes).items():
-                    self._records[key] = record
-                    self._views.pop(key, None)
-                    self._apply_one(key, pending)
+                self._records.update(page)
+                work.prefetch(page)
+                work.reserve_for(page)
+                self._prefetch_candidates(page, work)
+                for key in page:
+                    self._apply_one(key, next(instants), work, pending)
+                change = work.change()
+                if change is None:
+                    return ClusterUpdate(deleted=pending.deleted)
+                written = self.clock()
+                if self._next_date is not None and written < self._next_date:
+                    written = self._next_date
+                _date(change, written)
+                self.clusters.apply(change)
+                self._next_date = written + timedelta(microseconds=len(page))
         finally:
             self._records.clear()
             self._views.clear()
-        gone = set(pending.deleted)
-        saved = [pending.saved[c] for c in sorted(pending.saved) if c not in gone]
-        return ClusterUpdate(saved=saved, deleted=pending.deleted)
+        return ClusterUpdate(saved=change.saved, deleted=pending.deleted)
 
-    def _apply_one(self, key: RecordKey, pending: _Pending) -> None:
-        now = self.clock()
-        previous = self.clusters.placement(key)
+    def _prefetch_candidates(self, page: dict[RecordKey, Record | None], work: PageClusters) -> None:
+        """Look up the page's blocking keys in one batch, and take the views of the records found that were
+        kept from earlier pages, if the records are unchanged."""
+        keys = [k for view in (self._view(key) for key in page) if view is not None for k in blocking_keys(view)]
+        found = work.lookup(keys, CANDIDATES_PER_KEY)
+        self._reuse_views(dict.fromkeys(k for records in found.values() for k in records))
+
+    def _apply_one(self, key: RecordKey, now: datetime, work: PageClusters, pending: _Pending) -> None:
+        previous = work.placement(key)
         view = self._view(key)
         if view is None:
             if previous is not None:
-                left = [k for k in self.clusters.members_of(previous.cluster_id) if k != key]
+                left = [k for k in work.members_of(previous.cluster_id) if k != key]
                 change = ClusterChange(removed=[key], at=now)
-                self._settle({previous.cluster_id: left}, {}, now, change=change, pending=pending)
-                self.clusters.apply(change)
+                self._settle({previous.cluster_id: left}, {}, now, work=work, change=change, pending=pending)
+                work.apply(change)
             return
         own_keys = blocking_keys(view)
-        looked_up = self.clusters.lookup(own_keys, CANDIDATES_PER_KEY)
+        looked_up = work.lookup(own_keys, CANDIDATES_PER_KEY)
         candidates = sorted({k for ks in looked_up.values() for k in ks if k != key})
         generic = self._generic(view, candidates)
         votes: Counter[str] = Counter()
         best: dict[str, float] = {}
         for other in candidates:
             other_view = self._view(other)
-            placement = self.clusters.placement(other)
-            if other_view is None or placement is None:
+            if other_view is None:
                 continue
             decision = decide(view, other_view, generic_title=generic)
-            if decision.match:
+            # Only a match's cluster counts, so only a match's placement is read.
+            if decision.match and (placement := work.placement(other)) is not None:
                 votes[placement.cluster_id] += 1
                 best[placement.cluster_id] = max(best.get(placement.cluster_id, 0.0), decision.score)
-        before = self.clusters.members_of(previous.cluster_id) if previous is not None else []
+        before = work.members_of(previous.cluster_id) if previous is not None else []
         if votes:
-            target = min(votes, key=lambda c: (-votes[c], -best[c], self._cluster_age(c), c))
+            target = min(votes, key=lambda c: (-votes[c], -best[c], _age(work, c), c))
         elif previous is not None and len(before) == 1:
             target = previous.cluster_id
         else:
-            target = uuid.uuid4().hex
+            target = self.new_id()
         first_seen = previous.first_seen if previous else now
         placement = RecordPlacement(
             member=key[0], local_id=key[1], cluster_id=target, keys=own_keys, first_seen=first_seen
         )
-        joined = before if previous is not None and previous.cluster_id == target else self.clusters.members_of(target)
+        if previous is not None and previous.cluster_id == target:
+            joined = before
+        else:  # a new cluster has no members yet (nothing to read)
+            joined = work.members_of(target) if votes else []
         members = {target: sorted({*joined, key})}
         if previous is not None and previous.cluster_id != target:
             members[previous.cluster_id] = [k for k in before if k != key]
         change = ClusterChange(at=now)
-        self._settle(members, {key: placement}, now, change=change, pending=pending, changed=key)
-        self.clusters.apply(change)
-
-    def _cluster_age(self, cluster_id: str) -> datetime:
-        cluster = self.clusters.get(cluster_id)
-        return cluster.first_seen if cluster else datetime.max.replace(tzinfo=UTC)
+        self._settle(members, {key: placement}, now, work=work, change=change, pending=pending, changed=key)
+        work.apply(change)
 
     def _settle(
         self,
@@ -185,6 +265,7 @@ class DedupService:
         placed: dict[RecordKey, RecordPlacement],
         now: datetime,
         *,
+        work: PageClusters,
         change: ClusterChange,
         pending: _Pending,
         changed: RecordKey | None = None,
@@ -194,25 +275,26 @@ class DedupService:
         ``placed`` records' new placements and those of records moved by a split."""
         moves = dict(placed)
         for cluster_id, keys in members.items():
-            if not keys:
+            # A record the store no longer holds still stands here until its own turn in the page takes it out.
+            live = [key for key in keys if self._record(key) is not None]
+            if not live:
                 change.deleted.append(cluster_id)
-                pending.deleted.append(cluster_id)
+                if cluster_id not in pending.deleted:
+                    pending.deleted.append(cluster_id)
                 continue
-            parts = self._components(keys, changed)
-            placements = {key: placed.get(key) or self.clusters.placement(key) for key in keys}
+            parts = self._components(live, changed)
+            placements = {key: placed.get(key) or work.placement(key) for key in live}
             parts.sort(key=lambda part: min((placements[k].first_seen, k) for k in part))  # type: ignore[union-attr]
             first_seen = {k: p.first_seen for k, p in placements.items() if p is not None}
             for number, part in enumerate(parts):
-                part_id = cluster_id if number == 0 else uuid.uuid4().hex
+                part_id = cluster_id if number == 0 else self.new_id()
                 records = [r for r in (self._record(k) for k in part) if r is not None]
                 if number > 0:
                     for k in part:
                         old = placements[k]
                         assert old is not None
                         moves[k] = old.model_copy(update={"cluster_id": part_id})
-                cluster = merge_cluster(part_id, records, first_seen, now)
-                change.saved.append(cluster)
-                pending.saved[part_id] = cluster
+                change.saved.append(merge_cluster(part_id, records, first_seen, now))
             if len(parts) > 1:
                 log.info("cluster %s split into %d", cluster_id, len(parts))
         change.placements.extend(moves.values())
@@ -250,9 +332,28 @@ class DedupService:
         return list(groups.values())
 
 
+def _date(change: ClusterChange, written: datetime) -> None:
+    """Turn the page's provisional instants in its change into times from ``written`` on (in place: the clusters
+    and placements that carry them were all made by this page)."""
+
+    def real(at: datetime) -> datetime:
+        return written + (at - PROVISIONAL) if at >= PROVISIONAL else at
+
+    for cluster in change.saved:
+        cluster.first_seen, cluster.updated_at = real(cluster.first_seen), real(cluster.updated_at)
+    for placement in change.placements:
+        placement.first_seen = real(placement.first_seen)
+    change.at = real(change.at)
+
+
+def _age(work: PageClusters, cluster_id: str) -> datetime:
+    """When the cluster was first seen (one that has none sorts last)."""
+    return work.first_seen(cluster_id) or datetime.max.replace(tzinfo=UTC)
+
+
 @dataclass
 class _Pending:
-    """What one :meth:`DedupService.apply_records` call saved (the last version of each cluster) and deleted."""
+    """The clusters one :meth:`DedupService.apply_records` call deleted (for the search index, those made and
+    deleted within the page too)."""
 
-    saved: dict[str, Cluster] = field(default_factory=dict)
     deleted: list[str] = field(default_factory=list)

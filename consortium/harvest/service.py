@@ -97,6 +97,7 @@ class HarvestService:
         clock: Clock = system_clock,
         oai_client: Callable[[str], OaiPmhClient] = OaiPmhClient,
         on_commit: Callable[[list[RecordChange]], None] | None = None,
+        follow_every: int = 1,
     ) -> None:
         self.store = store
         self.archive = archive
@@ -104,10 +105,16 @@ class HarvestService:
         self.clock = clock
         self.oai_client = oai_client
         self.on_commit = on_commit
-        """Called with the changes each committed page made (the records themselves, or deletes): clustering
-        and indexing follow the store this way. The page's checkpoint names them until the next page replaces
-        it, so that a run that died between a commit and this call makes it again (with the records as the store
-        then holds them) when the source is next harvested (the call must be idempotent)."""
+        """Called with the changes committed pages made (the records themselves, or deletes): clustering and
+        indexing follow the store this way, once at least :attr:`follow_every` records have changed since the
+        last call, and at the end of the run. Each page's checkpoint names every record changed since the last
+        call, so that a run that died before the call makes it again (with the records as the store then holds
+        them) when the source is next harvested, or the next writer starts (the call must be idempotent)."""
+        self.follow_every = follow_every
+        """How many changed records are handed to :attr:`on_commit` at once (at least a page's; 1: every page
+        that changed something). Clustering and indexing cost much less per record in batches (one cluster store
+        transaction and one search index commit a batch); the index lags the store by up to this many records
+        during a run. The hub sets it from ``Settings.harvest_follow_every``."""
 
     # -- runs ------------------------------------------------------------------------------------------
 
@@ -146,23 +153,34 @@ class HarvestService:
         checkpoint = checkpoint.model_copy(update={"unfollowed": []})
         pages = self._pages(source, checkpoint, file_data)
         done = 0
+        held: list[RecordChange] = []  # committed, not handed to on_commit yet
         with fewer_collections():
-            for page, fraction in pages:
-                counts, commit = self._process(member, source, page)
-                checkpoint = self._advance(checkpoint, page, counts, file_digest)
-                changed = [(c.member, c.local_id) for c in commit.changes]
-                if self.on_commit is not None:
-                    checkpoint = checkpoint.model_copy(update={"unfollowed": changed})
-                commit.checkpoint = checkpoint
-                self.store.commit(commit)
-                if self.on_commit is not None and changed:
-                    self.on_commit(commit.changes)
-                done += 1
-                if progress is not None:
-                    progress(checkpoint.counts, fraction)
-                if checkpoint.finished_at is None and max_pages is not None and done >= max_pages:
-                    break
-        if checkpoint.unfollowed:  # the last page was followed too: no later page will say so
+            try:
+                for page, fraction in pages:
+                    counts, commit = self._process(member, source, page)
+                    checkpoint = self._advance(checkpoint, page, counts, file_digest)
+                    if self.on_commit is not None:
+                        waiting = (*held, *commit.changes)
+                        unfollowed = list(dict.fromkeys((c.member, c.local_id) for c in waiting))
+                        checkpoint = checkpoint.model_copy(update={"unfollowed": unfollowed})
+                    commit.checkpoint = checkpoint
+                    self.store.commit(commit)
+                    if self.on_commit is not None:
+                        held.extend(commit.changes)
+                        if len(held) >= self.follow_every:
+                            following, held = held, []
+                            self.on_commit(following)
+                    done += 1
+                    if progress is not None:
+                        progress(checkpoint.counts, fraction)
+                    if checkpoint.finished_at is None and max_pages is not None and done >= max_pages:
+                        break
+            except Exception:
+                self._follow_before_failing(key, held)
+                raise
+            if self.on_commit is not None and held:
+                self.on_commit(held)
+        if checkpoint.unfollowed:  # the last changes were followed too: no later page will say so
             checkpoint = checkpoint.model_copy(update={"unfollowed": []})
             self.store.commit(PageCommit(checkpoint=checkpoint))
         return HarvestReport(
@@ -190,6 +208,16 @@ class HarvestService:
         if followed:
             log.warning("caught up: %d record(s) committed but not yet indexed were followed", followed)
         return followed
+
+    def _follow_before_failing(self, key: str, held: list[RecordChange]) -> None:
+        """A run is failing: follow what it committed and had not handed over yet (the checkpoint still names
+        those records, so the next run follows them again if this fails too)."""
+        if self.on_commit is None or not held:
+            return
+        try:
+            self.on_commit(held)
+        except Exception:
+            log.exception("harvest %s: %d committed record(s) left for the next run to cluster", key, len(held))
 
     def _follow_unfollowed(self, checkpoint: Checkpoint) -> int:
         """Follow the records the checkpoint's page changed, as the store holds them now (the process that

@@ -52,7 +52,8 @@ class Checkpoint(BaseModel):
     """The newest datestamp seen so far by the running run."""
     counts: HarvestCounts = Field(default_factory=HarvestCounts)
     unfollowed: list[tuple[str, str]] = Field(default_factory=list)
-    """The records the last committed page changed, until clustering and indexing are known to have followed."""
+    """The records committed pages changed since clustering and indexing last followed (see
+    :attr:`~consortium.harvest.service.HarvestService.follow_every`), until they are known to have followed."""
     started_at: datetime
     finished_at: datetime | None = None
     stopped: str | None = None

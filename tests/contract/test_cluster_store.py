@@ -74,6 +74,21 @@ def test_stored_placements_are_copies(store: ClusterStore) -> None:
     assert store.placement(("m", "1")) == place("m", "1", "c1", ["k"])
 
 
+def test_placements_reads_many_at_once_as_placement_reads_each(store: ClusterStore) -> None:
+    assert store.placements([]) == {}
+    keys = [("m", f"{n:04d}") for n in range(BIG)] + [("中", "甲"), ("other", "0001")]
+    placed = [place(m, i, f"c{n % 7}", [f"own:{m}/{i}"], T0 + timedelta(seconds=n)) for n, (m, i) in enumerate(keys)]
+    store.apply(ClusterChange(placements=placed))
+    asked = [*reversed(keys), ("m", "never"), ("nobody", "1"), keys[0]]
+    found = store.placements(iter(asked))
+    assert found == {k: p for k, p in zip(keys, placed, strict=True)}
+    assert all(store.placement(k) == found[k] for k in keys)
+    found[keys[0]].keys.append("changed after placements")  # copies, as placement gives
+    assert store.placements([keys[0]]) == {keys[0]: placed[0]}
+    store.apply(ClusterChange(removed=keys[:2]))
+    assert store.placements(keys[:3]) == {keys[2]: placed[2]}
+
+
 def test_lookup_sorts_limits_and_leaves_out_unknown_keys(store: ClusterStore) -> None:
     records = [("b", "2"), ("a", "10"), ("B", "1"), ("a", "9"), ("ab", "1"), ("a", "2"), ("中", "乙"), ("中", "甲")]
     store.apply(ClusterChange(placements=[place(m, i, f"c-{m}-{i}", ["shared", f"own:{m}/{i}"]) for m, i in records]))

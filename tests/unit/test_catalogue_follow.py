@@ -88,7 +88,7 @@ def test_a_page_is_clustered_and_indexed_from_the_records_in_hand(tmp_path: Path
         MEMBER, source
     )
     assert records.reads == 0  # neither the page's records nor their clusters were read back
-    assert clusters.writes == 3  # one atomic write per record
+    assert clusters.writes == 1  # one atomic write for the page (its three records)
     assert clusters.count() == 3
     assert index.search(SearchQuery(text="deep rivers")).total == 1
     assert index.search(SearchQuery(text="city lights")).total == 1

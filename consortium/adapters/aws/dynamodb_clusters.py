@@ -181,6 +181,15 @@ class DynamoDbClusterStore(DynamoDbStore):
         found = self._table.get(key_of(f"PLC#{key[0]}", key[1]), "get placement")
         return RecordPlacement.model_validate_json(found["body"]["S"]) if found else None
 
+    def placements(self, keys: Iterable[RecordKey]) -> dict[RecordKey, RecordPlacement]:
+        """The placements of these records that exist, read with BatchGetItem (100 keys a request)."""
+        found: dict[RecordKey, RecordPlacement] = {}
+        distinct = [key_of(f"PLC#{m}", i) for m, i in dict.fromkeys(keys)]
+        for item in self._table.batch_get(distinct, ["body"], "read placements"):
+            placement = RecordPlacement.model_validate_json(item["body"]["S"])
+            found[(placement.member, placement.local_id)] = placement
+        return found
+
     def lookup(self, keys: Iterable[str], limit: int = 100) -> dict[str, list[RecordKey]]:
         """For each blocking key, the records that have it (at most ``limit`` each, in key order).
 
@@ -324,7 +333,7 @@ class DynamoDbClusterStore(DynamoDbStore):
         final: dict[RecordKey, RecordPlacement | None] = dict.fromkeys(change.removed)
         for placement in change.placements:
             final[(placement.member, placement.local_id)] = placement
-        old = self._placements(list(final))
+        old = self.placements(final)
 
         stale, fresh = placement_writes(final, old)
 
@@ -367,14 +376,6 @@ class DynamoDbClusterStore(DynamoDbStore):
         self._table.batch_write(list(fresh.values()), "write clusters")
 
     # -- helpers -------------------------------------------------------------------------------------------
-
-    def _placements(self, keys: list[RecordKey]) -> dict[RecordKey, RecordPlacement]:
-        """The current placements of these (distinct) records, read in batches of 100."""
-        found: dict[RecordKey, RecordPlacement] = {}
-        for item in self._table.batch_get([key_of(f"PLC#{m}", i) for m, i in keys], ["body"], "read placements"):
-            placement = RecordPlacement.model_validate_json(item["body"]["S"])
-            found[(placement.member, placement.local_id)] = placement
-        return found
 
     def _clusters_by_id(self, cluster_ids: list[str]) -> dict[str, Cluster]:
         """The stored clusters among these (distinct) ids."""

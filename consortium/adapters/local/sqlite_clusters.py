@@ -174,6 +174,25 @@ class SqliteClusterStore(SqliteAdapter):
             ).fetchone()
         return RecordPlacement.model_validate_json(row[0]) if row else None
 
+    def placements(self, keys: Iterable[RecordKey]) -> dict[RecordKey, RecordPlacement]:
+        """The placements of these records that exist: one statement per member and 500 ids."""
+        by_member: dict[str, list[str]] = {}
+        for member, local_id in dict.fromkeys(keys):
+            by_member.setdefault(member, []).append(local_id)
+        found: dict[RecordKey, RecordPlacement] = {}
+        with self._errors():
+            for member, ids in by_member.items():
+                for start in range(0, len(ids), _CHUNK):
+                    chunk = ids[start : start + _CHUNK]
+                    marks = ", ".join("?" * len(chunk))
+                    rows = self._conn.execute(
+                        f"SELECT local_id, body FROM dedup_placements WHERE member = ? AND local_id IN ({marks})",
+                        (member, *chunk),
+                    )
+                    for local_id, body in rows:
+                        found[(member, local_id)] = RecordPlacement.model_validate_json(body)
+        return found
+
     def lookup(self, keys: Iterable[str], limit: int = 100) -> dict[str, list[RecordKey]]:
         """For each blocking key, the records that have it (at most ``limit`` each, in key order).
 

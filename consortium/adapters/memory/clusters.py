@@ -55,6 +55,9 @@ class InMemoryClusterStore:
         found = self._placements.get(key)
         return found.model_copy(deep=True) if found else None
 
+    def placements(self, keys: Iterable[RecordKey]) -> dict[RecordKey, RecordPlacement]:
+        return {key: found.model_copy(deep=True) for key in keys if (found := self._placements.get(key)) is not None}
+
     def lookup(self, keys: Iterable[str], limit: int = 100) -> dict[str, list[RecordKey]]:
         return {key: sorted(self._index[key])[:limit] for key in keys if self._index.get(key)}
 
