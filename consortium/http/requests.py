@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 __all__ = ["Identifier", "RequestBody", "Text"]
 
-Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-"""An id in a body (a reader, a member): stripped, 1 to 200 characters."""
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\s\x00-\x1f\x7f-\x9f]+$")]
+"""An id in a body (a reader, a member): 1 to 200 characters, no whitespace or control characters (the same rule
+in the OpenAPI document as here, so a client knows before it sends)."""
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 """A short text in a body (a saved query, an address, a mute key): stripped, 1 to 500 characters."""
