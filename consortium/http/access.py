@@ -35,7 +35,7 @@ from chalice.app import Response
 
 from consortium import errors
 from consortium.auth.callers import ANONYMOUS, Caller, CallerKind, StaffRole
-from consortium.http.errors import STATUS, as_http_error, error_body
+from consortium.http.errors import error_body, http_errors
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -239,18 +239,16 @@ class RouteTable:
                 raise ValueError(f"route {spec.method} {path} is declared twice")
             self.specs[(spec.method, path)] = spec
 
+            @http_errors
             @functools.wraps(view)
             def served(**params: str) -> Any:
-                try:
-                    if body is None and spec.content_types == ("application/json",):
-                        _refuse_body(self._request())
-                    if body is not None:
-                        params["body"] = _parse_body(self._request(), body)  # type: ignore[assignment]
-                    if query is not None:
-                        params["query"] = _parse_query(self._request(), query)  # type: ignore[assignment]
-                    return view(**params)
-                except tuple(STATUS) as exc:
-                    raise as_http_error(exc) from exc
+                if body is None and spec.content_types == ("application/json",):
+                    _refuse_body(self._request())
+                if body is not None:
+                    params["body"] = _parse_body(self._request(), body)  # type: ignore[assignment]
+                if query is not None:
+                    params["query"] = _parse_query(self._request(), query)  # type: ignore[assignment]
+                return view(**params)
 
             # a route that takes no body takes any Content-Type (a GET from a client that sends one anyway)
             takes_body = body is not None or spec.content_types != ("application/json",)

@@ -1,5 +1,5 @@
 """From the core's errors to HTTP errors: one table (:data:`STATUS`), the 400 message that names each bad field,
-and the decorator every route of the Chalice apps wears (:func:`http_errors`).
+and the decorator that maps them around a view (:func:`http_errors`; the route table puts it on every route).
 
 Only this layer knows HTTP status codes; the core raises :mod:`consortium.errors`.
 """

@@ -26,6 +26,7 @@ import sys
 import threading
 import uuid
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl, unquote
 
@@ -50,14 +51,15 @@ MAX_REQUEST_BODY: Final = 20 * 1024 * 1024
 """The largest request body the server reads (bytes); a route's own limit is smaller."""
 
 _HOP_BY_HOP: Final = frozenset({"connection", "keep-alive", "transfer-encoding", "upgrade"})
-_REASONS: Final = {
-    200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 301: "Moved Permanently", 302: "Found",
-    304: "Not Modified", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-    405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large", 415: "Unsupported Media Type",
-    422: "Unprocessable Content", 429: "Too Many Requests", 500: "Internal Server Error",
-    502: "Bad Gateway", 503: "Service Unavailable",
-}  # fmt: skip
 _counter = itertools.count()
+
+
+def _reason(status: int) -> str:
+    """The reason phrase of ``status`` (``Request Entity Too Large`` for 413)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Status"
 
 
 def load_app(functions_dir: Path, name: str) -> Chalice:
@@ -198,7 +200,7 @@ class LocalGateway:
             headers.append(("Content-Type", "application/json"))  # API Gateway's default for a proxy answer
         headers.append(("Content-Length", str(len(data))))
         status = int(answer.get("statusCode", 200))
-        start_response(f"{status} {_REASONS.get(status, 'Status')}", headers)
+        start_response(f"{status} {_reason(status)}", headers)
         return [b""] if method == "HEAD" else [data]
 
 
@@ -263,7 +265,7 @@ def _answer(
 ) -> list[bytes]:
     data = json.dumps(body).encode("utf-8")
     fields = [("Content-Type", "application/json"), ("Content-Length", str(len(data))), *(headers or {}).items()]
-    start_response(f"{status} {_REASONS.get(status, 'Status')}", fields)
+    start_response(f"{status} {_reason(status)}", fields)
     return [data]
 
 
