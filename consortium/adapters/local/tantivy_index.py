@@ -62,7 +62,7 @@ _KEYWORD_FIELDS = ("members", "format", "language", "class_top", "subjects")
 """Raw, fast: filters and facets."""
 _ID_FIELDS = ("isbns", "issns", "class_chain")
 """Raw, indexed only: looked up by term."""
-_STORED = ("cluster_id", "title", "authors", "year", "format", "members", "first_seen_us", "class_codes")
+_STORED = ("cluster_id", "title", "authors", "year", "format", "language", "members", "first_seen_us", "class_codes")
 _SORTS = {
     "year_desc": ("year", tantivy.Order.Desc),
     "year_asc": ("year", tantivy.Order.Asc),
@@ -354,7 +354,7 @@ class TantivySearchIndex:
     def _stored(document: tantivy.Document) -> dict[str, Any]:
         values = document.to_dict()
         stored: dict[str, Any] = {name: values.get(name, []) for name in _STORED}
-        for name in ("cluster_id", "title", "year", "format", "first_seen_us"):
+        for name in ("cluster_id", "title", "year", "format", "language", "first_seen_us"):
             stored[name] = stored[name][0] if stored[name] else None
         return stored
 
