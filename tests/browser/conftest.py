@@ -15,6 +15,10 @@ Chromium driven by Playwright (``bench/chromium.py`` says how it is launched and
     phone's user agent (``phone``), in English; ``tab`` runs the test once at each; ``open_tab(viewport, lang)``
     opens more (``lang`` ``"en"`` or ``"zh"``, the browser's locale).
 
+``tests/browser`` is a package (``__init__.py``), so that the package-scoped fixtures, and the hub's
+``CONSORTIUM_*`` settings in the environment, end with its last test instead of lasting into the other suites;
+test modules import the helpers as ``from .browsing import Tab``.
+
 After a test passes, each of its tabs is checked (:meth:`browsing.Tab.check_private`): the test fails if a page
 asked for any host but the hub, or if a tab that did not log in holds a cookie.
 """
@@ -30,7 +34,8 @@ import pytest
 sys.path.append(str(Path(__file__).resolve().parents[2] / "bench"))
 
 import chromium
-from browsing import LOCALES, Hub, Tab
+
+from .browsing import LOCALES, Hub, Tab
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterator

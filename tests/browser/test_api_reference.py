@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from browsing import Tab
+    from .browsing import Tab
 
 
 def test_the_api_reference_reads_in_the_browser(tab: Tab) -> None:

@@ -13,8 +13,9 @@ import requests
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from browsing import Hub, Tab
     from playwright.sync_api import Browser
+
+    from .browsing import Hub, Tab
 
 SEARCH_PAGE = """<!doctype html><html lang="en"><head><title>Search</title></head><body><main><h1>Search</h1>
 <form role="search"><label for="q">Search</label> <input id="q" type="search"> <button>Search</button></form>

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from browsing import TOKEN_KEY
+
+from .browsing import TOKEN_KEY
 
 if TYPE_CHECKING:
-    from browsing import Hub, Tab
+    from .browsing import Hub, Tab
 
 _FETCH = "(url) => fetch(url).then(answer => answer.status, () => 'refused')"
 
