@@ -15,11 +15,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# yaz-client (Debian's yaz) is the SRU client of tests/integration/test_sru_yaz.py; checked on every install.
-install: $(STAMP)
+# The portal's front-end packages and the browser tests' axe-core, exactly as package-lock.json pins them
+# (node_modules is not committed): npm ci when node_modules is missing or the lock changed.
+NODE_STAMP := node_modules/.installed-stamp
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+		echo "installing nodejs and npm (Debian)"; \
+		apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+# yaz-client (Debian's yaz) is the SRU client of tests/integration/test_sru_yaz.py; Debian's Chromium and a
+# Chinese font are the browser tests' (tests/browser, driven by Playwright, which never downloads a browser of
+# its own). Checked on every install.
+install: $(STAMP) $(NODE_STAMP)
 	@command -v yaz-client >/dev/null 2>&1 || { \
 		echo "installing yaz (Debian): yaz-client, the SRU client of the tests"; \
 		apt-get update -qq && apt-get install -y -qq yaz; }
+	@{ test -x /usr/bin/chromium && fc-list :lang=zh family 2>/dev/null | grep -q .; } || { \
+		echo "installing chromium and fonts-wqy-microhei (Debian): the browser of the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; }
 
 run: install
 	$(BIN)/consortium run
@@ -46,4 +62,4 @@ vendor: install
 	done
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var node_modules test-artifacts .pytest_cache .mypy_cache .ruff_cache
