@@ -5,14 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck bench vendor clean
+.PHONY: install run test lint typecheck bench vendor package synth clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
 		echo "installing python3-venv (Debian)"; \
 		apt-get update -qq && apt-get install -y -qq python3-venv python3-pip; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,infra]'
 	touch $(STAMP)
 
 # yaz-client (Debian's yaz) is the SRU client of tests/integration/test_sru_yaz.py; checked on every install.
