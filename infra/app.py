@@ -12,7 +12,6 @@ import os
 import sys
 
 import aws_cdk as cdk
-from aws_cdk import aws_lambda as lambda_
 
 from hubstack.config import stage_config
 from hubstack.stage import build_stage
@@ -43,7 +42,7 @@ def main(argv: list[str]) -> int:
     if not (asset / "consortium").is_dir():
         print(f"Error: {asset} is not the functions' package: run `make package` first", file=sys.stderr)
         return 1
-    build_stage(app, config, lambda_.Code.from_asset(str(asset)))
+    build_stage(app, config, str(asset))
     app.synth()
     return 0
 

@@ -56,7 +56,7 @@ class ApiStack(cdk.Stack):
         construct_id: str,
         *,
         config: StageConfig,
-        code: lambda_.Code,
+        code: str,
         permissions: PermissionSets,
         resources: HubResources,
         portal_url: str,
@@ -155,11 +155,12 @@ class ApiStack(cdk.Stack):
             "AwsSolutions-COG2",
             "MFA is offered (TOTP) and left to each reader: the hub holds no payment or health data",
         )
-        suppress(
-            self.user_pool,
-            "AwsSolutions-COG3",
-            "threat protection (the Plus feature plan) is a per-consortium cost decision; the API has WAF rate limits",
-        )
+        for rule in ("AwsSolutions-COG3", "AwsSolutions-COG8"):
+            suppress(
+                self.user_pool,
+                rule,
+                "threat protection (the Plus feature plan) is a per-consortium cost decision; the API has WAF rate limits",
+            )
         self.domain = self.user_pool.add_domain(
             "SignIn", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=cognito_domain_prefix(config))
         )

@@ -94,7 +94,7 @@ def stage_config(context: dict[str, Any]) -> StageConfig:
         raise ValueError(f"set the stage: --context stage=dev or --context stage=prod (got {stage!r})")
     stages = context.get("stages") or {}
     values: dict[str, Any] = dict(stages.get(stage) or {})
-    values.update({name: value for name, value in context.items() if name in StageConfig.model_fields})
+    values.update({name: value for name, value in context.items() if name in StageConfig.model_fields and value is not None})
     values["stage"] = stage
     for name in ("opensearch_instance_count", "opensearch_volume_gb", "push_shards", "waf_rate_limit",
                  "api_throttle_rate", "api_throttle_burst", "log_retention_days"):

@@ -50,7 +50,7 @@ class FunctionsStack(cdk.Stack):
         construct_id: str,
         *,
         config: StageConfig,
-        code: lambda_.Code,
+        code: str,
         permissions: PermissionSets,
         resources: HubResources,
         harvest_dlq: sqs.IQueue,
@@ -119,6 +119,7 @@ class FunctionsStack(cdk.Stack):
         )
         self.harvest_machine.grant_start_execution(role)
         self.functions["push_schedule"].grant_invoke(role)
+        suppress(role, "AwsSolutions-IAM5", "lambda:InvokeFunction on push_schedule and its versions (':*'), as CDK grants it")
         harvest_group = scheduler.CfnScheduleGroup(self, "HarvestSchedules", name=f"consortium-{config.stage}-harvest")
         push_group = scheduler.CfnScheduleGroup(self, "PushSchedules", name=f"consortium-{config.stage}-push")
         found = []
@@ -207,7 +208,7 @@ class FunctionsStack(cdk.Stack):
                 period=cdk.Duration.minutes(5), statistic="Maximum"
             ).create_alarm(
                 self,
-                f"{name}DeadLetters",
+                f"{name}DeadLettersAlarm",
                 alarm_description=f"consortium {config.stage}: messages in the {name.lower()} dead-letter queue",
                 threshold=1,
                 evaluation_periods=1,

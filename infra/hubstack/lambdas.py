@@ -114,16 +114,27 @@ class HubResources:
         return values[name]
 
 
+_CODE: dict[tuple[str, str], lambda_.Code] = {}
+
+
+def code_of(scope: Construct, asset: str) -> lambda_.Code:
+    """The code asset at folder ``asset`` for ``scope``'s stack (a Code binds to one stack; one per stack)."""
+    key = (cdk.Stack.of(scope).node.addr, asset)
+    if key not in _CODE:
+        _CODE[key] = lambda_.Code.from_asset(asset)
+    return _CODE[key]
+
+
 def make_function(
     scope: Construct,
     spec: FunctionSpec,
     *,
-    code: lambda_.Code,
+    code: str,
     permissions: FunctionPermissions,
     resources: HubResources,
     config: StageConfig,
 ) -> lambda_.Function:
-    """The function of ``spec``: its own role with exactly the statements of its permission set, its own log
+    """The function of ``spec`` (its code the asset folder ``code``): its own role with exactly the statements of its permission set, its own log
     group, and the environment its settings name."""
     construct_id = "".join(part.title() for part in spec.name.split("_"))
     log_group = logs.LogGroup(
@@ -154,7 +165,7 @@ def make_function(
         runtime=RUNTIME,
         architecture=lambda_.Architecture.X86_64,
         handler=spec.handler_path,
-        code=code,
+        code=code_of(scope, code),
         role=role,
         timeout=cdk.Duration.seconds(timeout),
         memory_size=memory,
@@ -181,10 +192,13 @@ def make_function(
 
 
 def _retention(days: int) -> logs.RetentionDays:
-    for value in logs.RetentionDays:
-        if value.value == days:  # type: ignore[attr-defined]
-            return value
-    raise ValueError(f"context 'log_retention_days': CloudWatch Logs keeps logs 1, 3, 5, 7, 14, 30, 60, 90 ... days, not {days}")
+    names = {1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
+             60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS", 150: "FIVE_MONTHS", 180: "SIX_MONTHS",
+             365: "ONE_YEAR", 400: "THIRTEEN_MONTHS", 545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS", 1827: "FIVE_YEARS",
+             3653: "TEN_YEARS"}  # fmt: skip
+    if days not in names:
+        raise ValueError(f"context 'log_retention_days': CloudWatch Logs keeps logs {sorted(names)} days, not {days}")
+    return getattr(logs.RetentionDays, names[days])  # type: ignore[no-any-return]
 
 
 def statements(

@@ -148,7 +148,7 @@ class PortalStack(cdk.Stack):
 
 def _referrer(value: str) -> cloudfront.HeadersReferrerPolicy:
     for policy in cloudfront.HeadersReferrerPolicy:
-        if policy.value == value:  # type: ignore[attr-defined]
+        if policy.value == value.upper().replace("-", "_"):
             return policy
     raise ValueError(f"Referrer-Policy {value!r} is not one CloudFront sets")
 

@@ -17,8 +17,6 @@ from hubstack.permissions import load_permissions
 from hubstack.portal import PortalStack
 
 if TYPE_CHECKING:
-    from aws_cdk import aws_lambda as lambda_
-
     from hubstack.config import StageConfig
 
 __all__ = ["HubStage", "build_stage"]
@@ -38,7 +36,7 @@ class HubStage:
         return [self.data, self.portal, self.api, self.functions]
 
 
-def build_stage(app: cdk.App, config: StageConfig, code: lambda_.Code, *, nag: bool = True) -> HubStage:
+def build_stage(app: cdk.App, config: StageConfig, code: str, *, nag: bool = True) -> HubStage:
     """Add the stage's stacks to ``app`` (named ``Consortium-<Stage>-<Part>``), in the environment the CDK CLI
     gives (``CDK_DEFAULT_ACCOUNT``/``REGION``), or environment-agnostic without one."""
     env = cdk.Environment(
