@@ -8,12 +8,14 @@ The stage's settings are cdk.json's ``stages.<stage>`` with any ``--context key=
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from pathlib import Path
 
 import aws_cdk as cdk
 
-from hubstack.config import stage_config
+from hubstack.config import StageConfig, stage_config
 from hubstack.stage import build_stage
 
 
@@ -24,15 +26,12 @@ def main(argv: list[str]) -> int:
     extra = dict(item.split("=", 1) for item in args.context)
     outdir = None if os.environ.get("CDK_OUTDIR") else "cdk.out"
     app = cdk.App(context=extra or None, outdir=outdir)
-    if not app.node.try_get_context("stages"):
-        import json
-        from pathlib import Path
-
+    if not app.node.try_get_context("stages"):  # run without the CDK CLI: cdk.json's context, as the CLI reads it
         cdk_json = json.loads((Path(__file__).resolve().parents[1] / "cdk.json").read_text("utf-8"))
         for key, value in cdk_json.get("context", {}).items():
             if app.node.try_get_context(key) is None:
                 app.node.set_context(key, value)
-    context = {key: app.node.try_get_context(key) for key in _context_keys(app)}
+    context = {key: app.node.try_get_context(key) for key in ("stage", "stages", *StageConfig.model_fields)}
     try:
         config = stage_config(context)
     except ValueError as exc:
@@ -45,12 +44,6 @@ def main(argv: list[str]) -> int:
     build_stage(app, config, str(asset))
     app.synth()
     return 0
-
-
-def _context_keys(app: cdk.App) -> list[str]:
-    from hubstack.config import StageConfig
-
-    return ["stage", "stages", *StageConfig.model_fields]
 
 
 if __name__ == "__main__":

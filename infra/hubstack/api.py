@@ -33,7 +33,6 @@ from hubstack.routes import ApiRoute, api_routes
 
 if TYPE_CHECKING:
     from aws_cdk import aws_cloudfront as cloudfront
-    from aws_cdk import aws_lambda as lambda_
     from aws_cdk import aws_s3 as s3
     from constructs import Construct
 
@@ -80,7 +79,16 @@ class ApiStack(cdk.Stack):
             endpoint_types=[apigateway.EndpointType.REGIONAL],
         )
         self.url = cdk.Fn.join(
-            "", ["https://", self.api.rest_api_id, ".execute-api.", cdk.Aws.REGION, ".", cdk.Aws.URL_SUFFIX, f"/{STAGE_NAME}"]
+            "",
+            [
+                "https://",
+                self.api.rest_api_id,
+                ".execute-api.",
+                cdk.Aws.REGION,
+                ".",
+                cdk.Aws.URL_SUFFIX,
+                f"/{STAGE_NAME}",
+            ],
         )
         resources.settings.update(
             public_url=self.url,
@@ -88,7 +96,9 @@ class ApiStack(cdk.Stack):
             cognito_client_id=self.client.user_pool_client_id,
         )
         self.functions = {
-            app: make_function(self, spec, code=code, permissions=permissions.of(app), resources=resources, config=config)
+            app: make_function(
+                self, spec, code=code, permissions=permissions.of(app), resources=resources, config=config
+            )
             for app, spec in API_FUNCTIONS.items()
         }
         self.authorizer = (
@@ -159,7 +169,8 @@ class ApiStack(cdk.Stack):
             suppress(
                 self.user_pool,
                 rule,
-                "threat protection (the Plus feature plan) is a per-consortium cost decision; the API has WAF rate limits",
+                "threat protection (the Plus feature plan) is a per-consortium cost decision; the API has WAF "
+                "rate limits",
             )
         self.domain = self.user_pool.add_domain(
             "SignIn", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=cognito_domain_prefix(config))
@@ -228,8 +239,15 @@ class ApiStack(cdk.Stack):
             tracing_enabled=True,
             access_log_destination=apigateway.LogGroupLogDestination(access_logs),
             access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
-                caller=False, http_method=True, ip=True, protocol=True, request_time=True,
-                resource_path=True, response_length=True, status=True, user=False,
+                caller=False,
+                http_method=True,
+                ip=True,
+                protocol=True,
+                request_time=True,
+                resource_path=True,
+                response_length=True,
+                status=True,
+                user=False,
             ),
         )
         self.api.deployment_stage = stage
@@ -317,4 +335,3 @@ def _authorization(method: apigateway.Method) -> str | None:
     assert isinstance(cfn, apigateway.CfnMethod)
     value = cfn.authorization_type
     return value if isinstance(value, str) else None
-

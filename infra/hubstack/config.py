@@ -43,6 +43,8 @@ class StageConfig(BaseModel):
     opensearch_instance_type: str = "t3.small.search"
     opensearch_instance_count: int = Field(default=1, ge=1, le=20)
     opensearch_volume_gb: int = Field(default=10, ge=10, le=3000)
+    opensearch_master_nodes: int = Field(default=0, ge=0, le=5)
+    """Dedicated master nodes (3 for a large production domain); 0: the data nodes elect a master."""
     push_shards: int = Field(default=8, ge=2, le=1000)
     """Shards of readers a push run is split into, one SQS message each (at least 2: one shard runs in-process)."""
     timezone: str = "Asia/Shanghai"
@@ -94,10 +96,19 @@ def stage_config(context: dict[str, Any]) -> StageConfig:
         raise ValueError(f"set the stage: --context stage=dev or --context stage=prod (got {stage!r})")
     stages = context.get("stages") or {}
     values: dict[str, Any] = dict(stages.get(stage) or {})
-    values.update({name: value for name, value in context.items() if name in StageConfig.model_fields and value is not None})
+    values.update(
+        {name: value for name, value in context.items() if name in StageConfig.model_fields and value is not None}
+    )
     values["stage"] = stage
-    for name in ("opensearch_instance_count", "opensearch_volume_gb", "push_shards", "waf_rate_limit",
-                 "api_throttle_rate", "api_throttle_burst", "log_retention_days"):
+    for name in (
+        "opensearch_instance_count",
+        "opensearch_volume_gb",
+        "push_shards",
+        "waf_rate_limit",
+        "api_throttle_rate",
+        "api_throttle_burst",
+        "log_retention_days",
+    ):
         if isinstance(values.get(name), str) and values[name].isdigit():
             values[name] = int(values[name])  # --context gives strings
     if isinstance(values.get("authorizer"), str):

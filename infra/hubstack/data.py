@@ -149,6 +149,8 @@ class DataStack(cdk.Stack):
                 data_node_instance_type=config.opensearch_instance_type,
                 data_nodes=config.opensearch_instance_count,
                 multi_az_with_standby_enabled=False,
+                master_nodes=config.opensearch_master_nodes or None,
+                master_node_instance_type=config.opensearch_instance_type if config.opensearch_master_nodes else None,
             ),
             zone_awareness=opensearch.ZoneAwarenessConfig(enabled=zones > 1, availability_zone_count=zones)
             if zones > 1
@@ -194,12 +196,21 @@ class DataStack(cdk.Stack):
             "gateway); the domain takes only SigV4-signed requests of the functions' roles (its access policy) "
             "and maps them in fine-grained access control",
         )
+        if not config.opensearch_master_nodes:
+            suppress(
+                domain,
+                "AwsSolutions-OS4",
+                "dedicated master nodes are a sizing choice per consortium (opensearch_master_nodes); without them "
+                "the data nodes elect one",
+            )
         if zones == 1:
-            suppress(domain, "AwsSolutions-OS4", "a small stage runs one data node (opensearch_instance_count)")
             suppress(domain, "AwsSolutions-OS7", "a small stage runs one data node (opensearch_instance_count)")
         suppress(domain, "AwsSolutions-OS3", "the domain is reached by IAM-signed requests, not by address")
-        suppress(domain, "AwsSolutions-OS5", "anonymous access is refused: every request is SigV4-signed and "
-                 "fine-grained access control is on")
+        suppress(
+            domain,
+            "AwsSolutions-OS5",
+            "anonymous access is refused: every request is SigV4-signed and fine-grained access control is on",
+        )
         custom = "CDK's custom resource that lets the domain write its logs to CloudWatch Logs (made by CDK)"
         suppress(domain, "AwsSolutions-IAM5", custom)
         for child in self.node.children:

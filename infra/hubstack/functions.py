@@ -31,7 +31,6 @@ from hubstack.nag import suppress
 
 if TYPE_CHECKING:
     from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_stepfunctions as sfn
     from constructs import Construct
 
     from hubstack.config import StageConfig
@@ -119,7 +118,11 @@ class FunctionsStack(cdk.Stack):
         )
         self.harvest_machine.grant_start_execution(role)
         self.functions["push_schedule"].grant_invoke(role)
-        suppress(role, "AwsSolutions-IAM5", "lambda:InvokeFunction on push_schedule and its versions (':*'), as CDK grants it")
+        suppress(
+            role,
+            "AwsSolutions-IAM5",
+            "lambda:InvokeFunction on push_schedule and its versions (':*'), as CDK grants it",
+        )
         harvest_group = scheduler.CfnScheduleGroup(self, "HarvestSchedules", name=f"consortium-{config.stage}-harvest")
         push_group = scheduler.CfnScheduleGroup(self, "PushSchedules", name=f"consortium-{config.stage}-push")
         found = []
@@ -131,7 +134,8 @@ class FunctionsStack(cdk.Stack):
                 name = _schedule_id(f"harvest-{member.id}-{source.id}")
                 schedule = scheduler.CfnSchedule(
                     self,
-                    "Harvest" + "".join(part.title() for part in re.split(r"[^A-Za-z0-9]+", f"{member.id} {source.id}")),
+                    "Harvest"
+                    + "".join(part.title() for part in re.split(r"[^A-Za-z0-9]+", f"{member.id} {source.id}")),
                     name=name,
                     group_name=harvest_group.name,
                     description=f"harvest {member.id}/{source.id} ({source.protocol.value})",
@@ -146,7 +150,7 @@ class FunctionsStack(cdk.Stack):
                         input=json.dumps({"member": member.id, "source": source.id, "steps": 0}),
                     ),
                 )
-                schedule.add_dependency(harvest_group)
+                schedule.node.add_dependency(harvest_group)
                 found.append(schedule)
         for frequency, expression in PUSH_CRON.items():
             schedule = scheduler.CfnSchedule(
@@ -164,7 +168,7 @@ class FunctionsStack(cdk.Stack):
                     input=json.dumps({"shards": config.push_shards, "frequency": frequency.value}),
                 ),
             )
-            schedule.add_dependency(push_group)
+            schedule.node.add_dependency(push_group)
             found.append(schedule)
         return found
 
@@ -176,7 +180,9 @@ class FunctionsStack(cdk.Stack):
         harvest_dlq: sqs.IQueue,
     ) -> list[cloudwatch.Alarm]:
         """Errors and throttles of every function, and any message in a dead-letter queue, to one SNS topic."""
-        topic = sns.Topic(self, "Alarms", display_name=f"consortium {config.stage} alarms", master_key=resources.data_key)
+        topic = sns.Topic(
+            self, "Alarms", display_name=f"consortium {config.stage} alarms", master_key=resources.data_key
+        )
         topic.add_to_resource_policy(
             iam.PolicyStatement(
                 effect=iam.Effect.DENY,
@@ -222,5 +228,3 @@ class FunctionsStack(cdk.Stack):
 def _schedule_id(name: str) -> str:
     """A schedule name EventBridge Scheduler takes (letters, digits, ``.-_``, at most 64)."""
     return re.sub(r"[^A-Za-z0-9._-]", "-", name)[:64]
-
-

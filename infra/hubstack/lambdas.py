@@ -34,8 +34,10 @@ if TYPE_CHECKING:
 
 __all__ = ["API_FUNCTIONS", "FUNCTIONS", "FunctionSpec", "HubResources", "make_function"]
 
-RUNTIME: Final = lambda_.Runtime.PYTHON_3_11
-"""The hub's Python (pyproject's requires-python; ``make package`` builds its wheels for CPython 3.11)."""
+RUNTIME: Final = lambda_.Runtime.PYTHON_3_12
+"""Lambda's Python 3.12 (Amazon Linux 2023). Not 3.11, the Python the hub is developed and tested on: Lambda's
+3.11 runs on Amazon Linux 2, whose glibc 2.26 is older than the only Linux wheels of rapidfuzz 3.14.6
+(manylinux_2_28); ``make package`` builds the wheels for CPython 3.12."""
 
 
 @dataclass(frozen=True)
@@ -134,8 +136,8 @@ def make_function(
     resources: HubResources,
     config: StageConfig,
 ) -> lambda_.Function:
-    """The function of ``spec`` (its code the asset folder ``code``): its own role with exactly the statements of its permission set, its own log
-    group, and the environment its settings name."""
+    """The function of ``spec``, its code the asset folder ``code``: its own role with exactly the statements of
+    its permission set, its own log group, and the environment its settings name."""
     construct_id = "".join(part.title() for part in spec.name.split("_"))
     log_group = logs.LogGroup(
         scope,
@@ -180,7 +182,8 @@ def make_function(
     suppress(
         function,
         "AwsSolutions-L1",
-        "the hub runs on Python 3.11 (pyproject's requires-python; make package builds its wheels for CPython 3.11)",
+        "Python 3.12, the first Lambda Python on Amazon Linux 2023 (glibc 2.34, which the manylinux_2_28 wheels of "
+        "rapidfuzz need); newer runtimes wait until the hub is tested on them",
     )
     suppress(
         role,
@@ -227,7 +230,9 @@ def statements(
         services.add("s3")
     for queue, actions in sorted(permissions.sqs.items()):
         found.append(
-            iam.PolicyStatement(actions=[f"sqs:{action}" for action in actions], resources=[resources.queues[queue].queue_arn])
+            iam.PolicyStatement(
+                actions=[f"sqs:{action}" for action in actions], resources=[resources.queues[queue].queue_arn]
+            )
         )
         writes |= bool(set(actions) & SQS_SEND)
         services.add("sqs")
@@ -245,11 +250,14 @@ def statements(
             )
         )
     for _key, actions in permissions.kms.items():
-        found.append(iam.PolicyStatement(actions=[f"kms:{a}" for a in actions], resources=[resources.readers_key.key_arn]))
+        found.append(
+            iam.PolicyStatement(actions=[f"kms:{a}" for a in actions], resources=[resources.readers_key.key_arn])
+        )
     if permissions.opensearch:
         found.append(
             iam.PolicyStatement(
-                actions=[f"es:ESHttp{method.title()}" for method in permissions.opensearch], resources=resources.index_arns
+                actions=[f"es:ESHttp{method.title()}" for method in permissions.opensearch],
+                resources=resources.index_arns,
             )
         )
     if permissions.ses:

@@ -4,8 +4,8 @@ dependencies at the top, ``functions/<app>/app.py``, ``members.toml`` with the f
 every function's handler is ``functions.<app>.app.<handler>``.
 
 Run as ``python -m hubstack.package [--members FILE] [TARGET]`` (default ``build/lambda``). The dependencies are
-the manylinux wheels for CPython 3.11 of ``functions/discovery/requirements.txt`` (the core's runtime pins), so
-the folder runs on Lambda's x86_64 Python 3.11 whatever this machine is.
+the manylinux wheels for CPython 3.12 (Lambda's runtime) of ``functions/discovery/requirements.txt`` (the core's runtime pins), so
+the folder runs on Lambda's x86_64 Python 3.12 whatever this machine is.
 """
 
 from __future__ import annotations
@@ -22,7 +22,11 @@ from hubstack.config import REPO_ROOT
 
 __all__ = ["build", "main"]
 
-PLATFORM_WHEELS = ["--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", "3.11"]
+PLATFORM_WHEELS = [
+    *("--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64"),
+    *("--implementation", "cp", "--python-version", "3.12"),
+]
+"""Wheels for Lambda's Python 3.12 on x86_64 (Amazon Linux 2023, glibc 2.34): see hubstack.lambdas.RUNTIME."""
 CHALICE = "chalice==1.34.0"
 """The apps import ``chalice.app`` at run time (only that module: installed without its dependencies)."""
 
@@ -40,9 +44,9 @@ def build(target: Path, members_file: Path) -> Path:
     _pip("--target", str(target), *PLATFORM_WHEELS, "--only-binary=:all:", "-r", str(requirements))
     _pip("--target", str(target), "--no-deps", str(REPO_ROOT), CHALICE)
     for app in (*APPS, "harvest"):
-        source = REPO_ROOT / "functions" / app
+        folder = REPO_ROOT / "functions" / app
         (target / "functions" / app).mkdir(parents=True)
-        for path in source.iterdir():
+        for path in folder.iterdir():
             if path.is_file() and path.suffix in (".py", ".json"):
                 shutil.copy2(path, target / "functions" / app / path.name)
     registry = load_registry(members_file)

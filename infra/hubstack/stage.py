@@ -3,6 +3,7 @@ AwsSolutions checks on each."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -92,6 +93,4 @@ def build_stage(app: cdk.App, config: StageConfig, code: str, *, nag: bool = Tru
 
 
 def _environ(name: str) -> str | None:
-    import os
-
     return os.environ.get(name) or None

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from aws_cdk.assertions import Template
+
     from hubstack.stage import HubStage
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
@@ -37,6 +38,7 @@ class Synthesized:
 def synthesize(outdir: Path, asset: Path, **context: object) -> Synthesized:
     import aws_cdk as cdk
     from aws_cdk.assertions import Template
+
     from hubstack.config import stage_config
     from hubstack.stage import build_stage
 

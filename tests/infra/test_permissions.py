@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+
 from hubstack.lambdas import API_FUNCTIONS, FUNCTIONS
 from hubstack.permissions import PERMISSIONS_FILE, PermissionsError, load_permissions
 
@@ -26,7 +27,9 @@ def test_no_wildcard_action_and_readers_data_only_where_used() -> None:
     reaching_readers = {name for name, f in sets.functions.items() if "profiles" in f.dynamodb}
     assert reaching_readers == {"members", "profile", "profile_purge", "push", "push_shard"}
     assert "DeleteItem" in sets.of("profile").dynamodb["reader_secrets"]  # erasure
-    assert all("DeleteItem" not in f.dynamodb.get("reader_secrets", []) for n, f in sets.functions.items() if n != "profile")
+    assert all(
+        "DeleteItem" not in f.dynamodb.get("reader_secrets", []) for n, f in sets.functions.items() if n != "profile"
+    )
     assert sets.of("discovery").dynamodb["records"] == ["GetItem", "Query"]
 
 
@@ -44,11 +47,16 @@ def _write(tmp_path: Path, text: str) -> Path:
         ('[functions.x]\nsummary = "s"\nsettings = []\ndynamodb.records = ["GetItem"]\n', "records_table"),
         ('[functions.x]\nsummary = "s"\nsettings = ["no_such"]\n', "not a setting"),
         ('[functions.x]\nsummary = "s"\nsettings = []\ndynamodb.everything = ["GetItem"]\n', "dynamodb.everything"),
-        ('[functions.x]\nsummary = "s"\nsettings = ["kms_key_id", "reader_secrets_table"]\nkms.readers = ["Encrypt"]\n',
-         "'Encrypt' is not"),
+        (
+            '[functions.x]\nsummary = "s"\nsettings = ["kms_key_id", "reader_secrets_table"]\n'
+            'kms.readers = ["Encrypt"]\n',
+            "'Encrypt' is not",
+        ),
     ],
 )
-def test_a_bad_permission_set_is_refused_naming_the_function_and_field(tmp_path: Path, extra: str, message: str) -> None:
+def test_a_bad_permission_set_is_refused_naming_the_function_and_field(
+    tmp_path: Path, extra: str, message: str
+) -> None:
     with pytest.raises(PermissionsError, match=message) as caught:
         load_permissions(_write(tmp_path, "\n" + extra))
     assert "function 'x'" in str(caught.value)

@@ -42,7 +42,10 @@ def test_keys_rotate_and_the_archive_is_private_encrypted_and_tls_only(hub: Synt
     rule = raw["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
     assert rule["SSEAlgorithm"] == "aws:kms" and "KMSMasterKeyID" in rule
     assert raw["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
     }
     policies = json.dumps(resources(hub, "data", "AWS::S3::BucketPolicy"))
     assert '"aws:SecureTransport": "false"' in policies
@@ -70,7 +73,9 @@ def test_push_queue_dead_letters_and_partial_batch_failures(hub: Synthesized) ->
         assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     sizes = sorted(m["Properties"]["BatchSize"] for m in mappings.values())
     assert sizes == [1, 10]
-    harvest = next(q["Properties"] for n, q in resources(hub, "data", "AWS::SQS::Queue").items() if n.startswith("HarvestQueue"))
+    harvest = next(
+        q["Properties"] for n, q in resources(hub, "data", "AWS::SQS::Queue").items() if n.startswith("HarvestQueue")
+    )
     assert harvest["RedrivePolicy"]["maxReceiveCount"] == 3
 
 
@@ -155,7 +160,8 @@ def test_each_role_holds_its_permission_set_and_nothing_wider(hub: Synthesized) 
         assert {a for a in actions if a.startswith("dynamodb:")} == expected, name
         assert ("ses:SendEmail" in actions) is (name == "push_shard"), name
         assert ("kms:GenerateDataKey" in actions) is bool(
-            sets.of(name).kms.get("readers", []) or any(
+            sets.of(name).kms.get("readers", [])
+            or any(
                 set(a) & {"PutItem", "DeleteItem", "BatchWriteItem", "PutObject", "SendMessage"}
                 for a in [*sets.of(name).dynamodb.values(), *sets.of(name).s3.values(), *sets.of(name).sqs.values()]
             )

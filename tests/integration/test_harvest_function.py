@@ -67,9 +67,7 @@ def test_one_file_per_invocation_and_errors(registry: Path, tmp_path: Path) -> N
     json.dumps(result)  # the answer is plain JSON
 
 
-def test_the_harvest_queue_worker_runs_a_queued_run_and_reports_failed_messages(
-    registry: Path, tmp_path: Path
-) -> None:
+def test_the_harvest_queue_worker_runs_a_queued_run_and_reports_failed_messages(registry: Path, tmp_path: Path) -> None:
     (tmp_path / "f.mrc").write_bytes(b"".join(book(f"b{i}", f"Book {i}").as_marc() for i in range(3)))
     registry.write_text(
         '[[members]]\nid = "riverside"\nname = "Riverside"\n[[members.sources]]\nid = "file"\n'
