@@ -4,8 +4,8 @@ dependencies at the top, ``functions/<app>/app.py``, ``members.toml`` with the f
 every function's handler is ``functions.<app>.app.<handler>``.
 
 Run as ``python -m hubstack.package [--members FILE] [TARGET]`` (default ``build/lambda``). The dependencies are
-the manylinux wheels for CPython 3.12 (Lambda's runtime) of ``functions/discovery/requirements.txt`` (the core's runtime pins), so
-the folder runs on Lambda's x86_64 Python 3.12 whatever this machine is.
+the manylinux wheels for CPython 3.12 (Lambda's runtime) of ``functions/discovery/requirements.txt`` (the core's
+runtime pins), so the folder runs on Lambda's x86_64 Python 3.12 whatever this machine is.
 """
 
 from __future__ import annotations
