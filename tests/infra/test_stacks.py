@@ -8,7 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import Synthesized, needs_node, synthesize
+from cdk_synth import Synthesized, needs_node, synthesize
 
 if TYPE_CHECKING:
     from pathlib import Path
