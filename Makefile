@@ -1,4 +1,4 @@
-# make run: install, then run the whole hub on embedded defaults.
+# make run: install, then run the whole hub on embedded defaults, with the demo readers (consortium run --demo).
 # make test: install, then run every test, ruff and mypy.
 PYTHON ?= python3
 VENV := .venv
@@ -22,7 +22,7 @@ install: $(STAMP)
 		apt-get update -qq && apt-get install -y -qq yaz; }
 
 run: install
-	$(BIN)/consortium run
+	$(BIN)/consortium run --demo
 
 lint: install
 	$(BIN)/ruff check consortium functions tests bench infra samples
