@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 		echo "installing python3-venv (Debian)"; \
 		apt-get update -qq && apt-get install -y -qq python3-venv python3-pip; }
 	$(PYTHON) -m venv $(VENV)
+	@echo "installing the hub and its dependencies into $(VENV) (a few minutes the first time)"
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 

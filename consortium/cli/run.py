@@ -111,6 +111,7 @@ def run(container: Container, *, once: bool, demo: bool, host: str, port: int, t
 
 
 def _run(container: Container, *, once: bool, demo: bool, host: str, port: int, threads: int, as_json: bool) -> None:
+    """Harvest (and with ``demo`` seed) under the writer lock, report, then serve and schedule unless ``once``."""
     with writing(container):
         reports, failed = harvest_all(container, lines=demo)
         seeded = _seed(container, as_json) if demo else None
