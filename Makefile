@@ -1,4 +1,4 @@
-# make run: install, then run the whole hub on embedded defaults.
+# make run: install, then run the whole hub on embedded defaults, with the demo readers (consortium run --demo).
 # make test: install, then run every test, ruff and mypy.
 PYTHON ?= python3
 VENV := .venv
@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 		echo "installing python3-venv (Debian)"; \
 		apt-get update -qq && apt-get install -y -qq python3-venv python3-pip; }
 	$(PYTHON) -m venv $(VENV)
+	@echo "installing the hub and its dependencies into $(VENV) (a few minutes the first time)"
 	$(BIN)/python -m pip install --quiet -e '.[dev,infra]'
 	touch $(STAMP)
 
@@ -38,7 +39,7 @@ install: $(STAMP) $(NODE_STAMP)
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; }
 
 run: install
-	$(BIN)/consortium run
+	$(BIN)/consortium run --demo
 
 lint: install
 	$(BIN)/ruff check consortium functions tests bench infra samples

@@ -26,19 +26,27 @@ if TYPE_CHECKING:
 __all__ = ["harvest", "harvest_all", "import_", "quarantine", "report_line", "run_harvest"]
 
 
-def _progress(label: str) -> Progress | None:
-    """A one-line progress display on a terminal; nothing when stderr is not a terminal."""
-    if not sys.stderr.isatty():
+def _progress(label: str, where: str, *, lines: bool = False) -> Progress | None:
+    """What shows a source's harvest as it goes, on stderr, starting with the file or URL read (``where``): on a
+    terminal one line, rewritten after each page; elsewhere, with ``lines``, a line per page; else nothing."""
+    terminal = sys.stderr.isatty()
+    if not terminal and not lines:
         return None
+    first = f"{label}: reading {where}"
+    click.echo(first, err=True, nl=not terminal)
+    width = [len(first)]
 
     def show(counts: HarvestCounts, fraction: float | None) -> None:
         done = f"{fraction:6.1%} " if fraction is not None else ""
-        click.echo(
-            f"\r{label}: {done}{counts.seen} read, {counts.added} added, {counts.changed} changed, "
-            f"{counts.quarantined} quarantined",
-            err=True,
-            nl=False,
+        text = (
+            f"{label}: {done}{counts.seen} read, {counts.added} added, {counts.changed} changed, "
+            f"{counts.quarantined} quarantined"
         )
+        if terminal:
+            click.echo(f"\r{text.ljust(width[0])}", err=True, nl=False)
+            width[0] = len(text)
+        else:
+            click.echo(text, err=True)
 
     return show
 
@@ -55,19 +63,24 @@ def report_line(report: HarvestReport) -> str:
     )
 
 
-def run_harvest(container: Container, member: Member, source: Source, also: Progress | None = None) -> HarvestReport:
-    """Harvest one source, showing progress on a terminal (and telling ``also`` of each page)."""
-    shown = _progress(f"{member.id}/{source.id}")
+def run_harvest(
+    container: Container, member: Member, source: Source, also: Progress | None = None, *, lines: bool = False
+) -> HarvestReport:
+    """Harvest one source, showing progress on a terminal, or with ``lines`` a line per page wherever stderr goes
+    (and telling ``also`` of each page)."""
+    where = source.url or (source.path.name if source.path is not None else "")
+    shown = _progress(f"{member.id}/{source.id}", where, lines=lines)
     calls = [call for call in (shown, also) if call is not None]
 
     def progress(counts: HarvestCounts, fraction: float | None) -> None:
         for call in calls:
             call(counts, fraction)
 
-    report = container.harvester.harvest_source(member, source, progress=progress if calls else None)
-    if shown is not None:
-        click.echo("", err=True)
-    return report
+    try:
+        return container.harvester.harvest_source(member, source, progress=progress if calls else None)
+    finally:
+        if shown is not None and sys.stderr.isatty():
+            click.echo("", err=True)  # what comes next starts on a line of its own
 
 
 def harvest_all(
@@ -76,17 +89,19 @@ def harvest_all(
     *,
     honour_backoff: bool = False,
     clock: Clock = system_clock,
+    lines: bool = False,
 ) -> tuple[list[HarvestReport], list[SourceFailure]]:
     """Harvest these sources (by default every source of every member, in registry order): one that fails is
     reported with its member and source, and the others run (see :mod:`consortium.harvest.sweep`); ``clock``
     dates the failures and the backoff. Each member's harvest is kept as a run its librarians see through the
-    member API (triggered by the schedule when ``honour_backoff``, else by the command)."""
+    member API (triggered by the schedule when ``honour_backoff``, else by the command). Progress shows on a
+    terminal, and with ``lines`` as a line per page wherever stderr goes."""
     chosen = sources if sources is not None else [(m, s) for m in container.registry.members for s in m.sources]
     return container.harvest_runs.sweep(
         chosen,
         trigger=RunTrigger.SCHEDULE if honour_backoff else RunTrigger.COMMAND,
         honour_backoff=honour_backoff,
-        harvest=lambda member, source, progress: run_harvest(container, member, source, also=progress),
+        harvest=lambda member, source, progress: run_harvest(container, member, source, progress, lines=lines),
         clock=clock,
     )
 

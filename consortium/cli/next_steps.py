@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 __all__ = ["next_steps"]
 
 
-def next_steps(container: Container) -> list[str]:
-    """Lines of commands to try next, over the works just harvested (none when nothing was).
+def next_steps(container: Container, reader: tuple[str, str] | None = None) -> list[str]:
+    """Lines of commands to try next, over the works just harvested (none when nothing was); with ``reader``
+    (a demo reader's id and member), commands about that reader instead of making one.
 
     Example
     -------
@@ -40,12 +41,21 @@ def next_steps(container: Container) -> list[str]:
     steps = [
         (f'search "{words}"', "works, each with its work id"),
         (f"dedup records {work.cluster_id}", "a work's member records (MEMBER/ID, for dedup explain)"),
-        (f"reader create r1 --member {member} --consent personalization,push", "a demo reader"),
-        (f"reader event r1 --type borrow --cluster {work.cluster_id}", "something they borrowed"),
-        ("push subscribe r1 interested_new --channel inbox --since 30d", "a first digest of the last 30 days"),
-        ("push run", "plan and deliver the due digests"),
-        ("push inbox r1", "what r1 got"),
     ]
+    if reader is not None:
+        steps += [
+            (f"reader show {reader[0]}", "a demo reader's consents and interests, declared and learned"),
+            (f"push inbox {reader[0]}", "what was pushed to them, each with its reason"),
+            (f"reader export {reader[0]}", "everything the hub keeps about them"),
+        ]
+    else:
+        steps += [
+            (f"reader create r1 --member {member} --consent personalization,push", "a demo reader"),
+            (f"reader event r1 --type borrow --cluster {work.cluster_id}", "something they borrowed"),
+            ("push subscribe r1 interested_new --channel inbox --since 30d", "a first digest of the last 30 days"),
+            ("push run", "plan and deliver the due digests"),
+            ("push inbox r1", "what r1 got"),
+        ]
     width = max(len(step) for step, _ in steps)
     return [
         f"try next, in another terminal{where}:",

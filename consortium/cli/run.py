@@ -11,14 +11,18 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from consortium.cli.api import start_server
-from consortium.cli.common import emit, json_option, writing
+from consortium.cli.common import command_name, emit, json_option, writing
+from consortium.cli.demo import seed_demo
+from consortium.cli.demo_text import demo_lines, login_command, login_lines
 from consortium.cli.harvest import harvest_all, report_line
 from consortium.cli.next_steps import next_steps
+from consortium.http.portal import DemoReader as PortalLogin
 from consortium.ports import system_clock
 from consortium.scheduler import Job, JobResult, LocalScheduler
 
 if TYPE_CHECKING:
     from consortium.bootstrap import Container
+    from consortium.cli.demo import DemoReport
     from consortium.harvest.service import HarvestReport
     from consortium.harvest.sweep import SourceFailure
 
@@ -70,6 +74,12 @@ def _summary(
 
 @click.command()
 @click.option("--once", is_flag=True, help="Harvest and report, then stop (no API server, no scheduled jobs).")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="After harvesting, make the demo readers (consent, interests, a history, subscriptions; once) and run a "
+    "push job, so each has items in their inbox; print how to log in as each.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Where the API listens.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="The API's port.")
 @click.option(
@@ -81,32 +91,86 @@ def _summary(
 )
 @json_option()
 @click.pass_obj
-def run(container: Container, *, once: bool, host: str, port: int, threads: int, as_json: bool) -> None:
+def run(container: Container, *, once: bool, demo: bool, host: str, port: int, threads: int, as_json: bool) -> None:
     """Run the hub on this machine: harvest every member (clustering and indexing as it goes) and report what
     was harvested and how it deduplicated; then, unless --once, serve the API on http://HOST:PORT (the same
     Chalice apps as on AWS; its description at /docs) and keep running the scheduled jobs (harvest every
     6 hours, the push job every hour, the retention purge every day) until interrupted.
 
+    With --demo (what `make run` starts), harvesting shows a line per page wherever its output goes, and the
+    demo readers are made (those already there are left as they are) and sent their first digests.
+
     A source that fails is reported (member, source, error) and the others run; the scheduled harvest retries
-    it with backoff. With --once, the exit status is 1 when a source failed."""
+    it with backoff. With --once, the exit status is 1 when a source failed. Ctrl-C stops at any point; the
+    next start goes on from the last page harvested."""
     container.check_key_location()  # a refusal comes before any work, not at the first reader an hour later
+    try:
+        _run(container, once=once, demo=demo, host=host, port=port, threads=threads, as_json=as_json)
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted: stopped (the next start goes on from the last page harvested)", err=True)
+        raise click.exceptions.Exit(130) from None
+
+
+def _run(container: Container, *, once: bool, demo: bool, host: str, port: int, threads: int, as_json: bool) -> None:
+    """Harvest (and with ``demo`` seed) under the writer lock, report, then serve and schedule unless ``once``."""
     with writing(container):
-        reports, failed = harvest_all(container)
+        reports, failed = harvest_all(container, lines=demo)
+        seeded = _seed(container, as_json) if demo else None
     data, lines = _summary(container, reports, failed)
-    emit(data, as_json, lambda: click.echo("\n".join([*lines, *next_steps(container)])))
-    if not once:
-        server, _ = start_server(container, host, port, threads=threads)
-        address = f"http://{host}:{server.effective_port}"
-        if as_json:
-            click.echo(json.dumps({"api": address, "docs": f"{address}/docs"}))
-        else:
-            click.echo(f"API on {address} (reference: {address}/docs; a token: consortium login READER --member M)")
-        try:
-            _run_scheduled(container, as_json)
-        finally:
-            server.close()
-    elif data["failed"]:
-        raise click.exceptions.Exit(1)
+    address = f"http://{host}:{port}"
+    if seeded is not None:
+        data["demo"] = seeded.as_dict()
+        for entry, one in zip(data["demo"]["readers"], seeded.readers, strict=True):
+            entry["login"] = login_command(one.reader)
+        lines += demo_lines(seeded)
+    reader = _first_reader(seeded)
+    emit(data, as_json, lambda: click.echo("\n".join([*lines, *next_steps(container, reader)])))
+    if once:
+        if not as_json and seeded is not None:
+            click.echo(f"log in as a demo reader once `{command_name()} run --demo` serves {address}:")
+            click.echo("\n".join(login_lines(seeded, address)))
+        if data["failed"]:
+            raise click.exceptions.Exit(1)
+        return
+    server, _ = start_server(container, host, port, threads=threads, demo_readers=_portal_logins(seeded))
+    address = f"http://{host}:{server.effective_port}"
+    if as_json:
+        click.echo(json.dumps({"portal": f"{address}/", "api": address, "docs": f"{address}/docs"}))
+    elif seeded is not None:
+        click.echo(f"portal on {address}/ (sign in: {address}/login.html, pick a demo reader)")
+        click.echo(f"API on {address} (reference: {address}/docs); as a demo reader:")
+        click.echo("\n".join(login_lines(seeded, address)))
+    else:
+        click.echo(f"portal on {address}/ (sign in with a token: consortium login READER --member M)")
+        click.echo(f"API on {address} (reference: {address}/docs)")
+    try:
+        _run_scheduled(container, as_json, ran=("harvest", "push") if seeded and seeded.push else ("harvest",))
+    finally:
+        server.close()
+
+
+def _seed(container: Container, as_json: bool) -> DemoReport:
+    """The demo readers, saying on stderr that they are being made."""
+    if not as_json:
+        click.echo("demo readers: making those not there yet, then a push run", err=True)
+    return seed_demo(container)
+
+
+def _portal_logins(report: DemoReport | None) -> list[PortalLogin]:
+    """The demo readers the portal lets anyone sign in as: those seeded now or kept from an earlier start."""
+    return [
+        PortalLogin(one.reader.reader_id, one.reader.member, f"{one.reader.name}: {one.reader.topic}")
+        for one in (report.readers if report is not None else ())
+        if one.state != "skipped"
+    ]
+
+
+def _first_reader(report: DemoReport | None) -> tuple[str, str] | None:
+    """The first demo reader not skipped (id, member), for the commands to try next."""
+    for seeded in report.readers if report is not None else ():
+        if seeded.state != "skipped":
+            return seeded.reader.reader_id, seeded.reader.member
+    return None
 
 
 def _jobs(container: Container) -> list[Job]:
@@ -135,10 +199,11 @@ def _jobs(container: Container) -> list[Job]:
     return [Job("harvest", HARVEST_EVERY, harvest), Job("push", PUSH_EVERY, push_job), Job("purge", PURGE_EVERY, purge)]
 
 
-def _run_scheduled(container: Container, as_json: bool) -> None:
-    """The local scheduler, until Ctrl-C or SIGTERM."""
+def _run_scheduled(container: Container, as_json: bool, ran: tuple[str, ...]) -> None:
+    """The local scheduler, until Ctrl-C or SIGTERM; the jobs named in ``ran`` just ran."""
     scheduler = LocalScheduler(_jobs(container), container.settings.data_dir / "schedule.json")
-    scheduler.mark("harvest", system_clock())  # it just ran
+    for name in ran:
+        scheduler.mark(name, system_clock())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
