@@ -21,12 +21,13 @@ from pydantic import Field
 
 from consortium import errors
 from consortium.catalogue_out import ProviderResponse, handle_oai, handle_sru
-from consortium.classification import class_pattern
+from consortium.classification import CODE_PATTERNS, class_pattern
 from consortium.dedup.work_groups import cluster_work_key
 from consortium.http import ANYONE, LambdaContainer, RequestBody, current_caller, route_table
 from consortium.http.openapi import docs_page
-from consortium.models import Cluster, Holding
+from consortium.models import ClassScheme, Cluster, Holding
 from consortium.ports import system_clock
+from consortium.search.class_browse import BrowsedScheme, ClassTree, browse_classes
 from consortium.search.query import (
     MAX_PAGE_SIZE,
     FacetName,
@@ -35,6 +36,7 @@ from consortium.search.query import (
     SortOrder,
     parse_query_string,
 )
+from consortium.search.suggestions import search_with_suggestions
 from consortium.text import core_title, title_tokens
 
 if TYPE_CHECKING:
@@ -51,6 +53,9 @@ it current) and packaged with this function."""
 CLASS_PATTERN = class_pattern()
 """A class filter: a scheme and a code of it, at any depth (``clc:TP312``, ``lcc:QA76.73``, ``ddc:005.133``,
 ``udc:004.4``)."""
+
+BROWSED_CODE = "^(" + "|".join(CODE_PATTERNS[ClassScheme(s)] for s in ("clc", "lcc", "ddc")) + ")$"
+"""A class code of CLC, LCC or Dewey (which of them the scheme asked for says)."""
 
 MAX_NEW_BOOKS_DAYS = 366
 """The longest period the new-books list covers."""
@@ -98,6 +103,21 @@ class NewBooksParams(RequestBody):
     """The most works listed (two pages of the search at most)."""
 
     model_config = pydantic.ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ClassesParams(RequestBody):
+    """The query of ``GET /classes``."""
+
+    scheme: BrowsedScheme
+    """The tree: ``clc`` (中图法), ``lcc`` or ``ddc`` (Dewey)."""
+    parent: str | None = Field(default=None, max_length=50, json_schema_extra={"pattern": BROWSED_CODE})
+    """A class of the scheme (``T``, ``TP3``, ``QA76``, ``510``): its classes are listed; none: the main classes.
+    It must be a code of the scheme asked for (``TP3`` is not a Dewey class: 400)."""
+    days: Annotated[int | None, Field(ge=1, le=MAX_NEW_BOOKS_DAYS)] = None
+    """Count only the works the consortium first had in the last this many days (the new books); none: every
+    work."""
+    member: str | None = Field(default=None, max_length=200)
+    """Count only the works this library holds."""
 
 
 # -- answers
@@ -206,7 +226,8 @@ def _new_books_query(query: NewBooksParams, since: dt.datetime) -> SearchQuery:
 @routes.route("GET", "/search", ANYONE, query=SearchParams, answer=SearchResult)
 def search(query: SearchParams) -> dict[str, Any]:
     """Search the consortium's works (no login): the query language of ``consortium search``, facets, paging
-    and sort."""
+    and sort; when nothing is found, ``suggestions`` say what to try (another spelling, a term in any field, the
+    search without a filter), each with its query and count."""
     parsed = parse_query_string(
         query.q,
         page=query.page,
@@ -215,7 +236,7 @@ def search(query: SearchParams) -> dict[str, Any]:
         facets=list(query.facet),
         sort=query.sort,
     )
-    return hub().search_index.search(parsed).model_dump(mode="json")
+    return search_with_suggestions(hub().search_index, parsed).model_dump(mode="json")
 
 
 @routes.route("GET", "/works/{cluster_id}", ANYONE, query=WorkParams, answer=WorkAnswer)
@@ -295,6 +316,20 @@ def new_books(query: NewBooksParams) -> dict[str, Any]:
         if hit.first_seen is not None  # always: the period filters on it
     ]
     return {"class": query.class_, "since": since.isoformat(), "works": works, "more": first.total > query.limit}
+
+
+@routes.route("GET", "/classes", ANYONE, query=ClassesParams, answer=ClassTree)
+def classes(query: ClassesParams) -> dict[str, Any]:
+    """The class tree of CLC, LCC or Dewey: the classes right under a class (or the main classes), with their
+    labels in English and Chinese (the scheme's top levels) and how many works are under each (in the last
+    ``days``, of ``member``, when asked)."""
+    counted: SearchQuery | None = None
+    if query.days is not None or query.member:
+        counted = SearchQuery(
+            first_seen_from=system_clock() - dt.timedelta(days=query.days) if query.days is not None else None,
+            members=[query.member] if query.member else [],
+        )
+    return browse_classes(hub().search_index, query.scheme, query.parent, query=counted).model_dump(mode="json")
 
 
 def _provider_params() -> dict[str, list[str]]:

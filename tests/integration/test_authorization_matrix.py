@@ -50,6 +50,7 @@ MATRIX: dict[str, str] = {
     "GET /works/{cluster_id}": PUBLIC,
     "GET /works/{cluster_id}/editions": PUBLIC,
     "GET /new-books?class=clc:TP3": PUBLIC,
+    "GET /classes?scheme=clc&parent=T": PUBLIC,
     "GET /members": PUBLIC,
     "GET /openapi.json": PUBLIC,
     "GET /docs": PUBLIC,
