@@ -14,6 +14,7 @@ import datetime as dt
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
 
 import pydantic
 from chalice.app import Chalice, Response
@@ -21,6 +22,7 @@ from pydantic import Field
 
 from consortium import errors
 from consortium.catalogue_out import ProviderResponse, handle_oai, handle_sru
+from consortium.catalogue_out.export import EXPORT_FORMATS, ExportFormat, export_work
 from consortium.classification import CODE_PATTERNS, class_pattern
 from consortium.dedup.work_groups import cluster_work_key
 from consortium.http import ANYONE, LambdaContainer, RequestBody, current_caller, route_table
@@ -88,6 +90,15 @@ class WorkParams(RequestBody):
 
     member: str | None = Field(default=None, max_length=200)
     """The library whose holdings come first; by default the signed-in reader's own."""
+
+
+class ExportParams(RequestBody):
+    """The query of ``GET /works/{cluster_id}/export``."""
+
+    format: ExportFormat
+    """``ris`` (reference managers), ``bibtex``, ``marcxml`` or ``marc`` (MARC21, ISO 2709); all UTF-8."""
+    member: str | None = Field(default=None, max_length=200)
+    """The library whose holdings come first in MARC; by default the signed-in reader's own."""
 
 
 class NewBooksParams(RequestBody):
@@ -252,6 +263,33 @@ def work(cluster_id: str, query: WorkParams) -> dict[str, Any]:
         "holdings": [h.model_dump(mode="json") for h in holdings],
         "members": [m.model_dump() for m in _member_views(found.members)],
     }
+
+
+@routes.route(
+    "GET",
+    "/works/{cluster_id}/export",
+    ANYONE,
+    query=ExportParams,
+    answer_type=tuple(kind.partition(";")[0] for kind, _ in EXPORT_FORMATS.values()),
+)
+def export(cluster_id: str, query: ExportParams) -> Response:
+    """A work as a file to download: RIS or BibTeX for a reference manager, MARCXML or MARC21 with the members'
+    holdings (those each member shows; the reader's own library's always, and first)."""
+    found = hub().cluster_store.get(cluster_id)
+    if found is None:
+        raise errors.NotFoundError(f"no work {cluster_id!r} (it may have merged into another: search again)")
+    first = _first_library(query.member)
+    shown = hub().published_catalogue.holdings(found)
+    holdings = [h for h in found.holdings if h in shown or h.member == first]
+    holdings.sort(key=lambda h: h.member != first)
+    exported = export_work(found, holdings, query.format, f"{_public_url()}/works/{quote(cluster_id, safe='')}")
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": exported.content_type,
+        "Content-Disposition": f'attachment; filename="{exported.filename}"',
+    }
+    # Every format is UTF-8 text, MARC21 too (its leader, directory and delimiters are ASCII): no binary body for
+    # API Gateway, which would want the client's Accept header to name the type.
+    return Response(body=exported.body.decode("utf-8"), headers=headers)
 
 
 MAX_EDITIONS = 100

@@ -49,6 +49,7 @@ MATRIX: dict[str, str] = {
     "GET /search?q=poems&facet=member": PUBLIC,
     "GET /works/{cluster_id}": PUBLIC,
     "GET /works/{cluster_id}/editions": PUBLIC,
+    "GET /works/{cluster_id}/export?format=marc": PUBLIC,
     "GET /new-books?class=clc:TP3": PUBLIC,
     "GET /classes?scheme=clc&parent=T": PUBLIC,
     "GET /members": PUBLIC,
