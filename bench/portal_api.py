@@ -31,7 +31,7 @@ from search import percentile
 from search_clusters import EN_WORDS, Corpus
 
 from consortium.adapters.local import TantivySearchIndex
-from consortium.search import SearchQuery, parse_query_string
+from consortium.search import parse_query_string
 from consortium.search.class_browse import browse_classes
 from consortium.search.suggestions import search_with_suggestions
 
@@ -69,7 +69,7 @@ def main() -> int:
     started = time.perf_counter()
     index.rebuild(corpus.clusters())
     print(f"{args.clusters:,} clusters indexed in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    recent = SearchQuery(first_seen_from=corpus.latest_first_seen - timedelta(days=30))
+    recent = corpus.latest_first_seen - timedelta(days=30)
     rng = random.Random(5)
     long_words = [w for w in EN_WORDS if len(w) >= 6]
     cases: dict[str, Callable[[], object]] = {
@@ -80,7 +80,7 @@ def main() -> int:
         "classes lcc Q": lambda: browse_classes(index, "lcc", "Q"),
         "classes ddc 500": lambda: browse_classes(index, "ddc", "500"),
         "classes clc TP3": lambda: browse_classes(index, "clc", "TP3"),
-        "classes clc main, last 30 days": lambda: browse_classes(index, "clc", query=recent),
+        "classes clc main, last 30 days": lambda: browse_classes(index, "clc", since=recent),
     }
     misspelt = [misspell(rng.choice(long_words), rng) for _ in range(args.repeat + 1)]
     words = iter(misspelt * 3)

@@ -29,9 +29,10 @@ from consortium.dedup.state import ClusterVersion
 from consortium.errors import ValidationError
 
 if TYPE_CHECKING:
+    from consortium.catalogue_out.published import PublishedCatalogue
     from consortium.models import Cluster, Holding
 
-__all__ = ["EXPORT_FORMATS", "ExportFormat", "ExportedWork", "export_work"]
+__all__ = ["EXPORT_FORMATS", "ExportFormat", "ExportedWork", "export_work", "exported_holdings"]
 
 ExportFormat = Literal["ris", "bibtex", "marcxml", "marc"]
 
@@ -67,6 +68,14 @@ def _marc21(xml: str) -> bytes:
     record.leader = record.leader[:9] + "a" + record.leader[10:]
     data: bytes = record.as_marc()
     return data
+
+
+def exported_holdings(catalogue: PublishedCatalogue, cluster: Cluster, first: str | None) -> list[Holding]:
+    """The holdings an export lists: those of the members who show them (as the OAI-PMH provider does), and
+    always those of the library ``first`` (the reader's own), which come first."""
+    shown = catalogue.holdings(cluster)
+    holdings = [h for h in cluster.holdings if h in shown or (first is not None and h.member == first)]
+    return sorted(holdings, key=lambda h: h.member != first)
 
 
 def export_work(cluster: Cluster, holdings: list[Holding], fmt: str, permalink: str) -> ExportedWork:

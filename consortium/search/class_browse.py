@@ -30,6 +30,8 @@ from consortium.models import ClassScheme
 from consortium.search.query import SearchQuery
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from consortium.search.ports import SearchIndex
 
 __all__ = ["BrowsedScheme", "ClassNode", "ClassTree", "browse_classes", "class_sort_key"]
@@ -101,7 +103,8 @@ def browse_classes(
     scheme: BrowsedScheme,
     parent: str | None = None,
     *,
-    query: SearchQuery | None = None,
+    since: datetime | None = None,
+    member: str | None = None,
 ) -> ClassTree:
     """The classes right under ``parent`` of ``scheme`` (its main classes when ``None``), with their works.
 
@@ -111,8 +114,9 @@ def browse_classes(
         The search index whose works are counted (:meth:`~consortium.search.ports.SearchIndex.class_counts`).
     scheme, parent
         The tree and the class (any code of the scheme; normalized as class filters are: ``tp31`` is ``TP31``).
-    query
-        Count only the works it matches (a first-seen period, a library); every work when ``None``.
+    since, member
+        Count only the works the consortium first had from ``since`` on (the new books), or that ``member`` holds;
+        every work when ``None``.
 
     Raises
     ------
@@ -126,6 +130,7 @@ def browse_classes(
     [('TB', '一般工业技术', 0), ('TD', '矿业工程', 0)]
     """
     kind = ClassScheme(scheme)
+    query = SearchQuery(first_seen_from=since, members=[member] if member else []) if since or member else None
     lineage: list[str] = []
     if parent is not None:
         try:
@@ -153,6 +158,6 @@ def browse_classes(
         parent=path[-1] if path else None,
         path=path,
         classes=classes,
-        since=query.first_seen_from if query is not None else None,
-        member=query.members[0] if query is not None and query.members else None,
+        since=since,
+        member=member or None,
     )

@@ -22,7 +22,7 @@ from pydantic import Field
 
 from consortium import errors
 from consortium.catalogue_out import ProviderResponse, handle_oai, handle_sru
-from consortium.catalogue_out.export import EXPORT_FORMATS, ExportFormat, export_work
+from consortium.catalogue_out.export import EXPORT_FORMATS, ExportFormat, export_work, exported_holdings
 from consortium.classification import CODE_PATTERNS, class_pattern
 from consortium.dedup.work_groups import cluster_work_key
 from consortium.http import ANYONE, LambdaContainer, RequestBody, current_caller, route_table
@@ -278,10 +278,7 @@ def export(cluster_id: str, query: ExportParams) -> Response:
     found = hub().cluster_store.get(cluster_id)
     if found is None:
         raise errors.NotFoundError(f"no work {cluster_id!r} (it may have merged into another: search again)")
-    first = _first_library(query.member)
-    shown = hub().published_catalogue.holdings(found)
-    holdings = [h for h in found.holdings if h in shown or h.member == first]
-    holdings.sort(key=lambda h: h.member != first)
+    holdings = exported_holdings(hub().published_catalogue, found, _first_library(query.member))
     exported = export_work(found, holdings, query.format, f"{_public_url()}/works/{quote(cluster_id, safe='')}")
     headers: dict[str, str | list[str]] = {
         "Content-Type": exported.content_type,
@@ -361,13 +358,9 @@ def classes(query: ClassesParams) -> dict[str, Any]:
     """The class tree of CLC, LCC or Dewey: the classes right under a class (or the main classes), with their
     labels in English and Chinese (the scheme's top levels) and how many works are under each (in the last
     ``days``, of ``member``, when asked)."""
-    counted: SearchQuery | None = None
-    if query.days is not None or query.member:
-        counted = SearchQuery(
-            first_seen_from=system_clock() - dt.timedelta(days=query.days) if query.days is not None else None,
-            members=[query.member] if query.member else [],
-        )
-    return browse_classes(hub().search_index, query.scheme, query.parent, query=counted).model_dump(mode="json")
+    since = system_clock() - dt.timedelta(days=query.days) if query.days is not None else None
+    tree = browse_classes(hub().search_index, query.scheme, query.parent, since=since, member=query.member)
+    return tree.model_dump(mode="json")
 
 
 def _provider_params() -> dict[str, list[str]]:

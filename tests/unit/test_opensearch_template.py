@@ -132,7 +132,7 @@ def test_field_types_match_what_the_adapter_asks_of_them(template: dict[str, Any
 
 
 def test_without_the_chinese_analyzer_no_plugin_is_needed(template: dict[str, Any]) -> None:
-    plain = load_template(2, chinese_analyzer=False)
+    plain = load_template(3, chinese_analyzer=False)
     text = json.dumps(plain["template"])  # what is sent to the cluster
     assert "smartcn" not in text
     assert "icu_" not in text
