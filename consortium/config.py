@@ -45,9 +45,13 @@ class Settings(BaseSettings):
     """Allow ``key_dir`` inside ``data_dir`` (a throwaway demo); otherwise the hub refuses to start with it."""
 
     members_file: Path = Field(default=_REPO_ROOT / "members.toml")
+    """The member registry: member libraries, their sources and their data-sharing policies."""
+
     functions_dir: Path = Field(default=_REPO_ROOT / "functions")
     """The Chalice apps ``consortium run`` serves (one folder each, with its ``app.py``)."""
-    """The member registry: member libraries, their sources and their data-sharing policies."""
+
+    portal_dir: Path = Field(default=_REPO_ROOT / "portal")
+    """The readers' portal (static files) ``consortium run`` serves beside the API."""
 
     allow_private_source_urls: bool = False
     """Let a member set, through the member API, an OAI-PMH source on this machine or a private network

@@ -11,9 +11,11 @@ import click
 
 from consortium import __version__
 from consortium.http.openapi import build_document
+from consortium.http.portal import DemoLogin, DemoReader, PortalSite
 from consortium.http.server import APPS, LocalGateway, load_app, load_module, serve
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
     from consortium.bootstrap import Container
@@ -57,12 +59,17 @@ def openapi(container: Container, check: bool) -> None:
     click.echo(f"wrote {path}")
 
 
-def start_server(container: Container, host: str, port: int, *, threads: int = 8) -> tuple[Any, threading.Thread]:
-    """The API server on ``host``:``port``, running in a daemon thread; ``close()`` the server to stop it."""
+def start_server(
+    container: Container, host: str, port: int, *, threads: int = 8, demo_readers: Sequence[DemoReader] = ()
+) -> tuple[Any, threading.Thread]:
+    """The API server, and the portal beside it, on ``host``:``port``, running in a daemon thread; ``close()``
+    the server to stop it. With ``demo_readers``, the portal lets anyone log in as one of them (a demo)."""
     functions_dir = container.settings.functions_dir
     gateway = LocalGateway(lambda name: load_app(functions_dir, name), APPS)
+    demo = DemoLogin(container.token_issuer, tuple(demo_readers)) if demo_readers else None
+    site = PortalSite(gateway, container.settings.portal_dir, demo=demo)
     try:
-        server = serve(gateway, host, port, threads=threads)
+        server = serve(site, host, port, threads=threads)
     except OSError as exc:
         raise click.ClickException(
             f"cannot serve the API on {host}:{port}: {exc.strerror or exc} (choose another with --port)"

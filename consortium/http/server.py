@@ -173,7 +173,7 @@ class LocalGateway:
             allowed.extend(route.methods)
         return None, sorted(set(allowed))
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         raw_path = environ.get("PATH_INFO") or "/"
         path = raw_path.encode("latin-1").decode("utf-8", "replace") if isinstance(raw_path, str) else "/"
@@ -269,8 +269,9 @@ def _answer(
     return [data]
 
 
-def serve(gateway: LocalGateway, host: str, port: int, *, threads: int = 8) -> Any:
-    """A waitress server for ``gateway`` on ``host``:``port`` (0: any free port), not yet running: call its
+def serve(gateway: Callable[..., Iterable[bytes]], host: str, port: int, *, threads: int = 8) -> Any:
+    """A waitress server for ``gateway`` (a WSGI application: the :class:`LocalGateway`, or the portal in front
+    of it) on ``host``:``port`` (0: any free port), not yet running: call its
     ``run()`` (blocks) or run it in a thread, and ``close()`` to stop."""
     return create_server(
         gateway,

@@ -216,6 +216,7 @@ def hit_from_document(document: Mapping[str, Any], score: float | None) -> Searc
         authors=list(document.get("authors") or []),
         year=document.get("year"),
         format=document["format"],
+        language=document.get("language"),
         members=list(document.get("members") or []),
         first_seen=from_epoch_microseconds(first_seen) if first_seen is not None else None,
         classes=list(document.get("class_codes") or []),

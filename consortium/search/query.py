@@ -255,6 +255,8 @@ class SearchHit(BaseModel):
     authors: list[str] = Field(default_factory=list)
     year: int | None = None
     format: ResourceFormat
+    language: str | None = None
+    """The language code as catalogued, lower case (``eng``, ``chi``)."""
     members: list[str] = Field(default_factory=list)
     first_seen: AwareDatetime | None = None
     """When the consortium first had the work (in UTC)."""
@@ -317,7 +319,14 @@ class SearchResult(BaseModel):
 
 
 _FIELDED = {"title": "title", "author": "author", "subject": "subject", "isbn": "isbn"}
-_LISTED = {"member": "members", "format": "formats", "language": "languages", "lang": "languages", "class": "classes"}
+_LISTED = {
+    "member": "members",
+    "format": "formats",
+    "language": "languages",
+    "lang": "languages",
+    "class": "classes",
+    "heading": "subjects",
+}
 _PREFIX = re.compile(r"^([a-z]+):(.*)$", re.DOTALL | re.IGNORECASE)
 _YEARS = re.compile(r"^(\d{1,4})?\s*(-)?\s*(\d{1,4})?$")
 
@@ -326,7 +335,8 @@ def parse_query_string(text: str, **params: object) -> SearchQuery:
     """Read what a reader typed in the query box.
 
     ``title:``, ``author:``, ``subject:`` and ``isbn:`` search one field; ``member:``, ``format:``,
-    ``language:`` (or ``lang:``) and ``class:`` filter; ``year:2016`` or ``year:2010-2017`` (either end may be
+    ``language:`` (or ``lang:``), ``class:`` and ``heading:`` (a subject heading exactly as the subject facet shows
+    it) filter; ``year:2016`` or ``year:2010-2017`` (either end may be
     left open) limits the years. ``class:`` takes a class at any depth (``class:clc:TP312``, ``class:ddc:005.1``):
     when every ``class:`` value is a top class (``class:clc:T``) they filter :attr:`SearchQuery.classes`, as they
     always have; when one is deeper, all of them filter :attr:`SearchQuery.class_codes` (a top class finds the same

@@ -64,7 +64,7 @@ _KEYWORD_FIELDS = ("members", "format", "language", "class_top", "subjects")
 """Raw, fast: filters and facets."""
 _ID_FIELDS = ("isbns", "issns", "class_chain", "class_tree")
 """Raw, indexed only: looked up by term."""
-_STORED = ("cluster_id", "title", "authors", "year", "format", "members", "first_seen_us", "class_codes")
+_STORED = ("cluster_id", "title", "authors", "year", "format", "language", "members", "first_seen_us", "class_codes")
 _SORTS = {
     "year_desc": ("year", tantivy.Order.Desc),
     "year_asc": ("year", tantivy.Order.Asc),
@@ -163,16 +163,29 @@ class TantivySearchIndex:
             self.path.mkdir(parents=True, exist_ok=True)
             return tantivy.Index(self._schema, str(self.path), reuse=True)
         except ValueError as exc:
+            if "ReadOnlyFilesystem" in str(exc) or "PermissionDenied" in str(exc):
+                raise StorageError(
+                    f"cannot open the search index in {self.path}: the folder is read-only, and tantivy takes a "
+                    "lock file even to read"
+                ) from exc
             if "schema does not match" not in str(exc):
                 raise StorageError(f"cannot open the search index in {self.path}: {exc}") from exc
         except OSError as exc:
             raise StorageError(f"cannot open the search index in {self.path}: {exc.strerror}") from exc
         log.warning("the search index in %s has an older schema: replaced by an empty index", self.path)
-        for file in self.path.iterdir():
-            if file.is_file() and _TANTIVY_FILE.match(file.name):
-                file.unlink()
+        try:
+            for file in self.path.iterdir():
+                if file.is_file() and _TANTIVY_FILE.match(file.name):
+                    file.unlink()
+            index = tantivy.Index(self._schema, str(self.path), reuse=False)
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            raise StorageError(
+                f"the search index in {self.path} was written by another version of the hub and cannot be "
+                f"replaced ({reason}): run a writing command (consortium run --once) where the data folder is writable"
+            ) from exc
         self.needs_rebuild = True
-        return tantivy.Index(self._schema, str(self.path), reuse=False)
+        return index
 
     # -- writes --------------------------------------------------------------------------------------
 
@@ -383,7 +396,7 @@ class TantivySearchIndex:
     def _stored(document: tantivy.Document) -> dict[str, Any]:
         values = document.to_dict()
         stored: dict[str, Any] = {name: values.get(name, []) for name in _STORED}
-        for name in ("cluster_id", "title", "year", "format", "first_seen_us"):
+        for name in ("cluster_id", "title", "year", "format", "language", "first_seen_us"):
             stored[name] = stored[name][0] if stored[name] else None
         return stored
 

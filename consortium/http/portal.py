@@ -1,0 +1,192 @@
+"""The readers' portal served beside the API on one machine: its static files, its ``config.json``, and, for a
+demo, a login that needs no identity provider.
+
+On AWS the portal is the same files on S3 behind CloudFront, with a ``config.json`` the deployment writes (the
+API's address and the Cognito user pool to log in with); locally :class:`PortalSite` serves them from the folder
+``portal/`` in front of the :class:`~consortium.http.server.LocalGateway`. A request goes to the API when one of
+its routes has the path; otherwise it is a file of the portal (``/`` is ``index.html``); else the API's 404.
+
+Answers set no cookie. Every page and file carries the headers CloudFront's response policy adds on AWS
+(:data:`SECURITY_HEADERS`): a content security policy that lets a page load and call nothing but the hub.
+
+The demo login (``consortium run --demo``) hands out a token for one of the demo readers it created, and for no
+one else; without ``--demo`` the portal's login page asks for a token from ``consortium login``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, Final
+
+from consortium.http.errors import error_body
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from pathlib import Path
+
+    from consortium.auth.tokens import LocalTokenIssuer
+    from consortium.http.server import LocalGateway
+
+__all__ = ["SECURITY_HEADERS", "DemoLogin", "DemoReader", "PortalSite", "portal_config"]
+
+SECURITY_HEADERS: Final[dict[str, str]] = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+        "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+"""Headers of every portal answer (the same as the CloudFront response headers policy of the portal stack)."""
+
+_TYPES: Final = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+}
+
+DEMO_LOGIN_PATH: Final = "/local/demo-login"
+"""``GET``: the demo readers one may log in as; ``POST {"reader": id}``: a token for one of them."""
+
+
+@dataclass(frozen=True)
+class DemoReader:
+    """A reader ``consortium run --demo`` created, whom the portal lets anyone log in as."""
+
+    reader_id: str
+    member: str
+    label: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"reader": self.reader_id, "member": self.member, "label": self.label}
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """Tokens for the demo readers, from the hub's local signing key."""
+
+    issuer: LocalTokenIssuer
+    readers: tuple[DemoReader, ...]
+
+    def token(self, reader_id: str) -> str | None:
+        """A token for demo reader ``reader_id``; ``None`` for anyone else."""
+        for reader in self.readers:
+            if reader.reader_id == reader_id:
+                return self.issuer.issue(reader.reader_id, member=reader.member)
+        return None
+
+
+def portal_config(*, demo: bool, api: str = "") -> dict[str, Any]:
+    """The portal's ``config.json`` on this machine: the API at the same address (``api`` empty), and how to log
+    in (``demo``: pick a demo reader; ``token``: paste a token from ``consortium login``)."""
+    return {"api": api, "auth": {"mode": "demo" if demo else "token", "demo_login": DEMO_LOGIN_PATH}}
+
+
+class PortalSite:
+    """A WSGI application: the API gateway, and the portal's files for every path no API route has.
+
+    Parameters
+    ----------
+    gateway
+        The API.
+    root
+        The portal's folder (``index.html`` and ``assets/``).
+    demo
+        Tokens for demo readers; ``None``: no demo login.
+    """
+
+    def __init__(self, gateway: LocalGateway, root: Path, *, demo: DemoLogin | None = None) -> None:
+        self.gateway = gateway
+        self.root = root.resolve()
+        self.demo = demo
+        self._config = json.dumps(portal_config(demo=demo is not None), separators=(",", ":")).encode("utf-8")
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        path = str(environ.get("PATH_INFO") or "/")
+        if path == DEMO_LOGIN_PATH and self.demo is not None:
+            return self._demo_login(method, environ, start_response)
+        if method not in ("GET", "HEAD"):
+            return self.gateway(environ, start_response)
+        route, _ = self.gateway.match("GET", path)
+        if route is not None:
+            return self.gateway(environ, start_response)
+        if path == "/config.json":
+            return _send(start_response, method, 200, self._config, headers={"Cache-Control": "no-cache"})
+        found = self._file(path)
+        if found is None:
+            return self.gateway(environ, start_response)
+        data = found.read_bytes()
+        tag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+        headers = {"ETag": tag, "Cache-Control": "no-cache"}
+        if environ.get("HTTP_IF_NONE_MATCH") == tag:
+            return _send(start_response, method, 304, b"", suffix=found.suffix, headers=headers)
+        return _send(start_response, method, 200, data, suffix=found.suffix, headers=headers)
+
+    def _file(self, path: str) -> Path | None:
+        """The portal file at ``path`` (``/`` and folders: their ``index.html``), never outside the folder."""
+        relative = path.lstrip("/")
+        if "\\" in relative or "\x00" in relative or any(part.startswith(".") for part in relative.split("/") if part):
+            return None
+        candidate = (self.root / relative).resolve()
+        if candidate.is_dir():
+            candidate = candidate / "index.html"
+        if not candidate.is_relative_to(self.root) or not candidate.is_file():
+            return None
+        return candidate if candidate.suffix in _TYPES else None
+
+    def _demo_login(self, method: str, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        assert self.demo is not None
+        private = {"Cache-Control": "no-store"}
+        if method == "GET":
+            listing = {"readers": [reader.as_dict() for reader in self.demo.readers]}
+            return _send(start_response, method, 200, json.dumps(listing).encode("utf-8"), headers=private)
+        if method != "POST":
+            body = error_body("MethodNotAllowedError", f"{method} is not allowed on {DEMO_LOGIN_PATH}")
+            return _send(start_response, method, 405, _json(body), headers={"Allow": "GET, POST"})
+        try:
+            length = min(int(environ.get("CONTENT_LENGTH") or 0), 4096)
+            asked = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            reader_id = asked.get("reader") if isinstance(asked, dict) else None
+        except (ValueError, UnicodeDecodeError):
+            reader_id = None
+        if not isinstance(reader_id, str):
+            body = error_body("BadRequestError", 'reader: give {"reader": "<a demo reader id>"}')
+            return _send(start_response, method, 400, _json(body), headers=private)
+        token = self.demo.token(reader_id)
+        if token is None:
+            body = error_body("ForbiddenError", "reader: only the demo readers may log in here")
+            return _send(start_response, method, 403, _json(body), headers=private)
+        return _send(start_response, method, 200, _json({"token": token}), headers=private)
+
+
+def _json(body: Mapping[str, Any]) -> bytes:
+    return json.dumps(body).encode("utf-8")
+
+
+def _send(
+    start_response: Callable[..., Any],
+    method: str,
+    status: int,
+    data: bytes,
+    *,
+    suffix: str = ".json",
+    headers: Mapping[str, str] | None = None,
+) -> list[bytes]:
+    kind = _TYPES.get(suffix) or mimetypes.types_map.get(suffix, "application/octet-stream")
+    fields = [*SECURITY_HEADERS.items(), *(headers or {}).items()]
+    if status != 304:
+        fields += [("Content-Type", kind), ("Content-Length", str(len(data)))]
+    start_response(f"{status} {HTTPStatus(status).phrase}", fields)
+    return [b""] if method == "HEAD" or status == 304 else [data]

@@ -1,0 +1,171 @@
+// A work's page: the merged record, every member's holdings (the reader's own library first), the other editions
+// and translations, subjects and classes as links to searches, a permalink, and export (RIS, BibTeX, MARC).
+
+import { announce, api, boot, describeError, el, fill, members, memberName, session, state, t } from "./core.js";
+import { formatLabel, languageLabel, recordEvent } from "./labels.js";
+
+const EXPORTS = [
+  ["ris", "export.ris"],
+  ["bibtex", "export.bibtex"],
+  ["marcxml", "export.marcxml"],
+  ["marc", "export.marc"],
+];
+
+function searchLink(term, text) {
+  return el("a", { href: `index.html?${new URLSearchParams({ f: term })}`, text });
+}
+
+function quoted(prefix, value) {
+  return /\s/.test(value) ? `${prefix}:"${value}"` : `${prefix}:${value}`;
+}
+
+function row(label, ...value) {
+  const shown = value.flat().filter((v) => v !== null && v !== undefined && v !== "");
+  if (!shown.length) return null;
+  return [el("dt", { text: label }), el("dd", {}, shown)];
+}
+
+function joined(nodes, separator = "; ") {
+  return nodes.flatMap((node, index) => (index ? [separator, node] : [node]));
+}
+
+function details(work) {
+  const isbns = work.identifiers.filter((i) => i.scheme === "isbn").map((i) => i.value);
+  const issns = work.identifiers.filter((i) => i.scheme === "issn").map((i) => i.value);
+  return el(
+    "dl",
+    { class: "record" },
+    row(t("field.author"), joined(work.authors.map((name) => searchLink(quoted("author", name), name)))),
+    row(t("work.edition"), work.edition),
+    row(t("work.publisher"), work.publisher),
+    row(t("field.year"), work.year ? String(work.year) : null),
+    row(t("field.format"), formatLabel(work.format)),
+    row(t("field.language"), work.language ? languageLabel(work.language) : null),
+    row(t("work.pages"), work.pages ? String(work.pages) : null),
+    row(t("work.series"), work.series ? `${work.series}${work.series_number ? ` ; ${work.series_number}` : ""}` : null),
+    row(t("field.isbn"), isbns.join(", ")),
+    row("ISSN", issns.join(", ")),
+    row(t("field.subject"), joined(work.subjects.map((s) => searchLink(quoted("heading", s), s)))),
+    row(
+      t("field.class"),
+      joined(
+        work.classifications.map((c) => searchLink(`class:${c.scheme}:${c.code}`, `${c.scheme.toUpperCase()} ${c.code}`)),
+        ", ",
+      ),
+    ),
+  );
+}
+
+function holdingsTable(holdings, all, own) {
+  if (!holdings.length) return el("p", { text: t("work.no_holdings") });
+  return el(
+    "div",
+    { class: "table-wrap", role: "region", "aria-labelledby": "holdings-heading", tabindex: "0" },
+    el(
+      "table",
+      { class: "holdings" },
+      el("caption", { class: "visually-hidden", text: t("work.holdings") }),
+      el(
+        "thead",
+        {},
+        el(
+          "tr",
+          {},
+          ["work.library", "work.location", "work.call_number", "work.availability"].map((key) => el("th", { scope: "col", text: t(key) })),
+        ),
+      ),
+      el(
+        "tbody",
+        {},
+        holdings.map((h) =>
+          el(
+            "tr",
+            { class: h.member === own ? "own" : null },
+            el("th", { scope: "row" }, memberName(all, h.member), h.member === own ? el("span", { class: "badge", text: t("work.your_library") }) : null),
+            el("td", { "data-label": t("work.location"), text: [h.location, h.coverage].filter(Boolean).join(" · ") }),
+            el("td", { "data-label": t("work.call_number"), text: h.call_number || "" }),
+            el(
+              "td",
+              { "data-label": t("work.availability") },
+              el("span", { class: `availability ${h.availability}`, text: t(`availability.${h.availability}`) }),
+              h.url ? [" ", el("a", { href: h.url, rel: "noopener noreferrer", text: t("work.online") })] : null,
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function editionsList(editions, all) {
+  if (!editions.length) return null;
+  return [
+    el("h2", { id: "editions-heading", text: t("work.editions") }),
+    el(
+      "ul",
+      { class: "editions" },
+      editions.map((e) =>
+        el(
+          "li",
+          {},
+          el("a", { href: `work.html?id=${encodeURIComponent(e.cluster_id)}`, text: e.title }),
+          " ",
+          el(
+            "span",
+            { class: "meta" },
+            [e.edition, e.publisher, e.year, e.language ? languageLabel(e.language) : null, formatLabel(e.format)].filter(Boolean).join(" · "),
+            " · ",
+            t(e.members.length === 1 ? "search.held_one" : "search.held_many", { count: e.members.length }),
+          ),
+        ),
+      ),
+    ),
+  ];
+}
+
+async function main() {
+  await boot("work.html", "work.title");
+  const id = new URLSearchParams(location.search).get("id");
+  const main = document.getElementById("work");
+  if (!id) {
+    fill(main, el("h1", { text: t("error.not_found") }), el("p", {}, el("a", { href: "index.html", text: t("nav.search") })));
+    return;
+  }
+  const who = session();
+  try {
+    const [answer, editions, all] = await Promise.all([
+      api(`/works/${encodeURIComponent(id)}`, { query: { member: who?.member } }),
+      api(`/works/${encodeURIComponent(id)}/editions`).catch(() => ({ editions: [] })),
+      members(),
+    ]);
+    const work = answer.work;
+    document.title = `${work.title} · ${t("site.name")}`;
+    const permalink = new URL(`work.html?id=${encodeURIComponent(work.cluster_id)}`, location.href).toString();
+    const base = state.config.api || "";
+    main.removeAttribute("aria-busy");
+    fill(
+      main,
+      el("h1", {}, work.title, work.subtitle ? el("span", { class: "subtitle", text: `: ${work.subtitle}` }) : null),
+      details(work),
+      el("h2", { id: "holdings-heading", text: t("work.holdings_count", { count: answer.holdings.length }) }),
+      holdingsTable(answer.holdings, all, who?.member),
+      editionsList(editions.editions, all),
+      el("h2", { text: t("work.share") }),
+      el("p", {}, el("a", { href: permalink, class: "permalink", text: permalink })),
+      el(
+        "ul",
+        { class: "exports", "aria-label": t("work.export") },
+        EXPORTS.map(([format, key]) =>
+          el("li", {}, el("a", { href: `${base}/works/${encodeURIComponent(work.cluster_id)}/export?format=${format}`, download: "", text: t(key) })),
+        ),
+      ),
+    );
+    announce(work.title);
+    if (who) recordEvent(who, { type: "view", cluster_id: work.cluster_id });
+  } catch (error) {
+    main.removeAttribute("aria-busy");
+    fill(main, el("h1", { text: t("work.title") }), el("p", { class: "error", role: "alert", text: describeError(error) }));
+  }
+}
+
+main();
