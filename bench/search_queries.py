@@ -113,7 +113,7 @@ def make_queries(sample: list[Cluster], count: int, seed: int = 5) -> list[Searc
             elif source and (tops := [t for c in source.classifications if (t := class_top(c))]):
                 params["classes"] = [rng.choice(tops)]
             else:
-                params["classes"] = [rng.choice(["clc:T", "clc:I", "clc:F"] if zh else ["lcc:QA", "ddc:000"])]
+                params["classes"] = [rng.choice(["clc:T", "clc:I", "clc:F"] if zh else ["lcc:Q", "ddc:000"])]
         if rng.random() < 0.4:
             params["boost_member"] = rng.choice(MEMBERS)
         params["page"] = rng.choices([1, 2, 3], weights=[70, 20, 10])[0]

@@ -7,13 +7,26 @@ hierarchy through :func:`class_chain`, so they agree on what "under TP3" means.
 
 from __future__ import annotations
 
+import functools
+import json
 import re
+from dataclasses import dataclass
+from importlib import resources
 from typing import Final
 
 from consortium.errors import ValidationError
 from consortium.models import ClassScheme
 
-__all__ = ["InvalidClassCodeError", "class_ancestors", "class_chain"]
+__all__ = [
+    "ClassLabel",
+    "InvalidClassCodeError",
+    "class_ancestors",
+    "class_chain",
+    "class_label",
+    "class_lineage",
+    "class_parent",
+    "labelled_classes",
+]
 
 
 class InvalidClassCodeError(ValidationError):
@@ -122,3 +135,58 @@ def class_ancestors(scheme: ClassScheme | str, code: str) -> list[str]:
     A code that doesn't parse raises :class:`InvalidClassCodeError`.
     """
     return class_chain(scheme, code)[1:]
+
+
+def class_lineage(scheme: ClassScheme | str, code: str) -> list[str]:
+    """``code`` normalized, then every broader class up to the scheme's main class, nearest first: the path of the
+    hub's class tree (what search's class filters and the class browse use).
+
+    It is :func:`class_chain`, and for LCC the main class (the first letter) above a subclass of two or three
+    letters: QA76.73 → QA76 → QA → Q. A subclass of one letter (Q, Science (General)) is its main class, as Dewey's
+    first division (500) is its class: their numbers (Q325, 501) sit right under the main class.
+
+    A code that doesn't parse raises :class:`InvalidClassCodeError`.
+    """
+    scheme = ClassScheme(scheme)
+    lineage = class_chain(scheme, code)
+    if scheme is ClassScheme.LCC and lineage[-1] != lineage[-1][0]:
+        lineage.append(lineage[-1][0])
+    return lineage
+
+
+def class_parent(scheme: ClassScheme | str, code: str) -> str | None:
+    """The class right above ``code`` in the hub's class tree (:func:`class_lineage`), ``None`` for a main class
+    (CLC's T, LCC's Q, Dewey's 500); CLC TP312 gives TP31, LCC QA gives Q, Dewey 510 gives 500."""
+    lineage = class_lineage(scheme, code)
+    return lineage[1] if len(lineage) > 1 else None
+
+
+@dataclass(frozen=True)
+class ClassLabel:
+    """A class's name in English and in Chinese."""
+
+    en: str
+    zh: str
+
+
+@functools.cache
+def _labels() -> dict[ClassScheme, dict[str, ClassLabel]]:
+    text = resources.files("consortium").joinpath("class_labels.json").read_text(encoding="utf-8")
+    found = json.loads(text)
+    return {
+        scheme: {
+            code: ClassLabel(en=label["en"], zh=label["zh"]) for code, label in found.get(scheme.value, {}).items()
+        }
+        for scheme in ClassScheme
+    }
+
+
+def labelled_classes(scheme: ClassScheme | str) -> dict[str, ClassLabel]:
+    """The classes of ``scheme`` that have a label (``consortium/class_labels.json``): CLC's 22 basic classes and
+    the second level of T, LCC's 21 main classes, Dewey's 10 classes and 100 divisions; none for UDC."""
+    return dict(_labels()[ClassScheme(scheme)])
+
+
+def class_label(scheme: ClassScheme | str, code: str) -> ClassLabel | None:
+    """The label of a class of the labelled levels (``code`` as :func:`class_chain` normalizes it), else ``None``."""
+    return _labels()[ClassScheme(scheme)].get(code)

@@ -8,6 +8,7 @@ import click
 
 from consortium.cli.common import emit, json_option
 from consortium.search.query import parse_query_string
+from consortium.search.suggestions import search_with_suggestions
 
 if TYPE_CHECKING:
     from consortium.bootstrap import Container
@@ -41,7 +42,7 @@ def search(
     parsed = parse_query_string(
         " ".join(query), page=page, page_size=page_size, boost_member=boost_member, facets=list(facets)
     )
-    result = container.search_index.search(parsed)
+    result = search_with_suggestions(container.search_index, parsed)
 
     def text() -> None:
         click.echo(f"{result.total} works")
@@ -55,5 +56,7 @@ def search(
             click.echo(f"{name}: " + ", ".join(f"{c.value} ({c.count})" for c in counts))
         if result.hits:
             click.echo("a work's member records: consortium dedup records WORK; a reader's event: --cluster WORK")
+        for suggestion in result.suggestions:
+            click.echo(f"try: consortium search '{suggestion.q}'  ({suggestion.message})")
 
     emit(result.model_dump(mode="json"), as_json, text)

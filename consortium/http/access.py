@@ -146,7 +146,8 @@ class RouteSpec:
     answer: type[pydantic.BaseModel] | None = None
     status: int = 200
     content_types: tuple[str, ...] = ("application/json",)
-    answer_type: str = "application/json"
+    answer_type: str | tuple[str, ...] = "application/json"
+    """The media type of the answer, or the types it may have (an export in the format asked for)."""
     max_body: int = DEFAULT_MAX_BODY
     tags: tuple[str, ...] = field(default_factory=tuple)
 
@@ -213,7 +214,7 @@ class RouteTable:
         answer: type[pydantic.BaseModel] | None = None,
         status: int = 200,
         content_types: Iterable[str] = ("application/json",),
-        answer_type: str = "application/json",
+        answer_type: str | tuple[str, ...] = "application/json",
         max_body: int = DEFAULT_MAX_BODY,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Add a route: the view gets the path parameters, and ``body=``/``query=`` parsed into their models when

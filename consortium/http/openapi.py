@@ -123,7 +123,8 @@ def _operation(spec: RouteSpec, refs: dict[Any, Any], schemas: dict[str, Any]) -
     answer: dict[str, Any] = {"description": spec.summary}
     if spec.status != 204:
         schema = refs[(spec.answer, "serialization")] if spec.answer is not None else {"type": "string"}
-        answer["content"] = {spec.answer_type: {"schema": schema}}
+        kinds = (spec.answer_type,) if isinstance(spec.answer_type, str) else spec.answer_type
+        answer["content"] = {kind: {"schema": schema} for kind in kinds}
     operation["responses"] = {
         str(spec.status): answer,
         "default": {

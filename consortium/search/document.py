@@ -3,32 +3,34 @@
 Display and keyword fields keep the cluster's values; the ``*_terms`` fields are the analyzed companions
 (:mod:`consortium.search.analysis`) that free text and fielded search match, term by term, with a whitespace
 tokenizer. Keyword fields (members, format, language, class_top, class_chain, subjects) are what filters and facets
-use; ``first_seen_us`` (an integer, exact to the microsecond in every engine) is what the first-seen range and the
-``newest`` sort use.
+use; ``class_tree`` is what the class browse counts (:func:`class_edges`); ``first_seen_us`` (an integer, exact to
+the microsecond in every engine) is what the first-seen range and the ``newest`` sort use.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from stdnum import isbn as _isbn
 
-from consortium.classification import InvalidClassCodeError, class_chain
+from consortium.classification import InvalidClassCodeError, class_lineage
 from consortium.models import ClassScheme, IdentifierScheme
 from consortium.search.analysis import analyze_name, analyze_text
 from consortium.text import title_tokens
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from consortium.models import Classification, Cluster
 
 __all__ = [
     "FACET_FIELDS",
+    "MAX_CLASS_CHILDREN",
     "TERM_FIELDS",
+    "child_counts",
     "class_chains",
+    "class_edges",
     "class_top",
     "epoch_microseconds",
     "from_epoch_microseconds",
@@ -55,20 +57,17 @@ FACET_FIELDS: Final[dict[str, str]] = {
 }
 """Facet name (as a :class:`~consortium.search.query.SearchQuery` names it) to document field."""
 
-_LCC_LETTERS = re.compile(r"[A-Z]{1,3}")
-
 
 def class_top(classification: Classification) -> str | None:
     """The top class of a classification, with its scheme: ``clc:T`` for CLC ``TP312`` (the first letter),
-    ``lcc:QA`` for LCC ``QA76.73`` (the class letters), ``ddc:000`` for Dewey ``005.133`` (the hundreds),
-    ``udc:0`` for UDC ``004.42`` (the first digit); ``None`` when the code does not start as its scheme's do."""
+    ``lcc:Q`` for LCC ``QA76.73`` (the main class, its first letter), ``ddc:000`` for Dewey ``005.133`` (the
+    hundreds), ``udc:0`` for UDC ``004.42`` (the first digit); ``None`` when the code does not start as its scheme's
+    do."""
     code = classification.code.strip().upper()
     scheme = classification.scheme
     top: str | None = None
-    if scheme is ClassScheme.CLC and code[:1].isalpha() and code[:1].isascii():
+    if scheme in (ClassScheme.CLC, ClassScheme.LCC) and code[:1].isalpha() and code[:1].isascii():
         top = code[0]
-    elif scheme is ClassScheme.LCC and (match := _LCC_LETTERS.match(code)):
-        top = match.group(0)
     elif scheme is ClassScheme.DDC and code[:1].isdigit():
         top = f"{code[0]}00"
     elif scheme is ClassScheme.UDC and code[:1].isdigit():
@@ -77,9 +76,10 @@ def class_top(classification: Classification) -> str | None:
 
 
 def class_chains(classifications: Iterable[Classification]) -> list[str]:
-    """Every class the work is in, at every depth, with its scheme: each code's chain (:func:`class_chain`:
-    ``clc:TP312``, ``clc:TP31``, ``clc:TP3``, ``clc:TP``, ``clc:T``) and its :func:`class_top`. A filter on any of
-    these finds the work. A code that doesn't parse in its scheme gives its top class only (as the facet has it).
+    """Every class the work is in, at every depth, with its scheme: each code's lineage (:func:`~consortium.
+    classification.class_lineage`: ``clc:TP312``, ``clc:TP31``, ``clc:TP3``, ``clc:TP``, ``clc:T``; LCC ``QA76.73``
+    up to its main class ``lcc:Q``) and its :func:`class_top`. A filter on any of these finds the work. A code that
+    doesn't parse in its scheme gives its top class only (as the facet has it).
 
     Example
     -------
@@ -90,12 +90,52 @@ def class_chains(classifications: Iterable[Classification]) -> list[str]:
     for classification in classifications:
         scheme = classification.scheme.value
         try:
-            found.extend(f"{scheme}:{code}" for code in class_chain(classification.scheme, classification.code))
+            found.extend(f"{scheme}:{code}" for code in class_lineage(classification.scheme, classification.code))
         except InvalidClassCodeError:
             pass  # one member's odd code: the work is still under its top class
         if top := class_top(classification):
             found.append(top)
     return _unique(found)
+
+
+def class_edges(classifications: Iterable[Classification]) -> list[str]:
+    """The steps of the class tree the work is under: ``<scheme>:<class>><subclass>`` for each class of its
+    lineage and the one below it, and ``<scheme>:><main class>`` from the scheme's root. The works under a class
+    that hold ``clc:T>TP`` are the works under TP: counting the edges that start ``clc:T>`` gives the classes right
+    under T with their works, whatever the depth of the tree below (the class browse). A code that doesn't parse
+    gives the root edge of its top class only.
+
+    Example
+    -------
+    >>> class_edges([Classification(scheme=ClassScheme.CLC, code="TP31")])
+    ['clc:TP3>TP31', 'clc:TP>TP3', 'clc:T>TP', 'clc:>T']
+    """
+    found: list[str] = []
+    for classification in classifications:
+        scheme = classification.scheme.value
+        try:
+            lineage = class_lineage(classification.scheme, classification.code)
+        except InvalidClassCodeError:
+            top = class_top(classification)
+            lineage = [top.partition(":")[2]] if top else []
+        parents = [*lineage[1:], ""] if lineage else []
+        found.extend(f"{scheme}:{parent}>{child}" for child, parent in zip(lineage, parents, strict=True))
+    return _unique(found)
+
+
+MAX_CLASS_CHILDREN: Final = 2000
+"""The most classes the class browse gives under one class (those with the most works): more than any class of the
+labelled levels has, and than a union catalogue holds right under one class below them."""
+
+
+def child_counts(parent: str, edge_counts: Mapping[str, int]) -> dict[str, int]:
+    """From how many works hold each ``class_tree`` edge out of ``parent`` (``clc:T>TP``: 12), the classes right
+    under ``parent`` with their works (``clc:TP``: 12): the :data:`MAX_CLASS_CHILDREN` with the most, ties by code.
+    Edges out of other classes are ignored."""
+    scheme, prefix = parent.partition(":")[0], f"{parent}>"
+    found = {f"{scheme}:{edge[len(prefix) :]}": n for edge, n in edge_counts.items() if edge.startswith(prefix) and n}
+    ranked = sorted(found.items(), key=lambda item: (-item[1], item[0]))[:MAX_CLASS_CHILDREN]
+    return dict(ranked)
 
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -137,7 +177,8 @@ def index_document(cluster: Cluster) -> dict[str, Any]:
     Fields: ``cluster_id``; ``title`` (title and subtitle, ISBD ``" : "`` between them), ``title_sort``;
     ``authors``; ``subjects``; ``publisher``; ``isbns`` (ISBN-13 and ISBN-10 forms); ``issns``; ``year``;
     ``language``; ``format``; ``members``; ``class_codes`` (``clc:TP312``, as catalogued); ``class_top``
-    (``clc:T``); ``class_chain`` (every class the work is in, at every depth: :func:`class_chains`); ``first_seen``
+    (``clc:T``); ``class_chain`` (every class the work is in, at every depth: :func:`class_chains`); ``class_tree``
+    (the steps of the class tree down to its classes: :func:`class_edges`); ``first_seen``
     (ISO 8601) and ``first_seen_us`` (:func:`epoch_microseconds`); and the analyzed ``title_terms``,
     ``authors_terms``, ``subjects_terms``, ``publisher_terms`` (space-separated terms). Absent values are ``None``
     or empty lists.
@@ -180,6 +221,7 @@ def index_document(cluster: Cluster) -> dict[str, Any]:
         "class_codes": _unique([f"{c.scheme.value}:{c.code.strip()}" for c in cluster.classifications]),
         "class_top": _unique([top for c in cluster.classifications if (top := class_top(c))]),
         "class_chain": class_chains(cluster.classifications),
+        "class_tree": class_edges(cluster.classifications),
         "first_seen": cluster.first_seen.isoformat(),
         "first_seen_us": epoch_microseconds(cluster.first_seen),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from consortium.models import Cluster
     from consortium.search.query import SearchQuery, SearchResult
@@ -45,6 +45,27 @@ class SearchIndex(Protocol):
 
     def count(self) -> int:
         """How many clusters are indexed."""
+        ...
+
+    def class_counts(self, parent: str, query: SearchQuery | None = None) -> dict[str, int]:
+        """The classes right under ``parent`` in the class tree that indexed works are in, each with how many works
+        are under it (at any depth), as ``{"clc:TP": 12, ...}``.
+
+        ``parent`` is a class with its scheme (``clc:T``, ``lcc:QA76``, ``ddc:510``), or a scheme and a colon
+        (``clc:``) for its main classes; the tree is :func:`~consortium.classification.class_lineage`'s, as the
+        document's ``class_tree`` holds it (:func:`~consortium.search.document.class_edges`). With ``query``, only
+        the works it matches count (its text, filters and ranges; not its page, sort or facets). At most
+        :data:`~consortium.search.document.MAX_CLASS_CHILDREN` classes, those with the most works (ties by code).
+        """
+        ...
+
+    def similar_terms(self, word: str, fields: Sequence[str]) -> dict[str, int]:
+        """The terms of the analyzed document ``fields`` (``title_terms``, ``authors_terms``...) within spelling
+        reach of ``word`` (:func:`~consortium.search.spelling.within_reach`: its first letter, at most two edits;
+        not ``word`` itself), each with how many works hold it in one of those fields (the largest, an engine may
+        count deleted works until it merges them away). Empty when ``word`` is not
+        :func:`~consortium.search.spelling.correctable`.
+        """
         ...
 
     def rebuild(self, clusters: Iterable[Cluster]) -> None:

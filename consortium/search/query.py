@@ -34,6 +34,8 @@ __all__ = [
     "SearchQuery",
     "SearchResult",
     "SortOrder",
+    "Suggestion",
+    "SuggestionKind",
     "parse_query_string",
 ]
 
@@ -49,7 +51,7 @@ MAX_RESULT_WINDOW = 10_000
 
 _CLASS_TOP = {
     ClassScheme.CLC: re.compile(r"[A-Z]"),
-    ClassScheme.LCC: re.compile(r"[A-Z]{1,3}"),
+    ClassScheme.LCC: re.compile(r"[A-Z]"),
     ClassScheme.DDC: re.compile(r"[0-9]00"),
     ClassScheme.UDC: re.compile(r"[0-9]"),
 }
@@ -86,8 +88,9 @@ class SearchQuery(BaseModel):
     year_from: int | None = Field(default=None, ge=0, le=9999)
     year_to: int | None = Field(default=None, ge=0, le=9999)
     classes: list[str] = Field(default_factory=list)
-    """Top classes with their scheme: ``clc:T`` (CLC first letter), ``lcc:QA`` (LCC class letters), ``ddc:500``
-    (Dewey hundreds), ``udc:5`` (UDC first digit)."""
+    """Top classes with their scheme: ``clc:T`` (CLC first letter), ``lcc:Q`` (LCC main class: the first letter;
+    a subclass such as ``lcc:QA`` is a :attr:`class_codes` value), ``ddc:500`` (Dewey hundreds), ``udc:5`` (UDC first
+    digit)."""
     class_codes: list[str] = Field(default_factory=list, max_length=20)
     """Classes at any depth with their scheme (``clc:TP3``, ``lcc:QA76``, ``ddc:005.1``, ``udc:004.4``, or a top
     class): a work is found when one of its classes is that class or under it (CLC TP312 is under TP31, TP3, TP
@@ -154,7 +157,7 @@ class SearchQuery(BaseModel):
                 raise ValueError(f"{value!r} does not start with a scheme ({known}) and a colon") from None
             top = top.strip().upper()
             if not _CLASS_TOP[scheme].fullmatch(top):
-                raise ValueError(f"{value!r} is not a top class of {scheme.value.upper()}")
+                raise ValueError(f"{value!r} is not a top class of {scheme.value.upper()} (filter it as a class code)")
             tops.append(f"{scheme.value}:{top}")
         return list(dict.fromkeys(tops))
 
@@ -270,8 +273,34 @@ class FacetCount(BaseModel):
     count: int
 
 
+SuggestionKind = Literal["without_filter", "without_filters", "any_field", "spelling"]
+
+
+class Suggestion(BaseModel):
+    """Something to try when a search finds nothing (see :mod:`consortium.search.suggestions`): the query to run
+    (``q``, in the query language of :func:`parse_query_string`) and how many works it finds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: SuggestionKind
+    """``without_filter``: the same search without one filter; ``without_filters``: without any; ``any_field``: a
+    fielded term searched in every field; ``spelling``: words the index does not hold replaced by close ones it
+    does."""
+    q: str
+    count: int
+    change: str
+    """What changes, as the query language writes it: the filter dropped (``format:ebook``), the fielded term
+    (``title:"deep learning"``), or the words replaced (``algoritms``)."""
+    replacement: str | None = None
+    """What takes its place: the words searched in any field, or the spelling; ``None`` for a dropped filter."""
+    message: str
+    """The suggestion in English, for people (a portal may phrase ``kind``, ``change`` and ``replacement`` in its
+    own languages)."""
+
+
 class SearchResult(BaseModel):
-    """One page of results, the total number of matches, and the facet counts over all matches."""
+    """One page of results, the total number of matches, and the facet counts over all matches; for an empty
+    result, what to try instead (``suggestions``)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -280,6 +309,9 @@ class SearchResult(BaseModel):
     facets: dict[str, list[FacetCount]] = Field(default_factory=dict)
     page: int
     page_size: int
+    suggestions: list[Suggestion] = Field(default_factory=list)
+    """Only when nothing was found (``total`` 0), and only from the services that compute them
+    (:func:`~consortium.search.suggestions.search_with_suggestions`); a search index alone leaves them empty."""
 
     @property
     def pages(self) -> int:

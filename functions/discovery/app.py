@@ -14,6 +14,7 @@ import datetime as dt
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
 
 import pydantic
 from chalice.app import Chalice, Response
@@ -21,12 +22,14 @@ from pydantic import Field
 
 from consortium import errors
 from consortium.catalogue_out import ProviderResponse, handle_oai, handle_sru
-from consortium.classification import class_pattern
+from consortium.catalogue_out.export import EXPORT_FORMATS, ExportFormat, export_work, exported_holdings
+from consortium.classification import CODE_PATTERNS, class_pattern
 from consortium.dedup.work_groups import cluster_work_key
 from consortium.http import ANYONE, LambdaContainer, RequestBody, current_caller, route_table
 from consortium.http.openapi import docs_page
-from consortium.models import Cluster, Holding
+from consortium.models import ClassScheme, Cluster, Holding
 from consortium.ports import system_clock
+from consortium.search.class_browse import BrowsedScheme, ClassTree, browse_classes
 from consortium.search.query import (
     MAX_PAGE_SIZE,
     FacetName,
@@ -35,6 +38,7 @@ from consortium.search.query import (
     SortOrder,
     parse_query_string,
 )
+from consortium.search.suggestions import search_with_suggestions
 from consortium.text import core_title, title_tokens
 
 if TYPE_CHECKING:
@@ -51,6 +55,9 @@ it current) and packaged with this function."""
 CLASS_PATTERN = class_pattern()
 """A class filter: a scheme and a code of it, at any depth (``clc:TP312``, ``lcc:QA76.73``, ``ddc:005.133``,
 ``udc:004.4``)."""
+
+BROWSED_CODE = "^(" + "|".join(CODE_PATTERNS[ClassScheme(s)] for s in ("clc", "lcc", "ddc")) + ")$"
+"""A class code of CLC, LCC or Dewey (which of them the scheme asked for says)."""
 
 MAX_NEW_BOOKS_DAYS = 366
 """The longest period the new-books list covers."""
@@ -85,6 +92,15 @@ class WorkParams(RequestBody):
     """The library whose holdings come first; by default the signed-in reader's own."""
 
 
+class ExportParams(RequestBody):
+    """The query of ``GET /works/{cluster_id}/export``."""
+
+    format: ExportFormat
+    """``ris`` (reference managers), ``bibtex``, ``marcxml`` or ``marc`` (MARC21, ISO 2709); all UTF-8."""
+    member: str | None = Field(default=None, max_length=200)
+    """The library whose holdings come first in MARC; by default the signed-in reader's own."""
+
+
 class NewBooksParams(RequestBody):
     """The query of ``GET /new-books``."""
 
@@ -98,6 +114,21 @@ class NewBooksParams(RequestBody):
     """The most works listed (two pages of the search at most)."""
 
     model_config = pydantic.ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ClassesParams(RequestBody):
+    """The query of ``GET /classes``."""
+
+    scheme: BrowsedScheme
+    """The tree: ``clc`` (中图法), ``lcc`` or ``ddc`` (Dewey)."""
+    parent: str | None = Field(default=None, max_length=50, json_schema_extra={"pattern": BROWSED_CODE})
+    """A class of the scheme (``T``, ``TP3``, ``QA76``, ``510``): its classes are listed; none: the main classes.
+    It must be a code of the scheme asked for (``TP3`` is not a Dewey class: 400)."""
+    days: Annotated[int | None, Field(ge=1, le=MAX_NEW_BOOKS_DAYS)] = None
+    """Count only the works the consortium first had in the last this many days (the new books); none: every
+    work."""
+    member: str | None = Field(default=None, max_length=200)
+    """Count only the works this library holds."""
 
 
 # -- answers
@@ -206,7 +237,8 @@ def _new_books_query(query: NewBooksParams, since: dt.datetime) -> SearchQuery:
 @routes.route("GET", "/search", ANYONE, query=SearchParams, answer=SearchResult)
 def search(query: SearchParams) -> dict[str, Any]:
     """Search the consortium's works (no login): the query language of ``consortium search``, facets, paging
-    and sort."""
+    and sort; when nothing is found, ``suggestions`` say what to try (another spelling, a term in any field, the
+    search without a filter), each with its query and count."""
     parsed = parse_query_string(
         query.q,
         page=query.page,
@@ -215,7 +247,7 @@ def search(query: SearchParams) -> dict[str, Any]:
         facets=list(query.facet),
         sort=query.sort,
     )
-    return hub().search_index.search(parsed).model_dump(mode="json")
+    return search_with_suggestions(hub().search_index, parsed).model_dump(mode="json")
 
 
 @routes.route("GET", "/works/{cluster_id}", ANYONE, query=WorkParams, answer=WorkAnswer)
@@ -231,6 +263,30 @@ def work(cluster_id: str, query: WorkParams) -> dict[str, Any]:
         "holdings": [h.model_dump(mode="json") for h in holdings],
         "members": [m.model_dump() for m in _member_views(found.members)],
     }
+
+
+@routes.route(
+    "GET",
+    "/works/{cluster_id}/export",
+    ANYONE,
+    query=ExportParams,
+    answer_type=tuple(kind.partition(";")[0] for kind, _ in EXPORT_FORMATS.values()),
+)
+def export(cluster_id: str, query: ExportParams) -> Response:
+    """A work as a file to download: RIS or BibTeX for a reference manager, MARCXML or MARC21 with the members'
+    holdings (those each member shows; the reader's own library's always, and first)."""
+    found = hub().cluster_store.get(cluster_id)
+    if found is None:
+        raise errors.NotFoundError(f"no work {cluster_id!r} (it may have merged into another: search again)")
+    holdings = exported_holdings(hub().published_catalogue, found, _first_library(query.member))
+    exported = export_work(found, holdings, query.format, f"{_public_url()}/works/{quote(cluster_id, safe='')}")
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": exported.content_type,
+        "Content-Disposition": f'attachment; filename="{exported.filename}"',
+    }
+    # Every format is UTF-8 text, MARC21 too (its leader, directory and delimiters are ASCII): no binary body for
+    # API Gateway, which would want the client's Accept header to name the type.
+    return Response(body=exported.body.decode("utf-8"), headers=headers)
 
 
 MAX_EDITIONS = 100
@@ -295,6 +351,16 @@ def new_books(query: NewBooksParams) -> dict[str, Any]:
         if hit.first_seen is not None  # always: the period filters on it
     ]
     return {"class": query.class_, "since": since.isoformat(), "works": works, "more": first.total > query.limit}
+
+
+@routes.route("GET", "/classes", ANYONE, query=ClassesParams, answer=ClassTree)
+def classes(query: ClassesParams) -> dict[str, Any]:
+    """The class tree of CLC, LCC or Dewey: the classes right under a class (or the main classes), with their
+    labels in English and Chinese (the scheme's top levels) and how many works are under each (in the last
+    ``days``, of ``member``, when asked)."""
+    since = system_clock() - dt.timedelta(days=query.days) if query.days is not None else None
+    tree = browse_classes(hub().search_index, query.scheme, query.parent, since=since, member=query.member)
+    return tree.model_dump(mode="json")
 
 
 def _provider_params() -> dict[str, list[str]]:

@@ -246,9 +246,9 @@ def test_class_filter_by_top_class(index: SearchIndex) -> None:
     fiction = {"three-body-zh", "hlm-zh", "hlm-tw", "weicheng", "huozhe", "austen-zh"}
     assert set(ids(find(index, classes=["clc:I"]))) == fiction
     assert set(ids(find(index, classes=["ddc:500"]))) == {"geb", "hawking-en"}
-    assert set(ids(find(index, "computer", classes=["lcc:QA"]))) == {"taocp", "sicp", "clrs-en"}
+    assert set(ids(find(index, "computer", classes=["lcc:Q"]))) == {"taocp", "sicp", "clrs-en"}
     everything = facet(find(index, facets=["class"]), "class")
-    assert everything["lcc:QA"] == 9
+    assert everything["lcc:Q"] == 10  # an LCC main class: its subclasses QA (9 works) and Q (Deep learning)
     assert everything["ddc:000"] == 2
 
 
@@ -276,7 +276,7 @@ def test_class_filter_at_any_depth(index: SearchIndex) -> None:
     assert ids(find(index, class_codes=["ddc:520"])) == ["hawking-en"]
     # Values are alternatives; a top class finds what the top-class filter finds.
     assert set(ids(find(index, class_codes=["clc:TP18", "lcc:QA76.73"]))) == {"dl-zh", "dl-python-en", "kr-c"}
-    for top in ("clc:T", "clc:I", "lcc:QA", "ddc:500", "ddc:000"):
+    for top in ("clc:T", "clc:I", "lcc:Q", "lcc:P", "ddc:500", "ddc:000"):
         assert sorted(ids(find(index, class_codes=[top]))) == sorted(ids(find(index, classes=[top]))), top
     # With text, members and the facets (still of top classes).
     assert ids(find(index, "算法", class_codes=["clc:TP3"])) == ["clrs-zh"]
@@ -284,6 +284,45 @@ def test_class_filter_at_any_depth(index: SearchIndex) -> None:
     assert set(ids(deep)) == {"clrs-zh", "db-zh"}
     assert facet(deep, "class") == {"clc:T": 2}
     assert ids(index.search(parse_query_string("class:clc:TP31 member:fudan"))) == ["dl-python-zh"]
+
+
+def test_class_counts_give_the_classes_right_under_a_class(index: SearchIndex) -> None:
+    # The main classes of each scheme, with every work under each (a work counted once, whatever its depth).
+    assert index.class_counts("clc:") == {"clc:I": 6, "clc:T": 5, "clc:P": 1}
+    assert index.class_counts("lcc:") == {"lcc:Q": 10, "lcc:P": 2}  # LCC main classes: QA76 is under Q
+    assert index.class_counts("ddc:") == {"ddc:000": 2, "ddc:500": 2, "ddc:100": 1}
+    # One level down, whatever the depth of the works' own classes (TP311.561 counts under TP3 > TP31).
+    assert index.class_counts("clc:T") == {"clc:TP": 5}  # 中国科学 is classed TP itself
+    assert index.class_counts("clc:TP") == {"clc:TP3": 3, "clc:TP1": 1}
+    assert index.class_counts("clc:TP3") == {"clc:TP31": 2, "clc:TP30": 1}
+    assert index.class_counts("lcc:Q") == {"lcc:QA": 9, "lcc:Q325": 1}  # a subclass, and subclass Q's number
+    assert index.class_counts("lcc:QA76") == {
+        "lcc:QA76.6": 3, "lcc:QA76.73": 2, "lcc:QA76.76": 2, "lcc:QA76.9": 2
+    }  # fmt: skip
+    assert index.class_counts("ddc:500") == {"ddc:510": 1, "ddc:520": 1}
+    assert index.class_counts("clc:TP311.561") == {}  # a leaf
+    assert index.class_counts("clc:X") == {}  # no work there
+    # Counted over what a query matches: a library's works, a period.
+    assert index.class_counts("clc:TP3", SearchQuery(members=["thu"])) == {"clc:TP30": 1, "clc:TP31": 1}
+    assert index.class_counts("clc:", SearchQuery(text="算法")) == {"clc:T": 1}
+    assert index.class_counts("clc:", SearchQuery(first_seen_from=T0 + dt.timedelta(days=1))) == {}
+    # A deleted work leaves its classes.
+    index.delete(["clrs-zh"])
+    assert index.class_counts("clc:TP3") == {"clc:TP31": 2}
+    assert index.class_counts("clc:") == {"clc:I": 6, "clc:T": 4, "clc:P": 1}
+
+
+def test_similar_terms_are_the_index_terms_within_two_edits(index: SearchIndex) -> None:
+    titles = ["title_terms", "authors_terms", "subjects_terms", "publisher_terms"]
+    assert index.similar_terms("algoritm", titles) == {"algorithm": 2}  # two titles (and one subject heading)
+    assert index.similar_terms("algoritm", ["subjects_terms"]) == {"algorithm": 1}
+    assert index.similar_terms("lerning", titles) == {"learning": 2}
+    assert index.similar_terms("pyhton", titles) == {"python": 2}  # a transposition is one edit
+    assert index.similar_terms("goodfelow", ["authors_terms"]) == {"goodfellow": 1}
+    assert index.similar_terms("goodfelow", ["title_terms"]) == {}
+    assert index.similar_terms("ulgorithm", titles) == {}  # not the same first letter
+    assert index.similar_terms("abc", titles) == {}  # too short to correct
+    assert index.similar_terms("learning", ["title_terms"]) == {}  # the word itself is not a suggestion
 
 
 T1 = dt.datetime(2026, 1, 10, 12, 0, tzinfo=dt.UTC)
@@ -620,13 +659,13 @@ def test_opensearch_reads_and_writes_through_the_alias(opensearch: OpenSearch) -
     alias = fresh_alias()
     index = OpenSearchIndex(opensearch, alias=alias, chinese_analyzer=False)
     index.upsert(CORPUS[:3])
-    assert index.concrete_indices() == [f"{alias}-v2-000001"]
+    assert index.concrete_indices() == [f"{alias}-v3-000001"]
     assert not index.needs_rebuild
-    assert opensearch.count(index=f"{alias}-v2-000001")["count"] == 3
+    assert opensearch.count(index=f"{alias}-v3-000001")["count"] == 3
     # A second adapter on the same alias (another process) finds the index and does not make another.
     again = OpenSearchIndex(opensearch, alias=alias, chinese_analyzer=False)
     assert again.count() == 3
-    assert again.concrete_indices() == [f"{alias}-v2-000001"]
+    assert again.concrete_indices() == [f"{alias}-v3-000001"]
 
 
 def test_opensearch_refresh_wait_for_makes_writes_searchable(opensearch: OpenSearch) -> None:
@@ -665,7 +704,7 @@ def test_opensearch_rebuild_swaps_the_alias_with_no_moment_where_searches_fail(o
         for position, cluster in enumerate(kept):
             if position == len(kept) - 1:
                 # Earlier batches are in the new index; the alias still points at the old, complete one.
-                assert opensearch.indices.exists(index=f"{alias}-v2-000002")
+                assert opensearch.indices.exists(index=f"{alias}-v3-000002")
                 assert index.concrete_indices() == old
                 assert find(index).total == 30
                 assert ids(find(index, "deep learning", languages=["eng"])) == ["dl-en", "dl-python-en"]
@@ -684,7 +723,7 @@ def test_opensearch_rebuild_swaps_the_alias_with_no_moment_where_searches_fail(o
     assert set(totals) == {30, len(kept)}
     assert totals[-1] == len(kept)
     assert totals == sorted(totals, reverse=True)  # old index until the swap, then only the new one
-    assert index.concrete_indices() == [f"{alias}-v2-000002"]
+    assert index.concrete_indices() == [f"{alias}-v3-000002"]
     assert not opensearch.indices.exists(index=old[0])
     assert index.count() == len(kept)
     assert ids(find(index, "三体")) == ["three-body-zh"]
@@ -699,33 +738,31 @@ def test_opensearch_rebuild_moves_an_older_schema_version(opensearch: OpenSearch
     assert index.needs_rebuild
     index.rebuild(iter(CORPUS))
     assert not index.needs_rebuild
-    assert index.concrete_indices() == [f"{alias}-v2-000005"]  # the counter goes on across versions
+    assert index.concrete_indices() == [f"{alias}-v3-000005"]  # the counter goes on across versions
     assert not opensearch.indices.exists(index=f"{alias}-v0-000004")
     assert find(index, "深度学习", facets=["member"]).total == 2
 
 
-def test_opensearch_index_of_the_first_layout_is_rebuilt_as_version_2(opensearch: OpenSearch) -> None:
-    """An alias on a version-1 index (no ``class_chain`` nor ``first_seen_us``; strict mapping, so it refuses the
-    documents of version 2): the adapter asks for a rebuild, and after it classes at any depth and periods work."""
+def test_opensearch_index_of_an_older_layout_is_rebuilt_as_version_3(opensearch: OpenSearch) -> None:
+    """An alias on a version-2 index (no ``class_tree``; strict mapping, so it refuses the documents of version 3):
+    the adapter asks for a rebuild, and after it the class browse, classes at any depth and periods work."""
     from consortium.adapters.aws.opensearch_index import load_template
     from consortium.search.document import index_document
 
     alias = fresh_alias()
     body = load_template(2, chinese_analyzer=False)["template"]
-    added = ("class_chain", "first_seen_us")
-    for field in added:
-        del body["mappings"]["properties"][field]
-    opensearch.indices.create(index=f"{alias}-v1-000001", body={**body, "aliases": {alias: {}}})
-    old_document = {k: v for k, v in index_document(BY_ID["db-zh"]).items() if k not in added}
+    opensearch.indices.create(index=f"{alias}-v2-000001", body={**body, "aliases": {alias: {}}})
+    old_document = {k: v for k, v in index_document(BY_ID["db-zh"]).items() if k != "class_tree"}
     opensearch.index(index=alias, id="db-zh", body=old_document, refresh=True)
     index = OpenSearchIndex(opensearch, alias=alias, chinese_analyzer=False)
     assert index.count() == 1
     assert index.needs_rebuild
-    with pytest.raises(StorageError, match=r"class_chain|first_seen_us"):
+    with pytest.raises(StorageError, match=r"class_tree"):
         index.upsert(CORPUS[:1])
     index.rebuild(iter(CORPUS))
     assert not index.needs_rebuild
-    assert index.concrete_indices() == [f"{alias}-v2-000002"]
+    assert index.concrete_indices() == [f"{alias}-v3-000002"]
+    assert index.class_counts("clc:TP3") == {"clc:TP30": 1, "clc:TP31": 2}
     assert set(ids(find(index, class_codes=["clc:TP31"], first_seen_from=T0))) == {"dl-python-zh", "db-zh"}
 
 
@@ -740,8 +777,8 @@ def test_opensearch_failed_rebuild_leaves_the_alias_as_it_was(opensearch: OpenSe
 
     with pytest.raises(RuntimeError, match="went away"):
         index.rebuild(broken())
-    assert index.concrete_indices() == [f"{alias}-v2-000001"]
-    assert not opensearch.indices.exists(index=f"{alias}-v2-000002")  # the half-loaded index is gone
+    assert index.concrete_indices() == [f"{alias}-v3-000001"]
+    assert not opensearch.indices.exists(index=f"{alias}-v3-000002")  # the half-loaded index is gone
     assert index.count() == 30
 
 
@@ -760,7 +797,7 @@ def test_opensearch_errors_are_ours(opensearch: OpenSearch) -> None:
     # A document the index refuses: the bulk error names it, without carrying the document.
     alias = fresh_alias()
     opensearch.indices.create(
-        index=f"{alias}-v2-000001",
+        index=f"{alias}-v3-000001",
         body={"mappings": {"properties": {"members": {"type": "integer"}}}, "aliases": {alias: {}}},
     )
     with pytest.raises(StorageError, match="2 document") as refused:
@@ -779,9 +816,9 @@ def test_opensearch_without_smartcn_refuses_the_full_template(opensearch: OpenSe
 def test_opensearch_template_installs_as_a_composable_template(opensearch: OpenSearch) -> None:
     from consortium.adapters.aws.opensearch_index import load_template
 
-    template = load_template(2, chinese_analyzer=False)
-    name = f"consortium-bib-v2-contract-{uuid.uuid4().hex[:8]}"
-    opensearch.indices.put_index_template(name="consortium-bib-v2", body=template)
+    template = load_template(chinese_analyzer=False)
+    name = f"consortium-bib-v3-contract-{uuid.uuid4().hex[:8]}"
+    opensearch.indices.put_index_template(name="consortium-bib-v3", body=template)
     try:
         opensearch.indices.create(index=name)  # matched by the template's index pattern
         mapping = opensearch.indices.get_mapping(index=name)[name]["mappings"]
@@ -791,4 +828,4 @@ def test_opensearch_template_installs_as_a_composable_template(opensearch: OpenS
         assert set(mapping["properties"]) == set(template["template"]["mappings"]["properties"])
     finally:
         opensearch.indices.delete(index=name, ignore_unavailable=True)
-        opensearch.indices.delete_index_template(name="consortium-bib-v2")
+        opensearch.indices.delete_index_template(name="consortium-bib-v3")

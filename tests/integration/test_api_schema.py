@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 SCHEMA = schemathesis.openapi.from_path(str(FUNCTIONS / "discovery" / "openapi.json"))
 GRAMMAR = {
     ("GET", "/search"),  # the query language: year:abc, a query of punctuation alone, page x page_size <= 10,000
+    ("GET", "/classes"),  # the parent is a code of the scheme asked for (TP3 is CLC's, not Dewey's)
     ("GET", "/members/{member_id}/quarantine"),  # an opaque cursor the hub gave, or none
     ("GET", "/members/{member_id}/harvests"),  # the same
     ("POST", "/members/{member_id}/sources"),  # a protocol's format and its url or path, as members.toml

@@ -108,7 +108,7 @@ def test_new_books_show_when_each_work_came_and_its_classes(api: Api) -> None:
     assert dt.datetime.fromisoformat(dl["first_seen"]) == NOW - dt.timedelta(days=1)
     assert dt.datetime.fromisoformat(ml["first_seen"]) == NOW - dt.timedelta(days=5)
     since = dt.datetime.fromisoformat(found["since"])
-    assert asked - dt.timedelta(days=30) <= since <= answered - dt.timedelta(days=30)
+    assert asked - dt.timedelta(days=30) <= since <= answered - dt.timedelta(days=30)  # 30 days before the request
     assert found["more"] is False
 
 
@@ -127,3 +127,67 @@ def test_a_long_new_books_list_is_read_from_the_index_in_two_pages(api: Api) -> 
     assert [w["cluster_id"] for w in cut["works"]] == [c.cluster_id for c in batch[:120]]
     assert cut["more"] is True
     assert len(api.call("get", "/new-books?days=30&limit=200")[1]["works"]) == 130 + 5  # and the fixture's
+
+
+def test_the_class_tree_lists_main_classes_with_labels_and_works(api: Api) -> None:
+    status, tree = api.call("get", "/classes?scheme=clc")
+    assert status == 200 and tree["parent"] is None and tree["path"] == []
+    main = {c["code"]: c for c in tree["classes"]}
+    assert len(main) == 22 and list(main)[:3] == ["A", "B", "C"]  # every basic class, in the scheme's order
+    assert main["T"]["label"] == {"en": "Industrial technology", "zh": "工业技术"}
+    assert (main["T"]["count"], main["I"]["count"], main["A"]["count"]) == (2, 1, 0)
+    assert main["T"]["key"] == "clc:T"
+    lcc = {c["code"]: c for c in api.call("get", "/classes?scheme=lcc")[1]["classes"]}
+    assert len(lcc) == 21 and lcc["Q"]["count"] == 2 and lcc["Q"]["label"]["en"] == "Science"
+    ddc = api.call("get", "/classes?scheme=ddc")[1]["classes"]
+    assert [c["code"] for c in ddc] == [f"{n}00" for n in range(10)]
+    assert ddc[5]["label"] == {"en": "Science", "zh": "自然科学"}
+
+
+def test_the_class_tree_goes_down_to_the_codes_of_the_works(api: Api) -> None:
+    status, t = api.call("get", "/classes?scheme=clc&parent=T")
+    assert status == 200 and t["parent"]["code"] == "T" and t["parent"]["count"] == 2
+    children = {c["code"]: c for c in t["classes"]}
+    assert len(children) == 16 and children["TP"]["label"]["zh"] == "自动化技术、计算机技术"
+    assert children["TP"]["count"] == 2 and children["TB"]["count"] == 0
+    down = api.call("get", "/classes?scheme=clc&parent=tp1")[1]  # normalized, as class filters are
+    assert [(c["code"], c["label"], c["count"]) for c in down["classes"]] == [("TP18", None, 2)]
+    assert [step["code"] for step in down["path"]] == ["T", "TP", "TP1"]
+    assert down["path"][0]["label"]["en"] == "Industrial technology" and down["path"][1]["count"] == 2
+    assert [c["code"] for c in api.call("get", "/classes?scheme=clc&parent=TP18")[1]["classes"]] == ["TP181"]
+    assert api.call("get", "/classes?scheme=clc&parent=TP181")[1]["classes"] == []
+    q = {c["code"]: c["count"] for c in api.call("get", "/classes?scheme=lcc&parent=Q")[1]["classes"]}
+    assert q == {"QA": 2}  # a subclass under its main class
+    assert api.call("get", "/classes?scheme=lcc&parent=QA76")[1]["classes"][0]["key"] == "lcc:QA76.6"
+
+
+def test_the_class_tree_counts_the_new_books_of_a_period_and_a_library(api: Api) -> None:
+    recent = {c["code"]: c["count"] for c in api.call("get", "/classes?scheme=clc&days=2")[1]["classes"]}
+    assert (recent["T"], recent["I"]) == (1, 1)  # ml came five days ago
+    tree = api.call("get", "/classes?scheme=clc&parent=TP1&days=30&member=lakeside")[1]
+    assert [(c["code"], c["count"]) for c in tree["classes"]] == [("TP18", 1)]
+    assert tree["member"] == "lakeside" and dt.datetime.fromisoformat(tree["since"]) < NOW
+    assert [s["count"] for s in tree["path"]] == [1, 1, 1]  # the trail is counted the same way
+    lcc = {c["code"]: c["count"] for c in api.call("get", "/classes?scheme=lcc&days=30")[1]["classes"]}
+    assert lcc["Q"] == 1  # taocp-1 came 400 days ago
+
+
+def test_the_class_tree_refuses_a_code_of_another_scheme(api: Api) -> None:
+    status, error = api.call("get", "/classes?scheme=ddc&parent=TP3")
+    assert status == 400 and "parent" in error["Message"] and "DDC" in error["Message"]
+    assert api.call("get", "/classes?scheme=udc")[0] == 400
+    assert api.call("get", "/classes")[0] == 400
+    assert api.call("get", "/classes?scheme=clc&days=0")[0] == 400
+
+
+def test_an_empty_search_says_what_to_try(api: Api) -> None:
+    status, found = api.call("get", "/search?q=knuht+programing")
+    assert status == 200 and found["total"] == 0
+    (spelling,) = found["suggestions"]
+    assert (spelling["kind"], spelling["q"], spelling["count"]) == ("spelling", "knuth programming", 2)
+    assert api.call("get", f"/search?q={spelling['q']}")[1]["total"] == 2
+    found = api.call("get", "/search?q=深度学习+member:eastlake")[1]
+    assert [(s["kind"], s["q"], s["count"], s["change"]) for s in found["suggestions"]] == [
+        ("without_filter", "深度学习", 1, "member:eastlake")
+    ]
+    assert api.call("get", "/search?q=knuth")[1]["suggestions"] == []  # only for an empty result

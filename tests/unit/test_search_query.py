@@ -97,8 +97,10 @@ def test_class_codes_are_normalized_at_any_depth() -> None:
 
 def test_parse_query_string_reads_classes_at_any_depth() -> None:
     # Top classes only: the top-class filter, as before.
-    tops = parse_query_string("class:clc:t class:lcc:QA")
-    assert (tops.classes, tops.class_codes) == (["clc:T", "lcc:QA"], [])
+    tops = parse_query_string("class:clc:t class:lcc:Q")
+    assert (tops.classes, tops.class_codes) == (["clc:T", "lcc:Q"], [])
+    # An LCC subclass is below its main class (the letter).
+    assert parse_query_string("class:lcc:QA").class_codes == ["lcc:QA"]
     # One deeper class: every class: value filters at any depth, and they stay alternatives.
     deep = parse_query_string("class:clc:TP312 class:clc:I deep")
     assert (deep.classes, deep.class_codes, deep.text) == ([], ["clc:TP312", "clc:I"], "deep")

@@ -41,14 +41,22 @@ from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth, Urllib3HttpConnecti
 from opensearchpy import exceptions as os_errors
 from opensearchpy.helpers import BulkIndexError, bulk
 
-from consortium.adapters.aws.opensearch_query import search_body, search_result
+from consortium.adapters.aws.opensearch_query import (
+    class_counts_body,
+    class_counts_result,
+    search_body,
+    search_result,
+    similar_terms_body,
+    similar_terms_result,
+)
 from consortium.adapters.aws.opensearch_template import SCHEMA_VERSION, load_template
 from consortium.errors import ConfigError, NotFoundError, StorageError
 from consortium.search.document import index_document
 from consortium.search.plan import plan_query
+from consortium.search.spelling import correctable
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Sequence
 
     from consortium.models import Cluster
     from consortium.search.query import SearchQuery, SearchResult
@@ -374,3 +382,19 @@ class OpenSearchIndex:
         with _errors(f"searching {self.alias}"):
             response = self.client.search(index=self.alias, body=body)
         return search_result(query, plan, response)
+
+    def class_counts(self, parent: str, query: SearchQuery | None = None) -> dict[str, int]:
+        """A ``terms`` aggregation over ``class_tree``, only the edges out of ``parent`` (``include``)."""
+        self.ensure()
+        with _errors(f"counting the classes under {parent} in {self.alias}"):
+            response = self.client.search(index=self.alias, body=class_counts_body(parent, query))
+        return class_counts_result(parent, response)
+
+    def similar_terms(self, word: str, fields: Sequence[str]) -> dict[str, int]:
+        """A term suggester per field, its options kept when within reach."""
+        if not correctable(word):
+            return {}
+        self.ensure()
+        with _errors(f"suggesting terms in {self.alias}"):
+            response = self.client.search(index=self.alias, body=similar_terms_body(word, fields))
+        return similar_terms_result(word, response)

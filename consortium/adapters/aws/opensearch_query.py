@@ -14,14 +14,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from consortium.search.plan import MEMBER_BOOST, facet_counts, hit_from_document
+from consortium.search.document import MAX_CLASS_CHILDREN, child_counts
+from consortium.search.plan import MEMBER_BOOST, facet_counts, hit_from_document, plan_query
 from consortium.search.query import SearchResult
+from consortium.search.spelling import MAX_EDITS, MIN_WORD_LENGTH, PREFIX_LENGTH, within_reach
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from consortium.search.plan import Clause, QueryPlan
     from consortium.search.query import SearchQuery
 
-__all__ = ["compile_plan", "search_body", "search_result"]
+__all__ = [
+    "class_counts_body",
+    "class_counts_result",
+    "compile_plan",
+    "search_body",
+    "search_result",
+    "similar_terms_body",
+    "similar_terms_result",
+]
 
 _KEYWORD_FIELD: Final = {"subjects": "subjects.keyword"}
 """Index-document fields whose exact (keyword) values live in a subfield: filters and facets use it."""
@@ -118,3 +130,60 @@ def _clause(clause: Clause) -> dict[str, Any]:
     if len(terms) == 1:
         return terms[0]
     return {"bool": {"should": terms, "minimum_should_match": 1}}
+
+
+_SUGGESTIONS: Final = 25
+"""Options the term suggester returns a field (the best by its own score; ours then filters and ranks them)."""
+
+
+def _literal(text: str) -> str:
+    """``text`` as a Lucene regular expression matching itself (every character that is not a letter or digit
+    escaped: ``<``, ``>``, ``@``, ``&``, ``~`` and ``#`` are operators there)."""
+    return "".join(char if char.isalnum() else f"\\{char}" for char in text)
+
+
+def class_counts_body(parent: str, query: SearchQuery | None) -> dict[str, Any]:
+    """The ``_search`` body counting the ``class_tree`` edges out of ``parent`` among the works ``query`` matches
+    (every work: ``None``)."""
+    return {
+        "size": 0,
+        "track_total_hits": False,
+        "query": compile_plan(plan_query(query)) if query is not None else {"match_all": {}},
+        "aggs": {
+            "classes": {
+                "terms": {"field": "class_tree", "include": f"{_literal(parent + '>')}.*", "size": MAX_CLASS_CHILDREN}
+            }
+        },
+    }
+
+
+def class_counts_result(parent: str, response: dict[str, Any]) -> dict[str, int]:
+    buckets = response.get("aggregations", {}).get("classes", {}).get("buckets", [])
+    return child_counts(parent, {str(b["key"]): int(b["doc_count"]) for b in buckets})
+
+
+def similar_terms_body(word: str, fields: Sequence[str]) -> dict[str, Any]:
+    """The ``_search`` body asking a term suggester of each field for the terms near ``word``."""
+    options = {
+        "suggest_mode": "always",
+        "max_edits": MAX_EDITS,
+        "prefix_length": PREFIX_LENGTH,
+        "min_word_length": MIN_WORD_LENGTH,
+        "size": _SUGGESTIONS,
+    }
+    return {
+        "size": 0,
+        "track_total_hits": False,
+        "suggest": {field: {"text": word, "term": {"field": field, **options}} for field in fields},
+    }
+
+
+def similar_terms_result(word: str, response: dict[str, Any]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for entries in response.get("suggest", {}).values():
+        for entry in entries:
+            for option in entry.get("options", []):
+                term, count = str(option["text"]), int(option.get("freq", 0))
+                if within_reach(word, term):
+                    found[term] = max(found.get(term, 0), count)
+    return found

@@ -7,7 +7,8 @@ Schema
     characters as one term, and Porter stemming conflates ``computer`` with ``computation`` in every language;
     our analysis is shared with the in-memory adapter and maps to OpenSearch's ``minimal_english``); keyword
     fields with the ``raw`` tokenizer, fast for facets and filters (``class_chain``, every class of a work at every
-    depth, is indexed only: it filters); ``year`` and ``first_seen_us`` as fast integer fields (tantivy's date
+    depth, is indexed only: it filters; ``class_tree``, the class tree's steps, is read from the term dictionary by the
+    class browse); ``year`` and ``first_seen_us`` as fast integer fields (tantivy's date
     fields keep whole seconds in their fast columns; the ranges are to the microsecond); ``title_sort`` and
     ``newest_sort`` fast for sorting. Display fields are stored for the hit list.
 
@@ -42,12 +43,13 @@ import tantivy
 
 from consortium.adapters.local.tantivy_facets import KEYED, FacetCache, count_facets, facet_key
 from consortium.errors import StorageError
-from consortium.search.document import TERM_FIELDS, index_document
+from consortium.search.document import MAX_CLASS_CHILDREN, TERM_FIELDS, child_counts, index_document
 from consortium.search.plan import MEMBER_BOOST, hit_from_document, plan_query
 from consortium.search.query import SearchResult
+from consortium.search.spelling import PREFIX_LENGTH, correctable, within_reach
 
 if TYPE_CHECKING:
-    from collections.abc import Hashable, Iterable, Iterator
+    from collections.abc import Hashable, Iterable, Iterator, Sequence
     from pathlib import Path
 
     from consortium.models import Cluster
@@ -60,7 +62,7 @@ log = logging.getLogger(__name__)
 
 _KEYWORD_FIELDS = ("members", "format", "language", "class_top", "subjects")
 """Raw, fast: filters and facets."""
-_ID_FIELDS = ("isbns", "issns", "class_chain")
+_ID_FIELDS = ("isbns", "issns", "class_chain", "class_tree")
 """Raw, indexed only: looked up by term."""
 _STORED = ("cluster_id", "title", "authors", "year", "format", "language", "members", "first_seen_us", "class_codes")
 _SORTS = {
@@ -313,6 +315,33 @@ class TantivySearchIndex:
             for score, address in found.hits
         ]
         return SearchResult(total=total, hits=hits, facets=facets, page=query.page, page_size=query.page_size)
+
+    def class_counts(self, parent: str, query: SearchQuery | None = None) -> dict[str, int]:
+        """The ``class_tree`` terms out of ``parent`` from the term dictionary, each counted over the matching
+        (and live) documents."""
+        matching = self._compile(plan_query(query)) if query is not None else tantivy.Query.all_query()
+        searcher = self._searcher()[1]
+        try:
+            edges = searcher.terms_with_prefix("class_tree", f"{parent}>", matching, MAX_CLASS_CHILDREN)
+        except ValueError as exc:
+            raise StorageError(f"counting the classes under {parent} failed: {exc}") from exc
+        return child_counts(parent, dict(edges))
+
+    def similar_terms(self, word: str, fields: Sequence[str]) -> dict[str, int]:
+        """The term dictionary's terms that share ``word``'s first letter, kept when within reach."""
+        if not correctable(word):
+            return {}
+        searcher = self._searcher()[1]
+        found: dict[str, int] = {}
+        for field in fields:
+            try:
+                terms = searcher.terms_with_prefix(field, word[:PREFIX_LENGTH])
+            except ValueError as exc:
+                raise StorageError(f"reading the terms of {field} failed: {exc}") from exc
+            for term, count in terms:
+                if within_reach(word, term):
+                    found[term] = max(found.get(term, 0), int(count))
+        return found
 
     def _compile(self, plan: QueryPlan) -> tantivy.Query:
         Query, Occur = tantivy.Query, tantivy.Occur

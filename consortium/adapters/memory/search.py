@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from consortium.search.document import child_counts
 from consortium.search.matching import MatchDocument, matches
 from consortium.search.plan import facet_counts, hit_from_document, plan_query
 from consortium.search.query import SearchResult
+from consortium.search.spelling import correctable, within_reach
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from consortium.models import Cluster
     from consortium.search.query import SearchQuery
@@ -72,3 +74,25 @@ class InMemorySearchIndex:
             page=query.page,
             page_size=query.page_size,
         )
+
+    def class_counts(self, parent: str, query: SearchQuery | None = None) -> dict[str, int]:
+        documents = (
+            self._documents.values() if query is None else [d for _, d in matches(query, self._documents.values())]
+        )
+        prefix = f"{parent}>"
+        edges: Counter[str] = Counter()
+        for document in documents:
+            edges.update(edge for edge in document.values("class_tree") if edge.startswith(prefix))
+        return child_counts(parent, edges)
+
+    def similar_terms(self, word: str, fields: Sequence[str]) -> dict[str, int]:
+        if not correctable(word):
+            return {}
+        found: dict[str, int] = {}
+        for field in fields:
+            held: Counter[str] = Counter()
+            for document in self._documents.values():
+                held.update(term for term in document.terms[field] if within_reach(word, term))
+            for term, count in held.items():
+                found[term] = max(found.get(term, 0), count)
+        return found
