@@ -135,7 +135,7 @@ def _run(container: Container, *, once: bool, demo: bool, host: str, port: int, 
     server, _ = start_server(container, host, port, threads=threads, demo_readers=_portal_logins(seeded))
     address = f"http://{host}:{server.effective_port}"
     if as_json:
-        click.echo(json.dumps({"portal": f"{address}/", "api": address, "docs": f"{address}/docs"}))
+        click.echo(json.dumps({"api": address, "docs": f"{address}/docs", "portal": f"{address}/"}))
     elif seeded is not None:
         click.echo(f"portal on {address}/ (sign in: {address}/login.html, pick a demo reader)")
         click.echo(f"API on {address} (reference: {address}/docs); as a demo reader:")

@@ -125,6 +125,17 @@ def test_new_books_by_class(tab: Tab) -> None:
     expect(page.locator(".hits .hit").first).to_be_visible()
     tab.check_axe()
     tab.screenshot()
+    page.get_by_label("Library of Congress Classification").check()
+    expect(page).to_have_url(re.compile(r"scheme=lcc"))
+    expect(page.locator("#classes")).not_to_have_attribute("aria-busy", "true")
+    top = page.locator(".class-list a").first
+    expect(top).to_have_text(re.compile(r"^[A-Z] \w"))  # a main class with its English label
+    name = top.inner_text()
+    top.click()
+    expect(page.locator(".trail li").last).to_have_text(name)
+    assert "scheme=lcc" in page.url and "class=" in page.url
+    expect(page.locator(".hits .hit, .empty").first).to_be_visible()
+    tab.screenshot("class")
 
 
 PAGES = [("/", "search"), ("/new.html", "new"), ("/login.html", "login")]

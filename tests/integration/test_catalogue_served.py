@@ -39,7 +39,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Container
 
 def test_sickle_harvests_every_work_through_the_hubs_server(served: tuple[Container, str]) -> None:
     container, base = served
-    sickle = Sickle(f"{base}/oai", max_retries=0)
+    sickle = Sickle(f"{base}/oai", max_retries=0, timeout=60)
     assert sickle.Identify().repositoryName
     records = list(sickle.ListRecords(metadataPrefix="marc21", ignore_deleted=True))
     assert len(records) == container.cluster_store.count() > 0

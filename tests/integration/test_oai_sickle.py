@@ -50,7 +50,7 @@ def test_sickle_follows_the_token_chain_over_several_pages(hub: Hub) -> None:
     hub.add(*sample_books())
     hub.add(*generated_books(8))
     with ProviderServer(hub.published, hub.clock) as server:
-        sickle = Sickle(server.oai_url, max_retries=0)
+        sickle = Sickle(server.oai_url, max_retries=0, timeout=60)
         listing = sickle.ListRecords(metadataPrefix="marc21")
         records = list(listing)
         assert len(records) == len(set(ids(records))) == hub.clusters.count() == 18
@@ -72,7 +72,7 @@ def test_sickle_follows_the_token_chain_over_several_pages(hub: Hub) -> None:
 def test_sickle_harvests_incrementally_and_sees_deletes(hub: Hub) -> None:
     hub.add(*sample_books())
     with ProviderServer(hub.published, hub.clock) as server:
-        sickle = Sickle(server.oai_url, max_retries=0)
+        sickle = Sickle(server.oai_url, max_retries=0, timeout=60)
         first = sickle.ListRecords(metadataPrefix="marc21")
         everything = {r.header.identifier: r for r in first}
         since = first.oai_response.xml.findtext("{http://www.openarchives.org/OAI/2.0/}responseDate")
@@ -108,7 +108,7 @@ def test_sickle_harvests_incrementally_and_sees_deletes(hub: Hub) -> None:
 def test_sickle_raises_the_oai_errors_it_is_given(hub: Hub) -> None:
     hub.add(*sample_books())
     with ProviderServer(hub.published, hub.clock) as server:
-        sickle = Sickle(server.oai_url, max_retries=0)
+        sickle = Sickle(server.oai_url, max_retries=0, timeout=60)
         with pytest.raises(CannotDisseminateFormat):
             list(sickle.ListRecords(metadataPrefix="mods"))
         with pytest.raises(NoRecordsMatch):
@@ -120,5 +120,5 @@ def test_sickle_raises_the_oai_errors_it_is_given(hub: Hub) -> None:
         with pytest.raises(IdDoesNotExist):
             sickle.GetRecord(identifier="oai:consortium.local:nothing", metadataPrefix="marc21")
     with ProviderServer(hub.published, hub.clock) as server:
-        post = Sickle(server.oai_url, http_method="POST", max_retries=0)
+        post = Sickle(server.oai_url, http_method="POST", max_retries=0, timeout=60)
         assert len(list(post.ListIdentifiers(metadataPrefix="marc21"))) == 10

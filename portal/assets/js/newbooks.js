@@ -9,7 +9,7 @@ const LIMIT = 50;
 
 function current() {
   const params = new URLSearchParams(location.search);
-  const scheme = SCHEMES.includes(params.get("scheme")) ? params.get("scheme") : state.lang === "zh" ? "clc" : "clc";
+  const scheme = SCHEMES.includes(params.get("scheme")) ? params.get("scheme") : "clc";
   const code = params.get("class") || "";
   const days = PERIODS.includes(Number(params.get("days"))) ? Number(params.get("days")) : 30;
   return { scheme, code, days };
@@ -45,9 +45,10 @@ function label(entry) {
 
 async function classTree(view) {
   const box = document.getElementById("classes");
+  box.setAttribute("aria-busy", "true");
   try {
-    const answer = await api("/classes", { query: { scheme: view.scheme, parent: view.code || null } });
-    const trail = answer.ancestors || [];
+    const answer = await api("/classes", { query: { scheme: view.scheme, parent: view.code || null, days: view.days } });
+    const trail = answer.path || [];
     fill(
       box,
       el("h2", { id: "classes-heading", text: t("new.classes") }),
@@ -56,11 +57,11 @@ async function classTree(view) {
         { class: "trail", "aria-label": t("new.classes") },
         el("ol", {}, el("li", {}, link({ ...view, code: "" }, t("new.all_classes"))), trail.map((a) => el("li", {}, link({ ...view, code: a.code }, label(a))))),
       ),
-      answer.classes.length
+      answer.classes.some((entry) => entry.count > 0)
         ? el(
             "ul",
             { class: "class-list" },
-            answer.classes.map((entry) =>
+            answer.classes.filter((entry) => entry.count > 0).map((entry) =>
               el("li", {}, link({ ...view, code: entry.code }, label(entry)), " ", el("span", { class: "count", text: formatNumber(entry.count ?? 0) })),
             ),
           )
@@ -68,6 +69,8 @@ async function classTree(view) {
     );
   } catch (error) {
     fill(box, el("p", { class: "error", text: describeError(error) }));
+  } finally {
+    box.removeAttribute("aria-busy");
   }
 }
 

@@ -2,7 +2,7 @@
 // results, facets, sort and paging. The page's address holds the whole search (q, f, sort, page), so the back
 // button, a bookmark and a shared link all give the same results.
 
-import { announce, api, boot, describeError, el, fill, formatNumber, members, memberName, session, t } from "./core.js";
+import { announce, api, boot, describeError, el, fill, formatNumber, members, memberName, session, state, t } from "./core.js";
 import { fieldCompletion } from "./complete.js";
 import { facetLabel, formatLabel, languageLabel, recordEvent } from "./labels.js";
 
@@ -72,6 +72,30 @@ function renderFilters(search) {
   );
 }
 
+const classLabels = {};
+
+/** Labels of the top classes the class facet shows ({"clc:T": {en, zh}}), fetched once per scheme. */
+async function labelClasses(values) {
+  const schemes = [...new Set(values.map((v) => v.split(":")[0]))].filter((scheme) => ["clc", "lcc", "ddc"].includes(scheme) && !(scheme in classLabels));
+  await Promise.all(
+    schemes.map(async (scheme) => {
+      classLabels[scheme] = true;
+      try {
+        const tree = await api("/classes", { query: { scheme } });
+        for (const node of tree.classes) if (node.label) classLabels[node.key] = node.label;
+      } catch {
+        // a class shown by its code is still a class
+      }
+    }),
+  );
+}
+
+function classLabel(value) {
+  const label = classLabels[value];
+  if (!label || label === true) return value;
+  return `${value.split(":")[1]} ${label[state.lang] || label.en}`;
+}
+
 function renderFacets(search, facets, all) {
   const groups = FACETS.filter((name) => (facets[name] || []).length).map((name) => {
     const values = facets[name];
@@ -85,7 +109,7 @@ function renderFacets(search, facets, all) {
         values.map(({ value, count }) => {
           const term = filterTerm(name, value);
           const active = search.filters.includes(term);
-          const label = facetLabel(name, value, all);
+          const label = name === "class" ? classLabel(value) : facetLabel(name, value, all);
           return el(
             "li",
             {},
@@ -156,14 +180,22 @@ function renderPaging(search, total) {
 
 function renderEmpty(search, answer) {
   const tips = [];
-  for (const filter of search.filters) {
+  const offered = (answer.suggestions || []).length > 0;
+  for (const filter of offered ? [] : search.filters) {
     tips.push(
       el("li", {}, el("a", { href: address({ ...search, filters: search.filters.filter((f) => f !== filter), page: 1 }), text: t("empty.without", { filter }) })),
     );
   }
   for (const suggestion of answer.suggestions || []) {
-    const params = new URLSearchParams({ q: suggestion.q ?? suggestion.query ?? "" });
-    tips.push(el("li", {}, el("a", { href: `?${params}`, text: suggestion.label || suggestion.q || suggestion.query }), suggestion.count != null ? ` (${formatNumber(suggestion.count)})` : ""));
+    const text = t(`suggest.${suggestion.kind}`, { change: suggestion.change, replacement: suggestion.replacement ?? "", q: suggestion.q });
+    tips.push(
+      el(
+        "li",
+        { class: `suggestion ${suggestion.kind}` },
+        el("a", { href: address({ q: suggestion.q, filters: [], sort: search.sort, page: 1 }), text }),
+        ` (${t("suggest.count", { count: formatNumber(suggestion.count) })})`,
+      ),
+    );
   }
   if (/\w+:/.test(search.q)) tips.push(el("li", { text: t("empty.fields") }));
   tips.push(el("li", { text: t("empty.fewer_words") }));
@@ -194,6 +226,7 @@ async function run() {
       }),
       members(),
     ]);
+    await labelClasses((answer.facets.class || []).map((f) => f.value));
     if (ticket !== running) return;
     const heading = el("h2", { id: "results-heading", tabindex: "-1", text: t("search.count", { count: formatNumber(answer.total) }) });
     fill(results, heading, answer.hits.length ? el("ol", { class: "hits", start: (search.page - 1) * PAGE_SIZE + 1 }, answer.hits.map((hit) => hitItem(hit, all))) : renderEmpty(search, answer));
