@@ -83,10 +83,24 @@ class ReaderControls:
         return self._ledgers.mutes(reader_id, actor, Processing.READER_REQUEST)
 
     def inbox(self, reader_id: str, actor: Actor) -> list[dict[str, Any]]:
-        """The digests delivered to the portal inbox, newest first: ``{"at", "digest", "read"}`` as JSON."""
+        """The digests delivered to the portal inbox, newest first: ``{"at", "digest", "read"}`` as JSON. The items
+        the reader deleted (:meth:`act`) are left out; those they marked not interested say so
+        (``"not_interested": true``)."""
         entries = self._ledgers.inbox(reader_id, actor, Processing.READER_REQUEST).values()
+        sent = self._ledgers.sent(reader_id, actor, Processing.READER_REQUEST)
         ordered = sorted(entries, key=lambda entry: entry.digest.window_end, reverse=True)
-        return [entry.model_dump(mode="json") for entry in ordered]
+        digests = []
+        for entry in ordered:
+            view = entry.model_dump(mode="json")
+            items = []
+            for item in view["digest"]["items"]:
+                state = sent.get(item["cluster_id"])
+                if state is not None and state.deleted:
+                    continue
+                items.append({**item, "not_interested": state is not None and state.not_interested})
+            view["digest"]["items"] = items
+            digests.append(view)
+        return digests
 
     def mark_read(self, reader_id: str, digest_id: str, actor: Actor) -> None:
         entry = self._ledgers.inbox_entry(reader_id, digest_id, actor, Processing.READER_REQUEST)

@@ -32,7 +32,7 @@ from consortium.http import (
     current_caller,
     route_table,
 )
-from consortium.profiles.consent import ConsentEvent, Purpose
+from consortium.profiles.consent import ConsentEvent, DataKind, Purpose
 from consortium.profiles.drift import DriftPrompt
 from consortium.profiles.interest_keys import key_kind
 from consortium.profiles.interests import MAX_DECLARED_WEIGHT
@@ -142,12 +142,27 @@ class ConsentAnswer(pydantic.BaseModel):
     granted: bool
 
 
+class PurposeText(pydantic.BaseModel):
+    """A purpose as the consent policy describes it to readers."""
+
+    purpose: Purpose
+    description_en: str
+    description_zh: str
+    data: list[DataKind]
+    """The kinds of personal data it uses."""
+    retention_days: int
+    """The longest that data recorded for it is kept."""
+
+
 class ConsentsAnswer(pydantic.BaseModel):
-    """Whether each purpose is granted now, and every grant and withdrawal."""
+    """Whether each purpose is granted now, every grant and withdrawal, and what each purpose allows (the consent
+    policy in force, in English and Chinese)."""
 
     reader_id: str
     current: dict[str, bool]
     history: list[ConsentEvent]
+    policy_version: str
+    purposes: list[PurposeText]
 
 
 class EventAnswer(pydantic.BaseModel):
@@ -220,10 +235,15 @@ def get_consents(reader_id: str) -> dict[str, Any]:
     """The reader's consents now and their history."""
     service().get_reader(reader_id, caller_actor(reader_id))  # 404 for unknown or erased readers
     consents = container().consent_ledger
+    policy = container().consent_policy
     return {
         "reader_id": reader_id,
         "current": {purpose.value: granted for purpose, granted in consents.current(reader_id).items()},
         "history": [event.model_dump(mode="json") for event in consents.history(reader_id)],
+        "policy_version": policy.version,
+        "purposes": [
+            {"purpose": purpose.value, **text.model_dump(mode="json")} for purpose, text in policy.purposes.items()
+        ],
     }
 
 
