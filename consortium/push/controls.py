@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from consortium.errors import NotFoundError, ValidationError
-from consortium.profiles.interest_keys import key_kind
+from consortium.profiles.interest_keys import author_key, key_kind
 from consortium.profiles.learning import NOT_INTERESTED, UnknownWorkError
 from consortium.profiles.models import EventType, Processing, ReaderEvent
 from consortium.push.ledgers import INBOX, MUTE, mute_id
@@ -19,6 +19,16 @@ if TYPE_CHECKING:
     from consortium.push.ledgers import PushLedgers
 
 __all__ = ["ReaderControls"]
+
+
+def _author(key: str) -> str:
+    """The author key of an author mute's key: an author key (``author:liu cixin``) or a name as catalogued
+    (``Harari, Yuval Noah``, what a digest item shows), with or without ``author:``; normalized as works' author
+    keys are, so the mute matches them."""
+    try:
+        return author_key(key.strip().removeprefix("author:"))
+    except ValidationError as exc:
+        raise ValidationError("an author mute takes an author's name or key such as 'author:liu cixin'") from exc
 
 
 class ReaderControls:
@@ -67,8 +77,8 @@ class ReaderControls:
             raise ValidationError(f"a mute of {kind.value} needs a key: it is empty", kind=kind.value)
         if kind is MuteKind.CLASS and (not key.startswith("class:") or key_kind(key) != "class"):
             raise ValidationError("a class mute takes a class key such as class:clc:TP3", key=key)
-        if kind is MuteKind.AUTHOR and (not key.startswith("author:") or key_kind(key) != "author"):
-            raise ValidationError("an author mute takes an author key such as 'author:liu cixin'", key=key)
+        if kind is MuteKind.AUTHOR:
+            key = _author(key)
         try:
             mute = Mute(kind=kind, key=key, at=self._clock())
         except ValueError as exc:
@@ -77,7 +87,9 @@ class ReaderControls:
         return mute
 
     def unmute(self, reader_id: str, kind: MuteKind, key: str, actor: Actor) -> None:
-        self._ledgers.delete(reader_id, MUTE, [mute_id(MuteKind(kind), key.strip())], actor, Processing.READER_REQUEST)
+        kind = MuteKind(kind)
+        key = _author(key) if kind is MuteKind.AUTHOR and key.strip() else key.strip()
+        self._ledgers.delete(reader_id, MUTE, [mute_id(kind, key)], actor, Processing.READER_REQUEST)
 
     def mutes(self, reader_id: str, actor: Actor) -> list[Mute]:
         return self._ledgers.mutes(reader_id, actor, Processing.READER_REQUEST)

@@ -444,6 +444,24 @@ def test_deleted_muted_and_not_interested_items_are_never_pushed_again(hub: Hub)
         hub.push.mute("r1", MuteKind.CLASS, "TP31", READER)
 
 
+def test_an_author_is_muted_by_the_name_an_item_shows(hub: Hub) -> None:
+    programmer(hub)
+    hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.INBOX, actor=READER)
+    hub.push.mute("r1", MuteKind.AUTHOR, "author:Ritchie, Dennis M.", READER)  # as catalogued, with the prefix
+    hub.push.mute("r1", MuteKind.AUTHOR, "Kernighan, Brian", READER)  # or without it
+    assert {m.key for m in hub.push.mutes("r1", READER)} == {"author:dennis m ritchie", "author:brian kernighan"}
+    hub.add(
+        new("c2", "C, the second book", ("clc:TP312",), authors=["Kernighan, Brian"]),
+        new("rust", "Programming in Rust", ("clc:TP312",), authors=["Klabnik, Steve"]),
+    )
+    run_a_week_later(hub)
+    assert [i.cluster_id for i in hub.push.history("r1", READER)] == ["rust"]
+    hub.push.unmute("r1", MuteKind.AUTHOR, "author:brian kernighan", READER)  # the key the mute list shows
+    assert [m.key for m in hub.push.mutes("r1", READER)] == ["author:dennis m ritchie"]
+    with pytest.raises(ValidationError, match="an author's name"):
+        hub.push.mute("r1", MuteKind.AUTHOR, "author: ,", READER)
+
+
 def test_feeds_and_unsubscribe_links_work_by_token_and_are_revocable(hub: Hub) -> None:
     programmer(hub)
     _, token = hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.ATOM, actor=READER)
