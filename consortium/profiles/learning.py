@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from consortium.errors import ConsortiumError, NotFoundError, ValidationError
 from consortium.profiles import drift
 from consortium.profiles.consent import Purpose
-from consortium.profiles.interest_keys import keys_for_cluster, keys_for_search
+from consortium.profiles.interest_keys import keys_for_cluster, keys_for_search, normalized_key
 from consortium.profiles.interests import (
     EventKind,
     InterestProfile,
@@ -191,16 +191,20 @@ class Learning:
 
     def declare_interest(self, reader_id: str, key: str, actor: Actor, weight: float | None = None) -> None:
         """Add (or reweigh) an interest the reader declares (``class:clc:TP312``, ``subject:...``,
-        ``author:...``); :class:`~consortium.profiles.interests.InvalidInterestKeyError` for a malformed key."""
+        ``author:...``), normalized as works' keys are (``author:Liu, Cixin`` is kept as ``author:cixin liu``);
+        :class:`~consortium.profiles.interests.InvalidInterestKeyError` for a malformed key."""
         items = self._vault.items_of(reader_id)
         profile = self._profile(items)
+        key = normalized_key(key)
         profile = declare(profile, key) if weight is None else declare(profile, key, weight)
         self._save_profile(items, profile, actor, Processing.READER_REQUEST)
 
     def remove_interest(self, reader_id: str, key: str, actor: Actor) -> None:
-        """Remove an interest, declared or learned (a class with its narrower classes)."""
+        """Remove an interest, declared or learned (a class with its narrower classes): ``key`` as stored, and as
+        normalized (:func:`~consortium.profiles.interest_keys.normalized_key`)."""
         items = self._vault.items_of(reader_id)
-        self._save_profile(items, remove(self._profile(items), key), actor, Processing.READER_REQUEST)
+        profile = remove(remove(self._profile(items), key), normalized_key(key))
+        self._save_profile(items, profile, actor, Processing.READER_REQUEST)
 
     def interest_profile(self, reader_id: str, actor: Actor, purpose: AuditPurpose) -> InterestProfile:
         """The reader's whole interest profile (declared, learned, recent borrowings), for a processing step such

@@ -198,6 +198,21 @@ def test_the_consents_say_what_each_purpose_allows_in_both_languages(api: Api) -
     assert "推送" in push["description_zh"] and push["retention_days"] == 180 and "push_history" in push["data"]
 
 
+def test_a_declared_interest_is_kept_as_works_name_it(api: Api) -> None:
+    create(api)
+    reader = api.as_reader("r1")
+    for key in ("author:Liu, Cixin", "subject:Computer Programming -- Python", "class:clc:tp312"):
+        assert reader.call("put", "/readers/r1/interests", {"key": key})[0] == 200
+    status, found = reader.call("get", "/readers/r1/interests")
+    assert {i["key"] for i in found["interests"]} == {
+        "author:cixin liu",
+        "subject:computer programming -- python",
+        "class:clc:TP312",
+    }
+    status, left = reader.call("delete", "/readers/r1/interests?key=author:Liu,+Cixin")
+    assert status == 200 and "author:cixin liu" not in {i["key"] for i in left["interests"]}
+
+
 def test_bad_interests_are_400_naming_the_field(api: Api) -> None:
     create(api)
     for body in ({"key": "genre:poetry"}, {"key": "class:clc:"}, {"key": "class:nope:TP312"}, {}):
