@@ -274,6 +274,11 @@ def test_the_inbox_leaves_out_deleted_items_and_marks_those_not_wanted(api: Push
         return {item["cluster_id"]: item["not_interested"] for item in entry["digest"]["items"]}
 
     assert items() == {"rust": False, "poems": False}
+    [entry] = reader.call("get", "/readers/r1/push/inbox")[1]["digests"]
+    assert {i["cluster_id"]: i["reason_zh"] for i in entry["digest"]["items"]} == {
+        "rust": "TP312 类新书，您关注了该类 · 本馆有藏",
+        "poems": "I222 类新书，您关注了该类",
+    }
     assert reader.call("post", "/readers/r1/push/items/poems", {"action": "not_interested"})[0] == 200
     assert items() == {"rust": False, "poems": True}
     assert reader.call("post", "/readers/r1/push/items/rust", {"action": "delete"})[0] == 200

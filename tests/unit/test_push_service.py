@@ -192,6 +192,11 @@ def test_reasons_name_the_class_followed_or_the_book_borrowed(hub: Hub) -> None:
     reasons = {item["cluster_id"]: item["reason"] for item in entry["digest"]["items"]}
     assert reasons["calc"].startswith("you follow O13")
     assert "Kernighan" in reasons["c2"] or "because you borrowed" in reasons["c2"] or "TP312" in reasons["c2"]
+    in_chinese = {item["cluster_id"]: item["reason_zh"] for item in entry["digest"]["items"]}
+    assert in_chinese["calc"].startswith("您关注了 O13 类")
+    assert (reasons["c2"], in_chinese["c2"]) == ("you read in TP312", "您常读 TP312 类的书")
+    history = {item.cluster_id: item.reason_zh for item in hub.push.history("r1", READER)}
+    assert history == in_chinese  # what the history keeps, too
 
 
 def test_a_new_work_the_reader_already_borrowed_is_not_pushed_to_them(hub: Hub) -> None:
@@ -680,6 +685,8 @@ def test_a_copy_on_the_shelf_at_the_readers_library_ranks_first_and_says_so(hub:
     assert [i["cluster_id"] for i in items] == ["shelf", "loaned", "away"]
     assert items[0]["reason"].endswith("· on the shelf at your library")
     assert items[1]["reason"].endswith("· at your library")
+    assert [i["reason_zh"].rpartition(" · ")[2] for i in items[:2]] == ["本馆在架", "本馆有藏"]
+    assert " · " not in items[2]["reason_zh"]
 
 
 def test_a_digest_executed_twice_is_delivered_once(hub: Hub) -> None:

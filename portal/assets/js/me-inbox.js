@@ -66,7 +66,7 @@ function itemRow(item) {
       "p",
       { class: "meta" },
       item.year ? el("span", { text: String(item.year) }) : null,
-      item.at_home ? el("span", { text: t("me.inbox.at_home") }) : null,
+      item.at_home && !item.reason_zh ? el("span", { text: t("me.inbox.at_home") }) : null,
       item.not_interested ? el("span", { class: "tag", text: t("me.inbox.not_wanted") }) : null,
     ),
     el("p", { class: "reason" }, el("span", { class: "why", text: t("me.inbox.why") }), " ", reason(item)),
