@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from consortium.classification import class_ancestors
-from consortium.profiles.interest_keys import ANCESTOR_FACTOR, key_kind
+from consortium.profiles.interest_keys import ANCESTOR_FACTOR, KeyKind, key_kind
 from consortium.push.index import NewWork, NewWorks, expanded_keys
 from consortium.push.models import DigestItem, Mute, MuteKind
 from consortium.push.reasons import NO_REASON, Reason, borrowed, in_class, matched, with_home
@@ -239,7 +239,7 @@ def _label(cluster: Cluster, key: str) -> str:
     return subject
 
 
-_KINDS = {"c": "class", "s": "subject", "a": "author"}
+_KINDS: dict[str, KeyKind] = {"c": "class", "s": "subject", "a": "author"}
 
 
 def _score(work: NewWork, best: list[Any], taste: Taste, *, member: str, log_total: float) -> Scored:

@@ -9,7 +9,10 @@ reader's own library has it.
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from consortium.profiles.interest_keys import KeyKind
 
 __all__ = ["NO_REASON", "Reason", "borrowed", "in_class", "matched", "saved_search", "with_home"]
 
@@ -31,7 +34,7 @@ def borrowed(title: str) -> Reason:
     return Reason(f"because you borrowed {title}", f"因为您借阅过《{title}》")
 
 
-def matched(kind: Literal["class", "subject", "author"], label: str, *, declared: bool) -> Reason:
+def matched(kind: KeyKind, label: str, *, declared: bool) -> Reason:
     """A class, subject or author the reader declared (follows) or reads in (learned), as ``label`` reads."""
     if kind == "author":
         if declared:
