@@ -22,10 +22,10 @@ async function removeInterest(key) {
   }
 }
 
-function removeButton(key) {
+function removeButton(key, column) {
   return el(
     "button",
-    { type: "button", id: stableId("remove", key), class: "secondary small", onclick: () => removeInterest(key) },
+    { type: "button", id: stableId(`remove-${column}`, key), class: "secondary small", onclick: () => removeInterest(key) },
     t("me.remove"),
     el("span", { class: "visually-hidden", text: ` ${keyText(key)}` }),
   );
@@ -49,7 +49,7 @@ function declaredRow(interest) {
     input,
     el("button", { type: "submit", id: stableId("save", interest.key), class: "small", text: t("me.save") }),
   );
-  return el("li", { class: "interest" }, keyLabel(interest.key), el("div", { class: "actions" }, form, removeButton(interest.key)));
+  return el("li", { class: "interest" }, keyLabel(interest.key), el("div", { class: "actions" }, form, removeButton(interest.key, "declared")));
 }
 
 function learnedRow(interest, strongest) {
@@ -62,7 +62,10 @@ function learnedRow(interest, strongest) {
           id: stableId("follow", interest.key),
           class: "small",
           onclick: async () => {
-            if (await declare(interest.key, DEFAULT_WEIGHT, t("me.interests.followed", { key: keyText(interest.key) }))) reload("interests");
+            if (await declare(interest.key, DEFAULT_WEIGHT, t("me.interests.followed", { key: keyText(interest.key) }))) {
+              await reload("interests");
+              document.getElementById(stableId("weight", interest.key))?.focus(); // its weight, to set it now
+            }
           },
         },
         t("me.interests.follow"),
@@ -78,7 +81,7 @@ function learnedRow(interest, strongest) {
       el("meter", { min: "0", max: String(strongest), value: String(interest.learned_score), "aria-hidden": "true" }),
       el("span", { text: t("me.interests.score", { score: amount(interest.learned_score) }) }),
     ),
-    el("div", { class: "actions" }, follow, removeButton(interest.key)),
+    el("div", { class: "actions" }, follow, removeButton(interest.key, "learned")),
   );
 }
 
