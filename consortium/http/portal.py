@@ -18,8 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
-from http import HTTPStatus
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
 
 from consortium.http.errors import error_body
@@ -123,7 +123,7 @@ class PortalSite:
         if route is not None:
             return self.gateway(environ, start_response)
         if path == "/config.json":
-            return _send(start_response, method, 200, self._config, ".json", {"Cache-Control": "no-cache"})
+            return _send(start_response, method, 200, self._config, headers={"Cache-Control": "no-cache"})
         found = self._file(path)
         if found is None:
             return self.gateway(environ, start_response)
@@ -131,8 +131,8 @@ class PortalSite:
         tag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
         headers = {"ETag": tag, "Cache-Control": "no-cache"}
         if environ.get("HTTP_IF_NONE_MATCH") == tag:
-            return _send(start_response, method, 304, b"", found.suffix, headers)
-        return _send(start_response, method, 200, data, found.suffix, headers)
+            return _send(start_response, method, 304, b"", suffix=found.suffix, headers=headers)
+        return _send(start_response, method, 200, data, suffix=found.suffix, headers=headers)
 
     def _file(self, path: str) -> Path | None:
         """The portal file at ``path`` (``/`` and folders: their ``index.html``), never outside the folder."""
@@ -151,10 +151,10 @@ class PortalSite:
         private = {"Cache-Control": "no-store"}
         if method == "GET":
             listing = {"readers": [reader.as_dict() for reader in self.demo.readers]}
-            return _send(start_response, method, 200, json.dumps(listing).encode("utf-8"), ".json", private)
+            return _send(start_response, method, 200, json.dumps(listing).encode("utf-8"), headers=private)
         if method != "POST":
             body = error_body("MethodNotAllowedError", f"{method} is not allowed on {DEMO_LOGIN_PATH}")
-            return _send(start_response, method, 405, _json(body), ".json", {"Allow": "GET, POST"})
+            return _send(start_response, method, 405, _json(body), headers={"Allow": "GET, POST"})
         try:
             length = min(int(environ.get("CONTENT_LENGTH") or 0), 4096)
             asked = json.loads(environ["wsgi.input"].read(length) or b"{}")
@@ -163,12 +163,12 @@ class PortalSite:
             reader_id = None
         if not isinstance(reader_id, str):
             body = error_body("BadRequestError", 'reader: give {"reader": "<a demo reader id>"}')
-            return _send(start_response, method, 400, _json(body), ".json", private)
+            return _send(start_response, method, 400, _json(body), headers=private)
         token = self.demo.token(reader_id)
         if token is None:
             body = error_body("ForbiddenError", "reader: only the demo readers may log in here")
-            return _send(start_response, method, 403, _json(body), ".json", private)
-        return _send(start_response, method, 200, _json({"token": token}), ".json", private)
+            return _send(start_response, method, 403, _json(body), headers=private)
+        return _send(start_response, method, 200, _json({"token": token}), headers=private)
 
 
 def _json(body: Mapping[str, Any]) -> bytes:
@@ -180,11 +180,12 @@ def _send(
     method: str,
     status: int,
     data: bytes,
-    suffix: str,
-    headers: Mapping[str, str],
+    *,
+    suffix: str = ".json",
+    headers: Mapping[str, str] | None = None,
 ) -> list[bytes]:
     kind = _TYPES.get(suffix) or mimetypes.types_map.get(suffix, "application/octet-stream")
-    fields = [*SECURITY_HEADERS.items(), *headers.items()]
+    fields = [*SECURITY_HEADERS.items(), *(headers or {}).items()]
     if status != 304:
         fields += [("Content-Type", kind), ("Content-Length", str(len(data)))]
     start_response(f"{status} {HTTPStatus(status).phrase}", fields)

@@ -424,6 +424,7 @@ def test_a_hit_shows_what_the_result_list_needs(index: SearchIndex) -> None:
     assert hit.authors == ["Goodfellow, Ian", "Bengio, Yoshua", "Courville, Aaron"]
     assert hit.year == 2016
     assert hit.format == "book"
+    assert hit.language == "eng"
     assert hit.members == ["mit", "pku"]
     assert hit.score is not None
     assert hit.score > 0

@@ -37,6 +37,9 @@ def test_parse_query_string_reads_fields_filters_and_phrases() -> None:
     assert quoted.subject == "机器 学习"
     assert (quoted.year_from, quoted.year_to) == (2016, 2016)
     assert quoted.text == "C++: primer"  # an unknown prefix stays in the text
+    headings = parse_query_string('heading:"China -- History" heading:机器学习 words')
+    assert headings.subjects == ["China -- History", "机器学习"]
+    assert headings.text == "words"
 
 
 @pytest.mark.parametrize(

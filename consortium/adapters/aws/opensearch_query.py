@@ -25,7 +25,17 @@ __all__ = ["compile_plan", "search_body", "search_result"]
 
 _KEYWORD_FIELD: Final = {"subjects": "subjects.keyword"}
 """Index-document fields whose exact (keyword) values live in a subfield: filters and facets use it."""
-_SOURCE: Final = ["cluster_id", "title", "authors", "year", "format", "language", "members", "first_seen_us", "class_codes"]
+_SOURCE: Final = [
+    "cluster_id",
+    "title",
+    "authors",
+    "year",
+    "format",
+    "language",
+    "members",
+    "first_seen_us",
+    "class_codes",
+]
 _SORTS: Final[dict[str, list[dict[str, Any]]]] = {
     "relevance": [{"_score": {"order": "desc"}}],
     "year_desc": [{"year": {"order": "desc", "missing": "_last"}}],

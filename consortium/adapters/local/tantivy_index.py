@@ -161,16 +161,29 @@ class TantivySearchIndex:
             self.path.mkdir(parents=True, exist_ok=True)
             return tantivy.Index(self._schema, str(self.path), reuse=True)
         except ValueError as exc:
+            if "ReadOnlyFilesystem" in str(exc) or "PermissionDenied" in str(exc):
+                raise StorageError(
+                    f"cannot open the search index in {self.path}: the folder is read-only, and tantivy takes a "
+                    "lock file even to read"
+                ) from exc
             if "schema does not match" not in str(exc):
                 raise StorageError(f"cannot open the search index in {self.path}: {exc}") from exc
         except OSError as exc:
             raise StorageError(f"cannot open the search index in {self.path}: {exc.strerror}") from exc
         log.warning("the search index in %s has an older schema: replaced by an empty index", self.path)
-        for file in self.path.iterdir():
-            if file.is_file() and _TANTIVY_FILE.match(file.name):
-                file.unlink()
+        try:
+            for file in self.path.iterdir():
+                if file.is_file() and _TANTIVY_FILE.match(file.name):
+                    file.unlink()
+            index = tantivy.Index(self._schema, str(self.path), reuse=False)
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            raise StorageError(
+                f"the search index in {self.path} was written by another version of the hub and cannot be "
+                f"replaced ({reason}): run a writing command (consortium run --once) where the data folder is writable"
+            ) from exc
         self.needs_rebuild = True
-        return tantivy.Index(self._schema, str(self.path), reuse=False)
+        return index
 
     # -- writes --------------------------------------------------------------------------------------
 

@@ -73,13 +73,64 @@ async function demoChoice(box) {
   );
 }
 
+// ---- Cognito's hosted sign-in: the authorization code flow with PKCE (RFC 7636), for a public client ----------
+
+function base64url(bytes) {
+  return btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function randomText() {
+  return base64url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+async function cognitoStart(auth) {
+  const verifier = randomText();
+  const nonce = randomText();
+  sessionStorage.setItem("consortium.pkce", JSON.stringify({ verifier, state: nonce, next: next() }));
+  const challenge = base64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+  const url = new URL("/oauth2/authorize", auth.domain);
+  url.search = new URLSearchParams({
+    response_type: "code",
+    client_id: auth.client_id,
+    redirect_uri: auth.redirect_uri,
+    scope: "openid",
+    state: nonce,
+    code_challenge_method: "S256",
+    code_challenge: challenge,
+  }).toString();
+  location.assign(url.toString());
+}
+
+async function cognitoFinish(auth, params, box) {
+  const kept = JSON.parse(sessionStorage.getItem("consortium.pkce") || "null");
+  sessionStorage.removeItem("consortium.pkce");
+  if (!kept || kept.state !== params.get("state")) return fill(box, el("p", { role: "alert", text: t("login.bad_token") }));
+  const answer = await fetch(new URL("/oauth2/token", auth.domain), {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "authorization_code",
+      client_id: auth.client_id,
+      code: params.get("code"),
+      redirect_uri: auth.redirect_uri,
+      code_verifier: kept.verifier,
+    }),
+  });
+  const tokens = answer.ok ? await answer.json() : {};
+  if (!tokens.id_token) return fill(box, el("p", { role: "alert", text: t("login.bad_token") }));
+  signIn(tokens.id_token);
+  location.replace(kept.next);
+}
+
 async function main() {
   await boot("login.html", "login.title");
   const box = document.getElementById("login");
-  const mode = state.config.auth?.mode;
-  if (mode === "demo") await demoChoice(box);
-  else if (mode === "cognito" && state.config.auth.authorize_url) {
-    fill(box, el("p", { text: t("login.cognito") }), el("p", {}, el("a", { href: state.config.auth.authorize_url, class: "button", text: t("login.submit") })));
+  const auth = state.config.auth || {};
+  const params = new URLSearchParams(location.search);
+  if (auth.mode === "demo") await demoChoice(box);
+  else if (auth.mode === "cognito" && params.has("code")) await cognitoFinish(auth, params, box);
+  else if (auth.mode === "cognito") {
+    fill(box, el("p", { text: t("login.cognito") }), el("button", { type: "button", onclick: () => cognitoStart(auth), text: t("login.submit") }));
   } else tokenForm(box);
 }
 

@@ -82,11 +82,11 @@ function holdingsTable(holdings, all, own) {
             "tr",
             { class: h.member === own ? "own" : null },
             el("th", { scope: "row" }, memberName(all, h.member), h.member === own ? el("span", { class: "badge", text: t("work.your_library") }) : null),
-            el("td", { text: [h.location, h.coverage].filter(Boolean).join(" · ") }),
-            el("td", { text: h.call_number || "" }),
+            el("td", { "data-label": t("work.location"), text: [h.location, h.coverage].filter(Boolean).join(" · ") }),
+            el("td", { "data-label": t("work.call_number"), text: h.call_number || "" }),
             el(
               "td",
-              {},
+              { "data-label": t("work.availability") },
               el("span", { class: `availability ${h.availability}`, text: t(`availability.${h.availability}`) }),
               h.url ? [" ", el("a", { href: h.url, rel: "noopener noreferrer", text: t("work.online") })] : null,
             ),
@@ -142,6 +142,7 @@ async function main() {
     document.title = `${work.title} · ${t("site.name")}`;
     const permalink = new URL(`work.html?id=${encodeURIComponent(work.cluster_id)}`, location.href).toString();
     const base = state.config.api || "";
+    main.removeAttribute("aria-busy");
     fill(
       main,
       el("h1", {}, work.title, work.subtitle ? el("span", { class: "subtitle", text: `: ${work.subtitle}` }) : null),
@@ -162,6 +163,7 @@ async function main() {
     announce(work.title);
     if (who) recordEvent(who, { type: "view", cluster_id: work.cluster_id });
   } catch (error) {
+    main.removeAttribute("aria-busy");
     fill(main, el("h1", { text: t("work.title") }), el("p", { class: "error", role: "alert", text: describeError(error) }));
   }
 }
