@@ -9,6 +9,7 @@ query, from the query model), its body, its answer, and a ``default`` answer in 
 from __future__ import annotations
 
 import html
+import re
 from typing import TYPE_CHECKING, Any, Final
 
 import pydantic
@@ -148,13 +149,16 @@ def _query_parameters(ref: dict[str, Any], schemas: dict[str, Any]) -> list[dict
     ]
 
 
+_LITERAL: Final = re.compile(r"``(.+?)``|`(.+?)`")
+"""A literal in a docstring (reStructuredText's double backquotes, or Markdown's single ones)."""
+
 _PAGE: Final = """<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>
 body {{ font: 15px/1.5 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }}
-code, .path {{ font-family: ui-monospace, monospace; }}
+code, .path {{ font-family: ui-monospace, monospace; overflow-wrap: anywhere; }}
 .op {{ border-top: 1px solid #ccc; padding: .5rem 0; }}
 .method {{ display: inline-block; min-width: 4.5rem; font-weight: bold; }}
 table {{ border-collapse: collapse; }} td, th {{ padding: .1rem .6rem .1rem 0; text-align: left; vertical-align: top; }}
@@ -167,6 +171,14 @@ table {{ border-collapse: collapse; }} td, th {{ padding: .1rem .6rem .1rem 0; t
 </body>
 </html>
 """
+
+
+def _prose(text: str) -> str:
+    """``text`` as HTML: escaped, a sentence (a final full stop when it has none), literals in ``code``."""
+    text = text.strip()
+    if text and text[-1] not in ".!?:)":
+        text += "."
+    return _LITERAL.sub(lambda m: f"<code>{m.group(1) or m.group(2)}</code>", html.escape(text, quote=False))
 
 
 def docs_page(document: dict[str, Any]) -> str:
@@ -189,7 +201,7 @@ def docs_page(document: dict[str, Any]) -> str:
             entry = (
                 f'<div class="op" id="{html.escape(operation.get("operationId", ""))}">'
                 f'<span class="method">{method.upper()}</span> <span class="path">{html.escape(path)}</span>'
-                f"<p>{html.escape(operation.get('summary', ''))} {html.escape(operation.get('description', ''))}</p>"
+                f"<p>{_prose(operation.get('summary', ''))} {_prose(operation.get('description', ''))}</p>"
                 f"{'<table>' + params + '</table>' if params else ''}{body_line}</div>"
             )
             for tag in operation.get("tags", ["api"]):
@@ -201,7 +213,7 @@ def docs_page(document: dict[str, Any]) -> str:
     info = document.get("info", {})
     return _PAGE.format(
         title=html.escape(info.get("title", "API")),
-        description=html.escape(info.get("description", "")),
+        description=_prose(info.get("description", "")),
         version=html.escape(document.get("openapi", "")),
         sections=sections,
     )

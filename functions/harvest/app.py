@@ -1,4 +1,6 @@
-"""The harvest Lambda: one page of an OAI-PMH source, or one whole file, per invocation.
+"""The harvest Lambdas: one page of an OAI-PMH source, or one whole file, per invocation (``harvest_step``, which
+the scheduled harvest's state machine calls until the source ends), and the worker of the runs members ask for
+(``harvest_run``, the harvest queue's consumer).
 
 It parses the event, calls the core harvest service through ``bootstrap`` and maps errors. The core package
 reaches the function through ``vendor/`` at build time (see the README).
@@ -6,11 +8,12 @@ reaches the function through ``vendor/`` at build time (see the README).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from chalice.app import Chalice
 
-from consortium.errors import ConsortiumError
+from consortium.errors import ConsortiumError, ValidationError
 from consortium.http import LambdaContainer
 from consortium.members import SourceProtocol
 
@@ -38,3 +41,35 @@ def harvest_step(event: dict[str, Any], context: Any) -> dict[str, Any]:
         app.log.error("harvest step failed for %s/%s: %s", member_id, source_id, type(exc).__name__)
         return {"ok": False, "error": str(exc), "retryable": exc.retryable}
     return {"ok": True, "more": not report.complete, **report.as_dict()}
+
+
+@app.lambda_function(name="harvest_run")
+def harvest_run(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
+    """Run the harvest runs members asked for: the harvest queue's worker (``CONSORTIUM_HARVEST_QUEUE_URL``), one
+    SQS message ``{"harvest_run": ID, "member": ID}`` each (:meth:`~consortium.harvest.runner.HarvestRuns.handle`).
+
+    Answers the SQS partial batch response: a message whose run raised is listed in ``batchItemFailures`` and
+    delivered again (its run resumes from the source's checkpoint; after the queue's ``maxReceiveCount``, the
+    dead-letter queue). A message that names no run is dropped, logged by its id only: retrying it cannot help.
+    """
+    failed: list[dict[str, str]] = []
+    for record in event.get("Records") or []:
+        message_id = str(record.get("messageId") or "")
+        try:
+            message = json.loads(record.get("body") or "")
+        except ValueError:
+            app.log.error("harvest run message %s is not JSON: dropped", message_id)
+            continue
+        if not isinstance(message, dict):
+            app.log.error("harvest run message %s is not an object: dropped", message_id)
+            continue
+        try:
+            run = container().harvest_runs.handle(message)
+        except ValidationError:
+            app.log.error("harvest run message %s names no run: dropped", message_id)
+        except Exception as exc:
+            app.log.error("harvest run message %s failed: %s", message_id, type(exc).__name__)
+            failed.append({"itemIdentifier": message_id})
+        else:
+            app.log.info("harvest run %s of %s: %s", run.run_id, run.member, run.state)
+    return {"batchItemFailures": failed}

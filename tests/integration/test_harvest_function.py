@@ -65,3 +65,37 @@ def test_one_file_per_invocation_and_errors(registry: Path, tmp_path: Path) -> N
         assert unknown == {"ok": False, "error": "member 'riverside' has no source 'nope'", "retryable": False}
         assert invoke(api, {"member": 3})["ok"] is False
     json.dumps(result)  # the answer is plain JSON
+
+
+def test_the_harvest_queue_worker_runs_a_queued_run_and_reports_failed_messages(registry: Path, tmp_path: Path) -> None:
+    (tmp_path / "f.mrc").write_bytes(b"".join(book(f"b{i}", f"Book {i}").as_marc() for i in range(3)))
+    registry.write_text(
+        '[[members]]\nid = "riverside"\nname = "Riverside"\n[[members.sources]]\nid = "file"\n'
+        'protocol = "marc-file"\npath = "f.mrc"\nformat = "marc21"\n',
+        encoding="utf-8",
+    )
+    with serve("harvest", Api) as api:
+        hub = api.module.container()
+        queued: list[dict[str, object]] = []
+
+        class Recording:  # the SQS queue the member API sends to, as the worker receives its messages
+            def send(self, messages: list[dict[str, object]]) -> int:
+                queued.extend(messages)
+                return len(messages)
+
+        hub.harvest_runs.queue = Recording()
+        run = hub.harvest_runs.start("riverside", requested_by="riverside/key:1")
+        assert run.state.value == "queued" and len(queued) == 1
+        records = [
+            {"messageId": "m-1", "body": json.dumps(queued[0])},
+            {"messageId": "m-2", "body": "not json"},  # dropped: retrying cannot help
+            {"messageId": "m-3", "body": json.dumps({"harvest_run": 7})},  # names no run: dropped
+        ]
+        answer = api.client.lambda_.invoke("harvest_run", {"Records": records}).payload
+        assert answer == {"batchItemFailures": []}
+        done = hub.harvest_runs.get("riverside", run.run_id)
+        assert done.state.value == "succeeded"
+        assert done.sources[0].counts.added == 3
+        hub.harvest_runs.store = None  # any use of the store now raises: the message must come again
+        again = api.client.lambda_.invoke("harvest_run", {"Records": [records[0]]}).payload
+        assert again == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}

@@ -1,0 +1,337 @@
+"""The API stack: the REST API with one resource and method per route of the apps' route tables, the functions
+that serve them, the Cognito user pool readers and staff sign in with (and its app client for the portal), the
+WAF web ACL, and the portal's ``config.json``.
+
+The API's functions live here, not in the functions stack, because each has the API's own address in its
+environment (``CONSORTIUM_PUBLIC_URL``): a REST API and the functions it integrates referring to each other from
+two stacks would be a cycle. Inside one stack the address is built from the API's id and the stage name, which
+needs neither the stage nor any method.
+
+Authorization happens in the apps (one verification path, ``consortium.http.access``). In front of it, the routes
+only readers or staff may call (bearer tokens alone) also get a Cognito authorizer, so a call without a valid token
+never reaches a function; a stage that would leave such a route without it does not synthesize.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import aws_cdk as cdk
+import constructs
+import jsii
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3_deployment as deployment
+from aws_cdk import aws_wafv2 as wafv2
+
+from consortium.auth.callers import StaffRole
+from hubstack.lambdas import API_FUNCTIONS, make_function
+from hubstack.nag import suppress
+from hubstack.portal import cognito_domain_prefix, suppress_deployment
+from hubstack.routes import ApiRoute, api_routes
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_cloudfront as cloudfront
+    from aws_cdk import aws_s3 as s3
+    from constructs import Construct
+
+    from hubstack.config import StageConfig
+    from hubstack.lambdas import HubResources
+    from hubstack.permissions import PermissionSets
+
+__all__ = ["STAGE_NAME", "ApiStack"]
+
+STAGE_NAME = "api"
+"""The API Gateway stage (the apps' ``api_gateway_stage``): the API's address ends in ``/api``."""
+
+
+class ApiStack(cdk.Stack):
+    """Cognito, the REST API and its functions, WAF, and the portal's configuration."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        code: str,
+        permissions: PermissionSets,
+        resources: HubResources,
+        portal_url: str,
+        portal_bucket: s3.IBucket,
+        portal_distribution: cloudfront.IDistribution,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.config = config
+        self._user_pool(config, portal_url)
+        routes = api_routes()
+        self.api = apigateway.RestApi(
+            self,
+            "Api",
+            rest_api_name=f"consortium-{config.stage}",
+            description="the consortium hub's API (the Chalice apps under functions/)",
+            deploy=False,
+            binary_media_types=sorted({media for route in routes for media in route.binary_types}),
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=cdk.RemovalPolicy.DESTROY,
+            endpoint_types=[apigateway.EndpointType.REGIONAL],
+        )
+        self.url = cdk.Fn.join(
+            "",
+            [
+                "https://",
+                self.api.rest_api_id,
+                ".execute-api.",
+                cdk.Aws.REGION,
+                ".",
+                cdk.Aws.URL_SUFFIX,
+                f"/{STAGE_NAME}",
+            ],
+        )
+        resources.settings.update(
+            public_url=self.url,
+            cognito_user_pool_id=self.user_pool.user_pool_id,
+            cognito_client_id=self.client.user_pool_client_id,
+        )
+        self.functions = {
+            app: make_function(
+                self, spec, code=code, permissions=permissions.of(app), resources=resources, config=config
+            )
+            for app, spec in API_FUNCTIONS.items()
+        }
+        self.authorizer = (
+            apigateway.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[self.user_pool])
+            if config.authorizer
+            else None
+        )
+        self.methods = [self._method(route) for route in routes]
+        self.stage = self._stage(config)
+        self._firewall(config)
+        self.node.add_validation(_AuthorizerCheck(self, routes))
+        site = deployment.BucketDeployment(
+            self,
+            "PortalConfig",
+            sources=[deployment.Source.json_data("config.json", self.portal_config(portal_url))],
+            destination_bucket=portal_bucket,
+            prune=False,
+            distribution=portal_distribution,
+            distribution_paths=["/config.json"],
+        )
+        suppress_deployment(self)
+        del site
+        cdk.CfnOutput(self, "ApiUrl", value=self.url)
+        cdk.CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool_id)
+
+    def portal_config(self, portal_url: str) -> dict[str, Any]:
+        """The portal's ``config.json``: the API, and Cognito's hosted sign-in (code flow with PKCE)."""
+        return {
+            "api": self.url,
+            "auth": {
+                "mode": "cognito",
+                "domain": self.domain.base_url(),
+                "client_id": self.client.user_pool_client_id,
+                "redirect_uri": f"{portal_url}/login.html",
+            },
+        }
+
+    def _user_pool(self, config: StageConfig, portal_url: str) -> None:
+        self.user_pool = cognito.UserPool(
+            self,
+            "Users",
+            user_pool_name=f"consortium-{config.stage}",
+            self_sign_up_enabled=False,  # the member libraries make their readers' and staff's accounts
+            sign_in_aliases=cognito.SignInAliases(username=True, email=True),
+            custom_attributes={"member": cognito.StringAttribute(min_len=1, max_len=64, mutable=True)},
+            password_policy=cognito.PasswordPolicy(
+                min_length=12, require_digits=True, require_lowercase=True, require_uppercase=True, require_symbols=True
+            ),
+            mfa=cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            removal_policy=cdk.RemovalPolicy.RETAIN if config.retain_data else cdk.RemovalPolicy.DESTROY,
+        )
+        for role in StaffRole:
+            cognito.CfnUserPoolGroup(
+                self,
+                f"Group{role.name.title().replace('_', '')}",
+                user_pool_id=self.user_pool.user_pool_id,
+                group_name=role.value,
+                description=f"member staff: {role.value} (with custom:member, the member they act for)",
+            )
+        suppress(
+            self.user_pool,
+            "AwsSolutions-COG2",
+            "MFA is offered (TOTP) and left to each reader: the hub holds no payment or health data",
+        )
+        for rule in ("AwsSolutions-COG3", "AwsSolutions-COG8"):
+            suppress(
+                self.user_pool,
+                rule,
+                "threat protection (the Plus feature plan) is a per-consortium cost decision; the API has WAF "
+                "rate limits",
+            )
+        self.domain = self.user_pool.add_domain(
+            "SignIn", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=cognito_domain_prefix(config))
+        )
+        readable = cognito.ClientAttributes().with_standard_attributes(email=True, email_verified=True, fullname=True)
+        self.client = self.user_pool.add_client(
+            "Portal",
+            user_pool_client_name="portal",
+            generate_secret=False,  # a public client: the portal's JavaScript, with PKCE
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                callback_urls=[f"{portal_url}/login.html"],
+                logout_urls=[f"{portal_url}/"],
+            ),
+            # custom:member says which library a reader or staff member belongs to: readable, never writable by
+            # the user (only administrators set it)
+            read_attributes=readable.with_custom_attributes("member"),
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(fullname=True),
+            prevent_user_existence_errors=True,
+            id_token_validity=cdk.Duration.hours(1),
+            access_token_validity=cdk.Duration.hours(1),
+            refresh_token_validity=cdk.Duration.days(1),
+        )
+
+    def _method(self, route: ApiRoute) -> apigateway.Method:
+        resource = self.api.root.resource_for_path(route.path.lstrip("/")) if route.path != "/" else self.api.root
+        integration = apigateway.LambdaIntegration(
+            self.functions[route.app], allow_test_invoke=False, scope_permission_to_method=False
+        )
+        if route.bearer_only and self.authorizer is not None:
+            return resource.add_method(
+                route.method,
+                integration,
+                authorizer=self.authorizer,
+                authorization_type=apigateway.AuthorizationType.COGNITO,
+                operation_name=route.operation,
+            )
+        method = resource.add_method(route.method, integration, operation_name=route.operation)
+        why = (
+            "open to anyone by the route table (consortium.http.access)"
+            if route.public
+            else "takes a member's API key (X-Api-Key) as well as bearer tokens; the app verifies both"
+        )
+        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+            suppress(method, rule, f"{route.method} {route.path}: {why}")
+        return method
+
+    def _stage(self, config: StageConfig) -> apigateway.Stage:
+        access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.THREE_MONTHS)
+        deployment_ = apigateway.Deployment(self, "Deployment", api=self.api)
+        for method in self.methods:
+            deployment_.node.add_dependency(method)
+        deployment_.add_to_logical_id({"routes": [m.node.path for m in self.methods]})
+        stage = apigateway.Stage(
+            self,
+            "Stage",
+            deployment=deployment_,
+            stage_name=STAGE_NAME,
+            throttling_rate_limit=config.api_throttle_rate,
+            throttling_burst_limit=config.api_throttle_burst,
+            logging_level=apigateway.MethodLoggingLevel.ERROR,
+            data_trace_enabled=False,  # bodies carry readers' data: never logged
+            metrics_enabled=True,
+            tracing_enabled=True,
+            access_log_destination=apigateway.LogGroupLogDestination(access_logs),
+            access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
+                caller=False,
+                http_method=True,
+                ip=True,
+                protocol=True,
+                request_time=True,
+                resource_path=True,
+                response_length=True,
+                status=True,
+                user=False,
+            ),
+        )
+        self.api.deployment_stage = stage
+        suppress(
+            self.api,
+            "AwsSolutions-APIG2",
+            "every route parses its body and query into its pydantic model and answers 400 naming each bad field",
+        )
+        suppress(self.api, "AwsSolutions-IAM4", "API Gateway's account-level role for CloudWatch Logs (CDK's)")
+        return stage
+
+    def _firewall(self, config: StageConfig) -> None:
+        def rate_rule(name: str, priority: int, keys: dict[str, Any] | None) -> wafv2.CfnWebACL.RuleProperty:
+            statement: dict[str, Any] = {"limit": config.waf_rate_limit, "aggregateKeyType": "IP"}
+            if keys is not None:
+                statement = {"limit": config.waf_rate_limit, "aggregateKeyType": "CUSTOM_KEYS", "customKeys": [keys]}
+            return wafv2.CfnWebACL.RuleProperty(
+                name=name,
+                priority=priority,
+                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                statement=wafv2.CfnWebACL.StatementProperty(rate_based_statement=statement),
+                visibility_config=_visibility(name),
+            )
+
+        managed = wafv2.CfnWebACL.RuleProperty(
+            name="AwsCommonRules",
+            priority=0,
+            override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                    vendor_name="AWS",
+                    name="AWSManagedRulesCommonRuleSet",
+                    # members upload JSON Lines of up to 5 MB: the set's 8 KB body limit would refuse them
+                    rule_action_overrides=[
+                        wafv2.CfnWebACL.RuleActionOverrideProperty(
+                            name="SizeRestrictions_BODY", action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+                        )
+                    ],
+                )
+            ),
+            visibility_config=_visibility("AwsCommonRules"),
+        )
+        api_key = {"header": {"name": "x-api-key", "textTransformations": [{"priority": 0, "type": "NONE"}]}}
+        acl = wafv2.CfnWebACL(
+            self,
+            "Firewall",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=_visibility(f"consortium-{config.stage}-api"),
+            rules=[managed, rate_rule("PerAddress", 1, None), rate_rule("PerApiKey", 2, api_key)],
+        )
+        wafv2.CfnWebACLAssociation(self, "FirewallOnStage", resource_arn=self.stage.stage_arn, web_acl_arn=acl.attr_arn)
+
+
+def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+    )
+
+
+@jsii.implements(constructs.IValidation)
+class _AuthorizerCheck:
+    """The validation that fails the synthesis of a stage whose bearer-only routes lack the Cognito authorizer."""
+
+    def __init__(self, stack: ApiStack, routes: list[ApiRoute]) -> None:
+        self.stack = stack
+        self.routes = routes
+
+    def validate(self) -> list[str]:
+        if self.stack.authorizer is None:
+            return [
+                "the API stage has no authorizer: every route only readers or staff may call must sit behind the "
+                "Cognito user pool's authorizer (set context authorizer=true)"
+            ]
+        missing = [
+            f"{route.method} {route.path}"
+            for route, method in zip(self.routes, self.stack.methods, strict=True)
+            if route.bearer_only and _authorization(method) != "COGNITO_USER_POOLS"
+        ]
+        return [f"routes for bearer tokens only without the Cognito authorizer: {missing}"] if missing else []
+
+
+def _authorization(method: apigateway.Method) -> str | None:
+    cfn = method.node.default_child
+    assert isinstance(cfn, apigateway.CfnMethod)
+    value = cfn.authorization_type
+    return value if isinstance(value, str) else None

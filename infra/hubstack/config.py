@@ -1,0 +1,120 @@
+"""A stage's settings, from the CDK context: ``--context stage=dev|prod`` picks ``stages.<stage>`` of cdk.json's
+context (the per-consortium settings), and any ``--context key=value`` overrides one of them.
+
+Nothing here names an account or a region: the stacks deploy where the CLI's credentials point
+(``CDK_DEFAULT_ACCOUNT``/``CDK_DEFAULT_REGION``), or stay environment-agnostic without them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["REPO_ROOT", "StageConfig", "stage_config"]
+
+REPO_ROOT: Final = Path(__file__).resolve().parents[2]
+STAGES: Final = ("dev", "prod")
+
+
+class StageConfig(BaseModel):
+    """Everything one stage of the hub is deployed with (each field can be set in cdk.json or with --context)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stage: Literal["dev", "prod"]
+    """The environment: dev (its data may be destroyed with the stack) or prod (data kept)."""
+    members_file: Path = Path("members.toml")
+    """The member registry deployed with the functions; its sources' schedules become EventBridge Scheduler
+    schedules (relative paths are from the repository)."""
+    portal_dir: Path = Path("portal")
+    """The portal's built files (index.html, assets/)."""
+    lambda_asset: Path = Path("build/lambda")
+    """The functions' code: the folder ``make package`` builds (the core, its dependencies, functions/)."""
+    mail_sender: str = "Consortium hub <no-reply@consortium.example.edu>"
+    """The From of digest email; SES verifies its domain with Easy DKIM."""
+    alarm_email: str | None = None
+    """Who gets the alarms (an SNS subscription); none: the topic has no subscriber yet."""
+    cognito_domain_prefix: str | None = None
+    """The prefix of the Cognito hosted sign-in domain (unique in the region); default consortium-<stage>-<account>."""
+    opensearch_instance_type: str = "t3.small.search"
+    opensearch_instance_count: int = Field(default=1, ge=1, le=20)
+    opensearch_volume_gb: int = Field(default=10, ge=10, le=3000)
+    opensearch_master_nodes: int = Field(default=0, ge=0, le=5)
+    """Dedicated master nodes (3 for a large production domain); 0: the data nodes elect a master."""
+    push_shards: int = Field(default=8, ge=2, le=1000)
+    """Shards of readers a push run is split into, one SQS message each (at least 2: one shard runs in-process)."""
+    timezone: str = "Asia/Shanghai"
+    """The IANA time zone of the schedules' cron expressions (members' sources and push)."""
+    push_token_key: str = Field(default="1", pattern=r"^[a-z0-9]{1,16}$")
+    """The generation new push tokens are sealed under (CONSORTIUM_PUSH_TOKEN_KEY): a new one rotates."""
+    waf_rate_limit: int = Field(default=2000, ge=100)
+    """Requests one address (and one API key) may make in 5 minutes before WAF blocks it."""
+    api_throttle_rate: int = Field(default=200, ge=1)
+    api_throttle_burst: int = Field(default=400, ge=1)
+    log_retention_days: int = 90
+    authorizer: bool = True
+    """The Cognito authorizer on the bearer-only routes; a stage without it does not synthesize (tests only)."""
+
+    @pydantic.field_validator("mail_sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        if not re.search(r"<?[^<>@\s]+@([A-Za-z0-9.-]+\.[A-Za-z]{2,})>?\s*$", value):
+            raise ValueError("must end with an address, as in 'Consortium hub <no-reply@library.example.edu>'")
+        return value
+
+    @property
+    def mail_domain(self) -> str:
+        """The domain of the sender's address: the SES identity."""
+        found = re.search(r"@([A-Za-z0-9.-]+)>?\s*$", self.mail_sender)
+        assert found is not None
+        return found.group(1).lower()
+
+    @property
+    def retain_data(self) -> bool:
+        """Whether the stage's data survives deleting its stacks (prod)."""
+        return self.stage == "prod"
+
+    def path(self, relative: Path) -> Path:
+        """A configured path, relative to the repository unless absolute."""
+        return relative if relative.is_absolute() else REPO_ROOT / relative
+
+
+def stage_config(context: dict[str, Any]) -> StageConfig:
+    """The stage the context asks for: ``stages.<stage>`` with any top-level context key of the same name on top.
+
+    Raises
+    ------
+    ValueError
+        Without ``stage``, for an unknown one, or for a bad setting (naming the context key and why).
+    """
+    stage = context.get("stage")
+    if stage not in STAGES:
+        raise ValueError(f"set the stage: --context stage=dev or --context stage=prod (got {stage!r})")
+    stages = context.get("stages") or {}
+    values: dict[str, Any] = dict(stages.get(stage) or {})
+    values.update(
+        {name: value for name, value in context.items() if name in StageConfig.model_fields and value is not None}
+    )
+    values["stage"] = stage
+    for name in (
+        "opensearch_instance_count",
+        "opensearch_volume_gb",
+        "push_shards",
+        "waf_rate_limit",
+        "api_throttle_rate",
+        "api_throttle_burst",
+        "log_retention_days",
+    ):
+        if isinstance(values.get(name), str) and values[name].isdigit():
+            values[name] = int(values[name])  # --context gives strings
+    if isinstance(values.get("authorizer"), str):
+        values["authorizer"] = values["authorizer"].lower() not in ("false", "0", "no")
+    try:
+        return StageConfig.model_validate(values)
+    except pydantic.ValidationError as exc:
+        problems = [f"context '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}" for e in exc.errors()]
+        raise ValueError(f"stage {stage}: " + "; ".join(problems)) from exc

@@ -1,0 +1,230 @@
+"""The functions stack: what runs without a caller. The push queue (with its dead-letter queue) and its worker,
+the EventBridge Scheduler schedules (one per member source, one per push frequency), the scheduled harvest's
+state machine, the harvest queue's worker, the daily retention purge, the SES identity, and the alarms of every
+function and dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_ses as ses
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+
+from consortium.adapters.aws.push_schedules import PUSH_CRON, schedule_name
+from consortium.members import load_registry
+from hubstack.harvest_machine import harvest_state_machine
+from hubstack.lambdas import FUNCTIONS, make_function
+from hubstack.nag import suppress
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_lambda as lambda_
+    from constructs import Construct
+
+    from hubstack.config import StageConfig
+    from hubstack.lambdas import HubResources
+    from hubstack.permissions import PermissionSets
+
+__all__ = ["FunctionsStack"]
+
+
+class FunctionsStack(cdk.Stack):
+    """Schedules, queues and workers (the API's own functions are in the API stack)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        code: str,
+        permissions: PermissionSets,
+        resources: HubResources,
+        harvest_dlq: sqs.IQueue,
+        api_functions: dict[str, lambda_.IFunction],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.push_dlq = sqs.Queue(
+            self,
+            "PushDeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=resources.data_key,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+        suppress(self.push_dlq, "AwsSolutions-SQS3", "it is the dead-letter queue of the push queue")
+        self.push_queue = sqs.Queue(
+            self,
+            "PushQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=resources.data_key,
+            enforce_ssl=True,
+            visibility_timeout=cdk.Duration.seconds(6 * 900),  # six times push_shard's 900 s, as Lambda advises
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.push_dlq, max_receive_count=3),
+        )
+        resources.queues["push"] = self.push_queue
+        self.functions: dict[str, lambda_.Function] = {
+            name: make_function(
+                self, spec, code=code, permissions=permissions.of(name), resources=resources, config=config
+            )
+            for name, spec in FUNCTIONS.items()
+        }
+        self.functions["push_shard"].add_event_source(
+            sources.SqsEventSource(self.push_queue, batch_size=10, report_batch_item_failures=True)
+        )
+        self.functions["harvest_run"].add_event_source(
+            sources.SqsEventSource(resources.queues["harvest"], batch_size=1, report_batch_item_failures=True)
+        )
+        events.Rule(
+            self,
+            "DailyPurge",
+            description="consortium: the daily retention purge of readers' events",
+            schedule=events.Schedule.rate(cdk.Duration.days(1)),
+            targets=[targets.LambdaFunction(self.functions["profile_purge"])],
+        )
+        self.harvest_machine = harvest_state_machine(self, config, self.functions["harvest_step"])
+        self.schedules = self._schedules(config)
+        self.mail_identity = ses.EmailIdentity(
+            self,
+            "MailIdentity",
+            identity=ses.Identity.domain(config.mail_domain),
+            dkim_signing=True,
+            dkim_identity=ses.DkimIdentity.easy_dkim(ses.EasyDkimSigningKeyLength.RSA_2048_BIT),
+        )
+        self.alarms = self._alarms(config, resources, {**api_functions, **self.functions}, harvest_dlq)
+
+    def _schedules(self, config: StageConfig) -> list[scheduler.CfnSchedule]:
+        """One schedule per member source (starting the harvest state machine) and per push frequency."""
+        role = iam.Role(
+            self,
+            "SchedulerRole",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}}
+            ),
+            description="EventBridge Scheduler: starts scheduled harvests and push runs",
+        )
+        self.harvest_machine.grant_start_execution(role)
+        self.functions["push_schedule"].grant_invoke(role)
+        suppress(
+            role,
+            "AwsSolutions-IAM5",
+            "lambda:InvokeFunction on push_schedule and its versions (':*'), as CDK grants it",
+        )
+        harvest_group = scheduler.CfnScheduleGroup(self, "HarvestSchedules", name=f"consortium-{config.stage}-harvest")
+        push_group = scheduler.CfnScheduleGroup(self, "PushSchedules", name=f"consortium-{config.stage}-push")
+        found = []
+        registry = load_registry(config.path(config.members_file))
+        for member in registry.members:
+            for source in member.sources:
+                if source.paused:
+                    continue
+                name = _schedule_id(f"harvest-{member.id}-{source.id}")
+                schedule = scheduler.CfnSchedule(
+                    self,
+                    "Harvest"
+                    + "".join(part.title() for part in re.split(r"[^A-Za-z0-9]+", f"{member.id} {source.id}")),
+                    name=name,
+                    group_name=harvest_group.name,
+                    description=f"harvest {member.id}/{source.id} ({source.protocol.value})",
+                    schedule_expression=source.schedule,
+                    schedule_expression_timezone=config.timezone,
+                    flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(
+                        mode="FLEXIBLE", maximum_window_in_minutes=15
+                    ),
+                    target=scheduler.CfnSchedule.TargetProperty(
+                        arn=self.harvest_machine.state_machine_arn,
+                        role_arn=role.role_arn,
+                        input=json.dumps({"member": member.id, "source": source.id, "steps": 0}),
+                    ),
+                )
+                schedule.node.add_dependency(harvest_group)
+                found.append(schedule)
+        for frequency, expression in PUSH_CRON.items():
+            schedule = scheduler.CfnSchedule(
+                self,
+                f"Push{frequency.value.title()}",
+                name=schedule_name(frequency),
+                group_name=push_group.name,
+                description=f"consortium push, {frequency.value} digests (the job plans whatever is due)",
+                schedule_expression=expression,
+                schedule_expression_timezone=config.timezone,
+                flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+                target=scheduler.CfnSchedule.TargetProperty(
+                    arn=self.functions["push_schedule"].function_arn,
+                    role_arn=role.role_arn,
+                    input=json.dumps({"shards": config.push_shards, "frequency": frequency.value}),
+                ),
+            )
+            schedule.node.add_dependency(push_group)
+            found.append(schedule)
+        return found
+
+    def _alarms(
+        self,
+        config: StageConfig,
+        resources: HubResources,
+        functions: dict[str, lambda_.IFunction],
+        harvest_dlq: sqs.IQueue,
+    ) -> list[cloudwatch.Alarm]:
+        """Errors and throttles of every function, and any message in a dead-letter queue, to one SNS topic."""
+        topic = sns.Topic(
+            self, "Alarms", display_name=f"consortium {config.stage} alarms", master_key=resources.data_key
+        )
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={"Bool": {"aws:SecureTransport": "false"}},
+            )
+        )
+        resources.data_key.grant_encrypt_decrypt(iam.ServicePrincipal("cloudwatch.amazonaws.com"))
+        if config.alarm_email:
+            topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+        action = actions.SnsAction(topic)
+        found: list[cloudwatch.Alarm] = []
+        for name, function in sorted(functions.items()):
+            for metric, what in ((function.metric_errors(), "Errors"), (function.metric_throttles(), "Throttles")):
+                alarm = metric.with_(period=cdk.Duration.minutes(5), statistic="Sum").create_alarm(
+                    self,
+                    f"{name.title().replace('_', '')}{what}",
+                    alarm_description=f"consortium {config.stage}: {name} {what.lower()}",
+                    threshold=1,
+                    evaluation_periods=1,
+                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                )
+                alarm.add_alarm_action(action)
+                found.append(alarm)
+        for name, queue in (("Push", self.push_dlq), ("Harvest", harvest_dlq)):
+            alarm = queue.metric_approximate_number_of_messages_visible(
+                period=cdk.Duration.minutes(5), statistic="Maximum"
+            ).create_alarm(
+                self,
+                f"{name}DeadLettersAlarm",
+                alarm_description=f"consortium {config.stage}: messages in the {name.lower()} dead-letter queue",
+                threshold=1,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            alarm.add_alarm_action(action)
+            found.append(alarm)
+        return found
+
+
+def _schedule_id(name: str) -> str:
+    """A schedule name EventBridge Scheduler takes (letters, digits, ``.-_``, at most 64)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "-", name)[:64]

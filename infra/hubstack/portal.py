@@ -1,0 +1,163 @@
+"""The portal stack: the readers' portal (``portal/``) on a private S3 bucket behind CloudFront, reached only
+through origin access control, with the security headers the local server sends
+(:data:`consortium.http.portal.SECURITY_HEADERS`) as a response headers policy.
+
+The portal's ``config.json`` (the API's address and the Cognito app client) is written by the API stack, which
+is deployed after this one: Cognito's app client needs this stack's address for its callback. The content
+security policy therefore names the Cognito domain (known from the stage's settings) and the region's API Gateway
+hosts (the API's own id is not known yet when this stack deploys).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as deployment
+
+from consortium.http.portal import SECURITY_HEADERS
+from hubstack.nag import suppress
+
+if TYPE_CHECKING:
+    from constructs import Construct
+
+    from hubstack.config import StageConfig
+
+__all__ = ["PortalStack", "cognito_domain_prefix", "content_security_policy"]
+
+
+def cognito_domain_prefix(config: StageConfig) -> str:
+    """The prefix of the hosted sign-in domain: the stage's setting, else ``consortium-<stage>-<account>``."""
+    return config.cognito_domain_prefix or f"consortium-{config.stage}-{cdk.Aws.ACCOUNT_ID}"
+
+
+def content_security_policy(config: StageConfig) -> str:
+    """The local server's policy, with the API and the Cognito sign-in added to ``connect-src``."""
+    policy = SECURITY_HEADERS["Content-Security-Policy"]
+    cognito = f"https://{cognito_domain_prefix(config)}.auth.{cdk.Aws.REGION}.amazoncognito.com"
+    api = f"https://*.execute-api.{cdk.Aws.REGION}.amazonaws.com"
+    if "connect-src 'self'" not in policy:
+        raise ValueError("the portal's content security policy has no connect-src 'self' to extend")
+    return policy.replace("connect-src 'self'", f"connect-src 'self' {api} {cognito}")
+
+
+class PortalStack(cdk.Stack):
+    """The portal's bucket, distribution, headers and files."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: object) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        portal_dir = config.path(config.portal_dir)
+        if not (portal_dir / "index.html").is_file():
+            raise ValueError(f"context 'portal_dir': {portal_dir} has no index.html (the portal's built files)")
+        logs = s3.Bucket(
+            self,
+            "CdnLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,  # CloudFront's standard logs need ACLs
+            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(90))],
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+            auto_delete_objects=True,
+        )
+        suppress(logs, "AwsSolutions-S1", "it is the bucket the access logs go to")
+        self.bucket = s3.Bucket(
+            self,
+            "Site",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            server_access_logs_bucket=logs,
+            server_access_logs_prefix="site/",
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+            auto_delete_objects=True,
+        )
+        headers = SECURITY_HEADERS
+        policy = cloudfront.ResponseHeadersPolicy(
+            self,
+            "SecurityHeaders",
+            comment="the portal's security headers (consortium.http.portal.SECURITY_HEADERS)",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=content_security_policy(config), override=True
+                ),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption(headers["X-Frame-Options"]), override=True
+                ),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=_referrer(headers["Referrer-Policy"]),
+                    override=True,
+                ),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=cdk.Duration.days(365), include_subdomains=True, override=True
+                ),
+            ),
+            custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(
+                custom_headers=[
+                    cloudfront.ResponseCustomHeader(
+                        header="Permissions-Policy", value=headers["Permissions-Policy"], override=True
+                    )
+                ]
+            ),
+        )
+        self.distribution = cloudfront.Distribution(
+            self,
+            "Distribution",
+            comment=f"consortium {config.stage}: the readers' portal",
+            default_root_object="index.html",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                response_headers_policy=policy,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+            ),
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            enable_logging=True,
+            log_bucket=logs,
+            log_file_prefix="cdn/",
+        )
+        suppress(self.distribution, "AwsSolutions-CFR1", "readers of the consortium's libraries travel: no geo block")
+        suppress(
+            self.distribution,
+            "AwsSolutions-CFR2",
+            "the distribution serves static files only; the API has its own WAF web ACL with rate limits",
+        )
+        suppress(
+            self.distribution,
+            "AwsSolutions-CFR4",
+            "with CloudFront's default certificate (no custom domain) the minimum protocol cannot be raised; a "
+            "custom domain with its certificate gets TLSv1.2_2021",
+        )
+        self.url = f"https://{self.distribution.distribution_domain_name}"
+        files = deployment.BucketDeployment(
+            self,
+            "Files",
+            sources=[deployment.Source.asset(str(portal_dir), exclude=["config.json"])],
+            destination_bucket=self.bucket,
+            exclude=["config.json"],  # written by the API stack; never pruned by this one
+            distribution=self.distribution,
+            distribution_paths=["/*"],
+        )
+        suppress_deployment(self)
+        del files
+
+
+def _referrer(value: str) -> cloudfront.HeadersReferrerPolicy:
+    for policy in cloudfront.HeadersReferrerPolicy:
+        if policy.value == value.upper().replace("-", "_"):
+            return policy
+    raise ValueError(f"Referrer-Policy {value!r} is not one CloudFront sets")
+
+
+def suppress_deployment(stack: cdk.Stack) -> None:
+    """Suppress the findings on the function and role CDK makes for a BucketDeployment (one per stack): call
+    after adding the deployment."""
+    reason = "CDK's own BucketDeployment function (it copies the files in at deploy time); CDK makes its role"
+    for child in stack.node.children:
+        if child.node.id.startswith("Custom::CDKBucketDeployment"):
+            for rule in ("AwsSolutions-IAM4", "AwsSolutions-IAM5", "AwsSolutions-L1"):
+                suppress(child, rule, reason)

@@ -1,0 +1,62 @@
+"""policies/permissions.toml: every function's reach, validated (no wildcard, every resource's setting named)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from hubstack.lambdas import API_FUNCTIONS, FUNCTIONS
+from hubstack.permissions import PERMISSIONS_FILE, PermissionsError, load_permissions
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def test_every_deployed_function_has_exactly_one_permission_set() -> None:
+    sets = load_permissions()
+    assert set(sets.functions) == set(API_FUNCTIONS) | set(FUNCTIONS)
+
+
+def test_no_wildcard_action_and_readers_data_only_where_used() -> None:
+    sets = load_permissions()
+    for name, function in sets.functions.items():
+        actions = [a for table in function.dynamodb.values() for a in table] + function.opensearch + function.ses
+        actions += [a for key in function.kms.values() for a in key] + [a for q in function.sqs.values() for a in q]
+        assert not any("*" in action for action in actions), name
+    reaching_readers = {name for name, f in sets.functions.items() if "profiles" in f.dynamodb}
+    assert reaching_readers == {"members", "profile", "profile_purge", "push", "push_shard"}
+    assert "DeleteItem" in sets.of("profile").dynamodb["reader_secrets"]  # erasure
+    assert all(
+        "DeleteItem" not in f.dynamodb.get("reader_secrets", []) for n, f in sets.functions.items() if n != "profile"
+    )
+    assert sets.of("discovery").dynamodb["records"] == ["GetItem", "Query"]
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "permissions.toml"
+    path.write_text(PERMISSIONS_FILE.read_text("utf-8") + text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('[functions.x]\nsummary = "s"\nsettings = ["records_table"]\ndynamodb.records = ["*"]\n', "no wildcard"),
+        ('[functions.x]\nsummary = "s"\nsettings = ["records_table"]\ndynamodb.records = ["Scan"]\n', "'Scan' is not"),
+        ('[functions.x]\nsummary = "s"\nsettings = []\ndynamodb.records = ["GetItem"]\n', "records_table"),
+        ('[functions.x]\nsummary = "s"\nsettings = ["no_such"]\n', "not a setting"),
+        ('[functions.x]\nsummary = "s"\nsettings = []\ndynamodb.everything = ["GetItem"]\n', "dynamodb.everything"),
+        (
+            '[functions.x]\nsummary = "s"\nsettings = ["kms_key_id", "reader_secrets_table"]\n'
+            'kms.readers = ["Encrypt"]\n',
+            "'Encrypt' is not",
+        ),
+    ],
+)
+def test_a_bad_permission_set_is_refused_naming_the_function_and_field(
+    tmp_path: Path, extra: str, message: str
+) -> None:
+    with pytest.raises(PermissionsError, match=message) as caught:
+        load_permissions(_write(tmp_path, "\n" + extra))
+    assert "function 'x'" in str(caught.value)

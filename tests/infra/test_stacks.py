@@ -1,0 +1,225 @@
+"""The synthesized stacks, asserted as CloudFormation: encryption, backups per table, queues and their dead
+letters, schedules, alarms, the permission sets and environments, the API's routes and authorizer, the portal's
+headers; then cdk-nag (AwsSolutions, zero errors) and cfn-lint (zero errors) on every template."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from cdk_synth import Synthesized, needs_node, synthesize
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def resources(hub: Synthesized, stack: str, kind: str) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = hub.templates[stack].find_resources(kind)
+    return found
+
+
+def test_tables_are_on_demand_encrypted_and_backed_up_except_the_readers_secrets(hub: Synthesized) -> None:
+    tables = resources(hub, "data", "AWS::DynamoDB::Table")
+    by_name = {name.removesuffix("Table").split("Table")[0]: t["Properties"] for name, t in tables.items()}
+    assert len(tables) == 4
+    for name, table in by_name.items():
+        assert table["BillingMode"] == "PAY_PER_REQUEST", name
+        assert table["SSESpecification"]["SSEEnabled"] is True and table["SSESpecification"]["SSEType"] == "KMS"
+        assert "KMSMasterKeyId" in table["SSESpecification"], name  # the customer-managed data key
+        pitr = table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]
+        assert pitr is (not name.startswith("ReaderSecrets")), name
+    secrets = next(t for n, t in by_name.items() if n.startswith("ReaderSecrets"))
+    assert [k["AttributeName"] for k in secrets["KeySchema"]] == ["pk"]
+    assert not resources(hub, "data", "AWS::Backup::BackupPlan")
+
+
+def test_keys_rotate_and_the_archive_is_private_encrypted_and_tls_only(hub: Synthesized) -> None:
+    keys = resources(hub, "data", "AWS::KMS::Key")
+    assert len(keys) == 2 and all(k["Properties"]["EnableKeyRotation"] is True for k in keys.values())
+    buckets = resources(hub, "data", "AWS::S3::Bucket")
+    raw = next(b["Properties"] for n, b in buckets.items() if n.startswith("RawArchive"))
+    rule = raw["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert rule["SSEAlgorithm"] == "aws:kms" and "KMSMasterKeyID" in rule
+    assert raw["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    policies = json.dumps(resources(hub, "data", "AWS::S3::BucketPolicy"))
+    assert '"aws:SecureTransport": "false"' in policies
+
+
+def test_the_search_domain_is_encrypted_https_only_with_fine_grained_access(hub: Synthesized) -> None:
+    (domain,) = resources(hub, "data", "AWS::OpenSearchService::Domain").values()
+    props = domain["Properties"]
+    assert props["EncryptionAtRestOptions"]["Enabled"] is True
+    assert props["NodeToNodeEncryptionOptions"]["Enabled"] is True
+    assert props["DomainEndpointOptions"]["EnforceHTTPS"] is True
+    assert props["AdvancedSecurityOptions"]["Enabled"] is True
+    (statement,) = props["AccessPolicies"]["Statement"]
+    assert "*" not in json.dumps(statement["Principal"])
+
+
+def test_push_queue_dead_letters_and_partial_batch_failures(hub: Synthesized) -> None:
+    queues = resources(hub, "functions", "AWS::SQS::Queue")
+    push = next(q["Properties"] for n, q in queues.items() if n.startswith("PushQueue"))
+    assert push["RedrivePolicy"]["maxReceiveCount"] == 3
+    assert push["VisibilityTimeout"] > 900 and "KmsMasterKeyId" in push
+    mappings = resources(hub, "functions", "AWS::Lambda::EventSourceMapping")
+    assert len(mappings) == 2  # push_shard on the push queue, harvest_run on the harvest queue
+    for mapping in mappings.values():
+        assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    sizes = sorted(m["Properties"]["BatchSize"] for m in mappings.values())
+    assert sizes == [1, 10]
+    harvest = next(
+        q["Properties"] for n, q in resources(hub, "data", "AWS::SQS::Queue").items() if n.startswith("HarvestQueue")
+    )
+    assert harvest["RedrivePolicy"]["maxReceiveCount"] == 3
+
+
+def test_a_schedule_per_member_source_and_per_push_frequency(hub: Synthesized) -> None:
+    from consortium.members import load_registry
+    from hubstack.config import REPO_ROOT
+
+    schedules = [s["Properties"] for s in resources(hub, "functions", "AWS::Scheduler::Schedule").values()]
+    registry = load_registry(REPO_ROOT / "members.toml")
+    sources = [(m.id, s) for m in registry.members for s in m.sources if not s.paused]
+    harvests = {json.loads(s["Target"]["Input"])["source"]: s for s in schedules if "harvest" in s["Name"]}
+    assert len([s for s in schedules if "harvest" in s["Name"]]) == len(sources)
+    for member, source in sources:
+        schedule = next(s for s in schedules if s["Name"] == f"harvest-{member}-{source.id}")
+        assert schedule["ScheduleExpression"] == source.schedule
+        assert json.loads(schedule["Target"]["Input"]) == {"member": member, "source": source.id, "steps": 0}
+    assert harvests
+    push = {s["Name"]: json.loads(s["Target"]["Input"]) for s in schedules if s["Name"].startswith("push-")}
+    assert push == {f"push-{f}": {"shards": 8, "frequency": f} for f in ("daily", "weekly", "monthly")}
+    assert len(resources(hub, "functions", "AWS::StepFunctions::StateMachine")) == 1
+
+
+def test_alarms_on_every_function_and_dead_letter_queue(hub: Synthesized) -> None:
+    alarms = [a["Properties"] for a in resources(hub, "functions", "AWS::CloudWatch::Alarm").values()]
+    by_metric: dict[str, int] = {}
+    for alarm in alarms:
+        by_metric[alarm["MetricName"]] = by_metric.get(alarm["MetricName"], 0) + 1
+        assert alarm["AlarmActions"], alarm["AlarmDescription"]
+    assert by_metric == {"Errors": 9, "Throttles": 9, "ApproximateNumberOfMessagesVisible": 2}
+    (identity,) = resources(hub, "functions", "AWS::SES::EmailIdentity").values()
+    assert identity["Properties"]["EmailIdentity"] == "consortium.example.edu"
+    assert identity["Properties"]["DkimSigningAttributes"]["NextSigningKeyLength"] == "RSA_2048_BIT"
+
+
+def _functions(hub: Synthesized) -> dict[str, dict[str, Any]]:
+    from hubstack.lambdas import API_FUNCTIONS, FUNCTIONS
+
+    found = {}
+    for stack, specs in (("api", API_FUNCTIONS), ("functions", FUNCTIONS)):
+        for name, fn in resources(hub, stack, "AWS::Lambda::Function").items():
+            handler = fn["Properties"]["Handler"]
+            for spec_name, spec in specs.items():
+                if handler == spec.handler_path:
+                    found[spec_name] = {"logical": name, "stack": stack, **fn["Properties"]}
+    assert set(found) == set(API_FUNCTIONS) | set(FUNCTIONS)
+    return found
+
+
+def test_each_function_gets_exactly_the_settings_its_code_reads(hub: Synthesized) -> None:
+    from hubstack.permissions import load_permissions
+
+    sets = load_permissions()
+    for name, fn in _functions(hub).items():
+        variables = fn["Environment"]["Variables"]
+        assert sorted(variables) == sorted(sets.of(name).environment_names()), name
+        assert variables["CONSORTIUM_BACKEND"] == "aws"
+
+
+def _statements(hub: Synthesized, stack: str, role_logical: str) -> list[dict[str, Any]]:
+    found = []
+    for policy in resources(hub, stack, "AWS::IAM::Policy").values():
+        if {"Ref": role_logical} in policy["Properties"]["Roles"]:
+            found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return found
+
+
+def test_each_role_holds_its_permission_set_and_nothing_wider(hub: Synthesized) -> None:
+    from hubstack.permissions import load_permissions
+
+    sets = load_permissions()
+    for name, fn in _functions(hub).items():
+        role = fn["Role"]["Fn::GetAtt"][0]
+        statements = _statements(hub, fn["stack"], role)
+        actions = set()
+        for statement in statements:
+            listed = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            actions |= set(listed)
+            assert not any(a.endswith(":*") or a == "*" for a in listed), (name, listed)
+            if any(a.startswith(("dynamodb:", "kms:")) for a in listed):
+                assert statement["Resource"] != "*", (name, listed)
+        expected = {f"dynamodb:{a}" for t in sets.of(name).dynamodb.values() for a in t}
+        assert {a for a in actions if a.startswith("dynamodb:")} == expected, name
+        assert ("ses:SendEmail" in actions) is (name == "push_shard"), name
+        assert ("kms:GenerateDataKey" in actions) is bool(
+            sets.of(name).kms.get("readers", [])
+            or any(
+                set(a) & {"PutItem", "DeleteItem", "BatchWriteItem", "PutObject", "SendMessage"}
+                for a in [*sets.of(name).dynamodb.values(), *sets.of(name).s3.values(), *sets.of(name).sqs.values()]
+            )
+        ), name
+
+
+def test_every_route_is_a_method_and_bearer_only_routes_have_the_authorizer(hub: Synthesized) -> None:
+    from hubstack.routes import api_routes
+
+    routes = api_routes()
+    methods = [m["Properties"] for m in resources(hub, "api", "AWS::ApiGateway::Method").values()]
+    assert len(methods) == len(routes)
+    cognito = [m for m in methods if m["AuthorizationType"] == "COGNITO_USER_POOLS"]
+    assert len(cognito) == sum(route.bearer_only for route in routes) > 0
+    (client,) = resources(hub, "api", "AWS::Cognito::UserPoolClient").values()
+    props = client["Properties"]
+    assert props["AllowedOAuthFlows"] == ["code"] and props["GenerateSecret"] is False
+    assert "login.html" in json.dumps(props["CallbackURLs"])
+    assert "custom:member" not in json.dumps(props.get("WriteAttributes", []))
+    assert resources(hub, "api", "AWS::WAFv2::WebACLAssociation")
+    (stage,) = resources(hub, "api", "AWS::ApiGateway::Stage").values()
+    assert stage["Properties"]["StageName"] == "api"
+    config = hub.stage.api.portal_config("https://portal.example")
+    assert config["auth"]["mode"] == "cognito" and config["auth"]["redirect_uri"] == "https://portal.example/login.html"
+
+
+def test_the_portal_sends_the_local_servers_security_headers(hub: Synthesized) -> None:
+    from consortium.http.portal import SECURITY_HEADERS
+
+    (policy,) = resources(hub, "portal", "AWS::CloudFront::ResponseHeadersPolicy").values()
+    config = policy["Properties"]["ResponseHeadersPolicyConfig"]
+    csp = json.dumps(config["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+    for directive in SECURITY_HEADERS["Content-Security-Policy"].split("; "):
+        if not directive.startswith("connect-src"):
+            assert directive in csp
+    assert "amazoncognito.com" in csp and "execute-api" in csp
+    assert config["SecurityHeadersConfig"]["FrameOptions"]["FrameOption"] == "DENY"
+    assert resources(hub, "portal", "AWS::CloudFront::OriginAccessControl")
+
+
+def test_cdk_nag_finds_no_error_in_any_stack(hub: Synthesized) -> None:
+    from aws_cdk.assertions import Annotations, Match
+
+    for stack in hub.stage.stacks:
+        errors = Annotations.from_stack(stack).find_error("*", Match.string_like_regexp("AwsSolutions-.*"))
+        assert [f"{e.id}: {e.entry.data}" for e in errors] == [], stack.stack_name
+
+
+def test_cfn_lint_passes_every_template(hub: Synthesized) -> None:
+    from cfnlint.api import ManualArgs, lint
+
+    for name, template in hub.templates.items():
+        matches = lint(json.dumps(template.to_json()), config=ManualArgs(regions=["us-east-1"]))
+        errors = [f"{m.rule.id} {m.message}" for m in matches if m.rule.severity == "error"]
+        assert errors == [], name
+
+
+def test_a_stage_without_the_authorizer_does_not_synthesize(tmp_path: Path) -> None:
+    needs_node()
+    with pytest.raises(RuntimeError, match="no authorizer"):
+        synthesize(tmp_path / "out", tmp_path / "asset", authorizer=False)
