@@ -87,8 +87,15 @@ class ReaderControls:
         return mute
 
     def unmute(self, reader_id: str, kind: MuteKind, key: str, actor: Actor) -> None:
+        """Remove a mute (none by that key: nothing to do). An author is found by name or key, as :meth:`mute`
+        took it."""
         kind = MuteKind(kind)
-        key = _author(key) if kind is MuteKind.AUTHOR and key.strip() else key.strip()
+        key = key.strip()
+        if kind is MuteKind.AUTHOR:
+            try:
+                key = _author(key)
+            except ValidationError:
+                pass  # no mute was ever made with a name that has no words: there is nothing to remove
         self._ledgers.delete(reader_id, MUTE, [mute_id(kind, key)], actor, Processing.READER_REQUEST)
 
     def mutes(self, reader_id: str, actor: Actor) -> list[Mute]:

@@ -465,6 +465,8 @@ def test_an_author_is_muted_by_the_name_an_item_shows(hub: Hub) -> None:
     assert [m.key for m in hub.push.mutes("r1", READER)] == ["author:dennis m ritchie"]
     with pytest.raises(ValidationError, match="an author's name"):
         hub.push.mute("r1", MuteKind.AUTHOR, "author: ,", READER)
+    hub.push.unmute("r1", MuteKind.AUTHOR, "author: ,", READER)  # never muted: nothing to remove, no error
+    assert [m.key for m in hub.push.mutes("r1", READER)] == ["author:dennis m ritchie"]
 
 
 def test_feeds_and_unsubscribe_links_work_by_token_and_are_revocable(hub: Hub) -> None:
