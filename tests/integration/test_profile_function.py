@@ -110,6 +110,8 @@ def test_bad_bodies_name_the_field(api: Api) -> None:
     assert status == 400 and "field 'at'" in error["Message"] and "in the future" in error["Message"]
     status, error = api.as_reader("r1").call("post", "/readers/r1/consents", {"purpose": "personalization"})
     assert status == 400 and "'granted'" in error["Message"]
+    status, error = api.as_reader("r1").call("put", "/readers/r1/interests", {"key": "class:lcc:QA76*"})
+    assert status == 400 and "field 'key'" in error["Message"] and "not an interest key" in error["Message"]
     status, error = api.as_reader("r1").call("put", "/readers/r1/profile", ["not", "an", "object"])
     assert status == 400
     assert api.as_reader("nobody").call("get", "/readers/nobody/profile")[0] == 404
@@ -218,6 +220,12 @@ def test_bad_interests_are_400_naming_the_field(api: Api) -> None:
     for body in ({"key": "genre:poetry"}, {"key": "class:clc:"}, {"key": "class:nope:TP312"}, {}):
         status, error = api.as_reader("r1").call("put", "/readers/r1/interests", body)
         assert status == 400 and "'key'" in error["Message"], body
+    status, error = api.as_reader("r1").call("put", "/readers/r1/interests", {"key": "subject:poetry", "weight": True})
+    assert status == 400 and "'weight'" in error["Message"]
+    status, error = api.as_reader("r1").call("post", "/readers/r1/consents", {"purpose": "push", "granted": 0})
+    assert status == 400 and "'granted'" in error["Message"]
+    status, error = api.as_reader("r1").call("put", "/readers/r1/interests", {"key": "class:lcc:QA76*"})
+    assert status == 400 and "field 'key'" in error["Message"] and "not an interest key" in error["Message"]
     status, error = api.as_reader("r1").call("put", "/readers/r1/interests", {"key": "subject:poetry", "weight": 0})
     assert status == 400 and "'weight'" in error["Message"]
     status, error = api.as_reader("r1").call("delete", "/readers/r1/interests?key=nonsense")

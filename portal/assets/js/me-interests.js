@@ -149,7 +149,8 @@ function addForm() {
       onsubmit: async (event) => {
         event.preventDefault();
         fill(message);
-        const value = { class: code, subject, author }[kind].value.trim();
+        const typed = { class: code, subject, author }[kind].value.trim();
+        const value = kind === "class" ? typed.replace(/\s+/g, "") : typed; // "TP 312" is TP312
         if (!value) return fill(message, t("me.add.empty"));
         if (!weight.reportValidity()) return null;
         const key = kind === "class" ? `class:${scheme.value}:${value}` : `${kind}:${value}`;
