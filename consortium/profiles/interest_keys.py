@@ -28,6 +28,7 @@ __all__ = [
     "key_kind",
     "keys_for_cluster",
     "keys_for_search",
+    "normalized_key",
     "subject_key",
 ]
 
@@ -85,6 +86,18 @@ def key_kind(key: str) -> KeyKind:
     elif kind in ("subject", "author") and rest:
         return kind  # type: ignore[return-value]
     raise InvalidInterestKeyError("not an interest key", key=key)
+
+
+def normalized_key(key: str) -> str:
+    """``key`` written as works' and searches' keys are (:func:`class_key`, :func:`subject_key`,
+    :func:`author_key`), so what a reader types (``author:Liu, Cixin``, ``subject:Computer programming``,
+    ``class:clc:tp312``) matches them; the same for a key already normalized."""
+    kind = key_kind(key)
+    rest = key.partition(":")[2]
+    if kind == "class":
+        scheme, _, code = rest.partition(":")
+        return class_key(scheme, code)
+    return subject_key(rest) if kind == "subject" else author_key(rest)
 
 
 def expand(key: str) -> list[tuple[str, float]]:

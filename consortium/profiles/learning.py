@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from consortium.errors import ConsortiumError, NotFoundError, ValidationError
 from consortium.profiles import drift
 from consortium.profiles.consent import Purpose
-from consortium.profiles.interest_keys import keys_for_cluster, keys_for_search
+from consortium.profiles.interest_keys import keys_for_cluster, keys_for_search, normalized_key
 from consortium.profiles.interests import (
     EventKind,
     InterestProfile,
@@ -72,15 +72,20 @@ class UnknownWorkError(ValidationError):
 
 
 class Interest(BaseModel):
-    """One of the reader's top interests: its key, its score now, and whether the reader declared it."""
+    """One of the reader's interests: its key, its score now, and whether the reader declared it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     key: str
     score: float
+    """The declared weight plus the learned score."""
     declared: bool
     learned: bool
     """Whether activity fed it (a key may be both declared and learned)."""
+    weight: float | None = None
+    """The weight the reader declared (``None`` when not declared): what the reader edits."""
+    learned_score: float = 0.0
+    """What activity gave it, decayed to now (0 when not learned)."""
 
 
 class EventOutcome(StrEnum):
@@ -155,28 +160,51 @@ class Learning:
     def interests(
         self, reader_id: str, actor: Actor, n: int = 10, purpose: AuditPurpose = Processing.READER_REQUEST
     ) -> list[Interest]:
-        """The reader's ``n`` strongest interests now, strongest first, each marked declared and/or learned.
+        """The reader's ``n`` strongest interests now, strongest first, each marked declared and/or learned, then
+        every other interest the reader declared (the reader sees and edits all of theirs).
 
         Declared interests are the reader's own data and show under any purpose; learned ones only while the
         reader grants personalization (they are deleted on withdrawal anyway)."""
         profile = self.interest_profile(reader_id, actor, purpose)
-        return [
-            Interest(key=key, score=round(score, 6), declared=declared, learned=key in profile.learned)
-            for key, score, declared in top_interests(profile, self._vault.clock(), n)
+        at = self._vault.clock()
+        ranked = top_interests(profile, at, n)
+        shown = {key for key, _, _ in ranked}
+        rest = [
+            (key, weight + (profile.learned[key].slow_at(at) if key in profile.learned else 0.0), True)
+            for key, weight in profile.declared.items()
+            if key not in shown
         ]
+        ranked += sorted(rest, key=lambda item: (-item[1], item[0]))
+
+        def interest(key: str, score: float, declared: bool) -> Interest:
+            learned = profile.learned.get(key)
+            return Interest(
+                key=key,
+                score=round(score, 6),
+                declared=declared,
+                learned=learned is not None,
+                weight=profile.declared.get(key),
+                learned_score=round(learned.slow_at(at), 6) if learned is not None else 0.0,
+            )
+
+        return [interest(*item) for item in ranked]
 
     def declare_interest(self, reader_id: str, key: str, actor: Actor, weight: float | None = None) -> None:
         """Add (or reweigh) an interest the reader declares (``class:clc:TP312``, ``subject:...``,
-        ``author:...``); :class:`~consortium.profiles.interests.InvalidInterestKeyError` for a malformed key."""
+        ``author:...``), normalized as works' keys are (``author:Liu, Cixin`` is kept as ``author:cixin liu``);
+        :class:`~consortium.profiles.interests.InvalidInterestKeyError` for a malformed key."""
         items = self._vault.items_of(reader_id)
         profile = self._profile(items)
+        key = normalized_key(key)
         profile = declare(profile, key) if weight is None else declare(profile, key, weight)
         self._save_profile(items, profile, actor, Processing.READER_REQUEST)
 
     def remove_interest(self, reader_id: str, key: str, actor: Actor) -> None:
-        """Remove an interest, declared or learned (a class with its narrower classes)."""
+        """Remove an interest, declared or learned (a class with its narrower classes): ``key`` as stored, and as
+        normalized (:func:`~consortium.profiles.interest_keys.normalized_key`)."""
         items = self._vault.items_of(reader_id)
-        self._save_profile(items, remove(self._profile(items), key), actor, Processing.READER_REQUEST)
+        profile = remove(remove(self._profile(items), key), normalized_key(key))
+        self._save_profile(items, profile, actor, Processing.READER_REQUEST)
 
     def interest_profile(self, reader_id: str, actor: Actor, purpose: AuditPurpose) -> InterestProfile:
         """The reader's whole interest profile (declared, learned, recent borrowings), for a processing step such

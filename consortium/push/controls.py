@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from consortium.errors import NotFoundError, ValidationError
-from consortium.profiles.interest_keys import key_kind
+from consortium.profiles.interest_keys import author_key, key_kind
 from consortium.profiles.learning import NOT_INTERESTED, UnknownWorkError
 from consortium.profiles.models import EventType, Processing, ReaderEvent
 from consortium.push.ledgers import INBOX, MUTE, mute_id
@@ -19,6 +19,16 @@ if TYPE_CHECKING:
     from consortium.push.ledgers import PushLedgers
 
 __all__ = ["ReaderControls"]
+
+
+def _author(key: str) -> str:
+    """The author key of an author mute's key: an author key (``author:liu cixin``) or a name as catalogued
+    (``Harari, Yuval Noah``, what a digest item shows), with or without ``author:``; normalized as works' author
+    keys are, so the mute matches them."""
+    try:
+        return author_key(key.strip().removeprefix("author:"))
+    except ValidationError as exc:
+        raise ValidationError("an author mute takes an author's name or key such as 'author:liu cixin'") from exc
 
 
 class ReaderControls:
@@ -67,8 +77,8 @@ class ReaderControls:
             raise ValidationError(f"a mute of {kind.value} needs a key: it is empty", kind=kind.value)
         if kind is MuteKind.CLASS and (not key.startswith("class:") or key_kind(key) != "class"):
             raise ValidationError("a class mute takes a class key such as class:clc:TP3", key=key)
-        if kind is MuteKind.AUTHOR and (not key.startswith("author:") or key_kind(key) != "author"):
-            raise ValidationError("an author mute takes an author key such as 'author:liu cixin'", key=key)
+        if kind is MuteKind.AUTHOR:
+            key = _author(key)
         try:
             mute = Mute(kind=kind, key=key, at=self._clock())
         except ValueError as exc:
@@ -77,16 +87,39 @@ class ReaderControls:
         return mute
 
     def unmute(self, reader_id: str, kind: MuteKind, key: str, actor: Actor) -> None:
-        self._ledgers.delete(reader_id, MUTE, [mute_id(MuteKind(kind), key.strip())], actor, Processing.READER_REQUEST)
+        """Remove a mute (none by that key: nothing to do). An author is found by name or key, as :meth:`mute`
+        took it."""
+        kind = MuteKind(kind)
+        key = key.strip()
+        if kind is MuteKind.AUTHOR:
+            try:
+                key = _author(key)
+            except ValidationError:
+                pass  # no mute was ever made with a name that has no words: there is nothing to remove
+        self._ledgers.delete(reader_id, MUTE, [mute_id(kind, key)], actor, Processing.READER_REQUEST)
 
     def mutes(self, reader_id: str, actor: Actor) -> list[Mute]:
         return self._ledgers.mutes(reader_id, actor, Processing.READER_REQUEST)
 
     def inbox(self, reader_id: str, actor: Actor) -> list[dict[str, Any]]:
-        """The digests delivered to the portal inbox, newest first: ``{"at", "digest", "read"}`` as JSON."""
+        """The digests delivered to the portal inbox, newest first: ``{"at", "digest", "read"}`` as JSON. The items
+        the reader deleted (:meth:`act`) are left out; those they marked not interested say so
+        (``"not_interested": true``)."""
         entries = self._ledgers.inbox(reader_id, actor, Processing.READER_REQUEST).values()
+        sent = self._ledgers.sent(reader_id, actor, Processing.READER_REQUEST)
         ordered = sorted(entries, key=lambda entry: entry.digest.window_end, reverse=True)
-        return [entry.model_dump(mode="json") for entry in ordered]
+        digests = []
+        for entry in ordered:
+            view = entry.model_dump(mode="json")
+            items = []
+            for item in view["digest"]["items"]:
+                state = sent.get(item["cluster_id"])
+                if state is not None and state.deleted:
+                    continue
+                items.append({**item, "not_interested": state is not None and state.not_interested})
+            view["digest"]["items"] = items
+            digests.append(view)
+        return digests
 
     def mark_read(self, reader_id: str, digest_id: str, actor: Actor) -> None:
         entry = self._ledgers.inbox_entry(reader_id, digest_id, actor, Processing.READER_REQUEST)

@@ -216,6 +216,7 @@ class PushJob:
                 at=digest.window_end,
                 title=item.title,
                 reason=item.reason,
+                reason_zh=item.reason_zh,
             )
             for item in digest.items
         ]

@@ -159,6 +159,8 @@ class DigestItem(BaseModel):
     score: float
     reason: str
     """Why it was chosen, in one line: "you follow TP31", "because you borrowed ..."."""
+    reason_zh: str | None = None
+    """The same in Chinese (:mod:`consortium.push.reasons`); none in digests planned before it was written."""
 
 
 def digest_id(reader_id: str, service: ServiceId, window_end: datetime) -> str:
@@ -197,6 +199,8 @@ class SentItem(BaseModel):
     """When it was sent (the retention purge counts from here)."""
     title: str
     reason: str
+    reason_zh: str | None = None
+    """The reason in Chinese (none for works sent before it was written)."""
     deleted: bool = False
     """The reader deleted it from their history (it is never pushed again either way)."""
     not_interested: bool = False

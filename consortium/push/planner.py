@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from consortium.push.models import Digest, DigestItem, Frequency, Mute, ServiceId, Subscription, digest_id
 from consortium.push.ranking import Scored, Taste, digest_item, diversified, muted, rank, rank_in_classes
+from consortium.push.reasons import saved_search
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -66,8 +67,7 @@ def _saved_search_items(
         work = works.works[number]
         if work.first_seen < since or cluster_id in exclude or muted(work, reader.mutes):
             continue
-        reason = f'matches your saved search "{subscription.query}"'
-        scored.append(Scored(number, 1.0 / (1 + rank_number), reason))
+        scored.append(Scored(number, 1.0 / (1 + rank_number), saved_search(subscription.query or "")))
     chosen = diversified(works, scored, subscription.max_items, threshold=0.0)
     return [digest_item(works.works[s.number], s.score, s.reason, reader.member) for s in chosen]
 

@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from consortium.classification import class_ancestors
-from consortium.profiles.interest_keys import ANCESTOR_FACTOR, key_kind
+from consortium.profiles.interest_keys import ANCESTOR_FACTOR, KeyKind, key_kind
 from consortium.push.index import NewWork, NewWorks, expanded_keys
 from consortium.push.models import DigestItem, Mute, MuteKind
+from consortium.push.reasons import NO_REASON, Reason, borrowed, in_class, matched, with_home
 from consortium.text import match_text
 
 if TYPE_CHECKING:
@@ -216,7 +217,7 @@ class Scored:
 
     number: int
     score: float
-    reason: str = ""
+    reason: Reason = NO_REASON
     why: str = ""
 
 
@@ -238,7 +239,7 @@ def _label(cluster: Cluster, key: str) -> str:
     return subject
 
 
-_KINDS = {"c": "class", "s": "subject", "a": "author"}
+_KINDS: dict[str, KeyKind] = {"c": "class", "s": "subject", "a": "author"}
 
 
 def _score(work: NewWork, best: list[Any], taste: Taste, *, member: str, log_total: float) -> Scored:
@@ -262,30 +263,23 @@ def _score(work: NewWork, best: list[Any], taste: Taste, *, member: str, log_tot
     return Scored(work.number, score, why=max(parts)[1])
 
 
-def _reason(work: NewWork, scored: Scored, taste: Taste, member: str) -> str:
+def _reason(work: NewWork, scored: Scored, taste: Taste, member: str) -> Reason:
     """The one line saying why the work was chosen, from the feature that weighed most."""
     if scored.why == "borrowed":
         best, title = 0.0, ""
-        for borrowed in taste.borrowed:
-            union = len(work.expanded | borrowed.keys)
-            overlap = len(work.expanded & borrowed.keys) / union if union else 0.0
-            if overlap > best and borrowed.cluster_id != work.cluster_id:
-                best, title = overlap, borrowed.title
-        reason = f"because you borrowed {title}" if title else "like what you borrowed"
+        for borrowed_work in taste.borrowed:
+            union = len(work.expanded | borrowed_work.keys)
+            overlap = len(work.expanded & borrowed_work.keys) / union if union else 0.0
+            if overlap > best and borrowed_work.cluster_id != work.cluster_id:
+                best, title = overlap, borrowed_work.title
+        reason = borrowed(title)
     else:
         key = scored.why
-        kind = _KINDS[key[0]]
-        verb = "follow" if key in taste.declared else {"author": "read", "class": "read in"}.get(kind, "read about")
-        label = _label(work.cluster, key)
-        reason = f"by {label}, whom you {verb}" if kind == "author" else f"you {verb} {label}"
-    if member in work.available_at:
-        reason += " · on the shelf at your library"
-    elif member in work.members:
-        reason += " · at your library"
-    return reason
+        reason = matched(_KINDS[key[0]], _label(work.cluster, key), declared=key in taste.declared)
+    return with_home(reason, on_shelf=member in work.available_at, held=member in work.members)
 
 
-def digest_item(work: NewWork, score: float, reason: str, member: str) -> DigestItem:
+def digest_item(work: NewWork, score: float, reason: Reason, member: str) -> DigestItem:
     """The digest line of a chosen work."""
     cluster = work.cluster
     return DigestItem(
@@ -298,7 +292,8 @@ def digest_item(work: NewWork, score: float, reason: str, member: str) -> Digest
         members=work.member_list,
         at_home=member in work.members,
         score=score,
-        reason=reason,
+        reason=reason.en,
+        reason_zh=reason.zh,
     )
 
 
@@ -404,8 +399,6 @@ def rank_in_classes(
     items = []
     for s in chosen:
         work = works.works[s.number]
-        reason = f"new in {_code(s.why)}, which you follow"
-        if member in work.members:
-            reason += " · at your library"
+        reason = with_home(in_class(_code(s.why)), on_shelf=False, held=member in work.members)
         items.append(digest_item(work, s.score, reason, member))
     return items

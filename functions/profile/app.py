@@ -13,11 +13,12 @@ theirs alone (their token), a borrow, return or hold is posted by their library 
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Annotated, Any
 
 import pydantic
 from chalice.app import Chalice, Rate, Response
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, field_validator
 
 from consortium import errors
 from consortium.auth.callers import CallerKind
@@ -32,7 +33,7 @@ from consortium.http import (
     current_caller,
     route_table,
 )
-from consortium.profiles.consent import ConsentEvent, Purpose
+from consortium.profiles.consent import ConsentEvent, DataKind, Purpose
 from consortium.profiles.drift import DriftPrompt
 from consortium.profiles.interest_keys import key_kind
 from consortium.profiles.interests import MAX_DECLARED_WEIGHT
@@ -77,23 +78,27 @@ class ConsentChange(RequestBody):
     """The body of ``POST /readers/{reader_id}/consents``."""
 
     purpose: Purpose
-    granted: bool
+    granted: StrictBool
+    """``true`` or ``false`` (not 0, 1 or a string)."""
 
 
 class PromptAnswer(RequestBody):
     """The body of ``POST /readers/{reader_id}/prompts/{prompt_id}``: follow the drift (true) or dismiss it."""
 
-    accept: bool
+    accept: StrictBool
 
 
 def _interest_key(key: str) -> str:
-    """``key`` when it is an interest key (a class key's code must parse in its scheme); ``ValueError`` if not."""
+    """``key`` when it is an interest key (the documented :data:`INTEREST_KEY`, and a class key's code must parse
+    in its scheme); ``ValueError`` if not."""
     try:
         if key_kind(key) == "class":
             _, scheme, code = key.split(":", 2)
             class_ancestors(scheme, code)
     except errors.ValidationError as exc:
         raise ValueError(f"{exc} (class:<scheme>:<code>, subject:<heading> or author:<name>)") from exc
+    if not re.fullmatch(INTEREST_KEY[1:-1], key):
+        raise ValueError("is not an interest key (class:<scheme>:<code>, subject:<heading> or author:<name>)")
     return key
 
 
@@ -113,7 +118,8 @@ class _InterestKey(RequestBody):
 class InterestDeclaration(_InterestKey):
     """The body of ``PUT /readers/{reader_id}/interests``: an interest the reader declares, and its weight."""
 
-    weight: Annotated[float, Field(gt=0, le=MAX_DECLARED_WEIGHT, allow_inf_nan=False)] | None = None
+    weight: Annotated[float, Field(gt=0, le=MAX_DECLARED_WEIGHT, allow_inf_nan=False, strict=True)] | None = None
+    """A number (not ``true``); the default declared weight when omitted."""
 
 
 class InterestRemoval(_InterestKey):
@@ -142,12 +148,27 @@ class ConsentAnswer(pydantic.BaseModel):
     granted: bool
 
 
+class PurposeText(pydantic.BaseModel):
+    """A purpose as the consent policy describes it to readers."""
+
+    purpose: Purpose
+    description_en: str
+    description_zh: str
+    data: list[DataKind]
+    """The kinds of personal data it uses."""
+    retention_days: int
+    """The longest that data recorded for it is kept."""
+
+
 class ConsentsAnswer(pydantic.BaseModel):
-    """Whether each purpose is granted now, and every grant and withdrawal."""
+    """Whether each purpose is granted now, every grant and withdrawal, and what each purpose allows (the consent
+    policy in force, in English and Chinese)."""
 
     reader_id: str
     current: dict[str, bool]
     history: list[ConsentEvent]
+    policy_version: str
+    purposes: list[PurposeText]
 
 
 class EventAnswer(pydantic.BaseModel):
@@ -220,10 +241,15 @@ def get_consents(reader_id: str) -> dict[str, Any]:
     """The reader's consents now and their history."""
     service().get_reader(reader_id, caller_actor(reader_id))  # 404 for unknown or erased readers
     consents = container().consent_ledger
+    policy = container().consent_policy
     return {
         "reader_id": reader_id,
         "current": {purpose.value: granted for purpose, granted in consents.current(reader_id).items()},
         "history": [event.model_dump(mode="json") for event in consents.history(reader_id)],
+        "policy_version": policy.version,
+        "purposes": [
+            {"purpose": purpose.value, **text.model_dump(mode="json")} for purpose, text in policy.purposes.items()
+        ],
     }
 
 

@@ -106,6 +106,8 @@ class MuteBody(RequestBody):
 
     kind: MuteKind
     key: Text
+    """A class key (``class:clc:TP3``), an author's name as a digest item shows it or an author key
+    (``author:liu cixin``; both are normalized), or a series title."""
 
 
 # -- answers

@@ -110,6 +110,8 @@ def test_bad_bodies_name_the_field(api: Api) -> None:
     assert status == 400 and "field 'at'" in error["Message"] and "in the future" in error["Message"]
     status, error = api.as_reader("r1").call("post", "/readers/r1/consents", {"purpose": "personalization"})
     assert status == 400 and "'granted'" in error["Message"]
+    status, error = api.as_reader("r1").call("put", "/readers/r1/interests", {"key": "class:lcc:QA76*"})
+    assert status == 400 and "field 'key'" in error["Message"] and "not an interest key" in error["Message"]
     status, error = api.as_reader("r1").call("put", "/readers/r1/profile", ["not", "an", "object"])
     assert status == 400
     assert api.as_reader("nobody").call("get", "/readers/nobody/profile")[0] == 404
@@ -157,11 +159,73 @@ def test_declare_and_remove_interests(api: Api) -> None:
     assert api.as_reader("r1").call("get", "/readers/r1/interests")[1]["interests"] == []
 
 
+def test_the_reader_sees_every_declared_weight_beside_what_was_learned(api: Api) -> None:
+    create(api, consents=["personalization"])
+    reader = api.as_reader("r1")
+    for n in range(12):  # more than the ten strongest: the reader still sees and edits each one
+        reader.call("put", "/readers/r1/interests", {"key": f"subject:topic {n:02}", "weight": 0.1 + n / 100})
+    api.module.container().cluster_store.apply(
+        ClusterChange(saved=[make_cluster("c1", "A borrowed book", classes=("clc:TP312",))])
+    )
+    borrow = {"event_id": "e1", "type": "borrow", "at": dt.datetime.now(dt.UTC).isoformat(), "cluster_id": "c1"}
+    assert api.as_library("riverside").call("post", "/readers/r1/events", borrow)[1]["outcome"] == "stored"
+    reader.call("put", "/readers/r1/interests", {"key": "class:clc:TP312", "weight": 2.5})
+
+    status, found = reader.call("get", "/readers/r1/interests")
+    assert status == 200
+    by_key = {i["key"]: i for i in found["interests"]}
+    assert {f"subject:topic {n:02}" for n in range(12)} <= by_key.keys()
+    assert by_key["subject:topic 00"]["weight"] == 0.1 and by_key["subject:topic 00"]["learned_score"] == 0
+    both = by_key["class:clc:TP312"]
+    assert (both["declared"], both["learned"], both["weight"]) == (True, True, 2.5)
+    assert both["learned_score"] > 0 and both["score"] == pytest.approx(2.5 + both["learned_score"], abs=1e-5)
+    learned_only = by_key["class:clc:TP31"]  # the broader class, learned from the borrow
+    assert (learned_only["declared"], learned_only["weight"]) == (False, None) and learned_only["learned_score"] > 0
+
+
+def test_the_consents_say_what_each_purpose_allows_in_both_languages(api: Api) -> None:
+    create(api, consents=["push"])
+    status, consents = api.as_reader("r1").call("get", "/readers/r1/consents")
+    assert status == 200
+    policy = api.module.container().consent_policy
+    assert consents["policy_version"] == policy.version
+    assert [p["purpose"] for p in consents["purposes"]] == [
+        "personalization",
+        "push",
+        "consortium_sharing",
+        "analytics",
+    ]
+    push = consents["purposes"][1]
+    assert push["description_en"] == policy.purposes["push"].description_en
+    assert "推送" in push["description_zh"] and push["retention_days"] == 180 and "push_history" in push["data"]
+
+
+def test_a_declared_interest_is_kept_as_works_name_it(api: Api) -> None:
+    create(api)
+    reader = api.as_reader("r1")
+    for key in ("author:Liu, Cixin", "subject:Computer Programming -- Python", "class:clc:tp312"):
+        assert reader.call("put", "/readers/r1/interests", {"key": key})[0] == 200
+    status, found = reader.call("get", "/readers/r1/interests")
+    assert {i["key"] for i in found["interests"]} == {
+        "author:cixin liu",
+        "subject:computer programming -- python",
+        "class:clc:TP312",
+    }
+    status, left = reader.call("delete", "/readers/r1/interests?key=author:Liu,+Cixin")
+    assert status == 200 and "author:cixin liu" not in {i["key"] for i in left["interests"]}
+
+
 def test_bad_interests_are_400_naming_the_field(api: Api) -> None:
     create(api)
     for body in ({"key": "genre:poetry"}, {"key": "class:clc:"}, {"key": "class:nope:TP312"}, {}):
         status, error = api.as_reader("r1").call("put", "/readers/r1/interests", body)
         assert status == 400 and "'key'" in error["Message"], body
+    status, error = api.as_reader("r1").call("put", "/readers/r1/interests", {"key": "subject:poetry", "weight": True})
+    assert status == 400 and "'weight'" in error["Message"]
+    status, error = api.as_reader("r1").call("post", "/readers/r1/consents", {"purpose": "push", "granted": 0})
+    assert status == 400 and "'granted'" in error["Message"]
+    status, error = api.as_reader("r1").call("put", "/readers/r1/interests", {"key": "class:lcc:QA76*"})
+    assert status == 400 and "field 'key'" in error["Message"] and "not an interest key" in error["Message"]
     status, error = api.as_reader("r1").call("put", "/readers/r1/interests", {"key": "subject:poetry", "weight": 0})
     assert status == 400 and "'weight'" in error["Message"]
     status, error = api.as_reader("r1").call("delete", "/readers/r1/interests?key=nonsense")

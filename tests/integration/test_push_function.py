@@ -260,6 +260,32 @@ def test_a_new_subscription_may_start_with_the_recent_works(api: PushApi) -> Non
     assert status == 400 and "first_window_days" in error["Message"]
 
 
+def test_the_inbox_leaves_out_deleted_items_and_marks_those_not_wanted(api: PushApi) -> None:
+    api.reader("r1", (Purpose.PUSH, Purpose.PERSONALIZATION))
+    api.hub.profiles.declare_interest("r1", "class:clc:TP312", READER)
+    api.hub.profiles.declare_interest("r1", "class:clc:I222", READER)
+    add_new_works(api, dt.datetime.now(dt.UTC) - dt.timedelta(days=10))
+    reader = api.as_reader("r1")
+    reader.call("put", "/readers/r1/subscriptions/new_in_class", {"channel": "inbox", "first_window_days": 30})
+    api.hub.push.run()
+
+    def items() -> dict[str, bool]:
+        [entry] = reader.call("get", "/readers/r1/push/inbox")[1]["digests"]
+        return {item["cluster_id"]: item["not_interested"] for item in entry["digest"]["items"]}
+
+    assert items() == {"rust": False, "poems": False}
+    [entry] = reader.call("get", "/readers/r1/push/inbox")[1]["digests"]
+    assert {i["cluster_id"]: i["reason_zh"] for i in entry["digest"]["items"]} == {
+        "rust": "TP312 类新书，您关注了该类 · 本馆有藏",
+        "poems": "I222 类新书，您关注了该类",
+    }
+    assert reader.call("post", "/readers/r1/push/items/poems", {"action": "not_interested"})[0] == 200
+    assert items() == {"rust": False, "poems": True}
+    assert reader.call("post", "/readers/r1/push/items/rust", {"action": "delete"})[0] == 200
+    assert items() == {"poems": True}
+    assert [i["cluster_id"] for i in reader.call("get", "/readers/r1/push/history")[1]["items"]] == ["poems"]
+
+
 def test_without_the_push_consent_subscribing_is_403(api: PushApi) -> None:
     api.reader("r2", consents=(Purpose.PERSONALIZATION,))
     status, error = api.as_reader("r2").call("put", "/readers/r2/subscriptions/interested_new", {"channel": "inbox"})

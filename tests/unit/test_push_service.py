@@ -192,6 +192,11 @@ def test_reasons_name_the_class_followed_or_the_book_borrowed(hub: Hub) -> None:
     reasons = {item["cluster_id"]: item["reason"] for item in entry["digest"]["items"]}
     assert reasons["calc"].startswith("you follow O13")
     assert "Kernighan" in reasons["c2"] or "because you borrowed" in reasons["c2"] or "TP312" in reasons["c2"]
+    in_chinese = {item["cluster_id"]: item["reason_zh"] for item in entry["digest"]["items"]}
+    assert in_chinese["calc"].startswith("您关注了 O13 类")
+    assert (reasons["c2"], in_chinese["c2"]) == ("you read in TP312", "您常读 TP312 类的书")
+    history = {item.cluster_id: item.reason_zh for item in hub.push.history("r1", READER)}
+    assert history == in_chinese  # what the history keeps, too
 
 
 def test_a_new_work_the_reader_already_borrowed_is_not_pushed_to_them(hub: Hub) -> None:
@@ -444,6 +449,26 @@ def test_deleted_muted_and_not_interested_items_are_never_pushed_again(hub: Hub)
         hub.push.mute("r1", MuteKind.CLASS, "TP31", READER)
 
 
+def test_an_author_is_muted_by_the_name_an_item_shows(hub: Hub) -> None:
+    programmer(hub)
+    hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.INBOX, actor=READER)
+    hub.push.mute("r1", MuteKind.AUTHOR, "author:Ritchie, Dennis M.", READER)  # as catalogued, with the prefix
+    hub.push.mute("r1", MuteKind.AUTHOR, "Kernighan, Brian", READER)  # or without it
+    assert {m.key for m in hub.push.mutes("r1", READER)} == {"author:dennis m ritchie", "author:brian kernighan"}
+    hub.add(
+        new("c2", "C, the second book", ("clc:TP312",), authors=["Kernighan, Brian"]),
+        new("rust", "Programming in Rust", ("clc:TP312",), authors=["Klabnik, Steve"]),
+    )
+    run_a_week_later(hub)
+    assert [i.cluster_id for i in hub.push.history("r1", READER)] == ["rust"]
+    hub.push.unmute("r1", MuteKind.AUTHOR, "author:brian kernighan", READER)  # the key the mute list shows
+    assert [m.key for m in hub.push.mutes("r1", READER)] == ["author:dennis m ritchie"]
+    with pytest.raises(ValidationError, match="an author's name"):
+        hub.push.mute("r1", MuteKind.AUTHOR, "author: ,", READER)
+    hub.push.unmute("r1", MuteKind.AUTHOR, "author: ,", READER)  # never muted: nothing to remove, no error
+    assert [m.key for m in hub.push.mutes("r1", READER)] == ["author:dennis m ritchie"]
+
+
 def test_feeds_and_unsubscribe_links_work_by_token_and_are_revocable(hub: Hub) -> None:
     programmer(hub)
     _, token = hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.ATOM, actor=READER)
@@ -662,6 +687,8 @@ def test_a_copy_on_the_shelf_at_the_readers_library_ranks_first_and_says_so(hub:
     assert [i["cluster_id"] for i in items] == ["shelf", "loaned", "away"]
     assert items[0]["reason"].endswith("· on the shelf at your library")
     assert items[1]["reason"].endswith("· at your library")
+    assert [i["reason_zh"].rpartition(" · ")[2] for i in items[:2]] == ["本馆在架", "本馆有藏"]
+    assert " · " not in items[2]["reason_zh"]
 
 
 def test_a_digest_executed_twice_is_delivered_once(hub: Hub) -> None:

@@ -1,0 +1,63 @@
+// "My library", for a signed-in reader: the drift prompt when there is one, their interests (declared beside
+// learned), the inbox of pushed works with its mutes, their subscriptions, what push sent them, their consents,
+// and their data (a download, and erasure). Each section loads on its own; one that fails says so and the others
+// still work. Not signed in, the page says so and links to the sign-in page.
+
+import { boot, el, fill, members, memberName, session, t } from "./core.js";
+import { consentsSection, dataSection } from "./me-account.js";
+import { me } from "./me-common.js";
+import { historySection, inboxSection } from "./me-inbox.js";
+import { interestsSection, promptSection } from "./me-interests.js";
+import { subscriptionsSection } from "./me-subscriptions.js";
+
+const SECTIONS = [
+  ["interests", "me.interests.title", interestsSection],
+  ["inbox", "me.inbox.title", inboxSection],
+  ["subscriptions", "me.subs.title", subscriptionsSection],
+  ["history", "me.history.title", historySection],
+  ["consents", "me.consents.title", consentsSection],
+  ["data", "me.data.title", dataSection],
+];
+
+function signedOut(root) {
+  const erased = new URLSearchParams(location.search).get("erased") === "1";
+  if (erased) {
+    document.querySelector("h1").textContent = t("me.erased.title");
+    document.title = `${t("me.erased.title")} · ${t("site.name")}`;
+    return fill(root, el("p", { text: t("me.erased.done") }), el("p", { text: t("me.erased.backups") }), el("p", {}, el("a", { href: "index.html", text: t("me.erased.search") })));
+  }
+  return fill(
+    root,
+    el("p", { text: t("me.signed_out") }),
+    el("p", {}, el("a", { href: "login.html?next=me.html", class: "button", text: t("account.sign_in") })),
+  );
+}
+
+function contents() {
+  return el(
+    "nav",
+    { class: "contents", "aria-label": t("me.contents") },
+    el("ul", {}, SECTIONS.map(([id, key]) => el("li", {}, el("a", { href: `#${id}`, text: t(key) })))),
+  );
+}
+
+async function main() {
+  await boot("me.html", "me.title", ["me"]);
+  const root = document.getElementById("me");
+  const who = session();
+  root.removeAttribute("aria-busy");
+  if (!who) return signedOut(root);
+  me.reader = who.reader;
+  me.member = who.member || "";
+  me.path = `/readers/${encodeURIComponent(who.reader)}`;
+  const intro = el("p", { class: "lead", text: t("me.welcome", { reader: who.reader }) });
+  fill(root, intro, contents(), promptSection(), SECTIONS.map(([, , make]) => make()));
+  if (me.member) {
+    members()
+      .then((all) => fill(intro, t("me.welcome_at", { reader: who.reader, library: memberName(all, me.member) })))
+      .catch(() => {});
+  }
+  return null;
+}
+
+main();
