@@ -13,9 +13,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from stdnum import isbn as _isbn
-
 from consortium.classification import InvalidClassCodeError, class_chain
+from consortium.harvest.identifiers import isbn10_form
 from consortium.models import ClassScheme, IdentifierScheme
 from consortium.search.analysis import analyze_name, analyze_text
 from consortium.text import title_tokens
@@ -118,7 +117,7 @@ def isbn_forms(isbn13: str) -> list[str]:
     """The ISBN-13 and, for a ``978`` ISBN, its ISBN-10 form, so that a reader may type either."""
     forms = [isbn13]
     if isbn13.startswith("978") and len(isbn13) == 13:
-        forms.append(str(_isbn.to_isbn10(isbn13)))
+        forms.append(isbn10_form(isbn13))
     return forms
 
 
