@@ -157,7 +157,7 @@ def test_isbns_normalize_as_stdnum_checks_them(text: str) -> None:
     assert outcome(text) == stdnum_normalize_isbn(text)
 
 
-@given(st.one_of(valid_isbn13s(), st.text(alphabet="0123456789", min_size=13, max_size=13).map(lambda t: "978" + t[3:])))
+@given(st.one_of(valid_isbn13s(), st.text(alphabet="0123456789", min_size=10, max_size=10).map(lambda t: "978" + t)))
 @example("9780262033848")
 @example("978026203384X")
 def test_isbn10_forms_as_stdnum_gives_them(isbn13: str) -> None:
