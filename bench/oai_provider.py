@@ -90,7 +90,7 @@ def sickle_alone(url: str) -> tuple[float, int]:
     return time.perf_counter() - start, records
 
 
-def harvest_path(url: str, work: Path, *, ahead: bool = True) -> tuple[float, int]:
+def harvest_path(url: str, work: Path, *, ahead: int | None = None) -> tuple[float, int]:
     """Hub B's harvester alone (fetch, parse, archive, normalize, store) into fresh stores under ``work``:
     seconds, records added."""
     from consortium.adapters.local import SqliteBlobStore, SqliteRecordStore
@@ -103,7 +103,10 @@ def harvest_path(url: str, work: Path, *, ahead: bool = True) -> tuple[float, in
     store = SqliteRecordStore.open(work / "consortium.sqlite3")
     archive = SqliteBlobStore.open(work / "raw.sqlite3")
     try:
-        report = HarvestService(store, archive, read_ahead=ahead).harvest_source(member, source)
+        harvester = HarvestService(store, archive)
+        if ahead is not None:
+            harvester.read_ahead = ahead
+        report = harvester.harvest_source(member, source)
     finally:
         store.close()
         archive.close()
@@ -128,7 +131,7 @@ def timed(obj: Any, name: str, spent: dict[str, float], what: str) -> None:
 
 
 def whole_hub(
-    url: str, work: Path, follow_every: int | None = None, *, ahead: bool = True
+    url: str, work: Path, follow_every: int | None = None, *, ahead: int | None = None
 ) -> tuple[float, int, Any, dict[str, float]]:
     """Hub B, fresh in ``work``, harvesting A, clustering and indexing as it goes: seconds, records added, its
     container, and the seconds spent clustering and indexing."""
@@ -146,7 +149,8 @@ def whole_hub(
     if follow_every is not None:
         settings = settings.model_copy(update={"harvest_follow_every": follow_every})
     hub = bootstrap(settings)
-    hub.harvester.read_ahead = ahead
+    if ahead is not None:
+        hub.harvester.read_ahead = ahead
     spent: dict[str, float] = {}
     timed(hub.catalogue.dedup, "apply_records", spent, "clustering")
     for name in ("upsert", "delete"):
@@ -170,7 +174,10 @@ def main() -> int:
     parser.add_argument("--in-process", action="store_true", help="serve hub A from this process (context)")
     parser.add_argument("--page-size", type=int, default=200, help="A's page size with --in-process (default 200)")
     parser.add_argument(
-        "--no-read-ahead", action="store_true", help="hub B reads one page at a time (context: the code before)"
+        "--read-ahead",
+        type=int,
+        default=None,
+        help="pages hub B reads and normalizes ahead (default: the harvest's, 2; 0: one page at a time, as before)",
     )
     parser.add_argument("--profile", action="store_true", help="also profile one whole-hub run with cProfile")
     args = parser.parse_args()
@@ -201,7 +208,7 @@ def main() -> int:
         else:
             url, stop = hub_a.start(args.hub_a_threads), hub_a.stop
         print(f"hub A serves {where} at {url}")
-        ahead = not args.no_read_ahead
+        ahead = args.read_ahead
         times: dict[str, list[float]] = {"provider": [], "sickle": [], "harvest": [], "hub": []}
         splits: list[dict[str, float]] = []
         try:
@@ -252,7 +259,7 @@ def main() -> int:
     def line(what: str, name: str) -> str:
         return f"{what:<48}{worst[name]:>7,.0f}-{best[name]:>6,.0f} records/s"
 
-    reading = "reading a page ahead" if ahead else "one page at a time (--no-read-ahead)"
+    reading = "one page at a time (--read-ahead 0)" if ahead == 0 else f"reading {ahead or 'the default'} page(s) ahead"
     print(f"hub A served {where}; hub B {reading}; worst-best of {args.runs} run(s)")
     print(line("reference  sickle alone (HTTP, parse)", "sickle"))
     print(line("context    provider alone (no HTTP)", "provider"))

@@ -1,5 +1,6 @@
-"""Harvesting over OAI-PMH with the next page read ahead (the default) stores exactly what reading one page at a
-time stores, and a run killed at any commit resumes to the same store, over HTTP from oai-repo on 127.0.0.1."""
+"""Harvesting over OAI-PMH with pages read and normalized ahead (the default) stores exactly what reading one page
+at a time stores, first and incremental runs alike, and a run killed at any commit resumes to the same store;
+over HTTP from oai-repo on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def make_repo() -> FixtureRepository:
     return repo
 
 
-def service(store: InMemoryRecordStore, archive: InMemoryBlobStore, *, ahead: bool) -> HarvestService:
+def service(store: InMemoryRecordStore, archive: InMemoryBlobStore, *, ahead: int) -> HarvestService:
     def client(url: str) -> OaiPmhClient:
         return OaiPmhClient(url, timeout=5, max_retries=0)
 
@@ -81,7 +82,7 @@ def server() -> Iterator[OaiTestServer]:
 @pytest.fixture(scope="module")
 def one_page_at_a_time(server: OaiTestServer) -> tuple[list[str], list[str], list[str]]:
     store = InMemoryRecordStore()
-    report = service(store, InMemoryBlobStore(), ahead=False).harvest_source(MEMBER, source(server))
+    report = service(store, InMemoryBlobStore(), ahead=0).harvest_source(MEMBER, source(server))
     assert report.complete and (report.counts.added, report.counts.quarantined) == (RECORDS - 1, 1)
     return snapshot(store)
 
@@ -90,12 +91,13 @@ def source(server: OaiTestServer) -> Source:
     return Source(id="oai", protocol="oai-pmh", url=server.base_url, format="marcxml")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("depth", [1, 2, 5])
 def test_reading_ahead_stores_what_one_page_at_a_time_stores(
-    server: OaiTestServer, one_page_at_a_time: tuple[list[str], list[str], list[str]]
+    server: OaiTestServer, one_page_at_a_time: tuple[list[str], list[str], list[str]], depth: int
 ) -> None:
     store = InMemoryRecordStore()
     archive = InMemoryBlobStore()
-    report = service(store, archive, ahead=True).harvest_source(MEMBER, source(server))
+    report = service(store, archive, ahead=depth).harvest_source(MEMBER, source(server))
     assert report.complete
     assert snapshot(store) == one_page_at_a_time
     for record in store.records():
@@ -110,7 +112,7 @@ def test_a_run_reading_ahead_killed_at_any_commit_resumes_to_the_same_store(
     assume(not (after and crash_at == 7))  # dying after the last commit leaves a finished run: nothing to resume
     store = CrashingStore(crash_at, after)
     archive = InMemoryBlobStore()
-    harvester = service(store, archive, ahead=True)
+    harvester = service(store, archive, ahead=2)
     with pytest.raises(Crash):
         harvester.harvest_source(MEMBER, source(server))
     committed = store.commits - (0 if after else 1)
@@ -122,3 +124,25 @@ def test_a_run_reading_ahead_killed_at_any_commit_resumes_to_the_same_store(
     assert snapshot(store) == one_page_at_a_time
     if report.resumed:  # the counts cover the whole run, each record once
         assert (report.counts.added, report.counts.quarantined) == (RECORDS - 1, 1)
+
+
+def test_an_incremental_run_reading_ahead_stores_what_one_page_at_a_time_stores() -> None:
+    stores = {}
+    for depth in (0, 2):
+        repo = make_repo()
+        store = InMemoryRecordStore()
+        harvester = service(store, InMemoryBlobStore(), ahead=depth)
+        with OaiTestServer(repo, page_size=PAGE) as running:
+            harvester.harvest_source(MEMBER, source(running))
+            for n in (3, 11, 12):  # changed: one now fails to normalize, two get new titles
+                isbn = "0201896835" if n == 3 else None
+                record = marcxml_record(f"oai:lake:{n:02}", f"Changed title {n}", None, isbn, 2001)
+                repo.update(f"oai:lake:{n:02}", datetime(2026, 2, 1 + n, 9, tzinfo=UTC), marcxml=record)
+            repo.delete("oai:lake:05", datetime(2026, 2, 20, 9, tzinfo=UTC))
+            for n in range(RECORDS, RECORDS + 7):
+                record = marcxml_record(f"oai:lake:{n:02}", f"New {n}", f"Writer {n}", None, 2020)
+                repo.add(f"oai:lake:{n:02}", datetime(2026, 3, 1, 9, n, tzinfo=UTC), marcxml=record)
+            report = harvester.harvest_source(MEMBER, source(running))
+        assert report.complete and report.counts.added == 7 and report.counts.deleted == 1
+        stores[depth] = snapshot(store)
+    assert stores[2] == stores[0]
