@@ -177,7 +177,7 @@ def main() -> int:
         "--read-ahead",
         type=int,
         default=None,
-        help="pages hub B reads and normalizes ahead (default: the harvest's, 2; 0: one page at a time, as before)",
+        help="pages hub B reads ahead (default: the harvest's, 1; 0: one page at a time, as before)",
     )
     parser.add_argument("--profile", action="store_true", help="also profile one whole-hub run with cProfile")
     args = parser.parse_args()

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from consortium.models import Record
+from typing import Any
 
 __all__ = ["RawPage", "RawRecord"]
 
@@ -40,6 +37,3 @@ class RawPage:
     records: list[RawRecord] = field(default_factory=list)
     cursor: dict[str, Any] | None = None
     stopped: str | None = None
-    normalized: dict[int, tuple[str, Record | Exception]] = field(default_factory=dict)
-    """Records normalized ahead, while the page was read ahead (see :mod:`consortium.harvest.read_ahead`): by
-    position in :attr:`records`, the raw digest normalized and the record, or the error normalizing gave."""

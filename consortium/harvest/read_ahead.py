@@ -1,13 +1,10 @@
-"""Reading ahead: while the harvest stores a page, the next ones are fetched, parsed and prepared in a thread.
+"""Reading ahead: while the harvest stores a page, the next one is fetched and parsed in a thread.
 
 A server's next page is asked for as soon as the one before is handed over, so the wait for the server, the
-transfer and the XML parse (which lxml does without the GIL) overlap with storing the page before; the thread
-may also prepare each page it read (the harvest normalizes its records there, see
-:meth:`~consortium.harvest.service.HarvestService`), using the time the caller spends in SQLite or tantivy,
-which run without the GIL. Only reading and preparing move to the thread: pages are handed over in order, one
-at a time, and everything that commits (records, checkpoints, clustering) stays in the caller's thread, so
-resuming works as before: a page read ahead but not committed when a run dies is read again by the next run,
-from the last committed checkpoint.
+transfer and the XML parse (which lxml does without the GIL) overlap with normalizing and storing the page
+before. Only reading moves to the thread: pages are handed over in order, one at a time, and everything that
+commits (records, checkpoints, clustering) stays in the caller's thread, so resuming works as before: a page
+read ahead but not committed when a run dies is read again by the next run, from the last committed checkpoint.
 
 An error reading a page (the server failing, a bad token) is raised when that page is asked for, after the pages
 before it were handed over, as without reading ahead. At most ``depth`` pages are read ahead of the one the
@@ -22,7 +19,7 @@ import threading
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterator
+    from collections.abc import Generator, Iterator
 
 __all__ = ["read_ahead"]
 
@@ -42,14 +39,13 @@ def _close(items: Iterator[object]) -> None:
         log.warning("closing a page reader read ahead failed", exc_info=True)
 
 
-def read_ahead(items: Iterator[T], *, depth: int = 1, prepare: Callable[[T], T] | None = None) -> Generator[T]:
-    """The items of ``items`` in order, read (and each given to ``prepare``, if any) in a thread, up to ``depth``
-    items ahead of the one the caller handles.
+def read_ahead(items: Iterator[T], *, depth: int = 1) -> Generator[T]:
+    """The items of ``items`` in order, read in a thread up to ``depth`` items ahead of the one the caller
+    handles.
 
     ``items`` is advanced from the thread only, one ``next`` at a time, so it need not be thread-safe, only
-    usable from another thread than the one that made it. ``prepare`` must not raise (an error it raises is
-    raised to the caller as a reading error would be). Closing the returned generator stops reading: ``items``
-    is closed once the read under way, if any, has ended, and whatever was read ahead is dropped.
+    usable from another thread than the one that made it. Closing the returned generator stops reading:
+    ``items`` is closed once the read under way, if any, has ended, and whatever was read ahead is dropped.
 
     Example
     -------
@@ -73,7 +69,7 @@ def read_ahead(items: Iterator[T], *, depth: int = 1, prepare: Callable[[T], T] 
                 except StopIteration:
                     ready.put((_END, None))
                     return
-                ready.put((prepare(item) if prepare is not None else item, None))
+                ready.put((item, None))
         except BaseException as exc:  # handed to the caller's thread, raised there
             ready.put((_END, exc))
         finally:

@@ -24,7 +24,6 @@ import pydantic
 from consortium.errors import ConfigError, RecordError, ValidationError
 from consortium.gc_tuning import fewer_collections
 from consortium.harvest.formats import reader_for
-from consortium.harvest.normalize_ahead import NormalizeAhead, normalized_ahead
 from consortium.harvest.oai_pmh import OaiPmhClient
 from consortium.harvest.read_ahead import read_ahead
 from consortium.harvest.state import Checkpoint, HarvestCounts, PageCommit, RecordChange
@@ -100,7 +99,7 @@ class HarvestService:
         oai_client: Callable[[str], OaiPmhClient] = OaiPmhClient,
         on_commit: Callable[[list[RecordChange]], None] | None = None,
         follow_every: int = 1,
-        read_ahead: int = 2,
+        read_ahead: int = 1,
     ) -> None:
         self.store = store
         self.archive = archive
@@ -119,10 +118,9 @@ class HarvestService:
         transaction and one search index commit a batch); the index lags the store by up to this many records
         during a run. The hub sets it from ``Settings.harvest_follow_every``."""
         self.read_ahead = read_ahead
-        """How many pages of a server are fetched, parsed and normalized in a thread ahead of the one stored
-        (OAI-PMH sources, runs without ``max_pages``; 0: one page at a time): see
-        :mod:`consortium.harvest.read_ahead` and :mod:`consortium.harvest.normalize_ahead`. What is stored is
-        the same."""
+        """How many pages of a server are fetched and parsed in a thread ahead of the one stored (OAI-PMH
+        sources, runs without ``max_pages``; 0: one page at a time): see :mod:`consortium.harvest.read_ahead`.
+        What is stored is the same."""
 
     # -- runs ------------------------------------------------------------------------------------------
 
@@ -159,18 +157,13 @@ class HarvestService:
         if previous is not None:
             self._follow_unfollowed(previous)
         checkpoint = checkpoint.model_copy(update={"unfollowed": []})
-        ahead = None
-        if self.read_ahead > 0 and max_pages is None and source.protocol is SourceProtocol.OAI_PMH:
-            ahead = NormalizeAhead(reader_for(source.format), lambda it, raw: self.normalize(member, source, it, raw))
-        pages = self._pages(source, checkpoint, file_data, ahead=ahead)
+        pages = self._pages(source, checkpoint, file_data, ahead=self.read_ahead if max_pages is None else 0)
         done = 0
         held: list[RecordChange] = []  # committed, not handed to on_commit yet
         with fewer_collections():
             try:
                 for page, fraction in pages:
                     counts, commit = self._process(member, source, page)
-                    if ahead is not None and page.records:
-                        ahead.unchanged_share = counts.unchanged / len(page.records)
                     checkpoint = self._advance(checkpoint, page, counts, file_digest)
                     if self.on_commit is not None:
                         waiting = (*held, *commit.changes)
@@ -279,16 +272,16 @@ class HarvestService:
     # -- reading ---------------------------------------------------------------------------------------
 
     def _pages(
-        self, source: Source, checkpoint: Checkpoint, data: bytes | None, *, ahead: NormalizeAhead | None
+        self, source: Source, checkpoint: Checkpoint, data: bytes | None, *, ahead: int
     ) -> Generator[tuple[RawPage, float | None]]:
         reader = reader_for(source.format)
         if source.protocol is SourceProtocol.OAI_PMH:
             assert source.url is not None
             pages = reader.server_pages(self.oai_client(source.url), source, checkpoint)
-            if ahead is None:
+            if ahead < 1:
                 yield from ((page, None) for page in pages)
                 return
-            early = read_ahead(pages, depth=self.read_ahead, prepare=ahead)
+            early = read_ahead(pages, depth=ahead)
             try:
                 yield from ((page, None) for page in early)
             finally:
@@ -339,7 +332,7 @@ class HarvestService:
             counts.quarantined += 1
             log.info("quarantined %s/%s at %s: %s", member.id, source.id, item.position, reason)
 
-        for index, (item, digest) in enumerate(zip(page.records, digests, strict=True)):
+        for item, digest in zip(page.records, digests, strict=True):
             if item.error is not None:
                 quarantine(item, item.error, digest)
                 continue
@@ -367,7 +360,7 @@ class HarvestService:
                 continue
             pointer = RawPointer(digest=digest, media_type=item.media_type)
             try:
-                record = normalized_ahead(page, index, pointer) or self.normalize(member, source, readable, pointer)
+                record = self.normalize(member, source, readable, pointer)
             except RecordError as exc:
                 quarantine(item, str(exc), digest)
                 continue

@@ -1,6 +1,5 @@
-"""Reading ahead: pages in order, the next ones read (and prepared) while the caller handles one, never more
-than the depth asked, errors where they were, nothing read once the caller stops; and normalizing ahead: what it
-normalizes, what it leaves to the harvest, and when it stops."""
+"""Reading ahead: pages in order, the next ones read while the caller handles one, never more than the depth
+asked, errors where they were, nothing read once the caller stops."""
 
 from __future__ import annotations
 
@@ -8,19 +7,8 @@ import threading
 from typing import TYPE_CHECKING
 
 import pytest
-from marc_builders import book
-from pymarc import record_to_xml
 
-from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore
-from consortium.errors import RecordError
-from consortium.harvest.formats import reader_for
-from consortium.harvest.formats.oai import oai_raw_page
-from consortium.harvest.normalize_ahead import NormalizeAhead, normalized_ahead
-from consortium.harvest.oai_pmh import parse_list_records
 from consortium.harvest.read_ahead import read_ahead
-from consortium.harvest.service import HarvestService
-from consortium.members import Member, Source
-from consortium.models import RawPointer, Record
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -118,68 +106,6 @@ def test_up_to_depth_pages_are_read_ahead(depth: int) -> None:
     assert pages.read == list(range(1, 9))
 
 
-def test_each_page_is_prepared_by_the_reading_thread_before_it_is_handed_over() -> None:
-    def prepare(page: int) -> tuple[int, str]:
-        return page * 10, threading.current_thread().name
-
-    got = list(read_ahead(iter(Pages(3)), prepare=prepare))  # type: ignore[arg-type]
-    assert got == [(10, "harvest-read-ahead"), (20, "harvest-read-ahead"), (30, "harvest-read-ahead")]
-
-
 def test_a_depth_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="depth of 1 or more"):
         next(read_ahead(iter(Pages(1)), depth=0))
-
-
-MEMBER = Member(id="m", name="Member")
-SOURCE = Source(id="oai", protocol="oai-pmh", url="https://library.example/oai", format="marcxml")  # type: ignore[arg-type]
-
-
-def oai_page() -> bytes:
-    """A ListRecords page: a book, one with a bad ISBN check digit, a deletion, one without metadata."""
-    good = record_to_xml(book("1", "A good book"), namespace=True).decode()
-    bad = record_to_xml(book("2", "Bad ISBN", isbn="0201896835"), namespace=True).decode()
-
-    def record(identifier: str, metadata: str | None, status: str = "") -> str:
-        body = f"<metadata>{metadata}</metadata>" if metadata is not None else ""
-        header = f"<identifier>{identifier}</identifier><datestamp>2026-01-05T00:00:00Z</datestamp>"
-        return f"<record><header{status}>{header}</header>{body}</record>"
-
-    records = [
-        record("oai:x:1", good),
-        record("oai:x:2", bad),
-        record("oai:x:3", None, ' status="deleted"'),
-        record("oai:x:4", None),
-    ]
-    return (
-        '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2026-01-05T00:00:00Z</responseDate>'
-        f'<request verb="ListRecords">https://library.example/oai</request><ListRecords>{"".join(records)}'
-        "</ListRecords></OAI-PMH>"
-    ).encode()
-
-
-def normalize_ahead() -> NormalizeAhead:
-    harvester = HarvestService(InMemoryRecordStore(), InMemoryBlobStore())
-    return NormalizeAhead(reader_for(SOURCE.format), lambda item, raw: harvester.normalize(MEMBER, SOURCE, item, raw))
-
-
-def test_normalizing_ahead_keeps_records_and_their_errors_and_skips_the_rest() -> None:
-    page = normalize_ahead()(oai_raw_page(parse_list_records(oai_page(), "a page")))
-    assert sorted(page.normalized) == [0, 1]  # the deletion and the record without metadata are the harvest's
-    digest, record = page.normalized[0]
-    assert isinstance(record, Record) and record.title == "A good book" and record.raw.digest == digest
-    assert isinstance(page.normalized[1][1], RecordError)
-    pointer = RawPointer(digest=digest, media_type="application/xml")
-    assert normalized_ahead(page, 0, pointer) is record
-    assert normalized_ahead(page, 0, RawPointer(digest="0" * 64, media_type="application/xml")) is None  # other bytes
-    assert normalized_ahead(page, 2, pointer) is None
-    with pytest.raises(RecordError, match="ISBN"):
-        normalized_ahead(page, 1, RawPointer(digest=page.normalized[1][0], media_type="application/xml"))
-
-
-def test_normalizing_ahead_stops_while_the_records_are_mostly_unchanged() -> None:
-    ahead = normalize_ahead()
-    ahead.unchanged_share = 0.9
-    assert ahead(oai_raw_page(parse_list_records(oai_page(), "a page"))).normalized == {}
-    ahead.unchanged_share = 0.1
-    assert len(ahead(oai_raw_page(parse_list_records(oai_page(), "a page"))).normalized) == 2
