@@ -10,7 +10,7 @@ Hub A (``bench/oai_hub_a.py``)
     provider (200 records a page) through the same Chalice app and local server as any hub: two hubs are two
     processes, on two machines or at least two interpreters, so A's page writing does not take the GIL from
     B's harvest. With ``--in-process``, A's ``handle_oai`` (page size ``--page-size``) is served by waitress
-    in the bench's own process instead (one worker thread), as the figures before 2026-12-04 were measured:
+    in the bench's own process instead (one worker thread), as the earlier figures were measured:
     there A's serving and B's harvest share one GIL, and the whole hub is slower for it (context only).
 
 Figures, each the best of ``--runs`` (default 2); every run measures each against the same server
@@ -25,7 +25,8 @@ Figures, each the best of ``--runs`` (default 2); every run measures each agains
       clusters (dedup, SQLite cluster store) and indexes (tantivy) the committed pages, ``--follow-every``
       records at a time (default: the hub's setting, 1,000; 1: every page), as ``consortium harvest`` does.
       Its time is split into clustering (``DedupService.apply_records``), indexing (the search index's writes)
-      and the rest (the harvest itself, and waiting for hub A).
+      and the rest (the harvest itself, and waiting for hub A). ``--read-ahead N`` sets how many pages B's
+      harvest reads ahead (default the harvest's, 1; 0: one page at a time, as before reading ahead).
 
 Before the runs, sickle harvests A once unmeasured (A's worker threads load their apps on their first request;
 the pages come into the page cache). The ratios printed are harvest path / sickle alone and whole hub / sickle
@@ -35,8 +36,8 @@ JSON object with the figures, the load average before and after, and ``revision`
 
 Run from the repository root::
 
-    .venv/bin/python bench/oai_provider.py [--records N] [--runs R] [--follow-every F] [--hub-a-threads T]
-        [--in-process [--page-size P]] [--profile]
+    .venv/bin/python bench/oai_provider.py [--records N] [--runs R] [--follow-every F] [--read-ahead N]
+        [--hub-a-threads T] [--in-process [--page-size P]] [--profile]
 """
 
 from __future__ import annotations
