@@ -3,34 +3,41 @@
 Prints figures only (no pass/fail). Issue 11's goal: the whole harvest path of one hub harvesting another at
 2,000 records/s or more, reported as a ratio to sickle (a harvester written by others) fetching the same pages.
 
-Hub A
-    ``--records`` works (default 20,000) of four members, made up: English and Chinese titles, one to four
-    authors, an ISBN each, subjects, classes, one to three members' shelf holdings (some online), saved straight
-    into a SQLite cluster store (how A got them is not measured). Its OAI-PMH provider (``handle_oai``, page size
-    ``--page-size``, default 200) is served by waitress (one worker thread: the SQLite connection is shared)
-    through a WSGI adapter of a few lines, as the tests serve it.
+Hub A (``bench/oai_hub_a.py``)
+    ``--records`` works (default 20,000) of four members, made up, saved straight into the SQLite cluster store
+    of a hub data folder (how A got them is not measured). By default hub A is ``consortium run`` on that folder
+    in a process of its own (``--hub-a-threads`` API threads, default 8, as the hub starts), serving its OAI-PMH
+    provider (200 records a page) through the same Chalice app and local server as any hub: two hubs are two
+    processes, on two machines or at least two interpreters, so A's page writing does not take the GIL from
+    B's harvest. With ``--in-process``, A's ``handle_oai`` (page size ``--page-size``) is served by waitress
+    in the bench's own process instead (one worker thread), as the earlier figures were measured:
+    there A's serving and B's harvest share one GIL, and the whole hub is slower for it (context only).
 
-Figures, each the best of ``--runs`` (default 2), in one process
-    - provider alone: ``handle_oai`` called directly along the whole token chain (``ListRecords``, ``marc21``),
-      no HTTP; how fast A writes pages (context);
+Figures, each the best of ``--runs`` (default 2); every run measures each against the same server
+    - provider alone: A's ``handle_oai`` called directly in the bench's process along the whole token chain
+      (``ListRecords``, ``marc21``), no HTTP; how fast A writes pages (context);
     - sickle alone (the reference): ``Sickle(url).ListRecords(metadataPrefix="marc21")`` iterated to the end over
       HTTP, each page fetched, parsed and split into records;
-    - harvest path (the subject): hub B's ``HarvestService`` on the local defaults (SQLite record store and raw
-      archive, as ``bench/harvest.py`` measures a file harvest) harvesting A: fetch, parse, archive, normalize
-      the MARCXML, store every record, checkpoint each page;
-    - whole hub: the same through ``consortium.bootstrap`` (a hub B in a fresh folder), which also clusters
-      (dedup, SQLite cluster store) and indexes (tantivy) the committed pages, ``--follow-every`` records at a
-      time (default: the hub's setting, 1,000; 1: every page), as ``consortium harvest`` does. Its time is
-      split into clustering (``DedupService.apply_records``), indexing (the search index's writes) and the rest
-      (the harvest itself, and waiting for hub A, which serves from this same process).
+    - harvest path: hub B's ``HarvestService`` on the local defaults (SQLite record store and raw archive, as
+      ``bench/harvest.py`` measures a file harvest) harvesting A: fetch, parse, archive, normalize the MARCXML,
+      store every record, checkpoint each page;
+    - whole hub (the subject): the same through ``consortium.bootstrap`` (a hub B in a fresh folder), which also
+      clusters (dedup, SQLite cluster store) and indexes (tantivy) the committed pages, ``--follow-every``
+      records at a time (default: the hub's setting, 1,000; 1: every page), as ``consortium harvest`` does.
+      Its time is split into clustering (``DedupService.apply_records``), indexing (the search index's writes)
+      and the rest (the harvest itself, and waiting for hub A). ``--read-ahead N`` sets how many pages B's
+      harvest reads ahead (default the harvest's, 1; 0: one page at a time, as before reading ahead).
 
-The ratios printed are harvest path / sickle alone and whole hub / sickle alone. The last line is one JSON object
-with the figures and ``revision``, the commit measured (``+dirty`` when ``consortium/`` has uncommitted
-changes).
+Before the runs, sickle harvests A once unmeasured (A's worker threads load their apps on their first request;
+the pages come into the page cache). The ratios printed are harvest path / sickle alone and whole hub / sickle
+alone: on a machine shared with other work the rates move together, the ratios much less. The last line is one
+JSON object with the figures, the load average before and after, and ``revision``, the commit measured
+(``+dirty`` when ``consortium/`` has uncommitted changes).
 
 Run from the repository root::
 
-    .venv/bin/python bench/oai_provider.py [--records N] [--page-size P] [--runs R] [--follow-every F] [--profile]
+    .venv/bin/python bench/oai_provider.py [--records N] [--runs R] [--follow-every F] [--read-ahead N]
+        [--hub-a-threads T] [--in-process [--page-size P]] [--profile]
 """
 
 from __future__ import annotations
@@ -41,103 +48,22 @@ import json
 import logging
 import os
 import platform
-import random
 import re
 import sqlite3
 import sys
 import tempfile
-import threading
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harvest import _revision
+from oai_hub_a import HubA, serve_in_process
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
-
     from consortium.catalogue_out import PublishedCatalogue
-    from consortium.models import Cluster
 
-REPO = Path(__file__).resolve().parents[1]
 GOAL = 2_000
 """Records a second the issue asks of the whole path."""
-MEMBERS = ("riverside", "lakeside", "eastlake", "westfield")
-WORDS = (
-    "history", "introduction", "theory", "practice", "systems", "library", "science", "modern", "chinese",
-    "poetry", "networks", "economics", "design", "culture", "methods", "algorithms", "mathematics", "music",
-)  # fmt: skip
-CHINESE = ("历史", "文学", "科学", "方法", "中国", "研究", "艺术", "经济", "哲学", "数学", "音乐", "设计")
-T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
-
-
-def isbn13(number: int) -> str:
-    digits = f"978{number:09d}"
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits))
-    return digits + str((10 - total % 10) % 10)
-
-
-def make_works(count: int, seed: int = 11) -> list[Cluster]:
-    """``count`` distinct works with the usual fields, held by one to three members."""
-    from consortium.models import Availability, Classification, ClassScheme, Cluster, Holding, Identifier
-
-    rng = random.Random(seed)
-    works = []
-    for n in range(count):
-        chinese = n % 5 == 0
-        title = ("".join(rng.sample(CHINESE, 3)) if chinese else " ".join(rng.sample(WORDS, 4)).capitalize()) + f" {n}"
-        holders = sorted(rng.sample(MEMBERS, rng.choice((1, 1, 2, 3))))
-        holdings = [Holding(member=m, location=f"{m} main", call_number=f"QA{n % 900}.{n}",
-                            availability=rng.choice(list(Availability))) for m in holders]  # fmt: skip
-        if n % 7 == 0:
-            holdings.append(Holding(member=holders[0], url=f"https://ebooks.example/{n}", coverage="2001-"))
-        works.append(
-            Cluster(
-                cluster_id=f"{n:08x}{rng.getrandbits(96):024x}",
-                records=[(m, f"{m}-{n}") for m in holders],
-                format="book",
-                title=title,
-                subtitle=None if n % 3 else f"a study in {rng.choice(WORDS)}",
-                authors=[f"Author{rng.randrange(5000)}, {rng.choice('ABCDEFGH')}." for _ in range(rng.randint(1, 4))],
-                publisher=rng.choice(("MIT Press", "人民文学出版社", "Springer", "O'Reilly")),
-                year=1950 + n % 75,
-                language="chi" if chinese else "eng",
-                pages=100 + n % 900,
-                identifiers=[Identifier(scheme="isbn", value=isbn13(200_000_000 + n))],
-                subjects=[f"{rng.choice(WORDS).capitalize()} — {rng.choice(WORDS)}" for _ in range(rng.randint(0, 3))],
-                classifications=[Classification(scheme=ClassScheme.CLC, code=f"TP{n % 400}")],
-                holdings=holdings,
-                first_seen=T0,
-                updated_at=T0 + timedelta(seconds=n // 100),
-            )
-        )
-    return works
-
-
-def serve(catalogue: PublishedCatalogue) -> tuple[str, Callable[[], None]]:
-    """``/oai`` on waitress on 127.0.0.1 (an ephemeral port): its URL, and how to stop it."""
-    from waitress.server import create_server
-    from waitress.wasyncore import close_all
-
-    from consortium.catalogue_out import handle_oai
-
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        base = f"http://{environ['HTTP_HOST']}{environ['PATH_INFO']}"
-        response = handle_oai(environ.get("QUERY_STRING", "").encode("latin-1"), base, catalogue)
-        start_response("200 OK", [("Content-Type", response.content_type), ("Content-Length", str(len(response.body)))])
-        return [response.body]
-
-    server: Any = create_server(app, host="127.0.0.1", port=0, threads=1)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        server.task_dispatcher.shutdown()
-        server.trigger.pull_trigger(lambda: close_all(server._map))
-        thread.join(timeout=10)
-
-    return f"http://127.0.0.1:{server.effective_port}/oai", stop
 
 
 def provider_alone(catalogue: PublishedCatalogue) -> tuple[float, int]:
@@ -165,7 +91,7 @@ def sickle_alone(url: str) -> tuple[float, int]:
     return time.perf_counter() - start, records
 
 
-def harvest_path(url: str, work: Path) -> tuple[float, int]:
+def harvest_path(url: str, work: Path, *, ahead: int | None = None) -> tuple[float, int]:
     """Hub B's harvester alone (fetch, parse, archive, normalize, store) into fresh stores under ``work``:
     seconds, records added."""
     from consortium.adapters.local import SqliteBlobStore, SqliteRecordStore
@@ -178,7 +104,10 @@ def harvest_path(url: str, work: Path) -> tuple[float, int]:
     store = SqliteRecordStore.open(work / "consortium.sqlite3")
     archive = SqliteBlobStore.open(work / "raw.sqlite3")
     try:
-        report = HarvestService(store, archive).harvest_source(member, source)
+        harvester = HarvestService(store, archive)
+        if ahead is not None:
+            harvester.read_ahead = ahead
+        report = harvester.harvest_source(member, source)
     finally:
         store.close()
         archive.close()
@@ -202,7 +131,9 @@ def timed(obj: Any, name: str, spent: dict[str, float], what: str) -> None:
     setattr(obj, name, wrapper)
 
 
-def whole_hub(url: str, work: Path, follow_every: int | None = None) -> tuple[float, int, Any, dict[str, float]]:
+def whole_hub(
+    url: str, work: Path, follow_every: int | None = None, *, ahead: int | None = None
+) -> tuple[float, int, Any, dict[str, float]]:
     """Hub B, fresh in ``work``, harvesting A, clustering and indexing as it goes: seconds, records added, its
     container, and the seconds spent clustering and indexing."""
     from consortium.bootstrap import bootstrap
@@ -219,6 +150,8 @@ def whole_hub(url: str, work: Path, follow_every: int | None = None) -> tuple[fl
     if follow_every is not None:
         settings = settings.model_copy(update={"harvest_follow_every": follow_every})
     hub = bootstrap(settings)
+    if ahead is not None:
+        hub.harvester.read_ahead = ahead
     spent: dict[str, float] = {}
     timed(hub.catalogue.dedup, "apply_records", spent, "clustering")
     for name in ("upsert", "delete"):
@@ -234,46 +167,53 @@ def whole_hub(url: str, work: Path, follow_every: int | None = None) -> tuple[fl
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=20_000, help="works hub A serves (default 20000)")
-    parser.add_argument("--page-size", type=int, default=200, help="records per OAI-PMH page (default 200)")
     parser.add_argument("--runs", type=int, default=2, help="runs of each measurement; the best counts (default 2)")
     parser.add_argument(
         "--follow-every", type=int, default=None, help="records a batch of clustering and indexing (default: the hub's)"
     )
-    parser.add_argument("--profile", action="store_true", help="also profile one whole-path run with cProfile")
+    parser.add_argument("--hub-a-threads", type=int, default=8, help="hub A's API threads (default 8)")
+    parser.add_argument("--in-process", action="store_true", help="serve hub A from this process (context)")
+    parser.add_argument("--page-size", type=int, default=200, help="A's page size with --in-process (default 200)")
+    parser.add_argument(
+        "--read-ahead",
+        type=int,
+        default=None,
+        help="pages hub B reads ahead (default: the harvest's, 1; 0: one page at a time, as before)",
+    )
+    parser.add_argument("--profile", action="store_true", help="also profile one whole-hub run with cProfile")
     args = parser.parse_args()
     if args.records < 1 or args.runs < 1 or not 1 <= args.page_size <= 1000:
         parser.error("--records and --runs must be at least 1, --page-size 1 to 1000")
+    if args.page_size != 200 and not args.in_process:
+        parser.error("--page-size needs --in-process (hub A's own server writes 200 records a page)")
     logging.disable(logging.WARNING)
 
     from importlib.metadata import version
 
-    from consortium.adapters.local import SqliteClusterStore
-    from consortium.adapters.local.sqlite_common import open_database
-    from consortium.catalogue_out import PublishedCatalogue, PublishedMember
-    from consortium.dedup.state import ClusterChange
-
     revision = _revision()
+    load_before = os.getloadavg()
     print(
         f"consortium {revision}; python {platform.python_version()}, sickle {version('sickle')}, "
         f"waitress {version('waitress')}, lxml {version('lxml')}, sqlite {sqlite3.sqlite_version}; "
-        f"{os.cpu_count()} CPUs"
+        f"{os.cpu_count()} CPUs; load average {load_before[0]:.2f}"
     )
+    where = "in this process (--in-process)" if args.in_process else "in a process of its own (consortium run)"
     with tempfile.TemporaryDirectory(prefix="bench-oai-provider-") as tmp_name:
         tmp = Path(tmp_name)
         built = time.perf_counter()
-        clusters = open_database(tmp / "a.sqlite3", "cluster database", SqliteClusterStore, check_same_thread=False)
-        works = make_works(args.records)
-        for start in range(0, len(works), 2000):
-            clusters.apply(ClusterChange(saved=works[start : start + 2000], at=T0))
-        members = tuple(PublishedMember(m, m.capitalize()) for m in MEMBERS)
-        catalogue = PublishedCatalogue(
-            clusters=clusters, token_key=os.urandom(32), members=members, page_size=args.page_size
-        )
+        hub_a = HubA(tmp / "a", args.records)
+        catalogue, close = hub_a.catalogue(args.page_size)
         print(f"hub A: {args.records} works in SQLite, built in {time.perf_counter() - built:.1f} s (not measured)")
-        url, stop = serve(catalogue)
+        if args.in_process:
+            url, stop = serve_in_process(catalogue)
+        else:
+            url, stop = hub_a.start(args.hub_a_threads), hub_a.stop
+        print(f"hub A serves {where} at {url}")
+        ahead = args.read_ahead
         times: dict[str, list[float]] = {"provider": [], "sickle": [], "harvest": [], "hub": []}
         splits: list[dict[str, float]] = []
         try:
+            sickle_alone(url)  # warm-up, not measured
             for run in range(args.runs):
                 gc.collect()
                 elapsed, n = provider_alone(catalogue)
@@ -281,10 +221,10 @@ def main() -> int:
                 elapsed, n_sickle = sickle_alone(url)
                 times["sickle"].append(elapsed)
                 gc.collect()
-                elapsed, harvested = harvest_path(url, tmp / f"harvest{run}")
+                elapsed, harvested = harvest_path(url, tmp / f"harvest{run}", ahead=ahead)
                 times["harvest"].append(elapsed)
                 gc.collect()
-                elapsed, added, hub, spent = whole_hub(url, tmp / f"hub{run}", args.follow_every)
+                elapsed, added, hub, spent = whole_hub(url, tmp / f"hub{run}", args.follow_every, ahead=ahead)
                 times["hub"].append(elapsed)
                 splits.append(spent)
                 if not n == n_sickle == harvested == added == args.records:
@@ -293,8 +233,9 @@ def main() -> int:
                 print(
                     f"run {run + 1}: provider alone {rates['provider']:,.0f}/s, sickle alone {rates['sickle']:,.0f}/s, "
                     f"harvest path {rates['harvest']:,.0f}/s, whole hub {rates['hub']:,.0f}/s "
-                    f"(hub B: {hub.cluster_store.count()} works, {hub.search_index.count()} indexed; clustering "
-                    f"{spent.get('clustering', 0):.2f} s, indexing {spent.get('indexing', 0):.2f} s of {elapsed:.2f} s)"
+                    f"(ratio {rates['hub'] / rates['sickle']:.3f}; hub B: {hub.cluster_store.count()} works, "
+                    f"{hub.search_index.count()} indexed; clustering {spent.get('clustering', 0):.2f} s, indexing "
+                    f"{spent.get('indexing', 0):.2f} s of {elapsed:.2f} s; load {os.getloadavg()[0]:.2f})"
                 )
             if args.profile:
                 import cProfile
@@ -302,42 +243,60 @@ def main() -> int:
 
                 profiler = cProfile.Profile()
                 profiler.enable()
-                whole_hub(url, tmp / "profile", args.follow_every)
+                whole_hub(url, tmp / "profile", args.follow_every, ahead=ahead)
                 profiler.disable()
-                pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+                stats = pstats.Stats(profiler, stream=sys.stderr)
+                stats.sort_stats("cumulative").print_stats(40)
+                stats.sort_stats("tottime").print_stats(30)
         finally:
             stop()
-            clusters.close()
+            close()
+    load_after = os.getloadavg()
     best = {name: args.records / min(values) for name, values in times.items()}
+    worst = {name: args.records / max(values) for name, values in times.items()}
     sickle = best["sickle"]
-    print(f"reference  sickle alone (HTTP, parse)              {sickle:>9,.0f} records/s")
-    print(f"context    provider alone (no HTTP)                {best['provider']:>9,.0f} records/s")
-    print(f"subject    harvest path, hub B harvesting A        {best['harvest']:>9,.0f} records/s   "
-          f"ratio {best['harvest'] / sickle:.3f}")  # fmt: skip
-    print(f"compare    whole hub (+ clustering and indexing)   {best['hub']:>9,.0f} records/s   "
-          f"ratio {best['hub'] / sickle:.3f}")  # fmt: skip
+    ratios = [t_sickle / t_hub for t_sickle, t_hub in zip(times["sickle"], times["hub"], strict=True)]
+
+    def line(what: str, name: str) -> str:
+        return f"{what:<48}{worst[name]:>7,.0f}-{best[name]:>6,.0f} records/s"
+
+    reading = "one page at a time (--read-ahead 0)" if ahead == 0 else f"reading {ahead or 'the default'} page(s) ahead"
+    print(f"hub A served {where}; hub B {reading}; worst-best of {args.runs} run(s)")
+    print(line("reference  sickle alone (HTTP, parse)", "sickle"))
+    print(line("context    provider alone (no HTTP)", "provider"))
+    print(line("compare    harvest path, hub B harvesting A", "harvest") + f"   ratio {best['harvest'] / sickle:.3f}")
+    print(
+        line("subject    whole hub (+ clustering and indexing)", "hub")
+        + f"   ratio {best['hub'] / sickle:.3f} (per run {min(ratios):.3f}-{max(ratios):.3f})"
+    )
     fastest = splits[times["hub"].index(min(times["hub"]))]
     per_record = {k: 1000 * fastest.get(k, 0.0) / args.records for k in ("clustering", "indexing")}
     rest = 1000 * min(times["hub"]) / args.records - sum(per_record.values())
     print(f"whole hub per record: clustering {per_record['clustering']:.3f} ms, indexing "
           f"{per_record['indexing']:.3f} ms, the rest {rest:.3f} ms (following every "
           f"{args.follow_every or 'hub default'})")  # fmt: skip
-    print(f"goal (issue 11): >= {GOAL:,} records/s")
+    load = f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after"
+    print(f"goal (issue 11): >= {GOAL:,} records/s; {load}")
     figures = {
         "revision": revision,
+        "hub_a": "in-process" if args.in_process else "own process",
         "records": args.records,
         "page_size": args.page_size,
         "runs": args.runs,
         "provider_records_per_s": round(best["provider"], 1),
         "sickle_records_per_s": round(sickle, 1),
+        "sickle_worst_records_per_s": round(worst["sickle"], 1),
         "harvest_path_records_per_s": round(best["harvest"], 1),
         "whole_hub_records_per_s": round(best["hub"], 1),
-        "whole_hub_worst_records_per_s": round(args.records / max(times["hub"]), 1),
+        "whole_hub_worst_records_per_s": round(worst["hub"], 1),
         "whole_hub_clustering_ms_per_record": round(per_record["clustering"], 4),
         "whole_hub_indexing_ms_per_record": round(per_record["indexing"], 4),
         "follow_every": args.follow_every,
+        "read_ahead": ahead,
         "ratio_harvest_path_to_sickle": round(best["harvest"] / sickle, 4),
         "ratio_whole_hub_to_sickle": round(best["hub"] / sickle, 4),
+        "ratio_whole_hub_to_sickle_per_run": [round(r, 4) for r in ratios],
+        "load_average": [round(load_before[0], 2), round(load_after[0], 2)],
         "goal_records_per_s": GOAL,
     }
     print(json.dumps(figures))

@@ -19,6 +19,7 @@ from consortium.models import Identifier, IdentifierScheme
 
 __all__ = [
     "InvalidIdentifierError",
+    "isbn10_form",
     "normalize_doi",
     "normalize_isbn",
     "normalize_issn",
@@ -38,6 +39,50 @@ _OCLC = re.compile(r"^\s*(?:(?:\(OCoLC\)|\(OCLC\))\s*(?:ocm|ocn|on)?|ocm|ocn|on)
 _DOI = re.compile(r"(10\.\d{4,9}/\S+)", re.IGNORECASE)
 
 
+def _ean_check_digit(digits: str) -> str:
+    """The EAN-13 (ISBN-13) check digit of 12 ASCII digits: weights 1 and 3 from the left."""
+    total = sum(map(int, digits[0::2])) + 3 * sum(map(int, digits[1::2]))
+    return str(-total % 10)
+
+
+def _isbn10_check_digit(digits: str) -> str:
+    """The ISBN-10 check digit of 9 ASCII digits (``X`` for 10)."""
+    total = sum(weight * int(d) for weight, d in enumerate(digits, start=1)) % 11
+    return "X" if total == 10 else str(total)
+
+
+def _valid_isbn13(value: str) -> bool:
+    """Whether ``value`` is 13 ASCII digits starting 978 or 979 with the right check digit (what stdnum's
+    ``isbn.validate`` accepts of 13 characters, computed here without its general cleaning)."""
+    return (
+        len(value) == 13
+        and value.isascii()
+        and value.isdigit()
+        and value[:3] in ("978", "979")
+        and _ean_check_digit(value[:12]) == value[12]
+    )
+
+
+def _plain_isbn13(candidate: str) -> str | None:
+    """The ISBN-13 of a candidate of plain ASCII digits (and a final ``X``) that is a valid ISBN, as stdnum gives
+    it; ``None`` for any other (stdnum then says what is wrong)."""
+    if not candidate.isascii():
+        return None
+    if _valid_isbn13(candidate):
+        return candidate
+    if len(candidate) == 10 and candidate[:9].isdigit() and _isbn10_check_digit(candidate[:9]) == candidate[9]:
+        digits = "978" + candidate[:9]
+        return digits + _ean_check_digit(digits)
+    return None
+
+
+def isbn10_form(isbn13: str) -> str:
+    """The ISBN-10 of a ``978`` ISBN-13 (``9780262033848`` gives ``0262033844``); stdnum's errors otherwise."""
+    if isbn13.startswith("978") and _valid_isbn13(isbn13):
+        return isbn13[3:12] + _isbn10_check_digit(isbn13[3:12])
+    return str(_isbn.to_isbn10(isbn13))
+
+
 def normalize_isbn(text: str) -> Identifier | None:
     """The ISBN-13 in ``text`` (``"0262033844 (hardcover)"`` gives ``9780262033848``)."""
     match = _ISBN_TOKEN.search(text)
@@ -46,6 +91,9 @@ def normalize_isbn(text: str) -> Identifier | None:
     candidate = re.sub(r"[\s-]", "", match.group(1)).upper()
     if len(candidate) not in (10, 13):
         raise InvalidIdentifierError(f"ISBN {candidate!r} has {len(candidate)} digits, not 10 or 13")
+    plain = _plain_isbn13(candidate)
+    if plain is not None:
+        return Identifier(scheme=IdentifierScheme.ISBN, value=plain)
     try:
         value = _isbn.to_isbn13(_isbn.validate(candidate))
     except _StdnumError as exc:

@@ -14,7 +14,7 @@ import dataclasses
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from consortium.errors import ConfigError, RecordError, ValidationError
 from consortium.gc_tuning import fewer_collections
 from consortium.harvest.formats import reader_for
 from consortium.harvest.oai_pmh import OaiPmhClient
+from consortium.harvest.read_ahead import read_ahead
 from consortium.harvest.state import Checkpoint, HarvestCounts, PageCommit, RecordChange
 from consortium.members import Member, Source, SourceFormat, SourceProtocol
 from consortium.models import QuarantinedRecord, RawPointer, Record
@@ -98,6 +99,7 @@ class HarvestService:
         oai_client: Callable[[str], OaiPmhClient] = OaiPmhClient,
         on_commit: Callable[[list[RecordChange]], None] | None = None,
         follow_every: int = 1,
+        read_ahead: int = 1,
     ) -> None:
         self.store = store
         self.archive = archive
@@ -115,6 +117,10 @@ class HarvestService:
         that changed something). Clustering and indexing cost much less per record in batches (one cluster store
         transaction and one search index commit a batch); the index lags the store by up to this many records
         during a run. The hub sets it from ``Settings.harvest_follow_every``."""
+        self.read_ahead = read_ahead
+        """How many pages of a server are fetched and parsed in a thread ahead of the one stored (OAI-PMH
+        sources, runs without ``max_pages``; 0: one page at a time): see :mod:`consortium.harvest.read_ahead`.
+        What is stored is the same."""
 
     # -- runs ------------------------------------------------------------------------------------------
 
@@ -151,7 +157,7 @@ class HarvestService:
         if previous is not None:
             self._follow_unfollowed(previous)
         checkpoint = checkpoint.model_copy(update={"unfollowed": []})
-        pages = self._pages(source, checkpoint, file_data)
+        pages = self._pages(source, checkpoint, file_data, ahead=self.read_ahead if max_pages is None else 0)
         done = 0
         held: list[RecordChange] = []  # committed, not handed to on_commit yet
         with fewer_collections():
@@ -178,6 +184,8 @@ class HarvestService:
             except Exception:
                 self._follow_before_failing(key, held)
                 raise
+            finally:
+                pages.close()  # stops a page read ahead, if any
             if self.on_commit is not None and held:
                 self.on_commit(held)
         if checkpoint.unfollowed:  # the last changes were followed too: no later page will say so
@@ -264,13 +272,20 @@ class HarvestService:
     # -- reading ---------------------------------------------------------------------------------------
 
     def _pages(
-        self, source: Source, checkpoint: Checkpoint, data: bytes | None
-    ) -> Iterator[tuple[RawPage, float | None]]:
+        self, source: Source, checkpoint: Checkpoint, data: bytes | None, *, ahead: int
+    ) -> Generator[tuple[RawPage, float | None]]:
         reader = reader_for(source.format)
         if source.protocol is SourceProtocol.OAI_PMH:
             assert source.url is not None
             pages = reader.server_pages(self.oai_client(source.url), source, checkpoint)
-            yield from ((page, None) for page in pages)
+            if ahead < 1:
+                yield from ((page, None) for page in pages)
+                return
+            early = read_ahead(pages, depth=ahead)
+            try:
+                yield from ((page, None) for page in early)
+            finally:
+                early.close()  # the page under way is dropped (closing the expression above does not say so)
             return
         assert data is not None and source.path is not None
         cursor = checkpoint.cursor or {}

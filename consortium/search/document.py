@@ -12,9 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from stdnum import isbn as _isbn
-
 from consortium.classification import InvalidClassCodeError, class_lineage
+from consortium.harvest.identifiers import isbn10_form
 from consortium.models import ClassScheme, IdentifierScheme
 from consortium.search.analysis import analyze_name, analyze_text
 from consortium.text import title_tokens
@@ -158,7 +157,7 @@ def isbn_forms(isbn13: str) -> list[str]:
     """The ISBN-13 and, for a ``978`` ISBN, its ISBN-10 form, so that a reader may type either."""
     forms = [isbn13]
     if isbn13.startswith("978") and len(isbn13) == 13:
-        forms.append(str(_isbn.to_isbn10(isbn13)))
+        forms.append(isbn10_form(isbn13))
     return forms
 
 

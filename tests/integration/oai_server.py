@@ -10,6 +10,7 @@ thread on ``127.0.0.1`` with an OS-chosen port::
     with OaiTestServer(repo, page_size=3) as server:
         requests.get(server.base_url, params={"verb": "Identify"})
         server.fail_next(2)            # the next two requests answer 503 + Retry-After: 1
+        server.fail_next(2, after=1)   # the next one is answered, the two after it fail
         server.requests                # every request's arguments, e.g. [{"verb": "Identify"}, ...]
 
 Things oai-repo 0.5.2 does (or fails to do) that shape the code below; worked out from its source:
@@ -351,7 +352,7 @@ class OaiTestServer:
         self.strict_tokens = strict_tokens
         self.requests: list[dict[str, str]] = []
         self.statuses: list[int] = []
-        self._failures: list[tuple[int, str | None]] = []
+        self._failures: list[tuple[int, str | None] | None] = []
         self._lock = threading.Lock()
         self._httpd: WSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -389,10 +390,11 @@ class OaiTestServer:
         self.stop()
 
     # -- test controls
-    def fail_next(self, n: int = 1, status: int = 503, retry_after: str | None = "1") -> None:
-        """Answer the next ``n`` requests with ``status`` and ``Retry-After`` (unless None), not oai-repo."""
+    def fail_next(self, n: int = 1, status: int = 503, retry_after: str | None = "1", *, after: int = 0) -> None:
+        """Answer the next ``n`` requests with ``status`` and ``Retry-After`` (unless None), not oai-repo; with
+        ``after``, those after the next ``after`` requests (which oai-repo answers)."""
         with self._lock:
-            self._failures.extend([(status, retry_after)] * n)
+            self._failures.extend([None] * after + [(status, retry_after)] * n)
 
     def clear_requests(self) -> None:
         with self._lock:

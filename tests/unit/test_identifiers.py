@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
+from stdnum import isbn as stdnum_isbn
+from stdnum.exceptions import ValidationError as StdnumError
 
 from consortium.harvest.identifiers import (
     InvalidIdentifierError,
+    isbn10_form,
     normalize_doi,
     normalize_isbn,
     normalize_issn,
@@ -97,3 +102,69 @@ def test_doi() -> None:
     assert normalize_doi("https://doi.org/10.1145/3368089.3409740").value == "10.1145/3368089.3409740"  # type: ignore[union-attr]
     assert normalize_doi("doi:10.1000/ABC.").value == "10.1000/abc"  # type: ignore[union-attr]
     assert normalize_doi("no doi here") is None
+
+
+# What normalize_isbn and isbn10_form gave when stdnum checked every ISBN: their quick paths for plain digits must
+# give the same for any text, and the same errors.
+_ISBN_TOKEN = re.compile(r"(?<![0-9Xx])(97[89][\d\- ]{9,14}[\dXx]|[\d][\d\- ]{7,11}[\dXx])(?![\dXx])")
+
+
+def stdnum_normalize_isbn(text: str) -> str | None:
+    match = _ISBN_TOKEN.search(text)
+    if match is None:
+        return None
+    candidate = re.sub(r"[\s-]", "", match.group(1)).upper()
+    if len(candidate) not in (10, 13):
+        return f"ISBN {candidate!r} has {len(candidate)} digits, not 10 or 13"
+    try:
+        return str(stdnum_isbn.to_isbn13(stdnum_isbn.validate(candidate)))
+    except StdnumError as exc:
+        return f"ISBN {candidate!r}: {type(exc).__name__}"
+
+
+def outcome(text: str) -> str | None:
+    try:
+        found = normalize_isbn(text)
+    except InvalidIdentifierError as exc:
+        cause = exc.__cause__
+        return str(exc) if cause is None else f"{str(exc).partition(': ')[0]}: {type(cause).__name__}"
+    return None if found is None else found.value
+
+
+def valid_isbn13s() -> st.SearchStrategy[str]:
+    return st.builds(
+        lambda prefix, body: prefix + body + isbn13_check(prefix + body),
+        st.sampled_from(["978", "979"]),
+        st.text(alphabet="0123456789", min_size=9, max_size=9),
+    )
+
+
+@given(
+    st.one_of(
+        valid_isbn13s(),
+        st.text(alphabet="0123456789X", min_size=10, max_size=10),
+        st.text(alphabet="0123456789", min_size=13, max_size=13),
+        st.text(alphabet="0123456789Xx- \u0663\uff11", min_size=8, max_size=18),
+        st.builds(lambda body: body + isbn10_check(body), st.text(alphabet="0123456789", min_size=9, max_size=9)),
+    )
+)
+@example("0262033844")
+@example("026203384X")
+@example("9790262033848")
+@example("977026203384")
+@example("٠٢٦٢٠٣٣٨٤٤")
+def test_isbns_normalize_as_stdnum_checks_them(text: str) -> None:
+    assert outcome(text) == stdnum_normalize_isbn(text)
+
+
+@given(st.one_of(valid_isbn13s(), st.text(alphabet="0123456789", min_size=10, max_size=10).map(lambda t: "978" + t)))
+@example("9780262033848")
+@example("978026203384X")
+def test_isbn10_forms_as_stdnum_gives_them(isbn13: str) -> None:
+    try:
+        expected = str(stdnum_isbn.to_isbn10(isbn13))
+    except StdnumError as exc:
+        with pytest.raises(type(exc)):
+            isbn10_form(isbn13)
+    else:
+        assert isbn10_form(isbn13) == expected
