@@ -129,15 +129,16 @@ class HubA:
             "CONSORTIUM_MEMBERS_FILE": str(self.registry),
         }
         command = [sys.executable, "-m", "consortium", "run", "--json", "--port", "0", "--threads", str(threads)]
-        process = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO
-        )
+        errors = self.folder / "hub-a.stderr"
+        with errors.open("wb") as stderr:
+            process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=REPO)
         self._process = process
         lines: queue.Queue[str] = queue.Queue()
 
         def read() -> None:
             for line in process.stdout or ():
                 lines.put(line)
+            lines.put("")  # the process closed its output: it stopped
 
         threading.Thread(target=read, daemon=True).start()
         api, jobs, deadline = None, set(), time.monotonic() + STARTING
@@ -146,12 +147,15 @@ class HubA:
                 line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 break
+            if not line:
+                api = None
+                break
             data: dict[str, Any] = json.loads(line) if line.startswith(('{"api"', '{"job"')) else {}
             api = data.get("api", api)
             jobs.add(data.get("job"))
         if api is None:
             self.stop()
-            raise SystemExit("hub A did not serve")
+            raise SystemExit(f"hub A did not serve: {errors.read_text(errors='replace')[-2000:]}")
         return f"{api}/oai"
 
     def stop(self) -> None:

@@ -285,7 +285,7 @@ class HarvestService:
             try:
                 yield from ((page, None) for page in early)
             finally:
-                early.close()  # the page under way is dropped (closing the expression above does not say so)
+                early.close()  # stops reading at once (closing the expression above would leave it to the GC)
             return
         assert data is not None and source.path is not None
         cursor = checkpoint.cursor or {}
