@@ -43,26 +43,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from harvest import _revision
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _revision() -> str:
-    """The repository's commit, with ``+dirty`` when the working tree differs from it (figures depend on it)."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "consortium"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("+dirty" if dirty else "")
 
 
 def _environment(folder: Path) -> dict[str, str]:
