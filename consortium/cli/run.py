@@ -14,6 +14,7 @@ from consortium.cli.api import start_server
 from consortium.cli.common import emit, json_option, writing
 from consortium.cli.harvest import harvest_all, report_line
 from consortium.cli.next_steps import next_steps
+from consortium.http.prefork import WorkerEvent, WorkerPool, default_workers
 from consortium.ports import system_clock
 from consortium.scheduler import Job, JobResult, LocalScheduler
 
@@ -73,19 +74,29 @@ def _summary(
 @click.option("--host", default="127.0.0.1", show_default=True, help="Where the API listens.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="The API's port.")
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="API server processes sharing the port [default: the number of CPUs]; 1 serves in the hub's own process.",
+)
+@click.option(
     "--threads",
     default=8,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="The API's worker threads (each with its own import of the apps, like a Lambda environment).",
+    help="Threads of each API server process (each with its own import of the apps, like a Lambda environment).",
 )
 @json_option()
 @click.pass_obj
-def run(container: Container, *, once: bool, host: str, port: int, threads: int, as_json: bool) -> None:
+def run(
+    container: Container, *, once: bool, host: str, port: int, workers: int | None, threads: int, as_json: bool
+) -> None:
     """Run the hub on this machine: harvest every member (clustering and indexing as it goes) and report what
     was harvested and how it deduplicated; then, unless --once, serve the API on http://HOST:PORT (the same
     Chalice apps as on AWS; its description at /docs) and keep running the scheduled jobs (harvest every
     6 hours, the push job every hour, the retention purge every day) until interrupted.
+
+    The API is served by --workers processes sharing the port (a worker that stops is reported and started
+    again); the scheduled jobs run once, in this process. Ctrl-C or SIGTERM stops the jobs and every worker.
 
     A source that fails is reported (member, source, error) and the others run; the scheduled harvest retries
     it with backoff. With --once, the exit status is 1 when a source failed."""
@@ -95,16 +106,7 @@ def run(container: Container, *, once: bool, host: str, port: int, threads: int,
     data, lines = _summary(container, reports, failed)
     emit(data, as_json, lambda: click.echo("\n".join([*lines, *next_steps(container)])))
     if not once:
-        server, _ = start_server(container, host, port, threads=threads)
-        address = f"http://{host}:{server.effective_port}"
-        if as_json:
-            click.echo(json.dumps({"api": address, "docs": f"{address}/docs"}))
-        else:
-            click.echo(f"API on {address} (reference: {address}/docs; a token: consortium login READER --member M)")
-        try:
-            _run_scheduled(container, as_json)
-        finally:
-            server.close()
+        _serve(container, host, port, workers=workers or default_workers(), threads=threads, as_json=as_json)
     elif data["failed"]:
         raise click.exceptions.Exit(1)
 
@@ -135,12 +137,49 @@ def _jobs(container: Container) -> list[Job]:
     return [Job("harvest", HARVEST_EVERY, harvest), Job("push", PUSH_EVERY, push_job), Job("purge", PURGE_EVERY, purge)]
 
 
-def _run_scheduled(container: Container, as_json: bool) -> None:
-    """The local scheduler, until Ctrl-C or SIGTERM."""
-    scheduler = LocalScheduler(_jobs(container), container.settings.data_dir / "schedule.json")
-    scheduler.mark("harvest", system_clock())  # it just ran
+def _serve(container: Container, host: str, port: int, *, workers: int, threads: int, as_json: bool) -> None:
+    """Serve the API (in this process with one worker, else in worker processes on one socket) and run the
+    scheduled jobs here, until Ctrl-C, SIGTERM, or the workers keep stopping."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if workers == 1:
+        server, _ = start_server(container, host, port, threads=threads)
+        _announce(f"http://{host}:{server.effective_port}", [], as_json)
+        try:
+            _run_scheduled(container, stop, as_json)
+        finally:
+            server.close()
+        return
+
+    def reported(event: WorkerEvent) -> None:
+        click.echo(json.dumps(event.as_dict()) if as_json else event.line())
+
+    pool = WorkerPool(container.settings.functions_dir, host, port, workers=workers, threads=threads, report=reported)
+    try:
+        pool.start()
+        _announce(f"http://{host}:{pool.port}", pool.pids, as_json)
+        threading.Thread(target=pool.supervise, args=(stop,), name="api-workers", daemon=True).start()
+        _run_scheduled(container, stop, as_json)
+    finally:
+        pool.stop()
+    if pool.failure is not None:
+        raise click.ClickException(pool.failure)
+
+
+def _announce(address: str, pids: list[int], as_json: bool) -> None:
+    """Say where the API is served, and by which worker processes."""
+    if as_json:
+        click.echo(json.dumps({"api": address, "docs": f"{address}/docs", "workers": pids}))
+        return
+    click.echo(f"API on {address} (reference: {address}/docs; a token: consortium login READER --member M)")
+    if pids:
+        click.echo(f"served by {len(pids)} worker processes (pids {', '.join(map(str, pids))})")
+
+
+def _run_scheduled(container: Container, stop: threading.Event, as_json: bool) -> None:
+    """The local scheduler, until ``stop`` is set (SIGTERM) or Ctrl-C."""
+    scheduler = LocalScheduler(_jobs(container), container.settings.data_dir / "schedule.json")
+    scheduler.mark("harvest", system_clock())  # it just ran
 
     def report(result: JobResult) -> None:
         if as_json:
