@@ -3,7 +3,9 @@
 A stored event (under the ``personalization`` consent) feeds the learned interests
 (:func:`~consortium.profiles.interests.apply_event`), and a borrowing joins the profile's recent borrowings (push
 reads them without opening every event); then drift is checked and a
-:class:`~consortium.profiles.drift.DriftPrompt` stored unless one is still open.
+:class:`~consortium.profiles.drift.DriftPrompt` stored unless one is still open. Several events of one reader
+recorded together (:meth:`Learning.record_events`, a member's upload) are learned in one go: the profile read and
+written once, drift checked once, after the last.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from consortium.profiles.vault import ONE, pseudonym
 from consortium.search.query import SearchQuery, parse_query_string
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    import datetime as dt
+    from collections.abc import Callable, Sequence
 
     from consortium.models import Cluster
     from consortium.profiles.models import Actor, AuditPurpose
@@ -111,26 +114,56 @@ class Learning:
         (:attr:`EventOutcome.DUPLICATE`). :class:`~consortium.errors.ValidationError` for an event dated more than
         :data:`~consortium.profiles.models.MAX_CLOCK_SKEW` ahead of the hub's clock, and :class:`UnknownWorkError`
         for an event about a work the catalogue does not have (when the service can look works up)."""
+        outcome = self.record_events(reader_id, [event], actor)[0]
+        if isinstance(outcome, ValidationError):
+            raise outcome
+        return outcome
+
+    def record_events(
+        self, reader_id: str, events: Sequence[ReaderEvent], actor: Actor
+    ) -> list[EventOutcome | ValidationError]:
+        """Record several events of one reader, in order: each gets the outcome :meth:`record_event` would give
+        it, one after the other (an event it would refuse gets the :class:`~consortium.errors.ValidationError`,
+        in its place), but all in one transaction of the profile store, with the learned interests read,
+        decrypted, changed by every stored event, encrypted and written once, and drift checked once, after
+        the last. :class:`~consortium.errors.NotFoundError` for an unknown reader.
+
+        Example
+        -------
+        >>> service.record_events("r1", [loan, same_loan_again, future_hold], staff)
+        [<EventOutcome.STORED: 'stored'>, <EventOutcome.DUPLICATE: 'duplicate'>, ValidationError("field 'at': ...")]
+        """
         vault = self._vault
-        items = vault.items_of(reader_id)
-        now = vault.clock()
-        if event.at > now + MAX_CLOCK_SKEW:
-            minutes = int(MAX_CLOCK_SKEW.total_seconds() // 60)
-            raise ValidationError(
-                f"field 'at': {event.at.isoformat()} is in the future (the hub's clock says {now.isoformat()}; "
-                f"at most {minutes} minutes ahead is accepted)",
-                field="at",
-            )
-        work = self._work(event)
-        if not vault.granted(reader_id)[Purpose.PERSONALIZATION]:
-            logger.debug("dropped an event of reader %s: no personalization consent", pseudonym(reader_id))
-            return EventOutcome.DROPPED_NO_CONSENT
-        if vault.store.get(reader_id, EVENT, event.event_id) is not None:
-            return EventOutcome.DUPLICATE
-        items.save(EVENT, event.event_id, event.model_dump(mode="json"))
-        vault.audit(reader_id, actor, EVENT, AuditAction.WRITE, Purpose.PERSONALIZATION)
-        self._learn(items, event, work, actor)
-        return EventOutcome.STORED
+        outcomes: list[EventOutcome | ValidationError] = []
+        with vault.store.transaction():
+            items = vault.items_of(reader_id)
+            now = vault.clock()
+            works: dict[str, Cluster | None] = {}
+            granted: bool | None = None
+            stored: list[tuple[ReaderEvent, Cluster | None]] = []
+            for event in events:
+                try:
+                    _check_time(event, now)
+                    work = self._work(event, works)
+                except ValidationError as exc:
+                    outcomes.append(exc)
+                    continue
+                if granted is None:
+                    granted = vault.granted(reader_id)[Purpose.PERSONALIZATION]
+                    if not granted:
+                        logger.debug("dropped events of reader %s: no personalization consent", pseudonym(reader_id))
+                if not granted:
+                    outcomes.append(EventOutcome.DROPPED_NO_CONSENT)
+                elif vault.store.get(reader_id, EVENT, event.event_id) is not None:
+                    outcomes.append(EventOutcome.DUPLICATE)
+                else:
+                    items.save(EVENT, event.event_id, event.model_dump(mode="json"), version=1)
+                    vault.audit(reader_id, actor, EVENT, AuditAction.WRITE, Purpose.PERSONALIZATION)
+                    stored.append((event, work))
+                    outcomes.append(EventOutcome.STORED)
+            if stored:
+                self._learn(items, stored, actor, now)
+        return outcomes
 
     def events(
         self, reader_id: str, actor: Actor, purpose: AuditPurpose = Purpose.PERSONALIZATION
@@ -213,36 +246,48 @@ class Learning:
 
     # -- inside
 
-    def _learn(self, items: ReaderItems, event: ReaderEvent, work: Cluster | None, actor: Actor) -> None:
-        """Feed a stored event (about ``work``, when it names one) to the learned interests and the recent
-        borrowings, then check for drift."""
+    def _learn(
+        self, items: ReaderItems, stored: list[tuple[ReaderEvent, Cluster | None]], actor: Actor, now: dt.datetime
+    ) -> None:
+        """Feed stored events (each with the work it names, if any), in order, to the learned interests and the
+        recent borrowings, and write the profile once; then check for drift once, at the latest event (or now),
+        and store a prompt unless one is still open."""
         reader_id = items.reader_id
-        learned = _event_keys(event, work)
-        if learned is None:
+        profile: InterestProfile | None = None
+        latest: dt.datetime | None = None
+        for event, work in stored:
+            learned = _event_keys(event, work)
+            if learned is None:
+                continue
+            kind, keys, stars = learned
+            base = profile if profile is not None else self._profile(items)
+            try:
+                after = apply_event(base, kind, keys, event.at, stars=stars)
+            except ConsortiumError as exc:  # a work with an odd class code teaches nothing
+                logger.debug("an event of reader %s taught nothing: %s", pseudonym(reader_id), exc)
+                continue
+            if event.type is EventType.BORROW and event.cluster_id is not None:
+                after = note_borrow(after, event.cluster_id, event.at)
+            profile, latest = after, max(event.at, latest or event.at)
+        if profile is None or latest is None:
             return
-        kind, keys, stars = learned
-        profile = self._profile(items)
-        try:
-            profile = apply_event(profile, kind, keys, event.at, stars=stars)
-        except ConsortiumError as exc:  # a work with an odd class code teaches nothing
-            logger.debug("an event of reader %s taught nothing: %s", pseudonym(reader_id), exc)
-            return
-        if event.type is EventType.BORROW and event.cluster_id is not None:
-            profile = note_borrow(profile, event.cluster_id, event.at)
         self._save_profile(items, profile, actor, Purpose.PERSONALIZATION)
         if self._open_prompts(items):
             return
-        prompt = drift.detect_drift(profile, max(event.at, self._vault.clock()))
+        prompt = drift.detect_drift(profile, max(latest, now))
         if prompt is not None and items.load(PROMPT, prompt.prompt_id) is None:
             items.save(PROMPT, prompt.prompt_id, prompt.model_dump(mode="json"))
             self._vault.audit(reader_id, actor, PROMPT, AuditAction.WRITE, Purpose.PERSONALIZATION)
 
-    def _work(self, event: ReaderEvent) -> Cluster | None:
+    def _work(self, event: ReaderEvent, works: dict[str, Cluster | None]) -> Cluster | None:
         """The work the event is about (``None`` for an event naming none, or when the service cannot look works
-        up); :class:`UnknownWorkError` when the catalogue does not have it."""
+        up), looked up once per ``works`` (the works of one call); :class:`UnknownWorkError` when the catalogue
+        does not have it."""
         if event.cluster_id is None or self._cluster_lookup is None:
             return None
-        work = self._cluster_lookup(event.cluster_id)
+        if event.cluster_id not in works:
+            works[event.cluster_id] = self._cluster_lookup(event.cluster_id)
+        work = works[event.cluster_id]
         if work is None:
             raise UnknownWorkError(
                 f"field 'cluster_id': no work {event.cluster_id!r} in the catalogue", field="cluster_id"
@@ -262,6 +307,18 @@ class Learning:
     def _open_prompts(items: ReaderItems) -> list[drift.DriftPrompt]:
         found = [drift.DriftPrompt.model_validate(p) for _, p in items.load_all(PROMPT)]
         return sorted(found, key=lambda prompt: (prompt.created_at, prompt.prompt_id))
+
+
+def _check_time(event: ReaderEvent, now: dt.datetime) -> None:
+    """:class:`~consortium.errors.ValidationError` for an event dated more than
+    :data:`~consortium.profiles.models.MAX_CLOCK_SKEW` ahead of ``now``."""
+    if event.at > now + MAX_CLOCK_SKEW:
+        minutes = int(MAX_CLOCK_SKEW.total_seconds() // 60)
+        raise ValidationError(
+            f"field 'at': {event.at.isoformat()} is in the future (the hub's clock says {now.isoformat()}; "
+            f"at most {minutes} minutes ahead is accepted)",
+            field="at",
+        )
 
 
 def _event_keys(event: ReaderEvent, work: Cluster | None) -> tuple[EventKind, list[str], int | None] | None:
