@@ -19,7 +19,7 @@ from consortium.harvest.oai_pmh import OaiPmhClient
 from consortium.harvest.runner import HarvestRuns
 from consortium.harvest.service import HarvestService
 from consortium.harvest.sweep import FailureLog
-from consortium.members import MemberRegistry, load_registry
+from consortium.members import MemberRegistry, RegistryFile
 from consortium.membership import EventUpload, MemberQuarantine, MemberStatistics
 from consortium.registry.service import MemberSources
 
@@ -138,10 +138,7 @@ class CatalogueParts(Parts):
             def load_file() -> MemberRegistry:
                 return fixed
         else:
-            path = self.settings.members_file
-
-            def load_file() -> MemberRegistry:
-                return load_registry(path)
+            load_file = RegistryFile(self.settings.members_file)
 
         local = self.settings.backend == "local"
         return MemberSources(
