@@ -52,7 +52,11 @@ from search import latency_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 THREADS = int(os.environ.get("API_LOAD_THREADS", "8"))
-"""The hub's API worker threads (``consortium run --threads``)."""
+"""The hub's API threads per worker process (``consortium run --threads``)."""
+WORKERS = os.environ.get("API_LOAD_WORKERS")
+"""The hub's API worker processes (``consortium run --workers``; its default, the number of CPUs, when unset)."""
+HUB_LOG = os.environ.get("API_LOAD_HUB_LOG")
+"""A file for the hub's stderr (its warnings and errors); by default it is not kept."""
 MEMBERS = ("riverside", "lakeside", "eastlake", "westfield")
 MIX = (
     ("search", 45),
@@ -67,11 +71,13 @@ MIX = (
 def start_hub(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
     """``consortium run`` on the samples; the API's address once it serves."""
     env = {**os.environ, "CONSORTIUM_DATA_DIR": str(data_dir / "var"), "CONSORTIUM_KEY_DIR": str(data_dir / "keys")}
+    workers = ["--workers", WORKERS] if WORKERS else []
+    log = Path(HUB_LOG).open("w", encoding="utf-8") if HUB_LOG else subprocess.DEVNULL
     process = subprocess.Popen(
-        [sys.executable, "-m", "consortium", "run", "--json", "--port", "0", "--threads", str(THREADS)],
+        [sys.executable, "-m", "consortium", "run", "--json", "--port", "0", "--threads", str(THREADS), *workers],
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
         text=True,
         cwd=ROOT,
     )
@@ -207,6 +213,23 @@ class Load:
         return missing
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user and system) used so far by process ``pid`` and its live descendants (Linux ``/proc``;
+    0 elsewhere): the hub and its API workers."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 def run_clients(load: Load, clients: int, seconds: float, seed: int) -> float:
     """Run ``clients`` threads for ``seconds``; the time they took."""
     stop = time.monotonic() + seconds
@@ -239,7 +262,10 @@ def main() -> None:
     process, base = start_hub(data_dir)
     try:
         load = Load(base, data_dir, args.readers, args.seed)
+        hub_cpu, own_cpu, load_before = tree_cpu_seconds(process.pid), time.process_time(), os.getloadavg()
         took = run_clients(load, args.clients, args.seconds, args.seed)
+        hub_cpu, own_cpu = tree_cpu_seconds(process.pid) - hub_cpu, time.process_time() - own_cpu
+        load_after = os.getloadavg()
         lost = load.lost()
     finally:
         process.send_signal(signal.SIGTERM)
@@ -256,6 +282,11 @@ def main() -> None:
         "events_accepted": sum(len(ids) for ids in load.accepted.values()),
         "events_lost": lost,
         "member_upload_route": load.upload_route,
+        "cpu_ms_per_request": {
+            "hub": round(1000 * hub_cpu / max(len(every), 1), 2),
+            "clients": round(1000 * own_cpu / max(len(every), 1), 2),
+        },
+        "load_average_1m": [round(load_before[0], 2), round(load_after[0], 2)],
         "overall": latency_summary(every),
         "by_kind": {
             kind: latency_summary(ms) | {"n": len(ms), "errors": load.errors[kind]}
@@ -272,6 +303,11 @@ def main() -> None:
             f"p99 {figures['p99_ms']:7.1f} ms  errors {figures['errors']}"
         )
     print(f"events accepted {result['events_accepted']}, lost {lost}")
+    cpu = result["cpu_ms_per_request"]
+    print(
+        f"CPU per request: hub {cpu['hub']} ms, these clients {cpu['clients']} ms; "
+        f"load average (1 min) {result['load_average_1m'][0]} before, {result['load_average_1m'][1]} after"
+    )
     for sample in load.error_samples:
         print(f"  error: {sample}")
     print(json.dumps(result))
