@@ -45,7 +45,7 @@ from consortium.errors import ConsortiumError
 from consortium.http.worker import READY, reuse_port
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
 __all__ = ["WorkerEvent", "WorkerPool", "WorkerPoolError", "default_workers"]
 
@@ -125,6 +125,8 @@ class WorkerPool:
         ``restart_window`` seconds.
     stop_timeout
         How long :meth:`stop` waits for the workers before killing them.
+    env
+        Environment variables the workers get besides this process's.
 
     Example
     -------
@@ -148,6 +150,7 @@ class WorkerPool:
         max_restarts: int = 5,
         restart_window: float = 60.0,
         stop_timeout: float = 10.0,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError("a pool has at least one worker")
@@ -156,6 +159,7 @@ class WorkerPool:
         self._report = report
         self.ready_timeout, self.stop_timeout = ready_timeout, stop_timeout
         self.max_restarts, self.restart_window = max_restarts, restart_window
+        self._env = dict(env or {})
         self.failure: str | None = None
         """Why the pool gave up, once it has."""
         self._socket = _reserve(host, port)
@@ -264,7 +268,7 @@ class WorkerPool:
             f"--functions-dir={self.functions_dir}",
         ]
         path = os.environ.get("PYTHONPATH")
-        env = {**os.environ, "PYTHONPATH": _PACKAGE_ROOT + (os.pathsep + path if path else "")}
+        env = {**os.environ, **self._env, "PYTHONPATH": _PACKAGE_ROOT + (os.pathsep + path if path else "")}
         try:
             # A worker prints only diagnostics (Chalice logs errors to stdout): they go to the hub's stderr, and
             # the hub's stdout stays its own report (JSON lines under --json).
@@ -299,12 +303,22 @@ class WorkerPool:
 
 def _reserve(host: str, port: int) -> socket.socket:
     """A TCP socket bound (not listening) on ``host``:``port`` with ``SO_REUSEPORT``, for the workers to listen on
-    the same port; :class:`WorkerPoolError` naming the address when it cannot be bound."""
+    the same port; :class:`WorkerPoolError` naming the address when it cannot be bound.
+
+    The port is first bound without ``SO_REUSEPORT``, which fails when anything listens on it already, even
+    another hub whose workers share it: with ``SO_REUSEPORT`` alone, two hubs started on one port would split its
+    connections between them without a word."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+            address = probe.getsockname()  # port 0: the free port chosen
         sock = socket.socket(family, kind, proto)
     except OSError as exc:
-        raise WorkerPoolError(f"cannot serve the API on {host}:{port}: {exc.strerror or exc}") from exc
+        raise WorkerPoolError(
+            f"cannot serve the API on {host}:{port}: {exc.strerror or exc} (choose another with --port)"
+        ) from exc
     try:
         reuse_port(sock)
         sock.bind(address)

@@ -25,6 +25,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from consortium.errors import ConsortiumError
 from consortium.http.server import APPS, LocalGateway, load_app, serve
 
 if TYPE_CHECKING:
@@ -80,8 +81,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     channel = socket.socket(fileno=args.channel_fd)
-    listening = listen(args.host, args.port)
-    gateway = LocalGateway(lambda name: load_app(args.functions_dir, name), APPS, worker=args.worker)
+    try:
+        listening = listen(args.host, args.port)
+        gateway = LocalGateway(lambda name: load_app(args.functions_dir, name), APPS, worker=args.worker)
+    except (ConsortiumError, OSError) as exc:
+        print(f"API worker {args.worker}: {exc}", file=sys.stderr)  # the hub says the rest
+        sys.exit(1)
     server = serve(gateway, threads=args.threads, sock=listening)
     channel.sendall(READY)
     threading.Thread(target=_watch_parent, args=(channel,), name="parent-watch", daemon=True).start()
