@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import signal
 import threading
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from consortium.adapters.local.folder_queue import FolderQueue
 from consortium.cli.api import start_server
 from consortium.cli.common import emit, json_option, writing
 from consortium.cli.harvest import harvest_all, report_line
@@ -23,12 +25,17 @@ if TYPE_CHECKING:
     from consortium.harvest.service import HarvestReport
     from consortium.harvest.sweep import SourceFailure
 
-__all__ = ["HARVEST_EVERY", "PURGE_EVERY", "PUSH_EVERY", "SHOWN_SHARED", "run"]
+__all__ = ["HANDOVER_EVERY", "HARVEST_EVERY", "PURGE_EVERY", "PUSH_EVERY", "SHOWN_SHARED", "run"]
+
+log = logging.getLogger(__name__)
 
 HARVEST_EVERY = dt.timedelta(hours=6)
 PUSH_EVERY = dt.timedelta(hours=1)
 PURGE_EVERY = dt.timedelta(days=1)
 
+
+HANDOVER_EVERY = 1.0
+"""How often the hub looks for harvests its API workers handed over (seconds)."""
 
 SHOWN_SHARED = 5
 """How many of the works held by the most members the text summary names."""
@@ -80,10 +87,12 @@ def _summary(
 )
 @click.option(
     "--threads",
-    default=8,
+    default=32,
     show_default=True,
-    type=click.IntRange(1, 64),
-    help="Threads of each API server process (each with its own import of the apps, like a Lambda environment).",
+    type=click.IntRange(1, 128),
+    help="Threads of each API server process, each with its own import of the apps (like a Lambda environment). "
+    "A request waiting for the database's write lock holds a thread without using the CPU: with a thread per "
+    "connection, searches and pages go past the writes waiting.",
 )
 @json_option()
 @click.pass_obj
@@ -154,16 +163,43 @@ def _serve(container: Container, host: str, port: int, *, workers: int, threads:
     def reported(event: WorkerEvent) -> None:
         click.echo(json.dumps(event.as_dict()) if as_json else event.line())
 
-    pool = WorkerPool(container.settings.functions_dir, host, port, workers=workers, threads=threads, report=reported)
+    # The workers hand the harvests members ask for to this process, the one that writes the search index.
+    handover = FolderQueue((container.settings.data_dir / "queue" / "harvest").resolve())
+    pool = WorkerPool(
+        container.settings.functions_dir,
+        host,
+        port,
+        workers=workers,
+        threads=threads,
+        report=reported,
+        env={"CONSORTIUM_HARVEST_QUEUE_DIR": str(handover.folder)},
+    )
     try:
         pool.start()
         _announce(f"http://{host}:{pool.port}", pool.pids, as_json)
         threading.Thread(target=pool.supervise, args=(stop,), name="api-workers", daemon=True).start()
+        threading.Thread(
+            target=_run_handed_over, args=(container, handover, stop), name="harvests", daemon=True
+        ).start()
         _run_scheduled(container, stop, as_json)
     finally:
         pool.stop()
     if pool.failure is not None:
         raise click.ClickException(pool.failure)
+
+
+def _run_handed_over(container: Container, handover: FolderQueue, stop: threading.Event) -> None:
+    """Run the harvests members asked for through the API workers, one at a time (each under the data folder's
+    writer lock, as the scheduled harvest), until ``stop`` is set; a run left queued when the hub stopped runs
+    when it starts again."""
+    while True:
+        for message in handover.receive():
+            try:
+                container.run_queued_harvest(message)
+            except Exception:  # one failing run must not stop the next ones
+                log.exception("a harvest run a member asked for failed")
+        if stop.wait(HANDOVER_EVERY):
+            return
 
 
 def _announce(address: str, pids: list[int], as_json: bool) -> None:
