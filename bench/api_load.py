@@ -51,8 +51,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from search import latency_summary
 
 ROOT = Path(__file__).resolve().parents[1]
-THREADS = int(os.environ.get("API_LOAD_THREADS", "8"))
-"""The hub's API threads per worker process (``consortium run --threads``)."""
+THREADS = os.environ.get("API_LOAD_THREADS")
+"""The hub's API threads per worker process (``consortium run --threads``; its default when unset)."""
 WORKERS = os.environ.get("API_LOAD_WORKERS")
 """The hub's API worker processes (``consortium run --workers``; its default, the number of CPUs, when unset)."""
 HUB_LOG = os.environ.get("API_LOAD_HUB_LOG")
@@ -68,13 +68,19 @@ MIX = (
 )
 
 
-def start_hub(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
-    """``consortium run`` on the samples; the API's address once it serves."""
+def hub_arguments() -> list[str]:
+    """The ``consortium run`` command line the bench starts."""
+    options = (["--workers", WORKERS] if WORKERS else []) + (["--threads", THREADS] if THREADS else [])
+    return ["consortium", "run", "--json", "--port", "0", *options]
+
+
+def start_hub(data_dir: Path) -> tuple[subprocess.Popen[str], str, int]:
+    """``consortium run`` on the samples; the API's address once it serves, and its worker processes (1: the
+    hub's own)."""
     env = {**os.environ, "CONSORTIUM_DATA_DIR": str(data_dir / "var"), "CONSORTIUM_KEY_DIR": str(data_dir / "keys")}
-    workers = ["--workers", WORKERS] if WORKERS else []
     log = Path(HUB_LOG).open("w", encoding="utf-8") if HUB_LOG else subprocess.DEVNULL
     process = subprocess.Popen(
-        [sys.executable, "-m", "consortium", "run", "--json", "--port", "0", "--threads", str(THREADS), *workers],
+        [sys.executable, "-m", *hub_arguments()],
         env=env,
         stdout=subprocess.PIPE,
         stderr=log,
@@ -84,7 +90,8 @@ def start_hub(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
     assert process.stdout is not None
     for line in process.stdout:
         if line.startswith('{"api"'):
-            return process, json.loads(line)["api"]
+            started = json.loads(line)
+            return process, started["api"], max(1, len(started.get("workers", [])))
     process.kill()
     raise SystemExit("the hub stopped before serving")
 
@@ -259,7 +266,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path)
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="api-load-"))
-    process, base = start_hub(data_dir)
+    process, base, workers = start_hub(data_dir)
     try:
         load = Load(base, data_dir, args.readers, args.seed)
         hub_cpu, own_cpu, load_before = tree_cpu_seconds(process.pid), time.process_time(), os.getloadavg()
@@ -274,6 +281,8 @@ def main() -> None:
             shutil.rmtree(data_dir, ignore_errors=True)
     every = [ms for values in load.latencies.values() for ms in values]
     result: dict[str, Any] = {
+        "hub": " ".join(hub_arguments()),
+        "workers": workers,
         "clients": args.clients,
         "seconds": round(took, 1),
         "requests": len(every),
@@ -293,6 +302,7 @@ def main() -> None:
             for kind, ms in sorted(load.latencies.items())
         },
     }
+    print(f"{result['hub']}: {workers} API worker process(es)")
     print(
         f"{result['requests']} requests in {result['seconds']} s by {args.clients} clients: "
         f"{result['requests_per_s']} requests/s, {result['errors']} errors"
