@@ -28,6 +28,7 @@ import pydantic_core
 from consortium.errors import ConfigError, NotFoundError
 from consortium.profiles.consent import ConsentEvent, DataKind, Purpose, require
 from consortium.profiles.crypto import reader_context
+from consortium.profiles.items import ReaderItems
 from consortium.profiles.models import Actor, ActorRole, AuditAction, AuditEntry, Processing
 from consortium.profiles.ports import DestroyableKeyService
 
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from consortium.profiles.models import AuditPurpose, StoredItem
     from consortium.profiles.ports import ConsentLedger, KeyService, ProfileStore
 
-__all__ = ["ERASED_PREFIX", "ONE", "SYSTEM", "ItemKind", "Vault", "pseudonym"]
+__all__ = ["ERASED_PREFIX", "ONE", "SYSTEM", "ItemKind", "ReaderItems", "Vault", "pseudonym"]
 
 logger = logging.getLogger(__name__)
 
@@ -354,17 +355,17 @@ class Vault:
         ]
         return max(days) if days else None
 
-    def seal_item(
-        self, wrapped: bytes, reader_id: str, kind: str, item_id: str, payload: Any, *, version: int | None = None
-    ) -> None:
-        """Seal ``payload`` under ``wrapped`` and store it as the item's next version (``version``, when the
-        caller knows it: 1 for an item it found absent)."""
-        if version is None:
-            old = self.store.get(reader_id, kind, item_id)
-            version = 1 if old is None else old.version + 1
-        plaintext = pydantic_core.to_json(payload)  # compact UTF-8 JSON, as json.dumps wrote it, ten times sooner
-        sealed = self._cipher.encrypt(wrapped, reader_id, _aad_kind(kind, item_id), version, plaintext)
+    def seal_item(self, wrapped: bytes, reader_id: str, kind: str, item_id: str, payload: Any) -> None:
+        """Seal ``payload`` under ``wrapped`` and store it as the item's next version."""
+        old = self.store.get(reader_id, kind, item_id)
+        version = 1 if old is None else old.version + 1
+        sealed = self.seal(wrapped, reader_id, kind, item_id, payload, version=version)
         self.store.put(reader_id, kind, item_id, sealed, version)
+
+    def seal(self, wrapped: bytes, reader_id: str, kind: str, item_id: str, payload: Any, *, version: int) -> bytes:
+        """``payload`` sealed under ``wrapped`` as version ``version`` of the item (not stored)."""
+        plaintext = pydantic_core.to_json(payload)  # compact UTF-8 JSON, as json.dumps wrote it, ten times sooner
+        return self._cipher.encrypt(wrapped, reader_id, _aad_kind(kind, item_id), version, plaintext)
 
     def open_item(self, wrapped: bytes, item: StoredItem) -> Any:
         """The item's payload, decrypted under ``wrapped``."""
@@ -372,28 +373,3 @@ class Vault:
             wrapped, item.reader_id, _aad_kind(item.kind, item.item_id), item.version, item.ciphertext
         )
         return pydantic_core.from_json(plaintext)
-
-
-@dataclass(frozen=True)
-class ReaderItems:
-    """One reader's sealed items, their wrapped data key in hand (:meth:`Vault.items_of`): the steps of one
-    operation (load, change, save) look the key up once, not once a step. No consent check, no audit entry:
-    the operation that holds it does both."""
-
-    vault: Vault
-    reader_id: str
-    wrapped: bytes
-
-    def load(self, kind: str, item_id: str) -> Any:
-        """One item, decrypted, or ``None``."""
-        item = self.vault.store.get(self.reader_id, kind, item_id)
-        return None if item is None else self.vault.open_item(self.wrapped, item)
-
-    def load_all(self, kind: str | None = None) -> list[tuple[StoredItem, Any]]:
-        """Every item (of ``kind``), with its payload decrypted."""
-        stored = self.vault.store.items(self.reader_id, kind)
-        return [(item, self.vault.open_item(self.wrapped, item)) for item in stored]
-
-    def save(self, kind: str, item_id: str, payload: Any, version: int | None = None) -> None:
-        """Seal and store one item under the next version (``version``, when the caller knows it)."""
-        self.vault.seal_item(self.wrapped, self.reader_id, kind, item_id, payload, version=version)

@@ -21,11 +21,12 @@ from consortium.membership import events as events_module
 from consortium.membership.events import EventUpload, LineStatus, UploadTooLargeError, member_staff
 from consortium.profiles.consent import Purpose, load_consent_policy
 from consortium.profiles.crypto import EnvelopeCipher
+from consortium.profiles.learning import EventOutcome
 from consortium.profiles.models import Actor, ActorRole
 from consortium.profiles.service import ProfileService
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 POLICY = load_consent_policy(Path(__file__).resolve().parents[2] / "policies" / "consent.toml")
 T0 = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)
@@ -184,6 +185,8 @@ class CountingProfileStore(InMemoryProfileStore):
         super().__init__()
         self.transactions: list[set[str]] = []
         self.interest_writes: Counter[str] = Counter()
+        self.meanwhile: Callable[[], object] | None = None
+        """Called once as the next transaction begins: another call's writes landing just before it."""
         self._open: set[str] | None = None
 
     @contextmanager
@@ -191,6 +194,9 @@ class CountingProfileStore(InMemoryProfileStore):
         if self._open is not None:  # joins the open one
             yield
             return
+        if self.meanwhile is not None:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            meanwhile()
         self._open = set()
         try:
             yield
@@ -237,6 +243,34 @@ def test_each_readers_lines_are_recorded_in_one_transaction_with_the_answers_of_
         assert sorted(e.event_id for e in grouped.events(reader_id, STAFF)) == sorted(
             e.event_id for e in alone.events(reader_id, STAFF)
         )
-    # one transaction per reader with lines to record (ann's writes nothing), one profile write per reader
-    assert sorted(sorted(readers) for readers in store.transactions) == [[], ["alice"], ["carol"]]
+    # one transaction per reader with events to store (ann, who keeps none, has none), one profile write each
+    assert sorted(sorted(readers) for readers in store.transactions) == [["alice"], ["carol"]]
     assert store.interest_writes == {"alice": 1, "carol": 1}
+
+
+def test_what_another_call_wrote_meanwhile_is_learned_from_too() -> None:
+    """The events are checked, sealed and learned from before the transaction; another call storing events of
+    the same reader just before it (a reader's own event, a line of another upload) is neither overwritten nor
+    doubled."""
+    from consortium.profiles.models import ReaderEvent
+
+    def event(event_id: str, type_: str = "borrow", cluster_id: str = "c1") -> ReaderEvent:
+        return ReaderEvent(
+            event_id=event_id, type=type_, at=dt.datetime(2026, 12, 3, 8, tzinfo=dt.UTC), cluster_id=cluster_id
+        )
+
+    store = CountingProfileStore()
+    grouped = make_profiles(store)
+    store.meanwhile = lambda: grouped.record_event("alice", event("theirs", cluster_id="c2"), STAFF)
+    first = grouped.record_events("alice", [event("a1"), event("a2", "hold", "c2")], STAFF)
+    store.meanwhile = lambda: grouped.record_event("alice", event("a4", "return"), STAFF)
+    second = grouped.record_events("alice", [event("a3", "return", "c2"), event("a4", "return")], STAFF)
+    assert (first, second) == ([EventOutcome.STORED] * 2, [EventOutcome.STORED, EventOutcome.DUPLICATE])
+
+    alone = make_profiles()  # one after the other, in the order they were stored
+    for each in (event("theirs", cluster_id="c2"), event("a1"), event("a2", "hold", "c2"), event("a4", "return"),
+                 event("a3", "return", "c2")):  # fmt: skip
+        alone.record_event("alice", each, STAFF)
+    learned = grouped.interest_profile("alice", STAFF, Purpose.PERSONALIZATION)
+    assert learned == alone.interest_profile("alice", STAFF, Purpose.PERSONALIZATION)
+    assert sorted(e.event_id for e in grouped.events("alice", STAFF)) == ["a1", "a2", "a3", "a4", "theirs"]
