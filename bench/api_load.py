@@ -5,8 +5,10 @@ Usage: ``python bench/api_load.py [--clients 50] [--seconds 60] [--readers 200] 
 data folder, removed afterwards, unless given).
 
 The hub runs in its own process (``consortium run --port 0``: it harvests the samples, then serves and runs its
-scheduled jobs), as an operator starts it; the clients are threads of this process, each with its own HTTP
-session. Each request is drawn from the mix:
+scheduled jobs), as an operator starts it, with its defaults (an API worker process per CPU, 32 threads each;
+``API_LOAD_WORKERS`` and ``API_LOAD_THREADS`` set ``--workers`` and ``--threads``; ``API_LOAD_HUB_LOG=FILE`` keeps
+its stderr); the clients are threads of this process, each with its own HTTP session. Each request is drawn from
+the mix:
 
 ====================  ======  =============================================================================
 kind                  share   request
@@ -22,7 +24,9 @@ member upload            5%   ``POST /members/{id}/events`` a JSON Lines batch o
 
 An error is any answer but the one expected (2xx), or no answer. Afterwards every reader's export is read back:
 every event an answer accepted (``stored``) must be in it; the events missing are printed as ``lost``.
-Prints requests/s, errors, and p50/p95/p99 per kind and overall; the last line is JSON.
+Prints requests/s, errors, p50/p95/p99 per kind and overall, the CPU time the hub's processes and the clients
+took per request (Linux), and the load average before and after (the machine may be shared); the last line is
+JSON.
 """
 
 from __future__ import annotations
