@@ -87,3 +87,19 @@ def test_threads_with_their_own_connections_all_write(tmp_path: Path) -> None:
     assert [len(stores[0].items(f"r{n}")) for n in range(4)] == [8] * 4
     for store in stores:
         store.close()
+
+
+def test_a_process_with_many_databases_keeps_no_lock_file_open(tmp_path: Path) -> None:
+    """A long-lived process (a test session, a hub opening many data folders) would run out of descriptors, and
+    waitress's select() fails on one numbered over 1024."""
+    import os
+
+    def open_files() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    before = open_files()
+    for n in range(40):
+        store = SqliteProfileStore.open(tmp_path / f"db{n}" / "profiles.sqlite3")
+        store.put("r1", "event", "e1", b"x", 1)
+        store.close()
+    assert open_files() == before

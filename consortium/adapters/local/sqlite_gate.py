@@ -77,21 +77,26 @@ class WriteGate:
             raise StorageError(f"{what}: another writer of this process held the database over {WAIT_LIMIT:.0f} s")
         try:
             if self._depth == 0:
-                fcntl.flock(self._fileno(what), fcntl.LOCK_EX)  # waits in the kernel, without the interpreter lock
+                file = self._open(what)  # open while held only: a process with many databases keeps no file open
+                try:
+                    fcntl.flock(file.fileno(), fcntl.LOCK_EX)  # waits in the kernel, without the interpreter lock
+                except BaseException:
+                    file.close()
+                    raise
+                self._file = file
             self._depth += 1
             try:
                 yield
             finally:
                 self._depth -= 1
-                if self._depth == 0:
-                    fcntl.flock(self._fileno(what), fcntl.LOCK_UN)
+                if self._depth == 0 and self._file is not None:
+                    self._file.close()  # lets go of the flock
+                    self._file = None
         finally:
             self._lock.release()
 
-    def _fileno(self, what: str) -> int:
-        if self._file is None:
-            try:
-                self._file = self.path.open("ab")  # kept open: the flock lives with it
-            except OSError as exc:
-                raise StorageError(f"{what}: cannot open the write lock {self.path}: {exc.strerror}") from exc
-        return self._file.fileno()
+    def _open(self, what: str) -> IO[bytes]:
+        try:
+            return self.path.open("ab")
+        except OSError as exc:
+            raise StorageError(f"{what}: cannot open the write lock {self.path}: {exc.strerror}") from exc
