@@ -219,7 +219,13 @@ class WorkerPool:
                         f"worker {worker.number}: {events[-1].status()}); see the messages above. The hub stops"
                     )
                     break
-                fresh = self._spawn(worker.number)
+                try:
+                    fresh = self._spawn(worker.number)
+                except WorkerPoolError as exc:
+                    del self._running[worker.number]
+                    events.append(WorkerEvent(worker.number, worker.process.pid, returncode, None))
+                    self.failure = f"{exc}. The hub stops"
+                    break
                 self._running[worker.number] = fresh
                 events.append(WorkerEvent(worker.number, worker.process.pid, returncode, fresh.process.pid))
         for event in events:

@@ -177,3 +177,24 @@ def test_a_members_harvest_asked_of_a_worker_runs_in_the_hub(hub: Hub, tmp_path:
     assert started.status_code == 202
     run_url = f"{hub.base}/members/riverside/harvests/{started.json()['run_id']}"
     assert wait_until(lambda: requests.get(run_url, headers=key, timeout=30).json()["state"] == "succeeded", 120)
+
+
+def test_the_pool_gives_up_when_workers_keep_dying() -> None:
+    from consortium.http.prefork import WorkerPool
+
+    events: list[Any] = []
+    pool = WorkerPool(ROOT / "functions", "127.0.0.1", 0, workers=1, threads=2, report=events.append, max_restarts=1)
+    pool.start()
+    try:
+        first = pool.pids[0]
+        os.kill(first, signal.SIGKILL)
+        assert wait_until(lambda: pool.check() and pool.pids != [first])
+        second = pool.pids[0]
+        assert [(e.pid, e.restarted_as) for e in events] == [(first, second)]
+        os.kill(second, signal.SIGKILL)
+        assert wait_until(lambda: not pool.check())  # a second stop within a minute: more than max_restarts
+        assert events[-1].line() == f"API worker 1 (pid {second}) stopped (killed by SIGKILL); gave up"
+        assert pool.failure is not None and pool.failure.startswith("API workers stopped 2 times within 60 s")
+        assert pool.pids == [] and not alive(second)
+    finally:
+        pool.stop()
