@@ -56,6 +56,11 @@ class StageConfig(BaseModel):
     api_throttle_rate: int = Field(default=200, ge=1)
     api_throttle_burst: int = Field(default=400, ge=1)
     log_retention_days: int = 90
+    rebuild_cpu: Literal[4, 8, 16] = 8
+    """vCPUs of the bulk re-clustering task (ECS Fargate): 4, 8 or 16."""
+    rebuild_memory_gb: int = Field(default=32, ge=8, le=120)
+    """Memory of the bulk re-clustering task in GB: about 3 GB a million records (infra/README.md), within what
+    Fargate gives ``rebuild_cpu`` (4 vCPU: 8-30 GB; 8 vCPU: 16-60 GB in steps of 4; 16 vCPU: 32-120 in steps of 8)."""
     authorizer: bool = True
     """The Cognito authorizer on the bearer-only routes; a stage without it does not synthesize (tests only)."""
 
@@ -65,6 +70,16 @@ class StageConfig(BaseModel):
         if not re.search(r"<?[^<>@\s]+@([A-Za-z0-9.-]+\.[A-Za-z]{2,})>?\s*$", value):
             raise ValueError("must end with an address, as in 'Consortium hub <no-reply@library.example.edu>'")
         return value
+
+    @pydantic.model_validator(mode="after")
+    def _fargate_size(self) -> StageConfig:
+        low, high, step = {4: (8, 30, 1), 8: (16, 60, 4), 16: (32, 120, 8)}[self.rebuild_cpu]
+        if not low <= self.rebuild_memory_gb <= high or self.rebuild_memory_gb % step:
+            raise ValueError(
+                f"rebuild_memory_gb {self.rebuild_memory_gb}: Fargate gives {self.rebuild_cpu} vCPU {low} to {high} GB"
+                + (f" in steps of {step}" if step > 1 else "")
+            )
+        return self
 
     @property
     def mail_domain(self) -> str:
@@ -108,6 +123,8 @@ def stage_config(context: dict[str, Any]) -> StageConfig:
         "api_throttle_rate",
         "api_throttle_burst",
         "log_retention_days",
+        "rebuild_cpu",
+        "rebuild_memory_gb",
     ):
         if isinstance(values.get(name), str) and values[name].isdigit():
             values[name] = int(values[name])  # --context gives strings

@@ -1,7 +1,7 @@
 """The functions stack: what runs without a caller. The push queue (with its dead-letter queue) and its worker,
 the EventBridge Scheduler schedules (one per member source, one per push frequency), the scheduled harvest's
-state machine, the harvest queue's worker, the daily retention purge, the SES identity, and the alarms of every
-function and dead-letter queue.
+state machine, the harvest queue's worker, the daily retention purge, the bulk re-clustering task
+(:mod:`hubstack.rebuild`), the SES identity, and the alarms of every function and dead-letter queue.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from consortium.members import load_registry
 from hubstack.harvest_machine import harvest_state_machine
 from hubstack.lambdas import FUNCTIONS, make_function
 from hubstack.nag import suppress
+from hubstack.rebuild import REBUILD, RebuildTask
 
 if TYPE_CHECKING:
     from aws_cdk import aws_lambda as lambda_
@@ -96,6 +97,9 @@ class FunctionsStack(cdk.Stack):
             targets=[targets.LambdaFunction(self.functions["profile_purge"])],
         )
         self.harvest_machine = harvest_state_machine(self, config, self.functions["harvest_step"])
+        self.rebuild = RebuildTask(
+            self, "DedupRebuild", config=config, code=code, permissions=permissions.of(REBUILD), resources=resources
+        )
         self.schedules = self._schedules(config)
         self.mail_identity = ses.EmailIdentity(
             self,
@@ -209,6 +213,16 @@ class FunctionsStack(cdk.Stack):
                 )
                 alarm.add_alarm_action(action)
                 found.append(alarm)
+        failed = self.rebuild.machine.metric_failed(period=cdk.Duration.minutes(5), statistic="Sum").create_alarm(
+            self,
+            "DedupRebuildFailed",
+            alarm_description=f"consortium {config.stage}: the bulk re-clustering (dedup rebuild) failed",
+            threshold=1,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        failed.add_alarm_action(action)
+        found.append(failed)
         for name, queue in (("Push", self.push_dlq), ("Harvest", harvest_dlq)):
             alarm = queue.metric_approximate_number_of_messages_visible(
                 period=cdk.Duration.minutes(5), statistic="Maximum"

@@ -95,7 +95,8 @@ def test_a_schedule_per_member_source_and_per_push_frequency(hub: Synthesized) -
     assert harvests
     push = {s["Name"]: json.loads(s["Target"]["Input"]) for s in schedules if s["Name"].startswith("push-")}
     assert push == {f"push-{f}": {"shards": 8, "frequency": f} for f in ("daily", "weekly", "monthly")}
-    assert len(resources(hub, "functions", "AWS::StepFunctions::StateMachine")) == 1
+    machines = resources(hub, "functions", "AWS::StepFunctions::StateMachine")
+    assert len([name for name in machines if name.startswith("HarvestMachine")]) == 1
 
 
 def test_alarms_on_every_function_and_dead_letter_queue(hub: Synthesized) -> None:
@@ -104,7 +105,7 @@ def test_alarms_on_every_function_and_dead_letter_queue(hub: Synthesized) -> Non
     for alarm in alarms:
         by_metric[alarm["MetricName"]] = by_metric.get(alarm["MetricName"], 0) + 1
         assert alarm["AlarmActions"], alarm["AlarmDescription"]
-    assert by_metric == {"Errors": 9, "Throttles": 9, "ApproximateNumberOfMessagesVisible": 2}
+    assert by_metric == {"Errors": 9, "Throttles": 9, "ApproximateNumberOfMessagesVisible": 2, "ExecutionsFailed": 1}
     (identity,) = resources(hub, "functions", "AWS::SES::EmailIdentity").values()
     assert identity["Properties"]["EmailIdentity"] == "consortium.example.edu"
     assert identity["Properties"]["DkimSigningAttributes"]["NextSigningKeyLength"] == "RSA_2048_BIT"
@@ -223,3 +224,44 @@ def test_a_stage_without_the_authorizer_does_not_synthesize(tmp_path: Path) -> N
     needs_node()
     with pytest.raises(RuntimeError, match="no authorizer"):
         synthesize(tmp_path / "out", tmp_path / "asset", authorizer=False)
+
+
+def test_the_bulk_rebuild_is_a_fargate_task_with_its_own_permission_set_started_by_a_state_machine(
+    hub: Synthesized,
+) -> None:
+    from hubstack.permissions import load_permissions
+    from hubstack.rebuild import COMMAND, REBUILD
+
+    (task,) = resources(hub, "functions", "AWS::ECS::TaskDefinition").values()
+    props = task["Properties"]
+    assert props["RequiresCompatibilities"] == ["FARGATE"] and props["NetworkMode"] == "awsvpc"
+    assert (props["Cpu"], props["Memory"]) == ("8192", "32768")  # the dev stage's defaults: 8 vCPU, 32 GB
+    (container,) = props["ContainerDefinitions"]
+    assert container["Command"] == COMMAND and container["ReadonlyRootFilesystem"] is True
+    assert container["LogConfiguration"]["LogDriver"] == "awslogs"
+    permissions = load_permissions().of(REBUILD)
+    assert [v["Name"] for v in container["Environment"]] == permissions.environment_names()
+    # Its task role holds exactly the permission set's statements: the records read, the clusters written.
+    roles = resources(hub, "functions", "AWS::IAM::Policy")
+    task_role = props["TaskRoleArn"]["Fn::GetAtt"][0]
+    (policy,) = [p["Properties"] for p in roles.values() if p["Properties"]["Roles"] == [{"Ref": task_role}]]
+    actions = {a for s in policy["PolicyDocument"]["Statement"] for a in _list(s["Action"])}
+    assert {"dynamodb:Query", "dynamodb:BatchWriteItem", "es:ESHttpDelete"} <= actions
+    assert not any("*" in a for a in actions) and "dynamodb:Scan" not in actions
+    records_statement = next(s for s in policy["PolicyDocument"]["Statement"] if "dynamodb:Query" in _list(s["Action"])
+                             and "Records" in json.dumps(s["Resource"]))  # fmt: skip
+    assert "dynamodb:PutItem" not in _list(records_statement["Action"])
+    # A network of its own without NAT gateways, flow logs on; a state machine that waits for the task.
+    assert not resources(hub, "functions", "AWS::EC2::NatGateway")
+    assert len(resources(hub, "functions", "AWS::EC2::FlowLog")) == 1
+    (cluster,) = resources(hub, "functions", "AWS::ECS::Cluster").values()
+    assert {"Name": "containerInsights", "Value": "enabled"} in cluster["Properties"]["ClusterSettings"]
+    machines = resources(hub, "functions", "AWS::StepFunctions::StateMachine")
+    (rebuild,) = [m["Properties"] for name, m in machines.items() if name.startswith("DedupRebuild")]
+    assert ":states:::ecs:runTask.sync" in json.dumps(rebuild["DefinitionString"])
+    outputs = hub.templates["functions"].to_json()["Outputs"]
+    assert any(name.startswith("RebuildMachineArn") for name in outputs)
+
+
+def _list(value: Any) -> list[str]:
+    return value if isinstance(value, list) else [value]

@@ -12,6 +12,8 @@ API Gateway
 Lambda's SQS poller
     :meth:`Runtime.drain` receives what an event source mapping's queue holds, in batches of its ``BatchSize``,
     and deletes the messages the function did not list in ``batchItemFailures``.
+ECS
+    :meth:`Runtime.run_task` runs a task definition's container command in a process of its own, as its image does.
 EventBridge Scheduler and Step Functions
     :meth:`Runtime.fire` reads a schedule back from moto's Scheduler and starts its target with its input: a
     function, or a state machine, whose definition (from the template) :meth:`Runtime.execute` interprets: Task
@@ -25,6 +27,7 @@ import importlib.util
 import json
 import os
 import re
+import subprocess
 import sys
 import uuid
 from dataclasses import dataclass, field
@@ -96,6 +99,8 @@ class Runtime:
 
     def __init__(self, stand_in: StandIn, overrides: dict[str, str], rewrite: dict[str, str]) -> None:
         self.stand_in = stand_in
+        self.overrides = overrides
+        self.rewrite = rewrite
         self.functions: dict[str, LambdaFunction] = {}
         for stack in stand_in.templates:
             for logical, properties in stand_in.resources(stack, "AWS::Lambda::Function"):
@@ -225,6 +230,21 @@ class Runtime:
                     if failed:
                         break  # redelivered after the visibility timeout: the test looks at them itself
         return answers
+
+    # -- ECS tasks
+
+    def run_task(self, stack: str, logical: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        """Run task definition ``logical``'s one container as its image would (``python -m consortium`` and the
+        template's command) in a process of its own, with the template's environment and the stand-in's
+        overrides, from ``cwd`` (not the repository: the image runs from its own folder)."""
+        properties = self.stand_in.templates[stack]["Resources"][logical]["Properties"]
+        (container,) = properties["ContainerDefinitions"]
+        variables = {v["Name"]: str(self.stand_in.resolve(v["Value"], stack)) for v in container["Environment"]}
+        kept = {k: v for k, v in os.environ.items() if not k.startswith("CONSORTIUM_")}
+        environ = {**kept, **{k: self.rewrite.get(v, v) for k, v in variables.items()}, **self.overrides,
+                   "PYTHONPATH": str(REPO), "AWS_REGION": variables["CONSORTIUM_AWS_REGION"]}  # fmt: skip
+        command = [sys.executable, "-m", "consortium", *container["Command"]]
+        return subprocess.run(command, env=environ, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
     # -- Scheduler and Step Functions
 

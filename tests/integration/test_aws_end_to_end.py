@@ -30,6 +30,7 @@ from oai_server import FixtureRepository, OaiTestServer, marcxml_record
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from aws_runtime import Runtime
     from aws_stand_in import StandIn
@@ -127,7 +128,7 @@ def _sign_in(stand_in: StandIn, runtime: Runtime, username: str, member: str) ->
 
 
 def test_harvest_index_reader_push_and_digest_once_on_the_stage_s_own_environment(
-    stage: tuple[StandIn, Runtime],
+    stage: tuple[StandIn, Runtime], tmp_path: Path
 ) -> None:
     stand_in, runtime = stage
     stand_in.make_all("AWS::SES::EmailIdentity")
@@ -156,6 +157,15 @@ def test_harvest_index_reader_push_and_digest_once_on_the_stage_s_own_environmen
     assert rust["title"] == "Programming in Rust"
     status, everything = runtime.request("GET", "/search", query={"q": ""})
     assert status == 200 and everything["total"] == len(BOOKS) - 1  # e1 and e2 are one work
+
+    # 2b. The bulk re-clustering task, as its task definition runs it: the same works again, under new ids.
+    task = _logical(stand_in, "functions", "AWS::ECS::TaskDefinition")
+    rebuilt = runtime.run_task("functions", task, cwd=tmp_path)
+    assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
+    assert json.loads(rebuilt.stdout) == {"records": len(BOOKS), "clusters": len(BOOKS) - 1}
+    status, found = runtime.request("GET", "/search", query={"q": "programming rust"})
+    [rust] = found["hits"]
+    assert status == 200 and rust["title"] == "Programming in Rust"
 
     # 3. A reader signs in, creates their profile with consent, sends events, follows a class, subscribes.
     token = _sign_in(stand_in, runtime, "daiyu", MEMBER)
