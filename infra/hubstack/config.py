@@ -40,6 +40,10 @@ class StageConfig(BaseModel):
     """Who gets the alarms (an SNS subscription); none: the topic has no subscriber yet."""
     cognito_domain_prefix: str | None = None
     """The prefix of the Cognito hosted sign-in domain (unique in the region); default consortium-<stage>-<account>."""
+    cognito_feature_plan: Literal["LITE", "ESSENTIALS", "PLUS"] = "LITE"
+    """The user pool's feature plan, priced per monthly active user: Lite has all the hub uses (the classic hosted
+    sign-in, TOTP); Essentials costs about three times as much a user, Plus adds threat protection (infra/README.md,
+    the cost estimate)."""
     opensearch_instance_type: str = "t3.small.search"
     opensearch_instance_count: int = Field(default=1, ge=1, le=20)
     opensearch_volume_gb: int = Field(default=10, ge=10, le=3000)
@@ -59,7 +63,7 @@ class StageConfig(BaseModel):
     rebuild_cpu: Literal[4, 8, 16] = 8
     """vCPUs of the bulk re-clustering task (ECS Fargate): 4, 8 or 16."""
     rebuild_memory_gb: int = Field(default=32, ge=8, le=120)
-    """Memory of the bulk re-clustering task in GB: about 3 GB a million records (infra/README.md), within what
+    """Memory of the bulk re-clustering task in GB: about 7.2 GB a million records (infra/README.md), within what
     Fargate gives ``rebuild_cpu`` (4 vCPU: 8-30 GB; 8 vCPU: 16-60 GB in steps of 4; 16 vCPU: 32-120 in steps of 8)."""
     authorizer: bool = True
     """The Cognito authorizer on the bearer-only routes; a stage without it does not synthesize (tests only)."""

@@ -1,11 +1,11 @@
 """The bulk re-clustering on AWS: ``consortium dedup rebuild`` as an ECS Fargate task, started by a Step Functions
 state machine that waits for it to end (``run.sync``) and fails when the task does.
 
-Why not a Lambda: the bulk path holds every record's match keys and the clusters in one process's memory (about
-3 GB a million records measured with ``bench/dedup_speed.py``, see infra/README.md), and takes about a minute a
-million records of CPU: a first load or a rebuild of ten million records needs tens of GB and longer than Lambda's
-15 minutes and 10 GB. One Fargate task takes up to 16 vCPU and 120 GB (context ``rebuild_cpu``,
-``rebuild_memory_gb``).
+Why not a Lambda: the bulk path holds every record and its match keys and the clusters in one process's memory
+(about 7.2 GB a million records measured with ``bench/dedup_speed.py``, see infra/README.md): a rebuild of ten
+million records needs about 75 GB and longer than Lambda's 15 minutes, where Lambda gives at most 10 GB. One
+Fargate task takes up to 16 vCPU and 120 GB (context ``rebuild_cpu``, ``rebuild_memory_gb``), about 16 million
+records.
 
 The task runs the functions' own code asset (``make package``) in the Python 3.12 image of
 ``infra/hubstack/rebuild.Dockerfile``, which ``make package`` copies into the asset as its ``Dockerfile``. Its

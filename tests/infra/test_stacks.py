@@ -182,6 +182,8 @@ def test_every_route_is_a_method_and_bearer_only_routes_have_the_authorizer(hub:
     assert props["AllowedOAuthFlows"] == ["code"] and props["GenerateSecret"] is False
     assert "login.html" in json.dumps(props["CallbackURLs"])
     assert "custom:member" not in json.dumps(props.get("WriteAttributes", []))
+    (pool,) = resources(hub, "api", "AWS::Cognito::UserPool").values()
+    assert pool["Properties"]["UserPoolTier"] == "LITE"  # priced per active user: see infra/README.md's estimate
     assert resources(hub, "api", "AWS::WAFv2::WebACLAssociation")
     (stage,) = resources(hub, "api", "AWS::ApiGateway::Stage").values()
     assert stage["Properties"]["StageName"] == "api"
@@ -265,3 +267,18 @@ def test_the_bulk_rebuild_is_a_fargate_task_with_its_own_permission_set_started_
 
 def _list(value: Any) -> list[str]:
     return value if isinstance(value, list) else [value]
+
+
+def test_the_search_domain_maps_every_role_that_reaches_the_index_at_deployment(hub: Synthesized) -> None:
+    from hubstack.search_roles import HANDLER
+
+    (mapping,) = resources(hub, "functions", "Custom::SearchRoleMapping").values()
+    props = mapping["Properties"]
+    assert len(props["Search"]) == 1 and "Discovery" in json.dumps(props["Search"])  # searches only
+    writers = json.dumps(props["Index"])
+    assert len(props["Index"]) == 3 and all(name in writers for name in ("HarvestStep", "HarvestRun", "DedupRebuild"))
+    functions = resources(hub, "functions", "AWS::Lambda::Function")
+    (admin,) = [f["Properties"] for f in functions.values() if f["Properties"]["Handler"] == HANDLER]
+    assert "SearchAdmin" in json.dumps(admin["Role"])  # the domain's master user
+    master = resources(hub, "data", "AWS::OpenSearchService::Domain")
+    assert "SearchAdmin" in json.dumps(next(iter(master.values()))["Properties"]["AdvancedSecurityOptions"])
