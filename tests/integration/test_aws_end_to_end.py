@@ -160,12 +160,13 @@ def test_harvest_index_reader_push_and_digest_once_on_the_stage_s_own_environmen
 
     # 2b. The bulk re-clustering task, as its task definition runs it: the same works again, under new ids.
     task = _logical(stand_in, "functions", "AWS::ECS::TaskDefinition")
+    before = rust["cluster_id"]
     rebuilt = runtime.run_task("functions", task, cwd=tmp_path)
     assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
     assert json.loads(rebuilt.stdout) == {"records": len(BOOKS), "clusters": len(BOOKS) - 1}
     status, found = runtime.request("GET", "/search", query={"q": "programming rust"})
     [rust] = found["hits"]
-    assert status == 200 and rust["title"] == "Programming in Rust"
+    assert status == 200 and rust["title"] == "Programming in Rust" and rust["cluster_id"] != before
 
     # 3. A reader signs in, creates their profile with consent, sends events, follows a class, subscribes.
     token = _sign_in(stand_in, runtime, "daiyu", MEMBER)
