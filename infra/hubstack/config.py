@@ -36,6 +36,15 @@ class StageConfig(BaseModel):
     """The functions' code: the folder ``make package`` builds (the core, its dependencies, functions/)."""
     mail_sender: str = "Consortium hub <no-reply@consortium.example.edu>"
     """The From of digest email; SES verifies its domain with Easy DKIM."""
+    api_domain: str | None = None
+    """The API's own domain name (``api.library.example.edu``), with ``api_certificate_arn`` (an ACM certificate for
+    it in the stage's region): the API is then ``https://<api_domain>/api`` and the portal's content security
+    policy names it exactly. Point a CNAME at the ``ApiDomainTarget`` output."""
+    api_certificate_arn: str | None = None
+    portal_domain: str | None = None
+    """The portal's own domain name, with ``portal_certificate_arn`` (an ACM certificate in us-east-1, where
+    CloudFront takes them from). Point a CNAME at the ``PortalDomainTarget`` output."""
+    portal_certificate_arn: str | None = None
     alarm_email: str | None = None
     """Who gets the alarms (an SNS subscription); none: the topic has no subscriber yet."""
     cognito_domain_prefix: str | None = None
@@ -74,6 +83,20 @@ class StageConfig(BaseModel):
         if not re.search(r"<?[^<>@\s]+@([A-Za-z0-9.-]+\.[A-Za-z]{2,})>?\s*$", value):
             raise ValueError("must end with an address, as in 'Consortium hub <no-reply@library.example.edu>'")
         return value
+
+    @pydantic.model_validator(mode="after")
+    def _domains(self) -> StageConfig:
+        for part in ("api", "portal"):
+            domain, certificate = getattr(self, f"{part}_domain"), getattr(self, f"{part}_certificate_arn")
+            if bool(domain) != bool(certificate):
+                raise ValueError(f"{part}_domain and {part}_certificate_arn go together: set both or neither")
+            if certificate and not re.fullmatch(
+                r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+", certificate
+            ):
+                raise ValueError(f"{part}_certificate_arn: {certificate!r} is not an ACM certificate ARN")
+            if part == "portal" and certificate and ":acm:us-east-1:" not in certificate:
+                raise ValueError("portal_certificate_arn: CloudFront takes certificates from us-east-1 only")
+        return self
 
     @pydantic.model_validator(mode="after")
     def _fargate_size(self) -> StageConfig:

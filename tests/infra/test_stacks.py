@@ -282,3 +282,50 @@ def test_the_search_domain_maps_every_role_that_reaches_the_index_at_deployment(
     assert "SearchAdmin" in json.dumps(admin["Role"])  # the domain's master user
     master = resources(hub, "data", "AWS::OpenSearchService::Domain")
     assert "SearchAdmin" in json.dumps(next(iter(master.values()))["Properties"]["AdvancedSecurityOptions"])
+
+
+def test_custom_domains_for_the_api_and_the_portal_from_the_context(tmp_path: Path) -> None:
+    needs_node()
+    api_cert = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+    portal_cert = "arn:aws:acm:us-east-1:123456789012:certificate/66666666-7777-8888-9999-000000000000"
+    hub = synthesize(
+        tmp_path / "out",
+        tmp_path / "asset",
+        api_domain="api.library.example.edu",
+        api_certificate_arn=api_cert,
+        portal_domain="catalogue.library.example.edu",
+        portal_certificate_arn=portal_cert,
+    )
+    (domain,) = resources(hub, "api", "AWS::ApiGateway::DomainName").values()
+    assert domain["Properties"]["RegionalCertificateArn"] == api_cert
+    assert domain["Properties"]["SecurityPolicy"] == "TLS_1_2"
+    (mapping,) = resources(hub, "api", "AWS::ApiGateway::BasePathMapping").values()
+    assert mapping["Properties"]["BasePath"] == "api"
+    for function in resources(hub, "api", "AWS::Lambda::Function").values():
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        if "CONSORTIUM_PUBLIC_URL" in variables:
+            assert variables["CONSORTIUM_PUBLIC_URL"] == "https://api.library.example.edu/api"
+    (distribution,) = resources(hub, "portal", "AWS::CloudFront::Distribution").values()
+    config = distribution["Properties"]["DistributionConfig"]
+    assert config["Aliases"] == ["catalogue.library.example.edu"]
+    assert config["ViewerCertificate"]["AcmCertificateArn"] == portal_cert
+    assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    headers = json.dumps(resources(hub, "portal", "AWS::CloudFront::ResponseHeadersPolicy"))
+    assert "connect-src 'self' https://api.library.example.edu " in headers and "execute-api" not in headers
+    (client,) = resources(hub, "api", "AWS::Cognito::UserPoolClient").values()
+    assert client["Properties"]["CallbackURLs"] == ["https://catalogue.library.example.edu/login.html"]
+    from aws_cdk.assertions import Annotations, Match
+
+    for stack in hub.stage.stacks:
+        errors = Annotations.from_stack(stack).find_error("*", Match.string_like_regexp("AwsSolutions-.*"))
+        assert [f"{e.id}: {e.entry.data}" for e in errors] == [], stack.stack_name
+
+
+def test_a_domain_without_its_certificate_is_refused_naming_both() -> None:
+    from hubstack.config import stage_config
+
+    with pytest.raises(ValueError, match="api_domain and api_certificate_arn go together"):
+        stage_config({"stage": "dev", "api_domain": "api.library.example.edu"})
+    with pytest.raises(ValueError, match="us-east-1 only"):
+        stage_config({"stage": "dev", "portal_domain": "p.example.edu",
+                      "portal_certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc"})  # fmt: skip
