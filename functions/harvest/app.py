@@ -14,9 +14,11 @@ from typing import Any
 from chalice.app import Chalice
 
 from consortium.errors import ConsortiumError, ValidationError
+from consortium.harvest.runner import prune_runs
 from consortium.harvest.service import paused_report
 from consortium.http import LambdaContainer
 from consortium.members import SourceProtocol
+from consortium.ports import system_clock
 
 app = Chalice(app_name="consortium-harvest")
 container = LambdaContainer()
@@ -69,7 +71,8 @@ def harvest_prune(event: dict[str, Any], context: Any) -> dict[str, Any]:
     :data:`~consortium.harvest.runner.RUN_RETENTION` forgotten, but its newest and any not over yet."""
     try:
         hub = container()
-        forgotten = hub.harvest_runs.prune([member.id for member in hub.registry.members])
+        members = [member.id for member in hub.registry.members]
+        forgotten = prune_runs(hub.harvest_run_store, members, system_clock())
     except ConsortiumError as exc:
         app.log.error("harvest run retention failed: %s", type(exc).__name__)
         return {"ok": False, "error": str(exc), "retryable": exc.retryable}

@@ -23,6 +23,7 @@ from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import triggers
 
 from consortium.adapters.aws.push_schedules import PUSH_CRON, schedule_name
 from consortium.members import load_registry
@@ -95,9 +96,12 @@ class FunctionsStack(cdk.Stack):
         events.Rule(
             self,
             "DailyPurge",
-            description="consortium: the daily retention purge of readers' events",
+            description="consortium: the daily retention purge of readers' events and of old harvest runs",
             schedule=events.Schedule.rate(cdk.Duration.days(1)),
-            targets=[targets.LambdaFunction(self.functions["profile_purge"])],
+            targets=[
+                targets.LambdaFunction(self.functions["profile_purge"]),
+                targets.LambdaFunction(self.functions["harvest_prune"]),
+            ],
         )
         self.harvest_machine = harvest_state_machine(self, config, self.functions["harvest_step"])
         self.rebuild = RebuildTask(
@@ -111,6 +115,17 @@ class FunctionsStack(cdk.Stack):
             resources=resources,
             admin=search_admin,
             roles={**roles, REBUILD: self.rebuild.task_role},
+        )
+        # After each deployment that changed the code, the search index is rebuilt from the stored works if this
+        # release's index template is newer than the index's (otherwise the function does nothing); invoked
+        # asynchronously, so the deployment does not wait for it. A consortium too large for one invocation runs
+        # `consortium reindex` as the rebuild task instead (see infra/README.md).
+        self.reindex = triggers.Trigger(
+            self,
+            "Reindex",
+            handler=self.functions["search_reindex"],
+            invocation_type=triggers.InvocationType.EVENT,
+            execute_after=[self.search_roles],
         )
         self.schedules = self._schedules(config)
         self.mail_identity = ses.EmailIdentity(

@@ -105,7 +105,7 @@ def test_alarms_on_every_function_and_dead_letter_queue(hub: Synthesized) -> Non
     for alarm in alarms:
         by_metric[alarm["MetricName"]] = by_metric.get(alarm["MetricName"], 0) + 1
         assert alarm["AlarmActions"], alarm["AlarmDescription"]
-    assert by_metric == {"Errors": 9, "Throttles": 9, "ApproximateNumberOfMessagesVisible": 2, "ExecutionsFailed": 1}
+    assert by_metric == {"Errors": 11, "Throttles": 11, "ApproximateNumberOfMessagesVisible": 2, "ExecutionsFailed": 1}
     (identity,) = resources(hub, "functions", "AWS::SES::EmailIdentity").values()
     assert identity["Properties"]["EmailIdentity"] == "consortium.example.edu"
     assert identity["Properties"]["DkimSigningAttributes"]["NextSigningKeyLength"] == "RSA_2048_BIT"
@@ -276,7 +276,8 @@ def test_the_search_domain_maps_every_role_that_reaches_the_index_at_deployment(
     props = mapping["Properties"]
     assert len(props["Search"]) == 1 and "Discovery" in json.dumps(props["Search"])  # searches only
     writers = json.dumps(props["Index"])
-    assert len(props["Index"]) == 3 and all(name in writers for name in ("HarvestStep", "HarvestRun", "DedupRebuild"))
+    writing = ("HarvestStep", "HarvestRun", "DedupRebuild", "SearchReindex")
+    assert len(props["Index"]) == 4 and all(name in writers for name in writing)
     functions = resources(hub, "functions", "AWS::Lambda::Function")
     (admin,) = [f["Properties"] for f in functions.values() if f["Properties"]["Handler"] == HANDLER]
     assert "SearchAdmin" in json.dumps(admin["Role"])  # the domain's master user
@@ -329,3 +330,14 @@ def test_a_domain_without_its_certificate_is_refused_naming_both() -> None:
     with pytest.raises(ValueError, match="us-east-1 only"):
         stage_config({"stage": "dev", "portal_domain": "p.example.edu",
                       "portal_certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc"})  # fmt: skip
+
+
+def test_a_deployment_reindexes_when_its_layout_changed_and_runs_are_pruned_daily(hub: Synthesized) -> None:
+    (trigger,) = resources(hub, "functions", "Custom::Trigger").values()
+    props = trigger["Properties"]
+    assert "SearchReindex" in json.dumps(props["HandlerArn"]) and props["InvocationType"] == "Event"
+    assert any("SearchRoleMapping" in dependency for dependency in trigger.get("DependsOn", []))  # roles mapped first
+    rules = [r["Properties"] for r in resources(hub, "functions", "AWS::Events::Rule").values()]
+    (daily,) = [r for r in rules if r.get("ScheduleExpression") == "rate(1 day)"]
+    targets = json.dumps(daily["Targets"])
+    assert "ProfilePurge" in targets and "HarvestPrune" in targets
