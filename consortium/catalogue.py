@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from consortium.dedup.bulk import cluster_bulk
 from consortium.dedup.service import ClusterUpdate
 from consortium.dedup.state import ClusterChange
+from consortium.dedup.work_groups import with_work_id
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -57,10 +58,12 @@ class Catalogue:
     def reindex_if_needed(self) -> int:
         """Rebuild the search index from the stored clusters when the index asks for it (it was written by an
         older release, in another layout, and opened empty: it is derived data). Works keep their ids; nothing is
-        clustered again. Returns how many works were indexed (0: nothing needed)."""
+        clustered again; a work stored before work groups is indexed with the work id its fields give
+        (:func:`~consortium.dedup.work_groups.with_work_id`). Returns how many works were indexed (0: nothing
+        needed)."""
         if self.index is None or not getattr(self.index, "needs_rebuild", False):
             return 0
-        self.index.rebuild(self.clusters.clusters())
+        self.index.rebuild(with_work_id(cluster) for cluster in self.clusters.clusters())
         count = self.clusters.count()
         log.warning("the search index was in an older layout: rebuilt from the %d stored works", count)
         return count
