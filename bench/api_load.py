@@ -5,8 +5,10 @@ Usage: ``python bench/api_load.py [--clients 50] [--seconds 60] [--readers 200] 
 data folder, removed afterwards, unless given).
 
 The hub runs in its own process (``consortium run --port 0``: it harvests the samples, then serves and runs its
-scheduled jobs), as an operator starts it; the clients are threads of this process, each with its own HTTP
-session. Each request is drawn from the mix:
+scheduled jobs), as an operator starts it, with its defaults (an API worker process per CPU, 32 threads each;
+``API_LOAD_WORKERS`` and ``API_LOAD_THREADS`` set ``--workers`` and ``--threads``; ``API_LOAD_HUB_LOG=FILE`` keeps
+its stderr); the clients are threads of this process, each with its own HTTP session. Each request is drawn from
+the mix:
 
 ====================  ======  =============================================================================
 kind                  share   request
@@ -22,7 +24,9 @@ member upload            5%   ``POST /members/{id}/events`` a JSON Lines batch o
 
 An error is any answer but the one expected (2xx), or no answer. Afterwards every reader's export is read back:
 every event an answer accepted (``stored``) must be in it; the events missing are printed as ``lost``.
-Prints requests/s, errors, and p50/p95/p99 per kind and overall; the last line is JSON.
+Prints requests/s, errors, p50/p95/p99 per kind and overall, the CPU time the hub's processes and the clients
+took per request (Linux), and the load average before and after (the machine may be shared); the last line is
+JSON.
 """
 
 from __future__ import annotations
@@ -51,8 +55,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from search import latency_summary
 
 ROOT = Path(__file__).resolve().parents[1]
-THREADS = int(os.environ.get("API_LOAD_THREADS", "8"))
-"""The hub's API worker threads (``consortium run --threads``)."""
+THREADS = os.environ.get("API_LOAD_THREADS")
+"""The hub's API threads per worker process (``consortium run --threads``; its default when unset)."""
+WORKERS = os.environ.get("API_LOAD_WORKERS")
+"""The hub's API worker processes (``consortium run --workers``; its default, the number of CPUs, when unset)."""
+HUB_LOG = os.environ.get("API_LOAD_HUB_LOG")
+"""A file for the hub's stderr (its warnings and errors); by default it is not kept."""
 MEMBERS = ("riverside", "lakeside", "eastlake", "westfield")
 MIX = (
     ("search", 45),
@@ -64,21 +72,30 @@ MIX = (
 )
 
 
-def start_hub(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
-    """``consortium run`` on the samples; the API's address once it serves."""
+def hub_arguments() -> list[str]:
+    """The ``consortium run`` command line the bench starts."""
+    options = (["--workers", WORKERS] if WORKERS else []) + (["--threads", THREADS] if THREADS else [])
+    return ["consortium", "run", "--json", "--port", "0", *options]
+
+
+def start_hub(data_dir: Path) -> tuple[subprocess.Popen[str], str, int]:
+    """``consortium run`` on the samples; the API's address once it serves, and its worker processes (1: the
+    hub's own)."""
     env = {**os.environ, "CONSORTIUM_DATA_DIR": str(data_dir / "var"), "CONSORTIUM_KEY_DIR": str(data_dir / "keys")}
+    log = Path(HUB_LOG).open("w", encoding="utf-8") if HUB_LOG else subprocess.DEVNULL
     process = subprocess.Popen(
-        [sys.executable, "-m", "consortium", "run", "--json", "--port", "0", "--threads", str(THREADS)],
+        [sys.executable, "-m", *hub_arguments()],
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
         text=True,
         cwd=ROOT,
     )
     assert process.stdout is not None
     for line in process.stdout:
         if line.startswith('{"api"'):
-            return process, json.loads(line)["api"]
+            started = json.loads(line)
+            return process, started["api"], max(1, len(started.get("workers", [])))
     process.kill()
     raise SystemExit("the hub stopped before serving")
 
@@ -207,6 +224,23 @@ class Load:
         return missing
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user and system) used so far by process ``pid`` and its live descendants (Linux ``/proc``;
+    0 elsewhere): the hub and its API workers."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 def run_clients(load: Load, clients: int, seconds: float, seed: int) -> float:
     """Run ``clients`` threads for ``seconds``; the time they took."""
     stop = time.monotonic() + seconds
@@ -236,10 +270,13 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path)
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="api-load-"))
-    process, base = start_hub(data_dir)
+    process, base, workers = start_hub(data_dir)
     try:
         load = Load(base, data_dir, args.readers, args.seed)
+        hub_cpu, own_cpu, load_before = tree_cpu_seconds(process.pid), time.process_time(), os.getloadavg()
         took = run_clients(load, args.clients, args.seconds, args.seed)
+        hub_cpu, own_cpu = tree_cpu_seconds(process.pid) - hub_cpu, time.process_time() - own_cpu
+        load_after = os.getloadavg()
         lost = load.lost()
     finally:
         process.send_signal(signal.SIGTERM)
@@ -248,6 +285,8 @@ def main() -> None:
             shutil.rmtree(data_dir, ignore_errors=True)
     every = [ms for values in load.latencies.values() for ms in values]
     result: dict[str, Any] = {
+        "hub": " ".join(hub_arguments()),
+        "workers": workers,
         "clients": args.clients,
         "seconds": round(took, 1),
         "requests": len(every),
@@ -256,12 +295,18 @@ def main() -> None:
         "events_accepted": sum(len(ids) for ids in load.accepted.values()),
         "events_lost": lost,
         "member_upload_route": load.upload_route,
+        "cpu_ms_per_request": {
+            "hub": round(1000 * hub_cpu / max(len(every), 1), 2),
+            "clients": round(1000 * own_cpu / max(len(every), 1), 2),
+        },
+        "load_average_1m": [round(load_before[0], 2), round(load_after[0], 2)],
         "overall": latency_summary(every),
         "by_kind": {
             kind: latency_summary(ms) | {"n": len(ms), "errors": load.errors[kind]}
             for kind, ms in sorted(load.latencies.items())
         },
     }
+    print(f"{result['hub']}: {workers} API worker process(es)")
     print(
         f"{result['requests']} requests in {result['seconds']} s by {args.clients} clients: "
         f"{result['requests_per_s']} requests/s, {result['errors']} errors"
@@ -272,6 +317,11 @@ def main() -> None:
             f"p99 {figures['p99_ms']:7.1f} ms  errors {figures['errors']}"
         )
     print(f"events accepted {result['events_accepted']}, lost {lost}")
+    cpu = result["cpu_ms_per_request"]
+    print(
+        f"CPU per request: hub {cpu['hub']} ms, these clients {cpu['clients']} ms; "
+        f"load average (1 min) {result['load_average_1m'][0]} before, {result['load_average_1m'][1]} after"
+    )
     for sample in load.error_samples:
         print(f"  error: {sample}")
     print(json.dumps(result))

@@ -217,7 +217,7 @@ def main() -> None:
         measure(args.url.rstrip("/"), args)
         return
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="portal-bench-"))
-    process, base = start_hub(data_dir)
+    process, base, _ = start_hub(data_dir)
     try:
         measure(base, args)
     finally:

@@ -134,6 +134,11 @@ class Settings(BaseSettings):
     without one, the local hub runs it in a worker thread of its process, and the aws backend at once, in the
     call."""
 
+    harvest_queue_dir: Path | None = None
+    """A folder where the local API hands the harvests members ask for to the hub's own process, which runs them
+    (:class:`~consortium.adapters.local.folder_queue.FolderQueue`). ``consortium run --workers N`` sets it for its
+    worker processes, so that only the hub's process harvests and writes the search index."""
+
     smtp_port: int = 25
     smtp_starttls: bool = False
     smtp_username: str | None = None

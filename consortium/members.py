@@ -7,6 +7,7 @@ the reason. Relative paths of file sources are resolved against the registry fil
 from __future__ import annotations
 
 import re
+import threading
 import tomllib
 from enum import StrEnum
 from pathlib import Path
@@ -20,6 +21,7 @@ from consortium.errors import ConfigError
 __all__ = [
     "Member",
     "MemberRegistry",
+    "RegistryFile",
     "SharingPolicy",
     "Source",
     "SourceFormat",
@@ -219,12 +221,21 @@ def _describe(error: pydantic.ValidationError, data: dict[str, object]) -> str:
 
 def load_registry(path: Path) -> MemberRegistry:
     """Read and validate the member registry at ``path``."""
+    return _parse_registry(_read_registry(path), path)
+
+
+def _read_registry(path: Path) -> bytes:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read the member registry {path}: {exc.strerror}") from exc
+
+
+def _parse_registry(raw: bytes, path: Path) -> MemberRegistry:
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"cannot read the member registry {path}: not UTF-8 ({exc.reason})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     try:
@@ -236,3 +247,33 @@ def load_registry(path: Path) -> MemberRegistry:
             if source.path is not None and not source.path.is_absolute():
                 source.path = (path.parent / source.path).resolve()
     return registry
+
+
+class RegistryFile:
+    """The member registry at ``path``, read on every call but parsed and validated again only when its bytes
+    changed: a long-running hub sees an edit at once, without parsing the file for every request. What it
+    returns is shared between calls: read it, do not change it.
+
+    Example
+    -------
+    >>> registry = RegistryFile(settings.members_file)
+    >>> registry().get("riverside").name
+    'Riverside University Library'
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._last: tuple[bytes, MemberRegistry] | None = None
+
+    def __call__(self) -> MemberRegistry:
+        """The registry as the file says now; :class:`ConfigError` when it cannot be read or is invalid."""
+        raw = _read_registry(self.path)
+        with self._lock:
+            last = self._last
+        if last is not None and last[0] == raw:
+            return last[1]
+        registry = _parse_registry(raw, self.path)
+        with self._lock:
+            self._last = (raw, registry)
+        return registry

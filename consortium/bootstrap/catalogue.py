@@ -19,7 +19,7 @@ from consortium.harvest.oai_pmh import OaiPmhClient
 from consortium.harvest.runner import HarvestRuns
 from consortium.harvest.service import HarvestService
 from consortium.harvest.sweep import FailureLog
-from consortium.members import MemberRegistry, load_registry
+from consortium.members import MemberRegistry, RegistryFile
 from consortium.membership import EventUpload, MemberQuarantine, MemberStatistics
 from consortium.registry.service import MemberSources
 
@@ -138,10 +138,7 @@ class CatalogueParts(Parts):
             def load_file() -> MemberRegistry:
                 return fixed
         else:
-            path = self.settings.members_file
-
-            def load_file() -> MemberRegistry:
-                return load_registry(path)
+            load_file = RegistryFile(self.settings.members_file)
 
         local = self.settings.backend == "local"
         return MemberSources(
@@ -191,9 +188,10 @@ class CatalogueParts(Parts):
 
     @cached_property
     def harvest_queue(self) -> Queue | None:
-        """Where a harvest a member asks for goes: SQS when ``harvest_queue_url`` is set; locally a worker thread
-        of this process (one run at a time, each taking the data folder's writer lock); else nowhere (the run
-        goes at once, in the call)."""
+        """Where a harvest a member asks for goes: SQS when ``harvest_queue_url`` is set; locally the folder
+        ``harvest_queue_dir`` when set (an API worker process hands it to the hub's), else a worker thread of this
+        process (one run at a time, each taking the data folder's writer lock); else nowhere (the run goes at
+        once, in the call)."""
         if "harvest_queue" in self._overrides:
             queue: Queue | None = self._overrides["harvest_queue"]
             return queue
@@ -203,9 +201,13 @@ class CatalogueParts(Parts):
             return SqsQueue(self.settings.harvest_queue_url, self._aws_client("sqs"))
         if self.settings.backend == "aws":
             return None
+        if self.settings.harvest_queue_dir is not None:
+            from consortium.adapters.local.folder_queue import FolderQueue
+
+            return FolderQueue(self.settings.harvest_queue_dir)
         from consortium.adapters.memory import BackgroundQueue
 
-        return BackgroundQueue(self._run_queued_harvest, name="consortium-harvest")
+        return BackgroundQueue(self.run_queued_harvest, name="consortium-harvest")
 
     @cached_property
     def harvest_runs(self) -> HarvestRuns:
@@ -252,7 +254,7 @@ class CatalogueParts(Parts):
             self.harvester.catch_up()
             yield
 
-    def _run_queued_harvest(self, message: dict[str, object]) -> None:
+    def run_queued_harvest(self, message: dict[str, object]) -> None:
         """The local harvest worker: a queued run, in a container of its own (its own SQLite connections, in the
         worker's thread) sharing only the overrides, under the data folder's writer lock."""
         from consortium.bootstrap import Container

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import signal
-import threading
+import logging
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from consortium.cli.api import start_server
 from consortium.cli.common import command_name, emit, json_option, writing
 from consortium.cli.demo import seed_demo
 from consortium.cli.demo_text import demo_lines, login_command, login_lines
 from consortium.cli.harvest import harvest_all, report_line
 from consortium.cli.next_steps import next_steps
+from consortium.cli.serve import serve_hub
 from consortium.http.portal import DemoReader as PortalLogin
-from consortium.ports import system_clock
-from consortium.scheduler import Job, JobResult, LocalScheduler
+from consortium.http.prefork import default_workers
+from consortium.scheduler import Job
 
 if TYPE_CHECKING:
     from consortium.bootstrap import Container
@@ -28,10 +26,11 @@ if TYPE_CHECKING:
 
 __all__ = ["HARVEST_EVERY", "PURGE_EVERY", "PUSH_EVERY", "SHOWN_SHARED", "run"]
 
+log = logging.getLogger(__name__)
+
 HARVEST_EVERY = dt.timedelta(hours=6)
 PUSH_EVERY = dt.timedelta(hours=1)
 PURGE_EVERY = dt.timedelta(days=1)
-
 
 SHOWN_SHARED = 5
 """How many of the works held by the most members the text summary names."""
@@ -83,15 +82,32 @@ def _summary(
 @click.option("--host", default="127.0.0.1", show_default=True, help="Where the API listens.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="The API's port.")
 @click.option(
-    "--threads",
-    default=8,
-    show_default=True,
+    "--workers",
     type=click.IntRange(1, 64),
-    help="The API's worker threads (each with its own import of the apps, like a Lambda environment).",
+    help="API server processes sharing the port [default: the number of CPUs]; 1 serves in the hub's own process.",
+)
+@click.option(
+    "--threads",
+    default=32,
+    show_default=True,
+    type=click.IntRange(1, 128),
+    help="Threads of each API server process, each with its own import of the apps (like a Lambda environment). "
+    "A request waiting for the database's write lock holds a thread without using the CPU: with a thread per "
+    "connection, searches and pages go past the writes waiting.",
 )
 @json_option()
 @click.pass_obj
-def run(container: Container, *, once: bool, demo: bool, host: str, port: int, threads: int, as_json: bool) -> None:
+def run(
+    container: Container,
+    *,
+    once: bool,
+    demo: bool,
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int,
+    as_json: bool,
+) -> None:
     """Run the hub on this machine: harvest every member (clustering and indexing as it goes) and report what
     was harvested and how it deduplicated; then, unless --once, serve the API on http://HOST:PORT (the same
     Chalice apps as on AWS; its description at /docs) and keep running the scheduled jobs (harvest every
@@ -100,18 +116,32 @@ def run(container: Container, *, once: bool, demo: bool, host: str, port: int, t
     With --demo (what `make run` starts), harvesting shows a line per page wherever its output goes, and the
     demo readers are made (those already there are left as they are) and sent their first digests.
 
+    The API and the portal are served by --workers processes sharing the port (a worker that stops is reported
+    and started again); the scheduled jobs run once, in this process. Ctrl-C or SIGTERM stops the jobs and every
+    worker.
+
     A source that fails is reported (member, source, error) and the others run; the scheduled harvest retries
     it with backoff. With --once, the exit status is 1 when a source failed. Ctrl-C stops at any point; the
     next start goes on from the last page harvested."""
     container.check_key_location()  # a refusal comes before any work, not at the first reader an hour later
     try:
-        _run(container, once=once, demo=demo, host=host, port=port, threads=threads, as_json=as_json)
+        _run(container, once=once, demo=demo, host=host, port=port, workers=workers, threads=threads, as_json=as_json)
     except KeyboardInterrupt:
         click.echo("\ninterrupted: stopped (the next start goes on from the last page harvested)", err=True)
         raise click.exceptions.Exit(130) from None
 
 
-def _run(container: Container, *, once: bool, demo: bool, host: str, port: int, threads: int, as_json: bool) -> None:
+def _run(
+    container: Container,
+    *,
+    once: bool,
+    demo: bool,
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int,
+    as_json: bool,
+) -> None:
     """Harvest (and with ``demo`` seed) under the writer lock, report, then serve and schedule unless ``once``."""
     with writing(container):
         reports, failed = harvest_all(container, lines=demo)
@@ -132,21 +162,18 @@ def _run(container: Container, *, once: bool, demo: bool, host: str, port: int, 
         if data["failed"]:
             raise click.exceptions.Exit(1)
         return
-    server, _ = start_server(container, host, port, threads=threads, demo_readers=_portal_logins(seeded))
-    address = f"http://{host}:{server.effective_port}"
-    if as_json:
-        click.echo(json.dumps({"api": address, "docs": f"{address}/docs", "portal": f"{address}/"}))
-    elif seeded is not None:
-        click.echo(f"portal on {address}/ (sign in: {address}/login.html, pick a demo reader)")
-        click.echo(f"API on {address} (reference: {address}/docs); as a demo reader:")
-        click.echo("\n".join(login_lines(seeded, address)))
-    else:
-        click.echo(f"portal on {address}/ (sign in with a token: consortium login READER --member M)")
-        click.echo(f"API on {address} (reference: {address}/docs)")
-    try:
-        _run_scheduled(container, as_json, ran=("harvest", "push") if seeded and seeded.push else ("harvest",))
-    finally:
-        server.close()
+    serve_hub(
+        container,
+        host,
+        port,
+        workers=workers or default_workers(),
+        threads=threads,
+        jobs=_jobs(container),
+        demo=seeded,
+        demo_readers=_portal_logins(seeded),
+        ran=("harvest", "push") if seeded and seeded.push else ("harvest",),
+        as_json=as_json,
+    )
 
 
 def _seed(container: Container, as_json: bool) -> DemoReport:
@@ -197,28 +224,3 @@ def _jobs(container: Container) -> list[Job]:
         return f"{container.profiles.purge_expired(now)} expired items deleted"
 
     return [Job("harvest", HARVEST_EVERY, harvest), Job("push", PUSH_EVERY, push_job), Job("purge", PURGE_EVERY, purge)]
-
-
-def _run_scheduled(container: Container, as_json: bool, ran: tuple[str, ...]) -> None:
-    """The local scheduler, until Ctrl-C or SIGTERM; the jobs named in ``ran`` just ran."""
-    scheduler = LocalScheduler(_jobs(container), container.settings.data_dir / "schedule.json")
-    for name in ran:
-        scheduler.mark(name, system_clock())
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-
-    def report(result: JobResult) -> None:
-        if as_json:
-            line = {"job": result.job, "at": result.at.isoformat(), "ok": result.ok, "summary": result.summary}
-            click.echo(json.dumps(line, ensure_ascii=False))
-        else:
-            click.echo(f"{result.at:%Y-%m-%d %H:%M} {result.job}: {result.summary}")
-
-    if not as_json:
-        click.echo("scheduler running: harvest every 6 hours, push every hour, retention purge daily (Ctrl-C stops)")
-    try:
-        scheduler.run_forever(stop, report)
-    except KeyboardInterrupt:
-        pass
-    if not as_json:
-        click.echo("stopped")

@@ -115,6 +115,7 @@ class PortalSite:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         path = str(environ.get("PATH_INFO") or "/")
+        start_response = self._stamped(start_response)
         if path == DEMO_LOGIN_PATH and self.demo is not None:
             return self._demo_login(method, environ, start_response)
         if method not in ("GET", "HEAD"):
@@ -133,6 +134,20 @@ class PortalSite:
         if environ.get("HTTP_IF_NONE_MATCH") == tag:
             return _send(start_response, method, 304, b"", suffix=found.suffix, headers=headers)
         return _send(start_response, method, 200, data, suffix=found.suffix, headers=headers)
+
+    def _stamped(self, start_response: Callable[..., Any]) -> Callable[..., Any]:
+        """``start_response`` adding the gateway's worker header to the portal's own answers (the gateway's
+        carry it already)."""
+        extra = list(self.gateway.worker_headers)
+        if not extra:
+            return start_response
+
+        def start(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            if not any(name == extra[0][0] for name, _ in headers):
+                headers = [*headers, *extra]
+            return start_response(status, headers, *rest)
+
+        return start
 
     def _file(self, path: str) -> Path | None:
         """The portal file at ``path`` (``/`` and folders: their ``index.html``), never outside the folder."""

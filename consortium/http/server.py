@@ -36,19 +36,23 @@ from consortium.errors import ConfigError
 from consortium.http.errors import error_body
 
 if TYPE_CHECKING:
+    import socket
     from collections.abc import Callable, Iterable, Sequence
     from pathlib import Path
     from types import ModuleType
 
     from chalice.app import Chalice
 
-__all__ = ["APPS", "MAX_REQUEST_BODY", "LocalGateway", "load_app", "load_module", "serve"]
+__all__ = ["APPS", "MAX_REQUEST_BODY", "WORKER_HEADER", "LocalGateway", "load_app", "load_module", "serve"]
 
 APPS: Final = ("discovery", "members", "profile", "push")
 """The apps ``consortium run`` serves, by folder name under ``functions/``."""
 
 MAX_REQUEST_BODY: Final = 20 * 1024 * 1024
 """The largest request body the server reads (bytes); a route's own limit is smaller."""
+
+WORKER_HEADER: Final = "X-Consortium-Worker"
+"""The header naming the worker process that answered (``consortium run --workers N``: 1 to N)."""
 
 _HOP_BY_HOP: Final = frozenset({"connection", "keep-alive", "transfer-encoding", "upgrade"})
 _counter = itertools.count()
@@ -125,6 +129,9 @@ class LocalGateway:
         Makes a new app object by name (a new import of its module); called once per app per worker thread.
     names
         The apps to serve.
+    worker
+        The worker process's number under ``consortium run --workers N``: every answer then says which worker
+        gave it (``X-Consortium-Worker``), for administrators checking that every worker serves.
 
     Example
     -------
@@ -132,9 +139,10 @@ class LocalGateway:
     >>> serve(gateway, "127.0.0.1", 8000)
     """
 
-    def __init__(self, load: Callable[[str], Chalice], names: Sequence[str]) -> None:
+    def __init__(self, load: Callable[[str], Chalice], names: Sequence[str], *, worker: int | None = None) -> None:
         self._load = load
         self._names = tuple(names)
+        self._worker: tuple[tuple[str, str], ...] = () if worker is None else ((WORKER_HEADER, str(worker)),)
         self._local = threading.local()
         first = self._apps()
         routes: list[_Route] = []
@@ -173,6 +181,11 @@ class LocalGateway:
             allowed.extend(route.methods)
         return None, sorted(set(allowed))
 
+    @property
+    def worker_headers(self) -> tuple[tuple[str, str], ...]:
+        """The headers naming this process's worker (none when the hub serves in its own process)."""
+        return self._worker
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         raw_path = environ.get("PATH_INFO") or "/"
@@ -181,8 +194,8 @@ class LocalGateway:
         if route is None:
             if found:
                 return _answer(start_response, 405, error_body("MethodNotAllowedError", f"{method} is not allowed on "
-                               f"{path}"), {"Allow": ", ".join(found)})  # fmt: skip
-            return _answer(start_response, 404, error_body("NotFoundError", f"no route {path}"))
+                               f"{path}"), {"Allow": ", ".join(found), **dict(self._worker)})  # fmt: skip
+            return _answer(start_response, 404, error_body("NotFoundError", f"no route {path}"), dict(self._worker))
         assert isinstance(found, dict)
         event = _event(environ, method, path, route, found)
         context = _Context(route.app)
@@ -199,6 +212,7 @@ class LocalGateway:
         if data and not any(h[0].lower() == "content-type" for h in headers):
             headers.append(("Content-Type", "application/json"))  # API Gateway's default for a proxy answer
         headers.append(("Content-Length", str(len(data))))
+        headers.extend(self._worker)
         status = int(answer.get("statusCode", 200))
         start_response(f"{status} {_reason(status)}", headers)
         return [b""] if method == "HEAD" else [data]
@@ -269,14 +283,21 @@ def _answer(
     return [data]
 
 
-def serve(gateway: Callable[..., Iterable[bytes]], host: str, port: int, *, threads: int = 8) -> Any:
+def serve(
+    gateway: Callable[..., Iterable[bytes]],
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    threads: int = 8,
+    sock: socket.socket | None = None,
+) -> Any:
     """A waitress server for ``gateway`` (a WSGI application: the :class:`LocalGateway`, or the portal in front
-    of it) on ``host``:``port`` (0: any free port), not yet running: call its
-    ``run()`` (blocks) or run it in a thread, and ``close()`` to stop."""
+    of it) on ``host``:``port`` (0: any free port), or on ``sock`` (a socket bound already, e.g. by the parent of
+    worker processes), not yet running: call its ``run()`` (blocks) or run it in a thread, and ``close()`` to stop."""
+    where: dict[str, Any] = {"host": host, "port": port} if sock is None else {"sockets": [sock]}
     return create_server(
         gateway,
-        host=host,
-        port=port,
+        **where,
         threads=threads,
         max_request_body_size=MAX_REQUEST_BODY,
         ident="consortium",

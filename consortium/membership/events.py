@@ -16,8 +16,13 @@ recorded in the reader's audit log as written by the member's staff (the ``actor
 
 Blank lines are skipped (a trailing newline is usual). Over :data:`MAX_LINES` events or :data:`MAX_UPLOAD_BYTES`
 the whole upload is refused before anything is stored (:class:`UploadTooLargeError`); a line over
-:data:`MAX_LINE_BYTES` is rejected on its own. A store failing part-way raises: send the upload again, and what
-was stored comes back as ``duplicate``.
+:data:`MAX_LINE_BYTES` is rejected on its own.
+
+Every line is read and checked first; then each reader's events are recorded together, in the order of their
+lines (:meth:`~consortium.profiles.learning.Learning.record_events`): one transaction of the profile store per
+reader, the learned interests decrypted and encrypted once, with the outcome each line would have had alone. A
+store failing part-way raises: the readers recorded before it keep their events (each reader's are all or
+none); send the upload again, and what was stored comes back as ``duplicate``.
 """
 
 from __future__ import annotations
@@ -171,7 +176,20 @@ class EventUpload:
         if not numbered:
             raise ValidationError("the upload has no events: send one JSON object per line")
         homes: dict[str, bool] = {}
-        outcomes = [self._line(member_id, number, line, actor, homes) for number, line in numbered]
+        read = [self._read(member_id, number, line, homes) for number, line in numbered]
+        by_reader: dict[str, list[tuple[int, UploadedEvent]]] = {}
+        for position, parsed in enumerate(read):
+            if isinstance(parsed, UploadedEvent):
+                by_reader.setdefault(parsed.reader_id, []).append((position, parsed))
+        outcomes = [parsed for parsed in read if isinstance(parsed, LineOutcome)]
+        for reader_id, events in by_reader.items():
+            # One reader's lines in one call: one transaction, the learned interests read and written once.
+            recorded = self.profiles.record_events(reader_id, [uploaded.event() for _, uploaded in events], actor)
+            outcomes.extend(
+                _outcome(numbered[position][0], uploaded.event_id, result)
+                for (position, uploaded), result in zip(events, recorded, strict=True)
+            )
+        outcomes.sort(key=lambda outcome: outcome.line)
         count = {status: sum(1 for o in outcomes if o.status is status) for status in LineStatus}
         return UploadReport(
             events=len(outcomes),
@@ -183,7 +201,9 @@ class EventUpload:
             lines=outcomes,
         )
 
-    def _line(self, member_id: str, number: int, line: bytes, actor: Actor, homes: dict[str, bool]) -> LineOutcome:
+    def _read(self, member_id: str, number: int, line: bytes, homes: dict[str, bool]) -> UploadedEvent | LineOutcome:
+        """The line's event, when it is one of a reader of the member; else its outcome, rejected."""
+
         def rejected(reason: str, event_id: str | None = None) -> LineOutcome:
             return LineOutcome(line=number, status=LineStatus.REJECTED, event_id=event_id, reason=reason)
 
@@ -207,19 +227,7 @@ class EventUpload:
             homes[reader_id] = self._home(reader_id) == member_id
         if not homes[reader_id]:
             return rejected(f"field 'reader_id': no reader {reader_id!r} of this member", uploaded.event_id)
-        try:
-            outcome = self.profiles.record_event(reader_id, uploaded.event(), actor)
-        except ValidationError as exc:
-            return rejected(str(exc), uploaded.event_id)
-        if outcome is EventOutcome.DROPPED_NO_CONSENT:
-            return LineOutcome(
-                line=number,
-                status=LineStatus.NOT_KEPT,
-                event_id=uploaded.event_id,
-                reason="the reader has not granted personalization: the hub keeps none of their events",
-            )
-        status = LineStatus.STORED if outcome is EventOutcome.STORED else LineStatus.DUPLICATE
-        return LineOutcome(line=number, status=status, event_id=uploaded.event_id)
+        return uploaded
 
     def _home(self, reader_id: str) -> str | None:
         """The reader's home library, or ``None`` for a reader the hub does not have (or no longer can open)."""
@@ -227,3 +235,18 @@ class EventUpload:
             return self.profiles.member_of(reader_id)
         except (NotFoundError, DecryptionError):
             return None
+
+
+def _outcome(number: int, event_id: str, result: EventOutcome | ValidationError) -> LineOutcome:
+    """A line's outcome from what the profile service did with its event."""
+    if isinstance(result, ValidationError):
+        return LineOutcome(line=number, status=LineStatus.REJECTED, event_id=event_id, reason=str(result))
+    if result is EventOutcome.DROPPED_NO_CONSENT:
+        return LineOutcome(
+            line=number,
+            status=LineStatus.NOT_KEPT,
+            event_id=event_id,
+            reason="the reader has not granted personalization: the hub keeps none of their events",
+        )
+    status = LineStatus.STORED if result is EventOutcome.STORED else LineStatus.DUPLICATE
+    return LineOutcome(line=number, status=status, event_id=event_id)

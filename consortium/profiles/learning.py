@@ -3,12 +3,15 @@
 A stored event (under the ``personalization`` consent) feeds the learned interests
 (:func:`~consortium.profiles.interests.apply_event`), and a borrowing joins the profile's recent borrowings (push
 reads them without opening every event); then drift is checked and a
-:class:`~consortium.profiles.drift.DriftPrompt` stored unless one is still open.
+:class:`~consortium.profiles.drift.DriftPrompt` stored unless one is still open. Several events of one reader
+recorded together (:meth:`Learning.record_events`, a member's upload) are learned in one go: the profile read and
+written once, drift checked once, after the last.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +20,8 @@ from pydantic import BaseModel, ConfigDict
 from consortium.errors import ConsortiumError, NotFoundError, ValidationError
 from consortium.profiles import drift
 from consortium.profiles.consent import Purpose
-from consortium.profiles.interest_keys import keys_for_cluster, keys_for_search, normalized_key
+from consortium.profiles.interest_keys import normalized_key
 from consortium.profiles.interests import (
-    EventKind,
     InterestProfile,
     apply_event,
     declare,
@@ -30,12 +32,13 @@ from consortium.profiles.interests import (
     top_interests,
 )
 from consortium.profiles.kinds import EVENT, INTERESTS, PROMPT
-from consortium.profiles.models import MAX_CLOCK_SKEW, AuditAction, EventType, Processing, ReaderEvent
+from consortium.profiles.lessons import NOT_INTERESTED, check_time, event_keys
+from consortium.profiles.models import AuditAction, EventType, Processing, ReaderEvent
 from consortium.profiles.vault import ONE, pseudonym
-from consortium.search.query import SearchQuery, parse_query_string
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    import datetime as dt
+    from collections.abc import Callable, Sequence
 
     from consortium.models import Cluster
     from consortium.profiles.models import Actor, AuditPurpose
@@ -45,26 +48,17 @@ __all__ = ["NOT_INTERESTED", "EventOutcome", "Interest", "Learning", "UnknownWor
 
 logger = logging.getLogger(__name__)
 
-NOT_INTERESTED = "not interested"
-"""The feedback text (case and surrounding spaces ignored) that counts against the event's work."""
 
-_CLUSTER_EVENTS = {
-    EventType.VIEW: EventKind.VIEW,
-    EventType.BORROW: EventKind.BORROW,
-    EventType.RETURN: EventKind.BORROW,
-    EventType.HOLD: EventKind.HOLD,
-    EventType.RATING: EventKind.RATING,
-}
-"""How a work's event counts for its interest keys. A return counts like a borrow: finishing a book is as much
-evidence as starting it (a reader who returns unread says so with "not interested" feedback)."""
-_SEARCH_FILTERS = {
-    "class": "classes",
-    "classes": "classes",
-    "subject": "subjects",
-    "subjects": "subjects",
-    "author": "author",
-}
-"""Event filter names that name interests, and the :class:`~consortium.search.query.SearchQuery` field each fills."""
+@dataclass(frozen=True)
+class _Lesson:
+    """What a reader's new events teach, worked out before it is written (:meth:`Learning._lesson`)."""
+
+    base: int | None
+    """The version of the interests it started from (``None``: the reader had none)."""
+    sealed: bytes | None = None
+    """The interests after the events, sealed as version ``base + 1``; ``None``: they taught nothing."""
+    prompt: drift.DriftPrompt | None = None
+    """A drift prompt to store."""
 
 
 class UnknownWorkError(ValidationError):
@@ -116,26 +110,71 @@ class Learning:
         (:attr:`EventOutcome.DUPLICATE`). :class:`~consortium.errors.ValidationError` for an event dated more than
         :data:`~consortium.profiles.models.MAX_CLOCK_SKEW` ahead of the hub's clock, and :class:`UnknownWorkError`
         for an event about a work the catalogue does not have (when the service can look works up)."""
+        outcome = self.record_events(reader_id, [event], actor)[0]
+        if isinstance(outcome, ValidationError):
+            raise outcome
+        return outcome
+
+    def record_events(
+        self, reader_id: str, events: Sequence[ReaderEvent], actor: Actor
+    ) -> list[EventOutcome | ValidationError]:
+        """Record several events of one reader, in order: each gets the outcome :meth:`record_event` would give
+        it, one after the other (an event it would refuse gets the :class:`~consortium.errors.ValidationError`,
+        in its place), but the learned interests are read, decrypted, changed by every stored event, encrypted
+        and written once, drift is checked once, after the last, and the writes are one transaction of the
+        profile store. :class:`~consortium.errors.NotFoundError` for an unknown reader.
+
+        What can be is done before the transaction (the checks, the encryption, what the events teach), so the
+        transaction, which has the store's writers wait, only writes; if another call changed the reader's
+        interests or stored one of the events meanwhile, the lesson is worked out again inside it.
+
+        Example
+        -------
+        >>> service.record_events("r1", [loan, same_loan_again, future_hold], staff)
+        [<EventOutcome.STORED: 'stored'>, <EventOutcome.DUPLICATE: 'duplicate'>, ValidationError("field 'at': ...")]
+        """
         vault = self._vault
         items = vault.items_of(reader_id)
         now = vault.clock()
-        if event.at > now + MAX_CLOCK_SKEW:
-            minutes = int(MAX_CLOCK_SKEW.total_seconds() // 60)
-            raise ValidationError(
-                f"field 'at': {event.at.isoformat()} is in the future (the hub's clock says {now.isoformat()}; "
-                f"at most {minutes} minutes ahead is accepted)",
-                field="at",
-            )
-        work = self._work(event)
-        if not vault.granted(reader_id)[Purpose.PERSONALIZATION]:
-            logger.debug("dropped an event of reader %s: no personalization consent", pseudonym(reader_id))
-            return EventOutcome.DROPPED_NO_CONSENT
-        if vault.store.get(reader_id, EVENT, event.event_id) is not None:
-            return EventOutcome.DUPLICATE
-        items.save(EVENT, event.event_id, event.model_dump(mode="json"))
-        vault.audit(reader_id, actor, EVENT, AuditAction.WRITE, Purpose.PERSONALIZATION)
-        self._learn(items, event, work, actor)
-        return EventOutcome.STORED
+        outcomes: dict[int, EventOutcome | ValidationError] = {}
+        works: dict[str, Cluster | None] = {}
+        valid: list[tuple[int, ReaderEvent, Cluster | None]] = []
+        for number, event in enumerate(events):
+            try:
+                check_time(event, now)
+                valid.append((number, event, self._work(event, works)))
+            except ValidationError as exc:
+                outcomes[number] = exc
+        if valid and not vault.granted(reader_id)[Purpose.PERSONALIZATION]:
+            logger.debug("dropped events of reader %s: no personalization consent", pseudonym(reader_id))
+            outcomes.update((number, EventOutcome.DROPPED_NO_CONSENT) for number, _, _ in valid)
+            valid = []
+        fresh: dict[str, tuple[int, ReaderEvent, Cluster | None]] = {}
+        for number, event, work in valid:
+            if event.event_id in fresh or vault.store.get(reader_id, EVENT, event.event_id) is not None:
+                outcomes[number] = EventOutcome.DUPLICATE
+            else:
+                fresh[event.event_id] = (number, event, work)
+        if fresh:
+            sealed = {
+                key: items.seal(EVENT, key, event.model_dump(mode="json"), 1) for key, (_, event, _) in fresh.items()
+            }
+            lesson = self._lesson(items, [(event, work) for _, event, work in fresh.values()], now)
+            with vault.store.transaction():
+                vault.wrapped(reader_id)  # erased meanwhile: NotFoundError, nothing written
+                stored: list[tuple[ReaderEvent, Cluster | None]] = []
+                for key, (number, event, work) in fresh.items():
+                    if vault.store.get(reader_id, EVENT, key) is not None:  # stored meanwhile, by another call
+                        outcomes[number] = EventOutcome.DUPLICATE
+                        continue
+                    items.put_sealed(EVENT, key, sealed[key], 1)
+                    vault.audit(reader_id, actor, EVENT, AuditAction.WRITE, Purpose.PERSONALIZATION)
+                    stored.append((event, work))
+                    outcomes[number] = EventOutcome.STORED
+                if len(stored) < len(fresh) or not self._still_current(items, lesson):
+                    lesson = self._lesson(items, stored, now)
+                self._teach(items, lesson, actor)
+        return [outcomes[number] for number in range(len(events))]
 
     def events(
         self, reader_id: str, actor: Actor, purpose: AuditPurpose = Purpose.PERSONALIZATION
@@ -241,36 +280,67 @@ class Learning:
 
     # -- inside
 
-    def _learn(self, items: ReaderItems, event: ReaderEvent, work: Cluster | None, actor: Actor) -> None:
-        """Feed a stored event (about ``work``, when it names one) to the learned interests and the recent
-        borrowings, then check for drift."""
-        reader_id = items.reader_id
-        learned = _event_keys(event, work)
-        if learned is None:
-            return
-        kind, keys, stars = learned
-        profile = self._profile(items)
-        try:
-            profile = apply_event(profile, kind, keys, event.at, stars=stars)
-        except ConsortiumError as exc:  # a work with an odd class code teaches nothing
-            logger.debug("an event of reader %s taught nothing: %s", pseudonym(reader_id), exc)
-            return
-        if event.type is EventType.BORROW and event.cluster_id is not None:
-            profile = note_borrow(profile, event.cluster_id, event.at)
-        self._save_profile(items, profile, actor, Purpose.PERSONALIZATION)
+    def _lesson(
+        self, items: ReaderItems, stored: list[tuple[ReaderEvent, Cluster | None]], now: dt.datetime
+    ) -> _Lesson:
+        """What stored events (each with the work it names, if any) teach, in order: the learned interests and
+        recent borrowings after them, sealed as the next version of the profile, and a drift prompt, checked
+        once at the latest event (or now), unless one is still open. Nothing is written."""
+        found = items.load_versioned(INTERESTS, ONE)
+        base = None if found is None else found[1]
+        profile: InterestProfile | None = None
+        latest: dt.datetime | None = None
+        for event, work in stored:
+            learned = event_keys(event, work)
+            if learned is None:
+                continue
+            kind, keys, stars = learned
+            before = profile if profile is not None else InterestProfile() if found is None else from_dict(found[0])
+            try:
+                after = apply_event(before, kind, keys, event.at, stars=stars)
+            except ConsortiumError as exc:  # a work with an odd class code teaches nothing
+                logger.debug("an event of reader %s taught nothing: %s", pseudonym(items.reader_id), exc)
+                continue
+            if event.type is EventType.BORROW and event.cluster_id is not None:
+                after = note_borrow(after, event.cluster_id, event.at)
+            profile, latest = after, max(event.at, latest or event.at)
+        if profile is None or latest is None:
+            return _Lesson(base)
+        sealed = items.seal(INTERESTS, ONE, to_dict(profile), (base or 0) + 1)
         if self._open_prompts(items):
-            return
-        prompt = drift.detect_drift(profile, max(event.at, self._vault.clock()))
-        if prompt is not None and items.load(PROMPT, prompt.prompt_id) is None:
-            items.save(PROMPT, prompt.prompt_id, prompt.model_dump(mode="json"))
-            self._vault.audit(reader_id, actor, PROMPT, AuditAction.WRITE, Purpose.PERSONALIZATION)
+            return _Lesson(base, sealed)
+        prompt = drift.detect_drift(profile, max(latest, now))
+        if prompt is not None and items.load(PROMPT, prompt.prompt_id) is not None:
+            prompt = None
+        return _Lesson(base, sealed, prompt)
 
-    def _work(self, event: ReaderEvent) -> Cluster | None:
+    def _still_current(self, items: ReaderItems, lesson: _Lesson) -> bool:
+        """Whether the reader's interests are still at the version the lesson read, and no prompt opened since
+        it found none."""
+        item = self._vault.store.get(items.reader_id, INTERESTS, ONE)
+        if (None if item is None else item.version) != lesson.base:
+            return False
+        return lesson.prompt is None or not self._vault.store.items(items.reader_id, PROMPT)
+
+    def _teach(self, items: ReaderItems, lesson: _Lesson, actor: Actor) -> None:
+        """Write what the lesson learned: the profile, and the prompt if it has one (each audited)."""
+        if lesson.sealed is None:
+            return
+        items.put_sealed(INTERESTS, ONE, lesson.sealed, (lesson.base or 0) + 1)
+        self._vault.audit(items.reader_id, actor, INTERESTS, AuditAction.WRITE, Purpose.PERSONALIZATION)
+        if lesson.prompt is not None:
+            items.save(PROMPT, lesson.prompt.prompt_id, lesson.prompt.model_dump(mode="json"))
+            self._vault.audit(items.reader_id, actor, PROMPT, AuditAction.WRITE, Purpose.PERSONALIZATION)
+
+    def _work(self, event: ReaderEvent, works: dict[str, Cluster | None]) -> Cluster | None:
         """The work the event is about (``None`` for an event naming none, or when the service cannot look works
-        up); :class:`UnknownWorkError` when the catalogue does not have it."""
+        up), looked up once per ``works`` (the works of one call); :class:`UnknownWorkError` when the catalogue
+        does not have it."""
         if event.cluster_id is None or self._cluster_lookup is None:
             return None
-        work = self._cluster_lookup(event.cluster_id)
+        if event.cluster_id not in works:
+            works[event.cluster_id] = self._cluster_lookup(event.cluster_id)
+        work = works[event.cluster_id]
         if work is None:
             raise UnknownWorkError(
                 f"field 'cluster_id': no work {event.cluster_id!r} in the catalogue", field="cluster_id"
@@ -290,46 +360,3 @@ class Learning:
     def _open_prompts(items: ReaderItems) -> list[drift.DriftPrompt]:
         found = [drift.DriftPrompt.model_validate(p) for _, p in items.load_all(PROMPT)]
         return sorted(found, key=lambda prompt: (prompt.created_at, prompt.prompt_id))
-
-
-def _event_keys(event: ReaderEvent, work: Cluster | None) -> tuple[EventKind, list[str], int | None] | None:
-    """How an event counts: its kind, the interest keys it touches and a rating's stars; ``None`` when it names
-    nothing to learn (a search naming no class, subject or author; no work to learn from)."""
-    if event.type is EventType.SEARCH:
-        keys = keys_for_search(_search_query(event))
-        return (EventKind.SEARCH, keys, None) if keys else None
-    if work is None:
-        return None
-    if event.type is EventType.FEEDBACK:
-        if (event.feedback or "").strip().casefold() != NOT_INTERESTED:
-            return None
-        kind = EventKind.NOT_INTERESTED
-    else:
-        kind = _CLUSTER_EVENTS[event.type]
-    keys = keys_for_cluster(work)
-    return (kind, keys, event.rating) if keys else None
-
-
-def _search_query(event: ReaderEvent) -> SearchQuery:
-    """The search an event records: its query string parsed as the query box reads it, plus the filters that
-    name interests (``class``, ``subject``, ``author``). Values that don't parse are left out."""
-    try:
-        query = parse_query_string(event.query or "")
-    except ConsortiumError:
-        query = SearchQuery()
-    fields: dict[str, Any] = {}
-    for name, value in event.filters.items():
-        target = _SEARCH_FILTERS.get(name)
-        if target is None:
-            continue
-        values = [str(v) for v in value] if isinstance(value, list) else [str(value)]
-        if target == "author":
-            fields["author"] = values[0] if values else None
-        else:
-            fields[target] = [*fields.get(target, getattr(query, target)), *values]
-    if not fields:
-        return query
-    try:
-        return SearchQuery.model_validate({**query.model_dump(), **fields})
-    except ValueError:
-        return query

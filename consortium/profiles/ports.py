@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from consortium.errors import ConsortiumError, StorageError
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from consortium.profiles.consent import ConsentEvent, Purpose
     from consortium.profiles.models import AuditEntry, StoredItem
 
@@ -112,6 +114,20 @@ class ProfileStore(Protocol):
         Afterwards ``audit_log(reader_id)`` is empty, so a new reader given the same id starts a log of their
         own, and ``audit_log(pseudonym)`` holds the entries in their order. Moving again moves nothing; a move
         cut short is finished by calling it again."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """A block whose writes go together: where the backend has transactions (SQLite) they are one, committed
+        when the block ends and rolled back if it raises, and no other writer's change lands between the block's
+        reads and writes (a read-modify-write of one reader's items); elsewhere (memory, DynamoDB) each write
+        goes as it is made. Reads inside the block see its writes. A block inside another joins it.
+
+        Example
+        -------
+        >>> with store.transaction():
+        ...     store.put("r1", "event", "e1", sealed, 1)
+        ...     store.audit(entry)
+        """
         ...
 
 

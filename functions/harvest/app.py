@@ -14,6 +14,7 @@ from typing import Any
 from chalice.app import Chalice
 
 from consortium.errors import ConsortiumError, ValidationError
+from consortium.harvest.service import paused_report
 from consortium.http import LambdaContainer
 from consortium.members import SourceProtocol
 
@@ -26,7 +27,8 @@ def harvest_step(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Harvest one step of ``{"member": ID, "source": ID}``.
 
     Answers the run's counts so far, ``complete`` and, when the source has more pages, ``more: true`` (the
-    caller, a queue or a state machine, invokes again).
+    caller, a queue or a state machine, invokes again). A paused source is not harvested: the answer says
+    ``paused`` (with its reason) and ``more: false``, so the scheduled run ends at once, as the local scheduler's.
     """
     member_id, source_id = event.get("member"), event.get("source")
     if not isinstance(member_id, str) or not isinstance(source_id, str):
@@ -35,12 +37,30 @@ def harvest_step(event: dict[str, Any], context: Any) -> dict[str, Any]:
         hub = container()
         member = hub.registry.get(member_id)
         source = member.source(source_id)
+        if source.paused:
+            app.log.info("harvest step skipped for %s/%s: the source is paused", member_id, source_id)
+            return {"ok": True, "more": False, **paused_report(member, source).as_dict()}
         one_page = source.protocol is SourceProtocol.OAI_PMH
         report = hub.harvester.harvest_source(member, source, max_pages=1 if one_page else None)
     except ConsortiumError as exc:
         app.log.error("harvest step failed for %s/%s: %s", member_id, source_id, type(exc).__name__)
         return {"ok": False, "error": str(exc), "retryable": exc.retryable}
     return {"ok": True, "more": not report.complete, **report.as_dict()}
+
+
+@app.lambda_function(name="search_reindex")
+def search_reindex(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Rebuild the search index from the stored works when it is in an older release's layout (a deployment
+    with a new index template invokes it), or always with ``{"force": true}``; what the harvest functions change
+    meanwhile is indexed again afterwards (:meth:`~consortium.catalogue.Catalogue.reindex_if_needed`)."""
+    force = isinstance(event, dict) and event.get("force") is True
+    try:
+        indexed = container().catalogue.reindex_if_needed(force=force)
+    except ConsortiumError as exc:
+        app.log.error("search reindex failed: %s", type(exc).__name__)
+        return {"ok": False, "error": str(exc), "retryable": exc.retryable}
+    app.log.info("search reindex: %d works indexed", indexed)
+    return {"ok": True, "indexed": indexed}
 
 
 @app.lambda_function(name="harvest_run")

@@ -179,3 +179,32 @@ def test_a_detached_audit_log_moves_under_a_pseudonym_and_the_id_starts_afresh(s
     store.audit(fresh)
     assert store.audit_log(rid) == [fresh]
     assert [e.actor_id for e in store.audit_log(other)] == ["staff-7"]
+
+
+def test_writes_in_a_transaction_are_seen_inside_and_kept_after(store: ProfileStore) -> None:
+    rid = reader()
+    entry = AuditEntry(
+        reader_id=rid, actor_id="k", actor_role="member_staff", kind="event", action="write",
+        purpose=Purpose.PERSONALIZATION, at=T0,
+    )  # fmt: skip
+    with store.transaction():
+        store.put(rid, "event", "e1", b"one", 1)
+        assert store.get(rid, "event", "e1") is not None  # a read inside sees the block's write
+        with store.transaction():  # a block inside another joins it
+            store.put(rid, "interests", "1", b"profile", 1)
+            store.audit(entry)
+        assert [i.item_id for i in store.items(rid)] == ["e1", "1"]
+    assert [(i.kind, i.item_id) for i in store.items(rid)] == [("event", "e1"), ("interests", "1")]
+    assert store.audit_log(rid) == [entry]
+
+
+def test_sqlite_a_transaction_that_fails_keeps_none_of_its_writes(tmp_path: Path) -> None:
+    store = SqliteProfileStore.open(tmp_path / "profiles.sqlite3")
+    rid = reader()
+    store.put(rid, "event", "e0", b"before", 1)
+    with pytest.raises(RuntimeError, match="half way"), store.transaction():
+        store.put(rid, "event", "e1", b"one", 1)
+        store.delete(rid, "event", "e0")
+        raise RuntimeError("half way")
+    assert [(i.item_id, i.ciphertext) for i in store.items(rid)] == [("e0", b"before")]
+    store.close()

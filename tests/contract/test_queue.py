@@ -1,6 +1,6 @@
-"""The Queue contract: the in-memory queue, the in-process queue, the background (worker thread) queue and SQS
-(moto's server) accept the same messages, deliver each one, and refuse a message that is not a JSON object before
-sending anything."""
+"""The Queue contract: the in-memory queue, the in-process queue, the background (worker thread) queue, the folder
+queue (another process receives) and SQS (moto's server) accept the same messages, deliver each one, and refuse
+a message that is not a JSON object before sending anything."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from consortium.errors import ValidationError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from consortium.ports import Queue
 
@@ -55,6 +56,19 @@ def _background() -> Backend:
     return Backend(queue, delivered)
 
 
+def _folder(folder: Path) -> Backend:
+    from consortium.adapters.local.folder_queue import FolderQueue
+
+    queue = FolderQueue(folder / "queue")
+    taken: list[dict[str, Any]] = []
+
+    def delivered(_: int) -> list[dict[str, Any]]:
+        taken.extend(FolderQueue(folder / "queue").receive())  # as another process would
+        return taken
+
+    return Backend(queue, delivered)
+
+
 def _sqs(aws_client: Callable[[str], Any]) -> Backend:
     from consortium.adapters.aws.sqs_queue import SqsQueue
 
@@ -75,7 +89,7 @@ def _sqs(aws_client: Callable[[str], Any]) -> Backend:
     return Backend(SqsQueue(url, sqs), delivered)
 
 
-@pytest.fixture(params=["memory", "in_process", "background", "sqs"])
+@pytest.fixture(params=["memory", "in_process", "background", "folder", "sqs"])
 def backend(request: pytest.FixtureRequest) -> Backend:
     if request.param == "memory":
         return _memory()
@@ -83,6 +97,8 @@ def backend(request: pytest.FixtureRequest) -> Backend:
         return _in_process()
     if request.param == "background":
         return _background()
+    if request.param == "folder":
+        return _folder(request.getfixturevalue("tmp_path"))
     return _sqs(request.getfixturevalue("aws_client"))
 
 
@@ -106,3 +122,18 @@ def test_a_message_that_is_not_json_is_refused_before_any_is_sent(backend: Backe
     with pytest.raises(ValidationError, match="message 1 is not JSON"):
         backend.queue.send([{"shard": 0}, {"shard": 1, "bad": bad}])
     assert backend.delivered(0) == []
+
+
+def test_folder_messages_wait_for_the_receiver_in_order_and_a_bad_one_is_set_aside(tmp_path: Path) -> None:
+    from consortium.adapters.local.folder_queue import FolderQueue
+
+    sender, receiver = FolderQueue(tmp_path / "q"), FolderQueue(tmp_path / "q")
+    assert receiver.receive() == []  # no folder yet
+    sender.send([{"n": 1}, {"n": 2}])
+    sender.send([{"n": 3}])
+    (tmp_path / "q" / "00000000000000000000-x.json").write_text("[1, 2]", encoding="utf-8")
+    assert len(receiver) == 4
+    assert receiver.receive(limit=2) == [{"n": 1}]  # the bad one (oldest name) set aside, not delivered
+    assert receiver.receive() == [{"n": 2}, {"n": 3}]
+    assert receiver.receive() == [] and len(receiver) == 0
+    assert [p.name for p in (tmp_path / "q").iterdir()] == ["00000000000000000000-x.bad"]

@@ -195,6 +195,20 @@ def test_count_quarantined(store: RecordStore) -> None:
     assert (store.count_quarantined(), store.count_quarantined("a"), store.count_quarantined("c")) == (3, 2, 0)
 
 
+def test_two_members_quarantining_the_same_bytes_of_same_named_sources_keep_both(
+    backing: Backing[RecordStore],
+) -> None:
+    # One vendor's file loaded by two members under the same source id: the same bad record at the same place.
+    mine, theirs = (make_quarantined(member, "record 7", source_id="ebooks") for member in ("a", "b"))
+    backing.store.commit(make_page(quarantined=[mine]))
+    backing.store.commit(make_page(quarantined=[theirs]))
+    again = backing.reopen()
+    assert again.quarantined() == [mine, theirs]
+    assert (again.quarantine_page("a"), again.quarantine_page("b")) == ([mine], [theirs])
+    key = ("ebooks", "record 7", mine.raw.digest)
+    assert (again.quarantined_record("a", key), again.quarantined_record("b", key)) == (mine, theirs)
+
+
 def test_big_page_crosses_batch_limits(store: RecordStore) -> None:
     records = [make_record("big", f"{n:05d}", f"Title {n}") for n in range(BIG)]
     store.commit(make_page(*records, make_record("small", "1")))

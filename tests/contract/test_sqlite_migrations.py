@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from cluster_data import CST, SINCE, ids, seen_at
-from factories import T0, make_page, make_record, make_test_cluster
+from factories import T0, make_page, make_quarantined, make_record, make_test_cluster
 
 from consortium.adapters.local import SqliteBlobStore, SqliteClusterStore, SqliteConsentLedger, SqliteRecordStore
 from consortium.adapters.local.sqlite_common import Schema, migrate, schema_version
@@ -87,7 +87,7 @@ def test_schemas_sharing_a_file_keep_their_own_versions(tmp_path: Path) -> None:
     SqliteConsentLedger.open(path).close()
     conn = connect(path)
     versions = dict(conn.execute("SELECT schema, version FROM schema_migrations").fetchall())
-    assert versions == {"records": 2, "clusters": 4, "profiles": 1, "consent": 1}
+    assert versions == {"records": 3, "clusters": 4, "profiles": 1, "consent": 1}
     conn.close()
 
 
@@ -146,6 +146,11 @@ def test_a_data_folder_of_the_previous_release_opens_with_its_data(tmp_path: Pat
     for statement in _RELEASED:
         conn.execute(statement)
     conn.execute("INSERT INTO records VALUES ('m', '1', ?, ?)", (record.raw.digest, record.model_dump_json()))
+    bad = make_quarantined("m", "rec 3", source_id="marc")
+    conn.execute(
+        "INSERT INTO quarantine (source_id, position, digest, member, body) VALUES ('marc', 'rec 3', ?, 'm', ?)",
+        (bad.raw.digest, bad.model_dump_json()),
+    )
     conn.execute(
         "INSERT INTO clusters VALUES ('c1', ?, ?, ?)",
         (T0.isoformat(), cluster.model_dump_json(), T0.replace(tzinfo=None).isoformat(timespec="microseconds")),
@@ -169,6 +174,7 @@ def test_a_data_folder_of_the_previous_release_opens_with_its_data(tmp_path: Pat
         profiles, consent = SqliteProfileStore.open(hub), SqliteConsentLedger.open(hub)
         archive = SqliteBlobStore.open(raw)
         assert records.get("m", "1") == record
+        assert records.quarantined("m") == [bad]  # step 3 keyed it by member too, and kept it
         assert list(clusters.new_since(T0 - dt.timedelta(days=1))) == [cluster]
         assert clusters.sharing_counts("m") == {1: 1}  # step 3 indexed the clusters it found
         assert profiles.get_key("r1") == b"\x00\xff"
@@ -182,7 +188,7 @@ def test_a_data_folder_of_the_previous_release_opens_with_its_data(tmp_path: Pat
 
     conn = connect(hub)
     versions = dict(conn.execute("SELECT schema, version FROM schema_migrations").fetchall())
-    assert versions == {"records": 2, "clusters": 4, "profiles": 1, "consent": 1}
+    assert versions == {"records": 3, "clusters": 4, "profiles": 1, "consent": 1}
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute("UPDATE consent_events SET granted = 0")
     conn.close()

@@ -67,6 +67,21 @@ def test_one_file_per_invocation_and_errors(registry: Path, tmp_path: Path) -> N
     json.dumps(result)  # the answer is plain JSON
 
 
+def test_a_paused_source_is_not_harvested_and_the_step_says_why(registry: Path, tmp_path: Path) -> None:
+    (tmp_path / "f.mrc").write_bytes(b"".join(book(f"b{i}", f"Book {i}").as_marc() for i in range(3)))
+    registry.write_text(
+        '[[members]]\nid = "riverside"\nname = "Riverside"\n[[members.sources]]\nid = "file"\n'
+        'protocol = "marc-file"\npath = "f.mrc"\nformat = "marc21"\npaused = true\n'
+        'paused_reason = "the vendor file is being replaced"\n',
+        encoding="utf-8",
+    )
+    with serve("harvest", Api) as api:
+        result = invoke(api, {"member": "riverside", "source": "file"})
+        assert (result["ok"], result["more"], result["added"]) == (True, False, 0)
+        assert result["paused"] == "paused: the vendor file is being replaced"
+        assert api.module.container().record_store.count("riverside") == 0
+
+
 def test_the_harvest_queue_worker_runs_a_queued_run_and_reports_failed_messages(registry: Path, tmp_path: Path) -> None:
     (tmp_path / "f.mrc").write_bytes(b"".join(book(f"b{i}", f"Book {i}").as_marc() for i in range(3)))
     registry.write_text(
@@ -99,3 +114,21 @@ def test_the_harvest_queue_worker_runs_a_queued_run_and_reports_failed_messages(
         hub.harvest_runs.store = None  # any use of the store now raises: the message must come again
         again = api.client.lambda_.invoke("harvest_run", {"Records": [records[0]]}).payload
         assert again == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+
+
+def test_the_reindex_function_rebuilds_the_index_only_when_asked_or_needed(registry: Path, tmp_path: Path) -> None:
+    (tmp_path / "f.mrc").write_bytes(b"".join(book(f"b{i}", f"Book {i}").as_marc() for i in range(4)))
+    registry.write_text(
+        '[[members]]\nid = "riverside"\nname = "Riverside"\n[[members.sources]]\nid = "file"\n'
+        'protocol = "marc-file"\npath = "f.mrc"\nformat = "marc21"\n',
+        encoding="utf-8",
+    )
+    with serve("harvest", Api) as api:
+        assert invoke(api, {"member": "riverside", "source": "file"})["added"] == 4
+        reindex = api.client.lambda_.invoke
+        assert reindex("search_reindex", {}).payload == {"ok": True, "indexed": 0}  # current: nothing to do
+        hub = api.module.container()
+        hub.search_index.clear()  # the index lost (derived data): a forced reindex makes it again
+        assert hub.search_index.count() == 0
+        assert reindex("search_reindex", {"force": True}).payload == {"ok": True, "indexed": 4}
+        assert hub.search_index.count() == 4

@@ -44,3 +44,27 @@ def test_a_members_run_goes_in_the_background_and_survives_restart(tmp_path: Pat
     assert json.loads(result.stdout)["total"]["unchanged"] == 30
     newest = restarted.harvest_runs.runs("riverside").runs[0]
     assert (newest.trigger, newest.state, newest.counts.unchanged) == (RunTrigger.COMMAND, RunState.SUCCEEDED, 30)
+
+
+def test_an_api_worker_hands_a_members_run_to_the_hubs_process(tmp_path: Path) -> None:
+    """Under ``consortium run --workers N`` the API workers queue a member's run in a folder; the hub's process
+    (the one that writes the search index) runs it."""
+    from consortium.adapters.local.folder_queue import FolderQueue
+
+    (tmp_path / "members.toml").write_text(REGISTRY, encoding="utf-8")
+    write_books(tmp_path / "books.mrc", 30)
+    handover = tmp_path / "var" / "queue" / "harvest"
+    hub_settings = Settings(data_dir=tmp_path / "var", members_file=tmp_path / "members.toml")
+    worker = bootstrap(hub_settings.model_copy(update={"harvest_queue_dir": handover}))
+    assert isinstance(worker.harvest_queue, FolderQueue)
+    run = worker.harvest_runs.start("riverside", requested_by="key-1")
+    time.sleep(0.3)
+    assert worker.harvest_runs.get("riverside", run.run_id).state is RunState.QUEUED  # the worker runs nothing
+    assert worker.record_store.count("riverside") == 0
+
+    hub = bootstrap(hub_settings)
+    [message] = FolderQueue(handover).receive()
+    hub.run_queued_harvest(message)
+    done = worker.harvest_runs.get("riverside", run.run_id)
+    assert (done.state, done.counts.added) == (RunState.SUCCEEDED, 30)
+    assert worker.search_index.count() > 0  # the hub indexed it; the worker's searches see it

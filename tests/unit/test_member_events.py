@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from factories import make_cluster
@@ -18,12 +21,22 @@ from consortium.membership import events as events_module
 from consortium.membership.events import EventUpload, LineStatus, UploadTooLargeError, member_staff
 from consortium.profiles.consent import Purpose, load_consent_policy
 from consortium.profiles.crypto import EnvelopeCipher
+from consortium.profiles.learning import EventOutcome
 from consortium.profiles.models import Actor, ActorRole
 from consortium.profiles.service import ProfileService
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
 POLICY = load_consent_policy(Path(__file__).resolve().parents[2] / "policies" / "consent.toml")
 T0 = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)
-WORKS = {c.cluster_id: c for c in (make_cluster("c1", "Moby Dick"), make_cluster("c2", "红楼梦"))}
+WORKS = {
+    c.cluster_id: c
+    for c in (
+        make_cluster("c1", "Moby Dick", classes=("clc:I712.44",), authors=["Melville, Herman"]),
+        make_cluster("c2", "红楼梦", classes=("clc:I242.4",), authors=["曹雪芹"]),
+    )
+}
 STAFF = member_staff("riverside", "key-7")
 
 
@@ -33,11 +46,10 @@ def member(member_id: str) -> Member:
     return Member(id=member_id, name=member_id)
 
 
-@pytest.fixture
-def profiles() -> ProfileService:
+def make_profiles(store: InMemoryProfileStore | None = None) -> ProfileService:
     keys = InMemoryKeyService()
     service = ProfileService(
-        InMemoryProfileStore(),
+        store if store is not None else InMemoryProfileStore(),
         EnvelopeCipher(keys),
         InMemoryConsentLedger(),
         POLICY,
@@ -48,7 +60,13 @@ def profiles() -> ProfileService:
     service.create_reader("alice", "riverside", [Purpose.PERSONALIZATION])
     service.create_reader("ann", "riverside", [])  # no personalization consent
     service.create_reader("bob", "lakeside", [Purpose.PERSONALIZATION])
+    service.create_reader("carol", "riverside", [Purpose.PERSONALIZATION])
     return service
+
+
+@pytest.fixture
+def profiles() -> ProfileService:
+    return make_profiles()
 
 
 @pytest.fixture
@@ -158,3 +176,101 @@ def test_refused_uploads(uploads: EventUpload) -> None:
         uploads.upload("riverside", line(), Actor(actor_id="alice", role=ActorRole.READER))
     with pytest.raises(NotFoundError, match="no member 'nowhere'"):
         uploads.upload("nowhere", line(), STAFF)
+
+
+class CountingProfileStore(InMemoryProfileStore):
+    """The in-memory store, keeping count of its transactions and of the readers each one wrote items of."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.transactions: list[set[str]] = []
+        self.interest_writes: Counter[str] = Counter()
+        self.meanwhile: Callable[[], object] | None = None
+        """Called once as the next transaction begins: another call's writes landing just before it."""
+        self._open: set[str] | None = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._open is not None:  # joins the open one
+            yield
+            return
+        if self.meanwhile is not None:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            meanwhile()
+        self._open = set()
+        try:
+            yield
+        finally:
+            self.transactions.append(self._open)
+            self._open = None
+
+    def put(self, reader_id: str, kind: str, item_id: str, ciphertext: bytes, version: int) -> None:
+        if self._open is not None:
+            self._open.add(reader_id)
+        if kind == "interests":
+            self.interest_writes[reader_id] += 1
+        super().put(reader_id, kind, item_id, ciphertext, version)
+
+
+def test_each_readers_lines_are_recorded_in_one_transaction_with_the_answers_of_one_line_at_a_time() -> None:
+    lines = [
+        line(event_id="a1"),  # 1
+        line("carol", "c1", cluster_id="c2"),  # 2
+        line(event_id="a2", type_="hold", cluster_id="c2"),  # 3
+        line(event_id="a1"),  # 4: the same event again, in the same upload
+        line("ann", "n1"),  # 5: no personalization consent
+        line("carol", "c2", cluster_id="c-404"),  # 6: no such work
+        line("bob", "b1"),  # 7: another member's reader
+        line(event_id="a3", type_="return"),  # 8
+        line("carol", "c3", at="2030-01-01T00:00:00Z"),  # 9: in the future
+        line("carol", "c4", type_="return", cluster_id="c2"),  # 10
+    ]
+    store = CountingProfileStore()
+    grouped = make_profiles(store)
+    report = EventUpload(grouped, member).upload("riverside", "\n".join(lines), STAFF)
+
+    alone = make_profiles()  # the same lines, each uploaded on its own (blank lines keep its number)
+    one_by_one = [
+        EventUpload(alone, member).upload("riverside", "\n" * n + text, STAFF).lines[0] for n, text in enumerate(lines)
+    ]
+    assert report.lines == one_by_one
+    assert [o.status.value for o in report.lines] == [
+        "stored", "stored", "stored", "duplicate", "not_kept", "rejected", "rejected", "stored", "rejected", "stored",
+    ]  # fmt: skip
+    for reader_id in ("alice", "carol"):  # learned the same, event by event
+        learned = grouped.interest_profile(reader_id, STAFF, Purpose.PERSONALIZATION).learned
+        assert learned and learned == alone.interest_profile(reader_id, STAFF, Purpose.PERSONALIZATION).learned
+        assert sorted(e.event_id for e in grouped.events(reader_id, STAFF)) == sorted(
+            e.event_id for e in alone.events(reader_id, STAFF)
+        )
+    # one transaction per reader with events to store (ann, who keeps none, has none), one profile write each
+    assert sorted(sorted(readers) for readers in store.transactions) == [["alice"], ["carol"]]
+    assert store.interest_writes == {"alice": 1, "carol": 1}
+
+
+def test_what_another_call_wrote_meanwhile_is_learned_from_too() -> None:
+    """The events are checked, sealed and learned from before the transaction; another call storing events of
+    the same reader just before it (a reader's own event, a line of another upload) is neither overwritten nor
+    doubled."""
+    from consortium.profiles.models import ReaderEvent
+
+    def event(event_id: str, type_: str = "borrow", cluster_id: str = "c1") -> ReaderEvent:
+        return ReaderEvent(
+            event_id=event_id, type=type_, at=dt.datetime(2026, 12, 3, 8, tzinfo=dt.UTC), cluster_id=cluster_id
+        )
+
+    store = CountingProfileStore()
+    grouped = make_profiles(store)
+    store.meanwhile = lambda: grouped.record_event("alice", event("theirs", cluster_id="c2"), STAFF)
+    first = grouped.record_events("alice", [event("a1"), event("a2", "hold", "c2")], STAFF)
+    store.meanwhile = lambda: grouped.record_event("alice", event("a4", "return"), STAFF)
+    second = grouped.record_events("alice", [event("a3", "return", "c2"), event("a4", "return")], STAFF)
+    assert (first, second) == ([EventOutcome.STORED] * 2, [EventOutcome.STORED, EventOutcome.DUPLICATE])
+
+    alone = make_profiles()  # one after the other, in the order they were stored
+    for each in (event("theirs", cluster_id="c2"), event("a1"), event("a2", "hold", "c2"), event("a4", "return"),
+                 event("a3", "return", "c2")):  # fmt: skip
+        alone.record_event("alice", each, STAFF)
+    learned = grouped.interest_profile("alice", STAFF, Purpose.PERSONALIZATION)
+    assert learned == alone.interest_profile("alice", STAFF, Purpose.PERSONALIZATION)
+    assert sorted(e.event_id for e in grouped.events("alice", STAFF)) == ["a1", "a2", "a3", "a4", "theirs"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from consortium.errors import ConfigError
-from consortium.members import MemberRegistry, load_registry
+from consortium.members import MemberRegistry, RegistryFile, load_registry
 
 VALID = """
 [[members]]
@@ -89,3 +89,19 @@ def test_not_toml(tmp_path: Path) -> None:
 def test_unknown_member(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"no member 'nope' in the registry \(known: riverside\)"):
         load_registry_text(tmp_path, VALID).get("nope")
+
+
+def test_the_registry_file_is_parsed_again_only_when_its_bytes_change(tmp_path: Path) -> None:
+    path = tmp_path / "members.toml"
+    path.write_text('[[members]]\nid = "aa"\nname = "A"\n', encoding="utf-8")
+    registry = RegistryFile(path)
+    first = registry()
+    assert registry() is first  # unchanged: the same registry, not parsed again
+    path.write_text('[[members]]\nid = "bb"\nname = "B"\n', encoding="utf-8")  # the same size, at once
+    assert [m.id for m in registry().members] == ["bb"]
+    path.write_text("[[members]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        registry()
+    path.write_bytes(b'[[members]]\nid = "cc"\nname = "\xff"\n')
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        registry()

@@ -66,7 +66,8 @@ class SqliteBlobStore(SqliteAdapter):
         ``fsync`` makes every write transaction durable on its own (``synchronous = FULL``), so it survives a
         power cut; without it (``NORMAL``) the database stays consistent but the last transactions may be lost.
         """
-        return open_database(path, cls._what, cls, check_same_thread=False, fsync=fsync, page_size=_PAGE_SIZE)
+        store = open_database(path, cls._what, cls, check_same_thread=False, fsync=fsync, page_size=_PAGE_SIZE)
+        return cls._gated(store, path)
 
     def close(self) -> None:
         """Close the connection."""

@@ -18,10 +18,11 @@ Migrations
 from __future__ import annotations
 
 import sqlite3
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, TypeAlias, TypeVar
 
+from consortium.adapters.local.sqlite_gate import WriteGate, write_gate
 from consortium.errors import StorageError
 
 if TYPE_CHECKING:
@@ -169,14 +170,29 @@ def storage_errors(what: str) -> Iterator[None]:
 
 
 @contextmanager
-def write_transaction(conn: sqlite3.Connection, what: str) -> Iterator[sqlite3.Connection]:
-    """One write transaction (``BEGIN IMMEDIATE`` unless one is open): committed when the block ends, rolled
-    back if it raises; SQLite errors become :class:`StorageError` naming ``what``."""
-    try:
-        if not conn.in_transaction:
-            conn.execute("BEGIN IMMEDIATE")
+def write_transaction(
+    conn: sqlite3.Connection, what: str, gate: WriteGate | None = None
+) -> Iterator[sqlite3.Connection]:
+    """One write transaction (``BEGIN IMMEDIATE``, inside ``gate`` when one is given: the database's writers
+    then wait in line): committed when the block ends, rolled back if it raises; SQLite errors become
+    :class:`StorageError` naming ``what``. Inside a transaction already open on ``conn`` the block joins it: the
+    outer one commits or rolls back."""
+    with storage_errors(f"{what} write"):
+        joining = conn.in_transaction
+    if joining:
+        with storage_errors(f"{what} write"):
+            yield conn
+        return
+    with nullcontext() if gate is None else gate.held(what), _rolled_back_on_error(conn, what):
+        conn.execute("BEGIN IMMEDIATE")
         yield conn
         conn.commit()
+
+
+@contextmanager
+def _rolled_back_on_error(conn: sqlite3.Connection, what: str) -> Iterator[None]:
+    try:
+        yield
     except BaseException as exc:
         try:
             if conn.in_transaction:
@@ -243,12 +259,21 @@ class SqliteAdapter:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._conn = connection
+        self._gate: WriteGate | None = None
         migrate(connection, self._schema, self._what)
 
     @classmethod
     def open(cls, path: Path) -> Self:
-        """Open (creating it and its parent folders if needed) the database file at ``path``."""
-        return open_database(path, cls._what, cls, check_same_thread=not cls._threads)
+        """Open (creating it and its parent folders if needed) the database file at ``path``; its writers wait
+        in line (:func:`~consortium.adapters.local.sqlite_gate.write_gate`)."""
+        return cls._gated(open_database(path, cls._what, cls, check_same_thread=not cls._threads), path)
+
+    @classmethod
+    def _gated(cls, store: Self, path: Path) -> Self:
+        """``store``, its write transactions from now on in line with every other writer of the file at ``path``
+        (:func:`~consortium.adapters.local.sqlite_gate.write_gate`)."""
+        store._gate = write_gate(path)
+        return store
 
     def close(self) -> None:
         """Close the connection."""
@@ -261,4 +286,4 @@ class SqliteAdapter:
 
     def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction: committed when the block ends, rolled back if it raises."""
-        return write_transaction(self._conn, self._what)
+        return write_transaction(self._conn, self._what, self._gate)

@@ -8,6 +8,8 @@ so text order is time order.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from consortium.adapters.local.sqlite_common import (
@@ -21,6 +23,7 @@ from consortium.profiles.models import AuditEntry, StoredItem
 
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Iterator
 
 __all__ = ["SqliteProfileStore"]
 
@@ -77,7 +80,21 @@ class SqliteProfileStore(SqliteAdapter):
     def __init__(self, connection: sqlite3.Connection) -> None:
         with storage_errors(self._what):
             connection.execute("PRAGMA secure_delete = ON")
+        self._writing = threading.RLock()
+        """Held by a write transaction: a thread sharing the connection waits rather than joining it."""
         super().__init__(connection)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One SQLite transaction (``BEGIN IMMEDIATE``: the database's write lock from the start, so another
+        writer's change cannot land between the block's reads and its writes); the writes inside join it."""
+        with self._transaction():
+            yield
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._writing, super()._transaction() as conn:
+            yield conn
 
     def close(self) -> None:
         """Close the connection (after checkpointing the write-ahead log into the database file)."""

@@ -60,6 +60,23 @@ _SCHEMA = Schema(
         ),
         # A format index for count_by_format ("IF NOT EXISTS": files made just before the runner have it).
         (f"CREATE INDEX IF NOT EXISTS records_format ON records (member, {_FORMAT})",),
+        # Quarantined records keyed by member too: two members' sources may share an id, a position and the same
+        # bytes (one vendor's file loaded by both), and the second overwrote the first's row.
+        (
+            """CREATE TABLE quarantine_by_member (
+                seq       INTEGER PRIMARY KEY,
+                source_id TEXT NOT NULL,
+                position  TEXT NOT NULL,
+                digest    TEXT NOT NULL,
+                member    TEXT NOT NULL,
+                body      TEXT NOT NULL,
+                UNIQUE (member, source_id, position, digest)
+            )""",
+            "INSERT INTO quarantine_by_member SELECT seq, source_id, position, digest, member, body FROM quarantine",
+            "DROP TABLE quarantine",
+            "ALTER TABLE quarantine_by_member RENAME TO quarantine",
+            "CREATE INDEX quarantine_member ON quarantine (member, source_id, position, seq)",
+        ),
     ),
     legacy=legacy_table("records"),
 )
@@ -72,7 +89,7 @@ _UPSERT_RECORD = (
 _DELETE_RECORD = "DELETE FROM records WHERE member = ? AND local_id = ?"
 _UPSERT_QUARANTINE = (
     "INSERT INTO quarantine (source_id, position, digest, member, body) VALUES (?, ?, ?, ?, ?) "
-    "ON CONFLICT (source_id, position, digest) DO UPDATE SET member = excluded.member, body = excluded.body"
+    "ON CONFLICT (member, source_id, position, digest) DO UPDATE SET body = excluded.body"
 )
 _UPSERT_CHECKPOINT = (
     "INSERT INTO checkpoints (source_id, body) VALUES (?, ?) ON CONFLICT (source_id) DO UPDATE SET body = excluded.body"
@@ -242,9 +259,7 @@ class SqliteRecordStore(SqliteAdapter):
             if c.record is not None
         ]
         deletes = [(c.member, c.local_id) for c in last.values() if c.record is None]
-        quarantine = {
-            (q.source_id, q.position, q.raw.digest): (q.member, q.model_dump_json()) for q in page.quarantined
-        }
+        quarantine = {(q.source_id, q.position, q.raw.digest, q.member): q.model_dump_json() for q in page.quarantined}
         cp = page.checkpoint
         with self._transaction() as conn:
             if upserts:
@@ -252,7 +267,7 @@ class SqliteRecordStore(SqliteAdapter):
             if deletes:
                 conn.executemany(_DELETE_RECORD, deletes)
             if quarantine:
-                conn.executemany(_UPSERT_QUARANTINE, [(*key, *val) for key, val in quarantine.items()])
+                conn.executemany(_UPSERT_QUARANTINE, [(*key, body) for key, body in quarantine.items()])
             conn.execute(_UPSERT_CHECKPOINT, (cp.source_id, cp.model_dump_json()))
 
     # -- helpers -------------------------------------------------------------------------------------------

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import threading
+from contextlib import nullcontext
+from typing import TYPE_CHECKING
 
 from consortium.profiles.models import AuditEntry, StoredItem
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
 
 __all__ = ["InMemoryProfileStore"]
 
@@ -81,3 +86,7 @@ class InMemoryProfileStore:
             self._audit = [
                 entry.detached(pseudonym) if entry.reader_id == reader_id else entry for entry in self._audit
             ]
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Each write goes as it is made (no rollback): a block only groups them for the caller."""
+        return nullcontext()

@@ -31,7 +31,9 @@ class InMemoryRecordStore:
 
     def __init__(self) -> None:
         self._records: dict[tuple[str, str], Record] = {}
-        self._quarantine: dict[tuple[str, str, str], QuarantinedRecord] = {}
+        self._quarantine: dict[tuple[str, str, str, str], QuarantinedRecord] = {}
+        """By ``(member, source_id, position, digest)``: two members' sources may share an id, a position and the
+        same bytes (one vendor's file loaded by both), and each keeps its own."""
         self._checkpoints: dict[str, Checkpoint] = {}
 
     def get(self, member: str, local_id: str) -> Record | None:
@@ -53,7 +55,7 @@ class InMemoryRecordStore:
             else:
                 self._records[(change.member, change.local_id)] = change.record.model_copy(deep=True)
         for item in page.quarantined:
-            self._quarantine[(item.source_id, item.position, item.raw.digest)] = item
+            self._quarantine[(item.member, item.source_id, item.position, item.raw.digest)] = item.model_copy(deep=True)
         self._checkpoints[page.checkpoint.source_id] = page.checkpoint.model_copy(deep=True)
 
     def records(self, member: str | None = None) -> Iterator[Record]:
@@ -77,12 +79,12 @@ class InMemoryRecordStore:
     def quarantine_page(
         self, member: str, *, after: tuple[str, str, str] | None = None, limit: int = 50
     ) -> list[QuarantinedRecord]:
-        keys = sorted(k for k, q in self._quarantine.items() if q.member == member and (after is None or k > after))
-        return [self._quarantine[key].model_copy(deep=True) for key in keys[: max(limit, 0)]]
+        keys = sorted(k[1:] for k in self._quarantine if k[0] == member and (after is None or k[1:] > after))
+        return [self._quarantine[(member, *key)].model_copy(deep=True) for key in keys[: max(limit, 0)]]
 
     def quarantined_record(self, member: str, key: tuple[str, str, str]) -> QuarantinedRecord | None:
-        found = self._quarantine.get(key)
-        return found.model_copy(deep=True) if found is not None and found.member == member else None
+        found = self._quarantine.get((member, *key))
+        return found.model_copy(deep=True) if found is not None else None
 
     def checkpoint(self, source_id: str) -> Checkpoint | None:
         cp = self._checkpoints.get(source_id)
