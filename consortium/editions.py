@@ -18,14 +18,15 @@ from typing import TYPE_CHECKING, Final
 from pydantic import BaseModel
 
 from consortium.dedup.work_groups import is_translated, with_work_id
-from consortium.search.query import SearchQuery
+from consortium.search.query import MAX_PAGE_SIZE, SearchQuery
 
 if TYPE_CHECKING:
     from consortium.dedup.ports import ClusterStore
     from consortium.models import Cluster
     from consortium.search.ports import SearchIndex
+    from consortium.search.query import SearchResult
 
-__all__ = ["MAX_EDITIONS", "Edition", "WorkGroup", "original_language", "work_group"]
+__all__ = ["MAX_EDITIONS", "Edition", "WorkGroup", "count_work_groups", "original_language", "work_group"]
 
 MAX_EDITIONS: Final = 100
 """The most editions and translations listed for one work (one page of the search)."""
@@ -126,3 +127,24 @@ def work_group(found: Cluster, index: SearchIndex, clusters: ClusterStore) -> Wo
         translations=[e for e in listed if e.translation],
         more=more,
     )
+
+
+def count_work_groups(result: SearchResult, index: SearchIndex) -> SearchResult:
+    """``result`` with each hit's ``work_size``: how many works its work group holds, from one more search (the
+    page's work ids, at most :data:`~consortium.search.query.MAX_PAGE_SIZE` of them, as a ``work:`` filter). When
+    the groups of the page hold more works than one page of that search, the sizes are left unknown (``None``).
+
+    Example
+    -------
+    >>> [hit.work_size for hit in count_work_groups(index.search(query), index).hits]
+    [3, 1, None]
+    """
+    ids = sorted({hit.work_id for hit in result.hits if hit.work_id})
+    if not ids:
+        return result
+    groups = index.search(SearchQuery(works=ids, page_size=MAX_PAGE_SIZE))
+    if groups.total > len(groups.hits):
+        return result
+    sizes = Counter(hit.work_id for hit in groups.hits)
+    hits = [hit.model_copy(update={"work_size": sizes[hit.work_id]}) if hit.work_id else hit for hit in result.hits]
+    return result.model_copy(update={"hits": hits})

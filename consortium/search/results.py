@@ -36,6 +36,9 @@ class SearchHit(BaseModel):
     work_id: str | None = None
     """The work group this edition belongs to (its other editions and translations share it: search them with
     ``work:<id>``); ``None`` when the title and author say too little to group."""
+    work_size: int | None = None
+    """How many works (editions and translations, this one included) the work group holds, where the search
+    service counted them (:func:`consortium.editions.count_work_groups`: the API's search does); else ``None``."""
 
 
 class FacetCount(BaseModel):

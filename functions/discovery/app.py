@@ -24,7 +24,7 @@ from consortium import errors
 from consortium.catalogue_out import ProviderResponse, handle_oai, handle_sru
 from consortium.catalogue_out.export import EXPORT_FORMATS, ExportFormat, export_work, exported_holdings
 from consortium.classification import CODE_PATTERNS, class_pattern
-from consortium.editions import WorkGroup, work_group
+from consortium.editions import WorkGroup, count_work_groups, work_group
 from consortium.http import ANYONE, LambdaContainer, RequestBody, current_caller, route_table
 from consortium.http.openapi import docs_page
 from consortium.models import ClassScheme, Cluster, Holding
@@ -220,7 +220,8 @@ def _new_books_query(query: NewBooksParams, since: dt.datetime) -> SearchQuery:
 def search(query: SearchParams) -> dict[str, Any]:
     """Search the consortium's works (no login): the query language of ``consortium search``, facets, paging
     and sort; when nothing is found, ``suggestions`` say what to try (another spelling, a term in any field, the
-    search without a filter), each with its query and count."""
+    search without a filter), each with its query and count. Each hit carries its work group (``work_id``, a
+    ``work:`` filter) and how many works the group holds (``work_size``)."""
     parsed = parse_query_string(
         query.q,
         page=query.page,
@@ -229,7 +230,8 @@ def search(query: SearchParams) -> dict[str, Any]:
         facets=list(query.facet),
         sort=query.sort,
     )
-    return search_with_suggestions(hub().search_index, parsed).model_dump(mode="json")
+    found = search_with_suggestions(hub().search_index, parsed)
+    return count_work_groups(found, hub().search_index).model_dump(mode="json")
 
 
 @routes.route("GET", "/works/{cluster_id}", ANYONE, query=WorkParams, answer=WorkAnswer)

@@ -67,6 +67,10 @@ def test_a_work_page_lists_other_editions_and_translations_apart(tab: Tab, hub: 
     """Kuhn's *Structure of scientific revolutions* (riverside, lakeside) and eastlake's German translation, whose
     UNIMARC 500 names the original title: two manifestations, one work group."""
     page = tab.page
+    tab.goto("/?q=author:kuhn")
+    group = page.locator(".hits .hit .work-group")
+    expect(group).to_have_count(2)  # the original and the translation: each names the other
+    expect(group.first).to_have_text("1 other edition or translation")
     original = _work_id(hub, 'title:"structure of scientific revolutions"')
     tab.goto(f"/work.html?id={original}")
     expect(page.locator("#translations-heading")).to_have_text("Translations (1)")

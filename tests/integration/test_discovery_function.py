@@ -83,6 +83,9 @@ def test_other_editions_are_the_same_title_and_author_not_the_same_title_alone(a
     status, hits = api.call("get", f"/search?q=work:{found['work_id']}&sort=year_asc")
     assert [h["cluster_id"] for h in hits["hits"]] == ["taocp-1", "taocp-3", "taocp-de"]
     assert {h["work_id"] for h in hits["hits"]} == {found["work_id"]}
+    assert [h["work_size"] for h in hits["hits"]] == [3, 3, 3]  # each hit says how big its group is
+    status, other = api.call("get", "/search?q=title:art")
+    assert {h["cluster_id"]: h["work_size"] for h in other["hits"]} == {"taocp-1": 3, "taocp-3": 3, "other-art": 1}
     from_translation = api.call("get", "/works/taocp-de/editions")[1]
     assert from_translation["work"]["translation"] and not from_translation["translations"]
     assert [e["cluster_id"] for e in from_translation["editions"]] == ["taocp-3", "taocp-1"]
