@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -132,3 +132,19 @@ def test_the_reindex_function_rebuilds_the_index_only_when_asked_or_needed(regis
         assert hub.search_index.count() == 0
         assert reindex("search_reindex", {"force": True}).payload == {"ok": True, "indexed": 4}
         assert hub.search_index.count() == 4
+
+
+def test_the_daily_run_retention_function_forgets_runs_older_than_a_year(registry: Path, tmp_path: Path) -> None:
+    from consortium.harvest.runs import HarvestRun, RunState, RunTrigger, new_run_id
+
+    registry.write_text('[[members]]\nid = "riverside"\nname = "Riverside"\n', encoding="utf-8")
+    with serve("harvest", Api) as api:
+        store = api.module.container().harvest_run_store
+        now = datetime.now(UTC)
+        for days in range(0, 1000, 10):  # a run every 10 days for nearly 3 years
+            at = now - timedelta(days=days)
+            store.add(HarvestRun(run_id=new_run_id(at), member="riverside", trigger=RunTrigger.SCHEDULE,
+                                 state=RunState.SUCCEEDED, requested_at=at, updated_at=at, sources=[]))  # fmt: skip
+        answer = api.client.lambda_.invoke("harvest_prune", {}).payload
+        assert answer == {"ok": True, "forgotten": 60}  # 400 days kept: days 0-390 (40 runs)
+        assert len(store.runs("riverside", limit=100)) == 40
