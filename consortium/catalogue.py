@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from consortium.dedup.bulk import cluster_bulk
 from consortium.dedup.service import ClusterUpdate
 from consortium.dedup.state import ClusterChange
+from consortium.dedup.work_groups import with_work_id
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -66,8 +67,10 @@ class Catalogue:
 
     def reindex_if_needed(self, *, force: bool = False) -> int:
         """Rebuild the search index from the stored clusters when the index asks for it (it was written by an
-        older release, in another layout) or ``force``: works keep their ids; nothing is clustered again. Returns
-        how many works were indexed (0: nothing needed).
+        older release, in another layout) or ``force``: works keep their ids; nothing is clustered again; a work
+        stored before work groups is indexed with the work id its fields give
+        (:func:`~consortium.dedup.work_groups.with_work_id`). Returns how many works were indexed (0: nothing
+        needed).
 
         Other processes may write meanwhile (on AWS the harvest Lambdas keep following their pages): their
         writes reach the old index until the new one takes its place, so afterwards every cluster the change
@@ -75,7 +78,7 @@ class Catalogue:
         if self.index is None or not (force or getattr(self.index, "needs_rebuild", False)):
             return 0
         began = self.dedup.clock() - REPLAY_MARGIN
-        self.index.rebuild(self.clusters.clusters())
+        self.index.rebuild(with_work_id(cluster) for cluster in self.clusters.clusters())
         replayed = self.replay_changes(began)
         count = self.clusters.count()
         log.warning("the search index was rebuilt from the %d stored works (%d changed meanwhile)", count, replayed)
@@ -91,7 +94,7 @@ class Catalogue:
             page = self.clusters.changed(since, after=after, limit=_REPLAY_PAGE)
             if not page:
                 return replayed
-            saved = [v.cluster for v in page if v.cluster is not None]
+            saved = [with_work_id(v.cluster) for v in page if v.cluster is not None]
             if saved:
                 self.index.upsert(saved)
             deleted = [v.cluster_id for v in page if v.cluster is None]

@@ -24,7 +24,7 @@ from consortium import errors
 from consortium.catalogue_out import ProviderResponse, handle_oai, handle_sru
 from consortium.catalogue_out.export import EXPORT_FORMATS, ExportFormat, export_work, exported_holdings
 from consortium.classification import CODE_PATTERNS, class_pattern
-from consortium.dedup.work_groups import cluster_work_key
+from consortium.editions import WorkGroup, count_work_groups, work_group
 from consortium.http import ANYONE, LambdaContainer, RequestBody, current_caller, route_table
 from consortium.http.openapi import docs_page
 from consortium.models import ClassScheme, Cluster, Holding
@@ -39,7 +39,6 @@ from consortium.search.query import (
     parse_query_string,
 )
 from consortium.search.suggestions import search_with_suggestions
-from consortium.text import core_title, title_tokens
 
 if TYPE_CHECKING:
     from consortium.bootstrap import Container
@@ -156,25 +155,8 @@ class WorkAnswer(pydantic.BaseModel):
     members: list[MemberView]
 
 
-class Edition(pydantic.BaseModel):
-    """One edition of a work, as the "other editions" list shows it."""
-
-    cluster_id: str
-    title: str
-    subtitle: str | None
-    edition: str | None
-    year: int | None
-    publisher: str | None
-    language: str | None
-    format: str
-    members: list[str]
-
-
-class EditionsAnswer(pydantic.BaseModel):
-    """The other editions of a work, newest first."""
-
-    work: Edition
-    editions: list[Edition]
+class EditionsAnswer(WorkGroup):
+    """A work's other editions and translations (its work group), each newest first."""
 
 
 class NewBook(pydantic.BaseModel):
@@ -238,7 +220,8 @@ def _new_books_query(query: NewBooksParams, since: dt.datetime) -> SearchQuery:
 def search(query: SearchParams) -> dict[str, Any]:
     """Search the consortium's works (no login): the query language of ``consortium search``, facets, paging
     and sort; when nothing is found, ``suggestions`` say what to try (another spelling, a term in any field, the
-    search without a filter), each with its query and count."""
+    search without a filter), each with its query and count. Each hit carries its work group (``work_id``, a
+    ``work:`` filter) and how many works the group holds (``work_size``)."""
     parsed = parse_query_string(
         query.q,
         page=query.page,
@@ -247,7 +230,8 @@ def search(query: SearchParams) -> dict[str, Any]:
         facets=list(query.facet),
         sort=query.sort,
     )
-    return search_with_suggestions(hub().search_index, parsed).model_dump(mode="json")
+    found = search_with_suggestions(hub().search_index, parsed)
+    return count_work_groups(found, hub().search_index).model_dump(mode="json")
 
 
 @routes.route("GET", "/works/{cluster_id}", ANYONE, query=WorkParams, answer=WorkAnswer)
@@ -289,37 +273,15 @@ def export(cluster_id: str, query: ExportParams) -> Response:
     return Response(body=exported.body.decode("utf-8"), headers=headers)
 
 
-MAX_EDITIONS = 100
-"""The most candidates the search gives for one work's editions."""
-
-
-def _edition(cluster: Cluster) -> dict[str, Any]:
-    fields = ("cluster_id", "title", "subtitle", "edition", "year", "publisher", "language", "format")
-    return cluster.model_dump(mode="json", include=set(fields)) | {"members": cluster.members}
-
-
 @routes.route("GET", "/works/{cluster_id}/editions", ANYONE, answer=EditionsAnswer)
 def editions(cluster_id: str) -> dict[str, Any]:
-    """The other editions of a work (the same title and first author; see
-    :mod:`consortium.dedup.work_groups`), newest first."""
+    """The other editions and the translations of a work: the works sharing its work id (the same title, or the
+    original title a translation names, and first author; see :mod:`consortium.dedup.work_groups`), found by one
+    search, newest first; ``translation`` marks those in another language than the work's original."""
     found = hub().cluster_store.get(cluster_id)
     if found is None:
         raise errors.NotFoundError(f"no work {cluster_id!r} (it may have merged into another: search again)")
-    key = cluster_work_key(found)
-    others: list[Cluster] = []
-    if key is not None:
-        query = SearchQuery(
-            title=" ".join(title_tokens(core_title(found.title))),
-            author=found.authors[0] if found.authors else None,
-            page_size=MAX_EDITIONS,
-            sort="year_desc",
-        )
-        for hit in hub().search_index.search(query).hits:
-            candidate = hub().cluster_store.get(hit.cluster_id) if hit.cluster_id != cluster_id else None
-            if candidate is not None and cluster_work_key(candidate) == key:
-                others.append(candidate)
-    others.sort(key=lambda c: (-(c.year or 0), c.cluster_id))
-    return {"work": _edition(found), "editions": [_edition(c) for c in others]}
+    return work_group(found, hub().search_index, hub().cluster_store).model_dump(mode="json")
 
 
 @routes.route("GET", "/new-books", ANYONE, query=NewBooksParams, answer=NewBooksAnswer)

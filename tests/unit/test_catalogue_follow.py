@@ -16,6 +16,7 @@ from consortium.catalogue import Catalogue
 from consortium.config import Settings
 from consortium.dedup.service import DedupService
 from consortium.dedup.state import ClusterChange
+from consortium.dedup.work_groups import work_id
 from consortium.harvest.service import HarvestService
 from consortium.harvest.state import RecordChange
 from consortium.members import Member, Source
@@ -120,13 +121,17 @@ def test_an_index_in_an_older_layout_is_rebuilt_from_the_stored_works_keeping_th
     from consortium.adapters.local.tantivy_index import TantivySearchIndex
 
     hub = bootstrap(Settings(data_dir=tmp_path / "var", key_dir=tmp_path / "keys"))
-    works = [make_cluster("w1", "Poems of the sea"), make_cluster("w2", "Letters")]
+    works = [make_cluster("w1", "Poems of the sea", authors=["Neruda, Pablo"]), make_cluster("w2", "Letters")]
     hub.cluster_store.apply(ClusterChange(saved=works))
     index = TantivySearchIndex(tmp_path / "index")
     index.needs_rebuild = True  # as opening an index of an older layout leaves it: empty
     catalogue = Catalogue(hub.record_store, hub.cluster_store, index, hub.dedup)
     assert catalogue.reindex_if_needed() == 2
-    assert [h.cluster_id for h in index.search(SearchQuery(text="poems")).hits] == ["w1"]
+    [poems] = index.search(SearchQuery(text="poems")).hits
+    assert poems.cluster_id == "w1"
+    # stored before work groups (no work id): indexed with the one its fields give, so "other editions" work
+    assert hub.cluster_store.get("w1").work_id is None  # type: ignore[union-attr]
+    assert poems.work_id == work_id("poems of the sea|neruda")
     assert not index.needs_rebuild and catalogue.reindex_if_needed() == 0
 
 
