@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from consortium.models import IdentifierScheme, Record, ResourceFormat
 from consortium.text import core_title, match_text, name_words, surname_key, title_tokens
 
-__all__ = ["FORMAT_FAMILY", "MatchView", "edition_number", "match_view", "part_numbers"]
+__all__ = ["FORMAT_FAMILY", "MatchView", "edition_number", "match_view", "part_numbers", "title_years"]
 
 FORMAT_FAMILY: dict[ResourceFormat, str] = {
     ResourceFormat.BOOK: "monograph",
@@ -37,23 +37,51 @@ _PART = re.compile(
     r"|(?:第\s*([\d一二三四五六七八九十]+)\s*[卷册部辑集])",
     re.IGNORECASE,
 )
-_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
+_ROMAN_DIGITS = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+_ROMAN_NUMERAL = re.compile(r"x{0,3}(?:ix|iv|v?i{0,3})|x?l(?:ix|iv|v?i{0,3})", re.IGNORECASE)
+_TRAILING_NUMBER = re.compile(r"(?<=\w)[\s,.:;-]+(\d{1,3}|[ivxl]{1,6})\s*[.)\]]?\s*$", re.IGNORECASE)
+_BRACKETED = re.compile(r"[(\[][^)\]]*[)\]]")
+_YEAR_IN_TITLE = re.compile(r"(?<![\w.])(1[5-9]\d\d|20\d\d)(?![\w.])")
 _EDITION = re.compile(r"(\d+)\s*(?:st|nd|rd|th)?\b|第\s*([\d一二三四五六七八九十]+)\s*版", re.IGNORECASE)
+
+
+def _roman(text: str) -> int:
+    """The value of a well-formed roman numeral up to 89 (``"xix"`` gives 19), else 0."""
+    text = text.lower()
+    if not text or not _ROMAN_NUMERAL.fullmatch(text):
+        return 0
+    total = 0
+    for here, after in zip(text, text[1:] + " ", strict=True):
+        value = _ROMAN_DIGITS[here]
+        total += -value if after != " " and _ROMAN_DIGITS[after] > value else value
+    return total
 
 
 def _number(text: str) -> int:
     if text.isdigit():
         return int(text)
-    return _ROMAN.get(text.lower(), 0) or _CHINESE_DIGITS.get(text, 0)
+    return _roman(text) or _CHINESE_DIGITS.get(text, 0)
 
 
 def part_numbers(*texts: str | None) -> frozenset[int]:
-    """Volume or part numbers named in titles (``v. 2``, ``Part 3``, ``第二卷``)."""
+    """Volume or part numbers named in titles: after a marker (``v. 2``, ``Part 3``, ``第二卷``), or a number
+    ending the title outside brackets (``... systems XIX``, ``... Mysteries 3``); years are not part numbers
+    (:func:`title_years`), nor numbers inside brackets (series numbering: ``(Black Book 10)``)."""
     found: set[int] = set()
     for text in texts:
         for match in _PART.finditer(text or ""):
             found.add(_number(match.group(1) or match.group(2)))
+    main = _BRACKETED.sub(" ", texts[0] or "") if texts else ""
+    trailing = _TRAILING_NUMBER.search(main)
+    if trailing and (number := _number(trailing.group(1))):
+        found.add(number)
+    found.discard(0)
     return frozenset(found)
+
+
+def title_years(*texts: str | None) -> frozenset[int]:
+    """Years named in titles outside brackets (``Annual report 2018``, ``Black Book 2017 Edition``)."""
+    return frozenset(int(y) for text in texts for y in _YEAR_IN_TITLE.findall(_BRACKETED.sub(" ", text or "")))
 
 
 def edition_number(edition: str | None) -> int | None:
@@ -88,11 +116,21 @@ class MatchView:
     pages: int | None
     edition: int | None
     parts: frozenset[int]
+    years_in_title: frozenset[int]
     publisher: str
     isbns: frozenset[str]
     issns: frozenset[str]
     strong_ids: frozenset[str]
     """OCLC, LCCN and DOI, each prefixed by its scheme."""
+    raw_title: str
+    """The title as the record gives it (for the blocking keys)."""
+    first_author: str
+    """The first author as the record gives it (for the blocking keys)."""
+    electronic: bool
+    """An e-book or e-journal (its ISBN differs from the print one's)."""
+    words: frozenset[str]
+    """Every word the record says in title, subtitle, authors, publisher and year: where a value put in the
+    wrong field is still found."""
 
 
 def match_view(record: Record) -> MatchView:
@@ -103,6 +141,11 @@ def match_view(record: Record) -> MatchView:
         for i in record.identifiers
         if i.scheme in (IdentifierScheme.OCLC, IdentifierScheme.LCCN, IdentifierScheme.DOI)
     )
+    names = tuple(n for n in (name_words(a) for a in record.authors) if n)
+    publisher = match_text(record.publisher or "")
+    words = {*full.split(), *publisher.split(), *(w for name in names for w in name)}
+    if record.year is not None:
+        words.add(str(record.year))
     return MatchView(
         key=record.key,
         family=FORMAT_FAMILY[record.format],
@@ -111,13 +154,18 @@ def match_view(record: Record) -> MatchView:
         core=core_title(f"{record.title} {record.subtitle or ''}"),
         tokens=tuple(title_tokens(record.title)),
         surnames=frozenset(s for s in (surname_key(a) for a in record.authors) if s),
-        names=tuple(n for n in (name_words(a) for a in record.authors) if n),
+        names=names,
         year=record.year,
         pages=record.pages,
         edition=edition_number(record.edition),
         parts=part_numbers(record.title, record.subtitle),
-        publisher=match_text(record.publisher or ""),
+        years_in_title=title_years(record.title, record.subtitle),
+        publisher=publisher,
         isbns=frozenset(record.identifier_values(IdentifierScheme.ISBN)),
         issns=frozenset(record.identifier_values(IdentifierScheme.ISSN)),
         strong_ids=strong,
+        raw_title=record.title,
+        first_author=record.authors[0] if record.authors else "",
+        electronic=record.format in (ResourceFormat.EBOOK, ResourceFormat.EJOURNAL),
+        words=frozenset(words),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from consortium.models import IdentifierScheme
-from consortium.text import title_tokens
+from consortium.text import core_title, surname_key, title_tokens
 
 if TYPE_CHECKING:
     from consortium.dedup.features import MatchView
@@ -23,13 +23,28 @@ def title_key(view: MatchView) -> str:
     return "t:" + " ".join(view.tokens[:TITLE_KEY_TOKENS])
 
 
+def _text_keys(title: str, first_author: str) -> list[str]:
+    """The title keys: its first words; its first words without bracketed words (``[Review] Deep learning``);
+    the first author's family name with the title's longest word (a title whose first words differ)."""
+    tokens = title_tokens(title)
+    if not tokens:
+        return []
+    keys = ["t:" + " ".join(tokens[:TITLE_KEY_TOKENS])]
+    core = title_tokens(core_title(title))
+    if core and core[:TITLE_KEY_TOKENS] != tokens[:TITLE_KEY_TOKENS]:
+        keys.append("t:" + " ".join(core[:TITLE_KEY_TOKENS]))
+    family = surname_key(first_author) if first_author else ""
+    if family:
+        keys.append(f"a:{family}|{max(core or tokens, key=len)}")
+    return keys
+
+
 def blocking_keys(view: MatchView) -> list[str]:
-    """Identifier keys (ISBN-13, ISSN, OCLC, LCCN, DOI), then the normalized title key."""
+    """Identifier keys (ISBN-13, ISSN, OCLC, LCCN, DOI), then the title keys."""
     keys = [f"isbn:{v}" for v in sorted(view.isbns)]
     keys += [f"issn:{v}" for v in sorted(view.issns)]
     keys += sorted(view.strong_ids)
-    if view.tokens:
-        keys.append(title_key(view))
+    keys += _text_keys(view.raw_title, view.first_author)
     return keys
 
 
@@ -40,7 +55,5 @@ def record_keys(record: Record) -> list[str]:
     issns = sorted({i.value for i in record.identifiers if i.scheme is IdentifierScheme.ISSN})
     keys = [f"isbn:{v}" for v in isbns] + [f"issn:{v}" for v in issns]
     keys += sorted({f"{i.scheme.value}:{i.value}" for i in record.identifiers if i.scheme in _STRONG})
-    tokens = title_tokens(record.title)
-    if tokens:
-        keys.append("t:" + " ".join(tokens[:TITLE_KEY_TOKENS]))
+    keys += _text_keys(record.title, record.authors[0] if record.authors else "")
     return keys
