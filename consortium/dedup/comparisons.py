@@ -27,7 +27,7 @@ LEVELS: Final[dict[str, tuple[str, ...]]] = {
         "exact",
         "one begins or holds the other",
         "similar >= 0.92",
-        "the same first words",
+        "the same first words, other fields after",
         "similar >= 0.8",
         "differ",
     ),
@@ -41,7 +41,8 @@ LEVELS: Final[dict[str, tuple[str, ...]]] = {
 """Each comparison's levels, the most agreeing first."""
 
 LEADING_WORDS: Final = 4
-"""Titles that begin with the same four words (other fields run into one or both: the "dirty" exports)."""
+"""Titles that begin with the same four words, the rest being other fields run into them (the "dirty"
+exports)."""
 _STOP = frozenset("a an and at de der des die for in of on the to und".split())
 
 
@@ -54,23 +55,38 @@ def _is_prefix(short: str, long: str) -> bool:
 
 def title_similarity(a: MatchView, b: MatchView) -> float:
     """1 for the same title, 0.95 when one begins the other (a subtitle left out, or other fields written
-    after it), else the best of the edit and word-order ratios."""
+    after it), else the best of the edit and word-order ratios (main titles alone only when one record gives
+    no subtitle: two different subtitles make two titles)."""
     if not a.title or not b.title:
         return 0.0
-    if a.full_title == b.full_title or a.title == b.title or (a.core and a.core == b.core):
+    if a.full_title == b.full_title or (a.core and a.core == b.core):
         return 1.0
+    one_without_subtitle = a.full_title == a.title or b.full_title == b.title
     shorter, longer = sorted((a.full_title, b.full_title), key=len)
-    if a.full_title == b.title or b.full_title == a.title or _is_prefix(shorter, longer):
+    if (one_without_subtitle and a.title == b.title) or _is_prefix(shorter, longer):
         return 0.95
-    return (
-        max(
-            fuzz.ratio(a.title, b.title),
-            fuzz.ratio(a.full_title, b.full_title),
-            fuzz.ratio(a.core, b.core),
-            fuzz.token_sort_ratio(a.core, b.core),
-        )
-        / 100.0
-    )
+    ratios = [fuzz.ratio(a.full_title, b.full_title), fuzz.ratio(a.core, b.core), fuzz.token_sort_ratio(a.core, b.core)]
+    if one_without_subtitle:
+        ratios.append(fuzz.ratio(a.title, b.title))
+    return max(ratios) / 100.0
+
+
+def _same_start_rest_elsewhere(a: MatchView, b: MatchView) -> bool:
+    """The titles begin with the same four words or more, and what follows them is mostly words the other
+    record says too, or their abbreviation (authors, venue or year run into the title: a "dirty" export)."""
+    words_a, words_b = a.full_title.split(), b.full_title.split()
+    shared = 0
+    for x, y in zip(words_a, words_b, strict=False):
+        if x != y:
+            break
+        shared += 1
+    if shared < LEADING_WORDS:
+        return False
+    rest_a = [w for w in words_a[shared:] if w not in _STOP]
+    rest_b = [w for w in words_b[shared:] if w not in _STOP]
+    short_a, short_b = (_acronym(" ".join(w for w in rest if w.isalpha())) for rest in (rest_a, rest_b))
+    found = sum(w in b.words or w == short_b for w in rest_a) + sum(w in a.words or w == short_a for w in rest_b)
+    return found * 2 >= len(rest_a) + len(rest_b)
 
 
 def _title(a: MatchView, b: MatchView) -> int | None:
@@ -84,12 +100,12 @@ def _title(a: MatchView, b: MatchView) -> int | None:
     # The shorter title's words all said by the other record (its title with other fields run into it).
     short, long = sorted((a, b), key=lambda v: len(v.full_title))
     words = short.full_title.split()
-    if len(words) >= 3 and all(w in long.words for w in words) and fuzz.partial_ratio(short.core, long.core) >= 95:
+    head = long.core[: len(short.core)]
+    if len(words) >= 3 and all(w in long.words for w in words) and fuzz.ratio(short.core, head) >= 95:
         return 1
     if similarity >= 0.92:
         return 2
-    first_a, first_b = a.full_title.split()[:LEADING_WORDS], b.full_title.split()[:LEADING_WORDS]
-    if len(first_a) == LEADING_WORDS and first_a == first_b:
+    if _same_start_rest_elsewhere(a, b):
         return 3
     return 4 if similarity >= 0.8 else 5
 

@@ -31,9 +31,23 @@ _ORDINAL_WORDS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
     "ninth": 9, "tenth": 10, "revised": 0,
 }  # fmt: skip
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19, "twenty": 20,
+}  # fmt: skip
+_ORDINALS = {
+    **{k: v for k, v in _ORDINAL_WORDS.items() if v}, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
+    "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+    "twentieth": 20,
+}  # fmt: skip
+_ORDINAL_PART = re.compile(rf"\b({'|'.join(_ORDINALS)})\s+(?:annual|collection|volume|book|part|series)\b", re.I)
+_NUMBER_IN_TITLE = re.compile(r"(?<![\w.])(\d{1,3})(?![\w.])|\b([IVXL]{2,6}|[VX])\b")
 _CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _PART = re.compile(
-    r"(?:\b(?:v|vol|volume|pt|part|bd|band|t|tome|no|book|bk)\.?\s*(\d+|[ivx]{1,4})\b)"
+    r"(?:\b(?:v|vol|volume|pt|part|bd|band|t|tome|no|book|bk)\.?\s*(\d+|[ivx]{1,4}|"
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|twenty)\b)"
     r"|(?:第\s*([\d一二三四五六七八九十]+)\s*[卷册部辑集])",
     re.IGNORECASE,
 )
@@ -60,18 +74,23 @@ def _roman(text: str) -> int:
 def _number(text: str) -> int:
     if text.isdigit():
         return int(text)
-    return _roman(text) or _CHINESE_DIGITS.get(text, 0)
+    return _roman(text) or _CHINESE_DIGITS.get(text, 0) or _NUMBER_WORDS.get(text.lower(), 0)
 
 
 def part_numbers(*texts: str | None) -> frozenset[int]:
-    """Volume or part numbers named in titles: after a marker (``v. 2``, ``Part 3``, ``第二卷``), or a number
-    ending the title outside brackets (``... systems XIX``, ``... Mysteries 3``); years are not part numbers
-    (:func:`title_years`), nor numbers inside brackets (series numbering: ``(Black Book 10)``)."""
+    """Volume or part numbers named in titles: after a marker (``v. 2``, ``Part 3``, ``Book One``, ``第二卷``),
+    an ordinal before one (``Fifth Annual Collection``), a number of up to three digits or an upper-case roman
+    numeral standing alone (``Final Fantasy IX``, ``... systems XIX``, ``Stories 4``), or a number ending the
+    title; years are not part numbers (:func:`title_years`), nor numbers inside brackets (series numbering:
+    ``(Black Book 10)``)."""
     found: set[int] = set()
     for text in texts:
         for match in _PART.finditer(text or ""):
             found.add(_number(match.group(1) or match.group(2)))
-    main = _BRACKETED.sub(" ", texts[0] or "") if texts else ""
+    main = _BRACKETED.sub(" ", " ".join(t for t in texts if t))
+    for match in _NUMBER_IN_TITLE.finditer(main):
+        found.add(_number(match.group(1) or match.group(2)))
+    found.update(_ORDINALS[m.group(1).lower()] for m in _ORDINAL_PART.finditer(main))
     trailing = _TRAILING_NUMBER.search(main)
     if trailing and (number := _number(trailing.group(1))):
         found.add(number)

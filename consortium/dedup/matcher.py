@@ -14,7 +14,8 @@ Precision matters more than recall: a wrong merge is the failure readers see. Th
 3. Otherwise the **Fellegi–Sunter match weight** (:mod:`consortium.dedup.model`): the prior odds plus the
    learnt weight of each comparison's level (:mod:`consortium.dedup.comparisons`); a missing value adds
    nothing. A match when the posterior probability reaches :data:`~consortium.dedup.model.MATCH_PROBABILITY`
-   and the titles are nearly the same or begin with the same four words.
+   and the titles are nearly the same or begin with the same four words, and, when both name authors, at
+   least half of the shorter author list is in the other.
 4. A **generic title** (one member gives it to records of different authors or years: "Book review column"),
    kept in the fitted model, needs the same author list and the same year.
 5. A **short title** (one or two words, or up to four Chinese characters: "Poems", "Editorial") says little on
@@ -42,6 +43,8 @@ __all__ = ["MatchDecision", "decide", "reject_reason"]
 TITLE_WITH_SHARED_ID = 0.6
 WEAKEST_TITLE_LEVEL = 3
 """The least title agreement a match may show ("the same first words")."""
+WEAKEST_AUTHOR_LEVEL = 2
+"""The least author agreement a match may show when both records name authors ("half shared")."""
 WORK_COMPARISONS = ("title", "authors")
 
 
@@ -64,10 +67,12 @@ class MatchDecision:
 
 
 def short_title(view: MatchView) -> bool:
-    """One or two words, or up to four Chinese characters: a title that names no single work alone."""
-    if any(is_cjk(c) for c in view.title):
-        return len(view.tokens) <= 4
-    return len(view.tokens) <= 2
+    """One or two words, or up to four Chinese characters, subtitle included: a title that names no single
+    work alone."""
+    text = view.full_title
+    if any(is_cjk(c) for c in text):
+        return sum(1 for c in text if is_cjk(c)) <= 4
+    return len(text.split()) <= 2
 
 
 def reject_reason(a: MatchView, b: MatchView, ids_agree: bool, level: str = "edition") -> str | None:
@@ -133,7 +138,13 @@ def decide(
     evidence.extend(lines)
     probability = 2.0**total / (1.0 + 2.0**total) if total < 60 else 1.0
     title_level = levels["title"]
-    match = probability >= MATCH_PROBABILITY and title_level is not None and title_level <= WEAKEST_TITLE_LEVEL
+    author_level = levels["authors"]
+    match = (
+        probability >= MATCH_PROBABILITY
+        and title_level is not None
+        and title_level <= WEAKEST_TITLE_LEVEL
+        and (author_level is None or author_level <= WEAKEST_AUTHOR_LEVEL)
+    )
     if match and (a.title in model.generic_titles or b.title in model.generic_titles):
         if levels["authors"] != 0 or levels["year"] != 0:
             evidence.append(
