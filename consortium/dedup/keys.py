@@ -23,19 +23,22 @@ def title_key(view: MatchView) -> str:
     return "t:" + " ".join(view.tokens[:TITLE_KEY_TOKENS])
 
 
-def _text_keys(title: str, first_author: str) -> list[str]:
+def _text_keys(title: str, first_author: str, tokens: list[str] | tuple[str, ...] | None = None) -> list[str]:
     """The title keys: its first words; its first words without bracketed words (``[Review] Deep learning``);
-    the first author's family name with the title's longest word (a title whose first words differ)."""
-    tokens = title_tokens(title)
+    the first author's family name with the title's two longest words (a title whose first words differ)."""
+    if tokens is None:
+        tokens = title_tokens(title)
     if not tokens:
         return []
     keys = ["t:" + " ".join(tokens[:TITLE_KEY_TOKENS])]
-    core = title_tokens(core_title(title))
-    if core and core[:TITLE_KEY_TOKENS] != tokens[:TITLE_KEY_TOKENS]:
-        keys.append("t:" + " ".join(core[:TITLE_KEY_TOKENS]))
-    family = surname_key(first_author) if first_author else ""
-    if family:
-        keys.append(f"a:{family}|{max(core or tokens, key=len)}")
+    core = tokens
+    if "(" in title or "[" in title or "（" in title:
+        core = title_tokens(core_title(title)) or tokens
+        if core[:TITLE_KEY_TOKENS] != tokens[:TITLE_KEY_TOKENS]:
+            keys.append("t:" + " ".join(core[:TITLE_KEY_TOKENS]))
+    if first_author and (family := surname_key(first_author)):
+        longest = sorted(set(core), key=lambda w: (-len(w), w))[:2]
+        keys.append(f"a:{family}|{' '.join(sorted(longest))}")
     return keys
 
 
@@ -44,7 +47,7 @@ def blocking_keys(view: MatchView) -> list[str]:
     keys = [f"isbn:{v}" for v in sorted(view.isbns)]
     keys += [f"issn:{v}" for v in sorted(view.issns)]
     keys += sorted(view.strong_ids)
-    keys += _text_keys(view.raw_title, view.first_author)
+    keys += _text_keys(view.raw_title, view.first_author, view.tokens)
     return keys
 
 

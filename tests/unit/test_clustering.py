@@ -118,7 +118,7 @@ def test_explain_names_keys_and_scores() -> None:
     put(records, algorithms("riverside", "r1"), algorithms("lakeside", "l1", identifiers=[]))
     service.apply([("riverside", "r1"), ("lakeside", "l1")])
     _, _, shared, decision = service.explain(("riverside", "r1"), ("lakeside", "l1"))
-    assert shared == ["a:cormen|introduction", "t:introduction to algorithms"]
+    assert shared == ["a:cormen|algorithms introduction", "t:introduction to algorithms"]
     assert decision.match and decision.scores["title"] > 5  # bits of the prior beliefs' exact-title level
     assert any(line.startswith("title: exact: +") for line in decision.evidence)
 
