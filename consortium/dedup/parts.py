@@ -15,6 +15,7 @@ marker names them (``(Volume 3)``).
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Final
 
@@ -80,7 +81,7 @@ def part_numbers(*texts: str | None) -> frozenset[int]:
     if "第" in text:
         found.update(number_value(m.group(1)) for m in _CHINESE_PART.finditer(text))
     words = _WORD.findall(text)
-    for word, after in zip(words, words[1:], strict=False):
+    for word, after in itertools.pairwise(words):
         lower = word.lower()
         if lower in _MARKERS:
             found.add(_after_marker(lower, after))
