@@ -35,7 +35,7 @@ LEVELS: Final[dict[str, tuple[str, ...]]] = {
     "year": ("equal", "one apart", "two or three apart", "further apart"),
     "venue": ("same or abbreviated", "partly shared", "differ"),
     "pages": ("within 5%", "within 15%", "differ"),
-    "isbn": ("shared", "differ, print and electronic", "differ"),
+    "isbn": ("shared", "differ, print and electronic", "differ, one medium"),
     "parts": ("same numbers", "numbered on one side only"),
 }
 """Each comparison's levels, the most agreeing first."""

@@ -5,17 +5,20 @@ Precision matters more than recall: a wrong merge is the failure readers see. Th
 1. **Hard rejects**, only where the evidence is certain: different format families (a monograph is not a
    serial or a video); two records of the same member unless an identifier agrees; volume or part numbers that
    both name and that differ (``v. 2``, ``Part II``, a title ending in ``XIX`` against ``XVI``); years both
-   titles name that differ (``Annual report 2017``); serials whose ISSNs conflict; edition numbers both state
-   that differ; publication years more than one apart (an edition has one date; one year apart is allowed
-   for a copyright or printing date) unless an identifier agrees.
+   titles name that differ (``Annual report 2017``); serials whose ISSNs conflict; ISBNs that conflict on two
+   records of one medium (an ISBN names one product: two print records with different ISBNs are two bindings
+   or editions; a print and an e-book record of one edition have different ISBNs, which is weighed instead);
+   edition numbers both state that differ; publication years more than one apart (an edition has one date;
+   one year apart is allowed for a copyright or printing date) unless an identifier agrees.
 2. **Identifier agreement** (a shared ISBN, ISSN, OCLC, LCCN or DOI) is a match when the titles are not
    unrelated (title similarity at least 0.6, which guards against a mistyped or set-level ISBN), whatever the
    years (a reprint keeps its ISBN).
 3. Otherwise the **Fellegi–Sunter match weight** (:mod:`consortium.dedup.model`): the prior odds plus the
    learnt weight of each comparison's level (:mod:`consortium.dedup.comparisons`); a missing value adds
    nothing. A match when the posterior probability reaches :data:`~consortium.dedup.model.MATCH_PROBABILITY`
-   and the titles are nearly the same or begin with the same four words, and, when both name authors, at
-   least half of the shorter author list is in the other.
+   and the titles are nearly the same (or begin with the same four words followed by what the other record
+   says in other fields), and, when both name authors, at least half of the shorter author list is in the
+   other.
 4. A **generic title** (one member gives it to records of different authors or years: "Book review column"),
    kept in the fitted model, needs the same author list and the same year.
 5. A **short title** (one or two words, or up to four Chinese characters: "Poems", "Editorial") says little on
@@ -89,6 +92,8 @@ def reject_reason(a: MatchView, b: MatchView, ids_agree: bool, level: str = "edi
         return f"two records of member {a.key[0]!r} and no identifier agrees"
     if a.family == "serial" and a.issns and b.issns and not a.issns & b.issns:
         return f"conflicting ISSNs: {sorted(a.issns)} vs {sorted(b.issns)}"
+    if a.isbns and b.isbns and not ids_agree and a.electronic == b.electronic:
+        return f"conflicting ISBNs of one medium: {sorted(a.isbns)} vs {sorted(b.isbns)}"
     if a.edition is not None and b.edition is not None and a.edition != b.edition:
         return f"different editions: {a.edition} vs {b.edition}"
     if a.year is not None and b.year is not None and abs(a.year - b.year) > 1 and not ids_agree:

@@ -9,8 +9,8 @@ Read word by word (a regular expression a title is cheaper to split once than to
   numeral in any case ending the title (``... part ii``);
 - years (1500-2099) outside brackets are kept apart (:func:`title_years`): ``Annual report 2018``.
 
-Numbers inside brackets are series numbering (``(Fantasy Black Book 10)``), not parts of this book, unless a
-marker names them (``(Volume 3)``).
+Numbers inside brackets are series numbering (``(Fantasy Black Book 10)``), not parts of this book, unless the
+brackets begin with a marker (``(Volume 3)``).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def number_value(text: str) -> int:
 
 def _after_marker(marker: str, word: str) -> int:
     if word.isdigit():
-        return int(word)
+        return int(word) if len(word) <= 3 else 0  # "Black Book 2017": a year (title_years), not a part
     lower = word.lower()
     if len(lower) <= 4 and (value := _roman(lower)):
         return value
@@ -80,14 +80,19 @@ def part_numbers(*texts: str | None) -> frozenset[int]:
     found: set[int] = set()
     if "第" in text:
         found.update(number_value(m.group(1)) for m in _CHINESE_PART.finditer(text))
-    words = _WORD.findall(text)
-    for word, after in itertools.pairwise(words):
-        lower = word.lower()
-        if lower in _MARKERS:
-            found.add(_after_marker(lower, after))
-        elif lower in _ORDINALS and after.lower() in _PART_NOUNS:
-            found.add(_ORDINALS[lower])
-    main = _BRACKETED.sub(" ", text) if ("(" in text or "[" in text or "（" in text) else text
+    bracketed = "(" in text or "[" in text or "（" in text
+    main = _BRACKETED.sub(" ", text) if bracketed else text
+    groups = [main, *(g.group()[1:-1] for g in _BRACKETED.finditer(text))] if bracketed else [main]
+    for number, group in enumerate(groups):
+        words = _WORD.findall(group)
+        if number > 0:  # in brackets, only a group that begins with a marker: "(Volume 3)", not "(... Book 10)"
+            words = words[:2] if words and words[0].lower() in _MARKERS else []
+        for word, after in itertools.pairwise(words):
+            lower = word.lower()
+            if lower in _MARKERS:
+                found.add(_after_marker(lower, after))
+            elif lower in _ORDINALS and after.lower() in _PART_NOUNS:
+                found.add(_ORDINALS[lower])
     outside = _WORD.findall(main)
     for word in outside:
         if word.isdigit():
