@@ -16,6 +16,9 @@ _STRONG = (IdentifierScheme.OCLC, IdentifierScheme.LCCN, IdentifierScheme.DOI)
 __all__ = ["TITLE_KEY_TOKENS", "blocking_keys", "record_keys", "title_key"]
 
 TITLE_KEY_TOKENS = 4
+INITIALS_MIN_WORDS = 5
+"""Titles of at least this many words also get a key of their words' initials (a typo inside a word)."""
+INITIALS_WORDS = 8
 
 
 def title_key(view: MatchView) -> str:
@@ -25,7 +28,8 @@ def title_key(view: MatchView) -> str:
 
 def _text_keys(title: str, first_author: str, tokens: list[str] | tuple[str, ...] | None = None) -> list[str]:
     """The title keys: its first words; its first words without bracketed words (``[Review] Deep learning``);
-    the first author's family name with the title's two longest words (a title whose first words differ)."""
+    the initials of its first eight words when it has five or more (``Secure bufering in firm...``); the first
+    author's family name with the title's two longest words (a title whose first words differ)."""
     if tokens is None:
         tokens = title_tokens(title)
     if not tokens:
@@ -36,6 +40,8 @@ def _text_keys(title: str, first_author: str, tokens: list[str] | tuple[str, ...
         core = title_tokens(core_title(title)) or tokens
         if core[:TITLE_KEY_TOKENS] != tokens[:TITLE_KEY_TOKENS]:
             keys.append("t:" + " ".join(core[:TITLE_KEY_TOKENS]))
+    if len(core) >= INITIALS_MIN_WORDS:
+        keys.append("i:" + "".join(w[0] for w in core[:INITIALS_WORDS]))
     if first_author and (family := surname_key(first_author)):
         longest = sorted(set(core), key=lambda w: (-len(w), w))[:2]
         keys.append(f"a:{family}|{' '.join(sorted(longest))}")
