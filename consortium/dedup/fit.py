@@ -6,7 +6,8 @@
 - then ``m`` and the prior share of matches by expectation maximisation over the candidate pairs (records
   sharing a blocking key), ``u`` held fixed, as Splink does.
 
-Every probability is smoothed (add-one) so that no level has weight ±infinity.
+``m`` and the prior share are estimated with the prior beliefs counted as :data:`PRIOR_STRENGTH` pairs, ``u``
+with one pair a level, so that no level has weight ±infinity and a few pairs do not decide everything.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ RANDOM_PAIRS: Final = 20_000
 MIN_LABELLED_BY_IDS: Final = 30
 """The fewest pairs sharing a strong identifier from which ``m`` is started (fewer: the prior beliefs)."""
 ITERATIONS: Final = 25
+PRIOR_STRENGTH: Final = 100.0
+"""The prior beliefs count as this many candidate pairs (a Dirichlet prior): a small consortium's few pairs
+move the weights a little, a large one's many pairs decide them."""
 _Levels = dict[str, int | None]
 
 
@@ -40,9 +44,13 @@ def _shares_id(a: MatchView, b: MatchView) -> bool:
     return bool((a.isbns & b.isbns) | (a.issns & b.issns) | (a.strong_ids & b.strong_ids))
 
 
-def _frequencies(rows: Sequence[_Levels], weights: Sequence[float], name: str) -> tuple[float, ...]:
-    """Smoothed share of each level of ``name`` among ``rows`` (each counted by its weight)."""
-    counts = [1.0] * len(LEVELS[name])
+def _frequencies(
+    rows: Sequence[_Levels], weights: Sequence[float], name: str, belief: tuple[float, ...] | None = None
+) -> tuple[float, ...]:
+    """Share of each level of ``name`` among ``rows`` (each counted by its weight), smoothed: by
+    :data:`PRIOR_STRENGTH` pairs of the prior ``belief`` when given, else by one pair a level."""
+    pseudo = [PRIOR_STRENGTH * p for p in belief] if belief else [1.0] * len(LEVELS[name])
+    counts = list(pseudo)
     for row, weight in zip(rows, weights, strict=True):
         level = row[name]
         if level is not None:
@@ -112,13 +120,13 @@ def fit_model(
     u = {name: _frequencies(randoms, [1.0] * len(randoms), name) for name in LEVELS}
     m = dict(prior.m)
     if len(by_ids) >= MIN_LABELLED_BY_IDS:
-        m = {name: _frequencies(by_ids, [1.0] * len(by_ids), name) for name in LEVELS}
+        m = {name: _frequencies(by_ids, [1.0] * len(by_ids), name, prior.m[name]) for name in LEVELS}
     model = MatchModel(m, u, prior.prior)
     rows = candidates + by_ids
     for _ in range(ITERATIONS):
         posteriors = [_posterior(row, model) for row in rows]
-        share = min(max(sum(posteriors) / len(posteriors), 1e-4), 1 - 1e-4)
-        m = {name: _frequencies(rows, posteriors, name) for name in LEVELS}
+        share = (sum(posteriors) + PRIOR_STRENGTH * prior.prior) / (len(posteriors) + PRIOR_STRENGTH)
+        m = {name: _frequencies(rows, posteriors, name, prior.m[name]) for name in LEVELS}
         model = MatchModel(m, u, share)
     fitted_on = {"records": len(views), "candidate_pairs": len(rows), "pairs_sharing_ids": len(by_ids)}
     return MatchModel(model.m, model.u, model.prior, fitted_on | {"random_pairs": len(randoms)}, generic)
