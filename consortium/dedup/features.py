@@ -32,6 +32,8 @@ _ORDINAL_WORDS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
     "ninth": 9, "tenth": 10, "revised": 0,
 }  # fmt: skip
+_QUALIFIED = re.compile(r"[(\[（&]")
+"""A title with brackets (or a character reference) has a core title of its own."""
 _EDITION = re.compile(r"(\d+)\s*(?:st|nd|rd|th)?\b|第\s*([\d一二三四五六七八九十]+)\s*版", re.IGNORECASE)
 
 
@@ -103,7 +105,7 @@ def match_view(record: Record) -> MatchView:
         family=FORMAT_FAMILY[record.format],
         title=title,
         full_title=full,
-        core=core_title(both) if any(c in both for c in "([（&") else full,
+        core=core_title(both) if _QUALIFIED.search(both) else full,
         tokens=tuple(title_tokens(record.title)),
         surnames=frozenset(s for s in (surname_key(a) for a in record.authors) if s),
         names=names,

@@ -43,8 +43,14 @@ def _text_keys(title: str, first_author: str, tokens: list[str] | tuple[str, ...
     if len(core) >= INITIALS_MIN_WORDS:
         keys.append("i:" + "".join(w[0] for w in core[:INITIALS_WORDS]))
     if first_author and (family := surname_key(first_author)):
-        longest = sorted(set(core), key=lambda w: (-len(w), w))[:2]
-        keys.append(f"a:{family}|{' '.join(sorted(longest))}")
+        first = second = ""
+        for word in core:  # the two longest words (the alphabetically first of equally long ones)
+            if (len(word), second) > (len(second), word) and word != first:
+                if (len(word), first) > (len(first), word):
+                    first, second = word, first
+                else:
+                    second = word
+        keys.append(f"a:{family}|{' '.join(sorted(w for w in (first, second) if w))}")
     return keys
 
 

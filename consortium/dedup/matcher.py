@@ -73,7 +73,7 @@ def short_title(view: MatchView) -> bool:
     """One or two words, or up to four Chinese characters, subtitle included: a title that names no single
     work alone."""
     text = view.full_title
-    if any(is_cjk(c) for c in text):
+    if not text.isascii() and any(is_cjk(c) for c in text):
         return sum(1 for c in text if is_cjk(c)) <= 4
     return len(text.split()) <= 2
 
