@@ -104,7 +104,8 @@ class Catalogue:
             after = page[-1].cursor
 
     def rebuild(self) -> ClusterUpdate:
-        """Every record clustered from scratch (the bulk path), and the index rebuilt from the clusters.
+        """The matcher's weights fitted again to every record, every record clustered from scratch (the bulk
+        path) with them, and the index rebuilt from the clusters.
 
         Records keep their ``first_seen``, so a rebuild makes no work "new". Works get new ids: the old ones
         are tombstones in the cluster store's change index (the OAI-PMH provider lists them as deleted)."""
@@ -112,7 +113,9 @@ class Catalogue:
         removed = sorted({k for cid in stale for k in self.clusters.members_of(cid)})
         first_seen = {k: p.first_seen for k in removed if (p := self.clusters.placement(k)) is not None}
         now = self.dedup.clock()
-        change = cluster_bulk(self.records.records(), now, first_seen)
+        records = list(self.records.records())
+        model = self.dedup.refit(records)
+        change = cluster_bulk(records, now, first_seen, model)
         self.clusters.apply(ClusterChange(removed=removed, deleted=stale, at=now))
         self.clusters.apply(change)
         update = ClusterUpdate(saved=sorted(change.saved, key=lambda c: c.cluster_id), deleted=stale)

@@ -102,7 +102,9 @@ class CatalogueParts(Parts):
 
     @cached_property
     def dedup(self) -> DedupService:
-        return DedupService(self.record_store, self.cluster_store)
+        return DedupService(
+            self.record_store, self.cluster_store, model_path=self.settings.data_dir / "dedup_model.json"
+        )
 
     @cached_property
     def catalogue(self) -> Catalogue:

@@ -34,7 +34,8 @@ def dedup() -> None:
 @json_option()
 @click.pass_obj
 def dedup_explain(container: Container, first: str, second: str, as_json: bool) -> None:
-    """Why two records (MEMBER/LOCAL_ID each) are, or are not, one work: keys, scores, rejects."""
+    """Why two records (MEMBER/LOCAL_ID each) are, or are not, one work: keys, each comparison's learnt
+    weight, rejects."""
     a, b = _record_key(first), _record_key(second)
     left, right, shared, decision = container.dedup.explain(a, b)
     placements = [container.cluster_store.placement(k) for k in (a, b)]
@@ -49,12 +50,19 @@ def dedup_explain(container: Container, first: str, second: str, as_json: bool) 
         "shared_keys": shared,
         "titles": [left.full_title, right.full_title],
         "clusters": clusters,
+        "model": container.dedup.model.fitted_on or "prior beliefs",
     }
 
     def text() -> None:
         click.echo(f"{first}: {left.full_title}")
         click.echo(f"{second}: {right.full_title}")
         click.echo(f"shared candidate keys: {', '.join(shared) or 'none'}")
+        fitted = container.dedup.model.fitted_on
+        if fitted:
+            what = ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in fitted.items())
+            click.echo(f"weights learnt from this hub's records ({what})")
+        else:
+            click.echo("weights: the prior beliefs (`consortium dedup rebuild` fits them to this hub's records)")
         click.echo(decision.explain())
         same = clusters[0] is not None and clusters[0] == clusters[1]
         click.echo(f"clustered together: {'yes' if same else 'no'}")

@@ -1,9 +1,9 @@
 """Clustering a whole collection at once (a first load, or a rebuild), by the same rule as the incremental path.
 
 Records are taken in order; each is compared with the earlier records sharing a blocking key (at most
-:data:`~consortium.dedup.service.CANDIDATES_PER_KEY` per key) and joins the cluster holding most of its matches
-(ties: the best score, then the older cluster), or starts one. As in the incremental path, a record matching two
-clusters does not merge them. Everything is kept in memory and written in one change.
+:data:`~consortium.dedup.service.CANDIDATES_PER_KEY` per key), and every match links the two records' clusters:
+the clusters are the connected parts of the match graph, as in the incremental path, whatever the order.
+Everything is kept in memory and written in one change.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from consortium.dedup.features import match_view
 from consortium.dedup.keys import record_keys
 from consortium.dedup.matcher import decide
 from consortium.dedup.merge import merge_cluster
+from consortium.dedup.model import PRIOR_MODEL, MatchModel
 from consortium.dedup.state import ClusterChange, RecordPlacement
 from consortium.gc_tuning import fewer_collections
 
@@ -32,15 +33,18 @@ CANDIDATES_PER_KEY = 100
 
 
 def cluster_bulk(
-    records: Iterable[Record], now: datetime, first_seen: dict[RecordKey, datetime] | None = None
+    records: Iterable[Record],
+    now: datetime,
+    first_seen: dict[RecordKey, datetime] | None = None,
+    model: MatchModel = PRIOR_MODEL,
 ) -> ClusterChange:
     """Placements and merged clusters for every record; ``first_seen`` keeps known records' times."""
     with fewer_collections():
-        return _cluster_bulk(records, now, first_seen)
+        return _cluster_bulk(records, now, first_seen, model)
 
 
 def _cluster_bulk(
-    records: Iterable[Record], now: datetime, first_seen: dict[RecordKey, datetime] | None
+    records: Iterable[Record], now: datetime, first_seen: dict[RecordKey, datetime] | None, model: MatchModel
 ) -> ClusterChange:
     known = first_seen or {}
     items = list(records)
@@ -48,16 +52,18 @@ def _cluster_bulk(
     shared = Counter(k for ks in keys for k in ks)
     # Only records sharing a key with another are ever compared: only they need the whole match view.
     views = [match_view(r) if any(shared[k] > 1 for k in ks) else None for r, ks in zip(items, keys, strict=True)]
-    per_member_title = Counter((v.key[0], v.title) for v in views if v is not None)
-    generic = {title for (_, title), count in per_member_title.items() if count > 1}
+    parent = list(range(len(items)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
     blocks: dict[str, list[int]] = {}
-    cluster_of: list[int] = []
     for i, view in enumerate(views):
         if view is None:
-            cluster_of.append(i)
             continue
-        votes: Counter[int] = Counter()
-        best: dict[int, float] = {}
         compared: set[int] = set()
         for key in keys[i]:
             block = blocks.setdefault(key, [])
@@ -67,16 +73,10 @@ def _cluster_bulk(
                 compared.add(j)
                 other = views[j]
                 assert other is not None
-                decision = decide(view, other, generic_title=view.title in generic or other.title in generic)
-                if decision.match:
-                    target = cluster_of[j]
-                    votes[target] += 1
-                    best[target] = max(best.get(target, 0.0), decision.score)
+                if find(i) != find(j) and decide(view, other, model).match:
+                    parent[find(i)] = find(j)
             block.append(i)
-        if votes:
-            cluster_of.append(min(votes, key=lambda c: (-votes[c], -best[c], c)))
-        else:
-            cluster_of.append(i)
+    cluster_of = [find(i) for i in range(len(items))]
     groups: dict[int, list[int]] = {}
     for i, root in enumerate(cluster_of):
         groups.setdefault(root, []).append(i)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from consortium.dedup.parts import number_value, part_numbers, title_years
 from consortium.models import IdentifierScheme, Record, ResourceFormat
 from consortium.text import core_title, match_text, name_words, surname_key, title_tokens
 
-__all__ = ["FORMAT_FAMILY", "MatchView", "edition_number", "match_view", "part_numbers"]
+__all__ = ["FORMAT_FAMILY", "MatchView", "edition_number", "match_view", "part_numbers", "title_years"]
 
 FORMAT_FAMILY: dict[ResourceFormat, str] = {
     ResourceFormat.BOOK: "monograph",
@@ -31,29 +32,9 @@ _ORDINAL_WORDS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
     "ninth": 9, "tenth": 10, "revised": 0,
 }  # fmt: skip
-_CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_PART = re.compile(
-    r"(?:\b(?:v|vol|volume|pt|part|bd|band|t|tome|no|book|bk)\.?\s*(\d+|[ivx]{1,4})\b)"
-    r"|(?:第\s*([\d一二三四五六七八九十]+)\s*[卷册部辑集])",
-    re.IGNORECASE,
-)
-_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
+_QUALIFIED = re.compile(r"[(\[（&]")
+"""A title with brackets (or a character reference) has a core title of its own."""
 _EDITION = re.compile(r"(\d+)\s*(?:st|nd|rd|th)?\b|第\s*([\d一二三四五六七八九十]+)\s*版", re.IGNORECASE)
-
-
-def _number(text: str) -> int:
-    if text.isdigit():
-        return int(text)
-    return _ROMAN.get(text.lower(), 0) or _CHINESE_DIGITS.get(text, 0)
-
-
-def part_numbers(*texts: str | None) -> frozenset[int]:
-    """Volume or part numbers named in titles (``v. 2``, ``Part 3``, ``第二卷``)."""
-    found: set[int] = set()
-    for text in texts:
-        for match in _PART.finditer(text or ""):
-            found.add(_number(match.group(1) or match.group(2)))
-    return frozenset(found)
 
 
 def edition_number(edition: str | None) -> int | None:
@@ -66,7 +47,7 @@ def edition_number(edition: str | None) -> int | None:
             return number
     match = _EDITION.search(text)
     if match:
-        return _number(match.group(1) or match.group(2))
+        return number_value(match.group(1) or match.group(2))
     return None
 
 
@@ -88,36 +69,57 @@ class MatchView:
     pages: int | None
     edition: int | None
     parts: frozenset[int]
+    years_in_title: frozenset[int]
     publisher: str
     isbns: frozenset[str]
     issns: frozenset[str]
     strong_ids: frozenset[str]
     """OCLC, LCCN and DOI, each prefixed by its scheme."""
+    raw_title: str
+    """The title as the record gives it (for the blocking keys)."""
+    first_author: str
+    """The first author as the record gives it (for the blocking keys)."""
+    electronic: bool
+    """An e-book or e-journal (its ISBN differs from the print one's)."""
+    words: frozenset[str]
+    """Every word the record says in title, subtitle, authors, publisher and year: where a value put in the
+    wrong field is still found."""
 
 
 def match_view(record: Record) -> MatchView:
     title = match_text(record.title)
-    full = match_text(f"{record.title} {record.subtitle}") if record.subtitle else title
+    both = f"{record.title} {record.subtitle}" if record.subtitle else record.title
+    full = match_text(both) if record.subtitle else title
     strong = frozenset(
         f"{i.scheme.value}:{i.value}"
         for i in record.identifiers
         if i.scheme in (IdentifierScheme.OCLC, IdentifierScheme.LCCN, IdentifierScheme.DOI)
     )
+    names = tuple(n for n in (name_words(a) for a in record.authors) if n)
+    publisher = match_text(record.publisher or "")
+    words = {*full.split(), *publisher.split(), *(w for name in names for w in name)}
+    if record.year is not None:
+        words.add(str(record.year))
     return MatchView(
         key=record.key,
         family=FORMAT_FAMILY[record.format],
         title=title,
         full_title=full,
-        core=core_title(f"{record.title} {record.subtitle or ''}"),
+        core=core_title(both) if _QUALIFIED.search(both) else full,
         tokens=tuple(title_tokens(record.title)),
         surnames=frozenset(s for s in (surname_key(a) for a in record.authors) if s),
-        names=tuple(n for n in (name_words(a) for a in record.authors) if n),
+        names=names,
         year=record.year,
         pages=record.pages,
         edition=edition_number(record.edition),
         parts=part_numbers(record.title, record.subtitle),
-        publisher=match_text(record.publisher or ""),
+        years_in_title=title_years(record.title, record.subtitle),
+        publisher=publisher,
         isbns=frozenset(record.identifier_values(IdentifierScheme.ISBN)),
         issns=frozenset(record.identifier_values(IdentifierScheme.ISSN)),
         strong_ids=strong,
+        raw_title=record.title,
+        first_author=record.authors[0] if record.authors else "",
+        electronic=record.format in (ResourceFormat.EBOOK, ResourceFormat.EJOURNAL),
+        words=frozenset(words),
     )

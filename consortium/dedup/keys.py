@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from consortium.models import IdentifierScheme
-from consortium.text import title_tokens
+from consortium.text import core_title, surname_key, title_tokens
 
 if TYPE_CHECKING:
     from consortium.dedup.features import MatchView
@@ -16,6 +16,9 @@ _STRONG = (IdentifierScheme.OCLC, IdentifierScheme.LCCN, IdentifierScheme.DOI)
 __all__ = ["TITLE_KEY_TOKENS", "blocking_keys", "record_keys", "title_key"]
 
 TITLE_KEY_TOKENS = 4
+INITIALS_MIN_WORDS = 5
+"""Titles of at least this many words also get a key of their words' initials (a typo inside a word)."""
+INITIALS_WORDS = 8
 
 
 def title_key(view: MatchView) -> str:
@@ -23,13 +26,40 @@ def title_key(view: MatchView) -> str:
     return "t:" + " ".join(view.tokens[:TITLE_KEY_TOKENS])
 
 
+def _text_keys(title: str, first_author: str, tokens: list[str] | tuple[str, ...] | None = None) -> list[str]:
+    """The title keys: its first words; its first words without bracketed words (``[Review] Deep learning``);
+    the initials of its first eight words when it has five or more (``Secure bufering in firm...``); the first
+    author's family name with the title's two longest words (a title whose first words differ)."""
+    if tokens is None:
+        tokens = title_tokens(title)
+    if not tokens:
+        return []
+    keys = ["t:" + " ".join(tokens[:TITLE_KEY_TOKENS])]
+    core = tokens
+    if "(" in title or "[" in title or "（" in title:
+        core = title_tokens(core_title(title)) or tokens
+        if core[:TITLE_KEY_TOKENS] != tokens[:TITLE_KEY_TOKENS]:
+            keys.append("t:" + " ".join(core[:TITLE_KEY_TOKENS]))
+    if len(core) >= INITIALS_MIN_WORDS:
+        keys.append("i:" + "".join(w[0] for w in core[:INITIALS_WORDS]))
+    if first_author and (family := surname_key(first_author)):
+        first = second = ""
+        for word in core:  # the two longest words (the alphabetically first of equally long ones)
+            if (len(word), second) > (len(second), word) and word != first:
+                if (len(word), first) > (len(first), word):
+                    first, second = word, first
+                else:
+                    second = word
+        keys.append(f"a:{family}|{' '.join(sorted(w for w in (first, second) if w))}")
+    return keys
+
+
 def blocking_keys(view: MatchView) -> list[str]:
-    """Identifier keys (ISBN-13, ISSN, OCLC, LCCN, DOI), then the normalized title key."""
+    """Identifier keys (ISBN-13, ISSN, OCLC, LCCN, DOI), then the title keys."""
     keys = [f"isbn:{v}" for v in sorted(view.isbns)]
     keys += [f"issn:{v}" for v in sorted(view.issns)]
     keys += sorted(view.strong_ids)
-    if view.tokens:
-        keys.append(title_key(view))
+    keys += _text_keys(view.raw_title, view.first_author, view.tokens)
     return keys
 
 
@@ -40,7 +70,5 @@ def record_keys(record: Record) -> list[str]:
     issns = sorted({i.value for i in record.identifiers if i.scheme is IdentifierScheme.ISSN})
     keys = [f"isbn:{v}" for v in isbns] + [f"issn:{v}" for v in issns]
     keys += sorted({f"{i.scheme.value}:{i.value}" for i in record.identifiers if i.scheme in _STRONG})
-    tokens = title_tokens(record.title)
-    if tokens:
-        keys.append("t:" + " ".join(tokens[:TITLE_KEY_TOKENS]))
+    keys += _text_keys(record.title, record.authors[0] if record.authors else "")
     return keys

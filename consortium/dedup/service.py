@@ -1,10 +1,12 @@
 """Incremental clustering: a new, changed or deleted record touches only the clusters it belongs to.
 
 For a changed record: its candidates are the records sharing a blocking key with it; the matcher decides each
-pair; the record joins the cluster holding most of its matches (ties: the best score, then the oldest cluster)
-or starts a new one. Every cluster the record left or joined is checked again: if its records no longer hang
-together (each linked to the others through matching pairs), it splits into the connected parts, the part
-holding the oldest record keeping the cluster's id. Then the touched clusters are merged again.
+pair; the record joins the cluster holding most of its matches (ties: the best score, then the oldest cluster),
+and every other cluster it matches joins that one too, or it starts a new one: clusters are the connected parts
+of the match graph, so they do not depend on the order records arrive in. Every cluster the record left or
+joined is checked again: if its records no longer hang together (each linked to the others through matching
+pairs), it splits into the connected parts, the part holding the oldest record keeping the cluster's id. Then
+the touched clusters are merged again.
 
 A page of records is clustered one record after the other, each seeing the changes of those before it, and
 written to the cluster store in one change (:class:`~consortium.dedup.page.PageClusters`): the clusters are those
@@ -28,9 +30,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from consortium.dedup.features import MatchView, match_view
+from consortium.dedup.fit import fit_collection
 from consortium.dedup.keys import blocking_keys
 from consortium.dedup.matcher import MatchDecision, decide
 from consortium.dedup.merge import merge_cluster
+from consortium.dedup.model import PRIOR_MODEL, MatchModel, load_model, save_model
 from consortium.dedup.page import PageClusters
 from consortium.dedup.state import ClusterChange, RecordKey, RecordPlacement
 from consortium.dedup.views import ViewCache
@@ -39,7 +43,8 @@ from consortium.gc_tuning import fewer_collections
 from consortium.ports import Clock, system_clock
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
+    from pathlib import Path
 
     from consortium.dedup.ports import ClusterStore
     from consortium.harvest.ports import RecordStore
@@ -92,11 +97,16 @@ class DedupService:
         *,
         clock: Clock = system_clock,
         new_id: Callable[[], str] = random_cluster_id,
+        model: MatchModel = PRIOR_MODEL,
+        model_path: Path | None = None,
     ) -> None:
         self.records = records
         self.clusters = clusters
         self.clock = clock
         self.new_id = new_id
+        self.model = load_model(model_path) if model_path is not None else model
+        """The matcher's weights (the consortium's fitted model, or the prior beliefs)."""
+        self.model_path = model_path
         """Gives each new cluster (and each part split off) its id."""
         self._records: dict[RecordKey, Record | None] = {}
         self._views: dict[RecordKey, MatchView | None] = {}
@@ -142,14 +152,6 @@ class DedupService:
                 elif (view := self._kept.get(key, digest)) is not None:
                     self._views[key] = view
 
-    def _generic(self, view: MatchView, candidates: Iterable[RecordKey]) -> bool:
-        """One member holds two or more records with this exact title: it names no single work there."""
-        per_member = Counter(
-            key[0] for key in candidates if (other := self._view(key)) is not None and other.title == view.title
-        )
-        per_member[view.key[0]] += 1
-        return max(per_member.values()) > 1
-
     def explain(self, a: RecordKey, b: RecordKey) -> tuple[MatchView, MatchView, list[str], MatchDecision]:
         """The keys and the decision behind two records being, or not being, one work."""
         left, right = self._view(a), self._view(b)
@@ -158,9 +160,15 @@ class DedupService:
                 raise NotFoundError(f"no record {key[0]}/{key[1]}")
         assert left is not None and right is not None
         shared = sorted(set(blocking_keys(left)) & set(blocking_keys(right)))
-        looked_up = self.clusters.lookup(blocking_keys(left), CANDIDATES_PER_KEY)
-        candidates = {k for keys in looked_up.values() for k in keys} | {b}
-        return left, right, shared, decide(left, right, generic_title=self._generic(left, candidates - {a}))
+        return left, right, shared, decide(left, right, self.model)
+
+    def refit(self, records: Sequence[Record]) -> MatchModel:
+        """Fit the matcher's weights to these records (the whole collection) and keep them (in the data folder
+        when the service has a model path): what ``dedup rebuild`` does before clustering again."""
+        self.model = fit_collection(records)
+        if self.model_path is not None:
+            save_model(self.model, self.model_path)
+        return self.model
 
     # -- clustering ------------------------------------------------------------------------------------
 
@@ -225,14 +233,13 @@ class DedupService:
         own_keys = blocking_keys(view)
         looked_up = work.lookup(own_keys, CANDIDATES_PER_KEY)
         candidates = sorted({k for ks in looked_up.values() for k in ks if k != key})
-        generic = self._generic(view, candidates)
         votes: Counter[str] = Counter()
         best: dict[str, float] = {}
         for other in candidates:
             other_view = self._view(other)
             if other_view is None:
                 continue
-            decision = decide(view, other_view, generic_title=generic)
+            decision = decide(view, other_view, self.model)
             # Only a match's cluster counts, so only a match's placement is read.
             if decision.match and (placement := work.placement(other)) is not None:
                 votes[placement.cluster_id] += 1
@@ -252,9 +259,13 @@ class DedupService:
             joined = before
         else:  # a new cluster has no members yet (nothing to read)
             joined = work.members_of(target) if votes else []
-        members = {target: sorted({*joined, key})}
+        # Every other cluster the record matches is joined to the target: clusters are the connected parts of
+        # the match graph, whatever order the records came in.
+        merged = [k for other in votes if other != target for k in work.members_of(other)]
+        members = {target: sorted({*joined, *merged, key})}
+        members |= {other: [] for other in votes if other != target}
         if previous is not None and previous.cluster_id != target:
-            members[previous.cluster_id] = [k for k in before if k != key]
+            members[previous.cluster_id] = [k for k in before if k != key and k not in merged]
         change = ClusterChange(at=now)
         self._settle(members, {key: placement}, now, work=work, change=change, pending=pending, changed=key)
         work.apply(change)
@@ -289,10 +300,10 @@ class DedupService:
             for number, part in enumerate(parts):
                 part_id = cluster_id if number == 0 else self.new_id()
                 records = [r for r in (self._record(k) for k in part) if r is not None]
-                if number > 0:
-                    for k in part:
-                        old = placements[k]
-                        assert old is not None
+                for k in part:
+                    old = placements[k]
+                    assert old is not None
+                    if old.cluster_id != part_id:
                         moves[k] = old.model_copy(update={"cluster_id": part_id})
                 change.saved.append(merge_cluster(part_id, records, first_seen, now))
             if len(parts) > 1:
@@ -305,7 +316,6 @@ class DedupService:
             return [members]
         views = {k: self._view(k) for k in members}
         present = [k for k in members if views[k] is not None]
-        generic = {k: self._generic(views[k], present) for k in present}  # type: ignore[arg-type]
         parent = {k: k for k in present}
 
         def find(k: RecordKey) -> RecordKey:
@@ -324,7 +334,7 @@ class DedupService:
                     continue
                 va, vb = views[a], views[b]
                 assert va is not None and vb is not None
-                if decide(va, vb, generic_title=generic[a] or generic[b]).match:
+                if decide(va, vb, self.model).match:
                     parent[find(b)] = find(a)
         groups: dict[RecordKey, list[RecordKey]] = {}
         for k in present:

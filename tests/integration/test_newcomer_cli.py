@@ -133,3 +133,18 @@ def test_empty_listings_say_so(sample_hub: Path) -> None:
     assert "quiet has muted nothing" in said["mute"]
     assert "quiet has no subscriptions" in said["subscriptions"]
     assert ok(sample_hub, "push", "history", "quiet") == []  # JSON stays a plain empty list
+
+
+def test_explain_shows_each_comparisons_weight_learnt_by_a_rebuild(sample_hub: Path) -> None:
+    found = ok(sample_hub, "search", "introduction", "to", "algorithms")
+    keys = [r["record"] for r in ok(sample_hub, "dedup", "records", found["hits"][0]["cluster_id"])["records"]]
+    before = cli(sample_hub, "dedup", "explain", keys[0], keys[1]).stdout
+    assert "weights: the prior beliefs" in before
+    assert cli(sample_hub, "dedup", "rebuild").returncode == 0
+    assert (sample_hub / "var" / "dedup_model.json").exists()
+    found = ok(sample_hub, "search", "introduction", "to", "algorithms")
+    keys = [r["record"] for r in ok(sample_hub, "dedup", "records", found["hits"][0]["cluster_id"])["records"]]
+    after = cli(sample_hub, "dedup", "explain", keys[0], keys[1])
+    assert "weights learnt from this hub's records" in after.stdout, after.stdout
+    explained = ok(sample_hub, "dedup", "explain", keys[0], keys[1])
+    assert explained["match"] is True and explained["model"]["records"] > 100

@@ -118,8 +118,9 @@ def test_explain_names_keys_and_scores() -> None:
     put(records, algorithms("riverside", "r1"), algorithms("lakeside", "l1", identifiers=[]))
     service.apply([("riverside", "r1"), ("lakeside", "l1")])
     _, _, shared, decision = service.explain(("riverside", "r1"), ("lakeside", "l1"))
-    assert shared == ["t:introduction to algorithms"]
-    assert decision.match and decision.scores["title"] == 1.0
+    assert shared == ["a:cormen|algorithms introduction", "t:introduction to algorithms"]
+    assert decision.match and decision.scores["title"] > 5  # bits of the prior beliefs' exact-title level
+    assert any(line.startswith("title: exact: +") for line in decision.evidence)
 
 
 def test_bulk_clustering_agrees_with_the_incremental_path() -> None:

@@ -1,0 +1,202 @@
+"""The comparisons the matcher weighs: each reads a pair of match views as one level of agreement, or ``None``
+when a record lacks the value (no evidence either way, never disagreement).
+
+A value missing from its field but present in another field of the same record (the "dirty" exports, where an
+author list or a year was put into the title) still counts: the other record's value is looked for among every
+word the record says (:attr:`~consortium.dedup.features.MatchView.words`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from rapidfuzz import fuzz
+
+from consortium.dedup.names import author_similarity
+from consortium.text import is_cjk
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from consortium.dedup.features import MatchView
+
+__all__ = ["COMPARISONS", "LEVELS", "compare", "title_similarity", "venue_level"]
+
+LEVELS: Final[dict[str, tuple[str, ...]]] = {
+    "title": (
+        "exact",
+        "one begins or holds the other",
+        "similar >= 0.92",
+        "the same first words, other fields after",
+        "similar >= 0.8",
+        "differ",
+    ),
+    "authors": ("same list", "shorter list within the other", "half shared", "differ"),
+    "year": ("equal", "one apart", "two or three apart", "further apart"),
+    "venue": ("same or abbreviated", "partly shared", "differ"),
+    "pages": ("within 5%", "within 15%", "differ"),
+    "isbn": ("shared", "differ, print and electronic", "differ, one medium"),
+    "parts": ("same numbers", "numbered on one side only"),
+}
+"""Each comparison's levels, the most agreeing first."""
+
+LEADING_WORDS: Final = 4
+"""Titles that begin with the same four words, the rest being other fields run into them (the "dirty"
+exports)."""
+_STOP = frozenset("a an and at de der des die for in of on the to und".split())
+
+
+def _is_prefix(short: str, long: str) -> bool:
+    """``short`` begins ``long`` at a word boundary and has at least two words (or three Chinese characters)."""
+    if len(short) >= len(long) or not long.startswith(short) or long[len(short)] != " ":
+        return False
+    return len(short.split()) >= 2 or (len(short) >= 3 and any(is_cjk(c) for c in short))
+
+
+def title_similarity(a: MatchView, b: MatchView) -> float:
+    """1 for the same title, 0.95 when one begins the other (a subtitle left out, or other fields written
+    after it), else the best of the edit and word-order ratios (main titles alone only when one record gives
+    no subtitle: two different subtitles make two titles)."""
+    if not a.title or not b.title:
+        return 0.0
+    if a.full_title == b.full_title or (a.core and a.core == b.core):
+        return 1.0
+    one_without_subtitle = a.full_title == a.title or b.full_title == b.title
+    shorter, longer = sorted((a.full_title, b.full_title), key=len)
+    if (one_without_subtitle and a.title == b.title) or _is_prefix(shorter, longer):
+        return 0.95
+    ratios = [fuzz.ratio(a.full_title, b.full_title), fuzz.ratio(a.core, b.core), fuzz.token_sort_ratio(a.core, b.core)]
+    if one_without_subtitle:
+        ratios.append(fuzz.ratio(a.title, b.title))
+    return max(ratios) / 100.0
+
+
+def _same_start_rest_elsewhere(a: MatchView, b: MatchView) -> bool:
+    """The titles begin with the same four words or more, and what follows them is mostly words the other
+    record says too, or their abbreviation (authors, venue or year run into the title: a "dirty" export)."""
+    words_a, words_b = a.full_title.split(), b.full_title.split()
+    shared = 0
+    for x, y in zip(words_a, words_b, strict=False):
+        if x != y:
+            break
+        shared += 1
+    if shared < LEADING_WORDS:
+        return False
+    rest_a = [w for w in words_a[shared:] if w not in _STOP]
+    rest_b = [w for w in words_b[shared:] if w not in _STOP]
+    short_a, short_b = (_acronym(" ".join(w for w in rest if w.isalpha())) for rest in (rest_a, rest_b))
+    found = sum(w in b.words or w == short_b for w in rest_a) + sum(w in a.words or w == short_a for w in rest_b)
+    return found * 2 >= len(rest_a) + len(rest_b)
+
+
+def _title(a: MatchView, b: MatchView) -> int | None:
+    if not a.title or not b.title:
+        return None
+    similarity = title_similarity(a, b)
+    if similarity == 1.0:
+        return 0
+    if similarity >= 0.95:
+        return 1
+    # The shorter title's words all said by the other record (its title with other fields run into it).
+    short, long = sorted((a, b), key=lambda v: len(v.full_title))
+    words = short.full_title.split()
+    head = long.core[: len(short.core)]
+    if len(words) >= 3 and all(w in long.words for w in words) and fuzz.ratio(short.core, head) >= 95:
+        return 1
+    if similarity >= 0.92:
+        return 2
+    if _same_start_rest_elsewhere(a, b):
+        return 3
+    return 4 if similarity >= 0.8 else 5
+
+
+def _found_in(names: tuple[tuple[str, ...], ...], words: frozenset[str]) -> bool:
+    """Every name's family name (its longest word) is among ``words``."""
+    return all(max(name, key=len) in words for name in names)
+
+
+def _authors(a: MatchView, b: MatchView) -> int | None:
+    if not a.names or not b.names:
+        # An author list in the other record's title (or another field) still agrees.
+        listed, other = (a, b) if a.names else (b, a)
+        return 1 if listed.names and _found_in(listed.names, other.words) else None
+    containment, both_ways = author_similarity(a.names, b.names)
+    if both_ways:
+        return 0
+    if containment == 1.0:
+        return 1
+    return 2 if containment >= 0.5 else 3
+
+
+def _years(view: MatchView) -> frozenset[int]:
+    """The record's year, or the years its title names when the year field is empty."""
+    return frozenset((view.year,)) if view.year is not None else view.years_in_title
+
+
+def _year(a: MatchView, b: MatchView) -> int | None:
+    years_a, years_b = _years(a), _years(b)
+    if not years_a or not years_b:
+        return None
+    gap = min(abs(x - y) for x in years_a for y in years_b)
+    return 0 if gap == 0 else 1 if gap == 1 else 2 if gap <= 3 else 3
+
+
+def _acronym(text: str) -> str:
+    return "".join(w[0] for w in text.split() if w not in _STOP)
+
+
+def venue_level(left: str, right: str) -> int:
+    """Publishers or venues: the same (or one the other's abbreviation, ``vldb``), partly shared, or not."""
+    if fuzz.token_set_ratio(left, right) >= 90:
+        return 0
+    short, long = sorted((left, right), key=len)
+    acronym = _acronym(long)
+    if len(acronym) >= 2 and any(len(w) >= 2 and (w == acronym or w in acronym.split()) for w in short.split()):
+        return 0
+    shared = set(short.split()) & set(long.split()) - _STOP
+    return 1 if shared or fuzz.partial_ratio(short, long) >= 80 else 2
+
+
+def _venue(a: MatchView, b: MatchView) -> int | None:
+    if not a.publisher or not b.publisher:
+        named, other = (a, b) if a.publisher else (b, a)
+        words = [w for w in named.publisher.split() if w not in _STOP]
+        return 0 if words and all(w in other.words for w in words) else None
+    return venue_level(a.publisher, b.publisher)
+
+
+def _pages(a: MatchView, b: MatchView) -> int | None:
+    if not a.pages or not b.pages:
+        return None
+    gap = abs(a.pages - b.pages) / max(a.pages, b.pages)
+    return 0 if gap <= 0.05 else 1 if gap <= 0.15 else 2
+
+
+def _isbn(a: MatchView, b: MatchView) -> int | None:
+    if not a.isbns or not b.isbns:
+        return None
+    if a.isbns & b.isbns:
+        return 0
+    return 1 if a.electronic != b.electronic else 2
+
+
+def _parts(a: MatchView, b: MatchView) -> int | None:
+    if not a.parts and not b.parts:
+        return None
+    return 0 if a.parts == b.parts else 1
+
+
+COMPARISONS: Final[dict[str, Callable[[MatchView, MatchView], int | None]]] = {
+    "title": _title,
+    "authors": _authors,
+    "year": _year,
+    "venue": _venue,
+    "pages": _pages,
+    "isbn": _isbn,
+    "parts": _parts,
+}
+
+
+def compare(a: MatchView, b: MatchView) -> dict[str, int | None]:
+    """The level of every comparison for this pair (``None``: no evidence)."""
+    return {name: function(a, b) for name, function in COMPARISONS.items()}

@@ -1,0 +1,113 @@
+"""Volume, part and year numbers read from titles: two records naming different ones are different books.
+
+Read word by word (a regular expression a title is cheaper to split once than to scan many times):
+
+- a number after a marker: ``v. 2``, ``Vol. II``, ``Part 3``, ``Book One``, ``t. 4``, ``第二卷``;
+- an ordinal before a noun of parts: ``Fifth Annual Collection``, ``Third Volume``;
+- outside brackets, a number of up to three digits standing alone (``Stories 4``, ``X-2``), an upper-case roman
+  numeral (``Final Fantasy IX``, ``systems XIX``; a lone ``I`` is a pronoun, not a numeral), or a roman
+  numeral in any case ending the title (``... part ii``);
+- years (1500-2099) outside brackets are kept apart (:func:`title_years`): ``Annual report 2018``.
+
+Numbers inside brackets are series numbering (``(Fantasy Black Book 10)``), not parts of this book, unless the
+brackets begin with a marker (``(Volume 3)``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Final
+
+__all__ = ["number_value", "part_numbers", "title_years"]
+
+_NUMBER_WORDS: Final = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19, "twenty": 20,
+}  # fmt: skip
+_ORDINALS: Final = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
+    "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
+}  # fmt: skip
+_MARKERS: Final = frozenset("v vol volume pt part bd band t tome no book bk".split())
+_WORDY_MARKERS: Final = frozenset("volume vol part pt book bk tome band".split())
+"""Markers after which a number word counts (``Book One``; not ``no one``)."""
+_PART_NOUNS: Final = frozenset("annual collection volume book part series".split())
+_CHINESE_DIGITS: Final = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_CHINESE_PART = re.compile(r"第\s*([\d一二三四五六七八九十]+)\s*[卷册部辑集]")
+_WORD = re.compile(r"[^\W\d_]+|\d+[^\W\d_]*")
+_BRACKETED = re.compile(r"[(\[（][^)\]）]*[)\]）]")
+_ROMAN_DIGITS: Final = {"i": 1, "v": 5, "x": 10, "l": 50}
+_ROMAN_NUMERAL = re.compile(r"x{0,3}(?:ix|iv|v?i{0,3})|x?l(?:ix|iv|v?i{0,3})")
+_UPPER_ROMAN = re.compile(r"[IVXL]{2,6}|[VX]")
+_NAMES_LIKE_NUMERALS: Final = frozenset({"li", "xi"})
+"""Words ending a lower-cased title that are more often a name (Li, Xi) than a numeral."""
+
+
+def _roman(text: str) -> int:
+    """The value of a well-formed roman numeral up to 89 (``"xix"`` gives 19), else 0."""
+    text = text.lower()
+    if not text or not _ROMAN_NUMERAL.fullmatch(text):
+        return 0
+    total = 0
+    for here, after in zip(text, text[1:] + " ", strict=True):
+        value = _ROMAN_DIGITS[here]
+        total += -value if after != " " and _ROMAN_DIGITS[after] > value else value
+    return total
+
+
+def number_value(text: str) -> int:
+    """Digits, a roman numeral, a Chinese digit or an English number word as a number (0: none)."""
+    if text.isdigit():
+        return int(text)
+    return _roman(text) or _CHINESE_DIGITS.get(text, 0) or _NUMBER_WORDS.get(text.lower(), 0)
+
+
+def _after_marker(marker: str, word: str) -> int:
+    if word.isdigit():
+        return int(word) if len(word) <= 3 else 0  # "Black Book 2017": a year (title_years), not a part
+    lower = word.lower()
+    if len(lower) <= 4 and (value := _roman(lower)):
+        return value
+    return _NUMBER_WORDS.get(lower, 0) if marker in _WORDY_MARKERS else 0
+
+
+def part_numbers(*texts: str | None) -> frozenset[int]:
+    """Volume or part numbers named in titles (see the module)."""
+    text = " ".join(t for t in texts if t)
+    found: set[int] = set()
+    if "第" in text:
+        found.update(number_value(m.group(1)) for m in _CHINESE_PART.finditer(text))
+    bracketed = "(" in text or "[" in text or "（" in text
+    main = _BRACKETED.sub(" ", text) if bracketed else text
+    groups = [main, *(g.group()[1:-1] for g in _BRACKETED.finditer(text))] if bracketed else [main]
+    for number, group in enumerate(groups):
+        words = _WORD.findall(group)
+        if number > 0:  # in brackets, only a group that begins with a marker: "(Volume 3)", not "(... Book 10)"
+            words = words[:2] if words and words[0].lower() in _MARKERS else []
+        for word, after in itertools.pairwise(words):
+            lower = word.lower()
+            if lower in _MARKERS:
+                found.add(_after_marker(lower, after))
+            elif lower in _ORDINALS and after.lower() in _PART_NOUNS:
+                found.add(_ORDINALS[lower])
+    outside = _WORD.findall(main)
+    for word in outside:
+        if word.isdigit():
+            if len(word) <= 3:
+                found.add(int(word))
+        elif _UPPER_ROMAN.fullmatch(word):
+            found.add(_roman(word))
+    last = outside[-1].lower() if len(outside) > 1 else ""
+    if last and not last.isdigit() and len(last) <= 6 and last not in _NAMES_LIKE_NUMERALS:
+        found.add(_roman(last))
+    found.discard(0)
+    return frozenset(found)
+
+
+def title_years(*texts: str | None) -> frozenset[int]:
+    """Years named in titles outside brackets (``Annual report 2018``, ``Black Book 2017 Edition``)."""
+    text = _BRACKETED.sub(" ", " ".join(t for t in texts if t))
+    return frozenset(y for w in _WORD.findall(text) if len(w) == 4 and w.isdigit() and 1500 <= (y := int(w)) < 2100)
