@@ -108,7 +108,7 @@ def test_threshold_lists_are_prefixes_of_the_threshold_0_list() -> None:
     dataset = _dataset()
     split = bench.split_dataset(dataset, SPLIT)
     lists, _ = bench.rank_project(dataset, split, thresholds=(0.0, 0.3, RELEVANCE_THRESHOLD))
-    ranker = methods._ProjectRanker(dataset, split)
+    ranker = methods.ProjectRanker(dataset, split)
     for reader in sorted(split.hidden):
         for threshold in (0.3, RELEVANCE_THRESHOLD):
             direct = rank(
