@@ -5,8 +5,11 @@ Each piece of evidence is a probability-like value in [0, 1], and the score is t
 hundred weak matches do not beat one strong one by a hundred times. The pieces:
 
 * every interest key the work posts under (its own keys, a class's broader classes, a heading's broader headings
-  and subdivisions, :mod:`consortium.push.index`) that the reader has: ``reader weight × rarity × factor``
-  (:meth:`~consortium.push.evidence.Evidence.rarity`; the reader weight is 1 for their strongest key);
+  and subdivisions, :mod:`consortium.push.index`) that the reader has:
+  ``reader weight × rarity × factor / sqrt(the work's own keys)``
+  (:meth:`~consortium.push.evidence.Evidence.rarity`; the reader weight is 1 for their strongest key; the
+  square root normalizes the work's length as a cosine does, so a record with twelve headings does not win by
+  having them);
 * keys co-borrowed with the reader's keys (:mod:`consortium.push.coborrow`):
   ``coborrow weight × cosine × reader weight × rarity``, the best of the reader's keys leading to it;
 * the overlap with the works the reader borrowed lately (share of the work's keys they carry):
@@ -64,11 +67,12 @@ def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Eviden
     ``related:<key>``, ``"borrowed"`` or ``coborrowed:<cluster id>``."""
     miss = 1.0
     best, why = 0.0, ""
+    norm = 1.0 / math.sqrt(max(1, len(work.keys)))  # as a cosine does: many headings are not many matches
     for key, factor in work.factors.items():
         entry = values.get(key)
         if entry is None:
             continue
-        p = min(1.0, entry[0] * factor)
+        p = min(1.0, entry[0] * factor * norm)
         miss *= 1.0 - p
         if p > best:
             best, why = p, entry[1]
