@@ -11,12 +11,13 @@ but never new inside it). :func:`load_any` reads either this form or the bench's
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from recommend_data import Dataset, Interaction, Item, load_csv
 
-__all__ = ["DEFAULT_ITEMS", "DEFAULT_LOANS", "LOANS_MEMBER", "is_loans_form", "load_any", "load_loans"]
+__all__ = ["DEFAULT_ITEMS", "DEFAULT_LOANS", "LOANS_MEMBER", "before", "is_loans_form", "load_any", "load_loans"]
 
 _DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "library-loans"
 DEFAULT_LOANS = _DATA / "interactions_before_cutoff.csv"
@@ -77,3 +78,14 @@ def load_any(interactions_path: Path, items_path: Path, split_at: datetime | Non
     if is_loans_form(interactions_path):
         return load_loans(interactions_path, items_path, split_at)
     return load_csv(interactions_path, items_path, split_at)
+
+
+def before(dataset: Dataset, at: datetime) -> Dataset:
+    """The data set as it was at ``at``: the loans before it, and the items that arrived later arriving a day
+    after the last of those loans (so they are never "new" in it): a validation set cut from a training period."""
+    loans = [row for row in dataset.interactions if row.at < at]
+    never = max((row.at for row in loans), default=at) + timedelta(days=1)
+    items = {
+        item_id: item if item.arrived < at else replace(item, arrived=never) for item_id, item in dataset.items.items()
+    }
+    return Dataset(items, loans, None, f"{dataset.description}, before {at.isoformat()}")

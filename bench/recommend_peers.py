@@ -28,9 +28,9 @@ from recommend_metrics import K
 from consortium.text import match_text, name_words
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping, Sequence
 
-    from recommend_data import Dataset
+    from recommend_data import Dataset, Interaction
 
 __all__ = ["PEERS", "Train", "content_features", "rank_peers"]
 
@@ -62,12 +62,12 @@ class Train:
     loans: sp.csr_matrix
 
     @classmethod
-    def of(cls, dataset: Dataset, train: dict[str, list[object]]) -> Train:
+    def of(cls, dataset: Dataset, train: Mapping[str, Sequence[Interaction]]) -> Train:
         items = sorted(dataset.items)
         column = {item: n for n, item in enumerate(items)}
         readers = sorted(train)
         row = {reader: n for n, reader in enumerate(readers)}
-        pairs = {(row[r], column[x.item]) for r, xs in train.items() for x in xs}  # type: ignore[attr-defined]
+        pairs = {(row[r], column[x.item]) for r, xs in train.items() for x in xs}
         rows, cols = zip(*sorted(pairs), strict=True) if pairs else ((), ())
         loans = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(readers), len(items)))
         return cls(items, column, readers, row, loans)

@@ -85,7 +85,7 @@ from typing import TYPE_CHECKING, Any
 
 from recommend_compare import compare
 from recommend_data import Dataset, Interaction, Item, Split, _time, load_csv, split_dataset, write_csv
-from recommend_loans import DEFAULT_ITEMS, DEFAULT_LOANS, load_any
+from recommend_loans import DEFAULT_ITEMS, DEFAULT_LOANS, before, load_any
 from recommend_methods import rank_popularity, rank_project, rank_random
 from recommend_metrics import K, metrics_at
 from recommend_sim import CLASSES, DEFAULT_BOOKS, MEMBERS, simulate
@@ -184,7 +184,7 @@ def fit(dataset: Dataset, split_at: datetime | None, workers: int) -> dict[str, 
     """The overlap and co-borrowing weights with the best mean MAP@10 over both settings on a validation split
     cut from the training period only: the loans before the split, cut again at their own 80% point."""
     split = split_dataset(dataset, split_at)
-    train = Dataset(dataset.items, [row for row in dataset.interactions if row.at < split.at], None, "validation")
+    train = before(dataset, split.at)
     best: tuple[float, dict[str, float]] = (-1.0, {})
     for overlap in FIT_GRID["overlap"]:
         for coborrow in FIT_GRID["coborrow"]:

@@ -37,6 +37,9 @@ __all__ = [
 ANCESTOR_FACTOR = 0.5
 """What an event counts for each broader class, per level up."""
 
+SUBDIVISION_FACTOR = ANCESTOR_FACTOR
+"""What a heading's subdivision on its own (*War use* of ``Horses -- War use``) counts for."""
+
 KeyKind = Literal["class", "subject", "author"]
 
 
@@ -96,8 +99,9 @@ def subject_levels(key: str) -> list[tuple[str, float]]:
     levels = {key: 1.0}
     for up in range(1, len(parts)):
         levels.setdefault("subject:" + " -- ".join(parts[: len(parts) - up]), ANCESTOR_FACTOR**up)
-    for part in parts[1:]:
-        levels.setdefault(f"subject:{part}", ANCESTOR_FACTOR)
+    if SUBDIVISION_FACTOR:
+        for part in parts[1:]:
+            levels.setdefault(f"subject:{part}", SUBDIVISION_FACTOR)
     return list(levels.items())
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from consortium.push.index import expanded_keys
 
@@ -70,12 +70,43 @@ class Evidence:
         """Rarity over the run's own new works only (no catalogue at hand)."""
         return cls(key_works={key: len(posts) for key, posts in works.postings.items()}, works_total=len(works))
 
+    @functools.cached_property
+    def _rarity(self) -> dict[str, float]:
+        return {}
+
     def rarity(self, key: str) -> float:
         """How rare ``key`` is, in (0, 1]: 1 when no work has it yet."""
+        cached = self._rarity.get(key)
+        if cached is None:
+            cached = self._rarity[key] = self._rarity_of(key)
+        return cached
+
+    def _rarity_of(self, key: str) -> float:
         total = self.works_total + 1
         if total <= 1:
             return 1.0
         return max(math.log(total / (self.key_works.get(key, 0) + 1)), 0.0) / math.log(total) or 1.0 / total
+
+    def as_dict(self) -> dict[str, Any]:
+        """The evidence as JSON-ready data (counts only): what the scheduler stores."""
+        return {
+            "key_works": dict(self.key_works),
+            "works_total": self.works_total,
+            "loans": dict(self.loans),
+            "neighbours": {k: dict(v) for k, v in self.neighbours.items()},
+            "related": {k: dict(v) for k, v in self.related.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Evidence:
+        """The evidence :meth:`as_dict` wrote."""
+        return cls(
+            key_works=dict(data["key_works"]),
+            works_total=int(data["works_total"]),
+            loans=dict(data.get("loans", {})),
+            neighbours=dict(data.get("neighbours", {})),
+            related=dict(data.get("related", {})),
+        )
 
     @functools.cached_property
     def _top_loans(self) -> int:

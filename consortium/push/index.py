@@ -204,6 +204,41 @@ class NewWorks:
         total = kind_weights.get("c", 0.0) * entry[0] + kind_weights.get("s", 0.0) * entry[2]
         return total + kind_weights.get("a", 0.0) * entry[4], entry
 
+    def first_met(
+        self,
+        weights: Mapping[str, float],
+        k: int,
+        *,
+        floor: float = float("-inf"),
+        exclude: frozenset[str] = frozenset(),
+        reject: Callable[[NewWork], bool] | None = None,
+    ) -> list[int]:
+        """Up to ``k`` works, by their best single match with the reader's keys (reader weight × factor),
+        best first: only works first seen at or after ``floor``, not in ``exclude``, not refused by ``reject``.
+        Posting groups are read in order of that value, so the cost is the groups read, not the works."""
+        groups = sorted(
+            (
+                (weight * factor, key, numbers)
+                for key, weight in weights.items()
+                for factor, numbers in self.groups(key)
+            ),
+            key=lambda group: -group[0],
+        )
+        found: list[int] = []
+        seen: set[int] = set()
+        for _, _, numbers in groups:
+            for number in numbers:
+                if number in seen:
+                    continue
+                seen.add(number)
+                work = self.works[number]
+                if work.seen_at < floor or work.cluster_id in exclude or (reject is not None and reject(work)):
+                    continue
+                found.append(number)
+                if len(found) >= k:
+                    return found
+        return found
+
     def top(
         self,
         weights: Mapping[str, float],

@@ -290,8 +290,8 @@ def _filters(since: datetime | None, exclude: frozenset[str], mutes: tuple[Mute,
 
 
 SHORTLIST_PER_ITEM = 4
-"""How many works per digest slot are scored fully: the best by their strongest key of each kind (what the
-index's threshold algorithm finds fast), with the works co-borrowed with the reader's."""
+"""How many works per digest slot are scored fully: those with the strongest single matches
+(:meth:`~consortium.push.index.NewWorks.first_met`), with the works co-borrowed with the reader's."""
 
 
 def _own_evidence(works: NewWorks) -> Evidence:
@@ -327,7 +327,7 @@ def rank(
     )
     filters = _filters(since, exclude, mutes)
     size = max(cap * SHORTLIST_PER_ITEM, 12)
-    numbers = {n for _, n, _ in works.top(lookup, {"c": 1.0, "s": 1.0, "a": 1.0}, size, **filters)}
+    numbers = set(works.first_met(lookup, size, **filters))
     if evidence.neighbours:
         for borrowed_work in taste.borrowed:
             for cluster_id in evidence.neighbours.get(borrowed_work.cluster_id, {}):

@@ -39,6 +39,10 @@ __all__ = ["POPULARITY_WEIGHT", "Values", "evidence_score", "reader_values"]
 POPULARITY_WEIGHT = 0.01
 """Loans over the consortium break ties: at most this much is added to a score."""
 
+LENGTH_EXPONENT = 0.5
+"""A key match is divided by the work's own keys to this power: 0.5, a cosine's square root, so that a record
+with twelve headings does not win by having them."""
+
 Values = dict[str, tuple[float, str]]
 """Key → (value, why): what meeting the key is worth for the reader, and what a reason names for it (the key
 itself, or ``"related:" + the reader's key`` it is co-borrowed with)."""
@@ -67,7 +71,7 @@ def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Eviden
     ``related:<key>``, ``"borrowed"`` or ``coborrowed:<cluster id>``."""
     miss = 1.0
     best, why = 0.0, ""
-    norm = 1.0 / math.sqrt(max(1, len(work.keys)))  # as a cosine does: many headings are not many matches
+    norm = max(1, len(work.keys)) ** -LENGTH_EXPONENT
     for key, factor in work.factors.items():
         entry = values.get(key)
         if entry is None:

@@ -74,14 +74,14 @@ def _loans(pairs_readers: int) -> list[tuple[str, str]]:
     loans = []
     for r in range(pairs_readers):
         loans += [(f"r{r}", "a"), (f"r{r}", "b")]
-    return loans + [("x", "a"), ("y", "c")]
+    return [*loans, ("x", "a"), ("y", "c")]
 
 
 def test_a_pair_counts_only_with_ten_distinct_readers() -> None:
     assert MIN_READERS == 10
     _, neighbours, _ = coborrowing(_loans(9), lambda item: [f"subject:{item}"])
     assert neighbours == {}
-    repeated = _loans(9) + [("r0", "a"), ("r0", "b")]  # the same reader twice is still nine readers
+    repeated = [*_loans(9), ("r0", "a"), ("r0", "b")]  # the same reader twice is still nine readers
     assert coborrowing(repeated, lambda item: [f"subject:{item}"])[1] == {}
     counts, neighbours, related = coborrowing(_loans(10), lambda item: [f"subject:{item}"])
     assert counts["a"] == 11 and counts["b"] == 10
@@ -108,7 +108,7 @@ def test_co_borrowing_reaches_a_work_and_says_who_borrowed_what() -> None:
         [Borrowed.of(read, keys_for_cluster(read))],
     )
     works = NewWorks.build([make_cluster("other", "Typhoon", subjects=["Storms"])])
-    _, neighbours, related = coborrowing(
+    _, neighbours, _ = coborrowing(
         [(f"r{n}", c) for n in range(12) for c in ("read", "other")], lambda c: [f"subject:{c}"]
     )
     evidence = Evidence.of_keys([keys_for_cluster(read)], neighbours=neighbours)
