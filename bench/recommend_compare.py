@@ -1,7 +1,8 @@
 """The project's ranking against its peers on one time split, in two settings, with paired bootstrap intervals.
 
 Readers are those with loans both before and after the split. **new**: the candidates are the works first loaned
-at or after the split; hidden are the reader's later loans of those. **all**: the candidates are every work the
+at or after the split (that arrived after it and by the last loan of the data: a work never loaned is not new
+in it); hidden are the reader's later loans of those. **all**: the candidates are every work the
 reader did not borrow before the split; hidden are the reader's later loans of those. Metrics @10 per reader:
 AP (MAP is its mean), precision, recall, NDCG (binary relevance). The project's ranking goes through
 :func:`~consortium.push.ranking.rank` (what ``PushService`` plans), with :class:`~consortium.push.evidence.Evidence`
@@ -63,7 +64,8 @@ def bootstrap(a: list[float], b: list[float], seed: int, samples: int = BOOTSTRA
 
 def settings_of(dataset: Dataset, split: Split) -> dict[str, tuple[list[str], dict[str, set[str]]]]:
     """Each setting's candidates and hidden loans per reader (readers with loans before the split)."""
-    new = set(split.new_items)
+    last = max((row.at for row in dataset.interactions), default=split.at)
+    new = {item for item in split.new_items if dataset.items[item].arrived <= last}  # loaned, not only listed
     hidden_all: dict[str, set[str]] = {}
     for row in dataset.interactions:
         if row.at >= split.at and row.reader in split.train:
