@@ -5,7 +5,8 @@ Each piece of evidence is a probability-like value in [0, 1], and the score is t
 hundred weak matches do not beat one strong one by a hundred times. The pieces:
 
 * every interest key the work posts under (its own keys, a class's broader classes, a heading's broader headings
-  and subdivisions, :mod:`consortium.push.index`) that the reader has:
+  and subdivisions, :mod:`consortium.push.index`) that the reader has (a key the reader declared counts at
+  rarity 1: rarity discounts what learning inferred from catch-all headings, not what the reader asked for):
   ``reader weight × rarity × factor / sqrt(the work's own keys)``
   (:meth:`~consortium.push.evidence.Evidence.rarity`; the reader weight is 1 for their strongest key; the
   square root normalizes the work's length as a cosine does, so a record with twelve headings does not win by
@@ -53,10 +54,15 @@ def reader_values(taste: Taste, evidence: Evidence, lookup: Mapping[str, float] 
     subject headings' broader headings and subdivisions (at :data:`ANCESTOR_FACTOR` a level), then keys
     co-borrowed with those. ``lookup`` restricts the reader keys that are expanded and followed."""
     base: dict[str, float] = {}
+    told: set[str] = set()
     for key, weight in (lookup if lookup is not None else taste.weights).items():
         for level, factor in subject_levels(key):
             base[level] = max(base.get(level, 0.0), weight * factor)
-    values: Values = {key: (weight * evidence.rarity(key), key) for key, weight in base.items()}
+            if key in taste.declared:
+                told.add(level)
+    values: Values = {
+        key: (weight * (1.0 if key in told else evidence.rarity(key)), key) for key, weight in base.items()
+    }
     if evidence.related and evidence.coborrow_weight > 0:
         for key, weight in base.items():
             for other, cosine in evidence.related.get(key, {}).items():
