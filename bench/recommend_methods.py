@@ -28,8 +28,9 @@ if TYPE_CHECKING:
     from recommend_data import Dataset, Split
 
     from consortium.models import Cluster
+    from consortium.push.evidence import Evidence
 
-__all__ = ["BORROWED_KEPT", "rank_popularity", "rank_project", "rank_random"]
+__all__ = ["BORROWED_KEPT", "ProjectRanker", "rank_popularity", "rank_project", "rank_random"]
 
 BORROWED_KEPT = 20
 """How many of a reader's latest borrowings before the split become :class:`Borrowed` works for the ranking."""
@@ -39,22 +40,37 @@ def _members_of(dataset: Dataset) -> list[str]:
     return sorted({m for item in dataset.items.values() for m in item.members})
 
 
-class _ProjectRanker:
+class ProjectRanker:
     """The project's ranking for one split: the new works' index, and each reader's taste built from their
     interactions before the split."""
 
-    def __init__(self, dataset: Dataset, split: Split) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        split: Split,
+        candidates: Sequence[str] | None = None,
+        *,
+        evidence: Evidence | None = None,
+        exclude_borrowed: bool = False,
+    ) -> None:
         self.dataset, self.split = dataset, split
         self.clusters: dict[str, Cluster] = {}
         self.keys: dict[str, list[str]] = {}
-        self.works = NewWorks.build(self.cluster_of(i) for i in split.new_items)
+        self.works = NewWorks.build(self.cluster_of(i) for i in (split.new_items if candidates is None else candidates))
         self.members_total = max(1, len(_members_of(dataset)))
+        self.evidence = evidence
+        self.exclude_borrowed = exclude_borrowed
 
     def cluster_of(self, item_id: str) -> Cluster:
         if item_id not in self.clusters:
             self.clusters[item_id] = self.dataset.items[item_id].cluster()
             self.keys[item_id] = keys_for_cluster(self.clusters[item_id])
         return self.clusters[item_id]
+
+    def keys_of(self, item_id: str) -> list[str]:
+        """The item's interest keys (:func:`~consortium.profiles.interest_keys.keys_for_cluster`)."""
+        self.cluster_of(item_id)
+        return self.keys[item_id]
 
     def taste(self, reader: str) -> Taste:
         profile = InterestProfile()
@@ -70,14 +86,22 @@ class _ProjectRanker:
         out = []
         for reader in readers:
             member = self.split.home.get(reader, "")
+            history = self.split.train.get(reader, [])
             items = rank(
-                self.taste(reader), self.works, member=member, members_total=self.members_total, cap=K, threshold=0.0
+                self.taste(reader),
+                self.works,
+                member=member,
+                members_total=self.members_total,
+                cap=K,
+                threshold=0.0,
+                exclude=frozenset(row.item for row in history) if self.exclude_borrowed else frozenset(),
+                evidence=self.evidence,
             )
             out.append((reader, [(item.cluster_id, item.score) for item in items]))
         return out
 
 
-_RANKER: _ProjectRanker | None = None
+_RANKER: ProjectRanker | None = None
 """The ranker forked worker processes inherit."""
 
 
@@ -90,7 +114,13 @@ def _rank_chunk(readers: list[str]) -> tuple[list[tuple[str, list[tuple[str, flo
 
 
 def rank_project(
-    dataset: Dataset, split: Split, thresholds: Iterable[float] = (0.0,), workers: int = 1
+    dataset: Dataset,
+    split: Split,
+    thresholds: Iterable[float] = (0.0,),
+    workers: int = 1,
+    *,
+    ranker: ProjectRanker | None = None,
+    readers: Sequence[str] | None = None,
 ) -> tuple[dict[float, dict[str, list[str]]], float]:
     """The project's ranking for every reader with hidden items, once per threshold.
 
@@ -101,8 +131,8 @@ def rank_project(
     forked processes. Also returns the CPU seconds the rankings took, in all processes.
     """
     global _RANKER  # noqa: PLW0603 - handed to forked workers without pickling the data set
-    ranker = _ProjectRanker(dataset, split)
-    readers = sorted(split.hidden)
+    ranker = ranker if ranker is not None else ProjectRanker(dataset, split)
+    readers = sorted(split.hidden) if readers is None else list(readers)
     if workers > 1 and len(readers) > 1 and "fork" in multiprocessing.get_all_start_methods():
         _RANKER = ranker
         try:
@@ -124,7 +154,7 @@ def rank_project(
 
 
 def _rank_chunk_here(
-    ranker: _ProjectRanker, readers: list[str]
+    ranker: ProjectRanker, readers: list[str]
 ) -> tuple[list[tuple[str, list[tuple[str, float]]]], float]:
     started = time.process_time()
     ranked = ranker.rank(readers)

@@ -23,6 +23,7 @@ __all__ = [
     "InvalidInterestKeyError",
     "KeyKind",
     "author_key",
+    "author_words",
     "class_key",
     "expand",
     "key_kind",
@@ -30,10 +31,14 @@ __all__ = [
     "keys_for_search",
     "normalized_key",
     "subject_key",
+    "subject_levels",
 ]
 
 ANCESTOR_FACTOR = 0.5
 """What an event counts for each broader class, per level up."""
+
+SUBDIVISION_FACTOR = ANCESTOR_FACTOR
+"""What a heading's subdivision on its own (*War use* of ``Horses -- War use``) counts for."""
 
 KeyKind = Literal["class", "subject", "author"]
 
@@ -69,11 +74,35 @@ def subject_key(heading: str) -> str:
 
 
 def author_key(name: str) -> str:
-    """``author:<name>``, given names first and normalized (``"Knuth, Donald E."`` gives ``author:donald e knuth``)."""
-    value = " ".join(name_words(name))
+    """``author:<name>``, given names first and normalized, dates left out (``"Knuth, Donald E."`` gives
+    ``author:donald e knuth``, ``"Testot, Laurent 1967-...."`` gives ``author:laurent testot``)."""
+    value = " ".join(author_words(name))
     if not value:
         raise InvalidInterestKeyError("an author name is empty", name=name)
     return f"author:{value}"
+
+
+def author_words(name: str) -> tuple[str, ...]:
+    """:func:`~consortium.text.name_words` without dates (any word with a digit: ``1967``, ``19``), so the
+    same author catalogued with and without their years has one key."""
+    return tuple(word for word in name_words(name) if not any(char.isdigit() for char in word))
+
+
+def subject_levels(key: str) -> list[tuple[str, float]]:
+    """A ``subject:`` key with factor 1, its broader headings (``a -- b`` of ``a -- b -- c``) at
+    :data:`ANCESTOR_FACTOR` per level up, and each subdivision on its own at :data:`ANCESTOR_FACTOR`: LCSH
+    ``Horses -- War use`` also means *Horses* and *War use*; a Chinese 主题词 chain ``计算机网络 -- 安全技术``
+    the same. Any other key: itself."""
+    if not key.startswith("subject:") or " -- " not in key:
+        return [(key, 1.0)]
+    parts = key[len("subject:") :].split(" -- ")
+    levels = {key: 1.0}
+    for up in range(1, len(parts)):
+        levels.setdefault("subject:" + " -- ".join(parts[: len(parts) - up]), ANCESTOR_FACTOR**up)
+    if SUBDIVISION_FACTOR:
+        for part in parts[1:]:
+            levels.setdefault(f"subject:{part}", SUBDIVISION_FACTOR)
+    return list(levels.items())
 
 
 def key_kind(key: str) -> KeyKind:
@@ -118,7 +147,7 @@ def keys_for_cluster(cluster: Cluster) -> list[str]:
         except InvalidInterestKeyError:
             continue  # a malformed code in one member's record names no interest
     keys += [subject_key(s) for s in cluster.subjects if match_text(s.replace("--", " "))]
-    keys += [author_key(a) for a in cluster.authors if name_words(a)]
+    keys += [author_key(a) for a in cluster.authors if author_words(a)]
     return list(dict.fromkeys(keys))
 
 
@@ -128,6 +157,6 @@ def keys_for_search(query: SearchQuery) -> list[str]:
     keys = [class_key(*c.split(":", 1)) for c in [*query.classes, *query.class_codes]]
     subjects = [*query.subjects, *([query.subject] if query.subject else [])]
     keys += [subject_key(s) for s in subjects if match_text(s.replace("--", " "))]
-    if query.author and name_words(query.author):
+    if query.author and author_words(query.author):
         keys.append(author_key(query.author))
     return list(dict.fromkeys(keys))

@@ -2,7 +2,9 @@
 
 Matching readers to new works goes through an inverted index: each new work posts under its interest keys
 (:func:`~consortium.profiles.interests.keys_for_cluster`), a class key also under its broader classes at
-decreasing factors (CLC TP312 posts under TP312 at 1, TP31 at 0.5, TP3 at 0.25...). A reader's candidates are
+decreasing factors (CLC TP312 posts under TP312 at 1, TP31 at 0.5, TP3 at 0.25...), a subject heading also
+under its broader headings and its subdivisions (``horse -- war`` under ``horse`` and ``war`` at 0.5).
+A reader's candidates are
 the union of the postings of the reader's own keys, so the cost of planning grows with the matches, not with
 readers times works.
 """
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from consortium.classification import InvalidClassCodeError, class_ancestors
 from consortium.models import Availability
-from consortium.profiles.interest_keys import ANCESTOR_FACTOR, keys_for_cluster
+from consortium.profiles.interest_keys import ANCESTOR_FACTOR, keys_for_cluster, subject_levels
 from consortium.text import match_text
 
 if TYPE_CHECKING:
@@ -89,9 +91,10 @@ def _series_of(cluster: Cluster) -> str | None:
 @functools.lru_cache(maxsize=65536)
 def _posting_keys(key: str) -> list[tuple[str, float]]:
     """A work's key with factor 1 and, for a class, its broader classes at decreasing factors, leaving out the
-    scheme's broadest level."""
+    scheme's broadest level; for a subject heading, its broader headings and subdivisions
+    (:func:`~consortium.profiles.interest_keys.subject_levels`)."""
     if not key.startswith("class:"):
-        return [(key, 1.0)]
+        return subject_levels(key)
     _, scheme, code = key.split(":", 2)
     try:
         ancestors = class_ancestors(scheme, code)
@@ -123,6 +126,8 @@ class NewWorks:
     postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
     by_id: dict[str, int] = field(default_factory=dict)
     _groups: dict[str, list[tuple[float, list[int]]]] = field(default_factory=dict, repr=False)
+    own_evidence: Any = field(default=None, repr=False)
+    """Key rarity over these works, made when first needed (:meth:`~consortium.push.evidence.Evidence.of_index`)."""
 
     @classmethod
     def build(cls, clusters: Iterable[Cluster]) -> NewWorks:
@@ -161,6 +166,7 @@ class NewWorks:
             seen_at=cluster.first_seen.timestamp(),
         )
         self.works.append(work)
+        self.own_evidence = None
         self.by_id[cluster.cluster_id] = number
         for posting, factor in factors.items():
             self.postings.setdefault(posting, []).append((number, factor))
@@ -197,6 +203,41 @@ class NewWorks:
                 entry[slot + 1] = key
         total = kind_weights.get("c", 0.0) * entry[0] + kind_weights.get("s", 0.0) * entry[2]
         return total + kind_weights.get("a", 0.0) * entry[4], entry
+
+    def first_met(
+        self,
+        weights: Mapping[str, float],
+        k: int,
+        *,
+        floor: float = float("-inf"),
+        exclude: frozenset[str] = frozenset(),
+        reject: Callable[[NewWork], bool] | None = None,
+    ) -> list[int]:
+        """Up to ``k`` works, by their best single match with the reader's keys (reader weight × factor),
+        best first: only works first seen at or after ``floor``, not in ``exclude``, not refused by ``reject``.
+        Posting groups are read in order of that value, so the cost is the groups read, not the works."""
+        groups = sorted(
+            (
+                (weight * factor, key, numbers)
+                for key, weight in weights.items()
+                for factor, numbers in self.groups(key)
+            ),
+            key=lambda group: -group[0],
+        )
+        found: list[int] = []
+        seen: set[int] = set()
+        for _, _, numbers in groups:
+            for number in numbers:
+                if number in seen:
+                    continue
+                seen.add(number)
+                work = self.works[number]
+                if work.seen_at < floor or work.cluster_id in exclude or (reject is not None and reject(work)):
+                    continue
+                found.append(number)
+                if len(found) >= k:
+                    return found
+        return found
 
     def top(
         self,

@@ -35,11 +35,12 @@ from consortium.search.matching import SavedSearches
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     from consortium.dedup.ports import ClusterStore
     from consortium.ports import Clock
     from consortium.profiles.service import ProfileService
+    from consortium.push.evidence import Evidence
     from consortium.push.ledgers import PushLedgers
     from consortium.push.models import Subscription
     from consortium.push.ports import Mailer
@@ -112,6 +113,7 @@ class PushJob:
     _sender: str
     _urls: HubUrls
     _member_names: dict[str, str]
+    _evidence: Callable[[], Evidence | None] | None
 
     def run(
         self,
@@ -142,6 +144,7 @@ class PushJob:
                 frequencies=frequencies,
                 force=force,
                 search=SavedSearches(w.cluster for w in works.works),
+                evidence=self._evidence() if self._evidence is not None else None,
             )
         )
         report.planned = len(digests)

@@ -18,6 +18,7 @@ from consortium.push.reasons import saved_search
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
+    from consortium.push.evidence import Evidence
     from consortium.push.index import NewWorks
 
 __all__ = ["MAX_LOOKBACK", "PLANNED_SERVICES", "ReaderPlan", "plan", "window_start"]
@@ -82,6 +83,7 @@ def plan(
     frequencies: Iterable[Frequency] | None = None,
     force: bool = False,
     search: Callable[[str], list[str]] | None = None,
+    evidence: Evidence | None = None,
 ) -> Iterator[Digest]:
     """The digests due at ``now``: one per reader and due subscription (``force``: every active one), its
     items first seen in the subscription's window, never sent before, not muted, ranked, capped.
@@ -90,7 +92,8 @@ def plan(
     that schedules firing at the same moment never plan one subscription twice).
     A digest may be empty (nothing new matched): delivering it sends nothing but closes the window.
     ``search`` runs a saved query over the new works and returns cluster ids, best first; without it saved
-    searches are not planned.
+    searches are not planned. ``evidence``: key rarity, loans and co-borrowing over the consortium for
+    :func:`~consortium.push.ranking.rank`.
     """
     wanted = set(services) if services is not None else set(PLANNED_SERVICES)
     cadences = set(frequencies) if frequencies is not None else set(Frequency)
@@ -127,6 +130,7 @@ def plan(
                     since=since,
                     exclude=exclude,
                     mutes=reader.mutes,
+                    evidence=evidence,
                 )
             else:
                 assert search is not None and subscription.query is not None

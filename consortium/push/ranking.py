@@ -1,17 +1,17 @@
 """Ranking new works for one reader: scored, explained, diversified, thresholded, capped.
 
-The score of a work reached through the reader's keys (:meth:`NewWorks.matches`) is a weighted sum of:
+The score of a work reached through the reader's keys (:meth:`NewWorks.matches`) is the noisy-OR of every piece of
+evidence it has (:mod:`consortium.push.scoring`): each interest key it meets, at the reader's weight × the key's
+rarity over the catalogue (:class:`~consortium.push.evidence.Evidence`) × how close the key is (1 for the key
+itself, 0.5 per broader level of a class or heading, 0.5 for a heading's subdivision); keys and works
+co-borrowed with the reader's (:mod:`consortium.push.coborrow`); the overlap with works they borrowed lately.
+Then, added:
 
 ==================  ======  ==================================================================================
-feature             weight  value in [0, 1]
+feature             weight  value
 ==================  ======  ==================================================================================
-classification      0.40    the best reader class weight × how close the work's class is (1 for the class
-                            itself, 0.5 per broader level)
-subjects            0.20    the best matched subject weight
-authors             0.25    the best matched author weight
-borrowed            0.25    the best overlap (Jaccard over classes with their broader levels, subjects and
-                            authors) with one of the works the reader borrowed lately
-popularity          0.05    how many member libraries hold it (log-scaled over the consortium's size)
+popularity          0.01    the work's loans over the consortium (log-scaled), and a tenth of that for how
+                            many members hold it: a tie-break
 own library         0.10    1 when the reader's own library holds it, 1.5 when it says a copy is on the shelf
                             (or online) now
 disliked keys       -0.40   the worst matched key the reader marked "not interested" (negative learned weight)
@@ -20,7 +20,8 @@ disliked keys       -0.40   the worst matched key the reader marked "not interes
 Reader weights are the reader's declared weights plus the learned slow accumulator now, divided by the largest,
 so that every reader's scores are on one scale and one threshold (:data:`RELEVANCE_THRESHOLD`) fits all.
 
-The reason is the feature that contributed most ("you follow TP31", "because you borrowed Design Patterns").
+The reason is the piece of evidence that weighed most ("you follow TP31", "because you borrowed Design Patterns",
+"readers who borrowed Design Patterns also borrowed this").
 Diversification is greedy: a work's score is halved for every work of the same series, and for every work by
 the same first author, already chosen; a series gives at most :data:`MAX_PER_SERIES` works to one digest.
 """
@@ -28,15 +29,17 @@ the same first author, already chosen; a series gives at most :data:`MAX_PER_SER
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from consortium.classification import class_ancestors
-from consortium.profiles.interest_keys import ANCESTOR_FACTOR, KeyKind, key_kind
+from consortium.profiles.interest_keys import ANCESTOR_FACTOR, key_kind
+from consortium.push.evidence import Evidence
+from consortium.push.explain import explain
 from consortium.push.index import NewWork, NewWorks, expanded_keys
 from consortium.push.models import DigestItem, Mute, MuteKind
-from consortium.push.reasons import NO_REASON, Reason, borrowed, in_class, matched, with_home
+from consortium.push.reasons import NO_REASON, Reason, in_class, with_home
+from consortium.push.scoring import evidence_score, reader_values
 from consortium.text import match_text
 
 if TYPE_CHECKING:
@@ -60,7 +63,7 @@ __all__ = [
     "rank_in_classes",
 ]
 
-WEIGHTS = {"class": 0.40, "subject": 0.20, "author": 0.25, "borrowed": 0.25, "popularity": 0.15, "home": 0.10}
+HOME_WEIGHT = 0.10
 DISLIKE_WEIGHT = 0.40
 RELEVANCE_THRESHOLD = 0.12
 """Works scoring below this are not pushed, however few the others."""
@@ -221,64 +224,6 @@ class Scored:
     why: str = ""
 
 
-def _label(cluster: Cluster, key: str) -> str:
-    """How a key reads in a reason: the class code, the subject or the author as catalogued."""
-    kind = key_kind(key)
-    if kind == "class":
-        return _code(key)
-    if kind == "author":
-        wanted = key.partition(":")[2]
-        for name in cluster.authors:
-            if " ".join(sorted(match_text(name).split())) == " ".join(sorted(wanted.split())):
-                return name
-        return wanted.title()
-    subject = key.partition(":")[2]
-    for heading in cluster.subjects:
-        if match_text(heading.replace("--", " ")) == match_text(subject.replace("--", " ")):
-            return heading
-    return subject
-
-
-_KINDS: dict[str, KeyKind] = {"c": "class", "s": "subject", "a": "author"}
-
-
-def _score(work: NewWork, best: list[Any], taste: Taste, *, member: str, log_total: float) -> Scored:
-    """The work's score for the reader from its best matches (:meth:`NewWorks.best`); the reason is only
-    noted (``why``), and written for chosen works."""
-    share = taste.borrowed_share
-    expanded = work.expanded
-    borrowed = sum(share.get(key, 0.0) for key in expanded) / len(expanded) if share and expanded else 0.0
-    parts = (
-        (WEIGHTS["class"] * best[0], best[1]),
-        (WEIGHTS["subject"] * best[2], best[3]),
-        (WEIGHTS["author"] * best[4], best[5]),
-        (WEIGHTS["borrowed"] * borrowed, "borrowed"),
-    )
-    score = parts[0][0] + parts[1][0] + parts[2][0] + parts[3][0]
-    score += WEIGHTS["popularity"] * min(1.0, math.log1p(len(work.members)) / log_total)
-    if member in work.members:
-        score += WEIGHTS["home"] * (1.5 if member in work.available_at else 1.0)
-    if taste.disliked:
-        score -= DISLIKE_WEIGHT * max((taste.disliked.get(key, 0.0) for key in expanded), default=0.0)
-    return Scored(work.number, score, why=max(parts)[1])
-
-
-def _reason(work: NewWork, scored: Scored, taste: Taste, member: str) -> Reason:
-    """The one line saying why the work was chosen, from the feature that weighed most."""
-    if scored.why == "borrowed":
-        best, title = 0.0, ""
-        for borrowed_work in taste.borrowed:
-            union = len(work.expanded | borrowed_work.keys)
-            overlap = len(work.expanded & borrowed_work.keys) / union if union else 0.0
-            if overlap > best and borrowed_work.cluster_id != work.cluster_id:
-                best, title = overlap, borrowed_work.title
-        reason = borrowed(title)
-    else:
-        key = scored.why
-        reason = matched(_KINDS[key[0]], _label(work.cluster, key), declared=key in taste.declared)
-    return with_home(reason, on_shelf=member in work.available_at, held=member in work.members)
-
-
 def digest_item(work: NewWork, score: float, reason: Reason, member: str) -> DigestItem:
     """The digest line of a chosen work."""
     cluster = work.cluster
@@ -344,9 +289,15 @@ def _filters(since: datetime | None, exclude: frozenset[str], mutes: tuple[Mute,
     }
 
 
-SHORTLIST_PER_ITEM = 3
-"""How many works per digest slot are scored fully: the best by key match alone (the rest of the score,
-borrowings, popularity and the own library, can move a work up by at most 0.5)."""
+SHORTLIST_PER_ITEM = 4
+"""How many works per digest slot are scored fully: those with the strongest single matches
+(:meth:`~consortium.push.index.NewWorks.first_met`), with the works co-borrowed with the reader's."""
+
+
+def _own_evidence(works: NewWorks) -> Evidence:
+    if works.own_evidence is None:
+        works.own_evidence = Evidence.of_index(works)
+    return works.own_evidence  # type: ignore[no-any-return]
 
 
 def rank(
@@ -360,17 +311,51 @@ def rank(
     exclude: frozenset[str] = frozenset(),
     mutes: tuple[Mute, ...] = (),
     threshold: float = RELEVANCE_THRESHOLD,
+    evidence: Evidence | None = None,
 ) -> list[DigestItem]:
-    """The reader's "interested new books": works reached by the reader's keys, first seen at or after
-    ``since``, not in ``exclude`` (sent before) and not muted; the best by key match are scored fully, then
-    diversified, thresholded, capped and explained."""
-    kinds = {"c": WEIGHTS["class"], "s": WEIGHTS["subject"], "a": WEIGHTS["author"]}
-    shortlist = works.top(taste.lookup, kinds, max(cap * SHORTLIST_PER_ITEM, 12), **_filters(since, exclude, mutes))
-    log_total = math.log1p(max(members_total, 1))
-    scored = [_score(works.works[n], best, taste, member=member, log_total=log_total) for _, n, best in shortlist]
+    """The reader's "interested new books": works reached by the reader's keys (or co-borrowed with what they
+    borrowed), first seen at or after ``since``, not in ``exclude`` (sent before) and not muted; the best are
+    scored fully (:func:`~consortium.push.scoring.evidence_score`), then diversified, thresholded, capped and
+    explained. A work whose strongest evidence is an interest the reader declared gets ``threshold`` added: it
+    passes the threshold, and comes before works reached by inferred interests of the same strength.
+    ``evidence``: rarity, loans and co-borrowing over the consortium (default: rarity over ``works`` alone).
+    ``members_total`` is kept for callers; holdings now only break ties."""
+    del members_total
+    evidence = evidence if evidence is not None else _own_evidence(works)
+    values = reader_values(taste, evidence)
+    skipped = {key for key in taste.weights if key not in taste.lookup}
+    lookup = dict(
+        sorted(((key, v) for key, (v, _) in values.items() if key not in skipped), key=lambda kv: -kv[1])[:MAX_LOOKUP]
+    )
+    filters = _filters(since, exclude, mutes)
+    size = max(cap * SHORTLIST_PER_ITEM, 12)
+    numbers = set(works.first_met(lookup, size, **filters))
+    if evidence.neighbours:
+        for borrowed_work in taste.borrowed:
+            for cluster_id in evidence.neighbours.get(borrowed_work.cluster_id, {}):
+                number = works.by_id.get(cluster_id)
+                if number is None or cluster_id in exclude:
+                    continue
+                work = works.works[number]
+                if work.seen_at >= filters["floor"] and not (filters["reject"] and filters["reject"](work)):
+                    numbers.add(number)
+    scored = []
+    for number in sorted(numbers):
+        work = works.works[number]
+        score, tie, why = evidence_score(work, values, taste, evidence)
+        if why in taste.declared:
+            # What the reader asked for comes before what was inferred of the same strength, and the threshold
+            # (made for inferred evidence) never cuts it: a long record meeting a declared class scores little
+            # once divided by its length, yet the reader said they want it.
+            score += threshold
+        if member in work.members:
+            score += HOME_WEIGHT * (1.5 if member in work.available_at else 1.0)
+        if taste.disliked:
+            score -= DISLIKE_WEIGHT * max((taste.disliked.get(key, 0.0) for key in work.expanded), default=0.0)
+        scored.append(Scored(number, score + tie, why=why))
     chosen = diversified(works, scored, cap, threshold)
     return [
-        digest_item(works.works[s.number], s.score, _reason(works.works[s.number], s, taste, member), member)
+        digest_item(works.works[s.number], s.score, explain(works.works[s.number], s.why, taste, member), member)
         for s in chosen
     ]
 

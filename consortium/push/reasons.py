@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:
     from consortium.profiles.interest_keys import KeyKind
 
-__all__ = ["NO_REASON", "Reason", "borrowed", "in_class", "matched", "saved_search", "with_home"]
+__all__ = ["NO_REASON", "Reason", "also_borrowed", "borrowed", "in_class", "matched", "saved_search", "with_home"]
 
 
 class Reason(NamedTuple):
@@ -32,6 +32,14 @@ def borrowed(title: str) -> Reason:
     if not title:
         return Reason("like what you borrowed", "与您借阅过的图书相近")
     return Reason(f"because you borrowed {title}", f"因为您借阅过《{title}》")
+
+
+def also_borrowed(title: str) -> Reason:
+    """Readers who borrowed ``title`` (one the reader borrowed) also borrowed this, counted over at least ten
+    readers (empty title: none of the reader's stands out)."""
+    if not title:
+        return Reason("readers who borrowed what you borrowed also borrowed this", "借过您所借图书的读者也借了这本")
+    return Reason(f"readers who borrowed {title} also borrowed this", f"借过《{title}》的读者也借了这本")
 
 
 def matched(kind: KeyKind, label: str, *, declared: bool) -> Reason:

@@ -16,9 +16,12 @@ from consortium.push.tokens import DEFAULT_GENERATION, PushTokens
 from consortium.push.urls import HubUrls
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from consortium.dedup.ports import ClusterStore
     from consortium.ports import Clock
     from consortium.profiles.service import ProfileService
+    from consortium.push.evidence import Evidence
     from consortium.push.ports import Mailer
 
 __all__ = ["PUSH_JOB", "PushService", "RunReport", "shard_of"]
@@ -43,6 +46,10 @@ class PushService(Subscriptions, ReaderControls, PushJob):
         Member id → the library's name, for the email.
     clock
         The current time (timezone-aware).
+    evidence
+        Returns the latest ranking evidence (key rarity over the catalogue, loans, co-borrowing:
+        :func:`~consortium.push.evidence_build.build_evidence`), or ``None``; without it a run measures rarity over
+        its own new works and uses no co-borrowing.
     token_key
         The generation of the token key that new feed and unsubscribe tokens are sealed under
         (:mod:`consortium.push.tokens`; the secret behind it comes from the profiles' key service).
@@ -65,6 +72,7 @@ class PushService(Subscriptions, ReaderControls, PushJob):
         member_names: dict[str, str] | None = None,
         clock: Clock = system_clock,
         token_key: str = DEFAULT_GENERATION,
+        evidence: Callable[[], Evidence | None] | None = None,
     ) -> None:
         self._profiles = profiles
         self._ledgers = PushLedgers(profiles.vault)
@@ -75,3 +83,4 @@ class PushService(Subscriptions, ReaderControls, PushJob):
         self._member_names = dict(member_names or {})
         self._clock = clock
         self._tokens = PushTokens(profiles.vault.keys, token_key)
+        self._evidence = evidence

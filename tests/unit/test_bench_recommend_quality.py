@@ -108,7 +108,7 @@ def test_threshold_lists_are_prefixes_of_the_threshold_0_list() -> None:
     dataset = _dataset()
     split = bench.split_dataset(dataset, SPLIT)
     lists, _ = bench.rank_project(dataset, split, thresholds=(0.0, 0.3, RELEVANCE_THRESHOLD))
-    ranker = methods._ProjectRanker(dataset, split)
+    ranker = methods.ProjectRanker(dataset, split)
     for reader in sorted(split.hidden):
         for threshold in (0.3, RELEVANCE_THRESHOLD):
             direct = rank(
@@ -142,3 +142,35 @@ def test_simulation_over_goodbooks_is_deterministic() -> None:
     split = bench.split_dataset(first)
     assert split.at == sim.SPLIT_AT and len(split.hidden) == 30
     assert all(first.items[i].arrived >= split.at for items in split.hidden.values() for i in items)
+
+
+compare = _load("recommend_compare")
+loans = _load("recommend_loans")
+
+
+def test_average_precision_and_the_paired_bootstrap() -> None:
+    m = compare.per_reader(["x", "q", "y"], {"x", "y"})
+    assert m["map"] == pytest.approx((1 + 2 / 3) / 2)
+    assert m["precision"] == pytest.approx(0.2) and m["recall"] == 1.0
+    low, high = compare.bootstrap([0.3, 0.2, 0.4, 0.3], [0.1, 0.1, 0.2, 0.1], seed=1)
+    assert 0 < low <= 0.175 <= high
+    low, high = compare.bootstrap([0.1, 0.3], [0.3, 0.1], seed=1)
+    assert low < 0 < high
+
+
+def test_the_loans_form_is_read_and_new_books_are_first_loaned_after_the_split(tmp_path: Path) -> None:
+    (tmp_path / "i.csv").write_text(
+        'Title,Author,ISBN Valid,Publisher,Subjects,i\nA /,"Testot, Laurent 1967-....",,P,Horses--War use; Comics,1\n'
+        "B,,,P,Comics,2\nC,,,P,,3\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "l.csv").write_text("u,i,t,r\n7,1,100.0,\n8,2,300.0,\n7,2,400.0,\n", encoding="utf-8")
+    assert loans.is_loans_form(tmp_path / "l.csv")
+    dataset = loans.load_any(tmp_path / "l.csv", tmp_path / "i.csv")
+    assert dataset.items["1"].authors == ("Testot, Laurent 1967-....",)
+    assert dataset.items["1"].subjects == ("Horses--War use", "Comics")
+    split = bench.split_dataset(dataset, datetime.fromtimestamp(200, UTC))
+    settings = compare.settings_of(dataset, split)
+    assert settings["new"] == (["2"], {"7": {"2"}})
+    assert settings["all"][1] == {"7": {"2"}}
+    assert dataset.items["3"].arrived > datetime.fromtimestamp(400, UTC)  # never loaned: never new

@@ -1,0 +1,118 @@
+"""What the consortium knows beyond one reader, for ranking: how rare each interest key is, how often works are
+borrowed, and what is borrowed together.
+
+:class:`Evidence` is built once per push run (or read from where the scheduler left it, see
+:mod:`consortium.push.coborrow`) and handed to :func:`~consortium.push.ranking.rank`:
+
+* **rarity** of a key: ``log((N + 1) / (n + 1)) / log(N + 1)`` with ``N`` works in the catalogue and ``n`` of them
+  posting under the key (:func:`~consortium.push.index.expanded_keys`, so a broader class or heading counts the
+  works under it): 1 for a key no other work has, near 0 for a catch-all heading ("Comics", "Switzerland");
+* **loans**: distinct readers who borrowed each work (aggregates only, from members that share circulation);
+* **neighbours** and **related keys**: co-borrowing of works and of keys, every pair seen with at least
+  :data:`~consortium.push.coborrow.MIN_READERS` distinct readers (:mod:`consortium.push.coborrow`).
+
+Without evidence from the catalogue, :meth:`Evidence.of_index` measures rarity over the run's own new works and
+knows no loans and no co-borrowing.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from consortium.push.index import expanded_keys
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from consortium.push.index import NewWorks
+
+__all__ = ["COBORROW_WEIGHT", "OVERLAP_WEIGHT", "Evidence"]
+
+OVERLAP_WEIGHT = 0.25
+"""How much the overlap with a work the reader borrowed lately counts as evidence (fit on a validation split of
+the training period of the real loans; ``bench/recommend_quality.py --fit`` refits it)."""
+COBORROW_WEIGHT = 0.5
+"""How much co-borrowing counts as evidence (same fit)."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Key rarity, loans and co-borrowing over the consortium (see the module docstring)."""
+
+    key_works: Mapping[str, int]
+    """Key → how many works post under it."""
+    works_total: int
+    loans: Mapping[str, int] = field(default_factory=dict)
+    """Cluster id → distinct readers who borrowed it."""
+    neighbours: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """Cluster id → co-borrowed cluster id → cosine over distinct readers."""
+    related: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """Interest key → co-borrowed key → cosine over distinct readers."""
+    overlap_weight: float = OVERLAP_WEIGHT
+    coborrow_weight: float = COBORROW_WEIGHT
+
+    @classmethod
+    def of_keys(cls, works: Iterable[Iterable[str]], **kwargs: object) -> Evidence:
+        """Rarity over works given by their own keys (as :func:`keys_for_cluster` gives them)."""
+        counts: dict[str, int] = {}
+        total = 0
+        for keys in works:
+            total += 1
+            for key in expanded_keys(keys):
+                counts[key] = counts.get(key, 0) + 1
+        return cls(key_works=counts, works_total=total, **kwargs)  # type: ignore[arg-type]
+
+    @classmethod
+    def of_index(cls, works: NewWorks) -> Evidence:
+        """Rarity over the run's own new works only (no catalogue at hand)."""
+        return cls(key_works={key: len(posts) for key, posts in works.postings.items()}, works_total=len(works))
+
+    @functools.cached_property
+    def _rarity(self) -> dict[str, float]:
+        return {}
+
+    def rarity(self, key: str) -> float:
+        """How rare ``key`` is, in (0, 1]: 1 when no work has it yet."""
+        cached = self._rarity.get(key)
+        if cached is None:
+            cached = self._rarity[key] = self._rarity_of(key)
+        return cached
+
+    def _rarity_of(self, key: str) -> float:
+        total = self.works_total + 1
+        if total <= 1:
+            return 1.0
+        return max(math.log(total / (self.key_works.get(key, 0) + 1)), 0.0) / math.log(total) or 1.0 / total
+
+    def as_dict(self) -> dict[str, Any]:
+        """The evidence as JSON-ready data (counts only): what the scheduler stores."""
+        return {
+            "key_works": dict(self.key_works),
+            "works_total": self.works_total,
+            "loans": dict(self.loans),
+            "neighbours": {k: dict(v) for k, v in self.neighbours.items()},
+            "related": {k: dict(v) for k, v in self.related.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Evidence:
+        """The evidence :meth:`as_dict` wrote."""
+        return cls(
+            key_works=dict(data["key_works"]),
+            works_total=int(data["works_total"]),
+            loans=dict(data.get("loans", {})),
+            neighbours=dict(data.get("neighbours", {})),
+            related=dict(data.get("related", {})),
+        )
+
+    @functools.cached_property
+    def _top_loans(self) -> int:
+        return max(self.loans.values(), default=0)
+
+    def popularity(self, cluster_id: str) -> float:
+        """The work's loans, log-scaled to [0, 1] over the most borrowed work."""
+        top = self._top_loans
+        return math.log1p(self.loans.get(cluster_id, 0)) / math.log1p(top) if top else 0.0

@@ -1,0 +1,65 @@
+"""The one-line reason of a ranked work, from the piece of evidence that weighed most
+(:mod:`consortium.push.scoring`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from consortium.profiles.interest_keys import KeyKind, author_words, key_kind
+from consortium.push.reasons import NO_REASON, Reason, also_borrowed, borrowed, matched, with_home
+from consortium.text import match_text
+
+if TYPE_CHECKING:
+    from consortium.models import Cluster
+    from consortium.push.index import NewWork
+    from consortium.push.ranking import Taste
+
+__all__ = ["explain"]
+
+
+def _label(cluster: Cluster, key: str) -> str:
+    """How a key reads in a reason: the class code, the subject or the author as catalogued."""
+    kind = key_kind(key)
+    if kind == "class":
+        return key.split(":", 2)[2]
+    if kind == "author":
+        wanted = key.partition(":")[2]
+        for name in cluster.authors:
+            if " ".join(sorted(author_words(name))) == " ".join(sorted(wanted.split())):
+                return name
+        return wanted.title()
+    subject = key.partition(":")[2]
+    for heading in cluster.subjects:
+        if match_text(heading.replace("--", " ")) == match_text(subject.replace("--", " ")):
+            return heading
+    return subject
+
+
+_KINDS: dict[str, KeyKind] = {"c": "class", "s": "subject", "a": "author"}
+
+
+def _title_with(taste: Taste, key: str) -> str:
+    """The title of the reader's latest borrowed work carrying ``key`` (empty when none does)."""
+    return next((b.title for b in reversed(taste.borrowed) if key in b.keys), "")
+
+
+def explain(work: NewWork, why: str, taste: Taste, member: str) -> Reason:
+    """The one line saying why the work was chosen, from the piece of evidence that weighed most."""
+    if why == "borrowed":
+        best, title = 0.0, ""
+        for borrowed_work in taste.borrowed:
+            union = len(work.expanded | borrowed_work.keys)
+            overlap = len(work.expanded & borrowed_work.keys) / union if union else 0.0
+            if overlap > best and borrowed_work.cluster_id != work.cluster_id:
+                best, title = overlap, borrowed_work.title
+        reason = borrowed(title)
+    elif why.startswith("coborrowed:"):
+        cluster_id = why.partition(":")[2]
+        reason = also_borrowed(next((b.title for b in taste.borrowed if b.cluster_id == cluster_id), ""))
+    elif why.startswith("related:"):
+        reason = also_borrowed(_title_with(taste, why.partition(":")[2]))
+    elif why:
+        reason = matched(_KINDS[why[0]], _label(work.cluster, why), declared=why in taste.declared)
+    else:
+        reason = NO_REASON
+    return with_home(reason, on_shelf=member in work.available_at, held=member in work.members)

@@ -1,0 +1,105 @@
+"""Scoring one new work for one reader: every interest it meets, weighed by rarity, combined with saturation.
+
+Each piece of evidence is a probability-like value in [0, 1], and the score is their noisy-OR,
+``1 - prod(1 - p)``: a work meeting more of the reader's interests scores higher, but never past 1, and a
+hundred weak matches do not beat one strong one by a hundred times. The pieces:
+
+* every interest key the work posts under (its own keys, a class's broader classes, a heading's broader headings
+  and subdivisions, :mod:`consortium.push.index`) that the reader has (a key the reader declared counts at
+  rarity 1: rarity discounts what learning inferred from catch-all headings, not what the reader asked for):
+  ``reader weight × rarity × factor / sqrt(the work's own keys)``
+  (:meth:`~consortium.push.evidence.Evidence.rarity`; the reader weight is 1 for their strongest key; the
+  square root normalizes the work's length as a cosine does, so a record with twelve headings does not win by
+  having them);
+* keys co-borrowed with the reader's keys (:mod:`consortium.push.coborrow`):
+  ``coborrow weight × cosine × reader weight × rarity``, the best of the reader's keys leading to it;
+* the overlap with the works the reader borrowed lately (share of the work's keys they carry):
+  ``overlap weight × overlap``;
+* works co-borrowed with one the reader borrowed lately: ``coborrow weight × cosine``.
+
+Ties (and near ties) are broken by real evidence: the work's loans over the consortium, log-scaled, at
+:data:`POPULARITY_WEIGHT`, and the number of members holding it at a tenth of that.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from consortium.profiles.interest_keys import subject_levels
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from consortium.push.evidence import Evidence
+    from consortium.push.index import NewWork
+    from consortium.push.ranking import Taste
+
+__all__ = ["POPULARITY_WEIGHT", "Values", "evidence_score", "reader_values"]
+
+POPULARITY_WEIGHT = 0.01
+"""Loans over the consortium break ties: at most this much is added to a score."""
+
+LENGTH_EXPONENT = 0.5
+"""A key match is divided by the work's own keys to this power: 0.5, a cosine's square root, so that a record
+with twelve headings does not win by having them."""
+
+Values = dict[str, tuple[float, str]]
+"""Key → (value, why): what meeting the key is worth for the reader, and what a reason names for it (the key
+itself, or ``"related:" + the reader's key`` it is co-borrowed with)."""
+
+
+def reader_values(taste: Taste, evidence: Evidence, lookup: Mapping[str, float] | None = None) -> Values:
+    """What each key is worth for the reader: their weight × the key's rarity, for their keys with their
+    subject headings' broader headings and subdivisions (at :data:`ANCESTOR_FACTOR` a level), then keys
+    co-borrowed with those. ``lookup`` restricts the reader keys that are expanded and followed."""
+    base: dict[str, float] = {}
+    told: set[str] = set()
+    for key, weight in (lookup if lookup is not None else taste.weights).items():
+        for level, factor in subject_levels(key):
+            base[level] = max(base.get(level, 0.0), weight * factor)
+            if key in taste.declared:
+                told.add(level)
+    values: Values = {
+        key: (weight * (1.0 if key in told else evidence.rarity(key)), key) for key, weight in base.items()
+    }
+    if evidence.related and evidence.coborrow_weight > 0:
+        for key, weight in base.items():
+            for other, cosine in evidence.related.get(key, {}).items():
+                value = evidence.coborrow_weight * cosine * weight * evidence.rarity(other)
+                if value > values.get(other, (0.0, ""))[0]:
+                    values[other] = (value, f"related:{key}")
+    return values
+
+
+def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Evidence) -> tuple[float, float, str]:
+    """``(noisy-OR score, tie-break, why)`` of the work for the reader; ``why`` is the strongest piece: a key,
+    ``related:<key>``, ``"borrowed"`` or ``coborrowed:<cluster id>``."""
+    miss = 1.0
+    best, why = 0.0, ""
+    norm = max(1, len(work.keys)) ** -LENGTH_EXPONENT
+    for key, factor in work.factors.items():
+        entry = values.get(key)
+        if entry is None:
+            continue
+        p = min(1.0, entry[0] * factor * norm)
+        miss *= 1.0 - p
+        if p > best:
+            best, why = p, entry[1]
+    share = taste.borrowed_share
+    if share and work.expanded and evidence.overlap_weight > 0:
+        overlap = sum(share.get(key, 0.0) for key in work.expanded) / len(work.expanded)
+        p = evidence.overlap_weight * overlap
+        miss *= 1.0 - p
+        if p > best:
+            best, why = p, "borrowed"
+    if evidence.neighbours and evidence.coborrow_weight > 0:
+        for borrowed in taste.borrowed:
+            cosine = evidence.neighbours.get(borrowed.cluster_id, {}).get(work.cluster_id)
+            if cosine:
+                p = evidence.coborrow_weight * cosine
+                miss *= 1.0 - p
+                if p > best:
+                    best, why = p, f"coborrowed:{borrowed.cluster_id}"
+    tie = POPULARITY_WEIGHT * (evidence.popularity(work.cluster_id) + 0.1 * math.tanh(len(work.members) / 4))
+    return 1.0 - miss, tie, why

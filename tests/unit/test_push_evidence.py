@@ -1,0 +1,131 @@
+"""Ranking evidence beyond one reader: key rarity, every matched interest, subject parts, author dates, and
+co-borrowing that counts a pair only with ten distinct readers, from sharing members and consenting readers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from factories import make_cluster
+
+from consortium.members import Member, MemberRegistry, SharingPolicy
+from consortium.profiles.interest_keys import author_key, keys_for_cluster, subject_key, subject_levels
+from consortium.profiles.interests import InterestProfile, apply_event
+from consortium.push.coborrow import MIN_READERS, coborrowing, shared_loans
+from consortium.push.evidence import Evidence
+from consortium.push.index import NewWorks
+from consortium.push.ranking import Borrowed, Taste, rank
+
+T0 = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+
+
+def test_author_dates_are_left_out_so_two_forms_meet() -> None:
+    assert author_key("Testot, Laurent 1967-....") == author_key("Laurent Testot") == "author:laurent testot"
+    assert author_key("Yarros, Rebecca 19..-....") == "author:rebecca yarros"
+
+
+def test_a_heading_means_its_broader_headings_and_its_subdivisions() -> None:
+    levels = dict(subject_levels(subject_key("Horses -- War use -- History")))
+    assert levels["subject:horses -- war use -- history"] == 1.0
+    assert levels["subject:horses -- war use"] == 0.5
+    assert levels["subject:horses"] == 0.25
+    assert levels["subject:war use"] == levels["subject:history"] == 0.5
+    works = NewWorks.build([make_cluster("w", "Saddles", subjects=["Horses--Equipment"])])
+    assert ("subject:horses", 0.5) in {(k, f) for k, f in works.works[0].factors.items()}
+
+
+def _taste(*subjects: list[str]) -> Taste:
+    profile = InterestProfile()
+    for n, heading in enumerate(subjects):
+        profile = apply_event(profile, "borrow", [subject_key(s) for s in heading], T0 + dt.timedelta(days=n))
+    return Taste.of(profile, T0 + dt.timedelta(days=30))
+
+
+def _catalogue(extra: int) -> Evidence:
+    """A catalogue where "Comics" is on ``extra`` works and "Whaling" on one."""
+    works = [[subject_key("Comics")] for _ in range(extra)] + [[subject_key("Whaling")]]
+    return Evidence.of_keys(works)
+
+
+def test_a_rare_interest_outranks_a_catch_all_one_of_equal_weight() -> None:
+    taste = _taste(["Comics"], ["Whaling"])
+    works = NewWorks.build(
+        [make_cluster("comic", "A comic", subjects=["Comics"]), make_cluster("whale", "Whales", subjects=["Whaling"])]
+    )
+    ranked = rank(taste, works, member="m", members_total=1, cap=2, threshold=0.0, evidence=_catalogue(500))
+    assert [item.cluster_id for item in ranked] == ["whale", "comic"]
+    assert ranked[0].reason == "you read about Whaling · at your library"
+
+
+def test_a_work_meeting_two_interests_beats_one_meeting_only_one() -> None:
+    taste = _taste(["Whaling"], ["Sailing"])
+    works = NewWorks.build(
+        [
+            make_cluster("one", "One", subjects=["Whaling"]),
+            make_cluster("both", "Both", subjects=["Whaling", "Sailing"]),
+        ]
+    )
+    evidence = Evidence.of_keys([[subject_key("Whaling")], [subject_key("Sailing")], [subject_key("Other")]])
+    ranked = rank(taste, works, member="m", members_total=1, cap=2, threshold=0.0, evidence=evidence)
+    assert [item.cluster_id for item in ranked] == ["both", "one"]
+    assert ranked[0].score < 1.0 + 0.2  # saturating: never past 1 (plus own library and tie-break)
+
+
+def _loans(pairs_readers: int) -> list[tuple[str, str]]:
+    loans = []
+    for r in range(pairs_readers):
+        loans += [(f"r{r}", "a"), (f"r{r}", "b")]
+    return [*loans, ("x", "a"), ("y", "c")]
+
+
+def test_a_pair_counts_only_with_ten_distinct_readers() -> None:
+    assert MIN_READERS == 10
+    _, neighbours, _ = coborrowing(_loans(9), lambda item: [f"subject:{item}"])
+    assert neighbours == {}
+    repeated = [*_loans(9), ("r0", "a"), ("r0", "b")]  # the same reader twice is still nine readers
+    assert coborrowing(repeated, lambda item: [f"subject:{item}"])[1] == {}
+    counts, neighbours, related = coborrowing(_loans(10), lambda item: [f"subject:{item}"])
+    assert counts["a"] == 11 and counts["b"] == 10
+    assert neighbours["a"]["b"] == neighbours["b"]["a"] == 10 / (11 * 10) ** 0.5
+    assert "c" not in neighbours and related["subject:a"]["subject:b"] > 0
+
+
+def test_only_sharing_members_and_consenting_readers_are_counted() -> None:
+    registry = MemberRegistry(
+        members=[
+            Member(id="open", name="Open"),
+            Member(id="closed", name="Closed", sharing=SharingPolicy(share_circulation="none")),
+        ]
+    )
+    rows = [("r1", "a", "open"), ("r1", "b", "closed"), ("r2", "a", "open"), ("r3", "c", "open")]
+    assert shared_loans(rows, registry, lambda reader: reader != "r2") == [("r1", "a"), ("r3", "c")]
+
+
+def test_co_borrowing_reaches_a_work_and_says_who_borrowed_what() -> None:
+    read = make_cluster("read", "Moby-Dick", subjects=["Whaling"])
+    taste = Taste.of(
+        apply_event(InterestProfile(), "borrow", keys_for_cluster(read), T0),
+        T0,
+        [Borrowed.of(read, keys_for_cluster(read))],
+    )
+    works = NewWorks.build([make_cluster("other", "Typhoon", subjects=["Storms"])])
+    _, neighbours, _ = coborrowing(
+        [(f"r{n}", c) for n in range(12) for c in ("read", "other")], lambda c: [f"subject:{c}"]
+    )
+    evidence = Evidence.of_keys([keys_for_cluster(read)], neighbours=neighbours)
+    ranked = rank(taste, works, member="m", members_total=1, cap=3, threshold=0.0, evidence=evidence)
+    assert [item.cluster_id for item in ranked] == ["other"]
+    assert ranked[0].reason.startswith("readers who borrowed Moby-Dick also borrowed this")
+    assert ranked[0].reason_zh.startswith("借过《Moby-Dick》的读者也借了这本")
+
+
+def test_a_work_meeting_a_declared_class_is_never_cut_by_the_threshold() -> None:
+    # The reader declares TP31 and has borrowed about whaling; a long record (forty headings) in TP311.1 scores
+    # little once divided by its length, but the reader asked for its class.
+    profile = apply_event(InterestProfile(declared={"class:clc:TP31": 1.0}), "borrow", [subject_key("Whaling")], T0)
+    taste = Taste.of(profile, T0 + dt.timedelta(days=1))
+    long_record = make_cluster("long", "Programs", classes=["clc:TP311.1"], subjects=[f"Topic {n}" for n in range(40)])
+    whales = make_cluster("whales", "Whales", subjects=["Whaling"])
+    works = NewWorks.build([long_record, whales])
+    ranked = rank(taste, works, member="m", members_total=1, cap=2, evidence=Evidence.of_keys([]))
+    assert [item.cluster_id for item in ranked] == ["whales", "long"]  # an exact, short match first
+    assert ranked[1].reason.startswith("you follow TP31")
