@@ -29,7 +29,7 @@ from consortium.http import ANYONE, LambdaContainer, RequestBody, current_caller
 from consortium.http.openapi import docs_page
 from consortium.models import ClassScheme, Cluster, Holding
 from consortium.ports import system_clock
-from consortium.search.class_browse import BrowsedScheme, ClassTree, browse_classes
+from consortium.search.class_browse import BrowsedScheme, ClassTree, browse_classes, new_books_query
 from consortium.search.query import (
     MAX_PAGE_SIZE,
     FacetName,
@@ -39,6 +39,7 @@ from consortium.search.query import (
     parse_query_string,
 )
 from consortium.search.suggestions import search_with_suggestions
+from consortium.search.visibility import Visibility, VisibleIndex
 from consortium.text import core_title, title_tokens
 
 if TYPE_CHECKING:
@@ -216,19 +217,20 @@ def _first_library(asked: str | None) -> str | None:
     return asked or current_caller().member
 
 
-def _new_books_query(query: NewBooksParams, since: dt.datetime) -> SearchQuery:
-    """The search for a new-books list: its first page (of at most :data:`MAX_PAGE_SIZE` works)."""
-    try:
-        return SearchQuery(
-            class_codes=[query.class_] if query.class_ is not None else [],
-            members=[query.member] if query.member else [],
-            first_seen_from=since,
-            sort="newest",
-            page_size=min(query.limit, MAX_PAGE_SIZE),
-        )
-    except pydantic.ValidationError as exc:
-        reason = "; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())
-        raise errors.ValidationError(f"field 'class': {reason}") from exc
+def _seen() -> Visibility:
+    """Whose holdings the caller sees, by the sharing policies as they are now (their library from the token)."""
+    return Visibility.of(hub().registry, current_caller().member)
+
+
+def _index(seen: Visibility | None = None) -> VisibleIndex:
+    return VisibleIndex(hub().search_index, seen or _seen())
+
+
+def _visible_work(cluster_id: str, seen: Visibility) -> Cluster:
+    """The work as the caller sees it; 404 when missing or held only by members hiding their holdings."""
+    if (found := seen.work(hub().cluster_store.get(cluster_id))) is None:
+        raise errors.NotFoundError(f"no work {cluster_id!r} (it may have merged into another: search again)")
+    return found
 
 
 # -- routes
@@ -247,15 +249,13 @@ def search(query: SearchParams) -> dict[str, Any]:
         facets=list(query.facet),
         sort=query.sort,
     )
-    return search_with_suggestions(hub().search_index, parsed).model_dump(mode="json")
+    return search_with_suggestions(_index(), parsed).model_dump(mode="json")
 
 
 @routes.route("GET", "/works/{cluster_id}", ANYONE, query=WorkParams, answer=WorkAnswer)
 def work(cluster_id: str, query: WorkParams) -> dict[str, Any]:
-    """A work's page: its merged record and every member's holdings (the reader's own library first)."""
-    found = hub().cluster_store.get(cluster_id)
-    if found is None:
-        raise errors.NotFoundError(f"no work {cluster_id!r} (it may have merged into another: search again)")
+    """A work's page: its merged record and every member's holdings the reader sees (their own library first)."""
+    found = _visible_work(cluster_id, _seen())
     first = _first_library(query.member)
     holdings = sorted(found.holdings, key=lambda h: (h.member != first, h.member))
     return {
@@ -275,10 +275,10 @@ def work(cluster_id: str, query: WorkParams) -> dict[str, Any]:
 def export(cluster_id: str, query: ExportParams) -> Response:
     """A work as a file to download: RIS or BibTeX for a reference manager, MARCXML or MARC21 with the members'
     holdings (those each member shows; the reader's own library's always, and first)."""
-    found = hub().cluster_store.get(cluster_id)
-    if found is None:
-        raise errors.NotFoundError(f"no work {cluster_id!r} (it may have merged into another: search again)")
-    holdings = exported_holdings(hub().published_catalogue, found, _first_library(query.member))
+    seen = _seen()
+    found = _visible_work(cluster_id, seen)
+    holdings = exported_holdings(hub().published_catalogue, found, seen.viewer)
+    holdings.sort(key=lambda h: h.member != _first_library(query.member))
     exported = export_work(found, holdings, query.format, f"{_public_url()}/works/{quote(cluster_id, safe='')}")
     headers: dict[str, str | list[str]] = {
         "Content-Type": exported.content_type,
@@ -302,9 +302,8 @@ def _edition(cluster: Cluster) -> dict[str, Any]:
 def editions(cluster_id: str) -> dict[str, Any]:
     """The other editions of a work (the same title and first author; see
     :mod:`consortium.dedup.work_groups`), newest first."""
-    found = hub().cluster_store.get(cluster_id)
-    if found is None:
-        raise errors.NotFoundError(f"no work {cluster_id!r} (it may have merged into another: search again)")
+    seen = _seen()
+    found = _visible_work(cluster_id, seen)
     key = cluster_work_key(found)
     others: list[Cluster] = []
     if key is not None:
@@ -314,8 +313,8 @@ def editions(cluster_id: str) -> dict[str, Any]:
             page_size=MAX_EDITIONS,
             sort="year_desc",
         )
-        for hit in hub().search_index.search(query).hits:
-            candidate = hub().cluster_store.get(hit.cluster_id) if hit.cluster_id != cluster_id else None
+        for hit in _index(seen).search(query).hits:
+            candidate = seen.work(hub().cluster_store.get(hit.cluster_id)) if hit.cluster_id != cluster_id else None
             if candidate is not None and cluster_work_key(candidate) == key:
                 others.append(candidate)
     others.sort(key=lambda c: (-(c.year or 0), c.cluster_id))
@@ -331,11 +330,12 @@ def new_books(query: NewBooksParams) -> dict[str, Any]:
     page, not how many works are new. A ``limit`` above the search's page size (100) is read as two pages.
     """
     since = system_clock() - dt.timedelta(days=query.days)
-    search = _new_books_query(query, since)
-    first = hub().search_index.search(search)
+    search = new_books_query(query.class_, query.member, since, min(query.limit, MAX_PAGE_SIZE))
+    index = _index()
+    first = index.search(search)
     hits = {hit.cluster_id: hit for hit in first.hits}
     if query.limit > search.page_size and first.total > search.page_size:
-        for hit in hub().search_index.search(search.model_copy(update={"page": 2})).hits:
+        for hit in index.search(search.model_copy(update={"page": 2})).hits:
             hits.setdefault(hit.cluster_id, hit)  # a work indexed between the two pages is not listed twice
     works = [
         NewBook(
@@ -359,7 +359,7 @@ def classes(query: ClassesParams) -> dict[str, Any]:
     labels in English and Chinese (the scheme's top levels) and how many works are under each (in the last
     ``days``, of ``member``, when asked)."""
     since = system_clock() - dt.timedelta(days=query.days) if query.days is not None else None
-    tree = browse_classes(hub().search_index, query.scheme, query.parent, since=since, member=query.member)
+    tree = browse_classes(_index(), query.scheme, query.parent, since=since, member=query.member)
     return tree.model_dump(mode="json")
 
 

@@ -77,6 +77,8 @@ MATRIX: dict[str, str] = {
     "GET /members/{member_id}/quarantine/{item_id}/raw": LIB.format(404, 404),
     "POST /members/{member_id}/events": LIB.format(200, 200),
     "GET /members/{member_id}/statistics": LIB.format(200, 200),
+    "GET /members/{member_id}/sharing": LIB.format(200, 200),
+    "PUT /members/{member_id}/sharing": "401 403 403 200 401 401 401 401 401",  # an administrator's decision
     # readers: the reader; a reader of their library made by that library (a second time: it exists)
     "POST /readers": "401 403 403 201 409 403 401 401 401",
     "GET /readers/{reader_id}/profile": OWN.format(200),
@@ -129,6 +131,7 @@ BODIES: dict[str, Any] = {
     "POST /members/{member_id}/harvests": {"source_id": "catalogue"},
     "POST /members/{member_id}/events": (NDJSON, LOAN + "\n" + LOAN.replace("up-1", "up-2")),
     "POST /members/{member_id}/keys": {"label": "ILS loan feed"},
+    "PUT /members/{member_id}/sharing": {"share_holdings": True},
     "POST /readers": {"reader_id": "carol", "member": "riverside"},
     "PUT /readers/{reader_id}/profile": {"lang": "chi"},
     "POST /readers/{reader_id}/consents": {"purpose": "analytics", "granted": True},
