@@ -71,7 +71,8 @@ def test_the_catalogue_in_two_languages(api: PushApi) -> None:
     status, found = api.call("get", "/push/services")
     assert status == 200
     services = {s["service"]: s for s in found["services"]}
-    assert set(services) == {"new_in_class", "interested_new", "librarian_lists", "saved_search"}
+    assert set(services) == {"new_in_class", "interested_new", "librarian_lists", "saved_search", "interlibrary_loan"}
+    assert services["interlibrary_loan"]["notice"] is True  # no subscription: readers are told of their requests
     assert services["new_in_class"]["name_zh"] == "我的分类新书"
     assert services["librarian_lists"]["available"] is False
     assert services["interested_new"]["default_frequency"] == "weekly"

@@ -4,6 +4,7 @@ from consortium.adapters.memory.clock import ManualClock
 from consortium.adapters.memory.clusters import InMemoryClusterStore
 from consortium.adapters.memory.consent import InMemoryConsentLedger
 from consortium.adapters.memory.keys import InMemoryKeyService
+from consortium.adapters.memory.loans import InMemoryLoanRequestStore
 from consortium.adapters.memory.outbox import InMemoryOutbox
 from consortium.adapters.memory.profiles import InMemoryProfileStore
 from consortium.adapters.memory.queue import BackgroundQueue, InMemoryQueue, InProcessQueue
@@ -21,6 +22,7 @@ __all__ = [
     "InMemoryContextSecrets",
     "InMemoryHarvestRunStore",
     "InMemoryKeyService",
+    "InMemoryLoanRequestStore",
     "InMemoryOutbox",
     "InMemoryProfileStore",
     "InMemoryQueue",
