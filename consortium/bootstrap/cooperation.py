@@ -11,6 +11,7 @@ from consortium.errors import ConsortiumError
 if TYPE_CHECKING:
     from consortium.cooperation.ports import LoanRequestStore
     from consortium.cooperation.service import InterLibraryLoans
+    from consortium.profiles.models import Actor
     from consortium.push.ports import Mailer
 
 __all__ = ["CooperationParts"]
@@ -51,3 +52,11 @@ class CooperationParts(Parts):
 
         notices = ReaderNotices(self.profiles.vault, self.mailer, self.settings.mail_sender, names)
         return InterLibraryLoans(self.loan_requests, self.cluster_store, lambda: self.registry, notices)
+
+    def erase_reader(self, reader_id: str, actor: Actor) -> str:
+        """Erase the reader (:meth:`~consortium.profiles.service.ProfileService.erase`) and put the pseudonym their
+        audit trail is kept under in place of their id in their inter-library loan requests (the libraries keep
+        the loans, no longer linked to the person); returns the pseudonym."""
+        kept_as = self.profiles.erase(reader_id, actor)
+        self.loan_requests.forget_reader(reader_id, kept_as)
+        return kept_as

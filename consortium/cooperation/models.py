@@ -85,6 +85,15 @@ class LoanRequest(BaseModel):
     def closed(self) -> bool:
         return self.state in (LoanState.REFUSED, LoanState.RETURNED, LoanState.CANCELLED)
 
+    def under_pseudonym(self, pseudonym: str) -> LoanRequest:
+        """The request with ``pseudonym`` in place of the reader's id (as the reader and as the actor of their
+        steps): what is kept once the reader is erased."""
+        history = [
+            step.model_copy(update={"actor_id": pseudonym}) if step.actor_id == self.reader_id else step
+            for step in self.history
+        ]
+        return self.model_copy(update={"reader_id": pseudonym, "history": history})
+
 
 class LoanView(LoanRequest):
     """A request as one library's staff see it: the lending library does not learn who the reader is (their id is

@@ -221,3 +221,12 @@ def test_each_member_sees_its_lending_and_borrowing_balance(hub: Hub) -> None:
     assert [r["request_id"] for r in listed] == [first] and listed[0]["reader_id"] is None
     assert hub.lakeside.call("get", "/members/lakeside/ill?side=borrowing")[1]["requests"] == []
     assert hub.lakeside.call("get", "/members/riverside/ill-balance")[0] == 403
+
+
+def test_an_erased_reader_is_no_longer_named_in_the_libraries_loan_records(hub: Hub) -> None:
+    request_id = hub.alice.call("post", "/readers/alice/ill", {"cluster_id": "poems"})[1]["request_id"]
+    with serve("profile", Api) as profile:
+        assert profile.as_reader("alice").call("delete", "/readers/alice")[0] == 204
+    kept = hub.riverside.call("get", f"/members/riverside/ill/{request_id}")[1]
+    assert kept["state"] == "requested" and kept["reader_id"] != "alice"
+    assert "alice" not in str(kept)

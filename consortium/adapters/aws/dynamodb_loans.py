@@ -105,7 +105,7 @@ class DynamoDbLoanRequestStore(DynamoDbStore):
 
     def forget_reader(self, reader_id: str, pseudonym: str) -> None:
         for request in self.for_reader(reader_id):
-            renamed = request.model_copy(update={"reader_id": pseudonym})
+            renamed = request.under_pseudonym(pseudonym)
             main = item(key_of(_PK, request.request_id), body=renamed.model_dump_json())
             main["version"] = {"N": str(request.version)}
             writes: list[dict[str, Any]] = [

@@ -106,7 +106,7 @@ class SqliteLoanRequestStore(SqliteAdapter):
         with self._lock, self._transaction() as conn:
             rows = conn.execute("SELECT body FROM loan_requests WHERE reader_id = ?", (reader_id,)).fetchall()
             for (body,) in rows:
-                request = LoanRequest.model_validate_json(body).model_copy(update={"reader_id": pseudonym})
+                request = LoanRequest.model_validate_json(body).under_pseudonym(pseudonym)
                 conn.execute(
                     "UPDATE loan_requests SET reader_id = ?, body = ? WHERE request_id = ?",
                     (pseudonym, request.model_dump_json(), request.request_id),

@@ -68,4 +68,4 @@ class InMemoryLoanRequestStore:
         with self._lock:
             for key, request in list(self._requests.items()):
                 if request.reader_id == reader_id:
-                    self._requests[key] = request.model_copy(update={"reader_id": pseudonym})
+                    self._requests[key] = request.under_pseudonym(pseudonym)
