@@ -9,9 +9,13 @@ from consortium.bootstrap.base import Parts
 from consortium.errors import ConsortiumError
 
 if TYPE_CHECKING:
-    from consortium.cooperation.ports import LoanRequestStore
+    from datetime import datetime
+
+    from consortium.cooperation.lists import CuratedLists
+    from consortium.cooperation.ports import CuratedListStore, LoanRequestStore
     from consortium.cooperation.service import InterLibraryLoans
     from consortium.profiles.models import Actor
+    from consortium.push.planner import ListedWork
     from consortium.push.ports import Mailer
 
 __all__ = ["CooperationParts"]
@@ -52,6 +56,65 @@ class CooperationParts(Parts):
 
         notices = ReaderNotices(self.profiles.vault, self.mailer, self.settings.mail_sender, names)
         return InterLibraryLoans(self.loan_requests, self.cluster_store, lambda: self.registry, notices)
+
+    @cached_property
+    def curated_list_store(self) -> CuratedListStore:
+        """Where subject librarians' lists are kept: the hub's SQLite file locally (memory when given)."""
+        if "curated_list_store" in self._overrides:
+            store: CuratedListStore = self._overrides["curated_list_store"]
+            return store
+        if self.settings.backend == "aws":
+            from consortium.errors import ConfigError
+
+            raise ConfigError("subject librarians' lists have no store on AWS yet (the local backend keeps them)")
+        from consortium.adapters.local import SqliteCuratedListStore
+
+        return SqliteCuratedListStore.open(self.settings.sqlite_path)
+
+    @cached_property
+    def curated_lists(self) -> CuratedLists:
+        """Subject librarians' lists: create, add works with notes, publish (the cooperation API's)."""
+        from consortium.cooperation.lists import CuratedLists
+
+        return CuratedLists(self.curated_list_store, self.cluster_store)
+
+    def listed_works(self, since: datetime) -> list[ListedWork]:
+        """The works of the subject librarians' lists published since ``since`` (the newest lists first), as the
+        ``librarian_lists`` push service sends them: each with its list and the librarian's note as the reason."""
+        from consortium.cooperation.lists import ListState
+        from consortium.push.models import DigestItem
+        from consortium.push.planner import ListedWork
+
+        if self.settings.backend == "aws" and "curated_list_store" not in self._overrides:
+            return []  # no list store on AWS yet
+        try:
+            names = {member.id: member.name for member in self.registry.members}
+        except ConsortiumError:
+            names = {}
+        found: list[ListedWork] = []
+        for curated in self.curated_list_store.lists(state=ListState.PUBLISHED):
+            if curated.published_at is None or curated.published_at < since:
+                continue
+            library = names.get(curated.member, curated.member)
+            for entry in curated.entries:
+                cluster = self.cluster_store.get(entry.cluster_id)
+                if cluster is None:
+                    continue
+                note_en, note_zh = (f": {entry.note}", f"：{entry.note}") if entry.note else ("", "")
+                item = DigestItem(
+                    cluster_id=cluster.cluster_id,
+                    title=cluster.title,
+                    authors=list(cluster.authors),
+                    year=cluster.year,
+                    classes=[f"{c.scheme.value}:{c.code}" for c in cluster.classifications],
+                    series=cluster.series,
+                    members=cluster.members,
+                    score=1.0,
+                    reason=f'on "{curated.title}", a list by {library}\'s subject librarians{note_en}',
+                    reason_zh=f"选自{library}学科馆员书单《{curated.title_zh or curated.title}》{note_zh}",
+                )
+                found.append(ListedWork(item=item, published_at=curated.published_at))
+        return found
 
     def erase_reader(self, reader_id: str, actor: Actor) -> str:
         """Erase the reader (:meth:`~consortium.profiles.service.ProfileService.erase`) and put the pseudonym their

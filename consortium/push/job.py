@@ -35,13 +35,14 @@ from consortium.search.matching import SavedSearches
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from consortium.dedup.ports import ClusterStore
     from consortium.ports import Clock
     from consortium.profiles.service import ProfileService
     from consortium.push.ledgers import PushLedgers
     from consortium.push.models import Subscription
+    from consortium.push.planner import ListedWork
     from consortium.push.ports import Mailer
     from consortium.push.urls import HubUrls
 
@@ -112,6 +113,7 @@ class PushJob:
     _sender: str
     _urls: HubUrls
     _member_names: dict[str, str]
+    _listed: Callable[[dt.datetime], Sequence[ListedWork]] | None
 
     def run(
         self,
@@ -142,6 +144,7 @@ class PushJob:
                 frequencies=frequencies,
                 force=force,
                 search=SavedSearches(w.cluster for w in works.works),
+                listed=self._listed(now - MAX_LOOKBACK) if self._listed is not None else (),
             )
         )
         report.planned = len(digests)

@@ -16,9 +16,13 @@ from consortium.push.tokens import DEFAULT_GENERATION, PushTokens
 from consortium.push.urls import HubUrls
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from datetime import datetime
+
     from consortium.dedup.ports import ClusterStore
     from consortium.ports import Clock
     from consortium.profiles.service import ProfileService
+    from consortium.push.planner import ListedWork
     from consortium.push.ports import Mailer
 
 __all__ = ["PUSH_JOB", "PushService", "RunReport", "shard_of"]
@@ -65,6 +69,7 @@ class PushService(Subscriptions, ReaderControls, PushJob):
         member_names: dict[str, str] | None = None,
         clock: Clock = system_clock,
         token_key: str = DEFAULT_GENERATION,
+        listed: Callable[[datetime], Sequence[ListedWork]] | None = None,
     ) -> None:
         self._profiles = profiles
         self._ledgers = PushLedgers(profiles.vault)
@@ -75,3 +80,5 @@ class PushService(Subscriptions, ReaderControls, PushJob):
         self._member_names = dict(member_names or {})
         self._clock = clock
         self._tokens = PushTokens(profiles.vault.keys, token_key)
+        self._listed = listed
+        """The works of subject librarians' lists published since an instant (the ``librarian_lists`` service)."""

@@ -51,10 +51,10 @@ CATALOGUE: dict[ServiceId, PushServiceInfo] = {
             ServiceId.LIBRARIAN_LISTS,
             "Subject librarians' lists",
             "学科馆员推荐书单",
-            "Lists curated by the consortium's subject librarians (coming with the librarians' tools).",
-            "联盟学科馆员编制的推荐书单（随馆员工具一同上线）。",
+            "The works of the lists the consortium's subject librarians publish, each with the librarian's note, "
+            "from every member library.",
+            "联盟各成员馆学科馆员发布的推荐书单中的图书，每种附馆员推荐语。",
             Frequency.MONTHLY,
-            available=False,
         ),
         PushServiceInfo(
             ServiceId.SAVED_SEARCH,

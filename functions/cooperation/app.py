@@ -1,4 +1,4 @@
-"""The cooperation API (Chalice): inter-library loan between member libraries.
+"""The cooperation API (Chalice): inter-library loan between member libraries, and subject librarians' lists.
 
 A reader asks for a work their library lacks (``POST /readers/{reader_id}/ill``); the request goes to a member
 that holds an available copy and lends to the reader's library. Staff of the two libraries (member
@@ -6,6 +6,9 @@ administrators) move it through requested → accepted or refused → shipped �
 (:mod:`consortium.cooperation.rules` says who takes which step); the reader is told at each step, in their inbox
 and by email. Each member sees the requests it lends and borrows in, and its balance. The lending library does not
 learn who the reader is.
+
+A member's subject librarians (and administrators) keep curated lists for a class range or a subject: works with
+a note each, published for anyone to read and pushed to the subscribers of the ``librarian_lists`` service.
 """
 
 from __future__ import annotations
@@ -15,8 +18,19 @@ from typing import Any
 import pydantic
 from chalice.app import Chalice, Response
 
+from consortium.cooperation.lists import CuratedList, ListState, NewList, NoteBody
 from consortium.cooperation.models import Balance, LoanMove, LoanState, LoanView, NewLoanRequest, Side
-from consortium.http import LIBRARY, MEMBER_ADMIN, READER, LambdaContainer, RequestBody, current_caller, route_table
+from consortium.http import (
+    ANYONE,
+    LIBRARY,
+    MEMBER_ADMIN,
+    READER,
+    SUBJECT_LIBRARIAN,
+    LambdaContainer,
+    RequestBody,
+    current_caller,
+    route_table,
+)
 
 app = Chalice(app_name="consortium-cooperation")
 container = LambdaContainer()
@@ -112,3 +126,83 @@ def move(member_id: str, request_id: str, body: LoanMove) -> dict[str, Any]:
 def balance(member_id: str) -> dict[str, Any]:
     """The member's inter-library loans by state, lending and borrowing, and its balance of copies sent."""
     return container().interlibrary_loans.balance(member_id).model_dump(mode="json")
+
+
+# -- subject librarians' lists
+
+
+class ListsAnswer(pydantic.BaseModel):
+    """Curated lists, the latest changed first."""
+
+    lists: list[CuratedList]
+
+
+def _acting() -> str:
+    return current_caller().actor().actor_id
+
+
+def _list(found: CuratedList) -> dict[str, Any]:
+    return found.model_dump(mode="json")
+
+
+@routes.route("POST", "/members/{member_id}/lists", SUBJECT_LIBRARIAN, body=NewList, answer=CuratedList, status=201)
+def create_list(member_id: str, body: NewList) -> Response:
+    """Start a list for a class range or a subject (a draft until published)."""
+    made = container().curated_lists.create(member_id, body, actor_id=_acting())
+    return Response(body=_list(made), status_code=201)
+
+
+@routes.route("GET", "/members/{member_id}/lists", SUBJECT_LIBRARIAN, answer=ListsAnswer)
+def member_lists(member_id: str) -> dict[str, Any]:
+    """The member's lists, drafts and published."""
+    return {"lists": [_list(c) for c in container().curated_list_store.lists(member_id)]}
+
+
+@routes.route("GET", "/members/{member_id}/lists/{list_id}", SUBJECT_LIBRARIAN, answer=CuratedList)
+def member_list(member_id: str, list_id: str) -> dict[str, Any]:
+    """One of the member's lists."""
+    return _list(container().curated_lists.get(member_id, list_id))
+
+
+@routes.route(
+    "PUT",
+    "/members/{member_id}/lists/{list_id}/works/{cluster_id}",
+    SUBJECT_LIBRARIAN,
+    body=NoteBody,
+    answer=CuratedList,
+)
+def put_list_work(member_id: str, list_id: str, cluster_id: str, body: NoteBody) -> dict[str, Any]:
+    """Put a work on the list with a note (or change its note)."""
+    return _list(container().curated_lists.put_work(member_id, list_id, cluster_id, body.note, actor_id=_acting()))
+
+
+@routes.route(
+    "DELETE", "/members/{member_id}/lists/{list_id}/works/{cluster_id}", SUBJECT_LIBRARIAN, answer=CuratedList
+)
+def remove_list_work(member_id: str, list_id: str, cluster_id: str) -> dict[str, Any]:
+    """Take a work off the list."""
+    return _list(container().curated_lists.remove_work(member_id, list_id, cluster_id, actor_id=_acting()))
+
+
+@routes.route("POST", "/members/{member_id}/lists/{list_id}/publish", SUBJECT_LIBRARIAN, answer=CuratedList)
+def publish_list(member_id: str, list_id: str) -> dict[str, Any]:
+    """Publish the list: anyone reads it, and it is pushed to the ``librarian_lists`` subscribers."""
+    return _list(container().curated_lists.publish(member_id, list_id, actor_id=_acting()))
+
+
+@routes.route("POST", "/members/{member_id}/lists/{list_id}/withdraw", SUBJECT_LIBRARIAN, answer=CuratedList)
+def withdraw_list(member_id: str, list_id: str) -> dict[str, Any]:
+    """Make a published list a draft again."""
+    return _list(container().curated_lists.withdraw(member_id, list_id, actor_id=_acting()))
+
+
+@routes.route("GET", "/lists", ANYONE, answer=ListsAnswer)
+def published_lists() -> dict[str, Any]:
+    """The published lists of every member's subject librarians."""
+    return {"lists": [_list(c) for c in container().curated_list_store.lists(state=ListState.PUBLISHED)]}
+
+
+@routes.route("GET", "/lists/{list_id}", ANYONE, answer=CuratedList)
+def published_list(list_id: str) -> dict[str, Any]:
+    """A published list: its works, each with the librarian's note."""
+    return _list(container().curated_lists.published(list_id))

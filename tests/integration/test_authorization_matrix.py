@@ -42,6 +42,8 @@ OWN = "401 {} 403 403 401 401 401 401 401"
 """A reader's own route: only reader A, with the status given; an API key is not the credential it takes (401)."""
 
 LIB = "401 403 403 {} {} 403 401 401 401"
+STAFF = "401 403 403 {} 401 401 401 401 401"
+"""A route for the member's staff (a subject librarian or administrator) only: no API key."""
 """A member's route: its administrator and its key, with the statuses given; readers and other members not."""
 
 MATRIX: dict[str, str] = {
@@ -88,6 +90,17 @@ MATRIX: dict[str, str] = {
     "GET /members/{member_id}/ill/{request_id}": LIB.format(404, 404),
     "POST /members/{member_id}/ill/{request_id}": "401 403 403 404 401 401 401 401 401",
     "GET /members/{member_id}/ill-balance": LIB.format(200, 200),
+    # subject librarians' lists: the member's librarians (here its administrator, who may too), never its key;
+    # published lists for anyone (no list of that id here: 404)
+    "POST /members/{member_id}/lists": STAFF.format(201),
+    "GET /members/{member_id}/lists": STAFF.format(200),
+    "GET /members/{member_id}/lists/{list_id}": STAFF.format(404),
+    "PUT /members/{member_id}/lists/{list_id}/works/{cluster_id}": STAFF.format(404),
+    "DELETE /members/{member_id}/lists/{list_id}/works/{cluster_id}": STAFF.format(404),
+    "POST /members/{member_id}/lists/{list_id}/publish": STAFF.format(404),
+    "POST /members/{member_id}/lists/{list_id}/withdraw": STAFF.format(404),
+    "GET /lists": PUBLIC,
+    "GET /lists/{list_id}": "404 404 404 404 404 404 401 401 401",
     # readers: the reader; a reader of their library made by that library (a second time: it exists)
     "POST /readers": "401 403 403 201 409 403 401 401 401",
     "GET /readers/{reader_id}/profile": OWN.format(200),
@@ -143,6 +156,8 @@ BODIES: dict[str, Any] = {
     "PUT /members/{member_id}/sharing": {"share_holdings": True},
     "POST /readers/{reader_id}/ill": {"cluster_id": "w2"},
     "POST /members/{member_id}/ill/{request_id}": {"state": "accepted"},
+    "POST /members/{member_id}/lists": {"title": "Tang poetry", "class_code": "clc:I222"},
+    "PUT /members/{member_id}/lists/{list_id}/works/{cluster_id}": {"note": "the standard anthology"},
     "POST /readers": {"reader_id": "carol", "member": "riverside"},
     "PUT /readers/{reader_id}/profile": {"lang": "chi"},
     "POST /readers/{reader_id}/consents": {"purpose": "analytics", "granted": True},
@@ -216,6 +231,7 @@ class Hub:
             run_id="run-none",
             item_id="q-none",
             request_id="ill-none",
+            list_id="list-none",
         )
 
     def app_of(self, method: str, pattern: str) -> ModuleType:
