@@ -59,14 +59,15 @@ class CooperationParts(Parts):
 
     @cached_property
     def curated_list_store(self) -> CuratedListStore:
-        """Where subject librarians' lists are kept: the hub's SQLite file locally (memory when given)."""
+        """Where subject librarians' lists are kept: DynamoDB (the records table) on AWS, the hub's SQLite file
+        locally."""
         if "curated_list_store" in self._overrides:
             store: CuratedListStore = self._overrides["curated_list_store"]
             return store
         if self.settings.backend == "aws":
-            from consortium.errors import ConfigError
+            from consortium.adapters.aws import DynamoDbCuratedListStore
 
-            raise ConfigError("subject librarians' lists have no store on AWS yet (the local backend keeps them)")
+            return DynamoDbCuratedListStore(self.settings.records_table, client=self._aws_client("dynamodb"))
         from consortium.adapters.local import SqliteCuratedListStore
 
         return SqliteCuratedListStore.open(self.settings.sqlite_path)
@@ -85,8 +86,6 @@ class CooperationParts(Parts):
         from consortium.push.models import DigestItem
         from consortium.push.planner import ListedWork
 
-        if self.settings.backend == "aws" and "curated_list_store" not in self._overrides:
-            return []  # no list store on AWS yet
         try:
             names = {member.id: member.name for member in self.registry.members}
         except ConsortiumError:

@@ -1,5 +1,6 @@
-"""The CuratedListStore contract: memory and SQLite keep subject librarians' lists the same way: saved over the
-version before, listed by member and state with the latest changed first, kept across reopening."""
+"""The CuratedListStore contract: memory, SQLite and DynamoDB (moto's server) keep subject librarians' lists the
+same way: saved over the version before, listed by member and state with the latest changed first, kept across
+reopening."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
-from backings import Backing, reopening
+from backings import Backing, dynamodb_table, reopening
 
 from consortium.adapters.local import SqliteCuratedListStore
 from consortium.adapters.memory import InMemoryCuratedListStore
@@ -23,12 +24,17 @@ if TYPE_CHECKING:
 T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
 def backing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backing[CuratedListStore]]:
     if request.param == "memory":
         yield Backing.same(InMemoryCuratedListStore())
-    else:
+    elif request.param == "sqlite":
         yield from reopening(lambda: SqliteCuratedListStore.open(tmp_path / "var" / "consortium.sqlite3"))
+    else:
+        from consortium.adapters.aws import DynamoDbCuratedListStore
+
+        with dynamodb_table(request, "lists") as (make_client, table):
+            yield Backing.fresh(lambda: DynamoDbCuratedListStore(table, make_client("dynamodb")))
 
 
 def curated(list_id: str = "list-1", member: str = "riverside", *, version: int = 1, minutes: int = 0,
