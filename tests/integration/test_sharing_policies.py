@@ -167,3 +167,12 @@ def test_a_policy_is_changed_by_the_members_administrator_only_and_validated(hub
     assert status == 200 and changed["version"] == 1 and changed["updated_by"] == "eastlake/admin"
     assert changed["sharing"]["lend_to_members"] == ["riverside"] and changed["sharing"]["share_holdings"] is True
     assert admin.call("put", "/members/eastlake/sharing?version=0", {"share_holdings": False})[0] == 409
+
+
+def test_a_circulation_policy_set_through_the_api_is_what_every_part_of_the_hub_reads_next(hub: Hub) -> None:
+    """Co-borrowing and popularity (push) read ``share_circulation`` from the container's registry: the change
+    made through the member API is there at the next read, in another app's container."""
+    assert hub.discovery.module.container().registry.get("eastlake").sharing.share_circulation == "aggregate"
+    hub.share("eastlake", share_circulation="none")
+    assert hub.discovery.module.container().registry.get("eastlake").sharing.share_circulation == "none"
+    assert hub.members.module.container().member_sources.member("eastlake").sharing.share_circulation == "none"
