@@ -120,6 +120,9 @@ class Record(BaseModel):
     format: ResourceFormat = ResourceFormat.BOOK
     title: str
     subtitle: str | None = None
+    uniform_title: str | None = None
+    """The title of the work the resource embodies where the record gives one apart from its own: a translation's
+    original title (MARC21 240 or 130 $a, UNIMARC 500 $a or 454 $t)."""
     authors: list[str] = Field(default_factory=list)
     publisher: str | None = None
     year: int | None = None
@@ -168,10 +171,12 @@ class QuarantinedRecord(BaseModel):
 
 
 class Cluster(BaseModel):
-    """One work as the consortium has it: the member records that describe it, merged.
+    """One work as the consortium has it: the member records that describe it, merged (a manifestation cluster:
+    one edition, from every member that has it).
 
     ``first_seen`` is when the consortium first had any of its records: that is "new" for push. The merged
-    fields follow the rule in :mod:`consortium.dedup.merge`; holdings are every member's.
+    fields follow the rule in :mod:`consortium.dedup.merge`; holdings are every member's. ``work_id`` names the
+    work group the cluster belongs to (its other editions and translations; :mod:`consortium.dedup.work_groups`).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -182,6 +187,12 @@ class Cluster(BaseModel):
     format: ResourceFormat
     title: str
     subtitle: str | None = None
+    uniform_title: str | None = None
+    """The original or uniform title (see :attr:`Record.uniform_title`), from the best-ranked record with one."""
+    work_id: str | None = None
+    """The work group: equal for every edition and translation of one work; ``None`` when the title and author say
+    too little to group (see :func:`consortium.dedup.work_groups.work_id`). Clusters stored before work groups have
+    none until saved again (readers fill it: :func:`consortium.dedup.work_groups.with_work_id`)."""
     authors: list[str] = Field(default_factory=list)
     publisher: str | None = None
     year: int | None = None

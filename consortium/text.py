@@ -56,6 +56,8 @@ def match_text(text: str) -> str:
 def title_tokens(title: str) -> list[str]:
     """Words of a title for matching: Latin words, and each Chinese character as a word; no leading article."""
     value = _LEADING_ARTICLE.sub("", match_text(title))
+    if value.isascii():
+        return value.split()  # no Chinese character to cut out (most titles): the words as they are
     tokens: list[str] = []
     for word in value.split():
         if _CJK.search(word):

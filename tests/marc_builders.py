@@ -20,8 +20,10 @@ def book(
     language: str = "eng",
     series: str | None = None,
     series_number: str | None = None,
+    uniform: str | None = None,
 ) -> Record:
-    """A MARC21 book; ``series`` (with ``series_number``) is transcribed in an untraced 490, ISBD punctuated."""
+    """A MARC21 book; ``series`` (with ``series_number``) is transcribed in an untraced 490, ISBD punctuated;
+    ``uniform`` is a translation's original title (240 $a, with the language in $l)."""
     record = Record(leader=Leader(f"00000{'d' if deleted else 'n'}am a2200000 a 4500"), force_utf8=True)
     record.add_field(Field(tag="001", data=control_number))
     record.add_field(Field(tag="008", data=f"970101s{year}    mau           001 0 {language} d"))
@@ -37,6 +39,9 @@ def book(
         )
     if author:
         record.add_field(Field(tag="100", indicators=Indicators("1", " "), subfields=[Subfield("a", author + ",")]))
+    if uniform:
+        original = [Subfield("a", uniform + "."), Subfield("l", language)]
+        record.add_field(Field(tag="240", indicators=Indicators("1", "0"), subfields=original))
     record.add_field(Field(tag="245", indicators=Indicators("1", "0"), subfields=[Subfield("a", title + " /")]))
     record.add_field(
         Field(
@@ -70,8 +75,11 @@ def unimarc_book(
     year: str,
     series: str | None = None,
     series_number: str | None = None,
+    uniform: str | None = None,
+    translation_of: str | None = None,
 ) -> Record:
-    """A CNMARC book; ``series`` (with ``series_number``) goes in 225 (the authorized form)."""
+    """A CNMARC book; ``series`` (with ``series_number``) goes in 225 (the authorized form); ``uniform`` in 500
+    $a (a translation's original title), ``translation_of`` in 454 $t."""
     record = Record(leader=Leader("00000nam0 2200000   450 "), force_utf8=True)
     record.add_field(Field(tag="001", data=record_id))
     record.add_field(Field(tag="010", indicators=Indicators(" ", " "), subfields=[Subfield("a", isbn)]))
@@ -98,6 +106,11 @@ def unimarc_book(
         if series_number:
             statement.append(Subfield("v", series_number))
         record.add_field(Field(tag="225", indicators=Indicators("2", " "), subfields=statement))
+    if translation_of:
+        record.add_field(Field(tag="454", indicators=Indicators(" ", "1"), subfields=[Subfield("t", translation_of)]))
+    if uniform:
+        original = [Subfield("a", uniform), Subfield("m", "Chinese")]
+        record.add_field(Field(tag="500", indicators=Indicators("1", "0"), subfields=original))
     record.add_field(
         Field(
             tag="606",

@@ -16,6 +16,7 @@ leader   06 type and 07 level from the format (``a``/``m`` a book, ``a``/``s`` a
 050 080  LCC, UDC, DDC, CLC (084 $2 clc)
 082 084
 100 700  the first author, the others
+240 130  the uniform (original) title $a: 240 with an author, 130 without
 245      $a title $b subtitle; 250 edition; 264 _1 $b publisher $c year; 300 pages; 490 0_ $a series $v number
 502      ``Thesis`` (theses); 650 _4 $a each subject heading as the hub has it (subdivisions joined by " — ")
 852      one per shelf holding: $a the member's id, $b location, $h call number, $z availability
@@ -146,6 +147,9 @@ def marcxml(version: ClusterVersion, holdings: list[Holding]) -> str:
         parts += [_data(tag, indicators, ("a", code), ("2", source or None)) for code in codes]
     if cluster.authors:
         parts.append(_data("100", "1 ", ("a", cluster.authors[0])))
+    parts.append(
+        _data("240" if cluster.authors else "130", "10" if cluster.authors else "0 ", ("a", cluster.uniform_title))
+    )
     parts.append(_data("245", "10" if cluster.authors else "00", ("a", cluster.title), ("b", cluster.subtitle)))
     parts.append(_data("250", "  ", ("a", cluster.edition)))
     year = str(cluster.year) if cluster.year is not None else None

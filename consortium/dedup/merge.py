@@ -4,14 +4,17 @@ The rule: records are ranked by completeness (an ISBN or ISSN counts double; the
 publisher, year, language, pages, edition, subjects and classification counts one; then the number of
 identifiers), ties broken by the oldest ``first_seen`` and then by ``(member, local_id)``. Each descriptive field
 comes from the best-ranked record that has it (the series too; its number from the best-ranked record of that
-same series, so that one record's series never gets another series' volume). Identifiers, subjects and
-classification codes are the union in rank order; holdings are every member's, by member.
+same series, so that one record's series never gets another series' volume; the uniform title from the best-ranked
+record that gives one). Identifiers, subjects and classification codes are the union in rank order; holdings are
+every member's, by member. The work id follows from the merged title, uniform title and authors
+(:mod:`consortium.dedup.work_groups`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
+from consortium.dedup.work_groups import work_id, work_key
 from consortium.models import Classification, Cluster, Holding, Identifier, IdentifierScheme, Record
 from consortium.text import match_text
 
@@ -81,6 +84,8 @@ def _general(
     best = ranked[0]
     same_title = [r for r in ranked if match_text(r.title) == match_text(best.title)]
     series = _first(ranked, lambda r: r.series)
+    authors = _first(ranked, lambda r: r.authors) or []
+    uniform_title = _first(ranked, lambda r: r.uniform_title)
     same_series = [r for r in ranked if r.series and match_text(r.series) == match_text(series)] if series else []
     return Cluster(
         cluster_id=cluster_id,
@@ -88,7 +93,9 @@ def _general(
         format=best.format,
         title=best.title,
         subtitle=_first(same_title, lambda r: r.subtitle),
-        authors=_first(ranked, lambda r: r.authors) or [],
+        uniform_title=uniform_title,
+        work_id=work_id(work_key(best.title, authors, uniform_title)),
+        authors=authors,
         publisher=_first(ranked, lambda r: r.publisher),
         year=_first(ranked, lambda r: r.year),
         language=_first(ranked, lambda r: r.language),
@@ -122,6 +129,8 @@ def _single(cluster_id: str, record: Record, first_seen: datetime, now: datetime
         format=record.format,
         title=record.title,
         subtitle=record.subtitle or None,
+        uniform_title=record.uniform_title or None,
+        work_id=work_id(work_key(record.title, record.authors, record.uniform_title or None)),
         authors=list(record.authors),
         publisher=record.publisher or None,
         year=record.year or None,

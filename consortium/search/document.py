@@ -2,9 +2,9 @@
 
 Display and keyword fields keep the cluster's values; the ``*_terms`` fields are the analyzed companions
 (:mod:`consortium.search.analysis`) that free text and fielded search match, term by term, with a whitespace
-tokenizer. Keyword fields (members, format, language, class_top, class_chain, subjects) are what filters and facets
-use; ``class_tree`` is what the class browse counts (:func:`class_edges`); ``first_seen_us`` (an integer, exact to
-the microsecond in every engine) is what the first-seen range and the ``newest`` sort use.
+tokenizer. Keyword fields (members, format, language, class_top, class_chain, subjects, work_id) are what filters
+and facets use; ``class_tree`` is what the class browse counts (:func:`class_edges`); ``first_seen_us`` (an
+integer, exact to the microsecond in every engine) is what the first-seen range and the ``newest`` sort use.
 """
 
 from __future__ import annotations
@@ -178,7 +178,8 @@ def index_document(cluster: Cluster) -> dict[str, Any]:
     ``language``; ``format``; ``members``; ``class_codes`` (``clc:TP312``, as catalogued); ``class_top``
     (``clc:T``); ``class_chain`` (every class the work is in, at every depth: :func:`class_chains`); ``class_tree``
     (the steps of the class tree down to its classes: :func:`class_edges`); ``first_seen``
-    (ISO 8601) and ``first_seen_us`` (:func:`epoch_microseconds`); and the analyzed ``title_terms``,
+    (ISO 8601) and ``first_seen_us`` (:func:`epoch_microseconds`); ``work_id`` (the work group, a keyword: its
+    editions and translations share it); and the analyzed ``title_terms``,
     ``authors_terms``, ``subjects_terms``, ``publisher_terms`` (space-separated terms). Absent values are ``None``
     or empty lists.
 
@@ -223,4 +224,5 @@ def index_document(cluster: Cluster) -> dict[str, Any]:
         "class_tree": class_edges(cluster.classifications),
         "first_seen": cluster.first_seen.isoformat(),
         "first_seen_us": epoch_microseconds(cluster.first_seen),
+        "work_id": cluster.work_id,
     }

@@ -135,6 +135,7 @@ def plan_query(query: SearchQuery) -> QueryPlan:
             ("class_top", query.classes),
             ("class_chain", query.class_codes),
             ("subjects", query.subjects),
+            ("work_id", query.works),
         )
         if values
     ]
@@ -222,4 +223,5 @@ def hit_from_document(document: Mapping[str, Any], score: float | None) -> Searc
         members=list(document.get("members") or []),
         first_seen=from_epoch_microseconds(first_seen) if first_seen is not None else None,
         classes=list(document.get("class_codes") or []),
+        work_id=document.get("work_id"),
     )

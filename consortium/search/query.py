@@ -20,6 +20,7 @@ from consortium.classification import class_chain
 from consortium.errors import ValidationError
 from consortium.models import ClassScheme, ResourceFormat
 from consortium.search.analysis import analyze_name, analyze_text
+from consortium.search.results import FacetCount, SearchHit, SearchResult, Suggestion, SuggestionKind
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_PAGE_SIZE",
     "MAX_RESULT_WINDOW",
+    "WORK_ID",
     "FacetCount",
     "FacetName",
     "InvalidQueryError",
@@ -55,6 +57,10 @@ _CLASS_TOP = {
     ClassScheme.DDC: re.compile(r"[0-9]00"),
     ClassScheme.UDC: re.compile(r"[0-9]"),
 }
+
+
+WORK_ID = re.compile(r"w[0-9a-f]{20}")
+"""A work group's id (:func:`consortium.dedup.work_groups.work_id`)."""
 
 
 class InvalidQueryError(ValidationError):
@@ -98,6 +104,8 @@ class SearchQuery(BaseModel):
     ``clc:TP312.1``)."""
     subjects: list[str] = Field(default_factory=list)
     """Subject headings, exactly as the facet shows them."""
+    works: list[str] = Field(default_factory=list, max_length=100)
+    """Work group ids (``w`` and 20 hex digits): the editions and translations of these works."""
     first_seen_from: AwareDatetime | None = None
     """Only works the consortium first had at or after this instant."""
     first_seen_before: AwareDatetime | None = None
@@ -146,6 +154,15 @@ class SearchQuery(BaseModel):
             if not re.fullmatch(r"[a-z]{3}", code):
                 raise ValueError(f"{code!r} is not a three-letter ISO 639-2 language code")
         return list(dict.fromkeys(codes))
+
+    @field_validator("works", mode="after")
+    @classmethod
+    def _work_ids(cls, values: list[str]) -> list[str]:
+        ids = [v.strip().lower() for v in values if v.strip()]
+        for value in ids:
+            if not WORK_ID.fullmatch(value):
+                raise ValueError(f"{value!r} is not a work id (w and 20 hex digits)")
+        return list(dict.fromkeys(ids))
 
     @field_validator("classes", mode="after")
     @classmethod
@@ -246,81 +263,6 @@ def _invalid(exc: pydantic.ValidationError) -> InvalidQueryError:
     return InvalidQueryError(f"invalid search: {'; '.join(described)}", field=problems[0][0], problems=problems)
 
 
-class SearchHit(BaseModel):
-    """One cluster in the results, with what a result list shows."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    cluster_id: str
-    score: float | None
-    """The relevance score when sorted by relevance (comparable only within one result); else ``None``."""
-    title: str
-    authors: list[str] = Field(default_factory=list)
-    year: int | None = None
-    format: ResourceFormat
-    language: str | None = None
-    """The language code as catalogued, lower case (``eng``, ``chi``)."""
-    members: list[str] = Field(default_factory=list)
-    first_seen: AwareDatetime | None = None
-    """When the consortium first had the work (in UTC)."""
-    classes: list[str] = Field(default_factory=list)
-    """The work's classes as catalogued, with their scheme (``clc:TP312``)."""
-
-
-class FacetCount(BaseModel):
-    """How many matches have this value (``value`` is a member id, format, language, year, class or subject)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    value: str
-    count: int
-
-
-SuggestionKind = Literal["without_filter", "without_filters", "any_field", "spelling"]
-
-
-class Suggestion(BaseModel):
-    """Something to try when a search finds nothing (see :mod:`consortium.search.suggestions`): the query to run
-    (``q``, in the query language of :func:`parse_query_string`) and how many works it finds."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: SuggestionKind
-    """``without_filter``: the same search without one filter; ``without_filters``: without any; ``any_field``: a
-    fielded term searched in every field; ``spelling``: words the index does not hold replaced by close ones it
-    does."""
-    q: str
-    count: int
-    change: str
-    """What changes, as the query language writes it: the filter dropped (``format:ebook``), the fielded term
-    (``title:"deep learning"``), or the words replaced (``algoritms``)."""
-    replacement: str | None = None
-    """What takes its place: the words searched in any field, or the spelling; ``None`` for a dropped filter."""
-    message: str
-    """The suggestion in English, for people (a portal may phrase ``kind``, ``change`` and ``replacement`` in its
-    own languages)."""
-
-
-class SearchResult(BaseModel):
-    """One page of results, the total number of matches, and the facet counts over all matches; for an empty
-    result, what to try instead (``suggestions``)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    total: int
-    hits: list[SearchHit]
-    facets: dict[str, list[FacetCount]] = Field(default_factory=dict)
-    page: int
-    page_size: int
-    suggestions: list[Suggestion] = Field(default_factory=list)
-    """Only when nothing was found (``total`` 0), and only from the services that compute them
-    (:func:`~consortium.search.suggestions.search_with_suggestions`); a search index alone leaves them empty."""
-
-    @property
-    def pages(self) -> int:
-        return (self.total + self.page_size - 1) // self.page_size
-
-
 _FIELDED = {"title": "title", "author": "author", "subject": "subject", "isbn": "isbn"}
 _LISTED = {
     "member": "members",
@@ -329,6 +271,7 @@ _LISTED = {
     "lang": "languages",
     "class": "classes",
     "heading": "subjects",
+    "work": "works",
 }
 _PREFIX = re.compile(r"^([a-z]+):(.*)$", re.DOTALL | re.IGNORECASE)
 _YEARS = re.compile(r"^(\d{1,4})?\s*(-)?\s*(\d{1,4})?$")
@@ -337,15 +280,16 @@ _YEARS = re.compile(r"^(\d{1,4})?\s*(-)?\s*(\d{1,4})?$")
 def parse_query_string(text: str, **params: object) -> SearchQuery:
     """Read what a reader typed in the query box.
 
-    ``title:``, ``author:``, ``subject:`` and ``isbn:`` search one field; ``member:``, ``format:``,
-    ``language:`` (or ``lang:``), ``class:`` and ``heading:`` (a subject heading exactly as the subject facet shows
-    it) filter; ``year:2016`` or ``year:2010-2017`` (either end may be
-    left open) limits the years. ``class:`` takes a class at any depth (``class:clc:TP312``, ``class:ddc:005.1``):
-    when every ``class:`` value is a top class (``class:clc:T``) they filter :attr:`SearchQuery.classes`, as they
-    always have; when one is deeper, all of them filter :attr:`SearchQuery.class_codes` (a top class finds the same
-    works there), so several ``class:`` values stay alternatives. A value with spaces is quoted
-    (``title:"deep learning"``); quoted phrases and other words are free text. A prefix we do not know (``C++:``)
-    stays in the free text. ``params`` set the other fields (page, sort, facets...).
+    ``title:``, ``author:``, ``subject:`` and ``isbn:`` search one field; ``member:``, ``format:``, ``language:``
+    (or ``lang:``), ``class:``, ``heading:`` (a subject heading exactly as the subject facet shows it) and ``work:``
+    (a work group's id: its editions and translations) filter; ``year:2016`` or ``year:2010-2017`` (either end may
+    be left open) limits the years. ``class:`` takes a class at any depth (``class:clc:TP312``,
+    ``class:ddc:005.1``): when every ``class:`` value is a top class (``class:clc:T``) they filter
+    :attr:`SearchQuery.classes`, as they always have; when one is deeper, all of them filter
+    :attr:`SearchQuery.class_codes` (a top class finds the same works there), so several ``class:`` values stay
+    alternatives. A value with spaces is quoted (``title:"deep learning"``); quoted phrases and other words are free
+    text. A prefix we do not know (``C++:``) stays in the free text. ``params`` set the other fields (page, sort,
+    facets...).
 
     Raises
     ------

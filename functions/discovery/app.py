@@ -24,7 +24,7 @@ from consortium import errors
 from consortium.catalogue_out import ProviderResponse, handle_oai, handle_sru
 from consortium.catalogue_out.export import EXPORT_FORMATS, ExportFormat, export_work, exported_holdings
 from consortium.classification import CODE_PATTERNS, class_pattern
-from consortium.dedup.work_groups import cluster_work_key
+from consortium.editions import WorkGroup, count_work_groups, work_group
 from consortium.http import ANYONE, LambdaContainer, RequestBody, current_caller, route_table
 from consortium.http.openapi import docs_page
 from consortium.models import ClassScheme, Cluster, Holding
@@ -33,14 +33,12 @@ from consortium.search.class_browse import BrowsedScheme, ClassTree, browse_clas
 from consortium.search.query import (
     MAX_PAGE_SIZE,
     FacetName,
-    SearchQuery,
     SearchResult,
     SortOrder,
     parse_query_string,
 )
 from consortium.search.suggestions import search_with_suggestions
 from consortium.search.visibility import Visibility, VisibleIndex
-from consortium.text import core_title, title_tokens
 
 if TYPE_CHECKING:
     from consortium.bootstrap import Container
@@ -157,25 +155,8 @@ class WorkAnswer(pydantic.BaseModel):
     members: list[MemberView]
 
 
-class Edition(pydantic.BaseModel):
-    """One edition of a work, as the "other editions" list shows it."""
-
-    cluster_id: str
-    title: str
-    subtitle: str | None
-    edition: str | None
-    year: int | None
-    publisher: str | None
-    language: str | None
-    format: str
-    members: list[str]
-
-
-class EditionsAnswer(pydantic.BaseModel):
-    """The other editions of a work, newest first."""
-
-    work: Edition
-    editions: list[Edition]
+class EditionsAnswer(WorkGroup):
+    """A work's other editions and translations (its work group), each newest first."""
 
 
 class NewBook(pydantic.BaseModel):
@@ -240,7 +221,8 @@ def _visible_work(cluster_id: str, seen: Visibility) -> Cluster:
 def search(query: SearchParams) -> dict[str, Any]:
     """Search the consortium's works (no login): the query language of ``consortium search``, facets, paging
     and sort; when nothing is found, ``suggestions`` say what to try (another spelling, a term in any field, the
-    search without a filter), each with its query and count."""
+    search without a filter), each with its query and count. Each hit carries its work group (``work_id``, a
+    ``work:`` filter) and how many works the group holds (``work_size``)."""
     parsed = parse_query_string(
         query.q,
         page=query.page,
@@ -249,7 +231,8 @@ def search(query: SearchParams) -> dict[str, Any]:
         facets=list(query.facet),
         sort=query.sort,
     )
-    return search_with_suggestions(_index(), parsed).model_dump(mode="json")
+    index = _index()
+    return count_work_groups(search_with_suggestions(index, parsed), index).model_dump(mode="json")
 
 
 @routes.route("GET", "/works/{cluster_id}", ANYONE, query=WorkParams, answer=WorkAnswer)
@@ -289,36 +272,18 @@ def export(cluster_id: str, query: ExportParams) -> Response:
     return Response(body=exported.body.decode("utf-8"), headers=headers)
 
 
-MAX_EDITIONS = 100
-"""The most candidates the search gives for one work's editions."""
-
-
-def _edition(cluster: Cluster) -> dict[str, Any]:
-    fields = ("cluster_id", "title", "subtitle", "edition", "year", "publisher", "language", "format")
-    return cluster.model_dump(mode="json", include=set(fields)) | {"members": cluster.members}
-
-
 @routes.route("GET", "/works/{cluster_id}/editions", ANYONE, answer=EditionsAnswer)
 def editions(cluster_id: str) -> dict[str, Any]:
-    """The other editions of a work (the same title and first author; see
-    :mod:`consortium.dedup.work_groups`), newest first."""
+    """The other editions and the translations of a work: the works sharing its work id (the same title, or the
+    original title a translation names, and first author; see :mod:`consortium.dedup.work_groups`), found by one
+    search, newest first; ``translation`` marks those in another language than the work's original."""
     seen = _seen()
-    found = _visible_work(cluster_id, seen)
-    key = cluster_work_key(found)
-    others: list[Cluster] = []
-    if key is not None:
-        query = SearchQuery(
-            title=" ".join(title_tokens(core_title(found.title))),
-            author=found.authors[0] if found.authors else None,
-            page_size=MAX_EDITIONS,
-            sort="year_desc",
-        )
-        for hit in _index(seen).search(query).hits:
-            candidate = seen.work(hub().cluster_store.get(hit.cluster_id)) if hit.cluster_id != cluster_id else None
-            if candidate is not None and cluster_work_key(candidate) == key:
-                others.append(candidate)
-    others.sort(key=lambda c: (-(c.year or 0), c.cluster_id))
-    return {"work": _edition(found), "editions": [_edition(c) for c in others]}
+    group = work_group(_visible_work(cluster_id, seen), _index(seen), hub().cluster_store)
+    trimmed = {
+        name: [e.model_copy(update={"members": seen.members_of(e.members)}) for e in getattr(group, name)]
+        for name in ("editions", "translations")
+    }
+    return group.model_copy(update=trimmed).model_dump(mode="json")
 
 
 @routes.route("GET", "/new-books", ANYONE, query=NewBooksParams, answer=NewBooksAnswer)

@@ -1,7 +1,8 @@
 """The functions stack: what runs without a caller. The push queue (with its dead-letter queue) and its worker,
 the EventBridge Scheduler schedules (one per member source, one per push frequency), the scheduled harvest's
-state machine, the harvest queue's worker, the daily retention purge, the SES identity, and the alarms of every
-function and dead-letter queue.
+state machine, the harvest queue's worker, the daily retention purge, the bulk re-clustering task
+(:mod:`hubstack.rebuild`), the search domain's role mapping (:mod:`hubstack.search_roles`), the SES identity,
+and the alarms of every function and dead-letter queue.
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import triggers
 
 from consortium.adapters.aws.push_schedules import PUSH_CRON, schedule_name
 from consortium.members import load_registry
 from hubstack.harvest_machine import harvest_state_machine
 from hubstack.lambdas import FUNCTIONS, make_function
 from hubstack.nag import suppress
+from hubstack.rebuild import REBUILD, RebuildTask
+from hubstack.search_roles import map_search_roles
 
 if TYPE_CHECKING:
     from aws_cdk import aws_lambda as lambda_
@@ -54,6 +58,7 @@ class FunctionsStack(cdk.Stack):
         resources: HubResources,
         harvest_dlq: sqs.IQueue,
         api_functions: dict[str, lambda_.IFunction],
+        search_admin: iam.IRole,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -91,11 +96,37 @@ class FunctionsStack(cdk.Stack):
         events.Rule(
             self,
             "DailyPurge",
-            description="consortium: the daily retention purge of readers' events",
+            description="consortium: the daily retention purge of readers' events and of old harvest runs",
             schedule=events.Schedule.rate(cdk.Duration.days(1)),
-            targets=[targets.LambdaFunction(self.functions["profile_purge"])],
+            targets=[
+                targets.LambdaFunction(self.functions["profile_purge"]),
+                targets.LambdaFunction(self.functions["harvest_prune"]),
+            ],
         )
         self.harvest_machine = harvest_state_machine(self, config, self.functions["harvest_step"])
+        self.rebuild = RebuildTask(
+            self, "DedupRebuild", config=config, code=code, permissions=permissions.of(REBUILD), resources=resources
+        )
+        roles = {name: function.role for name, function in {**api_functions, **self.functions}.items() if function.role}
+        self.search_roles = map_search_roles(
+            self,
+            code=code,
+            permissions=permissions,
+            resources=resources,
+            admin=search_admin,
+            roles={**roles, REBUILD: self.rebuild.task_role},
+        )
+        # After each deployment that changed the code, the search index is rebuilt from the stored works if this
+        # release's index template is newer than the index's (otherwise the function does nothing); invoked
+        # asynchronously, so the deployment does not wait for it. A consortium too large for one invocation runs
+        # `consortium reindex` as the rebuild task instead (see infra/README.md).
+        self.reindex = triggers.Trigger(
+            self,
+            "Reindex",
+            handler=self.functions["search_reindex"],
+            invocation_type=triggers.InvocationType.EVENT,
+            execute_after=[self.search_roles],
+        )
         self.schedules = self._schedules(config)
         self.mail_identity = ses.EmailIdentity(
             self,
@@ -209,6 +240,16 @@ class FunctionsStack(cdk.Stack):
                 )
                 alarm.add_alarm_action(action)
                 found.append(alarm)
+        failed = self.rebuild.machine.metric_failed(period=cdk.Duration.minutes(5), statistic="Sum").create_alarm(
+            self,
+            "DedupRebuildFailed",
+            alarm_description=f"consortium {config.stage}: the bulk re-clustering (dedup rebuild) failed",
+            threshold=1,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        failed.add_alarm_action(action)
+        found.append(failed)
         for name, queue in (("Push", self.push_dlq), ("Harvest", harvest_dlq)):
             alarm = queue.metric_approximate_number_of_messages_visible(
                 period=cdk.Duration.minutes(5), statistic="Maximum"

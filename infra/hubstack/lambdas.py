@@ -79,6 +79,10 @@ FUNCTIONS: Final = {
     "push_shard": FunctionSpec("push_shard", "push", "push_shard", "one shard of a push run"),
     "harvest_step": FunctionSpec("harvest_step", "harvest", "harvest_step", "one page of a member's source"),
     "harvest_run": FunctionSpec("harvest_run", "harvest", "harvest_run", "a member's queued harvest run"),
+    "harvest_prune": FunctionSpec("harvest_prune", "harvest", "harvest_prune", "the daily retention of harvest runs"),
+    "search_reindex": FunctionSpec(
+        "search_reindex", "harvest", "search_reindex", "the search index rebuilt when its layout changed"
+    ),
 }
 """The functions schedules, state machines and queues invoke."""
 

@@ -74,6 +74,8 @@ class Book(Manifestation):
     juvenile: bool = False
     uniform: tuple[str, str] | None = None
     """240 uniform title for translations: (original title, language)."""
+    language: str = "eng"
+    """The language of the text (MARC21 008/35-37, UNIMARC 101 $a): a translation into German is ``ger``."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -252,7 +252,7 @@ def book_record(
     fields = [
         *control(local_id, style),
         *electronic,
-        cf("008", f008(style.entered, dtype, str(b.year), date2, b.country, material, "eng")),
+        cf("008", f008(style.entered, dtype, str(b.year), date2, b.country, material, b.language)),
         *_numbers(b, h, style, online),
         f040(style),
         *_titles(b, h, style, conv),

@@ -117,14 +117,16 @@ def zh_fields(style: Eastlake, z: ZhBook) -> list[Field]:
 
 
 def en_fields(style: Eastlake, b: Book, copy: Copy, conv: Conventions) -> list[Field]:
-    """The description of an English original: hyphenated ISBN, AACR2-like 200/205/210/215, 701 _1 names."""
+    """The description of an English original (or a translation into a Western language, with its original title
+    in 500 and 101 first indicator 1): hyphenated ISBN, AACR2-like 200/205/210/215, 701 _1 names."""
     return [
         df("010", "  ", "a", isbn_as(b.isbn, "hyphen"), "b", "hbk" if "hard" in b.qualifier else ""),
         df("100", "  ", "a", f100(style, b.year, "ba")),
-        df("101", "0 ", "a", "eng"),
+        df("101", "1 " if b.uniform else "0 ", "a", b.language),
         df("102", "  ", "a", conv.country_iso[b.country]),
         df("105", "  ", "a", f105(b.illustrated, b.fiction, index=True)),
         df("200", "1 ", "a", b.title, "e", b.subtitle, "f", short_resp(b.resp, b.authors)),
+        *([df("500", "10", "a", b.uniform[0], "m", b.uniform[1])] if b.uniform else []),
         *([df("205", "  ", "a", conv.edition(b.edition))] if b.edition else []),
         df("210", "  ", "a", conv.place(b.place), "c", b.publisher.removeprefix("The "), "d", str(b.year)),
         df("215", "  ", "a", f"{b.pages} p.", "c", "ill." if b.illustrated else "", "d", f"{b.height} cm"),

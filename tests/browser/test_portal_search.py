@@ -63,6 +63,34 @@ def test_search_facet_and_open_a_work(tab: Tab) -> None:
     expect(page.locator("#q")).to_have_value("history")
 
 
+def test_a_work_page_lists_other_editions_and_translations_apart(tab: Tab, hub: Hub) -> None:
+    """Kuhn's *Structure of scientific revolutions* (riverside, lakeside) and eastlake's German translation, whose
+    UNIMARC 500 names the original title: two manifestations, one work group."""
+    page = tab.page
+    tab.goto("/?q=author:kuhn")
+    group = page.locator(".hits .hit .work-group")
+    expect(group).to_have_count(2)  # the original and the translation: each names the other
+    expect(group.first).to_have_text("1 other edition or translation")
+    original = _work_id(hub, 'title:"structure of scientific revolutions"')
+    tab.goto(f"/work.html?id={original}")
+    expect(page.locator("#translations-heading")).to_have_text("Translations (1)")
+    translation = page.locator("ul[aria-labelledby=translations-heading] li")
+    expect(translation).to_have_count(1)
+    expect(translation.locator("a")).to_have_text("Die Struktur wissenschaftlicher Revolutionen")
+    expect(translation.locator(".meta")).to_contain_text("German")
+    tab.check_axe()
+    tab.check_fits()
+    tab.screenshot("work-group")
+
+    translation.locator("a").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Die Struktur wissenschaftlicher Revolutionen")
+    expect(page.locator(".record")).to_contain_text("Structure of scientific revolutions")  # the original title
+    expect(page.locator("#editions-heading")).to_have_text("Other editions (1)")  # the original, in English
+    expect(page.locator("ul[aria-labelledby=editions-heading] li .meta")).to_contain_text("English")
+    page.get_by_role("link", name="All editions and translations in the search").click()
+    expect(page.locator("#results-heading")).to_have_text("2 works")
+
+
 def test_search_in_chinese_and_the_language_is_remembered(open_tab: Callable[..., Tab]) -> None:
     tab = open_tab("desktop", "zh")
     page = tab.page

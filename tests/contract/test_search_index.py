@@ -230,6 +230,25 @@ def test_format_and_language_filters(index: SearchIndex) -> None:
     assert both.total == len([c for c in CORPUS if c.language in ("chi", "ang")])
 
 
+WORK = "w" + "0" * 19 + "1"
+
+
+def test_the_work_filter_finds_a_works_editions_and_translations(index: SearchIndex) -> None:
+    index.upsert(
+        [
+            make_cluster("kuhn-en", "The structure of scientific revolutions", work_id=WORK, language="eng"),
+            make_cluster("kuhn-de", "Die Struktur wissenschaftlicher Revolutionen", work_id=WORK, language="ger"),
+            make_cluster("kuhn-about", "Kuhn's structure of scientific revolutions", work_id="w" + "0" * 20),
+        ]
+    )
+    found = find(index, works=[WORK], sort="title")
+    assert ids(found) == ["kuhn-en", "kuhn-de"] and {hit.work_id for hit in found.hits} == {WORK}
+    assert ids(index.search(parse_query_string(f"structure work:{WORK}"))) == ["kuhn-en"]
+    by_id = {hit.cluster_id: hit for hit in find(index, "structure").hits}
+    assert by_id["kuhn-about"].work_id == "w" + "0" * 20
+    assert find(index, "deep learning").hits[0].work_id is None  # the corpus's clusters name no work
+
+
 def test_year_range_filter(index: SearchIndex) -> None:
     result = find(index, year_from=2010, year_to=2017, facets=["year"])
     expected = {c.cluster_id for c in CORPUS if c.year is not None and 2010 <= c.year <= 2017}
@@ -659,13 +678,13 @@ def test_opensearch_reads_and_writes_through_the_alias(opensearch: OpenSearch) -
     alias = fresh_alias()
     index = OpenSearchIndex(opensearch, alias=alias, chinese_analyzer=False)
     index.upsert(CORPUS[:3])
-    assert index.concrete_indices() == [f"{alias}-v3-000001"]
+    assert index.concrete_indices() == [f"{alias}-v4-000001"]
     assert not index.needs_rebuild
-    assert opensearch.count(index=f"{alias}-v3-000001")["count"] == 3
+    assert opensearch.count(index=f"{alias}-v4-000001")["count"] == 3
     # A second adapter on the same alias (another process) finds the index and does not make another.
     again = OpenSearchIndex(opensearch, alias=alias, chinese_analyzer=False)
     assert again.count() == 3
-    assert again.concrete_indices() == [f"{alias}-v3-000001"]
+    assert again.concrete_indices() == [f"{alias}-v4-000001"]
 
 
 def test_opensearch_refresh_wait_for_makes_writes_searchable(opensearch: OpenSearch) -> None:
@@ -704,7 +723,7 @@ def test_opensearch_rebuild_swaps_the_alias_with_no_moment_where_searches_fail(o
         for position, cluster in enumerate(kept):
             if position == len(kept) - 1:
                 # Earlier batches are in the new index; the alias still points at the old, complete one.
-                assert opensearch.indices.exists(index=f"{alias}-v3-000002")
+                assert opensearch.indices.exists(index=f"{alias}-v4-000002")
                 assert index.concrete_indices() == old
                 assert find(index).total == 30
                 assert ids(find(index, "deep learning", languages=["eng"])) == ["dl-en", "dl-python-en"]
@@ -723,7 +742,7 @@ def test_opensearch_rebuild_swaps_the_alias_with_no_moment_where_searches_fail(o
     assert set(totals) == {30, len(kept)}
     assert totals[-1] == len(kept)
     assert totals == sorted(totals, reverse=True)  # old index until the swap, then only the new one
-    assert index.concrete_indices() == [f"{alias}-v3-000002"]
+    assert index.concrete_indices() == [f"{alias}-v4-000002"]
     assert not opensearch.indices.exists(index=old[0])
     assert index.count() == len(kept)
     assert ids(find(index, "三体")) == ["three-body-zh"]
@@ -733,18 +752,20 @@ def test_opensearch_rebuild_swaps_the_alias_with_no_moment_where_searches_fail(o
 def test_opensearch_rebuild_moves_an_older_schema_version(opensearch: OpenSearch) -> None:
     alias = fresh_alias()
     opensearch.indices.create(index=f"{alias}-v0-000004", body={"aliases": {alias: {}}})
+    # Asked first, before any read or write (as a reindex job does), it looks at the alias.
+    assert OpenSearchIndex(opensearch, alias=alias, chinese_analyzer=False).needs_rebuild
     index = OpenSearchIndex(opensearch, alias=alias, chinese_analyzer=False)
     assert index.count() == 0
     assert index.needs_rebuild
     index.rebuild(iter(CORPUS))
     assert not index.needs_rebuild
-    assert index.concrete_indices() == [f"{alias}-v3-000005"]  # the counter goes on across versions
+    assert index.concrete_indices() == [f"{alias}-v4-000005"]  # the counter goes on across versions
     assert not opensearch.indices.exists(index=f"{alias}-v0-000004")
     assert find(index, "深度学习", facets=["member"]).total == 2
 
 
-def test_opensearch_index_of_an_older_layout_is_rebuilt_as_version_3(opensearch: OpenSearch) -> None:
-    """An alias on a version-2 index (no ``class_tree``; strict mapping, so it refuses the documents of version 3):
+def test_opensearch_index_of_an_older_layout_is_rebuilt_as_the_current_version(opensearch: OpenSearch) -> None:
+    """An alias on a version-2 index (no ``class_tree``; strict mapping, so it refuses later versions' documents):
     the adapter asks for a rebuild, and after it the class browse, classes at any depth and periods work."""
     from consortium.adapters.aws.opensearch_index import load_template
     from consortium.search.document import index_document
@@ -752,7 +773,7 @@ def test_opensearch_index_of_an_older_layout_is_rebuilt_as_version_3(opensearch:
     alias = fresh_alias()
     body = load_template(2, chinese_analyzer=False)["template"]
     opensearch.indices.create(index=f"{alias}-v2-000001", body={**body, "aliases": {alias: {}}})
-    old_document = {k: v for k, v in index_document(BY_ID["db-zh"]).items() if k != "class_tree"}
+    old_document = {k: v for k, v in index_document(BY_ID["db-zh"]).items() if k not in ("class_tree", "work_id")}
     opensearch.index(index=alias, id="db-zh", body=old_document, refresh=True)
     index = OpenSearchIndex(opensearch, alias=alias, chinese_analyzer=False)
     assert index.count() == 1
@@ -761,9 +782,24 @@ def test_opensearch_index_of_an_older_layout_is_rebuilt_as_version_3(opensearch:
         index.upsert(CORPUS[:1])
     index.rebuild(iter(CORPUS))
     assert not index.needs_rebuild
-    assert index.concrete_indices() == [f"{alias}-v3-000002"]
+    assert index.concrete_indices() == [f"{alias}-v4-000002"]
     assert index.class_counts("clc:TP3") == {"clc:TP30": 1, "clc:TP31": 2}
     assert set(ids(find(index, class_codes=["clc:TP31"], first_seen_from=T0))) == {"dl-python-zh", "db-zh"}
+
+
+def test_opensearch_index_of_version_3_is_rebuilt_with_work_ids(opensearch: OpenSearch) -> None:
+    """A deployment indexed before work groups (version 3, no ``work_id``): rebuilt, the work filter works."""
+    from consortium.adapters.aws.opensearch_index import load_template
+
+    alias = fresh_alias()
+    body = load_template(3, chinese_analyzer=False)["template"]
+    opensearch.indices.create(index=f"{alias}-v3-000001", body={**body, "aliases": {alias: {}}})
+    index = OpenSearchIndex(opensearch, alias=alias, chinese_analyzer=False)
+    assert index.count() == 0
+    assert index.needs_rebuild
+    index.rebuild(iter([*CORPUS, make_cluster("kuhn-de", "Die Struktur", work_id=WORK)]))
+    assert index.concrete_indices() == [f"{alias}-v4-000002"]
+    assert ids(find(index, works=[WORK])) == ["kuhn-de"]
 
 
 def test_opensearch_failed_rebuild_leaves_the_alias_as_it_was(opensearch: OpenSearch) -> None:
@@ -777,8 +813,8 @@ def test_opensearch_failed_rebuild_leaves_the_alias_as_it_was(opensearch: OpenSe
 
     with pytest.raises(RuntimeError, match="went away"):
         index.rebuild(broken())
-    assert index.concrete_indices() == [f"{alias}-v3-000001"]
-    assert not opensearch.indices.exists(index=f"{alias}-v3-000002")  # the half-loaded index is gone
+    assert index.concrete_indices() == [f"{alias}-v4-000001"]
+    assert not opensearch.indices.exists(index=f"{alias}-v4-000002")  # the half-loaded index is gone
     assert index.count() == 30
 
 
@@ -797,7 +833,7 @@ def test_opensearch_errors_are_ours(opensearch: OpenSearch) -> None:
     # A document the index refuses: the bulk error names it, without carrying the document.
     alias = fresh_alias()
     opensearch.indices.create(
-        index=f"{alias}-v3-000001",
+        index=f"{alias}-v4-000001",
         body={"mappings": {"properties": {"members": {"type": "integer"}}}, "aliases": {alias: {}}},
     )
     with pytest.raises(StorageError, match="2 document") as refused:
@@ -817,8 +853,8 @@ def test_opensearch_template_installs_as_a_composable_template(opensearch: OpenS
     from consortium.adapters.aws.opensearch_index import load_template
 
     template = load_template(chinese_analyzer=False)
-    name = f"consortium-bib-v3-contract-{uuid.uuid4().hex[:8]}"
-    opensearch.indices.put_index_template(name="consortium-bib-v3", body=template)
+    name = f"consortium-bib-v4-contract-{uuid.uuid4().hex[:8]}"
+    opensearch.indices.put_index_template(name="consortium-bib-v4", body=template)
     try:
         opensearch.indices.create(index=name)  # matched by the template's index pattern
         mapping = opensearch.indices.get_mapping(index=name)[name]["mappings"]
@@ -828,4 +864,4 @@ def test_opensearch_template_installs_as_a_composable_template(opensearch: OpenS
         assert set(mapping["properties"]) == set(template["template"]["mappings"]["properties"])
     finally:
         opensearch.indices.delete(index=name, ignore_unavailable=True)
-        opensearch.indices.delete_index_template(name="consortium-bib-v3")
+        opensearch.indices.delete_index_template(name="consortium-bib-v4")

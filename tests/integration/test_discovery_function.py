@@ -11,6 +11,7 @@ from factories import make_cluster
 from function_apps import Api, serve
 
 from consortium.dedup.state import ClusterChange
+from consortium.dedup.work_groups import with_work_id
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -27,10 +28,14 @@ def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
         hub = api.module.container()
         works = [
             make_cluster("taocp-1", "The art of computer programming", ["riverside"], authors=["Knuth, Donald E."],
-                         year=1968, edition="1st ed.", classes=["lcc:QA76.6"], first_seen=NOW - dt.timedelta(days=400)),
+                         year=1968, edition="1st ed.", classes=["lcc:QA76.6"], first_seen=NOW - dt.timedelta(days=400),
+                         language="eng"),
             make_cluster("taocp-3", "Art of computer programming [electronic resource]", ["lakeside", "riverside"],
                          authors=["Donald E. Knuth"], year=1997, edition="3rd ed.", classes=["lcc:QA76.6"],
                          first_seen=NOW - dt.timedelta(days=3)),
+            make_cluster("taocp-de", "Die Kunst der Computerprogrammierung", ["eastlake"], authors=["Knuth, Donald E."],
+                         uniform_title="Art of computer programming", language="ger", year=2011,
+                         first_seen=NOW - dt.timedelta(days=30)),
             make_cluster("other-art", "The art of computer programming", ["eastlake"], authors=["Someone, Else"],
                          year=2001, first_seen=NOW - dt.timedelta(days=2)),
             make_cluster("dl", "深度学习", ["riverside"], authors=["周志华"], year=2016, classes=["clc:TP181"],
@@ -40,6 +45,7 @@ def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
             make_cluster("poems", "唐诗三百首", ["lakeside"], year=1980, classes=["clc:I222"],
                          first_seen=NOW - dt.timedelta(days=1)),
         ]  # fmt: skip
+        works = [with_work_id(work) for work in works]  # as the merge gives them
         hub.cluster_store.apply(ClusterChange(saved=works))
         hub.search_index.upsert(works)
         yield api
@@ -47,8 +53,8 @@ def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
 
 def test_search_takes_the_query_language_facets_and_paging(api: Api) -> None:
     status, found = api.call("get", "/search?q=author:knuth&facet=member&facet=year&page_size=1")
-    assert status == 200 and found["total"] == 2 and len(found["hits"]) == 1
-    assert {f["value"] for f in found["facets"]["member"]} == {"riverside", "lakeside"}
+    assert status == 200 and found["total"] == 3 and len(found["hits"]) == 1
+    assert {f["value"] for f in found["facets"]["member"]} == {"riverside", "lakeside", "eastlake"}
     status, error = api.call("get", "/search?q=year:abc")
     assert status == 400 and "year" in error["Message"]
     assert api.call("get", "/search?facet=colour")[0] == 400
@@ -70,6 +76,19 @@ def test_other_editions_are_the_same_title_and_author_not_the_same_title_alone(a
     status, found = api.call("get", "/works/taocp-1/editions")
     assert status == 200 and [e["cluster_id"] for e in found["editions"]] == ["taocp-3"]
     assert found["editions"][0]["edition"] == "3rd ed."
+    # the translation names its original title (MARC 240): in the work, listed apart
+    assert [(e["cluster_id"], e["language"]) for e in found["translations"]] == [("taocp-de", "ger")]
+    assert found["translations"][0]["uniform_title"] == "Art of computer programming"
+    assert found["original_language"] == "eng" and found["work_id"].startswith("w")
+    status, hits = api.call("get", f"/search?q=work:{found['work_id']}&sort=year_asc")
+    assert [h["cluster_id"] for h in hits["hits"]] == ["taocp-1", "taocp-3", "taocp-de"]
+    assert {h["work_id"] for h in hits["hits"]} == {found["work_id"]}
+    assert [h["work_size"] for h in hits["hits"]] == [3, 3, 3]  # each hit says how big its group is
+    status, other = api.call("get", "/search?q=title:art")
+    assert {h["cluster_id"]: h["work_size"] for h in other["hits"]} == {"taocp-1": 3, "taocp-3": 3, "other-art": 1}
+    from_translation = api.call("get", "/works/taocp-de/editions")[1]
+    assert from_translation["work"]["translation"] and not from_translation["translations"]
+    assert [e["cluster_id"] for e in from_translation["editions"]] == ["taocp-3", "taocp-1"]
     assert [e["cluster_id"] for e in api.call("get", "/works/other-art/editions")[1]["editions"]] == []
     assert api.call("get", "/works/dl/editions")[1]["editions"] == []  # same author, another work
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from factories import make_cluster
@@ -15,11 +16,17 @@ from consortium.catalogue import Catalogue
 from consortium.config import Settings
 from consortium.dedup.service import DedupService
 from consortium.dedup.state import ClusterChange
+from consortium.dedup.work_groups import work_id
 from consortium.harvest.service import HarvestService
 from consortium.harvest.state import RecordChange
 from consortium.members import Member, Source
 from consortium.models import Record
 from consortium.search.query import SearchQuery
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from consortium.models import Cluster
 
 MEMBER = Member(id="riverside", name="Riverside")
 
@@ -114,11 +121,55 @@ def test_an_index_in_an_older_layout_is_rebuilt_from_the_stored_works_keeping_th
     from consortium.adapters.local.tantivy_index import TantivySearchIndex
 
     hub = bootstrap(Settings(data_dir=tmp_path / "var", key_dir=tmp_path / "keys"))
-    works = [make_cluster("w1", "Poems of the sea"), make_cluster("w2", "Letters")]
+    works = [make_cluster("w1", "Poems of the sea", authors=["Neruda, Pablo"]), make_cluster("w2", "Letters")]
     hub.cluster_store.apply(ClusterChange(saved=works))
     index = TantivySearchIndex(tmp_path / "index")
     index.needs_rebuild = True  # as opening an index of an older layout leaves it: empty
     catalogue = Catalogue(hub.record_store, hub.cluster_store, index, hub.dedup)
     assert catalogue.reindex_if_needed() == 2
-    assert [h.cluster_id for h in index.search(SearchQuery(text="poems")).hits] == ["w1"]
+    [poems] = index.search(SearchQuery(text="poems")).hits
+    assert poems.cluster_id == "w1"
+    # stored before work groups (no work id): indexed with the one its fields give, so "other editions" work
+    assert hub.cluster_store.get("w1").work_id is None  # type: ignore[union-attr]
+    assert poems.work_id == work_id("poems of the sea|neruda")
     assert not index.needs_rebuild and catalogue.reindex_if_needed() == 0
+
+
+class WrittenDuringRebuild(InMemorySearchIndex):
+    """An index being rebuilt while another process (a harvest Lambda) changes works: that process's change is
+    stored and, through the alias, written to the old index the rebuild then replaces."""
+
+    def __init__(self, meanwhile: Callable[[], None]) -> None:
+        super().__init__()
+        self.needs_rebuild = True
+        self.meanwhile = meanwhile
+
+    def rebuild(self, clusters: Iterable[Cluster]) -> None:
+        taken = list(clusters)  # the rebuild has read the stored works...
+        self.meanwhile()  # ...when another process changes some (into the old index, lost with it)
+        super().rebuild(taken)
+        self.needs_rebuild = False
+
+
+def test_a_reindex_replays_what_other_processes_changed_while_it_ran(tmp_path: Path) -> None:
+    hub = bootstrap(Settings(data_dir=tmp_path / "var", key_dir=tmp_path / "keys"))
+    hub.cluster_store.apply(
+        ClusterChange(saved=[make_cluster("w1", "Poems of the sea"), make_cluster("w2", "Letters")])
+    )
+
+    def other_process() -> None:
+        now = hub.dedup.clock()  # a work saved is dated by the clock of the process that saves it
+        saved = [
+            make_cluster("w3", "Storm tides", updated_at=now),
+            make_cluster("w1", "Poems of the deep sea", updated_at=now),
+        ]
+        hub.cluster_store.apply(ClusterChange(saved=saved))
+        hub.cluster_store.apply(ClusterChange(deleted=["w2"], at=hub.dedup.clock()))
+
+    index = WrittenDuringRebuild(other_process)
+    catalogue = Catalogue(hub.record_store, hub.cluster_store, index, hub.dedup)
+    assert catalogue.reindex_if_needed() == 2  # w1 and w3 stored now
+    assert sorted(h.cluster_id for h in index.search(SearchQuery(page_size=10)).hits) == ["w1", "w3"]
+    assert [h.cluster_id for h in index.search(SearchQuery(text="deep")).hits] == ["w1"]  # its newest form
+    assert catalogue.reindex_if_needed() == 0
+    assert catalogue.reindex_if_needed(force=True) == 2

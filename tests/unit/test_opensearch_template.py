@@ -1,4 +1,4 @@
-"""The OpenSearch index template (``consortium/search/mappings/bib-v3.json``) and the AWS wiring of the adapter.
+"""The OpenSearch index template (``consortium/search/mappings/bib-v4.json``) and the AWS wiring of the adapter.
 
 osmem-server, the contract suite's stand-in, has neither the Smart Chinese nor the ICU analysis plugin, so the
 parts of the template that need them are checked here, on the file itself; the rest of the template is also
@@ -23,7 +23,7 @@ from consortium.errors import ConfigError
 from consortium.search.document import FACET_FIELDS, TERM_FIELDS, index_document
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE_FILE = ROOT / "consortium" / "search" / "mappings" / "bib-v3.json"
+TEMPLATE_FILE = ROOT / "consortium" / "search" / "mappings" / "bib-v4.json"
 CHINESE_SUBFIELDS = {"title", "authors", "subjects", "publisher"}
 
 
@@ -56,14 +56,14 @@ def fields_using(template: dict[str, Any], analyzer: str) -> set[str]:
 
 
 def test_the_template_is_a_versioned_composable_template(template: dict[str, Any]) -> None:
-    assert template["version"] == SCHEMA_VERSION == 3
-    assert template["index_patterns"] == ["consortium-bib-v3-*"]
-    assert all("-v3-" in pattern for pattern in template["index_patterns"])
-    assert template["_meta"]["schema_version"] == 3
-    assert template["template"]["mappings"]["_meta"]["schema_version"] == 3
+    assert template["version"] == SCHEMA_VERSION == 4
+    assert template["index_patterns"] == ["consortium-bib-v4-*"]
+    assert all("-v4-" in pattern for pattern in template["index_patterns"])
+    assert template["_meta"]["schema_version"] == 4
+    assert template["template"]["mappings"]["_meta"]["schema_version"] == 4
     assert set(template["template"]) == {"settings", "mappings"}  # the alias is the adapter's to move
     assert template["template"]["mappings"]["dynamic"] == "strict"
-    assert load_template() == load_template(3) == template
+    assert load_template() == load_template(4) == template
 
 
 def test_smartcn_is_declared_with_icu_normalization(template: dict[str, Any]) -> None:
@@ -132,7 +132,7 @@ def test_field_types_match_what_the_adapter_asks_of_them(template: dict[str, Any
 
 
 def test_without_the_chinese_analyzer_no_plugin_is_needed(template: dict[str, Any]) -> None:
-    plain = load_template(3, chinese_analyzer=False)
+    plain = load_template(4, chinese_analyzer=False)
     text = json.dumps(plain["template"])  # what is sent to the cluster
     assert "smartcn" not in text
     assert "icu_" not in text
@@ -148,7 +148,7 @@ def test_without_the_chinese_analyzer_no_plugin_is_needed(template: dict[str, An
             {**spec, "fields": {k: v for k, v in spec["fields"].items() if k != "zh"}} if "fields" in spec else spec
         )
         assert properties(plain)[name] == expected
-    assert load_template(3)["template"]["settings"]["analysis"]["analyzer"]["consortium_chinese"]  # not mutated
+    assert load_template(4)["template"]["settings"]["analysis"]["analyzer"]["consortium_chinese"]  # not mutated
 
 
 def test_an_unknown_version_is_a_config_error() -> None:

@@ -167,3 +167,12 @@ def test_analysis_of_chinese_and_latin_text() -> None:
 )  # fmt: skip
 def test_minimal_english_stemming(word: str, stem: str) -> None:
     assert minimal_english_stem(word) == stem
+
+
+def test_work_filters_by_a_work_group_id_and_refuses_anything_else() -> None:
+    work = "w0123456789abcdef0123"
+    assert parse_query_string(f"work:{work} structure").works == [work]
+    assert SearchQuery(works=[work.upper(), work]).works == [work]
+    with pytest.raises(InvalidQueryError, match="not a work id") as refused:
+        parse_query_string("work:kuhn")
+    assert refused.value.details["field"] == "works"

@@ -47,6 +47,7 @@ _SOURCE: Final = [
     "members",
     "first_seen_us",
     "class_codes",
+    "work_id",
 ]
 _SORTS: Final[dict[str, list[dict[str, Any]]]] = {
     "relevance": [{"_score": {"order": "desc"}}],

@@ -18,9 +18,10 @@ from consortium.errors import ConfigError
 
 __all__ = ["SCHEMA_VERSION", "load_template"]
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 """The template this release indexes into: version 2 added ``class_chain`` and ``first_seen_us`` to version 1;
-version 3 added ``class_tree`` (the class browse), and an LCC ``class_top`` is its main class letter. An
+version 3 added ``class_tree`` (the class browse), and an LCC ``class_top`` is its main class letter; version 4
+added ``work_id`` (the work group: its editions and translations). An
 alias pointing at an index of an older version sets
 :attr:`~consortium.adapters.aws.opensearch_index.OpenSearchIndex.needs_rebuild`, and
 :meth:`~consortium.catalogue.Catalogue.reindex_if_needed` rebuilds it from the stored works."""

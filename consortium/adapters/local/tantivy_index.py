@@ -60,11 +60,11 @@ __all__ = ["TantivySearchIndex", "newest_key"]
 
 log = logging.getLogger(__name__)
 
-_KEYWORD_FIELDS = ("members", "format", "language", "class_top", "subjects")
+_KEYWORD_FIELDS = ("members", "format", "language", "class_top", "subjects", "work_id")
 """Raw, fast: filters and facets."""
 _ID_FIELDS = ("isbns", "issns", "class_chain", "class_tree")
 """Raw, indexed only: looked up by term."""
-_STORED = ("cluster_id", "title", "authors", "year", "format", "language", "members", "first_seen_us", "class_codes")
+_STORED = tuple("cluster_id title authors year format language members first_seen_us class_codes work_id".split())
 _SORTS = {
     "year_desc": ("year", tantivy.Order.Desc),
     "year_asc": ("year", tantivy.Order.Asc),
@@ -213,7 +213,7 @@ class TantivySearchIndex:
     def _document(self, cluster: Cluster) -> tantivy.Document:
         fields = index_document(cluster)
         document = tantivy.Document()
-        for name in ("cluster_id", "title", "title_sort", *TERM_FIELDS, "language", "format"):
+        for name in ("cluster_id", "title", "title_sort", *TERM_FIELDS, "language", "format", "work_id"):
             if fields[name]:
                 document.add_text(name, fields[name])
         for name in ("authors", "members", "class_top", "class_codes", "subjects", *_ID_FIELDS):
@@ -396,7 +396,7 @@ class TantivySearchIndex:
     def _stored(document: tantivy.Document) -> dict[str, Any]:
         values = document.to_dict()
         stored: dict[str, Any] = {name: values.get(name, []) for name in _STORED}
-        for name in ("cluster_id", "title", "year", "format", "language", "first_seen_us"):
+        for name in ("cluster_id", "title", "year", "format", "language", "first_seen_us", "work_id"):
             stored[name] = stored[name][0] if stored[name] else None
         return stored
 

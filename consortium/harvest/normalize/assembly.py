@@ -1,8 +1,9 @@
 """One builder of :class:`~consortium.models.Record` for every MARC format: the format says where each part is.
 
-A :class:`MarcDialect` (MARC21, UNIMARC) answers for one record what its id, title, publication, year, language,
-identifiers, resource format, authors, subjects, classifications and holdings are; :meth:`MarcDialect.normalize`
-reads them in that order (so that the first problem found names its field) and assembles the record.
+A :class:`MarcDialect` (MARC21, UNIMARC) answers for one record what its id, title, uniform title, publication, year,
+language, identifiers, resource format, authors, subjects, classifications and holdings are;
+:meth:`MarcDialect.normalize` reads them in that order (so that the first problem found names its field) and
+assembles the record.
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ class MarcDialect(ABC):
     @abstractmethod
     def title(self, marc: MarcFields) -> tuple[str, str | None]:
         """Title and subtitle; :class:`RecordError` naming the field when there is none."""
+
+    @abstractmethod
+    def uniform_title(self, marc: MarcFields) -> str | None:
+        """The original or uniform title of the work, where the record gives one (a translation's original)."""
 
     @abstractmethod
     def publication(self, marc: MarcFields) -> tuple[str | None, str | None]:
@@ -119,6 +124,7 @@ class MarcDialect(ABC):
             format=resource_format,
             title=title,
             subtitle=subtitle,
+            uniform_title=self.uniform_title(fields),
             authors=authors,
             publisher=publisher,
             year=year,

@@ -1,6 +1,7 @@
 """MARC21 bibliographic records to :class:`~consortium.models.Record`.
 
-Field use: leader/06-07, 006-008 for the format; 245 $a $n $p title, $b subtitle; 100/110/111/700/710/711
+Field use: leader/06-07, 006-008 for the format; 245 $a $n $p title, $b subtitle; 240, else 130, $a $n $p uniform
+title (a translation's original title; not a field with a form subheading $k, "Selections"); 100/110/111/700/710/711
 authors; 264 (second indicator 1) or 260 publisher and year, 008/07-10 year first; 008/35-37 or 041 language;
 250 edition; 830 $a (the controlled form), else 440 $a (obsolete), else 490 $a series, that field's $v its
 volume; 300 extent; 020 ISBN ($z, cancelled, is ignored), 022 ISSN, 035 (OCoLC), 010 LCCN, 024 (doi) DOI; 6xx
@@ -126,6 +127,19 @@ def _title(marc: MarcFields) -> tuple[str, str | None]:
     raise RecordError("245: the record has no title field (nor 240, 130 or 246)")
 
 
+def _uniform_title(marc: MarcFields) -> str | None:
+    """240 (uniform title), else 130 (main entry uniform title): $a $n $p; a field with $k (a form subheading:
+    "Works. Selections") names a compilation, not the work, and is passed over."""
+    for field in tagged(marc, "240", "130"):
+        if subfield(field, "k"):
+            continue
+        parts = [clean(p) for p in subfields(field, "anp")]
+        title = ". ".join(p for p in parts if p)
+        if title:
+            return title
+    return None
+
+
 def _publication(marc: MarcFields) -> tuple[str | None, str | None]:
     """Publisher name and date statement: 264 with second indicator 1 first, then 260."""
     for field in tagged(marc, "264"):
@@ -198,6 +212,9 @@ class Marc21(MarcDialect):
 
     def title(self, marc: MarcFields) -> tuple[str, str | None]:
         return _title(marc)
+
+    def uniform_title(self, marc: MarcFields) -> str | None:
+        return _uniform_title(marc)
 
     def publication(self, marc: MarcFields) -> tuple[str | None, str | None]:
         return _publication(marc)

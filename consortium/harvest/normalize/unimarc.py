@@ -1,6 +1,8 @@
 """UNIMARC and CNMARC (the UNIMARC profile of Chinese libraries) records to :class:`~consortium.models.Record`.
 
-Field use: leader/06-07 format; 200 $a title (with $h $i part number and name), $e other title information;
+Field use: leader/06-07 format; 200 $a title (with $h $i part number and name), $e other title information; 500
+$a $h $i uniform title (not one with a form subheading $l), else 454 $t (or the $a of its embedded 200) the original
+of a translation;
 700/701/702 and 710/711/712 names ($a entry element, $b rest of name); 210 or 214 $c publisher, $d date, and
 100 $a/09-12 date first; 101 $a language; 205 $a edition; 225 $a else 410 $t series, that field's $v its
 volume; 215 $a extent; 010 ISBN ($z, invalid, ignored), 011 ISSN; 600-608 subjects with their subdivisions; 690
@@ -85,6 +87,25 @@ def _title(marc: MarcFields) -> tuple[str, str | None]:
     return title, clean(subfield(field, "e"))
 
 
+def _uniform_title(marc: MarcFields) -> str | None:
+    """500 $a $h $i (not with $l, a form subheading: "Selections"), else 454 (translation of) $t, or the $a of
+    the 200 it embeds (``$1 2001 $a ...``)."""
+    for field in tagged(marc, "500"):
+        if subfield(field, "l"):
+            continue
+        parts = [clean(p) for p in subfields(field, "a")[:1] + subfields(field, "hi")]
+        uniform = ". ".join(p for p in parts if p)
+        if uniform:
+            return uniform
+    for field in tagged(marc, "454"):
+        linked = clean(subfield(field, "t"))
+        if not linked and any(link.startswith("200") for link in subfields(field, "1")):
+            linked = clean(subfield(field, "a"))
+        if linked:
+            return linked
+    return None
+
+
 def _classifications(marc: MarcFields) -> list[Classification]:
     found: list[Classification] = []
 
@@ -138,6 +159,9 @@ class Unimarc(MarcDialect):
 
     def title(self, marc: MarcFields) -> tuple[str, str | None]:
         return _title(marc)
+
+    def uniform_title(self, marc: MarcFields) -> str | None:
+        return _uniform_title(marc)
 
     def publication(self, marc: MarcFields) -> tuple[str | None, str | None]:
         publication = next(iter(tagged(marc, "210", "214")), None)

@@ -153,6 +153,13 @@ function hitItem(hit, all) {
         title: hit.members.map((m) => memberName(all, m)).join(", "),
         text: t(held === 1 ? "search.held_one" : "search.held_many", { count: formatNumber(held) }),
       }),
+      hit.work_size > 1
+        ? el("a", {
+            class: "work-group",
+            href: `index.html?${new URLSearchParams({ f: `work:${hit.work_id}` })}`,
+            text: t(hit.work_size === 2 ? "search.work_group_one" : "search.work_group_many", { count: formatNumber(hit.work_size - 1) }),
+          })
+        : null,
     ),
   );
 }

@@ -36,6 +36,7 @@ function details(work) {
     "dl",
     { class: "record" },
     row(t("field.author"), joined(work.authors.map((name) => searchLink(quoted("author", name), name)))),
+    row(t("work.original_title"), work.uniform_title),
     row(t("work.edition"), work.edition),
     row(t("work.publisher"), work.publisher),
     row(t("field.year"), work.year ? String(work.year) : null),
@@ -97,13 +98,13 @@ function holdingsTable(holdings, all, own) {
   );
 }
 
-function editionsList(editions, all) {
+function editionsList(editions, headingKey, id) {
   if (!editions.length) return null;
   return [
-    el("h2", { id: "editions-heading", text: t("work.editions") }),
+    el("h2", { id, text: t(headingKey, { count: editions.length }) }),
     el(
       "ul",
-      { class: "editions" },
+      { class: "editions", "aria-labelledby": id },
       editions.map((e) =>
         el(
           "li",
@@ -113,13 +114,25 @@ function editionsList(editions, all) {
           el(
             "span",
             { class: "meta" },
-            [e.edition, e.publisher, e.year, e.language ? languageLabel(e.language) : null, formatLabel(e.format)].filter(Boolean).join(" · "),
+            [e.language ? languageLabel(e.language) : null, e.edition, e.publisher, e.year, formatLabel(e.format)].filter(Boolean).join(" · "),
             " · ",
             t(e.members.length === 1 ? "search.held_one" : "search.held_many", { count: e.members.length }),
           ),
         ),
       ),
     ),
+  ];
+}
+
+// The work group: other editions and translations listed apart, and a search for all of them.
+function workGroup(group) {
+  const editions = group.editions || [];
+  const translations = group.translations || [];
+  if (!editions.length && !translations.length) return null;
+  return [
+    editionsList(editions, "work.other_editions", "editions-heading"),
+    editionsList(translations, "work.translations", "translations-heading"),
+    group.work_id ? el("p", {}, searchLink(`work:${group.work_id}`, t("work.all_editions"))) : null,
   ];
 }
 
@@ -135,7 +148,7 @@ async function main() {
   try {
     const [answer, editions, all] = await Promise.all([
       api(`/works/${encodeURIComponent(id)}`, { query: { member: who?.member } }),
-      api(`/works/${encodeURIComponent(id)}/editions`).catch(() => ({ editions: [] })),
+      api(`/works/${encodeURIComponent(id)}/editions`).catch(() => ({ editions: [], translations: [] })),
       members(),
     ]);
     const work = answer.work;
@@ -149,7 +162,7 @@ async function main() {
       details(work),
       el("h2", { id: "holdings-heading", text: t("work.holdings_count", { count: answer.holdings.length }) }),
       holdingsTable(answer.holdings, all, who?.member),
-      editionsList(editions.editions, all),
+      workGroup(editions),
       el("h2", { text: t("work.share") }),
       el("p", {}, el("a", { href: permalink, class: "permalink", text: permalink })),
       el(
