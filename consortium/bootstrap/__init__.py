@@ -3,7 +3,7 @@
 Nothing is built at import time; a Lambda keeps one :class:`Container` at module scope, built on first use. The
 container is made of parts, one module each: :mod:`~consortium.bootstrap.catalogue` (records, clusters, search,
 members), :mod:`~consortium.bootstrap.readers` (keys, profiles, push) and :mod:`~consortium.bootstrap.access`
-(API keys, tokens).
+(API keys, tokens) and :mod:`~consortium.bootstrap.cooperation` (inter-library loans).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from consortium.bootstrap.access import AccessParts
 from consortium.bootstrap.catalogue import CatalogueParts
+from consortium.bootstrap.cooperation import CooperationParts
 from consortium.bootstrap.readers import ReaderParts
 from consortium.config import Settings
 
@@ -20,7 +21,7 @@ __all__ = ["Container", "bootstrap"]
 
 
 @dataclass
-class Container(CatalogueParts, ReaderParts, AccessParts):
+class Container(CatalogueParts, ReaderParts, AccessParts, CooperationParts):
     """Every adapter and service of the hub, each built on first use from the settings (or taken from the
     overrides)."""
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from consortium.config import Settings
     from consortium.dedup.ports import ClusterStore
     from consortium.members import MemberRegistry
     from consortium.profiles.ports import KeyService
     from consortium.profiles.service import ProfileService
+    from consortium.push.planner import ListedWork
     from consortium.search.ports import SearchIndex
 
 __all__ = ["Parts"]
@@ -37,6 +40,8 @@ class Parts:
 
         @property
         def search_index(self) -> SearchIndex: ...
+
+        def listed_works(self, since: datetime) -> list[ListedWork]: ...
 
     def _aws_client(self, service: str) -> Any:
         import boto3

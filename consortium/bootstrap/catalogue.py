@@ -270,11 +270,7 @@ class CatalogueParts(Parts):
             worker.harvest_runs.handle(dict(message))
 
     @cached_property
-    def published_catalogue(self) -> PublishedCatalogue:
-        """The works as the OAI-PMH provider and SRU serve them: every member's set and holdings as its sharing
-        policy allows, resumption tokens signed with a hub-wide secret the key service keeps (the same for every
-        instance of the hub, in any process)."""
-        from consortium.catalogue_out.published import PublishedCatalogue
+    def _token_secret(self) -> bytes:
         from consortium.profiles.ports import HubSecrets
 
         keys = self.key_service
@@ -282,11 +278,23 @@ class CatalogueParts(Parts):
             raise ConfigError("the key service keeps no hub-wide secrets: OAI-PMH resumption tokens need one")
         secret = keys.hub_secret("oai-resumption-token-key:1", create=True)
         assert secret is not None
+        return secret
+
+    @property
+    def published_catalogue(self) -> PublishedCatalogue:
+        """The works as the OAI-PMH provider and SRU serve them: every member's set and holdings as its sharing
+        policy allows now (made again on each use, so a member's change of policy applies to the next request;
+        SRU finds no work only members hiding their holdings hold), resumption tokens signed with a hub-wide
+        secret the key service keeps (the same for every instance of the hub, in any process)."""
+        from consortium.catalogue_out.published import PublishedCatalogue
+        from consortium.search.visibility import Visibility, VisibleIndex
+
+        registry = self.registry
         return PublishedCatalogue.from_registry(
-            self.registry,
+            registry,
             self.cluster_store,
-            secret,
-            index=self.search_index,
+            self._token_secret,
+            index=VisibleIndex(self.search_index, Visibility.of(registry, None)),
             repository_identifier=urlsplit(self.settings.public_url).hostname or "consortium.local",
         )
 

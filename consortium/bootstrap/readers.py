@@ -152,4 +152,5 @@ class ReaderParts(Parts):
             sender=self.settings.mail_sender,
             member_names=names,
             token_key=self.settings.push_token_key,
+            listed=self.listed_works,
         )

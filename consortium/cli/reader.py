@@ -233,7 +233,7 @@ def reader_erase(container: Container, reader_id: str, as_json: bool) -> None:
     service = container.profiles
     counts = service.item_counts(reader_id)
     consents = len(service.consent_history(reader_id))
-    kept_as = service.erase(reader_id, LIBRARIAN)
+    kept_as = container.erase_reader(reader_id, LIBRARIAN)
     data = {
         "reader_id": reader_id,
         "erased": {"key": 1, **counts, "consent_events": consents},

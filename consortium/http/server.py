@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = ["APPS", "MAX_REQUEST_BODY", "WORKER_HEADER", "LocalGateway", "load_app", "load_module", "serve"]
 
-APPS: Final = ("discovery", "members", "profile", "push")
+APPS: Final = ("cooperation", "discovery", "members", "profile", "push")
 """The apps ``consortium run`` serves, by folder name under ``functions/``."""
 
 MAX_REQUEST_BODY: Final = 20 * 1024 * 1024

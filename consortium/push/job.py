@@ -35,7 +35,7 @@ from consortium.search.matching import SavedSearches
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from consortium.dedup.ports import ClusterStore
     from consortium.ports import Clock
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from consortium.push.evidence import Evidence
     from consortium.push.ledgers import PushLedgers
     from consortium.push.models import Subscription
+    from consortium.push.planner import ListedWork
     from consortium.push.ports import Mailer
     from consortium.push.urls import HubUrls
 
@@ -114,6 +115,7 @@ class PushJob:
     _urls: HubUrls
     _member_names: dict[str, str]
     _evidence: Callable[[], Evidence | None] | None
+    _listed: Callable[[dt.datetime], Sequence[ListedWork]] | None
 
     def run(
         self,
@@ -145,6 +147,7 @@ class PushJob:
                 force=force,
                 search=SavedSearches(w.cluster for w in works.works),
                 evidence=self._evidence() if self._evidence is not None else None,
+                listed=self._listed(now - MAX_LOOKBACK) if self._listed is not None else (),
             )
         )
         report.planned = len(digests)

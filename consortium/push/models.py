@@ -59,6 +59,9 @@ class ServiceId(StrEnum):
     """Lists curated by subject librarians (filled by the librarians' issue)."""
     SAVED_SEARCH = "saved_search"
     """A stored query, run again over the new works."""
+    INTERLIBRARY_LOAN = "interlibrary_loan"
+    """Notices of the reader's own inter-library loan requests, at every step (no subscription: see
+    :mod:`consortium.cooperation.notices`)."""
 
 
 class Channel(StrEnum):

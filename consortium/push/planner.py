@@ -16,18 +16,18 @@ from consortium.push.ranking import Scored, Taste, digest_item, diversified, mut
 from consortium.push.reasons import saved_search
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from consortium.push.evidence import Evidence
     from consortium.push.index import NewWorks
 
-__all__ = ["MAX_LOOKBACK", "PLANNED_SERVICES", "ReaderPlan", "plan", "window_start"]
+__all__ = ["MAX_LOOKBACK", "PLANNED_SERVICES", "ListedWork", "ReaderPlan", "plan", "window_start"]
 
 MAX_LOOKBACK = timedelta(days=62)
 """The oldest a digest's window reaches back, however long ago the last one was (a reader back from a year
 away gets the last two months, not a year)."""
 
-PLANNED_SERVICES = (ServiceId.NEW_IN_CLASS, ServiceId.INTERESTED_NEW, ServiceId.SAVED_SEARCH)
+PLANNED_SERVICES = (ServiceId.NEW_IN_CLASS, ServiceId.INTERESTED_NEW, ServiceId.SAVED_SEARCH, ServiceId.LIBRARIAN_LISTS)
 """The services planned, in this order: a work one service pushes is not pushed again by a later one."""
 
 
@@ -44,6 +44,32 @@ class ReaderPlan:
     mutes: tuple[Mute, ...] = ()
     borrowed: frozenset[str] = frozenset()
     """Works the reader borrowed lately: they have them already, so they are never pushed either."""
+
+
+@dataclass(frozen=True)
+class ListedWork:
+    """A work on a subject librarian's published list, as the ``librarian_lists`` service pushes it: its digest
+    line (the reason names the list and carries the librarian's note) and when the list was published."""
+
+    item: DigestItem
+    published_at: datetime
+
+
+def _listed_items(
+    reader: ReaderPlan, listed: Sequence[ListedWork], *, since: datetime, exclude: frozenset[str], cap: int
+) -> list[DigestItem]:
+    """The works of the lists published in the window, in the lists' order, each once, capped."""
+    items: list[DigestItem] = []
+    seen: set[str] = set()
+    for work in listed:
+        item = work.item
+        if work.published_at < since or item.cluster_id in exclude or item.cluster_id in seen:
+            continue
+        seen.add(item.cluster_id)
+        items.append(item.model_copy(update={"at_home": reader.member in item.members}))
+        if len(items) >= cap:
+            break
+    return items
 
 
 def window_start(subscription: Subscription, now: datetime) -> datetime:
@@ -84,6 +110,7 @@ def plan(
     force: bool = False,
     search: Callable[[str], list[str]] | None = None,
     evidence: Evidence | None = None,
+    listed: Sequence[ListedWork] = (),
 ) -> Iterator[Digest]:
     """The digests due at ``now``: one per reader and due subscription (``force``: every active one), its
     items first seen in the subscription's window, never sent before, not muted, ranked, capped.
@@ -93,7 +120,8 @@ def plan(
     A digest may be empty (nothing new matched): delivering it sends nothing but closes the window.
     ``search`` runs a saved query over the new works and returns cluster ids, best first; without it saved
     searches are not planned. ``evidence``: key rarity, loans and co-borrowing over the consortium for
-    :func:`~consortium.push.ranking.rank`.
+    :func:`~consortium.push.ranking.rank`. ``listed``: the works of subject librarians' published lists (newest lists
+    first), for the ``librarian_lists`` service.
     """
     wanted = set(services) if services is not None else set(PLANNED_SERVICES)
     cadences = set(frequencies) if frequencies is not None else set(Frequency)
@@ -120,6 +148,8 @@ def plan(
                     exclude=exclude,
                     mutes=reader.mutes,
                 )
+            elif service is ServiceId.LIBRARIAN_LISTS:
+                items = _listed_items(reader, listed, since=since, exclude=exclude, cap=subscription.max_items)
             elif service is ServiceId.INTERESTED_NEW:
                 items = rank(
                     reader.taste,

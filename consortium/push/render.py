@@ -43,6 +43,7 @@ SERVICE_NAMES: dict[ServiceId, str] = {
     ServiceId.INTERESTED_NEW: "New books for you",
     ServiceId.LIBRARIAN_LISTS: "New in your librarians' lists",
     ServiceId.SAVED_SEARCH: "New for your saved search",
+    ServiceId.INTERLIBRARY_LOAN: "Your inter-library loans",
 }
 """The English name of each service, as the subject and the heading of its digest say it."""
 

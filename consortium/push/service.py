@@ -16,12 +16,14 @@ from consortium.push.tokens import DEFAULT_GENERATION, PushTokens
 from consortium.push.urls import HubUrls
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
+    from datetime import datetime
 
     from consortium.dedup.ports import ClusterStore
     from consortium.ports import Clock
     from consortium.profiles.service import ProfileService
     from consortium.push.evidence import Evidence
+    from consortium.push.planner import ListedWork
     from consortium.push.ports import Mailer
 
 __all__ = ["PUSH_JOB", "PushService", "RunReport", "shard_of"]
@@ -73,6 +75,7 @@ class PushService(Subscriptions, ReaderControls, PushJob):
         clock: Clock = system_clock,
         token_key: str = DEFAULT_GENERATION,
         evidence: Callable[[], Evidence | None] | None = None,
+        listed: Callable[[datetime], Sequence[ListedWork]] | None = None,
     ) -> None:
         self._profiles = profiles
         self._ledgers = PushLedgers(profiles.vault)
@@ -84,3 +87,5 @@ class PushService(Subscriptions, ReaderControls, PushJob):
         self._clock = clock
         self._tokens = PushTokens(profiles.vault.keys, token_key)
         self._evidence = evidence
+        self._listed = listed
+        """The works of subject librarians' lists published since an instant (the ``librarian_lists`` service)."""

@@ -21,6 +21,9 @@ class PushServiceInfo:
     default_frequency: Frequency
     available: bool = True
     """False for a service whose content comes with a later release (subscribing to it is refused)."""
+    notice: bool = False
+    """True for notices the hub sends a reader of their own requests, without a subscription (subscribing to it
+    is refused)."""
 
 
 CATALOGUE: dict[ServiceId, PushServiceInfo] = {
@@ -48,10 +51,10 @@ CATALOGUE: dict[ServiceId, PushServiceInfo] = {
             ServiceId.LIBRARIAN_LISTS,
             "Subject librarians' lists",
             "学科馆员推荐书单",
-            "Lists curated by the consortium's subject librarians (coming with the librarians' tools).",
-            "联盟学科馆员编制的推荐书单（随馆员工具一同上线）。",
+            "The works of the lists the consortium's subject librarians publish, each with the librarian's note, "
+            "from every member library.",
+            "联盟各成员馆学科馆员发布的推荐书单中的图书，每种附馆员推荐语。",
             Frequency.MONTHLY,
-            available=False,
         ),
         PushServiceInfo(
             ServiceId.SAVED_SEARCH,
@@ -60,6 +63,16 @@ CATALOGUE: dict[ServiceId, PushServiceInfo] = {
             "A search you saved, run again over the new works.",
             "对新到文献重新执行您保存的检索式。",
             Frequency.WEEKLY,
+        ),
+        PushServiceInfo(
+            ServiceId.INTERLIBRARY_LOAN,
+            "Inter-library loan notices",
+            "馆际互借通知",
+            "Where your inter-library loan requests are, at every step, in your inbox (and by email when you have "
+            "an email subscription); you need not subscribe.",
+            "您的馆际互借申请每一步的进展，发送到您的收件箱（如您订阅了邮件推送，也会发送邮件）；无需订阅。",
+            Frequency.DAILY,
+            notice=True,
         ),
     )
 }

@@ -64,6 +64,8 @@ class Subscriptions:
         recent works; works already pushed to the reader are never pushed again."""
         service = ServiceId(service)
         info = CATALOGUE[service]
+        if info.notice:
+            raise ValidationError(f"the service {service.value} needs no subscription: {info.description_en}")
         if not info.available:
             raise ValidationError(f"the service {service.value} is not available yet: {info.description_en}")
         if query is not None:

@@ -34,6 +34,7 @@ from consortium.errors import ConfigError, ConflictError, NotFoundError, Validat
 from consortium.members import Member, MemberRegistry, Source
 from consortium.ports import system_clock
 from consortium.registry.models import CHANGEABLE, RegisteredSource, SourceOrigin, SourceOverride
+from consortium.registry.sharing import SharingPolicies, apply_sharing, split_sharing
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -100,12 +101,11 @@ class MemberSources:
         by_member: dict[str, list[SourceOverride]] = {}
         for override in self.store.overrides():
             by_member.setdefault(override.member, []).append(override)
-        members = [
-            member.model_copy(
-                update={"sources": [r.source for r in self._merged(member, by_member.get(member.id, []))]}
-            )
-            for member in registry.members
-        ]
+        members = []
+        for member in registry.members:
+            sources, sharing = split_sharing(by_member.get(member.id, []))
+            merged = apply_sharing(member, sharing)
+            members.append(merged.model_copy(update={"sources": [r.source for r in self._merged(member, sources)]}))
         for orphan in sorted(set(by_member) - {m.id for m in registry.members}):
             log.warning("source overrides of %r ignored: members.toml has no such member", orphan)
         return MemberRegistry.model_construct(members=members)
@@ -113,12 +113,14 @@ class MemberSources:
     def member(self, member_id: str) -> Member:
         """The member with its sources as they are now; :class:`NotFoundError` for a member the registry lacks."""
         file_member = self._file_member(member_id)
-        return self._with_sources(file_member, self._merged(file_member, self.store.overrides(member_id)))
+        sources, sharing = split_sharing(self.store.overrides(member_id))
+        return self._with_sources(apply_sharing(file_member, sharing), self._merged(file_member, sources))
 
     def sources(self, member_id: str) -> list[RegisteredSource]:
         """The member's sources as the member API shows them: each with its origin and version, file paths
         relative to the member's file folder (or the bare file name: the hub's own folders are not shown)."""
-        merged = self._merged(self._file_member(member_id), self.store.overrides(member_id))
+        sources, _ = split_sharing(self.store.overrides(member_id))
+        merged = self._merged(self._file_member(member_id), sources)
         return [self._shown(member_id, r) for r in merged]
 
     def source(self, member_id: str, source_id: str) -> RegisteredSource:
@@ -127,6 +129,11 @@ class MemberSources:
             if registered.source.id == source_id:
                 return registered
         raise NotFoundError(f"member {member_id!r} has no source {source_id!r}", member=member_id, source=source_id)
+
+    @property
+    def sharing(self) -> SharingPolicies:
+        """Members' sharing policies: read and changed through the member API."""
+        return SharingPolicies(self.registry, self.store, self._clock)
 
     # -- changing ------------------------------------------------------------------------------------------
 

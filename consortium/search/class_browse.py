@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Literal
 
+import pydantic
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from consortium.classification import (
@@ -26,6 +27,7 @@ from consortium.classification import (
     class_parent,
     labelled_classes,
 )
+from consortium.errors import ValidationError
 from consortium.models import ClassScheme
 from consortium.search.query import SearchQuery
 
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
 
     from consortium.search.ports import SearchIndex
 
-__all__ = ["BrowsedScheme", "ClassNode", "ClassTree", "browse_classes", "class_sort_key"]
+__all__ = ["BrowsedScheme", "ClassNode", "ClassTree", "browse_classes", "class_sort_key", "new_books_query"]
 
 BrowsedScheme = Literal["clc", "lcc", "ddc"]
 
@@ -161,3 +163,19 @@ def browse_classes(
         since=since,
         member=member or None,
     )
+
+
+def new_books_query(class_code: str | None, member: str | None, since: datetime, page_size: int) -> SearchQuery:
+    """The search for a new-books list (新书通报): the works of ``class_code`` (any depth, with its scheme) and
+    ``member`` the consortium first had since ``since``, newest first; a bad class is refused naming ``class``."""
+    try:
+        return SearchQuery(
+            class_codes=[class_code] if class_code is not None else [],
+            members=[member] if member else [],
+            first_seen_from=since,
+            sort="newest",
+            page_size=page_size,
+        )
+    except pydantic.ValidationError as exc:
+        reason = "; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())
+        raise ValidationError(f"field 'class': {reason}") from exc

@@ -139,6 +139,8 @@ def plan_query(query: SearchQuery) -> QueryPlan:
         )
         if values
     ]
+    if query.visible_members is not None:
+        filters.append(KeywordFilter("members", tuple(query.visible_members)))
     ranges = []
     if query.year_from is not None or query.year_to is not None:
         ranges.append(RangeFilter("year", query.year_from, query.year_to))

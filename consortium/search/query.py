@@ -119,6 +119,9 @@ class SearchQuery(BaseModel):
     """1-based."""
     boost_member: str | None = None
     """The reader's own library: its holdings rank higher among otherwise equal matches."""
+    visible_members: list[str] | None = None
+    """Only works held by one of these members match (the members whose holdings the reader may see: see
+    :mod:`consortium.search.visibility`); ``None``: every work. Set by the hub, not read from the query box."""
 
     @field_validator("text", mode="after")
     @classmethod

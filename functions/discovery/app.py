@@ -29,16 +29,16 @@ from consortium.http import ANYONE, LambdaContainer, RequestBody, current_caller
 from consortium.http.openapi import docs_page
 from consortium.models import ClassScheme, Cluster, Holding
 from consortium.ports import system_clock
-from consortium.search.class_browse import BrowsedScheme, ClassTree, browse_classes
+from consortium.search.class_browse import BrowsedScheme, ClassTree, browse_classes, new_books_query
 from consortium.search.query import (
     MAX_PAGE_SIZE,
     FacetName,
-    SearchQuery,
     SearchResult,
     SortOrder,
     parse_query_string,
 )
 from consortium.search.suggestions import search_with_suggestions
+from consortium.search.visibility import Visibility, VisibleIndex
 
 if TYPE_CHECKING:
     from consortium.bootstrap import Container
@@ -198,19 +198,20 @@ def _first_library(asked: str | None) -> str | None:
     return asked or current_caller().member
 
 
-def _new_books_query(query: NewBooksParams, since: dt.datetime) -> SearchQuery:
-    """The search for a new-books list: its first page (of at most :data:`MAX_PAGE_SIZE` works)."""
-    try:
-        return SearchQuery(
-            class_codes=[query.class_] if query.class_ is not None else [],
-            members=[query.member] if query.member else [],
-            first_seen_from=since,
-            sort="newest",
-            page_size=min(query.limit, MAX_PAGE_SIZE),
-        )
-    except pydantic.ValidationError as exc:
-        reason = "; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())
-        raise errors.ValidationError(f"field 'class': {reason}") from exc
+def _seen() -> Visibility:
+    """Whose holdings the caller sees, by the sharing policies as they are now (their library from the token)."""
+    return Visibility.of(hub().registry, current_caller().member)
+
+
+def _index(seen: Visibility | None = None) -> VisibleIndex:
+    return VisibleIndex(hub().search_index, seen or _seen())
+
+
+def _visible_work(cluster_id: str, seen: Visibility) -> Cluster:
+    """The work as the caller sees it; 404 when missing or held only by members hiding their holdings."""
+    if (found := seen.work(hub().cluster_store.get(cluster_id))) is None:
+        raise errors.NotFoundError(f"no work {cluster_id!r} (it may have merged into another: search again)")
+    return found
 
 
 # -- routes
@@ -230,16 +231,14 @@ def search(query: SearchParams) -> dict[str, Any]:
         facets=list(query.facet),
         sort=query.sort,
     )
-    found = search_with_suggestions(hub().search_index, parsed)
-    return count_work_groups(found, hub().search_index).model_dump(mode="json")
+    index = _index()
+    return count_work_groups(search_with_suggestions(index, parsed), index).model_dump(mode="json")
 
 
 @routes.route("GET", "/works/{cluster_id}", ANYONE, query=WorkParams, answer=WorkAnswer)
 def work(cluster_id: str, query: WorkParams) -> dict[str, Any]:
-    """A work's page: its merged record and every member's holdings (the reader's own library first)."""
-    found = hub().cluster_store.get(cluster_id)
-    if found is None:
-        raise errors.NotFoundError(f"no work {cluster_id!r} (it may have merged into another: search again)")
+    """A work's page: its merged record and every member's holdings the reader sees (their own library first)."""
+    found = _visible_work(cluster_id, _seen())
     first = _first_library(query.member)
     holdings = sorted(found.holdings, key=lambda h: (h.member != first, h.member))
     return {
@@ -259,10 +258,10 @@ def work(cluster_id: str, query: WorkParams) -> dict[str, Any]:
 def export(cluster_id: str, query: ExportParams) -> Response:
     """A work as a file to download: RIS or BibTeX for a reference manager, MARCXML or MARC21 with the members'
     holdings (those each member shows; the reader's own library's always, and first)."""
-    found = hub().cluster_store.get(cluster_id)
-    if found is None:
-        raise errors.NotFoundError(f"no work {cluster_id!r} (it may have merged into another: search again)")
-    holdings = exported_holdings(hub().published_catalogue, found, _first_library(query.member))
+    seen = _seen()
+    found = _visible_work(cluster_id, seen)
+    holdings = exported_holdings(hub().published_catalogue, found, seen.viewer)
+    holdings.sort(key=lambda h: h.member != _first_library(query.member))
     exported = export_work(found, holdings, query.format, f"{_public_url()}/works/{quote(cluster_id, safe='')}")
     headers: dict[str, str | list[str]] = {
         "Content-Type": exported.content_type,
@@ -278,10 +277,13 @@ def editions(cluster_id: str) -> dict[str, Any]:
     """The other editions and the translations of a work: the works sharing its work id (the same title, or the
     original title a translation names, and first author; see :mod:`consortium.dedup.work_groups`), found by one
     search, newest first; ``translation`` marks those in another language than the work's original."""
-    found = hub().cluster_store.get(cluster_id)
-    if found is None:
-        raise errors.NotFoundError(f"no work {cluster_id!r} (it may have merged into another: search again)")
-    return work_group(found, hub().search_index, hub().cluster_store).model_dump(mode="json")
+    seen = _seen()
+    group = work_group(_visible_work(cluster_id, seen), _index(seen), hub().cluster_store)
+    trimmed = {
+        name: [e.model_copy(update={"members": seen.members_of(e.members)}) for e in getattr(group, name)]
+        for name in ("editions", "translations")
+    }
+    return group.model_copy(update=trimmed).model_dump(mode="json")
 
 
 @routes.route("GET", "/new-books", ANYONE, query=NewBooksParams, answer=NewBooksAnswer)
@@ -293,11 +295,12 @@ def new_books(query: NewBooksParams) -> dict[str, Any]:
     page, not how many works are new. A ``limit`` above the search's page size (100) is read as two pages.
     """
     since = system_clock() - dt.timedelta(days=query.days)
-    search = _new_books_query(query, since)
-    first = hub().search_index.search(search)
+    search = new_books_query(query.class_, query.member, since, min(query.limit, MAX_PAGE_SIZE))
+    index = _index()
+    first = index.search(search)
     hits = {hit.cluster_id: hit for hit in first.hits}
     if query.limit > search.page_size and first.total > search.page_size:
-        for hit in hub().search_index.search(search.model_copy(update={"page": 2})).hits:
+        for hit in index.search(search.model_copy(update={"page": 2})).hits:
             hits.setdefault(hit.cluster_id, hit)  # a work indexed between the two pages is not listed twice
     works = [
         NewBook(
@@ -321,7 +324,7 @@ def classes(query: ClassesParams) -> dict[str, Any]:
     labels in English and Chinese (the scheme's top levels) and how many works are under each (in the last
     ``days``, of ``member``, when asked)."""
     since = system_clock() - dt.timedelta(days=query.days) if query.days is not None else None
-    tree = browse_classes(hub().search_index, query.scheme, query.parent, since=since, member=query.member)
+    tree = browse_classes(_index(), query.scheme, query.parent, since=since, member=query.member)
     return tree.model_dump(mode="json")
 
 

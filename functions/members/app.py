@@ -24,6 +24,7 @@ from consortium.membership.events import MAX_UPLOAD_BYTES, UploadReport
 from consortium.membership.quarantine import QuarantineItem, QuarantinePage
 from consortium.membership.statistics import Contribution
 from consortium.registry.models import RegisteredSource, SourceChange
+from consortium.registry.sharing import MemberSharing, SharingChange
 
 app = Chalice(app_name="consortium-members")
 app.api.binary_types.append("application/octet-stream")
@@ -165,6 +166,27 @@ def pause_source(member_id: str, source_id: str, body: PauseBody) -> dict[str, A
 def resume_source(member_id: str, source_id: str) -> dict[str, Any]:
     """Resume a paused source: the next harvest takes it up where its last run stopped."""
     return container().member_sources.resume(member_id, source_id, actor_id=_acting()).model_dump(mode="json")
+
+
+# -- sharing policy
+
+
+@routes.route("GET", "/members/{member_id}/sharing", LIBRARY, answer=MemberSharing)
+def get_sharing(member_id: str) -> dict[str, Any]:
+    """The member's sharing policy now: whether other members' readers see its holdings, whether its loans count
+    in the consortium's aggregates, which members' readers may ask it for an inter-library loan."""
+    return container().member_sources.sharing.get(_known(member_id)).model_dump(mode="json")
+
+
+@routes.route(
+    "PUT", "/members/{member_id}/sharing", MEMBER_ADMIN, body=SharingChange, query=VersionParams, answer=MemberSharing
+)
+def change_sharing(member_id: str, body: SharingChange, query: VersionParams) -> dict[str, Any]:
+    """Change the member's sharing policy (the fields given); it applies from the next request."""
+    changed = container().member_sources.sharing.change(
+        _known(member_id), body, actor_id=_acting(), expected_version=query.version
+    )
+    return changed.model_dump(mode="json")
 
 
 # -- harvests

@@ -317,7 +317,7 @@ def export(reader_id: str) -> dict[str, Any]:
 @routes.route("DELETE", "/readers/{reader_id}", READER, status=204)
 def erase(reader_id: str) -> Response:
     """Erase the reader: their data key is destroyed, so every copy becomes unreadable."""
-    service().erase(reader_id, caller_actor(reader_id))
+    container().erase_reader(reader_id, caller_actor(reader_id))  # and their loan requests no longer name them
     return Response(body="", status_code=204)
 
 

@@ -65,6 +65,7 @@ class FunctionSpec:
 
 
 API_FUNCTIONS: Final = {
+    "cooperation": FunctionSpec("cooperation", "cooperation", "app", "the cooperation API (inter-library loan)"),
     "discovery": FunctionSpec("discovery", "discovery", "app", "the discovery API"),
     "members": FunctionSpec("members", "members", "app", "the member API"),
     "profile": FunctionSpec("profile", "profile", "app", "the reader-profile API"),

@@ -24,7 +24,7 @@ from function_apps import FUNCTIONS, load_function
 from consortium.auth import LocalTokenIssuer, StaffRole
 from consortium.dedup.state import ClusterChange
 from consortium.http.server import APPS
-from consortium.models import Classification, ClassScheme
+from consortium.models import Availability, Classification, ClassScheme, Holding
 from consortium.profiles.consent import Purpose
 from consortium.profiles.models import Actor, ActorRole
 from consortium.push.models import Channel, ServiceId
@@ -42,6 +42,8 @@ OWN = "401 {} 403 403 401 401 401 401 401"
 """A reader's own route: only reader A, with the status given; an API key is not the credential it takes (401)."""
 
 LIB = "401 403 403 {} {} 403 401 401 401"
+STAFF = "401 403 403 {} 401 401 401 401 401"
+"""A route for the member's staff (a subject librarian or administrator) only: no API key."""
 """A member's route: its administrator and its key, with the statuses given; readers and other members not."""
 
 MATRIX: dict[str, str] = {
@@ -77,6 +79,28 @@ MATRIX: dict[str, str] = {
     "GET /members/{member_id}/quarantine/{item_id}/raw": LIB.format(404, 404),
     "POST /members/{member_id}/events": LIB.format(200, 200),
     "GET /members/{member_id}/statistics": LIB.format(200, 200),
+    "GET /members/{member_id}/sharing": LIB.format(200, 200),
+    "PUT /members/{member_id}/sharing": "401 403 403 200 401 401 401 401 401",  # an administrator's decision
+    # cooperation: a reader asks for a loan for themself; the libraries see their own requests, and only their
+    # administrators take a step (no request of that id here: 404 once the caller may ask)
+    "POST /readers/{reader_id}/ill": OWN.format(201),
+    "GET /readers/{reader_id}/ill": OWN.format(200),
+    "POST /readers/{reader_id}/ill/{request_id}/cancel": OWN.format(404),
+    "GET /members/{member_id}/ill": LIB.format(200, 200),
+    "GET /members/{member_id}/ill/{request_id}": LIB.format(404, 404),
+    "POST /members/{member_id}/ill/{request_id}": "401 403 403 404 401 401 401 401 401",
+    "GET /members/{member_id}/ill-balance": LIB.format(200, 200),
+    # subject librarians' lists: the member's librarians (here its administrator, who may too), never its key;
+    # published lists for anyone (no list of that id here: 404)
+    "POST /members/{member_id}/lists": STAFF.format(201),
+    "GET /members/{member_id}/lists": STAFF.format(200),
+    "GET /members/{member_id}/lists/{list_id}": STAFF.format(404),
+    "PUT /members/{member_id}/lists/{list_id}/works/{cluster_id}": STAFF.format(404),
+    "DELETE /members/{member_id}/lists/{list_id}/works/{cluster_id}": STAFF.format(404),
+    "POST /members/{member_id}/lists/{list_id}/publish": STAFF.format(404),
+    "POST /members/{member_id}/lists/{list_id}/withdraw": STAFF.format(404),
+    "GET /lists": PUBLIC,
+    "GET /lists/{list_id}": "404 404 404 404 404 404 401 401 401",
     # readers: the reader; a reader of their library made by that library (a second time: it exists)
     "POST /readers": "401 403 403 201 409 403 401 401 401",
     "GET /readers/{reader_id}/profile": OWN.format(200),
@@ -129,6 +153,11 @@ BODIES: dict[str, Any] = {
     "POST /members/{member_id}/harvests": {"source_id": "catalogue"},
     "POST /members/{member_id}/events": (NDJSON, LOAN + "\n" + LOAN.replace("up-1", "up-2")),
     "POST /members/{member_id}/keys": {"label": "ILS loan feed"},
+    "PUT /members/{member_id}/sharing": {"share_holdings": True},
+    "POST /readers/{reader_id}/ill": {"cluster_id": "w2"},
+    "POST /members/{member_id}/ill/{request_id}": {"state": "accepted"},
+    "POST /members/{member_id}/lists": {"title": "Tang poetry", "class_code": "clc:I222"},
+    "PUT /members/{member_id}/lists/{list_id}/works/{cluster_id}": {"note": "the standard anthology"},
     "POST /readers": {"reader_id": "carol", "member": "riverside"},
     "PUT /readers/{reader_id}/profile": {"lang": "chi"},
     "POST /readers/{reader_id}/consents": {"purpose": "analytics", "granted": True},
@@ -157,7 +186,9 @@ class Hub:
         hub = self.modules["profile"].container()
         work = make_cluster("w1", "Poems", ("riverside", "lakeside"))
         work = work.model_copy(update={"classifications": [Classification(scheme=ClassScheme.CLC, code="TP312")]})
-        hub.cluster_store.apply(ClusterChange(saved=[work]))
+        lent = make_cluster("w2", "Songs", ("lakeside",))
+        lent = lent.model_copy(update={"holdings": [Holding(member="lakeside", availability=Availability.AVAILABLE)]})
+        hub.cluster_store.apply(ClusterChange(saved=[work, lent]))
         staff = Actor(actor_id="riverside/desk", role=ActorRole.MEMBER_STAFF)
         for reader_id in ("alice", "bob"):
             hub.profiles.create_reader(reader_id, "riverside", [Purpose.PERSONALIZATION, Purpose.PUSH], actor=staff)
@@ -199,6 +230,8 @@ class Hub:
             source_id="catalogue",
             run_id="run-none",
             item_id="q-none",
+            request_id="ill-none",
+            list_id="list-none",
         )
 
     def app_of(self, method: str, pattern: str) -> ModuleType:

@@ -78,6 +78,7 @@ def test_a_reader_gets_new_books_by_email_feed_and_inbox_once(tmp_path: Path, sm
         "interested_new",
         "librarian_lists",
         "saved_search",
+        "interlibrary_loan",
     ]
     mail = ok(env, "push", "subscribe", "r-ann", "interested_new", "--channel", "email", "--email", "ann@example.org")
     assert mail["unsubscribe_url"].startswith("https://hub.example/push/unsubscribe/")

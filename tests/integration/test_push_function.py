@@ -71,9 +71,10 @@ def test_the_catalogue_in_two_languages(api: PushApi) -> None:
     status, found = api.call("get", "/push/services")
     assert status == 200
     services = {s["service"]: s for s in found["services"]}
-    assert set(services) == {"new_in_class", "interested_new", "librarian_lists", "saved_search"}
+    assert set(services) == {"new_in_class", "interested_new", "librarian_lists", "saved_search", "interlibrary_loan"}
+    assert services["interlibrary_loan"]["notice"] is True  # no subscription: readers are told of their requests
     assert services["new_in_class"]["name_zh"] == "我的分类新书"
-    assert services["librarian_lists"]["available"] is False
+    assert services["librarian_lists"]["available"] is True  # subject librarians publish lists (cooperation)
     assert services["interested_new"]["default_frequency"] == "weekly"
 
 
@@ -309,8 +310,8 @@ def test_bad_bodies_name_the_field(api: PushApi) -> None:
         assert status == 400 and "field 'email': not one email address" in error["Message"]
     status, error = api.as_reader("r1").call("put", "/readers/r1/subscriptions/saved_search", {"channel": "inbox"})
     assert status == 400 and "'query'" in error["Message"]
-    status, error = api.as_reader("r1").call("put", "/readers/r1/subscriptions/librarian_lists", {"channel": "inbox"})
-    assert status == 400 and "not available" in error["Message"]
+    status, error = api.as_reader("r1").call("put", "/readers/r1/subscriptions/interlibrary_loan", {"channel": "inbox"})
+    assert status == 400 and "needs no subscription" in error["Message"]
     status, error = api.as_reader("r1").call("put", "/readers/r1/push/mutes", {"kind": "colour", "key": "red"})
     assert status == 400 and "'kind'" in error["Message"]
     assert api.as_reader("r1").call("put", "/readers/r1/subscriptions/horoscopes", {"channel": "inbox"})[0] == 404

@@ -129,14 +129,14 @@ def test_nothing_is_pushed_without_the_push_consent(hub: Hub) -> None:
     assert hub.push.history("r1", READER) == []
 
 
-def test_subscriptions_are_validated_and_librarian_lists_are_not_offered_yet(hub: Hub) -> None:
+def test_subscriptions_are_validated_and_a_notice_service_needs_none(hub: Hub) -> None:
     programmer(hub)
     with pytest.raises(ValidationError, match="email"):
         hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.EMAIL, actor=READER)
     with pytest.raises(ValidationError, match="query"):
         hub.push.subscribe("r1", ServiceId.SAVED_SEARCH, Channel.INBOX, actor=READER)
-    with pytest.raises(ValidationError, match="not available"):
-        hub.push.subscribe("r1", ServiceId.LIBRARIAN_LISTS, Channel.INBOX, actor=READER)
+    with pytest.raises(ValidationError, match="needs no subscription"):
+        hub.push.subscribe("r1", ServiceId.INTERLIBRARY_LOAN, Channel.INBOX, actor=READER)
     with pytest.raises(ValidationError, match="max_items"):
         hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.INBOX, actor=READER, max_items=500)
     subscription, token = hub.push.subscribe(

@@ -5,6 +5,8 @@ search index in OpenSearch (imports boto3 and opensearch-py)."""
 from consortium.adapters.aws.dynamodb_clusters import DynamoDbClusterStore
 from consortium.adapters.aws.dynamodb_common import create_table
 from consortium.adapters.aws.dynamodb_consent import DynamoDbConsentLedger
+from consortium.adapters.aws.dynamodb_lists import DynamoDbCuratedListStore
+from consortium.adapters.aws.dynamodb_loans import DynamoDbLoanRequestStore
 from consortium.adapters.aws.dynamodb_profiles import DynamoDbProfileStore
 from consortium.adapters.aws.dynamodb_registry import DynamoDbSourceOverrideStore
 from consortium.adapters.aws.dynamodb_runs import DynamoDbHarvestRunStore
@@ -18,7 +20,9 @@ __all__ = [
     "DynamoDbClusterStore",
     "DynamoDbConsentLedger",
     "DynamoDbContextSecrets",
+    "DynamoDbCuratedListStore",
     "DynamoDbHarvestRunStore",
+    "DynamoDbLoanRequestStore",
     "DynamoDbProfileStore",
     "DynamoDbRecordStore",
     "DynamoDbSourceOverrideStore",

@@ -8,6 +8,8 @@ from consortium.adapters.local.key_file import LocalKeyFileService
 from consortium.adapters.local.sqlite_archive import SqliteBlobStore
 from consortium.adapters.local.sqlite_clusters import SqliteClusterStore
 from consortium.adapters.local.sqlite_consent import SqliteConsentLedger
+from consortium.adapters.local.sqlite_lists import SqliteCuratedListStore
+from consortium.adapters.local.sqlite_loans import SqliteLoanRequestStore
 from consortium.adapters.local.sqlite_profiles import SqliteProfileStore
 from consortium.adapters.local.sqlite_registry import SqliteSourceOverrideStore
 from consortium.adapters.local.sqlite_runs import SqliteHarvestRunStore
@@ -20,7 +22,9 @@ __all__ = [
     "SqliteBlobStore",
     "SqliteClusterStore",
     "SqliteConsentLedger",
+    "SqliteCuratedListStore",
     "SqliteHarvestRunStore",
+    "SqliteLoanRequestStore",
     "SqliteProfileStore",
     "SqliteRecordStore",
     "SqliteSourceOverrideStore",

@@ -4,6 +4,8 @@ from consortium.adapters.memory.clock import ManualClock
 from consortium.adapters.memory.clusters import InMemoryClusterStore
 from consortium.adapters.memory.consent import InMemoryConsentLedger
 from consortium.adapters.memory.keys import InMemoryKeyService
+from consortium.adapters.memory.lists import InMemoryCuratedListStore
+from consortium.adapters.memory.loans import InMemoryLoanRequestStore
 from consortium.adapters.memory.outbox import InMemoryOutbox
 from consortium.adapters.memory.profiles import InMemoryProfileStore
 from consortium.adapters.memory.queue import BackgroundQueue, InMemoryQueue, InProcessQueue
@@ -19,8 +21,10 @@ __all__ = [
     "InMemoryClusterStore",
     "InMemoryConsentLedger",
     "InMemoryContextSecrets",
+    "InMemoryCuratedListStore",
     "InMemoryHarvestRunStore",
     "InMemoryKeyService",
+    "InMemoryLoanRequestStore",
     "InMemoryOutbox",
     "InMemoryProfileStore",
     "InMemoryQueue",

@@ -119,8 +119,8 @@ function serviceBlock(info, current) {
     { class: "service", id: `service-${info.service}`, role: "group", "aria-labelledby": `service-heading-${info.service}` },
     el("h3", { id: `service-heading-${info.service}`, text: serviceName(info, info.service) }),
     el("p", { text: state.lang === "zh" ? info.description_zh : info.description_en }),
-    info.available ? el("p", { class: active ? "state on" : "state", text: status }) : el("p", { class: "state", text: t("me.subs.coming") }),
-    info.available ? serviceForm(info, current) : null,
+    info.notice ? null : info.available ? el("p", { class: active ? "state on" : "state", text: status }) : el("p", { class: "state", text: t("me.subs.coming") }),
+    info.available && !info.notice ? serviceForm(info, current) : null,
   );
 }
 
