@@ -18,6 +18,7 @@ back, and the harvest's last checkpoint still names every record it had not conf
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -27,6 +28,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from consortium.errors import StorageError
+from consortium.gc_tuning import fewer_collections
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -156,9 +158,10 @@ def follow_in_this_process(settings: Settings, conn: Connection) -> None:
             if message is None:
                 return
 
-    with DataFolderLock(lock_path(settings.data_dir)):
+    with DataFolderLock(lock_path(settings.data_dir)), fewer_collections():  # as the harvest it follows
         threading.Thread(target=receive, name="follower-inbox", daemon=True).start()
         catalogue = Container(settings).catalogue
+        gc.freeze()  # what starting made stays: the collector need not walk it again
         done, ending = 0, False
         while not ending:
             batches = [inbox.get()]
