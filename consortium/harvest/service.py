@@ -111,9 +111,10 @@ class HarvestService:
         self.on_commit = on_commit
         """Called with the changes committed pages made (the records themselves, or deletes): clustering and
         indexing follow the store this way, once at least :attr:`follow_every` records have changed since the
-        last call, and at the end of the run. Each page's checkpoint names every record changed since the last
-        call, so that a run that died before the call makes it again (with the records as the store then holds
-        them) when the source is next harvested, or the next writer starts (the call must be idempotent)."""
+        last call, and at the end of the run (or, once a run has started a follower, :attr:`start_follower`, they
+        are handed to it instead). Each page's checkpoint names every record not yet known to be followed, so
+        that a run that died before the call makes it again (with the records as the store then holds them)
+        when the source is next harvested, or the next writer starts (the call must be idempotent)."""
         self.follow_every = follow_every
         """How many changed records are handed to :attr:`on_commit` at once (at least a page's; 1: every page
         that changed something). Clustering and indexing cost much less per record in batches (one cluster store
