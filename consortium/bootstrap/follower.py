@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -145,6 +146,7 @@ def follow_in_this_process(settings: Settings, conn: Connection) -> None:
     from consortium.bootstrap import Container
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the harvest too: it says when to stop
+    sys.argv[1:] = ["follower", f"(of pid {os.getppid()})"]  # what its lock says to a writer waiting for it
     logging.basicConfig(level=logging.WARNING, format="follower: %(levelname)s %(name)s: %(message)s")
     inbox: queue.SimpleQueue[list[RecordChange] | None] = queue.SimpleQueue()
 
