@@ -133,10 +133,11 @@ def timed(obj: Any, name: str, spent: dict[str, float], what: str) -> None:
 
 
 def whole_hub(
-    url: str, work: Path, follow_every: int | None = None, *, ahead: int | None = None
+    url: str, work: Path, follow_every: int | None = None, *, ahead: int | None = None, process: bool = True
 ) -> tuple[float, int, Any, dict[str, float]]:
-    """Hub B, fresh in ``work``, harvesting A, clustering and indexing as it goes: seconds, records added, its
-    container, and the seconds spent clustering and indexing."""
+    """Hub B, fresh in ``work``, harvesting A, clustering and indexing as it goes (in a follower process, or in
+    the harvest's own with ``process`` false): seconds, records added, its container, and the seconds spent
+    clustering and indexing in this process, and the CPU seconds of this process and of the follower."""
     from consortium.bootstrap import bootstrap
     from consortium.config import Settings
 
@@ -146,8 +147,10 @@ def whole_hub(
         f'[[members]]\nid = "hub-a"\nname = "Hub A"\n\n[[members.sources]]\nid = "oai"\nprotocol = "oai-pmh"\n'
         f'url = "{url}"\nformat = "marcxml"\n'
     )
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu, before = time.perf_counter(), time.process_time(), os.times()
+    children = before.children_user + before.children_system
     settings = Settings(data_dir=work / "var", members_file=registry, key_dir=work / "keys")
+    settings = settings.model_copy(update={"harvest_follow_process": process})
     if follow_every is not None:
         settings = settings.model_copy(update={"harvest_follow_every": follow_every})
     hub = bootstrap(settings)
@@ -161,6 +164,8 @@ def whole_hub(
     report = hub.harvester.harvest_source(member, member.sources[0])
     elapsed = time.perf_counter() - start
     spent["cpu"] = time.process_time() - cpu  # every thread of this process: hub B's own, when A is not in it
+    times = os.times()
+    spent["follower_cpu"] = times.children_user + times.children_system - children  # the follower, joined
     if not report.complete:
         print(f"warning: hub B's harvest did not complete: {report.as_dict()}", file=sys.stderr)
     return elapsed, report.counts.added, hub, spent
@@ -212,8 +217,9 @@ def main() -> int:
             url, stop = hub_a.start(args.hub_a_threads), hub_a.stop
         print(f"hub A serves {where} at {url}")
         ahead = args.read_ahead
-        times: dict[str, list[float]] = {"provider": [], "sickle": [], "harvest": [], "hub": []}
+        times: dict[str, list[float]] = {"provider": [], "sickle": [], "harvest": [], "hub": [], "one": []}
         splits: list[dict[str, float]] = []
+        one_splits: list[dict[str, float]] = []
         try:
             sickle_alone(url)  # warm-up, not measured
             for run in range(args.runs):
@@ -225,20 +231,29 @@ def main() -> int:
                 gc.collect()
                 elapsed, harvested = harvest_path(url, tmp / f"harvest{run}", ahead=ahead)
                 times["harvest"].append(elapsed)
-                gc.collect()
-                elapsed, added, hub, spent = whole_hub(url, tmp / f"hub{run}", args.follow_every, ahead=ahead)
-                times["hub"].append(elapsed)
-                splits.append(spent)
-                if not n == n_sickle == harvested == added == args.records:
-                    print(f"warning: records {n}, {n_sickle}, {harvested}, {added}", file=sys.stderr)
+                # both ways of following, in turns (the first of a run goes second in the next)
+                for process in (True, False) if run % 2 == 0 else (False, True):
+                    gc.collect()
+                    elapsed, added, hub, spent = whole_hub(
+                        url, tmp / f"hub{run}-{process}", args.follow_every, ahead=ahead, process=process
+                    )
+                    times["hub" if process else "one"].append(elapsed)
+                    (splits if process else one_splits).append(spent)
+                    if not n == n_sickle == harvested == added == args.records:
+                        print(f"warning: records {n}, {n_sickle}, {harvested}, {added}", file=sys.stderr)
+                    print(
+                        f"run {run + 1}: whole hub, {'follower process' if process else 'one process'}: "
+                        f"{args.records / elapsed:,.0f}/s (hub B: {hub.cluster_store.count()} works, "
+                        f"{hub.search_index.count()} indexed; clustering {spent.get('clustering', 0):.2f} s, indexing "
+                        f"{spent.get('indexing', 0):.2f} s of {elapsed:.2f} s in the harvest's process; CPU "
+                        f"{spent['cpu']:.2f} s, follower {spent['follower_cpu']:.2f} s; load {os.getloadavg()[0]:.2f})"
+                    )
                 rates = {name: args.records / values[-1] for name, values in times.items()}
                 print(
                     f"run {run + 1}: provider alone {rates['provider']:,.0f}/s, sickle alone {rates['sickle']:,.0f}/s, "
-                    f"harvest path {rates['harvest']:,.0f}/s, whole hub {rates['hub']:,.0f}/s "
-                    f"(ratio {rates['hub'] / rates['sickle']:.3f}; hub B: {hub.cluster_store.count()} works, "
-                    f"{hub.search_index.count()} indexed; clustering {spent.get('clustering', 0):.2f} s, indexing "
-                    f"{spent.get('indexing', 0):.2f} s of {elapsed:.2f} s; CPU {spent['cpu']:.2f} s; "
-                    f"load {os.getloadavg()[0]:.2f})"
+                    f"harvest path {rates['harvest']:,.0f}/s, whole hub {rates['hub']:,.0f}/s (ratio "
+                    f"{rates['hub'] / rates['sickle']:.3f}), one process {rates['one']:,.0f}/s (ratio "
+                    f"{rates['one'] / rates['sickle']:.3f})"
                 )
             if args.profile:
                 import cProfile
@@ -259,9 +274,11 @@ def main() -> int:
     worst = {name: args.records / max(values) for name, values in times.items()}
     sickle = best["sickle"]
     ratios = [t_sickle / t_hub for t_sickle, t_hub in zip(times["sickle"], times["hub"], strict=True)]
+    one_ratios = [t_sickle / t_one for t_sickle, t_one in zip(times["sickle"], times["one"], strict=True)]
+    speedups = [t_one / t_hub for t_one, t_hub in zip(times["one"], times["hub"], strict=True)]
 
     def line(what: str, name: str) -> str:
-        return f"{what:<48}{worst[name]:>7,.0f}-{best[name]:>6,.0f} records/s"
+        return f"{what:<50}{worst[name]:>7,.0f}-{best[name]:>6,.0f} records/s"
 
     reading = "one page at a time (--read-ahead 0)" if ahead == 0 else f"reading {ahead or 'the default'} page(s) ahead"
     print(f"hub A served {where}; hub B {reading}; worst-best of {args.runs} run(s)")
@@ -269,16 +286,25 @@ def main() -> int:
     print(line("context    provider alone (no HTTP)", "provider"))
     print(line("compare    harvest path, hub B harvesting A", "harvest") + f"   ratio {best['harvest'] / sickle:.3f}")
     print(
-        line("subject    whole hub (+ clustering and indexing)", "hub")
+        line("before     whole hub, following in one process", "one")
+        + f"   ratio {best['one'] / sickle:.3f} (per run {min(one_ratios):.3f}-{max(one_ratios):.3f})"
+    )
+    print(
+        line("subject    whole hub, with the follower process", "hub")
         + f"   ratio {best['hub'] / sickle:.3f} (per run {min(ratios):.3f}-{max(ratios):.3f})"
     )
+    print(f"follower process / one process, per run: {min(speedups):.2f}-{max(speedups):.2f}x")
+    one = one_splits[times["one"].index(min(times["one"]))]
     fastest = splits[times["hub"].index(min(times["hub"]))]
-    per_record = {k: 1000 * fastest.get(k, 0.0) / args.records for k in ("clustering", "indexing")}
-    rest = 1000 * min(times["hub"]) / args.records - sum(per_record.values())
-    cpu = 1000 * fastest["cpu"] / args.records
-    print(f"whole hub per record: clustering {per_record['clustering']:.3f} ms, indexing "
+    per_record = {k: 1000 * one.get(k, 0.0) / args.records for k in ("clustering", "indexing")}
+    rest = 1000 * min(times["one"]) / args.records - sum(per_record.values())
+    cpu = {k: 1000 * fastest[k] / args.records for k in ("cpu", "follower_cpu")}
+    one_cpu = 1000 * one["cpu"] / args.records
+    print(f"one process per record: clustering {per_record['clustering']:.3f} ms, indexing "
           f"{per_record['indexing']:.3f} ms, the rest {rest:.3f} ms (following every "
-          f"{args.follow_every or 'hub default'}); CPU of this process {cpu:.3f} ms")  # fmt: skip
+          f"{args.follow_every or 'hub default'}); CPU {one_cpu:.3f} ms")  # fmt: skip
+    print(f"follower process per record: CPU of the harvest's process {cpu['cpu']:.3f} ms, of the follower "
+          f"{cpu['follower_cpu']:.3f} ms")  # fmt: skip
     load = f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after"
     print(f"goal (issue 11): >= {GOAL:,} records/s; {load}")
     figures = {
@@ -293,14 +319,20 @@ def main() -> int:
         "harvest_path_records_per_s": round(best["harvest"], 1),
         "whole_hub_records_per_s": round(best["hub"], 1),
         "whole_hub_worst_records_per_s": round(worst["hub"], 1),
-        "whole_hub_clustering_ms_per_record": round(per_record["clustering"], 4),
-        "whole_hub_indexing_ms_per_record": round(per_record["indexing"], 4),
-        "whole_hub_cpu_ms_per_record": round(cpu, 4),
+        "whole_hub_cpu_ms_per_record": round(cpu["cpu"], 4),
+        "whole_hub_follower_cpu_ms_per_record": round(cpu["follower_cpu"], 4),
+        "one_process_records_per_s": round(best["one"], 1),
+        "one_process_worst_records_per_s": round(worst["one"], 1),
+        "one_process_clustering_ms_per_record": round(per_record["clustering"], 4),
+        "one_process_indexing_ms_per_record": round(per_record["indexing"], 4),
+        "one_process_cpu_ms_per_record": round(one_cpu, 4),
+        "follower_to_one_process_per_run": [round(r, 3) for r in speedups],
         "follow_every": args.follow_every,
         "read_ahead": ahead,
         "ratio_harvest_path_to_sickle": round(best["harvest"] / sickle, 4),
         "ratio_whole_hub_to_sickle": round(best["hub"] / sickle, 4),
         "ratio_whole_hub_to_sickle_per_run": [round(r, 4) for r in ratios],
+        "ratio_one_process_to_sickle": round(best["one"] / sickle, 4),
         "load_average": [round(load_before[0], 2), round(load_after[0], 2)],
         "goal_records_per_s": GOAL,
     }

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     """How many records a harvest commits before clustering and indexing follow them in one batch (and at the
     end of each run): one cluster store transaction and one search index commit a batch."""
 
+    harvest_follow_process: bool = True
+    """On the local backend, cluster and index in a second process while a harvest goes on (started by a run
+    that commits more than ``harvest_follow_every`` records; see :mod:`consortium.bootstrap.follower`), so the
+    two use two cores; off: they follow in the harvest's own process, between its pages."""
+
     http_timeout: float = Field(default=60.0, gt=0)
     """Seconds to wait for a member's server before the request counts as failed."""
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from consortium.catalogue_out.published import PublishedCatalogue
     from consortium.dedup.ports import ClusterStore
-    from consortium.harvest.ports import BlobStore, HarvestRunStore, RecordStore
+    from consortium.harvest.ports import BlobStore, Follower, HarvestRunStore, RecordStore
     from consortium.harvest.state import RecordChange
     from consortium.ports import Queue
     from consortium.registry.ports import SourceOverrideStore
@@ -168,7 +168,20 @@ class CatalogueParts(Parts):
             oai_client=oai_client,
             on_commit=self._follow,
             follow_every=settings.harvest_follow_every,
+            start_follower=self._start_follower if self._follow_process else None,
         )
+
+    @property
+    def _follow_process(self) -> bool:
+        """Clustering and indexing may follow harvests in a second process: the local backend's own stores (a
+        process of its own cannot share adapters put in by name)."""
+        shared = {"record_store", "cluster_store", "search_index", "archive"} & self._overrides.keys()
+        return self.settings.backend == "local" and self.settings.harvest_follow_process and not shared
+
+    def _start_follower(self) -> Follower:
+        from consortium.bootstrap.follower import ProcessFollower
+
+        return ProcessFollower(self.settings)
 
     @cached_property
     def harvest_run_store(self) -> HarvestRunStore:
@@ -251,11 +264,13 @@ class CatalogueParts(Parts):
             yield
             return
         from consortium.adapters.local.writer_lock import DataFolderLock
+        from consortium.bootstrap.follower import wait_for_followers
 
         def waiting(holder: str) -> None:
             log.info("harvest waits: another process (%s) is writing to the data folder", holder)
 
         with DataFolderLock(self.settings.data_dir / "writer.lock", on_wait=waiting):
+            wait_for_followers(self.settings.data_dir)
             self.catalogue.reindex_if_needed()
             self.harvester.catch_up()
             yield

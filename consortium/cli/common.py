@@ -14,6 +14,7 @@ import click
 import pydantic
 
 from consortium.adapters.local.writer_lock import DataFolderLock
+from consortium.bootstrap.follower import wait_for_followers
 from consortium.errors import ConsortiumError, field_errors
 from consortium.profiles.models import Actor, ActorRole
 
@@ -119,6 +120,7 @@ def writing(container: Container) -> Iterator[None]:
         click.echo(f"waiting: another process ({holder}) is writing to {folder}; going on when it is done", err=True)
 
     with DataFolderLock(folder / "writer.lock", on_wait=waiting):
+        wait_for_followers(folder)  # one a killed harvest left may still be finishing a batch
         if container.catalogue.reindex_if_needed():
             click.echo("the search index was in an older layout: rebuilt from the stored works", err=True)
         container.harvester.catch_up()

@@ -14,10 +14,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
     from consortium.harvest.runs import HarvestRun
-    from consortium.harvest.state import Checkpoint, PageCommit
+    from consortium.harvest.state import Checkpoint, PageCommit, RecordChange
     from consortium.models import QuarantinedRecord, Record, ResourceFormat
 
-__all__ = ["BlobStore", "HarvestRunStore", "RecordStore"]
+__all__ = ["BlobStore", "Follower", "HarvestRunStore", "RecordStore"]
 
 
 class RecordStore(Protocol):
@@ -137,3 +137,21 @@ class HarvestRunStore(Protocol):
     def delete(self, member: str, run_ids: Iterable[str]) -> None:
         """Forget these runs of the member (ids it has not are ignored)."""
         ...
+
+
+class Follower(Protocol):
+    """Clustering and indexing that follow a harvest elsewhere (another process) while it goes on: batches of
+    committed changes are handed over, and followed later, in order (see :mod:`consortium.harvest.following`).
+
+    Adapter: :mod:`consortium.bootstrap.follower` (a process of the local hub).
+    """
+
+    def hand(self, changes: list[RecordChange]) -> None:
+        """Hand over one batch; :class:`~consortium.errors.StorageError` if the follower is no longer there."""
+
+    def followed(self, *, wait: bool = False) -> int:
+        """How many of the batches handed over are followed (clustered and indexed, committed), at once, or
+        once one more is (``wait``); :class:`~consortium.errors.StorageError` if the follower died or failed."""
+
+    def close(self) -> str:
+        """Stop the follower (once what was handed over is done, if it still runs): how it ended."""

@@ -23,6 +23,7 @@ import pydantic
 
 from consortium.errors import ConfigError, RecordError, ValidationError
 from consortium.gc_tuning import fewer_collections
+from consortium.harvest.following import Following
 from consortium.harvest.formats import reader_for
 from consortium.harvest.oai_pmh import OaiPmhClient
 from consortium.harvest.read_ahead import read_ahead
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from consortium.harvest.items import RawPage, RawRecord
-    from consortium.harvest.ports import BlobStore, RecordStore
+    from consortium.harvest.ports import BlobStore, Follower, RecordStore
 
 __all__ = ["HarvestReport", "HarvestService", "Progress", "import_source", "paused_report"]
 
@@ -100,6 +101,7 @@ class HarvestService:
         on_commit: Callable[[list[RecordChange]], None] | None = None,
         follow_every: int = 1,
         read_ahead: int = 1,
+        start_follower: Callable[[], Follower] | None = None,
     ) -> None:
         self.store = store
         self.archive = archive
@@ -109,14 +111,18 @@ class HarvestService:
         self.on_commit = on_commit
         """Called with the changes committed pages made (the records themselves, or deletes): clustering and
         indexing follow the store this way, once at least :attr:`follow_every` records have changed since the
-        last call, and at the end of the run. Each page's checkpoint names every record changed since the last
-        call, so that a run that died before the call makes it again (with the records as the store then holds
-        them) when the source is next harvested, or the next writer starts (the call must be idempotent)."""
+        last call, and at the end of the run (or, once a run has started a follower, :attr:`start_follower`, they
+        are handed to it instead). Each page's checkpoint names every record not yet known to be followed, so
+        that a run that died before the call makes it again (with the records as the store then holds them)
+        when the source is next harvested, or the next writer starts (the call must be idempotent)."""
         self.follow_every = follow_every
         """How many changed records are handed to :attr:`on_commit` at once (at least a page's; 1: every page
         that changed something). Clustering and indexing cost much less per record in batches (one cluster store
         transaction and one search index commit a batch); the index lags the store by up to this many records
         during a run. The hub sets it from ``Settings.harvest_follow_every``."""
+        self.start_follower = start_follower
+        """Starts clustering and indexing in another process (see :mod:`consortium.harvest.following`), for a
+        run that hands a batch to :attr:`on_commit` before its end; ``None``: they follow in this process."""
         self.read_ahead = read_ahead
         """How many pages of a server are fetched and parsed in a thread ahead of the one stored (OAI-PMH
         sources, runs without ``max_pages``; 0: one page at a time): see :mod:`consortium.harvest.read_ahead`.
@@ -159,35 +165,34 @@ class HarvestService:
         checkpoint = checkpoint.model_copy(update={"unfollowed": []})
         pages = self._pages(source, checkpoint, file_data, ahead=self.read_ahead if max_pages is None else 0)
         done = 0
-        held: list[RecordChange] = []  # committed, not handed to on_commit yet
+        following = Following(self.on_commit, self.follow_every, self.start_follower) if self.on_commit else None
         with fewer_collections():
             try:
                 for page, fraction in pages:
                     counts, commit = self._process(member, source, page)
                     checkpoint = self._advance(checkpoint, page, counts, file_digest)
-                    if self.on_commit is not None:
-                        waiting = (*held, *commit.changes)
-                        unfollowed = list(dict.fromkeys((c.member, c.local_id) for c in waiting))
-                        checkpoint = checkpoint.model_copy(update={"unfollowed": unfollowed})
+                    if following is not None:
+                        checkpoint = checkpoint.model_copy(update={"unfollowed": following.unfollowed(commit.changes)})
                     commit.checkpoint = checkpoint
                     self.store.commit(commit)
-                    if self.on_commit is not None:
-                        held.extend(commit.changes)
-                        if len(held) >= self.follow_every:
-                            following, held = held, []
-                            self.on_commit(following)
                     done += 1
+                    stopping = max_pages is not None and done >= max_pages
+                    if following is not None:
+                        following.committed(commit.changes, last=checkpoint.finished_at is not None or stopping)
                     if progress is not None:
                         progress(checkpoint.counts, fraction)
-                    if checkpoint.finished_at is None and max_pages is not None and done >= max_pages:
+                    if checkpoint.finished_at is None and stopping:
                         break
-            except Exception:
-                self._follow_before_failing(key, held)
+            except BaseException as exc:
+                if following is not None and isinstance(exc, Exception):
+                    following.fail(key)  # follow what was committed
+                elif following is not None:
+                    following.close()  # Ctrl-C: just stop
                 raise
             finally:
                 pages.close()  # stops a page read ahead, if any
-            if self.on_commit is not None and held:
-                self.on_commit(held)
+            if following is not None:
+                following.finish()
         if checkpoint.unfollowed:  # the last changes were followed too: no later page will say so
             checkpoint = checkpoint.model_copy(update={"unfollowed": []})
             self.store.commit(PageCommit(checkpoint=checkpoint))
@@ -216,16 +221,6 @@ class HarvestService:
         if followed:
             log.warning("caught up: %d record(s) committed but not yet indexed were followed", followed)
         return followed
-
-    def _follow_before_failing(self, key: str, held: list[RecordChange]) -> None:
-        """A run is failing: follow what it committed and had not handed over yet (the checkpoint still names
-        those records, so the next run follows them again if this fails too)."""
-        if self.on_commit is None or not held:
-            return
-        try:
-            self.on_commit(held)
-        except Exception:
-            log.exception("harvest %s: %d committed record(s) left for the next run to cluster", key, len(held))
 
     def _follow_unfollowed(self, checkpoint: Checkpoint) -> int:
         """Follow the records the checkpoint's page changed, as the store holds them now (the process that

@@ -1,0 +1,182 @@
+"""Clustering and indexing in a second process of the local hub, following a harvest (a
+:class:`~consortium.harvest.ports.Follower`).
+
+A harvest of the local hub spends about as much CPU clustering and indexing as fetching, parsing, normalizing and
+storing, nearly all of it holding one GIL. :class:`ProcessFollower` puts the second half in a process of its own
+(started with ``spawn``: it builds its own container from the settings, with its own SQLite connections and
+search index writer), so both halves run at once on two cores. The harvest sends it each batch of committed
+changes (the records in hand, pickled, not read back); it follows them in order (several waiting batches in one
+cluster store transaction and one index commit) and answers how many it has done.
+
+It is the only writer of the cluster store and the search index while it runs (the harvest writes neither until
+it has stopped). It holds ``follower.lock`` in the data folder for its whole life; a writer starting waits for
+that lock before it catches up (:func:`wait_for_followers`), so a follower left behind by a harvest that was
+killed never writes beside the next one. It stops at once, whatever it was doing, when the harvest's end of the
+pipe closes without saying goodbye (the harvest died): an unfinished cluster transaction or index commit is rolled
+back, and the harvest's last checkpoint still names every record it had not confirmed.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+from consortium.errors import StorageError
+from consortium.gc_tuning import fewer_collections
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from pathlib import Path
+
+    from consortium.config import Settings
+    from consortium.harvest.state import RecordChange
+
+__all__ = ["ORPHANED", "ProcessFollower", "lock_path", "wait_for_followers"]
+
+log = logging.getLogger(__name__)
+
+ORPHANED = 75
+"""The follower's exit status when the harvest that started it went away without closing it."""
+STOPPING = 60.0
+"""Seconds :meth:`ProcessFollower.close` waits for the follower to finish what it was handed."""
+
+
+def lock_path(data_dir: Path) -> Path:
+    """The lock a follower holds while it lives."""
+    return data_dir / "follower.lock"
+
+
+def wait_for_followers(data_dir: Path) -> None:
+    """Wait until no follower process of this data folder is alive (one a killed harvest left may still be
+    finishing a batch); call it holding the data folder's writer lock, before catching up."""
+    from consortium.adapters.local.writer_lock import DataFolderLock
+
+    def waiting(holder: str) -> None:
+        log.info("waiting for a follower process (%s) to stop", holder)
+
+    with DataFolderLock(lock_path(data_dir), on_wait=waiting):
+        pass
+
+
+class ProcessFollower:
+    """A follower process for the local hub with these settings, started at once.
+
+    Example
+    -------
+    >>> follower = ProcessFollower(settings)
+    >>> follower.hand(changes)
+    >>> follower.followed(wait=True)
+    1
+    >>> follower.close()
+    'exit status 0'
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, theirs = context.Pipe()
+        self._process = context.Process(
+            target=follow_in_this_process, args=(settings, theirs), name="consortium-follower", daemon=True
+        )
+        self._process.start()
+        theirs.close()
+        self._done = 0
+        self._failed: str | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    def hand(self, changes: list[RecordChange]) -> None:
+        if self._failed is not None:
+            raise StorageError(self._failed)
+        try:
+            self._conn.send(changes)
+        except (OSError, ValueError) as exc:
+            raise self._stopped() from exc
+
+    def followed(self, *, wait: bool = False) -> int:
+        if self._failed is not None:
+            raise StorageError(self._failed)
+        try:
+            while wait or self._conn.poll():
+                self._answer(self._conn.recv())
+                wait = False
+        except (EOFError, OSError) as exc:
+            raise self._stopped() from exc
+        return self._done
+
+    def close(self) -> str:
+        """Say goodbye and wait for the follower to finish and exit (stopping it after :data:`STOPPING` s)."""
+        if self._process.exitcode is None:
+            try:
+                self._conn.send(None)
+            except (OSError, ValueError):
+                pass
+            self._process.join(STOPPING)
+            if self._process.exitcode is None:
+                self._process.terminate()
+                self._process.join()
+        self._conn.close()
+        return self._failed or f"exit status {self._process.exitcode}"
+
+    def _answer(self, message: Any) -> None:
+        if isinstance(message, int):
+            self._done = message
+            return
+        self._failed = f"clustering and indexing failed in the follower process: {message}"
+        raise StorageError(self._failed)
+
+    def _stopped(self) -> StorageError:
+        self._process.join(5)
+        self._failed = f"the follower process stopped (exit status {self._process.exitcode})"
+        return StorageError(self._failed)
+
+
+def follow_in_this_process(settings: Settings, conn: Connection) -> None:
+    """The follower process: take batches from ``conn`` and follow them, answering how many are done, until
+    ``None`` comes; exit at once (:data:`ORPHANED`) if the pipe closes first."""
+    from consortium.adapters.local.writer_lock import DataFolderLock
+    from consortium.bootstrap import Container
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the harvest too: it says when to stop
+    sys.argv[1:] = ["follower", f"(of pid {os.getppid()})"]  # what its lock says to a writer waiting for it
+    logging.basicConfig(level=logging.WARNING, format="follower: %(levelname)s %(name)s: %(message)s")
+    inbox: queue.SimpleQueue[list[RecordChange] | None] = queue.SimpleQueue()
+
+    def receive() -> None:
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                os._exit(ORPHANED)  # the harvest died: stop now (what is not committed rolls back)
+            inbox.put(message)
+            if message is None:
+                return
+
+    with DataFolderLock(lock_path(settings.data_dir)), fewer_collections():  # as the harvest it follows
+        threading.Thread(target=receive, name="follower-inbox", daemon=True).start()
+        catalogue = Container(settings).catalogue
+        gc.freeze()  # what starting made stays: the collector need not walk it again
+        done, ending = 0, False
+        while not ending:
+            batches = [inbox.get()]
+            while not inbox.empty():
+                batches.append(inbox.get())
+            ending = batches[-1] is None
+            changes = [change for batch in batches if batch is not None for change in batch]
+            if changes:
+                try:
+                    catalogue.follow(changes)
+                except Exception as exc:
+                    conn.send(f"{type(exc).__name__}: {exc}")
+                    return
+            done += sum(1 for batch in batches if batch is not None)
+            conn.send(done)
+    conn.close()
