@@ -58,7 +58,9 @@ class ProviderServer:
     """
 
     def __init__(self, catalogue: PublishedCatalogue, clock: Clock = system_clock, *, threads: int = 1) -> None:
-        self._server = create_server(provider_app(catalogue, clock), host="127.0.0.1", port=0, threads=threads)
+        self._server = create_server(
+            provider_app(catalogue, clock), host="127.0.0.1", port=0, threads=threads, asyncore_use_poll=True
+        )
         self._thread = threading.Thread(target=self._server.run, name="provider-server", daemon=True)
         self.port = int(self._server.effective_port)
         self.base_url = f"http://127.0.0.1:{self.port}"

@@ -302,4 +302,7 @@ def serve(
         max_request_body_size=MAX_REQUEST_BODY,
         ident="consortium",
         clear_untrusted_proxy_headers=True,
+        # poll(), not select(): select() cannot wait on a descriptor numbered 1024 or more, and a hub (or a test
+        # session) with many files open gets sockets past it; waitress then stops answering at all.
+        asyncore_use_poll=True,
     )
