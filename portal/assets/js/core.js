@@ -116,6 +116,13 @@ function decodeClaims(token) {
   }
 }
 
+let expired = false;
+
+/** Whether this page found the reader's token expired (and dropped it): they were signed in, and must sign in again. */
+export function sessionExpired() {
+  return expired;
+}
+
 /** The signed-in reader ({token, reader, member, expires}) or null. The API checks the token; this only reads it. */
 export function session() {
   let token = null;
@@ -127,6 +134,7 @@ export function session() {
   if (!token) return null;
   const claims = decodeClaims(token);
   if (!claims || !claims.sub || (claims.exp && claims.exp * 1000 < Date.now())) {
+    expired = Boolean(claims && claims.sub);
     sessionStorage.removeItem(TOKEN_KEY);
     return null;
   }
