@@ -58,10 +58,13 @@ export function formatNumber(value) {
   return new Intl.NumberFormat(locale()).format(value);
 }
 
+/** `iso` as a date (and time) in the reader's locale; text that is no date stays as it is (Intl would throw). */
 export function formatDate(iso, withTime = false) {
   if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return String(iso);
   const options = withTime ? { dateStyle: "medium", timeStyle: "short" } : { dateStyle: "medium" };
-  return new Intl.DateTimeFormat(locale(), options).format(new Date(iso));
+  return new Intl.DateTimeFormat(locale(), options).format(date);
 }
 
 function chosenLanguage() {
