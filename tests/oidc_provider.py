@@ -8,7 +8,8 @@ waitress in a thread.
     redirect back with ``error``); then sends the browser to ``/login`` with the same query, as Cognito does.
 ``GET /login``, ``POST /login``
     The sign-in form (username, password). A good password redirects to ``redirect_uri?code=...&state=...``; a bad
-    one shows the form again with a message.
+    one shows the form again with a message. Its *Cancel* link (``GET /login/cancel``) redirects back with
+    ``error=access_denied``, as an OpenID Connect provider does when the user declines.
 ``POST /oauth2/token``
     ``application/x-www-form-urlencoded`` only; checks ``grant_type=authorization_code``, ``client_id``,
     ``redirect_uri`` (the authorization request's), the code (single use: any exchange spends it; valid for
@@ -173,6 +174,16 @@ class FakeOidcProvider:
             return self._authorize(query, start_response)
         if path == "/login" and method == "GET":
             return self._form(query, start_response, "")
+        if path == "/login/cancel" and method == "GET":
+            problem = self._client_problem(query)
+            if problem:
+                return _page(start_response, 400, "Error", f"<p role='alert'>{html.escape(problem)}</p>")
+            back = {
+                "error": "access_denied",
+                "error_description": "the sign-in was cancelled",
+                "state": query.get("state", ""),
+            }
+            return _redirect(start_response, f"{self.redirect_uri}?{urlencode(back)}")
         if path == "/login" and method == "POST":
             return self._sign_in(_form_body(environ), start_response)
         if path == "/oauth2/token":
@@ -230,6 +241,7 @@ class FakeOidcProvider:
             " required></p><p><label for='password'>Password</label> <input id='password' name='password'"
             " type='password' autocomplete='current-password' required></p>"
             "<p><button type='submit'>Sign in</button></p></form>"
+            f"<p><a href='/login/cancel?{html.escape(urlencode(query))}'>Cancel</a></p>"
         )
         return _page(start_response, 200 if not message else 401, "Sign in", body)
 

@@ -219,3 +219,14 @@ def test_an_expired_sign_in_sends_the_reader_back_to_sign_in(signin_tab: Tab, si
     page.wait_for_url(f"{signin_hub.provider.url}/login?*")
     _fill_form(signin_tab, user)
     _signed_in_on_my_library(signin_tab, signin_hub, user)
+
+
+def test_a_sign_in_the_reader_cancels_at_the_provider_says_so(signin_tab: Tab, signin_hub: SignInHub) -> None:
+    page = signin_tab.page
+    _press_sign_in(signin_tab, signin_hub)
+    page.get_by_role("link", name="Cancel").click()
+    expect(page.locator("#login-message")).to_have_text(
+        "Sign-in failed (the sign-in was cancelled). You are not signed in; please try again."
+    )
+    assert _token(signin_tab) is None and page.url == f"{signin_hub.hub.url}/login.html"
+    expect(page.get_by_role("button", name="Sign in again")).to_be_visible()

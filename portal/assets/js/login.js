@@ -6,8 +6,9 @@ import { api, boot, describeError, el, fill, session, signIn, state, t } from ".
 
 function next() {
   const asked = new URLSearchParams(location.search).get("next") || "me.html";
-  // only a page of this site: never an address elsewhere
-  return /^\/?[\w.-]*(\.html)?(\?.*)?$/.test(asked) ? asked : "me.html";
+  // only a page of this site (never an address elsewhere), and not this one
+  const own = /^\/?[\w.-]*(\.html)?(\?.*)?$/.test(asked) && !/^\/?login\.html/.test(asked);
+  return own ? asked : "me.html";
 }
 
 function tokenForm(box) {
