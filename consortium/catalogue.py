@@ -5,11 +5,15 @@ The harvest service calls :meth:`Catalogue.follow` with the changes of committed
 write and the clusters they touched, as saved, are indexed in one index write (and removed from the index in
 one more, if any went).
 :meth:`Catalogue.rebuild` recomputes every cluster and the whole index from the record store, for a new index
-version or after a crash between a page's commit and its clustering.
+version or after a crash between a page's commit and its clustering. :meth:`Catalogue.reindex_if_needed` rebuilds
+only the index, from the stored works, when its layout changed (a new release's index template), while other
+processes go on writing (the harvest Lambdas on AWS): what they change meanwhile is replayed from the cluster
+store's change index once the new index is in place.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -27,9 +31,15 @@ if TYPE_CHECKING:
     from consortium.harvest.state import RecordChange
     from consortium.search.ports import SearchIndex
 
-__all__ = ["Catalogue"]
+__all__ = ["REPLAY_MARGIN", "Catalogue"]
 
 log = logging.getLogger(__name__)
+
+REPLAY_MARGIN = dt.timedelta(minutes=5)
+"""How far before a reindex started its replay of changes reaches: the change times other processes wrote come
+from their own clocks, which may be behind this one's."""
+
+_REPLAY_PAGE = 500
 
 
 @dataclass
@@ -54,16 +64,41 @@ class Catalogue:
         if update.deleted:
             self.index.delete(update.deleted)
 
-    def reindex_if_needed(self) -> int:
+    def reindex_if_needed(self, *, force: bool = False) -> int:
         """Rebuild the search index from the stored clusters when the index asks for it (it was written by an
-        older release, in another layout, and opened empty: it is derived data). Works keep their ids; nothing is
-        clustered again. Returns how many works were indexed (0: nothing needed)."""
-        if self.index is None or not getattr(self.index, "needs_rebuild", False):
+        older release, in another layout) or ``force``: works keep their ids; nothing is clustered again. Returns
+        how many works were indexed (0: nothing needed).
+
+        Other processes may write meanwhile (on AWS the harvest Lambdas keep following their pages): their
+        writes reach the old index until the new one takes its place, so afterwards every cluster the change
+        index says changed since the rebuild began (less :data:`REPLAY_MARGIN`) is indexed again, or removed."""
+        if self.index is None or not (force or getattr(self.index, "needs_rebuild", False)):
             return 0
+        began = self.dedup.clock() - REPLAY_MARGIN
         self.index.rebuild(self.clusters.clusters())
+        replayed = self.replay_changes(began)
         count = self.clusters.count()
-        log.warning("the search index was in an older layout: rebuilt from the %d stored works", count)
+        log.warning("the search index was rebuilt from the %d stored works (%d changed meanwhile)", count, replayed)
         return count
+
+    def replay_changes(self, since: dt.datetime) -> int:
+        """Index again every cluster changed since ``since`` and remove those deleted since (from the cluster
+        store's change index, a page at a time); how many entries were replayed."""
+        if self.index is None:
+            return 0
+        replayed, after = 0, None
+        while True:
+            page = self.clusters.changed(since, after=after, limit=_REPLAY_PAGE)
+            if not page:
+                return replayed
+            saved = [v.cluster for v in page if v.cluster is not None]
+            if saved:
+                self.index.upsert(saved)
+            deleted = [v.cluster_id for v in page if v.cluster is None]
+            if deleted:
+                self.index.delete(deleted)
+            replayed += len(page)
+            after = page[-1].cursor
 
     def rebuild(self) -> ClusterUpdate:
         """Every record clustered from scratch (the bulk path), and the index rebuilt from the clusters.

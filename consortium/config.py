@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     opensearch_endpoint: str | None = None
     """The Amazon OpenSearch Service domain endpoint (``https://...``) of the search index on AWS."""
 
+    opensearch_chinese_analyzer: bool = True
+    """Whether the index template's Chinese (smartcn) and ICU analyzers are used: Amazon OpenSearch Service has
+    both plugins; ``false`` only for a stand-in without them (the end-to-end test's osmem-server)."""
+
     raw_bucket: str = "consortium-raw"
     """The S3 bucket of the raw archive."""
 

@@ -159,10 +159,17 @@ def jwks_verifier(
     return TokenVerifier(signing_key, issuer=issuer, audience=audience, algorithms=algorithms)
 
 
-def cognito_verifier(region: str, user_pool_id: str, client_id: str) -> TokenVerifier:
-    """A verifier of the ID tokens of a Cognito user pool's app client (RS256, the pool's JWKS)."""
+def cognito_verifier(
+    region: str, user_pool_id: str, client_id: str, *, endpoint_url: str | None = None
+) -> TokenVerifier:
+    """A verifier of the ID tokens of a Cognito user pool's app client (RS256, the pool's JWKS).
+
+    ``endpoint_url`` is where the pool's JWKS is fetched from instead of Cognito's own address (the hub's
+    ``CONSORTIUM_AWS_ENDPOINT_URL``: a local stand-in such as moto's server, which serves it at the same path);
+    the issuer the tokens must name stays the pool's."""
     issuer = f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
-    return jwks_verifier(f"{issuer}/.well-known/jwks.json", issuer=issuer, audience=client_id)
+    keys = f"{(endpoint_url or issuer).rstrip('/')}{'/' + user_pool_id if endpoint_url else ''}/.well-known/jwks.json"
+    return jwks_verifier(keys, issuer=issuer, audience=client_id)
 
 
 def _b64url(data: bytes) -> str:

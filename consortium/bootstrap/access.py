@@ -98,7 +98,12 @@ class AccessParts(Parts):
                 )
             from consortium.auth.tokens import cognito_verifier
 
-            return cognito_verifier(settings.aws_region, settings.cognito_user_pool_id, settings.cognito_client_id)
+            return cognito_verifier(
+                settings.aws_region,
+                settings.cognito_user_pool_id,
+                settings.cognito_client_id,
+                endpoint_url=settings.aws_endpoint_url,
+            )
         local = self.token_issuer.verifier()
         provider = self.oidc_provider
         if provider is None:

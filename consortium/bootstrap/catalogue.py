@@ -91,7 +91,11 @@ class CatalogueParts(Parts):
                 raise ConfigError("CONSORTIUM_OPENSEARCH_ENDPOINT is not set: the aws backend searches OpenSearch")
             from consortium.adapters.aws import OpenSearchIndex
 
-            return OpenSearchIndex.for_aws(self.settings.opensearch_endpoint, self.settings.aws_region)
+            return OpenSearchIndex.for_aws(
+                self.settings.opensearch_endpoint,
+                self.settings.aws_region,
+                chinese_analyzer=self.settings.opensearch_chinese_analyzer,
+            )
         from consortium.adapters.local import TantivySearchIndex
 
         return TantivySearchIndex(self.settings.index_dir)

@@ -19,6 +19,7 @@ from consortium.cli.api import openapi
 from consortium.cli.common import HubGroup
 from consortium.cli.dedup import dedup
 from consortium.cli.harvest import harvest, import_, quarantine
+from consortium.cli.index import reindex
 from consortium.cli.keys import keys
 from consortium.cli.login import login
 from consortium.cli.members import members
@@ -43,5 +44,6 @@ def main(ctx: click.Context, verbose: bool) -> None:
     ctx.obj = bootstrap()
 
 
-for _command in (members, harvest, import_, quarantine, search, dedup, run, reader, push, keys, login, openapi):
+_COMMANDS = (members, harvest, import_, quarantine, search, reindex, dedup, run, reader, push, keys, login, openapi)
+for _command in _COMMANDS:
     main.add_command(_command)

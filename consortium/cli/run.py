@@ -221,6 +221,8 @@ def _jobs(container: Container) -> list[Job]:
         return f"{data['digests_planned']} digests planned, {sum(data['delivered'].values())} delivered"
 
     def purge(now: dt.datetime) -> str:
-        return f"{container.profiles.purge_expired(now)} expired items deleted"
+        expired = container.profiles.purge_expired(now)
+        runs = container.harvest_runs.prune([member.id for member in container.registry.members])
+        return f"{expired} expired items deleted, {runs} harvest runs older than a year forgotten"
 
     return [Job("harvest", HARVEST_EVERY, harvest), Job("push", PUSH_EVERY, push_job), Job("purge", PURGE_EVERY, purge)]

@@ -133,3 +133,7 @@ class HarvestRunStore(Protocol):
         """The member's runs, newest first (by run id, descending): at most ``limit``, and only those whose id
         sorts before ``before`` when given (the next page after a run id)."""
         ...
+
+    def delete(self, member: str, run_ids: Iterable[str]) -> None:
+        """Forget these runs of the member (ids it has not are ignored)."""
+        ...

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from consortium.members import Member, Source
     from consortium.ports import Clock, Queue
 
-__all__ = ["MAX_RUNS_PAGE", "STALE_AFTER", "HarvestRuns"]
+__all__ = ["KEPT_RUNS", "MAX_RUNS_PAGE", "RUN_RETENTION", "STALE_AFTER", "HarvestRuns"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,10 @@ STALE_AFTER = dt.timedelta(hours=1)
 when the member asks for another."""
 MAX_RUNS_PAGE = 100
 """The most runs one page lists."""
+RUN_RETENTION = dt.timedelta(days=400)
+"""How long a member's finished runs are kept (:meth:`HarvestRuns.prune`): a year of history, and a margin."""
+KEPT_RUNS = 20
+"""The newest runs of each member kept whatever their age (a member harvested once a year still sees its last)."""
 
 
 class HarvestRuns:
@@ -154,6 +158,30 @@ class HarvestRuns:
         found = self.store.runs(member_id, limit=limit + 1, before=before)
         more = len(found) > limit
         return HarvestRunPage(runs=found[:limit], next_before=found[limit - 1].run_id if more else None)
+
+    def prune(
+        self, member_ids: Sequence[str], *, older_than: dt.timedelta = RUN_RETENTION, keep: int = KEPT_RUNS
+    ) -> int:
+        """Forget each member's runs asked for more than ``older_than`` ago, but the newest ``keep`` of each and
+        any not over yet (the retention purge runs this daily); how many were forgotten."""
+        # Run ids sort by the time they were asked for: those below the cutoff's own id were asked for before it.
+        cutoff = new_run_id(self._clock() - older_than).split("-", 1)[0]
+        forgotten = 0
+        for member_id in member_ids:
+            newest = self.store.runs(member_id, limit=keep) if keep > 0 else []
+            if len(newest) < keep:
+                continue
+            before: str | None = min(newest[-1].run_id, cutoff) if newest else cutoff
+            old = []
+            while before is not None and (page := self.store.runs(member_id, limit=MAX_RUNS_PAGE, before=before)):
+                old += [run.run_id for run in page if run.state not in ACTIVE]
+                before = page[-1].run_id if len(page) == MAX_RUNS_PAGE else None
+            if old:
+                self.store.delete(member_id, old)
+                forgotten += len(old)
+        if forgotten:
+            log.info("harvest runs: %d older than %d days forgotten", forgotten, older_than.days)
+        return forgotten
 
     # -- the worker ------------------------------------------------------------------------------------
 

@@ -48,6 +48,34 @@ def harvest_step(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"ok": True, "more": not report.complete, **report.as_dict()}
 
 
+@app.lambda_function(name="search_reindex")
+def search_reindex(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Rebuild the search index from the stored works when it is in an older release's layout (a deployment
+    with a new index template invokes it), or always with ``{"force": true}``; what the harvest functions change
+    meanwhile is indexed again afterwards (:meth:`~consortium.catalogue.Catalogue.reindex_if_needed`)."""
+    force = isinstance(event, dict) and event.get("force") is True
+    try:
+        indexed = container().catalogue.reindex_if_needed(force=force)
+    except ConsortiumError as exc:
+        app.log.error("search reindex failed: %s", type(exc).__name__)
+        return {"ok": False, "error": str(exc), "retryable": exc.retryable}
+    app.log.info("search reindex: %d works indexed", indexed)
+    return {"ok": True, "indexed": indexed}
+
+
+@app.lambda_function(name="harvest_prune")
+def harvest_prune(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The daily retention of harvest runs: each member's runs older than
+    :data:`~consortium.harvest.runner.RUN_RETENTION` forgotten, but its newest and any not over yet."""
+    try:
+        hub = container()
+        forgotten = hub.harvest_runs.prune([member.id for member in hub.registry.members])
+    except ConsortiumError as exc:
+        app.log.error("harvest run retention failed: %s", type(exc).__name__)
+        return {"ok": False, "error": str(exc), "retryable": exc.retryable}
+    return {"ok": True, "forgotten": forgotten}
+
+
 @app.lambda_function(name="harvest_run")
 def harvest_run(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
     """Run the harvest runs members asked for: the harvest queue's worker (``CONSORTIUM_HARVEST_QUEUE_URL``), one

@@ -20,6 +20,7 @@ import aws_cdk as cdk
 import constructs
 import jsii
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_deployment as deployment
@@ -79,17 +80,21 @@ class ApiStack(cdk.Stack):
             cloud_watch_role_removal_policy=cdk.RemovalPolicy.DESTROY,
             endpoint_types=[apigateway.EndpointType.REGIONAL],
         )
-        self.url = cdk.Fn.join(
-            "",
-            [
-                "https://",
-                self.api.rest_api_id,
-                ".execute-api.",
-                cdk.Aws.REGION,
-                ".",
-                cdk.Aws.URL_SUFFIX,
-                f"/{STAGE_NAME}",
-            ],
+        self.url = (
+            f"https://{config.api_domain}/{STAGE_NAME}"
+            if config.api_domain
+            else cdk.Fn.join(
+                "",
+                [
+                    "https://",
+                    self.api.rest_api_id,
+                    ".execute-api.",
+                    cdk.Aws.REGION,
+                    ".",
+                    cdk.Aws.URL_SUFFIX,
+                    f"/{STAGE_NAME}",
+                ],
+            )
         )
         resources.settings.update(
             public_url=self.url,
@@ -109,6 +114,8 @@ class ApiStack(cdk.Stack):
         )
         self.methods = [self._method(route) for route in routes]
         self.stage = self._stage(config)
+        if config.api_domain and config.api_certificate_arn:
+            self._domain(config.api_domain, config.api_certificate_arn)
         self._firewall(config)
         self.node.add_validation(_AuthorizerCheck(self, routes))
         site = deployment.BucketDeployment(
@@ -150,6 +157,7 @@ class ApiStack(cdk.Stack):
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            feature_plan=getattr(cognito.FeaturePlan, config.cognito_feature_plan),
             removal_policy=cdk.RemovalPolicy.RETAIN if config.retain_data else cdk.RemovalPolicy.DESTROY,
         )
         for role in StaffRole:
@@ -219,6 +227,23 @@ class ApiStack(cdk.Stack):
         for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
             suppress(method, rule, f"{route.method} {route.path}: {why}")
         return method
+
+    def _domain(self, name: str, certificate_arn: str) -> None:
+        """The API's own domain: ``https://<name>/api`` is the stage (base path ``api``, as on API Gateway's)."""
+        domain = apigateway.DomainName(
+            self,
+            "Domain",
+            domain_name=name,
+            certificate=acm.Certificate.from_certificate_arn(self, "Certificate", certificate_arn),
+            endpoint_type=apigateway.EndpointType.REGIONAL,
+            security_policy=apigateway.SecurityPolicy.TLS_1_2,
+        )
+        apigateway.BasePathMapping(
+            self, "DomainMapping", domain_name=domain, rest_api=self.api, stage=self.stage, base_path=STAGE_NAME
+        )
+        cdk.CfnOutput(
+            self, "ApiDomainTarget", value=domain.domain_name_alias_domain_name, description=f"CNAME {name} to this"
+        )
 
     def _stage(self, config: StageConfig) -> apigateway.Stage:
         access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.THREE_MONTHS)

@@ -36,10 +36,23 @@ class StageConfig(BaseModel):
     """The functions' code: the folder ``make package`` builds (the core, its dependencies, functions/)."""
     mail_sender: str = "Consortium hub <no-reply@consortium.example.edu>"
     """The From of digest email; SES verifies its domain with Easy DKIM."""
+    api_domain: str | None = None
+    """The API's own domain name (``api.library.example.edu``), with ``api_certificate_arn`` (an ACM certificate for
+    it in the stage's region): the API is then ``https://<api_domain>/api`` and the portal's content security
+    policy names it exactly. Point a CNAME at the ``ApiDomainTarget`` output."""
+    api_certificate_arn: str | None = None
+    portal_domain: str | None = None
+    """The portal's own domain name, with ``portal_certificate_arn`` (an ACM certificate in us-east-1, where
+    CloudFront takes them from). Point a CNAME at the ``PortalDomainTarget`` output."""
+    portal_certificate_arn: str | None = None
     alarm_email: str | None = None
     """Who gets the alarms (an SNS subscription); none: the topic has no subscriber yet."""
     cognito_domain_prefix: str | None = None
     """The prefix of the Cognito hosted sign-in domain (unique in the region); default consortium-<stage>-<account>."""
+    cognito_feature_plan: Literal["LITE", "ESSENTIALS", "PLUS"] = "LITE"
+    """The user pool's feature plan, priced per monthly active user: Lite has all the hub uses (the classic hosted
+    sign-in, TOTP); Essentials costs about three times as much a user, Plus adds threat protection (infra/README.md,
+    the cost estimate)."""
     opensearch_instance_type: str = "t3.small.search"
     opensearch_instance_count: int = Field(default=1, ge=1, le=20)
     opensearch_volume_gb: int = Field(default=10, ge=10, le=3000)
@@ -56,6 +69,11 @@ class StageConfig(BaseModel):
     api_throttle_rate: int = Field(default=200, ge=1)
     api_throttle_burst: int = Field(default=400, ge=1)
     log_retention_days: int = 90
+    rebuild_cpu: Literal[4, 8, 16] = 8
+    """vCPUs of the bulk re-clustering task (ECS Fargate): 4, 8 or 16."""
+    rebuild_memory_gb: int = Field(default=32, ge=8, le=120)
+    """Memory of the bulk re-clustering task in GB: about 7.2 GB a million records (infra/README.md), within what
+    Fargate gives ``rebuild_cpu`` (4 vCPU: 8-30 GB; 8 vCPU: 16-60 GB in steps of 4; 16 vCPU: 32-120 in steps of 8)."""
     authorizer: bool = True
     """The Cognito authorizer on the bearer-only routes; a stage without it does not synthesize (tests only)."""
 
@@ -65,6 +83,30 @@ class StageConfig(BaseModel):
         if not re.search(r"<?[^<>@\s]+@([A-Za-z0-9.-]+\.[A-Za-z]{2,})>?\s*$", value):
             raise ValueError("must end with an address, as in 'Consortium hub <no-reply@library.example.edu>'")
         return value
+
+    @pydantic.model_validator(mode="after")
+    def _domains(self) -> StageConfig:
+        for part in ("api", "portal"):
+            domain, certificate = getattr(self, f"{part}_domain"), getattr(self, f"{part}_certificate_arn")
+            if bool(domain) != bool(certificate):
+                raise ValueError(f"{part}_domain and {part}_certificate_arn go together: set both or neither")
+            if certificate and not re.fullmatch(
+                r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+", certificate
+            ):
+                raise ValueError(f"{part}_certificate_arn: {certificate!r} is not an ACM certificate ARN")
+            if part == "portal" and certificate and ":acm:us-east-1:" not in certificate:
+                raise ValueError("portal_certificate_arn: CloudFront takes certificates from us-east-1 only")
+        return self
+
+    @pydantic.model_validator(mode="after")
+    def _fargate_size(self) -> StageConfig:
+        low, high, step = {4: (8, 30, 1), 8: (16, 60, 4), 16: (32, 120, 8)}[self.rebuild_cpu]
+        if not low <= self.rebuild_memory_gb <= high or self.rebuild_memory_gb % step:
+            raise ValueError(
+                f"rebuild_memory_gb {self.rebuild_memory_gb}: Fargate gives {self.rebuild_cpu} vCPU {low} to {high} GB"
+                + (f" in steps of {step}" if step > 1 else "")
+            )
+        return self
 
     @property
     def mail_domain(self) -> str:
@@ -108,6 +150,8 @@ def stage_config(context: dict[str, Any]) -> StageConfig:
         "api_throttle_rate",
         "api_throttle_burst",
         "log_retention_days",
+        "rebuild_cpu",
+        "rebuild_memory_gb",
     ):
         if isinstance(values.get(name), str) and values[name].isdigit():
             values[name] = int(values[name])  # --context gives strings

@@ -1,7 +1,8 @@
 """The functions stack: what runs without a caller. The push queue (with its dead-letter queue) and its worker,
 the EventBridge Scheduler schedules (one per member source, one per push frequency), the scheduled harvest's
-state machine, the harvest queue's worker, the daily retention purge, the SES identity, and the alarms of every
-function and dead-letter queue.
+state machine, the harvest queue's worker, the daily retention purge, the bulk re-clustering task
+(:mod:`hubstack.rebuild`), the search domain's role mapping (:mod:`hubstack.search_roles`), the SES identity,
+and the alarms of every function and dead-letter queue.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from consortium.members import load_registry
 from hubstack.harvest_machine import harvest_state_machine
 from hubstack.lambdas import FUNCTIONS, make_function
 from hubstack.nag import suppress
+from hubstack.rebuild import REBUILD, RebuildTask
+from hubstack.search_roles import map_search_roles
 
 if TYPE_CHECKING:
     from aws_cdk import aws_lambda as lambda_
@@ -54,6 +57,7 @@ class FunctionsStack(cdk.Stack):
         resources: HubResources,
         harvest_dlq: sqs.IQueue,
         api_functions: dict[str, lambda_.IFunction],
+        search_admin: iam.IRole,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -96,6 +100,18 @@ class FunctionsStack(cdk.Stack):
             targets=[targets.LambdaFunction(self.functions["profile_purge"])],
         )
         self.harvest_machine = harvest_state_machine(self, config, self.functions["harvest_step"])
+        self.rebuild = RebuildTask(
+            self, "DedupRebuild", config=config, code=code, permissions=permissions.of(REBUILD), resources=resources
+        )
+        roles = {name: function.role for name, function in {**api_functions, **self.functions}.items() if function.role}
+        self.search_roles = map_search_roles(
+            self,
+            code=code,
+            permissions=permissions,
+            resources=resources,
+            admin=search_admin,
+            roles={**roles, REBUILD: self.rebuild.task_role},
+        )
         self.schedules = self._schedules(config)
         self.mail_identity = ses.EmailIdentity(
             self,
@@ -209,6 +225,16 @@ class FunctionsStack(cdk.Stack):
                 )
                 alarm.add_alarm_action(action)
                 found.append(alarm)
+        failed = self.rebuild.machine.metric_failed(period=cdk.Duration.minutes(5), statistic="Sum").create_alarm(
+            self,
+            "DedupRebuildFailed",
+            alarm_description=f"consortium {config.stage}: the bulk re-clustering (dedup rebuild) failed",
+            threshold=1,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        failed.add_alarm_action(action)
+        found.append(failed)
         for name, queue in (("Push", self.push_dlq), ("Harvest", harvest_dlq)):
             alarm = queue.metric_approximate_number_of_messages_visible(
                 period=cdk.Duration.minutes(5), statistic="Maximum"

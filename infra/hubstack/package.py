@@ -57,6 +57,7 @@ def build(target: Path, members_file: Path) -> Path:
                 relative = source.path.relative_to(members_file.parent.resolve())
                 (target / relative).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source.path, target / relative)
+    shutil.copy2(Path(__file__).with_name("rebuild.Dockerfile"), target / "Dockerfile")  # hubstack.rebuild's image
     (target / "policies").mkdir()
     shutil.copy2(REPO_ROOT / "policies" / "consent.toml", target / "policies" / "consent.toml")
     for cache in list(target.rglob("__pycache__")):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
@@ -39,7 +40,9 @@ def content_security_policy(config: StageConfig) -> str:
     """The local server's policy (:func:`consortium.http.portal.content_security_policy`), its ``connect-src``
     naming the API and the Cognito sign-in."""
     cognito = f"https://{cognito_domain_prefix(config)}.auth.{cdk.Aws.REGION}.amazoncognito.com"
-    api = f"https://*.execute-api.{cdk.Aws.REGION}.amazonaws.com"
+    api = (
+        f"https://{config.api_domain}" if config.api_domain else f"https://*.execute-api.{cdk.Aws.REGION}.amazonaws.com"
+    )
     return portal_policy(api, cognito)
 
 
@@ -115,6 +118,10 @@ class PortalStack(cdk.Stack):
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
             ),
             minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            domain_names=[config.portal_domain] if config.portal_domain else None,
+            certificate=acm.Certificate.from_certificate_arn(self, "Certificate", config.portal_certificate_arn)
+            if config.portal_certificate_arn
+            else None,
             enable_logging=True,
             log_bucket=logs,
             log_file_prefix="cdn/",
@@ -125,13 +132,22 @@ class PortalStack(cdk.Stack):
             "AwsSolutions-CFR2",
             "the distribution serves static files only; the API has its own WAF web ACL with rate limits",
         )
-        suppress(
-            self.distribution,
-            "AwsSolutions-CFR4",
-            "with CloudFront's default certificate (no custom domain) the minimum protocol cannot be raised; a "
-            "custom domain with its certificate gets TLSv1.2_2021",
-        )
-        self.url = f"https://{self.distribution.distribution_domain_name}"
+        if not config.portal_domain:
+            suppress(
+                self.distribution,
+                "AwsSolutions-CFR4",
+                "with CloudFront's default certificate (no custom domain) the minimum protocol cannot be raised; a "
+                "custom domain with its certificate gets TLSv1.2_2021",
+            )
+            self.url = f"https://{self.distribution.distribution_domain_name}"
+        else:
+            self.url = f"https://{config.portal_domain}"
+            cdk.CfnOutput(
+                self,
+                "PortalDomainTarget",
+                value=self.distribution.distribution_domain_name,
+                description=f"CNAME {config.portal_domain} to this",
+            )
         files = deployment.BucketDeployment(
             self,
             "Files",

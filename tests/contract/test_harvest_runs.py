@@ -97,3 +97,14 @@ def test_kept_when_reopened(backing: Backing[HarvestRunStore]) -> None:
     run = make_run()
     backing.store.add(run)
     assert backing.reopen().runs("riverside") == [run]
+
+
+def test_delete_forgets_only_the_members_runs_named(backing: Backing[HarvestRunStore]) -> None:
+    mine = [make_run("riverside", minutes) for minutes in range(4)]
+    theirs = make_run("lakeside", 1)
+    for run in [*mine, theirs]:
+        backing.store.add(run)
+    backing.store.delete("riverside", [mine[0].run_id, mine[2].run_id, theirs.run_id, "no-such-run"])
+    again = backing.reopen()
+    assert [r.run_id for r in again.runs("riverside")] == [mine[3].run_id, mine[1].run_id]
+    assert again.get("lakeside", theirs.run_id) == theirs  # another member's run of that id is not touched

@@ -733,6 +733,8 @@ def test_opensearch_rebuild_swaps_the_alias_with_no_moment_where_searches_fail(o
 def test_opensearch_rebuild_moves_an_older_schema_version(opensearch: OpenSearch) -> None:
     alias = fresh_alias()
     opensearch.indices.create(index=f"{alias}-v0-000004", body={"aliases": {alias: {}}})
+    # Asked first, before any read or write (as a reindex job does), it looks at the alias.
+    assert OpenSearchIndex(opensearch, alias=alias, chinese_analyzer=False).needs_rebuild
     index = OpenSearchIndex(opensearch, alias=alias, chinese_analyzer=False)
     assert index.count() == 0
     assert index.needs_rebuild

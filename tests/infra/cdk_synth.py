@@ -7,13 +7,12 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from aws_cdk.assertions import Template
 
     from hubstack.stage import HubStage
@@ -43,6 +42,9 @@ def synthesize(outdir: Path, asset: Path, **context: object) -> Synthesized:
 
     asset.mkdir(exist_ok=True)
     (asset / "placeholder.txt").write_text("the tests' stand-in for make package's folder\n", encoding="utf-8")
+    shutil.copy2(
+        Path(__file__).resolve().parents[2] / "infra" / "hubstack" / "rebuild.Dockerfile", asset / "Dockerfile"
+    )
     app = cdk.App(outdir=str(outdir))
     config = stage_config({"stage": "dev", **context})
     stage = build_stage(app, config, str(asset))

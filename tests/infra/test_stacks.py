@@ -95,7 +95,8 @@ def test_a_schedule_per_member_source_and_per_push_frequency(hub: Synthesized) -
     assert harvests
     push = {s["Name"]: json.loads(s["Target"]["Input"]) for s in schedules if s["Name"].startswith("push-")}
     assert push == {f"push-{f}": {"shards": 8, "frequency": f} for f in ("daily", "weekly", "monthly")}
-    assert len(resources(hub, "functions", "AWS::StepFunctions::StateMachine")) == 1
+    machines = resources(hub, "functions", "AWS::StepFunctions::StateMachine")
+    assert len([name for name in machines if name.startswith("HarvestMachine")]) == 1
 
 
 def test_alarms_on_every_function_and_dead_letter_queue(hub: Synthesized) -> None:
@@ -104,7 +105,7 @@ def test_alarms_on_every_function_and_dead_letter_queue(hub: Synthesized) -> Non
     for alarm in alarms:
         by_metric[alarm["MetricName"]] = by_metric.get(alarm["MetricName"], 0) + 1
         assert alarm["AlarmActions"], alarm["AlarmDescription"]
-    assert by_metric == {"Errors": 9, "Throttles": 9, "ApproximateNumberOfMessagesVisible": 2}
+    assert by_metric == {"Errors": 9, "Throttles": 9, "ApproximateNumberOfMessagesVisible": 2, "ExecutionsFailed": 1}
     (identity,) = resources(hub, "functions", "AWS::SES::EmailIdentity").values()
     assert identity["Properties"]["EmailIdentity"] == "consortium.example.edu"
     assert identity["Properties"]["DkimSigningAttributes"]["NextSigningKeyLength"] == "RSA_2048_BIT"
@@ -181,6 +182,8 @@ def test_every_route_is_a_method_and_bearer_only_routes_have_the_authorizer(hub:
     assert props["AllowedOAuthFlows"] == ["code"] and props["GenerateSecret"] is False
     assert "login.html" in json.dumps(props["CallbackURLs"])
     assert "custom:member" not in json.dumps(props.get("WriteAttributes", []))
+    (pool,) = resources(hub, "api", "AWS::Cognito::UserPool").values()
+    assert pool["Properties"]["UserPoolTier"] == "LITE"  # priced per active user: see infra/README.md's estimate
     assert resources(hub, "api", "AWS::WAFv2::WebACLAssociation")
     (stage,) = resources(hub, "api", "AWS::ApiGateway::Stage").values()
     assert stage["Properties"]["StageName"] == "api"
@@ -226,3 +229,106 @@ def test_a_stage_without_the_authorizer_does_not_synthesize(tmp_path: Path) -> N
     needs_node()
     with pytest.raises(RuntimeError, match="no authorizer"):
         synthesize(tmp_path / "out", tmp_path / "asset", authorizer=False)
+
+
+def test_the_bulk_rebuild_is_a_fargate_task_with_its_own_permission_set_started_by_a_state_machine(
+    hub: Synthesized,
+) -> None:
+    from hubstack.permissions import load_permissions
+    from hubstack.rebuild import COMMAND, REBUILD
+
+    (task,) = resources(hub, "functions", "AWS::ECS::TaskDefinition").values()
+    props = task["Properties"]
+    assert props["RequiresCompatibilities"] == ["FARGATE"] and props["NetworkMode"] == "awsvpc"
+    assert (props["Cpu"], props["Memory"]) == ("8192", "32768")  # the dev stage's defaults: 8 vCPU, 32 GB
+    (container,) = props["ContainerDefinitions"]
+    assert container["Command"] == COMMAND and container["ReadonlyRootFilesystem"] is True
+    assert container["LogConfiguration"]["LogDriver"] == "awslogs"
+    permissions = load_permissions().of(REBUILD)
+    assert [v["Name"] for v in container["Environment"]] == permissions.environment_names()
+    # Its task role holds exactly the permission set's statements: the records read, the clusters written.
+    roles = resources(hub, "functions", "AWS::IAM::Policy")
+    task_role = props["TaskRoleArn"]["Fn::GetAtt"][0]
+    (policy,) = [p["Properties"] for p in roles.values() if p["Properties"]["Roles"] == [{"Ref": task_role}]]
+    actions = {a for s in policy["PolicyDocument"]["Statement"] for a in _list(s["Action"])}
+    assert {"dynamodb:Query", "dynamodb:BatchWriteItem", "es:ESHttpDelete"} <= actions
+    assert not any("*" in a for a in actions) and "dynamodb:Scan" not in actions
+    records_statement = next(s for s in policy["PolicyDocument"]["Statement"] if "dynamodb:Query" in _list(s["Action"])
+                             and "Records" in json.dumps(s["Resource"]))  # fmt: skip
+    assert "dynamodb:PutItem" not in _list(records_statement["Action"])
+    # A network of its own without NAT gateways, flow logs on; a state machine that waits for the task.
+    assert not resources(hub, "functions", "AWS::EC2::NatGateway")
+    assert len(resources(hub, "functions", "AWS::EC2::FlowLog")) == 1
+    (cluster,) = resources(hub, "functions", "AWS::ECS::Cluster").values()
+    assert {"Name": "containerInsights", "Value": "enabled"} in cluster["Properties"]["ClusterSettings"]
+    machines = resources(hub, "functions", "AWS::StepFunctions::StateMachine")
+    (rebuild,) = [m["Properties"] for name, m in machines.items() if name.startswith("DedupRebuild")]
+    assert ":states:::ecs:runTask.sync" in json.dumps(rebuild["DefinitionString"])
+    outputs = hub.templates["functions"].to_json()["Outputs"]
+    assert any(name.startswith("RebuildMachineArn") for name in outputs)
+
+
+def _list(value: Any) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_the_search_domain_maps_every_role_that_reaches_the_index_at_deployment(hub: Synthesized) -> None:
+    from hubstack.search_roles import HANDLER
+
+    (mapping,) = resources(hub, "functions", "Custom::SearchRoleMapping").values()
+    props = mapping["Properties"]
+    assert len(props["Search"]) == 1 and "Discovery" in json.dumps(props["Search"])  # searches only
+    writers = json.dumps(props["Index"])
+    assert len(props["Index"]) == 3 and all(name in writers for name in ("HarvestStep", "HarvestRun", "DedupRebuild"))
+    functions = resources(hub, "functions", "AWS::Lambda::Function")
+    (admin,) = [f["Properties"] for f in functions.values() if f["Properties"]["Handler"] == HANDLER]
+    assert "SearchAdmin" in json.dumps(admin["Role"])  # the domain's master user
+    master = resources(hub, "data", "AWS::OpenSearchService::Domain")
+    assert "SearchAdmin" in json.dumps(next(iter(master.values()))["Properties"]["AdvancedSecurityOptions"])
+
+
+def test_custom_domains_for_the_api_and_the_portal_from_the_context(tmp_path: Path) -> None:
+    needs_node()
+    api_cert = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+    portal_cert = "arn:aws:acm:us-east-1:123456789012:certificate/66666666-7777-8888-9999-000000000000"
+    hub = synthesize(
+        tmp_path / "out",
+        tmp_path / "asset",
+        api_domain="api.library.example.edu",
+        api_certificate_arn=api_cert,
+        portal_domain="catalogue.library.example.edu",
+        portal_certificate_arn=portal_cert,
+    )
+    (domain,) = resources(hub, "api", "AWS::ApiGateway::DomainName").values()
+    assert domain["Properties"]["RegionalCertificateArn"] == api_cert
+    assert domain["Properties"]["SecurityPolicy"] == "TLS_1_2"
+    (mapping,) = resources(hub, "api", "AWS::ApiGateway::BasePathMapping").values()
+    assert mapping["Properties"]["BasePath"] == "api"
+    for function in resources(hub, "api", "AWS::Lambda::Function").values():
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        if "CONSORTIUM_PUBLIC_URL" in variables:
+            assert variables["CONSORTIUM_PUBLIC_URL"] == "https://api.library.example.edu/api"
+    (distribution,) = resources(hub, "portal", "AWS::CloudFront::Distribution").values()
+    config = distribution["Properties"]["DistributionConfig"]
+    assert config["Aliases"] == ["catalogue.library.example.edu"]
+    assert config["ViewerCertificate"]["AcmCertificateArn"] == portal_cert
+    assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    headers = json.dumps(resources(hub, "portal", "AWS::CloudFront::ResponseHeadersPolicy"))
+    assert "connect-src 'self' https://api.library.example.edu " in headers and "execute-api" not in headers
+    (client,) = resources(hub, "api", "AWS::Cognito::UserPoolClient").values()
+    assert client["Properties"]["CallbackURLs"] == ["https://catalogue.library.example.edu/login.html"]
+    from aws_cdk.assertions import Annotations, Match
+
+    for stack in hub.stage.stacks:
+        errors = Annotations.from_stack(stack).find_error("*", Match.string_like_regexp("AwsSolutions-.*"))
+        assert [f"{e.id}: {e.entry.data}" for e in errors] == [], stack.stack_name
+
+
+def test_a_domain_without_its_certificate_is_refused_naming_both() -> None:
+    from hubstack.config import stage_config
+
+    with pytest.raises(ValueError, match="api_domain and api_certificate_arn go together"):
+        stage_config({"stage": "dev", "api_domain": "api.library.example.edu"})
+    with pytest.raises(ValueError, match="us-east-1 only"):
+        stage_config({"stage": "dev", "portal_domain": "p.example.edu",
+                      "portal_certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc"})  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -90,6 +91,16 @@ def test_harvest_then_harvest_again(hub: Path) -> None:
     second = json.loads(cli(hub, "harvest", "--member", "riverside", "--json").stdout)
     assert second["total"] == {"added": 0, "changed": 0, "unchanged": 30, "deleted": 0, "quarantined": 0}
     assert "riverside/catalogue: 0 added, 0 changed, 30 unchanged" in cli(hub, "harvest").stdout
+
+
+def test_reindex_rebuilds_a_lost_index_from_the_stored_works(hub: Path) -> None:
+    assert cli(hub, "harvest").returncode == 0
+    assert json.loads(cli(hub, "reindex", "--json").stdout) == {"indexed": 0, "works": 30}
+    assert "nothing to do" in cli(hub, "reindex").stdout
+    shutil.rmtree(hub / "var" / "index")  # the index lost: it is derived data
+    assert json.loads(cli(hub, "search", "number", "--json").stdout)["total"] == 0
+    assert json.loads(cli(hub, "reindex", "--force", "--json").stdout) == {"indexed": 30, "works": 30}
+    assert json.loads(cli(hub, "search", "number", "--json").stdout)["total"] == 30
 
 
 def test_import_and_quarantine(hub: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -114,3 +114,37 @@ def test_the_harvest_queue_worker_runs_a_queued_run_and_reports_failed_messages(
         hub.harvest_runs.store = None  # any use of the store now raises: the message must come again
         again = api.client.lambda_.invoke("harvest_run", {"Records": [records[0]]}).payload
         assert again == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+
+
+def test_the_reindex_function_rebuilds_the_index_only_when_asked_or_needed(registry: Path, tmp_path: Path) -> None:
+    (tmp_path / "f.mrc").write_bytes(b"".join(book(f"b{i}", f"Book {i}").as_marc() for i in range(4)))
+    registry.write_text(
+        '[[members]]\nid = "riverside"\nname = "Riverside"\n[[members.sources]]\nid = "file"\n'
+        'protocol = "marc-file"\npath = "f.mrc"\nformat = "marc21"\n',
+        encoding="utf-8",
+    )
+    with serve("harvest", Api) as api:
+        assert invoke(api, {"member": "riverside", "source": "file"})["added"] == 4
+        reindex = api.client.lambda_.invoke
+        assert reindex("search_reindex", {}).payload == {"ok": True, "indexed": 0}  # current: nothing to do
+        hub = api.module.container()
+        hub.search_index.clear()  # the index lost (derived data): a forced reindex makes it again
+        assert hub.search_index.count() == 0
+        assert reindex("search_reindex", {"force": True}).payload == {"ok": True, "indexed": 4}
+        assert hub.search_index.count() == 4
+
+
+def test_the_daily_run_retention_function_forgets_runs_older_than_a_year(registry: Path, tmp_path: Path) -> None:
+    from consortium.harvest.runs import HarvestRun, RunState, RunTrigger, new_run_id
+
+    registry.write_text('[[members]]\nid = "riverside"\nname = "Riverside"\n', encoding="utf-8")
+    with serve("harvest", Api) as api:
+        store = api.module.container().harvest_run_store
+        now = datetime.now(UTC)
+        for days in range(0, 1000, 10):  # a run every 10 days for nearly 3 years
+            at = now - timedelta(days=days)
+            store.add(HarvestRun(run_id=new_run_id(at), member="riverside", trigger=RunTrigger.SCHEDULE,
+                                 state=RunState.SUCCEEDED, requested_at=at, updated_at=at, sources=[]))  # fmt: skip
+        answer = api.client.lambda_.invoke("harvest_prune", {}).payload
+        assert answer == {"ok": True, "forgotten": 60}  # 400 days kept: days 0-390 (40 runs)
+        assert len(store.runs("riverside", limit=100)) == 40

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from factories import make_cluster
@@ -20,6 +21,11 @@ from consortium.harvest.state import RecordChange
 from consortium.members import Member, Source
 from consortium.models import Record
 from consortium.search.query import SearchQuery
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from consortium.models import Cluster
 
 MEMBER = Member(id="riverside", name="Riverside")
 
@@ -122,3 +128,43 @@ def test_an_index_in_an_older_layout_is_rebuilt_from_the_stored_works_keeping_th
     assert catalogue.reindex_if_needed() == 2
     assert [h.cluster_id for h in index.search(SearchQuery(text="poems")).hits] == ["w1"]
     assert not index.needs_rebuild and catalogue.reindex_if_needed() == 0
+
+
+class WrittenDuringRebuild(InMemorySearchIndex):
+    """An index being rebuilt while another process (a harvest Lambda) changes works: that process's change is
+    stored and, through the alias, written to the old index the rebuild then replaces."""
+
+    def __init__(self, meanwhile: Callable[[], None]) -> None:
+        super().__init__()
+        self.needs_rebuild = True
+        self.meanwhile = meanwhile
+
+    def rebuild(self, clusters: Iterable[Cluster]) -> None:
+        taken = list(clusters)  # the rebuild has read the stored works...
+        self.meanwhile()  # ...when another process changes some (into the old index, lost with it)
+        super().rebuild(taken)
+        self.needs_rebuild = False
+
+
+def test_a_reindex_replays_what_other_processes_changed_while_it_ran(tmp_path: Path) -> None:
+    hub = bootstrap(Settings(data_dir=tmp_path / "var", key_dir=tmp_path / "keys"))
+    hub.cluster_store.apply(
+        ClusterChange(saved=[make_cluster("w1", "Poems of the sea"), make_cluster("w2", "Letters")])
+    )
+
+    def other_process() -> None:
+        now = hub.dedup.clock()  # a work saved is dated by the clock of the process that saves it
+        saved = [
+            make_cluster("w3", "Storm tides", updated_at=now),
+            make_cluster("w1", "Poems of the deep sea", updated_at=now),
+        ]
+        hub.cluster_store.apply(ClusterChange(saved=saved))
+        hub.cluster_store.apply(ClusterChange(deleted=["w2"], at=hub.dedup.clock()))
+
+    index = WrittenDuringRebuild(other_process)
+    catalogue = Catalogue(hub.record_store, hub.cluster_store, index, hub.dedup)
+    assert catalogue.reindex_if_needed() == 2  # w1 and w3 stored now
+    assert sorted(h.cluster_id for h in index.search(SearchQuery(page_size=10)).hits) == ["w1", "w3"]
+    assert [h.cluster_id for h in index.search(SearchQuery(text="deep")).hits] == ["w1"]  # its newest form
+    assert catalogue.reindex_if_needed() == 0
+    assert catalogue.reindex_if_needed(force=True) == 2

@@ -17,8 +17,8 @@ from consortium.adapters.memory import (
     ManualClock,
 )
 from consortium.errors import ConflictError, NotFoundError, ValidationError
-from consortium.harvest.runner import STALE_AFTER, HarvestRuns
-from consortium.harvest.runs import HarvestRun, RunState, RunTrigger, SourceRunState
+from consortium.harvest.runner import RUN_RETENTION, STALE_AFTER, HarvestRuns
+from consortium.harvest.runs import HarvestRun, RunState, RunTrigger, SourceRunState, new_run_id
 from consortium.harvest.service import HarvestService
 from consortium.harvest.sweep import FailureLog
 from consortium.members import Member, MemberRegistry, Source
@@ -231,3 +231,24 @@ def test_the_schedules_and_the_commands_harvests_are_kept_as_runs(hub: Hub) -> N
     hub.runs.sweep(pairs[1:], trigger=RunTrigger.COMMAND, harvest=harvest)  # type: ignore[arg-type]
     newest = hub.runs.runs("riverside").runs[0]
     assert (newest.trigger, newest.counts.unchanged, seen) == (RunTrigger.COMMAND, 3, [6])
+
+
+def test_runs_older_than_the_retention_are_forgotten_but_each_members_newest_and_unfinished_ones(hub: Hub) -> None:
+    def run_at(member: str, at: dt.datetime, state: RunState) -> HarvestRun:
+        run = HarvestRun(run_id=new_run_id(at), member=member, trigger=RunTrigger.SCHEDULE, state=state,
+                         requested_at=at, updated_at=at, sources=[])  # fmt: skip
+        hub.store.add(run)
+        return run
+
+    days = [T0 - dt.timedelta(days=n) for n in range(0, 900, 30)]  # a run every 30 days for 2.5 years
+    riverside = [run_at("riverside", at, RunState.SUCCEEDED) for at in days]
+    stuck = run_at("riverside", T0 - dt.timedelta(days=800), RunState.RUNNING)  # never finished: kept
+    lakeside = [run_at("lakeside", T0 - dt.timedelta(days=500 + n), RunState.FAILED) for n in range(3)]
+
+    assert hub.runs.prune(["riverside", "lakeside"], keep=5) == sum(1 for at in days if at < T0 - RUN_RETENTION)
+    kept = {run.run_id for run in hub.store.runs("riverside", limit=100)}
+    assert kept == {r.run_id for r in riverside if r.requested_at >= T0 - RUN_RETENTION} | {stuck.run_id}
+    assert len(hub.store.runs("lakeside", limit=100)) == 3  # old, but a member's newest 5 are kept whatever their age
+    assert hub.runs.prune(["riverside", "lakeside"], keep=5) == 0
+    assert hub.runs.prune(["lakeside"], keep=1) == 2
+    assert [r.run_id for r in hub.store.runs("lakeside")] == [lakeside[0].run_id]

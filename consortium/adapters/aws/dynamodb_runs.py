@@ -12,9 +12,14 @@ descending ``sk`` order (run ids sort by time); ``add`` is a PutItem conditional
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from consortium.adapters.aws.dynamodb_common import DynamoDbStore, item, key_of
 from consortium.errors import ConflictError
 from consortium.harvest.runs import HarvestRun
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = ["DynamoDbHarvestRunStore"]
 
@@ -45,6 +50,11 @@ class DynamoDbHarvestRunStore(DynamoDbStore):
         """The member's run, or ``None``."""
         found = self._table.get(key_of(f"RUN#{member}", run_id), "get harvest run")
         return HarvestRun.model_validate_json(found["body"]["S"]) if found else None
+
+    def delete(self, member: str, run_ids: Iterable[str]) -> None:
+        """Forget these runs of the member (a DeleteItem each: a handful a day)."""
+        for run_id in run_ids:
+            self._table.delete(key_of(f"RUN#{member}", run_id), "delete harvest run")
 
     def runs(self, member: str, *, limit: int = 20, before: str | None = None) -> list[HarvestRun]:
         """The member's runs, newest first: one descending Query (an item at exactly ``before`` is skipped)."""

@@ -165,8 +165,7 @@ class OpenSearchIndex:
         self._template = load_template(version, chinese_analyzer=chinese_analyzer)
         self._name = re.compile(rf"{re.escape(alias)}-v(\d+)-(\d+)")
         self._ready = False
-        self.needs_rebuild = False
-        """Set by :meth:`ensure` when the alias points at an index of another schema version."""
+        self._needs_rebuild = False
 
     @classmethod
     def for_aws(
@@ -222,6 +221,13 @@ class OpenSearchIndex:
 
     # -- the alias and its indices -------------------------------------------------------------------
 
+    @property
+    def needs_rebuild(self) -> bool:
+        """Whether the alias points at an index of another schema version (an older release's template): asks
+        the cluster on first use (:meth:`ensure`)."""
+        self.ensure()
+        return self._needs_rebuild
+
     def ensure(self) -> None:
         """Make sure the alias exists: when missing, make the first concrete index with it (done once,
         before the first read or write; safe when several processes race to do it)."""
@@ -239,7 +245,7 @@ class OpenSearchIndex:
                         raise
                 current = self._current_indices()
         prefix = f"{self.alias}-v{self.version}-"
-        self.needs_rebuild = not all(name.startswith(prefix) for name in current)
+        self._needs_rebuild = not all(name.startswith(prefix) for name in current)
         self._ready = True
 
     def concrete_indices(self) -> list[str]:
@@ -336,7 +342,7 @@ class OpenSearchIndex:
             for index in old:
                 self.client.indices.delete(index=index, ignore_unavailable=True)
         self._ready = True
-        self.needs_rebuild = False
+        self._needs_rebuild = False
 
     def _bulk(
         self,

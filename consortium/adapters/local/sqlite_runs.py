@@ -14,6 +14,7 @@ from consortium.harvest.runs import HarvestRun
 
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Iterable
 
 __all__ = ["SqliteHarvestRunStore"]
 
@@ -77,6 +78,13 @@ class SqliteHarvestRunStore(SqliteAdapter):
         with self._lock, self._errors():
             row = self._conn.execute(sql, (member, run_id)).fetchone()
         return HarvestRun.model_validate_json(row[0]) if row else None
+
+    def delete(self, member: str, run_ids: Iterable[str]) -> None:
+        """Forget these runs of the member, in one transaction."""
+        with self._lock, self._transaction() as conn:
+            conn.executemany(
+                "DELETE FROM harvest_runs WHERE member = ? AND run_id = ?", [(member, run_id) for run_id in run_ids]
+            )
 
     def runs(self, member: str, *, limit: int = 20, before: str | None = None) -> list[HarvestRun]:
         """The member's runs, newest first (read from the primary key's index)."""

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from consortium.errors import ConflictError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from consortium.harvest.runs import HarvestRun
 
 __all__ = ["InMemoryHarvestRunStore"]
@@ -41,6 +43,11 @@ class InMemoryHarvestRunStore:
     def get(self, member: str, run_id: str) -> HarvestRun | None:
         found = self._runs.get((member, run_id))
         return found.model_copy(deep=True) if found is not None else None
+
+    def delete(self, member: str, run_ids: Iterable[str]) -> None:
+        with self._lock:
+            for run_id in run_ids:
+                self._runs.pop((member, run_id), None)
 
     def runs(self, member: str, *, limit: int = 20, before: str | None = None) -> list[HarvestRun]:
         with self._lock:

@@ -1,0 +1,369 @@
+"""What AWS itself would do with the stage's templates, done in the test process over a :class:`StandIn`.
+
+Lambda
+    :class:`LambdaFunction` runs a function's handler (``functions.push.app.push_shard``) from its own fresh import
+    of the app (a Lambda environment), with exactly the ``CONSORTIUM_*`` variables its template gives it, plus the
+    stand-in's few differences from AWS (:attr:`Runtime.overrides`): nothing else from the test's environment.
+API Gateway
+    :meth:`Runtime.request` finds the method the REST API's template declares for a path (its resources' path
+    parts) and the function its integration names, and calls that function's handler with a REST proxy event, the
+    Cognito authorizer's claims in ``requestContext.authorizer`` when the method has that authorizer (a call
+    without a bearer token is refused there, as API Gateway does).
+Lambda's SQS poller
+    :meth:`Runtime.drain` receives what an event source mapping's queue holds, in batches of its ``BatchSize``,
+    and deletes the messages the function did not list in ``batchItemFailures``.
+ECS
+    :meth:`Runtime.run_task` runs a task definition's container command in a process of its own, as its image does.
+EventBridge Scheduler and Step Functions
+    :meth:`Runtime.fire` reads a schedule back from moto's Scheduler and starts its target with its input: a
+    function, or a state machine, whose definition (from the template) :meth:`Runtime.execute` interprets: Task
+    (``lambda:invoke``), Pass, Choice, Succeed and Fail, the JSONPath and the intrinsic functions the hub's machine
+    uses.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import TYPE_CHECKING, Any
+from unittest import mock
+
+import jwt
+
+if TYPE_CHECKING:
+    from aws_stand_in import StandIn
+
+__all__ = ["LambdaFunction", "Runtime"]
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class LambdaFunction:
+    """One function of the stage: its handler and the environment its template gives it."""
+
+    logical: str
+    handler: str
+    environment: dict[str, str]
+    overrides: dict[str, str]
+    invocations: int = 0
+    _module: ModuleType | None = field(default=None, repr=False)
+
+    def _environ(self) -> dict[str, str]:
+        kept = {k: v for k, v in os.environ.items() if not k.startswith("CONSORTIUM_")}
+        return {**kept, "AWS_REGION": self.environment["CONSORTIUM_AWS_REGION"], **self.environment, **self.overrides}
+
+    def invoke(self, event: Any) -> Any:
+        """Call the handler with ``event`` in the function's environment (importing its app the first time)."""
+        module_path, _, name = self.handler.rpartition(".")
+        with mock.patch.dict(os.environ, self._environ(), clear=True):
+            if self._module is None:
+                spec = importlib.util.spec_from_file_location(
+                    f"lambda_{self.logical}", REPO / (module_path.replace(".", "/") + ".py")
+                )
+                assert spec is not None and spec.loader is not None, self.handler
+                self._module = importlib.util.module_from_spec(spec)
+                sys.modules[spec.name] = self._module
+                spec.loader.exec_module(self._module)
+            self.invocations += 1
+            context = SimpleNamespace(
+                function_name=self.logical,
+                aws_request_id=str(uuid.uuid4()),
+                get_remaining_time_in_millis=lambda: 300_000,
+            )
+            return getattr(self._module, name)(event, context)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str
+    cognito: bool
+
+
+class Runtime:
+    """Lambda, API Gateway, the SQS poller, Scheduler and Step Functions over ``stand_in`` (module notes).
+
+    ``overrides`` are the variables the stand-in sets beyond the templates' (its endpoint...); ``rewrite`` maps a
+    template's value of a variable to what the stand-in serves it at (osmem-server speaks plain HTTP).
+    """
+
+    def __init__(self, stand_in: StandIn, overrides: dict[str, str], rewrite: dict[str, str]) -> None:
+        self.stand_in = stand_in
+        self.overrides = overrides
+        self.rewrite = rewrite
+        self.functions: dict[str, LambdaFunction] = {}
+        for stack in stand_in.templates:
+            for logical, properties in stand_in.resources(stack, "AWS::Lambda::Function"):
+                handler = str(properties["Handler"])
+                if not handler.startswith("functions."):
+                    continue  # CDK's own helpers (the portal's bucket deployment)
+                variables = stand_in.resolve(properties["Environment"]["Variables"], stack)
+                environment = {name: rewrite.get(str(value), str(value)) for name, value in variables.items()}
+                self.functions[logical] = LambdaFunction(logical, handler, environment, overrides)
+        self.routes = self._routes("api")
+
+    def function(self, handler: str) -> LambdaFunction:
+        """The one function whose handler is ``handler``."""
+        (found,) = [f for f in self.functions.values() if f.handler == handler]
+        return found
+
+    def _function_of_arn(self, arn: str) -> LambdaFunction:
+        _stack, logical = self.stand_in.find(arn)
+        return self.functions[logical]
+
+    # -- API Gateway
+
+    def _routes(self, stack: str) -> list[Route]:
+        resources = dict(self.stand_in.resources(stack, "AWS::ApiGateway::Resource"))
+
+        def path_of(reference: Any) -> str:
+            if "Fn::GetAtt" in reference:  # the API's root resource
+                return ""
+            logical = reference["Ref"]
+            properties = resources[logical]
+            return f"{path_of(properties['ParentId'])}/{properties['PathPart']}"
+
+        routes = []
+        for _logical, properties in self.stand_in.resources(stack, "AWS::ApiGateway::Method"):
+            integration = json.dumps(properties.get("Integration", {}))
+            targets = [name for name in self.functions if f'["{name}", "Arn"]' in integration]
+            if not targets:
+                continue  # OPTIONS (CORS) answered by API Gateway itself
+            (target,) = targets
+            routes.append(
+                Route(
+                    method=str(properties["HttpMethod"]),
+                    path=path_of(properties["ResourceId"]) or "/",
+                    function=target,
+                    cognito=properties.get("AuthorizationType") == "COGNITO_USER_POOLS",
+                )
+            )
+        return routes
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        body: Any = None,
+        form: str | None = None,
+        query: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        """Send one request through the REST API (a JSON ``body`` or a urlencoded ``form``); the status and the
+        decoded JSON answer (or its text)."""
+        for route in self.routes:
+            pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(route.path))
+            found = re.fullmatch(pattern, path)
+            if route.method == method and found:
+                break
+        else:
+            return 404, {"message": f"no route {method} {path} in the REST API's template"}
+        content_type = "application/x-www-form-urlencoded" if form is not None else "application/json"
+        headers = {"Content-Type": content_type, "Host": "api.example"}
+        context: dict[str, Any] = {"httpMethod": method, "resourcePath": route.path, "stage": "api",
+                                   "identity": {"sourceIp": "127.0.0.1"}, "path": f"/api{path}"}  # fmt: skip
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        if route.cognito:
+            if token is None:
+                return 401, {"message": "Unauthorized"}  # the Cognito authorizer, before any function
+            context["authorizer"] = {"claims": jwt.decode(token, options={"verify_signature": False})}
+        event = {
+            "resource": route.path,
+            "path": path,
+            "httpMethod": method,
+            "headers": headers,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()},
+            "queryStringParameters": query or None,
+            "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+            "pathParameters": found.groupdict() or None,
+            "stageVariables": None,
+            "requestContext": context,
+            "body": form if form is not None else json.dumps(body) if body is not None else None,
+            "isBase64Encoded": False,
+        }
+        answer = self.functions[route.function].invoke(event)
+        text = answer.get("body") or ""
+        try:
+            return int(answer["statusCode"]), json.loads(text) if text else None
+        except ValueError:
+            return int(answer["statusCode"]), text
+
+    # -- SQS event sources
+
+    def drain(self, function: LambdaFunction) -> list[dict[str, Any]]:
+        """Deliver what the queues of ``function``'s event source mappings hold until they are empty; the
+        function's answers."""
+        answers = []
+        sqs = self.stand_in.client("sqs")
+        for stack in self.stand_in.templates:
+            for _logical, mapping in self.stand_in.resources(stack, "AWS::Lambda::EventSourceMapping"):
+                if mapping["FunctionName"] != {"Ref": function.logical}:
+                    continue
+                queue_arn = self.stand_in.resolve(mapping["EventSourceArn"], stack)
+                queue_url = self.stand_in.attribute(*self.stand_in.find(queue_arn), "QueueUrl")
+                batch = min(int(mapping.get("BatchSize", 10)), 10)
+                while True:
+                    received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch).get("Messages", [])
+                    if not received:
+                        break
+                    records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                                "eventSource": "aws:sqs", "eventSourceARN": queue_arn} for m in received]  # fmt: skip
+                    answer = function.invoke({"Records": records})
+                    failed = {item["itemIdentifier"] for item in answer.get("batchItemFailures", [])}
+                    assert "ReportBatchItemFailures" in mapping.get("FunctionResponseTypes", []) or not failed
+                    for message in received:
+                        if message["MessageId"] not in failed:
+                            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                    answers.append(answer)
+                    if failed:
+                        break  # redelivered after the visibility timeout: the test looks at them itself
+        return answers
+
+    # -- ECS tasks
+
+    def run_task(self, stack: str, logical: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        """Run task definition ``logical``'s one container as its image would (``python -m consortium`` and the
+        template's command) in a process of its own, with the template's environment and the stand-in's
+        overrides, from ``cwd`` (not the repository: the image runs from its own folder)."""
+        properties = self.stand_in.templates[stack]["Resources"][logical]["Properties"]
+        (container,) = properties["ContainerDefinitions"]
+        variables = {v["Name"]: str(self.stand_in.resolve(v["Value"], stack)) for v in container["Environment"]}
+        kept = {k: v for k, v in os.environ.items() if not k.startswith("CONSORTIUM_")}
+        environ = {**kept, **{k: self.rewrite.get(v, v) for k, v in variables.items()}, **self.overrides,
+                   "PYTHONPATH": str(REPO), "AWS_REGION": variables["CONSORTIUM_AWS_REGION"]}  # fmt: skip
+        command = [sys.executable, "-m", "consortium", *container["Command"]]
+        return subprocess.run(command, env=environ, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+
+    # -- Scheduler and Step Functions
+
+    def fire(self, group: str, name: str) -> Any:
+        """What the schedule ``group/name`` starts when it fires: the answer of its function, or the end state of
+        its state machine's execution."""
+        target = self.stand_in.client("scheduler").get_schedule(GroupName=group, Name=name)["Target"]
+        payload = json.loads(target.get("Input") or "{}")
+        stack, logical = self.stand_in.find(target["Arn"])
+        if self.stand_in.kind_of(stack, logical) == "AWS::StepFunctions::StateMachine":
+            return self.execute(stack, logical, payload)
+        return self.functions[logical].invoke(payload)
+
+    def execute(self, stack: str, logical: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Run state machine ``logical`` on ``payload``: ``{"status", "output" or "error"/"cause", "states"}``."""
+        properties = self.stand_in.templates[stack]["Resources"][logical]["Properties"]
+        definition = json.loads(self.stand_in.resolve(properties["DefinitionString"], stack))
+        arn = self.stand_in.attribute(stack, logical, "Arn")
+        state_name, data, visited = definition["StartAt"], payload, []
+        while True:
+            visited.append(state_name)
+            assert len(visited) < 10_000, "the state machine does not end"
+            state = definition["States"][state_name]
+            kind = state["Type"]
+            if kind == "Succeed":
+                return {"status": "SUCCEEDED", "output": data, "states": visited}
+            if kind == "Fail":
+                cause = _path(data, state["CausePath"]) if "CausePath" in state else state.get("Cause")
+                return {"status": "FAILED", "error": state.get("Error"), "cause": cause, "states": visited}
+            if kind == "Pass":
+                data = _parameters(state["Parameters"], data, arn) if "Parameters" in state else data
+                state_name = state["Next"]
+            elif kind == "Choice":
+                chosen = next((c["Next"] for c in state["Choices"] if _rule(c, data)), state.get("Default"))
+                assert chosen is not None, f"{state_name}: no choice matched and no Default"
+                state_name = chosen
+            elif kind == "Task":
+                parameters = _parameters(state.get("Parameters", {}), data, arn)
+                if not state["Resource"].endswith(":states:::lambda:invoke"):
+                    return {"status": "FAILED", "error": f"the stand-in does not run {state['Resource']}",
+                            "cause": parameters, "states": visited}  # fmt: skip
+                result: Any = {"Payload": self._function_of_arn(parameters["FunctionName"]).invoke(
+                    parameters["Payload"])}  # fmt: skip
+                if "ResultSelector" in state:
+                    result = _parameters(state["ResultSelector"], result, arn)
+                data = _put(data, state.get("ResultPath", "$"), result)
+                if state.get("End"):
+                    return {"status": "SUCCEEDED", "output": data, "states": visited}
+                state_name = state["Next"]
+            else:
+                raise AssertionError(f"{state_name}: the stand-in does not run {kind} states")
+
+
+def _path(data: Any, path: str) -> Any:
+    """``$.a.b`` of ``data`` (KeyError when absent)."""
+    found = data
+    for part in [p for p in path.removeprefix("$").split(".") if p]:
+        found = found[part]
+    return found
+
+
+def _present(data: Any, path: str) -> bool:
+    try:
+        _path(data, path)
+    except (KeyError, TypeError):
+        return False
+    return True
+
+
+def _put(data: dict[str, Any], path: str, value: Any) -> Any:
+    if path == "$":
+        return value
+    parts = path.removeprefix("$.").split(".")
+    copied = json.loads(json.dumps(data))
+    where = copied
+    for part in parts[:-1]:
+        where = where.setdefault(part, {})
+    where[parts[-1]] = value
+    return copied
+
+
+def _parameters(template: Any, data: Any, arn: str) -> Any:
+    """A Parameters (or ResultSelector) block applied to ``data``."""
+    if isinstance(template, list):
+        return [_parameters(item, data, arn) for item in template]
+    if not isinstance(template, dict):
+        return template
+    found: dict[str, Any] = {}
+    for key, value in template.items():
+        if not key.endswith(".$"):
+            found[key] = _parameters(value, data, arn)
+        elif value == "$$.StateMachine.Id":
+            found[key[:-2]] = arn
+        elif value.startswith("States.MathAdd("):
+            left, right = value.removeprefix("States.MathAdd(").removesuffix(")").split(",")
+            found[key[:-2]] = _path(data, left.strip()) + int(right)
+        else:
+            found[key[:-2]] = _path(data, value)
+    return found
+
+
+def _rule(rule: dict[str, Any], data: Any) -> bool:
+    """Whether a Choice rule holds for ``data``."""
+    if "And" in rule:
+        return all(_rule(r, data) for r in rule["And"])
+    if "Or" in rule:
+        return any(_rule(r, data) for r in rule["Or"])
+    if "Not" in rule:
+        return not _rule(rule["Not"], data)
+    variable = rule["Variable"]
+    if "IsPresent" in rule:
+        return _present(data, variable) is rule["IsPresent"]
+    if not _present(data, variable):
+        raise AssertionError(f"States.Runtime: {variable} is absent from {data}")
+    value = _path(data, variable)
+    if "BooleanEquals" in rule:
+        return bool(value is rule["BooleanEquals"])
+    if "NumericGreaterThanEquals" in rule:
+        return bool(value >= rule["NumericGreaterThanEquals"])
+    if "StringEquals" in rule:
+        return bool(value == rule["StringEquals"])
+    raise AssertionError(f"the stand-in does not evaluate the Choice rule {rule}")
