@@ -138,6 +138,25 @@ class Settings(BaseSettings):
     cognito_client_id: str | None = None
     """The user pool's app client: the ``aud`` its ID tokens must carry."""
 
+    oidc_issuer: str | None = None
+    """An OpenID Connect provider readers sign in with on the local backend (a Cognito user pool, or a
+    university's own provider): the ``iss`` of its ID tokens. With it (and ``oidc_client_id``) the portal signs
+    readers in there (the authorization code flow with PKCE) and the API accepts its ID tokens, verified against
+    its JWKS, beside the hub's own tokens from ``consortium login``. Unset: no outside sign-in."""
+
+    oidc_client_id: str | None = None
+    """The portal's (public) client at the OpenID Connect provider: the ``aud`` its ID tokens must carry."""
+
+    oidc_jwks_url: str | None = None
+    """Where the provider publishes its signing keys; unset: ``<oidc_issuer>/.well-known/jwks.json`` (Cognito's)."""
+
+    oidc_authorize_url: str | None = None
+    """The provider's authorization endpoint the portal sends readers to; unset: ``<oidc_issuer>/oauth2/authorize``
+    (a Cognito domain's path; for Cognito itself give ``https://<domain>/oauth2/authorize``)."""
+
+    oidc_token_url: str | None = None
+    """The provider's token endpoint the portal exchanges the code at; unset: ``<oidc_issuer>/oauth2/token``."""
+
     harvest_queue_url: str | None = None
     """The SQS queue a harvest a member asks for through the member API is sent to (a harvest Lambda runs it);
     without one, the local hub runs it in a worker thread of its process, and the aws backend at once, in the

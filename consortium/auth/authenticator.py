@@ -10,7 +10,7 @@ from consortium.errors import AuthenticationError
 
 if TYPE_CHECKING:
     from consortium.auth.api_keys import ApiKeys
-    from consortium.auth.tokens import TokenVerifier
+    from consortium.auth.ports import TokenCheck
 
 __all__ = ["Authenticator"]
 
@@ -31,7 +31,7 @@ class Authenticator:
     Caller(kind=<CallerKind.ANONYMOUS: 'anonymous'>, subject=None, member=None, roles=frozenset())
     """
 
-    def __init__(self, tokens: TokenVerifier, api_keys: ApiKeys) -> None:
+    def __init__(self, tokens: TokenCheck, api_keys: ApiKeys) -> None:
         self.tokens = tokens
         self.api_keys = api_keys
 

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from consortium.auth.api_keys import ApiKey
+    from consortium.auth.callers import Caller
 
-__all__ = ["ApiKeyStore"]
+__all__ = ["ApiKeyStore", "TokenCheck"]
 
 
 class ApiKeyStore(Protocol):
@@ -24,4 +25,14 @@ class ApiKeyStore(Protocol):
 
     def list(self, member: str) -> list[ApiKey]:
         """The member's keys, oldest first, revoked ones too."""
+        ...
+
+
+class TokenCheck(Protocol):
+    """What proves a caller from a bearer token: one authority's
+    :class:`~consortium.auth.tokens.TokenVerifier`, or several by issuer
+    (:class:`~consortium.auth.oidc.IssuerVerifiers`)."""
+
+    def verify(self, token: str) -> Caller:
+        """The caller ``token`` proves; raises :class:`~consortium.errors.AuthenticationError` when it does not."""
         ...

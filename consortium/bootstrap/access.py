@@ -12,8 +12,9 @@ from consortium.bootstrap.base import Parts
 from consortium.errors import ConfigError
 
 if TYPE_CHECKING:
-    from consortium.auth.ports import ApiKeyStore
-    from consortium.auth.tokens import LocalTokenIssuer, TokenVerifier
+    from consortium.auth.oidc import OidcProvider
+    from consortium.auth.ports import ApiKeyStore, TokenCheck
+    from consortium.auth.tokens import LocalTokenIssuer
 
 __all__ = ["AccessParts"]
 
@@ -58,17 +59,35 @@ class AccessParts(Parts):
         return LocalTokenIssuer(self.settings.signing_key_file, issuer=self.settings.public_url)
 
     @cached_property
-    def token_verifier(self) -> TokenVerifier:
-        """The verifier of bearer tokens: the Cognito user pool's on AWS (its JWKS), the local issuer's here.
+    def oidc_provider(self) -> OidcProvider | None:
+        """The outside OpenID Connect provider readers sign in with on the local backend (``CONSORTIUM_OIDC_*``);
+        ``None`` when there is none (and always on AWS, where the Cognito settings say it).
+
+        Raises
+        ------
+        ConfigError
+            When the ``CONSORTIUM_OIDC_*`` settings are incomplete or not URLs.
+        """
+        if self.settings.backend == "aws":
+            return None
+        from consortium.auth.oidc import OidcProvider
+
+        return OidcProvider.from_settings(self.settings)
+
+    @cached_property
+    def token_verifier(self) -> TokenCheck:
+        """The verifier of bearer tokens: the Cognito user pool's on AWS (its JWKS); here the local issuer's, and
+        with an OpenID Connect provider configured its ID tokens' too (each token by its ``iss``).
 
         Raises
         ------
         ConfigError
             On the aws backend without ``CONSORTIUM_COGNITO_USER_POOL_ID`` and ``CONSORTIUM_COGNITO_CLIENT_ID``:
-            a deployed API never runs without an authority for its tokens.
+            a deployed API never runs without an authority for its tokens; locally, when the OpenID Connect
+            provider's issuer is the hub's own.
         """
         if "token_verifier" in self._overrides:
-            verifier: TokenVerifier = self._overrides["token_verifier"]
+            verifier: TokenCheck = self._overrides["token_verifier"]
             return verifier
         settings = self.settings
         if settings.backend == "aws":
@@ -85,7 +104,18 @@ class AccessParts(Parts):
                 settings.cognito_client_id,
                 endpoint_url=settings.aws_endpoint_url,
             )
-        return self.token_issuer.verifier()
+        local = self.token_issuer.verifier()
+        provider = self.oidc_provider
+        if provider is None:
+            return local
+        if provider.issuer == local.issuer:
+            raise ConfigError(
+                f"CONSORTIUM_OIDC_ISSUER: {provider.issuer!r} is the hub's own issuer (CONSORTIUM_PUBLIC_URL); "
+                "name the provider's"
+            )
+        from consortium.auth.oidc import IssuerVerifiers
+
+        return IssuerVerifiers({local.issuer: local, provider.issuer: provider.verifier()})
 
     @cached_property
     def authenticator(self) -> Authenticator:

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from consortium import __version__
+from consortium.errors import ConsortiumError
 from consortium.http.openapi import build_document
-from consortium.http.portal import DemoLogin, DemoReader, PortalSite
+from consortium.http.portal import DemoLogin, DemoReader, PortalSite, SignIn
 from consortium.http.server import APPS, LocalGateway, load_app, load_module, serve
 
 if TYPE_CHECKING:
@@ -63,11 +64,16 @@ def start_server(
     container: Container, host: str, port: int, *, threads: int = 8, demo_readers: Sequence[DemoReader] = ()
 ) -> tuple[Any, threading.Thread]:
     """The API server, and the portal beside it, on ``host``:``port``, running in a daemon thread; ``close()``
-    the server to stop it. With ``demo_readers``, the portal lets anyone log in as one of them (a demo)."""
+    the server to stop it. With ``demo_readers``, the portal lets anyone log in as one of them (a demo); else,
+    with an OpenID Connect provider in the settings (``CONSORTIUM_OIDC_*``), readers sign in there."""
     functions_dir = container.settings.functions_dir
     gateway = LocalGateway(lambda name: load_app(functions_dir, name), APPS)
     demo = DemoLogin(container.token_issuer, tuple(demo_readers)) if demo_readers else None
-    site = PortalSite(gateway, container.settings.portal_dir, demo=demo)
+    try:
+        signin = SignIn.from_settings(container.settings)
+    except ConsortiumError as exc:
+        raise click.ClickException(str(exc)) from exc
+    site = PortalSite(gateway, container.settings.portal_dir, demo=demo, signin=signin)
     try:
         server = serve(site, host, port, threads=threads)
     except OSError as exc:

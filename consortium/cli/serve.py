@@ -56,7 +56,7 @@ def serve_hub(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     if workers == 1:
         server, _ = start_server(container, host, port, threads=threads, demo_readers=demo_readers)
-        _announce(f"http://{host}:{server.effective_port}", [], demo, as_json)
+        _announce(f"http://{host}:{server.effective_port}", [], demo, as_json, container)
         try:
             _run_scheduled(container, jobs, ran, stop, as_json)
         finally:
@@ -80,7 +80,7 @@ def serve_hub(
     )
     try:
         pool.start()
-        _announce(f"http://{host}:{pool.port}", pool.pids, demo, as_json)
+        _announce(f"http://{host}:{pool.port}", pool.pids, demo, as_json, container)
         threading.Thread(target=pool.supervise, args=(stop,), name="api-workers", daemon=True).start()
         threading.Thread(
             target=_run_handed_over, args=(container, handover, stop), name="harvests", daemon=True
@@ -106,7 +106,7 @@ def _run_handed_over(container: Container, handover: FolderQueue, stop: threadin
             return
 
 
-def _announce(address: str, pids: list[int], demo: DemoReport | None, as_json: bool) -> None:
+def _announce(address: str, pids: list[int], demo: DemoReport | None, as_json: bool, container: Container) -> None:
     """Say where the portal and the API are served, how to log in, and by which worker processes."""
     if as_json:
         click.echo(json.dumps({"api": address, "docs": f"{address}/docs", "portal": f"{address}/", "workers": pids}))
@@ -115,6 +115,9 @@ def _announce(address: str, pids: list[int], demo: DemoReport | None, as_json: b
         click.echo(f"portal on {address}/ (sign in: {address}/login.html, pick a demo reader)")
         click.echo(f"API on {address} (reference: {address}/docs); as a demo reader:")
         click.echo("\n".join(login_lines(demo, address)))
+    elif container.oidc_provider is not None:
+        where = container.oidc_provider.authorize_url
+        click.echo(f"portal on {address}/ (readers sign in at {where}; or with a token: consortium login READER)")
     else:
         click.echo(f"portal on {address}/ (sign in with a token: consortium login READER --member M)")
         click.echo(f"API on {address} (reference: {address}/docs)")

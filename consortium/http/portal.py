@@ -10,7 +10,10 @@ Answers set no cookie. Every page and file carries the headers CloudFront's resp
 (:data:`SECURITY_HEADERS`): a content security policy that lets a page load and call nothing but the hub.
 
 The demo login (``consortium run --demo``) hands out a token for one of the demo readers it created, and for no
-one else; without ``--demo`` the portal's login page asks for a token from ``consortium login``.
+one else. With an OpenID Connect provider in the settings (``CONSORTIUM_OIDC_*``: a Cognito user pool, or a
+university's own provider) the login page sends readers there, as Cognito's hosted sign-in on AWS (:class:`SignIn`),
+and the policy lets the pages call its token endpoint. Otherwise the login page asks for a token from ``consortium
+login``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ import mimetypes
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
 
+from consortium.auth.oidc import OidcProvider
 from consortium.http.errors import error_body
 
 if TYPE_CHECKING:
@@ -29,21 +34,46 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from consortium.auth.tokens import LocalTokenIssuer
+    from consortium.config import Settings
     from consortium.http.server import LocalGateway
 
-__all__ = ["SECURITY_HEADERS", "DemoLogin", "DemoReader", "PortalSite", "portal_config"]
+__all__ = [
+    "SECURITY_HEADERS",
+    "DemoLogin",
+    "DemoReader",
+    "PortalSite",
+    "SignIn",
+    "content_security_policy",
+    "portal_config",
+    "security_headers",
+]
 
-SECURITY_HEADERS: Final[dict[str, str]] = {
-    "Content-Security-Policy": (
+
+def content_security_policy(*connect: str) -> str:
+    """The portal's content security policy: its pages load and call nothing but the hub, and the origins in
+    ``connect`` (on AWS the API's and Cognito's; locally an OpenID Connect provider's token endpoint). The
+    CloudFront response headers policy of the portal stack uses it too, so both send the same policy."""
+    sources = " ".join(["'self'", *connect])
+    return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-        "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-}
-"""Headers of every portal answer (the same as the CloudFront response headers policy of the portal stack)."""
+        f"connect-src {sources}; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def security_headers(*connect: str) -> dict[str, str]:
+    """The headers of every portal answer, the policy's ``connect-src`` with ``connect`` added."""
+    return {
+        "Content-Security-Policy": content_security_policy(*connect),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    }
+
+
+SECURITY_HEADERS: Final[dict[str, str]] = security_headers()
+"""Headers of every portal answer without an outside sign-in (the CloudFront response headers policy of the
+portal stack sends the same, its ``connect-src`` naming the API and Cognito)."""
 
 _TYPES: Final = {
     ".html": "text/html; charset=utf-8",
@@ -87,10 +117,65 @@ class DemoLogin:
         return None
 
 
-def portal_config(*, demo: bool, api: str = "") -> dict[str, Any]:
+@dataclass(frozen=True)
+class SignIn:
+    """An outside sign-in for the portal: the authorization code flow with PKCE at an OpenID Connect provider (a
+    public client), as Cognito's hosted sign-in on AWS.
+
+    Attributes
+    ----------
+    client_id
+        The portal's client at the provider.
+    redirect_uri
+        Where the provider sends the reader back (the portal's ``login.html``; registered there exactly).
+    authorize_url, token_url
+        The provider's authorization and token endpoints.
+    """
+
+    client_id: str
+    redirect_uri: str
+    authorize_url: str
+    token_url: str
+
+    @classmethod
+    def of(cls, provider: OidcProvider, public_url: str) -> SignIn:
+        """The sign-in at ``provider`` for the portal served at ``public_url``."""
+        redirect = f"{public_url.rstrip('/')}/login.html"
+        return cls(provider.client_id, redirect, provider.authorize_url, provider.token_url)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SignIn | None:
+        """The sign-in the ``CONSORTIUM_OIDC_*`` settings name (``None``: none, or the aws backend); raises
+        :class:`~consortium.errors.ConfigError` when they are incomplete."""
+        provider = None if settings.backend == "aws" else OidcProvider.from_settings(settings)
+        return None if provider is None else cls.of(provider, settings.public_url)
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        """What the pages call besides the hub: the token endpoint's origin."""
+        parts = urlsplit(self.token_url)
+        return (f"{parts.scheme}://{parts.netloc}",)
+
+    def config(self) -> dict[str, str]:
+        """The ``auth`` part of ``config.json`` (the portal stack's, on AWS, has the same fields)."""
+        return {
+            "mode": "cognito",
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "authorize_endpoint": self.authorize_url,
+            "token_endpoint": self.token_url,
+        }
+
+
+def portal_config(*, demo: bool, api: str = "", signin: SignIn | None = None) -> dict[str, Any]:
     """The portal's ``config.json`` on this machine: the API at the same address (``api`` empty), and how to log
-    in (``demo``: pick a demo reader; ``token``: paste a token from ``consortium login``)."""
-    return {"api": api, "auth": {"mode": "demo" if demo else "token", "demo_login": DEMO_LOGIN_PATH}}
+    in: ``demo``, pick a demo reader; else with ``signin``, at the OpenID Connect provider (mode ``cognito``);
+    else ``token``, paste a token from ``consortium login``."""
+    if demo:
+        return {"api": api, "auth": {"mode": "demo", "demo_login": DEMO_LOGIN_PATH}}
+    if signin is not None:
+        return {"api": api, "auth": signin.config()}
+    return {"api": api, "auth": {"mode": "token"}}
 
 
 class PortalSite:
@@ -104,13 +189,20 @@ class PortalSite:
         The portal's folder (``index.html`` and ``assets/``).
     demo
         Tokens for demo readers; ``None``: no demo login.
+    signin
+        Readers sign in at an OpenID Connect provider (unless ``demo``); ``None``: with a token.
     """
 
-    def __init__(self, gateway: LocalGateway, root: Path, *, demo: DemoLogin | None = None) -> None:
+    def __init__(
+        self, gateway: LocalGateway, root: Path, *, demo: DemoLogin | None = None, signin: SignIn | None = None
+    ) -> None:
         self.gateway = gateway
         self.root = root.resolve()
         self.demo = demo
-        self._config = json.dumps(portal_config(demo=demo is not None), separators=(",", ":")).encode("utf-8")
+        self.signin = signin
+        self.headers = security_headers(*(signin.origins if signin is not None and demo is None else ()))
+        config = portal_config(demo=demo is not None, signin=signin)
+        self._config = json.dumps(config, separators=(",", ":")).encode("utf-8")
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
@@ -124,7 +216,7 @@ class PortalSite:
         if route is not None:
             return self.gateway(environ, start_response)
         if path == "/config.json":
-            return _send(start_response, method, 200, self._config, headers={"Cache-Control": "no-cache"})
+            return _send(self.headers, start_response, method, 200, self._config, headers={"Cache-Control": "no-cache"})
         found = self._file(path)
         if found is None:
             return self.gateway(environ, start_response)
@@ -132,8 +224,8 @@ class PortalSite:
         tag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
         headers = {"ETag": tag, "Cache-Control": "no-cache"}
         if environ.get("HTTP_IF_NONE_MATCH") == tag:
-            return _send(start_response, method, 304, b"", suffix=found.suffix, headers=headers)
-        return _send(start_response, method, 200, data, suffix=found.suffix, headers=headers)
+            return _send(self.headers, start_response, method, 304, b"", suffix=found.suffix, headers=headers)
+        return _send(self.headers, start_response, method, 200, data, suffix=found.suffix, headers=headers)
 
     def _stamped(self, start_response: Callable[..., Any]) -> Callable[..., Any]:
         """``start_response`` adding the gateway's worker header to the portal's own answers (the gateway's
@@ -166,10 +258,12 @@ class PortalSite:
         private = {"Cache-Control": "no-store"}
         if method == "GET":
             listing = {"readers": [reader.as_dict() for reader in self.demo.readers]}
-            return _send(start_response, method, 200, json.dumps(listing).encode("utf-8"), headers=private)
+            return _send(
+                self.headers, start_response, method, 200, json.dumps(listing).encode("utf-8"), headers=private
+            )
         if method != "POST":
             body = error_body("MethodNotAllowedError", f"{method} is not allowed on {DEMO_LOGIN_PATH}")
-            return _send(start_response, method, 405, _json(body), headers={"Allow": "GET, POST"})
+            return _send(self.headers, start_response, method, 405, _json(body), headers={"Allow": "GET, POST"})
         try:
             length = min(int(environ.get("CONTENT_LENGTH") or 0), 4096)
             asked = json.loads(environ["wsgi.input"].read(length) or b"{}")
@@ -178,12 +272,12 @@ class PortalSite:
             reader_id = None
         if not isinstance(reader_id, str):
             body = error_body("BadRequestError", 'reader: give {"reader": "<a demo reader id>"}')
-            return _send(start_response, method, 400, _json(body), headers=private)
+            return _send(self.headers, start_response, method, 400, _json(body), headers=private)
         token = self.demo.token(reader_id)
         if token is None:
             body = error_body("ForbiddenError", "reader: only the demo readers may log in here")
-            return _send(start_response, method, 403, _json(body), headers=private)
-        return _send(start_response, method, 200, _json({"token": token}), headers=private)
+            return _send(self.headers, start_response, method, 403, _json(body), headers=private)
+        return _send(self.headers, start_response, method, 200, _json({"token": token}), headers=private)
 
 
 def _json(body: Mapping[str, Any]) -> bytes:
@@ -191,6 +285,7 @@ def _json(body: Mapping[str, Any]) -> bytes:
 
 
 def _send(
+    security: Mapping[str, str],
     start_response: Callable[..., Any],
     method: str,
     status: int,
@@ -200,7 +295,7 @@ def _send(
     headers: Mapping[str, str] | None = None,
 ) -> list[bytes]:
     kind = _TYPES.get(suffix) or mimetypes.types_map.get(suffix, "application/octet-stream")
-    fields = [*SECURITY_HEADERS.items(), *(headers or {}).items()]
+    fields = [*security.items(), *(headers or {}).items()]
     if status != 304:
         fields += [("Content-Type", kind), ("Content-Length", str(len(data)))]
     start_response(f"{status} {HTTPStatus(status).phrase}", fields)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, NoReturn
 from consortium.auth.tokens import LocalTokenIssuer
 from consortium.config import Settings
 from consortium.errors import ConsortiumError
-from consortium.http.portal import DemoLogin, DemoReader, PortalSite
+from consortium.http.portal import DemoLogin, DemoReader, PortalSite, SignIn
 from consortium.http.server import APPS, LocalGateway, load_app, serve
 
 if TYPE_CHECKING:
@@ -73,15 +73,16 @@ def _demo_reader(text: str) -> DemoReader:
 
 
 def _site(args: argparse.Namespace, gateway: LocalGateway) -> LocalGateway | PortalSite:
-    """What the worker serves: the API alone, or the portal in front of it (with its demo login)."""
+    """What the worker serves: the API alone, or the portal in front of it (with its demo login, or the OpenID
+    Connect sign-in of the settings)."""
     if args.portal_dir is None:
         return gateway
+    settings = Settings()  # the hub's, from the environment it passed on
     demo = None
     if args.demo_reader:
-        settings = Settings()  # the hub's, from the environment it passed on
         issuer = LocalTokenIssuer(settings.signing_key_file, issuer=settings.public_url)
         demo = DemoLogin(issuer, tuple(args.demo_reader))
-    return PortalSite(gateway, args.portal_dir, demo=demo)
+    return PortalSite(gateway, args.portal_dir, demo=demo, signin=SignIn.from_settings(settings))
 
 
 def _stop(signum: int, frame: FrameType | None) -> NoReturn:

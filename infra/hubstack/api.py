@@ -27,6 +27,7 @@ from aws_cdk import aws_s3_deployment as deployment
 from aws_cdk import aws_wafv2 as wafv2
 
 from consortium.auth.callers import StaffRole
+from consortium.http.portal import SignIn
 from hubstack.lambdas import API_FUNCTIONS, make_function
 from hubstack.nag import suppress
 from hubstack.portal import cognito_domain_prefix, suppress_deployment
@@ -133,15 +134,14 @@ class ApiStack(cdk.Stack):
 
     def portal_config(self, portal_url: str) -> dict[str, Any]:
         """The portal's ``config.json``: the API, and Cognito's hosted sign-in (code flow with PKCE)."""
-        return {
-            "api": self.url,
-            "auth": {
-                "mode": "cognito",
-                "domain": self.domain.base_url(),
-                "client_id": self.client.user_pool_client_id,
-                "redirect_uri": f"{portal_url}/login.html",
-            },
-        }
+        domain = self.domain.base_url()
+        signin = SignIn(
+            client_id=self.client.user_pool_client_id,
+            redirect_uri=f"{portal_url}/login.html",
+            authorize_url=f"{domain}/oauth2/authorize",
+            token_url=f"{domain}/oauth2/token",
+        )
+        return {"api": self.url, "auth": {**signin.config(), "domain": domain}}
 
     def _user_pool(self, config: StageConfig, portal_url: str) -> None:
         self.user_pool = cognito.UserPool(

@@ -20,6 +20,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as deployment
 
 from consortium.http.portal import SECURITY_HEADERS
+from consortium.http.portal import content_security_policy as portal_policy
 from hubstack.nag import suppress
 
 if TYPE_CHECKING:
@@ -36,15 +37,13 @@ def cognito_domain_prefix(config: StageConfig) -> str:
 
 
 def content_security_policy(config: StageConfig) -> str:
-    """The local server's policy, with the API and the Cognito sign-in added to ``connect-src``."""
-    policy = SECURITY_HEADERS["Content-Security-Policy"]
+    """The local server's policy (:func:`consortium.http.portal.content_security_policy`), its ``connect-src``
+    naming the API and the Cognito sign-in."""
     cognito = f"https://{cognito_domain_prefix(config)}.auth.{cdk.Aws.REGION}.amazoncognito.com"
     api = (
         f"https://{config.api_domain}" if config.api_domain else f"https://*.execute-api.{cdk.Aws.REGION}.amazonaws.com"
     )
-    if "connect-src 'self'" not in policy:
-        raise ValueError("the portal's content security policy has no connect-src 'self' to extend")
-    return policy.replace("connect-src 'self'", f"connect-src 'self' {api} {cognito}")
+    return portal_policy(api, cognito)
 
 
 class PortalStack(cdk.Stack):

@@ -141,6 +141,8 @@ class Tab:
         The test's name, used in screenshot file names.
     requested
         Every URL the context asked for, in order.
+    also
+        Origins besides the hub's the tab may ask for (an identity provider the reader signs in at).
     """
 
     page: Page
@@ -150,6 +152,7 @@ class Tab:
     label: str
     requested: list[str] = field(default_factory=list)
     logged_in: bool = False
+    also: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.page.context.on("request", self._record)
@@ -169,7 +172,9 @@ class Tab:
             return True
         hub = urlsplit(self.hub.url)
         there = urlsplit(url)
-        return (there.scheme, there.netloc) in {(hub.scheme, hub.netloc), ("ws", hub.netloc)}
+        allowed = {(hub.scheme, hub.netloc), ("ws", hub.netloc)}
+        allowed |= {(urlsplit(origin).scheme, urlsplit(origin).netloc) for origin in self.also}
+        return (there.scheme, there.netloc) in allowed
 
     def goto(self, path: str) -> None:
         """Open ``path`` of the hub (``"/"``, ``"/docs"``...) and wait until the network is idle; fail unless the
@@ -203,7 +208,7 @@ class Tab:
         return token
 
     def outside_requests(self) -> list[str]:
-        """The URLs asked for of any host but the hub."""
+        """The URLs asked for of any host but the hub (and those in ``also``)."""
         return [url for url in self.requested if not self._is_hub(url)]
 
     def check_private(self) -> None:

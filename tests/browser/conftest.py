@@ -38,7 +38,7 @@ import chromium
 from .browsing import LOCALES, Hub, Tab
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterator
+    from collections.abc import Callable, Generator, Iterator, Sequence
 
     from playwright.sync_api import Browser
 
@@ -86,12 +86,15 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def open_tab(browser: Browser, hub: Hub, request: pytest.FixtureRequest) -> Iterator[Callable[..., Tab]]:
     """Open a tab at a viewport (``"desktop"``, ``"phone"``) and language (``"en"``, ``"zh"``); closed after the
-    test."""
+    test. ``at`` is another hub than the package's; ``also``, origins besides the hub's the tab may ask for."""
     opened = request.node.stash.setdefault(TABS, [])
 
-    def open_one(viewport: str = "desktop", lang: str = "en") -> Tab:
+    def open_one(
+        viewport: str = "desktop", lang: str = "en", *, at: Hub | None = None, also: Sequence[str] = ()
+    ) -> Tab:
         context = browser.new_context(**chromium.VIEWPORTS[viewport], locale=LOCALES[lang])
-        tab = Tab(context.new_page(), hub, viewport, lang, _label(request.node, viewport))
+        page = context.new_page()
+        tab = Tab(page, at or hub, viewport, lang, _label(request.node, viewport), also=tuple(also))
         opened.append(tab)
         return tab
 

@@ -189,6 +189,8 @@ def test_every_route_is_a_method_and_bearer_only_routes_have_the_authorizer(hub:
     assert stage["Properties"]["StageName"] == "api"
     config = hub.stage.api.portal_config("https://portal.example")
     assert config["auth"]["mode"] == "cognito" and config["auth"]["redirect_uri"] == "https://portal.example/login.html"
+    assert config["auth"]["authorize_endpoint"].endswith("/oauth2/authorize")
+    assert config["auth"]["token_endpoint"].endswith("/oauth2/token")
 
 
 def test_the_portal_sends_the_local_servers_security_headers(hub: Synthesized) -> None:
@@ -201,6 +203,7 @@ def test_the_portal_sends_the_local_servers_security_headers(hub: Synthesized) -
         if not directive.startswith("connect-src"):
             assert directive in csp
     assert "amazoncognito.com" in csp and "execute-api" in csp
+    assert "connect-src 'self' https://*.execute-api." in csp  # the local server's policy, extended (one function)
     assert config["SecurityHeadersConfig"]["FrameOptions"]["FrameOption"] == "DENY"
     assert resources(hub, "portal", "AWS::CloudFront::OriginAccessControl")
 

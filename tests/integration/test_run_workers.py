@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
+from mail_peers import free_port
+from oidc_provider import FakeOidcProvider
 
 from consortium.http.server import WORKER_HEADER
 
@@ -45,14 +47,15 @@ def wait_until(condition: Any, seconds: float = 30) -> bool:
 class Hub:
     """``consortium run --workers 2 --json`` on a data folder of its own; its JSON lines as they come."""
 
-    def __init__(self, tmp_path: Path, *more: str) -> None:
+    def __init__(self, tmp_path: Path, *more: str, port: int = 0, settings: dict[str, str] | None = None) -> None:
         env = {
             **os.environ,
             "CONSORTIUM_DATA_DIR": str(tmp_path / "var"),
             "CONSORTIUM_KEY_DIR": str(tmp_path / "keys"),
+            **(settings or {}),
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "consortium", "run", "--workers", "2", "--port", "0", "--json", *more],
+            [sys.executable, "-m", "consortium", "run", "--workers", "2", "--port", str(port), "--json", *more],
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -122,6 +125,30 @@ def test_every_worker_serves_the_portal_and_its_demo_login(tmp_path: Path) -> No
     finally:
         hub.process.send_signal(signal.SIGTERM)
         hub.process.wait(timeout=60)
+
+
+def test_every_worker_sends_readers_to_the_oidc_provider_of_the_settings(tmp_path: Path) -> None:
+    port = free_port()
+    with FakeOidcProvider("portal", f"http://127.0.0.1:{port}/login.html", []) as provider:
+        settings = {
+            "CONSORTIUM_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "CONSORTIUM_OIDC_ISSUER": provider.url,
+            "CONSORTIUM_OIDC_CLIENT_ID": "portal",
+        }
+        hub = Hub(tmp_path, port=port, settings=settings)
+        try:
+            seen: set[str] = set()
+            for _ in range(300):  # a new connection each time: the kernel spreads them over the workers
+                config = requests.get(f"{hub.base}/config.json", timeout=30)
+                assert config.json()["auth"]["token_endpoint"] == f"{provider.url}/oauth2/token"
+                assert f"connect-src 'self' {provider.url};" in config.headers["Content-Security-Policy"]
+                seen.add(config.headers[WORKER_HEADER])
+                if len(seen) == 2:
+                    break
+            assert seen == {"1", "2"}
+        finally:
+            hub.process.send_signal(signal.SIGTERM)
+            hub.process.wait(timeout=60)
 
 
 def test_a_worker_that_dies_is_reported_and_started_again(hub: Hub) -> None:

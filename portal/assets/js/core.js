@@ -58,10 +58,13 @@ export function formatNumber(value) {
   return new Intl.NumberFormat(locale()).format(value);
 }
 
+/** `iso` as a date (and time) in the reader's locale; text that is no date stays as it is (Intl would throw). */
 export function formatDate(iso, withTime = false) {
   if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return String(iso);
   const options = withTime ? { dateStyle: "medium", timeStyle: "short" } : { dateStyle: "medium" };
-  return new Intl.DateTimeFormat(locale(), options).format(new Date(iso));
+  return new Intl.DateTimeFormat(locale(), options).format(date);
 }
 
 function chosenLanguage() {
@@ -116,6 +119,13 @@ function decodeClaims(token) {
   }
 }
 
+let expired = false;
+
+/** Whether this page found the reader's token expired (and dropped it): they were signed in, and must sign in again. */
+export function sessionExpired() {
+  return expired;
+}
+
 /** The signed-in reader ({token, reader, member, expires}) or null. The API checks the token; this only reads it. */
 export function session() {
   let token = null;
@@ -127,6 +137,7 @@ export function session() {
   if (!token) return null;
   const claims = decodeClaims(token);
   if (!claims || !claims.sub || (claims.exp && claims.exp * 1000 < Date.now())) {
+    expired = Boolean(claims && claims.sub);
     sessionStorage.removeItem(TOKEN_KEY);
     return null;
   }

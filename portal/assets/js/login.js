@@ -1,13 +1,14 @@
-// Signing in: on a demo hub, pick one of the demo readers; on this machine otherwise, paste a token from
-// `consortium login`; on AWS, the library's account (Cognito's hosted sign-in). The token is kept in this tab's
-// sessionStorage only.
+// Signing in: on a demo hub, pick one of the demo readers; with an OpenID Connect provider (Cognito's hosted
+// sign-in on AWS, or one the hub's settings name), the library's account; on this machine otherwise, paste a token
+// from `consortium login`. The token is kept in this tab's sessionStorage only.
 
 import { api, boot, describeError, el, fill, session, signIn, state, t } from "./core.js";
 
 function next() {
   const asked = new URLSearchParams(location.search).get("next") || "me.html";
-  // only a page of this site: never an address elsewhere
-  return /^\/?[\w.-]*(\.html)?(\?.*)?$/.test(asked) ? asked : "me.html";
+  // only a page of this site (never an address elsewhere), and not this one
+  const own = /^\/?[\w.-]*(\.html)?(\?.*)?$/.test(asked) && !/^\/?login\.html/.test(asked);
+  return own ? asked : "me.html";
 }
 
 function tokenForm(box) {
@@ -83,12 +84,17 @@ function randomText() {
   return base64url(crypto.getRandomValues(new Uint8Array(32)));
 }
 
+function endpoint(auth, name) {
+  // config.json names the provider's endpoints; an older one on AWS only the Cognito domain
+  return auth[`${name}_endpoint`] || new URL(`/oauth2/${name}`, auth.domain).toString();
+}
+
 async function cognitoStart(auth) {
   const verifier = randomText();
   const nonce = randomText();
   sessionStorage.setItem("consortium.pkce", JSON.stringify({ verifier, state: nonce, next: next() }));
   const challenge = base64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
-  const url = new URL("/oauth2/authorize", auth.domain);
+  const url = new URL(endpoint(auth, "authorize"));
   url.search = new URLSearchParams({
     response_type: "code",
     client_id: auth.client_id,
@@ -101,25 +107,61 @@ async function cognitoStart(auth) {
   location.assign(url.toString());
 }
 
+function cognitoButton(auth, key = "login.submit") {
+  return el("button", { type: "button", onclick: () => cognitoStart(auth), text: t(key) });
+}
+
+/** Say why the sign-in failed, and offer to start again. */
+function cognitoFailed(auth, box, message) {
+  fill(box, el("p", { id: "login-message", role: "alert", text: message }), cognitoButton(auth, "login.again"));
+}
+
+/** Exchange the code for the tokens (PKCE: the verifier only this tab knows); the error code the provider gave,
+ * or the ID token. */
+async function exchange(auth, code, verifier) {
+  let answer;
+  try {
+    answer = await fetch(endpoint(auth, "token"), {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        client_id: auth.client_id,
+        code,
+        redirect_uri: auth.redirect_uri,
+        code_verifier: verifier,
+      }),
+    });
+  } catch {
+    return { error: t("error.network") };
+  }
+  let tokens = {};
+  try {
+    tokens = await answer.json();
+  } catch {
+    tokens = {};
+  }
+  if (!answer.ok || !tokens.id_token) return { error: tokens.error || `HTTP ${answer.status}` };
+  return { token: tokens.id_token };
+}
+
 async function cognitoFinish(auth, params, box) {
   const kept = JSON.parse(sessionStorage.getItem("consortium.pkce") || "null");
   sessionStorage.removeItem("consortium.pkce");
-  if (!kept || kept.state !== params.get("state")) return fill(box, el("p", { role: "alert", text: t("login.bad_token") }));
-  const answer = await fetch(new URL("/oauth2/token", auth.domain), {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      grant_type: "authorization_code",
-      client_id: auth.client_id,
-      code: params.get("code"),
-      redirect_uri: auth.redirect_uri,
-      code_verifier: kept.verifier,
-    }),
-  });
-  const tokens = answer.ok ? await answer.json() : {};
-  if (!tokens.id_token) return fill(box, el("p", { role: "alert", text: t("login.bad_token") }));
-  signIn(tokens.id_token);
+  // the code is single use: never leave it in the address (a reload or the history would send it again)
+  history.replaceState(null, "", location.pathname);
+  if (!kept || !params.get("state") || kept.state !== params.get("state")) {
+    return cognitoFailed(auth, box, t("login.state_mismatch"));
+  }
+  if (params.has("error")) {
+    return cognitoFailed(auth, box, t("login.failed", { reason: params.get("error_description") || params.get("error") }));
+  }
+  const { token, error } = await exchange(auth, params.get("code"), kept.verifier);
+  if (error) return cognitoFailed(auth, box, t("login.failed", { reason: error }));
+  signIn(token);
+  if (!session()) return cognitoFailed(auth, box, t("login.failed", { reason: t("login.bad_token") }));
   location.replace(kept.next);
+  return null;
 }
 
 async function main() {
@@ -128,10 +170,9 @@ async function main() {
   const auth = state.config.auth || {};
   const params = new URLSearchParams(location.search);
   if (auth.mode === "demo") await demoChoice(box);
-  else if (auth.mode === "cognito" && params.has("code")) await cognitoFinish(auth, params, box);
-  else if (auth.mode === "cognito") {
-    fill(box, el("p", { text: t("login.cognito") }), el("button", { type: "button", onclick: () => cognitoStart(auth), text: t("login.submit") }));
-  } else tokenForm(box);
+  else if (auth.mode === "cognito" && (params.has("code") || params.has("error"))) await cognitoFinish(auth, params, box);
+  else if (auth.mode === "cognito") fill(box, el("p", { text: t("login.cognito") }), cognitoButton(auth));
+  else tokenForm(box);
 }
 
 main();

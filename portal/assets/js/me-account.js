@@ -8,8 +8,11 @@ import { act, me, reload, section } from "./me-common.js";
 const AFFECTED = ["consents", "prompt", "interests", "subscriptions", "inbox", "history"];
 const ERASE_WORDS = ["ERASE"];
 
+const CHANGES_PAGE = 10;
+
+/** A policy version as a date in the reader's locale when it is one (2026-12-03), else as written. */
 function policyDate(version) {
-  return formatDate(`${version}T12:00:00Z`);
+  return /^\d{4}-\d{2}-\d{2}$/.test(version || "") ? formatDate(`${version}T12:00:00Z`) : version;
 }
 
 function purposeBlock(purpose, answer) {
@@ -48,6 +51,44 @@ function purposeBlock(purpose, answer) {
   );
 }
 
+function changeRow(event) {
+  const key = event.granted ? "me.consents.change_given" : "me.consents.change_withdrawn";
+  return el(
+    "li",
+    {},
+    el("time", { datetime: event.at, text: formatDate(event.at, true) }),
+    " ",
+    el("span", { text: t(key, { purpose: t(`me.purpose.${event.purpose}`) }) }),
+    " ",
+    el("span", { class: "meta", text: t("me.consents.change_policy", { date: policyDate(event.policy_version) }) }),
+  );
+}
+
+/** Every grant and withdrawal, newest first, a page at a time. */
+function changesBlock(history) {
+  const changes = [...history].reverse(); // the API gives them oldest first
+  const list = el("ol", { id: "consent-changes", class: "history", "aria-labelledby": "consent-changes-heading" });
+  const shown = el("p", { class: "help", id: "consent-changes-shown" });
+  const more = el("button", { type: "button", id: "consent-changes-more", class: "secondary more" });
+  const page = (focus) => {
+    const start = list.children.length;
+    list.append(...changes.slice(start, start + CHANGES_PAGE).map(changeRow));
+    fill(shown, t("me.history.shown", { shown: formatNumber(list.children.length), total: formatNumber(changes.length) }));
+    const left = changes.length - list.children.length;
+    more.hidden = left <= 0;
+    fill(more, t("me.history.more", { count: formatNumber(Math.min(left, CHANGES_PAGE)) }));
+    if (focus) {
+      list.children[start].tabIndex = -1;
+      list.children[start].focus();
+    }
+  };
+  more.addEventListener("click", () => page(true));
+  const heading = el("h3", { id: "consent-changes-heading", text: t("me.consents.changes") });
+  if (!changes.length) return [heading, el("p", { class: "empty", text: t("me.consents.no_changes") })];
+  page(false);
+  return [heading, list, shown, more];
+}
+
 async function drawConsents(body) {
   const answer = await api(`${me.path}/consents`);
   const purposes = answer.purposes?.length ? answer.purposes : Object.keys(answer.current).map((purpose) => ({ purpose }));
@@ -56,6 +97,7 @@ async function drawConsents(body) {
     el("p", { class: "help", text: t("me.consents.intro") }),
     answer.policy_version ? el("p", { class: "help", text: t("me.consents.version", { date: policyDate(answer.policy_version) }) }) : null,
     el("ul", { class: "consents" }, purposes.map((purpose) => purposeBlock(purpose, answer))),
+    changesBlock(answer.history || []),
   );
 }
 

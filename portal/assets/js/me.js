@@ -3,7 +3,7 @@
 // and their data (a download, and erasure). Each section loads on its own; one that fails says so and the others
 // still work. Not signed in, the page says so and links to the sign-in page.
 
-import { boot, el, fill, members, memberName, session, t } from "./core.js";
+import { boot, el, fill, members, memberName, session, sessionExpired, t } from "./core.js";
 import { consentsSection, dataSection } from "./me-account.js";
 import { me } from "./me-common.js";
 import { historySection, inboxSection } from "./me-inbox.js";
@@ -28,7 +28,7 @@ function signedOut(root) {
   }
   return fill(
     root,
-    el("p", { text: t("me.signed_out") }),
+    el("p", { role: sessionExpired() ? "alert" : null, text: t(sessionExpired() ? "me.session_expired" : "me.signed_out") }),
     el("p", {}, el("a", { href: "login.html?next=me.html", class: "button", text: t("account.sign_in") })),
   );
 }
