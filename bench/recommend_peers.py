@@ -120,7 +120,8 @@ def _popularity(dataset: Dataset, train: Train) -> np.ndarray:
             for item_terms in terms
         ]
     )
-    return np.where(loans > 0, loans + 1e6, prior)  # a loaned work before every unloaned one
+    ranked: np.ndarray = np.where(loans > 0, loans + 1e6, prior)  # a loaned work before every unloaned one
+    return ranked
 
 
 def _als(train: Train, seed: int) -> tuple[np.ndarray, np.ndarray]:
