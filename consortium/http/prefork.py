@@ -300,7 +300,10 @@ class WorkerPool:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise WorkerPoolError(f"API worker {worker.number} did not start serving within {self.ready_timeout} s")
-            readable, _, _ = select.select([worker.channel], [], [], min(left, 0.5))
+            # poll(), not select(): select() cannot wait on a descriptor numbered 1024 or more
+            waiting = select.poll()
+            waiting.register(worker.channel, select.POLLIN)
+            readable = waiting.poll(min(left, 0.5) * 1000)
             if readable:
                 chunk = worker.channel.recv(64)
                 if not chunk:
