@@ -39,8 +39,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
-from waitress.server import create_server
-from waitress.wasyncore import close_all
+from wsgi_thread import ServedApp
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -111,20 +110,17 @@ class FakeOidcProvider:
         self.kid = secrets.token_hex(8)
         self._grants: dict[str, _Grant] = {}
         self._lock = threading.Lock()
-        self._server = create_server(self.app, host="127.0.0.1", port=0, threads=2, asyncore_use_poll=True)
-        self._thread = threading.Thread(target=self._server.run, name="fake-oidc", daemon=True)
-        self.url = f"http://127.0.0.1:{self._server.effective_port}"
+        self._served = ServedApp(self.app, name="fake-oidc", threads=2)
+        self.url = self._served.url
         parts = urlsplit(self.redirect_uri)
         self.portal_origin = f"{parts.scheme}://{parts.netloc}"
 
     def __enter__(self) -> FakeOidcProvider:
-        self._thread.start()
+        self._served.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.task_dispatcher.shutdown()
-        self._server.trigger.pull_trigger(lambda: close_all(self._server._map))
-        self._thread.join(timeout=10)
+        self._served.stop()
 
     # ---- tokens ---------------------------------------------------------------------------------------------
 

@@ -6,11 +6,9 @@ the Chalice apps."""
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Any
 
-from waitress.server import create_server
-from waitress.wasyncore import close_all
+from wsgi_thread import ServedApp
 
 from consortium.catalogue_out import handle_oai, handle_sru
 from consortium.ports import system_clock
@@ -58,22 +56,15 @@ class ProviderServer:
     """
 
     def __init__(self, catalogue: PublishedCatalogue, clock: Clock = system_clock, *, threads: int = 1) -> None:
-        self._server = create_server(
-            provider_app(catalogue, clock), host="127.0.0.1", port=0, threads=threads, asyncore_use_poll=True
-        )
-        self._thread = threading.Thread(target=self._server.run, name="provider-server", daemon=True)
-        self.port = int(self._server.effective_port)
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._served = ServedApp(provider_app(catalogue, clock), name="provider-server", threads=threads)
+        self.port = self._served.port
+        self.base_url = self._served.url
         self.oai_url = f"{self.base_url}/oai"
         self.sru_url = f"{self.base_url}/sru"
 
     def __enter__(self) -> ProviderServer:
-        self._thread.start()
+        self._served.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        # Closed from the server's own loop thread (a trigger thunk), so no socket is closed under a poll; the
-        # loop ends when nothing is left in its map.
-        self._server.task_dispatcher.shutdown()
-        self._server.trigger.pull_trigger(lambda: close_all(self._server._map))
-        self._thread.join(timeout=10)
+        self._served.stop()
