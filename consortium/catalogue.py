@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from consortium.dedup.bulk import cluster_bulk
+from consortium.dedup.partition import cluster_partition, plan_partitions, sweep_stale
 from consortium.dedup.service import ClusterUpdate
 from consortium.dedup.state import ClusterChange
 from consortium.dedup.work_groups import with_work_id
@@ -26,7 +27,8 @@ from consortium.dedup.work_groups import with_work_id
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from consortium.dedup.ports import ClusterStore
+    from consortium.dedup.partition import PartitionPlan, PartitionResult
+    from consortium.dedup.ports import ClusterStore, PlanStore
     from consortium.dedup.service import DedupService
     from consortium.harvest.ports import RecordStore
     from consortium.harvest.state import RecordChange
@@ -123,3 +125,37 @@ class Catalogue:
             self.index.rebuild(self.clusters.clusters())
         log.info("rebuilt %d clusters from %d records", self.clusters.count(), self.records.count())
         return update
+
+    # -- the same rebuild in partitions (consortium.dedup.partition) ------------------------------------
+
+    def plan_rebuild(
+        self, plans: PlanStore, *, run: str, partitions: int, max_records: int | None = None
+    ) -> PartitionPlan:
+        """The planning pass of a partitioned rebuild: the weights fitted (kept as :meth:`rebuild` keeps them),
+        the records' components packed into ``partitions`` partitions, the plan stored under ``run``."""
+        plan = plan_partitions(
+            self.records.records,
+            self.clusters,
+            plans,
+            run=run,
+            partitions=partitions,
+            now=self.dedup.clock(),
+            max_records=max_records,
+        )
+        self.dedup.keep_model(plan.model)
+        return plan
+
+    def rebuild_partition(self, plans: PlanStore, *, run: str, partition: int) -> PartitionResult:
+        """Re-cluster one partition of the plan ``run`` (the index is rebuilt by :meth:`finish_rebuild`)."""
+        return cluster_partition(
+            self.records.records(), self.clusters, plans, run=run, index=partition, now=self.dedup.clock()
+        )
+
+    def finish_rebuild(self, plans: PlanStore, *, run: str) -> int:
+        """After every partition of ``run``: clusters older than the plan deleted, the index rebuilt from the
+        clusters; the number of stale clusters deleted."""
+        stale = sweep_stale(self.clusters, plans, run=run, now=self.dedup.clock())
+        if self.index is not None:
+            self.index.rebuild(self.clusters.clusters())
+        log.info("partitioned rebuild %s: %d clusters, %d stale deleted", run, self.clusters.count(), len(stale))
+        return len(stale)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from consortium.catalogue_out.published import PublishedCatalogue
-    from consortium.dedup.ports import ClusterStore
+    from consortium.dedup.ports import ClusterStore, PlanStore
     from consortium.harvest.ports import BlobStore, Follower, HarvestRunStore, RecordStore
     from consortium.harvest.state import RecordChange
     from consortium.ports import Queue
@@ -99,6 +99,21 @@ class CatalogueParts(Parts):
         from consortium.adapters.local import TantivySearchIndex
 
         return TantivySearchIndex(self.settings.index_dir)
+
+    @cached_property
+    def rebuild_plans(self) -> PlanStore:
+        """Where a partitioned rebuild keeps its plan: the raw archive's bucket (``rebuild/``) on AWS, the data
+        folder's ``rebuild/`` locally."""
+        if "rebuild_plans" in self._overrides:
+            plans: PlanStore = self._overrides["rebuild_plans"]
+            return plans
+        if self.settings.backend == "aws":
+            from consortium.adapters.aws import S3PlanStore
+
+            return S3PlanStore(self.settings.raw_bucket, client=self._aws_client("s3"))
+        from consortium.adapters.local import FolderPlanStore
+
+        return FolderPlanStore(self.settings.data_dir / "rebuild")
 
     @cached_property
     def dedup(self) -> DedupService:

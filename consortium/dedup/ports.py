@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from consortium.dedup.state import ChangeCursor, ClusterChange, ClusterVersion, RecordKey, RecordPlacement
     from consortium.models import Cluster
 
-__all__ = ["ClusterStore"]
+__all__ = ["ClusterStore", "PlanStore"]
 
 
 class ClusterStore(Protocol):
@@ -126,4 +126,26 @@ class ClusterStore(Protocol):
     def most_shared(self, limit: int) -> list[Cluster]:
         """At most ``limit`` of the clusters holding records of more than one member: those of the most members
         first, then by title, then by id. As :meth:`count_shared`, ranked by the store; only these are read."""
+        ...
+
+
+class PlanStore(Protocol):
+    """Where a partitioned rebuild keeps its plan (:mod:`consortium.dedup.partition`): named files, written by the
+    planning pass and read by each partition, wherever it runs.
+
+    Adapters: memory, a folder (locally: ``<data>/rebuild``), S3 (the raw archive's bucket, under ``rebuild/``).
+
+    Example
+    -------
+    >>> store.put("run-1/plan.json", b"{}")
+    >>> store.get("run-1/plan.json")
+    b'{}'
+    """
+
+    def put(self, name: str, data: bytes) -> None:
+        """Store ``data`` under ``name`` (``<run>/<file>``), replacing what was there."""
+        ...
+
+    def get(self, name: str) -> bytes:
+        """The bytes under ``name``; :class:`~consortium.errors.NotFoundError` if none."""
         ...

@@ -170,6 +170,13 @@ class DedupService:
             save_model(self.model, self.model_path)
         return self.model
 
+    def keep_model(self, model: MatchModel) -> None:
+        """Use these weights from now on (kept in the data folder when the service has a model path): a
+        partitioned rebuild's plan fits them as :meth:`refit` does."""
+        self.model = model
+        if self.model_path is not None:
+            save_model(self.model, self.model_path)
+
     # -- clustering ------------------------------------------------------------------------------------
 
     def apply(self, keys: Iterable[RecordKey]) -> ClusterUpdate:

@@ -4,6 +4,7 @@ archives (a SQLite file, the default, or a folder of files), the local key file 
 index."""
 
 from consortium.adapters.local.folder_archive import FolderBlobStore
+from consortium.adapters.local.folder_plans import FolderPlanStore
 from consortium.adapters.local.key_file import LocalKeyFileService
 from consortium.adapters.local.sqlite_archive import SqliteBlobStore
 from consortium.adapters.local.sqlite_clusters import SqliteClusterStore
@@ -18,6 +19,7 @@ from consortium.adapters.local.tantivy_index import TantivySearchIndex
 
 __all__ = [
     "FolderBlobStore",
+    "FolderPlanStore",
     "LocalKeyFileService",
     "SqliteBlobStore",
     "SqliteClusterStore",

@@ -7,6 +7,7 @@ from consortium.adapters.memory.keys import InMemoryKeyService
 from consortium.adapters.memory.lists import InMemoryCuratedListStore
 from consortium.adapters.memory.loans import InMemoryLoanRequestStore
 from consortium.adapters.memory.outbox import InMemoryOutbox
+from consortium.adapters.memory.plans import InMemoryPlanStore
 from consortium.adapters.memory.profiles import InMemoryProfileStore
 from consortium.adapters.memory.queue import BackgroundQueue, InMemoryQueue, InProcessQueue
 from consortium.adapters.memory.registry import InMemorySourceOverrideStore
@@ -26,6 +27,7 @@ __all__ = [
     "InMemoryKeyService",
     "InMemoryLoanRequestStore",
     "InMemoryOutbox",
+    "InMemoryPlanStore",
     "InMemoryProfileStore",
     "InMemoryQueue",
     "InMemoryRecordStore",
