@@ -74,6 +74,12 @@ class StageConfig(BaseModel):
     rebuild_memory_gb: int = Field(default=32, ge=8, le=120)
     """Memory of the bulk re-clustering task in GB: about 7.2 GB a million records (infra/README.md), within what
     Fargate gives ``rebuild_cpu`` (4 vCPU: 8-30 GB; 8 vCPU: 16-60 GB in steps of 4; 16 vCPU: 32-120 in steps of 8)."""
+    rebuild_partitions: int = Field(default=4, ge=2, le=1000)
+    """Partitions of the partitioned re-clustering (its own state machine): records joined by shared blocking keys
+    stay together, so a partition holds about records / partitions (infra/README.md, the scale section)."""
+    rebuild_concurrency: int = Field(default=4, ge=1, le=1000)
+    """Partitions re-clustered at once (Fargate tasks of ``rebuild_cpu`` each: within the account's Fargate vCPU
+    quota)."""
     authorizer: bool = True
     """The Cognito authorizer on the bearer-only routes; a stage without it does not synthesize (tests only)."""
 
@@ -152,6 +158,8 @@ def stage_config(context: dict[str, Any]) -> StageConfig:
         "log_retention_days",
         "rebuild_cpu",
         "rebuild_memory_gb",
+        "rebuild_partitions",
+        "rebuild_concurrency",
     ):
         if isinstance(values.get(name), str) and values[name].isdigit():
             values[name] = int(values[name])  # --context gives strings

@@ -240,16 +240,20 @@ class FunctionsStack(cdk.Stack):
                 )
                 alarm.add_alarm_action(action)
                 found.append(alarm)
-        failed = self.rebuild.machine.metric_failed(period=cdk.Duration.minutes(5), statistic="Sum").create_alarm(
-            self,
-            "DedupRebuildFailed",
-            alarm_description=f"consortium {config.stage}: the bulk re-clustering (dedup rebuild) failed",
-            threshold=1,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        failed.add_alarm_action(action)
-        found.append(failed)
+        for name, machine, what in (
+            ("DedupRebuildFailed", self.rebuild.machine, "the bulk re-clustering (dedup rebuild) failed"),
+            ("PartitionedRebuildFailed", self.rebuild.partitioned, "the partitioned re-clustering failed"),
+        ):
+            failed = machine.metric_failed(period=cdk.Duration.minutes(5), statistic="Sum").create_alarm(
+                self,
+                name,
+                alarm_description=f"consortium {config.stage}: {what}",
+                threshold=1,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            failed.add_alarm_action(action)
+            found.append(failed)
         for name, queue in (("Push", self.push_dlq), ("Harvest", harvest_dlq)):
             alarm = queue.metric_approximate_number_of_messages_visible(
                 period=cdk.Duration.minutes(5), statistic="Maximum"

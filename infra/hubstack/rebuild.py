@@ -40,12 +40,22 @@ if TYPE_CHECKING:
     from hubstack.lambdas import HubResources
     from hubstack.permissions import FunctionPermissions
 
-__all__ = ["COMMAND", "REBUILD", "RebuildTask"]
+__all__ = ["COMMAND", "REBUILD", "RebuildTask", "partition_commands"]
 
 REBUILD = "dedup_rebuild"
 """The task's permission set in ``policies/permissions.toml``."""
 COMMAND = ["dedup", "rebuild", "--json"]
 """The task's command: the image's entry point is ``python -m consortium``."""
+
+
+def partition_commands(partitions: int, run: str, partition: str) -> dict[str, list[str]]:
+    """The commands of the partitioned machine's three steps (``run`` and ``partition`` as given: the machine
+    passes JSONPath values, the tests literal ones)."""
+    return {
+        "plan": ["dedup", "rebuild", "--plan", str(partitions), "--run", run, "--json"],
+        "partition": ["dedup", "rebuild", "--partition", partition, "--run", run, "--json"],
+        "finish": ["dedup", "rebuild", "--finish", "--run", run, "--json"],
+    }
 
 
 class RebuildTask(Construct):
@@ -120,6 +130,13 @@ class RebuildTask(Construct):
             readonly_root_filesystem=True,
         )
         self.machine = self._machine(config)
+        self.partitioned = self._partitioned_machine(config)
+        cdk.CfnOutput(
+            cdk.Stack.of(self),
+            "PartitionedRebuildMachineArn",
+            value=self.partitioned.state_machine_arn,
+            description=f"the same rebuild in {config.rebuild_partitions} partitions (above one task's memory)",
+        )
         cdk.CfnOutput(
             cdk.Stack.of(self),
             "RebuildMachineArn",
@@ -151,6 +168,72 @@ class RebuildTask(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
+
+    def _run(self, construct_id: str) -> tasks.EcsRunTask:
+        """A step running the task definition with the command in its input's ``command`` instead of its own."""
+        return tasks.EcsRunTask(
+            self,
+            construct_id,
+            cluster=self.cluster,
+            task_definition=self.task,
+            launch_target=tasks.EcsFargateLaunchTarget(platform_version=ecs.FargatePlatformVersion.LATEST),
+            integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+            assign_public_ip=True,
+            subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            container_overrides=[
+                tasks.ContainerOverride(container_definition=self.container, command=sfn.JsonPath.list_at("$.command"))
+            ],
+            result_path=sfn.JsonPath.DISCARD,
+        )
+
+    def _command(self, construct_id: str, words: list[str]) -> sfn.Pass:
+        return sfn.Pass(self, construct_id, parameters={"command": sfn.JsonPath.array(*words)})
+
+    def _partitioned_machine(self, config: StageConfig) -> sfn.StateMachine:
+        """Plan (one task: the records' components packed into ``rebuild_partitions`` partitions, the plan in the
+        raw bucket under ``rebuild/<execution name>/``), then every partition in a Map of tasks
+        (``rebuild_concurrency`` at a time), then finish (stale clusters deleted, the index rebuilt)."""
+        run = sfn.JsonPath.string_at("$$.Execution.Name")
+        item = sfn.JsonPath.format("{}", sfn.JsonPath.string_at("$$.Map.Item.Value"))
+        commands = partition_commands(config.rebuild_partitions, run, item)
+        plan = self._command("PlanCommand", commands["plan"]).next(self._run("PlanPartitions"))
+        each = sfn.Map(
+            self,
+            "EachPartition",
+            items_path=sfn.JsonPath.string_at("$.partitions"),
+            item_selector={"command": sfn.JsonPath.array(*commands["partition"])},
+            max_concurrency=config.rebuild_concurrency,
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        each.item_processor(self._run("RebuildPartition"))
+        numbers = sfn.Pass(
+            self,
+            "Partitions",
+            parameters={"partitions": sfn.JsonPath.array_range(0, config.rebuild_partitions - 1, 1)},
+        )
+        finish = self._command("FinishCommand", commands["finish"]).next(self._run("FinishRebuild"))
+        log_group = logs.LogGroup(
+            self,
+            "PartitionedLogs",
+            retention=logs.RetentionDays.THREE_MONTHS,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        machine = sfn.StateMachine(
+            self,
+            "PartitionedMachine",
+            state_machine_name=f"consortium-{config.stage}-dedup-rebuild-partitioned",
+            definition_body=sfn.DefinitionBody.from_chainable(plan.next(numbers).next(each).next(finish)),
+            timeout=cdk.Duration.hours(48),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        suppress(
+            machine,
+            "AwsSolutions-IAM5",
+            "Step Functions runs the task definition's revisions and manages the run.sync rule of its own, as CDK "
+            "grants it (events:PutRule on the StepFunctionsGetEventsForECSTaskRule rule, ecs:StopTask/DescribeTasks)",
+        )
+        return machine
 
     def _suppress(self) -> None:
         suppress(

@@ -105,7 +105,7 @@ def test_alarms_on_every_function_and_dead_letter_queue(hub: Synthesized) -> Non
     for alarm in alarms:
         by_metric[alarm["MetricName"]] = by_metric.get(alarm["MetricName"], 0) + 1
         assert alarm["AlarmActions"], alarm["AlarmDescription"]
-    assert by_metric == {"Errors": 12, "Throttles": 12, "ApproximateNumberOfMessagesVisible": 2, "ExecutionsFailed": 1}
+    assert by_metric == {"Errors": 12, "Throttles": 12, "ApproximateNumberOfMessagesVisible": 2, "ExecutionsFailed": 2}
     (identity,) = resources(hub, "functions", "AWS::SES::EmailIdentity").values()
     assert identity["Properties"]["EmailIdentity"] == "consortium.example.edu"
     assert identity["Properties"]["DkimSigningAttributes"]["NextSigningKeyLength"] == "RSA_2048_BIT"
@@ -262,10 +262,56 @@ def test_the_bulk_rebuild_is_a_fargate_task_with_its_own_permission_set_started_
     (cluster,) = resources(hub, "functions", "AWS::ECS::Cluster").values()
     assert {"Name": "containerInsights", "Value": "enabled"} in cluster["Properties"]["ClusterSettings"]
     machines = resources(hub, "functions", "AWS::StepFunctions::StateMachine")
-    (rebuild,) = [m["Properties"] for name, m in machines.items() if name.startswith("DedupRebuild")]
+    (rebuild,) = [m["Properties"] for name, m in machines.items() if name.startswith("DedupRebuildMachine")]
     assert ":states:::ecs:runTask.sync" in json.dumps(rebuild["DefinitionString"])
     outputs = hub.templates["functions"].to_json()["Outputs"]
     assert any(name.startswith("RebuildMachineArn") for name in outputs)
+
+
+def test_the_partitioned_rebuild_plans_then_maps_its_partitions_then_finishes(hub: Synthesized) -> None:
+    from hubstack.config import StageConfig
+    from hubstack.rebuild import partition_commands
+
+    machines = resources(hub, "functions", "AWS::StepFunctions::StateMachine")
+    (machine,) = [m["Properties"] for name, m in machines.items() if "PartitionedMachine" in name]
+    definition = json.loads(_joined(machine["DefinitionString"]))
+    states = definition["States"]
+    assert definition["StartAt"] == "PlanCommand"
+    order = ["PlanCommand", "PlanPartitions", "Partitions", "EachPartition", "FinishCommand", "FinishRebuild"]
+    assert [states[name].get("Next") for name in order] == [*order[1:], None]
+    assert states["FinishRebuild"]["End"] is True
+    defaults = StageConfig(stage="dev")
+    last = defaults.rebuild_partitions - 1
+    assert states["Partitions"]["Parameters"] == {"partitions.$": f"States.ArrayRange(0, {last}, 1)"}
+    each = states["EachPartition"]
+    assert each["Type"] == "Map" and each["MaxConcurrency"] == defaults.rebuild_concurrency
+    assert each["ItemsPath"] == "$.partitions"
+    (inner,) = each["ItemProcessor"]["States"].values()
+    for state in (states["PlanPartitions"], inner, states["FinishRebuild"]):
+        assert state["Resource"].endswith(":states:::ecs:runTask.sync")
+        (override,) = state["Parameters"]["Overrides"]["ContainerOverrides"]
+        assert override["Command.$"] == "$.command"
+    expected = partition_commands(defaults.rebuild_partitions, "RUN", "PART")
+    for step, given in (("plan", states["PlanCommand"]["Parameters"]), ("partition", each["ItemSelector"]),
+                        ("finish", states["FinishCommand"]["Parameters"])):  # fmt: skip
+        words = ", ".join(f"'{word}'" for word in expected[step])
+        words = words.replace("'RUN'", "$$.Execution.Name").replace("'PART'", "States.Format('{}', $$.Map.Item.Value)")
+        assert given == {"command.$": f"States.Array({words})"}, step
+    outputs = hub.templates["functions"].to_json()["Outputs"]
+    assert any(name.startswith("PartitionedRebuildMachineArn") for name in outputs)
+    # the plan is kept in the raw bucket: the task reads and writes objects there
+    (task,) = resources(hub, "functions", "AWS::ECS::TaskDefinition").values()
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    assert "CONSORTIUM_RAW_BUCKET" in [v["Name"] for v in container["Environment"]]
+
+
+def _joined(value: Any) -> str:
+    """A definition string as CloudFormation joins it, the references left as their logical names."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        return "".join(_joined(part) for part in value["Fn::Join"][1])
+    return json.dumps(value).replace('"', "")
 
 
 def _list(value: Any) -> list[str]:

@@ -233,18 +233,21 @@ class Runtime:
 
     # -- ECS tasks
 
-    def run_task(self, stack: str, logical: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    def run_task(
+        self, stack: str, logical: str, cwd: Path, command: list[str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """Run task definition ``logical``'s one container as its image would (``python -m consortium`` and the
-        template's command) in a process of its own, with the template's environment and the stand-in's
-        overrides, from ``cwd`` (not the repository: the image runs from its own folder)."""
+        template's command, or ``command`` as a state machine's container override gives it) in a process of
+        its own, with the template's environment and the stand-in's overrides, from ``cwd`` (not the
+        repository: the image runs from its own folder)."""
         properties = self.stand_in.templates[stack]["Resources"][logical]["Properties"]
         (container,) = properties["ContainerDefinitions"]
         variables = {v["Name"]: str(self.stand_in.resolve(v["Value"], stack)) for v in container["Environment"]}
         kept = {k: v for k, v in os.environ.items() if not k.startswith("CONSORTIUM_")}
         environ = {**kept, **{k: self.rewrite.get(v, v) for k, v in variables.items()}, **self.overrides,
                    "PYTHONPATH": str(REPO), "AWS_REGION": variables["CONSORTIUM_AWS_REGION"]}  # fmt: skip
-        command = [sys.executable, "-m", "consortium", *container["Command"]]
-        return subprocess.run(command, env=environ, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+        argv = [sys.executable, "-m", "consortium", *(container["Command"] if command is None else command)]
+        return subprocess.run(argv, env=environ, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
     # -- Scheduler and Step Functions
 

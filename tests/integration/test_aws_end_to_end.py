@@ -168,6 +168,30 @@ def test_harvest_index_reader_push_and_digest_once_on_the_stage_s_own_environmen
     [rust] = found["hits"]
     assert status == 200 and rust["title"] == "Programming in Rust" and rust["cluster_id"] != before
 
+    # 2c. The same re-clustering in partitions, as the partitioned state machine's steps override the command:
+    # the plan into the raw bucket, each partition, then the stale clusters swept and the index rebuilt.
+    from hubstack.rebuild import partition_commands
+
+    steps = partition_commands(2, "e2e-run", "{}")
+    planned = runtime.run_task("functions", task, cwd=tmp_path, command=steps["plan"])
+    assert planned.returncode == 0, planned.stderr[-2000:]
+    assert sum(json.loads(planned.stdout)["partitions"]) == len(BOOKS)
+    assert stand_in.client("s3").get_object(Bucket=raw_bucket, Key="rebuild/e2e-run/plan.json")["Body"].read()
+    for index in range(2):
+        words = [word.format(index) for word in steps["partition"]]
+        done = runtime.run_task("functions", task, cwd=tmp_path, command=words)
+        assert done.returncode == 0, done.stderr[-2000:]
+    finished = runtime.run_task("functions", task, cwd=tmp_path, command=steps["finish"])
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert json.loads(finished.stdout) == {"records": len(BOOKS), "clusters": len(BOOKS) - 1, "run": "e2e-run",
+                                           "stale_deleted": 0}  # fmt: skip
+    status, found = runtime.request("GET", "/search", query={"q": "programming rust"})
+    [again] = found["hits"]
+    assert status == 200 and again["title"] == "Programming in Rust" and again["cluster_id"] != rust["cluster_id"]
+    status, everything = runtime.request("GET", "/search", query={"q": ""})
+    assert status == 200 and everything["total"] == len(BOOKS) - 1
+    rust = again
+
     # 3. A reader signs in, creates their profile with consent, sends events, follows a class, subscribes.
     token = _sign_in(stand_in, runtime, "daiyu", MEMBER)
     assert runtime.request("POST", "/readers", body={"reader_id": "x", "member": MEMBER})[0] == 401
