@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     """The KMS key (id, ARN or ``alias/...``) that wraps readers' data keys on AWS; required by the aws backend
     for anything touching readers."""
 
+    api_usage_key_prefix: str | None = None
+    """On AWS, the stage's prefix of API Gateway usage plan keys (``consortium-<stage>``): the API authorizer
+    answers each request with its member's plan key or the shared one (:mod:`consortium.http.gateway`)."""
+
     profiles_table: str = "consortium-profiles"
     """The DynamoDB table holding readers' wrapped keys, encrypted items and audit log."""
 

@@ -1,7 +1,8 @@
 """The member API (Chalice): what a member library's systems and administrators do for their own member only —
 its sources (list, add, change, pause, resume), harvests it starts and follows, its quarantined records with
 their reasons and raw bytes, bulk uploads of its readers' loans, returns and holds (JSON Lines), statistics of its
-contribution, and its API keys.
+contribution, and its API keys; and API Gateway's authorizer of the routes member systems call
+(:func:`api_authorizer`: which usage plan a request counts against, :mod:`consortium.http.gateway`).
 
 Every route has ``{member_id}`` in its path and the route table (:mod:`consortium.http.access`) lets through only
 that member's API key or staff: a member never reaches another's. Keys are managed by a member administrator
@@ -11,15 +12,18 @@ that member's API key or staff: a member never reaches another's. Keys are manag
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import pydantic
 from chalice.app import Chalice, Response
 
+from consortium import errors
 from consortium.auth.api_keys import Label
 from consortium.harvest.runs import HarvestRun, HarvestRunPage
 from consortium.http import LIBRARY, MEMBER_ADMIN, LambdaContainer, RequestBody, current_caller, route_table
-from consortium.members import Source
+from consortium.http.gateway import authorize
+from consortium.members import Source, load_registry
 from consortium.membership.events import MAX_UPLOAD_BYTES, UploadReport
 from consortium.membership.quarantine import QuarantineItem, QuarantinePage
 from consortium.membership.statistics import Contribution
@@ -288,3 +292,23 @@ def create_key(member_id: str, body: NewKey) -> Response:
 def revoke_key(member_id: str, key_id: str) -> dict[str, Any]:
     """Revoke one of the member's API keys."""
     return container().api_keys.revoke(_known(member_id), key_id).public()
+
+
+# -- the API authorizer
+
+
+@app.lambda_function(name="api_authorizer")
+def api_authorizer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """API Gateway's REQUEST authorizer of the routes member systems call: the credential verified, the usage
+    plan named (the member's for its API key, the shared one otherwise; :mod:`consortium.http.gateway`)."""
+    hub = container()
+    prefix = hub.settings.api_usage_key_prefix
+    if not prefix:
+        raise errors.ConfigError("CONSORTIUM_API_USAGE_KEY_PREFIX is not set: the authorizer names usage plans by it")
+    return authorize(event, hub.authenticator, members=_deployed_members(), prefix=prefix)
+
+
+@functools.cache
+def _deployed_members() -> frozenset[str]:
+    """The members of the registry deployed with the functions: those the stage made usage plans for."""
+    return frozenset(member.id for member in load_registry(container().settings.members_file).members)

@@ -10,6 +10,13 @@ needs neither the stage nor any method.
 Authorization happens in the apps (one verification path, ``consortium.http.access``). In front of it, the routes
 only readers or staff may call (bearer tokens alone) also get a Cognito authorizer, so a call without a valid token
 never reaches a function; a stage that would leave such a route without it does not synthesize.
+
+The routes member systems call (with the hub's own API keys, ``X-Api-Key``) get a Lambda REQUEST authorizer
+instead (``members`` app's ``api_authorizer``, :mod:`consortium.http.gateway`), and require an API Gateway key
+taken from it (``apiKeySource: AUTHORIZER``): the authorizer verifies the credential and names the usage plan the
+request counts against, each member's own (throttle and daily quota from the stage's ``member_*`` settings and
+``member_limits``), or the shared plan for readers, staff and anonymous callers. The plans and their keys are made
+here, one per member of the registry deployed with the functions.
 """
 
 from __future__ import annotations
@@ -27,8 +34,10 @@ from aws_cdk import aws_s3_deployment as deployment
 from aws_cdk import aws_wafv2 as wafv2
 
 from consortium.auth.callers import StaffRole
+from consortium.http.gateway import member_usage_key, shared_usage_key
 from consortium.http.portal import SignIn
-from hubstack.lambdas import API_FUNCTIONS, make_function
+from consortium.members import load_registry
+from hubstack.lambdas import API_FUNCTIONS, AUTHORIZER, make_function
 from hubstack.nag import suppress
 from hubstack.portal import cognito_domain_prefix, suppress_deployment
 from hubstack.routes import ApiRoute, api_routes
@@ -67,6 +76,8 @@ class ApiStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.config = config
+        self.usage_prefix = f"consortium-{config.stage}"
+        """What the stage's usage plan keys start with (:mod:`consortium.http.gateway`)."""
         self._user_pool(config, portal_url)
         routes = api_routes()
         self.api = apigateway.RestApi(
@@ -79,6 +90,7 @@ class ApiStack(cdk.Stack):
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=cdk.RemovalPolicy.DESTROY,
             endpoint_types=[apigateway.EndpointType.REGIONAL],
+            api_key_source_type=apigateway.ApiKeySourceType.AUTHORIZER,
         )
         self.url = (
             f"https://{config.api_domain}/{STAGE_NAME}"
@@ -100,6 +112,7 @@ class ApiStack(cdk.Stack):
             public_url=self.url,
             cognito_user_pool_id=self.user_pool.user_pool_id,
             cognito_client_id=self.client.user_pool_client_id,
+            api_usage_key_prefix=self.usage_prefix,
         )
         self.functions = {
             app: make_function(
@@ -112,8 +125,26 @@ class ApiStack(cdk.Stack):
             if config.authorizer
             else None
         )
+        self.gatekeeper = make_function(
+            self,
+            AUTHORIZER,
+            code=code,
+            permissions=permissions.of(AUTHORIZER.name),
+            resources=resources,
+            config=config,
+        )
+        self.usage_authorizer = apigateway.RequestAuthorizer(
+            self,
+            "UsageAuthorizer",
+            handler=self.gatekeeper,
+            # No identity source: anonymous calls of public routes reach it too (and count on the shared plan);
+            # so no caching either (API Gateway caches by identity source).
+            identity_sources=[],
+            results_cache_ttl=cdk.Duration.seconds(0),
+        )
         self.methods = [self._method(route) for route in routes]
         self.stage = self._stage(config)
+        self.plans = self._usage_plans(config)
         if config.api_domain and config.api_certificate_arn:
             self._domain(config.api_domain, config.api_certificate_arn)
         self._firewall(config)
@@ -218,6 +249,22 @@ class ApiStack(cdk.Stack):
                 authorization_type=apigateway.AuthorizationType.COGNITO,
                 operation_name=route.operation,
             )
+        if route.member_key:
+            method = resource.add_method(
+                route.method,
+                integration,
+                authorizer=self.usage_authorizer,
+                authorization_type=apigateway.AuthorizationType.CUSTOM,
+                api_key_required=True,  # the usage plan's key, from the authorizer
+                operation_name=route.operation,
+            )
+            suppress(
+                method,
+                "AwsSolutions-COG4",
+                f"{route.method} {route.path}: takes a member's API key as well as bearer tokens; the usage "
+                "authorizer verifies both (and the app again)",
+            )
+            return method
         method = resource.add_method(route.method, integration, operation_name=route.operation)
         why = (
             "open to anyone by the route table (consortium.http.access)"
@@ -227,6 +274,55 @@ class ApiStack(cdk.Stack):
         for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
             suppress(method, rule, f"{route.method} {route.path}: {why}")
         return method
+
+    def _usage_plans(self, config: StageConfig) -> dict[str, apigateway.UsagePlan]:
+        """The shared usage plan and one per member of the deployed registry, each with its API Gateway key
+        (whose value the authorizer answers with: not a secret, API Gateway never takes it from a request)."""
+        members = [member.id for member in load_registry(config.path(config.members_file)).members]
+        config.check_member_limits(members)
+        stage = [apigateway.UsagePlanPerApiStage(api=self.api, stage=self.stage)]
+        plans: dict[str, apigateway.UsagePlan] = {}
+        shared = self.api.add_usage_plan(
+            "SharedPlan",
+            name=f"{self.usage_prefix}-shared",
+            description="readers, staff and anonymous callers of the routes member systems call",
+            throttle=apigateway.ThrottleSettings(
+                rate_limit=config.shared_throttle_rate or config.api_throttle_rate,
+                burst_limit=config.shared_throttle_burst or config.api_throttle_burst,
+            ),
+            api_stages=stage,
+        )
+        shared.add_api_key(
+            apigateway.ApiKey(
+                self,
+                "SharedUsageKey",
+                api_key_name=f"{self.usage_prefix}-shared",
+                value=shared_usage_key(self.usage_prefix),
+                description="the shared plan's usage identifier (named by the authorizer; not a credential)",
+            )
+        )
+        plans[""] = shared
+        for member in members:
+            rate, burst, quota = config.member_plan(member)
+            plan = self.api.add_usage_plan(
+                f"MemberPlan-{member}",
+                name=f"{self.usage_prefix}-member-{member}",
+                description=f"the systems of member {member} (its API keys)",
+                throttle=apigateway.ThrottleSettings(rate_limit=rate, burst_limit=burst),
+                quota=apigateway.QuotaSettings(limit=quota, period=apigateway.Period.DAY),
+                api_stages=stage,
+            )
+            plan.add_api_key(
+                apigateway.ApiKey(
+                    self,
+                    f"MemberUsageKey-{member}",
+                    api_key_name=f"{self.usage_prefix}-member-{member}",
+                    value=member_usage_key(self.usage_prefix, member),
+                    description=f"member {member}'s usage identifier (named by the authorizer; not a credential)",
+                )
+            )
+            plans[member] = plan
+        return plans
 
     def _domain(self, name: str, certificate_arn: str) -> None:
         """The API's own domain: ``https://<name>/api`` is the stage (base path ``api``, as on API Gateway's)."""
@@ -347,12 +443,21 @@ class _AuthorizerCheck:
                 "the API stage has no authorizer: every route only readers or staff may call must sit behind the "
                 "Cognito user pool's authorizer (set context authorizer=true)"
             ]
+        pairs = list(zip(self.routes, self.stack.methods, strict=True))
         missing = [
             f"{route.method} {route.path}"
-            for route, method in zip(self.routes, self.stack.methods, strict=True)
+            for route, method in pairs
             if route.bearer_only and _authorization(method) != "COGNITO_USER_POOLS"
         ]
-        return [f"routes for bearer tokens only without the Cognito authorizer: {missing}"] if missing else []
+        unmetered = [
+            f"{route.method} {route.path}"
+            for route, method in pairs
+            if route.member_key and (_authorization(method) != "CUSTOM" or not _key_required(method))
+        ]
+        problems = [f"routes for bearer tokens only without the Cognito authorizer: {missing}"] if missing else []
+        if unmetered:
+            problems.append(f"routes member systems call without the usage authorizer and plan key: {unmetered}")
+        return problems
 
 
 def _authorization(method: apigateway.Method) -> str | None:
@@ -360,3 +465,9 @@ def _authorization(method: apigateway.Method) -> str | None:
     assert isinstance(cfn, apigateway.CfnMethod)
     value = cfn.authorization_type
     return value if isinstance(value, str) else None
+
+
+def _key_required(method: apigateway.Method) -> bool:
+    cfn = method.node.default_child
+    assert isinstance(cfn, apigateway.CfnMethod)
+    return cfn.api_key_required is True

@@ -7,6 +7,7 @@ Nothing here names an account or a region: the stacks deploy where the CLI's cre
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -14,10 +15,20 @@ from typing import Any, Final, Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["REPO_ROOT", "StageConfig", "stage_config"]
+__all__ = ["REPO_ROOT", "MemberLimits", "StageConfig", "stage_config"]
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 STAGES: Final = ("dev", "prod")
+
+
+class MemberLimits(BaseModel):
+    """One member's usage plan, where it differs from the stage's ``member_*`` defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rate: int | None = Field(default=None, ge=1)
+    burst: int | None = Field(default=None, ge=1)
+    quota_per_day: int | None = Field(default=None, ge=1)
 
 
 class StageConfig(BaseModel):
@@ -74,6 +85,17 @@ class StageConfig(BaseModel):
     rebuild_memory_gb: int = Field(default=32, ge=8, le=120)
     """Memory of the bulk re-clustering task in GB: about 7.2 GB a million records (infra/README.md), within what
     Fargate gives ``rebuild_cpu`` (4 vCPU: 8-30 GB; 8 vCPU: 16-60 GB in steps of 4; 16 vCPU: 32-120 in steps of 8)."""
+    member_throttle_rate: int = Field(default=20, ge=1)
+    """Requests a second one member's systems may make (its usage plan; API Gateway answers 429 beyond it)."""
+    member_throttle_burst: int = Field(default=40, ge=1)
+    member_quota_per_day: int = Field(default=100_000, ge=1)
+    """Requests a day one member's systems may make (its usage plan's quota; 429 beyond it until the next day)."""
+    member_limits: dict[str, MemberLimits] = Field(default_factory=dict)
+    """Another throttle or quota for some members, by member id (each id must be in the registry)."""
+    shared_throttle_rate: int | None = Field(default=None, ge=1)
+    """The shared usage plan's rate (readers, staff, anonymous callers on the routes member systems call);
+    default ``api_throttle_rate``."""
+    shared_throttle_burst: int | None = Field(default=None, ge=1)
     rebuild_partitions: int = Field(default=4, ge=2, le=1000)
     """Partitions of the partitioned re-clustering (its own state machine): records joined by shared blocking keys
     stay together, so a partition holds about records / partitions (infra/README.md, the scale section)."""
@@ -113,6 +135,43 @@ class StageConfig(BaseModel):
                 + (f" in steps of {step}" if step > 1 else "")
             )
         return self
+
+    @pydantic.model_validator(mode="after")
+    def _usage_plans(self) -> StageConfig:
+        plans = {"member_*": (self.member_throttle_rate, self.member_throttle_burst)}
+        plans |= {
+            f"member_limits.{member}": (
+                limits.rate or self.member_throttle_rate,
+                limits.burst or self.member_throttle_burst,
+            )
+            for member, limits in self.member_limits.items()
+        }
+        for name, (rate, burst) in plans.items():
+            if burst < rate:
+                raise ValueError(f"{name}: a burst of {burst} below a rate of {rate} a second")
+            if rate > self.api_throttle_rate:
+                raise ValueError(
+                    f"{name}: a rate of {rate} a second above the stage's api_throttle_rate {self.api_throttle_rate}"
+                )
+        return self
+
+    def check_member_limits(self, members: list[str]) -> None:
+        """Refuse ``member_limits`` naming a member the registry does not list (``members``: its ids)."""
+        unknown = sorted(set(self.member_limits) - set(members))
+        if unknown:
+            raise ValueError(
+                f"context 'member_limits': {unknown} not in the member registry {self.members_file} "
+                f"(its members: {members})"
+            )
+
+    def member_plan(self, member: str) -> tuple[int, int, int]:
+        """The member's usage plan: rate a second, burst, requests a day."""
+        own = self.member_limits.get(member) or MemberLimits()
+        return (
+            own.rate or self.member_throttle_rate,
+            own.burst or self.member_throttle_burst,
+            own.quota_per_day or self.member_quota_per_day,
+        )
 
     @property
     def mail_domain(self) -> str:
@@ -160,9 +219,19 @@ def stage_config(context: dict[str, Any]) -> StageConfig:
         "rebuild_memory_gb",
         "rebuild_partitions",
         "rebuild_concurrency",
+        "member_throttle_rate",
+        "member_throttle_burst",
+        "member_quota_per_day",
+        "shared_throttle_rate",
+        "shared_throttle_burst",
     ):
         if isinstance(values.get(name), str) and values[name].isdigit():
             values[name] = int(values[name])  # --context gives strings
+    if isinstance(values.get("member_limits"), str):  # --context member_limits='{"riverside": {"rate": 5}}'
+        try:
+            values["member_limits"] = json.loads(values["member_limits"])
+        except ValueError as exc:
+            raise ValueError(f"stage {stage}: context 'member_limits': not JSON ({exc})") from exc
     if isinstance(values.get("authorizer"), str):
         values["authorizer"] = values["authorizer"].lower() not in ("false", "0", "no")
     try:

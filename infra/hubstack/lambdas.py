@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from hubstack.config import StageConfig
     from hubstack.permissions import FunctionPermissions
 
-__all__ = ["API_FUNCTIONS", "FUNCTIONS", "FunctionSpec", "HubResources", "make_function"]
+__all__ = ["API_FUNCTIONS", "AUTHORIZER", "FUNCTIONS", "FunctionSpec", "HubResources", "make_function"]
 
 RUNTIME: Final = lambda_.Runtime.PYTHON_3_12
 """Lambda's Python 3.12 (Amazon Linux 2023). Not 3.11, the Python the hub is developed and tested on: Lambda's
@@ -72,6 +72,11 @@ API_FUNCTIONS: Final = {
     "push": FunctionSpec("push", "push", "app", "the push API"),
 }
 """The functions behind the REST API (each a Chalice app's routes), by the app whose route table they serve."""
+
+AUTHORIZER: Final = FunctionSpec(
+    "api_authorizer", "members", "api_authorizer", "the API's authorizer: credentials verified, usage plans named"
+)
+"""API Gateway's Lambda authorizer of the routes member systems call (:mod:`consortium.http.gateway`)."""
 
 FUNCTIONS: Final = {
     "profile_purge": FunctionSpec("profile_purge", "profile", "purge_expired", "the daily retention purge"),

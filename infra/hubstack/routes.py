@@ -34,6 +34,11 @@ class ApiRoute:
         return CallerKind.ANONYMOUS in self.callers
 
     @property
+    def member_key(self) -> bool:
+        """Member systems may call it with their API key: the usage authorizer goes in front (the member's plan)."""
+        return CallerKind.MEMBER_KEY in self.callers
+
+    @property
     def bearer_only(self) -> bool:
         """Only readers or staff may call it (with a bearer token): the Cognito authorizer goes in front."""
         return bool(self.callers) and self.callers <= BEARER_KINDS

@@ -193,6 +193,73 @@ def test_every_route_is_a_method_and_bearer_only_routes_have_the_authorizer(hub:
     assert config["auth"]["token_endpoint"].endswith("/oauth2/token")
 
 
+def test_member_routes_count_on_usage_plans_named_by_the_usage_authorizer(hub: Synthesized) -> None:
+    from consortium.http.gateway import member_usage_key, shared_usage_key
+    from consortium.members import load_registry
+    from hubstack.config import REPO_ROOT, StageConfig
+    from hubstack.routes import api_routes
+
+    (api,) = resources(hub, "api", "AWS::ApiGateway::RestApi").values()
+    assert api["Properties"]["ApiKeySourceType"] == "AUTHORIZER"
+    (authorizer,) = [a for a in resources(hub, "api", "AWS::ApiGateway::Authorizer").items() if a[1]["Properties"]
+                     ["Type"] == "REQUEST"]  # fmt: skip
+    logical, props = authorizer[0], authorizer[1]["Properties"]
+    assert props["AuthorizerResultTtlInSeconds"] == 0 and not props.get("IdentitySource")
+    assert "ApiAuthorizer" in json.dumps(props["AuthorizerUri"])  # the members app's api_authorizer function
+    functions = resources(hub, "api", "AWS::Lambda::Function")
+    (gatekeeper,) = [f["Properties"] for f in functions.values() if f["Properties"]["Handler"].endswith(
+        "members.app.api_authorizer")]  # fmt: skip
+    assert gatekeeper["Environment"]["Variables"]["CONSORTIUM_API_USAGE_KEY_PREFIX"] == "consortium-dev"
+    # every route a member system may call: the usage authorizer and a usage plan's key; the others neither
+    routes = api_routes()
+    methods = [m["Properties"] for m in resources(hub, "api", "AWS::ApiGateway::Method").values()]
+    metered = [m for m in methods if m.get("ApiKeyRequired")]
+    assert len(metered) == sum(route.member_key for route in routes) > 0
+    assert all(m["AuthorizationType"] == "CUSTOM" and m["AuthorizerId"] == {"Ref": logical} for m in metered)
+    assert not any(m.get("ApiKeyRequired") for m in methods if m["AuthorizationType"] != "CUSTOM")
+    # the plans: a shared one at the stage's throttle, one per member with the member_* defaults and a daily quota
+    plans = {p["Properties"]["UsagePlanName"]: (name, p["Properties"])
+             for name, p in resources(hub, "api", "AWS::ApiGateway::UsagePlan").items()}  # fmt: skip
+    members = [m.id for m in load_registry(REPO_ROOT / "members.toml").members]
+    assert set(plans) == {"consortium-dev-shared"} | {f"consortium-dev-member-{m}" for m in members}
+    defaults = StageConfig(stage="dev")
+    shared = plans["consortium-dev-shared"][1]
+    assert shared["Throttle"] == {"RateLimit": defaults.api_throttle_rate, "BurstLimit": defaults.api_throttle_burst}
+    assert "Quota" not in shared
+    for member in members:
+        plan = plans[f"consortium-dev-member-{member}"][1]
+        assert plan["Throttle"] == {"RateLimit": 20, "BurstLimit": 40}
+        assert plan["Quota"] == {"Limit": 100_000, "Period": "DAY"}
+        assert len(plan["ApiStages"]) == 1 and "Stage" in plan["ApiStages"][0]
+    # each plan's key: the value the authorizer answers with, linked to that plan only
+    keys = resources(hub, "api", "AWS::ApiGateway::ApiKey")
+    links = [k["Properties"] for k in resources(hub, "api", "AWS::ApiGateway::UsagePlanKey").values()]
+    linked = {keys[k["KeyId"]["Ref"]]["Properties"]["Value"]: k["UsagePlanId"]["Ref"] for k in links}
+    assert linked == {
+        shared_usage_key("consortium-dev"): plans["consortium-dev-shared"][0],
+        **{member_usage_key("consortium-dev", m): plans[f"consortium-dev-member-{m}"][0] for m in members},
+    }
+
+
+def test_member_limits_from_the_context_are_validated() -> None:
+    from hubstack.config import stage_config
+
+    config = stage_config({"stage": "dev", "member_limits": '{"riverside": {"rate": 5, "quota_per_day": 1000}}'})
+    assert config.member_plan("riverside") == (5, 40, 1000)
+    assert config.member_plan("lakeside") == (20, 40, 100_000)
+    config.check_member_limits(["riverside", "lakeside"])
+    with pytest.raises(ValueError, match=r"'member_limits': \['nowhere'\] not in the member registry"):
+        stage_config({"stage": "dev", "member_limits": {"nowhere": {"rate": 1}}}).check_member_limits(["riverside"])
+    with pytest.raises(ValueError, match=r"member_limits.riverside: a burst of 2 below a rate of 5"):
+        stage_config({"stage": "dev", "member_limits": {"riverside": {"rate": 5, "burst": 2}}})
+    with pytest.raises(ValueError, match=r"member_\*: a rate of 500 a second above the stage's api_throttle_rate"):
+        stage_config({"stage": "dev", "member_throttle_rate": "500", "member_throttle_burst": "900"})
+    with pytest.raises(ValueError, match=r"member_limits.riverside.rat"):
+        stage_config({"stage": "dev", "member_limits": {"riverside": {"rat": 5}}})
+    with pytest.raises(ValueError, match="'member_limits': not JSON"):
+        stage_config({"stage": "dev", "member_limits": "{riverside"})
+
+
 def test_the_portal_sends_the_local_servers_security_headers(hub: Synthesized) -> None:
     from consortium.http.portal import SECURITY_HEADERS
 

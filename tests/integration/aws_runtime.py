@@ -8,7 +8,11 @@ API Gateway
     :meth:`Runtime.request` finds the method the REST API's template declares for a path (its resources' path
     parts) and the function its integration names, and calls that function's handler with a REST proxy event, the
     Cognito authorizer's claims in ``requestContext.authorizer`` when the method has that authorizer (a call
-    without a bearer token is refused there, as API Gateway does).
+    without a bearer token is refused there, as API Gateway does). A method with a Lambda (REQUEST) authorizer
+    has it invoked first with API Gateway's authorizer event: an ``Unauthorized`` error is a 401; a method
+    requiring an API key (``apiKeySource: AUTHORIZER``) takes the authorizer's ``usageIdentifierKey``, which must
+    be the value of a template's API key in a usage plan of the stage (else 403); :attr:`Runtime.usage` records
+    the plan each such request counted against.
 Lambda's SQS poller
     :meth:`Runtime.drain` receives what an event source mapping's queue holds, in batches of its ``BatchSize``,
     and deletes the messages the function did not list in ``batchItemFailures``.
@@ -88,6 +92,9 @@ class Route:
     path: str
     function: str
     cognito: bool
+    authorizer: str | None = None
+    """The function of the method's Lambda authorizer."""
+    key_required: bool = False
 
 
 class Runtime:
@@ -111,6 +118,10 @@ class Runtime:
                 environment = {name: rewrite.get(str(value), str(value)) for name, value in variables.items()}
                 self.functions[logical] = LambdaFunction(logical, handler, environment, overrides)
         self.routes = self._routes("api")
+        self.plans = self._plans("api")
+        """The usage plan (its name) of each API key value of the templates."""
+        self.usage: list[tuple[str, str, str]] = []
+        """``(usage plan, method, path)`` of each request a usage plan counted."""
 
     def function(self, handler: str) -> LambdaFunction:
         """The one function whose handler is ``handler``."""
@@ -133,6 +144,12 @@ class Runtime:
             properties = resources[logical]
             return f"{path_of(properties['ParentId'])}/{properties['PathPart']}"
 
+        authorizers = {}
+        for logical, properties in self.stand_in.resources(stack, "AWS::ApiGateway::Authorizer"):
+            uri = json.dumps(properties.get("AuthorizerUri", {}))
+            found = [name for name in self.functions if f'["{name}", "Arn"]' in uri]
+            if properties["Type"] == "REQUEST":
+                (authorizers[logical],) = found
         routes = []
         for _logical, properties in self.stand_in.resources(stack, "AWS::ApiGateway::Method"):
             integration = json.dumps(properties.get("Integration", {}))
@@ -146,9 +163,47 @@ class Runtime:
                     path=path_of(properties["ResourceId"]) or "/",
                     function=target,
                     cognito=properties.get("AuthorizationType") == "COGNITO_USER_POOLS",
+                    authorizer=authorizers.get(properties.get("AuthorizerId", {}).get("Ref", ""))
+                    if properties.get("AuthorizationType") == "CUSTOM"
+                    else None,
+                    key_required=properties.get("ApiKeyRequired") is True,
                 )
             )
         return routes
+
+    def _plans(self, stack: str) -> dict[str, str]:
+        keys = dict(self.stand_in.resources(stack, "AWS::ApiGateway::ApiKey"))
+        plans = dict(self.stand_in.resources(stack, "AWS::ApiGateway::UsagePlan"))
+        found = {}
+        for _logical, link in self.stand_in.resources(stack, "AWS::ApiGateway::UsagePlanKey"):
+            assert link["KeyType"] == "API_KEY"
+            key, plan = keys[link["KeyId"]["Ref"]], plans[link["UsagePlanId"]["Ref"]]
+            assert key.get("Enabled", True) is not False
+            assert [s["Stage"] for s in plan["ApiStages"]], plan  # the plan covers the stage
+            found[str(key["Value"])] = str(plan["UsagePlanName"])
+        return found
+
+    def _authorize(self, route: Route, method: str, path: str, headers: dict[str, str]) -> tuple[int, Any] | None:
+        """API Gateway's Lambda authorizer and usage plan for one request: ``None`` to go on, or the refusal."""
+        assert route.authorizer is not None
+        method_arn = f"arn:aws:execute-api:{self.stand_in.region}:123456789012:stand-in/api/{method}{path}"
+        event = {"type": "REQUEST", "methodArn": method_arn, "resource": route.path, "path": path,
+                 "httpMethod": method, "headers": headers, "requestContext": {"stage": "api"}}  # fmt: skip
+        try:
+            answer = self.functions[route.authorizer].invoke(event)
+        except Exception as exc:
+            if str(exc) == "Unauthorized":
+                return 401, {"message": "Unauthorized"}
+            return 500, {"message": f"authorizer failed: {exc!r}"}
+        (statement,) = answer["policyDocument"]["Statement"]
+        if statement["Effect"] != "Allow" or statement["Resource"] not in (method_arn, "*"):
+            return 403, {"message": "User is not authorized to access this resource"}
+        if route.key_required:
+            plan = self.plans.get(str(answer.get("usageIdentifierKey")))
+            if plan is None:
+                return 403, {"message": "Forbidden"}  # no such key in any usage plan of the stage
+            self.usage.append((plan, method, path))
+        return None
 
     def request(
         self,
@@ -156,6 +211,7 @@ class Runtime:
         path: str,
         *,
         token: str | None = None,
+        api_key: str | None = None,
         body: Any = None,
         form: str | None = None,
         query: dict[str, str] | None = None,
@@ -175,6 +231,10 @@ class Runtime:
                                    "identity": {"sourceIp": "127.0.0.1"}, "path": f"/api{path}"}  # fmt: skip
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
+        if api_key is not None:
+            headers["X-Api-Key"] = api_key
+        if route.authorizer is not None and (refused := self._authorize(route, method, path, headers)) is not None:
+            return refused
         if route.cognito:
             if token is None:
                 return 401, {"message": "Unauthorized"}  # the Cognito authorizer, before any function

@@ -158,6 +158,24 @@ def test_harvest_index_reader_push_and_digest_once_on_the_stage_s_own_environmen
     status, everything = runtime.request("GET", "/search", query={"q": ""})
     assert status == 200 and everything["total"] == len(BOOKS) - 1  # e1 and e2 are one work
 
+    # 2a. Usage plans: the authorizer counts anonymous searches on the shared plan, a member system's calls (its
+    # hub API key, made as `consortium members key create` makes it) on its member's plan; a bad key is refused
+    # before the members function runs.
+    assert runtime.usage[-1] == ("consortium-dev-shared", "GET", "/search")
+    from consortium.adapters.aws.dynamodb_api_keys import DynamoDbApiKeyStore
+    from consortium.auth.api_keys import ApiKeys
+
+    records_table = runtime.function("functions.harvest.app.harvest_step").environment["CONSORTIUM_RECORDS_TABLE"]
+    issued = ApiKeys(DynamoDbApiKeyStore(records_table, client=stand_in.client("dynamodb"))).create(MEMBER, "e2e")
+    status, sources = runtime.request("GET", f"/members/{MEMBER}/sources", api_key=issued.secret)
+    assert status == 200 and [s["source"]["id"] for s in sources["sources"]] == ["oai"], sources
+    assert runtime.usage[-1] == (f"consortium-dev-member-{MEMBER}", "GET", f"/members/{MEMBER}/sources")
+    members_function = runtime.function("functions.members.app.app")
+    calls = members_function.invocations
+    forged_key = issued.secret[:-4] + ("AAAA" if not issued.secret.endswith("AAAA") else "BBBB")
+    assert runtime.request("GET", f"/members/{MEMBER}/sources", api_key=forged_key)[0] == 401
+    assert members_function.invocations == calls  # refused by the authorizer
+
     # 2b. The bulk re-clustering task, as its task definition runs it: the same works again, under new ids.
     task = _logical(stand_in, "functions", "AWS::ECS::TaskDefinition")
     before = rust["cluster_id"]
