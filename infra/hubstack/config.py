@@ -96,11 +96,15 @@ class StageConfig(BaseModel):
     """The shared usage plan's rate (readers, staff, anonymous callers on the routes member systems call);
     default ``api_throttle_rate``."""
     shared_throttle_burst: int | None = Field(default=None, ge=1)
+    rebuild_partition_cpu: Literal[1, 2, 4, 8, 16] = 2
+    """vCPUs of each partition's task (the clustering runs on one core: more only buys memory)."""
+    rebuild_partition_memory_gb: int = Field(default=16, ge=2, le=120)
+    """Memory of each partition's task: about 10 GB a million records of the partition (infra/README.md)."""
     rebuild_partitions: int = Field(default=4, ge=2, le=1000)
     """Partitions of the partitioned re-clustering (its own state machine): records joined by shared blocking keys
     stay together, so a partition holds about records / partitions (infra/README.md, the scale section)."""
     rebuild_concurrency: int = Field(default=4, ge=1, le=1000)
-    """Partitions re-clustered at once (Fargate tasks of ``rebuild_cpu`` each: within the account's Fargate vCPU
+    """Partitions re-clustered at once (Fargate tasks of ``rebuild_partition_cpu`` each: within the account's vCPU
     quota)."""
     authorizer: bool = True
     """The Cognito authorizer on the bearer-only routes; a stage without it does not synthesize (tests only)."""
@@ -128,12 +132,17 @@ class StageConfig(BaseModel):
 
     @pydantic.model_validator(mode="after")
     def _fargate_size(self) -> StageConfig:
-        low, high, step = {4: (8, 30, 1), 8: (16, 60, 4), 16: (32, 120, 8)}[self.rebuild_cpu]
-        if not low <= self.rebuild_memory_gb <= high or self.rebuild_memory_gb % step:
-            raise ValueError(
-                f"rebuild_memory_gb {self.rebuild_memory_gb}: Fargate gives {self.rebuild_cpu} vCPU {low} to {high} GB"
-                + (f" in steps of {step}" if step > 1 else "")
-            )
+        sizes = {1: (2, 8, 1), 2: (4, 16, 1), 4: (8, 30, 1), 8: (16, 60, 4), 16: (32, 120, 8)}
+        for name, cpu, memory in (
+            ("rebuild_memory_gb", self.rebuild_cpu, self.rebuild_memory_gb),
+            ("rebuild_partition_memory_gb", self.rebuild_partition_cpu, self.rebuild_partition_memory_gb),
+        ):
+            low, high, step = sizes[cpu]
+            if not low <= memory <= high or memory % step:
+                raise ValueError(
+                    f"{name} {memory}: Fargate gives {cpu} vCPU {low} to {high} GB"
+                    + (f" in steps of {step}" if step > 1 else "")
+                )
         return self
 
     @pydantic.model_validator(mode="after")
@@ -219,6 +228,8 @@ def stage_config(context: dict[str, Any]) -> StageConfig:
         "rebuild_memory_gb",
         "rebuild_partitions",
         "rebuild_concurrency",
+        "rebuild_partition_cpu",
+        "rebuild_partition_memory_gb",
         "member_throttle_rate",
         "member_throttle_burst",
         "member_quota_per_day",

@@ -99,35 +99,29 @@ class RebuildTask(Construct):
         )
         for statement in statements(permissions, resources, config):
             self.task_role.add_to_policy(statement)
-        self.task = ecs.FargateTaskDefinition(
-            self,
-            "Task",
-            cpu=config.rebuild_cpu * 1024,
-            memory_limit_mib=config.rebuild_memory_gb * 1024,
-            task_role=self.task_role,
-            runtime_platform=ecs.RuntimePlatform(
-                cpu_architecture=ecs.CpuArchitecture.X86_64,
-                operating_system_family=ecs.OperatingSystemFamily.LINUX,
-            ),
-        )
         log_group = logs.LogGroup(
             self,
             "Logs",
             retention=logs.RetentionDays.THREE_MONTHS,
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
-        self.container = self.task.add_container(
-            "Rebuild",
-            image=ecs.ContainerImage.from_asset(code, file="Dockerfile"),
-            command=COMMAND,
-            environment={
-                variable: resources.setting(name, config)
-                for variable, name in zip(
-                    permissions.environment_names(), ("backend", "aws_region", *permissions.settings), strict=True
-                )
-            },
-            logging=ecs.LogDriver.aws_logs(stream_prefix="rebuild", log_group=log_group),
-            readonly_root_filesystem=True,
+        image = ecs.ContainerImage.from_asset(code, file="Dockerfile")
+        environment = {
+            variable: resources.setting(name, config)
+            for variable, name in zip(
+                permissions.environment_names(), ("backend", "aws_region", *permissions.settings), strict=True
+            )
+        }
+        self.task, self.container = self._task(
+            "Task", config.rebuild_cpu, config.rebuild_memory_gb, image, environment, log_group
+        )
+        self.partition_task, self.partition_container = self._task(
+            "PartitionTask",
+            config.rebuild_partition_cpu,
+            config.rebuild_partition_memory_gb,
+            image,
+            environment,
+            log_group,
         )
         self.machine = self._machine(config)
         self.partitioned = self._partitioned_machine(config)
@@ -169,19 +163,54 @@ class RebuildTask(Construct):
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
 
-    def _run(self, construct_id: str) -> tasks.EcsRunTask:
-        """A step running the task definition with the command in its input's ``command`` instead of its own."""
+    def _task(
+        self,
+        construct_id: str,
+        cpu: int,
+        memory_gb: int,
+        image: ecs.ContainerImage,
+        environment: dict[str, str],
+        log_group: logs.ILogGroup,
+    ) -> tuple[ecs.FargateTaskDefinition, ecs.ContainerDefinition]:
+        """A task definition of this size running the rebuild's container (its command: the one-shot rebuild)."""
+        task = ecs.FargateTaskDefinition(
+            self,
+            construct_id,
+            cpu=cpu * 1024,
+            memory_limit_mib=memory_gb * 1024,
+            task_role=self.task_role,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ecs.CpuArchitecture.X86_64,
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
+        )
+        container = task.add_container(
+            "Rebuild",
+            image=image,
+            command=COMMAND,
+            environment=environment,
+            logging=ecs.LogDriver.aws_logs(stream_prefix="rebuild", log_group=log_group),
+            readonly_root_filesystem=True,
+        )
+        return task, container
+
+    def _run(self, construct_id: str, *, partition: bool = False) -> tasks.EcsRunTask:
+        """A step running a task definition (the partition-sized one for a partition) with the command in its
+        input's ``command`` instead of its own."""
         return tasks.EcsRunTask(
             self,
             construct_id,
             cluster=self.cluster,
-            task_definition=self.task,
+            task_definition=self.partition_task if partition else self.task,
             launch_target=tasks.EcsFargateLaunchTarget(platform_version=ecs.FargatePlatformVersion.LATEST),
             integration_pattern=sfn.IntegrationPattern.RUN_JOB,
             assign_public_ip=True,
             subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
             container_overrides=[
-                tasks.ContainerOverride(container_definition=self.container, command=sfn.JsonPath.list_at("$.command"))
+                tasks.ContainerOverride(
+                    container_definition=self.partition_container if partition else self.container,
+                    command=sfn.JsonPath.list_at("$.command"),
+                )
             ],
             result_path=sfn.JsonPath.DISCARD,
         )
@@ -205,7 +234,7 @@ class RebuildTask(Construct):
             max_concurrency=config.rebuild_concurrency,
             result_path=sfn.JsonPath.DISCARD,
         )
-        each.item_processor(self._run("RebuildPartition"))
+        each.item_processor(self._run("RebuildPartition", partition=True))
         numbers = sfn.Pass(
             self,
             "Partitions",
@@ -236,19 +265,20 @@ class RebuildTask(Construct):
         return machine
 
     def _suppress(self) -> None:
-        suppress(
-            self.task,
-            "AwsSolutions-ECS2",
-            "the environment holds the names of the stage's tables, its search endpoint and region (what the "
-            "dedup_rebuild permission set reads), no secret",
-        )
-        suppress(
-            self.task,
-            "AwsSolutions-IAM5",
-            "the execution role pulls the image (ecr:GetAuthorizationToken takes no resource) and writes its own "
-            "log group's streams, as CDK grants it; the task role's only wildcards are the index names under the "
-            "stage's search domain",
-        )
+        for task in (self.task, self.partition_task):
+            suppress(
+                task,
+                "AwsSolutions-ECS2",
+                "the environment holds the names of the stage's tables, bucket, search endpoint and region (what "
+                "the dedup_rebuild permission set reads), no secret",
+            )
+            suppress(
+                task,
+                "AwsSolutions-IAM5",
+                "the execution role pulls the image (ecr:GetAuthorizationToken takes no resource) and writes its "
+                "own log group's streams, as CDK grants it; the task role's only wildcards are the index names "
+                "under the stage's search domain and the raw bucket's objects",
+            )
         suppress(
             self.task_role,
             "AwsSolutions-IAM5",

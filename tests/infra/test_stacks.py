@@ -304,10 +304,15 @@ def test_the_bulk_rebuild_is_a_fargate_task_with_its_own_permission_set_started_
     from hubstack.permissions import load_permissions
     from hubstack.rebuild import COMMAND, REBUILD
 
-    (task,) = resources(hub, "functions", "AWS::ECS::TaskDefinition").values()
+    tasks = resources(hub, "functions", "AWS::ECS::TaskDefinition")
+    (task,) = [t for name, t in tasks.items() if "PartitionTask" not in name]
     props = task["Properties"]
     assert props["RequiresCompatibilities"] == ["FARGATE"] and props["NetworkMode"] == "awsvpc"
     assert (props["Cpu"], props["Memory"]) == ("8192", "32768")  # the dev stage's defaults: 8 vCPU, 32 GB
+    (partition,) = [t["Properties"] for name, t in tasks.items() if "PartitionTask" in name]
+    assert (partition["Cpu"], partition["Memory"]) == ("2048", "16384")  # each partition's: 2 vCPU, 16 GB
+    assert partition["ContainerDefinitions"] == props["ContainerDefinitions"]  # the same image, role, environment
+    assert partition["TaskRoleArn"] == props["TaskRoleArn"]
     (container,) = props["ContainerDefinitions"]
     assert container["Command"] == COMMAND and container["ReadonlyRootFilesystem"] is True
     assert container["LogConfiguration"]["LogDriver"] == "awslogs"
@@ -367,9 +372,12 @@ def test_the_partitioned_rebuild_plans_then_maps_its_partitions_then_finishes(hu
     outputs = hub.templates["functions"].to_json()["Outputs"]
     assert any(name.startswith("PartitionedRebuildMachineArn") for name in outputs)
     # the plan is kept in the raw bucket: the task reads and writes objects there
-    (task,) = resources(hub, "functions", "AWS::ECS::TaskDefinition").values()
-    (container,) = task["Properties"]["ContainerDefinitions"]
-    assert "CONSORTIUM_RAW_BUCKET" in [v["Name"] for v in container["Environment"]]
+    for task in resources(hub, "functions", "AWS::ECS::TaskDefinition").values():
+        (container,) = task["Properties"]["ContainerDefinitions"]
+        assert "CONSORTIUM_RAW_BUCKET" in [v["Name"] for v in container["Environment"]]
+    # the plan and finish steps run the large task, each partition the partition-sized one
+    assert "DedupRebuildTask" in json.dumps(states["PlanPartitions"]["Parameters"]["TaskDefinition"])
+    assert "PartitionTask" in json.dumps(inner["Parameters"]["TaskDefinition"])
 
 
 def _joined(value: Any) -> str:

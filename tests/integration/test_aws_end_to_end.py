@@ -177,7 +177,7 @@ def test_harvest_index_reader_push_and_digest_once_on_the_stage_s_own_environmen
     assert members_function.invocations == calls  # refused by the authorizer
 
     # 2b. The bulk re-clustering task, as its task definition runs it: the same works again, under new ids.
-    task = _logical(stand_in, "functions", "AWS::ECS::TaskDefinition")
+    task = _logical(stand_in, "functions", "AWS::ECS::TaskDefinition", "DedupRebuildTask")
     before = rust["cluster_id"]
     rebuilt = runtime.run_task("functions", task, cwd=tmp_path)
     assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
@@ -195,9 +195,10 @@ def test_harvest_index_reader_push_and_digest_once_on_the_stage_s_own_environmen
     assert planned.returncode == 0, planned.stderr[-2000:]
     assert sum(json.loads(planned.stdout)["partitions"]) == len(BOOKS)
     assert stand_in.client("s3").get_object(Bucket=raw_bucket, Key="rebuild/e2e-run/plan.json")["Body"].read()
+    partition_task = _logical(stand_in, "functions", "AWS::ECS::TaskDefinition", "DedupRebuildPartitionTask")
     for index in range(2):
         words = [word.format(index) for word in steps["partition"]]
-        done = runtime.run_task("functions", task, cwd=tmp_path, command=words)
+        done = runtime.run_task("functions", partition_task, cwd=tmp_path, command=words)
         assert done.returncode == 0, done.stderr[-2000:]
     finished = runtime.run_task("functions", task, cwd=tmp_path, command=steps["finish"])
     assert finished.returncode == 0, finished.stderr[-2000:]
