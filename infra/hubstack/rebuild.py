@@ -113,15 +113,20 @@ class RebuildTask(Construct):
             )
         }
         self.task, self.container = self._task(
-            "Task", config.rebuild_cpu, config.rebuild_memory_gb, image, environment, log_group
+            "Task",
+            cpu=config.rebuild_cpu,
+            memory_gb=config.rebuild_memory_gb,
+            image=image,
+            environment=environment,
+            log_group=log_group,
         )
         self.partition_task, self.partition_container = self._task(
             "PartitionTask",
-            config.rebuild_partition_cpu,
-            config.rebuild_partition_memory_gb,
-            image,
-            environment,
-            log_group,
+            cpu=config.rebuild_partition_cpu,
+            memory_gb=config.rebuild_partition_memory_gb,
+            image=image,
+            environment=environment,
+            log_group=log_group,
         )
         self.machine = self._machine(config)
         self.partitioned = self._partitioned_machine(config)
@@ -166,6 +171,7 @@ class RebuildTask(Construct):
     def _task(
         self,
         construct_id: str,
+        *,
         cpu: int,
         memory_gb: int,
         image: ecs.ContainerImage,
