@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from factories import make_checkpoint, make_record
 
-from consortium.adapters.memory import InMemoryPlanStore, InMemoryRecordStore
+from consortium.adapters.memory import InMemoryBlobStore, InMemoryPlanStore, InMemoryRecordStore
 from consortium.adapters.memory.clock import ManualClock
 from consortium.adapters.memory.clusters import InMemoryClusterStore
 from consortium.adapters.memory.search import InMemorySearchIndex
@@ -20,10 +22,13 @@ from consortium.dedup.fit import fit_collection
 from consortium.dedup.partition import load_plan, partition_keys
 from consortium.dedup.service import DedupService
 from consortium.errors import NotFoundError, ValidationError
+from consortium.harvest.service import HarvestService
 from consortium.harvest.state import PageCommit, RecordChange
+from consortium.members import Member, Source
 from consortium.models import Identifier, IdentifierScheme, Record
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
+SHARED_MARC = Path(__file__).resolve().parents[3] / "shared" / "data" / "marc"
 MEMBERS = ["m1", "m2", "m3", "m4"]
 WORDS = [a + b for a in "ka lo mi ra ten vor sel bu dra nik".split() for b in ("", "s", "tion", "ing", "ic", "al")]
 
@@ -187,3 +192,43 @@ def test_a_store_changing_between_the_passes_is_refused(sample: list[Record]) ->
     catalogue.records.records = growing  # type: ignore[method-assign]
     with pytest.raises(ValidationError, match="the record store changed during the plan"):
         catalogue.plan_rebuild(InMemoryPlanStore(), run="r5", partitions=2)
+
+
+def _real_marc() -> list[Record]:
+    """The real MARC records of ../shared/data/marc, each folder one member (as bench/dedup_marc.py loads them)."""
+    logging.getLogger("pymarc").setLevel(logging.ERROR)
+    store = InMemoryRecordStore()
+    harvester = HarvestService(store, InMemoryBlobStore())
+    kinds = {".xml": "marcxml", ".mrc": "marc21", ".marc": "marc21", ".dat": "marc21", ".bin": "marc21"}
+    folders = [p for p in sorted(SHARED_MARC.iterdir()) if p.is_dir()]
+    folders = [s for p in folders for s in ([p] if p.name != "openlibrary" else sorted(p.iterdir())) if s.is_dir()]
+    for folder in folders:
+        member = Member(id=folder.name.replace("_", "-"), name=folder.name)
+        for number, path in enumerate(sorted(folder.iterdir())):
+            kind = kinds.get(path.suffix)
+            if kind is None or b"OAI-PMH" in path.read_bytes()[:500]:
+                continue
+            source = Source.model_validate({"id": f"f{number}", "protocol": "marc-file", "path": path, "format": kind})
+            try:
+                harvester.harvest_source(member, source)
+            except Exception:  # a file the reader refuses as a whole: the others still count
+                continue
+    return list(store.records())
+
+
+@pytest.mark.skipif(not SHARED_MARC.is_dir(), reason=f"the real MARC records are not at {SHARED_MARC} (../shared)")
+@pytest.mark.filterwarnings("ignore")
+def test_real_catalogue_records_give_the_one_shot_clusters_in_eight_partitions() -> None:
+    records = _real_marc()
+    assert len(records) > 300
+    one_shot, _ = _hub(records)
+    one_shot.rebuild()
+    partitioned, _ = _hub(records)
+    plans = InMemoryPlanStore()
+    plan = partitioned.plan_rebuild(plans, run="marc", partitions=8)
+    # a series of reports ("Community innovation survey from ...") ties the largest component together
+    assert plan.largest_component < len(records) // 4 and plan.components > 8
+    for index in range(8):
+        partitioned.rebuild_partition(plans, run="marc", partition=index)
+    partitioned.finish_rebuild(plans, run="marc")
+    assert _works(partitioned) == _works(one_shot)
