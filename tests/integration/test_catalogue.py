@@ -88,3 +88,22 @@ def test_rebuild_gives_the_same_works(hub: dict[str, str]) -> None:
     assert out["records"] == 135
     assert json.loads(cli(hub, "search", "--page-size", "100", "--json"))["total"] == out["clusters"]
     assert abs(out["clusters"] - before) <= 2
+
+
+def test_a_partitioned_rebuild_gives_the_works_of_the_one_shot_rebuild(hub: dict[str, str]) -> None:
+    one_shot = json.loads(cli(hub, "dedup", "rebuild", "--json"))
+    plan = json.loads(cli(hub, "dedup", "rebuild", "--plan", "3", "--run", "cli-test", "--json"))
+    assert plan["records"] == one_shot["records"] == sum(plan["partitions"]) and len(plan["partitions"]) == 3
+    assert Path(hub["CONSORTIUM_DATA_DIR"], "rebuild", "cli-test", "plan.json").is_file()
+    for index in range(3):
+        done = json.loads(cli(hub, "dedup", "rebuild", "--partition", str(index), "--run", "cli-test", "--json"))
+        assert done["records"] == plan["partitions"][index] and done["missing"] == 0
+    finished = json.loads(cli(hub, "dedup", "rebuild", "--finish", "--run", "cli-test", "--json"))
+    assert finished == {**one_shot, "run": "cli-test", "stale_deleted": 0}
+    assert json.loads(cli(hub, "search", "--page-size", "100", "--json"))["total"] == one_shot["clusters"]
+    both = subprocess.run([sys.executable, "-m", "consortium", "dedup", "rebuild", "--plan", "2", "--finish"],
+                          env=hub, capture_output=True, text=True, check=False)  # fmt: skip
+    assert both.returncode == 2 and "--plan and --finish: one step of a partitioned rebuild at a time" in both.stderr
+    unplanned = subprocess.run([sys.executable, "-m", "consortium", "dedup", "rebuild", "--partition", "0", "--run",
+                                "never"], env=hub, capture_output=True, text=True, check=False)  # fmt: skip
+    assert unplanned.returncode == 1 and "no rebuild plan file never/plan.json (plan the run first)" in unplanned.stderr
