@@ -5,7 +5,8 @@ partitions). The records are generated as ``bench/dedup_speed.py`` generates the
 members and variations), but as a stream: the record store here holds none of them, as DynamoDB holds them on
 AWS, so the peak RSS is the step's own. The plan is written to a temporary folder; the partition step re-clusters
 partition 0 (the largest, as packing fills partitions largest component first) into an in-memory cluster store,
-which therefore holds what that partition writes. Prints each step's peak RSS (``ru_maxrss`` of its child
+which therefore holds what that partition writes; its records are kept from one pass of the stream (the store
+reads them by key on AWS). Prints each step's peak RSS (``ru_maxrss`` of its child
 process), time, and the plan's components; the last line is JSON.
 """
 
@@ -21,17 +22,19 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from dedup_speed import GIVEN, MEMBERS, SURNAMES, WORDS, isbn13
 
 from consortium.adapters.local import FolderPlanStore
 from consortium.adapters.memory.clusters import InMemoryClusterStore
-from consortium.dedup.partition import cluster_partition, plan_partitions
+from consortium.dedup.partition import cluster_partition, load_plan, partition_keys, plan_partitions
 from consortium.models import Identifier, IdentifierScheme, RawPointer, Record
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
+
+    from consortium.harvest.ports import RecordStore
 
 
 def stream(count: int, seed: int = 7) -> Iterator[Record]:
@@ -66,6 +69,21 @@ def stream(count: int, seed: int = 7) -> Iterator[Record]:
             )
 
 
+class StreamedStore:
+    """The records of :func:`stream` as a record store for one partition: ``get_many`` answers from the records of
+    the partition, kept as one pass of the stream goes by (DynamoDB reads them by key instead)."""
+
+    def __init__(self, count: int, wanted: set[tuple[str, str]]) -> None:
+        self.count = count
+        self.wanted = wanted
+        self.kept: dict[tuple[str, str], Record] | None = None
+
+    def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Record]:
+        if self.kept is None:
+            self.kept = {r.key: r for r in stream(self.count) if r.key in self.wanted}
+        return {key: self.kept[key] for key in keys if key in self.kept}
+
+
 def step(name: str, records: int, partitions: int, folder: Path) -> dict[str, object]:
     """Run one step in this process and report it."""
     plans = FolderPlanStore(folder)
@@ -82,9 +100,9 @@ def step(name: str, records: int, partitions: int, folder: Path) -> dict[str, ob
         )
         out = plan.as_dict()
     else:
-        result = cluster_partition(
-            stream(records), InMemoryClusterStore(), plans, run="bench", index=0, now=datetime.now(UTC)
-        )
+        wanted = set(partition_keys(plans, load_plan(plans, "bench"), 0))
+        store = cast("RecordStore", StreamedStore(records, wanted))
+        result = cluster_partition(store, InMemoryClusterStore(), plans, run="bench", index=0, now=datetime.now(UTC))
         out = {"partition": 0, "records": result.records, "clusters": result.clusters}
     out |= {
         "step": name,

@@ -147,9 +147,7 @@ class Catalogue:
 
     def rebuild_partition(self, plans: PlanStore, *, run: str, partition: int) -> PartitionResult:
         """Re-cluster one partition of the plan ``run`` (the index is rebuilt by :meth:`finish_rebuild`)."""
-        return cluster_partition(
-            self.records.records(), self.clusters, plans, run=run, index=partition, now=self.dedup.clock()
-        )
+        return cluster_partition(self.records, self.clusters, plans, run=run, index=partition, now=self.dedup.clock())
 
     def finish_rebuild(self, plans: PlanStore, *, run: str) -> int:
         """After every partition of ``run``: clusters older than the plan deleted, the index rebuilt from the

@@ -18,8 +18,8 @@ one-shot path gives, provided each component's records are taken in the same ord
    order, and keeps the few thousand records the fit reads; the matcher's weights are fitted exactly as
    :func:`~consortium.dedup.fit.fit_collection` fits them on the whole collection.
 
-:func:`cluster_partition` then re-clusters one partition: it reads the records in its list (one pass over the
-store, keeping its own), removes their placements and deletes their old clusters, and stores the clusters of
+:func:`cluster_partition` then re-clusters one partition: it reads the records in its list by key, in batches
+(only its own), removes their placements and deletes their old clusters, and stores the clusters of
 :func:`~consortium.dedup.bulk.cluster_bulk`. Partitions are independent and may run at once.
 :func:`sweep_stale` ends a run: clusters left from before the plan (none of whose records is still held) are
 deleted; the caller then rebuilds the search index.
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
     from consortium.dedup.ports import ClusterStore, PlanStore
     from consortium.dedup.state import RecordKey
+    from consortium.harvest.ports import RecordStore
     from consortium.models import Record
 
 __all__ = [
@@ -77,6 +78,8 @@ _NO_KEY = "\x00record:"
 _FIT_SAMPLE = 5_000
 _FIT_MAX_PAIRS = 50_000
 _PLACEMENT_BATCH = 1_000
+_READ_BATCH = 10_000
+"""Records a partition reads from the store at once (by key: the store batches them as it can)."""
 TOP_KEYS = 5
 """How many of the largest component's most frequent keys a plan names."""
 
@@ -380,7 +383,7 @@ def partition_keys(store: PlanStore, plan: PartitionPlan, index: int) -> list[Re
 
 
 def cluster_partition(
-    records: Iterable[Record],
+    records: RecordStore,
     clusters: ClusterStore,
     store: PlanStore,
     *,
@@ -388,11 +391,15 @@ def cluster_partition(
     index: int,
     now: datetime,
 ) -> PartitionResult:
-    """Re-cluster partition ``index`` of the plan ``run``: ``records`` is the whole store in its order (the
-    partition's own records are kept as they pass), clustered with the plan's weights."""
+    """Re-cluster partition ``index`` of the plan ``run``: its records read by key (in batches), taken in the
+    store's order (the plan's), clustered with the plan's weights."""
     plan = load_plan(store, run)
-    mine = set(partition_keys(store, plan, index))
-    items = [record for record in records if record.key in mine]
+    mine = partition_keys(store, plan, index)
+    items: list[Record] = []
+    for start in range(0, len(mine), _READ_BATCH):
+        chunk = mine[start : start + _READ_BATCH]
+        found = records.get_many(chunk)
+        items += [found[key] for key in chunk if key in found]
     placed = clusters.placements([r.key for r in items])
     stale = sorted({p.cluster_id for p in placed.values()})
     # records new to the consortium were first seen when the rebuild began, whichever partition places them

@@ -37,6 +37,11 @@ class RecordStore(Protocol):
         """The raw digest of each of these records that is stored (absent ids are left out)."""
         ...
 
+    def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Record]:
+        """The records under these ``(member, local_id)`` keys that are stored (absent ones left out), read in
+        batches: what a partition of a partitioned rebuild reads instead of every record."""
+        ...
+
     def commit(self, page: PageCommit) -> None:
         """Apply a page's upserts, deletes and quarantined records, then save its checkpoint."""
         ...

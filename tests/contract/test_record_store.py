@@ -140,6 +140,18 @@ def test_digests_returns_only_present_ids(store: RecordStore) -> None:
     assert store.digests("unknown", ["1"]) == {}
 
 
+def test_get_many_returns_only_stored_records(store: RecordStore) -> None:
+    one, two, three = make_record("m", "1"), make_record("m", "2", "两"), make_record("other", "1")
+    store.commit(make_page(one, two, three))
+    asked = [("m", "2"), ("other", "1"), ("m", "nope"), ("m", "2"), ("nobody", "1")]
+    assert store.get_many(iter(asked)) == {("m", "2"): two, ("other", "1"): three}
+    assert store.get_many([]) == {}
+    many = [make_record("big", f"{n:04d}") for n in range(250)]  # past one BatchGetItem and one SQL chunk
+    store.commit(make_page(*many))
+    found = store.get_many((r.member, r.local_id) for r in reversed(many))
+    assert found == {(r.member, r.local_id): r for r in many}
+
+
 def test_records_in_member_then_id_order(store: RecordStore) -> None:
     keys = [("b", "2"), ("a", "10"), ("B", "1"), ("a", "9"), ("ab", "1"), ("a", "2")]
     keys += [("中", "乙"), ("中", "甲")]

@@ -121,6 +121,25 @@ class SqliteRecordStore(SqliteAdapter):
             ).fetchone()
         return Record.model_validate_json(row[0]) if row else None
 
+    def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Record]:
+        """The stored records under these keys (absent ones left out), one query per member and chunk of ids."""
+        by_member: dict[str, list[str]] = {}
+        for member, local_id in dict.fromkeys(keys):
+            by_member.setdefault(member, []).append(local_id)
+        found: dict[tuple[str, str], Record] = {}
+        with self._errors():
+            for member, ids in by_member.items():
+                for start in range(0, len(ids), _CHUNK):
+                    chunk = ids[start : start + _CHUNK]
+                    marks = ", ".join("?" * len(chunk))
+                    rows = self._conn.execute(
+                        f"SELECT local_id, body FROM records WHERE member = ? AND local_id IN ({marks})",
+                        (member, *chunk),
+                    )
+                    for local_id, body in rows:
+                        found[member, local_id] = Record.model_validate_json(body)
+        return found
+
     def digests(self, member: str, local_ids: Iterable[str]) -> dict[str, str]:
         """The raw digest of each of these records that is stored (absent ids are left out)."""
         ids = list(dict.fromkeys(local_ids))

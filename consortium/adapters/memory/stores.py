@@ -40,6 +40,9 @@ class InMemoryRecordStore:
         record = self._records.get((member, local_id))
         return record.model_copy(deep=True) if record else None
 
+    def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Record]:
+        return {key: record.model_copy(deep=True) for key in keys if (record := self._records.get(key)) is not None}
+
     def digests(self, member: str, local_ids: Iterable[str]) -> dict[str, str]:
         found = {}
         for local_id in local_ids:
