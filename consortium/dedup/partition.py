@@ -266,14 +266,12 @@ def plan_partitions(
     sizes = forest.sizes()
     part_of, loads = _pack(sizes, partitions)
     largest_root, largest = max(sizes.items(), key=lambda item: (item[1], -item[0]), default=(-1, 0))
-    names = dict.fromkeys(range(len(numbers)), "")
-    for key, number in numbers.items():
-        names[number] = key
+    # numbers are given in order of first appearance, which is the dict's order: no second map of names
     top = sorted(
         (
-            (names[n], forest.block[n])
-            for n in range(len(forest.parent))
-            if not names[n].startswith("\x00") and forest.find(n) == largest_root
+            (key, forest.block[number])
+            for key, number in numbers.items()
+            if not key.startswith("\x00") and forest.find(number) == largest_root
         ),
         key=lambda item: (-item[1], item[0]),
     )[:TOP_KEYS]
@@ -287,17 +285,16 @@ def plan_partitions(
     # The fit's choice, as fit_collection makes it on the whole collection (its blocks in the order keys first
     # appear, each block's first CANDIDATES_PER_KEY records, pairs until there are max_pairs).
     wanted: set[tuple[int, int]] = set()
-    for number in range(len(forest.parent)):
+    for key, number in numbers.items():
         if len(wanted) >= _FIT_MAX_PAIRS:
             break
-        if names[number].startswith("\x00"):
+        if key.startswith("\x00"):
             continue
         block = heads.get(number)
         if block is not None:
             wanted.update((a, b) for n, a in enumerate(block) for b in block[n + 1 :])
     heads.clear()
     numbers.clear()
-    del names
     sample = random.Random(0).sample(range(count), min(count, _FIT_SAMPLE))
     chosen = sorted({*sample, *(i for pair in wanted for i in pair)})
     position = {number: n for n, number in enumerate(chosen)}
