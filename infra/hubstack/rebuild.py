@@ -21,7 +21,7 @@ Start it by hand (``make`` prints nothing of it; see infra/README.md)::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -40,7 +40,14 @@ if TYPE_CHECKING:
     from hubstack.lambdas import HubResources
     from hubstack.permissions import FunctionPermissions
 
-__all__ = ["COMMAND", "REBUILD", "RebuildTask", "partition_commands"]
+__all__ = [
+    "COMMAND",
+    "PARTITION_RECORDS_PER_GB",
+    "REBUILD",
+    "RebuildTask",
+    "max_partition_records",
+    "partition_commands",
+]
 
 REBUILD = "dedup_rebuild"
 """The task's permission set in ``policies/permissions.toml``."""
@@ -48,11 +55,22 @@ COMMAND = ["dedup", "rebuild", "--json"]
 """The task's command: the image's entry point is ``python -m consortium``."""
 
 
-def partition_commands(partitions: int, run: str, partition: str) -> dict[str, list[str]]:
+PARTITION_RECORDS_PER_GB: Final = 100_000
+"""Records a partition task holds per GB of memory: about 10 KB a record, measured as an upper bound with
+``bench/dedup_partitions.py`` (infra/README.md)."""
+
+
+def max_partition_records(memory_gb: int) -> int:
+    """The most records a partition task of ``memory_gb`` is planned to hold (the plan refuses larger ones)."""
+    return memory_gb * PARTITION_RECORDS_PER_GB
+
+
+def partition_commands(partitions: int, max_records: int, run: str, partition: str) -> dict[str, list[str]]:
     """The commands of the partitioned machine's three steps (``run`` and ``partition`` as given: the machine
-    passes JSONPath values, the tests literal ones)."""
+    passes JSONPath values, the tests literal ones); the plan refuses a partition above ``max_records``."""
+    plan = ["dedup", "rebuild", "--plan", str(partitions), "--max-records", str(max_records), "--run", run, "--json"]
     return {
-        "plan": ["dedup", "rebuild", "--plan", str(partitions), "--run", run, "--json"],
+        "plan": plan,
         "partition": ["dedup", "rebuild", "--partition", partition, "--run", run, "--json"],
         "finish": ["dedup", "rebuild", "--finish", "--run", run, "--json"],
     }
@@ -230,7 +248,8 @@ class RebuildTask(Construct):
         (``rebuild_concurrency`` at a time), then finish (stale clusters deleted, the index rebuilt)."""
         run = sfn.JsonPath.string_at("$$.Execution.Name")
         item = sfn.JsonPath.format("{}", sfn.JsonPath.string_at("$$.Map.Item.Value"))
-        commands = partition_commands(config.rebuild_partitions, run, item)
+        limit = max_partition_records(config.rebuild_partition_memory_gb)
+        commands = partition_commands(config.rebuild_partitions, limit, run, item)
         plan = self._command("PlanCommand", commands["plan"]).next(self._run("PlanPartitions"))
         each = sfn.Map(
             self,

@@ -342,7 +342,7 @@ def test_the_bulk_rebuild_is_a_fargate_task_with_its_own_permission_set_started_
 
 def test_the_partitioned_rebuild_plans_then_maps_its_partitions_then_finishes(hub: Synthesized) -> None:
     from hubstack.config import StageConfig
-    from hubstack.rebuild import partition_commands
+    from hubstack.rebuild import max_partition_records, partition_commands
 
     machines = resources(hub, "functions", "AWS::StepFunctions::StateMachine")
     (machine,) = [m["Properties"] for name, m in machines.items() if "PartitionedMachine" in name]
@@ -363,7 +363,10 @@ def test_the_partitioned_rebuild_plans_then_maps_its_partitions_then_finishes(hu
         assert state["Resource"].endswith(":states:::ecs:runTask.sync")
         (override,) = state["Parameters"]["Overrides"]["ContainerOverrides"]
         assert override["Command.$"] == "$.command"
-    expected = partition_commands(defaults.rebuild_partitions, "RUN", "PART")
+    limit = max_partition_records(defaults.rebuild_partition_memory_gb)
+    assert limit == 1_600_000  # 16 GB: about 10 KB a record
+    expected = partition_commands(defaults.rebuild_partitions, limit, "RUN", "PART")
+    assert expected["plan"][3:6] == ["4", "--max-records", "1600000"]
     for step, given in (("plan", states["PlanCommand"]["Parameters"]), ("partition", each["ItemSelector"]),
                         ("finish", states["FinishCommand"]["Parameters"])):  # fmt: skip
         words = ", ".join(f"'{word}'" for word in expected[step])

@@ -190,7 +190,7 @@ def test_harvest_index_reader_push_and_digest_once_on_the_stage_s_own_environmen
     # the plan into the raw bucket, each partition, then the stale clusters swept and the index rebuilt.
     from hubstack.rebuild import partition_commands
 
-    steps = partition_commands(2, "e2e-run", "{}")
+    steps = partition_commands(2, 1_000, "e2e-run", "{}")
     planned = runtime.run_task("functions", task, cwd=tmp_path, command=steps["plan"])
     assert planned.returncode == 0, planned.stderr[-2000:]
     assert sum(json.loads(planned.stdout)["partitions"]) == len(BOOKS)
