@@ -217,10 +217,9 @@ def plan_partitions(
     Raises
     ------
     ValidationError
-        For fewer than one partition, a bad run name, or (with ``max_records``) when the largest partition would
-        hold more records than that (naming the largest component and its keys).
-    ConflictError-like ValidationError
-        When the second pass does not read the records the first read (the store changed meanwhile).
+        For fewer than one partition, a bad run name, (with ``max_records``) when the largest partition would
+        hold more records than that (naming the largest component and its keys), or when the second pass does
+        not read as many records as the first (the store changed meanwhile).
     """
     check_run(run)
     if partitions < 1:
