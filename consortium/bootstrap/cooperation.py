@@ -11,6 +11,7 @@ from consortium.errors import ConsortiumError
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from consortium.cooperation.crossloans import CrossMemberLoans
     from consortium.cooperation.lists import CuratedLists
     from consortium.cooperation.ports import CuratedListStore, LoanRequestStore
     from consortium.cooperation.service import InterLibraryLoans
@@ -56,6 +57,13 @@ class CooperationParts(Parts):
 
         notices = ReaderNotices(self.profiles.vault, self.mailer, self.settings.mail_sender, names)
         return InterLibraryLoans(self.loan_requests, self.cluster_store, lambda: self.registry, notices)
+
+    @cached_property
+    def cross_member_loans(self) -> CrossMemberLoans:
+        """Loans of a member's works by other members' readers (its staff's contribution page)."""
+        from consortium.cooperation.crossloans import CrossMemberLoans
+
+        return CrossMemberLoans(self.profiles, self.cluster_store, lambda: self.registry)
 
     @cached_property
     def curated_list_store(self) -> CuratedListStore:
