@@ -17,7 +17,6 @@ readers or not shown (the smallest shown member joins it until it is).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -29,6 +28,8 @@ from consortium.profiles.vault import pseudonym
 from consortium.push.coborrow import COBORROW_PURPOSE, MIN_READERS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from consortium.dedup.ports import ClusterStore
     from consortium.members import MemberRegistry
     from consortium.ports import Clock
