@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from consortium.bootstrap import Container
 
-PORTAL_PAGES = ("index.html", "work.html", "new.html", "login.html", "me.html")
+PORTAL_PAGES = ("index.html", "work.html", "new.html", "login.html", "me.html", "staff.html")
 
 
 def _hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo: list[DemoReader]) -> Iterator[tuple[Container, str]]:
