@@ -12,10 +12,10 @@ import pytest
 import requests
 from factories import make_cluster
 
+from consortium.auth import StaffRole
 from consortium.bootstrap import bootstrap
 from consortium.cli.api import start_server
 from consortium.dedup.state import ClusterChange
-from consortium.auth import StaffRole
 from consortium.http.portal import DEMO_LOGIN_PATH, DemoReader
 
 if TYPE_CHECKING:
