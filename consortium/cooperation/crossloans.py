@@ -17,7 +17,8 @@ readers or not shown (the smallest shown member joins it until it is).
 
 from __future__ import annotations
 
-from datetime import datetime
+import threading
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
@@ -73,6 +74,7 @@ class CrossLoans(BaseModel):
     by_member: list[BorrowerCell]
     """The borrowing members with enough readers, most readers first; the rest together last (``member`` None)."""
     computed_at: datetime
+    """When the loans counted were read."""
 
 
 Loan = tuple[str, str, str]
@@ -144,8 +146,11 @@ def cross_loans(
 class CrossMemberLoans:
     """Loans of a member's works by other members' readers (see the module), from the readers' stored loans.
 
-    One call reads the borrow events of every reader who granted ``analytics`` (audited as
-    :data:`CROSS_LOANS_JOB`): linear in the readers and their loans.
+    Reading them goes through every reader who granted ``analytics`` (their borrow events decrypted, audited as
+    :data:`CROSS_LOANS_JOB`): linear in those readers and their events. The loans read are kept, by pseudonym,
+    for ``max_age`` (10 minutes by default), so a page read again soon is answered from them; a consent withdrawn
+    or a loan recorded meanwhile counts from the next reading. The sharing policies and the works' holders are
+    read on every call.
 
     Example
     -------
@@ -160,31 +165,46 @@ class CrossMemberLoans:
         clock: Clock = system_clock,
         *,
         min_readers: int = MIN_READERS,
+        max_age: timedelta = timedelta(minutes=10),
     ) -> None:
         self.profiles = profiles
         self.clusters = clusters
         self._registry = registry
         self._clock = clock
         self.min_readers = min_readers
+        self.max_age = max_age
+        self._kept: tuple[datetime, list[Loan]] | None = None
+        self._lock = threading.Lock()
 
     def loans(self) -> list[Loan]:
-        """Every borrow that may be aggregated, by pseudonym: the reader granted ``analytics``, their library
-        shares circulation."""
-        sharing = {m.id for m in self._registry().members if m.sharing.share_circulation == "aggregate"}
+        """Every borrow of a reader who granted ``analytics``, by pseudonym, with the reader's home library
+        (whether that library shares circulation is for the caller to check: it may change at any request)."""
         rows: list[Loan] = []
         for reader_id in self.profiles.reader_ids():
+            if not self.profiles.consents(reader_id).get(COBORROW_PURPOSE):
+                continue
             member = self.profiles.member_of(reader_id)
-            if member not in sharing or not self.profiles.consents(reader_id).get(COBORROW_PURPOSE):
-                continue  # as shared_loans() keeps them: the library shares circulation, the reader consented
             token = pseudonym(reader_id)
             for event in self.profiles.events(reader_id, CROSS_LOANS_JOB, COBORROW_PURPOSE):
                 if event.type is EventType.BORROW and event.cluster_id:
                     rows.append((token, event.cluster_id, member))
         return rows
 
+    def _recent(self) -> tuple[datetime, list[Loan]]:
+        """The loans as last read, read again when older than ``max_age`` (one reading at a time)."""
+        with self._lock:
+            now = self._clock()
+            if self._kept is None or now - self._kept[0] >= self.max_age or now < self._kept[0]:
+                self._kept = (now, self.loans())
+            return self._kept
+
     def of(self, member_id: str) -> CrossLoans:
-        """The figures for ``member_id`` (a member of the registry)."""
-        self._registry().get(member_id)
+        """The figures for ``member_id`` (a member of the registry), as of when the loans were read."""
+        registry = self._registry()
+        registry.get(member_id)
+        sharing = {m.id for m in registry.members if m.sharing.share_circulation == "aggregate"}
+        read_at, rows = self._recent()
+        shared = [row for row in rows if row[2] in sharing]  # as shared_loans() keeps them
         cache: dict[str, frozenset[str]] = {}
 
         def holders(cluster_id: str) -> frozenset[str]:
@@ -193,4 +213,4 @@ class CrossMemberLoans:
                 cache[cluster_id] = frozenset(h.member for h in cluster.holdings) if cluster else frozenset()
             return cache[cluster_id]
 
-        return cross_loans(member_id, self.loans(), holders, self._clock(), min_readers=self.min_readers)
+        return cross_loans(member_id, shared, holders, read_at, min_readers=self.min_readers)

@@ -91,9 +91,10 @@ def test_the_administrator_moves_a_lending_request_and_reads_the_balance(tab: Ta
     _check(tab, "borrowing")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
 def counted_loans(hub: Hub) -> Hub:
-    """Twelve readers of lakeside who let their loans be counted borrowed a work only riverside holds."""
+    """Twelve readers of lakeside who let their loans be counted borrowed a work only riverside holds: made
+    before any test of the module opens the page, since the hub keeps the loans it read for 10 minutes."""
     cluster_id = "staff-counted"
     hub.container.cluster_store.apply(ClusterChange(saved=[make_cluster(cluster_id, "Counted loans", [MEMBER])]))
     library = Actor(actor_id="lakeside/desk", role=ActorRole.MEMBER_STAFF)

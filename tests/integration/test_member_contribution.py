@@ -47,6 +47,7 @@ def members(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     monkeypatch.setenv("CONSORTIUM_MEMBERS_FILE", str(tmp_path / "members.toml"))
     with serve("members", Api) as api:
         hub = api.module.container()
+        hub.cross_member_loans.max_age = dt.timedelta(0)  # read the loans afresh at every call (kept 10 min)
         hub.cluster_store.apply(
             ClusterChange(
                 saved=[
@@ -103,6 +104,16 @@ def test_the_contribution_page_counts_other_members_consenting_readers(members: 
     assert not loans["suppressed"]
     assert (loans["readers"], loans["loans"], loans["works"]) == (10, 10, 2)
     assert [(c["member"], c["readers"]) for c in loans["by_member"]] == [("westfield", 10)]
+
+
+def test_the_loans_read_are_kept_for_a_while(members: Api) -> None:
+    members.module.container().cross_member_loans.max_age = dt.timedelta(hours=1)
+    admin = members.as_staff("admin", "riverside")
+    assert admin.call("get", "/members/riverside/contribution")[1]["cross_member_loans"]["suppressed"]
+    upload(members, "westfield", [borrow("westfield", n, "atlas") for n in range(11)])
+    kept = admin.call("get", "/members/riverside/contribution")[1]
+    assert kept["cross_member_loans"]["suppressed"]  # as read a moment ago
+    assert kept["catalogue"]["works"] == 2  # the other parts are read at every call
 
 
 def test_only_the_members_administrators_and_key_read_it(members: Api) -> None:

@@ -89,7 +89,7 @@ def test_when_every_member_would_be_small_only_the_total_shows() -> None:
 # -- from the readers' stored loans
 
 
-def _hub(registry: MemberRegistry) -> tuple[ProfileService, CrossMemberLoans]:
+def _hub(registry: MemberRegistry) -> tuple[ProfileService, CrossMemberLoans, ManualClock]:
     keys = InMemoryKeyService()
     clusters = InMemoryClusterStore()
     profiles = ProfileService(
@@ -104,7 +104,8 @@ def _hub(registry: MemberRegistry) -> tuple[ProfileService, CrossMemberLoans]:
     clusters.apply(
         ClusterChange(saved=[make_cluster("moby", "Moby-Dick", ["home"]), make_cluster("other", "Other", ["b"])])
     )
-    return profiles, CrossMemberLoans(profiles, clusters, lambda: registry, ManualClock(T0))
+    clock = ManualClock(T0)
+    return profiles, CrossMemberLoans(profiles, clusters, lambda: registry, clock), clock
 
 
 def _reader(profiles: ProfileService, reader_id: str, member: str, purposes: list[Purpose]) -> None:
@@ -118,14 +119,17 @@ def _reader(profiles: ProfileService, reader_id: str, member: str, purposes: lis
 
 def test_only_consenting_readers_of_sharing_members_count() -> None:
     sharing = MemberRegistry(members=[Member(id="home", name="Home"), Member(id="b", name="B")])
-    profiles, crossing = _hub(sharing)
+    profiles, crossing, clock = _hub(sharing)
     for n in range(9):
         _reader(profiles, f"b{n}", "b", [Purpose.ANALYTICS])
     _reader(profiles, "no-consent", "b", [])
     _reader(profiles, "own", "home", [Purpose.ANALYTICS])
     assert crossing.of("home").suppressed  # nine counted readers
     _reader(profiles, "b9", "b", [Purpose.ANALYTICS])
+    assert crossing.of("home").suppressed  # the loans read a moment ago are kept for max_age
+    clock.advance(crossing.max_age)
     figures = crossing.of("home")
+    assert figures.computed_at == T0 + crossing.max_age
     assert (figures.readers, figures.loans, figures.works) == (10, 10, 1)  # views are not loans
     assert [(cell.member, cell.readers) for cell in figures.by_member] == [("b", 10)]
     assert crossing.of("b").suppressed  # only "own" of home borrowed b's work
@@ -136,14 +140,27 @@ def test_only_consenting_readers_of_sharing_members_count() -> None:
             Member(id="b", name="B", sharing=SharingPolicy(share_circulation="none")),
         ]
     )
-    crossing._registry = lambda: closed  # the policy changed: the next call reads it
+    crossing._registry = lambda: closed  # the policy changed: the next call applies it, loans kept or not
     assert crossing.of("home").suppressed
 
 
 def test_reading_the_loans_is_audited_under_analytics() -> None:
     sharing = MemberRegistry(members=[Member(id="home", name="Home"), Member(id="b", name="B")])
-    profiles, crossing = _hub(sharing)
+    profiles, crossing, _ = _hub(sharing)
     _reader(profiles, "b0", "b", [Purpose.ANALYTICS])
+    _reader(profiles, "none", "b", [])
     crossing.of("home")
     entries = profiles.vault.store.audit_log("b0")
     assert any(e.actor_id == "member-contribution" and e.purpose == Purpose.ANALYTICS for e in entries)
+    assert not any(e.actor_id == "member-contribution" for e in profiles.vault.store.audit_log("none"))
+
+
+def test_a_withdrawn_consent_counts_from_the_next_reading() -> None:
+    sharing = MemberRegistry(members=[Member(id="home", name="Home"), Member(id="b", name="B")])
+    profiles, crossing, clock = _hub(sharing)
+    for n in range(10):
+        _reader(profiles, f"b{n}", "b", [Purpose.ANALYTICS])
+    assert crossing.of("home").readers == 10
+    profiles.withdraw("b0", Purpose.ANALYTICS)
+    clock.advance(crossing.max_age)
+    assert crossing.of("home").suppressed
