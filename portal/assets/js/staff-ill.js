@@ -3,7 +3,7 @@
 // confirms the return; the borrowing library confirms it received the copy, or cancels before acceptance), a note
 // for the reader, and its history. The API checks every step; a refused one says why.
 
-import { api, el, fill, formatDate, members, memberName, t } from "./core.js";
+import { api, el, fill, formatDate, formatNumber, members, memberName, t } from "./core.js";
 import { act, reload, stableId } from "./me-common.js";
 import { staff } from "./staff-common.js";
 
@@ -95,8 +95,7 @@ function actions(request) {
   const move = (state) => () =>
     act(async () => {
       await api(`${staff.path}/ill/${encodeURIComponent(request.request_id)}`, { method: "POST", body: { state, note: note.value.trim() || null } });
-      await reload("ill");
-      if (state !== "cancelled") reload("contribution");
+      await reload("ill", "contribution");
     }, t("staff.ill.moved", { title: request.title, state: t(`staff.ill.state.${state}`) }));
   return el(
     "div",
@@ -144,13 +143,30 @@ function requestCard(request, all) {
   );
 }
 
+function balanceLine(balance) {
+  const shown = balance.balance > 0 ? `+${formatNumber(balance.balance)}` : formatNumber(balance.balance);
+  const open = (counts) => OPEN.reduce((sum, s) => sum + (counts[s] || 0), 0);
+  return el(
+    "p",
+    { class: "notice", id: "ill-summary" },
+    t("staff.ill.summary", {
+      lent: formatNumber(balance.lent),
+      borrowed: formatNumber(balance.borrowed),
+      balance: shown,
+      lending: formatNumber(open(balance.lending)),
+      borrowing: formatNumber(open(balance.borrowing)),
+    }),
+  );
+}
+
 export async function illSection(body) {
-  const [answer, all] = await Promise.all([
+  const [answer, balance, all] = await Promise.all([
     api(`${staff.path}/ill`, { query: { side: view.side, state: view.state } }),
+    api(`${staff.path}/ill-balance`),
     members().catch(() => ({})),
   ]);
   const list = answer.requests.length
     ? el("ul", { class: "ill-list" }, answer.requests.map((request) => requestCard(request, all)))
     : el("p", { class: "empty", text: t(view.state ? "staff.ill.none_in_state" : `staff.ill.none_${view.side}`) });
-  fill(body, el("p", { class: "help", text: t(`staff.ill.intro_${view.side}`) }), controls(), list);
+  fill(body, balanceLine(balance), el("p", { class: "help", text: t(`staff.ill.intro_${view.side}`) }), controls(), list);
 }
