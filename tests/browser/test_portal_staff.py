@@ -133,6 +133,10 @@ def test_the_subject_librarian_keeps_a_list_and_sees_nothing_else(tab: Tab) -> N
     expect(page.locator("#contribution")).to_have_count(0)
     expect(page.locator("#ill")).to_have_count(0)
     expect(page.locator("#staff-scope")).to_contain_text("Our contribution")
+    tab.goto("/me.html")  # a staff account has no reader's library: sent to its own pages
+    expect(page.locator("#me")).to_contain_text("library staff account")
+    expect(page.locator("#me a.button")).to_have_attribute("href", "staff.html")
+    tab.goto("/staff.html")
     title = f"Histories to start with ({tab.viewport})"
     page.locator("#list-title").fill(title)
     page.locator("#list-class").fill("clc:K")
