@@ -162,7 +162,13 @@ def _run(
         data["demo"] = seeded.as_dict()
         for entry, one in zip(data["demo"]["readers"], seeded.readers, strict=True):
             entry["login"] = login_command(one.reader)
-        lines += demo_lines(seeded) + staff_lines(demo_staff(container))
+        staff = demo_staff(container)
+        data["demo"]["staff"] = [
+            {**one.as_dict(), "login": f"{command_name()} login {one.reader_id} --member {one.member} "
+             f"--role {one.roles[0].value}"}
+            for one in staff
+        ]  # fmt: skip
+        lines += demo_lines(seeded) + staff_lines(staff)
     reader = _first_reader(seeded)
     emit(data, as_json, lambda: click.echo("\n".join([*lines, *next_steps(container, reader)])))
     if once:
@@ -222,14 +228,15 @@ def demo_staff(container: Container) -> list[PortalLogin]:
 
 
 def staff_lines(staff: list[PortalLogin]) -> list[str]:
-    """A line per demo staff account: the command that prints its token (the portal's sign-in lists them too)."""
+    """Two lines: the members with demo staff, and the command that prints a token of one of them."""
     if not staff:
         return []
-    lines = ["demo staff (sign in on the portal, or take a token):"]
-    lines += [
-        f"  {command_name()} login {one.reader_id} --member {one.member} --role {one.roles[0].value}" for one in staff
+    members = ", ".join(dict.fromkeys(one.member for one in staff))
+    return [
+        f"demo staff of {members}: sign in on the portal, or take a token:",
+        f"  {command_name()} login MEMBER-admin --member MEMBER --role member-admin   "
+        "(MEMBER-librarian --role subject-librarian)",
     ]
-    return lines
 
 
 def _first_reader(report: DemoReport | None) -> tuple[str, str] | None:
