@@ -18,8 +18,7 @@ import pydantic
 from chalice.app import Chalice, Response
 
 from consortium.auth.api_keys import Label
-from consortium.cooperation.crossloans import CrossLoans
-from consortium.cooperation.models import Balance
+from consortium.bootstrap.cooperation import MemberContribution
 from consortium.harvest.runs import HarvestRun, HarvestRunPage
 from consortium.http import LIBRARY, MEMBER_ADMIN, LambdaContainer, RequestBody, current_caller, route_table
 from consortium.members import Source
@@ -36,19 +35,6 @@ routes = route_table(app, container, "members")
 
 
 # -- bodies and answers
-
-
-class MemberContribution(pydantic.BaseModel):
-    """A member's whole contribution on one page: its catalogue, loans of its works by other members' readers,
-    and its inter-library loan balance."""
-
-    member: str
-    catalogue: Contribution
-    """Its records, the works it alone holds, the works it shares."""
-    cross_member_loans: CrossLoans
-    """Loans of works it holds by readers of other members (consented, shared, at least 10 readers a figure)."""
-    interlibrary_loans: Balance
-    """Copies lent to and borrowed from other members, requests by state."""
 
 
 class NewKey(RequestBody):
@@ -287,14 +273,7 @@ def statistics(member_id: str) -> dict[str, Any]:
 def contribution(member_id: str) -> dict[str, Any]:
     """The member's contribution on one page: its records and the works it alone holds, loans of its works by
     other members' readers (figures behind fewer than 10 readers suppressed), its inter-library loan balance."""
-    hub = container()
-    answer = MemberContribution(
-        member=member_id,
-        catalogue=hub.member_statistics.contribution(member_id),
-        cross_member_loans=hub.cross_member_loans.of(member_id),
-        interlibrary_loans=hub.interlibrary_loans.balance(member_id),
-    )
-    return answer.model_dump(mode="json")
+    return container().member_contribution(member_id).model_dump(mode="json")
 
 
 # -- API keys

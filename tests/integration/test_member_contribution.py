@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 import pytest
@@ -125,3 +128,22 @@ def test_only_the_members_administrators_and_key_read_it(members: Api) -> None:
     assert librarian.call("get", "/members/riverside/contribution")[0] == 403
     assert members.as_staff("admin", "westfield").call("get", "/members/riverside/contribution")[0] == 403
     assert members.as_reader("westfield-0", member="westfield").call("get", "/members/riverside/contribution")[0] == 403
+
+
+def test_the_command_line_gives_the_same_page(members: Api) -> None:
+    upload(members, "westfield", [borrow("westfield", n, "atlas") for n in range(11)])
+    api = members.as_staff("admin", "riverside").call("get", "/members/riverside/contribution")[1]
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "consortium", "members", "contribution", *args]
+        return subprocess.run(command, capture_output=True, text=True, env=dict(os.environ), timeout=120, check=False)
+
+    answer = cli("riverside", "--json")
+    assert answer.returncode == 0, answer.stderr
+    page = json.loads(answer.stdout)
+    assert page["cross_member_loans"]["readers"] == api["cross_member_loans"]["readers"] == 11
+    assert page["catalogue"]["works_alone"] == api["catalogue"]["works_alone"]
+    text = cli("riverside").stdout
+    assert "by 11 readers" in text and "westfield: 11 readers, 11 loans, 1 works" in text and "balance +0" in text
+    unknown = cli("nowhere")
+    assert unknown.returncode != 0 and "no member 'nowhere'" in unknown.stderr
