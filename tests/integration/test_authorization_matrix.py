@@ -79,6 +79,7 @@ MATRIX: dict[str, str] = {
     "GET /members/{member_id}/quarantine/{item_id}/raw": LIB.format(404, 404),
     "POST /members/{member_id}/events": LIB.format(200, 200),
     "GET /members/{member_id}/statistics": LIB.format(200, 200),
+    "GET /members/{member_id}/contribution": LIB.format(200, 200),
     "GET /members/{member_id}/sharing": LIB.format(200, 200),
     "PUT /members/{member_id}/sharing": "401 403 403 200 401 401 401 401 401",  # an administrator's decision
     # cooperation: a reader asks for a loan for themself; the libraries see their own requests, and only their
