@@ -3,7 +3,8 @@
 Nothing is built at import time; a Lambda keeps one :class:`Container` at module scope, built on first use. The
 container is made of parts, one module each: :mod:`~consortium.bootstrap.catalogue` (records, clusters, search,
 members), :mod:`~consortium.bootstrap.readers` (keys, profiles, push) and :mod:`~consortium.bootstrap.access`
-(API keys, tokens) and :mod:`~consortium.bootstrap.cooperation` (inter-library loans).
+(API keys, tokens) and :mod:`~consortium.bootstrap.cooperation` (inter-library loans) and :mod:`~consortium.bootstrap.analytics`
+(the analytics report).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from consortium.bootstrap.access import AccessParts
+from consortium.bootstrap.analytics import AnalyticsParts
 from consortium.bootstrap.catalogue import CatalogueParts
 from consortium.bootstrap.cooperation import CooperationParts
 from consortium.bootstrap.readers import ReaderParts
@@ -21,7 +23,7 @@ __all__ = ["Container", "bootstrap"]
 
 
 @dataclass
-class Container(CatalogueParts, ReaderParts, AccessParts, CooperationParts):
+class Container(CatalogueParts, ReaderParts, AccessParts, CooperationParts, AnalyticsParts):
     """Every adapter and service of the hub, each built on first use from the settings (or taken from the
     overrides)."""
 
