@@ -23,6 +23,7 @@ least ``min_readers`` readers are tried, since no other could be published.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import unicodedata
 from collections import defaultdict
@@ -35,9 +36,9 @@ from consortium.profiles.consent import Purpose
 from consortium.profiles.interest_keys import subject_key
 from consortium.profiles.models import Actor, ActorRole, EventType
 from consortium.profiles.vault import pseudonym
+from consortium.push.models import MuteKind
 
 if TYPE_CHECKING:
-    import datetime as dt
     from collections.abc import Callable
 
     from consortium.members import MemberRegistry
@@ -85,8 +86,6 @@ _MAX_VALUE: Final = 80
 
 def month(at: dt.datetime) -> str:
     """The period of an instant: its UTC month, ``YYYY-MM``."""
-    import datetime as dt
-
     return at.astimezone(dt.UTC).strftime("%Y-%m")
 
 
@@ -224,8 +223,6 @@ def collect_facts(
 
 
 def _push_facts(collector: _Collector, ledgers: PushLedgers, reader_id: str, token: str, base: dict[str, str]) -> None:
-    from consortium.push.models import MuteKind
-
     try:
         sent = ledgers.sent(reader_id, ANALYTICS_JOB, ANALYTICS_PURPOSE)
         inbox = ledgers.inbox(reader_id, ANALYTICS_JOB, ANALYTICS_PURPOSE)
@@ -245,7 +242,7 @@ def _push_facts(collector: _Collector, ledgers: PushLedgers, reader_id: str, tok
     for mute in mutes:
         main, below = NONE, NONE
         if mute.kind is MuteKind.CLASS:
-            _, scheme, code = (mute.key.split(":", 2) + ["", ""])[:3]
+            _, scheme, code = [*mute.key.split(":", 2), "", ""][:3]
             main, below = _classes([(scheme, code)])
         collector.add(token, "push_muted", mute.at, base, **{"class": main, "subclass": below, "subject": NONE})
 

@@ -154,8 +154,8 @@ def build_report(
     cells = count(fact for fact in facts if fact.period in fresh)
     rows = [
         Row(
-            table=cell.key.table,  # type: ignore[arg-type]
-            metric=cell.key.metric,  # type: ignore[arg-type]
+            table=cell.key.table,
+            metric=cell.key.metric,
             period=cell.key.period,
             parent=cell.key.parent,
             value=cell.key.value,
@@ -223,4 +223,3 @@ def report_summary(report: Report) -> dict[str, object]:
         "rows": len(report.rows),
         "tables": sorted({row.table for row in report.rows}),
     }
-

@@ -48,7 +48,8 @@ class Analytics:
 
     Example
     -------
-    >>> analytics = Analytics(store, profiles, ledgers, registry, clusters.get, hits, clock)
+    >>> analytics = Analytics(store, profiles, ledgers=ledgers, registry=lambda: registry, work=clusters.get,
+    ...                       hits=hits, clock=clock)
     >>> analytics.build().periods
     ['2026-10', '2026-11']
     """
@@ -57,12 +58,12 @@ class Analytics:
         self,
         store: AnalyticsStore,
         profiles: ProfileService,
+        *,
         ledgers: PushLedgers | None,
         registry: Callable[[], MemberRegistry],
         work: Callable[[str], Cluster | None],
         hits: Callable[[str], int] | None,
         clock: Clock,
-        *,
         min_readers: int = MIN_READERS,
     ) -> None:
         self.store = store

@@ -3,8 +3,8 @@
 Nothing is built at import time; a Lambda keeps one :class:`Container` at module scope, built on first use. The
 container is made of parts, one module each: :mod:`~consortium.bootstrap.catalogue` (records, clusters, search,
 members), :mod:`~consortium.bootstrap.readers` (keys, profiles, push) and :mod:`~consortium.bootstrap.access`
-(API keys, tokens) and :mod:`~consortium.bootstrap.cooperation` (inter-library loans) and :mod:`~consortium.bootstrap.analytics`
-(the analytics report).
+(API keys, tokens), :mod:`~consortium.bootstrap.cooperation` (inter-library loans) and
+:mod:`~consortium.bootstrap.analytics` (the analytics report).
 """
 
 from __future__ import annotations

@@ -49,9 +49,9 @@ class AnalyticsParts(Parts):
         return Analytics(
             self.analytics_store,
             self.profiles,
-            PushLedgers(self.profiles.vault),
-            lambda: self.registry,
-            self.cluster_store.get,
-            hits,
-            self._overrides.get("clock", system_clock),
+            ledgers=PushLedgers(self.profiles.vault),
+            registry=lambda: self.registry,
+            work=self.cluster_store.get,
+            hits=hits,
+            clock=self._overrides.get("clock", system_clock),
         )

@@ -62,7 +62,7 @@ def analytics_summary(container: Container, as_json: bool) -> None:
 @click.option("--csv", "as_csv_", is_flag=True, help="Print CSV (the API's GET /analytics/export).")
 @json_option()
 @click.pass_obj
-def analytics_show(
+def analytics_show(  # noqa: PLR0917 (click passes each option by name; the signature is click's)
     container: Container,
     table: str,
     metric: str,

@@ -260,7 +260,10 @@ def analytics_export(query: AnalyticsParams) -> Response:
     """The same rows as ``GET /analytics``, as a CSV file to download."""
     _, rows = container().analytics.select(query)
     name = f"analytics-{query.table}-{query.metric}.csv"
-    headers = {"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{name}"'}
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{name}"',
+    }
     return Response(body=as_csv(rows), headers=headers)
 
 

@@ -67,11 +67,11 @@ class _Hub:
         self.analytics = Analytics(
             self.store,
             self.profiles,
-            PushLedgers(self.profiles.vault),
-            lambda: REGISTRY,
-            self.clusters.get,
-            lambda query: sum(1 for title in self.catalogue if query in title),
-            self.clock,
+            ledgers=PushLedgers(self.profiles.vault),
+            registry=lambda: REGISTRY,
+            work=self.clusters.get,
+            hits=lambda query: sum(1 for title in self.catalogue if query in title),
+            clock=self.clock,
         )
 
     def reader(self, reader_id: str, member: str, *, analytics: bool = True, **declared: str) -> None:
@@ -152,8 +152,8 @@ def test_a_frozen_month_keeps_its_rows_so_two_builds_cannot_be_subtracted(hub: _
     assert _row(first, "total", "searches", "*") == _row(second, "total", "searches", "*") == (10, 10)
     assert second.periods == ["2026-10"]  # November had nothing: no month, no row
     with pytest.raises(ValidationError, match="min_readers"):
-        Analytics(hub.store, hub.profiles, None, lambda: REGISTRY, hub.clusters.get, None, hub.clock,
-                  min_readers=5).build()  # fmt: skip
+        Analytics(hub.store, hub.profiles, ledgers=None, registry=lambda: REGISTRY, work=hub.clusters.get,
+                  hits=None, clock=hub.clock, min_readers=5).build()  # fmt: skip
 
 
 def test_zero_result_queries_are_what_ten_readers_looked_for_and_no_member_has(hub: _Hub) -> None:
