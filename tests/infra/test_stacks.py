@@ -341,6 +341,22 @@ def test_a_deployment_reindexes_when_its_layout_changed_and_runs_are_pruned_dail
     assert "SearchReindex" in json.dumps(props["HandlerArn"]) and props["InvocationType"] == "Event"
     assert any("SearchRoleMapping" in dependency for dependency in trigger.get("DependsOn", []))  # roles mapped first
     rules = [r["Properties"] for r in resources(hub, "functions", "AWS::Events::Rule").values()]
-    (daily,) = [r for r in rules if r.get("ScheduleExpression") == "rate(1 day)"]
-    targets = json.dumps(daily["Targets"])
-    assert "ProfilePurge" in targets and "HarvestPrune" in targets
+    daily = [r for r in rules if r.get("ScheduleExpression") == "rate(1 day)"]
+    assert len(daily) == 2  # the retention purges; the analytics report
+    targets = json.dumps([rule["Targets"] for rule in daily])
+    assert "ProfilePurge" in targets and "HarvestPrune" in targets and "AnalyticsBuild" in targets
+
+
+def test_the_portal_is_deployed_with_the_chart_library_from_node_modules_not_a_cdn(tmp_path: Path) -> None:
+    from hubstack.config import REPO_ROOT
+    from hubstack.portal import staged_portal
+
+    from consortium.http.portal import VENDOR_FILES
+
+    if not (REPO_ROOT / VENDOR_FILES["assets/vendor/echarts.min.js"]).is_file():
+        pytest.skip("node_modules has no echarts: run make install (npm ci)")
+    staged = staged_portal(REPO_ROOT / "portal")
+    assert (staged / "analytics.html").is_file() and not (staged / "config.json").exists()
+    assert (staged / "assets" / "vendor" / "echarts.min.js").stat().st_size > 500_000
+    with pytest.raises(ValueError, match=r"node_modules/echarts/dist/echarts.min.js is not installed"):
+        staged_portal(REPO_ROOT / "portal", repository=tmp_path)
