@@ -349,10 +349,9 @@ def test_a_deployment_reindexes_when_its_layout_changed_and_runs_are_pruned_dail
 
 
 def test_the_portal_is_deployed_with_the_chart_library_from_node_modules_not_a_cdn(tmp_path: Path) -> None:
+    from consortium.http.portal import VENDOR_FILES
     from hubstack.config import REPO_ROOT
     from hubstack.portal import staged_portal
-
-    from consortium.http.portal import VENDOR_FILES
 
     if not (REPO_ROOT / VENDOR_FILES["assets/vendor/echarts.min.js"]).is_file():
         pytest.skip("node_modules has no echarts: run make install (npm ci)")
