@@ -47,6 +47,8 @@ __all__ = [
     "select",
 ]
 
+MONTH: Final = r"^\d{4}-(0[1-9]|1[0-2])$"
+"""A month, ``YYYY-MM``."""
 GRACE_DAYS: Final = 7
 """Days after a month ends before it is counted and frozen."""
 REPORT_VERSION: Final = 1
@@ -90,7 +92,7 @@ class Row(BaseModel):
 
     table: Table
     metric: Metric
-    period: str = Field(pattern=r"^\d{4}-\d{2}$")
+    period: str = Field(pattern=MONTH)
     parent: str
     value: str
     events: int = Field(ge=0)
@@ -176,9 +178,9 @@ class Selection(BaseModel):
 
     table: Table = "member"
     metric: Metric = "searches"
-    start: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$")
+    start: str | None = Field(default=None, pattern=MONTH)
     """The first month (``YYYY-MM``); by default the report's first."""
-    end: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$")
+    end: str | None = Field(default=None, pattern=MONTH)
     """The last month, included; by default the report's last."""
     parent: str | None = Field(default=None, max_length=200)
     """Only the rows under this parent value (a main class for ``subclass``, a holder for ``borrower``)."""

@@ -101,3 +101,12 @@ def test_the_csv_export_and_the_command_line_show_the_same_rows(api: Api) -> Non
     assert _cli("analytics", "summary", "--json")["rows"] == len(
         json.loads(api.module.container().analytics_store.latest())["rows"]
     )
+
+
+def test_consortium_login_gives_the_office_a_token_of_no_member_library(api: Api) -> None:
+    issued = _cli("login", "office", "--role", "consortium-office", "--json")
+    assert issued["member"] == "consortium-office" and issued["roles"] == ["consortium-office"]
+    office = Api(api.module, api.client, {"Authorization": f"Bearer {issued['token']}"})
+    _cli("analytics", "build", "--json")
+    assert office.call("get", "/analytics")[0] == 200
+    assert office.call("get", "/members/riverside/ill")[0] == 403  # no member's own data
