@@ -109,15 +109,18 @@ class PublishedCell:
 
 def count(facts: Iterable[Fact]) -> dict[CellKey, Cell]:
     """Count ``facts`` into cells: each fact once in every table it has a value in."""
-    cells: dict[CellKey, Cell] = defaultdict(Cell)
+    raw: dict[tuple[str, str, str, str, str], Cell] = {}
     for fact in facts:
-        for table, value in fact.dims.items():
+        dims = fact.dims
+        for table, value in dims.items():
             parent_table = PARENT[table]
-            parent = TOP if parent_table is None else fact.dims[parent_table]
-            cell = cells[CellKey(table, fact.metric, fact.period, parent, value)]
+            place = (table, fact.metric, fact.period, TOP if parent_table is None else dims[parent_table], value)
+            cell = raw.get(place)
+            if cell is None:
+                cell = raw[place] = Cell()
             cell.events += 1
             cell.readers.add(fact.reader)
-    return dict(cells)
+    return {CellKey(*place): cell for place, cell in raw.items()}
 
 
 def _parents(cells: Mapping[CellKey, Cell]) -> dict[CellKey, CellKey | None]:
