@@ -37,6 +37,7 @@ from consortium.profiles.interest_keys import subject_key
 from consortium.profiles.models import Actor, ActorRole, EventType
 from consortium.profiles.vault import pseudonym
 from consortium.push.models import MuteKind
+from consortium.search.query import parse_query_string
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -129,8 +130,15 @@ def _work_dims(cluster: Cluster | None) -> dict[str, str]:
 
 
 def _class_filter(event: ReaderEvent) -> dict[str, str]:
-    """A search's class dimensions: the class it was filtered by (first one), or ``none``."""
+    """A search's class dimensions: the class it was filtered by (the first one: in its ``filters``, or a
+    ``class:`` in the query box, as the portal records searches), or ``none``."""
     wanted = event.filters.get("class") or event.filters.get("classes") or event.filters.get("class_codes")
+    if not wanted and event.query and "class:" in event.query:
+        try:
+            parsed = parse_query_string(event.query)
+            wanted = parsed.class_codes or parsed.classes
+        except (ConsortiumError, ValueError):
+            wanted = None
     first = wanted[0] if isinstance(wanted, list) and wanted else wanted
     if isinstance(first, str) and ":" in first:
         scheme, code = first.split(":", 1)

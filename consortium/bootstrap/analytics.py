@@ -37,11 +37,13 @@ class AnalyticsParts(Parts):
         from consortium.analytics.service import Analytics
         from consortium.ports import system_clock
         from consortium.push.ledgers import PushLedgers
-        from consortium.search.query import SearchQuery
+        from consortium.search.query import parse_query_string
 
         def hits(text: str) -> int:
+            """Works the catalogue finds for what a reader typed (fields and filters read as the search box reads
+            them), every member's."""
             try:
-                query = SearchQuery(text=text, page_size=1)
+                query = parse_query_string(text, page_size=1)
             except ValueError as exc:  # text that gives no term: not a search the catalogue can answer
                 raise ValidationError(f"not a searchable query: {exc}") from exc
             return self.search_index.search(query).total

@@ -225,3 +225,13 @@ def test_staff_read_only_what_was_stored_and_as_csv(hub: _Hub) -> None:
     assert lines[1] == ["zero_result", "searches", "2026-10", "*", "'=hyperlink(1)", "10", "10"]
     with pytest.raises(ValidationError, match="start"):
         hub.analytics.select(Selection(start="2026-11", end="2026-10"))
+
+
+def test_a_search_filtered_by_a_class_in_the_query_box_counts_under_that_class(hub: _Hub) -> None:
+    for n in range(10):
+        hub.reader(f"r{n}", "riverside")
+        hub.event(f"r{n}", "search", query="poems class:clc:I222")
+    hub.clock.now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    report = hub.analytics.build()
+    assert _row(report, "class", "searches", "clc:I") == (10, 10)
+    assert _row(report, "subclass", "searches", "clc:I2") == (10, 10)
