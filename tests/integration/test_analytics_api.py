@@ -110,3 +110,16 @@ def test_consortium_login_gives_the_office_a_token_of_no_member_library(api: Api
     _cli("analytics", "build", "--json")
     assert office.call("get", "/analytics")[0] == 200
     assert office.call("get", "/members/riverside/ill")[0] == 403  # no member's own data
+
+
+def test_a_member_that_stops_sharing_circulation_through_the_api_has_no_loan_in_the_next_build(api: Api) -> None:
+    office = api.as_staff("office", "consortium-office", StaffRole.CONSORTIUM_OFFICE)
+    with serve("members", Api) as members:
+        admin = members.as_staff("desk", "riverside", StaffRole.MEMBER_ADMIN)
+        status, _ = admin.call("put", "/members/riverside/sharing", {"share_circulation": "none"})
+        assert status == 200
+    _cli("analytics", "build", "--json")
+    loans = office.call("get", "/analytics?table=total&metric=loans")[1]["rows"]
+    assert loans == []  # riverside's ten loans are gone: the one lakeside loan is too few to show
+    views = office.call("get", "/analytics?table=total&metric=views")[1]["rows"]
+    assert [(r["events"], r["readers"]) for r in views] == [(11, 11)]  # views are not circulation
