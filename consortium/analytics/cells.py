@@ -77,6 +77,9 @@ class Fact:
     metric: str
     period: str
     dims: Mapping[str, str]
+    act: str = ""
+    """What the reader did, when several facts are one act (a pushed work delivered, then deleted: both facts
+    name the sent item; a search and its zero-result row: both name the event); empty: a fact of its own."""
 
 
 @dataclass(frozen=True, order=True)
@@ -96,6 +99,8 @@ class Cell:
 
     events: int = 0
     readers: set[str] = field(default_factory=set)
+    acts: set[tuple[str, str]] = field(default_factory=set)
+    """The acts counted, ``(reader, act)``: what :func:`suppressed` compares to find cells inside others."""
 
 
 @dataclass(frozen=True)
@@ -110,8 +115,9 @@ class PublishedCell:
 def count(facts: Iterable[Fact]) -> dict[CellKey, Cell]:
     """Count ``facts`` into cells: each fact once in every table it has a value in."""
     raw: dict[tuple[str, str, str, str, str], Cell] = {}
-    for fact in facts:
+    for number, fact in enumerate(facts):
         dims = fact.dims
+        act = (fact.reader, fact.act or f"#{number}")
         for table, value in dims.items():
             parent_table = PARENT[table]
             place = (table, fact.metric, fact.period, TOP if parent_table is None else dims[parent_table], value)
@@ -120,6 +126,7 @@ def count(facts: Iterable[Fact]) -> dict[CellKey, Cell]:
                 cell = raw[place] = Cell()
             cell.events += 1
             cell.readers.add(fact.reader)
+            cell.acts.add(act)
     return {CellKey(*place): cell for place, cell in raw.items()}
 
 
@@ -139,38 +146,126 @@ def _parents(cells: Mapping[CellKey, Cell]) -> dict[CellKey, CellKey | None]:
     return found
 
 
-def suppressed(cells: Mapping[CellKey, Cell], min_readers: int = MIN_READERS) -> set[CellKey]:
-    """The cells that may not be published: primary, top-down and complementary suppression (module notes),
-    repeated until nothing changes."""
-    parents = _parents(cells)
+def _partitions(parents: Mapping[CellKey, CellKey | None]) -> dict[tuple[CellKey, str], list[CellKey]]:
+    """The children of each parent, one partition per child table."""
     families: dict[tuple[CellKey, str], list[CellKey]] = defaultdict(list)
     for key, parent in parents.items():
         if parent is not None:
-            families[(parent, key.table)].append(key)  # one partition per child table
+            families[(parent, key.table)].append(key)
+    return families
+
+
+def _by_size(cells: Mapping[CellKey, Cell], keys: Iterable[CellKey]) -> list[CellKey]:
+    return sorted(keys, key=lambda key: (len(cells[key].readers), cells[key].events, key))
+
+
+def _complement(
+    cells: Mapping[CellKey, Cell],
+    parents: Mapping[CellKey, CellKey | None],
+    families: Mapping[tuple[CellKey, str], list[CellKey]],
+    hidden: set[CellKey],
+    min_readers: int,
+) -> bool:
+    """Rules 2 and 3 once over every cell; whether anything was hidden."""
+    changed = False
+    for key, parent in parents.items():
+        if parent is not None and parent in hidden and key not in hidden:
+            hidden.add(key)
+            changed = True
+    for (parent, _), children in families.items():
+        if parent in hidden:
+            continue
+        residual: set[str] = set()
+        for child in children:
+            if child in hidden:
+                residual |= cells[child].readers
+        shown = _by_size(cells, (child for child in children if child not in hidden))
+        while residual and len(residual) < min_readers and shown:
+            smallest = shown.pop(0)
+            hidden.add(smallest)
+            residual |= cells[smallest].readers
+            changed = True
+    return changed
+
+
+Acts = frozenset[tuple[str, str]]
+
+
+def _shown_families(
+    cells: Mapping[CellKey, Cell], families: Mapping[tuple[CellKey, str], list[CellKey]], hidden: set[CellKey]
+) -> list[tuple[CellKey | None, object, Acts]]:
+    """Every shown row as ``(cell or None for a residual, its family, its acts)``: a family's rows are disjoint
+    (one partition's shown children and its residual; one root table's cells of one metric and period)."""
+    shown: list[tuple[CellKey | None, object, Acts]] = []
+    for (parent, table), children in families.items():
+        if parent in hidden:
+            continue
+        residual: set[tuple[str, str]] = set()
+        for child in children:
+            if child in hidden:
+                residual |= cells[child].acts
+            else:
+                shown.append((child, (parent, table), frozenset(cells[child].acts)))
+        if residual:
+            shown.append((None, (parent, table), frozenset(residual)))
+    for key, cell in cells.items():
+        if PARENT[key.table] is None and key not in hidden:
+            shown.append((key, (key.table, key.metric, key.period), frozenset(cell.acts)))
+    return shown
+
+
+def _nested(
+    cells: Mapping[CellKey, Cell],
+    families: Mapping[tuple[CellKey, str], list[CellKey]],
+    hidden: set[CellKey],
+    min_readers: int,
+) -> bool:
+    """Rule 4 once: for every shown cell ``d`` and every family of shown rows lying wholly inside it (of any
+    table or metric: a class whose readers are all of one member lies inside that member's cell; a pushed work
+    deleted lies inside the same work delivered), ``d`` minus those rows is a group of its own; it must be empty
+    or have ``min_readers`` readers, else the smallest cell inside is hidden (``d`` itself when only a residual
+    is). Whether anything was hidden."""
+    shown = _shown_families(cells, families, hidden)
+    index: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for number, (_, _, acts) in enumerate(shown):
+        for act in acts:
+            index[act].append(number)
+    inside: dict[int, dict[object, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for number, (_, family, acts) in enumerate(shown):
+        for outer in index[next(iter(acts))] if acts else ():
+            bigger = shown[outer][2]
+            if outer != number and shown[outer][0] is not None and len(bigger) > len(acts) and acts < bigger:
+                inside[outer][family].append(number)
+    changed = False
+    for outer, by_family in inside.items():
+        outer_key = shown[outer][0]
+        for members in by_family.values():
+            if outer_key is None or outer_key in hidden:
+                break
+            covered: set[tuple[str, str]] = set()
+            for number in members:
+                covered |= shown[number][2]
+            group = {reader for reader, _ in shown[outer][2] - covered}
+            if group and len(group) < min_readers:
+                inner = [key for key, _, _ in (shown[n] for n in members) if key is not None]
+                real = [key for key in inner if key not in hidden]
+                if inner and not real:
+                    continue  # hidden already in this pass: the next pass looks again
+                hidden.add(_by_size(cells, real)[0] if real else outer_key)
+                changed = True
+    return changed
+
+
+def suppressed(cells: Mapping[CellKey, Cell], min_readers: int = MIN_READERS) -> set[CellKey]:
+    """The cells that may not be published: primary, top-down, complementary and nested suppression (module
+    notes), repeated until nothing changes."""
+    parents = _parents(cells)
+    families = _partitions(parents)
     hidden = {key for key, cell in cells.items() if len(cell.readers) < min_readers}
-    changed = True
-    while changed:
-        changed = False
-        for key, parent in parents.items():
-            if parent is not None and parent in hidden and key not in hidden:
-                hidden.add(key)
-                changed = True
-        for (parent, _), children in families.items():
-            if parent in hidden:
-                continue
-            residual: set[str] = set()
-            for child in children:
-                if child in hidden:
-                    residual |= cells[child].readers
-            shown = sorted(
-                (child for child in children if child not in hidden),
-                key=lambda child: (len(cells[child].readers), cells[child].events, child),
-            )
-            while residual and len(residual) < min_readers and shown:
-                smallest = shown.pop(0)
-                hidden.add(smallest)
-                residual |= cells[smallest].readers
-                changed = True
+    while _complement(cells, parents, families, hidden, min_readers) or _nested(
+        cells, families, hidden, min_readers
+    ):
+        pass
     return hidden
 
 

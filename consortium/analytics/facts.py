@@ -159,7 +159,8 @@ class _Collector:
         self._work = work
         self._works: dict[str, Cluster | None] = {}
         self.facts: list[Fact] = []
-        self.searches: dict[str, list[tuple[str, str, dict[str, str]]]] = defaultdict(list)
+        self.searches: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+        """Normalized query → its searches: (reader, month, event id)."""
 
     def work(self, cluster_id: str | None) -> Cluster | None:
         if cluster_id is None:
@@ -168,8 +169,10 @@ class _Collector:
             self._works[cluster_id] = self._work(cluster_id)
         return self._works[cluster_id]
 
-    def add(self, reader: str, metric: str, at: dt.datetime, base: dict[str, str], **dims: str) -> None:
-        self.facts.append(Fact(reader, metric, month(at), {**base, **dims}))
+    def add(
+        self, reader: str, metric: str, at: dt.datetime, base: dict[str, str], act: str = "", **dims: str
+    ) -> None:
+        self.facts.append(Fact(reader, metric, month(at), {**base, **dims}, act))
 
     def reach(self, member: str, cluster: Cluster | None) -> dict[str, str]:
         """A loan's reach: held by the reader's own library, or only by others (and which)."""
@@ -185,8 +188,8 @@ class _Collector:
         for event in events:
             if event.type is EventType.SEARCH and event.query:
                 dims = _class_filter(event)
-                self.add(token, "searches", event.at, base, **dims, subject=NONE)
-                self.searches[normalized_query(event.query)].append((token, month(event.at), base))
+                self.add(token, "searches", event.at, base, f"event:{event.event_id}", **dims, subject=NONE)
+                self.searches[normalized_query(event.query)].append((token, month(event.at), event.event_id))
             elif event.type is EventType.VIEW:
                 self.add(token, "views", event.at, base, **_work_dims(self.work(event.cluster_id)))
             elif event.type is EventType.BORROW and member in self.sharing_loans:
@@ -239,11 +242,12 @@ def _push_facts(collector: _Collector, ledgers: PushLedgers, reader_id: str, tok
         return
     for item in sent.values():
         dims = _work_dims(collector.work(item.cluster_id))
-        collector.add(token, "push_delivered", item.at, base, **dims)
+        act = f"sent:{item.cluster_id}"  # deleted and not interested lie inside delivered: one act, three facts
+        collector.add(token, "push_delivered", item.at, base, act, **dims)
         if item.deleted:
-            collector.add(token, "push_deleted", item.at, base, **dims)
+            collector.add(token, "push_deleted", item.at, base, act, **dims)
         if item.not_interested:
-            collector.add(token, "push_not_interested", item.at, base, **dims)
+            collector.add(token, "push_not_interested", item.at, base, act, **dims)
     for entry in inbox.values():
         if entry.read:
             collector.add(token, "push_opened", entry.at, base, **{"class": NONE, "subclass": NONE, "subject": NONE})
@@ -264,5 +268,5 @@ def _zero_results(collector: _Collector, hits: Callable[[str], int], min_readers
         except ConsortiumError:
             continue
         if found == 0:
-            for token, period, _ in searches:
-                collector.facts.append(Fact(token, "searches", period, {"zero_result": query}))
+            for token, period, event_id in searches:
+                collector.facts.append(Fact(token, "searches", period, {"zero_result": query}, f"event:{event_id}"))

@@ -9,13 +9,15 @@ from collections import defaultdict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consortium.analytics.cells import OTHER, TOP, Fact, PublishedCell, count, publish, suppressed
+from consortium.analytics.cells import OTHER, TOP, CellKey, Fact, PublishedCell, count, publish, suppressed
 
 K = 10
 
 
-def _fact(reader: str, member: str, metric: str = "searches", period: str = "2026-10", **dims: str) -> Fact:
-    return Fact(reader, metric, period, {"total": TOP, "member": member, **dims})
+def _fact(
+    reader: str, member: str, metric: str = "searches", period: str = "2026-10", act: str = "", **dims: str
+) -> Fact:
+    return Fact(reader, metric, period, {"total": TOP, "member": member, **dims}, act)
 
 
 def _rows(rows: list[PublishedCell], table: str) -> dict[str, PublishedCell]:
@@ -107,6 +109,35 @@ def test_a_partition_under_a_class_is_protected_like_one_under_the_total() -> No
     assert _rows(rows, "class")["clc:T"].events == 26
 
 
+def test_a_class_lying_inside_one_member_cannot_be_subtracted_from_it() -> None:
+    # Riverside's twelve readers: eleven read only class I, the target reads only class T (where lakeside's
+    # eleven readers read too). Member riverside (12) minus class I (11, all of them riverside's) would be the
+    # target's views of T: every row is published by the partition rules, only the nesting gives it away.
+    facts = [_fact(f"i{n}", "riverside", metric="views", **{"class": "clc:I", "subclass": "clc:I2"}) for n in range(11)]
+    facts += [_fact("target", "riverside", metric="views", **{"class": "clc:T", "subclass": "clc:TP"})] * 2
+    facts += [_fact(f"l{n}", "lakeside", metric="views", **{"class": "clc:T", "subclass": "clc:TP"}) for n in range(11)]
+    naive = {(r.key.table, r.key.value): r for r in _naive(facts)}
+    assert naive[("member", "riverside")].events - naive[("class", "clc:I")].events == 2  # the target's 2 views
+    rows = {(r.key.table, r.key.value): r for r in publish(count(facts), K)}
+    assert ("member", "riverside") not in rows or ("class", "clc:I") not in rows
+    _nested_invariant(facts, list(rows.values()))
+
+
+def test_a_pushed_work_deleted_cannot_be_subtracted_from_the_same_work_delivered() -> None:
+    # Twelve readers were sent a work of class T; eleven deleted it: delivered minus deleted is the one who kept it
+    facts = []
+    for n in range(12):
+        dims = {"class": "clc:T", "subclass": "clc:TP"}
+        facts.append(_fact(f"r{n}", "m", metric="push_delivered", act="sent:w1", **dims))
+        if n < 11:
+            facts.append(_fact(f"r{n}", "m", metric="push_deleted", act="sent:w1", **dims))
+    naive = {(r.key.metric, r.key.table): r for r in _naive(facts)}
+    assert naive[("push_delivered", "total")].readers - naive[("push_deleted", "total")].readers == 1
+    rows = publish(count(facts), K)
+    assert not [r for r in rows if r.key.metric == "push_deleted"]  # hidden: delivered stays, deleted does not
+    assert [r.readers for r in rows if r.key.metric == "push_delivered" and r.key.table == "total"] == [12]
+
+
 def test_a_table_without_a_parent_has_primary_suppression_only() -> None:
     facts = [Fact(f"r{n}", "searches", "2026-10", {"zero_result": "dream of the red chamber"}) for n in range(10)]
     facts += [Fact("target", "searches", "2026-10", {"zero_result": "my own name"})]
@@ -140,6 +171,23 @@ def _invariants(facts: list[Fact], rows: list[PublishedCell]) -> None:
     assert all(key not in published for key in hidden)
 
 
+def _nested_invariant(facts: list[Fact], rows: list[PublishedCell]) -> None:
+    """Independently of the code under test: for every pair of published rows, one lying wholly inside the
+    other (as sets of acts), the difference is nothing or a group of at least ten readers."""
+    acts: dict[CellKey, set[tuple[str, str]]] = defaultdict(set)
+    for number, fact in enumerate(facts):
+        act = (fact.reader, fact.act or f"#{number}")
+        for table, value in fact.dims.items():
+            parent = {"subclass": "class"}.get(table, "total" if table != "total" else None)
+            key = CellKey(table, fact.metric, fact.period, TOP if parent is None else fact.dims[parent], value)
+            acts[key].add(act)
+    shown = [acts[row.key] for row in rows if row.key.value != OTHER]
+    for small in shown:
+        for big in shown:
+            if small < big:
+                assert len({reader for reader, _ in big - small}) >= K, "a published difference under ten readers"
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     sizes=st.lists(st.integers(min_value=0, max_value=25), min_size=1, max_size=6),
@@ -162,4 +210,6 @@ def test_no_published_difference_of_a_parent_and_its_children_is_a_group_under_t
                     _fact(f"r{reader}", f"m{member}", period=rng.choice(["2026-09", "2026-10"]),
                           **{"class": f"clc:{top}", "subclass": f"clc:{sub}"})
                 )  # fmt: skip
-    _invariants(facts, publish(count(facts), K))
+    rows = publish(count(facts), K)
+    _invariants(facts, rows)
+    _nested_invariant(facts, rows)
