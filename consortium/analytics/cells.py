@@ -226,13 +226,15 @@ def _nested(
     or have ``min_readers`` readers, else the smallest cell inside is hidden (``d`` itself when only a residual
     is). Whether anything was hidden."""
     shown = _shown_families(cells, families, hidden)
-    index: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for number, (_, _, acts) in enumerate(shown):
-        for act in acts:
-            index[act].append(number)
+    firsts = {number: min(acts) for number, (_, _, acts) in enumerate(shown) if acts}
+    index: dict[tuple[str, str], list[int]] = {act: [] for act in firsts.values()}
+    for number, (key, _, acts) in enumerate(shown):
+        if key is not None:  # only a cell can be the outer one
+            for act in acts & index.keys():
+                index[act].append(number)
     inside: dict[int, dict[object, list[int]]] = defaultdict(lambda: defaultdict(list))
     for number, (_, family, acts) in enumerate(shown):
-        for outer in index[next(iter(acts))] if acts else ():
+        for outer in index[firsts[number]] if acts else ():
             bigger = shown[outer][2]
             if outer != number and shown[outer][0] is not None and len(bigger) > len(acts) and acts < bigger:
                 inside[outer][family].append(number)
