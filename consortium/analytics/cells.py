@@ -14,12 +14,17 @@ That is what makes differencing attacks possible, and what lets them be blocked:
 3. **complementary suppression**: when some children of a published parent are suppressed, the parent minus the
    published children is the sum over the suppressed ones; so the readers behind the suppressed children,
    together, must be at least ``min_readers``, or more children are suppressed (the smallest first) until they
-   are. That residual is then published as one ``(other)`` row: it is k-anonymous by construction.
+   are. That residual is then published as one ``(other)`` row: it is k-anonymous by construction;
+4. **nested suppression**: rows of one family (a partition's shown children and residual, or a root table's
+   cells) lying wholly inside another shown cell, compared as sets of acts (what each reader did; facts of one act
+   across metrics, a pushed work delivered and deleted, share it: :attr:`Fact.act`), must not leave that cell a
+   difference of fewer than ``min_readers`` readers: a class whose readers are all one member's cannot be taken
+   from that member's cell to find its one reader of another class.
 
 The rules run until nothing changes (a suppression in one partition can open a gap in another). Only one-way
-breakdowns of a parent are published, never cross tables of two dimensions and never arbitrary filters, so no
-two published cells are nested except a parent and its own children. Tables without a parent (the zero-result
-queries) are disjoint families: primary suppression only.
+breakdowns of a parent are published, never cross tables of two dimensions and never arbitrary filters. Tables
+without a parent (the zero-result queries) are disjoint families: rules 1 and 4. Not audited: a cell minus a sum
+of rows from several families (that needs a linear programming audit).
 """
 
 from __future__ import annotations
