@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from consortium.adapters.local.sqlite_common import SqliteAdapter
 from consortium.bootstrap.access import AccessParts
 from consortium.bootstrap.analytics import AnalyticsParts
 from consortium.bootstrap.catalogue import CatalogueParts
@@ -29,6 +30,15 @@ class Container(CatalogueParts, ReaderParts, AccessParts, CooperationParts, Anal
 
     settings: Settings
     _overrides: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Close the database connections this container opened (not those passed in as overrides); a store
+        used after this raises. A process that makes containers one after another (a test session, a server
+        stopped and started) calls it so their files are not left open."""
+        built = [value for name, value in vars(self).items() if name not in ("settings", "_overrides")]
+        for value in built:
+            if isinstance(value, SqliteAdapter) and all(value is not given for given in self._overrides.values()):
+                value.close()
 
 
 def bootstrap(settings: Settings | None = None, **overrides: Any) -> Container:

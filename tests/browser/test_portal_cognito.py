@@ -67,6 +67,7 @@ def signin_hub(hub: Hub) -> Iterator[SignInHub]:
             finally:
                 server.close()
                 thread.join(timeout=10)
+                container.close()
 
 
 def a_reader(signin: SignInHub, number: int) -> FakeUser:

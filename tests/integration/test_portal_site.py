@@ -35,6 +35,7 @@ def _hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo: list[DemoReader]
     yield container, f"http://127.0.0.1:{server.effective_port}"
     server.close()
     thread.join(timeout=10)
+    container.close()
 
 
 @pytest.fixture
