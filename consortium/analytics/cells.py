@@ -269,9 +269,7 @@ def suppressed(cells: Mapping[CellKey, Cell], min_readers: int = MIN_READERS) ->
     parents = _parents(cells)
     families = _partitions(parents)
     hidden = {key for key, cell in cells.items() if len(cell.readers) < min_readers}
-    while _complement(cells, parents, families, hidden, min_readers) or _nested(
-        cells, families, hidden, min_readers
-    ):
+    while _complement(cells, parents, families, hidden, min_readers) or _nested(cells, families, hidden, min_readers):
         pass
     return hidden
 

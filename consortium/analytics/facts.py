@@ -169,9 +169,7 @@ class _Collector:
             self._works[cluster_id] = self._work(cluster_id)
         return self._works[cluster_id]
 
-    def add(
-        self, reader: str, metric: str, at: dt.datetime, base: dict[str, str], act: str = "", **dims: str
-    ) -> None:
+    def add(self, reader: str, metric: str, at: dt.datetime, base: dict[str, str], act: str = "", **dims: str) -> None:
         self.facts.append(Fact(reader, metric, month(at), {**base, **dims}, act))
 
     def reach(self, member: str, cluster: Cluster | None) -> dict[str, str]:
