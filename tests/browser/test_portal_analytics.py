@@ -10,6 +10,7 @@ import datetime as dt
 import io
 from typing import TYPE_CHECKING
 
+import pytest
 from playwright.sync_api import expect
 
 from consortium.auth.callers import StaffRole
@@ -19,6 +20,8 @@ from consortium.profiles.models import Actor, ReaderEvent
 from .browsing import log_in
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .browsing import Hub, Tab
 
 OCTOBER = dt.datetime(2026, 10, 15, 9, 0, tzinfo=dt.UTC)
@@ -75,9 +78,12 @@ def test_staff_see_searches_by_library_as_a_chart_and_a_table_and_download_the_c
     tab.screenshot("analytics")
 
 
-def test_a_reader_is_told_analytics_are_for_staff(desktop: Tab) -> None:
-    _seed(desktop.hub)
-    desktop.log_in("analytics-r0", "riverside")
-    desktop.goto("/analytics.html")
-    expect(desktop.page.locator("#an-message")).to_contain_text("for library staff")
-    expect(desktop.page.locator("#an-results")).to_be_hidden()
+@pytest.mark.parametrize(("lang", "told"), [("en", "for library staff"), ("zh", "仅供图书馆工作人员")])
+def test_a_reader_is_told_analytics_are_for_staff(open_tab: Callable[..., Tab], lang: str, told: str) -> None:
+    tab = open_tab("desktop", lang)
+    _seed(tab.hub)
+    tab.log_in("analytics-r0", "riverside")
+    tab.goto("/analytics.html")
+    expect(tab.page.locator("#an-message")).to_contain_text(told)
+    expect(tab.page.locator("#an-results")).to_be_hidden()
+    tab.check_axe()
