@@ -3,7 +3,8 @@
 Nothing is built at import time; a Lambda keeps one :class:`Container` at module scope, built on first use. The
 container is made of parts, one module each: :mod:`~consortium.bootstrap.catalogue` (records, clusters, search,
 members), :mod:`~consortium.bootstrap.readers` (keys, profiles, push) and :mod:`~consortium.bootstrap.access`
-(API keys, tokens) and :mod:`~consortium.bootstrap.cooperation` (inter-library loans).
+(API keys, tokens), :mod:`~consortium.bootstrap.cooperation` (inter-library loans) and
+:mod:`~consortium.bootstrap.analytics` (the analytics report).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from consortium.adapters.local.sqlite_common import SqliteAdapter
 from consortium.bootstrap.access import AccessParts
+from consortium.bootstrap.analytics import AnalyticsParts
 from consortium.bootstrap.catalogue import CatalogueParts
 from consortium.bootstrap.cooperation import CooperationParts
 from consortium.bootstrap.readers import ReaderParts
@@ -22,7 +24,7 @@ __all__ = ["Container", "bootstrap"]
 
 
 @dataclass
-class Container(CatalogueParts, ReaderParts, AccessParts, CooperationParts):
+class Container(CatalogueParts, ReaderParts, AccessParts, CooperationParts, AnalyticsParts):
     """Every adapter and service of the hub, each built on first use from the settings (or taken from the
     overrides)."""
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from consortium.harvest.sweep import SourceFailure
 
 __all__ = [
+    "ANALYTICS_EVERY",
     "DEMO_STAFF_ROLES",
     "HARVEST_EVERY",
     "PURGE_EVERY",
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 HARVEST_EVERY = dt.timedelta(hours=6)
 PUSH_EVERY = dt.timedelta(hours=1)
 PURGE_EVERY = dt.timedelta(days=1)
+ANALYTICS_EVERY = dt.timedelta(days=1)
+"""The analytics report: the months closed since the last build counted (a month a week after it ends)."""
 
 SHOWN_SHARED = 5
 """How many of the works held by the most members the text summary names."""
@@ -248,7 +251,8 @@ def _first_reader(report: DemoReport | None) -> tuple[str, str] | None:
 
 
 def _jobs(container: Container) -> list[Job]:
-    """The scheduled jobs: harvest, push and the retention purge, each returning a one-line summary."""
+    """The scheduled jobs: harvest, push, the retention purge and the analytics report, each returning a one-line
+    summary."""
 
     def harvest(now: dt.datetime) -> str:
         with writing(container):
@@ -267,9 +271,18 @@ def _jobs(container: Container) -> list[Job]:
         data = container.push.run(now=now).as_dict()
         return f"{data['digests_planned']} digests planned, {sum(data['delivered'].values())} delivered"
 
+    def analytics(now: dt.datetime) -> str:
+        report = container.analytics.build()
+        return f"analytics report: {len(report.rows)} rows over {len(report.periods)} closed months"
+
     def purge(now: dt.datetime) -> str:
         expired = container.profiles.purge_expired(now)
         runs = container.harvest_runs.prune([member.id for member in container.registry.members])
         return f"{expired} expired items deleted, {runs} harvest runs older than a year forgotten"
 
-    return [Job("harvest", HARVEST_EVERY, harvest), Job("push", PUSH_EVERY, push_job), Job("purge", PURGE_EVERY, purge)]
+    return [
+        Job("harvest", HARVEST_EVERY, harvest),
+        Job("push", PUSH_EVERY, push_job),
+        Job("purge", PURGE_EVERY, purge),
+        Job("analytics", ANALYTICS_EVERY, analytics),
+    ]

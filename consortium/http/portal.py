@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SECURITY_HEADERS",
+    "VENDOR_FILES",
     "DemoLogin",
     "DemoReader",
     "PortalSite",
@@ -48,6 +49,7 @@ __all__ = [
     "content_security_policy",
     "portal_config",
     "security_headers",
+    "vendor_file",
 ]
 
 
@@ -87,6 +89,21 @@ _TYPES: Final = {
     ".ico": "image/x-icon",
     ".txt": "text/plain; charset=utf-8",
 }
+
+VENDOR_FILES: Final[dict[str, str]] = {"assets/vendor/echarts.min.js": "node_modules/echarts/dist/echarts.min.js"}
+"""Files of front-end packages the pages load, by their path in the portal: where each is in the repository once
+``npm ci`` (``make install``) installed ``package-lock.json``'s packages. Served from there locally; the portal
+stack copies them into the portal's bucket on AWS (``infra/hubstack/portal.py``). Nothing is loaded from a CDN."""
+
+
+def vendor_file(relative: str, repository: Path) -> Path | None:
+    """The installed file of a front-end package at portal path ``relative`` (``None``: not one, or missing)."""
+    installed = VENDOR_FILES.get(relative)
+    if installed is None:
+        return None
+    found = repository / installed
+    return found if found.is_file() else None
+
 
 DEMO_LOGIN_PATH: Final = "/local/demo-login"
 """``GET``: the demo readers and demo staff accounts one may log in as; ``POST {"reader": id}``: a token for one of
@@ -263,6 +280,8 @@ class PortalSite:
     def _file(self, path: str) -> Path | None:
         """The portal file at ``path`` (``/`` and folders: their ``index.html``), never outside the folder."""
         relative = path.lstrip("/")
+        if relative in VENDOR_FILES:
+            return vendor_file(relative, self.root.parent)
         if "\\" in relative or "\x00" in relative or any(part.startswith(".") for part in relative.split("/") if part):
             return None
         candidate = (self.root / relative).resolve()

@@ -206,7 +206,7 @@ export function memberName(all, id) {
 // ---- the page frame -------------------------------------------------------------------------------------------
 
 /** The roles of a staff account (a reader's token has none). */
-export const STAFF_ROLES = ["member-admin", "subject-librarian"];
+export const STAFF_ROLES = ["member-admin", "subject-librarian", "consortium-office"];
 
 const NAV = [
   ["index.html", "nav.search"],
@@ -216,7 +216,9 @@ const NAV = [
 function header(current) {
   const who = session();
   // a reader has "My library"; a library's staff its staff pages instead (a staff account is no reader)
-  const links = [...NAV, who && who.staff ? ["staff.html", "nav.staff"] : ["me.html", "nav.me"]];
+  // (and every staff account reads the consortium's reader analytics)
+  const own = who && who.staff ? [["staff.html", "nav.staff"], ["analytics.html", "nav.analytics"]] : [["me.html", "nav.me"]];
+  const links = [...NAV, ...own];
   const nav = el(
     "nav",
     { "aria-label": t("nav.label") },

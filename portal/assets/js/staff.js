@@ -45,6 +45,11 @@ function notStaff(root) {
   return fill(root, el("p", { text: t("staff.not_staff") }), el("p", {}, el("a", { href: "me.html", text: t("nav.me") })));
 }
 
+/** The consortium office belongs to no member library: it has no member pages, only the analytics. */
+function office(root) {
+  return fill(root, el("p", { text: t("staff.office") }), el("p", {}, el("a", { href: "analytics.html", class: "button", text: t("nav.analytics") })));
+}
+
 function contents(shown) {
   return el(
     "nav",
@@ -63,7 +68,8 @@ async function main() {
   const who = session();
   root.removeAttribute("aria-busy");
   if (!who) return signedOut(root);
-  if (!who.staff || !who.member) return notStaff(root);
+  if (who.staff && !who.member) return office(root);
+  if (!who.staff) return notStaff(root);
   staff.account = who.reader;
   staff.member = who.member;
   staff.roles = who.roles;
