@@ -78,7 +78,7 @@ PRIOR_MODEL: Final = MatchModel(
     # Prior beliefs (what a cataloguer expects of two records of one edition, and of two unrelated records),
     # replaced by a consortium's fitted model: the fit moves every number to what its records show.
     m={
-        "title": (0.70, 0.15, 0.07, 0.03, 0.03, 0.02),
+        "title": (0.70, 0.15, 0.07, 0.03, 0.03, 0.005, 0.015),
         "authors": (0.75, 0.12, 0.08, 0.05),
         "year": (0.85, 0.10, 0.03, 0.02),
         "venue": (0.70, 0.20, 0.10),
@@ -87,7 +87,7 @@ PRIOR_MODEL: Final = MatchModel(
         "parts": (0.90, 0.10),
     },
     u={
-        "title": (0.0005, 0.0005, 0.002, 0.001, 0.01, 0.986),
+        "title": (0.0005, 0.0005, 0.002, 0.001, 0.01, 0.005, 0.981),
         "authors": (0.001, 0.004, 0.01, 0.985),
         "year": (0.10, 0.18, 0.27, 0.45),
         "venue": (0.10, 0.30, 0.60),
