@@ -14,8 +14,9 @@ Precision matters more than recall: a wrong merge is the failure readers see. Th
    unrelated (title similarity at least 0.6, which guards against a mistyped or set-level ISBN), whatever the
    years (a reprint keeps its ISBN).
 3. Otherwise the **Fellegi–Sunter match weight** (:mod:`consortium.dedup.model`): the prior odds plus the
-   learnt weight of each comparison's level (:mod:`consortium.dedup.comparisons`); a missing value adds
-   nothing. A match when the posterior probability reaches :data:`~consortium.dedup.model.MATCH_PROBABILITY`
+   learnt weight of each comparison's level (:mod:`consortium.dedup.comparisons`), the exact title and the
+   same author list adjusted by how common the value is (:mod:`consortium.dedup.frequencies`); a missing value
+   adds nothing. A match when the posterior probability reaches :data:`~consortium.dedup.model.MATCH_PROBABILITY`
    and the titles are nearly the same (or begin with the same four words followed by what the other record
    says in other fields), and, when both name authors, at least half of the shorter author list is in the
    other.
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from consortium.dedup.comparisons import LEVELS, compare, title_similarity
+from consortium.dedup.frequencies import ADJUSTED_LEVEL, adjustment
 from consortium.dedup.model import MATCH_PROBABILITY, PRIOR_MODEL, MatchModel
 from consortium.text import is_cjk
 
@@ -113,12 +115,20 @@ def _weigh(
         if level is None:
             lines.append(f"{name}: no evidence (missing on one side), 0 bits")
             continue
-        weights[name] = weight = model.weight(name, level)
+        weight = model.weight(name, level)
+        m, u = model.m[name][level], model.u[name][level]
+        line = f"{name}: {LEVELS[name][level]}: {weight:+.2f} bits (m {m:.4f}, u {u:.4f})"
+        if level == ADJUSTED_LEVEL.get(name) and name in model.term_frequencies:
+            bits, count = adjustment(model.term_frequencies, name, a, b)
+            weight += bits
+            mean = model.term_frequencies[name][0]
+            line += (
+                f", term frequency {bits:+.2f} bits (the value on {count} record{'s' if count > 1 else ''} of one "
+                f"member, {mean:.2f} on average): {weight:+.2f} bits"
+            )
+        weights[name] = weight
         total += weight
-        label = LEVELS[name][level]
-        lines.append(
-            f"{name}: {label}: {weight:+.2f} bits (m {model.m[name][level]:.4f}, u {model.u[name][level]:.4f})"
-        )
+        lines.append(line)
     lines.append(f"match weight: {total:+.2f} bits")
     return total, levels, weights, lines
 

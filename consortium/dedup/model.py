@@ -23,6 +23,8 @@ from consortium.errors import ValidationError
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from consortium.dedup.frequencies import TermFrequencies
+
 __all__ = ["MATCH_PROBABILITY", "PRIOR_MODEL", "MatchModel", "load_model", "save_model"]
 
 MATCH_PROBABILITY: Final = 0.99
@@ -42,18 +44,27 @@ class MatchModel:
     generic_titles: frozenset[str] = frozenset()
     """Titles (normalized) that one member gives to records of different authors or years ("Book review
     column", "Editorial"): they name no single work, so a match on one needs the same authors and year."""
+    term_frequencies: TermFrequencies = field(default_factory=dict)
+    """How common each title and author list is (:mod:`consortium.dedup.frequencies`): the exact-agreement
+    weight of a common one is lowered, of a rare one raised; empty for the prior beliefs (no adjustment)."""
 
     def weight(self, comparison: str, level: int) -> float:
         """The weight, in bits, of ``level`` of ``comparison``."""
         return math.log2(self.m[comparison][level] / self.u[comparison][level])
+
+    def weights(self) -> dict[str, dict[str, float]]:
+        """Every level's weight, in bits, by comparison and level (what ``dedup explain`` lists)."""
+        return {name: {label: round(self.weight(name, n), 2) for n, label in enumerate(labels)}
+                for name, labels in LEVELS.items()}  # fmt: skip
 
     @property
     def prior_weight(self) -> float:
         return math.log2(self.prior / (1 - self.prior))
 
     def to_json(self) -> str:
+        frequencies = {name: {"mean": mean, "counts": counts} for name, (mean, counts) in self.term_frequencies.items()}
         data = {"m": self.m, "u": self.u, "prior": self.prior, "fitted_on": self.fitted_on,
-                "generic_titles": sorted(self.generic_titles)}  # fmt: skip
+                "generic_titles": sorted(self.generic_titles), "term_frequencies": frequencies}  # fmt: skip
         return json.dumps(data, indent=1, sort_keys=True)
 
     @classmethod
@@ -71,7 +82,14 @@ class MatchModel:
         if not 0 < prior < 1:
             raise ValidationError(f"{where}: prior must be in (0, 1), not {prior}")
         fitted_on = {k: int(v) for k, v in data.get("fitted_on", {}).items()}
-        return cls(m, u, prior, fitted_on, frozenset(str(t) for t in data.get("generic_titles", ())))
+        frequencies: TermFrequencies = {}
+        for name, table in data.get("term_frequencies", {}).items():
+            mean, counts = float(table["mean"]), {str(v): int(k) for v, k in table["counts"].items()}
+            if name not in LEVELS or mean < 1 or any(k < 2 for k in counts.values()):
+                raise ValidationError(f"{where}: term frequencies of {name!r} must be a mean >= 1 and counts >= 2")
+            frequencies[name] = (mean, counts)
+        generic = frozenset(str(t) for t in data.get("generic_titles", ()))
+        return cls(m, u, prior, fitted_on, generic, frequencies)
 
 
 PRIOR_MODEL: Final = MatchModel(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from factories import make_record
@@ -10,6 +11,7 @@ from factories import make_record
 from consortium.dedup.comparisons import compare, differing_words, venue_level
 from consortium.dedup.features import match_view
 from consortium.dedup.fit import fit_model, generic_titles
+from consortium.dedup.frequencies import adjustment, count_values, value_of
 from consortium.dedup.matcher import decide
 from consortium.dedup.model import PRIOR_MODEL, MatchModel, load_model, save_model
 from consortium.dedup.names import same_person
@@ -181,3 +183,45 @@ def test_spellings_abbreviations_numbers_and_added_words_are_not_different_words
     a = make_record("r", "1", left, authors=["Halevy, Alon Y."], year=2001)
     b = make_record("l", "2", right, authors=["Alon Halevy"], year=2001)
     assert differing_words(match_view(a), match_view(b)) == ([], [])
+
+
+def test_a_common_author_list_weighs_less_than_a_rare_one_and_explain_shows_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # One member with eight test-preparation books of one corporate author and eight books of eight people.
+    records = [
+        make_record("r", f"p{n}", f"Cracking the {s} exam", authors=["Princeton Review"], year=2017)
+        for n, s in enumerate("biology chemistry physics calculus statistics history music latin".split())
+    ]
+    records += [make_record("r", f"o{n}", f"Book number {n} on gardens", authors=[f"Gardener{n}, Ann"], year=2017)
+                for n in range(8)]  # fmt: skip
+    views = [match_view(r) for r in records]
+    frequencies = count_values(views)
+    mean, counts = frequencies["authors"]
+    assert counts == {"review": 8} and mean == (8 * 8 + 8 * 1) / 16
+    assert value_of("authors", match_view(make_record(authors=["Halevy, Alon Y.", "Suciu, D."]))) == "halevy ; suciu"
+    model = MatchModel(PRIOR_MODEL.m, PRIOR_MODEL.u, PRIOR_MODEL.prior, term_frequencies=frequencies)
+    common = pair(make_record("l", "1", "Cracking the biology exam", authors=["The Princeton Review"], year=2017),
+                  records[0], model)  # fmt: skip
+    rare = pair(
+        make_record("l", "2", "Book number 3 on gardens", authors=["Ann Gardener3"], year=2017), records[11], model
+    )
+    assert common.match and rare.match
+    base = PRIOR_MODEL.weight("authors", 0)
+    assert common.scores["authors"] == pytest.approx(base + math.log2(4.5 / 8))
+    assert rare.scores["authors"] == pytest.approx(base + math.log2(4.5))
+    assert any("term frequency -0.83 bits (the value on 8 records of one member, 4.50 on average)" in line
+               for line in common.evidence), common.explain()  # fmt: skip
+    path = tmp_path / "model.json"
+    save_model(model, path)
+    assert load_model(path) == model
+    data = json.loads(path.read_text())
+    data["term_frequencies"]["authors"]["counts"]["review"] = 1
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValidationError, match="term frequencies of 'authors'"):
+        load_model(path)
+
+
+def test_without_counts_no_weight_is_adjusted() -> None:
+    a = make_record("r", "1", "Dune", authors=["Herbert, Frank"], year=2005)
+    b = make_record("l", "2", "Dune", authors=["Frank Herbert"], year=2005)
+    assert adjustment({}, "authors", match_view(a), match_view(b)) == (0.0, 0)
+    assert pair(a, b).scores["authors"] == PRIOR_MODEL.weight("authors", 0)
