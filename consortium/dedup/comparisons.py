@@ -62,6 +62,20 @@ def _is_prefix(short: str, long: str) -> bool:
     return len(short.split()) >= 2 or (len(short) >= 3 and any(is_cjk(c) for c in short))
 
 
+def _within_other_fields(short: MatchView, long: MatchView) -> bool:
+    """The shorter title (three words or more) stands whole in the longer one, whose other words the shorter
+    record says in other fields: an author's name or a publisher run into the title (*John Howe Fantasy Drawing
+    Workshop* by John Howe against *Fantasy Drawing Workshop*)."""
+    title = short.core
+    if len(title.split()) < 3:
+        return False
+    at = f" {long.core} ".find(f" {title} ")
+    if at < 0:
+        return False
+    rest = (long.core[:at] + " " + long.core[at + len(title) :]).split()
+    return bool(rest) and all(w in short.words and w not in short.full_title.split() for w in rest)
+
+
 def title_similarity(a: MatchView, b: MatchView) -> float:
     """1 for the same title, 0.95 when one begins the other (a subtitle left out, or other fields written
     after it), else the best of the edit and word-order ratios (main titles alone only when one record gives
@@ -186,6 +200,8 @@ def _title(a: MatchView, b: MatchView) -> int | None:
     words = short.full_title.split()
     head = long.core[: len(short.core)]
     if len(words) >= 3 and all(w in long.words for w in words) and fuzz.ratio(short.core, head) >= 95:
+        return 1
+    if _within_other_fields(short, long):
         return 1
     if similarity >= 0.92:
         return 5 if differing_words(a, b)[0] else 2

@@ -5,11 +5,13 @@ Precision matters more than recall: a wrong merge is the failure readers see. Th
 1. **Hard rejects**, only where the evidence is certain: different format families (a monograph is not a
    serial or a video); two records of the same member unless an identifier agrees; volume or part numbers that
    both name and that differ (``v. 2``, ``Part II``, a title ending in ``XIX`` against ``XVI``); years both
-   titles name that differ (``Annual report 2017``); serials whose ISSNs conflict; ISBNs that conflict on two
-   records of one medium (an ISBN names one product: two print records with different ISBNs are two bindings
-   or editions; a print and an e-book record of one edition have different ISBNs, which is weighed instead);
-   edition numbers both state that differ; publication years more than one apart (an edition has one date;
-   one year apart is allowed for a copyright or printing date) unless an identifier agrees.
+   titles name that differ (``Annual report 2017``); one title, not the other, naming an adaptation into
+   another form (``(manga)``, ``: the graphic novel``: FRBR's new work); serials whose ISSNs conflict; ISBNs
+   that conflict on two records of one medium (an ISBN names one product: two print records with different
+   ISBNs are two bindings or editions; a print and an e-book record of one edition have different ISBNs,
+   which is weighed instead); edition numbers both state that differ; publication years more than one apart
+   (an edition has one date; one year apart is allowed for a copyright or printing date) unless an identifier
+   agrees.
 2. **Identifier agreement** (a shared ISBN, ISSN, OCLC, LCCN or DOI) is a match when the titles are not
    unrelated (title similarity at least 0.6, which guards against a mistyped or set-level ISBN), whatever the
    years (a reprint keeps its ISBN).
@@ -88,6 +90,8 @@ def reject_reason(a: MatchView, b: MatchView, ids_agree: bool, level: str = "edi
         return f"different volumes or parts: {sorted(a.parts)} vs {sorted(b.parts)}"
     if a.years_in_title and b.years_in_title and not a.years_in_title & b.years_in_title:
         return f"titles name different years: {sorted(a.years_in_title)} vs {sorted(b.years_in_title)}"
+    if a.adaptation != b.adaptation:
+        return "one title names an adaptation into another form (manga, graphic novel, comic), the other does not"
     if level == "work":
         return None
     if a.key[0] == b.key[0] and not ids_agree:

@@ -9,7 +9,7 @@ import pytest
 from factories import make_record
 
 from consortium.dedup.comparisons import compare, differing_words, venue_level
-from consortium.dedup.features import match_view
+from consortium.dedup.features import adaptation, match_view
 from consortium.dedup.fit import fit_model, generic_titles
 from consortium.dedup.frequencies import adjustment, count_values, value_of
 from consortium.dedup.matcher import decide
@@ -225,3 +225,27 @@ def test_without_counts_no_weight_is_adjusted() -> None:
     b = make_record("l", "2", "Dune", authors=["Frank Herbert"], year=2005)
     assert adjustment({}, "authors", match_view(a), match_view(b)) == (0.0, 0)
     assert pair(a, b).scores["authors"] == PRIOR_MODEL.weight("authors", 0)
+
+
+def test_an_authors_name_run_into_the_title_still_agrees() -> None:
+    a = make_record("r", "1", "John Howe Fantasy Drawing Workshop", authors=["John Howe"], publisher="Impact")
+    b = make_record("l", "2", "Fantasy Drawing Workshop", authors=["Howe, John"], publisher="Impact")
+    assert compare(match_view(a), match_view(b))["title"] == 1
+    assert work_pair(a, b).match and pair(a, b).match
+    # Words the shorter record does not say elsewhere are another title.
+    c = make_record("l", "3", "Fantasy Drawing Workshop", authors=["Mary Smith"], publisher="Impact")
+    assert compare(match_view(a), match_view(c))["title"] != 1
+
+
+def test_an_adaptation_into_another_form_is_another_work() -> None:
+    assert adaptation("Grimgar of Fantasy and Ash, Vol. 3 (manga) (Grimgar of Fantasy and Ash (manga))")
+    assert adaptation("Watership Down", "The Graphic Novel")
+    assert not adaptation("The Mammoth Book of Comic Fantasy (Mammoth Books)")  # the title proper's words
+    assert not adaptation("Grimgar of Fantasy and Ash (Light Novel) Vol. 1")  # the original's own form
+    manga = make_record("r", "1", "Grimgar of Fantasy and Ash, Vol. 3 (manga)", authors=["Ao Jyumonji"])
+    novel = make_record("l", "2", "Grimgar of Fantasy and Ash: Volume 3", authors=["Jyumonji, Ao"])
+    assert work_pair(manga, novel).reject == (
+        "one title names an adaptation into another form (manga, graphic novel, comic), the other does not"
+    )
+    other_manga = make_record("l", "3", "Grimgar of Fantasy and Ash, Vol. 3 (Manga)", authors=["Jyumonji, Ao"])
+    assert work_pair(manga, other_manga).match
