@@ -182,9 +182,24 @@ def _same_start_rest_elsewhere(a: MatchView, b: MatchView) -> bool:
         return False
     rest_a = [w for w in words_a[shared:] if w not in _STOP]
     rest_b = [w for w in words_b[shared:] if w not in _STOP]
-    short_a, short_b = (_acronym(" ".join(w for w in rest if w.isalpha())) for rest in (rest_a, rest_b))
-    found = sum(w in b.words or w == short_b for w in rest_a) + sum(w in a.words or w == short_a for w in rest_b)
+    found_a, covered_b = _initialisms(rest_a, rest_b)
+    found_b, covered_a = _initialisms(rest_b, rest_a)
+    found = sum(n in found_a or n in covered_a or w in b.words for n, w in enumerate(rest_a))
+    found += sum(n in found_b or n in covered_b or w in a.words for n, w in enumerate(rest_b))
     return found * 2 >= len(rest_a) + len(rest_b)
+
+
+def _initialisms(words: list[str], others: list[str]) -> tuple[set[int], set[int]]:
+    """The positions of ``words`` that are the initials of words in a row of ``others`` (``vldb``: *very large
+    data bases*), and the positions of the words they abbreviate."""
+    found: set[int] = set()
+    covered: set[int] = set()
+    initials = "".join(w[0] if w.isalpha() else " " for w in others)
+    for n, word in enumerate(words):
+        if len(word) >= 2 and word.isalpha() and (at := initials.find(word)) >= 0:
+            found.add(n)
+            covered.update(range(at, at + len(word)))
+    return found, covered
 
 
 def _title(a: MatchView, b: MatchView) -> int | None:

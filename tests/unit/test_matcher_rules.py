@@ -249,3 +249,12 @@ def test_an_adaptation_into_another_form_is_another_work() -> None:
     )
     other_manga = make_record("l", "3", "Grimgar of Fantasy and Ash, Vol. 3 (Manga)", authors=["Jyumonji, Ao"])
     assert work_pair(manga, other_manga).match
+
+
+def test_a_venue_run_into_the_title_agrees_with_its_initials_run_into_the_other() -> None:
+    a = make_record("r", "1", "Extending practical pre-aggregation in on-line analytical processing vldb 1999",
+                    authors=["Torben Bach Pedersen", "Christian S. Jensen"])  # fmt: skip
+    b = make_record("l", "2", "Extending practical pre-aggregation in on-line analytical processing very large "
+                    "data bases", authors=["Pedersen, Torben Bach", "Jensen, Christian S."], year=1999)  # fmt: skip
+    assert compare(match_view(a), match_view(b))["title"] == 3  # the same first words, other fields after
+    assert pair(a, b).match
