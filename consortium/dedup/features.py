@@ -89,10 +89,29 @@ class MatchView:
     wrong field is still found."""
 
 
+_NUMBERED = r"(?:\d{1,4}(?:st|nd|rd|th)?|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth) "
+_QUALIFIERS = (
+    r"(?:rev|revised|updated|expanded|new|premium|anniversary|special|illustrated|international|student"
+    r"|annotated|deluxe|collector s|abridged|unabridged) "
+)
+_EDITION_IN_TITLE = re.compile(rf"\b(?:{_NUMBERED}(?:{_QUALIFIERS})*|(?:{_QUALIFIERS})+)(?:edition|ed)\b")
+"""An edition statement: a number or ordinal, words that qualify an edition, then ``edition`` or ``ed``."""
+
+
+def without_edition(text: str) -> str:
+    """A normalized title without the edition statement written into it (``the intelligent investor rev ed``,
+    ``catch 22 50th anniversary edition``): an edition statement is not part of the title, and editions are
+    told apart by their own field (a different numbered edition is a reject)."""
+    if "ed" not in text:
+        return text
+    stripped = " ".join(_EDITION_IN_TITLE.sub(" ", text).split())
+    return stripped or text
+
+
 def match_view(record: Record) -> MatchView:
-    title = match_text(record.title)
+    title = without_edition(match_text(record.title))
     both = f"{record.title} {record.subtitle}" if record.subtitle else record.title
-    full = match_text(both) if record.subtitle else title
+    full = without_edition(match_text(both)) if record.subtitle else title
     strong = frozenset(
         f"{i.scheme.value}:{i.value}"
         for i in record.identifiers
@@ -108,7 +127,7 @@ def match_view(record: Record) -> MatchView:
         family=FORMAT_FAMILY[record.format],
         title=title,
         full_title=full,
-        core=core_title(both) if _QUALIFIED.search(both) else full,
+        core=without_edition(core_title(both)) if _QUALIFIED.search(both) else full,
         tokens=tuple(title_tokens(record.title)),
         surnames=frozenset(s for s in (surname_key(a) for a in record.authors) if s),
         names=names,

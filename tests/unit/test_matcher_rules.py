@@ -9,7 +9,7 @@ import pytest
 from factories import make_record
 
 from consortium.dedup.comparisons import compare, differing_words, venue_level
-from consortium.dedup.features import adaptation, match_view
+from consortium.dedup.features import adaptation, match_view, without_edition
 from consortium.dedup.fit import fit_model, generic_titles
 from consortium.dedup.frequencies import adjustment, count_values, value_of
 from consortium.dedup.matcher import decide
@@ -258,3 +258,19 @@ def test_a_venue_run_into_the_title_agrees_with_its_initials_run_into_the_other(
                     "data bases", authors=["Pedersen, Torben Bach", "Jensen, Christian S."], year=1999)  # fmt: skip
     assert compare(match_view(a), match_view(b))["title"] == 3  # the same first words, other fields after
     assert pair(a, b).match
+
+
+def test_an_edition_statement_written_into_the_title_is_not_part_of_it() -> None:
+    assert without_edition("the intelligent investor rev ed") == "the intelligent investor"
+    assert without_edition("catch 22 50th anniversary edition") == "catch 22"
+    assert without_edition("cracking the ap us history exam 2018 premium edition") == "cracking the ap us history exam"
+    assert without_edition("the edition") == "the edition" and without_edition("ed wood") == "ed wood"
+    a = make_record("r", "1", "The Intelligent Investor Rev Ed.", authors=["Benjamin Graham"])
+    b = make_record("l", "2", "The Intelligent Investor", subtitle="The Definitive Book on Value Investing",
+                    authors=["Graham, Benjamin"])  # fmt: skip
+    assert compare(match_view(a), match_view(b))["title"] == 1
+    assert work_pair(a, b).match
+    # Numbered editions are still told apart by the edition field.
+    second = make_record("l", "3", "The Intelligent Investor, 2nd ed.", authors=["Graham, Benjamin"], edition="2nd ed.")
+    fourth = make_record("r", "4", "The Intelligent Investor", authors=["Graham, Benjamin"], edition="4th ed.")
+    assert pair(second, fourth).reject == "different editions: 2 vs 4"
