@@ -52,6 +52,9 @@ def test_a_missing_year_is_no_evidence_and_an_abbreviated_venue_still_agrees() -
         ("AY Halevy", "Halevy, A."),
         ("Haritsa, Jayant R.", "JR Haritsa"),
         ("Güntzer, Ulrich", "U. Guntzer"),
+        ("François Llirbat", "fran &#231; ois llirbat"),  # a character reference written with spaces around it
+        ("Özgür Ulusoy", "&#214; zg &#252; r ulusoy"),
+        ("Özgür Ulusoy", "Ö zg ü r Ulusoy"),  # the same, decoded
     ],
 )
 def test_name_forms_of_one_person(left: str, right: str) -> None:
@@ -274,3 +277,8 @@ def test_an_edition_statement_written_into_the_title_is_not_part_of_it() -> None
     second = make_record("l", "3", "The Intelligent Investor, 2nd ed.", authors=["Graham, Benjamin"], edition="2nd ed.")
     fourth = make_record("r", "4", "The Intelligent Investor", authors=["Graham, Benjamin"], edition="4th ed.")
     assert pair(second, fourth).reject == "different editions: 2 vs 4"
+
+
+def test_a_padded_accented_letter_joins_its_word_but_not_an_initial() -> None:
+    assert name_words("fran &#231; ois llirbat") == ("francois", "llirbat")
+    assert name_words("É Smith") == ("e", "smith") and name_words("Smith &amp; Jones") == ("smith", "and", "jones")
