@@ -82,7 +82,7 @@ def generic_titles(views: Iterable[MatchView]) -> frozenset[str]:
     for view in views:
         if view.title:
             first = max(view.names[0], key=len) if view.names else ""
-            seen.setdefault((view.key[0], view.title), set()).add((first, view.year))
+            seen.setdefault((view.key[0], view.full_title), set()).add((first, view.year))
     return frozenset(title for (_, title), kinds in seen.items() if len(kinds) > 1)
 
 

@@ -164,7 +164,7 @@ def decide(
         and title_level <= WEAKEST_TITLE_LEVEL
         and (author_level is None or author_level <= WEAKEST_AUTHOR_LEVEL)
     )
-    if match and (a.title in model.generic_titles or b.title in model.generic_titles):
+    if match and (a.full_title in model.generic_titles or b.full_title in model.generic_titles):
         if levels["authors"] != 0 or levels["year"] != 0:
             evidence.append(
                 "the title is generic (one member gives it to different records): "

@@ -282,3 +282,21 @@ def test_an_edition_statement_written_into_the_title_is_not_part_of_it() -> None
 def test_a_padded_accented_letter_joins_its_word_but_not_an_initial() -> None:
     assert name_words("fran &#231; ois llirbat") == ("francois", "llirbat")
     assert name_words("É Smith") == ("e", "smith") and name_words("Smith &amp; Jones") == ("smith", "and", "jones")
+
+
+def test_a_generic_main_title_with_a_subtitle_of_its_own_is_not_generic() -> None:
+    views = [
+        match_view(make_record("r", "1", "Panel", subtitle="future directions of database research",
+                               authors=["Schek, Hans-Jörg"], year=2000)),
+        match_view(make_record("r", "2", "Panel", subtitle="data management in electronic commerce",
+                               authors=["Özsu, M. Tamer"], year=1999)),
+        match_view(make_record("r", "3", "Panel", authors=["Ross, K."], year=2001)),
+        match_view(make_record("r", "4", "Panel", authors=["Gray, J."], year=2003)),
+    ]  # fmt: skip
+    assert generic_titles(views) == {"panel"}
+    model = MatchModel(PRIOR_MODEL.m, PRIOR_MODEL.u, PRIOR_MODEL.prior, generic_titles=frozenset({"panel"}))
+    a = make_record("r", "1", "Panel", subtitle="future directions of database research", authors=["H.-J. Schek"],
+                    year=2000, publisher="VLDB")  # fmt: skip
+    b = make_record("l", "2", "Panel", subtitle="future directions of database research", authors=["Schek, H."],
+                    publisher="Very Large Data Bases")  # fmt: skip
+    assert pair(a, b, model).match
