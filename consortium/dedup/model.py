@@ -13,9 +13,10 @@ the fitted model is kept as JSON in the data folder (:func:`load_model`, :func:`
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from consortium.dedup.comparisons import LEVELS
 from consortium.errors import ValidationError
@@ -25,7 +26,9 @@ if TYPE_CHECKING:
 
     from consortium.dedup.frequencies import TermFrequencies
 
-__all__ = ["MATCH_PROBABILITY", "PRIOR_MODEL", "MatchModel", "load_model", "save_model"]
+__all__ = ["MATCH_PROBABILITY", "PRIOR_MODEL", "MatchModel", "OutdatedModelError", "load_model", "save_model"]
+
+log = logging.getLogger(__name__)
 
 MATCH_PROBABILITY: Final = 0.99
 """The posterior probability of a match at which two records are one edition (precision before recall)."""
@@ -64,13 +67,16 @@ class MatchModel:
     def to_json(self) -> str:
         frequencies = {name: {"mean": mean, "counts": counts} for name, (mean, counts) in self.term_frequencies.items()}
         data = {"m": self.m, "u": self.u, "prior": self.prior, "fitted_on": self.fitted_on,
-                "generic_titles": sorted(self.generic_titles), "term_frequencies": frequencies}  # fmt: skip
+                "generic_titles": sorted(self.generic_titles), "term_frequencies": frequencies,
+                "levels": LEVELS}  # fmt: skip
         return json.dumps(data, indent=1, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str, where: str = "model") -> MatchModel:
         """Read a model; a missing comparison or a level count that does not fit is refused, naming it."""
         data = json.loads(text)
+        if _outdated(data):
+            raise OutdatedModelError(f"{where}: fitted to other comparison levels than this matcher's")
         m = {name: tuple(float(p) for p in data["m"].get(name, ())) for name in LEVELS}
         u = {name: tuple(float(p) for p in data["u"].get(name, ())) for name in LEVELS}
         for name, levels in LEVELS.items():
@@ -117,11 +123,31 @@ PRIOR_MODEL: Final = MatchModel(
 )
 
 
+class OutdatedModelError(ValidationError):
+    """A model fitted by an earlier version of the matcher, whose comparisons had other levels."""
+
+
+def _outdated(data: dict[str, Any]) -> bool:
+    """The model names other levels than :data:`LEVELS` (or, written before models named them, has another
+    number of levels for a comparison)."""
+    if "levels" in data:
+        return bool(data["levels"] != {name: list(labels) for name, labels in LEVELS.items()})
+    return any(len(data.get("m", {}).get(name, labels)) != len(labels) for name, labels in LEVELS.items())
+
+
 def load_model(path: Path) -> MatchModel:
-    """The model kept at ``path``, or the prior beliefs when none has been fitted yet."""
+    """The model kept at ``path``, or the prior beliefs when none has been fitted yet, or when it was fitted by
+    an earlier version of the matcher whose comparisons had other levels (logged: ``dedup rebuild`` fits it
+    again); a damaged model is refused, naming the file and what is wrong."""
     if not path.exists():
         return PRIOR_MODEL
-    return MatchModel.from_json(path.read_text(encoding="utf-8"), str(path))
+    text = path.read_text(encoding="utf-8")
+    try:
+        return MatchModel.from_json(text, str(path))
+    except OutdatedModelError:
+        log.warning("%s was fitted to other comparison levels: the prior beliefs are used until `consortium dedup "
+                    "rebuild` fits the weights again", path)  # fmt: skip
+        return PRIOR_MODEL
 
 
 def save_model(model: MatchModel, path: Path) -> None:

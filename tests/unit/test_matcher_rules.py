@@ -300,3 +300,18 @@ def test_a_generic_main_title_with_a_subtitle_of_its_own_is_not_generic() -> Non
     b = make_record("l", "2", "Panel", subtitle="future directions of database research", authors=["Schek, H."],
                     publisher="Very Large Data Bases")  # fmt: skip
     assert pair(a, b, model).match
+
+
+def test_a_model_fitted_to_other_levels_gives_way_to_the_prior_beliefs(tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "dedup_model.json"
+    data = json.loads(PRIOR_MODEL.to_json())
+    assert data["levels"]["title"][5] == "a word of each differs"
+    data["levels"]["title"] = [*data["levels"]["title"][:5], "differ"]
+    data["m"]["title"] = data["m"]["title"][:6]
+    data["u"]["title"] = data["u"]["title"][:6]
+    path.write_text(json.dumps(data))
+    assert load_model(path) == PRIOR_MODEL
+    assert "the prior beliefs are used until `consortium dedup rebuild`" in caplog.text
+    del data["levels"]  # written before models named their levels
+    path.write_text(json.dumps(data))
+    assert load_model(path) == PRIOR_MODEL
