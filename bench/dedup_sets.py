@@ -8,6 +8,7 @@ mapped onto the record's fields by ``--columns title=Name,authors=Author,...``.
 from __future__ import annotations
 
 import csv
+import html
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ DITTO_COLUMNS = {"title": "title", "authors": "authors", "venue": "publication",
 _FIELD = re.compile(r"COL (\w+) VAL(.*?)(?= COL \w+ VAL|$)")
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 _ELECTRONIC = re.compile(r"kindle|e-?book|electronic|digital|nook|audible|audio", re.IGNORECASE)
+_REFERENCE = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 _RAW = RawPointer(digest="0" * 64, media_type="text/plain")
 
 
@@ -62,7 +64,8 @@ def to_record(member: str, local_id: str, fields: dict[str, str]) -> Record:
     year = _YEAR.search(year_text.replace(".0", ""))
     pages = re.match(r"\d+", fields.get("pages", "").strip())
     isbn = normalize_isbn(fields["isbn"]) if fields.get("isbn") else None
-    raw_authors = fields.get("authors", "")
+    # A character reference's semicolon ("fran &#231; ois") is not a list separator: decoded before splitting.
+    raw_authors = _REFERENCE.sub(lambda m: html.unescape(m.group()), fields.get("authors", ""))
     authors = [a.strip() for a in re.split(r"\s*[;,]\s+|\s+,\s*| and ", raw_authors) if a.strip()]
     electronic = bool(_ELECTRONIC.search(fields.get("format", "")))
     publisher = fields.get("publication") or fields.get("publisher") or None

@@ -92,6 +92,11 @@ def surname_key(name: str) -> str:
 
 
 _BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]|（[^）]*）")
+_PADDED = r"(&#\d+;|&#x[0-9a-fA-F]+;|&(?!amp;)[a-zA-Z]+;|[\u00c0-\u024f])"
+_PADDED_INSIDE = re.compile(rf"(?<=\w) {_PADDED} (?=\w)")
+_PADDED_START = re.compile(rf"(?<!\S){_PADDED} (?=[a-z\u00df-\u00ff])")
+"""An accented letter, or its character reference, that an export wrote with a space on each side inside a word
+(``fran &#231; ois``, ``fran ç ois``) or after it at a word's start (``&#214; zg &#252; r``, not ``É Smith``)."""
 
 
 def core_title(title: str) -> str:
@@ -102,7 +107,9 @@ def core_title(title: str) -> str:
 def name_words(name: str) -> tuple[str, ...]:
     """A personal or corporate name as normalized words, given names first (``"Güntzer, Ulrich"`` gives
     ``("ulrich", "guntzer")``); a Chinese name is one word. A lone letter split off by a stray character
-    reference (``"g &#252; ntzer"``) is joined back to its neighbours."""
+    reference (``"g &#252; ntzer"``, ``"fran &#231; ois"``) is joined back to its neighbours."""
+    if not name.isascii() or "&" in name:
+        name = _PADDED_START.sub(r"\1", _PADDED_INSIDE.sub(r"\1", name))
     text = match_text(name)
     if _CJK.search(text):
         return (text.replace(" ", ""),) if text else ()

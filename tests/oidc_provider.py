@@ -59,12 +59,14 @@ def _b64url(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class FakeUser:
-    """An account at the provider: ``sub`` is the hub's reader id, ``member`` the ``custom:member`` claim."""
+    """An account at the provider: ``sub`` is the hub's reader id (or a staff account), ``member`` the
+    ``custom:member`` claim, ``groups`` the ``cognito:groups`` claim (a staff account's roles; none for a reader)."""
 
     username: str
     password: str
     sub: str
     member: str
+    groups: tuple[str, ...] = ()
 
 
 @dataclass
@@ -144,6 +146,8 @@ class FakeOidcProvider:
             "cognito:username": user.username,
             "custom:member": user.member,
         }
+        if user.groups:
+            claims["cognito:groups"] = list(user.groups)
         claims.update(changes)
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
 

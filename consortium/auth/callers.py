@@ -34,6 +34,9 @@ class StaffRole(StrEnum):
     """Runs the member's part of the hub: its sources, harvests, quarantine, keys, loans and readers."""
     SUBJECT_LIBRARIAN = "subject-librarian"
     """Curates lists and reads privacy-preserving analytics; no access to any reader's data."""
+    CONSORTIUM_OFFICE = "consortium-office"
+    """Staff of the consortium office: consortium-wide figures (analytics), no member's own data and no reader's.
+    Their token names the office as its member (any id that is not a member's), so no member route admits them."""
 
 
 @dataclass(frozen=True)

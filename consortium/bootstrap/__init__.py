@@ -3,7 +3,8 @@
 Nothing is built at import time; a Lambda keeps one :class:`Container` at module scope, built on first use. The
 container is made of parts, one module each: :mod:`~consortium.bootstrap.catalogue` (records, clusters, search,
 members), :mod:`~consortium.bootstrap.readers` (keys, profiles, push) and :mod:`~consortium.bootstrap.access`
-(API keys, tokens) and :mod:`~consortium.bootstrap.cooperation` (inter-library loans).
+(API keys, tokens), :mod:`~consortium.bootstrap.cooperation` (inter-library loans) and
+:mod:`~consortium.bootstrap.analytics` (the analytics report).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from consortium.adapters.local.sqlite_common import SqliteAdapter
 from consortium.bootstrap.access import AccessParts
+from consortium.bootstrap.analytics import AnalyticsParts
 from consortium.bootstrap.catalogue import CatalogueParts
 from consortium.bootstrap.cooperation import CooperationParts
 from consortium.bootstrap.readers import ReaderParts
@@ -21,12 +24,21 @@ __all__ = ["Container", "bootstrap"]
 
 
 @dataclass
-class Container(CatalogueParts, ReaderParts, AccessParts, CooperationParts):
+class Container(CatalogueParts, ReaderParts, AccessParts, CooperationParts, AnalyticsParts):
     """Every adapter and service of the hub, each built on first use from the settings (or taken from the
     overrides)."""
 
     settings: Settings
     _overrides: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Close the database connections this container opened (not those passed in as overrides); a store
+        used after this raises. A process that makes containers one after another (a test session, a server
+        stopped and started) calls it so their files are not left open."""
+        built = [value for name, value in vars(self).items() if name not in ("settings", "_overrides")]
+        for value in built:
+            if isinstance(value, SqliteAdapter) and all(value is not given for given in self._overrides.values()):
+                value.close()
 
 
 def bootstrap(settings: Settings | None = None, **overrides: Any) -> Container:

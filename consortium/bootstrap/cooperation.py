@@ -5,20 +5,41 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+import pydantic
+
 from consortium.bootstrap.base import Parts
+from consortium.cooperation.crossloans import CrossLoans
+from consortium.cooperation.models import Balance
 from consortium.errors import ConsortiumError
+from consortium.membership.statistics import Contribution
 
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from consortium.cooperation.crossloans import CrossMemberLoans
     from consortium.cooperation.lists import CuratedLists
     from consortium.cooperation.ports import CuratedListStore, LoanRequestStore
     from consortium.cooperation.service import InterLibraryLoans
+    from consortium.membership.statistics import MemberStatistics
     from consortium.profiles.models import Actor
     from consortium.push.planner import ListedWork
     from consortium.push.ports import Mailer
 
-__all__ = ["CooperationParts"]
+__all__ = ["CooperationParts", "MemberContribution"]
+
+
+class MemberContribution(pydantic.BaseModel):
+    """A member's whole contribution on one page (``GET /members/{id}/contribution``, ``consortium members
+    contribution``): its catalogue, loans of its works by other members' readers, and its inter-library loan
+    balance."""
+
+    member: str
+    catalogue: Contribution
+    """Its records, the works it alone holds, the works it shares."""
+    cross_member_loans: CrossLoans
+    """Loans of works it holds by readers of other members (consented, shared, at least 10 readers a figure)."""
+    interlibrary_loans: Balance
+    """Copies lent to and borrowed from other members, requests by state."""
 
 
 class CooperationParts(Parts):
@@ -26,6 +47,9 @@ class CooperationParts(Parts):
 
         @property
         def mailer(self) -> Mailer | None: ...
+
+        @property
+        def member_statistics(self) -> MemberStatistics: ...
 
     @cached_property
     def loan_requests(self) -> LoanRequestStore:
@@ -56,6 +80,22 @@ class CooperationParts(Parts):
 
         notices = ReaderNotices(self.profiles.vault, self.mailer, self.settings.mail_sender, names)
         return InterLibraryLoans(self.loan_requests, self.cluster_store, lambda: self.registry, notices)
+
+    @cached_property
+    def cross_member_loans(self) -> CrossMemberLoans:
+        """Loans of a member's works by other members' readers (its staff's contribution page)."""
+        from consortium.cooperation.crossloans import CrossMemberLoans
+
+        return CrossMemberLoans(self.profiles, self.cluster_store, lambda: self.registry)
+
+    def member_contribution(self, member_id: str) -> MemberContribution:
+        """The member's contribution on one page (its three parts, each as its own route answers it)."""
+        return MemberContribution(
+            member=member_id,
+            catalogue=self.member_statistics.contribution(member_id),
+            cross_member_loans=self.cross_member_loans.of(member_id),
+            interlibrary_loans=self.interlibrary_loans.balance(member_id),
+        )
 
     @cached_property
     def curated_list_store(self) -> CuratedListStore:

@@ -5,7 +5,9 @@ that shares its holdings), ``ListIdentifiers``, ``ListRecords`` (incremental thr
 work's last change, a page of :attr:`PublishedCatalogue.page_size` at a time, resumption tokens as described in
 :mod:`~consortium.catalogue_out.tokens`) and ``GetRecord``. A work that disappears (its records merged into
 another work, withdrawn or deleted) stays a deleted record for good (``deletedRecord`` is ``persistent``): the
-cluster store keeps its tombstone, listed at the time it went, in the sets of the members that held it.
+cluster store keeps its tombstone, listed at the time it went, in the sets of the members that held it. A work
+held only by members that do not share their holdings is served as deleted too (no metadata, no set): it is not
+disclosed outside those members (:meth:`PublishedCatalogue.withholds`).
 
 Every protocol error is answered as the protocol says, with HTTP 200: ``badVerb`` (missing, unknown or
 repeated verb), ``badArgument`` (an unknown, repeated, missing or empty argument, ``resumptionToken`` with
@@ -355,8 +357,10 @@ def _list(request: _Request, verb: str) -> str:
 
 
 def _header(catalogue: PublishedCatalogue, version: ClusterVersion) -> str:
-    status = ' status="deleted"' if version.deleted else ""
-    sets = "".join(f"<setSpec>{esc(spec)}</setSpec>" for spec in catalogue.set_specs(version.members))
+    withheld = catalogue.withholds(version)
+    status = ' status="deleted"' if version.deleted or withheld else ""
+    shown = [] if withheld else version.members
+    sets = "".join(f"<setSpec>{esc(spec)}</setSpec>" for spec in catalogue.set_specs(shown))
     return (
         f"<header{status}><identifier>{esc(catalogue.oai_identifier(version.cluster_id))}</identifier>"
         f"<datestamp>{format_utc(version.changed_at)}</datestamp>{sets}</header>"
@@ -365,7 +369,7 @@ def _header(catalogue: PublishedCatalogue, version: ClusterVersion) -> str:
 
 def _record(catalogue: PublishedCatalogue, version: ClusterVersion, prefix: str) -> str:
     header = _header(catalogue, version)
-    if version.cluster is None:
+    if version.cluster is None or catalogue.withholds(version):
         return f"<record>{header}</record>"
     holdings = catalogue.holdings(version.cluster)
     metadata = marcxml(version, holdings) if prefix == "marc21" else dublin_core(version, holdings)

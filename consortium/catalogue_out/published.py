@@ -2,8 +2,11 @@
 may be shown, and the settings of the OAI-PMH provider and the SRU service.
 
 A member whose sharing policy says ``share_holdings = false`` is published without its holdings (no 852/856
-fields, no ``dc:identifier`` URL) and has no set: its works are still the consortium's works, and are served
-with the other members' holdings, or with none.
+fields, no ``dc:identifier`` URL) and has no set: a work it shares with other members is served with theirs. A
+work that only such members hold is not disclosed (:meth:`PublishedCatalogue.withholds`): outside those members
+it is not in the catalogue, as search and SRU have it, so OAI-PMH serves it as a deleted record (its identifier
+and datestamp, no metadata, no set). A harvester that had the work before its last sharing holder left it (or before
+the policy changed) learns that it went; one that never had it sees an unknown identifier deleted.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from consortium.dedup.ports import ClusterStore
+    from consortium.dedup.state import ClusterVersion
     from consortium.members import MemberRegistry
     from consortium.models import Cluster, Holding
     from consortium.search.ports import SearchIndex
@@ -75,6 +79,8 @@ class PublishedCatalogue:
     token_lifetime: timedelta = timedelta(hours=24)
     _shown: frozenset[str] | None = field(init=False, repr=False, compare=False)
     """The members whose holdings are shown (``None``: every one, when no members are given)."""
+    _hidden: frozenset[str] = field(init=False, repr=False, compare=False)
+    """The members that do not share their holdings."""
 
     def __post_init__(self) -> None:
         if len(self.token_key) < MIN_KEY_BYTES:
@@ -83,6 +89,7 @@ class PublishedCatalogue:
             raise ValueError("page_size must be between 1 and 1000")
         shown = frozenset(m.id for m in self.members if m.share_holdings) if self.members else None
         object.__setattr__(self, "_shown", shown)
+        object.__setattr__(self, "_hidden", frozenset(m.id for m in self.members if not m.share_holdings))
 
     @classmethod
     def from_registry(
@@ -112,6 +119,11 @@ class PublishedCatalogue:
         """The cluster's holdings that may be shown: those of members who share them (every one when no
         members are given; a member not in the registry shows none)."""
         return [h for h in cluster.holdings if self._shown is None or h.member in self._shown]
+
+    def withholds(self, version: ClusterVersion) -> bool:
+        """Whether the work is withheld from the outside: every member that holds it hides its holdings (a member
+        no longer in the registry, or a hub published without members, withholds nothing)."""
+        return bool(self._hidden) and bool(version.members) and self._hidden.issuperset(version.members)
 
     def oai_identifier(self, cluster_id: str) -> str:
         return f"oai:{self.repository_identifier}:{cluster_id}"

@@ -15,6 +15,7 @@ import logging
 import click
 
 from consortium.bootstrap import bootstrap
+from consortium.cli.analytics import analytics
 from consortium.cli.api import openapi
 from consortium.cli.common import HubGroup
 from consortium.cli.dedup import dedup
@@ -44,6 +45,21 @@ def main(ctx: click.Context, verbose: bool) -> None:
     ctx.obj = bootstrap()
 
 
-_COMMANDS = (members, harvest, import_, quarantine, search, reindex, dedup, run, reader, push, keys, login, openapi)
+_COMMANDS = (
+    members,
+    harvest,
+    import_,
+    quarantine,
+    search,
+    reindex,
+    dedup,
+    run,
+    reader,
+    push,
+    analytics,
+    keys,
+    login,
+    openapi,
+)
 for _command in _COMMANDS:
     main.add_command(_command)

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import click
 
 from consortium.cli.common import emit, json_option, writing
+from consortium.dedup.comparisons import LEVELS
+from consortium.dedup.frequencies import ADJUSTED_LEVEL
 from consortium.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -38,6 +40,16 @@ def dedup_explain(container: Container, first: str, second: str, as_json: bool) 
     weight, rejects."""
     a, b = _record_key(first), _record_key(second)
     left, right, shared, decision = container.dedup.explain(a, b)
+    model = container.dedup.model
+    weights = model.weights()
+    frequencies = {
+        name: {
+            "level": LEVELS[name][ADJUSTED_LEVEL[name]],
+            "mean_records": round(mean, 3),
+            "common_values": len(counts),
+        }
+        for name, (mean, counts) in model.term_frequencies.items()
+    }
     placements = [container.cluster_store.placement(k) for k in (a, b)]
     clusters = [p.cluster_id if p else None for p in placements]
     data = {
@@ -51,6 +63,8 @@ def dedup_explain(container: Container, first: str, second: str, as_json: bool) 
         "titles": [left.full_title, right.full_title],
         "clusters": clusters,
         "model": container.dedup.model.fitted_on or "prior beliefs",
+        "weights": weights,
+        "term_frequencies": frequencies,
     }
 
     def text() -> None:
@@ -66,6 +80,14 @@ def dedup_explain(container: Container, first: str, second: str, as_json: bool) 
         click.echo(decision.explain())
         same = clusters[0] is not None and clusters[0] == clusters[1]
         click.echo(f"clustered together: {'yes' if same else 'no'}")
+        click.echo(f"learnt weights, in bits (prior {model.prior_weight:+.2f}):")
+        for name, levels in weights.items():
+            click.echo(f"  {name}: " + ", ".join(f"{label} {bits:+.2f}" for label, bits in levels.items()))
+        for name, table in frequencies.items():
+            click.echo(
+                f"  {name}, {table['level']}: adjusted by term frequency, log2({table['mean_records']:.2f} / records "
+                f"of one member with the value); {table['common_values']:,} values on two or more records"
+            )
 
     emit(data, as_json, text)
 

@@ -14,7 +14,11 @@ from consortium.cli.common import emit, json_option
 if TYPE_CHECKING:
     from consortium.bootstrap import Container
 
-__all__ = ["login"]
+__all__ = ["OFFICE", "login"]
+
+
+OFFICE = "consortium-office"
+"""The member id of a consortium office token when ``--member`` is not given."""
 
 
 @click.command()
@@ -33,11 +37,15 @@ __all__ = ["login"]
 def login(
     container: Container, *, subject: str, member: str | None, roles: tuple[str, ...], hours: int, as_json: bool
 ) -> None:
-    """Print a bearer token for SUBJECT: a reader (their id), or with --role a staff account of --member.
-    Send it as 'Authorization: Bearer <token>'."""
+    """Print a bearer token for SUBJECT: a reader (their id), or with --role a staff account of --member (the
+    consortium office's with --role consortium-office alone: --member then names the office, by default
+    consortium-office, not a member library). Send it as 'Authorization: Bearer <token>'."""
+    office = bool(roles) and set(roles) == {StaffRole.CONSORTIUM_OFFICE.value}
+    if office and not member:
+        member = OFFICE
     if roles and not member:
         raise click.UsageError("a staff token needs --member")
-    if member:
+    if member and not office:
         container.registry.get(member)
     lifetime = dt.timedelta(hours=hours)
     token = container.token_issuer.issue(subject, member=member, roles=[StaffRole(r) for r in roles], lifetime=lifetime)

@@ -39,6 +39,41 @@ def members_list(container: Container, as_json: bool) -> None:
     emit(registry.model_dump(mode="json")["members"], as_json, text)
 
 
+@members.command("contribution")
+@click.argument("member")
+@json_option()
+@click.pass_obj
+def members_contribution(container: Container, member: str, as_json: bool) -> None:
+    """MEMBER's contribution: its records and the works it alone holds, loans of its works by other members'
+    readers (no figure behind fewer than 10 readers), its inter-library loan balance (as its staff page shows)."""
+    page = container.member_contribution(_known_member(container, member))
+
+    def text() -> None:
+        own = page.catalogue
+        click.echo(
+            f"{member}: {own.records} records, {own.works} works ({own.works_alone} only it holds, "
+            f"{own.works_shared} shared), {own.quarantined} in quarantine"
+        )
+        loans = page.cross_member_loans
+        if loans.suppressed:
+            click.echo(
+                f"loans of its works by other members' readers: not shown (fewer than {loans.min_readers} "
+                "readers who let their loans be counted)"
+            )
+        else:
+            click.echo(
+                f"loans of its works by other members' readers: {loans.loans} loans of {loans.works} works "
+                f"by {loans.readers} readers"
+            )
+            for cell in loans.by_member:
+                who = cell.member or "other members together"
+                click.echo(f"  {who}: {cell.readers} readers, {cell.loans} loans, {cell.works} works")
+        ill = page.interlibrary_loans
+        click.echo(f"inter-library loans: {ill.lent} copies lent, {ill.borrowed} borrowed, balance {ill.balance:+d}")
+
+    emit(page.model_dump(mode="json"), as_json, text)
+
+
 @members.group("key")
 def members_key() -> None:
     """A member system's API keys: only a hash of each is kept; the whole key is shown once, when made."""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from consortium.auth.callers import StaffRole
 from consortium.cli.common import command_name, emit, json_option, writing
 from consortium.cli.demo import seed_demo
 from consortium.cli.demo_text import demo_lines, login_command, login_lines
@@ -24,13 +25,25 @@ if TYPE_CHECKING:
     from consortium.harvest.service import HarvestReport
     from consortium.harvest.sweep import SourceFailure
 
-__all__ = ["HARVEST_EVERY", "PURGE_EVERY", "PUSH_EVERY", "SHOWN_SHARED", "run"]
+__all__ = [
+    "ANALYTICS_EVERY",
+    "DEMO_STAFF_ROLES",
+    "HARVEST_EVERY",
+    "PURGE_EVERY",
+    "PUSH_EVERY",
+    "SHOWN_SHARED",
+    "demo_staff",
+    "run",
+    "staff_lines",
+]
 
 log = logging.getLogger(__name__)
 
 HARVEST_EVERY = dt.timedelta(hours=6)
 PUSH_EVERY = dt.timedelta(hours=1)
 PURGE_EVERY = dt.timedelta(days=1)
+ANALYTICS_EVERY = dt.timedelta(days=1)
+"""The analytics report: the months closed since the last build counted (a month a week after it ends)."""
 
 SHOWN_SHARED = 5
 """How many of the works held by the most members the text summary names."""
@@ -152,7 +165,13 @@ def _run(
         data["demo"] = seeded.as_dict()
         for entry, one in zip(data["demo"]["readers"], seeded.readers, strict=True):
             entry["login"] = login_command(one.reader)
-        lines += demo_lines(seeded)
+        staff = demo_staff(container)
+        data["demo"]["staff"] = [
+            {**one.as_dict(), "login": f"{command_name()} login {one.reader_id} --member {one.member} "
+             f"--role {one.roles[0].value}"}
+            for one in staff
+        ]  # fmt: skip
+        lines += demo_lines(seeded) + staff_lines(staff)
     reader = _first_reader(seeded)
     emit(data, as_json, lambda: click.echo("\n".join([*lines, *next_steps(container, reader)])))
     if once:
@@ -170,7 +189,7 @@ def _run(
         threads=threads,
         jobs=_jobs(container),
         demo=seeded,
-        demo_readers=_portal_logins(seeded),
+        demo_readers=_portal_logins(seeded, container),
         ran=("harvest", "push") if seeded and seeded.push else ("harvest",),
         as_json=as_json,
     )
@@ -183,12 +202,43 @@ def _seed(container: Container, as_json: bool) -> DemoReport:
     return seed_demo(container)
 
 
-def _portal_logins(report: DemoReport | None) -> list[PortalLogin]:
-    """The demo readers the portal lets anyone sign in as: those seeded now or kept from an earlier start."""
-    return [
+def _portal_logins(report: DemoReport | None, container: Container) -> list[PortalLogin]:
+    """The demo readers the portal lets anyone sign in as (those seeded now or kept from an earlier start), then
+    the demo staff accounts: a member administrator and a subject librarian of each member."""
+    readers = [
         PortalLogin(one.reader.reader_id, one.reader.member, f"{one.reader.name}: {one.reader.topic}")
         for one in (report.readers if report is not None else ())
         if one.state != "skipped"
+    ]
+    return [*readers, *demo_staff(container)] if report is not None else readers
+
+
+DEMO_STAFF_ROLES = (
+    (StaffRole.MEMBER_ADMIN, "admin", "member administrator"),
+    (StaffRole.SUBJECT_LIBRARIAN, "librarian", "subject librarian"),
+)
+"""The demo staff accounts of each member: role, account suffix, what the portal's sign-in calls them."""
+
+
+def demo_staff(container: Container) -> list[PortalLogin]:
+    """A member administrator (``<member>-admin``) and a subject librarian (``<member>-librarian``) of each member,
+    for the portal's demo sign-in."""
+    return [
+        PortalLogin(f"{member.id}-{suffix}", member.id, f"{member.name}: {what}", (role,))
+        for member in container.registry.members
+        for role, suffix, what in DEMO_STAFF_ROLES
+    ]
+
+
+def staff_lines(staff: list[PortalLogin]) -> list[str]:
+    """Two lines: the members with demo staff, and the command that prints a token of one of them."""
+    if not staff:
+        return []
+    members = ", ".join(dict.fromkeys(one.member for one in staff))
+    return [
+        f"demo staff of {members}: sign in on the portal, or take a token:",
+        f"  {command_name()} login MEMBER-admin --member MEMBER --role member-admin   "
+        "(MEMBER-librarian --role subject-librarian)",
     ]
 
 
@@ -201,7 +251,8 @@ def _first_reader(report: DemoReport | None) -> tuple[str, str] | None:
 
 
 def _jobs(container: Container) -> list[Job]:
-    """The scheduled jobs: harvest, push and the retention purge, each returning a one-line summary."""
+    """The scheduled jobs: harvest, push, the retention purge and the analytics report, each returning a one-line
+    summary."""
 
     def harvest(now: dt.datetime) -> str:
         with writing(container):
@@ -220,9 +271,18 @@ def _jobs(container: Container) -> list[Job]:
         data = container.push.run(now=now).as_dict()
         return f"{data['digests_planned']} digests planned, {sum(data['delivered'].values())} delivered"
 
+    def analytics(now: dt.datetime) -> str:
+        report = container.analytics.build()
+        return f"analytics report: {len(report.rows)} rows over {len(report.periods)} closed months"
+
     def purge(now: dt.datetime) -> str:
         expired = container.profiles.purge_expired(now)
         runs = container.harvest_runs.prune([member.id for member in container.registry.members])
         return f"{expired} expired items deleted, {runs} harvest runs older than a year forgotten"
 
-    return [Job("harvest", HARVEST_EVERY, harvest), Job("push", PUSH_EVERY, push_job), Job("purge", PURGE_EVERY, purge)]
+    return [
+        Job("harvest", HARVEST_EVERY, harvest),
+        Job("push", PUSH_EVERY, push_job),
+        Job("purge", PURGE_EVERY, purge),
+        Job("analytics", ANALYTICS_EVERY, analytics),
+    ]

@@ -112,7 +112,7 @@ def _announce(address: str, pids: list[int], demo: DemoReport | None, as_json: b
         click.echo(json.dumps({"api": address, "docs": f"{address}/docs", "portal": f"{address}/", "workers": pids}))
         return
     if demo is not None:
-        click.echo(f"portal on {address}/ (sign in: {address}/login.html, pick a demo reader)")
+        click.echo(f"portal on {address}/ (sign in: {address}/login.html, pick a demo reader or staff account)")
         click.echo(f"API on {address} (reference: {address}/docs); as a demo reader:")
         click.echo("\n".join(login_lines(demo, address)))
     elif container.oidc_provider is not None:

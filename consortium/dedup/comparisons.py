@@ -8,11 +8,13 @@ word the record says (:attr:`~consortium.dedup.features.MatchView.words`).
 
 from __future__ import annotations
 
+from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Final
 
 from rapidfuzz import fuzz
 
 from consortium.dedup.names import author_similarity
+from consortium.dedup.parts import number_value
 from consortium.text import is_cjk
 
 if TYPE_CHECKING:
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
 
     from consortium.dedup.features import MatchView
 
-__all__ = ["COMPARISONS", "LEVELS", "compare", "title_similarity", "venue_level"]
+__all__ = ["COMPARISONS", "LEVELS", "compare", "differing_words", "title_similarity", "venue_level"]
 
 LEVELS: Final[dict[str, tuple[str, ...]]] = {
     "title": (
@@ -29,6 +31,7 @@ LEVELS: Final[dict[str, tuple[str, ...]]] = {
         "similar >= 0.92",
         "the same first words, other fields after",
         "similar >= 0.8",
+        "a word of each differs",
         "differ",
     ),
     "authors": ("same list", "shorter list within the other", "half shared", "differ"),
@@ -44,6 +47,12 @@ LEADING_WORDS: Final = 4
 """Titles that begin with the same four words, the rest being other fields run into them (the "dirty"
 exports)."""
 _STOP = frozenset("a an and at de der des die for in of on the to und".split())
+REPLACED_WORDS: Final = 3
+"""The most words put in place of each other that read as a different title rather than other fields (an
+author list, a venue) run into one of them."""
+_ORDINALS: Final = frozenset("first second third fourth fifth sixth seventh eighth ninth tenth".split())
+SPELLING_RATIO: Final = 80
+"""Edit similarity (percent) at which two words are one word spelt differently (``colour``, ``color``)."""
 
 
 def _is_prefix(short: str, long: str) -> bool:
@@ -51,6 +60,20 @@ def _is_prefix(short: str, long: str) -> bool:
     if len(short) >= len(long) or not long.startswith(short) or long[len(short)] != " ":
         return False
     return len(short.split()) >= 2 or (len(short) >= 3 and any(is_cjk(c) for c in short))
+
+
+def _within_other_fields(short: MatchView, long: MatchView) -> bool:
+    """The shorter title (three words or more) stands whole in the longer one, whose other words the shorter
+    record says in other fields: an author's name or a publisher run into the title (*John Howe Fantasy Drawing
+    Workshop* by John Howe against *Fantasy Drawing Workshop*)."""
+    title = short.core
+    if len(title.split()) < 3:
+        return False
+    at = f" {long.core} ".find(f" {title} ")
+    if at < 0:
+        return False
+    rest = (long.core[:at] + " " + long.core[at + len(title) :]).split()
+    return bool(rest) and all(w in short.words and w not in short.full_title.split() for w in rest)
 
 
 def title_similarity(a: MatchView, b: MatchView) -> float:
@@ -71,6 +94,81 @@ def title_similarity(a: MatchView, b: MatchView) -> float:
     return max(ratios) / 100.0
 
 
+def _said_by(word: str, words: frozenset[str]) -> bool:
+    """``word`` is among ``words``, or one of them is a spelling of it (a letter dropped, doubled or changed)."""
+    if word in words:
+        return True
+    return any(abs(len(w) - len(word)) <= 2 and fuzz.ratio(word, w) >= SPELLING_RATIO for w in words)
+
+
+def differing_words(a: MatchView, b: MatchView) -> tuple[list[str], list[str]]:
+    """Words put in place of each other inside two titles (the words before and after them the same): two
+    titles of one pattern naming different things (*Cracking the AP World History Exam* and *… U.S. History
+    Exam*, *Sweet Life 2: Erotic fantasies* and *Sweet Love: Erotic fantasies*); else two empty lists.
+
+    Only content words count (not numbers, left to the parts, nor little words), and not a word the other
+    record says anywhere (a subtitle, an author's name) or spells a little differently, nor an abbreviation
+    of the other's words (``vldb``). Words added at the end (other fields run into a title, a subtitle left
+    out) are not put in place of anything. Chinese titles are compared otherwise."""
+    if not a.core.isascii() or not b.core.isascii() or a.core == b.core:
+        return [], []
+    words_a, words_b = _join_initials(a.core.split()), _join_initials(b.core.split())
+    only_a: list[str] = []
+    only_b: list[str] = []
+    opcodes = SequenceMatcher(None, words_a, words_b, autojunk=False).get_opcodes()
+    for (tag, i1, i2, j1, j2), following in zip(opcodes, [*opcodes[1:], None], strict=True):
+        if tag != "replace" or following is None or following[0] != "equal":
+            continue
+        left = [w for w in words_a[i1:i2] if _content(w) and not _said_by(w, b.words)]
+        right = [w for w in words_b[j1:j2] if _content(w) and not _said_by(w, a.words)]
+        if (
+            0 < len(left) <= REPLACED_WORDS
+            and 0 < len(right) <= REPLACED_WORDS
+            and not _abbreviates(left, words_b[j1:j2])
+            and not _abbreviates(right, words_a[i1:i2])
+        ):
+            only_a += left
+            only_b += right
+    return only_a, only_b
+
+
+def _join_initials(words: list[str]) -> list[str]:
+    """Letters standing alone in a row as one word (``u s`` from *U.S.*, ``ai`` from *A.I.*)."""
+    joined: list[str] = []
+    run = ""
+    for word in [*words, ""]:
+        if len(word) == 1 and word.isalpha():
+            run += word
+            continue
+        if run:
+            joined.append(run.upper() if len(run) > 1 else run)
+            run = ""
+        if word:
+            joined.append(word)
+    return joined
+
+
+def _content(word: str) -> bool:
+    """A word that names something: not a number (``4th``, ``fourth``, ``ii``: parts and editions are weighed
+    elsewhere), not a little word, not a letter or two (an initial, a stray piece of a broken name)."""
+    if word.isupper():  # letters joined (``US``)
+        return True
+    return len(word) > 2 and word.isalpha() and word not in _STOP and not number_value(word) and word not in _ORDINALS
+
+
+def _abbreviates(words: list[str], others: list[str]) -> bool:
+    """One of ``words`` is an abbreviation of the ``others``: their initials (``vldb``), the beginning of one
+    of them (``syst``, ``systems``), or a word without vowels beginning as one of them does (``dbms``,
+    ``database``)."""
+    initials = _acronym(" ".join(others))
+    for word in (w.lower() for w in words):
+        if word in initials or any(o.startswith(word) for o in others):
+            return True
+        if not any(c in "aeiouy" for c in word) and any(o[0] == word[0] for o in others):
+            return True
+    return False
+
+
 def _same_start_rest_elsewhere(a: MatchView, b: MatchView) -> bool:
     """The titles begin with the same four words or more, and what follows them is mostly words the other
     record says too, or their abbreviation (authors, venue or year run into the title: a "dirty" export)."""
@@ -84,9 +182,24 @@ def _same_start_rest_elsewhere(a: MatchView, b: MatchView) -> bool:
         return False
     rest_a = [w for w in words_a[shared:] if w not in _STOP]
     rest_b = [w for w in words_b[shared:] if w not in _STOP]
-    short_a, short_b = (_acronym(" ".join(w for w in rest if w.isalpha())) for rest in (rest_a, rest_b))
-    found = sum(w in b.words or w == short_b for w in rest_a) + sum(w in a.words or w == short_a for w in rest_b)
+    found_a, covered_b = _initialisms(rest_a, rest_b)
+    found_b, covered_a = _initialisms(rest_b, rest_a)
+    found = sum(n in found_a or n in covered_a or w in b.words for n, w in enumerate(rest_a))
+    found += sum(n in found_b or n in covered_b or w in a.words for n, w in enumerate(rest_b))
     return found * 2 >= len(rest_a) + len(rest_b)
+
+
+def _initialisms(words: list[str], others: list[str]) -> tuple[set[int], set[int]]:
+    """The positions of ``words`` that are the initials of words in a row of ``others`` (``vldb``: *very large
+    data bases*), and the positions of the words they abbreviate."""
+    found: set[int] = set()
+    covered: set[int] = set()
+    initials = "".join(w[0] if w.isalpha() else " " for w in others)
+    for n, word in enumerate(words):
+        if len(word) >= 2 and word.isalpha() and (at := initials.find(word)) >= 0:
+            found.add(n)
+            covered.update(range(at, at + len(word)))
+    return found, covered
 
 
 def _title(a: MatchView, b: MatchView) -> int | None:
@@ -103,11 +216,15 @@ def _title(a: MatchView, b: MatchView) -> int | None:
     head = long.core[: len(short.core)]
     if len(words) >= 3 and all(w in long.words for w in words) and fuzz.ratio(short.core, head) >= 95:
         return 1
+    if _within_other_fields(short, long):
+        return 1
     if similarity >= 0.92:
-        return 2
+        return 5 if differing_words(a, b)[0] else 2
     if _same_start_rest_elsewhere(a, b):
         return 3
-    return 4 if similarity >= 0.8 else 5
+    if similarity >= 0.8:
+        return 5 if differing_words(a, b)[0] else 4
+    return 6
 
 
 def _found_in(names: tuple[tuple[str, ...], ...], words: frozenset[str]) -> bool:

@@ -9,7 +9,7 @@ from consortium.dedup.parts import number_value, part_numbers, title_years
 from consortium.models import IdentifierScheme, Record, ResourceFormat
 from consortium.text import core_title, match_text, name_words, surname_key, title_tokens
 
-__all__ = ["FORMAT_FAMILY", "MatchView", "edition_number", "match_view", "part_numbers", "title_years"]
+__all__ = ["FORMAT_FAMILY", "MatchView", "adaptation", "edition_number", "match_view", "part_numbers", "title_years"]
 
 FORMAT_FAMILY: dict[ResourceFormat, str] = {
     ResourceFormat.BOOK: "monograph",
@@ -81,15 +81,37 @@ class MatchView:
     """The first author as the record gives it (for the blocking keys)."""
     electronic: bool
     """An e-book or e-journal (its ISBN differs from the print one's)."""
+    adaptation: bool
+    """The title says, in brackets or its subtitle, that this is the work retold in another form (``(manga)``,
+    ``: the graphic novel``): another work than the one it adapts (:func:`adaptation`)."""
     words: frozenset[str]
     """Every word the record says in title, subtitle, authors, publisher and year: where a value put in the
     wrong field is still found."""
 
 
+_NUMBERED = r"(?:\d{1,4}(?:st|nd|rd|th)?|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth) "
+_QUALIFIERS = (
+    r"(?:rev|revised|updated|expanded|new|premium|anniversary|special|illustrated|international|student"
+    r"|annotated|deluxe|collector s|abridged|unabridged) "
+)
+_EDITION_IN_TITLE = re.compile(rf"\b(?:{_NUMBERED}(?:{_QUALIFIERS})*|(?:{_QUALIFIERS})+)(?:edition|ed)\b")
+"""An edition statement: a number or ordinal, words that qualify an edition, then ``edition`` or ``ed``."""
+
+
+def without_edition(text: str) -> str:
+    """A normalized title without the edition statement written into it (``the intelligent investor rev ed``,
+    ``catch 22 50th anniversary edition``): an edition statement is not part of the title, and editions are
+    told apart by their own field (a different numbered edition is a reject)."""
+    if "ed" not in text:
+        return text
+    stripped = " ".join(_EDITION_IN_TITLE.sub(" ", text).split())
+    return stripped or text
+
+
 def match_view(record: Record) -> MatchView:
-    title = match_text(record.title)
+    title = without_edition(match_text(record.title))
     both = f"{record.title} {record.subtitle}" if record.subtitle else record.title
-    full = match_text(both) if record.subtitle else title
+    full = without_edition(match_text(both)) if record.subtitle else title
     strong = frozenset(
         f"{i.scheme.value}:{i.value}"
         for i in record.identifiers
@@ -105,7 +127,7 @@ def match_view(record: Record) -> MatchView:
         family=FORMAT_FAMILY[record.format],
         title=title,
         full_title=full,
-        core=core_title(both) if _QUALIFIED.search(both) else full,
+        core=without_edition(core_title(both)) if _QUALIFIED.search(both) else full,
         tokens=tuple(title_tokens(record.title)),
         surnames=frozenset(s for s in (surname_key(a) for a in record.authors) if s),
         names=names,
@@ -121,5 +143,21 @@ def match_view(record: Record) -> MatchView:
         raw_title=record.title,
         first_author=record.authors[0] if record.authors else "",
         electronic=record.format in (ResourceFormat.EBOOK, ResourceFormat.EJOURNAL),
+        adaptation=adaptation(record.title, record.subtitle),
         words=frozenset(words),
     )
+
+
+_ADAPTATION = re.compile(r"\b(manga|graphic novel|comic book|comics?|novelization|novelisation)\b")
+_GROUPS = re.compile(r"[(\[（]([^)\]）]*)[)\]）]")
+
+
+def adaptation(title: str, subtitle: str | None = None) -> bool:
+    """Whether a bracketed qualifier or the subtitle names the form of an adaptation: manga, graphic novel,
+    comic, novelization (*Grimgar of Fantasy and Ash, Vol. 3 (manga)*, *Watership Down: the graphic
+    novel*). FRBR makes an adaptation into another form a work of its own; words of the title proper do not count
+    (*The Mammoth Book of Comic Fantasy*)."""
+    parts = [g.group(1) for g in _GROUPS.finditer(title)] if "(" in title or "[" in title or "（" in title else []
+    if subtitle:
+        parts.append(_GROUPS.sub(" ", subtitle))
+    return any(_ADAPTATION.search(match_text(p)) for p in parts)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Final
 from consortium.dedup.bulk import CANDIDATES_PER_KEY
 from consortium.dedup.comparisons import LEVELS, compare
 from consortium.dedup.features import match_view
+from consortium.dedup.frequencies import count_values
 from consortium.dedup.keys import record_keys
 from consortium.dedup.matcher import reject_reason
 from consortium.dedup.model import PRIOR_MODEL, MatchModel
@@ -81,7 +82,7 @@ def generic_titles(views: Iterable[MatchView]) -> frozenset[str]:
     for view in views:
         if view.title:
             first = max(view.names[0], key=len) if view.names else ""
-            seen.setdefault((view.key[0], view.title), set()).add((first, view.year))
+            seen.setdefault((view.key[0], view.full_title), set()).add((first, view.year))
     return frozenset(title for (_, title), kinds in seen.items() if len(kinds) > 1)
 
 
@@ -115,8 +116,9 @@ def fit_model(
         row = compare(a, b)
         (by_ids if _shares_id(a, b) else candidates).append(row)
     generic = generic_titles(views)
+    frequencies = count_values(views)
     if len(randoms) < 100 or len(candidates) + len(by_ids) < 20:
-        return MatchModel(prior.m, prior.u, prior.prior, {}, generic)
+        return MatchModel(prior.m, prior.u, prior.prior, {}, generic, frequencies)
     u = {name: _frequencies(randoms, [1.0] * len(randoms), name) for name in LEVELS}
     m = dict(prior.m)
     if len(by_ids) >= MIN_LABELLED_BY_IDS:
@@ -129,7 +131,8 @@ def fit_model(
         m = {name: _frequencies(rows, posteriors, name, prior.m[name]) for name in LEVELS}
         model = MatchModel(m, u, share)
     fitted_on = {"records": len(views), "candidate_pairs": len(rows), "pairs_sharing_ids": len(by_ids)}
-    return MatchModel(model.m, model.u, model.prior, fitted_on | {"random_pairs": len(randoms)}, generic)
+    fitted_on |= {"random_pairs": len(randoms)}
+    return MatchModel(model.m, model.u, model.prior, fitted_on, generic, frequencies)
 
 
 def fit_collection(records: Sequence[Record], *, max_pairs: int = 50_000, seed: int = 0) -> MatchModel:

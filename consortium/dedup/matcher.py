@@ -5,17 +5,20 @@ Precision matters more than recall: a wrong merge is the failure readers see. Th
 1. **Hard rejects**, only where the evidence is certain: different format families (a monograph is not a
    serial or a video); two records of the same member unless an identifier agrees; volume or part numbers that
    both name and that differ (``v. 2``, ``Part II``, a title ending in ``XIX`` against ``XVI``); years both
-   titles name that differ (``Annual report 2017``); serials whose ISSNs conflict; ISBNs that conflict on two
-   records of one medium (an ISBN names one product: two print records with different ISBNs are two bindings
-   or editions; a print and an e-book record of one edition have different ISBNs, which is weighed instead);
-   edition numbers both state that differ; publication years more than one apart (an edition has one date;
-   one year apart is allowed for a copyright or printing date) unless an identifier agrees.
+   titles name that differ (``Annual report 2017``); one title, not the other, naming an adaptation into
+   another form (``(manga)``, ``: the graphic novel``: FRBR's new work); serials whose ISSNs conflict; ISBNs
+   that conflict on two records of one medium (an ISBN names one product: two print records with different
+   ISBNs are two bindings or editions; a print and an e-book record of one edition have different ISBNs,
+   which is weighed instead); edition numbers both state that differ; publication years more than one apart
+   (an edition has one date; one year apart is allowed for a copyright or printing date) unless an identifier
+   agrees.
 2. **Identifier agreement** (a shared ISBN, ISSN, OCLC, LCCN or DOI) is a match when the titles are not
    unrelated (title similarity at least 0.6, which guards against a mistyped or set-level ISBN), whatever the
    years (a reprint keeps its ISBN).
 3. Otherwise the **Fellegi–Sunter match weight** (:mod:`consortium.dedup.model`): the prior odds plus the
-   learnt weight of each comparison's level (:mod:`consortium.dedup.comparisons`); a missing value adds
-   nothing. A match when the posterior probability reaches :data:`~consortium.dedup.model.MATCH_PROBABILITY`
+   learnt weight of each comparison's level (:mod:`consortium.dedup.comparisons`), the exact title and the
+   same author list adjusted by how common the value is (:mod:`consortium.dedup.frequencies`); a missing value
+   adds nothing. A match when the posterior probability reaches :data:`~consortium.dedup.model.MATCH_PROBABILITY`
    and the titles are nearly the same (or begin with the same four words followed by what the other record
    says in other fields), and, when both name authors, at least half of the shorter author list is in the
    other.
@@ -35,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from consortium.dedup.comparisons import LEVELS, compare, title_similarity
+from consortium.dedup.frequencies import ADJUSTED_LEVEL, adjustment
 from consortium.dedup.model import MATCH_PROBABILITY, PRIOR_MODEL, MatchModel
 from consortium.text import is_cjk
 
@@ -86,6 +90,8 @@ def reject_reason(a: MatchView, b: MatchView, ids_agree: bool, level: str = "edi
         return f"different volumes or parts: {sorted(a.parts)} vs {sorted(b.parts)}"
     if a.years_in_title and b.years_in_title and not a.years_in_title & b.years_in_title:
         return f"titles name different years: {sorted(a.years_in_title)} vs {sorted(b.years_in_title)}"
+    if a.adaptation != b.adaptation:
+        return "one title names an adaptation into another form (manga, graphic novel, comic), the other does not"
     if level == "work":
         return None
     if a.key[0] == b.key[0] and not ids_agree:
@@ -113,12 +119,20 @@ def _weigh(
         if level is None:
             lines.append(f"{name}: no evidence (missing on one side), 0 bits")
             continue
-        weights[name] = weight = model.weight(name, level)
+        weight = model.weight(name, level)
+        m, u = model.m[name][level], model.u[name][level]
+        line = f"{name}: {LEVELS[name][level]}: {weight:+.2f} bits (m {m:.4f}, u {u:.4f})"
+        if level == ADJUSTED_LEVEL.get(name) and name in model.term_frequencies:
+            bits, count = adjustment(model.term_frequencies, name, a, b)
+            weight += bits
+            mean = model.term_frequencies[name][0]
+            line += (
+                f", term frequency {bits:+.2f} bits (the value on {count} record{'s' if count > 1 else ''} of one "
+                f"member, {mean:.2f} on average): {weight:+.2f} bits"
+            )
+        weights[name] = weight
         total += weight
-        label = LEVELS[name][level]
-        lines.append(
-            f"{name}: {label}: {weight:+.2f} bits (m {model.m[name][level]:.4f}, u {model.u[name][level]:.4f})"
-        )
+        lines.append(line)
     lines.append(f"match weight: {total:+.2f} bits")
     return total, levels, weights, lines
 
@@ -150,7 +164,7 @@ def decide(
         and title_level <= WEAKEST_TITLE_LEVEL
         and (author_level is None or author_level <= WEAKEST_AUTHOR_LEVEL)
     )
-    if match and (a.title in model.generic_titles or b.title in model.generic_titles):
+    if match and (a.full_title in model.generic_titles or b.full_title in model.generic_titles):
         if levels["authors"] != 0 or levels["year"] != 0:
             evidence.append(
                 "the title is generic (one member gives it to different records): "

@@ -19,6 +19,7 @@ points: it builds the container through :mod:`consortium.bootstrap`.
 from __future__ import annotations
 
 from consortium.http.access import (
+    ANALYTICS_STAFF,
     ANYONE,
     LIBRARY,
     MEMBER_ADMIN,
@@ -39,6 +40,7 @@ from consortium.http.pages import ONE_CLICK, PRIVATE_HEADERS, private_page, priv
 from consortium.http.requests import Identifier, RequestBody, Text
 
 __all__ = [
+    "ANALYTICS_STAFF",
     "ANYONE",
     "LIBRARY",
     "MEMBER_ADMIN",

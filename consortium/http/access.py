@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from consortium.auth.authenticator import Authenticator
 
 __all__ = [
+    "ANALYTICS_STAFF",
     "ANYONE",
     "LIBRARY",
     "MEMBER_ADMIN",
@@ -114,6 +115,14 @@ SUBJECT_LIBRARIAN = Access(
     frozenset({StaffRole.SUBJECT_LIBRARIAN, StaffRole.MEMBER_ADMIN}),
     "a member's subject librarian or administrator",
 )
+
+ANALYTICS_STAFF = Access(
+    "staff",
+    frozenset({CallerKind.STAFF}),
+    frozenset({StaffRole.MEMBER_ADMIN, StaffRole.SUBJECT_LIBRARIAN, StaffRole.CONSORTIUM_OFFICE}),
+    "staff of a member library (administrator or subject librarian) or of the consortium office",
+)
+"""The consortium-wide analytics: the same k-anonymous report for every staff caller (no API key, no reader)."""
 
 _SAME_CREDENTIAL: Final = {
     CallerKind.ANONYMOUS: frozenset({CallerKind.ANONYMOUS}),

@@ -9,10 +9,11 @@ its routes has the path; otherwise it is a file of the portal (``/`` is ``index.
 Answers set no cookie. Every page and file carries the headers CloudFront's response policy adds on AWS
 (:data:`SECURITY_HEADERS`): a content security policy that lets a page load and call nothing but the hub.
 
-The demo login (``consortium run --demo``) hands out a token for one of the demo readers it created, and for no
-one else. With an OpenID Connect provider in the settings (``CONSORTIUM_OIDC_*``: a Cognito user pool, or a
-university's own provider) the login page sends readers there, as Cognito's hosted sign-in on AWS (:class:`SignIn`),
-and the policy lets the pages call its token endpoint. Otherwise the login page asks for a token from ``consortium
+The demo login (``consortium run --demo``) hands out a token for one of the demo readers it created, or for one of
+the demo staff accounts (an administrator and a subject librarian of each member), and for no one else. With an
+OpenID Connect provider in the settings (``CONSORTIUM_OIDC_*``: a Cognito user pool, or a university's own
+provider) the login page sends readers and staff there, as Cognito's hosted sign-in on AWS (:class:`SignIn`), and
+the policy lets the pages call its token endpoint. Otherwise the login page asks for a token from ``consortium
 login``.
 """
 
@@ -33,12 +34,14 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
     from pathlib import Path
 
+    from consortium.auth.callers import StaffRole
     from consortium.auth.tokens import LocalTokenIssuer
     from consortium.config import Settings
     from consortium.http.server import LocalGateway
 
 __all__ = [
     "SECURITY_HEADERS",
+    "VENDOR_FILES",
     "DemoLogin",
     "DemoReader",
     "PortalSite",
@@ -46,6 +49,7 @@ __all__ = [
     "content_security_policy",
     "portal_config",
     "security_headers",
+    "vendor_file",
 ]
 
 
@@ -86,35 +90,67 @@ _TYPES: Final = {
     ".txt": "text/plain; charset=utf-8",
 }
 
+VENDOR_FILES: Final[dict[str, str]] = {"assets/vendor/echarts.min.js": "node_modules/echarts/dist/echarts.min.js"}
+"""Files of front-end packages the pages load, by their path in the portal: where each is in the repository once
+``npm ci`` (``make install``) installed ``package-lock.json``'s packages. Served from there locally; the portal
+stack copies them into the portal's bucket on AWS (``infra/hubstack/portal.py``). Nothing is loaded from a CDN."""
+
+
+def vendor_file(relative: str, repository: Path) -> Path | None:
+    """The installed file of a front-end package at portal path ``relative`` (``None``: not one, or missing)."""
+    installed = VENDOR_FILES.get(relative)
+    if installed is None:
+        return None
+    found = repository / installed
+    return found if found.is_file() else None
+
+
 DEMO_LOGIN_PATH: Final = "/local/demo-login"
-"""``GET``: the demo readers one may log in as; ``POST {"reader": id}``: a token for one of them."""
+"""``GET``: the demo readers and demo staff accounts one may log in as; ``POST {"reader": id}``: a token for one of
+them (a staff account's carries its member and roles)."""
 
 
 @dataclass(frozen=True)
 class DemoReader:
-    """A reader ``consortium run --demo`` created, whom the portal lets anyone log in as."""
+    """A reader ``consortium run --demo`` created, whom the portal lets anyone log in as; with ``roles``, a staff
+    account of ``member`` instead (a member administrator or a subject librarian of a demo member)."""
 
     reader_id: str
     member: str
     label: str
+    roles: tuple[StaffRole, ...] = ()
 
-    def as_dict(self) -> dict[str, str]:
-        return {"reader": self.reader_id, "member": self.member, "label": self.label}
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles)
+
+    def as_dict(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {"reader": self.reader_id, "member": self.member, "label": self.label}
+        if self.roles:
+            shown["roles"] = [role.value for role in self.roles]
+        return shown
 
 
 @dataclass(frozen=True)
 class DemoLogin:
-    """Tokens for the demo readers, from the hub's local signing key."""
+    """Tokens for the demo readers and demo staff accounts, from the hub's local signing key."""
 
     issuer: LocalTokenIssuer
     readers: tuple[DemoReader, ...]
 
     def token(self, reader_id: str) -> str | None:
-        """A token for demo reader ``reader_id``; ``None`` for anyone else."""
+        """A token for demo reader (or staff account) ``reader_id``; ``None`` for anyone else."""
         for reader in self.readers:
             if reader.reader_id == reader_id:
-                return self.issuer.issue(reader.reader_id, member=reader.member)
+                return self.issuer.issue(reader.reader_id, member=reader.member, roles=reader.roles)
         return None
+
+    def listing(self) -> dict[str, list[dict[str, Any]]]:
+        """What ``GET`` answers: the readers, then the staff accounts."""
+        return {
+            "readers": [one.as_dict() for one in self.readers if not one.is_staff],
+            "staff": [one.as_dict() for one in self.readers if one.is_staff],
+        }
 
 
 @dataclass(frozen=True)
@@ -244,6 +280,8 @@ class PortalSite:
     def _file(self, path: str) -> Path | None:
         """The portal file at ``path`` (``/`` and folders: their ``index.html``), never outside the folder."""
         relative = path.lstrip("/")
+        if relative in VENDOR_FILES:
+            return vendor_file(relative, self.root.parent)
         if "\\" in relative or "\x00" in relative or any(part.startswith(".") for part in relative.split("/") if part):
             return None
         candidate = (self.root / relative).resolve()
@@ -257,10 +295,8 @@ class PortalSite:
         assert self.demo is not None
         private = {"Cache-Control": "no-store"}
         if method == "GET":
-            listing = {"readers": [reader.as_dict() for reader in self.demo.readers]}
-            return _send(
-                self.headers, start_response, method, 200, json.dumps(listing).encode("utf-8"), headers=private
-            )
+            listing = json.dumps(self.demo.listing(), ensure_ascii=False).encode("utf-8")
+            return _send(self.headers, start_response, method, 200, listing, headers=private)
         if method != "POST":
             body = error_body("MethodNotAllowedError", f"{method} is not allowed on {DEMO_LOGIN_PATH}")
             return _send(self.headers, start_response, method, 405, _json(body), headers={"Allow": "GET, POST"})

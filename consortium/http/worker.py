@@ -27,6 +27,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from consortium.auth.callers import StaffRole
 from consortium.auth.tokens import LocalTokenIssuer
 from consortium.config import Settings
 from consortium.errors import ConsortiumError
@@ -67,9 +68,12 @@ def demo_reader_args(readers: Sequence[DemoReader]) -> list[str]:
 def _demo_reader(text: str) -> DemoReader:
     try:
         data = json.loads(text)
-        return DemoReader(data["reader"], data["member"], data["label"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise argparse.ArgumentTypeError(f"not a demo reader ({{reader, member, label}} as JSON): {text!r}") from exc
+        roles = tuple(StaffRole(role) for role in data.get("roles", ()))
+        return DemoReader(data["reader"], data["member"], data["label"], roles)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise argparse.ArgumentTypeError(
+            f"not a demo reader ({{reader, member, label[, roles]}} as JSON): {text!r}"
+        ) from exc
 
 
 def _site(args: argparse.Namespace, gateway: LocalGateway) -> LocalGateway | PortalSite:

@@ -9,18 +9,26 @@ learn who the reader is.
 
 A member's subject librarians (and administrators) keep curated lists for a class range or a subject: works with
 a note each, published for anyone to read and pushed to the subscribers of the ``librarian_lists`` service.
+
+Staff (of any member, or of the consortium office) read the reader-behaviour analytics: the one report the daily
+job :func:`analytics_build` keeps (:mod:`consortium.analytics`), aggregates of consenting readers only, every row
+from at least ten of them; as JSON (``GET /analytics``) or CSV (``GET /analytics/export``).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pydantic
 from chalice.app import Chalice, Response
 
+from consortium.analytics.facts import METRICS
+from consortium.analytics.report import TABLES, Row, Selection, as_csv
 from consortium.cooperation.lists import CuratedList, ListState, NewList, NoteBody
 from consortium.cooperation.models import Balance, LoanMove, LoanState, LoanView, NewLoanRequest, Side
 from consortium.http import (
+    ANALYTICS_STAFF,
     ANYONE,
     LIBRARY,
     MEMBER_ADMIN,
@@ -35,6 +43,7 @@ from consortium.http import (
 app = Chalice(app_name="consortium-cooperation")
 container = LambdaContainer()
 routes = route_table(app, container, "cooperation")
+logger = logging.getLogger(__name__)
 
 
 class ReaderLoans(pydantic.BaseModel):
@@ -206,3 +215,62 @@ def published_lists() -> dict[str, Any]:
 def published_list(list_id: str) -> dict[str, Any]:
     """A published list: its works, each with the librarian's note."""
     return _list(container().curated_lists.published(list_id))
+
+
+# -- reader-behaviour analytics (staff of every member and of the consortium office)
+
+
+class AnalyticsParams(Selection, RequestBody):
+    """The query of ``GET /analytics`` and ``GET /analytics/export``: one table, one metric, a range of months."""
+
+
+class AnalyticsAnswer(pydantic.BaseModel):
+    """Published rows of the analytics report: each the events counted and the distinct readers behind them (at
+    least ``min_readers``); ``(other)`` sums a breakdown's values too small to show."""
+
+    built_at: str
+    """When the report was last built (ISO 8601)."""
+    min_readers: int
+    periods: list[str]
+    """Every month the report has (frozen once published), oldest first."""
+    tables: list[str]
+    metrics: list[str]
+    selection: AnalyticsParams
+    rows: list[Row]
+
+
+@routes.route("GET", "/analytics", ANALYTICS_STAFF, query=AnalyticsParams, answer=AnalyticsAnswer)
+def analytics(query: AnalyticsParams) -> dict[str, Any]:
+    """Reader-behaviour analytics: one table (by member, reader group, class, subject, cross-member use, zero-result
+    queries...) of one metric by month, aggregates of readers who consented to analytics only."""
+    report, rows = container().analytics.select(query)
+    return {
+        "built_at": report.built_at.isoformat(),
+        "min_readers": report.min_readers,
+        "periods": report.periods,
+        "tables": list(TABLES),
+        "metrics": list(METRICS),
+        "selection": query.model_dump(mode="json"),
+        "rows": [row.model_dump(mode="json") for row in rows],
+    }
+
+
+@routes.route("GET", "/analytics/export", ANALYTICS_STAFF, query=AnalyticsParams, answer_type="text/csv")
+def analytics_export(query: AnalyticsParams) -> Response:
+    """The same rows as ``GET /analytics``, as a CSV file to download."""
+    _, rows = container().analytics.select(query)
+    name = f"analytics-{query.table}-{query.metric}.csv"
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{name}"',
+    }
+    return Response(body=as_csv(rows), headers=headers)
+
+
+@app.lambda_function(name="analytics_build")
+def analytics_build(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """Once a day (EventBridge): count the months closed since the last build into the stored report (counts
+    only; logs only how many rows and months)."""
+    report = container().analytics.build()
+    logger.info("analytics: %d rows over %d months", len(report.rows), len(report.periods))
+    return {"rows": len(report.rows), "months": len(report.periods)}

@@ -1,7 +1,8 @@
 """The member API (Chalice): what a member library's systems and administrators do for their own member only —
 its sources (list, add, change, pause, resume), harvests it starts and follows, its quarantined records with
 their reasons and raw bytes, bulk uploads of its readers' loans, returns and holds (JSON Lines), statistics of its
-contribution, and its API keys; and API Gateway's authorizer of the routes member systems call
+contribution (and the whole contribution on one page: its catalogue, loans of its works by other members' readers,
+its inter-library loan balance), and its API keys; and API Gateway's authorizer of the routes member systems call
 (:func:`api_authorizer`: which usage plan a request counts against, :mod:`consortium.http.gateway`).
 
 Every route has ``{member_id}`` in its path and the route table (:mod:`consortium.http.access`) lets through only
@@ -20,6 +21,7 @@ from chalice.app import Chalice, Response
 
 from consortium import errors
 from consortium.auth.api_keys import Label
+from consortium.bootstrap.cooperation import MemberContribution
 from consortium.harvest.runs import HarvestRun, HarvestRunPage
 from consortium.http import LIBRARY, MEMBER_ADMIN, LambdaContainer, RequestBody, current_caller, route_table
 from consortium.http.gateway import authorize
@@ -269,6 +271,13 @@ def upload_events(member_id: str) -> dict[str, Any]:
 def statistics(member_id: str) -> dict[str, Any]:
     """The member's contribution: records by format, works it alone holds, works it shares."""
     return container().member_statistics.contribution(member_id).model_dump(mode="json")
+
+
+@routes.route("GET", "/members/{member_id}/contribution", LIBRARY, answer=MemberContribution)
+def contribution(member_id: str) -> dict[str, Any]:
+    """The member's contribution on one page: its records and the works it alone holds, loans of its works by
+    other members' readers (figures behind fewer than 10 readers suppressed), its inter-library loan balance."""
+    return container().member_contribution(member_id).model_dump(mode="json")
 
 
 # -- API keys

@@ -103,6 +103,13 @@ class FunctionsStack(cdk.Stack):
                 targets.LambdaFunction(self.functions["harvest_prune"]),
             ],
         )
+        events.Rule(
+            self,
+            "DailyAnalytics",
+            description="consortium: the analytics report (the months closed since the last build, counted)",
+            schedule=events.Schedule.rate(cdk.Duration.days(1)),
+            targets=[targets.LambdaFunction(self.functions["analytics_build"])],
+        )
         self.harvest_machine = harvest_state_machine(self, config, self.functions["harvest_step"])
         self.rebuild = RebuildTask(
             self, "DedupRebuild", config=config, code=code, permissions=permissions.of(REBUILD), resources=resources

@@ -80,6 +80,9 @@ AUTHORIZER: Final = FunctionSpec(
 
 FUNCTIONS: Final = {
     "profile_purge": FunctionSpec("profile_purge", "profile", "purge_expired", "the daily retention purge"),
+    "analytics_build": FunctionSpec(
+        "analytics_build", "cooperation", "analytics_build", "the daily analytics report (counts only)"
+    ),
     "push_schedule": FunctionSpec("push_schedule", "push", "push_schedule", "a scheduled push run's fan-out"),
     "push_shard": FunctionSpec("push_shard", "push", "push_shard", "one shard of a push run"),
     "harvest_step": FunctionSpec("harvest_step", "harvest", "harvest_step", "one page of a member's source"),

@@ -6,10 +6,19 @@ The portal's ``config.json`` (the API's address and the Cognito app client) is w
 is deployed after this one: Cognito's app client needs this stack's address for its callback. The content
 security policy therefore names the Cognito domain (known from the stage's settings) and the region's API Gateway
 hosts (the API's own id is not known yet when this stack deploys).
+
+The files deployed are ``portal/`` and the front-end packages' files the pages load
+(:data:`consortium.http.portal.VENDOR_FILES`: Apache ECharts for the staff analytics page), copied from
+``node_modules`` (``make install`` runs ``npm ci`` on ``package-lock.json``) into a staging folder at synth time:
+the portal loads nothing from a CDN. Synth refuses to go on without them.
 """
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
@@ -19,8 +28,9 @@ from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as deployment
 
-from consortium.http.portal import SECURITY_HEADERS
+from consortium.http.portal import SECURITY_HEADERS, VENDOR_FILES, vendor_file
 from consortium.http.portal import content_security_policy as portal_policy
+from hubstack.config import REPO_ROOT
 from hubstack.nag import suppress
 
 if TYPE_CHECKING:
@@ -28,7 +38,30 @@ if TYPE_CHECKING:
 
     from hubstack.config import StageConfig
 
-__all__ = ["PortalStack", "cognito_domain_prefix", "content_security_policy"]
+__all__ = ["PortalStack", "cognito_domain_prefix", "content_security_policy", "staged_portal"]
+
+
+def staged_portal(portal_dir: Path, repository: Path = REPO_ROOT) -> Path:
+    """A temporary folder with the portal's files (``config.json`` left out) and its front-end packages' files at
+    the paths the pages load them from; removed when the process ends (CDK has copied the asset by then).
+
+    Raises
+    ------
+    ValueError
+        When a package's file is not installed (``npm ci`` was not run), naming it.
+    """
+    staged = Path(tempfile.mkdtemp(prefix="consortium-portal-"))
+    atexit.register(shutil.rmtree, staged, True)
+    shutil.copytree(portal_dir, staged, dirs_exist_ok=True, ignore=shutil.ignore_patterns("config.json"))
+    for relative, installed in VENDOR_FILES.items():
+        found = vendor_file(relative, repository)
+        if found is None:
+            raise ValueError(f"{installed} is not installed: run make install (npm ci) before synth; the portal "
+                             f"serves it at {relative}")  # fmt: skip
+        target = staged / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(found, target)
+    return staged
 
 
 def cognito_domain_prefix(config: StageConfig) -> str:
@@ -151,7 +184,7 @@ class PortalStack(cdk.Stack):
         files = deployment.BucketDeployment(
             self,
             "Files",
-            sources=[deployment.Source.asset(str(portal_dir), exclude=["config.json"])],
+            sources=[deployment.Source.asset(str(staged_portal(portal_dir)), exclude=["config.json"])],
             destination_bucket=self.bucket,
             exclude=["config.json"],  # written by the API stack; never pruned by this one
             distribution=self.distribution,

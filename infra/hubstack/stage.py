@@ -13,7 +13,7 @@ from cdk_nag import AwsSolutionsChecks
 from hubstack.api import ApiStack
 from hubstack.data import DataStack
 from hubstack.functions import FunctionsStack
-from hubstack.lambdas import HubResources
+from hubstack.lambdas import AUTHORIZER, HubResources
 from hubstack.permissions import load_permissions
 from hubstack.portal import PortalStack
 
@@ -79,7 +79,7 @@ def build_stage(app: cdk.App, config: StageConfig, code: str, *, nag: bool = Tru
         permissions=permissions,
         resources=resources,
         harvest_dlq=data.harvest_dlq,
-        api_functions=dict(api.functions),
+        api_functions={**api.functions, AUTHORIZER.name: api.gatekeeper},  # alarms on the authorizer too
         search_admin=data.search_admin,
         env=env,
         description="consortium hub: schedules, queues and workers",

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 import requests
 from chromium import AXE, VIEWPORTS
 
+from consortium.auth import StaffRole
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Request, Route
 
@@ -203,6 +205,14 @@ class Tab:
         """Log in as a reader (see :func:`log_in`): their token, which the tab's pages then use. A logged-in
         tab may hold cookies; an anonymous one may not."""
         token = self.hub.token(reader_id, member)
+        log_in(self.page, self.hub.url, token)
+        self.logged_in = True
+        return token
+
+    def log_in_staff(self, account: str, member: str, *roles: StaffRole) -> str:
+        """Log in as a staff account of ``member`` with ``roles`` (a member administrator unless given), as
+        ``consortium login ACCOUNT --member M --role R`` signs it: its token."""
+        token = self.hub.container.token_issuer.issue(account, member=member, roles=roles or (StaffRole.MEMBER_ADMIN,))
         log_in(self.page, self.hub.url, token)
         self.logged_in = True
         return token

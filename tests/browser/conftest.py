@@ -69,6 +69,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         finally:
             server.close()
             thread.join(timeout=10)
+            container.close()
 
 
 @pytest.fixture(scope="package")

@@ -55,6 +55,7 @@ def signin_hub(hub: Hub) -> Iterator[SignInHub]:
     """The package hub's data, served on a port of its own with the fake provider as its sign-in."""
     port = free_port()
     users = [FakeUser(f"reader{n}", f"pass-word-{n}", f"cognito-reader-{n}", MEMBER) for n in range(1, 7)]
+    users.append(FakeUser("librarian", "pass-word-lib", "cognito-librarian", MEMBER, ("subject-librarian",)))
     with FakeOidcProvider(CLIENT_ID, f"http://127.0.0.1:{port}/login.html", users) as provider:
         with pytest.MonkeyPatch.context() as env:
             env.setenv("CONSORTIUM_PUBLIC_URL", f"http://127.0.0.1:{port}")
@@ -67,6 +68,7 @@ def signin_hub(hub: Hub) -> Iterator[SignInHub]:
             finally:
                 server.close()
                 thread.join(timeout=10)
+                container.close()
 
 
 def a_reader(signin: SignInHub, number: int) -> FakeUser:
@@ -230,3 +232,22 @@ def test_a_sign_in_the_reader_cancels_at_the_provider_says_so(signin_tab: Tab, s
     )
     assert _token(signin_tab) is None and page.url == f"{signin_hub.hub.url}/login.html"
     expect(page.get_by_role("button", name="Sign in again")).to_be_visible()
+
+
+def test_a_subject_librarian_signs_in_at_the_library_and_lands_on_the_staff_pages(
+    signin_tab: Tab, signin_hub: SignInHub
+) -> None:
+    """A staff account of the provider (its ``cognito:groups`` name its role): no page asked for, it lands on the
+    staff pages, where the API gives it its member's lists and nothing a reader has."""
+    librarian = signin_hub.provider.users[-1]
+    page = signin_tab.page
+    signin_tab.goto("/login.html")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{signin_hub.provider.url}/login?*")
+    _fill_form(signin_tab, librarian)
+    page.wait_for_url(f"{signin_hub.hub.url}/staff.html")
+    signin_tab.logged_in = True
+    expect(page.locator("#lists .section-body")).to_contain_text("Start a list")
+    expect(page.locator("#contribution")).to_have_count(0)
+    expect(page.locator("header nav")).to_contain_text("Staff")
+    signin_tab.check_axe()

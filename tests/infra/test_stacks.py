@@ -105,7 +105,7 @@ def test_alarms_on_every_function_and_dead_letter_queue(hub: Synthesized) -> Non
     for alarm in alarms:
         by_metric[alarm["MetricName"]] = by_metric.get(alarm["MetricName"], 0) + 1
         assert alarm["AlarmActions"], alarm["AlarmDescription"]
-    assert by_metric == {"Errors": 12, "Throttles": 12, "ApproximateNumberOfMessagesVisible": 2, "ExecutionsFailed": 2}
+    assert by_metric == {"Errors": 14, "Throttles": 14, "ApproximateNumberOfMessagesVisible": 2, "ExecutionsFailed": 2}
     (identity,) = resources(hub, "functions", "AWS::SES::EmailIdentity").values()
     assert identity["Properties"]["EmailIdentity"] == "consortium.example.edu"
     assert identity["Properties"]["DkimSigningAttributes"]["NextSigningKeyLength"] == "RSA_2048_BIT"
@@ -401,7 +401,8 @@ def test_the_search_domain_maps_every_role_that_reaches_the_index_at_deployment(
 
     (mapping,) = resources(hub, "functions", "Custom::SearchRoleMapping").values()
     props = mapping["Properties"]
-    assert len(props["Search"]) == 1 and "Discovery" in json.dumps(props["Search"])  # searches only
+    searching = json.dumps(props["Search"])  # searches only: the discovery API, the analytics job's zero results
+    assert len(props["Search"]) == 2 and "Discovery" in searching and "AnalyticsBuild" in searching
     writers = json.dumps(props["Index"])
     writing = ("HarvestStep", "HarvestRun", "DedupRebuild", "SearchReindex")
     assert len(props["Index"]) == 4 and all(name in writers for name in writing)
@@ -465,6 +466,21 @@ def test_a_deployment_reindexes_when_its_layout_changed_and_runs_are_pruned_dail
     assert "SearchReindex" in json.dumps(props["HandlerArn"]) and props["InvocationType"] == "Event"
     assert any("SearchRoleMapping" in dependency for dependency in trigger.get("DependsOn", []))  # roles mapped first
     rules = [r["Properties"] for r in resources(hub, "functions", "AWS::Events::Rule").values()]
-    (daily,) = [r for r in rules if r.get("ScheduleExpression") == "rate(1 day)"]
-    targets = json.dumps(daily["Targets"])
-    assert "ProfilePurge" in targets and "HarvestPrune" in targets
+    daily = [r for r in rules if r.get("ScheduleExpression") == "rate(1 day)"]
+    assert len(daily) == 2  # the retention purges; the analytics report
+    targets = json.dumps([rule["Targets"] for rule in daily])
+    assert "ProfilePurge" in targets and "HarvestPrune" in targets and "AnalyticsBuild" in targets
+
+
+def test_the_portal_is_deployed_with_the_chart_library_from_node_modules_not_a_cdn(tmp_path: Path) -> None:
+    from consortium.http.portal import VENDOR_FILES
+    from hubstack.config import REPO_ROOT
+    from hubstack.portal import staged_portal
+
+    if not (REPO_ROOT / VENDOR_FILES["assets/vendor/echarts.min.js"]).is_file():
+        pytest.skip("node_modules has no echarts: run make install (npm ci)")
+    staged = staged_portal(REPO_ROOT / "portal")
+    assert (staged / "analytics.html").is_file() and not (staged / "config.json").exists()
+    assert (staged / "assets" / "vendor" / "echarts.min.js").stat().st_size > 500_000
+    with pytest.raises(ValueError, match=r"node_modules/echarts/dist/echarts.min.js is not installed"):
+        staged_portal(REPO_ROOT / "portal", repository=tmp_path)

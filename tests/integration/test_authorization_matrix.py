@@ -79,6 +79,7 @@ MATRIX: dict[str, str] = {
     "GET /members/{member_id}/quarantine/{item_id}/raw": LIB.format(404, 404),
     "POST /members/{member_id}/events": LIB.format(200, 200),
     "GET /members/{member_id}/statistics": LIB.format(200, 200),
+    "GET /members/{member_id}/contribution": LIB.format(200, 200),
     "GET /members/{member_id}/sharing": LIB.format(200, 200),
     "PUT /members/{member_id}/sharing": "401 403 403 200 401 401 401 401 401",  # an administrator's decision
     # cooperation: a reader asks for a loan for themself; the libraries see their own requests, and only their
@@ -100,6 +101,9 @@ MATRIX: dict[str, str] = {
     "POST /members/{member_id}/lists/{list_id}/publish": STAFF.format(404),
     "POST /members/{member_id}/lists/{list_id}/withdraw": STAFF.format(404),
     "GET /lists": PUBLIC,
+    # analytics: consortium-wide aggregates for staff (any member's, or the consortium office's), never a key
+    "GET /analytics?table=member&metric=searches": STAFF.format(200),
+    "GET /analytics/export?table=class&metric=loans": STAFF.format(200),
     "GET /lists/{list_id}": "404 404 404 404 404 404 401 401 401",
     # readers: the reader; a reader of their library made by that library (a second time: it exists)
     "POST /readers": "401 403 403 201 409 403 401 401 401",
@@ -198,6 +202,7 @@ class Hub:
         self.revoked_key = hub.api_keys.create("riverside", "old")
         hub.api_keys.revoke("riverside", self.revoked_key.key.key_id)
         self.spare_key = hub.api_keys.create("riverside", "spare")
+        hub.analytics.build()  # an empty report (no month closed with ten readers): staff read it
         issuer = hub.token_issuer
         forger = LocalTokenIssuer(tmp / "forger.pem", issuer=issuer.issuer)
         bearer = "Bearer {}".format

@@ -35,6 +35,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Container
         yield container, f"http://127.0.0.1:{server.effective_port}"
         server.close()
         thread.join(timeout=10)
+        container.close()
 
 
 def test_sickle_harvests_every_work_through_the_hubs_server(served: tuple[Container, str]) -> None:

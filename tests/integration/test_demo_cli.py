@@ -52,6 +52,13 @@ def test_run_demo_once_seeds_then_stops_and_a_second_start_makes_nothing_new(tmp
     assert all(r["email"].endswith("@demo.invalid") and r["inbox_digests"] >= 1 for r in readers)
     assert all(r["login"].endswith(f"login {r['reader_id']} --member {r['member']}") for r in readers)
     assert first["demo"]["push"]["items"] > 0
+    staff = {one["reader"]: one for one in first["demo"]["staff"]}  # an administrator and a librarian a member
+    assert set(staff) == {
+        f"{m}-{r}" for m in ("riverside", "lakeside", "eastlake", "westfield") for r in ("admin", "librarian")
+    }
+    assert staff["eastlake-librarian"]["login"].endswith(
+        "login eastlake-librarian --member eastlake --role subject-librarian"
+    )
 
     second, _ = demo_once(tmp_path)
 
@@ -64,6 +71,7 @@ def test_run_demo_once_seeds_then_stops_and_a_second_start_makes_nothing_new(tmp
     assert "demo-alice" in text.stdout and "already there, left as it is" in text.stdout
     login = "$(python -m consortium login demo-alice --member riverside)"
     assert f'curl -H "Authorization: Bearer {login}" http://127.0.0.1:8000/readers/demo-alice/push/inbox' in text.stdout
+    assert "demo staff of riverside, lakeside, eastlake, westfield" in text.stdout
 
 
 def test_run_demo_serves_the_inbox_to_the_printed_login_and_stops_on_ctrl_c(tmp_path: Path) -> None:

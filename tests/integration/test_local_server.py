@@ -32,6 +32,7 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Conta
     yield container, f"http://127.0.0.1:{server.effective_port}"
     server.close()
     thread.join(timeout=10)
+    container.close()
 
 
 def test_unknown_paths_and_methods_answer_json(hub: tuple[Container, str]) -> None:

@@ -54,6 +54,7 @@ def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, 
     yield f"http://127.0.0.1:{server.effective_port}", riverside, lakeside
     server.close()
     thread.join(timeout=10)
+    container.close()
 
 
 def wait_for_run(base: str, key: dict[str, str], run_id: str) -> dict[str, Any]:

@@ -146,5 +146,10 @@ def test_explain_shows_each_comparisons_weight_learnt_by_a_rebuild(sample_hub: P
     keys = [r["record"] for r in ok(sample_hub, "dedup", "records", found["hits"][0]["cluster_id"])["records"]]
     after = cli(sample_hub, "dedup", "explain", keys[0], keys[1])
     assert "weights learnt from this hub's records" in after.stdout, after.stdout
+    assert "learnt weights, in bits" in after.stdout and "title: exact +" in after.stdout
+    assert "authors, same list: adjusted by term frequency" in after.stdout, after.stdout
     explained = ok(sample_hub, "dedup", "explain", keys[0], keys[1])
     assert explained["match"] is True and explained["model"]["records"] > 100
+    assert set(explained["weights"]) == {"title", "authors", "year", "venue", "pages", "isbn", "parts"}
+    assert explained["weights"]["title"]["exact"] > explained["weights"]["title"]["differ"]
+    assert explained["term_frequencies"]["title"]["level"] == "exact"

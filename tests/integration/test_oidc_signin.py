@@ -62,6 +62,7 @@ def hub(provider: FakeOidcProvider, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     yield container
     server.close()
     thread.join(timeout=10)
+    container.close()
 
 
 def _challenge(verifier: str) -> str:

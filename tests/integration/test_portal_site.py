@@ -12,6 +12,7 @@ import pytest
 import requests
 from factories import make_cluster
 
+from consortium.auth import StaffRole
 from consortium.bootstrap import bootstrap
 from consortium.cli.api import start_server
 from consortium.dedup.state import ClusterChange
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
     from consortium.bootstrap import Container
 
-PORTAL_PAGES = ("index.html", "work.html", "new.html", "login.html", "me.html")
+PORTAL_PAGES = ("index.html", "work.html", "new.html", "login.html", "me.html", "staff.html")
 
 
 def _hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo: list[DemoReader]) -> Iterator[tuple[Container, str]]:
@@ -35,6 +36,7 @@ def _hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo: list[DemoReader]
     yield container, f"http://127.0.0.1:{server.effective_port}"
     server.close()
     thread.join(timeout=10)
+    container.close()
 
 
 @pytest.fixture
@@ -44,7 +46,8 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Conta
 
 @pytest.fixture
 def demo_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Container, str]]:
-    yield from _hub(tmp_path, monkeypatch, [DemoReader("alice", "riverside", "Alice (Riverside)")])
+    admin = DemoReader("riverside-admin", "riverside", "Riverside admin", (StaffRole.MEMBER_ADMIN,))
+    yield from _hub(tmp_path, monkeypatch, [DemoReader("alice", "riverside", "Alice (Riverside)"), admin])
 
 
 def test_every_page_is_served_with_its_scripts_and_the_security_headers(hub: tuple[Container, str]) -> None:
@@ -126,7 +129,12 @@ def test_the_demo_login_gives_a_token_for_a_demo_reader_only(demo_hub: tuple[Con
     container, base = demo_hub
     assert requests.get(f"{base}/config.json", timeout=10).json()["auth"]["mode"] == "demo"
     listing = requests.get(f"{base}{DEMO_LOGIN_PATH}", timeout=10).json()
-    assert listing == {"readers": [{"reader": "alice", "member": "riverside", "label": "Alice (Riverside)"}]}
+    assert listing == {
+        "readers": [{"reader": "alice", "member": "riverside", "label": "Alice (Riverside)"}],
+        "staff": [
+            {"reader": "riverside-admin", "member": "riverside", "label": "Riverside admin", "roles": ["member-admin"]}
+        ],
+    }
     answer = requests.post(f"{base}{DEMO_LOGIN_PATH}", json={"reader": "alice"}, timeout=10)
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
     caller = container.token_verifier.verify(answer.json()["token"])
@@ -134,5 +142,8 @@ def test_the_demo_login_gives_a_token_for_a_demo_reader_only(demo_hub: tuple[Con
     assert jwt.get_unverified_header(answer.json()["token"])["alg"] == "EdDSA"
     refused = requests.post(f"{base}{DEMO_LOGIN_PATH}", json={"reader": "bob"}, timeout=10)
     assert refused.status_code == 403 and "demo readers" in refused.json()["Message"]
+    staff = requests.post(f"{base}{DEMO_LOGIN_PATH}", json={"reader": "riverside-admin"}, timeout=10).json()
+    admin = container.token_verifier.verify(staff["token"])
+    assert (admin.subject, admin.member, set(admin.roles)) == ("riverside-admin", "riverside", {StaffRole.MEMBER_ADMIN})
     garbled = requests.post(f"{base}{DEMO_LOGIN_PATH}", data=b"\xff{", timeout=10)
     assert garbled.status_code == 400 and garbled.json()["Message"].startswith("reader:")

@@ -133,17 +133,17 @@ def test_consortium_run_keeps_running_the_scheduled_jobs_until_stopped(tmp_path:
         assert process.stdout is not None
         lines: list[dict[str, Any]] = []
         deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and {line.get("job") for line in lines} < {"push", "purge"}:
+        while time.monotonic() < deadline and {line.get("job") for line in lines} < {"push", "purge", "analytics"}:
             line = process.stdout.readline()
             if not line:
                 break
             if line.startswith('{"job"'):
                 lines.append(json.loads(line))
         jobs = {line["job"]: line for line in lines}
-        assert jobs["push"]["ok"] and jobs["purge"]["ok"], lines
+        assert jobs["push"]["ok"] and jobs["purge"]["ok"] and jobs["analytics"]["ok"], lines
         assert "digests planned" in jobs["push"]["summary"]
         state = json.loads((tmp_path / "var" / "schedule.json").read_text())
-        assert set(state) == {"harvest", "push", "purge"}
+        assert set(state) == {"harvest", "push", "purge", "analytics"}
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
     finally:

@@ -122,6 +122,17 @@ def test_every_worker_serves_the_portal_and_its_demo_login(tmp_path: Path) -> No
                 f"{hub.base}/readers/demo-alice/interests", headers={"Authorization": f"Bearer {token}"}, timeout=30
             )
             assert me.status_code == 200, me.text
+        # the demo staff accounts too: an administrator reaches the member's contribution, a librarian its lists
+        listing = requests.get(f"{hub.base}/local/demo-login", timeout=30).json()
+        staff = {one["reader"]: one["roles"] for one in listing["staff"]}
+        assert staff["riverside-admin"] == ["member-admin"]
+        assert staff["eastlake-librarian"] == ["subject-librarian"]
+        for account, path in (("riverside-admin", "contribution"), ("riverside-librarian", "lists")):
+            login = requests.post(f"{hub.base}/local/demo-login", json={"reader": account}, timeout=30)
+            assert login.status_code == 200, login.text
+            bearer = {"Authorization": f"Bearer {login.json()['token']}"}
+            answer = requests.get(f"{hub.base}/members/riverside/{path}", headers=bearer, timeout=30)
+            assert answer.status_code == 200, answer.text
     finally:
         hub.process.send_signal(signal.SIGTERM)
         hub.process.wait(timeout=60)

@@ -5,6 +5,7 @@ the export, SRU and OAI-PMH), and a change made through the member API applies f
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -146,6 +147,17 @@ def test_the_catalogue_out_leaves_out_a_hiding_members_holdings_and_its_only_wor
     oai = anyone.raw("get", "/oai?verb=ListRecords&metadataPrefix=marc21")
     text = oai.body.decode() if isinstance(oai.body, bytes) else oai.body
     assert "Rivers of poems" in text and "eastlake" not in text
+    assert "Eastern poems" not in text  # the work only eastlake holds is not disclosed: a deleted record
+    found = re.search(r"<identifier>([^<]*:only-east)</identifier>", text)
+    assert found is not None
+    asked = f"/oai?verb=GetRecord&metadataPrefix=oai_dc&identifier={found.group(1)}"
+    got = anyone.raw("get", asked)
+    record = got.body.decode() if isinstance(got.body, bytes) else got.body
+    assert 'status="deleted"' in record and "Eastern poems" not in record and "<metadata>" not in record
+    hub.share("eastlake", share_holdings=True)  # from the next request: served again
+    again = anyone.raw("get", asked)
+    assert "Eastern poems" in (again.body.decode() if isinstance(again.body, bytes) else again.body)
+    hub.share("eastlake", share_holdings=False)
     sets = anyone.raw("get", "/oai?verb=ListSets").body
     assert "member:eastlake" not in (sets.decode() if isinstance(sets, bytes) else sets)
 

@@ -71,6 +71,7 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Conta
     yield container, f"http://127.0.0.1:{server.effective_port}"
     server.close()
     thread.join(timeout=10)
+    container.close()
 
 
 def download(base: str, work: str, fmt: str, **headers: str) -> requests.Response:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from lxml import etree
-from provider_hub import KEY, START, Hub, book, generated_books, sample_books
+from provider_hub import KEY, START, Hub, book, generated_books, isbn13, sample_books
 
 from consortium.catalogue_out import PublishedCatalogue, handle_oai
 
@@ -111,13 +111,31 @@ def test_get_record_in_both_formats(hub: Hub) -> None:
     assert error(oai(hub, verb="GetRecord", identifier=identifier + "x", metadataPrefix="marc21")) == "idDoesNotExist"
 
 
-def test_holdings_of_a_member_that_does_not_share_them_are_not_served(hub: Hub) -> None:
+def test_a_work_only_a_member_not_sharing_its_holdings_holds_is_served_as_deleted(hub: Hub) -> None:
+    """Outside that member the work is not in the catalogue (as in search and SRU): no title, no set, no holdings;
+    a deleted header, so a harvester that had it learns it went."""
     identifier = oai_id(hub, "hidden", "h1")
+    for prefix in ("marc21", "oai_dc"):
+        root = oai(hub, verb="GetRecord", identifier=identifier, metadataPrefix=prefix)
+        text = etree.tostring(root, encoding="unicode")
+        assert "Whaling voyages" not in text and "Starbuck" not in text and "hidden" not in text
+        header = root.find(".//o:record/o:header", NS)
+        assert header is not None and header.get("status") == "deleted"
+        assert root.find(".//o:metadata", NS) is None and root.find(".//o:setSpec", NS) is None
+    listed = etree.tostring(oai(hub, verb="ListRecords", metadataPrefix="oai_dc"), encoding="unicode")
+    assert "Whaling voyages" not in listed and "Starbuck" not in listed and "Moby" in listed
+    assert error(oai(hub, verb="ListIdentifiers", metadataPrefix="marc21", set="member:hidden")) == "noRecordsMatch"
+
+
+def test_a_work_a_hiding_member_shares_with_others_is_served_with_their_holdings_only(hub: Hub) -> None:
+    shared = dict(authors=["Cormen, Thomas H."], year=2009, publisher="MIT Press", language="eng")
+    hub.add(book("hidden", "h2", "Introduction to algorithms", isbn=isbn13(262033848), **shared))
+    identifier = oai_id(hub, "hidden", "h2")
+    assert identifier == oai_id(hub, "riverside", "r1")  # one work of three members
     root = oai(hub, verb="GetRecord", identifier=identifier, metadataPrefix="marc21")
     text = etree.tostring(root, encoding="unicode")
-    assert "Whaling voyages" in text and "hidden" not in text and 'tag="852"' not in text
-    assert root.find(".//o:setSpec", NS) is None
-    assert error(oai(hub, verb="ListIdentifiers", metadataPrefix="marc21", set="member:hidden")) == "noRecordsMatch"
+    assert root.find(".//o:header", NS).get("status") is None and "Introduction to algorithms" in text
+    assert "hidden" not in text and 'tag="852"' in text and "riverside" in text
 
 
 def test_a_token_chain_lists_every_work_once(hub: Hub) -> None:
@@ -333,4 +351,5 @@ def test_a_rebuild_lists_the_old_works_as_deleted_and_the_new_ones(hub: Hub) -> 
     hub.catalogue.rebuild()
     found, pages = harvest(hub, **{"from": "2026-03-02T09:01:00Z"})
     gone = {identifier for page in pages for identifier in deleted(page)}
-    assert gone == before and len(set(found) - before) == hub.clusters.count() == 10
+    withheld = {oai_id(hub, "hidden", "h1")}  # the new id of the work only "hidden" holds: deleted from the start
+    assert gone == before | withheld and len(set(found) - before) == hub.clusters.count() == 10

@@ -14,6 +14,7 @@ from consortium.adapters.aws.dynamodb_store import DynamoDbRecordStore
 from consortium.adapters.aws.kms_keys import KmsKeyService, ShreddingKmsKeyService
 from consortium.adapters.aws.opensearch_index import OpenSearchIndex
 from consortium.adapters.aws.reader_secrets import DynamoDbContextSecrets, create_secrets_table
+from consortium.adapters.aws.s3_analytics import S3AnalyticsStore
 from consortium.adapters.aws.s3_archive import S3BlobStore
 from consortium.adapters.aws.s3_plans import S3PlanStore
 
@@ -29,6 +30,7 @@ __all__ = [
     "DynamoDbSourceOverrideStore",
     "KmsKeyService",
     "OpenSearchIndex",
+    "S3AnalyticsStore",
     "S3BlobStore",
     "S3PlanStore",
     "ShreddingKmsKeyService",

@@ -1,5 +1,6 @@
 """In-memory adapters: used by unit tests, and correct implementations of each port in their own right."""
 
+from consortium.adapters.memory.analytics import InMemoryAnalyticsStore
 from consortium.adapters.memory.clock import ManualClock
 from consortium.adapters.memory.clusters import InMemoryClusterStore
 from consortium.adapters.memory.consent import InMemoryConsentLedger
@@ -18,6 +19,7 @@ from consortium.adapters.memory.stores import InMemoryBlobStore, InMemoryRecordS
 
 __all__ = [
     "BackgroundQueue",
+    "InMemoryAnalyticsStore",
     "InMemoryBlobStore",
     "InMemoryClusterStore",
     "InMemoryConsentLedger",

@@ -126,7 +126,9 @@ export function sessionExpired() {
   return expired;
 }
 
-/** The signed-in reader ({token, reader, member, expires}) or null. The API checks the token; this only reads it. */
+/** The signed-in reader or staff account ({token, reader, member, roles, staff, expires}) or null. A staff token
+ * carries its member and its roles (`member-admin`, `subject-librarian`). The API checks the token; this only reads
+ * it, to choose what the pages offer. */
 export function session() {
   let token = null;
   try {
@@ -141,7 +143,9 @@ export function session() {
     sessionStorage.removeItem(TOKEN_KEY);
     return null;
   }
-  return { token, reader: claims.sub, member: claims["custom:member"] || null, expires: claims.exp };
+  const roles = Array.isArray(claims["cognito:groups"]) ? claims["cognito:groups"] : [];
+  const staff = roles.some((role) => STAFF_ROLES.includes(role));
+  return { token, reader: claims.sub, member: claims["custom:member"] || null, roles, staff, expires: claims.exp };
 }
 
 export function signIn(token) {
@@ -201,21 +205,27 @@ export function memberName(all, id) {
 
 // ---- the page frame -------------------------------------------------------------------------------------------
 
+/** The roles of a staff account (a reader's token has none). */
+export const STAFF_ROLES = ["member-admin", "subject-librarian", "consortium-office"];
+
 const NAV = [
   ["index.html", "nav.search"],
   ["new.html", "nav.new"],
-  ["me.html", "nav.me"],
 ];
 
 function header(current) {
   const who = session();
+  // a reader has "My library"; a library's staff its staff pages instead (a staff account is no reader)
+  // (and every staff account reads the consortium's reader analytics)
+  const own = who && who.staff ? [["staff.html", "nav.staff"], ["analytics.html", "nav.analytics"]] : [["me.html", "nav.me"]];
+  const links = [...NAV, ...own];
   const nav = el(
     "nav",
     { "aria-label": t("nav.label") },
     el(
       "ul",
       {},
-      NAV.map(([href, key]) =>
+      links.map(([href, key]) =>
         el("li", {}, el("a", { href, "aria-current": href === current ? "page" : null, text: t(key) })),
       ),
     ),

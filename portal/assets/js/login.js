@@ -1,14 +1,23 @@
-// Signing in: on a demo hub, pick one of the demo readers; with an OpenID Connect provider (Cognito's hosted
-// sign-in on AWS, or one the hub's settings name), the library's account; on this machine otherwise, paste a token
-// from `consortium login`. The token is kept in this tab's sessionStorage only.
+// Signing in: on a demo hub, pick one of the demo readers or demo staff accounts; with an OpenID Connect provider
+// (Cognito's hosted sign-in on AWS, or one the hub's settings name), the library's account; on this machine
+// otherwise, paste a token from `consortium login` (a reader's, or with --role a staff account's). The token is kept
+// in this tab's sessionStorage only. A reader lands on "My library", staff on the staff pages.
 
-import { api, boot, describeError, el, fill, session, signIn, state, t } from "./core.js";
+import { api, boot, describeError, el, fill, members, memberName, session, signIn, state, t } from "./core.js";
 
+/** Where to go once signed in: the page asked for (of this site), else the signed-in account's own page. */
 function next() {
-  const asked = new URLSearchParams(location.search).get("next") || "me.html";
+  const home = session()?.staff ? "staff.html" : "me.html";
+  const asked = new URLSearchParams(location.search).get("next") || home;
   // only a page of this site (never an address elsewhere), and not this one
   const own = /^\/?[\w.-]*(\.html)?(\?.*)?$/.test(asked) && !/^\/?login\.html/.test(asked);
-  return own ? asked : "me.html";
+  return own ? asked : home;
+}
+
+/** Whether the API takes the signed-in token: a reader's own consents, or the staff account's member lists. */
+function probe(who) {
+  if (who.staff && who.member) return api(`/members/${encodeURIComponent(who.member)}/lists`);
+  return api(`/readers/${encodeURIComponent(who.reader)}/consents`);
 }
 
 function tokenForm(box) {
@@ -23,7 +32,7 @@ function tokenForm(box) {
         signIn(field.value.trim());
         if (!session()) return fill(message, t("login.bad_token"));
         try {
-          await api(`/readers/${encodeURIComponent(session().reader)}/consents`);
+          await probe(session());
           location.href = next();
         } catch (error) {
           fill(message, error.status === 401 ? t("login.bad_token") : describeError(error));
@@ -39,37 +48,42 @@ function tokenForm(box) {
   fill(box, form);
 }
 
+function demoButton(one, label, message) {
+  return el(
+    "li",
+    {},
+    el("button", {
+      type: "button",
+      onclick: async () => {
+        const got = await fetch(state.config.auth.demo_login, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ reader: one.reader }),
+        });
+        if (!got.ok) return fill(message, t("login.bad_token"));
+        signIn((await got.json()).token);
+        location.href = next();
+        return null;
+      },
+      text: t("login.as", { label }),
+    }),
+  );
+}
+
 async function demoChoice(box) {
   const answer = await fetch(state.config.auth.demo_login, { headers: { Accept: "application/json" } });
-  const { readers } = await answer.json();
+  const { readers, staff = [] } = await answer.json();
+  const all = staff.length ? await members().catch(() => ({})) : {};
   const message = el("p", { role: "alert" });
+  const staffLabel = (one) => t("login.staff_as", { role: t(`role.${one.roles[0]}`), library: memberName(all, one.member) });
   fill(
     box,
     el("p", { text: t("login.demo") }),
-    el(
-      "ul",
-      { class: "demo-readers" },
-      readers.map((reader) =>
-        el(
-          "li",
-          {},
-          el("button", {
-            type: "button",
-            onclick: async () => {
-              const got = await fetch(state.config.auth.demo_login, {
-                method: "POST",
-                headers: { "Content-Type": "application/json" },
-                body: JSON.stringify({ reader: reader.reader }),
-              });
-              if (!got.ok) return fill(message, t("login.bad_token"));
-              signIn((await got.json()).token);
-              location.href = next();
-            },
-            text: t("login.as", { label: reader.label }),
-          }),
-        ),
-      ),
-    ),
+    el("h2", { id: "demo-readers", text: t("login.demo_readers") }),
+    el("ul", { class: "demo-readers", "aria-labelledby": "demo-readers" }, readers.map((reader) => demoButton(reader, reader.label, message))),
+    staff.length ? el("h2", { id: "demo-staff", text: t("login.demo_staff") }) : null,
+    staff.length ? el("p", { class: "help", text: t("login.demo_staff_help") }) : null,
+    staff.length ? el("ul", { class: "demo-readers demo-staff", "aria-labelledby": "demo-staff" }, staff.map((one) => demoButton(one, staffLabel(one), message))) : null,
     message,
   );
 }
@@ -92,7 +106,9 @@ function endpoint(auth, name) {
 async function cognitoStart(auth) {
   const verifier = randomText();
   const nonce = randomText();
-  sessionStorage.setItem("consortium.pkce", JSON.stringify({ verifier, state: nonce, next: next() }));
+  // the page asked for, if any: else, once signed in, the account's own page (a reader's or staff's)
+  const asked = new URLSearchParams(location.search).has("next") ? next() : null;
+  sessionStorage.setItem("consortium.pkce", JSON.stringify({ verifier, state: nonce, next: asked }));
   const challenge = base64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
   const url = new URL(endpoint(auth, "authorize"));
   url.search = new URLSearchParams({
@@ -160,7 +176,7 @@ async function cognitoFinish(auth, params, box) {
   if (error) return cognitoFailed(auth, box, t("login.failed", { reason: error }));
   signIn(token);
   if (!session()) return cognitoFailed(auth, box, t("login.failed", { reason: t("login.bad_token") }));
-  location.replace(kept.next);
+  location.replace(kept.next || next());
   return null;
 }
 

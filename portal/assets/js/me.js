@@ -47,6 +47,10 @@ async function main() {
   const who = session();
   root.removeAttribute("aria-busy");
   if (!who) return signedOut(root);
+  if (who.staff) {
+    // a library staff account is no reader: its pages are the staff pages
+    return fill(root, el("p", { text: t("account.staff_not_reader") }), el("p", {}, el("a", { href: "staff.html", class: "button", text: t("nav.staff") })));
+  }
   me.reader = who.reader;
   me.member = who.member || "";
   me.path = `/readers/${encodeURIComponent(who.reader)}`;

@@ -1,0 +1,93 @@
+// The member's contribution on one page (GET /members/{id}/contribution): its records and the works it alone
+// holds, loans of its works by other members' readers (figures behind fewer readers than the threshold are not
+// shown, and the page says why), and its inter-library loan balance.
+
+import { api, el, fill, formatDate, formatNumber, members, memberName, t } from "./core.js";
+import { figures, staff, table } from "./staff-common.js";
+
+const STATES = ["requested", "accepted", "refused", "shipped", "received", "returned", "cancelled"];
+
+function catalogue(data) {
+  const formats = Object.entries(data.records_by_format);
+  return el(
+    "div",
+    { class: "panel" },
+    el("h3", { text: t("staff.contribution.catalogue") }),
+    figures([
+      ["staff.contribution.records", data.records],
+      ["staff.contribution.works", data.works],
+      ["staff.contribution.works_alone", data.works_alone, "staff.contribution.works_alone_help"],
+      ["staff.contribution.works_shared", data.works_shared],
+      ["staff.contribution.quarantined", data.quarantined],
+      ["staff.contribution.sources", t("staff.contribution.sources_value", { sources: formatNumber(data.sources), paused: formatNumber(data.paused_sources) })],
+    ]),
+    formats.length
+      ? table(t("staff.contribution.by_format"), [t("field.format"), t("staff.contribution.records")], formats.map(([format, n]) => [t(`format.${format}`), n]))
+      : null,
+  );
+}
+
+function crossLoans(data, all) {
+  const intro = el("p", { class: "help", text: t("staff.contribution.cross_help", { min: formatNumber(data.min_readers) }) });
+  if (data.suppressed) {
+    return el(
+      "div",
+      { class: "panel", id: "cross-loans" },
+      el("h3", { text: t("staff.contribution.cross") }),
+      intro,
+      el("p", { class: "notice", text: t("staff.contribution.cross_suppressed", { min: formatNumber(data.min_readers) }) }),
+    );
+  }
+  const rows = data.by_member.map((cell) => [
+    cell.member ? memberName(all, cell.member) : t("staff.contribution.other_members"),
+    cell.readers,
+    cell.loans,
+    cell.works,
+  ]);
+  return el(
+    "div",
+    { class: "panel", id: "cross-loans" },
+    el("h3", { text: t("staff.contribution.cross") }),
+    intro,
+    figures([
+      ["staff.contribution.cross_readers", data.readers],
+      ["staff.contribution.cross_loans", data.loans],
+      ["staff.contribution.cross_works", data.works],
+    ]),
+    rows.length
+      ? table(t("staff.contribution.by_borrower"), [t("staff.contribution.borrower"), t("staff.contribution.cross_readers"), t("staff.contribution.cross_loans"), t("staff.contribution.cross_works")], rows)
+      : null,
+  );
+}
+
+function balance(data) {
+  const rows = STATES.filter((state) => data.lending[state] || data.borrowing[state]).map((state) => [
+    t(`staff.ill.state.${state}`),
+    data.lending[state] || 0,
+    data.borrowing[state] || 0,
+  ]);
+  const sign = data.balance > 0 ? "staff.contribution.balance_gives" : data.balance < 0 ? "staff.contribution.balance_takes" : "staff.contribution.balance_even";
+  return el(
+    "div",
+    { class: "panel", id: "ill-balance" },
+    el("h3", { text: t("staff.contribution.ill") }),
+    figures([
+      ["staff.contribution.lent", data.lent],
+      ["staff.contribution.borrowed", data.borrowed],
+      ["staff.contribution.balance", data.balance > 0 ? `+${formatNumber(data.balance)}` : formatNumber(data.balance)],
+    ]),
+    el("p", { class: "help", text: t(sign) }),
+    rows.length ? table(t("staff.contribution.by_state"), [t("staff.ill.state_label"), t("staff.ill.lending"), t("staff.ill.borrowing")], rows) : el("p", { text: t("staff.ill.none_yet") }),
+  );
+}
+
+export async function contributionSection(body) {
+  const [data, all] = await Promise.all([api(`${staff.path}/contribution`), members().catch(() => ({}))]);
+  fill(
+    body,
+    catalogue(data.catalogue),
+    crossLoans(data.cross_member_loans, all),
+    balance(data.interlibrary_loans),
+    el("p", { class: "help", text: t("staff.contribution.computed", { at: formatDate(data.catalogue.computed_at, true) }) }),
+  );
+}

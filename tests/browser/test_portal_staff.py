@@ -1,0 +1,228 @@
+"""The staff pages in the browser, as a member library's staff use them: a member administrator reads the member's
+contribution (the catalogue, loans of its works by other members' readers once ten of them are counted, the
+inter-library loan balance) and moves a lending request through accepted and shipped with a note; a subject
+librarian sees only the curated lists, starts one, finds a work and adds it with a note, publishes and withdraws
+it; a reader and a signed-out visitor are told the page is not theirs; on a demo hub the sign-in page lists the
+demo staff beside the demo readers. axe-core, the width check and a screenshot at each step, at both viewports, in
+English and in Chinese.
+
+Each test makes data of its own in the shared hub (works, readers and requests named after the test)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING
+
+import pytest
+from factories import make_cluster
+from playwright.sync_api import expect
+
+from consortium.auth import StaffRole
+from consortium.dedup.state import ClusterChange
+from consortium.models import Availability, Holding
+from consortium.profiles.consent import Purpose
+from consortium.profiles.models import Actor, ActorRole, ReaderEvent
+
+from .browsing import Hub
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from .browsing import Tab
+
+MEMBER = "riverside"
+
+
+def _check(tab: Tab, step: str) -> None:
+    tab.check_axe()
+    tab.check_fits()
+    tab.screenshot(step)
+
+
+def a_lending_request(hub: Hub, name: str) -> str:
+    """A work only riverside holds (a copy available), asked for by a reader of westfield: riverside lends it."""
+    cluster_id = f"staff-{name}"
+    holding = Holding(
+        member=MEMBER, location="Main stacks", call_number="QA76.6 .S7", availability=Availability.AVAILABLE
+    )
+    work = make_cluster(cluster_id, f"Staff pages test work {name}", [MEMBER], holdings=[holding])
+    hub.container.cluster_store.apply(ClusterChange(saved=[work]))
+    reader_id = f"wendy-{name}"
+    hub.container.profiles.create_reader(reader_id, "westfield", [Purpose.PERSONALIZATION])
+    reader = Actor(actor_id=reader_id, role=ActorRole.READER)
+    made = hub.container.interlibrary_loans.ask(reader_id, "westfield", cluster_id, actor=reader, note="chapter 2")
+    return made.request_id
+
+
+def test_the_administrator_moves_a_lending_request_and_reads_the_balance(tab: Tab) -> None:
+    request_id = a_lending_request(tab.hub, f"ill-{tab.viewport}")
+    tab.log_in_staff(f"desk-{tab.viewport}", MEMBER)
+    tab.goto("/staff.html")
+    page = tab.page
+    expect(page.locator("#contribution #cross-loans")).to_be_visible()
+    expect(page.locator("#staff-scope")).to_have_count(0)  # an administrator reaches every section
+    expect(page.locator("header nav")).to_contain_text("Staff")
+    expect(page.locator("header nav")).not_to_contain_text("My library")
+    card = page.locator(".ill-request", has_text=f"Staff pages test work ill-{tab.viewport}")
+    expect(card).to_contain_text("Requested")
+    expect(card).to_contain_text("For readers of Westfield")
+    expect(card).not_to_contain_text(f"wendy-{tab.viewport}")  # the lending library does not learn who asked
+    _check(tab, "lending-queue")
+
+    card.get_by_label("Note for the reader").fill("posting on Monday")
+    card.get_by_role("button", name="Accept").click()
+    expect(page.locator("#status")).to_contain_text("Accepted")
+    card = page.locator(".ill-request", has_text=f"Staff pages test work ill-{tab.viewport}")
+    expect(card).to_contain_text("Accepted")
+    card.get_by_role("button", name="Mark shipped").click()
+    expect(card.locator("h3 .tag")).to_have_text("Shipped")
+    expect(card.get_by_role("button")).to_have_count(0)  # the next step is the borrowing library's
+    card.locator("summary").click()
+    expect(card.locator(".ill-history")).to_contain_text("posting on Monday")
+    stored = tab.hub.container.interlibrary_loans.request(MEMBER, request_id)
+    assert [step.state.value for step in stored.history] == ["requested", "accepted", "shipped"]
+    expect(page.locator("#ill-balance")).to_contain_text(re.compile(r"Copies we lent\s*[1-9]"))
+    expect(page.locator("#ill-summary")).to_contain_text(re.compile(r"Copies lent [1-9]"))
+    _check(tab, "shipped")
+
+    page.locator("#ill-side-borrowing").check()
+    expect(page.locator("#ill .empty, #ill .ill-list").first).to_be_visible()
+    expect(page.locator("#ill-side-borrowing")).to_be_checked()
+    _check(tab, "borrowing")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def counted_loans(hub: Hub) -> Hub:
+    """Twelve readers of lakeside who let their loans be counted borrowed a work only riverside holds: made
+    before any test of the module opens the page, since the hub keeps the loans it read for 10 minutes."""
+    cluster_id = "staff-counted"
+    hub.container.cluster_store.apply(ClusterChange(saved=[make_cluster(cluster_id, "Counted loans", [MEMBER])]))
+    library = Actor(actor_id="lakeside/desk", role=ActorRole.MEMBER_STAFF)
+    for n in range(12):
+        reader_id = f"counted-{n}"
+        hub.container.profiles.create_reader(reader_id, "lakeside", [Purpose.PERSONALIZATION, Purpose.ANALYTICS])
+        at = dt.datetime.now(dt.UTC) - dt.timedelta(days=n + 1)
+        event = ReaderEvent(event_id=f"loan-{n}", type="borrow", at=at, cluster_id=cluster_id)
+        hub.container.profiles.record_event(reader_id, event, library)
+    return hub
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_contribution_shows_other_members_loans_once_ten_readers_count(
+    counted_loans: Hub, open_tab: Callable[..., Tab], lang: str
+) -> None:
+    tab = open_tab("desktop", lang)
+    tab.log_in_staff(f"figures-{lang}", MEMBER)
+    tab.goto("/staff.html")
+    cross = tab.page.locator("#cross-loans")
+    expect(cross.locator("table")).to_be_visible()
+    library = "Lakeside" if lang == "en" else "湖滨"
+    expect(cross.locator("tbody tr").first).to_contain_text(re.compile(library))
+    expect(tab.page.locator("#contribution dl").first).to_contain_text(
+        "仅本馆收藏的作品" if lang == "zh" else "Works only we hold"
+    )
+    _check(tab, "contribution")
+
+
+def test_the_subject_librarian_keeps_a_list_and_sees_nothing_else(tab: Tab) -> None:
+    tab.log_in_staff(f"li-{tab.viewport}", MEMBER, StaffRole.SUBJECT_LIBRARIAN)
+    tab.goto("/staff.html")
+    page = tab.page
+    expect(page.locator("#lists")).to_be_visible()
+    expect(page.locator("#contribution")).to_have_count(0)
+    expect(page.locator("#ill")).to_have_count(0)
+    expect(page.locator("#staff-scope")).to_contain_text("Our contribution")
+    tab.goto("/me.html")  # a staff account has no reader's library: sent to its own pages
+    expect(page.locator("#me")).to_contain_text("library staff account")
+    expect(page.locator("#me a.button")).to_have_attribute("href", "staff.html")
+    tab.goto("/staff.html")
+    title = f"Histories to start with ({tab.viewport})"
+    page.locator("#list-title").fill(title)
+    page.locator("#list-class").fill("clc:K")
+    page.get_by_role("button", name="Create the list").click()
+    block = page.locator("article.curated", has_text=title)
+    expect(block).to_contain_text("Draft")
+    _check(tab, "new-list")
+
+    block.get_by_label("Find a work in the catalogue").fill("history")
+    block.get_by_label("Note", exact=True).fill("a clear first overview")
+    block.get_by_role("button", name="Find").click()
+    first = block.locator(".found-list li").first
+    expect(first).to_be_visible()
+    first.get_by_role("button").click()
+    expect(page.locator("#status")).to_contain_text("added to")
+    block = page.locator("article.curated", has_text=title)
+    expect(block.locator(".items > li")).to_have_count(1)
+    expect(block.locator(".items input")).to_have_value("a clear first overview")
+    block.get_by_role("button", name="Publish").click()
+    expect(block.locator("h3 .tag")).to_have_text("Published")
+    published = [one for one in tab.hub.container.curated_list_store.lists(MEMBER) if one.title == title]
+    assert published and published[0].state.value == "published"
+    _check(tab, "published")
+    block.get_by_role("button", name="Withdraw").click()
+    expect(block.locator("h3 .tag")).to_have_text("Draft")
+
+
+def test_a_refused_section_says_why_instead_of_failing(desktop: Tab) -> None:
+    """A token whose roles the page trusts but the API does not honour for this member (another member's path):
+    the API's 403 is said in the section."""
+    desktop.log_in_staff("desk-other", "lakeside")
+    desktop.page.route(
+        "**/members/lakeside/contribution",
+        lambda route: route.fulfill(status=403, content_type="application/json", body='{"Code":"ForbiddenError"}'),
+    )
+    desktop.goto("/staff.html")
+    expect(desktop.page.locator("#contribution .notice")).to_contain_text("may not see this")
+    expect(desktop.page.locator("#ill .ill-list, #ill .empty").first).to_be_visible()  # the others still work
+    desktop.check_axe()
+
+
+def test_a_reader_and_a_signed_out_visitor_are_told_the_page_is_not_theirs(tab: Tab) -> None:
+    tab.goto("/staff.html")
+    expect(tab.page.locator("#staff a.button")).to_have_attribute("href", "login.html?next=staff.html")
+    _check(tab, "signed-out")
+    tab.hub.create_reader(f"staffpage-reader-{tab.viewport}", MEMBER, (Purpose.PERSONALIZATION.value,))
+    tab.log_in(f"staffpage-reader-{tab.viewport}", MEMBER)
+    tab.goto("/staff.html")
+    expect(tab.page.locator("#staff")).to_contain_text("You are signed in as a reader")
+    expect(tab.page.locator("header nav")).to_contain_text("My library")
+    tab.check_axe()
+
+
+@pytest.fixture(scope="module")
+def demo_hub(hub: Hub) -> Iterator[Hub]:
+    """The same hub served again with a demo sign-in: one demo reader and the demo staff of every member."""
+    from consortium.cli.api import start_server
+    from consortium.cli.run import demo_staff
+    from consortium.http.portal import DemoReader
+
+    hub.create_reader("demo-staffpage", MEMBER, (Purpose.PERSONALIZATION.value,))
+    logins = [DemoReader("demo-staffpage", MEMBER, "Demo reader"), *demo_staff(hub.container)]
+    server, thread = start_server(hub.container, "127.0.0.1", 0, demo_readers=logins)
+    try:
+        yield Hub(f"http://127.0.0.1:{server.effective_port}", hub.container)
+    finally:
+        server.close()
+        thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_demo_sign_in_lists_staff_and_lands_on_the_staff_pages(
+    demo_hub: Hub, open_tab: Callable[..., Tab], lang: str
+) -> None:
+    tab = open_tab("desktop", lang, at=demo_hub)
+    tab.goto("/login.html")
+    page = tab.page
+    staff = page.locator("ul.demo-staff button")
+    expect(staff).to_have_count(8)  # an administrator and a subject librarian of each of the four members
+    expect(page.locator("ul.demo-readers").first.locator("button")).to_have_count(1)
+    tab.check_axe()
+    tab.screenshot("demo-sign-in")
+    label = "Subject librarian, Eastlake" if lang == "en" else "学科馆员"
+    page.locator("ul.demo-staff button", has_text=re.compile(label)).first.click()
+    tab.logged_in = True
+    page.wait_for_url(re.compile(r"/staff\.html$"))
+    expect(page.locator("#lists")).to_be_visible()
+    expect(page.locator("#contribution")).to_have_count(0)
+    tab.check_axe()
