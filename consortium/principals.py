@@ -11,7 +11,9 @@ __all__ = ["Principal", "parse_principal", "session_principal"]
 
 _PARTITION = r"aws(?:-cn|-us-gov)?"
 _NAME = r"[\w+=,.@-]{1,64}"
-_REGISTERED: Final = re.compile(rf"^arn:({_PARTITION}):iam::(\d{{12}}):(role|user)/((?:[\x21-\x7e]{{1,510}}/)?)({_NAME})$")
+_REGISTERED: Final = re.compile(
+    rf"^arn:({_PARTITION}):iam::(\d{{12}}):(role|user)/((?:[\x21-\x7e]{{1,510}}/)?)({_NAME})$"
+)
 """What a member may name: an IAM role or user ARN, with its path; no wildcard."""
 _SESSION: Final = re.compile(rf"^arn:({_PARTITION}):sts::(\d{{12}}):assumed-role/({_NAME})/[\w+=,.@-]{{2,64}}$")
 _USER: Final = re.compile(rf"^arn:({_PARTITION}):iam::(\d{{12}}):user/((?:[\x21-\x7e]{{1,510}}/)?)({_NAME})$")

@@ -65,9 +65,7 @@ class Caller:
     def acts_for_member(self) -> bool:
         """Whether the caller acts for a member library: its system (an API key or IAM principal), or its staff
         with the administrator role."""
-        return self.kind in MEMBER_SYSTEMS or (
-            self.kind is CallerKind.STAFF and StaffRole.MEMBER_ADMIN in self.roles
-        )
+        return self.kind in MEMBER_SYSTEMS or (self.kind is CallerKind.STAFF and StaffRole.MEMBER_ADMIN in self.roles)
 
     def is_reader(self, reader_id: str) -> bool:
         """Whether the caller is the reader ``reader_id`` (by their token)."""

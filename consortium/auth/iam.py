@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["IamMembers"]
 
+
 class IamMembers:
     """The members' IAM principals (read from the registry on every call: members change theirs), and the caller
     a verified principal is.

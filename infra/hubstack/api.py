@@ -9,7 +9,9 @@ needs neither the stage nor any method.
 
 Authorization happens in the apps (one verification path, ``consortium.http.access``). In front of it, the routes
 only readers or staff may call (bearer tokens alone) also get a Cognito authorizer, so a call without a valid token
-never reaches a function; a stage that would leave such a route without it does not synthesize.
+never reaches a function; a stage that would leave such a route without it does not synthesize. Members' systems
+that sign with IAM call the member API for IAM (:mod:`hubstack.member_iam_api`), a second REST API of the same
+functions whose member routes all take ``AWS_IAM``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from consortium.auth.callers import StaffRole
 from consortium.http.portal import SignIn
 from hubstack.lambdas import API_FUNCTIONS, make_function
+from hubstack.member_iam_api import MemberIamApi
 from hubstack.nag import suppress
 from hubstack.portal import cognito_domain_prefix, suppress_deployment
 from hubstack.routes import ApiRoute, api_routes
@@ -96,10 +99,12 @@ class ApiStack(cdk.Stack):
                 ],
             )
         )
+        self.member_iam = MemberIamApi(self, "MemberIam", config=config, stage_name=STAGE_NAME)
         resources.settings.update(
             public_url=self.url,
             cognito_user_pool_id=self.user_pool.user_pool_id,
             cognito_client_id=self.client.user_pool_client_id,
+            member_iam_api_id=self.member_iam.api.rest_api_id,
         )
         self.functions = {
             app: make_function(
@@ -114,6 +119,7 @@ class ApiStack(cdk.Stack):
         )
         self.methods = [self._method(route) for route in routes]
         self.stage = self._stage(config)
+        self.member_iam.serve(routes, self.functions, config)
         if config.api_domain and config.api_certificate_arn:
             self._domain(config.api_domain, config.api_certificate_arn)
         self._firewall(config)
@@ -325,6 +331,9 @@ class ApiStack(cdk.Stack):
             rules=[managed, rate_rule("PerAddress", 1, None), rate_rule("PerApiKey", 2, api_key)],
         )
         wafv2.CfnWebACLAssociation(self, "FirewallOnStage", resource_arn=self.stage.stage_arn, web_acl_arn=acl.attr_arn)
+        wafv2.CfnWebACLAssociation(
+            self, "FirewallOnMemberIamStage", resource_arn=self.member_iam.stage.stage_arn, web_acl_arn=acl.attr_arn
+        )
 
 
 def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:

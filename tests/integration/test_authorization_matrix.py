@@ -88,7 +88,8 @@ MATRIX: dict[str, str] = {
     "POST /members/{member_id}/events": LIB.format(200, 200),
     "GET /members/{member_id}/statistics": LIB.format(200, 200),
     "GET /members/{member_id}/sharing": LIB.format(200, 200),
-    "PUT /members/{member_id}/sharing": "401 403 403 200 401 401 401 401 401 401 401 403",  # an administrator's decision
+    # an administrator's decision
+    "PUT /members/{member_id}/sharing": "401 403 403 200 401 401 401 401 401 401 401 403",
     # cooperation: a reader asks for a loan for themself; the libraries see their own requests, and only their
     # administrators take a step (no request of that id here: 404 once the caller may ask)
     "POST /readers/{reader_id}/ill": OWN.format(201),
@@ -276,7 +277,9 @@ PRINCIPAL_HEADER = "x-test-aws-principal"
 def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("CONSORTIUM_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("CONSORTIUM_KEY_DIR", str(tmp_path / "keys"))
-    members = ROOT_MEMBERS.read_text(encoding="utf-8").replace('path = "samples/', f'path = "{ROOT_MEMBERS.parent}/samples/')
+    members = ROOT_MEMBERS.read_text(encoding="utf-8").replace(
+        'path = "samples/', f'path = "{ROOT_MEMBERS.parent}/samples/'
+    )
     for member, arn in PRINCIPALS.items():
         members = members.replace(f'id = "{member}"\n', f'id = "{member}"\niam_principals = ["{arn}"]\n', 1)
     (tmp_path / "members.toml").write_text(members, encoding="utf-8")

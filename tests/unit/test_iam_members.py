@@ -114,7 +114,9 @@ def test_a_principal_acts_for_one_member_only() -> None:
             ]
         )
     with pytest.raises(ValueError, match="given twice"):
-        Member(id="riverside", name="R", iam_principals=[RIVERSIDE_ROLE, "arn:aws:iam::123456789012:role/riverside-ils"])
+        Member(
+            id="riverside", name="R", iam_principals=[RIVERSIDE_ROLE, "arn:aws:iam::123456789012:role/riverside-ils"]
+        )
 
 
 def test_principals_parse_as_api_gateway_names_them() -> None:
