@@ -29,6 +29,11 @@ Figures, each the best of ``--runs`` (default 2); every run measures each agains
       too (all its threads: hub B's alone when A is in its own process). ``--read-ahead N`` sets how many pages B's
       harvest reads ahead (default the harvest's, 1; 0: one page at a time, as before reading ahead).
 
+Check
+    After each run's two whole-hub harvests (not timed), the works hub B made both ways and their index documents
+    are compared (all fields but the ids and times, new in each hub): they must be the same; the bench says so,
+    and exits with status 1 if they are not.
+
 Before the runs, sickle harvests A once unmeasured (A's worker threads load their apps on their first request;
 the pages come into the page cache). The ratios printed are harvest path / sickle alone and whole hub / sickle
 alone: on a machine shared with other work the rates move together, the ratios much less. The last line is one
@@ -171,6 +176,24 @@ def whole_hub(
     return elapsed, report.counts.added, hub, spent
 
 
+def works_digest(hub: Any) -> tuple[int, str]:
+    """How many works hub B made, and a digest of them and of their index documents (all but ids and times, new
+    in each hub): the follower process and following in one process must give the same."""
+    import hashlib
+
+    from consortium.search.document import index_document
+
+    rows = []
+    for cluster in hub.cluster_store.clusters():
+        fields = json.loads(cluster.model_dump_json(exclude={"cluster_id", "first_seen", "updated_at"}))
+        document = index_document(cluster)
+        for name in ("cluster_id", "first_seen", "first_seen_us"):
+            del document[name]
+        rows.append(json.dumps([fields, document], sort_keys=True, ensure_ascii=False))
+    rows.sort()
+    return len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=20_000, help="works hub A serves (default 20000)")
@@ -220,6 +243,7 @@ def main() -> int:
         times: dict[str, list[float]] = {"provider": [], "sickle": [], "harvest": [], "hub": [], "one": []}
         splits: list[dict[str, float]] = []
         one_splits: list[dict[str, float]] = []
+        checks: list[bool] = []
         try:
             sickle_alone(url)  # warm-up, not measured
             for run in range(args.runs):
@@ -232,6 +256,7 @@ def main() -> int:
                 elapsed, harvested = harvest_path(url, tmp / f"harvest{run}", ahead=ahead)
                 times["harvest"].append(elapsed)
                 # both ways of following, in turns (the first of a run goes second in the next)
+                digests: list[tuple[int, str]] = []
                 for process in (True, False) if run % 2 == 0 else (False, True):
                     gc.collect()
                     elapsed, added, hub, spent = whole_hub(
@@ -248,6 +273,13 @@ def main() -> int:
                         f"{spent.get('indexing', 0):.2f} s of {elapsed:.2f} s in the harvest's process; CPU "
                         f"{spent['cpu']:.2f} s, follower {spent['follower_cpu']:.2f} s; load {os.getloadavg()[0]:.2f})"
                     )
+                    digests.append(works_digest(hub))  # after the timing
+                checks.append(digests[0] == digests[1] and digests[0][0] > 0)
+                print(
+                    f"run {run + 1}: check: both ways made the same {digests[0][0]} works and index documents"
+                    if checks[-1]
+                    else f"run {run + 1}: CHECK FAILED: the two ways made different works: {digests}"
+                )
                 rates = {name: args.records / values[-1] for name, values in times.items()}
                 print(
                     f"run {run + 1}: provider alone {rates['provider']:,.0f}/s, sickle alone {rates['sickle']:,.0f}/s, "
@@ -335,9 +367,10 @@ def main() -> int:
         "ratio_one_process_to_sickle": round(best["one"] / sickle, 4),
         "load_average": [round(load_before[0], 2), round(load_after[0], 2)],
         "goal_records_per_s": GOAL,
+        "same_works_both_ways": all(checks),
     }
     print(json.dumps(figures))
-    return 0
+    return 0 if all(checks) else 1
 
 
 if __name__ == "__main__":

@@ -142,6 +142,12 @@ class Settings(BaseSettings):
     cognito_client_id: str | None = None
     """The user pool's app client: the ``aud`` its ID tokens must carry."""
 
+    member_iam_api_id: str | None = None
+    """The id of the member API for IAM on AWS (the REST API whose member routes take AWS Signature Version 4,
+    ``AWS_IAM`` authorization): its requests' verified principal (``requestContext.identity.userArn``) acts for the
+    member whose ``iam_principals`` name it. Set by the CDK stack; unset (and always locally): no AWS principal is
+    believed, from any request."""
+
     oidc_issuer: str | None = None
     """An OpenID Connect provider readers sign in with on the local backend (a Cognito user pool, or a
     university's own provider): the ``iss`` of its ID tokens. With it (and ``oidc_client_id``) the portal signs

@@ -17,6 +17,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from consortium.errors import ConfigError
+from consortium.principals import Principal, parse_principal
 
 __all__ = [
     "Member",
@@ -141,6 +142,20 @@ class Member(BaseModel):
     name_zh: str | None = None
     sources: list[Source] = Field(default_factory=list)
     sharing: SharingPolicy = Field(default_factory=SharingPolicy)
+    iam_principals: list[str] = Field(default_factory=list)
+    """The AWS IAM roles or users (their ARNs) whose signed requests act for this member through the member API
+    for IAM on AWS (``arn:aws:iam::123456789012:role/riverside-ils``); none: the member calls with API keys only."""
+
+    @field_validator("iam_principals")
+    @classmethod
+    def _valid_principals(cls, value: list[str]) -> list[str]:
+        seen: set[Principal] = set()
+        for arn in value:
+            principal = parse_principal(arn)  # a ValueError names the ARN and the form expected
+            if principal in seen:
+                raise ValueError(f"{arn!r} names a principal given twice")
+            seen.add(principal)
+        return value
 
     @field_validator("id")
     @classmethod
@@ -177,6 +192,15 @@ class MemberRegistry(BaseModel):
             if member.id in seen:
                 raise ValueError(f"member id {member.id!r} appears twice")
             seen.add(member.id)
+        owners: dict[Principal, str] = {}
+        for member in self.members:
+            for arn in member.iam_principals:
+                owner = owners.setdefault(parse_principal(arn), member.id)
+                if owner != member.id:
+                    raise ValueError(
+                        f"member {member.id!r}, field 'iam_principals': {arn!r} acts for {owner!r} already (a "
+                        "principal acts for one member)"
+                    )
         for member in self.members:
             for lender in member.sharing.lend_to_members:
                 if lender not in seen:

@@ -55,9 +55,16 @@ def match_text(text: str) -> str:
 
 def title_tokens(title: str) -> list[str]:
     """Words of a title for matching: Latin words, and each Chinese character as a word; no leading article."""
+    return list(_title_tokens(title))
+
+
+@lru_cache(maxsize=8192)
+def _title_tokens(title: str) -> tuple[str, ...]:
+    # Kept a while: a record's title is cut for its match view, its blocking keys, its work key and its index
+    # document, one after the other.
     value = _LEADING_ARTICLE.sub("", match_text(title))
     if value.isascii():
-        return value.split()  # no Chinese character to cut out (most titles): the words as they are
+        return tuple(value.split())  # no Chinese character to cut out (most titles): the words as they are
     tokens: list[str] = []
     for word in value.split():
         if _CJK.search(word):
@@ -74,9 +81,10 @@ def title_tokens(title: str) -> list[str]:
                 tokens.append(buffer)
         else:
             tokens.append(word)
-    return tokens
+    return tuple(tokens)
 
 
+@lru_cache(maxsize=65536)
 def surname_key(name: str) -> str:
     """The family name of a heading: ``"Knuth, Donald E."`` and ``"Donald E. Knuth"`` give ``knuth``; a Chinese
     name (written surname first, no comma) gives its whole normalized form (钱钟书)."""
@@ -99,11 +107,13 @@ _PADDED_START = re.compile(rf"(?<!\S){_PADDED} (?=[a-z\u00df-\u00ff])")
 (``fran &#231; ois``, ``fran ç ois``) or after it at a word's start (``&#214; zg &#252; r``, not ``É Smith``)."""
 
 
+@lru_cache(maxsize=8192)
 def core_title(title: str) -> str:
     """The title without bracketed qualifiers (``"(panel abstract)"``, ``"[electronic resource]"``)."""
     return match_text(_BRACKETED.sub(" ", html.unescape(title)))
 
 
+@lru_cache(maxsize=65536)
 def name_words(name: str) -> tuple[str, ...]:
     """A personal or corporate name as normalized words, given names first (``"Güntzer, Ulrich"`` gives
     ``("ulrich", "guntzer")``); a Chinese name is one word. A lone letter split off by a stray character

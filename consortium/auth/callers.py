@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from consortium.profiles.models import Actor, ActorRole
 
-__all__ = ["ANONYMOUS", "Caller", "CallerKind", "StaffRole"]
+__all__ = ["ANONYMOUS", "MEMBER_SYSTEMS", "Caller", "CallerKind", "StaffRole"]
 
 
 class CallerKind(StrEnum):
@@ -25,6 +25,8 @@ class CallerKind(StrEnum):
     """A token of a member library's staff account (it carries the member and the roles)."""
     MEMBER_KEY = "member_key"
     """A member system's API key."""
+    MEMBER_IAM = "member_iam"
+    """A member system's AWS IAM principal, whose signed request API Gateway verified (on AWS only)."""
 
 
 class StaffRole(StrEnum):
@@ -48,7 +50,8 @@ class Caller:
     kind
         How they proved it.
     subject
-        The reader id, the staff account or the API key's id; ``None`` when anonymous.
+        The reader id, the staff account, the API key's id or the IAM principal (``role/<name>``); ``None`` when
+        anonymous.
     member
         The member library a staff account or a key belongs to (for a reader: their home library, when the token
         says it).
@@ -63,10 +66,9 @@ class Caller:
 
     @property
     def acts_for_member(self) -> bool:
-        """Whether the caller acts for a member library: its API key, or its staff with the administrator role."""
-        return self.kind is CallerKind.MEMBER_KEY or (
-            self.kind is CallerKind.STAFF and StaffRole.MEMBER_ADMIN in self.roles
-        )
+        """Whether the caller acts for a member library: its system (an API key or IAM principal), or its staff
+        with the administrator role."""
+        return self.kind in MEMBER_SYSTEMS or (self.kind is CallerKind.STAFF and StaffRole.MEMBER_ADMIN in self.roles)
 
     def is_reader(self, reader_id: str) -> bool:
         """Whether the caller is the reader ``reader_id`` (by their token)."""
@@ -83,8 +85,8 @@ class Caller:
         """
         if self.kind is CallerKind.READER and self.subject:
             return Actor(actor_id=self.subject, role=ActorRole.READER)
-        if self.kind in (CallerKind.STAFF, CallerKind.MEMBER_KEY) and self.subject and self.member:
-            prefix = "key:" if self.kind is CallerKind.MEMBER_KEY else ""
+        if self.kind in (CallerKind.STAFF, *MEMBER_SYSTEMS) and self.subject and self.member:
+            prefix = {CallerKind.MEMBER_KEY: "key:", CallerKind.MEMBER_IAM: "iam:"}.get(self.kind, "")
             return Actor(actor_id=f"{self.member}/{prefix}{self.subject}", role=ActorRole.MEMBER_STAFF)
         raise ValueError("an anonymous caller acts as no one")
 
@@ -92,10 +94,15 @@ class Caller:
         """The caller in a few words, for an error message (no personal data: a role and a member)."""
         if self.kind is CallerKind.MEMBER_KEY:
             return f"an API key of {self.member}"
+        if self.kind is CallerKind.MEMBER_IAM:
+            return f"an AWS principal of {self.member}"
         if self.kind is CallerKind.STAFF:
             return f"staff of {self.member}"
         return "a reader" if self.kind is CallerKind.READER else "an anonymous caller"
 
+
+MEMBER_SYSTEMS = frozenset({CallerKind.MEMBER_KEY, CallerKind.MEMBER_IAM})
+"""A member library's systems: by its API key or its AWS IAM principal; they may do the same."""
 
 ANONYMOUS = Caller(CallerKind.ANONYMOUS)
 """The caller without credentials."""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from consortium.auth.api_keys import ApiKeys
 from consortium.auth.authenticator import Authenticator
+from consortium.auth.iam import IamMembers
 from consortium.bootstrap.base import Parts
 from consortium.errors import ConfigError
 
@@ -119,5 +120,10 @@ class AccessParts(Parts):
 
     @cached_property
     def authenticator(self) -> Authenticator:
-        """What checks a request's bearer token or API key."""
-        return Authenticator(self.token_verifier, self.api_keys)
+        """What checks a request's bearer token, API key or (on the member API for IAM) AWS principal."""
+        return Authenticator(
+            self.token_verifier,
+            self.api_keys,
+            IamMembers(lambda: self.registry.members),
+            self.settings.member_iam_api_id,
+        )

@@ -110,6 +110,8 @@ class DedupService:
         """Gives each new cluster (and each part split off) its id."""
         self._records: dict[RecordKey, Record | None] = {}
         self._views: dict[RecordKey, MatchView | None] = {}
+        self._keys: dict[RecordKey, list[str]] = {}
+        """The blocking keys of the page's records, from :meth:`_prefetch_candidates` to :meth:`_apply_one`."""
         self._next_date: datetime | None = None
         """The earliest time the next page may be dated (each page's dates come after the last one's)."""
         self._kept = ViewCache()
@@ -198,6 +200,7 @@ class DedupService:
         instants = (PROVISIONAL + timedelta(microseconds=n) for n in itertools.count())
         self._records.clear()
         self._views.clear()
+        self._keys.clear()
         try:
             with fewer_collections():
                 self._records.update(page)
@@ -218,12 +221,17 @@ class DedupService:
         finally:
             self._records.clear()
             self._views.clear()
+            self._keys.clear()
         return ClusterUpdate(saved=change.saved, deleted=pending.deleted)
 
     def _prefetch_candidates(self, page: dict[RecordKey, Record | None], work: PageClusters) -> None:
         """Look up the page's blocking keys in one batch, and take the views of the records found that were
         kept from earlier pages, if the records are unchanged."""
-        keys = [k for view in (self._view(key) for key in page) if view is not None for k in blocking_keys(view)]
+        keys: list[str] = []
+        for key in page:
+            if (view := self._view(key)) is not None:
+                self._keys[key] = own = blocking_keys(view)
+                keys.extend(own)
         found = work.lookup(keys, CANDIDATES_PER_KEY)
         self._reuse_views(dict.fromkeys(k for records in found.values() for k in records))
 
@@ -237,7 +245,7 @@ class DedupService:
                 self._settle({previous.cluster_id: left}, {}, now, work=work, change=change, pending=pending)
                 work.apply(change)
             return
-        own_keys = blocking_keys(view)
+        own_keys = self._keys.pop(key, None) or blocking_keys(view)  # worked out by the prefetch, for this view
         looked_up = work.lookup(own_keys, CANDIDATES_PER_KEY)
         candidates = sorted({k for ks in looked_up.values() for k in ks if k != key})
         votes: Counter[str] = Counter()

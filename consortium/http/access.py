@@ -6,8 +6,9 @@ table's middleware runs before every route of its app, and denies by default:
 
 1. a route the table does not know (added with a bare ``@app.route``) answers 403;
 2. a body over the route's size limit answers 413;
-3. the credentials (``Authorization: Bearer <jwt>`` or ``X-Api-Key``) are checked: bad ones answer 401, whatever
-   the route (a client sending a wrong token wants to know);
+3. the credentials (``Authorization: Bearer <jwt>``, ``X-Api-Key``, or on the member API for IAM the AWS principal
+   API Gateway verified, from the request context) are checked: bad ones answer 401, whatever the route (a client
+   sending a wrong token wants to know), and a verified AWS principal no member names 403;
 4. the caller's kind must be one the route's access admits: anonymous on a protected route is 401, and so is a
    credential of a scheme the route does not take (an API key where only bearer tokens open it); any other
    caller is 403;
@@ -34,7 +35,7 @@ from urllib.parse import parse_qsl
 from chalice.app import Response
 
 from consortium import errors
-from consortium.auth.callers import ANONYMOUS, Caller, CallerKind, StaffRole
+from consortium.auth.callers import ANONYMOUS, MEMBER_SYSTEMS, Caller, CallerKind, StaffRole
 from consortium.http.errors import error_body, http_errors
 
 if TYPE_CHECKING:
@@ -93,15 +94,15 @@ TOKEN_URL = Access("token-url", _EVERYONE, frozenset(StaffRole), "anyone holding
 READER = Access("reader", frozenset({CallerKind.READER}), description="the reader themself")
 READER_OR_LIBRARY = Access(
     "reader-or-library",
-    frozenset({CallerKind.READER, CallerKind.STAFF, CallerKind.MEMBER_KEY}),
+    frozenset({CallerKind.READER, CallerKind.STAFF, *MEMBER_SYSTEMS}),
     _ADMIN,
-    "the reader, or their home library (its API key or a member administrator)",
+    "the reader, or their home library (its API key, its AWS principal or a member administrator)",
 )
 LIBRARY = Access(
     "library",
-    frozenset({CallerKind.STAFF, CallerKind.MEMBER_KEY}),
+    frozenset({CallerKind.STAFF, *MEMBER_SYSTEMS}),
     _ADMIN,
-    "the member library (its API key or a member administrator)",
+    "the member library (its API key, its AWS principal or a member administrator)",
 )
 MEMBER_ADMIN = Access(
     "member-admin",
@@ -129,9 +130,10 @@ _SAME_CREDENTIAL: Final = {
     CallerKind.READER: frozenset({CallerKind.READER, CallerKind.STAFF}),
     CallerKind.STAFF: frozenset({CallerKind.READER, CallerKind.STAFF}),
     CallerKind.MEMBER_KEY: frozenset({CallerKind.MEMBER_KEY}),
+    CallerKind.MEMBER_IAM: frozenset({CallerKind.MEMBER_IAM}),
 }
-"""The callers a credential of each kind's scheme could prove: a bearer token (reader or staff) or an API key. A
-route taking none of them answers 401 (send the other credential), not 403."""
+"""The callers a credential of each kind's scheme could prove: a bearer token (reader or staff), an API key or an
+AWS signature. A route taking none of them answers 401 (send another credential), not 403."""
 
 _CALLER: contextvars.ContextVar[Caller] = contextvars.ContextVar("caller", default=ANONYMOUS)
 
@@ -289,8 +291,12 @@ class RouteTable:
                 413, "RequestEntityTooLarge", f"the body is larger than {spec.max_body} bytes, this route's limit"
             )
         try:
+            identity = context.get("identity") or {}
             caller = self._authenticator().caller(
-                authorization=request.headers.get("authorization"), api_key=request.headers.get("x-api-key")
+                authorization=request.headers.get("authorization"),
+                api_key=request.headers.get("x-api-key"),
+                aws_principal=identity.get("userArn") if isinstance(identity, dict) else None,
+                api_id=context.get("apiId"),
             )
             self._authorize(spec, caller, request.uri_params or {})
         except errors.AuthenticationError as exc:
@@ -310,7 +316,7 @@ class RouteTable:
             if caller.kind is CallerKind.ANONYMOUS:
                 raise errors.AuthenticationError(f"log in first: this route is for {spec.access.description}")
             if not spec.access.callers & _SAME_CREDENTIAL[caller.kind]:
-                wanted = "an API key" if caller.kind is not CallerKind.MEMBER_KEY else "a bearer token"
+                wanted = "a bearer token" if caller.kind in MEMBER_SYSTEMS else "an API key"
                 raise errors.AuthenticationError(
                     f"this route takes {wanted}: it is for {spec.access.description}, not {caller.describe()}"
                 )

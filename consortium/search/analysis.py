@@ -19,10 +19,11 @@ queries are analyzed by the same function, so every adapter matches the same doc
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from consortium.text import match_text
 
-__all__ = ["analyze", "analyze_name", "analyze_text", "minimal_english_stem"]
+__all__ = ["CACHED", "analyze", "analyze_name", "analyze_text", "minimal_english_stem", "plain_analyze"]
 
 # Scripts written without spaces between words: CJK ideographs (as match_text knows them), kana, Hangul.
 _BIGRAM_SCRIPT = r"\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002ffff"
@@ -64,14 +65,41 @@ def analyze(text: str, *, stem: bool, join_runs: bool = False) -> list[str]:
         punctuation separate them (``深度学习：方法`` also gives ``习方``), so a query typed without the
         punctuation still finds the document. Used for documents, not for queries.
 
+    The terms of a text are kept for the next time it comes (:data:`CACHED` texts: a union catalogue repeats
+    its publishers, subject headings and authors from work to work); they are those of :func:`plain_analyze`.
+
     Example
     -------
     >>> analyze("Python深度学习", stem=True)
     ['python', '深', '深度', '度', '度学', '学', '学习', '习']
     """
+    return list(_analyzed(text, stem, join_runs))
+
+
+CACHED = 32_768
+"""Texts whose terms :func:`analyze` keeps (the most recently used)."""
+
+
+@lru_cache(maxsize=CACHED)
+def _analyzed(text: str, stem: bool, join_runs: bool) -> tuple[str, ...]:
+    value = match_text(text)
+    if value.isascii():
+        # No character of a script written without spaces (most catalogue text): each word is one term.
+        words = value.split()
+        return tuple(minimal_english_stem(word) for word in words) if stem else tuple(words)
+    return tuple(_analyze_words(value.split(), stem=stem, join_runs=join_runs))
+
+
+def plain_analyze(text: str, *, stem: bool, join_runs: bool = False) -> list[str]:
+    """What :func:`analyze` gives, computed every time by the general rule (no shortcut, nothing kept): the
+    definition the faster path is tested against."""
+    return _analyze_words(match_text(text).split(), stem=stem, join_runs=join_runs)
+
+
+def _analyze_words(words: list[str], *, stem: bool, join_runs: bool) -> list[str]:
     terms: list[str] = []
     previous_cjk = ""
-    for word in match_text(text).split():
+    for word in words:
         for index, match in enumerate(_RUNS.finditer(word)):
             cjk, other = match.group(1), match.group(2)
             if other:

@@ -10,18 +10,19 @@ integer, exact to the microsecond in every engine) is what the first-seen range 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from consortium.classification import InvalidClassCodeError, class_lineage
 from consortium.harvest.identifiers import isbn10_form
-from consortium.models import ClassScheme, IdentifierScheme
+from consortium.models import Classification, ClassScheme, IdentifierScheme
 from consortium.search.analysis import analyze_name, analyze_text
 from consortium.text import title_tokens
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from consortium.models import Classification, Cluster
+    from consortium.models import Cluster
 
 __all__ = [
     "FACET_FIELDS",
@@ -85,16 +86,7 @@ def class_chains(classifications: Iterable[Classification]) -> list[str]:
     >>> class_chains([Classification(scheme=ClassScheme.DDC, code="005.13")])
     ['ddc:005.13', 'ddc:005.1', 'ddc:005', 'ddc:000']
     """
-    found: list[str] = []
-    for classification in classifications:
-        scheme = classification.scheme.value
-        try:
-            found.extend(f"{scheme}:{code}" for code in class_lineage(classification.scheme, classification.code))
-        except InvalidClassCodeError:
-            pass  # one member's odd code: the work is still under its top class
-        if top := class_top(classification):
-            found.append(top)
-    return _unique(found)
+    return _unique([key for c in classifications for key in _class_keys(c.scheme, c.code).chain])
 
 
 def class_edges(classifications: Iterable[Classification]) -> list[str]:
@@ -109,17 +101,39 @@ def class_edges(classifications: Iterable[Classification]) -> list[str]:
     >>> class_edges([Classification(scheme=ClassScheme.CLC, code="TP31")])
     ['clc:TP3>TP31', 'clc:TP>TP3', 'clc:T>TP', 'clc:>T']
     """
-    found: list[str] = []
-    for classification in classifications:
-        scheme = classification.scheme.value
-        try:
-            lineage = class_lineage(classification.scheme, classification.code)
-        except InvalidClassCodeError:
-            top = class_top(classification)
-            lineage = [top.partition(":")[2]] if top else []
-        parents = [*lineage[1:], ""] if lineage else []
-        found.extend(f"{scheme}:{parent}>{child}" for child, parent in zip(lineage, parents, strict=True))
-    return _unique(found)
+    return _unique([key for c in classifications for key in _class_keys(c.scheme, c.code).edges])
+
+
+class _ClassKeys(NamedTuple):
+    """What one classification gives a work's document (see :func:`_class_keys`)."""
+
+    code: str
+    top: str | None
+    chain: tuple[str, ...]
+    edges: tuple[str, ...]
+
+
+@lru_cache(maxsize=16_384)
+def _class_keys(scheme: ClassScheme, code: str) -> _ClassKeys:
+    """One classification's ``class_codes`` entry, :func:`class_top`, :func:`class_chains` and :func:`class_edges`
+    (before duplicates are removed), worked out once for every work that has it: a catalogue has far fewer
+    classes than works."""
+    classification = Classification(scheme=scheme, code=code)
+    top = class_top(classification)
+    prefix = scheme.value
+    try:
+        lineage = class_lineage(scheme, code)
+    except InvalidClassCodeError:
+        chain = [top] if top else []
+        tree = [top.partition(":")[2]] if top else []
+    else:
+        chain = [f"{prefix}:{c}" for c in lineage]
+        if top:
+            chain.append(top)
+        tree = lineage
+    parents = [*tree[1:], ""]
+    edges = tuple(f"{prefix}:{parent}>{child}" for child, parent in zip(tree, parents, strict=False))
+    return _ClassKeys(f"{prefix}:{code.strip()}", top, tuple(chain), edges)
 
 
 MAX_CLASS_CHILDREN: Final = 2000
@@ -201,6 +215,7 @@ def index_document(cluster: Cluster) -> dict[str, Any]:
     authors = _unique([a.strip() for a in cluster.authors])
     subjects = _unique([s.strip() for s in cluster.subjects])
     publisher = cluster.publisher.strip() if cluster.publisher else None
+    classes = [_class_keys(c.scheme, c.code) for c in cluster.classifications]
     return {
         "cluster_id": cluster.cluster_id,
         "title": title,
@@ -218,10 +233,10 @@ def index_document(cluster: Cluster) -> dict[str, Any]:
         "language": cluster.language.strip().lower() if cluster.language else None,
         "format": cluster.format.value,
         "members": cluster.members,
-        "class_codes": _unique([f"{c.scheme.value}:{c.code.strip()}" for c in cluster.classifications]),
-        "class_top": _unique([top for c in cluster.classifications if (top := class_top(c))]),
-        "class_chain": class_chains(cluster.classifications),
-        "class_tree": class_edges(cluster.classifications),
+        "class_codes": _unique([keys.code for keys in classes]),
+        "class_top": _unique([keys.top for keys in classes if keys.top]),
+        "class_chain": _unique([key for keys in classes for key in keys.chain]),
+        "class_tree": _unique([key for keys in classes for key in keys.edges]),
         "first_seen": cluster.first_seen.isoformat(),
         "first_seen_us": epoch_microseconds(cluster.first_seen),
         "work_id": cluster.work_id,

@@ -16,7 +16,9 @@ instead (``members`` app's ``api_authorizer``, :mod:`consortium.http.gateway`), 
 taken from it (``apiKeySource: AUTHORIZER``): the authorizer verifies the credential and names the usage plan the
 request counts against, each member's own (throttle and daily quota from the stage's ``member_*`` settings and
 ``member_limits``), or the shared plan for readers, staff and anonymous callers. The plans and their keys are made
-here, one per member of the registry deployed with the functions.
+here, one per member of the registry deployed with the functions. Members' systems
+that sign with IAM call the member API for IAM (:mod:`hubstack.member_iam_api`), a second REST API of the same
+functions whose member routes all take ``AWS_IAM``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from consortium.http.gateway import member_usage_key, shared_usage_key
 from consortium.http.portal import SignIn
 from consortium.members import load_registry
 from hubstack.lambdas import API_FUNCTIONS, AUTHORIZER, make_function
+from hubstack.member_iam_api import MemberIamApi
 from hubstack.nag import suppress
 from hubstack.portal import cognito_domain_prefix, suppress_deployment
 from hubstack.routes import ApiRoute, api_routes
@@ -108,11 +111,13 @@ class ApiStack(cdk.Stack):
                 ],
             )
         )
+        self.member_iam = MemberIamApi(self, "MemberIam", config=config, stage_name=STAGE_NAME)
         resources.settings.update(
             public_url=self.url,
             cognito_user_pool_id=self.user_pool.user_pool_id,
             cognito_client_id=self.client.user_pool_client_id,
             api_usage_key_prefix=self.usage_prefix,
+            member_iam_api_id=self.member_iam.api.rest_api_id,
         )
         self.functions = {
             app: make_function(
@@ -145,6 +150,7 @@ class ApiStack(cdk.Stack):
         self.methods = [self._method(route) for route in routes]
         self.stage = self._stage(config)
         self.plans = self._usage_plans(config)
+        self.member_iam.serve(routes, self.functions, config)
         if config.api_domain and config.api_certificate_arn:
             self._domain(config.api_domain, config.api_certificate_arn)
         self._firewall(config)
@@ -421,6 +427,9 @@ class ApiStack(cdk.Stack):
             rules=[managed, rate_rule("PerAddress", 1, None), rate_rule("PerApiKey", 2, api_key)],
         )
         wafv2.CfnWebACLAssociation(self, "FirewallOnStage", resource_arn=self.stage.stage_arn, web_acl_arn=acl.attr_arn)
+        wafv2.CfnWebACLAssociation(
+            self, "FirewallOnMemberIamStage", resource_arn=self.member_iam.stage.stage_arn, web_acl_arn=acl.attr_arn
+        )
 
 
 def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:

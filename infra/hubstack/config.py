@@ -108,6 +108,20 @@ class StageConfig(BaseModel):
     quota)."""
     authorizer: bool = True
     """The Cognito authorizer on the bearer-only routes; a stage without it does not synthesize (tests only)."""
+    member_iam_accounts: tuple[str, ...] = ()
+    """The AWS accounts (12 digits each; ``--context member_iam_accounts=111111111111,222222222222``) whose IAM
+    roles and users may call the member API for IAM, besides the hub's own: its resource policy lets them invoke
+    it, and the hub then lets in only the principals members name (``iam_principals`` in members.toml)."""
+
+    @pydantic.field_validator("member_iam_accounts", mode="before")
+    @classmethod
+    def _accounts(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        for account in value if isinstance(value, list | tuple) else ():
+            if not (isinstance(account, str) and re.fullmatch(r"\d{12}", account)):
+                raise ValueError(f"{account!r} is not an AWS account id (12 digits)")
+        return value
 
     @pydantic.field_validator("mail_sender")
     @classmethod

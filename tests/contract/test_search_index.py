@@ -647,6 +647,38 @@ def test_tantivy_search_sees_a_commit_by_another_process_at_once(tmp_path: Path)
     assert ids(index.search(SearchQuery(text="neue bucher"))) == ["newcomer"]
 
 
+def test_tantivy_writes_through_one_held_writer_are_committed_each_and_keep_others_out(tmp_path: Path) -> None:
+    """``writing()`` (the follower's whole life): each write inside commits (a search, here or in another index
+    object on the folder, sees it at once); a failed write rolls back and the writer goes on; no one else can write
+    meanwhile; on leaving, the writer is released."""
+    folder = tmp_path / "search"
+    index, other = TantivySearchIndex(folder, batch_size=7), TantivySearchIndex(folder)
+    with index.writing():
+        index.upsert(CORPUS[:10])
+        assert index.count() == other.count() == 10
+        with pytest.raises(StorageError, match="cannot write the search index"):
+            other.upsert(CORPUS[10:])
+        with pytest.raises(StorageError, match="writing the search index failed"):
+            index.upsert([*CORPUS[10:12], make_cluster("bad", "Bad", ["mit"], year=-(2**70))])
+        assert index.count() == 10  # the failed batch rolled back
+        index.upsert(CORPUS[10:])
+        index.delete(["dl-en"])
+        assert other.count() == 29
+        with pytest.raises(RuntimeError, match="held already"), index.writing():
+            pass
+    other.upsert([make_cluster("newcomer", "Neue Bücher", ["hill"])])
+    assert index.count() == 30
+    assert ids(index.search(SearchQuery(text="neue bucher"))) == ["newcomer"]
+
+
+def test_tantivy_in_memory_index_held_writer_reloads_after_each_write() -> None:
+    index = TantivySearchIndex(None)
+    with index.writing():
+        index.upsert(CORPUS[:3])
+        assert index.count() == 3
+    assert index.count() == 3
+
+
 def test_tantivy_facets_with_more_keys_than_asked_are_counted_over_the_field(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -173,7 +173,12 @@ def test_every_route_is_a_method_and_bearer_only_routes_have_the_authorizer(hub:
     from hubstack.routes import api_routes
 
     routes = api_routes()
-    methods = [m["Properties"] for m in resources(hub, "api", "AWS::ApiGateway::Method").values()]
+    readers_api = _rest_api(hub, "consortium-dev")
+    methods = [
+        m["Properties"]
+        for m in resources(hub, "api", "AWS::ApiGateway::Method").values()
+        if m["Properties"]["RestApiId"] == {"Ref": readers_api}
+    ]
     assert len(methods) == len(routes)
     cognito = [m for m in methods if m["AuthorizationType"] == "COGNITO_USER_POOLS"]
     assert len(cognito) == sum(route.bearer_only for route in routes) > 0
@@ -184,9 +189,9 @@ def test_every_route_is_a_method_and_bearer_only_routes_have_the_authorizer(hub:
     assert "custom:member" not in json.dumps(props.get("WriteAttributes", []))
     (pool,) = resources(hub, "api", "AWS::Cognito::UserPool").values()
     assert pool["Properties"]["UserPoolTier"] == "LITE"  # priced per active user: see infra/README.md's estimate
-    assert resources(hub, "api", "AWS::WAFv2::WebACLAssociation")
-    (stage,) = resources(hub, "api", "AWS::ApiGateway::Stage").values()
-    assert stage["Properties"]["StageName"] == "api"
+    assert len(resources(hub, "api", "AWS::WAFv2::WebACLAssociation")) == 2  # both APIs' stages
+    stages = resources(hub, "api", "AWS::ApiGateway::Stage").values()
+    assert [s["Properties"]["StageName"] for s in stages] == ["api", "api"]
     config = hub.stage.api.portal_config("https://portal.example")
     assert config["auth"]["mode"] == "cognito" and config["auth"]["redirect_uri"] == "https://portal.example/login.html"
     assert config["auth"]["authorize_endpoint"].endswith("/oauth2/authorize")
@@ -199,7 +204,8 @@ def test_member_routes_count_on_usage_plans_named_by_the_usage_authorizer(hub: S
     from hubstack.config import REPO_ROOT, StageConfig
     from hubstack.routes import api_routes
 
-    (api,) = resources(hub, "api", "AWS::ApiGateway::RestApi").values()
+    apis = resources(hub, "api", "AWS::ApiGateway::RestApi").values()
+    (api,) = [api for api in apis if api["Properties"]["Name"] != "consortium-dev-members-iam"]
     assert api["Properties"]["ApiKeySourceType"] == "AUTHORIZER"
     (authorizer,) = [a for a in resources(hub, "api", "AWS::ApiGateway::Authorizer").items() if a[1]["Properties"]
                      ["Type"] == "REQUEST"]  # fmt: skip
@@ -258,6 +264,67 @@ def test_member_limits_from_the_context_are_validated() -> None:
         stage_config({"stage": "dev", "member_limits": {"riverside": {"rat": 5}}})
     with pytest.raises(ValueError, match="'member_limits': not JSON"):
         stage_config({"stage": "dev", "member_limits": "{riverside"})
+
+
+def _rest_api(hub: Synthesized, name: str) -> str:
+    (logical,) = [
+        key
+        for key, api in resources(hub, "api", "AWS::ApiGateway::RestApi").items()
+        if api["Properties"]["Name"] == name
+    ]
+    return logical
+
+
+def test_members_systems_sign_with_iam_on_the_member_api_for_iam(hub: Synthesized) -> None:
+    """Every route a member's API key opens (public ones aside) is on the member API for IAM with AWS_IAM; nothing
+    else is; the functions behind them know the API's id (the only API whose principal they believe); its resource
+    policy lets the hub's own account invoke it, no one else by default."""
+    from hubstack.member_iam_api import member_system_routes
+    from hubstack.routes import api_routes
+
+    iam_api = _rest_api(hub, "consortium-dev-members-iam")
+    methods = [
+        m["Properties"]
+        for m in resources(hub, "api", "AWS::ApiGateway::Method").values()
+        if m["Properties"]["RestApiId"] == {"Ref": iam_api}
+    ]
+    wanted = member_system_routes(api_routes())
+    assert len(methods) == len(wanted) > 15
+    assert {m["AuthorizationType"] for m in methods} == {"AWS_IAM"}
+    assert {m["HttpMethod"] for m in methods} >= {"GET", "POST", "PATCH"}
+    assert {r.path for r in wanted} >= {"/members/{member_id}/events", "/readers/{reader_id}/events", "/readers"}
+    assert not {r.path for r in wanted} & {"/search", "/readers/{reader_id}/export", "/members/{member_id}/sharing"} - {
+        "/members/{member_id}/sharing"  # GET is the library's; PUT (an administrator's) is not on this API
+    }
+    assert all(r.method == "GET" for r in wanted if r.path == "/members/{member_id}/sharing")
+    policy = resources(hub, "api", "AWS::ApiGateway::RestApi")[iam_api]["Properties"]["Policy"]
+    (statement,) = policy["Statement"]
+    assert statement["Action"] == "execute-api:Invoke" and statement["Effect"] == "Allow"
+    assert "AWS::AccountId" in json.dumps(statement["Principal"])
+    functions = _functions(hub)
+    for name in ("members", "profile", "cooperation"):
+        variable = functions[name]["Environment"]["Variables"]["CONSORTIUM_MEMBER_IAM_API_ID"]
+        assert variable == {"Ref": iam_api}, name
+    for name in ("discovery", "push"):
+        assert "CONSORTIUM_MEMBER_IAM_API_ID" not in functions[name]["Environment"]["Variables"]
+
+
+def test_member_accounts_may_invoke_the_member_api_for_iam_and_bad_ones_are_refused(tmp_path: Path) -> None:
+    from hubstack.config import stage_config
+
+    with pytest.raises(ValueError, match=r"member_iam_accounts.*'12345' is not an AWS account id"):
+        stage_config({"stage": "dev", "member_iam_accounts": "111111111111,12345"})
+    assert stage_config({"stage": "dev", "member_iam_accounts": "111111111111, 222222222222"}).member_iam_accounts == (
+        "111111111111",
+        "222222222222",
+    )
+    needs_node()
+    hub = synthesize(tmp_path / "out", tmp_path / "asset", member_iam_accounts="111111111111,222222222222")
+    iam_api = _rest_api(hub, "consortium-dev-members-iam")
+    (statement,) = resources(hub, "api", "AWS::ApiGateway::RestApi")[iam_api]["Properties"]["Policy"]["Statement"]
+    principals = json.dumps(statement["Principal"])
+    assert "arn:aws:iam::111111111111:root" in principals.replace('"', "") or "111111111111" in principals
+    assert "222222222222" in principals
 
 
 def test_the_portal_sends_the_local_servers_security_headers(hub: Synthesized) -> None:

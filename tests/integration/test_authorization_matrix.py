@@ -2,7 +2,10 @@
 
 Each row is a route of the apps; each column a caller: anonymous, reader A (alice, of riverside, whose data the
 paths name), reader B (bob, also of riverside), riverside's member administrator, riverside's API key,
-lakeside's API key, an expired token, a forged token (signed by another key), a revoked key. A fresh hub serves
+lakeside's API key, an expired token, a forged token (signed by another key), a revoked key, and on the member API
+for IAM riverside's and lakeside's AWS principals and one no member names (API Gateway's verified principal in the
+request context, as the member API for IAM passes it: here put there by the test, standing in for API Gateway's
+check of the signature). A fresh hub serves
 each row; its callers go in this order, so a row may show the effect of an earlier caller (a second create is a
 409, a used one-click link is a 404).
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -31,20 +35,24 @@ from consortium.push.models import Channel, ServiceId
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
     from types import ModuleType
 
-CALLERS = ("anonymous", "reader A", "reader B", "staff X", "key X", "key Y", "expired", "forged", "revoked")
+CALLERS = (
+    "anonymous", "reader A", "reader B", "staff X", "key X", "key Y", "expired", "forged", "revoked",
+    "iam X", "iam Y", "iam ?",
+)  # fmt: skip
 
-PUBLIC = "200 200 200 200 200 200 401 401 401"
-"""A route anyone may call: bad credentials are still refused."""
-OWN = "401 {} 403 403 401 401 401 401 401"
-"""A reader's own route: only reader A, with the status given; an API key is not the credential it takes (401)."""
+PUBLIC = "200 200 200 200 200 200 401 401 401 200 200 403"
+"""A route anyone may call: bad credentials are still refused (an AWS principal no member names: 403)."""
+OWN = "401 {} 403 403 401 401 401 401 401 401 401 403"
+"""A reader's own route: only reader A, with the status given; an API key or an AWS signature is not the
+credential it takes (401)."""
 
-LIB = "401 403 403 {} {} 403 401 401 401"
-STAFF = "401 403 403 {} 401 401 401 401 401"
-"""A route for the member's staff (a subject librarian or administrator) only: no API key."""
-"""A member's route: its administrator and its key, with the statuses given; readers and other members not."""
+LIB = "401 403 403 {0} {1} 403 401 401 401 {1} 403 403"
+"""A member's route: its administrator, its key and its AWS principal, with the statuses given; readers and other
+members not."""
+STAFF = "401 403 403 {} 401 401 401 401 401 401 401 403"
+"""A route for the member's staff (a subject librarian or administrator) only: no API key, no AWS principal."""
 
 MATRIX: dict[str, str] = {
     # discovery: anyone
@@ -62,9 +70,9 @@ MATRIX: dict[str, str] = {
     "POST /oai": PUBLIC,
     "GET /sru?operation=explain": PUBLIC,
     # members: their own member only; keys are managed by an administrator, not by a key
-    "GET /members/{member_id}/keys": "401 403 403 200 200 403 401 401 401",
-    "POST /members/{member_id}/keys": "401 403 403 201 401 401 401 401 401",
-    "DELETE /members/{member_id}/keys/{key_id}": "401 403 403 200 401 401 401 401 401",
+    "GET /members/{member_id}/keys": "401 403 403 200 200 403 401 401 401 200 403 403",
+    "POST /members/{member_id}/keys": "401 403 403 201 401 401 401 401 401 401 401 403",
+    "DELETE /members/{member_id}/keys/{key_id}": "401 403 403 200 401 401 401 401 401 401 401 403",
     "GET /members/{member_id}/sources": LIB.format(200, 200),
     "POST /members/{member_id}/sources": LIB.format(201, 409),  # the second time: the source exists
     "GET /members/{member_id}/sources/{source_id}": LIB.format(200, 200),
@@ -81,7 +89,8 @@ MATRIX: dict[str, str] = {
     "GET /members/{member_id}/statistics": LIB.format(200, 200),
     "GET /members/{member_id}/contribution": LIB.format(200, 200),
     "GET /members/{member_id}/sharing": LIB.format(200, 200),
-    "PUT /members/{member_id}/sharing": "401 403 403 200 401 401 401 401 401",  # an administrator's decision
+    # an administrator's decision
+    "PUT /members/{member_id}/sharing": "401 403 403 200 401 401 401 401 401 401 401 403",
     # cooperation: a reader asks for a loan for themself; the libraries see their own requests, and only their
     # administrators take a step (no request of that id here: 404 once the caller may ask)
     "POST /readers/{reader_id}/ill": OWN.format(201),
@@ -89,7 +98,7 @@ MATRIX: dict[str, str] = {
     "POST /readers/{reader_id}/ill/{request_id}/cancel": OWN.format(404),
     "GET /members/{member_id}/ill": LIB.format(200, 200),
     "GET /members/{member_id}/ill/{request_id}": LIB.format(404, 404),
-    "POST /members/{member_id}/ill/{request_id}": "401 403 403 404 401 401 401 401 401",
+    "POST /members/{member_id}/ill/{request_id}": "401 403 403 404 401 401 401 401 401 401 401 403",
     "GET /members/{member_id}/ill-balance": LIB.format(200, 200),
     # subject librarians' lists: the member's librarians (here its administrator, who may too), never its key;
     # published lists for anyone (no list of that id here: 404)
@@ -104,15 +113,15 @@ MATRIX: dict[str, str] = {
     # analytics: consortium-wide aggregates for staff (any member's, or the consortium office's), never a key
     "GET /analytics?table=member&metric=searches": STAFF.format(200),
     "GET /analytics/export?table=class&metric=loans": STAFF.format(200),
-    "GET /lists/{list_id}": "404 404 404 404 404 404 401 401 401",
+    "GET /lists/{list_id}": "404 404 404 404 404 404 401 401 401 404 404 403",
     # readers: the reader; a reader of their library made by that library (a second time: it exists)
-    "POST /readers": "401 403 403 201 409 403 401 401 401",
+    "POST /readers": "401 403 403 201 409 403 401 401 401 409 403 403",
     "GET /readers/{reader_id}/profile": OWN.format(200),
     "PUT /readers/{reader_id}/profile": OWN.format(200),
     "POST /readers/{reader_id}/consents": OWN.format(200),
     "GET /readers/{reader_id}/consents": OWN.format(200),
     # a borrow is posted by the reader's library, never by a reader nor another member (404: no such reader)
-    "POST /readers/{reader_id}/events": "401 403 403 200 200 404 401 401 401",
+    "POST /readers/{reader_id}/events": "401 403 403 200 200 404 401 401 401 200 404 403",
     "GET /readers/{reader_id}/interests": OWN.format(200),
     "PUT /readers/{reader_id}/interests": OWN.format(200),
     "DELETE /readers/{reader_id}/interests?key=subject:poetry": OWN.format(200),
@@ -135,9 +144,10 @@ MATRIX: dict[str, str] = {
     # by token: the URL is the key, for anyone holding it; one click unsubscribes, the next finds nothing
     "GET /push/feeds/{token}": PUBLIC,
     "GET /push/unsubscribe/{token}": PUBLIC,
-    "POST /push/unsubscribe/{token}": "200 404 404 404 404 404 401 401 401",
+    "POST /push/unsubscribe/{token}": "200 404 404 404 404 404 401 401 401 404 404 403",
 }
 
+ROOT_MEMBERS = Path(__file__).resolve().parents[2] / "members.toml"
 NDJSON = "application/x-ndjson"
 LOAN = (
     '{"reader_id": "alice", "event_id": "up-1", "type": "borrow", "at": "2026-03-01T10:00:00+00:00", '
@@ -180,6 +190,15 @@ BODIES: dict[str, Any] = {
 }
 
 
+def _signed(principal: str) -> dict[str, str]:
+    """A request signed with AWS credentials (its Authorization header is the signature API Gateway checked)."""
+    return {
+        "Authorization": "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20261204/eu-west-1/execute-api/aws4_request, "
+        "SignedHeaders=host;x-amz-date, Signature=0123abcd",
+        PRINCIPAL_HEADER: principal,
+    }
+
+
 class Hub:
     """Every app over one data folder, with alice and bob of riverside, a work, and alice's feed."""
 
@@ -220,6 +239,9 @@ class Hub:
             },
             "forged": {"Authorization": bearer(forger.issue("alice", member="riverside"))},
             "revoked": {"X-Api-Key": self.revoked_key.secret},
+            "iam X": _signed("arn:aws:sts::123456789012:assumed-role/riverside-ils/loan-feed"),
+            "iam Y": _signed("arn:aws:sts::210987654321:assumed-role/lakeside-ils/loan-feed"),
+            "iam ?": _signed("arn:aws:sts::123456789012:assumed-role/someone-else/s1"),
         }
 
     def path(self, route: str) -> str:
@@ -246,11 +268,47 @@ class Hub:
         raise AssertionError(f"no app has {method} {pattern}")
 
 
+IAM_API = "iamapi0001"
+"""The member API for IAM's id (``CONSORTIUM_MEMBER_IAM_API_ID``)."""
+PRINCIPALS = {
+    "riverside": "arn:aws:iam::123456789012:role/riverside-ils",
+    "lakeside": "arn:aws:iam::210987654321:role/lakeside-ils",
+}
+PRINCIPAL_HEADER = "x-test-aws-principal"
+"""Where a test names the principal API Gateway would have verified; moved into the request context, never sent on."""
+
+
 @pytest.fixture
 def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("CONSORTIUM_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("CONSORTIUM_KEY_DIR", str(tmp_path / "keys"))
+    members = ROOT_MEMBERS.read_text(encoding="utf-8").replace(
+        'path = "samples/', f'path = "{ROOT_MEMBERS.parent}/samples/'
+    )
+    for member, arn in PRINCIPALS.items():
+        members = members.replace(f'id = "{member}"\n', f'id = "{member}"\niam_principals = ["{arn}"]\n', 1)
+    (tmp_path / "members.toml").write_text(members, encoding="utf-8")
+    monkeypatch.setenv("CONSORTIUM_MEMBERS_FILE", str(tmp_path / "members.toml"))
+    monkeypatch.setenv("CONSORTIUM_MEMBER_IAM_API_ID", IAM_API)
     yield tmp_path
+
+
+def _through_member_api_for_iam(client: Client) -> None:
+    """Requests naming a principal in :data:`PRINCIPAL_HEADER` reach the app as the member API for IAM passes them:
+    the verified principal in ``requestContext.identity.userArn``, the API's id in ``apiId``."""
+    converter = client.http._local_gateway.event_converter  # type: ignore[attr-defined]
+    create = converter.create_lambda_event
+
+    def create_lambda_event(method: str, path: str, headers: dict[str, str], body: bytes | None = None) -> Any:
+        principal = next((v for k, v in headers.items() if k.lower() == PRINCIPAL_HEADER), None)
+        headers = {k: v for k, v in headers.items() if k.lower() != PRINCIPAL_HEADER}
+        event = create(method, path, headers, body)
+        if principal is not None:
+            event["requestContext"]["identity"]["userArn"] = principal
+            event["requestContext"]["apiId"] = IAM_API
+        return event
+
+    converter.create_lambda_event = create_lambda_event
 
 
 def _routes() -> set[str]:
@@ -280,6 +338,7 @@ def test_route_by_caller(row: str, environment: Path) -> None:
     body = BODIES.get(row)
     got: list[str] = []
     with Client(module.app, stage_name="test", project_dir=str(FUNCTIONS / module.__name__.split("_")[0])) as client:
+        _through_member_api_for_iam(client)
         for caller in CALLERS:
             headers = dict(hub.headers[caller])
             kwargs: dict[str, Any] = {"headers": headers}
@@ -311,3 +370,16 @@ def test_what_a_library_does_to_a_readers_data_is_in_the_readers_audit(environme
     audit = json.loads(export.body)["audit"]
     by_library = [entry for entry in audit if entry["actor_id"] == f"riverside/key:{key_id}"]
     assert by_library and {entry["actor_role"] for entry in by_library} == {"member_staff"}
+
+
+def test_what_a_member_system_does_with_its_aws_principal_is_audited_under_it(environment: Path) -> None:
+    hub = Hub(environment)
+    module = hub.app_of("POST", "/readers/{reader_id}/events")
+    with Client(module.app, stage_name="test") as client:
+        _through_member_api_for_iam(client)
+        headers = {**hub.headers["iam X"], "Content-Type": "application/json"}
+        body = json.dumps(BODIES["POST /readers/{reader_id}/events"])
+        assert client.http.post("/readers/alice/events", headers=headers, body=body).status_code == 200
+        export = client.http.get("/readers/alice/export", headers=hub.headers["reader A"])
+    audit = json.loads(export.body)["audit"]
+    assert [e for e in audit if e["actor_id"] == "riverside/iam:role/riverside-ils"]

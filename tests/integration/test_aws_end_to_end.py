@@ -259,7 +259,7 @@ def test_harvest_index_reader_push_and_digest_once_on_the_stage_s_own_environmen
     text = mail.raw_data
     assert "Programming in Rust" in text and "Database system concepts" in text
     assert "Tang poems" not in text and "A history of China" not in text
-    api_id = stand_in.attribute("api", _logical(stand_in, "api", "AWS::ApiGateway::RestApi"), "Ref")
+    api_id = stand_in.attribute("api", _logical(stand_in, "api", "AWS::ApiGateway::RestApi", "Api"), "Ref")
     api_url = f"https://{api_id}.execute-api.{REGION}.amazonaws.com/api"
     [unsubscribe] = re.findall(r"List-Unsubscribe: <([^>]+)>", text)
     assert unsubscribe.startswith(f"{api_url}/push/unsubscribe/")  # the REST API's own address, from the stack

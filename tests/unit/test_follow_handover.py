@@ -123,3 +123,24 @@ def test_a_follower_that_fails_is_taken_over_and_the_run_completes(tmp_path: Pat
     assert clusters.count() == 15 and index.search(SearchQuery(text="book number 3")).total == 1
     checkpoint = records.checkpoint("riverside/f")
     assert checkpoint is not None and checkpoint.unfollowed == []
+
+
+def test_a_batch_goes_to_the_follower_process_as_json_and_comes_back_the_same() -> None:
+    from factories import make_rich_record
+
+    from consortium.bootstrap.follower import BATCH
+    from consortium.harvest.state import RecordChange
+
+    batch = [
+        RecordChange(member="pku", local_id="b1", record=make_rich_record()),
+        RecordChange(
+            member="pku", local_id="b2", record=make_rich_record(local_id="b2").model_copy(update={"year": None})
+        ),
+        RecordChange(member="pku", local_id="gone"),
+    ]
+    data = BATCH.dump_json(batch)
+    assert data.startswith(b"[{") and "红楼梦".encode() in data
+    again = BATCH.validate_json(data)
+    assert again == batch
+    assert [c.model_dump() for c in again] == [c.model_dump() for c in batch]
+    assert again[0].record is not None and again[0].record.datestamp == batch[0].record.datestamp  # type: ignore[union-attr]
