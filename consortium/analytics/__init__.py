@@ -5,5 +5,6 @@ backed by at least ten distinct readers (differences of cells included).
 - :mod:`~consortium.analytics.cells`: counting into cells and suppression (primary, top-down, complementary);
 - :mod:`~consortium.analytics.report`: the published report, its frozen months, selections and CSV;
 - :mod:`~consortium.analytics.service`: the job that builds and keeps it, and what staff read;
+- :mod:`~consortium.analytics.contribution`: a member's loans by other members' readers, from the kept report;
 - :mod:`~consortium.analytics.ports`: where the report is kept.
 """

@@ -23,7 +23,8 @@ That is what makes differencing attacks possible, and what lets them be blocked:
 
 The rules run until nothing changes (a suppression in one partition can open a gap in another). Only one-way
 breakdowns of a parent are published, never cross tables of two dimensions and never arbitrary filters. Tables
-without a parent (the zero-result queries) are disjoint families: rules 1 and 4. Not audited: a cell minus a sum
+without a parent (the zero-result queries; the members holding a borrowed work, whose rows overlap:
+:data:`OVERLAPPING`) are families of their own: rules 1 and 4. Not audited: a cell minus a sum
 of rows from several families (that needs a linear programming audit).
 """
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MIN_READERS",
     "OTHER",
+    "OVERLAPPING",
     "PARENT",
     "TOP",
     "Cell",
@@ -68,9 +70,15 @@ PARENT: Final[dict[str, str | None]] = {
     "reach": "total",
     "holder": "reach",
     "borrower": "holder",
+    "held_by": None,
+    "borrowed_by": "held_by",
     "zero_result": None,
 }
 """Each table's parent table (``None``: a root). A fact with a value in a child table has one in its parent."""
+OVERLAPPING: Final = frozenset({"held_by"})
+"""Root tables whose rows may share acts (a loan of a work several members hold counts for each of them): their
+rows are not disjoint, so rule 4 takes each row as a family of its own (a cell minus one such row is a difference
+anyone can take; a cell minus their sum is not one, the rows overlapping)."""
 
 
 @dataclass(frozen=True)
@@ -215,7 +223,8 @@ def _shown_families(
             shown.append((None, (parent, table), frozenset(residual)))
     for key, cell in cells.items():
         if PARENT[key.table] is None and key not in hidden:
-            shown.append((key, (key.table, key.metric, key.period), frozenset(cell.acts)))
+            family: object = key if key.table in OVERLAPPING else (key.table, key.metric, key.period)
+            shown.append((key, family, frozenset(cell.acts)))
     return shown
 
 

@@ -16,7 +16,10 @@ Each becomes a :class:`~consortium.analytics.cells.Fact` under the reader's pseu
 in and its values: the reader's member and group, the work's main class and the class below it, its first
 subject heading, and for loans whether the reader's own library holds the work (``reach``: ``own``/``other``) and
 if not, which member does (``holder``: the one member holding it, or ``several``; only members that show their
-holdings count) and the reader's member (``borrower``). A search counts its query (normalized) for the
+holdings count) and the reader's member (``borrower``). A loan also counts once for **each** other member holding
+the work (``held_by``, the reader's member below it as ``borrowed_by``): what a member's contribution page shows,
+"readers of other libraries borrow what we hold" (facts of one act with the loan itself, so the suppression
+compares them, :mod:`~consortium.analytics.cells`). A search counts its query (normalized) for the
 zero-result table when the catalogue finds nothing for it now (``hits(query) == 0``); only queries searched by at
 least ``min_readers`` readers are tried, since no other could be published.
 """
@@ -147,6 +150,11 @@ def _class_filter(event: ReaderEvent) -> dict[str, str]:
     return {"class": NONE, "subclass": NONE}
 
 
+def _holders(cluster: Cluster | None) -> set[str]:
+    """The members holding a work (a holding, or a record in the cluster)."""
+    return set() if cluster is None else {h.member for h in cluster.holdings} | set(cluster.members)
+
+
 class _Collector:
     def __init__(
         self,
@@ -174,7 +182,7 @@ class _Collector:
 
     def reach(self, member: str, cluster: Cluster | None) -> dict[str, str]:
         """A loan's reach: held by the reader's own library, or only by others (and which)."""
-        holders = set() if cluster is None else {h.member for h in cluster.holdings} | set(cluster.members)
+        holders = _holders(cluster)
         if member in holders:
             return {"reach": "own"}
         shown = sorted(holders & self.showing)
@@ -192,7 +200,10 @@ class _Collector:
                 self.add(token, "views", event.at, base, **_work_dims(self.work(event.cluster_id)))
             elif event.type is EventType.BORROW and member in self.sharing_loans:
                 cluster = self.work(event.cluster_id)
-                self.add(token, "loans", event.at, base, **_work_dims(cluster), **self.reach(member, cluster))
+                act = f"event:{event.event_id}"
+                self.add(token, "loans", event.at, base, act, **_work_dims(cluster), **self.reach(member, cluster))
+                for holder in sorted(_holders(cluster) - {member}):  # the contribution's cross-member loans
+                    self.add(token, "loans", event.at, {}, act, held_by=holder, borrowed_by=member)
         return base
 
 

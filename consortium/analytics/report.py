@@ -64,6 +64,8 @@ Table = Literal[
     "reach",
     "holder",
     "borrower",
+    "held_by",
+    "borrowed_by",
     "zero_result",
 ]
 TABLES: Final[tuple[str, ...]] = tuple(PARENT)
@@ -86,7 +88,8 @@ class Row(BaseModel):
 
     ``value`` is the table's value (a member id, a class key such as ``clc:T``, a subject key, a query...), or
     ``(other)``: the sum of the partition's suppressed values. ``parent`` is the value of the cell this one
-    partitions (``*`` under the total; a main class for ``subclass``, a holder for ``borrower``)."""
+    partitions (``*`` under the total; a main class for ``subclass``, a holder for ``borrower``, a member holding
+    the work for ``borrowed_by``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

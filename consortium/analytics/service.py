@@ -99,6 +99,12 @@ class Analytics:
         return found
 
     def select(self, selection: Selection) -> tuple[Report, list[Row]]:
-        """The kept report and its rows the selection names."""
+        """The kept report and its rows the selection names; of the cross-member loans by holding member
+        (``held_by``, ``borrowed_by``) only the rows of members that show their holdings now (a member that does
+        not share its holdings keeps even their count to its own contribution page)."""
         report = self.report()
-        return report, select(report, selection)
+        rows = select(report, selection)
+        if selection.table in ("held_by", "borrowed_by"):
+            showing = {m.id for m in self._registry().members if m.sharing.share_holdings}
+            rows = [row for row in rows if (row.value if row.table == "held_by" else row.parent) in showing]
+        return report, rows

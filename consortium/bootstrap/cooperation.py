@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import pydantic
 
+from consortium.analytics.contribution import CrossLoans
 from consortium.bootstrap.base import Parts
-from consortium.cooperation.crossloans import CrossLoans
 from consortium.cooperation.models import Balance
 from consortium.errors import ConsortiumError
 from consortium.membership.statistics import Contribution
@@ -16,7 +16,7 @@ from consortium.membership.statistics import Contribution
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from consortium.cooperation.crossloans import CrossMemberLoans
+    from consortium.analytics.service import Analytics
     from consortium.cooperation.lists import CuratedLists
     from consortium.cooperation.ports import CuratedListStore, LoanRequestStore
     from consortium.cooperation.service import InterLibraryLoans
@@ -37,7 +37,8 @@ class MemberContribution(pydantic.BaseModel):
     catalogue: Contribution
     """Its records, the works it alone holds, the works it shares."""
     cross_member_loans: CrossLoans
-    """Loans of works it holds by readers of other members (consented, shared, at least 10 readers a figure)."""
+    """Loans of works it holds by readers of other members, by closed month, from the stored analytics report
+    (consented, shared, at least 10 readers a figure, frozen months only)."""
     interlibrary_loans: Balance
     """Copies lent to and borrowed from other members, requests by state."""
 
@@ -50,6 +51,9 @@ class CooperationParts(Parts):
 
         @property
         def member_statistics(self) -> MemberStatistics: ...
+
+        @property
+        def analytics(self) -> Analytics: ...
 
     @cached_property
     def loan_requests(self) -> LoanRequestStore:
@@ -81,19 +85,15 @@ class CooperationParts(Parts):
         notices = ReaderNotices(self.profiles.vault, self.mailer, self.settings.mail_sender, names)
         return InterLibraryLoans(self.loan_requests, self.cluster_store, lambda: self.registry, notices)
 
-    @cached_property
-    def cross_member_loans(self) -> CrossMemberLoans:
-        """Loans of a member's works by other members' readers (its staff's contribution page)."""
-        from consortium.cooperation.crossloans import CrossMemberLoans
-
-        return CrossMemberLoans(self.profiles, self.cluster_store, lambda: self.registry)
-
     def member_contribution(self, member_id: str) -> MemberContribution:
-        """The member's contribution on one page (its three parts, each as its own route answers it)."""
+        """The member's contribution on one page (its three parts, each as its own route answers it; the loans of
+        its works by other members' readers from the stored analytics report, no reader read)."""
+        from consortium.analytics.contribution import cross_loans
+
         return MemberContribution(
             member=member_id,
             catalogue=self.member_statistics.contribution(member_id),
-            cross_member_loans=self.cross_member_loans.of(member_id),
+            cross_member_loans=cross_loans(member_id, self.analytics.stored()),
             interlibrary_loans=self.interlibrary_loans.balance(member_id),
         )
 

@@ -55,19 +55,20 @@ def members_contribution(container: Container, member: str, as_json: bool) -> No
             f"{own.works_shared} shared), {own.quarantined} in quarantine"
         )
         loans = page.cross_member_loans
-        if loans.suppressed:
-            click.echo(
-                f"loans of its works by other members' readers: not shown (fewer than {loans.min_readers} "
-                "readers who let their loans be counted)"
-            )
-        else:
-            click.echo(
-                f"loans of its works by other members' readers: {loans.loans} loans of {loans.works} works "
-                f"by {loans.readers} readers"
-            )
-            for cell in loans.by_member:
+        if loans.period is None:
+            click.echo("loans of its works by other members' readers: no closed month counted yet (analytics build)")
+        for month in loans.by_month:
+            if month.suppressed:
+                click.echo(
+                    f"{month.period}: loans of its works by other members' readers not shown (fewer than "
+                    f"{loans.min_readers} readers who let their loans be counted, or hidden so that no difference "
+                    "singles one out)"
+                )
+                continue
+            click.echo(f"{month.period}: {month.loans} loans of its works by {month.readers} readers of other members")
+            for cell in month.by_member:
                 who = cell.member or "other members together"
-                click.echo(f"  {who}: {cell.readers} readers, {cell.loans} loans, {cell.works} works")
+                click.echo(f"  {who}: {cell.readers} readers, {cell.loans} loans")
         ill = page.interlibrary_loans
         click.echo(f"inter-library loans: {ill.lent} copies lent, {ill.borrowed} borrowed, balance {ill.balance:+d}")
 

@@ -1,6 +1,7 @@
 """A member's contribution on one page, through the member API: its catalogue figures, loans of its works by other
-members' readers (uploaded by those members, counted only from ten consenting readers up), and its inter-library
-loan balance; its administrators and key read it, its subject librarians and other members do not."""
+members' readers (uploaded by those members, counted by the analytics job into closed months, each frozen, only from
+ten consenting readers up), and its inter-library loan balance; its administrators and key read it, its subject
+librarians and other members do not."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from factories import make_cluster
 from function_apps import Api, serve
 
+from consortium.adapters.memory.clock import ManualClock
 from consortium.auth import StaffRole
 from consortium.dedup.state import ClusterChange
 from consortium.profiles.consent import Purpose
@@ -39,7 +41,11 @@ name = "Eastlake University Library"
 [members.sharing]
 share_circulation = "none"
 """
-AT = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+SEPTEMBER = dt.datetime(2026, 9, 14, 9, 0, tzinfo=dt.UTC)
+AT = dt.datetime(2026, 10, 2, 9, 0, tzinfo=dt.UTC)
+NOVEMBER = dt.datetime(2026, 11, 3, 9, 0, tzinfo=dt.UTC)
+JOB_CLOCK = ManualClock(dt.datetime(2026, 11, 8, tzinfo=dt.UTC))
+"""The analytics job's clock (the API's is the real one: the loans uploaded are in the past)."""
 
 
 @pytest.fixture
@@ -50,7 +56,8 @@ def members(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     monkeypatch.setenv("CONSORTIUM_MEMBERS_FILE", str(tmp_path / "members.toml"))
     with serve("members", Api) as api:
         hub = api.module.container()
-        hub.cross_member_loans.max_age = dt.timedelta(0)  # read the loans afresh at every call (kept 10 min)
+        hub._overrides["clock"] = JOB_CLOCK  # the job's clock only: read when analytics is first built
+        JOB_CLOCK.now = dt.datetime(2026, 11, 8, tzinfo=dt.UTC)
         hub.cluster_store.apply(
             ClusterChange(
                 saved=[
@@ -68,6 +75,12 @@ def members(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
         yield api
 
 
+def build(api: Api, at: dt.datetime) -> None:
+    """The daily analytics job, run at ``at``."""
+    JOB_CLOCK.now = at
+    api.module.container().analytics.build()
+
+
 def upload(api: Api, member: str, lines: list[dict[str, object]]) -> None:
     staff = api.as_staff("desk", member)
     body = "\n".join(json.dumps(line) for line in lines)
@@ -78,45 +91,66 @@ def upload(api: Api, member: str, lines: list[dict[str, object]]) -> None:
     assert json.loads(response.body)["stored"] == len(lines)
 
 
-def borrow(member: str, n: int, cluster_id: str) -> dict[str, object]:
+def borrow(member: str, n: int, cluster_id: str, at: dt.datetime = AT) -> dict[str, object]:
     return {
         "reader_id": f"{member}-{n}",
-        "event_id": f"{member}-{n}-{cluster_id}",
+        "event_id": f"{member}-{n}-{cluster_id}-{at:%Y%m%d}",
         "type": "borrow",
-        "at": AT.isoformat(),
+        "at": at.isoformat(),
         "cluster_id": cluster_id,
     }
 
 
 def test_the_contribution_page_counts_other_members_consenting_readers(members: Api) -> None:
     admin = members.as_staff("admin", "riverside")
+    loans = admin.call("get", "/members/riverside/contribution")[1]["cross_member_loans"]
+    assert loans["suppressed"] and loans["period"] is None and loans["computed_at"] is None  # no report yet
+    upload(members, "westfield", [borrow("westfield", n, "atlas", SEPTEMBER) for n in range(9)])
     upload(members, "westfield", [borrow("westfield", n, "atlas") for n in range(9)])
     upload(members, "eastlake", [borrow("eastlake", n, "atlas") for n in range(12)])  # shares no circulation
+    # two more westfield readers: one did not consent, the other did; the work they borrow is westfield's own too
+    upload(members, "westfield", [borrow("westfield", 9, "poems"), borrow("westfield", 11, "atlas")])
+    upload(members, "westfield", [borrow("westfield", n, "west") for n in range(11)])  # riverside lacks it
+    build(members, dt.datetime(2026, 11, 8, tzinfo=dt.UTC))
+
     status, page = admin.call("get", "/members/riverside/contribution")
     assert status == 200, page
     assert page["member"] == "riverside"
     assert page["catalogue"]["works"] == 2 and page["catalogue"]["works_alone"] == 1
     assert page["interlibrary_loans"]["balance"] == 0
     loans = page["cross_member_loans"]
-    assert loans["suppressed"] and loans["readers"] is None and loans["by_member"] == []  # nine readers
-
-    # two more westfield readers: one did not consent, the other did; the work they borrow is westfield's own too
-    upload(members, "westfield", [borrow("westfield", 9, "poems"), borrow("westfield", 11, "atlas")])
-    upload(members, "westfield", [borrow("westfield", n, "west") for n in range(11)])  # riverside lacks it
-    loans = admin.call("get", "/members/riverside/contribution")[1]["cross_member_loans"]
-    assert not loans["suppressed"]
-    assert (loans["readers"], loans["loans"], loans["works"]) == (10, 10, 2)
-    assert [(c["member"], c["readers"]) for c in loans["by_member"]] == [("westfield", 10)]
+    assert loans["computed_at"].startswith("2026-11-08")
+    assert (loans["period"], loans["suppressed"], loans["readers"], loans["loans"]) == ("2026-10", False, 10, 10)
+    assert [(c["member"], c["readers"], c["loans"]) for c in loans["by_member"]] == [("westfield", 10, 10)]
+    september = loans["by_month"][1]
+    assert (september["period"], september["suppressed"], september["readers"]) == ("2026-09", True, None)
 
 
-def test_the_loans_read_are_kept_for_a_while(members: Api) -> None:
-    members.module.container().cross_member_loans.max_age = dt.timedelta(hours=1)
+def test_the_page_reads_no_reader_and_a_difference_over_time_shows_nothing(members: Api) -> None:
+    """The time-difference attack through the API: the page read, one more reader's loan and one consent
+    withdrawn, the job run again, the page read again: the same figures until November closes, and October as it
+    was even after."""
+    hub = members.module.container()
     admin = members.as_staff("admin", "riverside")
-    assert admin.call("get", "/members/riverside/contribution")[1]["cross_member_loans"]["suppressed"]
     upload(members, "westfield", [borrow("westfield", n, "atlas") for n in range(11)])
-    kept = admin.call("get", "/members/riverside/contribution")[1]
-    assert kept["cross_member_loans"]["suppressed"]  # as read a moment ago
-    assert kept["catalogue"]["works"] == 2  # the other parts are read at every call
+    build(members, dt.datetime(2026, 11, 8, tzinfo=dt.UTC))
+    audited = len(hub.profiles.vault.store.audit_log("westfield-0"))
+    before = admin.call("get", "/members/riverside/contribution")[1]["cross_member_loans"]
+    assert len(hub.profiles.vault.store.audit_log("westfield-0")) == audited  # no reader read for the page
+    assert (before["period"], before["readers"]) == ("2026-10", 11)
+
+    upload(members, "westfield", [borrow("westfield", 3, "poems")])  # a late October loan
+    upload(members, "westfield", [borrow("westfield", 10, "atlas", NOVEMBER)])
+    hub.profiles.withdraw("westfield-0", Purpose.ANALYTICS)
+    build(members, dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
+    after = admin.call("get", "/members/riverside/contribution")[1]["cross_member_loans"]
+    assert after["computed_at"] != before["computed_at"]
+    assert {**after, "computed_at": None} == {**before, "computed_at": None}
+
+    build(members, dt.datetime(2026, 12, 8, tzinfo=dt.UTC))
+    closed = admin.call("get", "/members/riverside/contribution")[1]["cross_member_loans"]
+    assert [(m["period"], m["readers"]) for m in closed["by_month"]] == [("2026-11", None), ("2026-10", 11)]
+    assert closed["by_month"][1] == before["by_month"][0]
 
 
 def test_only_the_members_administrators_and_key_read_it(members: Api) -> None:
@@ -132,6 +166,7 @@ def test_only_the_members_administrators_and_key_read_it(members: Api) -> None:
 
 def test_the_command_line_gives_the_same_page(members: Api) -> None:
     upload(members, "westfield", [borrow("westfield", n, "atlas") for n in range(11)])
+    build(members, dt.datetime(2026, 11, 8, tzinfo=dt.UTC))
     api = members.as_staff("admin", "riverside").call("get", "/members/riverside/contribution")[1]
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -141,9 +176,11 @@ def test_the_command_line_gives_the_same_page(members: Api) -> None:
     answer = cli("riverside", "--json")
     assert answer.returncode == 0, answer.stderr
     page = json.loads(answer.stdout)
-    assert page["cross_member_loans"]["readers"] == api["cross_member_loans"]["readers"] == 11
+    assert page["cross_member_loans"] == api["cross_member_loans"]
+    assert page["cross_member_loans"]["readers"] == 11
     assert page["catalogue"]["works_alone"] == api["catalogue"]["works_alone"]
     text = cli("riverside").stdout
-    assert "by 11 readers" in text and "westfield: 11 readers, 11 loans, 1 works" in text and "balance +0" in text
+    assert "2026-10: 11 loans of its works by 11 readers of other members" in text
+    assert "westfield: 11 readers, 11 loans" in text and "balance +0" in text
     unknown = cli("nowhere")
     assert unknown.returncode != 0 and "no member 'nowhere'" in unknown.stderr

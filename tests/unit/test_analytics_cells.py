@@ -138,6 +138,25 @@ def test_a_pushed_work_deleted_cannot_be_subtracted_from_the_same_work_delivered
     assert [r.readers for r in rows if r.key.metric == "push_delivered" and r.key.table == "total"] == [12]
 
 
+def test_a_holder_row_cannot_be_subtracted_from_a_cell_that_overlapping_holder_rows_cover() -> None:
+    # Twenty readers of b, one loan each. x holds the works of nineteen (r0-r18), y those of nineteen (r1-r19): a
+    # loan counts for each holder, so the held_by rows overlap and together cover member b. Taken as one family,
+    # b minus their union is empty, yet b minus x alone is r19's loan, and b minus y r0's.
+    facts = []
+    for n in range(20):
+        act = f"event:{n}"
+        facts.append(_fact(f"r{n}", "b", metric="loans", act=act))
+        for holder in ("x", "y"):
+            if (holder == "x" and n < 19) or (holder == "y" and n > 0):
+                facts.append(Fact(f"r{n}", "loans", "2026-10", {"held_by": holder, "borrowed_by": "b"}, act))
+    naive = {(r.key.table, r.key.value): r for r in _naive(facts)}
+    assert naive[("member", "b")].readers - naive[("held_by", "x")].readers == 1
+    rows = {(r.key.table, r.key.value): r for r in publish(count(facts), K)}
+    assert ("member", "b") in rows
+    assert ("held_by", "x") not in rows and ("held_by", "y") not in rows
+    assert not [key for key in rows if key[0] == "borrowed_by"]  # under a hidden holder
+
+
 def test_a_table_without_a_parent_has_primary_suppression_only() -> None:
     facts = [Fact(f"r{n}", "searches", "2026-10", {"zero_result": "dream of the red chamber"}) for n in range(10)]
     facts += [Fact("target", "searches", "2026-10", {"zero_result": "my own name"})]

@@ -6,8 +6,8 @@
 import { announce, api, boot, describeError, el, fill, formatDate, formatNumber, members, memberName, t } from "./core.js";
 
 const METRICS = ["searches", "views", "loans", "push_delivered", "push_opened", "push_deleted", "push_not_interested", "push_muted"];
-const TABLES = ["member", "discipline", "degree_level", "class", "subclass", "subject", "reach", "holder", "borrower", "zero_result", "total"];
-const WITH_PARENT = new Set(["subclass", "borrower"]);
+const TABLES = ["member", "discipline", "degree_level", "class", "subclass", "subject", "reach", "holder", "borrower", "held_by", "borrowed_by", "zero_result", "total"];
+const WITH_PARENT = new Set(["subclass", "borrower", "borrowed_by"]);
 const MOST_SERIES = 8;
 const OTHER = "(other)";
 
@@ -34,7 +34,7 @@ function query(view) {
 function valueLabel(table, value) {
   if (value === OTHER) return t("an.other");
   if (value === "*") return t("an.all");
-  if (["member", "holder", "borrower"].includes(table)) {
+  if (["member", "holder", "borrower", "held_by", "borrowed_by"].includes(table)) {
     if (value === "several") return t("an.several");
     if (value === "none") return t("an.none");
     return memberName(allMembers, value);
@@ -136,7 +136,7 @@ function drawChart(view, rows, periods) {
 function drawTable(view, rows) {
   const head = ["an.col.period", ...(WITH_PARENT.has(view.table) || view.table === "holder" ? ["an.col.parent"] : []), "an.col.value", "an.col.events", "an.col.readers"];
   const withParent = head.includes("an.col.parent");
-  const parentTable = { subclass: "class", borrower: "holder", holder: "reach" }[view.table];
+  const parentTable = { subclass: "class", borrower: "holder", holder: "reach", borrowed_by: "held_by" }[view.table];
   fill(
     document.getElementById("an-figures"),
     rows.length

@@ -1,6 +1,6 @@
 // The member's contribution on one page (GET /members/{id}/contribution): its records and the works it alone
-// holds, loans of its works by other members' readers (figures behind fewer readers than the threshold are not
-// shown, and the page says why), and its inter-library loan balance.
+// holds, loans of its works by other members' readers by closed month (figures behind fewer readers than the
+// threshold are not shown, and the page says why), and its inter-library loan balance.
 
 import { api, el, fill, formatDate, formatNumber, members, memberName, t } from "./core.js";
 import { figures, staff, table } from "./staff-common.js";
@@ -28,35 +28,41 @@ function catalogue(data) {
 }
 
 function crossLoans(data, all) {
+  // Counted by the analytics job by closed month (a month a week after it ends, then never changed): the latest
+  // month's figures, by the readers' library, and the last twelve months.
+  const heading = el("h3", { text: t("staff.contribution.cross") });
   const intro = el("p", { class: "help", text: t("staff.contribution.cross_help", { min: formatNumber(data.min_readers) }) });
-  if (data.suppressed) {
-    return el(
-      "div",
-      { class: "panel", id: "cross-loans" },
-      el("h3", { text: t("staff.contribution.cross") }),
-      intro,
-      el("p", { class: "notice", text: t("staff.contribution.cross_suppressed", { min: formatNumber(data.min_readers) }) }),
-    );
+  if (data.period === null) {
+    return el("div", { class: "panel", id: "cross-loans" }, heading, intro, el("p", { class: "notice", text: t("staff.contribution.cross_none") }));
   }
-  const rows = data.by_member.map((cell) => [
-    cell.member ? memberName(all, cell.member) : t("staff.contribution.other_members"),
-    cell.readers,
-    cell.loans,
-    cell.works,
+  const latest = data.suppressed
+    ? el("p", { class: "notice", text: t("staff.contribution.cross_suppressed", { min: formatNumber(data.min_readers), month: data.period }) })
+    : figures([
+        ["staff.contribution.cross_month", data.period],
+        ["staff.contribution.cross_readers", data.readers],
+        ["staff.contribution.cross_loans", data.loans],
+      ]);
+  // by the readers' library: the latest month with figures shown (the latest may be suppressed)
+  const shown = data.by_month.find((month) => !month.suppressed);
+  const rows = shown ? shown.by_member.map((cell) => [cell.member ? memberName(all, cell.member) : t("staff.contribution.other_members"), cell.readers, cell.loans]) : [];
+  const months = data.by_month.map((month) => [
+    month.period,
+    month.suppressed ? t("staff.not_shown") : month.readers,
+    month.suppressed ? t("staff.not_shown") : month.loans,
   ]);
   return el(
     "div",
     { class: "panel", id: "cross-loans" },
-    el("h3", { text: t("staff.contribution.cross") }),
+    heading,
     intro,
-    figures([
-      ["staff.contribution.cross_readers", data.readers],
-      ["staff.contribution.cross_loans", data.loans],
-      ["staff.contribution.cross_works", data.works],
-    ]),
+    latest,
     rows.length
-      ? table(t("staff.contribution.by_borrower"), [t("staff.contribution.borrower"), t("staff.contribution.cross_readers"), t("staff.contribution.cross_loans"), t("staff.contribution.cross_works")], rows)
+      ? table(t("staff.contribution.by_borrower_in", { month: shown.period }), [t("staff.contribution.borrower"), t("staff.contribution.cross_readers"), t("staff.contribution.cross_loans")], rows)
       : null,
+    months.length
+      ? table(t("staff.contribution.by_month"), [t("staff.contribution.cross_month"), t("staff.contribution.cross_readers"), t("staff.contribution.cross_loans")], months)
+      : null,
+    el("p", { class: "help", text: t("staff.contribution.cross_frozen", { at: formatDate(data.computed_at, true) }) }),
   );
 }
 
