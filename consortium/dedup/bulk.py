@@ -8,7 +8,7 @@ Everything is kept in memory and written in one change.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -27,9 +27,19 @@ if TYPE_CHECKING:
     from consortium.dedup.state import RecordKey
     from consortium.models import Record
 
-__all__ = ["cluster_bulk"]
+__all__ = ["cluster_bulk", "random_ids"]
 
 CANDIDATES_PER_KEY = 100
+
+
+def random_ids(count: int) -> list[str]:
+    """``count`` new cluster ids, each the 32 hex digits of a random (version 4) UUID, as ``uuid4().hex`` gives,
+    from one read of the system's random source (a third of the time of making a UUID object each)."""
+    data = bytearray(os.urandom(16 * count))
+    data[6::16] = bytes((b & 0x0F) | 0x40 for b in data[6::16])
+    data[8::16] = bytes((b & 0x3F) | 0x80 for b in data[8::16])
+    text = data.hex()
+    return [text[n : n + 32] for n in range(0, len(text), 32)]
 
 
 def cluster_bulk(
@@ -81,8 +91,7 @@ def _cluster_bulk(
     for i, root in enumerate(cluster_of):
         groups.setdefault(root, []).append(i)
     change = ClusterChange(at=now)
-    for members in groups.values():
-        cluster_id = uuid.uuid4().hex
+    for members, cluster_id in zip(groups.values(), random_ids(len(groups)), strict=True):
         times = {items[i].key: known.get(items[i].key, now) for i in members}
         for i in members:
             change.placements.append(

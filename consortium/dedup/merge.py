@@ -87,7 +87,9 @@ def _general(
     authors = _first(ranked, lambda r: r.authors) or []
     uniform_title = _first(ranked, lambda r: r.uniform_title)
     same_series = [r for r in ranked if r.series and match_text(r.series) == match_text(series)] if series else []
-    return Cluster(
+    # Every value comes from validated records (lists copied): the cluster needs no validating again (about a
+    # third of a merge's time in a bulk clustering).
+    return Cluster.model_construct(
         cluster_id=cluster_id,
         records=sorted(r.key for r in records),
         format=best.format,
@@ -95,7 +97,7 @@ def _general(
         subtitle=_first(same_title, lambda r: r.subtitle),
         uniform_title=uniform_title,
         work_id=work_id(work_key(best.title, authors, uniform_title)),
-        authors=authors,
+        authors=list(authors),
         publisher=_first(ranked, lambda r: r.publisher),
         year=_first(ranked, lambda r: r.year),
         language=_first(ranked, lambda r: r.language),

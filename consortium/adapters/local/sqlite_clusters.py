@@ -39,6 +39,7 @@ Python sorts strings in, so results come out as the in-memory store sorts them.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -63,6 +64,26 @@ __all__ = ["SqliteClusterStore"]
 
 _CHUNK = 500
 """Rows per page when iterating clusters."""
+_BULK_ROWS = 10_000
+"""A change of at least this many placements and clusters is written with a larger page cache."""
+_BULK_CACHE_KIB = 256 * 1024
+"""The page cache of such a write (SQLite's default is 2 MiB): a first load or a rebuild writes several B-trees
+of millions of rows each, in no order common to all, and with a small cache each insert reads its pages again."""
+
+
+@contextmanager
+def _bulk_cache(conn: sqlite3.Connection, rows: int) -> Iterator[None]:
+    """A page cache of :data:`_BULK_CACHE_KIB` while a change of at least :data:`_BULK_ROWS` rows is written
+    (only what is used is allocated; the connection's own size is restored after)."""
+    if rows < _BULK_ROWS:
+        yield
+        return
+    before = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def _add_first_seen_key(conn: sqlite3.Connection) -> None:
@@ -329,7 +350,9 @@ class SqliteClusterStore(SqliteAdapter):
         for placement in change.placements:
             final[(placement.member, placement.local_id)] = placement
         placed = [p for p in final.values() if p is not None]
-        with self._transaction() as conn:
+        saved = list({c.cluster_id: c for c in change.saved}.values())  # of two saves of one id the last counts
+        members = {c.cluster_id: c.members for c in saved}
+        with self._transaction() as conn, _bulk_cache(conn, len(placed) + len(saved)):
             if final:
                 conn.executemany(_DELETE_PLACEMENT, list(final))
                 conn.executemany(_DELETE_KEYS, list(final))
@@ -337,29 +360,21 @@ class SqliteClusterStore(SqliteAdapter):
                 conn.executemany(
                     _INSERT_PLACEMENT, [(p.member, p.local_id, p.cluster_id, p.model_dump_json()) for p in placed]
                 )
-                conn.executemany(_INSERT_KEY, [(key, p.member, p.local_id) for p in placed for key in p.keys])
+                # In primary key order (the table is its key's index): each row goes next to the one before.
+                conn.executemany(_INSERT_KEY, sorted((key, p.member, p.local_id) for p in placed for key in p.keys))
             if change.deleted:
                 sqlite_changes.tombstone(conn, change.deleted, change.at)
                 conn.executemany(_DELETE_CLUSTER, [(cluster_id,) for cluster_id in change.deleted])
-            if change.saved:
+            if saved:
                 conn.executemany(
                     _UPSERT_CLUSTER,
-                    [
-                        (c.cluster_id, c.first_seen.isoformat(), c.model_dump_json(), utc_sort_key(c.first_seen))
-                        for c in change.saved
-                    ],
+                    [(c.cluster_id, c.first_seen.isoformat(), c.model_dump_json(), utc_sort_key(c.first_seen)) for c in saved],
                 )
-                sqlite_changes.index_saved(conn, change.saved)
-            touched = [
-                (cluster_id,) for cluster_id in dict.fromkeys([*change.deleted, *(c.cluster_id for c in change.saved)])
-            ]
+                sqlite_changes.index_saved(conn, saved, members)
+            touched = [(cluster_id,) for cluster_id in dict.fromkeys([*change.deleted, *members])]
             if touched:
                 conn.executemany("DELETE FROM dedup_holders WHERE cluster_id = ?", touched)
-                holders = [
-                    (member, len(c.members), c.cluster_id)
-                    for c in {c.cluster_id: c for c in change.saved}.values()
-                    for member in c.members
-                ]
+                holders = sorted((member, len(held), cluster_id) for cluster_id, held in members.items() for member in held)
                 conn.executemany(_INSERT_HOLDER, holders)
 
     # -- helpers -------------------------------------------------------------------------------------------
