@@ -12,6 +12,7 @@ import os
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from consortium.dedup.construct import construct
 from consortium.dedup.features import match_view
 from consortium.dedup.keys import record_keys
 from consortium.dedup.matcher import decide
@@ -95,12 +96,15 @@ def _cluster_bulk(
         times = {items[i].key: known.get(items[i].key, now) for i in members}
         for i in members:
             change.placements.append(
-                RecordPlacement.model_construct(
-                    member=items[i].member,
-                    local_id=items[i].local_id,
-                    cluster_id=cluster_id,
-                    keys=keys[i],
-                    first_seen=times[items[i].key],
+                construct(
+                    RecordPlacement,
+                    {
+                        "member": items[i].member,
+                        "local_id": items[i].local_id,
+                        "cluster_id": cluster_id,
+                        "keys": keys[i],
+                        "first_seen": times[items[i].key],
+                    },
                 )
             )
         change.saved.append(merge_cluster(cluster_id, [items[i] for i in members], times, now))
