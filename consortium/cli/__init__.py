@@ -25,6 +25,7 @@ from consortium.cli.login import login
 from consortium.cli.members import members
 from consortium.cli.push import push
 from consortium.cli.reader import reader
+from consortium.cli.renormalize import renormalize_command
 from consortium.cli.run import run
 from consortium.cli.search import search
 
@@ -44,6 +45,9 @@ def main(ctx: click.Context, verbose: bool) -> None:
     ctx.obj = bootstrap()
 
 
-_COMMANDS = (members, harvest, import_, quarantine, search, reindex, dedup, run, reader, push, keys, login, openapi)
+_COMMANDS = (
+    members, harvest, import_, quarantine, renormalize_command, search, reindex, dedup, run, reader, push, keys, login,
+    openapi,
+)  # fmt: skip
 for _command in _COMMANDS:
     main.add_command(_command)

@@ -15,6 +15,7 @@ from consortium.adapters.aws.kms_keys import KmsKeyService, ShreddingKmsKeyServi
 from consortium.adapters.aws.opensearch_index import OpenSearchIndex
 from consortium.adapters.aws.reader_secrets import DynamoDbContextSecrets, create_secrets_table
 from consortium.adapters.aws.s3_archive import S3BlobStore
+from consortium.adapters.aws.s3_model import S3MatchModelStore
 
 __all__ = [
     "DynamoDbClusterStore",
@@ -29,6 +30,7 @@ __all__ = [
     "KmsKeyService",
     "OpenSearchIndex",
     "S3BlobStore",
+    "S3MatchModelStore",
     "ShreddingKmsKeyService",
     "create_secrets_table",
     "create_table",

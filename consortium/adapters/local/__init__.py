@@ -3,6 +3,7 @@ through :mod:`~consortium.adapters.local.sqlite_common`, all able to share one f
 archives (a SQLite file, the default, or a folder of files), the local key file and an embedded tantivy search
 index."""
 
+from consortium.adapters.local.file_model import FileMatchModelStore
 from consortium.adapters.local.folder_archive import FolderBlobStore
 from consortium.adapters.local.key_file import LocalKeyFileService
 from consortium.adapters.local.sqlite_archive import SqliteBlobStore
@@ -17,6 +18,7 @@ from consortium.adapters.local.sqlite_store import SqliteRecordStore
 from consortium.adapters.local.tantivy_index import TantivySearchIndex
 
 __all__ = [
+    "FileMatchModelStore",
     "FolderBlobStore",
     "LocalKeyFileService",
     "SqliteBlobStore",

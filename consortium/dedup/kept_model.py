@@ -1,0 +1,81 @@
+"""The match model a process clusters with: the consortium's own fit, read from its
+:class:`~consortium.dedup.ports.MatchModelStore`, else the packaged default (the prior beliefs,
+:data:`~consortium.dedup.model.PRIOR_MODEL`).
+
+A long-lived process (a warm harvest Lambda, ``consortium run``) asks the store again at most every
+:data:`CHECK_EVERY` whether another model was saved (``dedup fit`` or ``dedup rebuild`` elsewhere, the rebuild task
+on AWS), and reads it if so: a cheap question (a HeadObject, a file's size and time), asked once a page.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Final
+
+from consortium.dedup.model import PRIOR_MODEL, MatchModel
+from consortium.ports import Clock, system_clock
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from consortium.dedup.ports import MatchModelStore
+
+__all__ = ["CHECK_EVERY", "KeptModel"]
+
+CHECK_EVERY: Final = timedelta(minutes=5)
+"""How often a process asks its model store whether another model was saved."""
+
+
+class KeptModel:
+    """The model to cluster with, kept in step with the store (see the module).
+
+    Example
+    -------
+    >>> kept = KeptModel(S3MatchModelStore("consortium-raw"))
+    >>> decide(a, b, kept.current())
+    """
+
+    def __init__(
+        self,
+        store: MatchModelStore | None,
+        default: MatchModel = PRIOR_MODEL,
+        *,
+        clock: Clock = system_clock,
+        check_every: timedelta = CHECK_EVERY,
+    ) -> None:
+        self.store = store
+        self.default = default
+        self.clock = clock
+        self.check_every = check_every
+        self._model = default
+        self._version: str | None = None
+        self._checked: datetime | None = None
+
+    @property
+    def fitted(self) -> bool:
+        """Whether the model in use is a fit read from the store (not the default)."""
+        return self._version is not None
+
+    def current(self) -> MatchModel:
+        """The model: the store's (read again when it changed, asked at most every :attr:`check_every`), or
+        the default while the store keeps none."""
+        if self.store is None:
+            return self._model
+        now = self.clock()
+        if self._checked is not None and now - self._checked < self.check_every:
+            return self._model
+        self._checked = now
+        version = self.store.version()
+        if version != self._version:
+            found = self.store.load() if version is not None else None
+            self._model = found if found is not None else self.default
+            self._version = version if found is not None else None
+        return self._model
+
+    def save(self, model: MatchModel) -> None:
+        """Keep ``model`` in the store (when there is one) and use it from now on."""
+        if self.store is not None:
+            self.store.save(model)
+            self._version = self.store.version()
+            self._checked = self.clock()
+        self._model = model
