@@ -23,7 +23,7 @@ from consortium.adapters.local import SqliteClusterStore
 from consortium.dedup.bulk import cluster_bulk
 
 sys.path.insert(0, str(Path(__file__).parent))
-from dedup_speed import generate  # noqa: E402
+from dedup_speed import generate
 
 _VARIABLE = {"cluster_id", "first_seen", "updated_at"}
 """A cluster's fields that differ from run to run (a random id, the clock)."""

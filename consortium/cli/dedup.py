@@ -64,7 +64,9 @@ def dedup_explain(container: Container, first: str, second: str, as_json: bool) 
             kept = data["model_kept"] or "not kept"
             click.echo(f"weights learnt from this hub's records ({what}; {kept})")
         else:
-            click.echo("weights: the prior beliefs (`consortium dedup fit` or `rebuild` fits them to this hub's records)")
+            click.echo(
+                "weights: the prior beliefs (`consortium dedup fit` or `rebuild` fits them to this hub's records)"
+            )
         click.echo(decision.explain())
         same = clusters[0] is not None and clusters[0] == clusters[1]
         click.echo(f"clustered together: {'yes' if same else 'no'}")
@@ -121,9 +123,7 @@ def dedup_fit(container: Container, dry_run: bool, as_json: bool) -> None:
     their weights until `dedup rebuild` (which fits again itself)."""
     records = list(container.record_store.records())
     model = container.dedup.refit(records, keep=not dry_run)
-    weights = {
-        name: [round(model.weight(name, level), 2) for level in range(len(model.m[name]))] for name in model.m
-    }
+    weights = {name: [round(model.weight(name, level), 2) for level in range(len(model.m[name]))] for name in model.m}
     data = {
         "fitted_on": model.fitted_on or "too few records or pairs: the prior beliefs",
         "prior": model.prior,

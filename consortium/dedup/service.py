@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING
 
 from consortium.dedup.features import MatchView, match_view
 from consortium.dedup.fit import fit_collection
+from consortium.dedup.kept_model import KeptModel
 from consortium.dedup.keys import blocking_keys
 from consortium.dedup.matcher import MatchDecision, decide
 from consortium.dedup.merge import merge_cluster
-from consortium.dedup.kept_model import KeptModel
 from consortium.dedup.model import PRIOR_MODEL, MatchModel
 from consortium.dedup.page import PageClusters
 from consortium.dedup.state import ClusterChange, RecordKey, RecordPlacement

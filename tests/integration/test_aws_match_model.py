@@ -54,4 +54,3 @@ def test_the_rebuild_keeps_its_fit_in_s3_and_a_harvest_container_clusters_with_i
     strict = replace(fitted, prior=1e-12)
     task.match_models.save(strict)  # fitted again elsewhere: a new container reads the new one
     assert bootstrap(settings).dedup.model == strict
-

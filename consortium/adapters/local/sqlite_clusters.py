@@ -368,13 +368,18 @@ class SqliteClusterStore(SqliteAdapter):
             if saved:
                 conn.executemany(
                     _UPSERT_CLUSTER,
-                    [(c.cluster_id, c.first_seen.isoformat(), c.model_dump_json(), utc_sort_key(c.first_seen)) for c in saved],
+                    [
+                        (c.cluster_id, c.first_seen.isoformat(), c.model_dump_json(), utc_sort_key(c.first_seen))
+                        for c in saved
+                    ],
                 )
                 sqlite_changes.index_saved(conn, saved, members)
             touched = [(cluster_id,) for cluster_id in dict.fromkeys([*change.deleted, *members])]
             if touched:
                 conn.executemany("DELETE FROM dedup_holders WHERE cluster_id = ?", touched)
-                holders = sorted((member, len(held), cluster_id) for cluster_id, held in members.items() for member in held)
+                holders = sorted(
+                    (member, len(held), cluster_id) for cluster_id, held in members.items() for member in held
+                )
                 conn.executemany(_INSERT_HOLDER, holders)
 
     # -- helpers -------------------------------------------------------------------------------------------
