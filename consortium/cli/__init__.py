@@ -1,8 +1,8 @@
 """The ``consortium`` command, for operators and tests. Every subcommand takes ``--json``.
 
 One module per command group: :mod:`~consortium.cli.members`, :mod:`~consortium.cli.harvest` (``harvest``,
-``import``, ``quarantine``), :mod:`~consortium.cli.search`, :mod:`~consortium.cli.dedup`,
-:mod:`~consortium.cli.run`, :mod:`~consortium.cli.reader`, :mod:`~consortium.cli.push` and
+``import``, ``quarantine``), :mod:`~consortium.cli.renormalize`, :mod:`~consortium.cli.search`,
+:mod:`~consortium.cli.dedup`, :mod:`~consortium.cli.run`, :mod:`~consortium.cli.reader`, :mod:`~consortium.cli.push` and
 :mod:`~consortium.cli.keys`, :mod:`~consortium.cli.login` and :mod:`~consortium.cli.api` (``openapi``, and
 the API server of ``run``); what they share (the one error mapping, ``--json`` output) is in
 :mod:`~consortium.cli.common`.

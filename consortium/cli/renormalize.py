@@ -46,10 +46,10 @@ def renormalize_command(container: Container, member_id: str | None, formats: tu
     chosen = _formats(formats)
     if member_id:
         container.registry.get(member_id)  # an unknown member is named, with the known ones
-    terminal = container.settings.backend == "local"
+    shown = container.settings.backend == "local"  # on AWS the command runs as a task: its log shows the end
 
     def show(report: RenormalizeReport, total: int) -> None:
-        if terminal:
+        if shown:
             click.echo(
                 f"renormalize: {report.read:,} of {total:,} read, {report.changed:,} changed, "
                 f"{report.quarantined:,} quarantined",
