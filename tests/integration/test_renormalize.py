@@ -13,7 +13,7 @@ from consortium.bootstrap import bootstrap
 from consortium.config import Settings
 from consortium.harvest.renormalize import renormalize
 from consortium.harvest.state import Checkpoint, PageCommit, RecordChange
-from consortium.members import Member, MemberRegistry, Source
+from consortium.members import Member, MemberRegistry, SourceFormat
 from consortium.models import RawPointer
 from consortium.search.query import parse_query_string
 
@@ -122,11 +122,8 @@ def test_an_unknown_source_is_skipped_unless_its_format_is_named(tmp_path: Path)
     only_lakeside = MemberRegistry(members=[registry.members[1], Member(id="riverside", name="Riverside", sources=[])])
     report = renormalize(hub.record_store, hub.archive, only_lakeside, hub.harvester.normalize, hub.catalogue.follow)
     assert report.skipped == {"source riverside/cat not in the registry (name its format)": 3}
-    from consortium.members import SourceFormat
-
     named = renormalize(
         hub.record_store, hub.archive, only_lakeside, hub.harvester.normalize, hub.catalogue.follow,
         formats={"cat": SourceFormat.MARC21},
     )  # fmt: skip
     assert (named.unchanged, named.skipped) == (4, {})
-    assert Source  # the model the override stands for
