@@ -1,5 +1,6 @@
 """The match model a process clusters with: the consortium's own fit, read from its
-:class:`~consortium.dedup.ports.MatchModelStore`, else the packaged default (the prior beliefs,
+:class:`~consortium.dedup.ports.MatchModelStore`, else the packaged default (:func:`packaged_model`: the package's
+``consortium/dedup/dedup_model.json`` when a release ships one, else the prior beliefs,
 :data:`~consortium.dedup.model.PRIOR_MODEL`).
 
 A long-lived process (a warm harvest Lambda, ``consortium run``) asks the store again at most every
@@ -10,9 +11,11 @@ on AWS), and reads it if so: a cheap question (a HeadObject, a file's size and t
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from consortium.dedup.model import PRIOR_MODEL, MatchModel
+from consortium.errors import ValidationError
 from consortium.ports import Clock, system_clock
 
 if TYPE_CHECKING:
@@ -20,10 +23,33 @@ if TYPE_CHECKING:
 
     from consortium.dedup.ports import MatchModelStore
 
-__all__ = ["CHECK_EVERY", "KeptModel"]
+__all__ = ["CHECK_EVERY", "PACKAGED", "KeptModel", "packaged_model", "read_model"]
 
 CHECK_EVERY: Final = timedelta(minutes=5)
 """How often a process asks its model store whether another model was saved."""
+PACKAGED: Final = Path(__file__).with_name("dedup_model.json")
+"""Where a release ships a default model (package data), used until a consortium keeps its own fit."""
+
+
+def read_model(text: str, where: str) -> MatchModel:
+    """The model in ``text`` (kept at ``where``); :class:`~consortium.errors.ValidationError` naming ``where``
+    and what is wrong when it is not one (not JSON, a table missing, a level count or probability that does not
+    fit)."""
+    try:
+        return MatchModel.from_json(text, where)
+    except ValidationError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        what = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise ValidationError(f"{where}: not a match model ({what})", where=where) from exc
+
+
+def packaged_model(path: Path = PACKAGED) -> MatchModel:
+    """The default model: the one at ``path`` (the package's ``dedup_model.json``) when there is one, else the prior
+    beliefs; one that does not read is refused naming the file."""
+    if not path.exists():
+        return PRIOR_MODEL
+    return read_model(path.read_text(encoding="utf-8"), str(path))
 
 
 class KeptModel:
@@ -38,16 +64,16 @@ class KeptModel:
     def __init__(
         self,
         store: MatchModelStore | None,
-        default: MatchModel = PRIOR_MODEL,
+        default: MatchModel | None = None,
         *,
         clock: Clock = system_clock,
         check_every: timedelta = CHECK_EVERY,
     ) -> None:
         self.store = store
-        self.default = default
+        self.default = default if default is not None else packaged_model()
         self.clock = clock
         self.check_every = check_every
-        self._model = default
+        self._model = self.default
         self._version: str | None = None
         self._checked: datetime | None = None
 

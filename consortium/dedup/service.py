@@ -35,7 +35,6 @@ from consortium.dedup.kept_model import KeptModel
 from consortium.dedup.keys import blocking_keys
 from consortium.dedup.matcher import MatchDecision, decide
 from consortium.dedup.merge import merge_cluster
-from consortium.dedup.model import PRIOR_MODEL, MatchModel
 from consortium.dedup.page import PageClusters
 from consortium.dedup.state import ClusterChange, RecordKey, RecordPlacement
 from consortium.dedup.views import ViewCache
@@ -46,6 +45,7 @@ from consortium.ports import Clock, system_clock
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
+    from consortium.dedup.model import MatchModel
     from consortium.dedup.ports import ClusterStore, MatchModelStore
     from consortium.harvest.ports import RecordStore
     from consortium.models import Cluster, Record
@@ -97,7 +97,7 @@ class DedupService:
         *,
         clock: Clock = system_clock,
         new_id: Callable[[], str] = random_cluster_id,
-        model: MatchModel = PRIOR_MODEL,
+        model: MatchModel | None = None,
         model_store: MatchModelStore | None = None,
     ) -> None:
         self.records = records
@@ -106,8 +106,8 @@ class DedupService:
         self.new_id = new_id
         """Gives each new cluster (and each part split off) its id."""
         self.kept_model = KeptModel(model_store, model, clock=clock)
-        """Where the weights come from: the consortium's fit in ``model_store``, else ``model`` (the default: the
-        prior beliefs); asked again now and then (:mod:`consortium.dedup.kept_model`)."""
+        """Where the weights come from: the consortium's fit in ``model_store``, else ``model`` (by default the
+        packaged model, :func:`~consortium.dedup.kept_model.packaged_model`); asked again now and then."""
         self.model = self.kept_model.current()
         """The matcher's weights (the consortium's fitted model, or the default), brought up to date at the start
         of each :meth:`apply_records`."""

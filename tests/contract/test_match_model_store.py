@@ -85,3 +85,12 @@ def test_a_model_that_does_not_fit_is_refused_naming_where_and_what(store: Match
     with pytest.raises(ValidationError, match="prior") as caught:
         store.load()
     assert store.where in str(caught.value)
+
+
+@pytest.mark.parametrize(("text", "what"), [("not json", "not a match model"), ('{"u": {}}', "no 'm'")])
+def test_what_is_not_a_model_at_all_is_refused_naming_where(store: MatchModelStore, text: str, what: str) -> None:
+    store.save(FITTED)
+    _corrupt(store, text)
+    with pytest.raises(ValidationError, match=what) as caught:
+        store.load()
+    assert store.where in str(caught.value)

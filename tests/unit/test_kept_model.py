@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import pytest
 from factories import make_record
 
 from consortium.adapters.memory import (
@@ -15,12 +16,15 @@ from consortium.adapters.memory import (
     InMemoryRecordStore,
     ManualClock,
 )
-from consortium.dedup.kept_model import CHECK_EVERY, KeptModel
+from consortium.dedup.kept_model import CHECK_EVERY, PACKAGED, KeptModel, packaged_model
 from consortium.dedup.model import PRIOR_MODEL
 from consortium.dedup.service import DedupService
+from consortium.errors import ValidationError
 from consortium.harvest.state import Checkpoint, PageCommit, RecordChange
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from consortium.models import Record
 
 NOW = dt.datetime(2026, 12, 4, 9, tzinfo=dt.UTC)
@@ -94,3 +98,15 @@ def test_a_store_emptied_falls_back_to_the_default() -> None:
     store._text = None  # the object deleted by hand
     clock.advance(CHECK_EVERY)
     assert kept.current() == PRIOR_MODEL and not kept.fitted
+
+
+def test_the_packaged_model_is_the_default_when_a_release_ships_one(tmp_path: Path) -> None:
+    assert packaged_model(tmp_path / "none.json") == PRIOR_MODEL  # none shipped: the prior beliefs
+    shipped = tmp_path / "dedup_model.json"
+    shipped.write_text(STRICT.to_json(), encoding="utf-8")
+    assert packaged_model(shipped) == STRICT
+    assert KeptModel(InMemoryMatchModelStore(), packaged_model(shipped)).current() == STRICT
+    shipped.write_text("{}", encoding="utf-8")
+    with pytest.raises(ValidationError, match=str(shipped)):
+        packaged_model(shipped)
+    assert packaged_model() == PRIOR_MODEL or PACKAGED.exists()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from consortium.adapters.aws.client_errors import error_code
-from consortium.dedup.model import MatchModel
+from consortium.dedup.kept_model import read_model
 from consortium.errors import StorageError
+
+if TYPE_CHECKING:
+    from consortium.dedup.model import MatchModel
 
 __all__ = ["MODEL_KEY", "S3MatchModelStore"]
 
@@ -53,7 +56,7 @@ class S3MatchModelStore:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise StorageError(f"the match model {self.where} is not UTF-8 text: {exc}") from exc
-        return MatchModel.from_json(text, self.where)
+        return read_model(text, self.where)
 
     def save(self, model: MatchModel) -> None:
         try:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from consortium.dedup.model import MatchModel
+from consortium.dedup.kept_model import read_model
 from consortium.errors import StorageError
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from consortium.dedup.model import MatchModel
 
 __all__ = ["FileMatchModelStore"]
 
@@ -37,7 +39,7 @@ class FileMatchModelStore:
             return None
         except (OSError, UnicodeDecodeError) as exc:
             raise StorageError(f"cannot read the match model {self.path}: {exc}", path=str(self.path)) from exc
-        return MatchModel.from_json(text, self.where)
+        return read_model(text, self.where)
 
     def save(self, model: MatchModel) -> None:
         tmp = self.path.with_name(self.path.name + ".tmp")

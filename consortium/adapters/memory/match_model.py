@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from consortium.dedup.model import MatchModel
+from typing import TYPE_CHECKING
+
+from consortium.dedup.kept_model import read_model
+
+if TYPE_CHECKING:
+    from consortium.dedup.model import MatchModel
 
 __all__ = ["InMemoryMatchModelStore"]
 
@@ -20,7 +25,7 @@ class InMemoryMatchModelStore:
         return "memory"
 
     def load(self) -> MatchModel | None:
-        return None if self._text is None else MatchModel.from_json(self._text, self.where)
+        return None if self._text is None else read_model(self._text, self.where)
 
     def save(self, model: MatchModel) -> None:
         self._text = model.to_json()
