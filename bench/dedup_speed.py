@@ -7,12 +7,16 @@ with titles from a fixed vocabulary, authors, years, publishers and ISBNs; about
 member's copy of a work (5 members), described with the variations union catalogues see: ISBN missing in one
 copy, a subtitle dropped, ISBD punctuation, the author inverted or not, a year one off. Prints records/s and
 peak memory (tracemalloc is not used: it slows Python down; ru_maxrss is read instead), and the CPU time of
-clustering and storing (less changed than wall time by other work on the machine). The last line is JSON.
+clustering and storing (less changed than wall time by other work on the machine). With the ``bench`` extra
+installed, Splink 5 (DuckDB) deduplicates the first ``--splink N`` records (default 200,000; 0: not run) and our
+bulk path the same records again, both timed in the same run (``bench/dedup_speed_splink.py`` has Splink's
+configuration). The last line is JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import random
 import resource
@@ -21,6 +25,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from consortium.adapters.local import SqliteClusterStore
 from consortium.adapters.memory import InMemoryRecordStore
@@ -89,6 +94,7 @@ def generate(count: int, seed: int = 7) -> list[Record]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--splink", type=int, default=200_000, help="records Splink deduplicates (0: none)")
     args = parser.parse_args()
     started = time.perf_counter()
     records = generate(args.records)
@@ -115,6 +121,7 @@ def main() -> int:
         service.apply_records((r.key, r) for r in sample[start : start + HANDED_OVER])
     incremental_rate = len(sample) / (time.perf_counter() - started)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peer = _splink_beside(records[: args.splink]) if args.splink > 0 else None
     result = {
         "records": len(records),
         "clusters": cluster_count,
@@ -128,6 +135,7 @@ def main() -> int:
         "incremental_records_per_s": round(incremental_rate),
         "incremental_sample": len(sample),
         "generate_s": round(generated, 2),
+        "splink": peer,
     }
     print(f"{len(records):,} records -> {cluster_count:,} clusters in {elapsed:.1f} s "
           f"({result['records_per_s']:,} records/s, bulk), peak RSS {peak_mb:,.0f} MB")  # fmt: skip
@@ -135,8 +143,26 @@ def main() -> int:
     print(f"CPU time (what a busy machine changes least): clustering {cluster_cpu:.1f} s, storing {store_cpu:.1f} s")
     print(f"incremental path (one record at a time, {HANDED_OVER:,} a call): {incremental_rate:,.0f} records/s "
           f"over the first {len(sample):,}")  # fmt: skip
+    if peer:
+        print(f"Splink 5 (DuckDB) on the first {peer['records']:,} records: {peer['clusters']:,} clusters in "
+              f"{peer['seconds']:.1f} s (CPU of this process {peer['cpu_s']:.1f} s; DuckDB uses 2 cores)")  # fmt: skip
+        print(f"ours on the same records: {peer['ours_clusters']:,} clusters in {peer['ours_seconds']:.1f} s")
     print(json.dumps(result))
     return 0
+
+
+def _splink_beside(records: list[Record]) -> dict[str, Any] | None:
+    """Splink's time and clusters on these records, and ours on the same; ``None`` without the bench extra."""
+    if importlib.util.find_spec("splink") is None or importlib.util.find_spec("pandas") is None:
+        print("Splink not run: the bench extra (splink, pandas) is not installed")
+        return None
+    from dedup_speed_splink import run_splink
+
+    started = time.perf_counter()
+    ours = cluster_bulk(records, datetime.now(UTC))
+    ours_seconds = time.perf_counter() - started
+    peer = run_splink(records)
+    return peer | {"ours_seconds": round(ours_seconds, 2), "ours_clusters": len(ours.saved)}
 
 
 if __name__ == "__main__":

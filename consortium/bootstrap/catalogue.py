@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from consortium.catalogue_out.published import PublishedCatalogue
-    from consortium.dedup.ports import ClusterStore, PlanStore
+    from consortium.dedup.ports import ClusterStore, MatchModelStore, PlanStore
     from consortium.harvest.ports import BlobStore, Follower, HarvestRunStore, RecordStore
     from consortium.harvest.state import RecordChange
     from consortium.ports import Queue
@@ -116,10 +116,23 @@ class CatalogueParts(Parts):
         return FolderPlanStore(self.settings.data_dir / "rebuild")
 
     @cached_property
+    def match_models(self) -> MatchModelStore:
+        """Where the consortium's fitted match model is kept: beside the raw archive, in its S3 bucket on AWS
+        (``dedup/model.json``), in the data folder locally (``dedup_model.json``)."""
+        if "match_models" in self._overrides:
+            store: MatchModelStore = self._overrides["match_models"]
+            return store
+        if self.settings.backend == "aws":
+            from consortium.adapters.aws import S3MatchModelStore
+
+            return S3MatchModelStore(self.settings.raw_bucket, client=self._aws_client("s3"))
+        from consortium.adapters.local import FileMatchModelStore
+
+        return FileMatchModelStore(self.settings.data_dir / "dedup_model.json")
+
+    @cached_property
     def dedup(self) -> DedupService:
-        return DedupService(
-            self.record_store, self.cluster_store, model_path=self.settings.data_dir / "dedup_model.json"
-        )
+        return DedupService(self.record_store, self.cluster_store, model_store=self.match_models)
 
     @cached_property
     def catalogue(self) -> Catalogue:

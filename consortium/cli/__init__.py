@@ -1,8 +1,8 @@
 """The ``consortium`` command, for operators and tests. Every subcommand takes ``--json``.
 
 One module per command group: :mod:`~consortium.cli.members`, :mod:`~consortium.cli.harvest` (``harvest``,
-``import``, ``quarantine``), :mod:`~consortium.cli.search`, :mod:`~consortium.cli.dedup`,
-:mod:`~consortium.cli.run`, :mod:`~consortium.cli.reader`, :mod:`~consortium.cli.push` and
+``import``, ``quarantine``), :mod:`~consortium.cli.renormalize`, :mod:`~consortium.cli.search`,
+:mod:`~consortium.cli.dedup`, :mod:`~consortium.cli.run`, :mod:`~consortium.cli.reader`, :mod:`~consortium.cli.push` and
 :mod:`~consortium.cli.keys`, :mod:`~consortium.cli.login` and :mod:`~consortium.cli.api` (``openapi``, and
 the API server of ``run``); what they share (the one error mapping, ``--json`` output) is in
 :mod:`~consortium.cli.common`.
@@ -26,6 +26,7 @@ from consortium.cli.login import login
 from consortium.cli.members import members
 from consortium.cli.push import push
 from consortium.cli.reader import reader
+from consortium.cli.renormalize import renormalize_command
 from consortium.cli.run import run
 from consortium.cli.search import search
 
@@ -50,6 +51,7 @@ _COMMANDS = (
     harvest,
     import_,
     quarantine,
+    renormalize_command,
     search,
     reindex,
     dedup,

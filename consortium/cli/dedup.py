@@ -1,5 +1,5 @@
-"""``consortium dedup``: a work's member records, why two records are, or are not, one work; and clustering
-everything again."""
+"""``consortium dedup``: a work's member records, why two records are, or are not, one work; fitting the
+matcher's weights; clustering everything again; and reading the raw archive again through today's normalizers."""
 
 from __future__ import annotations
 
@@ -65,6 +65,7 @@ def dedup_explain(container: Container, first: str, second: str, as_json: bool) 
         "model": container.dedup.model.fitted_on or "prior beliefs",
         "weights": weights,
         "term_frequencies": frequencies,
+        "model_kept": container.match_models.where if container.dedup.kept_model.fitted else None,
     }
 
     def text() -> None:
@@ -74,9 +75,12 @@ def dedup_explain(container: Container, first: str, second: str, as_json: bool) 
         fitted = container.dedup.model.fitted_on
         if fitted:
             what = ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in fitted.items())
-            click.echo(f"weights learnt from this hub's records ({what})")
+            kept = data["model_kept"] or "not kept"
+            click.echo(f"weights learnt from this hub's records ({what}; {kept})")
         else:
-            click.echo("weights: the prior beliefs (`consortium dedup rebuild` fits them to this hub's records)")
+            click.echo(
+                "weights: the prior beliefs (`consortium dedup fit` or `rebuild` fits them to this hub's records)"
+            )
         click.echo(decision.explain())
         same = clusters[0] is not None and clusters[0] == clusters[1]
         click.echo(f"clustered together: {'yes' if same else 'no'}")
@@ -211,3 +215,37 @@ def dedup_rebuild(
     if stale is not None:
         data |= {"run": run, "stale_deleted": stale}
     emit(data, as_json, lambda: click.echo(f"{data['records']} records in {data['clusters']} clusters"))
+
+
+@dedup.command("fit")
+@click.option("--dry-run", is_flag=True, help="Fit and show the weights, but keep the model in use as it is.")
+@json_option()
+@click.pass_obj
+def dedup_fit(container: Container, dry_run: bool, as_json: bool) -> None:
+    """Fit the matcher's weights to every record of the hub, without labels, and keep them where every process
+    that clusters reads them (the data folder; the raw archive's S3 bucket on AWS). Clusters made before keep
+    their weights until `dedup rebuild` (which fits again itself)."""
+    records = list(container.record_store.records())
+    model = container.dedup.refit(records, keep=not dry_run)
+    weights = {name: [round(model.weight(name, level), 2) for level in range(len(model.m[name]))] for name in model.m}
+    data = {
+        "fitted_on": model.fitted_on or "too few records or pairs: the prior beliefs",
+        "prior": model.prior,
+        "weights_bits": weights,
+        "generic_titles": len(model.generic_titles),
+        "kept": None if dry_run else container.match_models.where,
+    }
+
+    def text() -> None:
+        if model.fitted_on:
+            click.echo("fitted on " + ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in model.fitted_on.items()))
+        else:
+            click.echo(f"{len(records)} records: too few records or candidate pairs to fit; the prior beliefs stand")
+        click.echo(f"prior share of matches among candidate pairs: {model.prior:.4f}")
+        for name, bits in weights.items():
+            click.echo(f"  {name:8} " + "  ".join(f"{b:+.2f}" for b in bits) + "  (bits per level)")
+        click.echo(f"{len(model.generic_titles)} generic titles")
+        click.echo("dry run: nothing kept" if dry_run else f"kept in {data['kept']}; `consortium dedup rebuild` "
+                   "clusters every record again with it")  # fmt: skip
+
+    emit(data, as_json, text)

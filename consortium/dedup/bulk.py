@@ -8,10 +8,11 @@ Everything is kept in memory and written in one change.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from consortium.dedup.construct import construct
 from consortium.dedup.features import match_view
 from consortium.dedup.keys import record_keys
 from consortium.dedup.matcher import decide
@@ -27,9 +28,19 @@ if TYPE_CHECKING:
     from consortium.dedup.state import RecordKey
     from consortium.models import Record
 
-__all__ = ["cluster_bulk"]
+__all__ = ["cluster_bulk", "random_ids"]
 
 CANDIDATES_PER_KEY = 100
+
+
+def random_ids(count: int) -> list[str]:
+    """``count`` new cluster ids, each the 32 hex digits of a random (version 4) UUID, as ``uuid4().hex`` gives,
+    from one read of the system's random source (a third of the time of making a UUID object each)."""
+    data = bytearray(os.urandom(16 * count))
+    data[6::16] = bytes((b & 0x0F) | 0x40 for b in data[6::16])
+    data[8::16] = bytes((b & 0x3F) | 0x80 for b in data[8::16])
+    text = data.hex()
+    return [text[n : n + 32] for n in range(0, len(text), 32)]
 
 
 def cluster_bulk(
@@ -81,17 +92,19 @@ def _cluster_bulk(
     for i, root in enumerate(cluster_of):
         groups.setdefault(root, []).append(i)
     change = ClusterChange(at=now)
-    for members in groups.values():
-        cluster_id = uuid.uuid4().hex
+    for members, cluster_id in zip(groups.values(), random_ids(len(groups)), strict=True):
         times = {items[i].key: known.get(items[i].key, now) for i in members}
         for i in members:
             change.placements.append(
-                RecordPlacement.model_construct(
-                    member=items[i].member,
-                    local_id=items[i].local_id,
-                    cluster_id=cluster_id,
-                    keys=keys[i],
-                    first_seen=times[items[i].key],
+                construct(
+                    RecordPlacement,
+                    {
+                        "member": items[i].member,
+                        "local_id": items[i].local_id,
+                        "cluster_id": cluster_id,
+                        "keys": keys[i],
+                        "first_seen": times[items[i].key],
+                    },
                 )
             )
         change.saved.append(merge_cluster(cluster_id, [items[i] for i in members], times, now))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
+from consortium.dedup.construct import construct
 from consortium.dedup.work_groups import work_id, work_key
 from consortium.models import Classification, Cluster, Holding, Identifier, IdentifierScheme, Record
 from consortium.text import match_text
@@ -87,28 +88,33 @@ def _general(
     authors = _first(ranked, lambda r: r.authors) or []
     uniform_title = _first(ranked, lambda r: r.uniform_title)
     same_series = [r for r in ranked if r.series and match_text(r.series) == match_text(series)] if series else []
-    return Cluster(
-        cluster_id=cluster_id,
-        records=sorted(r.key for r in records),
-        format=best.format,
-        title=best.title,
-        subtitle=_first(same_title, lambda r: r.subtitle),
-        uniform_title=uniform_title,
-        work_id=work_id(work_key(best.title, authors, uniform_title)),
-        authors=authors,
-        publisher=_first(ranked, lambda r: r.publisher),
-        year=_first(ranked, lambda r: r.year),
-        language=_first(ranked, lambda r: r.language),
-        edition=_first(ranked, lambda r: r.edition),
-        series=series,
-        series_number=_first(same_series, lambda r: r.series_number),
-        pages=_first(ranked, lambda r: r.pages),
-        identifiers=identifiers,
-        subjects=subjects,
-        classifications=classifications,
-        holdings=holdings,
-        first_seen=min(first_seen.get(r.key, now) for r in records),
-        updated_at=now,
+    # Every value comes from validated records (lists copied): the cluster needs no validating again (about a
+    # third of a merge's time in a bulk clustering).
+    return construct(
+        Cluster,
+        dict(
+            cluster_id=cluster_id,
+            records=sorted(r.key for r in records),
+            format=best.format,
+            title=best.title,
+            subtitle=_first(same_title, lambda r: r.subtitle),
+            uniform_title=uniform_title,
+            work_id=work_id(work_key(best.title, authors, uniform_title)),
+            authors=list(authors),
+            publisher=_first(ranked, lambda r: r.publisher),
+            year=_first(ranked, lambda r: r.year),
+            language=_first(ranked, lambda r: r.language),
+            edition=_first(ranked, lambda r: r.edition),
+            series=series,
+            series_number=_first(same_series, lambda r: r.series_number),
+            pages=_first(ranked, lambda r: r.pages),
+            identifiers=identifiers,
+            subjects=subjects,
+            classifications=classifications,
+            holdings=holdings,
+            first_seen=min(first_seen.get(r.key, now) for r in records),
+            updated_at=now,
+        ),
     )
 
 
@@ -123,26 +129,29 @@ def _first(ranked: Sequence[Record], get: Callable[[Record], T | None]) -> T | N
 def _single(cluster_id: str, record: Record, first_seen: datetime, now: datetime) -> Cluster:
     """A cluster of one record: its own fields (already validated), with the same result as the general rule
     but without ranking or validating again (most works of a consortium are held once)."""
-    return Cluster.model_construct(
-        cluster_id=cluster_id,
-        records=[record.key],
-        format=record.format,
-        title=record.title,
-        subtitle=record.subtitle or None,
-        uniform_title=record.uniform_title or None,
-        work_id=work_id(work_key(record.title, record.authors, record.uniform_title or None)),
-        authors=list(record.authors),
-        publisher=record.publisher or None,
-        year=record.year or None,
-        language=record.language or None,
-        edition=record.edition or None,
-        series=record.series or None,
-        series_number=(record.series_number or None) if record.series else None,
-        pages=record.pages or None,
-        identifiers=list(dict.fromkeys(record.identifiers)),
-        subjects=list(dict.fromkeys(record.subjects)),
-        classifications=list(dict.fromkeys(record.classifications)),
-        holdings=list(record.holdings),
-        first_seen=first_seen,
-        updated_at=now,
+    return construct(
+        Cluster,
+        dict(
+            cluster_id=cluster_id,
+            records=[record.key],
+            format=record.format,
+            title=record.title,
+            subtitle=record.subtitle or None,
+            uniform_title=record.uniform_title or None,
+            work_id=work_id(work_key(record.title, record.authors, record.uniform_title or None)),
+            authors=list(record.authors),
+            publisher=record.publisher or None,
+            year=record.year or None,
+            language=record.language or None,
+            edition=record.edition or None,
+            series=record.series or None,
+            series_number=(record.series_number or None) if record.series else None,
+            pages=record.pages or None,
+            identifiers=list(dict.fromkeys(record.identifiers)),
+            subjects=list(dict.fromkeys(record.subjects)),
+            classifications=list(dict.fromkeys(record.classifications)),
+            holdings=list(record.holdings),
+            first_seen=first_seen,
+            updated_at=now,
+        ),
     )

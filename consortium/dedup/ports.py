@@ -1,8 +1,9 @@
-"""The dedup feature's port: the :class:`ClusterStore` (works, each record's placement, the blocking index, and
+"""The dedup feature's ports: the :class:`ClusterStore` (works, each record's placement, the blocking index, and
 the change index the OAI-PMH provider lists: every cluster by the time it last changed, deleted ones as
-tombstones).
+tombstones), and the :class:`MatchModelStore` (where the consortium's fitted matcher weights are kept).
 
-Adapters: memory, SQLite and DynamoDB; one contract suite, ``tests/contract/test_cluster_store.py``.
+Adapters: memory, SQLite and DynamoDB; one contract suite, ``tests/contract/test_cluster_store.py``. The model
+store: memory, a file in the data folder, an object in S3; ``tests/contract/test_match_model_store.py``.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from datetime import datetime
 
+    from consortium.dedup.model import MatchModel
     from consortium.dedup.state import ChangeCursor, ClusterChange, ClusterVersion, RecordKey, RecordPlacement
     from consortium.models import Cluster
 
-__all__ = ["ClusterStore", "PlanStore"]
+__all__ = ["ClusterStore", "MatchModelStore", "PlanStore"]
 
 
 class ClusterStore(Protocol):
@@ -148,4 +150,35 @@ class PlanStore(Protocol):
 
     def get(self, name: str) -> bytes:
         """The bytes under ``name``; :class:`~consortium.errors.NotFoundError` if none."""
+        ...
+
+
+class MatchModelStore(Protocol):
+    """The consortium's own fitted match model (:class:`~consortium.dedup.model.MatchModel`), kept where every
+    process that clusters reads it: the blob store's place (the raw archive's S3 bucket on AWS, the data folder
+    locally), so the harvest Lambdas and the rebuild task match with the same weights.
+
+    Example
+    -------
+    >>> store.save(fit_collection(records))
+    >>> store.load().fitted_on["records"]
+    """
+
+    @property
+    def where(self) -> str:
+        """Where the model is kept, for messages (a path, ``s3://bucket/key``)."""
+        ...
+
+    def load(self) -> MatchModel | None:
+        """The model kept, or ``None`` when none has been fitted yet; a model that cannot be read is refused
+        with :class:`~consortium.errors.ValidationError` naming :attr:`where` and the field."""
+        ...
+
+    def save(self, model: MatchModel) -> None:
+        """Keep ``model`` in place of the one kept (whole: a reader never sees half of it)."""
+        ...
+
+    def version(self) -> str | None:
+        """A token that changes whenever another model is saved (``None``: none kept), cheaper to ask than
+        :meth:`load` (a HeadObject; a file's size and time)."""
         ...

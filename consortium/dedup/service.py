@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING
 
 from consortium.dedup.features import MatchView, match_view
 from consortium.dedup.fit import fit_collection
+from consortium.dedup.kept_model import KeptModel
 from consortium.dedup.keys import blocking_keys
 from consortium.dedup.matcher import MatchDecision, decide
 from consortium.dedup.merge import merge_cluster
-from consortium.dedup.model import PRIOR_MODEL, MatchModel, load_model, save_model
 from consortium.dedup.page import PageClusters
 from consortium.dedup.state import ClusterChange, RecordKey, RecordPlacement
 from consortium.dedup.views import ViewCache
@@ -44,9 +44,9 @@ from consortium.ports import Clock, system_clock
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
-    from pathlib import Path
 
-    from consortium.dedup.ports import ClusterStore
+    from consortium.dedup.model import MatchModel
+    from consortium.dedup.ports import ClusterStore, MatchModelStore
     from consortium.harvest.ports import RecordStore
     from consortium.models import Cluster, Record
 
@@ -97,17 +97,20 @@ class DedupService:
         *,
         clock: Clock = system_clock,
         new_id: Callable[[], str] = random_cluster_id,
-        model: MatchModel = PRIOR_MODEL,
-        model_path: Path | None = None,
+        model: MatchModel | None = None,
+        model_store: MatchModelStore | None = None,
     ) -> None:
         self.records = records
         self.clusters = clusters
         self.clock = clock
         self.new_id = new_id
-        self.model = load_model(model_path) if model_path is not None else model
-        """The matcher's weights (the consortium's fitted model, or the prior beliefs)."""
-        self.model_path = model_path
         """Gives each new cluster (and each part split off) its id."""
+        self.kept_model = KeptModel(model_store, model, clock=clock)
+        """Where the weights come from: the consortium's fit in ``model_store``, else ``model`` (by default the
+        packaged model, :func:`~consortium.dedup.kept_model.packaged_model`); asked again now and then."""
+        self.model = self.kept_model.current()
+        """The matcher's weights (the consortium's fitted model, or the default), brought up to date at the start
+        of each :meth:`apply_records`."""
         self._records: dict[RecordKey, Record | None] = {}
         self._views: dict[RecordKey, MatchView | None] = {}
         self._keys: dict[RecordKey, list[str]] = {}
@@ -164,20 +167,21 @@ class DedupService:
         shared = sorted(set(blocking_keys(left)) & set(blocking_keys(right)))
         return left, right, shared, decide(left, right, self.model)
 
-    def refit(self, records: Sequence[Record]) -> MatchModel:
-        """Fit the matcher's weights to these records (the whole collection) and keep them (in the data folder
-        when the service has a model path): what ``dedup rebuild`` does before clustering again."""
-        self.model = fit_collection(records)
-        if self.model_path is not None:
-            save_model(self.model, self.model_path)
-        return self.model
+    def refit(self, records: Sequence[Record], *, keep: bool = True) -> MatchModel:
+        """Fit the matcher's weights to these records (the whole collection) and, with ``keep``, keep them in
+        the model store and use them from now on: what ``dedup fit`` does, and ``dedup rebuild`` before clustering
+        again."""
+        model = fit_collection(records)
+        if keep:
+            self.kept_model.save(model)
+            self.model = model
+        return model
 
     def keep_model(self, model: MatchModel) -> None:
-        """Use these weights from now on (kept in the data folder when the service has a model path): a
-        partitioned rebuild's plan fits them as :meth:`refit` does."""
+        """Use these weights from now on, kept in the model store (where every process that clusters reads
+        them): a partitioned rebuild's plan fits them as :meth:`refit` does."""
+        self.kept_model.save(model)
         self.model = model
-        if self.model_path is not None:
-            save_model(self.model, self.model_path)
 
     # -- clustering ------------------------------------------------------------------------------------
 
@@ -195,6 +199,7 @@ class DedupService:
         those of the write (see the module).
         """
         page = dict(changes)
+        self.model = self.kept_model.current()  # another process may have fitted a new model meanwhile
         pending = _Pending()
         work = PageClusters(self.clusters)
         instants = (PROVISIONAL + timedelta(microseconds=n) for n in itertools.count())

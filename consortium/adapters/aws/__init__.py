@@ -16,6 +16,7 @@ from consortium.adapters.aws.opensearch_index import OpenSearchIndex
 from consortium.adapters.aws.reader_secrets import DynamoDbContextSecrets, create_secrets_table
 from consortium.adapters.aws.s3_analytics import S3AnalyticsStore
 from consortium.adapters.aws.s3_archive import S3BlobStore
+from consortium.adapters.aws.s3_model import S3MatchModelStore
 from consortium.adapters.aws.s3_plans import S3PlanStore
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "OpenSearchIndex",
     "S3AnalyticsStore",
     "S3BlobStore",
+    "S3MatchModelStore",
     "S3PlanStore",
     "ShreddingKmsKeyService",
     "create_secrets_table",

@@ -4,6 +4,7 @@ archives (a SQLite file, the default, or a folder of files), the local key file 
 index."""
 
 from consortium.adapters.local.file_analytics import FileAnalyticsStore
+from consortium.adapters.local.file_model import FileMatchModelStore
 from consortium.adapters.local.folder_archive import FolderBlobStore
 from consortium.adapters.local.folder_plans import FolderPlanStore
 from consortium.adapters.local.key_file import LocalKeyFileService
@@ -20,6 +21,7 @@ from consortium.adapters.local.tantivy_index import TantivySearchIndex
 
 __all__ = [
     "FileAnalyticsStore",
+    "FileMatchModelStore",
     "FolderBlobStore",
     "FolderPlanStore",
     "LocalKeyFileService",

@@ -77,7 +77,8 @@ def _write(conn: sqlite3.Connection, rows: Sequence[tuple[str, datetime, list[st
         _UPSERT, [(c, key, at.isoformat(), json.dumps(m, ensure_ascii=False), int(d)) for c, key, at, m, d in keyed]
     )
     conn.executemany(_DROP_MEMBERS, [(c,) for c, *_ in keyed])
-    conn.executemany(_ADD_MEMBER, [(member, key, c) for c, key, _, members, _ in keyed for member in members])
+    # In primary key order (the table is its key's index): each row goes next to the one before.
+    conn.executemany(_ADD_MEMBER, sorted((member, key, c) for c, key, _, members, _ in keyed for member in members))
 
 
 def add_change_index(conn: sqlite3.Connection) -> None:
@@ -102,10 +103,14 @@ def tombstone(conn: sqlite3.Connection, cluster_ids: Sequence[str], at: datetime
     _write(conn, rows)
 
 
-def index_saved(conn: sqlite3.Connection, clusters: Sequence[Cluster]) -> None:
-    """Index saved clusters at their ``updated_at`` (the last save of an id counts, as in the clusters table)."""
+def index_saved(
+    conn: sqlite3.Connection, clusters: Sequence[Cluster], members: dict[str, list[str]] | None = None
+) -> None:
+    """Index saved clusters at their ``updated_at`` (the last save of an id counts, as in the clusters table);
+    ``members``: each cluster's :attr:`~consortium.models.Cluster.members` when the caller has them already."""
     last = {cluster.cluster_id: cluster for cluster in clusters}
-    _write(conn, [(c.cluster_id, c.updated_at, c.members, False) for c in last.values()])
+    held = members or {}
+    _write(conn, [(c.cluster_id, c.updated_at, held.get(c.cluster_id) or c.members, False) for c in last.values()])
 
 
 def _bounds(

@@ -7,6 +7,7 @@ from consortium.adapters.memory.consent import InMemoryConsentLedger
 from consortium.adapters.memory.keys import InMemoryKeyService
 from consortium.adapters.memory.lists import InMemoryCuratedListStore
 from consortium.adapters.memory.loans import InMemoryLoanRequestStore
+from consortium.adapters.memory.match_model import InMemoryMatchModelStore
 from consortium.adapters.memory.outbox import InMemoryOutbox
 from consortium.adapters.memory.plans import InMemoryPlanStore
 from consortium.adapters.memory.profiles import InMemoryProfileStore
@@ -28,6 +29,7 @@ __all__ = [
     "InMemoryHarvestRunStore",
     "InMemoryKeyService",
     "InMemoryLoanRequestStore",
+    "InMemoryMatchModelStore",
     "InMemoryOutbox",
     "InMemoryPlanStore",
     "InMemoryProfileStore",
