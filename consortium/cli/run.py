@@ -24,13 +24,15 @@ if TYPE_CHECKING:
     from consortium.harvest.service import HarvestReport
     from consortium.harvest.sweep import SourceFailure
 
-__all__ = ["HARVEST_EVERY", "PURGE_EVERY", "PUSH_EVERY", "SHOWN_SHARED", "run"]
+__all__ = ["EVIDENCE_EVERY", "HARVEST_EVERY", "PURGE_EVERY", "PUSH_EVERY", "SHOWN_SHARED", "run"]
 
 log = logging.getLogger(__name__)
 
 HARVEST_EVERY = dt.timedelta(hours=6)
 PUSH_EVERY = dt.timedelta(hours=1)
 PURGE_EVERY = dt.timedelta(days=1)
+EVIDENCE_EVERY = dt.timedelta(days=1)
+"""The ranking evidence (rarity, loans, co-borrowing) is rebuilt daily, before the push job's turn."""
 
 SHOWN_SHARED = 5
 """How many of the works held by the most members the text summary names."""
@@ -111,7 +113,8 @@ def run(
     """Run the hub on this machine: harvest every member (clustering and indexing as it goes) and report what
     was harvested and how it deduplicated; then, unless --once, serve the API on http://HOST:PORT (the same
     Chalice apps as on AWS; its description at /docs) and keep running the scheduled jobs (harvest every
-    6 hours, the push job every hour, the retention purge every day) until interrupted.
+    6 hours, the ranking evidence every day, the push job every hour, the retention purge every day) until
+    interrupted.
 
     With --demo (what `make run` starts), harvesting shows a line per page wherever its output goes, and the
     demo readers are made (those already there are left as they are) and sent their first digests.
@@ -201,7 +204,8 @@ def _first_reader(report: DemoReport | None) -> tuple[str, str] | None:
 
 
 def _jobs(container: Container) -> list[Job]:
-    """The scheduled jobs: harvest, push and the retention purge, each returning a one-line summary."""
+    """The scheduled jobs: harvest, the ranking evidence, push and the retention purge, each returning a one-line
+    summary (in that order, so a first start ranks its first push run with fresh evidence)."""
 
     def harvest(now: dt.datetime) -> str:
         with writing(container):
@@ -216,6 +220,9 @@ def _jobs(container: Container) -> list[Job]:
             summary += "; waiting to retry: " + ", ".join(f"{f.member}/{f.source}" for f in waiting)
         return summary
 
+    def evidence(now: dt.datetime) -> str:
+        return container.rebuild_evidence(now).line()
+
     def push_job(now: dt.datetime) -> str:
         data = container.push.run(now=now).as_dict()
         return f"{data['digests_planned']} digests planned, {sum(data['delivered'].values())} delivered"
@@ -225,4 +232,9 @@ def _jobs(container: Container) -> list[Job]:
         runs = container.harvest_runs.prune([member.id for member in container.registry.members])
         return f"{expired} expired items deleted, {runs} harvest runs older than a year forgotten"
 
-    return [Job("harvest", HARVEST_EVERY, harvest), Job("push", PUSH_EVERY, push_job), Job("purge", PURGE_EVERY, purge)]
+    return [
+        Job("harvest", HARVEST_EVERY, harvest),
+        Job("evidence", EVIDENCE_EVERY, evidence),
+        Job("push", PUSH_EVERY, push_job),
+        Job("purge", PURGE_EVERY, purge),
+    ]

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from consortium.push.index import expanded_keys
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Iterable, Mapping
 
     from consortium.push.index import NewWorks
@@ -53,6 +54,8 @@ class Evidence:
     """Interest key → co-borrowed key → cosine over distinct readers."""
     overlap_weight: float = OVERLAP_WEIGHT
     coborrow_weight: float = COBORROW_WEIGHT
+    built_at: dt.datetime | None = None
+    """When the evidence was built, when it was read from the store (:mod:`consortium.push.evidence_store`)."""
 
     @classmethod
     def of_keys(cls, works: Iterable[Iterable[str]], **kwargs: object) -> Evidence:
