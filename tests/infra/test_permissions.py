@@ -27,7 +27,10 @@ def test_no_wildcard_action_and_readers_data_only_where_used() -> None:
         assert not any("*" in action for action in actions), name
     reaching_readers = {name for name, f in sets.functions.items() if "profiles" in f.dynamodb}
     # cooperation: a reader's loan request notices go to their inbox (and audit)
-    assert reaching_readers == {"cooperation", "members", "profile", "profile_purge", "push", "push_shard"}
+    # push_evidence: consents and borrow events, read to count loans (counts only leave it)
+    assert reaching_readers == {
+        "cooperation", "members", "profile", "profile_purge", "push", "push_shard", "push_evidence"
+    }  # fmt: skip
     assert "DeleteItem" in sets.of("profile").dynamodb["reader_secrets"]  # erasure
     assert all(
         "DeleteItem" not in f.dynamodb.get("reader_secrets", []) for n, f in sets.functions.items() if n != "profile"
