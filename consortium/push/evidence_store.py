@@ -43,7 +43,14 @@ if TYPE_CHECKING:
     from consortium.profiles.service import ProfileService
     from consortium.push.ports import EvidenceStore
 
-__all__ = ["EVIDENCE_FORMAT", "EvidenceSummary", "StoredEvidence", "decode_evidence", "encode_evidence", "rebuild_evidence"]
+__all__ = [
+    "EVIDENCE_FORMAT",
+    "EvidenceSummary",
+    "StoredEvidence",
+    "decode_evidence",
+    "encode_evidence",
+    "rebuild_evidence",
+]
 
 logger = logging.getLogger(__name__)
 

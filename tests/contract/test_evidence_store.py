@@ -88,5 +88,5 @@ def test_the_file_is_replaced_atomically_and_leaves_no_temporary_file(tmp_path: 
 def test_a_file_that_cannot_be_written_is_a_storage_error_naming_it(tmp_path: Path) -> None:
     (tmp_path / "evidence").write_text("a file where the folder should be", encoding="utf-8")
     store = FileEvidenceStore(tmp_path / "evidence" / "ranking-evidence.json")
-    with pytest.raises(StorageError, match="ranking-evidence.json"):
+    with pytest.raises(StorageError, match=r"ranking-evidence\.json"):
         store.put(b"{}")

@@ -186,9 +186,7 @@ def test_the_ranking_evidence_is_one_s3_object_written_by_its_job_and_read_by_pu
     reads = {tuple(_listed(st["Action"])): st for st in s3["push_shard"]}
     assert set(reads) == {("s3:GetObject",), ("s3:ListBucket",)}
     assert "/evidence/ranking-evidence.json" in json.dumps(reads[("s3:GetObject",)]["Resource"])
-    assert reads[("s3:ListBucket",)]["Condition"] == {
-        "StringEquals": {"s3:prefix": ["evidence/ranking-evidence.json"]}
-    }
+    assert reads[("s3:ListBucket",)]["Condition"] == {"StringEquals": {"s3:prefix": ["evidence/ranking-evidence.json"]}}
     assert s3["push_schedule"] == [] and s3["push"] == []
     assert "CONSORTIUM_RAW_BUCKET" in functions["push_shard"]["Environment"]["Variables"]
 
