@@ -112,6 +112,18 @@ class Evidence:
         )
 
     @functools.cached_property
+    def _related_values(self) -> dict[str, list[tuple[float, str]]]:
+        return {
+            key: sorted(((cosine * self.rarity(other), other) for other, cosine in others.items()), reverse=True)
+            for key, others in self.related.items()
+        }
+
+    def related_values(self, key: str) -> list[tuple[float, str]]:
+        """The keys co-borrowed with ``key``, each as ``(cosine × its rarity, key)``, strongest first (worked
+        out once per evidence, for every reader of a run)."""
+        return self._related_values.get(key, [])
+
+    @functools.cached_property
     def _top_loans(self) -> int:
         return max(self.loans.values(), default=0)
 

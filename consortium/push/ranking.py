@@ -29,7 +29,9 @@ the same first author, already chosen; a series gives at most :data:`MAX_PER_SER
 from __future__ import annotations
 
 import functools
+import heapq
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from consortium.classification import class_ancestors
@@ -325,7 +327,9 @@ def rank(
     values = reader_values(taste, evidence)
     skipped = {key for key in taste.weights if key not in taste.lookup}
     lookup = dict(
-        sorted(((key, v) for key, (v, _) in values.items() if key not in skipped), key=lambda kv: -kv[1])[:MAX_LOOKUP]
+        heapq.nlargest(
+            MAX_LOOKUP, ((key, v) for key, (v, _) in values.items() if key not in skipped), key=itemgetter(1)
+        )
     )
     filters = _filters(since, exclude, mutes)
     size = max(cap * SHORTLIST_PER_ITEM, 12)
