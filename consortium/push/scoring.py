@@ -7,8 +7,7 @@ hundred weak matches do not beat one strong one by a hundred times. The pieces:
 * every interest key the work posts under (its own keys, a class's broader classes, a heading's broader headings
   and subdivisions, :mod:`consortium.push.index`) that the reader has (a key the reader declared counts at
   rarity 1: rarity discounts what learning inferred from catch-all headings, not what the reader asked for):
-  ``reader weight × rarity² × factor / sqrt(the work's own keys)``, rarity counted on both sides as a TF-IDF
-  cosine counts a shared term's IDF in the reader's vector and in the work's
+  ``reader weight × rarity × factor / sqrt(the work's own keys)``
   (:meth:`~consortium.push.evidence.Evidence.rarity`; the reader weight is 1 for their strongest key; the
   square root normalizes the work's length as a cosine does, so a record with twelve headings does not win by
   having them);
@@ -56,7 +55,7 @@ itself, or ``"related:" + the reader's key`` it is co-borrowed with)."""
 
 
 def reader_values(taste: Taste, evidence: Evidence, lookup: Mapping[str, float] | None = None) -> Values:
-    """What each key is worth for the reader: their weight × the key's rarity², for their keys with their
+    """What each key is worth for the reader: their weight × the key's rarity, for their keys with their
     subject headings' broader headings and subdivisions (at :data:`ANCESTOR_FACTOR` a level), then keys
     co-borrowed with those. ``lookup`` restricts the reader keys that are expanded and followed."""
     base: dict[str, float] = {}
@@ -67,7 +66,7 @@ def reader_values(taste: Taste, evidence: Evidence, lookup: Mapping[str, float] 
             if key in taste.declared:
                 told.add(level)
     values: Values = {
-        key: (weight * (1.0 if key in told else evidence.rarity(key) ** 2), key) for key, weight in base.items()
+        key: (weight * (1.0 if key in told else evidence.rarity(key)), key) for key, weight in base.items()
     }
     if evidence.related and evidence.coborrow_weight > 0:
         best = {key: value for key, (value, _) in values.items()}
