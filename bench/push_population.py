@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from consortium.models import Classification, ClassScheme, Cluster, Holding, ResourceFormat
 from consortium.profiles.interest_keys import author_key, class_key, subject_key
@@ -210,10 +210,11 @@ def reader_plans(
     new: list[Cluster],
     n: int,
     now: dt.datetime = NOW,
+    loans: list[tuple[str, str]] | None = None,
 ) -> list[ReaderPlan]:
     """``n`` readers: each follows 1-3 classes (by popularity), borrowed 5-40 older works (80% in those
     classes) over the last two years, declared 0-3 keys; 30% have a sent ledger (some of it this week's new
-    works), 5% a mute or two."""
+    works), 5% a mute or two. Each loan is appended to ``loans`` as ``(reader id, work id)``, oldest first."""
     populated = [(c, w) for c, w in zip(vocab.codes, vocab.code_weights, strict=True) if old[c]]
     codes, weights = [c for c, _ in populated], [w for _, w in populated]
     new_ids = [c.cluster_id for c in new]
@@ -246,6 +247,8 @@ def reader_plans(
         if rng.random() < 0.05:
             mutes = tuple(_mute(rng, vocab, series_titles, now) for _ in range(rng.randint(1, 2)))
         readers.append(ReaderPlan(f"reader-{i:07d}", member, taste, subscriptions, sent, mutes))
+        if loans is not None:
+            loans.extend((f"reader-{i:07d}", work.cluster_id) for work in history)
     return readers
 
 
@@ -284,6 +287,11 @@ class Population:
 
     clusters: list[Cluster]
     readers: list[ReaderPlan]
+    loans: list[tuple[str, str]] = field(default_factory=list)
+    """Every reader's loans of older works, ``(reader id, work id)``, oldest first, then this week's loans of
+    new works (:func:`new_loans`)."""
+    old_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Each older work's interest keys."""
 
 
 def build_population(readers: int, works: int, seed: int = 1) -> Population:
@@ -292,4 +300,29 @@ def build_population(readers: int, works: int, seed: int = 1) -> Population:
     vocab = vocabulary(rng)
     clusters = new_clusters(rng, vocab, works)
     old = old_works(rng, vocab, min(OLD_WORKS, max(works * 3, 1000)))
-    return Population(clusters, reader_plans(rng, vocab, old=old, new=clusters, n=readers))
+    loans: list[tuple[str, str]] = []
+    plans = reader_plans(rng, vocab, old=old, new=clusters, n=readers, loans=loans)
+    loans += new_loans(random.Random(seed + 1), plans, clusters, old)
+    old_keys = {work.cluster_id: work.keys for works_of in old.values() for work in works_of}
+    return Population(clusters, plans, loans, old_keys)
+
+
+def new_loans(
+    rng: random.Random, readers: list[ReaderPlan], new: list[Cluster], old: dict[str, list[OldWork]]
+) -> list[tuple[str, str]]:
+    """This week's loans of new works: a fifth of the readers borrowed one to three new works of the class of one
+    of their older loans (so new works gather co-borrowing with the older works of their class). Drawn with an
+    RNG of their own: the readers and works are the same with or without them."""
+    code_of = {work.cluster_id: work.code for works_of in old.values() for work in works_of}
+    by_code: dict[str, list[str]] = {}
+    for cluster in new:
+        by_code.setdefault(cluster.classifications[0].code, []).append(cluster.cluster_id)
+    found: list[tuple[str, str]] = []
+    for reader in readers:
+        if rng.random() >= 0.2 or not reader.taste.borrowed:
+            continue
+        codes = [code_of[b.cluster_id] for b in reader.taste.borrowed if code_of.get(b.cluster_id) in by_code]
+        for _ in range(rng.randint(1, 3)):
+            if codes:
+                found.append((reader.reader_id, rng.choice(by_code[rng.choice(codes)])))
+    return found

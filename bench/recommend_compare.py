@@ -21,7 +21,7 @@ from recommend_data import Split, split_dataset
 from recommend_methods import BORROWED_KEPT, ProjectRanker, rank_project
 from recommend_metrics import K
 
-from consortium.push.coborrow import coborrowing
+from consortium.push.coborrow import MIN_READERS, coborrowing
 from consortium.push.evidence import COBORROW_WEIGHT, OVERLAP_WEIGHT, Evidence
 
 if TYPE_CHECKING:
@@ -80,14 +80,16 @@ def settings_of(dataset: Dataset, split: Split) -> dict[str, tuple[list[str], di
 
 
 def evidence_for(ranker: ProjectRanker, split: Split, *, overlap: float, coborrow: float) -> Evidence:
-    """Key rarity over the whole catalogue; loans and co-borrowing from the loans before the split."""
+    """Key rarity over the whole catalogue; loans and co-borrowing from the loans before the split, as the hub
+    stores them (:func:`~consortium.push.evidence_build.build_evidence`): a work's loans and a pair only from
+    :data:`~consortium.push.coborrow.MIN_READERS` distinct readers on."""
     keys = {item: ranker.keys_of(item) for item in ranker.dataset.items}
     loans = [(row.reader, row.item) for rows in split.train.values() for row in rows]
     loans.sort(key=lambda pair: pair[0])
     counts, neighbours, related = coborrowing(loans, lambda item: keys[item])
     return Evidence.of_keys(
         keys.values(),
-        loans=counts,
+        loans={item: readers for item, readers in counts.items() if readers >= MIN_READERS},
         neighbours=neighbours,
         related=related,
         overlap_weight=overlap,

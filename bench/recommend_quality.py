@@ -223,6 +223,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print only the JSON report")
     parser.add_argument("--simulate", action="store_true", help="the goodbooks simulation (new books only)")
     parser.add_argument("--fit", action="store_true", help="refit the weights on a validation split first")
+    parser.add_argument(
+        "--validation",
+        action="store_true",
+        help="compare with the peers on the validation split only (the loans before the split, cut again at their "
+        "own 80%% point): for trying a change without looking at the test split",
+    )
     parser.add_argument("--overlap", type=float, default=OVERLAP_WEIGHT, help="overlap weight")
     parser.add_argument("--coborrow", type=float, default=COBORROW_WEIGHT, help="co-borrowing weight")
     args = parser.parse_args(argv)
@@ -232,6 +238,12 @@ def main(argv: list[str] | None = None) -> int:
         loans = args.interactions or DEFAULT_LOANS
         dataset = load_any(loans, args.items or DEFAULT_ITEMS, args.split)
         weights = {"overlap": args.overlap, "coborrow": args.coborrow}
+        if args.validation:
+            dataset = before(dataset, split_dataset(dataset, args.split).at)
+            report = compare(dataset, seed=args.seed, workers=max(1, args.workers), **weights)
+            print(f"validation: {dataset.description}; split at {report['split_at']}; weights {weights}")
+            print(json.dumps(_compare_report(report), sort_keys=True))
+            return 0
         if args.fit:
             weights = fit(dataset, args.split, max(1, args.workers))
             print(f"fitted weights: {weights}")

@@ -218,6 +218,12 @@ class Settings(BaseSettings):
         return self.data_dir / "member-files"
 
     @property
+    def evidence_path(self) -> Path:
+        """The local store of the ranking evidence the scheduler rebuilds (counts only; on AWS, the object
+        ``evidence/ranking-evidence.json`` in ``raw_bucket``)."""
+        return self.data_dir / "evidence" / "ranking-evidence.json"
+
+    @property
     def archive_path(self) -> Path:
         """The raw archive's SQLite database (the local default archive)."""
         return self.data_dir / "raw.sqlite3"

@@ -8,16 +8,20 @@ from typing import TYPE_CHECKING
 
 from consortium.bootstrap.base import Parts
 from consortium.errors import ConfigError, ConsortiumError
+from consortium.ports import system_clock
 from consortium.profiles.consent import ConsentPolicy, load_consent_policy
 from consortium.profiles.crypto import EnvelopeCipher
 from consortium.profiles.service import ProfileService
+from consortium.push.evidence_store import EvidenceSummary, StoredEvidence, rebuild_evidence
 from consortium.push.ledgers import PUSH_KINDS
 from consortium.push.service import PushService
 
 if TYPE_CHECKING:
-    from consortium.ports import Queue
+    import datetime as dt
+
+    from consortium.ports import Clock, Queue
     from consortium.profiles.ports import ConsentLedger, KeyService, ProfileStore
-    from consortium.push.ports import Mailer
+    from consortium.push.ports import EvidenceStore, Mailer
 
 __all__ = ["ReaderParts"]
 
@@ -139,6 +143,32 @@ class ReaderParts(Parts):
         return None
 
     @cached_property
+    def evidence_store(self) -> EvidenceStore:
+        """Where the ranking evidence is kept: the object ``evidence/ranking-evidence.json`` in the raw archive's
+        bucket on AWS, ``evidence/ranking-evidence.json`` in the data folder locally."""
+        if "evidence_store" in self._overrides:
+            store: EvidenceStore = self._overrides["evidence_store"]
+            return store
+        if self.settings.backend == "aws":
+            from consortium.adapters.aws.s3_evidence import S3EvidenceStore
+
+            return S3EvidenceStore(self.settings.raw_bucket, client=self._aws_client("s3"))
+        from consortium.adapters.local.evidence_file import FileEvidenceStore
+
+        return FileEvidenceStore(self.settings.evidence_path)
+
+    @cached_property
+    def stored_evidence(self) -> StoredEvidence:
+        """The latest stored ranking evidence, read again when the store's copy changes (push runs rank with it)."""
+        return StoredEvidence(self.evidence_store)
+
+    def rebuild_evidence(self, now: dt.datetime | None = None) -> EvidenceSummary:
+        """Rebuild the ranking evidence from the catalogue and the loans that may be counted, and store it (the
+        scheduled ``evidence`` job; ``consortium push evidence``)."""
+        clock: Clock = system_clock if now is None else (lambda: now)
+        return rebuild_evidence(self.profiles, self.cluster_store, self.registry, self.evidence_store, clock=clock)
+
+    @cached_property
     def push(self) -> PushService:
         try:
             names = {member.id: member.name for member in self.registry.members}
@@ -152,5 +182,6 @@ class ReaderParts(Parts):
             sender=self.settings.mail_sender,
             member_names=names,
             token_key=self.settings.push_token_key,
+            evidence=self.stored_evidence,
             listed=self.listed_works,
         )

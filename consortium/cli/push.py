@@ -206,6 +206,18 @@ def push_run(container: Container, services: tuple[str, ...], dry_run: bool, for
     emit(data, as_json, text)
 
 
+@push.command("evidence")
+@json_option()
+@click.pass_obj
+def push_evidence(container: Container, as_json: bool) -> None:
+    """Rebuild the ranking evidence now and store it (what the scheduled job does daily): how rare each interest
+    key is over the catalogue, and loans and co-borrowing over the readers who let their loans be counted at
+    members that share circulation (a work or a pair appears only with at least 10 distinct readers). The
+    next push run ranks with it."""
+    summary = container.rebuild_evidence()
+    emit(summary.as_dict(), as_json, lambda: click.echo(summary.line()))
+
+
 @push.command("history")
 @click.argument("reader_id")
 @json_option()

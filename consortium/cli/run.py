@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ANALYTICS_EVERY",
     "DEMO_STAFF_ROLES",
+    "EVIDENCE_EVERY",
     "HARVEST_EVERY",
     "PURGE_EVERY",
     "PUSH_EVERY",
@@ -44,6 +45,8 @@ PUSH_EVERY = dt.timedelta(hours=1)
 PURGE_EVERY = dt.timedelta(days=1)
 ANALYTICS_EVERY = dt.timedelta(days=1)
 """The analytics report: the months closed since the last build counted (a month a week after it ends)."""
+EVIDENCE_EVERY = dt.timedelta(days=1)
+"""The ranking evidence (rarity, loans, co-borrowing) is rebuilt daily, before the push job's turn."""
 
 SHOWN_SHARED = 5
 """How many of the works held by the most members the text summary names."""
@@ -124,7 +127,8 @@ def run(
     """Run the hub on this machine: harvest every member (clustering and indexing as it goes) and report what
     was harvested and how it deduplicated; then, unless --once, serve the API on http://HOST:PORT (the same
     Chalice apps as on AWS; its description at /docs) and keep running the scheduled jobs (harvest every
-    6 hours, the push job every hour, the retention purge every day) until interrupted.
+    6 hours, the ranking evidence every day, the push job every hour, the retention purge every day) until
+    interrupted.
 
     With --demo (what `make run` starts), harvesting shows a line per page wherever its output goes, and the
     demo readers are made (those already there are left as they are) and sent their first digests.
@@ -251,8 +255,9 @@ def _first_reader(report: DemoReport | None) -> tuple[str, str] | None:
 
 
 def _jobs(container: Container) -> list[Job]:
-    """The scheduled jobs: harvest, push, the retention purge and the analytics report, each returning a one-line
-    summary."""
+    """The scheduled jobs: harvest, the ranking evidence, push, the retention purge and the analytics report, each
+    returning a one-line summary (evidence before push, so a first start ranks its first push run with fresh
+    evidence)."""
 
     def harvest(now: dt.datetime) -> str:
         with writing(container):
@@ -266,6 +271,9 @@ def _jobs(container: Container) -> list[Job]:
         if waiting:
             summary += "; waiting to retry: " + ", ".join(f"{f.member}/{f.source}" for f in waiting)
         return summary
+
+    def evidence(now: dt.datetime) -> str:
+        return container.rebuild_evidence(now).line()
 
     def push_job(now: dt.datetime) -> str:
         data = container.push.run(now=now).as_dict()
@@ -282,6 +290,7 @@ def _jobs(container: Container) -> list[Job]:
 
     return [
         Job("harvest", HARVEST_EVERY, harvest),
+        Job("evidence", EVIDENCE_EVERY, evidence),
         Job("push", PUSH_EVERY, push_job),
         Job("purge", PURGE_EVERY, purge),
         Job("analytics", ANALYTICS_EVERY, analytics),

@@ -1,7 +1,8 @@
 """Co-borrowing: which works, and which interest keys, the same readers borrow, counted so that no reader shows.
 
 A pair (of works, or of keys) counts only when at least :data:`MIN_READERS` distinct readers borrowed both; its
-strength is the cosine ``n(a, b) / sqrt(n(a) n(b))`` over distinct readers. Only loans that may be aggregated go
+strength is the cosine ``n(a, b) / sqrt(n(a) n(b))`` over distinct readers, and each work or key keeps its
+:data:`MAX_NEIGHBOURS` strongest. Only loans that may be aggregated go
 in (:func:`shared_loans`): the loan's member shares circulation (``share_circulation = "aggregate"`` in
 ``members.toml``) and the reader granted :data:`COBORROW_PURPOSE` (``analytics``: "count your loans, together with
 those of other readers, in statistics ... only ever reported in aggregate"). Readers are pseudonymous tokens
@@ -15,9 +16,11 @@ loans and quadratic only in each reader's :data:`MAX_PER_READER` latest works).
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter
 from itertools import combinations
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from consortium.profiles.consent import Purpose
@@ -27,12 +30,23 @@ if TYPE_CHECKING:
 
     from consortium.members import MemberRegistry
 
-__all__ = ["COBORROW_PURPOSE", "MAX_PER_READER", "MIN_READERS", "Coborrowing", "coborrowing", "shared_loans"]
+__all__ = [
+    "COBORROW_PURPOSE",
+    "MAX_NEIGHBOURS",
+    "MAX_PER_READER",
+    "MIN_READERS",
+    "Coborrowing",
+    "coborrowing",
+    "shared_loans",
+]
 
 MIN_READERS = 10
 """The fewest distinct readers behind a pair for it to count (k-anonymity)."""
 MAX_PER_READER = 100
 """A reader's latest works (and keys) that enter pairs: bounds the cost of a very active reader."""
+MAX_NEIGHBOURS = 20
+"""Each work, and each key, keeps its this many strongest co-borrowed ones (as item-kNN keeps its k nearest):
+bounds the stored evidence and what a push run follows for each reader, whatever the consortium's size."""
 COBORROW_PURPOSE = Purpose.ANALYTICS
 """The consent a reader's loans need to be counted with other readers'."""
 
@@ -71,6 +85,9 @@ def _pairs(sets: Iterable[list[str]], min_readers: int) -> tuple[Counter[str], d
             strength = together / math.sqrt(single[a] * single[b])
             table.setdefault(a, {})[b] = strength
             table.setdefault(b, {})[a] = strength
+    for item, others in table.items():
+        if len(others) > MAX_NEIGHBOURS:
+            table[item] = dict(heapq.nlargest(MAX_NEIGHBOURS, others.items(), key=itemgetter(1)))
     return single, table
 
 

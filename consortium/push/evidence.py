@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from consortium.push.index import expanded_keys
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Iterable, Mapping
 
     from consortium.push.index import NewWorks
@@ -53,6 +54,8 @@ class Evidence:
     """Interest key → co-borrowed key → cosine over distinct readers."""
     overlap_weight: float = OVERLAP_WEIGHT
     coborrow_weight: float = COBORROW_WEIGHT
+    built_at: dt.datetime | None = None
+    """When the evidence was built, when it was read from the store (:mod:`consortium.push.evidence_store`)."""
 
     @classmethod
     def of_keys(cls, works: Iterable[Iterable[str]], **kwargs: object) -> Evidence:
@@ -107,6 +110,18 @@ class Evidence:
             neighbours=dict(data.get("neighbours", {})),
             related=dict(data.get("related", {})),
         )
+
+    @functools.cached_property
+    def _related_values(self) -> dict[str, list[tuple[float, str]]]:
+        return {
+            key: sorted(((cosine * self.rarity(other), other) for other, cosine in others.items()), reverse=True)
+            for key, others in self.related.items()
+        }
+
+    def related_values(self, key: str) -> list[tuple[float, str]]:
+        """The keys co-borrowed with ``key``, each as ``(cosine × its rarity, key)``, strongest first (worked
+        out once per evidence, for every reader of a run)."""
+        return self._related_values.get(key, [])
 
     @functools.cached_property
     def _top_loans(self) -> int:

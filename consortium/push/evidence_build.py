@@ -4,8 +4,10 @@
 :data:`~consortium.push.coborrow.COBORROW_PURPOSE` (``analytics``), their stored borrow events under that purpose
 (audited as the job :data:`EVIDENCE_JOB`); a loan counts when the reader's member shares circulation
 (:func:`~consortium.push.coborrow.shared_loans`). Readers enter the counts by pseudonym only. The result is plain
-JSON (:meth:`~consortium.push.evidence.Evidence.as_dict`): counts per work and per pair, nothing about a reader.
-It is rebuilt whole, in one pass over the catalogue and the consented loans.
+JSON (:meth:`~consortium.push.evidence.Evidence.as_dict`): counts per work and per pair, nothing about a reader,
+and nothing about fewer than ``min_readers`` readers (a work's loans, like a pair, appear only from that many
+distinct readers on). It is rebuilt whole, in one pass over the catalogue and the consented loans; the scheduler
+stores it (:mod:`consortium.push.evidence_store`).
 """
 
 from __future__ import annotations
@@ -51,4 +53,5 @@ def build_evidence(
                 rows.append((token, event.cluster_id, member))
     loans = shared_loans(rows, registry, lambda _: True)  # consent was checked above, reader by reader
     counts, neighbours, related = coborrowing(loans, lambda cluster_id: keys[cluster_id], min_readers=min_readers)
-    return Evidence.of_keys(keys.values(), loans=counts, neighbours=neighbours, related=related)
+    shown = {cluster_id: readers for cluster_id, readers in counts.items() if readers >= min_readers}
+    return Evidence.of_keys(keys.values(), loans=shown, neighbours=neighbours, related=related)

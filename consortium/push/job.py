@@ -80,6 +80,8 @@ class RunReport:
     failed: int = 0
     errors: int = 0
     """Digests whose delivery raised an unexpected error: rolled back, tried again next run."""
+    evidence_built_at: dt.datetime | None = None
+    """When the ranking evidence the run used was built (``None``: it ranked without stored evidence)."""
     digests: list[Digest] = field(default_factory=list)
     """The digests planned (kept for a dry run, so they can be shown)."""
 
@@ -97,6 +99,7 @@ class RunReport:
             "retry_later": self.retry_later,
             "failed": self.failed,
             "errors": self.errors,
+            "evidence_built_at": None if self.evidence_built_at is None else self.evidence_built_at.isoformat(),
         }
         if self.dry_run:
             data["digests"] = [d.model_dump(mode="json") for d in self.digests if d.items]
@@ -134,7 +137,9 @@ class PushJob:
         now = now or self._clock()
         readers = list(self.reader_plans(now, shard=shard))
         works = NewWorks.build(self._clusters.new_since(now - MAX_LOOKBACK, now))
+        evidence = self._evidence() if self._evidence is not None else None
         report = RunReport(now=now, dry_run=dry_run, readers=len(readers), works=len(works))
+        report.evidence_built_at = evidence.built_at if evidence is not None else None
         members = {m for w in works.works for m in w.cluster.members} | set(self._member_names)
         digests = list(
             plan(
@@ -146,7 +151,7 @@ class PushJob:
                 frequencies=frequencies,
                 force=force,
                 search=SavedSearches(w.cluster for w in works.works),
-                evidence=self._evidence() if self._evidence is not None else None,
+                evidence=evidence,
                 listed=self._listed(now - MAX_LOOKBACK) if self._listed is not None else (),
             )
         )

@@ -29,11 +29,14 @@ the same first author, already chosen; a series gives at most :data:`MAX_PER_SER
 from __future__ import annotations
 
 import functools
+import heapq
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from consortium.classification import class_ancestors
 from consortium.profiles.interest_keys import ANCESTOR_FACTOR, key_kind
+from consortium.profiles.interests import EVENT_WEIGHTS, EventKind
 from consortium.push.evidence import Evidence
 from consortium.push.explain import explain
 from consortium.push.index import NewWork, NewWorks, expanded_keys
@@ -74,6 +77,11 @@ TOPIC_DECAY = 0.9
 """... and by this for every work of its class already chosen, so a reader's second interest gets room."""
 MIN_WEIGHT = 0.02
 """Reader keys weighing less than this (of the strongest) are not looked up: noise, and cost."""
+SATURATION = 1.2
+"""How a reader's interest in a key saturates, BM25's ``k1`` (its usual value, not fitted): a key's weight is
+``n (k1 + 1) / (n + k1)`` of its learned and declared score ``n`` counted in borrows, so the twentieth loan in a
+class adds little and the reader's other interests keep a say (then divided by the strongest, as before)."""
+
 MAX_KEYS = 60
 """The most reader keys kept (and scored against)."""
 MAX_LOOKUP = 24
@@ -124,15 +132,17 @@ class Taste:
         for work in borrowed:
             for key in work.keys:
                 share[key] = share.get(key, 0.0) + 1.0 / len(borrowed)
-        scores = {key: interest.slow_at(at) for key, interest in profile.learned.items()}
+        raw = {key: interest.slow_at(at) for key, interest in profile.learned.items()}
         for key, weight in profile.declared.items():
-            scores[key] = scores.get(key, 0.0) + weight
-        top = max((score for score in scores.values() if score > 0), default=0.0)
-        if top <= 0:
+            raw[key] = raw.get(key, 0.0) + weight
+        raw_top = max((score for score in raw.values() if score > 0), default=0.0)
+        if raw_top <= 0:
             return cls(weights={}, declared=frozenset(profile.declared), borrowed=borrowed, borrowed_share=share)
+        scores = {key: _saturated(score) for key, score in raw.items() if score > 0}
+        top = max(scores.values())
         ranked = sorted(((s / top, k) for k, s in scores.items() if s / top >= MIN_WEIGHT), reverse=True)
         weights = {key: value for value, key in ranked[:MAX_KEYS]}
-        disliked = {key: min(1.0, -score / top) for key, score in scores.items() if score < 0}
+        disliked = {key: min(1.0, -score / raw_top) for key, score in raw.items() if score < 0}
         declared_classes = {k: weights.get(k, 1.0) for k in profile.declared if key_kind(k) == "class"}
         classes = dict(declared_classes)
         covered = {broader for key in classes for broader in expanded_keys([key])}
@@ -151,6 +161,13 @@ class Taste:
             lookup=_lookup(weights, frozenset(profile.declared)),
             borrowed_share=share,
         )
+
+
+def _saturated(score: float) -> float:
+    """A positive interest score saturated as BM25 saturates a term's frequency (:data:`SATURATION`), counted in
+    borrows (:data:`~consortium.profiles.interests.EVENT_WEIGHTS`)."""
+    borrows = score / EVENT_WEIGHTS[EventKind.BORROW]
+    return borrows * (SATURATION + 1.0) / (borrows + SATURATION)
 
 
 ECHO_MARGIN = 1.25
@@ -325,7 +342,9 @@ def rank(
     values = reader_values(taste, evidence)
     skipped = {key for key in taste.weights if key not in taste.lookup}
     lookup = dict(
-        sorted(((key, v) for key, (v, _) in values.items() if key not in skipped), key=lambda kv: -kv[1])[:MAX_LOOKUP]
+        heapq.nlargest(
+            MAX_LOOKUP, ((key, v) for key, (v, _) in values.items() if key not in skipped), key=itemgetter(1)
+        )
     )
     filters = _filters(since, exclude, mutes)
     size = max(cap * SHORTLIST_PER_ITEM, 12)

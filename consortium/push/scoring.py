@@ -12,7 +12,8 @@ hundred weak matches do not beat one strong one by a hundred times. The pieces:
   square root normalizes the work's length as a cosine does, so a record with twelve headings does not win by
   having them);
 * keys co-borrowed with the reader's keys (:mod:`consortium.push.coborrow`):
-  ``coborrow weight × cosine × reader weight × rarity``, the best of the reader's keys leading to it;
+  ``coborrow weight × cosine × reader weight × rarity``, the best of the reader's keys leading to it (those
+  worth under :data:`RELATED_FLOOR` are not followed);
 * the overlap with the works the reader borrowed lately (share of the work's keys they carry):
   ``overlap weight × overlap``;
 * works co-borrowed with one the reader borrowed lately: ``coborrow weight × cosine``.
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from consortium.push.index import NewWork
     from consortium.push.ranking import Taste
 
-__all__ = ["POPULARITY_WEIGHT", "Values", "evidence_score", "reader_values"]
+__all__ = ["POPULARITY_WEIGHT", "RELATED_FLOOR", "Values", "evidence_score", "reader_values"]
 
 POPULARITY_WEIGHT = 0.01
 """Loans over the consortium break ties: at most this much is added to a score."""
@@ -43,6 +44,10 @@ POPULARITY_WEIGHT = 0.01
 LENGTH_EXPONENT = 0.5
 """A key match is divided by the work's own keys to this power: 0.5, a cosine's square root, so that a record
 with twelve headings does not win by having them."""
+
+RELATED_FLOOR = 0.01
+"""A co-borrowed key worth less than this (a hundredth of a full match) is not followed: it could add at most
+that much to a score, and following every weak pair of a large consortium costs each reader thousands of steps."""
 
 Values = dict[str, tuple[float, str]]
 """Key → (value, why): what meeting the key is worth for the reader, and what a reason names for it (the key
@@ -64,11 +69,19 @@ def reader_values(taste: Taste, evidence: Evidence, lookup: Mapping[str, float] 
         key: (weight * (1.0 if key in told else evidence.rarity(key)), key) for key, weight in base.items()
     }
     if evidence.related and evidence.coborrow_weight > 0:
+        best = {key: value for key, (value, _) in values.items()}
         for key, weight in base.items():
-            for other, cosine in evidence.related.get(key, {}).items():
-                value = evidence.coborrow_weight * cosine * weight * evidence.rarity(other)
-                if value > values.get(other, (0.0, ""))[0]:
-                    values[other] = (value, f"related:{key}")
+            scale = evidence.coborrow_weight * weight
+            if scale < RELATED_FLOOR:
+                continue
+            why = "related:" + key
+            for strength, other in evidence.related_values(key):
+                value = scale * strength
+                if value < RELATED_FLOOR:
+                    break  # the rest, weaker still, would add less than the floor to any score
+                if value > best.get(other, 0.0):
+                    best[other] = value
+                    values[other] = (value, why)
     return values
 
 

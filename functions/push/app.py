@@ -21,6 +21,11 @@ The job
     ``on_sqs_message`` cannot turn that on (its deployer writes no ``FunctionResponseTypes``), and without it
     Lambda ignores a ``batchItemFailures`` answer, so the handler is a plain ``lambda_function`` taking the raw
     SQS event.
+
+    :func:`push_evidence` is what the daily evidence schedule invokes (before the push schedules' hour): it
+    rebuilds the ranking evidence (key rarity, loans, co-borrowing; counts only) and stores it as the S3 object
+    ``evidence/ranking-evidence.json``, which every ``push_shard`` run then reads (once per change, see
+    :class:`~consortium.push.evidence_store.StoredEvidence`).
 """
 
 from __future__ import annotations
@@ -403,3 +408,10 @@ def push_shard(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, 
             raise ValueError("an SQS record without a messageId: the whole batch is retried")
         messages.append((str(message_id), record.get("body") or ""))
     return {"batchItemFailures": [{"itemIdentifier": failed} for failed in run_shards(service(), messages)]}
+
+
+@app.lambda_function(name="push_evidence")
+def push_evidence(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Rebuild the ranking evidence and store it (the daily schedule's target; the event is not read). Answers
+    what was stored, counts only (:class:`~consortium.push.evidence_store.EvidenceSummary`)."""
+    return {"ok": True, **container().rebuild_evidence().as_dict()}

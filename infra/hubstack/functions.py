@@ -1,5 +1,6 @@
 """The functions stack: what runs without a caller. The push queue (with its dead-letter queue) and its worker,
-the EventBridge Scheduler schedules (one per member source, one per push frequency), the scheduled harvest's
+the EventBridge Scheduler schedules (one per member source, one per push frequency, the daily rebuild of the
+ranking evidence), the scheduled harvest's
 state machine, the harvest queue's worker, the daily retention purge, the bulk re-clustering task
 (:mod:`hubstack.rebuild`), the search domain's role mapping (:mod:`hubstack.search_roles`), the SES identity,
 and the alarms of every function and dead-letter queue.
@@ -25,7 +26,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import triggers
 
-from consortium.adapters.aws.push_schedules import PUSH_CRON, schedule_name
+from consortium.adapters.aws.push_schedules import EVIDENCE_CRON, EVIDENCE_SCHEDULE, PUSH_CRON, schedule_name
 from consortium.members import load_registry
 from hubstack.harvest_machine import harvest_state_machine
 from hubstack.lambdas import FUNCTIONS, make_function
@@ -145,21 +146,23 @@ class FunctionsStack(cdk.Stack):
         self.alarms = self._alarms(config, resources, {**api_functions, **self.functions}, harvest_dlq)
 
     def _schedules(self, config: StageConfig) -> list[scheduler.CfnSchedule]:
-        """One schedule per member source (starting the harvest state machine) and per push frequency."""
+        """One schedule per member source (starting the harvest state machine) and per push frequency, and the
+        daily rebuild of the ranking evidence two hours before the push schedules."""
         role = iam.Role(
             self,
             "SchedulerRole",
             assumed_by=iam.ServicePrincipal(
                 "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}}
             ),
-            description="EventBridge Scheduler: starts scheduled harvests and push runs",
+            description="EventBridge Scheduler: starts scheduled harvests, push runs and the evidence rebuild",
         )
         self.harvest_machine.grant_start_execution(role)
         self.functions["push_schedule"].grant_invoke(role)
+        self.functions["push_evidence"].grant_invoke(role)
         suppress(
             role,
             "AwsSolutions-IAM5",
-            "lambda:InvokeFunction on push_schedule and its versions (':*'), as CDK grants it",
+            "lambda:InvokeFunction on push_schedule and push_evidence and their versions (':*'), as CDK grants it",
         )
         harvest_group = scheduler.CfnScheduleGroup(self, "HarvestSchedules", name=f"consortium-{config.stage}-harvest")
         push_group = scheduler.CfnScheduleGroup(self, "PushSchedules", name=f"consortium-{config.stage}-push")
@@ -208,6 +211,23 @@ class FunctionsStack(cdk.Stack):
             )
             schedule.node.add_dependency(push_group)
             found.append(schedule)
+        evidence = scheduler.CfnSchedule(
+            self,
+            "RankingEvidence",
+            name=EVIDENCE_SCHEDULE,
+            group_name=push_group.name,
+            description="consortium: rebuild the ranking evidence (key rarity, loans, co-borrowing; counts only)",
+            schedule_expression=EVIDENCE_CRON,
+            schedule_expression_timezone=config.timezone,
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(
+                mode="FLEXIBLE", maximum_window_in_minutes=30
+            ),
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn=self.functions["push_evidence"].function_arn, role_arn=role.role_arn, input="{}"
+            ),
+        )
+        evidence.node.add_dependency(push_group)
+        found.append(evidence)
         return found
 
     def _alarms(

@@ -17,6 +17,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
+from consortium.adapters.aws.s3_evidence import EVIDENCE_KEY
 from hubstack.config import REPO_ROOT
 from hubstack.nag import suppress
 from hubstack.permissions import SQS_SEND
@@ -85,6 +86,9 @@ FUNCTIONS: Final = {
     ),
     "push_schedule": FunctionSpec("push_schedule", "push", "push_schedule", "a scheduled push run's fan-out"),
     "push_shard": FunctionSpec("push_shard", "push", "push_shard", "one shard of a push run"),
+    "push_evidence": FunctionSpec(
+        "push_evidence", "push", "push_evidence", "the daily rebuild of the ranking evidence (counts only)"
+    ),
     "harvest_step": FunctionSpec("harvest_step", "harvest", "harvest_step", "one page of a member's source"),
     "harvest_run": FunctionSpec("harvest_run", "harvest", "harvest_run", "a member's queued harvest run"),
     "harvest_prune": FunctionSpec("harvest_prune", "harvest", "harvest_prune", "the daily retention of harvest runs"),
@@ -233,12 +237,19 @@ def statements(
         )
         writes |= bool(set(actions) & {"PutItem", "DeleteItem", "BatchWriteItem", "UpdateItem"})
         services.add("dynamodb")
-    for _bucket, actions in permissions.s3.items():
+    for area, actions in sorted(permissions.s3.items()):
+        keys = "*" if area == "raw" else EVIDENCE_KEY
         objects = [f"s3:{action}" for action in actions if action != "ListBucket"]
         if objects:
-            found.append(iam.PolicyStatement(actions=objects, resources=[resources.raw_bucket.arn_for_objects("*")]))
+            found.append(iam.PolicyStatement(actions=objects, resources=[resources.raw_bucket.arn_for_objects(keys)]))
         if "ListBucket" in actions:
-            found.append(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[resources.raw_bucket.bucket_arn]))
+            found.append(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"],
+                    resources=[resources.raw_bucket.bucket_arn],
+                    conditions=None if area == "raw" else {"StringEquals": {"s3:prefix": [EVIDENCE_KEY]}},
+                )
+            )
         writes |= "PutObject" in actions
         services.add("s3")
     for queue, actions in sorted(permissions.sqs.items()):

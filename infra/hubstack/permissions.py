@@ -76,7 +76,9 @@ class FunctionPermissions(BaseModel):
     summary: str = Field(min_length=1)
     settings: list[str]
     dynamodb: dict[TableName, list[str]] = Field(default_factory=dict)
-    s3: dict[Literal["raw"], list[str]] = Field(default_factory=dict)
+    s3: dict[Literal["raw", "evidence"], list[str]] = Field(default_factory=dict)
+    """Area of the raw archive's bucket → actions: ``raw`` (the archived records) or ``evidence`` (the one object
+    of the ranking evidence, :data:`~consortium.adapters.aws.s3_evidence.EVIDENCE_KEY`)."""
     sqs: dict[QueueName, list[str]] = Field(default_factory=dict)
     kms: dict[Literal["readers"], list[str]] = Field(default_factory=dict)
     opensearch: list[str] = Field(default_factory=list)

@@ -27,6 +27,7 @@ def test_no_wildcard_action_and_readers_data_only_where_used() -> None:
         assert not any("*" in action for action in actions), name
     reaching_readers = {name for name, f in sets.functions.items() if "profiles" in f.dynamodb}
     # cooperation: a reader's loan request notices go to their inbox (and audit)
+    # push_evidence: consents and borrow events, read to count loans (counts only leave it)
     # analytics_build: consenting readers' data read under the analytics purpose (counts only leave it)
     assert reaching_readers == {
         "analytics_build",
@@ -36,6 +37,7 @@ def test_no_wildcard_action_and_readers_data_only_where_used() -> None:
         "profile_purge",
         "push",
         "push_shard",
+        "push_evidence",
     }
     assert "DeleteItem" in sets.of("profile").dynamodb["reader_secrets"]  # erasure
     assert all(

@@ -95,6 +95,11 @@ def test_a_schedule_per_member_source_and_per_push_frequency(hub: Synthesized) -
     assert harvests
     push = {s["Name"]: json.loads(s["Target"]["Input"]) for s in schedules if s["Name"].startswith("push-")}
     assert push == {f"push-{f}": {"shards": 8, "frequency": f} for f in ("daily", "weekly", "monthly")}
+    [evidence] = [s for s in schedules if s["Name"] == "ranking-evidence"]
+    assert evidence["ScheduleExpression"] == "cron(0 5 * * ? *)"  # daily, two hours before the push schedules
+    function = _functions(hub)["push_evidence"]["logical"]
+    assert evidence["Target"]["Arn"] == {"Fn::GetAtt": [function, "Arn"]}
+    assert len(schedules) == len(sources) + 4
     machines = resources(hub, "functions", "AWS::StepFunctions::StateMachine")
     assert len([name for name in machines if name.startswith("HarvestMachine")]) == 1
 
@@ -105,7 +110,7 @@ def test_alarms_on_every_function_and_dead_letter_queue(hub: Synthesized) -> Non
     for alarm in alarms:
         by_metric[alarm["MetricName"]] = by_metric.get(alarm["MetricName"], 0) + 1
         assert alarm["AlarmActions"], alarm["AlarmDescription"]
-    assert by_metric == {"Errors": 14, "Throttles": 14, "ApproximateNumberOfMessagesVisible": 2, "ExecutionsFailed": 2}
+    assert by_metric == {"Errors": 15, "Throttles": 15, "ApproximateNumberOfMessagesVisible": 2, "ExecutionsFailed": 2}
     (identity,) = resources(hub, "functions", "AWS::SES::EmailIdentity").values()
     assert identity["Properties"]["EmailIdentity"] == "consortium.example.edu"
     assert identity["Properties"]["DkimSigningAttributes"]["NextSigningKeyLength"] == "RSA_2048_BIT"
@@ -167,6 +172,27 @@ def test_each_role_holds_its_permission_set_and_nothing_wider(hub: Synthesized) 
                 for a in [*sets.of(name).dynamodb.values(), *sets.of(name).s3.values(), *sets.of(name).sqs.values()]
             )
         ), name
+
+
+def test_the_ranking_evidence_is_one_s3_object_written_by_its_job_and_read_by_push_shards(hub: Synthesized) -> None:
+    functions = _functions(hub)
+    s3 = {}
+    for name in ("push_evidence", "push_shard", "push_schedule", "push"):
+        found = _statements(hub, functions[name]["stack"], functions[name]["Role"]["Fn::GetAtt"][0])
+        s3[name] = [st for st in found if any(str(a).startswith("s3:") for a in _listed(st["Action"]))]
+    writer = s3["push_evidence"]
+    assert [_listed(st["Action"]) for st in writer] == [["s3:PutObject"]]
+    assert "/evidence/ranking-evidence.json" in json.dumps(writer[0]["Resource"])
+    reads = {tuple(_listed(st["Action"])): st for st in s3["push_shard"]}
+    assert set(reads) == {("s3:GetObject",), ("s3:ListBucket",)}
+    assert "/evidence/ranking-evidence.json" in json.dumps(reads[("s3:GetObject",)]["Resource"])
+    assert reads[("s3:ListBucket",)]["Condition"] == {"StringEquals": {"s3:prefix": ["evidence/ranking-evidence.json"]}}
+    assert s3["push_schedule"] == [] and s3["push"] == []
+    assert "CONSORTIUM_RAW_BUCKET" in functions["push_shard"]["Environment"]["Variables"]
+
+
+def _listed(action: str | list[str]) -> list[str]:
+    return action if isinstance(action, list) else [action]
 
 
 def test_every_route_is_a_method_and_bearer_only_routes_have_the_authorizer(hub: Synthesized) -> None:

@@ -132,7 +132,8 @@ def test_harvest_index_reader_push_and_digest_once_on_the_stage_s_own_environmen
 ) -> None:
     stand_in, runtime = stage
     stand_in.make_all("AWS::SES::EmailIdentity")
-    assert len(stand_in.make_all("AWS::Scheduler::Schedule")) == 4  # the source's, and daily, weekly, monthly push
+    # the source's; daily, weekly, monthly push; the ranking evidence
+    assert len(stand_in.make_all("AWS::Scheduler::Schedule")) == 5
     schedules = {p["Name"]: p for _, p in stand_in.resources("functions", "AWS::Scheduler::Schedule")}
     harvest_schedule, push_schedule = schedules[f"harvest-{MEMBER}-oai"], schedules["push-daily"]
 
@@ -246,6 +247,13 @@ def test_harvest_index_reader_push_and_digest_once_on_the_stage_s_own_environmen
     assert profile_items and not any(
         b"daiyu@example.org" in i.get("ciphertext", {}).get("B", b"") for i in profile_items
     )
+
+    # 3b. The evidence schedule fires: the ranking evidence, counts only, in the raw bucket (push shards read it).
+    evidence_schedule = schedules["ranking-evidence"]
+    built = runtime.fire(evidence_schedule["GroupName"], evidence_schedule["Name"])
+    assert built["ok"] is True and built["works"] == len(BOOKS) - 1 and built["work_pairs"] == 0, built
+    stored = stand_in.client("s3").get_object(Bucket=raw_bucket, Key="evidence/ranking-evidence.json")["Body"].read()
+    assert json.loads(stored)["built_at"] == built["built_at"] and reader_id.encode() not in stored
 
     # 4. The daily push schedule fires: one message per shard, each shard through the queue's worker, one digest.
     started = runtime.fire(push_schedule["GroupName"], push_schedule["Name"])

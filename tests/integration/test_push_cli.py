@@ -88,7 +88,14 @@ def test_a_reader_gets_new_books_by_email_feed_and_inbox_once(tmp_path: Path, sm
     assert refused.returncode != 0 and "query" in refused.stderr
 
     ok(env, "harvest")  # the members' catalogues arrive after the subscriptions: every work is new
+    assert ok(env, "push", "run", "--dry-run", "--force")["evidence_built_at"] is None  # none stored yet
+    evidence = ok(env, "push", "evidence")
+    assert evidence["works"] > 0 and evidence["work_pairs"] == 0  # no reader lets their loans be counted
+    stored = json.loads((tmp_path / "var" / "evidence" / "ranking-evidence.json").read_text("utf-8"))
+    assert stored["built_at"] == evidence["built_at"] and stored["works_total"] == evidence["works"]
+    assert "r-ann" not in json.dumps(stored)
     planned = ok(env, "push", "run", "--dry-run", "--force")
+    assert planned["evidence_built_at"] == evidence["built_at"]  # the next run ranks with the stored evidence
     assert planned["digests_planned"] == 2 and not inbox.messages  # a dry run sends nothing
 
     first = ok(env, "push", "run", "--force")
@@ -133,17 +140,25 @@ def test_consortium_run_keeps_running_the_scheduled_jobs_until_stopped(tmp_path:
         assert process.stdout is not None
         lines: list[dict[str, Any]] = []
         deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and {line.get("job") for line in lines} < {"push", "purge", "analytics"}:
+        while time.monotonic() < deadline and {line.get("job") for line in lines} < {
+            "evidence",
+            "push",
+            "purge",
+            "analytics",
+        }:
             line = process.stdout.readline()
             if not line:
                 break
             if line.startswith('{"job"'):
                 lines.append(json.loads(line))
         jobs = {line["job"]: line for line in lines}
-        assert jobs["push"]["ok"] and jobs["purge"]["ok"] and jobs["analytics"]["ok"], lines
+        assert jobs["push"]["ok"] and jobs["purge"]["ok"] and jobs["analytics"]["ok"] and jobs["evidence"]["ok"], lines
         assert "digests planned" in jobs["push"]["summary"]
+        assert jobs["evidence"]["summary"].startswith("ranking evidence built at ")
+        assert [line["job"] for line in lines].index("evidence") < [line["job"] for line in lines].index("push")
+        assert (tmp_path / "var" / "evidence" / "ranking-evidence.json").is_file()
         state = json.loads((tmp_path / "var" / "schedule.json").read_text())
-        assert set(state) == {"harvest", "push", "purge", "analytics"}
+        assert set(state) == {"harvest", "evidence", "push", "purge", "analytics"}
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
     finally:

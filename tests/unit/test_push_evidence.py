@@ -10,7 +10,7 @@ from factories import make_cluster
 from consortium.members import Member, MemberRegistry, SharingPolicy
 from consortium.profiles.interest_keys import author_key, keys_for_cluster, subject_key, subject_levels
 from consortium.profiles.interests import InterestProfile, apply_event
-from consortium.push.coborrow import MIN_READERS, coborrowing, shared_loans
+from consortium.push.coborrow import MAX_NEIGHBOURS, MIN_READERS, coborrowing, shared_loans
 from consortium.push.evidence import Evidence
 from consortium.push.index import NewWorks
 from consortium.push.ranking import Borrowed, Taste, rank
@@ -87,6 +87,26 @@ def test_a_pair_counts_only_with_ten_distinct_readers() -> None:
     assert counts["a"] == 11 and counts["b"] == 10
     assert neighbours["a"]["b"] == neighbours["b"]["a"] == 10 / (11 * 10) ** 0.5
     assert "c" not in neighbours and related["subject:a"]["subject:b"] > 0
+
+
+def test_each_work_keeps_only_its_strongest_co_borrowed_works() -> None:
+    # "hub" is borrowed with every other work; "w<k>" by 10 + k readers, all of whom borrowed "hub" too
+    loans = [(f"r{k}-{n}", item) for k in range(30) for n in range(10 + k) for item in ("hub", f"w{k:02d}")]
+    _, neighbours, _ = coborrowing(loans, lambda item: [f"subject:{item}"])
+    assert MAX_NEIGHBOURS == 20 and len(neighbours["hub"]) == MAX_NEIGHBOURS
+    assert set(neighbours["hub"]) == {f"w{k:02d}" for k in range(10, 30)}  # the strongest: the most readers
+    assert all(neighbours[f"w{k:02d}"] == {"hub": neighbours[f"w{k:02d}"]["hub"]} for k in range(30))
+
+
+def test_a_weak_co_borrowed_key_is_not_followed() -> None:
+    from consortium.push.scoring import RELATED_FLOOR, reader_values
+
+    taste = Taste(weights={"subject:whaling": 1.0, "subject:knots": 0.01})
+    related = {"subject:whaling": {"subject:storms": 0.5}, "subject:knots": {"subject:sails": 0.5}}
+    values = reader_values(taste, Evidence(key_works={}, works_total=0, related=related))
+    assert values["subject:storms"] == (0.25, "related:subject:whaling")  # 0.5 x cosine 0.5 x weight 1 x rarity 1
+    assert "subject:sails" not in values  # 0.5 x 0.5 x 0.01: under the floor
+    assert RELATED_FLOOR == 0.01
 
 
 def test_only_sharing_members_and_consenting_readers_are_counted() -> None:

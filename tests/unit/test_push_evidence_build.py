@@ -73,13 +73,14 @@ def test_only_consenting_readers_of_sharing_members_make_a_pair() -> None:
     _reader(profiles, "closed-member", "closed", [Purpose.ANALYTICS])
     evidence = build_evidence(profiles, clusters, REGISTRY)
     assert evidence.neighbours == {}  # nine counted readers: not enough
-    assert evidence.loans == {"moby": 9, "typhoon": 9}
+    assert evidence.loans == {}  # nor a work's loans: nothing about fewer than ten readers
     assert evidence.works_total == 3
     assert evidence.rarity("subject:storms") > evidence.rarity("subject:whaling")
 
     _reader(profiles, "a9", "open", [Purpose.ANALYTICS])
     evidence = build_evidence(profiles, clusters, REGISTRY)
     assert evidence.neighbours["moby"]["typhoon"] == 1.0
+    assert evidence.loans == {"moby": 10, "typhoon": 10}
     stored = json.loads(json.dumps(evidence.as_dict()))
     assert "a9" not in json.dumps(stored)  # counts only
     assert Evidence.from_dict(stored).neighbours == evidence.neighbours

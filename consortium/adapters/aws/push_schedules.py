@@ -25,7 +25,7 @@ from consortium.adapters.aws.client_errors import error_code
 from consortium.errors import UpstreamError
 from consortium.push.models import Frequency
 
-__all__ = ["PUSH_CRON", "ensure_push_schedules", "schedule_name"]
+__all__ = ["EVIDENCE_CRON", "EVIDENCE_SCHEDULE", "PUSH_CRON", "ensure_push_schedules", "schedule_name"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,13 @@ PUSH_CRON: dict[Frequency, str] = {
 }
 """When each frequency's schedule fires, in the schedules' time zone (EventBridge Scheduler cron fields:
 minutes, hours, day of month, month, day of week, year)."""
+
+
+EVIDENCE_CRON = "cron(0 5 * * ? *)"
+"""When the ranking evidence is rebuilt (the ``push_evidence`` function): daily at 05:00, two hours before the
+push schedules, so each morning's runs rank with the evidence of the loans up to then."""
+EVIDENCE_SCHEDULE = "ranking-evidence"
+"""The name of the evidence schedule in the push schedule group."""
 
 
 def schedule_name(frequency: Frequency) -> str:
