@@ -33,7 +33,6 @@ it is refused with that report, before anything is written.
 
 from __future__ import annotations
 
-import heapq
 import json
 import logging
 import random
@@ -44,6 +43,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from consortium.dedup.bulk import CANDIDATES_PER_KEY, cluster_bulk
+from consortium.dedup.components import Forest, pack
 from consortium.dedup.features import match_view
 from consortium.dedup.fit import fit_model
 from consortium.dedup.keys import record_keys
@@ -145,62 +145,6 @@ def _partition_name(run: str, index: int) -> str:
     return f"{run}/partition-{index:05d}.jsonl"
 
 
-class _Forest:
-    """Union-find over key numbers, in arrays (a few bytes a key), with each root's record count."""
-
-    def __init__(self) -> None:
-        self.parent = array("l")
-        self.records = array("l")
-        """Records whose first key this is (summed on the root by :meth:`sizes`)."""
-        self.block = array("l")
-        """Records that have this key."""
-
-    def add(self) -> int:
-        number = len(self.parent)
-        self.parent.append(number)
-        self.records.append(0)
-        self.block.append(0)
-        return number
-
-    def find(self, number: int) -> int:
-        parent = self.parent
-        root = number
-        while parent[root] != root:
-            root = parent[root]
-        while parent[number] != root:  # path compression
-            parent[number], number = root, parent[number]
-        return root
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            if ra < rb:  # the smaller number is the root: deterministic
-                self.parent[rb] = ra
-            else:
-                self.parent[ra] = rb
-
-    def sizes(self) -> dict[int, int]:
-        found: dict[int, int] = {}
-        for number, count in enumerate(self.records):
-            if count:
-                root = self.find(number)
-                found[root] = found.get(root, 0) + count
-        return found
-
-
-def _pack(sizes: dict[int, int], partitions: int) -> tuple[dict[int, int], list[int]]:
-    """Each component (root → records) to a partition: largest first, each to the lightest partition so far."""
-    heap = [(0, index) for index in range(partitions)]
-    part_of: dict[int, int] = {}
-    loads = [0] * partitions
-    for root, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
-        load, index = heapq.heappop(heap)
-        part_of[root] = index
-        loads[index] = load + size
-        heapq.heappush(heap, (load + size, index))
-    return part_of, loads
-
-
 def plan_partitions(
     records: Callable[[], Iterable[Record]],
     clusters: ClusterStore,
@@ -224,7 +168,7 @@ def plan_partitions(
     check_run(run)
     if partitions < 1:
         raise ValidationError(f"partitions: {partitions} (at least 1)")
-    forest = _Forest()
+    forest = Forest()
     numbers: dict[str, int] = {}
     first_key = array("l")
     heads: dict[int, list[int]] = {}
@@ -263,7 +207,7 @@ def plan_partitions(
             first_key.append(ids[0])
             count += 1
     sizes = forest.sizes()
-    part_of, loads = _pack(sizes, partitions)
+    part_of, loads = pack(sizes, partitions)
     largest_root, largest = max(sizes.items(), key=lambda item: (item[1], -item[0]), default=(-1, 0))
     # numbers are given in order of first appearance, which is the dict's order: no second map of names
     top = sorted(

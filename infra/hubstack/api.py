@@ -33,17 +33,16 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_deployment as deployment
-from aws_cdk import aws_wafv2 as wafv2
 
 from consortium.auth.callers import StaffRole
-from consortium.http.gateway import member_usage_key, shared_usage_key
 from consortium.http.portal import SignIn
-from consortium.members import load_registry
+from hubstack.firewall import firewall
 from hubstack.lambdas import API_FUNCTIONS, AUTHORIZER, make_function
 from hubstack.member_iam_api import MemberIamApi
 from hubstack.nag import suppress
 from hubstack.portal import cognito_domain_prefix, suppress_deployment
 from hubstack.routes import ApiRoute, api_routes
+from hubstack.usage_plans import usage_plans
 
 if TYPE_CHECKING:
     from aws_cdk import aws_cloudfront as cloudfront
@@ -149,11 +148,11 @@ class ApiStack(cdk.Stack):
         )
         self.methods = [self._method(route) for route in routes]
         self.stage = self._stage(config)
-        self.plans = self._usage_plans(config)
+        self.plans = usage_plans(self, config)
         self.member_iam.serve(routes, self.functions, config)
         if config.api_domain and config.api_certificate_arn:
             self._domain(config.api_domain, config.api_certificate_arn)
-        self._firewall(config)
+        firewall(self, config)
         self.node.add_validation(_AuthorizerCheck(self, routes))
         site = deployment.BucketDeployment(
             self,
@@ -281,55 +280,6 @@ class ApiStack(cdk.Stack):
             suppress(method, rule, f"{route.method} {route.path}: {why}")
         return method
 
-    def _usage_plans(self, config: StageConfig) -> dict[str, apigateway.UsagePlan]:
-        """The shared usage plan and one per member of the deployed registry, each with its API Gateway key
-        (whose value the authorizer answers with: not a secret, API Gateway never takes it from a request)."""
-        members = [member.id for member in load_registry(config.path(config.members_file)).members]
-        config.check_member_limits(members)
-        stage = [apigateway.UsagePlanPerApiStage(api=self.api, stage=self.stage)]
-        plans: dict[str, apigateway.UsagePlan] = {}
-        shared = self.api.add_usage_plan(
-            "SharedPlan",
-            name=f"{self.usage_prefix}-shared",
-            description="readers, staff and anonymous callers of the routes member systems call",
-            throttle=apigateway.ThrottleSettings(
-                rate_limit=config.shared_throttle_rate or config.api_throttle_rate,
-                burst_limit=config.shared_throttle_burst or config.api_throttle_burst,
-            ),
-            api_stages=stage,
-        )
-        shared.add_api_key(
-            apigateway.ApiKey(
-                self,
-                "SharedUsageKey",
-                api_key_name=f"{self.usage_prefix}-shared",
-                value=shared_usage_key(self.usage_prefix),
-                description="the shared plan's usage identifier (named by the authorizer; not a credential)",
-            )
-        )
-        plans[""] = shared
-        for member in members:
-            rate, burst, quota = config.member_plan(member)
-            plan = self.api.add_usage_plan(
-                f"MemberPlan-{member}",
-                name=f"{self.usage_prefix}-member-{member}",
-                description=f"the systems of member {member} (its API keys)",
-                throttle=apigateway.ThrottleSettings(rate_limit=rate, burst_limit=burst),
-                quota=apigateway.QuotaSettings(limit=quota, period=apigateway.Period.DAY),
-                api_stages=stage,
-            )
-            plan.add_api_key(
-                apigateway.ApiKey(
-                    self,
-                    f"MemberUsageKey-{member}",
-                    api_key_name=f"{self.usage_prefix}-member-{member}",
-                    value=member_usage_key(self.usage_prefix, member),
-                    description=f"member {member}'s usage identifier (named by the authorizer; not a credential)",
-                )
-            )
-            plans[member] = plan
-        return plans
-
     def _domain(self, name: str, certificate_arn: str) -> None:
         """The API's own domain: ``https://<name>/api`` is the stage (base path ``api``, as on API Gateway's)."""
         domain = apigateway.DomainName(
@@ -385,57 +335,6 @@ class ApiStack(cdk.Stack):
         )
         suppress(self.api, "AwsSolutions-IAM4", "API Gateway's account-level role for CloudWatch Logs (CDK's)")
         return stage
-
-    def _firewall(self, config: StageConfig) -> None:
-        def rate_rule(name: str, priority: int, keys: dict[str, Any] | None) -> wafv2.CfnWebACL.RuleProperty:
-            statement: dict[str, Any] = {"limit": config.waf_rate_limit, "aggregateKeyType": "IP"}
-            if keys is not None:
-                statement = {"limit": config.waf_rate_limit, "aggregateKeyType": "CUSTOM_KEYS", "customKeys": [keys]}
-            return wafv2.CfnWebACL.RuleProperty(
-                name=name,
-                priority=priority,
-                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                statement=wafv2.CfnWebACL.StatementProperty(rate_based_statement=statement),
-                visibility_config=_visibility(name),
-            )
-
-        managed = wafv2.CfnWebACL.RuleProperty(
-            name="AwsCommonRules",
-            priority=0,
-            override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-            statement=wafv2.CfnWebACL.StatementProperty(
-                managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                    vendor_name="AWS",
-                    name="AWSManagedRulesCommonRuleSet",
-                    # members upload JSON Lines of up to 5 MB: the set's 8 KB body limit would refuse them
-                    rule_action_overrides=[
-                        wafv2.CfnWebACL.RuleActionOverrideProperty(
-                            name="SizeRestrictions_BODY", action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
-                        )
-                    ],
-                )
-            ),
-            visibility_config=_visibility("AwsCommonRules"),
-        )
-        api_key = {"header": {"name": "x-api-key", "textTransformations": [{"priority": 0, "type": "NONE"}]}}
-        acl = wafv2.CfnWebACL(
-            self,
-            "Firewall",
-            scope="REGIONAL",
-            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=_visibility(f"consortium-{config.stage}-api"),
-            rules=[managed, rate_rule("PerAddress", 1, None), rate_rule("PerApiKey", 2, api_key)],
-        )
-        wafv2.CfnWebACLAssociation(self, "FirewallOnStage", resource_arn=self.stage.stage_arn, web_acl_arn=acl.attr_arn)
-        wafv2.CfnWebACLAssociation(
-            self, "FirewallOnMemberIamStage", resource_arn=self.member_iam.stage.stage_arn, web_acl_arn=acl.attr_arn
-        )
-
-
-def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
-    return wafv2.CfnWebACL.VisibilityConfigProperty(
-        cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
-    )
 
 
 @jsii.implements(constructs.IValidation)

@@ -42,9 +42,10 @@ from typing import TYPE_CHECKING, Any
 import tantivy
 
 from consortium.adapters.local.tantivy_facets import KEYED, FacetCache, count_facets, facet_key
+from consortium.adapters.local.tantivy_schema import ID_FIELDS, STORED, compile_plan, index_schema, restricts
 from consortium.errors import StorageError
 from consortium.search.document import MAX_CLASS_CHILDREN, TERM_FIELDS, child_counts, index_document
-from consortium.search.plan import MEMBER_BOOST, hit_from_document, plan_query
+from consortium.search.plan import hit_from_document, plan_query
 from consortium.search.query import SearchResult
 from consortium.search.spelling import PREFIX_LENGTH, correctable, within_reach
 
@@ -53,18 +54,13 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from consortium.models import Cluster
-    from consortium.search.plan import Clause, QueryPlan
+    from consortium.search.plan import QueryPlan
     from consortium.search.query import FacetCount, SearchQuery
 
 __all__ = ["TantivySearchIndex", "newest_key"]
 
 log = logging.getLogger(__name__)
 
-_KEYWORD_FIELDS = ("members", "format", "language", "class_top", "subjects", "work_id")
-"""Raw, fast: filters and facets."""
-_ID_FIELDS = ("isbns", "issns", "class_chain", "class_tree")
-"""Raw, indexed only: looked up by term."""
-_STORED = tuple("cluster_id title authors year format language members first_seen_us class_codes work_id".split())
 _SORTS = {
     "year_desc": ("year", tantivy.Order.Desc),
     "year_asc": ("year", tantivy.Order.Asc),
@@ -75,27 +71,6 @@ _NEWEST_FROM = 10**18
 """:func:`newest_key` counts microseconds back from here (in the year 33658): any ``first_seen`` from year 1 to
 9999 gives a positive number of at most 19 digits, padded to 20."""
 _TANTIVY_FILE = re.compile(r"^(meta\.json|\.managed\.json|\.tantivy-.*\.lock|[0-9a-f]{32}(\.\d+)?\.\w+)$")
-
-
-def _schema() -> tantivy.Schema:
-    builder = tantivy.SchemaBuilder()
-    builder.add_text_field("cluster_id", stored=True, tokenizer_name="raw", index_option="basic")
-    builder.add_text_field("title", stored=True, tokenizer_name="raw", index_option="basic")
-    builder.add_text_field("title_sort", fast=True, tokenizer_name="raw", index_option="basic")
-    builder.add_text_field("newest_sort", fast=True, tokenizer_name="raw", index_option="basic")
-    builder.add_text_field("authors", stored=True, tokenizer_name="raw", index_option="basic")
-    builder.add_text_field("class_codes", stored=True, tokenizer_name="raw", index_option="basic")
-    for field in TERM_FIELDS:
-        builder.add_text_field(field, tokenizer_name="whitespace", index_option="freq")
-    for field in _KEYWORD_FIELDS:
-        builder.add_text_field(field, stored=field in _STORED, fast=True, tokenizer_name="raw", index_option="basic")
-    for field in _ID_FIELDS:
-        builder.add_text_field(field, tokenizer_name="raw", index_option="basic")
-    for key in KEYED.values():
-        builder.add_text_field(key, fast=True, tokenizer_name="raw", index_option="basic")
-    builder.add_integer_field("year", stored=True, indexed=True, fast=True)
-    builder.add_integer_field("first_seen_us", stored=True, indexed=True, fast=True)
-    return builder.build()
 
 
 def newest_key(first_seen_us: int, cluster_id: str) -> str:
@@ -146,7 +121,7 @@ class TantivySearchIndex:
         self.path = path
         self.batch_size = batch_size
         self._writer_heap, self._writer_threads = writer_heap, writer_threads
-        self._schema = _schema()
+        self._schema = index_schema()
         self._write_lock = threading.Lock()
         self._held: tantivy.IndexWriter | None = None
         self._read_lock = threading.Lock()
@@ -265,7 +240,7 @@ class TantivySearchIndex:
         for name in ("cluster_id", "title", "title_sort", *TERM_FIELDS, "language", "format", "work_id"):
             if fields[name]:
                 values[name] = [fields[name]]
-        for name in ("authors", "members", "class_top", "class_codes", "subjects", *_ID_FIELDS):
+        for name in ("authors", "members", "class_top", "class_codes", "subjects", *ID_FIELDS):
             if fields[name]:
                 values[name] = fields[name]
         for name, key in KEYED.items():  # the values added above, as one key
@@ -351,7 +326,7 @@ class TantivySearchIndex:
         if query.sort in _SORTS:
             field, direction = _SORTS[query.sort]
             order = {"order_by_field": field, "order": direction}
-        everything = not _restricts(plan)  # the total is the number of documents: nothing to count
+        everything = not restricts(plan)  # the total is the number of documents: nothing to count
         try:
             found = searcher.search(compiled, limit=query.page_size, offset=query.offset, count=not everything, **order)
             # ``SearchResult.count`` is missing from tantivy's type stubs, though the object has it.
@@ -394,42 +369,7 @@ class TantivySearchIndex:
         return found
 
     def _compile(self, plan: QueryPlan) -> tantivy.Query:
-        Query, Occur = tantivy.Query, tantivy.Occur
-        if not _restricts(plan) and plan.boost_member is None:
-            return Query.all_query()  # scores 1, as below, and spares the boolean query's scorer (about 2 ms at 1M)
-        parts: list[tuple[tantivy.Occur, tantivy.Query]] = [(Occur.Must, self._clause(c)) for c in plan.clauses]
-        if not parts:  # every document, scoring 1 (a bare all_query scores 0 beside a filter)
-            parts.append((Occur.Must, Query.const_score_query(Query.all_query(), 1.0)))
-        for keyword in plan.filters:
-            matching = Query.term_set_query(self._schema, keyword.field, list(keyword.values))
-            parts.append((Occur.Must, Query.const_score_query(matching, 0.0)))
-        for bounds in plan.ranges:
-            within = Query.range_query(
-                self._schema,
-                bounds.field,
-                tantivy.FieldType.Integer,
-                lower_bound=bounds.lower,
-                upper_bound=bounds.upper,
-            )
-            parts.append((Occur.Must, Query.const_score_query(within, 0.0)))
-        if plan.boost_member is not None:
-            own = Query.term_query(self._schema, "members", plan.boost_member, index_option="basic")
-            parts.append((Occur.Should, Query.const_score_query(own, MEMBER_BOOST)))
-        return Query.boolean_query(parts)
-
-    def _clause(self, clause: Clause) -> tantivy.Query:
-        alternatives = [
-            tantivy.Query.boost_query(
-                tantivy.Query.term_query(
-                    self._schema, term.field, term.value, index_option="freq" if term.field in TERM_FIELDS else "basic"
-                ),
-                term.boost,
-            )
-            for term in clause.alternatives
-        ]
-        if len(alternatives) == 1:
-            return alternatives[0]
-        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in alternatives])
+        return compile_plan(self._schema, plan)
 
     def _facet_counts(
         self, generation: int, searcher: tantivy.Searcher, compiled: tantivy.Query, plan: QueryPlan, total: int
@@ -445,15 +385,10 @@ class TantivySearchIndex:
     @staticmethod
     def _stored(document: tantivy.Document) -> dict[str, Any]:
         values = document.to_dict()
-        stored: dict[str, Any] = {name: values.get(name, []) for name in _STORED}
+        stored: dict[str, Any] = {name: values.get(name, []) for name in STORED}
         for name in ("cluster_id", "title", "year", "format", "language", "first_seen_us", "work_id"):
             stored[name] = stored[name][0] if stored[name] else None
         return stored
-
-
-def _restricts(plan: QueryPlan) -> bool:
-    """Whether the plan leaves out any document (without clauses, filters or ranges it matches every one)."""
-    return bool(plan.clauses or plan.filters or plan.ranges)
 
 
 def _matching(plan: QueryPlan) -> Hashable:
