@@ -94,20 +94,23 @@ _SHARED: tuple[Population, NewWorks, Evidence | None] | None = None
 """What forked planning processes inherit (set just before the pool is made)."""
 
 
-def _plan_slice(bounds: tuple[int, int]) -> tuple[int, list[int]]:
-    """Plan readers ``bounds[0]:bounds[1]`` of the inherited population: (readers, items per digest)."""
+def _plan_slice(bounds: tuple[int, int]) -> tuple[int, list[int], float]:
+    """Plan readers ``bounds[0]:bounds[1]`` of the inherited population: (readers, items per digest, CPU seconds
+    the process spent planning them)."""
     assert _SHARED is not None
     population, works, evidence = _SHARED
+    started = time.process_time()
     readers = population.readers[bounds[0] : bounds[1]]
     items = [len(d.items) for d in plan(readers, works, NOW, members_total=len(MEMBERS), evidence=evidence)]
-    return len(readers), items
+    return len(readers), items, time.process_time() - started
 
 
 def plan_in_processes(
     population: Population, works: NewWorks, workers: int, evidence: Evidence | None = None
-) -> tuple[list[int], int]:
+) -> tuple[list[int], int, float]:
     """Plan every reader in ``workers`` forked processes (planning is pure: readers are independent, as the
-    shards of the AWS fan-out are); the items per digest, and the readers planned."""
+    shards of the AWS fan-out are); the items per digest, the readers planned, and the CPU seconds the
+    processes spent planning (summed: unlike the wall clock, it does not grow with other jobs' load)."""
     global _SHARED  # noqa: PLW0603 (handed to forked children)
     _SHARED = (population, works, evidence)
     n = len(population.readers)
@@ -118,7 +121,11 @@ def plan_in_processes(
             results = pool.map(_plan_slice, slices)
     finally:
         _SHARED = None
-    return [count for _, items in results for count in items], sum(planned for planned, _ in results)
+    return (
+        [count for _, items, _ in results for count in items],
+        sum(planned for planned, _, _ in results),
+        sum(cpu for _, _, cpu in results),
+    )
 
 
 def run(
@@ -155,17 +162,21 @@ def run(
     index_s = time.perf_counter() - started
 
     profiler = cProfile.Profile() if profile else None
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     if workers > 1 and not profile and max_seconds is None:
-        items, planned = plan_in_processes(population, index, workers, evidence)
+        items, planned, plan_cpu_s = plan_in_processes(population, index, workers, evidence)
     else:
+        cpu_started = time.process_time()
         if profiler is not None:
             profiler.enable()
         digests, planned = plan_digests(population, index, max_seconds, evidence)
         if profiler is not None:
             profiler.disable()
+        plan_cpu_s = time.process_time() - cpu_started
         items = [len(d.items) for d in digests]
     plan_s = time.perf_counter() - started
+    load_after = os.getloadavg()[0]
 
     full_plan_s = plan_s * readers / planned if planned else plan_s
     result: dict[str, Any] = {
@@ -183,6 +194,9 @@ def run(
         "index_s": round(index_s, 3),
         "plan_s": round(plan_s, 2),
         "plan_s_all_readers": round(full_plan_s, 1),
+        "plan_cpu_s": round(plan_cpu_s, 2),
+        "plan_cpu_us_per_reader": round(plan_cpu_s / planned * 1e6) if planned else 0,
+        "load_average": [round(load_before, 2), round(load_after, 2)],
         "extrapolated": planned < readers,
         "total_s": round(evidence_load_s + index_s + full_plan_s, 2),
         "workers": workers if workers > 1 and not profile and max_seconds is None else 1,
@@ -254,6 +268,11 @@ def main() -> None:
             print("evidence:                     none (--evidence-readers 0)")
         print(f"NewWorks.build:           {result['index_s']:>8} s")
         print(f"planning:                 {result['plan_s']:>8} s{' (under cProfile)' if args.profile else ''}")
+        print(
+            f"planning CPU:             {result['plan_cpu_s']:>8} s over {result['workers']} process(es), "
+            f"{result['plan_cpu_us_per_reader']:,} us a reader (load average {result['load_average'][0]} before, "
+            f"{result['load_average'][1]} after, on {os.cpu_count()} cores)"
+        )
         if result["extrapolated"]:
             print(
                 f"  stopped after {result['readers_planned']:,} readers: all {result['readers']:,} would take "

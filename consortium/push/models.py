@@ -84,7 +84,10 @@ class Frequency(StrEnum):
     @property
     def period(self) -> timedelta:
         """The nominal time between two digests (a month counts as 30 days)."""
-        return {"daily": timedelta(days=1), "weekly": timedelta(days=7), "monthly": timedelta(days=30)}[self.value]
+        return _PERIODS[self.value]
+
+
+_PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7), "monthly": timedelta(days=30)}
 
 
 class Subscription(BaseModel):

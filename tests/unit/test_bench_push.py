@@ -80,3 +80,12 @@ def test_run_reports_the_figures(bench) -> None:
     assert 0 <= result["empty_digest_share"] <= 1
     assert result["readers_planned"] == 20 and not result["extrapolated"]
     assert isinstance(result["goal_met"], bool)
+
+
+def test_run_reports_the_planning_cpu_in_processes_too(bench) -> None:
+    """The CPU seconds of planning are summed over the forked processes (the figure that other jobs' load does not
+    inflate), and the load average is reported with them."""
+    result = bench.run(readers=40, works=60, seed=3, workers=2, evidence_readers=0)
+    assert result["workers"] == 2 and result["readers_planned"] == 40
+    assert result["plan_cpu_s"] > 0 and result["plan_cpu_us_per_reader"] > 0
+    assert len(result["load_average"]) == 2
