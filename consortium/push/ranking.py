@@ -68,8 +68,11 @@ __all__ = [
 
 HOME_WEIGHT = 0.10
 DISLIKE_WEIGHT = 0.40
-RELEVANCE_THRESHOLD = 0.12
-"""Works scoring below this are not pushed, however few the others."""
+RELEVANCE_THRESHOLD = 0.08
+"""Works scoring below this are not pushed, however few the others. Fitted on a validation split of real loans
+(``bench/recommend_quality.py --calibrate``, ``bench/recommend_calibrate.py``): the lowest score at which a
+pushed work is, on validation, at least as likely to be borrowed as a pick of the popularity baseline's top 10
+(isotonic hit rate by score). There every score seen qualified, so it is the lowest score seen, rounded down."""
 MAX_PER_SERIES = 2
 DIVERSITY_DECAY = 0.5
 """A work's score is multiplied by this for every work of its series, and by its first author, already chosen."""
