@@ -7,7 +7,8 @@ subject, TF-IDF content, item-kNN and implicit ALS in two settings (new books; a
 paired bootstrap interval of the MAP@10 difference to each (``bench/recommend_compare.py``). ``--fit`` first refits
 the ranking's two weights (:data:`~consortium.push.evidence.OVERLAP_WEIGHT`,
 :data:`~consortium.push.evidence.COBORROW_WEIGHT`) on a validation split cut from the training period only; the
-last line is JSON: per setting, each system's MAP/P/R/NDCG@10.
+last line is JSON: per setting, each system's MAP/P/R/NDCG@10. ``--calibrate`` fits the push threshold
+(:data:`~consortium.push.ranking.RELEVANCE_THRESHOLD`) on that validation split (``bench/recommend_calibrate.py``).
 
 What follows is the older evaluation, kept for ``--simulate`` and the CSV form with the simulation's baselines:
 
@@ -217,7 +218,11 @@ def _calibrate(dataset: Dataset, split_at: datetime | None) -> int:
     curve = found.pop("curve")
     print(f"validation split at {found['split_at']}: {found['readers']:,} readers, {found['items']:,} list items")
     print("isotonic hit rate by score (lowest score of each step: hit rate):")
-    print("  " + ", ".join(f"{low:.3f}: {value:.4f}" for low, _, value in curve))
+    steps: list[tuple[float, float]] = []
+    for low, _, value in curve:  # steps of one rate shown once
+        if not steps or steps[-1][1] != value:
+            steps.append((low, value))
+    print("  " + ", ".join(f"{low:.3f}: {value:.4f}" for low, value in steps))
     print(
         f"target (popularity's P@10): {found['target_precision']:.4f}; threshold {found['threshold']:.3f}"
         f"{'' if found['reached'] else ' (no score reached the target)'}; kept above it: "

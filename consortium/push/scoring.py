@@ -8,7 +8,8 @@ hundred weak matches do not beat one strong one by a hundred times. The pieces:
   and subdivisions, :mod:`consortium.push.index`) that the reader has (a key the reader declared counts at
   rarity 1: rarity discounts what learning inferred from catch-all headings, not what the reader asked for):
   ``reader weight × rarity × factor × rarity / sqrt(the work's own keys)``: rarity counts on both sides, as a
-  TF-IDF cosine counts IDF in the reader's vector and in the work's (a key the reader declared at 1 on both)
+  TF-IDF cosine counts IDF in the reader's vector and in the work's (a key the reader declared at 1 on both;
+  on the work's side only with rarity over the catalogue, not over a run's own new works)
   (:meth:`~consortium.push.evidence.Evidence.rarity`; the reader weight is 1 for their strongest key; the
   square root normalizes the work's length as a cosine does, so a record with twelve headings does not win by
   having them);
@@ -92,13 +93,13 @@ def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Eviden
     miss = 1.0
     best, why = 0.0, ""
     norm = max(1, len(work.keys)) ** -LENGTH_EXPONENT
-    declared = taste.declared
+    declared = taste.declared if evidence.catalogue else None
     for key, factor in work.factors.items():
         entry = values.get(key)
         if entry is None:
             continue
         # Rarity on the work's side too, as a TF-IDF cosine counts IDF in both vectors (not for a declared key).
-        rarity = 1.0 if key in declared else evidence.rarity(key)
+        rarity = 1.0 if declared is None or key in declared else evidence.rarity(key)
         p = min(1.0, entry[0] * factor * rarity * norm)
         miss *= 1.0 - p
         if p > best:
