@@ -350,6 +350,8 @@ def rank(
             MAX_LOOKUP, ((key, v) for key, (v, _) in values.items() if key not in skipped), key=itemgetter(1)
         )
     )
+    if evidence.catalogue:  # the shortlist by what a match is worth in the score: rarity on the work's side too
+        lookup = {key: v * (1.0 if key in taste.declared else evidence.rarity(key)) for key, v in lookup.items()}
     filters = _filters(since, exclude, mutes)
     size = max(cap * SHORTLIST_PER_ITEM, 12)
     numbers = set(works.first_met(lookup, size, **filters))
