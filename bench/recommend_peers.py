@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from recommend_data import Dataset, Interaction
 
-__all__ = ["PEERS", "Train", "content_features", "rank_peers"]
+__all__ = ["PEERS", "Train", "content_features", "rank_peers", "rank_popularity_only"]
 
 
 def content_features(dataset: Dataset, item_id: str) -> list[str]:
@@ -170,3 +170,17 @@ def rank_peers(
         scores = np.asarray(subjects @ np.asarray(subjects[own].sum(axis=0)).ravel()).ravel() + popular_order
         out["popularity_per_subject"][reader] = [train.items[c] for c in _top(scores, cand, excluded)]
     return out
+
+
+def rank_popularity_only(
+    dataset: Dataset, train: Train, candidates: list[str], readers: list[str]
+) -> dict[str, list[str]]:
+    """The ``popularity`` peer alone (as :func:`rank_peers` ranks it), without computing the others."""
+    cand = np.array(sorted(train.column[c] for c in candidates), dtype=np.int64)
+    popularity = _popularity(dataset, train)
+    return {
+        reader: [
+            train.items[c] for c in _top(popularity, cand, {int(c) for c in train.loans[train.row[reader]].indices})
+        ]
+        for reader in readers
+    }

@@ -7,7 +7,8 @@ subject, TF-IDF content, item-kNN and implicit ALS in two settings (new books; a
 paired bootstrap interval of the MAP@10 difference to each (``bench/recommend_compare.py``). ``--fit`` first refits
 the ranking's two weights (:data:`~consortium.push.evidence.OVERLAP_WEIGHT`,
 :data:`~consortium.push.evidence.COBORROW_WEIGHT`) on a validation split cut from the training period only; the
-last line is JSON: per setting, each system's MAP/P/R/NDCG@10.
+last line is JSON: per setting, each system's MAP/P/R/NDCG@10. ``--calibrate`` fits the push threshold
+(:data:`~consortium.push.ranking.RELEVANCE_THRESHOLD`) on that validation split (``bench/recommend_calibrate.py``).
 
 What follows is the older evaluation, kept for ``--simulate`` and the CSV form with the simulation's baselines:
 
@@ -210,6 +211,28 @@ def _compare_report(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _calibrate(dataset: Dataset, split_at: datetime | None) -> int:
+    from recommend_calibrate import calibrate
+
+    found = calibrate(dataset, split_at)
+    curve = found.pop("curve")
+    print(f"validation split at {found['split_at']}: {found['readers']:,} readers, {found['items']:,} list items")
+    print("isotonic hit rate by score (lowest score of each step: hit rate):")
+    steps: list[tuple[float, float]] = []
+    for low, _, value in curve:  # steps of one rate shown once
+        if not steps or steps[-1][1] != value:
+            steps.append((low, value))
+    print("  " + ", ".join(f"{low:.3f}: {value:.4f}" for low, value in steps))
+    print(
+        f"target (popularity's P@10): {found['target_precision']:.4f}; threshold {found['threshold']:.3f}"
+        f"{'' if found['reached'] else ' (no score reached the target)'}; kept above it: "
+        f"{found['items_kept']:.1%} of list items, {found['hits_kept']:.1%} of hits, "
+        f"precision {found['precision_kept']:.4f} (default now {RELEVANCE_THRESHOLD})"
+    )
+    print(json.dumps(found, sort_keys=True))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--readers", type=int, default=2000, help="simulated readers (default 2000)")
@@ -229,6 +252,11 @@ def main(argv: list[str] | None = None) -> int:
         help="compare with the peers on the validation split only (the loans before the split, cut again at their "
         "own 80%% point): for trying a change without looking at the test split",
     )
+    parser.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="fit the push threshold on the validation split (bench/recommend_calibrate.py) and stop",
+    )
     parser.add_argument("--overlap", type=float, default=OVERLAP_WEIGHT, help="overlap weight")
     parser.add_argument("--coborrow", type=float, default=COBORROW_WEIGHT, help="co-borrowing weight")
     args = parser.parse_args(argv)
@@ -238,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
         loans = args.interactions or DEFAULT_LOANS
         dataset = load_any(loans, args.items or DEFAULT_ITEMS, args.split)
         weights = {"overlap": args.overlap, "coborrow": args.coborrow}
+        if args.calibrate:
+            return _calibrate(dataset, args.split)
         if args.validation:
             dataset = before(dataset, split_dataset(dataset, args.split).at)
             report = compare(dataset, seed=args.seed, workers=max(1, args.workers), **weights)

@@ -54,6 +54,10 @@ class Evidence:
     """Interest key → co-borrowed key → cosine over distinct readers."""
     overlap_weight: float = OVERLAP_WEIGHT
     coborrow_weight: float = COBORROW_WEIGHT
+    catalogue: bool = True
+    """Whether rarity was measured over the catalogue; not when over a run's own new works (:meth:`of_index`), a
+    handful where the same class on every new work is no catch-all: then rarity counts once, on the reader's side
+    only, not on the work's too (:func:`~consortium.push.scoring.evidence_score`)."""
     built_at: dt.datetime | None = None
     """When the evidence was built, when it was read from the store (:mod:`consortium.push.evidence_store`)."""
 
@@ -71,7 +75,11 @@ class Evidence:
     @classmethod
     def of_index(cls, works: NewWorks) -> Evidence:
         """Rarity over the run's own new works only (no catalogue at hand)."""
-        return cls(key_works={key: len(posts) for key, posts in works.postings.items()}, works_total=len(works))
+        return cls(
+            key_works={key: len(posts) for key, posts in works.postings.items()},
+            works_total=len(works),
+            catalogue=False,
+        )
 
     @functools.cached_property
     def _rarity(self) -> dict[str, float]:

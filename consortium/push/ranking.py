@@ -2,8 +2,9 @@
 
 The score of a work reached through the reader's keys (:meth:`NewWorks.matches`) is the noisy-OR of every piece of
 evidence it has (:mod:`consortium.push.scoring`): each interest key it meets, at the reader's weight × the key's
-rarity over the catalogue (:class:`~consortium.push.evidence.Evidence`) × how close the key is (1 for the key
-itself, 0.5 per broader level of a class or heading, 0.5 for a heading's subdivision); keys and works
+rarity over the catalogue (:class:`~consortium.push.evidence.Evidence`; counted on the work's side too, as a TF-IDF
+cosine does) × how close the key is (1 for the key itself, 0.5 per broader level of a class or heading, 0.5 for a
+heading's subdivision); keys and works
 co-borrowed with the reader's (:mod:`consortium.push.coborrow`); the overlap with works they borrowed lately.
 Then, added:
 
@@ -68,8 +69,11 @@ __all__ = [
 
 HOME_WEIGHT = 0.10
 DISLIKE_WEIGHT = 0.40
-RELEVANCE_THRESHOLD = 0.12
-"""Works scoring below this are not pushed, however few the others."""
+RELEVANCE_THRESHOLD = 0.11
+"""Works scoring below this are not pushed, however few the others. Fitted on a validation split of real loans
+(``bench/recommend_quality.py --calibrate``, ``bench/recommend_calibrate.py``): the lowest score at which a
+pushed work is, on validation, at least as likely to be borrowed as a pick of the popularity baseline's top 10
+(isotonic hit rate by score): 0.119 there, rounded down to keep every validation hit."""
 MAX_PER_SERIES = 2
 DIVERSITY_DECAY = 0.5
 """A work's score is multiplied by this for every work of its series, and by its first author, already chosen."""
@@ -346,6 +350,8 @@ def rank(
             MAX_LOOKUP, ((key, v) for key, (v, _) in values.items() if key not in skipped), key=itemgetter(1)
         )
     )
+    if evidence.catalogue:  # the shortlist by what a match is worth in the score: rarity on the work's side too
+        lookup = {key: v * (1.0 if key in taste.declared else evidence.rarity(key)) for key, v in lookup.items()}
     filters = _filters(since, exclude, mutes)
     size = max(cap * SHORTLIST_PER_ITEM, 12)
     numbers = set(works.first_met(lookup, size, **filters))

@@ -7,13 +7,15 @@ hundred weak matches do not beat one strong one by a hundred times. The pieces:
 * every interest key the work posts under (its own keys, a class's broader classes, a heading's broader headings
   and subdivisions, :mod:`consortium.push.index`) that the reader has (a key the reader declared counts at
   rarity 1: rarity discounts what learning inferred from catch-all headings, not what the reader asked for):
-  ``reader weight × rarity × factor / sqrt(the work's own keys)``
+  ``reader weight × rarity × factor × rarity / sqrt(the work's own keys)``: rarity counts on both sides, as a
+  TF-IDF cosine counts IDF in the reader's vector and in the work's (a key the reader declared at 1 on both;
+  on the work's side only with rarity over the catalogue, not over a run's own new works)
   (:meth:`~consortium.push.evidence.Evidence.rarity`; the reader weight is 1 for their strongest key; the
   square root normalizes the work's length as a cosine does, so a record with twelve headings does not win by
   having them);
 * keys co-borrowed with the reader's keys (:mod:`consortium.push.coborrow`):
-  ``coborrow weight × cosine × reader weight × rarity``, the best of the reader's keys leading to it (those
-  worth under :data:`RELATED_FLOOR` are not followed);
+  ``coborrow weight × cosine × reader weight × rarity`` (× the key's rarity on the work's side), the best of
+  the reader's keys leading to it (those worth under :data:`RELATED_FLOOR` are not followed);
 * the overlap with the works the reader borrowed lately (share of the work's keys they carry):
   ``overlap weight × overlap``;
 * works co-borrowed with one the reader borrowed lately: ``coborrow weight × cosine``.
@@ -91,11 +93,14 @@ def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Eviden
     miss = 1.0
     best, why = 0.0, ""
     norm = max(1, len(work.keys)) ** -LENGTH_EXPONENT
+    declared = taste.declared if evidence.catalogue else None
     for key, factor in work.factors.items():
         entry = values.get(key)
         if entry is None:
             continue
-        p = min(1.0, entry[0] * factor * norm)
+        # Rarity on the work's side too, as a TF-IDF cosine counts IDF in both vectors (not for a declared key).
+        rarity = 1.0 if declared is None or key in declared else evidence.rarity(key)
+        p = min(1.0, entry[0] * factor * rarity * norm)
         miss *= 1.0 - p
         if p > best:
             best, why = p, entry[1]

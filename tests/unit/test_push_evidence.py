@@ -149,3 +149,36 @@ def test_a_work_meeting_a_declared_class_is_never_cut_by_the_threshold() -> None
     ranked = rank(taste, works, member="m", members_total=1, cap=2, evidence=Evidence.of_keys([]))
     assert [item.cluster_id for item in ranked] == ["whales", "long"]  # an exact, short match first
     assert ranked[1].reason.startswith("you follow TP31")
+
+
+def test_at_the_default_threshold_a_series_volume_is_pushed_and_a_catch_all_match_is_not() -> None:
+    # The reader borrowed a whaling novel of a series by Melville, and once a comic; the catalogue has the comics
+    # heading on 500 works. Held at another library (no own-library bonus), the next volume of the series passes
+    # the threshold, and a comic that meets only the catch-all heading does not.
+    read = make_cluster("v1", "The whale, vol. 1", authors=["Melville, Herman"], subjects=["Whaling"], series="Whale")
+    comic = make_cluster("c0", "A comic", subjects=["Comics"])
+    profile = InterestProfile()
+    for n, cluster in enumerate((read, comic)):
+        profile = apply_event(profile, "borrow", keys_for_cluster(cluster), T0 + dt.timedelta(days=n))
+    taste = Taste.of(profile, T0 + dt.timedelta(days=30))
+    works = NewWorks.build(
+        [
+            make_cluster(
+                "v2",
+                "The whale, vol. 2",
+                ("elsewhere",),
+                authors=["Melville, Herman"],
+                subjects=["Whaling"],
+                series="Whale",
+            ),
+            make_cluster("c1", "Another comic", ("elsewhere",), subjects=["Comics"]),
+        ]
+    )
+    catalogue = [[subject_key("Comics")] for _ in range(500)] + [keys_for_cluster(read)]
+    catalogue += [[subject_key(f"Topic {n}")] for n in range(500)]
+    ranked = rank(taste, works, member="m", members_total=2, cap=10, evidence=Evidence.of_keys(catalogue))
+    assert [item.cluster_id for item in ranked] == ["v2"]
+    unthresholded = rank(
+        taste, works, member="m", members_total=2, cap=10, threshold=0.0, evidence=Evidence.of_keys(catalogue)
+    )
+    assert [item.cluster_id for item in unthresholded] == ["v2", "c1"]  # the comic is reached, and cut
