@@ -48,24 +48,18 @@ def cluster_bulk(
     now: datetime,
     first_seen: dict[RecordKey, datetime] | None = None,
     model: MatchModel = PRIOR_MODEL,
-    keys: list[list[str]] | None = None,
 ) -> ClusterChange:
-    """Placements and merged clusters for every record; ``first_seen`` keeps known records' times; ``keys``: each
-    record's :func:`~consortium.dedup.keys.record_keys` when the caller has them already."""
+    """Placements and merged clusters for every record; ``first_seen`` keeps known records' times."""
     with fewer_collections():
-        return _cluster_bulk(records, now, first_seen, model, keys)
+        return _cluster_bulk(records, now, first_seen, model)
 
 
 def _cluster_bulk(
-    records: Iterable[Record],
-    now: datetime,
-    first_seen: dict[RecordKey, datetime] | None,
-    model: MatchModel,
-    given: list[list[str]] | None,
+    records: Iterable[Record], now: datetime, first_seen: dict[RecordKey, datetime] | None, model: MatchModel
 ) -> ClusterChange:
     known = first_seen or {}
     items = list(records)
-    keys = [record_keys(r) for r in items] if given is None else given
+    keys = [record_keys(r) for r in items]
     shared = Counter(k for ks in keys for k in ks)
     # Only records sharing a key with another are ever compared: only they need the whole match view.
     views = [match_view(r) if any(shared[k] > 1 for k in ks) else None for r, ks in zip(items, keys, strict=True)]

@@ -36,17 +36,7 @@ if TYPE_CHECKING:
 
     from consortium.dedup.state import ChangeCursor
 
-__all__ = [
-    "add_change_index",
-    "count_changed",
-    "encode",
-    "encode_saved",
-    "index_saved",
-    "read_changed",
-    "read_version",
-    "tombstone",
-    "write",
-]
+__all__ = ["add_change_index", "count_changed", "index_saved", "read_changed", "read_version", "tombstone"]
 
 _TABLES = (
     """CREATE TABLE cluster_changes (
@@ -80,31 +70,15 @@ def _members_of(body: str) -> list[str]:
     return sorted({str(pair[0]) for pair in json.loads(body)["records"]})
 
 
-ChangeRows = tuple[list[tuple[str, str, str, str, int]], list[tuple[str, str, str]]]
-"""The ``cluster_changes`` rows and the ``cluster_change_members`` rows of some clusters (see :func:`encode`)."""
-
-
-def encode(rows: Sequence[tuple[str, datetime, list[str], bool]]) -> ChangeRows:
-    """The table rows indexing ``(cluster_id, changed_at, members, deleted)``: plain tuples, written by
-    :func:`write` (made apart from the writing so that another process can make them)."""
-    keyed = [(cluster_id, utc_sort_key(at), at, members, deleted) for cluster_id, at, members, deleted in rows]
-    changes = [(c, key, at.isoformat(), json.dumps(m, ensure_ascii=False), int(d)) for c, key, at, m, d in keyed]
-    # In primary key order (the table is its key's index): each row goes next to the one before.
-    members = sorted((member, key, c) for c, key, _, held, _ in keyed for member in held)
-    return changes, members
-
-
-def write(conn: sqlite3.Connection, rows: ChangeRows) -> None:
-    """Write rows :func:`encode` made, replacing the clusters' earlier rows."""
-    changes, members = rows
-    conn.executemany(_UPSERT, changes)
-    conn.executemany(_DROP_MEMBERS, [(c[0],) for c in changes])
-    conn.executemany(_ADD_MEMBER, members)
-
-
 def _write(conn: sqlite3.Connection, rows: Sequence[tuple[str, datetime, list[str], bool]]) -> None:
     """Index ``(cluster_id, changed_at, members, deleted)`` rows, replacing the clusters' earlier rows."""
-    write(conn, encode(rows))
+    keyed = [(cluster_id, utc_sort_key(at), at, members, deleted) for cluster_id, at, members, deleted in rows]
+    conn.executemany(
+        _UPSERT, [(c, key, at.isoformat(), json.dumps(m, ensure_ascii=False), int(d)) for c, key, at, m, d in keyed]
+    )
+    conn.executemany(_DROP_MEMBERS, [(c,) for c, *_ in keyed])
+    # In primary key order (the table is its key's index): each row goes next to the one before.
+    conn.executemany(_ADD_MEMBER, sorted((member, key, c) for c, key, _, members, _ in keyed for member in members))
 
 
 def add_change_index(conn: sqlite3.Connection) -> None:
@@ -134,14 +108,9 @@ def index_saved(
 ) -> None:
     """Index saved clusters at their ``updated_at`` (the last save of an id counts, as in the clusters table);
     ``members``: each cluster's :attr:`~consortium.models.Cluster.members` when the caller has them already."""
-    write(conn, encode_saved(clusters, members))
-
-
-def encode_saved(clusters: Sequence[Cluster], members: dict[str, list[str]] | None = None) -> ChangeRows:
-    """The rows :func:`index_saved` writes."""
     last = {cluster.cluster_id: cluster for cluster in clusters}
     held = members or {}
-    return encode([(c.cluster_id, c.updated_at, held.get(c.cluster_id) or c.members, False) for c in last.values()])
+    _write(conn, [(c.cluster_id, c.updated_at, held.get(c.cluster_id) or c.members, False) for c in last.values()])
 
 
 def _bounds(

@@ -39,22 +39,11 @@ Python sorts strings in, so results come out as the in-memory store sorts them.
 
 from __future__ import annotations
 
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from consortium.adapters.local import sqlite_changes
-from consortium.adapters.local.sqlite_cluster_rows import (
-    BULK_ROWS,
-    ClusterRows,
-    bulk_cache,
-    encode_change,
-    encode_rows,
-    without_indexes,
-    write_clusters,
-    write_holders,
-    write_placements,
-)
 from consortium.adapters.local.sqlite_common import (
     Schema,
     SqliteAdapter,
@@ -75,24 +64,53 @@ __all__ = ["SqliteClusterStore"]
 
 _CHUNK = 500
 """Rows per page when iterating clusters."""
+_BULK_ROWS = 10_000
+"""A change of at least this many placements and clusters is written with a larger page cache."""
+_BULK_CACHE_KIB = 256 * 1024
+"""The page cache of such a write (SQLite's default is 2 MiB): a first load or a rebuild writes several B-trees
+of millions of rows each, in no order common to all, and with a small cache each insert reads its pages again."""
 
 
 _BULK_LOAD = 50_000
 """A change placing at least this many records, more than the store holds, is a bulk load (see
 :func:`_indexes_made_after`)."""
+_MADE_AFTER = ("dedup_placements_cluster", "dedup_keys_record", "clusters_first_seen", "cluster_changes_time")
+"""The indexes a bulk load makes again after its inserts: those no statement of :meth:`SqliteClusterStore.apply`
+reads after its deletes (dropping one that a later delete looks rows up by would make each delete a scan)."""
 
 
 @contextmanager
 def _indexes_made_after(conn: sqlite3.Connection, placed: int) -> Iterator[None]:
     """Around the inserts of a bulk load (a first load, or a rebuild, whose store was just emptied): the indexes of
-    :data:`~.sqlite_cluster_rows.MADE_AFTER` dropped and made again afterwards, in the same transaction (SQLite
-    builds an index from sorted rows far faster than it takes rows one at a time at random places: a third less
-    time storing 200,000 generated records). Any other change leaves them as they are."""
+    :data:`_MADE_AFTER` dropped and made again afterwards, in the same transaction (SQLite builds an index from
+    sorted rows far faster than it takes rows one at a time at random places: a third less time storing 200,000
+    generated records). Any other change leaves them as they are."""
     if placed < _BULK_LOAD or conn.execute("SELECT COUNT(*) FROM dedup_placements").fetchone()[0] >= placed:
         yield
         return
-    with without_indexes(conn):
+    marks = ", ".join("?" * len(_MADE_AFTER))
+    found = conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks})", _MADE_AFTER)
+    made = sorted(found.fetchall())
+    for name, _ in made:
+        conn.execute(f'DROP INDEX "{name}"')
+    yield
+    for _, sql in made:
+        conn.execute(sql)
+
+
+@contextmanager
+def _bulk_cache(conn: sqlite3.Connection, rows: int) -> Iterator[None]:
+    """A page cache of :data:`_BULK_CACHE_KIB` while a change of at least :data:`_BULK_ROWS` rows is written
+    (only what is used is allocated; the connection's own size is restored after)."""
+    if rows < _BULK_ROWS:
         yield
+        return
+    before = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def _add_first_seen_key(conn: sqlite3.Connection) -> None:
@@ -168,7 +186,15 @@ _SCHEMA = Schema(
 
 _DELETE_PLACEMENT = "DELETE FROM dedup_placements WHERE member = ? AND local_id = ?"
 _DELETE_KEYS = "DELETE FROM dedup_keys WHERE member = ? AND local_id = ?"
+_INSERT_PLACEMENT = "INSERT INTO dedup_placements (member, local_id, cluster_id, body) VALUES (?, ?, ?, ?)"
+_INSERT_KEY = "INSERT OR IGNORE INTO dedup_keys (key, member, local_id) VALUES (?, ?, ?)"
 _DELETE_CLUSTER = "DELETE FROM clusters WHERE cluster_id = ?"
+_INSERT_HOLDER = "INSERT OR IGNORE INTO dedup_holders (member, members, cluster_id) VALUES (?, ?, ?)"
+_UPSERT_CLUSTER = (
+    "INSERT INTO clusters (cluster_id, first_seen, body, first_seen_key) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (cluster_id) DO UPDATE SET "
+    "first_seen = excluded.first_seen, body = excluded.body, first_seen_key = excluded.first_seen_key"
+)
 
 
 class SqliteClusterStore(SqliteAdapter):
@@ -352,47 +378,37 @@ class SqliteClusterStore(SqliteAdapter):
             final[(placement.member, placement.local_id)] = placement
         placed = [p for p in final.values() if p is not None]
         saved = list({c.cluster_id: c for c in change.saved}.values())  # of two saves of one id the last counts
-        rows = encode_rows(placed, saved)
-        with self._transaction() as conn, bulk_cache(conn, len(placed) + len(saved)):
+        members = {c.cluster_id: c.members for c in saved}
+        with self._transaction() as conn, _bulk_cache(conn, len(placed) + len(saved)):
             if final:
                 conn.executemany(_DELETE_PLACEMENT, list(final))
                 conn.executemany(_DELETE_KEYS, list(final))
             with _indexes_made_after(conn, len(placed)):
-                write_placements(conn, rows)
+                if placed:
+                    conn.executemany(
+                        _INSERT_PLACEMENT, [(p.member, p.local_id, p.cluster_id, p.model_dump_json()) for p in placed]
+                    )
+                    # In primary key order (the table is its key's index): each row goes next to the one before.
+                    keyed = sorted((key, p.member, p.local_id) for p in placed for key in p.keys)
+                    conn.executemany(_INSERT_KEY, keyed)
                 if change.deleted:
                     sqlite_changes.tombstone(conn, change.deleted, change.at)
                     conn.executemany(_DELETE_CLUSTER, [(cluster_id,) for cluster_id in change.deleted])
-                write_clusters(conn, rows)
-            write_holders(conn, rows, change.deleted)
-
-    @staticmethod
-    def encode(change: ClusterChange) -> ClusterRows:
-        """The rows of a change that only places records and saves clusters, for :meth:`apply_rows` (see
-        :func:`~consortium.adapters.local.sqlite_cluster_rows.encode_change`; any process can make them)."""
-        return encode_change(change)
-
-    def apply_rows(self, parts: Iterable[ClusterRows]) -> int:
-        """Write the rows of several changes (:meth:`encode`), each as :meth:`apply` would write its change, all in
-        one transaction, or nothing of them; ``parts`` is read inside the transaction, so it may still be making
-        them (the bulk path in worker processes: :func:`~consortium.dedup.processes.cluster_in_processes`). How
-        many parts were written.
-
-        A store holding no placement at the start (a first load; a rebuild once its store is emptied) is loaded
-        without the indexes of :data:`~.sqlite_cluster_rows.MADE_AFTER`, made again at the end; there a record placed
-        by two parts fails the write (the placements' primary key) instead of the second replacing the first."""
-        count = 0
-        with self._transaction() as conn, bulk_cache(conn, BULK_ROWS):
-            empty = conn.execute("SELECT 1 FROM dedup_placements LIMIT 1").fetchone() is None
-            with without_indexes(conn) if empty else nullcontext():
-                for part in parts:
-                    if not empty:
-                        records = [(member, local_id) for member, local_id, _, _ in part.placements]
-                        conn.executemany(_DELETE_PLACEMENT, records)
-                        conn.executemany(_DELETE_KEYS, records)
-                    write_placements(conn, part)
-                    write_clusters(conn, part)
-                    write_holders(conn, part)
-                    count += 1
-        return count
+                if saved:
+                    conn.executemany(
+                        _UPSERT_CLUSTER,
+                        [
+                            (c.cluster_id, c.first_seen.isoformat(), c.model_dump_json(), utc_sort_key(c.first_seen))
+                            for c in saved
+                        ],
+                    )
+                    sqlite_changes.index_saved(conn, saved, members)
+            touched = [(cluster_id,) for cluster_id in dict.fromkeys([*change.deleted, *members])]
+            if touched:
+                conn.executemany("DELETE FROM dedup_holders WHERE cluster_id = ?", touched)
+                holders = sorted(
+                    (member, len(held), cluster_id) for cluster_id, held in members.items() for member in held
+                )
+                conn.executemany(_INSERT_HOLDER, holders)
 
     # -- helpers -------------------------------------------------------------------------------------------
