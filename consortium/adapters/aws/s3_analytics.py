@@ -5,14 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
-from consortium.adapters.aws.client_errors import error_code
-from consortium.errors import StorageError
+from consortium.adapters.aws.s3_objects import put_object, read_object
 
 __all__ = ["S3AnalyticsStore"]
-
-_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 
 
 class S3AnalyticsStore:
@@ -30,19 +26,9 @@ class S3AnalyticsStore:
         self._client: Any = client if client is not None else boto3.client("s3")
 
     def save(self, data: bytes) -> None:
-        try:
-            self._client.put_object(Bucket=self.bucket, Key=self.key, Body=data, ContentType="application/json")
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"cannot write the analytics report s3://{self.bucket}/{self.key}: {exc}") from exc
+        what = f"the analytics report s3://{self.bucket}/{self.key}"
+        put_object(self._client, self.bucket, self.key, data, what, content_type="application/json")
 
     def latest(self) -> bytes | None:
-        try:
-            answer = self._client.get_object(Bucket=self.bucket, Key=self.key)
-            data: bytes = answer["Body"].read()
-        except ClientError as exc:
-            if error_code(exc) in _MISSING:
-                return None
-            raise StorageError(f"cannot read the analytics report s3://{self.bucket}/{self.key}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"cannot read the analytics report s3://{self.bucket}/{self.key}: {exc}") from exc
-        return data
+        found = read_object(self._client, self.bucket, self.key, f"the analytics report s3://{self.bucket}/{self.key}")
+        return None if found is None else found[0]

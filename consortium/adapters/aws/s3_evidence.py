@@ -6,18 +6,14 @@ from __future__ import annotations
 from typing import Any, Final
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
-from consortium.adapters.aws.client_errors import error_code
-from consortium.errors import StorageError
+from consortium.adapters.aws.s3_objects import head_object, put_object, read_object
 from consortium.push.ports import StoredBlob
 
 __all__ = ["EVIDENCE_KEY", "S3EvidenceStore"]
 
 EVIDENCE_KEY: Final = "evidence/ranking-evidence.json"
 """The object key of the ranking evidence (the permission sets grant exactly this key)."""
-
-_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 
 
 class S3EvidenceStore:
@@ -39,31 +35,16 @@ class S3EvidenceStore:
         self.key = key
         self._client: Any = client if client is not None else boto3.client("s3")
 
+    @property
+    def _what(self) -> str:
+        return f"the ranking evidence s3://{self.bucket}/{self.key}"
+
     def put(self, data: bytes) -> None:
-        try:
-            self._client.put_object(Bucket=self.bucket, Key=self.key, Body=data, ContentType="application/json")
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"cannot write the ranking evidence to s3://{self.bucket}/{self.key}: {exc}") from exc
+        put_object(self._client, self.bucket, self.key, data, self._what, content_type="application/json")
 
     def get(self) -> StoredBlob | None:
-        try:
-            response = self._client.get_object(Bucket=self.bucket, Key=self.key)
-            data: bytes = response["Body"].read()
-        except ClientError as exc:
-            if error_code(exc) in _MISSING:
-                return None
-            raise StorageError(f"cannot read the ranking evidence s3://{self.bucket}/{self.key}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"cannot read the ranking evidence s3://{self.bucket}/{self.key}: {exc}") from exc
-        return StoredBlob(data, str(response["ETag"]))
+        found = read_object(self._client, self.bucket, self.key, self._what)
+        return None if found is None else StoredBlob(*found)
 
     def version(self) -> str | None:
-        try:
-            response = self._client.head_object(Bucket=self.bucket, Key=self.key)
-        except ClientError as exc:
-            if error_code(exc) in _MISSING:
-                return None
-            raise StorageError(f"cannot look up the ranking evidence s3://{self.bucket}/{self.key}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"cannot look up the ranking evidence s3://{self.bucket}/{self.key}: {exc}") from exc
-        return str(response["ETag"])
+        return head_object(self._client, self.bucket, self.key, self._what)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
-from consortium.adapters.aws.client_errors import error_code
+from consortium.adapters.aws.s3_objects import head_object, put_object, read_object
 from consortium.dedup.kept_model import read_model
 from consortium.errors import StorageError
 
@@ -18,7 +17,6 @@ __all__ = ["MODEL_KEY", "S3MatchModelStore"]
 
 MODEL_KEY = "dedup/model.json"
 """The model's object key (the raw records are under ``raw/``)."""
-_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 
 
 class S3MatchModelStore:
@@ -43,36 +41,20 @@ class S3MatchModelStore:
         return f"s3://{self.bucket}/{self.key}"
 
     def load(self) -> MatchModel | None:
+        found = read_object(self._client, self.bucket, self.key, f"the match model {self.where}")
+        if found is None:
+            return None
         try:
-            response = self._client.get_object(Bucket=self.bucket, Key=self.key)
-            data: bytes = response["Body"].read()
-        except ClientError as exc:
-            if error_code(exc) in _MISSING:
-                return None
-            raise StorageError(f"cannot read the match model {self.where}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"cannot read the match model {self.where}: {exc}") from exc
-        try:
-            text = data.decode("utf-8")
+            text = found[0].decode("utf-8")
         except UnicodeDecodeError as exc:
             raise StorageError(f"the match model {self.where} is not UTF-8 text: {exc}") from exc
         return read_model(text, self.where)
 
     def save(self, model: MatchModel) -> None:
-        try:
-            self._client.put_object(
-                Bucket=self.bucket, Key=self.key, Body=model.to_json().encode("utf-8"), ContentType="application/json"
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"cannot write the match model {self.where}: {exc}") from exc
+        data = model.to_json().encode("utf-8")
+        put_object(
+            self._client, self.bucket, self.key, data, f"the match model {self.where}", content_type="application/json"
+        )
 
     def version(self) -> str | None:
-        try:
-            response = self._client.head_object(Bucket=self.bucket, Key=self.key)
-        except ClientError as exc:
-            if error_code(exc) in _MISSING:
-                return None
-            raise StorageError(f"cannot look up the match model {self.where}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"cannot look up the match model {self.where}: {exc}") from exc
-        return str(response.get("ETag") or response.get("LastModified"))
+        return head_object(self._client, self.bucket, self.key, f"the match model {self.where}")

@@ -5,14 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
-from consortium.adapters.aws.client_errors import error_code
-from consortium.errors import NotFoundError, StorageError
+from consortium.adapters.aws.s3_objects import put_object, read_object
+from consortium.errors import NotFoundError
 
 __all__ = ["S3PlanStore"]
-
-_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 
 
 class S3PlanStore:
@@ -38,19 +35,10 @@ class S3PlanStore:
         self._client: Any = client if client is not None else boto3.client("s3")
 
     def put(self, name: str, data: bytes) -> None:
-        try:
-            self._client.put_object(Bucket=self.bucket, Key=self.prefix + name, Body=data)
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"cannot write rebuild plan file {name} to S3: {exc}") from exc
+        put_object(self._client, self.bucket, self.prefix + name, data, f"rebuild plan file {name} to S3")
 
     def get(self, name: str) -> bytes:
-        try:
-            response = self._client.get_object(Bucket=self.bucket, Key=self.prefix + name)
-            data: bytes = response["Body"].read()
-        except ClientError as exc:
-            if error_code(exc) in _MISSING:
-                raise NotFoundError(f"no rebuild plan file {name} (plan the run first)") from exc
-            raise StorageError(f"cannot read rebuild plan file {name} from S3: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"cannot read rebuild plan file {name} from S3: {exc}") from exc
-        return data
+        found = read_object(self._client, self.bucket, self.prefix + name, f"rebuild plan file {name} from S3")
+        if found is None:
+            raise NotFoundError(f"no rebuild plan file {name} (plan the run first)")
+        return found[0]
