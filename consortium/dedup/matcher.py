@@ -20,7 +20,8 @@ Precision matters more than recall: a wrong merge is the failure readers see. Th
    same author list adjusted by how common the value is (:mod:`consortium.dedup.frequencies`); a missing value
    adds nothing. A match when the posterior probability reaches :data:`~consortium.dedup.model.MATCH_PROBABILITY`
    and the titles are nearly the same (or begin with the same four words followed by what the other record
-   says in other fields), and, when both name authors, at least half of the shorter author list is in the
+   says in other fields; or are only similar, no word put in place of another, and both name the same volume or
+   issue number: *Fantasy Magazine, Issue 60* and *Fantasy Issue 60*), and, when both name authors, at least half of the shorter author list is in the
    other.
 4. A **generic title** (one member gives it to records of different authors or years: "Book review column"),
    kept in the fitted model, needs the same author list and the same year.
@@ -50,6 +51,9 @@ __all__ = ["MatchDecision", "decide", "reject_reason"]
 TITLE_WITH_SHARED_ID = 0.6
 WEAKEST_TITLE_LEVEL = 3
 """The least title agreement a match may show ("the same first words")."""
+SIMILAR_TITLE_LEVEL = 4
+"""Titles similar (0.8 or more) without a word put in place of another: enough when both name the same volume
+or issue number (*Fantasy Magazine, Issue 60* and *Fantasy Issue 60 - Dec. 2016*)."""
 WEAKEST_AUTHOR_LEVEL = 2
 """The least author agreement a match may show when both records name authors ("half shared")."""
 WORK_COMPARISONS = ("title", "authors")
@@ -161,7 +165,7 @@ def decide(
     match = (
         probability >= MATCH_PROBABILITY
         and title_level is not None
-        and title_level <= WEAKEST_TITLE_LEVEL
+        and (title_level <= WEAKEST_TITLE_LEVEL or (title_level == SIMILAR_TITLE_LEVEL and levels["parts"] == 0))
         and (author_level is None or author_level <= WEAKEST_AUTHOR_LEVEL)
     )
     if match and (a.full_title in model.generic_titles or b.full_title in model.generic_titles):

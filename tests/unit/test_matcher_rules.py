@@ -315,3 +315,21 @@ def test_a_model_fitted_to_other_levels_gives_way_to_the_prior_beliefs(tmp_path,
     del data["levels"]  # written before models named their levels
     path.write_text(json.dumps(data))
     assert load_model(path) == PRIOR_MODEL
+
+
+def test_the_same_issue_of_a_magazine_written_two_ways_is_one() -> None:
+    # Titles only similar (0.8), no word put in place of another: enough when both name the same issue number.
+    a = make_record("amazon", "1", "Fantasy Magazine, Issue 60 (Dec. 2016, Special Issue) (Volume 60)",
+                    authors=["Daniel José Older"])  # fmt: skip
+    b = make_record("goodreads", "2", "Fantasy Issue 60 - Dec. 2016", subtitle="Special Issue",
+                    authors=["Daniel Jose Older"])  # fmt: skip
+    levels = compare(match_view(a), match_view(b))
+    assert levels["title"] == 4 and levels["parts"] == 0
+    assert work_pair(a, b).match, work_pair(a, b).explain()
+    # Without the number, titles only similar stay apart; with another number, the issues are two.
+    plain_a = make_record("amazon", "1", "Fantasy Magazine, Special Issue", authors=["Daniel José Older"])
+    plain_b = make_record("goodreads", "2", "Fantasy Special Issue", authors=["Daniel Jose Older"])
+    assert compare(match_view(plain_a), match_view(plain_b))["title"] == 4
+    assert not work_pair(plain_a, plain_b).match
+    other = make_record("goodreads", "3", "Fantasy Issue 61 - Jan. 2017", authors=["Daniel Jose Older"])
+    assert work_pair(a, other).reject == "different volumes or parts: [60] vs [61]"
