@@ -7,7 +7,8 @@ Read word by word (a regular expression a title is cheaper to split once than to
 - outside brackets, a number of up to three digits standing alone (``Stories 4``, ``X-2``), an upper-case roman
   numeral (``Final Fantasy IX``, ``systems XIX``; a lone ``I`` is a pronoun, not a numeral), or a roman
   numeral in any case ending the title (``... part ii``);
-- years (1500-2099) outside brackets are kept apart (:func:`title_years`): ``Annual report 2018``.
+- years (1500-2099) outside brackets are kept apart (:func:`title_years`): ``Annual report 2018``;
+- a character reference (``&#228;``, ``&#1575;``) is the letter it names, never a number or a year.
 
 Numbers inside brackets are series numbering (``(Fantasy Black Book 10)``), not parts of this book, unless the
 brackets begin with a marker (``(Volume 3)``).
@@ -15,6 +16,7 @@ brackets begin with a marker (``(Volume 3)``).
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
 from typing import Final
@@ -74,9 +76,14 @@ def _after_marker(marker: str, word: str) -> int:
     return _NUMBER_WORDS.get(lower, 0) if marker in _WORDY_MARKERS else 0
 
 
+def _decoded(text: str) -> str:
+    """Character references decoded: ``h &#228; rder`` names the letter ``ä``, not the number 228."""
+    return html.unescape(text) if "&" in text else text
+
+
 def part_numbers(*texts: str | None) -> frozenset[int]:
     """Volume or part numbers named in titles (see the module)."""
-    text = " ".join(t for t in texts if t)
+    text = _decoded(" ".join(t for t in texts if t))
     found: set[int] = set()
     if "第" in text:
         found.update(number_value(m.group(1)) for m in _CHINESE_PART.finditer(text))
@@ -109,5 +116,5 @@ def part_numbers(*texts: str | None) -> frozenset[int]:
 
 def title_years(*texts: str | None) -> frozenset[int]:
     """Years named in titles outside brackets (``Annual report 2018``, ``Black Book 2017 Edition``)."""
-    text = _BRACKETED.sub(" ", " ".join(t for t in texts if t))
+    text = _BRACKETED.sub(" ", _decoded(" ".join(t for t in texts if t)))
     return frozenset(y for w in _WORD.findall(text) if len(w) == 4 and w.isdigit() and 1500 <= (y := int(w)) < 2100)

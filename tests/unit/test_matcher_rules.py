@@ -333,3 +333,12 @@ def test_the_same_issue_of_a_magazine_written_two_ways_is_one() -> None:
     assert not work_pair(plain_a, plain_b).match
     other = make_record("goodreads", "3", "Fantasy Issue 61 - Jan. 2017", authors=["Daniel Jose Older"])
     assert work_pair(a, other).reject == "different volumes or parts: [60] vs [61]"
+
+
+def test_a_character_reference_in_a_title_is_a_letter_not_a_volume_number() -> None:
+    assert part_numbers("Access path support for referential integrity, Theo H &#228; rder") == frozenset()
+    assert title_years("Kit&#257;b al-&#1575;&#1604;&#1593;&#1604;&#1605;") == frozenset()
+    assert part_numbers("Datenbanken &#8211; Band 3") == {3}  # a number the title names still counts
+    a = make_record("r", "1", "Access path support for referential integrity in SQL, Theo H &#228; rder", year=1996)
+    b = make_record("l", "2", "Access path support for referential integrity in SQL (Volume 2)", year=1996)
+    assert pair(a, b).reject is None, pair(a, b).explain()
