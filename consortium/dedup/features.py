@@ -9,7 +9,16 @@ from consortium.dedup.parts import number_value, part_numbers, title_years
 from consortium.models import IdentifierScheme, Record, ResourceFormat
 from consortium.text import core_title, match_text, name_words, surname_key, title_tokens
 
-__all__ = ["FORMAT_FAMILY", "MatchView", "adaptation", "edition_number", "match_view", "part_numbers", "title_years"]
+__all__ = [
+    "FORMAT_FAMILY",
+    "MatchView",
+    "adaptation",
+    "companion",
+    "edition_number",
+    "match_view",
+    "part_numbers",
+    "title_years",
+]
 
 FORMAT_FAMILY: dict[ResourceFormat, str] = {
     ResourceFormat.BOOK: "monograph",
@@ -84,6 +93,9 @@ class MatchView:
     adaptation: bool
     """The title says, in brackets or its subtitle, that this is the work retold in another form (``(manga)``,
     ``: the graphic novel``): another work than the one it adapts (:func:`adaptation`)."""
+    companion: bool
+    """The title says this is a book about another: a summary, study guide, workbook or companion
+    (:func:`companion`)."""
     words: frozenset[str]
     """Every word the record says in title, subtitle, authors, publisher and year: where a value put in the
     wrong field is still found."""
@@ -144,6 +156,7 @@ def match_view(record: Record) -> MatchView:
         first_author=record.authors[0] if record.authors else "",
         electronic=record.format in (ResourceFormat.EBOOK, ResourceFormat.EJOURNAL),
         adaptation=adaptation(record.title, record.subtitle),
+        companion=companion(full),
         words=frozenset(words),
     )
 
@@ -161,3 +174,24 @@ def adaptation(title: str, subtitle: str | None = None) -> bool:
     if subtitle:
         parts.append(_GROUPS.sub(" ", subtitle))
     return any(_ADAPTATION.search(match_text(p)) for p in parts)
+
+
+_ABOUT = "summary|summary and analysis|study guide|workbook|companion|reader s guide|teacher s guide|lesson plans"
+_COMPANION_START = re.compile(
+    rf"^(?:(?:a|an|the) )?(?:(?:{_ABOUT}) (?:of|for|to|on)\b|(?:study guide|sparknotes|cliffsnotes|cliffs notes|"
+    r"summary and analysis)\b)"
+)
+_COMPANION_ANYWHERE = re.compile(
+    r"(?<!with )(?<!with a )(?<!includes )(?<!including )(?<!plus )(?<!and )"
+    r"\b(?:study guide|summary and analysis|sparknotes|cliffsnotes|cliffs notes|workbook|discussion guide"
+    r"|teacher s guide|reader s companion|lesson plans)\b"
+)
+
+
+def companion(full_title: str) -> bool:
+    """Whether a normalized title (subtitle and brackets included) names a book about another book: a summary,
+    study guide, workbook, companion or teacher's guide (*Summary of Sapiens*, *The Hunger Games: a study
+    guide*, *The Artist's Way Workbook*), a work of its own (FRBR's "is about" relation, not "is an edition
+    of"). A book sold *with* a study guide is still the book (*Redeeming Love, with study guide*)."""
+    return bool(_COMPANION_START.search(full_title) or _COMPANION_ANYWHERE.search(full_title))
+

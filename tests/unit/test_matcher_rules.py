@@ -9,7 +9,7 @@ import pytest
 from factories import make_record
 
 from consortium.dedup.comparisons import compare, differing_words, venue_level
-from consortium.dedup.features import adaptation, match_view, without_edition
+from consortium.dedup.features import adaptation, companion, match_view, without_edition
 from consortium.dedup.fit import fit_model, generic_titles
 from consortium.dedup.frequencies import adjustment, count_values, value_of
 from consortium.dedup.matcher import decide
@@ -342,3 +342,33 @@ def test_a_character_reference_in_a_title_is_a_letter_not_a_volume_number() -> N
     a = make_record("r", "1", "Access path support for referential integrity in SQL, Theo H &#228; rder", year=1996)
     b = make_record("l", "2", "Access path support for referential integrity in SQL (Volume 2)", year=1996)
     assert pair(a, b).reject is None, pair(a, b).explain()
+
+
+@pytest.mark.parametrize(
+    "guide",
+    [
+        "Summary of The Hunger Games",
+        "Study Guide: The Hunger Games",
+        "The Hunger Games: A Study Guide",
+        "SparkNotes: The Hunger Games",
+        "The Hunger Games Workbook",
+        "A Companion to The Hunger Games",
+    ],
+)
+def test_a_study_guide_or_summary_of_a_book_is_not_the_book(guide: str) -> None:
+    title, _, subtitle = guide.partition(": ")
+    about = make_record("amazon", "1", title, subtitle=subtitle or None, authors=["Suzanne Collins"])
+    book = make_record("goodreads", "2", "The Hunger Games", authors=["Collins, Suzanne"])
+    decision = work_pair(about, book)
+    assert not decision.match and decision.reject is not None and "book about another" in decision.reject
+    assert not pair(about, book).match
+    same_guide = make_record("goodreads", "3", guide, authors=["Suzanne Collins"])
+    assert work_pair(about, same_guide).reject is None  # two records of one guide
+
+
+def test_a_book_sold_with_a_study_guide_is_still_the_book() -> None:
+    assert not companion("redeeming love with study guide")
+    assert not companion("notes from underground") and not companion("brave companions portraits in history")
+    with_guide = make_record("amazon", "1", "Redeeming Love (with Study Guide)", authors=["Francine Rivers"])
+    book = make_record("goodreads", "2", "Redeeming Love", authors=["Francine Rivers"])
+    assert work_pair(with_guide, book).match
