@@ -13,6 +13,7 @@ __all__ = [
     "FORMAT_FAMILY",
     "MatchView",
     "adaptation",
+    "aggregate",
     "companion",
     "edition_number",
     "match_view",
@@ -96,6 +97,8 @@ class MatchView:
     companion: bool
     """The title says this is a book about another: a summary, study guide, workbook or companion
     (:func:`companion`)."""
+    aggregate: bool
+    """The title says this gathers several volumes: a box set, an omnibus, ``Books 1-3`` (:func:`aggregate`)."""
     words: frozenset[str]
     """Every word the record says in title, subtitle, authors, publisher and year: where a value put in the
     wrong field is still found."""
@@ -157,6 +160,7 @@ def match_view(record: Record) -> MatchView:
         electronic=record.format in (ResourceFormat.EBOOK, ResourceFormat.EJOURNAL),
         adaptation=adaptation(record.title, record.subtitle),
         companion=companion(full),
+        aggregate=aggregate(full),
         words=frozenset(words),
     )
 
@@ -195,3 +199,18 @@ def companion(full_title: str) -> bool:
     of"). A book sold *with* a study guide is still the book (*Redeeming Love, with study guide*)."""
     return bool(_COMPANION_START.search(full_title) or _COMPANION_ANYWHERE.search(full_title))
 
+
+_COUNT = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)"
+_AGGREGATE = re.compile(
+    r"\b(?:box(?:ed)? ?set|gift set|omnibus|complete (?:series|collection|set|trilogy|saga)"
+    r"|(?:trilogy|series|saga|collection) (?:box|bundle|set)"
+    rf"|(?:books|volumes|vols|novels) {_COUNT} (?:thru |through |to |and )?{_COUNT}"
+    rf"|{_COUNT} (?:book|volume|novel) (?:set|bundle|collection|box))\b"
+)
+
+
+def aggregate(full_title: str) -> bool:
+    """Whether a normalized title (subtitle and brackets included) names several volumes gathered into one: a
+    box set, an omnibus, a complete series, ``Books 1-3`` (*The Hunger Games Trilogy Boxed Set*). An aggregate
+    is not any one of the volumes it holds, even when its title begins with theirs."""
+    return bool(_AGGREGATE.search(full_title))

@@ -7,7 +7,8 @@ Precision matters more than recall: a wrong merge is the failure readers see. Th
    both name and that differ (``v. 2``, ``Part II``, a title ending in ``XIX`` against ``XVI``); years both
    titles name that differ (``Annual report 2017``); one title, not the other, naming an adaptation into
    another form (``(manga)``, ``: the graphic novel``: FRBR's new work); one title, not the other, naming a
-   book about a book (``Summary of …``, ``: a study guide``, ``… Workbook``); serials whose ISSNs conflict; ISBNs
+   book about a book (``Summary of …``, ``: a study guide``, ``… Workbook``), or several volumes gathered
+   (``Boxed Set``, ``Omnibus``, ``Books 1-3``) against one; serials whose ISSNs conflict; ISBNs
    that conflict on two records of one medium (an ISBN names one product: two print records with different
    ISBNs are two bindings or editions; a print and an e-book record of one edition have different ISBNs,
    which is weighed instead); edition numbers both state that differ; publication years more than one apart
@@ -31,8 +32,8 @@ Precision matters more than recall: a wrong merge is the failure readers see. Th
    one, and at least one of the two is there.
 
 At the ``work`` level (print and e-book, other editions as one: what the book-matching sets label) only the
-rejects of step 1 that concern the work (format family, parts, years in titles, adaptations, books about books)
-hold, and the score takes title and authors.
+rejects of step 1 that concern the work (format family, parts, years in titles, adaptations, books about books,
+aggregates) hold, and the score takes title and authors.
 """
 
 from __future__ import annotations
@@ -100,6 +101,8 @@ def reject_reason(a: MatchView, b: MatchView, ids_agree: bool, level: str = "edi
         return "one title names an adaptation into another form (manga, graphic novel, comic), the other does not"
     if a.companion != b.companion:
         return "one title names a book about another (a summary, study guide, workbook or companion), the other does not"
+    if a.aggregate != b.aggregate:
+        return "one title names several volumes gathered (a box set, an omnibus, Books 1-3), the other does not"
     if level == "work":
         return None
     if a.key[0] == b.key[0] and not ids_agree:

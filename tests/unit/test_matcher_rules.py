@@ -9,7 +9,7 @@ import pytest
 from factories import make_record
 
 from consortium.dedup.comparisons import compare, differing_words, venue_level
-from consortium.dedup.features import adaptation, companion, match_view, without_edition
+from consortium.dedup.features import adaptation, aggregate, companion, match_view, without_edition
 from consortium.dedup.fit import fit_model, generic_titles
 from consortium.dedup.frequencies import adjustment, count_values, value_of
 from consortium.dedup.matcher import decide
@@ -372,3 +372,23 @@ def test_a_book_sold_with_a_study_guide_is_still_the_book() -> None:
     with_guide = make_record("amazon", "1", "Redeeming Love (with Study Guide)", authors=["Francine Rivers"])
     book = make_record("goodreads", "2", "Redeeming Love", authors=["Francine Rivers"])
     assert work_pair(with_guide, book).match
+
+
+@pytest.mark.parametrize(
+    "gathered",
+    [
+        "The Hunger Games Trilogy Boxed Set",
+        "The Hunger Games (Box Set)",
+        "The Hunger Games: Books 1-3",
+        "The Hunger Games: The Complete Collection",
+        "The Hunger Games Omnibus",
+    ],
+)
+def test_a_box_set_is_not_one_of_its_volumes(gathered: str) -> None:
+    title, _, subtitle = gathered.partition(": ")
+    box = make_record("amazon", "1", title, subtitle=subtitle or None, authors=["Suzanne Collins"])
+    first = make_record("goodreads", "2", "The Hunger Games", authors=["Collins, Suzanne"])
+    decision = work_pair(box, first)
+    assert not decision.match and decision.reject is not None and "several volumes" in decision.reject
+    assert work_pair(box, make_record("goodreads", "3", gathered, authors=["Suzanne Collins"])).match
+    assert not aggregate("fantasy the 100 best books") and not aggregate("a collection of essays")
