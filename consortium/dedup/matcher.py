@@ -22,8 +22,9 @@ Precision matters more than recall: a wrong merge is the failure readers see. Th
    same author list adjusted by how common the value is (:mod:`consortium.dedup.frequencies`); a missing value
    adds nothing. A match when the posterior probability reaches :data:`~consortium.dedup.model.MATCH_PROBABILITY`
    and the titles are nearly the same (or begin with the same four words followed by what the other record
-   says in other fields; or are only similar, no word put in place of another, and both name the same volume or
-   issue number: *Fantasy Magazine, Issue 60* and *Fantasy Issue 60*), and, when both name authors, at least half of the shorter author list is in the
+   says in other fields; or are only similar, both name the same volume or issue number and differ only in
+   numbers and words naming the kind of publication: *Fantasy Magazine, Issue 60* and *Fantasy Issue 60*), and,
+   when both name authors, at least half of the shorter author list is in the
    other.
 4. A **generic title** (one member gives it to records of different authors or years: "Book review column"),
    kept in the fitted model, needs the same author list and the same year.
@@ -41,7 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from consortium.dedup.comparisons import LEVELS, compare, title_similarity
+from consortium.dedup.comparisons import LEVELS, compare, differs_in_numbering_only, title_similarity
 from consortium.dedup.frequencies import ADJUSTED_LEVEL, adjustment
 from consortium.dedup.model import MATCH_PROBABILITY, PRIOR_MODEL, MatchModel
 from consortium.text import is_cjk
@@ -56,7 +57,7 @@ WEAKEST_TITLE_LEVEL = 3
 """The least title agreement a match may show ("the same first words")."""
 SIMILAR_TITLE_LEVEL = 4
 """Titles similar (0.8 or more) without a word put in place of another: enough when both name the same volume
-or issue number (*Fantasy Magazine, Issue 60* and *Fantasy Issue 60 - Dec. 2016*)."""
+or issue number and differ only in numbering words (*Fantasy Magazine, Issue 60* and *Fantasy Issue 60*)."""
 WEAKEST_AUTHOR_LEVEL = 2
 """The least author agreement a match may show when both records name authors ("half shared")."""
 WORK_COMPARISONS = ("title", "authors")
@@ -148,6 +149,13 @@ def _weigh(
     return total, levels, weights, lines
 
 
+def _same_numbered_part(a: MatchView, b: MatchView, levels: dict[str, int | None]) -> bool:
+    """Titles only similar that both name the same volume or issue number and differ in nothing else than
+    numbers and the words naming the kind of publication (*Fantasy Magazine, Issue 60 (Volume 60)* and
+    *Fantasy Issue 60*)."""
+    return levels["title"] == SIMILAR_TITLE_LEVEL and levels["parts"] == 0 and differs_in_numbering_only(a, b)
+
+
 def decide(
     a: MatchView, b: MatchView, model: MatchModel = PRIOR_MODEL, *, level: Literal["edition", "work"] = "edition"
 ) -> MatchDecision:
@@ -172,7 +180,7 @@ def decide(
     match = (
         probability >= MATCH_PROBABILITY
         and title_level is not None
-        and (title_level <= WEAKEST_TITLE_LEVEL or (title_level == SIMILAR_TITLE_LEVEL and levels["parts"] == 0))
+        and (title_level <= WEAKEST_TITLE_LEVEL or _same_numbered_part(a, b, levels))
         and (author_level is None or author_level <= WEAKEST_AUTHOR_LEVEL)
     )
     if match and (a.full_title in model.generic_titles or b.full_title in model.generic_titles):

@@ -333,6 +333,12 @@ def test_the_same_issue_of_a_magazine_written_two_ways_is_one() -> None:
     assert not work_pair(plain_a, plain_b).match
     other = make_record("goodreads", "3", "Fantasy Issue 61 - Jan. 2017", authors=["Daniel Jose Older"])
     assert work_pair(a, other).reject == "different volumes or parts: [60] vs [61]"
+    # Another word than a number or the kind of publication: another series' issue of that number.
+    series_a = make_record("amazon", "1", "Dragon Ball Super, Vol. 6", authors=["Akira Toriyama"])
+    series_b = make_record("goodreads", "2", "Dragon Ball Super Heroes, Vol. 6", authors=["Akira Toriyama"])
+    levels = compare(match_view(series_a), match_view(series_b))
+    assert levels["title"] == 4 and levels["parts"] == 0
+    assert not work_pair(series_a, series_b).match
 
 
 def test_a_character_reference_in_a_title_is_a_letter_not_a_volume_number() -> None:
