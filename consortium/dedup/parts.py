@@ -8,7 +8,9 @@ Read word by word (a regular expression a title is cheaper to split once than to
   numeral (``Final Fantasy IX``, ``systems XIX``; a lone ``I`` is a pronoun, not a numeral), or a roman
   numeral in any case ending the title (``... part ii``);
 - years (1500-2099) outside brackets are kept apart (:func:`title_years`): ``Annual report 2018``;
-- a character reference (``&#228;``, ``&#1575;``) is the letter it names, never a number or a year.
+- a character reference (``&#228;``, ``&#1575;``) is the letter it names, never a number or a year;
+- digits written into a word are part of a name (``TSQL2``, ``MP3``, ``H2O``), unless the word begins with a
+  marker (``vol2``, ``T1``).
 
 Numbers inside brackets are series numbering (``(Fantasy Black Book 10)``), not parts of this book, unless the
 brackets begin with a marker (``(Volume 3)``).
@@ -40,6 +42,8 @@ _PART_NOUNS: Final = frozenset("annual collection volume book part series".split
 _CHINESE_DIGITS: Final = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _CHINESE_PART = re.compile(r"第\s*([\d一二三四五六七八九十]+)\s*[卷册部辑集]")
 _WORD = re.compile(r"[^\W\d_]+|\d+[^\W\d_]*")
+_GLUED = re.compile(r"\b([^\W\d_]+)(\d+)(\w*)")
+"""Letters with digits written into them: a name (``TSQL2``), or a marker and its number (``vol2``)."""
 _BRACKETED = re.compile(r"[(\[（][^)\]）]*[)\]）]")
 _ROMAN_DIGITS: Final = {"i": 1, "v": 5, "x": 10, "l": 50}
 _ROMAN_NUMERAL = re.compile(r"x{0,3}(?:ix|iv|v?i{0,3})|x?l(?:ix|iv|v?i{0,3})")
@@ -77,8 +81,19 @@ def _after_marker(marker: str, word: str) -> int:
 
 
 def _decoded(text: str) -> str:
-    """Character references decoded: ``h &#228; rder`` names the letter ``ä``, not the number 228."""
-    return html.unescape(text) if "&" in text else text
+    """Character references decoded (``h &#228; rder`` names the letter ``ä``, not the number 228), and digits
+    written into a word taken out of it (``TSQL2``, ``MP3``, ``H2O`` are names, not a part), unless the word
+    begins with a marker (``vol2``, ``T1``: a part)."""
+    if "&" in text:
+        text = html.unescape(text)
+    return _GLUED.sub(_unglued, text) if _GLUED.search(text) else text
+
+
+def _unglued(match: re.Match[str]) -> str:
+    letters, digits, rest = match.groups()
+    if not rest and letters.lower() in _MARKERS:
+        return f"{letters} {digits}"
+    return letters + rest
 
 
 def part_numbers(*texts: str | None) -> frozenset[int]:

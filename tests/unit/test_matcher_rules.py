@@ -398,3 +398,12 @@ def test_a_box_set_is_not_one_of_its_volumes(gathered: str) -> None:
     assert not decision.match and decision.reject is not None and "several volumes" in decision.reject
     assert work_pair(box, make_record("goodreads", "3", gathered, authors=["Suzanne Collins"])).match
     assert not aggregate("fantasy the 100 best books") and not aggregate("a collection of essays")
+
+
+def test_a_number_written_into_a_name_is_not_a_volume_number() -> None:
+    assert part_numbers("The TSQL2 temporal query language") == frozenset()
+    assert part_numbers("MP3 and H2O: a handbook") == frozenset()
+    assert part_numbers("Les chroniques, T1") == {1} and part_numbers("Collected papers vol2") == {2}
+    sql2 = make_record("r", "1", "Access path support for referential integrity in SQL2", year=1996)
+    sql3 = make_record("l", "2", "Access path support for referential integrity in SQL2 (Part 3)", year=1996)
+    assert pair(sql2, sql3).reject is None  # "SQL2" is no part 2 against the other's part 3
