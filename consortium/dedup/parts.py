@@ -10,7 +10,7 @@ Read word by word (a regular expression a title is cheaper to split once than to
 - years (1500-2099) outside brackets are kept apart (:func:`title_years`): ``Annual report 2018``;
 - a character reference (``&#228;``, ``&#1575;``) is the letter it names, never a number or a year;
 - digits written into a word are part of a name (``TSQL2``, ``MP3``, ``H2O``), unless the word begins with a
-  marker (``vol2``, ``T1``).
+  marker (``vol2``, ``T1``); numbers joined by slashes are a date or a fraction (``11/22/63``, ``24/7``).
 
 Numbers inside brackets are series numbering (``(Fantasy Black Book 10)``), not parts of this book, unless the
 brackets begin with a marker (``(Volume 3)``).
@@ -42,6 +42,8 @@ _PART_NOUNS: Final = frozenset("annual collection volume book part series".split
 _CHINESE_DIGITS: Final = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _CHINESE_PART = re.compile(r"第\s*([\d一二三四五六七八九十]+)\s*[卷册部辑集]")
 _WORD = re.compile(r"[^\W\d_]+|\d+[^\W\d_]*")
+_SLASHED = re.compile(r"\d+(?:\s*/\s*\d+)+")
+"""Numbers joined by slashes: a date (``11/22/63``), a fraction or ``24/7``, not volume numbers."""
 _GLUED = re.compile(r"\b([^\W\d_]+)(\d+)(\w*)")
 """Letters with digits written into them: a name (``TSQL2``), or a marker and its number (``vol2``)."""
 _BRACKETED = re.compile(r"[(\[（][^)\]）]*[)\]）]")
@@ -99,6 +101,8 @@ def _unglued(match: re.Match[str]) -> str:
 def part_numbers(*texts: str | None) -> frozenset[int]:
     """Volume or part numbers named in titles (see the module)."""
     text = _decoded(" ".join(t for t in texts if t))
+    if "/" in text:
+        text = _SLASHED.sub(" ", text)
     found: set[int] = set()
     if "第" in text:
         found.update(number_value(m.group(1)) for m in _CHINESE_PART.finditer(text))

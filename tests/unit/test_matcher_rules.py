@@ -407,3 +407,11 @@ def test_a_number_written_into_a_name_is_not_a_volume_number() -> None:
     sql2 = make_record("r", "1", "Access path support for referential integrity in SQL2", year=1996)
     sql3 = make_record("l", "2", "Access path support for referential integrity in SQL2 (Part 3)", year=1996)
     assert pair(sql2, sql3).reject is None  # "SQL2" is no part 2 against the other's part 3
+
+
+def test_a_date_in_a_title_is_not_a_volume_number() -> None:
+    assert part_numbers("11/22/63: A Novel") == frozenset() and part_numbers("24/7 Fantasy") == frozenset()
+    assert part_numbers("11/22/63, Part 2") == {2}
+    novel = make_record("amazon", "1", "11/22/63", subtitle="A Novel", authors=["Stephen King"])
+    other = make_record("bn", "2", "11/22/1963", authors=["Stephen King"])
+    assert work_pair(novel, other).reject is None  # no "volumes [11, 22, 63] against [11, 22]"
