@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from consortium.dedup.parts import number_value, part_numbers, title_years
 from consortium.models import IdentifierScheme, Record, ResourceFormat
 from consortium.text import core_title, match_text, name_words, surname_key, title_tokens
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = [
     "FORMAT_FAMILY",
@@ -134,7 +138,8 @@ def match_view(record: Record) -> MatchView:
     )
     names = tuple(n for n in (name_words(a) for a in record.authors) if n)
     publisher = match_text(record.publisher or "")
-    words = {*full.split(), *publisher.split(), *(w for name in names for w in name)}
+    title_words = full.split()
+    words = {*title_words, *publisher.split(), *(w for name in names for w in name)}
     if record.year is not None:
         words.add(str(record.year))
     return MatchView(
@@ -159,8 +164,8 @@ def match_view(record: Record) -> MatchView:
         first_author=record.authors[0] if record.authors else "",
         electronic=record.format in (ResourceFormat.EBOOK, ResourceFormat.EJOURNAL),
         adaptation=adaptation(record.title, record.subtitle),
-        companion=companion(full),
-        aggregate=aggregate(full),
+        companion=companion(full, title_words),
+        aggregate=aggregate(full, title_words),
         words=frozenset(words),
     )
 
@@ -191,12 +196,18 @@ _COMPANION_ANYWHERE = re.compile(
     r"|teacher s guide|reader s companion|lesson plans)\b"
 )
 
+_COMPANION_WORDS = frozenset("summary guide workbook companion sparknotes cliffsnotes notes lesson".split())
+"""Words one of which every title :func:`companion` accepts holds (a cheap test before the patterns)."""
 
-def companion(full_title: str) -> bool:
+
+def companion(full_title: str, words: Iterable[str] | None = None) -> bool:
     """Whether a normalized title (subtitle and brackets included) names a book about another book: a summary,
     study guide, workbook, companion or teacher's guide (*Summary of Sapiens*, *The Hunger Games: a study
     guide*, *The Artist's Way Workbook*), a work of its own (FRBR's "is about" relation, not "is an edition
-    of"). A book sold *with* a study guide is still the book (*Redeeming Love, with study guide*)."""
+    of"). A book sold *with* a study guide is still the book (*Redeeming Love, with study guide*). ``words``: the
+    title's words, when they are at hand."""
+    if _COMPANION_WORDS.isdisjoint(full_title.split() if words is None else words):
+        return False
     return bool(_COMPANION_START.search(full_title) or _COMPANION_ANYWHERE.search(full_title))
 
 
@@ -208,9 +219,17 @@ _AGGREGATE = re.compile(
     rf"|{_COUNT} (?:book|volume|novel) (?:set|bundle|collection|box))\b"
 )
 
+_AGGREGATE_WORDS = frozenset(
+    "set boxset box bundle omnibus complete books volumes vols novels book volume novel".split()
+)
+"""Words one of which every title :func:`aggregate` accepts holds (a cheap test before the pattern)."""
 
-def aggregate(full_title: str) -> bool:
+
+def aggregate(full_title: str, words: Iterable[str] | None = None) -> bool:
     """Whether a normalized title (subtitle and brackets included) names several volumes gathered into one: a
     box set, an omnibus, a complete series, ``Books 1-3`` (*The Hunger Games Trilogy Boxed Set*). An aggregate
-    is not any one of the volumes it holds, even when its title begins with theirs."""
+    is not any one of the volumes it holds, even when its title begins with theirs. ``words``: the title's words,
+    when they are at hand."""
+    if _AGGREGATE_WORDS.isdisjoint(full_title.split() if words is None else words):
+        return False
     return bool(_AGGREGATE.search(full_title))

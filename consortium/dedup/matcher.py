@@ -101,7 +101,7 @@ def reject_reason(a: MatchView, b: MatchView, ids_agree: bool, level: str = "edi
     if a.adaptation != b.adaptation:
         return "one title names an adaptation into another form (manga, graphic novel, comic), the other does not"
     if a.companion != b.companion:
-        return "one title names a book about another (a summary, study guide, workbook or companion), the other does not"
+        return "one title names a book about a book (a summary, study guide, workbook or companion), the other not"
     if a.aggregate != b.aggregate:
         return "one title names several volumes gathered (a box set, an omnibus, Books 1-3), the other does not"
     if level == "work":

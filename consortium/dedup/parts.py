@@ -41,11 +41,13 @@ _WORDY_MARKERS: Final = frozenset("volume vol part pt book bk tome band".split()
 _PART_NOUNS: Final = frozenset("annual collection volume book part series".split())
 _CHINESE_DIGITS: Final = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _CHINESE_PART = re.compile(r"第\s*([\d一二三四五六七八九十]+)\s*[卷册部辑集]")
-_WORD = re.compile(r"[^\W\d_]+|\d+[^\W\d_]*")
+_WORD = re.compile(r"[^\W\d_]+(?:\d\w*)?|\d+[^\W\d_]*")
+"""A word: letters (with any digits written into them, ``TSQL2``, ``H2O``: a name, never a number), or digits
+(with letters after them, ``4th``)."""
+_MARKER_NUMBER = re.compile(r"(v|vol|volume|pt|part|bd|band|t|tome|no|book|bk)(\d{1,3})")
+"""A marker with its number written into it (``vol2``, ``T1``)."""
 _SLASHED = re.compile(r"\d+(?:\s*/\s*\d+)+")
 """Numbers joined by slashes: a date (``11/22/63``), a fraction or ``24/7``, not volume numbers."""
-_GLUED = re.compile(r"\b([^\W\d_]+)(\d+)(\w*)")
-"""Letters with digits written into them: a name (``TSQL2``), or a marker and its number (``vol2``)."""
 _BRACKETED = re.compile(r"[(\[（][^)\]）]*[)\]）]")
 _ROMAN_DIGITS: Final = {"i": 1, "v": 5, "x": 10, "l": 50}
 _ROMAN_NUMERAL = re.compile(r"x{0,3}(?:ix|iv|v?i{0,3})|x?l(?:ix|iv|v?i{0,3})")
@@ -83,19 +85,14 @@ def _after_marker(marker: str, word: str) -> int:
 
 
 def _decoded(text: str) -> str:
-    """Character references decoded (``h &#228; rder`` names the letter ``ä``, not the number 228), and digits
-    written into a word taken out of it (``TSQL2``, ``MP3``, ``H2O`` are names, not a part), unless the word
-    begins with a marker (``vol2``, ``T1``: a part)."""
-    if "&" in text:
-        text = html.unescape(text)
-    return _GLUED.sub(_unglued, text) if _GLUED.search(text) else text
+    """Character references decoded: ``h &#228; rder`` names the letter ``ä``, not the number 228."""
+    return html.unescape(text) if "&" in text and ";" in text else text
 
 
-def _unglued(match: re.Match[str]) -> str:
-    letters, digits, rest = match.groups()
-    if not rest and letters.lower() in _MARKERS:
-        return f"{letters} {digits}"
-    return letters + rest
+def _glued_marker(word: str) -> int:
+    """The number of a marker written into one word with it (``vol2``, ``T1``), else 0."""
+    match = _MARKER_NUMBER.fullmatch(word.lower()) if word[-1].isdigit() else None
+    return int(match.group(2)) if match else 0
 
 
 def part_numbers(*texts: str | None) -> frozenset[int]:
@@ -112,6 +109,8 @@ def part_numbers(*texts: str | None) -> frozenset[int]:
     for number, group in enumerate(groups):
         words = _WORD.findall(group)
         if number > 0:  # in brackets, only a group that begins with a marker: "(Volume 3)", not "(... Book 10)"
+            if words and (value := _glued_marker(words[0])):
+                found.add(value)
             words = words[:2] if words and words[0].lower() in _MARKERS else []
         for word, after in itertools.pairwise(words):
             lower = word.lower()
@@ -126,6 +125,8 @@ def part_numbers(*texts: str | None) -> frozenset[int]:
                 found.add(int(word))
         elif _UPPER_ROMAN.fullmatch(word):
             found.add(_roman(word))
+        elif word[-1].isdigit():
+            found.add(_glued_marker(word))
     last = outside[-1].lower() if len(outside) > 1 else ""
     if last and not last.isdigit() and len(last) <= 6 and last not in _NAMES_LIKE_NUMERALS:
         found.add(_roman(last))
