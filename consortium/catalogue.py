@@ -55,9 +55,15 @@ class Catalogue:
 
     def follow(self, changes: Iterable[RecordChange]) -> ClusterUpdate:
         """Cluster these changed records (upserted or deleted) again and index what changed (idempotent)."""
-        update = self.dedup.apply_records(((c.member, c.local_id), c.record) for c in changes)
+        update = self.cluster(changes)
         self._index(update)
         return update
+
+    def cluster(self, changes: Iterable[RecordChange]) -> ClusterUpdate:
+        """Cluster these changed records again, in one cluster store write, without indexing: the clusters saved
+        and deleted, for the caller to index (the follower process, which commits the index beside its next
+        batch's clustering)."""
+        return self.dedup.apply_records(((c.member, c.local_id), c.record) for c in changes)
 
     def _index(self, update: ClusterUpdate) -> None:
         if self.index is None:

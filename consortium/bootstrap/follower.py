@@ -28,6 +28,7 @@ import queue
 import signal
 import sys
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from pathlib import Path
 
+    from consortium.adapters.local import TantivySearchIndex
     from consortium.catalogue import Catalogue
     from consortium.config import Settings
 
@@ -184,23 +186,61 @@ def follow_in_this_process(settings: Settings, conn: Connection) -> None:
 def _one_writer(catalogue: Catalogue) -> AbstractContextManager[None]:
     """The embedded search index's writer, held for the follower's life (see
     :meth:`~consortium.adapters.local.TantivySearchIndex.writing`); nothing to hold for another index."""
+    index = _staging_index(catalogue)
+    return index.writing() if index is not None else nullcontext()
+
+
+def _staging_index(catalogue: Catalogue) -> TantivySearchIndex | None:
     from consortium.adapters.local import TantivySearchIndex
 
-    return catalogue.index.writing() if isinstance(catalogue.index, TantivySearchIndex) else nullcontext()
+    return catalogue.index if isinstance(catalogue.index, TantivySearchIndex) else None
 
 
 def _follow(catalogue: Catalogue, inbox: queue.SimpleQueue[bytes], conn: Connection) -> None:
     """Follow the batches coming to ``inbox`` (all those waiting at once) until goodbye, answering on ``conn``
-    after each round how many batches are done."""
+    after each round how many batches are done.
+
+    A round's index commit runs in a thread while the next round is clustered: tantivy lets go of the GIL while
+    it commits, so the clustering goes on instead of waiting for it (about a tenth of the follower's time). The
+    thread answers once the commit has ended (a batch is done when its clusters are stored and indexed); the next
+    round stages its documents only after it (one commit at a time, in order)."""
+    index = _staging_index(catalogue)
+    answers = threading.Lock()
+    """Held for each answer: the commit thread's and this thread's never interleave on the pipe."""
     done, ending = 0, False
-    while not ending:
-        messages = [inbox.get()]
-        while not inbox.empty():
-            messages.append(inbox.get())
-        ending = not messages[-1]
-        batches = [BATCH.validate_json(message) for message in messages if message]
-        changes = [change for batch in batches for change in batch]
-        if changes:
-            catalogue.follow(changes)
-        done += len(batches)
+    committing: Future[None] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="follower-commit") as committer:
+        while not ending:
+            messages = [inbox.get()]
+            while not inbox.empty():
+                messages.append(inbox.get())
+            ending = not messages[-1]
+            batches = [BATCH.validate_json(message) for message in messages if message]
+            changes = [change for batch in batches for change in batch]
+            done += len(batches)
+            if index is None:
+                if changes:
+                    catalogue.follow(changes)
+                conn.send(done)
+                continue
+            update = catalogue.cluster(changes) if changes else None
+            if committing is not None:
+                committing.result()  # the last round's commit has ended (answered), or its error is raised here
+            if update is not None:
+                index.stage(update.saved, update.deleted)
+            committing = committer.submit(_commit, index, conn, answers, done)
+        if committing is not None:
+            committing.result()
+
+
+def _commit(index: TantivySearchIndex, conn: Connection, answers: threading.Lock, done: int) -> None:
+    """Commit the staged round and answer how many batches are done (or the error: the harvest then stops
+    waiting for this process and follows what it had not confirmed itself)."""
+    try:
+        index.commit_staged()
+    except Exception as exc:
+        with answers:
+            conn.send(f"{type(exc).__name__}: {exc}")
+        raise
+    with answers:
         conn.send(done)

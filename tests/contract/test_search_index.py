@@ -671,6 +671,36 @@ def test_tantivy_writes_through_one_held_writer_are_committed_each_and_keep_othe
     assert ids(index.search(SearchQuery(text="neue bucher"))) == ["newcomer"]
 
 
+def test_tantivy_staged_writes_are_seen_only_once_committed_from_another_thread(tmp_path: Path) -> None:
+    """``stage`` (the follower's rounds) adds and removes documents in the held writer without committing;
+    ``commit_staged``, here from a thread of its own as the follower calls it, commits them in one commit, with
+    the same result as ``upsert`` then ``delete``; a failed staging rolls back what was staged; outside
+    ``writing()`` there is nothing to stage into."""
+    import threading
+
+    folder = tmp_path / "search"
+    index, other, reference = TantivySearchIndex(folder), TantivySearchIndex(folder), InMemorySearchIndex()
+    with pytest.raises(RuntimeError, match="writer held"):
+        index.stage(CORPUS[:1], [])
+    with index.writing():
+        index.stage(CORPUS[:12], [])
+        assert other.count() == 0  # staged, not committed
+        committer = threading.Thread(target=index.commit_staged)
+        committer.start()
+        committer.join()
+        assert other.count() == 12
+        with pytest.raises(StorageError, match="writing the search index failed"):
+            index.stage([*CORPUS[12:14], make_cluster("bad", "Bad", ["mit"], year=-(2**70))], [])
+        index.stage(CORPUS[12:], ["dl-en", "absent"])
+        index.commit_staged()
+    reference.upsert(CORPUS)
+    reference.delete(["dl-en"])
+    assert index.count() == other.count() == reference.count() == 29
+    for query in (SearchQuery(text="deep learning"), SearchQuery(facets=["member", "language"], page_size=100)):
+        found, expected = index.search(query), reference.search(query)
+        assert (sorted(ids(found)), found.facets) == (sorted(ids(expected)), expected.facets)
+
+
 def test_tantivy_in_memory_index_held_writer_reloads_after_each_write() -> None:
     index = TantivySearchIndex(None)
     with index.writing():

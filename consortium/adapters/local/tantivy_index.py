@@ -51,6 +51,7 @@ from consortium.search.spelling import PREFIX_LENGTH, correctable, within_reach
 
 if TYPE_CHECKING:
     from collections.abc import Hashable, Iterable, Iterator, Sequence
+    from contextlib import AbstractContextManager
     from pathlib import Path
 
     from consortium.models import Cluster
@@ -233,6 +234,27 @@ class TantivySearchIndex:
                 finally:
                     with self._read_lock:
                         self._reload()
+
+    def stage(self, saved: Iterable[Cluster], deleted: Iterable[str]) -> None:
+        """Into the writer :meth:`writing` holds, not committed: ``saved`` indexed (replacing their documents),
+        then ``deleted`` removed, as :meth:`upsert` then :meth:`delete` do; :meth:`commit_staged` commits them."""
+        with self._held_writer() as writer:
+            for cluster in saved:
+                writer.delete_documents_by_term("cluster_id", cluster.cluster_id)
+                writer.add_document(self._document(cluster))
+            for cluster_id in deleted:
+                writer.delete_documents_by_term("cluster_id", cluster_id)
+
+    def commit_staged(self) -> None:
+        """Commit what :meth:`stage` staged. tantivy lets go of the GIL while it commits (its indexing thread takes
+        in the documents, then the segment is written): commit from a thread, and go on meanwhile."""
+        with self._held_writer() as writer:
+            writer.commit()
+
+    def _held_writer(self) -> AbstractContextManager[tantivy.IndexWriter]:
+        if self._held is None:
+            raise RuntimeError("staging writes needs the writer held (TantivySearchIndex.writing)")
+        return self._writer()
 
     def _document(self, cluster: Cluster) -> tantivy.Document:
         fields = index_document(cluster)
