@@ -39,9 +39,9 @@ Python sorts strings in, so results come out as the in-memory store sorts them.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from consortium.adapters.local import sqlite_changes
@@ -58,11 +58,11 @@ from consortium.models import Cluster
 
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Sequence
 
     from consortium.dedup.state import ChangeCursor, ClusterChange, ClusterVersion, RecordKey
 
-__all__ = ["SqliteClusterStore"]
+__all__ = ["ClusterRows", "SqliteClusterStore"]
 
 _CHUNK = 500
 """Rows per page when iterating clusters."""
@@ -94,7 +94,13 @@ def _indexes_made_after(conn: sqlite3.Connection, placed: int, *, fresh: bool = 
     if placed < _BULK_LOAD or conn.execute("SELECT COUNT(*) FROM dedup_placements").fetchone()[0] >= placed:
         yield
         return
-    names = _MADE_AFTER + (_MADE_AFTER_FRESH if fresh else ())
+    with _without_indexes(conn, _MADE_AFTER + (_MADE_AFTER_FRESH if fresh else ())):
+        yield
+
+
+@contextmanager
+def _without_indexes(conn: sqlite3.Connection, names: tuple[str, ...]) -> Iterator[None]:
+    """The indexes named dropped, and made again after the block (in its transaction)."""
     marks = ", ".join("?" * len(names))
     found = conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks})", names)
     made = sorted(found.fetchall())
@@ -213,7 +219,7 @@ _HOLDS_ANYTHING = (
 
 
 @dataclass(frozen=True)
-class _Rows:
+class ClusterRows:
     """The rows a change's placements and saved clusters write, each table's in its primary key order (each row
     then goes next to the one before in the table's B-tree)."""
 
@@ -229,7 +235,7 @@ class _Rows:
     """``dedup_holders``: member, how many members, cluster id."""
 
 
-def _rows(placed: list[RecordPlacement], saved: list[Cluster]) -> _Rows:
+def _rows(placed: Sequence[RecordPlacement], saved: Sequence[Cluster]) -> ClusterRows:
     """The rows of these placements and saved clusters (each record and each cluster id once)."""
     placement_json = RecordPlacement.__pydantic_serializer__.to_json  # model_dump_json without its arguments' walk
     cluster_json = Cluster.__pydantic_serializer__.to_json
@@ -244,7 +250,35 @@ def _rows(placed: list[RecordPlacement], saved: list[Cluster]) -> _Rows:
     clusters.sort()
     holders = sorted((member, len(held), cluster_id) for cluster_id, held in members.items() for member in held)
     changes = sqlite_changes.saved_rows(saved, members, stamps)
-    return _Rows(placements, keys, clusters, changes, holders)
+    return ClusterRows(placements, keys, clusters, changes, holders)
+
+
+def _write(
+    conn: sqlite3.Connection,
+    rows: ClusterRows,
+    *,
+    fresh: bool,
+    deleted: Sequence[str] = (),
+    at: datetime | None = None,
+) -> None:
+    """Write a change's rows, its records' earlier placements and keys already deleted: clusters ``deleted``
+    (tombstones dated ``at``), then the placements, keys, saved clusters, their change index and holders rows
+    (``fresh``: the store held nothing, there is nothing to delete or replace). Each statement only when it has
+    rows: a table an old database lacks until it is migrated is not named by a change that writes nothing to it."""
+    if rows.placements:
+        conn.executemany(_INSERT_PLACEMENT, rows.placements)
+        conn.executemany(_INSERT_KEY, rows.keys)
+    if deleted and not fresh:
+        sqlite_changes.tombstone(conn, deleted, at or datetime.now(UTC))
+        conn.executemany(_DELETE_CLUSTER, [(cluster_id,) for cluster_id in deleted])
+    if rows.clusters:
+        conn.executemany(_UPSERT_CLUSTER, rows.clusters)
+        sqlite_changes.write_rows(conn, rows.changes, fresh=fresh)
+    touched = dict.fromkeys([*deleted, *(row[0] for row in rows.clusters)])
+    if touched and not fresh:
+        conn.executemany("DELETE FROM dedup_holders WHERE cluster_id = ?", [(c,) for c in touched])
+    if rows.holders:
+        conn.executemany(_INSERT_HOLDER, rows.holders)
 
 
 class SqliteClusterStore(SqliteAdapter):
@@ -440,21 +474,46 @@ class SqliteClusterStore(SqliteAdapter):
                     conn.executemany(_DELETE_PLACEMENT, list(final))
                     conn.executemany(_DELETE_KEYS, list(final))
                 with _indexes_made_after(conn, len(placed), fresh=fresh):
-                    # Each statement only when it has rows: a table an old database lacks until it is migrated is
-                    # not named by a change that writes nothing to it.
-                    if placed:
-                        conn.executemany(_INSERT_PLACEMENT, rows.placements)
-                        conn.executemany(_INSERT_KEY, rows.keys)
-                    if change.deleted and not fresh:
-                        sqlite_changes.tombstone(conn, change.deleted, change.at)
-                        conn.executemany(_DELETE_CLUSTER, [(cluster_id,) for cluster_id in change.deleted])
-                    if saved:
-                        conn.executemany(_UPSERT_CLUSTER, rows.clusters)
-                        sqlite_changes.write_rows(conn, rows.changes, fresh=fresh)
-                    touched = dict.fromkeys([*change.deleted, *(row[0] for row in rows.clusters)])
-                    if touched and not fresh:
-                        conn.executemany("DELETE FROM dedup_holders WHERE cluster_id = ?", [(c,) for c in touched])
-                    if rows.holders:
-                        conn.executemany(_INSERT_HOLDER, rows.holders)
+                    _write(conn, rows, fresh=fresh, deleted=change.deleted, at=change.at)
+
+    @staticmethod
+    def encode(change: ClusterChange) -> ClusterRows:
+        """The rows of a change that only places records and saves clusters (as the bulk path makes), of two
+        placements of one record or two saves of one cluster the last (as :meth:`apply` keeps), for
+        :meth:`apply_rows`: plain tuples, which another process can make and send back cheaply.
+
+        Raises
+        ------
+        ValueError
+            For a change that removes records or deletes clusters (:meth:`apply` writes those).
+        """
+        if change.removed or change.deleted:
+            raise ValueError("rows are made of placements and saved clusters only: apply a change removing records "
+                             "or deleting clusters")  # fmt: skip
+        with fewer_collections():
+            final = {(p.member, p.local_id): p for p in change.placements}
+            return _rows(list(final.values()), list({c.cluster_id: c for c in change.saved}.values()))
+
+    def apply_rows(self, parts: Iterable[ClusterRows]) -> int:
+        """Write the rows of several changes (:meth:`encode`), each as :meth:`apply` writes its change, all in one
+        transaction, or nothing of them; ``parts`` is read inside the transaction, so it may still be making them
+        (the bulk path in worker processes: :func:`~consortium.dedup.processes.cluster_in_processes`). How many
+        parts were written.
+
+        A store holding nothing at the start (a first load) is loaded without the indexes of :data:`_MADE_AFTER`
+        and :data:`_MADE_AFTER_FRESH`, made again at the end, and without deletes; there a record placed by two
+        parts fails the write (the placements' primary key) instead of the second replacing the first."""
+        count = 0
+        with fewer_collections(), self._transaction() as conn, _bulk_cache(conn, _BULK_ROWS):
+            fresh = not conn.execute(_HOLDS_ANYTHING).fetchone()[0]
+            with _without_indexes(conn, _MADE_AFTER + _MADE_AFTER_FRESH) if fresh else nullcontext():
+                for part in parts:
+                    if not fresh and part.placements:
+                        records = [(member, local_id) for member, local_id, _, _ in part.placements]
+                        conn.executemany(_DELETE_PLACEMENT, records)
+                        conn.executemany(_DELETE_KEYS, records)
+                    _write(conn, part, fresh=fresh)
+                    count += 1
+        return count
 
     # -- helpers -------------------------------------------------------------------------------------------
