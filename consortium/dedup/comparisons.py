@@ -22,7 +22,15 @@ if TYPE_CHECKING:
 
     from consortium.dedup.features import MatchView
 
-__all__ = ["COMPARISONS", "LEVELS", "compare", "differing_words", "title_similarity", "venue_level"]
+__all__ = [
+    "COMPARISONS",
+    "LEVELS",
+    "compare",
+    "differing_words",
+    "differs_in_numbering_only",
+    "title_similarity",
+    "venue_level",
+]
 
 LEVELS: Final[dict[str, tuple[str, ...]]] = {
     "title": (
@@ -92,6 +100,19 @@ def title_similarity(a: MatchView, b: MatchView) -> float:
     if one_without_subtitle:
         ratios.append(fuzz.ratio(a.title, b.title))
     return max(ratios) / 100.0
+
+
+NUMBERING_WORDS: Final = frozenset(
+    "magazine journal newsletter bulletin issue number no volume vol v part pt book bk tome edition ed".split()
+)
+"""Words that name what kind of publication or numbered part a title is, not which one: *Fantasy Magazine,
+Issue 60* and *Fantasy Issue 60* are one issue."""
+
+
+def differs_in_numbering_only(a: MatchView, b: MatchView) -> bool:
+    """Every word one title has and the other lacks is a number or a word of :data:`NUMBERING_WORDS`."""
+    only = set(a.full_title.split()) ^ set(b.full_title.split())
+    return all(w in NUMBERING_WORDS or number_value(w) for w in only)
 
 
 def _said_by(word: str, words: frozenset[str]) -> bool:

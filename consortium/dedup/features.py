@@ -11,9 +11,19 @@ from consortium.models import IdentifierScheme, Record, ResourceFormat
 from consortium.text import core_title, match_text, name_words, surname_key, title_tokens
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
-__all__ = ["FORMAT_FAMILY", "MatchView", "adaptation", "edition_number", "match_view", "part_numbers", "title_years"]
+__all__ = [
+    "FORMAT_FAMILY",
+    "MatchView",
+    "adaptation",
+    "aggregate",
+    "companion",
+    "edition_number",
+    "match_view",
+    "part_numbers",
+    "title_years",
+]
 
 FORMAT_FAMILY: dict[ResourceFormat, str] = {
     ResourceFormat.BOOK: "monograph",
@@ -88,6 +98,11 @@ class MatchView:
     adaptation: bool
     """The title says, in brackets or its subtitle, that this is the work retold in another form (``(manga)``,
     ``: the graphic novel``): another work than the one it adapts (:func:`adaptation`)."""
+    companion: bool
+    """The title says this is a book about another: a summary, study guide, workbook or companion
+    (:func:`companion`)."""
+    aggregate: bool
+    """The title says this gathers several volumes: a box set, an omnibus, ``Books 1-3`` (:func:`aggregate`)."""
     words: frozenset[str]
     """Every word the record says in title, subtitle, authors, publisher and year: where a value put in the
     wrong field is still found."""
@@ -125,7 +140,8 @@ def match_view(record: Record, tokens: Sequence[str] | None = None) -> MatchView
     )
     names = tuple(n for n in (name_words(a) for a in record.authors) if n)
     publisher = match_text(record.publisher or "")
-    words = {*full.split(), *publisher.split(), *(w for name in names for w in name)}
+    title_words = full.split()
+    words = {*title_words, *publisher.split(), *(w for name in names for w in name)}
     if record.year is not None:
         words.add(str(record.year))
     return MatchView(
@@ -150,6 +166,8 @@ def match_view(record: Record, tokens: Sequence[str] | None = None) -> MatchView
         first_author=record.authors[0] if record.authors else "",
         electronic=record.format in (ResourceFormat.EBOOK, ResourceFormat.EJOURNAL),
         adaptation=adaptation(record.title, record.subtitle),
+        companion=companion(full, title_words),
+        aggregate=aggregate(full, title_words),
         words=frozenset(words),
     )
 
@@ -167,3 +185,53 @@ def adaptation(title: str, subtitle: str | None = None) -> bool:
     if subtitle:
         parts.append(_GROUPS.sub(" ", subtitle))
     return any(_ADAPTATION.search(match_text(p)) for p in parts)
+
+
+_ABOUT = "summary|summary and analysis|study guide|workbook|companion|reader s guide|teacher s guide|lesson plans"
+_COMPANION_START = re.compile(
+    rf"^(?:(?:a|an|the) )?(?:(?:{_ABOUT}) (?:of|for|to|on)\b|(?:study guide|sparknotes|cliffsnotes|cliffs notes|"
+    r"summary and analysis)\b)"
+)
+_COMPANION_ANYWHERE = re.compile(
+    r"(?<!with )(?<!with a )(?<!includes )(?<!including )(?<!plus )(?<!and )"
+    r"\b(?:study guide|summary and analysis|sparknotes|cliffsnotes|cliffs notes|workbook|discussion guide"
+    r"|teacher s guide|reader s companion|lesson plans)\b"
+)
+
+_COMPANION_WORDS = frozenset("summary guide workbook companion sparknotes cliffsnotes notes lesson".split())
+"""Words one of which every title :func:`companion` accepts holds (a cheap test before the patterns)."""
+
+
+def companion(full_title: str, words: Iterable[str] | None = None) -> bool:
+    """Whether a normalized title (subtitle and brackets included) names a book about another book: a summary,
+    study guide, workbook, companion or teacher's guide (*Summary of Sapiens*, *The Hunger Games: a study
+    guide*, *The Artist's Way Workbook*), a work of its own (FRBR's "is about" relation, not "is an edition
+    of"). A book sold *with* a study guide is still the book (*Redeeming Love, with study guide*). ``words``: the
+    title's words, when they are at hand."""
+    if _COMPANION_WORDS.isdisjoint(full_title.split() if words is None else words):
+        return False
+    return bool(_COMPANION_START.search(full_title) or _COMPANION_ANYWHERE.search(full_title))
+
+
+_COUNT = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)"
+_AGGREGATE = re.compile(
+    r"\b(?:box(?:ed)? ?set|gift set|omnibus|complete (?:series|collection|set|trilogy|saga)"
+    r"|(?:trilogy|series|saga|collection) (?:box|bundle|set)"
+    rf"|(?:books|volumes|vols|novels) {_COUNT} (?:thru |through |to |and )?{_COUNT}"
+    rf"|{_COUNT} (?:book|volume|novel) (?:set|bundle|collection|box))\b"
+)
+
+_AGGREGATE_WORDS = frozenset(
+    "set boxset box bundle omnibus complete books volumes vols novels book volume novel".split()
+)
+"""Words one of which every title :func:`aggregate` accepts holds (a cheap test before the pattern)."""
+
+
+def aggregate(full_title: str, words: Iterable[str] | None = None) -> bool:
+    """Whether a normalized title (subtitle and brackets included) names several volumes gathered into one: a
+    box set, an omnibus, a complete series, ``Books 1-3`` (*The Hunger Games Trilogy Boxed Set*). An aggregate
+    is not any one of the volumes it holds, even when its title begins with theirs. ``words``: the title's words,
+    when they are at hand."""
+    if _AGGREGATE_WORDS.isdisjoint(full_title.split() if words is None else words):
+        return False
+    return bool(_AGGREGATE.search(full_title))

@@ -6,7 +6,9 @@ Precision matters more than recall: a wrong merge is the failure readers see. Th
    serial or a video); two records of the same member unless an identifier agrees; volume or part numbers that
    both name and that differ (``v. 2``, ``Part II``, a title ending in ``XIX`` against ``XVI``); years both
    titles name that differ (``Annual report 2017``); one title, not the other, naming an adaptation into
-   another form (``(manga)``, ``: the graphic novel``: FRBR's new work); serials whose ISSNs conflict; ISBNs
+   another form (``(manga)``, ``: the graphic novel``: FRBR's new work); one title, not the other, naming a
+   book about a book (``Summary of …``, ``: a study guide``, ``… Workbook``), or several volumes gathered
+   (``Boxed Set``, ``Omnibus``, ``Books 1-3``) against one; serials whose ISSNs conflict; ISBNs
    that conflict on two records of one medium (an ISBN names one product: two print records with different
    ISBNs are two bindings or editions; a print and an e-book record of one edition have different ISBNs,
    which is weighed instead); edition numbers both state that differ; publication years more than one apart
@@ -20,7 +22,9 @@ Precision matters more than recall: a wrong merge is the failure readers see. Th
    same author list adjusted by how common the value is (:mod:`consortium.dedup.frequencies`); a missing value
    adds nothing. A match when the posterior probability reaches :data:`~consortium.dedup.model.MATCH_PROBABILITY`
    and the titles are nearly the same (or begin with the same four words followed by what the other record
-   says in other fields), and, when both name authors, at least half of the shorter author list is in the
+   says in other fields; or are only similar, both name the same volume or issue number and differ only in
+   numbers and words naming the kind of publication: *Fantasy Magazine, Issue 60* and *Fantasy Issue 60*), and,
+   when both name authors, at least half of the shorter author list is in the
    other.
 4. A **generic title** (one member gives it to records of different authors or years: "Book review column"),
    kept in the fitted model, needs the same author list and the same year.
@@ -29,7 +33,8 @@ Precision matters more than recall: a wrong merge is the failure readers see. Th
    one, and at least one of the two is there.
 
 At the ``work`` level (print and e-book, other editions as one: what the book-matching sets label) only the
-rejects of step 1 that concern the work (format family, parts) hold, and the score takes title and authors.
+rejects of step 1 that concern the work (format family, parts, years in titles, adaptations, books about books,
+aggregates) hold, and the score takes title and authors.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from consortium.dedup.comparisons import LEVELS, compare, title_similarity
+from consortium.dedup.comparisons import LEVELS, compare, differs_in_numbering_only, title_similarity
 from consortium.dedup.frequencies import ADJUSTED_LEVEL, adjustment
 from consortium.dedup.model import MATCH_PROBABILITY, PRIOR_MODEL, MatchModel
 from consortium.text import is_cjk
@@ -50,6 +55,9 @@ __all__ = ["MatchDecision", "decide", "reject_reason"]
 TITLE_WITH_SHARED_ID = 0.6
 WEAKEST_TITLE_LEVEL = 3
 """The least title agreement a match may show ("the same first words")."""
+SIMILAR_TITLE_LEVEL = 4
+"""Titles similar (0.8 or more) without a word put in place of another: enough when both name the same volume
+or issue number and differ only in numbering words (*Fantasy Magazine, Issue 60* and *Fantasy Issue 60*)."""
 WEAKEST_AUTHOR_LEVEL = 2
 """The least author agreement a match may show when both records name authors ("half shared")."""
 WORK_COMPARISONS = ("title", "authors")
@@ -92,6 +100,10 @@ def reject_reason(a: MatchView, b: MatchView, ids_agree: bool, level: str = "edi
         return f"titles name different years: {sorted(a.years_in_title)} vs {sorted(b.years_in_title)}"
     if a.adaptation != b.adaptation:
         return "one title names an adaptation into another form (manga, graphic novel, comic), the other does not"
+    if a.companion != b.companion:
+        return "one title names a book about a book (a summary, study guide, workbook or companion), the other not"
+    if a.aggregate != b.aggregate:
+        return "one title names several volumes gathered (a box set, an omnibus, Books 1-3), the other does not"
     if level == "work":
         return None
     if a.key[0] == b.key[0] and not ids_agree:
@@ -137,6 +149,13 @@ def _weigh(
     return total, levels, weights, lines
 
 
+def _same_numbered_part(a: MatchView, b: MatchView, levels: dict[str, int | None]) -> bool:
+    """Titles only similar that both name the same volume or issue number and differ in nothing else than
+    numbers and the words naming the kind of publication (*Fantasy Magazine, Issue 60 (Volume 60)* and
+    *Fantasy Issue 60*)."""
+    return levels["title"] == SIMILAR_TITLE_LEVEL and levels["parts"] == 0 and differs_in_numbering_only(a, b)
+
+
 def decide(
     a: MatchView, b: MatchView, model: MatchModel = PRIOR_MODEL, *, level: Literal["edition", "work"] = "edition"
 ) -> MatchDecision:
@@ -161,7 +180,7 @@ def decide(
     match = (
         probability >= MATCH_PROBABILITY
         and title_level is not None
-        and title_level <= WEAKEST_TITLE_LEVEL
+        and (title_level <= WEAKEST_TITLE_LEVEL or _same_numbered_part(a, b, levels))
         and (author_level is None or author_level <= WEAKEST_AUTHOR_LEVEL)
     )
     if match and (a.full_title in model.generic_titles or b.full_title in model.generic_titles):

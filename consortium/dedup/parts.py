@@ -7,7 +7,10 @@ Read word by word (a regular expression a title is cheaper to split once than to
 - outside brackets, a number of up to three digits standing alone (``Stories 4``, ``X-2``), an upper-case roman
   numeral (``Final Fantasy IX``, ``systems XIX``; a lone ``I`` is a pronoun, not a numeral), or a roman
   numeral in any case ending the title (``... part ii``);
-- years (1500-2099) outside brackets are kept apart (:func:`title_years`): ``Annual report 2018``.
+- years (1500-2099) outside brackets are kept apart (:func:`title_years`): ``Annual report 2018``;
+- a character reference (``&#228;``, ``&#1575;``) is the letter it names, never a number or a year;
+- digits written into a word are part of a name (``TSQL2``, ``MP3``, ``H2O``), unless the word begins with a
+  marker (``vol2``, ``T1``); numbers joined by slashes are a date or a fraction (``11/22/63``, ``24/7``).
 
 Numbers inside brackets are series numbering (``(Fantasy Black Book 10)``), not parts of this book, unless the
 brackets begin with a marker (``(Volume 3)``).
@@ -15,6 +18,7 @@ brackets begin with a marker (``(Volume 3)``).
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
 from typing import Final
@@ -37,7 +41,13 @@ _WORDY_MARKERS: Final = frozenset("volume vol part pt book bk tome band".split()
 _PART_NOUNS: Final = frozenset("annual collection volume book part series".split())
 _CHINESE_DIGITS: Final = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _CHINESE_PART = re.compile(r"第\s*([\d一二三四五六七八九十]+)\s*[卷册部辑集]")
-_WORD = re.compile(r"[^\W\d_]+|\d+[^\W\d_]*")
+_WORD = re.compile(r"[^\W\d_]+(?:\d\w*)?|\d+[^\W\d_]*")
+"""A word: letters (with any digits written into them, ``TSQL2``, ``H2O``: a name, never a number), or digits
+(with letters after them, ``4th``)."""
+_MARKER_NUMBER = re.compile(r"(v|vol|volume|pt|part|bd|band|t|tome|no|book|bk)(\d{1,3})")
+"""A marker with its number written into it (``vol2``, ``T1``)."""
+_SLASHED = re.compile(r"\d+(?:\s*/\s*\d+)+")
+"""Numbers joined by slashes: a date (``11/22/63``), a fraction or ``24/7``, not volume numbers."""
 _BRACKETED = re.compile(r"[(\[（][^)\]）]*[)\]）]")
 _ROMAN_DIGITS: Final = {"i": 1, "v": 5, "x": 10, "l": 50}
 _ROMAN_NUMERAL = re.compile(r"x{0,3}(?:ix|iv|v?i{0,3})|x?l(?:ix|iv|v?i{0,3})")
@@ -74,9 +84,22 @@ def _after_marker(marker: str, word: str) -> int:
     return _NUMBER_WORDS.get(lower, 0) if marker in _WORDY_MARKERS else 0
 
 
+def _decoded(text: str) -> str:
+    """Character references decoded: ``h &#228; rder`` names the letter ``ä``, not the number 228."""
+    return html.unescape(text) if "&" in text and ";" in text else text
+
+
+def _glued_marker(word: str) -> int:
+    """The number of a marker written into one word with it (``vol2``, ``T1``), else 0."""
+    match = _MARKER_NUMBER.fullmatch(word.lower()) if word[-1].isdigit() else None
+    return int(match.group(2)) if match else 0
+
+
 def part_numbers(*texts: str | None) -> frozenset[int]:
     """Volume or part numbers named in titles (see the module)."""
-    text = " ".join(t for t in texts if t)
+    text = _decoded(" ".join(t for t in texts if t))
+    if "/" in text:
+        text = _SLASHED.sub(" ", text)
     found: set[int] = set()
     if "第" in text:
         found.update(number_value(m.group(1)) for m in _CHINESE_PART.finditer(text))
@@ -86,6 +109,8 @@ def part_numbers(*texts: str | None) -> frozenset[int]:
     for number, group in enumerate(groups):
         words = _WORD.findall(group)
         if number > 0:  # in brackets, only a group that begins with a marker: "(Volume 3)", not "(... Book 10)"
+            if words and (value := _glued_marker(words[0])):
+                found.add(value)
             words = words[:2] if words and words[0].lower() in _MARKERS else []
         for word, after in itertools.pairwise(words):
             lower = word.lower()
@@ -100,6 +125,8 @@ def part_numbers(*texts: str | None) -> frozenset[int]:
                 found.add(int(word))
         elif _UPPER_ROMAN.fullmatch(word):
             found.add(_roman(word))
+        elif word[-1].isdigit():
+            found.add(_glued_marker(word))
     last = outside[-1].lower() if len(outside) > 1 else ""
     if last and not last.isdigit() and len(last) <= 6 and last not in _NAMES_LIKE_NUMERALS:
         found.add(_roman(last))
@@ -109,5 +136,5 @@ def part_numbers(*texts: str | None) -> frozenset[int]:
 
 def title_years(*texts: str | None) -> frozenset[int]:
     """Years named in titles outside brackets (``Annual report 2018``, ``Black Book 2017 Edition``)."""
-    text = _BRACKETED.sub(" ", " ".join(t for t in texts if t))
+    text = _BRACKETED.sub(" ", _decoded(" ".join(t for t in texts if t)))
     return frozenset(y for w in _WORD.findall(text) if len(w) == 4 and w.isdigit() and 1500 <= (y := int(w)) < 2100)

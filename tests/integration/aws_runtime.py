@@ -12,7 +12,13 @@ API Gateway
     has it invoked first with API Gateway's authorizer event: an ``Unauthorized`` error is a 401; a method
     requiring an API key (``apiKeySource: AUTHORIZER``) takes the authorizer's ``usageIdentifierKey``, which must
     be the value of a template's API key in a usage plan of the stage (else 403); :attr:`Runtime.usage` records
-    the plan each such request counted against.
+    the plan each such request counted against. The member API for IAM (``AWS_IAM`` methods, its own REST API) is
+    reached with ``api="members-iam"``: the request's Signature Version 4 is checked by moto's own IAM request
+    check (the secret of the access key, an IAM user's or an assumed role's, as moto's IAM and STS issued it), the
+    signature's age (15 minutes), the caller's IAM policies for ``execute-api:Invoke`` on the method's ARN (moto's
+    policy evaluation) and the API's resource policy (the caller's account among its principals); the verified
+    principal reaches the function as ``requestContext.identity.userArn`` with the API's id, as API Gateway passes
+    them.
 Lambda's SQS poller
     :meth:`Runtime.drain` receives what an event source mapping's queue holds, in batches of its ``BatchSize``,
     and deletes the messages the function did not list in ``batchItemFailures``.
@@ -27,6 +33,7 @@ EventBridge Scheduler and Step Functions
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import json
 import os
@@ -39,8 +46,10 @@ from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from unittest import mock
+from urllib.parse import urlencode
 
 import jwt
+from aws_stand_in import ACCOUNT
 
 if TYPE_CHECKING:
     from aws_stand_in import StandIn
@@ -95,6 +104,10 @@ class Route:
     authorizer: str | None = None
     """The function of the method's Lambda authorizer."""
     key_required: bool = False
+    api: str = ""
+    """The logical id of the method's REST API."""
+    iam: bool = False
+    """The method's authorization is ``AWS_IAM``."""
 
 
 class Runtime:
@@ -117,7 +130,13 @@ class Runtime:
                 variables = stand_in.resolve(properties["Environment"]["Variables"], stack)
                 environment = {name: rewrite.get(str(value), str(value)) for name, value in variables.items()}
                 self.functions[logical] = LambdaFunction(logical, handler, environment, overrides)
-        self.routes = self._routes("api")
+        apis = {str(p["Name"]): logical for logical, p in stand_in.resources("api", "AWS::ApiGateway::RestApi")}
+        (self.iam_api,) = [logical for name, logical in apis.items() if name.endswith("-members-iam")]
+        routes = self._routes("api")
+        self.routes = [route for route in routes if route.api != self.iam_api]
+        """The routes of the readers' (and everyone's) REST API."""
+        self.iam_routes = [route for route in routes if route.api == self.iam_api]
+        """The routes of the member API for IAM."""
         self.plans = self._plans("api")
         """The usage plan (its name) of each API key value of the templates."""
         self.usage: list[tuple[str, str, str]] = []
@@ -167,6 +186,8 @@ class Runtime:
                     if properties.get("AuthorizationType") == "CUSTOM"
                     else None,
                     key_required=properties.get("ApiKeyRequired") is True,
+                    api=str(properties["RestApiId"]["Ref"]),
+                    iam=properties.get("AuthorizationType") == "AWS_IAM",
                 )
             )
         return routes
@@ -205,6 +226,41 @@ class Runtime:
             self.usage.append((plan, method, path))
         return None
 
+    def _verify_signature(
+        self, method: str, url: str, headers: dict[str, str], body: str | None, method_arn: str
+    ) -> tuple[int, Any] | dict[str, str]:
+        """API Gateway's ``AWS_IAM`` authorization of one request: the identity it passes on, or the refusal."""
+        from moto.core.exceptions import AccessDeniedError, InvalidClientTokenIdError, SignatureDoesNotMatchError
+        from moto.iam.access_control import IAMRequest
+
+        authorization = headers.get("Authorization", "")
+        if not authorization.startswith("AWS4-HMAC-SHA256 "):
+            return 403, {"message": "Missing Authentication Token"}
+        signed_at = dt.datetime.strptime(headers.get("X-Amz-Date", ""), "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+        if abs(dt.datetime.now(dt.UTC) - signed_at) > dt.timedelta(minutes=15):
+            return 403, {"message": "Signature expired"}
+        try:
+            check = IAMRequest(ACCOUNT, method, url, {}, (body or "").encode(), headers, "Invoke")
+            check.check_signature()
+            check.check_action_permitted(method_arn)
+        except (InvalidClientTokenIdError, SignatureDoesNotMatchError, AccessDeniedError) as exc:
+            return 403, {"message": exc.message}
+        principal: str = check._access_key.arn
+        account = principal.split(":")[4]
+        (api,) = [
+            p for logical, p in self.stand_in.resources("api", "AWS::ApiGateway::RestApi") if logical == self.iam_api
+        ]
+        policy = self.stand_in.resolve(api["Policy"], "api")
+        allowed = {
+            str(arn).split(":")[4]
+            for statement in policy["Statement"]
+            if statement["Effect"] == "Allow" and "execute-api:Invoke" in _listed(statement["Action"])
+            for arn in _listed(statement["Principal"]["AWS"])
+        }
+        if account not in allowed:
+            return 403, {"message": f"User: {principal} is not authorized to perform: execute-api:Invoke"}
+        return {"userArn": principal, "accountId": account, "accessKey": authorization.split("Credential=")[1][:20]}
+
     def request(
         self,
         method: str,
@@ -215,24 +271,40 @@ class Runtime:
         body: Any = None,
         form: str | None = None,
         query: dict[str, str] | None = None,
+        api: str = "readers",
+        signed: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
-        """Send one request through the REST API (a JSON ``body`` or a urlencoded ``form``); the status and the
-        decoded JSON answer (or its text)."""
-        for route in self.routes:
+        """Send one request through a REST API (a JSON ``body`` or a urlencoded ``form``); the status and the
+        decoded JSON answer (or its text). ``api="members-iam"`` sends it to the member API for IAM, with the
+        ``signed`` headers a SigV4 signer made for :meth:`iam_url` (``body`` then is the text signed)."""
+        routes = self.iam_routes if api == "members-iam" else self.routes
+        for route in routes:
             pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(route.path))
             found = re.fullmatch(pattern, path)
             if route.method == method and found:
                 break
         else:
+            if api == "members-iam":
+                return 403, {"message": "Missing Authentication Token"}  # what API Gateway answers an unknown path
             return 404, {"message": f"no route {method} {path} in the REST API's template"}
         content_type = "application/x-www-form-urlencoded" if form is not None else "application/json"
-        headers = {"Content-Type": content_type, "Host": "api.example"}
+        host = self.iam_url("/").split("/")[2] if api == "members-iam" else "api.example"
+        headers = {"Content-Type": content_type, "Host": host, **(signed or {})}
         context: dict[str, Any] = {"httpMethod": method, "resourcePath": route.path, "stage": "api",
                                    "identity": {"sourceIp": "127.0.0.1"}, "path": f"/api{path}"}  # fmt: skip
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         if api_key is not None:
             headers["X-Api-Key"] = api_key
+        text = body if route.iam and isinstance(body, str) else None
+        if route.iam:
+            api_id = self.stand_in.attribute("api", self.iam_api, "Ref")
+            method_arn = f"arn:aws:execute-api:{self.stand_in.region}:{ACCOUNT}:{api_id}/api/{method}{path}"
+            verified = self._verify_signature(method, self.iam_url(path, query), headers, text, method_arn)
+            if isinstance(verified, tuple):
+                return verified
+            context["identity"].update(verified)
+            context["apiId"] = api_id
         if route.authorizer is not None and (refused := self._authorize(route, method, path, headers)) is not None:
             return refused
         if route.cognito:
@@ -250,7 +322,13 @@ class Runtime:
             "pathParameters": found.groupdict() or None,
             "stageVariables": None,
             "requestContext": context,
-            "body": form if form is not None else json.dumps(body) if body is not None else None,
+            "body": form
+            if form is not None
+            else text
+            if text is not None
+            else json.dumps(body)
+            if body is not None
+            else None,
             "isBase64Encoded": False,
         }
         answer = self.functions[route.function].invoke(event)
@@ -259,6 +337,12 @@ class Runtime:
             return int(answer["statusCode"]), json.loads(text) if text else None
         except ValueError:
             return int(answer["statusCode"]), text
+
+    def iam_url(self, path: str, query: dict[str, str] | None = None) -> str:
+        """The address of ``path`` on the member API for IAM, the one a member's system signs."""
+        api_id = self.stand_in.attribute("api", self.iam_api, "Ref")
+        address = f"https://{api_id}.execute-api.{self.stand_in.region}.amazonaws.com/api{path}"
+        return f"{address}?{urlencode(sorted(query.items()))}" if query else address
 
     # -- SQS event sources
 
@@ -430,3 +514,7 @@ def _rule(rule: dict[str, Any], data: Any) -> bool:
     if "StringEquals" in rule:
         return bool(value == rule["StringEquals"])
     raise AssertionError(f"the stand-in does not evaluate the Choice rule {rule}")
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

@@ -21,9 +21,13 @@ import json
 import re
 import shutil
 from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 import jwt
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import RawMessage, ses_backends
 from oai_server import FixtureRepository, OaiTestServer, marcxml_record
@@ -71,8 +75,10 @@ def stage(
     root = tmp_path_factory.mktemp("e2e")
     members = root / "members.toml"
     members.write_text(
-        f'[[members]]\nid = "{MEMBER}"\nname = "Eastlake Library"\n[[members.sources]]\nid = "oai"\n'
-        f'protocol = "oai-pmh"\nurl = "{oai_source.base_url}"\nformat = "marcxml"\nschedule = "rate(1 day)"\n',
+        f'[[members]]\nid = "{MEMBER}"\nname = "Eastlake Library"\niam_principals = ["{_role_arn(MEMBER)}"]\n'
+        f'[[members.sources]]\nid = "oai"\nprotocol = "oai-pmh"\nurl = "{oai_source.base_url}"\nformat = "marcxml"\n'
+        f'schedule = "rate(1 day)"\n\n[[members]]\nid = "westbrook"\nname = "Westbrook College Library"\n'
+        f'iam_principals = ["{_role_arn("westbrook")}"]\n',
         encoding="utf-8",
     )
     synthesized = synthesize(root / "cdk.out", root / "asset", members_file=str(members))
@@ -296,3 +302,104 @@ def _forged(token: str) -> str:
     claims = jwt.decode(token, options={"verify_signature": False})
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": jwt.get_unverified_header(token)["kid"]})
+
+
+# -- member systems signing with IAM (the member API for IAM)
+
+
+def _role_arn(member: str) -> str:
+    return f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/{member}-ils"
+
+
+def _role_session(stand_in: StandIn, runtime: Runtime, role: str, *, may_invoke: bool = True) -> Credentials:
+    """Temporary credentials of a session of ``role``, made in moto's IAM (with an identity policy letting it
+    invoke the member API for IAM, unless ``may_invoke`` is false) and assumed through moto's STS."""
+    iam = stand_in.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+             "Principal": {"AWS": f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:root"}}]}  # fmt: skip
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    api_id = stand_in.attribute("api", runtime.iam_api, "Ref")
+    resource = f"arn:aws:execute-api:{REGION}:{DEFAULT_ACCOUNT_ID}:{api_id}/*"
+    action = "execute-api:Invoke" if may_invoke else "execute-api:ManageConnections"
+    statement = {"Effect": "Allow", "Action": action, "Resource": resource}
+    policy = {"Version": "2012-10-17", "Statement": [statement]}
+    iam.put_role_policy(RoleName=role, PolicyName="invoke", PolicyDocument=json.dumps(policy))
+    assumed = stand_in.client("sts").assume_role(RoleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/{role}",
+                                                 RoleSessionName="catalogue-sync")["Credentials"]  # fmt: skip
+    return Credentials(assumed["AccessKeyId"], assumed["SecretAccessKey"], assumed["SessionToken"])
+
+
+def _signed(
+    runtime: Runtime, credentials: Credentials, method: str, path: str, *, body: str | None = None,
+    query: dict[str, str] | None = None, when: dt.datetime | None = None,
+) -> dict[str, str]:  # fmt: skip
+    """The headers a member's system sends: its request signed with Signature Version 4 by botocore."""
+    request = AWSRequest(method=method, url=runtime.iam_url(path, query), data=body or "",
+                         headers={"Content-Type": "application/json"})  # fmt: skip
+    signed_at = (when or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
+    with mock.patch("botocore.auth.get_current_datetime", return_value=signed_at):
+        SigV4Auth(credentials, "execute-api", REGION).add_auth(request)
+    return dict(request.headers.items())
+
+
+def test_a_member_system_signing_with_its_iam_role_acts_for_its_member_only(stage: tuple[StandIn, Runtime]) -> None:
+    stand_in, runtime = stage
+    eastlake = _role_session(stand_in, runtime, "eastlake-ils")
+    path = f"/members/{MEMBER}/sources"
+    status, sources = runtime.request("GET", path, api="members-iam", signed=_signed(runtime, eastlake, "GET", path))
+    assert status == 200, sources
+    assert [s["source"]["id"] for s in sources["sources"]] == ["oai"]
+    other = "/members/westbrook/sources"
+    status, refused = runtime.request("GET", other, api="members-iam", signed=_signed(runtime, eastlake, "GET", other))
+    assert status == 403, refused
+    # a change it makes names the principal that made it
+    pause = f"/members/{MEMBER}/sources/oai/pause"
+    status, paused = runtime.request("POST", pause, api="members-iam", body="{}",
+                                     signed=_signed(runtime, eastlake, "POST", pause, body="{}"))  # fmt: skip
+    assert status == 200 and paused["source"]["paused"] is True, paused
+    assert "eastlake-ils" in paused["updated_by"], paused
+    resume = f"/members/{MEMBER}/sources/oai/resume"
+    status, resumed = runtime.request(
+        "POST", resume, api="members-iam", signed=_signed(runtime, eastlake, "POST", resume)
+    )
+    assert status == 200 and resumed["source"]["paused"] is False, resumed
+
+
+def test_api_gateway_refuses_unsigned_forged_stale_and_unpermitted_calls_before_the_function(
+    stage: tuple[StandIn, Runtime],
+) -> None:
+    stand_in, runtime = stage
+    function = runtime.function("functions.members.app.app")
+    westbrook = _role_session(stand_in, runtime, "westbrook-ils")
+    path = "/members/westbrook/statistics"
+    before = function.invocations
+    assert runtime.request("GET", path, api="members-iam") == (403, {"message": "Missing Authentication Token"})
+    forged = Credentials(westbrook.access_key, "not-the-secret", westbrook.token)
+    status, answer = runtime.request("GET", path, api="members-iam", signed=_signed(runtime, forged, "GET", path))
+    assert status == 403 and "signature we calculated does not match" in answer["message"]
+    stale = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=20)
+    signed = _signed(runtime, westbrook, "GET", path, when=stale)
+    assert runtime.request("GET", path, api="members-iam", signed=signed) == (403, {"message": "Signature expired"})
+    signed = _signed(runtime, westbrook, "GET", path)
+    signed["X-Amz-Date"] = _signed(runtime, westbrook, "GET", path, when=stale)["X-Amz-Date"]
+    status, answer = runtime.request("GET", path, api="members-iam", signed=signed)
+    assert status == 403, answer  # a fresh signature with the date moved back no longer matches
+    unpermitted = _role_session(stand_in, runtime, "westbrook-reports", may_invoke=False)
+    status, answer = runtime.request("GET", path, api="members-iam", signed=_signed(runtime, unpermitted, "GET", path))
+    assert status == 403 and "not authorized to perform: execute-api:Invoke" in answer["message"]
+    assert function.invocations == before  # none of these reached the function
+    status, statistics = runtime.request(
+        "GET", path, api="members-iam", signed=_signed(runtime, westbrook, "GET", path)
+    )
+    assert status == 200 and statistics["member"] == "westbrook", statistics
+
+
+def test_a_verified_principal_no_member_names_is_refused_by_the_hub(stage: tuple[StandIn, Runtime]) -> None:
+    stand_in, runtime = stage
+    stranger = _role_session(stand_in, runtime, "stranger-ils")
+    path = f"/members/{MEMBER}/sources"
+    status, answer = runtime.request("GET", path, api="members-iam", signed=_signed(runtime, stranger, "GET", path))
+    assert status == 403 and "acts for no member" in answer["Message"], answer
+    # the readers' API takes no AWS principal: a signed call there is anonymous
+    status, answer = runtime.request("GET", path, signed=_signed(runtime, stranger, "GET", path))
+    assert status == 401, answer

@@ -9,7 +9,7 @@ import pytest
 from factories import make_record
 
 from consortium.dedup.comparisons import compare, differing_words, venue_level
-from consortium.dedup.features import adaptation, match_view, without_edition
+from consortium.dedup.features import adaptation, aggregate, companion, match_view, without_edition
 from consortium.dedup.fit import fit_model, generic_titles
 from consortium.dedup.frequencies import adjustment, count_values, value_of
 from consortium.dedup.matcher import decide
@@ -315,3 +315,103 @@ def test_a_model_fitted_to_other_levels_gives_way_to_the_prior_beliefs(tmp_path,
     del data["levels"]  # written before models named their levels
     path.write_text(json.dumps(data))
     assert load_model(path) == PRIOR_MODEL
+
+
+def test_the_same_issue_of_a_magazine_written_two_ways_is_one() -> None:
+    # Titles only similar (0.8), no word put in place of another: enough when both name the same issue number.
+    a = make_record("amazon", "1", "Fantasy Magazine, Issue 60 (Dec. 2016, Special Issue) (Volume 60)",
+                    authors=["Daniel José Older"])  # fmt: skip
+    b = make_record("goodreads", "2", "Fantasy Issue 60 - Dec. 2016", subtitle="Special Issue",
+                    authors=["Daniel Jose Older"])  # fmt: skip
+    levels = compare(match_view(a), match_view(b))
+    assert levels["title"] == 4 and levels["parts"] == 0
+    assert work_pair(a, b).match, work_pair(a, b).explain()
+    # Without the number, titles only similar stay apart; with another number, the issues are two.
+    plain_a = make_record("amazon", "1", "Fantasy Magazine, Special Issue", authors=["Daniel José Older"])
+    plain_b = make_record("goodreads", "2", "Fantasy Special Issue", authors=["Daniel Jose Older"])
+    assert compare(match_view(plain_a), match_view(plain_b))["title"] == 4
+    assert not work_pair(plain_a, plain_b).match
+    other = make_record("goodreads", "3", "Fantasy Issue 61 - Jan. 2017", authors=["Daniel Jose Older"])
+    assert work_pair(a, other).reject == "different volumes or parts: [60] vs [61]"
+    # Another word than a number or the kind of publication: another series' issue of that number.
+    series_a = make_record("amazon", "1", "Dragon Ball Super, Vol. 6", authors=["Akira Toriyama"])
+    series_b = make_record("goodreads", "2", "Dragon Ball Super Heroes, Vol. 6", authors=["Akira Toriyama"])
+    levels = compare(match_view(series_a), match_view(series_b))
+    assert levels["title"] == 4 and levels["parts"] == 0
+    assert not work_pair(series_a, series_b).match
+
+
+def test_a_character_reference_in_a_title_is_a_letter_not_a_volume_number() -> None:
+    assert part_numbers("Access path support for referential integrity, Theo H &#228; rder") == frozenset()
+    assert title_years("Kit&#257;b al-&#1575;&#1604;&#1593;&#1604;&#1605;") == frozenset()
+    assert part_numbers("Datenbanken &#8211; Band 3") == {3}  # a number the title names still counts
+    a = make_record("r", "1", "Access path support for referential integrity in SQL, Theo H &#228; rder", year=1996)
+    b = make_record("l", "2", "Access path support for referential integrity in SQL (Volume 2)", year=1996)
+    assert pair(a, b).reject is None, pair(a, b).explain()
+
+
+@pytest.mark.parametrize(
+    "guide",
+    [
+        "Summary of The Hunger Games",
+        "Study Guide: The Hunger Games",
+        "The Hunger Games: A Study Guide",
+        "SparkNotes: The Hunger Games",
+        "The Hunger Games Workbook",
+        "A Companion to The Hunger Games",
+    ],
+)
+def test_a_study_guide_or_summary_of_a_book_is_not_the_book(guide: str) -> None:
+    title, _, subtitle = guide.partition(": ")
+    about = make_record("amazon", "1", title, subtitle=subtitle or None, authors=["Suzanne Collins"])
+    book = make_record("goodreads", "2", "The Hunger Games", authors=["Collins, Suzanne"])
+    decision = work_pair(about, book)
+    assert not decision.match and decision.reject is not None and "book about a book" in decision.reject
+    assert not pair(about, book).match
+    same_guide = make_record("goodreads", "3", guide, authors=["Suzanne Collins"])
+    assert work_pair(about, same_guide).reject is None  # two records of one guide
+
+
+def test_a_book_sold_with_a_study_guide_is_still_the_book() -> None:
+    assert not companion("redeeming love with study guide")
+    assert not companion("notes from underground") and not companion("brave companions portraits in history")
+    with_guide = make_record("amazon", "1", "Redeeming Love (with Study Guide)", authors=["Francine Rivers"])
+    book = make_record("goodreads", "2", "Redeeming Love", authors=["Francine Rivers"])
+    assert work_pair(with_guide, book).match
+
+
+@pytest.mark.parametrize(
+    "gathered",
+    [
+        "The Hunger Games Trilogy Boxed Set",
+        "The Hunger Games (Box Set)",
+        "The Hunger Games: Books 1-3",
+        "The Hunger Games: The Complete Collection",
+        "The Hunger Games Omnibus",
+    ],
+)
+def test_a_box_set_is_not_one_of_its_volumes(gathered: str) -> None:
+    title, _, subtitle = gathered.partition(": ")
+    box = make_record("amazon", "1", title, subtitle=subtitle or None, authors=["Suzanne Collins"])
+    first = make_record("goodreads", "2", "The Hunger Games", authors=["Collins, Suzanne"])
+    decision = work_pair(box, first)
+    assert not decision.match and decision.reject is not None and "several volumes" in decision.reject
+    assert work_pair(box, make_record("goodreads", "3", gathered, authors=["Suzanne Collins"])).match
+    assert not aggregate("fantasy the 100 best books") and not aggregate("a collection of essays")
+
+
+def test_a_number_written_into_a_name_is_not_a_volume_number() -> None:
+    assert part_numbers("The TSQL2 temporal query language") == frozenset()
+    assert part_numbers("MP3 and H2O: a handbook") == frozenset()
+    assert part_numbers("Les chroniques, T1") == {1} and part_numbers("Collected papers vol2") == {2}
+    sql2 = make_record("r", "1", "Access path support for referential integrity in SQL2", year=1996)
+    sql3 = make_record("l", "2", "Access path support for referential integrity in SQL2 (Part 3)", year=1996)
+    assert pair(sql2, sql3).reject is None  # "SQL2" is no part 2 against the other's part 3
+
+
+def test_a_date_in_a_title_is_not_a_volume_number() -> None:
+    assert part_numbers("11/22/63: A Novel") == frozenset() and part_numbers("24/7 Fantasy") == frozenset()
+    assert part_numbers("11/22/63, Part 2") == {2}
+    novel = make_record("amazon", "1", "11/22/63", subtitle="A Novel", authors=["Stephen King"])
+    other = make_record("bn", "2", "11/22/1963", authors=["Stephen King"])
+    assert work_pair(novel, other).reject is None  # no "volumes [11, 22, 63] against [11, 22]"
