@@ -6,7 +6,10 @@ Usage: ``python bench/dedup_fingerprint.py [--records N]`` (default 200,000 gene
 store in a temporary folder; what is read back is digested: each cluster's records and its merged fields (without
 its random id and its times), and each record's blocking keys and the records it shares a cluster with. Run it on
 the code before and after (``git stash`` or another worktree, ``PYTHONPATH`` pointing at each): the digests must
-be equal. Prints the counts and the digest; the last line is JSON.
+be equal. ``--workers N`` (N > 1) clusters in N worker processes and stores a part at a time
+(``consortium.dedup.processes``, ``SqliteClusterStore.apply_rows``), as ``bench/dedup_speed.py`` does: the digest
+must be the same as with ``--workers 1`` (one ``cluster_bulk``, one ``apply``). Prints the counts and the digest;
+the last line is JSON.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 
 from consortium.adapters.local import SqliteClusterStore
 from consortium.dedup.bulk import cluster_bulk
+from consortium.dedup.processes import cluster_in_processes
 
 sys.path.insert(0, str(Path(__file__).parent))
 from dedup_speed import generate
@@ -53,12 +57,15 @@ def fingerprint(store: SqliteClusterStore) -> tuple[str, int, int]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--workers", type=int, default=1, help="1: cluster_bulk, then apply; more: in processes")
     args = parser.parse_args()
     records = generate(args.records)
-    change = cluster_bulk(records, datetime.now(UTC))
     with tempfile.TemporaryDirectory() as folder:
         store = SqliteClusterStore.open(Path(folder) / "clusters.sqlite3")
-        store.apply(change)
+        if args.workers > 1:
+            store.apply_rows(cluster_in_processes(records, datetime.now(UTC), store.encode, workers=args.workers))
+        else:
+            store.apply(cluster_bulk(records, datetime.now(UTC)))
         digest, clusters, placements = fingerprint(store)
     print(f"{len(records):,} records, {clusters:,} clusters, {placements:,} placements: {digest}")
     print(json.dumps({"records": len(records), "clusters": clusters, "placements": placements, "sha256": digest}))

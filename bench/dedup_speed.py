@@ -7,7 +7,11 @@ with titles from a fixed vocabulary, authors, years, publishers and ISBNs; about
 member's copy of a work (5 members), described with the variations union catalogues see: ISBN missing in one
 copy, a subtitle dropped, ISBD punctuation, the author inverted or not, a year one off. Prints records/s and
 peak memory (tracemalloc is not used: it slows Python down; ru_maxrss is read instead), and the CPU time of
-clustering and storing (less changed than wall time by other work on the machine). With the ``bench`` extra
+clustering and storing (less changed than wall time by other work on the machine). With ``--workers N`` (N > 1;
+default 1) the records are clustered by N worker processes (``consortium.dedup.processes``), a part at a time,
+while this process stores each part as it comes (``SqliteClusterStore.apply_rows``, one transaction): one time for
+both, and the CPU time of this process and of the workers; ``--workers 1`` clusters here, then stores. With the
+``bench`` extra
 installed, Splink 5 (DuckDB) deduplicates the first ``--splink N`` records (default 200,000; 0: not run) and our
 bulk path the same records again, both timed in the same run (``bench/dedup_speed_splink.py`` has Splink's
 configuration). The last line is JSON.
@@ -25,15 +29,21 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from consortium.adapters.local import SqliteClusterStore
 from consortium.adapters.memory import InMemoryRecordStore
 from consortium.adapters.memory.clusters import InMemoryClusterStore
 from consortium.dedup.bulk import cluster_bulk
+from consortium.dedup.processes import cluster_in_processes
 from consortium.dedup.service import DedupService
 from consortium.harvest.state import Checkpoint, PageCommit, RecordChange
 from consortium.models import Identifier, IdentifierScheme, RawPointer, Record
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from consortium.adapters.local.sqlite_clusters import ClusterRows
 
 HANDED_OVER = 1000
 """Records a call of the incremental path, as a harvest hands them to clustering (``harvest_follow_every``)."""
@@ -94,22 +104,19 @@ def generate(count: int, seed: int = 7) -> list[Record]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="processes clustering while this one stores (1: cluster, then store)"
+    )
     parser.add_argument("--splink", type=int, default=200_000, help="records Splink deduplicates (0: none)")
     args = parser.parse_args()
     started = time.perf_counter()
     records = generate(args.records)
     generated = time.perf_counter() - started
-    started, cpu = time.perf_counter(), time.process_time()
-    change = cluster_bulk(records, datetime.now(UTC))
-    elapsed, cluster_cpu = time.perf_counter() - started, time.process_time() - cpu
-    key_count = sum(len(p.keys) for p in change.placements)
-    with tempfile.TemporaryDirectory() as folder:
-        clusters = SqliteClusterStore.open(Path(folder) / "clusters.sqlite3")
-        started, cpu = time.perf_counter(), time.process_time()
-        clusters.apply(change)
-        stored, store_cpu = time.perf_counter() - started, time.process_time() - cpu
-        cluster_count = clusters.count()
-    del change
+    if args.workers > 1:
+        timing = _in_processes(records, args.workers)
+    else:
+        timing = _in_one_process(records)
+    elapsed, stored, cluster_count, key_count = (timing[k] for k in ("seconds", "stored", "clusters", "keys"))
     sample = records[: min(len(records), 20_000)]
     store = InMemoryRecordStore()
     checkpoint = Checkpoint(source_id="bench", run_id="bench", started_at=datetime.now(UTC))
@@ -122,25 +129,38 @@ def main() -> int:
     incremental_rate = len(sample) / (time.perf_counter() - started)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peer = _splink_beside(records[: args.splink]) if args.splink > 0 else None
+    total = elapsed + stored
     result = {
         "records": len(records),
         "clusters": cluster_count,
+        "workers": args.workers,
+        "total_s": round(total, 2),
         "seconds": round(elapsed, 2),
         "store_sqlite_s": round(stored, 2),
-        "cpu_s": round(cluster_cpu, 2),
-        "store_cpu_s": round(store_cpu, 2),
+        "cpu_s": round(timing["cpu"], 2),
+        "store_cpu_s": round(timing["store_cpu"], 2),
+        "workers_cpu_s": round(timing["workers_cpu"], 2),
         "blocking_keys": key_count,
-        "records_per_s": round(len(records) / elapsed),
+        "records_per_s": round(len(records) / total),
         "peak_rss_mb": round(peak_mb),
+        "worker_peak_rss_mb": round(timing["worker_rss_mb"]),
         "incremental_records_per_s": round(incremental_rate),
         "incremental_sample": len(sample),
         "generate_s": round(generated, 2),
         "splink": peer,
     }
-    print(f"{len(records):,} records -> {cluster_count:,} clusters in {elapsed:.1f} s "
-          f"({result['records_per_s']:,} records/s, bulk), peak RSS {peak_mb:,.0f} MB")  # fmt: skip
-    print(f"storing the clusters, placements and {key_count:,} blocking keys in SQLite: {stored:.1f} s more")
-    print(f"CPU time (what a busy machine changes least): clustering {cluster_cpu:.1f} s, storing {store_cpu:.1f} s")
+    if args.workers > 1:
+        print(f"{len(records):,} records -> {cluster_count:,} clusters and their {key_count:,} blocking keys "
+              f"clustered and stored in SQLite in {total:.1f} s ({result['records_per_s']:,} records/s; "
+              f"{args.workers} worker processes cluster while this one stores, one transaction)")  # fmt: skip
+        print(f"CPU time: this process {timing['store_cpu']:.1f} s, the workers {timing['workers_cpu']:.1f} s; "
+              f"peak RSS {peak_mb:,.0f} MB here, {timing['worker_rss_mb']:,.0f} MB the largest worker")  # fmt: skip
+    else:
+        print(f"{len(records):,} records -> {cluster_count:,} clusters in {elapsed:.1f} s "
+              f"({len(records) / elapsed:,.0f} records/s, bulk), peak RSS {peak_mb:,.0f} MB")  # fmt: skip
+        print(f"storing the clusters, placements and {key_count:,} blocking keys in SQLite: {stored:.1f} s more")
+        print(f"CPU time (what a busy machine changes least): clustering {timing['cpu']:.1f} s, "
+              f"storing {timing['store_cpu']:.1f} s")  # fmt: skip
     print(f"incremental path (one record at a time, {HANDED_OVER:,} a call): {incremental_rate:,.0f} records/s "
           f"over the first {len(sample):,}")  # fmt: skip
     if peer:
@@ -149,6 +169,45 @@ def main() -> int:
         print(f"ours on the same records: {peer['ours_clusters']:,} clusters in {peer['ours_seconds']:.1f} s")
     print(json.dumps(result))
     return 0
+
+
+def _in_one_process(records: list[Record]) -> dict[str, Any]:
+    """The bulk path in this process: cluster every record, then store the change (``apply``)."""
+    started, cpu = time.perf_counter(), time.process_time()
+    change = cluster_bulk(records, datetime.now(UTC))
+    elapsed, cluster_cpu = time.perf_counter() - started, time.process_time() - cpu
+    key_count = sum(len(p.keys) for p in change.placements)
+    with tempfile.TemporaryDirectory() as folder:
+        clusters = SqliteClusterStore.open(Path(folder) / "clusters.sqlite3")
+        started, cpu = time.perf_counter(), time.process_time()
+        clusters.apply(change)
+        stored, store_cpu = time.perf_counter() - started, time.process_time() - cpu
+        cluster_count = clusters.count()
+    del change
+    return {"seconds": elapsed, "stored": stored, "cpu": cluster_cpu, "store_cpu": store_cpu, "workers_cpu": 0.0,
+            "worker_rss_mb": 0.0, "clusters": cluster_count, "keys": key_count}  # fmt: skip
+
+
+def _in_processes(records: list[Record], workers: int) -> dict[str, Any]:
+    """The bulk path in ``workers`` processes, each part stored (``apply_rows``) as it comes: one time for both."""
+    keys = [0]
+
+    def counted(parts: Iterator[ClusterRows]) -> Iterator[ClusterRows]:
+        for part in parts:
+            keys[0] += len(part.keys)
+            yield part
+
+    with tempfile.TemporaryDirectory() as folder:
+        clusters = SqliteClusterStore.open(Path(folder) / "clusters.sqlite3")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started, cpu = time.perf_counter(), time.process_time()
+        clusters.apply_rows(counted(cluster_in_processes(records, datetime.now(UTC), clusters.encode, workers=workers)))
+        elapsed, own_cpu = time.perf_counter() - started, time.process_time() - cpu
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cluster_count = clusters.count()
+    children = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return {"seconds": elapsed, "stored": 0.0, "cpu": 0.0, "store_cpu": own_cpu, "workers_cpu": children,
+            "worker_rss_mb": after.ru_maxrss / 1024, "clusters": cluster_count, "keys": keys[0]}  # fmt: skip
 
 
 def _splink_beside(records: list[Record]) -> dict[str, Any] | None:

@@ -16,7 +16,7 @@ from functools import lru_cache
 import ftfy
 import opencc
 
-__all__ = ["core_title", "is_cjk", "match_text", "name_words", "surname_key", "title_tokens"]
+__all__ = ["core_title", "is_cjk", "match_text", "name_words", "plain_title", "surname_key", "title_tokens"]
 
 _T2S = opencc.OpenCC("t2s.json")
 # Variant characters that catalogues use interchangeably after traditional-to-simplified conversion.
@@ -105,6 +105,13 @@ _PADDED_INSIDE = re.compile(rf"(?<=\w) {_PADDED} (?=\w)")
 _PADDED_START = re.compile(rf"(?<!\S){_PADDED} (?=[a-z\u00df-\u00ff])")
 """An accented letter, or its character reference, that an export wrote with a space on each side inside a word
 (``fran &#231; ois``, ``fran ç ois``) or after it at a word's start (``&#214; zg &#252; r``, not ``É Smith``)."""
+
+
+def plain_title(title: str) -> bool:
+    """Whether ``title_tokens(core_title(title))`` is ``title_tokens(title)``: plain ASCII, nothing bracketed and
+    no character reference (``core_title`` then only normalizes it, and normalizing ASCII twice changes nothing).
+    Lets a caller holding a title's tokens skip cutting it again."""
+    return title.isascii() and "(" not in title and "[" not in title and "&" not in title
 
 
 @lru_cache(maxsize=8192)

@@ -20,6 +20,7 @@ from consortium.dedup.merge import merge_cluster
 from consortium.dedup.model import PRIOR_MODEL, MatchModel
 from consortium.dedup.state import ClusterChange, RecordPlacement
 from consortium.gc_tuning import fewer_collections
+from consortium.text import title_tokens
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -48,21 +49,32 @@ def cluster_bulk(
     now: datetime,
     first_seen: dict[RecordKey, datetime] | None = None,
     model: MatchModel = PRIOR_MODEL,
+    keys: list[list[str]] | None = None,
 ) -> ClusterChange:
-    """Placements and merged clusters for every record; ``first_seen`` keeps known records' times."""
+    """Placements and merged clusters for every record; ``first_seen`` keeps known records' times; ``keys``: each
+    record's :func:`~consortium.dedup.keys.record_keys` when the caller has them already."""
     with fewer_collections():
-        return _cluster_bulk(records, now, first_seen, model)
+        return _cluster_bulk(records, now, first_seen, model, keys)
 
 
 def _cluster_bulk(
-    records: Iterable[Record], now: datetime, first_seen: dict[RecordKey, datetime] | None, model: MatchModel
+    records: Iterable[Record],
+    now: datetime,
+    first_seen: dict[RecordKey, datetime] | None,
+    model: MatchModel,
+    given: list[list[str]] | None,
 ) -> ClusterChange:
     known = first_seen or {}
     items = list(records)
-    keys = [record_keys(r) for r in items]
+    # Each title cut into words once: for its keys, its match view and its cluster's work key.
+    tokens = [title_tokens(r.title) for r in items]
+    keys = [record_keys(r, words) for r, words in zip(items, tokens, strict=True)] if given is None else given
     shared = Counter(k for ks in keys for k in ks)
     # Only records sharing a key with another are ever compared: only they need the whole match view.
-    views = [match_view(r) if any(shared[k] > 1 for k in ks) else None for r, ks in zip(items, keys, strict=True)]
+    views = [
+        match_view(r, words) if any(shared[k] > 1 for k in ks) else None
+        for r, ks, words in zip(items, keys, tokens, strict=True)
+    ]
     parent = list(range(len(items)))
 
     def find(i: int) -> int:
@@ -78,7 +90,7 @@ def _cluster_bulk(
         compared: set[int] = set()
         for key in keys[i]:
             block = blocks.setdefault(key, [])
-            for j in block[:CANDIDATES_PER_KEY]:
+            for j in block if len(block) <= CANDIDATES_PER_KEY else block[:CANDIDATES_PER_KEY]:
                 if j in compared:
                     continue
                 compared.add(j)
@@ -93,19 +105,22 @@ def _cluster_bulk(
         groups.setdefault(root, []).append(i)
     change = ClusterChange(at=now)
     for members, cluster_id in zip(groups.values(), random_ids(len(groups)), strict=True):
-        times = {items[i].key: known.get(items[i].key, now) for i in members}
-        for i in members:
+        held = [items[i] for i in members]
+        times: dict[RecordKey, datetime] = {}
+        for i, record in zip(members, held, strict=True):
+            placed = (record.member, record.local_id)
+            times[placed] = at = known.get(placed, now)
             change.placements.append(
                 construct(
                     RecordPlacement,
                     {
-                        "member": items[i].member,
-                        "local_id": items[i].local_id,
+                        "member": record.member,
+                        "local_id": record.local_id,
                         "cluster_id": cluster_id,
                         "keys": keys[i],
-                        "first_seen": times[items[i].key],
+                        "first_seen": at,
                     },
                 )
             )
-        change.saved.append(merge_cluster(cluster_id, [items[i] for i in members], times, now))
+        change.saved.append(merge_cluster(cluster_id, held, times, now, [tokens[i] for i in members]))
     return change

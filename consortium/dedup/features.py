@@ -11,7 +11,7 @@ from consortium.models import IdentifierScheme, Record, ResourceFormat
 from consortium.text import core_title, match_text, name_words, surname_key, title_tokens
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
 __all__ = [
     "FORMAT_FAMILY",
@@ -127,7 +127,9 @@ def without_edition(text: str) -> str:
     return stripped or text
 
 
-def match_view(record: Record) -> MatchView:
+def match_view(record: Record, tokens: Sequence[str] | None = None) -> MatchView:
+    """What the matcher compares of ``record``; ``tokens``: its title's :func:`~consortium.text.title_tokens` when
+    the caller has them."""
     title = without_edition(match_text(record.title))
     both = f"{record.title} {record.subtitle}" if record.subtitle else record.title
     full = without_edition(match_text(both)) if record.subtitle else title
@@ -148,7 +150,7 @@ def match_view(record: Record) -> MatchView:
         title=title,
         full_title=full,
         core=without_edition(core_title(both)) if _QUALIFIED.search(both) else full,
-        tokens=tuple(title_tokens(record.title)),
+        tokens=tuple(title_tokens(record.title) if tokens is None else tokens),
         surnames=frozenset(s for s in (surname_key(a) for a in record.authors) if s),
         names=names,
         year=record.year,

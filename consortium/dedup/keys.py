@@ -8,6 +8,8 @@ from consortium.models import IdentifierScheme
 from consortium.text import core_title, surname_key, title_tokens
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from consortium.dedup.features import MatchView
     from consortium.models import Record
 
@@ -26,7 +28,7 @@ def title_key(view: MatchView) -> str:
     return "t:" + " ".join(view.tokens[:TITLE_KEY_TOKENS])
 
 
-def _text_keys(title: str, first_author: str, tokens: list[str] | tuple[str, ...] | None = None) -> list[str]:
+def _text_keys(title: str, first_author: str, tokens: Sequence[str] | None = None) -> list[str]:
     """The title keys: its first words; its first words without bracketed words (``[Review] Deep learning``);
     the initials of its first eight words when it has five or more (``Secure bufering in firm...``); the first
     author's family name with the title's two longest words (a title whose first words differ)."""
@@ -63,12 +65,13 @@ def blocking_keys(view: MatchView) -> list[str]:
     return keys
 
 
-def record_keys(record: Record) -> list[str]:
+def record_keys(record: Record, tokens: Sequence[str] | None = None) -> list[str]:
     """The same keys as ``blocking_keys(match_view(record))``, without building the whole view (cheaper, for
-    bulk clustering, where most records share no key with any other and are never compared)."""
+    bulk clustering, where most records share no key with any other and are never compared); ``tokens``: the
+    title's :func:`~consortium.text.title_tokens` when the caller has them."""
     isbns = sorted({i.value for i in record.identifiers if i.scheme is IdentifierScheme.ISBN})
     issns = sorted({i.value for i in record.identifiers if i.scheme is IdentifierScheme.ISSN})
     keys = [f"isbn:{v}" for v in isbns] + [f"issn:{v}" for v in issns]
     keys += sorted({f"{i.scheme.value}:{i.value}" for i in record.identifiers if i.scheme in _STRONG})
-    keys += _text_keys(record.title, record.authors[0] if record.authors else "")
+    keys += _text_keys(record.title, record.authors[0] if record.authors else "", tokens)
     return keys

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 from consortium.dedup.construct import construct
 from consortium.dedup.work_groups import work_id, work_key
 from consortium.models import Classification, Cluster, Holding, Identifier, IdentifierScheme, Record
-from consortium.text import match_text
+from consortium.text import match_text, plain_title
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -49,16 +49,36 @@ def completeness(record: Record) -> tuple[int, int]:
 
 
 def merge_cluster(
-    cluster_id: str, records: Sequence[Record], first_seen: dict[tuple[str, str], datetime], now: datetime
+    cluster_id: str,
+    records: Sequence[Record],
+    first_seen: dict[tuple[str, str], datetime],
+    now: datetime,
+    tokens: Sequence[Sequence[str]] | None = None,
 ) -> Cluster:
-    """The merged cluster of ``records`` (at least one), ranked by the rule above."""
+    """The merged cluster of ``records`` (at least one), ranked by the rule above; ``tokens``: each record's
+    title's :func:`~consortium.text.title_tokens`, in the same order, when the caller has them."""
     if len(records) == 1:
-        return _single(cluster_id, records[0], first_seen.get(records[0].key, now), now)
-    return _general(cluster_id, records, first_seen, now)
+        words = tokens[0] if tokens is not None else None
+        return _single(cluster_id, records[0], first_seen.get(records[0].key, now), now, words)
+    return _general(cluster_id, records, first_seen, now, tokens)
+
+
+def _title_words(record: Record, tokens: Sequence[str] | None) -> Sequence[str] | None:
+    """``title_tokens(core_title(record.title))`` when ``tokens`` (its title's tokens) are that already."""
+    return tokens if tokens is not None and plain_title(record.title) else None
+
+
+def _unique(values: list[T]) -> list[T]:
+    """The values without repeats, in order (a copy); one value or none is not hashed."""
+    return list(values) if len(values) < 2 else list(dict.fromkeys(values))
 
 
 def _general(
-    cluster_id: str, records: Sequence[Record], first_seen: dict[tuple[str, str], datetime], now: datetime
+    cluster_id: str,
+    records: Sequence[Record],
+    first_seen: dict[tuple[str, str], datetime],
+    now: datetime,
+    tokens: Sequence[Sequence[str]] | None = None,
 ) -> Cluster:
     ranked = sorted(
         records,
@@ -83,6 +103,7 @@ def _general(
     )
     holdings: list[Holding] = [h for r in sorted(records, key=lambda r: r.key) for h in r.holdings]
     best = ranked[0]
+    best_tokens = next((t for r, t in zip(records, tokens, strict=True) if r is best), None) if tokens else None
     same_title = [r for r in ranked if match_text(r.title) == match_text(best.title)]
     series = _first(ranked, lambda r: r.series)
     authors = _first(ranked, lambda r: r.authors) or []
@@ -99,7 +120,7 @@ def _general(
             title=best.title,
             subtitle=_first(same_title, lambda r: r.subtitle),
             uniform_title=uniform_title,
-            work_id=work_id(work_key(best.title, authors, uniform_title)),
+            work_id=work_id(work_key(best.title, authors, uniform_title, _title_words(best, best_tokens))),
             authors=list(authors),
             publisher=_first(ranked, lambda r: r.publisher),
             year=_first(ranked, lambda r: r.year),
@@ -126,7 +147,9 @@ def _first(ranked: Sequence[Record], get: Callable[[Record], T | None]) -> T | N
     return None
 
 
-def _single(cluster_id: str, record: Record, first_seen: datetime, now: datetime) -> Cluster:
+def _single(
+    cluster_id: str, record: Record, first_seen: datetime, now: datetime, tokens: Sequence[str] | None = None
+) -> Cluster:
     """A cluster of one record: its own fields (already validated), with the same result as the general rule
     but without ranking or validating again (most works of a consortium are held once)."""
     return construct(
@@ -138,7 +161,9 @@ def _single(cluster_id: str, record: Record, first_seen: datetime, now: datetime
             title=record.title,
             subtitle=record.subtitle or None,
             uniform_title=record.uniform_title or None,
-            work_id=work_id(work_key(record.title, record.authors, record.uniform_title or None)),
+            work_id=work_id(
+                work_key(record.title, record.authors, record.uniform_title or None, _title_words(record, tokens))
+            ),
             authors=list(record.authors),
             publisher=record.publisher or None,
             year=record.year or None,
@@ -147,9 +172,9 @@ def _single(cluster_id: str, record: Record, first_seen: datetime, now: datetime
             series=record.series or None,
             series_number=(record.series_number or None) if record.series else None,
             pages=record.pages or None,
-            identifiers=list(dict.fromkeys(record.identifiers)),
-            subjects=list(dict.fromkeys(record.subjects)),
-            classifications=list(dict.fromkeys(record.classifications)),
+            identifiers=_unique(record.identifiers),
+            subjects=_unique(record.subjects),
+            classifications=_unique(record.classifications),
             holdings=list(record.holdings),
             first_seen=first_seen,
             updated_at=now,

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Final
 from consortium.text import core_title, surname_key, title_tokens
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from consortium.models import Cluster
 
 __all__ = [
@@ -39,9 +41,11 @@ MIN_TITLE_WORDS: Final = 3
 """The fewest title words that group works with no author."""
 
 
-def work_key(title: str, authors: list[str], uniform_title: str | None = None) -> str | None:
+def work_key(
+    title: str, authors: list[str], uniform_title: str | None = None, title_words: Sequence[str] | None = None
+) -> str | None:
     """The key shared by the editions and translations of one work; ``None`` when the title and author say too
-    little to group.
+    little to group. ``title_words``: ``title_tokens(core_title(title))`` when the caller has them.
 
     Examples
     --------
@@ -55,7 +59,7 @@ def work_key(title: str, authors: list[str], uniform_title: str | None = None) -
     """
     words = title_tokens(core_title(uniform_title)) if uniform_title else []
     if not words:
-        words = title_tokens(core_title(title))
+        words = title_tokens(core_title(title)) if title_words is None else list(title_words)
     if not words:
         return None
     family = surname_key(authors[0]) if authors else ""

@@ -66,10 +66,10 @@ def test_a_bulk_load_that_fails_leaves_the_store_as_it_was(tmp_path: Path, monke
     before = _indexes(store)
     change = cluster_bulk(_records(30), NOW)
 
-    def disk_full(*args: object) -> None:  # the change index's write fails after the inserts
+    def disk_full(*args: object, **kwargs: object) -> None:  # the change index's write fails after the inserts
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(sqlite_clusters.sqlite_changes, "index_saved", disk_full)
+    monkeypatch.setattr(sqlite_clusters.sqlite_changes, "write_rows", disk_full)
     with pytest.raises(StorageError, match="disk is full"):
         store.apply(change)
     assert _indexes(store) == before

@@ -23,20 +23,32 @@ the clusters a database already holds.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from consortium.adapters.timestamps import utc_sort_key
+from consortium.adapters.timestamps import Stamps, utc_sort_key
 from consortium.dedup.state import ClusterVersion
 from consortium.models import Cluster
 
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from consortium.dedup.state import ChangeCursor
 
-__all__ = ["add_change_index", "count_changed", "index_saved", "read_changed", "read_version", "tombstone"]
+__all__ = [
+    "ChangeRows",
+    "add_change_index",
+    "change_rows",
+    "count_changed",
+    "index_saved",
+    "read_changed",
+    "read_version",
+    "saved_rows",
+    "tombstone",
+    "write_rows",
+]
 
 _TABLES = (
     """CREATE TABLE cluster_changes (
@@ -70,15 +82,48 @@ def _members_of(body: str) -> list[str]:
     return sorted({str(pair[0]) for pair in json.loads(body)["records"]})
 
 
+@dataclass(frozen=True)
+class ChangeRows:
+    """The change index's rows of some clusters or tombstones (each cluster once), made apart from the writing."""
+
+    changes: list[tuple[str, str, str, str, int]]
+    """``cluster_changes``: cluster id, change key, change time (ISO 8601), members (JSON), deleted; by id."""
+    members: list[tuple[str, str, str]]
+    """``cluster_change_members``: member, change key, cluster id; sorted (the table's primary key order)."""
+
+
+def change_rows(entries: Iterable[tuple[str, datetime, list[str], bool]], stamps: Stamps | None = None) -> ChangeRows:
+    """The rows of ``(cluster_id, changed_at, members, deleted)`` entries (each cluster once); ``stamps``: the
+    times' text, shared with the caller's other rows."""
+    stamp = stamps or Stamps()
+    as_json: dict[tuple[str, ...], str] = {}  # a few member lists recur over and over: each written once
+    changes: list[tuple[str, str, str, str, int]] = []
+    members: list[tuple[str, str, str]] = []
+    for cluster_id, at, held, deleted in entries:
+        text, key = stamp(at)
+        group = tuple(held)
+        listed = as_json.get(group)
+        if listed is None:
+            listed = as_json[group] = json.dumps(held, ensure_ascii=False)
+        changes.append((cluster_id, key, text, listed, int(deleted)))
+        members += [(member, key, cluster_id) for member in held]
+    changes.sort()  # in primary key order: each row goes next to the one before
+    members.sort()
+    return ChangeRows(changes, members)
+
+
+def write_rows(conn: sqlite3.Connection, rows: ChangeRows, *, fresh: bool = False) -> None:
+    """Write change index rows, replacing the clusters' earlier rows (``fresh``: the index is empty, nothing to
+    replace)."""
+    conn.executemany(_UPSERT, rows.changes)
+    if not fresh:
+        conn.executemany(_DROP_MEMBERS, [(row[0],) for row in rows.changes])
+    conn.executemany(_ADD_MEMBER, rows.members)
+
+
 def _write(conn: sqlite3.Connection, rows: Sequence[tuple[str, datetime, list[str], bool]]) -> None:
     """Index ``(cluster_id, changed_at, members, deleted)`` rows, replacing the clusters' earlier rows."""
-    keyed = [(cluster_id, utc_sort_key(at), at, members, deleted) for cluster_id, at, members, deleted in rows]
-    conn.executemany(
-        _UPSERT, [(c, key, at.isoformat(), json.dumps(m, ensure_ascii=False), int(d)) for c, key, at, m, d in keyed]
-    )
-    conn.executemany(_DROP_MEMBERS, [(c,) for c, *_ in keyed])
-    # In primary key order (the table is its key's index): each row goes next to the one before.
-    conn.executemany(_ADD_MEMBER, sorted((member, key, c) for c, key, _, members, _ in keyed for member in members))
+    write_rows(conn, change_rows(rows))
 
 
 def add_change_index(conn: sqlite3.Connection) -> None:
@@ -103,14 +148,23 @@ def tombstone(conn: sqlite3.Connection, cluster_ids: Sequence[str], at: datetime
     _write(conn, rows)
 
 
+def saved_rows(
+    clusters: Sequence[Cluster], members: dict[str, list[str]] | None = None, stamps: Stamps | None = None
+) -> ChangeRows:
+    """The rows indexing saved clusters at their ``updated_at`` (the last save of an id counts, as in the clusters
+    table); ``members``: each cluster's :attr:`~consortium.models.Cluster.members` when the caller has them
+    already."""
+    last = {cluster.cluster_id: cluster for cluster in clusters}
+    held = members or {}
+    entries = ((c.cluster_id, c.updated_at, held.get(c.cluster_id) or c.members, False) for c in last.values())
+    return change_rows(entries, stamps)
+
+
 def index_saved(
     conn: sqlite3.Connection, clusters: Sequence[Cluster], members: dict[str, list[str]] | None = None
 ) -> None:
-    """Index saved clusters at their ``updated_at`` (the last save of an id counts, as in the clusters table);
-    ``members``: each cluster's :attr:`~consortium.models.Cluster.members` when the caller has them already."""
-    last = {cluster.cluster_id: cluster for cluster in clusters}
-    held = members or {}
-    _write(conn, [(c.cluster_id, c.updated_at, held.get(c.cluster_id) or c.members, False) for c in last.values()])
+    """Index saved clusters at their ``updated_at`` (see :func:`saved_rows`)."""
+    write_rows(conn, saved_rows(clusters, members))
 
 
 def _bounds(

@@ -39,8 +39,9 @@ Python sorts strings in, so results come out as the in-memory store sorts them.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from datetime import datetime
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from consortium.adapters.local import sqlite_changes
@@ -50,17 +51,18 @@ from consortium.adapters.local.sqlite_common import (
     has_column,
     has_table,
 )
-from consortium.adapters.timestamps import utc_sort_key
+from consortium.adapters.timestamps import Stamps, utc_sort_key
 from consortium.dedup.state import RecordPlacement
+from consortium.gc_tuning import fewer_collections
 from consortium.models import Cluster
 
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Sequence
 
     from consortium.dedup.state import ChangeCursor, ClusterChange, ClusterVersion, RecordKey
 
-__all__ = ["SqliteClusterStore"]
+__all__ = ["ClusterRows", "SqliteClusterStore"]
 
 _CHUNK = 500
 """Rows per page when iterating clusters."""
@@ -77,19 +79,30 @@ _BULK_LOAD = 50_000
 _MADE_AFTER = ("dedup_placements_cluster", "dedup_keys_record", "clusters_first_seen", "cluster_changes_time")
 """The indexes a bulk load makes again after its inserts: those no statement of :meth:`SqliteClusterStore.apply`
 reads after its deletes (dropping one that a later delete looks rows up by would make each delete a scan)."""
+_MADE_AFTER_FRESH = ("cluster_change_members_cluster", "dedup_holders_cluster")
+"""Made again after the inserts too when the store held nothing (a first load): the deletes that read them are left
+out then (there is nothing to delete)."""
 
 
 @contextmanager
-def _indexes_made_after(conn: sqlite3.Connection, placed: int) -> Iterator[None]:
+def _indexes_made_after(conn: sqlite3.Connection, placed: int, *, fresh: bool = False) -> Iterator[None]:
     """Around the inserts of a bulk load (a first load, or a rebuild, whose store was just emptied): the indexes of
-    :data:`_MADE_AFTER` dropped and made again afterwards, in the same transaction (SQLite builds an index from
-    sorted rows far faster than it takes rows one at a time at random places: a third less time storing 200,000
-    generated records). Any other change leaves them as they are."""
+    :data:`_MADE_AFTER` (and :data:`_MADE_AFTER_FRESH` when the store held nothing, ``fresh``) dropped and made
+    again afterwards, in the same transaction (SQLite builds an index from sorted rows far faster than it takes
+    rows one at a time at random places: a third less time storing 200,000 generated records). Any other change
+    leaves them as they are."""
     if placed < _BULK_LOAD or conn.execute("SELECT COUNT(*) FROM dedup_placements").fetchone()[0] >= placed:
         yield
         return
-    marks = ", ".join("?" * len(_MADE_AFTER))
-    found = conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks})", _MADE_AFTER)
+    with _without_indexes(conn, _MADE_AFTER + (_MADE_AFTER_FRESH if fresh else ())):
+        yield
+
+
+@contextmanager
+def _without_indexes(conn: sqlite3.Connection, names: tuple[str, ...]) -> Iterator[None]:
+    """The indexes named dropped, and made again after the block (in its transaction)."""
+    marks = ", ".join("?" * len(names))
+    found = conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks})", names)
     made = sorted(found.fetchall())
     for name, _ in made:
         conn.execute(f'DROP INDEX "{name}"')
@@ -195,6 +208,77 @@ _UPSERT_CLUSTER = (
     "ON CONFLICT (cluster_id) DO UPDATE SET "
     "first_seen = excluded.first_seen, body = excluded.body, first_seen_key = excluded.first_seen_key"
 )
+
+
+_HOLDS_ANYTHING = (
+    "SELECT EXISTS (SELECT 1 FROM dedup_placements) OR EXISTS (SELECT 1 FROM dedup_keys) "
+    "OR EXISTS (SELECT 1 FROM clusters) OR EXISTS (SELECT 1 FROM cluster_changes) "
+    "OR EXISTS (SELECT 1 FROM cluster_change_members) OR EXISTS (SELECT 1 FROM dedup_holders)"
+)
+"""Whether the store holds any row (not: a first load, whose deletes would find nothing)."""
+
+
+@dataclass(frozen=True)
+class ClusterRows:
+    """The rows a change's placements and saved clusters write, each table's in its primary key order (each row
+    then goes next to the one before in the table's B-tree)."""
+
+    placements: list[tuple[str, str, str, str]]
+    """``dedup_placements``: member, local id, cluster id, the placement as JSON."""
+    keys: list[tuple[str, str, str]]
+    """``dedup_keys``: key, member, local id."""
+    clusters: list[tuple[str, str, str, str]]
+    """``clusters``: cluster id, ``first_seen`` (ISO 8601), the cluster as JSON, ``first_seen_key``."""
+    changes: sqlite_changes.ChangeRows
+    """The change index's rows of the saved clusters."""
+    holders: list[tuple[str, int, str]]
+    """``dedup_holders``: member, how many members, cluster id."""
+
+
+def _rows(placed: Sequence[RecordPlacement], saved: Sequence[Cluster]) -> ClusterRows:
+    """The rows of these placements and saved clusters (each record and each cluster id once)."""
+    placement_json = RecordPlacement.__pydantic_serializer__.to_json  # model_dump_json without its arguments' walk
+    cluster_json = Cluster.__pydantic_serializer__.to_json
+    placements = sorted([(p.member, p.local_id, p.cluster_id, placement_json(p).decode()) for p in placed])
+    keys = sorted([(key, p.member, p.local_id) for p in placed for key in p.keys])
+    stamps = Stamps()
+    members = {c.cluster_id: c.members for c in saved}
+    clusters = []
+    for cluster in saved:
+        text, key = stamps(cluster.first_seen)
+        clusters.append((cluster.cluster_id, text, cluster_json(cluster).decode(), key))
+    clusters.sort()
+    holders = sorted((member, len(held), cluster_id) for cluster_id, held in members.items() for member in held)
+    changes = sqlite_changes.saved_rows(saved, members, stamps)
+    return ClusterRows(placements, keys, clusters, changes, holders)
+
+
+def _write(
+    conn: sqlite3.Connection,
+    rows: ClusterRows,
+    *,
+    fresh: bool,
+    deleted: Sequence[str] = (),
+    at: datetime | None = None,
+) -> None:
+    """Write a change's rows, its records' earlier placements and keys already deleted: clusters ``deleted``
+    (tombstones dated ``at``), then the placements, keys, saved clusters, their change index and holders rows
+    (``fresh``: the store held nothing, there is nothing to delete or replace). Each statement only when it has
+    rows: a table an old database lacks until it is migrated is not named by a change that writes nothing to it."""
+    if rows.placements:
+        conn.executemany(_INSERT_PLACEMENT, rows.placements)
+        conn.executemany(_INSERT_KEY, rows.keys)
+    if deleted and not fresh:
+        sqlite_changes.tombstone(conn, deleted, at or datetime.now(UTC))
+        conn.executemany(_DELETE_CLUSTER, [(cluster_id,) for cluster_id in deleted])
+    if rows.clusters:
+        conn.executemany(_UPSERT_CLUSTER, rows.clusters)
+        sqlite_changes.write_rows(conn, rows.changes, fresh=fresh)
+    touched = dict.fromkeys([*deleted, *(row[0] for row in rows.clusters)])
+    if touched and not fresh:
+        conn.executemany("DELETE FROM dedup_holders WHERE cluster_id = ?", [(c,) for c in touched])
+    if rows.holders:
+        conn.executemany(_INSERT_HOLDER, rows.holders)
 
 
 class SqliteClusterStore(SqliteAdapter):
@@ -372,43 +456,64 @@ class SqliteClusterStore(SqliteAdapter):
         placement and its blocking keys; of two placements of one record the last wins), then clusters
         deleted (each stored one leaving a tombstone dated ``change.at``), then clusters saved (so a cluster both
         deleted and saved is kept, without a tombstone).
+
+        The rows are made before the transaction begins (the write lock is held only to write them), each table's
+        in its primary key order; a bulk load into a store holding nothing (a first load) leaves out the deletes,
+        which would find nothing.
         """
-        final: dict[RecordKey, RecordPlacement | None] = dict.fromkeys(change.removed)
-        for placement in change.placements:
-            final[(placement.member, placement.local_id)] = placement
-        placed = [p for p in final.values() if p is not None]
-        saved = list({c.cluster_id: c for c in change.saved}.values())  # of two saves of one id the last counts
-        members = {c.cluster_id: c.members for c in saved}
-        with self._transaction() as conn, _bulk_cache(conn, len(placed) + len(saved)):
-            if final:
-                conn.executemany(_DELETE_PLACEMENT, list(final))
-                conn.executemany(_DELETE_KEYS, list(final))
-            with _indexes_made_after(conn, len(placed)):
-                if placed:
-                    conn.executemany(
-                        _INSERT_PLACEMENT, [(p.member, p.local_id, p.cluster_id, p.model_dump_json()) for p in placed]
-                    )
-                    # In primary key order (the table is its key's index): each row goes next to the one before.
-                    keyed = sorted((key, p.member, p.local_id) for p in placed for key in p.keys)
-                    conn.executemany(_INSERT_KEY, keyed)
-                if change.deleted:
-                    sqlite_changes.tombstone(conn, change.deleted, change.at)
-                    conn.executemany(_DELETE_CLUSTER, [(cluster_id,) for cluster_id in change.deleted])
-                if saved:
-                    conn.executemany(
-                        _UPSERT_CLUSTER,
-                        [
-                            (c.cluster_id, c.first_seen.isoformat(), c.model_dump_json(), utc_sort_key(c.first_seen))
-                            for c in saved
-                        ],
-                    )
-                    sqlite_changes.index_saved(conn, saved, members)
-            touched = [(cluster_id,) for cluster_id in dict.fromkeys([*change.deleted, *members])]
-            if touched:
-                conn.executemany("DELETE FROM dedup_holders WHERE cluster_id = ?", touched)
-                holders = sorted(
-                    (member, len(held), cluster_id) for cluster_id, held in members.items() for member in held
-                )
-                conn.executemany(_INSERT_HOLDER, holders)
+        with fewer_collections():  # millions of rows, nearly all freed by reference counting
+            final: dict[RecordKey, RecordPlacement | None] = dict.fromkeys(change.removed)
+            for placement in change.placements:
+                final[(placement.member, placement.local_id)] = placement
+            placed = [p for p in final.values() if p is not None]
+            saved = list({c.cluster_id: c for c in change.saved}.values())  # of two saves of one id the last counts
+            rows = _rows(placed, saved)
+            with self._transaction() as conn, _bulk_cache(conn, len(placed) + len(saved)):
+                fresh = len(placed) >= _BULK_LOAD and not conn.execute(_HOLDS_ANYTHING).fetchone()[0]
+                if final and not fresh:
+                    conn.executemany(_DELETE_PLACEMENT, list(final))
+                    conn.executemany(_DELETE_KEYS, list(final))
+                with _indexes_made_after(conn, len(placed), fresh=fresh):
+                    _write(conn, rows, fresh=fresh, deleted=change.deleted, at=change.at)
+
+    @staticmethod
+    def encode(change: ClusterChange) -> ClusterRows:
+        """The rows of a change that only places records and saves clusters (as the bulk path makes), of two
+        placements of one record or two saves of one cluster the last (as :meth:`apply` keeps), for
+        :meth:`apply_rows`: plain tuples, which another process can make and send back cheaply.
+
+        Raises
+        ------
+        ValueError
+            For a change that removes records or deletes clusters (:meth:`apply` writes those).
+        """
+        if change.removed or change.deleted:
+            raise ValueError("rows are made of placements and saved clusters only: apply a change removing records "
+                             "or deleting clusters")  # fmt: skip
+        with fewer_collections():
+            final = {(p.member, p.local_id): p for p in change.placements}
+            return _rows(list(final.values()), list({c.cluster_id: c for c in change.saved}.values()))
+
+    def apply_rows(self, parts: Iterable[ClusterRows]) -> int:
+        """Write the rows of several changes (:meth:`encode`), each as :meth:`apply` writes its change, all in one
+        transaction, or nothing of them; ``parts`` is read inside the transaction, so it may still be making them
+        (the bulk path in worker processes: :func:`~consortium.dedup.processes.cluster_in_processes`). How many
+        parts were written.
+
+        A store holding nothing at the start (a first load) is loaded without the indexes of :data:`_MADE_AFTER`
+        and :data:`_MADE_AFTER_FRESH`, made again at the end, and without deletes; there a record placed by two
+        parts fails the write (the placements' primary key) instead of the second replacing the first."""
+        count = 0
+        with fewer_collections(), self._transaction() as conn, _bulk_cache(conn, _BULK_ROWS):
+            fresh = not conn.execute(_HOLDS_ANYTHING).fetchone()[0]
+            with _without_indexes(conn, _MADE_AFTER + _MADE_AFTER_FRESH) if fresh else nullcontext():
+                for part in parts:
+                    if not fresh and part.placements:
+                        records = [(member, local_id) for member, local_id, _, _ in part.placements]
+                        conn.executemany(_DELETE_PLACEMENT, records)
+                        conn.executemany(_DELETE_KEYS, records)
+                    _write(conn, part, fresh=fresh)
+                    count += 1
+        return count
 
     # -- helpers -------------------------------------------------------------------------------------------
