@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import uuid
 from typing import TYPE_CHECKING, Any, Final
 
 import jwt
@@ -220,8 +221,10 @@ class LocalTokenIssuer:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
         self.key_file.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.key_file.with_suffix(".partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # a file of this process's own: with one shared name, a second process starting at once truncated the
+        # file the first had just linked (two workers holding two keys) or found it already gone
+        partial = self.key_file.with_name(f".{self.key_file.name}.{os.getpid()}.{uuid.uuid4().hex}.partial")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(pem)
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import multiprocessing
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -44,6 +45,28 @@ def _tampered(token: str) -> str:
     claims["sub"] = "mallory"
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
     return f"{header}.{forged}.{signature}"
+
+
+def _issuer_kid(key_file: Path, start: Any, kids: Any) -> None:
+    start.wait()
+    kids.put(LocalTokenIssuer(key_file).kid)
+
+
+def test_api_workers_starting_at_once_share_one_signing_key(tmp_path: Path) -> None:
+    # ``consortium run --workers N`` starts N processes on a fresh data folder: each makes the key if it is missing;
+    # all must end up holding the one key on disk, or a token one worker signs is refused by the next
+    context = multiprocessing.get_context("fork")
+    for attempt in range(3):
+        key_file = tmp_path / f"attempt-{attempt}" / "api-signing-key.pem"
+        start, kids = context.Barrier(6), context.Queue()
+        workers = [context.Process(target=_issuer_kid, args=(key_file, start, kids)) for _ in range(6)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+        assert [worker.exitcode for worker in workers] == [0] * 6
+        assert {kids.get(timeout=5) for _ in workers} == {LocalTokenIssuer(key_file).kid}
+        assert [path.name for path in key_file.parent.iterdir()] == ["api-signing-key.pem"]  # no partial left
 
 
 def test_every_bad_token_is_refused_with_a_reason(tmp_path: Path) -> None:
