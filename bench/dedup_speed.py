@@ -43,7 +43,7 @@ from consortium.models import Identifier, IdentifierScheme, RawPointer, Record
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from consortium.adapters.local.sqlite_clusters import ClusterRows
+    from consortium.adapters.local.sqlite_cluster_rows import ClusterRows
 
 HANDED_OVER = 1000
 """Records a call of the incremental path, as a harvest hands them to clustering (``harvest_follow_every``)."""

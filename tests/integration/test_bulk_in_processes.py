@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from consortium.adapters.local.sqlite_clusters import ClusterRows
+    from consortium.adapters.local.sqlite_cluster_rows import ClusterRows
 
 NOW = dt.datetime(2026, 12, 4, tzinfo=dt.UTC)
 

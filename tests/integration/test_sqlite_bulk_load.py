@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 from factories import make_record
 
-from consortium.adapters.local import SqliteClusterStore, sqlite_clusters
+from consortium.adapters.local import SqliteClusterStore, sqlite_changes, sqlite_cluster_rows
 from consortium.adapters.memory import InMemoryClusterStore
 from consortium.dedup.bulk import cluster_bulk
 from consortium.errors import StorageError
@@ -38,7 +38,7 @@ def _records(count: int):  # type: ignore[no-untyped-def]
 
 
 def test_a_bulk_load_answers_as_the_memory_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sqlite_clusters, "_BULK_LOAD", 5)
+    monkeypatch.setattr(sqlite_cluster_rows, "BULK_LOAD", 5)
     store = SqliteClusterStore.open(tmp_path / "c.sqlite3")
     before = _indexes(store)
     change = cluster_bulk(_records(30), NOW)
@@ -61,7 +61,7 @@ def test_a_bulk_load_answers_as_the_memory_store(tmp_path: Path, monkeypatch: py
 
 
 def test_a_bulk_load_that_fails_leaves_the_store_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sqlite_clusters, "_BULK_LOAD", 5)
+    monkeypatch.setattr(sqlite_cluster_rows, "BULK_LOAD", 5)
     store = SqliteClusterStore.open(tmp_path / "c.sqlite3")
     before = _indexes(store)
     change = cluster_bulk(_records(30), NOW)
@@ -69,7 +69,7 @@ def test_a_bulk_load_that_fails_leaves_the_store_as_it_was(tmp_path: Path, monke
     def disk_full(*args: object, **kwargs: object) -> None:  # the change index's write fails after the inserts
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(sqlite_clusters.sqlite_changes, "write_rows", disk_full)
+    monkeypatch.setattr(sqlite_changes, "write_rows", disk_full)
     with pytest.raises(StorageError, match="disk is full"):
         store.apply(change)
     assert _indexes(store) == before

@@ -39,26 +39,39 @@ Python sorts strings in, so results come out as the in-memory store sorts them.
 
 from __future__ import annotations
 
-from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from contextlib import nullcontext
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from consortium.adapters.local import sqlite_changes
+from consortium.adapters.local import sqlite_changes, sqlite_cluster_rows
+from consortium.adapters.local.sqlite_cluster_rows import (
+    BULK_ROWS,
+    DELETE_KEYS,
+    DELETE_PLACEMENT,
+    HOLDS_ANYTHING,
+    MADE_AFTER,
+    MADE_AFTER_FRESH,
+    ClusterRows,
+    bulk_cache,
+    indexes_made_after,
+    make_rows,
+    without_indexes,
+    write,
+)
 from consortium.adapters.local.sqlite_common import (
     Schema,
     SqliteAdapter,
     has_column,
     has_table,
 )
-from consortium.adapters.timestamps import Stamps, utc_sort_key
+from consortium.adapters.timestamps import utc_sort_key
 from consortium.dedup.state import RecordPlacement
 from consortium.gc_tuning import fewer_collections
 from consortium.models import Cluster
 
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Iterable, Iterator
 
     from consortium.dedup.state import ChangeCursor, ClusterChange, ClusterVersion, RecordKey
 
@@ -66,64 +79,6 @@ __all__ = ["ClusterRows", "SqliteClusterStore"]
 
 _CHUNK = 500
 """Rows per page when iterating clusters."""
-_BULK_ROWS = 10_000
-"""A change of at least this many placements and clusters is written with a larger page cache."""
-_BULK_CACHE_KIB = 256 * 1024
-"""The page cache of such a write (SQLite's default is 2 MiB): a first load or a rebuild writes several B-trees
-of millions of rows each, in no order common to all, and with a small cache each insert reads its pages again."""
-
-
-_BULK_LOAD = 50_000
-"""A change placing at least this many records, more than the store holds, is a bulk load (see
-:func:`_indexes_made_after`)."""
-_MADE_AFTER = ("dedup_placements_cluster", "dedup_keys_record", "clusters_first_seen", "cluster_changes_time")
-"""The indexes a bulk load makes again after its inserts: those no statement of :meth:`SqliteClusterStore.apply`
-reads after its deletes (dropping one that a later delete looks rows up by would make each delete a scan)."""
-_MADE_AFTER_FRESH = ("cluster_change_members_cluster", "dedup_holders_cluster")
-"""Made again after the inserts too when the store held nothing (a first load): the deletes that read them are left
-out then (there is nothing to delete)."""
-
-
-@contextmanager
-def _indexes_made_after(conn: sqlite3.Connection, placed: int, *, fresh: bool = False) -> Iterator[None]:
-    """Around the inserts of a bulk load (a first load, or a rebuild, whose store was just emptied): the indexes of
-    :data:`_MADE_AFTER` (and :data:`_MADE_AFTER_FRESH` when the store held nothing, ``fresh``) dropped and made
-    again afterwards, in the same transaction (SQLite builds an index from sorted rows far faster than it takes
-    rows one at a time at random places: a third less time storing 200,000 generated records). Any other change
-    leaves them as they are."""
-    if placed < _BULK_LOAD or conn.execute("SELECT COUNT(*) FROM dedup_placements").fetchone()[0] >= placed:
-        yield
-        return
-    with _without_indexes(conn, _MADE_AFTER + (_MADE_AFTER_FRESH if fresh else ())):
-        yield
-
-
-@contextmanager
-def _without_indexes(conn: sqlite3.Connection, names: tuple[str, ...]) -> Iterator[None]:
-    """The indexes named dropped, and made again after the block (in its transaction)."""
-    marks = ", ".join("?" * len(names))
-    found = conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks})", names)
-    made = sorted(found.fetchall())
-    for name, _ in made:
-        conn.execute(f'DROP INDEX "{name}"')
-    yield
-    for _, sql in made:
-        conn.execute(sql)
-
-
-@contextmanager
-def _bulk_cache(conn: sqlite3.Connection, rows: int) -> Iterator[None]:
-    """A page cache of :data:`_BULK_CACHE_KIB` while a change of at least :data:`_BULK_ROWS` rows is written
-    (only what is used is allocated; the connection's own size is restored after)."""
-    if rows < _BULK_ROWS:
-        yield
-        return
-    before = conn.execute("PRAGMA cache_size").fetchone()[0]
-    conn.execute(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        conn.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def _add_first_seen_key(conn: sqlite3.Connection) -> None:
@@ -196,89 +151,6 @@ _SCHEMA = Schema(
     ),
     legacy=_legacy,
 )
-
-_DELETE_PLACEMENT = "DELETE FROM dedup_placements WHERE member = ? AND local_id = ?"
-_DELETE_KEYS = "DELETE FROM dedup_keys WHERE member = ? AND local_id = ?"
-_INSERT_PLACEMENT = "INSERT INTO dedup_placements (member, local_id, cluster_id, body) VALUES (?, ?, ?, ?)"
-_INSERT_KEY = "INSERT OR IGNORE INTO dedup_keys (key, member, local_id) VALUES (?, ?, ?)"
-_DELETE_CLUSTER = "DELETE FROM clusters WHERE cluster_id = ?"
-_INSERT_HOLDER = "INSERT OR IGNORE INTO dedup_holders (member, members, cluster_id) VALUES (?, ?, ?)"
-_UPSERT_CLUSTER = (
-    "INSERT INTO clusters (cluster_id, first_seen, body, first_seen_key) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (cluster_id) DO UPDATE SET "
-    "first_seen = excluded.first_seen, body = excluded.body, first_seen_key = excluded.first_seen_key"
-)
-
-
-_HOLDS_ANYTHING = (
-    "SELECT EXISTS (SELECT 1 FROM dedup_placements) OR EXISTS (SELECT 1 FROM dedup_keys) "
-    "OR EXISTS (SELECT 1 FROM clusters) OR EXISTS (SELECT 1 FROM cluster_changes) "
-    "OR EXISTS (SELECT 1 FROM cluster_change_members) OR EXISTS (SELECT 1 FROM dedup_holders)"
-)
-"""Whether the store holds any row (not: a first load, whose deletes would find nothing)."""
-
-
-@dataclass(frozen=True)
-class ClusterRows:
-    """The rows a change's placements and saved clusters write, each table's in its primary key order (each row
-    then goes next to the one before in the table's B-tree)."""
-
-    placements: list[tuple[str, str, str, str]]
-    """``dedup_placements``: member, local id, cluster id, the placement as JSON."""
-    keys: list[tuple[str, str, str]]
-    """``dedup_keys``: key, member, local id."""
-    clusters: list[tuple[str, str, str, str]]
-    """``clusters``: cluster id, ``first_seen`` (ISO 8601), the cluster as JSON, ``first_seen_key``."""
-    changes: sqlite_changes.ChangeRows
-    """The change index's rows of the saved clusters."""
-    holders: list[tuple[str, int, str]]
-    """``dedup_holders``: member, how many members, cluster id."""
-
-
-def _rows(placed: Sequence[RecordPlacement], saved: Sequence[Cluster]) -> ClusterRows:
-    """The rows of these placements and saved clusters (each record and each cluster id once)."""
-    placement_json = RecordPlacement.__pydantic_serializer__.to_json  # model_dump_json without its arguments' walk
-    cluster_json = Cluster.__pydantic_serializer__.to_json
-    placements = sorted([(p.member, p.local_id, p.cluster_id, placement_json(p).decode()) for p in placed])
-    keys = sorted([(key, p.member, p.local_id) for p in placed for key in p.keys])
-    stamps = Stamps()
-    members = {c.cluster_id: c.members for c in saved}
-    clusters = []
-    for cluster in saved:
-        text, key = stamps(cluster.first_seen)
-        clusters.append((cluster.cluster_id, text, cluster_json(cluster).decode(), key))
-    clusters.sort()
-    holders = sorted((member, len(held), cluster_id) for cluster_id, held in members.items() for member in held)
-    changes = sqlite_changes.saved_rows(saved, members, stamps)
-    return ClusterRows(placements, keys, clusters, changes, holders)
-
-
-def _write(
-    conn: sqlite3.Connection,
-    rows: ClusterRows,
-    *,
-    fresh: bool,
-    deleted: Sequence[str] = (),
-    at: datetime | None = None,
-) -> None:
-    """Write a change's rows, its records' earlier placements and keys already deleted: clusters ``deleted``
-    (tombstones dated ``at``), then the placements, keys, saved clusters, their change index and holders rows
-    (``fresh``: the store held nothing, there is nothing to delete or replace). Each statement only when it has
-    rows: a table an old database lacks until it is migrated is not named by a change that writes nothing to it."""
-    if rows.placements:
-        conn.executemany(_INSERT_PLACEMENT, rows.placements)
-        conn.executemany(_INSERT_KEY, rows.keys)
-    if deleted and not fresh:
-        sqlite_changes.tombstone(conn, deleted, at or datetime.now(UTC))
-        conn.executemany(_DELETE_CLUSTER, [(cluster_id,) for cluster_id in deleted])
-    if rows.clusters:
-        conn.executemany(_UPSERT_CLUSTER, rows.clusters)
-        sqlite_changes.write_rows(conn, rows.changes, fresh=fresh)
-    touched = dict.fromkeys([*deleted, *(row[0] for row in rows.clusters)])
-    if touched and not fresh:
-        conn.executemany("DELETE FROM dedup_holders WHERE cluster_id = ?", [(c,) for c in touched])
-    if rows.holders:
-        conn.executemany(_INSERT_HOLDER, rows.holders)
 
 
 class SqliteClusterStore(SqliteAdapter):
@@ -467,14 +339,14 @@ class SqliteClusterStore(SqliteAdapter):
                 final[(placement.member, placement.local_id)] = placement
             placed = [p for p in final.values() if p is not None]
             saved = list({c.cluster_id: c for c in change.saved}.values())  # of two saves of one id the last counts
-            rows = _rows(placed, saved)
-            with self._transaction() as conn, _bulk_cache(conn, len(placed) + len(saved)):
-                fresh = len(placed) >= _BULK_LOAD and not conn.execute(_HOLDS_ANYTHING).fetchone()[0]
+            rows = make_rows(placed, saved)
+            with self._transaction() as conn, bulk_cache(conn, len(placed) + len(saved)):
+                fresh = len(placed) >= sqlite_cluster_rows.BULK_LOAD and not conn.execute(HOLDS_ANYTHING).fetchone()[0]
                 if final and not fresh:
-                    conn.executemany(_DELETE_PLACEMENT, list(final))
-                    conn.executemany(_DELETE_KEYS, list(final))
-                with _indexes_made_after(conn, len(placed), fresh=fresh):
-                    _write(conn, rows, fresh=fresh, deleted=change.deleted, at=change.at)
+                    conn.executemany(DELETE_PLACEMENT, list(final))
+                    conn.executemany(DELETE_KEYS, list(final))
+                with indexes_made_after(conn, len(placed), fresh=fresh):
+                    write(conn, rows, fresh=fresh, deleted=change.deleted, at=change.at)
 
     @staticmethod
     def encode(change: ClusterChange) -> ClusterRows:
@@ -492,7 +364,7 @@ class SqliteClusterStore(SqliteAdapter):
                              "or deleting clusters")  # fmt: skip
         with fewer_collections():
             final = {(p.member, p.local_id): p for p in change.placements}
-            return _rows(list(final.values()), list({c.cluster_id: c for c in change.saved}.values()))
+            return make_rows(list(final.values()), list({c.cluster_id: c for c in change.saved}.values()))
 
     def apply_rows(self, parts: Iterable[ClusterRows]) -> int:
         """Write the rows of several changes (:meth:`encode`), each as :meth:`apply` writes its change, all in one
@@ -500,19 +372,19 @@ class SqliteClusterStore(SqliteAdapter):
         (the bulk path in worker processes: :func:`~consortium.dedup.processes.cluster_in_processes`). How many
         parts were written.
 
-        A store holding nothing at the start (a first load) is loaded without the indexes of :data:`_MADE_AFTER`
-        and :data:`_MADE_AFTER_FRESH`, made again at the end, and without deletes; there a record placed by two
+        A store holding nothing at the start (a first load) is loaded without the indexes of :data:`MADE_AFTER`
+        and :data:`MADE_AFTER_FRESH`, made again at the end, and without deletes; there a record placed by two
         parts fails the write (the placements' primary key) instead of the second replacing the first."""
         count = 0
-        with fewer_collections(), self._transaction() as conn, _bulk_cache(conn, _BULK_ROWS):
-            fresh = not conn.execute(_HOLDS_ANYTHING).fetchone()[0]
-            with _without_indexes(conn, _MADE_AFTER + _MADE_AFTER_FRESH) if fresh else nullcontext():
+        with fewer_collections(), self._transaction() as conn, bulk_cache(conn, BULK_ROWS):
+            fresh = not conn.execute(HOLDS_ANYTHING).fetchone()[0]
+            with without_indexes(conn, MADE_AFTER + MADE_AFTER_FRESH) if fresh else nullcontext():
                 for part in parts:
                     if not fresh and part.placements:
                         records = [(member, local_id) for member, local_id, _, _ in part.placements]
-                        conn.executemany(_DELETE_PLACEMENT, records)
-                        conn.executemany(_DELETE_KEYS, records)
-                    _write(conn, part, fresh=fresh)
+                        conn.executemany(DELETE_PLACEMENT, records)
+                        conn.executemany(DELETE_KEYS, records)
+                    write(conn, part, fresh=fresh)
                     count += 1
         return count
 
