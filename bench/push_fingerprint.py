@@ -56,14 +56,12 @@ def fingerprints(digests: Iterable[Digest]) -> tuple[str, str, int, int]:
     return rounded.hexdigest(), exact.hexdigest(), count, items
 
 
-def run(
-    readers: int, works: int, seed: int, evidence_readers: int | None, cache: Path | None = None
-) -> dict[str, Any]:
+def run(readers: int, works: int, seed: int, evidence_readers: int | None, cache: Path | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     counted = readers if evidence_readers is None else evidence_readers
     name = f"{readers}-{works}-{seed}-{counted}"
     if cache is not None and (cache / f"{name}.pickle").exists():
-        population, document = pickle.loads((cache / f"{name}.pickle").read_bytes())  # noqa: S301 (our own file)
+        population, document = pickle.loads((cache / f"{name}.pickle").read_bytes())  # the inputs this script wrote
     else:
         population = build_population(readers, works, seed)
         document = population_evidence(population, counted) if counted > 0 else b""

@@ -36,6 +36,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from consortium.classification import class_ancestors
+from consortium.dedup.construct import construct
 from consortium.profiles.interest_keys import ANCESTOR_FACTOR, key_kind
 from consortium.profiles.interests import EVENT_WEIGHTS, EventKind
 from consortium.push.evidence import Evidence
@@ -246,21 +247,34 @@ class Scored:
 
 
 def digest_item(work: NewWork, score: float, reason: Reason, member: str) -> DigestItem:
-    """The digest line of a chosen work."""
+    """The digest line of a chosen work (its values are already what :class:`DigestItem` holds, so they are set,
+    not validated again: :func:`~consortium.dedup.construct.construct`)."""
     cluster = work.cluster
-    return DigestItem(
-        cluster_id=work.cluster_id,
-        title=cluster.title,
-        authors=list(cluster.authors),
-        year=cluster.year,
-        classes=work.classes,
-        series=cluster.series,
-        members=work.member_list,
-        at_home=member in work.members,
-        score=score,
-        reason=reason.en,
-        reason_zh=reason.zh,
+    return construct(
+        DigestItem,
+        {
+            "cluster_id": work.cluster_id,
+            "title": cluster.title,
+            "authors": list(cluster.authors),
+            "year": cluster.year,
+            "classes": list(work.classes),
+            "series": cluster.series,
+            "members": list(work.member_list),
+            "at_home": member in work.members,
+            "score": score,
+            "reason": reason.en,
+            "reason_zh": reason.zh,
+        },
     )
+
+
+_Entry = tuple[float, int, Reason, str]
+"""A candidate as :func:`_diversify` takes and gives it: ``(score, work number, reason, why)``, as in
+:class:`Scored`."""
+
+
+def _best_first(entry: _Entry) -> tuple[float, int]:
+    return -entry[0], entry[1]
 
 
 def diversified(works: NewWorks, scored: list[Scored], cap: int, threshold: float) -> list[Scored]:
@@ -268,36 +282,52 @@ def diversified(works: NewWorks, scored: list[Scored], cap: int, threshold: floa
     chosen work of its series or by its first author and by :data:`TOPIC_DECAY` for each chosen work of its
     class, is highest; a series gives at most :data:`MAX_PER_SERIES`; nothing under ``threshold``. A penalty
     only lowers a score, so each turn stops reading the list (best first) at the first score that cannot win."""
-    remaining = sorted((s for s in scored if s.score >= threshold), key=lambda s: (-s.score, s.number))
+    entries = [(s.score, s.number, s.reason, s.why) for s in scored]
+    return [
+        Scored(number, score, reason, why) for score, number, reason, why in _diversify(works, entries, cap, threshold)
+    ]
+
+
+def _diversify(works: NewWorks, entries: list[_Entry], cap: int, threshold: float) -> list[_Entry]:
+    """:func:`diversified` on plain tuples (no :class:`Scored` made for candidates that are not chosen)."""
+    all_works = works.works
+    remaining = []
+    for entry in sorted((e for e in entries if e[0] >= threshold), key=_best_first):
+        work = all_works[entry[1]]
+        # (score, series, first author, topic, entry): a work without one of them is never penalized for it.
+        remaining.append(
+            (entry[0], work.series or None, work.authors[0] if work.authors else None, work.topic or None, entry)
+        )
     per_series: dict[str, int] = {}
     per_author: dict[str, int] = {}
     per_topic: dict[str, int] = {}
-    chosen: list[Scored] = []
+    chosen: list[_Entry] = []
     while remaining and len(chosen) < cap:
         best_at, best_score = -1, threshold
-        for at, entry in enumerate(remaining):
-            if entry.score < best_score or (best_at >= 0 and entry.score == best_score):
+        for at, (score, series_key, author_key, topic_key, _) in enumerate(remaining):
+            if score < best_score or (best_at >= 0 and score == best_score):
                 break
-            work = works.works[entry.number]
-            series = per_series.get(work.series, 0) if work.series else 0
+            series = per_series.get(series_key, 0) if series_key is not None else 0
             if series >= MAX_PER_SERIES:
                 continue
-            author = per_author.get(work.authors[0], 0) if work.authors else 0
-            topic = per_topic.get(work.topic, 0) if work.topic else 0
-            adjusted = entry.score * DIVERSITY_DECAY ** (series + author) * TOPIC_DECAY**topic
+            author = per_author.get(author_key, 0) if author_key is not None else 0
+            topic = per_topic.get(topic_key, 0) if topic_key is not None else 0
+            if series or author or topic:
+                adjusted = score * DIVERSITY_DECAY ** (series + author) * TOPIC_DECAY**topic
+            else:
+                adjusted = score  # the score times 1.0 twice, bit for bit
             if adjusted > best_score or (best_at < 0 and adjusted >= best_score):
                 best_at, best_score = at, adjusted
         if best_at < 0:
             break
-        entry = remaining.pop(best_at)
-        chosen.append(Scored(entry.number, best_score, entry.reason, entry.why))
-        work = works.works[entry.number]
-        if work.series:
-            per_series[work.series] = per_series.get(work.series, 0) + 1
-        if work.authors:
-            per_author[work.authors[0]] = per_author.get(work.authors[0], 0) + 1
-        if work.topic:
-            per_topic[work.topic] = per_topic.get(work.topic, 0) + 1
+        _, series_key, author_key, topic_key, entry = remaining.pop(best_at)
+        chosen.append((best_score, entry[1], entry[2], entry[3]))
+        if series_key is not None:
+            per_series[series_key] = per_series.get(series_key, 0) + 1
+        if author_key is not None:
+            per_author[author_key] = per_author.get(author_key, 0) + 1
+        if topic_key is not None:
+            per_topic[topic_key] = per_topic.get(topic_key, 0) + 1
     return chosen
 
 
@@ -364,7 +394,7 @@ def rank(
                 work = works.works[number]
                 if work.seen_at >= filters["floor"] and not (filters["reject"] and filters["reject"](work)):
                     numbers.add(number)
-    scored = []
+    scored: list[_Entry] = []
     for number in sorted(numbers):
         work = works.works[number]
         score, tie, why = evidence_score(work, values, taste, evidence)
@@ -377,11 +407,11 @@ def rank(
             score += HOME_WEIGHT * (1.5 if member in work.available_at else 1.0)
         if taste.disliked:
             score -= DISLIKE_WEIGHT * max((taste.disliked.get(key, 0.0) for key in work.expanded), default=0.0)
-        scored.append(Scored(number, score + tie, why=why))
-    chosen = diversified(works, scored, cap, threshold)
+        scored.append((score + tie, number, NO_REASON, why))
+    chosen = _diversify(works, scored, cap, threshold)
     return [
-        digest_item(works.works[s.number], s.score, explain(works.works[s.number], s.why, taste, member), member)
-        for s in chosen
+        digest_item(works.works[number], score, explain(works.works[number], why, taste, member), member)
+        for score, number, _, why in chosen
     ]
 
 
@@ -398,17 +428,20 @@ def rank_in_classes(
     """ "New books in my classes": every new work in (or under) a class the reader follows, closest class
     first, newest first; the reason names the class. Diversified like :func:`rank`, no threshold."""
     top = works.top(taste.classes, {"c": 1.0}, max(cap * SHORTLIST_PER_ITEM, 12), **_filters(since, exclude, mutes))
-    shortlist = []
+    shortlist: list[_Entry] = []
     for value, number, best in top:
         work = works.works[number]
         # Closest class first, then the reader's own library, then newest (a tie-break under 0.01).
         home = 0.005 if member in work.members else 0.0
-        shortlist.append(Scored(number, value + home + work.seen_at / 1e12, why=best[1]))
-    shortlist.sort(key=lambda s: (-s.score, s.number))
-    chosen = diversified(works, shortlist, cap, threshold=0.0)
+        shortlist.append((value + home + work.seen_at / 1e12, number, NO_REASON, best[1]))
     items = []
-    for s in chosen:
-        work = works.works[s.number]
-        reason = with_home(in_class(_code(s.why)), on_shelf=False, held=member in work.members)
-        items.append(digest_item(work, s.score, reason, member))
+    for score, number, _, why in _diversify(works, shortlist, cap, threshold=0.0):
+        work = works.works[number]
+        items.append(digest_item(work, score, _class_reason(why, held=member in work.members), member))
     return items
+
+
+@functools.lru_cache(maxsize=65536)
+def _class_reason(class_key: str, *, held: bool) -> Reason:
+    """The reason of a "new in my classes" work: the class it is new in, and whether the reader's library has it."""
+    return with_home(in_class(_code(class_key)), on_shelf=False, held=held)
