@@ -132,6 +132,12 @@ class Evidence:
         return self._related_values.get(key, [])
 
     @functools.cached_property
+    def coborrowed(self) -> frozenset[str]:
+        """Every cluster id co-borrowed with some work (a neighbour in :attr:`neighbours`): a work outside it has
+        no co-borrowing to score, whatever the reader borrowed."""
+        return frozenset(other for others in self.neighbours.values() for other in others)
+
+    @functools.cached_property
     def _top_loans(self) -> int:
         return max(self.loans.values(), default=0)
 

@@ -26,6 +26,8 @@ Ties (and near ties) are broken by real evidence: the work's loans over the cons
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 from typing import TYPE_CHECKING
 
@@ -62,29 +64,47 @@ def reader_values(taste: Taste, evidence: Evidence, lookup: Mapping[str, float] 
     co-borrowed with those. ``lookup`` restricts the reader keys that are expanded and followed."""
     base: dict[str, float] = {}
     told: set[str] = set()
+    declared = taste.declared
     for key, weight in (lookup if lookup is not None else taste.weights).items():
-        for level, factor in subject_levels(key):
-            base[level] = max(base.get(level, 0.0), weight * factor)
-            if key in taste.declared:
-                told.add(level)
-    values: Values = {
-        key: (weight * (1.0 if key in told else evidence.rarity(key)), key) for key, weight in base.items()
-    }
-    if evidence.related and evidence.coborrow_weight > 0:
+        levels = _levels(key)
+        for level, factor in levels:
+            value = weight * factor
+            known = base.get(level)
+            if known is None:
+                base[level] = value if value > 0.0 else 0.0  # max(0.0, value), as when none was known
+            elif value > known:
+                base[level] = value
+        if key in declared:
+            told.update(level for level, _ in levels)
+    rarity = evidence.rarity
+    values: Values = {key: (weight * (1.0 if key in told else rarity(key)), key) for key, weight in base.items()}
+    coborrow_weight = evidence.coborrow_weight
+    if evidence.related and coborrow_weight > 0:
         best = {key: value for key, (value, _) in values.items()}
+        known_value = best.get
+        related_values = evidence.related_values
         for key, weight in base.items():
-            scale = evidence.coborrow_weight * weight
+            scale = coborrow_weight * weight
             if scale < RELATED_FLOOR:
                 continue
             why = "related:" + key
-            for strength, other in evidence.related_values(key):
+            for strength, other in related_values(key):
                 value = scale * strength
                 if value < RELATED_FLOOR:
                     break  # the rest, weaker still, would add less than the floor to any score
-                if value > best.get(other, 0.0):
+                if value > known_value(other, 0.0):
                     best[other] = value
                     values[other] = (value, why)
     return values
+
+
+_levels = functools.lru_cache(maxsize=65536)(subject_levels)
+"""A key's subject levels, worked out once per key for every reader (read only)."""
+
+
+@functools.lru_cache(maxsize=256)
+def _length_norm(keys: int) -> float:
+    return max(1, keys) ** -LENGTH_EXPONENT
 
 
 def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Evidence) -> tuple[float, float, str]:
@@ -92,26 +112,28 @@ def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Eviden
     ``related:<key>``, ``"borrowed"`` or ``coborrowed:<cluster id>``."""
     miss = 1.0
     best, why = 0.0, ""
-    norm = max(1, len(work.keys)) ** -LENGTH_EXPONENT
+    norm = _length_norm(len(work.keys))
     declared = taste.declared if evidence.catalogue else None
+    value_of = values.get
+    rarity = evidence.rarity
     for key, factor in work.factors.items():
-        entry = values.get(key)
+        entry = value_of(key)
         if entry is None:
             continue
         # Rarity on the work's side too, as a TF-IDF cosine counts IDF in both vectors (not for a declared key).
-        rarity = 1.0 if declared is None or key in declared else evidence.rarity(key)
-        p = min(1.0, entry[0] * factor * rarity * norm)
+        p = min(1.0, entry[0] * factor * (1.0 if declared is None or key in declared else rarity(key)) * norm)
         miss *= 1.0 - p
         if p > best:
             best, why = p, entry[1]
     share = taste.borrowed_share
     if share and work.expanded and evidence.overlap_weight > 0:
-        overlap = sum(share.get(key, 0.0) for key in work.expanded) / len(work.expanded)
+        # Summed exactly (fsum), so the overlap does not depend on the order a set gives its keys in.
+        overlap = math.fsum(map(share.get, work.expanded, _NONE)) / len(work.expanded)
         p = evidence.overlap_weight * overlap
         miss *= 1.0 - p
         if p > best:
             best, why = p, "borrowed"
-    if evidence.neighbours and evidence.coborrow_weight > 0:
+    if evidence.neighbours and evidence.coborrow_weight > 0 and work.cluster_id in evidence.coborrowed:
         for borrowed in taste.borrowed:
             cosine = evidence.neighbours.get(borrowed.cluster_id, {}).get(work.cluster_id)
             if cosine:
@@ -121,3 +143,7 @@ def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Eviden
                     best, why = p, f"coborrowed:{borrowed.cluster_id}"
     tie = POPULARITY_WEIGHT * (evidence.popularity(work.cluster_id) + 0.1 * math.tanh(len(work.members) / 4))
     return 1.0 - miss, tie, why
+
+
+_NONE = itertools.repeat(0.0)
+"""What a key the reader's borrowed works do not carry adds to the overlap (``share.get(key, 0.0)``)."""
