@@ -30,7 +30,7 @@ the same first author, already chosen; a series gives at most :data:`MAX_PER_SER
 from __future__ import annotations
 
 import functools
-import heapq
+import itertools
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
@@ -352,6 +352,10 @@ def _diversify(works: NewWorks, entries: list[_Entry], cap: int, threshold: floa
     return chosen
 
 
+_ZERO = itertools.repeat(0.0)
+"""``0.0`` as often as asked: the default of ``dict.get`` mapped over keys."""
+
+
 def _filters(since: datetime | None, exclude: frozenset[str], mutes: tuple[Mute, ...]) -> dict[str, Any]:
     """What :meth:`NewWorks.top` keeps out: works first seen before ``since``, sent before, or muted."""
     return {
@@ -396,11 +400,10 @@ def rank(
     evidence = evidence if evidence is not None else _own_evidence(works)
     values = reader_values(taste, evidence)
     skipped = {key for key in taste.weights if key not in taste.lookup}
-    lookup = dict(
-        heapq.nlargest(
-            MAX_LOOKUP, ((key, v) for key, (v, _) in values.items() if key not in skipped), key=itemgetter(1)
-        )
-    )
+    # The strongest MAX_LOOKUP, the first of equals first (a stable sort: what heapq.nlargest gives, faster).
+    ranked_values = [(key, v) for key, (v, _) in values.items() if key not in skipped]
+    ranked_values.sort(key=itemgetter(1), reverse=True)
+    lookup = dict(ranked_values[:MAX_LOOKUP])
     if evidence.catalogue:  # the shortlist by what a match is worth in the score: rarity on the work's side too
         lookup = {key: v * (1.0 if key in taste.declared else evidence.rarity(key)) for key, v in lookup.items()}
     filters = _filters(since, exclude, mutes)
@@ -427,7 +430,7 @@ def rank(
         if member in work.members:
             score += HOME_WEIGHT * (1.5 if member in work.available_at else 1.0)
         if taste.disliked:
-            score -= DISLIKE_WEIGHT * max((taste.disliked.get(key, 0.0) for key in work.expanded), default=0.0)
+            score -= DISLIKE_WEIGHT * max(map(taste.disliked.get, work.expanded, _ZERO), default=0.0)
         scored.append((score + tie, number, NO_REASON, why))
     chosen = _diversify(works, scored, cap, threshold)
     return [
