@@ -26,7 +26,7 @@ from consortium.push.index import expanded_keys
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from consortium.push.index import NewWorks
 
@@ -82,15 +82,14 @@ class Evidence:
         )
 
     @functools.cached_property
-    def _rarity(self) -> dict[str, float]:
-        return {}
+    def rarities(self) -> Mapping[str, float]:
+        """Key → :meth:`rarity`, worked out on a key's first lookup and kept (for lookups in bulk: a subscript,
+        not a method call)."""
+        return _Rarities(self._rarity_of)
 
     def rarity(self, key: str) -> float:
         """How rare ``key`` is, in (0, 1]: 1 when no work has it yet."""
-        cached = self._rarity.get(key)
-        if cached is None:
-            cached = self._rarity[key] = self._rarity_of(key)
-        return cached
+        return self.rarities[key]
 
     def _rarity_of(self, key: str) -> float:
         total = self.works_total + 1
@@ -145,3 +144,15 @@ class Evidence:
         """The work's loans, log-scaled to [0, 1] over the most borrowed work."""
         top = self._top_loans
         return math.log1p(self.loans.get(cluster_id, 0)) / math.log1p(top) if top else 0.0
+
+
+class _Rarities(dict[str, float]):
+    """Key → rarity, each worked out on its first lookup (:attr:`Evidence.rarities`)."""
+
+    def __init__(self, rarity_of: Callable[[str], float]) -> None:
+        super().__init__()
+        self._rarity_of = rarity_of
+
+    def __missing__(self, key: str) -> float:
+        value = self[key] = self._rarity_of(key)
+        return value

@@ -405,7 +405,8 @@ def rank(
     ranked_values.sort(key=itemgetter(1), reverse=True)
     lookup = dict(ranked_values[:MAX_LOOKUP])
     if evidence.catalogue:  # the shortlist by what a match is worth in the score: rarity on the work's side too
-        lookup = {key: v * (1.0 if key in taste.declared else evidence.rarity(key)) for key, v in lookup.items()}
+        rarities = evidence.rarities
+        lookup = {key: v * (1.0 if key in taste.declared else rarities[key]) for key, v in lookup.items()}
     filters = _filters(since, exclude, mutes)
     size = max(cap * SHORTLIST_PER_ITEM, 12)
     numbers = set(works.first_met(lookup, size, **filters))

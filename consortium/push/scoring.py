@@ -76,8 +76,8 @@ def reader_values(taste: Taste, evidence: Evidence, lookup: Mapping[str, float] 
                 base[level] = value
         if key in declared:
             told.update(level for level, _ in levels)
-    rarity = evidence.rarity
-    values: Values = {key: (weight * (1.0 if key in told else rarity(key)), key) for key, weight in base.items()}
+    rarities = evidence.rarities
+    values: Values = {key: (weight * (1.0 if key in told else rarities[key]), key) for key, weight in base.items()}
     coborrow_weight = evidence.coborrow_weight
     if evidence.related and coborrow_weight > 0:
         best = {key: value for key, (value, _) in values.items()}
@@ -115,13 +115,13 @@ def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Eviden
     norm = _length_norm(len(work.keys))
     declared = taste.declared if evidence.catalogue else None
     value_of = values.get
-    rarity = evidence.rarity
+    rarities = evidence.rarities
     for key, factor in work.factors.items():
         entry = value_of(key)
         if entry is None:
             continue
         # Rarity on the work's side too, as a TF-IDF cosine counts IDF in both vectors (not for a declared key).
-        p = min(1.0, entry[0] * factor * (1.0 if declared is None or key in declared else rarity(key)) * norm)
+        p = min(1.0, entry[0] * factor * (1.0 if declared is None or key in declared else rarities[key]) * norm)
         miss *= 1.0 - p
         if p > best:
             best, why = p, entry[1]
