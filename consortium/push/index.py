@@ -282,6 +282,10 @@ class NewWorks:
             if len(heap) >= k and remaining[i] + slack < heap[0][0]:
                 break
             for number in numbers:
+                if single and len(heap) >= k and (value, -number) <= heap[0][:2]:
+                    # Every work of a group has the group's value, in increasing numbers: neither this one nor the
+                    # rest can take the k-th place (nor later, met again in a group of no greater value).
+                    break
                 if number in seen:
                     continue
                 seen.add(number)
