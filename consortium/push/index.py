@@ -292,6 +292,7 @@ class NewWorks:
                 work = all_works[number]
                 if work.seen_at < floor or work.cluster_id in exclude or (reject is not None and reject(work)):
                     continue
+                entry: Any
                 if single:  # one kind of key: the first group a work is met in holds its best value
                     total, entry = value, (kind, key)
                 else:
@@ -304,7 +305,9 @@ class NewWorks:
                         heapq.heapreplace(heap, (total, -number, entry))
         kept = sorted(heap, key=lambda c: c[:2], reverse=True)
         if single:
-            return [(total, -negative, _single_entry(total, *met, kind_weights)) for total, negative, met in kept]
+            return [
+                (total, -negative, _single_entry(total, met[0], met[1], kind_weights)) for total, negative, met in kept
+            ]
         return [(total, -negative, entry) for total, negative, entry in kept]
 
 

@@ -104,7 +104,8 @@ _levels = functools.lru_cache(maxsize=65536)(subject_levels)
 
 @functools.lru_cache(maxsize=256)
 def _length_norm(keys: int) -> float:
-    return max(1, keys) ** -LENGTH_EXPONENT
+    norm: float = max(1, keys) ** -LENGTH_EXPONENT
+    return norm
 
 
 def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Evidence) -> tuple[float, float, str]:
