@@ -39,6 +39,7 @@ from consortium.classification import class_ancestors
 from consortium.dedup.construct import construct
 from consortium.profiles.interest_keys import ANCESTOR_FACTOR, key_kind
 from consortium.profiles.interests import EVENT_WEIGHTS, EventKind
+from consortium.push.diversity import MAX_PER_SERIES, Entry, diversify
 from consortium.push.evidence import Evidence
 from consortium.push.explain import explain
 from consortium.push.index import NewWork, NewWorks, expanded_keys
@@ -75,11 +76,6 @@ RELEVANCE_THRESHOLD = 0.11
 (``bench/recommend_quality.py --calibrate``, ``bench/recommend_calibrate.py``): the lowest score at which a
 pushed work is, on validation, at least as likely to be borrowed as a pick of the popularity baseline's top 10
 (isotonic hit rate by score): 0.119 there, rounded down to keep every validation hit."""
-MAX_PER_SERIES = 2
-DIVERSITY_DECAY = 0.5
-"""A work's score is multiplied by this for every work of its series, and by its first author, already chosen."""
-TOPIC_DECAY = 0.9
-"""... and by this for every work of its class already chosen, so a reader's second interest gets room."""
 MIN_WEIGHT = 0.02
 """Reader keys weighing less than this (of the strongest) are not looked up: noise, and cost."""
 SATURATION = 1.2
@@ -268,88 +264,15 @@ def digest_item(work: NewWork, score: float, reason: Reason, member: str) -> Dig
     )
 
 
-_Entry = tuple[float, int, Reason, str]
-"""A candidate as :func:`_diversify` takes and gives it: ``(score, work number, reason, why)``, as in
-:class:`Scored`."""
-
-
-def _best_first(entry: _Entry) -> tuple[float, int]:
-    return -entry[0], entry[1]
-
-
 def diversified(works: NewWorks, scored: list[Scored], cap: int, threshold: float) -> list[Scored]:
-    """Greedy selection: each turn takes the work whose score, multiplied by :data:`DIVERSITY_DECAY` for each
-    chosen work of its series or by its first author and by :data:`TOPIC_DECAY` for each chosen work of its
-    class, is highest; a series gives at most :data:`MAX_PER_SERIES`; nothing under ``threshold``. A penalty
-    only lowers a score, so each turn stops reading the list (best first) at the first score that cannot win."""
+    """Greedy selection (:mod:`consortium.push.diversity`): each turn takes the work whose score, multiplied by
+    :data:`~consortium.push.diversity.DIVERSITY_DECAY` for each chosen work of its series or by its first author and
+    by :data:`~consortium.push.diversity.TOPIC_DECAY` for each chosen work of its class, is highest; a series
+    gives at most :data:`MAX_PER_SERIES`; nothing under ``threshold``."""
     entries = [(s.score, s.number, s.reason, s.why) for s in scored]
     return [
-        Scored(number, score, reason, why) for score, number, reason, why in _diversify(works, entries, cap, threshold)
+        Scored(number, score, reason, why) for score, number, reason, why in diversify(works, entries, cap, threshold)
     ]
-
-
-def _diversify(works: NewWorks, entries: list[_Entry], cap: int, threshold: float) -> list[_Entry]:
-    """:func:`diversified` on plain tuples (no :class:`Scored` made for candidates that are not chosen).
-
-    The candidates are read by class (their first class key, :attr:`~consortium.push.index.NewWork.topic`), each
-    class best first: every work of a class has its score multiplied by the same class penalty, and the series
-    and author penalties only lower it further, so a class is read only while its next score times that penalty
-    could still win. Each turn takes what one greedy scan of the whole list would take: the highest adjusted
-    score, the earliest in the list's order (best score first) of equals. Scores must not be negative (a
-    penalty must lower them), hence ``threshold >= 0``."""
-    if threshold < 0.0:
-        raise ValueError(f"diversification needs a threshold of 0 or more (a penalty must lower a score): {threshold}")
-    all_works = works.works
-    ordered = sorted((e for e in entries if e[0] >= threshold), key=_best_first)
-    scores = [entry[0] for entry in ordered]
-    series_of: list[str | None] = []
-    author_of: list[str | None] = []
-    by_topic: dict[str | None, list[int]] = {}  # class → its candidates (places in ordered), best first
-    for at, entry in enumerate(ordered):
-        work = all_works[entry[1]]
-        series_of.append(work.series or None)
-        author_of.append(work.authors[0] if work.authors else None)
-        by_topic.setdefault(work.topic or None, []).append(at)
-    topic_factor = dict.fromkeys(by_topic, 1.0)  # class → TOPIC_DECAY ** its works chosen
-    per_series: dict[str, int] = {}
-    per_author: dict[str, int] = {}
-    per_topic: dict[str, int] = {}
-    chosen: list[_Entry] = []
-    while len(chosen) < cap:
-        best_at, best_score, best_topic, best_index = -1, threshold, None, -1
-        for topic, members in by_topic.items():
-            factor = topic_factor[topic]
-            for index, at in enumerate(members):
-                score = scores[at]
-                bound = score * factor  # no candidate from here on in this class can score more
-                if bound < best_score or (bound == best_score and 0 <= best_at < at):
-                    break
-                series_key = series_of[at]
-                series = per_series.get(series_key, 0) if series_key is not None else 0
-                if series >= MAX_PER_SERIES:
-                    continue
-                author_key = author_of[at]
-                author = per_author.get(author_key, 0) if author_key is not None else 0
-                adjusted = score * DIVERSITY_DECAY ** (series + author) * factor
-                if adjusted > best_score or (adjusted == best_score and (best_at < 0 or at < best_at)):
-                    best_at, best_score, best_topic, best_index = at, adjusted, topic, index
-        if best_at < 0:
-            break
-        entry = ordered[best_at]
-        chosen.append((best_score, entry[1], entry[2], entry[3]))
-        members = by_topic[best_topic]
-        del members[best_index]
-        if not members:
-            del by_topic[best_topic]
-        series_key, author_key = series_of[best_at], author_of[best_at]
-        if series_key is not None:
-            per_series[series_key] = per_series.get(series_key, 0) + 1
-        if author_key is not None:
-            per_author[author_key] = per_author.get(author_key, 0) + 1
-        if best_topic is not None:
-            per_topic[best_topic] = per_topic.get(best_topic, 0) + 1
-            topic_factor[best_topic] = TOPIC_DECAY ** per_topic[best_topic]
-    return chosen
 
 
 _ZERO = itertools.repeat(0.0)
@@ -419,7 +342,7 @@ def rank(
                 work = works.works[number]
                 if work.seen_at >= filters["floor"] and not (filters["reject"] and filters["reject"](work)):
                     numbers.add(number)
-    scored: list[_Entry] = []
+    scored: list[Entry] = []
     for number in sorted(numbers):
         work = works.works[number]
         score, tie, why = evidence_score(work, values, taste, evidence)
@@ -433,7 +356,7 @@ def rank(
         if taste.disliked:
             score -= DISLIKE_WEIGHT * max(map(taste.disliked.get, work.expanded, _ZERO), default=0.0)
         scored.append((score + tie, number, NO_REASON, why))
-    chosen = _diversify(works, scored, cap, threshold)
+    chosen = diversify(works, scored, cap, threshold)
     return [
         digest_item(works.works[number], score, explain(works.works[number], why, taste, member), member)
         for score, number, _, why in chosen
@@ -453,14 +376,14 @@ def rank_in_classes(
     """ "New books in my classes": every new work in (or under) a class the reader follows, closest class
     first, newest first; the reason names the class. Diversified like :func:`rank`, no threshold."""
     top = works.top(taste.classes, {"c": 1.0}, max(cap * SHORTLIST_PER_ITEM, 12), **_filters(since, exclude, mutes))
-    shortlist: list[_Entry] = []
+    shortlist: list[Entry] = []
     for value, number, best in top:
         work = works.works[number]
         # Closest class first, then the reader's own library, then newest (a tie-break under 0.01).
         home = 0.005 if member in work.members else 0.0
         shortlist.append((value + home + work.seen_at / 1e12, number, NO_REASON, best[1]))
     items = []
-    for score, number, _, why in _diversify(works, shortlist, cap, threshold=0.0):
+    for score, number, _, why in diversify(works, shortlist, cap, threshold=0.0):
         work = works.works[number]
         items.append(digest_item(work, score, _class_reason(why, held=member in work.members), member))
     return items

@@ -9,8 +9,9 @@ from factories import make_cluster
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from consortium.push.diversity import DIVERSITY_DECAY, MAX_PER_SERIES, TOPIC_DECAY
 from consortium.push.index import NewWorks
-from consortium.push.ranking import DIVERSITY_DECAY, MAX_PER_SERIES, TOPIC_DECAY, Scored, diversified
+from consortium.push.ranking import Scored, diversified
 
 CODES = ["TP312", "TP311.5", "I247.5", "O13"]
 AUTHORS = ["Liu, Cixin", "Knuth, Donald", "Cao, Xueqin"]
