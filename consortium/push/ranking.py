@@ -237,7 +237,7 @@ def muted(work: NewWork, mutes: Iterable[Mute]) -> bool:
 @dataclass(frozen=True, slots=True)
 class Scored:
     """A work (by its number in :class:`NewWorks`) with its score and its reason (or what the reason will
-    name, ``why``: the key or ``"borrowed"``, until the work is chosen)."""
+    name, ``why``: the key or ``borrowed:<cluster id>``, until the work is chosen)."""
 
     number: int
     score: float

@@ -16,8 +16,11 @@ hundred weak matches do not beat one strong one by a hundred times. The pieces:
 * keys co-borrowed with the reader's keys (:mod:`consortium.push.coborrow`):
   ``coborrow weight × cosine × reader weight × rarity`` (× the key's rarity on the work's side), the best of
   the reader's keys leading to it (those worth under :data:`RELATED_FLOOR` are not followed);
-* the overlap with the works the reader borrowed lately (share of the work's keys they carry):
-  ``overlap weight × overlap``;
+* its content similarity with the works the reader borrowed lately (:func:`borrowed_similarity`): ``s``, the
+  sum of its TF-IDF cosines with each of them (expanded keys, rarity as the IDF: what the TF-IDF peer scores
+  with a reader's loans), made a probability as a Poisson count of ``s`` expected events is at least one,
+  ``overlap weight × (1 - exp(-s))`` (the noisy-OR of many small pieces tends to the same form): this reaches
+  works that meet many of the reader's lesser keys at once, as their recent loans do, and not only one strong key;
 * works co-borrowed with one the reader borrowed lately: ``coborrow weight × cosine``.
 
 Ties (and near ties) are broken by real evidence: the work's loans over the consortium, log-scaled, at
@@ -38,7 +41,7 @@ if TYPE_CHECKING:
     from consortium.push.index import NewWork
     from consortium.push.ranking import Taste
 
-__all__ = ["POPULARITY_WEIGHT", "RELATED_FLOOR", "Values", "evidence_score", "reader_values"]
+__all__ = ["POPULARITY_WEIGHT", "RELATED_FLOOR", "Values", "borrowed_similarity", "evidence_score", "reader_values"]
 
 POPULARITY_WEIGHT = 0.01
 """Loans over the consortium break ties: at most this much is added to a score."""
@@ -87,9 +90,27 @@ def reader_values(taste: Taste, evidence: Evidence, lookup: Mapping[str, float] 
     return values
 
 
+def borrowed_similarity(work: NewWork, taste: Taste, evidence: Evidence) -> tuple[float, str]:
+    """``(sum of cosines, closest borrowed work's cluster id)``: the work's cosine with each work the reader
+    borrowed lately, over their expanded keys with each key's rarity as its weight (a TF-IDF cosine, rarity as the
+    IDF), summed as a TF-IDF profile sums the vectors of a reader's loans."""
+    total, best, closest = 0.0, 0.0, ""
+    norm = evidence.norm(work.expanded)
+    for borrowed in taste.borrowed:
+        shared = work.expanded & borrowed.keys
+        if not shared or borrowed.cluster_id == work.cluster_id:
+            continue
+        cosine = sum(evidence.rarity(key) ** 2 for key in shared) / (norm * evidence.norm(borrowed.keys))
+        total += cosine
+        if cosine > best:
+            best, closest = cosine, borrowed.cluster_id
+    return total, closest
+
+
 def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Evidence) -> tuple[float, float, str]:
     """``(noisy-OR score, tie-break, why)`` of the work for the reader; ``why`` is the strongest piece: a key,
-    ``related:<key>``, ``"borrowed"`` or ``coborrowed:<cluster id>``."""
+    ``related:<key>``, ``borrowed:<cluster id>`` (the closest work borrowed lately) or
+    ``coborrowed:<cluster id>``."""
     miss = 1.0
     best, why = 0.0, ""
     norm = max(1, len(work.keys)) ** -LENGTH_EXPONENT
@@ -104,13 +125,12 @@ def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Eviden
         miss *= 1.0 - p
         if p > best:
             best, why = p, entry[1]
-    share = taste.borrowed_share
-    if share and work.expanded and evidence.overlap_weight > 0:
-        overlap = sum(share.get(key, 0.0) for key in work.expanded) / len(work.expanded)
-        p = evidence.overlap_weight * overlap
+    if taste.borrowed and work.expanded and evidence.overlap_weight > 0:
+        similarity, closest = borrowed_similarity(work, taste, evidence)
+        p = evidence.overlap_weight * (1.0 - math.exp(-similarity))
         miss *= 1.0 - p
         if p > best:
-            best, why = p, "borrowed"
+            best, why = p, f"borrowed:{closest}"
     if evidence.neighbours and evidence.coborrow_weight > 0:
         for borrowed in taste.borrowed:
             cosine = evidence.neighbours.get(borrowed.cluster_id, {}).get(work.cluster_id)
