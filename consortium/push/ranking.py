@@ -24,7 +24,9 @@ so that every reader's scores are on one scale and one threshold (:data:`RELEVAN
 The reason is the piece of evidence that weighed most ("you follow TP31", "because you borrowed Design Patterns",
 "readers who borrowed Design Patterns also borrowed this").
 Diversification is greedy: a work's score is halved for every work of the same series, and for every work by
-the same first author, already chosen; a series gives at most :data:`MAX_PER_SERIES` works to one digest.
+the same first author unless the reader reads that author (an ``author:`` key of theirs: more of an author they
+read is what they came for, not a crowding out), already chosen; a series gives at most :data:`MAX_PER_SERIES`
+works to one digest.
 """
 
 from __future__ import annotations
@@ -266,11 +268,14 @@ def digest_item(work: NewWork, score: float, reason: Reason, member: str) -> Dig
     )
 
 
-def diversified(works: NewWorks, scored: list[Scored], cap: int, threshold: float) -> list[Scored]:
+def diversified(
+    works: NewWorks, scored: list[Scored], cap: int, threshold: float, read_authors: frozenset[str] = frozenset()
+) -> list[Scored]:
     """Greedy selection: each turn takes the work whose score, multiplied by :data:`DIVERSITY_DECAY` for each
-    chosen work of its series or by its first author and by :data:`TOPIC_DECAY` for each chosen work of its
-    class, is highest; a series gives at most :data:`MAX_PER_SERIES`; nothing under ``threshold``. A penalty
-    only lowers a score, so each turn stops reading the list (best first) at the first score that cannot win."""
+    chosen work of its series or by its first author (unless the reader reads that author: ``read_authors``, their
+    ``author:`` keys) and by :data:`TOPIC_DECAY` for each chosen work of its class, is highest; a series gives at
+    most :data:`MAX_PER_SERIES`; nothing under ``threshold``. A penalty only lowers a score, so each turn stops
+    reading the list (best first) at the first score that cannot win."""
     remaining = sorted((s for s in scored if s.score >= threshold), key=lambda s: (-s.score, s.number))
     per_series: dict[str, int] = {}
     per_author: dict[str, int] = {}
@@ -285,7 +290,7 @@ def diversified(works: NewWorks, scored: list[Scored], cap: int, threshold: floa
             series = per_series.get(work.series, 0) if work.series else 0
             if series >= MAX_PER_SERIES:
                 continue
-            author = per_author.get(work.authors[0], 0) if work.authors else 0
+            author = per_author.get(work.authors[0], 0) if work.authors and work.authors[0] not in read_authors else 0
             topic = per_topic.get(work.topic, 0) if work.topic else 0
             adjusted = entry.score * DIVERSITY_DECAY ** (series + author) * TOPIC_DECAY**topic
             if adjusted > best_score or (best_at < 0 and adjusted >= best_score):
@@ -381,7 +386,7 @@ def rank(
         if taste.disliked:
             score -= DISLIKE_WEIGHT * max((taste.disliked.get(key, 0.0) for key in work.expanded), default=0.0)
         scored.append(Scored(number, score + tie, why=why))
-    chosen = diversified(works, scored, cap, threshold)
+    chosen = diversified(works, scored, cap, threshold, frozenset(k for k in taste.weights if k.startswith("author:")))
     return [
         digest_item(works.works[s.number], s.score, explain(works.works[s.number], s.why, taste, member), member)
         for s in chosen

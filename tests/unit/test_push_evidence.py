@@ -14,7 +14,7 @@ from consortium.profiles.interests import InterestProfile, apply_event
 from consortium.push.coborrow import MAX_NEIGHBOURS, MIN_READERS, coborrowing, shared_loans
 from consortium.push.evidence import Evidence
 from consortium.push.index import NewWorks
-from consortium.push.ranking import Borrowed, Taste, rank
+from consortium.push.ranking import Borrowed, Scored, Taste, diversified, rank
 from consortium.push.scoring import borrowed_similarity, evidence_score
 
 T0 = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
@@ -213,3 +213,19 @@ def test_similarity_with_borrowed_works_sums_their_cosines_and_names_the_closest
     assert scored["none"][0] == 0.0
     ranked = rank(taste, works, member="m", members_total=1, cap=3, threshold=0.0, evidence=evidence)
     assert ranked[0].cluster_id == "both" and ranked[0].reason.startswith("because you borrowed Seen1")
+
+
+def test_an_author_the_reader_reads_is_not_diversified_away() -> None:
+    works = NewWorks.build(
+        [
+            make_cluster("a1", "First novel", authors=["Hunzinger, Claudie"]),
+            make_cluster("a2", "Second novel", authors=["Hunzinger, Claudie"]),
+            make_cluster("b1", "Another novel", authors=["Levy, Deborah"]),
+        ]
+    )
+    scored = [Scored(0, 0.9), Scored(1, 0.8), Scored(2, 0.6)]
+    halved = diversified(works, scored, cap=3, threshold=0.0)
+    assert [works.works[s.number].cluster_id for s in halved] == ["a1", "b1", "a2"]  # 0.8 halved under 0.6
+    kept = diversified(works, scored, cap=3, threshold=0.0, read_authors=frozenset({author_key("Claudie Hunzinger")}))
+    assert [works.works[s.number].cluster_id for s in kept] == ["a1", "a2", "b1"]
+    assert [s.score for s in kept] == [0.9, 0.8, 0.6]
