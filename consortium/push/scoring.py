@@ -93,14 +93,15 @@ def reader_values(taste: Taste, evidence: Evidence, lookup: Mapping[str, float] 
 def borrowed_similarity(work: NewWork, taste: Taste, evidence: Evidence) -> tuple[float, str]:
     """``(sum of cosines, closest borrowed work's cluster id)``: the work's cosine with each work the reader
     borrowed lately, over their expanded keys with each key's rarity as its weight (a TF-IDF cosine, rarity as the
-    IDF), summed as a TF-IDF profile sums the vectors of a reader's loans."""
+    IDF), summed as a TF-IDF profile sums the vectors of a reader's loans. Sums over a set of keys are exact
+    (``math.fsum``), so a score does not depend on the order a set gives its keys in."""
     total, best, closest = 0.0, 0.0, ""
     norm = evidence.norm(work.expanded)
     for borrowed in taste.borrowed:
         shared = work.expanded & borrowed.keys
         if not shared or borrowed.cluster_id == work.cluster_id:
             continue
-        cosine = sum(evidence.rarity(key) ** 2 for key in shared) / (norm * evidence.norm(borrowed.keys))
+        cosine = math.fsum(evidence.rarity(key) ** 2 for key in shared) / (norm * evidence.norm(borrowed.keys))
         total += cosine
         if cosine > best:
             best, closest = cosine, borrowed.cluster_id
