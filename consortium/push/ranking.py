@@ -91,10 +91,8 @@ class adds little and the reader's other interests keep a say (then divided by t
 MAX_KEYS = 60
 """The most reader keys kept (and scored against)."""
 MAX_LOOKUP = MAX_KEYS
-"""The most reader keys looked up in the index, strongest first: every key kept, so that a work is reached by the
-reader's whole profile, as the TF-IDF peer scores with it (24 before: on the validation split of the real loans,
-*new* MAP@10 0.0595 -> 0.0658, *all* unchanged at 0.0195; about 14% more planning CPU per reader in
-``bench/push.py``)."""
+"""The most reader keys looked up in the index, strongest first: every key kept, so that the whole profile
+reaches works, as the TF-IDF peer's does (24 before: README, ``bench/recommend_quality.py``)."""
 FOLLOWED_CLASSES = 8
 """For "new books in my classes": the reader's declared classes and this many strongest learned ones."""
 

@@ -20,7 +20,9 @@ hundred weak matches do not beat one strong one by a hundred times. The pieces:
   sum of its TF-IDF cosines with each of them (expanded keys, rarity as the IDF: what the TF-IDF peer scores
   with a reader's loans), made a probability as a Poisson count of ``s`` expected events is at least one,
   ``overlap weight × (1 - exp(-s))`` (the noisy-OR of many small pieces tends to the same form): this reaches
-  works that meet many of the reader's lesser keys at once, as their recent loans do, and not only one strong key;
+  works that meet many of the reader's lesser keys at once, as their recent loans do, and not only one strong key
+  (as the reason names one borrowed work, the closest, it weighs as that one work's part, ``1 - exp(-cosine)``,
+  against the other pieces);
 * works co-borrowed with one the reader borrowed lately: ``coborrow weight × cosine``.
 
 Ties (and near ties) are broken by real evidence: the work's loans over the consortium, log-scaled, at
@@ -90,8 +92,8 @@ def reader_values(taste: Taste, evidence: Evidence, lookup: Mapping[str, float] 
     return values
 
 
-def borrowed_similarity(work: NewWork, taste: Taste, evidence: Evidence) -> tuple[float, str]:
-    """``(sum of cosines, closest borrowed work's cluster id)``: the work's cosine with each work the reader
+def borrowed_similarity(work: NewWork, taste: Taste, evidence: Evidence) -> tuple[float, float, str]:
+    """``(sum of cosines, the largest, its borrowed work's cluster id)``: the work's cosine with each work the reader
     borrowed lately, over their expanded keys with each key's rarity as its weight (a TF-IDF cosine, rarity as the
     IDF), summed as a TF-IDF profile sums the vectors of a reader's loans. Sums over a set of keys are exact
     (``math.fsum``), so a score does not depend on the order a set gives its keys in."""
@@ -105,7 +107,7 @@ def borrowed_similarity(work: NewWork, taste: Taste, evidence: Evidence) -> tupl
         total += cosine
         if cosine > best:
             best, closest = cosine, borrowed.cluster_id
-    return total, closest
+    return total, best, closest
 
 
 def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Evidence) -> tuple[float, float, str]:
@@ -127,11 +129,11 @@ def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Eviden
         if p > best:
             best, why = p, entry[1]
     if taste.borrowed and work.expanded and evidence.overlap_weight > 0:
-        similarity, closest = borrowed_similarity(work, taste, evidence)
-        p = evidence.overlap_weight * (1.0 - math.exp(-similarity))
-        miss *= 1.0 - p
+        similarity, closest, closest_id = borrowed_similarity(work, taste, evidence)
+        miss *= 1.0 - evidence.overlap_weight * (1.0 - math.exp(-similarity))
+        p = evidence.overlap_weight * (1.0 - math.exp(-closest))  # what the one work a reason names weighs
         if p > best:
-            best, why = p, f"borrowed:{closest}"
+            best, why = p, f"borrowed:{closest_id}"
     if evidence.neighbours and evidence.coborrow_weight > 0:
         for borrowed in taste.borrowed:
             cosine = evidence.neighbours.get(borrowed.cluster_id, {}).get(work.cluster_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import pytest
 from factories import make_cluster
 
 from consortium.members import Member, MemberRegistry, SharingPolicy
@@ -206,8 +207,9 @@ def test_similarity_with_borrowed_works_sums_their_cosines_and_names_the_closest
         ]
     )
     both, one, none = (borrowed_similarity(work, taste, evidence) for work in works.works)
-    assert both[1] == "seen1" and one[1] == "seen2" and none == (0.0, "")
+    assert both[2] == "seen1" and one[2] == "seen2" and none == (0.0, 0.0, "")
     assert both[0] > 1.0 > one[0] > 0.0  # the same keys as seen1 (cosine 1), plus its cosine with seen2
+    assert both[1] == pytest.approx(1.0) and both[0] > both[1] and one[1] == one[0]
     scored = {work.cluster_id: evidence_score(work, {}, taste, evidence) for work in works.works}
     assert scored["both"][2] == "borrowed:seen1" and scored["both"][0] == 1.0 - math.exp(-both[0])
     assert scored["none"][0] == 0.0
