@@ -1,8 +1,9 @@
 """Diversifying a digest: greedy, each turn the work whose score times its penalties is highest.
 
 A work's score is multiplied by :data:`DIVERSITY_DECAY` for every work of its series and every work by its first
-author already chosen, and by :data:`TOPIC_DECAY` for every work of its class already chosen; a series gives at
-most :data:`MAX_PER_SERIES` works to one digest (:func:`~consortium.push.ranking.diversified`, :func:`diversify`).
+author already chosen (unless the reader reads that author), and by :data:`TOPIC_DECAY` for every work of its
+class already chosen; a series gives at most :data:`MAX_PER_SERIES` works to one digest
+(:func:`~consortium.push.ranking.diversified`, :func:`diversify`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ def _best_first(entry: Entry) -> tuple[float, int]:
     return -entry[0], entry[1]
 
 
-def diversify(works: NewWorks, entries: list[Entry], cap: int, threshold: float) -> list[Entry]:
+def diversify(
+    works: NewWorks, entries: list[Entry], cap: int, threshold: float, read_authors: frozenset[str] = frozenset()
+) -> list[Entry]:
     """Greedy diversification (:func:`~consortium.push.ranking.diversified`) on plain tuples, so that nothing is
     made for candidates that are not chosen.
 
@@ -41,7 +44,9 @@ def diversify(works: NewWorks, entries: list[Entry], cap: int, threshold: float)
     and author penalties only lower it further, so a class is read only while its next score times that penalty
     could still win. Each turn takes what one greedy scan of the whole list would take: the highest adjusted
     score, the earliest in the list's order (best score first) of equals. Scores must not be negative (a
-    penalty must lower them), hence ``threshold >= 0``."""
+    penalty must lower them), hence ``threshold >= 0``. An author the reader reads (``read_authors``, their
+    ``author:`` keys) is no crowding out: more of an author they read is what they came for, so their works take
+    no author penalty."""
     if threshold < 0.0:
         raise ValueError(f"diversification needs a threshold of 0 or more (a penalty must lower a score): {threshold}")
     all_works = works.works
@@ -53,7 +58,7 @@ def diversify(works: NewWorks, entries: list[Entry], cap: int, threshold: float)
     for at, entry in enumerate(ordered):
         work = all_works[entry[1]]
         series_of.append(work.series or None)
-        author_of.append(work.authors[0] if work.authors else None)
+        author_of.append(work.authors[0] if work.authors and work.authors[0] not in read_authors else None)
         by_topic.setdefault(work.topic or None, []).append(at)
     topic_factor = dict.fromkeys(by_topic, 1.0)  # class → TOPIC_DECAY ** its works chosen
     per_series: dict[str, int] = {}

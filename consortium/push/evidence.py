@@ -32,9 +32,10 @@ if TYPE_CHECKING:
 
 __all__ = ["COBORROW_WEIGHT", "OVERLAP_WEIGHT", "Evidence"]
 
-OVERLAP_WEIGHT = 0.25
-"""How much the overlap with a work the reader borrowed lately counts as evidence (fit on a validation split of
-the training period of the real loans; ``bench/recommend_quality.py --fit`` refits it)."""
+OVERLAP_WEIGHT = 1.0
+"""How much the content similarity with the works the reader borrowed lately counts as evidence
+(:func:`~consortium.push.scoring.borrowed_similarity`, already a probability: 1 is no weight at all; the weight
+stays for ``bench/recommend_quality.py --fit``, which refits it on a validation split of a training period)."""
 COBORROW_WEIGHT = 0.5
 """How much co-borrowing counts as evidence (same fit)."""
 
@@ -90,6 +91,18 @@ class Evidence:
     def rarity(self, key: str) -> float:
         """How rare ``key`` is, in (0, 1]: 1 when no work has it yet."""
         return self.rarities[key]
+
+    @functools.cached_property
+    def _norms(self) -> dict[frozenset[str], float]:
+        return {}
+
+    def norm(self, keys: frozenset[str]) -> float:
+        """The length of a work's rarity-weighted key vector, ``sqrt(sum(rarity²))`` (1 for no keys): what a
+        TF-IDF cosine divides by (worked out once per work and evidence)."""
+        cached = self._norms.get(keys)
+        if cached is None:
+            cached = self._norms[keys] = math.sqrt(math.fsum(self.rarity(key) ** 2 for key in keys)) or 1.0
+        return cached
 
     def _rarity_of(self, key: str) -> float:
         total = self.works_total + 1

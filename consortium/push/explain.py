@@ -57,14 +57,9 @@ def _title_with(taste: Taste, key: str) -> str:
 
 def explain(work: NewWork, why: str, taste: Taste, member: str) -> Reason:
     """The one line saying why the work was chosen, from the piece of evidence that weighed most."""
-    if why == "borrowed":
-        best, title = 0.0, ""
-        for borrowed_work in taste.borrowed:
-            union = len(work.expanded | borrowed_work.keys)
-            overlap = len(work.expanded & borrowed_work.keys) / union if union else 0.0
-            if overlap > best and borrowed_work.cluster_id != work.cluster_id:
-                best, title = overlap, borrowed_work.title
-        reason = borrowed(title)
+    if why.startswith("borrowed:"):
+        cluster_id = why.partition(":")[2]
+        reason = borrowed(next((b.title for b in taste.borrowed if b.cluster_id == cluster_id), ""))
     elif why.startswith("coborrowed:"):
         cluster_id = why.partition(":")[2]
         reason = also_borrowed(next((b.title for b in taste.borrowed if b.cluster_id == cluster_id), ""))

@@ -24,7 +24,9 @@ so that every reader's scores are on one scale and one threshold (:data:`RELEVAN
 The reason is the piece of evidence that weighed most ("you follow TP31", "because you borrowed Design Patterns",
 "readers who borrowed Design Patterns also borrowed this").
 Diversification is greedy: a work's score is halved for every work of the same series, and for every work by
-the same first author, already chosen; a series gives at most :data:`MAX_PER_SERIES` works to one digest.
+the same first author unless the reader reads that author (an ``author:`` key of theirs: more of an author they
+read is what they came for, not a crowding out), already chosen; a series gives at most :data:`MAX_PER_SERIES`
+works to one digest.
 """
 
 from __future__ import annotations
@@ -85,8 +87,9 @@ class adds little and the reader's other interests keep a say (then divided by t
 
 MAX_KEYS = 60
 """The most reader keys kept (and scored against)."""
-MAX_LOOKUP = 24
-"""The most reader keys looked up in the index, strongest first."""
+MAX_LOOKUP = MAX_KEYS
+"""The most reader keys looked up in the index, strongest first: every key kept, so that the whole profile
+reaches works, as the TF-IDF peer's does (24 before: README, ``bench/recommend_quality.py``)."""
 FOLLOWED_CLASSES = 8
 """For "new books in my classes": the reader's declared classes and this many strongest learned ones."""
 
@@ -123,22 +126,16 @@ class Taste:
     """The keys looked up in the index: :attr:`weights` without the broader classes that learning only added
     as echoes of a narrower one (a reader of TP312 alone does not look up TP31 and TP3; one who reads TP311 and
     TP312 does look up TP31), nor a scheme's two broadest levels."""
-    borrowed_share: Mapping[str, float] = field(default_factory=dict)
-    """Expanded key → the share of :attr:`borrowed` works that carry it."""
 
     @classmethod
     def of(cls, profile: InterestProfile, at: datetime, borrowed: Iterable[Borrowed] = ()) -> Taste:
         borrowed = tuple(borrowed)
-        share: dict[str, float] = {}
-        for work in borrowed:
-            for key in work.keys:
-                share[key] = share.get(key, 0.0) + 1.0 / len(borrowed)
         raw = {key: interest.slow_at(at) for key, interest in profile.learned.items()}
         for key, weight in profile.declared.items():
             raw[key] = raw.get(key, 0.0) + weight
         raw_top = max((score for score in raw.values() if score > 0), default=0.0)
         if raw_top <= 0:
-            return cls(weights={}, declared=frozenset(profile.declared), borrowed=borrowed, borrowed_share=share)
+            return cls(weights={}, declared=frozenset(profile.declared), borrowed=borrowed)
         scores = {key: _saturated(score) for key, score in raw.items() if score > 0}
         top = max(scores.values())
         ranked = sorted(((s / top, k) for k, s in scores.items() if s / top >= MIN_WEIGHT), reverse=True)
@@ -160,7 +157,6 @@ class Taste:
             borrowed=borrowed,
             classes=classes,
             lookup=_lookup(weights, frozenset(profile.declared)),
-            borrowed_share=share,
         )
 
 
@@ -234,7 +230,7 @@ def muted(work: NewWork, mutes: Iterable[Mute]) -> bool:
 @dataclass(frozen=True, slots=True)
 class Scored:
     """A work (by its number in :class:`NewWorks`) with its score and its reason (or what the reason will
-    name, ``why``: the key or ``"borrowed"``, until the work is chosen)."""
+    name, ``why``: the key or ``borrowed:<cluster id>``, until the work is chosen)."""
 
     number: int
     score: float
@@ -264,14 +260,18 @@ def digest_item(work: NewWork, score: float, reason: Reason, member: str) -> Dig
     )
 
 
-def diversified(works: NewWorks, scored: list[Scored], cap: int, threshold: float) -> list[Scored]:
+def diversified(
+    works: NewWorks, scored: list[Scored], cap: int, threshold: float, read_authors: frozenset[str] = frozenset()
+) -> list[Scored]:
     """Greedy selection (:mod:`consortium.push.diversity`): each turn takes the work whose score, multiplied by
     :data:`~consortium.push.diversity.DIVERSITY_DECAY` for each chosen work of its series or by its first author and
-    by :data:`~consortium.push.diversity.TOPIC_DECAY` for each chosen work of its class, is highest; a series
-    gives at most :data:`MAX_PER_SERIES`; nothing under ``threshold``."""
+    by :data:`~consortium.push.diversity.TOPIC_DECAY` for each chosen work of its class, is highest (no author
+    penalty for an author the reader reads: ``read_authors``, their ``author:`` keys); a series gives at most
+    :data:`MAX_PER_SERIES`; nothing under ``threshold``."""
     entries = [(s.score, s.number, s.reason, s.why) for s in scored]
     return [
-        Scored(number, score, reason, why) for score, number, reason, why in diversify(works, entries, cap, threshold)
+        Scored(number, score, reason, why)
+        for score, number, reason, why in diversify(works, entries, cap, threshold, read_authors)
     ]
 
 
@@ -356,7 +356,7 @@ def rank(
         if taste.disliked:
             score -= DISLIKE_WEIGHT * max(map(taste.disliked.get, work.expanded, _ZERO), default=0.0)
         scored.append((score + tie, number, NO_REASON, why))
-    chosen = diversify(works, scored, cap, threshold)
+    chosen = diversify(works, scored, cap, threshold, frozenset(k for k in taste.weights if k.startswith("author:")))
     return [
         digest_item(works.works[number], score, explain(works.works[number], why, taste, member), member)
         for score, number, _, why in chosen

@@ -16,8 +16,13 @@ hundred weak matches do not beat one strong one by a hundred times. The pieces:
 * keys co-borrowed with the reader's keys (:mod:`consortium.push.coborrow`):
   ``coborrow weight × cosine × reader weight × rarity`` (× the key's rarity on the work's side), the best of
   the reader's keys leading to it (those worth under :data:`RELATED_FLOOR` are not followed);
-* the overlap with the works the reader borrowed lately (share of the work's keys they carry):
-  ``overlap weight × overlap``;
+* its content similarity with the works the reader borrowed lately (:func:`borrowed_similarity`): ``s``, the
+  sum of its TF-IDF cosines with each of them (expanded keys, rarity as the IDF: what the TF-IDF peer scores
+  with a reader's loans), made a probability as a Poisson count of ``s`` expected events is at least one,
+  ``overlap weight × (1 - exp(-s))`` (the noisy-OR of many small pieces tends to the same form): this reaches
+  works that meet many of the reader's lesser keys at once, as their recent loans do, and not only one strong key
+  (as the reason names one borrowed work, the closest, it weighs as that one work's part, ``1 - exp(-cosine)``,
+  against the other pieces);
 * works co-borrowed with one the reader borrowed lately: ``coborrow weight × cosine``.
 
 Ties (and near ties) are broken by real evidence: the work's loans over the consortium, log-scaled, at
@@ -27,7 +32,6 @@ Ties (and near ties) are broken by real evidence: the work's loans over the cons
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 from typing import TYPE_CHECKING
 
@@ -40,7 +44,7 @@ if TYPE_CHECKING:
     from consortium.push.index import NewWork
     from consortium.push.ranking import Taste
 
-__all__ = ["POPULARITY_WEIGHT", "RELATED_FLOOR", "Values", "evidence_score", "reader_values"]
+__all__ = ["POPULARITY_WEIGHT", "RELATED_FLOOR", "Values", "borrowed_similarity", "evidence_score", "reader_values"]
 
 POPULARITY_WEIGHT = 0.01
 """Loans over the consortium break ties: at most this much is added to a score."""
@@ -108,9 +112,28 @@ def _length_norm(keys: int) -> float:
     return norm
 
 
+def borrowed_similarity(work: NewWork, taste: Taste, evidence: Evidence) -> tuple[float, float, str]:
+    """``(sum of cosines, the largest, its borrowed work's cluster id)``: the work's cosine with each work the reader
+    borrowed lately, over their expanded keys with each key's rarity as its weight (a TF-IDF cosine, rarity as the
+    IDF), summed as a TF-IDF profile sums the vectors of a reader's loans. Sums over a set of keys are exact
+    (``math.fsum``), so a score does not depend on the order a set gives its keys in."""
+    total, best, closest = 0.0, 0.0, ""
+    norm = evidence.norm(work.expanded)
+    for borrowed in taste.borrowed:
+        shared = work.expanded & borrowed.keys
+        if not shared or borrowed.cluster_id == work.cluster_id:
+            continue
+        cosine = math.fsum(evidence.rarity(key) ** 2 for key in shared) / (norm * evidence.norm(borrowed.keys))
+        total += cosine
+        if cosine > best:
+            best, closest = cosine, borrowed.cluster_id
+    return total, best, closest
+
+
 def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Evidence) -> tuple[float, float, str]:
     """``(noisy-OR score, tie-break, why)`` of the work for the reader; ``why`` is the strongest piece: a key,
-    ``related:<key>``, ``"borrowed"`` or ``coborrowed:<cluster id>``."""
+    ``related:<key>``, ``borrowed:<cluster id>`` (the closest work borrowed lately) or
+    ``coborrowed:<cluster id>``."""
     miss = 1.0
     best, why = 0.0, ""
     norm = _length_norm(len(work.keys))
@@ -126,14 +149,12 @@ def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Eviden
         miss *= 1.0 - p
         if p > best:
             best, why = p, entry[1]
-    share = taste.borrowed_share
-    if share and work.expanded and evidence.overlap_weight > 0:
-        # Summed exactly (fsum), so the overlap does not depend on the order a set gives its keys in.
-        overlap = math.fsum(map(share.get, work.expanded, _NONE)) / len(work.expanded)
-        p = evidence.overlap_weight * overlap
-        miss *= 1.0 - p
+    if taste.borrowed and work.expanded and evidence.overlap_weight > 0:
+        similarity, closest, closest_id = borrowed_similarity(work, taste, evidence)
+        miss *= 1.0 - evidence.overlap_weight * (1.0 - math.exp(-similarity))
+        p = evidence.overlap_weight * (1.0 - math.exp(-closest))  # what the one work a reason names weighs
         if p > best:
-            best, why = p, "borrowed"
+            best, why = p, f"borrowed:{closest_id}"
     if evidence.neighbours and evidence.coborrow_weight > 0 and work.cluster_id in evidence.coborrowed:
         for borrowed in taste.borrowed:
             cosine = evidence.neighbours.get(borrowed.cluster_id, {}).get(work.cluster_id)
@@ -144,7 +165,3 @@ def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Eviden
                     best, why = p, f"coborrowed:{borrowed.cluster_id}"
     tie = POPULARITY_WEIGHT * (evidence.popularity(work.cluster_id) + 0.1 * math.tanh(len(work.members) / 4))
     return 1.0 - miss, tie, why
-
-
-_NONE = itertools.repeat(0.0)
-"""What a key the reader's borrowed works do not carry adds to the overlap (``share.get(key, 0.0)``)."""
