@@ -18,7 +18,9 @@ reads it. Building it is timed apart (not part of the goal); decoding it is part
 Goal (issue 5): 100,000 readers and 10,000 new works planned in under 60 s on 2 cores.
 
 Usage: ``python bench/push.py [--readers 100000] [--works 10000] [--seed 1] [--evidence-readers 20000] [--json]
-[--profile]``.
+[--profile] [--inputs-cache DIR]``.
+``--inputs-cache DIR`` keeps the generated inputs (readers, works, evidence document: minutes to build at 100,000
+readers) in ``DIR`` and reuses them, so that runs of two versions of the planner can alternate on the same inputs.
 ``--profile`` runs the planning under cProfile and prints the top 20 functions (own time, then cumulative).
 """
 
@@ -30,8 +32,10 @@ import io
 import json
 import multiprocessing
 import os
+import pickle
 import pstats
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from push_population import MEMBERS, NOW, Population, build_population
@@ -137,25 +141,40 @@ def run(
     max_seconds: float | None = None,
     workers: int = 1,
     evidence_readers: int = 20_000,
+    inputs_cache: Path | None = None,
 ) -> dict[str, Any]:
-    """Build the inputs, index the new works, plan every digest; the figures (and the profile, if asked)."""
+    """Build the inputs, index the new works, plan every digest; the figures (and the profile, if asked).
+    ``inputs_cache``: a folder where the generated population and evidence document are kept and reused."""
+    cached = None
+    if inputs_cache is not None:
+        cached = inputs_cache / f"push-inputs-{readers}-{works}-{seed}-{max(evidence_readers, 0)}.pickle"
     started = time.perf_counter()
-    population = build_population(readers, works, seed)
+    document = b""
+    evidence_build_s = evidence_load_s = 0.0
+    from_cache = cached is not None and cached.exists()
+    if from_cache:
+        assert cached is not None
+        population, document = pickle.loads(cached.read_bytes())  # written below, by this benchmark
+    else:
+        population = build_population(readers, works, seed)
     inputs_s = time.perf_counter() - started
 
     evidence: Evidence | None = None
-    document = b""
-    evidence_build_s = evidence_load_s = 0.0
     if evidence_readers > 0:
         started = time.perf_counter()
-        # Built in a child process, as the daily job builds it apart from the runs: the run's process only decodes
-        # the stored document (counting pairs leaves a heap behind that slows everything after it).
-        with multiprocessing.get_context("fork").Pool(1) as pool:
-            document = pool.apply(population_evidence, (population, evidence_readers))
-        evidence_build_s = time.perf_counter() - started
+        if not document:
+            # Built in a child process, as the daily job builds it apart from the runs: the run's process only
+            # decodes the stored document (counting pairs leaves a heap behind that slows everything after it).
+            with multiprocessing.get_context("fork").Pool(1) as pool:
+                document = pool.apply(population_evidence, (population, evidence_readers))
+            evidence_build_s = time.perf_counter() - started
         started = time.perf_counter()
         evidence = decode_evidence(document)
         evidence_load_s = time.perf_counter() - started
+
+    if cached is not None and not cached.exists():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_bytes(pickle.dumps((population, document), protocol=pickle.HIGHEST_PROTOCOL))
 
     started = time.perf_counter()
     index = NewWorks.build(population.clusters)
@@ -185,6 +204,7 @@ def run(
         "seed": seed,
         "readers_planned": planned,
         "inputs_s": round(inputs_s, 2),
+        "inputs_cached": from_cache,
         "evidence_readers": min(evidence_readers, readers),
         "evidence_build_s": round(evidence_build_s, 2),
         "evidence_bytes": len(document),
@@ -233,6 +253,13 @@ def main() -> None:
         default=20_000,
         help="build the ranking evidence from the loans of this many readers (0: plan without evidence)",
     )
+    parser.add_argument(
+        "--inputs-cache",
+        type=Path,
+        default=None,
+        help="keep the generated readers, works and evidence document in this folder and reuse them (they take "
+        "minutes to build and are not part of the goal; the planning code is whatever PYTHONPATH gives)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON only")
     parser.add_argument("--profile", action="store_true", help="plan under cProfile and print the top 20")
     parser.add_argument(
@@ -250,13 +277,15 @@ def main() -> None:
         max_seconds=args.max_seconds,
         workers=args.workers,
         evidence_readers=args.evidence_readers,
+        inputs_cache=args.inputs_cache,
     )
     profile_text = result.pop("profile", None)
     if args.json:
         print(json.dumps(result))
     else:
         print(f"{result['readers']:,} readers, {result['works']:,} new works (seed {result['seed']})")
-        print(f"building the inputs:      {result['inputs_s']:>8} s (not part of the goal)")
+        made = "reading the cached inputs" if result["inputs_cached"] else "building the inputs"
+        print(f"{made + ':':<26}{result['inputs_s']:>8} s (not part of the goal)")
         if result["evidence_readers"]:
             print(
                 f"evidence (build):         {result['evidence_build_s']:>8} s (not part of the goal): loans of "

@@ -94,7 +94,7 @@ from recommend_sim import CLASSES, DEFAULT_BOOKS, MEMBERS, simulate
 from consortium.push.evidence import COBORROW_WEIGHT, OVERLAP_WEIGHT
 from consortium.push.ranking import RELEVANCE_THRESHOLD
 
-FIT_GRID = {"overlap": (0.0, 0.25, 0.5), "coborrow": (0.0, 0.5, 1.0)}
+FIT_GRID = {"overlap": (0.0, 0.5, 1.0), "coborrow": (0.0, 0.5, 1.0)}
 """The weights tried by ``--fit``."""
 
 if TYPE_CHECKING:

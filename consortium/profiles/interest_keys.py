@@ -105,12 +105,15 @@ def subject_levels(key: str) -> list[tuple[str, float]]:
     return list(levels.items())
 
 
+_SCHEMES = frozenset(s.value for s in ClassScheme)
+
+
 def key_kind(key: str) -> KeyKind:
     """The kind of an interest key; raises :class:`InvalidInterestKeyError` for anything else."""
     kind, _, rest = key.partition(":")
     if kind == "class":
         scheme, _, code = rest.partition(":")
-        if scheme in {s.value for s in ClassScheme} and code:
+        if scheme in _SCHEMES and code:
             return "class"
     elif kind in ("subject", "author") and rest:
         return kind  # type: ignore[return-value]

@@ -26,15 +26,16 @@ from consortium.push.index import expanded_keys
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from consortium.push.index import NewWorks
 
 __all__ = ["COBORROW_WEIGHT", "OVERLAP_WEIGHT", "Evidence"]
 
-OVERLAP_WEIGHT = 0.25
-"""How much the overlap with a work the reader borrowed lately counts as evidence (fit on a validation split of
-the training period of the real loans; ``bench/recommend_quality.py --fit`` refits it)."""
+OVERLAP_WEIGHT = 1.0
+"""How much the content similarity with the works the reader borrowed lately counts as evidence
+(:func:`~consortium.push.scoring.borrowed_similarity`, already a probability: 1 is no weight at all; the weight
+stays for ``bench/recommend_quality.py --fit``, which refits it on a validation split of a training period)."""
 COBORROW_WEIGHT = 0.5
 """How much co-borrowing counts as evidence (same fit)."""
 
@@ -82,14 +83,25 @@ class Evidence:
         )
 
     @functools.cached_property
-    def _rarity(self) -> dict[str, float]:
-        return {}
+    def rarities(self) -> Mapping[str, float]:
+        """Key → :meth:`rarity`, worked out on a key's first lookup and kept (for lookups in bulk: a subscript,
+        not a method call)."""
+        return _Rarities(self._rarity_of)
 
     def rarity(self, key: str) -> float:
         """How rare ``key`` is, in (0, 1]: 1 when no work has it yet."""
-        cached = self._rarity.get(key)
+        return self.rarities[key]
+
+    @functools.cached_property
+    def _norms(self) -> dict[frozenset[str], float]:
+        return {}
+
+    def norm(self, keys: frozenset[str]) -> float:
+        """The length of a work's rarity-weighted key vector, ``sqrt(sum(rarity²))`` (1 for no keys): what a
+        TF-IDF cosine divides by (worked out once per work and evidence)."""
+        cached = self._norms.get(keys)
         if cached is None:
-            cached = self._rarity[key] = self._rarity_of(key)
+            cached = self._norms[keys] = math.sqrt(math.fsum(self.rarity(key) ** 2 for key in keys)) or 1.0
         return cached
 
     def _rarity_of(self, key: str) -> float:
@@ -132,6 +144,12 @@ class Evidence:
         return self._related_values.get(key, [])
 
     @functools.cached_property
+    def coborrowed(self) -> frozenset[str]:
+        """Every cluster id co-borrowed with some work (a neighbour in :attr:`neighbours`): a work outside it has
+        no co-borrowing to score, whatever the reader borrowed."""
+        return frozenset(other for others in self.neighbours.values() for other in others)
+
+    @functools.cached_property
     def _top_loans(self) -> int:
         return max(self.loans.values(), default=0)
 
@@ -139,3 +157,15 @@ class Evidence:
         """The work's loans, log-scaled to [0, 1] over the most borrowed work."""
         top = self._top_loans
         return math.log1p(self.loans.get(cluster_id, 0)) / math.log1p(top) if top else 0.0
+
+
+class _Rarities(dict[str, float]):
+    """Key → rarity, each worked out on its first lookup (:attr:`Evidence.rarities`)."""
+
+    def __init__(self, rarity_of: Callable[[str], float]) -> None:
+        super().__init__()
+        self._rarity_of = rarity_of
+
+    def __missing__(self, key: str) -> float:
+        value = self[key] = self._rarity_of(key)
+        return value

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from consortium.profiles.interest_keys import KeyKind, author_words, key_kind
@@ -23,13 +24,24 @@ def _label(cluster: Cluster, key: str) -> str:
     if kind == "class":
         return key.split(":", 2)[2]
     if kind == "author":
-        wanted = key.partition(":")[2]
-        for name in cluster.authors:
-            if " ".join(sorted(author_words(name))) == " ".join(sorted(wanted.split())):
-                return name
-        return wanted.title()
-    subject = key.partition(":")[2]
-    for heading in cluster.subjects:
+        return _author_label(key.partition(":")[2], tuple(cluster.authors))
+    return _subject_label(key.partition(":")[2], tuple(cluster.subjects))
+
+
+@functools.lru_cache(maxsize=65536)
+def _author_label(wanted: str, authors: tuple[str, ...]) -> str:
+    """The author of ``authors`` whose name words are ``wanted``'s (worked out once for every reader it is
+    pushed to)."""
+    for name in authors:
+        if " ".join(sorted(author_words(name))) == " ".join(sorted(wanted.split())):
+            return name
+    return wanted.title()
+
+
+@functools.lru_cache(maxsize=65536)
+def _subject_label(subject: str, headings: tuple[str, ...]) -> str:
+    """The heading of ``headings`` that is ``subject``, as catalogued."""
+    for heading in headings:
         if match_text(heading.replace("--", " ")) == match_text(subject.replace("--", " ")):
             return heading
     return subject
@@ -45,14 +57,9 @@ def _title_with(taste: Taste, key: str) -> str:
 
 def explain(work: NewWork, why: str, taste: Taste, member: str) -> Reason:
     """The one line saying why the work was chosen, from the piece of evidence that weighed most."""
-    if why == "borrowed":
-        best, title = 0.0, ""
-        for borrowed_work in taste.borrowed:
-            union = len(work.expanded | borrowed_work.keys)
-            overlap = len(work.expanded & borrowed_work.keys) / union if union else 0.0
-            if overlap > best and borrowed_work.cluster_id != work.cluster_id:
-                best, title = overlap, borrowed_work.title
-        reason = borrowed(title)
+    if why.startswith("borrowed:"):
+        cluster_id = why.partition(":")[2]
+        reason = borrowed(next((b.title for b in taste.borrowed if b.cluster_id == cluster_id), ""))
     elif why.startswith("coborrowed:"):
         cluster_id = why.partition(":")[2]
         reason = also_borrowed(next((b.title for b in taste.borrowed if b.cluster_id == cluster_id), ""))

@@ -273,28 +273,47 @@ class NewWorks:
             value, kind, _, _ = groups[i]
             best_left[kind] = max(best_left[kind], value)
             remaining[i] = best_left["c"] + best_left["s"] + best_left["a"]
-        heap: list[tuple[float, int, list[Any]]] = []
+        # (total, -number, entry): with one kind of key, the entry is made for the k kept only, from (kind, key).
+        heap: list[tuple[float, int, Any]] = []
         seen: set[int] = set()
         single = len([w for w in kind_weights.values() if w]) == 1
+        all_works = self.works
         for i, (value, kind, numbers, key) in enumerate(groups):
             if len(heap) >= k and remaining[i] + slack < heap[0][0]:
                 break
             for number in numbers:
+                if single and len(heap) >= k and (value, -number) <= heap[0][:2]:
+                    # Every work of a group has the group's value, in increasing numbers: neither this one nor the
+                    # rest can take the k-th place (nor later, met again in a group of no greater value).
+                    break
                 if number in seen:
                     continue
                 seen.add(number)
-                work = self.works[number]
+                work = all_works[number]
                 if work.seen_at < floor or work.cluster_id in exclude or (reject is not None and reject(work)):
                     continue
+                entry: Any
                 if single:  # one kind of key: the first group a work is met in holds its best value
-                    total, entry = value, [0.0, "", 0.0, "", 0.0, ""]
-                    slot = _SLOTS[kind]
-                    entry[slot], entry[slot + 1] = value / kind_weights[kind], key
+                    total, entry = value, (kind, key)
                 else:
                     total, entry = self.evaluate(work, weights, kind_weights)
-                candidate = (total, -number, entry)
                 if len(heap) < k:
-                    heapq.heappush(heap, candidate)
-                elif candidate[:2] > heap[0][:2]:
-                    heapq.heapreplace(heap, candidate)
-        return [(total, -negative, entry) for total, negative, entry in sorted(heap, key=lambda c: c[:2], reverse=True)]
+                    heapq.heappush(heap, (total, -number, entry))
+                else:
+                    least = heap[0]
+                    if total > least[0] or (total == least[0] and -number > least[1]):
+                        heapq.heapreplace(heap, (total, -number, entry))
+        kept = sorted(heap, key=lambda c: c[:2], reverse=True)
+        if single:
+            return [
+                (total, -negative, _single_entry(total, met[0], met[1], kind_weights)) for total, negative, met in kept
+            ]
+        return [(total, -negative, entry) for total, negative, entry in kept]
+
+
+def _single_entry(value: float, kind: str, key: str, kind_weights: Mapping[str, float]) -> list[Any]:
+    """The :meth:`NewWorks.evaluate` entry of a work met first in a group of ``kind`` (the only kind weighed)."""
+    entry: list[Any] = [0.0, "", 0.0, "", 0.0, ""]
+    slot = _SLOTS[kind]
+    entry[slot], entry[slot + 1] = value / kind_weights[kind], key
+    return entry

@@ -24,20 +24,24 @@ so that every reader's scores are on one scale and one threshold (:data:`RELEVAN
 The reason is the piece of evidence that weighed most ("you follow TP31", "because you borrowed Design Patterns",
 "readers who borrowed Design Patterns also borrowed this").
 Diversification is greedy: a work's score is halved for every work of the same series, and for every work by
-the same first author, already chosen; a series gives at most :data:`MAX_PER_SERIES` works to one digest.
+the same first author unless the reader reads that author (an ``author:`` key of theirs: more of an author they
+read is what they came for, not a crowding out), already chosen; a series gives at most :data:`MAX_PER_SERIES`
+works to one digest.
 """
 
 from __future__ import annotations
 
 import functools
-import heapq
+import itertools
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from consortium.classification import class_ancestors
+from consortium.dedup.construct import construct
 from consortium.profiles.interest_keys import ANCESTOR_FACTOR, key_kind
 from consortium.profiles.interests import EVENT_WEIGHTS, EventKind
+from consortium.push.diversity import MAX_PER_SERIES, Entry, diversify
 from consortium.push.evidence import Evidence
 from consortium.push.explain import explain
 from consortium.push.index import NewWork, NewWorks, expanded_keys
@@ -74,11 +78,6 @@ RELEVANCE_THRESHOLD = 0.11
 (``bench/recommend_quality.py --calibrate``, ``bench/recommend_calibrate.py``): the lowest score at which a
 pushed work is, on validation, at least as likely to be borrowed as a pick of the popularity baseline's top 10
 (isotonic hit rate by score): 0.119 there, rounded down to keep every validation hit."""
-MAX_PER_SERIES = 2
-DIVERSITY_DECAY = 0.5
-"""A work's score is multiplied by this for every work of its series, and by its first author, already chosen."""
-TOPIC_DECAY = 0.9
-"""... and by this for every work of its class already chosen, so a reader's second interest gets room."""
 MIN_WEIGHT = 0.02
 """Reader keys weighing less than this (of the strongest) are not looked up: noise, and cost."""
 SATURATION = 1.2
@@ -88,8 +87,9 @@ class adds little and the reader's other interests keep a say (then divided by t
 
 MAX_KEYS = 60
 """The most reader keys kept (and scored against)."""
-MAX_LOOKUP = 24
-"""The most reader keys looked up in the index, strongest first."""
+MAX_LOOKUP = MAX_KEYS
+"""The most reader keys looked up in the index, strongest first: every key kept, so that the whole profile
+reaches works, as the TF-IDF peer's does (24 before: README, ``bench/recommend_quality.py``)."""
 FOLLOWED_CLASSES = 8
 """For "new books in my classes": the reader's declared classes and this many strongest learned ones."""
 
@@ -126,22 +126,16 @@ class Taste:
     """The keys looked up in the index: :attr:`weights` without the broader classes that learning only added
     as echoes of a narrower one (a reader of TP312 alone does not look up TP31 and TP3; one who reads TP311 and
     TP312 does look up TP31), nor a scheme's two broadest levels."""
-    borrowed_share: Mapping[str, float] = field(default_factory=dict)
-    """Expanded key → the share of :attr:`borrowed` works that carry it."""
 
     @classmethod
     def of(cls, profile: InterestProfile, at: datetime, borrowed: Iterable[Borrowed] = ()) -> Taste:
         borrowed = tuple(borrowed)
-        share: dict[str, float] = {}
-        for work in borrowed:
-            for key in work.keys:
-                share[key] = share.get(key, 0.0) + 1.0 / len(borrowed)
         raw = {key: interest.slow_at(at) for key, interest in profile.learned.items()}
         for key, weight in profile.declared.items():
             raw[key] = raw.get(key, 0.0) + weight
         raw_top = max((score for score in raw.values() if score > 0), default=0.0)
         if raw_top <= 0:
-            return cls(weights={}, declared=frozenset(profile.declared), borrowed=borrowed, borrowed_share=share)
+            return cls(weights={}, declared=frozenset(profile.declared), borrowed=borrowed)
         scores = {key: _saturated(score) for key, score in raw.items() if score > 0}
         top = max(scores.values())
         ranked = sorted(((s / top, k) for k, s in scores.items() if s / top >= MIN_WEIGHT), reverse=True)
@@ -163,7 +157,6 @@ class Taste:
             borrowed=borrowed,
             classes=classes,
             lookup=_lookup(weights, frozenset(profile.declared)),
-            borrowed_share=share,
         )
 
 
@@ -237,7 +230,7 @@ def muted(work: NewWork, mutes: Iterable[Mute]) -> bool:
 @dataclass(frozen=True, slots=True)
 class Scored:
     """A work (by its number in :class:`NewWorks`) with its score and its reason (or what the reason will
-    name, ``why``: the key or ``"borrowed"``, until the work is chosen)."""
+    name, ``why``: the key or ``borrowed:<cluster id>``, until the work is chosen)."""
 
     number: int
     score: float
@@ -246,59 +239,44 @@ class Scored:
 
 
 def digest_item(work: NewWork, score: float, reason: Reason, member: str) -> DigestItem:
-    """The digest line of a chosen work."""
+    """The digest line of a chosen work (its values are already what :class:`DigestItem` holds, so they are set,
+    not validated again: :func:`~consortium.dedup.construct.construct`)."""
     cluster = work.cluster
-    return DigestItem(
-        cluster_id=work.cluster_id,
-        title=cluster.title,
-        authors=list(cluster.authors),
-        year=cluster.year,
-        classes=work.classes,
-        series=cluster.series,
-        members=work.member_list,
-        at_home=member in work.members,
-        score=score,
-        reason=reason.en,
-        reason_zh=reason.zh,
+    return construct(
+        DigestItem,
+        {
+            "cluster_id": work.cluster_id,
+            "title": cluster.title,
+            "authors": list(cluster.authors),
+            "year": cluster.year,
+            "classes": list(work.classes),
+            "series": cluster.series,
+            "members": list(work.member_list),
+            "at_home": member in work.members,
+            "score": score,
+            "reason": reason.en,
+            "reason_zh": reason.zh,
+        },
     )
 
 
-def diversified(works: NewWorks, scored: list[Scored], cap: int, threshold: float) -> list[Scored]:
-    """Greedy selection: each turn takes the work whose score, multiplied by :data:`DIVERSITY_DECAY` for each
-    chosen work of its series or by its first author and by :data:`TOPIC_DECAY` for each chosen work of its
-    class, is highest; a series gives at most :data:`MAX_PER_SERIES`; nothing under ``threshold``. A penalty
-    only lowers a score, so each turn stops reading the list (best first) at the first score that cannot win."""
-    remaining = sorted((s for s in scored if s.score >= threshold), key=lambda s: (-s.score, s.number))
-    per_series: dict[str, int] = {}
-    per_author: dict[str, int] = {}
-    per_topic: dict[str, int] = {}
-    chosen: list[Scored] = []
-    while remaining and len(chosen) < cap:
-        best_at, best_score = -1, threshold
-        for at, entry in enumerate(remaining):
-            if entry.score < best_score or (best_at >= 0 and entry.score == best_score):
-                break
-            work = works.works[entry.number]
-            series = per_series.get(work.series, 0) if work.series else 0
-            if series >= MAX_PER_SERIES:
-                continue
-            author = per_author.get(work.authors[0], 0) if work.authors else 0
-            topic = per_topic.get(work.topic, 0) if work.topic else 0
-            adjusted = entry.score * DIVERSITY_DECAY ** (series + author) * TOPIC_DECAY**topic
-            if adjusted > best_score or (best_at < 0 and adjusted >= best_score):
-                best_at, best_score = at, adjusted
-        if best_at < 0:
-            break
-        entry = remaining.pop(best_at)
-        chosen.append(Scored(entry.number, best_score, entry.reason, entry.why))
-        work = works.works[entry.number]
-        if work.series:
-            per_series[work.series] = per_series.get(work.series, 0) + 1
-        if work.authors:
-            per_author[work.authors[0]] = per_author.get(work.authors[0], 0) + 1
-        if work.topic:
-            per_topic[work.topic] = per_topic.get(work.topic, 0) + 1
-    return chosen
+def diversified(
+    works: NewWorks, scored: list[Scored], cap: int, threshold: float, read_authors: frozenset[str] = frozenset()
+) -> list[Scored]:
+    """Greedy selection (:mod:`consortium.push.diversity`): each turn takes the work whose score, multiplied by
+    :data:`~consortium.push.diversity.DIVERSITY_DECAY` for each chosen work of its series or by its first author and
+    by :data:`~consortium.push.diversity.TOPIC_DECAY` for each chosen work of its class, is highest (no author
+    penalty for an author the reader reads: ``read_authors``, their ``author:`` keys); a series gives at most
+    :data:`MAX_PER_SERIES`; nothing under ``threshold``."""
+    entries = [(s.score, s.number, s.reason, s.why) for s in scored]
+    return [
+        Scored(number, score, reason, why)
+        for score, number, reason, why in diversify(works, entries, cap, threshold, read_authors)
+    ]
+
+
+_ZERO = itertools.repeat(0.0)
+"""``0.0`` as often as asked: the default of ``dict.get`` mapped over keys."""
 
 
 def _filters(since: datetime | None, exclude: frozenset[str], mutes: tuple[Mute, ...]) -> dict[str, Any]:
@@ -345,13 +323,13 @@ def rank(
     evidence = evidence if evidence is not None else _own_evidence(works)
     values = reader_values(taste, evidence)
     skipped = {key for key in taste.weights if key not in taste.lookup}
-    lookup = dict(
-        heapq.nlargest(
-            MAX_LOOKUP, ((key, v) for key, (v, _) in values.items() if key not in skipped), key=itemgetter(1)
-        )
-    )
+    # The strongest MAX_LOOKUP, the first of equals first (a stable sort: what heapq.nlargest gives, faster).
+    ranked_values = [(key, v) for key, (v, _) in values.items() if key not in skipped]
+    ranked_values.sort(key=itemgetter(1), reverse=True)
+    lookup = dict(ranked_values[:MAX_LOOKUP])
     if evidence.catalogue:  # the shortlist by what a match is worth in the score: rarity on the work's side too
-        lookup = {key: v * (1.0 if key in taste.declared else evidence.rarity(key)) for key, v in lookup.items()}
+        rarities = evidence.rarities
+        lookup = {key: v * (1.0 if key in taste.declared else rarities[key]) for key, v in lookup.items()}
     filters = _filters(since, exclude, mutes)
     size = max(cap * SHORTLIST_PER_ITEM, 12)
     numbers = set(works.first_met(lookup, size, **filters))
@@ -364,7 +342,7 @@ def rank(
                 work = works.works[number]
                 if work.seen_at >= filters["floor"] and not (filters["reject"] and filters["reject"](work)):
                     numbers.add(number)
-    scored = []
+    scored: list[Entry] = []
     for number in sorted(numbers):
         work = works.works[number]
         score, tie, why = evidence_score(work, values, taste, evidence)
@@ -376,12 +354,12 @@ def rank(
         if member in work.members:
             score += HOME_WEIGHT * (1.5 if member in work.available_at else 1.0)
         if taste.disliked:
-            score -= DISLIKE_WEIGHT * max((taste.disliked.get(key, 0.0) for key in work.expanded), default=0.0)
-        scored.append(Scored(number, score + tie, why=why))
-    chosen = diversified(works, scored, cap, threshold)
+            score -= DISLIKE_WEIGHT * max(map(taste.disliked.get, work.expanded, _ZERO), default=0.0)
+        scored.append((score + tie, number, NO_REASON, why))
+    chosen = diversify(works, scored, cap, threshold, frozenset(k for k in taste.weights if k.startswith("author:")))
     return [
-        digest_item(works.works[s.number], s.score, explain(works.works[s.number], s.why, taste, member), member)
-        for s in chosen
+        digest_item(works.works[number], score, explain(works.works[number], why, taste, member), member)
+        for score, number, _, why in chosen
     ]
 
 
@@ -398,17 +376,20 @@ def rank_in_classes(
     """ "New books in my classes": every new work in (or under) a class the reader follows, closest class
     first, newest first; the reason names the class. Diversified like :func:`rank`, no threshold."""
     top = works.top(taste.classes, {"c": 1.0}, max(cap * SHORTLIST_PER_ITEM, 12), **_filters(since, exclude, mutes))
-    shortlist = []
+    shortlist: list[Entry] = []
     for value, number, best in top:
         work = works.works[number]
         # Closest class first, then the reader's own library, then newest (a tie-break under 0.01).
         home = 0.005 if member in work.members else 0.0
-        shortlist.append(Scored(number, value + home + work.seen_at / 1e12, why=best[1]))
-    shortlist.sort(key=lambda s: (-s.score, s.number))
-    chosen = diversified(works, shortlist, cap, threshold=0.0)
+        shortlist.append((value + home + work.seen_at / 1e12, number, NO_REASON, best[1]))
     items = []
-    for s in chosen:
-        work = works.works[s.number]
-        reason = with_home(in_class(_code(s.why)), on_shelf=False, held=member in work.members)
-        items.append(digest_item(work, s.score, reason, member))
+    for score, number, _, why in diversify(works, shortlist, cap, threshold=0.0):
+        work = works.works[number]
+        items.append(digest_item(work, score, _class_reason(why, held=member in work.members), member))
     return items
+
+
+@functools.lru_cache(maxsize=65536)
+def _class_reason(class_key: str, *, held: bool) -> Reason:
+    """The reason of a "new in my classes" work: the class it is new in, and whether the reader's library has it."""
+    return with_home(in_class(_code(class_key)), on_shelf=False, held=held)

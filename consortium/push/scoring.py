@@ -16,8 +16,13 @@ hundred weak matches do not beat one strong one by a hundred times. The pieces:
 * keys co-borrowed with the reader's keys (:mod:`consortium.push.coborrow`):
   ``coborrow weight × cosine × reader weight × rarity`` (× the key's rarity on the work's side), the best of
   the reader's keys leading to it (those worth under :data:`RELATED_FLOOR` are not followed);
-* the overlap with the works the reader borrowed lately (share of the work's keys they carry):
-  ``overlap weight × overlap``;
+* its content similarity with the works the reader borrowed lately (:func:`borrowed_similarity`): ``s``, the
+  sum of its TF-IDF cosines with each of them (expanded keys, rarity as the IDF: what the TF-IDF peer scores
+  with a reader's loans), made a probability as a Poisson count of ``s`` expected events is at least one,
+  ``overlap weight × (1 - exp(-s))`` (the noisy-OR of many small pieces tends to the same form): this reaches
+  works that meet many of the reader's lesser keys at once, as their recent loans do, and not only one strong key
+  (as the reason names one borrowed work, the closest, it weighs as that one work's part, ``1 - exp(-cosine)``,
+  against the other pieces);
 * works co-borrowed with one the reader borrowed lately: ``coborrow weight × cosine``.
 
 Ties (and near ties) are broken by real evidence: the work's loans over the consortium, log-scaled, at
@@ -26,6 +31,7 @@ Ties (and near ties) are broken by real evidence: the work's loans over the cons
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import TYPE_CHECKING
 
@@ -38,7 +44,7 @@ if TYPE_CHECKING:
     from consortium.push.index import NewWork
     from consortium.push.ranking import Taste
 
-__all__ = ["POPULARITY_WEIGHT", "RELATED_FLOOR", "Values", "evidence_score", "reader_values"]
+__all__ = ["POPULARITY_WEIGHT", "RELATED_FLOOR", "Values", "borrowed_similarity", "evidence_score", "reader_values"]
 
 POPULARITY_WEIGHT = 0.01
 """Loans over the consortium break ties: at most this much is added to a score."""
@@ -62,56 +68,94 @@ def reader_values(taste: Taste, evidence: Evidence, lookup: Mapping[str, float] 
     co-borrowed with those. ``lookup`` restricts the reader keys that are expanded and followed."""
     base: dict[str, float] = {}
     told: set[str] = set()
+    declared = taste.declared
     for key, weight in (lookup if lookup is not None else taste.weights).items():
-        for level, factor in subject_levels(key):
-            base[level] = max(base.get(level, 0.0), weight * factor)
-            if key in taste.declared:
-                told.add(level)
-    values: Values = {
-        key: (weight * (1.0 if key in told else evidence.rarity(key)), key) for key, weight in base.items()
-    }
-    if evidence.related and evidence.coborrow_weight > 0:
+        levels = _levels(key)
+        for level, factor in levels:
+            value = weight * factor
+            known = base.get(level)
+            if known is None:
+                base[level] = value if value > 0.0 else 0.0  # max(0.0, value), as when none was known
+            elif value > known:
+                base[level] = value
+        if key in declared:
+            told.update(level for level, _ in levels)
+    rarities = evidence.rarities
+    values: Values = {key: (weight * (1.0 if key in told else rarities[key]), key) for key, weight in base.items()}
+    coborrow_weight = evidence.coborrow_weight
+    if evidence.related and coborrow_weight > 0:
         best = {key: value for key, (value, _) in values.items()}
+        known_value = best.get
+        related_values = evidence.related_values
         for key, weight in base.items():
-            scale = evidence.coborrow_weight * weight
+            scale = coborrow_weight * weight
             if scale < RELATED_FLOOR:
                 continue
             why = "related:" + key
-            for strength, other in evidence.related_values(key):
+            for strength, other in related_values(key):
                 value = scale * strength
                 if value < RELATED_FLOOR:
                     break  # the rest, weaker still, would add less than the floor to any score
-                if value > best.get(other, 0.0):
+                if value > known_value(other, 0.0):
                     best[other] = value
                     values[other] = (value, why)
     return values
 
 
+_levels = functools.lru_cache(maxsize=65536)(subject_levels)
+"""A key's subject levels, worked out once per key for every reader (read only)."""
+
+
+@functools.lru_cache(maxsize=256)
+def _length_norm(keys: int) -> float:
+    norm: float = max(1, keys) ** -LENGTH_EXPONENT
+    return norm
+
+
+def borrowed_similarity(work: NewWork, taste: Taste, evidence: Evidence) -> tuple[float, float, str]:
+    """``(sum of cosines, the largest, its borrowed work's cluster id)``: the work's cosine with each work the reader
+    borrowed lately, over their expanded keys with each key's rarity as its weight (a TF-IDF cosine, rarity as the
+    IDF), summed as a TF-IDF profile sums the vectors of a reader's loans. Sums over a set of keys are exact
+    (``math.fsum``), so a score does not depend on the order a set gives its keys in."""
+    total, best, closest = 0.0, 0.0, ""
+    norm = evidence.norm(work.expanded)
+    for borrowed in taste.borrowed:
+        shared = work.expanded & borrowed.keys
+        if not shared or borrowed.cluster_id == work.cluster_id:
+            continue
+        cosine = math.fsum(evidence.rarity(key) ** 2 for key in shared) / (norm * evidence.norm(borrowed.keys))
+        total += cosine
+        if cosine > best:
+            best, closest = cosine, borrowed.cluster_id
+    return total, best, closest
+
+
 def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Evidence) -> tuple[float, float, str]:
     """``(noisy-OR score, tie-break, why)`` of the work for the reader; ``why`` is the strongest piece: a key,
-    ``related:<key>``, ``"borrowed"`` or ``coborrowed:<cluster id>``."""
+    ``related:<key>``, ``borrowed:<cluster id>`` (the closest work borrowed lately) or
+    ``coborrowed:<cluster id>``."""
     miss = 1.0
     best, why = 0.0, ""
-    norm = max(1, len(work.keys)) ** -LENGTH_EXPONENT
+    norm = _length_norm(len(work.keys))
     declared = taste.declared if evidence.catalogue else None
+    value_of = values.get
+    rarities = evidence.rarities
     for key, factor in work.factors.items():
-        entry = values.get(key)
+        entry = value_of(key)
         if entry is None:
             continue
         # Rarity on the work's side too, as a TF-IDF cosine counts IDF in both vectors (not for a declared key).
-        rarity = 1.0 if declared is None or key in declared else evidence.rarity(key)
-        p = min(1.0, entry[0] * factor * rarity * norm)
+        p = min(1.0, entry[0] * factor * (1.0 if declared is None or key in declared else rarities[key]) * norm)
         miss *= 1.0 - p
         if p > best:
             best, why = p, entry[1]
-    share = taste.borrowed_share
-    if share and work.expanded and evidence.overlap_weight > 0:
-        overlap = sum(share.get(key, 0.0) for key in work.expanded) / len(work.expanded)
-        p = evidence.overlap_weight * overlap
-        miss *= 1.0 - p
+    if taste.borrowed and work.expanded and evidence.overlap_weight > 0:
+        similarity, closest, closest_id = borrowed_similarity(work, taste, evidence)
+        miss *= 1.0 - evidence.overlap_weight * (1.0 - math.exp(-similarity))
+        p = evidence.overlap_weight * (1.0 - math.exp(-closest))  # what the one work a reason names weighs
         if p > best:
-            best, why = p, "borrowed"
-    if evidence.neighbours and evidence.coborrow_weight > 0:
+            best, why = p, f"borrowed:{closest_id}"
+    if evidence.neighbours and evidence.coborrow_weight > 0 and work.cluster_id in evidence.coborrowed:
         for borrowed in taste.borrowed:
             cosine = evidence.neighbours.get(borrowed.cluster_id, {}).get(work.cluster_id)
             if cosine:

@@ -4,7 +4,9 @@ co-borrowing that counts a pair only with ten distinct readers, from sharing mem
 from __future__ import annotations
 
 import datetime as dt
+import math
 
+import pytest
 from factories import make_cluster
 
 from consortium.members import Member, MemberRegistry, SharingPolicy
@@ -13,7 +15,8 @@ from consortium.profiles.interests import InterestProfile, apply_event
 from consortium.push.coborrow import MAX_NEIGHBOURS, MIN_READERS, coborrowing, shared_loans
 from consortium.push.evidence import Evidence
 from consortium.push.index import NewWorks
-from consortium.push.ranking import Borrowed, Taste, rank
+from consortium.push.ranking import Borrowed, Scored, Taste, diversified, rank
+from consortium.push.scoring import borrowed_similarity, evidence_score
 
 T0 = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
 
@@ -182,3 +185,49 @@ def test_at_the_default_threshold_a_series_volume_is_pushed_and_a_catch_all_matc
         taste, works, member="m", members_total=2, cap=10, threshold=0.0, evidence=Evidence.of_keys(catalogue)
     )
     assert [item.cluster_id for item in unthresholded] == ["v2", "c1"]  # the comic is reached, and cut
+
+
+def test_similarity_with_borrowed_works_sums_their_cosines_and_names_the_closest() -> None:
+    keys = {
+        "seen1": [subject_key("Whaling"), subject_key("Sailing"), author_key("Herman Melville")],
+        "seen2": [subject_key("Whaling"), subject_key("Ships")],
+        "other": [subject_key("Gardening")],
+    }
+    evidence = Evidence.of_keys([*keys.values(), [subject_key("Comics")], [subject_key("Comics")]])
+    profile = InterestProfile()
+    for n, work_keys in enumerate(keys.values()):
+        profile = apply_event(profile, "borrow", work_keys, T0 + dt.timedelta(days=n))
+    borrowed = [Borrowed.of(make_cluster(cid, cid.title()), ks) for cid, ks in keys.items()]
+    taste = Taste.of(profile, T0 + dt.timedelta(days=30), borrowed)
+    works = NewWorks.build(
+        [
+            make_cluster("both", "Both", subjects=["Whaling", "Sailing"], authors=["Melville, Herman"]),
+            make_cluster("one", "One", subjects=["Ships"]),
+            make_cluster("none", "None", subjects=["Comics"]),
+        ]
+    )
+    both, one, none = (borrowed_similarity(work, taste, evidence) for work in works.works)
+    assert both[2] == "seen1" and one[2] == "seen2" and none == (0.0, 0.0, "")
+    assert both[0] > 1.0 > one[0] > 0.0  # the same keys as seen1 (cosine 1), plus its cosine with seen2
+    assert both[1] == pytest.approx(1.0) and both[0] > both[1] and one[1] == one[0]
+    scored = {work.cluster_id: evidence_score(work, {}, taste, evidence) for work in works.works}
+    assert scored["both"][2] == "borrowed:seen1" and scored["both"][0] == 1.0 - math.exp(-both[0])
+    assert scored["none"][0] == 0.0
+    ranked = rank(taste, works, member="m", members_total=1, cap=3, threshold=0.0, evidence=evidence)
+    assert ranked[0].cluster_id == "both" and ranked[0].reason.startswith("because you borrowed Seen1")
+
+
+def test_an_author_the_reader_reads_is_not_diversified_away() -> None:
+    works = NewWorks.build(
+        [
+            make_cluster("a1", "First novel", authors=["Hunzinger, Claudie"]),
+            make_cluster("a2", "Second novel", authors=["Hunzinger, Claudie"]),
+            make_cluster("b1", "Another novel", authors=["Levy, Deborah"]),
+        ]
+    )
+    scored = [Scored(0, 0.9), Scored(1, 0.8), Scored(2, 0.6)]
+    halved = diversified(works, scored, cap=3, threshold=0.0)
+    assert [works.works[s.number].cluster_id for s in halved] == ["a1", "b1", "a2"]  # 0.8 halved under 0.6
+    kept = diversified(works, scored, cap=3, threshold=0.0, read_authors=frozenset({author_key("Claudie Hunzinger")}))
+    assert [works.works[s.number].cluster_id for s in kept] == ["a1", "a2", "b1"]
+    assert [s.score for s in kept] == [0.9, 0.8, 0.6]
