@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 from consortium.dedup.bulk import cluster_bulk
 from consortium.dedup.partition import cluster_partition, plan_partitions, sweep_stale
+from consortium.dedup.ports import RowWritingClusterStore
+from consortium.dedup.processes import cluster_in_processes
 from consortium.dedup.service import ClusterUpdate
 from consortium.dedup.state import ClusterChange
 from consortium.dedup.work_groups import with_work_id
@@ -111,22 +113,36 @@ class Catalogue:
             replayed += len(page)
             after = page[-1].cursor
 
-    def rebuild(self) -> ClusterUpdate:
+    def rebuild(self, *, workers: int = 1) -> ClusterUpdate:
         """The matcher's weights fitted again to every record, every record clustered from scratch (the bulk
         path) with them, and the index rebuilt from the clusters.
 
         Records keep their ``first_seen``, so a rebuild makes no work "new". Works get new ids: the old ones
-        are tombstones in the cluster store's change index (the OAI-PMH provider lists them as deleted)."""
+        are tombstones in the cluster store's change index (the OAI-PMH provider lists them as deleted).
+
+        With ``workers`` above 1 and a store taking rows (:class:`~consortium.dedup.ports.RowWritingClusterStore`:
+        SQLite), the records are clustered by that many worker processes, a part at a time (parts share no
+        blocking key, so the clusters are the same), while this process stores the parts as they come; else in
+        this process."""
         stale = [c.cluster_id for c in self.clusters.clusters()]
         removed = sorted({k for cid in stale for k in self.clusters.members_of(cid)})
         first_seen = {k: p.first_seen for k in removed if (p := self.clusters.placement(k)) is not None}
         now = self.dedup.clock()
         records = list(self.records.records())
         model = self.dedup.refit(records)
-        change = cluster_bulk(records, now, first_seen, model)
-        self.clusters.apply(ClusterChange(removed=removed, deleted=stale, at=now))
-        self.clusters.apply(change)
-        update = ClusterUpdate(saved=sorted(change.saved, key=lambda c: c.cluster_id), deleted=stale)
+        if workers > 1 and isinstance(self.clusters, RowWritingClusterStore):
+            self.clusters.apply(ClusterChange(removed=removed, deleted=stale, at=now))
+            parts = cluster_in_processes(
+                records, now, self.clusters.encode, first_seen=first_seen, model=model, workers=workers
+            )
+            self.clusters.apply_rows(parts)
+            saved = sorted(self.clusters.clusters(), key=lambda c: c.cluster_id)
+        else:
+            change = cluster_bulk(records, now, first_seen, model)
+            self.clusters.apply(ClusterChange(removed=removed, deleted=stale, at=now))
+            self.clusters.apply(change)
+            saved = sorted(change.saved, key=lambda c: c.cluster_id)
+        update = ClusterUpdate(saved=saved, deleted=stale)
         if self.index is not None:
             self.index.rebuild(self.clusters.clusters())
         log.info("rebuilt %d clusters from %d records", self.clusters.count(), self.records.count())

@@ -148,6 +148,13 @@ def dedup_records(container: Container, work: str, as_json: bool) -> None:
     default=None,
     help="With --plan: refuse a plan whose largest partition holds more records than this.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=256),
+    default=1,
+    show_default=True,
+    help="Worker processes clustering while this one stores (the local SQLite store; 2 on 2 cores).",
+)
 @json_option()
 @click.pass_obj
 def dedup_rebuild(
@@ -158,11 +165,14 @@ def dedup_rebuild(
     finish: bool,
     run: str,
     max_records: int | None,
+    workers: int,
     as_json: bool,
 ) -> None:
     """Cluster every record again from scratch and rebuild the search index.
 
-    Without options, in one process (about 7 GB a million records). For more, in partitions:
+    Without options, in one process (about 7 GB a million records); with `--workers N`, clustered by N worker
+    processes while this one stores (the same clusters; 1M records in 79 s on 2 cores, against 123 s in one
+    process, and about 3 GB a process). For more, in partitions:
     `--plan N`, then `--partition I` for each I from 0 to N-1 (anywhere, at once), then `--finish`.
     """
     steps = [
@@ -210,7 +220,7 @@ def dedup_rebuild(
             return
         stale = catalogue.finish_rebuild(plans, run=run) if finish else None
         if stale is None:
-            catalogue.rebuild()
+            catalogue.rebuild(workers=workers)
     data = {"records": container.record_store.count(), "clusters": container.cluster_store.count()}
     if stale is not None:
         data |= {"run": run, "stale_deleted": stale}

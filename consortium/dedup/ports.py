@@ -8,7 +8,7 @@ store: memory, a file in the data folder, an object in S3; ``tests/contract/test
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from consortium.dedup.state import ChangeCursor, ClusterChange, ClusterVersion, RecordKey, RecordPlacement
     from consortium.models import Cluster
 
-__all__ = ["ClusterStore", "MatchModelStore", "PlanStore"]
+__all__ = ["ClusterStore", "MatchModelStore", "PlanStore", "RowWritingClusterStore"]
 
 
 class ClusterStore(Protocol):
@@ -128,6 +128,20 @@ class ClusterStore(Protocol):
     def most_shared(self, limit: int) -> list[Cluster]:
         """At most ``limit`` of the clusters holding records of more than one member: those of the most members
         first, then by title, then by id. As :meth:`count_shared`, ranked by the store; only these are read."""
+        ...
+
+
+@runtime_checkable
+class RowWritingClusterStore(Protocol):
+    """A cluster store that can take a bulk change as plain rows made in other processes (the SQLite store): the
+    bulk path on several cores (:func:`~consortium.dedup.processes.cluster_in_processes`) uses it."""
+
+    def encode(self, change: ClusterChange) -> Any:
+        """The rows of a change that only places records and saves clusters (picklable)."""
+        ...
+
+    def apply_rows(self, parts: Iterable[Any]) -> int:
+        """Write the rows of several changes (:meth:`encode`) in one transaction; how many parts were written."""
         ...
 
 

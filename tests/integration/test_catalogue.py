@@ -88,6 +88,10 @@ def test_rebuild_gives_the_same_works(hub: dict[str, str]) -> None:
     assert out["records"] == 135
     assert json.loads(cli(hub, "search", "--page-size", "100", "--json"))["total"] == out["clusters"]
     assert abs(out["clusters"] - before) <= 2
+    # clustered by two worker processes while the command stores: the same works
+    by_workers = json.loads(cli(hub, "dedup", "rebuild", "--workers", "2", "--json"))
+    assert by_workers == out
+    assert json.loads(cli(hub, "search", "--page-size", "100", "--json"))["total"] == out["clusters"]
 
 
 def test_a_partitioned_rebuild_gives_the_works_of_the_one_shot_rebuild(hub: dict[str, str]) -> None:

@@ -12,14 +12,18 @@ from typing import Any
 import pytest
 from factories import make_checkpoint, make_record
 
+from consortium import catalogue as catalogue_module
+from consortium.adapters.local import SqliteClusterStore
 from consortium.adapters.memory import InMemoryBlobStore, InMemoryPlanStore, InMemoryRecordStore
 from consortium.adapters.memory.clock import ManualClock
 from consortium.adapters.memory.clusters import InMemoryClusterStore
 from consortium.adapters.memory.search import InMemorySearchIndex
 from consortium.catalogue import Catalogue
+from consortium.dedup import processes
 from consortium.dedup.bulk import CANDIDATES_PER_KEY
 from consortium.dedup.fit import fit_collection
 from consortium.dedup.partition import load_plan, partition_keys
+from consortium.dedup.ports import ClusterStore
 from consortium.dedup.service import DedupService
 from consortium.errors import NotFoundError, ValidationError
 from consortium.harvest.service import HarvestService
@@ -59,12 +63,12 @@ def _sample(works: int, seed: int = 3) -> list[Record]:
     return records
 
 
-def _hub(records: list[Record]) -> tuple[Catalogue, InMemorySearchIndex]:
+def _hub(records: list[Record], clusters: ClusterStore | None = None) -> tuple[Catalogue, InMemorySearchIndex]:
     """A catalogue holding ``records``, clustered incrementally first (so a rebuild replaces old clusters)."""
     store = InMemoryRecordStore()
     changes = [RecordChange(member=r.member, local_id=r.local_id, record=r) for r in records]
     store.commit(PageCommit(changes=changes, checkpoint=make_checkpoint()))
-    clusters = InMemoryClusterStore()
+    clusters = clusters if clusters is not None else InMemoryClusterStore()
     dedup = DedupService(store, clusters, clock=ManualClock(T0, tick=timedelta(seconds=1)))
     index = InMemorySearchIndex()
     catalogue = Catalogue(store, clusters, index, dedup)
@@ -84,6 +88,40 @@ def _works(catalogue: Catalogue) -> dict[frozenset[tuple[str, str]], dict[str, A
 @pytest.fixture(scope="module")
 def sample() -> list[Record]:
     return _sample(700)
+
+
+def test_a_rebuild_by_worker_processes_gives_the_one_process_clusters(
+    sample: list[Record], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one_process, _ = _hub(sample)
+    one_process.rebuild()
+    asked: list[int] = []
+
+    def counted(*args: Any, workers: int, **kwargs: Any) -> Any:
+        asked.append(workers)
+        return processes.cluster_in_processes(*args, workers=workers, **kwargs)
+
+    monkeypatch.setattr(catalogue_module, "cluster_in_processes", counted)
+    store = SqliteClusterStore.open(tmp_path / "clusters.sqlite3")
+    try:
+        workers, index = _hub(sample, store)
+        stale = {c.cluster_id for c in store.clusters()}
+        first_seen = {k: p.first_seen for k in (r.key for r in sample) if (p := store.placement(k)) is not None}
+        update = workers.rebuild(workers=2)
+        assert asked == [2]  # the SQLite store takes the workers' rows
+        works = _works(workers)
+        assert works == _works(one_process)
+        assert len(works) < len(sample) * 0.8  # copies did merge
+        assert [c.cluster_id for c in update.saved] == sorted(c.cluster_id for c in store.clusters())
+        assert set(update.deleted) == stale and not stale & {c.cluster_id for c in update.saved}
+        assert index.count() == len(works)
+        for key, seen in first_seen.items():  # records clustered before keep the time the consortium first had them
+            placement = store.placement(key)
+            assert placement is not None and placement.first_seen == seen
+        # the old works are tombstones in the change index: an OAI-PMH harvester hears they are gone
+        assert {v.cluster_id for v in store.changed(None, limit=10_000) if v.cluster is None} >= stale
+    finally:
+        store.close()
 
 
 def test_partitions_give_the_one_shot_clusters(sample: list[Record]) -> None:
