@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+from collections import Counter
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from consortium.dedup.bulk import cluster_bulk
-from consortium.dedup.components import pack
+from consortium.dedup.components import Forest, pack
 from consortium.dedup.keys import record_keys
 from consortium.dedup.model import PRIOR_MODEL, MatchModel
 from consortium.gc_tuning import fewer_collections
@@ -47,27 +48,17 @@ storing is not overlapped with clustering."""
 def split_components(keys: list[list[str]], parts: int) -> list[list[int]]:
     """The records (by their index in ``keys``, each record's blocking keys) in at most ``parts`` parts of even
     size, records sharing a key in the same part, each part in the records' order; empty parts left out."""
-    parent = list(range(len(keys)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    forest = Forest()  # over the records' numbers: the smallest of a component is its root
+    for _ in keys:
+        forest.add()
     first: dict[str, int] = {}
     for i, record_keys_ in enumerate(keys):
         for key in record_keys_:
             j = first.setdefault(key, i)
             if j != i:
-                a, b = find(i), find(j)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)  # the smaller index is the root: deterministic
-    roots = [find(i) for i in range(len(keys))]
-    sizes: dict[int, int] = {}
-    for root in roots:
-        sizes[root] = sizes.get(root, 0) + 1
-    part_of, _ = pack(sizes, max(parts, 1))
+                forest.union(i, j)
+    roots = [forest.find(i) for i in range(len(keys))]
+    part_of, _ = pack(Counter(roots), max(parts, 1))
     split: list[list[int]] = [[] for _ in range(max(parts, 1))]
     for i, root in enumerate(roots):
         split[part_of[root]].append(i)
