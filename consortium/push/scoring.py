@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from consortium.push.index import NewWork
     from consortium.push.ranking import Taste
 
-__all__ = ["HOLDINGS_WEIGHT", "POPULARITY_WEIGHT", "RELATED_FLOOR", "Values", "borrowed_similarity", "evidence_score", "reader_values"]
+__all__ = ["POPULARITY_WEIGHT", "RELATED_FLOOR", "Values", "borrowed_similarity", "evidence_score", "reader_values"]
 
 POPULARITY_WEIGHT = 0.10
 """At most this much is added to a score for the work's loans over the consortium: the weight of the reader's own

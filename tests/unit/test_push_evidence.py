@@ -233,7 +233,6 @@ def test_an_author_the_reader_reads_is_not_diversified_away() -> None:
     assert [s.score for s in kept] == [0.9, 0.8, 0.6]
 
 
-
 def test_of_two_works_the_one_many_readers_borrowed_can_pass_a_slightly_closer_match() -> None:
     from consortium.push.ranking import HOME_WEIGHT
     from consortium.push.scoring import POPULARITY_WEIGHT
