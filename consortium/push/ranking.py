@@ -11,8 +11,9 @@ Then, added:
 ==================  ======  ==================================================================================
 feature             weight  value
 ==================  ======  ==================================================================================
-popularity          0.01    the work's loans over the consortium (log-scaled), and a tenth of that for how
-                            many members hold it: a tie-break
+popularity          0.10    the work's loans over the consortium (distinct readers, from ten on; log-scaled):
+                            a prior, as much as the own library (0.01 before, a tie-break); and 0.001 for
+                            how many members hold it, a tie-break
 own library         0.10    1 when the reader's own library holds it, 1.5 when it says a copy is on the shelf
                             (or online) now
 disliked keys       -0.40   the worst matched key the reader marked "not interested" (negative learned weight)

@@ -25,8 +25,10 @@ hundred weak matches do not beat one strong one by a hundred times. The pieces:
   against the other pieces);
 * works co-borrowed with one the reader borrowed lately: ``coborrow weight × cosine``.
 
-Ties (and near ties) are broken by real evidence: the work's loans over the consortium, log-scaled, at
-:data:`POPULARITY_WEIGHT`, and the number of members holding it at a tenth of that.
+Then a prior, what the work is for every reader: its loans over the consortium (distinct readers, counted only
+from ten on), log-scaled, at :data:`POPULARITY_WEIGHT`, as much as the reader's own library holding it weighs
+(:data:`~consortium.push.ranking.HOME_WEIGHT`); and the number of members holding it, a tie-break
+(:data:`HOLDINGS_WEIGHT`).
 """
 
 from __future__ import annotations
@@ -46,8 +48,13 @@ if TYPE_CHECKING:
 
 __all__ = ["POPULARITY_WEIGHT", "RELATED_FLOOR", "Values", "borrowed_similarity", "evidence_score", "reader_values"]
 
-POPULARITY_WEIGHT = 0.01
-"""Loans over the consortium break ties: at most this much is added to a score."""
+POPULARITY_WEIGHT = 0.10
+"""At most this much is added to a score for the work's loans over the consortium: the weight of the reader's own
+library holding it (:data:`~consortium.push.ranking.HOME_WEIGHT`), the one prior the ranking had, for the other
+thing a work is to every reader (among works meeting the same interests, the one many readers borrowed is the
+likelier loan; 0.01 before, a tie-break: README "Push", ``bench/recommend_quality.py --validation``)."""
+HOLDINGS_WEIGHT = 0.001
+"""How many members hold the work breaks ties: at most this much is added to a score."""
 
 LENGTH_EXPONENT = 0.5
 """A key match is divided by the work's own keys to this power: 0.5, a cosine's square root, so that a record
@@ -163,5 +170,5 @@ def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Eviden
                 miss *= 1.0 - p
                 if p > best:
                     best, why = p, f"coborrowed:{borrowed.cluster_id}"
-    tie = POPULARITY_WEIGHT * (evidence.popularity(work.cluster_id) + 0.1 * math.tanh(len(work.members) / 4))
+    tie = POPULARITY_WEIGHT * evidence.popularity(work.cluster_id) + HOLDINGS_WEIGHT * math.tanh(len(work.members) / 4)
     return 1.0 - miss, tie, why

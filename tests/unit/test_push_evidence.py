@@ -231,3 +231,28 @@ def test_an_author_the_reader_reads_is_not_diversified_away() -> None:
     kept = diversified(works, scored, cap=3, threshold=0.0, read_authors=frozenset({author_key("Claudie Hunzinger")}))
     assert [works.works[s.number].cluster_id for s in kept] == ["a1", "a2", "b1"]
     assert [s.score for s in kept] == [0.9, 0.8, 0.6]
+
+
+def test_of_two_works_the_one_many_readers_borrowed_can_pass_a_slightly_closer_match() -> None:
+    from consortium.push.ranking import HOME_WEIGHT
+    from consortium.push.scoring import POPULARITY_WEIGHT
+
+    taste = _taste(["Whaling"], ["Whaling"], ["Whaling"], ["Sailing"], ["Sailing"])  # whaling a little more
+    works = NewWorks.build(
+        [make_cluster("whales", "Whales", subjects=["Whaling"]), make_cluster("sails", "Sails", subjects=["Sailing"])]
+    )
+    catalogue = [[subject_key("Whaling")], [subject_key("Sailing")]] + [[subject_key(f"Other {n}")] for n in range(20)]
+
+    def ranked(loans: dict[str, int]) -> list[tuple[str, float]]:
+        evidence = Evidence.of_keys(catalogue, loans=loans)
+        items = rank(taste, works, member="elsewhere", members_total=2, cap=2, threshold=0.0, evidence=evidence)
+        return [(item.cluster_id, item.score) for item in items]
+
+    (first, closer), (_, farther) = ranked({})
+    assert first == "whales" and closer - farther > 0.05  # the reader's stronger interest, by a margin
+    # The consortium's loans (distinct readers, stored from ten on) are a prior worth as much as the reader's own
+    # library holding the work, not only a tie-break between equal scores: 40 readers, the most borrowed 80.
+    (first, top), (_, second) = ranked({"sails": 40, "other": 80})
+    assert first == "sails" and second == closer
+    assert POPULARITY_WEIGHT == HOME_WEIGHT
+    assert top - farther <= POPULARITY_WEIGHT * math.log1p(40) / math.log1p(80) + 1e-9  # log-scaled, bounded
