@@ -128,6 +128,8 @@ class NewWorks:
     _groups: dict[str, list[tuple[float, list[int]]]] = field(default_factory=dict, repr=False)
     own_evidence: Any = field(default=None, repr=False)
     """Key rarity over these works, made when first needed (:meth:`~consortium.push.evidence.Evidence.of_index`)."""
+    scoring: dict[int, Any] = field(default_factory=dict, repr=False)
+    """What scoring works out once per work and evidence (:func:`~consortium.push.scoring.evidence_scores`)."""
 
     @classmethod
     def build(cls, clusters: Iterable[Cluster]) -> NewWorks:
@@ -167,6 +169,7 @@ class NewWorks:
         )
         self.works.append(work)
         self.own_evidence = None
+        self.scoring.clear()
         self.by_id[cluster.cluster_id] = number
         for posting, factor in factors.items():
             self.postings.setdefault(posting, []).append((number, factor))

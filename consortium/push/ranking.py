@@ -47,7 +47,7 @@ from consortium.push.explain import explain
 from consortium.push.index import NewWork, NewWorks, expanded_keys
 from consortium.push.models import DigestItem, Mute, MuteKind
 from consortium.push.reasons import NO_REASON, Reason, in_class, with_home
-from consortium.push.scoring import evidence_score, reader_values
+from consortium.push.scoring import ReaderValues, evidence_scores
 from consortium.text import match_text
 
 if TYPE_CHECKING:
@@ -321,12 +321,9 @@ def rank(
     ``members_total`` is kept for callers; holdings now only break ties."""
     del members_total
     evidence = evidence if evidence is not None else _own_evidence(works)
-    values = reader_values(taste, evidence)
-    skipped = {key for key in taste.weights if key not in taste.lookup}
+    values = ReaderValues(taste, evidence)
     # The strongest MAX_LOOKUP, the first of equals first (a stable sort: what heapq.nlargest gives, faster).
-    ranked_values = [(key, v) for key, (v, _) in values.items() if key not in skipped]
-    ranked_values.sort(key=itemgetter(1), reverse=True)
-    lookup = dict(ranked_values[:MAX_LOOKUP])
+    lookup = dict(values.strongest(MAX_LOOKUP, {key for key in taste.weights if key not in taste.lookup}))
     if evidence.catalogue:  # the shortlist by what a match is worth in the score: rarity on the work's side too
         rarities = evidence.rarities
         lookup = {key: v * (1.0 if key in taste.declared else rarities[key]) for key, v in lookup.items()}
@@ -343,19 +340,22 @@ def rank(
                 if work.seen_at >= filters["floor"] and not (filters["reject"] and filters["reject"](work)):
                     numbers.add(number)
     scored: list[Entry] = []
-    for number in sorted(numbers):
-        work = works.works[number]
-        score, tie, why = evidence_score(work, values, taste, evidence)
-        if why in taste.declared:
+    candidates = [works.works[number] for number in sorted(numbers)]
+    values.complete(set().union(*(work.factors for work in candidates)))
+    declared, disliked = taste.declared, taste.disliked
+    for work, (score, tie, why) in zip(
+        candidates, evidence_scores(candidates, values.values, values.whys, taste, evidence, works), strict=True
+    ):
+        if why in declared:
             # What the reader asked for comes before what was inferred of the same strength, and the threshold
             # (made for inferred evidence) never cuts it: a long record meeting a declared class scores little
             # once divided by its length, yet the reader said they want it.
             score += threshold
         if member in work.members:
             score += HOME_WEIGHT * (1.5 if member in work.available_at else 1.0)
-        if taste.disliked:
-            score -= DISLIKE_WEIGHT * max(map(taste.disliked.get, work.expanded, _ZERO), default=0.0)
-        scored.append((score + tie, number, NO_REASON, why))
+        if disliked:
+            score -= DISLIKE_WEIGHT * max(map(disliked.get, work.expanded, _ZERO), default=0.0)
+        scored.append((score + tie, work.number, NO_REASON, why))
     chosen = diversify(works, scored, cap, threshold, frozenset(k for k in taste.weights if k.startswith("author:")))
     return [
         digest_item(works.works[number], score, explain(works.works[number], why, taste, member), member)
