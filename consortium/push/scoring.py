@@ -32,6 +32,7 @@ Ties (and near ties) are broken by real evidence: the work's loans over the cons
 from __future__ import annotations
 
 import functools
+import heapq
 import math
 from operator import itemgetter
 from typing import TYPE_CHECKING
@@ -129,27 +130,73 @@ class ReaderValues:
 
     def strongest(self, count: int, skipped: set[str]) -> list[tuple[str, float]]:
         """The ``count`` keys worth most (not in ``skipped``), strongest first, the first met of equals first: the
-        first ``count`` of the whole map sorted by value (a stable sort). Only the co-borrowed keys that can be
-        among them are followed (worth at least the ``count``-th of the reader's own), unless two of those tie,
-        when the order they were first met in over the whole map decides: then every one is followed."""
-        own = sorted(value for key, value in self.values.items() if key not in skipped)
-        limit = max(RELATED_FLOOR, own[-count]) if len(own) >= count else RELATED_FLOOR
-        values = self.values
-        snapshot = (dict(values), dict(self.whys)) if limit > RELATED_FLOOR else None
-        self.follow(limit)
-        ranked = [(key, value) for key, value in values.items() if key not in skipped]
-        ranked.sort(key=itemgetter(1), reverse=True)
-        kept = ranked[:count]
-        if snapshot is not None and kept:
+        first ``count`` of the whole map sorted by value (a stable sort). Co-borrowed keys are followed strongest
+        first, only until none left can be among them (the threshold algorithm), unless two of those tie, when
+        the order they were first met in over the whole map decides: then every one is followed."""
+        if not self._followed:
+            return self._ranked(count, skipped)
+        snapshot = dict(self.values)
+        self._follow_strongest(count, skipped)
+        kept = self._ranked(count, skipped)
+        if kept:
             last, base = kept[-1][1], self.base
-            met = [value for key, value in ranked if value >= last and key not in base]
+            met = [value for key, value in self.values.items() if value >= last and key not in base]
             if len(met) != len(set(met)):  # co-borrowed keys of equal value: their order over the whole map
-                self.values, self.whys = snapshot
+                self.values, self.whys = snapshot, {}
                 self.follow(RELATED_FLOOR)
-                ranked = [(key, value) for key, value in self.values.items() if key not in skipped]
-                ranked.sort(key=itemgetter(1), reverse=True)
-                kept = ranked[:count]
+                kept = self._ranked(count, skipped)
         return kept
+
+    def _ranked(self, count: int, skipped: set[str]) -> list[tuple[str, float]]:
+        ranked = [(key, value) for key, value in self.values.items() if key not in skipped]
+        ranked.sort(key=itemgetter(1), reverse=True)
+        return ranked[:count]
+
+    def _bound(self, count: int, skipped: set[str]) -> float:
+        """The ``count``-th value now (the whole map's is at least that), or the floor."""
+        own = [value for key, value in self.values.items() if key not in skipped]
+        if len(own) < count:
+            return RELATED_FLOOR
+        own.sort(reverse=True)
+        return max(RELATED_FLOOR, own[count - 1])
+
+    def _follow_strongest(self, count: int, skipped: set[str]) -> None:
+        """Follow co-borrowed keys strongest first (equals in the order of the reader's keys, so that the first
+        of equals is the one :meth:`follow` keeps) while they can still be among the ``count`` strongest."""
+        coborrow_weight, related, values, whys = (
+            self.evidence.coborrow_weight,
+            self.evidence.related_lists,
+            self.values,
+            self.whys,
+        )
+        heap = []
+        limit = self._bound(count, skipped)
+        for index, (key, weight) in enumerate(self.base.items()):
+            followed = related.get(key)
+            if followed:
+                scale = coborrow_weight * weight
+                value = scale * followed[0][0]
+                if value >= limit and scale >= RELATED_FLOOR:
+                    heap.append((-value, index, 0, scale, key, followed))
+        heapq.heapify(heap)
+        known_value, steps = values.get, 0
+        while heap:
+            negative, index, at, scale, key, followed = heap[0]
+            if -negative < limit:
+                break  # every one left is weaker, so none can be among the strongest
+            other = followed[at][1]
+            if -negative > known_value(other, 0.0):
+                values[other] = -negative
+                whys[other] = key
+            at += 1
+            value = scale * followed[at][0] if at < len(followed) else 0.0
+            if value >= RELATED_FLOOR:
+                heapq.heapreplace(heap, (-value, index, at, scale, key, followed))
+            else:
+                heapq.heappop(heap)
+            steps += 1
+            if steps % 16 == 0:
+                limit = self._bound(count, skipped)
 
     def complete(self, keys: set[str]) -> None:
         """Make the values of ``keys`` what the whole map gives them: every co-borrowed key among them followed
