@@ -375,13 +375,13 @@ def rank_in_classes(
 ) -> list[DigestItem]:
     """ "New books in my classes": every new work in (or under) a class the reader follows, closest class
     first, newest first; the reason names the class. Diversified like :func:`rank`, no threshold."""
-    top = works.top(taste.classes, {"c": 1.0}, max(cap * SHORTLIST_PER_ITEM, 12), **_filters(since, exclude, mutes))
+    top = works.top_keys(taste.classes, max(cap * SHORTLIST_PER_ITEM, 12), **_filters(since, exclude, mutes))
     shortlist: list[Entry] = []
-    for value, number, best in top:
+    for value, number, key in top:
         work = works.works[number]
         # Closest class first, then the reader's own library, then newest (a tie-break under 0.01).
         home = 0.005 if member in work.members else 0.0
-        shortlist.append((value + home + work.seen_at / 1e12, number, NO_REASON, best[1]))
+        shortlist.append((value + home + work.seen_at / 1e12, number, NO_REASON, key))
     items = []
     for score, number, _, why in diversify(works, shortlist, cap, threshold=0.0):
         work = works.works[number]

@@ -239,7 +239,7 @@ def borrowed_similarity(work: NewWork, taste: Taste, evidence: Evidence) -> tupl
     borrowed lately, over their expanded keys with each key's rarity as its weight (a TF-IDF cosine, rarity as the
     IDF), summed as a TF-IDF profile sums the vectors of a reader's loans. Sums over a set of keys are exact
     (``math.fsum``), so a score does not depend on the order a set gives its keys in."""
-    return _similarity(work, evidence.norm(work.expanded), _loans(taste, evidence), evidence.squares)
+    return _similarity(work, work.expanded, evidence.norm(work.expanded), _loans(taste, evidence), evidence.squares)
 
 
 def _loans(taste: Taste, evidence: Evidence) -> list[tuple[frozenset[str], float, str]]:
@@ -248,10 +248,15 @@ def _loans(taste: Taste, evidence: Evidence) -> list[tuple[frozenset[str], float
 
 
 def _similarity(
-    work: NewWork, norm: float, loans: list[tuple[frozenset[str], float, str]], squares: Mapping[str, float]
+    work: NewWork,
+    expanded: frozenset[str],
+    norm: float,
+    loans: list[tuple[frozenset[str], float, str]],
+    squares: Mapping[str, float],
 ) -> tuple[float, float, str]:
+    """:func:`borrowed_similarity`, given the work's keys any loan has (``expanded``: all of them will do)."""
     total, best, closest = 0.0, 0.0, ""
-    expanded, cluster_id, square = work.expanded, work.cluster_id, squares.__getitem__
+    cluster_id, square = work.cluster_id, squares.__getitem__
     for keys, loan_norm, loan_id in loans:
         shared = expanded & keys
         if not shared or loan_id == cluster_id:
@@ -311,6 +316,7 @@ def evidence_scores(
     value_of = values.get
     declared = taste.declared if evidence.catalogue and taste.declared else None
     loans = _loans(taste, evidence) if taste.borrowed and evidence.overlap_weight > 0 else None
+    loaned = frozenset().union(*(keys for keys, _, _ in loans)) if loans else frozenset()
     overlap, exp, squares = evidence.overlap_weight, math.exp, evidence.squares
     neighbours = evidence.neighbours if evidence.neighbours and evidence.coborrow_weight > 0 else None
     coborrowed = evidence.coborrowed if neighbours else frozenset()
@@ -335,8 +341,10 @@ def evidence_scores(
             miss *= 1.0 - p
             if p > best:
                 best, why = p, ("related:" + whys[key] if key in whys else key)
-        if loans and work.expanded:
-            similarity, closest, closest_id = _similarity(work, content_norm, loans, squares)
+        common = work.expanded & loaned  # no key in common with any loan: no similarity (a factor of 1)
+        if common:
+            assert loans is not None
+            similarity, closest, closest_id = _similarity(work, common, content_norm, loans, squares)
             miss *= 1.0 - overlap * (1.0 - exp(-similarity))
             p = overlap * (1.0 - exp(-closest))  # what the one work a reason names weighs
             if p > best:
