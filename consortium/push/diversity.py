@@ -8,6 +8,7 @@ class already chosen; a series gives at most :data:`MAX_PER_SERIES` works to one
 
 from __future__ import annotations
 
+import bisect
 from typing import TYPE_CHECKING
 
 from consortium.push.reasons import Reason
@@ -61,13 +62,20 @@ def diversify(
         author_of.append(work.authors[0] if work.authors and work.authors[0] not in read_authors else None)
         by_topic.setdefault(work.topic or None, []).append(at)
     topic_factor = dict.fromkeys(by_topic, 1.0)  # class → TOPIC_DECAY ** its works chosen
+    # The classes by their best candidate's score times the class penalty, highest first (then earliest): once a
+    # class cannot win a turn, neither can any after it.
+    heads = {topic: (-scores[members[0]], members[0], topic) for topic, members in by_topic.items()}
+    order = sorted(heads.values())
     per_series: dict[str, int] = {}
     per_author: dict[str, int] = {}
     per_topic: dict[str, int] = {}
     chosen: list[Entry] = []
     while len(chosen) < cap:
         best_at, best_score, best_topic, best_index = -1, threshold, None, -1
-        for topic, members in by_topic.items():
+        for negative, first, topic in order:
+            if -negative < best_score or (-negative == best_score and 0 <= best_at < first):
+                break
+            members = by_topic[topic]
             factor = topic_factor[topic]
             for index, at in enumerate(members):
                 score = scores[at]
@@ -89,8 +97,7 @@ def diversify(
         chosen.append((best_score, entry[1], entry[2], entry[3]))
         members = by_topic[best_topic]
         del members[best_index]
-        if not members:
-            del by_topic[best_topic]
+        del order[bisect.bisect_left(order, heads[best_topic])]
         series_key, author_key = series_of[best_at], author_of[best_at]
         if series_key is not None:
             per_series[series_key] = per_series.get(series_key, 0) + 1
@@ -99,4 +106,9 @@ def diversify(
         if best_topic is not None:
             per_topic[best_topic] = per_topic.get(best_topic, 0) + 1
             topic_factor[best_topic] = TOPIC_DECAY ** per_topic[best_topic]
+        if members:
+            heads[best_topic] = head = (-(scores[members[0]] * topic_factor[best_topic]), members[0], best_topic)
+            bisect.insort(order, head)
+        else:
+            del by_topic[best_topic]
     return chosen
