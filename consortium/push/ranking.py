@@ -323,14 +323,14 @@ def rank(
     evidence = evidence if evidence is not None else _own_evidence(works)
     values = ReaderValues(taste, evidence)
     # The strongest MAX_LOOKUP, the first of equals first (a stable sort: what heapq.nlargest gives, faster).
-    lookup = dict(values.strongest(MAX_LOOKUP, {key for key in taste.weights if key not in taste.lookup}))
+    lookup = dict(values.strongest(MAX_LOOKUP, taste.weights.keys() - taste.lookup.keys()))
     if evidence.catalogue:  # the shortlist by what a match is worth in the score: rarity on the work's side too
         rarities = evidence.rarities
         lookup = {key: v * (1.0 if key in taste.declared else rarities[key]) for key, v in lookup.items()}
     filters = _filters(since, exclude, mutes)
     size = max(cap * SHORTLIST_PER_ITEM, 12)
     numbers = set(works.first_met(lookup, size, **filters))
-    if evidence.neighbours:
+    if evidence.neighbours and taste.borrowed:
         for borrowed_work in taste.borrowed:
             for cluster_id in evidence.neighbours.get(borrowed_work.cluster_id, {}):
                 number = works.by_id.get(cluster_id)

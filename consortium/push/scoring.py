@@ -139,26 +139,27 @@ class ReaderValues:
         self._follow_strongest(count, skipped)
         kept = self._ranked(count, skipped)
         if kept:
-            last, base = kept[-1][1], self.base
-            met = [value for key, value in self.values.items() if value >= last and key not in base]
+            last, values = kept[-1][1], self.values
+            met = [value for value in map(values.__getitem__, values.keys() - self.base.keys()) if value >= last]
             if len(met) != len(set(met)):  # co-borrowed keys of equal value: their order over the whole map
                 self.values, self.whys = snapshot, {}
                 self.follow(RELATED_FLOOR)
                 kept = self._ranked(count, skipped)
         return kept
 
+    def _unskipped(self, skipped: set[str]) -> dict[str, float]:
+        values = dict(self.values)
+        for key in skipped:
+            values.pop(key, None)
+        return values
+
     def _ranked(self, count: int, skipped: set[str]) -> list[tuple[str, float]]:
-        ranked = [(key, value) for key, value in self.values.items() if key not in skipped]
-        ranked.sort(key=itemgetter(1), reverse=True)
-        return ranked[:count]
+        return sorted(self._unskipped(skipped).items(), key=itemgetter(1), reverse=True)[:count]
 
     def _bound(self, count: int, skipped: set[str]) -> float:
         """The ``count``-th value now (the whole map's is at least that), or the floor."""
-        own = [value for key, value in self.values.items() if key not in skipped]
-        if len(own) < count:
-            return RELATED_FLOOR
-        own.sort(reverse=True)
-        return max(RELATED_FLOOR, own[count - 1])
+        own = sorted(self._unskipped(skipped).values(), reverse=True)
+        return max(RELATED_FLOOR, own[count - 1]) if len(own) >= count else RELATED_FLOOR
 
     def _follow_strongest(self, count: int, skipped: set[str]) -> None:
         """Follow co-borrowed keys strongest first (equals in the order of the reader's keys, so that the first
@@ -217,7 +218,7 @@ class ReaderValues:
             others = related.get(key)
             if others is None:
                 continue
-            for other in others.keys() & keys:
+            for other in keys.intersection(others):
                 value = scale * others[other]
                 if value >= RELATED_FLOOR and value > known_value(other, 0.0):
                     values[other] = value
@@ -317,7 +318,7 @@ def evidence_scores(
     declared = taste.declared if evidence.catalogue and taste.declared else None
     loans = _loans(taste, evidence) if taste.borrowed and evidence.overlap_weight > 0 else None
     loaned = frozenset().union(*(keys for keys, _, _ in loans)) if loans else frozenset()
-    overlap, exp, squares = evidence.overlap_weight, math.exp, evidence.squares
+    overlap, exp, fsum, square = evidence.overlap_weight, math.exp, math.fsum, evidence.squares.__getitem__
     neighbours = evidence.neighbours if evidence.neighbours and evidence.coborrow_weight > 0 else None
     coborrowed = evidence.coborrowed if neighbours else frozenset()
     scored = []
@@ -344,7 +345,15 @@ def evidence_scores(
         common = work.expanded & loaned  # no key in common with any loan: no similarity (a factor of 1)
         if common:
             assert loans is not None
-            similarity, closest, closest_id = _similarity(work, common, content_norm, loans, squares)
+            similarity, closest, closest_id, cluster_id = 0.0, 0.0, "", work.cluster_id
+            for loan_keys, loan_norm, loan_id in loans:  # borrowed_similarity, inline
+                shared = common & loan_keys
+                if not shared or loan_id == cluster_id:
+                    continue
+                cosine = fsum(map(square, shared)) / (content_norm * loan_norm)
+                similarity += cosine
+                if cosine > closest:
+                    closest, closest_id = cosine, loan_id
             miss *= 1.0 - overlap * (1.0 - exp(-similarity))
             p = overlap * (1.0 - exp(-closest))  # what the one work a reason names weighs
             if p > best:
