@@ -9,6 +9,7 @@ class already chosen; a series gives at most :data:`MAX_PER_SERIES` works to one
 from __future__ import annotations
 
 import bisect
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from consortium.push.reasons import Reason
@@ -30,10 +31,6 @@ Entry = tuple[float, int, Reason, str]
 :class:`~consortium.push.ranking.Scored`."""
 
 
-def _best_first(entry: Entry) -> tuple[float, int]:
-    return -entry[0], entry[1]
-
-
 def diversify(
     works: NewWorks, entries: list[Entry], cap: int, threshold: float, read_authors: frozenset[str] = frozenset()
 ) -> list[Entry]:
@@ -51,15 +48,15 @@ def diversify(
     if threshold < 0.0:
         raise ValueError(f"diversification needs a threshold of 0 or more (a penalty must lower a score): {threshold}")
     all_works = works.works
-    ordered = sorted((e for e in entries if e[0] >= threshold), key=_best_first)
+    ordered = [entry for entry in entries if entry[0] >= threshold]
+    ordered.sort(key=itemgetter(1))  # then best score first: by score, then work number (stable sorts)
+    ordered.sort(key=itemgetter(0), reverse=True)
     scores = [entry[0] for entry in ordered]
-    series_of: list[str | None] = []
-    author_of: list[str | None] = []
+    picked = [all_works[entry[1]] for entry in ordered]
+    series_of = [work.series or None for work in picked]
+    author_of = [work.authors[0] if work.authors and work.authors[0] not in read_authors else None for work in picked]
     by_topic: dict[str | None, list[int]] = {}  # class → its candidates (places in ordered), best first
-    for at, entry in enumerate(ordered):
-        work = all_works[entry[1]]
-        series_of.append(work.series or None)
-        author_of.append(work.authors[0] if work.authors and work.authors[0] not in read_authors else None)
+    for at, work in enumerate(picked):
         by_topic.setdefault(work.topic or None, []).append(at)
     topic_factor = dict.fromkeys(by_topic, 1.0)  # class → TOPIC_DECAY ** its works chosen
     # The classes by their best candidate's score times the class penalty, highest first (then earliest): once a
