@@ -14,9 +14,9 @@ from __future__ import annotations
 import functools
 import heapq
 import re
-from operator import itemgetter
 from dataclasses import dataclass, field
 from datetime import datetime  # noqa: TC003 (a dataclass field)
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from consortium.classification import InvalidClassCodeError, class_ancestors
@@ -240,12 +240,12 @@ class NewWorks:
     def _groups_by_value(self, weights: Mapping[str, float]) -> list[tuple[float, list[int], str]]:
         """Every posting group of the keys of ``weights`` as ``(weight × factor, work numbers, key)``, largest
         value first, equals in the order of ``weights`` and of the key's groups (a stable sort)."""
-        groups = []
         grouped, group = self._groups, self.groups
-        for key, weight in weights.items():
-            found = grouped.get(key)
-            for factor, numbers in found if found is not None else group(key):
-                groups.append((weight * factor, numbers, key))
+        groups = [
+            (weight * factor, numbers, key)
+            for key, weight in weights.items()
+            for factor, numbers in (grouped[key] if key in grouped else group(key))
+        ]
         groups.sort(key=itemgetter(0), reverse=True)
         return groups
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 import functools
 import itertools
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from consortium.classification import class_ancestors
@@ -341,11 +340,12 @@ def rank(
                     numbers.add(number)
     scored: list[Entry] = []
     candidates = [works.works[number] for number in sorted(numbers)]
-    values.complete(set().union(*(work.factors for work in candidates)))
+    values.complete(set().union(*[work.expanded for work in candidates]))  # every key the candidates post under
     declared, disliked = taste.declared, taste.disliked
-    for work, (score, tie, why) in zip(
-        candidates, evidence_scores(candidates, values.values, values.whys, taste, evidence, works), strict=True
+    for work, (evidence_value, tie, why) in zip(
+        candidates, evidence_scores(candidates, values.values, values.whys, taste, evidence, index=works), strict=True
     ):
+        score = evidence_value
         if why in declared:
             # What the reader asked for comes before what was inferred of the same strength, and the threshold
             # (made for inferred evidence) never cuts it: a long record meeting a declared class scores little

@@ -46,7 +46,15 @@ if TYPE_CHECKING:
     from consortium.push.index import NewWork, NewWorks
     from consortium.push.ranking import Taste
 
-__all__ = ["POPULARITY_WEIGHT", "RELATED_FLOOR", "Values", "borrowed_similarity", "evidence_score", "evidence_scores", "reader_values"]
+__all__ = [
+    "POPULARITY_WEIGHT",
+    "RELATED_FLOOR",
+    "Values",
+    "borrowed_similarity",
+    "evidence_score",
+    "evidence_scores",
+    "reader_values",
+]
 
 POPULARITY_WEIGHT = 0.01
 """Loans over the consortium break ties: at most this much is added to a score."""
@@ -102,7 +110,7 @@ class ReaderValues:
         self.whys: dict[str, str] = {}
         """Key → the reader's key it is co-borrowed with, for the keys whose value is a co-borrowed one."""
         self.evidence = evidence
-        self._followed = evidence.related and evidence.coborrow_weight > 0
+        self._followed = bool(evidence.related) and evidence.coborrow_weight > 0
 
     def follow(self, limit: float) -> None:
         """Follow the co-borrowed keys worth at least ``limit`` (at least :data:`RELATED_FLOOR`), in the order
@@ -279,7 +287,7 @@ def _terms(work: NewWork, evidence: Evidence) -> Terms:
     catalogue = evidence.catalogue
     keys = tuple((key, factor, rarities[key] if catalogue else 1.0) for key, factor in work.factors.items())
     for key in work.expanded:
-        squares[key]  # noqa: B018 (worked out now, read by subscript later)
+        squares[key]  # worked out now, read by subscript later
     tie = POPULARITY_WEIGHT * (evidence.popularity(work.cluster_id) + 0.1 * math.tanh(len(work.members) / 4))
     return keys, _length_norm(len(work.keys)), evidence.norm(work.expanded), tie
 
@@ -308,6 +316,7 @@ def evidence_scores(
     whys: Mapping[str, str],
     taste: Taste,
     evidence: Evidence,
+    *,
     index: NewWorks | None = None,
 ) -> list[tuple[float, float, str]]:
     """:func:`evidence_score` of each work, in order, from the values of :class:`ReaderValues` (``whys``: the
@@ -337,8 +346,7 @@ def evidence_scores(
                 continue
             # Rarity on the work's side too, as a TF-IDF cosine counts IDF in both vectors (not for a declared key).
             p = value * factor * (1.0 if declared is not None and key in declared else rarity) * norm
-            if p > 1.0:
-                p = 1.0
+            p = 1.0 if p > 1.0 else p
             miss *= 1.0 - p
             if p > best:
                 best, why = p, ("related:" + whys[key] if key in whys else key)

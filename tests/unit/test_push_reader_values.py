@@ -18,7 +18,9 @@ KEYS = [f"subject:s{i}" for i in range(14)] + ["subject:s1 -- s2", "subject:s3 -
 STRENGTHS = [1.0, 0.5, 0.25, 0.04, 0.02, 0.5 * (1 + 2**-52)]
 """Few distinct cosines, so that co-borrowed keys often tie."""
 
-weights_strategy = st.dictionaries(st.sampled_from(KEYS), st.sampled_from([1.0, 0.5, 0.3, 0.1, 0.05, 0.02]), max_size=12)
+weights_strategy = st.dictionaries(
+    st.sampled_from(KEYS), st.sampled_from([1.0, 0.5, 0.3, 0.1, 0.05, 0.02]), max_size=12
+)
 related_strategy = st.dictionaries(
     st.sampled_from(KEYS),
     st.dictionaries(st.sampled_from([*KEYS, "subject:x1", "subject:x2"]), st.sampled_from(STRENGTHS), max_size=6),
@@ -31,18 +33,17 @@ related_strategy = st.dictionaries(
     weights_strategy,
     related_strategy,
     st.integers(1, 12),
-    st.sets(st.sampled_from(KEYS), max_size=3),
+    st.tuples(st.sets(st.sampled_from(KEYS), max_size=3), st.sets(st.sampled_from(KEYS), max_size=2)),
     st.sets(st.sampled_from([*KEYS, "subject:x1", "subject:x2", "subject:none"])),
-    st.sets(st.sampled_from(KEYS), max_size=2),
 )
 def test_the_values_a_run_needs_are_the_whole_maps(
     weights: dict[str, float],
     related: dict[str, dict[str, float]],
     count: int,
-    skipped: set[str],
+    skipped_and_declared: tuple[set[str], set[str]],
     candidate_keys: set[str],
-    declared: set[str],
 ) -> None:
+    skipped, declared = skipped_and_declared
     key_works = {key: n % 4 for n, key in enumerate(KEYS)}  # a few rarities, some equal
     evidence = Evidence(key_works=key_works, works_total=12, related=related)
     taste = Taste(weights=weights, declared=frozenset(declared))
