@@ -298,8 +298,10 @@ def _kept_terms(works: NewWorks, evidence: Evidence) -> list[Terms | None]:
     if kept is None or kept[0] is not evidence:
         if len(works.scoring) >= 4:
             works.scoring.clear()
-        kept = works.scoring[id(evidence)] = (evidence, [None] * len(works.works))
-    return kept[1]  # type: ignore[no-any-return]
+        terms: list[Terms | None] = [None] * len(works.works)
+        kept = works.scoring[id(evidence)] = (evidence, terms)
+    found: list[Terms | None] = kept[1]
+    return found
 
 
 def evidence_score(work: NewWork, values: Values, taste: Taste, evidence: Evidence) -> tuple[float, float, str]:
@@ -369,9 +371,9 @@ def evidence_scores(
         if neighbours is not None and work.cluster_id in coborrowed:
             coborrow_weight = evidence.coborrow_weight
             for borrowed in taste.borrowed:
-                cosine = neighbours.get(borrowed.cluster_id, {}).get(work.cluster_id)
-                if cosine:
-                    p = coborrow_weight * cosine
+                together = neighbours.get(borrowed.cluster_id, {}).get(work.cluster_id)
+                if together:
+                    p = coborrow_weight * together
                     miss *= 1.0 - p
                     if p > best:
                         best, why = p, f"coborrowed:{borrowed.cluster_id}"
