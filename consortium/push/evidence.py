@@ -95,8 +95,10 @@ class Evidence:
     @functools.cached_property
     def squares(self) -> Mapping[str, float]:
         """Key → :meth:`rarity` squared (a key's part of a TF-IDF dot product), worked out on first lookup."""
-        rarities = self.rarities
-        return _Rarities(lambda key: rarities[key] ** 2)
+        return _Rarities(self._square_of)
+
+    def _square_of(self, key: str) -> float:
+        return self.rarities[key] ** 2
 
     @functools.cached_property
     def _norms(self) -> dict[frozenset[str], float]:
