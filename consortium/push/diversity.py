@@ -8,6 +8,8 @@ class already chosen; a series gives at most :data:`MAX_PER_SERIES` works to one
 
 from __future__ import annotations
 
+import bisect
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from consortium.push.reasons import Reason
@@ -29,10 +31,6 @@ Entry = tuple[float, int, Reason, str]
 :class:`~consortium.push.ranking.Scored`."""
 
 
-def _best_first(entry: Entry) -> tuple[float, int]:
-    return -entry[0], entry[1]
-
-
 def diversify(
     works: NewWorks, entries: list[Entry], cap: int, threshold: float, read_authors: frozenset[str] = frozenset()
 ) -> list[Entry]:
@@ -50,24 +48,31 @@ def diversify(
     if threshold < 0.0:
         raise ValueError(f"diversification needs a threshold of 0 or more (a penalty must lower a score): {threshold}")
     all_works = works.works
-    ordered = sorted((e for e in entries if e[0] >= threshold), key=_best_first)
+    ordered = [entry for entry in entries if entry[0] >= threshold]
+    ordered.sort(key=itemgetter(1))  # then best score first: by score, then work number (stable sorts)
+    ordered.sort(key=itemgetter(0), reverse=True)
     scores = [entry[0] for entry in ordered]
-    series_of: list[str | None] = []
-    author_of: list[str | None] = []
+    picked = [all_works[entry[1]] for entry in ordered]
+    series_of = [work.series or None for work in picked]
+    author_of = [work.authors[0] if work.authors and work.authors[0] not in read_authors else None for work in picked]
     by_topic: dict[str | None, list[int]] = {}  # class → its candidates (places in ordered), best first
-    for at, entry in enumerate(ordered):
-        work = all_works[entry[1]]
-        series_of.append(work.series or None)
-        author_of.append(work.authors[0] if work.authors and work.authors[0] not in read_authors else None)
+    for at, work in enumerate(picked):
         by_topic.setdefault(work.topic or None, []).append(at)
     topic_factor = dict.fromkeys(by_topic, 1.0)  # class → TOPIC_DECAY ** its works chosen
+    # The classes by their best candidate's score times the class penalty, highest first (then earliest): once a
+    # class cannot win a turn, neither can any after it.
+    heads = {topic: (-scores[members[0]], members[0], topic) for topic, members in by_topic.items()}
+    order = sorted(heads.values())
     per_series: dict[str, int] = {}
     per_author: dict[str, int] = {}
     per_topic: dict[str, int] = {}
     chosen: list[Entry] = []
     while len(chosen) < cap:
         best_at, best_score, best_topic, best_index = -1, threshold, None, -1
-        for topic, members in by_topic.items():
+        for negative, first, topic in order:
+            if -negative < best_score or (-negative == best_score and 0 <= best_at < first):
+                break
+            members = by_topic[topic]
             factor = topic_factor[topic]
             for index, at in enumerate(members):
                 score = scores[at]
@@ -89,8 +94,7 @@ def diversify(
         chosen.append((best_score, entry[1], entry[2], entry[3]))
         members = by_topic[best_topic]
         del members[best_index]
-        if not members:
-            del by_topic[best_topic]
+        del order[bisect.bisect_left(order, heads[best_topic])]
         series_key, author_key = series_of[best_at], author_of[best_at]
         if series_key is not None:
             per_series[series_key] = per_series.get(series_key, 0) + 1
@@ -99,4 +103,9 @@ def diversify(
         if best_topic is not None:
             per_topic[best_topic] = per_topic.get(best_topic, 0) + 1
             topic_factor[best_topic] = TOPIC_DECAY ** per_topic[best_topic]
+        if members:
+            heads[best_topic] = head = (-(scores[members[0]] * topic_factor[best_topic]), members[0], best_topic)
+            bisect.insort(order, head)
+        else:
+            del by_topic[best_topic]
     return chosen

@@ -93,6 +93,14 @@ class Evidence:
         return self.rarities[key]
 
     @functools.cached_property
+    def squares(self) -> Mapping[str, float]:
+        """Key → :meth:`rarity` squared (a key's part of a TF-IDF dot product), worked out on first lookup."""
+        return _Rarities(self._square_of)
+
+    def _square_of(self, key: str) -> float:
+        return self.rarities[key] ** 2
+
+    @functools.cached_property
     def _norms(self) -> dict[frozenset[str], float]:
         return {}
 
@@ -142,6 +150,16 @@ class Evidence:
         """The keys co-borrowed with ``key``, each as ``(cosine × its rarity, key)``, strongest first (worked
         out once per evidence, for every reader of a run)."""
         return self._related_values.get(key, [])
+
+    @property
+    def related_lists(self) -> Mapping[str, list[tuple[float, str]]]:
+        """Key → :meth:`related_values` of it (only keys with some)."""
+        return self._related_values
+
+    @functools.cached_property
+    def related_maps(self) -> Mapping[str, Mapping[str, float]]:
+        """Key → co-borrowed key → ``cosine × its rarity``, as in :meth:`related_values`."""
+        return {key: {other: value for value, other in others} for key, others in self._related_values.items()}
 
     @functools.cached_property
     def coborrowed(self) -> frozenset[str]:

@@ -16,6 +16,7 @@ import heapq
 import re
 from dataclasses import dataclass, field
 from datetime import datetime  # noqa: TC003 (a dataclass field)
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from consortium.classification import InvalidClassCodeError, class_ancestors
@@ -128,6 +129,8 @@ class NewWorks:
     _groups: dict[str, list[tuple[float, list[int]]]] = field(default_factory=dict, repr=False)
     own_evidence: Any = field(default=None, repr=False)
     """Key rarity over these works, made when first needed (:meth:`~consortium.push.evidence.Evidence.of_index`)."""
+    scoring: dict[int, Any] = field(default_factory=dict, repr=False)
+    """What scoring works out once per work and evidence (:func:`~consortium.push.scoring.evidence_scores`)."""
 
     @classmethod
     def build(cls, clusters: Iterable[Cluster]) -> NewWorks:
@@ -167,6 +170,7 @@ class NewWorks:
         )
         self.works.append(work)
         self.own_evidence = None
+        self.scoring.clear()
         self.by_id[cluster.cluster_id] = number
         for posting, factor in factors.items():
             self.postings.setdefault(posting, []).append((number, factor))
@@ -216,28 +220,69 @@ class NewWorks:
         """Up to ``k`` works, by their best single match with the reader's keys (reader weight × factor),
         best first: only works first seen at or after ``floor``, not in ``exclude``, not refused by ``reject``.
         Posting groups are read in order of that value, so the cost is the groups read, not the works."""
-        groups = sorted(
-            (
-                (weight * factor, key, numbers)
-                for key, weight in weights.items()
-                for factor, numbers in self.groups(key)
-            ),
-            key=lambda group: -group[0],
-        )
+        groups = self._groups_by_value(weights)
         found: list[int] = []
         seen: set[int] = set()
-        for _, _, numbers in groups:
+        works = self.works
+        for _, numbers, _ in groups:
             for number in numbers:
                 if number in seen:
                     continue
                 seen.add(number)
-                work = self.works[number]
+                work = works[number]
                 if work.seen_at < floor or work.cluster_id in exclude or (reject is not None and reject(work)):
                     continue
                 found.append(number)
                 if len(found) >= k:
                     return found
         return found
+
+    def _groups_by_value(self, weights: Mapping[str, float]) -> list[tuple[float, list[int], str]]:
+        """Every posting group of the keys of ``weights`` as ``(weight × factor, work numbers, key)``, largest
+        value first, equals in the order of ``weights`` and of the key's groups (a stable sort)."""
+        grouped, group = self._groups, self.groups
+        groups = [
+            (weight * factor, numbers, key)
+            for key, weight in weights.items()
+            for factor, numbers in (grouped[key] if key in grouped else group(key))
+        ]
+        groups.sort(key=itemgetter(0), reverse=True)
+        return groups
+
+    def top_keys(
+        self,
+        weights: Mapping[str, float],
+        k: int,
+        *,
+        floor: float = float("-inf"),
+        exclude: frozenset[str] = frozenset(),
+        reject: Callable[[NewWork], bool] | None = None,
+    ) -> list[tuple[float, int, str]]:
+        """:meth:`top` with keys of one kind, weighing 1 (``weights`` not negative): the ``k`` best works as
+        ``(value, work number, the key it is met by at that value)``, best first, with nothing made for the
+        works not kept. Each group's works have its value, in increasing numbers: once a work cannot take the
+        k-th place, neither can the rest of its group, nor any later group."""
+        heap: list[tuple[float, int, str]] = []
+        seen: set[int] = set()
+        works = self.works
+        for value, numbers, key in self._groups_by_value(weights):
+            if len(heap) >= k and value < heap[0][0]:
+                break
+            for number in numbers:
+                if len(heap) >= k and (value < heap[0][0] or (value == heap[0][0] and -number <= heap[0][1])):
+                    break
+                if number in seen:
+                    continue
+                seen.add(number)
+                work = works[number]
+                if work.seen_at < floor or work.cluster_id in exclude or (reject is not None and reject(work)):
+                    continue
+                if len(heap) < k:
+                    heapq.heappush(heap, (value, -number, key))
+                else:  # it beats the k-th place (checked above)
+                    heapq.heapreplace(heap, (value, -number, key))
+        heap.sort(reverse=True)
+        return [(value, -negative, key) for value, negative, key in heap]
 
     def top(
         self,

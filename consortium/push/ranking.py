@@ -35,7 +35,6 @@ from __future__ import annotations
 import functools
 import itertools
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from consortium.classification import class_ancestors
@@ -48,7 +47,7 @@ from consortium.push.explain import explain
 from consortium.push.index import NewWork, NewWorks, expanded_keys
 from consortium.push.models import DigestItem, Mute, MuteKind
 from consortium.push.reasons import NO_REASON, Reason, in_class, with_home
-from consortium.push.scoring import evidence_score, reader_values
+from consortium.push.scoring import ReaderValues, evidence_scores
 from consortium.text import match_text
 
 if TYPE_CHECKING:
@@ -322,19 +321,16 @@ def rank(
     ``members_total`` is kept for callers; holdings now only break ties."""
     del members_total
     evidence = evidence if evidence is not None else _own_evidence(works)
-    values = reader_values(taste, evidence)
-    skipped = {key for key in taste.weights if key not in taste.lookup}
+    values = ReaderValues(taste, evidence)
     # The strongest MAX_LOOKUP, the first of equals first (a stable sort: what heapq.nlargest gives, faster).
-    ranked_values = [(key, v) for key, (v, _) in values.items() if key not in skipped]
-    ranked_values.sort(key=itemgetter(1), reverse=True)
-    lookup = dict(ranked_values[:MAX_LOOKUP])
+    lookup = dict(values.strongest(MAX_LOOKUP, taste.weights.keys() - taste.lookup.keys()))
     if evidence.catalogue:  # the shortlist by what a match is worth in the score: rarity on the work's side too
         rarities = evidence.rarities
         lookup = {key: v * (1.0 if key in taste.declared else rarities[key]) for key, v in lookup.items()}
     filters = _filters(since, exclude, mutes)
     size = max(cap * SHORTLIST_PER_ITEM, 12)
     numbers = set(works.first_met(lookup, size, **filters))
-    if evidence.neighbours:
+    if evidence.neighbours and taste.borrowed:
         for borrowed_work in taste.borrowed:
             for cluster_id in evidence.neighbours.get(borrowed_work.cluster_id, {}):
                 number = works.by_id.get(cluster_id)
@@ -344,19 +340,23 @@ def rank(
                 if work.seen_at >= filters["floor"] and not (filters["reject"] and filters["reject"](work)):
                     numbers.add(number)
     scored: list[Entry] = []
-    for number in sorted(numbers):
-        work = works.works[number]
-        score, tie, why = evidence_score(work, values, taste, evidence)
-        if why in taste.declared:
+    candidates = [works.works[number] for number in sorted(numbers)]
+    values.complete(set().union(*[work.expanded for work in candidates]))  # every key the candidates post under
+    declared, disliked = taste.declared, taste.disliked
+    for work, (evidence_value, tie, why) in zip(
+        candidates, evidence_scores(candidates, values.values, values.whys, taste, evidence, index=works), strict=True
+    ):
+        score = evidence_value
+        if why in declared:
             # What the reader asked for comes before what was inferred of the same strength, and the threshold
             # (made for inferred evidence) never cuts it: a long record meeting a declared class scores little
             # once divided by its length, yet the reader said they want it.
             score += threshold
         if member in work.members:
             score += HOME_WEIGHT * (1.5 if member in work.available_at else 1.0)
-        if taste.disliked:
-            score -= DISLIKE_WEIGHT * max(map(taste.disliked.get, work.expanded, _ZERO), default=0.0)
-        scored.append((score + tie, number, NO_REASON, why))
+        if disliked:
+            score -= DISLIKE_WEIGHT * max(map(disliked.get, work.expanded, _ZERO), default=0.0)
+        scored.append((score + tie, work.number, NO_REASON, why))
     chosen = diversify(works, scored, cap, threshold, frozenset(k for k in taste.weights if k.startswith("author:")))
     return [
         digest_item(works.works[number], score, explain(works.works[number], why, taste, member), member)
@@ -376,13 +376,13 @@ def rank_in_classes(
 ) -> list[DigestItem]:
     """ "New books in my classes": every new work in (or under) a class the reader follows, closest class
     first, newest first; the reason names the class. Diversified like :func:`rank`, no threshold."""
-    top = works.top(taste.classes, {"c": 1.0}, max(cap * SHORTLIST_PER_ITEM, 12), **_filters(since, exclude, mutes))
+    top = works.top_keys(taste.classes, max(cap * SHORTLIST_PER_ITEM, 12), **_filters(since, exclude, mutes))
     shortlist: list[Entry] = []
-    for value, number, best in top:
+    for value, number, key in top:
         work = works.works[number]
         # Closest class first, then the reader's own library, then newest (a tie-break under 0.01).
         home = 0.005 if member in work.members else 0.0
-        shortlist.append((value + home + work.seen_at / 1e12, number, NO_REASON, best[1]))
+        shortlist.append((value + home + work.seen_at / 1e12, number, NO_REASON, key))
     items = []
     for score, number, _, why in diversify(works, shortlist, cap, threshold=0.0):
         work = works.works[number]

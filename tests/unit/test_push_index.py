@@ -85,3 +85,6 @@ def test_the_threshold_algorithm_finds_the_exhaustive_top_k(
             exhaustive.append((total, work.number))
     exhaustive.sort(key=lambda c: (-c[0], c[1]))
     assert [(round(t, 9), n) for t, n, _ in found] == [(round(t, 9), n) for t, n in exhaustive[:k]]
+    if single_kind:  # top_keys (what "new in my classes" reads) keeps what top keeps, and the key it was met by
+        keyed = works.top_keys(wanted, k, floor=floor, exclude=exclude)
+        assert [(t, n, best[1]) for t, n, best in found] == keyed
