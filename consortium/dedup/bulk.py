@@ -50,11 +50,13 @@ def cluster_bulk(
     first_seen: dict[RecordKey, datetime] | None = None,
     model: MatchModel = PRIOR_MODEL,
     keys: list[list[str]] | None = None,
+    tokens: list[list[str]] | None = None,
 ) -> ClusterChange:
     """Placements and merged clusters for every record; ``first_seen`` keeps known records' times; ``keys``: each
-    record's :func:`~consortium.dedup.keys.record_keys` when the caller has them already."""
+    record's :func:`~consortium.dedup.keys.record_keys` and ``tokens`` its title's
+    :func:`~consortium.text.title_tokens`, when the caller has them already."""
     with fewer_collections():
-        return _cluster_bulk(records, now, first_seen, model, keys)
+        return _cluster_bulk(records, now, first_seen, model, keys, tokens)
 
 
 def _cluster_bulk(
@@ -63,11 +65,12 @@ def _cluster_bulk(
     first_seen: dict[RecordKey, datetime] | None,
     model: MatchModel,
     given: list[list[str]] | None,
+    given_tokens: list[list[str]] | None,
 ) -> ClusterChange:
     known = first_seen or {}
     items = list(records)
     # Each title cut into words once: for its keys, its match view and its cluster's work key.
-    tokens = [title_tokens(r.title) for r in items]
+    tokens = [title_tokens(r.title) for r in items] if given_tokens is None else given_tokens
     keys = [record_keys(r, words) for r, words in zip(items, tokens, strict=True)] if given is None else given
     shared = Counter(k for ks in keys for k in ks)
     # Only records sharing a key with another are ever compared: only they need the whole match view.
