@@ -49,6 +49,7 @@ def cluster_bulk(
     now: datetime,
     first_seen: dict[RecordKey, datetime] | None = None,
     model: MatchModel = PRIOR_MODEL,
+    *,
     keys: list[list[str]] | None = None,
     tokens: list[list[str]] | None = None,
 ) -> ClusterChange:
@@ -56,7 +57,7 @@ def cluster_bulk(
     record's :func:`~consortium.dedup.keys.record_keys` and ``tokens`` its title's
     :func:`~consortium.text.title_tokens`, when the caller has them already."""
     with fewer_collections():
-        return _cluster_bulk(records, now, first_seen, model, keys, tokens)
+        return _cluster_bulk(records, now, first_seen, model, given=keys, given_tokens=tokens)
 
 
 def _cluster_bulk(
@@ -64,6 +65,7 @@ def _cluster_bulk(
     now: datetime,
     first_seen: dict[RecordKey, datetime] | None,
     model: MatchModel,
+    *,
     given: list[list[str]] | None,
     given_tokens: list[list[str]] | None,
 ) -> ClusterChange:

@@ -165,9 +165,9 @@ class _Work(Generic[T]):
 
     def part(self, index: int) -> T:
         chosen = self.parts[index]
-        records = [self.items[i] for i in chosen]
-        change = self.run(records, [self.keys[i] for i in chosen], [self.words[i].split() for i in chosen])
         with fewer_collections():
+            records = [self.items[i] for i in chosen]
+            change = self.run(records, [self.keys[i] for i in chosen], [self.words[i].split() for i in chosen])
             return self.encode(change)
 
 
@@ -181,8 +181,7 @@ def _keys_of(bounds: tuple[int, int]) -> bytes:
 
 
 def _part(index: int) -> bytes:
-    work = _INHERITED[-1]
-    encoded = work.part(index)
+    encoded = _INHERITED[-1].part(index)
     with fewer_collections():
         return _dumps(encoded)
 
@@ -205,7 +204,7 @@ def cluster_in_processes(
     raised here)."""
 
     def run(chosen: list[Record], chosen_keys: list[list[str]], chosen_words: list[list[str]]) -> ClusterChange:
-        return cluster_bulk(chosen, now, first_seen, model, chosen_keys, chosen_words)
+        return cluster_bulk(chosen, now, first_seen, model, keys=chosen_keys, tokens=chosen_words)
 
     work = _Work(list(records), run, encode)
     count = len(work.items)
