@@ -50,11 +50,11 @@ of millions of rows each, in no order common to all, and with a small cache each
 
 
 LARGE_LOAD = 250_000
-"""A load of at least this many placements (a rebuild of a large collection) is written with a page cache of
-:data:`_LOAD_CACHE_KIB`: once its indexes are made again before its last rows (:data:`INDEXES_MADE_AT`), each of
-those rows goes into six more B-trees at random places, a page read from the file each time the cache holds
-too little of them (three times the cost of the row at 512 MiB, twice at 1 GiB, for 1,000,000 generated
-records)."""
+"""A load by parts (``apply_rows``) of at least this many placements (a rebuild of a large collection) is written
+with a page cache of :data:`_LOAD_CACHE_KIB`: once its indexes are made again before its last rows
+(:data:`INDEXES_MADE_AT`), each of those rows goes into six more B-trees at random places, a page read from the
+file each time the cache holds too little of them (one of the last sixteenths of 1,000,000 generated records took
+3.7-4.0 s of CPU at 256 MiB, 2.7-3.3 s at 512 MiB, 2.2-2.3 s at 1 GiB; 1.1-1.2 s into the tables alone)."""
 _LOAD_CACHE_KIB = 1024 * 1024
 INDEXES_MADE_AT = 0.75
 """The share of a bulk load's expected placements written (``apply_rows``), after which the indexes it makes
@@ -105,15 +105,15 @@ def without_indexes(conn: sqlite3.Connection, names: tuple[str, ...]) -> Iterato
 
 
 @contextmanager
-def bulk_cache(conn: sqlite3.Connection, rows: int) -> Iterator[None]:
+def bulk_cache(conn: sqlite3.Connection, rows: int, loaded: int = 0) -> Iterator[None]:
     """A page cache of :data:`_BULK_CACHE_KIB` while a change of at least :data:`BULK_ROWS` rows is written, of
-    :data:`_LOAD_CACHE_KIB` for one of :data:`LARGE_LOAD` placements or more (only what is used is allocated; the
-    connection's own size is restored after)."""
+    :data:`_LOAD_CACHE_KIB` for a load by parts of ``loaded`` placements, :data:`LARGE_LOAD` or more (only what is
+    used is allocated; the connection's own size is restored after)."""
     if rows < BULK_ROWS:
         yield
         return
     before = conn.execute("PRAGMA cache_size").fetchone()[0]
-    conn.execute(f"PRAGMA cache_size = -{_LOAD_CACHE_KIB if rows >= LARGE_LOAD else _BULK_CACHE_KIB}")
+    conn.execute(f"PRAGMA cache_size = -{_LOAD_CACHE_KIB if loaded >= LARGE_LOAD else _BULK_CACHE_KIB}")
     try:
         yield
     finally:

@@ -379,8 +379,7 @@ class SqliteClusterStore(SqliteAdapter):
         :data:`INDEXES_MADE_AT` of them are written (the rest of the parts may still be in the making: the last
         rows go into the indexes as they come, and the commit has little left to do after the last part)."""
         count = written = 0
-        rows = max(expected or 0, BULK_ROWS)
-        with fewer_collections(), self._transaction() as conn, bulk_cache(conn, rows):
+        with fewer_collections(), self._transaction() as conn, bulk_cache(conn, BULK_ROWS, expected or 0):
             fresh = not conn.execute(HOLDS_ANYTHING).fetchone()[0]
             with without_indexes(conn, MADE_AFTER + MADE_AFTER_FRESH if fresh else ()) as make_indexes:
                 for part in parts:
