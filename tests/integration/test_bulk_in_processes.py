@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 from factories import make_record
 
-from consortium.adapters.local import SqliteClusterStore
+from consortium.adapters.local import SqliteClusterStore, sqlite_clusters
 from consortium.dedup.bulk import cluster_bulk
 from consortium.dedup.keys import record_keys
 from consortium.dedup.processes import cluster_in_processes, split_components
@@ -62,9 +62,12 @@ def _dump(store: SqliteClusterStore) -> tuple[list[str], list[str], list[tuple[s
 
 
 @pytest.mark.parametrize(("workers", "expected"), [(1, False), (2, False), (2, True)])
-def test_parts_stored_as_they_come_equal_one_change(tmp_path: Path, workers: int, expected: bool) -> None:
-    """With ``expected``, the indexes made again after a bulk load's first parts are made before its last ones,
-    which go into them as they come: the same store."""
+def test_parts_stored_as_they_come_equal_one_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int, expected: bool
+) -> None:
+    """With ``expected`` (here counted large), the indexes made again after a bulk load are made after its first
+    parts, before its last ones, which go into them as they come: the same store."""
+    monkeypatch.setattr(sqlite_clusters, "LARGE_LOAD", 1)
     records = _records(60)
     one = SqliteClusterStore.open(tmp_path / "one.sqlite3")
     one.apply(cluster_bulk(records, NOW))

@@ -49,6 +49,7 @@ from consortium.adapters.local.sqlite_cluster_rows import (
     DELETE_PLACEMENT,
     HOLDS_ANYTHING,
     INDEXES_MADE_AT,
+    LARGE_LOAD,
     MADE_AFTER,
     MADE_AFTER_FRESH,
     ClusterRows,
@@ -375,10 +376,13 @@ class SqliteClusterStore(SqliteAdapter):
         A store holding nothing at the start (a first load) is loaded without the indexes of :data:`MADE_AFTER`
         and :data:`MADE_AFTER_FRESH`, made again at the end, and without deletes; there a record placed by two
         parts fails the write (the placements' primary key) instead of the second replacing the first. With
-        ``expected``, how many placements the parts hold in all, the indexes are made again once
-        :data:`INDEXES_MADE_AT` of them are written (the rest of the parts may still be in the making: the last
-        rows go into the indexes as they come, and the commit has little left to do after the last part)."""
+        ``expected``, how many placements the parts hold in all, at least :data:`LARGE_LOAD`, the indexes are made
+        again once :data:`INDEXES_MADE_AT` of them are written (the rest of the parts may still be in the making:
+        the last rows go into the indexes as they come, and the commit has little left to do after the last part;
+        a smaller load leaves little to do at the end anyway, and its rows cost more to write into the indexes
+        than the indexes to make: storing 200,000 generated records, 6.0-6.2 s of CPU against 5.7)."""
         count = written = 0
+        early = expected * INDEXES_MADE_AT if expected is not None and expected >= LARGE_LOAD else None
         with fewer_collections(), self._transaction() as conn, bulk_cache(conn, BULK_ROWS, expected or 0):
             fresh = not conn.execute(HOLDS_ANYTHING).fetchone()[0]
             with without_indexes(conn, MADE_AFTER + MADE_AFTER_FRESH if fresh else ()) as make_indexes:
@@ -390,7 +394,7 @@ class SqliteClusterStore(SqliteAdapter):
                     write(conn, part, fresh=fresh)
                     count += 1
                     written += len(part.placements)
-                    if expected and written >= expected * INDEXES_MADE_AT:
+                    if early is not None and written >= early:
                         make_indexes()
         return count
 
