@@ -63,7 +63,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         store = SqliteClusterStore.open(Path(folder) / "clusters.sqlite3")
         if args.workers > 1:
-            store.apply_rows(cluster_in_processes(records, datetime.now(UTC), store.encode, workers=args.workers))
+            parts = cluster_in_processes(records, datetime.now(UTC), store.encode, workers=args.workers)
+            store.apply_rows(parts, expected=len(records))
         else:
             store.apply(cluster_bulk(records, datetime.now(UTC)))
         digest, clusters, placements = fingerprint(store)

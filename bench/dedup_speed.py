@@ -201,7 +201,8 @@ def _in_processes(records: list[Record], workers: int) -> dict[str, Any]:
         clusters = SqliteClusterStore.open(Path(folder) / "clusters.sqlite3")
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started, cpu = time.perf_counter(), time.process_time()
-        clusters.apply_rows(counted(cluster_in_processes(records, datetime.now(UTC), clusters.encode, workers=workers)))
+        parts = cluster_in_processes(records, datetime.now(UTC), clusters.encode, workers=workers)
+        clusters.apply_rows(counted(parts), expected=len(records))
         elapsed, own_cpu = time.perf_counter() - started, time.process_time() - cpu
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cluster_count = clusters.count()

@@ -135,7 +135,7 @@ class Catalogue:
             parts = cluster_in_processes(
                 records, now, self.clusters.encode, first_seen=first_seen, model=model, workers=workers
             )
-            self.clusters.apply_rows(parts)
+            self.clusters.apply_rows(parts, expected=len(records))
             saved = sorted(self.clusters.clusters(), key=lambda c: c.cluster_id)
         else:
             change = cluster_bulk(records, now, first_seen, model)

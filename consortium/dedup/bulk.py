@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from itertools import chain
 from typing import TYPE_CHECKING
 
 from consortium.dedup.construct import construct
@@ -49,12 +50,15 @@ def cluster_bulk(
     now: datetime,
     first_seen: dict[RecordKey, datetime] | None = None,
     model: MatchModel = PRIOR_MODEL,
+    *,
     keys: list[list[str]] | None = None,
+    tokens: list[list[str]] | None = None,
 ) -> ClusterChange:
     """Placements and merged clusters for every record; ``first_seen`` keeps known records' times; ``keys``: each
-    record's :func:`~consortium.dedup.keys.record_keys` when the caller has them already."""
+    record's :func:`~consortium.dedup.keys.record_keys` and ``tokens`` its title's
+    :func:`~consortium.text.title_tokens`, when the caller has them already."""
     with fewer_collections():
-        return _cluster_bulk(records, now, first_seen, model, keys)
+        return _cluster_bulk(records, now, first_seen, model, given=keys, given_tokens=tokens)
 
 
 def _cluster_bulk(
@@ -62,17 +66,19 @@ def _cluster_bulk(
     now: datetime,
     first_seen: dict[RecordKey, datetime] | None,
     model: MatchModel,
+    *,
     given: list[list[str]] | None,
+    given_tokens: list[list[str]] | None,
 ) -> ClusterChange:
     known = first_seen or {}
     items = list(records)
     # Each title cut into words once: for its keys, its match view and its cluster's work key.
-    tokens = [title_tokens(r.title) for r in items]
+    tokens = [title_tokens(r.title) for r in items] if given_tokens is None else given_tokens
     keys = [record_keys(r, words) for r, words in zip(items, tokens, strict=True)] if given is None else given
-    shared = Counter(k for ks in keys for k in ks)
+    shared = {key for key, count in Counter(chain.from_iterable(keys)).items() if count > 1}
     # Only records sharing a key with another are ever compared: only they need the whole match view.
     views = [
-        match_view(r, words) if any(shared[k] > 1 for k in ks) else None
+        None if shared.isdisjoint(ks) else match_view(r, words)
         for r, ks, words in zip(items, keys, tokens, strict=True)
     ]
     parent = list(range(len(items)))
@@ -89,6 +95,8 @@ def _cluster_bulk(
             continue
         compared: set[int] = set()
         for key in keys[i]:
+            if key not in shared:  # no other record has it: its block would hold this record alone
+                continue
             block = blocks.setdefault(key, [])
             for j in block if len(block) <= CANDIDATES_PER_KEY else block[:CANDIDATES_PER_KEY]:
                 if j in compared:

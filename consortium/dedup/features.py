@@ -127,17 +127,47 @@ def without_edition(text: str) -> str:
     return stripped or text
 
 
+def _full_text(record: Record, title: str) -> str:
+    """``match_text`` of the record's title and subtitle, ``title`` being the title's: for plain ASCII without a
+    character reference, the subtitle's words after the title's (normalizing ASCII works word by word); else
+    both normalized together."""
+    subtitle = record.subtitle
+    if not subtitle:
+        return title
+    if record.title.isascii() and subtitle.isascii() and "&" not in record.title and "&" not in subtitle:
+        rest = match_text(subtitle)
+        return f"{title} {rest}" if title and rest else title or rest
+    return match_text(f"{record.title} {subtitle}")
+
+
+_NO_IDS: tuple[frozenset[str], frozenset[str], frozenset[str]] = (frozenset(), frozenset(), frozenset())
+_STRONG = (IdentifierScheme.OCLC, IdentifierScheme.LCCN, IdentifierScheme.DOI)
+
+
+def _identifiers(record: Record) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The record's ISBNs, ISSNs, and OCLC, LCCN and DOI numbers (each prefixed by its scheme), in one pass."""
+    if not record.identifiers:
+        return _NO_IDS
+    isbns, issns, strong = [], [], []
+    for identifier in record.identifiers:
+        scheme = identifier.scheme
+        if scheme is IdentifierScheme.ISBN:
+            isbns.append(identifier.value)
+        elif scheme is IdentifierScheme.ISSN:
+            issns.append(identifier.value)
+        elif scheme in _STRONG:
+            strong.append(f"{scheme.value}:{identifier.value}")
+    return frozenset(isbns), frozenset(issns), frozenset(strong)
+
+
 def match_view(record: Record, tokens: Sequence[str] | None = None) -> MatchView:
     """What the matcher compares of ``record``; ``tokens``: its title's :func:`~consortium.text.title_tokens` when
     the caller has them."""
-    title = without_edition(match_text(record.title))
+    plain = match_text(record.title)
+    title = without_edition(plain)
     both = f"{record.title} {record.subtitle}" if record.subtitle else record.title
-    full = without_edition(match_text(both)) if record.subtitle else title
-    strong = frozenset(
-        f"{i.scheme.value}:{i.value}"
-        for i in record.identifiers
-        if i.scheme in (IdentifierScheme.OCLC, IdentifierScheme.LCCN, IdentifierScheme.DOI)
-    )
+    full = without_edition(_full_text(record, plain))
+    isbns, issns, strong = _identifiers(record)
     names = tuple(n for n in (name_words(a) for a in record.authors) if n)
     publisher = match_text(record.publisher or "")
     title_words = full.split()
@@ -159,8 +189,8 @@ def match_view(record: Record, tokens: Sequence[str] | None = None) -> MatchView
         parts=part_numbers(record.title, record.subtitle),
         years_in_title=title_years(record.title, record.subtitle),
         publisher=publisher,
-        isbns=frozenset(record.identifier_values(IdentifierScheme.ISBN)),
-        issns=frozenset(record.identifier_values(IdentifierScheme.ISSN)),
+        isbns=isbns,
+        issns=issns,
         strong_ids=strong,
         raw_title=record.title,
         first_author=record.authors[0] if record.authors else "",

@@ -69,9 +69,21 @@ def record_keys(record: Record, tokens: Sequence[str] | None = None) -> list[str
     """The same keys as ``blocking_keys(match_view(record))``, without building the whole view (cheaper, for
     bulk clustering, where most records share no key with any other and are never compared); ``tokens``: the
     title's :func:`~consortium.text.title_tokens` when the caller has them."""
-    isbns = sorted({i.value for i in record.identifiers if i.scheme is IdentifierScheme.ISBN})
-    issns = sorted({i.value for i in record.identifiers if i.scheme is IdentifierScheme.ISSN})
-    keys = [f"isbn:{v}" for v in isbns] + [f"issn:{v}" for v in issns]
-    keys += sorted({f"{i.scheme.value}:{i.value}" for i in record.identifiers if i.scheme in _STRONG})
+    keys: list[str] = []
+    if record.identifiers:
+        isbns: set[str] = set()
+        issns: set[str] = set()
+        strong: set[str] = set()
+        for identifier in record.identifiers:
+            scheme = identifier.scheme
+            if scheme is IdentifierScheme.ISBN:
+                isbns.add(identifier.value)
+            elif scheme is IdentifierScheme.ISSN:
+                issns.add(identifier.value)
+            elif scheme in _STRONG:
+                strong.add(f"{scheme.value}:{identifier.value}")
+        keys += [f"isbn:{v}" for v in sorted(isbns)]
+        keys += [f"issn:{v}" for v in sorted(issns)]
+        keys += sorted(strong)
     keys += _text_keys(record.title, record.authors[0] if record.authors else "", tokens)
     return keys

@@ -27,25 +27,24 @@ __all__ = ["completeness", "merge_cluster"]
 
 T = TypeVar("T")
 
+_ISBN, _ISSN = IdentifierScheme.ISBN, IdentifierScheme.ISSN
+
 
 def completeness(record: Record) -> tuple[int, int]:
-    ids = {i.scheme for i in record.identifiers}
-    score = 2 * bool(ids & {IdentifierScheme.ISBN, IdentifierScheme.ISSN})
-    score += sum(
-        bool(v)
-        for v in (
-            record.subtitle,
-            record.authors,
-            record.publisher,
-            record.year,
-            record.language,
-            record.pages,
-            record.edition,
-            record.subjects,
-            record.classifications,
-        )
+    identifiers = record.identifiers
+    score = 2 if any(i.scheme is _ISBN or i.scheme is _ISSN for i in identifiers) else 0
+    score += (
+        bool(record.subtitle)
+        + bool(record.authors)
+        + bool(record.publisher)
+        + bool(record.year)
+        + bool(record.language)
+        + bool(record.pages)
+        + bool(record.edition)
+        + bool(record.subjects)
+        + bool(record.classifications)
     )
-    return score, len(record.identifiers)
+    return score, len(identifiers)
 
 
 def merge_cluster(
@@ -80,14 +79,12 @@ def _general(
     now: datetime,
     tokens: Sequence[Sequence[str]] | None = None,
 ) -> Cluster:
-    ranked = sorted(
-        records,
-        key=lambda r: (
-            tuple(-x for x in completeness(r)),
-            first_seen.get(r.key, now),
-            r.key,
-        ),
-    )
+    def rank(record: Record) -> tuple[int, int, datetime, tuple[str, str]]:
+        score, identifiers = completeness(record)
+        key = record.key
+        return -score, -identifiers, first_seen.get(key, now), key
+
+    ranked = sorted(records, key=rank)
 
     identifiers: list[Identifier] = []
     subjects: list[str] = []
@@ -104,7 +101,8 @@ def _general(
     holdings: list[Holding] = [h for r in sorted(records, key=lambda r: r.key) for h in r.holdings]
     best = ranked[0]
     best_tokens = next((t for r, t in zip(records, tokens, strict=True) if r is best), None) if tokens else None
-    same_title = [r for r in ranked if match_text(r.title) == match_text(best.title)]
+    best_title = match_text(best.title)
+    same_title = [r for r in ranked if r.title == best.title or match_text(r.title) == best_title]
     series = _first(ranked, lambda r: r.series)
     authors = _first(ranked, lambda r: r.authors) or []
     uniform_title = _first(ranked, lambda r: r.uniform_title)

@@ -105,25 +105,27 @@ def part_numbers(*texts: str | None) -> frozenset[int]:
         found.update(number_value(m.group(1)) for m in _CHINESE_PART.finditer(text))
     bracketed = "(" in text or "[" in text or "（" in text
     main = _BRACKETED.sub(" ", text) if bracketed else text
-    groups = [main, *(g.group()[1:-1] for g in _BRACKETED.finditer(text))] if bracketed else [main]
-    for number, group in enumerate(groups):
-        words = _WORD.findall(group)
-        if number > 0:  # in brackets, only a group that begins with a marker: "(Volume 3)", not "(... Book 10)"
+    outside = _WORD.findall(main)
+    groups = [outside]
+    if bracketed:  # in brackets, only a group that begins with a marker: "(Volume 3)", not "(... Book 10)"
+        for group in _BRACKETED.finditer(text):
+            words = _WORD.findall(group.group()[1:-1])
             if words and (value := _glued_marker(words[0])):
                 found.add(value)
-            words = words[:2] if words and words[0].lower() in _MARKERS else []
+            if words and words[0].lower() in _MARKERS:
+                groups.append(words[:2])
+    for words in groups:
         for word, after in itertools.pairwise(words):
             lower = word.lower()
             if lower in _MARKERS:
                 found.add(_after_marker(lower, after))
             elif lower in _ORDINALS and after.lower() in _PART_NOUNS:
                 found.add(_ORDINALS[lower])
-    outside = _WORD.findall(main)
     for word in outside:
         if word.isdigit():
             if len(word) <= 3:
                 found.add(int(word))
-        elif _UPPER_ROMAN.fullmatch(word):
+        elif word[0] in "IVXL" and _UPPER_ROMAN.fullmatch(word):
             found.add(_roman(word))
         elif word[-1].isdigit():
             found.add(_glued_marker(word))
@@ -134,7 +136,14 @@ def part_numbers(*texts: str | None) -> frozenset[int]:
     return frozenset(found)
 
 
+_FOUR_DIGITS = re.compile(r"\d{4}")
+"""Four digits in a row: where a title names no year, it has none (the test is cheaper than the words)."""
+
+
 def title_years(*texts: str | None) -> frozenset[int]:
     """Years named in titles outside brackets (``Annual report 2018``, ``Black Book 2017 Edition``)."""
-    text = _BRACKETED.sub(" ", _decoded(" ".join(t for t in texts if t)))
+    text = _decoded(" ".join(t for t in texts if t))
+    if not _FOUR_DIGITS.search(text):
+        return frozenset()
+    text = _BRACKETED.sub(" ", text)
     return frozenset(y for w in _WORD.findall(text) if len(w) == 4 and w.isdigit() and 1500 <= (y := int(w)) < 2100)

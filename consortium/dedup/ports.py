@@ -140,8 +140,10 @@ class RowWritingClusterStore(Protocol):
         """The rows of a change that only places records and saves clusters (picklable)."""
         ...
 
-    def apply_rows(self, parts: Iterable[Any]) -> int:
-        """Write the rows of several changes (:meth:`encode`) in one transaction; how many parts were written."""
+    def apply_rows(self, parts: Iterable[Any], expected: int | None = None) -> int:
+        """Write the rows of several changes (:meth:`encode`) in one transaction; how many parts were written.
+        ``expected``: how many records the parts place in all, when known (a bulk load may then finish its indexes
+        while the last parts are still in the making)."""
         ...
 
 

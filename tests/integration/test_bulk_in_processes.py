@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 from factories import make_record
 
-from consortium.adapters.local import SqliteClusterStore
+from consortium.adapters.local import SqliteClusterStore, sqlite_clusters
 from consortium.dedup.bulk import cluster_bulk
 from consortium.dedup.keys import record_keys
 from consortium.dedup.processes import cluster_in_processes, split_components
@@ -61,13 +61,19 @@ def _dump(store: SqliteClusterStore) -> tuple[list[str], list[str], list[tuple[s
     return sorted(clusters), sorted(placements), sorted(indexes.fetchall()), store.sharing_counts("riverside")
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_parts_stored_as_they_come_equal_one_change(tmp_path: Path, workers: int) -> None:
+@pytest.mark.parametrize(("workers", "expected"), [(1, False), (2, False), (2, True)])
+def test_parts_stored_as_they_come_equal_one_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int, expected: bool
+) -> None:
+    """With ``expected`` (here counted large), the indexes made again after a bulk load are made after its first
+    parts, before its last ones, which go into them as they come: the same store."""
+    monkeypatch.setattr(sqlite_clusters, "LARGE_LOAD", 1)
     records = _records(60)
     one = SqliteClusterStore.open(tmp_path / "one.sqlite3")
     one.apply(cluster_bulk(records, NOW))
     parts = SqliteClusterStore.open(tmp_path / "parts.sqlite3")
-    written = parts.apply_rows(cluster_in_processes(records, NOW, parts.encode, workers=workers))
+    made = cluster_in_processes(records, NOW, parts.encode, workers=workers)
+    written = parts.apply_rows(made, expected=len(records) if expected else None)
     assert written >= 1 if workers == 1 else written > 1
     assert _dump(parts) == _dump(one)
     assert parts.count_changed() == one.count_changed() == one.count()

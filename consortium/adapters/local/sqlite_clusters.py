@@ -39,7 +39,6 @@ Python sorts strings in, so results come out as the in-memory store sorts them.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -49,6 +48,8 @@ from consortium.adapters.local.sqlite_cluster_rows import (
     DELETE_KEYS,
     DELETE_PLACEMENT,
     HOLDS_ANYTHING,
+    INDEXES_MADE_AT,
+    LARGE_LOAD,
     MADE_AFTER,
     MADE_AFTER_FRESH,
     ClusterRows,
@@ -366,7 +367,7 @@ class SqliteClusterStore(SqliteAdapter):
             final = {(p.member, p.local_id): p for p in change.placements}
             return make_rows(list(final.values()), list({c.cluster_id: c for c in change.saved}.values()))
 
-    def apply_rows(self, parts: Iterable[ClusterRows]) -> int:
+    def apply_rows(self, parts: Iterable[ClusterRows], expected: int | None = None) -> int:
         """Write the rows of several changes (:meth:`encode`), each as :meth:`apply` writes its change, all in one
         transaction, or nothing of them; ``parts`` is read inside the transaction, so it may still be making them
         (the bulk path in worker processes: :func:`~consortium.dedup.processes.cluster_in_processes`). How many
@@ -374,11 +375,17 @@ class SqliteClusterStore(SqliteAdapter):
 
         A store holding nothing at the start (a first load) is loaded without the indexes of :data:`MADE_AFTER`
         and :data:`MADE_AFTER_FRESH`, made again at the end, and without deletes; there a record placed by two
-        parts fails the write (the placements' primary key) instead of the second replacing the first."""
-        count = 0
-        with fewer_collections(), self._transaction() as conn, bulk_cache(conn, BULK_ROWS):
+        parts fails the write (the placements' primary key) instead of the second replacing the first. With
+        ``expected``, how many placements the parts hold in all, at least :data:`LARGE_LOAD`, the indexes are made
+        again once :data:`INDEXES_MADE_AT` of them are written (the rest of the parts may still be in the making:
+        the last rows go into the indexes as they come, and the commit has little left to do after the last part;
+        a smaller load leaves little to do at the end anyway, and its rows cost more to write into the indexes
+        than the indexes to make: storing 200,000 generated records, 6.0-6.2 s of CPU against 5.7)."""
+        count = written = 0
+        early = expected * INDEXES_MADE_AT if expected is not None and expected >= LARGE_LOAD else None
+        with fewer_collections(), self._transaction() as conn, bulk_cache(conn, BULK_ROWS, expected or 0):
             fresh = not conn.execute(HOLDS_ANYTHING).fetchone()[0]
-            with without_indexes(conn, MADE_AFTER + MADE_AFTER_FRESH) if fresh else nullcontext():
+            with without_indexes(conn, MADE_AFTER + MADE_AFTER_FRESH if fresh else ()) as make_indexes:
                 for part in parts:
                     if not fresh and part.placements:
                         records = [(member, local_id) for member, local_id, _, _ in part.placements]
@@ -386,6 +393,9 @@ class SqliteClusterStore(SqliteAdapter):
                         conn.executemany(DELETE_KEYS, records)
                     write(conn, part, fresh=fresh)
                     count += 1
+                    written += len(part.placements)
+                    if early is not None and written >= early:
+                        make_indexes()
         return count
 
     # -- helpers -------------------------------------------------------------------------------------------
