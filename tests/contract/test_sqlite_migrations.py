@@ -16,7 +16,7 @@ from factories import T0, make_page, make_quarantined, make_record, make_test_cl
 from consortium.adapters.local import SqliteBlobStore, SqliteClusterStore, SqliteConsentLedger, SqliteRecordStore
 from consortium.adapters.local.sqlite_common import Schema, migrate, schema_version
 from consortium.adapters.local.sqlite_profiles import SqliteProfileStore
-from consortium.dedup.state import ClusterChange
+from consortium.dedup.state import ClusterChange, RecordPlacement
 from consortium.errors import StorageError
 from consortium.models import ResourceFormat
 from consortium.profiles.consent import ConsentEvent, Purpose
@@ -87,7 +87,7 @@ def test_schemas_sharing_a_file_keep_their_own_versions(tmp_path: Path) -> None:
     SqliteConsentLedger.open(path).close()
     conn = connect(path)
     versions = dict(conn.execute("SELECT schema, version FROM schema_migrations").fetchall())
-    assert versions == {"records": 3, "clusters": 4, "profiles": 1, "consent": 1}
+    assert versions == {"records": 3, "clusters": 5, "profiles": 1, "consent": 1}
     conn.close()
 
 
@@ -188,7 +188,7 @@ def test_a_data_folder_of_the_previous_release_opens_with_its_data(tmp_path: Pat
 
     conn = connect(hub)
     versions = dict(conn.execute("SELECT schema, version FROM schema_migrations").fetchall())
-    assert versions == {"records": 3, "clusters": 4, "profiles": 1, "consent": 1}
+    assert versions == {"records": 3, "clusters": 5, "profiles": 1, "consent": 1}
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute("UPDATE consent_events SET granted = 0")
     conn.close()
@@ -276,8 +276,29 @@ def test_sqlite_database_made_before_new_since_opens_and_is_migrated(tmp_path: P
     ]
     assert [v.cluster_id for v in again.changed(member="m")] == ["new", "old-b", "old-before", "old-a"]
     assert again.count_changed(until=T0 + dt.timedelta(seconds=1)) == 3
-    assert schema_version(again._conn, "clusters") == 4
+    assert schema_version(again._conn, "clusters") == 5
     again.close()
     records = SqliteRecordStore.open(path)
     assert records.count() == 0
     records.close()
+
+
+def placed(local_id: str, *keys: str) -> RecordPlacement:
+    return RecordPlacement(member="m", local_id=local_id, cluster_id=f"c{local_id}", keys=list(keys), first_seen=T0)
+
+
+def test_a_database_with_the_blocking_keys_by_record_index_drops_it_and_still_replaces_keys(tmp_path: Path) -> None:
+    path = tmp_path / "consortium.sqlite3"
+    store = SqliteClusterStore.open(path)
+    store.apply(ClusterChange(placements=[placed("1", "k:a", "k:b"), placed("2", "k:a")]))
+    store._conn.execute("CREATE INDEX dedup_keys_record ON dedup_keys (member, local_id)")  # as step 4 left it
+    store._conn.execute("UPDATE schema_migrations SET version = 4 WHERE schema = 'clusters'")
+    store.close()
+
+    store = SqliteClusterStore.open(path)
+    assert schema_version(store._conn, "clusters") == 5
+    assert {row[1] for row in store._conn.execute("PRAGMA index_list(dedup_keys)")} == {"sqlite_autoindex_dedup_keys_1"}
+    store.apply(ClusterChange(placements=[placed("1", "k:c")], removed=[("m", "2")]))
+    assert store.lookup(["k:a", "k:b", "k:c"]) == {"k:c": [("m", "1")]}
+    assert store._conn.execute("SELECT key, member, local_id FROM dedup_keys").fetchall() == [("k:c", "m", "1")]
+    store.close()

@@ -10,8 +10,8 @@ table                  holds
 ``dedup_placements``   one row per clustered record: ``(member, local_id)``, its ``cluster_id`` and the
                        placement as JSON; indexed on ``(cluster_id, member, local_id)`` for ``members_of``
 ``dedup_keys``         the blocking index: one row per ``(key, member, local_id)`` (the primary key, so
-                       ``lookup`` reads it in order), also indexed on ``(member, local_id)`` to drop a
-                       record's keys
+                       ``lookup`` reads it in order; a record's keys are dropped by the keys its placement
+                       lists, through the same key)
 ``clusters``           one row per cluster: ``cluster_id``, ``first_seen`` (ISO 8601 as given),
                        ``first_seen_key`` (``first_seen`` in UTC, fixed-width ISO 8601 without offset, so
                        text order is time order) and the cluster as JSON; indexed on
@@ -29,9 +29,10 @@ ones as tombstones, and the same per member) is in two more tables, described in
 Migrations (schema ``clusters``, run by :func:`~consortium.adapters.local.sqlite_common.migrate`): step 1 makes
 the three tables as they first were; step 2, for ``new_since``, adds ``first_seen_key``, fills it from
 ``first_seen`` and makes its index; step 3, for ``sharing_counts``, makes ``dedup_holders`` and fills it from the
-clusters; step 4 makes the change index and fills it from the stored clusters. A database made before migrations
-were recorded is at step 2 when its ``clusters`` table has ``first_seen_key``, else at step 1 when it has the
-table.
+clusters; step 4 makes the change index and fills it from the stored clusters; step 5 drops ``dedup_keys_record``,
+the blocking keys' index by record (a record's keys are deleted by the keys its placement lists). A database made
+before migrations were recorded is at step 2 when its ``clusters`` table has ``first_seen_key``, else at step 1 when
+it has the table.
 
 Text columns compare with SQLite's ``BINARY`` collation, which on UTF-8 is code-point order: the order
 Python sorts strings in, so results come out as the in-memory store sorts them.
@@ -149,6 +150,7 @@ _SCHEMA = Schema(
             f"INSERT OR IGNORE INTO dedup_holders (member, members, cluster_id) {_HOLDERS_OF}",
         ),
         sqlite_changes.add_change_index,
+        ("DROP INDEX IF EXISTS dedup_keys_record",),
     ),
     legacy=_legacy,
 )
@@ -344,8 +346,8 @@ class SqliteClusterStore(SqliteAdapter):
             with self._transaction() as conn, bulk_cache(conn, len(placed) + len(saved)):
                 fresh = len(placed) >= sqlite_cluster_rows.BULK_LOAD and not conn.execute(HOLDS_ANYTHING).fetchone()[0]
                 if final and not fresh:
+                    conn.executemany(DELETE_KEYS, list(final))  # by the keys the placement lists: first
                     conn.executemany(DELETE_PLACEMENT, list(final))
-                    conn.executemany(DELETE_KEYS, list(final))
                 with indexes_made_after(conn, len(placed), fresh=fresh):
                     write(conn, rows, fresh=fresh, deleted=change.deleted, at=change.at)
 
@@ -389,8 +391,8 @@ class SqliteClusterStore(SqliteAdapter):
                 for part in parts:
                     if not fresh and part.placements:
                         records = [(member, local_id) for member, local_id, _, _ in part.placements]
-                        conn.executemany(DELETE_PLACEMENT, records)
                         conn.executemany(DELETE_KEYS, records)
+                        conn.executemany(DELETE_PLACEMENT, records)
                     write(conn, part, fresh=fresh)
                     count += 1
                     written += len(part.placements)
