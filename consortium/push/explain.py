@@ -48,8 +48,6 @@ def _subject_label(subject: str, headings: tuple[str, ...]) -> str:
 
 
 _KINDS: dict[str, KeyKind] = {"c": "class", "s": "subject", "a": "author"}
-_OF_LOANS = ("borrowed:", "coborrowed:", "related:")
-"""The reasons that name the reader's own loans (their titles), not a key."""
 
 
 def _title_with(taste: Taste, key: str) -> str:
@@ -57,19 +55,8 @@ def _title_with(taste: Taste, key: str) -> str:
     return next((b.title for b in reversed(taste.borrowed) if key in b.keys), "")
 
 
-def explain(
-    work: NewWork, why: str, taste: Taste, member: str, known: dict[tuple[int, str, bool, str], Reason] | None = None
-) -> Reason:
-    """The one line saying why the work was chosen, from the piece of evidence that weighed most. ``known``: the
-    reasons that name a key, kept for one run's works (:attr:`~consortium.push.index.NewWorks.reasons`): such a
-    reason depends only on the work, the key, whether the reader declared it and the reader's library, and one
-    work is pushed to many readers for the same key."""
-    if known is not None and why and not why.startswith(_OF_LOANS):
-        place = (work.number, why, why in taste.declared, member)
-        reason = known.get(place)
-        if reason is None:
-            reason = known[place] = explain(work, why, taste, member)
-        return reason
+def explain(work: NewWork, why: str, taste: Taste, member: str) -> Reason:
+    """The one line saying why the work was chosen, from the piece of evidence that weighed most."""
     if why.startswith("borrowed:"):
         cluster_id = why.partition(":")[2]
         reason = borrowed(next((b.title for b in taste.borrowed if b.cluster_id == cluster_id), ""))

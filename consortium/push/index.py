@@ -131,8 +131,6 @@ class NewWorks:
     """Key rarity over these works, made when first needed (:meth:`~consortium.push.evidence.Evidence.of_index`)."""
     scoring: dict[int, Any] = field(default_factory=dict, repr=False)
     """What scoring works out once per work and evidence (:func:`~consortium.push.scoring.evidence_scores`)."""
-    reasons: dict[tuple[int, str, bool, str], Any] = field(default_factory=dict, repr=False)
-    """The reasons naming a key, by work, key, declared and member (:func:`~consortium.push.explain.explain`)."""
 
     @classmethod
     def build(cls, clusters: Iterable[Cluster]) -> NewWorks:
@@ -173,7 +171,6 @@ class NewWorks:
         self.works.append(work)
         self.own_evidence = None
         self.scoring.clear()
-        self.reasons.clear()
         self.by_id[cluster.cluster_id] = number
         for posting, factor in factors.items():
             self.postings.setdefault(posting, []).append((number, factor))

@@ -359,7 +359,7 @@ def rank(
         scored.append((score + tie, work.number, NO_REASON, why))
     chosen = diversify(works, scored, cap, threshold, frozenset(k for k in taste.weights if k.startswith("author:")))
     return [
-        digest_item(works.works[number], score, explain(works.works[number], why, taste, member, works.reasons), member)
+        digest_item(works.works[number], score, explain(works.works[number], why, taste, member), member)
         for score, number, _, why in chosen
     ]
 

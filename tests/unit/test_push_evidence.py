@@ -14,7 +14,6 @@ from consortium.profiles.interest_keys import author_key, keys_for_cluster, subj
 from consortium.profiles.interests import InterestProfile, apply_event
 from consortium.push.coborrow import MAX_NEIGHBOURS, MIN_READERS, coborrowing, shared_loans
 from consortium.push.evidence import Evidence
-from consortium.push.explain import explain
 from consortium.push.index import NewWorks
 from consortium.push.ranking import Borrowed, Scored, Taste, diversified, rank
 from consortium.push.scoring import borrowed_similarity, evidence_score
@@ -257,28 +256,3 @@ def test_of_two_works_the_one_many_readers_borrowed_can_pass_a_slightly_closer_m
     assert first == "sails" and second == closer
     assert POPULARITY_WEIGHT == HOME_WEIGHT
     assert top - farther <= POPULARITY_WEIGHT * math.log1p(40) / math.log1p(80) + 1e-9  # log-scaled, bounded
-
-
-def test_readers_ranked_in_one_run_each_get_their_own_reason_for_the_same_work() -> None:
-    # One run's index keeps the reasons that name a key (one work is pushed to many readers for the same key):
-    # whether the reader follows the heading or reads in it, and whether their library holds the work, stay each
-    # reader's own, and a reason naming a reader's own loan is never handed to another reader.
-    whales = make_cluster("whales", "Whales", subjects=["Whaling"], members=["m"])
-    works = NewWorks.build([whales])
-    evidence = Evidence.of_keys([[subject_key("Whaling")], [subject_key("Other")]])
-    follows = Taste.of(InterestProfile(declared={subject_key("Whaling"): 1.0}), T0)
-    reads = _taste(["Whaling"])
-    moby = make_cluster("moby", "Moby-Dick", subjects=["Whaling"])
-    loaned = Taste.of(InterestProfile(), T0, [Borrowed.of(moby, keys_for_cluster(moby))])
-
-    def reason(taste: Taste, member: str) -> str:
-        ranked = rank(taste, works, member=member, members_total=2, cap=1, threshold=0.0, evidence=evidence)
-        return ranked[0].reason
-
-    for _ in range(2):  # the second round reads what the first kept
-        assert reason(follows, "m") == "you follow Whaling · at your library"
-        assert reason(reads, "m") == "you read about Whaling · at your library"
-        assert reason(reads, "x") == "you read about Whaling"
-        loan_reason = explain(works.works[0], "borrowed:moby", loaned, "x", works.reasons)
-        assert loan_reason.en == "because you borrowed Moby-Dick"
-    assert len(works.reasons) == 3  # the three reasons that name the key; the loan's is not kept
