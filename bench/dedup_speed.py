@@ -8,13 +8,12 @@ member's copy of a work (5 members), described with the variations union catalog
 copy, a subtitle dropped, ISBD punctuation, the author inverted or not, a year one off. Prints records/s and
 peak memory (tracemalloc is not used: it slows Python down; ru_maxrss is read instead), and the CPU time of
 clustering and storing (less changed than wall time by other work on the machine). With ``--workers N`` (N > 1;
-default 2 where there are 2 cores, as the goal's "on 2 cores") the records are clustered by N worker processes (``consortium.dedup.processes``), a part at a time,
-while this process stores each part as it comes (``SqliteClusterStore.apply_rows``, one transaction): one time for
-both, and the CPU time of this process and of the workers; ``--workers 1`` clusters here, then stores. With the
-``bench`` extra
-installed, Splink 5 (DuckDB) deduplicates the first ``--splink N`` records (default 200,000; 0: not run) and our
-bulk path the same records again, both timed in the same run (``bench/dedup_speed_splink.py`` has Splink's
-configuration). The last line is JSON.
+default 2 where there are 2 cores, as the goal's "on 2 cores") the records are clustered by N worker processes
+(``consortium.dedup.processes``), a part at a time, while this process stores each part as it comes
+(``SqliteClusterStore.apply_rows``, one transaction): one time for both, and the CPU time of this process and of
+the workers; ``--workers 1`` clusters here, then stores. With the ``bench`` extra installed, Splink 5 (DuckDB)
+deduplicates the first ``--splink N`` records (default 200,000; 0: not run) and our bulk path the same records
+again, both timed in the same run (``bench/dedup_speed_splink.py`` has Splink's configuration). The last line is JSON.
 """
 
 from __future__ import annotations
