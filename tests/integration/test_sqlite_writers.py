@@ -94,12 +94,21 @@ def test_a_process_with_many_databases_keeps_no_lock_file_open(tmp_path: Path) -
     waitress's select() fails on one numbered over 1024."""
     import os
 
-    def open_files() -> int:
-        return len(os.listdir("/proc/self/fd"))
+    def open_here() -> list[str]:
+        """The files under ``tmp_path`` this process holds open (other tests' files may close meanwhile)."""
+        held = []
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                target = os.readlink(f"/proc/self/fd/{fd}")
+            except OSError:  # closed since it was listed
+                continue
+            if target.startswith(str(tmp_path)):
+                held.append(target)
+        return held
 
-    before = open_files()
     for n in range(40):
         store = SqliteProfileStore.open(tmp_path / f"db{n}" / "profiles.sqlite3")
         store.put("r1", "event", "e1", b"x", 1)
+        assert open_here()  # the check sees a store's files while it is open
         store.close()
-    assert open_files() == before
+    assert open_here() == []
