@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from consortium.dedup.keys import identifier_sets
 from consortium.dedup.parts import number_value, part_numbers, title_years
-from consortium.models import IdentifierScheme, Record, ResourceFormat
+from consortium.models import Record, ResourceFormat
 from consortium.text import core_title, match_text, name_words, surname_key, title_tokens
 
 if TYPE_CHECKING:
@@ -140,26 +141,6 @@ def _full_text(record: Record, title: str) -> str:
     return match_text(f"{record.title} {subtitle}")
 
 
-_NO_IDS: tuple[frozenset[str], frozenset[str], frozenset[str]] = (frozenset(), frozenset(), frozenset())
-_STRONG = (IdentifierScheme.OCLC, IdentifierScheme.LCCN, IdentifierScheme.DOI)
-
-
-def _identifiers(record: Record) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """The record's ISBNs, ISSNs, and OCLC, LCCN and DOI numbers (each prefixed by its scheme), in one pass."""
-    if not record.identifiers:
-        return _NO_IDS
-    isbns, issns, strong = [], [], []
-    for identifier in record.identifiers:
-        scheme = identifier.scheme
-        if scheme is IdentifierScheme.ISBN:
-            isbns.append(identifier.value)
-        elif scheme is IdentifierScheme.ISSN:
-            issns.append(identifier.value)
-        elif scheme in _STRONG:
-            strong.append(f"{scheme.value}:{identifier.value}")
-    return frozenset(isbns), frozenset(issns), frozenset(strong)
-
-
 def match_view(record: Record, tokens: Sequence[str] | None = None) -> MatchView:
     """What the matcher compares of ``record``; ``tokens``: its title's :func:`~consortium.text.title_tokens` when
     the caller has them."""
@@ -167,7 +148,7 @@ def match_view(record: Record, tokens: Sequence[str] | None = None) -> MatchView
     title = without_edition(plain)
     both = f"{record.title} {record.subtitle}" if record.subtitle else record.title
     full = without_edition(_full_text(record, plain))
-    isbns, issns, strong = _identifiers(record)
+    isbns, issns, strong = identifier_sets(record)
     names = tuple(n for n in (name_words(a) for a in record.authors) if n)
     publisher = match_text(record.publisher or "")
     title_words = full.split()

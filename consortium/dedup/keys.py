@@ -13,9 +13,27 @@ if TYPE_CHECKING:
     from consortium.dedup.features import MatchView
     from consortium.models import Record
 
+_NO_IDS: tuple[frozenset[str], frozenset[str], frozenset[str]] = (frozenset(), frozenset(), frozenset())
 _STRONG = (IdentifierScheme.OCLC, IdentifierScheme.LCCN, IdentifierScheme.DOI)
 
-__all__ = ["TITLE_KEY_TOKENS", "blocking_keys", "record_keys", "title_key"]
+
+def identifier_sets(record: Record) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The record's ISBNs, ISSNs, and OCLC, LCCN and DOI numbers (each prefixed by its scheme), in one pass."""
+    if not record.identifiers:
+        return _NO_IDS
+    isbns, issns, strong = [], [], []
+    for identifier in record.identifiers:
+        scheme = identifier.scheme
+        if scheme is IdentifierScheme.ISBN:
+            isbns.append(identifier.value)
+        elif scheme is IdentifierScheme.ISSN:
+            issns.append(identifier.value)
+        elif scheme in _STRONG:
+            strong.append(f"{scheme.value}:{identifier.value}")
+    return frozenset(isbns), frozenset(issns), frozenset(strong)
+
+
+__all__ = ["TITLE_KEY_TOKENS", "blocking_keys", "identifier_sets", "record_keys", "title_key"]
 
 TITLE_KEY_TOKENS = 4
 INITIALS_MIN_WORDS = 5
@@ -71,17 +89,7 @@ def record_keys(record: Record, tokens: Sequence[str] | None = None) -> list[str
     title's :func:`~consortium.text.title_tokens` when the caller has them."""
     keys: list[str] = []
     if record.identifiers:
-        isbns: set[str] = set()
-        issns: set[str] = set()
-        strong: set[str] = set()
-        for identifier in record.identifiers:
-            scheme = identifier.scheme
-            if scheme is IdentifierScheme.ISBN:
-                isbns.add(identifier.value)
-            elif scheme is IdentifierScheme.ISSN:
-                issns.add(identifier.value)
-            elif scheme in _STRONG:
-                strong.add(f"{scheme.value}:{identifier.value}")
+        isbns, issns, strong = identifier_sets(record)
         keys += [f"isbn:{v}" for v in sorted(isbns)]
         keys += [f"issn:{v}" for v in sorted(issns)]
         keys += sorted(strong)
