@@ -6,8 +6,8 @@ comparison runs it) and, for each title signal, the candidates that share it wit
 before the split (their own loans left out):
 
 * ``series``: the record's series, else, only when its title names a part (the dedup part-number reader,
-  :func:`~consortium.dedup.parts.part_numbers`), the title without the words naming that part
-  (:func:`series_stem`);
+  :func:`~consortium.dedup.parts.part_numbers`), the title (with its subtitle) without the words naming that
+  part (:func:`series_stem`);
 * ``title proper``: the same title proper (the title before ISBD's `` : ``, the subtitle left out), any author;
 * ``work group``: the dedup's key of a work's editions and translations
   (:func:`~consortium.dedup.work_groups.work_key`: the title proper's words and the first author's family name);
@@ -52,6 +52,7 @@ RARE_AT = (5, 20, 50)
 
 
 def _title_proper(title: str) -> str:
+    """The title before ISBD's `` : `` (a data set's title may hold its subtitle too)."""
     return title.split(" : ", 1)[0]
 
 
@@ -70,12 +71,11 @@ def series_stem(series: str | None, title: str) -> str | None:
 def signals(dataset: Dataset) -> dict[str, Callable[[str], set[str]]]:
     """Signal name → the values an item has for it (an empty set: none)."""
     items = dataset.items
-    series = {i: stem for i, item in items.items() if (stem := series_stem(item.series, item.title))}
-    proper = {i: match_text(_title_proper(item.title)) for i, item in items.items()}
-    groups = {i: work_key(_title_proper(item.title), list(item.authors)) for i, item in items.items()}
-    words = {
-        i: {w for w in match_text(item.title).split() if len(w) > 2 and not w.isdigit()} for i, item in items.items()
-    }
+    titles = {i: " : ".join(part for part in (item.title, item.subtitle) if part) for i, item in items.items()}
+    series = {i: stem for i, item in items.items() if (stem := series_stem(item.series, titles[i]))}
+    proper = {i: match_text(_title_proper(title)) for i, title in titles.items()}
+    groups = {i: work_key(_title_proper(titles[i]), list(item.authors)) for i, item in items.items()}
+    words = {i: {w for w in match_text(title).split() if len(w) > 2 and not w.isdigit()} for i, title in titles.items()}
     frequency = Counter(word for found in words.values() for word in found)
     found: dict[str, Callable[[str], set[str]]] = {
         "series (or part named)": lambda i: {series[i]} if i in series else set(),
