@@ -59,6 +59,8 @@ class Item:
     series: str | None = None
     language: str | None = None
     popularity: float | None = None
+    subtitle: str | None = None
+    """The other title information, as a record's 245 $b gives it apart from the title proper."""
 
     def cluster(self) -> Cluster:
         """The item as the cluster the ranking reads (one record and one holding per member that holds it)."""
@@ -67,6 +69,7 @@ class Item:
             records=sorted((m, f"{self.item_id}-{m}") for m in self.members),
             format=ResourceFormat.BOOK,
             title=self.title,
+            subtitle=self.subtitle,
             authors=list(self.authors),
             year=self.year,
             language=self.language,

@@ -1,7 +1,8 @@
 """Real loans for the recommendation benchmark: ``../shared/data/library-loans`` and files of the same form.
 
 The loans file has the columns ``u,i,t`` (reader id, item id, Unix time; ``r`` is ignored); the items file has
-``Title,Author,ISBN Valid,Publisher,Subjects,i`` (subjects separated by ``;``, LCSH-style subdivisions by ``--``).
+``Title,Author,ISBN Valid,Publisher,Subjects,i`` (subjects separated by ``;``, LCSH-style subdivisions by ``--``;
+the title up to ISBD's `` : `` is the title proper, the rest the subtitle, as the hub's records keep them).
 It is the data of a French-language Swiss academic library (see ../shared/data/SOURCES.md): one member, no
 classification. An item arrives (``first_seen``) at its first loan in the file: "new books" after a split are the
 works first loaned after it. Items never loaned in the file arrive after the last loan (they are in the catalogue,
@@ -59,9 +60,12 @@ def load_loans(interactions_path: Path, items_path: Path, split_at: datetime | N
             item_id = row["i"].strip()
             author = (row.get("Author") or "").strip()
             subjects = tuple(s.strip() for s in (row.get("Subjects") or "").split(";") if s.strip())
+            # ISBD's " : " ends the title proper: the hub's records keep the rest apart (a cluster's subtitle).
+            title, _, subtitle = (row.get("Title") or "").strip(" /").partition(" : ")
             items[item_id] = Item(
                 item_id=item_id,
-                title=(row.get("Title") or "").strip(" /") or item_id,
+                title=title.strip() or item_id,
+                subtitle=subtitle.strip() or None,
                 authors=(author,) if author else (),
                 year=None,
                 subjects=subjects,

@@ -20,6 +20,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from consortium.classification import InvalidClassCodeError, class_ancestors
+from consortium.dedup.parts import part_numbers
 from consortium.models import Availability
 from consortium.profiles.interest_keys import ANCESTOR_FACTOR, keys_for_cluster, subject_levels
 from consortium.text import match_text
@@ -46,8 +47,8 @@ class NewWork:
     keys: frozenset[str]
     """Its own interest keys (classes as catalogued, subjects, authors), not the broader classes."""
     series: str | None
-    """The series (normalized), else the title without its volume designation: what "one series" means when a
-    digest is diversified."""
+    """The series (normalized), else, when the title names a part, the title without its volume designation:
+    what "one series" means when a digest is diversified (none: a work of its own)."""
     authors: tuple[str, ...]
     """Its ``author:`` keys, in order."""
     expanded: frozenset[str]
@@ -81,10 +82,14 @@ _VOLUME = re.compile(
 
 
 def _series_of(cluster: Cluster) -> str | None:
-    """The normalized series, or the title with its volume designation cut off ("Art of computer programming,
-    vol. 3" → "art of computer programming")."""
+    """The normalized series, or, when the title names a part (:func:`~consortium.dedup.parts.part_numbers`), the
+    title with its volume designation cut off ("Art of computer programming, vol. 3" → "art of computer
+    programming"); else none: a title that names no part is a work of its own, so two works sharing a title proper
+    ("Droit pénal" by two authors, two "Suisse" guides) are not one series to a digest."""
     if cluster.series:
         return match_text(cluster.series) or None
+    if not part_numbers(cluster.title):
+        return None
     stem = _VOLUME.sub("", cluster.title.strip())
     return match_text(stem) or match_text(cluster.title) or None
 

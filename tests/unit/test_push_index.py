@@ -26,6 +26,23 @@ def test_a_work_posts_under_its_classes_and_their_broader_classes_but_not_the_to
     assert works.postings["subject:programming"] == [(0, 1.0)]
 
 
+def test_a_series_is_the_records_or_a_title_naming_its_part() -> None:
+    works = NewWorks.build(
+        [
+            make_cluster("taocp3", "The art of computer programming, vol. 3"),
+            make_cluster("tome", "Traité de droit civil. Tome II"),
+            make_cluster("pearls", "More programming pearls", series="Programming Pearls"),
+            make_cluster("penal", "Droit pénal", subtitle="partie générale"),
+        ]
+    )
+    assert [work.series for work in works.works] == [
+        "the art of computer programming",
+        "traite de droit civil",
+        "programming pearls",
+        None,  # names no part: a work of its own, whoever else is titled "Droit pénal"
+    ]
+
+
 works_strategy = st.lists(
     st.tuples(
         st.lists(st.sampled_from(CODES), min_size=0, max_size=2),

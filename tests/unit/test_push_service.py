@@ -244,6 +244,23 @@ def test_a_digest_holds_at_most_two_volumes_of_one_series(hub: Hub) -> None:
     assert "other" in ids
 
 
+def test_works_sharing_a_title_are_not_one_series_unless_the_title_names_a_part(hub: Hub) -> None:
+    # Three textbooks titled "Programming" by three authors are three works: all in the digest. Four volumes whose
+    # titles name their part ("Programming techniques, vol. 2"), with no series field, are one series: two of them.
+    programmer(hub)
+    hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.INBOX, actor=READER, max_items=10)
+    same_title = [
+        new(f"t{n}", "Programming", ("clc:TP312",), authors=[f"Author{n}, Ann"], subtitle=f"a course, part {n}")
+        for n in range(1, 4)
+    ]
+    volumes = [new(f"v{n}", f"Programming techniques, vol. {n}", ("clc:TP312",)) for n in range(1, 5)]
+    hub.add(*same_title, *volumes)
+    run_a_week_later(hub)
+    ids = [i["cluster_id"] for i in hub.push.inbox("r1", READER)[0]["digest"]["items"]]
+    assert sorted(i for i in ids if i.startswith("t")) == ["t1", "t2", "t3"]
+    assert sum(1 for i in ids if i.startswith("v")) == 2
+
+
 def test_a_record_joining_an_old_work_does_not_make_it_new(hub: Hub) -> None:
     programmer(hub)
     hub.push.subscribe("r1", ServiceId.INTERESTED_NEW, Channel.INBOX, actor=READER)
