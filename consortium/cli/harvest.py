@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from consortium.cli.common import emit, json_option, writing
+from consortium.errors import ConfigError
 from consortium.harvest.runs import RunTrigger
 from consortium.harvest.service import import_source
 from consortium.harvest.state import HarvestCounts
@@ -108,14 +109,22 @@ def harvest_all(
 
 @click.command()
 @click.option("--member", "member_id", help="Harvest only this member.")
-@click.option("--source", "source_id", help="Harvest only this source of the member.")
+@click.option(
+    "--source", "source_id", help="Harvest only the source of this id (of --member, else of every member that has one)."
+)
 @json_option()
 @click.pass_obj
 def harvest(container: Container, member_id: str | None, source_id: str | None, as_json: bool) -> None:
     """Harvest member sources now (each resumes its unfinished run, or starts an incremental one)."""
     registry = container.registry
-    chosen = [registry.get(member_id)] if member_id else registry.members
-    pairs = [(m, s) for m in chosen for s in ([m.source(source_id)] if source_id else m.sources)]
+    if member_id:
+        member = registry.get(member_id)
+        pairs = [(member, s) for s in ([member.source(source_id)] if source_id else member.sources)]
+    else:
+        pairs = [(m, s) for m in registry.members for s in m.sources if source_id in (None, s.id)]
+        if not pairs and source_id:
+            known = sorted({s.id for m in registry.members for s in m.sources})
+            raise ConfigError(f"no member has a source {source_id!r} (sources: {', '.join(known)})")
     with writing(container):
         reports, failed = harvest_all(container, pairs)
     total = sum((r.counts for r in reports), HarvestCounts())
@@ -145,6 +154,8 @@ def harvest(container: Container, member_id: str | None, source_id: str | None, 
     "fmt",
     required=True,
     type=click.Choice([f.value for f in SourceFormat if f is not SourceFormat.OAI_DC]),
+    help="The file's format: binary MARC21, MARCXML, UNIMARC (also CNMARC), KBART, or oai-pmh (a saved "
+    "ListRecords response).",
 )
 @json_option()
 @click.pass_obj
@@ -154,7 +165,18 @@ def import_(container: Container, file: Path, member_id: str, fmt: str, as_json:
     source = import_source(file.resolve(), SourceFormat(fmt))
     with writing(container):
         report = run_harvest(container, member, source)
-    emit(report.as_dict(), as_json, lambda: click.echo(report_line(report)))
+
+    def text() -> None:
+        click.echo(report_line(report))
+        c = report.counts
+        if c.quarantined and not (c.added or c.changed or c.unchanged):
+            click.echo(
+                f"nothing stored: every record read was quarantined (why: consortium quarantine --member "
+                f"{member.id}); is {fmt} the file's format? (--format)",
+                err=True,
+            )
+
+    emit(report.as_dict(), as_json, text)
 
 
 @click.command()

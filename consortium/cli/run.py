@@ -127,8 +127,8 @@ def run(
     """Run the hub on this machine: harvest every member (clustering and indexing as it goes) and report what
     was harvested and how it deduplicated; then, unless --once, serve the API on http://HOST:PORT (the same
     Chalice apps as on AWS; its description at /docs) and keep running the scheduled jobs (harvest every
-    6 hours, the ranking evidence every day, the push job every hour, the retention purge every day) until
-    interrupted.
+    6 hours, the push job every hour; the ranking evidence, the retention purge and the analytics report every
+    day) until interrupted. The portal is served at the same address (http://HOST:PORT/).
 
     With --demo (what `make run` starts), harvesting shows a line per page wherever its output goes, and the
     demo readers are made (those already there are left as they are) and sent their first digests.

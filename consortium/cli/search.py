@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 import click
 
 from consortium.cli.common import emit, json_option
-from consortium.search.query import parse_query_string
+from consortium.search.query import MAX_PAGE_SIZE, FacetName, parse_query_string
 from consortium.search.suggestions import search_with_suggestions
 
 if TYPE_CHECKING:
@@ -18,11 +18,21 @@ __all__ = ["search"]
 
 @click.command()
 @click.argument("query", nargs=-1)
-@click.option("--page", default=1, show_default=True, help="Page of results.")
-@click.option("--page-size", default=10, show_default=True, help="Results per page (at most 100).")
+@click.option("--page", default=1, show_default=True, type=click.IntRange(min=1), help="Page of results.")
+@click.option(
+    "--page-size",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, MAX_PAGE_SIZE),
+    help=f"Results per page (at most {MAX_PAGE_SIZE}).",
+)
 @click.option("--member", "boost_member", help="The reader's own library: its holdings come first.")
 @click.option(
-    "--facet", "facets", multiple=True, help="Facet counts to show: member, format, language, year, class, subject."
+    "--facet",
+    "facets",
+    multiple=True,
+    type=click.Choice(get_args(FacetName)),
+    help="Facet counts to show (repeat for more than one).",
 )
 @json_option()
 @click.pass_obj

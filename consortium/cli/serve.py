@@ -141,7 +141,10 @@ def _run_scheduled(
             click.echo(f"{result.at:%Y-%m-%d %H:%M} {result.job}: {result.summary}")
 
     if not as_json:
-        click.echo("scheduler running: harvest every 6 hours, push every hour, retention purge daily (Ctrl-C stops)")
+        click.echo(
+            "scheduler running: harvest every 6 hours, push every hour; ranking evidence, retention purge and "
+            "analytics report daily (Ctrl-C stops)"
+        )
     try:
         scheduler.run_forever(stop, report)
     except KeyboardInterrupt:

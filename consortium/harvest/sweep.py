@@ -72,9 +72,10 @@ class SourceFailure:
     def line(self) -> str:
         """One line for people: the member and source, the error, and when it is retried."""
         state = "waiting (not tried)" if self.skipped else "FAILED"
+        times = "1 failure" if self.failures == 1 else f"{self.failures} failures"
         return (
             f"{self.member}/{self.source}: {state}: {self.error} "
-            f"({self.failures} failure(s) in a row; retried from {self.retry_at:%Y-%m-%d %H:%M} UTC)"
+            f"({times} in a row; the scheduled harvest tries it again from {self.retry_at:%Y-%m-%d %H:%M} UTC)"
         )
 
 

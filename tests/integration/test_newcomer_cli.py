@@ -153,3 +153,52 @@ def test_explain_shows_each_comparisons_weight_learnt_by_a_rebuild(sample_hub: P
     assert set(explained["weights"]) == {"title", "authors", "year", "venue", "pages", "isbn", "parts"}
     assert explained["weights"]["title"]["exact"] > explained["weights"]["title"]["differ"]
     assert explained["term_frequencies"]["title"]["level"] == "exact"
+
+
+def test_search_options_out_of_range_are_named_as_typed(sample_hub: Path) -> None:
+    facet = cli(sample_hub, "search", "algorithms", "--facet", "member", "--facet", "colour")
+    assert facet.returncode == 2
+    assert "Invalid value for '--facet': 'colour' is not one of 'member', 'format', 'language'" in facet.stderr
+    page = cli(sample_hub, "search", "algorithms", "--page", "0")
+    assert page.returncode == 2 and "Invalid value for '--page': 0" in page.stderr
+    size = cli(sample_hub, "search", "algorithms", "--page-size", "500")
+    assert size.returncode == 2 and "Invalid value for '--page-size': 500 is not in the range 1<=x<=100" in size.stderr
+    shown = cli(sample_hub, "search", "algorithms", "--facet", "member", "--facet", "year")
+    assert shown.returncode == 0 and "member: riverside (2)" in shown.stdout and "year: " in shown.stdout
+
+
+def test_harvest_of_one_source_id_takes_the_members_that_have_it(sample_hub: Path) -> None:
+    done = ok(sample_hub, "harvest", "--source", "catalogue")  # eastlake has none: it is not asked for one
+    assert sorted(run["member"] for run in done["runs"]) == ["lakeside", "riverside", "westfield"]
+    assert {run["source"] for run in done["runs"]} == {"catalogue"} and done["failed"] == []
+    unknown = cli(sample_hub, "harvest", "--source", "catalog")
+    assert unknown.returncode == 1
+    assert unknown.stderr == "Error: no member has a source 'catalog' (sources: catalogue, cnmarc, eresources)\n"
+    theirs = cli(sample_hub, "harvest", "--member", "eastlake", "--source", "catalogue")
+    assert theirs.returncode == 1 and "member 'eastlake' has no source 'catalogue'" in theirs.stderr
+
+
+def test_an_import_in_the_wrong_format_says_nothing_was_stored(tmp_path: Path) -> None:
+    sample = Path(__file__).parents[2] / "samples" / "westfield.mrc"  # binary MARC21, imported as MARCXML
+    wrong = cli(tmp_path, "import", str(sample), "--member", "westfield", "--format", "marcxml")
+    assert wrong.returncode == 0, wrong.stderr  # the run itself is reported, as for any file
+    assert "0 added" in wrong.stdout and "1 quarantined" in wrong.stdout
+    assert "nothing stored: every record read was quarantined" in wrong.stderr
+    assert (
+        "consortium quarantine --member westfield" in wrong.stderr and "is marcxml the file's format?" in wrong.stderr
+    )
+    right = cli(tmp_path, "import", str(sample), "--member", "westfield", "--format", "marc21")
+    assert right.returncode == 0 and "16 added" in right.stdout and "nothing stored" not in right.stderr
+
+
+def test_a_source_whose_file_is_missing_is_named_with_when_it_is_tried_again(tmp_path: Path) -> None:
+    registry = tmp_path / "members.toml"
+    registry.write_text(
+        '[[members]]\nid = "northgate"\nname = "Northgate College Library"\n\n'
+        '[[members.sources]]\nid = "catalogue"\nprotocol = "marc-file"\npath = "gone.mrc"\nformat = "marc21"\n',
+        encoding="utf-8",
+    )
+    done = cli(tmp_path, "harvest", members_file=str(registry))
+    assert done.returncode == 1
+    assert "northgate/catalogue: FAILED: ConfigError: source 'catalogue': cannot read" in done.stdout
+    assert "gone.mrc" in done.stdout and "(1 failure in a row; the scheduled harvest tries it again from" in done.stdout

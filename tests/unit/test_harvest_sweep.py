@@ -40,7 +40,10 @@ def test_a_failing_source_is_named_and_retried_with_backoff(tmp_path: Path) -> N
     assert [(f.member, f.source, f.failures, f.retry_at) for f in failed] == [
         ("riverside", "catalogue", 1, T0 + dt.timedelta(hours=1))
     ]
-    assert "riverside/catalogue: FAILED" in failed[0].line()
+    assert failed[0].line() == (
+        "riverside/catalogue: FAILED: ConfigError: source 'catalogue': cannot read x.mrc: No such file or directory"
+        " (1 failure in a row; the scheduled harvest tries it again from 2026-12-03 09:00 UTC)"
+    )
 
     clock.now = T0 + dt.timedelta(minutes=30)  # inside the backoff: left alone
     tried.clear()
@@ -50,6 +53,7 @@ def test_a_failing_source_is_named_and_retried_with_backoff(tmp_path: Path) -> N
     clock.now = T0 + dt.timedelta(hours=6)  # the next scheduled run retries it; the backoff doubles
     _, failed = harvest_sources(_pairs(), harvest, log, clock, honour_backoff=True)  # type: ignore[arg-type]
     assert (failed[0].failures, failed[0].retry_at) == (2, clock.now + dt.timedelta(hours=2))
+    assert "(2 failures in a row; the scheduled harvest tries it again from 2026-12-03 16:00 UTC)" in failed[0].line()
 
     broken.clear()  # the file is back: the next run harvests it and forgets its failures
     clock.now += dt.timedelta(hours=6)
