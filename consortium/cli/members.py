@@ -138,9 +138,17 @@ def key_revoke(container: Container, member: str, key_id: str, as_json: bool) ->
 @members.command("revert")
 @click.argument("member_id")
 @click.argument("source_id")
+@json_option()
 @click.pass_obj
-def members_revert(container: Container, member_id: str, source_id: str) -> None:
+def members_revert(container: Container, member_id: str, source_id: str, as_json: bool) -> None:
     """Drop what a member set for one of its sources through the member API: the source is members.toml's again
     (or gone, if the member added it)."""
     container.member_sources.revert(member_id, source_id)
-    click.echo(f"{member_id}/{source_id}: the member's changes are dropped; members.toml's settings apply")
+    kept = any(s.id == source_id for s in container.registry.get(member_id).sources)
+    said = (
+        "the member's changes are dropped; members.toml's settings apply"
+        if kept
+        else "the member added it: it is gone from the registry (members.toml has no such source)"
+    )
+    data = {"member": member_id, "source": source_id, "in_registry": kept}
+    emit(data, as_json, lambda: click.echo(f"{member_id}/{source_id}: {said}"))
