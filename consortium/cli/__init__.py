@@ -1,4 +1,4 @@
-"""The ``consortium`` command, for operators and tests. Every subcommand takes ``--json``.
+"""The ``consortium`` command, for operators and tests. Every subcommand that prints a result takes ``--json``.
 
 One module per command group: :mod:`~consortium.cli.members`, :mod:`~consortium.cli.harvest` (``harvest``,
 ``import``, ``quarantine``), :mod:`~consortium.cli.renormalize`, :mod:`~consortium.cli.search`,
@@ -37,7 +37,13 @@ __all__ = ["main"]
 @click.option("-v", "--verbose", is_flag=True, help="Log what the hub does (never personal data).")
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:
-    """The consortium hub: harvest member libraries into one deduplicated, personalized discovery service."""
+    """The consortium hub: harvest member libraries into one deduplicated, personalized discovery service.
+
+    Start with `consortium run --demo` (what `make run` starts): it harvests the sample members of members.toml,
+    makes four demo readers, and serves the portal and the API on http://127.0.0.1:8000 (the API's reference at
+    /docs) until Ctrl-C. State lives in CONSORTIUM_DATA_DIR (default ./var). Each command's --help says more, and
+    so does README.md ("Command line").
+    """
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )

@@ -202,3 +202,12 @@ def test_a_source_whose_file_is_missing_is_named_with_when_it_is_tried_again(tmp
     assert done.returncode == 1
     assert "northgate/catalogue: FAILED: ConfigError: source 'catalogue': cannot read" in done.stdout
     assert "gone.mrc" in done.stdout and "(1 failure in a row; the scheduled harvest tries it again from" in done.stdout
+
+
+def test_the_commands_help_says_where_to_start(tmp_path: Path) -> None:
+    shown = cli(tmp_path, "--help")
+    assert shown.returncode == 0
+    text = " ".join(shown.stdout.split())  # as wrapped at any terminal width
+    assert "Start with `consortium run --demo` (what `make run` starts)" in text
+    assert "http://127.0.0.1:8000" in text and "CONSORTIUM_DATA_DIR (default ./var)" in text
+    assert not (tmp_path / "var").exists()  # asking for help makes no data folder
