@@ -117,7 +117,11 @@ def key_kind(key: str) -> KeyKind:
             return "class"
     elif kind in ("subject", "author") and rest:
         return kind  # type: ignore[return-value]
-    raise InvalidInterestKeyError("not an interest key", key=key)
+    raise InvalidInterestKeyError(
+        f"not an interest key: {key!r} (write class:SCHEME:CODE, e.g. class:clc:TP312, with a scheme of "
+        f"{', '.join(sorted(_SCHEMES))}; subject:HEADING; or author:NAME)",
+        key=key,
+    )
 
 
 def normalized_key(key: str) -> str:

@@ -233,7 +233,8 @@ def test_interests_declared_and_removed(hub: Path) -> None:
     assert ok(hub, "reader", "show", "r-dan")["interests"] == []
 
     bad = cli(hub, "reader", "interest", "r-dan", "--declare", "genre:poetry")
-    assert bad.returncode != 0 and "not an interest key" in bad.stderr
+    assert bad.returncode != 0 and "not an interest key: 'genre:poetry' (write class:SCHEME:CODE" in bad.stderr
+    assert "subject:HEADING; or author:NAME" in bad.stderr
     both = cli(hub, "reader", "interest", "r-dan", "--declare", "subject:x", "--remove", "subject:x")
     assert both.returncode != 0 and "exactly one" in both.stderr
     assert cli(hub, "reader", "interest", "nobody", "--declare", "subject:x").returncode != 0
