@@ -69,7 +69,7 @@ package: install
 	PYTHONPATH=infra $(BIN)/python -m hubstack.package --members $(MEMBERS) build/lambda
 
 # Synthesize the stage's CloudFormation templates into cdk.out/ (no AWS credentials, no network, no cdk CLI):
-# make synth STAGE=prod. `cdk deploy --context stage=dev` does the same through the CDK CLI, then deploys.
+# make synth STAGE=prod. `cdk deploy --all --context stage=dev` does the same through the CDK CLI, then deploys.
 STAGE ?= dev
 synth: package
 	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=1 PYTHONPATH=infra $(BIN)/python infra/app.py -c stage=$(STAGE)
