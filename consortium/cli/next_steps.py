@@ -3,6 +3,7 @@ their data: search, a work's member records, a reader, a first digest."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from consortium.cli.common import command_name
@@ -57,7 +58,17 @@ def next_steps(container: Container, reader: tuple[str, str] | None = None) -> l
             ("push inbox r1", "what r1 got"),
         ]
     width = max(len(step) for step, _ in steps)
+    data_dir = container.settings.data_dir
+    relative = (
+        []
+        if data_dir.is_absolute()
+        else [
+            f"  (from {Path.cwd()}, which holds the data folder; elsewhere, first "
+            f"`export CONSORTIUM_DATA_DIR={data_dir.resolve()}`)"
+        ]
+    )
     return [
         f"try next, in another terminal{where}:",
+        *relative,
         *(f"  {command} {step.ljust(width)}  {why}" for step, why in steps),
     ]

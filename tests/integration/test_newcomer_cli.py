@@ -211,3 +211,16 @@ def test_the_commands_help_says_where_to_start(tmp_path: Path) -> None:
     assert "Start with `consortium run --demo` (what `make run` starts)" in text
     assert "http://127.0.0.1:8000" in text and "CONSORTIUM_DATA_DIR (default ./var)" in text
     assert not (tmp_path / "var").exists()  # asking for help makes no data folder
+
+
+def test_run_says_where_the_next_commands_find_a_relative_data_folder(tmp_path: Path) -> None:
+    env = {**ROOT_ENV, "CONSORTIUM_KEY_DIR": str(tmp_path / "keys")}  # CONSORTIUM_DATA_DIR unset: ./var
+    command = [sys.executable, "-m", "consortium", "run", "--once"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    after = done.stdout.partition("try next")[2]
+    assert f"(from {tmp_path}, which holds the data folder; elsewhere, first" in after
+    assert f"`export CONSORTIUM_DATA_DIR={tmp_path / 'var'}`)" in after
+
+    absolute = cli(tmp_path, "run", "--once")  # a data folder given as an absolute path needs no such line
+    assert absolute.returncode == 0 and "which holds the data folder" not in absolute.stdout
