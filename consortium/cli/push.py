@@ -85,7 +85,7 @@ def _first_digest(subscription: Subscription, since: dt.timedelta | None, now: d
 
 @push.command("subscribe")
 @click.argument("reader_id")
-@click.argument("service", type=_SERVICES)
+@click.argument("service", type=_SERVICES, metavar="SERVICE")
 @click.option("--channel", required=True, type=click.Choice([c.value for c in Channel]))
 @click.option("--frequency", type=click.Choice([f.value for f in Frequency]), help="The service's default if omitted.")
 @click.option("--max-items", default=10, show_default=True, help="The most items per digest (1 to 50).")
@@ -111,9 +111,10 @@ def push_subscribe(
     since: dt.timedelta | None,
     as_json: bool,
 ) -> None:
-    """Subscribe a reader to a service (needs the push consent); prints the feed URL of an atom subscription
-    and the unsubscribe link. Subscribing again changes the subscription and revokes the old links. A new
-    subscription's first digest holds the works new from now on; with --since 30d, those of the last 30 days."""
+    """Subscribe a reader to SERVICE (one of those `consortium push services` lists; needs the push consent);
+    prints the feed URL of an atom subscription and the unsubscribe link. Subscribing again changes the
+    subscription and revokes the old links. A new subscription's first digest holds the works new from now on;
+    with --since 30d, those of the last 30 days."""
     subscription, _ = container.push.subscribe(
         reader_id,
         ServiceId(service),
@@ -139,10 +140,10 @@ def push_subscribe(
 
 @push.command("unsubscribe")
 @click.argument("reader_id")
-@click.argument("service", type=_SERVICES)
+@click.argument("service", type=_SERVICES, metavar="SERVICE")
 @click.pass_obj
 def push_unsubscribe(container: Container, reader_id: str, service: str) -> None:
-    """End a reader's subscription (its feed and links stop working)."""
+    """End a reader's subscription to SERVICE (its feed and links stop working)."""
     container.push.unsubscribe(reader_id, ServiceId(service), LIBRARIAN)
     click.echo(f"{reader_id} unsubscribed from {service}")
 

@@ -224,3 +224,10 @@ def test_run_says_where_the_next_commands_find_a_relative_data_folder(tmp_path: 
 
     absolute = cli(tmp_path, "run", "--once")  # a data folder given as an absolute path needs no such line
     assert absolute.returncode == 0 and "which holds the data folder" not in absolute.stdout
+
+
+def test_an_unknown_push_service_is_named_with_the_known_ones(tmp_path: Path) -> None:
+    wrong = cli(tmp_path, "push", "subscribe", "r1", "new_books", "--channel", "inbox")
+    assert wrong.returncode == 2
+    assert "Invalid value for 'SERVICE': 'new_books' is not one of 'new_in_class', 'interested_new'" in wrong.stderr
+    assert "consortium push services" in " ".join(cli(tmp_path, "push", "subscribe", "--help").stdout.split())
