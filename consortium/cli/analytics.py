@@ -53,9 +53,9 @@ def analytics_summary(container: Container, as_json: bool) -> None:
     emit(summary, as_json, text)
 
 
-@analytics.command("show")
-@click.argument("table", type=click.Choice(TABLES))
-@click.argument("metric", type=click.Choice(METRICS))
+@analytics.command("show", epilog=f"TABLE is one of {', '.join(TABLES)}; METRIC one of {', '.join(METRICS)}.")
+@click.argument("table", type=click.Choice(TABLES), metavar="TABLE")
+@click.argument("metric", type=click.Choice(METRICS), metavar="METRIC")
 @click.option("--from", "start", metavar="YYYY-MM", help="The first month (by default the report's first).")
 @click.option("--to", "end", metavar="YYYY-MM", help="The last month, included (by default the report's last).")
 @click.option("--parent", help="Only the rows under this value (a main class for subclass, a holder for borrower).")

@@ -231,3 +231,12 @@ def test_an_unknown_push_service_is_named_with_the_known_ones(tmp_path: Path) ->
     assert wrong.returncode == 2
     assert "Invalid value for 'SERVICE': 'new_books' is not one of 'new_in_class', 'interested_new'" in wrong.stderr
     assert "consortium push services" in " ".join(cli(tmp_path, "push", "subscribe", "--help").stdout.split())
+
+
+def test_analytics_show_names_its_arguments_and_lists_their_values(tmp_path: Path) -> None:
+    shown = cli(tmp_path, "analytics", "show", "--help")
+    assert "analytics show [OPTIONS] TABLE METRIC" in shown.stdout
+    text = " ".join(shown.stdout.split())
+    assert "TABLE is one of total, member," in text and "METRIC one of searches, views, loans," in text
+    wrong = cli(tmp_path, "analytics", "show", "member", "borrows")
+    assert wrong.returncode == 2 and "Invalid value for 'METRIC': 'borrows' is not one of 'searches'" in wrong.stderr
