@@ -50,9 +50,19 @@ class HubGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ConsortiumError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(_named(exc)) from exc
         except pydantic.ValidationError as exc:  # a value the hub's models refuse: name the field, not a dump
             raise click.ClickException(f"{exc.title}: {field_errors(exc)}") from exc
+
+
+def _named(error: ConsortiumError) -> str:
+    """The error's message, with the reader it is about when the message does not name them: the API says "no
+    such reader" alike to every caller, so that a member learns nothing of others' readers; the operator at the
+    command line typed the id, and sees which one was not found (``reader show nobdy``)."""
+    reader = error.details.get("reader_id")
+    if isinstance(reader, str) and reader not in error.message:
+        return f"{error.message}: reader {reader!r}"
+    return error.message
 
 
 def json_option(help_text: str | None = None) -> Callable[[F], F]:

@@ -240,3 +240,10 @@ def test_analytics_show_names_its_arguments_and_lists_their_values(tmp_path: Pat
     assert "TABLE is one of total, member," in text and "METRIC one of searches, views, loans," in text
     wrong = cli(tmp_path, "analytics", "show", "member", "borrows")
     assert wrong.returncode == 2 and "Invalid value for 'METRIC': 'borrows' is not one of 'searches'" in wrong.stderr
+
+
+def test_a_reader_not_found_is_named_at_the_command_line(tmp_path: Path) -> None:
+    gone = cli(tmp_path, "reader", "show", "nobdy")
+    assert gone.returncode == 1
+    assert gone.stderr == "Error: no such reader (never created, or erased): reader 'nobdy'\n"
+    assert "reader 'nobdy'" in cli(tmp_path, "push", "inbox", "nobdy").stderr
