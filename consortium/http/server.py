@@ -8,7 +8,9 @@ waitress (a threaded pure-Python WSGI server) does the HTTP.
 
 Each waitress worker thread has its own import of every app, hence its own container: like Lambda, where one
 execution environment serves one invocation at a time. Chalice keeps the current request on the app object and
-the SQLite adapters keep one connection per store, so neither is shared between threads.
+the SQLite adapters keep one connection per store, so neither is shared between threads. :meth:`LocalServer.close`
+waits for those threads, then closes every import's container and drops the import: a process that stops a server
+and starts another (a test session, a hub restarted in place) is left no database file, thread or socket of it.
 
 A path no route has is a 404 and a known path with another method a 405 (with ``Allow``), both as JSON in the
 apps' error shape. Bodies over :data:`MAX_REQUEST_BODY` are refused by waitress before they are read whole; each
@@ -21,18 +23,23 @@ import base64
 import importlib.util
 import itertools
 import json
+import logging
 import re
 import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import parse_qsl, unquote
 
+from waitress import wasyncore
 from waitress.server import create_server
+from waitress.task import ThreadedTaskDispatcher
 
 from consortium.errors import ConfigError
+from consortium.http.container import LambdaContainer
 from consortium.http.errors import error_body
 
 if TYPE_CHECKING:
@@ -43,7 +50,18 @@ if TYPE_CHECKING:
 
     from chalice.app import Chalice
 
-__all__ = ["APPS", "MAX_REQUEST_BODY", "WORKER_HEADER", "LocalGateway", "load_app", "load_module", "serve"]
+__all__ = [
+    "APPS",
+    "MAX_REQUEST_BODY",
+    "WORKER_HEADER",
+    "LocalGateway",
+    "LocalServer",
+    "ServedApplication",
+    "load_app",
+    "load_module",
+    "serve",
+    "unload_module",
+]
 
 APPS: Final = ("cooperation", "discovery", "members", "profile", "push")
 """The apps ``consortium run`` serves, by folder name under ``functions/``."""
@@ -53,6 +71,11 @@ MAX_REQUEST_BODY: Final = 20 * 1024 * 1024
 
 WORKER_HEADER: Final = "X-Consortium-Worker"
 """The header naming the worker process that answered (``consortium run --workers N``: 1 to N)."""
+
+_STOP_WAIT: Final = 5
+"""Seconds :meth:`LocalServer.close` gives the requests under way, then the threads' closing, each."""
+
+log = logging.getLogger(__name__)
 
 _HOP_BY_HOP: Final = frozenset({"connection", "keep-alive", "transfer-encoding", "upgrade"})
 _counter = itertools.count()
@@ -94,6 +117,21 @@ def load_module(functions_dir: Path, name: str) -> ModuleType:
     return module
 
 
+def unload_module(module: ModuleType, *, close: bool = True) -> None:
+    """Undo :func:`load_module`: close the container the app built (its database files), if it built one, and
+    drop the import from ``sys.modules`` (which would otherwise keep it, and its open files, for the life of the
+    process). Only the thread that built the container may close it; another passes ``close=False``: the
+    container is then only forgotten, its files closed when it is freed."""
+    container = getattr(module, "container", None)
+    if isinstance(container, LambdaContainer):
+        if close:
+            container.close()
+        else:
+            container.reset()
+    if sys.modules.get(module.__name__) is module:
+        del sys.modules[module.__name__]
+
+
 @dataclass(frozen=True)
 class _Route:
     """A route pattern of one app: its regex, its parameters, its methods."""
@@ -126,7 +164,8 @@ class LocalGateway:
     Parameters
     ----------
     load
-        Makes a new app object by name (a new import of its module); called once per app per worker thread.
+        Makes a new import of an app's module by name (:func:`load_module`); called once per app per worker
+        thread. :meth:`close` undoes them all (:func:`unload_module`).
     names
         The apps to serve.
     worker
@@ -135,34 +174,67 @@ class LocalGateway:
 
     Example
     -------
-    >>> gateway = LocalGateway(lambda name: load_app(Path("functions"), name), APPS)
-    >>> serve(gateway, "127.0.0.1", 8000)
+    >>> gateway = LocalGateway(lambda name: load_module(Path("functions"), name), APPS)
+    >>> serve(gateway, "127.0.0.1", 8000).run()
     """
 
-    def __init__(self, load: Callable[[str], Chalice], names: Sequence[str], *, worker: int | None = None) -> None:
+    def __init__(self, load: Callable[[str], ModuleType], names: Sequence[str], *, worker: int | None = None) -> None:
         self._load = load
         self._names = tuple(names)
         self._worker: tuple[tuple[str, str], ...] = () if worker is None else ((WORKER_HEADER, str(worker)),)
         self._local = threading.local()
-        first = self._apps()
+        self._loaded: dict[int, list[ModuleType]] = {}  # each thread's imports, by thread id, for closing
+        self._loaded_lock = threading.Lock()
+        first = [load(name) for name in self._names]  # only for the routes: dropped at once, having built nothing
         routes: list[_Route] = []
         owner: dict[tuple[str, str], str] = {}
-        for name, app in first.items():
-            for pattern, methods in app.routes.items():
-                for method in methods:
-                    if (method, pattern) in owner:
-                        raise ConfigError(f"{method} {pattern} is a route of both {owner[method, pattern]} and {name}")
-                    owner[method, pattern] = name
-                routes.append(_compile(name, pattern, methods))
+        try:
+            for name, module in zip(self._names, first, strict=True):
+                for pattern, methods in module.app.routes.items():
+                    for method in methods:
+                        if (method, pattern) in owner:
+                            raise ConfigError(
+                                f"{method} {pattern} is a route of both {owner[method, pattern]} and {name}"
+                            )
+                        owner[method, pattern] = name
+                    routes.append(_compile(name, pattern, methods))
+        finally:
+            for module in first:
+                unload_module(module)
         # API Gateway prefers the most literal match: /readers/{reader_id}/export before /readers/{reader_id}/{x}
         self.routes = sorted(routes, key=lambda route: (-route.literal_segments, route.pattern))
 
     def _apps(self) -> dict[str, Chalice]:
         apps: dict[str, Chalice] | None = getattr(self._local, "apps", None)
         if apps is None:
-            apps = {name: self._load(name) for name in self._names}
+            modules = [self._load(name) for name in self._names]
+            with self._loaded_lock:
+                self._loaded.setdefault(threading.get_ident(), []).extend(modules)
+            apps = {name: module.app for name, module in zip(self._names, modules, strict=True)}
             self._local.apps = apps
         return apps
+
+    def release_thread(self) -> None:
+        """Close this thread's imports of the apps (their containers' database files, which only the thread
+        that opened them may close) and drop them; the thread's next request imports the apps again. A server's
+        thread calls it as it ends (:class:`LocalServer`)."""
+        with self._loaded_lock:
+            mine = self._loaded.pop(threading.get_ident(), [])
+        if hasattr(self._local, "apps"):
+            del self._local.apps
+        for module in mine:
+            unload_module(module)
+
+    def close(self) -> None:
+        """Close this thread's imports (:meth:`release_thread`) and drop every other thread's: call it once the
+        threads that served have ended (:meth:`LocalServer.close` does); those released what they opened as they
+        ended. An import of a thread still running is only dropped, its files closed when it is freed."""
+        self.release_thread()
+        with self._loaded_lock:
+            others, self._loaded = self._loaded, {}
+        for modules in others.values():
+            for module in modules:
+                unload_module(module, close=False)
 
     def app(self, name: str) -> Chalice:
         """This thread's object of app ``name``."""
@@ -283,20 +355,116 @@ def _answer(
     return [data]
 
 
+class ServedApplication(Protocol):
+    """What :func:`serve` serves: a WSGI application that can close what its threads opened
+    (:class:`LocalGateway`, or :class:`~consortium.http.portal.PortalSite` in front of one)."""
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]: ...
+
+    def release_thread(self) -> None:
+        """Close what the calling thread opened to answer requests."""
+
+    def close(self) -> None:
+        """Close the rest, once the serving threads have ended."""
+
+
+class _Threads(ThreadedTaskDispatcher):
+    """waitress's worker threads, each calling ``on_exit`` as it ends (the application's
+    :meth:`~ServedApplication.release_thread`: SQLite connections may only be closed by their own thread)."""
+
+    def __init__(self, on_exit: Callable[[], None]) -> None:
+        super().__init__()
+        self._on_exit = on_exit
+        self._started: list[threading.Thread] = []
+
+    def start_new_thread(self, target: Callable[[int], object], thread_no: int) -> None:
+        thread = threading.Thread(target=self._serve, args=(target, thread_no), name=f"waitress-{thread_no}")
+        thread.daemon = True
+        self._started.append(thread)
+        thread.start()
+
+    def _serve(self, target: Callable[[int], object], thread_no: int) -> None:
+        try:
+            target(thread_no)
+        finally:
+            try:
+                self._on_exit()
+            except Exception:  # the thread ends anyway; what it held is freed with it
+                log.exception("an API thread could not close what it opened")
+
+    def join(self, timeout: float) -> None:
+        """Wait (up to ``timeout`` seconds in all) for the threads told to stop to have ended."""
+        deadline = time.monotonic() + timeout
+        for thread in list(self._started):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._started = [thread for thread in self._started if thread.is_alive()]
+
+
+class LocalServer:
+    """A waitress server and the application it serves (made by :func:`serve`): :meth:`run` serves until
+    :meth:`close`.
+
+    waitress's own ``close()`` of a single-socket server only stops listening: its worker threads would wait for
+    work for the life of the process, holding the apps' containers, and the connections clients keep alive would
+    stay open. :meth:`close` also stops the threads (giving the requests under way a few seconds), each closing
+    its own imports of the apps as it ends, closes those connections, and then the application.
+    """
+
+    def __init__(self, server: Any, application: ServedApplication, threads: _Threads) -> None:
+        self._server = server
+        self._application = application
+        self._threads = threads
+
+    @property
+    def effective_host(self) -> str:
+        """The address served."""
+        return str(self._server.effective_host)
+
+    @property
+    def effective_port(self) -> int:
+        """The port served (the one picked when asked for 0)."""
+        return int(self._server.effective_port)
+
+    def run(self) -> None:
+        """Serve until :meth:`close` (from another thread), SIGTERM or Ctrl-C (``SystemExit``,
+        ``KeyboardInterrupt``); the threads and the application are closed then."""
+        try:
+            self._server.run()
+        finally:
+            self._stop_threads()
+            self._application.close()
+
+    def close(self) -> None:
+        """Stop serving: no new connection, the requests under way finish (a few seconds at most), the
+        connections still open are closed, and so is what the application opened."""
+        self._server.close()
+        self._stop_threads()
+        channels = getattr(self._server, "_map", None)  # a single socket's server; several sockets': map
+        wasyncore.close_all(getattr(self._server, "map", {}) if channels is None else channels, ignore_all=True)
+        self._application.close()
+
+    def _stop_threads(self) -> None:
+        self._threads.shutdown(timeout=_STOP_WAIT)
+        self._threads.join(_STOP_WAIT)
+
+
 def serve(
-    gateway: Callable[..., Iterable[bytes]],
+    gateway: ServedApplication,
     host: str = "127.0.0.1",
     port: int = 0,
     *,
     threads: int = 8,
     sock: socket.socket | None = None,
-) -> Any:
+) -> LocalServer:
     """A waitress server for ``gateway`` (a WSGI application: the :class:`LocalGateway`, or the portal in front
     of it) on ``host``:``port`` (0: any free port), or on ``sock`` (a socket bound already, e.g. by the parent of
-    worker processes), not yet running: call its ``run()`` (blocks) or run it in a thread, and ``close()`` to stop."""
+    worker processes), not yet running: call its ``run()`` (blocks) or run it in a thread, and ``close()`` to stop
+    (which closes ``gateway`` too: :class:`LocalServer`)."""
     where: dict[str, Any] = {"host": host, "port": port} if sock is None else {"sockets": [sock]}
-    return create_server(
+    pool = _Threads(gateway.release_thread)
+    server = create_server(
         gateway,
+        _dispatcher=pool,
         **where,
         threads=threads,
         max_request_body_size=MAX_REQUEST_BODY,
@@ -306,3 +474,5 @@ def serve(
         # session) with many files open gets sockets past it; waitress then stops answering at all.
         asyncore_use_poll=True,
     )
+    pool.set_thread_count(threads)  # waitress starts them only for a pool of its own
+    return LocalServer(server, gateway, pool)
