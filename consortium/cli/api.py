@@ -13,7 +13,8 @@ from consortium import __version__
 from consortium.errors import ConsortiumError
 from consortium.http.openapi import build_document
 from consortium.http.portal import DemoLogin, DemoReader, PortalSite, SignIn
-from consortium.http.server import APPS, LocalGateway, LocalServer, load_module, serve, unload_module
+from consortium.http.server import APPS, LocalGateway, load_module, unload_module
+from consortium.http.serving import LocalServer, serve
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

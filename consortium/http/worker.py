@@ -32,7 +32,8 @@ from consortium.auth.tokens import LocalTokenIssuer
 from consortium.config import Settings
 from consortium.errors import ConsortiumError
 from consortium.http.portal import DemoLogin, DemoReader, PortalSite, SignIn
-from consortium.http.server import APPS, LocalGateway, load_module, serve
+from consortium.http.server import APPS, LocalGateway, load_module
+from consortium.http.serving import serve
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
