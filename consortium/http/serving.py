@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 class ServedApplication(Protocol):
     """What :func:`serve` serves: a WSGI application that can close what its threads opened
-    (:class:`LocalGateway`, or :class:`~consortium.http.portal.PortalSite` in front of one)."""
+    (:class:`~consortium.http.server.LocalGateway`, or :class:`~consortium.http.portal.PortalSite` in front of one)."""
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]: ...
 
