@@ -9,6 +9,9 @@ AWS
     ``moto_server`` runs moto's server on 127.0.0.1 for the whole session (started only when a test asks for
     it) with dummy credentials in the environment; ``aws_client`` makes boto3 clients pointed at it.
 
+Open files
+    ``--fd-report=FILE`` (off by default) writes which tests leave descriptors open (:mod:`fd_report`).
+
 Mail
     ``smtp_server`` starts an aiosmtpd server on 127.0.0.1 with a :class:`mail_peers.Recorder` handler and returns
     an :class:`~consortium.adapters.local.smtp_mailer.SmtpMailer` pointed at it.
@@ -133,6 +136,24 @@ def smtp_server() -> Iterator[Callable[[Recorder], SmtpMailer]]:
     yield start
     for controller in controllers:
         controller.stop()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fd-report",
+        metavar="FILE",
+        help="write, as JSON lines, which tests leave descriptors open (tests/fd_report.py; Linux only)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    target = config.getoption("--fd-report")
+    if target:
+        from pathlib import Path
+
+        from fd_report import FdReport
+
+        config.pluginmanager.register(FdReport(Path(target)), "fd-report")
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

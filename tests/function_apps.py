@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from chalice.test import Client
 
 from consortium.auth.callers import StaffRole
+from consortium.http.server import unload_module
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -22,7 +23,8 @@ FUNCTIONS = Path(__file__).resolve().parents[1] / "functions"
 
 
 def load_function(name: str) -> ModuleType:
-    """A fresh import of ``functions/<name>/app.py`` (each call is a new Lambda environment)."""
+    """A fresh import of ``functions/<name>/app.py`` (each call is a new Lambda environment); undo it with
+    :func:`~consortium.http.server.unload_module` (closes the container it built)."""
     spec = importlib.util.spec_from_file_location(f"{name}_function_app", FUNCTIONS / name / "app.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -85,7 +87,11 @@ A = TypeVar("A", bound=Api)
 
 @contextmanager
 def serve(name: str, api: type[A]) -> Iterator[A]:
-    """A fresh ``functions/<name>`` app behind Chalice's test client (environment read now), as ``api``."""
+    """A fresh ``functions/<name>`` app behind Chalice's test client (environment read now), as ``api``; its
+    container (database files) closed after."""
     module = load_function(name)
-    with Client(module.app, stage_name="test", project_dir=str(FUNCTIONS / name)) as client:
-        yield api(module, client)
+    try:
+        with Client(module.app, stage_name="test", project_dir=str(FUNCTIONS / name)) as client:
+            yield api(module, client)
+    finally:
+        unload_module(module)

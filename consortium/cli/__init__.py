@@ -50,6 +50,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
     # pymarc warns on every odd indicator; the quarantine reasons already say what matters.
     logging.getLogger("pymarc").setLevel(logging.ERROR)
     ctx.obj = bootstrap()
+    ctx.call_on_close(ctx.obj.close)  # its database files, when the command is done (a caller may run many)
 
 
 _COMMANDS = (

@@ -13,7 +13,8 @@ from consortium import __version__
 from consortium.errors import ConsortiumError
 from consortium.http.openapi import build_document
 from consortium.http.portal import DemoLogin, DemoReader, PortalSite, SignIn
-from consortium.http.server import APPS, LocalGateway, load_app, load_module, serve
+from consortium.http.server import APPS, LocalGateway, load_module, unload_module
+from consortium.http.serving import LocalServer, serve
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -33,8 +34,13 @@ DOCUMENT_PATH = ("discovery", "openapi.json")
 def api_document(functions_dir: Path) -> dict[str, Any]:
     """The OpenAPI document of every app under ``functions_dir`` (their ``routes`` tables), for the local
     server's address."""
-    tables = [load_module(functions_dir, name).routes for name in APPS]
-    return build_document(tables, title="Consortium hub API", version=__version__, servers=[LOCAL_URL])
+    modules = [load_module(functions_dir, name) for name in APPS]
+    try:
+        tables = [module.routes for module in modules]
+        return build_document(tables, title="Consortium hub API", version=__version__, servers=[LOCAL_URL])
+    finally:
+        for module in modules:
+            unload_module(module)
 
 
 def document_text(document: dict[str, Any]) -> str:
@@ -62,21 +68,24 @@ def openapi(container: Container, check: bool) -> None:
 
 def start_server(
     container: Container, host: str, port: int, *, threads: int = 8, demo_readers: Sequence[DemoReader] = ()
-) -> tuple[Any, threading.Thread]:
+) -> tuple[LocalServer, threading.Thread]:
     """The API server, and the portal beside it, on ``host``:``port``, running in a daemon thread; ``close()``
-    the server to stop it. With ``demo_readers``, the portal lets anyone log in as one of them (a demo); else,
-    with an OpenID Connect provider in the settings (``CONSORTIUM_OIDC_*``), readers sign in there."""
+    the server to stop it (and close what the apps opened). With ``demo_readers``, the portal lets anyone log in
+    as one of them (a demo); else, with an OpenID Connect provider in the settings (``CONSORTIUM_OIDC_*``),
+    readers sign in there."""
     functions_dir = container.settings.functions_dir
-    gateway = LocalGateway(lambda name: load_app(functions_dir, name), APPS)
+    gateway = LocalGateway(lambda name: load_module(functions_dir, name), APPS)
     demo = DemoLogin(container.token_issuer, tuple(demo_readers)) if demo_readers else None
     try:
         signin = SignIn.from_settings(container.settings)
     except ConsortiumError as exc:
+        gateway.close()
         raise click.ClickException(str(exc)) from exc
     site = PortalSite(gateway, container.settings.portal_dir, demo=demo, signin=signin)
     try:
         server = serve(site, host, port, threads=threads)
     except OSError as exc:
+        gateway.close()
         raise click.ClickException(
             f"cannot serve the API on {host}:{port}: {exc.strerror or exc} (choose another with --port)"
         ) from exc

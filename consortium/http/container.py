@@ -44,6 +44,13 @@ class LambdaContainer:
             self._container = self._build()
         return self._container
 
+    def close(self) -> None:
+        """Close the container built, if any (:meth:`~consortium.bootstrap.Container.close`: its database files),
+        and forget it; a later call builds a new one."""
+        built, self._container = self._container, None
+        if built is not None:
+            built.close()
+
     def reset(self) -> None:
         """Forget the container: the next call builds a new one, reading the settings again (as a new Lambda
         environment would)."""

@@ -263,6 +263,14 @@ class PortalSite:
             return _send(self.headers, start_response, method, 304, b"", suffix=found.suffix, headers=headers)
         return _send(self.headers, start_response, method, 200, data, suffix=found.suffix, headers=headers)
 
+    def release_thread(self) -> None:
+        """Close the calling thread's imports of the API's apps (:meth:`LocalGateway.release_thread`)."""
+        self.gateway.release_thread()
+
+    def close(self) -> None:
+        """Close the API behind the portal (:meth:`LocalGateway.close`)."""
+        self.gateway.close()
+
     def _stamped(self, start_response: Callable[..., Any]) -> Callable[..., Any]:
         """``start_response`` adding the gateway's worker header to the portal's own answers (the gateway's
         carry it already)."""

@@ -4,11 +4,13 @@ integration serves them on AWS.
 :class:`LocalGateway` is a WSGI application: it matches the request path against the apps' own route tables (no
 second table), builds the proxy event (``resource``, ``pathParameters``, ``multiValueQueryStringParameters``,
 ``requestContext.identity.sourceIp``...), calls the app object as Lambda would, and writes its answer back.
-waitress (a threaded pure-Python WSGI server) does the HTTP.
+waitress (a threaded pure-Python WSGI server) does the HTTP (:mod:`consortium.http.serving`).
 
 Each waitress worker thread has its own import of every app, hence its own container: like Lambda, where one
 execution environment serves one invocation at a time. Chalice keeps the current request on the app object and
-the SQLite adapters keep one connection per store, so neither is shared between threads.
+the SQLite adapters keep one connection per store, so neither is shared between threads. Each thread closes its
+imports' containers as it ends and drops the imports (:meth:`LocalGateway.release_thread`): a process that stops
+a server and starts another (a test session, a hub restarted in place) is left no database file of it.
 
 A path no route has is a 404 and a known path with another method a 405 (with ``Allow``), both as JSON in the
 apps' error shape. Bodies over :data:`MAX_REQUEST_BODY` are refused by waitress before they are read whole; each
@@ -30,20 +32,26 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl, unquote
 
-from waitress.server import create_server
-
 from consortium.errors import ConfigError
+from consortium.http.container import LambdaContainer
 from consortium.http.errors import error_body
 
 if TYPE_CHECKING:
-    import socket
     from collections.abc import Callable, Iterable, Sequence
     from pathlib import Path
     from types import ModuleType
 
     from chalice.app import Chalice
 
-__all__ = ["APPS", "MAX_REQUEST_BODY", "WORKER_HEADER", "LocalGateway", "load_app", "load_module", "serve"]
+__all__ = [
+    "APPS",
+    "MAX_REQUEST_BODY",
+    "WORKER_HEADER",
+    "LocalGateway",
+    "load_app",
+    "load_module",
+    "unload_module",
+]
 
 APPS: Final = ("cooperation", "discovery", "members", "profile", "push")
 """The apps ``consortium run`` serves, by folder name under ``functions/``."""
@@ -94,6 +102,21 @@ def load_module(functions_dir: Path, name: str) -> ModuleType:
     return module
 
 
+def unload_module(module: ModuleType, *, close: bool = True) -> None:
+    """Undo :func:`load_module`: close the container the app built (its database files), if it built one, and
+    drop the import from ``sys.modules`` (which would otherwise keep it, and its open files, for the life of the
+    process). Only the thread that built the container may close it; another passes ``close=False``: the
+    container is then only forgotten, its files closed when it is freed."""
+    container = getattr(module, "container", None)
+    if isinstance(container, LambdaContainer):
+        if close:
+            container.close()
+        else:
+            container.reset()
+    if sys.modules.get(module.__name__) is module:
+        del sys.modules[module.__name__]
+
+
 @dataclass(frozen=True)
 class _Route:
     """A route pattern of one app: its regex, its parameters, its methods."""
@@ -126,7 +149,8 @@ class LocalGateway:
     Parameters
     ----------
     load
-        Makes a new app object by name (a new import of its module); called once per app per worker thread.
+        Makes a new import of an app's module by name (:func:`load_module`); called once per app per worker
+        thread. :meth:`close` undoes them all (:func:`unload_module`).
     names
         The apps to serve.
     worker
@@ -135,34 +159,68 @@ class LocalGateway:
 
     Example
     -------
-    >>> gateway = LocalGateway(lambda name: load_app(Path("functions"), name), APPS)
-    >>> serve(gateway, "127.0.0.1", 8000)
+    >>> gateway = LocalGateway(lambda name: load_module(Path("functions"), name), APPS)
+    >>> serve(gateway, "127.0.0.1", 8000).run()  # consortium.http.serving
     """
 
-    def __init__(self, load: Callable[[str], Chalice], names: Sequence[str], *, worker: int | None = None) -> None:
+    def __init__(self, load: Callable[[str], ModuleType], names: Sequence[str], *, worker: int | None = None) -> None:
         self._load = load
         self._names = tuple(names)
         self._worker: tuple[tuple[str, str], ...] = () if worker is None else ((WORKER_HEADER, str(worker)),)
         self._local = threading.local()
-        first = self._apps()
+        self._loaded: dict[int, list[ModuleType]] = {}  # each thread's imports, by thread id, for closing
+        self._loaded_lock = threading.Lock()
+        first = [load(name) for name in self._names]  # only for the routes: dropped at once, having built nothing
         routes: list[_Route] = []
         owner: dict[tuple[str, str], str] = {}
-        for name, app in first.items():
-            for pattern, methods in app.routes.items():
-                for method in methods:
-                    if (method, pattern) in owner:
-                        raise ConfigError(f"{method} {pattern} is a route of both {owner[method, pattern]} and {name}")
-                    owner[method, pattern] = name
-                routes.append(_compile(name, pattern, methods))
+        try:
+            for name, module in zip(self._names, first, strict=True):
+                for pattern, methods in module.app.routes.items():
+                    for method in methods:
+                        if (method, pattern) in owner:
+                            raise ConfigError(
+                                f"{method} {pattern} is a route of both {owner[method, pattern]} and {name}"
+                            )
+                        owner[method, pattern] = name
+                    routes.append(_compile(name, pattern, methods))
+        finally:
+            for module in first:
+                unload_module(module)
         # API Gateway prefers the most literal match: /readers/{reader_id}/export before /readers/{reader_id}/{x}
         self.routes = sorted(routes, key=lambda route: (-route.literal_segments, route.pattern))
 
     def _apps(self) -> dict[str, Chalice]:
         apps: dict[str, Chalice] | None = getattr(self._local, "apps", None)
         if apps is None:
-            apps = {name: self._load(name) for name in self._names}
+            modules = [self._load(name) for name in self._names]
+            with self._loaded_lock:
+                self._loaded.setdefault(threading.get_ident(), []).extend(modules)
+            apps = {name: module.app for name, module in zip(self._names, modules, strict=True)}
             self._local.apps = apps
         return apps
+
+    def release_thread(self) -> None:
+        """Close this thread's imports of the apps (their containers' database files, which only the thread
+        that opened them may close) and drop them; the thread's next request imports the apps again. A server's
+        thread calls it as it ends (:class:`~consortium.http.serving.LocalServer`)."""
+        with self._loaded_lock:
+            mine = self._loaded.pop(threading.get_ident(), [])
+        if hasattr(self._local, "apps"):
+            del self._local.apps
+        for module in mine:
+            unload_module(module)
+
+    def close(self) -> None:
+        """Close this thread's imports (:meth:`release_thread`) and drop every other thread's: call it once the
+        threads that served have ended (:meth:`~consortium.http.serving.LocalServer.close` does); those released
+        what they opened as they ended. An import of a thread still running is only dropped, its files closed
+        when it is freed."""
+        self.release_thread()
+        with self._loaded_lock:
+            others, self._loaded = self._loaded, {}
+        for modules in others.values():
+            for module in modules:
+                unload_module(module, close=False)
 
     def app(self, name: str) -> Chalice:
         """This thread's object of app ``name``."""
@@ -281,28 +339,3 @@ def _answer(
     fields = [("Content-Type", "application/json"), ("Content-Length", str(len(data))), *(headers or {}).items()]
     start_response(f"{status} {_reason(status)}", fields)
     return [data]
-
-
-def serve(
-    gateway: Callable[..., Iterable[bytes]],
-    host: str = "127.0.0.1",
-    port: int = 0,
-    *,
-    threads: int = 8,
-    sock: socket.socket | None = None,
-) -> Any:
-    """A waitress server for ``gateway`` (a WSGI application: the :class:`LocalGateway`, or the portal in front
-    of it) on ``host``:``port`` (0: any free port), or on ``sock`` (a socket bound already, e.g. by the parent of
-    worker processes), not yet running: call its ``run()`` (blocks) or run it in a thread, and ``close()`` to stop."""
-    where: dict[str, Any] = {"host": host, "port": port} if sock is None else {"sockets": [sock]}
-    return create_server(
-        gateway,
-        **where,
-        threads=threads,
-        max_request_body_size=MAX_REQUEST_BODY,
-        ident="consortium",
-        clear_untrusted_proxy_headers=True,
-        # poll(), not select(): select() cannot wait on a descriptor numbered 1024 or more, and a hub (or a test
-        # session) with many files open gets sockets past it; waitress then stops answering at all.
-        asyncore_use_poll=True,
-    )

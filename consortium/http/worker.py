@@ -32,7 +32,8 @@ from consortium.auth.tokens import LocalTokenIssuer
 from consortium.config import Settings
 from consortium.errors import ConsortiumError
 from consortium.http.portal import DemoLogin, DemoReader, PortalSite, SignIn
-from consortium.http.server import APPS, LocalGateway, load_app, serve
+from consortium.http.server import APPS, LocalGateway, load_module
+from consortium.http.serving import serve
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -122,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     channel = socket.socket(fileno=args.channel_fd)
     try:
         listening = listen(args.host, args.port)
-        gateway = LocalGateway(lambda name: load_app(args.functions_dir, name), APPS, worker=args.worker)
+        gateway = LocalGateway(lambda name: load_module(args.functions_dir, name), APPS, worker=args.worker)
         site = _site(args, gateway)
     except (ConsortiumError, OSError) as exc:
         print(f"API worker {args.worker}: {exc}", file=sys.stderr)  # the hub says the rest

@@ -64,6 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     }
     http.close()
     thread.join(timeout=10)
+    container.close()
     for name, value in saved.items():
         if value is None:
             os.environ.pop(name, None)

@@ -27,7 +27,7 @@ from function_apps import FUNCTIONS, load_function
 
 from consortium.auth import LocalTokenIssuer, StaffRole
 from consortium.dedup.state import ClusterChange
-from consortium.http.server import APPS
+from consortium.http.server import APPS, unload_module
 from consortium.models import Availability, Classification, ClassScheme, Holding
 from consortium.profiles.consent import Purpose
 from consortium.profiles.models import Actor, ActorRole
@@ -261,6 +261,11 @@ class Hub:
             list_id="list-none",
         )
 
+    def close(self) -> None:
+        """Close the apps' containers (their database files) and drop the imports."""
+        for module in self.modules.values():
+            unload_module(module)
+
     def app_of(self, method: str, pattern: str) -> ModuleType:
         for module in self.modules.values():
             if (method, pattern) in module.routes.specs:
@@ -293,6 +298,13 @@ def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     yield tmp_path
 
 
+@pytest.fixture
+def hub(environment: Path) -> Iterator[Hub]:
+    made = Hub(environment)
+    yield made
+    made.close()
+
+
 def _through_member_api_for_iam(client: Client) -> None:
     """Requests naming a principal in :data:`PRINCIPAL_HEADER` reach the app as the member API for IAM passes them:
     the verified principal in ``requestContext.identity.userArn``, the API's id in ``apiId``."""
@@ -317,6 +329,7 @@ def _routes() -> set[str]:
         module = load_function(name)
         declared = set(module.routes.specs)
         served = {(method, path) for path, methods in module.app.routes.items() for method in methods}
+        unload_module(module)
         assert served == declared, f"{name}: routes outside the route table: {sorted(served - declared)}"
         found |= {f"{method} {path}" for method, path in declared}
     return found
@@ -330,8 +343,7 @@ def test_every_route_has_a_row_and_every_row_a_route(environment: Path) -> None:
 
 
 @pytest.mark.parametrize("row", sorted(MATRIX))
-def test_route_by_caller(row: str, environment: Path) -> None:
-    hub = Hub(environment)
+def test_route_by_caller(row: str, hub: Hub) -> None:
     method, target = row.split(" ", 1)
     pattern = target.split("?")[0]
     module = hub.app_of(method, pattern)
@@ -358,8 +370,7 @@ def test_route_by_caller(row: str, environment: Path) -> None:
     )
 
 
-def test_what_a_library_does_to_a_readers_data_is_in_the_readers_audit(environment: Path) -> None:
-    hub = Hub(environment)
+def test_what_a_library_does_to_a_readers_data_is_in_the_readers_audit(hub: Hub) -> None:
     module = hub.app_of("POST", "/readers/{reader_id}/events")
     key_id = hub.headers["key X"]["X-Api-Key"].split("_")[1]
     with Client(module.app, stage_name="test") as client:
@@ -372,8 +383,7 @@ def test_what_a_library_does_to_a_readers_data_is_in_the_readers_audit(environme
     assert by_library and {entry["actor_role"] for entry in by_library} == {"member_staff"}
 
 
-def test_what_a_member_system_does_with_its_aws_principal_is_audited_under_it(environment: Path) -> None:
-    hub = Hub(environment)
+def test_what_a_member_system_does_with_its_aws_principal_is_audited_under_it(hub: Hub) -> None:
     module = hub.app_of("POST", "/readers/{reader_id}/events")
     with Client(module.app, stage_name="test") as client:
         _through_member_api_for_iam(client)

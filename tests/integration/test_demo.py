@@ -19,19 +19,21 @@ from consortium.profiles.models import EventType
 from consortium.push.models import Channel
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
     from consortium.bootstrap import Container
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> Container:
+def hub(tmp_path: Path) -> Iterator[Container]:
     """The sample members harvested (clustered and indexed) into a fresh data folder, no reader yet."""
     container = bootstrap(Settings(data_dir=tmp_path / "var", key_dir=tmp_path / "keys"))
     reports, failed = harvest_all(container)
     assert not failed and reports
     assert container.cluster_store.count() > 50
-    return container
+    yield container
+    container.close()
 
 
 def test_each_demo_reader_has_consent_interests_history_and_inbox_items(hub: Container) -> None:
@@ -140,3 +142,4 @@ def test_an_empty_catalogue_makes_no_reader(tmp_path: Path) -> None:
     assert {r.state for r in report.readers} == {"skipped"}
     assert "no works" in report.readers[0].note
     assert container.profiles.reader_ids() == []
+    container.close()

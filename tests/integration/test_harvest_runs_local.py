@@ -44,6 +44,8 @@ def test_a_members_run_goes_in_the_background_and_survives_restart(tmp_path: Pat
     assert json.loads(result.stdout)["total"]["unchanged"] == 30
     newest = restarted.harvest_runs.runs("riverside").runs[0]
     assert (newest.trigger, newest.state, newest.counts.unchanged) == (RunTrigger.COMMAND, RunState.SUCCEEDED, 30)
+    restarted.close()
+    hub.close()
 
 
 def test_an_api_worker_hands_a_members_run_to_the_hubs_process(tmp_path: Path) -> None:
@@ -68,3 +70,5 @@ def test_an_api_worker_hands_a_members_run_to_the_hubs_process(tmp_path: Path) -
     done = worker.harvest_runs.get("riverside", run.run_id)
     assert (done.state, done.counts.added) == (RunState.SUCCEEDED, 30)
     assert worker.search_index.count() > 0  # the hub indexed it; the worker's searches see it
+    hub.close()
+    worker.close()

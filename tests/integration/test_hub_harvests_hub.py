@@ -48,6 +48,8 @@ def hubs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Container, 
         b = bootstrap(Settings(data_dir=tmp / "b", members_file=registry, key_dir=tmp / "keys"))
         yield a, b
     served.close()
+    b.close()
+    a.close()
 
 
 def harvest(b: Container) -> Any:
