@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
@@ -106,6 +107,20 @@ class NewBooksParams(RequestBody):
     class_: str | None = Field(default=None, alias="class", max_length=50, json_schema_extra={"pattern": CLASS_PATTERN})
     """A class of any depth with its scheme (``clc:TP312``, ``ddc:005.13``, ``lcc:QA76``); none: every class."""
     days: Annotated[int, Field(ge=1, le=MAX_NEW_BOOKS_DAYS)] = 30
+
+    @pydantic.field_validator("class_")
+    @classmethod
+    def _documented_class(cls, value: str | None) -> str | None:
+        """The class as the document writes it (:data:`CLASS_PATTERN`): the code reader also reads what a
+        catalogue may carry (``clc:TRUE`` as a class under ``T``), which a caller asking by the document must not
+        meet as a 200."""
+        if value is None or re.fullmatch(CLASS_PATTERN, value):
+            return value
+        scheme, _, code = value.partition(":")
+        if scheme in {s.value for s in CODE_PATTERNS}:
+            raise ValueError(f"{value!r}: {code!r} is not a class code of {scheme.upper()}")
+        raise ValueError(f"{value!r} is not a class with its scheme (clc:TP312, lcc:QA76, ddc:005.13, udc:004.4)")
+
     """The period: works the consortium first had in the last this many days."""
     member: str | None = Field(default=None, max_length=200)
     """Only works this library holds."""
@@ -123,6 +138,16 @@ class ClassesParams(RequestBody):
     parent: str | None = Field(default=None, max_length=50, json_schema_extra={"pattern": BROWSED_CODE})
     """A class of the scheme (``T``, ``TP3``, ``QA76``, ``510``): its classes are listed; none: the main classes.
     It must be a code of the scheme asked for (``TP3`` is not a Dewey class: 400)."""
+
+    @pydantic.model_validator(mode="after")
+    def _code_of_the_scheme(self) -> ClassesParams:
+        """``parent`` written as a code of ``scheme`` is (:data:`~consortium.classification.CODE_PATTERNS`), as the
+        document says: ``true`` is no CLC class, though the code reader, lenient with catalogues, reads ``TRUE``."""
+        scheme = ClassScheme(self.scheme)
+        if self.parent is not None and not re.fullmatch(CODE_PATTERNS[scheme], self.parent):
+            raise ValueError(f"field 'parent': {self.parent!r} is not a class code of {scheme.value.upper()}")
+        return self
+
     days: Annotated[int | None, Field(ge=1, le=MAX_NEW_BOOKS_DAYS)] = None
     """Count only the works the consortium first had in the last this many days (the new books); none: every
     work."""

@@ -109,6 +109,12 @@ def test_new_books_by_class_at_any_depth_and_period(api: Api) -> None:
     assert status == 400 and "field 'class'" in error["Message"]
     status, error = api.call("get", "/new-books?class=ddc:05")
     assert status == 400 and "field 'class'" in error["Message"] and "not a class code of DDC" in error["Message"]
+    status, error = api.call("get", "/new-books?class=clc:true")
+    assert (
+        status == 400
+        and "field 'class'" in error["Message"]
+        and "'true' is not a class code of CLC" in error["Message"]
+    )
     assert api.call("get", "/new-books?days=400")[0] == 400
 
 
@@ -194,6 +200,9 @@ def test_the_class_tree_counts_the_new_books_of_a_period_and_a_library(api: Api)
 def test_the_class_tree_refuses_a_code_of_another_scheme(api: Api) -> None:
     status, error = api.call("get", "/classes?scheme=ddc&parent=TP3")
     assert status == 400 and "parent" in error["Message"] and "DDC" in error["Message"]
+    for scheme, code in (("clc", "true"), ("lcc", "true"), ("clc", "TP3-"), ("ddc", "5100")):
+        status, error = api.call("get", f"/classes?scheme={scheme}&parent={code}")  # the code reader reads some
+        assert status == 400 and f"'parent': '{code}' is not a class code of {scheme.upper()}" in error["Message"]
     assert api.call("get", "/classes?scheme=udc")[0] == 400
     assert api.call("get", "/classes")[0] == 400
     assert api.call("get", "/classes?scheme=clc&days=0")[0] == 400
