@@ -17,8 +17,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from factories import make_cluster
 from function_apps import Api, serve
+from marc_builders import book
+from pymarc import Field, Indicators, Subfield
 
 from consortium.dedup.state import ClusterChange
+from consortium.harvest.service import import_source
+from consortium.members import SourceFormat
 from consortium.models import Availability, Holding
 from consortium.profiles.consent import Purpose
 from consortium.profiles.models import Actor, ActorRole
@@ -281,3 +285,38 @@ def test_a_copy_known_on_loan_is_never_asked(hub: Hub) -> None:
     assert status == 400 and "field 'lender'" in error["Message"] and "on_loan" in error["Message"]
     status, error = hub.wendy.call("post", "/readers/wendy/ill", {"cluster_id": "poems"})
     assert status == 409  # lakeside does not lend to westfield, eastlake's copy is on loan
+
+
+def test_on_harvested_records_the_request_goes_to_a_copy_whose_status_is_not_known(hub: Hub, tmp_path: Path) -> None:
+    """Three members' catalogues as their systems export them: lakeside's Koha item is checked out (952 $q),
+    westfield's Alma availability says unavailable (AVA $e), eastlake's 852 gives no status."""
+
+    def exported(member: str, tag: str, *pairs: str) -> None:
+        record = book(f"{member}-1", "Concrete mathematics", isbn="9780201558029")
+        subfields = [Subfield(pairs[i], pairs[i + 1]) for i in range(0, len(pairs), 2)]
+        record.add_field(Field(tag=tag, indicators=Indicators(" ", " "), subfields=subfields))
+        path = tmp_path / f"{member}.mrc"
+        path.write_bytes(record.as_marc())
+        container = hub.loans.module.container()
+        report = container.harvester.harvest_source(
+            container.registry.get(member), import_source(path, SourceFormat.MARC21)
+        )
+        assert report.complete and report.counts.added == 1
+
+    exported("lakeside", "952", "a", "CENTRAL", "o", "QA39.2 .G733", "7", "0", "q", "2026-12-24")
+    exported("westfield", "AVA", "b", "MAIN", "c", "Stacks", "d", "QA39.2 .G733", "e", "unavailable")
+    exported("eastlake", "852", "b", "Main stacks", "h", "QA39.2 .G733")
+    clusters = hub.loans.module.container().cluster_store.clusters()
+    work = next(c for c in clusters if c.title.startswith("Concrete mathematics"))
+    assert sorted((h.member, h.availability.value) for h in work.holdings) == [
+        ("eastlake", "unknown"),
+        ("lakeside", "on_loan"),
+        ("westfield", "unavailable"),
+    ]
+
+    status, made = hub.alice.call("post", "/readers/alice/ill", {"cluster_id": work.cluster_id})
+    assert status == 201, made
+    assert (made["lender"], made["availability"], made["location"]) == ("eastlake", "unknown", "Main stacks")
+    hub.step(hub.eastlake, "eastlake", made["request_id"], "refused", "not on the shelf")
+    status, error = hub.alice.call("post", "/readers/alice/ill", {"cluster_id": work.cluster_id})
+    assert status == 409 and "eastlake refused your earlier request" in error["Message"]
