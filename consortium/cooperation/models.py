@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from consortium.models import Availability
+
 __all__ = [
     "Balance",
     "LoanMove",
@@ -73,7 +75,10 @@ class LoanRequest(BaseModel):
     """The member that holds the work and lends it."""
     location: str | None = None
     call_number: str | None = None
-    """Where the lender's available copy is shelved."""
+    """Where the lender's copy is shelved."""
+    availability: Availability = Availability.AVAILABLE
+    """The copy's shelf status in the lender's catalogue when asked: ``available``, or ``unknown`` (the catalogue
+    does not say: the lending library checks its shelf, then accepts or refuses)."""
     state: LoanState
     version: int = Field(ge=1)
     """1 when made, one more with every step: a store saves version ``n`` only over ``n - 1``."""
@@ -120,8 +125,9 @@ class NewLoanRequest(BaseModel):
 
     cluster_id: str = Field(min_length=1, max_length=200)
     lender: str | None = Field(default=None, max_length=63)
-    """A member to ask (it must hold an available copy and lend to the reader's library); by default the hub
-    picks one."""
+    """A member to ask (it must lend to the reader's library and hold a copy known available, or one of unknown
+    status, which its staff check); by default the hub picks one: a copy known available first, and not a member
+    that refused the reader's earlier request for the work."""
     note: str | None = Field(default=None, max_length=500)
     """For the staff (e.g. "chapter 3 would do")."""
 

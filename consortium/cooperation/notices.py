@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from consortium.cooperation.models import LoanRequest, LoanState
 from consortium.errors import NotFoundError
+from consortium.models import Availability
 from consortium.profiles.models import Processing
 from consortium.push.addresses import ascii_mailbox
 from consortium.push.ledgers import InboxEntry, PushLedgers
@@ -39,7 +40,8 @@ log = logging.getLogger(__name__)
 _EN = {
     LoanState.REQUESTED: "Your inter-library loan request went to {lender}.",
     LoanState.ACCEPTED: "{lender} accepted your inter-library loan request and will send a copy.",
-    LoanState.REFUSED: "{lender} cannot lend it.",
+    LoanState.REFUSED: "{lender} cannot lend it. You may ask again: the request goes to another library that holds "
+    "it, if there is one.",
     LoanState.SHIPPED: "{lender} sent the copy to {borrower}.",
     LoanState.RECEIVED: "The copy is at {borrower}: you may collect it.",
     LoanState.RETURNED: "The copy is back at {lender}: the loan is closed.",
@@ -48,19 +50,28 @@ _EN = {
 _ZH = {
     LoanState.REQUESTED: "您的馆际互借申请已发送至{lender}。",
     LoanState.ACCEPTED: "{lender}已同意您的馆际互借申请，将寄出一册。",
-    LoanState.REFUSED: "{lender}无法出借此书。",
+    LoanState.REFUSED: "{lender}无法出借此书。您可以再次申请，申请将发往其他藏有此书的图书馆（如有）。",
     LoanState.SHIPPED: "{lender}已将图书寄往{borrower}。",
     LoanState.RECEIVED: "图书已到达{borrower}，请前往领取。",
     LoanState.RETURNED: "图书已归还{lender}，本次借阅结束。",
     LoanState.CANCELLED: "您的馆际互借申请已取消。",
 }
 
+_CHECKING = {
+    False: "{lender} will check whether its copy is on the shelf, then accept or refuse.",
+    True: "{lender}将核查其馆藏是否在架，然后答复是否出借。",
+}
+"""Added to the ``requested`` notice when the lender's catalogue does not give its copy's status."""
+
 
 def notice_text(request: LoanRequest, names: dict[str, str], *, chinese: bool = False) -> str:
     """The one line that tells the reader the request's state (with the last step's note, when it has one)."""
+    lender = names.get(request.lender, request.lender)
     line = (_ZH if chinese else _EN)[request.state].format(
-        lender=names.get(request.lender, request.lender), borrower=names.get(request.borrower, request.borrower)
+        lender=lender, borrower=names.get(request.borrower, request.borrower)
     )
+    if request.state is LoanState.REQUESTED and request.availability is Availability.UNKNOWN:
+        line += ("" if chinese else " ") + _CHECKING[chinese].format(lender=lender)
     note = request.history[-1].note if request.history else None
     return f"{line} {note}" if note else line
 

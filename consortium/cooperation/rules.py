@@ -11,9 +11,12 @@ shipped        received                        the borrowing library's staff
 received       returned                        the lending library's staff (it has the copy back)
 =============  ==============================  ===========================================
 
-A lender must hold the work with a copy ``available`` (its holdings say so), lend to the reader's library (its
-``lend_to_members`` is empty or names it) and show its holdings to that library's readers (a member hiding its
-holdings is not revealed by a loan); the reader's own library is never a lender.
+A lender must hold a print copy that may be on its shelf, lend to the reader's library (its ``lend_to_members`` is
+empty or names it) and show its holdings to that library's readers (a member hiding its holdings is not revealed
+by a loan); the reader's own library is never a lender. As in any inter-library loan, the request goes to a
+library that holds the item and its staff check the shelf, then accept or refuse: a copy known ``available`` is
+asked first; a copy whose status its catalogue does not give (``unknown``: most harvested records give none) may
+be asked after those; a copy known ``on_loan`` or ``unavailable``, or a link (``online``: nothing to send), never.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ if TYPE_CHECKING:
     from consortium.members import MemberRegistry
     from consortium.models import Cluster, Holding
 
-__all__ = ["MOVES", "lenders", "may_lend", "who_moves"]
+__all__ = ["ASKED", "MOVES", "lenders", "may_lend", "unaskable", "who_moves"]
 
 MOVES: Final[dict[tuple[LoanState, LoanState], Side | None]] = {
     (LoanState.REQUESTED, LoanState.ACCEPTED): Side.LENDING,
@@ -60,13 +63,33 @@ def may_lend(registry: MemberRegistry, lender: str, borrower: str) -> str | None
     return None
 
 
+ASKED: Final[dict[Availability, int]] = {Availability.AVAILABLE: 0, Availability.UNKNOWN: 1}
+"""The copies a request may go to, and in which order: known available first, then of unknown status."""
+
+
+def _askable(holding: Holding) -> bool:
+    return holding.availability in ASKED and holding.url is None
+
+
+def unaskable(cluster: Cluster, member: str) -> str:
+    """Why none of ``member``'s holdings of ``cluster`` may be asked (for a reader who named it)."""
+    held = [h for h in cluster.holdings if h.member == member]
+    if not held:
+        return f"{member!r} does not hold this work"
+    if all(h.availability is Availability.ONLINE or h.url is not None for h in held):
+        return f"{member!r} has this work only online (no copy to send)"
+    states = sorted({h.availability.value for h in held if h.availability is not Availability.ONLINE})
+    return f"{member!r} has no copy that may be asked: its copies are {' or '.join(states)}"
+
+
 def lenders(registry: MemberRegistry, cluster: Cluster, borrower: str) -> list[Holding]:
-    """The holdings a request for ``cluster`` by a reader of ``borrower`` may go to: an available copy of each
-    member that may lend to it, in member order (one per member)."""
+    """The holdings a request for ``cluster`` by a reader of ``borrower`` may go to, one per member that may lend
+    to it: its copy known available, else its print copy of unknown status (see the module); those known
+    available first, then in member order."""
     chosen: dict[str, Holding] = {}
-    for holding in sorted(cluster.holdings, key=lambda h: h.member):
-        if holding.availability is not Availability.AVAILABLE or holding.member in chosen:
+    for holding in sorted(cluster.holdings, key=lambda h: (h.member, ASKED.get(h.availability, len(ASKED)))):
+        if not _askable(holding) or holding.member in chosen:
             continue
         if may_lend(registry, holding.member, borrower) is None:
             chosen[holding.member] = holding
-    return list(chosen.values())
+    return sorted(chosen.values(), key=lambda h: (ASKED[h.availability], h.member))

@@ -1,11 +1,13 @@
 """Inter-library loan: :class:`InterLibraryLoans`, the verbs the cooperation API calls.
 
-A reader asks for a work their library lacks; the request goes to a member that holds an available copy and lends
-to the reader's library (:func:`~consortium.cooperation.rules.lenders`; among several, the one with the fewest
-open requests, then by id). Staff of the two libraries then move it step by step
-(:data:`~consortium.cooperation.rules.MOVES`); each step is appended to the request's history (who, when, a note:
-its audit trail), saved over the version before (two staff answering at once: one wins, the other gets a 409),
-and told to the reader (:class:`~consortium.cooperation.notices.ReaderNotices`).
+A reader asks for a work their library lacks; the request goes to a member that holds a copy that may be on its
+shelf and lends to the reader's library (:func:`~consortium.cooperation.rules.lenders`): a copy known available
+first, then one of unknown status (the lending library checks its shelf); among several, the one with the fewest
+open requests, then by id. A member that refused the reader's request for the work is not asked again unless the
+reader names it: asking again after a refusal goes to the next holder. Staff of the two libraries then move it
+step by step (:data:`~consortium.cooperation.rules.MOVES`); each step is appended to the request's history
+(who, when, a note: its audit trail), saved over the version before (two staff answering at once: one wins, the
+other gets a 409), and told to the reader (:class:`~consortium.cooperation.notices.ReaderNotices`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from consortium.cooperation.models import Balance, LoanRequest, LoanState, LoanStep, Side
-from consortium.cooperation.rules import MOVES, lenders, may_lend, who_moves
+from consortium.cooperation.rules import ASKED, MOVES, lenders, may_lend, unaskable, who_moves
 from consortium.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from consortium.models import Availability
 from consortium.ports import system_clock
@@ -46,7 +48,7 @@ class InterLibraryLoans:
     store
         Where requests are kept.
     clusters
-        The works and their holdings (which member has an available copy).
+        The works and their holdings (which member has a copy, and its shelf status when known).
     registry
         The member registry as it is now (sharing policies: ``lend_to_members``), read on each call.
     notices
@@ -87,6 +89,11 @@ class InterLibraryLoans:
     ) -> LoanRequest:
         """A reader of ``borrower`` asks for ``cluster_id``: the request, made of a lender that may lend it.
 
+        The lender is a member with a copy known available, else one with a print copy of unknown status (its
+        staff check the shelf), never one whose copies are known on loan or unavailable or only online; among
+        those, the fewest open requests, then by id. Members that refused this reader's earlier request for the
+        work are passed over unless named as ``lender``.
+
         Raises
         ------
         NotFoundError
@@ -106,7 +113,8 @@ class InterLibraryLoans:
                 f"field 'cluster_id': your library ({borrower}) has a copy available: ask for it there",
                 field="cluster_id",
             )
-        if any(r.cluster_id == cluster_id and not r.closed for r in self.store.for_reader(reader_id)):
+        earlier = [r for r in self.store.for_reader(reader_id) if r.cluster_id == cluster_id]
+        if any(not r.closed for r in earlier):
             raise ConflictError(f"you have an open request for {cluster_id!r} already", cluster_id=cluster_id)
         candidates = lenders(registry, cluster, borrower)
         if lender is not None:
@@ -115,17 +123,27 @@ class InterLibraryLoans:
                 raise ValidationError(f"field 'lender': {why}", field="lender")
             candidates = [h for h in candidates if h.member == lender]
             if not candidates:
-                raise ValidationError(f"field 'lender': {lender!r} has no copy available", field="lender")
+                raise ValidationError(f"field 'lender': {unaskable(cluster, lender)}", field="lender")
+        else:
+            refused = sorted({r.lender for r in earlier if r.state is LoanState.REFUSED})
+            possible = candidates
+            candidates = [h for h in candidates if h.member not in refused]
+            if possible and not candidates:
+                raise ConflictError(
+                    f"no other member may lend {cluster_id!r} to readers of {borrower}: "
+                    f"{', '.join(refused)} refused your earlier request (name one as 'lender' to ask it again)",
+                    cluster_id=cluster_id,
+                )
         if not candidates:
             raise ConflictError(
-                f"no member may lend {cluster_id!r} to readers of {borrower} now (none with a copy available "
-                "lends to your library)",
+                f"no member may lend {cluster_id!r} to readers of {borrower} now (none that lends to your library "
+                "holds a print copy that is not known to be on loan or unavailable)",
                 cluster_id=cluster_id,
             )
         load = Counter(
             r.lender for h in candidates for r in self.store.for_member(h.member, Side.LENDING) if not r.closed
         )
-        chosen = min(candidates, key=lambda h: (load[h.member], h.member))
+        chosen = min(candidates, key=lambda h: (ASKED[h.availability], load[h.member], h.member))
         now = self._clock()
         request = LoanRequest(
             request_id="ill-" + secrets.token_hex(8),
@@ -136,6 +154,7 @@ class InterLibraryLoans:
             lender=chosen.member,
             location=chosen.location,
             call_number=chosen.call_number,
+            availability=chosen.availability,
             state=LoanState.REQUESTED,
             version=1,
             created_at=now,
@@ -143,7 +162,9 @@ class InterLibraryLoans:
             history=[LoanStep(state=LoanState.REQUESTED, at=now, actor_id=actor.actor_id, note=note)],
         )
         self.store.save(request)
-        log.info("ILL request %s: %s asks %s", request.request_id, borrower, chosen.member)
+        log.info(
+            "ILL request %s: %s asks %s (copy %s)", request.request_id, borrower, chosen.member, chosen.availability
+        )
         self._notices.tell(request, actor)
         return request
 

@@ -1,7 +1,8 @@
 """The cooperation API (Chalice): inter-library loan between member libraries, and subject librarians' lists.
 
 A reader asks for a work their library lacks (``POST /readers/{reader_id}/ill``); the request goes to a member
-that holds an available copy and lends to the reader's library. Staff of the two libraries (member
+that lends to the reader's library and holds a copy known available, else one of unknown shelf status (its staff
+check the shelf, then accept or refuse). Staff of the two libraries (member
 administrators) move it through requested → accepted or refused → shipped → received → returned
 (:mod:`consortium.cooperation.rules` says who takes which step); the reader is told at each step, in their inbox
 and by email. Each member sees the requests it lends and borrows in, and its balance. The lending library does not
@@ -75,8 +76,10 @@ class LoansParams(RequestBody):
 
 @routes.route("POST", "/readers/{reader_id}/ill", READER, body=NewLoanRequest, answer=LoanView, status=201)
 def ask(reader_id: str, body: NewLoanRequest) -> Response:
-    """Ask for a work your library lacks: the request goes to a member with a copy available that lends to your
-    library (or to ``lender``, when it may)."""
+    """Ask for a work your library lacks: the request goes to a member that lends to your library, one with a copy
+    known available first, else one whose copy's status its catalogue does not give (``availability: unknown``:
+    that library checks its shelf, then accepts or refuses); never a copy known on loan or unavailable, nor a
+    member that refused your earlier request for the work (unless named as ``lender``)."""
     hub = container()
     made = hub.interlibrary_loans.ask(
         reader_id,

@@ -40,12 +40,11 @@ def _check(tab: Tab, step: str) -> None:
     tab.screenshot(step)
 
 
-def a_lending_request(hub: Hub, name: str) -> str:
-    """A work only riverside holds (a copy available), asked for by a reader of westfield: riverside lends it."""
+def a_lending_request(hub: Hub, name: str, availability: Availability = Availability.AVAILABLE) -> str:
+    """A work only riverside holds (a copy available, or of ``availability``), asked for by a reader of westfield:
+    riverside lends it."""
     cluster_id = f"staff-{name}"
-    holding = Holding(
-        member=MEMBER, location="Main stacks", call_number="QA76.6 .S7", availability=Availability.AVAILABLE
-    )
+    holding = Holding(member=MEMBER, location="Main stacks", call_number="QA76.6 .S7", availability=availability)
     work = make_cluster(cluster_id, f"Staff pages test work {name}", [MEMBER], holdings=[holding])
     hub.container.cluster_store.apply(ClusterChange(saved=[work]))
     reader_id = f"wendy-{name}"
@@ -90,6 +89,26 @@ def test_the_administrator_moves_a_lending_request_and_reads_the_balance(tab: Ta
     expect(page.locator("#ill .empty, #ill .ill-list").first).to_be_visible()
     expect(page.locator("#ill-side-borrowing")).to_be_checked()
     _check(tab, "borrowing")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_request_for_a_copy_of_unknown_status_asks_the_staff_to_check_the_shelf(
+    open_tab: Callable[..., Tab], lang: str
+) -> None:
+    tab = open_tab("desktop", lang)
+    request_id = a_lending_request(tab.hub, f"shelf-{lang}", Availability.UNKNOWN)
+    tab.log_in_staff(f"desk-shelf-{lang}", MEMBER)
+    tab.goto("/staff.html")
+    page = tab.page
+    card = page.locator(".ill-request", has_text=f"Staff pages test work shelf-{lang}")
+    expect(card).to_contain_text("请先核查" if lang == "zh" else "check it, then accept or refuse")
+    _check(tab, "check-the-shelf")
+    card.get_by_role("button", name="拒绝" if lang == "zh" else "Refuse").click()
+    card = page.locator(".ill-request", has_text=f"Staff pages test work shelf-{lang}")
+    expect(card.locator("h3 .tag")).to_have_text("已拒绝" if lang == "zh" else "Refused")
+    expect(card).not_to_contain_text("请先核查" if lang == "zh" else "check it, then accept or refuse")
+    stored = tab.hub.container.interlibrary_loans.request(MEMBER, request_id)
+    assert stored.state.value == "refused" and stored.availability is Availability.UNKNOWN
 
 
 def _counted_month(now: dt.datetime) -> dt.datetime:

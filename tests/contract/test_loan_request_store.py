@@ -15,6 +15,7 @@ from consortium.adapters.local import SqliteLoanRequestStore
 from consortium.adapters.memory import InMemoryLoanRequestStore
 from consortium.cooperation.models import LoanRequest, LoanState, LoanStep, Side
 from consortium.errors import ConflictError
+from consortium.models import Availability
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -76,6 +77,15 @@ def test_save_then_get(store: LoanRequestStore) -> None:
     assert store.get("ill-1") is None
     store.save(loan())
     assert store.get("ill-1") == loan()
+
+
+def test_the_copys_shelf_status_when_asked_is_kept(store: LoanRequestStore) -> None:
+    unknown = loan().model_copy(update={"availability": Availability.UNKNOWN})
+    store.save(unknown)
+    assert store.get("ill-1") == unknown and store.for_reader("alice")[0].availability is Availability.UNKNOWN
+    older = loan("ill-2").model_dump(mode="json")
+    del older["availability"]  # saved before the field existed: every such request was for an available copy
+    assert LoanRequest.model_validate(older).availability is Availability.AVAILABLE
 
 
 def test_each_save_goes_over_the_version_before(store: LoanRequestStore) -> None:

@@ -1,5 +1,7 @@
 """Inter-library loan through the cooperation API: a reader asks for a work their library lacks, the request goes
-to a member that holds an available copy and lends to the reader's library, staff of both libraries move it step
+to a member that lends to the reader's library and holds a copy known available, else one of unknown status (as
+harvested records mostly give: its staff check the shelf and accept or refuse; asked again after a refusal, it goes
+to the next holder), never a copy known on loan; staff of both libraries move it step
 by step, the reader is told at each (inbox, and email through a real SMTP server on 127.0.0.1), each step is in
 the request's history and the reader's audit, and each member sees its balance."""
 
@@ -15,8 +17,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from factories import make_cluster
 from function_apps import Api, serve
+from marc_builders import book
+from pymarc import Field, Indicators, Subfield
 
 from consortium.dedup.state import ClusterChange
+from consortium.harvest.service import import_source
+from consortium.members import SourceFormat
 from consortium.models import Availability, Holding
 from consortium.profiles.consent import Purpose
 from consortium.profiles.models import Actor, ActorRole
@@ -70,6 +76,7 @@ class Hub:
         self.riverside = loans.as_staff("desk", "riverside")
         self.lakeside = loans.as_staff("desk", "lakeside")
         self.eastlake = loans.as_staff("desk", "eastlake")
+        self.westfield = loans.as_staff("desk", "westfield")
 
     def step(self, staff: Api, member: str, request_id: str, state: str, note: str | None = None) -> dict[str, Any]:
         status, moved = staff.call("post", f"/members/{member}/ill/{request_id}", {"state": state, "note": note})
@@ -105,6 +112,10 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
                     holding("riverside", Availability.AVAILABLE), holding("eastlake", Availability.AVAILABLE)]),
                 make_cluster("lost", "A lost book", ["eastlake"], holdings=[
                     holding("eastlake", Availability.UNAVAILABLE)]),
+                make_cluster("harvested", "Harvested with no shelf status", ["eastlake", "westfield"], holdings=[
+                    holding("westfield", Availability.UNKNOWN), holding("eastlake", Availability.UNKNOWN)]),
+                make_cluster("mixed", "One known, one not", ["eastlake", "westfield"], holdings=[
+                    holding("eastlake", Availability.UNKNOWN), holding("westfield", Availability.AVAILABLE)]),
             ]  # fmt: skip
             container.cluster_store.apply(ClusterChange(saved=works))
             staff = Actor(actor_id="riverside/desk", role=ActorRole.MEMBER_STAFF)
@@ -177,9 +188,12 @@ def test_a_step_is_taken_by_the_right_library_in_the_right_order(hub: Hub) -> No
     refused = hub.step(hub.lakeside, "lakeside", request_id, "refused", "the copy is damaged")
     assert refused["state"] == "refused"
     assert hub.lakeside.call("post", f"/members/lakeside/ill/{request_id}", {"state": "accepted"})[0] == 409
-    status, again = hub.alice.call("post", "/readers/alice/ill", {"cluster_id": "poems"})  # closed: may ask again
+    status, error = hub.alice.call("post", "/readers/alice/ill", {"cluster_id": "poems"})
+    assert status == 409 and "lakeside refused your earlier request" in error["Message"]  # no one else may lend it
+    asked = {"cluster_id": "poems", "lender": "lakeside"}
+    status, again = hub.alice.call("post", "/readers/alice/ill", asked)  # closed: may ask it again by name
     assert status == 201
-    assert hub.alice.call("post", "/readers/alice/ill", {"cluster_id": "poems"})[0] == 409  # one open at a time
+    assert hub.alice.call("post", "/readers/alice/ill", asked)[0] == 409  # one open at a time
     status, cancelled = hub.alice.call("post", f"/readers/alice/ill/{again['request_id']}/cancel")
     assert status == 200 and cancelled["state"] == "cancelled"
 
@@ -230,3 +244,79 @@ def test_an_erased_reader_is_no_longer_named_in_the_libraries_loan_records(hub: 
     kept = hub.riverside.call("get", f"/members/riverside/ill/{request_id}")[1]
     assert kept["state"] == "requested" and kept["reader_id"] != "alice"
     assert "alice" not in str(kept)
+
+
+def test_a_copy_of_unknown_status_is_asked_the_lender_checks_and_a_refusal_sends_the_next_request_on(hub: Hub) -> None:
+    status, made = hub.alice.call("post", "/readers/alice/ill", {"cluster_id": "harvested"})
+    assert status == 201, made
+    assert made["lender"] == "eastlake" and made["availability"] == "unknown"
+    queue = hub.eastlake.call("get", "/members/eastlake/ill?side=lending&state=requested")[1]["requests"]
+    assert [(r["request_id"], r["availability"]) for r in queue] == [(made["request_id"], "unknown")]
+    hub.step(hub.eastlake, "eastlake", made["request_id"], "refused", "not on the shelf")
+
+    status, again = hub.alice.call("post", "/readers/alice/ill", {"cluster_id": "harvested"})
+    assert status == 201 and again["lender"] == "westfield"  # eastlake refused: the next holder
+    hub.step(hub.westfield, "westfield", again["request_id"], "refused")
+    status, error = hub.alice.call("post", "/readers/alice/ill", {"cluster_id": "harvested"})
+    assert status == 409 and "eastlake, westfield refused" in error["Message"] and "'lender'" in error["Message"]
+    status, named = hub.alice.call("post", "/readers/alice/ill", {"cluster_id": "harvested", "lender": "eastlake"})
+    assert status == 201 and named["lender"] == "eastlake"
+
+    inbox = hub.push.as_reader("alice").call("get", "/readers/alice/push/inbox")[1]
+    reasons = [d["digest"]["items"][0] for d in inbox["digests"] if d["digest"]["service"] == "interlibrary_loan"]
+    assert any(
+        "went to Eastlake University Library" in r["reason"]
+        and "will check whether its copy is on the shelf" in r["reason"]
+        and "核查" in r["reason_zh"]
+        for r in reasons
+    )
+    assert any("cannot lend it. You may ask again" in r["reason"] for r in reasons)
+
+
+def test_a_copy_known_available_is_asked_before_one_of_unknown_status(hub: Hub) -> None:
+    status, made = hub.alice.call("post", "/readers/alice/ill", {"cluster_id": "mixed"})
+    assert status == 201 and made["lender"] == "westfield" and made["availability"] == "available"
+    status, named = hub.wendy.call("post", "/readers/wendy/ill", {"cluster_id": "harvested", "lender": "eastlake"})
+    assert status == 201 and named["availability"] == "unknown"  # a named lender with only an unknown copy
+
+
+def test_a_copy_known_on_loan_is_never_asked(hub: Hub) -> None:
+    status, error = hub.alice.call("post", "/readers/alice/ill", {"cluster_id": "poems", "lender": "eastlake"})
+    assert status == 400 and "field 'lender'" in error["Message"] and "on_loan" in error["Message"]
+    status, error = hub.wendy.call("post", "/readers/wendy/ill", {"cluster_id": "poems"})
+    assert status == 409  # lakeside does not lend to westfield, eastlake's copy is on loan
+
+
+def test_on_harvested_records_the_request_goes_to_a_copy_whose_status_is_not_known(hub: Hub, tmp_path: Path) -> None:
+    """Three members' catalogues as their systems export them: lakeside's Koha item is checked out (952 $q),
+    westfield's Alma availability says unavailable (AVA $e), eastlake's 852 gives no status."""
+
+    def exported(member: str, tag: str, *pairs: str) -> None:
+        record = book(f"{member}-1", "Concrete mathematics", isbn="9780201558029")
+        subfields = [Subfield(pairs[i], pairs[i + 1]) for i in range(0, len(pairs), 2)]
+        record.add_field(Field(tag=tag, indicators=Indicators(" ", " "), subfields=subfields))
+        path = tmp_path / f"{member}.mrc"
+        path.write_bytes(record.as_marc())
+        container = hub.loans.module.container()
+        report = container.harvester.harvest_source(
+            container.registry.get(member), import_source(path, SourceFormat.MARC21)
+        )
+        assert report.complete and report.counts.added == 1
+
+    exported("lakeside", "952", "a", "CENTRAL", "o", "QA39.2 .G733", "7", "0", "q", "2026-12-24")
+    exported("westfield", "AVA", "b", "MAIN", "c", "Stacks", "d", "QA39.2 .G733", "e", "unavailable")
+    exported("eastlake", "852", "b", "Main stacks", "h", "QA39.2 .G733")
+    clusters = hub.loans.module.container().cluster_store.clusters()
+    work = next(c for c in clusters if c.title.startswith("Concrete mathematics"))
+    assert sorted((h.member, h.availability.value) for h in work.holdings) == [
+        ("eastlake", "unknown"),
+        ("lakeside", "on_loan"),
+        ("westfield", "unavailable"),
+    ]
+
+    status, made = hub.alice.call("post", "/readers/alice/ill", {"cluster_id": work.cluster_id})
+    assert status == 201, made
+    assert (made["lender"], made["availability"], made["location"]) == ("eastlake", "unknown", "Main stacks")
+    hub.step(hub.eastlake, "eastlake", made["request_id"], "refused", "not on the shelf")
+    status, error = hub.alice.call("post", "/readers/alice/ill", {"cluster_id": work.cluster_id})
+    assert status == 409 and "eastlake refused your earlier request" in error["Message"]

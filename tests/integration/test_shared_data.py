@@ -22,7 +22,7 @@ from lxml import etree
 from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore
 from consortium.harvest.service import HarvestReport, HarvestService
 from consortium.members import Member, Source
-from consortium.models import ClassScheme, IdentifierScheme, Record, ResourceFormat
+from consortium.models import Availability, ClassScheme, IdentifierScheme, Record, ResourceFormat
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 pytestmark = [
@@ -394,6 +394,23 @@ def test_shelf_numbers_in_050_are_not_classifications() -> None:
     marc = source("marc/traject/test_data.utf8.mrc", "00282371")
     assert value(marc, "050", "a") == "MLCME 2002/02660 (D)"  # an LC shelf number for uncatalogued material
     assert record("marc/traject/test_data.utf8.mrc", "00282371").classifications == []
+
+
+def test_shelf_status_is_read_only_where_the_record_gives_it() -> None:
+    # University of Michigan's record published by Aleph with AVA $e check_holdings: the system could not tell.
+    ava = source("marc/openlibrary/xml_input/abhandlungender01ggoog_marc.xml")
+    assert value(ava, "AVA", "e") == "check_holdings"
+    got = record("marc/openlibrary/xml_input/abhandlungender01ggoog_marc.xml")
+    assert [(h.location, h.call_number, h.availability) for h in got.holdings if h.url is None] == [
+        (f"{value(ava, 'AVA', 'b')} {value(ava, 'AVA', 'c')}", value(ava, "AVA", "d"), Availability.UNKNOWN)
+    ]
+    # RecordManager's record with two 852 holdings and the two 952 items on them, which carry no status.
+    items = source("marc/recordmanager/marc_alt_script.xml")
+    assert len(items.get_fields("852")) == len(items.get_fields("952")) == 2
+    got = record("marc/recordmanager/marc_alt_script.xml")
+    assert [(h.location, h.availability) for h in got.holdings] == [
+        (f"{f['b']} {f['c']}", Availability.UNKNOWN) for f in items.get_fields("952")
+    ]
 
 
 def test_unimarc_record() -> None:

@@ -5,7 +5,9 @@ title (a translation's original title; not a field with a form subheading $k, "S
 authors; 264 (second indicator 1) or 260 publisher and year, 008/07-10 year first; 008/35-37 or 041 language;
 250 edition; 830 $a (the controlled form), else 440 $a (obsolete), else 490 $a series, that field's $v its
 volume; 300 extent; 020 ISBN ($z, cancelled, is ignored), 022 ISSN, 035 (OCoLC), 010 LCCN, 024 (doi) DOI; 6xx
-subjects; 050/090 LCC, 082 DDC, 080 UDC, 084 with $2 clc CLC; 852 shelf holdings and 856 links.
+subjects; 050/090 LCC, 082 DDC, 080 UDC, 084 with $2 clc CLC; shelf holdings from Koha's 952 items, else Ex
+Libris' AVA, else 852 (876 $j the status of its items), and 856 links; a copy's shelf status as
+:mod:`~consortium.harvest.normalize.shelf_status` reads it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from consortium.harvest.normalize.common import (
     subfields,
     tagged,
 )
+from consortium.harvest.normalize.shelf_status import KOHA_MARC21, ava_holdings, item_statuses, koha_items
 from consortium.harvest.normalize.text import clean, first_year, language_code, publisher_name, unique
 from consortium.models import (
     Availability,
@@ -184,11 +187,19 @@ def _classifications(marc: MarcFields) -> list[Classification]:
 
 
 def _holdings(marc: MarcFields, member: str, default_location: str | None, online: bool) -> list[Holding]:
-    holdings: list[Holding] = []
-    for field in tagged(marc, "852"):
-        call_number = " ".join(p.strip() for p in subfields(field, "hi") if p.strip()) or None
-        location = " ".join(p.strip() for p in subfields(field, "bc") if p.strip()) or default_location
-        holdings.append(Holding(member=member, location=location, call_number=call_number))
+    """The shelf copies from Koha's items (952), else Ex Libris' availability (AVA), else 852 (its status from
+    the 876 items linked to it): each of the first two describes the copies an 852 beside it does, with their
+    status; then 856 links."""
+    holdings: list[Holding] = koha_items(tagged(marc, "952"), member, default_location, KOHA_MARC21)
+    if not holdings:
+        holdings = ava_holdings(tagged(marc, "AVA"), member, default_location)
+    if not holdings:
+        shelves = tagged(marc, "852")
+        statuses = item_statuses(tagged(marc, "876"), [subfield(f, "8") for f in shelves])
+        for field, status in zip(shelves, statuses, strict=True):
+            call_number = " ".join(p.strip() for p in subfields(field, "hi") if p.strip()) or None
+            location = " ".join(p.strip() for p in subfields(field, "bc") if p.strip()) or default_location
+            holdings.append(Holding(member=member, location=location, call_number=call_number, availability=status))
     for field in tagged(marc, "856"):
         url = subfield(field, "u")
         if url and field.indicator2 in ("0", "1", " "):

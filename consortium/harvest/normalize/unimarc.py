@@ -7,7 +7,8 @@ of a translation;
 100 $a/09-12 date first; 101 $a language; 205 $a edition; 225 $a else 410 $t series, that field's $v its
 volume; 215 $a extent; 010 ISBN ($z, invalid, ignored), 011 ISSN; 600-608 subjects with their subdivisions; 690
 and 686 ($2 clc) CLC, 676 DDC, 675 UDC, 680 LCC; 905 CNMARC holdings ($a institution, $c location, $d class
-number, $e book number) and 852; 856 links.
+number, $e book number), Koha's 995 items (with their shelf status, as
+:mod:`~consortium.harvest.normalize.shelf_status` reads it) and 852; 856 links.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from consortium.harvest.normalize.common import (
     subfields,
     tagged,
 )
+from consortium.harvest.normalize.shelf_status import KOHA_UNIMARC, koha_items
 from consortium.harvest.normalize.text import clean, first_year, language_code, publisher_name, unique
 from consortium.models import (
     Availability,
@@ -55,7 +57,7 @@ def unimarc_format(marc: MarcFields) -> ResourceFormat:
             return ResourceFormat.THESIS
         if kind == "b":
             return ResourceFormat.MANUSCRIPT
-        return ResourceFormat.EBOOK if online and not tagged(marc, "905", "852") else ResourceFormat.BOOK
+        return ResourceFormat.EBOOK if online and not tagged(marc, "905", "995", "852") else ResourceFormat.BOOK
     if kind in ("c", "d"):
         return ResourceFormat.SCORE
     if kind in ("e", "f"):
@@ -127,16 +129,19 @@ def _classifications(marc: MarcFields) -> list[Classification]:
 
 
 def _holdings(marc: MarcFields, member: str, default_location: str | None, online: bool) -> list[Holding]:
-    holdings: list[Holding] = []
-    for field in tagged(marc, "905"):
-        class_number, book_number = clean(subfield(field, "d")), clean(subfield(field, "e"))
-        call_number = f"{class_number}/{book_number}" if class_number and book_number else class_number
-        location = clean(subfield(field, "c")) or default_location
-        holdings.append(Holding(member=member, location=location, call_number=call_number))
-    for field in tagged(marc, "852"):
-        call_number = " ".join(p.strip() for p in subfields(field, "hj") if p.strip()) or None
-        location = clean(subfield(field, "c")) or clean(subfield(field, "b")) or default_location
-        holdings.append(Holding(member=member, location=location, call_number=call_number))
+    """Koha's 995 items (their shelf status read), else CNMARC 905 copies and 852 (a Koha record's 905 or 852
+    would describe the same copies without status); then 856 links."""
+    holdings: list[Holding] = koha_items(tagged(marc, "995"), member, default_location, KOHA_UNIMARC)
+    if not holdings:
+        for field in tagged(marc, "905"):
+            class_number, book_number = clean(subfield(field, "d")), clean(subfield(field, "e"))
+            call_number = f"{class_number}/{book_number}" if class_number and book_number else class_number
+            location = clean(subfield(field, "c")) or default_location
+            holdings.append(Holding(member=member, location=location, call_number=call_number))
+        for field in tagged(marc, "852"):
+            call_number = " ".join(p.strip() for p in subfields(field, "hj") if p.strip()) or None
+            location = clean(subfield(field, "c")) or clean(subfield(field, "b")) or default_location
+            holdings.append(Holding(member=member, location=location, call_number=call_number))
     for field in tagged(marc, "856"):
         url = subfield(field, "u")
         if url:

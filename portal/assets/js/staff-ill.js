@@ -1,7 +1,8 @@
 // The member's inter-library loan queue: the requests made of it (lending) or by its readers (borrowing), by
 // state; each with the steps this member's staff may take next (the lending library accepts or refuses, ships, and
 // confirms the return; the borrowing library confirms it received the copy, or cancels before acceptance), a note
-// for the reader, and its history. The API checks every step; a refused one says why.
+// for the reader, and its history. The API checks every step; a refused one says why. A request for a copy whose
+// shelf status the lender's catalogue does not give says so: the lending library checks its shelf first.
 
 import { api, el, fill, formatDate, formatNumber, members, memberName, t } from "./core.js";
 import { act, reload, stableId } from "./me-common.js";
@@ -135,6 +136,9 @@ function requestCard(request, all) {
       { class: "meta" },
       el("span", { text: t(view.side === "lending" ? "staff.ill.for_library" : "staff.ill.from_library", { library: memberName(all, other) }) }),
       request.call_number ? el("span", { text: t("staff.ill.shelved", { location: request.location || "", call_number: request.call_number }) }) : null,
+      request.state === "requested" && request.availability === "unknown"
+        ? el("span", { class: "tag", text: t(view.side === "lending" ? "staff.ill.check_shelf" : "staff.ill.lender_checks") })
+        : null,
       request.reader_id ? el("span", { text: t("staff.ill.reader", { reader: request.reader_id }) }) : null,
       el("span", { text: t("staff.ill.asked", { at: formatDate(request.created_at) }) }),
     ),

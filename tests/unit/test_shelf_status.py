@@ -1,0 +1,268 @@
+"""A print copy's shelf status read at harvest, where the records carry it: Koha's items (MARC21 952, UNIMARC
+995), Ex Libris' AVA, and MARC 21 876 $j item status linked to 852. Each form is built with pymarc as the system
+exports it, normalized directly and through the harvest of a binary file and of MARCXML (the readers that do not
+build pymarc objects); an odd value leaves the copy ``unknown`` and the record is stored all the same."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import pytest
+from marc_builders import book, unimarc_book
+from pymarc import Field, Indicators, Record, Subfield, XMLWriter
+
+from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore
+from consortium.harvest.normalize.marc21 import normalize_marc21
+from consortium.harvest.normalize.shelf_status import combined, item_status_text, koha_item_status
+from consortium.harvest.normalize.unimarc import normalize_unimarc
+from consortium.harvest.service import HarvestService
+from consortium.members import Member, Source
+from consortium.models import Availability, Holding, RawPointer
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+A = Availability
+RAW = RawPointer(digest="0" * 64, media_type="application/marc")
+
+
+def field(tag: str, *pairs: str) -> Field:
+    """A data field from code, value, code, value..."""
+    subfields = [Subfield(pairs[i], pairs[i + 1]) for i in range(0, len(pairs), 2)]
+    return Field(tag=tag, indicators=Indicators(" ", " "), subfields=subfields)
+
+
+def marc21(*fields: Field) -> Record:
+    record = book("b1", "The art of computer programming")
+    for extra in fields:
+        record.add_field(extra)
+    return record
+
+
+def unimarc(*fields: Field) -> Record:
+    record = unimarc_book("u1", "三体", author="刘慈欣", isbn="9787536692930", clc="I247.55", year="2008")
+    for extra in fields:
+        record.add_field(extra)
+    return record
+
+
+def shelves(holdings: list[Holding]) -> list[tuple[str | None, str | None, Availability]]:
+    return [(h.location, h.call_number, h.availability) for h in holdings]
+
+
+def holdings21(*fields: Field) -> list[tuple[str | None, str | None, Availability]]:
+    return shelves(normalize_marc21(marc21(*fields), member="m", source_id="s", raw=RAW).holdings)
+
+
+# -- Koha, MARC21 952 --------------------------------------------------------------------------------------------
+
+
+def test_koha_952_items_give_each_shelf_its_status() -> None:
+    got = holdings21(
+        field("952", "a", "MAIN", "c", "STACKS", "o", "QA76 .K5", "7", "0", "1", "0", "0", "0"),
+        field("952", "a", "MAIN", "c", "STACKS", "o", "QA76 .K5", "7", "0", "q", "2026-12-24"),  # same shelf
+        field("952", "a", "EAST", "c", "GEN", "o", "QA76 .K5 c.2", "7", "0", "q", "2026-12-24 23:59:00"),
+        field("952", "a", "EAST", "c", "REF", "o", "QA76 .K5 ref", "7", "1"),  # not for loan
+        field("952", "a", "WEST", "c", "GEN", "o", "QA76 .K5 c.3", "1", "2"),  # lost
+        field("952", "a", "NORTH", "c", "GEN", "o", "QA76 .K5 c.4", "0", "1"),  # withdrawn
+        field("952", "a", "SOUTH", "o", "QA76 .K5 c.5", "7", "-1"),  # Koha's "ordered"
+    )
+    assert got == [
+        ("MAIN STACKS", "QA76 .K5", A.AVAILABLE),  # one of its two copies is on the shelf
+        ("EAST GEN", "QA76 .K5 c.2", A.ON_LOAN),
+        ("EAST REF", "QA76 .K5 ref", A.UNAVAILABLE),
+        ("WEST GEN", "QA76 .K5 c.3", A.UNAVAILABLE),
+        ("NORTH GEN", "QA76 .K5 c.4", A.UNAVAILABLE),
+        ("SOUTH", "QA76 .K5 c.5", A.UNAVAILABLE),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        (("b", "MAIN", "o", "QA76"), A.UNKNOWN),  # no status exported: nothing says it is on the shelf
+        (("b", "MAIN", "o", "QA76", "7", "no"), A.UNKNOWN),  # not Koha's number
+        (("b", "MAIN", "o", "QA76", "7", "0", "q", "soon"), A.UNKNOWN),  # not a date due
+        (("b", "MAIN", "o", "QA76", "7", "0", "1", "lost?"), A.UNKNOWN),
+        (("b", "MAIN", "o", "QA76", "7", " 0 "), A.AVAILABLE),
+        (("b", "MAIN", "o", "QA76", "1", "0"), A.AVAILABLE),  # one status given, and clear
+    ],
+)
+def test_a_koha_item_with_no_status_or_an_odd_one_stays_unknown(item: tuple[str, ...], expected: Availability) -> None:
+    [(location, call_number, status)] = holdings21(field("952", *item))
+    assert (location, call_number, status) == ("MAIN", "QA76", expected)
+
+
+def test_koha_items_describe_the_copies_an_852_beside_them_does() -> None:
+    got = holdings21(
+        field("852", "b", "MAIN", "c", "STACKS", "h", "QA76 .K5"),
+        field("952", "b", "MAIN", "c", "STACKS", "o", "QA76 .K5", "7", "0", "q", "2026-12-24"),
+    )
+    assert got == [("MAIN STACKS", "QA76 .K5", A.ON_LOAN)]  # one holding, not two
+
+
+# -- Ex Libris AVA (Alma, Aleph) -----------------------------------------------------------------------------------
+
+
+def test_ava_gives_each_holding_its_availability() -> None:
+    got = holdings21(
+        field("AVA", "a", "01XX_INST", "b", "MAIN", "c", "Stacks", "d", "QA76 .K5", "e", "available", "f", "2"),
+        field("AVA", "b", "LAW", "c", "Reserve", "d", "QA76 .K5 c.2", "e", "unavailable"),
+        field("AVA", "b", "ANNEX", "c", "Storage", "d", "QA76 .K5 v.1-3", "e", "check_holdings"),
+        field("AVA", "b", "SCI", "c", "Stacks", "d", "QA76 .K5 c.3", "e", "Available "),
+        field("AVA", "b", "ART", "c", "Stacks", "d", "QA76 .K5 c.4", "e", "maybe"),
+        field("AVA", "b", "MUS", "c", "Stacks", "d", "QA76 .K5 c.5"),
+    )
+    assert got == [
+        ("MAIN Stacks", "QA76 .K5", A.AVAILABLE),
+        ("LAW Reserve", "QA76 .K5 c.2", A.UNAVAILABLE),
+        ("ANNEX Storage", "QA76 .K5 v.1-3", A.UNKNOWN),
+        ("SCI Stacks", "QA76 .K5 c.3", A.AVAILABLE),
+        ("ART Stacks", "QA76 .K5 c.4", A.UNKNOWN),
+        ("MUS Stacks", "QA76 .K5 c.5", A.UNKNOWN),
+    ]
+
+
+def test_ava_replaces_the_852_it_describes() -> None:
+    got = holdings21(
+        field("852", "b", "MAIN", "c", "Stacks", "h", "QA76 .K5"),
+        field("AVA", "b", "MAIN", "c", "Stacks", "d", "QA76 .K5", "e", "available"),
+    )
+    assert got == [("MAIN Stacks", "QA76 .K5", A.AVAILABLE)]
+
+
+# -- 852 with 876 $j -----------------------------------------------------------------------------------------------
+
+
+def test_876_item_status_gives_its_852_a_status() -> None:
+    assert holdings21(field("852", "b", "MAIN", "h", "QA76 .K5"), field("876", "p", "39001", "j", "On loan.")) == [
+        ("MAIN", "QA76 .K5", A.ON_LOAN)
+    ]
+    assert holdings21(
+        field("852", "8", "1", "b", "MAIN", "h", "QA76 .K5"),
+        field("852", "8", "2", "b", "ANNEX", "h", "QA76 .K5 c.2"),
+        field("876", "8", "1.1", "j", "Checked out"),
+        field("876", "8", "1.2", "j", "Available"),
+        field("876", "8", "2.1", "j", "Missing"),
+    ) == [("MAIN", "QA76 .K5", A.AVAILABLE), ("ANNEX", "QA76 .K5 c.2", A.UNAVAILABLE)]
+
+
+def test_an_876_that_names_no_holding_or_an_unread_status_leaves_it_unknown() -> None:
+    assert holdings21(
+        field("852", "8", "1", "b", "MAIN", "h", "QA76 .K5"),
+        field("852", "8", "2", "b", "ANNEX", "h", "QA76 .K5 c.2"),
+        field("876", "j", "Available"),  # no $8, and two holdings: whose?
+        field("876", "8", "2.1", "j", "At the bindery"),  # not a phrase read
+    ) == [("MAIN", "QA76 .K5", A.UNKNOWN), ("ANNEX", "QA76 .K5 c.2", A.UNKNOWN)]
+    assert holdings21(field("852", "b", "MAIN", "h", "QA76 .K5")) == [("MAIN", "QA76 .K5", A.UNKNOWN)]
+
+
+def test_links_stay_online_and_a_record_with_no_holdings_field_keeps_its_one_unknown_copy() -> None:
+    got = holdings21(field("856", "u", "https://example.org/taocp"))
+    assert got == [(None, None, A.ONLINE)]
+    assert holdings21() == [(None, None, A.UNKNOWN)]
+
+
+# -- Koha, UNIMARC 995 ---------------------------------------------------------------------------------------------
+
+
+def test_koha_995_items_in_unimarc() -> None:
+    record = unimarc(
+        field("995", "b", "ELU", "e", "中文书库", "k", "I247.55/12", "o", "0", "2", "0", "0", "0"),
+        field("995", "b", "ELU", "e", "外文书库", "k", "I247.55/L6", "o", "0", "n", "2026-12-24"),
+        field("995", "b", "ELU", "e", "保存本库", "k", "I247.55/12-2", "o", "1"),
+        field("995", "b", "ELU", "e", "分馆", "k", "I247.55/12-3", "o", "不外借"),  # not Koha's number
+        field("905", "a", "ELU", "c", "中文书库", "d", "I247.55", "e", "12"),  # the same copies, no status
+    )
+    got = normalize_unimarc(record, member="eastlake", source_id="s", raw=RAW).holdings
+    assert shelves(got) == [
+        ("ELU 中文书库", "I247.55/12", A.AVAILABLE),
+        ("ELU 外文书库", "I247.55/L6", A.ON_LOAN),
+        ("ELU 保存本库", "I247.55/12-2", A.UNAVAILABLE),
+        ("ELU 分馆", "I247.55/12-3", A.UNKNOWN),
+    ]
+
+
+def test_cnmarc_905_copies_stay_unknown() -> None:
+    record = unimarc()  # the builder's record carries its 905 copy
+    assert record.get_fields("905") and not record.get_fields("995")
+    got = normalize_unimarc(record, member="eastlake", source_id="s", raw=RAW).holdings
+    assert got and {h.availability for h in got} == {A.UNKNOWN}
+
+
+# -- the rules on their own ----------------------------------------------------------------------------------------
+
+
+def test_a_holding_of_several_copies() -> None:
+    assert combined([A.ON_LOAN, A.AVAILABLE]) is A.AVAILABLE
+    assert combined([A.ON_LOAN, A.UNKNOWN]) is A.UNKNOWN  # the unknown copy may be on the shelf
+    assert combined([A.ON_LOAN, A.UNAVAILABLE]) is A.ON_LOAN
+    assert combined([A.UNAVAILABLE]) is A.UNAVAILABLE
+    assert combined([]) is A.UNKNOWN
+
+
+def test_the_koha_and_item_status_readers() -> None:
+    assert koha_item_status(["0"], [], [], ["2026-01-02T10:00"]) is A.ON_LOAN
+    assert koha_item_status(["0"], ["1"], [], ["2026-01-02"]) is A.UNAVAILABLE  # lost while on loan
+    assert koha_item_status([""], [""], [""], [""]) is A.UNKNOWN  # empty subfields say nothing
+    assert [item_status_text([v]) for v in ("ON SHELF", "Charged", "withdrawn;", "Lost?", "")] == [
+        A.AVAILABLE,
+        A.ON_LOAN,
+        A.UNAVAILABLE,
+        A.UNKNOWN,
+        A.UNKNOWN,
+    ]
+
+
+# -- through a harvest: binary MARC21 and MARCXML, read without pymarc objects -----------------------------------
+
+
+def harvested(path: Path, fmt: str) -> tuple[list[tuple[str | None, str | None, Availability]], int]:
+    store = InMemoryRecordStore()
+    source = Source.model_validate({"id": "s", "protocol": "marc-file", "path": path, "format": fmt})
+    service = HarvestService(store, InMemoryBlobStore(), clock=lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    service.harvest_source(Member(id="m", name="Member"), source)
+    [record] = store.records()
+    return shelves(record.holdings), len(store.quarantined())
+
+
+KOHA_RECORD = (
+    field("952", "a", "MAIN", "o", "QA76 .K5", "7", "0", "q", "2026-12-24"),
+    field("952", "a", "EAST", "o", "QA76 .K5 c.2", "7", "0", "1", "0"),
+    field("952", "a", "WEST", "o", "QA76 .K5 c.3", "7", "??"),
+)
+KOHA_EXPECTED = [
+    ("MAIN", "QA76 .K5", A.ON_LOAN),
+    ("EAST", "QA76 .K5 c.2", A.AVAILABLE),
+    ("WEST", "QA76 .K5 c.3", A.UNKNOWN),
+]
+
+
+def test_statuses_are_read_the_same_from_a_binary_file(tmp_path: Path) -> None:
+    path = tmp_path / "koha.mrc"
+    path.write_bytes(marc21(*KOHA_RECORD).as_marc())
+    assert harvested(path, "marc21") == (KOHA_EXPECTED, 0)  # the odd value quarantines nothing
+
+
+def test_statuses_are_read_the_same_from_marcxml(tmp_path: Path) -> None:
+    path = tmp_path / "alma.xml"
+    writer = XMLWriter(path.open("wb"))
+    writer.write(marc21(field("AVA", "b", "MAIN", "c", "Stacks", "d", "QA76 .K5", "e", "unavailable")))
+    writer.write(marc21(*KOHA_RECORD))
+    writer.close()
+    store = InMemoryRecordStore()
+    source = Source.model_validate({"id": "s", "protocol": "marc-file", "path": path, "format": "marcxml"})
+    HarvestService(store, InMemoryBlobStore(), clock=lambda: datetime(2026, 1, 1, tzinfo=UTC)).harvest_source(
+        Member(id="m", name="Member"), source
+    )
+    assert store.quarantined() == []
+    [record] = store.records()  # both records are "b1": the later one wins
+    assert shelves(record.holdings) == KOHA_EXPECTED
+
+
+def test_unimarc_statuses_are_read_from_a_binary_file(tmp_path: Path) -> None:
+    path = tmp_path / "koha-unimarc.mrc"
+    record = unimarc(field("995", "b", "ELU", "k", "I247.55/12", "o", "0", "n", "2026-12-24"))
+    path.write_bytes(record.as_marc())
+    assert harvested(path, "unimarc") == ([("ELU", "I247.55/12", A.ON_LOAN)], 0)
