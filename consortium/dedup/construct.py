@@ -10,12 +10,13 @@ otherwise. As with ``model_construct``, nothing is validated: the values must al
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-__all__ = ["construct"]
+__all__ = ["construct", "constructor"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -40,3 +41,22 @@ def construct(cls: type[M], values: dict[str, Any]) -> M:
     object.__setattr__(made, "__pydantic_extra__", None)
     object.__setattr__(made, "__pydantic_private__", None)
     return made
+
+
+def constructor(cls: type[M]) -> Callable[[dict[str, Any]], M]:
+    """:func:`construct` for ``cls`` with its checks made once, not on each call: the values given must hold every
+    field of ``cls``, as they are (for models made by the hundred thousand, such as the lines of push digests)."""
+    fields = _plain(cls)
+    if fields is None:
+        return lambda values: cls.model_construct(**values)
+    new, set_attribute = cls.__new__, object.__setattr__
+
+    def make(values: dict[str, Any]) -> M:
+        made = new(cls)
+        set_attribute(made, "__dict__", values)
+        set_attribute(made, "__pydantic_fields_set__", set(fields))
+        set_attribute(made, "__pydantic_extra__", None)
+        set_attribute(made, "__pydantic_private__", None)
+        return made
+
+    return make

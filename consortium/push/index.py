@@ -131,6 +131,9 @@ class NewWorks:
     """Key rarity over these works, made when first needed (:meth:`~consortium.push.evidence.Evidence.of_index`)."""
     scoring: dict[int, Any] = field(default_factory=dict, repr=False)
     """What scoring works out once per work and evidence (:func:`~consortium.push.scoring.evidence_scores`)."""
+    leads: list[tuple[str | None, str | None, str | None]] = field(default_factory=list, repr=False)
+    """Work number → (series, first author, first class), each ``None`` when it has none: what diversifying a
+    digest reads of a work (:func:`~consortium.push.diversity.diversify`), in one place."""
 
     @classmethod
     def build(cls, clusters: Iterable[Cluster]) -> NewWorks:
@@ -169,6 +172,7 @@ class NewWorks:
             seen_at=cluster.first_seen.timestamp(),
         )
         self.works.append(work)
+        self.leads.append((work.series or None, work.authors[0] if work.authors else None, work.topic or None))
         self.own_evidence = None
         self.scoring.clear()
         self.by_id[cluster.cluster_id] = number

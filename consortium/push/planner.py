@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from consortium.dedup.construct import constructor
 from consortium.push.models import Digest, DigestItem, Frequency, Mute, ServiceId, Subscription, digest_id
 from consortium.push.ranking import Scored, Taste, digest_item, diversified, muted, rank, rank_in_classes
 from consortium.push.reasons import saved_search
@@ -72,6 +73,11 @@ def _listed_items(
     return items
 
 
+_digest = constructor(Digest)
+"""A digest from its values, set as they are (each already of the type :class:`Digest` holds, ``now`` checked
+aware once a run): not validated again, item by item, for every reader."""
+
+
 def window_start(subscription: Subscription, now: datetime) -> datetime:
     """Where the subscription's next digest starts: its last digest, at most :data:`MAX_LOOKBACK` ago."""
     return max(subscription.last_digest_at, now - MAX_LOOKBACK)
@@ -123,6 +129,8 @@ def plan(
     :func:`~consortium.push.ranking.rank`. ``listed``: the works of subject librarians' published lists (newest lists
     first), for the ``librarian_lists`` service.
     """
+    if now.tzinfo is None:
+        raise ValueError(f"plan needs 'now' with a time zone (a digest's window is aware): {now.isoformat()}")
     wanted = set(services) if services is not None else set(PLANNED_SERVICES)
     cadences = set(frequencies) if frequencies is not None else set(Frequency)
     for reader in readers:
@@ -168,14 +176,16 @@ def plan(
                     reader, works, search(subscription.query), subscription=subscription, since=since, exclude=exclude
                 )
             taken.update(item.cluster_id for item in items)
-            yield Digest(
-                digest_id=digest_id(reader.reader_id, service, now),
-                reader_id=reader.reader_id,
-                member=reader.member,
-                service=service,
-                channel=subscription.channel,
-                email=subscription.email,
-                window_start=since,
-                window_end=now,
-                items=items,
+            yield _digest(
+                {
+                    "digest_id": digest_id(reader.reader_id, service, now),
+                    "reader_id": reader.reader_id,
+                    "member": reader.member,
+                    "service": service,
+                    "channel": subscription.channel,
+                    "email": subscription.email,
+                    "window_start": since,
+                    "window_end": now,
+                    "items": items,
+                }
             )

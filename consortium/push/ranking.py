@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from consortium.classification import class_ancestors
-from consortium.dedup.construct import construct
+from consortium.dedup.construct import constructor
 from consortium.profiles.interest_keys import ANCESTOR_FACTOR, key_kind
 from consortium.profiles.interests import EVENT_WEIGHTS, EventKind
 from consortium.push.diversity import MAX_PER_SERIES, Entry, diversify
@@ -238,12 +238,14 @@ class Scored:
     why: str = ""
 
 
+_digest_line = constructor(DigestItem)
+
+
 def digest_item(work: NewWork, score: float, reason: Reason, member: str) -> DigestItem:
     """The digest line of a chosen work (its values are already what :class:`DigestItem` holds, so they are set,
-    not validated again: :func:`~consortium.dedup.construct.construct`)."""
+    not validated again: :func:`~consortium.dedup.construct.constructor`)."""
     cluster = work.cluster
-    return construct(
-        DigestItem,
+    return _digest_line(
         {
             "cluster_id": work.cluster_id,
             "title": cluster.title,
