@@ -157,6 +157,11 @@ class Evidence:
         return self._related_values
 
     @functools.cached_property
+    def related_strongest(self) -> Mapping[str, float]:
+        """Key → the first (strongest) value of :meth:`related_values` (only keys with some)."""
+        return {key: others[0][0] for key, others in self._related_values.items() if others}
+
+    @functools.cached_property
     def related_maps(self) -> Mapping[str, Mapping[str, float]]:
         """Key → co-borrowed key → ``cosine × its rarity``, as in :meth:`related_values`."""
         return {key: {other: value for value, other in others} for key, others in self._related_values.items()}

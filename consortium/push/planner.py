@@ -135,6 +135,7 @@ def plan(
     cadences = set(frequencies) if frequencies is not None else set(Frequency)
     for reader in readers:
         taken: set[str] = set()
+        kept_out = reader.sent | reader.borrowed  # for each of the reader's services, with what an earlier one took
         by_service = {s.service: s for s in reader.subscriptions if s.active}
         for service in PLANNED_SERVICES:
             subscription = by_service.get(service)
@@ -145,7 +146,7 @@ def plan(
             if service is ServiceId.SAVED_SEARCH and search is None:
                 continue
             since = window_start(subscription, now)
-            exclude = reader.sent | reader.borrowed | taken
+            exclude = kept_out | taken if taken else kept_out
             if service is ServiceId.NEW_IN_CLASS:
                 items = rank_in_classes(
                     reader.taste,

@@ -187,13 +187,14 @@ class ReaderValues:
         )
         heap = []
         limit = self._bound(count, skipped)
+        strongest = self.evidence.related_strongest.get
         for index, (key, weight) in enumerate(self.base.items()):
-            followed = related.get(key)
-            if followed:
+            top = strongest(key)
+            if top is not None:
                 scale = coborrow_weight * weight
-                value = scale * followed[0][0]
+                value = scale * top
                 if value >= limit and scale >= RELATED_FLOOR:
-                    heap.append((-value, index, 0, scale, key, followed))
+                    heap.append((-value, index, 0, scale, key, related[key]))
         heapq.heapify(heap)
         known_value, steps = values.get, 0
         while heap:
