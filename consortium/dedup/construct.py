@@ -10,11 +10,13 @@ otherwise. As with ``model_construct``, nothing is validated: the values must al
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["construct", "constructor"]
 

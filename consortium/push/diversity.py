@@ -56,14 +56,14 @@ def diversify(
     author_of: list[str | None] = []
     by_topic: dict[str | None, list[int]] = {}  # class → its candidates (places in ordered), best first
     for at, entry in enumerate(ordered):
-        series, author, topic = leads[entry[1]]
-        series_of.append(series)
-        author_of.append(None if author in read_authors else author)
-        members = by_topic.get(topic)
-        if members is None:
-            by_topic[topic] = [at]
+        its_series, its_author, its_topic = leads[entry[1]]
+        series_of.append(its_series)
+        author_of.append(None if its_author in read_authors else its_author)
+        found = by_topic.get(its_topic)
+        if found is None:
+            by_topic[its_topic] = [at]
         else:
-            members.append(at)
+            found.append(at)
     topic_factor = dict.fromkeys(by_topic, 1.0)  # class → TOPIC_DECAY ** its works chosen
     # The classes by their best candidate's score times the class penalty, highest first (then earliest): once a
     # class cannot win a turn, neither can any after it.
