@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -141,8 +142,11 @@ class Evidence:
 
     @functools.cached_property
     def _related_values(self) -> dict[str, list[tuple[float, str]]]:
+        intern = sys.intern  # as the index's keys are: a lookup of one finds the same object
         return {
-            key: sorted(((cosine * self.rarity(other), other) for other, cosine in others.items()), reverse=True)
+            intern(key): sorted(
+                ((cosine * self.rarity(other), intern(other)) for other, cosine in others.items()), reverse=True
+            )
             for key, others in self.related.items()
         }
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import heapq
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime  # noqa: TC003 (a dataclass field)
 from operator import itemgetter
@@ -93,17 +94,18 @@ def _series_of(cluster: Cluster) -> str | None:
 def _posting_keys(key: str) -> list[tuple[str, float]]:
     """A work's key with factor 1 and, for a class, its broader classes at decreasing factors, leaving out the
     scheme's broadest level; for a subject heading, its broader headings and subdivisions
-    (:func:`~consortium.profiles.interest_keys.subject_levels`)."""
+    (:func:`~consortium.profiles.interest_keys.subject_levels`). Each key is interned (:func:`sys.intern`), as the
+    evidence's and a reader's levels are: looking one up in another's map finds the same object."""
     if not key.startswith("class:"):
-        return subject_levels(key)
+        return [(sys.intern(level), factor) for level, factor in subject_levels(key)]
     _, scheme, code = key.split(":", 2)
     try:
         ancestors = class_ancestors(scheme, code)
     except InvalidClassCodeError:
-        return [(key, 1.0)]
+        return [(sys.intern(key), 1.0)]
     chain = [code, *ancestors]
     kept = chain[: max(1, len(chain) - TOP_LEVELS_IGNORED)]
-    return [(f"class:{scheme}:{c}", ANCESTOR_FACTOR**level) for level, c in enumerate(kept)]
+    return [(sys.intern(f"class:{scheme}:{c}"), ANCESTOR_FACTOR**level) for level, c in enumerate(kept)]
 
 
 def expanded_keys(keys: Iterable[str]) -> frozenset[str]:
@@ -146,7 +148,7 @@ class NewWorks:
         if cluster.cluster_id in self.by_id:
             return
         number = len(self.works)
-        keys = keys_for_cluster(cluster)
+        keys = [sys.intern(key) for key in keys_for_cluster(cluster)]
         members = frozenset(cluster.members) | {h.member for h in cluster.holdings}
         factors: dict[str, float] = {}
         for key in keys:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import functools
 import heapq
 import math
+import sys
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -241,8 +242,12 @@ class ReaderValues:
                     whys[other] = key
 
 
-_levels = functools.lru_cache(maxsize=65536)(subject_levels)
-"""A key's subject levels, worked out once per key for every reader (read only)."""
+@functools.lru_cache(maxsize=65536)
+def _levels(key: str) -> list[tuple[str, float]]:
+    """A key's subject levels, worked out once per key for every reader (read only), each level's key interned
+    (:func:`sys.intern`), as the index's and the evidence's are: a lookup of one in their maps finds the same
+    object, and compares no characters."""
+    return [(sys.intern(level), factor) for level, factor in subject_levels(key)]
 
 
 @functools.lru_cache(maxsize=256)
