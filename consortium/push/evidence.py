@@ -110,7 +110,7 @@ class Evidence:
         TF-IDF cosine divides by (worked out once per work and evidence)."""
         cached = self._norms.get(keys)
         if cached is None:
-            cached = self._norms[keys] = math.sqrt(math.fsum(self.rarity(key) ** 2 for key in keys)) or 1.0
+            cached = self._norms[keys] = math.sqrt(math.fsum(map(self.squares.__getitem__, keys))) or 1.0
         return cached
 
     def _rarity_of(self, key: str) -> float:
