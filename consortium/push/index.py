@@ -67,6 +67,10 @@ class NewWork:
     """Its own class keys, sorted."""
     member_list: list[str]
     """:attr:`members`, sorted."""
+    author_list: list[str]
+    """The cluster's authors as catalogued. This, :attr:`classes` and :attr:`member_list` are the lists of every
+    digest line of the work in a run (:func:`~consortium.push.ranking.digest_item`): made once, shared, read only
+    (a frozen line is never changed, and a copy each would be three more objects for every line a run keeps)."""
     available_at: frozenset[str]
     """The members with a copy on the shelf now, or online (holdings that say so)."""
     seen_at: float
@@ -168,6 +172,7 @@ class NewWorks:
             factors=factors,
             classes=sorted(key for key in keys if key.startswith("class:")),
             member_list=sorted(members),
+            author_list=list(cluster.authors),
             available_at=frozenset(
                 h.member for h in cluster.holdings if h.availability in (Availability.AVAILABLE, Availability.ONLINE)
             ),

@@ -243,17 +243,18 @@ _digest_line = constructor(DigestItem)
 
 def digest_item(work: NewWork, score: float, reason: Reason, member: str) -> DigestItem:
     """The digest line of a chosen work (its values are already what :class:`DigestItem` holds, so they are set,
-    not validated again: :func:`~consortium.dedup.construct.constructor`)."""
+    not validated again: :func:`~consortium.dedup.construct.constructor`; its lists are the work's, shared by
+    every line of it in the run: :attr:`~consortium.push.index.NewWork.author_list`)."""
     cluster = work.cluster
     return _digest_line(
         {
             "cluster_id": work.cluster_id,
             "title": cluster.title,
-            "authors": list(cluster.authors),
+            "authors": work.author_list,
             "year": cluster.year,
-            "classes": list(work.classes),
+            "classes": work.classes,
             "series": cluster.series,
-            "members": list(work.member_list),
+            "members": work.member_list,
             "at_home": member in work.members,
             "score": score,
             "reason": reason.en,
