@@ -65,7 +65,11 @@ def test_a_constructor_makes_what_model_construct_makes() -> None:
     first, second = make(dict(values)), make(dict(values))
     _same(first, RecordPlacement.model_construct(**values))
     _same(first, RecordPlacement(**values))
-    assert first.model_fields_set is not second.model_fields_set  # each its own, as validation makes them
+    assert first.model_fields_set is second.model_fields_set == set(RecordPlacement.model_fields)  # one, shared
+    first.cluster_id = "other"  # an ordinary model: assignable (the field's name was in the set already)
+    assert second.model_fields_set == set(RecordPlacement.model_fields) and second.cluster_id == "c" * 32
+    copied = first.model_copy(update={"keys": []})
+    assert copied.model_fields_set is not first.model_fields_set and copied.keys == [] and second.keys == ["t:a b"]
 
     class Private(BaseModel):
         name: str
