@@ -47,17 +47,23 @@ def diversify(
     no author penalty."""
     if threshold < 0.0:
         raise ValueError(f"diversification needs a threshold of 0 or more (a penalty must lower a score): {threshold}")
-    all_works = works.works
+    leads = works.leads
     ordered = [entry for entry in entries if entry[0] >= threshold]
     ordered.sort(key=itemgetter(1))  # then best score first: by score, then work number (stable sorts)
     ordered.sort(key=itemgetter(0), reverse=True)
     scores = [entry[0] for entry in ordered]
-    picked = [all_works[entry[1]] for entry in ordered]
-    series_of = [work.series or None for work in picked]
-    author_of = [work.authors[0] if work.authors and work.authors[0] not in read_authors else None for work in picked]
+    series_of: list[str | None] = []
+    author_of: list[str | None] = []
     by_topic: dict[str | None, list[int]] = {}  # class → its candidates (places in ordered), best first
-    for at, work in enumerate(picked):
-        by_topic.setdefault(work.topic or None, []).append(at)
+    for at, entry in enumerate(ordered):
+        its_series, its_author, its_topic = leads[entry[1]]
+        series_of.append(its_series)
+        author_of.append(None if its_author in read_authors else its_author)
+        found = by_topic.get(its_topic)
+        if found is None:
+            by_topic[its_topic] = [at]
+        else:
+            found.append(at)
     topic_factor = dict.fromkeys(by_topic, 1.0)  # class → TOPIC_DECAY ** its works chosen
     # The classes by their best candidate's score times the class penalty, highest first (then earliest): once a
     # class cannot win a turn, neither can any after it.

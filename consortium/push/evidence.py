@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -109,7 +110,7 @@ class Evidence:
         TF-IDF cosine divides by (worked out once per work and evidence)."""
         cached = self._norms.get(keys)
         if cached is None:
-            cached = self._norms[keys] = math.sqrt(math.fsum(self.rarity(key) ** 2 for key in keys)) or 1.0
+            cached = self._norms[keys] = math.sqrt(math.fsum(map(self.squares.__getitem__, keys))) or 1.0
         return cached
 
     def _rarity_of(self, key: str) -> float:
@@ -141,8 +142,11 @@ class Evidence:
 
     @functools.cached_property
     def _related_values(self) -> dict[str, list[tuple[float, str]]]:
+        intern = sys.intern  # as the index's keys are: a lookup of one finds the same object
         return {
-            key: sorted(((cosine * self.rarity(other), other) for other, cosine in others.items()), reverse=True)
+            intern(key): sorted(
+                ((cosine * self.rarity(other), intern(other)) for other, cosine in others.items()), reverse=True
+            )
             for key, others in self.related.items()
         }
 
@@ -155,6 +159,11 @@ class Evidence:
     def related_lists(self) -> Mapping[str, list[tuple[float, str]]]:
         """Key → :meth:`related_values` of it (only keys with some)."""
         return self._related_values
+
+    @functools.cached_property
+    def related_strongest(self) -> Mapping[str, float]:
+        """Key → the first (strongest) value of :meth:`related_values` (only keys with some)."""
+        return {key: others[0][0] for key, others in self._related_values.items() if others}
 
     @functools.cached_property
     def related_maps(self) -> Mapping[str, Mapping[str, float]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import heapq
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime  # noqa: TC003 (a dataclass field)
 from operator import itemgetter
@@ -67,6 +68,10 @@ class NewWork:
     """Its own class keys, sorted."""
     member_list: list[str]
     """:attr:`members`, sorted."""
+    author_list: list[str]
+    """The cluster's authors as catalogued. This, :attr:`classes` and :attr:`member_list` are the lists of every
+    digest line of the work in a run (:func:`~consortium.push.ranking.digest_item`): made once, shared, read only
+    (a frozen line is never changed, and a copy each would be three more objects for every line a run keeps)."""
     available_at: frozenset[str]
     """The members with a copy on the shelf now, or online (holdings that say so)."""
     seen_at: float
@@ -98,17 +103,18 @@ def _series_of(cluster: Cluster) -> str | None:
 def _posting_keys(key: str) -> list[tuple[str, float]]:
     """A work's key with factor 1 and, for a class, its broader classes at decreasing factors, leaving out the
     scheme's broadest level; for a subject heading, its broader headings and subdivisions
-    (:func:`~consortium.profiles.interest_keys.subject_levels`)."""
+    (:func:`~consortium.profiles.interest_keys.subject_levels`). Each key is interned (:func:`sys.intern`), as the
+    evidence's and a reader's levels are: looking one up in another's map finds the same object."""
     if not key.startswith("class:"):
-        return subject_levels(key)
+        return [(sys.intern(level), factor) for level, factor in subject_levels(key)]
     _, scheme, code = key.split(":", 2)
     try:
         ancestors = class_ancestors(scheme, code)
     except InvalidClassCodeError:
-        return [(key, 1.0)]
+        return [(sys.intern(key), 1.0)]
     chain = [code, *ancestors]
     kept = chain[: max(1, len(chain) - TOP_LEVELS_IGNORED)]
-    return [(f"class:{scheme}:{c}", ANCESTOR_FACTOR**level) for level, c in enumerate(kept)]
+    return [(sys.intern(f"class:{scheme}:{c}"), ANCESTOR_FACTOR**level) for level, c in enumerate(kept)]
 
 
 def expanded_keys(keys: Iterable[str]) -> frozenset[str]:
@@ -136,6 +142,9 @@ class NewWorks:
     """Key rarity over these works, made when first needed (:meth:`~consortium.push.evidence.Evidence.of_index`)."""
     scoring: dict[int, Any] = field(default_factory=dict, repr=False)
     """What scoring works out once per work and evidence (:func:`~consortium.push.scoring.evidence_scores`)."""
+    leads: list[tuple[str | None, str | None, str | None]] = field(default_factory=list, repr=False)
+    """Work number → (series, first author, first class), each ``None`` when it has none: what diversifying a
+    digest reads of a work (:func:`~consortium.push.diversity.diversify`), in one place."""
 
     @classmethod
     def build(cls, clusters: Iterable[Cluster]) -> NewWorks:
@@ -148,7 +157,7 @@ class NewWorks:
         if cluster.cluster_id in self.by_id:
             return
         number = len(self.works)
-        keys = keys_for_cluster(cluster)
+        keys = [sys.intern(key) for key in keys_for_cluster(cluster)]
         members = frozenset(cluster.members) | {h.member for h in cluster.holdings}
         factors: dict[str, float] = {}
         for key in keys:
@@ -168,12 +177,14 @@ class NewWorks:
             factors=factors,
             classes=sorted(key for key in keys if key.startswith("class:")),
             member_list=sorted(members),
+            author_list=list(cluster.authors),
             available_at=frozenset(
                 h.member for h in cluster.holdings if h.availability in (Availability.AVAILABLE, Availability.ONLINE)
             ),
             seen_at=cluster.first_seen.timestamp(),
         )
         self.works.append(work)
+        self.leads.append((work.series or None, work.authors[0] if work.authors else None, work.topic or None))
         self.own_evidence = None
         self.scoring.clear()
         self.by_id[cluster.cluster_id] = number

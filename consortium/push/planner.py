@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from consortium.dedup.construct import constructor
 from consortium.push.models import Digest, DigestItem, Frequency, Mute, ServiceId, Subscription, digest_id
 from consortium.push.ranking import Scored, Taste, digest_item, diversified, muted, rank, rank_in_classes
 from consortium.push.reasons import saved_search
@@ -72,6 +73,11 @@ def _listed_items(
     return items
 
 
+_digest = constructor(Digest)
+"""A digest from its values, set as they are (each already of the type :class:`Digest` holds, ``now`` checked
+aware once a run): not validated again, item by item, for every reader."""
+
+
 def window_start(subscription: Subscription, now: datetime) -> datetime:
     """Where the subscription's next digest starts: its last digest, at most :data:`MAX_LOOKBACK` ago."""
     return max(subscription.last_digest_at, now - MAX_LOOKBACK)
@@ -123,10 +129,13 @@ def plan(
     :func:`~consortium.push.ranking.rank`. ``listed``: the works of subject librarians' published lists (newest lists
     first), for the ``librarian_lists`` service.
     """
+    if now.tzinfo is None:
+        raise ValueError(f"plan needs 'now' with a time zone (a digest's window is aware): {now.isoformat()}")
     wanted = set(services) if services is not None else set(PLANNED_SERVICES)
     cadences = set(frequencies) if frequencies is not None else set(Frequency)
     for reader in readers:
         taken: set[str] = set()
+        kept_out = reader.sent | reader.borrowed  # for each of the reader's services, with what an earlier one took
         by_service = {s.service: s for s in reader.subscriptions if s.active}
         for service in PLANNED_SERVICES:
             subscription = by_service.get(service)
@@ -137,7 +146,7 @@ def plan(
             if service is ServiceId.SAVED_SEARCH and search is None:
                 continue
             since = window_start(subscription, now)
-            exclude = reader.sent | reader.borrowed | taken
+            exclude = kept_out | taken if taken else kept_out
             if service is ServiceId.NEW_IN_CLASS:
                 items = rank_in_classes(
                     reader.taste,
@@ -168,14 +177,16 @@ def plan(
                     reader, works, search(subscription.query), subscription=subscription, since=since, exclude=exclude
                 )
             taken.update(item.cluster_id for item in items)
-            yield Digest(
-                digest_id=digest_id(reader.reader_id, service, now),
-                reader_id=reader.reader_id,
-                member=reader.member,
-                service=service,
-                channel=subscription.channel,
-                email=subscription.email,
-                window_start=since,
-                window_end=now,
-                items=items,
+            yield _digest(
+                {
+                    "digest_id": digest_id(reader.reader_id, service, now),
+                    "reader_id": reader.reader_id,
+                    "member": reader.member,
+                    "service": service,
+                    "channel": subscription.channel,
+                    "email": subscription.email,
+                    "window_start": since,
+                    "window_end": now,
+                    "items": items,
+                }
             )

@@ -36,6 +36,7 @@ from __future__ import annotations
 import functools
 import heapq
 import math
+import sys
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -187,13 +188,14 @@ class ReaderValues:
         )
         heap = []
         limit = self._bound(count, skipped)
+        strongest = self.evidence.related_strongest.get
         for index, (key, weight) in enumerate(self.base.items()):
-            followed = related.get(key)
-            if followed:
+            top = strongest(key)
+            if top is not None:
                 scale = coborrow_weight * weight
-                value = scale * followed[0][0]
+                value = scale * top
                 if value >= limit and scale >= RELATED_FLOOR:
-                    heap.append((-value, index, 0, scale, key, followed))
+                    heap.append((-value, index, 0, scale, key, related[key]))
         heapq.heapify(heap)
         known_value, steps = values.get, 0
         while heap:
@@ -240,8 +242,12 @@ class ReaderValues:
                     whys[other] = key
 
 
-_levels = functools.lru_cache(maxsize=65536)(subject_levels)
-"""A key's subject levels, worked out once per key for every reader (read only)."""
+@functools.lru_cache(maxsize=65536)
+def _levels(key: str) -> list[tuple[str, float]]:
+    """A key's subject levels, worked out once per key for every reader (read only), each level's key interned
+    (:func:`sys.intern`), as the index's and the evidence's are: a lookup of one in their maps finds the same
+    object, and compares no characters."""
+    return [(sys.intern(level), factor) for level, factor in subject_levels(key)]
 
 
 @functools.lru_cache(maxsize=256)

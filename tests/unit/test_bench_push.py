@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from consortium.push.index import NewWorks
+from consortium.push.models import Digest, DigestItem
+from consortium.push.planner import plan
 from consortium.push.ranking import muted
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "push.py"
@@ -89,3 +91,21 @@ def test_run_reports_the_planning_cpu_in_processes_too(bench) -> None:
     assert result["workers"] == 2 and result["readers_planned"] == 40
     assert result["plan_cpu_s"] > 0 and result["plan_cpu_us_per_reader"] > 0
     assert len(result["load_average"]) == 2
+
+
+def test_planning_refuses_a_now_without_time_zone(bench, planned) -> None:
+    population, works, _, _ = planned
+    naive = bench.NOW.replace(tzinfo=None)
+    with pytest.raises(ValueError, match="'now' with a time zone"):
+        list(plan(population.readers[:1], works, naive, members_total=len(bench.MEMBERS)))
+
+
+def test_digests_are_what_validation_makes(planned) -> None:
+    """Digests and their lines are set, not validated (``constructor``): they are what validation would make."""
+    _, _, digests, _ = planned
+    assert any(d.items for d in digests)
+    for digest in digests[:200]:
+        again = Digest.model_validate(digest.model_dump())
+        assert again == digest
+        assert again.model_dump_json() == digest.model_dump_json()
+        assert all(type(item) is DigestItem for item in digest.items)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, PrivateAttr
 
-from consortium.dedup.construct import construct
+from consortium.dedup.construct import construct, constructor
 from consortium.dedup.merge import merge_cluster
 from consortium.dedup.state import RecordPlacement
 from consortium.models import Cluster, Identifier, IdentifierScheme, RawPointer, Record
@@ -57,3 +57,22 @@ def test_models_with_private_state_or_missing_fields_fall_back() -> None:
     assert construct(Private, {"name": "x"})._seen == 0
     _same(construct(Defaults, {"name": "x"}), Defaults.model_construct(name="x"))
     assert construct(Defaults, {"name": "x"}).tags == []
+
+
+def test_a_constructor_makes_what_model_construct_makes() -> None:
+    values = {"member": "m1", "local_id": "b1", "cluster_id": "c" * 32, "keys": ["t:a b"], "first_seen": NOW}
+    make = constructor(RecordPlacement)
+    first, second = make(dict(values)), make(dict(values))
+    _same(first, RecordPlacement.model_construct(**values))
+    _same(first, RecordPlacement(**values))
+    assert first.model_fields_set is second.model_fields_set == set(RecordPlacement.model_fields)  # one, shared
+    first.cluster_id = "other"  # an ordinary model: assignable (the field's name was in the set already)
+    assert second.model_fields_set == set(RecordPlacement.model_fields) and second.cluster_id == "c" * 32
+    copied = first.model_copy(update={"keys": []})
+    assert copied.model_fields_set is not first.model_fields_set and copied.keys == [] and second.keys == ["t:a b"]
+
+    class Private(BaseModel):
+        name: str
+        _seen: int = PrivateAttr(default=0)
+
+    _same(constructor(Private)({"name": "x"}), Private.model_construct(name="x"))
