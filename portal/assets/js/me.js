@@ -1,18 +1,20 @@
 // "My library", for a signed-in reader: the drift prompt when there is one, their interests (declared beside
-// learned), the inbox of pushed works with its mutes, their subscriptions, what push sent them, their consents,
-// and their data (a download, and erasure). Each section loads on its own; one that fails says so and the others
-// still work. Not signed in, the page says so and links to the sign-in page.
+// learned), the inbox of pushed works with its mutes, their inter-library loan requests, their subscriptions, what
+// push sent them, their consents, and their data (a download, and erasure). Each section loads on its own; one that
+// fails says so and the others still work. Not signed in, the page says so and links to the sign-in page.
 
 import { boot, el, fill, members, memberName, session, sessionExpired, t } from "./core.js";
 import { consentsSection, dataSection } from "./me-account.js";
 import { me } from "./me-common.js";
 import { historySection, inboxSection } from "./me-inbox.js";
+import { loansSection } from "./me-loans.js";
 import { interestsSection, promptSection } from "./me-interests.js";
 import { subscriptionsSection } from "./me-subscriptions.js";
 
 const SECTIONS = [
   ["interests", "me.interests.title", interestsSection],
   ["inbox", "me.inbox.title", inboxSection],
+  ["loans", "ill.title", loansSection],
   ["subscriptions", "me.subs.title", subscriptionsSection],
   ["history", "me.history.title", historySection],
   ["consents", "me.consents.title", consentsSection],
