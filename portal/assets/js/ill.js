@@ -11,14 +11,15 @@ export const STATES = ["requested", "accepted", "refused", "shipped", "received"
 export const OPEN = ["requested", "accepted", "shipped", "received"];
 /** The reader may withdraw a request only before the lending library accepted it. */
 export const CANCELLABLE = ["requested"];
-/** The shelf status of a copy the hub may ask for: known available, or not given by the member's catalogue. */
-const ASKABLE = ["available", "unknown"];
+/** The shelf status of a copy the hub may ask for: known available, or not given by the member's catalogue (and
+ * no link: an online copy is nothing to send). */
+export const ASKABLE = ["available", "unknown"];
 
 /** What the holdings of a work leave the reader of `own`: `ownHas` (their library has a copy available: they ask
  * there) and `others` (the members, other than theirs, with a print copy that may be on the shelf). */
 export function chances(holdings, own) {
   const ownHas = holdings.some((h) => h.member === own && h.availability === "available");
-  const others = [...new Set(holdings.filter((h) => h.member !== own && ASKABLE.includes(h.availability)).map((h) => h.member))];
+  const others = [...new Set(holdings.filter((h) => h.member !== own && ASKABLE.includes(h.availability) && !h.url).map((h) => h.member))];
   return { ownHas, others };
 }
 

@@ -153,8 +153,9 @@ function askedAlready(request, all) {
   ];
 }
 
-/** The note field and the button; the answer (where the request went, or why the hub refused it) in `result`. */
-function askForm(work, who, all, body, result) {
+/** The note field and the button; the answer (where the request went, or why the hub refused it) in `result`, and
+ * once asked, the link to the reader's requests in `after`. */
+function askForm(work, who, all, { body, result, after }) {
   const path = `/readers/${encodeURIComponent(who.reader)}/ill`;
   const note = el("input", { id: "ill-note", type: "text", maxlength: "500", "aria-describedby": "ill-note-help" });
   const button = el("button", { type: "submit", id: "ill-ask", text: t("ill.ask") });
@@ -172,8 +173,9 @@ function askForm(work, who, all, body, result) {
         say(t("ill.asking"), false);
         try {
           const made = await api(path, { method: "POST", body: { cluster_id: work.cluster_id, note: note.value.trim() || null } });
-          fill(body, el("p", {}, myRequestsLink()));
+          fill(body);
           say(whereItWent(made, all), false);
+          fill(after, myRequestsLink());
           result.focus();
         } catch (error) {
           const mine = await api(path).then((answer) => answer.requests).catch(() => []);
@@ -209,7 +211,8 @@ function loanSection(work, holdings, all, who) {
   if (!ownHas && !others.length) return null;
   const body = el("div", { class: "ill-body", "aria-busy": "true" });
   const result = el("p", { id: "ill-result", class: "ill-result", role: "status", tabindex: "-1" });
-  const node = el("section", { id: "ill", class: "ill", "aria-labelledby": "ill-heading" }, el("h2", { id: "ill-heading", text: t("ill.heading") }), body, result);
+  const after = el("p", { class: "ill-after" });
+  const node = el("section", { id: "ill", class: "ill", "aria-labelledby": "ill-heading" }, el("h2", { id: "ill-heading", text: t("ill.heading") }), body, result, after);
   if (ownHas) {
     body.removeAttribute("aria-busy");
     fill(body, el("p", { class: "notice", id: "ill-own", text: t("ill.own_has", { library: memberName(all, who.member) }) }));
@@ -218,7 +221,7 @@ function loanSection(work, holdings, all, who) {
   api(`/readers/${encodeURIComponent(who.reader)}/ill`)
     .then((answer) => {
       const open = openRequest(answer.requests, work.cluster_id);
-      fill(body, open ? askedAlready(open, all) : askForm(work, who, all, body, result));
+      fill(body, open ? askedAlready(open, all) : askForm(work, who, all, { body, result, after }));
     })
     .catch((error) => fill(body, el("p", { class: "error", text: describeError(error) })))
     .finally(() => body.removeAttribute("aria-busy"));
