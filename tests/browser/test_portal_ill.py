@@ -119,6 +119,7 @@ def test_a_reader_asks_another_library_follows_the_request_and_cancels_it(
 
     page.get_by_role("link", name=text["mine"]).click()
     page.wait_for_url(re.compile(r"/me\.html#loans$"))
+    expect(page.locator("#loans-heading")).to_be_focused()  # the link lands on the reader's requests
     card = page.locator("#loans .ill-request", has_text=f"Portal loan test {cluster_id}")
     expect(card.locator("h3 .tag")).to_have_text(text["requested"])
     expect(card).to_contain_text(text["lender"])

@@ -58,6 +58,9 @@ async function main() {
   me.path = `/readers/${encodeURIComponent(who.reader)}`;
   const intro = el("p", { class: "lead", text: t("me.welcome", { reader: who.reader }) });
   fill(root, intro, contents(), promptSection(), SECTIONS.map(([, , make]) => make()));
+  // a link to a section (me.html#loans from a work's page) lands on it: the sections are drawn only now
+  const asked = SECTIONS.find(([id]) => `#${id}` === location.hash);
+  if (asked) document.getElementById(`${asked[0]}-heading`)?.focus();
   if (me.member) {
     members()
       .then((all) => fill(intro, t("me.welcome_at", { reader: who.reader, library: memberName(all, me.member) })))
