@@ -2,7 +2,8 @@
 library (riverside) and one at another member's (lakeside, which lends to riverside), the reader asks for it with
 a note, reads where the request went, finds it under "My loan requests" in My library and cancels it; the
 page sends a reader whose library has a copy to its desk, and says so in words when the hub refuses (their library's
-copy came back meanwhile: a 400; no member may lend to riverside: a 409); signed out, it invites to sign in. axe-core,
+copy came back meanwhile: a 400; no member may lend to riverside, or the only lender refused the reader: a 409;
+the lender accepted before the reader's Cancel: a 409); signed out, it invites to sign in. axe-core,
 the width check and a screenshot at each step, in English and in Chinese.
 
 Each test makes works and readers of its own (the hub is shared by every browser test): the works are saved to the
@@ -21,6 +22,7 @@ from consortium.cooperation.models import LoanState
 from consortium.dedup.state import ClusterChange
 from consortium.models import Availability, Holding
 from consortium.profiles.consent import Purpose
+from consortium.profiles.models import Actor, ActorRole
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -43,6 +45,12 @@ TEXT = {
         "no_lender": "No other library may lend it to readers of your library now",
         "sign_in": "Sign in to ask another library for it",
         "mine": "My loan requests",
+        "accepted": "Accepted",
+        "refused": "Refused",
+        "too_late": "Too late to cancel: the lending library has already taken the next step.",
+        "ask_again": "Ask for it again",
+        "all_refused": "Every library that may lend it has refused your earlier request (Lakeside Public Library). "
+        "Ask your library's desk for help.",
     },
     "zh": {
         "ask": "向其他图书馆申请借阅",
@@ -58,6 +66,11 @@ TEXT = {
         "no_lender": "目前没有其他图书馆可以借给本馆读者",
         "sign_in": "登录后向其他图书馆申请借阅",
         "mine": "我的馆际互借申请",
+        "accepted": "已接受",
+        "refused": "已拒绝",
+        "too_late": "无法取消：出借馆已进行下一步处理。",
+        "ask_again": "重新申请借阅",
+        "all_refused": "所有可出借的图书馆都拒绝了您之前的申请（湖滨公共图书馆）。请向本馆服务台求助。",
     },
 }
 
@@ -195,3 +208,44 @@ def test_signed_out_the_page_invites_to_sign_in(open_tab: Callable[..., Tab], la
     invite.click()
     page.wait_for_url(re.compile(r"/login\.html\?next="))
     assert f"work.html%3Fid%3D{cluster_id}" in page.url
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_refusal_and_a_cancel_too_late_are_said_in_words(open_tab: Callable[..., Tab], lang: str) -> None:
+    # lakeside accepts while the reader's list still offers Cancel (a 409: too late); then refuses a second request,
+    # and the only lender having refused, asking again is a 409 naming it
+    text = TEXT[lang]
+    tab = open_tab("desktop", lang)
+    hub, page = tab.hub, tab.page
+    desk = Actor(actor_id="lakeside/desk", role=ActorRole.MEMBER_STAFF)
+    reader_id = a_reader(hub, f"iris-{lang}")
+    reader = Actor(actor_id=reader_id, role=ActorRole.READER)
+    late = a_work(hub, f"ill-late-{lang}", ("lakeside", Availability.AVAILABLE))
+    asked = hub.container.interlibrary_loans.ask(reader_id, MEMBER, late, actor=reader)
+    tab.log_in(reader_id, MEMBER)
+    tab.goto("/me.html")
+    card = page.locator("#loans .ill-request", has_text=f"Portal loan test {late}")
+    cancel = card.get_by_role("button", name=text["cancel"])
+    expect(cancel).to_be_visible()
+    hub.container.interlibrary_loans.move("lakeside", asked.request_id, LoanState.ACCEPTED, actor=desk)
+    cancel.click()
+    expect(page.locator("#status")).to_have_text(text["too_late"])
+    card = page.locator("#loans .ill-request", has_text=f"Portal loan test {late}")
+    expect(card.locator("h3 .tag")).to_have_text(text["accepted"])
+    expect(card.get_by_role("button")).to_have_count(0)
+    _check(tab, "too-late")
+
+    refused = a_work(hub, f"ill-refused-{lang}", ("lakeside", Availability.AVAILABLE))
+    first = hub.container.interlibrary_loans.ask(reader_id, MEMBER, refused, actor=reader)
+    hub.container.interlibrary_loans.move("lakeside", first.request_id, LoanState.REFUSED, actor=desk, note="lost")
+    tab.goto("/me.html")
+    card = page.locator("#loans .ill-request", has_text=f"Portal loan test {refused}")
+    expect(card.locator("h3 .tag")).to_have_text(text["refused"])
+    card.locator("summary").click()
+    expect(card.locator(".ill-history")).to_contain_text("lost")  # the library's note
+    card.get_by_role("link", name=text["ask_again"]).click()
+    page.wait_for_url(re.compile(rf"/work\.html\?id={refused}$"))
+    page.get_by_role("button", name=text["ask"]).click()
+    expect(page.locator("#ill-result")).to_have_text(text["all_refused"])
+    assert len(hub.container.interlibrary_loans.of_reader(reader_id)) == 2
+    _check(tab, "all-refused")

@@ -74,7 +74,13 @@ function requestCard(request, all) {
       moved ? el("span", { text: t("ill.updated", { date: formatDate(request.updated_at) }) }) : null,
     ),
     el("p", { class: "ill-where", text: whereItWent(request, all) }),
-    request.state === "refused" ? el("p", {}, el("a", { href: `work.html?id=${encodeURIComponent(request.cluster_id)}`, text: t("ill.ask_again") })) : null,
+    request.state === "refused"
+      ? el(
+          "p",
+          {},
+          el("a", { href: `work.html?id=${encodeURIComponent(request.cluster_id)}` }, t("ill.ask_again"), el("span", { class: "visually-hidden", text: ` ${request.title}` })),
+        )
+      : null,
     cancelButton(request),
     history(request),
   );
