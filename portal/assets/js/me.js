@@ -1,18 +1,20 @@
 // "My library", for a signed-in reader: the drift prompt when there is one, their interests (declared beside
-// learned), the inbox of pushed works with its mutes, their subscriptions, what push sent them, their consents,
-// and their data (a download, and erasure). Each section loads on its own; one that fails says so and the others
-// still work. Not signed in, the page says so and links to the sign-in page.
+// learned), the inbox of pushed works with its mutes, their inter-library loan requests, their subscriptions, what
+// push sent them, their consents, and their data (a download, and erasure). Each section loads on its own; one that
+// fails says so and the others still work. Not signed in, the page says so and links to the sign-in page.
 
 import { boot, el, fill, members, memberName, session, sessionExpired, t } from "./core.js";
 import { consentsSection, dataSection } from "./me-account.js";
 import { me } from "./me-common.js";
 import { historySection, inboxSection } from "./me-inbox.js";
+import { loansSection } from "./me-loans.js";
 import { interestsSection, promptSection } from "./me-interests.js";
 import { subscriptionsSection } from "./me-subscriptions.js";
 
 const SECTIONS = [
   ["interests", "me.interests.title", interestsSection],
   ["inbox", "me.inbox.title", inboxSection],
+  ["loans", "ill.title", loansSection],
   ["subscriptions", "me.subs.title", subscriptionsSection],
   ["history", "me.history.title", historySection],
   ["consents", "me.consents.title", consentsSection],
@@ -56,6 +58,9 @@ async function main() {
   me.path = `/readers/${encodeURIComponent(who.reader)}`;
   const intro = el("p", { class: "lead", text: t("me.welcome", { reader: who.reader }) });
   fill(root, intro, contents(), promptSection(), SECTIONS.map(([, , make]) => make()));
+  // a link to a section (me.html#loans from a work's page) lands on it: the sections are drawn only now
+  const asked = SECTIONS.find(([id]) => `#${id}` === location.hash);
+  if (asked) document.getElementById(`${asked[0]}-heading`)?.focus();
   if (me.member) {
     members()
       .then((all) => fill(intro, t("me.welcome_at", { reader: who.reader, library: memberName(all, me.member) })))

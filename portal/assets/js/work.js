@@ -1,7 +1,10 @@
 // A work's page: the merged record, every member's holdings (the reader's own library first), the other editions
-// and translations, subjects and classes as links to searches, a permalink, and export (RIS, BibTeX, MARC).
+// and translations, subjects and classes as links to searches, a permalink, and export (RIS, BibTeX, MARC); and,
+// when the reader's own library has no copy available and another member may lend one, a button asking for it
+// through inter-library loan (signed out, an invitation to sign in first).
 
-import { announce, api, boot, describeError, el, fill, members, memberName, session, state, t } from "./core.js";
+import { announce, api, boot, describeError, el, fill, formatDate, members, memberName, session, state, t } from "./core.js";
+import { askRefusal, chances, openRequest, stateLabel, whereItWent } from "./ill.js";
 import { formatLabel, languageLabel, recordEvent } from "./labels.js";
 
 const EXPORTS = [
@@ -136,6 +139,95 @@ function workGroup(group) {
   ];
 }
 
+// ---- inter-library loan ---------------------------------------------------------------------------------------
+
+function myRequestsLink() {
+  return el("a", { href: "me.html#loans", text: t("ill.my_requests") });
+}
+
+/** The reader's request for the work under way: where it went, its state, and where to follow it. */
+function askedAlready(request, all) {
+  return [
+    el("p", { class: "notice", id: "ill-open" }, t("ill.asked_on", { library: memberName(all, request.lender), date: formatDate(request.created_at), state: stateLabel(request.state) })),
+    el("p", {}, myRequestsLink()),
+  ];
+}
+
+/** The note field and the button; the answer (where the request went, or why the hub refused it) in `result`, and
+ * once asked, the link to the reader's requests in `after`. */
+function askForm(work, who, all, { body, result, after }) {
+  const path = `/readers/${encodeURIComponent(who.reader)}/ill`;
+  const note = el("input", { id: "ill-note", type: "text", maxlength: "500", "aria-describedby": "ill-note-help" });
+  const button = el("button", { type: "submit", id: "ill-ask", text: t("ill.ask") });
+  const say = (text, error) => {
+    result.className = error ? "ill-result error" : "ill-result notice";
+    result.textContent = text;
+  };
+  return el(
+    "form",
+    {
+      class: "ill-ask",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        button.disabled = true;
+        say(t("ill.asking"), false);
+        try {
+          const made = await api(path, { method: "POST", body: { cluster_id: work.cluster_id, note: note.value.trim() || null } });
+          fill(body);
+          say(whereItWent(made, all), false);
+          fill(after, myRequestsLink());
+          result.focus();
+        } catch (error) {
+          const mine = await api(path).then((answer) => answer.requests).catch(() => []);
+          say(askRefusal(error, work.cluster_id, mine, all, who.member), true);
+          const open = openRequest(mine, work.cluster_id);
+          if (open) fill(body, askedAlready(open, all));
+          else button.disabled = false;
+        }
+      },
+    },
+    el("p", { class: "help", text: t("ill.explain") }),
+    el("div", { class: "field" }, el("label", { for: "ill-note", text: t("ill.note") }), note, el("p", { id: "ill-note-help", class: "help", text: t("ill.note_help") })),
+    el("div", { class: "actions" }, button),
+  );
+}
+
+/** What the work page offers about inter-library loan, or null when there is nothing to offer (no other member
+ * with a copy that may be on its shelf, or a staff account, which is no reader). */
+function loanSection(work, holdings, all, who) {
+  if (who?.staff) return null;
+  const { ownHas, others } = chances(holdings, who?.member);
+  if (!who) {
+    if (!others.length) return null;
+    const next = encodeURIComponent(location.pathname + location.search);
+    return el(
+      "section",
+      { id: "ill", class: "ill", "aria-labelledby": "ill-heading" },
+      el("h2", { id: "ill-heading", text: t("ill.heading") }),
+      el("p", { text: t("ill.signed_out") }),
+      el("p", {}, el("a", { href: `login.html?next=${next}`, class: "button", id: "ill-sign-in", text: t("ill.sign_in_to_ask") })),
+    );
+  }
+  if (!ownHas && !others.length) return null;
+  const body = el("div", { class: "ill-body", "aria-busy": "true" });
+  const result = el("p", { id: "ill-result", class: "ill-result", role: "status", tabindex: "-1" });
+  const after = el("p", { class: "ill-after" });
+  const node = el("section", { id: "ill", class: "ill", "aria-labelledby": "ill-heading" }, el("h2", { id: "ill-heading", text: t("ill.heading") }), body, result, after);
+  if (ownHas) {
+    body.removeAttribute("aria-busy");
+    fill(body, el("p", { class: "notice", id: "ill-own", text: t("ill.own_has", { library: memberName(all, who.member) }) }));
+    return node;
+  }
+  api(`/readers/${encodeURIComponent(who.reader)}/ill`)
+    .then((answer) => {
+      const open = openRequest(answer.requests, work.cluster_id);
+      fill(body, open ? askedAlready(open, all) : askForm(work, who, all, { body, result, after }));
+    })
+    .catch((error) => fill(body, el("p", { class: "error", text: describeError(error) })))
+    .finally(() => body.removeAttribute("aria-busy"));
+  return node;
+}
+
 async function main() {
   await boot("work.html", "work.title");
   const id = new URLSearchParams(location.search).get("id");
@@ -162,6 +254,7 @@ async function main() {
       details(work),
       el("h2", { id: "holdings-heading", text: t("work.holdings_count", { count: answer.holdings.length }) }),
       holdingsTable(answer.holdings, all, who?.member),
+      loanSection(work, answer.holdings, all, who),
       workGroup(editions),
       el("h2", { text: t("work.share") }),
       el("p", {}, el("a", { href: permalink, class: "permalink", text: permalink })),

@@ -1,0 +1,67 @@
+// Inter-library loan on the reader's side, shared by the work page (asking for a work) and "My library" (the
+// reader's requests): which copies another member might lend, a request's state and what the reader reads about
+// it, and the API's refusals said in words. The hub decides who lends (consortium.cooperation.service): the
+// portal only offers to ask when the holdings it shows leave a chance, and says what the hub answered.
+
+import { ApiError, describeError, memberName, t } from "./core.js";
+
+/** Every state of a request, in the order it goes through them. */
+export const STATES = ["requested", "accepted", "refused", "shipped", "received", "returned", "cancelled"];
+/** The states of a request still under way (one of them stops the reader asking for the same work again). */
+export const OPEN = ["requested", "accepted", "shipped", "received"];
+/** The reader may withdraw a request only before the lending library accepted it. */
+export const CANCELLABLE = ["requested"];
+/** The shelf status of a copy the hub may ask for: known available, or not given by the member's catalogue (and
+ * no link: an online copy is nothing to send). */
+export const ASKABLE = ["available", "unknown"];
+
+/** What the holdings of a work leave the reader of `own`: `ownHas` (their library has a copy available: they ask
+ * there) and `others` (the members, other than theirs, with a print copy that may be on the shelf). */
+export function chances(holdings, own) {
+  const ownHas = holdings.some((h) => h.member === own && h.availability === "available");
+  const others = [...new Set(holdings.filter((h) => h.member !== own && ASKABLE.includes(h.availability) && !h.url).map((h) => h.member))];
+  return { ownHas, others };
+}
+
+/** The reader's request for `clusterId` that is still under way, if any. */
+export function openRequest(requests, clusterId) {
+  return requests.find((r) => r.cluster_id === clusterId && OPEN.includes(r.state)) || null;
+}
+
+export function stateLabel(state) {
+  return t(`ill.state.${state}`);
+}
+
+/** Where a request went and what happens next, as the reader reads it. */
+export function whereItWent(request, all) {
+  const library = memberName(all, request.lender);
+  if (request.state === "requested") {
+    return t(request.availability === "unknown" ? "ill.sent_unknown" : "ill.sent", { library });
+  }
+  return t(`ill.now.${request.state}`, { library });
+}
+
+/** The hub's refusal of a request for `clusterId`, in words. `requests` are the reader's requests as read after the
+ * refusal (a 409 is either an open request for the work already, every possible lender having refused the reader,
+ * or no member that may lend it). */
+export function askRefusal(error, clusterId, requests, all, own) {
+  if (!(error instanceof ApiError)) return describeError(error);
+  if (error.status === 400 && /field 'cluster_id'/.test(error.message)) {
+    return t("ill.error.own_has", { library: memberName(all, own) });
+  }
+  if (error.status === 409) {
+    const open = openRequest(requests, clusterId);
+    if (open) return t("ill.error.asked_already", { library: memberName(all, open.lender), state: stateLabel(open.state) });
+    const refused = [...new Set(requests.filter((r) => r.cluster_id === clusterId && r.state === "refused").map((r) => memberName(all, r.lender)))];
+    if (refused.length) return t("ill.error.all_refused", { libraries: refused.join(", ") });
+    return t("ill.error.no_lender");
+  }
+  if (error.status === 401) return t("ill.error.sign_in");
+  return describeError(error);
+}
+
+/** The hub's refusal to cancel a request, in words (a 409: the lending library took the next step meanwhile). */
+export function cancelRefusal(error) {
+  if (error instanceof ApiError && error.status === 409) return t("ill.error.too_late");
+  return describeError(error);
+}
