@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from consortium.cli.common import emit, json_option
+from consortium.members import file_problems
 
 if TYPE_CHECKING:
     from consortium.bootstrap import Container
@@ -20,10 +21,17 @@ def members() -> None:
 
 
 @members.command("list")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1 if a source that is not paused cannot be harvested as things are (its file is missing, a "
+    "folder, unreadable or empty).",
+)
 @json_option()
 @click.pass_obj
-def members_list(container: Container, as_json: bool) -> None:
-    """List member libraries and their sources."""
+def members_list(container: Container, check: bool, as_json: bool) -> None:
+    """List member libraries and their sources; warn, on stderr, of each file source whose file a harvest
+    could not read now (the registry stays valid: the file may arrive later)."""
     registry = container.registry
 
     def text() -> None:
@@ -37,6 +45,17 @@ def members_list(container: Container, as_json: bool) -> None:
                 click.echo(f"  {source.id}\t{source.protocol} {source.format}\t{where}\t{source.schedule}{state}")
 
     emit(registry.model_dump(mode="json")["members"], as_json, text)
+    failing = 0
+    for _, source, message in file_problems(registry):
+        if source.paused:
+            click.echo(f"Warning: {message} (the source is paused: no harvest reads it until it is resumed)", err=True)
+            continue
+        failing += 1
+        click.echo(f"Warning: {message}: its harvests fail until it is there", err=True)
+    if check and failing:
+        raise click.ClickException(
+            f"{failing} source{'s' if failing > 1 else ''} cannot be harvested as things are (see the warnings above)"
+        )
 
 
 @members.command("contribution")
