@@ -9,10 +9,12 @@ members), :mod:`~consortium.bootstrap.readers` (keys, profiles, push) and :mod:`
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from consortium.adapters.local.sqlite_common import SqliteAdapter
+from consortium.adapters.memory.queue import BackgroundQueue
 from consortium.bootstrap.access import AccessParts
 from consortium.bootstrap.analytics import AnalyticsParts
 from consortium.bootstrap.catalogue import CatalogueParts
@@ -21,6 +23,11 @@ from consortium.bootstrap.readers import ReaderParts
 from consortium.config import Settings
 
 __all__ = ["Container", "bootstrap"]
+
+log = logging.getLogger(__name__)
+
+_QUEUE_WAIT = 60.0
+"""How long :meth:`Container.close` waits for a background harvest under way to finish (seconds)."""
 
 
 @dataclass
@@ -32,12 +39,23 @@ class Container(CatalogueParts, ReaderParts, AccessParts, CooperationParts, Anal
     _overrides: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
-        """Close the database connections this container opened (not those passed in as overrides); a store
+        """Stop the background harvest worker this container started, once the run it is on is done (waiting up
+        to a minute; the runs still queued are dropped and found interrupted later, as when the process ends),
+        then close the database connections this container opened (not those passed in as overrides); a store
         used after this raises. A process that makes containers one after another (a test session, a server
-        stopped and started) calls it so their files are not left open."""
-        built = [value for name, value in vars(self).items() if name not in ("settings", "_overrides")]
+        stopped and started) calls it so their threads and files are not left behind."""
+        built = [
+            value
+            for name, value in vars(self).items()
+            if name not in ("settings", "_overrides") and all(value is not given for given in self._overrides.values())
+        ]
         for value in built:
-            if isinstance(value, SqliteAdapter) and all(value is not given for given in self._overrides.values()):
+            if isinstance(value, BackgroundQueue) and not value.close(timeout=_QUEUE_WAIT):
+                log.warning(
+                    "the background harvest is still running after %.0f s; it stops when it is done", _QUEUE_WAIT
+                )
+        for value in built:
+            if isinstance(value, SqliteAdapter):
                 value.close()
 
 

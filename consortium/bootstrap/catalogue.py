@@ -305,12 +305,15 @@ class CatalogueParts(Parts):
 
     def run_queued_harvest(self, message: dict[str, object]) -> None:
         """The local harvest worker: a queued run, in a container of its own (its own SQLite connections, in the
-        worker's thread) sharing only the overrides, under the data folder's writer lock."""
+        worker's thread) sharing only the overrides, under the data folder's writer lock, closed when the run ends."""
         from consortium.bootstrap import Container
 
         worker = Container(self.settings, {k: v for k, v in self._overrides.items() if k != "harvest_queue"})
-        with worker.writing():
-            worker.harvest_runs.handle(dict(message))
+        try:
+            with worker.writing():
+                worker.harvest_runs.handle(dict(message))
+        finally:
+            worker.close()  # its SQLite files, in the thread that opened them
 
     @cached_property
     def _token_secret(self) -> bytes:

@@ -5,6 +5,7 @@ a message that is not a JSON object before sending anything."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from consortium.adapters.memory.queue import BackgroundQueue, InMemoryQueue, InProcessQueue
-from consortium.errors import ValidationError
+from consortium.errors import StorageError, ValidationError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -137,3 +138,27 @@ def test_folder_messages_wait_for_the_receiver_in_order_and_a_bad_one_is_set_asi
     assert receiver.receive() == [{"n": 2}, {"n": 3}]
     assert receiver.receive() == [] and len(receiver) == 0
     assert [p.name for p in (tmp_path / "q").iterdir()] == ["00000000000000000000-x.bad"]
+
+
+def test_a_closed_background_queue_ends_its_worker_after_the_message_under_way() -> None:
+    started, release = threading.Event(), threading.Event()
+    handled: list[dict[str, Any]] = []
+
+    def slow(message: dict[str, Any]) -> None:
+        started.set()
+        assert release.wait(10)
+        handled.append(message)
+
+    queue = BackgroundQueue(slow, name="test-worker")
+    assert queue.close() is True  # never started: nothing to stop
+    queue = BackgroundQueue(slow, name="test-worker")
+    queue.send([{"n": 1}, {"n": 2}])
+    assert started.wait(10)
+    assert queue.close(timeout=0.1) is False  # the first message is still being handled
+    release.set()
+    assert queue.close(timeout=10) is True
+    assert handled == [{"n": 1}]  # the second was not begun: dropped
+    assert not [t for t in threading.enumerate() if t.name == "test-worker"]
+    assert queue.join(timeout=1)  # nothing left counted as pending
+    with pytest.raises(StorageError, match="closed"):
+        queue.send([{"n": 3}])

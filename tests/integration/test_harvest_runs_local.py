@@ -8,12 +8,14 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from test_cli import REGISTRY, cli, write_books
 
 from consortium.adapters.local.writer_lock import DataFolderLock
 from consortium.adapters.memory import BackgroundQueue
 from consortium.bootstrap import bootstrap
 from consortium.config import Settings
+from consortium.errors import StorageError
 from consortium.harvest.runs import RunState, RunTrigger
 
 
@@ -72,3 +74,38 @@ def test_an_api_worker_hands_a_members_run_to_the_hubs_process(tmp_path: Path) -
     assert worker.search_index.count() > 0  # the hub indexed it; the worker's searches see it
     hub.close()
     worker.close()
+
+
+def test_a_closed_hub_leaves_no_harvest_worker_and_no_open_file(tmp_path: Path) -> None:
+    """Once a member's run went in the background, closing the container stops the worker thread (after the run)
+    and closes every file the container and the worker opened under the data folder."""
+    import threading
+
+    from fd_report import open_descriptors
+
+    (tmp_path / "members.toml").write_text(REGISTRY, encoding="utf-8")
+    write_books(tmp_path / "books.mrc", 10)
+    settings = Settings(data_dir=tmp_path / "var", members_file=tmp_path / "members.toml")
+    data = str(settings.data_dir.resolve())
+
+    def harvest_workers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "consortium-harvest" and t.is_alive()]
+
+    def open_under_data() -> list[str]:
+        return sorted(target for target in open_descriptors().values() if target.startswith(data))
+
+    assert harvest_workers() == []
+    hub = bootstrap(settings)
+    run = hub.harvest_runs.start("riverside", requested_by="key-1")
+    queue = hub.harvest_queue
+    assert isinstance(queue, BackgroundQueue)
+    assert queue.join(timeout=60)
+    assert hub.harvest_runs.get("riverside", run.run_id).state is RunState.SUCCEEDED
+    assert len(harvest_workers()) == 1  # the worker waits for the next run, holding the hub
+    assert open_under_data() != []
+
+    hub.close()
+    assert harvest_workers() == []
+    assert open_under_data() == []
+    with pytest.raises(StorageError, match="closed"):  # the closed hub starts nothing
+        hub.harvest_runs.start("riverside", requested_by="key-1")
