@@ -3,7 +3,8 @@ library (riverside) and one at another member's (lakeside, which lends to rivers
 a note, reads where the request went, finds it under "My loan requests" in My library and cancels it; the
 page sends a reader whose library has a copy to its desk, and says so in words when the hub refuses (their library's
 copy came back meanwhile: a 400; no member may lend to riverside, or the only lender refused the reader: a 409;
-the lender accepted before the reader's Cancel: a 409); signed out, it invites to sign in. axe-core,
+the lender accepted before the reader's Cancel: a 409); when every lender refused, the reader chooses one of them
+and asks it again by name; signed out, it invites to sign in. axe-core,
 the width check and a screenshot at each step, in English and in Chinese.
 
 Each test makes works and readers of its own (the hub is shared by every browser test): the works are saved to the
@@ -50,7 +51,13 @@ TEXT = {
         "too_late": "Too late to cancel: the lending library has already taken the next step.",
         "ask_again": "Ask for it again",
         "all_refused": "Every library that may lend it has refused your earlier request (Lakeside Public Library). "
-        "Ask your library's desk for help.",
+        "You may ask one of them again (its copy may be back on the shelf), or ask your library's desk for help.",
+        "refused_by": "Every library that may lend it has refused your earlier request (",
+        "again_lakeside": "Ask Lakeside Public Library again",
+        "again_westfield": "Ask Westfield Community College Library again",
+        "lender_again": "Library to ask again",
+        "lender_cannot": "Lakeside Public Library has no copy it may lend now",
+        "sent_westfield": "Sent to Westfield Community College Library: they will check their shelf",
     },
     "zh": {
         "ask": "向其他图书馆申请借阅",
@@ -70,7 +77,14 @@ TEXT = {
         "refused": "已拒绝",
         "too_late": "无法取消：出借馆已进行下一步处理。",
         "ask_again": "重新申请借阅",
-        "all_refused": "所有可出借的图书馆都拒绝了您之前的申请（湖滨公共图书馆）。请向本馆服务台求助。",
+        "all_refused": "所有可出借的图书馆都拒绝了您之前的申请（湖滨公共图书馆）。"
+        "您可以再次向其中一家申请（其馆藏可能已归还上架），或向本馆服务台求助。",
+        "refused_by": "所有可出借的图书馆都拒绝了您之前的申请（",
+        "again_lakeside": "再次向湖滨公共图书馆申请",
+        "again_westfield": "再次向Westfield Community College Library申请",
+        "lender_again": "再次申请的图书馆",
+        "lender_cannot": "湖滨公共图书馆目前没有可出借的馆藏",
+        "sent_westfield": "已发送至Westfield Community College Library：对方将核查馆藏是否在架",
     },
 }
 
@@ -247,5 +261,57 @@ def test_a_refusal_and_a_cancel_too_late_are_said_in_words(open_tab: Callable[..
     page.wait_for_url(re.compile(rf"/work\.html\?id={refused}$"))
     page.get_by_role("button", name=text["ask"]).click()
     expect(page.locator("#ill-result")).to_have_text(text["all_refused"])
+    expect(page.locator("#ill-result")).to_be_focused()
+    expect(page.get_by_role("button", name=text["again_lakeside"])).to_be_visible()  # the one that refused
+    expect(page.locator("#ill-lender")).to_have_count(0)  # one library: nothing to choose
     assert len(hub.container.interlibrary_loans.of_reader(reader_id)) == 2
     _check(tab, "all-refused")
+
+
+@pytest.mark.parametrize(("viewport", "lang"), [("desktop", "en"), ("phone", "zh")])
+def test_after_every_lender_refused_the_reader_chooses_one_to_ask_again(
+    open_tab: Callable[..., Tab], viewport: str, lang: str
+) -> None:
+    # lakeside and westfield both lend to riverside and both refused the reader: the page offers them by name; the
+    # reader first picks lakeside, whose copy went out on loan meanwhile (a 400 on 'lender'), then westfield
+    text = TEXT[lang]
+    tab = open_tab(viewport, lang)
+    hub, page = tab.hub, tab.page
+    reader_id = a_reader(hub, f"irene-{lang}")
+    reader = Actor(actor_id=reader_id, role=ActorRole.READER)
+    both = (("lakeside", Availability.AVAILABLE), ("westfield", Availability.AVAILABLE))
+    cluster_id = a_work(hub, f"ill-again-{lang}", *both)
+    loans = hub.container.interlibrary_loans
+    for _ in both:
+        asked = loans.ask(reader_id, MEMBER, cluster_id, actor=reader)
+        desk = Actor(actor_id=f"{asked.lender}/desk", role=ActorRole.MEMBER_STAFF)
+        loans.move(asked.lender, asked.request_id, LoanState.REFUSED, actor=desk)
+    assert {r.lender for r in loans.of_reader(reader_id)} == {"lakeside", "westfield"}
+
+    tab.log_in(reader_id, MEMBER)
+    tab.goto(f"/work.html?id={cluster_id}")
+    page.get_by_role("button", name=text["ask"]).click()
+    result = page.locator("#ill-result")
+    expect(result).to_contain_text(text["refused_by"])
+    expect(result).to_be_focused()
+    choice = page.get_by_label(text["lender_again"])
+    expect(choice.locator("option")).to_have_count(2)
+    assert sorted(choice.locator("option").evaluate_all("(os) => os.map((o) => o.value)")) == ["lakeside", "westfield"]
+    expect(page.get_by_role("button", name=text["ask"])).to_have_count(0)
+    _check(tab, "ask-again-choice")
+
+    a_work(hub, cluster_id, ("lakeside", Availability.ON_LOAN), ("westfield", Availability.AVAILABLE))
+    choice.select_option("lakeside")
+    page.get_by_role("button", name=text["again_lakeside"]).click()
+    expect(result).to_contain_text(text["lender_cannot"])
+    expect(result).not_to_contain_text("field 'lender'")  # not the API's own message
+    assert len(loans.of_reader(reader_id)) == 2
+
+    choice.select_option("westfield")
+    page.locator("#ill-note").fill("any edition")
+    page.get_by_role("button", name=text["again_westfield"]).click()
+    expect(result).to_contain_text(text["sent_westfield"])
+    expect(page.get_by_role("button", name=text["again_westfield"])).to_have_count(0)
+    newest = [r for r in loans.of_reader(reader_id) if r.state is LoanState.REQUESTED]
+    assert [(r.lender, r.history[0].note) for r in newest] == [("westfield", "any edition")]
+    _check(tab, "asked-again")

@@ -41,18 +41,30 @@ export function whereItWent(request, all) {
   return t(`ill.now.${request.state}`, { library });
 }
 
+/** The members that refused the reader's requests for `clusterId`, each once, the latest refusal first: after
+ * every possible lender refused, the reader may name one of them to ask it again (the API's `lender`). */
+export function refusedBy(requests, clusterId) {
+  const refused = requests.filter((r) => r.cluster_id === clusterId && r.state === "refused");
+  refused.sort((a, b) => String(b.updated_at || b.created_at).localeCompare(String(a.updated_at || a.created_at)));
+  return [...new Set(refused.map((r) => r.lender))];
+}
+
 /** The hub's refusal of a request for `clusterId`, in words. `requests` are the reader's requests as read after the
  * refusal (a 409 is either an open request for the work already, every possible lender having refused the reader,
- * or no member that may lend it). */
-export function askRefusal(error, clusterId, requests, all, own) {
+ * or no member that may lend it); `lender` the member the reader named, if they named one (a 400 on `lender`: it
+ * has no copy that may be asked now). */
+export function askRefusal(error, clusterId, requests, all, own, lender = null) {
   if (!(error instanceof ApiError)) return describeError(error);
   if (error.status === 400 && /field 'cluster_id'/.test(error.message)) {
     return t("ill.error.own_has", { library: memberName(all, own) });
   }
+  if (error.status === 400 && lender && /field 'lender'/.test(error.message)) {
+    return t("ill.error.lender_cannot", { library: memberName(all, lender) });
+  }
   if (error.status === 409) {
     const open = openRequest(requests, clusterId);
     if (open) return t("ill.error.asked_already", { library: memberName(all, open.lender), state: stateLabel(open.state) });
-    const refused = [...new Set(requests.filter((r) => r.cluster_id === clusterId && r.state === "refused").map((r) => memberName(all, r.lender)))];
+    const refused = refusedBy(requests, clusterId).map((id) => memberName(all, id));
     if (refused.length) return t("ill.error.all_refused", { libraries: refused.join(", ") });
     return t("ill.error.no_lender");
   }

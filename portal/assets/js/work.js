@@ -3,8 +3,8 @@
 // when the reader's own library has no copy available and another member may lend one, a button asking for it
 // through inter-library loan (signed out, an invitation to sign in first).
 
-import { announce, api, boot, describeError, el, fill, formatDate, members, memberName, session, state, t } from "./core.js";
-import { askRefusal, chances, openRequest, stateLabel, whereItWent } from "./ill.js";
+import { ApiError, announce, api, boot, describeError, el, fill, formatDate, members, memberName, session, state, t } from "./core.js";
+import { askRefusal, chances, openRequest, refusedBy, stateLabel, whereItWent } from "./ill.js";
 import { formatLabel, languageLabel, recordEvent } from "./labels.js";
 
 const EXPORTS = [
@@ -154,11 +154,22 @@ function askedAlready(request, all) {
 }
 
 /** The note field and the button; the answer (where the request went, or why the hub refused it) in `result`, and
- * once asked, the link to the reader's requests in `after`. */
-function askForm(work, who, all, { body, result, after }) {
+ * once asked, the link to the reader's requests in `after`. With `again` (the members that refused the reader's
+ * earlier requests, once every possible lender has), the reader chooses one of them (a list when there are
+ * several) and the button asks it again by name (the API's `lender`). */
+function askForm(work, who, all, slots, { again = [], noteText = "" } = {}) {
+  const { body, result, after } = slots;
   const path = `/readers/${encodeURIComponent(who.reader)}/ill`;
-  const note = el("input", { id: "ill-note", type: "text", maxlength: "500", "aria-describedby": "ill-note-help" });
-  const button = el("button", { type: "submit", id: "ill-ask", text: t("ill.ask") });
+  const note = el("input", { id: "ill-note", type: "text", maxlength: "500", value: noteText, "aria-describedby": "ill-note-help" });
+  const button = el("button", { type: "submit", id: "ill-ask" });
+  const choice = again.length > 1
+    ? el("select", { id: "ill-lender", onchange: () => named() }, again.map((id) => el("option", { value: id, text: memberName(all, id) })))
+    : null;
+  const lender = () => (choice ? choice.value : again[0] || null);
+  const named = () => {
+    button.textContent = lender() ? t("ill.ask_named_again", { library: memberName(all, lender()) }) : t("ill.ask");
+  };
+  named();
   const say = (text, error) => {
     result.className = error ? "ill-result error" : "ill-result notice";
     result.textContent = text;
@@ -171,22 +182,28 @@ function askForm(work, who, all, { body, result, after }) {
         event.preventDefault();
         button.disabled = true;
         say(t("ill.asking"), false);
+        const asked = lender();
         try {
-          const made = await api(path, { method: "POST", body: { cluster_id: work.cluster_id, note: note.value.trim() || null } });
+          const made = await api(path, { method: "POST", body: { cluster_id: work.cluster_id, note: note.value.trim() || null, ...(asked ? { lender: asked } : {}) } });
           fill(body);
           say(whereItWent(made, all), false);
           fill(after, myRequestsLink());
           result.focus();
         } catch (error) {
           const mine = await api(path).then((answer) => answer.requests).catch(() => []);
-          say(askRefusal(error, work.cluster_id, mine, all, who.member), true);
+          say(askRefusal(error, work.cluster_id, mine, all, who.member, asked), true);
           const open = openRequest(mine, work.cluster_id);
+          const refused = error instanceof ApiError && error.status === 409 && !asked ? refusedBy(mine, work.cluster_id) : [];
           if (open) fill(body, askedAlready(open, all));
-          else button.disabled = false;
+          else if (refused.length) {
+            fill(body, askForm(work, who, all, slots, { again: refused, noteText: note.value }));
+            result.focus(); // the button pressed is gone: the reader reads why; the choice is just above
+          } else button.disabled = false;
         }
       },
     },
-    el("p", { class: "help", text: t("ill.explain") }),
+    el("p", { class: "help", text: again.length ? t("ill.explain_again") : t("ill.explain") }),
+    choice ? el("div", { class: "field" }, el("label", { for: "ill-lender", text: t("ill.lender_again") }), choice) : null,
     el("div", { class: "field" }, el("label", { for: "ill-note", text: t("ill.note") }), note, el("p", { id: "ill-note-help", class: "help", text: t("ill.note_help") })),
     el("div", { class: "actions" }, button),
   );
