@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from marc_builders import book
+from marc_builders import book, marcxml_collection
 
 from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore
 from consortium.harvest.service import HarvestService
@@ -119,3 +120,40 @@ def test_a_record_cut_short_does_not_take_the_next_one_with_it(tmp_path: Path) -
         [item] = store.quarantined()
         assert (item.position, item.raw.digest) == ("f.mrc@0", store.quarantined()[0].raw.digest)
         assert f"(cut short: a whole record starts at byte {cut})" in item.reason
+
+
+def marcxml(tmp_path: Path, data: bytes) -> tuple[InMemoryRecordStore, bool]:
+    (tmp_path / "f.xml").write_bytes(data)
+    store = InMemoryRecordStore()
+    source = Source(id="s", protocol="marc-file", path=tmp_path / "f.xml", format="marcxml")  # type: ignore[arg-type]
+    report = HarvestService(store, InMemoryBlobStore()).harvest_source(Member(id="m", name="M"), source)
+    return store, report.complete
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"<html><body><h1>502 Bad Gateway</h1></body></html>", "the root element is <html> and holds no MARC record"),
+        (b"<?xml version='1.0'?>\n", "Start tag expected"),
+        (b"<!-- an export that wrote nothing -->", "Start tag expected"),
+    ],
+)
+def test_a_marcxml_file_that_is_no_marcxml_at_all_is_not_a_complete_empty_run(
+    tmp_path: Path, data: bytes, reason: str
+) -> None:
+    store, complete = marcxml(tmp_path, data)
+    [item] = store.quarantined()
+    assert item.reason.startswith("not a MARCXML file: ") and reason in item.reason
+    assert not complete
+
+
+def test_an_empty_marcxml_collection_is_a_complete_empty_run(tmp_path: Path) -> None:
+    store, complete = marcxml(tmp_path, b'<collection xmlns="http://www.loc.gov/MARC21/slim"/>')
+    assert (store.count(), store.quarantined(), complete) == (0, [], True)
+
+
+def test_a_marcxml_field_with_a_malformed_tag_is_named(tmp_path: Path) -> None:
+    data = marcxml_collection(book("a", "First")).replace(b'tag="245"', b'tag="24"')
+    store, _ = marcxml(tmp_path, data)
+    [item] = store.quarantined()
+    assert item.reason == "datafield: tag '24' is not three letters or digits"
