@@ -157,3 +157,29 @@ def test_a_marcxml_field_with_a_malformed_tag_is_named(tmp_path: Path) -> None:
     store, _ = marcxml(tmp_path, data)
     [item] = store.quarantined()
     assert item.reason == "datafield: tag '24' is not three letters or digits"
+
+
+def run(tmp_path: Path, data: bytes, fmt: str) -> tuple[InMemoryRecordStore, str | None]:
+    (tmp_path / "f.dat").write_bytes(data)
+    store = InMemoryRecordStore()
+    source = Source(id="s", protocol="marc-file", path=tmp_path / "f.dat", format=fmt)  # type: ignore[arg-type]
+    report = HarvestService(store, InMemoryBlobStore()).harvest_source(Member(id="m", name="M"), source)
+    assert report.complete is (report.stopped is None)
+    return store, report.stopped
+
+
+@pytest.mark.parametrize("fmt", ["marc21", "unimarc", "oai-pmh"])
+def test_a_file_of_another_kind_is_quarantined_and_the_run_not_complete(tmp_path: Path, fmt: str) -> None:
+    store, stopped = run(tmp_path, b"<html><body><h1>502 Bad Gateway</h1></body></html>", fmt)
+    assert store.count() == 0 and len(store.quarantined()) == 1
+    assert stopped is not None and (
+        "not a MARC file: none of its 1 record(s) can be read" in stopped or "html" in stopped
+    )
+
+
+def test_a_binary_file_cut_inside_its_last_record_is_not_complete(tmp_path: Path) -> None:
+    store, stopped = run(tmp_path, GOOD[0] + GOOD[1] + GOOD[2][:150], "marc21")
+    assert sorted(r.local_id for r in store.records()) == ["g0", "g1"]
+    assert stopped == f"the file ends inside the record at byte {len(GOOD[0]) * 2} (cut short?)"
+    _, whole = run(tmp_path, GOOD[0] + GOOD[1] + b"\r\n", "marc21")  # a line end after the last record
+    assert whole is None
