@@ -34,6 +34,7 @@ def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
         ("/readers/r1/profile", '{"lang": NaN}', "NaN is not a JSON number"),
         ("/readers/r1/interests", '{"weight": Infinity}', "Infinity is not a JSON number"),
         ("/readers/r1/interests", '{"weight": 1e400}', "too large for a JSON number"),
+        ("/readers/r1/profile", '{"lang": "\\ud800"}', "a string holds a lone surrogate (\\ud800)"),  # was a 500
     ],
 )
 def test_a_body_json_cannot_read_as_meant_is_a_400_saying_why(api: Api, route: str, body: str, reason: str) -> None:

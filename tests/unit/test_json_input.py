@@ -47,12 +47,20 @@ def test_anything_else_is_read_or_refused_with_a_validation_error(raw: bytes | s
         ('{"a":' * 5000 + "1" + "}" * 5000, "arrays or objects nested too deeply to read"),
         (b'{"a": "\xff"}', "'utf-8' codec can't decode byte 0xff"),
         ('{"a": 1' + "0" * 5000 + "}", "Exceeds the limit"),
+        ('{"lang": "x\\ud800"}', "a string holds a lone surrogate (\\ud800), no character"),
+        ('{"\\udfff": 1}', "a string holds a lone surrogate (\\udfff), no character"),
+        ('["\ud800"]', "a string holds a lone surrogate (\\ud800), no character"),
     ],
 )
 def test_what_is_refused_and_why(raw: str | bytes, reason: str) -> None:
     with pytest.raises(ValidationError, match=r"^the body is not JSON: ") as refused:
         read_json(raw)
     assert reason in str(refused.value)
+
+
+def test_a_surrogate_pair_is_one_character_and_an_escaped_backslash_no_escape() -> None:
+    assert read_json('{"a": "\\ud83d\\ude00"}') == {"a": "\U0001f600"}
+    assert read_json('["\\\\ud800"]') == ["\\ud800"]
 
 
 def test_a_line_of_an_upload_says_not_json_without_naming_the_body() -> None:
