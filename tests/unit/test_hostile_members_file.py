@@ -4,7 +4,8 @@ naming the member, source and field; never another exception (a traceback at sta
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,9 +13,7 @@ from hypothesis import strategies as st
 
 from consortium.errors import ConfigError
 from consortium.members import load_registry
-
-if TYPE_CHECKING:
-    from pathlib import Path
+from consortium.profiles.consent import load_consent_policy
 
 SOURCE_KEYS = ["id", "protocol", "format", "url", "path", "schedule", "paused", "colour"]
 MEMBER_KEYS = ["id", "name", "name_zh", "sources", "sharing", "iam_principals", "colour"]
@@ -93,3 +92,13 @@ def test_a_byte_order_mark_is_read_past_and_a_relative_path_is_the_operators_own
     path.write_bytes(b"\xef\xbb\xbf" + (text + 'format = "marc21"\npath = "../exports/a.mrc"\n').encode())
     [member] = load_registry(path).members
     assert member.sources[0].path == tmp_path / "exports" / "a.mrc"
+
+
+def test_a_consent_policy_not_in_utf8_is_a_config_error_and_a_byte_order_mark_is_read_past(tmp_path: Path) -> None:
+    good = (Path(__file__).resolve().parents[2] / "policies" / "consent.toml").read_bytes()
+    path = tmp_path / "consent.toml"
+    path.write_bytes(good.replace("您".encode(), b"\xe9", 1))  # saved in Latin-1 by an editor
+    with pytest.raises(ConfigError, match=r"cannot read the consent policy .*: not UTF-8 at byte \d+"):
+        load_consent_policy(path)
+    path.write_bytes(b"\xef\xbb\xbf" + good)
+    assert load_consent_policy(path).policy_version
