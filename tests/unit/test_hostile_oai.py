@@ -12,6 +12,7 @@ from consortium.errors import UpstreamError
 from consortium.harvest.oai_errors import BadResumptionTokenError
 from consortium.harvest.oai_pmh import OaiPmhClient
 from consortium.harvest.service import HarvestService
+from consortium.harvest.xml_safety import UnsafeXmlError
 from consortium.members import Member, Source
 
 MEMBER = Member(id="m", name="Member")
@@ -127,3 +128,9 @@ def test_no_records_match_is_empty_and_a_bad_token_from_the_start_is_an_error() 
     assert store.count() == 0 and store.quarantined() == []
     with pytest.raises(BadResumptionTokenError):
         harvest(ScriptedServer(lambda _: error("badResumptionToken")))
+
+
+def test_a_response_with_a_doctype_is_refused_naming_the_server() -> None:
+    bomb = b'<?xml version="1.0"?><!DOCTYPE OAI-PMH [<!ENTITY a "aaaa">]><OAI-PMH xmlns="' + OAI.encode() + b'"/>'
+    with pytest.raises(UnsafeXmlError, match=r"^OAI-PMH response from https://oai.example.org/oai: .*DOCTYPE"):
+        harvest(ScriptedServer(lambda _: bomb))
