@@ -173,8 +173,14 @@ def test_a_file_of_another_kind_is_quarantined_and_the_run_not_complete(tmp_path
     store, stopped = run(tmp_path, b"<html><body><h1>502 Bad Gateway</h1></body></html>", fmt)
     assert store.count() == 0 and len(store.quarantined()) == 1
     assert stopped is not None and (
-        "not a MARC file: none of its 1 record(s) can be read" in stopped or "html" in stopped
+        "not a MARC file: none of its 1 record(s) can be read, nor has" in stopped or "html" in stopped
     )
+
+
+def test_a_file_of_one_unreadable_marc_record_is_complete(tmp_path: Path) -> None:
+    broken = utf8(book("bad", "Caf\u00e9 society").as_marc()).replace("é".encode(), b"\xc3\x28")
+    store, stopped = run(tmp_path, broken, "marc21")
+    assert (stopped, len(store.quarantined())) == (None, 1)
 
 
 def test_a_binary_file_cut_inside_its_last_record_is_not_complete(tmp_path: Path) -> None:

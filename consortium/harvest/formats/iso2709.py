@@ -366,7 +366,7 @@ def iter_iso2709(data: bytes, *, name: str, start: int, page_size: int, force_ut
     """
     page = RawPage()
     unreadable = 0
-    read = cut = 0
+    read = framed = cut = 0
     for begin, end, problem in _split(data, start):
         chunk = data[begin:end]
         position = f"{name}@{begin}"
@@ -377,6 +377,7 @@ def iter_iso2709(data: bytes, *, name: str, start: int, page_size: int, force_ut
             _parse_now(page, position, chunk, problem, force_utf8=force_utf8)
         unreadable = unreadable + 1 if page.records[-1].error is not None else 0
         read += 1
+        framed += problem is None  # its leader's length ends on a record terminator: a MARC record, if unreadable
         cut = begin if unreadable and data[end - 1] != _TERMINATOR else 0  # the file ends inside this record
         if unreadable >= MOST_UNREADABLE_IN_A_ROW:
             page.stopped = (
@@ -390,8 +391,8 @@ def iter_iso2709(data: bytes, *, name: str, start: int, page_size: int, force_ut
             page = RawPage()
     if page.stopped is None and cut:
         page.stopped = f"the file ends inside the record at byte {cut} (cut short?)"
-    elif page.stopped is None and read and unreadable == read and start == 0:
-        page.stopped = f"not a MARC file: none of its {read} record(s) can be read"
+    elif page.stopped is None and read and unreadable == read and not framed and start == 0:
+        page.stopped = f"not a MARC file: none of its {read} record(s) can be read, nor has the length it says"
     page.cursor = None
     yield page
 
