@@ -10,6 +10,7 @@ import os
 import re
 import threading
 import tomllib
+import unicodedata
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -55,6 +56,10 @@ class SourceFormat(StrEnum):
     """A saved OAI-PMH ``ListRecords`` response (MARCXML or Dublin Core metadata), loaded as a file."""
 
 
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Characters that turn the direction of the text after them (a name shown backwards in the portal)."""
+
+
 class Source(BaseModel):
     """One way to harvest a member: an OAI-PMH endpoint or a file it exports."""
 
@@ -87,6 +92,13 @@ class Source(BaseModel):
     def _valid_id(cls, value: str) -> str:
         if not _ID.match(value):
             raise ValueError("must be lowercase letters, digits, '-' or '_' (at most 63)")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _valid_path(cls, value: Path | None) -> Path | None:
+        if value is not None and "\x00" in str(value):
+            raise ValueError("a file path holds a NUL character")
         return value
 
     @field_validator("schedule")
@@ -166,6 +178,20 @@ class Member(BaseModel):
             raise ValueError("must be lowercase letters, digits, '-' or '_' (at most 63)")
         return value
 
+    @field_validator("name", "name_zh")
+    @classmethod
+    def _valid_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not value.strip():
+            raise ValueError("must not be empty")
+        if len(value) > 300:
+            raise ValueError(f"is {len(value)} characters long; at most 300")
+        control = next((c for c in value if unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS), None)
+        if control is not None:
+            raise ValueError(f"holds the control character U+{ord(control):04X}")
+        return value
+
     @model_validator(mode="after")
     def _unique_sources(self) -> Member:
         seen: set[str] = set()
@@ -232,14 +258,18 @@ def _describe(error: pydantic.ValidationError, data: dict[str, object]) -> str:
                 member_id = members[loc[1]].get("id", f"#{loc[1] + 1}")
                 rest = loc[2:]
                 if len(rest) >= 2 and rest[0] == "sources" and isinstance(rest[1], int):
-                    sources = members[loc[1]].get("sources", [])
-                    source_id = sources[rest[1]].get("id", f"#{rest[1] + 1}") if rest[1] < len(sources) else "?"
+                    # What the file holds there may be anything TOML writes (a string, a number), not a table.
+                    sources = members[loc[1]].get("sources")
+                    source = sources[rest[1]] if isinstance(sources, list) and rest[1] < len(sources) else None
+                    source_id = source.get("id", f"#{rest[1] + 1}") if isinstance(source, dict) else f"#{rest[1] + 1}"
                     rest = rest[2:]
                     where = f"member {member_id!r}, source {source_id!r}"
                 else:
                     where = f"member {member_id!r}"
                 if rest:
                     where += f", field {'.'.join(str(p) for p in rest)!r}"
+            else:
+                where = f"member #{loc[1] + 1}"  # not a table: it has no id to be named by
         msg = item["msg"].removeprefix("Value error, ")
         lines.append(f"{where}: {msg}" if where else msg)
     return "; ".join(lines)
@@ -290,7 +320,7 @@ def _read_registry(path: Path) -> bytes:
 
 def _parse_registry(raw: bytes, path: Path) -> MemberRegistry:
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff"))  # a byte-order mark, as Notepad writes
     except UnicodeDecodeError as exc:
         raise ConfigError(f"cannot read the member registry {path}: not UTF-8 ({exc.reason})") from exc
     except tomllib.TOMLDecodeError as exc:

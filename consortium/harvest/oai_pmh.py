@@ -125,8 +125,13 @@ class OaiPmhClient:
         set_: str | None = None,
         resumption_token: str | None = None,
     ) -> Iterator[OaiPage]:
-        """Pages of ``ListRecords``, starting from ``resumption_token`` when given."""
+        """Pages of ``ListRecords``, starting from ``resumption_token`` when given.
+
+        A server that hands back a token it already gave in this listing would be followed forever: the listing
+        stops there with an :class:`UpstreamError` naming the token (the pages before it were given).
+        """
         token = resumption_token
+        seen: set[str] = set()
         while True:
             if token:
                 params = {"verb": "ListRecords", "resumptionToken": token}
@@ -140,9 +145,16 @@ class OaiPmhClient:
                     params["set"] = set_
             page = self.parse_page(self._get(params))
             yield page
+            if token:
+                seen.add(token)
             token = page.resumption_token
             if not token:
                 return
+            if token in seen:
+                raise UpstreamError(
+                    f"{self.base_url} gave resumption token {token[:100]!r} again after {len(seen)} page(s): "
+                    "the listing would never end; stopped"
+                )
 
     def parse_page(self, data: bytes) -> OaiPage:
         """One ``ListRecords`` response from this server (see :func:`parse_list_records`)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import re
 import uuid
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
 __all__ = ["HarvestReport", "HarvestService", "Progress", "import_source", "paused_report"]
 
 log = logging.getLogger(__name__)
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
+"""A C0 or C1 control character: a record whose id holds one (a MARC subfield delimiter in 001, say) is
+quarantined, not stored under an id that XML cannot carry and a screen does not show."""
 
 Progress = Callable[[HarvestCounts, float | None], None]
 """Called after each committed page with the run's counts so far and the fraction done, when known."""
@@ -333,6 +337,11 @@ class HarvestService:
                 continue
             if not item.local_id:
                 quarantine(item, reader.missing_id, digest)
+                continue
+            control = _CONTROL_CHARACTER.search(item.local_id)
+            if control is not None:  # an id the store, the API and the XML the hub writes cannot carry as it is
+                reason = f"the record's id {item.local_id[:60]!r} holds a control character (U+{ord(control[0]):04X})"
+                quarantine(item, reason, digest)
                 continue
             if item.deleted:
                 if item.local_id in known:

@@ -94,7 +94,10 @@ def safe_parser() -> etree.XMLParser:
 def parse_document(data: bytes, what: str) -> etree._Element:
     """Parse a whole document safely; malformed XML raises :class:`RecordError` naming line and column, and a
     document carrying a DOCTYPE or an unresolved entity reference raises :class:`UnsafeXmlError`."""
-    check_prolog(data)
+    try:
+        check_prolog(data)
+    except UnsafeXmlError as exc:
+        raise UnsafeXmlError(f"{what}: {exc}") from exc  # which response or file it is
     try:
         root = etree.fromstring(data, parser=safe_parser())
     except etree.XMLSyntaxError as exc:

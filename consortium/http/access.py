@@ -37,6 +37,7 @@ from chalice.app import Response
 from consortium import errors
 from consortium.auth.callers import ANONYMOUS, MEMBER_SYSTEMS, Caller, CallerKind, StaffRole
 from consortium.http.errors import error_body, http_errors
+from consortium.json_input import read_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -352,10 +353,7 @@ def _parse_body(request: Request, model: type[pydantic.BaseModel]) -> pydantic.B
     if content_type.lower().startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         data = _form_fields(content_type, raw)
     elif raw.strip():
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise errors.ValidationError(f"the body is not JSON: {exc}") from exc
+        data = read_json(raw)
     return model.model_validate(data)
 
 

@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from consortium.auth.oidc import OidcProvider
+from consortium.errors import ValidationError
 from consortium.http.errors import error_body
+from consortium.json_input import read_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -310,9 +312,9 @@ class PortalSite:
             return _send(self.headers, start_response, method, 405, _json(body), headers={"Allow": "GET, POST"})
         try:
             length = min(int(environ.get("CONTENT_LENGTH") or 0), 4096)
-            asked = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            asked = read_json(environ["wsgi.input"].read(length) or b"{}")
             reader_id = asked.get("reader") if isinstance(asked, dict) else None
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, ValidationError):
             reader_id = None
         if not isinstance(reader_id, str):
             body = error_body("BadRequestError", 'reader: give {"reader": "<a demo reader id>"}')

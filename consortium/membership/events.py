@@ -27,7 +27,6 @@ none); send the upload again, and what was stored comes back as ``duplicate``.
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -35,6 +34,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 
 from consortium.errors import NotFoundError, TooLargeError, ValidationError, field_errors
+from consortium.json_input import read_json
 from consortium.profiles.learning import EventOutcome
 from consortium.profiles.models import Actor, ActorRole, EventType, ReaderEvent
 from consortium.profiles.ports import DecryptionError
@@ -210,11 +210,11 @@ class EventUpload:
         if len(line) > MAX_LINE_BYTES:
             return rejected(f"the line is {len(line)} bytes; at most {MAX_LINE_BYTES}")
         try:
-            parsed: Any = json.loads(line.decode("utf-8"))
+            parsed: Any = read_json(line.decode("utf-8"), what=None)
         except UnicodeDecodeError as exc:
             return rejected(f"not UTF-8 at byte {exc.start + 1} of the line")
-        except ValueError as exc:
-            return rejected(f"not JSON: {exc}")
+        except ValidationError as exc:
+            return rejected(str(exc))
         if not isinstance(parsed, dict):
             return rejected("not a JSON object")
         claimed = parsed.get("event_id") if isinstance(parsed.get("event_id"), str) else None

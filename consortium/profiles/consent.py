@@ -199,8 +199,12 @@ def load_consent_policy(path: Path | str) -> ConsentPolicy:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read the consent policy {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"cannot read the consent policy {path}: not UTF-8 at byte {exc.start} ({exc.reason})"
+        ) from exc
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(text.removeprefix("\ufeff"))  # a byte-order mark, as Notepad writes
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     try:

@@ -183,8 +183,8 @@ def load_permissions(path: Path = PERMISSIONS_FILE) -> PermissionSets:
         one of ...``.
     """
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(path.read_text(encoding="utf-8").removeprefix("\ufeff"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise PermissionsError(f"{path}: {exc}") from exc
     try:
         return PermissionSets.model_validate(data)

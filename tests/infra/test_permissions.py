@@ -73,3 +73,10 @@ def test_a_bad_permission_set_is_refused_naming_the_function_and_field(
     with pytest.raises(PermissionsError, match=message) as caught:
         load_permissions(_write(tmp_path, "\n" + extra))
     assert "function 'x'" in str(caught.value)
+
+
+def test_a_permissions_file_not_in_utf8_is_a_permissions_error(tmp_path: Path) -> None:
+    path = tmp_path / "permissions.toml"
+    path.write_bytes(PERMISSIONS_FILE.read_bytes() + b"# \xe9\n")
+    with pytest.raises(PermissionsError, match="can't decode byte 0xe9"):
+        load_permissions(path)

@@ -40,7 +40,8 @@ name = "Lakeside Public Library"
 def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
     (tmp_path / "members.toml").write_text(REGISTRY, encoding="utf-8")
     records = [book(f"r{i}", f"Book number {i}", isbn=None) for i in range(12)]
-    (tmp_path / "books.mrc").write_bytes(b"".join(r.as_marc() for r in records) + b"00042garbage record")
+    # A garbage record, ended (one the file ends inside would make the run incomplete: cut short).
+    (tmp_path / "books.mrc").write_bytes(b"".join(r.as_marc() for r in records) + b"00042garbage record\x1d")
     monkeypatch.setenv("CONSORTIUM_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("CONSORTIUM_KEY_DIR", str(tmp_path / "keys"))
     monkeypatch.setenv("CONSORTIUM_MEMBERS_FILE", str(tmp_path / "members.toml"))

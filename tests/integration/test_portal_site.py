@@ -147,3 +147,5 @@ def test_the_demo_login_gives_a_token_for_a_demo_reader_only(demo_hub: tuple[Con
     assert (admin.subject, admin.member, set(admin.roles)) == ("riverside-admin", "riverside", {StaffRole.MEMBER_ADMIN})
     garbled = requests.post(f"{base}{DEMO_LOGIN_PATH}", data=b"\xff{", timeout=10)
     assert garbled.status_code == 400 and garbled.json()["Message"].startswith("reader:")
+    nested = requests.post(f"{base}{DEMO_LOGIN_PATH}", data=b"[" * 4000, timeout=10)  # too deep to read: was a 500
+    assert nested.status_code == 400 and nested.json()["Message"].startswith("reader:")

@@ -99,6 +99,8 @@ def test_each_line_is_stored_or_rejected_with_its_number_and_reason(uploads: Eve
             line(event_id="b5", at="yesterday"),  # 14
             line("ann", "loan-a"),  # 15: no personalization consent
             line(event_id="b6", colour="red"),  # 16
+            "[" * 4000 + "]" * 4000,  # 17: nested too deeply for Python's parser
+            '{"event_id": "b7", "event_id": "b8"}',  # 18: a key given twice
         ]
     )
     report = uploads.upload("riverside", body + "\n", STAFF)
@@ -118,8 +120,10 @@ def test_each_line_is_stored_or_rejected_with_its_number_and_reason(uploads: Eve
     assert (got[14][1], (got[14][2] or "").startswith("field 'at': Input should be a valid datetime")) == ("b5", True)
     assert got[15][0] is LineStatus.NOT_KEPT and "has not granted personalization" in (got[15][2] or "")
     assert got[16][2] == "field 'colour': Extra inputs are not permitted"
+    assert got[17][2] == "not JSON: arrays or objects nested too deeply to read"
+    assert got[18][2] == "not JSON: field 'event_id': given twice in one object"
     counts = (report.events, report.accepted, report.stored, report.duplicates, report.not_kept, report.rejected)
-    assert counts == (15, 4, 3, 1, 1, 10)
+    assert counts == (17, 4, 3, 1, 1, 12)
 
 
 def test_nothing_accepted_is_lost_and_the_audit_says_the_member_acted(

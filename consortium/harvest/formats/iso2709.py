@@ -256,11 +256,32 @@ def parse_iso2709(chunk: bytes, *, force_utf8: bool) -> MarcFields:
     try:
         record = pymarc.Record(data=data, to_unicode=utf8, force_utf8=utf8, utf8_handling="strict")
     except UnicodeDecodeError as exc:
-        raise RecordError(f"invalid UTF-8 at byte {exc.start} of a field: {exc.reason}") from exc
+        raise RecordError(_undecodable(data) or f"invalid UTF-8 at byte {exc.start} of a field: {exc.reason}") from exc
     except (pymarc.exceptions.PymarcException, ValueError, IndexError) as exc:
         problem = diagnose_iso2709(chunk)
         raise RecordError(problem or f"the record cannot be read: {type(exc).__name__}: {exc}") from exc
     return record if utf8 else _decode_marc8(record)
+
+
+def _undecodable(chunk: bytes) -> str | None:
+    """Where a record that cannot be decoded as UTF-8 goes wrong: a leader or directory byte that is not ASCII,
+    or the first field (by tag) whose text is not UTF-8; ``None`` when that cannot be told."""
+    for where, begin, part in (("leader", 0, chunk[:24]), ("directory", 24, chunk[24 : chunk.find(b"\x1e", 24)])):
+        if not part.isascii():
+            at = next(i for i, byte in enumerate(part) if byte > 0x7F)
+            return f"{where}: byte {begin + at} (0x{part[at]:02x}) is not ASCII"
+    base = chunk.find(b"\x1e", 24) + 1
+    for i in range(24, base - 12, 12):
+        digits = chunk[i + 3 : i + 12]
+        if not digits.isdigit():
+            return None
+        length, start = divmod(int(digits), 100000)
+        try:
+            chunk[base + start : base + start + length].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            tag = chunk[i : i + 3].decode("ascii")
+            return f"{tag}: invalid UTF-8 at byte {exc.start} of the field: {exc.reason}"
+    return None
 
 
 def _peek_control_number(chunk: bytes) -> str | None:
@@ -305,10 +326,36 @@ def _split(data: bytes, start: int) -> Iterator[tuple[int, int, str | None]]:
         terminator = data.find(bytes([_TERMINATOR]), pos)
         end = size if terminator < 0 else terminator + 1
         problem = f"leader/00-04: record length {head.decode('latin-1')!r} does not match the record"
+        inner = _record_ending_at(data, pos + 1, end)
+        if inner is not None:  # a record cut short (or bytes that are none), then a whole record: two, not one
+            yield pos, inner, f"{problem} (cut short: a whole record starts at byte {inner})"
+            pos = inner
+            continue
         if terminator < 0:
             problem += " (no record terminator before the end of the file)"
         yield pos, end, problem
         pos = end
+
+
+_DIGITS_AHEAD = re.compile(rb"(?=\d{5})")
+
+
+def _record_ending_at(data: bytes, start: int, end: int) -> int | None:
+    """Where a whole record that ends at ``end`` starts, after ``start``: its leader's length reaches ``end``
+    exactly and its base address falls on a field terminator; ``None`` when no such record is there.
+
+    Without it, a record cut short (an export interrupted, then another appended) would run on to the next
+    record's terminator and take that record with it, read as one (pymarc finds the first one's fields) or
+    quarantined as one: either way the next record would be lost.
+    """
+    for match in _DIGITS_AHEAD.finditer(data, start, end - 24):
+        at = match.start()
+        if at + int(data[at : at + 5]) != end:
+            continue
+        base = data[at + 12 : at + 17]
+        if base.isdigit() and 25 <= int(base) < end - at and data[at + int(base) - 1] == 0x1E:
+            return at
+    return None
 
 
 def iter_iso2709(data: bytes, *, name: str, start: int, page_size: int, force_utf8: bool) -> Iterator[RawPage]:
@@ -319,6 +366,7 @@ def iter_iso2709(data: bytes, *, name: str, start: int, page_size: int, force_ut
     """
     page = RawPage()
     unreadable = 0
+    read = framed = cut = 0
     for begin, end, problem in _split(data, start):
         chunk = data[begin:end]
         position = f"{name}@{begin}"
@@ -328,6 +376,9 @@ def iter_iso2709(data: bytes, *, name: str, start: int, page_size: int, force_ut
         else:
             _parse_now(page, position, chunk, problem, force_utf8=force_utf8)
         unreadable = unreadable + 1 if page.records[-1].error is not None else 0
+        read += 1
+        framed += problem is None  # its leader's length ends on a record terminator: a MARC record, if unreadable
+        cut = begin if unreadable and data[end - 1] != _TERMINATOR else 0  # the file ends inside this record
         if unreadable >= MOST_UNREADABLE_IN_A_ROW:
             page.stopped = (
                 f"not a MARC file: {unreadable} records in a row cannot be read; reading stopped at byte {end} "
@@ -338,6 +389,10 @@ def iter_iso2709(data: bytes, *, name: str, start: int, page_size: int, force_ut
             page.cursor = {"offset": end}
             yield page
             page = RawPage()
+    if page.stopped is None and cut:
+        page.stopped = f"the file ends inside the record at byte {cut} (cut short?)"
+    elif page.stopped is None and read and unreadable == read and not framed and start == 0:
+        page.stopped = f"not a MARC file: none of its {read} record(s) can be read, nor has the length it says"
     page.cursor = None
     yield page
 

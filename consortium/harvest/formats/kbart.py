@@ -3,7 +3,6 @@ a row number."""
 
 from __future__ import annotations
 
-import csv
 from typing import TYPE_CHECKING, Any
 
 from consortium.harvest.formats.base import FormatReader
@@ -33,12 +32,17 @@ def iter_kbart(data: bytes, *, name: str, start: int, page_size: int) -> Iterato
     try:
         header = [h.strip() for h in header_line.decode("utf-8").rstrip("\r\n").split("\t")]
     except UnicodeDecodeError as exc:
-        page.records.append(RawRecord(f"{name}:1", data, _MEDIA, error=f"header: invalid UTF-8 ({exc.reason})"))
+        reason = f"header: invalid UTF-8 ({exc.reason})"
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            reason += "; the file is UTF-16 (KBART files are UTF-8)"
+        page.records.append(RawRecord(f"{name}:1", data, _MEDIA, error=reason))
         yield page
         return
     missing = [column for column in KBART_REQUIRED if column not in header]
     if missing:
         reason = f"header: missing KBART column(s) {', '.join(missing)}"
+        if len(header) == 1 and "," in header[0]:
+            reason += " (the header has no tab: KBART columns are tab-separated, this looks comma-separated)"
         page.records.append(RawRecord(f"{name}:1", data, _MEDIA, error=reason))
         yield page
         return
@@ -54,7 +58,7 @@ def iter_kbart(data: bytes, *, name: str, start: int, page_size: int) -> Iterato
         except UnicodeDecodeError as exc:
             page.records.append(RawRecord(position, raw, _MEDIA, error=f"invalid UTF-8 at byte {exc.start}"))
         else:
-            values = next(csv.reader([text.rstrip("\r\n")], delimiter="\t", quoting=csv.QUOTE_NONE))
+            values = text.rstrip("\r\n").split("\t")  # KBART has no quoting: a tab ends a value, whatever its size
             if len(values) > len(header):
                 error = f"the row has {len(values)} columns, the header {len(header)}"
                 page.records.append(RawRecord(position, raw, _MEDIA, error=error))

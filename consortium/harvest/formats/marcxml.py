@@ -38,8 +38,9 @@ def _is_record(element: etree._Element) -> bool:
     return isinstance(element.tag, str) and etree.QName(element).localname == "record"
 
 
-def _records(document: bytes) -> Iterator[etree._Element]:
-    """The MARC records of a document (and foreign records, which are refused when read), as they end."""
+def _records(document: bytes, roots: list[etree._Element | None] | None = None) -> Iterator[etree._Element]:
+    """The MARC records of a document (and foreign records, which are refused when read), as they end; once
+    the document is read, its root element (``None`` if it has none) is added to ``roots``."""
     events = etree.iterparse(
         io.BytesIO(document),
         events=("end",),
@@ -61,6 +62,18 @@ def _records(document: bytes) -> Iterator[etree._Element]:
             element.clear()  # a wrapper (an OAI-PMH record, say) around a MARC record, read on its own
             continue
         yield element
+    if roots is not None:
+        roots.append(events.root)
+
+
+def _not_marcxml(root: etree._Element | None) -> str | None:
+    """Why a document in which no record was found is not MARCXML at all (no root element, or a root that is
+    not a collection: an HTML error page saved as the export, say); ``None`` for an empty collection."""
+    if root is None:
+        return "not a MARCXML file: the document has no root element"
+    if etree.QName(root).localname == "collection" and etree.QName(root).namespace in (MARCXML_NS, None):
+        return None
+    return f"not a MARCXML file: the root element is <{root.tag}> and holds no MARC record"
 
 
 def _raw_record(element: etree._Element, position: str) -> RawRecord:
@@ -99,9 +112,10 @@ def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Itera
     document, offset = data, 0
     declared = Declarations()
     in_a_row = 0
+    roots: list[etree._Element | None] = []
     while True:
         try:
-            for element in _records(document):
+            for element in _records(document, roots):
                 in_a_row = 0
                 number += 1
                 if number > start:
@@ -111,9 +125,19 @@ def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Itera
                     page.cursor = {"index": number}
                     yield page
                     page = RawPage()
+            wrong = _not_marcxml(roots[0]) if number == 0 and offset == 0 else None
+            if wrong is not None:
+                page.records.append(RawRecord(f"{name}", data, _MEDIA_MARCXML, error=wrong))
+                page.stopped = wrong
             break
         except etree.XMLSyntaxError as exc:
             fault = locate_fault(data, document, offset, exc)
+        if number == 0 and offset == 0 and fault.span is None and fault.resume is None:
+            # Nothing but closing tags, blanks or a declaration where a document should be: no root element.
+            wrong = f"not a MARCXML file: {fault.reason}"
+            page.records.append(RawRecord(f"{name}", data, _MEDIA_MARCXML, error=wrong))
+            page.stopped = wrong
+            break
         if fault.span is not None:
             number += 1
             if number > start:

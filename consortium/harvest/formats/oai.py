@@ -115,8 +115,8 @@ class SavedOaiFormat(OaiMetadataFormat):
     def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
         try:
             oai_page = parse_list_records(data, f"OAI-PMH response from {name}", name)
-        except RecordError as exc:
-            yield RawPage(records=[RawRecord(name, data, _MEDIA, error=str(exc))]), 1.0
+        except RecordError as exc:  # the whole response cannot be read: none of its records was
+            yield RawPage(records=[RawRecord(name, data, _MEDIA, error=str(exc))], stopped=str(exc)), 1.0
             return
         page = oai_raw_page(oai_page)
         page.cursor = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import TYPE_CHECKING
 
 from consortium.errors import RecordError
@@ -15,6 +17,38 @@ if TYPE_CHECKING:
 __all__ = ["KBART_REQUIRED", "kbart_local_id", "normalize_kbart_row"]
 
 KBART_REQUIRED = ("publication_title", "title_url", "publication_type")
+
+_DATE_COLUMNS = (
+    "date_first_issue_online",
+    "date_last_issue_online",
+    "date_monograph_published_print",
+    "date_monograph_published_online",
+)
+_KBART_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def _check_dates(row: Mapping[str, str]) -> None:
+    """A date column that is not a date as KBART writes one (ISO 8601: ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``),
+    or coverage that ends before it starts, raises :class:`RecordError` naming the column."""
+    for column in _DATE_COLUMNS:
+        value = (row.get(column) or "").strip()
+        if not value:
+            continue
+        match = _KBART_DATE.fullmatch(value)
+        try:
+            if match is None:
+                raise ValueError(value)
+            year, month, day = (int(part) if part else 1 for part in match.groups())
+            dt.date(year, month, day)
+        except ValueError:
+            raise RecordError(
+                f"{column}: {value[:40]!r} is not a date as KBART writes one (YYYY, YYYY-MM or YYYY-MM-DD)"
+            ) from None
+    first = (row.get("date_first_issue_online") or "").strip()
+    last = (row.get("date_last_issue_online") or "").strip()
+    common = min(len(first), len(last))
+    if first and last and first[:common] > last[:common]:
+        raise RecordError(f"date_last_issue_online: coverage ends ({last}) before it starts ({first})")
 
 
 def kbart_local_id(row: Mapping[str, str]) -> str | None:
@@ -59,6 +93,7 @@ def normalize_kbart_row(
     kind = (row.get("publication_type") or "").strip().lower()
     if kind not in ("serial", "monograph"):
         raise RecordError(f"publication_type: {kind!r} is neither 'serial' nor 'monograph'")
+    _check_dates(row)
     serial = kind == "serial"
     normalizer = normalize_issn if serial else normalize_isbn
     identifiers: list[Identifier] = []

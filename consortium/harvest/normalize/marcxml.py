@@ -4,6 +4,8 @@ normalizers read the same way at a fraction of the cost (no pymarc objects made;
 
 from __future__ import annotations
 
+import re
+
 import pymarc
 from lxml import etree
 
@@ -15,6 +17,19 @@ __all__ = ["MARCXML_NS", "marcxml_fields", "marcxml_to_pymarc"]
 MARCXML_NS = "http://www.loc.gov/MARC21/slim"
 _NO_LEADER = str(pymarc.Record().leader)
 """The leader of a record without one, as pymarc gives it."""
+
+
+_TAG = re.compile(r"[0-9A-Za-z]{3}")
+
+
+def _tag(child: etree._Element, kind: str) -> str:
+    """The field's tag: three letters or digits (``245``, Aleph's ``CAT``), else :class:`RecordError`."""
+    tag = child.get("tag")
+    if not tag:
+        raise RecordError(f"{kind}: no tag attribute")
+    if _TAG.fullmatch(tag) is None:
+        raise RecordError(f"{kind}: tag {tag[:20]!r} is not three letters or digits")
+    return tag
 
 
 def marcxml_to_pymarc(element: etree._Element) -> pymarc.Record:
@@ -30,14 +45,10 @@ def marcxml_to_pymarc(element: etree._Element) -> pymarc.Record:
                 raise RecordError(f"leader: {len(text)} characters, not 24")
             record.leader = pymarc.Leader(text)
         elif name == "controlfield":
-            tag = child.get("tag")
-            if not tag:
-                raise RecordError("controlfield: no tag attribute")
+            tag = _tag(child, "controlfield")
             record.add_field(pymarc.Field(tag=tag, data=child.text or ""))  # type: ignore[no-untyped-call]
         elif name == "datafield":
-            tag = child.get("tag")
-            if not tag:
-                raise RecordError("datafield: no tag attribute")
+            tag = _tag(child, "datafield")
             subfields = []
             for sub in child:
                 if isinstance(sub.tag, str) and etree.QName(sub).localname == "subfield":
@@ -63,14 +74,10 @@ def marcxml_fields(element: etree._Element) -> FieldIndex:
                 raise RecordError(f"leader: {len(text)} characters, not 24")
             leader = text
         elif name == "controlfield":
-            tag = child.get("tag")
-            if not tag:
-                raise RecordError("controlfield: no tag attribute")
+            tag = _tag(child, "controlfield")
             fields.append(MarcField(tag, data=child.text or ""))
         elif name == "datafield":
-            tag = child.get("tag")
-            if not tag:
-                raise RecordError("datafield: no tag attribute")
+            tag = _tag(child, "datafield")
             subfields = [
                 (sub.get("code") or " ", sub.text or "")
                 for sub in child
