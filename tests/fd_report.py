@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Generator
     from pathlib import Path
 
-__all__ = ["FdReport", "open_descriptors"]
+__all__ = ["FdReport", "open_descriptors", "open_under"]
 
 _TEMP = re.compile(r"/tmp/pytest-of-[^/]+/pytest-\d+/[^/]+")
 
@@ -41,6 +41,13 @@ def open_descriptors() -> dict[str, str]:
         except OSError:  # closed since it was listed (the listing's own, or another thread's)
             continue
     return found
+
+
+def open_under(folder: str | os.PathLike[str]) -> list[str]:
+    """The files under ``folder`` this process holds open, sorted (what a test checks is closed: other tests'
+    descriptors may open and close meanwhile)."""
+    prefix = str(folder)
+    return sorted(target for target in open_descriptors().values() if target.startswith(prefix))
 
 
 def _kind(target: str) -> str:

@@ -81,7 +81,7 @@ def test_a_closed_hub_leaves_no_harvest_worker_and_no_open_file(tmp_path: Path) 
     and closes every file the container and the worker opened under the data folder."""
     import threading
 
-    from fd_report import open_descriptors
+    from fd_report import open_under
 
     (tmp_path / "members.toml").write_text(REGISTRY, encoding="utf-8")
     write_books(tmp_path / "books.mrc", 10)
@@ -91,9 +91,6 @@ def test_a_closed_hub_leaves_no_harvest_worker_and_no_open_file(tmp_path: Path) 
     def harvest_workers() -> list[threading.Thread]:
         return [t for t in threading.enumerate() if t.name == "consortium-harvest" and t.is_alive()]
 
-    def open_under_data() -> list[str]:
-        return sorted(target for target in open_descriptors().values() if target.startswith(data))
-
     assert harvest_workers() == []
     hub = bootstrap(settings)
     run = hub.harvest_runs.start("riverside", requested_by="key-1")
@@ -102,10 +99,10 @@ def test_a_closed_hub_leaves_no_harvest_worker_and_no_open_file(tmp_path: Path) 
     assert queue.join(timeout=60)
     assert hub.harvest_runs.get("riverside", run.run_id).state is RunState.SUCCEEDED
     assert len(harvest_workers()) == 1  # the worker waits for the next run, holding the hub
-    assert open_under_data() != []
+    assert open_under(data) != []
 
     hub.close()
     assert harvest_workers() == []
-    assert open_under_data() == []
+    assert open_under(data) == []
     with pytest.raises(StorageError, match="closed"):  # the closed hub starts nothing
         hub.harvest_runs.start("riverside", requested_by="key-1")

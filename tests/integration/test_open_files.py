@@ -15,6 +15,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 from factories import make_cluster
+from fd_report import open_under
 
 from consortium.bootstrap import bootstrap
 from consortium.cli import main
@@ -27,19 +28,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to list open files")
-
-
-def _open_under(folder: Path) -> list[str]:
-    """The files under ``folder`` this process holds open."""
-    held = []
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:  # closed since it was listed
-            continue
-        if target.startswith(str(folder)):
-            held.append(target)
-    return sorted(held)
 
 
 def _imports() -> set[str]:
@@ -55,7 +43,7 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     container = bootstrap()
     container.cluster_store.apply(ClusterChange(saved=[make_cluster("w1", "红楼梦", ("riverside", "lakeside"))]))
     container.close()
-    assert _open_under(tmp_path) == []
+    assert open_under(tmp_path) == []
     return tmp_path
 
 
@@ -73,13 +61,13 @@ def test_a_stopped_server_leaves_no_file_thread_connection_or_import(data: Path)
         for _ in range(3):
             assert list(pool.map(work, sessions)) == [200] * 8
     container.close()
-    assert _open_under(data), "the check sees the files the server's threads hold"
+    assert open_under(data), "the check sees the files the server's threads hold"
 
     server.close()
     thread.join(timeout=10)
 
     assert not thread.is_alive()  # its loop ended though clients still hold their connections
-    assert _open_under(data) == []
+    assert open_under(data) == []
     assert [t.name for t in set(threading.enumerate()) - threads_before if t.is_alive()] == []
     assert _imports() == imports_before
     for session in sessions:
@@ -100,9 +88,9 @@ def test_a_thread_releases_its_imports_and_the_gateway_the_rest(data: Path) -> N
 
     def ask_and_release() -> None:
         ask()
-        assert _open_under(data)
+        assert open_under(data)
         gateway.release_thread()
-        assert _open_under(data) == []
+        assert open_under(data) == []
 
     worker = threading.Thread(target=ask_and_release)
     worker.start()
@@ -110,20 +98,20 @@ def test_a_thread_releases_its_imports_and_the_gateway_the_rest(data: Path) -> N
     assert _imports() == imports_before
 
     ask()  # this thread's, closed by close()
-    assert _open_under(data)
+    assert open_under(data)
     gateway.close()
-    assert _open_under(data) == []
+    assert open_under(data) == []
     assert _imports() == imports_before
 
 
 def test_unloading_an_app_closes_the_container_it_built(data: Path) -> None:
     module = load_module(Settings().functions_dir, "discovery")
     assert module.container().cluster_store.get("w1") is not None
-    assert _open_under(data)
+    assert open_under(data)
 
     unload_module(module)
 
-    assert _open_under(data) == []
+    assert open_under(data) == []
     assert module.__name__ not in sys.modules
 
 
@@ -132,4 +120,4 @@ def test_each_command_closes_the_databases_it_opened(data: Path) -> None:
     for args in (["reader", "create", "r1", "--member", "riverside"], ["reader", "show", "r1"], ["search", "红楼梦"]):
         result = runner.invoke(main, args)
         assert result.exit_code == 0, result.output
-        assert _open_under(data) == [], args
+        assert open_under(data) == [], args

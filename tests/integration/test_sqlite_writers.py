@@ -92,23 +92,11 @@ def test_threads_with_their_own_connections_all_write(tmp_path: Path) -> None:
 def test_a_process_with_many_databases_keeps_no_lock_file_open(tmp_path: Path) -> None:
     """A long-lived process (a test session, a hub opening many data folders) would run out of descriptors, and
     waitress's select() fails on one numbered over 1024."""
-    import os
-
-    def open_here() -> list[str]:
-        """The files under ``tmp_path`` this process holds open (other tests' files may close meanwhile)."""
-        held = []
-        for fd in os.listdir("/proc/self/fd"):
-            try:
-                target = os.readlink(f"/proc/self/fd/{fd}")
-            except OSError:  # closed since it was listed
-                continue
-            if target.startswith(str(tmp_path)):
-                held.append(target)
-        return held
+    from fd_report import open_under
 
     for n in range(40):
         store = SqliteProfileStore.open(tmp_path / f"db{n}" / "profiles.sqlite3")
         store.put("r1", "event", "e1", b"x", 1)
-        assert open_here()  # the check sees a store's files while it is open
+        assert open_under(tmp_path)  # the check sees a store's files while it is open
         store.close()
-    assert open_here() == []
+    assert open_under(tmp_path) == []

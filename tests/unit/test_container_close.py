@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from factories import make_cluster
+from fd_report import open_under
 
 from consortium.adapters.local.sqlite_clusters import SqliteClusterStore
 from consortium.bootstrap import bootstrap
@@ -19,25 +20,13 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-def _open_files(folder: Path) -> set[str]:
-    found = set()
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith(str(folder)):
-            found.add(target)
-    return found
-
-
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to list open files")
 def test_closing_a_container_releases_its_database_files(tmp_path: Path) -> None:
     hub = bootstrap(Settings(data_dir=tmp_path / "var", key_dir=tmp_path / "keys"))
     hub.cluster_store.apply(ClusterChange(saved=[make_cluster("w1", "红楼梦", ("riverside",))]))
-    assert _open_files(tmp_path / "var")
+    assert open_under(tmp_path / "var")
     hub.close()
-    assert _open_files(tmp_path / "var") == set()
+    assert open_under(tmp_path / "var") == []
     with pytest.raises(StorageError):
         hub.cluster_store.get("w1")
 
