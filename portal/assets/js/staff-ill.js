@@ -5,11 +5,9 @@
 // shelf status the lender's catalogue does not give says so: the lending library checks its shelf first.
 
 import { api, el, fill, formatDate, formatNumber, members, memberName, t } from "./core.js";
+import { OPEN, STATES } from "./ill.js";
 import { act, reload, stableId } from "./me-common.js";
 import { staff } from "./staff-common.js";
-
-const STATES = ["requested", "accepted", "refused", "shipped", "received", "returned", "cancelled"];
-const OPEN = ["requested", "accepted", "shipped", "received"];
 
 /** The steps each side's staff take, from each state (the rules of consortium.cooperation.rules). */
 const NEXT = {
