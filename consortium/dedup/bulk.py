@@ -13,7 +13,7 @@ from collections import Counter
 from itertools import chain
 from typing import TYPE_CHECKING
 
-from consortium.dedup.construct import construct
+from consortium.construct import construct
 from consortium.dedup.features import match_view
 from consortium.dedup.keys import record_keys
 from consortium.dedup.matcher import decide

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
-from consortium.dedup.construct import construct
+from consortium.construct import construct
 from consortium.dedup.work_groups import work_id, work_key
 from consortium.models import Classification, Cluster, Holding, Identifier, IdentifierScheme, Record
 from consortium.text import match_text, plain_title

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from consortium.dedup.construct import constructor
+from consortium.construct import constructor
 from consortium.push.models import Digest, DigestItem, Frequency, Mute, ServiceId, Subscription, digest_id
 from consortium.push.ranking import Scored, Taste, digest_item, diversified, muted, rank, rank_in_classes
 from consortium.push.reasons import saved_search

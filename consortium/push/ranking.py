@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from consortium.classification import class_ancestors
-from consortium.dedup.construct import constructor
+from consortium.construct import constructor
 from consortium.profiles.interest_keys import ANCESTOR_FACTOR, key_kind
 from consortium.profiles.interests import EVENT_WEIGHTS, EventKind
 from consortium.push.diversity import MAX_PER_SERIES, Entry, diversify
@@ -243,7 +243,7 @@ _digest_line = constructor(DigestItem)
 
 def digest_item(work: NewWork, score: float, reason: Reason, member: str) -> DigestItem:
     """The digest line of a chosen work (its values are already what :class:`DigestItem` holds, so they are set,
-    not validated again: :func:`~consortium.dedup.construct.constructor`; its lists are the work's, shared by
+    not validated again: :func:`~consortium.construct.constructor`; its lists are the work's, shared by
     every line of it in the run: :attr:`~consortium.push.index.NewWork.author_list`)."""
     cluster = work.cluster
     return _digest_line(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, PrivateAttr
 
-from consortium.dedup.construct import construct, constructor
+from consortium.construct import construct, constructor
 from consortium.dedup.merge import merge_cluster
 from consortium.dedup.state import RecordPlacement
 from consortium.models import Cluster, Identifier, IdentifierScheme, RawPointer, Record
