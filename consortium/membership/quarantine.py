@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict
 
 from consortium.errors import NotFoundError, ValidationError
+from consortium.json_input import read_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -198,8 +199,8 @@ def _key(value: str, field: str) -> tuple[str, str, str]:
     key: object = None
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        key = json.loads(raw.decode())
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        key = read_json(raw, what=None)
+    except (binascii.Error, ValueError, ValidationError):  # read_json: strictly, and never too deep to read
         key = None
     if not (isinstance(key, list) and len(key) == 3 and all(isinstance(part, str) for part in key)):
         if field == "item_id":

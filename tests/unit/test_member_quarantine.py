@@ -69,6 +69,9 @@ def test_only_the_members_own(service: MemberQuarantine) -> None:
 def test_bad_ids_cursors_and_limits_name_the_field(service: MemberQuarantine) -> None:
     with pytest.raises(ValidationError, match="field 'cursor': not an id this hub gave"):
         service.page("riverside", cursor="%%%")
+    for hostile in (b"[" * 2500, b'["a", "b", "\\ud800"]', b'["a", "a", "a", NaN]'):  # too deep, a lone surrogate, NaN
+        with pytest.raises(ValidationError, match="field 'cursor': not an id this hub gave"):
+            service.page("riverside", cursor=base64.urlsafe_b64encode(hostile).decode())
     with pytest.raises(NotFoundError, match="no such quarantined record"):  # a path names a thing, or nothing
         service.raw("riverside", base64.urlsafe_b64encode(b'["just", "two"]').decode())
     with pytest.raises(ValidationError, match="field 'limit': must be from 1 to 200"):
