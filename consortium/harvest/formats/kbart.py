@@ -104,6 +104,7 @@ class KbartFormat(FormatReader):
     coverage range) merged."""
 
     name = "kbart"
+    id_name = "title id"
     missing_id = "the row has no title_id, online_identifier, print_identifier or title_url to know it by"
 
     def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
