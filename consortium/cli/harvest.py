@@ -58,9 +58,10 @@ def report_line(report: HarvestReport) -> str:
         return f"{report.member}/{report.source}: not harvested ({report.paused})"
     c = report.counts
     state = "complete" if report.complete else f"incomplete: {report.stopped}" if report.stopped else "paused"
+    twice = f", {c.duplicates} duplicate id(s) in the file" if c.duplicates else ""
     return (
         f"{report.member}/{report.source}: {c.added} added, {c.changed} changed, {c.unchanged} unchanged, "
-        f"{c.deleted} deleted, {c.quarantined} quarantined ({state})"
+        f"{c.deleted} deleted, {c.quarantined} quarantined{twice} ({state})"
     )
 
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from consortium.members import MemberRegistry
     from consortium.models import Cluster, Holding
 
-__all__ = ["ASKED", "MOVES", "lenders", "may_lend", "unaskable", "who_moves"]
+__all__ = ["ASKED", "MOVES", "lenders", "lends_to", "may_lend", "unaskable", "who_moves"]
 
 MOVES: Final[dict[tuple[LoanState, LoanState], Side | None]] = {
     (LoanState.REQUESTED, LoanState.ACCEPTED): Side.LENDING,
@@ -61,6 +61,18 @@ def may_lend(registry: MemberRegistry, lender: str, borrower: str) -> str | None
     if allowed and borrower not in allowed:
         return f"{lender!r} lends only to readers of {', '.join(allowed)}"
     return None
+
+
+def lends_to(registry: MemberRegistry, lender: str, borrower: str | None) -> bool | None:
+    """Whether ``lender`` lends to readers of ``borrower`` by its sharing policy (:func:`may_lend`), as a work's
+    page tells a signed-in reader of each holding; ``None`` without a borrower, or for the borrower itself.
+
+    Told to a reader of ``borrower`` only, it says no more than asking would (a 409 names no lender that may not
+    lend): the member's ``lend_to_members`` itself stays for the member's own staff to read.
+    """
+    if borrower is None or lender == borrower:
+        return None
+    return may_lend(registry, lender, borrower) is None
 
 
 ASKED: Final[dict[Availability, int]] = {Availability.AVAILABLE: 0, Availability.UNKNOWN: 1}

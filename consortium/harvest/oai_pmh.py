@@ -24,9 +24,14 @@ from consortium.harvest.xml_safety import parse_document
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-__all__ = ["OAI_NS", "OaiPage", "OaiPmhClient", "OaiRecord", "parse_list_records"]
+__all__ = ["MOST_EMPTY_PAGES_IN_A_ROW", "OAI_NS", "OaiPage", "OaiPmhClient", "OaiRecord", "parse_list_records"]
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+MOST_EMPTY_PAGES_IN_A_ROW = 100
+"""A listing stops after this many pages in a row held no record at all (neither a record nor a deletion) while
+each handed back a resumption token: a server that never ends its list with new tokens each time would otherwise
+be followed forever (a repeated token is caught at once). OAI-PMH lets a page be empty, and a repository that
+filters a set after paging may give a few in a row; a hundred is far past that."""
 _RETRY_STATUS = {429, 500, 502, 503, 504}
 _MAX_WAIT = 600.0
 log = logging.getLogger(__name__)
@@ -82,6 +87,7 @@ class OaiPmhClient:
         max_retries: int = 5,
         backoff: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
+        most_empty_pages: int = MOST_EMPTY_PAGES_IN_A_ROW,
     ) -> None:
         self.base_url = base_url
         self.session = session or requests.Session()
@@ -89,6 +95,8 @@ class OaiPmhClient:
         self.max_retries = max_retries
         self.backoff = backoff
         self.sleep = sleep
+        self.most_empty_pages = most_empty_pages
+        """How many empty pages in a row, each with a new token, end a listing (:data:`MOST_EMPTY_PAGES_IN_A_ROW`)."""
 
     def _get(self, params: dict[str, str]) -> bytes:
         attempt = 0
@@ -128,10 +136,13 @@ class OaiPmhClient:
         """Pages of ``ListRecords``, starting from ``resumption_token`` when given.
 
         A server that hands back a token it already gave in this listing would be followed forever: the listing
-        stops there with an :class:`UpstreamError` naming the token (the pages before it were given).
+        stops there with an :class:`UpstreamError` naming the token (the pages before it were given). So does one
+        whose last :attr:`most_empty_pages` pages in a row held no record (nor a deletion), each with a new token:
+        the error names the last token it gave (where the next run resumes).
         """
         token = resumption_token
         seen: set[str] = set()
+        empty = 0
         while True:
             if token:
                 params = {"verb": "ListRecords", "resumptionToken": token}
@@ -154,6 +165,13 @@ class OaiPmhClient:
                 raise UpstreamError(
                     f"{self.base_url} gave resumption token {token[:100]!r} again after {len(seen)} page(s): "
                     "the listing would never end; stopped"
+                )
+            empty = 0 if page.records else empty + 1
+            if empty >= self.most_empty_pages:
+                raise UpstreamError(
+                    f"{self.base_url} gave {empty} pages in a row without a record or a deletion, each with a new "
+                    f"resumption token, the last {token[:100]!r}: the listing would never end; stopped (the records "
+                    "before them are kept)"
                 )
 
     def parse_page(self, data: bytes) -> OaiPage:

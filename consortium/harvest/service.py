@@ -24,6 +24,7 @@ import pydantic
 
 from consortium.errors import ConfigError, RecordError, ValidationError
 from consortium.gc_tuning import fewer_collections
+from consortium.harvest.file_ids import FileIds
 from consortium.harvest.following import Following
 from consortium.harvest.formats import reader_for
 from consortium.harvest.oai_pmh import OaiPmhClient
@@ -168,12 +169,13 @@ class HarvestService:
             self._follow_unfollowed(previous)
         checkpoint = checkpoint.model_copy(update={"unfollowed": []})
         pages = self._pages(source, checkpoint, file_data, ahead=self.read_ahead if max_pages is None else 0)
+        file_ids = FileIds.before(reader_for(source.format), source, file_data, checkpoint.cursor if resumed else None)
         done = 0
         following = Following(self.on_commit, self.follow_every, self.start_follower) if self.on_commit else None
         with fewer_collections():
             try:
                 for page, fraction in pages:
-                    counts, commit = self._process(member, source, page)
+                    counts, commit = self._process(member, source, page, file_ids)
                     checkpoint = self._advance(checkpoint, page, counts, file_digest)
                     if following is not None:
                         checkpoint = checkpoint.model_copy(update={"unfollowed": following.unfollowed(commit.changes)})
@@ -292,7 +294,9 @@ class HarvestService:
 
     # -- one page --------------------------------------------------------------------------------------
 
-    def _process(self, member: Member, source: Source, page: RawPage) -> tuple[HarvestCounts, PageCommit]:
+    def _process(
+        self, member: Member, source: Source, page: RawPage, file_ids: FileIds | None
+    ) -> tuple[HarvestCounts, PageCommit]:
         reader = reader_for(source.format)
         counts = HarvestCounts()
         changes: list[RecordChange] = []
@@ -342,6 +346,10 @@ class HarvestService:
             if control is not None:  # an id the store, the API and the XML the hub writes cannot carry as it is
                 reason = f"the record's id {item.local_id[:60]!r} holds a control character (U+{ord(control[0]):04X})"
                 quarantine(item, reason, digest)
+                continue
+            if file_ids is not None and (twice := file_ids.twice(item)) is not None:  # an id the file gave before
+                quarantine(item, twice, digest)
+                counts.duplicates += 1
                 continue
             if item.deleted:
                 if item.local_id in known:

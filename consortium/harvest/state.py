@@ -22,6 +22,9 @@ class HarvestCounts(BaseModel):
     unchanged: int = 0
     deleted: int = 0
     quarantined: int = 0
+    duplicates: int = 0
+    """Of the quarantined, the records whose id an earlier record of the same file has (see
+    :mod:`consortium.harvest.file_ids`)."""
 
     def __add__(self, other: HarvestCounts) -> HarvestCounts:
         return HarvestCounts(**{k: getattr(self, k) + getattr(other, k) for k in type(self).model_fields})

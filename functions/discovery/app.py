@@ -25,6 +25,7 @@ from consortium import errors
 from consortium.catalogue_out import ProviderResponse, handle_oai, handle_sru
 from consortium.catalogue_out.export import EXPORT_FORMATS, ExportFormat, export_work, exported_holdings
 from consortium.classification import CODE_PATTERNS, class_pattern
+from consortium.cooperation.rules import lends_to
 from consortium.editions import WorkGroup, count_work_groups, work_group
 from consortium.http import ANYONE, LambdaContainer, RequestBody, current_caller, route_table
 from consortium.http.openapi import docs_page
@@ -172,11 +173,19 @@ class MembersAnswer(pydantic.BaseModel):
     members: list[MemberView]
 
 
+class WorkHolding(Holding):
+    """A holding on a work's page, and whether its library lends to the caller's."""
+
+    lends_to_your_library: bool | None = None
+    """Whether its member lends to readers of the caller's library (the token's, not the query's ``member``):
+    :func:`~consortium.cooperation.rules.lends_to`. ``null`` signed out, and on the caller's own library's."""
+
+
 class WorkAnswer(pydantic.BaseModel):
     """A work's page: the merged record, and every member's holdings, the chosen library's first."""
 
     work: Cluster
-    holdings: list[Holding]
+    holdings: list[WorkHolding]
     members: list[MemberView]
 
 
@@ -262,13 +271,15 @@ def search(query: SearchParams) -> dict[str, Any]:
 
 @routes.route("GET", "/works/{cluster_id}", ANYONE, query=WorkParams, answer=WorkAnswer)
 def work(cluster_id: str, query: WorkParams) -> dict[str, Any]:
-    """A work's page: its merged record and every member's holdings the reader sees (their own library first)."""
+    """A work's page: its merged record and every member's holdings the reader sees (their own library first),
+    each saying whether its library lends to the signed-in caller's (``lends_to_your_library``)."""
     found = _visible_work(cluster_id, _seen())
     first = _first_library(query.member)
     holdings = sorted(found.holdings, key=lambda h: (h.member != first, h.member))
+    lends = {h.member: lends_to(hub().registry, h.member, current_caller().member) for h in holdings}
     return {
         "work": found.model_dump(mode="json"),
-        "holdings": [h.model_dump(mode="json") for h in holdings],
+        "holdings": [h.model_dump(mode="json") | {"lends_to_your_library": lends[h.member]} for h in holdings],
         "members": [m.model_dump() for m in _member_views(found.members)],
     }
 

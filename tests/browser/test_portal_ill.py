@@ -1,11 +1,12 @@
 """Inter-library loan in the portal, as a reader uses it: on a work's page, with no copy available at their own
 library (riverside) and one at another member's (lakeside, which lends to riverside), the reader asks for it with
 a note, reads where the request went, finds it under "My loan requests" in My library and cancels it; the
-page sends a reader whose library has a copy to its desk, and says so in words when the hub refuses (their library's
-copy came back meanwhile: a 400; no member may lend to riverside, or the only lender refused the reader: a 409;
-the lender accepted before the reader's Cancel: a 409); when every lender refused, the reader chooses one of them
-and asks it again by name; signed out, it invites to sign in. axe-core,
-the width check and a screenshot at each step, in English and in Chinese.
+page sends a reader whose library has a copy to its desk, offers only members that lend to the reader's library (a
+member lending only to lakeside is not offered, and the page says so), and says so in words when the hub refuses
+(their library's copy came back meanwhile: a 400; no member may lend to riverside any more, or the only lender
+refused the reader: a 409; the lender accepted before the reader's Cancel: a 409); when every lender refused, the
+reader chooses one of them and asks it again by name; signed out, it invites to sign in. axe-core, the width check
+and a screenshot at each step, in English and in Chinese.
 
 Each test makes works and readers of its own (the hub is shared by every browser test): the works are saved to the
 hub's cluster store behind the page's back, as a harvest would, with the holdings each case needs."""
@@ -58,6 +59,8 @@ TEXT = {
         "lender_again": "Library to ask again",
         "lender_cannot": "Lakeside Public Library has no copy it may lend now",
         "sent_westfield": "Sent to Westfield Community College Library: they will check their shelf",
+        "none_lend": "The libraries with a copy (Eastlake University Library) do not lend to readers of your library "
+        "(Riverside University Library). Your library's desk may help you find it elsewhere.",
     },
     "zh": {
         "ask": "向其他图书馆申请借阅",
@@ -85,6 +88,8 @@ TEXT = {
         "lender_again": "再次申请的图书馆",
         "lender_cannot": "湖滨公共图书馆目前没有可出借的馆藏",
         "sent_westfield": "已发送至Westfield Community College Library：对方将核查馆藏是否在架",
+        "none_lend": "有馆藏的图书馆（东湖大学图书馆）不向本馆（河滨大学图书馆）读者出借。"
+        "本馆服务台可以帮您从其他途径获取。",
     },
 }
 
@@ -192,16 +197,48 @@ def test_a_reader_whose_library_has_a_copy_is_sent_to_its_desk(open_tab: Callabl
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_no_member_may_lend_it_is_said_in_words(open_tab: Callable[..., Tab], lang: str) -> None:
-    # eastlake holds a copy on its shelf but lends only to lakeside: the page may offer, the hub answers 409
+def test_the_page_offers_only_libraries_that_lend_to_the_readers_library(
+    open_tab: Callable[..., Tab], lang: str
+) -> None:
+    # eastlake holds a copy on its shelf but lends only to lakeside (its sharing policy): the page offers nothing
+    # and says why; with westfield (which lends to everyone) holding one too, the page offers to ask, and it asks
+    # westfield
     text = TEXT[lang]
     tab = open_tab("desktop", lang)
-    cluster_id = a_work(tab.hub, f"ill-none-{lang}", ("eastlake", Availability.AVAILABLE))
+    page = tab.page
+    reader_id = a_reader(tab.hub, f"inga-{lang}")
+    tab.log_in(reader_id, MEMBER)
+    closed = a_work(tab.hub, f"ill-closed-{lang}", ("eastlake", Availability.AVAILABLE))
+    tab.goto(f"/work.html?id={closed}")
+    expect(page.locator("#ill-none-lend")).to_have_text(text["none_lend"])
+    expect(page.get_by_role("button", name=text["ask"])).to_have_count(0)
+    _check(tab, "none-lend")
+
+    both = a_work(
+        tab.hub, f"ill-open-{lang}", ("eastlake", Availability.AVAILABLE), ("westfield", Availability.AVAILABLE)
+    )
+    tab.goto(f"/work.html?id={both}")
+    page.get_by_role("button", name=text["ask"]).click()
+    expect(page.locator("#ill-result")).to_contain_text(text["sent_westfield"])
+    expect(page.locator("#ill-none-lend")).to_have_count(0)
+    (asked,) = tab.hub.container.interlibrary_loans.of_reader(reader_id)
+    assert asked.lender == "westfield"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_member_may_lend_it_any_more_is_said_in_words(open_tab: Callable[..., Tab], lang: str) -> None:
+    # the page offered lakeside's copy; behind its back only eastlake (lending only to lakeside) holds one: a 409
+    text = TEXT[lang]
+    tab = open_tab("desktop", lang)
+    cluster_id = a_work(tab.hub, f"ill-none-{lang}", ("lakeside", Availability.AVAILABLE))
     reader_id = a_reader(tab.hub, f"ines-{lang}")
     tab.log_in(reader_id, MEMBER)
     tab.goto(f"/work.html?id={cluster_id}")
     page = tab.page
-    page.get_by_role("button", name=text["ask"]).click()
+    ask = page.get_by_role("button", name=text["ask"])
+    expect(ask).to_be_visible()
+    a_work(tab.hub, cluster_id, ("eastlake", Availability.AVAILABLE))
+    ask.click()
     expect(page.locator("#ill-result")).to_contain_text(text["no_lender"])
     expect(page.locator("#ill-result")).not_to_contain_text("eastlake")  # not the API's own message
     assert tab.hub.container.interlibrary_loans.of_reader(reader_id) == []

@@ -222,11 +222,14 @@ class FixtureRepository:
 class _FixtureData(DataInterface):  # type: ignore[misc]
     """oai-repo's data interface over a FixtureRepository."""
 
-    def __init__(self, repo: FixtureRepository, base_url: str, page_size: int, strict_tokens: bool) -> None:
+    def __init__(
+        self, repo: FixtureRepository, base_url: str, page_size: int, strict_tokens: bool, endless: str | None = None
+    ) -> None:
         self.repo = repo
         self.base_url = base_url
         self.limit = page_size  # oai-repo's page size attribute
         self.strict_tokens = strict_tokens
+        self.endless = endless
 
     def _record(self, identifier: str) -> FixtureRecord:
         rec = self.repo.get(identifier)
@@ -306,6 +309,10 @@ class _FixtureData(DataInterface):  # type: ignore[misc]
             matches = self.repo.select(metadataprefix, filter_from, filter_until, filter_set)
             state = self.repo.version if self.strict_tokens else None
         page = [r.identifier for r in matches[cursor : cursor + self.limit]]
+        if self.endless is not None:
+            # A broken server: past its records it lists one it then drops (oai-repo drops a record without the
+            # format asked for), and claims more to come: an empty page with a new token, every time.
+            return page or [self.endless], max(len(matches), cursor + 2 * self.limit), state
         return page, len(matches), state
 
 
@@ -345,11 +352,15 @@ class OaiTestServer:
         *,
         path: str = "/oai",
         strict_tokens: bool = False,
+        endless: str | None = None,
     ) -> None:
         self.repo = repo
         self.page_size = page_size
         self.path = path
         self.strict_tokens = strict_tokens
+        self.endless = endless
+        """The identifier of a record of ``repo`` lacking the format the harvest lists: once past its records, the
+        server lists it on every page (which oai-repo then leaves empty) with a new token, never ending the list."""
         self.requests: list[dict[str, str]] = []
         self.statuses: list[int] = []
         self._failures: list[tuple[int, str | None] | None] = []
@@ -364,7 +375,8 @@ class OaiTestServer:
         httpd = make_server("127.0.0.1", 0, self._wsgi, handler_class=_QuietHandler)
         self.port = httpd.server_port
         self.base_url = f"http://127.0.0.1:{self.port}{self.path}"
-        self.oai = OAIRepository(_FixtureData(self.repo, self.base_url, self.page_size, self.strict_tokens))
+        data = _FixtureData(self.repo, self.base_url, self.page_size, self.strict_tokens, self.endless)
+        self.oai = OAIRepository(data)
         self._httpd = httpd
         self._thread = threading.Thread(
             target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="oai-test-server", daemon=True

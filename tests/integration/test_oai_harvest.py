@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pytest
 from oai_server import FixtureRepository, OaiTestServer, dc_record, marcxml_record
@@ -10,10 +11,14 @@ from oai_server import FixtureRepository, OaiTestServer, dc_record, marcxml_reco
 from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore
 from consortium.errors import UpstreamError
 from consortium.harvest.oai_errors import CannotDisseminateFormatError
-from consortium.harvest.oai_pmh import OaiPmhClient
+from consortium.harvest.oai_pmh import MOST_EMPTY_PAGES_IN_A_ROW, OaiPmhClient
 from consortium.harvest.service import HarvestService
+from consortium.harvest.sweep import FailureLog, harvest_sources
 from consortium.members import Member, Source
 from consortium.models import ClassScheme, IdentifierScheme, ResourceFormat
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MEMBER = Member(id="lakeside", name="Lakeside University Library")
 BOOKS = [
@@ -97,6 +102,7 @@ def test_second_run_is_incremental_and_applies_changes_and_deletes(repo: Fixture
         "unchanged": 1,
         "deleted": 1,
         "quarantined": 0,
+        "duplicates": 0,
     }
     assert store.get("lakeside", "oai:lake:5") is None
     changed = store.get("lakeside", "oai:lake:3")
@@ -163,3 +169,34 @@ def test_dublin_core_records() -> None:
     assert (record.title, record.authors, record.year) == ("Open access thesis", ["Li, Wei"], 2021)
     assert record.format is ResourceFormat.EBOOK
     assert record.holdings[0].url == "https://ir.example.edu/1"
+
+
+@pytest.mark.parametrize("most", [4, None])  # None: the client's default, MOST_EMPTY_PAGES_IN_A_ROW
+def test_a_server_giving_empty_pages_with_new_tokens_forever_is_stopped_keeping_what_was_harvested(
+    repo: FixtureRepository, tmp_path: Path, most: int | None
+) -> None:
+    # past its 7 records the server lists one it then drops (no MARC of it): an empty page, a new token, forever
+    repo.add("oai:lake:dc-only", day(20), dc=dc_record("Only in Dublin Core"))
+    store = InMemoryRecordStore()
+
+    def client(url: str) -> OaiPmhClient:
+        bound = {} if most is None else {"most_empty_pages": most}
+        return OaiPmhClient(url, timeout=5, max_retries=0, sleep=lambda _: None, **bound)
+
+    service = HarvestService(store, InMemoryBlobStore(), oai_client=client)
+    failures = FailureLog(tmp_path / "failures.json")
+    with OaiTestServer(repo, page_size=3, endless="oai:lake:dc-only") as server:
+        reports, [failed] = harvest_sources([(MEMBER, source(server.base_url))], service.harvest_source, failures, now)
+        asked = len(server.requests)
+    empty = most or MOST_EMPTY_PAGES_IN_A_ROW
+    assert reports == [] and asked == 3 + empty  # the three pages holding the records, then the empty ones
+    assert store.count("lakeside") == 7  # kept
+    checkpoint = store.checkpoint("lakeside/oai")
+    assert checkpoint is not None and checkpoint.in_progress and checkpoint.counts.added == 7
+    last = checkpoint.cursor["token"]  # where the next run resumes
+    assert failed.line().startswith(f"lakeside/oai: FAILED: UpstreamError: {server.base_url} gave {empty} pages")
+    assert f"new resumption token, the last {last!r}: the listing would never end" in failed.error
+
+
+def now() -> datetime:
+    return datetime(2026, 2, 1, tzinfo=UTC)

@@ -112,6 +112,26 @@ def test_a_work_page_shows_only_the_holdings_the_reader_may_see(hub: Hub) -> Non
     assert [h["member"] for h in eve.call("get", "/works/shared")[1]["holdings"]] == ["eastlake", "riverside"]
 
 
+def test_a_work_page_says_of_each_holding_whether_its_library_lends_to_the_callers(hub: Hub) -> None:
+    # eastlake lends only to lakeside: a riverside reader's page says so of eastlake's holding, as asking would
+    hub.share("eastlake", lend_to_members=["lakeside"])
+    lends = {}
+    for who, caller in [
+        ("riverside", hub.discovery.as_reader("rita", member="riverside")),
+        ("lakeside", hub.discovery.as_reader("lea", member="lakeside")),
+        ("nobody", hub.discovery.as_anonymous()),
+    ]:
+        status, page = caller.call("get", "/works/shared?member=lakeside")  # the query's member changes nothing
+        assert status == 200, page
+        lends[who] = {h["member"]: h["lends_to_your_library"] for h in page["holdings"]}
+    assert lends["riverside"] == {"riverside": None, "eastlake": False}  # its own library: nothing to say
+    assert lends["lakeside"] == {"riverside": True, "eastlake": True}
+    assert lends["nobody"] == {"riverside": None, "eastlake": None}  # signed out: no library, nothing said
+    hub.share("eastlake", lend_to_members=[])  # every member: from the next request
+    status, page = hub.discovery.as_reader("rita", member="riverside").call("get", "/works/shared")
+    assert {h["member"]: h["lends_to_your_library"] for h in page["holdings"]}["eastlake"] is True
+
+
 def test_a_work_only_a_hiding_member_holds_is_invisible_to_others(hub: Hub) -> None:
     hub.share("eastlake", share_holdings=False)
     rita = hub.discovery.as_reader("rita", member="riverside")

@@ -98,6 +98,7 @@ def test_unchanged_records_are_a_no_op_and_changes_are_counted(
         "unchanged": 2,
         "deleted": 0,
         "quarantined": 0,
+        "duplicates": 0,
     }
 
     write_marc(path, book("b1", "Concrete mathematics: a foundation"), book("b2", "Digital typography", deleted=True))

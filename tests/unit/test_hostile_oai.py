@@ -134,3 +134,25 @@ def test_a_response_with_a_doctype_is_refused_naming_the_server() -> None:
     bomb = b'<?xml version="1.0"?><!DOCTYPE OAI-PMH [<!ENTITY a "aaaa">]><OAI-PMH xmlns="' + OAI.encode() + b'"/>'
     with pytest.raises(UnsafeXmlError, match=r"^OAI-PMH response from https://oai.example.org/oai: .*DOCTYPE"):
         harvest(ScriptedServer(lambda _: bomb))
+
+
+def test_empty_pages_in_a_row_end_the_listing_but_a_record_or_a_deletion_between_them_does_not() -> None:
+    # a page with a record, 3 empty, a deletion, 4 empty, a record, then empty pages with new tokens forever
+    kinds = ["record", *["empty"] * 3, "deleted", *["empty"] * 4, "record"]
+
+    def answer(params: dict[str, str]) -> bytes:
+        n = len(server.asked)
+        kind = kinds[n - 1] if n <= len(kinds) else "empty"
+        if kind == "record":
+            return page(record(f"oai:x:{n}", marc(f"r{n}", f"Title {n}")), token=f"t{n}")
+        if kind == "deleted":
+            return page(record("oai:x:1", None, deleted=True), token=f"t{n}")
+        return page(token=f"t{n}")
+
+    server = ScriptedServer(answer)
+    client = OaiPmhClient("https://oai.example.org/oai", session=server, max_retries=0, most_empty_pages=5)
+    pages = []
+    with pytest.raises(UpstreamError, match="gave 5 pages in a row without a record or a deletion") as raised:
+        pages.extend(client.list_records("marc21"))
+    assert len(server.asked) == len(kinds) + 5 == len(pages)  # every page before the stop was given
+    assert "the last 't15'" in str(raised.value) and str(raised.value).startswith("https://oai.example.org/oai ")

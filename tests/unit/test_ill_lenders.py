@@ -14,7 +14,7 @@ from factories import make_cluster
 from consortium.adapters.memory import InMemoryClusterStore, InMemoryLoanRequestStore
 from consortium.cooperation.models import LoanRequest, LoanState
 from consortium.cooperation.notices import notice_text
-from consortium.cooperation.rules import lenders
+from consortium.cooperation.rules import lenders, lends_to
 from consortium.cooperation.service import InterLibraryLoans
 from consortium.dedup.state import ClusterChange
 from consortium.errors import ConflictError, ValidationError
@@ -216,3 +216,14 @@ def test_no_copy_that_may_be_asked_is_a_409_that_says_why(
     holding_work(clusters, copy("eastlake", Availability.ON_LOAN), copy("westfield", Availability.UNAVAILABLE))
     with pytest.raises(ConflictError, match="not known to be on loan or unavailable"):
         loans.ask("alice", "riverside", "w1", actor=ALICE)
+
+
+def test_what_a_work_page_says_of_each_holding_is_what_the_request_obeys() -> None:
+    # lakeside lends only to riverside; northgate hides its holdings; a reader's own library is nothing to ask
+    assert [lends_to(REGISTRY, m, "riverside") for m in ("lakeside", "eastlake", "northgate")] == [True, True, False]
+    assert [lends_to(REGISTRY, m, "westfield") for m in ("lakeside", "eastlake")] == [False, True]
+    assert lends_to(REGISTRY, "riverside", "riverside") is None
+    assert lends_to(REGISTRY, "lakeside", None) is None  # signed out
+    for borrower in ("riverside", "westfield"):
+        asked = [h.member for h in lenders(REGISTRY, work(*(copy(m) for m in ("eastlake", "lakeside"))), borrower)]
+        assert asked == [m for m in ("eastlake", "lakeside") if lends_to(REGISTRY, m, borrower)]

@@ -52,6 +52,9 @@ class FormatReader(ABC):
     """The format's name, as sources spell it (``marc21``)."""
     missing_id: str = "001: the record has no control number (and no 035 $a)"
     """Why a record that names no local id is quarantined, in the format's own terms."""
+    id_name: str = "control number (001)"
+    """What a record's id is called, in the format's own terms (the reason of a record whose id an earlier record
+    of the same file has: see :mod:`consortium.harvest.file_ids`)."""
 
     def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
         """Pages of raw records from a file's bytes, resuming at ``cursor`` (the last page's, or empty)."""

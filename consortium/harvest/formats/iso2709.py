@@ -306,6 +306,7 @@ class Iso2709Format(FormatReader):
         self.dialect = dialect
         self.force_utf8 = force_utf8
         self.missing_id = dialect.missing_id  # MARC21's 001 or UNIMARC's record identifier, in its own words
+        self.id_name = dialect.id_name
 
     def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
         start = int(cursor.get("offset", 0))

@@ -1,5 +1,5 @@
-"""KBART as a harvest format: files (tab-separated, a header row, one title a row) read row by row, resuming at
-a row number."""
+"""KBART as a harvest format: files (tab-separated, a header row, one row per coverage range of a title) read
+title by title (a title's rows, wherever they stand, are one record), resuming after a title."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from consortium.harvest.formats.base import FormatReader
 from consortium.harvest.items import RawPage, RawRecord
-from consortium.harvest.normalize.kbart import KBART_REQUIRED, kbart_local_id, normalize_kbart_row
+from consortium.harvest.normalize.kbart import KBART_REQUIRED, kbart_local_id, normalize_kbart_title
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -22,7 +22,14 @@ _MEDIA = "text/tab-separated-values"
 
 
 def iter_kbart(data: bytes, *, name: str, start: int, page_size: int) -> Iterator[RawPage]:
-    """Pages of rows. Each row's raw bytes are the header line and its own line, so it can be re-read alone."""
+    """Pages of titles, resuming after the title whose first row is data row ``start``.
+
+    The rows of one title (those giving the same :func:`~consortium.harvest.normalize.kbart.kbart_local_id`:
+    KBART gives a title with coverage gaps one row per continuous range) are one record, in the order of its
+    first row wherever the others stand; its raw bytes are the header line and its own lines, so it can be read
+    again alone. A row that cannot be read (not UTF-8, more values than the header has columns) is a record of
+    its own with the reason.
+    """
     lines = data.splitlines(keepends=True)
     page = RawPage()
     if not lines:
@@ -46,9 +53,23 @@ def iter_kbart(data: bytes, *, name: str, start: int, page_size: int) -> Iterato
         page.records.append(RawRecord(f"{name}:1", data, _MEDIA, error=reason))
         yield page
         return
-    for number, line in enumerate(lines[1:], start=2):
-        if number - 1 <= start:
+    for first, item in _titles(lines, header, header_line, name):
+        if first <= start:
             continue
+        page.records.append(item)
+        if len(page.records) >= page_size:
+            page.cursor = {"row": first}
+            yield page
+            page = RawPage()
+    yield page
+
+
+def _titles(lines: list[bytes], header: list[str], header_line: bytes, name: str) -> list[tuple[int, RawRecord]]:
+    """Every record of the file with the data row number of its first row (1: the row after the header), in
+    that order: a title's rows gathered under its id, a row that cannot be read or names no id on its own."""
+    alone: list[tuple[int, RawRecord]] = []
+    titles: dict[str, list[tuple[int, bytes, dict[str, str]]]] = {}
+    for number, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
         raw = header_line + line
@@ -56,26 +77,34 @@ def iter_kbart(data: bytes, *, name: str, start: int, page_size: int) -> Iterato
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            page.records.append(RawRecord(position, raw, _MEDIA, error=f"invalid UTF-8 at byte {exc.start}"))
+            alone.append((number - 1, RawRecord(position, raw, _MEDIA, error=f"invalid UTF-8 at byte {exc.start}")))
+            continue
+        values = text.rstrip("\r\n").split("\t")  # KBART has no quoting: a tab ends a value, whatever its size
+        if len(values) > len(header):
+            error = f"the row has {len(values)} columns, the header {len(header)}"
+            alone.append((number - 1, RawRecord(position, raw, _MEDIA, error=error)))
+            continue
+        row = dict(zip(header, values + [""] * (len(header) - len(values)), strict=True))
+        local_id = kbart_local_id(row)
+        if local_id is None:
+            alone.append((number - 1, RawRecord(position, raw, _MEDIA, parsed=[(number, row)])))
         else:
-            values = text.rstrip("\r\n").split("\t")  # KBART has no quoting: a tab ends a value, whatever its size
-            if len(values) > len(header):
-                error = f"the row has {len(values)} columns, the header {len(header)}"
-                page.records.append(RawRecord(position, raw, _MEDIA, error=error))
-            else:
-                row = dict(zip(header, values + [""] * (len(header) - len(values)), strict=True))
-                page.records.append(RawRecord(position, raw, _MEDIA, local_id=kbart_local_id(row), parsed=row))
-        if len(page.records) >= page_size:
-            page.cursor = {"row": number - 1}
-            yield page
-            page = RawPage()
-    yield page
+            titles.setdefault(local_id, []).append((number, line, row))
+    for local_id, rows in titles.items():
+        position = f"{name}:{','.join(str(number) for number, _, _ in rows)}"
+        raw = header_line + b"".join(line for _, line, _ in rows)  # only the file's last line may lack its end
+        parsed = [(number, row) for number, _, row in rows]
+        alone.append((rows[0][0] - 1, RawRecord(position, raw, _MEDIA, local_id=local_id, parsed=parsed)))
+    alone.sort(key=lambda numbered: numbered[0])
+    return alone
 
 
 class KbartFormat(FormatReader):
-    """KBART title lists: each row a record keyed by its title id (or identifier, or URL)."""
+    """KBART title lists: each title a record keyed by its title id (or identifier, or URL), its rows (one per
+    coverage range) merged."""
 
     name = "kbart"
+    id_name = "title id"
     missing_id = "the row has no title_id, online_identifier, print_identifier or title_url to know it by"
 
     def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
@@ -83,4 +112,4 @@ class KbartFormat(FormatReader):
             yield page, None
 
     def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
-        return normalize_kbart_row(item.parsed, member=member, source_id=source.id, raw=raw)
+        return normalize_kbart_title(item.parsed, member=member, source_id=source.id, raw=raw)

@@ -112,6 +112,8 @@ class OaiMetadataFormat(FormatReader):
 class SavedOaiFormat(OaiMetadataFormat):
     """A saved OAI-PMH ``ListRecords`` response loaded as a file: one page, its token (if any) not followed."""
 
+    id_name = "OAI identifier"
+
     def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
         try:
             oai_page = parse_list_records(data, f"OAI-PMH response from {name}", name)

@@ -44,6 +44,8 @@ class MarcDialect(ABC):
 
     missing_id: str
     """The error when the record has no id of its own (and none is given)."""
+    id_name: str
+    """What the record's id is called (in the reason of a record whose id an earlier record of its file has)."""
     edition_tag: str
     """The edition statement's field ($a)."""
     extent_tag: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from consortium.errors import RecordError
@@ -12,9 +13,9 @@ from consortium.harvest.normalize.text import clean, first_year, unique
 from consortium.models import Availability, Holding, Identifier, RawPointer, Record, ResourceFormat
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
-__all__ = ["KBART_REQUIRED", "kbart_local_id", "normalize_kbart_row"]
+__all__ = ["KBART_REQUIRED", "kbart_local_id", "normalize_kbart_row", "normalize_kbart_title"]
 
 KBART_REQUIRED = ("publication_title", "title_url", "publication_type")
 
@@ -76,26 +77,30 @@ def _coverage(row: Mapping[str, str]) -> str | None:
     return f"{coverage} (embargo {embargo})" if embargo else coverage
 
 
-def normalize_kbart_row(
-    row: Mapping[str, str],
-    *,
-    member: str,
-    source_id: str,
-    raw: RawPointer,
-) -> Record:
-    """Normalize one KBART row (a mapping of column name to value)."""
-    title = clean(row.get("publication_title"))
-    if not title:
+@dataclass(frozen=True, slots=True)
+class _Range:
+    """What one row of a title says: the title-level facts and its own coverage range."""
+
+    number: int
+    kind: str
+    identifiers: list[Identifier]
+    url: str
+    coverage: str | None
+    start: str
+    """``date_first_issue_online`` as written (``""``: not given): what the ranges are ordered by."""
+
+
+def _read_row(number: int, row: Mapping[str, str]) -> _Range:
+    """One row checked column by column (:class:`RecordError` naming the column)."""
+    if not clean(row.get("publication_title")):
         raise RecordError("publication_title: the row has no title")
-    local_id = kbart_local_id(row)
-    if not local_id:
+    if not kbart_local_id(row):
         raise RecordError("title_id: the row has no title_id, identifier or title_url to key it by")
     kind = (row.get("publication_type") or "").strip().lower()
     if kind not in ("serial", "monograph"):
         raise RecordError(f"publication_type: {kind!r} is neither 'serial' nor 'monograph'")
     _check_dates(row)
-    serial = kind == "serial"
-    normalizer = normalize_issn if serial else normalize_isbn
+    normalizer = normalize_issn if kind == "serial" else normalize_isbn
     identifiers: list[Identifier] = []
     for column in ("print_identifier", "online_identifier"):
         value = (row.get(column) or "").strip()
@@ -110,23 +115,75 @@ def normalize_kbart_row(
     url = (row.get("title_url") or "").strip()
     if not url.startswith(("http://", "https://")):
         raise RecordError(f"title_url: {url!r} is not an http(s) URL")
+    start = (row.get("date_first_issue_online") or "").strip()
+    return _Range(number, kind, identifiers, url, _coverage(row), start)
+
+
+def normalize_kbart_title(
+    rows: Sequence[tuple[int, Mapping[str, str]]],
+    *,
+    member: str,
+    source_id: str,
+    raw: RawPointer,
+) -> Record:
+    """Normalize the rows of one title (each with its line number in the file), merged into one record.
+
+    KBART (NISO RP-9-2014) gives a title whose coverage has gaps one line per continuous range of coverage, the
+    title's fields repeated on each. Every range is kept: one online holding per ``title_url``, its coverage
+    statements in the order the ranges start (``1995 - 2001; 2005 - present``). The title, authors, publisher and
+    edition are the first row's; the identifiers are every row's. A row that cannot be read makes the whole title
+    fail, its reason starting with the row's line number when the title has several rows (a title stored with a
+    range missing would show readers a gap the member does not have).
+    """
+    if not rows:
+        raise RecordError("title_id: no row")
+    ranges: list[_Range] = []
+    for number, row in rows:
+        try:
+            ranges.append(_read_row(number, row))
+        except RecordError as exc:
+            raise RecordError(f"row {number}: {exc}" if len(rows) > 1 else str(exc)) from exc
+    first_number, first = rows[0]
+    kind = ranges[0].kind
+    for other in ranges[1:]:
+        if other.kind != kind:
+            raise RecordError(
+                f"row {other.number}: publication_type: {other.kind!r}, but row {first_number} of the same title "
+                f"says {kind!r}"
+            )
+    identifiers = list(dict.fromkeys(i for r in ranges for i in r.identifiers))
+    ranges.sort(key=lambda r: (r.start, r.number))
+    coverage: dict[str, list[str]] = {}
+    for covered in ranges:
+        coverage.setdefault(covered.url, [])
+        if covered.coverage and covered.coverage not in coverage[covered.url]:
+            coverage[covered.url].append(covered.coverage)
+    serial = kind == "serial"
     if serial:
-        year = first_year(row.get("date_first_issue_online"))
+        year = min((y for _, row in rows if (y := first_year(row.get("date_first_issue_online")))), default=None)
     else:
-        year = first_year(row.get("date_monograph_published_online"), row.get("date_monograph_published_print"))
+        year = first_year(first.get("date_monograph_published_online"), first.get("date_monograph_published_print"))
+    local_id = kbart_local_id(first)
+    assert local_id is not None  # _read_row checked it
     return Record(
         member=member,
         local_id=local_id,
         source_id=source_id,
         format=ResourceFormat.EJOURNAL if serial else ResourceFormat.EBOOK,
-        title=title,
-        authors=unique([clean(row.get("first_author")), clean(row.get("first_editor"))]),
-        publisher=clean(row.get("publisher_name")),
+        title=clean(first.get("publication_title")) or "",
+        authors=unique([clean(first.get("first_author")), clean(first.get("first_editor"))]),
+        publisher=clean(first.get("publisher_name")),
         year=year,
-        edition=clean(row.get("monograph_edition")),
+        edition=clean(first.get("monograph_edition")),
         identifiers=identifiers,
         holdings=[
-            Holding(member=member, url=url, availability=Availability.ONLINE, coverage=_coverage(row)),
+            Holding(member=member, url=url, availability=Availability.ONLINE, coverage="; ".join(ranges_) or None)
+            for url, ranges_ in coverage.items()
         ],
         raw=raw,
     )
+
+
+def normalize_kbart_row(row: Mapping[str, str], *, member: str, source_id: str, raw: RawPointer) -> Record:
+    """Normalize one KBART row (a mapping of column name to value): a title of one coverage range."""
+    return normalize_kbart_title([(2, row)], member=member, source_id=source_id, raw=raw)

@@ -214,6 +214,7 @@ class Marc21(MarcDialect):
     """MARC21 bibliographic records (see the module's field use)."""
 
     missing_id = "001: the record has no control number (and no 035 $a)"
+    id_name = "control number (001)"
     edition_tag = "250"
     extent_tag = "300"
     series_fields = (("830", "a"), ("440", "a"), ("490", "a"))

@@ -155,6 +155,7 @@ class Unimarc(MarcDialect):
     """UNIMARC and CNMARC bibliographic records (see the module's field use)."""
 
     missing_id = "001: the record has no record identifier"
+    id_name = "record identifier (001)"
     edition_tag = "205"
     extent_tag = "215"
     series_fields = (("225", "a"), ("410", "t"))

@@ -16,11 +16,14 @@ export const CANCELLABLE = ["requested"];
 export const ASKABLE = ["available", "unknown"];
 
 /** What the holdings of a work leave the reader of `own`: `ownHas` (their library has a copy available: they ask
- * there) and `others` (the members, other than theirs, with a print copy that may be on the shelf). */
+ * there), `others` (the members, other than theirs, with a print copy that may be on the shelf, that lend to their
+ * library) and `closed` (those with such a copy that do not: the hub says of each holding whether its member lends
+ * to the signed-in reader's library, `lends_to_your_library`, by its sharing policy; signed out it says nothing). */
 export function chances(holdings, own) {
   const ownHas = holdings.some((h) => h.member === own && h.availability === "available");
-  const others = [...new Set(holdings.filter((h) => h.member !== own && ASKABLE.includes(h.availability) && !h.url).map((h) => h.member))];
-  return { ownHas, others };
+  const shelved = holdings.filter((h) => h.member !== own && ASKABLE.includes(h.availability) && !h.url);
+  const members = (lends) => [...new Set(shelved.filter((h) => (h.lends_to_your_library === false) !== lends).map((h) => h.member))];
+  return { ownHas, others: members(true), closed: members(false) };
 }
 
 /** The reader's request for `clusterId` that is still under way, if any. */

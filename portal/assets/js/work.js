@@ -210,10 +210,11 @@ function askForm(work, who, all, slots, { again = [], noteText = "" } = {}) {
 }
 
 /** What the work page offers about inter-library loan, or null when there is nothing to offer (no other member
- * with a copy that may be on its shelf, or a staff account, which is no reader). */
+ * with a copy that may be on its shelf, or a staff account, which is no reader). Only members that lend to the
+ * reader's library are offered: when the only ones with such a copy do not, the page says so instead. */
 function loanSection(work, holdings, all, who) {
   if (who?.staff) return null;
-  const { ownHas, others } = chances(holdings, who?.member);
+  const { ownHas, others, closed } = chances(holdings, who?.member);
   if (!who) {
     if (!others.length) return null;
     const next = encodeURIComponent(location.pathname + location.search);
@@ -225,20 +226,24 @@ function loanSection(work, holdings, all, who) {
       el("p", {}, el("a", { href: `login.html?next=${next}`, class: "button", id: "ill-sign-in", text: t("ill.sign_in_to_ask") })),
     );
   }
-  if (!ownHas && !others.length) return null;
+  if (!ownHas && !others.length && !closed.length) return null;
   const body = el("div", { class: "ill-body", "aria-busy": "true" });
   const result = el("p", { id: "ill-result", class: "ill-result", role: "status", tabindex: "-1" });
   const after = el("p", { class: "ill-after" });
   const node = el("section", { id: "ill", class: "ill", "aria-labelledby": "ill-heading" }, el("h2", { id: "ill-heading", text: t("ill.heading") }), body, result, after);
+  const library = memberName(all, who.member);
   if (ownHas) {
     body.removeAttribute("aria-busy");
-    fill(body, el("p", { class: "notice", id: "ill-own", text: t("ill.own_has", { library: memberName(all, who.member) }) }));
+    fill(body, el("p", { class: "notice", id: "ill-own", text: t("ill.own_has", { library }) }));
     return node;
   }
+  // When only members that do not lend to the reader's library hold a copy that may be on the shelf, there is
+  // nothing to ask and the page says so (a request made before one of them changed its policy is still shown).
+  const closedNotice = () => el("p", { class: "notice", id: "ill-none-lend", text: t("ill.none_lend", { libraries: closed.map((id) => memberName(all, id)).join(", "), library }) });
   api(`/readers/${encodeURIComponent(who.reader)}/ill`)
     .then((answer) => {
       const open = openRequest(answer.requests, work.cluster_id);
-      fill(body, open ? askedAlready(open, all) : askForm(work, who, all, { body, result, after }));
+      fill(body, open ? askedAlready(open, all) : others.length ? askForm(work, who, all, { body, result, after }) : closedNotice());
     })
     .catch((error) => fill(body, el("p", { class: "error", text: describeError(error) })))
     .finally(() => body.removeAttribute("aria-busy"));

@@ -1,0 +1,93 @@
+"""A record id given twice in one file: the first record read keeps it, the second is quarantined.
+
+A MARC file (binary ISO 2709, MARCXML, UNIMARC) whose 001 appears on two records would otherwise store the second
+over the first, and the first would be lost without a word. Within one run of a file, :class:`FileIds` remembers
+where each id was first read; a later record with the same id is quarantined with a reason naming the id and both
+positions in the file (``books.mrc@0`` and ``books.mrc@1824``: byte offsets; ``books.xml#1``: record numbers), and
+the harvest report counts it (``HarvestCounts.duplicates``).
+
+Why the first: the file is read in order and committed page by page, so the first record is in the store (and in
+the index) before the second is read; keeping it decides at once, for good, and the same file harvested again
+stores the same record (the second never replaces it, then flips back). The cataloguer finds the other one in
+the quarantine with both positions, fixes the file (a new 001 for one of them, or one removed) and harvests again.
+
+A run resumed after a crash reads the file again up to where it stopped (only the ids), so an id first read
+before the crash still counts. OAI-PMH sources are not checked: a server may list a record again within one
+harvest when it changed meanwhile, and the later one is then the newer.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from consortium.harvest.formats.base import FormatReader
+    from consortium.harvest.items import RawRecord
+    from consortium.members import Source
+
+__all__ = ["FileIds"]
+
+log = logging.getLogger(__name__)
+
+
+class FileIds:
+    """The ids read so far in one run of a file, each with the position of the record that first gave it.
+
+    Example
+    -------
+    >>> ids = FileIds("control number (001)")
+    >>> ids.twice(first) is None
+    True
+    >>> ids.twice(second)
+    "control number (001) 'ocm123' is given twice in the file: at books.mrc@0 and again at books.mrc@1824; ..."
+    """
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        """What the id is, in the format's own words (``control number (001)``)."""
+        self.first: dict[str, str] = {}
+
+    def twice(self, item: RawRecord) -> str | None:
+        """Why ``item`` is quarantined, its id having been read before in this file; ``None`` when it is the first
+        record read with its id (which it now keeps)."""
+        if item.local_id is None:
+            return None
+        first = self.first.setdefault(item.local_id, item.position)
+        if first == item.position:
+            return None
+        return (
+            f"{self.what} {item.local_id[:60]!r} is given twice in the file: at {first} and again at "
+            f"{item.position}; the first is read, this one is not (give one of them another id, or remove it)"
+        )
+
+    @classmethod
+    def before(
+        cls, reader: FormatReader, source: Source, data: bytes | None, cursor: Mapping[str, Any] | None
+    ) -> FileIds | None:
+        """The ids of the records a run read from the source's file (its bytes, ``data``) before ``cursor`` (its
+        checkpoint's, for a run that resumes; ``None``: a new run, none read); ``None`` for a source that is no
+        file (OAI-PMH).
+
+        The file is read again from its start, a record at a time (the readers' cursors fall between records),
+        up to the cursor; a record that could not be read or names no id counts for nothing, as when first read.
+        """
+        if data is None or source.path is None:
+            return None
+        name = source.path.name
+        ids = cls(reader.id_name)
+        wanted = {key: value for key, value in (cursor or {}).items() if key != "file"}
+        if not wanted:
+            return ids
+        for page, _ in reader.file_pages(data, name=name, cursor={}, page_size=1):
+            for item in page.records:
+                if item.error is None:
+                    ids.twice(item)
+            if page.cursor == wanted:
+                return ids
+        # Not met (the reader pages otherwise than the run did): knowing none is safer than knowing those after
+        # the cursor too, which would quarantine every record left to read.
+        log.warning("%s: the resumed run's cursor %s was not met; ids read before it are not known", name, wanted)
+        return cls(reader.id_name)
