@@ -122,6 +122,17 @@ def test_a_record_cut_short_does_not_take_the_next_one_with_it(tmp_path: Path) -
         assert f"(cut short: a whole record starts at byte {cut})" in item.reason
 
 
+def test_a_length_that_runs_over_whole_records_takes_none_of_them(tmp_path: Path) -> None:
+    # The first record's leader gives the length of itself and the next three, so it ends on a record terminator
+    # (hypothesis found one). The terminator is only ever a record's end: the first one ends this record.
+    broken = b"%05d" % sum(len(r) for r in GOOD[:4]) + GOOD[0][5:]
+    store, _ = harvest(tmp_path, broken + b"".join(GOOD[1:]))
+    assert sorted(r.local_id for r in store.records()) == ["g1", "g2", "g3", "g4"]
+    [item] = store.quarantined()
+    assert item.position == "f.mrc@0"
+    assert f"(a record terminator at byte {len(broken) - 1} ends it first)" in item.reason
+
+
 def marcxml(tmp_path: Path, data: bytes) -> tuple[InMemoryRecordStore, bool]:
     (tmp_path / "f.xml").write_bytes(data)
     store = InMemoryRecordStore()

@@ -248,7 +248,9 @@ def test_statuses_are_read_the_same_from_a_binary_file(tmp_path: Path) -> None:
 def test_statuses_are_read_the_same_from_marcxml(tmp_path: Path) -> None:
     path = tmp_path / "alma.xml"
     writer = XMLWriter(path.open("wb"))
-    writer.write(marc21(field("AVA", "b", "MAIN", "c", "Stacks", "d", "QA76 .K5", "e", "unavailable")))
+    alma = marc21(field("AVA", "b", "MAIN", "c", "Stacks", "d", "QA76 .K5", "e", "unavailable"))
+    alma["001"].data = "b2"
+    writer.write(alma)
     writer.write(marc21(*KOHA_RECORD))
     writer.close()
     store = InMemoryRecordStore()
@@ -257,8 +259,8 @@ def test_statuses_are_read_the_same_from_marcxml(tmp_path: Path) -> None:
         Member(id="m", name="Member"), source
     )
     assert store.quarantined() == []
-    [record] = store.records()  # both records are "b1": the later one wins
-    assert shelves(record.holdings) == KOHA_EXPECTED
+    by_id = {record.local_id: shelves(record.holdings) for record in store.records()}
+    assert by_id == {"b1": KOHA_EXPECTED, "b2": [("MAIN Stacks", "QA76 .K5", A.UNAVAILABLE)]}
 
 
 def test_unimarc_statuses_are_read_from_a_binary_file(tmp_path: Path) -> None:

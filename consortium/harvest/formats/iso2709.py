@@ -217,22 +217,27 @@ def _peek_control_number(chunk: bytes) -> str | None:
 
 def _split(data: bytes, start: int) -> Iterator[tuple[int, int, str | None]]:
     """``(start, end, problem)`` of each record from byte ``start``, trusting the leader's length only when
-    the record terminator is where it says; otherwise the record ends at the next terminator."""
+    the record terminator is where it says and nowhere before it (ISO 2709 keeps that byte for the end of a
+    record: neither UTF-8 nor MARC-8 text holds it); otherwise the record ends at the next terminator."""
     pos, size = start, len(data)
     while pos < size:
         if data[pos] in b"\r\n\t \x00\x1a":
             pos += 1
             continue
         head = data[pos : pos + 5]
+        early = ""
         if head.isdigit():
             length = int(head)
             if length >= 24 and pos + length <= size and data[pos + length - 1] == _TERMINATOR:
-                yield pos, pos + length, None
-                pos += length
-                continue
-        terminator = data.find(bytes([_TERMINATOR]), pos)
+                inside = data.find(_TERMINATOR, pos, pos + length - 1)
+                if inside < 0:
+                    yield pos, pos + length, None
+                    pos += length
+                    continue
+                early = f" (a record terminator at byte {inside} ends it first)"  # the length runs into others
+        terminator = data.find(_TERMINATOR, pos)
         end = size if terminator < 0 else terminator + 1
-        problem = f"leader/00-04: record length {head.decode('latin-1')!r} does not match the record"
+        problem = f"leader/00-04: record length {head.decode('latin-1')!r} does not match the record{early}"
         inner = record_ending_at(data, pos + 1, end)
         if inner is not None:  # a record cut short (or bytes that are none), then a whole record: two, not one
             yield pos, inner, f"{problem} (cut short: a whole record starts at byte {inner})"
