@@ -187,7 +187,7 @@ def test_splits_are_parsed_as_increasing_shares_and_bad_ones_are_named() -> None
     for text, named in (("0.6,x", "'x' is not a number"), ("0.6,1", "1 is not a share"), ("0", "0 is not a share")):
         with pytest.raises(argparse.ArgumentTypeError, match=named):
             cuts.parse_shares(text)
-    with pytest.raises(argparse.ArgumentTypeError, match="0.6 does not come after 0.7"):
+    with pytest.raises(argparse.ArgumentTypeError, match=r"0\.6 does not come after 0\.7"):
         cuts.parse_shares("0.7,0.6")
     with pytest.raises(SystemExit):  # argparse reports the error and exits 2
         bench.main(["--splits", "0.6,0.6"])
