@@ -59,3 +59,33 @@ def test_a_rule_is_undone_only_inside_its_block() -> None:
     assert (ranking.MAX_LOOKUP, scoring.POPULARITY_WEIGHT, index._series_of, ranking.diversify) == before
     with pytest.raises(ValueError, match="no rule 'Z'"), rules.without("Z"):
         pass
+
+
+def test_key_work_pairs_are_built_in_only_inside_their_block() -> None:
+    before = (index.NewWorks.first_met, ranking.evidence_scores)
+    with pytest.raises(RuntimeError), reach.key_work_ranking({"subject:a": {"w2": 0.5}}, 0.5, "max"):
+        assert ranking.evidence_scores is not scoring.evidence_scores
+        assert index.NewWorks.first_met is not before[0]
+        raise RuntimeError
+    assert (index.NewWorks.first_met, ranking.evidence_scores) == before
+
+
+def test_the_works_a_readers_key_leads_to_are_scored_too() -> None:
+    from datetime import UTC, datetime
+
+    from consortium.profiles.interest_keys import keys_for_cluster
+
+    data = _load("recommend_data")
+    at = datetime(2023, 1, 1, tzinfo=UTC)
+    clusters = [
+        data.Item(i, f"Title {i}", (), None, (subject,), (), ("library",), at).cluster()
+        for i, subject in (("w1", "Horses"), ("w2", "Gardens"))
+    ]
+    works = index.NewWorks.build(clusters)
+    key = keys_for_cluster(clusters[0])[0]
+    filters = {"floor": float("-inf"), "exclude": frozenset(), "reject": None}
+    assert [works.works[n].cluster_id for n in works.first_met({key: 1.0}, 5, **filters)] == ["w1"]
+    with reach.key_work_ranking({key: {"w2": 0.5}}, 0.5, "max"):
+        found = works.first_met({key: 1.0}, 5, **filters)
+        assert [works.works[n].cluster_id for n in found] == ["w1", "w2"]
+        assert works.first_met({key: 1.0}, 5, **{**filters, "exclude": frozenset({"w2"})}) == found[:1]
