@@ -139,5 +139,6 @@ def compare(
             "candidates": len(candidates),
             "metrics": means,
             "map_diff_ci95": intervals,
+            "ap": {s: [x["map"] for x in rows] for s, rows in scores.items()},  # per reader, in sorted order
         }
     return report

@@ -24,6 +24,7 @@ __all__ = [
     "Interaction",
     "Item",
     "Split",
+    "cut_at",
     "load_csv",
     "split_dataset",
     "write_csv",
@@ -178,6 +179,17 @@ class Split:
     home: dict[str, str] = field(default_factory=dict)
 
 
+def cut_at(dataset: Dataset, share: float) -> datetime:
+    """The time by which ``share`` of the interactions had happened: the time of the interaction at that place in
+    time order (the default split at :data:`DEFAULT_SPLIT_SHARE`; ``--splits``' cuts at theirs)."""
+    if not 0.0 < share < 1.0:
+        raise ValueError(f"a cut's share of the loans must be between 0 and 1 (both excluded), not {share}")
+    times = sorted(row.at for row in dataset.interactions)
+    if not times:
+        raise SystemExit("no interactions")
+    return times[min(len(times) - 1, int(len(times) * share))]
+
+
 def split_dataset(dataset: Dataset, at: datetime | None = None) -> Split:
     """Train = interactions before the split; hidden = interactions at or after it with items that arrived at or
     after it (the new items)."""
@@ -185,9 +197,7 @@ def split_dataset(dataset: Dataset, at: datetime | None = None) -> Split:
     if at is None:
         at = dataset.split_at
     if at is None:
-        if not rows:
-            raise SystemExit("no interactions")
-        at = rows[min(len(rows) - 1, int(len(rows) * DEFAULT_SPLIT_SHARE))].at
+        at = cut_at(dataset, DEFAULT_SPLIT_SHARE)
     new_items = sorted(i for i, item in dataset.items.items() if item.arrived >= at)
     new = set(new_items)
     train: dict[str, list[Interaction]] = defaultdict(list)

@@ -9,6 +9,8 @@ the ranking's two weights (:data:`~consortium.push.evidence.OVERLAP_WEIGHT`,
 :data:`~consortium.push.evidence.COBORROW_WEIGHT`) on a validation split cut from the training period only; the
 last line is JSON: per setting, each system's MAP/P/R/NDCG@10. ``--calibrate`` fits the push threshold
 (:data:`~consortium.push.ranking.RELEVANCE_THRESHOLD`) on that validation split (``bench/recommend_calibrate.py``).
+``--splits 0.6,0.7,0.8,0.9`` runs the comparison at each of those cuts (where that share of the loans happened)
+and prints one table (``bench/recommend_cuts.py``): a robustness check, not a split to tune to.
 
 What follows is the older evaluation, kept for ``--simulate`` and the CSV form with the simulation's baselines:
 
@@ -85,6 +87,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recommend_compare import compare
+from recommend_cuts import compare_cuts, parse_shares, print_cuts
 from recommend_data import Dataset, Interaction, Item, Split, _time, load_csv, split_dataset, write_csv
 from recommend_loans import DEFAULT_ITEMS, DEFAULT_LOANS, before, load_any
 from recommend_methods import rank_popularity, rank_project, rank_random
@@ -241,6 +244,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interactions", type=Path, help="a real data set: interactions CSV (with --items)")
     parser.add_argument("--items", type=Path, help="a real data set: items CSV (with --interactions)")
     parser.add_argument("--split", type=_time, help="split time (ISO 8601)")
+    parser.add_argument(
+        "--splits",
+        type=parse_shares,
+        help="compare at several cuts, each where that share of the loans happened (e.g. 0.6,0.7,0.8,0.9), in one "
+        "table (bench/recommend_cuts.py)",
+    )
     parser.add_argument("--write-csv", type=Path, help="write the data set as CSV files to this folder and stop")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes ranking readers")
     parser.add_argument("--json", action="store_true", help="print only the JSON report")
@@ -262,12 +271,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if (args.interactions is None) != (args.items is None):
         parser.error("--interactions and --items go together")
+    if args.splits is not None:
+        alone = ("split", "fit", "validation", "calibrate", "simulate", "write_csv")
+        clash = [name for name in alone if vars(args)[name]]
+        if clash:
+            parser.error(f"--splits takes no --{clash[0].replace('_', '-')}: it makes its own cuts")
     if not args.simulate and args.write_csv is None:
         loans = args.interactions or DEFAULT_LOANS
         dataset = load_any(loans, args.items or DEFAULT_ITEMS, args.split)
         weights = {"overlap": args.overlap, "coborrow": args.coborrow}
         if args.calibrate:
             return _calibrate(dataset, args.split)
+        if args.splits is not None:
+            reports = compare_cuts(dataset, args.splits, seed=args.seed, workers=max(1, args.workers), **weights)
+            print(f"{dataset.description}; cuts at {', '.join(map(str, args.splits))} of the loans; weights {weights}")
+            print(json.dumps(print_cuts(reports), sort_keys=True))
+            return 0
         if args.validation:
             dataset = before(dataset, split_dataset(dataset, args.split).at)
             report = compare(dataset, seed=args.seed, workers=max(1, args.workers), **weights)

@@ -3,6 +3,7 @@ ahead of random where interests are clear, the CSV loader round-trips, the thres
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import random
 import sys
@@ -174,3 +175,33 @@ def test_the_loans_form_is_read_and_new_books_are_first_loaned_after_the_split(t
     assert settings["new"] == (["2"], {"7": {"2"}})
     assert settings["all"][1] == {"7": {"2"}}
     assert dataset.items["3"].arrived > datetime.fromtimestamp(400, UTC)  # never loaned: never new
+
+
+cuts = _load("recommend_cuts")
+data = _load("recommend_data")
+
+
+def test_splits_are_parsed_as_increasing_shares_and_bad_ones_are_named() -> None:
+    assert cuts.parse_shares("0.6,0.7, 0.8,0.9") == (0.6, 0.7, 0.8, 0.9)
+    assert cuts.parse_shares("0.5") == (0.5,)
+    for text, named in (("0.6,x", "'x' is not a number"), ("0.6,1", "1 is not a share"), ("0", "0 is not a share")):
+        with pytest.raises(argparse.ArgumentTypeError, match=named):
+            cuts.parse_shares(text)
+    with pytest.raises(argparse.ArgumentTypeError, match=r"0\.6 does not come after 0\.7"):
+        cuts.parse_shares("0.7,0.6")
+    with pytest.raises(SystemExit):  # argparse reports the error and exits 2
+        bench.main(["--splits", "0.6,0.6"])
+    with pytest.raises(SystemExit):
+        bench.main(["--splits", "0.6,0.8", "--validation"])
+
+
+def test_a_cut_is_where_its_share_of_the_loans_happened_and_the_default_split_is_the_80_percent_cut() -> None:
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    rows = [bench.Interaction(f"r{n % 3}", "x", start + timedelta(days=n)) for n in (9, 3, 0, 7, 1, 5, 8, 2, 6, 4)]
+    dataset = bench.Dataset({}, rows, None, "ten loans")
+    assert data.cut_at(dataset, 0.6) == start + timedelta(days=6)  # 6 of the 10 loans come before it
+    assert data.cut_at(dataset, 0.05) == start
+    assert data.cut_at(dataset, 0.99) == start + timedelta(days=9)
+    assert bench.split_dataset(dataset).at == data.cut_at(dataset, 0.8) == start + timedelta(days=8)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        data.cut_at(dataset, 1.0)
