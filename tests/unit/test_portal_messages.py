@@ -40,6 +40,8 @@ def families() -> set[str]:
     """The keys the scripts build from a name the API answers with."""
     names = {
         "me.purpose": [p.value for p in Purpose],
+        "me.consents.withdraw_effect": [p.value for p in Purpose],
+        "me.consents.withdrawn_effect": [p.value for p in Purpose],
         "me.data": [k.value for k in DataKind],
         "me.channel": [c.value for c in Channel],
         "me.frequency": [f.value for f in Frequency],
