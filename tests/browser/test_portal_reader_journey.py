@@ -1,6 +1,7 @@
 """A reader's first hour with the portal, where an audit of it found the page saying nothing or the wrong thing: a
 reader the hub does not know yet (a first sign-in with their library's account, or after erasing) is offered a
-profile instead of "Not found" in every section; withdrawing a consent says what it deleted, and a given consent
+profile instead of "Not found" in every section; each learned interest says which of the reader's searches,
+views and loans taught it; withdrawing a consent says what it deleted, and a given consent
 says beforehand what withdrawing it deletes; one result, one digest, one holding are counted in the singular.
 axe-core at each step, in English and in Chinese.
 
@@ -8,6 +9,7 @@ Each test makes readers of its own (the hub is shared by every browser test)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import TYPE_CHECKING
 
@@ -16,6 +18,7 @@ import requests
 from playwright.sync_api import expect
 
 from consortium.profiles.consent import Purpose
+from consortium.profiles.models import Actor, ActorRole, EventType, ReaderEvent
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -126,3 +129,31 @@ def test_one_result_is_counted_in_the_singular(open_tab: Callable[..., Tab], lan
     tab.goto("/?q=" + requests.utils.quote('title:"Introduction to algorithms" language:eng'))
     expect(tab.page.locator("#results-heading")).to_have_text(expected)
     expect(tab.page.locator("#status")).to_have_text(expected)
+
+
+BECAUSE = {
+    "en": re.compile(r"^Learned from 2 loans, the latest “[^”]+”; your search “algorithms class:lcc:QA76”\.$"),
+    "zh": re.compile(r"^学自：借阅 2 次，最近为《[^》]+》；检索“algorithms class:lcc:QA76”。$"),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_each_learned_interest_says_what_taught_it(open_tab: Callable[..., Tab], lang: str) -> None:
+    tab = open_tab("desktop", lang)
+    reader_id = f"journey-because-{lang}"
+    tab.hub.create_reader(reader_id, MEMBER, (Purpose.PERSONALIZATION.value,))
+    works = requests.get(f"{tab.hub.url}/search", params={"q": "class:lcc:QA76"}, timeout=10).json()["hits"]
+    library = Actor(actor_id=MEMBER, role=ActorRole.MEMBER_STAFF)
+    now = dt.datetime.now(dt.UTC)
+    for number, work in enumerate(works[:2]):
+        at = now - dt.timedelta(days=10 - number)
+        event = ReaderEvent(event_id=f"b{number}", type=EventType.BORROW, at=at, cluster_id=work["cluster_id"])
+        tab.hub.container.profiles.record_event(reader_id, event, library)
+    search = ReaderEvent(event_id="s", type=EventType.SEARCH, at=now, query="algorithms class:lcc:QA76")
+    tab.hub.container.profiles.record_event(reader_id, search, Actor(actor_id=reader_id, role=ActorRole.READER))
+    tab.log_in(reader_id, MEMBER)
+    tab.goto("/me.html")
+    qa76 = tab.page.locator(".key-text", has_text=re.compile(r"^LCC QA76$"))  # not QA76.6, which the loans taught
+    row = tab.page.locator("#interests .column").nth(1).locator(".interest").filter(has=qa76)
+    expect(row.locator(".because")).to_have_text(BECAUSE[lang])
+    tab.check_axe()

@@ -2,7 +2,7 @@
 // their activity (followable, removable), a form to declare a new one (a class picked from the tree, a subject or
 // an author), and the drift prompt when their reading has moved (follow the change or dismiss it).
 
-import { announce, api, el, fill, state, t } from "./core.js";
+import { announce, api, el, fill, formatNumber, state, t } from "./core.js";
 import { classPicker } from "./me-classes.js";
 import { act, amount, keyLabel, keyText, me, reload, section, stableId } from "./me-common.js";
 
@@ -52,6 +52,13 @@ function declaredRow(interest) {
   return el("li", { class: "interest" }, keyLabel(interest.key), el("div", { class: "actions" }, form, removeButton(interest.key, "declared")));
 }
 
+/** Why a learned interest is there: the reader's events that taught it, by type, each with the latest. */
+function because(interest) {
+  if (!interest.because?.length) return null;
+  const parts = interest.because.map((b) => t(b.count === 1 ? `me.because.${b.type}_one` : `me.because.${b.type}`, { count: formatNumber(b.count), what: b.latest }));
+  return el("p", { class: "because meta", text: t("me.because.intro", { list: parts.join(state.lang === "zh" ? "；" : "; ") }) });
+}
+
 function learnedRow(interest, strongest) {
   const follow = interest.declared
     ? el("span", { class: "tag", text: t("me.interests.also_declared") })
@@ -81,6 +88,7 @@ function learnedRow(interest, strongest) {
       el("meter", { min: "0", max: String(strongest), value: String(interest.learned_score), "aria-hidden": "true" }),
       el("span", { text: t("me.interests.score", { score: amount(interest.learned_score) }) }),
     ),
+    because(interest),
     el("div", { class: "actions" }, follow, removeButton(interest.key, "learned")),
   );
 }
