@@ -19,6 +19,7 @@ from consortium.push.service import PushService
 if TYPE_CHECKING:
     import datetime as dt
 
+    from consortium.cooperation.service import InterLibraryLoans
     from consortium.ports import Clock, Queue
     from consortium.profiles.ports import ConsentLedger, KeyService, ProfileStore
     from consortium.push.ports import EvidenceStore, Mailer
@@ -30,6 +31,11 @@ log = logging.getLogger(__name__)
 
 class ReaderParts(Parts):
     """Readers' data and what is pushed to them."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def interlibrary_loans(self) -> InterLibraryLoans: ...
 
     @cached_property
     def key_service(self) -> KeyService:
@@ -103,6 +109,12 @@ class ReaderParts(Parts):
             cluster_lookup=self.cluster_store.get,
         )
         service.vault.register(*PUSH_KINDS)
+        from consortium.cooperation.service import EXPORT_ABOUT
+
+        # a reader's loan requests live outside the vault; the loans are built only when an export asks (they
+        # need this service for their notices)
+        loans = lambda reader_id: self.interlibrary_loans.exported(reader_id)  # noqa: E731, PLW0108
+        service.add_to_export("loan_requests", loans, EXPORT_ABOUT)
         return service
 
     @cached_property

@@ -33,9 +33,15 @@ if TYPE_CHECKING:
     from consortium.ports import Clock
     from consortium.profiles.models import Actor
 
-__all__ = ["InterLibraryLoans"]
+__all__ = ["EXPORT_ABOUT", "InterLibraryLoans"]
 
 log = logging.getLogger(__name__)
+
+EXPORT_ABOUT = (
+    "Your inter-library loan requests: the work, the library asked to lend it, where it is now and every step.",
+    "您的馆际互借申请：作品、出借馆、当前状态及每一步处理记录。",
+)
+"""What a reader's export says of their loan requests (``loan_requests``), in English and Chinese."""
 
 _SENT = (LoanState.SHIPPED, LoanState.RECEIVED, LoanState.RETURNED)
 
@@ -206,6 +212,10 @@ class InterLibraryLoans:
 
     def of_reader(self, reader_id: str) -> list[LoanRequest]:
         return self.store.for_reader(reader_id)
+
+    def exported(self, reader_id: str) -> list[dict[str, object]]:
+        """The reader's requests as their export holds them (:data:`EXPORT_ABOUT` says what they are)."""
+        return [request.model_dump(mode="json") for request in self.store.for_reader(reader_id)]
 
     def balance(self, member: str) -> Balance:
         """What ``member`` lent and borrowed, by state, and the difference of the copies sent."""

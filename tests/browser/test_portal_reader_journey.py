@@ -1,16 +1,18 @@
 """A reader's first hour with the portal, where an audit of it found the page saying nothing or the wrong thing: a
 reader the hub does not know yet (a first sign-in with their library's account, or after erasing) is offered a
-profile instead of "Not found" in every section; each learned interest says which of the reader's searches,
-views and loans taught it; withdrawing a consent says what it deleted, and a given consent
-says beforehand what withdrawing it deletes; one result, one digest, one holding are counted in the singular.
-axe-core at each step, in English and in Chinese.
+profile instead of "Not found" in every section; each learned interest says which of the reader's searches, views
+and loans taught it; the downloaded export says what each of its parts holds; withdrawing a consent says what it
+deleted, and a given consent says beforehand what withdrawing it deletes; one result, one digest, one holding are
+counted in the singular. axe-core at each step, in English and in Chinese.
 
 Each test makes readers of its own (the hub is shared by every browser test)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -80,7 +82,9 @@ def test_after_erasing_the_reader_signs_in_again_to_a_fresh_start(desktop: Tab) 
     expect(page.locator("#new-reader-heading")).to_have_text("Start using My library")
     page.click("#start-profile")
     expect(page.locator("#consent-state-personalization")).to_have_text("Not given.")
-    expect(page.locator("#consent-changes-heading + p")).to_have_text("You have not given or withdrawn any consent yet.")
+    expect(page.locator("#consent-changes-heading + p")).to_have_text(
+        "You have not given or withdrawn any consent yet."
+    )
 
 
 WITHDRAWN = {
@@ -124,7 +128,9 @@ def test_a_consent_says_what_withdrawing_it_deletes_and_then_what_was_deleted(
 
 
 @pytest.mark.parametrize(("lang", "expected"), [("en", re.compile(r"^1 work$")), ("zh", re.compile(r"^共 1 种作品$"))])
-def test_one_result_is_counted_in_the_singular(open_tab: Callable[..., Tab], lang: str, expected: re.Pattern[str]) -> None:
+def test_one_result_is_counted_in_the_singular(
+    open_tab: Callable[..., Tab], lang: str, expected: re.Pattern[str]
+) -> None:
     tab = open_tab("desktop", lang)
     tab.goto("/?q=" + requests.utils.quote('title:"Introduction to algorithms" language:eng'))
     expect(tab.page.locator("#results-heading")).to_have_text(expected)
@@ -157,3 +163,17 @@ def test_each_learned_interest_says_what_taught_it(open_tab: Callable[..., Tab],
     row = tab.page.locator("#interests .column").nth(1).locator(".interest").filter(has=qa76)
     expect(row.locator(".because")).to_have_text(BECAUSE[lang])
     tab.check_axe()
+
+
+def test_the_downloaded_export_says_what_each_part_holds(desktop: Tab) -> None:
+    reader_id = "journey-export"
+    desktop.hub.create_reader(reader_id, MEMBER, (Purpose.PERSONALIZATION.value,))
+    desktop.log_in(reader_id, MEMBER)
+    desktop.goto("/me.html")
+    page = desktop.page
+    expect(page.locator("#data")).to_contain_text("your loan requests")
+    with page.expect_download() as started:
+        page.click("#export")
+    exported = json.loads(Path(started.value.path()).read_text(encoding="utf-8"))
+    assert exported["loan_requests"] == []
+    assert set(exported["about"]["en"]) == set(exported) and set(exported["about"]["zh"]) == set(exported)

@@ -1,6 +1,7 @@
-"""Why a learned interest is there: each interest the reader is shown lists the stored events that taught it, by
-type, with the latest (a work's title or the search as typed); a class counts its narrower classes' works, as
-learning does; a declared-only interest has none, and withdrawing personalization leaves none behind."""
+"""What a reader is shown of their data, explained: each learned interest lists the stored events that taught it,
+by type, with the latest (a work's title or the search as typed), a class counting its narrower classes' works as
+learning does (a declared-only interest has none; withdrawing personalization leaves none behind); the export says
+what each of its parts holds, in English and Chinese, and names the works it gives by id."""
 
 from __future__ import annotations
 
@@ -47,3 +48,19 @@ def test_each_learned_interest_says_which_events_taught_it(tmp_path: Path) -> No
 
     service.withdraw("r1", Purpose.PERSONALIZATION)
     assert all(interest.because == [] for interest in service.interests("r1", READER))
+
+
+def test_the_export_says_what_each_part_holds_and_names_each_work(tmp_path: Path) -> None:
+    service, _, _ = make(tmp_path)
+    service.create_reader("r1", "riverside", [Purpose.PERSONALIZATION])
+    service.record_event("r1", borrow("e1", "novel"), READER)
+    service.add_to_export("loans", lambda reader_id: [f"a loan of {reader_id}"], ("Your loans.", "您的借阅。"))
+
+    exported = service.export("r1")
+
+    parts = set(exported) - {"about"}
+    for lang in ("en", "zh"):
+        assert set(exported["about"][lang]) == parts | {"about"}  # every part, explained in both languages
+    assert exported["about"]["zh"]["events"].startswith("您的活动")
+    assert exported["loans"] == ["a loan of r1"] and exported["about"]["en"]["loans"] == "Your loans."
+    assert exported["works"] == {"novel": "红楼梦"}
