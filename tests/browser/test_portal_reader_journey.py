@@ -1,9 +1,10 @@
 """A reader's first hour with the portal, where an audit of it found the page saying nothing or the wrong thing: a
 reader the hub does not know yet (a first sign-in with their library's account, or after erasing) is offered a
 profile instead of "Not found" in every section; each learned interest says which of the reader's searches, views
-and loans taught it; the downloaded export says what each of its parts holds; withdrawing a consent says what it
-deleted, and a given consent says beforehand what withdrawing it deletes; one result, one digest, one holding are
-counted in the singular. axe-core at each step, in English and in Chinese.
+and loans taught it; the downloaded export says what each of its parts holds; a class code the hub refuses is said
+in the reader's words, at the field; withdrawing a consent says what it deleted, and a given consent says
+beforehand what withdrawing it deletes; one result, one digest, one holding are counted in the singular. axe-core
+at each step, in English and in Chinese.
 
 Each test makes readers of its own (the hub is shared by every browser test)."""
 
@@ -177,3 +178,32 @@ def test_the_downloaded_export_says_what_each_part_holds(desktop: Tab) -> None:
     exported = json.loads(Path(started.value.path()).read_text(encoding="utf-8"))
     assert exported["loan_requests"] == []
     assert set(exported["about"]["en"]) == set(exported) and set(exported["about"]["zh"]) == set(exported)
+
+
+REFUSED = {
+    "en": "“ZZZ999” is not a class of the Chinese Library Classification (CLC). Pick one in the tree above, or check"
+    " the code.",
+    "zh": "“ZZZ999”不是中国图书馆分类法（中图法）的分类号。请在上方分类树中选择，或核对分类号。",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_class_code_the_hub_refuses_is_said_in_the_readers_words_at_the_field(
+    open_tab: Callable[..., Tab], lang: str
+) -> None:
+    tab = open_tab("desktop", lang)
+    reader_id = f"journey-refused-{lang}"
+    tab.hub.create_reader(reader_id, MEMBER, (Purpose.PERSONALIZATION.value,))
+    tab.log_in(reader_id, MEMBER)
+    tab.goto("/me.html")
+    page = tab.page
+    page.fill("#add-code", "ZZZ999")
+    page.click("#add-submit")
+    expect(page.locator(".add-interest [role=alert]")).to_have_text(REFUSED[lang])  # not the API's "field 'key'"
+    expect(page.locator("#add-code")).to_be_focused()
+    expect(page.locator("#add-code")).to_have_attribute("aria-invalid", "true")
+    tab.check_axe()
+    page.fill("#add-code", "TP312")
+    page.click("#add-submit")
+    expect(page.locator("#declared-heading + ul")).to_contain_text("CLC TP312")
+    expect(page.locator("#add-code")).not_to_have_attribute("aria-invalid", "true")

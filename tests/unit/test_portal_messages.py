@@ -43,6 +43,7 @@ def families() -> set[str]:
         "me.purpose": [p.value for p in Purpose],
         "me.consents.withdraw_effect": [p.value for p in Purpose],
         "me.consents.withdrawn_effect": [p.value for p in Purpose],
+        "me.add": ["bad_class", "bad_subject", "bad_author"],
         "me.because": [n for e in EventType for n in (e.value, f"{e.value}_one")],
         "me.data": [k.value for k in DataKind],
         "me.channel": [c.value for c in Channel],

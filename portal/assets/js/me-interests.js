@@ -2,7 +2,7 @@
 // their activity (followable, removable), a form to declare a new one (a class picked from the tree, a subject or
 // an author), and the drift prompt when their reading has moved (follow the change or dismiss it).
 
-import { announce, api, el, fill, formatNumber, state, t } from "./core.js";
+import { announce, api, describeError, el, fill, formatNumber, state, t } from "./core.js";
 import { classPicker } from "./me-classes.js";
 import { act, amount, keyLabel, keyText, me, reload, section, stableId } from "./me-common.js";
 
@@ -157,15 +157,24 @@ function addForm() {
       onsubmit: async (event) => {
         event.preventDefault();
         fill(message);
-        const typed = { class: code, subject, author }[kind].value.trim();
+        const input = { class: code, subject, author }[kind];
+        for (const one of [code, subject, author]) one.removeAttribute("aria-invalid");
+        const refuse = (text) => {
+          fill(message, text);
+          input.setAttribute("aria-invalid", "true");
+          input.focus(); // the field to correct
+        };
+        const typed = input.value.trim();
         const value = kind === "class" ? typed.replace(/\s+/g, "") : typed; // "TP 312" is TP312
-        if (!value) return fill(message, t("me.add.empty"));
+        if (!value) return refuse(t("me.add.empty"));
         if (!weight.reportValidity()) return null;
         const key = kind === "class" ? `class:${scheme.value}:${value}` : `${kind}:${value}`;
         try {
           await api(`${me.path}/interests`, { method: "PUT", body: { key, weight: Number(weight.value) } });
         } catch (error) {
-          return fill(message, error.status === 400 ? t("me.add.invalid", { reason: error.message }) : t("error.network"));
+          // the weight is checked above: a refusal is of what the reader typed, said in their words (not the API's)
+          if (error.status === 400) return refuse(t(`me.add.bad_${kind}`, { value: typed, scheme: t(`scheme.${scheme.value}`) }));
+          return refuse(describeError(error));
         }
         for (const input of [code, subject, author]) input.value = "";
         announce(t("me.add.done", { key: keyText(key) }));
