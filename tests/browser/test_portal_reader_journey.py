@@ -149,20 +149,28 @@ def test_each_learned_interest_says_what_taught_it(open_tab: Callable[..., Tab],
     tab = open_tab("desktop", lang)
     reader_id = f"journey-because-{lang}"
     tab.hub.create_reader(reader_id, MEMBER, (Purpose.PERSONALIZATION.value,))
-    works = requests.get(f"{tab.hub.url}/search", params={"q": "class:lcc:QA76"}, timeout=10).json()["hits"]
+    found = requests.get(f"{tab.hub.url}/search", params={"q": "class:lcc:QA76.6"}, timeout=10).json()["hits"]
+    works = sorted(found, key=lambda hit: str(hit["cluster_id"]))  # two works of QA76.6, the same every run
     library = Actor(actor_id=MEMBER, role=ActorRole.MEMBER_STAFF)
     now = dt.datetime.now(dt.UTC)
     for number, work in enumerate(works[:2]):
         at = now - dt.timedelta(days=10 - number)
         event = ReaderEvent(event_id=f"b{number}", type=EventType.BORROW, at=at, cluster_id=work["cluster_id"])
         tab.hub.container.profiles.record_event(reader_id, event, library)
+    reader = Actor(actor_id=reader_id, role=ActorRole.READER)
     search = ReaderEvent(event_id="s", type=EventType.SEARCH, at=now, query="algorithms class:lcc:QA76")
-    tab.hub.container.profiles.record_event(reader_id, search, Actor(actor_id=reader_id, role=ActorRole.READER))
+    tab.hub.container.profiles.record_event(reader_id, search, reader)
+    tab.hub.container.profiles.declare_interest(reader_id, "class:lcc:QA76", reader, 50)  # weight, not strength
     tab.log_in(reader_id, MEMBER)
     tab.goto("/me.html")
     qa76 = tab.page.locator(".key-text", has_text=re.compile(r"^LCC QA76$"))  # not QA76.6, which the loans taught
     row = tab.page.locator("#interests .column").nth(1).locator(".interest").filter(has=qa76)
     expect(row.locator(".because")).to_have_text(BECAUSE[lang])
+    strengths = [
+        float(re.sub(r"[^\d.]", "", text))
+        for text in tab.page.locator("#interests .column").nth(1).locator(".strength span").all_inner_texts()
+    ]
+    assert strengths == sorted(strengths, reverse=True), strengths  # the strongest learned first
     tab.check_axe()
 
 

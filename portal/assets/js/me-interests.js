@@ -194,7 +194,8 @@ function addForm() {
 async function drawInterests(body) {
   const { interests } = await api(`${me.path}/interests`);
   const declared = interests.filter((i) => i.declared);
-  const learned = interests.filter((i) => i.learned && i.learned_score > 0);
+  // strongest learned first (the API ranks by the whole score, a declared weight included)
+  const learned = interests.filter((i) => i.learned && i.learned_score > 0).sort((a, b) => b.learned_score - a.learned_score);
   const strongest = Math.max(1, ...learned.map((i) => i.learned_score));
   const form = body.querySelector(".add-interest") || addForm();
   fill(
