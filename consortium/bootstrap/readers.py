@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from consortium.bootstrap.base import Parts
 from consortium.errors import ConfigError, ConsortiumError
@@ -19,7 +19,7 @@ from consortium.push.service import PushService
 if TYPE_CHECKING:
     import datetime as dt
 
-    from consortium.cooperation.service import InterLibraryLoans
+    from consortium.cooperation.ports import LoanRequestStore
     from consortium.ports import Clock, Queue
     from consortium.profiles.ports import ConsentLedger, KeyService, ProfileStore
     from consortium.push.ports import EvidenceStore, Mailer
@@ -35,7 +35,7 @@ class ReaderParts(Parts):
     if TYPE_CHECKING:
 
         @property
-        def interlibrary_loans(self) -> InterLibraryLoans: ...
+        def loan_requests(self) -> LoanRequestStore: ...
 
     @cached_property
     def key_service(self) -> KeyService:
@@ -111,11 +111,13 @@ class ReaderParts(Parts):
         service.vault.register(*PUSH_KINDS)
         from consortium.cooperation.service import EXPORT_ABOUT
 
-        # a reader's loan requests live outside the vault; the loans are built only when an export asks (they
-        # need this service for their notices)
-        loans = lambda reader_id: self.interlibrary_loans.exported(reader_id)  # noqa: E731, PLW0108
-        service.add_to_export("loan_requests", loans, EXPORT_ABOUT)
+        # a reader's loan requests live outside the vault, in the loan request store (opened when an export asks)
+        service.add_to_export("loan_requests", self._loan_requests_of, EXPORT_ABOUT)
         return service
+
+    def _loan_requests_of(self, reader_id: str) -> list[dict[str, Any]]:
+        """The reader's inter-library loan requests, as their export holds them."""
+        return [request.model_dump(mode="json") for request in self.loan_requests.for_reader(reader_id)]
 
     @cached_property
     def mailer(self) -> Mailer | None:

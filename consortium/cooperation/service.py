@@ -213,10 +213,6 @@ class InterLibraryLoans:
     def of_reader(self, reader_id: str) -> list[LoanRequest]:
         return self.store.for_reader(reader_id)
 
-    def exported(self, reader_id: str) -> list[dict[str, object]]:
-        """The reader's requests as their export holds them (:data:`EXPORT_ABOUT` says what they are)."""
-        return [request.model_dump(mode="json") for request in self.store.for_reader(reader_id)]
-
     def balance(self, member: str) -> Balance:
         """What ``member`` lent and borrowed, by state, and the difference of the copies sent."""
         lending = Counter(r.state.value for r in self.store.for_member(member, Side.LENDING))
