@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from consortium.bootstrap.base import Parts
 from consortium.errors import ConfigError, ConsortiumError
@@ -19,6 +19,7 @@ from consortium.push.service import PushService
 if TYPE_CHECKING:
     import datetime as dt
 
+    from consortium.cooperation.ports import LoanRequestStore
     from consortium.ports import Clock, Queue
     from consortium.profiles.ports import ConsentLedger, KeyService, ProfileStore
     from consortium.push.ports import EvidenceStore, Mailer
@@ -30,6 +31,11 @@ log = logging.getLogger(__name__)
 
 class ReaderParts(Parts):
     """Readers' data and what is pushed to them."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def loan_requests(self) -> LoanRequestStore: ...
 
     @cached_property
     def key_service(self) -> KeyService:
@@ -103,7 +109,15 @@ class ReaderParts(Parts):
             cluster_lookup=self.cluster_store.get,
         )
         service.vault.register(*PUSH_KINDS)
+        from consortium.cooperation.service import EXPORT_ABOUT
+
+        # a reader's loan requests live outside the vault, in the loan request store (opened when an export asks)
+        service.add_to_export("loan_requests", self._loan_requests_of, EXPORT_ABOUT)
         return service
+
+    def _loan_requests_of(self, reader_id: str) -> list[dict[str, Any]]:
+        """The reader's inter-library loan requests, as their export holds them."""
+        return [request.model_dump(mode="json") for request in self.loan_requests.for_reader(reader_id)]
 
     @cached_property
     def mailer(self) -> Mailer | None:

@@ -33,9 +33,15 @@ if TYPE_CHECKING:
     from consortium.ports import Clock
     from consortium.profiles.models import Actor
 
-__all__ = ["InterLibraryLoans"]
+__all__ = ["EXPORT_ABOUT", "InterLibraryLoans"]
 
 log = logging.getLogger(__name__)
+
+EXPORT_ABOUT = (
+    "Your inter-library loan requests: the work, the library asked to lend it, where it is now and every step.",
+    "您的馆际互借申请：作品、出借馆、当前状态及每一步处理记录。",
+)
+"""What a reader's export says of their loan requests (``loan_requests``), in English and Chinese."""
 
 _SENT = (LoanState.SHIPPED, LoanState.RECEIVED, LoanState.RETURNED)
 

@@ -32,7 +32,7 @@ from consortium.profiles.interests import (
     top_interests,
 )
 from consortium.profiles.kinds import EVENT, INTERESTS, PROMPT
-from consortium.profiles.lessons import NOT_INTERESTED, check_time, event_keys
+from consortium.profiles.lessons import NOT_INTERESTED, Because, check_time, event_keys, taught_by
 from consortium.profiles.models import AuditAction, EventType, Processing, ReaderEvent
 from consortium.profiles.vault import ONE, pseudonym
 
@@ -80,6 +80,8 @@ class Interest(BaseModel):
     """The weight the reader declared (``None`` when not declared): what the reader edits."""
     learned_score: float = 0.0
     """What activity gave it, decayed to now (0 when not learned)."""
+    because: list[Because] = []
+    """The reader's stored events that taught it, by type (empty when not learned, or when its events are gone)."""
 
 
 class EventOutcome(StrEnum):
@@ -215,6 +217,9 @@ class Learning:
         ]
         ranked += sorted(rest, key=lambda item: (-item[1], item[0]))
 
+        learned_keys = {key for key, _, _ in ranked if key in profile.learned}
+        because = taught_by(self._events_with_works(reader_id, actor, purpose), learned_keys) if learned_keys else {}
+
         def interest(key: str, score: float, declared: bool) -> Interest:
             learned = profile.learned.get(key)
             return Interest(
@@ -224,6 +229,7 @@ class Learning:
                 learned=learned is not None,
                 weight=profile.declared.get(key),
                 learned_score=round(learned.slow_at(at), 6) if learned is not None else 0.0,
+                because=because.get(key, []) if learned is not None else [],
             )
 
         return [interest(*item) for item in ranked]
@@ -346,6 +352,18 @@ class Learning:
                 f"field 'cluster_id': no work {event.cluster_id!r} in the catalogue", field="cluster_id"
             )
         return work
+
+    def _events_with_works(
+        self, reader_id: str, actor: Actor, purpose: AuditPurpose
+    ) -> list[tuple[ReaderEvent, Cluster | None]]:
+        """The reader's stored events, each with the work it names (``None``: none, or no longer in the catalogue)."""
+        lookup, works = self._cluster_lookup, {}
+        found = []
+        for event in self.events(reader_id, actor, purpose):
+            if event.cluster_id is not None and lookup is not None and event.cluster_id not in works:
+                works[event.cluster_id] = lookup(event.cluster_id)
+            found.append((event, works.get(event.cluster_id) if event.cluster_id is not None else None))
+        return found
 
     @staticmethod
     def _profile(items: ReaderItems) -> InterestProfile:

@@ -1,23 +1,27 @@
-"""What a reader's event teaches: the interest keys it touches and how it counts (:func:`event_keys`), and the
-check that it is not dated in the future (:func:`check_time`)."""
+"""What a reader's event teaches: the interest keys it touches and how it counts (:func:`event_keys`), the check
+that it is not dated in the future (:func:`check_time`), and, for the reader, which of their events taught each
+learned interest (:func:`taught_by`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ConfigDict
+
 from consortium.errors import ConsortiumError, ValidationError
-from consortium.profiles.interest_keys import keys_for_cluster, keys_for_search
+from consortium.profiles.interest_keys import expand, keys_for_cluster, keys_for_search
 from consortium.profiles.interests import EventKind
 from consortium.profiles.models import MAX_CLOCK_SKEW, EventType
 from consortium.search.query import SearchQuery, parse_query_string
 
 if TYPE_CHECKING:
-    import datetime as dt
+    from collections.abc import Collection, Iterable
 
     from consortium.models import Cluster
     from consortium.profiles.models import ReaderEvent
 
-__all__ = ["NOT_INTERESTED", "check_time", "event_keys", "search_query"]
+__all__ = ["NOT_INTERESTED", "Because", "check_time", "event_keys", "search_query", "taught_by"]
 
 NOT_INTERESTED = "not interested"
 """The feedback text (case and surrounding spaces ignored) that counts against the event's work."""
@@ -94,3 +98,45 @@ def search_query(event: ReaderEvent) -> SearchQuery:
         return SearchQuery.model_validate({**query.model_dump(), **fields})
     except ValueError:
         return query
+
+
+class Because(BaseModel):
+    """Why a learned interest is there: the reader's stored events of one type that taught it, and the latest."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: EventType
+    count: int
+    """How many events of this type taught it (a class also learns from its narrower classes' works)."""
+    latest: str
+    """The latest of them: the work's title, or the search as typed."""
+    at: dt.datetime
+    """When the latest was."""
+
+
+def taught_by(events: Iterable[tuple[ReaderEvent, Cluster | None]], keys: Collection[str]) -> dict[str, list[Because]]:
+    """For each of ``keys`` that any of ``events`` (each with the work it names) taught, a :class:`Because` per
+    type of event, the most frequent first: what the reader is shown beside a learned interest. A class counts the
+    works of its narrower classes too, as learning does (:func:`~consortium.profiles.interests.apply_event`)."""
+    found: dict[str, dict[EventType, tuple[int, str, dt.datetime]]] = {}
+    for event, work in events:
+        learned = event_keys(event, work)
+        if learned is None:
+            continue
+        try:
+            touched = {broader for key in learned[1] for broader, _ in expand(key)} & set(keys)
+        except ConsortiumError:  # an odd class code taught nothing
+            continue
+        what = work.title if work is not None else (event.query or "")
+        for key in touched:
+            count, latest, at = found.setdefault(key, {}).get(event.type, (0, what, event.at))
+            if event.at >= at:
+                latest, at = what, event.at
+            found[key][event.type] = (count + 1, latest, at)
+    return {
+        key: sorted(
+            (Because(type=kind, count=count, latest=latest, at=at) for kind, (count, latest, at) in types.items()),
+            key=lambda because: (-because.count, because.type.value),
+        )
+        for key, types in found.items()
+    }

@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from consortium.errors import ConflictError, NotFoundError
 from consortium.profiles.consent import ConsentEvent, Purpose
-from consortium.profiles.kinds import EVENT, PROFILE, PROMPT, READER
+from consortium.profiles.kinds import EVENT, INTERESTS, PROFILE, PROMPT, READER
 from consortium.profiles.models import AuditAction, Processing, Reader
 from consortium.profiles.vault import ONE, SYSTEM, pseudonym
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Callable
 
+    from consortium.models import Cluster
     from consortium.profiles.models import Actor, AuditPurpose
     from consortium.profiles.vault import Vault
 
@@ -27,11 +29,40 @@ __all__ = ["Readers"]
 
 logger = logging.getLogger(__name__)
 
+ABOUT: dict[str, tuple[str, str]] = {
+    "about": (
+        "What each part of this file holds. Times are in UTC (ISO 8601); a work is named by its id in the catalogue.",
+        "本文件各部分的说明。时间为协调世界时（ISO 8601）；作品以其在目录中的编号表示。",
+    ),
+    "reader_id": ("Your reader id.", "您的读者号。"),
+    "exported_at": ("When this file was made.", "本文件的生成时间。"),
+    "consents": (
+        "Every consent you gave or withdrew, oldest first, with the policy it was given under.",
+        "您每一次同意或撤回授权的记录（按时间先后）及当时的政策版本。",
+    ),
+    "audit": (
+        "Who read or wrote your data, when, which kind and for what purpose (never the data itself).",
+        "谁在何时、为何目的读写了您哪一类数据（不含数据本身）。",
+    ),
+    "works": (
+        "The title of each work this file names by its id, as the catalogue has it now.",
+        "本文件中以编号出现的作品的题名（取自当前目录）。",
+    ),
+}
+"""What the export says of its parts that no item kind describes (each kind says what it holds itself)."""
+
 
 class Readers:
     """Readers' accounts, consents and rights, in the vault."""
 
     _vault: Vault
+    _cluster_lookup: Callable[[str], Cluster | None] | None
+    _exported: dict[str, tuple[Callable[[str], Any], tuple[str, str]]]
+
+    def add_to_export(self, name: str, fetch: Callable[[str], Any], about: tuple[str, str]) -> None:
+        """Have :meth:`export` hold ``name``: what ``fetch(reader_id)`` returns (JSON-able), described by ``about``
+        (English, Chinese); for a feature that keeps a reader's data outside the vault (inter-library loans)."""
+        self._exported[name] = (fetch, about)
 
     @property
     def vault(self) -> Vault:
@@ -126,9 +157,10 @@ class Readers:
     # -- the reader's rights
 
     def export(self, reader_id: str, actor: Actor = SYSTEM) -> dict[str, Any]:
-        """Everything the hub keeps about the reader, decrypted, in one JSON-serializable dict: the reader, every
-        item by kind (the interests, declared and learned, included), the events, the open drift prompts, the
-        consent history and the audit log (this export included)."""
+        """Everything the hub keeps about the reader, decrypted, in one JSON-serializable dict: what each part holds
+        (``about``, in English and Chinese), the reader, every item by kind (the interests, declared and learned,
+        included), the events, the open drift prompts, the consent history, the audit log (this export included),
+        what features add (:meth:`add_to_export`), and the title of each work named by id (``works``)."""
         vault = self._vault
         items = vault.items_of(reader_id)
         vault.audit(reader_id, actor, "*", AuditAction.EXPORT, Processing.READER_REQUEST)
@@ -142,7 +174,7 @@ class Readers:
                 data[item.kind] = payload
             else:
                 data.setdefault(item.kind, {})[item.item_id] = payload
-        return {
+        exported = {
             "reader_id": reader_id,
             "exported_at": vault.clock().isoformat(),
             **data,
@@ -150,7 +182,28 @@ class Readers:
             "prompts": sorted(listed[PROMPT], key=lambda p: (str(p.get("created_at")), str(p.get("prompt_id")))),
             "consents": [event.model_dump(mode="json") for event in vault.consent_history(reader_id)],
             "audit": [entry.model_dump(mode="json") for entry in vault.store.audit_log(reader_id)],
+            **{name: fetch(reader_id) for name, (fetch, _) in self._exported.items()},
         }
+        exported["works"] = self._titles(exported)
+        about = dict(ABOUT)
+        for name in exported:
+            kind = vault.kind({"events": EVENT, "prompts": PROMPT}.get(name, name))
+            if kind is not None and kind.about[0]:
+                about[name] = kind.about
+        about |= {name: text for name, (_, text) in self._exported.items()}
+        shown = [name for name in ["about", *exported] if name in about]
+        return {"about": {lang: {n: about[n][i] for n in shown} for i, lang in enumerate(("en", "zh"))}, **exported}
+
+    def _titles(self, exported: dict[str, Any]) -> dict[str, str]:
+        """The title of each work the events and the recent borrowings name, as the catalogue has it now."""
+        named = [event.get("cluster_id") for event in exported["events"]]
+        named += [borrowed.get("cluster_id") for borrowed in (exported.get(INTERESTS) or {}).get("borrowed", [])]
+        titles: dict[str, str] = {}
+        for cluster_id in dict.fromkeys(c for c in named if isinstance(c, str)):
+            work = self._cluster_lookup(cluster_id) if self._cluster_lookup is not None else None
+            if work is not None:
+                titles[cluster_id] = work.title
+        return titles
 
     def erase(self, reader_id: str, actor: Actor = SYSTEM) -> str:
         """Erase the reader (see the module notes); returns the pseudonym their audit trail is kept under (see

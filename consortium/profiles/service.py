@@ -67,3 +67,4 @@ class ProfileService(Readers, Learning):
         self._vault = Vault(store, cipher, consents, policy, clock, keys=keys)
         self._vault.register(*PROFILE_KINDS)
         self._cluster_lookup = cluster_lookup
+        self._exported = {}

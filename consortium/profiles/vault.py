@@ -79,6 +79,8 @@ class ItemKind:
     """One item per reader (id :data:`ONE`): exported as an object, not a map of items."""
     keep_on_withdrawal: Callable[[Any], Any | None] | None = None
     """On withdrawal, what of a payload to keep (``None``: delete it); without it the item is deleted whole."""
+    about: tuple[str, str] = ("", "")
+    """What it holds, in English and in Chinese: what the reader's export says of its section."""
 
 
 def pseudonym(reader_id: str) -> str:

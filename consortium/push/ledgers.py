@@ -51,11 +51,49 @@ __all__ = [
 SUBSCRIPTION, SENT, DIGEST, INBOX, MUTE = "subscription", "sent", "digest", "inbox", "mute"
 
 PUSH_KINDS = (
-    ItemKind(SUBSCRIPTION, DataKind.PROFILE, kept_for=Purpose.PUSH),
-    ItemKind(MUTE, DataKind.PROFILE, kept_for=Purpose.PUSH),
-    ItemKind(SENT, DataKind.PUSH_HISTORY, kept_for=Purpose.PUSH, dated=True),
-    ItemKind(DIGEST, DataKind.PUSH_HISTORY, kept_for=Purpose.PUSH, dated=True),
-    ItemKind(INBOX, DataKind.PUSH_HISTORY, kept_for=Purpose.PUSH, dated=True),
+    ItemKind(
+        SUBSCRIPTION,
+        DataKind.PROFILE,
+        kept_for=Purpose.PUSH,
+        about=(
+            "Your subscriptions to news of new books, by service: channel, how often, the most works a digest holds, "
+            "the saved search; 'token' is the secret in your feed and unsubscribe links.",
+            "您的新书推送订阅（按服务）：渠道、频率、每期最多作品数、保存的检索式；“token”为订阅源和退订链接中的密钥。",
+        ),
+    ),
+    ItemKind(
+        MUTE,
+        DataKind.PROFILE,
+        kept_for=Purpose.PUSH,
+        about=("The classes, authors and series you asked never to be sent.", "您屏蔽的分类、著者和丛书。"),
+    ),
+    ItemKind(
+        SENT,
+        DataKind.PUSH_HISTORY,
+        kept_for=Purpose.PUSH,
+        dated=True,
+        about=(
+            "Every work sent to you, with why, and whether you deleted it or marked it not interested.",
+            "推送给您的每种作品、推荐理由，以及您是否删除或标为不感兴趣。",
+        ),
+    ),
+    ItemKind(
+        DIGEST,
+        DataKind.PUSH_HISTORY,
+        kept_for=Purpose.PUSH,
+        dated=True,
+        about=(
+            "Each digest of new books made for you, and how it was delivered.",
+            "为您生成的每期新书推送及其送达方式。",
+        ),
+    ),
+    ItemKind(
+        INBOX,
+        DataKind.PUSH_HISTORY,
+        kept_for=Purpose.PUSH,
+        dated=True,
+        about=("The digests in your portal inbox, read or not.", "门户站内信中的推送，及是否已读。"),
+    ),
 )
 
 

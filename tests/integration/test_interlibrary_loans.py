@@ -170,8 +170,11 @@ def test_a_loan_moves_from_request_to_return_and_the_reader_is_told_each_step(hu
     assert any("you may collect it" in m.get_content() and "请前往领取" in m.get_content() for m in mailed)
 
     with serve("profile", Api) as profile:
-        audit = profile.as_reader("alice").call("get", "/readers/alice/export")[1]["audit"]
-    assert {"lakeside/desk", "riverside/desk"} <= {entry["actor_id"] for entry in audit}
+        exported = profile.as_reader("alice").call("get", "/readers/alice/export")[1]
+    assert {"lakeside/desk", "riverside/desk"} <= {entry["actor_id"] for entry in exported["audit"]}
+    [kept] = exported["loan_requests"]  # the reader's own requests are theirs to download, with every step
+    assert kept["request_id"] == request_id and kept["reader_id"] == "alice" and len(kept["history"]) == 5
+    assert "inter-library loan" in exported["about"]["en"]["loan_requests"] and exported["about"]["zh"]["loan_requests"]
 
 
 def test_a_step_is_taken_by_the_right_library_in_the_right_order(hub: Hub) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from consortium.profiles.consent import DataKind, Purpose
+from consortium.profiles.models import EventType
 from consortium.push.models import Channel, Frequency, MuteKind
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
@@ -40,6 +41,10 @@ def families() -> set[str]:
     """The keys the scripts build from a name the API answers with."""
     names = {
         "me.purpose": [p.value for p in Purpose],
+        "me.consents.withdraw_effect": [p.value for p in Purpose],
+        "me.consents.withdrawn_effect": [p.value for p in Purpose],
+        "me.add": ["bad_class", "bad_subject", "bad_author"],
+        "me.because": [n for e in EventType for n in (e.value, f"{e.value}_one")],
         "me.data": [k.value for k in DataKind],
         "me.channel": [c.value for c in Channel],
         "me.frequency": [f.value for f in Frequency],

@@ -28,7 +28,8 @@ function purposeBlock(purpose, answer) {
   const separator = state.lang === "zh" ? "、" : ", ";
   const description = state.lang === "zh" ? purpose.description_zh : purpose.description_en;
   const toggle = async () => {
-    const done = t(granted ? "me.consents.withdraw_done" : "me.consents.give_done", { purpose: t(`me.purpose.${name}`) });
+    let done = t(granted ? "me.consents.withdraw_done" : "me.consents.give_done", { purpose: t(`me.purpose.${name}`) });
+    if (granted) done = [done, t(`me.consents.withdrawn_effect.${name}`)].join(state.lang === "zh" ? "" : " ");
     const ok = await act(() => api(`${me.path}/consents`, { method: "POST", body: { purpose: name, granted: !granted } }), done);
     if (ok) reload(...AFFECTED);
   };
@@ -40,11 +41,12 @@ function purposeBlock(purpose, answer) {
     purpose.data ? el("p", { class: "meta", text: t("me.consents.uses", { data: purpose.data.map((kind) => t(`me.data.${kind}`)).join(separator) }) }) : null,
     purpose.retention_days ? el("p", { class: "meta", text: t("me.consents.kept", { days: formatNumber(purpose.retention_days) }) }) : null,
     el("p", { id: statusId, class: "state", text: status }),
+    granted ? el("p", { id: `consent-effect-${name}`, class: "meta", text: t(`me.consents.withdraw_effect.${name}`) }) : null,
     el("button", {
       type: "button",
       id: `consent-toggle-${name}`,
       class: granted ? "secondary" : null,
-      "aria-describedby": `consent-${name} ${statusId}`,
+      "aria-describedby": granted ? `consent-${name} ${statusId} consent-effect-${name}` : `consent-${name} ${statusId}`,
       onclick: toggle,
       text: t(granted ? "me.consents.withdraw" : "me.consents.give"),
     }),

@@ -44,7 +44,7 @@ export function classPicker(scheme, field) {
               {},
               el("button", { type: "button", class: "link", onclick: () => choose(entry), text: label(entry) }),
               " ",
-              el("span", { class: "count", text: t("me.classes.works", { count: formatNumber(entry.count ?? 0) }) }),
+              el("span", { class: "count", text: t(entry.count === 1 ? "me.classes.works_one" : "me.classes.works", { count: formatNumber(entry.count ?? 0) }) }),
             ),
           ),
         )

@@ -159,7 +159,7 @@ async function drawInbox(body) {
   const unread = inbox.digests.filter((d) => !d.read).length;
   fill(
     body,
-    el("p", { class: "help", text: inbox.digests.length ? t("me.inbox.count", { count: inbox.digests.length, unread }) : t("me.inbox.empty") }),
+    el("p", { class: "help", text: inbox.digests.length ? t(inbox.digests.length === 1 ? "me.inbox.count_one" : "me.inbox.count", { count: inbox.digests.length, unread }) : t("me.inbox.empty") }),
     inbox.digests.map((entry) => digestBlock(entry, catalog)),
     mutesBlock(mutes.mutes),
   );

@@ -2,7 +2,7 @@
 // their activity (followable, removable), a form to declare a new one (a class picked from the tree, a subject or
 // an author), and the drift prompt when their reading has moved (follow the change or dismiss it).
 
-import { announce, api, el, fill, state, t } from "./core.js";
+import { announce, api, describeError, el, fill, formatNumber, state, t } from "./core.js";
 import { classPicker } from "./me-classes.js";
 import { act, amount, keyLabel, keyText, me, reload, section, stableId } from "./me-common.js";
 
@@ -52,6 +52,13 @@ function declaredRow(interest) {
   return el("li", { class: "interest" }, keyLabel(interest.key), el("div", { class: "actions" }, form, removeButton(interest.key, "declared")));
 }
 
+/** Why a learned interest is there: the reader's events that taught it, by type, each with the latest. */
+function because(interest) {
+  if (!interest.because?.length) return null;
+  const parts = interest.because.map((b) => t(b.count === 1 ? `me.because.${b.type}_one` : `me.because.${b.type}`, { count: formatNumber(b.count), what: b.latest }));
+  return el("p", { class: "because meta", text: t("me.because.intro", { list: parts.join(state.lang === "zh" ? "；" : "; ") }) });
+}
+
 function learnedRow(interest, strongest) {
   const follow = interest.declared
     ? el("span", { class: "tag", text: t("me.interests.also_declared") })
@@ -81,6 +88,7 @@ function learnedRow(interest, strongest) {
       el("meter", { min: "0", max: String(strongest), value: String(interest.learned_score), "aria-hidden": "true" }),
       el("span", { text: t("me.interests.score", { score: amount(interest.learned_score) }) }),
     ),
+    because(interest),
     el("div", { class: "actions" }, follow, removeButton(interest.key, "learned")),
   );
 }
@@ -149,15 +157,24 @@ function addForm() {
       onsubmit: async (event) => {
         event.preventDefault();
         fill(message);
-        const typed = { class: code, subject, author }[kind].value.trim();
+        const input = { class: code, subject, author }[kind];
+        for (const one of [code, subject, author]) one.removeAttribute("aria-invalid");
+        const refuse = (text) => {
+          fill(message, text);
+          input.setAttribute("aria-invalid", "true");
+          input.focus(); // the field to correct
+        };
+        const typed = input.value.trim();
         const value = kind === "class" ? typed.replace(/\s+/g, "") : typed; // "TP 312" is TP312
-        if (!value) return fill(message, t("me.add.empty"));
+        if (!value) return refuse(t("me.add.empty"));
         if (!weight.reportValidity()) return null;
         const key = kind === "class" ? `class:${scheme.value}:${value}` : `${kind}:${value}`;
         try {
           await api(`${me.path}/interests`, { method: "PUT", body: { key, weight: Number(weight.value) } });
         } catch (error) {
-          return fill(message, error.status === 400 ? t("me.add.invalid", { reason: error.message }) : t("error.network"));
+          // the weight is checked above: a refusal is of what the reader typed, said in their words (not the API's)
+          if (error.status === 400) return refuse(t(`me.add.bad_${kind}`, { value: typed, scheme: t(`scheme.${scheme.value}`) }));
+          return refuse(describeError(error));
         }
         for (const input of [code, subject, author]) input.value = "";
         announce(t("me.add.done", { key: keyText(key) }));
@@ -177,7 +194,8 @@ function addForm() {
 async function drawInterests(body) {
   const { interests } = await api(`${me.path}/interests`);
   const declared = interests.filter((i) => i.declared);
-  const learned = interests.filter((i) => i.learned && i.learned_score > 0);
+  // strongest learned first (the API ranks by the whole score, a declared weight included)
+  const learned = interests.filter((i) => i.learned && i.learned_score > 0).sort((a, b) => b.learned_score - a.learned_score);
   const strongest = Math.max(1, ...learned.map((i) => i.learned_score));
   const form = body.querySelector(".add-interest") || addForm();
   fill(

@@ -92,7 +92,7 @@ async function drawLoans(body) {
   const open = answer.requests.filter((r) => OPEN.includes(r.state)).length;
   return fill(
     body,
-    el("p", { class: "help", text: t("ill.count", { count: answer.requests.length, open }) }),
+    el("p", { class: "help", text: t(answer.requests.length === 1 ? "ill.count_one" : "ill.count", { count: answer.requests.length, open }) }),
     el("ul", { class: "ill-list" }, answer.requests.map((request) => requestCard(request, all))),
   );
 }

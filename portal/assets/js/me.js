@@ -3,7 +3,7 @@
 // push sent them, their consents, and their data (a download, and erasure). Each section loads on its own; one that
 // fails says so and the others still work. Not signed in, the page says so and links to the sign-in page.
 
-import { boot, el, fill, members, memberName, session, sessionExpired, t } from "./core.js";
+import { announce, api, ApiError, boot, describeError, el, fill, members, memberName, session, sessionExpired, t } from "./core.js";
 import { consentsSection, dataSection } from "./me-account.js";
 import { me } from "./me-common.js";
 import { historySection, inboxSection } from "./me-inbox.js";
@@ -35,6 +35,51 @@ function signedOut(root) {
   );
 }
 
+/** A reader the hub does not know (a first sign-in with their library's account, or after erasing): what a
+ * profile here is for, and a button that makes one, with no consent given; the reader then gives what they want
+ * under Consents. */
+function newReader(root, start) {
+  const message = el("p", { class: "error", role: "alert" });
+  const button = el("button", { type: "button", id: "start-profile", text: t("me.new.start") });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await api("/readers", { method: "POST", body: { reader_id: me.reader, member: me.member, consents: [] } });
+    } catch (error) {
+      button.disabled = false;
+      fill(message, describeError(error));
+      button.focus();
+      return;
+    }
+    start();
+    announce(t("me.new.done"));
+    document.getElementById("consents-heading")?.focus();
+  });
+  return fill(
+    root,
+    el(
+      "section",
+      { id: "new-reader", class: "me-section", "aria-labelledby": "new-reader-heading" },
+      el("h2", { id: "new-reader-heading", tabindex: "-1", text: t("me.new.title") }),
+      el("p", { text: t("me.new.explain") }),
+      el("p", { text: t("me.new.after") }),
+      button,
+      message,
+    ),
+  );
+}
+
+/** Whether the hub knows the reader: false when it answers 404 (never made, or erased); any other failure leaves
+ * it to each section to say. */
+async function known() {
+  try {
+    await api(`${me.path}/consents`);
+  } catch (error) {
+    return !(error instanceof ApiError && error.status === 404);
+  }
+  return true;
+}
+
 function contents() {
   return el(
     "nav",
@@ -57,7 +102,11 @@ async function main() {
   me.member = who.member || "";
   me.path = `/readers/${encodeURIComponent(who.reader)}`;
   const intro = el("p", { class: "lead", text: t("me.welcome", { reader: who.reader }) });
-  fill(root, intro, contents(), promptSection(), SECTIONS.map(([, , make]) => make()));
+  const start = () => fill(root, intro, contents(), promptSection(), SECTIONS.map(([, , make]) => make()));
+  if (!(await known())) {
+    newReader(root, start);
+    root.prepend(intro);
+  } else start();
   // a link to a section (me.html#loans from a work's page) lands on it: the sections are drawn only now
   const asked = SECTIONS.find(([id]) => `#${id}` === location.hash);
   if (asked) document.getElementById(`${asked[0]}-heading`)?.focus();

@@ -82,7 +82,7 @@ async function newBooks(view) {
       api("/new-books", { query: { class: view.code ? `${view.scheme}:${view.code}` : null, days: view.days, limit: LIMIT } }),
       members(),
     ]);
-    const heading = el("h2", { id: "new-heading", text: t("new.count", { count: formatNumber(answer.works.length) + (answer.more ? "+" : "") }) });
+    const heading = el("h2", { id: "new-heading", text: t(answer.works.length === 1 && !answer.more ? "new.count_one" : "new.count", { count: formatNumber(answer.works.length) + (answer.more ? "+" : "") }) });
     const list = answer.works.length
       ? el(
           "ol",

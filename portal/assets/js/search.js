@@ -235,11 +235,11 @@ async function run() {
     ]);
     await labelClasses((answer.facets.class || []).map((f) => f.value));
     if (ticket !== running) return;
-    const heading = el("h2", { id: "results-heading", tabindex: "-1", text: t("search.count", { count: formatNumber(answer.total) }) });
+    const heading = el("h2", { id: "results-heading", tabindex: "-1", text: t(answer.total === 1 ? "search.count_one" : "search.count", { count: formatNumber(answer.total) }) });
     fill(results, heading, answer.hits.length ? el("ol", { class: "hits", start: (search.page - 1) * PAGE_SIZE + 1 }, answer.hits.map((hit) => hitItem(hit, all))) : renderEmpty(search, answer));
     renderFacets(search, answer.facets, all);
     renderPaging(search, answer.total);
-    announce(t("search.count", { count: formatNumber(answer.total) }));
+    announce(t(answer.total === 1 ? "search.count_one" : "search.count", { count: formatNumber(answer.total) }));
     performance.mark("results-shown");
     try {
       performance.measure("search", "search-start", "results-shown");

@@ -274,7 +274,7 @@ async function main() {
       main,
       el("h1", {}, work.title, work.subtitle ? el("span", { class: "subtitle", text: `: ${work.subtitle}` }) : null),
       details(work),
-      el("h2", { id: "holdings-heading", text: t("work.holdings_count", { count: answer.holdings.length }) }),
+      el("h2", { id: "holdings-heading", text: t(answer.holdings.length === 1 ? "work.holdings_count_one" : "work.holdings_count", { count: answer.holdings.length }) }),
       holdingsTable(answer.holdings, all, who?.member),
       loanSection(work, answer.holdings, all, who),
       workGroup(editions),
