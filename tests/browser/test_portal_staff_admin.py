@@ -1,7 +1,8 @@
-"""The staff pages' harvests section, as a member administrator uses it: the library's latest harvest runs with
-what each read and did, the records in quarantine with their reasons and where they are, the raw record downloaded
-as harvested, and a harvest asked for and followed to its end. axe-core, the width check and a screenshot at each
-step, at both viewports; the section in Chinese; a subject librarian does not see it.
+"""The staff pages' sections for a member administrator's own library: harvests (the latest runs with what each
+read and did, the records in quarantine with their reasons and where they are, the raw record downloaded as
+harvested, a harvest asked for and followed to its end) and the sharing policy (changed and saved; a change made
+meanwhile by someone else said, and the policy shown again). axe-core, the width check and a screenshot at each
+step; the harvests at both viewports and in Chinese; a subject librarian sees neither.
 
 The hub's sample members are harvested once for the package: lakeside's KBART file has one row the hub cannot read
 (an empty ``title_url``), so lakeside has one record in quarantine."""
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from playwright.sync_api import expect
 
 from consortium.auth import StaffRole
+from consortium.registry.sharing import SharingChange
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -90,4 +92,45 @@ def test_the_section_speaks_chinese_and_a_librarian_does_not_see_it(open_tab: Ca
     librarian.goto("/staff.html")
     expect(librarian.page.locator("#lists h2")).to_be_visible()
     expect(librarian.page.locator("#harvests")).to_have_count(0)
+    expect(librarian.page.locator("#sharing")).to_have_count(0)
     expect(librarian.page.locator("#staff-scope")).to_contain_text("Harvests and quarantine")
+
+
+def test_the_administrator_changes_the_sharing_policy_and_a_change_made_meanwhile_is_said(desktop: Tab) -> None:
+    sharing = desktop.hub.container.member_sources.sharing
+    member = "westfield"
+    before = sharing.get(member).sharing
+    desktop.log_in_staff("sharing-desk", member)
+    desktop.goto("/staff.html")
+    page = desktop.page
+    section = page.locator("#sharing")
+    try:
+        expect(section.get_by_label("Show our holdings to readers of other member libraries")).to_be_checked(
+            checked=before.share_holdings
+        )
+        _check(desktop, "sharing")
+        section.get_by_label("Only readers of these libraries:").check()
+        section.get_by_role("button", name="Save the policy").click()
+        expect(section.get_by_role("alert")).to_have_text(
+            "Choose at least one library, or choose readers of every member library."
+        )
+        section.get_by_label("Lakeside Public Library").check()
+        section.get_by_label("Never counted", exact=False).check()
+        section.get_by_role("button", name="Save the policy").click()
+        expect(page.locator("#status")).to_have_text("Sharing policy saved: it applies from the next request.")
+        expect(page.locator("#sharing-origin")).to_contain_text("by westfield/sharing-desk")
+        expect(page.locator("#sharing-save")).to_be_focused()
+        now = sharing.get(member)
+        assert now.sharing.lend_to_members == ["lakeside"] and now.sharing.share_circulation == "none"
+        _check(desktop, "sharing-saved")
+
+        # someone else changes it behind the page's back: the page's version is old, the API says 409
+        sharing.change(member, SharingChange(share_circulation="aggregate"), actor_id="westfield/other-desk")
+        section.get_by_label("Readers of every member library").check()
+        section.get_by_role("button", name="Save the policy").click()
+        expect(page.locator("#status")).to_contain_text("Someone changed the policy since this page read it")
+        expect(section.get_by_label("Counted, as aggregates only", exact=False)).to_be_checked()
+        expect(section.get_by_label("Only readers of these libraries:")).to_be_checked()  # as it is now
+        assert sharing.get(member).sharing.lend_to_members == ["lakeside"]
+    finally:
+        sharing.change(member, SharingChange(**before.model_dump()), actor_id="westfield/sharing-desk")
