@@ -82,6 +82,7 @@ def test_the_administrator_moves_a_lending_request_and_reads_the_balance(tab: Ta
     stored = tab.hub.container.interlibrary_loans.request(MEMBER, request_id)
     assert [step.state.value for step in stored.history] == ["requested", "accepted", "shipped"]
     expect(page.locator("#ill-balance")).to_contain_text(re.compile(r"Copies we lent\s*[1-9]"))
+    expect(page.locator("#ill-balance")).to_contain_text("every request so far whose copy was shipped")  # a period
     expect(page.locator("#ill-summary")).to_contain_text(re.compile(r"Copies lent [1-9]"))
     _check(tab, "shipped")
 
