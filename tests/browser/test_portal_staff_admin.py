@@ -53,8 +53,7 @@ def test_the_administrator_reads_the_quarantine_downloads_a_record_and_harvests_
     with page.expect_download() as download:
         quarantined.get_by_role("button", name="Download the record as harvested").click()
     assert download.value.suggested_filename.startswith("eresources-")
-    with open(download.value.path(), "rb") as saved:  # noqa: PTH123 - Playwright hands a path string
-        assert saved.read() == base64.b64decode(item.raw_base64)
+    assert download.value.path().read_bytes() == base64.b64decode(item.raw_base64)
     expect(page.locator("#status")).to_contain_text(f"Downloaded {download.value.suggested_filename}")
 
     before = runs.locator("tbody tr").count()
