@@ -1,6 +1,7 @@
 """The staff analytics page: a consortium office account sees searches by member library as an ECharts chart
 (served by the hub, no CDN: the tab may ask for nothing else) and as a table, downloads the CSV, and a reader is
-told the page is for staff. Twelve consenting readers searched in October; one reader of another library searched
+told the page is for staff; a subject librarian finds the zero-result searches and is told what to type to follow a
+class range. Twelve consenting readers searched in October; one reader of another library searched
 too, and is hidden in no figure of their own."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from typing import TYPE_CHECKING
 
 import pytest
@@ -87,3 +89,27 @@ def test_a_reader_is_told_analytics_are_for_staff(open_tab: Callable[..., Tab], 
     expect(tab.page.locator("#an-message")).to_contain_text(told)
     expect(tab.page.locator("#an-results")).to_be_hidden()
     tab.check_axe()
+
+
+def test_a_subject_librarian_finds_what_readers_searched_for_and_found_nothing(desktop: Tab) -> None:
+    _seed(desktop.hub)
+    desktop.log_in_staff("analytics-li", "riverside", StaffRole.SUBJECT_LIBRARIAN)
+    desktop.goto("/analytics.html?table=zero_result&metric=searches")
+    page = desktop.page
+    rows = page.locator("#an-rows tbody tr")
+    expect(rows.first).to_contain_text("a book no member has, surely")
+    expect(rows.first).to_contain_text("13")
+    desktop.check_axe()
+
+    # zero-result searches are searches: another metric says so, not "fewer than ten readers"
+    page.select_option("#an-metric", "views")
+    page.locator("#an-controls button[type=submit]").click()
+    expect(page.locator("#an-figures")).to_have_text(
+        "Zero-result searches are counted as searches only: choose the metric Searches."
+    )
+    # following a class range: the field under a main class says what to type
+    page.select_option("#an-table", "subclass")
+    parent = page.get_by_label("Under")
+    expect(parent).to_be_visible()
+    expect(parent).to_have_accessible_description(re.compile(r"a main class with its scheme \(clc:I"))
+    desktop.check_axe()

@@ -82,6 +82,7 @@ def test_the_administrator_moves_a_lending_request_and_reads_the_balance(tab: Ta
     stored = tab.hub.container.interlibrary_loans.request(MEMBER, request_id)
     assert [step.state.value for step in stored.history] == ["requested", "accepted", "shipped"]
     expect(page.locator("#ill-balance")).to_contain_text(re.compile(r"Copies we lent\s*[1-9]"))
+    expect(page.locator("#ill-balance")).to_contain_text("every request so far whose copy was shipped")  # a period
     expect(page.locator("#ill-summary")).to_contain_text(re.compile(r"Copies lent [1-9]"))
     _check(tab, "shipped")
 
@@ -177,6 +178,9 @@ def test_the_subject_librarian_keeps_a_list_and_sees_nothing_else(tab: Tab) -> N
     page.get_by_role("button", name="Create the list").click()
     block = page.locator("article.curated", has_text=title)
     expect(block).to_contain_text("Draft")
+    # an empty list cannot be published: no button the API would refuse, but what to do first
+    expect(block.get_by_role("button", name="Publish")).to_have_count(0)
+    expect(block.locator(".actions")).to_contain_text("Add a work to the list to publish it.")
     _check(tab, "new-list")
 
     block.get_by_label("Find a work in the catalogue").fill("history")
@@ -189,8 +193,10 @@ def test_the_subject_librarian_keeps_a_list_and_sees_nothing_else(tab: Tab) -> N
     block = page.locator("article.curated", has_text=title)
     expect(block.locator(".items > li")).to_have_count(1)
     expect(block.locator(".items input")).to_have_value("a clear first overview")
+    expect(block.locator(".items input")).to_be_focused()  # the work just added, not the top of the section
     block.get_by_role("button", name="Publish").click()
     expect(block.locator("h3 .tag")).to_have_text("Published")
+    expect(block.locator("h3")).to_be_focused()  # the heading that says the list's new state
     published = [one for one in tab.hub.container.curated_list_store.lists(MEMBER) if one.title == title]
     assert published and published[0].state.value == "published"
     _check(tab, "published")

@@ -1,5 +1,6 @@
 """The staff pages' messages: every key their scripts ask for (and the sign-in page's) is in both languages, each
-name the API answers with (a loan state, a step, a list state, a staff role, a format) has its label, and the
+name the API answers with (a loan state, a step, a list state, a staff role, a format, a harvest run's and a
+source's state, what started a run) has its label, and the
 Chinese is Chinese with the same placeholders."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from consortium.auth.callers import StaffRole
 from consortium.cooperation.lists import ListState
 from consortium.cooperation.models import LoanState, Side
 from consortium.cooperation.rules import MOVES
+from consortium.harvest.runs import RunState, RunTrigger, SourceRunState
 from consortium.models import ResourceFormat
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
@@ -44,6 +46,9 @@ def families() -> set[str]:
         "staff.ill.state": [s.value for s in LoanState],
         "staff.ill.do": sorted(steps),
         "staff.lists.state": [s.value for s in ListState],
+        "staff.harvests.state": sorted({s.value for s in RunState} | {s.value for s in SourceRunState}),
+        "staff.harvests.trigger": [s.value for s in RunTrigger],
+        "staff.harvests.col": "asked trigger state read added changed unchanged deleted quarantined".split(),
         "role": [r.value for r in StaffRole],
         "format": [f.value for f in ResourceFormat],
         "staff.lists": ["publish", "withdraw", "done_publish", "done_withdraw"],
@@ -54,7 +59,14 @@ def families() -> set[str]:
 
 
 def test_the_pages_have_scripts_to_check() -> None:
-    assert {script.name for script in SCRIPTS} >= {"staff.js", "staff-ill.js", "staff-lists.js", "login.js"}
+    assert {script.name for script in SCRIPTS} >= {
+        "staff.js",
+        "staff-ill.js",
+        "staff-lists.js",
+        "staff-harvests.js",
+        "staff-sharing.js",
+        "login.js",
+    }
     assert len(asked_for()) > 80
 
 

@@ -62,12 +62,13 @@ function select(id, labelKey, options, chosen) {
 function controls(view, periods) {
   const months = [["", t("an.any_month")], ...periods.map((p) => [p, p])];
   const form = document.getElementById("an-controls");
+  // what to type under: a main class with its scheme (a subject librarian's class range) or a holding library
   const parent = el(
-    "label",
-    { for: "an-parent", hidden: WITH_PARENT.has(view.table) ? null : "hidden" },
-    t("an.parent"),
+    "span",
+    { class: "parent-field", hidden: WITH_PARENT.has(view.table) ? null : "hidden" },
+    el("label", { for: "an-parent" }, t("an.parent"), " ", el("input", { id: "an-parent", name: "parent", value: view.parent, size: "12", "aria-describedby": "an-parent-help" })),
     " ",
-    el("input", { id: "an-parent", name: "parent", value: view.parent, size: "12" }),
+    el("span", { id: "an-parent-help", class: "help", text: t("an.parent_help") }),
   );
   fill(
     form,
@@ -161,7 +162,7 @@ function drawTable(view, rows) {
             ),
           ),
         )
-      : el("p", { text: t("an.empty") }),
+      : el("p", { text: t(view.table === "zero_result" && view.metric !== "searches" ? "an.zero_result_searches" : "an.empty") }),
   );
 }
 

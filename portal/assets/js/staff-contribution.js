@@ -78,8 +78,8 @@ function balance(data) {
     { class: "panel", id: "ill-balance" },
     el("h3", { text: t("staff.contribution.ill") }),
     figures([
-      ["staff.contribution.lent", data.lent],
-      ["staff.contribution.borrowed", data.borrowed],
+      ["staff.contribution.lent", data.lent, "staff.contribution.sent_so_far"],
+      ["staff.contribution.borrowed", data.borrowed, "staff.contribution.sent_so_far"],
       ["staff.contribution.balance", data.balance > 0 ? `+${formatNumber(data.balance)}` : formatNumber(data.balance)],
     ]),
     el("p", { class: "help", text: t(sign) }),

@@ -116,6 +116,8 @@ function addWork(list) {
         body: { note: note.value.trim() || null },
       });
       await reload("lists");
+      // the button is gone with the search results: the note of the work just added takes the focus
+      document.getElementById(stableId(`note-${list.list_id}`, hit.cluster_id))?.focus();
     }, t("staff.lists.added", { title: hit.title, list: listTitle(list) }));
   return el(
     "form",
@@ -184,17 +186,22 @@ function listBlock(list) {
     el(
       "div",
       { class: "actions" },
-      el("button", {
-        type: "button",
-        id: `${headingId}-${toggle}`,
-        class: published ? "secondary" : null,
-        onclick: () =>
-          act(async () => {
-            await api(`${staff.path}/lists/${encodeURIComponent(list.list_id)}/${toggle}`, { method: "POST" });
-            await reload("lists");
-          }, t(`staff.lists.done_${toggle}`, { title: listTitle(list) })),
-        text: t(`staff.lists.${toggle}`),
-      }),
+      // a list with no work cannot be published (the API refuses it): say so instead of offering the button
+      !published && !list.entries.length
+        ? el("p", { class: "help", id: `${headingId}-${toggle}`, text: t("staff.lists.publish_needs_works") })
+        : el("button", {
+            type: "button",
+            id: `${headingId}-${toggle}`,
+            class: published ? "secondary" : null,
+            onclick: () =>
+              act(async () => {
+                await api(`${staff.path}/lists/${encodeURIComponent(list.list_id)}/${toggle}`, { method: "POST" });
+                await reload("lists");
+                // the button became the other one: the list's heading, which now says its state, takes the focus
+                document.getElementById(headingId)?.focus();
+              }, t(`staff.lists.done_${toggle}`, { title: listTitle(list) })),
+            text: t(`staff.lists.${toggle}`),
+          }),
     ),
   );
 }

@@ -1,14 +1,17 @@
 // The staff pages, for a member library's staff account: the member's contribution to the consortium, its
-// inter-library loan queue (lending and borrowing) and its subject librarians' curated lists. Each section is shown
-// only to the roles the API lets reach it (a member administrator: all three; a subject librarian: the lists);
+// inter-library loan queue (lending and borrowing), its harvests and quarantined records, its sharing policy and
+// its subject librarians' curated lists. Each section is shown only to the roles the API lets reach it (a member
+// administrator: all five; a subject librarian: the lists);
 // the API decides, and a section it refuses (403) says why instead of failing. Signed out, or signed in as a
 // reader, the page says so.
 
 import { ApiError, boot, el, fill, members, memberName, session, sessionExpired, t } from "./core.js";
 import { section } from "./me-common.js";
 import { contributionSection } from "./staff-contribution.js";
+import { harvestsSection } from "./staff-harvests.js";
 import { illSection } from "./staff-ill.js";
 import { listsSection } from "./staff-lists.js";
+import { sharingSection } from "./staff-sharing.js";
 import { staff } from "./staff-common.js";
 
 const ADMIN = "member-admin";
@@ -18,6 +21,8 @@ const LIBRARIAN = "subject-librarian";
 const SECTIONS = [
   ["contribution", "staff.contribution.title", [ADMIN], contributionSection],
   ["ill", "staff.ill.title", [ADMIN], illSection],
+  ["harvests", "staff.harvests.title", [ADMIN], harvestsSection],
+  ["sharing", "staff.sharing.title", [ADMIN], sharingSection],
   ["lists", "staff.lists.title", [ADMIN, LIBRARIAN], listsSection],
 ];
 

@@ -1,0 +1,126 @@
+// The member's harvests, for its administrators: harvest the library's sources now, follow the latest runs (what
+// each read, added, changed and quarantined, and why a source failed), and read the records in quarantine, each
+// with its reason and where it is in the source, with its raw bytes to download as they were harvested.
+
+import { ApiError, announce, api, describeError, el, fill, formatDate, formatNumber, session, state, t } from "./core.js";
+import { reload, stableId } from "./me-common.js";
+import { staff, table } from "./staff-common.js";
+
+const RUNS = 5;
+const QUARANTINE = 20;
+const ACTIVE = new Set(["queued", "running"]);
+
+async function harvestNow() {
+  try {
+    await api(`${staff.path}/harvests`, { method: "POST", body: {} });
+    await reload("harvests");
+    announce(t("staff.harvests.started"));
+  } catch (error) {
+    // a 409: a harvest of this library is already queued or running (the API names it)
+    announce(error instanceof ApiError && error.status === 409 ? t("staff.harvests.busy") : describeError(error));
+  }
+}
+
+function actions(latest) {
+  const busy = latest && ACTIVE.has(latest.state);
+  return el(
+    "div",
+    { class: "actions" },
+    busy ? el("p", { class: "notice", text: t("staff.harvests.under_way", { state: t(`staff.harvests.state.${latest.state}`) }) }) : null,
+    el("button", { type: "button", id: "harvest-now", class: busy ? "secondary" : null, onclick: busy ? () => reload("harvests") : harvestNow, text: t(busy ? "staff.harvests.check" : "staff.harvests.now") }),
+  );
+}
+
+function runRows(runs) {
+  return runs.map((run) => [
+    formatDate(run.requested_at, true),
+    t(`staff.harvests.trigger.${run.trigger}`),
+    t(`staff.harvests.state.${run.state}`),
+    run.records,
+    run.counts.added,
+    run.counts.changed,
+    run.counts.unchanged,
+    run.counts.deleted,
+    run.counts.quarantined,
+  ]);
+}
+
+function problems(run) {
+  const said = run.sources.filter((source) => source.error || source.state !== "succeeded");
+  if (!said.length && !run.error) return null;
+  return el(
+    "ul",
+    { class: "problems" },
+    run.error ? el("li", { text: run.error }) : null,
+    said.map((source) =>
+      el("li", { text: t("staff.harvests.source_state", { source: source.source, state: t(`staff.harvests.state.${source.state}`) }) + (source.error ? ` ${source.error}` : "") }),
+    ),
+  );
+}
+
+function runsPanel(runs) {
+  const heading = el("h3", { text: t("staff.harvests.runs") });
+  if (!runs.length) return el("div", { class: "panel", id: "harvest-runs" }, heading, el("p", { text: t("staff.harvests.no_runs") }));
+  const columns = ["asked", "trigger", "state", "read", "added", "changed", "unchanged", "deleted", "quarantined"];
+  return el(
+    "div",
+    { class: "panel", id: "harvest-runs" },
+    heading,
+    table(t("staff.harvests.runs_caption", { count: formatNumber(runs.length) }), columns.map((key) => t(`staff.harvests.col.${key}`)), runRows(runs)),
+    problems(runs[0]),
+  );
+}
+
+async function download(item) {
+  try {
+    // the bytes as they were harvested: the API answers them only to a request that accepts them (not JSON)
+    const url = new URL(`${state.config.api}${staff.path}/quarantine/${encodeURIComponent(item.item_id)}/raw`, location.href);
+    const answer = await fetch(url, { headers: { Accept: "application/octet-stream", Authorization: `Bearer ${session()?.token}` } });
+    if (!answer.ok) throw new ApiError(answer.status, answer.statusText);
+    const name = /filename="([^"]+)"/.exec(answer.headers.get("Content-Disposition") || "")?.[1] || `${item.source_id}-${item.local_id || "record"}`;
+    const link = el("a", { href: URL.createObjectURL(await answer.blob()), download: name });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+    announce(t("staff.harvests.downloaded", { file: name }));
+  } catch (error) {
+    announce(describeError(error));
+  }
+}
+
+function quarantineItem(item) {
+  const id = stableId("quarantined", item.item_id);
+  return el(
+    "li",
+    { class: "item quarantined", "aria-labelledby": id },
+    el("h4", { id, text: t("staff.harvests.where", { source: item.source_id, position: item.position }) }),
+    item.local_id ? el("p", { class: "meta", text: t("staff.harvests.local_id", { id: item.local_id }) }) : null,
+    el("p", { class: "reason", text: item.reason }),
+    el("p", { class: "help", text: t("staff.harvests.since", { at: formatDate(item.quarantined_at, true) }) }),
+    el("button", { type: "button", class: "small secondary", "aria-describedby": id, onclick: () => download(item), text: t("staff.harvests.raw") }),
+  );
+}
+
+function quarantinePanel(page) {
+  return el(
+    "div",
+    { class: "panel", id: "quarantine" },
+    el("h3", { text: t("staff.harvests.quarantine") }),
+    page.total
+      ? [
+          el("p", { class: "help", text: t("staff.harvests.quarantine_help") }),
+          el("p", { text: t(page.total > page.items.length ? "staff.harvests.quarantine_some" : page.total === 1 ? "staff.harvests.quarantine_one" : "staff.harvests.quarantine_count", { total: formatNumber(page.total), shown: formatNumber(page.items.length) }) }),
+          el("ul", { class: "items" }, page.items.map(quarantineItem)),
+        ]
+      : el("p", { text: t("staff.harvests.quarantine_none") }),
+  );
+}
+
+export async function harvestsSection(body) {
+  const [runs, quarantined] = await Promise.all([
+    api(`${staff.path}/harvests`, { query: { limit: RUNS } }),
+    api(`${staff.path}/quarantine`, { query: { limit: QUARANTINE } }),
+  ]);
+  fill(body, el("p", { class: "help", text: t("staff.harvests.intro") }), actions(runs.runs[0]), runsPanel(runs.runs), quarantinePanel(quarantined));
+}
