@@ -42,8 +42,14 @@ class RecordStore(Protocol):
         batches: what a partition of a partitioned rebuild reads instead of every record."""
         ...
 
-    def commit(self, page: PageCommit) -> None:
-        """Apply a page's upserts, deletes and quarantined records, then save its checkpoint."""
+    def commit(self, page: PageCommit) -> int:
+        """Apply a page's upserts, deletes and quarantined records, then save its checkpoint.
+
+        The quarantined records the page supersedes (:meth:`~consortium.harvest.state.PageCommit.superseding`)
+        leave the quarantine with it, found through an index of ``(member, source_id, local_id)``, never by
+        reading a member's whole quarantine; the checkpoint is saved with them counted in ``counts.superseded``.
+        Returns how many left.
+        """
         ...
 
     def records(self, member: str | None = None) -> Iterator[Record]:

@@ -4,8 +4,9 @@ For each page: the raw bytes of every new or changed record are archived (conten
 page) before they are normalized; records whose raw digest is already stored are unchanged and cost nothing more
 (a binary MARC record is not even parsed then: the reader gives its 001 unparsed when it can, and it is parsed
 only once it is found new or changed); records that cannot be read or normalized are quarantined with their
-reason and raw bytes; then the page's changes and the checkpoint after it are committed together. A run killed
-at any moment resumes after its last committed page.
+reason and raw bytes; then the page's changes and the checkpoint after it are committed together (a record stored
+or deleted supersedes the quarantined ones of its member, source and id). A run killed at any moment resumes
+after its last committed page.
 """
 
 from __future__ import annotations
@@ -180,7 +181,7 @@ class HarvestService:
                     if following is not None:
                         checkpoint = checkpoint.model_copy(update={"unfollowed": following.unfollowed(commit.changes)})
                     commit.checkpoint = checkpoint
-                    self.store.commit(commit)
+                    checkpoint = commit.counted(self.store.commit(commit))  # as the store saved it
                     done += 1
                     stopping = max_pages is not None and done >= max_pages
                     if following is not None:
@@ -299,11 +300,10 @@ class HarvestService:
     ) -> tuple[HarvestCounts, PageCommit]:
         reader = reader_for(source.format)
         counts = HarvestCounts()
-        changes: list[RecordChange] = []
-        quarantined: list[QuarantinedRecord] = []
+        now = self.clock()
+        commit = PageCommit(checkpoint=Checkpoint(source_id="", run_id="", started_at=now))  # its own comes later
         ids = {r.local_id for r in page.records if r.local_id and r.error is None}
         known = self.store.digests(member.id, ids) if ids else {}
-        now = self.clock()
         digests = [hashlib.sha256(item.raw).hexdigest() for item in page.records]
         # The raw bytes of every record that may be stored or quarantined are archived in one batch, before any
         # is normalized: those that cannot be read and those new or changed by what the store held before.
@@ -321,7 +321,7 @@ class HarvestService:
 
         def quarantine(item: RawRecord, reason: str, digest: str) -> None:
             archive(item, digest)
-            quarantined.append(
+            commit.quarantined.append(
                 QuarantinedRecord(
                     member=member.id,
                     source_id=source.id,
@@ -353,11 +353,12 @@ class HarvestService:
                 continue
             if item.deleted:
                 if item.local_id in known:
-                    changes.append(RecordChange(member=member.id, local_id=item.local_id))
+                    commit.changes.append(RecordChange(member=member.id, local_id=item.local_id, source_id=source.id))
                     del known[item.local_id]
                     counts.deleted += 1
-                else:
-                    counts.unchanged += 1  # deleting what the store does not hold leaves it unchanged
+                else:  # deleting what the store does not hold leaves it unchanged (it may have been quarantined)
+                    counts.unchanged += 1
+                    commit.settled.append((member.id, source.id, item.local_id))
                 continue
             previous = known.get(item.local_id)
             if previous == digest:
@@ -381,14 +382,13 @@ class HarvestService:
                 where = ".".join(str(p) for p in first["loc"])
                 quarantine(item, f"normalized field {where}: {first['msg']}", digest)
                 continue
-            changes.append(RecordChange(member=member.id, local_id=record.local_id, record=record))
+            commit.changes.append(RecordChange(member=member.id, local_id=record.local_id, record=record))
             if previous is None:
                 counts.added += 1
             else:
                 counts.changed += 1
             known[item.local_id] = digest
-        placeholder = Checkpoint(source_id="", run_id="", started_at=now)
-        return counts, PageCommit(changes=changes, quarantined=quarantined, checkpoint=placeholder)
+        return counts, commit
 
     def normalize(self, member: Member, source: Source, item: RawRecord, raw: RawPointer) -> Record:
         """Normalize one raw record by the source's format (also used to normalize archived records again)."""

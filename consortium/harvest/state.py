@@ -25,6 +25,10 @@ class HarvestCounts(BaseModel):
     duplicates: int = 0
     """Of the quarantined, the records whose id an earlier record of the same file has (see
     :mod:`consortium.harvest.file_ids`)."""
+    superseded: int = 0
+    """Quarantined records of earlier runs that left the quarantine because this run committed a good version
+    (or a deletion) of the same record: same member, source and id (see :meth:`PageCommit.superseding`). Not
+    records read, so not in :attr:`seen`."""
 
     def __add__(self, other: HarvestCounts) -> HarvestCounts:
         return HarvestCounts(**{k: getattr(self, k) + getattr(other, k) for k in type(self).model_fields})
@@ -76,6 +80,9 @@ class RecordChange(BaseModel):
     member: str
     local_id: str
     record: Record | None = None
+    source_id: str | None = None
+    """The source a delete came from (an upsert's is its record's): its quarantined items with this id are
+    superseded; ``None`` (a change handed on for following) supersedes nothing."""
 
 
 class PageCommit(BaseModel):
@@ -89,4 +96,29 @@ class PageCommit(BaseModel):
 
     changes: list[RecordChange] = Field(default_factory=list)
     quarantined: list[QuarantinedRecord] = Field(default_factory=list)
+    settled: list[tuple[str, str, str]] = Field(default_factory=list)
+    """``(member, source_id, local_id)`` of records the page read as deleted without a change to the store (it
+    held no such record): their quarantined items are superseded as a change's are."""
     checkpoint: Checkpoint
+
+    def superseding(self) -> set[tuple[str, str, str]]:
+        """The ``(member, source_id, local_id)`` whose quarantined items this page supersedes: every record it
+        stores or deletes whose source is known, and :attr:`settled`.
+
+        A store removes those items (those with a ``local_id``; unreadable ones have none) when it commits the
+        page, except the ones the page quarantines itself (a later record of a file with an id given twice), and
+        adds how many it removed to the checkpoint's ``counts.superseded``.
+        """
+        found = set(self.settled)
+        for change in self.changes:
+            source = change.record.source_id if change.record is not None else change.source_id
+            if source is not None:
+                found.add((change.member, source, change.local_id))
+        return found
+
+    def counted(self, superseded: int) -> Checkpoint:
+        """The page's checkpoint with ``superseded`` more quarantined records counted as superseded."""
+        cp = self.checkpoint
+        if not superseded:
+            return cp
+        return cp.model_copy(update={"counts": cp.counts + HarvestCounts(superseded=superseded)})

@@ -24,7 +24,7 @@ from factories import (
 from consortium.adapters.local import SqliteRecordStore
 from consortium.adapters.memory import InMemoryRecordStore
 from consortium.errors import StorageError
-from consortium.harvest.state import HarvestCounts
+from consortium.harvest.state import HarvestCounts, RecordChange
 from consortium.models import ResourceFormat
 
 if TYPE_CHECKING:
@@ -335,6 +335,65 @@ def test_one_quarantined_record_by_key_only_for_its_member(store: RecordStore) -
     assert store.quarantined_record("a", ("a-oai", "oai:a:1", "0" * 64)) is None
 
 
+def test_a_good_version_supersedes_the_quarantined_records_of_its_member_source_and_id(
+    backing: Backing[RecordStore],
+) -> None:
+    store = backing.store
+    bad_x = make_quarantined("m", "books.mrc@0", raw="bad x", local_id="x")
+    bad_x_again = make_quarantined("m", "books.mrc@900", raw="bad x, other bytes", local_id="x")
+    bad_y = make_quarantined("m", "books.mrc@1800", raw="bad y", local_id="y")
+    bad_z = make_quarantined("m", "books.mrc@2700", raw="bad z", local_id="z")
+    unreadable = make_quarantined("m", "books.mrc@3600", raw="no id at all")  # no local_id: nothing supersedes it
+    other_source = make_quarantined("m", "list.txt:2", source_id="m-kbart", raw="bad x in kbart", local_id="x")
+    other_member = make_quarantined("o", "books.mrc@0", source_id="m-oai", raw="bad x", local_id="x")
+    items = [bad_x, bad_x_again, bad_y, bad_z, unreadable, other_source, other_member]
+    store.commit(make_page(make_record("m", "y"), quarantined=items))
+    assert store.count_quarantined() == 7  # a page does not supersede what it quarantines itself
+
+    fixed = make_page(
+        make_record("m", "x", "Fixed"),  # from m-oai (make_record's source)
+        RecordChange(member="m", local_id="y", source_id="m-oai"),  # a deletion
+        checkpoint=make_checkpoint(counts=HarvestCounts(added=1, deleted=1)),
+    )
+    fixed.settled.append(("m", "m-oai", "z"))  # deleted at the source, never stored
+    assert store.commit(fixed) == 4
+
+    again = backing.reopen()
+    assert again.quarantined() == [other_source, unreadable, other_member]
+    assert (again.count_quarantined("m"), again.count_quarantined("o")) == (2, 1)
+    assert again.quarantine_page("m", limit=10) == [other_source, unreadable]
+    assert again.quarantined_record("m", bad_x.key) is None
+    saved = again.checkpoint("m-oai")
+    assert saved is not None and saved.counts == HarvestCounts(added=1, deleted=1, superseded=4)
+    assert again.get("m", "x") is not None and again.get("m", "y") is None
+
+    # Committed again (a resumed run), nothing is left to supersede; quarantined again, it is listed again.
+    assert again.commit(fixed) == 0
+    again.commit(make_page(quarantined=[bad_x]))
+    assert again.quarantined("m") == [other_source, bad_x, unreadable]
+
+
+def test_a_page_keeps_the_quarantined_records_it_quarantines_itself(store: RecordStore) -> None:
+    # A file giving id x twice: the first is stored, the later quarantined, on the same page, harvest after harvest.
+    later = make_quarantined("m", "books.mrc@1824", raw="the second x", local_id="x")
+    older = make_quarantined("m", "books.mrc@3648", raw="a third x, since removed", local_id="x")
+    store.commit(make_page(quarantined=[later, older]))
+    assert store.commit(make_page(make_record("m", "x", "Changed"), quarantined=[later])) == 1
+    assert store.quarantined() == [later]
+    assert store.commit(make_page(make_record("m", "x", "Changed again"), quarantined=[later])) == 0
+    assert store.quarantined() == [later]
+    # Then the file is fixed: x read once, and stored.
+    assert store.commit(make_page(make_record("m", "x", "Fixed"))) == 1
+    assert store.quarantined() == []
+
+
+def test_a_change_handed_on_without_its_source_supersedes_nothing(store: RecordStore) -> None:
+    item = make_quarantined("m", "oai:m:1", local_id="1")
+    store.commit(make_page(make_record("m", "1"), quarantined=[item]))
+    assert store.commit(make_page(delete("m", "1"))) == 0  # a delete with no source (a change being followed)
+    assert store.quarantined() == [item]
+
+
 # -- checkpoints -----------------------------------------------------------------------------------
 
 
@@ -495,3 +554,35 @@ def test_dynamodb_index_formats_counts_records_stored_before_the_format_index(
     # An indexed legacy record that changes format leaves its old format's count.
     store.commit(make_page(make_record("a", "2", format=ResourceFormat.SCORE)))
     assert store.count_by_format("a") == {ResourceFormat.BOOK: 1, ResourceFormat.SCORE: 1}
+
+
+def test_dynamodb_supersedes_through_its_index_and_index_quarantine_fills_it_for_older_items(
+    aws_client: Callable[[str], Any],
+) -> None:
+    from consortium.adapters.aws import DynamoDbRecordStore, create_table
+
+    client = aws_client("dynamodb")
+    table = f"records-{uuid.uuid4().hex[:12]}"
+    create_table(client, table)
+    queried: list[str] = []
+
+    class Watched(NoScan):
+        def __getattr__(self, name: str) -> Any:
+            if name == "query":
+                return lambda **kw: (queried.append(kw["ExpressionAttributeValues"][":pk"]["S"]), client.query(**kw))[1]
+            return super().__getattr__(name)
+
+    store = DynamoDbRecordStore(table, Watched(client))
+    legacy = [make_quarantined("a", f"file.mrc@{n}", raw=f"bad {n}", local_id=str(n)) for n in range(3)]
+    for q in legacy:  # quarantined items as the store wrote them before the index by id
+        key = {"pk": {"S": "QUAR#a"}, "sk": {"S": "#".join(q.key)}}
+        client.put_item(TableName=table, Item=key | {"body": {"S": q.model_dump_json()}})
+    client.put_item(TableName=table, Item={"pk": {"S": "MEMBERS"}, "sk": {"S": "a"}})
+    assert store.commit(make_page(make_record("a", "0"))) == 0  # not indexed yet: not found
+    assert store.index_quarantine() == 3
+    assert store.index_quarantine() == 3
+
+    queried.clear()
+    assert store.commit(make_page(make_record("a", "0"), make_record("a", "1"))) == 2
+    assert not [pk for pk in queried if pk.startswith("QUAR#")]  # the member's quarantine is never read whole
+    assert store.quarantined() == legacy[2:]

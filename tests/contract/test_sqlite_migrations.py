@@ -87,7 +87,7 @@ def test_schemas_sharing_a_file_keep_their_own_versions(tmp_path: Path) -> None:
     SqliteConsentLedger.open(path).close()
     conn = connect(path)
     versions = dict(conn.execute("SELECT schema, version FROM schema_migrations").fetchall())
-    assert versions == {"records": 3, "clusters": 5, "profiles": 1, "consent": 1}
+    assert versions == {"records": 4, "clusters": 5, "profiles": 1, "consent": 1}
     conn.close()
 
 
@@ -146,7 +146,7 @@ def test_a_data_folder_of_the_previous_release_opens_with_its_data(tmp_path: Pat
     for statement in _RELEASED:
         conn.execute(statement)
     conn.execute("INSERT INTO records VALUES ('m', '1', ?, ?)", (record.raw.digest, record.model_dump_json()))
-    bad = make_quarantined("m", "rec 3", source_id="marc")
+    bad = make_quarantined("m", "rec 3", source_id="marc", local_id="3")
     conn.execute(
         "INSERT INTO quarantine (source_id, position, digest, member, body) VALUES ('marc', 'rec 3', ?, 'm', ?)",
         (bad.raw.digest, bad.model_dump_json()),
@@ -186,9 +186,13 @@ def test_a_data_folder_of_the_previous_release_opens_with_its_data(tmp_path: Pat
         for store in (records, clusters, profiles, consent, archive):
             store.close()
 
+    records = SqliteRecordStore.open(hub)
+    assert records.commit(make_page(make_record("m", "3", source_id="marc"))) == 1  # found through step 4's index
+    assert records.quarantined() == []
+    records.close()
     conn = connect(hub)
     versions = dict(conn.execute("SELECT schema, version FROM schema_migrations").fetchall())
-    assert versions == {"records": 3, "clusters": 5, "profiles": 1, "consent": 1}
+    assert versions == {"records": 4, "clusters": 5, "profiles": 1, "consent": 1}
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute("UPDATE consent_events SET granted = 0")
     conn.close()

@@ -103,6 +103,7 @@ def test_second_run_is_incremental_and_applies_changes_and_deletes(repo: Fixture
         "deleted": 1,
         "quarantined": 0,
         "duplicates": 0,
+        "superseded": 0,
     }
     assert store.get("lakeside", "oai:lake:5") is None
     changed = store.get("lakeside", "oai:lake:3")

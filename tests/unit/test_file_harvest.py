@@ -99,6 +99,7 @@ def test_unchanged_records_are_a_no_op_and_changes_are_counted(
         "deleted": 0,
         "quarantined": 0,
         "duplicates": 0,
+        "superseded": 0,
     }
 
     write_marc(path, book("b1", "Concrete mathematics: a foundation"), book("b2", "Digital typography", deleted=True))
@@ -260,3 +261,45 @@ def test_report_counts_every_outcome(tmp_path: Path, service: HarvestService, st
     [item] = store.quarantined()
     assert item.local_id == "badisbn"
     assert item.reason == "020$a: ISBN '0201896835': invalid check digit"
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_a_record_fixed_and_harvested_again_leaves_the_quarantine(tmp_path: Path, backend: str) -> None:
+    from consortium.adapters.local import SqliteRecordStore
+
+    store = InMemoryRecordStore() if backend == "memory" else SqliteRecordStore.open(tmp_path / "records.sqlite3")
+    service = HarvestService(store, InMemoryBlobStore(), page_size=2, clock=lambda: datetime(2026, 11, 25, tzinfo=UTC))
+    path = write_marc(
+        tmp_path / "books.mrc",
+        book("ok", "Fine"),
+        book("badisbn", "Bad ISBN", isbn="0201896835"),
+        book("stillbad", "Still bad", isbn="0201896835"),
+    )
+    src = source_for(path, "marc21")
+    first = service.harvest_source(MEMBER, src)
+    assert (first.counts.added, first.counts.quarantined) == (1, 2)
+    assert sorted(q.local_id or "" for q in store.quarantined()) == ["badisbn", "stillbad"]
+
+    # The cataloguer fixes one record and harvests again.
+    write_marc(
+        path,
+        book("ok", "Fine"),
+        book("badisbn", "Bad ISBN", isbn="0201896834"),
+        book("stillbad", "Still bad", isbn="0201896835"),
+    )
+    second = service.harvest_source(MEMBER, src)
+    assert (second.counts.unchanged, second.counts.added, second.counts.superseded) == (1, 1, 1)
+    assert [q.local_id for q in store.quarantined()] == ["stillbad"]
+
+    # The other is deleted at the source: its quarantined versions go too; an empty quarantine is left.
+    write_marc(
+        path,
+        book("ok", "Fine"),
+        book("badisbn", "Bad ISBN", isbn="0201896834"),
+        book("stillbad", "Still bad", isbn="0201896835", deleted=True),
+    )
+    third = service.harvest_source(MEMBER, src)
+    assert (third.counts.unchanged, third.counts.superseded, third.counts.quarantined) == (3, 1, 0)
+    assert store.quarantined() == [] and store.count_quarantined("riverside") == 0
+    checkpoint = store.checkpoint("riverside/file")
+    assert checkpoint is not None and checkpoint.counts.superseded == 1

@@ -87,11 +87,11 @@ def test_a_run_that_fails_follows_what_it_committed_before_the_error_goes_on(tmp
             super().__init__()
             self.commits = 0
 
-        def commit(self, page: PageCommit) -> None:
+        def commit(self, page: PageCommit) -> int:
             self.commits += 1
             if self.commits == 4:
                 raise StorageError("the disk is full")
-            super().commit(page)
+            return super().commit(page)
 
     records, clusters, index = FailingStore(), InMemoryClusterStore(), InMemorySearchIndex()
     catalogue = Catalogue(records, clusters, index, DedupService(records, clusters))

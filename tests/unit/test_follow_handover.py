@@ -64,9 +64,9 @@ class WatchedStore(InMemoryRecordStore):
         super().__init__()
         self.unfollowed: list[int] = []
 
-    def commit(self, page: PageCommit) -> None:
+    def commit(self, page: PageCommit) -> int:
         self.unfollowed.append(len(page.checkpoint.unfollowed))
-        super().commit(page)
+        return super().commit(page)
 
 
 def hub() -> tuple[WatchedStore, InMemoryClusterStore, InMemorySearchIndex, Catalogue]:

@@ -28,13 +28,14 @@ class CrashingStore(InMemoryRecordStore):
         super().__init__()
         self.crash_at, self.after, self.commits = crash_at, after, 0
 
-    def commit(self, page: PageCommit) -> None:
+    def commit(self, page: PageCommit) -> int:
         self.commits += 1
         if self.commits == self.crash_at and not self.after:
             raise Crash
-        super().commit(page)
+        superseded = super().commit(page)
         if self.commits == self.crash_at and self.after:
             raise Crash
+        return superseded
 
 
 class CrashingArchive(InMemoryBlobStore):

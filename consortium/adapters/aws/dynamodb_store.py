@@ -5,6 +5,7 @@ item                   ``pk``                                ``sk``
 =====================  ====================================  ==========================================
 record                 ``REC#<member>``                      ``<local_id>``
 quarantined record     ``QUAR#<member>``                     ``<source_id>#<position>#<raw digest>``
+quarantine by id       ``QID#<member>``                      ``<source_id>#<local_id>``
 checkpoint             ``CP``                                ``<source_id>``
 member directory       ``MEMBERS``                           ``<member>``
 format entry           ``FMT#<member>#<format>``             ``<local_id>``
@@ -28,12 +29,22 @@ whatever the projection), and each added or deleted record costs one more write.
 index: :meth:`DynamoDbRecordStore.index_formats` writes the entries and ``format`` of every record (Queries,
 no Scan); run it while no harvest runs.
 
+Quarantined records a good version supersedes, without reading a member's quarantine: each quarantined record
+read with an id is listed (its ``sk``) in the ``quarantine by id`` item of its member, source and id, attribute
+``sks`` (JSON). ``commit`` reads the items of the page's records (BatchGetItem; source ids have no ``#``), and
+deletes the quarantined records they list (but those the page quarantines itself) and the items; then writes
+the items of the page's own quarantined records (read, merged, put: one writer per source at a time), before
+the records, so that the same page applied again converges. A table made before the index:
+:meth:`DynamoDbRecordStore.index_quarantine` writes the items of every quarantined record (Queries, no Scan);
+run it while no harvest runs.
+
 DynamoDB sorts ``sk`` by UTF-8 bytes, which is the code-point order Python sorts strings in, so records come
 out in ``(member, local_id)`` order.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any
@@ -58,6 +69,10 @@ def _format_pk(member: str, fmt: str) -> str:
 
 def _quarantine_sk(source_id: str, position: str, digest: str) -> str:
     return f"{source_id}#{position}#{digest}"
+
+
+def _by_id_key(member: str, source_id: str, local_id: str) -> dict[str, Any]:
+    return key_of(f"QID#{member}", f"{source_id}#{local_id}")
 
 
 class DynamoDbRecordStore(DynamoDbStore):
@@ -170,15 +185,16 @@ class DynamoDbRecordStore(DynamoDbStore):
 
     # -- writes --------------------------------------------------------------------------------------------
 
-    def commit(self, page: PageCommit) -> None:
-        """Write a page's upserts, deletes and quarantined records, then put its checkpoint.
+    def commit(self, page: PageCommit) -> int:
+        """Write a page's upserts, deletes and quarantined records, then put its checkpoint; delete the
+        quarantined records the page supersedes first (see the module), and return how many.
 
         When a page changes one key more than once, its last change wins, as if applied in order.
         """
         last: dict[tuple[str, str], RecordChange] = {}
         for change in page.changes:
             last[(change.member, change.local_id)] = change
-        quarantine = {(q.source_id, q.position, q.raw.digest): q for q in page.quarantined}
+        quarantine = {(q.member, *q.key): q for q in page.quarantined}  # two members' may share a key
 
         new_members = {c.member for c in last.values() if c.record is not None}
         new_members |= {q.member for q in quarantine.values()}
@@ -186,6 +202,8 @@ class DynamoDbRecordStore(DynamoDbStore):
         self._table.batch_write([put_request(key_of(_MEMBERS, m)) for m in sorted(new_members)], "write members")
         self._known_members |= new_members
         self._update_formats(last)
+        superseded = self._supersede(page)
+        self._index_quarantined(list(quarantine.values()))
 
         requests: list[dict[str, Any]] = []
         for (member, local_id), change in last.items():
@@ -201,16 +219,27 @@ class DynamoDbRecordStore(DynamoDbStore):
                         body=body,
                     )
                 )
-        for (source_id, position, digest), q in quarantine.items():
-            requests.append(
-                put_request(
-                    key_of(f"QUAR#{q.member}", _quarantine_sk(source_id, position, digest)), body=q.model_dump_json()
-                )
-            )
+        for q in quarantine.values():
+            requests.append(put_request(key_of(f"QUAR#{q.member}", _quarantine_sk(*q.key)), body=q.model_dump_json()))
         self._table.batch_write(requests, "write records")
 
-        cp = page.checkpoint
+        cp = page.counted(superseded)
         self._table.put(item(key_of(_CHECKPOINT, cp.source_id), body=cp.model_dump_json()), "put checkpoint")
+        return superseded
+
+    def index_quarantine(self) -> int:
+        """Write the ``quarantine by id`` item of every quarantined record read with an id (for a table made
+        before that index); return how many quarantined records there are. Idempotent; Queries per member, no
+        Scan. Run it while no harvest runs."""
+        count = 0
+        for member in self._members():
+            items = [
+                QuarantinedRecord.model_validate_json(row["body"]["S"])
+                for row in self._table.query(f"QUAR#{member}", action="read quarantine")
+            ]
+            self._index_quarantined(items)
+            count += len(items)
+        return count
 
     def index_formats(self) -> int:
         """Write the format entry and ``format`` of every record (for a table made before the format index);
@@ -256,6 +285,35 @@ class DynamoDbRecordStore(DynamoDbStore):
         self._known_formats |= pairs
         entries = [put_request(key_of(_format_pk(member, fmt), local_id)) for local_id, fmt in formats.items()]
         self._table.batch_write(entries, "write format entries")
+
+    def _supersede(self, page: PageCommit) -> int:
+        """Delete the quarantined records the page supersedes (but those it quarantines itself) and their
+        ``quarantine by id`` items; how many records."""
+        keys = [_by_id_key(*ids) for ids in sorted(page.superseding())]
+        rows = list(self._table.batch_get(keys, ["pk", "sk", "sks"], "read quarantine by id")) if keys else []
+        kept = {(f"QUAR#{q.member}", _quarantine_sk(*q.key)) for q in page.quarantined}
+        gone = {
+            (row["pk"]["S"].replace("QID#", "QUAR#", 1), sk) for row in rows for sk in json.loads(row["sks"]["S"])
+        } - kept
+        requests = [delete_request(pk, sk) for pk, sk in sorted(gone)]
+        requests += [delete_request(row["pk"]["S"], row["sk"]["S"]) for row in rows]
+        self._table.batch_write(requests, "delete superseded quarantined records")
+        return len(gone)
+
+    def _index_quarantined(self, items: list[QuarantinedRecord]) -> None:
+        """Add these quarantined records (those with an id) to their ``quarantine by id`` items."""
+        fresh: dict[tuple[str, str, str], set[str]] = {}
+        for q in items:
+            if q.local_id is not None:
+                fresh.setdefault((q.member, q.source_id, q.local_id), set()).add(_quarantine_sk(*q.key))
+        if not fresh:
+            return
+        keys = [_by_id_key(*ids) for ids in sorted(fresh)]
+        for row in self._table.batch_get(keys, ["pk", "sk", "sks"], "read quarantine by id"):
+            source_id, _, local_id = row["sk"]["S"].partition("#")
+            fresh[row["pk"]["S"].removeprefix("QID#"), source_id, local_id] |= set(json.loads(row["sks"]["S"]))
+        requests = [put_request(_by_id_key(*ids), sks=json.dumps(sorted(sks))) for ids, sks in sorted(fresh.items())]
+        self._table.batch_write(requests, "write quarantine by id")
 
     def _members(self) -> list[str]:
         return [row["sk"]["S"] for row in self._table.query(_MEMBERS, action="read members")]

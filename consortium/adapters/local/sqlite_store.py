@@ -20,6 +20,7 @@ from consortium.harvest.state import Checkpoint, PageCommit
 from consortium.models import QuarantinedRecord, Record, ResourceFormat
 
 if TYPE_CHECKING:
+    import sqlite3
     from collections.abc import Iterable, Iterator
 
     from consortium.harvest.state import RecordChange
@@ -31,6 +32,9 @@ _CHUNK = 500
 
 _FORMAT = "json_extract(body, '$.format')"
 """A record's format, as the ``records_format`` index has it (``count_by_format`` reads only that index)."""
+
+_LOCAL_ID = "json_extract(body, '$.local_id')"
+"""A quarantined record's id, as the ``quarantine_local`` index has it (what a commit supersedes by)."""
 
 _SCHEMA = Schema(
     "records",
@@ -77,6 +81,9 @@ _SCHEMA = Schema(
             "ALTER TABLE quarantine_by_member RENAME TO quarantine",
             "CREATE INDEX quarantine_member ON quarantine (member, source_id, position, seq)",
         ),
+        # Quarantined records by the id read from them, to find those a good version supersedes (an expression
+        # on the JSON: rows already there are indexed as they are).
+        (f"CREATE INDEX quarantine_local ON quarantine (member, source_id, {_LOCAL_ID})",),
     ),
     legacy=legacy_table("records"),
 )
@@ -264,8 +271,9 @@ class SqliteRecordStore(SqliteAdapter):
 
     # -- writes --------------------------------------------------------------------------------------------
 
-    def commit(self, page: PageCommit) -> None:
-        """Apply a page's upserts, deletes and quarantine and save its checkpoint, in one transaction.
+    def commit(self, page: PageCommit) -> int:
+        """Apply a page's upserts, deletes and quarantine and save its checkpoint, in one transaction, with the
+        quarantined records it supersedes deleted (found through the ``quarantine_local`` index).
 
         When a page changes one key more than once, its last change wins, as if applied in order.
         """
@@ -279,8 +287,9 @@ class SqliteRecordStore(SqliteAdapter):
         ]
         deletes = [(c.member, c.local_id) for c in last.values() if c.record is None]
         quarantine = {(q.source_id, q.position, q.raw.digest, q.member): q.model_dump_json() for q in page.quarantined}
-        cp = page.checkpoint
         with self._transaction() as conn:
+            superseded = self._supersede(conn, page)
+            cp = page.counted(superseded)
             if upserts:
                 conn.executemany(_UPSERT_RECORD, upserts)
             if deletes:
@@ -288,5 +297,29 @@ class SqliteRecordStore(SqliteAdapter):
             if quarantine:
                 conn.executemany(_UPSERT_QUARANTINE, [(*key, body) for key, body in quarantine.items()])
             conn.execute(_UPSERT_CHECKPOINT, (cp.source_id, cp.model_dump_json()))
+        return superseded
+
+    @staticmethod
+    def _supersede(conn: sqlite3.Connection, page: PageCommit) -> int:
+        """Delete the quarantined records the page supersedes, but those it quarantines itself; how many."""
+        kept = {(q.member, q.source_id, q.position, q.raw.digest) for q in page.quarantined}
+        by_source: dict[tuple[str, str], list[str]] = {}
+        for member, source_id, local_id in sorted(page.superseding()):
+            by_source.setdefault((member, source_id), []).append(local_id)
+        gone: list[tuple[int]] = []
+        for (member, source_id), ids in by_source.items():
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                sql = (
+                    "SELECT seq, position, digest FROM quarantine "
+                    f"WHERE member = ? AND source_id = ? AND {_LOCAL_ID} IN ({marks})"
+                )
+                for seq, position, digest in conn.execute(sql, (member, source_id, *chunk)):
+                    if (member, source_id, position, digest) not in kept:
+                        gone.append((seq,))
+        if gone:
+            conn.executemany("DELETE FROM quarantine WHERE seq = ?", gone)
+        return len(gone)
 
     # -- helpers -------------------------------------------------------------------------------------------

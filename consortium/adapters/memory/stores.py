@@ -51,7 +51,16 @@ class InMemoryRecordStore:
                 found[local_id] = record.raw.digest
         return found
 
-    def commit(self, page: PageCommit) -> None:
+    def commit(self, page: PageCommit) -> int:
+        superseding = page.superseding()
+        kept = {(q.member, q.source_id, q.position, q.raw.digest) for q in page.quarantined}
+        gone = [
+            key
+            for key, q in self._quarantine.items()
+            if q.local_id is not None and (q.member, q.source_id, q.local_id) in superseding and key not in kept
+        ]
+        for key in gone:
+            del self._quarantine[key]
         for change in page.changes:
             if change.record is None:
                 self._records.pop((change.member, change.local_id), None)
@@ -59,7 +68,8 @@ class InMemoryRecordStore:
                 self._records[(change.member, change.local_id)] = change.record.model_copy(deep=True)
         for item in page.quarantined:
             self._quarantine[(item.member, item.source_id, item.position, item.raw.digest)] = item.model_copy(deep=True)
-        self._checkpoints[page.checkpoint.source_id] = page.checkpoint.model_copy(deep=True)
+        self._checkpoints[page.checkpoint.source_id] = page.counted(len(gone)).model_copy(deep=True)
+        return len(gone)
 
     def records(self, member: str | None = None) -> Iterator[Record]:
         for key in sorted(self._records):
