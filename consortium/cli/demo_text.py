@@ -45,7 +45,7 @@ def demo_lines(report: DemoReport) -> list[str]:
     Example
     -------
     >>> demo_lines(seed_demo(hub))[1]
-    '  demo-alice   riverside  Alice Demo <alice@demo.invalid>, programming and algorithms: made now: 3 searches, ...'
+    '  demo-alice   riverside  Alice Demo <alice@example.org>, programming and algorithms: made now: 3 searches, ...'
     """
     width = max((len(r.reader.reader_id) for r in report.readers), default=0)
     lines = ["demo readers (consent: personalization, push; their data encrypted under keys of their own):"]

@@ -138,8 +138,15 @@ def test_in_chinese_with_each_reason_in_chinese(open_tab: Callable[..., Tab]) ->
 def test_subscribe_consent_export_and_erase(desktop: Tab) -> None:
     reader_id = "mylib-data"
     a_reader(desktop.hub, reader_id)
+    reader = Actor(actor_id=reader_id, role=ActorRole.READER)
+    desktop.hub.container.profiles.put_profile(reader_id, {"name": "Mia", "email": "mia@example.org"}, reader)
     page = desktop.page
     _open(desktop, reader_id)
+
+    page.select_option("#channel-interested_new", "email")  # the address starts as the profile's
+    expect(page.locator("#email-interested_new")).to_have_value("mia@example.org")
+    page.click("#subscribe-interested_new")
+    expect(page.locator("#service-interested_new .state")).to_contain_text("· Email ·")
 
     page.select_option("#channel-saved_search", "atom")
     page.fill("#query-saved_search", "title:programming")

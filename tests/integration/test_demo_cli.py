@@ -49,7 +49,7 @@ def test_run_demo_once_seeds_then_stops_and_a_second_start_makes_nothing_new(tmp
     readers = first["demo"]["readers"]
     assert {r["state"] for r in readers} == {"created"}
     assert len({r["member"] for r in readers}) >= 2
-    assert all(r["email"].endswith("@demo.invalid") and r["inbox_digests"] >= 1 for r in readers)
+    assert all(r["email"].endswith("@example.org") and r["inbox_digests"] >= 1 for r in readers)
     assert all(r["login"].endswith(f"login {r['reader_id']} --member {r['member']}") for r in readers)
     assert first["demo"]["push"]["items"] > 0
     staff = {one["reader"]: one for one in first["demo"]["staff"]}  # an administrator and a librarian a member

@@ -31,13 +31,13 @@ function select(id, labelKey, values, chosen, prefix) {
   );
 }
 
-function serviceForm(info, current) {
+function serviceForm(info, current, stored) {
   const id = info.service;
   const active = current && current.active ? current : null;
   const message = el("p", { class: "error", role: "alert" });
   const channel = select(`channel-${id}`, "me.subs.channel", CHANNELS, active?.channel || "inbox", "me.channel");
   const frequency = select(`frequency-${id}`, "me.subs.frequency", FREQUENCIES, active?.frequency || info.default_frequency, "me.frequency");
-  const emailInput = el("input", { id: `email-${id}`, type: "email", autocomplete: "email", value: active?.email || "" });
+  const emailInput = el("input", { id: `email-${id}`, type: "email", autocomplete: "email", value: active?.email || stored || "" });
   const email = el("div", { class: "field", hidden: channel.querySelector("select").value !== "email" }, el("label", { for: emailInput.id, text: t("me.subs.email") }), emailInput);
   channel.querySelector("select").addEventListener("change", (event) => {
     email.hidden = event.target.value !== "email";
@@ -104,7 +104,7 @@ function feedBox(id, url) {
   return el("div", { class: "notice" }, el("label", { for: input.id, text: t("me.subs.feed") }), input, el("p", { class: "help", text: t("me.subs.feed_help") }));
 }
 
-function serviceBlock(info, current) {
+function serviceBlock(info, current, stored) {
   const active = current && current.active;
   const status = active
     ? t("me.subs.active", {
@@ -120,17 +120,28 @@ function serviceBlock(info, current) {
     el("h3", { id: `service-heading-${info.service}`, text: serviceName(info, info.service) }),
     el("p", { text: state.lang === "zh" ? info.description_zh : info.description_en }),
     info.notice ? null : info.available ? el("p", { class: active ? "state on" : "state", text: status }) : el("p", { class: "state", text: t("me.subs.coming") }),
-    info.available && !info.notice ? serviceForm(info, current) : null,
+    info.available && !info.notice ? serviceForm(info, current, stored) : null,
   );
 }
 
+/** The address in the reader's own profile (what their library gave the hub), to prefill an email subscription
+ * with; null when the profile has none (or there is no profile: the reader then types one). */
+async function storedAddress() {
+  try {
+    const { profile } = await api(`${me.path}/profile`);
+    return typeof profile.email === "string" ? profile.email : null;
+  } catch {
+    return null;
+  }
+}
+
 async function drawSubscriptions(body) {
-  const [catalog, mine, consents] = await Promise.all([services(), api(`${me.path}/subscriptions`), api(`${me.path}/consents`)]);
+  const [catalog, mine, consents, stored] = await Promise.all([services(), api(`${me.path}/subscriptions`), api(`${me.path}/consents`), storedAddress()]);
   const byService = Object.fromEntries(mine.subscriptions.map((s) => [s.service, s]));
   const note = consents.current.push
     ? null
     : el("p", { class: "notice" }, t("me.subs.need_consent"), " ", el("a", { href: "#consents", text: t("me.subs.to_consents") }));
-  fill(body, el("p", { class: "help", text: t("me.subs.intro") }), note, el("div", { class: "services" }, Object.values(catalog).map((info) => serviceBlock(info, byService[info.service]))));
+  fill(body, el("p", { class: "help", text: t("me.subs.intro") }), note, el("div", { class: "services" }, Object.values(catalog).map((info) => serviceBlock(info, byService[info.service], stored))));
 }
 
 export function subscriptionsSection() {
