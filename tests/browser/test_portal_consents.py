@@ -1,6 +1,7 @@
 """The consent history on "My library": every grant and withdrawal, newest first, ten at a time, with its date and
 time and the policy it was given under in the reader's locale (English and Chinese); and a date the portal cannot
-read (a policy version that is not a date) shown as written instead of breaking the section."""
+read (a policy version that is not a date) shown as written instead of breaking the section; and, the push consent
+not given, the empty inbox says that consent comes first and links to it."""
 
 from __future__ import annotations
 
@@ -65,3 +66,28 @@ def test_a_date_the_portal_cannot_read_is_shown_as_written(desktop: Tab) -> None
         " return [core.formatDate('v2'), core.formatDate('2026-12-03T12:00:00Z')]; }"
     )
     assert shown[0] == "v2" and re.fullmatch(r"3 Dec 2026", shown[1]), shown
+
+
+NEEDS_PUSH = {
+    "en": ("first give the consent “News of new books”", "Give it under Consents.", "Subscribe to a service below"),
+    "zh": ("请先同意“新书推送”", "请在“授权”中同意。", "在下方订阅服务"),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_without_the_push_consent_the_empty_inbox_says_it_comes_first(open_tab: Callable[..., Tab], lang: str) -> None:
+    tab = open_tab("desktop", lang)
+    reader_id = f"inbox-consent-{lang}"
+    tab.hub.create_reader(reader_id, MEMBER, (Purpose.PERSONALIZATION.value,))
+    tab.log_in(reader_id, MEMBER)
+    tab.goto("/me.html")
+    page = tab.page
+    needs, link, subscribe = NEEDS_PUSH[lang]
+    note = page.locator("#inbox #inbox-needs-consent")
+    expect(note).to_contain_text(needs)
+    expect(note.get_by_role("link", name=link)).to_have_attribute("href", "#consents")
+    tab.check_axe()
+    page.click("#consent-toggle-push")
+    expect(page.locator("#consent-state-push")).to_be_visible()
+    expect(note).to_have_count(0)
+    expect(page.locator("#inbox .help").first).to_contain_text(subscribe)

@@ -155,11 +155,16 @@ function mutesBlock(mutes) {
 }
 
 async function drawInbox(body) {
-  const [inbox, mutes, catalog] = await Promise.all([api(`${me.path}/push/inbox`), api(`${me.path}/push/mutes`), services()]);
+  const [inbox, mutes, catalog, consents] = await Promise.all([api(`${me.path}/push/inbox`), api(`${me.path}/push/mutes`), services(), api(`${me.path}/consents`)]);
   const unread = inbox.digests.filter((d) => !d.read).length;
+  const count = t(inbox.digests.length === 1 ? "me.inbox.count_one" : "me.inbox.count", { count: inbox.digests.length, unread });
+  // empty without the push consent, subscribing cannot work yet: say that the consent comes first, and where
+  const empty = consents.current.push
+    ? el("p", { class: "help", text: t("me.inbox.empty") })
+    : el("p", { class: "help", id: "inbox-needs-consent" }, t("me.inbox.empty_no_consent"), " ", el("a", { href: "#consents", text: t("me.subs.to_consents") }));
   fill(
     body,
-    el("p", { class: "help", text: inbox.digests.length ? t(inbox.digests.length === 1 ? "me.inbox.count_one" : "me.inbox.count", { count: inbox.digests.length, unread }) : t("me.inbox.empty") }),
+    inbox.digests.length ? el("p", { class: "help", text: count }) : empty,
     inbox.digests.map((entry) => digestBlock(entry, catalog)),
     mutesBlock(mutes.mutes),
   );
