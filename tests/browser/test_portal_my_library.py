@@ -82,7 +82,11 @@ def test_the_prompt_interests_and_the_inbox(tab: Tab) -> None:
     expect(page.locator("#prompt .prompt-text")).to_contain_text("Your recent reading centres on")
     declared, learned = page.locator("#interests .column").nth(0), page.locator("#interests .column").nth(1)
     expect(declared).to_contain_text("CLC I247")
-    expect(learned.locator(".interest").first).to_contain_text(re.compile(r"strength \d"))
+    # strength in words, next to the strongest learned interest (a bare number has no scale a reader knows)
+    expect(learned.locator(".interest .strength").first).to_have_text("strong interest")
+    levels = set(learned.locator(".strength span").all_inner_texts())
+    assert levels <= {"strong interest", "some interest", "slight interest"} and len(levels) > 1, levels
+    expect(learned).to_contain_text("How strong each is, next to the strongest")
     expect(page.locator("#inbox .digest .reason").first).to_contain_text("Why:")
     _check(tab, "page")
 
@@ -125,6 +129,8 @@ def test_in_chinese_with_each_reason_in_chinese(open_tab: Callable[..., Tab]) ->
         page = tab.page
         expect(page.get_by_role("heading", level=1)).to_have_text("我的图书馆")
         expect(page.locator("#interests-heading")).to_have_text("兴趣")
+        learned = page.locator("#interests .column").nth(1)
+        expect(learned.locator(".interest .strength").first).to_have_text("兴趣浓厚")
         reasons = page.locator("#inbox .reason").all_inner_texts()
         assert reasons and all(text.startswith("推荐理由：") for text in reasons)
         assert all(re.search(r"[\u4e00-\u9fff]", text.removeprefix("推荐理由：")) for text in reasons), reasons

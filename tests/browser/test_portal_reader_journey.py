@@ -166,10 +166,8 @@ def test_each_learned_interest_says_what_taught_it(open_tab: Callable[..., Tab],
     qa76 = tab.page.locator(".key-text", has_text=re.compile(r"^LCC QA76$"))  # not QA76.6, which the loans taught
     row = tab.page.locator("#interests .column").nth(1).locator(".interest").filter(has=qa76)
     expect(row.locator(".because")).to_have_text(BECAUSE[lang])
-    strengths = [
-        float(re.sub(r"[^\d.]", "", text))
-        for text in tab.page.locator("#interests .column").nth(1).locator(".strength span").all_inner_texts()
-    ]
+    meters = tab.page.locator("#interests .column").nth(1).locator(".strength meter")
+    strengths = [float(value or 0) for value in meters.evaluate_all("all => all.map((m) => m.getAttribute('value'))")]
     assert strengths == sorted(strengths, reverse=True), strengths  # the strongest learned first
     tab.check_axe()
 

@@ -59,6 +59,13 @@ function because(interest) {
   return el("p", { class: "because meta", text: t("me.because.intro", { list: parts.join(state.lang === "zh" ? "；" : "; ") }) });
 }
 
+/** A learned score in words a reader understands: its share of the strongest learned interest (of one recent
+ * view's worth, when every interest is weaker than that, so a single search reads as slight, not strong). */
+export function level(score, strongest) {
+  const share = score / Math.max(1, strongest);
+  return share >= 0.6 ? "strong" : share >= 0.25 ? "some" : "slight";
+}
+
 function learnedRow(interest, strongest) {
   const follow = interest.declared
     ? el("span", { class: "tag", text: t("me.interests.also_declared") })
@@ -86,18 +93,19 @@ function learnedRow(interest, strongest) {
       "div",
       { class: "strength" },
       el("meter", { min: "0", max: String(strongest), value: String(interest.learned_score), "aria-hidden": "true" }),
-      el("span", { text: t("me.interests.score", { score: amount(interest.learned_score) }) }),
+      el("span", { text: t(`me.interests.level.${level(interest.learned_score, strongest)}`) }),
     ),
     because(interest),
     el("div", { class: "actions" }, follow, removeButton(interest.key, "learned")),
   );
 }
 
-function column(headingKey, id, items, emptyKey) {
+function column(headingKey, id, items, emptyKey, helpKey = null) {
   return el(
     "div",
     { class: "column" },
     el("h3", { id, text: t(headingKey) }),
+    helpKey && items.length ? el("p", { class: "help", text: t(helpKey) }) : null,
     items.length ? el("ul", { class: "interest-list", "aria-labelledby": id }, items) : el("p", { class: "empty", text: t(emptyKey) }),
   );
 }
@@ -205,7 +213,7 @@ async function drawInterests(body) {
       "div",
       { class: "columns" },
       column("me.interests.declared", "declared-heading", declared.map(declaredRow), "me.interests.none_declared"),
-      column("me.interests.learned", "learned-heading", learned.map((i) => learnedRow(i, strongest)), "me.interests.none_learned"),
+      column("me.interests.learned", "learned-heading", learned.map((i) => learnedRow(i, strongest)), "me.interests.none_learned", "me.interests.level_help"),
     ),
     form,
   );
