@@ -2,9 +2,10 @@
 with a note, and publishes the list; a published list is read by anyone and feeds the "subject librarians' lists"
 push service (``librarian_lists``) to its subscribers in every member library.
 
-A list belongs to its member: its subject librarians and administrators edit it (add a work with a note, change
-the note, remove a work, publish, withdraw). Each change is saved over the version before it (a 409 when two
-librarians change one list at once).
+A list belongs to its member: its subject librarians and administrators edit it (change its title, class,
+subject or description; add a work with a note, change the note, remove a work; publish, withdraw) and delete a
+draft (a published list is withdrawn first). Each change is saved over the version before it (a 409 when two
+librarians change one list at once, or when the caller's ``expected_version`` is not the stored one).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from consortium.classification import class_pattern
-from consortium.errors import NotFoundError, ValidationError
+from consortium.errors import ConflictError, NotFoundError, ValidationError
 from consortium.ports import system_clock
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from consortium.dedup.ports import ClusterStore
     from consortium.ports import Clock
 
-__all__ = ["CuratedList", "CuratedLists", "ListEntry", "ListState", "NewList", "NoteBody"]
+__all__ = ["CuratedList", "CuratedLists", "ListChange", "ListEntry", "ListState", "NewList", "NoteBody"]
 
 MAX_ENTRIES = 200
 """The most works one list holds."""
@@ -51,6 +52,13 @@ class ListEntry(BaseModel):
     added_at: AwareDatetime
 
 
+def _class_code(cls: type[BaseModel], value: str | None) -> str | None:
+    """``value`` if it is a class with its scheme (or ``None``)."""
+    if value is not None and not _CLASS.fullmatch(value):
+        raise ValueError(f"{value!r} is not a class with its scheme (clc:TP3, lcc:QA76, ddc:005)")
+    return value
+
+
 class NewList(BaseModel):
     """The body of ``POST /members/{member_id}/lists``."""
 
@@ -64,12 +72,34 @@ class NewList(BaseModel):
     """Or a subject, in words (``Tang poetry``)."""
     description: str | None = Field(default=None, max_length=2000)
 
-    @field_validator("class_code")
+    _class = field_validator("class_code")(classmethod(_class_code))
+
+
+class ListChange(BaseModel):
+    """The body of ``PATCH /members/{member_id}/lists/{list_id}``: the fields given replace the list's own (``null``
+    clears one, except the title); the same limits as :class:`NewList`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    """A new title (a list always has one: ``null`` is refused)."""
+    title_zh: str | None = Field(default=None, max_length=200)
+    class_code: str | None = Field(default=None, max_length=50, json_schema_extra={"pattern": class_pattern()})
+    subject: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("title", mode="before")
     @classmethod
-    def _class(cls, value: str | None) -> str | None:
-        if value is not None and not _CLASS.fullmatch(value):
-            raise ValueError(f"{value!r} is not a class with its scheme (clc:TP3, lcc:QA76, ddc:005)")
+    def _kept(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("a list keeps a title: give a new one, or leave title out")
         return value
+
+    _class = field_validator("class_code")(classmethod(_class_code))
+
+    def changes(self) -> dict[str, object]:
+        """The fields given, as :class:`CuratedList` takes them."""
+        return self.model_dump(exclude_unset=True)
 
 
 class NoteBody(BaseModel):
@@ -143,6 +173,40 @@ class CuratedLists:
         if found is None or found.state is not ListState.PUBLISHED:
             raise NotFoundError(f"no published list {list_id!r}", list_id=list_id)
         return found
+
+    def edit(
+        self, member: str, list_id: str, change: ListChange, *, actor_id: str, expected_version: int | None = None
+    ) -> CuratedList:
+        """Change the list's title, class, subject or description (the fields given); with ``expected_version``
+        (the ``version`` the caller read), :class:`ConflictError` when the list changed since."""
+        current = self._expected(self.get(member, list_id), expected_version)
+        given = change.changes()
+        if not given:
+            return current
+        return self._save(current, actor_id, **given)
+
+    def delete(self, member: str, list_id: str, *, expected_version: int | None = None) -> None:
+        """Delete a draft list; :class:`ConflictError` for a published one (withdraw it first, so that no reader
+        loses a list they may be reading without the librarians having taken it back) or one changed since
+        ``expected_version``."""
+        current = self._expected(self.get(member, list_id), expected_version)
+        if current.state is ListState.PUBLISHED:
+            raise ConflictError(
+                f"list {list_id} is published: withdraw it first (POST .../withdraw), then delete the draft",
+                list_id=list_id,
+                state=current.state.value,
+            )
+        self.store.delete(list_id, current.version)
+
+    @staticmethod
+    def _expected(current: CuratedList, expected_version: int | None) -> CuratedList:
+        if expected_version is not None and expected_version != current.version:
+            raise ConflictError(
+                f"list {current.list_id} is at version {current.version}, not {expected_version}: "
+                "it was changed since you read it",
+                version=current.version,
+            )
+        return current
 
     def put_work(self, member: str, list_id: str, cluster_id: str, note: str | None, *, actor_id: str) -> CuratedList:
         """Add the work with ``note`` (or change its note when it is on the list already)."""

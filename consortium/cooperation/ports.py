@@ -69,6 +69,11 @@ class CuratedListStore(Protocol):
         :class:`~consortium.errors.ConflictError` and nothing is written."""
         ...
 
+    def delete(self, list_id: str, version: int) -> None:
+        """Delete the list if the stored one is at ``version``; otherwise (changed, or gone)
+        :class:`~consortium.errors.ConflictError` and nothing is deleted."""
+        ...
+
     def lists(self, member: str | None = None, state: ListState | None = None) -> list[CuratedList]:
         """Every list (or one member's, or those in ``state``), the latest changed first (ties by id)."""
         ...

@@ -26,7 +26,7 @@ from chalice.app import Chalice, Response
 
 from consortium.analytics.facts import METRICS
 from consortium.analytics.report import TABLES, Row, Selection, as_csv
-from consortium.cooperation.lists import CuratedList, ListState, NewList, NoteBody
+from consortium.cooperation.lists import CuratedList, ListChange, ListState, NewList, NoteBody
 from consortium.cooperation.models import Balance, LoanMove, LoanState, LoanView, NewLoanRequest, Side
 from consortium.http import (
     ANALYTICS_STAFF,
@@ -174,6 +174,32 @@ def member_lists(member_id: str) -> dict[str, Any]:
 def member_list(member_id: str, list_id: str) -> dict[str, Any]:
     """One of the member's lists."""
     return _list(container().curated_lists.get(member_id, list_id))
+
+
+class ListVersion(RequestBody):
+    """The query of a change or a deletion: the ``version`` the caller read (a 409 when the list changed since)."""
+
+    version: int | None = pydantic.Field(default=None, ge=1)
+
+
+@routes.route(
+    "PATCH", "/members/{member_id}/lists/{list_id}", SUBJECT_LIBRARIAN, body=ListChange, query=ListVersion,
+    answer=CuratedList,
+)  # fmt: skip
+def edit_list(member_id: str, list_id: str, body: ListChange, query: ListVersion) -> dict[str, Any]:
+    """Change the list's title, Chinese title, class, subject or description (the fields given; ``null`` clears
+    one, except the title), checked as when it was made."""
+    edited = container().curated_lists.edit(
+        member_id, list_id, body, actor_id=_acting(), expected_version=query.version
+    )
+    return _list(edited)
+
+
+@routes.route("DELETE", "/members/{member_id}/lists/{list_id}", SUBJECT_LIBRARIAN, query=ListVersion, status=204)
+def delete_list(member_id: str, list_id: str, query: ListVersion) -> Response:
+    """Delete a draft list (a published one is withdrawn first: 409)."""
+    container().curated_lists.delete(member_id, list_id, expected_version=query.version)
+    return Response(body="", status_code=204)
 
 
 @routes.route(

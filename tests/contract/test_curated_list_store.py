@@ -1,6 +1,6 @@
 """The CuratedListStore contract: memory, SQLite and DynamoDB (moto's server) keep subject librarians' lists the
-same way: saved over the version before, listed by member and state with the latest changed first, kept across
-reopening."""
+same way: saved over the version before, deleted only at the version read, listed by member and state with the
+latest changed first, kept across reopening."""
 
 from __future__ import annotations
 
@@ -65,3 +65,18 @@ def test_listed_by_member_and_state_latest_first(backing: Backing[CuratedListSto
     assert [c.list_id for c in store.lists("riverside")] == ["list-b", "list-a"]
     assert [c.list_id for c in store.lists(state=ListState.PUBLISHED)] == ["list-b", "list-c"]
     assert [c.list_id for c in store.lists("lakeside", ListState.DRAFT)] == []
+
+
+def test_deleted_only_at_the_version_read(backing: Backing[CuratedListStore]) -> None:
+    store = backing.store
+    store.save(curated())
+    store.save(curated("list-2"))
+    store.save(curated("list-2", version=2))
+    with pytest.raises(ConflictError, match="list-2 is at version 2, not 1"):
+        store.delete("list-2", 1)  # changed since it was read: kept
+    store.delete("list-2", 2)
+    with pytest.raises(ConflictError, match="at version 0, not 2"):
+        store.delete("list-2", 2)  # gone already
+    reopened = backing.reopen()
+    assert reopened.get("list-2") is None and reopened.get("list-1") == curated()
+    assert [c.list_id for c in reopened.lists()] == ["list-1"]

@@ -82,3 +82,41 @@ def test_a_published_list_is_read_by_anyone_and_pushed_to_subscribers_of_every_m
     assert withdrawn["state"] == "draft" and lists.as_anonymous().call("get", "/lists")[1]["lists"] == []
     removed = li.call("delete", f"/members/riverside/lists/{list_id}/works/poems")[1]
     assert [e["cluster_id"] for e in removed["entries"]] == ["du-fu"]
+
+
+def test_a_list_is_edited_as_checked_as_when_made_and_only_a_draft_is_deleted(apis: tuple[Api, Api]) -> None:
+    lists, _ = apis
+    li = lists.as_staff("li", "riverside", StaffRole.SUBJECT_LIBRARIAN)
+    made = li.call("post", "/members/riverside/lists", {"title": "Tang poetry", "class_code": "clc:I222",
+                                                        "subject": "Poetry"})[1]  # fmt: skip
+    path = f"/members/riverside/lists/{made['list_id']}"
+
+    status, edited = li.call("patch", path, {"title": "Tang and Song poetry", "title_zh": "唐宋诗词", "subject": None})
+    assert status == 200 and edited["version"] == 2 and edited["updated_by"] == "riverside/li"
+    assert (edited["title"], edited["title_zh"], edited["class_code"], edited["subject"]) == (
+        "Tang and Song poetry", "唐宋诗词", "clc:I222", None,
+    )  # fmt: skip
+    for bad, field in (({"class_code": "I222"}, "class_code"), ({"title": None}, "title"), ({"title": ""}, "title"),
+                       ({"state": "published"}, "state"), ({"title": "x" * 201}, "title")):  # fmt: skip
+        status, refused = li.call("patch", path, bad)
+        assert status == 400 and field in refused["Message"], (bad, refused)
+    status, stale = li.call("patch", f"{path}?version=1", {"description": "read since"})
+    assert status == 409 and "at version 2, not 1" in stale["Message"]
+    assert li.call("patch", f"{path}?version=2", {"description": "From Li Bai to Su Shi."})[1]["version"] == 3
+
+    other = lists.as_staff("li", "lakeside", StaffRole.SUBJECT_LIBRARIAN)
+    assert other.call("patch", path, {"title": "mine now"})[0] == 403  # another member's librarian
+    assert other.call("delete", path)[0] == 403
+    assert lists.as_reader("alice").call("delete", path)[0] == 403
+
+    li.call("put", f"{path}/works/poems", {"note": "the anthology"})
+    li.call("post", f"{path}/publish")
+    status, refused = li.call("delete", path)
+    assert status == 409 and "published: withdraw it first" in refused["Message"]
+    assert lists.as_anonymous().call("get", f"/lists/{made['list_id']}")[0] == 200  # still read by anyone
+    withdrawn = li.call("post", f"{path}/withdraw")[1]
+    assert li.call("delete", f"{path}?version={withdrawn['version'] - 1}")[0] == 409  # read before the withdrawal
+    assert li.call("delete", f"{path}?version={withdrawn['version']}")[0] == 204
+    assert li.call("get", path)[0] == 404
+    assert li.call("get", "/members/riverside/lists")[1]["lists"] == []
+    assert li.call("delete", path)[0] == 404

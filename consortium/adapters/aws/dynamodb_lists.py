@@ -1,7 +1,8 @@
 """The curated list store in DynamoDB, in the records table: every list in one partition, ``LIST`` (sort key: the
 list's id), as JSON in ``body`` with its ``version``. Lists are few (a handful per subject librarian) and listed
 together (one Query, filtered and ordered here); a save is one PutItem conditional on the stored version, so of
-two racing saves of one version one wins and the other gets a :class:`~consortium.errors.ConflictError`."""
+two racing saves of one version one wins and the other gets a :class:`~consortium.errors.ConflictError`; a delete
+is one DeleteItem on the same condition."""
 
 from __future__ import annotations
 
@@ -52,6 +53,24 @@ class DynamoDbCuratedListStore(DynamoDbStore):
                     f"list {curated.list_id} is at version {version}, not {curated.version - 1}: "
                     "it was changed in between",
                     version=version,
+                ) from exc
+
+    def delete(self, list_id: str, version: int) -> None:
+        condition = {
+            "ConditionExpression": "#v = :version",
+            "ExpressionAttributeNames": {"#v": "version"},
+            "ExpressionAttributeValues": {":version": {"N": str(version)}},
+        }
+        with self._table.errors("delete curated list"):
+            try:
+                self._table.client.delete_item(TableName=self._table.name, Key=key_of(_PK, list_id), **condition)
+            except ClientError as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+                stored = self.get(list_id)
+                found = stored.version if stored is not None else 0
+                raise ConflictError(
+                    f"list {list_id} is at version {found}, not {version}: it was changed in between", version=found
                 ) from exc
 
     def lists(self, member: str | None = None, state: ListState | None = None) -> list[CuratedList]:

@@ -76,6 +76,16 @@ class SqliteCuratedListStore(SqliteAdapter):
                 ),
             )
 
+    def delete(self, list_id: str, version: int) -> None:
+        with self._lock, self._transaction() as conn:
+            row = conn.execute("SELECT version FROM curated_lists WHERE list_id = ?", (list_id,)).fetchone()
+            found = int(row[0]) if row else 0
+            if found != version:
+                raise ConflictError(
+                    f"list {list_id} is at version {found}, not {version}: it was changed in between", version=found
+                )
+            conn.execute("DELETE FROM curated_lists WHERE list_id = ?", (list_id,))
+
     def lists(self, member: str | None = None, state: ListState | None = None) -> list[CuratedList]:
         where, params = [], []
         if member is not None:

@@ -37,6 +37,16 @@ class InMemoryCuratedListStore:
                 )
             self._lists[curated.list_id] = curated.model_copy(deep=True)
 
+    def delete(self, list_id: str, version: int) -> None:
+        with self._lock:
+            stored = self._lists.get(list_id)
+            found = stored.version if stored is not None else 0
+            if found != version:
+                raise ConflictError(
+                    f"list {list_id} is at version {found}, not {version}: it was changed in between", version=found
+                )
+            del self._lists[list_id]
+
     def lists(self, member: str | None = None, state: ListState | None = None) -> list[CuratedList]:
         with self._lock:
             found = [
