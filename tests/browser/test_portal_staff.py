@@ -2,9 +2,10 @@
 contribution (the catalogue, loans of its works by other members' readers once ten of them are counted in a closed
 month, the inter-library loan balance) and moves a lending request through accepted and shipped with a note; a subject
 librarian sees only the curated lists, starts one, finds a work and adds it with a note, publishes and withdraws
-it; a reader and a signed-out visitor are told the page is not theirs; on a demo hub the sign-in page lists the
-demo staff beside the demo readers. axe-core, the width check and a screenshot at each step, at both viewports, in
-English and in Chinese.
+it, edits a list (a change made meanwhile by a colleague is said) and deletes a draft (a published list says to
+withdraw it first); a reader and a signed-out visitor are told the page is not theirs; on a demo hub the sign-in
+page lists the demo staff beside the demo readers. axe-core, the width check and a screenshot at each step, at both
+viewports, in English and in Chinese.
 
 Each test makes data of its own in the shared hub (works, readers and requests named after the test)."""
 
@@ -19,6 +20,7 @@ from factories import make_cluster
 from playwright.sync_api import expect
 
 from consortium.auth import StaffRole
+from consortium.cooperation.lists import ListChange, NewList
 from consortium.dedup.state import ClusterChange
 from consortium.models import Availability, Holding
 from consortium.profiles.consent import Purpose
@@ -266,3 +268,62 @@ def test_the_demo_sign_in_lists_staff_and_lands_on_the_staff_pages(
     expect(page.locator("#lists")).to_be_visible()
     expect(page.locator("#contribution")).to_have_count(0)
     tab.check_axe()
+
+
+def _a_work(hub: Hub, name: str) -> str:
+    cluster_id = f"staff-list-{name}"
+    hub.container.cluster_store.apply(ClusterChange(saved=[make_cluster(cluster_id, f"Poems {name}", [MEMBER])]))
+    return cluster_id
+
+
+def test_the_subject_librarian_edits_a_list_and_deletes_a_draft(tab: Tab) -> None:
+    lists = tab.hub.container.curated_lists
+    librarian = f"{MEMBER}/li-edit-{tab.viewport}"
+    title = f"Poems to start with ({tab.viewport})"
+    draft = lists.create(MEMBER, NewList(title=title, class_code="clc:I222"), actor_id=librarian)
+    shown = f"Tang and Song poems ({tab.viewport})"
+    published = lists.create(MEMBER, NewList(title=f"Published poems ({tab.viewport})"), actor_id=librarian)
+    lists.put_work(MEMBER, published.list_id, _a_work(tab.hub, f"edit-{tab.viewport}"), None, actor_id=librarian)
+    lists.publish(MEMBER, published.list_id, actor_id=librarian)
+    tab.log_in_staff(f"li-edit-{tab.viewport}", MEMBER, StaffRole.SUBJECT_LIBRARIAN)
+    tab.goto("/staff.html")
+    page = tab.page
+
+    block = page.locator("article.curated", has_text=title)
+    block.get_by_text("Edit the title, class, subject and description").click()
+    block.get_by_label("Title", exact=True).fill(shown)
+    block.get_by_label("Title in Chinese (optional)").fill("唐宋诗词")
+    block.get_by_label("Class range (optional)").fill("")
+    _check(tab, "edit-list")
+    block.get_by_role("button", name="Save the changes").click()
+    expect(page.locator("#status")).to_have_text(f"List {shown} saved.")
+    block = page.locator("article.curated", has_text=shown)
+    expect(block.locator("h3")).to_be_focused()
+    expect(block.locator(".meta")).to_have_count(0)  # the class cleared
+    kept = tab.hub.container.curated_list_store.get(draft.list_id)
+    assert kept is not None and (kept.title, kept.title_zh, kept.class_code) == (shown, "唐宋诗词", None)
+
+    block.get_by_text("Edit the title, class, subject and description").click()
+    block.get_by_label("Class range (optional)").fill("I222")  # no scheme: refused, said at the form
+    block.get_by_role("button", name="Save the changes").click()
+    expect(block.locator(".edit-list [role=alert]")).to_contain_text("class_code")
+    lists.edit(MEMBER, draft.list_id, ListChange(description="changed by a colleague"), actor_id=librarian)
+    block.get_by_label("Class range (optional)").fill("clc:I22")
+    block.get_by_role("button", name="Save the changes").click()  # the page read version 2: now 3
+    expect(page.locator("#status")).to_contain_text("Someone changed this list since this page read it")
+    expect(block).to_contain_text("changed by a colleague")
+
+    other = page.locator("article.curated", has_text=f"Published poems ({tab.viewport})")
+    expect(other.get_by_role("button", name="Delete the draft")).to_have_count(0)
+    expect(other).to_contain_text("To delete this list, withdraw it first")
+    block.get_by_role("button", name="Delete the draft").click()
+    expect(block.get_by_role("button", name="Delete it")).to_be_focused()
+    expect(block).to_contain_text(f"Delete the draft {shown}, with the works on it and their notes?")
+    _check(tab, "delete-draft")
+    block.get_by_role("button", name="Keep it").click()
+    expect(block.get_by_role("button", name="Delete the draft")).to_be_focused()
+    block.get_by_role("button", name="Delete the draft").click()
+    block.get_by_role("button", name="Delete it").click()
+    expect(page.locator("#status")).to_have_text(f"Draft {shown} deleted.")
+    expect(page.locator("article.curated", has_text=shown)).to_have_count(0)
+    assert tab.hub.container.curated_list_store.get(draft.list_id) is None

@@ -1,9 +1,11 @@
 // The member's curated lists, for its subject librarians (and administrators): start a list for a class range or
 // a subject, find works in the union catalogue and add them with a note for readers, change or remove a note,
 // publish the list (anyone reads it, and the "subject librarians' lists" push service sends it to subscribers of
-// every member) or withdraw it. Each change answers with the list as saved; a refused change says why.
+// every member) or withdraw it; edit its title, class, subject and description; delete a draft (a published list
+// is withdrawn first). Each change answers with the list as saved; a refused change says why; a change made
+// meanwhile by someone else (a 409: the version read is old) is said, and the lists shown again as they are now.
 
-import { announce, api, describeError, el, fill, formatDate, state, t } from "./core.js";
+import { announce, api, ApiError, describeError, el, fill, formatDate, state, t } from "./core.js";
 import { act, reload, stableId } from "./me-common.js";
 import { staff } from "./staff-common.js";
 
@@ -64,6 +66,109 @@ function newListForm() {
     el("button", { type: "submit", text: t("staff.lists.create") }),
     message,
   );
+}
+
+const EDITABLE = [
+  ["title", "staff.lists.title_en"],
+  ["title_zh", "staff.lists.title_zh"],
+  ["class_code", "staff.lists.class"],
+  ["subject", "staff.lists.subject"],
+  ["description", "staff.lists.description"],
+];
+
+/** A change refused because the list changed since the page read it: show the lists as they are now and say so. */
+async function changedMeanwhile(error, message) {
+  if (error instanceof ApiError && error.status === 409) {
+    await reload("lists");
+    announce(t("staff.lists.changed_meanwhile"));
+  } else {
+    fill(message, describeError(error));
+  }
+}
+
+function editForm(list) {
+  const message = el("p", { class: "error", role: "alert" });
+  const inputs = Object.fromEntries(
+    EDITABLE.map(([name]) => {
+      const id = stableId(`edit-${name}`, list.list_id);
+      const attributes = { id, maxlength: name === "description" ? "2000" : name === "class_code" ? "50" : "200" };
+      if (name === "title") attributes.required = true;
+      if (name === "title_zh") attributes.lang = "zh";
+      const input = name === "description" ? el("textarea", { ...attributes, rows: "3" }, list[name] || "") : el("input", { ...attributes, type: "text", value: list[name] || "" });
+      return [name, input];
+    }),
+  );
+  const form = el(
+    "form",
+    {
+      class: "edit-list",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        fill(message);
+        const body = {};
+        for (const [name] of EDITABLE) body[name] = inputs[name].value.trim() || null;
+        const path = `${staff.path}/lists/${encodeURIComponent(list.list_id)}`;
+        try {
+          const saved = await api(path, { method: "PATCH", query: { version: list.version }, body });
+          await reload("lists");
+          announce(t("staff.lists.edited", { title: listTitle(saved) }));
+          document.getElementById(stableId("list", list.list_id))?.focus();
+        } catch (error) {
+          await changedMeanwhile(error, message);
+        }
+      },
+    },
+    el(
+      "div",
+      { class: "fields" },
+      EDITABLE.map(([name, labelKey]) =>
+        name === "description"
+          ? el("div", { class: "field wide" }, el("label", { for: inputs[name].id, text: t(labelKey) }), inputs[name])
+          : field(inputs[name].id, labelKey, inputs[name]),
+      ),
+    ),
+    el("button", { type: "submit", id: stableId("edit-save", list.list_id), text: t("staff.lists.save_edit") }),
+    message,
+  );
+  return el("details", { class: "advanced edit" }, el("summary", { text: t("staff.lists.edit") }), form);
+}
+
+/** Delete a draft, behind a question that says what is lost; a published list says to withdraw it first. */
+function deleteControl(list, headingId) {
+  if (list.state === "published") return el("p", { class: "help", text: t("staff.lists.delete_withdraw_first") });
+  const message = el("p", { class: "error", role: "alert" });
+  const confirm = el("div", { class: "notice", hidden: true, id: `${headingId}-confirm` });
+  const ask = el("button", { type: "button", class: "secondary", id: `${headingId}-delete`, text: t("staff.lists.delete") });
+  const yes = el("button", {
+    type: "button",
+    id: `${headingId}-delete-confirm`,
+    onclick: async () => {
+      fill(message);
+      try {
+        await api(`${staff.path}/lists/${encodeURIComponent(list.list_id)}`, { method: "DELETE", query: { version: list.version } });
+        await reload("lists");
+        announce(t("staff.lists.deleted", { title: listTitle(list) }));
+      } catch (error) {
+        await changedMeanwhile(error, message);
+      }
+    },
+    text: t("staff.lists.delete_confirm"),
+  });
+  const no = el("button", {
+    type: "button",
+    class: "secondary",
+    onclick: () => {
+      confirm.hidden = true;
+      ask.focus();
+    },
+    text: t("staff.lists.delete_keep"),
+  });
+  fill(confirm, el("p", { text: t("staff.lists.delete_question", { title: listTitle(list) }) }), el("div", { class: "confirm-buttons" }, yes, no), message);
+  ask.addEventListener("click", () => {
+    confirm.hidden = false;
+    yes.focus();
+  });
+  return el("div", { class: "delete-list" }, ask, confirm);
 }
 
 function entryItem(list, entry) {
@@ -181,6 +286,7 @@ function listBlock(list) {
         ? t("staff.lists.published_at", { at: formatDate(list.published_at, true) })
         : t("staff.lists.draft_note"),
     ),
+    editForm(list),
     list.entries.length ? el("ul", { class: "items" }, list.entries.map((entry) => entryItem(list, entry))) : el("p", { text: t("staff.lists.empty") }),
     addWork(list),
     el(
@@ -203,6 +309,7 @@ function listBlock(list) {
             text: t(`staff.lists.${toggle}`),
           }),
     ),
+    deleteControl(list, headingId),
   );
 }
 
