@@ -45,7 +45,7 @@ from consortium.push.coborrow import MIN_READERS, coborrowing
 from consortium.push.evidence import Evidence
 from consortium.push.evidence_store import decode_evidence, encode_evidence
 from consortium.push.index import NewWorks
-from consortium.push.planner import interest_order, plan, plan_batch
+from consortium.push.planner import interest_order, plan
 
 if TYPE_CHECKING:
     from consortium.push.models import Digest
@@ -101,14 +101,14 @@ _SHARED: tuple[Population, NewWorks, Evidence | None] | None = None
 
 
 def _plan_slice(bounds: tuple[int, int]) -> tuple[int, list[int], float]:
-    """Plan readers ``bounds[0]:bounds[1]`` of the inherited population as the push job plans a shard's
-    (:func:`~consortium.push.planner.plan_batch`): (readers, items per digest, CPU seconds the process spent
-    planning them)."""
+    """Plan readers ``bounds[0]:bounds[1]`` of the inherited population in the order the push job plans a shard's
+    (:func:`~consortium.push.planner.interest_order`, as :func:`~consortium.push.planner.plan_batch` does): (readers,
+    items per digest, CPU seconds the process spent planning them). Only counts are kept, not the digests."""
     assert _SHARED is not None
     population, works, evidence = _SHARED
     started = time.process_time()
-    readers = population.readers[bounds[0] : bounds[1]]
-    items = [len(d.items) for d in plan_batch(readers, works, NOW, members_total=len(MEMBERS), evidence=evidence)]
+    readers = interest_order(population.readers[bounds[0] : bounds[1]])
+    items = [len(d.items) for d in plan(readers, works, NOW, members_total=len(MEMBERS), evidence=evidence)]
     return len(readers), items, time.process_time() - started
 
 
