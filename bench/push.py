@@ -45,7 +45,7 @@ from consortium.push.coborrow import MIN_READERS, coborrowing
 from consortium.push.evidence import Evidence
 from consortium.push.evidence_store import decode_evidence, encode_evidence
 from consortium.push.index import NewWorks
-from consortium.push.planner import interest_order, plan
+from consortium.push.planner import interest_order, plan, plan_batch
 
 if TYPE_CHECKING:
     from consortium.push.models import Digest
@@ -81,11 +81,15 @@ def plan_digests(
     population: Population, works: NewWorks, max_seconds: float | None = None, evidence: Evidence | None = None
 ) -> tuple[list[Digest], int]:
     """Every due digest, and how many readers were planned: all of them, unless planning went past
-    ``max_seconds`` (then it stops after the reader at hand, and the figures are extrapolated)."""
+    ``max_seconds`` (then it stops after the reader at hand, and the figures are extrapolated). Without
+    ``max_seconds``, as the push job plans a shard (:func:`~consortium.push.planner.plan_batch`: every digest kept)."""
+    if max_seconds is None:
+        kept = plan_batch(population.readers, works, NOW, members_total=len(MEMBERS), evidence=evidence)
+        return kept, len({digest.reader_id for digest in kept})
     digests: list[Digest] = []
     started = time.perf_counter()
     planned: set[str] = set()
-    # In interest order, as the push job plans a run's readers (plan_batch); lazily, to stop at max_seconds.
+    # In interest order, as plan_batch plans; lazily, to stop at max_seconds.
     readers = interest_order(population.readers)
     for digest in plan(readers, works, NOW, members_total=len(MEMBERS), evidence=evidence):
         if digest.reader_id not in planned:
