@@ -45,7 +45,7 @@ from consortium.push.coborrow import MIN_READERS, coborrowing
 from consortium.push.evidence import Evidence
 from consortium.push.evidence_store import decode_evidence, encode_evidence
 from consortium.push.index import NewWorks
-from consortium.push.planner import plan
+from consortium.push.planner import interest_order, plan, plan_batch
 
 if TYPE_CHECKING:
     from consortium.push.models import Digest
@@ -81,11 +81,17 @@ def plan_digests(
     population: Population, works: NewWorks, max_seconds: float | None = None, evidence: Evidence | None = None
 ) -> tuple[list[Digest], int]:
     """Every due digest, and how many readers were planned: all of them, unless planning went past
-    ``max_seconds`` (then it stops after the reader at hand, and the figures are extrapolated)."""
+    ``max_seconds`` (then it stops after the reader at hand, and the figures are extrapolated). Without
+    ``max_seconds``, as the push job plans a shard (:func:`~consortium.push.planner.plan_batch`: every digest kept)."""
+    if max_seconds is None:
+        kept = plan_batch(population.readers, works, NOW, members_total=len(MEMBERS), evidence=evidence)
+        return kept, len({digest.reader_id for digest in kept})
     digests: list[Digest] = []
     started = time.perf_counter()
     planned: set[str] = set()
-    for digest in plan(population.readers, works, NOW, members_total=len(MEMBERS), evidence=evidence):
+    # In interest order, as plan_batch plans; lazily, to stop at max_seconds.
+    readers = interest_order(population.readers)
+    for digest in plan(readers, works, NOW, members_total=len(MEMBERS), evidence=evidence):
         if digest.reader_id not in planned:
             if max_seconds is not None and time.perf_counter() - started > max_seconds:
                 break
@@ -99,12 +105,13 @@ _SHARED: tuple[Population, NewWorks, Evidence | None] | None = None
 
 
 def _plan_slice(bounds: tuple[int, int]) -> tuple[int, list[int], float]:
-    """Plan readers ``bounds[0]:bounds[1]`` of the inherited population: (readers, items per digest, CPU seconds
-    the process spent planning them)."""
+    """Plan readers ``bounds[0]:bounds[1]`` of the inherited population in the order the push job plans a shard's
+    (:func:`~consortium.push.planner.interest_order`, as :func:`~consortium.push.planner.plan_batch` does): (readers,
+    items per digest, CPU seconds the process spent planning them). Only counts are kept, not the digests."""
     assert _SHARED is not None
     population, works, evidence = _SHARED
     started = time.process_time()
-    readers = population.readers[bounds[0] : bounds[1]]
+    readers = interest_order(population.readers[bounds[0] : bounds[1]])
     items = [len(d.items) for d in plan(readers, works, NOW, members_total=len(MEMBERS), evidence=evidence)]
     return len(readers), items, time.process_time() - started
 

@@ -2,7 +2,9 @@
 every list the same.
 
 Builds the population of ``bench/push.py`` (``--readers``, ``--works``, ``--seed``) and its ranking evidence (the
-loans of every reader, built in this process), plans every due digest in one process, and prints two SHA-256:
+loans of every reader, built in this process), plans every due digest in one process as the push job plans a
+run's readers (:func:`~consortium.push.planner.plan_batch`: in interest order, the digests handed back in the
+readers' order), and prints two SHA-256:
 
 * ``rounded``: over each digest's reader, service and ordered items (work id, score rounded to 9 digits, reason
   in English and Chinese, whether the reader's library holds it): what a change that only makes the planner
@@ -29,7 +31,7 @@ from push import MEMBERS, NOW, build_population, population_evidence
 
 from consortium.push.evidence_store import decode_evidence
 from consortium.push.index import NewWorks
-from consortium.push.planner import plan
+from consortium.push.planner import plan_batch
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -72,7 +74,7 @@ def run(readers: int, works: int, seed: int, evidence_readers: int | None, cache
     index = NewWorks.build(population.clusters)
     inputs_s = time.perf_counter() - started
     started = time.process_time()
-    digests = list(plan(population.readers, index, NOW, members_total=len(MEMBERS), evidence=evidence))
+    digests = plan_batch(population.readers, index, NOW, members_total=len(MEMBERS), evidence=evidence)
     plan_cpu_s = time.process_time() - started
     rounded, exact, count, items = fingerprints(digests)
     return {

@@ -27,7 +27,7 @@ from consortium.push.addresses import ascii_mailbox
 from consortium.push.index import NewWorks
 from consortium.push.ledgers import DIGEST, SENT, DigestRecord, InboxEntry
 from consortium.push.models import Channel, Digest, Frequency, SentItem, ServiceId
-from consortium.push.planner import MAX_LOOKBACK, ReaderPlan, plan
+from consortium.push.planner import MAX_LOOKBACK, ReaderPlan, plan_batch
 from consortium.push.ports import DeliveryError
 from consortium.push.ranking import Borrowed, Taste
 from consortium.push.render import DigestLinks, email_message
@@ -141,19 +141,17 @@ class PushJob:
         report = RunReport(now=now, dry_run=dry_run, readers=len(readers), works=len(works))
         report.evidence_built_at = evidence.built_at if evidence is not None else None
         members = {m for w in works.works for m in w.cluster.members} | set(self._member_names)
-        digests = list(
-            plan(
-                readers,
-                works,
-                now,
-                members_total=max(len(members), 1),
-                services=services,
-                frequencies=frequencies,
-                force=force,
-                search=SavedSearches(w.cluster for w in works.works),
-                evidence=evidence,
-                listed=self._listed(now - MAX_LOOKBACK) if self._listed is not None else (),
-            )
+        digests = plan_batch(
+            readers,
+            works,
+            now,
+            members_total=max(len(members), 1),
+            services=services,
+            frequencies=frequencies,
+            force=force,
+            search=SavedSearches(w.cluster for w in works.works),
+            evidence=evidence,
+            listed=self._listed(now - MAX_LOOKBACK) if self._listed is not None else (),
         )
         report.planned = len(digests)
         report.empty = sum(1 for d in digests if not d.items)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from consortium.construct import constructor
+from consortium.gc_tuning import frozen_heap
 from consortium.push.models import Digest, DigestItem, Frequency, Mute, ServiceId, Subscription, digest_id
 from consortium.push.ranking import Scored, Taste, digest_item, diversified, muted, rank, rank_in_classes
 from consortium.push.reasons import saved_search
@@ -22,7 +23,16 @@ if TYPE_CHECKING:
     from consortium.push.evidence import Evidence
     from consortium.push.index import NewWorks
 
-__all__ = ["MAX_LOOKBACK", "PLANNED_SERVICES", "ListedWork", "ReaderPlan", "plan", "window_start"]
+__all__ = [
+    "MAX_LOOKBACK",
+    "PLANNED_SERVICES",
+    "ListedWork",
+    "ReaderPlan",
+    "interest_order",
+    "plan",
+    "plan_batch",
+    "window_start",
+]
 
 MAX_LOOKBACK = timedelta(days=62)
 """The oldest a digest's window reaches back, however long ago the last one was (a reader back from a year
@@ -190,3 +200,60 @@ def plan(
                     "items": items,
                 }
             )
+
+
+def interest_order(readers: Iterable[ReaderPlan]) -> list[ReaderPlan]:
+    """The readers, those of like interests next to each other: by the class they follow most, then by the key
+    they look up first (a stable sort: readers alike keep their order).
+
+    Each reader is planned alone, so the order changes no digest; but in it, a reader reads the index postings,
+    the new works and the co-borrowed keys the readers just before read, still in the processor's caches: about
+    10% less CPU a reader on the benchmark's population (README, ``bench/push.py``)."""
+    return sorted(readers, key=_interest_key)
+
+
+def _interest_key(reader: ReaderPlan) -> tuple[str, str]:
+    classes = reader.taste.classes
+    strongest_class = max(classes, key=classes.__getitem__) if classes else ""
+    return strongest_class, next(iter(reader.taste.lookup), "")
+
+
+def plan_batch(
+    readers: Sequence[ReaderPlan],
+    works: NewWorks,
+    now: datetime,
+    *,
+    members_total: int,
+    services: Iterable[ServiceId] | None = None,
+    frequencies: Iterable[Frequency] | None = None,
+    force: bool = False,
+    search: Callable[[str], list[str]] | None = None,
+    evidence: Evidence | None = None,
+    listed: Sequence[ListedWork] = (),
+) -> list[Digest]:
+    """Every digest :func:`plan` gives for ``readers`` (a run's, or a shard's, loaded at once; each reader once), in
+    the readers' order and each reader's services' order, as :func:`plan` gives them; planned in :func:`interest_order`,
+    which costs less. Every digest is kept until the end, so what was alive before (the readers, the index, the
+    evidence) is left out of the cyclic collector's passes meanwhile (:func:`~consortium.gc_tuning.frozen_heap`):
+    otherwise the digests kept set off full passes over all of it (about 15% of the CPU of planning a shard of
+    6,250 readers, README ``bench/push.py``)."""
+    position = {reader.reader_id: number for number, reader in enumerate(readers)}
+    if len(position) != len(readers):
+        raise ValueError("plan_batch takes each reader once: a reader id appears twice")
+    with frozen_heap():  # the readers, works and evidence outlive the batch: full passes need not walk them
+        digests = list(
+            plan(
+                interest_order(readers),
+                works,
+                now,
+                members_total=members_total,
+                services=services,
+                frequencies=frequencies,
+                force=force,
+                search=search,
+                evidence=evidence,
+                listed=listed,
+            )
+        )
+    digests.sort(key=lambda digest: position[digest.reader_id])  # stable: a reader's services keep their order
+    return digests

@@ -12,7 +12,7 @@ import pytest
 
 from consortium.push.index import NewWorks
 from consortium.push.models import Digest, DigestItem
-from consortium.push.planner import plan
+from consortium.push.planner import interest_order, plan, plan_batch
 from consortium.push.ranking import muted
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "push.py"
@@ -109,3 +109,37 @@ def test_digests_are_what_validation_makes(planned) -> None:
         assert again == digest
         assert again.model_dump_json() == digest.model_dump_json()
         assert all(type(item) is DigestItem for item in digest.items)
+
+
+def _strongest_class(reader) -> str:
+    classes = reader.taste.classes
+    return max(classes, key=classes.__getitem__) if classes else ""
+
+
+def test_interest_order_puts_readers_of_one_class_together(planned) -> None:
+    population, _, _, _ = planned
+    ordered = interest_order(population.readers)
+    assert sorted(r.reader_id for r in ordered) == sorted(r.reader_id for r in population.readers)
+    assert [r.reader_id for r in ordered] != [r.reader_id for r in population.readers]
+    strongest = [_strongest_class(r) for r in ordered]
+    assert strongest == sorted(strongest)
+    assert len(set(strongest)) < len(strongest)  # some readers share a class, so the order groups something
+
+
+def test_plan_batch_gives_what_plan_gives_in_the_readers_order(bench, planned) -> None:
+    """Planned in interest order, handed back in the readers' order: the same digests, lists and scores as
+    planning the readers one after the other in their own order (the push job plans a shard with it)."""
+    population, works, _, _ = planned
+    readers = population.readers[::-1]
+    expected = list(plan(readers, works, bench.NOW, members_total=len(bench.MEMBERS)))
+    batch = plan_batch(readers, works, bench.NOW, members_total=len(bench.MEMBERS))
+    assert [(d.reader_id, d.service) for d in batch] == [(d.reader_id, d.service) for d in expected]
+    assert batch == expected
+    assert [[i.score.hex() for i in d.items] for d in batch] == [[i.score.hex() for i in d.items] for d in expected]
+
+
+def test_plan_batch_refuses_a_reader_twice(bench, planned) -> None:
+    population, works, _, _ = planned
+    twice = [population.readers[0], population.readers[1], population.readers[0]]
+    with pytest.raises(ValueError, match="a reader id appears twice"):
+        plan_batch(twice, works, bench.NOW, members_total=len(bench.MEMBERS))

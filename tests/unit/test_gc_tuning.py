@@ -1,0 +1,46 @@
+"""The collector settings for bulk work are restored after it, and never undo a freeze made by someone else."""
+
+from __future__ import annotations
+
+import gc
+
+from consortium.gc_tuning import fewer_collections, frozen_heap
+
+
+def test_frozen_heap_freezes_what_is_alive_then_unfreezes() -> None:
+    gc.unfreeze()  # a clean start (freezing only changes when the collector looks, never what it collects)
+    alive = [object() for _ in range(10)]
+    with frozen_heap():
+        assert gc.get_freeze_count() > 0
+        made_inside = [[] for _ in range(10)]
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+    assert len(alive) == len(made_inside) == 10
+
+
+def test_frozen_heap_leaves_a_freeze_made_before_it() -> None:
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        with frozen_heap():
+            assert gc.get_freeze_count() == before
+        assert gc.get_freeze_count() == before
+    finally:
+        gc.unfreeze()
+
+
+def test_frozen_heap_unfreezes_when_the_block_raises() -> None:
+    gc.unfreeze()
+    try:
+        with frozen_heap():
+            raise RuntimeError("planning failed")
+    except RuntimeError:
+        pass
+    assert gc.get_freeze_count() == 0
+
+
+def test_fewer_collections_restores_the_thresholds() -> None:
+    before = gc.get_threshold()
+    with fewer_collections():
+        assert gc.get_threshold()[0] >= before[0]
+    assert gc.get_threshold() == before
