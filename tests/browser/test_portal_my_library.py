@@ -93,6 +93,7 @@ def test_the_prompt_interests_and_the_inbox(tab: Tab) -> None:
     page.click("#prompt-dismiss")
     expect(page.locator("#prompt")).to_be_hidden()
     expect(page.locator("#status")).to_have_text("Dismissed: your interests stay as they were.")
+    expect(page.locator("#interests-heading")).to_be_focused()  # the interests drawn again: a value typed sticks
 
     weight = declared.locator(".interest", has_text="CLC I247").locator("input")
     weight.fill("12")
