@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from consortium.classification import class_pattern
-from consortium.errors import ConflictError, NotFoundError, ValidationError
+from consortium.errors import InvalidStateError, NotFoundError, ValidationError, VersionConflictError
 from consortium.ports import system_clock
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ class CuratedLists:
         ``expected_version``."""
         current = self._expected(self.get(member, list_id), expected_version)
         if current.state is ListState.PUBLISHED:
-            raise ConflictError(
+            raise InvalidStateError(
                 f"list {list_id} is published: withdraw it first (POST .../withdraw), then delete the draft",
                 list_id=list_id,
                 state=current.state.value,
@@ -201,7 +201,7 @@ class CuratedLists:
     @staticmethod
     def _expected(current: CuratedList, expected_version: int | None) -> CuratedList:
         if expected_version is not None and expected_version != current.version:
-            raise ConflictError(
+            raise VersionConflictError(
                 f"list {current.list_id} is at version {current.version}, not {expected_version}: "
                 "it was changed since you read it",
                 version=current.version,
