@@ -68,7 +68,7 @@ REFUSALS: Final[dict[Refusal, tuple[str, str]]] = {
         "check the source's format, or the export",
     ),
     Refusal.UNREADABLE: (
-        "its structure is broken (an ISO 2709 leader or directory, a 24-character leader, a field tag)",
+        "its structure is broken (an ISO 2709 leader or directory, a MARCXML leader or field tag)",
         "export the record again",
     ),
     Refusal.ARCHIVE_MISMATCH: (
