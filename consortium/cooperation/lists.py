@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from consortium.classification import class_pattern
 from consortium.errors import InvalidStateError, NotFoundError, ValidationError, VersionConflictError
@@ -53,9 +54,14 @@ class ListEntry(BaseModel):
 
 
 def _class_code(cls: type[BaseModel], value: str | None) -> str | None:
-    """``value`` if it is a class with its scheme (or ``None``)."""
+    """``value`` if it is a class with its scheme (or ``None``); the refusal's type, ``class_with_scheme``, is the
+    reason an API answer names for the field (the portal words it)."""
     if value is not None and not _CLASS.fullmatch(value):
-        raise ValueError(f"{value!r} is not a class with its scheme (clc:TP3, lcc:QA76, ddc:005)")
+        raise PydanticCustomError(
+            "class_with_scheme",
+            "{value} is not a class with its scheme (clc:TP3, lcc:QA76, ddc:005)",
+            {"value": repr(value)},
+        )
     return value
 
 

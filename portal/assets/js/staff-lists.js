@@ -77,9 +77,10 @@ const EDITABLE = [
   ["description", "staff.lists.description"],
 ];
 
-/** A change refused because the list changed since the page read it: show the lists as they are now and say so. */
+/** A change refused because the list changed since the page read it (its version, or its state: a colleague published
+ * the draft): show the lists as they are now and say so. */
 async function changedMeanwhile(error, message) {
-  if (error instanceof ApiError && error.code === "version_conflict") {
+  if (error instanceof ApiError && (error.code === "version_conflict" || error.code === "invalid_state")) {
     await reload("lists");
     announce(t("staff.lists.changed_meanwhile"));
   } else {
