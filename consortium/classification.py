@@ -32,6 +32,8 @@ __all__ = [
 class InvalidClassCodeError(ValidationError):
     """A class code does not parse in its scheme."""
 
+    error_code = "invalid_class_code"
+
 
 _CLC = re.compile(r"([A-Z]{1,2})([0-9.]*)([A-Z]*)")
 _CLC_AUXILIARY = re.compile(r"[-=(<\"':/+\[].*")

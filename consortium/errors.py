@@ -1,22 +1,28 @@
 """The error family of the hub.
 
 Every error the core raises derives from :class:`ConsortiumError`. Each branch says whether retrying the same
-call may succeed (``retryable``), which the batch and queue layers read. Only the handler layer maps them to HTTP
-status codes.
+call may succeed (``retryable``), which the batch and queue layers read, and names its kind of error with a
+stable, machine-readable ``error_code`` (``not_found``, ``version_conflict``...: the API's ``code``, which the
+portal says in the reader's language; a raise may give a narrower one, ``error_code="no_lender"``). Only the
+handler layer maps them to HTTP status codes.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pydantic
 
 __all__ = [
+    "AlreadyExistsError",
     "AuthenticationError",
     "ConfigError",
     "ConflictError",
     "ConsortiumError",
+    "InProgressError",
+    "InvalidStateError",
     "NotFoundError",
     "PermissionDeniedError",
     "RecordError",
@@ -24,56 +30,134 @@ __all__ = [
     "TooLargeError",
     "UpstreamError",
     "ValidationError",
+    "VersionConflictError",
     "field_errors",
+    "named_field",
 ]
+
+_NAMED_FIELD = re.compile(r"field '([^']{1,200})'")
+"""How the hub's messages name a field: ``field 'limit': must be from 1 to 200``."""
 
 
 class ConsortiumError(Exception):
-    """Root of every error raised by the hub."""
+    """Root of every error raised by the hub.
+
+    ``details`` name what the error is about (``list_id=``, ``version=``, ``field=``...); ``error_code`` is the
+    class's unless the raise gives a narrower one (``error_code="no_lender"``, not kept in ``details``).
+    """
 
     retryable: bool = False
+    error_code: str = "internal_error"
+    """The kind of error, stable and machine-readable (see README, "Error codes")."""
 
     def __init__(self, message: str, **details: object) -> None:
         super().__init__(message)
+        code = details.pop("error_code", None)  # a narrower code than the class's, given by the raise
+        if isinstance(code, str):
+            self.error_code = code
         self.message = message
         self.details = details
 
     def __str__(self) -> str:
         return self.message
 
+    @property
+    def field(self) -> str | None:
+        """The field the error is about: ``details["field"]``, else the first ``field '...'`` its message names
+        (the hub's way of writing it); ``None`` when it names none."""
+        named = self.details.get("field")
+        if isinstance(named, str) and named:
+            return named
+        return named_field(self.message)
+
 
 class ValidationError(ConsortiumError):
-    """Input (a file, a body, a setting) is not what it must be; the message names what and why."""
+    """Input (a file, a body, a setting) is not what it must be; the message names what and why.
+
+    Its code is ``invalid_field`` when it names a field (:attr:`ConsortiumError.field`), else ``invalid_request``
+    (a subclass's own code, or the raise's, stays).
+    """
+
+    error_code = "invalid_request"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message, **details)
+        if self.error_code == "invalid_request" and self.field is not None:
+            self.error_code = "invalid_field"
 
 
 class TooLargeError(ValidationError):
     """Input over a size limit (an upload's bytes or lines); nothing of it was taken. The message says the limit."""
 
+    error_code = "too_large"
+
 
 class ConfigError(ValidationError):
     """A configuration or policy file is invalid; the message names the entry, the field and the reason."""
 
+    error_code = "invalid_config"
+
 
 class RecordError(ValidationError):
-    """One harvested record cannot be read or normalized; it is quarantined with this reason."""
+    """One harvested record cannot be read or normalized; it is quarantined with this reason.
+
+    Its ``error_code`` is the quarantine's reason code (:class:`consortium.harvest.refusals.Refusal`), given by
+    the raise; ``unreadable`` when none is.
+    """
+
+    error_code = "unreadable"
 
 
 class NotFoundError(ConsortiumError):
     """The thing asked for does not exist."""
 
+    error_code = "not_found"
+
 
 class ConflictError(ConsortiumError):
     """The change conflicts with the current state."""
+
+    error_code = "conflict"
+
+
+class VersionConflictError(ConflictError):
+    """The thing changed since the caller read it: the version the change was made over is not the stored one
+    (``details["version"]``, when known, is the stored one). Read it again, then change it."""
+
+    error_code = "version_conflict"
+
+
+class AlreadyExistsError(ConflictError):
+    """What the caller asks to create exists already (a reader, a source, an open loan request)."""
+
+    error_code = "already_exists"
+
+
+class InvalidStateError(ConflictError):
+    """The thing is not in a state that allows this (a published list deleted, a closed loan request moved, a
+    paused source harvested); the message says what to do first."""
+
+    error_code = "invalid_state"
+
+
+class InProgressError(ConflictError):
+    """The same work is queued or running already (a harvest of the member); ask again once it is over."""
+
+    error_code = "in_progress"
 
 
 class AuthenticationError(ConsortiumError):
     """The credentials presented (a token, an API key) are not valid: forged, expired, revoked or malformed.
     The message says which, never echoing the credential."""
 
+    error_code = "invalid_credentials"
+
 
 class PermissionDeniedError(ConsortiumError):
     """The caller is known but may not do this (a reader on another reader's data, a member on another
     member's sources)."""
+
+    error_code = "forbidden"
 
 
 class UpstreamError(ConsortiumError):
@@ -83,6 +167,7 @@ class UpstreamError(ConsortiumError):
     """
 
     retryable = True
+    error_code = "upstream_error"
 
     def __init__(self, message: str, *, retry_after: float | None = None, **details: object) -> None:
         super().__init__(message, **details)
@@ -93,6 +178,19 @@ class StorageError(ConsortiumError):
     """A store or archive failed to read or write."""
 
     retryable = True
+    error_code = "storage_error"
+
+
+def named_field(message: str) -> str | None:
+    """The first field ``message`` names the hub's way (``field 'limit': must be from 1 to 200``), or ``None``.
+
+    Examples
+    --------
+    >>> named_field("field 'lender': riverside does not lend to lakeside")
+    'lender'
+    """
+    found = _NAMED_FIELD.search(message)
+    return found[1] if found else None
 
 
 def field_errors(exc: pydantic.ValidationError) -> str:

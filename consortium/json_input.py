@@ -17,7 +17,10 @@ from typing import Any
 
 from consortium.errors import ValidationError
 
-__all__ = ["read_json"]
+__all__ = ["NOT_JSON", "read_json"]
+
+NOT_JSON = "invalid_json"
+"""The ``error_code`` of what :func:`read_json` refuses."""
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -69,11 +72,11 @@ def read_json(raw: bytes | str, *, what: str | None = "the body") -> Any:
     try:
         value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite, object_pairs_hook=_unique_keys)
     except ValidationError as exc:
-        raise ValidationError(f"{refused}: {exc}") from None
+        raise ValidationError(f"{refused}: {exc}", error_code=NOT_JSON) from None
     except RecursionError:
-        raise ValidationError(f"{refused}: arrays or objects nested too deeply to read") from None
+        raise ValidationError(f"{refused}: arrays or objects nested too deeply to read", error_code=NOT_JSON) from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"{refused}: {exc}") from exc
+        raise ValidationError(f"{refused}: {exc}", error_code=NOT_JSON) from exc
     escaped = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
     # Only an escape (or a str given with one already in it) can put a surrogate in a string: UTF-8 text cannot.
     if _SURROGATE_ESCAPE.search(escaped) or (isinstance(raw, str) and _SURROGATE.search(raw)):
@@ -82,6 +85,7 @@ def read_json(raw: bytes | str, *, what: str | None = "the body") -> Any:
             at = _SURROGATE.search(lone)
             assert at is not None
             raise ValidationError(
-                f"{refused}: a string holds a lone surrogate (\\u{ord(at.group()):04x}), no character"
+                f"{refused}: a string holds a lone surrogate (\\u{ord(at.group()):04x}), no character",
+                error_code=NOT_JSON,
             )
     return value

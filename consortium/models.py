@@ -161,8 +161,14 @@ class QuarantinedRecord(BaseModel):
     """Where it was found: the OAI identifier, or the file name and record number or byte offset."""
     local_id: str | None = None
     reason: str
+    """Why, in English: where in the record and what (what a librarian pastes in a ticket)."""
     raw: RawPointer
     quarantined_at: datetime
+    reason_code: str | None = None
+    """The reason as a stable code (:class:`consortium.harvest.refusals.Refusal`: ``no_title``, ``bad_encoding``...),
+    which the staff page says in the librarian's language; ``None`` for a record quarantined before codes."""
+    reason_field: str | None = None
+    """The field the reason names (``245$a``, ``title_url``), when it names one."""
 
     @property
     def key(self) -> tuple[str, str, str]:

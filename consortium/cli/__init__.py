@@ -1,7 +1,8 @@
 """The ``consortium`` command, for operators and tests. Every subcommand that prints a result takes ``--json``.
 
 One module per command group: :mod:`~consortium.cli.members`, :mod:`~consortium.cli.harvest` (``harvest``,
-``import``, ``quarantine``), :mod:`~consortium.cli.renormalize`, :mod:`~consortium.cli.search`,
+``import``), :mod:`~consortium.cli.quarantine`, :mod:`~consortium.cli.lists` (subject librarians' lists),
+:mod:`~consortium.cli.renormalize`, :mod:`~consortium.cli.search`,
 :mod:`~consortium.cli.dedup`, :mod:`~consortium.cli.run`, :mod:`~consortium.cli.reader`, :mod:`~consortium.cli.push` and
 :mod:`~consortium.cli.keys`, :mod:`~consortium.cli.login` and :mod:`~consortium.cli.api` (``openapi``, and
 the API server of ``run``); what they share (the one error mapping, ``--json`` output) is in
@@ -19,12 +20,14 @@ from consortium.cli.analytics import analytics
 from consortium.cli.api import openapi
 from consortium.cli.common import HubGroup
 from consortium.cli.dedup import dedup
-from consortium.cli.harvest import harvest, import_, quarantine
+from consortium.cli.harvest import harvest, import_
 from consortium.cli.index import reindex
 from consortium.cli.keys import keys
+from consortium.cli.lists import lists
 from consortium.cli.login import login
 from consortium.cli.members import members
 from consortium.cli.push import push
+from consortium.cli.quarantine import quarantine
 from consortium.cli.reader import reader
 from consortium.cli.renormalize import renormalize_command
 from consortium.cli.run import run
@@ -58,6 +61,7 @@ _COMMANDS = (
     harvest,
     import_,
     quarantine,
+    lists,
     renormalize_command,
     search,
     reindex,

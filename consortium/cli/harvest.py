@@ -1,5 +1,5 @@
-"""``consortium harvest``, ``consortium import`` and ``consortium quarantine``: records in, and what was
-refused."""
+"""``consortium harvest`` and ``consortium import``: records in (what was refused: ``consortium quarantine``,
+:mod:`consortium.cli.quarantine`)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from consortium.members import Member, Source
     from consortium.ports import Clock
 
-__all__ = ["harvest", "harvest_all", "import_", "quarantine", "report_line", "run_harvest"]
+__all__ = ["harvest", "harvest_all", "import_", "report_line", "run_harvest"]
 
 
 def _progress(label: str, where: str, *, lines: bool = False) -> Progress | None:
@@ -178,19 +178,3 @@ def import_(container: Container, file: Path, member_id: str, fmt: str, as_json:
             )
 
     emit(report.as_dict(), as_json, text)
-
-
-@click.command()
-@click.option("--member", "member_id", help="Only this member's quarantined records.")
-@json_option()
-@click.pass_obj
-def quarantine(container: Container, member_id: str | None, as_json: bool) -> None:
-    """List quarantined records with their reasons (raw bytes stay in the archive under their digest)."""
-    items = container.record_store.quarantined(member_id)
-
-    def text() -> None:
-        for item in items:
-            click.echo(f"{item.member}/{item.source_id}\t{item.position}\t{item.reason}\t{item.raw.digest[:12]}")
-        click.echo(f"{len(items)} quarantined")
-
-    emit([i.model_dump(mode="json") for i in items], as_json, text)

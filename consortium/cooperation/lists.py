@@ -16,9 +16,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from consortium.classification import class_pattern
-from consortium.errors import ConflictError, NotFoundError, ValidationError
+from consortium.errors import InvalidStateError, NotFoundError, ValidationError, VersionConflictError
 from consortium.ports import system_clock
 
 if TYPE_CHECKING:
@@ -53,9 +54,14 @@ class ListEntry(BaseModel):
 
 
 def _class_code(cls: type[BaseModel], value: str | None) -> str | None:
-    """``value`` if it is a class with its scheme (or ``None``)."""
+    """``value`` if it is a class with its scheme (or ``None``); the refusal's type, ``class_with_scheme``, is the
+    reason an API answer names for the field (the portal words it)."""
     if value is not None and not _CLASS.fullmatch(value):
-        raise ValueError(f"{value!r} is not a class with its scheme (clc:TP3, lcc:QA76, ddc:005)")
+        raise PydanticCustomError(
+            "class_with_scheme",
+            "{value} is not a class with its scheme (clc:TP3, lcc:QA76, ddc:005)",
+            {"value": repr(value)},
+        )
     return value
 
 
@@ -191,7 +197,7 @@ class CuratedLists:
         ``expected_version``."""
         current = self._expected(self.get(member, list_id), expected_version)
         if current.state is ListState.PUBLISHED:
-            raise ConflictError(
+            raise InvalidStateError(
                 f"list {list_id} is published: withdraw it first (POST .../withdraw), then delete the draft",
                 list_id=list_id,
                 state=current.state.value,
@@ -201,7 +207,7 @@ class CuratedLists:
     @staticmethod
     def _expected(current: CuratedList, expected_version: int | None) -> CuratedList:
         if expected_version is not None and expected_version != current.version:
-            raise ConflictError(
+            raise VersionConflictError(
                 f"list {current.list_id} is at version {current.version}, not {expected_version}: "
                 "it was changed since you read it",
                 version=current.version,

@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING
 
 from consortium.cooperation.models import Balance, LoanRequest, LoanState, LoanStep, Side
 from consortium.cooperation.rules import ASKED, MOVES, lenders, may_lend, unaskable, who_moves
-from consortium.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from consortium.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    InvalidStateError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from consortium.models import Availability
 from consortium.ports import system_clock
 
@@ -121,7 +128,7 @@ class InterLibraryLoans:
             )
         earlier = [r for r in self.store.for_reader(reader_id) if r.cluster_id == cluster_id]
         if any(not r.closed for r in earlier):
-            raise ConflictError(f"you have an open request for {cluster_id!r} already", cluster_id=cluster_id)
+            raise AlreadyExistsError(f"you have an open request for {cluster_id!r} already", cluster_id=cluster_id)
         candidates = lenders(registry, cluster, borrower)
         if lender is not None:
             why = may_lend(registry, lender, borrower)
@@ -138,12 +145,14 @@ class InterLibraryLoans:
                 raise ConflictError(
                     f"no other member may lend {cluster_id!r} to readers of {borrower}: "
                     f"{', '.join(refused)} refused your earlier request (name one as 'lender' to ask it again)",
+                    error_code="no_lender",
                     cluster_id=cluster_id,
                 )
         if not candidates:
             raise ConflictError(
                 f"no member may lend {cluster_id!r} to readers of {borrower} now (none that lends to your library "
                 "holds a print copy that is not known to be on loan or unavailable)",
+                error_code="no_lender",
                 cluster_id=cluster_id,
             )
         load = Counter(
@@ -232,7 +241,7 @@ class InterLibraryLoans:
         allowed = who_moves(request.state, state)
         if allowed is None:
             nexts = sorted(to.value for (start, to) in MOVES if start is request.state)
-            raise ConflictError(
+            raise InvalidStateError(
                 f"request {request.request_id} is {request.state.value}: it cannot become {state.value} "
                 f"(next: {', '.join(nexts) or 'nothing, it is closed'})",
                 state=request.state.value,

@@ -15,6 +15,7 @@ from stdnum import issn as _issn
 from stdnum.exceptions import ValidationError as _StdnumError
 
 from consortium.errors import RecordError
+from consortium.harvest.refusals import Refusal
 from consortium.models import Identifier, IdentifierScheme
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
 
 class InvalidIdentifierError(RecordError):
     """An identifier is malformed or fails its check digit."""
+
+    error_code = Refusal.INVALID_IDENTIFIER
 
 
 _ISBN_TOKEN = re.compile(r"(?<![0-9Xx])(97[89][\d\- ]{9,14}[\dXx]|[\d][\d\- ]{7,11}[\dXx])(?![\dXx])")

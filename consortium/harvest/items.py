@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from consortium.errors import RecordError
+from consortium.harvest.refusals import Refusal
+
 __all__ = ["RawPage", "RawRecord"]
 
 
@@ -13,7 +16,8 @@ class RawRecord:
     """One record as read from a member, before normalization.
 
     ``parsed`` is what the normalizer takes (a pymarc record, an XML element, a KBART row); ``error`` is set
-    instead when the record could not even be read, and the record goes to quarantine with it.
+    instead when the record could not even be read, and the record goes to quarantine with it, its code
+    (``error_code``, a :class:`~consortium.harvest.refusals.Refusal`) and the field it names (``error_field``).
     """
 
     position: str
@@ -24,6 +28,28 @@ class RawRecord:
     error: str | None = None
     deleted: bool = False
     datestamp: str | None = None
+    error_code: str | None = None
+    error_field: str | None = None
+
+    @classmethod
+    def refused(
+        cls, position: str, raw: bytes, media_type: str, error: RecordError, *, reason: str | None = None
+    ) -> RawRecord:
+        """A record that cannot be read: ``error``'s message (or ``reason``, which says more), code and field."""
+        return cls(
+            position,
+            raw,
+            media_type,
+            error=reason or error.message,
+            error_code=error.error_code,
+            error_field=error.field,
+        )
+
+    def refusal(self) -> RecordError | None:
+        """Why the record cannot be read, as the error it was refused with; ``None`` when it can be."""
+        if self.error is None:
+            return None
+        return RecordError(self.error, error_code=self.error_code or Refusal.UNREADABLE, field=self.error_field)
 
 
 @dataclass(slots=True)

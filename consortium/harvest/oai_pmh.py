@@ -19,6 +19,7 @@ from lxml import etree
 
 from consortium.errors import RecordError, UpstreamError
 from consortium.harvest.oai_errors import NoRecordsMatchError, oai_error
+from consortium.harvest.refusals import Refusal
 from consortium.harvest.xml_safety import parse_document
 
 if TYPE_CHECKING:
@@ -189,7 +190,7 @@ def parse_list_records(data: bytes, origin: str, url: str = "") -> OaiPage:
     # Some repositories answer without the OAI namespace; read them the same way.
     ns = etree.QName(root).namespace
     if etree.QName(root).localname != "OAI-PMH" or ns not in (OAI_NS, None):
-        raise RecordError(f"{origin}: the root element is {root.tag!r}")
+        raise RecordError(f"{origin}: the root element is {root.tag!r}", error_code=Refusal.WRONG_FORMAT)
 
     def _q(name: str) -> str:
         return f"{{{ns}}}{name}" if ns else name
@@ -203,11 +204,11 @@ def parse_list_records(data: bytes, origin: str, url: str = "") -> OaiPage:
     page = OaiPage(raw=data)
     list_records = root.find(_q("ListRecords"))
     if list_records is None:
-        raise RecordError(f"{origin} has no ListRecords element")
+        raise RecordError(f"{origin} has no ListRecords element", error_code=Refusal.WRONG_FORMAT)
     for element in list_records.iterfind(_q("record")):
         header = element.find(_q("header"))
         if header is None:
-            raise RecordError("OAI-PMH record without a header")
+            raise RecordError("OAI-PMH record without a header", error_code=Refusal.UNREADABLE)
         identifier = (header.findtext(_q("identifier")) or "").strip()
         datestamp = (header.findtext(_q("datestamp")) or "").strip()
         deleted = header.get("status") == "deleted"

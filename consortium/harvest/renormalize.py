@@ -28,6 +28,7 @@ from consortium.harvest.formats import reader_for
 from consortium.harvest.formats.oai import oai_raw_page
 from consortium.harvest.items import RawRecord
 from consortium.harvest.oai_pmh import OAI_NS, parse_list_records
+from consortium.harvest.refusals import Refusal, normalized_wrong
 from consortium.harvest.state import Checkpoint, PageCommit, RecordChange
 from consortium.members import Member, MemberRegistry, Source, SourceFormat, SourceProtocol
 from consortium.models import QuarantinedRecord, RawPointer, Record
@@ -78,12 +79,13 @@ def reread(fmt: SourceFormat, data: bytes, media_type: str, name: str) -> RawRec
         items = [item for page, _ in reader_for(fmt).file_pages(data, name=name, cursor={}, page_size=1)
                  for item in page.records]  # fmt: skip
     if len(items) != 1:
-        raise RecordError(f"{name}: the archived bytes hold {len(items)} records, not one")
+        mismatch = f"{name}: the archived bytes hold {len(items)} records, not one"
+        raise RecordError(mismatch, error_code=Refusal.ARCHIVE_MISMATCH)
     item = reader_for(fmt).read(items[0])
-    if item.error is not None:
-        raise RecordError(f"{name}: {item.error}")
+    if (refused := item.refusal()) is not None:
+        raise RecordError(f"{name}: {refused}", error_code=refused.error_code, field=refused.field)
     if item.deleted:
-        raise RecordError(f"{name}: the archived bytes are a deleted record")
+        raise RecordError(f"{name}: the archived bytes are a deleted record", error_code=Refusal.ARCHIVE_MISMATCH)
     return item
 
 
@@ -187,10 +189,9 @@ class _Again:
             item = reread(source.format, data, record.raw.media_type, f"archived record {name}")
             again = self.normalize(member, source, item, pointer)
         except RecordError as exc:
-            reason = str(exc)
+            why = exc
         except pydantic.ValidationError as exc:
-            first = exc.errors()[0]
-            reason = f"normalized field {'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+            why = normalized_wrong(exc)
         else:
             if again.local_id == record.local_id:
                 if again == record:
@@ -199,7 +200,8 @@ class _Again:
                     page.changes.append(RecordChange(member=record.member, local_id=record.local_id, record=again))
                     self.report.changed += 1
                 return
-            reason = f"the archived bytes now give the id {again.local_id!r}"
+            why = RecordError(f"the archived bytes now give the id {again.local_id!r}", error_code=Refusal.ID_CHANGED)
+        reason = why.message
         page.quarantined.append(
             QuarantinedRecord(
                 member=record.member,
@@ -209,6 +211,8 @@ class _Again:
                 reason=f"normalized again from the archive: {reason}",
                 raw=pointer,
                 quarantined_at=self.clock(),
+                reason_code=why.error_code,
+                reason_field=why.field,
             )
         )
         self.report.quarantined += 1

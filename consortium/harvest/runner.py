@@ -16,7 +16,7 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
-from consortium.errors import ConflictError, ConsortiumError, NotFoundError, ValidationError
+from consortium.errors import ConsortiumError, InProgressError, InvalidStateError, NotFoundError, ValidationError
 from consortium.harvest.runs import (
     ACTIVE,
     HarvestRun,
@@ -112,7 +112,7 @@ class HarvestRuns:
         if source_id is not None:
             source = _source(member, source_id)
             if source.paused:
-                raise ConflictError(
+                raise InvalidStateError(
                     f"source {source_id!r} of member {member_id!r} is paused; resume it to harvest it",
                     source=source_id,
                 )
@@ -120,7 +120,7 @@ class HarvestRuns:
         else:
             wanted = [s.id for s in member.sources]
         if not wanted:
-            raise ConflictError(f"member {member_id!r} has no source to harvest", member=member_id)
+            raise InvalidStateError(f"member {member_id!r} has no source to harvest", member=member_id)
         self._refuse_while_active(member_id)
         now = self._clock()
         run = HarvestRun(
@@ -321,7 +321,7 @@ class HarvestRuns:
                 log.warning("harvest run %s of %s stopped moving: marked interrupted", run.run_id, member_id)
                 self._finish(run, RunState.INTERRUPTED, f"no progress since {run.updated_at.isoformat()}")
                 continue
-            raise ConflictError(
+            raise InProgressError(
                 f"a harvest of member {member_id!r} is {run.state} (run {run.run_id}); follow it, or ask again "
                 "when it is over",
                 run_id=run.run_id,

@@ -30,6 +30,7 @@ from consortium.harvest.following import Following
 from consortium.harvest.formats import reader_for
 from consortium.harvest.oai_pmh import OaiPmhClient
 from consortium.harvest.read_ahead import read_ahead
+from consortium.harvest.refusals import Refusal, normalized_wrong
 from consortium.harvest.state import Checkpoint, HarvestCounts, PageCommit, RecordChange
 from consortium.members import Member, Source, SourceFormat, SourceProtocol
 from consortium.models import QuarantinedRecord, RawPointer, Record
@@ -319,7 +320,7 @@ class HarvestService:
             if digest not in archived:
                 archived.update(self.archive.put_many([item.raw]))
 
-        def quarantine(item: RawRecord, reason: str, digest: str) -> None:
+        def quarantine(item: RawRecord, why: RecordError, digest: str) -> None:
             archive(item, digest)
             commit.quarantined.append(
                 QuarantinedRecord(
@@ -327,28 +328,30 @@ class HarvestService:
                     source_id=source.id,
                     position=item.position,
                     local_id=item.local_id,
-                    reason=reason,
+                    reason=why.message,
                     raw=RawPointer(digest=digest, media_type=item.media_type),
                     quarantined_at=now,
+                    reason_code=why.error_code,
+                    reason_field=why.field,
                 )
             )
             counts.quarantined += 1
-            log.info("quarantined %s/%s at %s: %s", member.id, source.id, item.position, reason)
+            log.info("quarantined %s/%s at %s: %s", member.id, source.id, item.position, why.message)
 
         for item, digest in zip(page.records, digests, strict=True):
-            if item.error is not None:
-                quarantine(item, item.error, digest)
+            if (refused := item.refusal()) is not None:
+                quarantine(item, refused, digest)
                 continue
             if not item.local_id:
-                quarantine(item, reader.missing_id, digest)
+                quarantine(item, RecordError(reader.missing_id, error_code=Refusal.NO_ID), digest)
                 continue
             control = _CONTROL_CHARACTER.search(item.local_id)
             if control is not None:  # an id the store, the API and the XML the hub writes cannot carry as it is
                 reason = f"the record's id {item.local_id[:60]!r} holds a control character (U+{ord(control[0]):04X})"
-                quarantine(item, reason, digest)
+                quarantine(item, RecordError(reason, error_code=Refusal.BAD_ID), digest)
                 continue
             if file_ids is not None and (twice := file_ids.twice(item)) is not None:  # an id the file gave before
-                quarantine(item, twice, digest)
+                quarantine(item, RecordError(twice, error_code=Refusal.DUPLICATE_ID), digest)
                 counts.duplicates += 1
                 continue
             if item.deleted:
@@ -369,18 +372,16 @@ class HarvestService:
                 readable = reader.read(item)
             except RecordError as exc:
                 # Read lazily (only now that it is new or changed), quarantined as if it had failed when read.
-                quarantine(dataclasses.replace(item, local_id=None), str(exc), digest)
+                quarantine(dataclasses.replace(item, local_id=None), exc, digest)
                 continue
             pointer = RawPointer(digest=digest, media_type=item.media_type)
             try:
                 record = self.normalize(member, source, readable, pointer)
             except RecordError as exc:
-                quarantine(item, str(exc), digest)
+                quarantine(item, exc, digest)
                 continue
             except pydantic.ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"])
-                quarantine(item, f"normalized field {where}: {first['msg']}", digest)
+                quarantine(item, normalized_wrong(exc), digest)
                 continue
             commit.changes.append(RecordChange(member=member.id, local_id=record.local_id, record=record))
             if previous is None:

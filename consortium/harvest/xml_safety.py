@@ -17,6 +17,7 @@ import re
 from lxml import etree
 
 from consortium.errors import RecordError
+from consortium.harvest.refusals import Refusal
 
 __all__ = ["UnsafeXmlError", "check_prolog", "entity_references", "parse_document", "safe_parser"]
 
@@ -47,6 +48,8 @@ _PROLOG_BYTES = 1 << 20
 
 class UnsafeXmlError(RecordError):
     """The XML declares a DTD or entities, or refers to one; it is refused, never resolved."""
+
+    error_code = Refusal.UNSAFE_XML
 
 
 def _prolog_text(data: bytes) -> str:
@@ -101,7 +104,8 @@ def parse_document(data: bytes, what: str) -> etree._Element:
     try:
         root = etree.fromstring(data, parser=safe_parser())
     except etree.XMLSyntaxError as exc:
-        raise RecordError(f"{what}: malformed XML at line {exc.lineno}, column {exc.offset}: {exc.msg}") from exc
+        where = f"line {exc.lineno}, column {exc.offset}"
+        raise RecordError(f"{what}: malformed XML at {where}: {exc.msg}", error_code=Refusal.MALFORMED_XML) from exc
     if str(getattr(root.getroottree().docinfo, "doctype", "")):
         raise UnsafeXmlError(f"{what}: the XML declares a document type; it is refused")
     lost = entity_references(root)

@@ -7,6 +7,7 @@ and answers:
 - :mod:`~consortium.http.identity`: the actor a route acts as on a reader's data;
 - :mod:`~consortium.http.requests`: body models and their bounded strings;
 - :mod:`~consortium.http.errors`: the core's errors as HTTP errors (one table);
+- :mod:`~consortium.http.problems`: the error answers' stable codes (the catalogue) and bodies;
 - :mod:`~consortium.http.pages`: the private pages and feeds reached by a token URL, and one-click unsubscribe;
 - :mod:`~consortium.http.limits`: the limit on failed lookups of token URLs (429 with ``Retry-After``);
 - :mod:`~consortium.http.openapi`: the OpenAPI 3.1 document of every route table;

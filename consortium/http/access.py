@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import json
 import typing
 from dataclasses import dataclass, field
 from email.parser import BytesParser
@@ -32,18 +31,17 @@ from email.policy import HTTP
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl
 
-from chalice.app import Response
-
 from consortium import errors
 from consortium.auth.callers import ANONYMOUS, MEMBER_SYSTEMS, Caller, CallerKind, StaffRole
-from consortium.http.errors import error_body, http_errors
+from consortium.http.errors import error_body, error_for, http_errors
+from consortium.http.problems import error_response, with_code
 from consortium.json_input import read_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     import pydantic
-    from chalice.app import Chalice, Request
+    from chalice.app import Chalice, Request, Response
 
     from consortium.auth.authenticator import Authenticator
 
@@ -169,14 +167,6 @@ class RouteSpec:
         return self.view.__name__
 
 
-def _json_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        body=json.dumps(error_body(code, message)),
-        status_code=status,
-        headers={"Content-Type": "application/json", **(headers or {})},
-    )
-
-
 UNAUTHORIZED_HEADERS: Final = {"WWW-Authenticate": 'Bearer realm="consortium", charset="UTF-8"'}
 
 
@@ -284,13 +274,13 @@ class RouteTable:
         spec = self.specs.get((str(request.method).upper(), str(context.get("resourcePath", ""))))
         if spec is None:
             if any(path == context.get("resourcePath") for _, path in self.specs):
-                return get_response(request)  # Chalice answers 405 with Allow
-            return _json_error(403, "ForbiddenError", "this route declares no access: it is closed")
+                return with_code(get_response(request))  # Chalice answers 405 with Allow
+            closed = error_body("ForbiddenError", "this route declares no access: it is closed", "route_closed")
+            return error_response(403, closed)
         raw = request.raw_body or b""
         if len(raw) > spec.max_body:
-            return _json_error(
-                413, "RequestEntityTooLarge", f"the body is larger than {spec.max_body} bytes, this route's limit"
-            )
+            limit = f"the body is larger than {spec.max_body} bytes, this route's limit"
+            return error_response(413, error_body("RequestEntityTooLarge", limit, "too_large", field="body"))
         try:
             identity = context.get("identity") or {}
             caller = self._authenticator().caller(
@@ -301,25 +291,28 @@ class RouteTable:
             )
             self._authorize(spec, caller, request.uri_params or {})
         except errors.AuthenticationError as exc:
-            return _json_error(401, "UnauthorizedError", str(exc), UNAUTHORIZED_HEADERS)
-        except errors.PermissionDeniedError as exc:
-            return _json_error(403, "ForbiddenError", str(exc))
-        except errors.NotFoundError as exc:
-            return _json_error(404, "NotFoundError", str(exc))
+            refused = error_for(exc)
+            refused.headers.update(UNAUTHORIZED_HEADERS)
+            return refused
+        except (errors.PermissionDeniedError, errors.NotFoundError) as exc:
+            return error_for(exc)
         token = _CALLER.set(caller)
         try:
-            return get_response(request)
+            return with_code(get_response(request))  # Chalice's own errors (415, 500) get their code too
         finally:
             _CALLER.reset(token)
 
     def _authorize(self, spec: RouteSpec, caller: Caller, params: dict[str, str]) -> None:
         if not spec.access.admits(caller):
             if caller.kind is CallerKind.ANONYMOUS:
-                raise errors.AuthenticationError(f"log in first: this route is for {spec.access.description}")
+                raise errors.AuthenticationError(
+                    f"log in first: this route is for {spec.access.description}", error_code="login_required"
+                )
             if not spec.access.callers & _SAME_CREDENTIAL[caller.kind]:
                 wanted = "a bearer token" if caller.kind in MEMBER_SYSTEMS else "an API key"
                 raise errors.AuthenticationError(
-                    f"this route takes {wanted}: it is for {spec.access.description}, not {caller.describe()}"
+                    f"this route takes {wanted}: it is for {spec.access.description}, not {caller.describe()}",
+                    error_code="wrong_credential",
                 )
             raise errors.PermissionDeniedError(f"{caller.describe()} may not call this route")
         member_id = params.get("member_id")

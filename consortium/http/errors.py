@@ -1,5 +1,7 @@
 """From the core's errors to HTTP errors: one table (:data:`STATUS`), the 400 message that names each bad field,
-and the decorator that maps them around a view (:func:`http_errors`; the route table puts it on every route).
+and the decorator that maps them around a view (:func:`http_errors`; the route table puts it on every route): an
+answer with the error's status and body, its stable ``code`` and what it names
+(:func:`~consortium.http.problems.exception_body`).
 
 Only this layer knows HTTP status codes; the core raises :mod:`consortium.errors`.
 """
@@ -16,17 +18,19 @@ from chalice.app import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
+    Response,
     UnauthorizedError,
 )
 
 from consortium import errors
 from consortium.errors import field_errors
+from consortium.http.problems import error_body, error_response, exception_body
 from consortium.profiles.consent import ConsentError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["STATUS", "as_http_error", "error_body", "field_errors", "http_errors"]
+__all__ = ["STATUS", "as_http_error", "error_body", "error_for", "field_errors", "http_errors"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -51,11 +55,6 @@ STATUS: dict[type[Exception], Callable[[str], ChaliceViewError]] = {
 """Which error becomes which HTTP error (the first base class found, in this order); any other error is a 500."""
 
 
-def error_body(code: str, message: str) -> dict[str, str]:
-    """The JSON body of every error answer, Chalice's own shape: ``{"Code": ..., "Message": ...}``."""
-    return {"Code": code, "Message": message}
-
-
 def as_http_error(exc: Exception) -> ChaliceViewError:
     """The HTTP error :data:`STATUS` gives ``exc``, with its message (the field errors of a pydantic error).
 
@@ -70,8 +69,24 @@ def as_http_error(exc: Exception) -> ChaliceViewError:
     raise TypeError(f"no HTTP status for {type(exc).__name__}") from exc
 
 
-def http_errors(view: Callable[P, T]) -> Callable[P, T]:
-    """Decorate a route so the errors of :data:`STATUS` become their HTTP errors; put it under ``@app.route``.
+def error_for(exc: Exception) -> Response:
+    """The answer ``exc`` becomes: the status :data:`STATUS` gives it, and a body with its stable ``code``, its
+    message, and the field and records it names (``{"Code": "ConflictError", "Message": "list l1 is at version
+    3, not 2: ...", "code": "version_conflict", "details": {"version": 3}}``).
+
+    Raises
+    ------
+    TypeError
+        When no entry of :data:`STATUS` covers ``exc``.
+    """
+    http_error = as_http_error(exc)
+    status = http_error.STATUS_CODE
+    return error_response(status, exception_body(exc, type(http_error).__name__, status))
+
+
+def http_errors(view: Callable[P, T]) -> Callable[P, T | Response]:
+    """Decorate a route so the errors of :data:`STATUS` become their answers (:func:`error_for`); put it under
+    ``@app.route``.
 
     Examples
     --------
@@ -82,10 +97,10 @@ def http_errors(view: Callable[P, T]) -> Callable[P, T]:
     """
 
     @functools.wraps(view)
-    def mapped(*args: P.args, **kwargs: P.kwargs) -> T:
+    def mapped(*args: P.args, **kwargs: P.kwargs) -> T | Response:
         try:
             return view(*args, **kwargs)
         except tuple(STATUS) as exc:
-            raise as_http_error(exc) from exc
+            return error_for(exc)
 
     return mapped

@@ -27,6 +27,7 @@ from chalice.app import Response
 from consortium import errors
 from consortium.http.identity import client_address
 from consortium.http.pages import PRIVATE_HEADERS
+from consortium.http.problems import error_body
 from consortium.ports import system_clock
 
 if TYPE_CHECKING:
@@ -151,7 +152,7 @@ class FailedLookupLimit:
 
 def _too_many(wait: int) -> Response:
     message = f"too many links that open nothing from this address: try again in {wait} seconds"
-    body = json.dumps({"Code": "TooManyRequestsError", "Message": message})
+    body = json.dumps(error_body("TooManyRequestsError", message, "too_many_requests"))
     headers: dict[str, str | list[str]] = {
         "Content-Type": "application/json",
         "Retry-After": str(wait),

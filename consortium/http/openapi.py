@@ -3,7 +3,8 @@ through pydantic's JSON Schema), and the page that shows it to people.
 
 Every operation says who may call it (``security`` and the ``x-access`` extension), its parameters (path and
 query, from the query model), its body, its answer, and a ``default`` answer in the apps' error shape
-(``{"Code", "Message"}``) for the errors any route may give (400, 401, 403, 404, 413, 429...).
+(:class:`~consortium.http.problems.ErrorBody`: ``Code``, ``Message`` and the stable ``code``) for the errors any
+route may give (400, 401, 403, 404, 413, 429...).
 """
 
 from __future__ import annotations
@@ -12,24 +13,21 @@ import html
 import re
 from typing import TYPE_CHECKING, Any, Final
 
-import pydantic
 from pydantic.json_schema import models_json_schema
 
 from consortium.auth.callers import CallerKind
+from consortium.http.problems import ErrorBody
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    import pydantic
 
     from consortium.http.access import RouteSpec, RouteTable
 
 __all__ = ["build_document", "docs_page"]
 
 _REF: Final = "#/components/schemas/{model}"
-_ERROR: Final = {
-    "type": "object",
-    "properties": {"Code": {"type": "string"}, "Message": {"type": "string"}},
-    "required": ["Code", "Message"],
-}
 _SECURITY: Final = {
     "bearer": {
         "type": "http",
@@ -44,13 +42,6 @@ _SECURITY: Final = {
         "description": "A member system's API key (`consortium members key create`).",
     },
 }
-
-
-class _Error(pydantic.BaseModel):
-    """An error: its kind and a message naming the field or the reason."""
-
-    Code: str
-    Message: str
 
 
 def _security(spec: RouteSpec) -> list[dict[str, list[str]]]:
@@ -68,7 +59,7 @@ def _security(spec: RouteSpec) -> list[dict[str, list[str]]]:
 def build_document(tables: Iterable[RouteTable], *, title: str, version: str, servers: list[str]) -> dict[str, Any]:
     """The OpenAPI 3.1 document of every route of ``tables``, operations sorted by path then method."""
     specs = sorted((s for t in tables for s in t.specs.values()), key=lambda s: (s.path, s.method))
-    wanted: list[tuple[type[pydantic.BaseModel], Any]] = [(_Error, "serialization")]
+    wanted: list[tuple[type[pydantic.BaseModel], Any]] = [(ErrorBody, "serialization")]
     for spec in specs:
         for model, mode in ((spec.body, "validation"), (spec.query, "validation"), (spec.answer, "serialization")):
             if model is not None and (model, mode) not in wanted:
@@ -85,7 +76,9 @@ def build_document(tables: Iterable[RouteTable], *, title: str, version: str, se
             "version": version,
             "description": "The consortium hub's API: search and work pages for anyone, readers' own data for "
             "readers, member libraries' sources, harvests and loans for their systems. Errors answer "
-            '`{"Code": ..., "Message": ...}`, the message naming the field and the reason.',
+            '`{"Code": ..., "Message": ..., "code": ...}`: the message, in English, naming the field and the reason; '
+            "`code`, stable, for programs (`version_conflict`, `consent_required`...), with the `field` and the "
+            "records (`details`) it names.",
         },
         "servers": [{"url": url} for url in servers],
         "paths": paths,
@@ -129,7 +122,7 @@ def _operation(spec: RouteSpec, refs: dict[Any, Any], schemas: dict[str, Any]) -
         str(spec.status): answer,
         "default": {
             "description": "An error (400, 401, 403, 404, 405, 409, 413, 415, 429 or 500)",
-            "content": {"application/json": {"schema": refs[(_Error, "serialization")]}},
+            "content": {"application/json": {"schema": refs[(ErrorBody, "serialization")]}},
         },
     }
     return operation

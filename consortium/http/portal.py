@@ -308,7 +308,9 @@ class PortalSite:
             listing = json.dumps(self.demo.listing(), ensure_ascii=False).encode("utf-8")
             return _send(self.headers, start_response, method, 200, listing, headers=private)
         if method != "POST":
-            body = error_body("MethodNotAllowedError", f"{method} is not allowed on {DEMO_LOGIN_PATH}")
+            body = error_body(
+                "MethodNotAllowedError", f"{method} is not allowed on {DEMO_LOGIN_PATH}", "method_not_allowed"
+            )
             return _send(self.headers, start_response, method, 405, _json(body), headers={"Allow": "GET, POST"})
         try:
             length = min(int(environ.get("CONTENT_LENGTH") or 0), 4096)
@@ -317,11 +319,13 @@ class PortalSite:
         except (ValueError, ValidationError):
             reader_id = None
         if not isinstance(reader_id, str):
-            body = error_body("BadRequestError", 'reader: give {"reader": "<a demo reader id>"}')
+            body = error_body(
+                "BadRequestError", 'reader: give {"reader": "<a demo reader id>"}', "invalid_field", field="reader"
+            )
             return _send(self.headers, start_response, method, 400, _json(body), headers=private)
         token = self.demo.token(reader_id)
         if token is None:
-            body = error_body("ForbiddenError", "reader: only the demo readers may log in here")
+            body = error_body("ForbiddenError", "reader: only the demo readers may log in here", "forbidden")
             return _send(self.headers, start_response, method, 403, _json(body), headers=private)
         return _send(self.headers, start_response, method, 200, _json({"token": token}), headers=private)
 

@@ -251,9 +251,12 @@ class LocalGateway:
         route, found = self.match("GET" if method == "HEAD" else method, path)
         if route is None:
             if found:
-                return _answer(start_response, 405, error_body("MethodNotAllowedError", f"{method} is not allowed on "
-                               f"{path}"), {"Allow": ", ".join(found), **dict(self._worker)})  # fmt: skip
-            return _answer(start_response, 404, error_body("NotFoundError", f"no route {path}"), dict(self._worker))
+                refused = error_body(
+                    "MethodNotAllowedError", f"{method} is not allowed on {path}", "method_not_allowed"
+                )
+                return _answer(start_response, 405, refused, {"Allow": ", ".join(found), **dict(self._worker)})
+            missing = error_body("NotFoundError", f"no route {path}", "no_route")
+            return _answer(start_response, 404, missing, dict(self._worker))
         assert isinstance(found, dict)
         event = _event(environ, method, path, route, found)
         context = _Context(route.app)
@@ -333,7 +336,7 @@ def _event(environ: dict[str, Any], method: str, path: str, route: _Route, param
 
 
 def _answer(
-    start_response: Callable[..., Any], status: int, body: dict[str, str], headers: dict[str, str] | None = None
+    start_response: Callable[..., Any], status: int, body: dict[str, Any], headers: dict[str, str] | None = None
 ) -> list[bytes]:
     data = json.dumps(body).encode("utf-8")
     fields = [("Content-Type", "application/json"), ("Content-Length", str(len(data))), *(headers or {}).items()]

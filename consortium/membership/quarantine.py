@@ -58,6 +58,12 @@ class QuarantineItem(BaseModel):
     """Where it was found: the OAI identifier, or the file name and record number or byte offset."""
     local_id: str | None = None
     reason: str
+    """Why, in English, naming where in the record (what to paste in a ticket)."""
+    reason_code: str | None = None
+    """The reason as a stable code (``no_title``, ``bad_encoding``...: README, "Quarantine reason codes"), for a
+    page to say in the reader's language; ``null`` for a record quarantined before the hub gave codes."""
+    reason_field: str | None = None
+    """The field the reason names (``245$a``, ``title_url``), when it names one."""
     quarantined_at: datetime
     raw_digest: str
     """The SHA-256 of its raw bytes, as harvested."""
@@ -181,6 +187,8 @@ def _item(record: QuarantinedRecord) -> QuarantineItem:
         position=record.position,
         local_id=record.local_id,
         reason=record.reason,
+        reason_code=record.reason_code,
+        reason_field=record.reason_field,
         quarantined_at=record.quarantined_at,
         raw_digest=record.raw.digest,
         media_type=record.raw.media_type,

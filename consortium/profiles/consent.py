@@ -229,7 +229,10 @@ class ConsentEvent(BaseModel):
 
 
 class ConsentError(ConsortiumError):
-    """The reader has not granted the purpose a processing step needs; the step must not run."""
+    """The reader has not granted the purpose a processing step needs; the step must not run
+    (``details["purpose"]`` names it)."""
+
+    error_code = "consent_required"
 
 
 def current_from(events: list[ConsentEvent]) -> dict[Purpose, bool]:

@@ -46,6 +46,8 @@ KeyKind = Literal["class", "subject", "author"]
 class InvalidInterestKeyError(ValidationError):
     """An interest key is not ``class:<scheme>:<code>``, ``subject:<heading>`` or ``author:<name>``."""
 
+    error_code = "invalid_interest_key"
+
 
 def _chain(scheme: ClassScheme | str, code: str) -> list[str]:
     """``code`` normalized, then its broader classes (:func:`~consortium.classification.class_chain`); a code

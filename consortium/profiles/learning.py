@@ -64,6 +64,8 @@ class _Lesson:
 class UnknownWorkError(ValidationError):
     """An event names a work (``cluster_id``) that is not in the catalogue."""
 
+    error_code = "unknown_work"
+
 
 class Interest(BaseModel):
     """One of the reader's interests: its key, its score now, and whether the reader declared it."""

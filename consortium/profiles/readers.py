@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from consortium.errors import ConflictError, NotFoundError
+from consortium.errors import AlreadyExistsError, NotFoundError
 from consortium.profiles.consent import ConsentEvent, Purpose
 from consortium.profiles.kinds import EVENT, INTERESTS, PROFILE, PROMPT, READER
 from consortium.profiles.models import AuditAction, Processing, Reader
@@ -81,7 +81,7 @@ class Readers:
         encrypted reader and profile items. :class:`ConflictError` when the reader exists."""
         vault = self._vault
         if vault.exists(reader_id):
-            raise ConflictError("the reader exists already", reader_id=reader_id)
+            raise AlreadyExistsError("the reader exists already", reader_id=reader_id)
         reader = Reader(reader_id=reader_id, member=member, created_at=vault.clock())
         vault.create(reader_id)
         for purpose in dict.fromkeys(consents):

@@ -30,7 +30,15 @@ from urllib.parse import urlsplit
 
 import pydantic
 
-from consortium.errors import ConfigError, ConflictError, NotFoundError, ValidationError, field_errors
+from consortium.errors import (
+    AlreadyExistsError,
+    ConfigError,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+    VersionConflictError,
+    field_errors,
+)
 from consortium.members import Member, MemberRegistry, Source
 from consortium.ports import system_clock
 from consortium.registry.models import CHANGEABLE, RegisteredSource, SourceOrigin, SourceOverride
@@ -146,7 +154,7 @@ class MemberSources:
             self._validated(member_id, data)  # names the field 'id'
             raise ValidationError("field 'id': a source needs an id", field="id")
         if any(s.source.id == source_id for s in self.sources(member_id)):
-            raise ConflictError(f"member {member_id!r} has a source {source_id!r} already", source=source_id)
+            raise AlreadyExistsError(f"member {member_id!r} has a source {source_id!r} already", source=source_id)
         fields = {k: v for k, v in data.items() if k != "id"}
         self._check_api_fields(member_id, fields)
         self._validated(member_id, {"id": source_id, **self._resolved(member_id, fields)})
@@ -162,7 +170,9 @@ class MemberSources:
         try:
             self.store.save(override)
         except ConflictError as exc:
-            raise ConflictError(f"member {member_id!r} has a source {source_id!r} already", source=source_id) from exc
+            raise AlreadyExistsError(
+                f"member {member_id!r} has a source {source_id!r} already", source=source_id
+            ) from exc
         return self.source(member_id, source_id)
 
     def change(
@@ -225,7 +235,7 @@ class MemberSources:
                 raise NotFoundError(f"member {member_id!r} has no source {source_id!r}", source=source_id)
             version = stored.version if stored is not None else 0
             if expected is not None and expected != version:
-                raise ConflictError(
+                raise VersionConflictError(
                     f"source {source_id!r} of member {member_id!r} is at version {version}, not {expected}: "
                     "it was changed in between; read it again",
                     source=source_id,

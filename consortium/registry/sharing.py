@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-from consortium.errors import ConflictError, ValidationError, field_errors
+from consortium.errors import ValidationError, VersionConflictError, field_errors
 from consortium.members import Member, SharingPolicy
 from consortium.registry.models import SourceOrigin, SourceOverride
 
@@ -139,7 +139,7 @@ class SharingPolicies:
         stored = self._store.get(member_id, SHARING_KEY)
         version = stored.version if stored is not None else 0
         if expected_version is not None and expected_version != version:
-            raise ConflictError(
+            raise VersionConflictError(
                 f"the sharing policy of {member_id!r} is at version {version}, not {expected_version}: read it again",
                 version=version,
             )

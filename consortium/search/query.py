@@ -66,6 +66,8 @@ WORK_ID = re.compile(r"w[0-9a-f]{20}")
 class InvalidQueryError(ValidationError):
     """A search query is not valid; ``details["field"]`` names the field, and the message says why."""
 
+    error_code = "invalid_query"
+
 
 class SearchQuery(BaseModel):
     """A search: text, filters, facets, sort and page.

@@ -306,7 +306,8 @@ def test_the_subject_librarian_edits_a_list_and_deletes_a_draft(tab: Tab) -> Non
     block.get_by_text("Edit the title, class, subject and description").click()
     block.get_by_label("Class range (optional)").fill("I222")  # no scheme: refused, said at the form
     block.get_by_role("button", name="Save the changes").click()
-    expect(block.locator(".edit-list [role=alert]")).to_contain_text("class_code")
+    alert = block.locator(".edit-list [role=alert]")  # the field by its label, as the form names it
+    expect(alert).to_have_text("Class range: 'I222' is not a class with its scheme (clc:TP3, lcc:QA76, ddc:005)")
     lists.edit(MEMBER, draft.list_id, ListChange(description="changed by a colleague"), actor_id=librarian)
     block.get_by_label("Class range (optional)").fill("clc:I22")
     block.get_by_role("button", name="Save the changes").click()  # the page read version 2: now 3

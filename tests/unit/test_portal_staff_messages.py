@@ -1,6 +1,6 @@
 """The staff pages' messages: every key their scripts ask for (and the sign-in page's) is in both languages, each
 name the API answers with (a loan state, a step, a list state, a staff role, a format, a harvest run's and a
-source's state, what started a run) has its label, and the
+source's state, what started a run, a quarantine reason's code) has its label, and the
 Chinese is Chinese with the same placeholders."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from consortium.auth.callers import StaffRole
 from consortium.cooperation.lists import ListState
 from consortium.cooperation.models import LoanState, Side
 from consortium.cooperation.rules import MOVES
+from consortium.harvest.refusals import Refusal
 from consortium.harvest.runs import RunState, RunTrigger, SourceRunState
 from consortium.models import ResourceFormat
 
@@ -48,6 +49,7 @@ def families() -> set[str]:
         "staff.lists.state": [s.value for s in ListState],
         "staff.harvests.state": sorted({s.value for s in RunState} | {s.value for s in SourceRunState}),
         "staff.harvests.trigger": [s.value for s in RunTrigger],
+        "staff.harvests.reason": [r.value for r in Refusal],
         "staff.harvests.col": "asked trigger state read added changed unchanged deleted quarantined".split(),
         "role": [r.value for r in StaffRole],
         "format": [f.value for f in ResourceFormat],

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from consortium.adapters.aws.dynamodb_common import DynamoDbStore, error_code, item, key_of
 from consortium.cooperation.lists import CuratedList
-from consortium.errors import ConflictError
+from consortium.errors import VersionConflictError
 
 if TYPE_CHECKING:
     from consortium.cooperation.lists import ListState
@@ -49,7 +49,7 @@ class DynamoDbCuratedListStore(DynamoDbStore):
                     raise
                 stored = self.get(curated.list_id)
                 version = stored.version if stored is not None else 0
-                raise ConflictError(
+                raise VersionConflictError(
                     f"list {curated.list_id} is at version {version}, not {curated.version - 1}: "
                     "it was changed in between",
                     version=version,
@@ -69,7 +69,7 @@ class DynamoDbCuratedListStore(DynamoDbStore):
                     raise
                 stored = self.get(list_id)
                 found = stored.version if stored is not None else 0
-                raise ConflictError(
+                raise VersionConflictError(
                     f"list {list_id} is at version {found}, not {version}: it was changed in between", version=found
                 ) from exc
 

@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 
 from consortium.adapters.aws.dynamodb_common import DynamoDbStore, error_code, item, key_of
 from consortium.cooperation.models import LoanRequest, Side
-from consortium.errors import ConflictError
+from consortium.errors import VersionConflictError
 
 __all__ = ["DynamoDbLoanRequestStore"]
 
@@ -90,7 +90,7 @@ class DynamoDbLoanRequestStore(DynamoDbStore):
                     raise
                 stored = self.get(request.request_id)
                 version = stored.version if stored is not None else 0
-                raise ConflictError(
+                raise VersionConflictError(
                     f"request {request.request_id} is at version {version}, not {request.version - 1}: "
                     "it was changed in between",
                     version=version,

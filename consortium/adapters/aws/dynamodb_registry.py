@@ -20,7 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from consortium.adapters.aws.dynamodb_common import DynamoDbStore, error_code, item, key_of
-from consortium.errors import ConflictError
+from consortium.errors import VersionConflictError
 from consortium.registry.models import SourceOverride
 
 __all__ = ["DynamoDbSourceOverrideStore"]
@@ -77,7 +77,7 @@ class DynamoDbSourceOverrideStore(DynamoDbStore):
                     raise
                 stored = self.get(override.member, override.source_id)
                 version = stored.version if stored is not None else 0
-                raise ConflictError(
+                raise VersionConflictError(
                     f"source {override.source_id!r} of member {override.member!r} is at version {version}, "
                     f"not {override.version - 1}",
                     version=version,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from consortium.adapters.aws.dynamodb_common import DynamoDbStore, item, key_of
-from consortium.errors import ConflictError
+from consortium.errors import AlreadyExistsError
 from consortium.harvest.runs import HarvestRun
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ class DynamoDbHarvestRunStore(DynamoDbStore):
         """Keep a new run; :class:`ConflictError` when the member has a run with its id."""
         new = item(key_of(f"RUN#{run.member}", run.run_id), body=run.model_dump_json())
         if not self._table.put(new, "add harvest run", if_absent=True):
-            raise ConflictError(f"member {run.member!r} has a run {run.run_id!r} already", run_id=run.run_id)
+            raise AlreadyExistsError(f"member {run.member!r} has a run {run.run_id!r} already", run_id=run.run_id)
 
     def save(self, run: HarvestRun) -> None:
         """Keep the run as it is now."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from consortium.adapters.local.sqlite_common import Schema, SqliteAdapter
 from consortium.cooperation.lists import CuratedList
-from consortium.errors import ConflictError
+from consortium.errors import VersionConflictError
 
 if TYPE_CHECKING:
     import sqlite3
@@ -56,7 +56,7 @@ class SqliteCuratedListStore(SqliteAdapter):
             row = conn.execute("SELECT version FROM curated_lists WHERE list_id = ?", (curated.list_id,)).fetchone()
             version = int(row[0]) if row else 0
             if version != curated.version - 1:
-                raise ConflictError(
+                raise VersionConflictError(
                     f"list {curated.list_id} is at version {version}, not {curated.version - 1}: "
                     "it was changed in between",
                     version=version,
@@ -81,7 +81,7 @@ class SqliteCuratedListStore(SqliteAdapter):
             row = conn.execute("SELECT version FROM curated_lists WHERE list_id = ?", (list_id,)).fetchone()
             found = int(row[0]) if row else 0
             if found != version:
-                raise ConflictError(
+                raise VersionConflictError(
                     f"list {list_id} is at version {found}, not {version}: it was changed in between", version=found
                 )
             conn.execute("DELETE FROM curated_lists WHERE list_id = ?", (list_id,))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from consortium.adapters.local.sqlite_common import Schema, SqliteAdapter
 from consortium.cooperation.models import LoanRequest, Side
-from consortium.errors import ConflictError
+from consortium.errors import VersionConflictError
 
 if TYPE_CHECKING:
     import sqlite3
@@ -75,7 +75,7 @@ class SqliteLoanRequestStore(SqliteAdapter):
             ).fetchone()
             version = int(row[0]) if row else 0
             if version != request.version - 1:
-                raise ConflictError(
+                raise VersionConflictError(
                     f"request {request.request_id} is at version {version}, not {request.version - 1}: "
                     "it was changed in between",
                     version=version,

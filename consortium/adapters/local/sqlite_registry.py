@@ -11,7 +11,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from consortium.adapters.local.sqlite_common import Schema, SqliteAdapter
-from consortium.errors import ConflictError
+from consortium.errors import VersionConflictError
 from consortium.registry.models import SourceOverride
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ class SqliteSourceOverrideStore(SqliteAdapter):
             ).fetchone()
             version = int(row[0]) if row else 0
             if version != override.version - 1:
-                raise ConflictError(
+                raise VersionConflictError(
                     f"source {override.source_id!r} of member {override.member!r} is at version {version}, "
                     f"not {override.version - 1}",
                     version=version,

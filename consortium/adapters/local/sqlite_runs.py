@@ -9,7 +9,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from consortium.adapters.local.sqlite_common import Schema, SqliteAdapter
-from consortium.errors import ConflictError
+from consortium.errors import AlreadyExistsError
 from consortium.harvest.runs import HarvestRun
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ class SqliteHarvestRunStore(SqliteAdapter):
                 (run.member, run.run_id, run.model_dump_json()),
             ).rowcount
         if not added:
-            raise ConflictError(f"member {run.member!r} has a run {run.run_id!r} already", run_id=run.run_id)
+            raise AlreadyExistsError(f"member {run.member!r} has a run {run.run_id!r} already", run_id=run.run_id)
 
     def save(self, run: HarvestRun) -> None:
         """Keep the run as it is now."""

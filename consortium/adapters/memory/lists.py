@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from consortium.errors import ConflictError
+from consortium.errors import VersionConflictError
 
 if TYPE_CHECKING:
     from consortium.cooperation.lists import CuratedList, ListState
@@ -30,7 +30,7 @@ class InMemoryCuratedListStore:
             stored = self._lists.get(curated.list_id)
             version = stored.version if stored is not None else 0
             if version != curated.version - 1:
-                raise ConflictError(
+                raise VersionConflictError(
                     f"list {curated.list_id} is at version {version}, not {curated.version - 1}: "
                     "it was changed in between",
                     version=version,
@@ -42,7 +42,7 @@ class InMemoryCuratedListStore:
             stored = self._lists.get(list_id)
             found = stored.version if stored is not None else 0
             if found != version:
-                raise ConflictError(
+                raise VersionConflictError(
                     f"list {list_id} is at version {found}, not {version}: it was changed in between", version=found
                 )
             del self._lists[list_id]

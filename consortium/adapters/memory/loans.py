@@ -7,7 +7,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from consortium.cooperation.models import Side
-from consortium.errors import ConflictError
+from consortium.errors import VersionConflictError
 
 if TYPE_CHECKING:
     from consortium.cooperation.models import LoanRequest
@@ -43,7 +43,7 @@ class InMemoryLoanRequestStore:
             stored = self._requests.get(request.request_id)
             version = stored.version if stored is not None else 0
             if version != request.version - 1:
-                raise ConflictError(
+                raise VersionConflictError(
                     f"request {request.request_id} is at version {version}, not {request.version - 1}: "
                     "it was changed in between",
                     version=version,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from consortium.errors import ConflictError
+from consortium.errors import VersionConflictError
 
 if TYPE_CHECKING:
     from consortium.registry.models import SourceOverride
@@ -46,7 +46,7 @@ class InMemorySourceOverrideStore:
             stored = self._overrides.get(key)
             version = stored.version if stored is not None else 0
             if version != override.version - 1:
-                raise ConflictError(
+                raise VersionConflictError(
                     f"source {override.source_id!r} of member {override.member!r} is at version {version}, "
                     f"not {override.version - 1}",
                     version=version,

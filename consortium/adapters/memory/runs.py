@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from consortium.errors import ConflictError
+from consortium.errors import AlreadyExistsError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -33,7 +33,7 @@ class InMemoryHarvestRunStore:
     def add(self, run: HarvestRun) -> None:
         with self._lock:
             if (run.member, run.run_id) in self._runs:
-                raise ConflictError(f"member {run.member!r} has a run {run.run_id!r} already", run_id=run.run_id)
+                raise AlreadyExistsError(f"member {run.member!r} has a run {run.run_id!r} already", run_id=run.run_id)
             self._runs[(run.member, run.run_id)] = run.model_copy(deep=True)
 
     def save(self, run: HarvestRun) -> None:

@@ -36,6 +36,7 @@ from consortium.harvest.formats.iso2709_frames import (
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.common import FieldIndex, MarcField
 from consortium.harvest.normalize.marc21 import marc21_local_id
+from consortium.harvest.refusals import Refusal
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -80,15 +81,21 @@ def _marc8(value: bytes, where: str) -> str:
     if value.isascii() and b"\x1b" not in value:
         return value.decode("ascii")
     if b"\x1b" in _MARC8_ESCAPE.sub(b"", value):
-        raise RecordError(f"{where}: invalid MARC-8: a malformed escape sequence")
+        raise RecordError(
+            f"{where}: invalid MARC-8: a malformed escape sequence", error_code=Refusal.BAD_ENCODING, field=where
+        )
     converter = _StrictMarc8()
     try:
         text: str = converter.translate(value)  # type: ignore[no-untyped-call]
     except (IndexError, TypeError, KeyError) as exc:
-        raise RecordError(f"{where}: invalid MARC-8: {type(exc).__name__}") from exc
+        raise RecordError(
+            f"{where}: invalid MARC-8: {type(exc).__name__}", error_code=Refusal.BAD_ENCODING, field=where
+        ) from exc
     if converter.unmapped:
         raise RecordError(
-            f"{where}: invalid MARC-8: a byte with no MARC-8 character (is the record in another encoding?)"
+            f"{where}: invalid MARC-8: a byte with no MARC-8 character (is the record in another encoding?)",
+            error_code=Refusal.BAD_ENCODING,
+            field=where,
         )
     return text
 
@@ -184,10 +191,12 @@ def parse_iso2709(chunk: bytes, *, force_utf8: bool) -> MarcFields:
     try:
         record = pymarc.Record(data=data, to_unicode=utf8, force_utf8=utf8, utf8_handling="strict")
     except UnicodeDecodeError as exc:
-        raise RecordError(undecodable(data) or f"invalid UTF-8 at byte {exc.start} of a field: {exc.reason}") from exc
+        reason = undecodable(data) or f"invalid UTF-8 at byte {exc.start} of a field: {exc.reason}"
+        raise RecordError(reason, error_code=Refusal.BAD_ENCODING) from exc
     except (pymarc.exceptions.PymarcException, ValueError, IndexError) as exc:
         problem = diagnose_iso2709(chunk)
-        raise RecordError(problem or f"the record cannot be read: {type(exc).__name__}: {exc}") from exc
+        reason = problem or f"the record cannot be read: {type(exc).__name__}: {exc}"
+        raise RecordError(reason, error_code=Refusal.UNREADABLE) from exc
     return record if utf8 else _decode_marc8(record)
 
 
@@ -294,7 +303,7 @@ def _parse_now(page: RawPage, position: str, chunk: bytes, problem: str | None, 
         marc = parse_iso2709(chunk, force_utf8=force_utf8)
     except RecordError as exc:
         reason = f"{problem}; {exc}" if problem else str(exc)
-        page.records.append(RawRecord(position, chunk, _MEDIA_ISO2709, error=reason))
+        page.records.append(RawRecord.refused(position, chunk, _MEDIA_ISO2709, exc, reason=reason))
         return
     deleted = str(marc.leader)[5:6] == "d"
     page.records.append(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from consortium.harvest.formats.base import FormatReader
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.kbart import KBART_REQUIRED, kbart_local_id, normalize_kbart_title
+from consortium.harvest.refusals import Refusal
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -42,7 +43,10 @@ def iter_kbart(data: bytes, *, name: str, start: int, page_size: int) -> Iterato
         reason = f"header: invalid UTF-8 ({exc.reason})"
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
             reason += "; the file is UTF-16 (KBART files are UTF-8)"
-        page.records.append(RawRecord(f"{name}:1", data, _MEDIA, error=reason))
+        refused = RawRecord(
+            f"{name}:1", data, _MEDIA, error=reason, error_code=Refusal.BAD_ENCODING, error_field="header"
+        )
+        page.records.append(refused)
         yield page
         return
     missing = [column for column in KBART_REQUIRED if column not in header]
@@ -50,7 +54,10 @@ def iter_kbart(data: bytes, *, name: str, start: int, page_size: int) -> Iterato
         reason = f"header: missing KBART column(s) {', '.join(missing)}"
         if len(header) == 1 and "," in header[0]:
             reason += " (the header has no tab: KBART columns are tab-separated, this looks comma-separated)"
-        page.records.append(RawRecord(f"{name}:1", data, _MEDIA, error=reason))
+        refused = RawRecord(
+            f"{name}:1", data, _MEDIA, error=reason, error_code=Refusal.WRONG_FORMAT, error_field="header"
+        )
+        page.records.append(refused)
         yield page
         return
     for first, item in _titles(lines, header, header_line, name):
@@ -77,12 +84,13 @@ def _titles(lines: list[bytes], header: list[str], header_line: bytes, name: str
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            alone.append((number - 1, RawRecord(position, raw, _MEDIA, error=f"invalid UTF-8 at byte {exc.start}")))
+            reason = f"invalid UTF-8 at byte {exc.start}"
+            alone.append((number - 1, RawRecord(position, raw, _MEDIA, error=reason, error_code=Refusal.BAD_ENCODING)))
             continue
         values = text.rstrip("\r\n").split("\t")  # KBART has no quoting: a tab ends a value, whatever its size
         if len(values) > len(header):
             error = f"the row has {len(values)} columns, the header {len(header)}"
-            alone.append((number - 1, RawRecord(position, raw, _MEDIA, error=error)))
+            alone.append((number - 1, RawRecord(position, raw, _MEDIA, error=error, error_code=Refusal.UNREADABLE)))
             continue
         row = dict(zip(header, values + [""] * (len(header) - len(values)), strict=True))
         local_id = kbart_local_id(row)

@@ -20,6 +20,7 @@ from consortium.harvest.formats.xml_faults import Declarations, locate_fault, re
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.marc21 import marc21_local_id, normalize_marc21
 from consortium.harvest.normalize.marcxml import MARCXML_NS, marcxml_to_pymarc
+from consortium.harvest.refusals import Refusal
 from consortium.harvest.xml_safety import check_prolog, entity_references
 
 if TYPE_CHECKING:
@@ -81,14 +82,18 @@ def _raw_record(element: etree._Element, position: str) -> RawRecord:
     namespace = etree.QName(element).namespace
     try:
         if namespace not in (MARCXML_NS, None):
-            raise RecordError(f"record: an element in namespace {namespace}, not a MARCXML record")
+            raise RecordError(
+                f"record: an element in namespace {namespace}, not a MARCXML record", error_code=Refusal.WRONG_FORMAT
+            )
         lost = entity_references(element)
         if lost:  # its text would be cut where each stands: quarantined, never read short
             names = ", ".join(f"&{name};" for name in lost)
-            raise RecordError(f"record: refers to entities that are never resolved ({names})")
+            raise RecordError(
+                f"record: refers to entities that are never resolved ({names})", error_code=Refusal.UNSAFE_XML
+            )
         marc = marcxml_to_pymarc(element)
     except RecordError as exc:
-        return RawRecord(position, raw, _MEDIA_MARCXML, error=str(exc))
+        return RawRecord.refused(position, raw, _MEDIA_MARCXML, exc)
     deleted = str(marc.leader)[5:6] == "d"
     return RawRecord(position, raw, _MEDIA_MARCXML, local_id=marc21_local_id(marc), parsed=marc, deleted=deleted)
 
@@ -105,7 +110,7 @@ def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Itera
     try:
         check_prolog(data)
     except RecordError as exc:
-        page.records.append(RawRecord(f"{name}", data, _MEDIA_MARCXML, error=str(exc)))
+        page.records.append(RawRecord.refused(f"{name}", data, _MEDIA_MARCXML, exc))
         yield page
         return
     number = 0
@@ -127,7 +132,7 @@ def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Itera
                     page = RawPage()
             wrong = _not_marcxml(roots[0]) if number == 0 and offset == 0 else None
             if wrong is not None:
-                page.records.append(RawRecord(f"{name}", data, _MEDIA_MARCXML, error=wrong))
+                page.records.append(RawRecord(name, data, _MEDIA_MARCXML, error=wrong, error_code=Refusal.WRONG_FORMAT))
                 page.stopped = wrong
             break
         except etree.XMLSyntaxError as exc:
@@ -135,7 +140,7 @@ def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Itera
         if number == 0 and offset == 0 and fault.span is None and fault.resume is None:
             # Nothing but closing tags, blanks or a declaration where a document should be: no root element.
             wrong = f"not a MARCXML file: {fault.reason}"
-            page.records.append(RawRecord(f"{name}", data, _MEDIA_MARCXML, error=wrong))
+            page.records.append(RawRecord(name, data, _MEDIA_MARCXML, error=wrong, error_code=Refusal.WRONG_FORMAT))
             page.stopped = wrong
             break
         if fault.span is not None:
@@ -143,7 +148,10 @@ def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Itera
             if number > start:
                 begin, end = fault.span
                 reason = f"{fault.reason}; the {number - 1} record(s) before it were read"
-                page.records.append(RawRecord(f"{name}#{number}", data[begin:end], _MEDIA_MARCXML, error=reason))
+                broken = RawRecord(
+                    f"{name}#{number}", data[begin:end], _MEDIA_MARCXML, error=reason, error_code=Refusal.MALFORMED_XML
+                )
+                page.records.append(broken)
             in_a_row += 1
         if fault.stopped is not None:
             page.stopped = fault.stopped.replace("{number}", str(number))  # the reason may hold braces itself

@@ -20,6 +20,7 @@ from consortium.harvest.normalize.marc21 import normalize_marc21
 from consortium.harvest.normalize.marcxml import MARCXML_NS, marcxml_fields
 from consortium.harvest.oai_errors import BadResumptionTokenError
 from consortium.harvest.oai_pmh import parse_list_records
+from consortium.harvest.refusals import Refusal
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -40,11 +41,12 @@ def oai_raw_page(page: OaiPage) -> RawPage:
     """An OAI-PMH page as raw records: each keyed by its OAI identifier, its metadata element parsed."""
     records = []
     for item in page.records:
-        error = None
+        error, code, field = None, None, None
         if not item.identifier:
-            error = "header: the record has no OAI identifier"
+            error, code, field = "header: the record has no OAI identifier", Refusal.NO_ID, "header"
         elif item.metadata is None and not item.deleted:
             error = "metadata: the record is not deleted but has no metadata"
+            code, field = Refusal.WRONG_FORMAT, "metadata"
         records.append(
             RawRecord(
                 position=item.identifier or "(no identifier)",
@@ -55,6 +57,8 @@ def oai_raw_page(page: OaiPage) -> RawPage:
                 error=error,
                 deleted=item.deleted,
                 datestamp=item.datestamp or None,
+                error_code=code,
+                error_field=field,
             )
         )
     return RawPage(records=records, cursor={"token": page.resumption_token} if page.resumption_token else None)
@@ -98,7 +102,11 @@ class OaiMetadataFormat(FormatReader):
                 default_location=source.location,
             )
         if etree.QName(element).namespace not in (MARCXML_NS, None):
-            raise RecordError(f"metadata: expected MARCXML or Dublin Core, found {element.tag!r}")
+            raise RecordError(
+                f"metadata: expected MARCXML or Dublin Core, found {element.tag!r}",
+                error_code=Refusal.WRONG_FORMAT,
+                field="metadata",
+            )
         return normalize_marc21(
             marcxml_fields(element),
             member=member,
@@ -118,7 +126,7 @@ class SavedOaiFormat(OaiMetadataFormat):
         try:
             oai_page = parse_list_records(data, f"OAI-PMH response from {name}", name)
         except RecordError as exc:  # the whole response cannot be read: none of its records was
-            yield RawPage(records=[RawRecord(name, data, _MEDIA, error=str(exc))], stopped=str(exc)), 1.0
+            yield RawPage(records=[RawRecord.refused(name, data, _MEDIA, exc)], stopped=str(exc)), 1.0
             return
         page = oai_raw_page(oai_page)
         page.cursor = None

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from consortium.errors import RecordError
 from consortium.harvest.normalize.common import FieldIndex, series_statement, subfield, tagged
 from consortium.harvest.normalize.text import clean, page_count
+from consortium.harvest.refusals import Refusal
 from consortium.models import Classification, Record, ResourceFormat
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ class MarcDialect(ABC):
         fields = FieldIndex.of(marc)  # read by tag a score of times below
         record_id = local_id or self.local_id(fields)
         if not record_id:
-            raise RecordError(self.missing_id)
+            raise RecordError(self.missing_id, error_code=Refusal.NO_ID)
         title, subtitle = self.title(fields)
         publisher, date_statement = self.publication(fields)
         year = self.year(fields, date_statement)

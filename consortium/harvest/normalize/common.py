@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Protocol, TypeAlias
 from consortium.errors import RecordError
 from consortium.harvest.identifiers import InvalidIdentifierError
 from consortium.harvest.normalize.text import clean
+from consortium.harvest.refusals import Refusal
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -177,7 +178,8 @@ def identifiers_from(
                 try:
                     identifier = normalizer(str(value))
                 except InvalidIdentifierError as exc:
-                    raise RecordError(f"{tag}${code}: {exc}") from exc
+                    where = f"{tag}${code}"
+                    raise RecordError(f"{where}: {exc}", error_code=exc.error_code, field=where) from exc
                 if identifier is not None and identifier not in found:
                     found.append(identifier)
     return found
@@ -198,7 +200,7 @@ def joined(fields: Iterable[MarcFieldLike], codes: str, separator: str = " -- ",
 
 def require_title(title: str | None, tag: str) -> str:
     if not title:
-        raise RecordError(f"{tag}: the record has no title")
+        raise RecordError(f"{tag}: the record has no title", error_code=Refusal.NO_TITLE, field=tag)
     return title
 
 

@@ -12,6 +12,7 @@ from consortium.harvest.identifiers import (
     normalize_issn,
 )
 from consortium.harvest.normalize.text import clean, first_year, language_code, page_count, unique
+from consortium.harvest.refusals import Refusal
 from consortium.models import Availability, Holding, Identifier, RawPointer, Record, ResourceFormat
 
 __all__ = ["DC_NS", "OAI_DC_NS", "is_dublin_core", "normalize_dublin_core"]
@@ -58,7 +59,7 @@ def _identifier(value: str) -> Identifier | None:
         if "issn" in lowered:
             return normalize_issn(value)
     except InvalidIdentifierError as exc:
-        raise RecordError(f"dc:identifier: {exc}") from exc
+        raise RecordError(f"dc:identifier: {exc}", error_code=exc.error_code, field="dc:identifier") from exc
     if "10." in value and ("doi" in lowered or value.startswith("10.")):
         return normalize_doi(value)
     return None
@@ -76,7 +77,7 @@ def normalize_dublin_core(
     """Normalize one ``oai_dc:dc`` element; ``local_id`` is the OAI-PMH identifier."""
     titles = [t for t in (clean(v) for v in _values(metadata, "title")) if t]
     if not titles:
-        raise RecordError("dc:title: the record has no title")
+        raise RecordError("dc:title: the record has no title", error_code=Refusal.NO_TITLE, field="dc:title")
     identifiers: list[Identifier] = []
     urls: list[str] = []
     for value in _values(metadata, "identifier"):

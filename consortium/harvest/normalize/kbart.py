@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from consortium.errors import RecordError
 from consortium.harvest.identifiers import InvalidIdentifierError, normalize_isbn, normalize_issn
 from consortium.harvest.normalize.text import clean, first_year, unique
+from consortium.harvest.refusals import Refusal
 from consortium.models import Availability, Holding, Identifier, RawPointer, Record, ResourceFormat
 
 if TYPE_CHECKING:
@@ -43,13 +44,19 @@ def _check_dates(row: Mapping[str, str]) -> None:
             dt.date(year, month, day)
         except ValueError:
             raise RecordError(
-                f"{column}: {value[:40]!r} is not a date as KBART writes one (YYYY, YYYY-MM or YYYY-MM-DD)"
+                f"{column}: {value[:40]!r} is not a date as KBART writes one (YYYY, YYYY-MM or YYYY-MM-DD)",
+                error_code=Refusal.INVALID_VALUE,
+                field=column,
             ) from None
     first = (row.get("date_first_issue_online") or "").strip()
     last = (row.get("date_last_issue_online") or "").strip()
     common = min(len(first), len(last))
     if first and last and first[:common] > last[:common]:
-        raise RecordError(f"date_last_issue_online: coverage ends ({last}) before it starts ({first})")
+        raise RecordError(
+            f"date_last_issue_online: coverage ends ({last}) before it starts ({first})",
+            error_code=Refusal.INVALID_VALUE,
+            field="date_last_issue_online",
+        )
 
 
 def kbart_local_id(row: Mapping[str, str]) -> str | None:
@@ -93,12 +100,22 @@ class _Range:
 def _read_row(number: int, row: Mapping[str, str]) -> _Range:
     """One row checked column by column (:class:`RecordError` naming the column)."""
     if not clean(row.get("publication_title")):
-        raise RecordError("publication_title: the row has no title")
+        raise RecordError(
+            "publication_title: the row has no title", error_code=Refusal.NO_TITLE, field="publication_title"
+        )
     if not kbart_local_id(row):
-        raise RecordError("title_id: the row has no title_id, identifier or title_url to key it by")
+        raise RecordError(
+            "title_id: the row has no title_id, identifier or title_url to key it by",
+            error_code=Refusal.NO_ID,
+            field="title_id",
+        )
     kind = (row.get("publication_type") or "").strip().lower()
     if kind not in ("serial", "monograph"):
-        raise RecordError(f"publication_type: {kind!r} is neither 'serial' nor 'monograph'")
+        raise RecordError(
+            f"publication_type: {kind!r} is neither 'serial' nor 'monograph'",
+            error_code=Refusal.INVALID_VALUE,
+            field="publication_type",
+        )
     _check_dates(row)
     normalizer = normalize_issn if kind == "serial" else normalize_isbn
     identifiers: list[Identifier] = []
@@ -109,12 +126,14 @@ def _read_row(number: int, row: Mapping[str, str]) -> _Range:
         try:
             identifier = normalizer(value)
         except InvalidIdentifierError as exc:
-            raise RecordError(f"{column}: {exc}") from exc
+            raise RecordError(f"{column}: {exc}", error_code=exc.error_code, field=column) from exc
         if identifier is not None and identifier not in identifiers:
             identifiers.append(identifier)
     url = (row.get("title_url") or "").strip()
     if not url.startswith(("http://", "https://")):
-        raise RecordError(f"title_url: {url!r} is not an http(s) URL")
+        raise RecordError(
+            f"title_url: {url!r} is not an http(s) URL", error_code=Refusal.INVALID_VALUE, field="title_url"
+        )
     start = (row.get("date_first_issue_online") or "").strip()
     return _Range(number, kind, identifiers, url, _coverage(row), start)
 
@@ -136,20 +155,23 @@ def normalize_kbart_title(
     range missing would show readers a gap the member does not have).
     """
     if not rows:
-        raise RecordError("title_id: no row")
+        raise RecordError("title_id: no row", error_code=Refusal.NO_ID, field="title_id")
     ranges: list[_Range] = []
     for number, row in rows:
         try:
             ranges.append(_read_row(number, row))
         except RecordError as exc:
-            raise RecordError(f"row {number}: {exc}" if len(rows) > 1 else str(exc)) from exc
+            reason = f"row {number}: {exc}" if len(rows) > 1 else str(exc)
+            raise RecordError(reason, error_code=exc.error_code, field=exc.field) from exc
     first_number, first = rows[0]
     kind = ranges[0].kind
     for other in ranges[1:]:
         if other.kind != kind:
             raise RecordError(
                 f"row {other.number}: publication_type: {other.kind!r}, but row {first_number} of the same title "
-                f"says {kind!r}"
+                f"says {kind!r}",
+                error_code=Refusal.INVALID_VALUE,
+                field="publication_type",
             )
     identifiers = list(dict.fromkeys(i for r in ranges for i in r.identifiers))
     ranges.sort(key=lambda r: (r.start, r.number))

@@ -34,6 +34,7 @@ from consortium.harvest.normalize.common import (
 )
 from consortium.harvest.normalize.shelf_status import KOHA_MARC21, ava_holdings, item_statuses, koha_items
 from consortium.harvest.normalize.text import clean, first_year, language_code, publisher_name, unique
+from consortium.harvest.refusals import Refusal
 from consortium.models import (
     Availability,
     Classification,
@@ -126,8 +127,10 @@ def _title(marc: MarcFields) -> tuple[str, str | None]:
         if title:
             return title, None
     if tagged(marc, "245"):
-        raise RecordError("245$a: the record has no title")
-    raise RecordError("245: the record has no title field (nor 240, 130 or 246)")
+        raise RecordError("245$a: the record has no title", error_code=Refusal.NO_TITLE, field="245$a")
+    raise RecordError(
+        "245: the record has no title field (nor 240, 130 or 246)", error_code=Refusal.NO_TITLE, field="245"
+    )
 
 
 def _uniform_title(marc: MarcFields) -> str | None:

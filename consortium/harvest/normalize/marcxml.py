@@ -11,6 +11,7 @@ from lxml import etree
 
 from consortium.errors import RecordError
 from consortium.harvest.normalize.common import FieldIndex, MarcField
+from consortium.harvest.refusals import Refusal
 
 __all__ = ["MARCXML_NS", "marcxml_fields", "marcxml_to_pymarc"]
 
@@ -26,9 +27,11 @@ def _tag(child: etree._Element, kind: str) -> str:
     """The field's tag: three letters or digits (``245``, Aleph's ``CAT``), else :class:`RecordError`."""
     tag = child.get("tag")
     if not tag:
-        raise RecordError(f"{kind}: no tag attribute")
+        raise RecordError(f"{kind}: no tag attribute", error_code=Refusal.UNREADABLE, field=kind)
     if _TAG.fullmatch(tag) is None:
-        raise RecordError(f"{kind}: tag {tag[:20]!r} is not three letters or digits")
+        raise RecordError(
+            f"{kind}: tag {tag[:20]!r} is not three letters or digits", error_code=Refusal.UNREADABLE, field=kind
+        )
     return tag
 
 
@@ -42,7 +45,9 @@ def marcxml_to_pymarc(element: etree._Element) -> pymarc.Record:
         if name == "leader":
             text = child.text or ""
             if len(text) != 24:
-                raise RecordError(f"leader: {len(text)} characters, not 24")
+                raise RecordError(
+                    f"leader: {len(text)} characters, not 24", error_code=Refusal.UNREADABLE, field="leader"
+                )
             record.leader = pymarc.Leader(text)
         elif name == "controlfield":
             tag = _tag(child, "controlfield")
@@ -71,7 +76,9 @@ def marcxml_fields(element: etree._Element) -> FieldIndex:
         if name == "leader":
             text = child.text or ""
             if len(text) != 24:
-                raise RecordError(f"leader: {len(text)} characters, not 24")
+                raise RecordError(
+                    f"leader: {len(text)} characters, not 24", error_code=Refusal.UNREADABLE, field="leader"
+                )
             leader = text
         elif name == "controlfield":
             tag = _tag(child, "controlfield")

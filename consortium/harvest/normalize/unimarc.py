@@ -29,6 +29,7 @@ from consortium.harvest.normalize.common import (
 )
 from consortium.harvest.normalize.shelf_status import KOHA_UNIMARC, koha_items
 from consortium.harvest.normalize.text import clean, first_year, language_code, publisher_name, unique
+from consortium.harvest.refusals import Refusal
 from consortium.models import (
     Availability,
     Classification,
@@ -82,7 +83,7 @@ def _name(field_a: str | None, field_b: str | None) -> str | None:
 def _title(marc: MarcFields) -> tuple[str, str | None]:
     fields = tagged(marc, "200")
     if not fields:
-        raise RecordError("200: the record has no title field")
+        raise RecordError("200: the record has no title field", error_code=Refusal.NO_TITLE, field="200")
     field = fields[0]
     parts = [clean(p) for p in subfields(field, "a")[:1] + subfields(field, "hi")]
     title = require_title(". ".join(p for p in parts if p) or None, "200$a")

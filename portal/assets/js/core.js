@@ -44,6 +44,11 @@ export function fill(node, ...children) {
 
 // ---- languages ------------------------------------------------------------------------------------------------
 
+/** Whether the page's messages have `key` (in the reader's language or in English). */
+export function has(key) {
+  return key in state.messages || key in state.fallback;
+}
+
 /** The message `key` in the reader's language, with {name} placeholders filled from `vars`. */
 export function t(key, vars = {}) {
   const text = state.messages[key] ?? state.fallback[key] ?? key;
@@ -158,10 +163,16 @@ export function signOut() {
 
 // ---- API ------------------------------------------------------------------------------------------------------
 
+/** An error answer of the API: its status, its English `message`, and what the API names for programs: `code`
+ * (README, "Error codes"), the `field` at fault, the records in `details`, each bad field in `errors`. */
 export class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, body = {}) {
     super(message);
     this.status = status;
+    this.code = typeof body.code === "string" ? body.code : null;
+    this.field = typeof body.field === "string" ? body.field : null;
+    this.details = body.details && typeof body.details === "object" ? body.details : {};
+    this.errors = Array.isArray(body.errors) ? body.errors : [];
   }
 }
 
@@ -178,13 +189,13 @@ export async function api(path, { method = "GET", query = null, body = undefined
   const answer = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (answer.status === 401 && current) signOut();
   if (!answer.ok) {
-    let message = answer.statusText;
+    let found = {};
     try {
-      message = (await answer.json()).Message || message;
+      found = (await answer.json()) || {};
     } catch {
       // not JSON: keep the status text
     }
-    throw new ApiError(answer.status, message);
+    throw new ApiError(answer.status, found.Message || answer.statusText, found);
   }
   if (raw) return answer;
   return answer.status === 204 ? null : answer.json();
@@ -295,14 +306,40 @@ export function announce(message) {
   if (region) region.textContent = message;
 }
 
-/** A short description of an API error for the reader. */
+/** A field the API names, as the reader knows it: its label (`error.field.<name>`), else its name. */
+export function fieldLabel(name) {
+  return has(`error.field.${name}`) ? t(`error.field.${name}`) : name;
+}
+
+/** What went wrong with a field, in the reader's language when the page knows pydantic's reason for it
+ * (`error.reason.<reason>`), else the API's English words (without the "field 'x': " they start with). */
+function fieldDetail(error) {
+  const problem = error.errors.find((one) => one.field === error.field) || error.errors[0];
+  const english = (problem ? problem.message : error.message).replace(/^field '[^']*': /, "");
+  const key = `error.reason.${problem ? problem.reason : "other"}`;
+  if (state.lang === "en" || !has(key)) return english;
+  return t(key, { detail: english });
+}
+
+/** A short description of an API error for the reader, in their language: by the answer's `code` (and its field
+ * and records), the page's own words for each; an answer without a code the page knows (an older or newer hub)
+ * by its status, with the API's English message where the status alone says too little. */
 export function describeError(error) {
-  if (error instanceof ApiError) {
-    if (error.status === 401) return t("error.sign_in");
-    if (error.status === 403) return t("error.forbidden");
-    if (error.status === 404) return t("error.not_found");
-    if (error.status === 400) return t("error.bad_request", { reason: error.message });
-    return t("error.server", { status: error.status });
+  if (!(error instanceof ApiError)) return t("error.network");
+  if (error.code && has(`error.code.${error.code}`)) {
+    const purpose = error.details.purpose;
+    return t(`error.code.${error.code}`, {
+      ...error.details,
+      status: error.status,
+      reason: error.message,
+      field: fieldLabel(error.field || (error.errors[0] && error.errors[0].field) || ""),
+      detail: fieldDetail(error),
+      purpose: purpose && has(`purpose.${purpose}`) ? t(`purpose.${purpose}`) : purpose || "",
+    });
   }
-  return t("error.network");
+  if (error.status === 401) return t("error.sign_in");
+  if (error.status === 403) return t("error.forbidden");
+  if (error.status === 404) return t("error.not_found");
+  if (error.status >= 500) return t("error.server", { status: error.status });
+  return t("error.unknown", { status: error.status, reason: error.message });
 }

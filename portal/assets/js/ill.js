@@ -58,10 +58,10 @@ export function refusedBy(requests, clusterId) {
  * has no copy that may be asked now). */
 export function askRefusal(error, clusterId, requests, all, own, lender = null) {
   if (!(error instanceof ApiError)) return describeError(error);
-  if (error.status === 400 && /field 'cluster_id'/.test(error.message)) {
+  if (error.code === "invalid_field" && error.field === "cluster_id") {
     return t("ill.error.own_has", { library: memberName(all, own) });
   }
-  if (error.status === 400 && lender && /field 'lender'/.test(error.message)) {
+  if (error.code === "invalid_field" && lender && error.field === "lender") {
     return t("ill.error.lender_cannot", { library: memberName(all, lender) });
   }
   if (error.status === 409) {

@@ -180,8 +180,8 @@ function addForm() {
         try {
           await api(`${me.path}/interests`, { method: "PUT", body: { key, weight: Number(weight.value) } });
         } catch (error) {
-          // the weight is checked above: a refusal is of what the reader typed, said in their words (not the API's)
-          if (error.status === 400) return refuse(t(`me.add.bad_${kind}`, { value: typed, scheme: t(`scheme.${scheme.value}`) }));
+          // the weight is checked above: a refused key is what the reader typed, said in their words (not the API's)
+          if (error.code === "invalid_field" && error.field === "key") return refuse(t(`me.add.bad_${kind}`, { value: typed, scheme: t(`scheme.${scheme.value}`) }));
           return refuse(describeError(error));
         }
         for (const input of [code, subject, author]) input.value = "";

@@ -2,7 +2,7 @@
 // frequency, the most items a digest holds, the saved search), subscribe or change, unsubscribe. An Atom
 // subscription's private feed address is shown once, when it is made.
 
-import { api, el, fill, formatDate, formatNumber, state, t } from "./core.js";
+import { api, describeError, el, fill, formatDate, formatNumber, state, t } from "./core.js";
 import { act, me, reload, section } from "./me-common.js";
 
 const CHANNELS = ["inbox", "atom", "email"];
@@ -68,7 +68,7 @@ function serviceForm(info, current, stored) {
         try {
           answer = await api(`${me.path}/subscriptions/${id}`, { method: "PUT", body });
         } catch (error) {
-          const reason = error.status === 403 ? t("me.subs.need_consent") : error.status === 400 ? t("me.add.invalid", { reason: error.message }) : t("error.network");
+          const reason = error.code === "consent_required" ? t("me.subs.need_consent") : describeError(error);
           return fill(message, reason);
         }
         await act(() => reload("subscriptions"), t(active ? "me.subs.changed" : "me.subs.subscribed", { service: serviceName(info, id) }));

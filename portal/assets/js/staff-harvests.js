@@ -1,8 +1,10 @@
 // The member's harvests, for its administrators: harvest the library's sources now, follow the latest runs (what
 // each read, added, changed and quarantined, and why a source failed), and read the records in quarantine, each
-// with its reason and where it is in the source, with its raw bytes to download as they were harvested.
+// with its reason and where it is in the source, with its raw bytes to download as they were harvested. A reason
+// is said in the librarian's language by its code (`reason_code`), the hub's English words a click away (what a
+// ticket quotes); a reason without a code the page knows (quarantined before codes) is the English words alone.
 
-import { ApiError, announce, api, describeError, el, fill, formatDate, formatNumber, session, state, t } from "./core.js";
+import { ApiError, announce, api, describeError, el, fill, formatDate, formatNumber, has, session, state, t } from "./core.js";
 import { reload, stableId } from "./me-common.js";
 import { staff, table } from "./staff-common.js";
 
@@ -16,8 +18,8 @@ async function harvestNow() {
     await reload("harvests");
     announce(t("staff.harvests.started"));
   } catch (error) {
-    // a 409: a harvest of this library is already queued or running (the API names it)
-    announce(error instanceof ApiError && error.status === 409 ? t("staff.harvests.busy") : describeError(error));
+    // a harvest of this library is already queued or running (the API names it)
+    announce(error instanceof ApiError && error.code === "in_progress" ? t("staff.harvests.busy") : describeError(error));
   }
 }
 
@@ -76,7 +78,7 @@ async function download(item) {
     // the bytes as they were harvested: the API answers them only to a request that accepts them (not JSON)
     const url = new URL(`${state.config.api}${staff.path}/quarantine/${encodeURIComponent(item.item_id)}/raw`, location.href);
     const answer = await fetch(url, { headers: { Accept: "application/octet-stream", Authorization: `Bearer ${session()?.token}` } });
-    if (!answer.ok) throw new ApiError(answer.status, answer.statusText);
+    if (!answer.ok) throw new ApiError(answer.status, answer.statusText, await answer.json().catch(() => ({})));
     const name = /filename="([^"]+)"/.exec(answer.headers.get("Content-Disposition") || "")?.[1] || `${item.source_id}-${item.local_id || "record"}`;
     const link = el("a", { href: URL.createObjectURL(await answer.blob()), download: name });
     document.body.append(link);
@@ -89,6 +91,17 @@ async function download(item) {
   }
 }
 
+/** Why the record is in quarantine: in the librarian's language by its code, with the hub's English words under
+ * "The hub's own words"; on an English page, or without a code the page knows, the English words alone. */
+function reasonOf(item) {
+  const key = `staff.harvests.reason.${item.reason_code}`;
+  if (state.lang === "en" || !item.reason_code || !has(key)) return el("p", { class: "reason", lang: "en", text: item.reason });
+  return [
+    el("p", { class: "reason", text: t(key, { field: item.reason_field || "—" }) }),
+    el("details", { class: "original" }, el("summary", { text: t("staff.harvests.original") }), el("p", { class: "reason-en", lang: "en", text: item.reason })),
+  ];
+}
+
 function quarantineItem(item) {
   const id = stableId("quarantined", item.item_id);
   return el(
@@ -96,7 +109,7 @@ function quarantineItem(item) {
     { class: "item quarantined", "aria-labelledby": id },
     el("h4", { id, text: t("staff.harvests.where", { source: item.source_id, position: item.position }) }),
     item.local_id ? el("p", { class: "meta", text: t("staff.harvests.local_id", { id: item.local_id }) }) : null,
-    el("p", { class: "reason", text: item.reason }),
+    reasonOf(item),
     el("p", { class: "help", text: t("staff.harvests.since", { at: formatDate(item.quarantined_at, true) }) }),
     el("button", { type: "button", class: "small secondary", "aria-describedby": id, onclick: () => download(item), text: t("staff.harvests.raw") }),
   );

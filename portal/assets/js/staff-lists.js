@@ -3,7 +3,8 @@
 // publish the list (anyone reads it, and the "subject librarians' lists" push service sends it to subscribers of
 // every member) or withdraw it; edit its title, class, subject and description; delete a draft (a published list
 // is withdrawn first). Each change answers with the list as saved; a refused change says why; a change made
-// meanwhile by someone else (a 409: the version read is old) is said, and the lists shown again as they are now.
+// meanwhile by someone else (`version_conflict`: the version read is old) is said, and the lists shown again as they
+// are now.
 
 import { announce, api, ApiError, describeError, el, fill, formatDate, state, t } from "./core.js";
 import { act, reload, stableId } from "./me-common.js";
@@ -76,9 +77,10 @@ const EDITABLE = [
   ["description", "staff.lists.description"],
 ];
 
-/** A change refused because the list changed since the page read it: show the lists as they are now and say so. */
+/** A change refused because the list changed since the page read it (its version, or its state: a colleague published
+ * the draft): show the lists as they are now and say so. */
 async function changedMeanwhile(error, message) {
-  if (error instanceof ApiError && error.status === 409) {
+  if (error instanceof ApiError && (error.code === "version_conflict" || error.code === "invalid_state")) {
     await reload("lists");
     announce(t("staff.lists.changed_meanwhile"));
   } else {

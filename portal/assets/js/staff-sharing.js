@@ -1,7 +1,7 @@
 // The member's sharing policy, for its administrators (GET and PUT /members/{id}/sharing): whether other members'
 // readers see its holdings, whether its readers' loans count in the consortium's aggregates, and which members'
 // readers may ask it for an inter-library loan. A change applies from the next request; one made meanwhile by
-// someone else (a 409: the version read is old) is said, and the policy shown again as it is now.
+// someone else (`version_conflict`: the version read is old) is said, and the policy shown again as it is now.
 
 import { ApiError, announce, api, describeError, el, fill, formatDate, members, memberName, t } from "./core.js";
 import { reload } from "./me-common.js";
@@ -69,7 +69,7 @@ function form(answer, all) {
           await reload("sharing");
           announce(t("staff.sharing.saved"));
         } catch (error) {
-          if (error instanceof ApiError && error.status === 409) {
+          if (error instanceof ApiError && error.code === "version_conflict") {
             await reload("sharing");
             announce(t("staff.sharing.changed_meanwhile"));
           } else {
