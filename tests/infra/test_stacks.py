@@ -110,10 +110,71 @@ def test_alarms_on_every_function_and_dead_letter_queue(hub: Synthesized) -> Non
     for alarm in alarms:
         by_metric[alarm["MetricName"]] = by_metric.get(alarm["MetricName"], 0) + 1
         assert alarm["AlarmActions"], alarm["AlarmDescription"]
-    assert by_metric == {"Errors": 15, "Throttles": 15, "ApproximateNumberOfMessagesVisible": 2, "ExecutionsFailed": 2}
+    assert by_metric == {
+        "Errors": 15,
+        "Throttles": 15,
+        "ApproximateNumberOfMessagesVisible": 2,
+        "ExecutionsFailed": 3,
+        "ExecutionsTimedOut": 1,
+        "ClusterStatus.red": 1,
+        "ClusterIndexWritesBlocked": 1,
+        "FreeStorageSpace": 1,
+        "AutomatedSnapshotFailure": 1,
+        "JVMMemoryPressure": 1,
+    }
     (identity,) = resources(hub, "functions", "AWS::SES::EmailIdentity").values()
     assert identity["Properties"]["EmailIdentity"] == "consortium.example.edu"
     assert identity["Properties"]["DkimSigningAttributes"]["NextSigningKeyLength"] == "RSA_2048_BIT"
+
+
+def test_a_failed_scheduled_harvest_and_an_unhealthy_search_domain_raise_alarms(hub: Synthesized) -> None:
+    """A failed page ends the harvest machine's execution in its Fail state (harvest_step answers ``ok: false``
+    rather than raising), so no function alarm sees it: the machine's own failures must."""
+    alarms = resources(hub, "functions", "AWS::CloudWatch::Alarm")
+    machines = resources(hub, "functions", "AWS::StepFunctions::StateMachine")
+    (harvest,) = [name for name in machines if name.startswith("HarvestMachine")]
+    on_harvest = {
+        a["Properties"]["MetricName"]
+        for a in alarms.values()
+        if {"Name": "StateMachineArn", "Value": {"Ref": harvest}} in a["Properties"].get("Dimensions", [])
+    }
+    assert on_harvest == {"ExecutionsFailed", "ExecutionsTimedOut"}
+    search = {
+        a["Properties"]["MetricName"]: a["Properties"]
+        for a in alarms.values()
+        if a["Properties"].get("Namespace") == "AWS/ES"
+    }
+    assert set(search) == {
+        "ClusterStatus.red",
+        "ClusterIndexWritesBlocked",
+        "FreeStorageSpace",
+        "AutomatedSnapshotFailure",
+        "JVMMemoryPressure",
+    }
+    assert search["FreeStorageSpace"]["ComparisonOperator"] == "LessThanOrEqualToThreshold"
+    assert search["FreeStorageSpace"]["Threshold"] == 10 * 1024 * 0.2  # a fifth of dev's 10 GB, in MiB
+    assert all(alarm["AlarmActions"] for alarm in search.values())
+
+
+def test_the_runbook_finds_the_alarm_topic_the_harvest_machine_and_the_dead_letter_queues(hub: Synthesized) -> None:
+    outputs = hub.templates["functions"].to_json()["Outputs"]
+    named = {name.rstrip("0123456789ABCDEF"): output for name, output in outputs.items()}
+    for name in (
+        "AlarmTopicArn",
+        "HarvestMachineArn",
+        "HarvestDeadLetterQueueUrl",
+        "HarvestDeadLetterQueueArn",
+        "PushDeadLetterQueueUrl",
+        "PushDeadLetterQueueArn",
+        "HarvestStepLogGroup",
+        "HarvestRunLogGroup",
+        "PushShardLogGroup",
+    ):
+        assert name in named, sorted(outputs)
+    topics = resources(hub, "functions", "AWS::SNS::Topic")
+    assert named["AlarmTopicArn"]["Value"] == {"Ref": next(iter(topics))}
+    dead = [name for name in resources(hub, "functions", "AWS::SQS::Queue") if name.startswith("PushDeadLetters")]
+    assert named["PushDeadLetterQueueArn"]["Value"] == {"Fn::GetAtt": [dead[0], "Arn"]}
 
 
 def _functions(hub: Synthesized) -> dict[str, dict[str, Any]]:
