@@ -94,6 +94,14 @@ class Source(BaseModel):
             raise ValueError("must be lowercase letters, digits, '-' or '_' (at most 63)")
         return value
 
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            scheme = value.partition(":")[0] if ":" in value else value[:20]
+            raise ValueError(f"must be an http(s) base URL (http:// or https://), not {scheme!r}")
+        return value
+
     @field_validator("path")
     @classmethod
     def _valid_path(cls, value: Path | None) -> Path | None:
@@ -111,7 +119,7 @@ class Source(BaseModel):
     @model_validator(mode="after")
     def _protocol_fits(self) -> Source:
         if self.protocol is SourceProtocol.OAI_PMH:
-            if not self.url or not self.url.startswith(("http://", "https://")):
+            if not self.url:  # one given is an http(s) URL (_valid_url)
                 raise ValueError("an oai-pmh source needs 'url', an http(s) base URL")
             if self.format not in (SourceFormat.MARCXML, SourceFormat.OAI_DC):
                 raise ValueError("an oai-pmh source has format 'marcxml' or 'oai_dc'")
