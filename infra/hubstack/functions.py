@@ -287,7 +287,11 @@ class FunctionsStack(cdk.Stack):
                 alarm.add_alarm_action(action)
                 found.append(alarm)
         for name, metric, what in (
-            ("HarvestMachineFailed", self.harvest_machine.metric_failed(), "a scheduled harvest failed (its cause names it)"),
+            (
+                "HarvestMachineFailed",
+                self.harvest_machine.metric_failed(),
+                "a scheduled harvest failed (its cause names it)",
+            ),
             ("HarvestMachineTimedOut", self.harvest_machine.metric_timed_out(), "a scheduled harvest ran out of time"),
             (
                 "DedupRebuildFailed",

@@ -353,6 +353,49 @@ def test_member_limits_from_the_context_are_validated() -> None:
         stage_config({"stage": "dev", "member_limits": "{riverside"})
 
 
+def test_a_misspelt_context_key_is_refused_naming_the_setting_it_resembles() -> None:
+    from hubstack.config import check_context_keys
+
+    check_context_keys(["stage", "stages", "push_shards", "@aws-cdk/core:newStyleStackSynthesis", "aws:cdk:x"])
+    with pytest.raises(ValueError, match=r"'opensearch_instance_cout' is not a stage setting \(did you mean "):
+        check_context_keys(["stage", "opensearch_instance_cout"])
+
+
+def test_the_app_says_a_bad_context_key_and_a_bad_registry_in_one_line(tmp_path: Path) -> None:
+    """``python infra/app.py`` (``make synth``; the CDK CLI runs it too): a typo in ``--context`` was ignored, a
+    registry error was a traceback from inside the stage."""
+    import os
+    import subprocess
+    import sys
+
+    from hubstack.config import REPO_ROOT
+
+    needs_node()
+    (tmp_path / "asset" / "consortium").mkdir(parents=True)
+    registry = tmp_path / "members.toml"
+    registry.write_text('[[members]]\nid = "x"\nname = "X"\n[[members.sources]]\nid = "a"\nprotocol = "oai-pmh"\n'
+                        'format = "oai_dc"\nurl = "ftp://x"\n', encoding="utf-8")  # fmt: skip
+    env = {**os.environ, "CDK_OUTDIR": str(tmp_path / "out"), "PYTHONPATH": f"{REPO_ROOT / 'infra'}:{REPO_ROOT}"}
+    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = env["JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION"] = "1"
+    base = [
+        sys.executable,
+        str(REPO_ROOT / "infra" / "app.py"),
+        "-c",
+        "stage=dev",
+        "-c",
+        f"lambda_asset={tmp_path}/asset",
+    ]
+    for extra, said in (
+        (["-c", "opensearch_instance_cout=2"], "Error: context 'opensearch_instance_cout' is not a stage setting"),
+        (["-c", f"members_file={registry}"], f"Error: {registry}: member 'x', source 'a', field 'url': must be"),
+    ):
+        done = subprocess.run([*base, *extra], env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        last = done.stderr.strip().splitlines()[-1]
+        assert last.startswith(said), done.stderr
+    assert last.endswith("(line 8)")
+
+
 def _rest_api(hub: Synthesized, name: str) -> str:
     (logical,) = [
         key
