@@ -77,7 +77,9 @@ class Catalogue:
 
     def reindex_if_needed(self, *, force: bool = False) -> int:
         """Rebuild the search index from the stored clusters when the index asks for it (it was written by an
-        older release, in another layout) or ``force``: works keep their ids; nothing is clustered again; a work
+        older release, in another layout), when it holds no work while the store holds some (an index folder
+        lost, or a data folder restored without it: searches would find nothing, for good), or ``force``: works
+        keep their ids; nothing is clustered again; a work
         stored before work groups is indexed with the work id its fields give
         (:func:`~consortium.dedup.work_groups.with_work_id`). Returns how many works were indexed (0: nothing
         needed).
@@ -85,7 +87,9 @@ class Catalogue:
         Other processes may write meanwhile (on AWS the harvest Lambdas keep following their pages): their
         writes reach the old index until the new one takes its place, so afterwards every cluster the change
         index says changed since the rebuild began (less :data:`REPLAY_MARGIN`) is indexed again, or removed."""
-        if self.index is None or not (force or getattr(self.index, "needs_rebuild", False)):
+        if self.index is None:
+            return 0
+        if not (force or getattr(self.index, "needs_rebuild", False) or self._index_lost()):
             return 0
         began = self.dedup.clock() - REPLAY_MARGIN
         self.index.rebuild(with_work_id(cluster) for cluster in self.clusters.clusters())
@@ -93,6 +97,10 @@ class Catalogue:
         count = self.clusters.count()
         log.warning("the search index was rebuilt from the %d stored works (%d changed meanwhile)", count, replayed)
         return count
+
+    def _index_lost(self) -> bool:
+        """The index holds no work while the cluster store holds some (two counts, nothing read)."""
+        return self.index is not None and self.index.count() == 0 and self.clusters.count() > 0
 
     def replay_changes(self, since: dt.datetime) -> int:
         """Index again every cluster changed since ``since`` and remove those deleted since (from the cluster

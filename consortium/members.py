@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from consortium.errors import ConfigError
 from consortium.principals import Principal, parse_principal
+from consortium.toml_lines import key_lines, line_of
 
 __all__ = [
     "Member",
@@ -94,6 +95,14 @@ class Source(BaseModel):
             raise ValueError("must be lowercase letters, digits, '-' or '_' (at most 63)")
         return value
 
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            scheme = value.partition(":")[0] if ":" in value else value[:20]
+            raise ValueError(f"must be an http(s) base URL (http:// or https://), not {scheme!r}")
+        return value
+
     @field_validator("path")
     @classmethod
     def _valid_path(cls, value: Path | None) -> Path | None:
@@ -111,7 +120,7 @@ class Source(BaseModel):
     @model_validator(mode="after")
     def _protocol_fits(self) -> Source:
         if self.protocol is SourceProtocol.OAI_PMH:
-            if not self.url or not self.url.startswith(("http://", "https://")):
+            if not self.url:  # one given is an http(s) URL (_valid_url)
                 raise ValueError("an oai-pmh source needs 'url', an http(s) base URL")
             if self.format not in (SourceFormat.MARCXML, SourceFormat.OAI_DC):
                 raise ValueError("an oai-pmh source has format 'marcxml' or 'oai_dc'")
@@ -246,8 +255,9 @@ class MemberRegistry(BaseModel):
         raise ConfigError(f"no member {member_id!r} in the registry (known: {known})")
 
 
-def _describe(error: pydantic.ValidationError, data: dict[str, object]) -> str:
-    lines = []
+def _describe(error: pydantic.ValidationError, data: dict[str, object], text: str) -> str:
+    """One clause per error, naming the member and source by id, the field, and the line of the file."""
+    lines, places = [], key_lines(text)
     for item in error.errors():
         loc = list(item["loc"])
         where = ".".join(str(p) for p in loc)
@@ -271,6 +281,8 @@ def _describe(error: pydantic.ValidationError, data: dict[str, object]) -> str:
             else:
                 where = f"member #{loc[1] + 1}"  # not a table: it has no id to be named by
         msg = item["msg"].removeprefix("Value error, ")
+        line = line_of(places, loc)
+        msg += f" (line {line})" if line is not None else ""
         lines.append(f"{where}: {msg}" if where else msg)
     return "; ".join(lines)
 
@@ -320,7 +332,8 @@ def _read_registry(path: Path) -> bytes:
 
 def _parse_registry(raw: bytes, path: Path) -> MemberRegistry:
     try:
-        data = tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff"))  # a byte-order mark, as Notepad writes
+        text = raw.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark, as Notepad writes
+        data = tomllib.loads(text)
     except UnicodeDecodeError as exc:
         raise ConfigError(f"cannot read the member registry {path}: not UTF-8 ({exc.reason})") from exc
     except tomllib.TOMLDecodeError as exc:
@@ -328,7 +341,7 @@ def _parse_registry(raw: bytes, path: Path) -> MemberRegistry:
     try:
         registry = MemberRegistry.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise ConfigError(f"{path}: {_describe(exc, data)}") from exc
+        raise ConfigError(f"{path}: {_describe(exc, data, text)}") from exc
     for member in registry.members:
         for source in member.sources:
             if source.path is not None and not source.path.is_absolute():

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
-from hubstack.config import StageConfig, stage_config
+from consortium.errors import ConsortiumError
+from hubstack.config import StageConfig, check_context_keys, stage_config
 from hubstack.stage import build_stage
 
 
@@ -33,6 +34,7 @@ def main(argv: list[str]) -> int:
                 app.node.set_context(key, value)
     context = {key: app.node.try_get_context(key) for key in ("stage", "stages", *StageConfig.model_fields)}
     try:
+        check_context_keys(app.node.get_all_context())
         config = stage_config(context)
     except ValueError as exc:
         print(f"Error: {exc}", file=sys.stderr)
@@ -41,7 +43,11 @@ def main(argv: list[str]) -> int:
     if not (asset / "consortium").is_dir():
         print(f"Error: {asset} is not the functions' package: run `make package` first", file=sys.stderr)
         return 1
-    build_stage(app, config, str(asset))
+    try:
+        build_stage(app, config, str(asset))
+    except ConsortiumError as exc:  # the member registry or a policy file, named with its field and line
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
     app.synth()
     return 0
 

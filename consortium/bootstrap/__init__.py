@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from consortium.adapters.local.sqlite_common import SqliteAdapter
 from consortium.adapters.memory.queue import BackgroundQueue
@@ -19,8 +19,11 @@ from consortium.bootstrap.access import AccessParts
 from consortium.bootstrap.analytics import AnalyticsParts
 from consortium.bootstrap.catalogue import CatalogueParts
 from consortium.bootstrap.cooperation import CooperationParts
+from consortium.bootstrap.environment import load_settings
 from consortium.bootstrap.readers import ReaderParts
-from consortium.config import Settings
+
+if TYPE_CHECKING:
+    from consortium.config import Settings
 
 __all__ = ["Container", "bootstrap"]
 
@@ -60,5 +63,7 @@ class Container(CatalogueParts, ReaderParts, AccessParts, CooperationParts, Anal
 
 
 def bootstrap(settings: Settings | None = None, **overrides: Any) -> Container:
-    """Build the container; ``overrides`` replace adapters by name (``record_store=``, ``archive=``...)."""
-    return Container(settings or Settings(), dict(overrides))
+    """Build the container; ``overrides`` replace adapters by name (``record_store=``, ``archive=``...). Without
+    ``settings``, they are read from the environment, a refused value named by its variable
+    (:func:`~consortium.bootstrap.environment.load_settings`)."""
+    return Container(settings or load_settings(), dict(overrides))

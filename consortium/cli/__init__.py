@@ -12,10 +12,12 @@ the API server of ``run``); what they share (the one error mapping, ``--json`` o
 from __future__ import annotations
 
 import logging
+import sys
 
 import click
 
 from consortium.bootstrap import bootstrap
+from consortium.bootstrap.environment import check_environment
 from consortium.cli.analytics import analytics
 from consortium.cli.api import openapi
 from consortium.cli.common import HubGroup
@@ -52,6 +54,9 @@ def main(ctx: click.Context, verbose: bool) -> None:
     )
     # pymarc warns on every odd indicator; the quarantine reasons already say what matters.
     logging.getLogger("pymarc").setLevel(logging.ERROR)
+    if "--help" in sys.argv[1:]:
+        return  # a command's help is readable whatever the environment holds (no command runs)
+    check_environment()  # a misspelt CONSORTIUM_ variable is refused, not ignored (CONSORTIUM_DATADIR: a new ./var)
     ctx.obj = bootstrap()
     ctx.call_on_close(ctx.obj.close)  # its database files, when the command is done (a caller may run many)
 

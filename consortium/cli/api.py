@@ -84,10 +84,11 @@ def start_server(
     site = PortalSite(gateway, container.settings.portal_dir, demo=demo, signin=signin)
     try:
         server = serve(site, host, port, threads=threads)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # waitress: ValueError for a host it cannot resolve
         gateway.close()
+        reason = getattr(exc, "strerror", None) or exc
         raise click.ClickException(
-            f"cannot serve the API on {host}:{port}: {exc.strerror or exc} (choose another with --port)"
+            f"cannot serve the API on {host}:{port}: {reason} (choose another with --port, or check --host)"
         ) from exc
     thread = threading.Thread(target=server.run, name="api-server", daemon=True)
     thread.start()

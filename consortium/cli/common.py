@@ -132,6 +132,6 @@ def writing(container: Container) -> Iterator[None]:
     with DataFolderLock(folder / "writer.lock", on_wait=waiting):
         wait_for_followers(folder)  # one a killed harvest left may still be finishing a batch
         if container.catalogue.reindex_if_needed():
-            click.echo("the search index was in an older layout: rebuilt from the stored works", err=True)
+            click.echo("the search index was in an older layout, or empty: rebuilt from the stored works", err=True)
         container.harvester.catch_up()
         yield

@@ -16,7 +16,7 @@ from consortium.cli.harvest import harvest_all, report_line
 from consortium.cli.next_steps import next_steps
 from consortium.cli.serve import serve_hub
 from consortium.http.portal import DemoReader as PortalLogin
-from consortium.http.prefork import default_workers
+from consortium.http.prefork import check_address, default_workers
 from consortium.scheduler import Job
 
 if TYPE_CHECKING:
@@ -141,6 +141,8 @@ def run(
     it with backoff. With --once, the exit status is 1 when a source failed. Ctrl-C stops at any point; the
     next start goes on from the last page harvested."""
     container.check_key_location()  # a refusal comes before any work, not at the first reader an hour later
+    if not once:
+        check_address(host, port)  # a port in use or a wrong --host is said now, not after the harvest
     try:
         _run(container, once=once, demo=demo, host=host, port=port, workers=workers, threads=threads, as_json=as_json)
     except KeyboardInterrupt:

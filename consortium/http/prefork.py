@@ -28,6 +28,7 @@ Supervision, as an administrator expects of a pre-forking server:
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import select
 import signal
@@ -47,7 +48,7 @@ from consortium.http.worker import READY, reuse_port
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
-__all__ = ["WorkerEvent", "WorkerPool", "WorkerPoolError", "default_workers"]
+__all__ = ["WorkerEvent", "WorkerPool", "WorkerPoolError", "check_address", "default_workers"]
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 """The folder holding the ``consortium`` package this process runs: the workers import the same one."""
@@ -315,30 +316,68 @@ class WorkerPool:
                 said += chunk
 
 
+def check_address(host: str, port: int) -> None:
+    """Bind ``host``:``port`` for a moment, as the server will, so that a port in use or a host that is not this
+    machine's is said before a harvest of hours, not after it.
+
+    Raises
+    ------
+    WorkerPoolError
+        Naming the address and what to change: ``--port`` for a port in use, ``--host`` for a host name that does
+        not resolve or an address this machine does not have.
+
+    Example
+    -------
+    >>> check_address("127.0.0.1", 8000)  # something listens there
+    Traceback (most recent call last):
+    WorkerPoolError: cannot serve the API on 127.0.0.1:8000: Address already in use (choose another with --port)
+    """
+    _probe(host, port)
+
+
+def _probe(host: str, port: int) -> tuple[int, int, int, tuple[object, ...]]:
+    """The family, type, protocol and address (port 0: the free port chosen) of ``host``:``port``, bound once
+    without ``SO_REUSEPORT``: that fails when anything listens on the port already, even another hub's workers."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (OSError, UnicodeError) as exc:
+        raise WorkerPoolError(f"cannot serve the API on {host}:{port}: {_reason(exc)} (check --host)") from exc
+    try:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+            bound: tuple[object, ...] = probe.getsockname()
+    except OSError as exc:
+        raise WorkerPoolError(f"cannot serve the API on {host}:{port}: {_reason(exc)} ({_hint(exc)})") from exc
+    return family, kind, proto, bound
+
+
+def _reason(exc: BaseException) -> str:
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+
+
+def _hint(exc: OSError) -> str:
+    """What to change: the port when it is taken (or not ours to take), else the host."""
+    taken = exc.errno in (errno.EADDRINUSE, errno.EACCES)
+    return "choose another with --port" if taken else "check --host: an address of this machine"
+
+
 def _reserve(host: str, port: int) -> socket.socket:
     """A TCP socket bound (not listening) on ``host``:``port`` with ``SO_REUSEPORT``, for the workers to listen on
     the same port; :class:`WorkerPoolError` naming the address when it cannot be bound.
 
-    The port is first bound without ``SO_REUSEPORT``, which fails when anything listens on it already, even
-    another hub whose workers share it: with ``SO_REUSEPORT`` alone, two hubs started on one port would split its
-    connections between them without a word."""
+    The port is first bound without ``SO_REUSEPORT`` (:func:`_probe`), which fails when anything listens on it
+    already, even another hub whose workers share it: with ``SO_REUSEPORT`` alone, two hubs started on one port
+    would split its connections between them without a word."""
+    family, kind, proto, address = _probe(host, port)
     try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        with socket.socket(family, kind, proto) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind(address)
-            address = probe.getsockname()  # port 0: the free port chosen
         sock = socket.socket(family, kind, proto)
     except OSError as exc:
-        raise WorkerPoolError(
-            f"cannot serve the API on {host}:{port}: {exc.strerror or exc} (choose another with --port)"
-        ) from exc
+        raise WorkerPoolError(f"cannot serve the API on {host}:{port}: {_reason(exc)}") from exc
     try:
         reuse_port(sock)
         sock.bind(address)
     except OSError as exc:
         sock.close()
-        raise WorkerPoolError(
-            f"cannot serve the API on {host}:{port}: {exc.strerror or exc} (choose another with --port)"
-        ) from exc
+        raise WorkerPoolError(f"cannot serve the API on {host}:{port}: {_reason(exc)} ({_hint(exc)})") from exc
     return sock

@@ -24,6 +24,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from pydantic_core import PydanticCustomError
 
 from consortium.errors import ConfigError, ConsortiumError
+from consortium.toml_lines import key_lines, line_of
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -151,14 +152,18 @@ class ConsentPolicy(BaseModel):
         return {purpose: value[purpose] for purpose in Purpose}
 
 
-def _describe(error: pydantic.ValidationError) -> str:
-    """One clause per error, naming the purpose and the field rather than pydantic's location tuple."""
+def _describe(error: pydantic.ValidationError, text: str) -> str:
+    """One clause per error, naming the purpose and the field rather than pydantic's location tuple, and its line."""
     clauses: list[str] = []
+    places = key_lines(text)
     known_values = {purpose.value for purpose in Purpose}
     known = ", ".join(purpose.value for purpose in Purpose)
     for item in error.errors():
         loc = list(item["loc"])
         msg = item["msg"].removeprefix("Value error, ")
+        line = line_of(places, loc)
+        at = f" (line {line})" if line is not None else ""
+        msg += at
         if item["type"] == "missing_purpose":
             ctx = item.get("ctx") or {}
             for name in str(ctx.get("missing", "")).split(", "):
@@ -168,7 +173,7 @@ def _describe(error: pydantic.ValidationError) -> str:
             where = f"purpose {str(loc[1])!r}"
             rest = loc[2:]
             if rest == ["[key]"]:
-                clauses.append(f"{where}: not a known purpose (known: {known})")
+                clauses.append(f"{where}: not a known purpose (known: {known}){at}")
                 continue
             if str(loc[1]) not in known_values:
                 continue  # an unknown purpose is named once, above, not once per field
@@ -204,13 +209,14 @@ def load_consent_policy(path: Path | str) -> ConsentPolicy:
             f"cannot read the consent policy {path}: not UTF-8 at byte {exc.start} ({exc.reason})"
         ) from exc
     try:
-        data = tomllib.loads(text.removeprefix("\ufeff"))  # a byte-order mark, as Notepad writes
+        text = text.removeprefix("\ufeff")  # a byte-order mark, as Notepad writes
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     try:
         return ConsentPolicy.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise ConfigError(f"{path}: {_describe(exc)}") from exc
+        raise ConfigError(f"{path}: {_describe(exc, text)}") from exc
 
 
 class ConsentEvent(BaseModel):

@@ -7,15 +7,19 @@ Nothing here names an account or a region: the stacks deploy where the CLI's cre
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["REPO_ROOT", "MemberLimits", "StageConfig", "stage_config"]
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = ["REPO_ROOT", "MemberLimits", "StageConfig", "check_context_keys", "stage_config"]
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 STAGES: Final = ("dev", "prod")
@@ -264,3 +268,24 @@ def stage_config(context: dict[str, Any]) -> StageConfig:
     except pydantic.ValidationError as exc:
         problems = [f"context '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}" for e in exc.errors()]
         raise ValueError(f"stage {stage}: " + "; ".join(problems)) from exc
+
+
+def check_context_keys(keys: Iterable[str]) -> None:
+    """Refuse a context key that is no stage setting (``--context opensearch_instance_cout=2`` would be ignored
+    without a word), naming the setting it resembles. The CDK's own keys are left alone: feature flags
+    (``@aws-cdk/...``) and the CLI's and lookups' keys (``aws:cdk:...``, ``availability-zones:account=...``).
+
+    Raises
+    ------
+    ValueError
+        ``context 'opensearch_instance_cout' is not a stage setting (did you mean 'opensearch_instance_count'?)``
+    """
+    known = ["stage", "stages", *StageConfig.model_fields]
+    clauses = []
+    for key in sorted(keys):
+        if key in known or key.startswith("@") or ":" in key:
+            continue
+        near = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+        clauses.append(f"context {key!r} is not a stage setting" + (f" (did you mean {near[0]!r}?)" if near else ""))
+    if clauses:
+        raise ValueError("; ".join(clauses) + " (the settings: infra/README.md, 'Settings per stage')")

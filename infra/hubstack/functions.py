@@ -28,6 +28,7 @@ from aws_cdk import triggers
 
 from consortium.adapters.aws.push_schedules import EVIDENCE_CRON, EVIDENCE_SCHEDULE, PUSH_CRON, schedule_name
 from consortium.members import load_registry
+from hubstack.alarms import search_alarms
 from hubstack.harvest_machine import harvest_state_machine
 from hubstack.lambdas import FUNCTIONS, make_function
 from hubstack.nag import suppress
@@ -144,6 +145,23 @@ class FunctionsStack(cdk.Stack):
             dkim_identity=ses.DkimIdentity.easy_dkim(ses.EasyDkimSigningKeyLength.RSA_2048_BIT),
         )
         self.alarms = self._alarms(config, resources, {**api_functions, **self.functions}, harvest_dlq)
+        self._outputs(harvest_dlq)
+
+    def _outputs(self, harvest_dlq: sqs.IQueue) -> None:
+        """What the runbook (infra/README.md, "Running it") starts from: where alarms go, the harvest machine whose
+        failed executions say why, the dead-letter queues to look into and re-drive, the logs of the workers."""
+        for name, value, what in (
+            ("AlarmTopicArn", self.alarm_topic.topic_arn, "the SNS topic every alarm goes to (subscribe to it)"),
+            ("HarvestMachineArn", self.harvest_machine.state_machine_arn, "the scheduled harvests' executions"),
+            ("HarvestDeadLetterQueueUrl", harvest_dlq.queue_url, "members' harvest runs that kept failing"),
+            ("HarvestDeadLetterQueueArn", harvest_dlq.queue_arn, "for aws sqs start-message-move-task"),
+            ("PushDeadLetterQueueUrl", self.push_dlq.queue_url, "push shards that kept failing"),
+            ("PushDeadLetterQueueArn", self.push_dlq.queue_arn, "for aws sqs start-message-move-task"),
+            ("HarvestStepLogGroup", self.functions["harvest_step"].log_group.log_group_name, "harvest_step's logs"),
+            ("HarvestRunLogGroup", self.functions["harvest_run"].log_group.log_group_name, "harvest_run's logs"),
+            ("PushShardLogGroup", self.functions["push_shard"].log_group.log_group_name, "push_shard's logs"),
+        ):
+            cdk.CfnOutput(self, name, value=value, description=f"consortium: {what}")
 
     def _schedules(self, config: StageConfig) -> list[scheduler.CfnSchedule]:
         """One schedule per member source (starting the harvest state machine) and per push frequency, and the
@@ -237,8 +255,9 @@ class FunctionsStack(cdk.Stack):
         functions: dict[str, lambda_.IFunction],
         harvest_dlq: sqs.IQueue,
     ) -> list[cloudwatch.Alarm]:
-        """Errors and throttles of every function, and any message in a dead-letter queue, to one SNS topic."""
-        topic = sns.Topic(
+        """Errors and throttles of every function, a failed harvest or rebuild execution, the search domain's
+        health (:func:`~hubstack.alarms.search_alarms`) and any message in a dead-letter queue, to one SNS topic."""
+        topic = self.alarm_topic = sns.Topic(
             self, "Alarms", display_name=f"consortium {config.stage} alarms", master_key=resources.data_key
         )
         topic.add_to_resource_policy(
@@ -267,11 +286,25 @@ class FunctionsStack(cdk.Stack):
                 )
                 alarm.add_alarm_action(action)
                 found.append(alarm)
-        for name, machine, what in (
-            ("DedupRebuildFailed", self.rebuild.machine, "the bulk re-clustering (dedup rebuild) failed"),
-            ("PartitionedRebuildFailed", self.rebuild.partitioned, "the partitioned re-clustering failed"),
+        for name, metric, what in (
+            (
+                "HarvestMachineFailed",
+                self.harvest_machine.metric_failed(),
+                "a scheduled harvest failed (its cause names it)",
+            ),
+            ("HarvestMachineTimedOut", self.harvest_machine.metric_timed_out(), "a scheduled harvest ran out of time"),
+            (
+                "DedupRebuildFailed",
+                self.rebuild.machine.metric_failed(),
+                "the bulk re-clustering (dedup rebuild) failed",
+            ),
+            (
+                "PartitionedRebuildFailed",
+                self.rebuild.partitioned.metric_failed(),
+                "the partitioned re-clustering failed",
+            ),
         ):
-            failed = machine.metric_failed(period=cdk.Duration.minutes(5), statistic="Sum").create_alarm(
+            failed = metric.with_(period=cdk.Duration.minutes(5), statistic="Sum").create_alarm(
                 self,
                 name,
                 alarm_description=f"consortium {config.stage}: {what}",
@@ -281,6 +314,7 @@ class FunctionsStack(cdk.Stack):
             )
             failed.add_alarm_action(action)
             found.append(failed)
+        found += search_alarms(self, config, resources.search, action)
         for name, queue in (("Push", self.push_dlq), ("Harvest", harvest_dlq)):
             alarm = queue.metric_approximate_number_of_messages_visible(
                 period=cdk.Duration.minutes(5), statistic="Maximum"

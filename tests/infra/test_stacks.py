@@ -110,10 +110,71 @@ def test_alarms_on_every_function_and_dead_letter_queue(hub: Synthesized) -> Non
     for alarm in alarms:
         by_metric[alarm["MetricName"]] = by_metric.get(alarm["MetricName"], 0) + 1
         assert alarm["AlarmActions"], alarm["AlarmDescription"]
-    assert by_metric == {"Errors": 15, "Throttles": 15, "ApproximateNumberOfMessagesVisible": 2, "ExecutionsFailed": 2}
+    assert by_metric == {
+        "Errors": 15,
+        "Throttles": 15,
+        "ApproximateNumberOfMessagesVisible": 2,
+        "ExecutionsFailed": 3,
+        "ExecutionsTimedOut": 1,
+        "ClusterStatus.red": 1,
+        "ClusterIndexWritesBlocked": 1,
+        "FreeStorageSpace": 1,
+        "AutomatedSnapshotFailure": 1,
+        "JVMMemoryPressure": 1,
+    }
     (identity,) = resources(hub, "functions", "AWS::SES::EmailIdentity").values()
     assert identity["Properties"]["EmailIdentity"] == "consortium.example.edu"
     assert identity["Properties"]["DkimSigningAttributes"]["NextSigningKeyLength"] == "RSA_2048_BIT"
+
+
+def test_a_failed_scheduled_harvest_and_an_unhealthy_search_domain_raise_alarms(hub: Synthesized) -> None:
+    """A failed page ends the harvest machine's execution in its Fail state (harvest_step answers ``ok: false``
+    rather than raising), so no function alarm sees it: the machine's own failures must."""
+    alarms = resources(hub, "functions", "AWS::CloudWatch::Alarm")
+    machines = resources(hub, "functions", "AWS::StepFunctions::StateMachine")
+    (harvest,) = [name for name in machines if name.startswith("HarvestMachine")]
+    on_harvest = {
+        a["Properties"]["MetricName"]
+        for a in alarms.values()
+        if {"Name": "StateMachineArn", "Value": {"Ref": harvest}} in a["Properties"].get("Dimensions", [])
+    }
+    assert on_harvest == {"ExecutionsFailed", "ExecutionsTimedOut"}
+    search = {
+        a["Properties"]["MetricName"]: a["Properties"]
+        for a in alarms.values()
+        if a["Properties"].get("Namespace") == "AWS/ES"
+    }
+    assert set(search) == {
+        "ClusterStatus.red",
+        "ClusterIndexWritesBlocked",
+        "FreeStorageSpace",
+        "AutomatedSnapshotFailure",
+        "JVMMemoryPressure",
+    }
+    assert search["FreeStorageSpace"]["ComparisonOperator"] == "LessThanOrEqualToThreshold"
+    assert search["FreeStorageSpace"]["Threshold"] == 10 * 1024 * 0.2  # a fifth of dev's 10 GB, in MiB
+    assert all(alarm["AlarmActions"] for alarm in search.values())
+
+
+def test_the_runbook_finds_the_alarm_topic_the_harvest_machine_and_the_dead_letter_queues(hub: Synthesized) -> None:
+    outputs = hub.templates["functions"].to_json()["Outputs"]
+    named = {name.rstrip("0123456789ABCDEF"): output for name, output in outputs.items()}
+    for name in (
+        "AlarmTopicArn",
+        "HarvestMachineArn",
+        "HarvestDeadLetterQueueUrl",
+        "HarvestDeadLetterQueueArn",
+        "PushDeadLetterQueueUrl",
+        "PushDeadLetterQueueArn",
+        "HarvestStepLogGroup",
+        "HarvestRunLogGroup",
+        "PushShardLogGroup",
+    ):
+        assert name in named, sorted(outputs)
+    topics = resources(hub, "functions", "AWS::SNS::Topic")
+    assert named["AlarmTopicArn"]["Value"] == {"Ref": next(iter(topics))}
+    dead = [name for name in resources(hub, "functions", "AWS::SQS::Queue") if name.startswith("PushDeadLetters")]
+    assert named["PushDeadLetterQueueArn"]["Value"] == {"Fn::GetAtt": [dead[0], "Arn"]}
 
 
 def _functions(hub: Synthesized) -> dict[str, dict[str, Any]]:
@@ -290,6 +351,49 @@ def test_member_limits_from_the_context_are_validated() -> None:
         stage_config({"stage": "dev", "member_limits": {"riverside": {"rat": 5}}})
     with pytest.raises(ValueError, match="'member_limits': not JSON"):
         stage_config({"stage": "dev", "member_limits": "{riverside"})
+
+
+def test_a_misspelt_context_key_is_refused_naming_the_setting_it_resembles() -> None:
+    from hubstack.config import check_context_keys
+
+    check_context_keys(["stage", "stages", "push_shards", "@aws-cdk/core:newStyleStackSynthesis", "aws:cdk:x"])
+    with pytest.raises(ValueError, match=r"'opensearch_instance_cout' is not a stage setting \(did you mean "):
+        check_context_keys(["stage", "opensearch_instance_cout"])
+
+
+def test_the_app_says_a_bad_context_key_and_a_bad_registry_in_one_line(tmp_path: Path) -> None:
+    """``python infra/app.py`` (``make synth``; the CDK CLI runs it too): a typo in ``--context`` was ignored, a
+    registry error was a traceback from inside the stage."""
+    import os
+    import subprocess
+    import sys
+
+    from hubstack.config import REPO_ROOT
+
+    needs_node()
+    (tmp_path / "asset" / "consortium").mkdir(parents=True)
+    registry = tmp_path / "members.toml"
+    registry.write_text('[[members]]\nid = "x"\nname = "X"\n[[members.sources]]\nid = "a"\nprotocol = "oai-pmh"\n'
+                        'format = "oai_dc"\nurl = "ftp://x"\n', encoding="utf-8")  # fmt: skip
+    env = {**os.environ, "CDK_OUTDIR": str(tmp_path / "out"), "PYTHONPATH": f"{REPO_ROOT / 'infra'}:{REPO_ROOT}"}
+    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = env["JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION"] = "1"
+    base = [
+        sys.executable,
+        str(REPO_ROOT / "infra" / "app.py"),
+        "-c",
+        "stage=dev",
+        "-c",
+        f"lambda_asset={tmp_path}/asset",
+    ]
+    for extra, said in (
+        (["-c", "opensearch_instance_cout=2"], "Error: context 'opensearch_instance_cout' is not a stage setting"),
+        (["-c", f"members_file={registry}"], f"Error: {registry}: member 'x', source 'a', field 'url': must be"),
+    ):
+        done = subprocess.run([*base, *extra], env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        last = done.stderr.strip().splitlines()[-1]
+        assert last.startswith(said), done.stderr
+    assert last.endswith("(line 8)")
 
 
 def _rest_api(hub: Synthesized, name: str) -> str:

@@ -173,3 +173,19 @@ def test_a_reindex_replays_what_other_processes_changed_while_it_ran(tmp_path: P
     assert [h.cluster_id for h in index.search(SearchQuery(text="deep")).hits] == ["w1"]  # its newest form
     assert catalogue.reindex_if_needed() == 0
     assert catalogue.reindex_if_needed(force=True) == 2
+
+
+def test_an_index_lost_while_the_store_holds_works_is_rebuilt_and_an_empty_hub_is_left_alone(tmp_path: Path) -> None:
+    """A data folder restored without its index folder (or one deleted) opens an empty index: without the
+    rebuild, every search would answer nothing, for good, while the works are stored."""
+    from consortium.adapters.local.tantivy_index import TantivySearchIndex
+
+    hub = bootstrap(Settings(data_dir=tmp_path / "var", key_dir=tmp_path / "keys"))
+    index = TantivySearchIndex(tmp_path / "index")
+    catalogue = Catalogue(hub.record_store, hub.cluster_store, index, hub.dedup)
+    assert catalogue.reindex_if_needed() == 0  # nothing stored, nothing to index: a fresh hub
+    hub.cluster_store.apply(ClusterChange(saved=[make_cluster("w1", "Poems of the sea"), make_cluster("w2", "Tides")]))
+    assert not index.needs_rebuild
+    assert catalogue.reindex_if_needed() == 2
+    assert index.search(SearchQuery(text="poems")).total == 1
+    assert catalogue.reindex_if_needed() == 0  # in step now

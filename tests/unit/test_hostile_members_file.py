@@ -71,7 +71,7 @@ def test_any_toml_is_a_registry_or_one_config_error(tmp_path: Path, data: dict[s
         (
             '[[members]]\nid = "a"\nname = "A"\n[[members.sources]]\nid = "s"\nprotocol = "oai-pmh"\n'
             'format = "marcxml"\nurl = "file:///etc/passwd"',
-            "member 'a', source 's': an oai-pmh source needs 'url', an http(s) base URL",
+            "member 'a', source 's', field 'url': must be an http(s) base URL (http:// or https://), not 'file'",
         ),
         ('[[members]]\nid = "a"\nname = "A"\n[[members]]\nid = "a"\nname = "B"', "member id 'a' appears twice"),
         ('[[members]]\nid = "a"\nname = "A"\ncolour = "red"', "member 'a', field 'colour': Extra inputs"),

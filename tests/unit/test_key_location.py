@@ -3,6 +3,7 @@ allowed for a demo), and keys found in the old place (``DATA_DIR/keys``) never s
 
 from __future__ import annotations
 
+import shutil
 import stat
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from consortium.config import Settings
 from consortium.errors import ConfigError, ConflictError
 from consortium.profiles.consent import Purpose
 from consortium.profiles.models import Actor, ActorRole
+from consortium.profiles.ports import DecryptionError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -104,3 +106,52 @@ def test_moving_refuses_to_overwrite_keys_already_there(home: Path, tmp_path: Pa
     with pytest.raises(ConflictError, match="already has keys"):
         move_legacy_keys(settings)
     assert (tmp_path / "var" / "keys" / "kek.json").is_file()
+
+
+def hub_with_a_reader(tmp_path: Path) -> Settings:
+    """A data folder ``var`` with its keys in ``keys``, one reader with a profile; closed, as for a backup."""
+    settings = Settings(data_dir=tmp_path / "var", key_dir=tmp_path / "keys")
+    hub = bootstrap(settings)
+    hub.profiles.create_reader("r1", "riverside", [Purpose.PUSH])
+    hub.profiles.put_profile("r1", {"note": "kept"}, READER)
+    hub.close()
+    return settings
+
+
+def test_a_data_folder_restored_without_its_key_folder_is_refused_not_given_new_keys(
+    home: Path, tmp_path: Path
+) -> None:
+    """A backup restored elsewhere looks for its keys in that place's default key folder: empty. A new key file
+    made there would never open the readers restored, and readers made under it would be lost once the right
+    key folder is named; the hub refuses instead, saying which setting names the keys."""
+    made = hub_with_a_reader(tmp_path)
+    shutil.copytree(made.data_dir, tmp_path / "restored")
+    restored = Settings(data_dir=tmp_path / "restored")
+    with pytest.raises(ConfigError) as refused:
+        bootstrap(restored).key_service  # noqa: B018 - building it is the check
+    message = str(refused.value)
+    assert "\n" not in message
+    for needed in (str(tmp_path / "restored"), str(restored.key_file.parent), "CONSORTIUM_KEY_DIR"):
+        assert needed in message
+    assert not restored.key_file.exists()
+    with_keys = Settings(data_dir=tmp_path / "restored", key_dir=made.key_dir)
+    assert bootstrap(with_keys).profiles.get_profile("r1", READER) == {"note": "kept"}
+
+
+def test_a_fresh_data_folder_and_one_whose_readers_were_all_erased_make_their_keys(home: Path, tmp_path: Path) -> None:
+    check_key_location(Settings(data_dir=tmp_path / "fresh"))
+    made = hub_with_a_reader(tmp_path)
+    hub = bootstrap(made)
+    hub.profiles.erase("r1", READER)
+    hub.close()
+    check_key_location(Settings(data_dir=made.data_dir))  # no key to open: nothing lost by a new key file
+
+
+def test_a_key_file_of_another_hub_is_named_when_it_cannot_open_a_reader(home: Path, tmp_path: Path) -> None:
+    made = hub_with_a_reader(tmp_path)
+    other = Settings(data_dir=tmp_path / "other", key_dir=tmp_path / "other-keys")
+    bootstrap(other).profiles.create_reader("r2", "riverside", [Purpose.PUSH])  # makes the other key file
+    crossed = Settings(data_dir=made.data_dir, key_dir=other.key_dir)
+    with pytest.raises(DecryptionError) as refused:
+        bootstrap(crossed).profiles.get_profile("r1", READER)
+    assert str(other.key_file) in str(refused.value) and "CONSORTIUM_KEY_DIR" in str(refused.value)

@@ -89,7 +89,8 @@ def test_add_a_source_and_every_harvest_sees_it(sources: MemberSources) -> None:
     ("body", "message"),
     [
         ({**OAI, "format": "mods"}, "field 'format': Input should be"),
-        ({**OAI, "url": "ftp://x"}, "an oai-pmh source needs 'url', an http(s) base URL"),
+        ({**OAI, "url": "ftp://x"}, "field 'url': must be an http(s) base URL (http:// or https://), not 'ftp'"),
+        ({k: v for k, v in OAI.items() if k != "url"}, "an oai-pmh source needs 'url', an http(s) base URL"),
         ({**OAI, "schedule": "every day"}, "field 'schedule': must be an EventBridge expression"),
         ({**OAI, "id": "Serials!"}, "field 'id': must be lowercase letters"),
         ({**OAI, "colour": "blue"}, "field 'colour': not a field of a source"),

@@ -59,6 +59,8 @@ def load_registry_text(tmp_path: Path, text: str) -> MemberRegistry:
     [
         (('format = "marcxml"', 'format = "mods"'), "member 'riverside', source 'oai', field 'format'"),
         (('url = "https://library.example.edu/oai"', 'url = "ftp://x"'),
+         "member 'riverside', source 'oai', field 'url': must be an http(s) base URL (http:// or https://), not 'ftp'"),
+        (('url = "https://library.example.edu/oai"', ''),
          "member 'riverside', source 'oai': an oai-pmh source needs 'url'"),
         (('schedule = "cron(0 3 * * ? *)"', 'schedule = "every day"'), "source 'oai', field 'schedule'"),
         (('id = "riverside"', 'id = "River Side"'), "member 'River Side', field 'id'"),

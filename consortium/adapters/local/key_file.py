@@ -208,7 +208,11 @@ class LocalKeyFileService(KekWrappingKeyService):
                 self._load()  # another process may have rotated the file
             kek = self._keks.get(kek_id)
         if kek is None:
-            raise DecryptionError(f"KEK {kek_id} is not in the key file (retired, or another file)", kek_id=kek_id)
+            raise DecryptionError(
+                f"KEK {kek_id} is not in the key file {self.path} (retired, or another key folder: a data folder "
+                "restored or moved needs the key folder it was used with, CONSORTIUM_KEY_DIR)",
+                kek_id=kek_id,
+            )
         return kek
 
     def _ensure_loaded(self) -> None:

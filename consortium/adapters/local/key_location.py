@@ -3,14 +3,17 @@ that open it (a backup holding both undoes erasure, as crypto-shredding relies o
 
 :func:`check_key_location` refuses a key folder inside the data folder (unless ``allow_keys_in_data_dir``, for a
 throwaway demo) and refuses to start beside keys left in the old place, ``DATA_DIR/keys``, rather than make new
-keys that cannot open the readers already there. :func:`move_legacy_keys` moves those once, on request
-(``consortium keys move``).
+keys that cannot open the readers already there; so too a data folder holding readers' keys whose key folder has
+no key file (a data folder restored or moved without its key folder). :func:`move_legacy_keys` moves old keys
+once, on request (``consortium keys move``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import sqlite3
 from typing import TYPE_CHECKING
 
 from consortium.errors import ConfigError, ConflictError, NotFoundError
@@ -40,7 +43,8 @@ def check_key_location(settings: Settings) -> None:
     ------
     ConfigError
         When the key folder is inside the data folder (and that is not allowed), or when keys sit in the old
-        place (``DATA_DIR/keys``) while the key folder in use has none.
+        place (``DATA_DIR/keys``) while the key folder in use has none, or when the data folder holds readers'
+        wrapped keys while the key folder in use has no key file (a new one would never open them).
 
     Example
     -------
@@ -61,6 +65,25 @@ def check_key_location(settings: Settings) -> None:
             f"folder {key_dir}: move them there with `consortium keys move`, or keep them with "
             f"CONSORTIUM_KEY_DIR={legacy.parent} and CONSORTIUM_ALLOW_KEYS_IN_DATA_DIR=true"
         )
+    if not settings.key_file.exists() and _holds_readers_keys(settings.profiles_path):
+        raise ConfigError(
+            f"the data folder {data_dir} holds readers' keys, but the key folder {key_dir} has no key file: a data "
+            "folder restored or moved needs the key folder it was used with (`consortium keys where` shows it where "
+            "the hub ran before); set CONSORTIUM_KEY_DIR to it. If those keys are lost for good, the readers "
+            f"cannot be read again: move {settings.profiles_path.name} out of the data folder to start without them"
+        )
+
+
+def _holds_readers_keys(profiles: Path) -> bool:
+    """Whether the local profile database holds a reader's wrapped key (read only; ``False`` when it cannot be
+    read: opening it later says why)."""
+    if not profiles.is_file():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"{profiles.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            return conn.execute("SELECT 1 FROM reader_keys LIMIT 1").fetchone() is not None
+    except sqlite3.Error:
+        return False
 
 
 def move_legacy_keys(settings: Settings) -> Path:

@@ -1,0 +1,69 @@
+"""The search domain's alarms: what Amazon OpenSearch Service itself recommends watching, so that a domain that
+stops taking writes (a full disk, a red cluster) or fails its snapshots is an alarm, not a harvest that fails
+later for a reason its log does not give.
+
+Each alarm goes to the stage's alarm topic with the others (:mod:`hubstack.functions`). Yellow is not watched: a
+one-node dev domain is yellow for good (its index's replica has no second node to go to).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_cloudwatch_actions as actions
+    from aws_cdk import aws_opensearchservice as opensearch
+    from constructs import Construct
+
+    from hubstack.config import StageConfig
+
+__all__ = ["FREE_STORAGE_FRACTION", "JVM_PRESSURE_PERCENT", "search_alarms"]
+
+FREE_STORAGE_FRACTION: Final = 0.2
+"""Free space a node must keep of its volume (OpenSearch blocks writes at its flood stage, 95% used)."""
+JVM_PRESSURE_PERCENT: Final = 95
+"""JVM memory pressure held this high for 3 minutes: the domain is about to refuse requests."""
+
+
+def search_alarms(
+    scope: Construct, config: StageConfig, domain: opensearch.IDomain, action: actions.SnsAction
+) -> list[cloudwatch.Alarm]:
+    """A red cluster, writes blocked, a node short of disk, a failed automated snapshot and JVM memory pressure."""
+    free_mib = config.opensearch_volume_gb * 1024 * FREE_STORAGE_FRACTION
+    minute = cdk.Duration.minutes(1)
+    specs = (
+        ("SearchClusterRed", domain.metric_cluster_status_red(period=minute, statistic="Maximum"), 1,
+         cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, 1,
+         "the search domain is red: a primary shard is not allocated, searches and harvests fail"),
+        ("SearchWritesBlocked", domain.metric_cluster_index_writes_blocked(period=minute, statistic="Maximum"), 1,
+         cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, 1,
+         "the search domain refuses writes (disk or memory): harvests cannot index"),
+        ("SearchFreeStorageLow", domain.metric_free_storage_space(period=minute, statistic="Minimum"), free_mib,
+         cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD, 1,
+         f"a search node has under {FREE_STORAGE_FRACTION:.0%} of its {config.opensearch_volume_gb} GB free: "
+         "raise opensearch_volume_gb"),
+        ("SearchSnapshotFailed", domain.metric_automated_snapshot_failure(period=minute, statistic="Maximum"), 1,
+         cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, 1,
+         "the search domain's automated snapshot failed"),
+        ("SearchJvmPressure", domain.metric_jvm_memory_pressure(period=minute, statistic="Maximum"),
+         JVM_PRESSURE_PERCENT, cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, 3,
+         f"the search domain's JVM memory pressure is at {JVM_PRESSURE_PERCENT}% or more: raise "
+         "opensearch_instance_type"),
+    )  # fmt: skip
+    found = []
+    for name, metric, threshold, comparison, periods, what in specs:
+        alarm = metric.create_alarm(
+            scope,
+            name,
+            alarm_description=f"consortium {config.stage}: {what}",
+            threshold=threshold,
+            comparison_operator=comparison,
+            evaluation_periods=periods,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(action)
+        found.append(alarm)
+    return found
