@@ -29,8 +29,8 @@ class HarvestReport:
     """Set when the source was not harvested at all because it is paused: ``"paused"``, with its reason when it
     has one (see :func:`paused_report`)."""
     withheld: str | None = None
-    """Why the records absent from this complete run's file (``counts.withheld``) were not withdrawn, and how to
-    confirm them (see :mod:`consortium.harvest.withdrawals`)."""
+    """Why the records absent from this complete run's file (``counts.withheld``) were not withdrawn (see
+    :mod:`consortium.harvest.withdrawals`; each interface says how to confirm them)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -33,7 +33,7 @@ from consortium.harvest.read_ahead import read_ahead
 from consortium.harvest.report import HarvestReport, paused_report
 from consortium.harvest.state import Checkpoint, HarvestCounts, PageCommit, RecordChange
 from consortium.harvest.withdrawals import WithdrawalPage, Withdrawals, file_pages
-from consortium.members import Member, Source, SourceFormat, SourceProtocol
+from consortium.members import FileContents, Member, Source, SourceFormat, SourceProtocol
 from consortium.models import QuarantinedRecord, RawPointer, Record
 from consortium.ports import Clock, system_clock
 
@@ -397,10 +397,15 @@ def _parse_datestamp(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def import_source(path: Path, fmt: SourceFormat) -> Source:
-    """A one-off file source for ``consortium import`` (its checkpoint is kept under ``import-<file name>``)."""
+def import_source(path: Path, fmt: SourceFormat, *, increments: bool = False) -> Source:
+    """A one-off file source for ``consortium import`` (its checkpoint is kept under ``import-<file name>``);
+    ``increments``: its file holds only new and changed records (none is withdrawn by absence)."""
     if fmt is SourceFormat.OAI_DC:
         raise ConfigError("format 'oai_dc' is harvested over OAI-PMH; import a saved response as 'oai-pmh'")
     protocol = SourceProtocol.KBART_FILE if fmt is SourceFormat.KBART else SourceProtocol.MARC_FILE
     source_id = "import-" + "".join(c if c.isalnum() or c in "-_" else "-" for c in path.name.lower())[:50]
-    return Source(id=source_id, protocol=protocol, path=path, format=fmt)
+    contents = FileContents.INCREMENTS if increments else None
+    try:
+        return Source(id=source_id, protocol=protocol, path=path, format=fmt, file=contents)
+    except pydantic.ValidationError as exc:  # a KBART file is never increments
+        raise ConfigError(f"--increments: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from exc

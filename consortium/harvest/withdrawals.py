@@ -66,7 +66,7 @@ if TYPE_CHECKING:
     from consortium.members import Source
     from consortium.models import QuarantinedRecord
 
-__all__ = ["MOST_WITHDRAWN_SHARE", "WithdrawalPage", "Withdrawals", "file_pages"]
+__all__ = ["MOST_WITHDRAWN_SHARE", "WithdrawalPage", "Withdrawals", "confirm_hint", "file_pages"]
 
 log = logging.getLogger(__name__)
 
@@ -221,12 +221,16 @@ def file_pages(
 
 
 def _held(member: str, source: Source, absent: int, before: int) -> str:
-    """Why a run withheld its withdrawals, and what the member can do."""
+    """Why a run withheld its withdrawals (each interface adds how to confirm them, in its own terms)."""
     return (
         f"{absent} record(s) of {member}/{source.id} are not in this file and were not withdrawn: more than "
-        f"{MOST_WITHDRAWN_SHARE:.0%} of the {before} the source had. If the file is the source's whole content, "
-        f"harvest it again confirming them (consortium harvest --member {member} --source {source.id} "
-        f'--confirm-withdrawals; or POST /members/{member}/harvests with {{"source_id": "{source.id}", '
-        f'"confirm_withdrawals": true}}); if the library sends only new and changed records, set the source\'s '
-        f'file = "increments"'
+        f"{MOST_WITHDRAWN_SHARE:.0%} of the {before} the source had (a wrong or cut file must not empty a catalogue)"
+    )
+
+
+def confirm_hint(how: str) -> str:
+    """What a member does about withheld withdrawals, ``how`` being the interface's way to confirm them."""
+    return (
+        f"if the file is the source's whole content, withdraw them: {how}; if the library sends only new and "
+        'changed records, set the source\'s file = "increments"'
     )

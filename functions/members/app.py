@@ -99,6 +99,9 @@ class HarvestBody(RequestBody):
     """The body of ``POST /members/{member_id}/harvests``: one source, or every one of the member's."""
 
     source_id: str | None = pydantic.Field(default=None, max_length=200)
+    confirm_withdrawals: bool = False
+    """Withdraw every record absent from the source's complete file, however many: a harvest withholds more than
+    half of a source's (its run's ``notice`` says so); needs ``source_id``."""
 
 
 class RunsParams(RequestBody):
@@ -201,7 +204,9 @@ def change_sharing(member_id: str, body: SharingChange, query: VersionParams) ->
 @routes.route("POST", "/members/{member_id}/harvests", LIBRARY, body=HarvestBody, answer=HarvestRun, status=202)
 def start_harvest(member_id: str, body: HarvestBody) -> Response:
     """Start a harvest of one source or all of the member's: 202 with the run to follow."""
-    run = container().harvest_runs.start(member_id, body.source_id, requested_by=_acting())
+    run = container().harvest_runs.start(
+        member_id, body.source_id, requested_by=_acting(), confirm_withdrawals=body.confirm_withdrawals
+    )
     return Response(body=run.model_dump(mode="json"), status_code=202)
 
 

@@ -4,6 +4,8 @@ Records, quarantined records and checkpoints live in three tables. A page is com
 checkpoint included, so a process killed at any moment leaves the page either fully applied or not at all.
 An index on each record's member and format (``records_format``, an expression on its JSON) lets
 ``count_by_format`` count without reading a record; ``count_quarantined`` reads the ``quarantine_member`` index.
+Another, on each record's member and source (``records_source``, schema step 5), finds a source's records for
+``source_ids`` without touching the member's others (a complete run of a file withdraws by it).
 """
 
 from __future__ import annotations
@@ -196,8 +198,9 @@ class SqliteRecordStore(SqliteAdapter):
         return f"{select} WHERE (member, local_id) > (?, ?) {order}", after
 
     def source_ids(self, member: str, source_id: str) -> Iterator[str]:
-        """The ids of the member's records from this source, in id order: read from the ``records_source`` index
-        alone, a few hundred at a time (no statement stays open between the ids yielded)."""
+        """The ids of the member's records from this source, in id order: found and ordered by the
+        ``records_source`` index (only the source's rows are read), a few hundred at a time (no statement stays
+        open between the ids yielded)."""
         sql = f"SELECT local_id FROM records WHERE member = ? AND {_SOURCE} = ? AND local_id > ? ORDER BY local_id"
         after = ""
         while True:
