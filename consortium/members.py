@@ -108,7 +108,7 @@ class Source(BaseModel):
     def withdraws_absent(self) -> bool:
         """Whether a complete run of this source withdraws the records its file no longer gives: a file source
         whose files are complete (see :attr:`file`)."""
-        return self.protocol is not SourceProtocol.OAI_PMH and self.file is not FileContents.INCREMENTS
+        return self.protocol is not SourceProtocol.OAI_PMH and self.file != FileContents.INCREMENTS
 
     @field_validator("file")
     @classmethod
