@@ -58,6 +58,9 @@ class FileIds:
         self.first: dict[str, str] = {}
         self.given: set[str] = set()
         """Every id read so far, from any record that named one (one quarantined, or deleted, too)."""
+        self.whole = True
+        """Whether :attr:`given` holds every id read by the run (``False``: a resumed run could not read again
+        the ids before its cursor, and must not withdraw by them)."""
 
     def gave(self, items: Iterable[RawRecord]) -> None:
         """Note the ids these records of the file name (see :attr:`given`)."""
@@ -104,6 +107,8 @@ class FileIds:
             if page.cursor == wanted or (whole and page.cursor is None):
                 return ids
         # Not met (the reader pages otherwise than the run did): knowing none is safer than knowing those after
-        # the cursor too, which would quarantine every record left to read.
+        # the cursor too, which would quarantine every record left to read; and the run withdraws nothing.
         log.warning("%s: the resumed run's cursor %s was not met; ids read before it are not known", name, wanted)
-        return cls(reader.id_name)
+        unknown = cls(reader.id_name)
+        unknown.whole = False
+        return unknown

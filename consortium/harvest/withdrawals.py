@@ -43,7 +43,8 @@ the same way (nothing was withdrawn yet). One killed while withdrawing resumes t
 without asking again: the ids its file gives are read from it again
 (:meth:`~consortium.harvest.file_ids.FileIds.before`), and what is left to withdraw or clear from the store, so a
 page applied twice, or a run that died between two, converges. Should the file change meanwhile, its new run
-starts from its first record, and withdraws by that file.
+starts from its first record, and withdraws by that file. A run resumed mid-file that could not read again the
+ids before its cursor (:attr:`~consortium.harvest.file_ids.FileIds.whole`) withdraws nothing, as if incomplete.
 """
 
 from __future__ import annotations
@@ -147,8 +148,10 @@ class Withdrawals:
             return
         for page, fraction in read(cursor):
             self.file_ids.gave(page.records)
-            if page.cursor is not None or page.stopped is not None:
-                yield page, fraction  # not the end, or stopped before it (incomplete: nothing is withdrawn)
+            if page.cursor is not None or page.stopped is not None or not self.file_ids.whole:
+                # Not the end; or stopped before it (incomplete); or the ids before a resumed run's cursor are not
+                # known: nothing is withdrawn.
+                yield page, fraction
                 continue
             # The whole file is read. Its last page is not committed yet, but what it adds it gives, and what
             # it re-quarantines it keeps (a store never clears what a page quarantines itself).

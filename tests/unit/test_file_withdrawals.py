@@ -398,3 +398,25 @@ def test_an_import_is_a_complete_file_unless_increments(tmp_path: Path) -> None:
 def test_counts_add_up_withdrawn_and_withheld() -> None:
     total = HarvestCounts(withdrawn=2, withheld=1) + HarvestCounts(withdrawn=3)
     assert (total.withdrawn, total.withheld, total.seen) == (5, 1, 0)
+
+
+def test_a_resumed_run_that_cannot_read_again_the_ids_before_its_cursor_withdraws_nothing(
+    tmp_path: Path, store: RecordStore
+) -> None:
+    every = [f"b{n:02}" for n in range(30)]
+    path = write(tmp_path / "books.mrc", books(*every))
+    source = marc_source(path)
+    HarvestService(store, InMemoryBlobStore(), page_size=3, clock=Clock()).harvest_source(MEMBER, source)
+    write(path, books(*every[:29]))  # b29 weeded
+    dying = Dying(store, lambda page: page.checkpoint.counts.seen >= 6, applied=False)  # dies at page 2
+    with pytest.raises(Killed):
+        HarvestService(dying, InMemoryBlobStore(), page_size=3, clock=Clock()).harvest_source(MEMBER, source)  # type: ignore[arg-type]
+    # The checkpoint's cursor no longer falls between records as the reader pages them (as if another release
+    # paged the file otherwise): the ids before it are not known, so what the file no longer gives is not either.
+    checkpoint = store.checkpoint("riverside/catalogue")
+    assert checkpoint is not None and checkpoint.cursor is not None
+    odd = checkpoint.model_copy(update={"cursor": {**checkpoint.cursor, "offset": checkpoint.cursor["offset"] + 1}})
+    store.commit(PageCommit(checkpoint=odd))
+    report = HarvestService(store, InMemoryBlobStore(), page_size=3, clock=Clock()).harvest_source(MEMBER, source)
+    assert report.resumed and (report.counts.withdrawn, report.counts.withheld) == (0, 0)
+    assert ids(store) == every
