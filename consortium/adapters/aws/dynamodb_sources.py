@@ -18,6 +18,9 @@ in the same BatchGetItem) and writes what changes, so that the index never lacks
   item is deleted: a failure in between leaves an entry whose record is gone, which the next complete run of the
   source finds, reads (no record) and deletes again, counting nothing.
 
+The cost: the stored ``source`` is read in the BatchGetItem that reads ``format`` already; a record added, moved
+or deleted costs one write more (a record changed in place, none).
+
 A table made before the index: :meth:`~consortium.adapters.aws.DynamoDbRecordStore.index_sources` writes the
 ``source`` and the entry of every record (Queries per member, no Scan); run it once while no harvest runs. Until
 then a record stored before has no entry, so no complete run withdraws it (nothing is withdrawn wrongly).
