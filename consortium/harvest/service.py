@@ -6,7 +6,8 @@ page) before they are normalized; records whose raw digest is already stored are
 only once it is found new or changed); records that cannot be read or normalized are quarantined with their
 reason and raw bytes; then the page's changes and the checkpoint after it are committed together (a record stored
 or deleted supersedes the quarantined ones of its member, source and id). A run killed at any moment resumes
-after its last committed page.
+after its last committed page. A complete run of a complete file ends by withdrawing what the file no longer gives
+(:mod:`consortium.harvest.withdrawals`).
 """
 
 from __future__ import annotations

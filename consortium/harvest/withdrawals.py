@@ -157,17 +157,17 @@ class Withdrawals:
             # it re-quarantines it keeps (a store never clears what a page quarantines itself).
             last = WithdrawalPage(records=page.records)
             absent = self._absent()
+            before = self._before(len(self._stored)) if absent and not self.confirmed else 0
             if not absent:
                 last.cleared = self._stale()
                 yield last, fraction
-            elif self.confirmed or len(absent) <= MOST_WITHDRAWN_SHARE * self._before(len(self._stored)):
+            elif self.confirmed or len(absent) <= MOST_WITHDRAWN_SHARE * before:
                 last.cursor = {WHOLE_FILE_READ: DECIDED}
                 yield last, fraction
                 yield from self._withdrawing(absent)
             else:
-                self.held = _held(self.member, self.source, len(absent), self._before(len(self._stored)))
-                log.warning("harvest %s/%s: %d record(s) absent from the file withheld", self.member, self.source.id,
-                            len(absent))  # fmt: skip
+                self.held = _held(self.member, self.source, len(absent), before)
+                log.warning("harvest %s/%s: %d absent record(s) withheld", self.member, self.source.id, len(absent))
                 last.withheld = len(absent)
                 yield last, fraction
 
