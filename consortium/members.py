@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Literal
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from consortium.errors import ConfigError
 from consortium.principals import Principal, parse_principal
 from consortium.toml_lines import key_lines, line_of
 
 __all__ = [
+    "FileContents",
     "Member",
     "MemberRegistry",
     "RegistryFile",
@@ -57,6 +58,17 @@ class SourceFormat(StrEnum):
     """A saved OAI-PMH ``ListRecords`` response (MARCXML or Dublin Core metadata), loaded as a file."""
 
 
+class FileContents(StrEnum):
+    """What each file of a file source holds (its ``file`` setting)."""
+
+    COMPLETE = "complete"
+    """The source's whole content (a full catalogue export; a KBART file, a package's full title list): a record
+    stored from the source that a complete run of its next file no longer gives is withdrawn (the default)."""
+    INCREMENTS = "increments"
+    """Only the records new or changed since the last file (a delta export): a record absent from a file is kept;
+    deletions come only as deleted records (leader/05 ``d``, an OAI-PMH ``deleted`` status)."""
+
+
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 """Characters that turn the direction of the text after them (a name shown backwards in the portal)."""
 
@@ -87,6 +99,32 @@ class Source(BaseModel):
     the API), which says it skipped it, until the source is resumed."""
     paused_reason: str | None = Field(default=None, max_length=500)
     """Why the source is paused, in the words of whoever paused it (the harvest repeats it when it skips it)."""
+    file: FileContents | None = None
+    """What each file of a file source holds: ``complete`` (the default: records absent from the file are
+    withdrawn, see :mod:`consortium.harvest.withdrawals`) or ``increments`` (only new and changed records: none
+    is withdrawn by absence). Not for ``oai-pmh`` sources (their server says what it deleted); a ``kbart-file``
+    source is ``complete`` (a KBART file is a package's full title list)."""
+
+    @property
+    def withdraws_absent(self) -> bool:
+        """Whether a complete run of this source withdraws the records its file no longer gives: a file source
+        whose files are complete (see :attr:`file`)."""
+        return self.protocol is not SourceProtocol.OAI_PMH and self.file != FileContents.INCREMENTS
+
+    @field_validator("file")
+    @classmethod
+    def _file_fits(cls, value: FileContents | None, info: ValidationInfo) -> FileContents | None:
+        protocol = info.data.get("protocol")
+        if value is not None and protocol is SourceProtocol.OAI_PMH:
+            raise ValueError(
+                "is for file sources (marc-file, kbart-file): an oai-pmh server says itself which records it deleted"
+            )
+        if value is FileContents.INCREMENTS and protocol is SourceProtocol.KBART_FILE:
+            raise ValueError(
+                "a kbart-file source is 'complete': a KBART file is a package's full title list (a title absent "
+                "from it is no longer in the package)"
+            )
+        return value
 
     @field_validator("id")
     @classmethod
@@ -126,6 +164,7 @@ class Source(BaseModel):
                 raise ValueError("an oai-pmh source has format 'marcxml' or 'oai_dc'")
             if self.metadata_prefix is None:
                 self.metadata_prefix = "marc21" if self.format is SourceFormat.MARCXML else "oai_dc"
+
         elif self.protocol is SourceProtocol.MARC_FILE:
             if self.path is None:
                 raise ValueError("a marc-file source needs 'path'")
@@ -141,6 +180,7 @@ class Source(BaseModel):
                 raise ValueError("a kbart-file source needs 'path'")
             if self.format is not SourceFormat.KBART:
                 raise ValueError("a kbart-file source has format 'kbart'")
+
         return self
 
 

@@ -169,6 +169,11 @@ class QuarantinedRecord(BaseModel):
     which the staff page says in the librarian's language; ``None`` for a record quarantined before codes."""
     reason_field: str | None = None
     """The field the reason names (``245$a``, ``title_url``), when it names one."""
+    checkpoint_run: str | None = None
+    """The harvest that quarantined it (the source's checkpointed run, as a member's run names it:
+    ``checkpoint_run``): a complete run of a complete file takes out of the quarantine its source's records that
+    it did not quarantine again. ``None``: quarantined when normalized again from the archive (at the record's
+    id: it stays until the record changes or goes), or by a release before this field."""
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from consortium.errors import ConfigError
 from consortium.harvest.runs import RunTrigger
 from consortium.harvest.service import import_source
 from consortium.harvest.state import HarvestCounts
+from consortium.harvest.withdrawals import confirm_hint
 from consortium.members import SourceFormat
 from consortium.ports import system_clock
 
@@ -52,24 +54,39 @@ def _progress(label: str, where: str, *, lines: bool = False) -> Progress | None
     return show
 
 
-def report_line(report: HarvestReport) -> str:
-    """One source's harvest as one line: its counts and whether the run completed or paused."""
+def confirm_command(report: HarvestReport) -> str:
+    """The command that withdraws what a harvest withheld (the same source harvested, confirming them)."""
+    return f"consortium harvest --member {report.member} --source {report.source} --confirm-withdrawals"
+
+
+def report_line(report: HarvestReport, hint: str | None = None) -> str:
+    """One source's harvest as one line: its counts and whether the run completed or paused; records it withheld
+    from withdrawal, with what to do (``hint``: by default :func:`confirm_hint` with :func:`confirm_command`)."""
     if report.paused is not None:
         return f"{report.member}/{report.source}: not harvested ({report.paused})"
     c = report.counts
     state = "complete" if report.complete else f"incomplete: {report.stopped}" if report.stopped else "paused"
     twice = f", {c.duplicates} duplicate id(s) in the file" if c.duplicates else ""
+    gone = f", {c.withdrawn} withdrawn (no longer in the file)" if c.withdrawn else ""
+    held = f"; {report.withheld}; {hint or confirm_hint(confirm_command(report))}" if report.withheld else ""
     return (
         f"{report.member}/{report.source}: {c.added} added, {c.changed} changed, {c.unchanged} unchanged, "
-        f"{c.deleted} deleted, {c.quarantined} quarantined{twice} ({state})"
+        f"{c.deleted} deleted{gone}, {c.quarantined} quarantined{twice} ({state}){held}"
     )
 
 
 def run_harvest(
-    container: Container, member: Member, source: Source, also: Progress | None = None, *, lines: bool = False
+    container: Container,
+    member: Member,
+    source: Source,
+    also: Progress | None = None,
+    *,
+    lines: bool = False,
+    confirm_withdrawals: bool = False,
 ) -> HarvestReport:
     """Harvest one source, showing progress on a terminal, or with ``lines`` a line per page wherever stderr goes
-    (and telling ``also`` of each page)."""
+    (and telling ``also`` of each page); ``confirm_withdrawals``: withdraw every record absent from a complete
+    file, however many (:mod:`consortium.harvest.withdrawals`)."""
     where = source.url or (source.path.name if source.path is not None else "")
     shown = _progress(f"{member.id}/{source.id}", where, lines=lines)
     calls = [call for call in (shown, also) if call is not None]
@@ -79,7 +96,9 @@ def run_harvest(
             call(counts, fraction)
 
     try:
-        return container.harvester.harvest_source(member, source, progress=progress if calls else None)
+        return container.harvester.harvest_source(
+            member, source, progress=progress if calls else None, confirm_withdrawals=confirm_withdrawals
+        )
     finally:
         if shown is not None and sys.stderr.isatty():
             click.echo("", err=True)  # what comes next starts on a line of its own
@@ -92,18 +111,22 @@ def harvest_all(
     honour_backoff: bool = False,
     clock: Clock = system_clock,
     lines: bool = False,
+    confirm_withdrawals: bool = False,
 ) -> tuple[list[HarvestReport], list[SourceFailure]]:
     """Harvest these sources (by default every source of every member, in registry order): one that fails is
     reported with its member and source, and the others run (see :mod:`consortium.harvest.sweep`); ``clock``
     dates the failures and the backoff. Each member's harvest is kept as a run its librarians see through the
     member API (triggered by the schedule when ``honour_backoff``, else by the command). Progress shows on a
-    terminal, and with ``lines`` as a line per page wherever stderr goes."""
+    terminal, and with ``lines`` as a line per page wherever stderr goes; ``confirm_withdrawals`` as for
+    :func:`run_harvest`."""
     chosen = sources if sources is not None else [(m, s) for m in container.registry.members for s in m.sources]
     return container.harvest_runs.sweep(
         chosen,
         trigger=RunTrigger.SCHEDULE if honour_backoff else RunTrigger.COMMAND,
         honour_backoff=honour_backoff,
-        harvest=lambda member, source, progress: run_harvest(container, member, source, progress, lines=lines),
+        harvest=lambda member, source, progress: run_harvest(
+            container, member, source, progress, lines=lines, confirm_withdrawals=confirm_withdrawals
+        ),
         clock=clock,
     )
 
@@ -113,10 +136,20 @@ def harvest_all(
 @click.option(
     "--source", "source_id", help="Harvest only the source of this id (of --member, else of every member that has one)."
 )
+@click.option(
+    "--confirm-withdrawals",
+    is_flag=True,
+    help="Withdraw every record absent from the source's complete file, even more than half of the source's "
+    "(a harvest withholds so many, saying so); needs --member and --source.",
+)
 @json_option()
 @click.pass_obj
-def harvest(container: Container, member_id: str | None, source_id: str | None, as_json: bool) -> None:
+def harvest(
+    container: Container, member_id: str | None, source_id: str | None, confirm_withdrawals: bool, as_json: bool
+) -> None:
     """Harvest member sources now (each resumes its unfinished run, or starts an incremental one)."""
+    if confirm_withdrawals and not (member_id and source_id):
+        raise click.UsageError("--confirm-withdrawals confirms one source's withdrawals: give --member and --source")
     registry = container.registry
     if member_id:
         member = registry.get(member_id)
@@ -127,10 +160,10 @@ def harvest(container: Container, member_id: str | None, source_id: str | None, 
             known = sorted({s.id for m in registry.members for s in m.sources})
             raise ConfigError(f"no member has a source {source_id!r} (sources: {', '.join(known)})")
     with writing(container):
-        reports, failed = harvest_all(container, pairs)
+        reports, failed = harvest_all(container, pairs, confirm_withdrawals=confirm_withdrawals)
     total = sum((r.counts for r in reports), HarvestCounts())
     data = {
-        "runs": [r.as_dict() for r in reports],
+        "runs": [r.as_dict() | ({"confirm": confirm_command(r)} if r.withheld else {}) for r in reports],
         "failed": [f.as_dict() for f in failed],
         "total": total.model_dump(),
     }
@@ -158,17 +191,44 @@ def harvest(container: Container, member_id: str | None, source_id: str | None, 
     help="The file's format: binary MARC21, MARCXML, UNIMARC (also CNMARC), KBART, or oai-pmh (a saved "
     "ListRecords response).",
 )
+@click.option(
+    "--increments",
+    is_flag=True,
+    help="The file holds only new and changed records: a record an earlier import of a file of this name gave "
+    "and this one does not is kept (by default it is withdrawn).",
+)
+@click.option(
+    "--confirm-withdrawals",
+    is_flag=True,
+    help="Withdraw every record an earlier import of a file of this name gave and this one does not, even more "
+    "than half of them (an import withholds so many, saying so).",
+)
 @json_option()
 @click.pass_obj
-def import_(container: Container, file: Path, member_id: str, fmt: str, as_json: bool) -> None:
-    """Load a MARC21, MARCXML, UNIMARC/CNMARC, KBART or saved OAI-PMH file for a member."""
+def import_(
+    container: Container,
+    file: Path,
+    *,
+    member_id: str,
+    fmt: str,
+    increments: bool,
+    confirm_withdrawals: bool,
+    as_json: bool,
+) -> None:
+    """Load a MARC21, MARCXML, UNIMARC/CNMARC, KBART or saved OAI-PMH file for a member (a file of the same name
+    imported again is the same source: what it no longer gives is withdrawn, unless --increments)."""
     member = container.registry.get(member_id)
-    source = import_source(file.resolve(), SourceFormat(fmt))
+    source = import_source(file.resolve(), SourceFormat(fmt), increments=increments)
     with writing(container):
-        report = run_harvest(container, member, source)
+        report = run_harvest(container, member, source, confirm_withdrawals=confirm_withdrawals)
+    again = f"consortium import {shlex.quote(str(file))} --member {member.id} --format {fmt} --confirm-withdrawals"
+    hint = (
+        f"if the file is the whole of what is imported under its name, withdraw them: {again}; if it holds only "
+        "new and changed records, import it with --increments"
+    )
 
     def text() -> None:
-        click.echo(report_line(report))
+        click.echo(report_line(report, hint))
         c = report.counts
         if c.quarantined and not (c.added or c.changed or c.unchanged):
             click.echo(
@@ -177,4 +237,4 @@ def import_(container: Container, file: Path, member_id: str, fmt: str, as_json:
                 err=True,
             )
 
-    emit(report.as_dict(), as_json, text)
+    emit(report.as_dict() | ({"confirm": again} if report.withheld else {}), as_json, text)

@@ -42,7 +42,10 @@ def members_list(container: Container, check: bool, as_json: bool) -> None:
                 where = source.url or source.path
                 reason = f": {source.paused_reason}" if source.paused_reason else ""
                 state = f"\tpaused{reason}" if source.paused else ""
-                click.echo(f"  {source.id}\t{source.protocol} {source.format}\t{where}\t{source.schedule}{state}")
+                contents = f" ({source.file} files)" if source.file is not None else ""
+                click.echo(
+                    f"  {source.id}\t{source.protocol} {source.format}{contents}\t{where}\t{source.schedule}{state}"
+                )
 
     emit(registry.model_dump(mode="json")["members"], as_json, text)
     failing = 0

@@ -12,7 +12,10 @@ stores the same record (the second never replaces it, then flips back). The cata
 the quarantine with both positions, fixes the file (a new 001 for one of them, or one removed) and harvests again.
 
 A run resumed after a crash reads the file again up to where it stopped (only the ids), so an id first read
-before the crash still counts. OAI-PMH sources are not checked: a server may list a record again within one
+before the crash still counts. :attr:`FileIds.given` keeps every id the file gave, a record that could not be read
+but named its id included: what a complete run of a complete file withdraws the others by
+(:mod:`consortium.harvest.withdrawals`; a run resumed once the whole file was read, :data:`WHOLE_FILE_READ`,
+reads all of it again). OAI-PMH sources are not checked: a server may list a record again within one
 harvest when it changed meanwhile, and the later one is then the newer.
 """
 
@@ -22,15 +25,19 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
     from consortium.harvest.formats.base import FormatReader
     from consortium.harvest.items import RawRecord
     from consortium.members import Source
 
-__all__ = ["FileIds"]
+__all__ = ["WHOLE_FILE_READ", "FileIds"]
 
 log = logging.getLogger(__name__)
+
+WHOLE_FILE_READ = "whole_file_read"
+"""The key of a file run's cursor once its whole file was read and stored, while its withdrawals by absence are
+under way (see :mod:`consortium.harvest.withdrawals`)."""
 
 
 class FileIds:
@@ -49,6 +56,15 @@ class FileIds:
         self.what = what
         """What the id is, in the format's own words (``control number (001)``)."""
         self.first: dict[str, str] = {}
+        self.given: set[str] = set()
+        """Every id read so far, from any record that named one (one quarantined, or deleted, too)."""
+        self.whole = True
+        """Whether :attr:`given` holds every id read by the run (``False``: a resumed run could not read again
+        the ids before its cursor, and must not withdraw by them)."""
+
+    def gave(self, items: Iterable[RawRecord]) -> None:
+        """Note the ids these records of the file name (see :attr:`given`)."""
+        self.given.update(item.local_id for item in items if item.local_id)
 
     def twice(self, item: RawRecord) -> str | None:
         """Why ``item`` is quarantined, its id having been read before in this file; ``None`` when it is the first
@@ -72,7 +88,8 @@ class FileIds:
         file (OAI-PMH).
 
         The file is read again from its start, a record at a time (the readers' cursors fall between records),
-        up to the cursor; a record that could not be read or names no id counts for nothing, as when first read.
+        up to the cursor (to its end for a cursor of :data:`WHOLE_FILE_READ`); a record that could not be read or
+        names no id counts for nothing, as when first read, but its id (if named) is in :attr:`given`.
         """
         if data is None or source.path is None:
             return None
@@ -81,13 +98,17 @@ class FileIds:
         wanted = {key: value for key, value in (cursor or {}).items() if key != "file"}
         if not wanted:
             return ids
+        whole = WHOLE_FILE_READ in wanted
         for page, _ in reader.file_pages(data, name=name, cursor={}, page_size=1):
+            ids.gave(page.records)
             for item in page.records:
                 if item.error is None:
                     ids.twice(item)
-            if page.cursor == wanted:
+            if page.cursor == wanted or (whole and page.cursor is None):
                 return ids
         # Not met (the reader pages otherwise than the run did): knowing none is safer than knowing those after
-        # the cursor too, which would quarantine every record left to read.
+        # the cursor too, which would quarantine every record left to read; and the run withdraws nothing.
         log.warning("%s: the resumed run's cursor %s was not met; ids read before it are not known", name, wanted)
-        return cls(reader.id_name)
+        unknown = cls(reader.id_name)
+        unknown.whole = False
+        return unknown

@@ -47,9 +47,23 @@ class RecordStore(Protocol):
 
         The quarantined records the page supersedes (:meth:`~consortium.harvest.state.PageCommit.superseding`)
         leave the quarantine with it, found through an index of ``(member, source_id, local_id)``, never by
-        reading a member's whole quarantine; the checkpoint is saved with them counted in ``counts.superseded``.
-        Returns how many left.
+        reading a member's whole quarantine; so do the page's :attr:`~consortium.harvest.state.PageCommit.cleared`
+        ones (by key; those gone already count for nothing). The checkpoint is saved with them counted in
+        ``counts.superseded``. Returns how many left.
         """
+        ...
+
+    def source_ids(self, member: str, source_id: str) -> Iterator[str]:
+        """The ids of the member's records stored from this source (their ``source_id``), in id order.
+
+        Read from an index of member and source, never from the member's other records: what a complete run of a
+        file compares with the ids its file gave (:mod:`consortium.harvest.withdrawals`).
+        """
+        ...
+
+    def source_quarantine(self, member: str, source_id: str) -> Iterator[QuarantinedRecord]:
+        """The member's quarantined records of this source, by position: read from the member's quarantine index
+        at the source's place, never another source's."""
         ...
 
     def records(self, member: str | None = None) -> Iterator[Record]:

@@ -28,6 +28,7 @@ from consortium.harvest.runs import (
     new_run_id,
 )
 from consortium.harvest.sweep import harvest_sources
+from consortium.harvest.withdrawals import confirm_hint
 from consortium.ports import system_clock
 
 if TYPE_CHECKING:
@@ -101,13 +102,26 @@ class HarvestRuns:
 
     # -- the member's calls ----------------------------------------------------------------------------
 
-    def start(self, member_id: str, source_id: str | None = None, *, requested_by: str | None = None) -> HarvestRun:
+    def start(
+        self,
+        member_id: str,
+        source_id: str | None = None,
+        *,
+        requested_by: str | None = None,
+        confirm_withdrawals: bool = False,
+    ) -> HarvestRun:
         """Ask for a harvest of the member: every source, or ``source_id`` only. Returns the run as it is once
-        handed over (``queued``; finished already when the hub has no queue).
+        handed over (``queued``; finished already when the hub has no queue). ``confirm_withdrawals`` (with a
+        ``source_id``) withdraws every record absent from the source's complete file, however many.
 
         Raises :class:`NotFoundError` for an unknown member or source, :class:`ConflictError` when the source is
         paused, the member has no source, or a run of the member is still queued or running (its id in
-        ``details["run_id"]``)."""
+        ``details["run_id"]``); :class:`ValidationError` for ``confirm_withdrawals`` without a ``source_id``."""
+        if confirm_withdrawals and source_id is None:
+            raise ValidationError(
+                "field 'confirm_withdrawals': confirms one source's withdrawals; give its 'source_id' too",
+                field="confirm_withdrawals",
+            )
         member = self._member(member_id)
         if source_id is not None:
             source = _source(member, source_id)
@@ -128,6 +142,7 @@ class HarvestRuns:
             member=member_id,
             trigger=RunTrigger.API,
             requested_by=requested_by,
+            confirm_withdrawals=confirm_withdrawals,
             requested_at=now,
             updated_at=now,
             sources=[SourceRun(source=s) for s in wanted],
@@ -195,7 +210,12 @@ class HarvestRuns:
                 pairs.append((member, _source(member, part.source)))
             except NotFoundError as exc:
                 run = _with_source(run, part.source, state=SourceRunState.FAILED, error=str(exc))
-        self._harvest(run, pairs, honour_backoff=False, harvest=self._harvest_one, clock=self._clock)
+        confirmed = run.confirm_withdrawals
+
+        def harvest(member: Member, source: Source, progress: Progress) -> HarvestReport:
+            return self.harvester.harvest_source(member, source, progress=progress, confirm_withdrawals=confirmed)
+
+        self._harvest(run, pairs, honour_backoff=False, harvest=harvest, clock=self._clock)
         return self.get(member_id, run_id)
 
     # -- the schedule's and the command's harvests -----------------------------------------------------
@@ -282,7 +302,7 @@ class HarvestRuns:
             if report.paused is not None:
                 update: dict[str, Any] = {"state": SourceRunState.PAUSED, "error": report.paused}
             elif report.complete:
-                update = {"state": SourceRunState.SUCCEEDED}
+                update = {"state": SourceRunState.SUCCEEDED, "notice": _notice(report)}
             else:
                 update = {"state": SourceRunState.INCOMPLETE, "error": report.stopped or "stopped before the end"}
             if report.paused is None:
@@ -326,6 +346,14 @@ class HarvestRuns:
                 "when it is over",
                 run_id=run.run_id,
             )
+
+
+def _notice(report: HarvestReport) -> str | None:
+    """What a member reads of a harvest that withheld withdrawals: why, and how to confirm them by the API."""
+    if report.withheld is None:
+        return None
+    how = f'POST /members/{report.member}/harvests with {{"source_id": "{report.source}", "confirm_withdrawals": true}}'
+    return f"{report.withheld}; {confirm_hint(how)}"
 
 
 def _source(member: Member, source_id: str) -> Source:

@@ -94,6 +94,9 @@ class SourceRun(BaseModel):
     finished_at: AwareDatetime | None = None
     error: str | None = None
     """Why it failed, stopped before its end, or was not harvested."""
+    notice: str | None = None
+    """What the member should know of a harvest that succeeded: records absent from the source's complete file
+    that it did not withdraw (``counts.withheld``: more than half of the source's), and how to confirm them."""
 
 
 class HarvestRun(BaseModel):
@@ -113,6 +116,9 @@ class HarvestRun(BaseModel):
     trigger: RunTrigger
     requested_by: str | None = None
     """Who asked (an API key id or staff account); none for the schedule."""
+    confirm_withdrawals: bool = False
+    """The member confirmed that its source's file is right: records absent from it are withdrawn however many
+    (a run withholds more than half of a source's; see ``SourceRun.notice``)."""
     state: RunState = RunState.QUEUED
     requested_at: AwareDatetime
     started_at: AwareDatetime | None = None

@@ -6,7 +6,8 @@ page) before they are normalized; records whose raw digest is already stored are
 only once it is found new or changed); records that cannot be read or normalized are quarantined with their
 reason and raw bytes; then the page's changes and the checkpoint after it are committed together (a record stored
 or deleted supersedes the quarantined ones of its member, source and id). A run killed at any moment resumes
-after its last committed page.
+after its last committed page. A complete run of a complete file ends by withdrawing what the file no longer gives
+(:mod:`consortium.harvest.withdrawals`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pydantic
@@ -31,8 +32,10 @@ from consortium.harvest.formats import reader_for
 from consortium.harvest.oai_pmh import OaiPmhClient
 from consortium.harvest.read_ahead import read_ahead
 from consortium.harvest.refusals import Refusal, normalized_wrong
+from consortium.harvest.report import HarvestReport, paused_report
 from consortium.harvest.state import Checkpoint, HarvestCounts, PageCommit, RecordChange
-from consortium.members import Member, Source, SourceFormat, SourceProtocol
+from consortium.harvest.withdrawals import WithdrawalPage, Withdrawals, file_pages
+from consortium.members import FileContents, Member, Source, SourceFormat, SourceProtocol
 from consortium.models import QuarantinedRecord, RawPointer, Record
 from consortium.ports import Clock, system_clock
 
@@ -51,40 +54,6 @@ quarantined, not stored under an id that XML cannot carry and a screen does not 
 
 Progress = Callable[[HarvestCounts, float | None], None]
 """Called after each committed page with the run's counts so far and the fraction done, when known."""
-
-
-@dataclass(frozen=True)
-class HarvestReport:
-    member: str
-    source: str
-    run_id: str
-    counts: HarvestCounts
-    complete: bool
-    """The whole source was read (every record stored, unchanged or quarantined)."""
-    resumed: bool
-    stopped: str | None = None
-    """Why reading gave up before the end of the source, if it did (then the run is not complete)."""
-    paused: str | None = None
-    """Set when the source was not harvested at all because it is paused: ``"paused"``, with its reason when it
-    has one (see :func:`paused_report`)."""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "member": self.member,
-            "source": self.source,
-            "run_id": self.run_id,
-            "complete": self.complete,
-            "resumed": self.resumed,
-            "stopped": self.stopped,
-            "paused": self.paused,
-            **self.counts.model_dump(),
-        }
-
-
-def paused_report(member: Member, source: Source) -> HarvestReport:
-    """What a harvest says of a paused source it skipped: nothing read, and why (``run_id`` empty: no run)."""
-    why = f"paused: {source.paused_reason}" if source.paused_reason else "paused"
-    return HarvestReport(member.id, source.id, "", HarvestCounts(), complete=False, resumed=False, paused=why)
 
 
 class HarvestService:
@@ -144,10 +113,13 @@ class HarvestService:
         *,
         progress: Progress | None = None,
         max_pages: int | None = None,
+        confirm_withdrawals: bool = False,
     ) -> HarvestReport:
         """Harvest one source: resume its unfinished run, or start a new (incremental) one.
 
         ``max_pages`` stops after that many pages with the run still open (one Lambda invocation does one).
+        ``confirm_withdrawals``: a complete run of a complete file withdraws every record absent from it, however
+        many (see :mod:`consortium.harvest.withdrawals`).
         """
         key = f"{member.id}/{source.id}"
         previous = self.store.checkpoint(key)
@@ -170,14 +142,27 @@ class HarvestService:
         if previous is not None:
             self._follow_unfollowed(previous)
         checkpoint = checkpoint.model_copy(update={"unfollowed": []})
-        pages = self._pages(source, checkpoint, file_data, ahead=self.read_ahead if max_pages is None else 0)
         file_ids = FileIds.before(reader_for(source.format), source, file_data, checkpoint.cursor if resumed else None)
+        absent = None  # a complete run of a complete file withdraws what the file no longer gives
+        if file_ids is not None and source.withdraws_absent:
+            absent = Withdrawals(
+                self.store,
+                member.id,
+                source,
+                file_ids,
+                checkpoint.run_id,
+                page_size=self.page_size,
+                confirmed=confirm_withdrawals,
+            )
+        pages = self._pages(source, checkpoint, file_data, absent, ahead=self.read_ahead if max_pages is None else 0)
         done = 0
         following = Following(self.on_commit, self.follow_every, self.start_follower) if self.on_commit else None
         with fewer_collections():
             try:
                 for page, fraction in pages:
-                    counts, commit = self._process(member, source, page, file_ids)
+                    counts, commit = self._process(member, source, page, file_ids, checkpoint.run_id)
+                    if isinstance(page, WithdrawalPage):  # a complete file's end: what it no longer gives
+                        page.add_to(counts, commit, member.id, source.id)
                     checkpoint = self._advance(checkpoint, page, counts, file_digest)
                     if following is not None:
                         checkpoint = checkpoint.model_copy(update={"unfollowed": following.unfollowed(commit.changes)})
@@ -212,6 +197,7 @@ class HarvestService:
             complete=checkpoint.finished_at is not None and checkpoint.stopped is None,
             resumed=resumed,
             stopped=checkpoint.stopped,
+            withheld=absent.held if absent is not None else None,
         )
 
     def catch_up(self) -> int:
@@ -275,7 +261,7 @@ class HarvestService:
     # -- reading ---------------------------------------------------------------------------------------
 
     def _pages(
-        self, source: Source, checkpoint: Checkpoint, data: bytes | None, *, ahead: int
+        self, source: Source, checkpoint: Checkpoint, data: bytes | None, absent: Withdrawals | None, *, ahead: int
     ) -> Generator[tuple[RawPage, float | None]]:
         reader = reader_for(source.format)
         if source.protocol is SourceProtocol.OAI_PMH:
@@ -291,13 +277,14 @@ class HarvestService:
                 early.close()  # stops reading at once (closing the expression above would leave it to the GC)
             return
         assert data is not None and source.path is not None
-        cursor = checkpoint.cursor or {}
-        yield from reader.file_pages(data, name=source.path.name, cursor=cursor, page_size=self.page_size)
+        name = source.path.name
+        read = partial(reader.file_pages, data, name=name, page_size=self.page_size)
+        yield from file_pages(lambda cursor: read(cursor=cursor), checkpoint.cursor or {}, absent)
 
     # -- one page --------------------------------------------------------------------------------------
 
     def _process(
-        self, member: Member, source: Source, page: RawPage, file_ids: FileIds | None
+        self, member: Member, source: Source, page: RawPage, file_ids: FileIds | None, run_id: str | None = None
     ) -> tuple[HarvestCounts, PageCommit]:
         reader = reader_for(source.format)
         counts = HarvestCounts()
@@ -333,6 +320,7 @@ class HarvestService:
                     quarantined_at=now,
                     reason_code=why.error_code,
                     reason_field=why.field,
+                    checkpoint_run=run_id,
                 )
             )
             counts.quarantined += 1
@@ -411,10 +399,15 @@ def _parse_datestamp(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def import_source(path: Path, fmt: SourceFormat) -> Source:
-    """A one-off file source for ``consortium import`` (its checkpoint is kept under ``import-<file name>``)."""
+def import_source(path: Path, fmt: SourceFormat, *, increments: bool = False) -> Source:
+    """A one-off file source for ``consortium import`` (its checkpoint is kept under ``import-<file name>``);
+    ``increments``: its file holds only new and changed records (none is withdrawn by absence)."""
     if fmt is SourceFormat.OAI_DC:
         raise ConfigError("format 'oai_dc' is harvested over OAI-PMH; import a saved response as 'oai-pmh'")
     protocol = SourceProtocol.KBART_FILE if fmt is SourceFormat.KBART else SourceProtocol.MARC_FILE
     source_id = "import-" + "".join(c if c.isalnum() or c in "-_" else "-" for c in path.name.lower())[:50]
-    return Source(id=source_id, protocol=protocol, path=path, format=fmt)
+    contents = FileContents.INCREMENTS if increments else None
+    try:
+        return Source(id=source_id, protocol=protocol, path=path, format=fmt, file=contents)
+    except pydantic.ValidationError as exc:  # a KBART file is never increments
+        raise ConfigError(f"--increments: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from exc

@@ -27,8 +27,16 @@ class HarvestCounts(BaseModel):
     :mod:`consortium.harvest.file_ids`)."""
     superseded: int = 0
     """Quarantined records of earlier runs that left the quarantine because this run committed a good version
-    (or a deletion) of the same record: same member, source and id (see :meth:`PageCommit.superseding`). Not
-    records read, so not in :attr:`seen`."""
+    (or a deletion, or a withdrawal) of the same record: same member, source and id (see
+    :meth:`PageCommit.superseding`); or, a complete run of a complete file, because the file no longer gives them
+    (:attr:`PageCommit.cleared`). Not records read, so not in :attr:`seen`."""
+    withdrawn: int = 0
+    """Records stored from the source that a complete run of its file no longer found there, deleted as an
+    OAI-PMH deletion is (see :mod:`consortium.harvest.withdrawals`). Not records read."""
+    withheld: int = 0
+    """Records absent from a complete run's file that were *not* withdrawn: more than
+    :data:`~consortium.harvest.withdrawals.MOST_WITHDRAWN_SHARE` of the source's records, until a run confirms
+    them (``--confirm-withdrawals``). Not records read."""
 
     def __add__(self, other: HarvestCounts) -> HarvestCounts:
         return HarvestCounts(**{k: getattr(self, k) + getattr(other, k) for k in type(self).model_fields})
@@ -99,6 +107,9 @@ class PageCommit(BaseModel):
     settled: list[tuple[str, str, str]] = Field(default_factory=list)
     """``(member, source_id, local_id)`` of records the page read as deleted without a change to the store (it
     held no such record): their quarantined items are superseded as a change's are."""
+    cleared: list[QuarantinedRecord] = Field(default_factory=list)
+    """Quarantined records of the source that a complete run of its file did not quarantine again (the file no
+    longer gives them as they were): they leave the quarantine with the page, counted as superseded."""
     checkpoint: Checkpoint
 
     def superseding(self) -> set[tuple[str, str, str]]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from consortium.members import Source, SourceFormat, SourceProtocol
+from consortium.members import FileContents, Source, SourceFormat, SourceProtocol
 
 __all__ = ["CHANGEABLE", "RegisteredSource", "SourceChange", "SourceOrigin", "SourceOverride"]
 
@@ -45,7 +45,7 @@ class SourceOverride(BaseModel):
     """Who made the last change (an API key id or a staff account; never a reader)."""
 
 
-CHANGEABLE = ("protocol", "url", "path", "format", "metadata_prefix", "set", "schedule", "location")
+CHANGEABLE = ("protocol", "url", "path", "format", "metadata_prefix", "set", "schedule", "location", "file")
 """The fields a :class:`SourceChange` may set (pausing has its own calls; a source's id never changes)."""
 
 
@@ -72,6 +72,9 @@ class SourceChange(BaseModel):
     schedule: str | None = None
     """An EventBridge Scheduler expression (``rate(1 day)``, ``cron(0 3 * * ? *)``)."""
     location: str | None = None
+    file: FileContents | None = None
+    """What each file holds (file sources): ``complete`` (the default; records absent from a complete run's file
+    are withdrawn) or ``increments`` (only new and changed records; nothing is withdrawn by absence)."""
 
     def given(self) -> dict[str, Any]:
         """The fields the change sets, as JSON values (those absent from the body left out)."""

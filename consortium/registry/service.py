@@ -58,7 +58,7 @@ log = logging.getLogger(__name__)
 SAVE_ATTEMPTS = 3
 """How often a change without ``expected_version`` is tried again when another change got in first."""
 
-_PROTOCOL_FIELDS = ("url", "path", "metadata_prefix", "set")
+_PROTOCOL_FIELDS = ("url", "path", "metadata_prefix", "set", "file")
 """The fields that belong to one protocol: a change of protocol drops the file's values of these."""
 
 

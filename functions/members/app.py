@@ -96,9 +96,13 @@ class PauseBody(RequestBody):
 
 
 class HarvestBody(RequestBody):
-    """The body of ``POST /members/{member_id}/harvests``: one source, or every one of the member's."""
+    """The body of ``POST /members/{member_id}/harvests``: one source, or every one of the member's.
+    ``confirm_withdrawals``, with the ``source_id`` it confirms (400 without one), withdraws every record absent
+    from that source's complete file, however many: a harvest withholds more than half of a source's, and its
+    run's ``notice`` says so."""
 
     source_id: str | None = pydantic.Field(default=None, max_length=200)
+    confirm_withdrawals: bool = False
 
 
 class RunsParams(RequestBody):
@@ -200,8 +204,11 @@ def change_sharing(member_id: str, body: SharingChange, query: VersionParams) ->
 
 @routes.route("POST", "/members/{member_id}/harvests", LIBRARY, body=HarvestBody, answer=HarvestRun, status=202)
 def start_harvest(member_id: str, body: HarvestBody) -> Response:
-    """Start a harvest of one source or all of the member's: 202 with the run to follow."""
-    run = container().harvest_runs.start(member_id, body.source_id, requested_by=_acting())
+    """Start a harvest of one source or all of the member's: 202 with the run to follow (``confirm_withdrawals``
+    needs a ``source_id``)."""
+    run = container().harvest_runs.start(
+        member_id, body.source_id, requested_by=_acting(), confirm_withdrawals=body.confirm_withdrawals
+    )
     return Response(body=run.model_dump(mode="json"), status_code=202)
 
 

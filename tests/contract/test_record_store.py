@@ -394,6 +394,73 @@ def test_a_change_handed_on_without_its_source_supersedes_nothing(store: RecordS
     assert store.quarantined() == [item]
 
 
+# -- records by source, and the quarantine a complete file clears ----------------------------------
+
+
+def test_source_ids_follow_adds_moves_and_deletes(backing: Backing[RecordStore]) -> None:
+    store = backing.store
+    store.commit(
+        make_page(
+            make_record("m", "1"),
+            make_record("m", "2"),
+            make_record("m", "3", source_id="m-file"),
+            make_record("o", "1", source_id="m-oai"),  # another member's source of the same name
+        )
+    )
+    assert list(store.source_ids("m", "m-oai")) == ["1", "2"]
+    assert list(store.source_ids("m", "m-file")) == ["3"]
+    # One record moves to the member's other source (the same id in both files); one is deleted by its source.
+    store.commit(
+        make_page(
+            make_record("m", "2", "Moved", source_id="m-file"),
+            RecordChange(member="m", local_id="1", source_id="m-oai"),
+        )
+    )
+    again = backing.reopen()
+    assert list(again.source_ids("m", "m-oai")) == []
+    assert list(again.source_ids("m", "m-file")) == ["2", "3"]
+    assert list(again.source_ids("o", "m-oai")) == ["1"]
+    assert list(again.source_ids("m", "nothing")) == []
+    again.commit(make_page(delete("m", "3")))  # a delete handed on without its source
+    assert list(again.source_ids("m", "m-file")) == ["2"]
+
+
+def test_source_ids_of_a_big_source_come_in_id_order(store: RecordStore) -> None:
+    records = [make_record("m", f"{n:05}", source_id="big") for n in reversed(range(BIG))]
+    store.commit(make_page(*records, make_record("m", "zz-other")))
+    assert list(store.source_ids("m", "big")) == [f"{n:05}" for n in range(BIG)]
+
+
+def test_cleared_quarantined_records_leave_and_are_counted_once(backing: Backing[RecordStore]) -> None:
+    store = backing.store
+    mine = [
+        make_quarantined("m", f"books.mrc@{n}", source_id="m-file", raw=f"bad {n}", local_id=f"x{n}") for n in range(3)
+    ]
+    unreadable = make_quarantined("m", "books.mrc@9", source_id="m-file", raw="no id")
+    other_source = make_quarantined("m", "books.mrc@0", source_id="m-file2", raw="bad 0", local_id="x0")
+    other_member = make_quarantined("o", "books.mrc@0", source_id="m-file", raw="bad 0", local_id="x0")
+    store.commit(make_page(quarantined=[*mine, unreadable, other_source, other_member]))
+    assert list(store.source_quarantine("m", "m-file")) == [mine[0], mine[1], mine[2], unreadable]
+    assert list(store.source_quarantine("o", "m-file")) == [other_member]
+
+    page = make_page(quarantined=[mine[1]], checkpoint=make_checkpoint("m/m-file", counts=HarvestCounts(withdrawn=1)))
+    page.cleared = [mine[0], mine[1], unreadable]  # mine[1] the page quarantines again itself: it stays
+    assert store.commit(page) == 2
+    again = backing.reopen()
+    assert list(again.source_quarantine("m", "m-file")) == [mine[1], mine[2]]
+    assert again.quarantined() == [mine[1], mine[2], other_source, other_member]
+    saved = again.checkpoint("m/m-file")
+    assert saved is not None and saved.counts == HarvestCounts(withdrawn=1, superseded=2)
+    assert again.commit(page) == 0  # applied again (a resumed run): nothing is left to clear, nothing counted
+
+    # A cleared record is no longer found by its id: a good version of it supersedes only what is left.
+    assert (
+        again.commit(make_page(make_record("m", "x0", source_id="m-file"), make_record("m", "x2", source_id="m-file")))
+        == 1
+    )
+    assert list(again.source_quarantine("m", "m-file")) == [mine[1]]
+
+
 # -- checkpoints -----------------------------------------------------------------------------------
 
 
@@ -586,3 +653,58 @@ def test_dynamodb_supersedes_through_its_index_and_index_quarantine_fills_it_for
     assert store.commit(make_page(make_record("a", "0"), make_record("a", "1"))) == 2
     assert not [pk for pk in queried if pk.startswith("QUAR#")]  # the member's quarantine is never read whole
     assert store.quarantined() == legacy[2:]
+
+
+def test_dynamodb_withdraws_through_its_source_index_and_index_sources_fills_it_for_older_records(
+    aws_client: Callable[[str], Any], tmp_path: Path
+) -> None:
+    from marc_builders import book
+
+    from consortium.adapters.aws import DynamoDbRecordStore, create_table
+    from consortium.adapters.memory import InMemoryBlobStore
+    from consortium.harvest.service import HarvestService
+    from consortium.members import Member, Source
+
+    client = aws_client("dynamodb")
+    table = f"records-{uuid.uuid4().hex[:12]}"
+    create_table(client, table)
+    queried: list[str] = []
+
+    class Watched(NoScan):
+        def __getattr__(self, name: str) -> Any:
+            if name == "query":
+                return lambda **kw: (queried.append(_partition(kw)), client.query(**kw))[1]
+            return super().__getattr__(name)
+
+    def _partition(kw: dict[str, Any]) -> str:
+        """The partition a Query reads, and the prefix of the sort keys it reads there, if any."""
+        values = kw["ExpressionAttributeValues"]
+        return values[":pk"]["S"] + (f" {values[':prefix']['S']}*" if ":prefix" in values else "")
+
+    store = DynamoDbRecordStore(table, Watched(client))
+    legacy = [make_record("a", "1", source_id="cat"), make_record("a", "2", source_id="cat"), make_record("a", "3")]
+    for record in legacy:  # record items as the store wrote them before the source index
+        key = {"pk": {"S": f"REC#{record.member}"}, "sk": {"S": record.local_id}}
+        body = {"digest": {"S": record.raw.digest}, "format": {"S": "book"}, "body": {"S": record.model_dump_json()}}
+        client.put_item(TableName=table, Item=key | body)
+    client.put_item(TableName=table, Item={"pk": {"S": "MEMBERS"}, "sk": {"S": "a"}})
+    assert list(store.source_ids("a", "cat")) == []  # not indexed yet: not found, so never withdrawn
+    assert store.index_sources() == 3
+    assert store.index_sources() == 3
+    assert list(store.source_ids("a", "cat")) == ["1", "2"]
+    assert list(store.source_ids("a", "a-oai")) == ["3"]
+
+    # A harvest of a complete file withdraws what it no longer gives, reading the source's entries and its part of
+    # the quarantine, never the member's records or whole quarantine.
+    path = tmp_path / "books.mrc"
+    path.write_bytes(b"".join(book(f"b{n}", f"Book {n}").as_marc() for n in range(6)))
+    source = Source.model_validate({"id": "file", "protocol": "marc-file", "path": path, "format": "marc21"})
+    member = Member(id="a", name="A")
+    harvester = HarvestService(store, InMemoryBlobStore(), page_size=2)
+    assert harvester.harvest_source(member, source).counts.added == 6
+    path.write_bytes(b"".join(book(f"b{n}", f"Book {n}").as_marc() for n in (0, 1, 3, 4, 5)))
+    queried.clear()
+    assert harvester.harvest_source(member, source).counts.withdrawn == 1
+    assert set(queried) == {"RSRC#a#file", "QUAR#a file#*"}, queried
+    assert list(store.source_ids("a", "file")) == ["b0", "b1", "b3", "b4", "b5"]
+    assert [r.local_id for r in store.records("a")] == ["1", "2", "3", "b0", "b1", "b3", "b4", "b5"]

@@ -34,6 +34,7 @@ GRAMMAR = {
     ("POST", "/readers/{reader_id}/events"),  # the fields each type of event needs (a rating its rating)
     ("POST", "/members/{member_id}/events"),  # JSON Lines: one event a line, at least one
     ("PUT", "/readers/{reader_id}/push/mutes"),  # the key a kind of mute takes (a class mute a class key)
+    ("POST", "/members/{member_id}/harvests"),  # confirm_withdrawals confirms the source_id given with it
 }
 """Operations whose input has rules a JSON Schema does not state (each named above, and each in the document's
 descriptions): a 400 naming the field is their answer to input that breaks them, so the check that every

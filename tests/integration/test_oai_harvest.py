@@ -104,6 +104,8 @@ def test_second_run_is_incremental_and_applies_changes_and_deletes(repo: Fixture
         "quarantined": 0,
         "duplicates": 0,
         "superseded": 0,
+        "withdrawn": 0,
+        "withheld": 0,
     }
     assert store.get("lakeside", "oai:lake:5") is None
     changed = store.get("lakeside", "oai:lake:3")

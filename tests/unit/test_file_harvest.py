@@ -100,6 +100,8 @@ def test_unchanged_records_are_a_no_op_and_changes_are_counted(
         "quarantined": 0,
         "duplicates": 0,
         "superseded": 0,
+        "withdrawn": 0,
+        "withheld": 0,
     }
 
     write_marc(path, book("b1", "Concrete mathematics: a foundation"), book("b2", "Digital typography", deleted=True))

@@ -156,6 +156,20 @@ def test_a_change_of_format_or_protocol_drops_what_belonged_to_the_old_one(sourc
     assert (moved.source.url, moved.source.path, moved.source.metadata_prefix) == (None, Path("full.mrc"), None)
 
 
+def test_a_member_says_its_file_holds_increments_and_clears_it_to_change_protocol(sources: MemberSources) -> None:
+    assert sources.registry().get("riverside").source("catalogue").withdraws_absent  # complete files by default
+    changed = sources.change("riverside", "catalogue", SourceChange(file="increments"), actor_id="k")
+    assert changed.source.file == "increments"
+    assert not sources.registry().get("riverside").source("catalogue").withdraws_absent
+    with pytest.raises(ValidationError, match="field 'file': is for file sources"):
+        sources.change("riverside", "oai", SourceChange(file="complete"), actor_id="k")
+    change = SourceChange(protocol="oai-pmh", format="marcxml", url="https://library.riverside.example/oai2")
+    with pytest.raises(ValidationError, match="field 'file': is for file sources"):  # the member set it: it says so
+        sources.change("riverside", "catalogue", change, actor_id="k")
+    moved = sources.change("riverside", "catalogue", SourceChange(**change.given(), file=None), actor_id="k")
+    assert (moved.source.file, moved.source.withdraws_absent) == (None, False)
+
+
 def test_pause_and_resume_and_the_sweep_skips_a_paused_source(tmp_path: Path, sources: MemberSources) -> None:
     paused = sources.pause("riverside", "catalogue", actor_id="k", reason="  moving to a new ILS ")
     assert paused.source.paused and paused.source.paused_reason == "moving to a new ILS"

@@ -10,12 +10,13 @@ checkpoint             ``CP``                                ``<source_id>``
 member directory       ``MEMBERS``                           ``<member>``
 format entry           ``FMT#<member>#<format>``             ``<local_id>``
 format directory       ``FORMATS``                           ``<member>#<format>``
+source entry           ``RSRC#<member>#<source_id>``         ``<local_id>``
 =====================  ====================================  ==========================================
 
-Record, quarantine and checkpoint items hold the model as JSON in ``body``; records also hold ``digest`` and
-``format``. The member directory lists every member that ever had a record or a quarantined one, so that
-reading all records is one sorted Query per member, and counting them or the quarantined ones one Query with
-``Select=COUNT`` per member.
+Record, quarantine and checkpoint items hold the model as JSON in ``body``; records also hold ``digest``,
+``format`` and ``source`` (source entries: :mod:`~consortium.adapters.aws.dynamodb_sources`). The member
+directory lists every member that ever had a record or a quarantined one, so that reading all records is one
+sorted Query per member, and counting them or the quarantined ones one Query with ``Select=COUNT`` per member.
 
 Records per format, without a Scan: each record has one *format entry* in the partition of its member and
 format, counted with ``Select=COUNT``; the *format directory* lists every (member, format) pair that ever had
@@ -36,7 +37,9 @@ deletes the quarantined records they list (but those the page quarantines itself
 the items of the page's own quarantined records (read, merged, put: one writer per source at a time), before
 the records, so that the same page applied again converges. A table made before the index:
 :meth:`DynamoDbRecordStore.index_quarantine` writes the items of every quarantined record (Queries, no Scan);
-run it while no harvest runs.
+run it while no harvest runs. The records of a source's quarantine that a complete run of its file no longer
+gives (a page's ``cleared``) are read by key (to count those still there), taken out of their ``quarantine by id``
+items, then deleted.
 
 DynamoDB sorts ``sk`` by UTF-8 bytes, which is the code-point order Python sorts strings in, so records come
 out in ``(member, local_id)`` order.
@@ -50,6 +53,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from consortium.adapters.aws.dynamodb_common import DynamoDbStore, delete_request, item, key_of, put_request
+from consortium.adapters.aws.dynamodb_sources import SOURCE, entry_writes, source_ids, source_pk
 from consortium.harvest.state import Checkpoint, PageCommit, RecordChange
 from consortium.models import QuarantinedRecord, Record, ResourceFormat
 
@@ -124,6 +128,16 @@ class DynamoDbRecordStore(DynamoDbStore):
         for each in [member] if member is not None else self._members():
             for row in self._table.query(f"REC#{each}", action="read records"):
                 yield Record.model_validate_json(row["body"]["S"])
+
+    def source_ids(self, member: str, source_id: str) -> Iterator[str]:
+        """The ids of the member's records from this source, in id order: one Query of the source's entries."""
+        return source_ids(self._table, member, source_id)
+
+    def source_quarantine(self, member: str, source_id: str) -> Iterator[QuarantinedRecord]:
+        """The member's quarantined records of this source, by position: a Query of the member's quarantine
+        partition for the sort keys that start with the source's id."""
+        for row in self._table.query(f"QUAR#{member}", prefix=f"{source_id}#", action="read a source's quarantine"):
+            yield QuarantinedRecord.model_validate_json(row["body"]["S"])
 
     def count(self, member: str | None = None) -> int:
         """How many records are stored, in all or for one member."""
@@ -201,8 +215,8 @@ class DynamoDbRecordStore(DynamoDbStore):
         new_members -= self._known_members
         self._table.batch_write([put_request(key_of(_MEMBERS, m)) for m in sorted(new_members)], "write members")
         self._known_members |= new_members
-        self._update_formats(last)
-        superseded = self._supersede(page)
+        deleted_entries = self._update_entries(last)
+        superseded = self._supersede(page) + self._clear(page)
         self._index_quarantined(list(quarantine.values()))
 
         requests: list[dict[str, Any]] = []
@@ -216,12 +230,14 @@ class DynamoDbRecordStore(DynamoDbStore):
                         key_of(f"REC#{member}", local_id),
                         digest=change.record.raw.digest,
                         format=change.record.format.value,
+                        source=change.record.source_id,
                         body=body,
                     )
                 )
         for q in quarantine.values():
             requests.append(put_request(key_of(f"QUAR#{q.member}", _quarantine_sk(*q.key)), body=q.model_dump_json()))
         self._table.batch_write(requests, "write records")
+        self._table.batch_write(deleted_entries, "delete source entries")
 
         cp = page.counted(superseded)
         self._table.put(item(key_of(_CHECKPOINT, cp.source_id), body=cp.model_dump_json()), "put checkpoint")
@@ -239,6 +255,23 @@ class DynamoDbRecordStore(DynamoDbStore):
             ]
             self._index_quarantined(items)
             count += len(items)
+        return count
+
+    def index_sources(self) -> int:
+        """Write the ``source`` and the source entry of every record (for a table made before the source index);
+        return how many records there are. Idempotent; Queries per member, no Scan. Run it while no harvest
+        runs."""
+        count = 0
+        for member in self._members():
+            rows = list(self._table.query(f"REC#{member}", action="read records"))
+            sources = {row["sk"]["S"]: Record.model_validate_json(row["body"]["S"]).source_id for row in rows}
+            before = [put_request(key_of(source_pk(member, s), i)) for i, s in sources.items()]
+            self._table.batch_write(before, "write source entries")
+            self._table.batch_write(
+                [{"PutRequest": {"Item": row | item({}, source=sources[row["sk"]["S"]])}} for row in rows],
+                "index record sources",
+            )
+            count += len(rows)
         return count
 
     def index_formats(self) -> int:
@@ -259,11 +292,16 @@ class DynamoDbRecordStore(DynamoDbStore):
 
     # -- helpers -------------------------------------------------------------------------------------------
 
-    def _update_formats(self, last: dict[tuple[str, str], RecordChange]) -> None:
-        """Bring the format index in line with a page's last change of each record (see the module)."""
+    def _update_entries(self, last: dict[tuple[str, str], RecordChange]) -> list[dict[str, Any]]:
+        """Bring the format index and the source index in line with a page's last change of each record (see the
+        module and :mod:`~consortium.adapters.aws.dynamodb_sources`); return the source entries to delete once the
+        records are written."""
         keys = [key_of(f"REC#{member}", local_id) for member, local_id in last]
-        rows = self._table.batch_get(keys, ["pk", "sk", "format"], "read record formats")
+        rows = list(self._table.batch_get(keys, ["pk", "sk", "format", SOURCE], "read record formats and sources"))
         stored = {(r["pk"]["S"].removeprefix("REC#"), r["sk"]["S"]): r["format"]["S"] for r in rows if "format" in r}
+        sources = {(r["pk"]["S"].removeprefix("REC#"), r["sk"]["S"]): r[SOURCE]["S"] for r in rows if SOURCE in r}
+        before, after = entry_writes(last, sources)
+        self._table.batch_write(before, "write source entries")
         stale: list[dict[str, Any]] = []
         fresh: dict[str, dict[str, str]] = {}
         for (member, local_id), change in last.items():
@@ -276,6 +314,7 @@ class DynamoDbRecordStore(DynamoDbStore):
         for member, formats in fresh.items():
             self._write_format_entries(member, formats)
         self._table.batch_write(stale, "delete format entries")
+        return after
 
     def _write_format_entries(self, member: str, formats: dict[str, str]) -> None:
         """Put the format entries of a member's records (local id → format), after the directory items."""
@@ -299,6 +338,32 @@ class DynamoDbRecordStore(DynamoDbStore):
         requests += [delete_request(row["pk"]["S"], row["sk"]["S"]) for row in rows]
         self._table.batch_write(requests, "delete superseded quarantined records")
         return len(gone)
+
+    def _clear(self, page: PageCommit) -> int:
+        """Delete the page's cleared quarantined records (but those it quarantines itself): first out of their
+        ``quarantine by id`` items, then themselves; how many were there."""
+        kept = {(f"QUAR#{q.member}", _quarantine_sk(*q.key)) for q in page.quarantined}
+        wanted = {(f"QUAR#{q.member}", _quarantine_sk(*q.key)): q for q in page.cleared}
+        keys = [key_of(pk, sk) for pk, sk in sorted(wanted.keys() - kept)]
+        found = {(r["pk"]["S"], r["sk"]["S"]) for r in self._table.batch_get(keys, ["pk", "sk"], "read cleared")}
+        gone: dict[tuple[str, str, str], set[str]] = {}
+        for pk, sk in found:
+            q = wanted[(pk, sk)]
+            if q.local_id is not None:
+                gone.setdefault((q.member, q.source_id, q.local_id), set()).add(sk)
+        if gone:
+            index = [_by_id_key(*ids) for ids in sorted(gone)]
+            requests = []
+            for row in self._table.batch_get(index, ["pk", "sk", "sks"], "read quarantine by id"):
+                source_id, _, local_id = row["sk"]["S"].partition("#")
+                left = set(json.loads(row["sks"]["S"])) - gone[row["pk"]["S"].removeprefix("QID#"), source_id, local_id]
+                pk, sk = row["pk"]["S"], row["sk"]["S"]
+                requests.append(
+                    put_request(key_of(pk, sk), sks=json.dumps(sorted(left))) if left else delete_request(pk, sk)
+                )
+            self._table.batch_write(requests, "write quarantine by id")
+        self._table.batch_write([delete_request(pk, sk) for pk, sk in sorted(found)], "delete cleared quarantine")
+        return len(found)
 
     def _index_quarantined(self, items: list[QuarantinedRecord]) -> None:
         """Add these quarantined records (those with an id) to their ``quarantine by id`` items."""

@@ -4,6 +4,8 @@ Records, quarantined records and checkpoints live in three tables. A page is com
 checkpoint included, so a process killed at any moment leaves the page either fully applied or not at all.
 An index on each record's member and format (``records_format``, an expression on its JSON) lets
 ``count_by_format`` count without reading a record; ``count_quarantined`` reads the ``quarantine_member`` index.
+Another, on each record's member and source (``records_source``, schema step 5), finds a source's records for
+``source_ids`` without touching the member's others (a complete run of a file withdraws by it).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ _FORMAT = "json_extract(body, '$.format')"
 
 _LOCAL_ID = "json_extract(body, '$.local_id')"
 """A quarantined record's id, as the ``quarantine_local`` index has it (what a commit supersedes by)."""
+
+_SOURCE = "json_extract(body, '$.source_id')"
+"""A record's source, as the ``records_source`` index has it (what ``source_ids`` reads)."""
 
 _SCHEMA = Schema(
     "records",
@@ -84,6 +89,9 @@ _SCHEMA = Schema(
         # Quarantined records by the id read from them, to find those a good version supersedes (an expression
         # on the JSON: rows already there are indexed as they are).
         (f"CREATE INDEX quarantine_local ON quarantine (member, source_id, {_LOCAL_ID})",),
+        # Records by their source, for a complete run of a file to find those its file no longer gives (an
+        # expression on the JSON, as the format index: rows already there are indexed as they are).
+        (f"CREATE INDEX records_source ON records (member, {_SOURCE}, local_id)",),
     ),
     legacy=legacy_table("records"),
 )
@@ -189,6 +197,36 @@ class SqliteRecordStore(SqliteAdapter):
             return f"{select} {order}", ()
         return f"{select} WHERE (member, local_id) > (?, ?) {order}", after
 
+    def source_ids(self, member: str, source_id: str) -> Iterator[str]:
+        """The ids of the member's records from this source, in id order: found and ordered by the
+        ``records_source`` index (only the source's rows are read), a few hundred at a time (no statement stays
+        open between the ids yielded)."""
+        sql = f"SELECT local_id FROM records WHERE member = ? AND {_SOURCE} = ? AND local_id > ? ORDER BY local_id"
+        after = ""
+        while True:
+            with self._errors():
+                rows = self._conn.execute(f"{sql} LIMIT {_CHUNK}", (member, source_id, after)).fetchall()
+            yield from (row[0] for row in rows)
+            if len(rows) < _CHUNK:
+                return
+            after = rows[-1][0]
+
+    def source_quarantine(self, member: str, source_id: str) -> Iterator[QuarantinedRecord]:
+        """The member's quarantined records of this source by position, from the ``quarantine_member`` index, a
+        few hundred at a time."""
+        sql = (
+            "SELECT position, seq, body FROM quarantine WHERE member = ? AND source_id = ? "
+            f"AND (position, seq) > (?, ?) ORDER BY position, seq LIMIT {_CHUNK}"
+        )
+        after: tuple[str, int] = ("", -1)
+        while True:
+            with self._errors():
+                rows = self._conn.execute(sql, (member, source_id, *after)).fetchall()
+            yield from (QuarantinedRecord.model_validate_json(row[2]) for row in rows)
+            if len(rows) < _CHUNK:
+                return
+            after = (rows[-1][0], rows[-1][1])
+
     def count(self, member: str | None = None) -> int:
         """How many records are stored, in all or for one member."""
         with self._errors():
@@ -288,7 +326,7 @@ class SqliteRecordStore(SqliteAdapter):
         deletes = [(c.member, c.local_id) for c in last.values() if c.record is None]
         quarantine = {(q.source_id, q.position, q.raw.digest, q.member): q.model_dump_json() for q in page.quarantined}
         with self._transaction() as conn:
-            superseded = self._supersede(conn, page)
+            superseded = self._supersede(conn, page) + self._clear(conn, page)
             cp = page.counted(superseded)
             if upserts:
                 conn.executemany(_UPSERT_RECORD, upserts)
@@ -321,5 +359,16 @@ class SqliteRecordStore(SqliteAdapter):
         if gone:
             conn.executemany("DELETE FROM quarantine WHERE seq = ?", gone)
         return len(gone)
+
+    @staticmethod
+    def _clear(conn: sqlite3.Connection, page: PageCommit) -> int:
+        """Delete the page's cleared quarantined records (but those it quarantines itself); how many were there."""
+        kept = {(q.member, q.source_id, q.position, q.raw.digest) for q in page.quarantined}
+        gone = 0
+        sql = "DELETE FROM quarantine WHERE member = ? AND source_id = ? AND position = ? AND digest = ?"
+        for key in dict.fromkeys((q.member, *q.key) for q in page.cleared):
+            if key not in kept:
+                gone += conn.execute(sql, key).rowcount
+        return gone
 
     # -- helpers -------------------------------------------------------------------------------------------

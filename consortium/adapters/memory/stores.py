@@ -35,6 +35,8 @@ class InMemoryRecordStore:
         """By ``(member, source_id, position, digest)``: two members' sources may share an id, a position and the
         same bytes (one vendor's file loaded by both), and each keeps its own."""
         self._checkpoints: dict[str, Checkpoint] = {}
+        self._by_source: dict[tuple[str, str], set[str]] = {}
+        """The ids of each member's records by their source (what :meth:`source_ids` reads)."""
 
     def get(self, member: str, local_id: str) -> Record | None:
         record = self._records.get((member, local_id))
@@ -59,13 +61,18 @@ class InMemoryRecordStore:
             for key, q in self._quarantine.items()
             if q.local_id is not None and (q.member, q.source_id, q.local_id) in superseding and key not in kept
         ]
+        gone += [
+            k for q in page.cleared if (k := (q.member, *q.key)) in self._quarantine and k not in kept and k not in gone
+        ]
         for key in gone:
             del self._quarantine[key]
         for change in page.changes:
-            if change.record is None:
-                self._records.pop((change.member, change.local_id), None)
-            else:
+            old = self._records.pop((change.member, change.local_id), None)
+            if old is not None:
+                self._by_source[(old.member, old.source_id)].discard(old.local_id)
+            if change.record is not None:
                 self._records[(change.member, change.local_id)] = change.record.model_copy(deep=True)
+                self._by_source.setdefault((change.member, change.record.source_id), set()).add(change.local_id)
         for item in page.quarantined:
             self._quarantine[(item.member, item.source_id, item.position, item.raw.digest)] = item.model_copy(deep=True)
         self._checkpoints[page.checkpoint.source_id] = page.counted(len(gone)).model_copy(deep=True)
@@ -75,6 +82,15 @@ class InMemoryRecordStore:
         for key in sorted(self._records):
             if member is None or key[0] == member:
                 yield self._records[key].model_copy(deep=True)
+
+    def source_ids(self, member: str, source_id: str) -> Iterator[str]:
+        yield from sorted(self._by_source.get((member, source_id), ()))
+
+    def source_quarantine(self, member: str, source_id: str) -> Iterator[QuarantinedRecord]:
+        keys = sorted(k for k in self._quarantine if k[:2] == (member, source_id))
+        for key in keys:
+            if (found := self._quarantine.get(key)) is not None:
+                yield found.model_copy(deep=True)
 
     def count(self, member: str | None = None) -> int:
         return sum(1 for key in self._records if member is None or key[0] == member)

@@ -1,5 +1,5 @@
 // The member's harvests, for its administrators: harvest the library's sources now, follow the latest runs (what
-// each read, added, changed and quarantined, and why a source failed), and read the records in quarantine, each
+// each read, added, changed, quarantined and withdrawn, and why a source failed), and read the records in quarantine, each
 // with its reason and where it is in the source, with its raw bytes to download as they were harvested. A reason
 // is said in the librarian's language by its code (`reason_code`), the hub's English words a click away (what a
 // ticket quotes); a reason without a code the page knows (quarantined before codes) is the English words alone.
@@ -49,13 +49,18 @@ function runRows(runs) {
 
 function problems(run) {
   const said = run.sources.filter((source) => source.error || source.state !== "succeeded");
-  if (!said.length && !run.error) return null;
+  // records the library's complete file no longer gives: withdrawn, or withheld until the library confirms them
+  const gone = run.sources.filter((source) => source.counts.withdrawn || source.notice);
+  if (!said.length && !gone.length && !run.error) return null;
   return el(
     "ul",
     { class: "problems" },
     run.error ? el("li", { text: run.error }) : null,
     said.map((source) =>
       el("li", { text: t("staff.harvests.source_state", { source: source.source, state: t(`staff.harvests.state.${source.state}`) }) + (source.error ? ` ${source.error}` : "") }),
+    ),
+    gone.map((source) =>
+      el("li", { text: source.notice || t("staff.harvests.withdrawn", { source: source.source, count: formatNumber(source.counts.withdrawn) }) }),
     ),
   );
 }
