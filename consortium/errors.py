@@ -17,6 +17,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "ConsortiumError",
+    "Interrupted",
     "NotFoundError",
     "PermissionDeniedError",
     "RecordError",
@@ -40,6 +41,13 @@ class ConsortiumError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class Interrupted(Exception):  # not a ConsortiumError: what a job raises when asked to stop
+    """A long job was asked to stop (the hub stopping: SIGTERM, Ctrl-C) and gave up at a safe point (after a
+    committed harvest page, a delivered digest, before storing a rebuild). What it had finished is kept; the
+    message says what, and what runs again next time. Not a :class:`ConsortiumError`: nothing failed, and no
+    layer that turns errors into failures or responses catches it."""
 
 
 class ValidationError(ConsortiumError):

@@ -57,7 +57,10 @@ def report_line(report: HarvestReport) -> str:
     if report.paused is not None:
         return f"{report.member}/{report.source}: not harvested ({report.paused})"
     c = report.counts
-    state = "complete" if report.complete else f"incomplete: {report.stopped}" if report.stopped else "paused"
+    if report.interrupted:
+        state = "interrupted: stopped on request; the next harvest resumes after the last page"
+    else:
+        state = "complete" if report.complete else f"incomplete: {report.stopped}" if report.stopped else "paused"
     twice = f", {c.duplicates} duplicate id(s) in the file" if c.duplicates else ""
     return (
         f"{report.member}/{report.source}: {c.added} added, {c.changed} changed, {c.unchanged} unchanged, "

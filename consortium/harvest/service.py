@@ -17,19 +17,19 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pydantic
 
-from consortium.errors import ConfigError, RecordError, ValidationError
+from consortium.errors import ConfigError, Interrupted, RecordError, ValidationError
 from consortium.gc_tuning import fewer_collections
 from consortium.harvest.file_ids import FileIds
 from consortium.harvest.following import Following
 from consortium.harvest.formats import reader_for
 from consortium.harvest.oai_pmh import OaiPmhClient
 from consortium.harvest.read_ahead import read_ahead
+from consortium.harvest.report import HarvestReport, paused_report
 from consortium.harvest.state import Checkpoint, HarvestCounts, PageCommit, RecordChange
 from consortium.members import Member, Source, SourceFormat, SourceProtocol
 from consortium.models import QuarantinedRecord, RawPointer, Record
@@ -50,40 +50,6 @@ quarantined, not stored under an id that XML cannot carry and a screen does not 
 
 Progress = Callable[[HarvestCounts, float | None], None]
 """Called after each committed page with the run's counts so far and the fraction done, when known."""
-
-
-@dataclass(frozen=True)
-class HarvestReport:
-    member: str
-    source: str
-    run_id: str
-    counts: HarvestCounts
-    complete: bool
-    """The whole source was read (every record stored, unchanged or quarantined)."""
-    resumed: bool
-    stopped: str | None = None
-    """Why reading gave up before the end of the source, if it did (then the run is not complete)."""
-    paused: str | None = None
-    """Set when the source was not harvested at all because it is paused: ``"paused"``, with its reason when it
-    has one (see :func:`paused_report`)."""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "member": self.member,
-            "source": self.source,
-            "run_id": self.run_id,
-            "complete": self.complete,
-            "resumed": self.resumed,
-            "stopped": self.stopped,
-            "paused": self.paused,
-            **self.counts.model_dump(),
-        }
-
-
-def paused_report(member: Member, source: Source) -> HarvestReport:
-    """What a harvest says of a paused source it skipped: nothing read, and why (``run_id`` empty: no run)."""
-    why = f"paused: {source.paused_reason}" if source.paused_reason else "paused"
-    return HarvestReport(member.id, source.id, "", HarvestCounts(), complete=False, resumed=False, paused=why)
 
 
 class HarvestService:
@@ -108,6 +74,7 @@ class HarvestService:
         follow_every: int = 1,
         read_ahead: int = 1,
         start_follower: Callable[[], Follower] | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.store = store
         self.archive = archive
@@ -133,6 +100,10 @@ class HarvestService:
         """How many pages of a server are fetched and parsed in a thread ahead of the one stored (OAI-PMH
         sources, runs without ``max_pages``; 0: one page at a time): see :mod:`consortium.harvest.read_ahead`.
         What is stored is the same."""
+        self.should_stop = should_stop
+        """Whether the hub was asked to stop (``consortium run`` sets it on SIGTERM or Ctrl-C): a run then stops
+        after the page it committed (or while waiting for a server's next page), its checkpoint open, reported
+        ``interrupted``; the next harvest of the source resumes there."""
 
     # -- runs ------------------------------------------------------------------------------------------
 
@@ -171,7 +142,7 @@ class HarvestService:
         checkpoint = checkpoint.model_copy(update={"unfollowed": []})
         pages = self._pages(source, checkpoint, file_data, ahead=self.read_ahead if max_pages is None else 0)
         file_ids = FileIds.before(reader_for(source.format), source, file_data, checkpoint.cursor if resumed else None)
-        done = 0
+        done, interrupted = 0, False
         following = Following(self.on_commit, self.follow_every, self.start_follower) if self.on_commit else None
         with fewer_collections():
             try:
@@ -188,21 +159,28 @@ class HarvestService:
                         following.committed(commit.changes, last=checkpoint.finished_at is not None or stopping)
                     if progress is not None:
                         progress(checkpoint.counts, fraction)
-                    if checkpoint.finished_at is None and stopping:
+                    interrupted = checkpoint.finished_at is None and not stopping and self.should_stop()
+                    if checkpoint.finished_at is None and (stopping or interrupted):
                         break
+            except Interrupted:  # asked to stop while waiting for a page read ahead
+                interrupted = True
             except BaseException as exc:
                 if following is not None and isinstance(exc, Exception):
                     following.fail(key)  # follow what was committed
                 elif following is not None:
-                    following.close()  # Ctrl-C: just stop
+                    following.abandon()  # Ctrl-C: just stop
                 raise
             finally:
                 pages.close()  # stops a page read ahead, if any
-            if following is not None:
+            if following is not None and interrupted:
+                following.abandon()  # what it did not follow, the checkpoint names: the next writer follows it
+            elif following is not None:
                 following.finish()
-        if checkpoint.unfollowed:  # the last changes were followed too: no later page will say so
+        if checkpoint.unfollowed and not interrupted:  # the last changes were followed too: no page will say so
             checkpoint = checkpoint.model_copy(update={"unfollowed": []})
             self.store.commit(PageCommit(checkpoint=checkpoint))
+        if interrupted:
+            log.info("harvest %s: stopped on request after %d page(s); the next run resumes there", key, done)
         return HarvestReport(
             member=member.id,
             source=source.id,
@@ -211,6 +189,7 @@ class HarvestService:
             complete=checkpoint.finished_at is not None and checkpoint.stopped is None,
             resumed=resumed,
             stopped=checkpoint.stopped,
+            interrupted=interrupted,
         )
 
     def catch_up(self) -> int:
@@ -283,7 +262,7 @@ class HarvestService:
             if ahead < 1:
                 yield from ((page, None) for page in pages)
                 return
-            early = read_ahead(pages, depth=ahead)
+            early = read_ahead(pages, depth=ahead, should_stop=self.should_stop)
             try:
                 yield from ((page, None) for page in early)
             finally:
