@@ -297,8 +297,9 @@ class CatalogueParts(Parts):
         def waiting(holder: str) -> None:
             log.info("harvest waits: another process (%s) is writing to the data folder", holder)
 
-        with DataFolderLock(self.settings.data_dir / "writer.lock", on_wait=waiting):
-            wait_for_followers(self.settings.data_dir)
+        stop = self.harvester.should_stop
+        with DataFolderLock(self.settings.data_dir / "writer.lock", on_wait=waiting, should_stop=stop):
+            wait_for_followers(self.settings.data_dir, stop)
             self.catalogue.reindex_if_needed()
             self.harvester.catch_up()
             yield

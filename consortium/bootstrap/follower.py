@@ -42,6 +42,7 @@ from consortium.gc_tuning import fewer_collections
 from consortium.harvest.state import RecordChange
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from multiprocessing.connection import Connection
     from pathlib import Path
 
@@ -68,15 +69,16 @@ def lock_path(data_dir: Path) -> Path:
     return data_dir / "follower.lock"
 
 
-def wait_for_followers(data_dir: Path) -> None:
+def wait_for_followers(data_dir: Path, should_stop: Callable[[], bool] | None = None) -> None:
     """Wait until no follower process of this data folder is alive (one a killed harvest left may still be
-    finishing a batch); call it holding the data folder's writer lock, before catching up."""
+    finishing a batch); call it holding the data folder's writer lock, before catching up. ``should_stop``: as
+    :class:`~consortium.adapters.local.writer_lock.DataFolderLock`'s."""
     from consortium.adapters.local.writer_lock import DataFolderLock
 
     def waiting(holder: str) -> None:
         log.info("waiting for a follower process (%s) to stop", holder)
 
-    with DataFolderLock(lock_path(data_dir), on_wait=waiting):
+    with DataFolderLock(lock_path(data_dir), on_wait=waiting, should_stop=should_stop):
         pass
 
 

@@ -167,6 +167,8 @@ def run(
     except KeyboardInterrupt:
         click.echo("\ninterrupted: stopped at once (the next start goes on from the last page harvested)", err=True)
         raise click.exceptions.Exit(130) from None
+    except Interrupted:  # asked to stop while waiting for another writer of the data folder: nothing begun
+        pass
     finally:
         stopping.uninstall()
     if stopping.is_set():

@@ -17,6 +17,7 @@ from consortium.adapters.local.folder_queue import FolderQueue
 from consortium.cli.api import start_server
 from consortium.cli.demo_text import login_lines
 from consortium.cli.stopping import when_stopped
+from consortium.errors import Interrupted
 from consortium.http.prefork import WorkerEvent, WorkerPool
 from consortium.http.worker import demo_reader_args
 from consortium.ports import system_clock
@@ -148,6 +149,8 @@ def _run_handed_over(container: Container, handover: FolderQueue, stopping: Stop
         for message in handover.receive(limit=1):  # one at a time: those not taken stay queued
             try:
                 container.run_queued_harvest(message, should_stop=stopping.is_set)
+            except Interrupted:  # stopped while waiting for the data folder's writer: not begun, queued again
+                handover.send([message])
             except Exception:  # one failing run must not stop the next ones
                 log.exception("a harvest run a member asked for failed")
             if stopping.is_set():

@@ -23,6 +23,7 @@ from oai_server import FixtureRepository, OaiTestServer, marcxml_record
 
 from consortium.adapters.local import SqliteRecordStore
 from consortium.adapters.local.sqlite_runs import SqliteHarvestRunStore
+from consortium.adapters.local.writer_lock import DataFolderLock
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -184,6 +185,23 @@ def test_ctrl_c_while_serving_stops_a_harvest_a_member_asked_for_and_every_worke
         assert recorded.state == "interrupted" and recorded.sources[0].pages == 2
         assert kept > 2 * PAGE  # the first harvest's, and the run's two pages
         assert SqliteRecordStore.open(tmp_path / "var" / "consortium.sqlite3").count("riverside") == kept
+
+
+def test_a_stop_while_waiting_for_another_writer_of_the_data_folder_ends_the_wait(tmp_path: Path) -> None:
+    registry(tmp_path, "http://127.0.0.1:9/oai")  # never reached: the hub stops before harvesting
+    with DataFolderLock(tmp_path / "var" / "writer.lock"):  # another process is writing (a long import, say)
+        process = hub(tmp_path)
+        try:
+            assert process.stderr is not None
+            waiting = process.stderr.readline()  # the hub says it waits, and for whom
+            assert waiting.startswith(f"waiting: another process (pid {os.getpid()}"), waiting
+            code, out, err = stopped(process, signal.SIGTERM)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert code == 0, err
+    assert out == "" and "stopped on request (SIGTERM)" in err  # nothing begun: no summary
 
 
 def _alive(pid: int) -> bool:
