@@ -200,6 +200,8 @@ class WorkerPool:
                 self._wait_ready(worker, stop)
         except WorkerPoolError:
             self.stop()
+            if stop is not None and stop.is_set():
+                return  # told to stop while starting (a worker stops at once then): not a failure
             raise
 
     def supervise(self, stop: threading.Event, every: float = 0.5) -> None:

@@ -187,6 +187,26 @@ def test_ctrl_c_while_serving_stops_a_harvest_a_member_asked_for_and_every_worke
         assert SqliteRecordStore.open(tmp_path / "var" / "consortium.sqlite3").count("riverside") == kept
 
 
+def test_a_stop_while_the_workers_start_is_a_stop_not_a_failure(tmp_path: Path) -> None:
+    repo = FixtureRepository()
+    add_records(repo, 0, PAGE)
+    with OaiTestServer(repo, page_size=PAGE) as server:
+        registry(tmp_path, server.base_url)
+        process = hub(tmp_path, "--workers", "2")
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                if line == "}\n":  # the end of the summary: the API workers start now (a second or two)
+                    break
+            code, _, err = stopped(process, signal.SIGTERM)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert code == 0, err
+    assert "Error" not in err and "stopped on request (SIGTERM)" in err
+
+
 def test_a_stop_while_waiting_for_another_writer_of_the_data_folder_ends_the_wait(tmp_path: Path) -> None:
     registry(tmp_path, "http://127.0.0.1:9/oai")  # never reached: the hub stops before harvesting
     with DataFolderLock(tmp_path / "var" / "writer.lock"):  # another process is writing (a long import, say)
