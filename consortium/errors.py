@@ -22,6 +22,7 @@ __all__ = [
     "ConflictError",
     "ConsortiumError",
     "InProgressError",
+    "Interrupted",
     "InvalidStateError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -69,6 +70,13 @@ class ConsortiumError(Exception):
         if isinstance(named, str) and named:
             return named
         return named_field(self.message)
+
+
+class Interrupted(Exception):  # not a ConsortiumError: what a job raises when asked to stop
+    """A long job was asked to stop (the hub stopping: SIGTERM, Ctrl-C) and gave up at a safe point (after a
+    committed harvest page, a delivered digest, before storing a rebuild). What it had finished is kept; the
+    message says what, and what runs again next time. Not a :class:`ConsortiumError`: nothing failed, and no
+    layer that turns errors into failures or responses catches it."""
 
 
 class ValidationError(ConsortiumError):

@@ -3,6 +3,10 @@
 Each job runs every so often; when each job last ran is kept in a small JSON file in the data folder, so a
 restart neither runs everything again at once nor forgets a job. A job that fails is logged (never with
 personal data) and tried again at its next turn; the others go on.
+
+Stopping: once ``stop`` is set, no job is begun; the job running is expected to see the same stop at its next safe
+point and raise :class:`~consortium.errors.Interrupted`. An interrupted job is reported (``interrupted``) and not
+recorded as run, so it is due again at the next start: what it finished is kept, the rest runs then.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from consortium.errors import Interrupted
 from consortium.ports import Clock, system_clock
 
 if TYPE_CHECKING:
@@ -41,6 +46,9 @@ class JobResult:
     at: dt.datetime
     summary: str
     ok: bool
+    interrupted: bool = False
+    """The job was asked to stop and gave up at a safe point (not recorded as run: it runs again at the next
+    start)."""
 
 
 class LocalScheduler:
@@ -99,21 +107,31 @@ class LocalScheduler:
         last = self.last_runs().get(job.name)
         return dt.datetime.min.replace(tzinfo=dt.UTC) if last is None else last + job.every
 
-    def run_pending(self) -> list[JobResult]:
-        """Run every job that is due now, in order; return what each did."""
+    def run_pending(
+        self, should_stop: Callable[[], bool] = lambda: False, report: Callable[[JobResult], None] | None = None
+    ) -> list[JobResult]:
+        """Run every job that is due now, in order, until ``should_stop()``; return what each did (telling
+        ``report`` of each as it ends)."""
         results = []
         for job in self.jobs:
             now = self._clock()
+            if should_stop():
+                break
             if self.next_run(job) > now:
                 continue
             try:
-                summary = job.action(now)
-                ok = True
+                result = JobResult(job.name, now, job.action(now), ok=True)
+            except Interrupted as stopped:  # asked to stop: due again at the next start
+                logger.info("scheduled job %s stopped on request", job.name)
+                result = JobResult(job.name, now, str(stopped), ok=True, interrupted=True)
             except Exception as exc:  # a failing job must not stop the others
                 logger.exception("scheduled job %s failed", job.name)
-                summary, ok = f"failed: {type(exc).__name__}: {exc}", False
-            self.mark(job.name, now)
-            results.append(JobResult(job.name, now, summary, ok))
+                result = JobResult(job.name, now, f"failed: {type(exc).__name__}: {exc}", ok=False)
+            if not result.interrupted:
+                self.mark(job.name, now)
+            results.append(result)
+            if report is not None:
+                report(result)
         return results
 
     def seconds_to_next(self) -> float:
@@ -125,9 +143,7 @@ class LocalScheduler:
         self, stop: threading.Event, report: Callable[[JobResult], None] | None = None, most_sleep: float = 60.0
     ) -> None:
         """Run due jobs until ``stop`` is set, sleeping in between (at most ``most_sleep`` seconds at a time,
-        so a changed clock or a stop is noticed)."""
+        so a changed clock is noticed); no job is begun once it is set (see the module notes)."""
         while not stop.is_set():
-            for result in self.run_pending():
-                if report is not None:
-                    report(result)
+            self.run_pending(stop.is_set, report)
             stop.wait(min(most_sleep, max(self.seconds_to_next(), 0.5)))

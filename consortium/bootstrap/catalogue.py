@@ -24,7 +24,7 @@ from consortium.membership import EventUpload, MemberQuarantine, MemberStatistic
 from consortium.registry.service import MemberSources
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from consortium.catalogue_out.published import PublishedCatalogue
     from consortium.dedup.ports import ClusterStore, MatchModelStore, PlanStore
@@ -297,18 +297,22 @@ class CatalogueParts(Parts):
         def waiting(holder: str) -> None:
             log.info("harvest waits: another process (%s) is writing to the data folder", holder)
 
-        with DataFolderLock(self.settings.data_dir / "writer.lock", on_wait=waiting):
-            wait_for_followers(self.settings.data_dir)
+        stop = self.harvester.should_stop
+        with DataFolderLock(self.settings.data_dir / "writer.lock", on_wait=waiting, should_stop=stop):
+            wait_for_followers(self.settings.data_dir, stop)
             self.catalogue.reindex_if_needed()
             self.harvester.catch_up()
             yield
 
-    def run_queued_harvest(self, message: dict[str, object]) -> None:
+    def run_queued_harvest(self, message: dict[str, object], should_stop: Callable[[], bool] | None = None) -> None:
         """The local harvest worker: a queued run, in a container of its own (its own SQLite connections, in the
-        worker's thread) sharing only the overrides, under the data folder's writer lock, closed when the run ends."""
+        worker's thread) sharing only the overrides, under the data folder's writer lock, closed when the run ends;
+        ``should_stop`` is the harvester's (:attr:`~consortium.harvest.service.HarvestService.should_stop`)."""
         from consortium.bootstrap import Container
 
         worker = Container(self.settings, {k: v for k, v in self._overrides.items() if k != "harvest_queue"})
+        if should_stop is not None:
+            worker.harvester.should_stop = should_stop
         try:
             with worker.writing():
                 worker.harvest_runs.handle(dict(message))

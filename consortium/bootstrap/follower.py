@@ -14,12 +14,15 @@ It is the only writer of the cluster store and the search index while it runs (t
 it has stopped). It holds ``follower.lock`` in the data folder for its whole life; a writer starting waits for
 that lock before it catches up (:func:`wait_for_followers`), so a follower left behind by a harvest that was
 killed never writes beside the next one. It stops at once, whatever it was doing, when the harvest's end of the
-pipe closes without saying goodbye (the harvest died): an unfinished cluster transaction or index commit is rolled
-back, and the harvest's last checkpoint still names every record it had not confirmed.
+pipe closes without saying goodbye (the harvest died, or was asked to stop: :meth:`ProcessFollower.abandon`): an
+unfinished cluster transaction or index commit is rolled back, and the harvest's last checkpoint still names every
+record it had not confirmed. It ignores SIGINT and SIGTERM (a terminal's Ctrl-C and a service manager's stop reach
+every process of the hub): the harvest it follows decides when it stops.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
 import multiprocessing
@@ -39,6 +42,7 @@ from consortium.gc_tuning import fewer_collections
 from consortium.harvest.state import RecordChange
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from multiprocessing.connection import Connection
     from pathlib import Path
 
@@ -54,6 +58,8 @@ ORPHANED = 75
 """The follower's exit status when the harvest that started it went away without closing it."""
 STOPPING = 60.0
 """Seconds :meth:`ProcessFollower.close` waits for the follower to finish what it was handed."""
+ABANDONING = 5.0
+"""Seconds :meth:`ProcessFollower.abandon` waits for the follower to exit before killing it."""
 BATCH = TypeAdapter(list[RecordChange])
 """A batch as it goes through the pipe: a JSON array of changes (empty bytes say goodbye)."""
 
@@ -63,15 +69,16 @@ def lock_path(data_dir: Path) -> Path:
     return data_dir / "follower.lock"
 
 
-def wait_for_followers(data_dir: Path) -> None:
+def wait_for_followers(data_dir: Path, should_stop: Callable[[], bool] | None = None) -> None:
     """Wait until no follower process of this data folder is alive (one a killed harvest left may still be
-    finishing a batch); call it holding the data folder's writer lock, before catching up."""
+    finishing a batch); call it holding the data folder's writer lock, before catching up. ``should_stop``: as
+    :class:`~consortium.adapters.local.writer_lock.DataFolderLock`'s."""
     from consortium.adapters.local.writer_lock import DataFolderLock
 
     def waiting(holder: str) -> None:
         log.info("waiting for a follower process (%s) to stop", holder)
 
-    with DataFolderLock(lock_path(data_dir), on_wait=waiting):
+    with DataFolderLock(lock_path(data_dir), on_wait=waiting, should_stop=should_stop):
         pass
 
 
@@ -96,6 +103,9 @@ class ProcessFollower:
         )
         self._process.start()
         theirs.close()
+        # A hub leaving without closing it (an error on the way out) closes the pipe as it exits, before
+        # multiprocessing joins its children: the follower, which ignores SIGTERM, then stops by itself.
+        atexit.register(self._conn.close)
         self._done = 0
         self._failed: str | None = None
 
@@ -131,9 +141,22 @@ class ProcessFollower:
                 pass
             self._process.join(STOPPING)
             if self._process.exitcode is None:
-                self._process.terminate()
+                self._process.kill()  # it ignores SIGTERM (see follow_in_this_process)
                 self._process.join()
         self._conn.close()
+        atexit.unregister(self._conn.close)
+        return self._failed or f"exit status {self._process.exitcode}"
+
+    def abandon(self) -> str:
+        """Stop the follower at once (the harvest was asked to stop): close the pipe without goodbye, so it exits
+        whatever it was doing (an unfinished round rolls back; the harvest's checkpoint names it), and wait for it
+        (killing it after :data:`ABANDONING` s)."""
+        self._conn.close()
+        atexit.unregister(self._conn.close)
+        self._process.join(ABANDONING)
+        if self._process.exitcode is None:
+            self._process.kill()
+            self._process.join()
         return self._failed or f"exit status {self._process.exitcode}"
 
     def _answer(self, message: Any) -> None:
@@ -155,7 +178,10 @@ def follow_in_this_process(settings: Settings, conn: Connection) -> None:
     from consortium.adapters.local.writer_lock import DataFolderLock
     from consortium.bootstrap import Container
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the harvest too: it says when to stop
+    # Ctrl-C reaches the harvest too, and so does SIGTERM when a service manager signals every process of the hub
+    # (systemd's control group): the harvest says when to stop (goodbye, or its end of the pipe closing).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sys.argv[1:] = ["follower", f"(of pid {os.getppid()})"]  # what its lock says to a writer waiting for it
     logging.basicConfig(level=logging.WARNING, format="follower: %(levelname)s %(name)s: %(message)s")
     inbox: queue.SimpleQueue[bytes] = queue.SimpleQueue()

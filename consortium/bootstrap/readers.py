@@ -18,6 +18,7 @@ from consortium.push.service import PushService
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Callable
 
     from consortium.cooperation.ports import LoanRequestStore
     from consortium.ports import Clock, Queue
@@ -176,11 +177,16 @@ class ReaderParts(Parts):
         """The latest stored ranking evidence, read again when the store's copy changes (push runs rank with it)."""
         return StoredEvidence(self.evidence_store)
 
-    def rebuild_evidence(self, now: dt.datetime | None = None) -> EvidenceSummary:
+    def rebuild_evidence(
+        self, now: dt.datetime | None = None, should_stop: Callable[[], bool] | None = None
+    ) -> EvidenceSummary:
         """Rebuild the ranking evidence from the catalogue and the loans that may be counted, and store it (the
-        scheduled ``evidence`` job; ``consortium push evidence``)."""
+        scheduled ``evidence`` job; ``consortium push evidence``); given up, nothing stored, once ``should_stop()``
+        (:class:`~consortium.errors.Interrupted`)."""
         clock: Clock = system_clock if now is None else (lambda: now)
-        return rebuild_evidence(self.profiles, self.cluster_store, self.registry, self.evidence_store, clock=clock)
+        return rebuild_evidence(
+            self.profiles, self.cluster_store, self.registry, self.evidence_store, clock=clock, should_stop=should_stop
+        )
 
     @cached_property
     def push(self) -> PushService:

@@ -129,8 +129,9 @@ def writing(container: Container) -> Iterator[None]:
     def waiting(holder: str) -> None:
         click.echo(f"waiting: another process ({holder}) is writing to {folder}; going on when it is done", err=True)
 
-    with DataFolderLock(folder / "writer.lock", on_wait=waiting):
-        wait_for_followers(folder)  # one a killed harvest left may still be finishing a batch
+    stop = container.harvester.should_stop  # consortium run's: a stop ends the wait (Interrupted)
+    with DataFolderLock(folder / "writer.lock", on_wait=waiting, should_stop=stop):
+        wait_for_followers(folder, stop)  # one a killed harvest left may still be finishing a batch
         if container.catalogue.reindex_if_needed():
             click.echo("the search index was in an older layout, or empty: rebuilt from the stored works", err=True)
         container.harvester.catch_up()

@@ -65,7 +65,10 @@ def report_line(report: HarvestReport, hint: str | None = None) -> str:
     if report.paused is not None:
         return f"{report.member}/{report.source}: not harvested ({report.paused})"
     c = report.counts
-    state = "complete" if report.complete else f"incomplete: {report.stopped}" if report.stopped else "paused"
+    if report.interrupted:
+        state = "interrupted: stopped on request; the next harvest resumes after the last page"
+    else:
+        state = "complete" if report.complete else f"incomplete: {report.stopped}" if report.stopped else "paused"
     twice = f", {c.duplicates} duplicate id(s) in the file" if c.duplicates else ""
     gone = f", {c.withdrawn} withdrawn (no longer in the file)" if c.withdrawn else ""
     held = f"; {report.withheld}; {hint or confirm_hint(confirm_command(report))}" if report.withheld else ""

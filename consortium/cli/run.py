@@ -15,11 +15,15 @@ from consortium.cli.demo_text import demo_lines, login_command, login_lines
 from consortium.cli.harvest import harvest_all, report_line
 from consortium.cli.next_steps import next_steps
 from consortium.cli.serve import serve_hub
+from consortium.cli.stopping import StopRequest
+from consortium.errors import Interrupted
 from consortium.http.portal import DemoReader as PortalLogin
 from consortium.http.prefork import check_address, default_workers
 from consortium.scheduler import Job
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from consortium.bootstrap import Container
     from consortium.cli.demo import DemoReport
     from consortium.harvest.service import HarvestReport
@@ -134,24 +138,51 @@ def run(
     demo readers are made (those already there are left as they are) and sent their first digests.
 
     The API and the portal are served by --workers processes sharing the port (a worker that stops is reported
-    and started again); the scheduled jobs run once, in this process. Ctrl-C or SIGTERM stops the jobs and every
-    worker.
+    and started again); the scheduled jobs run once, in this process.
+
+    SIGTERM or Ctrl-C stops the hub gracefully, at any point, with exit status 0: the servers take no new
+    connection and answer the requests under way (5 s at most), and the harvest or job running stops at its next
+    safe point (after the harvest page it committed, or while it waits for a server's next page; after the push
+    digest it delivered), keeping what it finished: the next start resumes the harvest after its last page and
+    runs the interrupted job again. A second signal stops at once (exit status 130).
 
     A source that fails is reported (member, source, error) and the others run; the scheduled harvest retries
-    it with backoff. With --once, the exit status is 1 when a source failed. Ctrl-C stops at any point; the
-    next start goes on from the last page harvested."""
+    it with backoff. With --once, the exit status is 1 when a source failed."""
     container.check_key_location()  # a refusal comes before any work, not at the first reader an hour later
     if not once:
         check_address(host, port)  # a port in use or a wrong --host is said now, not after the harvest
+    stopping = StopRequest()
+    stopping.install()
+    container.harvester.should_stop = stopping.is_set
     try:
-        _run(container, once=once, demo=demo, host=host, port=port, workers=workers, threads=threads, as_json=as_json)
+        _run(
+            container,
+            stopping,
+            once=once,
+            demo=demo,
+            host=host,
+            port=port,
+            workers=workers,
+            threads=threads,
+            as_json=as_json,
+        )
     except KeyboardInterrupt:
-        click.echo("\ninterrupted: stopped (the next start goes on from the last page harvested)", err=True)
+        click.echo("\ninterrupted: stopped at once (the next start goes on from the last page harvested)", err=True)
         raise click.exceptions.Exit(130) from None
+    except Interrupted:  # asked to stop while waiting for another writer of the data folder: nothing begun
+        pass
+    finally:
+        stopping.uninstall()
+    if stopping.is_set():
+        why = f" ({stopping.signal})" if stopping.signal else ""
+        click.echo(
+            f"stopped on request{why}: what was harvested and sent is kept; the next start resumes the rest", err=True
+        )
 
 
 def _run(
     container: Container,
+    stopping: StopRequest,
     *,
     once: bool,
     demo: bool,
@@ -161,10 +192,11 @@ def _run(
     threads: int,
     as_json: bool,
 ) -> None:
-    """Harvest (and with ``demo`` seed) under the writer lock, report, then serve and schedule unless ``once``."""
+    """Harvest (and with ``demo`` seed) under the writer lock, report, then serve and schedule unless ``once`` or
+    asked to stop meanwhile."""
     with writing(container):
         reports, failed = harvest_all(container, lines=demo)
-        seeded = _seed(container, as_json) if demo else None
+        seeded = _seed(container, as_json) if demo and not stopping.is_set() else None
     data, lines = _summary(container, reports, failed)
     address = f"http://{host}:{port}"
     if seeded is not None:
@@ -180,7 +212,9 @@ def _run(
         lines += demo_lines(seeded) + staff_lines(staff)
     reader = _first_reader(seeded)
     emit(data, as_json, lambda: click.echo("\n".join([*lines, *next_steps(container, reader)])))
-    if once:
+    if once or stopping.is_set():
+        if stopping.is_set():
+            return
         if not as_json and seeded is not None:
             click.echo(f"log in as a demo reader once `{command_name()} run --demo` serves {address}:")
             click.echo("\n".join(login_lines(seeded, address)))
@@ -193,11 +227,12 @@ def _run(
         port,
         workers=workers or default_workers(),
         threads=threads,
-        jobs=_jobs(container),
+        jobs=_jobs(container, stopping.is_set),
         demo=seeded,
         demo_readers=_portal_logins(seeded, container),
         ran=("harvest", "push") if seeded and seeded.push else ("harvest",),
         as_json=as_json,
+        stopping=stopping,
     )
 
 
@@ -256,16 +291,20 @@ def _first_reader(report: DemoReport | None) -> tuple[str, str] | None:
     return None
 
 
-def _jobs(container: Container) -> list[Job]:
+def _jobs(container: Container, should_stop: Callable[[], bool] = lambda: False) -> list[Job]:
     """The scheduled jobs: harvest, the ranking evidence, push, the retention purge and the analytics report, each
     returning a one-line summary (evidence before push, so a first start ranks its first push run with fresh
-    evidence)."""
+    evidence). Harvest, evidence and push stop at their next safe point once ``should_stop()`` (the harvest through
+    the harvester's own ``should_stop``), raising :class:`~consortium.errors.Interrupted` with what they kept."""
 
     def harvest(now: dt.datetime) -> str:
         with writing(container):
             reports, failed = harvest_all(container, honour_backoff=True, clock=lambda: now)
         added = sum(r.counts.added + r.counts.changed for r in reports)
         summary = f"{len(reports)} sources, {added} records added or changed"
+        sources = sum(len(member.sources) for member in container.registry.members)
+        if any(r.interrupted for r in reports) or (should_stop() and len(reports) + len(failed) < sources):
+            raise Interrupted(f"stopped on request: {summary} (kept); the next start resumes the harvest")
         tried = [f for f in failed if not f.skipped]
         waiting = [f for f in failed if f.skipped]
         if tried:
@@ -275,11 +314,17 @@ def _jobs(container: Container) -> list[Job]:
         return summary
 
     def evidence(now: dt.datetime) -> str:
-        return container.rebuild_evidence(now).line()
+        try:
+            return container.rebuild_evidence(now, should_stop).line()
+        except Interrupted as stopped:
+            raise Interrupted(f"{stopped}; the next start rebuilds it") from None
 
     def push_job(now: dt.datetime) -> str:
-        data = container.push.run(now=now).as_dict()
-        return f"{data['digests_planned']} digests planned, {sum(data['delivered'].values())} delivered"
+        data = container.push.run(now=now, should_stop=should_stop).as_dict()
+        summary = f"{data['digests_planned']} digests planned, {sum(data['delivered'].values())} delivered"
+        if data["interrupted"]:
+            raise Interrupted(f"stopped on request: {summary} (kept); the next start plans and sends the rest")
+        return summary
 
     def analytics(now: dt.datetime) -> str:
         report = container.analytics.build()

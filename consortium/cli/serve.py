@@ -1,12 +1,14 @@
 """What ``consortium run`` does once it harvested: serve the API and the portal (in this process, or in worker
-processes on one port) and run the scheduled jobs here, until Ctrl-C, SIGTERM, or the workers keep stopping."""
+processes on one port) and run the scheduled jobs here, until Ctrl-C, SIGTERM, or the workers keep stopping; then
+stop everything at once, gracefully and within a bound (:func:`serve_hub`)."""
 
 from __future__ import annotations
 
 import json
 import logging
-import signal
+import os
 import threading
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
@@ -14,24 +16,31 @@ import click
 from consortium.adapters.local.folder_queue import FolderQueue
 from consortium.cli.api import start_server
 from consortium.cli.demo_text import login_lines
+from consortium.cli.stopping import when_stopped
+from consortium.errors import Interrupted
 from consortium.http.prefork import WorkerEvent, WorkerPool
 from consortium.http.worker import demo_reader_args
 from consortium.ports import system_clock
 from consortium.scheduler import Job, JobResult, LocalScheduler
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from consortium.bootstrap import Container
     from consortium.cli.demo import DemoReport
+    from consortium.cli.stopping import StopRequest
     from consortium.http.portal import DemoReader
 
-__all__ = ["HANDOVER_EVERY", "serve_hub"]
+__all__ = ["HANDOVER_EVERY", "HARVEST_STOP", "serve_hub"]
 
 log = logging.getLogger(__name__)
 
 HANDOVER_EVERY = 1.0
 """How often the hub looks for harvests its API workers handed over (seconds)."""
+HARVEST_QUEUE_VARIABLE = "CONSORTIUM_HARVEST_QUEUE_DIR"
+"""The setting (:attr:`~consortium.config.Settings.harvest_queue_dir`) that sends the API's harvest runs here."""
+HARVEST_STOP = 8.0
+"""Seconds a stopping hub waits for the harvest a member asked for to stop after its page (it stops sooner)."""
 
 
 def serve_hub(
@@ -46,28 +55,43 @@ def serve_hub(
     demo_readers: Sequence[DemoReader],
     ran: tuple[str, ...],
     as_json: bool,
+    stopping: StopRequest,
 ) -> None:
     """Serve the API and the portal (in this process with one worker, else in worker processes on one socket) and
-    run ``jobs`` here (those named in ``ran`` just ran), until Ctrl-C, SIGTERM, or the workers keep stopping.
+    run ``jobs`` here (those named in ``ran`` just ran), until ``stopping`` is set (SIGTERM, Ctrl-C) or the workers
+    keep stopping.
+
+    A stop is started everywhere at once: the servers stop taking connections and answer the requests under way,
+    the harvest a member asked for stops after its page, and the scheduled job running stops at its next safe
+    point (see ``consortium run --help``); then the workers are reaped (killed if still running
+    ``stop_timeout`` seconds after they were told).
 
     ``demo`` (what ``--demo`` seeded) is only for the lines that say how to log in; ``demo_readers`` are whom the
     portal lets anyone log in as."""
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop = stopping.event
+    # The API hands the harvests members ask for to this process's harvest thread: the one process that writes the
+    # search index, and the thread a stop reaches.
+    handover = FolderQueue((container.settings.data_dir / "queue" / "harvest").resolve())
+    harvests = threading.Thread(
+        target=_run_handed_over, args=(container, handover, stopping), name="harvests", daemon=True
+    )
     if workers == 1:
-        server, _ = start_server(container, host, port, threads=threads, demo_readers=demo_readers)
-        _announce(f"http://{host}:{server.effective_port}", [], demo, as_json, container)
-        try:
-            _run_scheduled(container, jobs, ran, stop, as_json)
-        finally:
-            server.close()
+        with _environment(HARVEST_QUEUE_VARIABLE, str(handover.folder)):  # the apps served here read it
+            server, _ = start_server(container, host, port, threads=threads, demo_readers=demo_readers)
+            when_stopped(stop, server.request_stop, "api-stop")
+            try:
+                _announce(f"http://{host}:{server.effective_port}", [], demo, as_json, container)
+                harvests.start()
+                _run_scheduled(container, jobs, ran, stopping, as_json)
+            finally:
+                stop.set()  # whatever ended the scheduler: the harvest thread stops too
+                server.close()
+                _join(harvests)
         return
 
     def reported(event: WorkerEvent) -> None:
         click.echo(json.dumps(event.as_dict()) if as_json else event.line())
 
-    # The workers hand the harvests members ask for to this process, the one that writes the search index.
-    handover = FolderQueue((container.settings.data_dir / "queue" / "harvest").resolve())
     pool = WorkerPool(
         container.settings.functions_dir,
         host,
@@ -75,34 +99,63 @@ def serve_hub(
         workers=workers,
         threads=threads,
         report=reported,
-        env={"CONSORTIUM_HARVEST_QUEUE_DIR": str(handover.folder)},
+        env={HARVEST_QUEUE_VARIABLE: str(handover.folder)},
         args=[f"--portal-dir={container.settings.portal_dir.resolve()}", *demo_reader_args(demo_readers)],
     )
     try:
-        pool.start()
-        _announce(f"http://{host}:{pool.port}", pool.pids, demo, as_json, container)
-        threading.Thread(target=pool.supervise, args=(stop,), name="api-workers", daemon=True).start()
-        threading.Thread(
-            target=_run_handed_over, args=(container, handover, stop), name="harvests", daemon=True
-        ).start()
-        _run_scheduled(container, jobs, ran, stop, as_json)
+        when_stopped(stop, pool.signal_stop, "api-workers-stop")
+        pool.start(stop)
+        if not stop.is_set():
+            _announce(f"http://{host}:{pool.port}", pool.pids, demo, as_json, container)
+            threading.Thread(target=pool.supervise, args=(stop,), name="api-workers", daemon=True).start()
+            harvests.start()
+            _run_scheduled(container, jobs, ran, stopping, as_json)
     finally:
+        stop.set()  # whatever ended the scheduler: the harvest thread and the workers stop too
         pool.stop()
+        _join(harvests)
     if pool.failure is not None:
         raise click.ClickException(pool.failure)
 
 
-def _run_handed_over(container: Container, handover: FolderQueue, stop: threading.Event) -> None:
+def _join(harvests: threading.Thread) -> None:
+    """Wait for the harvest thread (started or not) to have stopped, :data:`HARVEST_STOP` seconds at most."""
+    if harvests.ident is None:
+        return
+    harvests.join(HARVEST_STOP)
+    if harvests.is_alive():
+        log.warning("the harvest a member asked for did not stop within %.0f s; left to the next start", HARVEST_STOP)
+
+
+@contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    """``name`` set to ``value`` in this process's environment meanwhile."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
+def _run_handed_over(container: Container, handover: FolderQueue, stopping: StopRequest) -> None:
     """Run the harvests members asked for through the API workers, one at a time (each under the data folder's
-    writer lock, as the scheduled harvest), until ``stop`` is set; a run left queued when the hub stopped runs
-    when it starts again."""
-    while True:
-        for message in handover.receive():
+    writer lock, as the scheduled harvest), until a stop is asked for: the run under way then stops after its
+    page (recorded ``interrupted``), and the runs still queued run when the hub starts again."""
+    while not stopping.is_set():
+        for message in handover.receive(limit=1):  # one at a time: those not taken stay queued
             try:
-                container.run_queued_harvest(message)
+                container.run_queued_harvest(message, should_stop=stopping.is_set)
+            except Interrupted:  # stopped while waiting for the data folder's writer: not begun, queued again
+                handover.send([message])
             except Exception:  # one failing run must not stop the next ones
                 log.exception("a harvest run a member asked for failed")
-        if stop.wait(HANDOVER_EVERY):
+            if stopping.is_set():
+                return
+        if stopping.event.wait(HANDOVER_EVERY):
             return
 
 
@@ -126,9 +179,10 @@ def _announce(address: str, pids: list[int], demo: DemoReport | None, as_json: b
 
 
 def _run_scheduled(
-    container: Container, jobs: list[Job], ran: tuple[str, ...], stop: threading.Event, as_json: bool
+    container: Container, jobs: list[Job], ran: tuple[str, ...], stopping: StopRequest, as_json: bool
 ) -> None:
-    """The local scheduler, until ``stop`` is set (SIGTERM) or Ctrl-C; the jobs named in ``ran`` just ran."""
+    """The local scheduler, until a stop is asked for (the job running stops at its next safe point); the jobs
+    named in ``ran`` just ran."""
     scheduler = LocalScheduler(jobs, container.settings.data_dir / "schedule.json")
     for name in ran:
         scheduler.mark(name, system_clock())
@@ -136,6 +190,8 @@ def _run_scheduled(
     def report(result: JobResult) -> None:
         if as_json:
             line = {"job": result.job, "at": result.at.isoformat(), "ok": result.ok, "summary": result.summary}
+            if result.interrupted:
+                line["interrupted"] = True
             click.echo(json.dumps(line, ensure_ascii=False))
         else:
             click.echo(f"{result.at:%Y-%m-%d %H:%M} {result.job}: {result.summary}")
@@ -145,9 +201,6 @@ def _run_scheduled(
             "scheduler running: harvest every 6 hours, push every hour; ranking evidence, retention purge and "
             "analytics report daily (Ctrl-C stops)"
         )
-    try:
-        scheduler.run_forever(stop, report)
-    except KeyboardInterrupt:
-        pass
+    scheduler.run_forever(stopping.event, report)
     if not as_json:
-        click.echo("stopped")
+        click.echo("stopping: the API servers finish the requests under way")

@@ -109,6 +109,15 @@ class Following:
         if follower is not None:
             follower.close()
 
+    def abandon(self) -> None:
+        """The run stops on request: nothing more is handed over and nothing waited for; the follower, if one
+        runs, stops at once (:meth:`~consortium.harvest.ports.Follower.abandon`). What was not followed stays
+        named by the last checkpoint, and the next writer follows it (``catch_up``)."""
+        follower, self.follower = self.follower, None
+        self.held = []
+        if follower is not None:
+            follower.abandon()
+
     def _hand(self, batch: list[RecordChange]) -> None:
         if self.follower is None:
             self.on_commit(batch)

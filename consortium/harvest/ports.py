@@ -180,3 +180,7 @@ class Follower(Protocol):
 
     def close(self) -> str:
         """Stop the follower (once what was handed over is done, if it still runs): how it ended."""
+
+    def abandon(self) -> str:
+        """Stop the follower at once, leaving what it has not committed (the harvest's checkpoint names it): how
+        it ended. For a harvest asked to stop, which must not wait for batches handed over."""

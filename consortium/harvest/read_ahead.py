@@ -8,7 +8,9 @@ read ahead but not committed when a run dies is read again by the next run, from
 
 An error reading a page (the server failing, a bad token) is raised when that page is asked for, after the pages
 before it were handed over, as without reading ahead. At most ``depth`` pages are read ahead of the one the
-caller holds, and nothing more is read once the caller stops.
+caller holds, and nothing more is read once the caller stops. A caller asked to stop (``should_stop``) does not
+wait for a page still being read (a slow server, a retry's backoff): :class:`~consortium.errors.Interrupted` is
+raised where the page was asked for, and the read under way is abandoned.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import queue
 import threading
 from typing import TYPE_CHECKING, TypeVar
 
+from consortium.errors import Interrupted
+
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterator
+    from collections.abc import Callable, Generator, Iterator
 
 __all__ = ["read_ahead"]
 
@@ -28,6 +32,8 @@ log = logging.getLogger(__name__)
 
 _END = object()
 """What the reading thread queues after the last item."""
+STOP_POLL = 0.1
+"""How often a caller waiting for an item looks whether it was asked to stop (seconds)."""
 
 
 def _close(items: Iterator[object]) -> None:
@@ -39,9 +45,9 @@ def _close(items: Iterator[object]) -> None:
         log.warning("closing a page reader read ahead failed", exc_info=True)
 
 
-def read_ahead(items: Iterator[T], *, depth: int = 1) -> Generator[T]:
+def read_ahead(items: Iterator[T], *, depth: int = 1, should_stop: Callable[[], bool] | None = None) -> Generator[T]:
     """The items of ``items`` in order, read in a thread up to ``depth`` items ahead of the one the caller
-    handles.
+    handles; :class:`~consortium.errors.Interrupted` instead of the next item once ``should_stop()`` is true.
 
     ``items`` is advanced from the thread only, one ``next`` at a time, so it need not be thread-safe, only
     usable from another thread than the one that made it. Closing the returned generator stops reading:
@@ -78,7 +84,7 @@ def read_ahead(items: Iterator[T], *, depth: int = 1) -> Generator[T]:
     threading.Thread(target=run, name="harvest-read-ahead", daemon=True).start()
     try:
         while True:
-            item, error = ready.get()
+            item, error = _next(ready, should_stop)
             if error is not None:
                 raise error
             if item is _END:
@@ -88,3 +94,18 @@ def read_ahead(items: Iterator[T], *, depth: int = 1) -> Generator[T]:
     finally:
         stop.set()
         room.release()  # wakes the thread if it waits for room; it then stops
+
+
+def _next(
+    ready: queue.SimpleQueue[tuple[object, BaseException | None]], should_stop: Callable[[], bool] | None
+) -> tuple[object, BaseException | None]:
+    """The next item the thread read, waiting for it; :class:`Interrupted` once ``should_stop()`` is true."""
+    if should_stop is None:
+        return ready.get()
+    while True:
+        if should_stop():
+            raise Interrupted("asked to stop while the next page was being read")
+        try:
+            return ready.get(timeout=STOP_POLL)
+        except queue.Empty:
+            continue

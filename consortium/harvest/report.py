@@ -1,5 +1,6 @@
 """What a harvest of one source says it did: :class:`HarvestReport` (its counts, whether it read the whole
-source, why it stopped or was skipped, and records absent from a complete file that it did not withdraw)."""
+source, why it stopped, was interrupted or was skipped, and records absent from a complete file that it did not
+withdraw)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ class HarvestReport:
     withheld: str | None = None
     """Why the records absent from this complete run's file (``counts.withheld``) were not withdrawn (see
     :mod:`consortium.harvest.withdrawals`; each interface says how to confirm them)."""
+    interrupted: bool = False
+    """The harvest was asked to stop (the hub stopping) and stopped after its last committed page: every page
+    before is kept, and the next harvest of the source resumes after it."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +46,7 @@ class HarvestReport:
             "stopped": self.stopped,
             "paused": self.paused,
             "withheld_because": self.withheld,
+            "interrupted": self.interrupted,
             **self.counts.model_dump(),
         }
 

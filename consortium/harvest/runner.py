@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from consortium.members import Member, Source
     from consortium.ports import Clock, Queue
 
-__all__ = ["KEPT_RUNS", "MAX_RUNS_PAGE", "RUN_RETENTION", "STALE_AFTER", "HarvestRuns", "prune_runs"]
+__all__ = ["INTERRUPTED", "KEPT_RUNS", "MAX_RUNS_PAGE", "RUN_RETENTION", "STALE_AFTER", "HarvestRuns", "prune_runs"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ RUN_RETENTION = dt.timedelta(days=400)
 """How long a member's finished runs are kept (:meth:`HarvestRuns.prune`): a year of history, and a margin."""
 KEPT_RUNS = 20
 """The newest runs of each member kept whatever their age (a member harvested once a year still sees its last)."""
+INTERRUPTED = "stopped on request (the hub stopping): what was committed is kept; the next harvest resumes there"
+"""The error of a run, and of its source, that stopped because the hub was asked to stop."""
 
 
 class HarvestRuns:
@@ -242,6 +244,8 @@ class HarvestRuns:
         reports: list[HarvestReport] = []
         failed: list[SourceFailure] = []
         for member_id, member_pairs in grouped.items():
+            if self.harvester.should_stop():  # the hub stops: members not begun get no run
+                break
             now = self._clock()
             run = HarvestRun(
                 run_id=new_run_id(now),
@@ -292,9 +296,14 @@ class HarvestRuns:
             return harvest(member, source, moved_on)
 
         try:
-            reports, failed = harvest_sources(pairs, one, self.failures, clock, honour_backoff=honour_backoff)
+            reports, failed = harvest_sources(
+                pairs, one, self.failures, clock, honour_backoff=honour_backoff, should_stop=self.harvester.should_stop
+            )
         except BaseException as exc:  # not a hub error (those are the source's failure): the run ends here
-            self._finish(current[0], RunState.FAILED, f"{type(exc).__name__}: {exc}")
+            if isinstance(exc, KeyboardInterrupt):
+                self._finish(current[0], RunState.INTERRUPTED, INTERRUPTED)
+            else:
+                self._finish(current[0], RunState.FAILED, f"{type(exc).__name__}: {exc}")
             raise
         run = current[0]
         now = self._clock()
@@ -303,6 +312,8 @@ class HarvestRuns:
                 update: dict[str, Any] = {"state": SourceRunState.PAUSED, "error": report.paused}
             elif report.complete:
                 update = {"state": SourceRunState.SUCCEEDED, "notice": _notice(report)}
+            elif report.interrupted:
+                update = {"state": SourceRunState.INCOMPLETE, "error": INTERRUPTED}
             else:
                 update = {"state": SourceRunState.INCOMPLETE, "error": report.stopped or "stopped before the end"}
             if report.paused is None:
@@ -313,13 +324,18 @@ class HarvestRuns:
             error = f"waiting to retry from {failure.retry_at:%Y-%m-%d %H:%M} UTC: {failure.error}"
             run = _with_source(run, failure.source, state=state, error=error if failure.skipped else failure.error)
         parts = run.sources
-        if any(p.state is SourceRunState.FAILED for p in parts):
+        begun = len(reports) + len(failed)
+        if any(r.interrupted for r in reports) or (begun < len(pairs) and self.harvester.should_stop()):
+            outcome = RunState.INTERRUPTED  # what its sources committed is kept; the next harvest resumes there
+        elif any(p.state is SourceRunState.FAILED for p in parts):
             outcome = RunState.FAILED
         elif any(p.state is SourceRunState.INCOMPLETE for p in parts):
             outcome = RunState.INCOMPLETE
         else:
             outcome = RunState.SUCCEEDED
         problems = [f"{p.source}: {p.error}" for p in parts if p.error and p.state is not SourceRunState.PAUSED]
+        if outcome is RunState.INTERRUPTED and not any(r.interrupted for r in reports):
+            problems.append(INTERRUPTED)  # stopped between sources: those not begun are left pending
         self._finish(run, outcome, "; ".join(problems) or None)
         return reports, failed
 

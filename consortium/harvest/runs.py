@@ -42,8 +42,9 @@ class RunState(StrEnum):
     FAILED = "failed"
     """A source failed (its ``error`` says why); the others ran."""
     INTERRUPTED = "interrupted"
-    """The process running it stopped (no progress for a long while); the next harvest resumes each source
-    where its last committed page ended."""
+    """The hub was asked to stop while it ran (its ``error`` says so), or the process running it stopped (no
+    progress for a long while); what was committed is kept, and the next harvest resumes each source where its
+    last committed page ended."""
 
 
 ACTIVE = frozenset({RunState.QUEUED, RunState.RUNNING})

@@ -24,24 +24,23 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic
 
-from consortium.errors import ConfigError, RecordError, ValidationError
+from consortium.errors import ConfigError, Interrupted, RecordError, ValidationError
 from consortium.gc_tuning import fewer_collections
 from consortium.harvest.file_ids import FileIds
 from consortium.harvest.following import Following
 from consortium.harvest.formats import reader_for
+from consortium.harvest.imports import import_source
 from consortium.harvest.oai_pmh import OaiPmhClient
 from consortium.harvest.read_ahead import read_ahead
 from consortium.harvest.refusals import Refusal, normalized_wrong
 from consortium.harvest.report import HarvestReport, paused_report
 from consortium.harvest.state import Checkpoint, HarvestCounts, PageCommit, RecordChange
 from consortium.harvest.withdrawals import WithdrawalPage, Withdrawals, file_pages
-from consortium.members import FileContents, Member, Source, SourceFormat, SourceProtocol
+from consortium.members import Member, Source, SourceProtocol
 from consortium.models import QuarantinedRecord, RawPointer, Record
 from consortium.ports import Clock, system_clock
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from consortium.harvest.items import RawPage, RawRecord
     from consortium.harvest.ports import BlobStore, Follower, RecordStore
 
@@ -78,6 +77,7 @@ class HarvestService:
         follow_every: int = 1,
         read_ahead: int = 1,
         start_follower: Callable[[], Follower] | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.store = store
         self.archive = archive
@@ -103,6 +103,10 @@ class HarvestService:
         """How many pages of a server are fetched and parsed in a thread ahead of the one stored (OAI-PMH
         sources, runs without ``max_pages``; 0: one page at a time): see :mod:`consortium.harvest.read_ahead`.
         What is stored is the same."""
+        self.should_stop = should_stop
+        """Whether the hub was asked to stop (``consortium run`` sets it on SIGTERM or Ctrl-C): a run then stops
+        after the page it committed (or while waiting for a server's next page), its checkpoint open, reported
+        ``interrupted``; the next harvest of the source resumes there."""
 
     # -- runs ------------------------------------------------------------------------------------------
 
@@ -155,7 +159,7 @@ class HarvestService:
                 confirmed=confirm_withdrawals,
             )
         pages = self._pages(source, checkpoint, file_data, absent, ahead=self.read_ahead if max_pages is None else 0)
-        done = 0
+        done, interrupted = 0, False
         following = Following(self.on_commit, self.follow_every, self.start_follower) if self.on_commit else None
         with fewer_collections():
             try:
@@ -174,21 +178,28 @@ class HarvestService:
                         following.committed(commit.changes, last=checkpoint.finished_at is not None or stopping)
                     if progress is not None:
                         progress(checkpoint.counts, fraction)
-                    if checkpoint.finished_at is None and stopping:
+                    interrupted = checkpoint.finished_at is None and not stopping and self.should_stop()
+                    if checkpoint.finished_at is None and (stopping or interrupted):
                         break
+            except Interrupted:  # asked to stop while waiting for a page read ahead
+                interrupted = True
             except BaseException as exc:
                 if following is not None and isinstance(exc, Exception):
                     following.fail(key)  # follow what was committed
                 elif following is not None:
-                    following.close()  # Ctrl-C: just stop
+                    following.abandon()  # Ctrl-C: just stop
                 raise
             finally:
                 pages.close()  # stops a page read ahead, if any
-            if following is not None:
+            if following is not None and interrupted:
+                following.abandon()  # what it did not follow, the checkpoint names: the next writer follows it
+            elif following is not None:
                 following.finish()
-        if checkpoint.unfollowed:  # the last changes were followed too: no later page will say so
+        if checkpoint.unfollowed and not interrupted:  # the last changes were followed too: no page will say so
             checkpoint = checkpoint.model_copy(update={"unfollowed": []})
             self.store.commit(PageCommit(checkpoint=checkpoint))
+        if interrupted:
+            log.info("harvest %s: stopped on request after %d page(s); the next run resumes there", key, done)
         return HarvestReport(
             member=member.id,
             source=source.id,
@@ -198,6 +209,7 @@ class HarvestService:
             resumed=resumed,
             stopped=checkpoint.stopped,
             withheld=absent.held if absent is not None else None,
+            interrupted=interrupted,
         )
 
     def catch_up(self) -> int:
@@ -270,7 +282,7 @@ class HarvestService:
             if ahead < 1:
                 yield from ((page, None) for page in pages)
                 return
-            early = read_ahead(pages, depth=ahead)
+            early = read_ahead(pages, depth=ahead, should_stop=self.should_stop)
             try:
                 yield from ((page, None) for page in early)
             finally:
@@ -397,17 +409,3 @@ def _parse_datestamp(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def import_source(path: Path, fmt: SourceFormat, *, increments: bool = False) -> Source:
-    """A one-off file source for ``consortium import`` (its checkpoint is kept under ``import-<file name>``);
-    ``increments``: its file holds only new and changed records (none is withdrawn by absence)."""
-    if fmt is SourceFormat.OAI_DC:
-        raise ConfigError("format 'oai_dc' is harvested over OAI-PMH; import a saved response as 'oai-pmh'")
-    protocol = SourceProtocol.KBART_FILE if fmt is SourceFormat.KBART else SourceProtocol.MARC_FILE
-    source_id = "import-" + "".join(c if c.isalnum() or c in "-_" else "-" for c in path.name.lower())[:50]
-    contents = FileContents.INCREMENTS if increments else None
-    try:
-        return Source(id=source_id, protocol=protocol, path=path, format=fmt, file=contents)
-    except pydantic.ValidationError as exc:  # a KBART file is never increments
-        raise ConfigError(f"--increments: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from exc

@@ -139,13 +139,15 @@ def harvest_sources(
     now: Callable[[], dt.datetime],
     *,
     honour_backoff: bool = False,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> tuple[list[HarvestReport], list[SourceFailure]]:
     """Harvest each ``(member, source)`` with ``harvest``; a source that raises a hub error (or an ``OSError``)
     is recorded as failed and the next one runs.
 
     A paused source is skipped, with a report saying so (``report.paused``), whatever ``honour_backoff``. With
     ``honour_backoff`` (scheduled harvests), a source still inside the backoff of its last failure is not
-    tried, and comes back as a skipped :class:`SourceFailure`.
+    tried, and comes back as a skipped :class:`SourceFailure`. Once ``should_stop()`` is true (the hub asked to
+    stop), no further source is begun: those left have neither a report nor a failure.
 
     Example
     -------
@@ -156,6 +158,11 @@ def harvest_sources(
     reports: list[HarvestReport] = []
     failed: list[SourceFailure] = []
     for member, source in sources:
+        if should_stop():
+            log.info(
+                "harvest: asked to stop; %s/%s and the sources after it are left for the next run", member.id, source.id
+            )
+            break
         if source.paused:
             log.info("harvest %s/%s skipped: the source is paused", member.id, source.id)
             reports.append(paused_report(member, source))

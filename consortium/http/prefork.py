@@ -19,8 +19,10 @@ Supervision, as an administrator expects of a pre-forking server:
 - a worker that stops on its own (a crash, the kernel's out-of-memory killer) is reported and started again;
   when workers stop more than ``max_restarts`` times within ``restart_window`` seconds, something is wrong
   that restarting will not mend: the pool gives up and the hub stops, saying why (:attr:`WorkerPool.failure`);
-- :meth:`WorkerPool.stop` (the hub's Ctrl-C or SIGTERM) sends SIGTERM to every worker, waits for them, and
-  kills any still running after ``stop_timeout`` seconds;
+- :meth:`WorkerPool.signal_stop` (the hub's Ctrl-C or SIGTERM, at once) sends SIGTERM to every worker, which stops
+  gracefully (no new connection, the requests under way answered, :class:`~consortium.http.serving.LocalServer`),
+  and no worker is started again; :meth:`WorkerPool.stop` then waits for them and kills any still running
+  ``stop_timeout`` seconds after they were signalled;
 - a worker whose hub dies without stopping it (SIGKILL) notices the end of its channel and stops by itself:
   no worker outlives its hub.
 """
@@ -104,6 +106,8 @@ class _Worker:
     channel: socket.socket
     """The parent's end of the worker's channel (closing it stops the worker)."""
     started: float = field(default_factory=time.monotonic)
+    signalled: bool = False
+    """Sent SIGTERM by :meth:`WorkerPool.signal_stop`."""
 
 
 class WorkerPool:
@@ -125,7 +129,8 @@ class WorkerPool:
         The pool gives up when workers stop on their own more than ``max_restarts`` times within
         ``restart_window`` seconds.
     stop_timeout
-        How long :meth:`stop` waits for the workers before killing them.
+        How long the workers have to stop once signalled (:meth:`signal_stop`) before :meth:`stop` kills them: a
+        worker gives the requests under way :data:`~consortium.http.serving.DRAIN` seconds.
     env
         Environment variables the workers get besides this process's.
     args
@@ -152,7 +157,7 @@ class WorkerPool:
         ready_timeout: float = 60.0,
         max_restarts: int = 5,
         restart_window: float = 60.0,
-        stop_timeout: float = 10.0,
+        stop_timeout: float = 8.0,
         env: Mapping[str, str] | None = None,
         args: Sequence[str] = (),
     ) -> None:
@@ -173,6 +178,9 @@ class WorkerPool:
         self._stops: deque[float] = deque()
         self._lock = threading.Lock()
         self._stopping = False
+        self._reaped = False
+        self._deadline: float | None = None
+        """When the workers signalled to stop are killed if still running."""
 
     @property
     def pids(self) -> list[int]:
@@ -180,18 +188,21 @@ class WorkerPool:
         with self._lock:
             return [self._running[n].process.pid for n in sorted(self._running)]
 
-    def start(self) -> None:
-        """Start every worker and wait until each serves; :class:`WorkerPoolError` (every worker stopped) when one
-        stops or does not get ready in time."""
+    def start(self, stop: threading.Event | None = None) -> None:
+        """Start every worker and wait until each serves, or ``stop`` is set (then return at once: the caller
+        stops the pool); :class:`WorkerPoolError` (every worker stopped) when one stops or does not get ready in
+        time."""
         with self._lock:
             for number in range(1, self.workers + 1):
                 self._running[number] = self._spawn(number)
             waiting = list(self._running.values())
         try:
             for worker in waiting:
-                self._wait_ready(worker)
+                self._wait_ready(worker, stop)
         except WorkerPoolError:
             self.stop()
+            if stop is not None and stop.is_set():
+                return  # told to stop while starting (a worker stops at once then): not a failure
             raise
 
     def supervise(self, stop: threading.Event, every: float = 0.5) -> None:
@@ -241,19 +252,31 @@ class WorkerPool:
             return False
         return True
 
-    def stop(self) -> None:
-        """Stop every worker: SIGTERM, then SIGKILL for any still running after ``stop_timeout`` seconds; then
-        close the listening socket. Calling it again does nothing."""
+    def signal_stop(self) -> None:
+        """Tell every worker to stop (SIGTERM: each stops gracefully) and return at once; from now on no worker
+        is started again. Calling it again signals no worker twice."""
         with self._lock:
-            if self._stopping:
-                return
             self._stopping = True
-            workers = list(self._running.values())
-            self._running.clear()
+            if self._deadline is None:
+                self._deadline = time.monotonic() + self.stop_timeout
+            workers = [worker for worker in self._running.values() if not worker.signalled]
+            for worker in workers:
+                worker.signalled = True
         for worker in workers:
             with contextlib.suppress(ProcessLookupError):
                 worker.process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + self.stop_timeout
+
+    def stop(self) -> None:
+        """Stop every worker: SIGTERM (unless :meth:`signal_stop` sent it), then SIGKILL for any still running
+        ``stop_timeout`` seconds after it; then close the listening socket. Calling it again does nothing."""
+        self.signal_stop()
+        with self._lock:
+            if self._reaped:
+                return
+            self._reaped = True
+            workers = list(self._running.values())
+            self._running.clear()
+            deadline = self._deadline or time.monotonic()
         for worker in workers:
             try:
                 worker.process.wait(timeout=max(0.0, deadline - time.monotonic()))
@@ -294,10 +317,12 @@ class WorkerPool:
             theirs.close()
         return _Worker(number, process, ours)
 
-    def _wait_ready(self, worker: _Worker) -> None:
+    def _wait_ready(self, worker: _Worker, stop: threading.Event | None) -> None:
         deadline = time.monotonic() + self.ready_timeout
         said = b""
         while not said.endswith(READY):
+            if stop is not None and stop.is_set():
+                return
             left = deadline - time.monotonic()
             if left <= 0:
                 raise WorkerPoolError(f"API worker {worker.number} did not start serving within {self.ready_timeout} s")

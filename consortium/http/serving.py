@@ -7,13 +7,16 @@ only that thread may close: the threads here close them as they end, and :meth:`
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import select
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from waitress import wasyncore
-from waitress.server import create_server
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ThreadedTaskDispatcher
 
 from consortium.http.server import MAX_REQUEST_BODY
@@ -22,10 +25,15 @@ if TYPE_CHECKING:
     import socket
     from collections.abc import Callable, Iterable
 
-__all__ = ["LocalServer", "ServedApplication", "serve"]
+__all__ = ["DRAIN", "LocalServer", "ServedApplication", "serve"]
 
-_STOP_WAIT: Final = 5
-"""Seconds :meth:`LocalServer.close` gives the requests under way, then the threads' closing, each."""
+DRAIN: Final = 5.0
+"""Seconds a stopping server gives the requests under way to be answered (:class:`LocalServer`); a request still
+running then has its connection closed."""
+_STOP_WAIT: Final = 1
+"""Seconds a stopping server then gives its threads to end (they are idle by then, unless a request ran over)."""
+_MOST_QUEUED: Final = 1024
+"""The most connections a stopping server takes from its listening socket's queue (its backlog)."""
 
 log = logging.getLogger(__name__)
 
@@ -77,18 +85,26 @@ class _Threads(ThreadedTaskDispatcher):
 
 class LocalServer:
     """A waitress server and the application it serves (made by :func:`serve`): :meth:`run` serves until
-    :meth:`close`.
+    :meth:`request_stop` or :meth:`close`, then stops gracefully.
 
     waitress's own ``close()`` of a single-socket server only stops listening: its worker threads would wait for
     work for the life of the process, holding the apps' containers, and the connections clients keep alive would
-    stay open. :meth:`close` also stops the threads (giving the requests under way a few seconds), each closing
-    its own imports of the apps as it ends, closes those connections, and then the application.
+    stay open; and its ``run()`` ends on ``SystemExit`` at once, leaving the answers of the requests under way
+    unsent. Here a stop is graceful and bounded: the connections the kernel queued already are taken, the
+    listening socket is closed (no new connection), the requests under way finish and their answers are sent
+    (for up to :data:`DRAIN` seconds), each idle kept-alive connection is closed, then the threads stop, each
+    closing its own imports of the apps as it ends, and the application is closed.
     """
 
     def __init__(self, server: Any, application: ServedApplication, threads: _Threads) -> None:
         self._server = server
         self._application = application
         self._threads = threads
+        self._stop_asked = False
+        self._running = False
+        self._ended = threading.Event()
+        self._wake: Any = next(d for d in self._map.values() if isinstance(d, BaseWSGIServer)).trigger
+        """A server's wake-up pipe (every server of several sockets shares the loop: one wakes it)."""
 
     @property
     def effective_host(self) -> str:
@@ -100,27 +116,84 @@ class LocalServer:
         """The port served (the one picked when asked for 0)."""
         return int(self._server.effective_port)
 
+    @property
+    def _map(self) -> dict[int, Any]:
+        channels: dict[int, Any] | None = getattr(self._server, "_map", None)  # one socket's server; several: map
+        return self._server.map if channels is None else channels
+
     def run(self) -> None:
-        """Serve until :meth:`close` (from another thread), SIGTERM or Ctrl-C (``SystemExit``,
-        ``KeyboardInterrupt``); the threads and the application are closed then."""
+        """Serve until :meth:`request_stop` (from any thread, or a signal handler), :meth:`close`, or a
+        ``SystemExit`` or ``KeyboardInterrupt`` raised in this thread; then stop gracefully (see the class notes)."""
+        self._running = True
         try:
-            self._server.run()
+            try:
+                while not self._stop_asked:
+                    wasyncore.poll2(self._server.adj.asyncore_loop_timeout, self._map)
+            finally:
+                self._drain(time.monotonic() + DRAIN)
         finally:
             self._stop_threads()
+            wasyncore.close_all(self._map, ignore_all=True)
             self._application.close()
+            self._ended.set()
+
+    def request_stop(self) -> None:
+        """Ask :meth:`run` to stop gracefully, and return at once. It takes no lock (a flag, and a byte written to
+        the server's wake-up pipe), so a signal handler may call it."""
+        self._stop_asked = True
+        if not self._ended.is_set():
+            with contextlib.suppress(OSError):  # the loop has ended and closed its pipe meanwhile
+                self._wake.pull_trigger()
 
     def close(self) -> None:
-        """Stop serving: no new connection, the requests under way finish (a few seconds at most), the
-        connections still open are closed, and so is what the application opened."""
-        self._server.close()
+        """Stop serving and wait for it: :meth:`request_stop` and wait for :meth:`run` to have stopped gracefully
+        (:data:`DRAIN` seconds at most for the requests under way, then two seconds at most for the threads); when it is
+        not running (never started), close the listening socket, the threads and the application here."""
+        if self._running:
+            self.request_stop()
+            bound = DRAIN + 2 * _STOP_WAIT + 1  # draining, the threads' shutdown and their joining, a margin
+            if not self._ended.wait(bound):
+                log.warning("the API server did not stop within %.1f s", bound)
+            return
+        self._stop_asked = True
         self._stop_threads()
-        channels = getattr(self._server, "_map", None)  # a single socket's server; several sockets': map
-        wasyncore.close_all(getattr(self._server, "map", {}) if channels is None else channels, ignore_all=True)
+        wasyncore.close_all(self._map, ignore_all=True)
         self._application.close()
+
+    def _drain(self, deadline: float) -> None:
+        """In the loop's thread: stop listening (taking the connections queued already), then serve the requests
+        under way until each has been answered or ``deadline``, closing every connection as it falls idle."""
+        for listener in [d for d in self._map.values() if isinstance(d, BaseWSGIServer)]:
+            _take_queued(listener)
+            wasyncore.dispatcher.close(listener)  # waitress's close() would close the wake-up pipe too
+        while True:
+            channels = [d for d in list(self._map.values()) if isinstance(d, HTTPChannel)]
+            for channel in channels:
+                if not (channel.requests or channel.total_outbufs_len or channel.request is not None):
+                    channel.handle_close()  # idle: nothing under way on it
+            busy = [channel for channel in channels if channel.connected]
+            if not busy or time.monotonic() >= deadline:
+                if busy:
+                    log.warning(
+                        "%d request(s) still under way after %.1f s: their connections are closed", len(busy), DRAIN
+                    )
+                return
+            wasyncore.poll2(0.05, self._map)
 
     def _stop_threads(self) -> None:
         self._threads.shutdown(timeout=_STOP_WAIT)
         self._threads.join(_STOP_WAIT)
+
+
+def _take_queued(listener: Any) -> None:
+    """Accept the connections the kernel has queued on ``listener`` already (their requests are served), so
+    that closing it resets none of them."""
+    waiting = select.poll()
+    waiting.register(listener.socket, select.POLLIN)
+    for _ in range(_MOST_QUEUED):
+        if not waiting.poll(0):
+            return
+        listener.handle_accept()
 
 
 def serve(

@@ -9,8 +9,9 @@ worker gave them (:data:`~consortium.http.server.WORKER_HEADER`).
 
 The channel is one end of a socket pair whose other end only the parent holds. The worker says ``ready`` on it
 once it serves; when the parent's end closes (the parent stopped, even killed with SIGKILL), the worker reads
-the end of the stream and stops too, so no worker outlives its hub. SIGTERM or SIGINT stops the worker: it
-takes no new connection and gives the requests under way a few seconds to finish.
+the end of the stream and stops too, so no worker outlives its hub. SIGTERM or SIGINT stops the worker gracefully
+(:class:`~consortium.http.serving.LocalServer`): it takes no new connection, answers the requests under way (for up
+to :data:`~consortium.http.serving.DRAIN` seconds), closes its idle connections and exits.
 
 The worker writes nothing to the search index and runs no scheduled job: the parent does both.
 """
@@ -91,7 +92,7 @@ def _site(args: argparse.Namespace, gateway: LocalGateway) -> LocalGateway | Por
 
 
 def _stop(signum: int, frame: FrameType | None) -> NoReturn:
-    raise SystemExit(0)  # waitress's run() takes it: no new connection, then its threads finish
+    raise SystemExit(0)  # while starting: nothing served yet
 
 
 def _watch_parent(channel: socket.socket) -> None:
@@ -129,10 +130,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"API worker {args.worker}: {exc}", file=sys.stderr)  # the hub says the rest
         sys.exit(1)
     server = serve(site, threads=args.threads, sock=listening)
+    for signum in (signal.SIGTERM, signal.SIGINT):  # from now on, a graceful stop (LocalServer.run)
+        signal.signal(signum, lambda *_: server.request_stop())
     channel.sendall(READY)
     threading.Thread(target=_watch_parent, args=(channel,), name="parent-watch", daemon=True).start()
-    server.run()
-    sys.exit(0)
+    server.run()  # returns once stopped: connections answered and closed, threads ended, the apps' files closed
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Nothing is left to save: skip the interpreter's teardown of every module and object, which takes a loaded
+    # machine a second or more, during which the hub waits to be stopped.
+    os._exit(0)
 
 
 if __name__ == "__main__":

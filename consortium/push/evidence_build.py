@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from consortium.errors import Interrupted
 from consortium.profiles.interest_keys import keys_for_cluster
 from consortium.profiles.models import Actor, ActorRole, EventType
 from consortium.profiles.vault import pseudonym
@@ -21,6 +22,8 @@ from consortium.push.coborrow import COBORROW_PURPOSE, MIN_READERS, coborrowing,
 from consortium.push.evidence import Evidence
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from consortium.dedup.ports import ClusterStore
     from consortium.members import MemberRegistry
     from consortium.profiles.service import ProfileService
@@ -32,18 +35,32 @@ EVIDENCE_JOB = Actor(actor_id="ranking-evidence-job", role=ActorRole.JOB)
 
 
 def build_evidence(
-    profiles: ProfileService, clusters: ClusterStore, registry: MemberRegistry, *, min_readers: int = MIN_READERS
+    profiles: ProfileService,
+    clusters: ClusterStore,
+    registry: MemberRegistry,
+    *,
+    min_readers: int = MIN_READERS,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Evidence:
     """Key rarity over every cluster; loans and co-borrowing over the loans that may be aggregated.
+    :class:`~consortium.errors.Interrupted` once ``should_stop()`` is true (looked at for each cluster and each
+    reader read): the build is all or nothing, so nothing is kept of it.
 
     Example
     -------
     >>> evidence = build_evidence(hub.profiles, hub.cluster_store, hub.registry)
     >>> push = PushService(hub.profiles, hub.cluster_store, evidence=lambda: evidence)
     """
-    keys: dict[str, list[str]] = {cluster.cluster_id: keys_for_cluster(cluster) for cluster in clusters.clusters()}
+    stop = should_stop or (lambda: False)
+    keys: dict[str, list[str]] = {}
+    for cluster in clusters.clusters():
+        if stop():
+            raise Interrupted("the ranking evidence was not rebuilt: asked to stop")
+        keys[cluster.cluster_id] = keys_for_cluster(cluster)
     rows: list[tuple[str, str, str]] = []
     for reader_id in profiles.reader_ids():
+        if stop():
+            raise Interrupted("the ranking evidence was not rebuilt: asked to stop")
         if not profiles.consents(reader_id).get(COBORROW_PURPOSE):
             continue
         member = profiles.member_of(reader_id)

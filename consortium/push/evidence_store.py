@@ -36,6 +36,7 @@ from consortium.push.evidence_build import build_evidence
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Callable
 
     from consortium.dedup.ports import ClusterStore
     from consortium.members import MemberRegistry
@@ -143,8 +144,10 @@ def rebuild_evidence(
     *,
     clock: Clock = system_clock,
     min_readers: int = MIN_READERS,
+    should_stop: Callable[[], bool] | None = None,
 ) -> EvidenceSummary:
-    """Build the evidence from the hub's stores and replace the stored document with it.
+    """Build the evidence from the hub's stores and replace the stored document with it; once ``should_stop()``
+    is true, :class:`~consortium.errors.Interrupted` before it is stored (the stored evidence stays as it was).
 
     Example
     -------
@@ -152,7 +155,7 @@ def rebuild_evidence(
     'ranking evidence built at 2026-12-04T05:00:00+00:00: 1200 works, ...'
     """
     built_at = clock()
-    evidence = build_evidence(profiles, clusters, registry, min_readers=min_readers)
+    evidence = build_evidence(profiles, clusters, registry, min_readers=min_readers, should_stop=should_stop)
     data = encode_evidence(evidence, built_at, min_readers=min_readers)
     store.put(data)
     summary = EvidenceSummary(

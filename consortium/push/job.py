@@ -20,6 +20,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from consortium.errors import Interrupted
 from consortium.profiles.consent import Purpose
 from consortium.profiles.interest_keys import keys_for_cluster
 from consortium.profiles.models import Actor, ActorRole
@@ -80,6 +81,9 @@ class RunReport:
     failed: int = 0
     errors: int = 0
     """Digests whose delivery raised an unexpected error: rolled back, tried again next run."""
+    interrupted: bool = False
+    """The run was asked to stop (the hub stopping) and did not plan or deliver every digest: those delivered are
+    in the ledgers; the others are planned again by the next run (their windows did not move on)."""
     evidence_built_at: dt.datetime | None = None
     """When the ranking evidence the run used was built (``None``: it ranked without stored evidence)."""
     digests: list[Digest] = field(default_factory=list)
@@ -99,6 +103,7 @@ class RunReport:
             "retry_later": self.retry_later,
             "failed": self.failed,
             "errors": self.errors,
+            "interrupted": self.interrupted,
             "evidence_built_at": None if self.evidence_built_at is None else self.evidence_built_at.isoformat(),
         }
         if self.dry_run:
@@ -129,40 +134,60 @@ class PushJob:
         dry_run: bool = False,
         force: bool = False,
         shard: tuple[int, int] | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> RunReport:
         """Plan every due digest (``force``: every active subscription) and, unless ``dry_run``, deliver them.
 
         ``shard=(k, n)`` plans only the readers of shard ``k`` of ``n`` (:func:`shard_of`): the fan-out on AWS
-        runs one shard per message, each through this same code (:mod:`consortium.push.fanout`)."""
+        runs one shard per message, each through this same code (:mod:`consortium.push.fanout`).
+
+        Once ``should_stop()`` is true (the hub stopping), the run stops at its next reader loaded, digest planned
+        or digest delivered, reported ``interrupted``: what it delivered is kept; nothing half-written is left
+        (a digest is delivered whole or not begun), and the next run plans the rest again."""
         now = now or self._clock()
-        readers = list(self.reader_plans(now, shard=shard))
+        report = RunReport(now=now, dry_run=dry_run)
+        readers = []
+        for reader in self.reader_plans(now, shard=shard):
+            if should_stop():
+                report.interrupted = True
+                return report
+            readers.append(reader)
         works = NewWorks.build(self._clusters.new_since(now - MAX_LOOKBACK, now))
         evidence = self._evidence() if self._evidence is not None else None
-        report = RunReport(now=now, dry_run=dry_run, readers=len(readers), works=len(works))
+        report.readers, report.works = len(readers), len(works)
         report.evidence_built_at = evidence.built_at if evidence is not None else None
         members = {m for w in works.works for m in w.cluster.members} | set(self._member_names)
-        digests = plan_batch(
-            readers,
-            works,
-            now,
-            members_total=max(len(members), 1),
-            services=services,
-            frequencies=frequencies,
-            force=force,
-            search=SavedSearches(w.cluster for w in works.works),
-            evidence=evidence,
-            listed=self._listed(now - MAX_LOOKBACK) if self._listed is not None else (),
-        )
+        try:
+            digests = plan_batch(
+                readers,
+                works,
+                now,
+                members_total=max(len(members), 1),
+                services=services,
+                frequencies=frequencies,
+                force=force,
+                search=SavedSearches(w.cluster for w in works.works),
+                evidence=evidence,
+                listed=self._listed(now - MAX_LOOKBACK) if self._listed is not None else (),
+                should_stop=should_stop,
+            )
+        except Interrupted:
+            report.interrupted = True
+            return report
         report.planned = len(digests)
         report.empty = sum(1 for d in digests if not d.items)
         if dry_run:
             report.digests = digests
             return report
         for digest in digests:
+            if should_stop():
+                report.interrupted = True
+                break
             self.execute(digest, report)
         logger.info(
-            "push run: %d readers, %d new works, %d digests (%d empty), %d delivered, %d to retry, %d failed, "
+            "push run%s: %d readers, %d new works, %d digests (%d empty), %d delivered, %d to retry, %d failed, "
             "%d errors",
+            " (stopped on request)" if report.interrupted else "",
             report.readers,
             report.works,
             report.planned,

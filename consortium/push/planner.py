@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from consortium.construct import constructor
+from consortium.errors import Interrupted
 from consortium.gc_tuning import frozen_heap
 from consortium.push.models import Digest, DigestItem, Frequency, Mute, ServiceId, Subscription, digest_id
 from consortium.push.ranking import Scored, Taste, digest_item, diversified, muted, rank, rank_in_classes
@@ -230,30 +231,35 @@ def plan_batch(
     search: Callable[[str], list[str]] | None = None,
     evidence: Evidence | None = None,
     listed: Sequence[ListedWork] = (),
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[Digest]:
     """Every digest :func:`plan` gives for ``readers`` (a run's, or a shard's, loaded at once; each reader once), in
     the readers' order and each reader's services' order, as :func:`plan` gives them; planned in :func:`interest_order`,
     which costs less. Every digest is kept until the end, so what was alive before (the readers, the index, the
     evidence) is left out of the cyclic collector's passes meanwhile (:func:`~consortium.gc_tuning.frozen_heap`):
     otherwise the digests kept set off full passes over all of it (about 15% of the CPU of planning a shard of
-    6,250 readers, README ``bench/push.py``)."""
+    6,250 readers, README ``bench/push.py``). :class:`~consortium.errors.Interrupted` once ``should_stop()`` is
+    true (looked at after each digest planned): planning is given up, nothing planned is kept."""
     position = {reader.reader_id: number for number, reader in enumerate(readers)}
     if len(position) != len(readers):
         raise ValueError("plan_batch takes each reader once: a reader id appears twice")
     with frozen_heap():  # the readers, works and evidence outlive the batch: full passes need not walk them
-        digests = list(
-            plan(
-                interest_order(readers),
-                works,
-                now,
-                members_total=members_total,
-                services=services,
-                frequencies=frequencies,
-                force=force,
-                search=search,
-                evidence=evidence,
-                listed=listed,
-            )
+        planned = plan(
+            interest_order(readers),
+            works,
+            now,
+            members_total=members_total,
+            services=services,
+            frequencies=frequencies,
+            force=force,
+            search=search,
+            evidence=evidence,
+            listed=listed,
         )
+        digests = []
+        for digest in planned:
+            if should_stop is not None and should_stop():
+                raise Interrupted("push planning given up: asked to stop")
+            digests.append(digest)
     digests.sort(key=lambda digest: position[digest.reader_id])  # stable: a reader's services keep their order
     return digests

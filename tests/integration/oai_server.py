@@ -11,6 +11,7 @@ thread on ``127.0.0.1`` with an OS-chosen port::
         requests.get(server.base_url, params={"verb": "Identify"})
         server.fail_next(2)            # the next two requests answer 503 + Retry-After: 1
         server.fail_next(2, after=1)   # the next one is answered, the two after it fail
+        server.hold_after(2)           # two ListRecords pages answered, the next held until release()
         server.requests                # every request's arguments, e.g. [{"verb": "Identify"}, ...]
 
 Things oai-repo 0.5.2 does (or fails to do) that shape the code below; worked out from its source:
@@ -364,6 +365,9 @@ class OaiTestServer:
         self.requests: list[dict[str, str]] = []
         self.statuses: list[int] = []
         self._failures: list[tuple[int, str | None] | None] = []
+        self._held_after: int | None = None
+        self._listed = 0
+        self._released = threading.Event()
         self._lock = threading.Lock()
         self._httpd: WSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -385,6 +389,7 @@ class OaiTestServer:
         return self
 
     def stop(self) -> None:
+        self._released.set()  # a request held answers now: the server can stop
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -408,6 +413,19 @@ class OaiTestServer:
         with self._lock:
             self._failures.extend([None] * after + [(status, retry_after)] * n)
 
+    def hold_after(self, pages: int) -> None:
+        """Answer the next ``pages`` ListRecords requests, then hold each one after them (a slow server) until
+        :meth:`release` or :meth:`stop`."""
+        with self._lock:
+            self._held_after, self._listed = pages, 0
+            self._released.clear()
+
+    def release(self) -> None:
+        """Answer the requests held, and hold none after them."""
+        with self._lock:
+            self._held_after = None
+        self._released.set()
+
     def clear_requests(self) -> None:
         with self._lock:
             self.requests.clear()
@@ -419,6 +437,11 @@ class OaiTestServer:
         with self._lock:
             self.requests.append(dict(args))
             failure = self._failures.pop(0) if self._failures else None
+            if args.get("verb") == "ListRecords":
+                self._listed += 1
+            held = self._held_after is not None and self._listed > self._held_after
+        if held:
+            self._released.wait()
 
         def respond(status: int, headers: list[tuple[str, str]], body: bytes) -> list[bytes]:
             with self._lock:

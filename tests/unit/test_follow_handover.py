@@ -56,6 +56,11 @@ class LazyFollower:
         self.closed = True
         return "closed"
 
+    def abandon(self) -> str:
+        self.closed = True
+        self.waiting.clear()  # what it had not followed is dropped, as a process stopped at once
+        return "abandoned"
+
 
 class WatchedStore(InMemoryRecordStore):
     """Keeps the ``unfollowed`` of every checkpoint committed."""
@@ -123,6 +128,33 @@ def test_a_follower_that_fails_is_taken_over_and_the_run_completes(tmp_path: Pat
     assert clusters.count() == 15 and index.search(SearchQuery(text="book number 3")).total == 1
     checkpoint = records.checkpoint("riverside/f")
     assert checkpoint is not None and checkpoint.unfollowed == []
+
+
+def test_a_run_asked_to_stop_abandons_its_follower_and_the_next_writer_follows_what_it_had_not(tmp_path: Path) -> None:
+    records, clusters, index, catalogue = hub()
+    started: list[LazyFollower] = []
+
+    def start() -> LazyFollower:
+        started.append(LazyFollower(catalogue))
+        return started[-1]
+
+    harvester = HarvestService(
+        records, InMemoryBlobStore(), page_size=2, on_commit=catalogue.follow, follow_every=2,
+        start_follower=start, should_stop=lambda: records.count() >= 10,
+    )  # fmt: skip
+    report = harvester.harvest_source(MEMBER, source_of(tmp_path, 20))
+    assert report.interrupted and not report.complete and report.counts.added == 10
+    [follower] = started
+    assert follower.closed and follower.waiting == []  # abandoned: nothing more handed over, nothing waited for
+    assert clusters.count() < 10  # the batches it had not followed are not clustered...
+    checkpoint = records.checkpoint("riverside/f")
+    assert checkpoint is not None and checkpoint.in_progress
+    assert len(checkpoint.unfollowed) >= 10 - clusters.count()  # ...but named by the last checkpoint
+    assert harvester.catch_up() == len(checkpoint.unfollowed)  # the next writer follows them
+    assert clusters.count() == 10 and index.search(SearchQuery()).total == 10
+    harvester.should_stop = lambda: False
+    again = harvester.harvest_source(MEMBER, source_of(tmp_path, 20))
+    assert again.resumed and again.complete and again.counts.added == 20 and clusters.count() == 20
 
 
 def test_a_batch_goes_to_the_follower_process_as_json_and_comes_back_the_same() -> None:

@@ -17,7 +17,7 @@ from consortium.adapters.memory import (
     ManualClock,
 )
 from consortium.errors import ConflictError, NotFoundError, ValidationError
-from consortium.harvest.runner import RUN_RETENTION, STALE_AFTER, HarvestRuns
+from consortium.harvest.runner import INTERRUPTED, RUN_RETENTION, STALE_AFTER, HarvestRuns
 from consortium.harvest.runs import HarvestRun, RunState, RunTrigger, SourceRunState, new_run_id
 from consortium.harvest.service import HarvestService
 from consortium.harvest.sweep import FailureLog
@@ -150,6 +150,40 @@ def test_one_run_of_a_member_at_a_time_and_a_stuck_one_is_found_interrupted(tmp_
     assert old.state is RunState.INTERRUPTED and "no progress since" in (old.error or "")
     assert hub.runs.handle({"harvest_run": first.run_id, "member": "riverside"}).state is RunState.INTERRUPTED
     assert hub.runs.get("riverside", second.run_id).state is RunState.QUEUED
+
+
+def test_a_run_asked_to_stop_ends_after_its_page_interrupted_and_the_next_resumes_there(hub: Hub) -> None:
+    hub.harvester.should_stop = lambda: hub.records.count() >= 8  # SIGTERM during the catalogue's second page
+    run = hub.runs.start("riverside")
+    assert run.state is RunState.INTERRUPTED and "stopped on request" in (run.error or "")
+    catalogue, theses = run.sources
+    assert (catalogue.state, catalogue.pages, catalogue.counts.added) == (SourceRunState.INCOMPLETE, 2, 8)
+    assert catalogue.error == INTERRUPTED
+    assert theses.state is SourceRunState.PENDING  # not begun
+    assert hub.records.count("riverside") == 8  # the pages committed are kept
+    checkpoint = hub.records.checkpoint("riverside/catalogue")
+    assert checkpoint is not None and checkpoint.in_progress
+
+    hub.harvester.should_stop = lambda: False
+    again = hub.runs.start("riverside")
+    assert again.state is RunState.SUCCEEDED
+    catalogue, theses = again.sources
+    assert (catalogue.resumed, catalogue.pages, catalogue.counts.added) == (True, 1, 10)  # the run's counts, resumed
+    assert (theses.resumed, theses.counts.added) == (False, 3)
+    assert hub.records.count("riverside") == 13
+
+
+def test_a_sweep_asked_to_stop_begins_no_further_member(tmp_path: Path, hub: Hub) -> None:
+    hub.registry.members[1] = hub.registry.members[1].model_copy(
+        update={"sources": [file_source("catalogue", write_books(tmp_path / "lake.mrc", 2, "l"))]}
+    )
+    hub.harvester.should_stop = lambda: hub.records.count() >= 13  # after riverside's last page
+    pairs = [(m, s) for m in hub.registry.members for s in m.sources]
+    reports, failed = hub.runs.sweep(pairs, trigger=RunTrigger.SCHEDULE)
+    assert [(r.member, r.source, r.complete) for r in reports] == [("riverside", "catalogue", True),
+                                                                   ("riverside", "theses", True)]  # fmt: skip
+    assert failed == [] and hub.runs.runs("lakeside").runs == []  # lakeside was not begun: no run
+    assert hub.runs.runs("riverside").runs[0].state is RunState.SUCCEEDED  # everything it began, it finished
 
 
 def test_a_paused_source_is_skipped_and_asking_for_it_alone_is_refused(hub: Hub) -> None:

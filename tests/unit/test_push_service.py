@@ -398,6 +398,44 @@ def test_an_unexpected_failure_for_one_reader_neither_stops_the_others_nor_count
     assert sorted(recipient for recipient, _ in hub.mailer.sent) == ["r1@example.org", "r2@example.org"]
 
 
+def test_a_run_asked_to_stop_keeps_what_it_delivered_and_the_next_run_sends_the_rest(hub: Hub) -> None:
+    two_readers_by_email(hub)
+    asked = [False]
+    deliver = hub.mailer.send
+
+    def then_stop(message: EmailMessage, recipient: str) -> None:
+        deliver(message, recipient)
+        asked[0] = True  # SIGTERM arrives while the first digest goes out
+
+    hub.mailer.send = then_stop  # type: ignore[method-assign]
+    hub.clock.now = T0 + WEEK
+    report = hub.push.run(should_stop=lambda: asked[0])
+    assert report.interrupted and report.as_dict()["interrupted"] is True
+    assert (report.planned, report.delivered) == (2, {"email": 1})  # the second digest was not begun
+    [(first, _)] = hub.mailer.sent
+    reader = first.split("@")[0]
+    assert [item.cluster_id for item in hub.push.history(reader, Actor(actor_id=reader, role="reader"))] == ["rust"]
+
+    del hub.mailer.send
+    again = hub.push.run()  # the next start: the same window, planned again for the reader not yet sent to
+    assert not again.interrupted and again.delivered == {"email": 1}
+    assert sorted(recipient for recipient, _ in hub.mailer.sent) == ["r1@example.org", "r2@example.org"]
+
+
+def test_a_run_asked_to_stop_while_planning_sends_nothing_and_moves_no_window(hub: Hub) -> None:
+    two_readers_by_email(hub)
+    hub.clock.now = T0 + WEEK
+    calls = [0]
+
+    def after_the_readers() -> bool:  # true from the first digest planned on
+        calls[0] += 1
+        return calls[0] > 2
+
+    report = hub.push.run(should_stop=after_the_readers)
+    assert report.interrupted and report.readers == 2 and report.planned == 0 and hub.mailer.sent == []
+    assert hub.push.run().delivered == {"email": 2}  # nothing was lost: both windows were still open
+
+
 def test_an_address_stored_before_addresses_were_checked_fails_alone(hub: Hub) -> None:
     two_readers_by_email(hub)
     [subscription] = hub.push.subscriptions("r1", READER)

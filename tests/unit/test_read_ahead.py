@@ -1,5 +1,6 @@
 """Reading ahead: pages in order, the next ones read while the caller handles one, never more than the depth
-asked, errors where they were, nothing read once the caller stops."""
+asked, errors where they were, nothing read once the caller stops, and a caller asked to stop not kept waiting by
+a page that takes long."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from consortium.errors import Interrupted
 from consortium.harvest.read_ahead import read_ahead
 
 if TYPE_CHECKING:
@@ -109,3 +111,26 @@ def test_up_to_depth_pages_are_read_ahead(depth: int) -> None:
 def test_a_depth_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="depth of 1 or more"):
         next(read_ahead(iter(Pages(1)), depth=0))
+
+
+def test_a_caller_asked_to_stop_does_not_wait_for_a_slow_page() -> None:
+    stop = threading.Event()
+    release = threading.Event()
+    closed = threading.Event()
+
+    def pages() -> Iterator[int]:
+        try:
+            yield 1
+            release.wait(WAIT)  # the server takes long over page 2
+            yield 2
+        finally:
+            closed.set()
+
+    reading = read_ahead(pages(), should_stop=stop.is_set)
+    assert next(reading) == 1
+    stop.set()  # SIGTERM, while page 2 is being read
+    with pytest.raises(Interrupted):
+        next(reading)
+    assert not closed.is_set()  # the read under way was not waited for...
+    release.set()
+    assert closed.wait(WAIT)  # ...and the pages are closed once it ends

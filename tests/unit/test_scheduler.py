@@ -1,4 +1,5 @@
-"""The local scheduler: jobs run when due, their last runs survive a restart, a failing job stops no other."""
+"""The local scheduler: jobs run when due, their last runs survive a restart, a failing job stops no other; once a
+stop is asked for no job begins, and a job interrupted at its safe point is due again at the next start."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import threading
 from typing import TYPE_CHECKING
 
 from consortium.adapters.memory.clock import ManualClock
-from consortium.scheduler import Job, LocalScheduler
+from consortium.errors import Interrupted
+from consortium.scheduler import Job, JobResult, LocalScheduler
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -74,3 +76,34 @@ def test_run_forever_stops_when_asked(tmp_path: Path) -> None:
     scheduler = LocalScheduler([Job("push", dt.timedelta(hours=1), action)], tmp_path / "schedule.json")
     scheduler.run_forever(stop, lambda result: seen.append(result.summary), most_sleep=0.1)
     assert seen == ["ran"]
+
+
+def test_a_job_interrupted_on_request_is_reported_not_recorded_and_no_other_begins(tmp_path: Path) -> None:
+    stop = threading.Event()
+    ran: list[str] = []
+
+    def harvest(now: dt.datetime) -> str:
+        ran.append("harvest")
+        return "3 sources"
+
+    def push(now: dt.datetime) -> str:
+        ran.append("push")
+        stop.set()  # SIGTERM arrives while the push job delivers
+        raise Interrupted("stopped on request: 2 digests delivered (kept)")
+
+    def purge(now: dt.datetime) -> str:
+        ran.append("purge")
+        return "purged"
+
+    every = dt.timedelta(hours=1)
+    jobs = [Job("harvest", every, harvest), Job("push", every, push), Job("purge", every, purge)]
+    scheduler = LocalScheduler(jobs, tmp_path / "schedule.json", ManualClock(T0))
+    seen: list[JobResult] = []
+    scheduler.run_forever(stop, seen.append, most_sleep=0.1)
+    assert ran == ["harvest", "push"]  # purge, due too, was not begun once the stop was asked for
+    assert [(r.job, r.ok, r.interrupted) for r in seen] == [("harvest", True, False), ("push", True, True)]
+    assert seen[1].summary == "stopped on request: 2 digests delivered (kept)"
+    assert scheduler.last_runs() == {"harvest": T0}  # the push job is due again at the next start
+
+    restarted = LocalScheduler(jobs, tmp_path / "schedule.json", ManualClock(T0 + dt.timedelta(minutes=5)))
+    assert [job.name for job in jobs if restarted.next_run(job) <= T0 + dt.timedelta(minutes=5)] == ["push", "purge"]

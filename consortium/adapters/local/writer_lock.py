@@ -12,9 +12,10 @@ from __future__ import annotations
 import fcntl
 import os
 import sys
+import time
 from typing import TYPE_CHECKING, Self
 
-from consortium.errors import StorageError
+from consortium.errors import Interrupted, StorageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -22,7 +23,10 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import IO
 
-__all__ = ["DataFolderLock"]
+__all__ = ["STOP_POLL", "DataFolderLock"]
+
+STOP_POLL = 0.2
+"""How often a wait for the lock that may be asked to stop looks whether it was (seconds)."""
 
 
 class DataFolderLock:
@@ -35,6 +39,10 @@ class DataFolderLock:
     on_wait
         Called once, with the holder's description (``pid 123: consortium import ...``), when another process
         holds the lock and this one starts waiting for it.
+    should_stop
+        Whether this process was asked to stop (``consortium run`` on SIGTERM or Ctrl-C): the wait for another
+        process then ends with :class:`~consortium.errors.Interrupted` (the lock not taken), looked at every
+        :data:`STOP_POLL` seconds; ``None``: wait as long as it takes.
 
     Example
     -------
@@ -42,9 +50,15 @@ class DataFolderLock:
     ...     harvester.harvest_source(member, source)
     """
 
-    def __init__(self, path: Path, on_wait: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        on_wait: Callable[[str], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> None:
         self.path = path
         self.on_wait = on_wait
+        self.should_stop = should_stop
         self._file: IO[str] | None = None
 
     def __enter__(self) -> Self:
@@ -56,16 +70,32 @@ class DataFolderLock:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
             if self.on_wait is not None:
-                handle.seek(0)
-                self.on_wait(handle.read().strip() or "another process")
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+                self.on_wait(holder)
+            self._wait(handle, holder)
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}: consortium {' '.join(sys.argv[1:])}".strip())
         handle.flush()
         self._file = handle
         return self
+
+    def _wait(self, handle: IO[str], holder: str) -> None:
+        """Take the lock once the holder lets go; with :attr:`should_stop`, give up when it says so."""
+        if self.should_stop is None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            return
+        while True:
+            if self.should_stop():
+                handle.close()
+                raise Interrupted(f"asked to stop while waiting for another writer of the data folder ({holder})")
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                time.sleep(STOP_POLL)
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
