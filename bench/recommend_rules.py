@@ -115,8 +115,8 @@ def without(rule: str) -> Iterator[None]:
         patch(
             ranking,
             "diversify",
-            lambda works, entries, cap, threshold, read_authors=frozenset(): original_diversify(
-                works, entries, cap, threshold
+            lambda works, entries, cap, threshold, read_authors=frozenset(), tie=None: original_diversify(
+                works, entries, cap, threshold, tie=tie
             ),
         )
     elif rule == "D":

@@ -27,7 +27,9 @@ lists the try changed. None adds a fitted constant: each reuses one the project 
   as it learns a class's broader classes (``ANCESTOR_FACTOR`` a level), so that many headings under one broader
   heading add up;
 * ``ties-a``, ``ties-b``, ``ties-c``: equal scores ordered by a hash of the work id and a salt instead of the
-  index's order: not a change, the noise the order of ties alone makes.
+  index's order: not a change, the noise the order of ties alone makes;
+* ``index-ties``: exactly equal scores in the order works entered the index, as before the tie rule
+  (:func:`~consortium.push.diversity.tie_rule`, kept after this try): the rule measured, as the old order − the rule.
 
 Usage::
 
@@ -297,6 +299,8 @@ def trying(name: str, v: Validation) -> Iterator[Evidence]:
         patches = ((interests, "expand", _subject_levels),)
     elif name.startswith("ties-"):
         patches = ((scoring, "_terms", _terms_with(_salted(name))),)
+    elif name == "index-ties":
+        patches = ((ranking, "tie_rule", lambda works, taste, evidence=None: int),)
     else:
         raise ValueError(f"no try {name!r} (one of {', '.join(TRIES)})")
     with _patched(*patches):
@@ -318,6 +322,7 @@ TRIES = (
     "ties-a",
     "ties-b",
     "ties-c",
+    "index-ties",
 )
 
 

@@ -4,20 +4,30 @@ A work's score is multiplied by :data:`DIVERSITY_DECAY` for every work of its se
 author already chosen (unless the reader reads that author), and by :data:`TOPIC_DECAY` for every work of its
 class already chosen; a series gives at most :data:`MAX_PER_SERIES` works to one digest
 (:func:`~consortium.push.ranking.diversified`, :func:`diversify`).
+
+Works of exactly equal score are ordered by a tie-break (``tie``: the ranking's rule, :func:`tie_rule`), by
+default :func:`id_order`, a hash of the cluster id: never by the order works entered the index, so a digest is
+the same whatever order a store or a rebuild gives the works in.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
+import zlib
 from operator import itemgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from consortium.push.reasons import Reason
 
 if TYPE_CHECKING:
-    from consortium.push.index import NewWorks
+    from collections.abc import Callable
 
-__all__ = ["DIVERSITY_DECAY", "MAX_PER_SERIES", "TOPIC_DECAY", "Entry", "diversify"]
+    from consortium.push.evidence import Evidence
+    from consortium.push.index import NewWorks
+    from consortium.push.ranking import Taste
+
+__all__ = ["DIVERSITY_DECAY", "MAX_PER_SERIES", "TOPIC_DECAY", "Entry", "diversify", "id_order", "tie_rule"]
 
 MAX_PER_SERIES = 2
 DIVERSITY_DECAY = 0.5
@@ -31,8 +41,61 @@ Entry = tuple[float, int, Reason, str]
 :class:`~consortium.push.ranking.Scored`."""
 
 
+@functools.lru_cache(maxsize=65536)
+def id_order(cluster_id: str) -> tuple[int, str]:
+    """The last tie-break: a hash of the cluster id (CRC-32, the same in every process and on every machine, unlike
+    ``hash``), then the id itself; not the id alone, whose order may follow when works were clustered."""
+    return zlib.crc32(cluster_id.encode()), cluster_id
+
+
+def tie_rule(
+    works: NewWorks, taste: Taste, evidence: Evidence | None = None
+) -> Callable[[int], tuple[bool, int, int, tuple[int, str]]]:
+    """The order of works of exactly equal score for this reader (work number → sort key, smallest first), one
+    rule of real evidence: (1) a work by an author the reader reads (an ``author:`` key of theirs) first; (2) then
+    the one meeting more of the reader's distinct keys (the keys it posts under, broader classes and heading
+    parts included, that the reader has: a count, exact, where a sum of weights would be one more float already
+    in the score); (3) then the one more readers of the consortium borrowed (``evidence.loans``, which counts only
+    works with ten distinct readers); (4) then :func:`id_order` of the cluster id.
+    Worked out only for works that tie."""
+    weights = taste.weights
+    loans = evidence.loans if evidence is not None else {}
+
+    def order(number: int) -> tuple[bool, int, int, tuple[int, str]]:
+        work = works.works[number]
+        reads_author = any(author in weights for author in work.authors)
+        met = sum(1 for key in work.expanded if key in weights)
+        return not reads_author, -met, -loans.get(work.cluster_id, 0), id_order(work.cluster_id)
+
+    return order
+
+
+def _by_id(works: NewWorks) -> Callable[[int], Any]:
+    return lambda number: id_order(works.works[number].cluster_id)
+
+
+def _order(entries: list[Entry], tie: Callable[[int], Any]) -> None:
+    """Sort ``entries`` best score first, exactly equal scores by ``tie`` of their work number (called only for
+    those)."""
+    entries.sort(key=itemgetter(0), reverse=True)
+    start, count = 0, len(entries)
+    while start < count:
+        end, score = start + 1, entries[start][0]
+        while end < count and entries[end][0] == score:
+            end += 1
+        if end - start > 1:
+            entries[start:end] = sorted(entries[start:end], key=lambda entry: tie(entry[1]))
+        start = end
+
+
 def diversify(
-    works: NewWorks, entries: list[Entry], cap: int, threshold: float, read_authors: frozenset[str] = frozenset()
+    works: NewWorks,
+    entries: list[Entry],
+    cap: int,
+    threshold: float,
+    read_authors: frozenset[str] = frozenset(),
+    *,
+    tie: Callable[[int], Any] | None = None,
 ) -> list[Entry]:
     """Greedy diversification (:func:`~consortium.push.ranking.diversified`) on plain tuples, so that nothing is
     made for candidates that are not chosen.
@@ -41,16 +104,16 @@ def diversify(
     class best first: every work of a class has its score multiplied by the same class penalty, and the series
     and author penalties only lower it further, so a class is read only while its next score times that penalty
     could still win. Each turn takes what one greedy scan of the whole list would take: the highest adjusted
-    score, the earliest in the list's order (best score first) of equals. Scores must not be negative (a
-    penalty must lower them), hence ``threshold >= 0``. An author the reader reads (``read_authors``, their
-    ``author:`` keys) is no crowding out: more of an author they read is what they came for, so their works take
-    no author penalty."""
+    score, the earliest in the list's order of equals: best score first, exactly equal scores by ``tie`` (work
+    number → a sort key; default :func:`id_order` of the cluster id), never by the order of ``entries``. Scores
+    must not be negative (a penalty must lower them), hence ``threshold >= 0``. An author the reader reads
+    (``read_authors``, their ``author:`` keys) is no crowding out: more of an author they read is what they came
+    for, so their works take no author penalty."""
     if threshold < 0.0:
         raise ValueError(f"diversification needs a threshold of 0 or more (a penalty must lower a score): {threshold}")
     leads = works.leads
     ordered = [entry for entry in entries if entry[0] >= threshold]
-    ordered.sort(key=itemgetter(1))  # then best score first: by score, then work number (stable sorts)
-    ordered.sort(key=itemgetter(0), reverse=True)
+    _order(ordered, tie if tie is not None else _by_id(works))
     scores = [entry[0] for entry in ordered]
     series_of: list[str | None] = []
     author_of: list[str | None] = []

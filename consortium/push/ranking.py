@@ -28,6 +28,14 @@ Diversification is greedy: a work's score is halved for every work of the same s
 the same first author unless the reader reads that author (an ``author:`` key of theirs: more of an author they
 read is what they came for, not a crowding out), already chosen; a series gives at most :data:`MAX_PER_SERIES`
 works to one digest.
+
+Exactly equal scores (after every piece of evidence, the prior and the tie-breaks above: 43% of the readers of
+the validation split's *all* setting have some inside their top 10) are ordered by one rule, fixed before it
+was measured (:func:`~consortium.push.diversity.tie_rule`), never by the order works entered the index: (1) a
+work by an author the reader reads first; (2) then the one meeting more of the reader's distinct keys; (3) then
+the one more readers of the consortium borrowed (the count under the ten-reader rule); (4) then a hash of the
+cluster id (:func:`~consortium.push.diversity.id_order`), so lists are the same whatever order a store gives the
+works in. It changes nothing in the order of works whose scores differ.
 """
 
 from __future__ import annotations
@@ -41,7 +49,7 @@ from consortium.classification import class_ancestors
 from consortium.construct import constructor
 from consortium.profiles.interest_keys import ANCESTOR_FACTOR, key_kind
 from consortium.profiles.interests import EVENT_WEIGHTS, EventKind
-from consortium.push.diversity import MAX_PER_SERIES, Entry, diversify
+from consortium.push.diversity import MAX_PER_SERIES, Entry, diversify, tie_rule
 from consortium.push.evidence import Evidence
 from consortium.push.explain import explain
 from consortium.push.index import NewWork, NewWorks, expanded_keys
@@ -51,7 +59,7 @@ from consortium.push.scoring import ReaderValues, evidence_scores
 from consortium.text import match_text
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
     from datetime import datetime
 
     from consortium.models import Cluster
@@ -69,6 +77,7 @@ __all__ = [
     "muted",
     "rank",
     "rank_in_classes",
+    "tie_rule",
 ]
 
 HOME_WEIGHT = 0.10
@@ -264,17 +273,24 @@ def digest_item(work: NewWork, score: float, reason: Reason, member: str) -> Dig
 
 
 def diversified(
-    works: NewWorks, scored: list[Scored], cap: int, threshold: float, read_authors: frozenset[str] = frozenset()
+    works: NewWorks,
+    scored: list[Scored],
+    cap: int,
+    threshold: float,
+    read_authors: frozenset[str] = frozenset(),
+    *,
+    tie: Callable[[int], Any] | None = None,
 ) -> list[Scored]:
     """Greedy selection (:mod:`consortium.push.diversity`): each turn takes the work whose score, multiplied by
     :data:`~consortium.push.diversity.DIVERSITY_DECAY` for each chosen work of its series or by its first author and
     by :data:`~consortium.push.diversity.TOPIC_DECAY` for each chosen work of its class, is highest (no author
     penalty for an author the reader reads: ``read_authors``, their ``author:`` keys); a series gives at most
-    :data:`MAX_PER_SERIES`; nothing under ``threshold``."""
+    :data:`MAX_PER_SERIES`; nothing under ``threshold``; exactly equal scores by ``tie``
+    (:func:`~consortium.push.diversity.tie_rule`; default a hash of the cluster id)."""
     entries = [(s.score, s.number, s.reason, s.why) for s in scored]
     return [
         Scored(number, score, reason, why)
-        for score, number, reason, why in diversify(works, entries, cap, threshold, read_authors)
+        for score, number, reason, why in diversify(works, entries, cap, threshold, read_authors, tie=tie)
     ]
 
 
@@ -318,8 +334,9 @@ def rank(
     """The reader's "interested new books": works reached by the reader's keys (or co-borrowed with what they
     borrowed), first seen at or after ``since``, not in ``exclude`` (sent before) and not muted; the best are
     scored fully (:func:`~consortium.push.scoring.evidence_score`), then diversified, thresholded, capped and
-    explained. A work whose strongest evidence is an interest the reader declared gets ``threshold`` added: it
-    passes the threshold, and comes before works reached by inferred interests of the same strength.
+    explained; exactly equal scores ordered by :func:`~consortium.push.diversity.tie_rule`. A work whose
+    strongest evidence is an interest the reader declared gets ``threshold`` added: it passes the threshold, and
+    comes before works reached by inferred interests of the same strength.
     ``evidence``: rarity, loans and co-borrowing over the consortium (default: rarity over ``works`` alone).
     ``members_total`` is kept for callers; holdings now only break ties."""
     del members_total
@@ -360,7 +377,8 @@ def rank(
         if disliked:
             score -= DISLIKE_WEIGHT * max(map(disliked.get, work.expanded, _ZERO), default=0.0)
         scored.append((score + tie, work.number, NO_REASON, why))
-    chosen = diversify(works, scored, cap, threshold, frozenset(k for k in taste.weights if k.startswith("author:")))
+    read_authors = frozenset(k for k in taste.weights if k.startswith("author:"))
+    chosen = diversify(works, scored, cap, threshold, read_authors, tie=tie_rule(works, taste, evidence))
     return [
         digest_item(works.works[number], score, explain(works.works[number], why, taste, member), member)
         for score, number, _, why in chosen

@@ -9,7 +9,7 @@ from factories import make_cluster
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consortium.push.diversity import DIVERSITY_DECAY, MAX_PER_SERIES, TOPIC_DECAY
+from consortium.push.diversity import DIVERSITY_DECAY, MAX_PER_SERIES, TOPIC_DECAY, id_order
 from consortium.push.index import NewWorks
 from consortium.push.ranking import Scored, diversified
 
@@ -22,8 +22,12 @@ SCORES = [1.0, 0.9, 0.5, 0.45, 0.11, 1.0 + 2**-52, 0.9 * 1.0000000001, 0.0]
 
 def greedy_scan(works: NewWorks, scored: list[Scored], cap: int, threshold: float) -> list[Scored]:
     """The definition: each turn, every candidate's score times its penalties; the highest wins, the first of
-    equals in the order best score first (then work number); nothing under ``threshold``; a full series skipped."""
-    remaining = sorted((s for s in scored if s.score >= threshold), key=lambda s: (-s.score, s.number))
+    equals in the order best score first (then, of exactly equal scores, the hash of the cluster id: the default
+    tie-break); nothing under ``threshold``; a full series skipped."""
+    remaining = sorted(
+        (s for s in scored if s.score >= threshold),
+        key=lambda s: (-s.score, id_order(works.works[s.number].cluster_id)),
+    )
     per_series: dict[str, int] = {}
     per_author: dict[str, int] = {}
     per_topic: dict[str, int] = {}
