@@ -125,6 +125,26 @@ class NoScan:
         return getattr(self.client, name)
 
 
+class WatchedQueries(NoScan):
+    """A :class:`NoScan` client that notes the partition each Query reads (``queried``), with the prefix of the sort
+    keys it reads there, if any (``SRC#a#cat S*``)."""
+
+    def __init__(self, client: Any) -> None:
+        super().__init__(client)
+        self.queried: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "query":
+            return super().__getattr__(name)
+
+        def query(**kw: Any) -> Any:
+            values = kw["ExpressionAttributeValues"]
+            self.queried.append(values[":pk"]["S"] + (f" {values[':prefix']['S']}*" if ":prefix" in values else ""))
+            return self.client.query(**kw)
+
+        return query
+
+
 class HalfDoneDynamoDb:
     """A DynamoDB client that leaves half of every batch unprocessed, as DynamoDB may under load."""
 

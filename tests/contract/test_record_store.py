@@ -13,6 +13,7 @@ from factories import (
     T0,
     HalfDoneDynamoDb,
     NoScan,
+    WatchedQueries,
     delete,
     make_checkpoint,
     make_page,
@@ -631,15 +632,9 @@ def test_dynamodb_supersedes_through_its_index_and_index_quarantine_fills_it_for
     client = aws_client("dynamodb")
     table = f"records-{uuid.uuid4().hex[:12]}"
     create_table(client, table)
-    queried: list[str] = []
-
-    class Watched(NoScan):
-        def __getattr__(self, name: str) -> Any:
-            if name == "query":
-                return lambda **kw: (queried.append(kw["ExpressionAttributeValues"][":pk"]["S"]), client.query(**kw))[1]
-            return super().__getattr__(name)
-
-    store = DynamoDbRecordStore(table, Watched(client))
+    watched = WatchedQueries(client)
+    queried = watched.queried
+    store = DynamoDbRecordStore(table, watched)
     legacy = [make_quarantined("a", f"file.mrc@{n}", raw=f"bad {n}", local_id=str(n)) for n in range(3)]
     for q in legacy:  # quarantined items as the store wrote them before the index by id
         key = {"pk": {"S": "QUAR#a"}, "sk": {"S": "#".join(q.key)}}
@@ -668,20 +663,9 @@ def test_dynamodb_withdraws_through_its_source_index_and_index_sources_fills_it_
     client = aws_client("dynamodb")
     table = f"records-{uuid.uuid4().hex[:12]}"
     create_table(client, table)
-    queried: list[str] = []
-
-    class Watched(NoScan):
-        def __getattr__(self, name: str) -> Any:
-            if name == "query":
-                return lambda **kw: (queried.append(_partition(kw)), client.query(**kw))[1]
-            return super().__getattr__(name)
-
-    def _partition(kw: dict[str, Any]) -> str:
-        """The partition a Query reads, and the prefix of the sort keys it reads there, if any."""
-        values = kw["ExpressionAttributeValues"]
-        return values[":pk"]["S"] + (f" {values[':prefix']['S']}*" if ":prefix" in values else "")
-
-    store = DynamoDbRecordStore(table, Watched(client))
+    watched = WatchedQueries(client)
+    queried = watched.queried
+    store = DynamoDbRecordStore(table, watched)
     legacy = [make_record("a", "1", source_id="cat"), make_record("a", "2", source_id="cat"), make_record("a", "3")]
     for record in legacy:  # record items as the store wrote them before the source index
         key = {"pk": {"S": f"REC#{record.member}"}, "sk": {"S": record.local_id}}

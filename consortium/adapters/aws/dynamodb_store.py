@@ -261,31 +261,38 @@ class DynamoDbRecordStore(DynamoDbStore):
         """Write the ``source`` and the source entry of every record (for a table made before the source index);
         return how many records there are. Idempotent; Queries per member, no Scan. Run it while no harvest
         runs."""
-        count = 0
-        for member in self._members():
-            rows = list(self._table.query(f"REC#{member}", action="read records"))
-            sources = {row["sk"]["S"]: Record.model_validate_json(row["body"]["S"]).source_id for row in rows}
+
+        def entries(member: str, sources: dict[str, str]) -> None:
             before = [put_request(key_of(source_pk(member, s), i)) for i, s in sources.items()]
             self._table.batch_write(before, "write source entries")
-            self._table.batch_write(
-                [{"PutRequest": {"Item": row | item({}, source=sources[row["sk"]["S"]])}} for row in rows],
-                "index record sources",
-            )
-            count += len(rows)
-        return count
+
+        return self._backfill(SOURCE, lambda record: record.source_id, entries, "index record sources")
 
     def index_formats(self) -> int:
         """Write the format entry and ``format`` of every record (for a table made before the format index);
         return how many records there are. Idempotent; Queries per member, no Scan. Run it while no harvest
         runs."""
+        return self._backfill(
+            "format", lambda record: record.format.value, self._write_format_entries, "index record formats"
+        )
+
+    def _backfill(
+        self,
+        attribute: str,
+        value_of: Callable[[Record], str],
+        write_entries: Callable[[str, dict[str, str]], None],
+        action: str,
+    ) -> int:
+        """Give every record item ``attribute`` (its value read from the record's body) and the index entries
+        ``write_entries`` makes of a member's values by local id, a member at a time; return how many records."""
         count = 0
         for member in self._members():
             rows = list(self._table.query(f"REC#{member}", action="read records"))
-            formats = {row["sk"]["S"]: Record.model_validate_json(row["body"]["S"]).format.value for row in rows}
-            self._write_format_entries(member, formats)
+            values = {row["sk"]["S"]: value_of(Record.model_validate_json(row["body"]["S"])) for row in rows}
+            write_entries(member, values)
             self._table.batch_write(
-                [{"PutRequest": {"Item": row | item({}, format=formats[row["sk"]["S"]])}} for row in rows],
-                "index record formats",
+                [{"PutRequest": {"Item": row | item({}, **{attribute: values[row["sk"]["S"]]})}} for row in rows],
+                action,
             )
             count += len(rows)
         return count
