@@ -15,23 +15,29 @@ parent and work out their blocking keys and title words, a share each, which the
 the shares come in (while the workers make the next ones); forked again, they inherit the keys, the words and the
 parts and get only a part's number. What they send back is ``encode(change)``, meant to be plain rows a store
 writes as they are (a pickled :class:`~consortium.dedup.state.ClusterChange` of pydantic models costs as much to
-unpickle as to cluster), pickled without the pickler's memo (:func:`_dumps`). Without ``fork``, or with one
-worker, the parts are clustered in this process, one after the other.
+unpickle as to cluster), pickled without the pickler's memo into a file of their own in a private temporary
+folder (:func:`_handed_over`), which this process maps, reads and deletes (:func:`_taken`): through the pool's
+result pipe a part of a million-record load (about 56 MB) was copied some six times into fresh pages. While
+making a part a worker runs no cyclic collection, then one (:func:`~consortium.gc_tuning.collected_after`).
+Without ``fork``, or with one worker, the parts are clustered in this process, one after the other.
 """
 
 from __future__ import annotations
 
 import gc
-import io
+import mmap
 import multiprocessing
+import os
 import pickle
+import shutil
+import tempfile
 from collections import Counter
 from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from consortium.dedup.bulk import cluster_bulk
 from consortium.dedup.keys import record_keys
 from consortium.dedup.model import PRIOR_MODEL, MatchModel
-from consortium.gc_tuning import fewer_collections
+from consortium.gc_tuning import collected_after, fewer_collections
 from consortium.text import title_tokens
 
 if TYPE_CHECKING:
@@ -128,14 +134,26 @@ def split_components(keys: list[list[str]], parts: int) -> list[list[int]]:
     return components.split([1.0] * max(parts, 1))
 
 
-def _dumps(value: object) -> bytes:
-    """``value`` pickled without the memo (``Pickler.fast``): twice as fast for a part's millions of small rows,
-    a quarter larger (a string two rows share is written twice); only for values without cycles."""
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.fast = True
-    pickler.dump(value)
-    return buffer.getvalue()
+def _handed_over(value: object, folder: str) -> str:
+    """``value`` pickled into a new file in ``folder``, whose path is returned; without the memo
+    (``Pickler.fast``): twice as fast for a part's millions of small rows, a quarter larger (a string two rows
+    share is written twice); only for values without cycles."""
+    descriptor, path = tempfile.mkstemp(suffix=".pickle", dir=folder)
+    with os.fdopen(descriptor, "wb") as out:
+        pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.fast = True
+        pickler.dump(value)
+    return path
+
+
+def _taken(path: str) -> object:
+    """What :func:`_handed_over` wrote at ``path``, read from the file mapped into memory (the kernel's cached
+    pages, not a copy), then the file deleted."""
+    try:
+        with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            return pickle.loads(mapped)
+    finally:
+        os.unlink(path)
 
 
 class _Work(Generic[T]):
@@ -153,6 +171,8 @@ class _Work(Generic[T]):
         self.words: list[str] = []
         """Each record's title words, joined by spaces (one string to pickle; no word holds a space)."""
         self.parts: list[list[int]] = []
+        self.folder = ""
+        """Where the workers hand back what they made (:func:`_handed_over`)."""
 
     def keys_of(self, start: int, stop: int) -> tuple[list[list[str]], list[str]]:
         """The blocking keys and the title words of the records from ``start`` to ``stop``."""
@@ -175,15 +195,16 @@ _INHERITED: list[_Work[object]] = []
 """The work of the running :func:`cluster_in_processes`, set before its workers are forked."""
 
 
-def _keys_of(bounds: tuple[int, int]) -> bytes:
-    with fewer_collections():
-        return _dumps(_INHERITED[-1].keys_of(*bounds))
+def _keys_of(bounds: tuple[int, int]) -> str:
+    work = _INHERITED[-1]
+    with collected_after():
+        return _handed_over(work.keys_of(*bounds), work.folder)
 
 
-def _part(index: int) -> bytes:
-    encoded = _INHERITED[-1].part(index)
-    with fewer_collections():
-        return _dumps(encoded)
+def _part(index: int) -> str:
+    work = _INHERITED[-1]
+    with collected_after():
+        return _handed_over(work.part(index), work.folder)
 
 
 def cluster_in_processes(
@@ -216,6 +237,7 @@ def cluster_in_processes(
         return
     components = Components()
     shares = workers * PARTS_PER_WORKER
+    work.folder = tempfile.mkdtemp(prefix="consortium-parts-")
     _INHERITED.append(work)  # type: ignore[arg-type]
     # The objects alive now left out of the cyclic collector's passes, here and in the workers: a pass in a worker
     # writes to every object it visits, which copies the pages the workers share with this process.
@@ -224,8 +246,8 @@ def cluster_in_processes(
         context = multiprocessing.get_context("fork")
         with context.Pool(workers) as pool, fewer_collections():  # forked now: the records, not yet their keys
             bounds = [(count * n // shares, count * (n + 1) // shares) for n in range(shares)]
-            for blob in pool.imap(_keys_of, bounds):  # joined into components while the next shares are made
-                keys, words = cast("tuple[list[list[str]], list[str]]", pickle.loads(blob))
+            for path in pool.imap(_keys_of, bounds):  # joined into components while the next shares are made
+                keys, words = cast("tuple[list[list[str]], list[str]]", _taken(path))
                 components.add(keys)
                 work.keys += keys
                 work.words += words
@@ -233,8 +255,9 @@ def cluster_in_processes(
         del components
         gc.freeze()  # the keys, words and parts too
         with context.Pool(workers) as pool:  # forked again: these have the keys and the parts
-            for blob in pool.imap(_part, range(len(work.parts))):
-                yield cast("T", pickle.loads(blob))
-    finally:
+            for path in pool.imap(_part, range(len(work.parts))):
+                yield cast("T", _taken(path))
+    finally:  # the pools' workers are gone: what they handed back and was not taken goes too
         gc.unfreeze()
         _INHERITED.remove(work)  # type: ignore[arg-type]
+        shutil.rmtree(work.folder, ignore_errors=True)

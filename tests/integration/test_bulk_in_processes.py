@@ -1,11 +1,13 @@
 """The bulk path in worker processes (``consortium.dedup.processes``) stored a part at a time
 (``SqliteClusterStore.apply_rows``): the same clusters, placements, keys and indexes as one ``cluster_bulk`` stored
-by ``apply``; one transaction, so a failure midway leaves the store as it was."""
+by ``apply``; one transaction, so a failure midway leaves the store as it was. The workers hand the parts back
+through files that are gone once the run is, however it ends."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 from typing import TYPE_CHECKING
 
 import pytest
@@ -80,6 +82,27 @@ def test_parts_stored_as_they_come_equal_one_change(
     keys = sorted({k for r in records for k in record_keys(r)})
     found, expected = parts.lookup(keys), one.lookup(keys)
     assert {k: sorted(v) for k, v in found.items()} == {k: sorted(v) for k, v in expected.items()}
+
+
+def test_parts_come_back_through_files_gone_after_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    records = _records(60)
+    made = cluster_in_processes(records, NOW, SqliteClusterStore.encode, workers=2)
+    first = next(made)
+    (folder,) = scratch.iterdir()  # the run's own folder, while it is under way
+    assert folder.name.startswith("consortium-parts-")
+    store = SqliteClusterStore.open(tmp_path / "c.sqlite3")
+    store.apply_rows([first, *made])
+    assert store.count() == len(cluster_bulk(records, NOW).saved)
+    assert all(store.placement(r.key) is not None for r in records)
+    assert list(scratch.iterdir()) == []
+
+    stopped = cluster_in_processes(records, NOW, SqliteClusterStore.encode, workers=2)
+    next(stopped)
+    stopped.close()  # a caller that stops early: the workers are stopped and what they made is deleted
+    assert list(scratch.iterdir()) == []
 
 
 def test_rows_over_a_full_store_replace_the_records_placements(tmp_path: Path) -> None:
