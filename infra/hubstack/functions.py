@@ -3,7 +3,11 @@ the EventBridge Scheduler schedules (one per member source, one per push frequen
 ranking evidence), the scheduled harvest's
 state machine, the harvest queue's worker, the daily retention purge, the bulk re-clustering task
 (:mod:`hubstack.rebuild`), the search domain's role mapping (:mod:`hubstack.search_roles`), the SES identity,
-and the alarms of every function and dead-letter queue.
+and the alarms of every function, dead-letter queue and API stage.
+
+A schedule or a daily rule whose target cannot be started (throttled, refused, the target gone) is retried for
+up to :data:`SCHEDULE_RETRY_SECONDS`, then kept in the schedules' dead-letter queue with what it would have
+started, instead of being dropped without a trace.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import re
 from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_events as events
@@ -43,7 +48,17 @@ if TYPE_CHECKING:
     from hubstack.lambdas import HubResources
     from hubstack.permissions import PermissionSets
 
-__all__ = ["FunctionsStack"]
+__all__ = ["API_SERVER_ERRORS", "SCHEDULE_RETRIES", "SCHEDULE_RETRY_SECONDS", "FunctionsStack"]
+
+SCHEDULE_RETRY_SECONDS = 2 * 3600
+"""How long a schedule (or a daily rule) keeps trying to start its target before its dead-letter queue keeps it:
+every scheduled job catches up on what a missed run left (the next harvest resumes from the checkpoint, the push
+job plans whatever is due), so two hours of retries covers a throttled or briefly refused start."""
+SCHEDULE_RETRIES = 20
+"""At most this many retries within :data:`SCHEDULE_RETRY_SECONDS` (EventBridge backs off between them)."""
+API_SERVER_ERRORS = 5
+"""5xx answers of an API stage within five minutes that raise its alarm: one is a caller's timeout as often as
+a fault (a function's own errors alarm at the first)."""
 
 
 class FunctionsStack(cdk.Stack):
@@ -60,10 +75,22 @@ class FunctionsStack(cdk.Stack):
         resources: HubResources,
         harvest_dlq: sqs.IQueue,
         api_functions: dict[str, lambda_.IFunction],
+        api_stages: dict[str, apigateway.Stage],
         search_admin: iam.IRole,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.schedule_dlq = sqs.Queue(
+            self,
+            "ScheduleDeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=resources.data_key,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+        suppress(self.schedule_dlq, "AwsSolutions-SQS3", "it is the dead-letter queue of the schedules and rules")
+        # EventBridge (the daily rules) writes to it as its service, encrypting with the data key.
+        resources.data_key.grant_encrypt_decrypt(iam.ServicePrincipal("events.amazonaws.com"))
         self.push_dlq = sqs.Queue(
             self,
             "PushDeadLetters",
@@ -100,17 +127,14 @@ class FunctionsStack(cdk.Stack):
             "DailyPurge",
             description="consortium: the daily retention purge of readers' events and of old harvest runs",
             schedule=events.Schedule.rate(cdk.Duration.days(1)),
-            targets=[
-                targets.LambdaFunction(self.functions["profile_purge"]),
-                targets.LambdaFunction(self.functions["harvest_prune"]),
-            ],
+            targets=[self._daily_target("profile_purge"), self._daily_target("harvest_prune")],
         )
         events.Rule(
             self,
             "DailyAnalytics",
             description="consortium: the analytics report (the months closed since the last build, counted)",
             schedule=events.Schedule.rate(cdk.Duration.days(1)),
-            targets=[targets.LambdaFunction(self.functions["analytics_build"])],
+            targets=[self._daily_target("analytics_build")],
         )
         self.harvest_machine = harvest_state_machine(self, config, self.functions["harvest_step"])
         self.rebuild = RebuildTask(
@@ -145,7 +169,46 @@ class FunctionsStack(cdk.Stack):
             dkim_identity=ses.DkimIdentity.easy_dkim(ses.EasyDkimSigningKeyLength.RSA_2048_BIT),
         )
         self.alarms = self._alarms(config, resources, {**api_functions, **self.functions}, harvest_dlq)
+        self.alarms += self._api_alarms(config, api_stages)
         self._outputs(harvest_dlq)
+
+    def _daily_target(self, name: str) -> targets.LambdaFunction:
+        """A daily rule's function, retried as the schedules are, then kept in the schedules' dead letters."""
+        return targets.LambdaFunction(
+            self.functions[name],
+            dead_letter_queue=self.schedule_dlq,
+            max_event_age=cdk.Duration.seconds(SCHEDULE_RETRY_SECONDS),
+            retry_attempts=SCHEDULE_RETRIES,
+        )
+
+    def _target(self, arn: str, role: iam.IRole, payload: str) -> scheduler.CfnSchedule.TargetProperty:
+        """A schedule's target, retried for :data:`SCHEDULE_RETRY_SECONDS`, then kept in the dead letters."""
+        return scheduler.CfnSchedule.TargetProperty(
+            arn=arn,
+            role_arn=role.role_arn,
+            input=payload,
+            dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(arn=self.schedule_dlq.queue_arn),
+            retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+                maximum_event_age_in_seconds=SCHEDULE_RETRY_SECONDS, maximum_retry_attempts=SCHEDULE_RETRIES
+            ),
+        )
+
+    def _api_alarms(self, config: StageConfig, stages: dict[str, apigateway.Stage]) -> list[cloudwatch.Alarm]:
+        """:data:`API_SERVER_ERRORS` 5xx answers of an API stage in five minutes: a function that timed out
+        (API Gateway waits 29 s), an integration or authorizer that failed, a function that answered 5xx."""
+        found = []
+        for name, stage in sorted(stages.items()):
+            alarm = stage.metric_server_error(period=cdk.Duration.minutes(5), statistic="Sum").create_alarm(
+                self,
+                f"{name}ServerErrors",
+                alarm_description=f"consortium {config.stage}: {name} answered 5xx {API_SERVER_ERRORS} times or more",
+                threshold=API_SERVER_ERRORS,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            alarm.add_alarm_action(actions.SnsAction(self.alarm_topic))
+            found.append(alarm)
+        return found
 
     def _outputs(self, harvest_dlq: sqs.IQueue) -> None:
         """What the runbook (infra/README.md, "Running it") starts from: where alarms go, the harvest machine whose
@@ -157,6 +220,7 @@ class FunctionsStack(cdk.Stack):
             ("HarvestDeadLetterQueueArn", harvest_dlq.queue_arn, "for aws sqs start-message-move-task"),
             ("PushDeadLetterQueueUrl", self.push_dlq.queue_url, "push shards that kept failing"),
             ("PushDeadLetterQueueArn", self.push_dlq.queue_arn, "for aws sqs start-message-move-task"),
+            ("ScheduleDeadLetterQueueUrl", self.schedule_dlq.queue_url, "schedules that could not start a job"),
             ("HarvestStepLogGroup", self.functions["harvest_step"].log_group.log_group_name, "harvest_step's logs"),
             ("HarvestRunLogGroup", self.functions["harvest_run"].log_group.log_group_name, "harvest_run's logs"),
             ("PushShardLogGroup", self.functions["push_shard"].log_group.log_group_name, "push_shard's logs"),
@@ -175,6 +239,7 @@ class FunctionsStack(cdk.Stack):
             description="EventBridge Scheduler: starts scheduled harvests, push runs and the evidence rebuild",
         )
         self.harvest_machine.grant_start_execution(role)
+        self.schedule_dlq.grant_send_messages(role)  # Scheduler writes a schedule's dead letters as this role
         self.functions["push_schedule"].grant_invoke(role)
         self.functions["push_evidence"].grant_invoke(role)
         suppress(
@@ -203,10 +268,10 @@ class FunctionsStack(cdk.Stack):
                     flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(
                         mode="FLEXIBLE", maximum_window_in_minutes=15
                     ),
-                    target=scheduler.CfnSchedule.TargetProperty(
-                        arn=self.harvest_machine.state_machine_arn,
-                        role_arn=role.role_arn,
-                        input=json.dumps({"member": member.id, "source": source.id, "steps": 0}),
+                    target=self._target(
+                        self.harvest_machine.state_machine_arn,
+                        role,
+                        json.dumps({"member": member.id, "source": source.id, "steps": 0}),
                     ),
                 )
                 schedule.node.add_dependency(harvest_group)
@@ -221,10 +286,10 @@ class FunctionsStack(cdk.Stack):
                 schedule_expression=expression,
                 schedule_expression_timezone=config.timezone,
                 flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
-                target=scheduler.CfnSchedule.TargetProperty(
-                    arn=self.functions["push_schedule"].function_arn,
-                    role_arn=role.role_arn,
-                    input=json.dumps({"shards": config.push_shards, "frequency": frequency.value}),
+                target=self._target(
+                    self.functions["push_schedule"].function_arn,
+                    role,
+                    json.dumps({"shards": config.push_shards, "frequency": frequency.value}),
                 ),
             )
             schedule.node.add_dependency(push_group)
@@ -240,9 +305,7 @@ class FunctionsStack(cdk.Stack):
             flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(
                 mode="FLEXIBLE", maximum_window_in_minutes=30
             ),
-            target=scheduler.CfnSchedule.TargetProperty(
-                arn=self.functions["push_evidence"].function_arn, role_arn=role.role_arn, input="{}"
-            ),
+            target=self._target(self.functions["push_evidence"].function_arn, role, "{}"),
         )
         evidence.node.add_dependency(push_group)
         found.append(evidence)
@@ -315,7 +378,7 @@ class FunctionsStack(cdk.Stack):
             failed.add_alarm_action(action)
             found.append(failed)
         found += search_alarms(self, config, resources.search, action)
-        for name, queue in (("Push", self.push_dlq), ("Harvest", harvest_dlq)):
+        for name, queue in (("Push", self.push_dlq), ("Harvest", harvest_dlq), ("Schedule", self.schedule_dlq)):
             alarm = queue.metric_approximate_number_of_messages_visible(
                 period=cdk.Duration.minutes(5), statistic="Maximum"
             ).create_alarm(

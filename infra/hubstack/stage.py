@@ -80,6 +80,7 @@ def build_stage(app: cdk.App, config: StageConfig, code: str, *, nag: bool = Tru
         resources=resources,
         harvest_dlq=data.harvest_dlq,
         api_functions={**api.functions, AUTHORIZER.name: api.gatekeeper},  # alarms on the authorizer too
+        api_stages={"Api": api.stage, "MemberIamApi": api.member_iam.stage},
         search_admin=data.search_admin,
         env=env,
         description="consortium hub: schedules, queues and workers",

@@ -104,6 +104,70 @@ def test_a_schedule_per_member_source_and_per_push_frequency(hub: Synthesized) -
     assert len([name for name in machines if name.startswith("HarvestMachine")]) == 1
 
 
+def test_a_schedule_or_daily_rule_that_cannot_start_its_job_is_retried_then_kept_in_dead_letters(
+    hub: Synthesized,
+) -> None:
+    from hubstack.functions import SCHEDULE_RETRIES, SCHEDULE_RETRY_SECONDS
+
+    queues = resources(hub, "functions", "AWS::SQS::Queue")
+    (dead,) = [name for name in queues if name.startswith("ScheduleDeadLetters")]
+    assert "KmsMasterKeyId" in queues[dead]["Properties"]
+    arn = {"Fn::GetAtt": [dead, "Arn"]}
+    schedules = [s["Properties"] for s in resources(hub, "functions", "AWS::Scheduler::Schedule").values()]
+    assert schedules
+    for schedule in schedules:
+        assert schedule["Target"]["DeadLetterConfig"] == {"Arn": arn}, schedule["Name"]
+        assert schedule["Target"]["RetryPolicy"] == {
+            "MaximumEventAgeInSeconds": SCHEDULE_RETRY_SECONDS,
+            "MaximumRetryAttempts": SCHEDULE_RETRIES,
+        }
+    rules = [r["Properties"] for r in resources(hub, "functions", "AWS::Events::Rule").values()]
+    daily = [t for rule in rules if rule.get("ScheduleExpression") == "rate(1 day)" for t in rule["Targets"]]
+    assert len(daily) == 3  # the purge, the pruning of old harvest runs, the analytics report
+    for target in daily:
+        assert target["DeadLetterConfig"] == {"Arn": arn}
+        assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] == SCHEDULE_RETRY_SECONDS
+    # The schedules' role may write there (Scheduler sends a schedule's dead letters as it), and EventBridge may
+    # as its service (the rules'), through the queue's policy.
+    policies = resources(hub, "functions", "AWS::IAM::Policy")
+    role_statements = [
+        st
+        for policy in policies.values()
+        if any("SchedulerRole" in str(r) for r in policy["Properties"]["Roles"])
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert any("sqs:SendMessage" in st["Action"] and st["Resource"] == arn for st in role_statements)
+    queue_policies = resources(hub, "functions", "AWS::SQS::QueuePolicy")
+    allowed = [
+        st
+        for policy in queue_policies.values()
+        if {"Ref": dead} in policy["Properties"]["Queues"]
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
+        if st["Effect"] == "Allow"
+    ]
+    assert any(st["Principal"] == {"Service": "events.amazonaws.com"} for st in allowed)
+    key_statements = [
+        st
+        for key in resources(hub, "data", "AWS::KMS::Key").values()
+        for st in key["Properties"]["KeyPolicy"]["Statement"]
+    ]
+    assert any(
+        st["Principal"] == {"Service": "events.amazonaws.com"} and "kms:GenerateDataKey*" in st["Action"]
+        for st in key_statements
+    )  # the queue is encrypted with the data key: EventBridge must be able to use it
+
+
+def test_api_stages_alarm_on_server_errors(hub: Synthesized) -> None:
+    from hubstack.functions import API_SERVER_ERRORS
+
+    alarms = [a["Properties"] for a in resources(hub, "functions", "AWS::CloudWatch::Alarm").values()]
+    errors = [a for a in alarms if a["MetricName"] == "5XXError"]
+    assert len(errors) == 2  # the readers' and members' API, and the member API for IAM
+    for alarm in errors:
+        assert alarm["Threshold"] == API_SERVER_ERRORS and alarm["Statistic"] == "Sum" and alarm["AlarmActions"]
+        assert {d["Name"] for d in alarm["Dimensions"]} == {"ApiName", "Stage"}
+
+
 def test_alarms_on_every_function_and_dead_letter_queue(hub: Synthesized) -> None:
     alarms = [a["Properties"] for a in resources(hub, "functions", "AWS::CloudWatch::Alarm").values()]
     by_metric: dict[str, int] = {}
@@ -113,7 +177,8 @@ def test_alarms_on_every_function_and_dead_letter_queue(hub: Synthesized) -> Non
     assert by_metric == {
         "Errors": 15,
         "Throttles": 15,
-        "ApproximateNumberOfMessagesVisible": 2,
+        "ApproximateNumberOfMessagesVisible": 3,
+        "5XXError": 2,
         "ExecutionsFailed": 3,
         "ExecutionsTimedOut": 1,
         "ClusterStatus.red": 1,
@@ -166,6 +231,7 @@ def test_the_runbook_finds_the_alarm_topic_the_harvest_machine_and_the_dead_lett
         "HarvestDeadLetterQueueArn",
         "PushDeadLetterQueueUrl",
         "PushDeadLetterQueueArn",
+        "ScheduleDeadLetterQueueUrl",
         "HarvestStepLogGroup",
         "HarvestRunLogGroup",
         "PushShardLogGroup",
