@@ -109,6 +109,15 @@ class KekWrappingKeyService(ABC):
         """The id of the KEK that ``wrapped`` is wrapped under."""
         return self._parse(wrapped)[1]
 
+    def is_current(self, wrapped: bytes) -> bool:
+        """Whether ``wrapped`` is in the current format under the current KEK (:meth:`rewrap` would keep it);
+        ``False`` for bytes that are no wrapped key."""
+        try:
+            magic, kek_id, _, _ = self._parse(wrapped)
+        except DecryptionError:
+            return False
+        return magic == _MAGIC2 and kek_id == self.key_id()
+
     @abstractmethod
     def key_id(self) -> str:
         """The id of the current KEK."""

@@ -1,5 +1,6 @@
 """A newcomer's path through the ``consortium`` command, run as a user runs it (a real process): where the keys
-live and how old ones move, the ids a search shows, a work's member records, a first digest, empty listings."""
+live, how old ones move and how the key file is rotated, the ids a search shows, a work's member records, a
+first digest, empty listings."""
 
 from __future__ import annotations
 
@@ -54,6 +55,25 @@ def test_keys_in_the_old_place_stop_every_command_until_moved(old_hub: Path) -> 
     assert not (old_hub / "var" / "keys").exists()
     shown = ok(old_hub, "reader", "show", "r1")
     assert "class:clc:TP312" in json.dumps(shown)
+
+
+def test_rotating_then_retiring_the_key_file_keeps_every_reader_and_drops_the_old_key(tmp_path: Path) -> None:
+    for reader in ("r1", "r2"):
+        ok(tmp_path, "reader", "create", reader, "--member", "riverside", "--declare", "class:clc:TP312")
+    before = json.loads((tmp_path / "keys" / "kek.json").read_text())
+    backup = (tmp_path / "var").with_name("var-before")  # a copy of the data folder taken before rotating
+    subprocess.run(["cp", "-a", str(tmp_path / "var"), str(backup)], check=True)
+
+    rotated = ok(tmp_path, "keys", "rotate")
+    assert rotated["moved"] == 2 and rotated["current"] != before["current"]
+    said = cli(tmp_path, "keys", "retire")
+    assert said.returncode == 0, said.stderr
+    assert f"retired: {before['current']}" in said.stdout
+    after = json.loads((tmp_path / "keys" / "kek.json").read_text())
+    assert list(after["keys"]) == [rotated["current"]]
+    assert "class:clc:TP312" in json.dumps(ok(tmp_path, "reader", "show", "r2"))
+    old_copy = cli(tmp_path, "reader", "show", "r1", data_dir=str(backup))
+    assert old_copy.returncode == 1 and before["current"] in old_copy.stderr  # the copy no longer opens
 
 
 def test_a_key_folder_inside_the_data_folder_is_refused(tmp_path: Path) -> None:

@@ -87,6 +87,8 @@ class LocalKeyFileService(KekWrappingKeyService):
         self._lock = threading.RLock()
         self._current: str | None = None
         self._keks: dict[str, bytes] = {}
+        self._stamp: tuple[int, int, int] | None = None
+        """The file as last read: inode, modification time, size (a rotation replaces the file)."""
 
     def __repr__(self) -> str:
         return f"LocalKeyFileService({str(self.path)!r})"
@@ -94,9 +96,13 @@ class LocalKeyFileService(KekWrappingKeyService):
     # -- the port: KekWrappingKeyService, over this file
 
     def key_id(self) -> str:
-        """The id of the current KEK."""
+        """The id of the current KEK; the file is read again when it changed (another process rotated it), so
+        that no key is wrapped under a KEK about to be retired."""
         with self._lock:
             self._ensure_loaded()
+            stamp = self._file_stamp()
+            if stamp is not None and stamp != self._stamp:  # a file gone is never made again here
+                self._load()
             assert self._current is not None
             return self._current
 
@@ -229,7 +235,8 @@ class LocalKeyFileService(KekWrappingKeyService):
         except OSError as exc:
             raise KeyServiceError(f"cannot open the key file {self.path}: {exc}", retryable=False) from exc
         with os.fdopen(fd, "rb") as handle:
-            mode = os.fstat(handle.fileno()).st_mode
+            status = os.fstat(handle.fileno())
+            mode = status.st_mode
             if mode & (stat.S_IRWXG | stat.S_IRWXO):
                 raise InsecureKeyFileError(
                     f"the key file {self.path} has mode {stat.S_IMODE(mode):04o}: the group or others may use it; "
@@ -238,6 +245,14 @@ class LocalKeyFileService(KekWrappingKeyService):
                 )
             raw = handle.read()
         self._current, self._keks = self._decode(raw)
+        self._stamp = (status.st_ino, status.st_mtime_ns, status.st_size)
+
+    def _file_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            status = os.stat(self.path)
+        except OSError:
+            return None
+        return status.st_ino, status.st_mtime_ns, status.st_size
 
     def _decode(self, raw: bytes) -> tuple[str, dict[str, bytes]]:
         broken = f"the key file {self.path} is not a valid key file"
