@@ -18,6 +18,8 @@ lists the try changed. None adds a fitted constant: each reuses one the project 
 * ``popular-scored``: the works with a loan count (ten readers) that any looked-up key meets scored too, not only
   the shortlist (a work the prior can lift is not left out by its single strongest match);
 * ``shortlist-as-scored``: the shortlist by the best key piece as the score weighs it (the length norm in);
+* ``shortlist-all``: every work any looked-up key meets scored fully, no shortlist: what the shortlist's cut
+  (:meth:`~consortium.push.index.NewWorks.first_met`, equals in the index's order) costs, at most;
 * ``confidence-prior``: the prior × (k1 + 1) / the reader's strongest saturated key (``SATURATION``, BM25's k1):
   a reader with little history leans on the consortium's loans more (×2.2 after one loan, ×1 at most);
 * ``author-prior``: a work without a loan count of its own given its authors' distinct readers (from ten on, an
@@ -245,6 +247,20 @@ def _first_met_as_scored(
     return found
 
 
+def _first_met_all(
+    self: NewWorks, weights: Mapping[str, float], k: int, *, floor: float, exclude: frozenset[str], reject: Any
+) -> list[int]:
+    del k
+    met = {number for key in weights for number, _ in self.postings.get(key, ())}
+    return [
+        number
+        for number in sorted(met)
+        if (work := self.works[number]).seen_at >= floor
+        and work.cluster_id not in exclude
+        and not (reject is not None and reject(work))
+    ]
+
+
 def _confident_prior() -> tuple[tuple[Any, str, Any], ...]:
     """``confidence-prior``: Taste keeps how sure the reader's strongest key is; the prior is scaled by it."""
     taste_of, scores = ranking.Taste.of.__func__, ranking.evidence_scores  # type: ignore[attr-defined]
@@ -290,6 +306,8 @@ def trying(name: str, v: Validation) -> Iterator[Evidence]:
         patches = ((NewWorks, "first_met", _first_met_popular(v)),)
     elif name == "shortlist-as-scored":
         patches = ((NewWorks, "first_met", _first_met_as_scored),)
+    elif name == "shortlist-all":
+        patches = ((NewWorks, "first_met", _first_met_all),)
     elif name == "confidence-prior":
         patches = _confident_prior()
     elif name in ("author-prior", "author-tie"):
@@ -315,6 +333,7 @@ TRIES = (
     "fields",
     "popular-scored",
     "shortlist-as-scored",
+    "shortlist-all",
     "confidence-prior",
     "author-prior",
     "author-tie",
