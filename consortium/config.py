@@ -6,11 +6,12 @@ import hashlib
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "default_key_dir"]
+__all__ = ["Settings", "default_key_dir", "parse_origins"]
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +24,27 @@ def default_key_dir(data_dir: Path) -> Path:
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "consortium" / "keys"
     where = data_dir.resolve()
     return base / f"{where.name or 'data'}-{hashlib.sha256(str(where).encode()).hexdigest()[:12]}"
+
+
+def parse_origins(value: str) -> tuple[str, ...]:
+    """The origins of a comma-separated setting, each ``scheme://host[:port]`` (lower-cased, no trailing slash);
+    :class:`ValueError` naming the first that is not one (a path, a query, ``*``, another scheme)."""
+    found: list[str] = []
+    for raw in value.split(","):
+        text = raw.strip().rstrip("/")
+        if not text:
+            continue
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query or parts.fragment:
+            raise ValueError(
+                f"{raw.strip()!r} is not an origin: give scheme://host[:port], as https://portal.example.edu"
+            )
+        if parts.username or parts.password:
+            raise ValueError(f"{raw.strip()!r} is not an origin: no user or password in it")
+        origin = f"{parts.scheme}://{parts.netloc.lower()}"
+        if origin not in found:
+            found.append(origin)
+    return tuple(found)
 
 
 class Settings(BaseSettings):
@@ -120,6 +142,22 @@ class Settings(BaseSettings):
 
     public_url: str = "http://127.0.0.1:8000"
     """The hub's public base URL: Atom feeds, one-click unsubscribe links and work pages hang under it."""
+
+    portal_origins: str = ""
+    """Origins of a portal served from another address than the API (comma-separated, each
+    ``scheme://host[:port]``): the API answers their pages with CORS headers, and the local server answers their
+    preflight requests as API Gateway does on AWS (:mod:`consortium.http.cors`). Empty, the default: only the
+    API's own address, where ``consortium run`` serves the portal. The AWS deployment sets the portal's."""
+
+    @field_validator("portal_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        return ",".join(parse_origins(value))
+
+    @property
+    def cors_origins(self) -> tuple[str, ...]:
+        """:attr:`portal_origins` as a tuple of origins."""
+        return tuple(origin for origin in self.portal_origins.split(",") if origin)
 
     push_token_key: str = "1"
     """The generation of the key that new push tokens (feed URLs, unsubscribe links) are sealed under: 1 to 16

@@ -74,7 +74,7 @@ def start_server(
     as one of them (a demo); else, with an OpenID Connect provider in the settings (``CONSORTIUM_OIDC_*``),
     readers sign in there."""
     functions_dir = container.settings.functions_dir
-    gateway = LocalGateway(lambda name: load_module(functions_dir, name), APPS)
+    gateway = LocalGateway(lambda name: load_module(functions_dir, name), APPS, origins=container.settings.cors_origins)
     demo = DemoLogin(container.token_issuer, tuple(demo_readers)) if demo_readers else None
     try:
         signin = SignIn.from_settings(container.settings)

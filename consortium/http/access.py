@@ -17,7 +17,9 @@ table's middleware runs before every route of its app, and denies by default:
    caller's own member (403).
 
 The view then runs with the caller in :func:`current_caller`, its body and query already parsed into their
-models (a 400 naming each bad field otherwise).
+models (a 400 naming each bad field otherwise). Every answer, a refusal included, to a page of a portal served
+from another origin that the settings allow carries the CORS headers that let the page read it
+(:mod:`consortium.http.cors`).
 """
 
 from __future__ import annotations
@@ -33,12 +35,13 @@ from urllib.parse import parse_qsl
 
 from consortium import errors
 from consortium.auth.callers import ANONYMOUS, MEMBER_SYSTEMS, Caller, CallerKind, StaffRole
+from consortium.http import cors
 from consortium.http.errors import error_body, error_for, http_errors
 from consortium.http.problems import error_response, with_code
 from consortium.json_input import read_json
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
 
     import pydantic
     from chalice.app import Chalice, Request, Response
@@ -197,12 +200,14 @@ class RouteTable:
         authenticator: Callable[[], Authenticator],
         reader_member: Callable[[str], str],
         tag: str,
+        origins: Callable[[], Sequence[str]] = tuple,
     ) -> None:
         self.app = app
         self.tag = tag
         self.specs: dict[tuple[str, str], RouteSpec] = {}
         self._authenticator = authenticator
         self._reader_member = reader_member
+        self._origins = origins
         app.register_middleware(self._guard, "http")
 
     def route(
@@ -270,6 +275,13 @@ class RouteTable:
     # -- the guard every request passes
 
     def _guard(self, request: Request, get_response: Callable[[Request], Response]) -> Response:
+        answer = self._checked(request, get_response)
+        allowed = self._origins()
+        if allowed:  # a portal on another address reads this answer only with these (consortium.http.cors)
+            answer.headers = cors.merged(answer.headers, cors.answer_headers(request.headers.get("origin"), allowed))
+        return answer
+
+    def _checked(self, request: Request, get_response: Callable[[Request], Response]) -> Response:
         context = request.context or {}
         spec = self.specs.get((str(request.method).upper(), str(context.get("resourcePath", ""))))
         if spec is None:

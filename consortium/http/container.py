@@ -65,4 +65,5 @@ def route_table(app: Chalice, container: LambdaContainer, tag: str) -> RouteTabl
         authenticator=lambda: container().authenticator,  # built on first use, not at import
         reader_member=lambda reader_id: container().profiles.member_of(reader_id),  # noqa: PLW0108 (lazy)
         tag=tag,
+        origins=lambda: container().settings.cors_origins,
     )

@@ -153,7 +153,23 @@ API_ERRORS: Final[dict[str, ApiError]] = {
     "too_many_requests": ApiError(
         429, "too many links that open nothing from this address", "wait the seconds `Retry-After` says"
     ),
+    "rate_limited": ApiError(
+        429,
+        "on AWS, API Gateway's throttling: the stage's or the member's usage plan's rate is used up",
+        "wait a little and retry, slower (a member system may ask its hub for a larger plan)",
+    ),
+    "quota_exceeded": ApiError(
+        429, "on AWS, the member's daily quota (its usage plan) is used up", "wait for the next day, or ask for more"
+    ),
+    "blocked": ApiError(
+        403,
+        "on AWS, the firewall (WAF) refused the request: too many from one address, or a rule against attacks",
+        "slow down; if it lasts, tell the hub's operator",
+    ),
     "internal_error": ApiError(500, "the hub failed", "retry later; if it lasts, tell the hub's operator"),
+    "timeout": ApiError(
+        504, "on AWS, the hub took longer than API Gateway waits (29 s)", "retry; narrow a search or an export"
+    ),
 }
 """Every ``code`` an error answer of the API may carry (the README's "Error codes" table)."""
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl, unquote
 
 from consortium.errors import ConfigError
+from consortium.http import cors
 from consortium.http.container import LambdaContainer
 from consortium.http.errors import error_body
 
@@ -156,6 +157,9 @@ class LocalGateway:
     worker
         The worker process's number under ``consortium run --workers N``: every answer then says which worker
         gave it (``X-Consortium-Worker``), for administrators checking that every worker serves.
+    origins
+        The origins of a portal served elsewhere (the setting ``portal_origins``): their preflights are answered
+        as API Gateway answers them on AWS, and the gateway's own answers (404, 405) carry CORS headers for them.
 
     Example
     -------
@@ -163,8 +167,16 @@ class LocalGateway:
     >>> serve(gateway, "127.0.0.1", 8000).run()  # consortium.http.serving
     """
 
-    def __init__(self, load: Callable[[str], ModuleType], names: Sequence[str], *, worker: int | None = None) -> None:
+    def __init__(
+        self,
+        load: Callable[[str], ModuleType],
+        names: Sequence[str],
+        *,
+        worker: int | None = None,
+        origins: Sequence[str] = (),
+    ) -> None:
         self._load = load
+        self._origins = tuple(origins)
         self._names = tuple(names)
         self._worker: tuple[tuple[str, str], ...] = () if worker is None else ((WORKER_HEADER, str(worker)),)
         self._local = threading.local()
@@ -250,13 +262,21 @@ class LocalGateway:
         path = raw_path.encode("latin-1").decode("utf-8", "replace") if isinstance(raw_path, str) else "/"
         route, found = self.match("GET" if method == "HEAD" else method, path)
         if route is None:
+            origin = environ.get("HTTP_ORIGIN")
+            shared = {**dict(self._worker), **cors.answer_headers(origin, self._origins)}
+            if found and method == "OPTIONS" and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"):
+                # a browser's preflight, answered as API Gateway's mock integration answers it on AWS
+                allowed = cors.preflight_headers(origin, self._origins, found)
+                fields = [*allowed.items(), *self._worker] if allowed else list(shared.items())
+                start_response("204 No Content", fields)
+                return [b""]
             if found:
                 refused = error_body(
                     "MethodNotAllowedError", f"{method} is not allowed on {path}", "method_not_allowed"
                 )
-                return _answer(start_response, 405, refused, {"Allow": ", ".join(found), **dict(self._worker)})
+                return _answer(start_response, 405, refused, {"Allow": ", ".join(found), **shared})
             missing = error_body("NotFoundError", f"no route {path}", "no_route")
-            return _answer(start_response, 404, missing, dict(self._worker))
+            return _answer(start_response, 404, missing, shared)
         assert isinstance(found, dict)
         event = _event(environ, method, path, route, found)
         context = _Context(route.app)

@@ -124,7 +124,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     channel = socket.socket(fileno=args.channel_fd)
     try:
         listening = listen(args.host, args.port)
-        gateway = LocalGateway(lambda name: load_module(args.functions_dir, name), APPS, worker=args.worker)
+        origins = Settings().cors_origins  # the hub's own settings, inherited with its environment
+        gateway = LocalGateway(
+            lambda name: load_module(args.functions_dir, name), APPS, worker=args.worker, origins=origins
+        )
         site = _site(args, gateway)
     except (ConsortiumError, OSError) as exc:
         print(f"API worker {args.worker}: {exc}", file=sys.stderr)  # the hub says the rest

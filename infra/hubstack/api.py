@@ -36,6 +36,7 @@ from aws_cdk import aws_s3_deployment as deployment
 
 from consortium.auth.callers import StaffRole
 from consortium.http.portal import SignIn
+from hubstack.api_cors import gateway_answers, preflight_methods, preflight_options
 from hubstack.firewall import firewall
 from hubstack.lambdas import API_FUNCTIONS, AUTHORIZER, make_function
 from hubstack.member_iam_api import MemberIamApi
@@ -93,6 +94,7 @@ class ApiStack(cdk.Stack):
             cloud_watch_role_removal_policy=cdk.RemovalPolicy.DESTROY,
             endpoint_types=[apigateway.EndpointType.REGIONAL],
             api_key_source_type=apigateway.ApiKeySourceType.AUTHORIZER,
+            default_cors_preflight_options=preflight_options(portal_url),  # the portal is on another origin
         )
         self.url = (
             f"https://{config.api_domain}/{STAGE_NAME}"
@@ -117,6 +119,7 @@ class ApiStack(cdk.Stack):
             cognito_client_id=self.client.user_pool_client_id,
             api_usage_key_prefix=self.usage_prefix,
             member_iam_api_id=self.member_iam.api.rest_api_id,
+            portal_origins=portal_url,
         )
         self.functions = {
             app: make_function(
@@ -147,6 +150,8 @@ class ApiStack(cdk.Stack):
             results_cache_ttl=cdk.Duration.seconds(0),
         )
         self.methods = [self._method(route) for route in routes]
+        self.preflights = list(preflight_methods(self.api))
+        gateway_answers(self.api, portal_url)
         self.stage = self._stage(config)
         self.plans = usage_plans(self, config)
         self.member_iam.serve(routes, self.functions, config)
@@ -300,9 +305,9 @@ class ApiStack(cdk.Stack):
     def _stage(self, config: StageConfig) -> apigateway.Stage:
         access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.THREE_MONTHS)
         deployment_ = apigateway.Deployment(self, "Deployment", api=self.api)
-        for method in self.methods:
+        for method in [*self.methods, *self.preflights]:
             deployment_.node.add_dependency(method)
-        deployment_.add_to_logical_id({"routes": [m.node.path for m in self.methods]})
+        deployment_.add_to_logical_id({"routes": [m.node.path for m in [*self.methods, *self.preflights]]})
         stage = apigateway.Stage(
             self,
             "Stage",

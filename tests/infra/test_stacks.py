@@ -157,6 +157,53 @@ def test_a_schedule_or_daily_rule_that_cannot_start_its_job_is_retried_then_kept
     )  # the queue is encrypted with the data key: EventBridge must be able to use it
 
 
+def test_the_portal_elsewhere_may_call_the_api_preflights_gateway_refusals_and_the_functions_answers(
+    hub: Synthesized,
+) -> None:
+    """The portal is on CloudFront, the API on API Gateway: without CORS for the portal's origin a browser reads
+    none of the API's answers."""
+    from consortium.http import cors
+    from consortium.http.problems import API_ERRORS
+    from hubstack.api_cors import GATEWAY_CODES
+
+    methods = resources(hub, "api", "AWS::ApiGateway::Method")
+    by_resource: dict[str, set[str]] = {}
+    for method in methods.values():
+        props = method["Properties"]
+        if props.get("RestApiId", {}).get("Ref", "").startswith("Api"):
+            by_resource.setdefault(json.dumps(props["ResourceId"]), set()).add(props["HttpMethod"])
+    served = {key: verbs for key, verbs in by_resource.items() if verbs - {"OPTIONS"}}
+    assert served and all("OPTIONS" in verbs for verbs in served.values())  # every path the portal may call
+    preflight = next(m["Properties"] for m in methods.values() if m["Properties"]["HttpMethod"] == "OPTIONS")
+    assert preflight["AuthorizationType"] == "NONE" and preflight["Integration"]["Type"] == "MOCK"
+    answer = preflight["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
+    origin = answer["method.response.header.Access-Control-Allow-Origin"]
+    assert "Distribution" in json.dumps(origin)  # the portal's CloudFront address
+    assert answer["method.response.header.Access-Control-Allow-Headers"] == "'" + ",".join(cors.ALLOWED_HEADERS) + "'"
+
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in resources(hub, "api", "AWS::ApiGateway::GatewayResponse").values()
+    }
+    assert {"DEFAULT_4XX", "DEFAULT_5XX", *GATEWAY_CODES} <= set(responses)
+    for kind, props in responses.items():
+        assert props["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == origin, kind
+    for kind, (code, _, status) in GATEWAY_CODES.items():
+        body = responses[kind]["ResponseTemplates"]["application/json"]
+        assert f'"code": "{code}"' in body and "$context.error.messageString" in body
+        assert code in API_ERRORS
+        if status:
+            assert int(responses[kind]["StatusCode"]) == status == API_ERRORS[code].status
+
+    quoted = origin["Fn::Join"][1]  # "'https://", the distribution's domain, "'"
+    assert quoted[0] == "'https://" and quoted[2] == "'"
+    functions = _functions(hub)
+    for name in ("discovery", "members", "profile", "push", "cooperation"):
+        variables = functions[name]["Environment"]["Variables"]
+        assert variables["CONSORTIUM_PORTAL_ORIGINS"] == {"Fn::Join": ["", ["https://", quoted[1]]]}, name
+    assert "CONSORTIUM_PORTAL_ORIGINS" not in functions["push_shard"]["Environment"]["Variables"]
+
+
 def test_api_stages_alarm_on_server_errors(hub: Synthesized) -> None:
     from hubstack.functions import API_SERVER_ERRORS
 
@@ -330,9 +377,9 @@ def test_every_route_is_a_method_and_bearer_only_routes_have_the_authorizer(hub:
     methods = [
         m["Properties"]
         for m in resources(hub, "api", "AWS::ApiGateway::Method").values()
-        if m["Properties"]["RestApiId"] == {"Ref": readers_api}
+        if m["Properties"]["RestApiId"] == {"Ref": readers_api} and m["Properties"]["HttpMethod"] != "OPTIONS"
     ]
-    assert len(methods) == len(routes)
+    assert len(methods) == len(routes)  # besides the CORS preflights
     cognito = [m for m in methods if m["AuthorizationType"] == "COGNITO_USER_POOLS"]
     assert len(cognito) == sum(route.bearer_only for route in routes) > 0
     (client,) = resources(hub, "api", "AWS::Cognito::UserPoolClient").values()

@@ -70,6 +70,7 @@ class StandIn:
             "AWS::Lambda::Function": self._named("lambda", "function"),
             "AWS::StepFunctions::StateMachine": self._named("states", "stateMachine"),
             "AWS::IAM::Role": self._named("iam", "role"),
+            "AWS::CloudFront::Distribution": self._distribution,
         }
 
     # -- reading the templates
@@ -219,6 +220,11 @@ class StandIn:
     def _domain(self, stack: str, logical: str, properties: dict[str, Any]) -> dict[str, str]:
         name = str(properties.get("DomainName", self._name(logical)))
         return {"Ref": name, "DomainEndpoint": self.search_host, "Arn": self._arn("es", "domain", name)}
+
+    def _distribution(self, stack: str, logical: str, properties: dict[str, Any]) -> dict[str, str]:
+        """Only its address (the portal's origin, which the API's functions answer CORS for): nothing serves it."""
+        distribution = "e" + uuid.uuid4().hex[:13]
+        return {"Ref": distribution.upper(), "DomainName": f"{distribution}.cloudfront.net", "Id": distribution.upper()}
 
     def _user_pool(self, stack: str, logical: str, properties: dict[str, Any]) -> dict[str, str]:
         pool = self.client("cognito-idp").create_user_pool(
