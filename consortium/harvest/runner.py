@@ -26,6 +26,7 @@ from consortium.harvest.runs import (
     SourceRun,
     SourceRunState,
     new_run_id,
+    run_error_code,
 )
 from consortium.harvest.sweep import harvest_sources
 from consortium.harvest.withdrawals import confirm_hint
@@ -155,7 +156,7 @@ class HarvestRuns:
         try:
             self.queue.send([{"harvest_run": run.run_id, "member": member_id}])
         except ConsortiumError as exc:
-            self._finish(run, RunState.FAILED, f"the run could not be queued: {exc}")
+            self._finish(run, RunState.FAILED, f"the run could not be queued: {exc}", "internal_error")
             raise
         return self.get(member_id, run.run_id)
 
@@ -204,14 +205,15 @@ class HarvestRuns:
         try:
             member = self._member(member_id)
         except ConsortiumError as exc:  # the member left the registry since: the run fails, saying why
-            self._finish(run, RunState.FAILED, str(exc))
+            self._finish(run, RunState.FAILED, str(exc), run_error_code(exc))
             return self.get(member_id, run_id)
         pairs = []
         for part in run.sources:
             try:
                 pairs.append((member, _source(member, part.source)))
             except NotFoundError as exc:
-                run = _with_source(run, part.source, state=SourceRunState.FAILED, error=str(exc))
+                failed = {"state": SourceRunState.FAILED, "error": str(exc), "error_code": "not_found"}
+                run = run.with_source(part.source, **failed)
         confirmed = run.confirm_withdrawals
 
         def harvest(member: Member, source: Source, progress: Progress) -> HarvestReport:
@@ -285,12 +287,12 @@ class HarvestRuns:
 
         def one(member: Member, source: Source) -> HarvestReport:
             now = self._clock()
-            current[0] = _with_source(current[0], source.id, state=SourceRunState.RUNNING, started_at=now)
+            current[0] = current[0].with_source(source.id, state=SourceRunState.RUNNING, started_at=now)
             self._save(current[0])
 
             def moved_on(counts: HarvestCounts, fraction: float | None) -> None:
                 part = next(s for s in current[0].sources if s.source == source.id)
-                current[0] = _with_source(current[0], source.id, pages=part.pages + 1, counts=counts)
+                current[0] = current[0].with_source(source.id, pages=part.pages + 1, counts=counts)
                 self._save(current[0])
 
             return harvest(member, source, moved_on)
@@ -301,28 +303,31 @@ class HarvestRuns:
             )
         except BaseException as exc:  # not a hub error (those are the source's failure): the run ends here
             if isinstance(exc, KeyboardInterrupt):
-                self._finish(current[0], RunState.INTERRUPTED, INTERRUPTED)
+                self._finish(current[0], RunState.INTERRUPTED, INTERRUPTED, "interrupted")
             else:
-                self._finish(current[0], RunState.FAILED, f"{type(exc).__name__}: {exc}")
+                self._finish(current[0], RunState.FAILED, f"{type(exc).__name__}: {exc}", run_error_code(exc))
             raise
         run = current[0]
         now = self._clock()
         for report in reports:
             if report.paused is not None:
                 update: dict[str, Any] = {"state": SourceRunState.PAUSED, "error": report.paused}
+                update["error_code"] = "paused"
             elif report.complete:
                 update = {"state": SourceRunState.SUCCEEDED, "notice": _notice(report)}
             elif report.interrupted:
-                update = {"state": SourceRunState.INCOMPLETE, "error": INTERRUPTED}
+                update = {"state": SourceRunState.INCOMPLETE, "error": INTERRUPTED, "error_code": "interrupted"}
             else:
-                update = {"state": SourceRunState.INCOMPLETE, "error": report.stopped or "stopped before the end"}
+                stopped = report.stopped or "stopped before the end"
+                update = {"state": SourceRunState.INCOMPLETE, "error": stopped, "error_code": "stopped"}
             if report.paused is None:
                 update |= {"counts": report.counts, "checkpoint_run": report.run_id, "resumed": report.resumed}
-            run = _with_source(run, report.source, finished_at=now, **update)
+            run = run.with_source(report.source, finished_at=now, **update)
         for failure in failed:
             state = SourceRunState.WAITING if failure.skipped else SourceRunState.FAILED
             error = f"waiting to retry from {failure.retry_at:%Y-%m-%d %H:%M} UTC: {failure.error}"
-            run = _with_source(run, failure.source, state=state, error=error if failure.skipped else failure.error)
+            said = {"error": error, "error_code": "waiting"} if failure.skipped else {"error": failure.error}
+            run = run.with_source(failure.source, state=state, **{"error_code": failure.code, **said})
         parts = run.sources
         begun = len(reports) + len(failed)
         if any(r.interrupted for r in reports) or (begun < len(pairs) and self.harvester.should_stop()):
@@ -333,15 +338,18 @@ class HarvestRuns:
             outcome = RunState.INCOMPLETE
         else:
             outcome = RunState.SUCCEEDED
-        problems = [f"{p.source}: {p.error}" for p in parts if p.error and p.state is not SourceRunState.PAUSED]
+        wrong = [p for p in parts if p.error and p.state is not SourceRunState.PAUSED]
+        problems = [f"{p.source}: {p.error}" for p in wrong]
         if outcome is RunState.INTERRUPTED and not any(r.interrupted for r in reports):
             problems.append(INTERRUPTED)  # stopped between sources: those not begun are left pending
-        self._finish(run, outcome, "; ".join(problems) or None)
+        code = "interrupted" if outcome is RunState.INTERRUPTED else next((p.error_code for p in wrong), None)
+        self._finish(run, outcome, "; ".join(problems) or None, code if problems else None)
         return reports, failed
 
-    def _finish(self, run: HarvestRun, state: RunState, error: str | None) -> None:
+    def _finish(self, run: HarvestRun, state: RunState, error: str | None, code: str | None = None) -> None:
         now = self._clock()
-        self._save(run.model_copy(update={"state": state, "finished_at": now, "updated_at": now, "error": error}))
+        done = {"state": state, "finished_at": now, "updated_at": now, "error": error, "error_code": code}
+        self._save(run.model_copy(update=done))
 
     def _save(self, run: HarvestRun) -> None:
         self.store.save(run.totalled().model_copy(update={"updated_at": self._clock()}))
@@ -355,7 +363,8 @@ class HarvestRuns:
                 continue
             if run.updated_at < now - self.stale_after:
                 log.warning("harvest run %s of %s stopped moving: marked interrupted", run.run_id, member_id)
-                self._finish(run, RunState.INTERRUPTED, f"no progress since {run.updated_at.isoformat()}")
+                stale = f"no progress since {run.updated_at.isoformat()}"
+                self._finish(run, RunState.INTERRUPTED, stale, "interrupted")
                 continue
             raise InProgressError(
                 f"a harvest of member {member_id!r} is {run.state} (run {run.run_id}); follow it, or ask again "
@@ -377,12 +386,6 @@ def _source(member: Member, source_id: str) -> Source:
         if source.id == source_id:
             return source
     raise NotFoundError(f"member {member.id!r} has no source {source_id!r}", source=source_id)
-
-
-def _with_source(run: HarvestRun, source_id: str, **update: Any) -> HarvestRun:
-    """The run with one source's part changed."""
-    sources = [s.model_copy(update=update) if s.source == source_id else s for s in run.sources]
-    return run.model_copy(update={"sources": sources})
 
 
 def prune_runs(

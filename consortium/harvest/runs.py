@@ -12,13 +12,16 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any, Final
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from consortium.errors import ConsortiumError
 from consortium.harvest.state import HarvestCounts
 
 __all__ = [
     "ACTIVE",
+    "RUN_ERRORS",
     "HarvestRun",
     "HarvestRunPage",
     "RunState",
@@ -26,6 +29,7 @@ __all__ = [
     "SourceRun",
     "SourceRunState",
     "new_run_id",
+    "run_error_code",
 ]
 
 
@@ -49,6 +53,34 @@ class RunState(StrEnum):
 
 ACTIVE = frozenset({RunState.QUEUED, RunState.RUNNING})
 """The states of a run that is not over."""
+
+
+RUN_ERRORS: Final[dict[str, str]] = {
+    "upstream_error": "the member's server or file did not give what it should (down, an HTTP or OAI-PMH error, a "
+    "document that does not parse)",
+    "file_error": "the source's file could not be opened or read (missing, not allowed)",
+    "invalid_config": "the source's settings (members.toml or the member API) are refused",
+    "not_found": "the member or the source is no longer in the registry",
+    "storage_error": "the hub's own store failed; the pages committed are kept",
+    "interrupted": "the hub was asked to stop; the next harvest goes on where this one stopped",
+    "stopped": "the harvest stopped before the end of the source; the next one goes on from there",
+    "waiting": "not tried: the source failed lately and waits out its backoff before the next try",
+    "paused": "not harvested: the member paused the source",
+    "internal_error": "the hub failed",
+}
+"""The ``error_code`` of a run or of one of its sources: stable, so that the staff pages say it in the
+librarian's language (the English ``error`` keeps the details: the server's answer, the file's name)."""
+
+
+def run_error_code(error: BaseException) -> str:
+    """The code of :data:`RUN_ERRORS` an exception that failed a source's harvest comes under."""
+    if isinstance(error.__cause__, OSError) or isinstance(error, OSError):  # a file that would not open
+        return "file_error"
+    if isinstance(error, ConsortiumError) and error.error_code in RUN_ERRORS:
+        return error.error_code
+    if isinstance(error, ConsortiumError) and error.error_code.startswith("invalid"):
+        return "invalid_config"
+    return "internal_error"
 
 
 class RunTrigger(StrEnum):
@@ -95,6 +127,8 @@ class SourceRun(BaseModel):
     finished_at: AwareDatetime | None = None
     error: str | None = None
     """Why it failed, stopped before its end, or was not harvested."""
+    error_code: str | None = None
+    """The kind of :attr:`error`, one of :data:`RUN_ERRORS`."""
     notice: str | None = None
     """What the member should know of a harvest that succeeded: records absent from the source's complete file
     that it did not withdraw (``counts.withheld``: more than half of the source's), and how to confirm them."""
@@ -135,6 +169,13 @@ class HarvestRun(BaseModel):
     sources: list[SourceRun]
     error: str | None = None
     """What went wrong, source by source, when the run did not succeed."""
+    error_code: str | None = None
+    """The kind of :attr:`error` (one of :data:`RUN_ERRORS`): its first source's, or the run's own."""
+
+    def with_source(self, source_id: str, **update: Any) -> HarvestRun:
+        """The run with one source's part changed."""
+        sources = [s.model_copy(update=update) if s.source == source_id else s for s in self.sources]
+        return self.model_copy(update={"sources": sources})
 
     def totalled(self) -> HarvestRun:
         """The run with ``pages``, ``counts`` and ``records`` added up from its sources."""

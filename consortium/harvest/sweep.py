@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from consortium.errors import ConsortiumError
+from consortium.harvest.runs import run_error_code
 from consortium.harvest.service import paused_report
 
 if TYPE_CHECKING:
@@ -58,12 +59,15 @@ class SourceFailure:
     """When a scheduled harvest tries it again."""
     skipped: bool = False
     """Not tried this time: it still waits out the backoff of its last failure."""
+    code: str = "internal_error"
+    """The kind of the last failure (:data:`~consortium.harvest.runs.RUN_ERRORS`)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "member": self.member,
             "source": self.source,
             "error": self.error,
+            "code": self.code,
             "failures": self.failures,
             "retry_at": self.retry_at.isoformat(),
             "skipped": self.skipped,
@@ -111,13 +115,15 @@ class FailureLog:
             return failures, None, str(entry.get("error", ""))
         return failures, at + backoff(failures), str(entry.get("error", ""))
 
-    def record(self, member: str, source: str, error: str, now: dt.datetime) -> SourceFailure:
-        """Count one more failure of the source; return it with when it is retried."""
+    def record(
+        self, member: str, source: str, error: str, now: dt.datetime, code: str = "internal_error"
+    ) -> SourceFailure:
+        """Count one more failure of the source (``code``: its kind); return it with when it is retried."""
         entries = self.entries()
         failures = int(entries.get(f"{member}/{source}", {}).get("failures", 0)) + 1
-        entries[f"{member}/{source}"] = {"failures": failures, "error": error, "at": now.isoformat()}
+        entries[f"{member}/{source}"] = {"failures": failures, "error": error, "code": code, "at": now.isoformat()}
         self._write(entries)
-        return SourceFailure(member, source, error, failures, now + backoff(failures))
+        return SourceFailure(member, source, error, failures, now + backoff(failures), code=code)
 
     def clear(self, member: str, source: str) -> None:
         """Forget the source's failures (it succeeded)."""
@@ -169,13 +175,14 @@ def harvest_sources(
             continue
         count, retry_at, error = failures.retry_at(member.id, source.id)
         if honour_backoff and retry_at is not None and retry_at > now():
-            failed.append(SourceFailure(member.id, source.id, error, count, retry_at, skipped=True))
+            failed.append(SourceFailure(member.id, source.id, error, count, retry_at, skipped=True, code="waiting"))
             continue
         try:
             report = harvest(member, source)
         except (ConsortiumError, OSError) as exc:
             log.warning("harvest %s/%s failed: %s", member.id, source.id, exc)
-            failed.append(failures.record(member.id, source.id, f"{type(exc).__name__}: {exc}", now()))
+            error = f"{type(exc).__name__}: {exc}"
+            failed.append(failures.record(member.id, source.id, error, now(), run_error_code(exc)))
             continue
         failures.clear(member.id, source.id)
         reports.append(report)

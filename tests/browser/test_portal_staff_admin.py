@@ -10,6 +10,7 @@ The hub's sample members are harvested once for the package: lakeside's KBART fi
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from playwright.sync_api import expect
@@ -20,7 +21,7 @@ from consortium.registry.sharing import SharingChange
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .browsing import Tab
+    from .browsing import Hub, Tab
 
 MEMBER = "lakeside"
 
@@ -133,3 +134,32 @@ def test_the_administrator_changes_the_sharing_policy_and_a_change_made_meanwhil
         assert sharing.get(member).sharing.lend_to_members == ["lakeside"]
     finally:
         sharing.change(member, SharingChange(**before.model_dump()), actor_id="westfield/sharing-desk")
+
+
+def test_a_failed_harvest_is_said_in_the_librarians_language_with_the_servers_own_words(
+    open_tab: Callable[..., Tab], hub: Hub
+) -> None:
+    """The CNMARC library's source failed (its server answered 503): the page says what happened by the run's
+    code, in Chinese, and keeps the hub's English details beside it, marked as English."""
+    from consortium.harvest.runs import HarvestRun, RunState, RunTrigger, SourceRun, SourceRunState, new_run_id
+
+    member = "eastlake"
+    runs = hub.container.harvest_runs
+    at = dt.datetime.now(dt.UTC)
+    error = "UpstreamError: HTTP 503 from https://opac.eastlake.example.edu/oai"
+    failed = SourceRun(source="cnmarc", state=SourceRunState.FAILED, error=error, error_code="upstream_error")
+    runs.store.add(
+        HarvestRun(
+            run_id=new_run_id(at), member=member, trigger=RunTrigger.SCHEDULE, state=RunState.FAILED,
+            requested_at=at, updated_at=at, finished_at=at, sources=[failed], error=f"cnmarc: {error}",
+            error_code="upstream_error",
+        )
+    )  # fmt: skip
+    chinese = open_tab("desktop", "zh")
+    chinese.log_in_staff("eastlake-desk-zh", member)
+    chinese.goto("/staff.html")
+    problem = chinese.page.locator("#harvests .problems li").first
+    expect(problem).to_contain_text("cnmarc：失败。")
+    expect(problem).to_contain_text("本馆服务器或文件未能正常提供数据")
+    expect(problem.locator('span[lang="en"]')).to_have_text(error)
+    _check(chinese, "harvest-failed-zh")

@@ -158,7 +158,7 @@ def test_a_run_asked_to_stop_ends_after_its_page_interrupted_and_the_next_resume
     assert run.state is RunState.INTERRUPTED and "stopped on request" in (run.error or "")
     catalogue, theses = run.sources
     assert (catalogue.state, catalogue.pages, catalogue.counts.added) == (SourceRunState.INCOMPLETE, 2, 8)
-    assert catalogue.error == INTERRUPTED
+    assert catalogue.error == INTERRUPTED and catalogue.error_code == run.error_code == "interrupted"
     assert theses.state is SourceRunState.PENDING  # not begun
     assert hub.records.count("riverside") == 8  # the pages committed are kept
     checkpoint = hub.records.checkpoint("riverside/catalogue")
@@ -193,10 +193,11 @@ def test_a_paused_source_is_skipped_and_asking_for_it_alone_is_refused(hub: Hub)
         hub.runs.start("riverside", "catalogue")
     run = hub.runs.start("riverside")
     assert run.state is RunState.SUCCEEDED and run.error is None
-    assert [(s.source, s.state, s.error) for s in run.sources] == [
-        ("catalogue", SourceRunState.PAUSED, "paused: new ILS"),
-        ("theses", SourceRunState.SUCCEEDED, None),
+    assert [(s.source, s.state, s.error, s.error_code) for s in run.sources] == [
+        ("catalogue", SourceRunState.PAUSED, "paused: new ILS", "paused"),
+        ("theses", SourceRunState.SUCCEEDED, None, None),
     ]
+    assert run.error_code is None
 
 
 def test_a_failing_source_fails_the_run_naming_it_and_the_others_run(tmp_path: Path, hub: Hub) -> None:
@@ -205,8 +206,15 @@ def test_a_failing_source_fails_the_run_naming_it_and_the_others_run(tmp_path: P
     assert run.state is RunState.FAILED
     catalogue, theses = run.sources
     assert catalogue.state is SourceRunState.FAILED and "cannot read" in (catalogue.error or "")
-    assert theses.state is SourceRunState.SUCCEEDED
+    assert theses.state is SourceRunState.SUCCEEDED and theses.error_code is None
     assert (run.error or "").startswith("catalogue: ConfigError: source 'catalogue': cannot read")
+    assert catalogue.error_code == run.error_code == "file_error"  # said in the librarian's language
+
+    reports, skipped = hub.runs.sweep([(hub.registry.members[0], hub.registry.members[0].sources[0])],
+                                trigger=RunTrigger.SCHEDULE, honour_backoff=True)  # fmt: skip
+    waiting = hub.runs.runs("riverside").runs[0]
+    assert waiting.sources[0].state is SourceRunState.WAITING and waiting.sources[0].error_code == "waiting"
+    assert reports == [] and [f.code for f in skipped] == ["waiting"]
 
 
 def test_unknown_members_and_sources_and_members_without_sources(hub: Hub) -> None:
@@ -228,9 +236,9 @@ def test_a_source_gone_from_the_registry_before_its_run_fails_that_source(tmp_pa
     hub.registry.members[0] = member.model_copy(update={"sources": member.sources[1:]})
     done = hub.runs.handle(queue.receive()[0])
     assert done.state is RunState.FAILED and run.run_id == done.run_id
-    assert [(s.source, s.state) for s in done.sources] == [
-        ("catalogue", SourceRunState.FAILED),
-        ("theses", SourceRunState.SUCCEEDED),
+    assert [(s.source, s.state, s.error_code) for s in done.sources] == [
+        ("catalogue", SourceRunState.FAILED, "not_found"),
+        ("theses", SourceRunState.SUCCEEDED, None),
     ]
 
 

@@ -55,14 +55,23 @@ function problems(run) {
   return el(
     "ul",
     { class: "problems" },
-    run.error ? el("li", { text: run.error }) : null,
+    run.error && !said.some((source) => source.error) ? el("li", {}, ...explained(run.error_code, run.error)) : null,
     said.map((source) =>
-      el("li", { text: t("staff.harvests.source_state", { source: source.source, state: t(`staff.harvests.state.${source.state}`) }) + (source.error ? ` ${source.error}` : "") }),
+      el("li", {}, t("staff.harvests.source_state", { source: source.source, state: t(`staff.harvests.state.${source.state}`) }), ...explained(source.error_code, source.error)),
     ),
     gone.map((source) =>
-      el("li", { text: source.notice || t("staff.harvests.withdrawn", { source: source.source, count: formatNumber(source.counts.withdrawn) }) }),
+      el("li", { text: source.counts.withheld ? t("staff.harvests.withheld", { source: source.source, count: formatNumber(source.counts.withheld) }) : t("staff.harvests.withdrawn", { source: source.source, count: formatNumber(source.counts.withdrawn) }) }),
     ),
   );
+}
+
+/** What went wrong in the page's language by its code, then the hub's own words (the server's answer, the file),
+ * which are English, in a smaller line marked as such. */
+function explained(code, error) {
+  if (!error) return [];
+  const key = `staff.harvests.error.${code}`;
+  const said = code && t(key) !== key ? ` ${t(key)}` : "";
+  return [said, el("span", { class: "detail" }, ` ${t("staff.harvests.detail")} `, el("span", { lang: "en", text: error }))];
 }
 
 function runsPanel(runs) {
