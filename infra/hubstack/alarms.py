@@ -1,6 +1,8 @@
 """The search domain's alarms: what Amazon OpenSearch Service itself recommends watching, so that a domain that
 stops taking writes (a full disk, a red cluster) or fails its snapshots is an alarm, not a harvest that fails
-later for a reason its log does not give.
+later for a reason its log does not give. And the tables': DynamoDB failing requests itself (system errors) or
+throttling them (an on-demand table past twice its last peak, or the account's limit), which the functions see
+as retries and slowness before they see errors.
 
 Each alarm goes to the stage's alarm topic with the others (:mod:`hubstack.functions`). Yellow is not watched: a
 one-node dev domain is yellow for good (its index's replica has no second node to go to).
@@ -12,20 +14,35 @@ from typing import TYPE_CHECKING, Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from aws_cdk import aws_cloudwatch_actions as actions
     from aws_cdk import aws_opensearchservice as opensearch
     from constructs import Construct
 
     from hubstack.config import StageConfig
 
-__all__ = ["FREE_STORAGE_FRACTION", "JVM_PRESSURE_PERCENT", "search_alarms"]
+__all__ = ["FREE_STORAGE_FRACTION", "JVM_PRESSURE_PERCENT", "TABLE_OPERATIONS", "search_alarms", "table_alarms"]
 
 FREE_STORAGE_FRACTION: Final = 0.2
 """Free space a node must keep of its volume (OpenSearch blocks writes at its flood stage, 95% used)."""
 JVM_PRESSURE_PERCENT: Final = 95
 """JVM memory pressure held this high for 3 minutes: the domain is about to refuse requests."""
+TABLE_OPERATIONS: Final = (
+    dynamodb.Operation.GET_ITEM,
+    dynamodb.Operation.BATCH_GET_ITEM,
+    dynamodb.Operation.QUERY,
+    dynamodb.Operation.SCAN,
+    dynamodb.Operation.PUT_ITEM,
+    dynamodb.Operation.UPDATE_ITEM,
+    dynamodb.Operation.DELETE_ITEM,
+    dynamodb.Operation.BATCH_WRITE_ITEM,
+    dynamodb.Operation.TRANSACT_WRITE_ITEMS,
+)
+"""The operations the hub calls, summed in a table's alarms (an alarm's metric math takes at most 10 metrics)."""
 
 
 def search_alarms(
@@ -66,4 +83,32 @@ def search_alarms(
         )
         alarm.add_alarm_action(action)
         found.append(alarm)
+    return found
+
+
+def table_alarms(
+    scope: Construct, config: StageConfig, tables: Mapping[str, dynamodb.ITable], action: actions.SnsAction
+) -> list[cloudwatch.Alarm]:
+    """For each table, any system error or throttled request in five minutes, over :data:`TABLE_OPERATIONS`."""
+    five = cdk.Duration.minutes(5)
+    found = []
+    for name, table in sorted(tables.items()):
+        ops = list(TABLE_OPERATIONS)
+        for kind, metric, what in (
+            ("SystemErrors", table.metric_system_errors_for_operations(operations=ops, period=five),
+             "DynamoDB failed requests itself (5xx)"),
+            ("Throttled", table.metric_throttled_requests_for_operations(operations=ops, period=five),
+             "DynamoDB throttled requests (past twice the table's last peak, or the account's limit)"),
+        ):  # fmt: skip
+            alarm = cloudwatch.Alarm(
+                scope,
+                f"Table{name.title().replace('_', '')}{kind}",
+                metric=metric,
+                alarm_description=f"consortium {config.stage}: {name} table: {what}",
+                threshold=1,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            alarm.add_alarm_action(action)
+            found.append(alarm)
     return found

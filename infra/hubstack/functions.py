@@ -33,7 +33,7 @@ from aws_cdk import triggers
 
 from consortium.adapters.aws.push_schedules import EVIDENCE_CRON, EVIDENCE_SCHEDULE, PUSH_CRON, schedule_name
 from consortium.members import load_registry
-from hubstack.alarms import search_alarms
+from hubstack.alarms import search_alarms, table_alarms
 from hubstack.harvest_machine import harvest_state_machine
 from hubstack.lambdas import FUNCTIONS, make_function
 from hubstack.nag import suppress
@@ -378,6 +378,7 @@ class FunctionsStack(cdk.Stack):
             failed.add_alarm_action(action)
             found.append(failed)
         found += search_alarms(self, config, resources.search, action)
+        found += table_alarms(self, config, resources.tables, action)
         for name, queue in (("Push", self.push_dlq), ("Harvest", harvest_dlq), ("Schedule", self.schedule_dlq)):
             alarm = queue.metric_approximate_number_of_messages_visible(
                 period=cdk.Duration.minutes(5), statistic="Maximum"

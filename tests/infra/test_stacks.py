@@ -204,11 +204,26 @@ def test_the_portal_elsewhere_may_call_the_api_preflights_gateway_refusals_and_t
     assert "CONSORTIUM_PORTAL_ORIGINS" not in functions["push_shard"]["Environment"]["Variables"]
 
 
+def test_every_table_alarms_on_system_errors_and_throttled_requests(hub: Synthesized) -> None:
+    alarms = [a["Properties"] for a in resources(hub, "functions", "AWS::CloudWatch::Alarm").values()]
+    tables = resources(hub, "data", "AWS::DynamoDB::Table")
+    math = [a for a in alarms if "Metrics" in a]
+    assert len(math) == 2 * len(tables) == 8
+    for alarm in math:
+        metrics = [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]
+        assert 0 < len(alarm["Metrics"]) <= 10 and alarm["AlarmActions"]  # what CloudWatch takes in one alarm
+        assert {m["MetricName"] for m in metrics} in ({"SystemErrors"}, {"ThrottledRequests"})
+        assert len({json.dumps(d["Value"]) for m in metrics for d in m["Dimensions"] if d["Name"] == "TableName"}) == 1
+    described = " ".join(a["AlarmDescription"] for a in math)
+    for name in ("records", "clusters", "profiles", "reader_secrets"):
+        assert f"{name} table: DynamoDB failed" in described and f"{name} table: DynamoDB throttled" in described
+
+
 def test_api_stages_alarm_on_server_errors(hub: Synthesized) -> None:
     from hubstack.functions import API_SERVER_ERRORS
 
     alarms = [a["Properties"] for a in resources(hub, "functions", "AWS::CloudWatch::Alarm").values()]
-    errors = [a for a in alarms if a["MetricName"] == "5XXError"]
+    errors = [a for a in alarms if a.get("MetricName") == "5XXError"]
     assert len(errors) == 2  # the readers' and members' API, and the member API for IAM
     for alarm in errors:
         assert alarm["Threshold"] == API_SERVER_ERRORS and alarm["Statistic"] == "Sum" and alarm["AlarmActions"]
@@ -219,6 +234,8 @@ def test_alarms_on_every_function_and_dead_letter_queue(hub: Synthesized) -> Non
     alarms = [a["Properties"] for a in resources(hub, "functions", "AWS::CloudWatch::Alarm").values()]
     by_metric: dict[str, int] = {}
     for alarm in alarms:
+        if "Metrics" in alarm:  # metric math: the tables' (test below)
+            continue
         by_metric[alarm["MetricName"]] = by_metric.get(alarm["MetricName"], 0) + 1
         assert alarm["AlarmActions"], alarm["AlarmDescription"]
     assert by_metric == {
