@@ -25,7 +25,14 @@ if TYPE_CHECKING:
 
     from hubstack.config import StageConfig
 
-__all__ = ["FREE_STORAGE_FRACTION", "JVM_PRESSURE_PERCENT", "TABLE_OPERATIONS", "search_alarms", "table_alarms"]
+__all__ = [
+    "FREE_STORAGE_FRACTION",
+    "JVM_PRESSURE_PERCENT",
+    "TABLE_OPERATIONS",
+    "alarm",
+    "search_alarms",
+    "table_alarms",
+]
 
 FREE_STORAGE_FRACTION: Final = 0.2
 """Free space a node must keep of its volume (OpenSearch blocks writes at its flood stage, 95% used)."""
@@ -43,6 +50,33 @@ TABLE_OPERATIONS: Final = (
     dynamodb.Operation.TRANSACT_WRITE_ITEMS,
 )
 """The operations the hub calls, summed in a table's alarms (an alarm's metric math takes at most 10 metrics)."""
+
+
+def alarm(
+    scope: Construct,
+    construct_id: str,
+    metric: cloudwatch.IMetric,
+    description: str,
+    action: actions.SnsAction,
+    *,
+    threshold: float = 1,
+    comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    periods: int = 1,
+) -> cloudwatch.Alarm:
+    """An alarm on ``metric`` (at ``threshold`` or more, by default, in one period) that goes to ``action``; no
+    data is no alarm."""
+    made = cloudwatch.Alarm(
+        scope,
+        construct_id,
+        metric=metric,
+        alarm_description=description,
+        threshold=threshold,
+        comparison_operator=comparison,
+        evaluation_periods=periods,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    made.add_alarm_action(action)
+    return made
 
 
 def search_alarms(
@@ -70,20 +104,11 @@ def search_alarms(
          f"the search domain's JVM memory pressure is at {JVM_PRESSURE_PERCENT}% or more: raise "
          "opensearch_instance_type"),
     )  # fmt: skip
-    found = []
-    for name, metric, threshold, comparison, periods, what in specs:
-        alarm = metric.create_alarm(
-            scope,
-            name,
-            alarm_description=f"consortium {config.stage}: {what}",
-            threshold=threshold,
-            comparison_operator=comparison,
-            evaluation_periods=periods,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        alarm.add_alarm_action(action)
-        found.append(alarm)
-    return found
+    return [
+        alarm(scope, name, metric, f"consortium {config.stage}: {what}", action, threshold=threshold,
+              comparison=comparison, periods=periods)
+        for name, metric, threshold, comparison, periods, what in specs
+    ]  # fmt: skip
 
 
 def table_alarms(
@@ -100,15 +125,6 @@ def table_alarms(
             ("Throttled", table.metric_throttled_requests_for_operations(operations=ops, period=five),
              "DynamoDB throttled requests (past twice the table's last peak, or the account's limit)"),
         ):  # fmt: skip
-            alarm = cloudwatch.Alarm(
-                scope,
-                f"Table{name.title().replace('_', '')}{kind}",
-                metric=metric,
-                alarm_description=f"consortium {config.stage}: {name} table: {what}",
-                threshold=1,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            alarm.add_alarm_action(action)
-            found.append(alarm)
+            made = f"Table{name.title().replace('_', '')}{kind}"
+            found.append(alarm(scope, made, metric, f"consortium {config.stage}: {name} table: {what}", action))
     return found

@@ -18,6 +18,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 
 from hubstack.nag import suppress
+from hubstack.queues import dead_letters
 
 if TYPE_CHECKING:
     from constructs import Construct
@@ -57,14 +58,7 @@ class DataStack(cdk.Stack):
         self.tables["reader_secrets"] = self._table("reader_secrets", config, removal, sort_key=False, backups=False)
         self.raw_bucket = self._raw_bucket(removal)
         self.search = self._search_domain(config, removal)
-        self.harvest_dlq = sqs.Queue(
-            self,
-            "HarvestDeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.data_key,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-        )
+        self.harvest_dlq = dead_letters(self, "HarvestDeadLetters", self.data_key, of="the harvest queue")
         self.harvest_queue = sqs.Queue(
             self,
             "HarvestQueue",
@@ -74,7 +68,6 @@ class DataStack(cdk.Stack):
             visibility_timeout=cdk.Duration.minutes(16),  # above the harvest worker's 15 minutes
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.harvest_dlq, max_receive_count=3),
         )
-        suppress(self.harvest_dlq, "AwsSolutions-SQS3", "it is the dead-letter queue of the harvest queue")
 
     def _table(
         self, name: str, config: StageConfig, removal: cdk.RemovalPolicy, *, sort_key: bool, backups: bool

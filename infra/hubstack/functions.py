@@ -33,10 +33,11 @@ from aws_cdk import triggers
 
 from consortium.adapters.aws.push_schedules import EVIDENCE_CRON, EVIDENCE_SCHEDULE, PUSH_CRON, schedule_name
 from consortium.members import load_registry
-from hubstack.alarms import search_alarms, table_alarms
+from hubstack.alarms import alarm, search_alarms, table_alarms
 from hubstack.harvest_machine import harvest_state_machine
 from hubstack.lambdas import FUNCTIONS, make_function
 from hubstack.nag import suppress
+from hubstack.queues import dead_letters
 from hubstack.rebuild import REBUILD, RebuildTask
 from hubstack.search_roles import map_search_roles
 
@@ -80,26 +81,10 @@ class FunctionsStack(cdk.Stack):
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
-        self.schedule_dlq = sqs.Queue(
-            self,
-            "ScheduleDeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=resources.data_key,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-        )
-        suppress(self.schedule_dlq, "AwsSolutions-SQS3", "it is the dead-letter queue of the schedules and rules")
+        self.schedule_dlq = dead_letters(self, "ScheduleDeadLetters", resources.data_key, of="the schedules and rules")
         # EventBridge (the daily rules) writes to it as its service, encrypting with the data key.
         resources.data_key.grant_encrypt_decrypt(iam.ServicePrincipal("events.amazonaws.com"))
-        self.push_dlq = sqs.Queue(
-            self,
-            "PushDeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=resources.data_key,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-        )
-        suppress(self.push_dlq, "AwsSolutions-SQS3", "it is the dead-letter queue of the push queue")
+        self.push_dlq = dead_letters(self, "PushDeadLetters", resources.data_key, of="the push queue")
         self.push_queue = sqs.Queue(
             self,
             "PushQueue",
@@ -196,19 +181,13 @@ class FunctionsStack(cdk.Stack):
     def _api_alarms(self, config: StageConfig, stages: dict[str, apigateway.Stage]) -> list[cloudwatch.Alarm]:
         """:data:`API_SERVER_ERRORS` 5xx answers of an API stage in five minutes: a function that timed out
         (API Gateway waits 29 s), an integration or authorizer that failed, a function that answered 5xx."""
-        found = []
-        for name, stage in sorted(stages.items()):
-            alarm = stage.metric_server_error(period=cdk.Duration.minutes(5), statistic="Sum").create_alarm(
-                self,
-                f"{name}ServerErrors",
-                alarm_description=f"consortium {config.stage}: {name} answered 5xx {API_SERVER_ERRORS} times or more",
-                threshold=API_SERVER_ERRORS,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            alarm.add_alarm_action(actions.SnsAction(self.alarm_topic))
-            found.append(alarm)
-        return found
+        action, five = actions.SnsAction(self.alarm_topic), cdk.Duration.minutes(5)
+        return [
+            alarm(self, f"{name}ServerErrors", stage.metric_server_error(period=five, statistic="Sum"),
+                  f"consortium {config.stage}: {name} answered 5xx {API_SERVER_ERRORS} times or more", action,
+                  threshold=API_SERVER_ERRORS)
+            for name, stage in sorted(stages.items())
+        ]  # fmt: skip
 
     def _outputs(self, harvest_dlq: sqs.IQueue) -> None:
         """What the runbook (infra/README.md, "Running it") starts from: where alarms go, the harvest machine whose
@@ -339,16 +318,9 @@ class FunctionsStack(cdk.Stack):
         found: list[cloudwatch.Alarm] = []
         for name, function in sorted(functions.items()):
             for metric, what in ((function.metric_errors(), "Errors"), (function.metric_throttles(), "Throttles")):
-                alarm = metric.with_(period=cdk.Duration.minutes(5), statistic="Sum").create_alarm(
-                    self,
-                    f"{name.title().replace('_', '')}{what}",
-                    alarm_description=f"consortium {config.stage}: {name} {what.lower()}",
-                    threshold=1,
-                    evaluation_periods=1,
-                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                )
-                alarm.add_alarm_action(action)
-                found.append(alarm)
+                summed = metric.with_(period=cdk.Duration.minutes(5), statistic="Sum")
+                described = f"consortium {config.stage}: {name} {what.lower()}"
+                found.append(alarm(self, f"{name.title().replace('_', '')}{what}", summed, described, action))
         for name, metric, what in (
             (
                 "HarvestMachineFailed",
@@ -367,31 +339,16 @@ class FunctionsStack(cdk.Stack):
                 "the partitioned re-clustering failed",
             ),
         ):
-            failed = metric.with_(period=cdk.Duration.minutes(5), statistic="Sum").create_alarm(
-                self,
-                name,
-                alarm_description=f"consortium {config.stage}: {what}",
-                threshold=1,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            failed.add_alarm_action(action)
-            found.append(failed)
+            summed = metric.with_(period=cdk.Duration.minutes(5), statistic="Sum")
+            found.append(alarm(self, name, summed, f"consortium {config.stage}: {what}", action))
         found += search_alarms(self, config, resources.search, action)
         found += table_alarms(self, config, resources.tables, action)
         for name, queue in (("Push", self.push_dlq), ("Harvest", harvest_dlq), ("Schedule", self.schedule_dlq)):
-            alarm = queue.metric_approximate_number_of_messages_visible(
+            waiting = queue.metric_approximate_number_of_messages_visible(
                 period=cdk.Duration.minutes(5), statistic="Maximum"
-            ).create_alarm(
-                self,
-                f"{name}DeadLettersAlarm",
-                alarm_description=f"consortium {config.stage}: messages in the {name.lower()} dead-letter queue",
-                threshold=1,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
-            alarm.add_alarm_action(action)
-            found.append(alarm)
+            described = f"consortium {config.stage}: messages in the {name.lower()} dead-letter queue"
+            found.append(alarm(self, f"{name}DeadLettersAlarm", waiting, described, action))
         return found
 
 
