@@ -72,10 +72,17 @@ RUN_ERRORS: Final[dict[str, str]] = {
 librarian's language (the English ``error`` keeps the details: the server's answer, the file's name)."""
 
 
+_FILE_ERRORS: Final = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
+"""What the file system says of a file that would not open (not a network's ``OSError``: that is upstream)."""
+
+
 def run_error_code(error: BaseException) -> str:
     """The code of :data:`RUN_ERRORS` an exception that failed a source's harvest comes under."""
-    if isinstance(error.__cause__, OSError) or isinstance(error, OSError):  # a file that would not open
+    cause = error if isinstance(error, OSError) else error.__cause__
+    if isinstance(cause, _FILE_ERRORS):
         return "file_error"
+    if isinstance(error, OSError):  # a connection refused, reset or timed out on the way to the member
+        return "upstream_error"
     if isinstance(error, ConsortiumError) and error.error_code in RUN_ERRORS:
         return error.error_code
     if isinstance(error, ConsortiumError) and error.error_code.startswith("invalid"):

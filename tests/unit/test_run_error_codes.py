@@ -26,6 +26,11 @@ def _unreadable() -> ConfigError:
     raise AssertionError("unreachable")
 
 
+def _from(error: Exception, cause: BaseException) -> Exception:
+    error.__cause__ = cause
+    return error
+
+
 @pytest.mark.parametrize(
     ("error", "code"),
     [
@@ -36,6 +41,8 @@ def _unreadable() -> ConfigError:
         (NotFoundError("no member 'x'"), "not_found"),
         (_unreadable(), "file_error"),
         (PermissionError("books.mrc"), "file_error"),
+        (_from(UpstreamError("cannot reach the server"), ConnectionRefusedError(111, "refused")), "upstream_error"),
+        (ConnectionResetError(104, "reset by peer"), "upstream_error"),
         (RuntimeError("a bug"), "internal_error"),
     ],
 )
