@@ -11,7 +11,6 @@ still checked when sent (a bad one is a 401), and their home library ranks first
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -28,7 +27,7 @@ from consortium.classification import CODE_PATTERNS, class_pattern
 from consortium.cooperation.rules import lends_to
 from consortium.editions import WorkGroup, count_work_groups, work_group
 from consortium.http import ANYONE, LambdaContainer, RequestBody, current_caller, route_table
-from consortium.http.openapi import docs_page
+from consortium.http.reference import add_reference_routes
 from consortium.models import ClassScheme, Cluster, Holding
 from consortium.ports import system_clock
 from consortium.search.class_browse import BrowsedScheme, ClassTree, browse_classes, new_books_query
@@ -52,6 +51,7 @@ routes = route_table(app, container, "discovery")
 OPENAPI = Path(__file__).with_name("openapi.json")
 """The API's OpenAPI 3.1 document, generated from every app's route table (``consortium openapi``; a test keeps
 it current) and packaged with this function."""
+add_reference_routes(routes, OPENAPI, container)  # /openapi.json, /docs and /health
 
 CLASS_PATTERN = class_pattern()
 """A class filter: a scheme and a code of it, at any depth (``clc:TP312``, ``lcc:QA76.73``, ``ddc:005.133``,
@@ -213,10 +213,6 @@ class NewBooksAnswer(pydantic.BaseModel):
     works: list[NewBook]
     more: bool
     """Whether more works matched than ``limit``."""
-
-
-class OpenApiAnswer(pydantic.RootModel[dict[str, Any]]):
-    """The OpenAPI 3.1 document."""
 
 
 # -- helpers
@@ -405,16 +401,3 @@ def _public_url() -> str:
 def list_members() -> dict[str, Any]:
     """The member libraries."""
     return {"members": [m.model_dump() for m in _member_views()]}
-
-
-@routes.route("GET", "/openapi.json", ANYONE, answer=OpenApiAnswer)
-def openapi() -> Response:
-    """This API's OpenAPI 3.1 document."""
-    return Response(body=OPENAPI.read_text(encoding="utf-8"), headers={"Content-Type": "application/json"})
-
-
-@routes.route("GET", "/docs", ANYONE, answer_type="text/html")
-def docs() -> Response:
-    """The API's reference, for people."""
-    document = json.loads(OPENAPI.read_text(encoding="utf-8"))
-    return Response(body=docs_page(document), headers={"Content-Type": "text/html; charset=utf-8"})

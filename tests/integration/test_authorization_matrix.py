@@ -65,6 +65,7 @@ MATRIX: dict[str, str] = {
     "GET /members": PUBLIC,
     "GET /openapi.json": PUBLIC,
     "GET /docs": PUBLIC,
+    "GET /health": PUBLIC,
     "GET /push/services": PUBLIC,
     "GET /oai?verb=Identify": PUBLIC,
     "POST /oai": PUBLIC,

@@ -219,3 +219,23 @@ def test_an_empty_search_says_what_to_try(api: Api) -> None:
         ("without_filter", "深度学习", 1, "member:eastlake")
     ]
     assert api.call("get", "/search?q=knuth")[1]["suggestions"] == []  # only for an empty result
+
+
+def test_health_answers_ok_and_names_the_part_that_fails_without_saying_why(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert api.call("get", "/health") == (
+        200,
+        {"status": "ok", "checks": {"search_index": "ok", "catalogue_store": "ok"}},
+    )
+    index = api.module.container().search_index
+
+    def broken() -> int:
+        raise OSError("index folder /srv/hub/var/index: no such file")
+
+    monkeypatch.setattr(index, "count", broken)
+    status, answer = api.call("get", "/health")
+    assert (status, answer) == (503, {"status": "failing", "checks": {"search_index": "failing",
+                                                                      "catalogue_store": "ok"}})  # fmt: skip
+    assert "/srv/hub" not in str(answer)  # the reason is for the operator's log, not for any caller
+    assert "index folder /srv/hub/var/index" in caplog.text
