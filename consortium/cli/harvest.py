@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from consortium.cli.common import emit, json_option, writing
+from consortium.cli.stopping import stopping_harvests
 from consortium.errors import ConfigError
 from consortium.harvest.runs import RunTrigger
 from consortium.harvest.service import import_source
@@ -162,8 +163,15 @@ def harvest(
         if not pairs and source_id:
             known = sorted({s.id for m in registry.members for s in m.sources})
             raise ConfigError(f"no member has a source {source_id!r} (sources: {', '.join(known)})")
-    with writing(container):
-        reports, failed = harvest_all(container, pairs, confirm_withdrawals=confirm_withdrawals)
+    with stopping_harvests(container):  # Ctrl-C: after the page under way, then what was done is reported
+        with writing(container):
+            reports, failed = harvest_all(container, pairs, confirm_withdrawals=confirm_withdrawals)
+        _said(container, reports, failed, as_json)
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+def _said(container: Container, reports: list[HarvestReport], failed: list[SourceFailure], as_json: bool) -> None:
     total = sum((r.counts for r in reports), HarvestCounts())
     data = {
         "runs": [r.as_dict() | ({"confirm": confirm_command(r)} if r.withheld else {}) for r in reports],
@@ -179,8 +187,6 @@ def harvest(
         click.echo(f"records stored: {container.record_store.count()}")
 
     emit(data, as_json, text)
-    if failed:
-        raise click.exceptions.Exit(1)
 
 
 @click.command("import")
@@ -222,9 +228,14 @@ def import_(
     imported again is the same source: what it no longer gives is withdrawn, unless --increments)."""
     member = container.registry.get(member_id)
     source = import_source(file.resolve(), SourceFormat(fmt), increments=increments)
-    with writing(container):
-        report = run_harvest(container, member, source, confirm_withdrawals=confirm_withdrawals)
-    again = f"consortium import {shlex.quote(str(file))} --member {member.id} --format {fmt} --confirm-withdrawals"
+    with stopping_harvests(container):  # Ctrl-C: after the page under way, then what was done is reported
+        with writing(container):
+            report = run_harvest(container, member, source, confirm_withdrawals=confirm_withdrawals)
+        _imported(report, member.id, fmt, file, as_json=as_json)
+
+
+def _imported(report: HarvestReport, member_id: str, fmt: str, file: Path, *, as_json: bool) -> None:
+    again = f"consortium import {shlex.quote(str(file))} --member {member_id} --format {fmt} --confirm-withdrawals"
     hint = (
         f"if the file is the whole of what is imported under its name, withdraw them: {again}; if it holds only "
         "new and changed records, import it with --increments"
@@ -236,7 +247,7 @@ def import_(
         if c.quarantined and not (c.added or c.changed or c.unchanged):
             click.echo(
                 f"nothing stored: every record read was quarantined (why: consortium quarantine --member "
-                f"{member.id}); is {fmt} the file's format? (--format)",
+                f"{member_id}); is {fmt} the file's format? (--format)",
                 err=True,
             )
 

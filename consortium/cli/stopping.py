@@ -1,5 +1,5 @@
-"""Stopping ``consortium run`` on request (SIGTERM from a service manager, Ctrl-C at a terminal) without a lock in
-the signal handler.
+"""Stopping ``consortium run``, ``harvest`` and ``import`` on request (SIGTERM from a service manager, Ctrl-C at a
+terminal) without a lock in the signal handler.
 
 A handler that sets a :class:`threading.Event` can hang the hub for good: Python runs handlers in the main thread
 between two instructions, and when that thread is itself inside the same event's ``wait()`` (the scheduler sleeps
@@ -19,13 +19,23 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+import click
+
+from consortium.errors import Interrupted
+
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from types import FrameType
 
-__all__ = ["StopRequest", "when_stopped"]
+    from consortium.bootstrap import Container
+
+__all__ = ["StopRequest", "stopping_harvests", "when_stopped"]
+
+INTERRUPTED_EXIT = 130
+"""The exit status of a command stopped before its end (a shell's for Ctrl-C)."""
 
 
 class StopRequest:
@@ -123,3 +133,32 @@ def when_stopped(event: threading.Event, action: Callable[[], None], name: str) 
     thread = threading.Thread(target=wait, name=name, daemon=True)
     thread.start()
     return thread
+
+
+@contextmanager
+def stopping_harvests(container: Container) -> Iterator[StopRequest]:
+    """Around a one-shot command that harvests (``harvest``, ``import``): the first SIGTERM or Ctrl-C stops the
+    harvest after the page it is committing (the run recorded ``interrupted``; the next harvest resumes there), a
+    second stops at once; either way the command exits 130 with a line saying so, after what it reports. A stop
+    while waiting for another writer of the data folder begins nothing."""
+    stopping = StopRequest()
+    stopping.install()
+    previous = container.harvester.should_stop
+    container.harvester.should_stop = stopping.is_set
+    try:
+        yield stopping
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted: stopped at once (the next harvest goes on from the last page committed)", err=True)
+        raise click.exceptions.Exit(INTERRUPTED_EXIT) from None
+    except Interrupted:
+        click.echo("stopped on request while waiting for the data folder: nothing was harvested", err=True)
+        raise click.exceptions.Exit(INTERRUPTED_EXIT) from None
+    finally:
+        stopping.uninstall()
+        container.harvester.should_stop = previous
+    if stopping.is_set():
+        why = f" ({stopping.signal})" if stopping.signal else ""
+        click.echo(
+            f"stopped on request{why}: the pages committed are kept; the next harvest resumes after them", err=True
+        )
+        raise click.exceptions.Exit(INTERRUPTED_EXIT)

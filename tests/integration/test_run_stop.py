@@ -1,8 +1,9 @@
-"""``consortium run`` asked to stop (SIGTERM, as systemd or Docker do; SIGINT, Ctrl-C) while a harvest is under
-way, of a slow OAI-PMH server on 127.0.0.1 (oai-repo) that holds its next page: the hub exits 0 within a bound
-(not waiting for the page), keeping every page it committed; the run is recorded interrupted; the next start resumes
-after the last page. Once while harvesting at start, once while serving (a harvest a member asked for through the
-API, run by the hub's harvest thread, two API worker processes).
+"""``consortium run`` (and ``consortium harvest``) asked to stop (SIGTERM, as systemd or Docker do; SIGINT,
+Ctrl-C) while a harvest is under way, of a slow OAI-PMH server on 127.0.0.1 (oai-repo) that holds its next page:
+the hub exits 0 within a bound (not waiting for the page; the one-shot command 130), keeping every page it
+committed; the run is recorded interrupted; the next start resumes after the last page. Once while harvesting at
+start, once while serving (a harvest a member asked for through the API, run by the hub's harvest thread, two API
+worker processes).
 
 The timeouts are bounds on hanging, not speed checks: the hub used to wait for the held page (or never stopped)."""
 
@@ -145,6 +146,42 @@ def test_a_stop_while_harvesting_at_start_keeps_the_pages_and_the_next_start_res
         assert resumed["resumed"] and resumed["complete"] and not resumed["interrupted"]
         assert SqliteRecordStore.open(tmp_path / "var" / "consortium.sqlite3").count("riverside") == 6 * PAGE
         assert last_run(tmp_path).state == "succeeded"
+
+
+def test_ctrl_c_during_consortium_harvest_stops_after_the_page_and_the_next_harvest_resumes(tmp_path: Path) -> None:
+    """The one-shot command: what it did is reported, exit 130 (not click's "Aborted!" and a traceback-free 1)."""
+    repo = FixtureRepository()
+    add_records(repo, 0, 6 * PAGE)
+    with OaiTestServer(repo, page_size=PAGE) as server:
+        registry(tmp_path, server.base_url)
+        server.hold_after(2)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "consortium", "harvest", "--json"],
+            env=environment(tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            wait_for_records(tmp_path, 2 * PAGE, process)
+            code, out, err = stopped(process, signal.SIGINT)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+        assert code == 130, err
+        assert "stopped on request (SIGINT)" in err and "Aborted" not in err
+        [run] = json.loads(out)["runs"]
+        assert (run["interrupted"], run["complete"], run["added"]) == (True, False, 2 * PAGE)
+        recorded = last_run(tmp_path)
+        assert recorded.state == "interrupted" and recorded.error_code == "interrupted"
+
+        server.release()
+        again = cli(tmp_path, "harvest", "--json")
+        assert again.returncode == 0, again.stderr
+        [resumed] = json.loads(again.stdout)["runs"]
+        assert resumed["resumed"] and resumed["complete"]
+        assert SqliteRecordStore.open(tmp_path / "var" / "consortium.sqlite3").count("riverside") == 6 * PAGE
 
 
 def test_ctrl_c_while_serving_stops_a_harvest_a_member_asked_for_and_every_worker(tmp_path: Path) -> None:
