@@ -141,6 +141,12 @@ class Runtime:
         """The usage plan (its name) of each API key value of the templates."""
         self.usage: list[tuple[str, str, str]] = []
         """``(usage plan, method, path)`` of each request a usage plan counted."""
+        self.preflights = self._preflights("api")
+        """The readers' REST API's ``OPTIONS`` mocks: each path's answer headers, as API Gateway sends them."""
+        self.gateway_answers = self._gateway_answers("api")
+        """The readers' REST API's own refusals (GatewayResponse) by response type: status, headers, template."""
+        self.last_headers: dict[str, str] = {}
+        """The headers of the last answer :meth:`request` gave (the function's, or the gateway's own)."""
 
     def function(self, handler: str) -> LambdaFunction:
         """The one function whose handler is ``handler``."""
@@ -192,6 +198,73 @@ class Runtime:
             )
         return routes
 
+    def _resource_paths(self, stack: str) -> dict[str, str]:
+        resources = dict(self.stand_in.resources(stack, "AWS::ApiGateway::Resource"))
+
+        def path_of(logical: str) -> str:
+            parent = resources[logical]["ParentId"]
+            above = "" if "Fn::GetAtt" in parent else path_of(parent["Ref"])
+            return f"{above}/{resources[logical]['PathPart']}"
+
+        return {logical: path_of(logical) for logical in resources}
+
+    def _preflights(self, stack: str) -> dict[str, dict[str, str]]:
+        paths = self._resource_paths(stack)
+        found = {}
+        for _logical, properties in self.stand_in.resources(stack, "AWS::ApiGateway::Method"):
+            integration = properties.get("Integration", {})
+            if properties["HttpMethod"] != "OPTIONS" or integration.get("Type") != "MOCK":
+                continue
+            if properties["RestApiId"]["Ref"] == self.iam_api:
+                continue
+            resource = properties["ResourceId"]
+            path = "/" if "Fn::GetAtt" in resource else paths[resource["Ref"]]
+            (answer,) = integration["IntegrationResponses"]
+            parameters = self.stand_in.resolve(answer["ResponseParameters"], stack)
+            found[path] = {
+                name.removeprefix("method.response.header."): str(value).strip("'")
+                for name, value in parameters.items()
+            } | {":status": str(answer.get("StatusCode", "200"))}
+        return found
+
+    def _gateway_answers(self, stack: str) -> dict[str, dict[str, Any]]:
+        found = {}
+        for _logical, properties in self.stand_in.resources(stack, "AWS::ApiGateway::GatewayResponse"):
+            if properties["RestApiId"]["Ref"] == self.iam_api:
+                continue
+            parameters = self.stand_in.resolve(properties.get("ResponseParameters", {}), stack)
+            found[properties["ResponseType"]] = {
+                "status": properties.get("StatusCode"),
+                "headers": {
+                    k.removeprefix("gatewayresponse.header."): str(v).strip("'") for k, v in parameters.items()
+                },
+                "template": properties.get("ResponseTemplates", {}).get("application/json"),
+            }
+        return found
+
+    def _refused(self, kind: str, status: int, message: str, api: str = "readers") -> tuple[int, Any]:
+        """API Gateway's own refusal of ``kind`` (``UNAUTHORIZED``...), as the REST API's GatewayResponses make it
+        (the specific one, else DEFAULT_4XX or DEFAULT_5XX); API Gateway's default body without one."""
+        answers = self.gateway_answers if api == "readers" else {}
+        default = "DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX"
+        answer = answers.get(kind) or answers.get(default)
+        self.last_headers = dict(answer["headers"]) if answer else {}
+        if answer is None or answer["template"] is None:
+            return status, {"message": message}
+        body = answer["template"].replace("$context.error.messageString", json.dumps(message))
+        return int(answer["status"] or status), json.loads(body)
+
+    def preflight(self, path: str, origin: str) -> tuple[int, dict[str, str]]:
+        """A browser's preflight of ``path`` from ``origin`` on the readers' REST API: API Gateway's mock answers
+        it with the template's headers, whatever the origin (the browser compares them with its own)."""
+        del origin
+        for pattern, headers in self.preflights.items():
+            regex = re.sub(r"\\{(\w+)\\}", r"[^/]+", re.escape(pattern))
+            if re.fullmatch(regex, path):
+                self.last_headers = {k: v for k, v in headers.items() if k != ":status"}
+                return int(headers[":status"]), self.last_headers
+        return self._refused("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")[0], {}
+
     def _plans(self, stack: str) -> dict[str, str]:
         keys = dict(self.stand_in.resources(stack, "AWS::ApiGateway::ApiKey"))
         plans = dict(self.stand_in.resources(stack, "AWS::ApiGateway::UsagePlan"))
@@ -214,15 +287,15 @@ class Runtime:
             answer = self.functions[route.authorizer].invoke(event)
         except Exception as exc:
             if str(exc) == "Unauthorized":
-                return 401, {"message": "Unauthorized"}
-            return 500, {"message": f"authorizer failed: {exc!r}"}
+                return self._refused("UNAUTHORIZED", 401, "Unauthorized")
+            return self._refused("AUTHORIZER_FAILURE", 500, f"authorizer failed: {exc!r}")
         (statement,) = answer["policyDocument"]["Statement"]
         if statement["Effect"] != "Allow" or statement["Resource"] not in (method_arn, "*"):
-            return 403, {"message": "User is not authorized to access this resource"}
+            return self._refused("ACCESS_DENIED", 403, "User is not authorized to access this resource")
         if route.key_required:
             plan = self.plans.get(str(answer.get("usageIdentifierKey")))
-            if plan is None:
-                return 403, {"message": "Forbidden"}  # no such key in any usage plan of the stage
+            if plan is None:  # no such key in any usage plan of the stage
+                return self._refused("INVALID_API_KEY", 403, "Forbidden")
             self.usage.append((plan, method, path))
         return None
 
@@ -273,11 +346,14 @@ class Runtime:
         query: dict[str, str] | None = None,
         api: str = "readers",
         signed: dict[str, str] | None = None,
+        origin: str | None = None,
     ) -> tuple[int, Any]:
-        """Send one request through a REST API (a JSON ``body`` or a urlencoded ``form``); the status and the
-        decoded JSON answer (or its text). ``api="members-iam"`` sends it to the member API for IAM, with the
+        """Send one request through a REST API (a JSON ``body`` or a urlencoded ``form``; from a page of
+        ``origin``); the status and the decoded JSON answer (or its text), the answer's headers in
+        :attr:`last_headers`. ``api="members-iam"`` sends it to the member API for IAM, with the
         ``signed`` headers a SigV4 signer made for :meth:`iam_url` (``body`` then is the text signed)."""
         routes = self.iam_routes if api == "members-iam" else self.routes
+        self.last_headers = {}
         for route in routes:
             pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(route.path))
             found = re.fullmatch(pattern, path)
@@ -286,10 +362,15 @@ class Runtime:
         else:
             if api == "members-iam":
                 return 403, {"message": "Missing Authentication Token"}  # what API Gateway answers an unknown path
-            return 404, {"message": f"no route {method} {path} in the REST API's template"}
+            return self._refused("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
         content_type = "application/x-www-form-urlencoded" if form is not None else "application/json"
         host = self.iam_url("/").split("/")[2] if api == "members-iam" else "api.example"
-        headers = {"Content-Type": content_type, "Host": host, **(signed or {})}
+        headers = {
+            "Content-Type": content_type,
+            "Host": host,
+            **(signed or {}),
+            **({"Origin": origin} if origin else {}),
+        }
         context: dict[str, Any] = {"httpMethod": method, "resourcePath": route.path, "stage": "api",
                                    "identity": {"sourceIp": "127.0.0.1"}, "path": f"/api{path}"}  # fmt: skip
         if token is not None:
@@ -309,7 +390,7 @@ class Runtime:
             return refused
         if route.cognito:
             if token is None:
-                return 401, {"message": "Unauthorized"}  # the Cognito authorizer, before any function
+                return self._refused("UNAUTHORIZED", 401, "Unauthorized")  # the Cognito authorizer, before any function
             context["authorizer"] = {"claims": jwt.decode(token, options={"verify_signature": False})}
         event = {
             "resource": route.path,
@@ -332,6 +413,8 @@ class Runtime:
             "isBase64Encoded": False,
         }
         answer = self.functions[route.function].invoke(event)
+        several = {name: ", ".join(values) for name, values in (answer.get("multiValueHeaders") or {}).items()}
+        self.last_headers = {**answer.get("headers", {}), **several}
         text = answer.get("body") or ""
         try:
             return int(answer["statusCode"]), json.loads(text) if text else None

@@ -403,3 +403,25 @@ def test_a_verified_principal_no_member_names_is_refused_by_the_hub(stage: tuple
     # the readers' API takes no AWS principal: a signed call there is anonymous
     status, answer = runtime.request("GET", path, signed=_signed(runtime, stranger, "GET", path))
     assert status == 401, answer
+
+
+def test_the_portal_on_cloudfront_may_read_the_api_and_its_gateways_refusals(stage: tuple[StandIn, Runtime]) -> None:
+    """What a browser on the portal's CloudFront address needs of the readers' REST API, from the templates: the
+    preflight of API Gateway's mock, the functions' answers, and API Gateway's own refusals (the Cognito
+    authorizer's 401, a path no route has) each naming the portal's origin, the refusals with the API's code."""
+    _, runtime = stage
+    portal = runtime.function("functions.discovery.app.app").environment["CONSORTIUM_PORTAL_ORIGINS"]
+    assert portal.startswith("https://") and portal.endswith(".cloudfront.net")  # the distribution of the stage
+    status, allowed = runtime.preflight("/readers/someone/profile", portal)
+    assert status == 204 and allowed["Access-Control-Allow-Origin"] == portal
+    assert "Authorization" in allowed["Access-Control-Allow-Headers"]
+    assert runtime.request("GET", "/search", query={"q": "rust"}, origin=portal)[0] == 200
+    assert runtime.last_headers["Access-Control-Allow-Origin"] == portal
+    assert runtime.request("GET", "/search", query={"q": "rust"}, origin="https://elsewhere.example")[0] == 200
+    assert "Access-Control-Allow-Origin" not in runtime.last_headers  # a page elsewhere reads nothing
+    status, refused = runtime.request("GET", "/readers/someone/profile", origin=portal)  # no token: Cognito says no
+    assert (status, refused["code"], refused["Message"]) == (401, "invalid_credentials", "Unauthorized")
+    assert runtime.last_headers["Access-Control-Allow-Origin"] == portal
+    status, missing = runtime.request("GET", "/nowhere", origin=portal)
+    assert (status, missing["code"]) == (404, "no_route")
+    assert runtime.last_headers["Access-Control-Allow-Origin"] == portal
