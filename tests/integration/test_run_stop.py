@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ from consortium.adapters.local.sqlite_runs import SqliteHarvestRunStore
 from consortium.adapters.local.writer_lock import DataFolderLock
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 STOPPED_WITHIN = 20.0
@@ -61,14 +63,19 @@ def registry(folder: Path, url: str) -> None:
     )
 
 
-def hub(folder: Path, *args: str) -> subprocess.Popen[str]:
+def started(folder: Path, *args: str) -> subprocess.Popen[str]:
+    """``consortium ARGS`` started over the data folder of ``folder``, its output read through pipes."""
     return subprocess.Popen(
-        [sys.executable, "-m", "consortium", "run", "--json", "--port", "0", *args],
+        [sys.executable, "-m", "consortium", *args],
         env=environment(folder),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def hub(folder: Path, *args: str) -> subprocess.Popen[str]:
+    return started(folder, "run", "--json", "--port", "0", *args)
 
 
 def cli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -80,6 +87,17 @@ def cli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=300,
         check=False,
     )
+
+
+@contextmanager
+def reaped(process: subprocess.Popen[str]) -> Iterator[subprocess.Popen[str]]:
+    """``process`` for the block; killed (and waited for) after it, if a failed check left it running."""
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
 
 
 def wait_for_records(folder: Path, count: int, process: subprocess.Popen[str]) -> None:
@@ -119,14 +137,9 @@ def test_a_stop_while_harvesting_at_start_keeps_the_pages_and_the_next_start_res
     with OaiTestServer(repo, page_size=PAGE) as server:
         registry(tmp_path, server.base_url)
         server.hold_after(2)  # pages 1 and 2 come at once; page 3 is held (a slow server)
-        process = hub(tmp_path)
-        try:
+        with reaped(hub(tmp_path)) as process:
             wait_for_records(tmp_path, 2 * PAGE, process)
             code, out, err = stopped(process, signum)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
         assert code == 0, err
         assert f"stopped on request ({signum.name})" in err
         [run] = json.loads(out)["runs"]  # the summary of what was harvested, and nothing served
@@ -155,20 +168,9 @@ def test_ctrl_c_during_consortium_harvest_stops_after_the_page_and_the_next_harv
     with OaiTestServer(repo, page_size=PAGE) as server:
         registry(tmp_path, server.base_url)
         server.hold_after(2)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "consortium", "harvest", "--json"],
-            env=environment(tmp_path),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
+        with reaped(started(tmp_path, "harvest", "--json")) as process:
             wait_for_records(tmp_path, 2 * PAGE, process)
             code, out, err = stopped(process, signal.SIGINT)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
         assert code == 130, err
         assert "stopped on request (SIGINT)" in err and "Aborted" not in err
         [run] = json.loads(out)["runs"]
@@ -192,8 +194,7 @@ def test_ctrl_c_while_serving_stops_a_harvest_a_member_asked_for_and_every_worke
         made = cli(tmp_path, "members", "key", "create", "riverside", "--label", "ILS", "--json")
         assert made.returncode == 0, made.stderr
         key = {"X-Api-Key": json.loads(made.stdout)["key"]}
-        process = hub(tmp_path, "--workers", "2")
-        try:
+        with reaped(hub(tmp_path, "--workers", "2")) as process:
             assert process.stdout is not None
             started: dict[str, Any] = {}
             for line in process.stdout:
@@ -211,10 +212,6 @@ def test_ctrl_c_while_serving_stops_a_harvest_a_member_asked_for_and_every_worke
                 time.sleep(0.05)  # the member follows its run: two pages committed, the third held
             kept = SqliteRecordStore.open(tmp_path / "var" / "consortium.sqlite3").count("riverside")
             code, _, err = stopped(process, signal.SIGINT)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
         assert code == 0, err
         assert not any(_alive(pid) for pid in started["workers"])
         recorded = last_run(tmp_path)
@@ -229,17 +226,12 @@ def test_a_stop_while_the_workers_start_is_a_stop_not_a_failure(tmp_path: Path) 
     add_records(repo, 0, PAGE)
     with OaiTestServer(repo, page_size=PAGE) as server:
         registry(tmp_path, server.base_url)
-        process = hub(tmp_path, "--workers", "2")
-        try:
+        with reaped(hub(tmp_path, "--workers", "2")) as process:
             assert process.stdout is not None
             for line in process.stdout:
                 if line == "}\n":  # the end of the summary: the API workers start now (a second or two)
                     break
             code, _, err = stopped(process, signal.SIGTERM)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
     assert code == 0, err
     assert "Error" not in err and "stopped on request (SIGTERM)" in err
 
@@ -247,16 +239,11 @@ def test_a_stop_while_the_workers_start_is_a_stop_not_a_failure(tmp_path: Path) 
 def test_a_stop_while_waiting_for_another_writer_of_the_data_folder_ends_the_wait(tmp_path: Path) -> None:
     registry(tmp_path, "http://127.0.0.1:9/oai")  # never reached: the hub stops before harvesting
     with DataFolderLock(tmp_path / "var" / "writer.lock"):  # another process is writing (a long import, say)
-        process = hub(tmp_path)
-        try:
+        with reaped(hub(tmp_path)) as process:
             assert process.stderr is not None
             waiting = process.stderr.readline()  # the hub says it waits, and for whom
             assert waiting.startswith(f"waiting: another process (pid {os.getpid()}"), waiting
             code, out, err = stopped(process, signal.SIGTERM)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
     assert code == 0, err
     assert out == "" and "stopped on request (SIGTERM)" in err  # nothing begun: no summary
 
