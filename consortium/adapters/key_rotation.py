@@ -98,16 +98,14 @@ def _move_all(keys: RotatingKeys, store: ProfileStore) -> KeyRotation:
             if keys.is_current(wrapped):
                 continue
             try:
-                moved = keys.rewrap(wrapped, reader_context(reader_id))
+                store.put_key(reader_id, keys.rewrap(wrapped, reader_context(reader_id)))
             except DecryptionError:
                 done.unreadable += 1
                 kek_id = _kek_of(keys, wrapped)
                 if kek_id is not None and kek_id != done.current:
                     done.in_use[kek_id] = done.in_use.get(kek_id, 0) + 1
                 continue
-            if moved != wrapped:
-                store.put_key(reader_id, moved)
-                done.moved += 1
+            done.moved += 1
     logger.info("moved %d readers' keys under KEK %s (%d did not open)", done.moved, done.current, done.unreadable)
     return done
 

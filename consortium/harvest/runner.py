@@ -326,8 +326,8 @@ class HarvestRuns:
         for failure in failed:
             state = SourceRunState.WAITING if failure.skipped else SourceRunState.FAILED
             error = f"waiting to retry from {failure.retry_at:%Y-%m-%d %H:%M} UTC: {failure.error}"
-            said = {"error": error, "error_code": "waiting"} if failure.skipped else {"error": failure.error}
-            run = run.with_source(failure.source, state=state, **{"error_code": failure.code, **said})
+            said = error if failure.skipped else failure.error  # a skipped failure's code is "waiting"
+            run = run.with_source(failure.source, state=state, error=said, error_code=failure.code)
         parts = run.sources
         begun = len(reports) + len(failed)
         if any(r.interrupted for r in reports) or (begun < len(pairs) and self.harvester.should_stop()):
