@@ -1,6 +1,7 @@
 """The real MARC records of ../shared/data/marc clustered by both paths, for bench/dedup_quality.py.
 
-Each folder is one member (Open Library's binary and MARCXML copies of the same records are two). The records
+Each folder is one member (Open Library's binary and MARCXML copies of the same records are two); each file is
+declared in its format, as its member would declare it (by its suffix; the two UNIMARC files by name). The records
 are clustered by the incremental path in three shuffled arrival orders, a page of 1,000 at a time as a harvest
 hands them over, and by the bulk path (a rebuild), all with one model fitted to the records: the cluster counts
 must agree. Labels derived from the records themselves: two records of different members that share an ISBN
@@ -35,6 +36,8 @@ __all__ = ["evaluate_marc"]
 
 _SUFFIXES = {".xml": "marcxml", ".mrc": "marc21", ".marc": "marc21", ".dat": "marc21", ".bin": "marc21",
              ".marc21": "marc21"}  # fmt: skip
+_UNIMARC = {"periouni.mrc", "testunimarc.dat"}
+"""The UNIMARC files of the sets (SOURCES.md): declared as such, as their member would."""
 PAGE = 1000
 
 
@@ -48,7 +51,7 @@ def _harvest(folder: Path) -> list[Record]:
     for directory in members:
         member = Member(id=directory.name.replace("_", "-"), name=directory.name)
         for number, path in enumerate(sorted(directory.iterdir())):
-            kind = _SUFFIXES.get(path.suffix)
+            kind = "unimarc" if path.name in _UNIMARC else _SUFFIXES.get(path.suffix)
             if kind is None or b"OAI-PMH" in path.read_bytes()[:500]:
                 continue
             source = Source.model_validate({"id": f"f{number}", "protocol": "marc-file", "path": path, "format": kind})

@@ -4,7 +4,9 @@ A MARC file (binary ISO 2709, MARCXML, UNIMARC) whose 001 appears on two records
 over the first, and the first would be lost without a word. Within one run of a file, :class:`FileIds` remembers
 where each id was first read; a later record with the same id is quarantined with a reason naming the id and both
 positions in the file (``books.mrc@0`` and ``books.mrc@1824``: byte offsets; ``books.xml#1``: record numbers), and
-the harvest report counts it (``HarvestCounts.duplicates``).
+the harvest report counts it (``HarvestCounts.duplicates``). When the first record cannot be read itself (parsed
+or normalized), it keeps the id all the same, and the later ones' reason says the hub holds neither (a resumed
+run, which reads the ids again without normalizing, cannot tell, and says the first is read).
 
 Why the first: the file is read in order and committed page by page, so the first record is in the store (and in
 the index) before the second is read; keeping it decides at once, for good, and the same file harvested again
@@ -56,6 +58,8 @@ class FileIds:
         self.what = what
         """What the id is, in the format's own words (``control number (001)``)."""
         self.first: dict[str, str] = {}
+        self.unread: set[str] = set()
+        """The ids whose first record could not be read (:meth:`failed`)."""
         self.given: set[str] = set()
         """Every id read so far, from any record that named one (one quarantined, or deleted, too)."""
         self.whole = True
@@ -74,10 +78,23 @@ class FileIds:
         first = self.first.setdefault(item.local_id, item.position)
         if first == item.position:
             return None
+        if item.local_id in self.unread:
+            return (
+                f"{self.what} {item.local_id[:60]!r} is given twice in the file: at {first} and again at "
+                f"{item.position}; the first keeps it but could not be read itself (its own quarantine entry says"
+                " why), and this one is not read either, so the hub holds neither (give one of them another id, or"
+                " remove the broken one)"
+            )
         return (
             f"{self.what} {item.local_id[:60]!r} is given twice in the file: at {first} and again at "
             f"{item.position}; the first is read, this one is not (give one of them another id, or remove it)"
         )
+
+    def failed(self, item: RawRecord) -> None:
+        """``item``, the first record with its id, could not be read after all (quarantined when parsed or
+        normalized): the records after it with its id still are not read, and their reason says why."""
+        if item.local_id is not None and self.first.get(item.local_id) == item.position:
+            self.unread.add(item.local_id)
 
     @classmethod
     def before(

@@ -30,6 +30,7 @@ class Refusal(StrEnum):
     MALFORMED_XML = "malformed_xml"
     UNSAFE_XML = "unsafe_xml"
     WRONG_FORMAT = "wrong_format"
+    NOT_BIBLIOGRAPHIC = "not_bibliographic"
     UNREADABLE = "unreadable"
     ARCHIVE_MISMATCH = "archive_mismatch"
     ID_CHANGED = "id_changed"
@@ -66,6 +67,11 @@ REFUSALS: Final[dict[Refusal, tuple[str, str]]] = {
     Refusal.WRONG_FORMAT: (
         "it is not a record of the source's format (another XML namespace, missing KBART columns, an HTML page)",
         "check the source's format, or the export",
+    ),
+    Refusal.NOT_BIBLIOGRAPHIC: (
+        "a holdings, authority or classification record (leader/06, a MarcXchange record's type), not a"
+        " bibliographic one",
+        "export the bibliographic records (with their holdings in them: 852, 905, 952 or 995)",
     ),
     Refusal.UNREADABLE: (
         "its structure is broken (an ISO 2709 leader or directory, a MARCXML leader or field tag)",

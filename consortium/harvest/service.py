@@ -373,15 +373,16 @@ class HarvestService:
             except RecordError as exc:
                 # Read lazily (only now that it is new or changed), quarantined as if it had failed when read.
                 quarantine(dataclasses.replace(item, local_id=None), exc, digest)
+                if file_ids is not None:
+                    file_ids.failed(item)
                 continue
             pointer = RawPointer(digest=digest, media_type=item.media_type)
             try:
                 record = self.normalize(member, source, readable, pointer)
-            except RecordError as exc:
-                quarantine(item, exc, digest)
-                continue
-            except pydantic.ValidationError as exc:
-                quarantine(item, normalized_wrong(exc), digest)
+            except (RecordError, pydantic.ValidationError) as exc:
+                quarantine(item, exc if isinstance(exc, RecordError) else normalized_wrong(exc), digest)
+                if file_ids is not None:
+                    file_ids.failed(item)
                 continue
             commit.changes.append(RecordChange(member=member.id, local_id=record.local_id, record=record))
             if previous is None:

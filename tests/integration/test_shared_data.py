@@ -464,4 +464,4 @@ def test_oai_pmh_responses_with_and_without_namespaces() -> None:
 
 def test_a_foreign_xml_document_is_not_taken_for_marcxml() -> None:
     [reason] = reasons("marc/traject/namespace-test.xml")
-    assert reason == "record: an element in namespace http://example.org/top, not a MARCXML record"
+    assert reason == "record: an element in namespace http://example.org/top, not a MARCXML or MarcXchange record"

@@ -116,3 +116,23 @@ def test_a_resumed_run_knows_the_ids_read_before_it_stopped(tmp_path: Path, name
     assert hub.title("x") == "The first"
     [item] = hub.store.quarantined()
     assert "given twice in the file: at books." in item.reason
+
+
+def test_when_the_first_cannot_be_read_the_second_says_the_hub_holds_neither(tmp_path: Path) -> None:
+    # As marc4j's chinese_mangled_multibyte.mrc: four records with one 001, the first not valid MARC-8. The first
+    # keeps the id all the same (the file is not read again to pick another), so the reason must not say it is read.
+    hub = Hub(tmp_path, "books.mrc", "marc21", page_size=10)
+    broken = book("x", "The first")
+    broken.remove_fields("245")
+    second = book("x", "The second")
+    report = hub.run(marc21(broken, second))
+    assert hub.store.get("riverside", "x") is None
+    assert (report.counts.quarantined, report.counts.duplicates) == (2, 1)
+    reasons = {q.reason_code: q.reason for q in hub.store.quarantined()}
+    assert reasons["no_title"].startswith("245: the record has no title field")
+    offset = len(broken.as_marc())
+    assert reasons["duplicate_id"] == (
+        f"control number (001) 'x' is given twice in the file: at books.mrc@0 and again at books.mrc@{offset}; "
+        "the first keeps it but could not be read itself (its own quarantine entry says why), and this one is not "
+        "read either, so the hub holds neither (give one of them another id, or remove the broken one)"
+    )

@@ -118,7 +118,7 @@ def test_deleted_headers_without_metadata_and_a_bad_record_in_a_good_page() -> N
     assert sorted(r.local_id for r in store.records()) == ["oai:x:1", "oai:x:6"]
     reasons = {q.position: q.reason for q in store.quarantined()}
     assert reasons["oai:x:3"] == "metadata: the record is not deleted but has no metadata"
-    assert "metadata: expected MARCXML or Dublin Core" in reasons["oai:x:4"]
+    assert "metadata: expected MARCXML, MarcXchange or Dublin Core" in reasons["oai:x:4"]
     assert reasons["(no identifier)"] == "header: the record has no OAI identifier"
     assert len(reasons) == 3
 

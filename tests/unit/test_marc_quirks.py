@@ -214,7 +214,7 @@ def test_foreign_record_elements_in_a_marcxml_file(tmp_path: Path) -> None:
     )
     store, _ = harvest(tmp_path / "ns.xml", "marcxml")
     [item] = store.quarantined()
-    assert item.reason == "record: an element in namespace http://example.org/top, not a MARCXML record"
+    assert item.reason == "record: an element in namespace http://example.org/top, not a MARCXML or MarcXchange record"
     # An OAI-PMH record around a MARC record is a wrapper: the MARC record inside is read, the wrapper is not.
     (tmp_path / "wrapped.xml").write_text(
         '<ListRecords xmlns="http://www.openarchives.org/OAI/2.0/"><record><metadata>'

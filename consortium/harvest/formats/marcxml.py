@@ -1,5 +1,6 @@
 """MARCXML as a harvest format: files read record by record (resuming at a record number), and the metadata of
-OAI-PMH records listed with ``metadataPrefix=marc21``.
+OAI-PMH records listed with ``metadataPrefix=marc21``; MarcXchange records (ISO 25577) are read as well, each
+normalized as the MARC format it says (MARC21 or UNIMARC).
 
 A document with a DOCTYPE is refused whole; malformed XML quarantines only the record it lies in, and the
 records after it are read (:mod:`~consortium.harvest.formats.xml_faults`).
@@ -8,9 +9,9 @@ records after it are read (:mod:`~consortium.harvest.formats.xml_faults`).
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import pymarc
 from lxml import etree
 
 from consortium.errors import RecordError
@@ -18,21 +19,31 @@ from consortium.harvest.formats.base import MOST_UNREADABLE_IN_A_ROW
 from consortium.harvest.formats.oai import OaiMetadataFormat
 from consortium.harvest.formats.xml_faults import Declarations, locate_fault, remainder
 from consortium.harvest.items import RawPage, RawRecord
-from consortium.harvest.normalize.marc21 import marc21_local_id, normalize_marc21
-from consortium.harvest.normalize.marcxml import MARCXML_NS, marcxml_to_pymarc
+from consortium.harvest.normalize.marcxml import MARC_NAMESPACES, marc_dialect, marcxml_to_pymarc
 from consortium.harvest.refusals import Refusal
 from consortium.harvest.xml_safety import check_prolog, entity_references
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
+    import pymarc
+
     from consortium.harvest.formats.base import FilePage
+    from consortium.harvest.normalize.assembly import MarcDialect
     from consortium.members import Source
     from consortium.models import RawPointer, Record
 
 __all__ = ["MarcXmlFormat", "iter_marcxml"]
 
 _MEDIA_MARCXML = "application/marcxml+xml"
+
+
+@dataclass(frozen=True, slots=True)
+class _MarcRead:
+    """A record read from a file, and the normalizer of the MARC format it is in."""
+
+    marc: pymarc.Record
+    dialect: MarcDialect
 
 
 def _is_record(element: etree._Element) -> bool:
@@ -57,7 +68,7 @@ def _records(document: bytes, roots: list[etree._Element | None] | None = None) 
         parent = element.getparent()
         if parent is not None and _is_record(parent):
             continue
-        if etree.QName(element).namespace not in (MARCXML_NS, None) and any(
+        if etree.QName(element).namespace not in MARC_NAMESPACES and any(
             _is_record(inner) for inner in element.iterdescendants()
         ):
             element.clear()  # a wrapper (an OAI-PMH record, say) around a MARC record, read on its own
@@ -72,7 +83,7 @@ def _not_marcxml(root: etree._Element | None) -> str | None:
     not a collection: an HTML error page saved as the export, say); ``None`` for an empty collection."""
     if root is None:
         return "not a MARCXML file: the document has no root element"
-    if etree.QName(root).localname == "collection" and etree.QName(root).namespace in (MARCXML_NS, None):
+    if etree.QName(root).localname == "collection" and etree.QName(root).namespace in MARC_NAMESPACES:
         return None
     return f"not a MARCXML file: the root element is <{root.tag}> and holds no MARC record"
 
@@ -81,10 +92,12 @@ def _raw_record(element: etree._Element, position: str) -> RawRecord:
     raw = etree.tostring(element, encoding="utf-8")
     namespace = etree.QName(element).namespace
     try:
-        if namespace not in (MARCXML_NS, None):
+        if namespace not in MARC_NAMESPACES:
             raise RecordError(
-                f"record: an element in namespace {namespace}, not a MARCXML record", error_code=Refusal.WRONG_FORMAT
+                f"record: an element in namespace {namespace}, not a MARCXML or MarcXchange record",
+                error_code=Refusal.WRONG_FORMAT,
             )
+        dialect = marc_dialect(element)
         lost = entity_references(element)
         if lost:  # its text would be cut where each stands: quarantined, never read short
             names = ", ".join(f"&{name};" for name in lost)
@@ -95,7 +108,8 @@ def _raw_record(element: etree._Element, position: str) -> RawRecord:
     except RecordError as exc:
         return RawRecord.refused(position, raw, _MEDIA_MARCXML, exc)
     deleted = str(marc.leader)[5:6] == "d"
-    return RawRecord(position, raw, _MEDIA_MARCXML, local_id=marc21_local_id(marc), parsed=marc, deleted=deleted)
+    local_id = dialect.local_id(marc)
+    return RawRecord(position, raw, _MEDIA_MARCXML, local_id=local_id, parsed=_MarcRead(marc, dialect), deleted=deleted)
 
 
 def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Iterator[RawPage]:
@@ -165,15 +179,16 @@ def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Itera
 
 
 class MarcXmlFormat(OaiMetadataFormat):
-    """MARCXML files, and OAI-PMH records whose metadata is MARCXML (or Dublin Core), normalized as MARC21."""
+    """MARCXML and MarcXchange files, and OAI-PMH records whose metadata is either (or Dublin Core), each record
+    normalized as the MARC format it is in."""
 
     def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
         for page in iter_marcxml(data, name=name, start=int(cursor.get("index", 0)), page_size=page_size):
             yield page, None
 
     def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
-        if isinstance(item.parsed, pymarc.Record):  # read from a file: 001 is the record's id
-            return normalize_marc21(
-                item.parsed, member=member, source_id=source.id, raw=raw, default_location=source.location
+        if isinstance(item.parsed, _MarcRead):  # read from a file: 001 is the record's id
+            return item.parsed.dialect.normalize(
+                item.parsed.marc, member=member, source_id=source.id, raw=raw, default_location=source.location
             )
         return super().normalize(item, source=source, member=member, raw=raw)

@@ -1,5 +1,5 @@
 """OAI-PMH records as a harvest format: pages listed by a server (following resumption tokens) or read from a
-saved ``ListRecords`` response, their metadata normalized as Dublin Core or MARCXML, whichever it is.
+saved ``ListRecords`` response, their metadata normalized as Dublin Core, MARCXML or MarcXchange, whichever it is.
 
 A record without an identifier, or not deleted but without metadata, is quarantined. A saved response that
 cannot be read (not XML, an OAI error, no ``ListRecords``) is quarantined whole.
@@ -16,8 +16,7 @@ from consortium.errors import RecordError
 from consortium.harvest.formats.base import FormatReader
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.dublin_core import is_dublin_core, normalize_dublin_core
-from consortium.harvest.normalize.marc21 import normalize_marc21
-from consortium.harvest.normalize.marcxml import MARCXML_NS, marcxml_fields
+from consortium.harvest.normalize.marcxml import MARC_NAMESPACES, marc_dialect, marcxml_fields
 from consortium.harvest.oai_errors import BadResumptionTokenError
 from consortium.harvest.oai_pmh import parse_list_records
 from consortium.harvest.refusals import Refusal
@@ -65,7 +64,8 @@ def oai_raw_page(page: OaiPage) -> RawPage:
 
 
 class OaiMetadataFormat(FormatReader):
-    """Records listed by an OAI-PMH server; their metadata is Dublin Core or MARCXML (normalized as MARC21),
+    """Records listed by an OAI-PMH server; their metadata is Dublin Core, or MARCXML or MarcXchange (normalized as
+    the MARC format the record says),
     and the OAI identifier is the record's id."""
 
     def __init__(self, name: str) -> None:
@@ -101,13 +101,13 @@ class OaiMetadataFormat(FormatReader):
                 local_id=item.local_id,
                 default_location=source.location,
             )
-        if etree.QName(element).namespace not in (MARCXML_NS, None):
+        if etree.QName(element).namespace not in MARC_NAMESPACES:
             raise RecordError(
-                f"metadata: expected MARCXML or Dublin Core, found {element.tag!r}",
+                f"metadata: expected MARCXML, MarcXchange or Dublin Core, found {element.tag!r}",
                 error_code=Refusal.WRONG_FORMAT,
                 field="metadata",
             )
-        return normalize_marc21(
+        return marc_dialect(element).normalize(
             marcxml_fields(element),
             member=member,
             source_id=source.id,

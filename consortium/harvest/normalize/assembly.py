@@ -9,7 +9,7 @@ assembles the record.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from consortium.errors import RecordError
 from consortium.harvest.normalize.common import FieldIndex, series_statement, subfield, tagged
@@ -18,6 +18,8 @@ from consortium.harvest.refusals import Refusal
 from consortium.models import Classification, Record, ResourceFormat
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from consortium.harvest.normalize.common import MarcFields
     from consortium.models import ClassScheme, Holding, Identifier, RawPointer
 
@@ -53,6 +55,12 @@ class MarcDialect(ABC):
     """The physical description's field ($a, the page count read from it)."""
     series_fields: tuple[tuple[str, str], ...]
     """``(tag, title subfield code)`` of the series statements, in order of preference."""
+    record_kinds: ClassVar[Mapping[str, str]]
+    """The leader/06 values of records that are not bibliographic, and what each makes the record (``"y"``:
+    ``"holdings"``): such a record is refused as one, not for lacking a title."""
+    other_title: tuple[str, str]
+    """``(tag, source format)``: where the title of the other MARC format is (UNIMARC's 200 for MARC21): a record
+    without a title of its own but with that field is refused as a record of the other format."""
 
     @abstractmethod
     def local_id(self, marc: MarcFields) -> str | None:
@@ -108,10 +116,20 @@ class MarcDialect(ABC):
     ) -> Record:
         """Normalize one record; ``local_id`` overrides the record's own id (an OAI-PMH identifier, say)."""
         fields = FieldIndex.of(marc)  # read by tag a score of times below
+        kind = self.record_kinds.get(fields.leader[6:7])
+        if kind is not None:
+            raise RecordError(
+                f"leader/06: {fields.leader[6:7]!r}, {kind} record, not a bibliographic one",
+                error_code=Refusal.NOT_BIBLIOGRAPHIC,
+                field="leader/06",
+            )
         record_id = local_id or self.local_id(fields)
         if not record_id:
             raise RecordError(self.missing_id, error_code=Refusal.NO_ID)
-        title, subtitle = self.title(fields)
+        try:
+            title, subtitle = self.title(fields)
+        except RecordError as exc:
+            raise self._other_format(fields, exc) from None
         publisher, date_statement = self.publication(fields)
         year = self.year(fields, date_statement)
         language = self.language(fields)
@@ -141,4 +159,16 @@ class MarcDialect(ABC):
             classifications=self.classifications(fields),
             holdings=self.holdings(fields, member, default_location, resource_format in _ONLINE),
             raw=raw,
+        )
+
+    def _other_format(self, fields: FieldIndex, missing: RecordError) -> RecordError:
+        """Why a record without a title is refused: ``missing``, unless it has the other format's title field
+        with a title in it (a UNIMARC file declared as MARC21, say), which the error then says."""
+        tag, fmt = self.other_title
+        if missing.error_code != Refusal.NO_TITLE or not any(subfield(f, "a") for f in tagged(fields, tag)):
+            return missing
+        return RecordError(
+            f"{missing.message}, but has a {tag} $a as {fmt.upper()} records do: is the source's format '{fmt}'?",
+            error_code=Refusal.WRONG_FORMAT,
+            field=missing.field,
         )

@@ -13,7 +13,7 @@ Libris' AVA, else 852 (876 $j the status of its items), and 856 links; a copy's 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from consortium.errors import RecordError
 from consortium.harvest.identifiers import (
@@ -44,6 +44,8 @@ from consortium.models import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from consortium.harvest.normalize.common import MarcFields
     from consortium.models import Identifier
 
@@ -221,6 +223,13 @@ class Marc21(MarcDialect):
     edition_tag = "250"
     extent_tag = "300"
     series_fields = (("830", "a"), ("440", "a"), ("490", "a"))
+    record_kinds: ClassVar[Mapping[str, str]] = {
+        **dict.fromkeys("uvxy", "a holdings"),
+        "z": "an authority",
+        "w": "a classification",
+        "q": "a community information",
+    }
+    other_title = ("200", "unimarc")
 
     def local_id(self, marc: MarcFields) -> str | None:
         return marc21_local_id(marc)

@@ -1,21 +1,37 @@
 """MARCXML ``record`` elements as the MARC normalizers read them: pymarc records (:func:`marcxml_to_pymarc`), or
 a :class:`~consortium.harvest.normalize.common.FieldIndex` of light fields (:func:`marcxml_fields`), which the
-normalizers read the same way at a fraction of the cost (no pymarc objects made; used for OAI-PMH pages)."""
+normalizers read the same way at a fraction of the cost (no pymarc objects made; used for OAI-PMH pages).
+
+MarcXchange (ISO 25577: the German and Danish national libraries' exports, the BnF's UNIMARC) is MARCXML's
+structure in a namespace of its own, each record saying its ``format`` and ``type``; :func:`marc_dialect` says
+which normalizer reads a record of either.
+"""
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Final
 
 import pymarc
 from lxml import etree
 
 from consortium.errors import RecordError
 from consortium.harvest.normalize.common import FieldIndex, MarcField
+from consortium.harvest.normalize.marc21 import MARC21
+from consortium.harvest.normalize.unimarc import UNIMARC
 from consortium.harvest.refusals import Refusal
 
-__all__ = ["MARCXML_NS", "marcxml_fields", "marcxml_to_pymarc"]
+if TYPE_CHECKING:
+    from consortium.harvest.normalize.assembly import MarcDialect
+
+__all__ = ["MARCXCHANGE_NS", "MARCXML_NS", "MARC_NAMESPACES", "marc_dialect", "marcxml_fields", "marcxml_to_pymarc"]
 
 MARCXML_NS = "http://www.loc.gov/MARC21/slim"
+MARCXCHANGE_NS = ("info:lc/xmlns/marcxchange-v1", "info:lc/xmlns/marcxchange-v2")
+MARC_NAMESPACES: Final = frozenset({MARCXML_NS, *MARCXCHANGE_NS, None})
+"""The namespaces of a MARC record element in XML (``None``: a record without one, read as MARCXML)."""
+_DIALECTS: Final = {"marc21": MARC21, "usmarc": MARC21, "unimarc": UNIMARC, "cnmarc": UNIMARC}
+"""A MarcXchange record's ``format``, lower-cased, and the normalizer that reads it."""
 _NO_LEADER = str(pymarc.Record().leader)
 """The leader of a record without one, as pymarc gives it."""
 
@@ -33,6 +49,30 @@ def _tag(child: etree._Element, kind: str) -> str:
             f"{kind}: tag {tag[:20]!r} is not three letters or digits", error_code=Refusal.UNREADABLE, field=kind
         )
     return tag
+
+
+def marc_dialect(element: etree._Element) -> MarcDialect:
+    """The normalizer of a MARC record element: MARC21 for MARCXML; for MarcXchange, the one its ``format`` names
+    (MARC21 when it names none). :class:`RecordError` for a record of another type than ``Bibliographic``, or of
+    a format the hub does not read (``danMARC2``)."""
+    if etree.QName(element).namespace not in MARCXCHANGE_NS:
+        return MARC21
+    kind = element.get("type")
+    if kind is not None and kind.strip().lower() not in ("", "bibliographic"):
+        raise RecordError(
+            f"record: a MarcXchange record of type {kind[:40]!r}, not a bibliographic one",
+            error_code=Refusal.NOT_BIBLIOGRAPHIC,
+            field="record/@type",
+        )
+    fmt = (element.get("format") or "MARC21").strip()
+    dialect = _DIALECTS.get(fmt.lower())
+    if dialect is None:
+        raise RecordError(
+            f"record: a MarcXchange record in format {fmt[:40]!r}; the hub reads MARC21 and UNIMARC",
+            error_code=Refusal.WRONG_FORMAT,
+            field="record/@format",
+        )
+    return dialect
 
 
 def marcxml_to_pymarc(element: etree._Element) -> pymarc.Record:

@@ -13,7 +13,7 @@ number, $e book number), Koha's 995 items (with their shelf status, as
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from consortium.errors import RecordError
 from consortium.harvest.identifiers import normalize_isbn, normalize_issn
@@ -39,6 +39,8 @@ from consortium.models import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from consortium.harvest.normalize.common import MarcFields
     from consortium.models import Identifier
 
@@ -160,6 +162,13 @@ class Unimarc(MarcDialect):
     edition_tag = "205"
     extent_tag = "215"
     series_fields = (("225", "a"), ("410", "t"))
+    record_kinds: ClassVar[Mapping[str, str]] = {
+        **dict.fromkeys("uv", "a holdings"),
+        **dict.fromkeys("xy", "an authority or holdings"),
+        "z": "an authority",
+    }
+    """UNIMARC/Authorities and UNIMARC/Holdings share x and y."""
+    other_title = ("245", "marc21")
 
     def local_id(self, marc: MarcFields) -> str | None:
         return (control(marc, "001") or "").strip() or None
