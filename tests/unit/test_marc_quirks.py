@@ -86,6 +86,24 @@ def test_utf8_in_a_record_declared_marc8_is_read_as_utf8(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        # As OCLC writes 880s (xbib's IRMARC8.bin): the script's set designated with ESC ( and words spaced by 0x20,
+        # which is a space in every set, not a byte with no character; back to Latin with ESC ( B.
+        (b"\x1b(2`gim ldzpbcez eldvld\x1b(B.", "אחים להתנגדות ולהצלה"),
+        (b"\x1b(3GdWHYI \x1b(B1", "الطبعة 1"),
+        (b"\x1b(NeWREJSKAQ PO\\ZIQ\x1b(B", "Еврейская поэзия"),
+        # LC's numeric character references, for characters MARC-8 has not: the character, not its ten letters.
+        (b"&#x200F;\x1b(3UfYGA\x1b(B&#x200F;", "\u200fصنعاء\u200f"),
+        (b"Caf&#xE9; &#xD800; &#x0007; &#x2603;", "Café &#xD800; &#x0007; ☃"),  # no character, a control: as written
+    ],
+)
+def test_marc8_in_other_scripts_and_character_references(tmp_path: Path, text: bytes, title: str) -> None:
+    (tmp_path / "m8.mrc").write_bytes(iso2709([("001", b"x"), ("245", b"10\x1fa" + text)]))
+    assert one(tmp_path / "m8.mrc").title == title
+
+
+@pytest.mark.parametrize(
     ("text", "problem"),
     [
         ("Путь".encode("cp1251"), "a byte with no MARC-8 character"),

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import pymarc
 
@@ -33,6 +33,7 @@ from consortium.harvest.formats.iso2709_frames import (
     reframe,
     undecodable,
 )
+from consortium.harvest.formats.marc8 import decode_marc8_record
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.common import FieldIndex, MarcField
 from consortium.harvest.normalize.marc21 import marc21_local_id
@@ -53,70 +54,6 @@ _TERMINATOR = 0x1D
 _MEDIA_ISO2709 = "application/marc"
 _CONTROL_NUMBER = re.compile(rb"[\x20-\x7e]+")
 _NON_ASCII_CODE = re.compile(rb"\x1f[\x80-\xff]")
-
-
-# Every MARC-8 escape sequence: designating a G0 or G1 set (single or multibyte), or technique 2 (ESC s, b, p, g).
-_MARC8_ESCAPE = re.compile(rb"\x1b(?:\$[,)\-]?|[(,)\-])[\x21-\x7e]|\x1b[bgps]")
-
-
-class _StrictMarc8(pymarc.MARC8ToUnicode):
-    """pymarc's MARC-8 decoder, noting a character it has no mapping for (which it writes as a blank).
-
-    pymarc reads ``quiet`` (to decide whether to complain on stderr) exactly when a character has no mapping.
-    """
-
-    unmapped = False
-
-    @property
-    def quiet(self) -> bool:
-        self.unmapped = True
-        return True
-
-    @quiet.setter
-    def quiet(self, value: bool) -> None:
-        pass
-
-
-def _marc8(value: bytes, where: str) -> str:
-    if value.isascii() and b"\x1b" not in value:
-        return value.decode("ascii")
-    if b"\x1b" in _MARC8_ESCAPE.sub(b"", value):
-        raise RecordError(
-            f"{where}: invalid MARC-8: a malformed escape sequence", error_code=Refusal.BAD_ENCODING, field=where
-        )
-    converter = _StrictMarc8()
-    try:
-        text: str = converter.translate(value)  # type: ignore[no-untyped-call]
-    except (IndexError, TypeError, KeyError) as exc:
-        raise RecordError(
-            f"{where}: invalid MARC-8: {type(exc).__name__}", error_code=Refusal.BAD_ENCODING, field=where
-        ) from exc
-    if converter.unmapped:
-        raise RecordError(
-            f"{where}: invalid MARC-8: a byte with no MARC-8 character (is the record in another encoding?)",
-            error_code=Refusal.BAD_ENCODING,
-            field=where,
-        )
-    return text
-
-
-def _decode_marc8(raw: pymarc.Record) -> pymarc.Record:
-    """A record read undecoded (``to_unicode=False``) with its MARC-8 text decoded strictly."""
-    fields: list[pymarc.Field] = []
-    for field in raw.fields:
-        # Undecoded, pymarc keeps bytes where its annotations say str.
-        if field.is_control_field():
-            data = cast("bytes", field.data or b"").decode("latin-1")
-            fields.append(pymarc.Field(tag=field.tag, data=data))
-            continue
-        subfields = [
-            pymarc.Subfield(code=s.code, value=_marc8(cast("bytes", s.value), f"{field.tag}${s.code}"))
-            for s in field.subfields
-        ]
-        fields.append(pymarc.Field(tag=field.tag, indicators=field.indicators, subfields=subfields))
-    record = pymarc.Record(leader=str(raw.leader))
-    record.fields = fields
-    return record
 
 
 def _is_utf8(chunk: bytes) -> bool:
@@ -197,7 +134,7 @@ def parse_iso2709(chunk: bytes, *, force_utf8: bool) -> MarcFields:
         problem = diagnose_iso2709(chunk)
         reason = problem or f"the record cannot be read: {type(exc).__name__}: {exc}"
         raise RecordError(reason, error_code=Refusal.UNREADABLE) from exc
-    return record if utf8 else _decode_marc8(record)
+    return record if utf8 else decode_marc8_record(record)
 
 
 def _peek_control_number(chunk: bytes) -> str | None:
