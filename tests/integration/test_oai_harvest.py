@@ -174,6 +174,37 @@ def test_dublin_core_records() -> None:
     assert record.holdings[0].url == "https://ir.example.edu/1"
 
 
+def test_marcxchange_records_from_a_live_server_each_in_the_format_it_names() -> None:
+    # As the BnF's and the German National Library's OAI-PMH servers answer: MarcXchange (ISO 25577), a UNIMARC
+    # record and a MARC21 one under one metadataPrefix, and a holdings record among them.
+    def marcxchange(fmt: str, kind: str, leader: str, fields: str) -> bytes:
+        return (
+            f'<record xmlns="info:lc/xmlns/marcxchange-v2" format="{fmt}" type="{kind}"><leader>{leader}</leader>'
+            f"{fields}</record>"
+        ).encode()
+
+    def datafield(tag: str, **subfields: str) -> str:
+        inner = "".join(f'<subfield code="{code}">{value}</subfield>' for code, value in subfields.items())
+        return f'<datafield tag="{tag}" ind1="1" ind2=" ">{inner}</datafield>'
+
+    repo = FixtureRepository()
+    unimarc = datafield("200", a="Les Misérables", f="Victor Hugo") + datafield("700", a="Hugo", b="Victor")
+    repo.add("oai:bnf:1", day(1), marcxml=marcxchange("UNIMARC", "Bibliographic", "00000nam0 2200000   450 ", unimarc))
+    marc21 = datafield("100", a="Fontane, Theodor") + datafield("245", a="Effi Briest")
+    repo.add("oai:dnb:2", day(2), marcxml=marcxchange("MARC21", "Bibliographic", "00000nam a2200000 c 4500", marc21))
+    repo.add("oai:dnb:3", day(3), marcxml=marcxchange("MARC21", "Holdings", "00000ny  a2200000   4500", ""))
+    service, store = make_service()
+    with OaiTestServer(repo, page_size=2) as server:
+        report = service.harvest_source(MEMBER, source(server.base_url))
+    assert [(r.local_id, r.title, r.authors) for r in store.records()] == [
+        ("oai:bnf:1", "Les Misérables", ["Hugo, Victor"]),
+        ("oai:dnb:2", "Effi Briest", ["Fontane, Theodor"]),
+    ]
+    [holdings] = store.quarantined()
+    assert (holdings.position, holdings.reason_code) == ("oai:dnb:3", "not_bibliographic")
+    assert report.complete and report.counts.quarantined == 1
+
+
 @pytest.mark.parametrize("most", [4, None])  # None: the client's default, MOST_EMPTY_PAGES_IN_A_ROW
 def test_a_server_giving_empty_pages_with_new_tokens_forever_is_stopped_keeping_what_was_harvested(
     repo: FixtureRepository, tmp_path: Path, most: int | None
