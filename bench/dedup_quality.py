@@ -11,7 +11,9 @@ Usage::
 
 Levels: ``edition`` (one manifestation: the DBLP-ACM papers) or ``work`` (print and e-book, sometimes other
 editions, as one: what the book sets label); a work-level pair is decided on title and authors, with the
-rejects that concern the work (format family, parts, years in titles).
+rejects that concern the work (format family, parts, years in titles). Beside it, for work-level sets, the hub's
+own work groups (one manifestation, or an equal work key: :mod:`consortium.dedup.work_groups`) are scored on the
+same pairs (``work_groups`` in the set's JSON): the stricter FRBR level, every edition of a work one group.
 
 The shared sets are scored on ``test.txt`` (DBLP-ACM, the other splits given unlabelled to fit on) and on
 ``labeled_G.csv`` (the book sets: all their labelled pairs, none used for fitting but as unlabelled pairs).
@@ -39,6 +41,7 @@ from dedup_tables import evaluate_tables
 from consortium.dedup.features import match_view
 from consortium.dedup.fit import fit_model
 from consortium.dedup.matcher import decide
+from consortium.dedup.work_groups import work_key
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BOOK_COLUMNS = {
@@ -66,6 +69,16 @@ def evaluate(data: LabelledSet, level: str, peers: bool) -> dict[str, Any]:
     actual = [label for _, _, label in data.labelled]
     result: dict[str, Any] = {"set": data.name, "level": level, "pairs": len(actual), "positives": sum(actual)}
     result |= scores(predicted, actual)
+    if level == "work":
+        # The hub's own work groups (consortium/dedup/work_groups.py): one manifestation, or an equal work key
+        # (title proper without subtitle or qualifiers, first author's family name). Printed beside the pairwise
+        # work-level decision the labels are scored by: these labels call some other editions two works.
+        keys = [work_key(r.title, r.authors, r.uniform_title) for r in data.records]
+        grouped = [
+            decide(views[i], views[j], model).match or (keys[i] is not None and keys[i] == keys[j])
+            for i, j, _ in data.labelled
+        ]
+        result["work_groups"] = scores(grouped, actual)
     if peers:
         result["peers"] = {name: scores(found, actual) for name, found in run_peers(data, pairs, level).items()}
     return result
@@ -144,7 +157,7 @@ def main() -> int:
             "without a shared identifier"
         )
         print(json.dumps(marc))
-    keys = ("set", "level", "precision", "recall", "f1", "peers")
+    keys = ("set", "level", "precision", "recall", "f1", "peers", "work_groups")
     for r in results:
         line = (
             f"{r['set']:32} {r['level']:8} {r['pairs']:5} pairs {r['positives']:4} pos   "
@@ -152,12 +165,15 @@ def main() -> int:
         )
         for name, peer in r.get("peers", {}).items():
             line += f"   {name} F1 {peer['f1']:.4f} (P {peer['precision']:.4f} R {peer['recall']:.4f})"
+        if "work_groups" in r:
+            groups = r["work_groups"]
+            line += f"   hub's work groups F1 {groups['f1']:.4f} (P {groups['precision']:.4f} R {groups['recall']:.4f})"
         print(line)
     worst, best = min(results, key=lambda r: r["f1"]), max(results, key=lambda r: r["f1"])
     if len(results) > 1:
         print(f"worst set {worst['set']} F1 {worst['f1']:.4f}; best set {best['set']} F1 {best['f1']:.4f}")
     for r in [r for r in results if r is not worst] + [worst]:  # the worst set's line last
-        print(json.dumps({k: r.get(k, {}) for k in keys}))
+        print(json.dumps({k: r.get(k, {}) for k in keys if k != "work_groups" or k in r}))
     return 0
 
 
