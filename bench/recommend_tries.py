@@ -35,7 +35,7 @@ lists the try changed. None adds a fitted constant: each reuses one the project 
 * ``language``: each score × the reader's fit for the work's language, by Laplace's rule of succession over the
   works borrowed lately, (loans in that language + 1) / (loans in the reader's first language + 1);
   ``language-seen``: only a language the reader never borrowed in discounted, to 1 / (loans + 1). items.csv has no
-  language: the ISBN's registration group stands for it (:func:`isbn_language`), as 008/35-37 would in a record.
+  language: the ISBN's registration group stands for it (`bench/recommend_language.py`), as 008/35-37 would.
 
 Usage::
 
@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import dataclasses
 import math
 import zlib
@@ -58,6 +57,7 @@ from typing import TYPE_CHECKING, Any
 
 from recommend_compare import SETTINGS, bootstrap, evidence_for, per_reader, settings_of
 from recommend_data import split_dataset
+from recommend_language import item_languages, language_fit
 from recommend_loans import DEFAULT_ITEMS, DEFAULT_LOANS, before, load_any
 from recommend_methods import ProjectRanker, rank_project
 
@@ -293,45 +293,6 @@ def _subject_levels(key: str) -> list[tuple[str, float]]:
     return subject_levels(key) if key.startswith("subject:") else expand(key)
 
 
-def isbn_language(isbns: str) -> str | None:
-    """The language an ISBN's registration group stands for (``2``: French, ``3``: German, ``0``/``1``: English,
-    ``88``: Italian), the one clue to a work's language items.csv gives; ``None`` for none or another group."""
-    isbn = (isbns or "").split(";")[0].strip().replace("-", "")
-    if len(isbn) == 13 and isbn[:3] == "979":  # 979-10 France, 979-12 Italy, 979-8 the United States
-        return {"10": "fre", "12": "ita"}.get(isbn[3:5]) or ("eng" if isbn[3] == "8" else None)
-    body = isbn[3:] if len(isbn) == 13 and isbn[:3] == "978" else isbn if len(isbn) == 10 else ""
-    if body[:1] in ("0", "1"):
-        return "eng"
-    return {"2": "fre", "3": "ger"}.get(body[:1]) or ("ita" if body[:2] == "88" else None)
-
-
-def _language_fit(languages: Mapping[str, str], *, seen: bool) -> Callable[..., list[tuple[float, float, str]]]:
-    """``language``: each score × the reader's fit for the work's language, by Laplace's rule of succession over
-    the languages of the works borrowed lately: (loans in it + 1) / (loans in the reader's first language + 1);
-    ``language-seen`` (``seen``): 1 for any language the reader borrowed in, 1 / (loans + 1) for another."""
-    original = scoring.evidence_scores
-
-    def scores(works: Any, values: Any, whys: Any, taste: Any, evidence: Any, **kw: Any) -> Any:
-        scored = original(works, values, whys, taste, evidence, **kw)
-        counts: dict[str, int] = defaultdict(int)
-        for borrowed in taste.borrowed:
-            if (language := languages.get(borrowed.cluster_id)) is not None:
-                counts[language] += 1
-        if not counts:
-            return scored
-        top = sum(counts.values()) + 1 if seen else max(counts.values()) + 1
-        out = []
-        for work, (score, tie, why) in zip(works, scored, strict=True):
-            language = languages.get(work.cluster_id)
-            fit = 1.0
-            if language is not None and (not seen or language not in counts):
-                fit = (counts.get(language, 0) + 1) / top
-            out.append((score * fit, tie, why))
-        return out
-
-    return scores
-
-
 @contextlib.contextmanager
 def trying(name: str, v: Validation) -> Iterator[Evidence]:
     """The ranking with try ``name`` (one of :data:`TRIES`) patched in, restored on exit; yields the evidence to
@@ -362,9 +323,7 @@ def trying(name: str, v: Validation) -> Iterator[Evidence]:
     elif name.startswith("ties-"):
         patches = ((scoring, "_terms", _terms_with(_salted(name))),)
     elif name in ("language", "language-seen"):
-        with open(DEFAULT_ITEMS, encoding="utf-8") as fh:
-            found = {row["i"]: isbn_language(row["ISBN Valid"]) for row in csv.DictReader(fh)}
-        fit = _language_fit({k: v for k, v in found.items() if v}, seen=name == "language-seen")
+        fit = language_fit(item_languages(DEFAULT_ITEMS), seen=name == "language-seen")
         patches = ((ranking, "evidence_scores", fit),)
     elif name == "index-ties":
         patches = ((ranking, "tie_rule", lambda works, taste, evidence=None: int),)

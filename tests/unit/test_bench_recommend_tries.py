@@ -27,6 +27,7 @@ def _load(name: str) -> ModuleType:
 
 
 tries = _load("recommend_tries")
+language = _load("recommend_language")
 data = _load("recommend_data")
 AT = datetime(2024, 1, 1, tzinfo=UTC)
 YEAR = timedelta(days=365)
@@ -90,19 +91,19 @@ def test_the_kind_of_a_reason() -> None:
 
 
 def test_the_language_an_isbn_stands_for() -> None:
-    assert tries.isbn_language("978-2-07-036822-X") == "fre"
-    assert tries.isbn_language("3-16-148410-0; 978-0-262-03384-8") == "ger"  # the first ISBN of the row
-    assert [tries.isbn_language(i) for i in ("0262033844", "9781593279288", "9788804668237")] == ["eng", "eng", "ita"]
-    assert [tries.isbn_language(i) for i in ("9791032101243", "9798886450055", "9791190000000")] == ["fre", "eng", None]
-    assert tries.isbn_language("") is None and tries.isbn_language("9784000000000") is None
+    assert language.isbn_language("978-2-07-036822-X") == "fre"
+    assert language.isbn_language("3-16-148410-0; 978-0-262-03384-8") == "ger"  # the first ISBN of the row
+    isbns = ("0262033844", "9781593279288", "9788804668237", "9791032101243", "9798886450055", "9791190000000")
+    assert [language.isbn_language(i) for i in isbns] == ["eng", "eng", "ita", "fre", "eng", None]
+    assert language.isbn_language("") is None and language.isbn_language("9784000000000") is None
 
 
 def test_the_language_fit_by_the_rule_of_succession(monkeypatch: pytest.MonkeyPatch) -> None:
     works = [SimpleNamespace(cluster_id=c) for c in ("fr-new", "en-new", "de-new", "unknown")]
-    monkeypatch.setattr(tries.scoring, "evidence_scores", lambda works, *a, **k: [(0.5, 0.0, "") for _ in works])
+    monkeypatch.setattr(language.scoring, "evidence_scores", lambda works, *a, **k: [(0.5, 0.0, "") for _ in works])
     languages = {"fr-new": "fre", "en-new": "eng", "de-new": "ger", **{f"f{n}": "fre" for n in range(3)}, "e0": "eng"}
     taste = SimpleNamespace(borrowed=[SimpleNamespace(cluster_id=c) for c in ("f0", "f1", "f2", "e0", "no-language")])
-    strict = tries._language_fit(languages, seen=False)(works, {}, {}, taste, None)
+    strict = language.language_fit(languages, seen=False)(works, {}, {}, taste, None)
     assert [score for score, _, _ in strict] == [0.5, 0.5 * 2 / 4, 0.5 * 1 / 4, 0.5]  # (loans + 1) / (3 + 1)
-    seen = tries._language_fit(languages, seen=True)(works, {}, {}, taste, None)
+    seen = language.language_fit(languages, seen=True)(works, {}, {}, taste, None)
     assert [score for score, _, _ in seen] == [0.5, 0.5, 0.5 * 1 / 5, 0.5]  # only German, never borrowed: 1 / (4 + 1)
