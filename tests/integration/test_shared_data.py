@@ -312,6 +312,16 @@ def test_invalid_utf8_is_quarantined_naming_it() -> None:
         raw.decode("utf-8")
 
 
+def test_what_a_copy_of_a_set_or_serial_holds_is_read_from_866() -> None:
+    nihon = record("marc/openlibrary/bin_input/880_Nihon_no_chasho.mrc")
+    assert [(h.location, h.coverage) for h in nihon.holdings] == [("off,eax", "pt.1-2")]
+    assert value(source("marc/openlibrary/bin_input/880_Nihon_no_chasho.mrc"), "866", "a") == "pt.1-2"
+    alma = record("marc/openlibrary/xml_input/abhandlungender01ggoog_marc.xml")  # an 866 beside Alma's AVA
+    assert [(h.location, h.coverage) for h in alma.holdings] == [
+        ("BUHR Ask at any library", "1827-1937 (All vols. in Buhr)")
+    ]
+
+
 def test_oclc_records_in_marc8_and_in_marcxchange_are_the_same_records() -> None:
     # SOURCES.md: xbib's IRMARC8.bin is 0.xml-3.xml, ten OCLC records with Hebrew, Arabic and Cyrillic in 880s:
     # MARC-8 with spaces between the words of those scripts and character references (&#x200F;), against

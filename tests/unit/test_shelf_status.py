@@ -158,6 +158,42 @@ def test_an_876_that_names_no_holding_or_an_unread_status_leaves_it_unknown() ->
     assert holdings21(field("852", "b", "MAIN", "h", "QA76 .K5")) == [("MAIN", "QA76 .K5", A.UNKNOWN)]
 
 
+def coverage21(*fields: Field) -> list[tuple[str | None, str | None]]:
+    holdings = normalize_marc21(marc21(*fields), member="m", source_id="s", raw=RAW).holdings
+    return [(h.location, h.coverage) for h in holdings]
+
+
+def test_866_says_what_each_shelf_holding_of_a_serial_holds() -> None:
+    # As a union catalogue of serials shows it: which volumes each copy has, linked by $8 as 876 items are.
+    assert coverage21(
+        field("852", "8", "1", "b", "MAIN", "h", "Z671 .L7"),
+        field("852", "8", "2", "b", "STORE", "h", "Z671 .L7"),
+        field("866", "8", "1\\x", "a", "v.1 (1990)-v.20 (2009)"),
+        field("866", "8", "2\\x", "a", "v.21 (2010)-", "z", "Current issues in the reading room"),
+        field("866", "8", "2\\x", "a", "Suppl. 1-3"),
+    ) == [
+        ("MAIN", "v.1 (1990)-v.20 (2009)"),
+        ("STORE", "v.21 (2010)- (Current issues in the reading room); Suppl. 1-3"),
+    ]
+    # One holding: every 866 is its, whatever its $8 (Open Library's 880_Nihon_no_chasho.mrc: 852 without $8,
+    # 866 $8 0); an 866 with no $a keeps its note.
+    assert coverage21(field("852", "b", "MAIN"), field("866", "8", "0", "a", "pt.1-2")) == [("MAIN", "pt.1-2")]
+    assert coverage21(field("852", "b", "MAIN"), field("866", "z", "All vols. in the annex")) == [
+        ("MAIN", "All vols. in the annex")
+    ]
+    # Two holdings and an 866 that names neither: no one's.
+    assert coverage21(
+        field("852", "8", "1", "b", "MAIN"), field("852", "8", "2", "b", "STORE"), field("866", "a", "v.1-")
+    ) == [("MAIN", None), ("STORE", None)]
+
+
+def test_866_beside_alma_availability_or_the_one_copy_a_record_without_852_has() -> None:
+    ava = field("AVA", "b", "BUHR", "c", "Ask at any library", "d", "QH5 .N2", "e", "check_holdings")
+    summary = field("866", "b", "Buhr Shelving Facility", "z", "All vols. in Buhr", "a", "1827-1937")
+    assert coverage21(ava, summary) == [("BUHR Ask at any library", "1827-1937 (All vols. in Buhr)")]
+    assert coverage21(field("866", "a", "1828-1830")) == [(None, "1828-1830")]
+
+
 def test_links_stay_online_and_a_record_with_no_holdings_field_keeps_its_one_unknown_copy() -> None:
     got = holdings21(field("856", "u", "https://example.org/taocp"))
     assert got == [(None, None, A.ONLINE)]

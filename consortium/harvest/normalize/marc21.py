@@ -6,8 +6,8 @@ authors; 264 (second indicator 1) or 260 publisher and year, 008/07-10 year firs
 250 edition; 830 $a (the controlled form), else 440 $a (obsolete), else 490 $a series, that field's $v its
 volume; 300 extent; 020 ISBN ($z, cancelled, is ignored), 022 ISSN, 035 (OCoLC), 010 LCCN, 024 (doi) DOI; 6xx
 subjects; 050/090 LCC, 082 DDC, 080 UDC, 084 with $2 clc CLC; shelf holdings from Koha's 952 items, else Ex
-Libris' AVA, else 852 (876 $j the status of its items), and 856 links; a copy's shelf status as
-:mod:`~consortium.harvest.normalize.shelf_status` reads it.
+Libris' AVA, else 852 (876 $j the status of its items, 866 $a $z what a serial's or a set's copy holds), and 856
+links; a copy's shelf status as :mod:`~consortium.harvest.normalize.shelf_status` reads it.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from consortium.harvest.normalize.common import (
     subfields,
     tagged,
 )
-from consortium.harvest.normalize.shelf_status import KOHA_MARC21, ava_holdings, item_statuses, koha_items
+from consortium.harvest.normalize.shelf_status import KOHA_MARC21, ava_holdings, item_statuses, koha_items, linked
 from consortium.harvest.normalize.text import clean, first_year, language_code, publisher_name, unique
 from consortium.harvest.refusals import Refusal
 from consortium.models import (
@@ -44,9 +44,9 @@ from consortium.models import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
-    from consortium.harvest.normalize.common import MarcFields
+    from consortium.harvest.normalize.common import MarcFieldLike, MarcFields
     from consortium.models import Identifier
 
 __all__ = ["MARC21", "Marc21", "marc21_format", "marc21_local_id", "normalize_marc21"]
@@ -198,21 +198,46 @@ def _holdings(marc: MarcFields, member: str, default_location: str | None, onlin
     holdings: list[Holding] = koha_items(tagged(marc, "952"), member, default_location, KOHA_MARC21)
     if not holdings:
         holdings = ava_holdings(tagged(marc, "AVA"), member, default_location)
+        if len(holdings) == 1:  # Alma publishes the summary holdings beside the one location's availability
+            holdings[0] = holdings[0].model_copy(update={"coverage": _holdings_statement(tagged(marc, "866"))})
     if not holdings:
         shelves = tagged(marc, "852")
-        statuses = item_statuses(tagged(marc, "876"), [subfield(f, "8") for f in shelves])
-        for field, status in zip(shelves, statuses, strict=True):
+        links = [subfield(f, "8") for f in shelves]
+        statuses = item_statuses(tagged(marc, "876"), links)
+        summaries = linked(tagged(marc, "866"), links)
+        for field, status, summary in zip(shelves, statuses, summaries, strict=True):
             call_number = " ".join(p.strip() for p in subfields(field, "hi") if p.strip()) or None
             location = " ".join(p.strip() for p in subfields(field, "bc") if p.strip()) or default_location
-            holdings.append(Holding(member=member, location=location, call_number=call_number, availability=status))
+            holdings.append(
+                Holding(
+                    member=member,
+                    location=location,
+                    call_number=call_number,
+                    availability=status,
+                    coverage=_holdings_statement(summary),
+                )
+            )
     for field in tagged(marc, "856"):
         url = subfield(field, "u")
         if url and field.indicator2 in ("0", "1", " "):
             holdings.append(Holding(member=member, url=url.strip(), availability=Availability.ONLINE))
     if not holdings and not online:
         call = next((" ".join(subfields(f, "ab")) for f in tagged(marc, "090", "050")), None)
-        holdings.append(Holding(member=member, location=default_location, call_number=clean(call)))
+        coverage = _holdings_statement(tagged(marc, "866"))  # no 852 to link to: the record's one shelf holding
+        holdings.append(Holding(member=member, location=default_location, call_number=clean(call), coverage=coverage))
     return holdings
+
+
+def _holdings_statement(fields: Sequence[MarcFieldLike]) -> str | None:
+    """What a serial's or a set's shelf holding holds, from its 866 textual holdings: each field's ``$a`` (the
+    volumes and years, ``v.1 (1990)-v.20 (2009)``) and its ``$z`` public note in brackets after it, the fields
+    joined by ``; ``."""
+    parts = []
+    for field in fields:
+        held = clean(" ".join(subfields(field, "a")))
+        note = clean(" ".join(subfields(field, "z")))
+        parts.append(f"{held} ({note})" if held and note else held or note)
+    return "; ".join(p for p in parts if p) or None
 
 
 class Marc21(MarcDialect):

@@ -41,6 +41,7 @@ __all__ = [
     "item_statuses",
     "koha_item_status",
     "koha_items",
+    "linked",
 ]
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
@@ -191,21 +192,33 @@ def ava_holdings(fields: Iterable[MarcFieldLike], member: str, default_location:
     return holdings
 
 
-def item_statuses(items: Iterable[MarcFieldLike], holding_links: list[str | None]) -> list[Availability]:
-    """The status of each of a record's shelf holdings (852, given by their ``$8`` link numbers, or ``None``)
-    from its 876 item fields: an 876 whose ``$8`` begins with a holding's link number (``1.2`` for ``1``) is that
-    holding's; an 876 without ``$8`` is the holding's only when the record has one. Holdings with no item field
-    stay ``unknown``."""
-    found: list[list[Availability]] = [[] for _ in holding_links]
-    for item in items:
-        status = item_status_text(item.get_subfields("j"))
-        link = next((v.strip() for v in item.get_subfields("8") if v.strip()), None)
+def _link_number(link: str) -> str:
+    """A ``$8``'s linking number: ``1`` of ``1.2`` or ``1\\c``."""
+    return link.split(".", 1)[0].split("\\", 1)[0]
+
+
+def linked(fields: Iterable[MarcFieldLike], holding_links: list[str | None]) -> list[list[MarcFieldLike]]:
+    """The fields (876 items, 866 holdings statements) of each of a record's shelf holdings (852, given by their
+    ``$8`` link numbers, or ``None``): a field whose ``$8`` begins with a holding's link number (``1.2`` for ``1``)
+    is that holding's; a record with one holding has every such field its (whatever their ``$8``, there is no
+    other it could be of)."""
+    if len(holding_links) == 1:
+        return [list(fields)]
+    found: list[list[MarcFieldLike]] = [[] for _ in holding_links]
+    numbers = [_link_number(own) if own is not None else None for own in holding_links]
+    for field in fields:
+        link = next((v.strip() for v in field.get_subfields("8") if v.strip()), None)
         if link is None:
-            if len(holding_links) == 1:
-                found[0].append(status)
             continue
-        number = link.split(".", 1)[0].split("\\", 1)[0]
-        for i, own in enumerate(holding_links):
-            if own is not None and own.split(".", 1)[0].split("\\", 1)[0] == number:
-                found[i].append(status)
-    return [combined(statuses) for statuses in found]
+        number = _link_number(link)
+        for i, own in enumerate(numbers):
+            if own == number:
+                found[i].append(field)
+    return found
+
+
+def item_statuses(items: Iterable[MarcFieldLike], holding_links: list[str | None]) -> list[Availability]:
+    """The status of each of a record's shelf holdings from its 876 item fields (:func:`linked`); holdings with
+    no item field stay ``unknown``."""
+    found = linked(items, holding_links)
+    return [combined([item_status_text(item.get_subfields("j")) for item in own]) for own in found]
