@@ -19,7 +19,8 @@ leader   06 type and 07 level from the format (``a``/``m`` a book, ``a``/``s`` a
 240 130  the uniform (original) title $a: 240 with an author, 130 without
 245      $a title $b subtitle; 250 edition; 264 _1 $b publisher $c year; 300 pages; 490 0_ $a series $v number
 502      ``Thesis`` (theses); 650 _4 $a each subject heading as the hub has it (subdivisions joined by " — ")
-852      one per shelf holding: $a the member's id, $b location, $h call number, $z availability
+852      one per shelf holding: $a the member's id, $b location, $h call number, $z availability; with what the
+         copy holds (a serial's volumes), $8 n and an 866 _0 $8 n $a after it
 856      one per online holding: $u the URL, $3 coverage, $z the member's id; indicators ``40`` (the resource
          itself) for an online resource, ``4`` and blank for the online copy of a print one (a print journal some
          member also has online stays a journal: a MARC21 reader takes ``40``/``41`` links as the resource
@@ -108,18 +109,22 @@ def cluster_ids(cluster: Cluster, scheme: IdentifierScheme) -> list[str]:
     return [identifier.value for identifier in cluster.identifiers if identifier.scheme is scheme]
 
 
-def _holding(holding: Holding, online: bool) -> str:
+def _holding(holding: Holding, online: bool, link: int) -> str:
     if holding.url:
         indicators = "40" if online else "4 "
         return _data("856", indicators, ("u", holding.url), ("3", holding.coverage), ("z", holding.member))
-    return _data(
+    shelf = _data(
         "852",
         "  ",
+        ("8", str(link) if holding.coverage else None),
         ("a", holding.member),
         ("b", holding.location),
         ("h", holding.call_number),
         ("z", _AVAILABILITY.get(holding.availability)),
     )
+    if not holding.coverage:
+        return shelf
+    return shelf + _data("866", " 0", ("8", str(link)), ("a", holding.coverage))
 
 
 def marcxml(version: ClusterVersion, holdings: list[Holding]) -> str:
@@ -161,7 +166,7 @@ def marcxml(version: ClusterVersion, holdings: list[Holding]) -> str:
     parts += [_data("650", " 4", ("a", subject)) for subject in cluster.subjects]
     parts += [_data("700", "1 ", ("a", author)) for author in cluster.authors[1:]]
     online = cluster.format in _ONLINE
-    parts += [_holding(holding, online) for holding in holdings if not holding.url]
-    parts += [_holding(holding, online) for holding in holdings if holding.url]
+    parts += [_holding(holding, online, n) for n, holding in enumerate((h for h in holdings if not h.url), 1)]
+    parts += [_holding(holding, online, 0) for holding in holdings if holding.url]
     parts.append("</record>")
     return "".join(parts)

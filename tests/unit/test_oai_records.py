@@ -136,6 +136,27 @@ def test_a_print_journal_held_online_too_stays_a_journal() -> None:
     assert tuple(marc["856"].indicators) == ("4", " ")
 
 
+def test_what_a_serial_copy_holds_goes_out_in_866_and_comes_back() -> None:
+    shelves = [
+        Holding(member="riverside", location="Stacks", call_number="Z671 .L7", coverage="v.1 (1990)-v.20 (2009)"),
+        Holding(member="lakeside", location="Store"),
+        Holding(member="eastlake", location="Annex", coverage="2005-2008; 2012-"),
+    ]
+    journal = rich(ResourceFormat.JOURNAL).model_copy(update={"holdings": shelves + ONLINE})
+    marc, record = read_marc(journal)
+    assert [(f.get("8"), f.get("a")) for f in marc.get_fields("852")] == [
+        ("1", "riverside"),
+        (None, "lakeside"),
+        ("3", "eastlake"),
+    ]
+    assert [(f.get("8"), f.get("a")) for f in marc.get_fields("866")] == [
+        ("1", "v.1 (1990)-v.20 (2009)"),
+        ("3", "2005-2008; 2012-"),
+    ]
+    got = [(h.location, h.coverage) for h in record.holdings if not h.url]  # type: ignore[attr-defined]
+    assert got == [("Stacks", "v.1 (1990)-v.20 (2009)"), ("Store", None), ("Annex", "2005-2008; 2012-")]
+
+
 def test_a_sparse_record_in_chinese() -> None:
     cluster = Cluster(
         cluster_id="簇1",
