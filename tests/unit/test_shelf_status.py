@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from marc_builders import book, unimarc_book
-from pymarc import Field, Indicators, Record, Subfield, XMLWriter
+from pymarc import Field, Indicators, Leader, Record, Subfield, XMLWriter
 
 from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore
 from consortium.harvest.normalize.marc21 import normalize_marc21
@@ -18,7 +18,7 @@ from consortium.harvest.normalize.shelf_status import combined, item_status_text
 from consortium.harvest.normalize.unimarc import normalize_unimarc
 from consortium.harvest.service import HarvestService
 from consortium.members import Member, Source
-from consortium.models import Availability, Holding, RawPointer
+from consortium.models import Availability, Holding, RawPointer, ResourceFormat
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -185,6 +185,30 @@ def test_866_says_what_each_shelf_holding_of_a_serial_holds() -> None:
     assert coverage21(
         field("852", "8", "1", "b", "MAIN"), field("852", "8", "2", "b", "STORE"), field("866", "a", "v.1-")
     ) == [("MAIN", None), ("STORE", None)]
+
+
+def link(indicator2: str, *pairs: str) -> Field:
+    subfields = [Subfield(pairs[i], pairs[i + 1]) for i in range(0, len(pairs), 2)]
+    return Field(tag="856", indicators=Indicators("4", indicator2), subfields=subfields)
+
+
+def test_a_link_to_a_table_of_contents_or_a_blurb_is_no_online_copy() -> None:
+    # As LC's and the German National Library's records give them (856 41 or 4_, $3 naming what the link shows).
+    toc = link("1", "3", "Table of contents only", "u", "http://www.loc.gov/catdir/toc/ecip0710/2007007890.html")
+    blurb = link(" ", "3", "Inhaltstext", "u", "http://d-nb.info/1062935594/04")
+    held = normalize_marc21(marc21(toc, blurb), member="m", source_id="s", raw=RAW).holdings
+    assert [(h.url, h.availability) for h in held] == [(None, A.UNKNOWN)]  # its one print copy, no link
+    years = link("0", "3", "2000-2001", "u", "https://journals.example/x")
+    [online] = normalize_marc21(marc21(years), member="m", source_id="s", raw=RAW).holdings
+    assert (online.url, online.coverage, online.availability) == ("https://journals.example/x", "2000-2001", A.ONLINE)
+
+
+def test_a_print_journal_with_a_link_to_its_contents_stays_print() -> None:
+    journal = marc21(link("1", "3", "Inhaltsverzeichnis", "u", "http://d-nb.info/x/04"))
+    journal.leader = Leader("00000nas a2200000 c 4500")
+    assert normalize_marc21(journal, member="m", source_id="s", raw=RAW).format is ResourceFormat.JOURNAL
+    journal.get_fields("856")[0].subfields[0] = Subfield("3", "1995-")
+    assert normalize_marc21(journal, member="m", source_id="s", raw=RAW).format is ResourceFormat.EJOURNAL
 
 
 def test_866_beside_alma_availability_or_the_one_copy_a_record_without_852_has() -> None:

@@ -7,7 +7,8 @@ authors; 264 (second indicator 1) or 260 publisher and year, 008/07-10 year firs
 volume; 300 extent; 020 ISBN ($z, cancelled, is ignored), 022 ISSN, 035 (OCoLC), 010 LCCN, 024 (doi) DOI; 6xx
 subjects; 050/090 LCC, 082 DDC, 080 UDC, 084 with $2 clc CLC; shelf holdings from Koha's 952 items, else Ex
 Libris' AVA, else 852 (876 $j the status of its items, 866 $a $z what a serial's or a set's copy holds), and 856
-links; a copy's shelf status as :mod:`~consortium.harvest.normalize.shelf_status` reads it.
+links ($3 what they reach; not one to a table of contents, a blurb or a cover); a copy's shelf status as
+:mod:`~consortium.harvest.normalize.shelf_status` reads it.
 """
 
 from __future__ import annotations
@@ -60,6 +61,14 @@ _DDC = re.compile(r"^\d{3}(?:\.\d+)?")
 # dates, subordinate units, a uniform title and its parts; not relator terms ($e, $4) or control subfields.
 _HEADING = "abcdfgklmnopqrst"
 _SUBDIVISIONS = "vxyz"
+# 856 $3 of a link to a description, not to the resource: LC's ("Table of contents only", "Publisher description",
+# "Contributor biographical information", "Sample text") and the German National Library's ("Inhaltsverzeichnis",
+# "Inhaltstext", "Klappentext"), and a cover.
+_DESCRIPTION = re.compile(
+    r"(?:table of contents|contents|publisher description|contributor biographical information|sample text"
+    r"|inhaltsverzeichnis|inhaltstext|klappentext|(?:view )?cover(?: art| image)?|table des mati[eè]res)\b",
+    re.IGNORECASE,
+)
 
 
 def marc21_local_id(marc: MarcFields) -> str | None:
@@ -74,12 +83,22 @@ def marc21_local_id(marc: MarcFields) -> str | None:
     return None
 
 
+def _is_link_to_it(field: MarcFieldLike) -> bool:
+    """Whether an 856 links to the resource itself (second indicator 0, 1 or blank, with a URL), not to a
+    description of it: its ``$3`` (materials specified) naming a table of contents, a blurb, a sample or a cover
+    (:data:`_DESCRIPTION`), as LC's and the German National Library's links to them say, is not a copy."""
+    if field.indicator2 not in ("0", "1", " ") or not subfield(field, "u"):
+        return False
+    materials = subfield(field, "3")
+    return materials is None or _DESCRIPTION.match(materials.strip()) is None
+
+
 def marc21_format(marc: MarcFields) -> ResourceFormat:
     leader = str(marc.leader)
     kind, level = leader[6:7], leader[7:8]
     f008 = control(marc, "008") or ""
     f007 = control(marc, "007") or ""
-    online = f007[:1] == "c" or any(subfield(f, "u") for f in tagged(marc, "856") if f.indicator2 in "01")
+    online = f007[:1] == "c" or any(_is_link_to_it(f) and f.indicator2 in "01" for f in tagged(marc, "856"))
     if kind in ("a", "t"):
         if level in ("s", "i", "b"):
             nature = f008[21:22]
@@ -219,8 +238,11 @@ def _holdings(marc: MarcFields, member: str, default_location: str | None, onlin
             )
     for field in tagged(marc, "856"):
         url = subfield(field, "u")
-        if url and field.indicator2 in ("0", "1", " "):
-            holdings.append(Holding(member=member, url=url.strip(), availability=Availability.ONLINE))
+        if url and _is_link_to_it(field):
+            coverage = clean(subfield(field, "3"))  # materials specified: the volumes or years the link reaches
+            holdings.append(
+                Holding(member=member, url=url.strip(), availability=Availability.ONLINE, coverage=coverage)
+            )
     if not holdings and not online:
         call = next((" ".join(subfields(f, "ab")) for f in tagged(marc, "090", "050")), None)
         coverage = _holdings_statement(tagged(marc, "866"))  # no 852 to link to: the record's one shelf holding
