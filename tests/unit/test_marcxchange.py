@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from xml.sax.saxutils import quoteattr
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from marc_builders import book, unimarc_book
 from pymarc import Leader
 
 from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore
 from consortium.harvest.formats import reader_for
+from consortium.harvest.refusals import Refusal
 from consortium.harvest.renormalize import reread
 from consortium.harvest.service import HarvestReport, HarvestService
 from consortium.members import Member, Source, SourceFormat
@@ -218,3 +222,27 @@ def test_a_record_with_neither_title_is_still_refused_for_its_missing_title(tmp_
     store, _ = harvest(path, "marc21")
     [refused] = store.quarantined()
     assert (refused.reason_code, refused.reason_field) == ("no_title", "245")
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    fmt=st.one_of(st.none(), st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=50)),
+    kind=st.one_of(st.none(), st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=50)),
+    record_type=st.sampled_from("acdefgijkmoprt uvwxyzq#"),
+)
+def test_any_format_type_or_leader_is_read_or_refused_with_a_code_and_nothing_is_lost(
+    tmp_path: Path, fmt: str | None, kind: str | None, record_type: str
+) -> None:
+    attributes = " ".join(
+        f"{name}={quoteattr(value)}" for name, value in (("format", fmt), ("type", kind)) if value is not None
+    )
+    odd = record_xml(
+        f"00000n{record_type}m a2200000 c 4500", control("001", "odd") + data("245", {"a": "T"}), attributes
+    )
+    path = tmp_path / "fuzz.xml"
+    path.write_text(collection(MARC21_BOOK, odd), encoding="utf-8")
+    store, report = harvest(path, "marcxml")
+    assert store.get("m", "1062935594") is not None  # the good record, whatever came after it
+    assert report.counts.added + report.counts.quarantined == 2 and report.complete
+    for item in store.quarantined():
+        assert item.reason_code in set(Refusal) and item.reason.strip()
