@@ -1,5 +1,5 @@
-"""MarcXchange (ISO 25577) records, and records that are not what the source says: holdings and authority
-records, and UNIMARC and MARC21 swapped.
+"""MarcXchange (ISO 25577) records, records that are not what the source says (holdings and authority records,
+UNIMARC and MARC21 swapped), and UNIMARC electronic resources read by their coded data.
 
 A MarcXchange file is how the German National Library, the ZDB and the BnF (in UNIMARC) export: MARCXML's
 structure in its own namespace, each record naming its format and type. Before, every such record was
@@ -17,15 +17,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marc_builders import book, unimarc_book
-from pymarc import Leader
+from pymarc import Field, Indicators, Leader, Subfield
 
 from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore
 from consortium.harvest.formats import reader_for
+from consortium.harvest.normalize.unimarc import normalize_unimarc
 from consortium.harvest.refusals import Refusal
 from consortium.harvest.renormalize import reread
 from consortium.harvest.service import HarvestReport, HarvestService
 from consortium.members import Member, Source, SourceFormat
-from consortium.models import ClassScheme, IdentifierScheme
+from consortium.models import ClassScheme, IdentifierScheme, RawPointer, ResourceFormat
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -246,3 +247,29 @@ def test_any_format_type_or_leader_is_read_or_refused_with_a_code_and_nothing_is
     assert report.counts.added + report.counts.quarantined == 2 and report.complete
     for item in store.quarantined():
         assert item.reason_code in set(Refusal) and item.reason.strip()
+
+
+@pytest.mark.parametrize(
+    ("level", "coded", "expected"),
+    [
+        ("s", None, ResourceFormat.EJOURNAL),  # xbib's periouni.mrc: 362 online serials, read as software before
+        ("s", ("110", "f"), ResourceFormat.DATABASE),
+        ("i", ("110", "g"), ResourceFormat.WEB),
+        ("i", None, ResourceFormat.DATABASE),
+        ("m", ("135", "dr"), ResourceFormat.EBOOK),
+        ("m", ("135", "e"), ResourceFormat.DATABASE),
+        ("m", ("135", "g"), ResourceFormat.SOFTWARE),
+        ("m", None, ResourceFormat.SOFTWARE),
+    ],
+)
+def test_a_unimarc_electronic_resource_by_its_level_and_coded_data(
+    level: str, coded: tuple[str, str] | None, expected: ResourceFormat
+) -> None:
+    record = unimarc_book("e1", "Électronique", author="Dupont", isbn="9787536692930", clc="I247.55", year="2008")
+    record.leader = Leader(f"00000nl{level}  2200000 i 450 ")
+    if coded is not None:
+        record.add_ordered_field(
+            Field(tag=coded[0], indicators=Indicators(" ", " "), subfields=[Subfield("a", coded[1])])
+        )
+    raw = RawPointer(digest="0" * 64, media_type="application/marc")
+    assert normalize_unimarc(record, member="m", source_id="s", raw=raw).format is expected

@@ -1,13 +1,12 @@
 """UNIMARC and CNMARC (the UNIMARC profile of Chinese libraries) records to :class:`~consortium.models.Record`.
 
-Field use: leader/06-07 format; 200 $a title (with $h $i part number and name), $e other title information; 500
-$a $h $i uniform title (not one with a form subheading $l), else 454 $t (or the $a of its embedded 200) the original
-of a translation;
-700/701/702 and 710/711/712 names ($a entry element, $b rest of name); 210 or 214 $c publisher, $d date, and
-100 $a/09-12 date first; 101 $a language; 205 $a edition; 225 $a else 410 $t series, that field's $v its
-volume; 215 $a extent; 010 ISBN ($z, invalid, ignored), 011 ISSN; 600-608 subjects with their subdivisions; 690
-and 686 ($2 clc) CLC, 676 DDC, 675 UDC, 680 LCC; 905 CNMARC holdings ($a institution, $c location, $d class
-number, $e book number), Koha's 995 items (with their shelf status, as
+Field use: leader/06-07 format (an electronic resource's by 110 or 135); 200 $a title (with $h $i part number and
+name), $e other title information; 500 $a $h $i uniform title (not one with a form subheading $l), else 454 $t (or
+the $a of its embedded 200) the original of a translation; 700/701/702 and 710/711/712 names ($a entry element, $b
+rest of name); 210 or 214 $c publisher, $d date, and 100 $a/09-12 date first; 101 $a language; 205 $a edition; 225
+$a else 410 $t series, that field's $v its volume; 215 $a extent; 010 ISBN ($z, invalid, ignored), 011 ISSN; 600-608
+subjects with their subdivisions; 690 and 686 ($2 clc) CLC, 676 DDC, 675 UDC, 680 LCC; 905 CNMARC holdings ($a
+institution, $c location, $d class number, $e book number), Koha's 995 items (with their shelf status, as
 :mod:`~consortium.harvest.normalize.shelf_status` reads it) and 852; 856 links.
 """
 
@@ -70,8 +69,32 @@ def unimarc_format(marc: MarcFields) -> ResourceFormat:
     if kind in ("i", "j"):
         return ResourceFormat.AUDIO
     if kind == "l":
-        return ResourceFormat.DATABASE if level == "i" else ResourceFormat.SOFTWARE
+        return _electronic(marc, level)
     return ResourceFormat.OTHER
+
+
+def _coded(marc: MarcFields, tag: str) -> str:
+    """The first character of a coded-data field's ``$a`` (110, 135), or ``""``."""
+    return next((value[:1] for f in tagged(marc, tag) if (value := subfield(f, "a"))), "")
+
+
+def _electronic(marc: MarcFields, level: str) -> ResourceFormat:
+    """An electronic resource (leader/06 ``l``): a continuing one by its 110 $a/0 (``f`` a database, ``g`` an
+    updating website, else a serial is an e-journal); a monograph by its 135 $a/0 (``d`` text: an e-book; ``a``
+    numeric or ``e`` bibliographic data, ``j`` an online service: a database; else software)."""
+    if level in ("s", "i"):
+        designator = _coded(marc, "110")
+        if designator == "f":
+            return ResourceFormat.DATABASE
+        if designator == "g":
+            return ResourceFormat.WEB
+        return ResourceFormat.EJOURNAL if level == "s" else ResourceFormat.DATABASE
+    kind = _coded(marc, "135")
+    if kind == "d":
+        return ResourceFormat.EBOOK
+    if kind in ("a", "e", "j"):
+        return ResourceFormat.DATABASE
+    return ResourceFormat.SOFTWARE
 
 
 def _name(field_a: str | None, field_b: str | None) -> str | None:
