@@ -1,5 +1,5 @@
 """MarcXchange (ISO 25577) records, records that are not what the source says (holdings and authority records,
-UNIMARC and MARC21 swapped), and UNIMARC electronic resources read by their coded data.
+UNIMARC and MARC21 swapped), and the kind of resource read from coded data where leader/06 says too little.
 
 A MarcXchange file is how the German National Library, the ZDB and the BnF (in UNIMARC) export: MARCXML's
 structure in its own namespace, each record naming its format and type. Before, every such record was
@@ -21,6 +21,7 @@ from pymarc import Field, Indicators, Leader, Subfield
 
 from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore
 from consortium.harvest.formats import reader_for
+from consortium.harvest.normalize.marc21 import normalize_marc21
 from consortium.harvest.normalize.unimarc import normalize_unimarc
 from consortium.harvest.refusals import Refusal
 from consortium.harvest.renormalize import reread
@@ -273,3 +274,29 @@ def test_a_unimarc_electronic_resource_by_its_level_and_coded_data(
         )
     raw = RawPointer(digest="0" * 64, media_type="application/marc")
     assert normalize_unimarc(record, member="m", source_id="s", raw=raw).format is expected
+
+
+@pytest.mark.parametrize(
+    ("record_type", "f007", "f008_26", "expected"),
+    [
+        ("h", "tu", " ", ResourceFormat.BOOK),  # BiblioMondo's "h" (xbib's bibliomondo.marc.xml): 007 says text
+        ("h", "vd", " ", ResourceFormat.VIDEO),
+        ("h", None, " ", ResourceFormat.OTHER),  # nothing says what it is
+        ("m", None, "a", ResourceFormat.DATABASE),  # numeric data (a statistics database's extract)
+        ("m", None, "d", ResourceFormat.EBOOK),
+        ("m", None, "b", ResourceFormat.SOFTWARE),
+        ("m", None, "|", ResourceFormat.SOFTWARE),
+    ],
+)
+def test_a_marc21_format_by_what_the_record_says_when_leader_06_cannot(
+    record_type: str, f007: str | None, f008_26: str, expected: ResourceFormat
+) -> None:
+    record = book("f1", "A record")
+    record.leader = Leader(f"00000n{record_type}m a2200000 c 4500")
+    f008 = record["008"]
+    assert f008 is not None and f008.data is not None
+    f008.data = f008.data[:26] + f008_26 + f008.data[27:]
+    if f007 is not None:
+        record.add_ordered_field(Field(tag="007", data=f007))
+    raw = RawPointer(digest="0" * 64, media_type="application/marc")
+    assert normalize_marc21(record, member="m", source_id="s", raw=raw).format is expected

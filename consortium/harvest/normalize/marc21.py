@@ -83,6 +83,13 @@ def marc21_local_id(marc: MarcFields) -> str | None:
     return None
 
 
+_RECORD_TYPES = frozenset("acdefgijkmoprt")
+"""MARC 21's bibliographic types of record (leader/06)."""
+_MATERIAL_TYPES = {"t": "a", "h": "a", "c": "m", "v": "g", "m": "g", "g": "g", "s": "j", "a": "e", "d": "e"}
+"""007/00, the category of material (text, microform, electronic resource, videorecording, motion picture,
+projected graphic, sound recording, map, globe), as the type of record it describes."""
+
+
 def _is_link_to_it(field: MarcFieldLike) -> bool:
     """Whether an 856 links to the resource itself (second indicator 0, 1 or blank, with a URL), not to a
     description of it: its ``$3`` (materials specified) naming a table of contents, a blurb, a sample or a cover
@@ -98,6 +105,8 @@ def marc21_format(marc: MarcFields) -> ResourceFormat:
     kind, level = leader[6:7], leader[7:8]
     f008 = control(marc, "008") or ""
     f007 = control(marc, "007") or ""
+    if kind not in _RECORD_TYPES:  # not a MARC 21 type of record (BiblioMondo's "h"): the material 007 names
+        kind = _MATERIAL_TYPES.get(f007[:1], kind)
     online = f007[:1] == "c" or any(_is_link_to_it(f) and f.indicator2 in "01" for f in tagged(marc, "856"))
     if kind in ("a", "t"):
         if level in ("s", "i", "b"):
@@ -121,13 +130,13 @@ def marc21_format(marc: MarcFields) -> ResourceFormat:
         return ResourceFormat.VIDEO
     if kind in ("i", "j"):
         return ResourceFormat.AUDIO
-    if kind == "m":
+    if kind == "m":  # a computer file by its 008/26 type: numeric or bibliographic data, an online service, a text
         file_type = f008[26:27]
-        if file_type == "e":
+        if file_type in ("a", "e", "j"):
             return ResourceFormat.DATABASE
         if level == "i":
             return ResourceFormat.WEB
-        return ResourceFormat.SOFTWARE
+        return ResourceFormat.EBOOK if file_type == "d" else ResourceFormat.SOFTWARE
     return ResourceFormat.OTHER
 
 
