@@ -180,16 +180,30 @@ def test_marcxchange_metadata_in_an_oai_pmh_response(tmp_path: Path) -> None:
     [("y", "'y', a holdings record"), ("u", "'u', a holdings record"), ("z", "'z', an authority record")],
 )
 def test_marc21_holdings_and_authority_records_are_refused_as_such(tmp_path: Path, kind: str, said: str) -> None:
-    other = book("h1", "Not a title of a book")
+    other = book("h1", "Not a title of a book")  # as ZDB's local data: 004 the record held, 852 and 866, no 245
     other.leader = Leader(f"00000n{kind}  a2200000   4500")
+    other.remove_fields("245", "100", "264", "300")
+    other.add_ordered_field(Field(tag="004", data="b1"))
+    other.add_ordered_field(Field(tag="852", indicators=Indicators(" ", " "), subfields=[Subfield("b", "DE-101")]))
     path = tmp_path / "lok.mrc"
     path.write_bytes(book("b1", "A book").as_marc() + other.as_marc())
     store, report = harvest(path, "marc21")
     assert [r.local_id for r in store.records()] == ["b1"]
     [refused] = store.quarantined()
     assert (refused.reason_code, refused.reason_field) == ("not_bibliographic", "leader/06")
-    assert refused.reason == f"leader/06: {said}, not a bibliographic one"
+    assert refused.reason == f"leader/06: {said} (no title), not a bibliographic one"
     assert report.counts.quarantined == 1
+
+
+def test_a_titled_record_its_exporter_typed_as_holdings_is_a_book(tmp_path: Path) -> None:
+    # BiblioMondo (xbib's bibliomondo.marc.xml) types 25 of its books "u"; each has its 245, 020, 100, 007 "tu".
+    typed = book("u1", "Endboss")
+    typed.leader = Leader("00000num  2200000|| 450 ")
+    typed.add_ordered_field(Field(tag="007", data="tu"))
+    path = tmp_path / "bibliomondo.mrc"
+    path.write_bytes(typed.as_marc())
+    store, _ = harvest(path, "marc21")
+    assert [(r.title, r.format) for r in store.records()] == [("Endboss", ResourceFormat.BOOK)]
 
 
 def test_unimarc_records_in_a_marc21_source_name_the_format_to_declare(tmp_path: Path) -> None:

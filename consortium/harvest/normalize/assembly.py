@@ -57,7 +57,8 @@ class MarcDialect(ABC):
     """``(tag, title subfield code)`` of the series statements, in order of preference."""
     record_kinds: ClassVar[Mapping[str, str]]
     """The leader/06 values of records that are not bibliographic, and what each makes the record (``"y"``:
-    ``"holdings"``): such a record is refused as one, not for lacking a title."""
+    ``"holdings"``): such a record without a title is refused as one, not for lacking a title; with a title it is
+    a bibliographic record its exporter typed otherwise (BiblioMondo's ``u``), and read."""
     other_title: tuple[str, str]
     """``(tag, source format)``: where the title of the other MARC format is (UNIMARC's 200 for MARC21): a record
     without a title of its own but with that field is refused as a record of the other format."""
@@ -117,19 +118,23 @@ class MarcDialect(ABC):
         """Normalize one record; ``local_id`` overrides the record's own id (an OAI-PMH identifier, say)."""
         fields = FieldIndex.of(marc)  # read by tag a score of times below
         kind = self.record_kinds.get(fields.leader[6:7])
-        if kind is not None:
-            raise RecordError(
-                f"leader/06: {fields.leader[6:7]!r}, {kind} record, not a bibliographic one",
-                error_code=Refusal.NOT_BIBLIOGRAPHIC,
-                field="leader/06",
-            )
+        titled: tuple[str, str | None] | RecordError
+        try:
+            titled = self.title(fields)
+        except RecordError as exc:
+            if kind is not None:  # a holdings or authority record has no title; a titled one is read (below)
+                raise RecordError(
+                    f"leader/06: {fields.leader[6:7]!r}, {kind} record (no title), not a bibliographic one",
+                    error_code=Refusal.NOT_BIBLIOGRAPHIC,
+                    field="leader/06",
+                ) from None
+            titled = exc
         record_id = local_id or self.local_id(fields)
         if not record_id:
             raise RecordError(self.missing_id, error_code=Refusal.NO_ID)
-        try:
-            title, subtitle = self.title(fields)
-        except RecordError as exc:
-            raise self._other_format(fields, exc) from None
+        if isinstance(titled, RecordError):
+            raise self._other_format(fields, titled)
+        title, subtitle = titled
         publisher, date_statement = self.publication(fields)
         year = self.year(fields, date_statement)
         language = self.language(fields)
