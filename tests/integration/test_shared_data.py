@@ -312,6 +312,18 @@ def test_invalid_utf8_is_quarantined_naming_it() -> None:
         raw.decode("utf-8")
 
 
+def test_dublin_core_languages_as_dspace_writes_them() -> None:
+    # Erasmus University's DSpace (2003): "en", "en_US", "nl" and "other", which is no language (it was "oth").
+    path = SHARED / "oai-pmh/pyoai-eur-dspace-2003/00005.xml"
+    store = InMemoryRecordStore()
+    source = Source.model_validate({"id": "f", "protocol": "marc-file", "path": path, "format": "oai-pmh"})
+    HarvestService(store, InMemoryBlobStore()).harvest_source(MEMBER, source)
+    written = re.findall(r"<dc:language>([^<]*)</dc:language>", path.read_text(encoding="utf-8"))
+    assert sorted(set(written)) == ["en", "en_US", "nl", "other"]
+    languages = sorted((r.language or "-") for r in store.records())
+    assert languages == sorted({"en": "eng", "en_US": "eng", "nl": "dut", "other": "-"}[w] for w in written)
+
+
 def test_what_a_copy_of_a_set_or_serial_holds_is_read_from_866() -> None:
     nihon = record("marc/openlibrary/bin_input/880_Nihon_no_chasho.mrc")
     assert [(h.location, h.coverage) for h in nihon.holdings] == [("off,eax", "pt.1-2")]

@@ -16,7 +16,7 @@ from pymarc import Field, Indicators, Subfield
 
 from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore
 from consortium.harvest.identifiers import normalize_oclc
-from consortium.harvest.normalize.text import clean, page_count, publisher_name
+from consortium.harvest.normalize.text import clean, language_code, page_count, publisher_name
 from consortium.harvest.service import HarvestReport, HarvestService
 from consortium.members import Member, Source
 from consortium.models import ClassScheme, Record
@@ -249,3 +249,15 @@ def test_deleting_a_record_never_harvested_is_counted(tmp_path: Path) -> None:
     store, report = harvest(tmp_path / "d.mrc", "marc21")
     assert store.count() == 0 and store.quarantined() == []
     assert (report.counts.unchanged, report.counts.seen) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("eng", "eng"), ("fra", "fre"), ("en_US", "eng"), ("pt-BR", "por"), ("pl", "pol"), ("English", "eng"),
+        ("français", "fre"), ("Japanese", "jpn"), ("Deutsch", "ger"), ("chi; eng", "chi"), ("other", None),
+        ("und", None), ("|||", None), ("Swahili", None),  # a name not known is no code, not its first letters
+    ],
+)  # fmt: skip
+def test_language_values_to_marc_codes(value: str, code: str | None) -> None:
+    assert language_code(value) == code

@@ -46,7 +46,52 @@ _ISO639_1 = {
     "sv": "swe",
     "nl": "dut",
     "la": "lat",
+    "pl": "pol",
+    "cs": "cze",
+    "el": "gre",
+    "tr": "tur",
+    "da": "dan",
+    "no": "nor",
+    "nb": "nob",
+    "nn": "nno",
+    "hu": "hun",
+    "fa": "per",
 }
+# Language names a Dublin Core record writes instead of a code (DSpace's, in English or the language's own), for
+# the languages above and a few more; a name not here is no code (never its first three letters: "other").
+_LANGUAGE_NAMES = {
+    **{
+        name: code
+        for code, names in {
+            "eng": ("english",),
+            "chi": ("chinese", "中文", "汉语", "漢語"),
+            "fre": ("french", "français", "francais"),
+            "ger": ("german", "deutsch"),
+            "jpn": ("japanese", "日本語"),
+            "kor": ("korean", "한국어"),
+            "spa": ("spanish", "español", "espanol", "castellano"),
+            "rus": ("russian", "русский"),
+            "ita": ("italian", "italiano"),
+            "por": ("portuguese", "português", "portugues"),
+            "ara": ("arabic", "العربية"),
+            "heb": ("hebrew", "עברית"),
+            "fin": ("finnish", "suomi"),
+            "swe": ("swedish", "svenska"),
+            "dut": ("dutch", "nederlands"),
+            "lat": ("latin", "latina"),
+            "pol": ("polish", "polski"),
+            "cze": ("czech", "čeština", "cestina"),
+            "gre": ("greek", "ελληνικά"),
+            "tur": ("turkish", "türkçe"),
+            "dan": ("danish", "dansk"),
+            "nor": ("norwegian", "norsk"),
+            "hun": ("hungarian", "magyar"),
+        }.items()
+        for name in names
+    },
+}
+_NO_LANGUAGE = frozenset({"und", "zxx", "mul", "mis", "other", "others", "unknown", "none", "n/a"})
+"""Values that name no language (ISO 639-2's undetermined, no linguistic content, multiple, uncoded)."""
 # ISO 639-2/T codes that differ from the /B code MARC uses.
 _ISO639_2T = {
     "zho": "chi",
@@ -139,14 +184,20 @@ def page_count(text: str | None) -> int | None:
 
 
 def language_code(value: str | None) -> str | None:
-    """An ISO 639-2/B code from a MARC, UNIMARC or Dublin Core language value."""
+    """An ISO 639-2/B code from a MARC, UNIMARC or Dublin Core language value: a three-letter code (a /T one
+    turned /B), a two-letter one or a language tag (``en_US``, ``pt-BR``), or a language's name; ``None`` for a
+    value that names no language (``und``, ``other``) or that is none of these."""
     if not value:
         return None
-    code = value.strip().lower()[:3]
-    code = code.split("-")[0].split("_")[0]
+    text = value.strip().lower()
+    if text in _NO_LANGUAGE:
+        return None
+    if text in _LANGUAGE_NAMES:
+        return _LANGUAGE_NAMES[text]
+    code = re.split(r"[-_\s;,/]", text, maxsplit=1)[0]
     if len(code) == 2:
         return _ISO639_1.get(code)
-    if len(code) == 3 and code.isalpha() and code not in ("und", "zxx", "mul", "   "):
+    if len(code) == 3 and code.isascii() and code.isalpha() and code not in _NO_LANGUAGE:
         return _ISO639_2T.get(code, code)
     return None
 
