@@ -295,6 +295,7 @@ def test_a_unimarc_electronic_resource_by_its_level_and_coded_data(
     [
         ("h", "tu", " ", ResourceFormat.BOOK),  # BiblioMondo's "h" (xbib's bibliomondo.marc.xml): 007 says text
         ("h", "vd", " ", ResourceFormat.VIDEO),
+        ("h", "cr", " ", ResourceFormat.EBOOK),  # an electronic resource, remote
         ("h", None, " ", ResourceFormat.OTHER),  # nothing says what it is
         ("m", None, "a", ResourceFormat.DATABASE),  # numeric data (a statistics database's extract)
         ("m", None, "d", ResourceFormat.EBOOK),

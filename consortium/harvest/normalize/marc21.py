@@ -85,9 +85,10 @@ def marc21_local_id(marc: MarcFields) -> str | None:
 
 _RECORD_TYPES = frozenset("acdefgijkmoprt")
 """MARC 21's bibliographic types of record (leader/06)."""
-_MATERIAL_TYPES = {"t": "a", "h": "a", "c": "m", "v": "g", "m": "g", "g": "g", "s": "j", "a": "e", "d": "e"}
+_MATERIAL_TYPES = {"t": "a", "h": "a", "c": "a", "v": "g", "m": "g", "g": "g", "s": "j", "a": "e", "d": "e"}
 """007/00, the category of material (text, microform, electronic resource, videorecording, motion picture,
-projected graphic, sound recording, map, globe), as the type of record it describes."""
+projected graphic, sound recording, map, globe), as the type of record it describes: an electronic resource as
+language material, which 007 ``c`` then makes an e-book or an e-journal."""
 
 
 def _is_link_to_it(field: MarcFieldLike) -> bool:
