@@ -181,7 +181,8 @@ class OaiPmhClient:
 
 
 def parse_list_records(data: bytes, origin: str, url: str = "") -> OaiPage:
-    """One ``ListRecords`` response; an OAI error raises, ``noRecordsMatch`` gives an empty page.
+    """One ``ListRecords`` response (or a saved ``GetRecord`` one); an OAI error raises, ``noRecordsMatch`` gives
+    an empty page.
 
     ``origin`` names the response in errors (``"OAI-PMH response from <url>"``, a file name); ``url`` is the
     server's base URL, if the response came from one (the OAI errors carry it).
@@ -203,8 +204,10 @@ def parse_list_records(data: bytes, origin: str, url: str = "") -> OaiPage:
         raise exc
     page = OaiPage(raw=data)
     list_records = root.find(_q("ListRecords"))
+    if list_records is None:  # a saved GetRecord response: its one record, read the same way
+        list_records = root.find(_q("GetRecord"))
     if list_records is None:
-        raise RecordError(f"{origin} has no ListRecords element", error_code=Refusal.WRONG_FORMAT)
+        raise RecordError(f"{origin} has no ListRecords or GetRecord element", error_code=Refusal.WRONG_FORMAT)
     for element in list_records.iterfind(_q("record")):
         header = element.find(_q("header"))
         if header is None:

@@ -60,6 +60,23 @@ def test_a_saved_oai_pmh_response_is_read_without_any_client(tmp_path: Path) -> 
     assert record.datestamp == datetime(2026, 11, 20, tzinfo=UTC)
 
 
+def test_a_saved_getrecord_response_is_its_one_record(tmp_path: Path) -> None:
+    # What a librarian saves from a browser to load one record (sickle's GetRecord.xml in ../shared/data is one).
+    one = SAVED_RESPONSE.replace(b'verb="ListRecords"', b'verb="GetRecord"').replace(b"<ListRecords>", b"<GetRecord>")
+    one = one.replace(b"<resumptionToken>page-2</resumptionToken></ListRecords>", b"</GetRecord>")
+    path = tmp_path / "one.xml"
+    path.write_bytes(one)
+    store = InMemoryRecordStore()
+    source = Source.model_validate({"id": "saved", "protocol": "marc-file", "path": path, "format": "oai-pmh"})
+    report = HarvestService(store, InMemoryBlobStore()).harvest_source(MEMBER, source)
+    assert report.complete and [r.title for r in store.records()] == ["Deep rivers"]
+    path.write_bytes(one.replace(b"GetRecord>", b"Identify>"))  # any other verb's response: no record in it
+    store = InMemoryRecordStore()
+    HarvestService(store, InMemoryBlobStore()).harvest_source(MEMBER, source)
+    [refused] = store.quarantined()
+    assert refused.reason == "OAI-PMH response from one.xml has no ListRecords or GetRecord element"
+
+
 def _fields(marc: MarcFields) -> list[tuple[str, str | None, str, list[str]]]:
     return [
         (f.tag, f.data, f.indicator2, f.get_subfields(*"abcdefghijklmnopqrstuvwxyz0123456789"))
