@@ -21,6 +21,7 @@ import pytest
 from lxml import etree
 
 from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore
+from consortium.harvest.refusals import Refusal
 from consortium.harvest.service import HarvestReport, HarvestService
 from consortium.members import Member, Source
 from consortium.models import Availability, ClassScheme, IdentifierScheme, Record, ResourceFormat
@@ -174,6 +175,36 @@ def test_every_record_is_normalized_or_quarantined_with_a_reason(path: Path) -> 
         assert archive.exists(item.raw.digest)
     for normalized in store.records():
         assert normalized.title.strip() and archive.exists(normalized.raw.digest)
+
+
+def xbib_files() -> list[Path]:
+    folder = SHARED / "marc/xbib"
+    return (
+        sorted(p for p in folder.iterdir() if p.suffix in (".xml", ".mrc", ".bin", ".marc21"))
+        if SHARED.is_dir()
+        else []
+    )
+
+
+@pytest.mark.parametrize("path", xbib_files(), ids=relative)
+def test_german_and_french_union_catalogue_files_lose_no_record(path: Path) -> None:
+    # xbib's files (SOURCES.md): MarcXchange, MARC21 holdings, UNIMARC serials, MARC-8 with other scripts, and
+    # SWB's ISO 2709 that pymarc rejects. Each record is stored, or quarantined with a code; none goes unseen.
+    fmt = "unimarc" if path.name == "periouni.mrc" else "marcxml" if path.suffix == ".xml" else "marc21"
+    if fmt == "marcxml":  # MARC records wherever they stand (zdb-sru-marcxmlplus.xml: inside SRU's own records)
+        expected = len(etree.parse(str(path), _XML).xpath("//*[local-name()='record'][*[local-name()='leader']]"))
+    else:
+        expected = len(binary_records(path))
+    store = InMemoryRecordStore()
+    source = Source.model_validate({"id": "f", "protocol": "marc-file", "path": path, "format": fmt})
+    logging.disable(logging.WARNING)
+    try:
+        counts = HarvestService(store, InMemoryBlobStore()).harvest_source(MEMBER, source).counts
+    finally:
+        logging.disable(logging.NOTSET)
+    assert counts.added + counts.unchanged + counts.quarantined == expected > 0
+    assert store.count() == counts.added
+    assert all(item.reason_code in set(Refusal) for item in store.quarantined())
 
 
 # The deliberately broken pymarc files: what happens to their records is a fact about the data.
