@@ -50,12 +50,15 @@ class SourceFormat(StrEnum):
     MARC21 = "marc21"
     """Binary MARC21 (ISO 2709)."""
     MARCXML = "marcxml"
+    """MARCXML, and MarcXchange (ISO 25577) in MARC 21 or UNIMARC."""
     UNIMARC = "unimarc"
     """Binary UNIMARC, including CNMARC as Chinese libraries write it (ISO 2709)."""
     OAI_DC = "oai_dc"
     KBART = "kbart"
     OAI_PMH = "oai-pmh"
-    """A saved OAI-PMH ``ListRecords`` response (MARCXML or Dublin Core metadata), loaded as a file."""
+    """A saved OAI-PMH ``ListRecords`` or ``GetRecord`` response, loaded as a file."""
+    MARC_JSON = "marc-json"
+    """MARC-in-JSON (Koha's REST API, FOLIO's source records): one record, an array, or JSON Lines."""
 
 
 class FileContents(StrEnum):
@@ -168,13 +171,10 @@ class Source(BaseModel):
         elif self.protocol is SourceProtocol.MARC_FILE:
             if self.path is None:
                 raise ValueError("a marc-file source needs 'path'")
-            if self.format not in (
-                SourceFormat.MARC21,
-                SourceFormat.MARCXML,
-                SourceFormat.UNIMARC,
-                SourceFormat.OAI_PMH,
-            ):
-                raise ValueError("a marc-file source has format 'marc21', 'marcxml', 'unimarc' or 'oai-pmh'")
+            if self.format in (SourceFormat.OAI_DC, SourceFormat.KBART):  # every other format is a file's
+                raise ValueError(
+                    "a marc-file source has format 'marc21', 'marcxml', 'unimarc', 'marc-json' or 'oai-pmh'"
+                )
         else:
             if self.path is None:
                 raise ValueError("a kbart-file source needs 'path'")

@@ -205,6 +205,32 @@ def test_union_catalogue_files_lose_no_record(path: Path) -> None:
     assert all(item.reason_code in set(Refusal) for item in store.quarantined())
 
 
+def harvest_as(relative_path: str, fmt: str) -> tuple[InMemoryRecordStore, HarvestReport]:
+    store = InMemoryRecordStore()
+    source = Source.model_validate({"id": "f", "protocol": "marc-file", "path": SHARED / relative_path, "format": fmt})
+    return store, HarvestService(store, InMemoryBlobStore()).harvest_source(MEMBER, source)
+
+
+def test_marc_in_json_reads_as_the_same_record_in_iso_2709() -> None:
+    # marc4j's Summerland in binary MARC and in MARC-in-JSON (one line, and indented): one record, field for field.
+    [binary] = harvest_as("marc/marc4j/summerland.mrc", "marc21")[0].records()
+    for name in ("summerland-marc-in-json.json", "summerland-marc-in-json-indented.json"):
+        [read] = harvest_as(f"marc/marc4j/{name}", "marc-json")[0].records()
+        assert read.model_dump(exclude={"raw"}) == binary.model_dump(exclude={"raw"}), name
+    [dylan] = harvest_as("marc/marc4j/legal-json-marc-in-json.json", "marc-json")[0].records()
+    assert (dylan.title, dylan.format) == ("The freewheelin' Bob Dylan", ResourceFormat.AUDIO)
+
+
+@pytest.mark.parametrize(
+    "name", ["marc-json.json", "summerland-marc-json.json", "illegal-marc-in-json.json"]
+)  # the older MARC-JSON (keys without quotes), and a record with a line break inside a string
+def test_json_that_is_not_marc_in_json_is_refused_whole_saying_where(name: str) -> None:
+    store, report = harvest_as(f"marc/marc4j/{name}", "marc-json")
+    [refused] = store.quarantined()
+    assert not report.complete and store.count() == 0
+    assert re.fullmatch(r"not a MARC-in-JSON file: line \d+, column \d+: .+", refused.reason), refused.reason
+
+
 # The deliberately broken pymarc files: what happens to their records is a fact about the data.
 KNOWN_BROKEN = {
     # file: (records, normalized, a phrase every quarantine reason has)

@@ -10,6 +10,7 @@ from consortium.errors import ConfigError
 from consortium.harvest.formats.base import FilePage, FormatReader
 from consortium.harvest.formats.iso2709 import Iso2709Format
 from consortium.harvest.formats.kbart import KbartFormat
+from consortium.harvest.formats.marc_json import MarcJsonFormat
 from consortium.harvest.formats.marcxml import MarcXmlFormat
 from consortium.harvest.formats.oai import OaiMetadataFormat, SavedOaiFormat
 from consortium.harvest.normalize.marc21 import MARC21
@@ -25,6 +26,7 @@ FORMATS: dict[SourceFormat, FormatReader] = {
     SourceFormat.OAI_DC: OaiMetadataFormat("oai_dc"),
     SourceFormat.OAI_PMH: SavedOaiFormat("oai-pmh"),
     SourceFormat.KBART: KbartFormat(),
+    SourceFormat.MARC_JSON: MarcJsonFormat(),
 }
 """The reader of each source format."""
 
