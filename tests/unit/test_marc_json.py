@@ -112,6 +112,7 @@ def test_a_json_lines_line_or_a_record_that_is_not_marc_in_json_is_quarantined_a
         (b'{\n    leader : "01471cjm a2200349 a 4500"\n}', "wrong_format",
          "not a MARC-in-JSON file: line 2, column 5: expecting property name enclosed in double quotes"),
         (b'[{"leader": "caf\xe9"}]', "bad_encoding", "not a MARC-in-JSON file: invalid UTF-8 at byte 16"),
+        (b"[" * 100_000 + b"]" * 100_000, "wrong_format", "not a MARC-in-JSON file: nested too deeply to be records"),
     ],
 )  # fmt: skip
 def test_a_file_that_is_not_marc_in_json_is_refused_whole_saying_where(

@@ -148,10 +148,12 @@ def iter_marc_json(data: bytes, *, name: str, start: int, page_size: int) -> Ite
     page = RawPage()
     try:
         records = list(_documents(data))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         if isinstance(exc, UnicodeDecodeError):
             reason = f"not a MARC-in-JSON file: invalid UTF-8 at byte {exc.start}"
             code = Refusal.BAD_ENCODING
+        elif isinstance(exc, RecursionError):  # arrays in arrays a thousand deep: no record is
+            reason, code = "not a MARC-in-JSON file: nested too deeply to be records", Refusal.WRONG_FORMAT
         else:
             reason = f"not a MARC-in-JSON file: line {exc.lineno}, column {exc.colno}: {_what(exc)}"
             code = Refusal.WRONG_FORMAT
