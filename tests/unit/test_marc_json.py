@@ -12,6 +12,7 @@ import pytest
 
 from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore
 from consortium.harvest.formats import reader_for
+from consortium.harvest.formats.marc_json import iter_marc_json
 from consortium.harvest.renormalize import reread
 from consortium.harvest.service import HarvestReport, HarvestService
 from consortium.members import Member, Source, SourceFormat
@@ -148,3 +149,10 @@ def test_an_archived_record_reads_back_the_same(tmp_path: Path) -> None:
     item = reread(SourceFormat.MARC_JSON, hub.archive.get(stored.raw.digest), stored.raw.media_type, "export.json")
     again = reader_for(SourceFormat.MARC_JSON).normalize(item, source=hub.source, member="m", raw=stored.raw)
     assert again == stored and again.subjects == ["Algorithms"]
+
+
+def test_a_blank_file_read_alone_is_no_catalogue_without_records() -> None:
+    # The harvest refuses a blank file before any reader (ValidationError: "is blank"); read again alone (an
+    # archived record's bytes), it still is not a complete file of no record.
+    [page] = iter_marc_json(b" \n", name="blank.json", start=0, page_size=10)
+    assert page.stopped == "not a MARC-in-JSON file: line 1, column 1: the file is empty"

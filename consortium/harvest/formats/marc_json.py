@@ -127,6 +127,8 @@ def _documents(data: bytes) -> Iterator[tuple[Any, bytes | None, str | None]]:
     """The file's records in order: ``(object, raw bytes, None)``, or ``(None, raw bytes, reason)`` for a JSON
     Lines line that is not JSON. A file that is neither one JSON document nor JSON Lines raises."""
     text = data.decode("utf-8-sig")  # UnicodeDecodeError: the caller's
+    if not text.strip():  # an export that wrote nothing is not a catalogue with no record (nothing is withdrawn)
+        raise json.JSONDecodeError("the file is empty", text, 0)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as whole:
