@@ -16,13 +16,21 @@ from functools import lru_cache
 import ftfy
 import opencc
 
-__all__ = ["core_title", "is_cjk", "match_text", "name_words", "plain_title", "surname_key", "title_tokens"]
+from consortium.mojibake import MOJIBAKE
+
+__all__ = [
+    "core_title",
+    "is_cjk",
+    "match_text",
+    "name_words",
+    "plain_title",
+    "surname_key",
+    "title_tokens",
+]
 
 _T2S = opencc.OpenCC("t2s.json")
 # Variant characters that catalogues use interchangeably after traditional-to-simplified conversion.
 _VARIANTS = str.maketrans({"锺": "钟", "於": "于", "裏": "里", "裡": "里", "妳": "你", "箇": "个", "麽": "么"})
-# UTF-8 read as Latin-1 or Windows-1252 ("rÃ¶mische" for "römische"): repaired with ftfy when it shows.
-_MOJIBAKE = re.compile("[ÃÂ][\u0080-\u00bf]|â€")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an|le|la|les|l|der|die|das|el|los|las|il|lo|gli|i)\s+")
@@ -40,7 +48,7 @@ def match_text(text: str) -> str:
     if text.isascii():
         # Plain ASCII needs none of the Unicode steps below (and most catalogue text is ASCII).
         return " ".join(_NON_WORD.sub(" ", text.lower()).replace("_", " ").split())
-    if _MOJIBAKE.search(text):
+    if MOJIBAKE.search(text):  # UTF-8 read as Latin-1 at the source: repaired, and the rest ftfy fixes
         text = ftfy.fix_text(text)
     value = unicodedata.normalize("NFKC", text).casefold()
     if _CJK.search(value):

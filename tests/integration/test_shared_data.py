@@ -211,6 +211,16 @@ def harvest_as(relative_path: str, fmt: str) -> tuple[InMemoryRecordStore, Harve
     return store, HarvestService(store, InMemoryBlobStore()).harvest_source(MEMBER, source)
 
 
+def test_a_title_converted_twice_at_its_source_reads_as_its_other_copy() -> None:
+    # Open Library's binary copy of Rein's book is UTF-8 read as Latin-1 and written again ("rÃ¶mische"); its
+    # MARCXML copy is right. The harvest reads the first again: both show the same title.
+    [binary] = harvested("marc/openlibrary/bin_input/dasrmischepriv00rein_meta.mrc")[0].records()
+    [xml] = harvested("marc/openlibrary/xml_input/dasrmischepriv00rein_marc.xml")[0].records()
+    raw = (SHARED / "marc/openlibrary/bin_input/dasrmischepriv00rein_meta.mrc").read_bytes()
+    assert "rÃ¶mische".encode() in raw  # as the file has it
+    assert binary.title == xml.title and binary.title.startswith("Das römische Privatrecht")
+
+
 def test_marc_in_json_reads_as_the_same_record_in_iso_2709() -> None:
     # marc4j's Summerland in binary MARC and in MARC-in-JSON (one line, and indented): one record, field for field.
     [binary] = harvest_as("marc/marc4j/summerland.mrc", "marc21")[0].records()

@@ -261,3 +261,17 @@ def test_deleting_a_record_never_harvested_is_counted(tmp_path: Path) -> None:
 )  # fmt: skip
 def test_language_values_to_marc_codes(value: str, code: str | None) -> None:
     assert language_code(value) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Das rÃ¶mische Privatrecht", "Das römische Privatrecht"),  # Open Library's dasrmischepriv00rein_meta.mrc
+        ("CafÃ© society", "Café society"),
+        ("â€œQuotedâ€\x9d", "“Quoted”"),
+        ("IRMÃ E IRMÃO", "IRMÃ E IRMÃO"),  # Portuguese capitals, not the mark of the mistake: as they are
+        ("São Paulo", "São Paulo"),
+    ],
+)
+def test_utf8_read_as_latin1_at_the_source_is_read_again(text: str, shown: str) -> None:
+    assert clean(text) == shown

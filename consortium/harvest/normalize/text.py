@@ -6,6 +6,8 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING
 
+from consortium.mojibake import unmangled
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -122,6 +124,7 @@ def clean(value: str | None) -> str | None:
         and "  " not in value
     ):
         return value  # plain ASCII, single-spaced, no punctuation or bracket at either end: nothing to do
+    value = unmangled(value)  # UTF-8 read as Latin-1 at the source ("rÃ¶mische"): read again
     spaced = " ".join(unicodedata.normalize("NFC", value).split())  # blanks first: a tab is a blank, not a control
     # Controls (C0, C1) are never printable: a printable value has none to remove.
     text = spaced if spaced.isprintable() else " ".join(_CONTROL.sub("", spaced).split())
