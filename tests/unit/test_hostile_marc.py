@@ -184,7 +184,7 @@ def test_a_file_of_another_kind_is_quarantined_and_the_run_not_complete(tmp_path
     store, stopped = run(tmp_path, b"<html><body><h1>502 Bad Gateway</h1></body></html>", fmt)
     assert store.count() == 0 and len(store.quarantined()) == 1
     assert stopped is not None and (
-        "not a MARC file: none of its 1 record(s) can be read, nor has" in stopped or "html" in stopped
+        "not a MARC file: none of its 1 record(s) can be read, nor has" in stopped or "html" in stopped.lower()
     )
 
 
@@ -200,3 +200,24 @@ def test_a_binary_file_cut_inside_its_last_record_is_not_complete(tmp_path: Path
     assert stopped == f"the file ends inside the record at byte {len(GOOD[0]) * 2} (cut short?)"
     _, whole = run(tmp_path, GOOD[0] + GOOD[1] + b"\r\n", "marc21")  # a line end after the last record
     assert whole is None
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (b'<?xml version="1.0"?><collection xmlns="http://www.loc.gov/MARC21/slim"/>', "XML: is the source's"),
+        (b'\xef\xbb\xbf[{"leader": "00000nam a2200000 a 4500", "fields": []}]', "JSON: is the source's"),
+        (b"=LDR  00000nam  2200000 a 4500\n=245  10$aA title\n", "MarcEdit's mnemonic text (.mrk)"),
+        (b"<!DOCTYPE html><html><body>502</body></html>", "an HTML page, not records"),
+    ],
+)  # fmt: skip
+def test_a_file_of_another_known_format_declared_as_binary_marc_says_which(
+    tmp_path: Path, data: bytes, said: str
+) -> None:
+    # A binary MARC file begins with its first record's length, five digits: one that begins otherwise is refused
+    # whole, saying what it is and what to declare (a newcomer's first import with the wrong --format).
+    for fmt in ("marc21", "unimarc"):
+        store, stopped = run(tmp_path, data, fmt)
+        [item] = store.quarantined()
+        assert item.reason_code == "wrong_format" and item.reason == stopped
+        assert stopped.startswith(f"not a binary MARC file (ISO 2709): it is {said}")

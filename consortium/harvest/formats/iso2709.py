@@ -195,6 +195,27 @@ def _split(data: bytes, start: int) -> Iterator[tuple[int, int, str | None]]:
         pos = end
 
 
+_OTHER_FORMATS = (
+    ((b"<!doctype html", b"<html"), "an HTML page, not records (a web server's error page saved as the export?)"),
+    ((b"<",), "XML: is the source's format 'marcxml' (MARCXML, MarcXchange) or 'oai-pmh' (a saved response)?"),
+    ((b"{", b"["), "JSON: is the source's format 'marc-json' (MARC-in-JSON)?"),
+    ((b"=ldr", b"=000"), "MarcEdit's mnemonic text (.mrk): save it from MarcEdit as MARC (.mrc)"),
+)
+"""How a file of another format begins (an ISO 2709 file begins with its first record's length, five digits),
+and what to do about it."""
+
+
+def _another_format(data: bytes) -> str | None:
+    """What a file that is not binary MARC at all is, said as the refusal of the whole file; ``None`` otherwise."""
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head[:5].isdigit():
+        return None
+    for starts, what in _OTHER_FORMATS:
+        if head.startswith(starts):
+            return f"not a binary MARC file (ISO 2709): it is {what}"
+    return None
+
+
 def iter_iso2709(data: bytes, *, name: str, start: int, page_size: int, force_utf8: bool) -> Iterator[RawPage]:
     """Pages of records from binary MARC ``data``, resuming at byte offset ``start``.
 
@@ -202,6 +223,12 @@ def iter_iso2709(data: bytes, *, name: str, start: int, page_size: int, force_ut
     After :data:`MOST_UNREADABLE_IN_A_ROW` unreadable records in a row, reading stops (``RawPage.stopped``).
     """
     page = RawPage()
+    other = _another_format(data) if start == 0 else None
+    if other is not None:  # no record of it is ISO 2709: one refusal saying what it is, not one a record
+        page.records.append(RawRecord(name, data, _MEDIA_ISO2709, error=other, error_code=Refusal.WRONG_FORMAT))
+        page.stopped = other
+        yield page
+        return
     unreadable = 0
     read = framed = cut = 0
     for begin, end, problem in _split(data, start):
