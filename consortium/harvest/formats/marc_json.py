@@ -12,7 +12,6 @@ bytes are its own line (JSON Lines) or its object written compactly, so it can b
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pymarc
@@ -33,13 +32,6 @@ if TYPE_CHECKING:
 __all__ = ["MarcJsonFormat", "iter_marc_json", "marc_in_json"]
 
 _MEDIA = "application/marc+json"
-
-
-@dataclass(frozen=True, slots=True)
-class _Read:
-    """A record read from the file: its pymarc form."""
-
-    marc: pymarc.Record
 
 
 def _subfields(value: Any, where: str) -> list[pymarc.Subfield]:
@@ -108,7 +100,7 @@ def _raw_record(obj: Any, raw: bytes, position: str) -> RawRecord:
     except RecordError as exc:
         return RawRecord.refused(position, raw, _MEDIA, exc)
     deleted = str(marc.leader)[5:6] == "d"
-    return RawRecord(position, raw, _MEDIA, local_id=MARC21.local_id(marc), parsed=_Read(marc), deleted=deleted)
+    return RawRecord(position, raw, _MEDIA, local_id=MARC21.local_id(marc), parsed=marc, deleted=deleted)
 
 
 def _what(exc: json.JSONDecodeError) -> str:
@@ -188,7 +180,7 @@ class MarcJsonFormat(FormatReader):
             yield page, None
 
     def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
-        assert isinstance(item.parsed, _Read)
+        assert isinstance(item.parsed, pymarc.Record)
         return MARC21.normalize(
-            item.parsed.marc, member=member, source_id=source.id, raw=raw, default_location=source.location
+            item.parsed, member=member, source_id=source.id, raw=raw, default_location=source.location
         )

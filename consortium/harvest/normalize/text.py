@@ -62,35 +62,33 @@ _ISO639_1 = {
 # Language names a Dublin Core record writes instead of a code (DSpace's, in English or the language's own), for
 # the languages above and a few more; a name not here is no code (never its first three letters: "other").
 _LANGUAGE_NAMES = {
-    **{
-        name: code
-        for code, names in {
-            "eng": ("english",),
-            "chi": ("chinese", "中文", "汉语", "漢語"),
-            "fre": ("french", "français", "francais"),
-            "ger": ("german", "deutsch"),
-            "jpn": ("japanese", "日本語"),
-            "kor": ("korean", "한국어"),
-            "spa": ("spanish", "español", "espanol", "castellano"),
-            "rus": ("russian", "русский"),
-            "ita": ("italian", "italiano"),
-            "por": ("portuguese", "português", "portugues"),
-            "ara": ("arabic", "العربية"),
-            "heb": ("hebrew", "עברית"),
-            "fin": ("finnish", "suomi"),
-            "swe": ("swedish", "svenska"),
-            "dut": ("dutch", "nederlands"),
-            "lat": ("latin", "latina"),
-            "pol": ("polish", "polski"),
-            "cze": ("czech", "čeština", "cestina"),
-            "gre": ("greek", "ελληνικά"),
-            "tur": ("turkish", "türkçe"),
-            "dan": ("danish", "dansk"),
-            "nor": ("norwegian", "norsk"),
-            "hun": ("hungarian", "magyar"),
-        }.items()
-        for name in names
-    },
+    name: code
+    for code, names in {
+        "eng": ("english",),
+        "chi": ("chinese", "中文", "汉语", "漢語"),
+        "fre": ("french", "français", "francais"),
+        "ger": ("german", "deutsch"),
+        "jpn": ("japanese", "日本語"),
+        "kor": ("korean", "한국어"),
+        "spa": ("spanish", "español", "espanol", "castellano"),
+        "rus": ("russian", "русский"),
+        "ita": ("italian", "italiano"),
+        "por": ("portuguese", "português", "portugues"),
+        "ara": ("arabic", "العربية"),
+        "heb": ("hebrew", "עברית"),
+        "fin": ("finnish", "suomi"),
+        "swe": ("swedish", "svenska"),
+        "dut": ("dutch", "nederlands"),
+        "lat": ("latin", "latina"),
+        "pol": ("polish", "polski"),
+        "cze": ("czech", "čeština", "cestina"),
+        "gre": ("greek", "ελληνικά"),
+        "tur": ("turkish", "türkçe"),
+        "dan": ("danish", "dansk"),
+        "nor": ("norwegian", "norsk"),
+        "hun": ("hungarian", "magyar"),
+    }.items()
+    for name in names
 }
 _NO_LANGUAGE = frozenset({"und", "zxx", "mul", "mis", "other", "others", "unknown", "none", "n/a"})
 """Values that name no language (ISO 639-2's undetermined, no linguistic content, multiple, uncoded)."""
