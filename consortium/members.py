@@ -59,6 +59,8 @@ class SourceFormat(StrEnum):
     """A saved OAI-PMH ``ListRecords`` or ``GetRecord`` response, loaded as a file."""
     MARC_JSON = "marc-json"
     """MARC-in-JSON (Koha's REST API, FOLIO's source records): one record, an array, or JSON Lines."""
+    MRK = "mrk"
+    """MarcEdit's mnemonic text (``.mrk`` in MARC-8, ``.mrk8`` in UTF-8; LC's MARCMaker form)."""
 
 
 class FileContents(StrEnum):
@@ -172,9 +174,8 @@ class Source(BaseModel):
             if self.path is None:
                 raise ValueError("a marc-file source needs 'path'")
             if self.format in (SourceFormat.OAI_DC, SourceFormat.KBART):  # every other format is a file's
-                raise ValueError(
-                    "a marc-file source has format 'marc21', 'marcxml', 'unimarc', 'marc-json' or 'oai-pmh'"
-                )
+                files = [f"'{f}'" for f in SourceFormat if f not in (SourceFormat.OAI_DC, SourceFormat.KBART)]
+                raise ValueError(f"a marc-file source has format {', '.join(files[:-1])} or {files[-1]}")
         else:
             if self.path is None:
                 raise ValueError("a kbart-file source needs 'path'")

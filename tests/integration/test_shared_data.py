@@ -232,6 +232,25 @@ def test_marc_in_json_reads_as_the_same_record_in_iso_2709() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "binary"),
+    [
+        ("brkrtest.mrk", "brkrtest.mrc"),  # MARC-8: every mnemonic of LC's list that MARC-8's Latin sets have
+        ("brkrtest.mrk8", "brkrtest_UTF8.mrc"),
+        ("brkrtest1.mrk8", "brkrtest_UTF8.mrc"),
+        ("u17_marc4j.mrk8", "u17_utf8.mrc"),
+    ],
+)
+def test_marcedit_text_reads_as_the_same_records_in_iso_2709(text: str, binary: str) -> None:
+    # marc4j's MARCBreaker test files and the binary MARC they were made from: the same records, field for field.
+    store, report = harvest_as(f"marc/marc4j/{text}", "mrk")
+    expected, _ = harvest_as(f"marc/marc4j/{binary}", "marc21")
+    assert report.complete and not list(store.quarantined())
+    read = {r.local_id: r.model_dump(exclude={"raw"}) for r in store.records()}
+    assert read == {r.local_id: r.model_dump(exclude={"raw"}) for r in expected.records()}
+    assert len(read) == len(re.findall(rb"^=LDR", (SHARED / "marc/marc4j" / text).read_bytes(), re.MULTILINE))
+
+
+@pytest.mark.parametrize(
     "name", ["marc-json.json", "summerland-marc-json.json", "illegal-marc-in-json.json"]
 )  # the older MARC-JSON (keys without quotes), and a record with a line break inside a string
 def test_json_that_is_not_marc_in_json_is_refused_whole_saying_where(name: str) -> None:

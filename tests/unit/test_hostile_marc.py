@@ -207,7 +207,7 @@ def test_a_binary_file_cut_inside_its_last_record_is_not_complete(tmp_path: Path
     [
         (b'<?xml version="1.0"?><collection xmlns="http://www.loc.gov/MARC21/slim"/>', "XML: is the source's"),
         (b'\xef\xbb\xbf[{"leader": "00000nam a2200000 a 4500", "fields": []}]', "JSON: is the source's"),
-        (b"=LDR  00000nam  2200000 a 4500\n=245  10$aA title\n", "MarcEdit's mnemonic text (.mrk)"),
+        (b"=LDR  00000nam  2200000 a 4500\n=245  10$aA title\n", "MarcEdit's mnemonic text: is the source's"),
         (b"<!DOCTYPE html><html><body>502</body></html>", "an HTML page, not records"),
     ],
 )  # fmt: skip

@@ -12,6 +12,7 @@ from consortium.harvest.formats.iso2709 import Iso2709Format
 from consortium.harvest.formats.kbart import KbartFormat
 from consortium.harvest.formats.marc_json import MarcJsonFormat
 from consortium.harvest.formats.marcxml import MarcXmlFormat
+from consortium.harvest.formats.mrk import MrkFormat
 from consortium.harvest.formats.oai import OaiMetadataFormat, SavedOaiFormat
 from consortium.harvest.normalize.marc21 import MARC21
 from consortium.harvest.normalize.unimarc import UNIMARC
@@ -27,6 +28,7 @@ FORMATS: dict[SourceFormat, FormatReader] = {
     SourceFormat.OAI_PMH: SavedOaiFormat("oai-pmh"),
     SourceFormat.KBART: KbartFormat(),
     SourceFormat.MARC_JSON: MarcJsonFormat(),
+    SourceFormat.MRK: MrkFormat(),
 }
 """The reader of each source format."""
 

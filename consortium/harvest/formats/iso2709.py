@@ -199,7 +199,7 @@ _OTHER_FORMATS = (
     ((b"<!doctype html", b"<html"), "an HTML page, not records (a web server's error page saved as the export?)"),
     ((b"<",), "XML: is the source's format 'marcxml' (MARCXML, MarcXchange) or 'oai-pmh' (a saved response)?"),
     ((b"{", b"["), "JSON: is the source's format 'marc-json' (MARC-in-JSON)?"),
-    ((b"=ldr", b"=000"), "MarcEdit's mnemonic text (.mrk): save it from MarcEdit as MARC (.mrc)"),
+    ((b"=ldr", b"=000"), "MarcEdit's mnemonic text: is the source's format 'mrk'?"),
 )
 """How a file of another format begins (an ISO 2709 file begins with its first record's length, five digits),
 and what to do about it."""
