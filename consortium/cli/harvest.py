@@ -71,6 +71,7 @@ def report_line(report: HarvestReport, hint: str | None = None) -> str:
     else:
         state = "complete" if report.complete else f"incomplete: {report.stopped}" if report.stopped else "paused"
     twice = f", {c.duplicates} duplicate id(s) in the file" if c.duplicates else ""
+    twice += f"; {c.holdings} holdings record(s) read with the record they follow" if c.holdings else ""
     gone = f", {c.withdrawn} withdrawn (no longer in the file)" if c.withdrawn else ""
     held = f"; {report.withheld}; {hint or confirm_hint(confirm_command(report))}" if report.withheld else ""
     return (

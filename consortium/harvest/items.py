@@ -30,6 +30,9 @@ class RawRecord:
     datestamp: str | None = None
     error_code: str | None = None
     error_field: str | None = None
+    attached: tuple[Any, ...] = ()
+    """The holdings records (MFHD) read with this record, parsed as ``parsed`` is (see
+    :mod:`consortium.harvest.formats.holdings_records`); ``raw`` then holds theirs after its own."""
 
     @classmethod
     def refused(

@@ -339,6 +339,7 @@ class HarvestService:
             log.info("quarantined %s/%s at %s: %s", member.id, source.id, item.position, why.message)
 
         for item, digest in zip(page.records, digests, strict=True):
+            counts.holdings += len(item.attached)
             if (refused := item.refusal()) is not None:
                 quarantine(item, refused, digest)
                 continue

@@ -25,6 +25,9 @@ class HarvestCounts(BaseModel):
     duplicates: int = 0
     """Of the quarantined, the records whose id an earlier record of the same file has (see
     :mod:`consortium.harvest.file_ids`)."""
+    holdings: int = 0
+    """Holdings records (MFHD) read as part of the bibliographic record they follow (see
+    :mod:`consortium.harvest.formats.holdings_records`): counted with it, so not in :attr:`seen`."""
     superseded: int = 0
     """Quarantined records of earlier runs that left the quarantine because this run committed a good version
     (or a deletion, or a withdrawal) of the same record: same member, source and id (see

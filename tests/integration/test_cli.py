@@ -96,6 +96,7 @@ def test_harvest_then_harvest_again(hub: Path) -> None:
         "deleted": 0,
         "quarantined": 0,
         "duplicates": 0,
+        "holdings": 0,
         "superseded": 0,
         "withdrawn": 0,
         "withheld": 0,
@@ -121,7 +122,8 @@ def test_import_and_quarantine(hub: Path) -> None:
     assert json.loads(result.stdout) | {"run_id": ""} == {
         "member": "eastlake", "source": "import-extra-mrc", "run_id": "", "complete": True, "resumed": False,
         "stopped": None, "paused": None, "withheld_because": None, "interrupted": False, "added": 1, "changed": 0,
-        "unchanged": 0, "deleted": 0, "quarantined": 1, "duplicates": 0, "superseded": 0, "withdrawn": 0, "withheld": 0,
+        "unchanged": 0, "deleted": 0, "quarantined": 1, "duplicates": 0, "holdings": 0, "superseded": 0,
+        "withdrawn": 0, "withheld": 0,
     }  # fmt: skip
     quarantined = json.loads(cli(hub, "quarantine", "--json").stdout)
     assert [(q["local_id"], q["reason"]) for q in quarantined] == [

@@ -103,6 +103,7 @@ def test_second_run_is_incremental_and_applies_changes_and_deletes(repo: Fixture
         "deleted": 1,
         "quarantined": 0,
         "duplicates": 0,
+        "holdings": 0,
         "superseded": 0,
         "withdrawn": 0,
         "withheld": 0,

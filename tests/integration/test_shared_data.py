@@ -200,7 +200,7 @@ def test_union_catalogue_files_lose_no_record(path: Path) -> None:
         counts = HarvestService(store, InMemoryBlobStore()).harvest_source(MEMBER, source).counts
     finally:
         logging.disable(logging.NOTSET)
-    assert counts.added + counts.unchanged + counts.quarantined == expected > 0
+    assert counts.added + counts.unchanged + counts.quarantined + counts.holdings == expected > 0
     assert store.count() == counts.added
     assert all(item.reason_code in set(Refusal) for item in store.quarantined())
 
@@ -229,6 +229,23 @@ def test_marc_in_json_reads_as_the_same_record_in_iso_2709() -> None:
         assert read.model_dump(exclude={"raw"}) == binary.model_dump(exclude={"raw"}), name
     [dylan] = harvest_as("marc/marc4j/legal-json-marc-in-json.json", "marc-json")[0].records()
     assert (dylan.title, dylan.format) == ("The freewheelin' Bob Dylan", ResourceFormat.AUDIO)
+
+
+def test_holdings_records_are_read_with_their_records() -> None:
+    # The Newberry Library's Voyager export (marc4j's sample1.mrc): each book followed by its holdings record, 852
+    # the call number; the ZDB's SRU answer: each serial with its libraries' holdings records, before or after it.
+    store, report = harvest_as("marc/marc4j/sample1.mrc", "marc21")
+    mahler = store.get(MEMBER.id, "370607")
+    assert mahler is not None and [(h.location, h.call_number) for h in mahler.holdings] == [
+        ("gen", "MT130.M25 Z93 2000")
+    ]
+    assert report.counts.holdings == 3  # the fourth book's cannot be read (invalid UTF-8), so its holdings record
+    [_, orphan] = sorted(store.quarantined(), key=lambda q: q.position)  # is quarantined beside it, saying so
+    assert orphan.reason.startswith("004: a holdings record of record '370636', which cannot be read")
+    store, report = harvest_as("marc/xbib/zdb-sru-marcxmlplus.xml", "marcxml")
+    assert (report.counts.added, report.counts.holdings, report.counts.quarantined) == (10, 14, 0)
+    mauch = store.get(MEMBER.id, "991237374")
+    assert mauch is not None and "1,888.036-C.Neu-Per" in [h.location for h in mauch.holdings]
 
 
 @pytest.mark.parametrize(

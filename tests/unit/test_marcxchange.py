@@ -180,10 +180,10 @@ def test_marcxchange_metadata_in_an_oai_pmh_response(tmp_path: Path) -> None:
     [("y", "'y', a holdings record"), ("u", "'u', a holdings record"), ("z", "'z', an authority record")],
 )
 def test_marc21_holdings_and_authority_records_are_refused_as_such(tmp_path: Path, kind: str, said: str) -> None:
-    other = book("h1", "Not a title of a book")  # as ZDB's local data: 004 the record held, 852 and 866, no 245
+    # A holdings record without 004 (none names the record it holds; with one, see test_holdings_records.py).
+    other = book("h1", "Not a title of a book")
     other.leader = Leader(f"00000n{kind}  a2200000   4500")
     other.remove_fields("245", "100", "264", "300")
-    other.add_ordered_field(Field(tag="004", data="b1"))
     other.add_ordered_field(Field(tag="852", indicators=Indicators(" ", " "), subfields=[Subfield("b", "DE-101")]))
     path = tmp_path / "lok.mrc"
     path.write_bytes(book("b1", "A book").as_marc() + other.as_marc())

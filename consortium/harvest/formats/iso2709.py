@@ -19,6 +19,7 @@ record in another encoding) or a malformed escape sequence quarantines the recor
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ import pymarc
 
 from consortium.errors import RecordError
 from consortium.harvest.formats.base import MOST_UNREADABLE_IN_A_ROW, FormatReader
+from consortium.harvest.formats.holdings_records import Joining, attach_holdings
 from consortium.harvest.formats.iso2709_frames import (
     diagnose_iso2709,
     fitted_base,
@@ -36,7 +38,7 @@ from consortium.harvest.formats.iso2709_frames import (
 from consortium.harvest.formats.marc8 import decode_marc8_record
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.common import FieldIndex, MarcField
-from consortium.harvest.normalize.marc21 import marc21_local_id
+from consortium.harvest.normalize.marc21 import MARC21, marc21_local_id
 from consortium.harvest.refusals import Refusal
 
 if TYPE_CHECKING:
@@ -288,9 +290,28 @@ class Iso2709Format(FormatReader):
 
     def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
         start = int(cursor.get("offset", 0))
+        pages = self._pages(data, name=name, start=start, page_size=page_size)
+        # MARC 21 holdings records are read with the record they follow; UNIMARC's holdings are another format.
+        return attach_holdings(pages, self._joining) if self.dialect is MARC21 else pages
+
+    def _pages(self, data: bytes, *, name: str, start: int, page_size: int) -> Iterator[FilePage]:
         for page in iter_iso2709(data, name=name, start=start, page_size=page_size, force_utf8=self.force_utf8):
             offset = page.cursor["offset"] if page.cursor else len(data)
             yield page, offset / len(data) if data else 1.0
+
+    @functools.cached_property
+    def _joining(self) -> Joining:
+        def leader(item: RawRecord) -> str:
+            return str(item.parsed.leader) if item.parsed is not None else item.raw[:24].decode("latin-1")
+
+        def marc(item: RawRecord) -> tuple[RawRecord, MarcFields | None]:
+            item = self.read(item)
+            return item, item.parsed
+
+        def cursor_after(item: RawRecord) -> dict[str, Any]:
+            return {"offset": int(item.position.rsplit("@", 1)[1]) + len(item.raw)}
+
+        return Joining(leader, marc, b"".join, cursor_after)
 
     def read(self, item: RawRecord) -> RawRecord:
         """The item with ``parsed`` set, for a record that :func:`iter_iso2709` left unparsed (parsed with
@@ -301,5 +322,10 @@ class Iso2709Format(FormatReader):
 
     def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
         return self.dialect.normalize(
-            item.parsed, member=member, source_id=source.id, raw=raw, default_location=source.location
+            item.parsed,
+            member=member,
+            source_id=source.id,
+            raw=raw,
+            default_location=source.location,
+            attached=item.attached,
         )

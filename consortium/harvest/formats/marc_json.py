@@ -18,6 +18,7 @@ import pymarc
 
 from consortium.errors import RecordError
 from consortium.harvest.formats.base import FormatReader
+from consortium.harvest.formats.holdings_records import LINES, attach_holdings
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.marc21 import MARC21
 from consortium.harvest.refusals import Refusal
@@ -176,11 +177,16 @@ class MarcJsonFormat(FormatReader):
     name = "marc-json"
 
     def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
-        for page in iter_marc_json(data, name=name, start=int(cursor.get("index", 0)), page_size=page_size):
-            yield page, None
+        pages = iter_marc_json(data, name=name, start=int(cursor.get("index", 0)), page_size=page_size)
+        return attach_holdings(((page, None) for page in pages), LINES)
 
     def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
         assert isinstance(item.parsed, pymarc.Record)
         return MARC21.normalize(
-            item.parsed, member=member, source_id=source.id, raw=raw, default_location=source.location
+            item.parsed,
+            member=member,
+            source_id=source.id,
+            raw=raw,
+            default_location=source.location,
+            attached=item.attached,
         )

@@ -16,20 +16,23 @@ from lxml import etree
 
 from consortium.errors import RecordError
 from consortium.harvest.formats.base import MOST_UNREADABLE_IN_A_ROW
+from consortium.harvest.formats.holdings_records import Joining, attach_holdings, index_cursor
 from consortium.harvest.formats.oai import OaiMetadataFormat
 from consortium.harvest.formats.xml_faults import Declarations, locate_fault, remainder
 from consortium.harvest.items import RawPage, RawRecord
+from consortium.harvest.normalize.marc21 import MARC21
 from consortium.harvest.normalize.marcxml import MARC_NAMESPACES, marc_dialect, marcxml_to_pymarc
 from consortium.harvest.refusals import Refusal
 from consortium.harvest.xml_safety import check_prolog, entity_references
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterator, Mapping, Sequence
 
     import pymarc
 
     from consortium.harvest.formats.base import FilePage
     from consortium.harvest.normalize.assembly import MarcDialect
+    from consortium.harvest.normalize.common import MarcFields
     from consortium.members import Source
     from consortium.models import RawPointer, Record
 
@@ -178,17 +181,39 @@ def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Itera
     yield page
 
 
+def _leader(item: RawRecord) -> str:
+    return str(item.parsed.marc.leader) if isinstance(item.parsed, _MarcRead) else ""
+
+
+def _marc21(item: RawRecord) -> tuple[RawRecord, MarcFields | None]:
+    read = item.parsed
+    return item, read.marc if isinstance(read, _MarcRead) and read.dialect is MARC21 else None
+
+
+def _collection(records: Sequence[bytes]) -> bytes:
+    """Records' ``record`` elements as one MARCXML document (each declares its own namespaces)."""
+    return b'<collection xmlns="http://www.loc.gov/MARC21/slim">' + b"".join(records) + b"</collection>"
+
+
+_JOINING = Joining(_leader, _marc21, _collection, index_cursor)
+
+
 class MarcXmlFormat(OaiMetadataFormat):
     """MARCXML and MarcXchange files, and OAI-PMH records whose metadata is either (or Dublin Core), each record
     normalized as the MARC format it is in."""
 
     def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
-        for page in iter_marcxml(data, name=name, start=int(cursor.get("index", 0)), page_size=page_size):
-            yield page, None
+        pages = iter_marcxml(data, name=name, start=int(cursor.get("index", 0)), page_size=page_size)
+        return attach_holdings(((page, None) for page in pages), _JOINING)
 
     def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
         if isinstance(item.parsed, _MarcRead):  # read from a file: 001 is the record's id
             return item.parsed.dialect.normalize(
-                item.parsed.marc, member=member, source_id=source.id, raw=raw, default_location=source.location
+                item.parsed.marc,
+                member=member,
+                source_id=source.id,
+                raw=raw,
+                default_location=source.location,
+                attached=item.attached,
             )
         return super().normalize(item, source=source, member=member, raw=raw)

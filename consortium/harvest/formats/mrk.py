@@ -37,6 +37,7 @@ from pymarc import marc8_mapping
 
 from consortium.errors import RecordError
 from consortium.harvest.formats.base import FormatReader
+from consortium.harvest.formats.holdings_records import LINES, attach_holdings
 from consortium.harvest.formats.marc8 import decode_marc8
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.marc21 import MARC21
@@ -285,11 +286,16 @@ class MrkFormat(FormatReader):
     name = "mrk"
 
     def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
-        for page in iter_mrk(data, name=name, start=int(cursor.get("index", 0)), page_size=page_size):
-            yield page, None
+        pages = iter_mrk(data, name=name, start=int(cursor.get("index", 0)), page_size=page_size)
+        return attach_holdings(((page, None) for page in pages), LINES)
 
     def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
         assert isinstance(item.parsed, pymarc.Record)
         return MARC21.normalize(
-            item.parsed, member=member, source_id=source.id, raw=raw, default_location=source.location
+            item.parsed,
+            member=member,
+            source_id=source.id,
+            raw=raw,
+            default_location=source.location,
+            attached=item.attached,
         )

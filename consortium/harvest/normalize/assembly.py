@@ -18,7 +18,7 @@ from consortium.harvest.refusals import Refusal
 from consortium.models import Classification, Record, ResourceFormat
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from consortium.harvest.normalize.common import MarcFields
     from consortium.models import ClassScheme, Holding, Identifier, RawPointer
@@ -114,8 +114,11 @@ class MarcDialect(ABC):
         raw: RawPointer,
         local_id: str | None = None,
         default_location: str | None = None,
+        attached: Sequence[MarcFields] = (),
     ) -> Record:
-        """Normalize one record; ``local_id`` overrides the record's own id (an OAI-PMH identifier, say)."""
+        """Normalize one record; ``local_id`` overrides the record's own id (an OAI-PMH identifier, say);
+        ``attached``: the holdings records read with it (:mod:`consortium.harvest.formats.holdings_records`),
+        whose holdings are its own, and then none is made up from the record alone."""
         fields = FieldIndex.of(marc)  # read by tag a score of times below
         kind = self.record_kinds.get(fields.leader[6:7])
         titled: tuple[str, str | None] | RecordError
@@ -162,9 +165,15 @@ class MarcDialect(ABC):
             identifiers=identifiers,
             subjects=subjects,
             classifications=self.classifications(fields),
-            holdings=self.holdings(fields, member, default_location, resource_format in _ONLINE),
+            holdings=self._holdings(fields, member, default_location, resource_format in _ONLINE, attached),
             raw=raw,
         )
+
+    def _holdings(
+        self, fields: FieldIndex, member: str, location: str | None, online: bool, attached: Sequence[MarcFields]
+    ) -> list[Holding]:
+        held = [h for mfhd in attached for h in self.holdings(FieldIndex.of(mfhd), member, location, True)]
+        return self.holdings(fields, member, location, online or bool(held)) + held
 
     def _other_format(self, fields: FieldIndex, missing: RecordError) -> RecordError:
         """Why a record without a title is refused: ``missing``, unless it has the other format's title field

@@ -1,0 +1,245 @@
+"""MARC 21 holdings records (MFHD) read with the bibliographic record they follow.
+
+An integrated library system that keeps holdings apart (Voyager, Alma, FOLIO, Sierra) exports each bibliographic
+record followed by its holdings records: leader/06 ``u``, ``v``, ``x`` or ``y``, their 004 the bibliographic
+record's 001, their 852 the location and call number, 866 what a serial's copy holds, 876 its items. Such a
+holdings record is read as part of the record before it (:attr:`RawRecord.attached`): that record's holdings are
+then the ones its holdings records give (:meth:`~consortium.harvest.normalize.assembly.MarcDialect.normalize`),
+and its raw bytes, archived, are its own and theirs together, in the file's format, so that reading them again
+gives the same record with the same holdings (:func:`consortium.harvest.renormalize.reread`).
+
+A holdings record whose 004 is not the record before it (nor another holdings record of that record) is
+quarantined ``not_bibliographic`` saying so: nothing of it is lost, and the reason says what the hub needs.
+
+Pages are kept as the reader made them, but for one thing: the last record of a page is held back until the next
+page shows whether holdings records of it begin that page; those are moved to it, and its page's cursor then
+resumes after them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from consortium.errors import RecordError
+from consortium.harvest.items import RawPage, RawRecord
+from consortium.harvest.normalize.common import control
+from consortium.harvest.refusals import Refusal
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+
+    from consortium.harvest.formats.base import FilePage
+    from consortium.harvest.normalize.common import MarcFields
+
+__all__ = ["HOLDINGS_TYPES", "LINES", "Joining", "attach_holdings", "index_cursor"]
+
+HOLDINGS_TYPES = frozenset("uvxy")
+"""Leader/06 of a MARC 21 holdings record: unknown, multipart item, single-part item, serial item holdings."""
+
+
+@dataclass(frozen=True)
+class Joining:
+    """What attaching needs of one format's reader.
+
+    ``leader``: an item's leader, cheaply (an ISO 2709 record left unparsed has it in its first bytes), or ``""``
+    when it has none (a record that could not be read); ``marc``: the item parsed, with its MARC 21 fields (or
+    ``None`` for a record of another MARC format, which takes no holdings record); ``join``: records' raw bytes as
+    one stretch of a file of that format; ``cursor_after``: the cursor that resumes after an item."""
+
+    leader: Callable[[RawRecord], str]
+    marc: Callable[[RawRecord], tuple[RawRecord, MarcFields | None]]
+    join: Callable[[Sequence[bytes]], bytes]
+    cursor_after: Callable[[RawRecord], dict[str, Any]]
+
+
+def index_cursor(item: RawRecord) -> dict[str, Any]:
+    """The cursor after an item whose position ends in its record number (``export.json#12``)."""
+    return {"index": int(item.position.rsplit("#", 1)[1])}
+
+
+def _parsed_leader(item: RawRecord) -> str:
+    return str(item.parsed.leader) if item.parsed is not None else ""
+
+
+def _parsed(item: RawRecord) -> tuple[RawRecord, MarcFields | None]:
+    return item, item.parsed
+
+
+LINES = Joining(_parsed_leader, _parsed, b"\n".join, index_cursor)
+"""Attaching in a format read into pymarc records as its lines are read, one record's text after another
+(MARC-in-JSON's JSON Lines, MarcEdit's text)."""
+
+
+@dataclass
+class _Held:
+    """A holdings record read, waiting for its record: its item, MARC and the 001 its 004 names."""
+
+    item: RawRecord
+    marc: MarcFields
+    target: str
+
+
+@dataclass
+class _Bib:
+    """A record read, and the holdings records attached to it so far (those before it in the file, then after)."""
+
+    item: RawRecord
+    end: RawRecord
+    """The last item of the file that is part of it (where a resumed run goes on after it)."""
+    before: list[_Held] = dataclasses.field(default_factory=list)
+    after: list[_Held] = dataclasses.field(default_factory=list)
+    ready: bool = False
+    """Parsed, and a MARC 21 bibliographic record: holdings can be attached."""
+
+    def takes(self, held: _Held, joining: Joining) -> bool:
+        """Whether ``held`` is a holdings record of this record (parsing it, the first time)."""
+        item = self.item
+        if item.error is not None or item.deleted or item.local_id != held.target:
+            return False
+        if not self.ready:
+            try:
+                parsed, marc = joining.marc(item)
+            except RecordError:
+                return False  # quarantined for what is wrong with it, and its holdings with the reason
+            if marc is None or joining.leader(parsed)[6:7] in HOLDINGS_TYPES:
+                return False
+            self.item, self.ready = parsed, True
+        return True
+
+    def done(self, joining: Joining) -> RawRecord:
+        held = [*self.before, *self.after]
+        if not held:
+            return self.item
+        raws = [h.item.raw for h in self.before] + [self.item.raw] + [h.item.raw for h in self.after]
+        attached = (*self.item.attached, *(h.marc for h in held))
+        return dataclasses.replace(self.item, raw=joining.join(raws), attached=attached)
+
+
+def _holdings_of(item: RawRecord, joining: Joining) -> tuple[RawRecord, _Held | None]:
+    """The item (parsed, if it is a holdings record naming its record in 004), and that holdings record."""
+    if item.error is not None or joining.leader(item)[6:7] not in HOLDINGS_TYPES:
+        return item, None
+    try:
+        item, marc = joining.marc(item)
+    except RecordError:
+        return item, None  # quarantined by the harvest as it is, for what is wrong with it
+    target = (control(marc, "004") or "").strip() if marc is not None else ""
+    return item, _Held(item, marc, target) if marc is not None and target else None
+
+
+def _orphan(held: _Held, bib: _Bib | None) -> RawRecord:
+    """``held`` refused, saying why ``bib`` (the record beside it with the 001 it names, if any) does not take it."""
+    if bib is None:
+        why = "which is neither the record before it nor the one after it in the file"
+    elif bib.item.deleted:
+        why = "which the file deletes"
+    else:
+        why = "which cannot be read as a MARC 21 bibliographic record (see why it is quarantined)"
+    reason = f"004: a holdings record of record {held.target!r}, {why}: one is read with its record"
+    error = RecordError(reason, error_code=Refusal.NOT_BIBLIOGRAPHIC, field="004")
+    return RawRecord.refused(held.item.position, held.item.raw, held.item.media_type, error)
+
+
+class _Stream:
+    """Items in, finished records out: each holdings record attached to the record right before or right after
+    it (a run of holdings records of one record may stand on either side of it, as SRU's collections have them)."""
+
+    def __init__(self, joining: Joining) -> None:
+        self.joining = joining
+        self.finished: list[RawRecord] = []
+        self.end: RawRecord | None = None
+        """The last item of the last finished record."""
+        self.bib: _Bib | None = None
+        self.previous: _Bib | None = None
+        """The record finished last, when holdings records waiting now came right after it."""
+        self.waiting: list[_Held] = []
+
+    def add(self, read: RawRecord) -> None:
+        item, held = _holdings_of(read, self.joining)
+        if held is not None:
+            if self.bib is not None and not self.waiting and self.bib.takes(held, self.joining):
+                self.bib.after.append(held)
+                self.bib.end = item
+                return
+            self._finish_bib()
+            if self.waiting and self.waiting[0].target != held.target:
+                self._orphans(None)
+            self.waiting.append(held)
+            return
+        self._finish_bib()
+        bib = _Bib(item, item)
+        if self.waiting:
+            if bib.takes(self.waiting[0], self.joining):
+                bib.before, self.waiting = self.waiting, []
+            else:
+                self._orphans(bib)
+        self.bib = bib
+
+    def continued_by(self, read: RawRecord) -> bool:
+        """Whether ``read`` belongs with what is still open: a holdings record of the last record, or one more of
+        the holdings records waiting, or the record they wait for."""
+        _, held = _holdings_of(read, self.joining)
+        if self.waiting:
+            target = self.waiting[0].target
+            if held is not None:
+                return held.target == target
+            return read.error is None and not read.deleted and read.local_id == target
+        return self.bib is not None and held is not None and self.bib.takes(held, self.joining)
+
+    def close(self) -> None:
+        self._finish_bib()
+        self._orphans(None)
+
+    def _finish_bib(self) -> None:
+        if self.bib is not None:
+            self.finished.append(self.bib.done(self.joining))
+            self.end, self.previous, self.bib = self.bib.end, self.bib, None
+
+    def _orphans(self, after: _Bib | None) -> None:
+        """Refuse the waiting holdings records, naming why the record beside them (``after`` them, or before)
+        does not take them."""
+        for held in self.waiting:
+            beside = [b for b in (after, self.previous) if b is not None and b.item.local_id == held.target]
+            self.finished.append(_orphan(held, beside[0] if beside else None))
+            self.end = held.item
+        if self.waiting:
+            self.waiting, self.previous = [], None
+
+    def page(self) -> list[RawRecord]:
+        finished, self.finished = self.finished, []
+        return finished
+
+
+def attach_holdings(pages: Iterator[FilePage], joining: Joining) -> Iterator[FilePage]:
+    """The reader's pages with each holdings record attached to its record beside it.
+
+    Pages end where the reader's do, unless holdings records of a record at the end of one begin the next (or a
+    record that holdings records at the end of one wait for): those are read into the first page, whose cursor
+    then resumes after them."""
+    stream = _Stream(joining)
+    current = next(pages, None)
+    while current is not None:
+        page, fraction = current
+        for item in page.records:
+            stream.add(item)
+        following = next(pages, None) if page.cursor is not None and page.stopped is None else None
+        if following is None:
+            stream.close()
+            yield RawPage(records=stream.page(), cursor=page.cursor, stopped=page.stopped), fraction
+            return
+        rest, cursor = following[0].records, page.cursor
+        taken = 0
+        while taken < len(rest) and stream.continued_by(rest[taken]):
+            stream.add(rest[taken])
+            taken += 1
+        if taken:
+            cursor = joining.cursor_after(rest[taken - 1])
+        after = RawPage(records=rest[taken:], cursor=following[0].cursor, stopped=following[0].stopped)
+        if rest and taken == len(rest):  # the whole next page continues this one: go on reading into it
+            current = after, fraction
+            continue
+        stream.close()
+        yield RawPage(records=stream.page(), cursor=cursor), fraction
+        current = after, following[1]
