@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -80,10 +81,11 @@ def test_a_record_declared_marc8_whose_text_is_utf8_is_read_as_utf8(tmp_path: Pa
     assert hub.record("d1").title == "Les misérables"
 
 
-def test_records_apart_by_blank_lines_crlf_or_at_the_next_leader(tmp_path: Path) -> None:
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
+def test_records_apart_by_blank_lines_or_at_the_next_leader(tmp_path: Path, ending: str) -> None:
     hub = Hub(tmp_path)
     text = mrk("a1", "One") + "\n" + mrk("a2", "Two") + mrk("a3", "Three")  # no blank line before a3's leader
-    report = hub.run("\ufeff" + text.replace("\n", "\r\n"))
+    report = hub.run("\ufeff" + text.replace("\n", ending))
     assert report.complete and report.counts.added == 3
     assert {r.local_id: r.title for r in hub.store.records()} == {"a1": "One", "a2": "Two", "a3": "Three"}
 

@@ -229,24 +229,25 @@ def _data_field(tag: str, data: bytes, decoder: _Decoder, where: str) -> pymarc.
 
 
 def _blocks(data: bytes) -> Iterator[tuple[int, list[bytes], bytes]]:
-    """Each record's ``(first line number, lines, raw bytes)``: lines apart by blank lines or at a new ``=LDR``."""
-    lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
+    """Each record's ``(first line number, lines, raw bytes)``: lines apart by blank lines or at a new ``=LDR``;
+    a line ends at CR LF, LF or CR (a file saved on an old Mac), and its raw bytes keep the file's endings."""
+    lines = data.removeprefix(b"\xef\xbb\xbf").splitlines(keepends=True)
     block: list[bytes] = []
     raw: list[bytes] = []
     first = 1
     for number, line in enumerate(lines, 1):
-        text = line.rstrip(b"\r")
+        text = line.rstrip(b"\r\n")
         if not text.strip() or (text[:4].upper() == b"=LDR" and block):
             if block:
-                yield first, block, b"\n".join(raw) + b"\n"
+                yield first, block, b"".join(raw)
             block, raw = [], []
         if text.strip():
             if not block:
                 first = number
             block.append(text)
-            raw.append(line)
+            raw.append(line if line.endswith((b"\n", b"\r")) else line + b"\n")
     if block:
-        yield first, block, b"\n".join(raw) + b"\n"
+        yield first, block, b"".join(raw)
 
 
 def _raw_record(position: str, first: int, lines: list[bytes], raw: bytes) -> RawRecord:
@@ -261,7 +262,7 @@ def _raw_record(position: str, first: int, lines: list[bytes], raw: bytes) -> Ra
 def iter_mrk(data: bytes, *, name: str, start: int, page_size: int) -> Iterator[RawPage]:
     """Pages of records from a MarcEdit mnemonic file, resuming after record number ``start``."""
     page = RawPage()
-    if not any(line.lstrip(b"\xef\xbb\xbf \t").upper().startswith(b"=LDR") for line in data.split(b"\n")):
+    if not any(line.lstrip(b"\xef\xbb\xbf \t").upper().startswith(b"=LDR") for line in data.splitlines()):
         reason = "not a MarcEdit mnemonic file (.mrk): no line begins '=LDR'"
         if data[:5].isdigit():
             reason += "; it begins as binary MARC (ISO 2709): is the source's format 'marc21'?"
