@@ -33,6 +33,7 @@ from consortium.harvest.normalize.common import (
     subfields,
     tagged,
 )
+from consortium.harvest.normalize.enumeration import enumeration_statement
 from consortium.harvest.normalize.shelf_status import KOHA_MARC21, ava_holdings, item_statuses, koha_items, linked
 from consortium.harvest.normalize.text import clean, first_year, language_code, publisher_name, unique
 from consortium.harvest.refusals import Refusal
@@ -228,12 +229,13 @@ def _holdings(marc: MarcFields, member: str, default_location: str | None, onlin
     if not holdings:
         holdings = ava_holdings(tagged(marc, "AVA"), member, default_location)
         if len(holdings) == 1:  # Alma publishes the summary holdings beside the one location's availability
-            holdings[0] = holdings[0].model_copy(update={"coverage": _holdings_statement(tagged(marc, "866"))})
+            coverage = _holdings_statement(tagged(marc, *_STATEMENT_TAGS))
+            holdings[0] = holdings[0].model_copy(update={"coverage": coverage})
     if not holdings:
         shelves = tagged(marc, "852")
         links = [subfield(f, "8") for f in shelves]
         statuses = item_statuses(tagged(marc, "876"), links)
-        summaries = linked(tagged(marc, "866"), links)
+        summaries = linked(tagged(marc, *_STATEMENT_TAGS), links)
         for field, status, summary in zip(shelves, statuses, summaries, strict=True):
             call_number = " ".join(p.strip() for p in subfields(field, "hi") if p.strip()) or None
             location = " ".join(p.strip() for p in subfields(field, "bc") if p.strip()) or default_location
@@ -255,21 +257,32 @@ def _holdings(marc: MarcFields, member: str, default_location: str | None, onlin
             )
     if not holdings and not online:
         call = next((" ".join(subfields(f, "ab")) for f in tagged(marc, "090", "050")), None)
-        coverage = _holdings_statement(tagged(marc, "866"))  # no 852 to link to: the record's one shelf holding
+        coverage = _holdings_statement(tagged(marc, *_STATEMENT_TAGS))  # no 852 to link to: its one shelf holding
         holdings.append(Holding(member=member, location=default_location, call_number=clean(call), coverage=coverage))
     return holdings
 
 
+_TEXTUAL = (("866", None), ("867", "supplements"), ("868", "indexes"))
+_STATEMENT_TAGS = ("866", "867", "868", "853", "854", "855", "863", "864", "865")
+"""The fields that say what a holding holds: textual statements, and captions with enumeration and chronology."""
+
+
 def _holdings_statement(fields: Sequence[MarcFieldLike]) -> str | None:
-    """What a serial's or a set's shelf holding holds, from its 866 textual holdings: each field's ``$a`` (the
-    volumes and years, ``v.1 (1990)-v.20 (2009)``) and its ``$z`` public note in brackets after it, the fields
-    joined by ``; ``."""
-    parts = []
-    for field in fields:
-        held = clean(" ".join(subfields(field, "a")))
-        note = clean(" ".join(subfields(field, "z")))
-        parts.append(f"{held} ({note})" if held and note else held or note)
-    return "; ".join(p for p in parts if p) or None
+    """What a serial's or a set's shelf holding holds, from its textual holdings: each 866's ``$a`` (the volumes
+    and years, ``v.1 (1990)-v.20 (2009)``) and its ``$z`` public note in brackets after it, the fields joined by
+    ``; ``, then 867's and 868's named as supplements and indexes; a holding without any is read from its captions
+    and enumeration (853-855 with 863-865: :mod:`consortium.harvest.normalize.enumeration`)."""
+    found = []
+    for tag, unit in _TEXTUAL:
+        parts = []
+        for field in (f for f in fields if f.tag == tag):
+            held = clean(" ".join(subfields(field, "a")))
+            note = clean(" ".join(subfields(field, "z")))
+            parts.append(f"{held} ({note})" if held and note else held or note)
+        said = "; ".join(p for p in parts if p)
+        if said:
+            found.append(f"{unit}: {said}" if unit else said)
+    return "; ".join(found) or enumeration_statement(fields)
 
 
 class Marc21(MarcDialect):
