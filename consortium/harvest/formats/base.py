@@ -17,12 +17,14 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
     from consortium.harvest.items import RawPage, RawRecord
+    from consortium.harvest.normalize.assembly import MarcDialect
+    from consortium.harvest.normalize.common import MarcFields
     from consortium.harvest.oai_pmh import OaiPmhClient
     from consortium.harvest.state import Checkpoint
     from consortium.members import Source
     from consortium.models import RawPointer, Record
 
-__all__ = ["MOST_UNREADABLE_IN_A_ROW", "FilePage", "FormatReader"]
+__all__ = ["MOST_UNREADABLE_IN_A_ROW", "FilePage", "FormatReader", "normalized"]
 
 MOST_UNREADABLE_IN_A_ROW = 20
 """A file reader stops after this many records in a row could not be read: what follows is not its format
@@ -73,3 +75,13 @@ class FormatReader(ABC):
     def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
         """The item (as :meth:`read` gives it) as a :class:`~consortium.models.Record`; ``RecordError`` (or a
         pydantic ``ValidationError``) when it cannot be normalized."""
+
+
+def normalized(
+    dialect: MarcDialect, marc: MarcFields, item: RawRecord, *, source: Source, member: str, raw: RawPointer
+) -> Record:
+    """``marc`` (what ``item`` was read as) normalized by ``dialect`` as a file's record: the record's own id, the
+    source's default location, and the holdings records read with it."""
+    return dialect.normalize(
+        marc, member=member, source_id=source.id, raw=raw, default_location=source.location, attached=item.attached
+    )

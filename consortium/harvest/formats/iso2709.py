@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pymarc
 
 from consortium.errors import RecordError
-from consortium.harvest.formats.base import MOST_UNREADABLE_IN_A_ROW, FormatReader
+from consortium.harvest.formats.base import MOST_UNREADABLE_IN_A_ROW, FormatReader, normalized
 from consortium.harvest.formats.holdings_records import Joining, attach_holdings
 from consortium.harvest.formats.iso2709_frames import (
     diagnose_iso2709,
@@ -321,11 +321,4 @@ class Iso2709Format(FormatReader):
         return dataclasses.replace(item, parsed=parse_iso2709(item.raw, force_utf8=self.force_utf8))
 
     def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
-        return self.dialect.normalize(
-            item.parsed,
-            member=member,
-            source_id=source.id,
-            raw=raw,
-            default_location=source.location,
-            attached=item.attached,
-        )
+        return normalized(self.dialect, item.parsed, item, source=source, member=member, raw=raw)

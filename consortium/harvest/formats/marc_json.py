@@ -17,18 +17,14 @@ from typing import TYPE_CHECKING, Any
 import pymarc
 
 from consortium.errors import RecordError
-from consortium.harvest.formats.base import FormatReader
-from consortium.harvest.formats.holdings_records import LINES, attach_holdings
+from consortium.harvest.formats.pymarc_records import PymarcRecordsFormat
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.marc21 import MARC21
 from consortium.harvest.refusals import Refusal
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterator
 
-    from consortium.harvest.formats.base import FilePage
-    from consortium.members import Source
-    from consortium.models import RawPointer, Record
 
 __all__ = ["MarcJsonFormat", "iter_marc_json", "marc_in_json"]
 
@@ -171,22 +167,10 @@ def iter_marc_json(data: bytes, *, name: str, start: int, page_size: int) -> Ite
     yield page
 
 
-class MarcJsonFormat(FormatReader):
+class MarcJsonFormat(PymarcRecordsFormat):
     """MARC-in-JSON files (Koha's API, FOLIO's source records): MARC 21 records, normalized as MARC 21."""
 
     name = "marc-json"
 
-    def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
-        pages = iter_marc_json(data, name=name, start=int(cursor.get("index", 0)), page_size=page_size)
-        return attach_holdings(((page, None) for page in pages), LINES)
-
-    def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
-        assert isinstance(item.parsed, pymarc.Record)
-        return MARC21.normalize(
-            item.parsed,
-            member=member,
-            source_id=source.id,
-            raw=raw,
-            default_location=source.location,
-            attached=item.attached,
-        )
+    def pages(self, data: bytes, *, name: str, start: int, page_size: int) -> Iterator[RawPage]:
+        return iter_marc_json(data, name=name, start=start, page_size=page_size)

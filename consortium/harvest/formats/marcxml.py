@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from consortium.errors import RecordError
-from consortium.harvest.formats.base import MOST_UNREADABLE_IN_A_ROW
+from consortium.harvest.formats.base import MOST_UNREADABLE_IN_A_ROW, normalized
 from consortium.harvest.formats.holdings_records import Joining, attach_holdings, index_cursor
 from consortium.harvest.formats.oai import OaiMetadataFormat
 from consortium.harvest.formats.xml_faults import Declarations, locate_fault, remainder
@@ -208,12 +208,5 @@ class MarcXmlFormat(OaiMetadataFormat):
 
     def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
         if isinstance(item.parsed, _MarcRead):  # read from a file: 001 is the record's id
-            return item.parsed.dialect.normalize(
-                item.parsed.marc,
-                member=member,
-                source_id=source.id,
-                raw=raw,
-                default_location=source.location,
-                attached=item.attached,
-            )
+            return normalized(item.parsed.dialect, item.parsed.marc, item, source=source, member=member, raw=raw)
         return super().normalize(item, source=source, member=member, raw=raw)

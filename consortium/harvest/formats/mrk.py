@@ -30,25 +30,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pymarc
 from pymarc import marc8_mapping
 
 from consortium.errors import RecordError
-from consortium.harvest.formats.base import FormatReader
-from consortium.harvest.formats.holdings_records import LINES, attach_holdings
 from consortium.harvest.formats.marc8 import decode_marc8
+from consortium.harvest.formats.pymarc_records import PymarcRecordsFormat
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.marc21 import MARC21
 from consortium.harvest.refusals import Refusal
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterator
 
-    from consortium.harvest.formats.base import FilePage
-    from consortium.members import Source
-    from consortium.models import RawPointer, Record
 
 __all__ = ["ASCII_NAMES", "EXTENDED_LATIN", "MrkFormat", "iter_mrk", "parse_mrk"]
 
@@ -281,22 +277,10 @@ def iter_mrk(data: bytes, *, name: str, start: int, page_size: int) -> Iterator[
     yield page
 
 
-class MrkFormat(FormatReader):
+class MrkFormat(PymarcRecordsFormat):
     """MarcEdit's mnemonic files (``.mrk`` in MARC-8, ``.mrk8`` in UTF-8): MARC 21 records, normalized as MARC 21."""
 
     name = "mrk"
 
-    def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
-        pages = iter_mrk(data, name=name, start=int(cursor.get("index", 0)), page_size=page_size)
-        return attach_holdings(((page, None) for page in pages), LINES)
-
-    def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
-        assert isinstance(item.parsed, pymarc.Record)
-        return MARC21.normalize(
-            item.parsed,
-            member=member,
-            source_id=source.id,
-            raw=raw,
-            default_location=source.location,
-            attached=item.attached,
-        )
+    def pages(self, data: bytes, *, name: str, start: int, page_size: int) -> Iterator[RawPage]:
+        return iter_mrk(data, name=name, start=start, page_size=page_size)
