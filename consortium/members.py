@@ -19,6 +19,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from consortium.errors import ConfigError
+from consortium.locations import LocationNames
 from consortium.principals import Principal, parse_principal
 from consortium.toml_lines import key_lines, line_of
 
@@ -169,7 +170,6 @@ class Source(BaseModel):
                 raise ValueError("an oai-pmh source has format 'marcxml' or 'oai_dc'")
             if self.metadata_prefix is None:
                 self.metadata_prefix = "marc21" if self.format is SourceFormat.MARCXML else "oai_dc"
-
         elif self.protocol is SourceProtocol.MARC_FILE:
             if self.path is None:
                 raise ValueError("a marc-file source needs 'path'")
@@ -181,7 +181,6 @@ class Source(BaseModel):
                 raise ValueError("a kbart-file source needs 'path'")
             if self.format is not SourceFormat.KBART:
                 raise ValueError("a kbart-file source has format 'kbart'")
-
         return self
 
 
@@ -209,6 +208,8 @@ class Member(BaseModel):
     iam_principals: list[str] = Field(default_factory=list)
     """The AWS IAM roles or users (their ARNs) whose signed requests act for this member through the member API
     for IAM on AWS (``arn:aws:iam::123456789012:role/riverside-ils``); none: the member calls with API keys only."""
+    locations: LocationNames = Field(default_factory=dict)
+    """The member's location codes and the names its readers know them by (:mod:`consortium.locations`)."""
 
     @field_validator("iam_principals")
     @classmethod
@@ -266,12 +267,11 @@ class MemberRegistry(BaseModel):
     @model_validator(mode="after")
     def _unique_members(self) -> MemberRegistry:
         seen: set[str] = set()
+        owners: dict[Principal, str] = {}
         for member in self.members:
             if member.id in seen:
                 raise ValueError(f"member id {member.id!r} appears twice")
             seen.add(member.id)
-        owners: dict[Principal, str] = {}
-        for member in self.members:
             for arn in member.iam_principals:
                 owner = owners.setdefault(parse_principal(arn), member.id)
                 if owner != member.id:

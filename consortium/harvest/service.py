@@ -36,6 +36,7 @@ from consortium.harvest.refusals import Refusal, normalized_wrong
 from consortium.harvest.report import HarvestReport, paused_report
 from consortium.harvest.state import Checkpoint, HarvestCounts, PageCommit, RecordChange
 from consortium.harvest.withdrawals import WithdrawalPage, Withdrawals, file_pages
+from consortium.locations import with_location_names
 from consortium.members import Member, Source, SourceProtocol
 from consortium.models import QuarantinedRecord, RawPointer, Record
 from consortium.ports import Clock, system_clock
@@ -396,7 +397,9 @@ class HarvestService:
     def normalize(self, member: Member, source: Source, item: RawRecord, raw: RawPointer) -> Record:
         """Normalize one raw record by the source's format (also used to normalize archived records again)."""
         reader = reader_for(source.format)
-        record = reader.normalize(reader.read(item), source=source, member=member.id, raw=raw)
+        record = with_location_names(
+            reader.normalize(reader.read(item), source=source, member=member.id, raw=raw), member.locations
+        )
         datestamp = _parse_datestamp(item.datestamp)
         if datestamp is not None:
             record.datestamp = datestamp
