@@ -4,7 +4,7 @@ Library systems export where a copy stands as codes: Koha's branch and shelving 
 sublocation and shelving location (``gen``), Alma's library and location. A member's ``locations`` table in
 members.toml (``gen = "General Collections"``) names them: a holding's location that is one code becomes its name,
 and one made of several codes (as the harvest joins them, by spaces) has each code named, the names joined by
-`` · ``, a part that is no code kept as it is. Names are given when a record is normalized, so a changed table
+``, ``, a part that is no code kept as it is. Names are given when a record is normalized, so a changed table
 reaches the records already stored with ``consortium renormalize --member ID``.
 """
 
@@ -47,7 +47,7 @@ def location_name(location: str | None, names: Mapping[str, str]) -> str | None:
     parts = location.split()
     if not any(part in names for part in parts):
         return location
-    return " · ".join(names.get(part, part) for part in parts)
+    return ", ".join(names.get(part, part) for part in parts)
 
 
 def with_location_names(record: Record, names: Mapping[str, str]) -> Record:

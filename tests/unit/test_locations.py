@@ -28,8 +28,8 @@ NAMES = {"CPL": "Centerville", "GEN": "General stacks", "gen": "General Collecti
     ("location", "named"),
     [
         ("gen", "General Collections"),  # one code
-        ("CPL GEN", "Centerville · General stacks"),  # Koha's branch and shelving location, as the harvest joins them
-        ("CPL REF", "Centerville · REF"),  # a part that is no code kept as it is
+        ("CPL GEN", "Centerville, General stacks"),  # Koha's branch and shelving location, as the harvest joins them
+        ("CPL REF", "Centerville, REF"),  # a part that is no code kept as it is
         ("Riverside Main Library", "Riverside Main Library"),  # no code in it: the source's own default name
         (None, None),
     ],
@@ -94,6 +94,6 @@ def test_holdings_are_named_when_read_and_again_when_the_table_changes(tmp_path:
     named = unnamed.model_copy(update={"locations": NAMES})
     report = renormalize(store, archive, MemberRegistry(members=[named]), service.normalize, lambda changes: None)
     assert (report.changed, report.unchanged) == (2, 0)
-    assert locations() == {"k1": ["Centerville · General stacks"], "v1": ["General Collections"]}
+    assert locations() == {"k1": ["Centerville, General stacks"], "v1": ["General Collections"]}
     again = service.harvest_source(named, source)  # a harvest with the table gives the same: nothing changes
     assert (again.counts.changed, again.counts.unchanged) == (0, 2)
