@@ -98,6 +98,7 @@ def test_a_record_not_in_the_form_is_quarantined_alone_naming_its_line(tmp_path:
         "=LDR  00000nam\n=245  10$aShort leader\n",
         mrk("b3", "Wrapped") + "a line that is no field\n",
         mrk("b4", "Not UTF-8", leader=UTF8).replace("UTF-8", "caf\udce9", 1),
+        mrk("b5", "Odd indicators").replace("=245  10$a", "=245  \udce90$a"),
         mrk("g2", "Also good"),
     ]
     data = "\n".join(records).encode("utf-8", "surrogateescape")
@@ -105,9 +106,10 @@ def test_a_record_not_in_the_form_is_quarantined_alone_naming_its_line(tmp_path:
     assert report.complete and sorted(r.local_id for r in hub.store.records()) == ["g1", "g2"]
     assert hub.refused() == {
         "export.mrk#2": ("unreadable", "line 13 (=245): no subfield after the two indicators"),
-        "export.mrk#3": ("unreadable", "line 15 (=LDR): the leader has 8 characters, not 24"),
+        "export.mrk#3": ("unreadable", "line 15 (=LDR): the leader is not 24 ASCII characters (8 bytes)"),
         "export.mrk#4": ("unreadable", "line 24: 'a line that ' is no field (a line begins '=', a tag and two spaces)"),
         "export.mrk#5": ("bad_encoding", "245$a: invalid UTF-8 at byte 7 (leader/09 says UTF-8)"),
+        "export.mrk#6": ("unreadable", "line 38 (=245): the indicators are not ASCII"),
     }
 
 

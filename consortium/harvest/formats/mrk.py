@@ -191,10 +191,10 @@ def parse_mrk(lines: list[bytes], first_line: int) -> pymarc.Record:
             error_code=Refusal.UNREADABLE,
             field="leader",
         )
-    leader = _blanks(parsed[0][2]).decode("ascii", "replace")
-    if len(leader) != 24:
+    leader = _blanks(parsed[0][2]).decode("latin-1")
+    if not leader.isascii() or len(leader) != 24:
         raise RecordError(
-            f"line {first_line} (=LDR): the leader has {len(leader)} characters, not 24",
+            f"line {first_line} (=LDR): the leader is not 24 ASCII characters ({len(leader)} bytes)",
             error_code=Refusal.UNREADABLE,
             field="leader",
         )
@@ -212,9 +212,11 @@ def parse_mrk(lines: list[bytes], first_line: int) -> pymarc.Record:
 
 
 def _data_field(tag: str, data: bytes, decoder: _Decoder, where: str) -> pymarc.Field:
-    indicators = _blanks(data[:2]).decode("ascii", "replace")
+    indicators = _blanks(data[:2]).decode("latin-1")
     if len(indicators) < 2 or not data[2:].startswith(b"$"):
         raise RecordError(f"{where}: no subfield after the two indicators", error_code=Refusal.UNREADABLE, field=where)
+    if not indicators.isascii():
+        raise RecordError(f"{where}: the indicators are not ASCII", error_code=Refusal.UNREADABLE, field=where)
     subfields = []
     for part in data[3:].split(b"$"):
         if not part:
