@@ -117,7 +117,10 @@ def test_a_holdings_record_whose_record_is_not_beside_it_is_quarantined_saying_s
     records = [*FILE[:4], holdings("h9", "b9", "X1 .Y2"), gone, holdings("h4", "b4", "X1 .Y3")]
     hub, report = harvest(tmp_path, records, "marcxml")
     assert report.complete and hub.shelves() == {"b1": SHELVES["b1"], "b2": SHELVES["b2"]}
-    said = "004: a holdings record of record '{}', which {}: one is read with its record"
+    said = (
+        "004: a holdings record of record '{}', which {}: a holdings record is read only beside its record, in the "
+        "same file"
+    )
     assert hub.refused() == {
         "5": (
             "not_bibliographic",

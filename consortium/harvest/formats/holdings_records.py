@@ -137,7 +137,10 @@ def _orphan(held: _Held, bib: _Bib | None) -> RawRecord:
         why = "which the file deletes"
     else:
         why = "which cannot be read as a MARC 21 bibliographic record (see why it is quarantined)"
-    reason = f"004: a holdings record of record {held.target!r}, {why}: one is read with its record"
+    reason = (
+        f"004: a holdings record of record {held.target!r}, {why}: a holdings record is read only beside its record, "
+        "in the same file"
+    )
     error = RecordError(reason, error_code=Refusal.NOT_BIBLIOGRAPHIC, field="004")
     return RawRecord.refused(held.item.position, held.item.raw, held.item.media_type, error)
 
