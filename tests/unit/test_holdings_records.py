@@ -175,3 +175,19 @@ def test_any_file_reads_the_same_in_any_pages_and_loses_no_record(
     counts = paged_report.counts
     assert counts.added + counts.quarantined + counts.holdings == len(records)
     assert paged_report.counts == report.counts
+
+
+def test_a_titled_record_typed_holdings_and_a_deleted_holdings_record_are_no_holdings_of_the_record_before(
+    tmp_path: Path,
+) -> None:
+    # Open Library's lesabndioeinas00sche: a book typed 'x' with a 004 is a book (it has a title), read as one; a
+    # deleted holdings record is the deletion of its own id, not a holding of the record before it.
+    typed = book("t1", "Lesabéndio")
+    typed.leader = Leader("00000nx  a2200000 a 4500")
+    typed.add_ordered_field(Field(tag="004", data="b1"))
+    gone = holdings("h9", "b1", "QA1 .B2")
+    gone.leader = Leader("00000dx  a22000001  4500")
+    hub, report = harvest(tmp_path, [FILE[0], gone, typed])
+    assert report.complete and not list(hub.store.quarantined())
+    assert hub.shelves() == {"b1": [(None, None, None)], "t1": [(None, None, None)]}
+    assert (report.counts.added, report.counts.unchanged, report.counts.holdings) == (2, 1, 0)

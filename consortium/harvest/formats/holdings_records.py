@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from consortium.errors import RecordError
 from consortium.harvest.items import RawPage, RawRecord
-from consortium.harvest.normalize.common import control
+from consortium.harvest.normalize.common import control, tagged
 from consortium.harvest.refusals import Refusal
 
 if TYPE_CHECKING:
@@ -37,6 +37,8 @@ __all__ = ["HOLDINGS_TYPES", "LINES", "Joining", "attach_holdings", "index_curso
 
 HOLDINGS_TYPES = frozenset("uvxy")
 """Leader/06 of a MARC 21 holdings record: unknown, multipart item, single-part item, serial item holdings."""
+_TITLES = ("245", "240", "130", "246")
+"""A record with one of these is a bibliographic record, whatever its leader says (as the normalizer reads it)."""
 
 
 @dataclass(frozen=True)
@@ -119,14 +121,16 @@ class _Bib:
 
 def _holdings_of(item: RawRecord, joining: Joining) -> tuple[RawRecord, _Held | None]:
     """The item (parsed, if it is a holdings record naming its record in 004), and that holdings record."""
-    if item.error is not None or joining.leader(item)[6:7] not in HOLDINGS_TYPES:
-        return item, None
+    if item.error is not None or item.deleted or joining.leader(item)[6:7] not in HOLDINGS_TYPES:
+        return item, None  # a deleted holdings record is a deletion, of its own id, as any other record's
     try:
         item, marc = joining.marc(item)
     except RecordError:
         return item, None  # quarantined by the harvest as it is, for what is wrong with it
-    target = (control(marc, "004") or "").strip() if marc is not None else ""
-    return item, _Held(item, marc, target) if marc is not None and target else None
+    if marc is None or tagged(marc, *_TITLES):
+        return item, None  # a titled record is a bibliographic one its exporter typed as holdings: read as one
+    target = (control(marc, "004") or "").strip()
+    return item, _Held(item, marc, target) if target else None
 
 
 def _orphan(held: _Held, bib: _Bib | None) -> RawRecord:
