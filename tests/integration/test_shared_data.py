@@ -242,6 +242,10 @@ def test_holdings_records_are_read_with_their_records() -> None:
     assert report.counts.holdings == 3  # the fourth book's cannot be read (invalid UTF-8), so its holdings record
     [_, orphan] = sorted(store.quarantined(), key=lambda q: q.position)  # is quarantined beside it, saying so
     assert orphan.reason.startswith("004: a holdings record of record '370636', which cannot be read")
+    for copy in ("bin_input/lesabndioeinas00sche_meta.mrc", "xml_input/lesabndioeinas00sche_marc.xml"):
+        # Open Library's book typed 'x' (holdings), with a 004: a book, its title says, and read as one
+        [book] = harvested(f"marc/openlibrary/{copy}")[0].records()
+        assert book.local_id == "AET-2444" and book.title.startswith("Lesab")
     store, report = harvest_as("marc/xbib/zdb-sru-marcxmlplus.xml", "marcxml")
     assert (report.counts.added, report.counts.holdings, report.counts.quarantined) == (10, 14, 0)
     mauch = store.get(MEMBER.id, "991237374")
