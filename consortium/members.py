@@ -6,7 +6,6 @@ the reason. Relative paths of file sources are resolved against the registry fil
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import tomllib
@@ -32,7 +31,6 @@ __all__ = [
     "Source",
     "SourceFormat",
     "SourceProtocol",
-    "file_problems",
     "load_registry",
 ]
 
@@ -91,6 +89,9 @@ class Source(BaseModel):
     """The OAI-PMH base URL (``oai-pmh`` sources)."""
     path: Path | None = None
     """The file to load (``marc-file`` and ``kbart-file`` sources)."""
+    holdings: Path | None = None
+    """A file of the member's MARC 21 holdings records (MFHD), in the source's format, read with ``path``'s records:
+    each is read as part of the record its 004 names (:mod:`consortium.harvest.formats.holdings_records`)."""
     format: SourceFormat
     metadata_prefix: str | None = None
     """The OAI-PMH ``metadataPrefix``; defaults to ``marc21`` for MARCXML and ``oai_dc`` for Dublin Core."""
@@ -163,6 +164,8 @@ class Source(BaseModel):
 
     @model_validator(mode="after")
     def _protocol_fits(self) -> Source:
+        if self.holdings is not None and self.protocol is not SourceProtocol.MARC_FILE:
+            raise ValueError(f"'holdings' is for a marc-file source, not {self.protocol.value}")
         if self.protocol is SourceProtocol.OAI_PMH:
             if not self.url:  # one given is an http(s) URL (_valid_url)
                 raise ValueError("an oai-pmh source needs 'url', an http(s) base URL")
@@ -176,6 +179,10 @@ class Source(BaseModel):
             if self.format in (SourceFormat.OAI_DC, SourceFormat.KBART):  # every other format is a file's
                 files = [f"'{f}'" for f in SourceFormat if f not in (SourceFormat.OAI_DC, SourceFormat.KBART)]
                 raise ValueError(f"a marc-file source has format {', '.join(files[:-1])} or {files[-1]}")
+            if self.holdings is not None and self.format in (SourceFormat.UNIMARC, SourceFormat.OAI_PMH):
+                raise ValueError(
+                    "'holdings' is a file of MARC 21 holdings records: not for a unimarc or oai-pmh source"
+                )
         else:
             if self.path is None:
                 raise ValueError("a kbart-file source needs 'path'")
@@ -328,37 +335,6 @@ def _describe(error: pydantic.ValidationError, data: dict[str, object], text: st
     return "; ".join(lines)
 
 
-def file_problems(registry: MemberRegistry) -> list[tuple[Member, Source, str]]:
-    """What stands between each file source and its next harvest, as ``(member, source, message)``: a ``path``
-    that does not exist (yet: a vendor's nightly drop may bring it), that is a folder, that cannot be read or
-    that is empty. The registry is valid without its files; a harvest of such a source fails, naming the file.
-
-    Example
-    -------
-    >>> [message for _, _, message in file_problems(registry)]
-    ["member 'riverside', source 'catalogue', field 'path': /srv/exports/riverside.mrc does not exist"]
-    """
-    problems = []
-    for member in registry.members:
-        for source in member.sources:
-            if source.path is None:
-                continue
-            path = source.path
-            if not path.exists():
-                defect = "does not exist"
-            elif not path.is_file():
-                defect = "is a folder, not a file" if path.is_dir() else "is not a regular file"
-            elif not os.access(path, os.R_OK):
-                defect = "cannot be read by this user"
-            elif path.stat().st_size == 0:
-                defect = "is empty (0 bytes)"
-            else:
-                continue
-            where = f"member {member.id!r}, source {source.id!r}, field 'path'"
-            problems.append((member, source, f"{where}: {path} {defect}"))
-    return problems
-
-
 def load_registry(path: Path) -> MemberRegistry:
     """Read and validate the member registry at ``path``."""
     return _parse_registry(_read_registry(path), path)
@@ -387,6 +363,8 @@ def _parse_registry(raw: bytes, path: Path) -> MemberRegistry:
         for source in member.sources:
             if source.path is not None and not source.path.is_absolute():
                 source.path = (path.parent / source.path).resolve()
+            if source.holdings is not None and not source.holdings.is_absolute():
+                source.holdings = (path.parent / source.holdings).resolve()
     return registry
 
 

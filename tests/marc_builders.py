@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from pymarc import Field, Indicators, Leader, Record, Subfield
 
-__all__ = ["book", "marcxml_collection", "unimarc_book"]
+__all__ = ["FILE_WRITERS", "book", "holdings_record", "marc_json", "marcxml_collection", "mrk_text", "unimarc_book"]
 
 
 def book(
@@ -148,3 +150,36 @@ def marcxml_collection(*records: Record) -> bytes:
         + body
         + b"</collection>"
     )
+
+
+def holdings_record(control_number: str, of: str, call_number: str, *, coverage: str | None = None) -> Record:
+    """A holdings record as Voyager exports it: 004 the record held, 852 location and call number, 866."""
+    record = Record(leader=Leader("00000nx  a22000001  4500"), force_utf8=True)
+    record.add_field(Field(tag="001", data=control_number))
+    record.add_field(Field(tag="004", data=of))
+    record.add_field(Field(tag="008", data="0506234u    8   1001uu   0901128"))
+    whole, part = call_number.split(" ", 1)
+    shelf = [Subfield("b", "gen"), Subfield("h", whole), Subfield("i", part)]
+    record.add_field(Field(tag="852", indicators=Indicators("0", " "), subfields=shelf))
+    if coverage:
+        record.add_field(Field(tag="866", indicators=Indicators(" ", "0"), subfields=[Subfield("a", coverage)]))
+    return record
+
+
+def mrk_text(record: Record) -> bytes:
+    """The record as MarcEdit writes it (pymarc writes MARCMaker's form), a blank line after it."""
+    return (str(record) + "\n\n").encode()
+
+
+def marc_json(record: Record) -> bytes:
+    """The record as one line of MARC-in-JSON."""
+    return json.dumps(record.as_dict()).encode() + b"\n"
+
+
+FILE_WRITERS = {
+    "marc21": lambda records: b"".join(r.as_marc() for r in records),
+    "marcxml": lambda records: marcxml_collection(*records),
+    "mrk": lambda records: b"".join(mrk_text(r) for r in records),
+    "marc-json": lambda records: b"".join(marc_json(r) for r in records),
+}
+"""A file of records in each MARC 21 file format a source may declare."""

@@ -71,7 +71,8 @@ def report_line(report: HarvestReport, hint: str | None = None) -> str:
     else:
         state = "complete" if report.complete else f"incomplete: {report.stopped}" if report.stopped else "paused"
     twice = f", {c.duplicates} duplicate id(s) in the file" if c.duplicates else ""
-    twice += f"; {c.holdings} holdings record(s) read with the record they follow" if c.holdings else ""
+    twice += f"; {c.holdings} holdings record(s) read with their record" if c.holdings else ""
+    twice += f"; {c.holdings_unmatched} holdings record(s) of no record of the file" if c.holdings_unmatched else ""
     gone = f", {c.withdrawn} withdrawn (no longer in the file)" if c.withdrawn else ""
     held = f"; {report.withheld}; {hint or confirm_hint(confirm_command(report))}" if report.withheld else ""
     return (
@@ -213,6 +214,12 @@ def _said(container: Container, reports: list[HarvestReport], failed: list[Sourc
     help="Withdraw every record an earlier import of a file of this name gave and this one does not, even more "
     "than half of them (an import withholds so many, saying so).",
 )
+@click.option(
+    "--holdings",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file of the records' MARC 21 holdings records (MFHD), in the same format: each is read with the "
+    "record its 004 names.",
+)
 @json_option()
 @click.pass_obj
 def import_(
@@ -223,12 +230,14 @@ def import_(
     fmt: str,
     increments: bool,
     confirm_withdrawals: bool,
+    holdings: Path | None,
     as_json: bool,
 ) -> None:
     """Load a MARC21, MARCXML, UNIMARC/CNMARC, KBART or saved OAI-PMH file for a member (a file of the same name
     imported again is the same source: what it no longer gives is withdrawn, unless --increments)."""
     member = container.registry.get(member_id)
-    source = import_source(file.resolve(), SourceFormat(fmt), increments=increments)
+    held = holdings.resolve() if holdings is not None else None
+    source = import_source(file.resolve(), SourceFormat(fmt), increments=increments, holdings=held)
     with stopping_harvests(container):  # Ctrl-C: after the page under way, then what was done is reported
         with writing(container):
             report = run_harvest(container, member, source, confirm_withdrawals=confirm_withdrawals)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from consortium.cli.common import emit, json_option
-from consortium.members import file_problems
+from consortium.member_files import file_problems
 
 if TYPE_CHECKING:
     from consortium.bootstrap import Container

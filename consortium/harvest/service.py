@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic
 
-from consortium.errors import ConfigError, Interrupted, RecordError, ValidationError
+from consortium.errors import Interrupted, RecordError
 from consortium.gc_tuning import fewer_collections
 from consortium.harvest.file_ids import FileIds
 from consortium.harvest.following import Following
@@ -34,6 +34,7 @@ from consortium.harvest.oai_pmh import OaiPmhClient
 from consortium.harvest.read_ahead import read_ahead
 from consortium.harvest.refusals import Refusal, normalized_wrong
 from consortium.harvest.report import HarvestReport, paused_report
+from consortium.harvest.source_files import SourceHoldings, read_source_file
 from consortium.harvest.state import Checkpoint, HarvestCounts, PageCommit, RecordChange
 from consortium.harvest.withdrawals import WithdrawalPage, Withdrawals, file_pages
 from consortium.locations import with_location_names
@@ -128,8 +129,10 @@ class HarvestService:
         """
         key = f"{member.id}/{source.id}"
         previous = self.store.checkpoint(key)
-        file_data = self._read_file(source) if source.path is not None else None
+        file_data = read_source_file(source, source.path) if source.path is not None else None
         file_digest = hashlib.sha256(file_data).hexdigest() if file_data is not None else None
+        holdings = SourceHoldings.of(source, reader_for(source.format))
+        file_digest = holdings.with_file(file_digest) if holdings is not None else file_digest
         resumed = previous is not None and previous.in_progress
         if previous is not None and previous.in_progress and file_digest is not None:
             resumed = (previous.cursor or {}).get("file") == file_digest
@@ -159,13 +162,17 @@ class HarvestService:
                 page_size=self.page_size,
                 confirmed=confirm_withdrawals,
             )
-        pages = self._pages(source, checkpoint, file_data, absent, ahead=self.read_ahead if max_pages is None else 0)
+        pages = self._pages(
+            source, checkpoint, file_data, absent, ahead=self.read_ahead if max_pages is None else 0, holdings=holdings
+        )
         done, interrupted = 0, False
         following = Following(self.on_commit, self.follow_every, self.start_follower) if self.on_commit else None
         with fewer_collections():
             try:
                 for page, fraction in pages:
                     counts, commit = self._process(member, source, page, file_ids, checkpoint.run_id)
+                    if holdings is not None and file_data is not None and done == 0 and not resumed:
+                        counts.holdings_unmatched = holdings.unmatched(reader_for(source.format), file_data, key)
                     if isinstance(page, WithdrawalPage):  # a complete file's end: what it no longer gives
                         page.add_to(counts, commit, member.id, source.id)
                     checkpoint = self._advance(checkpoint, page, counts, file_digest)
@@ -239,17 +246,6 @@ class HarvestService:
         )
         return len(checkpoint.unfollowed)
 
-    def _read_file(self, source: Source) -> bytes:
-        assert source.path is not None
-        try:
-            data = source.path.read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"source {source.id!r}: cannot read {source.path}: {exc.strerror}") from exc
-        if not data or data.isspace():
-            what = "empty (0 bytes)" if not data else "blank (only white space)"
-            raise ValidationError(f"source {source.id!r}: {source.path} is {what}: there is nothing to harvest")
-        return data
-
     def _advance(
         self, checkpoint: Checkpoint, page: RawPage, counts: HarvestCounts, file_digest: str | None
     ) -> Checkpoint:
@@ -274,7 +270,14 @@ class HarvestService:
     # -- reading ---------------------------------------------------------------------------------------
 
     def _pages(
-        self, source: Source, checkpoint: Checkpoint, data: bytes | None, absent: Withdrawals | None, *, ahead: int
+        self,
+        source: Source,
+        checkpoint: Checkpoint,
+        data: bytes | None,
+        absent: Withdrawals | None,
+        *,
+        ahead: int,
+        holdings: SourceHoldings | None,
     ) -> Generator[tuple[RawPage, float | None]]:
         reader = reader_for(source.format)
         if source.protocol is SourceProtocol.OAI_PMH:
@@ -292,7 +295,8 @@ class HarvestService:
         assert data is not None and source.path is not None
         name = source.path.name
         read = partial(reader.file_pages, data, name=name, page_size=self.page_size)
-        yield from file_pages(lambda cursor: read(cursor=cursor), checkpoint.cursor or {}, absent)
+        attached = holdings.attached if holdings is not None else iter  # with the holdings file's holdings records
+        yield from file_pages(lambda cursor: attached(read(cursor=cursor)), checkpoint.cursor or {}, absent)
 
     # -- one page --------------------------------------------------------------------------------------
 

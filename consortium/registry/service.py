@@ -58,8 +58,11 @@ log = logging.getLogger(__name__)
 SAVE_ATTEMPTS = 3
 """How often a change without ``expected_version`` is tried again when another change got in first."""
 
-_PROTOCOL_FIELDS = ("url", "path", "metadata_prefix", "set", "file")
+_PROTOCOL_FIELDS = ("url", "path", "metadata_prefix", "set", "file", "holdings")
 """The fields that belong to one protocol: a change of protocol drops the file's values of these."""
+_FORMAT_FIELDS = ("metadata_prefix", "holdings")
+"""The fields that belong to one format (a holdings file is written in the source's format): a change of format
+drops the file's values of these."""
 
 
 class MemberSources:
@@ -312,7 +315,7 @@ class MemberSources:
         data: dict[str, Any] = base.model_dump(mode="json") if base is not None else {}
         fields = override.fields
         if base is not None:
-            dropped = _PROTOCOL_FIELDS if "protocol" in fields else ("metadata_prefix",) if "format" in fields else ()
+            dropped = _PROTOCOL_FIELDS if "protocol" in fields else _FORMAT_FIELDS if "format" in fields else ()
             for name in dropped:
                 if name not in fields:
                     data.pop(name, None)  # the file's value belongs to its protocol (or format): default it again
@@ -366,16 +369,18 @@ class MemberSources:
                 )
 
     def _shown(self, member_id: str, registered: RegisteredSource) -> RegisteredSource:
-        path = registered.source.path
-        if path is None:
+        """The source with its files (``path``, ``holdings``) relative to the member's file folder, else by name."""
+        root = (self.files_root / member_id).resolve() if self.files_root is not None else None
+        shown = {}
+        for field in ("path", "holdings"):
+            path: Path | None = getattr(registered.source, field)
+            if path is not None:
+                shown[field] = (
+                    path.relative_to(root) if root is not None and path.is_relative_to(root) else Path(path.name)
+                )
+        if not shown:
             return registered
-        shown = Path(path.name)
-        if self.files_root is not None:
-            root = (self.files_root / member_id).resolve()
-            if path.is_relative_to(root):
-                shown = path.relative_to(root)
-        source = registered.source.model_copy(update={"path": shown})
-        return registered.model_copy(update={"source": source})
+        return registered.model_copy(update={"source": registered.source.model_copy(update=shown)})
 
 
 def _private_host(host: str) -> bool:

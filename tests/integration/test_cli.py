@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from marc_builders import book
+from marc_builders import book, holdings_record
 
 from consortium.adapters.local import SqliteRecordStore
 
@@ -97,6 +97,7 @@ def test_harvest_then_harvest_again(hub: Path) -> None:
         "quarantined": 0,
         "duplicates": 0,
         "holdings": 0,
+        "holdings_unmatched": 0,
         "superseded": 0,
         "withdrawn": 0,
         "withheld": 0,
@@ -114,6 +115,24 @@ def test_reindex_rebuilds_a_lost_index_from_the_stored_works(hub: Path) -> None:
     assert json.loads(cli(hub, "search", "number", "--json").stdout)["total"] == 30
 
 
+def test_import_with_a_holdings_file(hub: Path) -> None:
+    # Voyager's export: the records in one file, their holdings records in another; the line says what was read.
+    records, held = hub / "bibs.mrc", hub / "mfhd.mrc"
+    records.write_bytes(book("v1", "Voyager book").as_marc())
+    held.write_bytes(
+        holdings_record("h1", "v1", "QA76 .K58").as_marc() + holdings_record("h9", "v9", "X1 .Y").as_marc()
+    )
+    result = cli(hub, "import", str(records), "--member", "eastlake", "--format", "marc21", "--holdings", str(held))
+    assert result.returncode == 0, result.stderr
+    assert "1 added" in result.stdout and "; 1 holdings record(s) read with their record" in result.stdout
+    assert "; 1 holdings record(s) of no record of the file" in result.stdout
+    store = SqliteRecordStore.open(hub / "var" / "consortium.sqlite3")
+    stored = store.get("eastlake", "v1")
+    assert stored is not None and [h.call_number for h in stored.holdings] == ["QA76 .K58"]
+    wrong = cli(hub, "import", str(records), "--member", "eastlake", "--format", "unimarc", "--holdings", str(held))
+    assert wrong.returncode == 1 and "--holdings: 'holdings' is a file of MARC 21 holdings records" in wrong.stderr
+
+
 def test_import_and_quarantine(hub: Path) -> None:
     path = hub / "extra.mrc"
     path.write_bytes(book("x1", "Fine").as_marc() + book("x2", "Bad", isbn="0201896835").as_marc())
@@ -122,8 +141,8 @@ def test_import_and_quarantine(hub: Path) -> None:
     assert json.loads(result.stdout) | {"run_id": ""} == {
         "member": "eastlake", "source": "import-extra-mrc", "run_id": "", "complete": True, "resumed": False,
         "stopped": None, "paused": None, "withheld_because": None, "interrupted": False, "added": 1, "changed": 0,
-        "unchanged": 0, "deleted": 0, "quarantined": 1, "duplicates": 0, "holdings": 0, "superseded": 0,
-        "withdrawn": 0, "withheld": 0,
+        "unchanged": 0, "deleted": 0, "quarantined": 1, "duplicates": 0, "holdings": 0, "holdings_unmatched": 0,
+        "superseded": 0, "withdrawn": 0, "withheld": 0,
     }  # fmt: skip
     quarantined = json.loads(cli(hub, "quarantine", "--json").stdout)
     assert [(q["local_id"], q["reason"]) for q in quarantined] == [

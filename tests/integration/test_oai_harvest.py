@@ -104,6 +104,7 @@ def test_second_run_is_incremental_and_applies_changes_and_deletes(repo: Fixture
         "quarantined": 0,
         "duplicates": 0,
         "holdings": 0,
+        "holdings_unmatched": 0,
         "superseded": 0,
         "withdrawn": 0,
         "withheld": 0,

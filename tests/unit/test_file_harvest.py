@@ -100,6 +100,7 @@ def test_unchanged_records_are_a_no_op_and_changes_are_counted(
         "quarantined": 0,
         "duplicates": 0,
         "holdings": 0,
+        "holdings_unmatched": 0,
         "superseded": 0,
         "withdrawn": 0,
         "withheld": 0,

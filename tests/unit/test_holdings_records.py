@@ -4,15 +4,14 @@ record is not beside it is quarantined saying so; an archived record reads back 
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from marc_builders import book, marcxml_collection
-from pymarc import Field, Indicators, Leader, Record, Subfield
+from marc_builders import FILE_WRITERS, book, holdings_record
+from pymarc import Field, Leader, Record
 
 from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore
 from consortium.cli.harvest import report_line
@@ -26,36 +25,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 MEMBER = Member(id="m", name="Member")
-
-
-def holdings(control_number: str, of: str, call_number: str, *, coverage: str | None = None) -> Record:
-    """A holdings record as Voyager exports it: 004 the record held, 852 location and call number, 866."""
-    record = Record(leader=Leader("00000nx  a22000001  4500"), force_utf8=True)
-    record.add_field(Field(tag="001", data=control_number))
-    record.add_field(Field(tag="004", data=of))
-    record.add_field(Field(tag="008", data="0506234u    8   1001uu   0901128"))
-    whole, part = call_number.split(" ", 1)
-    shelf = [Subfield("b", "gen"), Subfield("h", whole), Subfield("i", part)]
-    record.add_field(Field(tag="852", indicators=Indicators("0", " "), subfields=shelf))
-    if coverage:
-        record.add_field(Field(tag="866", indicators=Indicators(" ", "0"), subfields=[Subfield("a", coverage)]))
-    return record
-
-
-def mrk_text(record: Record) -> bytes:
-    return (str(record).replace("=LDR  ", "=LDR  ", 1) + "\n\n").encode()
-
-
-def marc_json(record: Record) -> bytes:
-    return json.dumps(record.as_dict()).encode() + b"\n"
-
-
-WRITERS = {
-    "marc21": lambda records: b"".join(r.as_marc() for r in records),
-    "marcxml": lambda records: marcxml_collection(*records),
-    "mrk": lambda records: b"".join(mrk_text(r) for r in records),
-    "marc-json": lambda records: b"".join(marc_json(r) for r in records),
-}
 
 
 def harvest(tmp_path: Path, records: list[Record], fmt: str = "marc21", **kwargs: int) -> tuple[Hub, HarvestReport]:
@@ -74,7 +43,7 @@ class Hub:
         self.service = HarvestService(self.store, self.archive, page_size=page_size, clock=clock)
 
     def run(self, records: list[Record], max_pages: int | None = None) -> HarvestReport:
-        self.path.write_bytes(WRITERS[self.fmt](records))
+        self.path.write_bytes(FILE_WRITERS[self.fmt](records))
         return self.service.harvest_source(MEMBER, self.source, max_pages=max_pages)
 
     def shelves(self) -> dict[str, list[tuple[str | None, str | None, str | None]]]:
@@ -89,10 +58,10 @@ class Hub:
 
 FILE = [
     book("b1", "Concrete mathematics"),
-    holdings("h1", "b1", "QA39.2 .G733"),
-    holdings("h2", "b1", "QA39.2 .G733a", coverage="v.1-v.2"),
+    holdings_record("h1", "b1", "QA39.2 .G733"),
+    holdings_record("h2", "b1", "QA39.2 .G733a", coverage="v.1-v.2"),
     book("b2", "Digital typography"),  # no holdings record: its own holding, as before
-    holdings("h3", "b3", "Z253 .K58"),  # before its record, as SRU's collections may have it
+    holdings_record("h3", "b3", "Z253 .K58"),  # before its record, as SRU's collections may have it
     book("b3", "The TeXbook"),
 ]
 SHELVES = {
@@ -102,19 +71,19 @@ SHELVES = {
 }
 
 
-@pytest.mark.parametrize("fmt", sorted(WRITERS))
+@pytest.mark.parametrize("fmt", sorted(FILE_WRITERS))
 @pytest.mark.parametrize("page_size", [1, 2, 3, 100])
 def test_holdings_records_become_the_holdings_of_their_record(tmp_path: Path, fmt: str, page_size: int) -> None:
     hub, report = harvest(tmp_path, FILE, fmt, page_size=page_size)
     assert report.complete and not list(hub.store.quarantined())
     assert hub.shelves() == SHELVES
     assert (report.counts.added, report.counts.holdings, report.counts.seen) == (3, 3, 3)
-    assert report_line(report).endswith("; 3 holdings record(s) read with the record they follow (complete)")
+    assert report_line(report).endswith("; 3 holdings record(s) read with their record (complete)")
 
 
 def test_a_holdings_record_whose_record_is_not_beside_it_is_quarantined_saying_so(tmp_path: Path) -> None:
     gone = book("b4", "Deleted", deleted=True)
-    records = [*FILE[:4], holdings("h9", "b9", "X1 .Y2"), gone, holdings("h4", "b4", "X1 .Y3")]
+    records = [*FILE[:4], holdings_record("h9", "b9", "X1 .Y2"), gone, holdings_record("h4", "b4", "X1 .Y3")]
     hub, report = harvest(tmp_path, records, "marcxml")
     assert report.complete and hub.shelves() == {"b1": SHELVES["b1"], "b2": SHELVES["b2"]}
     said = (
@@ -139,13 +108,13 @@ def test_a_resumed_run_reads_the_same_as_one_run(tmp_path: Path) -> None:
 
 def test_a_changed_holdings_record_changes_its_record(tmp_path: Path) -> None:
     hub, _ = harvest(tmp_path, FILE)
-    moved = [*FILE[:2], holdings("h2", "b1", "QA39.2 .G733b", coverage="v.1-v.3"), *FILE[3:]]
+    moved = [*FILE[:2], holdings_record("h2", "b1", "QA39.2 .G733b", coverage="v.1-v.3"), *FILE[3:]]
     again = hub.run(moved)
     assert (again.counts.changed, again.counts.unchanged) == (1, 2)
     assert hub.shelves()["b1"] == [("gen", "QA39.2 .G733", None), ("gen", "QA39.2 .G733b", "v.1-v.3")]
 
 
-@pytest.mark.parametrize("fmt", sorted(WRITERS))
+@pytest.mark.parametrize("fmt", sorted(FILE_WRITERS))
 def test_an_archived_record_reads_back_with_its_holdings(tmp_path: Path, fmt: str) -> None:
     hub, _ = harvest(tmp_path, FILE, fmt)
     for stored in hub.store.records():
@@ -166,7 +135,9 @@ def test_any_file_reads_the_same_in_any_pages_and_loses_no_record(
 ) -> None:
     # Any order of records and holdings records (of records before, after, elsewhere or nowhere in the file).
     records = [
-        holdings(f"h{n}", f"b{k}", f"QA{n} .A{k}") if is_holdings else book(f"b{k}-{n}" if n % 3 else f"b{k}", "T")
+        holdings_record(f"h{n}", f"b{k}", f"QA{n} .A{k}")
+        if is_holdings
+        else book(f"b{k}-{n}" if n % 3 else f"b{k}", "T")
         for n, (is_holdings, k) in enumerate(layout)
     ]
     whole, report = harvest(tmp_path / "whole", records, "marc21")
@@ -185,7 +156,7 @@ def test_a_titled_record_typed_holdings_and_a_deleted_holdings_record_are_no_hol
     typed = book("t1", "Lesabéndio")
     typed.leader = Leader("00000nx  a2200000 a 4500")
     typed.add_ordered_field(Field(tag="004", data="b1"))
-    gone = holdings("h9", "b1", "QA1 .B2")
+    gone = holdings_record("h9", "b1", "QA1 .B2")
     gone.leader = Leader("00000dx  a22000001  4500")
     hub, report = harvest(tmp_path, [FILE[0], gone, typed])
     assert report.complete and not list(hub.store.quarantined())

@@ -27,6 +27,7 @@ protocol = "marc-file"
 path = "samples/riverside.mrc"
 format = "marc21"
 location = "Main stacks"
+holdings = "samples/riverside-mfhd.mrc"
 
 [[members.sources]]
 id = "oai"
@@ -59,6 +60,7 @@ def test_the_files_sources_are_listed_as_the_files(sources: MemberSources) -> No
     catalogue, oai = sources.sources("riverside")
     assert (catalogue.origin, catalogue.version, catalogue.updated_by) == (SourceOrigin.FILE, 0, None)
     assert catalogue.source.path == Path("riverside.mrc")  # the hub's own folders are not shown
+    assert catalogue.source.holdings == Path("riverside-mfhd.mrc")
     assert oai.source.metadata_prefix == "marc21"
     assert sources.registry().get("riverside").source("catalogue").path.is_absolute()  # type: ignore[union-attr]
     assert sources.sources("lakeside") == []
@@ -211,6 +213,7 @@ def test_an_override_that_no_longer_fits_the_file_names_the_fix(tmp_path: Path, 
     sources.change("riverside", "catalogue", SourceChange(format="unimarc"), actor_id="k")
     kbart = 'protocol = "kbart-file"\npath = "samples/riverside.txt"\nformat = "kbart"'
     text = REGISTRY.replace('protocol = "marc-file"\npath = "samples/riverside.mrc"\nformat = "marc21"', kbart)
+    text = text.replace('holdings = "samples/riverside-mfhd.mrc"\n', "")  # a KBART file has no holdings records
     (tmp_path / "members.toml").write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match="consortium members revert riverside catalogue"):
         sources.registry()
@@ -235,3 +238,10 @@ def test_a_change_without_expected_version_is_tried_again_when_another_got_in(so
     store.save = save_after_another  # type: ignore[method-assign]
     changed = sources.change("riverside", "oai", SourceChange(set="books"), actor_id="k")
     assert changed.version == 2
+
+
+def test_a_change_of_format_drops_the_files_holdings_file(sources: MemberSources) -> None:
+    # The holdings file is written in the source's format: another format, and it is no longer read.
+    assert sources.registry().get("riverside").source("catalogue").holdings is not None
+    sources.change("riverside", "catalogue", SourceChange(format="marcxml"), actor_id="k")
+    assert sources.registry().get("riverside").source("catalogue").holdings is None

@@ -16,6 +16,7 @@ from consortium.errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
+    from consortium.harvest.formats.holdings_records import Joining
     from consortium.harvest.items import RawPage, RawRecord
     from consortium.harvest.normalize.assembly import MarcDialect
     from consortium.harvest.normalize.common import MarcFields
@@ -65,6 +66,16 @@ class FormatReader(ABC):
     def server_pages(self, client: OaiPmhClient, source: Source, checkpoint: Checkpoint) -> Iterator[RawPage]:
         """Pages of raw records listed by an OAI-PMH server, resuming at the checkpoint's cursor."""
         raise ConfigError(f"source {source.id!r}: format {self.name!r} needs the marc-file or kbart-file protocol")
+
+    def holdings_joining(self) -> Joining | None:
+        """How the format's records are put together with their holdings records (MARC 21 formats read from files:
+        :mod:`consortium.harvest.formats.holdings_records`); ``None``: no holdings record is read with a record."""
+        return None
+
+    def unattached_pages(self, data: bytes, *, name: str, page_size: int) -> Iterator[FilePage]:
+        """A file's pages with no holdings record attached to a record (a file of holdings records, read to
+        attach its records to another file's)."""
+        return self.file_pages(data, name=name, cursor={}, page_size=page_size)
 
     def read(self, item: RawRecord) -> RawRecord:
         """The item ready to normalize: one left unparsed while paging is parsed now (``RecordError`` if it

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from consortium.harvest.formats.base import FilePage
     from consortium.harvest.normalize.common import MarcFields
 
-__all__ = ["HOLDINGS_TYPES", "LINES", "Joining", "attach_holdings", "index_cursor"]
+__all__ = ["HOLDINGS_TYPES", "LINES", "HoldingsFile", "Joining", "attach_from", "attach_holdings", "index_cursor"]
 
 HOLDINGS_TYPES = frozenset("uvxy")
 """Leader/06 of a MARC 21 holdings record: unknown, multipart item, single-part item, serial item holdings."""
@@ -250,3 +250,46 @@ def attach_holdings(pages: Iterator[FilePage], joining: Joining) -> Iterator[Fil
         stream.close()
         yield RawPage(records=stream.page(), cursor=cursor), fraction
         current = after, following[1]
+
+
+@dataclass
+class HoldingsFile:
+    """A file of holdings records, read whole, each by the 001 its 004 names (a member's holdings export apart from
+    its records: see :func:`attach_from`)."""
+
+    by_record: dict[str, list[_Held]]
+    records: int
+    """The holdings records with a 004 in the file."""
+
+    @classmethod
+    def read(cls, pages: Iterator[FilePage], joining: Joining) -> HoldingsFile:
+        """The holdings records of ``pages`` (read with none attached); anything else in them is left out."""
+        by_record: dict[str, list[_Held]] = {}
+        records = 0
+        for page, _ in pages:
+            for item in page.records:
+                _, held = _holdings_of(item, joining)
+                if held is not None:
+                    by_record.setdefault(held.target, []).append(held)
+                    records += 1
+        return cls(by_record, records)
+
+    def unmatched(self, ids: set[str]) -> int:
+        """How many of its holdings records name no record of ``ids``."""
+        return sum(len(held) for target, held in self.by_record.items() if target not in ids)
+
+
+def attach_from(pages: Iterator[FilePage], holdings: HoldingsFile, joining: Joining) -> Iterator[FilePage]:
+    """The pages with each record given the holdings records ``holdings`` has for it, after any beside it in its
+    own file; its raw bytes then hold theirs after its own, so it reads back the same from the archive alone."""
+    for page, fraction in pages:
+        records = []
+        for item in page.records:
+            held = holdings.by_record.get(item.local_id or "") if item.error is None and not item.deleted else None
+            bib = _Bib(item, item)
+            if held and bib.takes(held[0], joining):
+                bib.after = list(held)
+                records.append(bib.done(joining))
+            else:
+                records.append(item)
+        yield RawPage(records=records, cursor=page.cursor, stopped=page.stopped), fraction

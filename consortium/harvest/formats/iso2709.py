@@ -291,8 +291,14 @@ class Iso2709Format(FormatReader):
     def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
         start = int(cursor.get("offset", 0))
         pages = self._pages(data, name=name, start=start, page_size=page_size)
-        # MARC 21 holdings records are read with the record they follow; UNIMARC's holdings are another format.
-        return attach_holdings(pages, self._joining) if self.dialect is MARC21 else pages
+        joining = self.holdings_joining()
+        return attach_holdings(pages, joining) if joining is not None else pages
+
+    def holdings_joining(self) -> Joining | None:
+        return self._joining if self.dialect is MARC21 else None  # UNIMARC's holdings are another format
+
+    def unattached_pages(self, data: bytes, *, name: str, page_size: int) -> Iterator[FilePage]:
+        return self._pages(data, name=name, start=0, page_size=page_size)
 
     def _pages(self, data: bytes, *, name: str, start: int, page_size: int) -> Iterator[FilePage]:
         for page in iter_iso2709(data, name=name, start=start, page_size=page_size, force_utf8=self.force_utf8):

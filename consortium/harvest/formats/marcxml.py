@@ -206,6 +206,12 @@ class MarcXmlFormat(OaiMetadataFormat):
         pages = iter_marcxml(data, name=name, start=int(cursor.get("index", 0)), page_size=page_size)
         return attach_holdings(((page, None) for page in pages), _JOINING)
 
+    def holdings_joining(self) -> Joining | None:
+        return _JOINING
+
+    def unattached_pages(self, data: bytes, *, name: str, page_size: int) -> Iterator[FilePage]:
+        return ((page, None) for page in iter_marcxml(data, name=name, start=0, page_size=page_size))
+
     def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
         if isinstance(item.parsed, _MarcRead):  # read from a file: 001 is the record's id
             return normalized(item.parsed.dialect, item.parsed.marc, item, source=source, member=member, raw=raw)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pymarc
 
 from consortium.harvest.formats.base import FormatReader, normalized
-from consortium.harvest.formats.holdings_records import LINES, attach_holdings
+from consortium.harvest.formats.holdings_records import LINES, Joining, attach_holdings
 from consortium.harvest.normalize.marc21 import MARC21
 
 if TYPE_CHECKING:
@@ -33,6 +33,12 @@ class PymarcRecordsFormat(FormatReader):
     def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
         pages = self.pages(data, name=name, start=int(cursor.get("index", 0)), page_size=page_size)
         return attach_holdings(((page, None) for page in pages), LINES)
+
+    def holdings_joining(self) -> Joining | None:
+        return LINES
+
+    def unattached_pages(self, data: bytes, *, name: str, page_size: int) -> Iterator[FilePage]:
+        return ((page, None) for page in self.pages(data, name=name, start=0, page_size=page_size))
 
     def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
         assert isinstance(item.parsed, pymarc.Record)
