@@ -239,9 +239,10 @@ def test_holdings_records_are_read_with_their_records() -> None:
     assert mahler is not None and [(h.location, h.call_number) for h in mahler.holdings] == [
         ("gen", "MT130.M25 Z93 2000")
     ]
-    assert report.counts.holdings == 3  # the fourth book's cannot be read (invalid UTF-8), so its holdings record
-    [_, orphan] = sorted(store.quarantined(), key=lambda q: q.position)  # is quarantined beside it, saying so
-    assert orphan.reason.startswith("004: a holdings record of record '370636', which cannot be read")
+    # The fourth book cannot be read (invalid UTF-8): it is quarantined with its holdings record, its raw bytes both.
+    assert (report.counts.added, report.counts.holdings, report.counts.quarantined) == (3, 4, 1)
+    [broken] = store.quarantined()
+    assert broken.position == "sample1.mrc@5202" and broken.reason.startswith("245: invalid UTF-8")
     for copy in ("bin_input/lesabndioeinas00sche_meta.mrc", "xml_input/lesabndioeinas00sche_marc.xml"):
         # Open Library's book typed 'x' (holdings), with a 004: a book, its title says, and read as one
         [book] = harvested(f"marc/openlibrary/{copy}")[0].records()

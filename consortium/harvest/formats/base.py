@@ -89,10 +89,12 @@ class FormatReader(ABC):
 
 
 def normalized(
-    dialect: MarcDialect, marc: MarcFields, item: RawRecord, *, source: Source, member: str, raw: RawPointer
-) -> Record:
+    dialect: MarcDialect, marc: MarcFields, item: RawRecord, joining: Joining | None, *, source: Source, member: str,
+    raw: RawPointer,
+) -> Record:  # fmt: skip
     """``marc`` (what ``item`` was read as) normalized by ``dialect`` as a file's record: the record's own id, the
-    source's default location, and the holdings records read with it."""
+    source's default location, and the holdings records read with it (parsed now, as ``joining`` parses them)."""
+    attached = joining.attached(item) if joining is not None else []
     return dialect.normalize(
-        marc, member=member, source_id=source.id, raw=raw, default_location=source.location, attached=item.attached
+        marc, member=member, source_id=source.id, raw=raw, default_location=source.location, attached=attached
     )

@@ -6,7 +6,8 @@ record's 001, their 852 the location and call number, 866 what a serial's copy h
 holdings record is read as part of the record before it (:attr:`RawRecord.attached`): that record's holdings are
 then the ones its holdings records give (:meth:`~consortium.harvest.normalize.assembly.MarcDialect.normalize`),
 and its raw bytes, archived, are its own and theirs together, in the file's format, so that reading them again
-gives the same record with the same holdings (:func:`consortium.harvest.renormalize.reread`).
+gives the same record with the same holdings (:func:`consortium.harvest.renormalize.reread`); its own bytes come
+first, so that a reader parses them alone.
 
 A holdings record whose 004 is not the record before it (nor another holdings record of that record) is
 quarantined ``not_bibliographic`` saying so: nothing of it is lost, and the reason says what the hub needs.
@@ -48,12 +49,18 @@ class Joining:
     ``leader``: an item's leader, cheaply (an ISO 2709 record left unparsed has it in its first bytes), or ``""``
     when it has none (a record that could not be read); ``marc``: the item parsed, with its MARC 21 fields (or
     ``None`` for a record of another MARC format, which takes no holdings record); ``join``: records' raw bytes as
-    one stretch of a file of that format; ``cursor_after``: the cursor that resumes after an item."""
+    one stretch of a file of that format; ``cursor_after``: the cursor that resumes after an item; ``marc21``:
+    whether an item read is a MARC 21 record, without parsing it when the format says so (a binary MARC 21 file's)."""
 
     leader: Callable[[RawRecord], str]
     marc: Callable[[RawRecord], tuple[RawRecord, MarcFields | None]]
     join: Callable[[Sequence[bytes]], bytes]
     cursor_after: Callable[[RawRecord], dict[str, Any]]
+    marc21: Callable[[RawRecord], bool] = lambda item: True
+
+    def attached(self, item: RawRecord) -> list[MarcFields]:
+        """The holdings records read with ``item``, parsed (only a new or changed record's are: when normalized)."""
+        return [marc for held in item.attached if (marc := self.marc(held)[1]) is not None]
 
 
 def index_cursor(item: RawRecord) -> dict[str, Any]:
@@ -69,17 +76,16 @@ def _parsed(item: RawRecord) -> tuple[RawRecord, MarcFields | None]:
     return item, item.parsed
 
 
-LINES = Joining(_parsed_leader, _parsed, b"\n".join, index_cursor)
+LINES = Joining(_parsed_leader, _parsed, b"\n".join, index_cursor, lambda item: item.parsed is not None)
 """Attaching in a format read into pymarc records as its lines are read, one record's text after another
 (MARC-in-JSON's JSON Lines, MarcEdit's text)."""
 
 
 @dataclass
 class _Held:
-    """A holdings record read, waiting for its record: its item, MARC and the 001 its 004 names."""
+    """A holdings record read, waiting for its record: its item and the 001 its 004 names."""
 
     item: RawRecord
-    marc: MarcFields
     target: str
 
 
@@ -92,30 +98,23 @@ class _Bib:
     """The last item of the file that is part of it (where a resumed run goes on after it)."""
     before: list[_Held] = dataclasses.field(default_factory=list)
     after: list[_Held] = dataclasses.field(default_factory=list)
-    ready: bool = False
-    """Parsed, and a MARC 21 bibliographic record: holdings can be attached."""
 
     def takes(self, held: _Held, joining: Joining) -> bool:
-        """Whether ``held`` is a holdings record of this record (parsing it, the first time)."""
+        """Whether ``held`` is a holdings record of this record: one it names, of a MARC 21 bibliographic record read
+        (not parsed here: a record unchanged since the last harvest never is)."""
         item = self.item
         if item.error is not None or item.deleted or item.local_id != held.target:
             return False
-        if not self.ready:
-            try:
-                parsed, marc = joining.marc(item)
-            except RecordError:
-                return False  # quarantined for what is wrong with it, and its holdings with the reason
-            if marc is None or joining.leader(parsed)[6:7] in HOLDINGS_TYPES:
-                return False
-            self.item, self.ready = parsed, True
-        return True
+        return joining.marc21(item) and joining.leader(item)[6:7] not in HOLDINGS_TYPES
 
     def done(self, joining: Joining) -> RawRecord:
         held = [*self.before, *self.after]
         if not held:
             return self.item
-        raws = [h.item.raw for h in self.before] + [self.item.raw] + [h.item.raw for h in self.after]
-        attached = (*self.item.attached, *(h.marc for h in held))
+        # The record's own bytes first (a reader parses them alone: ISO 2709 by the leader's length), its holdings
+        # records' after them, in the file's order: read again, they are all after it, and attach the same.
+        raws = [self.item.raw, *(h.item.raw for h in held)]
+        attached = (*self.item.attached, *(h.item for h in held))
         return dataclasses.replace(self.item, raw=joining.join(raws), attached=attached)
 
 
@@ -130,7 +129,7 @@ def _holdings_of(item: RawRecord, joining: Joining) -> tuple[RawRecord, _Held | 
     if marc is None or tagged(marc, *_TITLES):
         return item, None  # a titled record is a bibliographic one its exporter typed as holdings: read as one
     target = (control(marc, "004") or "").strip()
-    return item, _Held(item, marc, target) if target else None
+    return item, _Held(item, target) if target else None
 
 
 def _orphan(held: _Held, bib: _Bib | None) -> RawRecord:
@@ -255,22 +254,23 @@ def attach_holdings(pages: Iterator[FilePage], joining: Joining) -> Iterator[Fil
 @dataclass
 class HoldingsFile:
     """A file of holdings records, read whole, each by the 001 its 004 names (a member's holdings export apart from
-    its records: see :func:`attach_from`)."""
+    its records: see :func:`attach_from`). Each is kept as its format's reader gave it (a binary record as its bytes
+    alone, parsed again when attached), so a large file costs little more memory than its bytes."""
 
-    by_record: dict[str, list[_Held]]
+    by_record: dict[str, list[RawRecord]]
     records: int
     """The holdings records with a 004 in the file."""
 
     @classmethod
     def read(cls, pages: Iterator[FilePage], joining: Joining) -> HoldingsFile:
         """The holdings records of ``pages`` (read with none attached); anything else in them is left out."""
-        by_record: dict[str, list[_Held]] = {}
+        by_record: dict[str, list[RawRecord]] = {}
         records = 0
         for page, _ in pages:
             for item in page.records:
                 _, held = _holdings_of(item, joining)
                 if held is not None:
-                    by_record.setdefault(held.target, []).append(held)
+                    by_record.setdefault(held.target, []).append(item)
                     records += 1
         return cls(by_record, records)
 
@@ -285,10 +285,11 @@ def attach_from(pages: Iterator[FilePage], holdings: HoldingsFile, joining: Join
     for page, fraction in pages:
         records = []
         for item in page.records:
-            held = holdings.by_record.get(item.local_id or "") if item.error is None and not item.deleted else None
+            found = holdings.by_record.get(item.local_id or "") if item.error is None and not item.deleted else None
+            held = [_Held(one, item.local_id or "") for one in found or ()]
             bib = _Bib(item, item)
             if held and bib.takes(held[0], joining):
-                bib.after = list(held)
+                bib.after = held
                 records.append(bib.done(joining))
             else:
                 records.append(item)

@@ -324,7 +324,11 @@ class Iso2709Format(FormatReader):
         :func:`parse_iso2709`, whose :class:`RecordError` says why it cannot be); any other item as it is."""
         if item.parsed is not None or item.error is not None or item.media_type != _MEDIA_ISO2709:
             return item
-        return dataclasses.replace(item, parsed=parse_iso2709(item.raw, force_utf8=self.force_utf8))
+        own = item.raw
+        if item.attached:  # its holdings records' bytes follow its own, a plainly well formed record of that length
+            own = own[: int(own[:5])]
+        return dataclasses.replace(item, parsed=parse_iso2709(own, force_utf8=self.force_utf8))
 
     def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
-        return normalized(self.dialect, item.parsed, item, source=source, member=member, raw=raw)
+        joining = self.holdings_joining()
+        return normalized(self.dialect, item.parsed, item, joining, source=source, member=member, raw=raw)

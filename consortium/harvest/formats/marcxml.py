@@ -195,7 +195,7 @@ def _collection(records: Sequence[bytes]) -> bytes:
     return b'<collection xmlns="http://www.loc.gov/MARC21/slim">' + b"".join(records) + b"</collection>"
 
 
-_JOINING = Joining(_leader, _marc21, _collection, index_cursor)
+_JOINING = Joining(_leader, _marc21, _collection, index_cursor, lambda item: _marc21(item)[1] is not None)
 
 
 class MarcXmlFormat(OaiMetadataFormat):
@@ -214,5 +214,6 @@ class MarcXmlFormat(OaiMetadataFormat):
 
     def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
         if isinstance(item.parsed, _MarcRead):  # read from a file: 001 is the record's id
-            return normalized(item.parsed.dialect, item.parsed.marc, item, source=source, member=member, raw=raw)
+            read = item.parsed
+            return normalized(read.dialect, read.marc, item, _JOINING, source=source, member=member, raw=raw)
         return super().normalize(item, source=source, member=member, raw=raw)

@@ -42,4 +42,4 @@ class PymarcRecordsFormat(FormatReader):
 
     def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
         assert isinstance(item.parsed, pymarc.Record)
-        return normalized(MARC21, item.parsed, item, source=source, member=member, raw=raw)
+        return normalized(MARC21, item.parsed, item, LINES, source=source, member=member, raw=raw)
