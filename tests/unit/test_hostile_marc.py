@@ -223,3 +223,13 @@ def test_a_file_of_another_known_format_declared_as_binary_marc_says_which(
         [item] = store.quarantined()
         assert item.reason_code == "wrong_format" and item.reason == stopped
         assert stopped.startswith(f"not a binary MARC file (ISO 2709): it is {said}")
+
+
+@pytest.mark.parametrize("first", [b"<", b"{", b"=", b"["])
+def test_binary_marc_whose_first_byte_is_broken_is_still_read_record_by_record(tmp_path: Path, first: bytes) -> None:
+    # One byte lost at the start of a real export is not a file of another format: it has record terminators, which
+    # no XML, JSON or text file has. The first record is quarantined, the others read.
+    store, stopped = run(tmp_path, first + GOOD[0][1:] + GOOD[1] + GOOD[2], "marc21")
+    assert stopped is None and sorted(r.local_id for r in store.records()) == ["g1", "g2"]
+    [broken] = store.quarantined()
+    assert broken.position == "f.dat@0"

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pymarc
 
 from consortium.errors import RecordError
-from consortium.harvest.formats.pymarc_records import PymarcRecordsFormat
+from consortium.harvest.formats.pymarc_records import PymarcRecordsFormat, numbered_pages
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.marc21 import MARC21
 from consortium.harvest.refusals import Refusal
@@ -136,7 +136,6 @@ def _documents(data: bytes) -> Iterator[tuple[Any, bytes | None, str | None]]:
 
 def iter_marc_json(data: bytes, *, name: str, start: int, page_size: int) -> Iterator[RawPage]:
     """Pages of records from a MARC-in-JSON file, resuming after record number ``start``."""
-    page = RawPage()
     try:
         records = list(_documents(data))
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
@@ -148,23 +147,20 @@ def iter_marc_json(data: bytes, *, name: str, start: int, page_size: int) -> Ite
         else:
             reason = f"not a MARC-in-JSON file: line {exc.lineno}, column {exc.colno}: {_what(exc)}"
             code = Refusal.WRONG_FORMAT
-        page.records.append(RawRecord(name, data, _MEDIA, error=reason, error_code=code))
-        page.stopped = reason
-        yield page
+        yield RawPage(records=[RawRecord(name, data, _MEDIA, error=reason, error_code=code)], stopped=reason)
         return
-    for number, (obj, raw, broken) in enumerate(records, 1):
-        if number <= start:
-            continue
-        position = f"{name}#{number}"
-        if broken is not None:
-            page.records.append(RawRecord(position, raw or b"", _MEDIA, error=broken, error_code=Refusal.UNREADABLE))
-        else:
-            page.records.append(_raw_record(obj, raw or b"", position))
-        if len(page.records) >= page_size:
-            page.cursor = {"index": number}
-            yield page
-            page = RawPage()
-    yield page
+    items = (
+        (number, _item(obj, raw or b"", broken, f"{name}#{number}"))
+        for number, (obj, raw, broken) in enumerate(records, 1)
+        if number > start
+    )
+    yield from numbered_pages(items, page_size)
+
+
+def _item(obj: Any, raw: bytes, broken: str | None, position: str) -> RawRecord:
+    if broken is not None:  # a JSON Lines line that is not JSON
+        return RawRecord(position, raw, _MEDIA, error=broken, error_code=Refusal.UNREADABLE)
+    return _raw_record(obj, raw, position)
 
 
 class MarcJsonFormat(PymarcRecordsFormat):

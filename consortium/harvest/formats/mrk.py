@@ -37,7 +37,7 @@ from pymarc import marc8_mapping
 
 from consortium.errors import RecordError
 from consortium.harvest.formats.marc8 import decode_marc8
-from consortium.harvest.formats.pymarc_records import PymarcRecordsFormat
+from consortium.harvest.formats.pymarc_records import PymarcRecordsFormat, numbered_pages
 from consortium.harvest.items import RawPage, RawRecord
 from consortium.harvest.normalize.marc21 import MARC21
 from consortium.harvest.refusals import Refusal
@@ -259,24 +259,19 @@ def _raw_record(position: str, first: int, lines: list[bytes], raw: bytes) -> Ra
 
 def iter_mrk(data: bytes, *, name: str, start: int, page_size: int) -> Iterator[RawPage]:
     """Pages of records from a MarcEdit mnemonic file, resuming after record number ``start``."""
-    page = RawPage()
     if not any(line.lstrip(b"\xef\xbb\xbf \t").upper().startswith(b"=LDR") for line in data.splitlines()):
         reason = "not a MarcEdit mnemonic file (.mrk): no line begins '=LDR'"
         if data[:5].isdigit():
             reason += "; it begins as binary MARC (ISO 2709): is the source's format 'marc21'?"
-        page.records.append(RawRecord(name, data, _MEDIA, error=reason, error_code=Refusal.WRONG_FORMAT))
-        page.stopped = reason
-        yield page
+        refused = RawRecord(name, data, _MEDIA, error=reason, error_code=Refusal.WRONG_FORMAT)
+        yield RawPage(records=[refused], stopped=reason)
         return
-    for number, (first, lines, raw) in enumerate(_blocks(data), 1):
-        if number <= start:
-            continue
-        page.records.append(_raw_record(f"{name}#{number}", first, lines, raw))
-        if len(page.records) >= page_size:
-            page.cursor = {"index": number}
-            yield page
-            page = RawPage()
-    yield page
+    items = (
+        (number, _raw_record(f"{name}#{number}", first, lines, raw))
+        for number, (first, lines, raw) in enumerate(_blocks(data), 1)
+        if number > start
+    )
+    yield from numbered_pages(items, page_size)
 
 
 class MrkFormat(PymarcRecordsFormat):

@@ -10,17 +10,31 @@ import pymarc
 
 from consortium.harvest.formats.base import FormatReader, normalized
 from consortium.harvest.formats.holdings_records import LINES, Joining, attach_holdings
+from consortium.harvest.items import RawPage
 from consortium.harvest.normalize.marc21 import MARC21
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     from consortium.harvest.formats.base import FilePage
-    from consortium.harvest.items import RawPage, RawRecord
+    from consortium.harvest.items import RawRecord
     from consortium.members import Source
     from consortium.models import RawPointer, Record
 
-__all__ = ["PymarcRecordsFormat"]
+__all__ = ["PymarcRecordsFormat", "numbered_pages"]
+
+
+def numbered_pages(items: Iterable[tuple[int, RawRecord]], page_size: int) -> Iterator[RawPage]:
+    """``(record number, item)`` in pages of ``page_size``, each page's cursor its last record's number (the last
+    page's none: the file is read)."""
+    page = RawPage()
+    for number, item in items:
+        page.records.append(item)
+        if len(page.records) >= page_size:
+            page.cursor = {"index": number}
+            yield page
+            page = RawPage()
+    yield page
 
 
 class PymarcRecordsFormat(FormatReader):
