@@ -1,20 +1,23 @@
-"""MARC 21 holdings records (MFHD) read with the bibliographic record they follow.
+"""MARC 21 holdings records (MFHD) read with the bibliographic record they hold.
 
-An integrated library system that keeps holdings apart (Voyager, Alma, FOLIO, Sierra) exports each bibliographic
-record followed by its holdings records: leader/06 ``u``, ``v``, ``x`` or ``y``, their 004 the bibliographic
-record's 001, their 852 the location and call number, 866 what a serial's copy holds, 876 its items. Such a
-holdings record is read as part of the record before it (:attr:`RawRecord.attached`): that record's holdings are
-then the ones its holdings records give (:meth:`~consortium.harvest.normalize.assembly.MarcDialect.normalize`),
-and its raw bytes, archived, are its own and theirs together, in the file's format, so that reading them again
-gives the same record with the same holdings (:func:`consortium.harvest.renormalize.reread`); its own bytes come
-first, so that a reader parses them alone.
+An integrated library system that keeps holdings apart (Voyager, Alma, FOLIO, Sierra) exports them as holdings
+records: leader/06 ``u``, ``v``, ``x`` or ``y``, their 004 the 001 of the record they hold, their 852 the location
+and call number, 866 what a serial's copy holds, 876 its items. A run of holdings records right after a record or
+right before it (as the ZDB's SRU answers put them), naming it, is read as part of it (:func:`attach_holdings`);
+so are those of the source's holdings file, a file of their own (:func:`attach_from`). The record then carries
+them unparsed (:attr:`RawRecord.attached`), parsed only when it is normalized (a new or changed record), and its
+holdings are the ones they give (:meth:`~consortium.harvest.normalize.assembly.MarcDialect.normalize`). Its raw
+bytes, archived, are its own and then theirs, in the file's format, so that reading them again gives the same
+record with the same holdings (:func:`consortium.harvest.renormalize.reread`), and a changed holdings record
+changes its record's digest.
 
-A holdings record whose 004 is not the record before it (nor another holdings record of that record) is
-quarantined ``not_bibliographic`` saying so: nothing of it is lost, and the reason says what the hub needs.
+A holdings record whose record is not beside it is quarantined ``not_bibliographic`` saying why: nothing of it is
+lost, and the reason says what the hub needs. A titled record typed as holdings is a bibliographic record, and a
+deleted holdings record the deletion of its own id: neither is attached.
 
-Pages are kept as the reader made them, but for one thing: the last record of a page is held back until the next
-page shows whether holdings records of it begin that page; those are moved to it, and its page's cursor then
-resumes after them.
+Pages end where the reader's do, unless holdings records of a record at the end of one begin the next (or the
+record that holdings records at the end of one wait for does): those are read into the first page, whose cursor
+then resumes after them, so a resumed run reads what one run reads.
 """
 
 from __future__ import annotations
