@@ -49,11 +49,12 @@ _TITLES = ("245", "240", "130", "246")
 class Joining:
     """What attaching needs of one format's reader.
 
-    ``leader``: an item's leader, cheaply (an ISO 2709 record left unparsed has it in its first bytes), or ``""``
-    when it has none (a record that could not be read); ``marc``: the item parsed, with its MARC 21 fields (or
-    ``None`` for a record of another MARC format, which takes no holdings record); ``join``: records' raw bytes as
-    one stretch of a file of that format; ``cursor_after``: the cursor that resumes after an item; ``marc21``:
-    whether an item read is a MARC 21 record, without parsing it when the format says so (a binary MARC 21 file's)."""
+    ``leader``: an item's leader (at least to leader/06), cheaply (an ISO 2709 record left unparsed has it in its
+    first bytes), or ``""`` when it has none (a record that could not be read); ``marc``: the item parsed, with its
+    MARC 21 fields (or ``None`` for a record of another MARC format, which takes no holdings record); ``join``:
+    records' raw bytes as one stretch of a file of that format; ``cursor_after``: the cursor that resumes after an
+    item; ``marc21``: whether an item read is a MARC 21 record, without parsing it when the format says so (a
+    binary MARC 21 file's)."""
 
     leader: Callable[[RawRecord], str]
     marc: Callable[[RawRecord], tuple[RawRecord, MarcFields | None]]
@@ -92,7 +93,7 @@ class _Held:
     target: str
 
 
-@dataclass
+@dataclass(slots=True)
 class _Bib:
     """A record read, and the holdings records attached to it so far (those before it in the file, then after)."""
 
@@ -160,17 +161,23 @@ class _Stream:
         self.finished: list[RawRecord] = []
         self.end: RawRecord | None = None
         """The last item of the last finished record."""
-        self.bib: _Bib | None = None
+        self.bib: _Bib | RawRecord | None = None
+        """The last record, open to holdings records after it (a :class:`_Bib` once it has one)."""
         self.previous: _Bib | None = None
         """The record finished last, when holdings records waiting now came right after it."""
         self.waiting: list[_Held] = []
 
     def add(self, read: RawRecord) -> None:
+        if not self.waiting and (read.error is not None or self.joining.leader(read)[6:7] not in HOLDINGS_TYPES):
+            self._finish_bib()  # the common case, a record after a record: nothing to attach yet
+            self.bib = read
+            return
         item, held = _holdings_of(read, self.joining)
         if held is not None:
-            if self.bib is not None and not self.waiting and self.bib.takes(held, self.joining):
-                self.bib.after.append(held)
-                self.bib.end = item
+            bib = self._open()
+            if bib is not None and not self.waiting and bib.takes(held, self.joining):
+                bib.after.append(held)
+                bib.end = item
                 return
             self._finish_bib()
             if self.waiting and self.waiting[0].target != held.target:
@@ -195,14 +202,24 @@ class _Stream:
             if held is not None:
                 return held.target == target
             return read.error is None and not read.deleted and read.local_id == target
-        return self.bib is not None and held is not None and self.bib.takes(held, self.joining)
+        bib = self._open()
+        return bib is not None and held is not None and bib.takes(held, self.joining)
 
     def close(self) -> None:
         self._finish_bib()
         self._orphans(None)
 
+    def _open(self) -> _Bib | None:
+        """The last record as a :class:`_Bib`, to attach to."""
+        if isinstance(self.bib, RawRecord):
+            self.bib = _Bib(self.bib, self.bib)
+        return self.bib
+
     def _finish_bib(self) -> None:
-        if self.bib is not None:
+        if isinstance(self.bib, RawRecord):
+            self.finished.append(self.bib)
+            self.end, self.previous, self.bib = self.bib, None, None
+        elif self.bib is not None:
             self.finished.append(self.bib.done(self.joining))
             self.end, self.previous, self.bib = self.bib.end, self.bib, None
 

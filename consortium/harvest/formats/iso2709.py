@@ -312,7 +312,9 @@ class Iso2709Format(FormatReader):
     @functools.cached_property
     def _joining(self) -> Joining:
         def leader(item: RawRecord) -> str:
-            return str(item.parsed.leader) if item.parsed is not None else item.raw[:24].decode("latin-1")
+            if item.parsed is None:  # unparsed: its first bytes are its leader (leader/06, the record's type)
+                return item.raw[:7].decode("latin-1")
+            return str(item.parsed.leader)
 
         def marc(item: RawRecord) -> tuple[RawRecord, MarcFields | None]:
             item = self.read(item)
