@@ -72,7 +72,7 @@ def report_line(report: HarvestReport, hint: str | None = None) -> str:
         state = "complete" if report.complete else f"incomplete: {report.stopped}" if report.stopped else "paused"
     twice = f", {c.duplicates} duplicate id(s) in the file" if c.duplicates else ""
     twice += f"; {c.holdings} holdings record(s) read with their record" if c.holdings else ""
-    twice += f"; {c.holdings_unmatched} holdings record(s) of no record of the file" if c.holdings_unmatched else ""
+    twice += f"; {c.holdings_unmatched} record(s) of the holdings file not read" if c.holdings_unmatched else ""
     gone = f", {c.withdrawn} withdrawn (no longer in the file)" if c.withdrawn else ""
     held = f"; {report.withheld}; {hint or confirm_hint(confirm_command(report))}" if report.withheld else ""
     return (

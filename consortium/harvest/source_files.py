@@ -6,7 +6,8 @@ at the start of each run, each holdings record by the 001 its 004 names, and eac
 read with its holdings records after it (:func:`~consortium.harvest.formats.holdings_records.attach_from`), as if
 they stood after it in one file: so its archived raw bytes hold them, a changed holdings record is a changed record
 at the next complete run, and ``consortium renormalize`` reads it back the same. Holdings records naming no record
-of the file (or one that cannot be read) are counted, not read (``HarvestCounts.holdings_unmatched``).
+of the file (or one that cannot be read), and records of the holdings file that are no readable holdings record
+naming one, are counted, not read (``HarvestCounts.holdings_unmatched``).
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ class SourceHoldings:
         return attach_from(pages, self.file, self.joining)
 
     def unmatched(self, reader: FormatReader, data: bytes, name: str) -> int:
-        """How many of its holdings records name no record the source's file (``data``) gives."""
+        """How many records of the holdings file are not read: those naming no record the source's file (``data``)
+        gives, and those that are no readable holdings record naming one."""
         ids = {
             item.local_id
             for page, _ in reader.unattached_pages(data, name=name, page_size=_PAGE)

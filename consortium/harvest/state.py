@@ -29,8 +29,9 @@ class HarvestCounts(BaseModel):
     """Holdings records (MFHD) read as part of the bibliographic record they follow (see
     :mod:`consortium.harvest.formats.holdings_records`): counted with it, so not in :attr:`seen`."""
     holdings_unmatched: int = 0
-    """Holdings records of the source's holdings file whose 004 names no record its file gives (or none that can be
-    read), so not read (see :mod:`consortium.harvest.source_files`); counted when a run starts. Not in :attr:`seen`."""
+    """Records of the source's holdings file not read (see :mod:`consortium.harvest.source_files`): holdings records
+    whose 004 names no record its file gives (or none that can be read), and records that are no readable holdings
+    record naming one; counted when a run starts. Not in :attr:`seen`."""
     superseded: int = 0
     """Quarantined records of earlier runs that left the quarantine because this run committed a good version
     (or a deletion, or a withdrawal) of the same record: same member, source and id (see

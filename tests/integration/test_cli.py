@@ -125,7 +125,7 @@ def test_import_with_a_holdings_file(hub: Path) -> None:
     result = cli(hub, "import", str(records), "--member", "eastlake", "--format", "marc21", "--holdings", str(held))
     assert result.returncode == 0, result.stderr
     assert "1 added" in result.stdout and "; 1 holdings record(s) read with their record" in result.stdout
-    assert "; 1 holdings record(s) of no record of the file" in result.stdout
+    assert "; 1 record(s) of the holdings file not read" in result.stdout
     store = SqliteRecordStore.open(hub / "var" / "consortium.sqlite3")
     stored = store.get("eastlake", "v1")
     assert stored is not None and [h.call_number for h in stored.holdings] == ["QA76 .K58"]

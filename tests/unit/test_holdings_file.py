@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from marc_builders import FILE_WRITERS, book, holdings_record
+from pymarc import Leader
 
 from consortium.adapters.memory import InMemoryBlobStore, InMemoryRecordStore
 from consortium.errors import ConfigError
@@ -67,7 +68,7 @@ def test_each_holdings_record_is_read_with_the_record_it_names(tmp_path: Path, f
     assert report.complete and not list(hub.store.quarantined())
     assert hub.shelves() == SHELVES
     counts = report.counts
-    assert (counts.added, counts.holdings, counts.holdings_unmatched) == (3, 3, 1)
+    assert (counts.added, counts.holdings, counts.holdings_unmatched) == (3, 3, 2)  # h9, and the record x1
     for stored in hub.store.records():  # each reads back from the archive alone, with its holdings
         item = reread(SourceFormat(fmt), hub.archive.get(stored.raw.digest), stored.raw.media_type, "archived")
         pointer = RawPointer(digest=stored.raw.digest, media_type=stored.raw.media_type)
@@ -92,7 +93,7 @@ def test_a_resumed_run_reads_the_same_as_one_run(tmp_path: Path) -> None:
     assert not hub.run(RECORDS, HOLDINGS, max_pages=2).complete
     resumed = hub.run(RECORDS, HOLDINGS)
     assert resumed.complete and resumed.resumed and hub.shelves() == SHELVES
-    assert resumed.counts.holdings_unmatched == 1  # counted once, when the run started
+    assert resumed.counts.holdings_unmatched == 2  # counted once, when the run started
 
 
 def test_members_toml_names_a_holdings_file_for_a_marc_21_file_source_only(tmp_path: Path) -> None:
@@ -113,3 +114,16 @@ def test_members_toml_names_a_holdings_file_for_a_marc_21_file_source_only(tmp_p
     ]:
         with pytest.raises(ConfigError, match=said):
             load_registry(registry(source))
+
+
+def test_a_deleted_holdings_record_is_no_holding_and_an_unreadable_one_is_counted(tmp_path: Path) -> None:
+    hub = Hub(tmp_path)
+    hub.run(RECORDS, HOLDINGS)
+    gone = holdings_record("h1", "b1", "QA39.2 .G733")
+    gone.leader = Leader("00000dx  a22000001  4500")  # the library withdrew that copy
+    broken = holdings_record("h5", "b2", "QA1 .B2").as_marc().replace(b"gen", b"g\xffn")  # not UTF-8, as it says
+    hub.path.write_bytes(FILE_WRITERS["marc21"](RECORDS))
+    hub.held.write_bytes(gone.as_marc() + broken + holdings_record("h2", "b1", "QA39.2 .G733a").as_marc())
+    report = hub.service.harvest_source(MEMBER, hub.source)
+    assert hub.shelves()["b1"] == [("gen", "QA39.2 .G733a", None)]
+    assert (report.counts.changed, report.counts.holdings_unmatched) == (2, 1)  # b1 and b3 changed; h5 not read

@@ -278,25 +278,29 @@ class HoldingsFile:
     alone, parsed again when attached), so a large file costs little more memory than its bytes."""
 
     by_record: dict[str, list[RawRecord]]
-    records: int
-    """The holdings records with a 004 in the file."""
+    unread: int
+    """The file's records that are no readable holdings record naming a record in 004 (a record that cannot be
+    read, one that is no holdings record, one without 004), left out; deleted holdings records are not counted."""
 
     @classmethod
     def read(cls, pages: Iterator[FilePage], joining: Joining) -> HoldingsFile:
-        """The holdings records of ``pages`` (read with none attached); anything else in them is left out."""
+        """The holdings records of ``pages`` (read with none attached); anything else in them is left out, and
+        counted (a deleted holdings record is no holding of anything: neither)."""
         by_record: dict[str, list[RawRecord]] = {}
-        records = 0
+        unread = 0
         for page, _ in pages:
             for item in page.records:
                 _, held = _holdings_of(item, joining)
                 if held is not None:
                     by_record.setdefault(held.target, []).append(item)
-                    records += 1
-        return cls(by_record, records)
+                elif not item.deleted:
+                    unread += 1
+        return cls(by_record, unread)
 
     def unmatched(self, ids: set[str]) -> int:
-        """How many of its holdings records name no record of ``ids``."""
-        return sum(len(held) for target, held in self.by_record.items() if target not in ids)
+        """How many of its records are not read: the holdings records naming no record of ``ids``, and those it
+        left out (:attr:`unread`)."""
+        return self.unread + sum(len(held) for target, held in self.by_record.items() if target not in ids)
 
 
 def attach_from(pages: Iterator[FilePage], holdings: HoldingsFile, joining: Joining) -> Iterator[FilePage]:
