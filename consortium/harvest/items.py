@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from consortium.errors import RecordError
 from consortium.harvest.refusals import Refusal
 
-__all__ = ["RawPage", "RawRecord"]
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+__all__ = ["RawPage", "RawRecord", "numbered_pages"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +69,16 @@ class RawPage:
     records: list[RawRecord] = field(default_factory=list)
     cursor: dict[str, Any] | None = None
     stopped: str | None = None
+
+
+def numbered_pages(items: Iterable[tuple[int, RawRecord]], page_size: int, key: str = "index") -> Iterator[RawPage]:
+    """``(number, item)`` in pages of ``page_size``, each page's cursor ``{key: the number of its last item}``
+    (the last page's none: the file is read); a reader resuming at a cursor gives only the items after it."""
+    page = RawPage()
+    for number, item in items:
+        page.records.append(item)
+        if len(page.records) >= page_size:
+            page.cursor = {key: number}
+            yield page
+            page = RawPage()
+    yield page

@@ -62,7 +62,7 @@ class SourceHoldings:
         if source.holdings is None or joining is None:
             return None
         data = read_source_file(source, source.holdings)
-        pages = reader.unattached_pages(data, name=source.holdings.name, page_size=_PAGE)
+        pages = reader.read_pages(data, name=source.holdings.name, cursor={}, page_size=_PAGE)
         return cls(HoldingsFile.read(pages, joining), joining, hashlib.sha256(data).hexdigest())
 
     def with_file(self, file_digest: str | None) -> str | None:
@@ -77,7 +77,7 @@ class SourceHoldings:
         gives, and those that are no readable holdings record naming one."""
         ids = {
             item.local_id
-            for page, _ in reader.unattached_pages(data, name=name, page_size=_PAGE)
+            for page, _ in reader.read_pages(data, name=name, cursor={}, page_size=_PAGE)
             for item in page.records
             if item.local_id and item.error is None and not item.deleted
         }

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 from consortium.errors import ConfigError
+from consortium.harvest.formats.holdings_records import attach_holdings
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -39,8 +40,9 @@ FilePage = tuple["RawPage", "float | None"]
 class FormatReader(ABC):
     """One source format: how its raw records are read, page by page, and normalized.
 
-    A format read from files overrides :meth:`file_pages`; one listed by an OAI-PMH server overrides
-    :meth:`server_pages`. A reader that leaves some records unparsed while paging (to skip unchanged ones
+    A format read from files overrides :meth:`read_pages` (:meth:`file_pages` attaches holdings records to their
+    record, for the MARC 21 formats that say how in :meth:`holdings_joining`); one listed by an OAI-PMH server
+    overrides :meth:`server_pages`. A reader that leaves some records unparsed while paging (to skip unchanged ones
     cheaply) parses them in :meth:`read`.
 
     Example
@@ -60,7 +62,16 @@ class FormatReader(ABC):
     of the same file has: see :mod:`consortium.harvest.file_ids`)."""
 
     def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
-        """Pages of raw records from a file's bytes, resuming at ``cursor`` (the last page's, or empty)."""
+        """Pages of raw records from a file's bytes, resuming at ``cursor`` (the last page's, or empty), each
+        holdings record beside a record attached to it (:func:`~consortium.harvest.formats.holdings_records.
+        attach_holdings`)."""
+        pages = self.read_pages(data, name=name, cursor=cursor, page_size=page_size)
+        joining = self.holdings_joining()
+        return attach_holdings(pages, joining) if joining is not None else pages
+
+    def read_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
+        """Pages of raw records as the format reads them from a file's bytes, resuming at ``cursor``, no holdings
+        record attached (a file of holdings records is read so, to attach its records to another file's)."""
         raise ConfigError(f"format {self.name!r} is harvested over OAI-PMH, not read from a file")
 
     def server_pages(self, client: OaiPmhClient, source: Source, checkpoint: Checkpoint) -> Iterator[RawPage]:
@@ -71,11 +82,6 @@ class FormatReader(ABC):
         """How the format's records are put together with their holdings records (MARC 21 formats read from files:
         :mod:`consortium.harvest.formats.holdings_records`); ``None``: no holdings record is read with a record."""
         return None
-
-    def unattached_pages(self, data: bytes, *, name: str, page_size: int) -> Iterator[FilePage]:
-        """A file's pages with no holdings record attached to a record (a file of holdings records, read to
-        attach its records to another file's)."""
-        return self.file_pages(data, name=name, cursor={}, page_size=page_size)
 
     def read(self, item: RawRecord) -> RawRecord:
         """The item ready to normalize: one left unparsed while paging is parsed now (``RecordError`` if it

@@ -49,14 +49,14 @@ _TITLES = ("245", "240", "130", "246")
 class Joining:
     """What attaching needs of one format's reader.
 
-    ``leader``: an item's leader (at least to leader/06), cheaply (an ISO 2709 record left unparsed has it in its
-    first bytes), or ``""`` when it has none (a record that could not be read); ``marc``: the item parsed, with its
+    ``record_type``: an item's leader/06, cheaply (an ISO 2709 record left unparsed has it in its seventh byte), or
+    ``""`` when it has none (a record that could not be read); ``marc``: the item parsed, with its
     MARC 21 fields (or ``None`` for a record of another MARC format, which takes no holdings record); ``join``:
     records' raw bytes as one stretch of a file of that format; ``cursor_after``: the cursor that resumes after an
     item; ``marc21``: whether an item read is a MARC 21 record, without parsing it when the format says so (a
     binary MARC 21 file's)."""
 
-    leader: Callable[[RawRecord], str]
+    record_type: Callable[[RawRecord], str]
     marc: Callable[[RawRecord], tuple[RawRecord, MarcFields | None]]
     join: Callable[[Sequence[bytes]], bytes]
     cursor_after: Callable[[RawRecord], dict[str, Any]]
@@ -72,15 +72,15 @@ def index_cursor(item: RawRecord) -> dict[str, Any]:
     return {"index": int(item.position.rsplit("#", 1)[1])}
 
 
-def _parsed_leader(item: RawRecord) -> str:
-    return str(item.parsed.leader) if item.parsed is not None else ""
+def _parsed_type(item: RawRecord) -> str:
+    return str(item.parsed.leader)[6:7] if item.parsed is not None else ""
 
 
 def _parsed(item: RawRecord) -> tuple[RawRecord, MarcFields | None]:
     return item, item.parsed
 
 
-LINES = Joining(_parsed_leader, _parsed, b"\n".join, index_cursor, lambda item: item.parsed is not None)
+LINES = Joining(_parsed_type, _parsed, b"\n".join, index_cursor, lambda item: item.parsed is not None)
 """Attaching in a format read into pymarc records as its lines are read, one record's text after another
 (MARC-in-JSON's JSON Lines, MarcEdit's text)."""
 
@@ -109,7 +109,7 @@ class _Bib:
         item = self.item
         if item.error is not None or item.deleted or item.local_id != held.target:
             return False
-        return joining.marc21(item) and joining.leader(item)[6:7] not in HOLDINGS_TYPES
+        return joining.marc21(item) and joining.record_type(item) not in HOLDINGS_TYPES
 
     def done(self, joining: Joining) -> RawRecord:
         held = [*self.before, *self.after]
@@ -124,7 +124,7 @@ class _Bib:
 
 def _holdings_of(item: RawRecord, joining: Joining) -> tuple[RawRecord, _Held | None]:
     """The item (parsed, if it is a holdings record naming its record in 004), and that holdings record."""
-    if item.error is not None or item.deleted or joining.leader(item)[6:7] not in HOLDINGS_TYPES:
+    if item.error is not None or item.deleted or joining.record_type(item) not in HOLDINGS_TYPES:
         return item, None  # a deleted holdings record is a deletion, of its own id, as any other record's
     try:
         item, marc = joining.marc(item)
@@ -168,7 +168,7 @@ class _Stream:
         self.waiting: list[_Held] = []
 
     def add(self, read: RawRecord) -> None:
-        if not self.waiting and (read.error is not None or self.joining.leader(read)[6:7] not in HOLDINGS_TYPES):
+        if not self.waiting and (read.error is not None or self.joining.record_type(read) not in HOLDINGS_TYPES):
             self._finish_bib()  # the common case, a record after a record: nothing to attach yet
             self.bib = read
             return

@@ -27,7 +27,7 @@ import pymarc
 
 from consortium.errors import RecordError
 from consortium.harvest.formats.base import MOST_UNREADABLE_IN_A_ROW, FormatReader, normalized
-from consortium.harvest.formats.holdings_records import Joining, attach_holdings
+from consortium.harvest.formats.holdings_records import Joining
 from consortium.harvest.formats.iso2709_frames import (
     diagnose_iso2709,
     fitted_base,
@@ -292,29 +292,21 @@ class Iso2709Format(FormatReader):
         self.missing_id = dialect.missing_id  # MARC21's 001 or UNIMARC's record identifier, in its own words
         self.id_name = dialect.id_name
 
-    def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
+    def read_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
         start = int(cursor.get("offset", 0))
-        pages = self._pages(data, name=name, start=start, page_size=page_size)
-        joining = self.holdings_joining()
-        return attach_holdings(pages, joining) if joining is not None else pages
-
-    def holdings_joining(self) -> Joining | None:
-        return self._joining if self.dialect is MARC21 else None  # UNIMARC's holdings are another format
-
-    def unattached_pages(self, data: bytes, *, name: str, page_size: int) -> Iterator[FilePage]:
-        return self._pages(data, name=name, start=0, page_size=page_size)
-
-    def _pages(self, data: bytes, *, name: str, start: int, page_size: int) -> Iterator[FilePage]:
         for page in iter_iso2709(data, name=name, start=start, page_size=page_size, force_utf8=self.force_utf8):
             offset = page.cursor["offset"] if page.cursor else len(data)
             yield page, offset / len(data) if data else 1.0
 
+    def holdings_joining(self) -> Joining | None:
+        return self._joining if self.dialect is MARC21 else None  # UNIMARC's holdings are another format
+
     @functools.cached_property
     def _joining(self) -> Joining:
-        def leader(item: RawRecord) -> str:
-            if item.parsed is None:  # unparsed: its first bytes are its leader (leader/06, the record's type)
-                return item.raw[:7].decode("latin-1")
-            return str(item.parsed.leader)
+        def record_type(item: RawRecord) -> str:
+            if item.parsed is None:  # unparsed: its first bytes are its leader
+                return item.raw[6:7].decode("latin-1")
+            return str(item.parsed.leader)[6:7]
 
         def marc(item: RawRecord) -> tuple[RawRecord, MarcFields | None]:
             item = self.read(item)
@@ -323,7 +315,7 @@ class Iso2709Format(FormatReader):
         def cursor_after(item: RawRecord) -> dict[str, Any]:
             return {"offset": int(item.position.rsplit("@", 1)[1]) + len(item.raw)}
 
-        return Joining(leader, marc, b"".join, cursor_after)
+        return Joining(record_type, marc, b"".join, cursor_after)
 
     def read(self, item: RawRecord) -> RawRecord:
         """The item with ``parsed`` set, for a record that :func:`iter_iso2709` left unparsed (parsed with

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from consortium.harvest.formats.base import FormatReader
-from consortium.harvest.items import RawPage, RawRecord
+from consortium.harvest.items import RawPage, RawRecord, numbered_pages
 from consortium.harvest.normalize.kbart import KBART_REQUIRED, kbart_local_id, normalize_kbart_title
 from consortium.harvest.refusals import Refusal
 
@@ -60,15 +60,8 @@ def iter_kbart(data: bytes, *, name: str, start: int, page_size: int) -> Iterato
         page.records.append(refused)
         yield page
         return
-    for first, item in _titles(lines, header, header_line, name):
-        if first <= start:
-            continue
-        page.records.append(item)
-        if len(page.records) >= page_size:
-            page.cursor = {"row": first}
-            yield page
-            page = RawPage()
-    yield page
+    titles = ((first, item) for first, item in _titles(lines, header, header_line, name) if first > start)
+    yield from numbered_pages(titles, page_size, key="row")
 
 
 def _titles(lines: list[bytes], header: list[str], header_line: bytes, name: str) -> list[tuple[int, RawRecord]]:
@@ -115,7 +108,7 @@ class KbartFormat(FormatReader):
     id_name = "title id"
     missing_id = "the row has no title_id, online_identifier, print_identifier or title_url to know it by"
 
-    def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
+    def read_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
         for page in iter_kbart(data, name=name, start=int(cursor.get("row", 0)), page_size=page_size):
             yield page, None
 

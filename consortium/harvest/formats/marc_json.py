@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import pymarc
 
 from consortium.errors import RecordError
-from consortium.harvest.formats.pymarc_records import PymarcRecordsFormat, numbered_pages
-from consortium.harvest.items import RawPage, RawRecord
+from consortium.harvest.formats.pymarc_records import PymarcRecordsFormat
+from consortium.harvest.items import RawPage, RawRecord, numbered_pages
 from consortium.harvest.normalize.marc21 import MARC21
 from consortium.harvest.refusals import Refusal
 

@@ -16,7 +16,7 @@ from lxml import etree
 
 from consortium.errors import RecordError
 from consortium.harvest.formats.base import MOST_UNREADABLE_IN_A_ROW, normalized
-from consortium.harvest.formats.holdings_records import Joining, attach_holdings, index_cursor
+from consortium.harvest.formats.holdings_records import Joining, index_cursor
 from consortium.harvest.formats.oai import OaiMetadataFormat
 from consortium.harvest.formats.xml_faults import Declarations, locate_fault, remainder
 from consortium.harvest.items import RawPage, RawRecord
@@ -181,8 +181,8 @@ def iter_marcxml(data: bytes, *, name: str, start: int, page_size: int) -> Itera
     yield page
 
 
-def _leader(item: RawRecord) -> str:
-    return str(item.parsed.marc.leader) if isinstance(item.parsed, _MarcRead) else ""
+def _record_type(item: RawRecord) -> str:
+    return str(item.parsed.marc.leader)[6:7] if isinstance(item.parsed, _MarcRead) else ""
 
 
 def _marc21(item: RawRecord) -> tuple[RawRecord, MarcFields | None]:
@@ -195,22 +195,19 @@ def _collection(records: Sequence[bytes]) -> bytes:
     return b'<collection xmlns="http://www.loc.gov/MARC21/slim">' + b"".join(records) + b"</collection>"
 
 
-_JOINING = Joining(_leader, _marc21, _collection, index_cursor, lambda item: _marc21(item)[1] is not None)
+_JOINING = Joining(_record_type, _marc21, _collection, index_cursor, lambda item: _marc21(item)[1] is not None)
 
 
 class MarcXmlFormat(OaiMetadataFormat):
     """MARCXML and MarcXchange files, and OAI-PMH records whose metadata is either (or Dublin Core), each record
     normalized as the MARC format it is in."""
 
-    def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
-        pages = iter_marcxml(data, name=name, start=int(cursor.get("index", 0)), page_size=page_size)
-        return attach_holdings(((page, None) for page in pages), _JOINING)
+    def read_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
+        for page in iter_marcxml(data, name=name, start=int(cursor.get("index", 0)), page_size=page_size):
+            yield page, None
 
     def holdings_joining(self) -> Joining | None:
         return _JOINING
-
-    def unattached_pages(self, data: bytes, *, name: str, page_size: int) -> Iterator[FilePage]:
-        return ((page, None) for page in iter_marcxml(data, name=name, start=0, page_size=page_size))
 
     def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
         if isinstance(item.parsed, _MarcRead):  # read from a file: 001 is the record's id

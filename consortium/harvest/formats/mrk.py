@@ -37,8 +37,8 @@ from pymarc import marc8_mapping
 
 from consortium.errors import RecordError
 from consortium.harvest.formats.marc8 import decode_marc8
-from consortium.harvest.formats.pymarc_records import PymarcRecordsFormat, numbered_pages
-from consortium.harvest.items import RawPage, RawRecord
+from consortium.harvest.formats.pymarc_records import PymarcRecordsFormat
+from consortium.harvest.items import RawPage, RawRecord, numbered_pages
 from consortium.harvest.normalize.marc21 import MARC21
 from consortium.harvest.refusals import Refusal
 

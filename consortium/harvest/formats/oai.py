@@ -122,7 +122,7 @@ class SavedOaiFormat(OaiMetadataFormat):
 
     id_name = "OAI identifier"
 
-    def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
+    def read_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
         try:
             oai_page = parse_list_records(data, f"OAI-PMH response from {name}", name)
         except RecordError as exc:  # the whole response cannot be read: none of its records was

@@ -9,32 +9,18 @@ from typing import TYPE_CHECKING, Any
 import pymarc
 
 from consortium.harvest.formats.base import FormatReader, normalized
-from consortium.harvest.formats.holdings_records import LINES, Joining, attach_holdings
-from consortium.harvest.items import RawPage
+from consortium.harvest.formats.holdings_records import LINES, Joining
 from consortium.harvest.normalize.marc21 import MARC21
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Iterator, Mapping
 
     from consortium.harvest.formats.base import FilePage
-    from consortium.harvest.items import RawRecord
+    from consortium.harvest.items import RawPage, RawRecord
     from consortium.members import Source
     from consortium.models import RawPointer, Record
 
-__all__ = ["PymarcRecordsFormat", "numbered_pages"]
-
-
-def numbered_pages(items: Iterable[tuple[int, RawRecord]], page_size: int) -> Iterator[RawPage]:
-    """``(record number, item)`` in pages of ``page_size``, each page's cursor its last record's number (the last
-    page's none: the file is read)."""
-    page = RawPage()
-    for number, item in items:
-        page.records.append(item)
-        if len(page.records) >= page_size:
-            page.cursor = {"index": number}
-            yield page
-            page = RawPage()
-    yield page
+__all__ = ["PymarcRecordsFormat"]
 
 
 class PymarcRecordsFormat(FormatReader):
@@ -44,15 +30,12 @@ class PymarcRecordsFormat(FormatReader):
     def pages(self, data: bytes, *, name: str, start: int, page_size: int) -> Iterator[RawPage]:
         """Pages of records from the file's bytes, after record number ``start``."""
 
-    def file_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
-        pages = self.pages(data, name=name, start=int(cursor.get("index", 0)), page_size=page_size)
-        return attach_holdings(((page, None) for page in pages), LINES)
+    def read_pages(self, data: bytes, *, name: str, cursor: Mapping[str, Any], page_size: int) -> Iterator[FilePage]:
+        for page in self.pages(data, name=name, start=int(cursor.get("index", 0)), page_size=page_size):
+            yield page, None
 
     def holdings_joining(self) -> Joining | None:
         return LINES
-
-    def unattached_pages(self, data: bytes, *, name: str, page_size: int) -> Iterator[FilePage]:
-        return ((page, None) for page in self.pages(data, name=name, start=0, page_size=page_size))
 
     def normalize(self, item: RawRecord, *, source: Source, member: str, raw: RawPointer) -> Record:
         assert isinstance(item.parsed, pymarc.Record)

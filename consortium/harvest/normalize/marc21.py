@@ -33,7 +33,7 @@ from consortium.harvest.normalize.common import (
     subfields,
     tagged,
 )
-from consortium.harvest.normalize.enumeration import enumeration_statement
+from consortium.harvest.normalize.enumeration import PAIRS, enumeration_statement
 from consortium.harvest.normalize.shelf_status import KOHA_MARC21, ava_holdings, item_statuses, koha_items, linked
 from consortium.harvest.normalize.text import clean, first_year, language_code, publisher_name, unique
 from consortium.harvest.refusals import Refusal
@@ -263,7 +263,8 @@ def _holdings(marc: MarcFields, member: str, default_location: str | None, onlin
 
 
 _TEXTUAL = (("866", None), ("867", "supplements"), ("868", "indexes"))
-_STATEMENT_TAGS = ("866", "867", "868", "853", "854", "855", "863", "864", "865")
+"""The textual holdings statements, and what their unit is called when it is not the basic one (as :data:`PAIRS`)."""
+_STATEMENT_TAGS = (*(tag for tag, _ in _TEXTUAL), *(tag for captions, values, _ in PAIRS for tag in (captions, values)))
 """The fields that say what a holding holds: textual statements, and captions with enumeration and chronology."""
 
 
